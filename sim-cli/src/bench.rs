@@ -1,0 +1,135 @@
+//! `ksim bench density`: N nodes and Deployments totalling P pods, run until every pod
+//! is Running; prints wall time, events, throughput and peak memory.
+
+use clap::Subcommand;
+use sim_core::api::deployment::Deployment;
+use sim_core::api::meta::LabelSelector;
+use sim_core::api::pod::Container;
+use sim_core::api::quantity::Quantity;
+use sim_core::api::{Kind, Object};
+use sim_core::engine::{Limits, SimDuration, SimTime};
+use sim_core::scenario::model::{Action, Location, Manifest, NodePool, Scenario, TimelineEntry};
+use sim_core::{RunOptions, Simulation};
+use std::time::Instant;
+
+#[derive(Subcommand)]
+pub enum Which {
+    /// Pod density: schedule and start P pods on N nodes.
+    Density {
+        #[arg(long, default_value_t = 100)]
+        nodes: u32,
+        #[arg(long, default_value_t = 3000)]
+        pods: u32,
+        /// Pods per Deployment.
+        #[arg(long, default_value_t = 100)]
+        per_deployment: u32,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Output: json for one JSON object.
+        #[arg(short = 'o', long)]
+        output: Option<String>,
+    },
+}
+
+/// Peak resident set size (VmHWM) in bytes, where /proc exists.
+pub fn peak_rss_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse::<u64>().ok()))
+        .map_or(0, |kb| kb * 1024)
+}
+
+fn deployment(i: u32, replicas: u32) -> Object {
+    let mut d = Deployment::default();
+    d.metadata.name = format!("density-{i}");
+    d.spec.replicas = Some(replicas as i32);
+    let labels: std::collections::BTreeMap<String, String> = [("app".to_string(), format!("density-{i}"))].into_iter().collect();
+    d.spec.selector = Some(LabelSelector { match_labels: labels.clone(), match_expressions: vec![] });
+    d.spec.template.metadata.labels = labels;
+    let mut c = Container { name: "pause".into(), image: "registry.k8s.io/pause:3.10".into(), ..Default::default() };
+    c.resources.requests.insert("cpu".into(), Quantity::from_milli(10));
+    c.resources.requests.insert("memory".into(), Quantity::from_bytes(10 << 20));
+    d.spec.template.spec.containers = vec![c];
+    Object::Deployment(d)
+}
+
+pub fn density_scenario(nodes: u32, pods: u32, per_deployment: u32, seed: u64) -> Scenario {
+    let mut s = Scenario { seed, until: SimDuration::from_secs(3600), ..Default::default() };
+    s.cluster.node_pools = vec![NodePool {
+        name: "node".into(),
+        count: nodes,
+        cpu: Quantity::from_value(32),
+        memory: Quantity::from_bytes(128 << 30),
+        pods: Quantity::from_value(110),
+        labels: Default::default(),
+        taints: vec![],
+    }];
+    // 5,000 nodes need 5,000 /24s: a /10 cluster CIDR (like large clusters use).
+    if nodes > 256 {
+        s.cluster.cluster_cidr = "10.64.0.0/10".into();
+    }
+    let per = per_deployment.max(1);
+    let mut manifests = Vec::new();
+    let (mut left, mut i) = (pods, 0);
+    while left > 0 {
+        let n = left.min(per);
+        manifests.push(Manifest { object: deployment(i, n), at: Location::default() });
+        left -= n;
+        i += 1;
+    }
+    s.timeline = vec![TimelineEntry { at: SimDuration::from_secs(1), action: Action::Apply(manifests), location: Location::default() }];
+    s
+}
+
+fn running(sim: &Simulation) -> u32 {
+    sim.api.store.list(&Kind::Pod).filter(|o| o.as_pod().is_some_and(|p| p.status.phase == "Running")).count() as u32
+}
+
+pub fn bench(which: Which) -> u8 {
+    let Which::Density { nodes, pods, per_deployment, seed, output } = which;
+    let s = density_scenario(nodes, pods, per_deployment, seed);
+    let opts = RunOptions { seed, limits: Limits { until: SimTime(s.until.as_ms()), max_events: u64::MAX }, keep_log: false, history: Default::default() };
+    let start = Instant::now();
+    let mut sim = match Simulation::new(&s, &opts) {
+        Ok(sim) => sim,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    };
+    let mut t = SimTime::from_secs(5);
+    let mut all_running = false;
+    while t <= SimTime(s.until.as_ms()) {
+        sim.run_until(t);
+        if running(&sim) >= pods {
+            all_running = true;
+            break;
+        }
+        t = t + SimDuration::from_secs(5);
+    }
+    let wall = start.elapsed().as_secs_f64();
+    let events = sim.events_processed;
+    let rss = peak_rss_bytes();
+    let fields = serde_json::json!({
+        "nodes": nodes,
+        "pods": pods,
+        "all_running": all_running,
+        "sim_time_s": sim.now.as_ms() as f64 / 1000.0,
+        "wall_s": (wall * 1000.0).round() / 1000.0,
+        "events": events,
+        "events_per_s": (events as f64 / wall).round(),
+        "pods_per_s": (pods as f64 / wall).round(),
+        "log_records": sim.trace.len(),
+        "store_revision": sim.api.store.revision(),
+        "peak_rss_bytes": rss,
+        "fingerprint": sim.fingerprint(),
+    });
+    if output.as_deref() == Some("json") {
+        println!("{fields}");
+    } else if let Some(m) = fields.as_object() {
+        for (k, v) in m {
+            println!("{k:<16} {v}");
+        }
+    }
+    u8::from(!all_running)
+}

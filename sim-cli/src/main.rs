@@ -1,0 +1,75 @@
+//! `ksim`: run Kubernetes scenarios in a deterministic simulator.
+
+mod bench;
+mod files;
+mod print;
+mod run;
+mod timeline;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "ksim", version, about = "A deterministic simulator of a Kubernetes cluster", long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a scenario (or plain manifests on a default 3-node cluster) and print what happened.
+    Run {
+        /// Scenario or manifest files (YAML, one or many documents).
+        #[arg(required = true)]
+        files: Vec<String>,
+        /// Seed (overrides the scenario's spec.seed).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Simulated end time, e.g. 10m (overrides spec.until).
+        #[arg(long)]
+        until: Option<String>,
+        /// Write the full event log (JSON Lines) here.
+        #[arg(long)]
+        log: Option<String>,
+        /// Timeline lines to print (0 = none).
+        #[arg(long, default_value_t = 200)]
+        max_lines: usize,
+    },
+    /// Print objects as they are at a simulated moment, like `kubectl get`.
+    Get {
+        /// Kind (pods, nodes, deployments, replicasets, events, services, namespaces, leases),
+        /// an optional name, then the scenario files.
+        #[arg(required = true, num_args = 2..)]
+        args: Vec<String>,
+        /// The simulated moment, e.g. 90s.
+        #[arg(long)]
+        at: String,
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Output format: wide, json or yaml.
+        #[arg(short = 'o', long)]
+        output: Option<String>,
+        /// Namespace (default: default).
+        #[arg(short = 'n', long)]
+        namespace: Option<String>,
+        /// All namespaces.
+        #[arg(short = 'A', long)]
+        all_namespaces: bool,
+    },
+    /// Benchmarks that print figures.
+    Bench {
+        #[command(subcommand)]
+        which: bench::Which,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let code = match cli.command {
+        Command::Run { files, seed, until, log, max_lines } => run::run(&files, seed, until.as_deref(), log.as_deref(), max_lines),
+        Command::Get { args, at, seed, output, namespace, all_namespaces } => run::get(&args, &at, seed, output.as_deref(), namespace.as_deref(), all_namespaces),
+        Command::Bench { which } => bench::bench(which),
+    };
+    ExitCode::from(code)
+}

@@ -1,0 +1,237 @@
+//! kubectl-style output: `get` tables (with `-o wide`), JSON Lists and YAML.
+
+use serde_json::{json, Value};
+use sim_core::api::meta::Time;
+use sim_core::api::{Kind, Object};
+use sim_core::engine::time::human_duration;
+use sim_core::engine::SimTime;
+use sim_core::trace::{node_status, pod_status};
+use std::io::Write;
+use std::rc::Rc;
+
+/// Lays out rows as kubectl does: columns separated by three spaces, left-aligned.
+pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let mut tw = tabwriter::TabWriter::new(Vec::new()).padding(3);
+    let _ = writeln!(tw, "{}", header.join("\t"));
+    for r in rows {
+        let _ = writeln!(tw, "{}", r.join("\t"));
+    }
+    let _ = tw.flush();
+    String::from_utf8(tw.into_inner().unwrap_or_default()).unwrap_or_default()
+}
+
+fn age(t: Option<Time>, now: SimTime) -> String {
+    t.map_or("<unknown>".into(), |t| human_duration(now.since(t.0)))
+}
+
+fn or_none(s: &str) -> String {
+    if s.is_empty() {
+        "<none>".into()
+    } else {
+        s.to_string()
+    }
+}
+
+pub fn pod_rows(pods: &[Rc<Object>], now: SimTime, wide: bool, with_ns: bool) -> (Vec<&'static str>, Vec<Vec<String>>) {
+    let mut header = vec!["NAME", "READY", "STATUS", "RESTARTS", "AGE"];
+    if with_ns {
+        header.insert(0, "NAMESPACE");
+    }
+    if wide {
+        header.extend(["IP", "NODE", "NOMINATED NODE", "READINESS GATES"]);
+    }
+    let rows = pods
+        .iter()
+        .filter_map(|o| o.as_pod())
+        .map(|p| {
+            let ready = p.status.container_statuses.iter().filter(|c| c.ready && c.state.running.is_some()).count();
+            let mut r = vec![
+                p.metadata.name.clone(),
+                format!("{ready}/{}", p.spec.containers.len()),
+                pod_status(p),
+                restarts(p, now),
+                age(p.metadata.creation_timestamp, now),
+            ];
+            if with_ns {
+                r.insert(0, p.metadata.namespace.clone());
+            }
+            if wide {
+                r.extend([or_none(&p.status.pod_ip), or_none(&p.spec.node_name), or_none(&p.status.nominated_node_name), "<none>".into()]);
+            }
+            r
+        })
+        .collect();
+    (header, rows)
+}
+
+fn restarts(p: &sim_core::api::pod::Pod, now: SimTime) -> String {
+    let n = p.restarts();
+    let last = p.status.container_statuses.iter().filter_map(|c| c.last_state.terminated.as_ref().and_then(|t| t.finished_at)).max();
+    match last {
+        Some(t) if n > 0 => format!("{n} ({} ago)", human_duration(now.since(t.0))),
+        _ => n.to_string(),
+    }
+}
+
+fn roles(labels: &std::collections::BTreeMap<String, String>) -> String {
+    let mut r: Vec<String> = labels.keys().filter_map(|k| k.strip_prefix("node-role.kubernetes.io/")).filter(|s| !s.is_empty()).map(String::from).collect();
+    if let Some(v) = labels.get("kubernetes.io/role") {
+        r.push(v.clone());
+    }
+    r.sort();
+    r.dedup();
+    if r.is_empty() {
+        "<none>".into()
+    } else {
+        r.join(",")
+    }
+}
+
+/// Header and rows for `kubectl get <kind>`.
+pub fn rows(kind: &Kind, objs: &[Rc<Object>], now: SimTime, wide: bool, with_ns: bool) -> (Vec<&'static str>, Vec<Vec<String>>) {
+    let ns_col = |mut h: Vec<&'static str>, mut rows: Vec<Vec<String>>| {
+        if with_ns && kind.namespaced() {
+            h.insert(0, "NAMESPACE");
+            for (r, o) in rows.iter_mut().zip(objs) {
+                r.insert(0, o.meta().namespace.clone());
+            }
+        }
+        (h, rows)
+    };
+    match kind {
+        Kind::Pod => pod_rows(objs, now, wide, with_ns),
+        Kind::Node => {
+            let mut h = vec!["NAME", "STATUS", "ROLES", "AGE", "VERSION"];
+            if wide {
+                h.extend(["INTERNAL-IP", "EXTERNAL-IP", "OS-IMAGE", "KERNEL-VERSION", "CONTAINER-RUNTIME", "POD-CIDR"]);
+            }
+            let rows = objs
+                .iter()
+                .filter_map(|o| o.as_node())
+                .map(|n| {
+                    let info = n.status.node_info.clone().unwrap_or(Value::Null);
+                    let s = |k: &str| info.get(k).and_then(Value::as_str).unwrap_or("<unknown>").to_string();
+                    let mut r = vec![n.metadata.name.clone(), node_status(n), roles(&n.metadata.labels), age(n.metadata.creation_timestamp, now), s("kubeletVersion")];
+                    if wide {
+                        r.extend([or_none(n.internal_ip()), "<none>".into(), s("osImage"), s("kernelVersion"), s("containerRuntimeVersion"), or_none(&n.spec.pod_cidr)]);
+                    }
+                    r
+                })
+                .collect();
+            (h, rows)
+        }
+        Kind::Deployment => {
+            let mut h = vec!["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"];
+            if wide {
+                h.extend(["CONTAINERS", "IMAGES", "SELECTOR"]);
+            }
+            let rows = objs
+                .iter()
+                .filter_map(|o| o.as_deployment())
+                .map(|d| {
+                    let mut r = vec![
+                        d.metadata.name.clone(),
+                        format!("{}/{}", d.status.ready_replicas, d.replicas()),
+                        d.status.updated_replicas.to_string(),
+                        d.status.available_replicas.to_string(),
+                        age(d.metadata.creation_timestamp, now),
+                    ];
+                    if wide {
+                        let c = &d.spec.template.spec.containers;
+                        r.extend([
+                            c.iter().map(|c| c.name.clone()).collect::<Vec<_>>().join(","),
+                            c.iter().map(|c| c.image.clone()).collect::<Vec<_>>().join(","),
+                            d.spec.selector.as_ref().map(|s| s.to_selector_string()).unwrap_or_default(),
+                        ]);
+                    }
+                    r
+                })
+                .collect();
+            ns_col(h, rows)
+        }
+        Kind::ReplicaSet => {
+            let mut h = vec!["NAME", "DESIRED", "CURRENT", "READY", "AGE"];
+            if wide {
+                h.extend(["CONTAINERS", "IMAGES", "SELECTOR"]);
+            }
+            let rows = objs
+                .iter()
+                .filter_map(|o| o.as_replica_set())
+                .map(|rs| {
+                    let mut r = vec![
+                        rs.metadata.name.clone(),
+                        rs.replicas().to_string(),
+                        rs.status.replicas.to_string(),
+                        rs.status.ready_replicas.to_string(),
+                        age(rs.metadata.creation_timestamp, now),
+                    ];
+                    if wide {
+                        let c = &rs.spec.template.spec.containers;
+                        r.extend([
+                            c.iter().map(|c| c.name.clone()).collect::<Vec<_>>().join(","),
+                            c.iter().map(|c| c.image.clone()).collect::<Vec<_>>().join(","),
+                            rs.spec.selector.as_ref().map(|s| s.to_selector_string()).unwrap_or_default(),
+                        ]);
+                    }
+                    r
+                })
+                .collect();
+            ns_col(h, rows)
+        }
+        Kind::Event => {
+            let h = vec!["LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"];
+            let rows = objs
+                .iter()
+                .filter_map(|o| if let Object::Event(e) = &**o { Some(e) } else { None })
+                .map(|e| {
+                    vec![
+                        age(e.last_timestamp, now),
+                        e.type_.clone(),
+                        e.reason.clone(),
+                        format!("{}/{}", e.involved_object.kind.to_ascii_lowercase(), e.involved_object.name),
+                        e.message.clone(),
+                    ]
+                })
+                .collect();
+            ns_col(h, rows)
+        }
+        Kind::Service => {
+            let h = vec!["NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)", "AGE"];
+            let rows = objs
+                .iter()
+                .filter_map(|o| if let Object::Service(s) = &**o { Some(s) } else { None })
+                .map(|s| {
+                    let ports: Vec<String> = s.spec.ports.iter().map(|p| format!("{}/{}", p.port, p.protocol.clone().unwrap_or_else(|| "TCP".into()))).collect();
+                    vec![
+                        s.metadata.name.clone(),
+                        if s.spec.type_.is_empty() { "ClusterIP".into() } else { s.spec.type_.clone() },
+                        or_none(&s.spec.cluster_ip),
+                        "<none>".into(),
+                        or_none(&ports.join(",")),
+                        age(s.metadata.creation_timestamp, now),
+                    ]
+                })
+                .collect();
+            ns_col(h, rows)
+        }
+        _ => {
+            let h = vec!["NAME", "AGE"];
+            let rows = objs.iter().map(|o| vec![o.meta().name.clone(), age(o.meta().creation_timestamp, now)]).collect();
+            ns_col(h, rows)
+        }
+    }
+}
+
+/// kubectl's `-o json` for a list: `{"apiVersion":"v1","items":[…],"kind":"List",…}`.
+pub fn list_json(objs: &[Rc<Object>]) -> Value {
+    json!({
+        "apiVersion": "v1",
+        "items": objs.iter().map(|o| o.to_json()).collect::<Vec<_>>(),
+        "kind": "List",
+        "metadata": {"resourceVersion": ""}
+    })
+}
+
+pub fn to_yaml(v: &Value) -> String {
+    serde_saphyr::to_string(v).unwrap_or_else(|e| format!("# cannot print as YAML: {e}\n"))
+}

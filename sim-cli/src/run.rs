@@ -1,0 +1,199 @@
+//! `ksim run` and `ksim get`.
+
+use crate::{files, print, timeline};
+use sim_core::api::Kind;
+use sim_core::engine::{SimDuration, SimTime};
+use sim_core::scenario::expect;
+use sim_core::{RunOptions, Scenario, Simulation};
+use std::io::Write;
+use std::path::Path;
+
+/// Exit codes: 0 ok, 1 an expectation failed, 2 bad input.
+pub const EXIT_BAD_INPUT: u8 = 2;
+
+fn print_warnings(s: &Scenario) {
+    let mut err = anstream::stderr();
+    for w in &s.warnings {
+        let _ = writeln!(err, "warning: {}: {}", w.location, w.message);
+    }
+}
+
+fn load(files: &[String], seed: Option<u64>, until: Option<&str>) -> Result<Scenario, u8> {
+    let mut s = match files::load(files) {
+        Ok(s) => s,
+        Err(rendered) => {
+            let _ = write!(anstream::stderr(), "{rendered}");
+            return Err(EXIT_BAD_INPUT);
+        }
+    };
+    if let Some(seed) = seed {
+        s.seed = seed;
+    }
+    if let Some(u) = until {
+        match SimDuration::parse(u) {
+            Ok(d) => s.until = d,
+            Err(e) => {
+                let _ = writeln!(anstream::stderr(), "error: --until: {e}");
+                return Err(EXIT_BAD_INPUT);
+            }
+        }
+    }
+    print_warnings(&s);
+    Ok(s)
+}
+
+fn new_sim(s: &Scenario) -> Result<Simulation, u8> {
+    Simulation::new(s, &RunOptions::for_scenario(s)).map_err(|e| {
+        let _ = writeln!(anstream::stderr(), "error: {e}");
+        EXIT_BAD_INPUT
+    })
+}
+
+struct ExpectResult {
+    text: String,
+    at: SimDuration,
+    ok: bool,
+    observed: String,
+    location: String,
+}
+
+pub fn run(paths: &[String], seed: Option<u64>, until: Option<&str>, log: Option<&str>, max_lines: usize) -> u8 {
+    let s = match load(paths, seed, until) {
+        Ok(s) => s,
+        Err(c) => return c,
+    };
+    let mut sim = match new_sim(&s) {
+        Ok(sim) => sim,
+        Err(c) => return c,
+    };
+    let mut checks: Vec<&sim_core::scenario::model::Expectation> = s.expect.iter().collect();
+    checks.sort_by_key(|e| e.at);
+    let mut results = Vec::new();
+    for e in checks {
+        if e.at > s.until {
+            results.push(ExpectResult { text: e.text.clone(), at: e.at, ok: false, observed: format!("never reached (the run ends at {})", s.until), location: e.location.to_string() });
+            continue;
+        }
+        sim.run_until(SimTime(e.at.as_ms()));
+        let r = expect::evaluate(&e.check, &sim.api.store);
+        let (ok, observed) = match r {
+            Ok(v) => (true, v),
+            Err(v) => (false, v),
+        };
+        results.push(ExpectResult { text: e.text.clone(), at: e.at, ok, observed, location: e.location.to_string() });
+    }
+    let outcome = sim.run();
+    let mut out = anstream::stdout();
+    let name = if s.name.is_empty() { paths.join(" ") } else { s.name.clone() };
+    let _ = writeln!(out, "ksim: {name} — seed {}, {} nodes, until {}", s.seed, s.node_names().len(), s.until);
+    let _ = writeln!(out);
+    let lines: Vec<(u64, String)> = sim.trace.records().iter().filter_map(|r| timeline::describe(r).map(|d| (r.t, d))).collect();
+    if max_lines > 0 {
+        for (t, d) in lines.iter().take(max_lines) {
+            let _ = writeln!(out, "{:>10}  {d}", SimTime(*t).to_string());
+        }
+        if lines.len() > max_lines {
+            let _ = writeln!(out, "{:>10}  … {} more (--max-lines, or --log FILE for the full event log)", "", lines.len() - max_lines);
+        }
+        let _ = writeln!(out);
+    }
+    for (t, e) in &sim.timeline_errors {
+        let _ = writeln!(out, "{:>10}  error: {e}", t.to_string());
+    }
+    let pods = sim.list(&Kind::Pod);
+    let with_ns = pods.iter().any(|p| p.meta().namespace != "default");
+    let (h, rows) = print::pod_rows(&pods, sim.now, true, with_ns);
+    let _ = writeln!(out, "Pods at {} (kubectl get pods -o wide{}):", SimDuration(sim.now.as_ms()), if with_ns { " -A" } else { "" });
+    if rows.is_empty() {
+        let _ = writeln!(out, "No resources found.");
+    } else {
+        let _ = write!(out, "{}", print::table(&h, &rows));
+    }
+    let _ = writeln!(out);
+    let failed = results.iter().filter(|r| !r.ok).count();
+    if !results.is_empty() {
+        let _ = writeln!(out, "Expectations:");
+        for r in &results {
+            let mark = if r.ok { "✓" } else { "✗" };
+            let extra = if r.ok { String::new() } else { format!("  (observed {}; {})", r.observed, r.location) };
+            let _ = writeln!(out, "  {mark} at {:<6} {}{extra}", r.at.to_string(), r.text);
+        }
+        let _ = writeln!(out, "  {} passed, {} failed", results.len() - failed, failed);
+        let _ = writeln!(out);
+    }
+    let _ = writeln!(out, "{} events, {} log records, {}", sim.events_processed, sim.trace.len(), outcome.describe());
+    let _ = writeln!(out, "fingerprint: sha256:{}", sim.fingerprint());
+    if let Some(path) = log {
+        if let Err(e) = std::fs::write(path, sim.trace.to_jsonl()) {
+            let _ = writeln!(anstream::stderr(), "error: cannot write {path}: {e}");
+            return EXIT_BAD_INPUT;
+        }
+    }
+    u8::from(failed > 0)
+}
+
+pub fn get(args: &[String], at: &str, seed: Option<u64>, output: Option<&str>, namespace: Option<&str>, all: bool) -> u8 {
+    let mut err = anstream::stderr();
+    let Some(kind) = Kind::from_user(&args[0]) else {
+        let _ = writeln!(err, "error: the server doesn't have a resource type {:?}", args[0]);
+        return EXIT_BAD_INPUT;
+    };
+    let rest = &args[1..];
+    let looks_like_file = |a: &str| Path::new(a).exists() || a.ends_with(".yaml") || a.ends_with(".yml");
+    let (name, files) = if rest.len() >= 2 && !looks_like_file(&rest[0]) { (Some(rest[0].clone()), &rest[1..]) } else { (None, rest) };
+    let at = match SimDuration::parse(at) {
+        Ok(d) => d,
+        Err(e) => {
+            let _ = writeln!(err, "error: --at: {e}");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let mut s = match load(files, seed, None) {
+        Ok(s) => s,
+        Err(c) => return c,
+    };
+    s.until = s.until.max(at);
+    let mut sim = match new_sim(&s) {
+        Ok(sim) => sim,
+        Err(c) => return c,
+    };
+    sim.run_until(SimTime(at.as_ms()));
+    let ns = namespace.unwrap_or("default");
+    let objs: Vec<_> = sim
+        .list(&kind)
+        .into_iter()
+        .filter(|o| all || !kind.namespaced() || o.meta().namespace == ns)
+        .filter(|o| name.as_ref().is_none_or(|n| o.meta().name == *n))
+        .collect();
+    let mut out = anstream::stdout();
+    if let Some(n) = &name {
+        if objs.is_empty() {
+            let _ = writeln!(err, "Error from server (NotFound): {} {n:?} not found", sim_core::apiserver::qualified_resource(&kind));
+            return 1;
+        }
+    }
+    match output {
+        Some("json") => {
+            let v = if name.is_some() { objs[0].to_json() } else { print::list_json(&objs) };
+            let _ = writeln!(out, "{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+        }
+        Some("yaml") => {
+            let v = if name.is_some() { objs[0].to_json() } else { print::list_json(&objs) };
+            let _ = write!(out, "{}", print::to_yaml(&v));
+        }
+        Some("wide") | None => {
+            if objs.is_empty() {
+                let where_ = if all || !kind.namespaced() { String::new() } else { format!(" in {ns} namespace") };
+                let _ = writeln!(err, "No resources found{where_}.");
+                return 0;
+            }
+            let (h, rows) = print::rows(&kind, &objs, sim.now, output == Some("wide"), all);
+            let _ = write!(out, "{}", print::table(&h, &rows));
+        }
+        Some(o) => {
+            let _ = writeln!(err, "error: unable to match a printer suitable for the output format {o:?}, allowed formats are: json,wide,yaml");
+            return EXIT_BAD_INPUT;
+        }
+    }
+    0
+}

@@ -1,0 +1,345 @@
+//! ObjectMeta, owner references, label selectors and timestamps
+//! (k8s.io/apimachinery/pkg/apis/meta/v1).
+
+use crate::engine::SimTime;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::collections::BTreeMap;
+
+pub type Labels = BTreeMap<String, String>;
+
+/// A timestamp. Inside the simulation it is a `SimTime`; on the wire it is RFC 3339,
+/// counted from `EPOCH` (2026-01-01T00:00:00Z), so objects print like a real cluster's.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Time(pub SimTime);
+
+/// Days from 1970-01-01 to 2026-01-01.
+const EPOCH_DAYS: i64 = 20_454;
+
+impl Time {
+    pub fn rfc3339(self) -> String {
+        let ms = self.0.as_ms();
+        let secs = ms / 1000;
+        let days = EPOCH_DAYS + (secs / 86_400) as i64;
+        let (y, m, d) = civil_from_days(days);
+        let rem = secs % 86_400;
+        let (hh, mm, ss) = (rem / 3600, (rem / 60) % 60, rem % 60);
+        if ms % 1000 == 0 {
+            format!("{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}Z")
+        } else {
+            format!("{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}.{:03}000Z", ms % 1000)
+        }
+    }
+
+    /// Parses `YYYY-MM-DDTHH:MM:SS[.fff…]Z`; moments before the epoch clamp to it.
+    pub fn parse_rfc3339(s: &str) -> Result<Time, String> {
+        let bad = || format!("parsing time {s:?} as \"2006-01-02T15:04:05Z07:00\": cannot parse");
+        let b = s.as_bytes();
+        if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' {
+            return Err(bad());
+        }
+        let num = |r: std::ops::Range<usize>| s.get(r).and_then(|x| x.parse::<i64>().ok()).ok_or_else(bad);
+        let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+        let (hh, mi, ss) = (num(11..13)?, num(14..16)?, num(17..19)?);
+        if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || hh > 23 || mi > 59 || ss > 60 {
+            return Err(bad());
+        }
+        let mut rest = &s[19..];
+        let mut ms = 0i64;
+        if let Some(frac) = rest.strip_prefix('.') {
+            let digits: String = frac.chars().take_while(|c| c.is_ascii_digit()).collect();
+            if digits.is_empty() {
+                return Err(bad());
+            }
+            let padded = format!("{:0<3}", &digits[..digits.len().min(3)]);
+            ms = padded.parse().map_err(|_| bad())?;
+            rest = &frac[digits.len()..];
+        }
+        if rest != "Z" {
+            return Err(bad());
+        }
+        let days = days_from_civil(y, mo, d) - EPOCH_DAYS;
+        let total = ((days * 86_400 + hh * 3600 + mi * 60 + ss) * 1000 + ms).max(0);
+        Ok(Time(SimTime(total as u64)))
+    }
+}
+
+// Howard Hinnant's civil calendar algorithms.
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = if m > 2 { m - 3 } else { m + 9 };
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+impl Serialize for Time {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.rfc3339())
+    }
+}
+
+impl<'de> Deserialize<'de> for Time {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Time::parse_rfc3339(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+/// resourceVersion: the etcd modRevision, a decimal string on the wire.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ResourceVersion(pub u64);
+
+impl Serialize for ResourceVersion {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0.to_string())
+    }
+}
+
+impl<'de> Deserialize<'de> for ResourceVersion {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map(ResourceVersion).map_err(|_| serde::de::Error::custom(format!("Invalid value: {s:?}: must be a decimal resourceVersion")))
+    }
+}
+
+fn is_zero_rv(rv: &ResourceVersion) -> bool {
+    rv.0 == 0
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ObjectMeta {
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub name: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub generate_name: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub namespace: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub uid: String,
+    #[serde(default, skip_serializing_if = "is_zero_rv")]
+    pub resource_version: ResourceVersion,
+    #[serde(default, skip_serializing_if = "is_zero_i64")]
+    pub generation: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub creation_timestamp: Option<Time>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deletion_timestamp: Option<Time>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deletion_grace_period_seconds: Option<i64>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: Labels,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub annotations: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub owner_references: Vec<OwnerReference>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub finalizers: Vec<String>,
+    /// Accepted and kept, never interpreted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub managed_fields: Option<serde_json::Value>,
+    /// Deprecated and ignored by Kubernetes; accepted so old manifests load.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub self_link: Option<String>,
+}
+
+fn is_zero_i64(v: &i64) -> bool {
+    *v == 0
+}
+
+impl ObjectMeta {
+    /// The controller owner reference, if any.
+    pub fn controller_ref(&self) -> Option<&OwnerReference> {
+        self.owner_references.iter().find(|r| r.controller == Some(true))
+    }
+    pub fn is_terminating(&self) -> bool {
+        self.deletion_timestamp.is_some()
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OwnerReference {
+    pub api_version: String,
+    pub kind: String,
+    pub name: String,
+    pub uid: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub controller: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub block_owner_deletion: Option<bool>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LabelSelector {
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub match_labels: Labels,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub match_expressions: Vec<LabelSelectorRequirement>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LabelSelectorRequirement {
+    pub key: String,
+    pub operator: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub values: Vec<String>,
+}
+
+impl LabelSelector {
+    /// An empty selector matches everything (metav1.LabelSelectorAsSelector).
+    pub fn is_empty(&self) -> bool {
+        self.match_labels.is_empty() && self.match_expressions.is_empty()
+    }
+
+    pub fn matches(&self, labels: &Labels) -> bool {
+        self.match_labels.iter().all(|(k, v)| labels.get(k) == Some(v)) && self.match_expressions.iter().all(|r| r.matches(labels))
+    }
+
+    /// Validation in the apiserver's words (ValidateLabelSelector), paths under `path`.
+    pub fn validate(&self, path: &str) -> Vec<(String, String)> {
+        let mut errs = Vec::new();
+        for (i, r) in self.match_expressions.iter().enumerate() {
+            let p = format!("{path}.matchExpressions[{i}]");
+            match r.operator.as_str() {
+                "In" | "NotIn" => {
+                    if r.values.is_empty() {
+                        errs.push((format!("{p}.values"), "Required value: must be specified when `operator` is 'In' or 'NotIn'".into()));
+                    }
+                }
+                "Exists" | "DoesNotExist" => {
+                    if !r.values.is_empty() {
+                        errs.push((format!("{p}.values"), "Forbidden: may not be specified when `operator` is 'Exists' or 'DoesNotExist'".into()));
+                    }
+                }
+                other => errs.push((format!("{p}.operator"), format!("Invalid value: {other:?}: not a valid selector operator"))),
+            }
+        }
+        errs
+    }
+
+    /// `app=web,tier in (a,b)` — kubectl's selector string.
+    pub fn to_selector_string(&self) -> String {
+        let mut parts: Vec<String> = self.match_labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        for r in &self.match_expressions {
+            parts.push(match r.operator.as_str() {
+                "In" => format!("{} in ({})", r.key, r.values.join(",")),
+                "NotIn" => format!("{} notin ({})", r.key, r.values.join(",")),
+                "Exists" => r.key.clone(),
+                _ => format!("!{}", r.key),
+            });
+        }
+        parts.join(",")
+    }
+}
+
+impl LabelSelectorRequirement {
+    pub fn matches(&self, labels: &Labels) -> bool {
+        let v = labels.get(&self.key);
+        match self.operator.as_str() {
+            "In" => v.is_some_and(|v| self.values.contains(v)),
+            "NotIn" => v.is_none_or(|v| !self.values.contains(v)),
+            "Exists" => v.is_some(),
+            "DoesNotExist" => v.is_none(),
+            _ => false,
+        }
+    }
+}
+
+/// An `intstr.IntOrString` (e.g. maxSurge `25%` or `1`, targetPort `http` or `8080`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum IntOrString {
+    Int(i32),
+    String(String),
+}
+
+impl IntOrString {
+    /// intstr.GetScaledValueFromIntOrPercent.
+    pub fn scaled_value(&self, total: i32, round_up: bool) -> Result<i32, String> {
+        match self {
+            IntOrString::Int(i) => Ok(*i),
+            IntOrString::String(s) => {
+                let pct = s
+                    .strip_suffix('%')
+                    .and_then(|p| p.parse::<i64>().ok())
+                    .ok_or_else(|| format!("invalid value for IntOrString: invalid type: string is not a percentage: {s:?}"))?;
+                let prod = pct * i64::from(total);
+                let v = if round_up { (prod + 99).div_euclid(100) } else { prod.div_euclid(100) };
+                Ok(v.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32)
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for IntOrString {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            IntOrString::Int(i) => write!(f, "{i}"),
+            IntOrString::String(s) => f.write_str(s),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn labels(pairs: &[(&str, &str)]) -> Labels {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn selectors_match_like_apimachinery() {
+        let sel = LabelSelector {
+            match_labels: labels(&[("app", "web")]),
+            match_expressions: vec![
+                LabelSelectorRequirement { key: "tier".into(), operator: "In".into(), values: vec!["a".into(), "b".into()] },
+                LabelSelectorRequirement { key: "canary".into(), operator: "DoesNotExist".into(), values: vec![] },
+            ],
+        };
+        assert!(sel.matches(&labels(&[("app", "web"), ("tier", "a")])));
+        assert!(!sel.matches(&labels(&[("app", "web"), ("tier", "c")])));
+        assert!(!sel.matches(&labels(&[("app", "web"), ("tier", "a"), ("canary", "1")])));
+        assert!(LabelSelector::default().matches(&labels(&[("x", "y")])));
+        assert_eq!(sel.to_selector_string(), "app=web,tier in (a,b),!canary");
+    }
+
+    #[test]
+    fn times_round_trip_rfc3339() {
+        assert_eq!(Time(SimTime(0)).rfc3339(), "2026-01-01T00:00:00Z");
+        assert_eq!(Time(SimTime(86_400_000 * 59 + 1500)).rfc3339(), "2026-03-01T00:00:01.500000Z");
+        for ms in [0u64, 1, 999, 1000, 3_600_000, 86_400_000 * 400 + 7] {
+            let t = Time(SimTime(ms));
+            assert_eq!(Time::parse_rfc3339(&t.rfc3339()), Ok(t));
+        }
+        assert_eq!(Time::parse_rfc3339("2020-01-01T00:00:00Z"), Ok(Time(SimTime(0))));
+        assert!(Time::parse_rfc3339("yesterday").is_err());
+    }
+
+    #[test]
+    fn percentages_scale_like_intstr() {
+        let p = IntOrString::String("25%".into());
+        assert_eq!(p.scaled_value(10, true), Ok(3));
+        assert_eq!(p.scaled_value(10, false), Ok(2));
+        assert_eq!(IntOrString::Int(1).scaled_value(10, true), Ok(1));
+        assert!(IntOrString::String("x".into()).scaled_value(10, true).is_err());
+    }
+}

@@ -1,0 +1,25 @@
+//! The object model: Kubernetes kinds with their API field names, so real manifests
+//! deserialize, plus exact quantities, selectors and timestamps.
+
+pub mod deployment;
+pub mod event;
+pub mod meta;
+pub mod namespace;
+pub mod node;
+pub mod object;
+pub mod pod;
+pub mod quantity;
+pub mod replica_set;
+pub mod service;
+pub mod validation;
+
+pub use object::{Kind, Object, ObjectKey};
+
+/// The zone a node is in (`topology.kubernetes.io/zone`, or the deprecated beta label).
+pub fn lookup_zone(labels: &meta::Labels) -> String {
+    labels
+        .get("topology.kubernetes.io/zone")
+        .or_else(|| labels.get("failure-domain.beta.kubernetes.io/zone"))
+        .cloned()
+        .unwrap_or_default()
+}

@@ -1,0 +1,477 @@
+//! Pod (core/v1): the fields ksim interprets are typed; the rest of the PodSpec schema
+//! (volumes, env, securityContext, …) is accepted and kept as JSON, so real manifests
+//! load, print back and are never silently dropped. Fields outside the schema are
+//! rejected as unknown.
+
+use super::meta::{IntOrString, ObjectMeta, Time};
+use super::quantity::Quantity;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+pub type ResourceList = BTreeMap<String, Quantity>;
+type Opaque = Option<Value>;
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Pod {
+    #[serde(default)]
+    pub api_version: String,
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default)]
+    pub metadata: ObjectMeta,
+    #[serde(default)]
+    pub spec: PodSpec,
+    #[serde(default)]
+    pub status: PodStatus,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PodTemplateSpec {
+    #[serde(default)]
+    pub metadata: ObjectMeta,
+    #[serde(default)]
+    pub spec: PodSpec,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PodSpec {
+    #[serde(default)]
+    pub containers: Vec<Container>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub init_containers: Vec<Container>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub node_name: String,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub node_selector: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tolerations: Vec<Toleration>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub restart_policy: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub termination_grace_period_seconds: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active_deadline_seconds: Option<i64>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub scheduler_name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority: Option<i32>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub priority_class_name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preemption_policy: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overhead: Option<ResourceList>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub hostname: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub subdomain: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host_network: Option<bool>,
+    // Accepted, kept, not interpreted (yet): the rest of the PodSpec schema.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub affinity: Opaque,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub topology_spread_constraints: Opaque,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub volumes: Opaque,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ephemeral_containers: Opaque,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub automount_service_account_token: Opaque,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dns_config: Opaque,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dns_policy: Opaque,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enable_service_links: Opaque,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host_aliases: Opaque,
+    #[serde(rename = "hostIPC", default, skip_serializing_if = "Option::is_none")]
+    pub host_ipc: Opaque,
+    #[serde(rename = "hostPID", default, skip_serializing_if = "Option::is_none")]
+    pub host_pid: Opaque,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host_users: Opaque,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hostname_override: Opaque,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_pull_secrets: Opaque,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub os: Opaque,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub readiness_gates: Opaque,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_claims: Opaque,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resources: Opaque,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runtime_class_name: Opaque,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scheduling_gates: Opaque,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub security_context: Opaque,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_account: Opaque,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_account_name: Opaque,
+    #[serde(rename = "setHostnameAsFQDN", default, skip_serializing_if = "Option::is_none")]
+    pub set_hostname_as_fqdn: Opaque,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub share_process_namespace: Opaque,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Container {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub image: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub image_pull_policy: String,
+    #[serde(default, skip_serializing_if = "ResourceRequirements::is_empty")]
+    pub resources: ResourceRequirements,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ports: Vec<ContainerPort>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub readiness_probe: Option<Probe>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub liveness_probe: Option<Probe>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub startup_probe: Option<Probe>,
+    /// For init containers: `Always` makes a sidecar.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restart_policy: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command: Opaque,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub args: Opaque,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub env: Opaque,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub env_from: Opaque,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lifecycle: Opaque,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resize_policy: Opaque,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restart_policy_rules: Opaque,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub security_context: Opaque,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stdin: Opaque,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stdin_once: Opaque,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub termination_message_path: Opaque,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub termination_message_policy: Opaque,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tty: Opaque,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub volume_devices: Opaque,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub volume_mounts: Opaque,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub working_dir: Opaque,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ResourceRequirements {
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub requests: ResourceList,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub limits: ResourceList,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claims: Opaque,
+}
+
+impl ResourceRequirements {
+    pub fn is_empty(&self) -> bool {
+        self.requests.is_empty() && self.limits.is_empty() && self.claims.is_none()
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ContainerPort {
+    pub container_port: i32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host_port: Option<i32>,
+    #[serde(rename = "hostIP", default, skip_serializing_if = "Option::is_none")]
+    pub host_ip: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Probe {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub initial_delay_seconds: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub period_seconds: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_seconds: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub success_threshold: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure_threshold: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub termination_grace_period_seconds: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exec: Opaque,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http_get: Opaque,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tcp_socket: Opaque,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grpc: Opaque,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Toleration {
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub key: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub operator: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub value: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub effect: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub toleration_seconds: Option<i64>,
+}
+
+impl Toleration {
+    /// v1helper.Toleration.ToleratesTaint: empty effect matches all effects; empty key
+    /// with Exists matches all keys; operator defaults to Equal.
+    pub fn tolerates(&self, taint: &super::node::Taint) -> bool {
+        if !self.effect.is_empty() && self.effect != taint.effect {
+            return false;
+        }
+        if !self.key.is_empty() && self.key != taint.key {
+            return false;
+        }
+        match self.operator.as_str() {
+            "Exists" => true,
+            "" | "Equal" => self.value == taint.value,
+            _ => false,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PodStatus {
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub phase: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<PodCondition>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub message: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub reason: String,
+    #[serde(rename = "hostIP", default, skip_serializing_if = "String::is_empty")]
+    pub host_ip: String,
+    #[serde(rename = "podIP", default, skip_serializing_if = "String::is_empty")]
+    pub pod_ip: String,
+    #[serde(rename = "podIPs", default, skip_serializing_if = "Vec::is_empty")]
+    pub pod_ips: Vec<PodIp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_time: Option<Time>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub container_statuses: Vec<ContainerStatus>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub init_container_statuses: Vec<ContainerStatus>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub nominated_node_name: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub qos_class: String,
+    #[serde(rename = "hostIPs", default, skip_serializing_if = "Option::is_none")]
+    pub host_ips: Opaque,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PodIp {
+    pub ip: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PodCondition {
+    #[serde(rename = "type")]
+    pub type_: String,
+    pub status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_probe_time: Option<Time>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_transition_time: Option<Time>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub reason: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub message: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ContainerStatus {
+    pub name: String,
+    #[serde(default)]
+    pub ready: bool,
+    #[serde(default)]
+    pub restart_count: i32,
+    #[serde(default)]
+    pub image: String,
+    #[serde(rename = "imageID", default, skip_serializing_if = "String::is_empty")]
+    pub image_id: String,
+    #[serde(rename = "containerID", default, skip_serializing_if = "String::is_empty")]
+    pub container_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started: Option<bool>,
+    #[serde(default)]
+    pub state: ContainerState,
+    #[serde(default, skip_serializing_if = "ContainerState::is_empty")]
+    pub last_state: ContainerState,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ContainerState {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waiting: Option<ContainerStateWaiting>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub running: Option<ContainerStateRunning>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub terminated: Option<ContainerStateTerminated>,
+}
+
+impl ContainerState {
+    pub fn is_empty(&self) -> bool {
+        self.waiting.is_none() && self.running.is_none() && self.terminated.is_none()
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ContainerStateWaiting {
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub reason: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub message: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ContainerStateRunning {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<Time>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ContainerStateTerminated {
+    pub exit_code: i32,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub reason: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<Time>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<Time>,
+}
+
+/// Requests of one resource, summed as the scheduler and kubelet do
+/// (resourcehelper.PodRequests, simplified): the sum over regular containers, or the
+/// largest init container if bigger, plus pod overhead.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PodRequests {
+    pub milli_cpu: i64,
+    pub memory: i64,
+}
+
+impl PodSpec {
+    pub fn requests(&self) -> PodRequests {
+        let get = |c: &Container, r: &str, milli: bool| {
+            c.resources.requests.get(r).or_else(|| c.resources.limits.get(r)).map_or(0, |q| if milli { q.milli_value() } else { q.value() })
+        };
+        let mut cpu: i64 = 0;
+        let mut mem: i64 = 0;
+        let mut sidecar_cpu: i64 = 0;
+        let mut sidecar_mem: i64 = 0;
+        let mut init_cpu: i64 = 0;
+        let mut init_mem: i64 = 0;
+        for c in &self.containers {
+            cpu = cpu.saturating_add(get(c, "cpu", true));
+            mem = mem.saturating_add(get(c, "memory", false));
+        }
+        for c in &self.init_containers {
+            let (ic, im) = (get(c, "cpu", true), get(c, "memory", false));
+            if c.restart_policy.as_deref() == Some("Always") {
+                sidecar_cpu = sidecar_cpu.saturating_add(ic);
+                sidecar_mem = sidecar_mem.saturating_add(im);
+                init_cpu = init_cpu.max(sidecar_cpu);
+                init_mem = init_mem.max(sidecar_mem);
+            } else {
+                init_cpu = init_cpu.max(sidecar_cpu.saturating_add(ic));
+                init_mem = init_mem.max(sidecar_mem.saturating_add(im));
+            }
+        }
+        cpu = cpu.saturating_add(sidecar_cpu).max(init_cpu);
+        mem = mem.saturating_add(sidecar_mem).max(init_mem);
+        if let Some(o) = &self.overhead {
+            cpu = cpu.saturating_add(o.get("cpu").map_or(0, Quantity::milli_value));
+            mem = mem.saturating_add(o.get("memory").map_or(0, Quantity::value));
+        }
+        PodRequests { milli_cpu: cpu, memory: mem }
+    }
+}
+
+impl Pod {
+    pub fn is_terminal(&self) -> bool {
+        self.status.phase == "Succeeded" || self.status.phase == "Failed"
+    }
+    pub fn condition(&self, type_: &str) -> Option<&PodCondition> {
+        self.status.conditions.iter().find(|c| c.type_ == type_)
+    }
+    /// podutil.IsPodReady.
+    pub fn is_ready(&self) -> bool {
+        self.condition("Ready").is_some_and(|c| c.status == "True")
+    }
+    pub fn restarts(&self) -> i32 {
+        self.status.container_statuses.iter().map(|c| c.restart_count).sum()
+    }
+    /// Sets (or adds) a condition, keeping lastTransitionTime when the status is unchanged.
+    pub fn set_condition(&mut self, type_: &str, status: &str, reason: &str, message: &str, now: Time) {
+        if let Some(c) = self.status.conditions.iter_mut().find(|c| c.type_ == type_) {
+            if c.status != status {
+                c.last_transition_time = Some(now);
+            }
+            c.status = status.to_string();
+            c.reason = reason.to_string();
+            c.message = message.to_string();
+        } else {
+            self.status.conditions.push(PodCondition {
+                type_: type_.to_string(),
+                status: status.to_string(),
+                last_probe_time: None,
+                last_transition_time: Some(now),
+                reason: reason.to_string(),
+                message: message.to_string(),
+            });
+        }
+    }
+}
+
+/// A container port's or Service port's target (`IntOrString`) re-exported for services.
+pub type PortTarget = IntOrString;

@@ -1,0 +1,89 @@
+//! Service (core/v1). Stored and validated; ClusterIPs and endpoints come with the
+//! networking issue.
+
+use super::meta::{IntOrString, ObjectMeta};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+type Opaque = Option<Value>;
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Service {
+    #[serde(default)]
+    pub api_version: String,
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default)]
+    pub metadata: ObjectMeta,
+    #[serde(default)]
+    pub spec: ServiceSpec,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Opaque,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ServiceSpec {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ports: Vec<ServicePort>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub selector: Option<BTreeMap<String, String>>,
+    #[serde(rename = "clusterIP", default, skip_serializing_if = "String::is_empty")]
+    pub cluster_ip: String,
+    #[serde(rename = "clusterIPs", default, skip_serializing_if = "Vec::is_empty")]
+    pub cluster_ips: Vec<String>,
+    #[serde(rename = "type", default, skip_serializing_if = "String::is_empty")]
+    pub type_: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub publish_not_ready_addresses: Option<bool>,
+    #[serde(rename = "externalIPs", default, skip_serializing_if = "Option::is_none")]
+    pub external_ips: Opaque,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_affinity: Opaque,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_affinity_config: Opaque,
+    #[serde(rename = "loadBalancerIP", default, skip_serializing_if = "Option::is_none")]
+    pub load_balancer_ip: Opaque,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub load_balancer_source_ranges: Opaque,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub load_balancer_class: Opaque,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_name: Opaque,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_traffic_policy: Opaque,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub internal_traffic_policy: Opaque,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health_check_node_port: Opaque,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip_families: Opaque,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip_family_policy: Opaque,
+    /// Removed in Kubernetes 1.20 (replaced by ipFamilies); accepted with a warning so
+    /// manifests from older documentation load.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip_family: Opaque,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allocate_load_balancer_node_ports: Opaque,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub traffic_distribution: Opaque,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ServicePort {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<String>,
+    pub port: i32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_port: Option<IntOrString>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node_port: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app_protocol: Option<String>,
+}

@@ -1,0 +1,354 @@
+//! Validation in the apiserver's own words (k8s.io/apimachinery/pkg/util/validation and
+//! pkg/apis/*/validation): each error is a field path and a message such as
+//! `spec.replicas: Invalid value: -1: must be greater than or equal to 0`.
+
+use super::meta::{Labels, ObjectMeta};
+use super::object::{Kind, Object};
+use super::pod::{Container, PodSpec, PodTemplateSpec};
+use super::quantity::Quantity;
+
+/// One validation failure: the field path and the apiserver's message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldErr {
+    pub path: String,
+    pub message: String,
+}
+
+impl FieldErr {
+    pub fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
+        FieldErr { path: path.into(), message: message.into() }
+    }
+    pub fn required(path: impl Into<String>) -> Self {
+        FieldErr::new(path, "Required value")
+    }
+}
+
+impl std::fmt::Display for FieldErr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.path, self.message)
+    }
+}
+
+const DNS1123_LABEL_MSG: &str = "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')";
+const DNS1123_SUBDOMAIN_MSG: &str = "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
+const LABEL_VALUE_MSG: &str = "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')";
+const QUALIFIED_NAME_MSG: &str = "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')";
+
+fn is_dns1123_label_body(s: &str) -> bool {
+    let b = s.as_bytes();
+    !b.is_empty()
+        && b.iter().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
+        && b[0] != b'-'
+        && b[b.len() - 1] != b'-'
+}
+
+/// Messages for a DNS-1123 label (IsDNS1123Label).
+pub fn dns1123_label(s: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    if s.len() > 63 {
+        out.push("must be no more than 63 characters".to_string());
+    }
+    if !is_dns1123_label_body(s) {
+        out.push(DNS1123_LABEL_MSG.to_string());
+    }
+    out
+}
+
+/// Messages for a DNS-1123 subdomain (IsDNS1123Subdomain).
+pub fn dns1123_subdomain(s: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    if s.len() > 253 {
+        out.push("must be no more than 253 characters".to_string());
+    }
+    if s.is_empty() || !s.split('.').all(is_dns1123_label_body) {
+        out.push(DNS1123_SUBDOMAIN_MSG.to_string());
+    }
+    out
+}
+
+fn is_alnum(c: u8) -> bool {
+    c.is_ascii_alphanumeric()
+}
+
+fn label_value_ok(v: &str) -> bool {
+    let b = v.as_bytes();
+    b.is_empty() || (is_alnum(b[0]) && is_alnum(b[b.len() - 1]) && b.iter().all(|c| is_alnum(*c) || matches!(c, b'-' | b'_' | b'.')))
+}
+
+fn quoted(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_default()
+}
+
+/// ValidateLabels: qualified-name keys (optional DNS subdomain prefix) and label values.
+pub fn validate_labels(labels: &Labels, path: &str, errs: &mut Vec<FieldErr>) {
+    for (k, v) in labels {
+        let (prefix, name) = match k.rsplit_once('/') {
+            Some((p, n)) => (Some(p), n),
+            None => (None, k.as_str()),
+        };
+        if let Some(p) = prefix {
+            for m in dns1123_subdomain(p) {
+                errs.push(FieldErr::new(path, format!("Invalid value: {}: prefix part {m}", quoted(k))));
+            }
+        }
+        if name.is_empty() || name.len() > 63 || !label_value_ok(name) {
+            errs.push(FieldErr::new(path, format!("Invalid value: {}: {QUALIFIED_NAME_MSG}", quoted(k))));
+        }
+        if v.len() > 63 {
+            errs.push(FieldErr::new(format!("{path}[{k}]"), format!("Invalid value: {}: must be no more than 63 characters", quoted(v))));
+        }
+        if !label_value_ok(v) {
+            errs.push(FieldErr::new(format!("{path}[{k}]"), format!("Invalid value: {}: {LABEL_VALUE_MSG}", quoted(v))));
+        }
+    }
+}
+
+/// ValidateObjectMeta: name (or generateName), namespace, labels.
+pub fn validate_meta(meta: &ObjectMeta, kind: &Kind, errs: &mut Vec<FieldErr>) {
+    let name_check: fn(&str) -> Vec<String> = match kind {
+        Kind::Namespace | Kind::Service => dns1123_label,
+        _ => dns1123_subdomain,
+    };
+    if meta.name.is_empty() {
+        if meta.generate_name.is_empty() {
+            errs.push(FieldErr::new("metadata.name", "Required value: name or generateName is required"));
+        }
+    } else {
+        for m in name_check(&meta.name) {
+            errs.push(FieldErr::new("metadata.name", format!("Invalid value: {}: {m}", quoted(&meta.name))));
+        }
+    }
+    if kind.namespaced() && !meta.namespace.is_empty() {
+        for m in dns1123_label(&meta.namespace) {
+            errs.push(FieldErr::new("metadata.namespace", format!("Invalid value: {}: {m}", quoted(&meta.namespace))));
+        }
+    }
+    validate_labels(&meta.labels, "metadata.labels", errs);
+}
+
+fn non_negative(path: &str, v: Option<i64>, errs: &mut Vec<FieldErr>) {
+    if let Some(v) = v {
+        if v < 0 {
+            errs.push(FieldErr::new(path, format!("Invalid value: {v}: must be greater than or equal to 0")));
+        }
+    }
+}
+
+fn validate_container(c: &Container, path: &str, names: &mut Vec<String>, errs: &mut Vec<FieldErr>) {
+    if c.name.is_empty() {
+        errs.push(FieldErr::required(format!("{path}.name")));
+    } else {
+        for m in dns1123_label(&c.name) {
+            errs.push(FieldErr::new(format!("{path}.name"), format!("Invalid value: {}: {m}", quoted(&c.name))));
+        }
+        if names.contains(&c.name) {
+            errs.push(FieldErr::new(format!("{path}.name"), format!("Duplicate value: {}", quoted(&c.name))));
+        }
+        names.push(c.name.clone());
+    }
+    if c.image.trim().is_empty() {
+        errs.push(FieldErr::required(format!("{path}.image")));
+    }
+    if !c.image_pull_policy.is_empty() && !["Always", "IfNotPresent", "Never"].contains(&c.image_pull_policy.as_str()) {
+        errs.push(FieldErr::new(
+            format!("{path}.imagePullPolicy"),
+            format!("Unsupported value: {}: supported values: \"Always\", \"IfNotPresent\", \"Never\"", quoted(&c.image_pull_policy)),
+        ));
+    }
+    for (which, list) in [("requests", &c.resources.requests), ("limits", &c.resources.limits)] {
+        for (r, q) in list {
+            if *q < Quantity::from_value(0) {
+                errs.push(FieldErr::new(format!("{path}.resources.{which}[{r}]"), format!("Invalid value: {}: must be greater than or equal to 0", quoted(&q.to_string()))));
+            }
+        }
+    }
+    for (r, req) in &c.resources.requests {
+        if let Some(lim) = c.resources.limits.get(r) {
+            if req > lim {
+                errs.push(FieldErr::new(
+                    format!("{path}.resources.requests"),
+                    format!("Invalid value: {}: must be less than or equal to {r} limit of {lim}", quoted(&req.to_string())),
+                ));
+            }
+        }
+    }
+    for (i, p) in c.ports.iter().enumerate() {
+        if !(1..=65535).contains(&p.container_port) {
+            errs.push(FieldErr::new(format!("{path}.ports[{i}].containerPort"), format!("Invalid value: {}: must be between 1 and 65535, inclusive", p.container_port)));
+        }
+    }
+    for (which, probe) in [("readinessProbe", &c.readiness_probe), ("livenessProbe", &c.liveness_probe), ("startupProbe", &c.startup_probe)] {
+        if let Some(p) = probe {
+            non_negative(&format!("{path}.{which}.initialDelaySeconds"), p.initial_delay_seconds.map(i64::from), errs);
+        }
+    }
+}
+
+/// ValidatePodSpec (the parts ksim interprets).
+pub fn validate_pod_spec(spec: &PodSpec, path: &str, errs: &mut Vec<FieldErr>) {
+    if spec.containers.is_empty() {
+        errs.push(FieldErr::required(format!("{path}.containers")));
+    }
+    let mut names = Vec::new();
+    for (i, c) in spec.init_containers.iter().enumerate() {
+        validate_container(c, &format!("{path}.initContainers[{i}]"), &mut names, errs);
+    }
+    for (i, c) in spec.containers.iter().enumerate() {
+        validate_container(c, &format!("{path}.containers[{i}]"), &mut names, errs);
+    }
+    if !spec.restart_policy.is_empty() && !["Always", "OnFailure", "Never"].contains(&spec.restart_policy.as_str()) {
+        errs.push(FieldErr::new(
+            format!("{path}.restartPolicy"),
+            format!("Unsupported value: {}: supported values: \"Always\", \"OnFailure\", \"Never\"", quoted(&spec.restart_policy)),
+        ));
+    }
+    non_negative(&format!("{path}.terminationGracePeriodSeconds"), spec.termination_grace_period_seconds, errs);
+    if let Some(a) = spec.active_deadline_seconds {
+        if a <= 0 {
+            errs.push(FieldErr::new(format!("{path}.activeDeadlineSeconds"), format!("Invalid value: {a}: must be between 1 and 2147483647, inclusive")));
+        }
+    }
+    for (i, t) in spec.tolerations.iter().enumerate() {
+        let p = format!("{path}.tolerations[{i}]");
+        match t.operator.as_str() {
+            "" | "Equal" => {
+                if t.key.is_empty() {
+                    errs.push(FieldErr::new(format!("{p}.operator"), "Invalid value: \"Equal\": operator must be Exists when `key` is empty, which means \"match all values and all keys\""));
+                }
+            }
+            "Exists" => {
+                if !t.value.is_empty() {
+                    errs.push(FieldErr::new(format!("{p}.operator"), "Invalid value: \"Exists\": value must be empty when `operator` is 'Exists'"));
+                }
+            }
+            o => errs.push(FieldErr::new(format!("{p}.operator"), format!("Unsupported value: {}: supported values: \"Equal\", \"Exists\"", quoted(o)))),
+        }
+        if !t.effect.is_empty() && !["NoSchedule", "PreferNoSchedule", "NoExecute"].contains(&t.effect.as_str()) {
+            errs.push(FieldErr::new(
+                format!("{p}.effect"),
+                format!("Unsupported value: {}: supported values: \"NoExecute\", \"NoSchedule\", \"PreferNoSchedule\"", quoted(&t.effect)),
+            ));
+        }
+        if t.toleration_seconds.is_some() && t.effect != "NoExecute" {
+            errs.push(FieldErr::new(format!("{p}.effect"), format!("Invalid value: {}: effect must be 'NoExecute' when `tolerationSeconds` is set", quoted(&t.effect))));
+        }
+    }
+}
+
+/// Validation of a workload's selector and template (ReplicaSet, Deployment).
+pub fn validate_workload(replicas: Option<i32>, selector: Option<&super::meta::LabelSelector>, template: &PodTemplateSpec, errs: &mut Vec<FieldErr>) {
+    non_negative("spec.replicas", replicas.map(i64::from), errs);
+    match selector {
+        None => errs.push(FieldErr::required("spec.selector")),
+        Some(sel) => {
+            for (p, m) in sel.validate("spec.selector") {
+                errs.push(FieldErr::new(p, m));
+            }
+            if sel.is_empty() {
+                errs.push(FieldErr::new("spec.selector", "Invalid value: \"null\": empty selector is invalid for deployment"));
+            } else if !sel.matches(&template.metadata.labels) {
+                errs.push(FieldErr::new(
+                    "spec.template.metadata.labels",
+                    format!("Invalid value: {}: `selector` does not match template `labels`", go_map(&template.metadata.labels)),
+                ));
+            }
+        }
+    }
+    validate_labels(&template.metadata.labels, "spec.template.metadata.labels", errs);
+    validate_pod_spec(&template.spec, "spec.template.spec", errs);
+    if !template.spec.restart_policy.is_empty() && template.spec.restart_policy != "Always" {
+        errs.push(FieldErr::new(
+            "spec.template.spec.restartPolicy",
+            format!("Unsupported value: {}: supported values: \"Always\"", quoted(&template.spec.restart_policy)),
+        ));
+    }
+}
+
+/// Go's `%#v` of a map[string]string, as the apiserver prints it.
+fn go_map(m: &Labels) -> String {
+    let inner: Vec<String> = m.iter().map(|(k, v)| format!("{}:{}", quoted(k), quoted(v))).collect();
+    format!("map[string]string{{{}}}", inner.join(", "))
+}
+
+/// Validates a (defaulted) object for create or update.
+pub fn validate(obj: &Object) -> Vec<FieldErr> {
+    let mut errs = Vec::new();
+    let kind = obj.kind();
+    validate_meta(obj.meta(), &kind, &mut errs);
+    match obj {
+        Object::Pod(p) => validate_pod_spec(&p.spec, "spec", &mut errs),
+        Object::ReplicaSet(rs) => validate_workload(rs.spec.replicas, rs.spec.selector.as_ref(), &rs.spec.template, &mut errs),
+        Object::Deployment(d) => {
+            validate_workload(d.spec.replicas, d.spec.selector.as_ref(), &d.spec.template, &mut errs);
+            non_negative("spec.revisionHistoryLimit", d.spec.revision_history_limit.map(i64::from), &mut errs);
+            non_negative("spec.minReadySeconds", d.spec.min_ready_seconds.map(i64::from), &mut errs);
+            if let Some(s) = &d.spec.strategy {
+                if !s.type_.is_empty() && s.type_ != "RollingUpdate" && s.type_ != "Recreate" {
+                    errs.push(FieldErr::new("spec.strategy.type", format!("Unsupported value: {}: supported values: \"Recreate\", \"RollingUpdate\"", quoted(&s.type_))));
+                }
+                if let Some(ru) = &s.rolling_update {
+                    for (f, v) in [("maxSurge", &ru.max_surge), ("maxUnavailable", &ru.max_unavailable)] {
+                        if let Some(v) = v {
+                            if let Err(e) = v.scaled_value(100, true) {
+                                errs.push(FieldErr::new(format!("spec.strategy.rollingUpdate.{f}"), format!("Invalid value: {}: {e}", quoted(&v.to_string()))));
+                            } else if v.scaled_value(100, true).is_ok_and(|x| x < 0) {
+                                errs.push(FieldErr::new(format!("spec.strategy.rollingUpdate.{f}"), format!("Invalid value: {}: must be greater than or equal to 0", quoted(&v.to_string()))));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        Object::Service(s) => {
+            for (i, p) in s.spec.ports.iter().enumerate() {
+                if !(1..=65535).contains(&p.port) {
+                    errs.push(FieldErr::new(format!("spec.ports[{i}].port"), format!("Invalid value: {}: must be between 1 and 65535, inclusive", p.port)));
+                }
+            }
+        }
+        Object::Node(n) => {
+            for (i, t) in n.spec.taints.iter().enumerate() {
+                if !["NoSchedule", "PreferNoSchedule", "NoExecute"].contains(&t.effect.as_str()) {
+                    errs.push(FieldErr::new(
+                        format!("spec.taints[{i}].effect"),
+                        format!("Unsupported value: {}: supported values: \"NoSchedule\", \"PreferNoSchedule\", \"NoExecute\"", quoted(&t.effect)),
+                    ));
+                }
+            }
+        }
+        _ => {}
+    }
+    errs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_checked_like_apimachinery() {
+        assert!(dns1123_subdomain("web-1.example").is_empty());
+        assert!(!dns1123_subdomain("Web").is_empty());
+        assert!(!dns1123_subdomain("-web").is_empty());
+        assert!(!dns1123_subdomain("").is_empty());
+        assert!(dns1123_label("a.b").len() == 1);
+        assert_eq!(dns1123_label(&"a".repeat(64))[0], "must be no more than 63 characters");
+    }
+
+    #[test]
+    fn negative_replicas_in_apiserver_words() {
+        let mut errs = Vec::new();
+        validate_workload(Some(-1), None, &PodTemplateSpec::default(), &mut errs);
+        assert_eq!(errs[0].to_string(), "spec.replicas: Invalid value: -1: must be greater than or equal to 0");
+        assert_eq!(errs[1].to_string(), "spec.selector: Required value");
+    }
+
+    #[test]
+    fn label_values_are_checked() {
+        let mut errs = Vec::new();
+        let labels: Labels = [("app".to_string(), "a b".to_string()), ("ok/x".to_string(), "v".to_string())].into_iter().collect();
+        validate_labels(&labels, "metadata.labels", &mut errs);
+        assert_eq!(errs.len(), 1);
+        assert!(errs[0].to_string().starts_with("metadata.labels[app]: Invalid value: \"a b\": a valid label"));
+    }
+}

@@ -1,0 +1,264 @@
+//! kube-controller-manager: one process with a shared informer (pods, ReplicaSets,
+//! Deployments, nodes, leases) and level-driven controllers fed by deduplicating
+//! workqueues: replicaset, deployment, garbagecollector, nodelifecycle (with taint
+//! eviction) and nodeipam. Reconcilers read the cache and emit API requests; they
+//! never mutate the cache.
+
+pub mod deployment;
+pub mod garbage_collector;
+pub mod node_ipam;
+pub mod node_lifecycle;
+pub mod replica_set;
+
+use crate::api::{Kind, Object};
+use crate::apiserver::{Request, Response};
+use crate::client::{event_for, Ctx, Informer, Timer};
+use crate::engine::SimDuration;
+use crate::etcd::{WatchEvent, WatchEventType};
+use std::collections::{BTreeMap, BTreeSet};
+use std::rc::Rc;
+
+type NsName = (String, String);
+
+/// How long a controller waits before it drains its queue (workers picking items up);
+/// events arriving meanwhile coalesce, as they do in a real workqueue.
+pub const SYNC_DELAY: SimDuration = SimDuration::from_ms(5);
+
+pub struct ControllerManager {
+    pub informer: Informer,
+    /// uid → (kind, namespace, name) of every cached object with a uid.
+    by_uid: BTreeMap<String, (Kind, String, String)>,
+    /// owner uid → dependents (kind, namespace, name).
+    dependents: BTreeMap<String, BTreeSet<(Kind, String, String)>>,
+    /// node name → pods bound there.
+    pods_by_node: BTreeMap<String, BTreeSet<NsName>>,
+    rs_queue: BTreeSet<NsName>,
+    deploy_queue: BTreeSet<NsName>,
+    gc_queue: BTreeSet<(Kind, String, String)>,
+    sync_scheduled: bool,
+    pub replica_sets: replica_set::ReplicaSetController,
+    pub node_lifecycle: node_lifecycle::NodeLifecycleController,
+    pub node_ipam: node_ipam::NodeIpamController,
+    event_seq: u64,
+}
+
+impl ControllerManager {
+    pub fn new(ipam: node_ipam::NodeIpamController) -> Self {
+        ControllerManager {
+            informer: Informer::default(),
+            by_uid: BTreeMap::new(),
+            dependents: BTreeMap::new(),
+            pods_by_node: BTreeMap::new(),
+            rs_queue: BTreeSet::new(),
+            deploy_queue: BTreeSet::new(),
+            gc_queue: BTreeSet::new(),
+            sync_scheduled: false,
+            replica_sets: replica_set::ReplicaSetController::default(),
+            node_lifecycle: node_lifecycle::NodeLifecycleController::default(),
+            node_ipam: ipam,
+            event_seq: 0,
+        }
+    }
+
+    pub fn watches(kind: &Kind) -> bool {
+        matches!(kind, Kind::Pod | Kind::ReplicaSet | Kind::Deployment | Kind::Node | Kind::Lease)
+    }
+
+    fn index(&mut self, ev: &WatchEvent) {
+        let deleted = ev.type_ == WatchEventType::Deleted;
+        let obj = &ev.object;
+        let m = obj.meta();
+        let me = (obj.kind(), m.namespace.clone(), m.name.clone());
+        if let Some(prev) = &ev.prev {
+            for r in &prev.meta().owner_references {
+                if let Some(s) = self.dependents.get_mut(&r.uid) {
+                    s.remove(&me);
+                    if s.is_empty() {
+                        self.dependents.remove(&r.uid);
+                    }
+                }
+            }
+            if let Some(p) = prev.as_pod() {
+                if let Some(s) = self.pods_by_node.get_mut(&p.spec.node_name) {
+                    s.remove(&(me.1.clone(), me.2.clone()));
+                }
+            }
+        }
+        if deleted {
+            self.by_uid.remove(&m.uid);
+            return;
+        }
+        if !m.uid.is_empty() {
+            self.by_uid.insert(m.uid.clone(), me.clone());
+        }
+        for r in &m.owner_references {
+            self.dependents.entry(r.uid.clone()).or_default().insert(me.clone());
+        }
+        if let Some(p) = obj.as_pod() {
+            if !p.spec.node_name.is_empty() {
+                self.pods_by_node.entry(p.spec.node_name.clone()).or_default().insert((me.1.clone(), me.2.clone()));
+            }
+        }
+    }
+
+    pub fn on_watch(&mut self, ev: &WatchEvent, ctx: &mut Ctx) {
+        self.informer.apply(ev);
+        self.index(ev);
+        let deleted = ev.type_ == WatchEventType::Deleted;
+        let obj = ev.object.clone();
+        let m = obj.meta();
+        match &*obj {
+            Object::Pod(p) => {
+                self.replica_sets.observe_pod(ev);
+                self.enqueue_pod_owner(p, ctx);
+                if let Some(prev) = ev.prev.as_ref().and_then(|o| o.as_pod()) {
+                    if prev.metadata.labels != p.metadata.labels {
+                        self.enqueue_pod_owner(prev, ctx);
+                    }
+                }
+                if !deleted && !p.spec.node_name.is_empty() {
+                    let node = self.informer.get(&Kind::Node, "", &p.spec.node_name).cloned();
+                    self.node_lifecycle.process_pod(p, node.as_deref(), ctx);
+                } else if deleted {
+                    self.node_lifecycle.forget_pod(&p.metadata.namespace, &p.metadata.name);
+                }
+                self.enqueue_gc_if_orphaned(&obj);
+            }
+            Object::ReplicaSet(rs) => {
+                self.rs_queue.insert((m.namespace.clone(), m.name.clone()));
+                if let Some(r) = rs.metadata.controller_ref().filter(|r| r.kind == "Deployment") {
+                    self.deploy_queue.insert((m.namespace.clone(), r.name.clone()));
+                }
+                if deleted {
+                    self.enqueue_dependents(&m.uid);
+                } else {
+                    self.enqueue_gc_if_orphaned(&obj);
+                }
+            }
+            Object::Deployment(_) => {
+                self.deploy_queue.insert((m.namespace.clone(), m.name.clone()));
+                if deleted {
+                    self.enqueue_dependents(&m.uid);
+                }
+            }
+            Object::Node(n) => {
+                if deleted {
+                    self.node_ipam.release(n);
+                    self.node_lifecycle.forget_node(&n.metadata.name);
+                } else {
+                    self.node_ipam.observe(n, ctx);
+                    self.node_lifecycle.observe_node(n, ctx);
+                    let pods: Vec<Rc<Object>> = self.pods_on(&n.metadata.name);
+                    for p in pods {
+                        if let Some(p) = p.as_pod() {
+                            self.node_lifecycle.process_pod(p, Some(&obj), ctx);
+                        }
+                    }
+                }
+            }
+            Object::Lease(l) => {
+                if !deleted {
+                    self.node_lifecycle.observe_lease(l, ctx);
+                }
+            }
+            _ => {}
+        }
+        self.ensure_sync(ctx);
+    }
+
+    pub fn pods_on(&self, node: &str) -> Vec<Rc<Object>> {
+        self.pods_by_node
+            .get(node)
+            .map(|s| s.iter().filter_map(|(ns, n)| self.informer.get(&Kind::Pod, ns, n).cloned()).collect())
+            .unwrap_or_default()
+    }
+
+    fn enqueue_pod_owner(&mut self, p: &crate::api::pod::Pod, _ctx: &mut Ctx) {
+        match p.metadata.controller_ref() {
+            Some(r) if r.kind == "ReplicaSet" => {
+                self.rs_queue.insert((p.metadata.namespace.clone(), r.name.clone()));
+            }
+            Some(_) => {}
+            None => {
+                // An orphan: every ReplicaSet in the namespace whose selector matches may adopt it.
+                let ns = p.metadata.namespace.clone();
+                let matching: Vec<NsName> = self
+                    .informer
+                    .list_ns(&Kind::ReplicaSet, &ns)
+                    .filter_map(|o| o.as_replica_set())
+                    .filter(|rs| rs.spec.selector.as_ref().is_some_and(|s| !s.is_empty() && s.matches(&p.metadata.labels)))
+                    .map(|rs| (ns.clone(), rs.metadata.name.clone()))
+                    .collect();
+                self.rs_queue.extend(matching);
+            }
+        }
+    }
+
+    fn enqueue_dependents(&mut self, uid: &str) {
+        if let Some(deps) = self.dependents.get(uid) {
+            self.gc_queue.extend(deps.iter().cloned());
+        }
+    }
+
+    fn enqueue_gc_if_orphaned(&mut self, obj: &Object) {
+        let m = obj.meta();
+        if !m.owner_references.is_empty() && garbage_collector::all_owners_gone(self, obj) {
+            self.gc_queue.insert((obj.kind(), m.namespace.clone(), m.name.clone()));
+        }
+    }
+
+    fn ensure_sync(&mut self, ctx: &mut Ctx) {
+        if !self.sync_scheduled && (!self.rs_queue.is_empty() || !self.deploy_queue.is_empty() || !self.gc_queue.is_empty()) {
+            self.sync_scheduled = true;
+            ctx.after(SYNC_DELAY, Timer::ControllerSync);
+        }
+    }
+
+    pub fn on_timer(&mut self, t: &Timer, ctx: &mut Ctx) {
+        match t {
+            Timer::ControllerSync => {
+                self.sync_scheduled = false;
+                for key in std::mem::take(&mut self.deploy_queue) {
+                    deployment::sync(self, &key, ctx);
+                }
+                for key in std::mem::take(&mut self.rs_queue) {
+                    replica_set::sync(self, &key, ctx);
+                }
+                for key in std::mem::take(&mut self.gc_queue) {
+                    garbage_collector::sync(self, &key, ctx);
+                }
+            }
+            Timer::NodeMonitor => node_lifecycle::monitor(self, ctx),
+            Timer::TaintEviction => node_lifecycle::evict_due(self, ctx),
+            _ => {}
+        }
+        self.ensure_sync(ctx);
+    }
+
+    pub fn on_response(&mut self, req: &Request, resp: &Response, ctx: &mut Ctx) {
+        if let (Request::Create(Object::Pod(p)), Response::Error(_)) = (req, resp) {
+            // A failed create will never be observed: lower the expectation.
+            if let Some(r) = p.metadata.controller_ref() {
+                self.replica_sets.creation_failed(&p.metadata.namespace, &r.name);
+                self.rs_queue.insert((p.metadata.namespace.clone(), r.name.clone()));
+            }
+        }
+        self.ensure_sync(ctx);
+    }
+
+    pub(crate) fn event(&mut self, obj: &Object, type_: &str, reason: &str, msg: &str, component: &str, ctx: &mut Ctx) {
+        self.event_seq += 1;
+        ctx.request(Request::Create(event_for(obj, type_, reason, msg, component, "", ctx.now, self.event_seq)));
+    }
+
+    pub(crate) fn owner_exists(&self, uid: &str) -> bool {
+        self.by_uid.contains_key(uid)
+    }
+
+    pub(crate) fn dependents_of(&self, uid: &str) -> Vec<Rc<Object>> {
+        self.dependents
+            .get(uid)
+            .map(|s| s.iter().filter_map(|(k, ns, n)| self.informer.get(k, ns, n).cloned()).collect())
+            .unwrap_or_default()
+    }
+}

@@ -1,0 +1,70 @@
+//! The node-ipam controller (range allocator): each node without a pod CIDR gets the
+//! next free block of the cluster CIDR in `spec.podCIDR` / `spec.podCIDRs`.
+
+use crate::api::node::Node;
+use crate::api::Object;
+use crate::apiserver::Request;
+use crate::client::Ctx;
+use crate::network::ipam::{Cidr, ClusterCidrAllocator};
+use std::collections::BTreeMap;
+
+pub struct NodeIpamController {
+    allocator: ClusterCidrAllocator,
+    /// Node → the block handed out (before and after the update is observed).
+    assigned: BTreeMap<String, Cidr>,
+    failed: BTreeMap<String, ()>,
+}
+
+impl NodeIpamController {
+    pub fn new(allocator: ClusterCidrAllocator) -> Self {
+        NodeIpamController { allocator, assigned: BTreeMap::new(), failed: BTreeMap::new() }
+    }
+
+    pub fn observe(&mut self, n: &Node, ctx: &mut Ctx) {
+        let name = &n.metadata.name;
+        if !n.spec.pod_cidr.is_empty() {
+            if !self.assigned.contains_key(name) {
+                if let Ok(c) = Cidr::parse(&n.spec.pod_cidr) {
+                    self.allocator.occupy(c);
+                    self.assigned.insert(name.clone(), c);
+                }
+            }
+            return;
+        }
+        if self.assigned.contains_key(name) {
+            return; // our update is on its way
+        }
+        match self.allocator.allocate() {
+            Some(c) => {
+                self.assigned.insert(name.clone(), c);
+                let mut nn = n.clone();
+                nn.spec.pod_cidr = c.to_string();
+                nn.spec.pod_cidrs = vec![c.to_string()];
+                nn.metadata.resource_version.0 = 0;
+                ctx.request(Request::Update(Object::Node(nn)));
+            }
+            None => {
+                if self.failed.insert(name.clone(), ()).is_none() {
+                    let obj = Object::Node(n.clone());
+                    ctx.request(Request::Create(crate::client::event_for(
+                        &obj,
+                        "Normal",
+                        "CIDRNotAvailable",
+                        &format!("Node {name} status is now: CIDRNotAvailable"),
+                        "cidrAllocator",
+                        "",
+                        ctx.now,
+                        0,
+                    )));
+                }
+            }
+        }
+    }
+
+    pub fn release(&mut self, n: &Node) {
+        if let Some(c) = self.assigned.remove(&n.metadata.name) {
+            self.allocator.release(c);
+        }
+        self.failed.remove(&n.metadata.name);
+    }
+}

@@ -1,0 +1,250 @@
+//! The etcd store: one global revision, resourceVersion = modRevision, optimistic
+//! concurrency, and a bounded, compactable history that watches replay from.
+//! Objects are shared immutable snapshots (`Rc<Object>`): the store, its history and
+//! every informer cache point at the same allocation.
+
+use crate::api::{Kind, Object, ObjectKey};
+use crate::engine::SimTime;
+use std::collections::{BTreeMap, VecDeque};
+use std::rc::Rc;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum WatchEventType {
+    Added,
+    Modified,
+    Deleted,
+}
+
+impl WatchEventType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WatchEventType::Added => "ADDED",
+            WatchEventType::Modified => "MODIFIED",
+            WatchEventType::Deleted => "DELETED",
+        }
+    }
+}
+
+/// One entry of the history: what a watch delivers.
+#[derive(Clone, Debug)]
+pub struct WatchEvent {
+    pub revision: u64,
+    pub type_: WatchEventType,
+    /// The object after the change (for Deleted: the last state, with the deletion revision).
+    pub object: Rc<Object>,
+    /// The previous state (None for Added).
+    pub prev: Option<Rc<Object>>,
+    pub time: SimTime,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StoreError {
+    AlreadyExists,
+    NotFound,
+    /// The caller's resourceVersion is stale.
+    Conflict,
+    /// The requested revision has been compacted (HTTP 410).
+    Gone { compacted: u64 },
+}
+
+/// Bounds on history: kube-apiserver compacts etcd every 5 minutes by default
+/// (`--etcd-compaction-interval`); ksim also caps the entry count.
+#[derive(Clone, Copy, Debug)]
+pub struct HistoryLimits {
+    pub max_age_ms: u64,
+    pub max_entries: usize,
+}
+
+impl Default for HistoryLimits {
+    fn default() -> Self {
+        HistoryLimits { max_age_ms: 5 * 60 * 1000, max_entries: 2_000_000 }
+    }
+}
+
+#[derive(Default)]
+pub struct Store {
+    revision: u64,
+    objects: BTreeMap<Kind, BTreeMap<(String, String), Rc<Object>>>,
+    history: VecDeque<Rc<WatchEvent>>,
+    /// Every revision ≤ this has been compacted away.
+    compacted: u64,
+    limits: HistoryLimits,
+    count: usize,
+}
+
+impl Store {
+    pub fn new(limits: HistoryLimits) -> Self {
+        Store { limits, ..Default::default() }
+    }
+
+    /// The current global revision.
+    pub fn revision(&self) -> u64 {
+        self.revision
+    }
+
+    pub fn compacted_revision(&self) -> u64 {
+        self.compacted
+    }
+
+    pub fn len(&self) -> usize {
+        self.count
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    pub fn get(&self, key: &ObjectKey) -> Option<&Rc<Object>> {
+        self.objects.get(&key.kind)?.get(&(key.namespace.clone(), key.name.clone()))
+    }
+
+    pub fn get_parts(&self, kind: &Kind, namespace: &str, name: &str) -> Option<&Rc<Object>> {
+        self.objects.get(kind)?.get(&(namespace.to_string(), name.to_string()))
+    }
+
+    /// All objects of a kind, ordered by (namespace, name).
+    pub fn list(&self, kind: &Kind) -> impl Iterator<Item = &Rc<Object>> {
+        self.objects.get(kind).into_iter().flat_map(|m| m.values())
+    }
+
+    pub fn kinds(&self) -> impl Iterator<Item = &Kind> {
+        self.objects.keys()
+    }
+
+    fn record(&mut self, type_: WatchEventType, object: Rc<Object>, prev: Option<Rc<Object>>, time: SimTime) -> Rc<WatchEvent> {
+        let ev = Rc::new(WatchEvent { revision: self.revision, type_, object, prev, time });
+        self.history.push_back(ev.clone());
+        while self.history.len() > self.limits.max_entries {
+            self.pop_history();
+        }
+        ev
+    }
+
+    fn pop_history(&mut self) {
+        if let Some(e) = self.history.pop_front() {
+            self.compacted = e.revision;
+        }
+    }
+
+    /// Drops history older than the age limit (the periodic compaction).
+    pub fn compact_older_than(&mut self, now: SimTime) {
+        while let Some(e) = self.history.front() {
+            if now.as_ms().saturating_sub(e.time.as_ms()) > self.limits.max_age_ms {
+                self.pop_history();
+            } else {
+                break;
+            }
+        }
+    }
+
+    /// Compacts every revision ≤ `rev` (as `etcdctl compact` would).
+    pub fn compact(&mut self, rev: u64) {
+        while self.history.front().is_some_and(|e| e.revision <= rev) {
+            self.pop_history();
+        }
+        self.compacted = self.compacted.max(rev.min(self.revision));
+    }
+
+    /// Creates an object; sets its resourceVersion to the new revision.
+    pub fn create(&mut self, mut obj: Object, now: SimTime) -> Result<Rc<WatchEvent>, StoreError> {
+        let key = obj.key();
+        let map = self.objects.entry(key.kind.clone()).or_default();
+        let k = (key.namespace, key.name);
+        if map.contains_key(&k) {
+            return Err(StoreError::AlreadyExists);
+        }
+        self.revision += 1;
+        obj.meta_mut().resource_version.0 = self.revision;
+        let rc = Rc::new(obj);
+        map.insert(k, rc.clone());
+        self.count += 1;
+        Ok(self.record(WatchEventType::Added, rc, None, now))
+    }
+
+    /// Replaces an object if `obj`'s resourceVersion equals the stored one (0 means
+    /// "unconditional", as an update without resourceVersion is for most kinds).
+    pub fn update(&mut self, mut obj: Object, now: SimTime) -> Result<Rc<WatchEvent>, StoreError> {
+        let key = obj.key();
+        let k = (key.namespace, key.name);
+        let slot = self.objects.get_mut(&key.kind).and_then(|m| m.get_mut(&k)).ok_or(StoreError::NotFound)?;
+        let want = obj.meta().resource_version.0;
+        if want != 0 && want != slot.meta().resource_version.0 {
+            return Err(StoreError::Conflict);
+        }
+        self.revision += 1;
+        obj.meta_mut().resource_version.0 = self.revision;
+        let rc = Rc::new(obj);
+        let prev = std::mem::replace(slot, rc.clone());
+        Ok(self.record(WatchEventType::Modified, rc, Some(prev), now))
+    }
+
+    /// Removes an object (with an optional resourceVersion precondition).
+    pub fn delete(&mut self, key: &ObjectKey, precondition_rv: Option<u64>, now: SimTime) -> Result<Rc<WatchEvent>, StoreError> {
+        let k = (key.namespace.clone(), key.name.clone());
+        let map = self.objects.get_mut(&key.kind).ok_or(StoreError::NotFound)?;
+        let cur = map.get(&k).ok_or(StoreError::NotFound)?;
+        if precondition_rv.is_some_and(|rv| rv != cur.meta().resource_version.0) {
+            return Err(StoreError::Conflict);
+        }
+        let prev = map.remove(&k).ok_or(StoreError::NotFound)?;
+        self.count -= 1;
+        self.revision += 1;
+        let mut last = (*prev).clone();
+        last.meta_mut().resource_version.0 = self.revision;
+        Ok(self.record(WatchEventType::Deleted, Rc::new(last), Some(prev), now))
+    }
+
+    /// The history after `from_rev` (exclusive), or 410 Gone if part of it was compacted.
+    pub fn watch_from(&self, from_rev: u64) -> Result<impl Iterator<Item = &Rc<WatchEvent>>, StoreError> {
+        if from_rev < self.compacted {
+            return Err(StoreError::Gone { compacted: self.compacted });
+        }
+        let start = self.history.partition_point(|e| e.revision <= from_rev);
+        Ok(self.history.range(start..))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::namespace::Namespace;
+
+    fn ns(name: &str, rv: u64) -> Object {
+        let mut n = Namespace::default();
+        n.metadata.name = name.into();
+        n.metadata.resource_version.0 = rv;
+        Object::Namespace(n)
+    }
+
+    #[test]
+    fn revisions_and_optimistic_concurrency() {
+        let mut s = Store::new(HistoryLimits::default());
+        let a = s.create(ns("a", 0), SimTime(0)).unwrap();
+        assert_eq!(a.revision, 1);
+        assert_eq!(a.object.meta().resource_version.0, 1);
+        assert_eq!(s.create(ns("a", 0), SimTime(0)).unwrap_err(), StoreError::AlreadyExists);
+        s.create(ns("b", 0), SimTime(0)).unwrap();
+        assert_eq!(s.update(ns("a", 1), SimTime(1)).unwrap().revision, 3);
+        // A stale resourceVersion is a Conflict.
+        assert_eq!(s.update(ns("a", 1), SimTime(1)).unwrap_err(), StoreError::Conflict);
+        assert_eq!(s.delete(&ns("a", 0).key(), Some(1), SimTime(2)).unwrap_err(), StoreError::Conflict);
+        assert_eq!(s.delete(&ns("a", 0).key(), Some(3), SimTime(2)).unwrap().revision, 4);
+        assert_eq!(s.update(ns("a", 0), SimTime(1)).unwrap_err(), StoreError::NotFound);
+        assert_eq!(s.revision(), 4);
+    }
+
+    #[test]
+    fn watch_replays_in_order_and_compaction_gives_gone() {
+        let mut s = Store::new(HistoryLimits { max_age_ms: 1000, max_entries: 100 });
+        for i in 0..5 {
+            s.create(ns(&format!("n{i}"), 0), SimTime(i * 400)).unwrap();
+        }
+        let revs: Vec<u64> = s.watch_from(2).unwrap().map(|e| e.revision).collect();
+        assert_eq!(revs, [3, 4, 5]);
+        s.compact_older_than(SimTime(2000)); // drops events older than t=1000: revisions 1..=3
+        assert_eq!(s.compacted_revision(), 3);
+        assert!(matches!(s.watch_from(2), Err(StoreError::Gone { compacted: 3 })));
+        let revs: Vec<u64> = s.watch_from(3).unwrap().map(|e| e.revision).collect();
+        assert_eq!(revs, [4, 5]);
+    }
+}

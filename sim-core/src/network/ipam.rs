@@ -1,0 +1,209 @@
+//! IPAM. The node-ipam controller's range allocator (cidrset.AllocateNext) hands each
+//! node the next free /24 (by default) of the cluster CIDR after the last one handed
+//! out, wrapping around (next-fit: a released block is reused only after the wrap); on each node, host-local IPAM gives a pod the
+//! next free address after the last one it handed out, skipping the network address,
+//! the bridge gateway (.1) and the broadcast address, so the first pod gets `.2`.
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+/// An IPv4 CIDR block.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Cidr {
+    pub base: u32,
+    pub prefix: u8,
+}
+
+pub fn format_ip(ip: u32) -> String {
+    let b = ip.to_be_bytes();
+    format!("{}.{}.{}.{}", b[0], b[1], b[2], b[3])
+}
+
+pub fn parse_ip(s: &str) -> Option<u32> {
+    let parts: Vec<&str> = s.split('.').collect();
+    if parts.len() != 4 {
+        return None;
+    }
+    let mut v: u32 = 0;
+    for p in parts {
+        if p.is_empty() || p.len() > 3 || !p.bytes().all(|c| c.is_ascii_digit()) {
+            return None;
+        }
+        v = (v << 8) | p.parse::<u8>().ok()? as u32;
+    }
+    Some(v)
+}
+
+impl Cidr {
+    pub fn parse(s: &str) -> Result<Cidr, String> {
+        let bad = || format!("invalid CIDR address: {s}");
+        let (ip, prefix) = s.split_once('/').ok_or_else(bad)?;
+        let base = parse_ip(ip).ok_or_else(bad)?;
+        let prefix: u8 = prefix.parse().map_err(|_| bad())?;
+        if prefix > 32 {
+            return Err(bad());
+        }
+        let c = Cidr { base: base & Cidr::mask(prefix), prefix };
+        Ok(c)
+    }
+    fn mask(prefix: u8) -> u32 {
+        if prefix == 0 {
+            0
+        } else {
+            u32::MAX << (32 - prefix)
+        }
+    }
+    pub fn size(&self) -> u64 {
+        1u64 << (32 - self.prefix)
+    }
+    pub fn contains(&self, ip: u32) -> bool {
+        ip & Cidr::mask(self.prefix) == self.base
+    }
+}
+
+impl fmt::Display for Cidr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", format_ip(self.base), self.prefix)
+    }
+}
+
+/// The node-ipam range allocator: sub-blocks of the cluster CIDR.
+#[derive(Clone, Debug)]
+pub struct ClusterCidrAllocator {
+    cluster: Cidr,
+    node_prefix: u8,
+    used: BTreeSet<u64>,
+    next_candidate: u64,
+}
+
+impl ClusterCidrAllocator {
+    pub fn new(cluster: Cidr, node_prefix: u8) -> Result<Self, String> {
+        if node_prefix < cluster.prefix || node_prefix > 30 {
+            return Err(format!("node CIDR mask size /{node_prefix} does not fit cluster CIDR {cluster}"));
+        }
+        Ok(ClusterCidrAllocator { cluster, node_prefix, used: BTreeSet::new(), next_candidate: 0 })
+    }
+    pub fn capacity(&self) -> u64 {
+        1u64 << (self.node_prefix - self.cluster.prefix)
+    }
+    /// The next free block after the last one handed out, or None when exhausted.
+    pub fn allocate(&mut self) -> Option<Cidr> {
+        let cap = self.capacity();
+        if self.used.len() as u64 >= cap {
+            return None;
+        }
+        let mut c = self.next_candidate;
+        while self.used.contains(&c) {
+            c = (c + 1) % cap;
+        }
+        self.next_candidate = (c + 1) % cap;
+        self.used.insert(c);
+        Some(self.block(c))
+    }
+    fn block(&self, i: u64) -> Cidr {
+        Cidr { base: self.cluster.base + (i as u32) * (1u32 << (32 - self.node_prefix)), prefix: self.node_prefix }
+    }
+    /// Marks an existing block as used (a node that already has a podCIDR).
+    pub fn occupy(&mut self, c: Cidr) -> bool {
+        if !self.cluster.contains(c.base) || c.prefix != self.node_prefix {
+            return false;
+        }
+        let i = u64::from((c.base - self.cluster.base) >> (32 - self.node_prefix));
+        self.used.insert(i)
+    }
+    pub fn release(&mut self, c: Cidr) {
+        if self.cluster.contains(c.base) && c.prefix == self.node_prefix {
+            self.used.remove(&u64::from((c.base - self.cluster.base) >> (32 - self.node_prefix)));
+        }
+    }
+}
+
+/// host-local IPAM for one node's pod CIDR.
+#[derive(Clone, Debug)]
+pub struct PodIpAllocator {
+    pub cidr: Cidr,
+    used: BTreeSet<u32>,
+    last: u32,
+}
+
+impl PodIpAllocator {
+    pub fn new(cidr: Cidr) -> Self {
+        PodIpAllocator { cidr, used: BTreeSet::new(), last: cidr.base + 1 }
+    }
+    fn first(&self) -> u32 {
+        self.cidr.base + 2
+    }
+    fn last_usable(&self) -> u32 {
+        self.cidr.base + (self.cidr.size() as u32).saturating_sub(2)
+    }
+    /// The next free address after the last one handed out (wrapping), or None.
+    pub fn allocate(&mut self) -> Option<u32> {
+        let (lo, hi) = (self.first(), self.last_usable());
+        if hi < lo {
+            return None;
+        }
+        let span = hi - lo + 1;
+        let start = if self.last < lo || self.last >= hi { lo } else { self.last + 1 };
+        for k in 0..span {
+            let ip = lo + (start - lo + k) % span;
+            if !self.used.contains(&ip) {
+                self.used.insert(ip);
+                self.last = ip;
+                return Some(ip);
+            }
+        }
+        None
+    }
+    pub fn release(&mut self, ip: u32) {
+        self.used.remove(&ip);
+    }
+    pub fn in_use(&self) -> usize {
+        self.used.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nodes_get_consecutive_24s() {
+        let mut a = ClusterCidrAllocator::new(Cidr::parse("10.244.0.0/16").unwrap(), 24).unwrap();
+        assert_eq!(a.capacity(), 256);
+        assert_eq!(a.allocate().unwrap().to_string(), "10.244.0.0/24");
+        let b = a.allocate().unwrap();
+        assert_eq!(b.to_string(), "10.244.1.0/24");
+        assert_eq!(a.allocate().unwrap().to_string(), "10.244.2.0/24");
+        a.release(b);
+        // next-fit: the released block comes back only after the cursor wraps.
+        assert_eq!(a.allocate().unwrap().to_string(), "10.244.3.0/24");
+        for _ in 4..256 {
+            assert!(a.allocate().is_some());
+        }
+        assert_eq!(a.allocate().unwrap().to_string(), "10.244.1.0/24");
+        assert_eq!(a.allocate(), None);
+    }
+
+    #[test]
+    fn pods_get_sequential_ips_without_immediate_reuse() {
+        let mut p = PodIpAllocator::new(Cidr::parse("10.244.1.0/24").unwrap());
+        let a = p.allocate().unwrap();
+        let b = p.allocate().unwrap();
+        assert_eq!(format_ip(a), "10.244.1.2");
+        assert_eq!(format_ip(b), "10.244.1.3");
+        p.release(a);
+        // host-local continues after the last handed out address.
+        assert_eq!(format_ip(p.allocate().unwrap()), "10.244.1.4");
+        while p.allocate().is_some() {}
+        assert_eq!(p.in_use(), 253); // .2 … .254
+        assert!(p.cidr.contains(parse_ip("10.244.1.254").unwrap()));
+    }
+
+    #[test]
+    fn parses_cidrs() {
+        assert_eq!(Cidr::parse("10.244.0.0/16").unwrap().size(), 65536);
+        assert!(Cidr::parse("10.244.0/16").is_err());
+        assert!(Cidr::parse("10.244.0.0/33").is_err());
+        assert_eq!(Cidr::parse("10.244.7.9/16").unwrap().to_string(), "10.244.0.0/16");
+    }
+}

@@ -1,0 +1,770 @@
+//! The scenario loader: YAML files → a validated `Scenario`, or diagnostics that say
+//! `file:line:col`, the field path and the apiserver's words. Manifests are decoded
+//! strictly (unknown fields are errors), defaulted and validated up front as the
+//! apiserver would on create, so a bad manifest fails before the run starts.
+
+use super::expect;
+use super::model::*;
+use super::yaml::{self, child_path, index_path, push_key, Mark, PathIndex, YamlDoc};
+use crate::api::meta::ObjectMeta;
+use crate::api::node::Taint;
+use crate::api::object::{lookup_kind, KindLookup, Unstructured};
+use crate::api::quantity::Quantity;
+use crate::api::validation::validate;
+use crate::api::{Kind, Object};
+use crate::engine::SimDuration;
+use serde::Deserialize;
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// A file's name (as the user wrote it) and text.
+#[derive(Clone, Debug)]
+pub struct Source {
+    pub name: String,
+    pub text: String,
+}
+
+/// One problem with the input.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub location: Location,
+    pub message: String,
+}
+
+/// Everything wrong with the input, with the sources to quote.
+#[derive(Clone, Debug)]
+pub struct LoadError {
+    pub diagnostics: Vec<Diagnostic>,
+    sources: BTreeMap<String, String>,
+}
+
+impl LoadError {
+    fn new(diagnostics: Vec<Diagnostic>, sources: &BTreeMap<String, String>) -> Self {
+        LoadError { diagnostics, sources: sources.clone() }
+    }
+
+    /// Compiler-style rendering of every diagnostic.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        for d in &self.diagnostics {
+            let src = self.sources.get(&d.location.file).map(String::as_str).unwrap_or("");
+            out.push_str(&super::diagnostic::render(&d.location.file, src, d.location.mark, &d.message));
+            out.push('\n');
+        }
+        out
+    }
+}
+
+impl std::fmt::Display for LoadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for d in &self.diagnostics {
+            writeln!(f, "{}: {}", d.location, d.message)?;
+        }
+        Ok(())
+    }
+}
+
+/// Reads a file named in a scenario (`apply: {file: …}`), relative to the scenario.
+pub type Resolver<'a> = dyn Fn(&str, &str) -> Result<Source, String> + 'a;
+
+const MAX_DIAGNOSTICS: usize = 50;
+const MAX_FILES: usize = 1000;
+const SYSTEM_NAMESPACES: [&str; 4] = ["default", "kube-node-lease", "kube-public", "kube-system"];
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ScenarioDoc {
+    #[allow(dead_code)]
+    api_version: String,
+    #[allow(dead_code)]
+    kind: String,
+    #[serde(default)]
+    metadata: Option<ObjectMeta>,
+    #[serde(default)]
+    spec: ScenarioSpec,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ScenarioSpec {
+    seed: Option<u64>,
+    until: Option<String>,
+    cluster: Option<ClusterDoc>,
+    latency: Option<LatencyDoc>,
+    timeline: Option<Vec<Value>>,
+    expect: Option<Vec<ExpectDoc>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ClusterDoc {
+    node_pools: Option<Vec<NodePoolDoc>>,
+    #[serde(rename = "clusterCIDR")]
+    cluster_cidr: Option<String>,
+    #[serde(rename = "nodeCIDRMaskSize")]
+    node_cidr_mask_size: Option<u8>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct NodePoolDoc {
+    name: String,
+    count: u32,
+    capacity: CapacityDoc,
+    #[serde(default)]
+    labels: BTreeMap<String, String>,
+    #[serde(default)]
+    taints: Vec<Taint>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CapacityDoc {
+    cpu: Quantity,
+    memory: Quantity,
+    pods: Option<Quantity>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LatencyDoc {
+    request: Option<String>,
+    watch: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExpectDoc {
+    at: String,
+    that: String,
+}
+
+/// Collects diagnostics and warnings while loading.
+struct Loader<'r> {
+    sources: BTreeMap<String, String>,
+    diags: Vec<Diagnostic>,
+    warnings: Vec<Warning>,
+    warned_kinds: BTreeSet<String>,
+    resolver: &'r Resolver<'r>,
+    files_read: usize,
+}
+
+/// `metadata.labels[app]` → the index's spelling (`metadata.labels.app`).
+fn index_spelling(path: &str) -> String {
+    let mut out = String::new();
+    let mut rest = path;
+    while !rest.is_empty() {
+        if let Some(r) = rest.strip_prefix('[') {
+            let end = r.find(']').unwrap_or(r.len());
+            let inner = &r[..end];
+            match inner.parse::<usize>() {
+                Ok(i) => yaml::push_index(&mut out, i),
+                Err(_) => push_key(&mut out, inner),
+            }
+            rest = r.get(end + 1..).unwrap_or("");
+        } else {
+            let r = rest.strip_prefix('.').unwrap_or(rest);
+            let end = r.find(['.', '[']).unwrap_or(r.len());
+            push_key(&mut out, &r[..end]);
+            rest = &r[end..];
+        }
+    }
+    out
+}
+
+impl<'r> Loader<'r> {
+    fn error(&mut self, file: &str, mark: Mark, message: impl Into<String>) {
+        if self.diags.len() < MAX_DIAGNOSTICS {
+            self.diags.push(Diagnostic { location: Location { file: file.into(), mark }, message: message.into() });
+        }
+    }
+
+    fn warn(&mut self, file: &str, mark: Mark, message: impl Into<String>) {
+        self.warnings.push(Warning { location: Location { file: file.into(), mark }, message: message.into() });
+    }
+
+    fn mark_of(index: &PathIndex, base: &str, rel: &str) -> Mark {
+        let p = index_spelling(&join(base, rel));
+        index.value(&p).or_else(|| index.key(&p)).unwrap_or_else(|| index.nearest(&p))
+    }
+
+    fn parse(&mut self, src: &Source) -> Option<Vec<YamlDoc>> {
+        self.sources.insert(src.name.clone(), src.text.clone());
+        match yaml::parse_documents(&src.text) {
+            Ok(d) => Some(d),
+            Err(e) => {
+                self.error(&src.name, e.mark, e.message);
+                None
+            }
+        }
+    }
+
+    /// Decodes one manifest found at `base` in a document.
+    fn manifest(&mut self, file: &str, value: &Value, index: &PathIndex, base: &str) -> Option<Manifest> {
+        let here = index.value(&index_spelling(base)).unwrap_or_else(|| index.nearest(base));
+        let Value::Object(map) = value else {
+            self.error(file, here, "Object 'Kind' is missing: a manifest must be a mapping with apiVersion and kind");
+            return None;
+        };
+        let get = |k: &str| map.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+        let (api_version, kind) = (get("apiVersion"), get("kind"));
+        if kind.is_empty() || api_version.is_empty() {
+            let missing = if kind.is_empty() { "kind" } else { "apiVersion" };
+            self.error(file, here, format!("{}: Required value: Object '{missing}' is missing", join(base, missing)));
+            return None;
+        }
+        let at = Location { file: file.into(), mark: here };
+        let obj = match lookup_kind(&api_version, &kind) {
+            KindLookup::NoMatch => {
+                let mark = Self::mark_of(index, base, "kind");
+                self.error(file, mark, format!("no matches for kind {kind:?} in version {api_version:?}"));
+                return None;
+            }
+            KindLookup::Unmodelled(k, note) => {
+                if let Some(n) = note {
+                    self.warn(file, here, format!("{api_version} {kind} is {n}; ksim keeps it as an unmodelled object"));
+                }
+                if self.warned_kinds.insert(kind.clone()) {
+                    self.warn(file, here, format!("ksim does not model {kind} yet: it is stored, listed and printed, but nothing acts on it"));
+                }
+                let meta_value = map.get("metadata").cloned().unwrap_or(Value::Object(Default::default()));
+                let metadata: ObjectMeta = match yaml::from_value_at(&meta_value, index, &child_path(base, "metadata")) {
+                    Ok(m) => m,
+                    Err(e) => {
+                        self.error(file, e.mark, strict(&e));
+                        return None;
+                    }
+                };
+                let rest = map.iter().filter(|(k, _)| !["apiVersion", "kind", "metadata"].contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect();
+                let _ = k;
+                Object::Unstructured(Unstructured { api_version, kind, metadata, rest })
+            }
+            KindLookup::Modelled(k) => {
+                let r = match k {
+                    Kind::Pod => yaml::from_value_at(value, index, base).map(Object::Pod),
+                    Kind::Node => yaml::from_value_at(value, index, base).map(Object::Node),
+                    Kind::Namespace => yaml::from_value_at(value, index, base).map(Object::Namespace),
+                    Kind::ReplicaSet => yaml::from_value_at(value, index, base).map(Object::ReplicaSet),
+                    Kind::Deployment => yaml::from_value_at(value, index, base).map(Object::Deployment),
+                    Kind::Service => yaml::from_value_at(value, index, base).map(Object::Service),
+                    Kind::Lease => yaml::from_value_at(value, index, base).map(Object::Lease),
+                    Kind::Event => yaml::from_value_at(value, index, base).map(Object::Event),
+                    Kind::Other(..) => unreachable!("modelled kinds are not Other"),
+                };
+                match r {
+                    Ok(o) => o,
+                    Err(e) => {
+                        self.error(file, e.mark, strict(&e));
+                        return None;
+                    }
+                }
+            }
+        };
+        self.check(file, index, base, obj, at)
+    }
+
+    /// Defaulting and validation, as the apiserver does on create.
+    fn check(&mut self, file: &str, index: &PathIndex, base: &str, obj: Object, at: Location) -> Option<Manifest> {
+        if let Object::Node(_) = obj {
+            self.error(file, at.mark, "kind Node: nodes come from spec.cluster.nodePools in a Scenario document; ksim registers them itself");
+            return None;
+        }
+        if let Object::Service(s) = &obj {
+            if s.spec.ip_family.is_some() {
+                let mark = Self::mark_of(index, base, "spec.ipFamily");
+                self.warn(file, mark, "spec.ipFamily was removed in Kubernetes 1.20 (use spec.ipFamilies); ksim ignores it");
+            }
+        }
+        let mut probe = obj.clone();
+        if probe.meta().name.is_empty() && !probe.meta().generate_name.is_empty() {
+            probe.meta_mut().name = format!("{}xxxxx", probe.meta().generate_name);
+        }
+        crate::apiserver::defaults::apply(&mut probe);
+        let mut errs = validate(&probe);
+        let annotation_sets: Vec<(&str, &BTreeMap<String, String>)> = match &probe {
+            Object::Pod(p) => vec![("metadata.annotations", &p.metadata.annotations)],
+            Object::Deployment(d) => vec![("spec.template.metadata.annotations", &d.spec.template.metadata.annotations)],
+            Object::ReplicaSet(r) => vec![("spec.template.metadata.annotations", &r.spec.template.metadata.annotations)],
+            _ => vec![],
+        };
+        for (path, a) in annotation_sets {
+            for (k, m) in crate::kubelet::annotations::validate(a) {
+                errs.push(crate::api::validation::FieldErr::new(format!("{path}[{k}]"), m));
+            }
+        }
+        if errs.is_empty() {
+            return Some(Manifest { object: obj, at });
+        }
+        let kind = probe.kind();
+        for e in errs {
+            let mark = Self::mark_of(index, base, &e.path);
+            let head = crate::apiserver::invalid(&kind, &probe.meta().name, std::slice::from_ref(&e)).message;
+            self.error(file, mark, head);
+        }
+        None
+    }
+
+    /// Manifests named by an `apply` value (a manifest, a list, or `{file: path}`).
+    fn apply_value(&mut self, file: &str, value: &Value, index: &PathIndex, base: &str, out: &mut Vec<Manifest>) {
+        match value {
+            Value::Array(items) => {
+                for (i, v) in items.iter().enumerate() {
+                    self.apply_value(file, v, index, &index_path(base, i), out);
+                }
+            }
+            Value::Object(m) if m.len() == 1 && m.contains_key("file") => {
+                let Some(rel) = m.get("file").and_then(Value::as_str) else {
+                    let mark = Self::mark_of(index, base, "file");
+                    self.error(file, mark, format!("{}: Invalid value: expected a file path", join(base, "file")));
+                    return;
+                };
+                let mark = Self::mark_of(index, base, "file");
+                self.files_read += 1;
+                if self.files_read > MAX_FILES {
+                    self.error(file, mark, format!("more than {MAX_FILES} files applied"));
+                    return;
+                }
+                match (self.resolver)(file, rel) {
+                    Ok(src) => {
+                        if let Some(docs) = self.parse(&src) {
+                            for d in docs {
+                                if let Some(m) = self.manifest(&src.name, &d.value, &d.index, "") {
+                                    out.push(m);
+                                }
+                            }
+                        }
+                    }
+                    Err(e) => self.error(file, mark, format!("{}: {e}", join(base, "file"))),
+                }
+            }
+            v => {
+                if let Some(m) = self.manifest(file, v, index, base) {
+                    out.push(m);
+                }
+            }
+        }
+    }
+
+    fn duration(&mut self, file: &str, index: &PathIndex, path: &str, text: &str) -> Option<SimDuration> {
+        match SimDuration::parse(text) {
+            Ok(d) => Some(d),
+            Err(e) => {
+                let mark = Self::mark_of(index, path, "");
+                self.error(file, mark, format!("{path}: Invalid value: {text:?}: {e}"));
+                None
+            }
+        }
+    }
+
+    fn target(&mut self, file: &str, index: &PathIndex, path: &str, text: &str) -> Option<(Kind, String, String)> {
+        let parts: Vec<&str> = text.split('/').collect();
+        let (k, ns, name) = match parts.as_slice() {
+            [k, n] => (*k, "default", *n),
+            [k, ns, n] => (*k, *ns, *n),
+            _ => ("", "", ""),
+        };
+        let kind = Kind::from_user(k).filter(|_| !name.is_empty());
+        match kind {
+            Some(kind) => {
+                let ns = if kind.namespaced() { ns } else { "" };
+                Some((kind, ns.to_string(), name.to_string()))
+            }
+            None => {
+                let mark = Self::mark_of(index, path, "");
+                self.error(file, mark, format!("{path}: Invalid value: {text:?}: expected kind/name, e.g. deployment/web"));
+                None
+            }
+        }
+    }
+
+    fn timeline_entry(&mut self, file: &str, index: &PathIndex, path: &str, v: &Value, nodes: &BTreeSet<String>) -> Option<TimelineEntry> {
+        let here = Self::mark_of(index, path, "");
+        let location = Location { file: file.into(), mark: here };
+        let Value::Object(m) = v else {
+            self.error(file, here, format!("{path}: Invalid value: expected a mapping like {{at: 30s, nodeCrash: worker-1}}"));
+            return None;
+        };
+        let Some(at_text) = m.get("at").and_then(|v| v.as_str().map(str::to_string).or_else(|| v.as_u64().filter(|n| *n == 0).map(|_| "0".to_string()))) else {
+            self.error(file, here, format!("{}: Required value: when the action happens, e.g. `at: 30s`", join(path, "at")));
+            return None;
+        };
+        let at = self.duration(file, index, &join(path, "at"), &at_text)?;
+        let actions: Vec<&String> = m.keys().filter(|k| *k != "at").collect();
+        if actions.len() != 1 {
+            self.error(file, here, format!("{path}: Invalid value: expected exactly one action (apply, delete, scale, nodeCrash, nodeRecover), found {}", actions.len()));
+            return None;
+        }
+        let key = actions[0].as_str();
+        let ap = join(path, key);
+        let val = &m[key];
+        let as_str = |v: &Value| v.as_str().map(str::to_string);
+        let action = match key {
+            "apply" => {
+                let mut out = Vec::new();
+                self.apply_value(file, val, index, &ap, &mut out);
+                Action::Apply(out)
+            }
+            "delete" => {
+                let Some(t) = as_str(val) else {
+                    self.error(file, Self::mark_of(index, &ap, ""), format!("{ap}: Invalid value: expected kind/name"));
+                    return None;
+                };
+                let (kind, namespace, name) = self.target(file, index, &ap, &t)?;
+                Action::Delete { kind, namespace, name }
+            }
+            "scale" => {
+                let target = val.get("target").and_then(Value::as_str).map(str::to_string);
+                let replicas = val.get("replicas").and_then(Value::as_i64);
+                let extra = val.as_object().map(|o| o.keys().filter(|k| *k != "target" && *k != "replicas").cloned().collect::<Vec<_>>()).unwrap_or_default();
+                if let Some(k) = extra.first() {
+                    self.error(file, Self::mark_of(index, &ap, k), format!("strict decoding error: unknown field {:?}", join(&ap, k)));
+                    return None;
+                }
+                let (Some(t), Some(r)) = (target, replicas) else {
+                    self.error(file, Self::mark_of(index, &ap, ""), format!("{ap}: Invalid value: expected {{target: deployment/web, replicas: 3}}"));
+                    return None;
+                };
+                let (kind, namespace, name) = self.target(file, index, &join(&ap, "target"), &t)?;
+                if !matches!(kind, Kind::Deployment | Kind::ReplicaSet) {
+                    self.error(file, Self::mark_of(index, &ap, "target"), format!("{}: Invalid value: {t:?}: only deployments and replicasets can be scaled", join(&ap, "target")));
+                    return None;
+                }
+                if !(0..=i64::from(i32::MAX)).contains(&r) {
+                    self.error(file, Self::mark_of(index, &ap, "replicas"), format!("{}: Invalid value: {r}: must be greater than or equal to 0", join(&ap, "replicas")));
+                    return None;
+                }
+                Action::Scale { kind, namespace, name, replicas: r as i32 }
+            }
+            "nodeCrash" | "nodeRecover" => {
+                let Some(n) = as_str(val) else {
+                    self.error(file, Self::mark_of(index, &ap, ""), format!("{ap}: Invalid value: expected a node name"));
+                    return None;
+                };
+                if !nodes.contains(&n) {
+                    self.error(file, Self::mark_of(index, &ap, ""), format!("{ap}: nodes {n:?} not found"));
+                    return None;
+                }
+                if key == "nodeCrash" {
+                    Action::NodeCrash(n)
+                } else {
+                    Action::NodeRecover(n)
+                }
+            }
+            other => {
+                self.error(file, Self::mark_of(index, path, other), format!("{path}: unknown action {other:?}: expected one of apply, delete, scale, nodeCrash, nodeRecover"));
+                return None;
+            }
+        };
+        Some(TimelineEntry { at, action, location })
+    }
+
+    fn scenario_doc(&mut self, file: &str, doc: &YamlDoc, s: &mut Scenario, manifests_at_zero: &mut Vec<Manifest>) -> Vec<(String, &'static str, Value)> {
+        let parsed: ScenarioDoc = match yaml::from_doc(doc) {
+            Ok(p) => p,
+            Err(e) => {
+                self.error(file, e.mark, strict(&e));
+                return Vec::new();
+            }
+        };
+        let _ = manifests_at_zero;
+        if let Some(m) = parsed.metadata {
+            s.name = m.name;
+        }
+        let spec = parsed.spec;
+        if let Some(seed) = spec.seed {
+            s.seed = seed;
+        }
+        if let Some(u) = spec.until {
+            if let Some(d) = self.duration(file, &doc.index, "spec.until", &u) {
+                s.until = d;
+            }
+        }
+        if let Some(l) = spec.latency {
+            if let Some(r) = l.request.and_then(|t| self.duration(file, &doc.index, "spec.latency.request", &t)) {
+                s.latency.request = r;
+            }
+            if let Some(w) = l.watch.and_then(|t| self.duration(file, &doc.index, "spec.latency.watch", &t)) {
+                s.latency.watch = w;
+            }
+        }
+        if let Some(c) = spec.cluster {
+            self.cluster(file, &doc.index, c, s);
+        }
+        let mut deferred = Vec::new();
+        for (i, e) in spec.timeline.unwrap_or_default().into_iter().enumerate() {
+            deferred.push((index_path("spec.timeline", i), "timeline", e));
+        }
+        for (i, e) in spec.expect.unwrap_or_default().into_iter().enumerate() {
+            let path = index_path("spec.expect", i);
+            let Some(at) = self.duration(file, &doc.index, &join(&path, "at"), &e.at) else { continue };
+            match expect::parse(&e.that) {
+                Ok(check) => s.expect.push(Expectation { at, check, text: e.that.clone(), location: Location { file: file.into(), mark: Self::mark_of(&doc.index, &path, "that") } }),
+                Err(m) => self.error(file, Self::mark_of(&doc.index, &path, "that"), format!("{}: Invalid value: {:?}: {m}", join(&path, "that"), e.that)),
+            }
+        }
+        deferred
+    }
+
+    fn cluster(&mut self, file: &str, index: &PathIndex, c: ClusterDoc, s: &mut Scenario) {
+        if let Some(cidr) = c.cluster_cidr {
+            if let Err(e) = crate::network::ipam::Cidr::parse(&cidr) {
+                self.error(file, Self::mark_of(index, "spec.cluster.clusterCIDR", ""), format!("spec.cluster.clusterCIDR: Invalid value: {cidr:?}: {e}"));
+            }
+            s.cluster.cluster_cidr = cidr;
+        }
+        if let Some(m) = c.node_cidr_mask_size {
+            s.cluster.node_cidr_mask_size = m;
+        }
+        if let Ok(cidr) = crate::network::ipam::Cidr::parse(&s.cluster.cluster_cidr) {
+            if let Err(e) = crate::network::ipam::ClusterCidrAllocator::new(cidr, s.cluster.node_cidr_mask_size) {
+                self.error(file, Self::mark_of(index, "spec.cluster", ""), format!("spec.cluster.nodeCIDRMaskSize: Invalid value: {}: {e}", s.cluster.node_cidr_mask_size));
+            }
+        }
+        let Some(pools) = c.node_pools else { return };
+        let mut names = BTreeSet::new();
+        let mut out = Vec::new();
+        let mut total: u64 = 0;
+        for (i, p) in pools.into_iter().enumerate() {
+            let path = index_path("spec.cluster.nodePools", i);
+            for m in crate::api::validation::dns1123_label(&p.name) {
+                self.error(file, Self::mark_of(index, &path, "name"), format!("{}: Invalid value: {:?}: {m}", join(&path, "name"), p.name));
+            }
+            if !names.insert(p.name.clone()) {
+                self.error(file, Self::mark_of(index, &path, "name"), format!("{}: Duplicate value: {:?}", join(&path, "name"), p.name));
+            }
+            total += u64::from(p.count);
+            let mut errs = Vec::new();
+            crate::api::validation::validate_labels(&p.labels, "labels", &mut errs);
+            for e in errs {
+                self.error(file, Self::mark_of(index, &path, &e.path), format!("{}.{e}", path));
+            }
+            for (ti, t) in p.taints.iter().enumerate() {
+                if !["NoSchedule", "PreferNoSchedule", "NoExecute"].contains(&t.effect.as_str()) {
+                    let tp = format!("taints[{ti}].effect");
+                    self.error(file, Self::mark_of(index, &path, &tp), format!("{path}.{tp}: Unsupported value: {:?}: supported values: \"NoSchedule\", \"PreferNoSchedule\", \"NoExecute\"", t.effect));
+                }
+            }
+            for (res, q) in [("cpu", &p.capacity.cpu), ("memory", &p.capacity.memory)] {
+                if q.is_negative() || q.is_zero() {
+                    let rp = format!("capacity.{res}");
+                    self.error(file, Self::mark_of(index, &path, &rp), format!("{path}.{rp}: Invalid value: {:?}: must be greater than 0", q.to_string()));
+                }
+            }
+            out.push(NodePool {
+                name: p.name,
+                count: p.count,
+                cpu: p.capacity.cpu,
+                memory: p.capacity.memory,
+                pods: p.capacity.pods.unwrap_or_else(|| Quantity::from_value(110)),
+                labels: p.labels,
+                taints: p.taints,
+            });
+        }
+        if total > 100_000 {
+            self.error(file, Self::mark_of(index, "spec.cluster.nodePools", ""), format!("spec.cluster.nodePools: Invalid value: {total}: at most 100000 nodes"));
+        }
+        s.cluster.node_pools = out;
+    }
+}
+
+fn join(base: &str, rel: &str) -> String {
+    match (base.is_empty(), rel.is_empty()) {
+        (true, _) => rel.to_string(),
+        (_, true) => base.to_string(),
+        _ if rel.starts_with('[') => format!("{base}{rel}"),
+        _ => format!("{base}.{rel}"),
+    }
+}
+
+/// A decoding error in the apiserver's words.
+fn strict(e: &yaml::FieldError) -> String {
+    if e.message.starts_with("unknown field") {
+        format!("strict decoding error: unknown field {:?}", e.path)
+    } else if e.path.is_empty() {
+        e.message.clone()
+    } else {
+        format!("{}: {}", e.path, e.message)
+    }
+}
+
+fn is_scenario(v: &Value) -> bool {
+    v.get("kind").and_then(Value::as_str) == Some("Scenario")
+}
+
+/// Loads one or more files into a scenario.
+pub fn load(sources: &[Source], resolver: &Resolver) -> Result<Scenario, LoadError> {
+    let mut l = Loader { sources: BTreeMap::new(), diags: Vec::new(), warnings: Vec::new(), warned_kinds: BTreeSet::new(), resolver, files_read: 0 };
+    let mut s = Scenario::default();
+    let mut at_zero: Vec<Manifest> = Vec::new();
+    let mut deferred: Vec<(String, String, PathIndex, Value)> = Vec::new();
+    let mut seen_scenario: Option<Location> = None;
+    let mut parsed: Vec<(String, Vec<YamlDoc>)> = Vec::new();
+    for src in sources {
+        if let Some(docs) = l.parse(src) {
+            parsed.push((src.name.clone(), docs));
+        }
+    }
+    for (file, docs) in &parsed {
+        for doc in docs {
+            if is_scenario(&doc.value) {
+                let av = doc.value.get("apiVersion").and_then(Value::as_str).unwrap_or("");
+                if av != "ksim.dev/v1" {
+                    let mark = doc.index.value("apiVersion").unwrap_or(doc.start);
+                    l.error(file, mark, format!("no matches for kind \"Scenario\" in version {av:?} (ksim scenarios are apiVersion: ksim.dev/v1)"));
+                    continue;
+                }
+                if let Some(prev) = &seen_scenario {
+                    l.error(file, doc.start, format!("a second Scenario document (the first is at {prev}); put one per run"));
+                    continue;
+                }
+                seen_scenario = Some(Location { file: file.clone(), mark: doc.start });
+                for (path, _, v) in l.scenario_doc(file, doc, &mut s, &mut at_zero) {
+                    deferred.push((file.clone(), path, doc.index.clone(), v));
+                }
+            } else if let Some(m) = l.manifest(file, &doc.value, &doc.index, "") {
+                at_zero.push(m);
+            }
+        }
+    }
+    let nodes: BTreeSet<String> = s.node_names().into_iter().collect();
+    let mut timeline = Vec::new();
+    for (file, path, index, v) in &deferred {
+        if let Some(e) = l.timeline_entry(file, index, path, v, &nodes) {
+            timeline.push(e);
+        }
+    }
+    for w in timeline.windows(2) {
+        if w[1].at < w[0].at {
+            let loc = w[1].location.clone();
+            l.error(&loc.file, loc.mark, format!("spec.timeline: entries must be in time order: {} comes after {}", w[1].at, w[0].at));
+        }
+    }
+    if !at_zero.is_empty() {
+        timeline.insert(0, TimelineEntry { at: SimDuration::ZERO, action: Action::Apply(at_zero), location: seen_scenario.clone().unwrap_or_default() });
+    }
+    check_references(&mut l, &mut timeline);
+    if !l.diags.is_empty() {
+        return Err(LoadError::new(l.diags, &l.sources));
+    }
+    s.timeline = timeline;
+    s.warnings = l.warnings;
+    Ok(s)
+}
+
+/// Static checks across the timeline: duplicate objects in one apply, namespaces that do
+/// not exist (created with a warning), deletes and scales of objects never applied.
+fn check_references(l: &mut Loader, timeline: &mut [TimelineEntry]) {
+    let mut exists: BTreeSet<(Kind, String, String)> = BTreeSet::new();
+    let mut namespaces: BTreeSet<String> = SYSTEM_NAMESPACES.iter().map(|s| s.to_string()).collect();
+    for entry in timeline.iter_mut() {
+        match &mut entry.action {
+            Action::Apply(ms) => {
+                let mut batch = BTreeSet::new();
+                let mut created_ns: Vec<Manifest> = Vec::new();
+                // Namespaces first, like a sorted `kubectl apply -f dir/`.
+                ms.sort_by_key(|m| !matches!(m.object, Object::Namespace(_)));
+                for m in ms.iter() {
+                    let kind = m.object.kind();
+                    let meta = m.object.meta();
+                    let ns = if kind.namespaced() { if meta.namespace.is_empty() { "default".to_string() } else { meta.namespace.clone() } } else { String::new() };
+                    if let Object::Namespace(n) = &m.object {
+                        namespaces.insert(n.metadata.name.clone());
+                    }
+                    if kind.namespaced() && !namespaces.contains(&ns) && !created_ns.iter().any(|c| c.object.meta().name == ns) {
+                        l.warn(&m.at.file, m.at.mark, format!("namespaces {ns:?} not found: ksim creates it (a real apiserver would refuse the object)"));
+                        let mut n = crate::api::namespace::Namespace::default();
+                        n.metadata.name = ns.clone();
+                        created_ns.push(Manifest { object: Object::Namespace(n), at: m.at.clone() });
+                    }
+                    if meta.name.is_empty() {
+                        continue; // generateName
+                    }
+                    let key = (kind.clone(), ns.clone(), meta.name.clone());
+                    if !batch.insert(key.clone()) {
+                        l.error(&m.at.file, m.at.mark, format!("{} {:?} already exists (the same object appears twice in one apply)", crate::apiserver::qualified_resource(&kind), meta.name));
+                    }
+                    exists.insert(key);
+                }
+                for n in &created_ns {
+                    namespaces.insert(n.object.meta().name.clone());
+                }
+                ms.splice(0..0, created_ns);
+            }
+            Action::Delete { kind, namespace, name } | Action::Scale { kind, namespace, name, .. } => {
+                let key = (kind.clone(), namespace.clone(), name.clone());
+                let kind_creates_owned = matches!(kind, Kind::Pod | Kind::ReplicaSet);
+                if !exists.contains(&key) && !kind_creates_owned {
+                    let loc = entry.location.clone();
+                    l.error(&loc.file, loc.mark, format!("{} {name:?} not found (nothing applies it before {})", crate::apiserver::qualified_resource(kind), entry.at));
+                }
+                if matches!(entry.action, Action::Delete { .. }) {
+                    exists.remove(&key);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load_str(text: &str) -> Result<Scenario, LoadError> {
+        let no_files = |_: &str, rel: &str| Err(format!("no such file {rel}"));
+        load(&[Source { name: "t.yaml".into(), text: text.into() }], &no_files)
+    }
+
+    const DEPLOY: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 2\n  selector:\n    matchLabels: {app: web}\n  template:\n    metadata:\n      labels: {app: web}\n    spec:\n      containers:\n      - name: web\n        image: nginx:1.25\n";
+
+    #[test]
+    fn a_plain_manifest_runs_on_the_default_cluster() {
+        let s = load_str(DEPLOY).unwrap();
+        assert_eq!(s.node_names(), ["worker-1", "worker-2", "worker-3"]);
+        assert_eq!(s.timeline.len(), 1);
+    }
+
+    #[test]
+    fn negative_replicas_point_at_the_line() {
+        let e = load_str(&DEPLOY.replace("replicas: 2", "replicas: -1")).unwrap_err();
+        let d = &e.diagnostics[0];
+        assert_eq!(d.message, "Deployment \"web\" is invalid: spec.replicas: Invalid value: -1: must be greater than or equal to 0");
+        assert_eq!((d.location.mark.line, d.location.mark.col), (6, 13));
+        assert!(e.render().contains("6 |   replicas: -1"));
+    }
+
+    #[test]
+    fn unknown_fields_and_kinds_are_errors() {
+        let e = load_str(&DEPLOY.replace("replicas: 2", "replicas: 2\n  replica: 3")).unwrap_err();
+        assert_eq!(e.diagnostics[0].message, "strict decoding error: unknown field \"spec.replica\"");
+        assert_eq!(e.diagnostics[0].location.mark.line, 7);
+        let e = load_str("apiVersion: apps/v1\nkind: Foo\nmetadata: {name: x}\n").unwrap_err();
+        assert_eq!(e.diagnostics[0].message, "no matches for kind \"Foo\" in version \"apps/v1\"");
+        assert_eq!(e.diagnostics[0].location.mark.line, 2);
+    }
+
+    #[test]
+    fn unmodelled_kinds_load_with_one_warning() {
+        let s = load_str("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: {x: y}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\n").unwrap();
+        assert_eq!(s.warnings.len(), 1, "{:?}", s.warnings);
+    }
+
+    #[test]
+    fn scenario_documents_configure_the_run() {
+        let text = format!(
+            "apiVersion: ksim.dev/v1\nkind: Scenario\nmetadata: {{name: t}}\nspec:\n  seed: 7\n  until: 2m\n  cluster:\n    nodePools:\n    - {{name: big, count: 2, capacity: {{cpu: '8', memory: 16Gi}}}}\n  timeline:\n  - {{at: 30s, nodeCrash: big-1}}\n  - {{at: 1m, scale: {{target: deployment/web, replicas: 5}}}}\n  expect:\n  - {{at: 90s, that: deployment/web available == 5}}\n---\n{DEPLOY}"
+        );
+        let s = load_str(&text).unwrap();
+        assert_eq!((s.seed, s.until), (7, SimDuration::from_secs(120)));
+        assert_eq!(s.node_names(), ["big-1", "big-2"]);
+        assert_eq!(s.timeline.len(), 3);
+        assert_eq!(s.expect.len(), 1);
+        let bad = text.replace("nodeCrash: big-1", "nodeCrash: big-9");
+        let e = load_str(&bad).unwrap_err();
+        assert_eq!(e.diagnostics[0].message, "spec.timeline[0].nodeCrash: nodes \"big-9\" not found");
+        let bad = text.replace("target: deployment/web", "target: deployment/nope");
+        assert!(load_str(&bad).unwrap_err().diagnostics[0].message.contains("deployments.apps \"nope\" not found"));
+        let bad = text.replace("at: 1m", "at: 10s");
+        assert!(load_str(&bad).unwrap_err().diagnostics[0].message.contains("time order"));
+    }
+}

@@ -1,0 +1,164 @@
+//! The scenario, as the simulation consumes it: a cluster, a timeline of actions, and
+//! expectations — already parsed, validated and located in their source files.
+
+use super::expect::Check;
+use super::yaml::Mark;
+use crate::api::node::Taint;
+use crate::api::quantity::Quantity;
+use crate::api::{Kind, Object};
+use crate::engine::SimDuration;
+use std::collections::BTreeMap;
+
+/// Where something was written.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Location {
+    pub file: String,
+    pub mark: Mark,
+}
+
+impl std::fmt::Display for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}:{}", self.file, self.mark.line, self.mark.col)
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct NodePool {
+    pub name: String,
+    pub count: u32,
+    pub cpu: Quantity,
+    pub memory: Quantity,
+    pub pods: Quantity,
+    pub labels: BTreeMap<String, String>,
+    pub taints: Vec<Taint>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Cluster {
+    pub node_pools: Vec<NodePool>,
+    pub cluster_cidr: String,
+    pub node_cidr_mask_size: u8,
+}
+
+impl Default for Cluster {
+    /// The cluster a plain manifest runs on: 3 workers of 4 CPU, 8Gi, 110 pods.
+    fn default() -> Self {
+        Cluster {
+            node_pools: vec![NodePool {
+                name: "worker".into(),
+                count: 3,
+                cpu: Quantity::from_value(4),
+                memory: Quantity::from_bytes(8 << 30),
+                pods: Quantity::from_value(110),
+                labels: BTreeMap::new(),
+                taints: Vec::new(),
+            }],
+            cluster_cidr: "10.244.0.0/16".into(),
+            node_cidr_mask_size: 24,
+        }
+    }
+}
+
+/// Hop latencies (each way) between components and the apiserver.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Latency {
+    /// Client → apiserver, and the response back.
+    pub request: SimDuration,
+    /// apiserver → watcher.
+    pub watch: SimDuration,
+}
+
+impl Default for Latency {
+    fn default() -> Self {
+        Latency { request: SimDuration::from_ms(1), watch: SimDuration::from_ms(1) }
+    }
+}
+
+/// A manifest with where it came from.
+#[derive(Clone, Debug)]
+pub struct Manifest {
+    pub object: Object,
+    pub at: Location,
+}
+
+#[derive(Clone, Debug)]
+pub enum Action {
+    Apply(Vec<Manifest>),
+    Delete { kind: Kind, namespace: String, name: String },
+    Scale { kind: Kind, namespace: String, name: String, replicas: i32 },
+    NodeCrash(String),
+    NodeRecover(String),
+}
+
+impl Action {
+    pub fn describe(&self) -> String {
+        match self {
+            Action::Apply(ms) => {
+                let names: Vec<String> = ms.iter().map(|m| m.object.key().to_string()).collect();
+                format!("apply {}", names.join(", "))
+            }
+            Action::Delete { kind, namespace, name } => format!("delete {}", crate::api::ObjectKey::new(kind.clone(), namespace, name)),
+            Action::Scale { kind, namespace, name, replicas } => format!("scale {} to {replicas}", crate::api::ObjectKey::new(kind.clone(), namespace, name)),
+            Action::NodeCrash(n) => format!("crash node {n}"),
+            Action::NodeRecover(n) => format!("recover node {n}"),
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct TimelineEntry {
+    pub at: SimDuration,
+    pub action: Action,
+    pub location: Location,
+}
+
+#[derive(Clone, Debug)]
+pub struct Expectation {
+    pub at: SimDuration,
+    pub check: Check,
+    pub text: String,
+    pub location: Location,
+}
+
+/// A non-fatal remark about the input (unmodelled kinds, removed API versions, …).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Warning {
+    pub location: Location,
+    pub message: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    pub name: String,
+    pub seed: u64,
+    pub until: SimDuration,
+    pub cluster: Cluster,
+    pub latency: Latency,
+    pub timeline: Vec<TimelineEntry>,
+    pub expect: Vec<Expectation>,
+    pub warnings: Vec<Warning>,
+}
+
+pub const DEFAULT_UNTIL: SimDuration = SimDuration::from_secs(300);
+
+impl Default for Scenario {
+    fn default() -> Self {
+        Scenario {
+            name: String::new(),
+            seed: 1,
+            until: DEFAULT_UNTIL,
+            cluster: Cluster::default(),
+            latency: Latency::default(),
+            timeline: Vec::new(),
+            expect: Vec::new(),
+            warnings: Vec::new(),
+        }
+    }
+}
+
+impl Scenario {
+    /// Node names in creation order (`<pool>-1`, `<pool>-2`, …).
+    pub fn node_names(&self) -> Vec<String> {
+        self.cluster.node_pools.iter().flat_map(|p| (1..=p.count).map(move |i| format!("{}-{i}", p.name))).collect()
+    }
+}

@@ -1,0 +1,468 @@
+//! The simulation: the closed `SimEvent` enum, the components, and the loop that
+//! routes each event — requests to the apiserver, watch events and responses to
+//! clients after their hop latency, timers to their owners, timeline actions.
+//! Components never call each other; everything between them is a `SimEvent`.
+
+use crate::api::meta::Time;
+use crate::api::node::Taint;
+use crate::api::{Kind, Object, ObjectKey};
+use crate::apiserver::{ApiServer, Request, Response};
+use crate::client::{Action, Ctx, Timer};
+use crate::controller_manager::node_ipam::NodeIpamController;
+use crate::controller_manager::ControllerManager;
+use crate::engine::{EventQueue, Limits, Outcome, RngStreams, SimDuration, SimTime};
+use crate::etcd::{HistoryLimits, WatchEvent};
+use crate::kubelet::{Kubelet, NodeSpecification};
+use crate::network::ipam::{format_ip, Cidr, ClusterCidrAllocator};
+use crate::scenario::model::{self, Latency, Scenario};
+use crate::scheduler::Scheduler;
+use crate::trace::{change, Record, Trace};
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+/// Who sends requests and receives watches, responses and timers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Client {
+    Timeline,
+    ApiServer,
+    Scheduler,
+    ControllerManager,
+    Kubelet(u32),
+}
+
+/// Every engine event of a run.
+#[derive(Debug)]
+pub enum SimEvent {
+    /// A scenario timeline entry is due.
+    Timeline(usize),
+    /// A request reaches the apiserver.
+    Request { from: Client, request: Request },
+    /// A response reaches its client.
+    Response { to: Client, request: Request, response: Response },
+    /// A watch event reaches a watcher.
+    Watch { to: Client, event: Rc<WatchEvent> },
+    /// A component's timer fires.
+    Timer { to: Client, timer: Timer },
+}
+
+/// Options that are not part of the scenario.
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    pub seed: u64,
+    pub limits: Limits,
+    /// Keep the event log records in memory (not only their hash).
+    pub keep_log: bool,
+    /// Record Events (the Kubernetes kind) — the bench may turn them off.
+    pub history: HistoryLimits,
+}
+
+impl RunOptions {
+    pub fn for_scenario(s: &Scenario) -> Self {
+        RunOptions { seed: s.seed, limits: Limits { until: SimTime(s.until.as_ms()), max_events: 50_000_000 }, keep_log: true, history: HistoryLimits::default() }
+    }
+}
+
+pub struct Simulation {
+    pub now: SimTime,
+    queue: EventQueue<SimEvent>,
+    pub api: ApiServer,
+    pub scheduler: Scheduler,
+    pub controller_manager: ControllerManager,
+    pub kubelets: Vec<Kubelet>,
+    kubelet_index: BTreeMap<String, u32>,
+    latency: Latency,
+    pub trace: Trace,
+    timeline: Vec<model::TimelineEntry>,
+    pub limits: Limits,
+    pub events_processed: u64,
+    /// Timeline actions that the apiserver refused, with its message.
+    pub timeline_errors: Vec<(SimTime, String)>,
+}
+
+impl Simulation {
+    pub fn new(scenario: &Scenario, opts: &RunOptions) -> Result<Self, String> {
+        let rngs = RngStreams::new(opts.seed);
+        let cidr = Cidr::parse(&scenario.cluster.cluster_cidr)?;
+        let alloc = ClusterCidrAllocator::new(cidr, scenario.cluster.node_cidr_mask_size)?;
+        let mut kubelets = Vec::new();
+        let mut kubelet_index = BTreeMap::new();
+        for pool in &scenario.cluster.node_pools {
+            for i in 1..=pool.count {
+                let idx = kubelets.len() as u32;
+                let name = format!("{}-{i}", pool.name);
+                let ip = 0xAC12_0002u32 + idx; // 172.18.0.2, …
+                kubelet_index.insert(name.clone(), idx);
+                kubelets.push(Kubelet::new(NodeSpecification {
+                    name,
+                    pool: pool.name.clone(),
+                    cpu: pool.cpu.clone(),
+                    memory: pool.memory.clone(),
+                    pods: pool.pods.clone(),
+                    labels: pool.labels.clone(),
+                    taints: pool.taints.clone(),
+                    internal_ip: format_ip(ip),
+                }));
+            }
+        }
+        let mut sim = Simulation {
+            now: SimTime::ZERO,
+            queue: EventQueue::new(),
+            api: ApiServer::new(rngs.stream("apiserver"), opts.history),
+            scheduler: Scheduler::new(rngs.stream("scheduler")),
+            controller_manager: ControllerManager::new(NodeIpamController::new(alloc)),
+            kubelets,
+            kubelet_index,
+            latency: scenario.latency,
+            trace: Trace::new(opts.keep_log),
+            timeline: scenario.timeline.clone(),
+            limits: opts.limits,
+            events_processed: 0,
+            timeline_errors: Vec::new(),
+        };
+        sim.bootstrap();
+        Ok(sim)
+    }
+
+    /// t=0: the system namespaces, every kubelet starting, the timeline.
+    fn bootstrap(&mut self) {
+        for ns in ["default", "kube-node-lease", "kube-public", "kube-system"] {
+            let mut n = crate::api::namespace::Namespace::default();
+            n.metadata.name = ns.into();
+            self.write_direct(Object::Namespace(n));
+        }
+        for i in 0..self.kubelets.len() {
+            let mut out = Vec::new();
+            let mut ctx = Ctx::new(self.now, &mut out);
+            self.kubelets[i].start(&mut ctx);
+            self.dispatch(Client::Kubelet(i as u32), out);
+        }
+        for (i, e) in self.timeline.iter().enumerate() {
+            self.queue.push(SimTime(e.at.as_ms()), SimEvent::Timeline(i));
+        }
+        self.queue.push(SimTime(5 * 60 * 1000), SimEvent::Timer { to: Client::ApiServer, timer: Timer::Compaction });
+    }
+
+    /// A write made while bootstrapping (the apiserver's own objects).
+    fn write_direct(&mut self, obj: Object) {
+        let out = self.api.handle(Request::Create(obj), self.now);
+        for w in out.writes {
+            self.log_write(&w, "create", Client::ApiServer);
+            self.fan_out(&w);
+        }
+    }
+
+    pub fn client_name(&self, c: Client) -> String {
+        match c {
+            Client::Timeline => "timeline".into(),
+            Client::ApiServer => "apiserver".into(),
+            Client::Scheduler => "scheduler".into(),
+            Client::ControllerManager => "controller-manager".into(),
+            Client::Kubelet(i) => format!("kubelet/{}", self.kubelets[i as usize].name()),
+        }
+    }
+
+    fn dispatch(&mut self, from: Client, actions: Vec<Action>) {
+        for a in actions {
+            match a {
+                Action::Request(r) => {
+                    let t = self.now + self.latency.request;
+                    self.queue.push(t, SimEvent::Request { from, request: r });
+                }
+                Action::Timer(d, timer) => {
+                    self.queue.push(self.now + d, SimEvent::Timer { to: from, timer });
+                }
+            }
+        }
+    }
+
+    /// Which clients see a write: the scheduler (pods, nodes), the controller manager
+    /// (pods, ReplicaSets, Deployments, nodes, leases), and the kubelet of the node a
+    /// pod is (or was) bound to, or of the node itself.
+    fn fan_out(&mut self, ev: &Rc<WatchEvent>) {
+        let kind = ev.object.kind();
+        let t = self.now + self.latency.watch;
+        if Scheduler::watches(&kind) {
+            self.queue.push(t, SimEvent::Watch { to: Client::Scheduler, event: ev.clone() });
+        }
+        if ControllerManager::watches(&kind) {
+            self.queue.push(t, SimEvent::Watch { to: Client::ControllerManager, event: ev.clone() });
+        }
+        let mut nodes: Vec<&str> = Vec::new();
+        match &*ev.object {
+            Object::Pod(p) => {
+                nodes.push(&p.spec.node_name);
+                if let Some(prev) = ev.prev.as_ref().and_then(|o| o.as_pod()) {
+                    if prev.spec.node_name != p.spec.node_name {
+                        nodes.push(&prev.spec.node_name);
+                    }
+                }
+            }
+            Object::Node(n) => nodes.push(&n.metadata.name),
+            _ => {}
+        }
+        let targets: Vec<u32> = nodes.iter().filter(|n| !n.is_empty()).filter_map(|n| self.kubelet_index.get(*n).copied()).collect();
+        for k in targets {
+            self.queue.push(t, SimEvent::Watch { to: Client::Kubelet(k), event: ev.clone() });
+        }
+    }
+
+    fn log_write(&mut self, w: &WatchEvent, verb: &str, by: Client) {
+        let o = &w.object;
+        let m = o.meta();
+        let ch = if w.type_ == crate::etcd::WatchEventType::Deleted { serde_json::Map::new() } else { change(w.prev.as_deref(), Some(o)) };
+        let by = self.client_name(by);
+        self.trace.push(Record {
+            t: self.now.as_ms(),
+            rev: w.revision,
+            verb: verb.to_string(),
+            by,
+            kind: o.kind().name().to_string(),
+            ns: m.namespace.clone(),
+            name: m.name.clone(),
+            change: ch,
+        });
+    }
+
+    fn wants_response(to: Client, req: &Request, resp: &Response) -> bool {
+        match to {
+            Client::Scheduler => matches!(req, Request::Bind { .. }),
+            Client::Kubelet(_) => matches!(req, Request::List(_) | Request::UpdateStatus(Object::Pod(_))),
+            Client::ControllerManager => !resp.is_ok(),
+            Client::Timeline => !resp.is_ok(),
+            Client::ApiServer => false,
+        }
+    }
+
+    fn handle_request(&mut self, from: Client, request: Request) {
+        let keep = Self::wants_response(from, &request, &Response::Error(crate::apiserver::Status { code: 0, reason: "", message: String::new() }));
+        let copy = keep.then(|| request.clone());
+        let verb = match &request {
+            Request::Delete { .. } => "delete",
+            Request::Bind { .. } => "bind",
+            Request::Create(_) => "create",
+            _ => "update",
+        };
+        let out = self.api.handle(request, self.now);
+        for w in &out.writes {
+            let v = if w.type_ == crate::etcd::WatchEventType::Deleted { "delete" } else { verb };
+            self.log_write(w, v, from);
+            self.fan_out(w);
+        }
+        if let Some(req) = copy {
+            if Self::wants_response(from, &req, &out.response) {
+                let t = self.now + self.latency.request;
+                self.queue.push(t, SimEvent::Response { to: from, request: req, response: out.response });
+            }
+        }
+    }
+
+    fn run_timeline(&mut self, i: usize) {
+        let entry = self.timeline[i].clone();
+        self.trace.push(Record {
+            t: self.now.as_ms(),
+            rev: self.api.store.revision(),
+            verb: "timeline".into(),
+            by: "timeline".into(),
+            kind: String::new(),
+            ns: String::new(),
+            name: String::new(),
+            change: [("action".to_string(), serde_json::Value::from(entry.action.describe()))].into_iter().collect(),
+        });
+        let mut out = Vec::new();
+        match entry.action {
+            model::Action::Apply(ms) => {
+                for m in ms {
+                    out.push(Action::Request(self.apply_request(m.object)));
+                }
+            }
+            model::Action::Delete { kind, namespace, name } => {
+                out.push(Action::Request(Request::Delete { key: ObjectKey::new(kind, &namespace, &name), grace_period_seconds: None, uid: None }));
+            }
+            model::Action::Scale { kind, namespace, name, replicas } => match self.api.store.get_parts(&kind, &namespace, &name).map(|o| (**o).clone()) {
+                Some(Object::Deployment(mut d)) => {
+                    d.spec.replicas = Some(replicas);
+                    d.metadata.resource_version.0 = 0;
+                    out.push(Action::Request(Request::Update(Object::Deployment(d))));
+                }
+                Some(Object::ReplicaSet(mut r)) => {
+                    r.spec.replicas = Some(replicas);
+                    r.metadata.resource_version.0 = 0;
+                    out.push(Action::Request(Request::Update(Object::ReplicaSet(r))));
+                }
+                _ => self.timeline_errors.push((self.now, format!("{} {name:?} not found", crate::apiserver::qualified_resource(&kind)))),
+            },
+            model::Action::NodeCrash(n) => {
+                if let Some(&k) = self.kubelet_index.get(&n) {
+                    self.kubelets[k as usize].crash();
+                }
+            }
+            model::Action::NodeRecover(n) => {
+                if let Some(&k) = self.kubelet_index.get(&n) {
+                    let kl = &mut self.kubelets[k as usize];
+                    if !kl.alive {
+                        let mut acts = Vec::new();
+                        let mut ctx = Ctx::new(self.now, &mut acts);
+                        kl.start(&mut ctx);
+                        self.dispatch(Client::Kubelet(k), acts);
+                    }
+                }
+            }
+        }
+        self.dispatch(Client::Timeline, out);
+    }
+
+    /// kubectl apply: create, or update the spec and metadata of what exists.
+    fn apply_request(&self, mut obj: Object) -> Request {
+        let key = obj.key();
+        let key = if key.namespace.is_empty() && key.kind.namespaced() { ObjectKey::new(key.kind, "default", &key.name) } else { key };
+        match self.api.store.get(&key) {
+            Some(cur) => {
+                let m = obj.meta_mut();
+                m.namespace = key.namespace.clone();
+                m.resource_version.0 = 0;
+                let cm = cur.meta();
+                m.owner_references = if m.owner_references.is_empty() { cm.owner_references.clone() } else { m.owner_references.clone() };
+                Request::Update(obj)
+            }
+            None => Request::Create(obj),
+        }
+    }
+
+    fn handle(&mut self, ev: SimEvent) {
+        let mut out = Vec::new();
+        let (client, now) = (
+            match &ev {
+                SimEvent::Watch { to, .. } | SimEvent::Timer { to, .. } | SimEvent::Response { to, .. } => *to,
+                _ => Client::Timeline,
+            },
+            self.now,
+        );
+        match ev {
+            SimEvent::Timeline(i) => {
+                self.run_timeline(i);
+                return;
+            }
+            SimEvent::Request { from, request } => {
+                self.handle_request(from, request);
+                return;
+            }
+            SimEvent::Timer { to: Client::ApiServer, .. } => {
+                self.api.store.compact_older_than(now);
+                self.queue.push(now + SimDuration::from_secs(300), SimEvent::Timer { to: Client::ApiServer, timer: Timer::Compaction });
+                return;
+            }
+            SimEvent::Response { to: Client::Timeline, request, response: Response::Error(st) } => {
+                self.timeline_errors.push((now, format!("{} {}: {}", request.verb(), request.key(), st.message)));
+                return;
+            }
+            SimEvent::Watch { to, event } => {
+                let mut ctx = Ctx::new(now, &mut out);
+                match to {
+                    Client::Scheduler => self.scheduler.on_watch(&event, &mut ctx),
+                    Client::ControllerManager => self.controller_manager.on_watch(&event, &mut ctx),
+                    Client::Kubelet(k) => {
+                        let kl = &mut self.kubelets[k as usize];
+                        if kl.alive {
+                            kl.on_watch(&event, &mut ctx);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            SimEvent::Timer { to, timer } => {
+                let mut ctx = Ctx::new(now, &mut out);
+                match to {
+                    Client::Scheduler => self.scheduler.on_timer(&timer, &mut ctx),
+                    Client::ControllerManager => self.controller_manager.on_timer(&timer, &mut ctx),
+                    Client::Kubelet(k) => self.kubelets[k as usize].on_timer(&timer, &mut ctx),
+                    _ => {}
+                }
+            }
+            SimEvent::Response { to, request, response } => {
+                let mut ctx = Ctx::new(now, &mut out);
+                match to {
+                    Client::Scheduler => self.scheduler.on_response(&request, &response, &mut ctx),
+                    Client::ControllerManager => self.controller_manager.on_response(&request, &response, &mut ctx),
+                    Client::Kubelet(k) => {
+                        let kl = &mut self.kubelets[k as usize];
+                        if kl.alive {
+                            kl.on_response(&request, &response, &mut ctx);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        self.dispatch(client, out);
+    }
+
+    /// The time of the next event, if any.
+    pub fn next_time(&self) -> Option<SimTime> {
+        self.queue.peek_time()
+    }
+
+    /// Processes one event; false when the queue is empty or a limit is reached.
+    pub fn step(&mut self) -> bool {
+        if self.events_processed >= self.limits.max_events {
+            return false;
+        }
+        let Some(t) = self.queue.peek_time() else { return false };
+        if t > self.limits.until {
+            return false;
+        }
+        let Some((t, ev)) = self.queue.pop() else { return false };
+        self.now = t;
+        self.events_processed += 1;
+        self.handle(ev);
+        true
+    }
+
+    /// Processes every event at or before `t` (bounded by the limits); the clock ends at `t`.
+    pub fn run_until(&mut self, t: SimTime) -> Outcome {
+        let t = t.min(self.limits.until);
+        loop {
+            if self.events_processed >= self.limits.max_events {
+                return Outcome::MaxEvents;
+            }
+            match self.queue.peek_time() {
+                None => {
+                    self.now = self.now.max(t);
+                    return Outcome::Quiescent;
+                }
+                Some(next) if next > t => {
+                    self.now = self.now.max(t);
+                    return Outcome::UntilReached;
+                }
+                Some(_) => {
+                    self.step();
+                }
+            }
+        }
+    }
+
+    /// Runs to the scenario's end.
+    pub fn run(&mut self) -> Outcome {
+        self.run_until(self.limits.until)
+    }
+
+    pub fn pending_events(&self) -> usize {
+        self.queue.len()
+    }
+
+    pub fn fingerprint(&self) -> String {
+        self.trace.fingerprint()
+    }
+
+    /// Objects of a kind at the current moment.
+    pub fn list(&self, kind: &Kind) -> Vec<Rc<Object>> {
+        self.api.store.list(kind).cloned().collect()
+    }
+
+    pub fn time(&self) -> Time {
+        Time(self.now)
+    }
+
+    pub fn node_taints(&self, node: &str) -> Vec<Taint> {
+        self.api.store.get_parts(&Kind::Node, "", node).and_then(|o| o.as_node().map(|n| n.spec.taints.clone())).unwrap_or_default()
+    }
+}

@@ -1,0 +1,249 @@
+//! The event log: one JSON Lines record per state change (every store write, every
+//! timeline action), fixed field order, and its SHA-256 — the run's fingerprint.
+//!
+//! A record: `{"t":<ms>,"rev":<revision>,"verb":"create","by":"scheduler","kind":"Pod",
+//! "ns":"default","name":"web-7d4b9-x2k4q","change":{"node":"worker-1"}}`. `change` holds
+//! the summary fields (see `summary`) that differ from the previous state.
+
+use crate::api::Object;
+use crate::engine::SimTime;
+use serde::Serialize;
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+/// One state change.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Record {
+    pub t: u64,
+    pub rev: u64,
+    pub verb: String,
+    pub by: String,
+    pub kind: String,
+    pub ns: String,
+    pub name: String,
+    pub change: Map<String, Value>,
+}
+
+impl Record {
+    pub fn time(&self) -> SimTime {
+        SimTime(self.t)
+    }
+    pub fn get(&self, field: &str) -> Option<&Value> {
+        self.change.get(field)
+    }
+    pub fn get_str(&self, field: &str) -> Option<&str> {
+        self.change.get(field).and_then(|v| v.as_str())
+    }
+}
+
+/// The log of one run.
+pub struct Trace {
+    hasher: Sha256,
+    records: Vec<Record>,
+    keep: bool,
+    count: u64,
+    bytes: u64,
+}
+
+impl Trace {
+    /// `keep`: hold the records in memory (the CLI timeline, the web page); a benchmark
+    /// only hashes them.
+    pub fn new(keep: bool) -> Self {
+        Trace { hasher: Sha256::new(), records: Vec::new(), keep, count: 0, bytes: 0 }
+    }
+
+    pub fn push(&mut self, r: Record) {
+        let line = serde_json::to_string(&r).unwrap_or_default();
+        self.hasher.update(line.as_bytes());
+        self.hasher.update(b"\n");
+        self.count += 1;
+        self.bytes += line.len() as u64 + 1;
+        if self.keep {
+            self.records.push(r);
+        }
+    }
+
+    pub fn records(&self) -> &[Record] {
+        &self.records
+    }
+
+    pub fn len(&self) -> u64 {
+        self.count
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    pub fn bytes(&self) -> u64 {
+        self.bytes
+    }
+
+    /// The hex SHA-256 of the log so far.
+    pub fn fingerprint(&self) -> String {
+        let d = self.hasher.clone().finalize();
+        d.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// The records as JSON Lines (only if kept).
+    pub fn to_jsonl(&self) -> String {
+        let mut s = String::new();
+        for r in &self.records {
+            s.push_str(&serde_json::to_string(r).unwrap_or_default());
+            s.push('\n');
+        }
+        s
+    }
+}
+
+/// kubectl's STATUS column for a pod (printers.go printPod, containers only).
+pub fn pod_status(p: &crate::api::pod::Pod) -> String {
+    let mut reason = if p.status.reason.is_empty() { p.status.phase.clone() } else { p.status.reason.clone() };
+    let mut has_running = false;
+    for c in p.status.container_statuses.iter().rev() {
+        if let Some(w) = c.state.waiting.as_ref().filter(|w| !w.reason.is_empty()) {
+            reason = w.reason.clone();
+        } else if let Some(t) = &c.state.terminated {
+            reason = if t.reason.is_empty() { format!("ExitCode:{}", t.exit_code) } else { t.reason.clone() };
+        } else if c.ready && c.state.running.is_some() {
+            has_running = true;
+        }
+    }
+    if reason == "Completed" && has_running {
+        reason = if p.is_ready() { "Running".into() } else { "NotReady".into() };
+    }
+    if p.metadata.deletion_timestamp.is_some() && p.status.reason == "NodeLost" {
+        reason = "Unknown".into();
+    } else if p.metadata.deletion_timestamp.is_some() && !p.is_terminal() {
+        reason = "Terminating".into();
+    }
+    if reason.is_empty() {
+        "Pending".into()
+    } else {
+        reason
+    }
+}
+
+/// kubectl's node STATUS: Ready / NotReady (False or Unknown) / Unknown (never
+/// reported), with `,SchedulingDisabled` when cordoned.
+pub fn node_status(n: &crate::api::node::Node) -> String {
+    let mut s = match n.condition("Ready") {
+        Some(c) if c.status == "True" => "Ready".to_string(),
+        Some(_) => "NotReady".to_string(),
+        None => "Unknown".to_string(),
+    };
+    if n.spec.unschedulable {
+        s.push_str(",SchedulingDisabled");
+    }
+    s
+}
+
+fn put(m: &mut Map<String, Value>, k: &str, v: Value) {
+    m.insert(k.to_string(), v);
+}
+
+/// The fields of an object the log follows, by kind.
+pub fn summary(obj: &Object) -> Map<String, Value> {
+    let mut m = Map::new();
+    match obj {
+        Object::Pod(p) => {
+            put(&mut m, "node", Value::from(p.spec.node_name.clone()));
+            put(&mut m, "phase", Value::from(p.status.phase.clone()));
+            put(&mut m, "status", Value::from(pod_status(p)));
+            put(&mut m, "ip", Value::from(p.status.pod_ip.clone()));
+            put(&mut m, "ready", Value::from(p.is_ready()));
+            put(&mut m, "restarts", Value::from(p.restarts()));
+            put(&mut m, "terminating", Value::from(p.metadata.deletion_timestamp.is_some()));
+            if let Some(c) = p.condition("PodScheduled").filter(|c| c.status == "False") {
+                put(&mut m, "unschedulable", Value::from(c.message.clone()));
+            }
+            if let Some(r) = p.metadata.controller_ref() {
+                put(&mut m, "owner", Value::from(format!("{}/{}", r.kind, r.name)));
+            }
+        }
+        Object::Node(n) => {
+            put(&mut m, "ready", Value::from(n.ready_status().to_string()));
+            put(&mut m, "status", Value::from(node_status(n)));
+            put(&mut m, "podCIDR", Value::from(n.spec.pod_cidr.clone()));
+            let taints: Vec<Value> = n.spec.taints.iter().map(|t| Value::from(t.describe())).collect();
+            put(&mut m, "taints", Value::Array(taints));
+        }
+        Object::ReplicaSet(rs) => {
+            put(&mut m, "replicas", Value::from(rs.replicas()));
+            put(&mut m, "current", Value::from(rs.status.replicas));
+            put(&mut m, "ready", Value::from(rs.status.ready_replicas));
+            put(&mut m, "available", Value::from(rs.status.available_replicas));
+        }
+        Object::Deployment(d) => {
+            put(&mut m, "replicas", Value::from(d.replicas()));
+            put(&mut m, "updated", Value::from(d.status.updated_replicas));
+            put(&mut m, "ready", Value::from(d.status.ready_replicas));
+            put(&mut m, "available", Value::from(d.status.available_replicas));
+        }
+        Object::Lease(l) => {
+            put(&mut m, "renewTime", l.spec.renew_time.map_or(Value::Null, |t| Value::from(t.rfc3339())));
+        }
+        Object::Event(e) => {
+            put(&mut m, "type", Value::from(e.type_.clone()));
+            put(&mut m, "reason", Value::from(e.reason.clone()));
+            put(&mut m, "object", Value::from(format!("{}/{}", e.involved_object.kind, e.involved_object.name)));
+            put(&mut m, "message", Value::from(e.message.clone()));
+        }
+        _ => {}
+    }
+    m
+}
+
+fn is_empty_value(v: &Value) -> bool {
+    match v {
+        Value::Null => true,
+        Value::String(s) => s.is_empty(),
+        Value::Array(a) => a.is_empty(),
+        Value::Bool(b) => !b,
+        Value::Number(n) => n.as_i64() == Some(0),
+        Value::Object(o) => o.is_empty(),
+    }
+}
+
+/// The summary fields that changed from `prev` to `next` (all non-empty ones on create).
+pub fn change(prev: Option<&Object>, next: Option<&Object>) -> Map<String, Value> {
+    let Some(next) = next else { return Map::new() };
+    let after = summary(next);
+    let before = prev.map(summary);
+    let mut out = Map::new();
+    for (k, v) in after {
+        match &before {
+            None if is_empty_value(&v) => {}
+            Some(b) if b.get(&k) == Some(&v) => {}
+            Some(b) if b.get(&k).is_none() && is_empty_value(&v) => {}
+            _ => {
+                out.insert(k, v);
+            }
+        }
+    }
+    if let Some(b) = before {
+        for (k, v) in b {
+            if !out.contains_key(&k) && !summary(next).contains_key(&k) && !is_empty_value(&v) {
+                out.insert(k, Value::Null);
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fingerprint_is_sha256_of_lines() {
+        let mut t = Trace::new(true);
+        assert_eq!(t.fingerprint(), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+        t.push(Record { t: 1, rev: 2, verb: "create".into(), by: "timeline".into(), kind: "Pod".into(), ns: "default".into(), name: "x".into(), change: Map::new() });
+        assert_eq!(t.to_jsonl(), "{\"t\":1,\"rev\":2,\"verb\":\"create\",\"by\":\"timeline\",\"kind\":\"Pod\",\"ns\":\"default\",\"name\":\"x\",\"change\":{}}\n");
+        let mut h = Sha256::new();
+        h.update(t.to_jsonl().as_bytes());
+        let expect: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(t.fingerprint(), expect);
+    }
+}

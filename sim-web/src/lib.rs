@@ -1,0 +1,1 @@
+//! sim-web: wasm front end (its own issue).
