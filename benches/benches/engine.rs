@@ -1,1 +1,53 @@
-fn main() {}
+//! Criterion benchmarks: the event queue, and a whole small scenario.
+
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use sim_core::engine::{EventQueue, SimTime};
+use std::hint::black_box;
+
+fn queue(c: &mut Criterion) {
+    let mut g = c.benchmark_group("event_queue");
+    const N: u64 = 100_000;
+    g.throughput(Throughput::Elements(N));
+    g.bench_function("push_pop_100k", |b| {
+        b.iter_batched(
+            EventQueue::<u64>::new,
+            |mut q| {
+                // A realistic mix: most events land a little after now, some far later.
+                let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+                let mut now = 0u64;
+                for i in 0..N {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    q.push(SimTime(now + x % 1000), i);
+                    if i % 2 == 1 {
+                        if let Some((t, _)) = q.pop() {
+                            now = t.as_ms();
+                        }
+                    }
+                }
+                while let Some(e) = q.pop() {
+                    black_box(e);
+                }
+            },
+            BatchSize::SmallInput,
+        )
+    });
+    g.finish();
+}
+
+fn scenario(c: &mut Criterion) {
+    let text = include_str!("../../scenarios/node-crash.yaml");
+    let no_files = |_: &str, rel: &str| Err(format!("no file {rel}"));
+    let s = sim_core::load(&[sim_core::Source { name: "node-crash.yaml".into(), text: text.into() }], &no_files).expect("bundled scenario loads");
+    c.bench_function("run_node_crash_scenario", |b| {
+        b.iter(|| {
+            let mut sim = sim_core::Simulation::new(&s, &sim_core::RunOptions::for_scenario(&s)).unwrap();
+            sim.run();
+            black_box(sim.fingerprint())
+        })
+    });
+}
+
+criterion_group!(benches, queue, scenario);
+criterion_main!(benches);

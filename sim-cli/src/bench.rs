@@ -39,6 +39,13 @@ pub fn peak_rss_bytes() -> u64 {
         .map_or(0, |kb| kb * 1024)
 }
 
+fn current_rss_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse::<u64>().ok()))
+        .map_or(0, |kb| kb * 1024)
+}
+
 fn deployment(i: u32, replicas: u32) -> Object {
     let mut d = Deployment::default();
     d.metadata.name = format!("density-{i}");
@@ -49,8 +56,8 @@ fn deployment(i: u32, replicas: u32) -> Object {
     let mut c = Container { name: "pause".into(), image: "registry.k8s.io/pause:3.10".into(), ..Default::default() };
     c.resources.requests.insert("cpu".into(), Quantity::from_milli(10));
     c.resources.requests.insert("memory".into(), Quantity::from_bytes(10 << 20));
-    d.spec.template.spec.containers = vec![c];
-    Object::Deployment(d)
+    std::rc::Rc::make_mut(&mut d.spec.template.spec).containers = std::rc::Rc::new(vec![c]);
+    Object::Deployment(Box::new(d))
 }
 
 pub fn density_scenario(nodes: u32, pods: u32, per_deployment: u32, seed: u64) -> Scenario {
@@ -97,15 +104,20 @@ pub fn bench(which: Which) -> u8 {
             return 2;
         }
     };
-    let mut t = SimTime::from_secs(5);
+    let trace_rss = std::env::var_os("KSIM_BENCH_TRACE").is_some();
+    let step = if trace_rss { SimDuration::from_ms(250) } else { SimDuration::from_secs(5) };
+    let mut t = SimTime(step.as_ms());
     let mut all_running = false;
     while t <= SimTime(s.until.as_ms()) {
         sim.run_until(t);
+        if trace_rss {
+            eprintln!("t={t} rss={}MB events={} queue={}", current_rss_bytes() >> 20, sim.events_processed, sim.pending_events());
+        }
         if running(&sim) >= pods {
             all_running = true;
             break;
         }
-        t = t + SimDuration::from_secs(5);
+        t = t + step;
     }
     let wall = start.elapsed().as_secs_f64();
     let events = sim.events_processed;
@@ -124,6 +136,8 @@ pub fn bench(which: Which) -> u8 {
         "peak_rss_bytes": rss,
         "fingerprint": sim.fingerprint(),
     });
+    // The process exits next: skip tearing down millions of objects.
+    std::mem::forget(sim);
     if output.as_deref() == Some("json") {
         println!("{fields}");
     } else if let Some(m) = fields.as_object() {

@@ -68,7 +68,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.command {
         Command::Run { files, seed, until, log, max_lines } => run::run(&files, seed, until.as_deref(), log.as_deref(), max_lines),
-        Command::Get { args, at, seed, output, namespace, all_namespaces } => run::get(&args, &at, seed, output.as_deref(), namespace.as_deref(), all_namespaces),
+        Command::Get { args, at, seed, output, namespace, all_namespaces } => {
+            run::get(&args, &at, seed, output.as_deref(), namespace.as_deref(), all_namespaces)
+        }
         Command::Bench { which } => bench::bench(which),
     };
     ExitCode::from(code)

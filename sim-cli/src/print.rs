@@ -111,9 +111,17 @@ pub fn rows(kind: &Kind, objs: &[Rc<Object>], now: SimTime, wide: bool, with_ns:
                 .map(|n| {
                     let info = n.status.node_info.clone().unwrap_or(Value::Null);
                     let s = |k: &str| info.get(k).and_then(Value::as_str).unwrap_or("<unknown>").to_string();
-                    let mut r = vec![n.metadata.name.clone(), node_status(n), roles(&n.metadata.labels), age(n.metadata.creation_timestamp, now), s("kubeletVersion")];
+                    let mut r =
+                        vec![n.metadata.name.clone(), node_status(n), roles(&n.metadata.labels), age(n.metadata.creation_timestamp, now), s("kubeletVersion")];
                     if wide {
-                        r.extend([or_none(n.internal_ip()), "<none>".into(), s("osImage"), s("kernelVersion"), s("containerRuntimeVersion"), or_none(&n.spec.pod_cidr)]);
+                        r.extend([
+                            or_none(n.internal_ip()),
+                            "<none>".into(),
+                            s("osImage"),
+                            s("kernelVersion"),
+                            s("containerRuntimeVersion"),
+                            or_none(&n.spec.pod_cidr),
+                        ]);
                     }
                     r
                 })
@@ -201,7 +209,8 @@ pub fn rows(kind: &Kind, objs: &[Rc<Object>], now: SimTime, wide: bool, with_ns:
                 .iter()
                 .filter_map(|o| if let Object::Service(s) = &**o { Some(s) } else { None })
                 .map(|s| {
-                    let ports: Vec<String> = s.spec.ports.iter().map(|p| format!("{}/{}", p.port, p.protocol.clone().unwrap_or_else(|| "TCP".into()))).collect();
+                    let ports: Vec<String> =
+                        s.spec.ports.iter().map(|p| format!("{}/{}", p.port, p.protocol.clone().unwrap_or_else(|| "TCP".into()))).collect();
                     vec![
                         s.metadata.name.clone(),
                         if s.spec.type_.is_empty() { "ClusterIP".into() } else { s.spec.type_.clone() },

@@ -3,7 +3,7 @@
 use crate::{files, print, timeline};
 use sim_core::api::Kind;
 use sim_core::engine::{SimDuration, SimTime};
-use sim_core::scenario::expect;
+use sim_core::scenario::run::run_scenario;
 use sim_core::{RunOptions, Scenario, Simulation};
 use std::io::Write;
 use std::path::Path;
@@ -49,40 +49,19 @@ fn new_sim(s: &Scenario) -> Result<Simulation, u8> {
     })
 }
 
-struct ExpectResult {
-    text: String,
-    at: SimDuration,
-    ok: bool,
-    observed: String,
-    location: String,
-}
-
 pub fn run(paths: &[String], seed: Option<u64>, until: Option<&str>, log: Option<&str>, max_lines: usize) -> u8 {
     let s = match load(paths, seed, until) {
         Ok(s) => s,
         Err(c) => return c,
     };
-    let mut sim = match new_sim(&s) {
-        Ok(sim) => sim,
-        Err(c) => return c,
-    };
-    let mut checks: Vec<&sim_core::scenario::model::Expectation> = s.expect.iter().collect();
-    checks.sort_by_key(|e| e.at);
-    let mut results = Vec::new();
-    for e in checks {
-        if e.at > s.until {
-            results.push(ExpectResult { text: e.text.clone(), at: e.at, ok: false, observed: format!("never reached (the run ends at {})", s.until), location: e.location.to_string() });
-            continue;
+    let report = match run_scenario(&s, &RunOptions::for_scenario(&s)) {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = writeln!(anstream::stderr(), "error: {e}");
+            return EXIT_BAD_INPUT;
         }
-        sim.run_until(SimTime(e.at.as_ms()));
-        let r = expect::evaluate(&e.check, &sim.api.store);
-        let (ok, observed) = match r {
-            Ok(v) => (true, v),
-            Err(v) => (false, v),
-        };
-        results.push(ExpectResult { text: e.text.clone(), at: e.at, ok, observed, location: e.location.to_string() });
-    }
-    let outcome = sim.run();
+    };
+    let (sim, outcome, results) = (&report.sim, report.outcome, &report.results);
     let mut out = anstream::stdout();
     let name = if s.name.is_empty() { paths.join(" ") } else { s.name.clone() };
     let _ = writeln!(out, "ksim: {name} — seed {}, {} nodes, until {}", s.seed, s.node_names().len(), s.until);
@@ -110,10 +89,10 @@ pub fn run(paths: &[String], seed: Option<u64>, until: Option<&str>, log: Option
         let _ = write!(out, "{}", print::table(&h, &rows));
     }
     let _ = writeln!(out);
-    let failed = results.iter().filter(|r| !r.ok).count();
+    let failed = report.failed();
     if !results.is_empty() {
         let _ = writeln!(out, "Expectations:");
-        for r in &results {
+        for r in results {
             let mark = if r.ok { "✓" } else { "✗" };
             let extra = if r.ok { String::new() } else { format!("  (observed {}; {})", r.observed, r.location) };
             let _ = writeln!(out, "  {mark} at {:<6} {}{extra}", r.at.to_string(), r.text);

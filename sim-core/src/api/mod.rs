@@ -17,9 +17,5 @@ pub use object::{Kind, Object, ObjectKey};
 
 /// The zone a node is in (`topology.kubernetes.io/zone`, or the deprecated beta label).
 pub fn lookup_zone(labels: &meta::Labels) -> String {
-    labels
-        .get("topology.kubernetes.io/zone")
-        .or_else(|| labels.get("failure-domain.beta.kubernetes.io/zone"))
-        .cloned()
-        .unwrap_or_default()
+    labels.get("topology.kubernetes.io/zone").or_else(|| labels.get("failure-domain.beta.kubernetes.io/zone")).cloned().unwrap_or_default()
 }

@@ -232,13 +232,15 @@ pub struct Unstructured {
 
 /// Every object the store can hold.
 #[derive(Clone, Debug, PartialEq)]
+/// The rarer, larger kinds are boxed so that a `Pod` or an `Event` (the bulk of a big
+/// cluster) is not padded to their size.
 pub enum Object {
     Namespace(Namespace),
-    Node(Node),
+    Node(Box<Node>),
     Pod(Pod),
-    ReplicaSet(ReplicaSet),
-    Deployment(Deployment),
-    Service(Service),
+    ReplicaSet(Box<ReplicaSet>),
+    Deployment(Box<Deployment>),
+    Service(Box<Service>),
     Lease(Lease),
     Event(Event),
     Unstructured(Unstructured),
@@ -271,9 +273,7 @@ impl Object {
             Object::Service(_) => Kind::Service,
             Object::Lease(_) => Kind::Lease,
             Object::Event(_) => Kind::Event,
-            Object::Unstructured(u) => {
-                Kind::Other(split_api_version(&u.api_version).0.to_string(), u.kind.clone())
-            }
+            Object::Unstructured(u) => Kind::Other(split_api_version(&u.api_version).0.to_string(), u.kind.clone()),
         }
     }
 

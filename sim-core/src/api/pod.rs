@@ -7,12 +7,14 @@ use super::meta::{IntOrString, ObjectMeta, Time};
 use super::quantity::Quantity;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 pub type ResourceList = BTreeMap<String, Quantity>;
-type Opaque = Option<Value>;
+type Opaque = Option<Box<Value>>;
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Pod {
     #[serde(default)]
@@ -21,26 +23,29 @@ pub struct Pod {
     pub kind: String,
     #[serde(default)]
     pub metadata: ObjectMeta,
+    /// Shared between versions: a status update does not copy the spec.
     #[serde(default)]
-    pub spec: PodSpec,
+    pub spec: Rc<PodSpec>,
     #[serde(default)]
     pub status: PodStatus,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PodTemplateSpec {
     #[serde(default)]
     pub metadata: ObjectMeta,
+    /// Shared with the pods created from it.
     #[serde(default)]
-    pub spec: PodSpec,
+    pub spec: Rc<PodSpec>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PodSpec {
+    /// Shared between specs that differ elsewhere (e.g. only in nodeName).
     #[serde(default)]
-    pub containers: Vec<Container>,
+    pub containers: Rc<Vec<Container>>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub init_containers: Vec<Container>,
     #[serde(default, skip_serializing_if = "String::is_empty")]
@@ -124,7 +129,7 @@ pub struct PodSpec {
     pub share_process_namespace: Opaque,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Container {
     #[serde(default)]
@@ -180,7 +185,7 @@ pub struct Container {
     pub working_dir: Opaque,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ResourceRequirements {
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -211,7 +216,7 @@ pub struct ContainerPort {
     pub protocol: Option<String>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Probe {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -269,7 +274,7 @@ impl Toleration {
     }
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PodStatus {
     #[serde(default, skip_serializing_if = "String::is_empty")]
@@ -296,8 +301,8 @@ pub struct PodStatus {
     pub nominated_node_name: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub qos_class: String,
-    #[serde(rename = "hostIPs", default, skip_serializing_if = "Option::is_none")]
-    pub host_ips: Opaque,
+    #[serde(rename = "hostIPs", default, skip_serializing_if = "Vec::is_empty")]
+    pub host_ips: Vec<PodIp>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -309,9 +314,10 @@ pub struct PodIp {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PodCondition {
+    /// Condition types and statuses are a handful of constants: borrowed, not allocated.
     #[serde(rename = "type")]
-    pub type_: String,
-    pub status: String,
+    pub type_: Cow<'static, str>,
+    pub status: Cow<'static, str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_probe_time: Option<Time>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -411,7 +417,7 @@ impl PodSpec {
         let mut sidecar_mem: i64 = 0;
         let mut init_cpu: i64 = 0;
         let mut init_mem: i64 = 0;
-        for c in &self.containers {
+        for c in self.containers.iter() {
             cpu = cpu.saturating_add(get(c, "cpu", true));
             mem = mem.saturating_add(get(c, "memory", false));
         }
@@ -438,6 +444,17 @@ impl PodSpec {
 }
 
 impl Pod {
+    /// A copy with an empty status (cheaper than clone-then-replace).
+    pub fn clone_without_status(&self) -> Pod {
+        Pod {
+            api_version: self.api_version.clone(),
+            kind: self.kind.clone(),
+            metadata: self.metadata.clone(),
+            spec: self.spec.clone(),
+            status: PodStatus::default(),
+        }
+    }
+
     pub fn is_terminal(&self) -> bool {
         self.status.phase == "Succeeded" || self.status.phase == "Failed"
     }
@@ -452,18 +469,22 @@ impl Pod {
         self.status.container_statuses.iter().map(|c| c.restart_count).sum()
     }
     /// Sets (or adds) a condition, keeping lastTransitionTime when the status is unchanged.
-    pub fn set_condition(&mut self, type_: &str, status: &str, reason: &str, message: &str, now: Time) {
+    pub fn set_condition(&mut self, type_: &'static str, status: &'static str, reason: &str, message: &str, now: Time) {
         if let Some(c) = self.status.conditions.iter_mut().find(|c| c.type_ == type_) {
             if c.status != status {
                 c.last_transition_time = Some(now);
+                c.status = Cow::Borrowed(status);
             }
-            c.status = status.to_string();
-            c.reason = reason.to_string();
-            c.message = message.to_string();
+            if c.reason != reason {
+                c.reason = reason.to_string();
+            }
+            if c.message != message {
+                c.message = message.to_string();
+            }
         } else {
             self.status.conditions.push(PodCondition {
-                type_: type_.to_string(),
-                status: status.to_string(),
+                type_: Cow::Borrowed(type_),
+                status: Cow::Borrowed(status),
                 last_probe_time: None,
                 last_transition_time: Some(now),
                 reason: reason.to_string(),

@@ -53,8 +53,7 @@ use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 
 /// Upstream `ErrFormatWrong`: the input is not `<signedNumber><suffix>` at all.
-pub const ERR_FORMAT_WRONG: &str =
-    "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'";
+pub const ERR_FORMAT_WRONG: &str = "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'";
 /// Upstream `ErrNumeric`: the number part could not be read.
 pub const ERR_NUMERIC: &str = "unable to parse numeric part of quantity";
 /// Upstream `ErrSuffix`: the suffix is not one of the known ones or a decimal exponent.
@@ -109,21 +108,15 @@ pub struct QuantityError {
 
 impl QuantityError {
     fn format_wrong() -> Self {
-        QuantityError {
-            message: ERR_FORMAT_WRONG.to_string(),
-        }
+        QuantityError { message: ERR_FORMAT_WRONG.to_string() }
     }
 
     fn numeric() -> Self {
-        QuantityError {
-            message: ERR_NUMERIC.to_string(),
-        }
+        QuantityError { message: ERR_NUMERIC.to_string() }
     }
 
     fn suffix() -> Self {
-        QuantityError {
-            message: ERR_SUFFIX.to_string(),
-        }
+        QuantityError { message: ERR_SUFFIX.to_string() }
     }
 }
 
@@ -147,10 +140,7 @@ struct Scanned<'a> {
 }
 
 fn is_suffix_char(b: u8) -> bool {
-    matches!(
-        b,
-        b'e' | b'E' | b'i' | b'n' | b'u' | b'm' | b'k' | b'K' | b'M' | b'G' | b'T' | b'P'
-    )
+    matches!(b, b'e' | b'E' | b'i' | b'n' | b'u' | b'm' | b'k' | b'K' | b'M' | b'G' | b'T' | b'P')
 }
 
 /// Upstream `parseQuantityString`, on bytes, with the same early returns.
@@ -171,13 +161,7 @@ fn scan(s: &[u8]) -> Result<Scanned<'_>, QuantityError> {
     // Strip leading zeros; a string of nothing but a sign and zeros is zero.
     loop {
         if pos >= end {
-            return Ok(Scanned {
-                positive,
-                value: b"0",
-                num: b"0",
-                denom: b"",
-                suffix: b"",
-            });
+            return Ok(Scanned { positive, value: b"0", num: b"0", denom: b"", suffix: b"" });
         }
         if s[pos] == b'0' {
             pos += 1;
@@ -192,13 +176,7 @@ fn scan(s: &[u8]) -> Result<Scanned<'_>, QuantityError> {
     }
     let num = &s[num_start..pos];
     if pos >= end {
-        return Ok(Scanned {
-            positive,
-            value: s,
-            num,
-            denom: b"",
-            suffix: b"",
-        });
+        return Ok(Scanned { positive, value: s, num, denom: b"", suffix: b"" });
     }
     // The denominator (upstream allows `1.` and `1.G`).
     let mut denom: &[u8] = b"";
@@ -210,13 +188,7 @@ fn scan(s: &[u8]) -> Result<Scanned<'_>, QuantityError> {
         }
         denom = &s[denom_start..pos];
         if pos >= end {
-            return Ok(Scanned {
-                positive,
-                value: s,
-                num,
-                denom,
-                suffix: b"",
-            });
+            return Ok(Scanned { positive, value: s, num, denom, suffix: b"" });
         }
     }
     let value = &s[..pos];
@@ -235,13 +207,7 @@ fn scan(s: &[u8]) -> Result<Scanned<'_>, QuantityError> {
         // A character that fits nowhere in the regular expression.
         return Err(QuantityError::format_wrong());
     }
-    Ok(Scanned {
-        positive,
-        value,
-        num,
-        denom,
-        suffix: &s[suffix_start..],
-    })
+    Ok(Scanned { positive, value, num, denom, suffix: &s[suffix_start..] })
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -346,9 +312,7 @@ fn increment(digits: &mut Vec<u8>) {
 }
 
 fn fold_digits(digits: &[u8]) -> u128 {
-    digits
-        .iter()
-        .fold(0u128, |acc, &d| acc * 10 + u128::from(d))
+    digits.iter().fold(0u128, |acc, &d| acc * 10 + u128::from(d))
 }
 
 impl Mantissa {
@@ -363,22 +327,12 @@ impl Mantissa {
 
 impl Quantity {
     fn zero(format: Format) -> Quantity {
-        Quantity {
-            negative: false,
-            mantissa: Mantissa::Small(0),
-            exponent: 0,
-            format,
-        }
+        Quantity { negative: false, mantissa: Mantissa::Small(0), exponent: 0, format }
     }
 
     /// Builds ±digits × 10^exponent, rounding a non-zero value finer than 1n away from
     /// zero to the next nano, as `ParseQuantity` does with `inf.RoundUp` at `Nano`.
-    fn from_digits(
-        negative: bool,
-        mut digits: Vec<u8>,
-        mut exponent: i64,
-        format: Format,
-    ) -> Quantity {
+    fn from_digits(negative: bool, mut digits: Vec<u8>, mut exponent: i64, format: Format) -> Quantity {
         normalize(&mut digits, &mut exponent);
         if digits.is_empty() {
             return Quantity::zero(format);
@@ -396,12 +350,7 @@ impl Quantity {
             exponent = NANO;
             normalize(&mut digits, &mut exponent);
         }
-        Quantity {
-            negative,
-            mantissa: Mantissa::from_normalized(digits),
-            exponent,
-            format,
-        }
+        Quantity { negative, mantissa: Mantissa::from_normalized(digits), exponent, format }
     }
 
     fn from_i64(v: i64, exponent: i64, format: Format) -> Quantity {
@@ -414,12 +363,7 @@ impl Quantity {
             m /= 10;
             exponent += 1;
         }
-        Quantity {
-            negative: v < 0,
-            mantissa: Mantissa::Small(m),
-            exponent,
-            format,
-        }
+        Quantity { negative: v < 0, mantissa: Mantissa::Small(m), exponent, format }
     }
 
     /// Parses a quantity exactly as upstream `resource.ParseQuantity` does.
@@ -429,13 +373,8 @@ impl Quantity {
             return Err(QuantityError::format_wrong());
         }
         let scanned = scan(bytes)?;
-        let (base, exponent, format) =
-            interpret(scanned.suffix).ok_or_else(QuantityError::suffix)?;
-        let num: &[u8] = if scanned.num.is_empty() {
-            b"0"
-        } else {
-            scanned.num
-        };
+        let (base, exponent, format) = interpret(scanned.suffix).ok_or_else(QuantityError::suffix)?;
+        let num: &[u8] = if scanned.num.is_empty() { b"0" } else { scanned.num };
         let num_len = num.len() as i64;
         let denom_len = scanned.denom.len() as i64;
         // Upstream takes an int64 fast path when the result surely fits (maxInt64Factors =
@@ -527,11 +466,7 @@ impl Quantity {
                 }
             }
         };
-        let limit: u128 = if self.negative {
-            1u128 << 63
-        } else {
-            i64::MAX as u128
-        };
+        let limit: u128 = if self.negative { 1u128 << 63 } else { i64::MAX as u128 };
         match magnitude {
             Some(m) if m <= limit => {
                 if self.negative {
@@ -618,11 +553,7 @@ impl Quantity {
             // Same order, so the exponent gap equals the digit-count gap (at most 37) and
             // the scaled mantissa has as many digits as the other one.
             let gap = self.exponent - other.exponent;
-            return if gap >= 0 {
-                (a * 10u128.pow(gap as u32)).cmp(b)
-            } else {
-                a.cmp(&(b * 10u128.pow((-gap) as u32)))
-            };
+            return if gap >= 0 { (a * 10u128.pow(gap as u32)).cmp(b) } else { a.cmp(&(b * 10u128.pow((-gap) as u32))) };
         }
         // Same leading position and no trailing zeros: digit strings compare
         // lexicographically, a proper prefix being the smaller.
@@ -733,9 +664,7 @@ impl fmt::Display for Quantity {
 impl PartialEq for Quantity {
     fn eq(&self, other: &Self) -> bool {
         // Representations are unique per value; the format does not take part.
-        self.negative == other.negative
-            && self.exponent == other.exponent
-            && self.mantissa == other.mantissa
+        self.negative == other.negative && self.exponent == other.exponent && self.mantissa == other.mantissa
     }
 }
 
@@ -893,12 +822,7 @@ mod tests {
             ("0", 0, 0, "0"),
             ("1e30", i64::MAX, i64::MAX, "1e30"),
             ("-1e30", i64::MIN, i64::MIN, "-1e30"),
-            (
-                "99999999999999999999Ei",
-                i64::MAX,
-                i64::MAX,
-                "9223372036854775807",
-            ),
+            ("99999999999999999999Ei", i64::MAX, i64::MAX, "9223372036854775807"),
         ];
         for &(input, value, milli, canonical) in table {
             let x = q(input);
@@ -907,10 +831,7 @@ mod tests {
             assert_eq!(x.to_string(), canonical, "{input} string");
         }
         assert_eq!(Quantity::from_milli(1500).to_string(), "1500m");
-        assert_eq!(
-            Quantity::from_bytes(8 * 1024 * 1024 * 1024).to_string(),
-            "8Gi"
-        );
+        assert_eq!(Quantity::from_bytes(8 * 1024 * 1024 * 1024).to_string(), "8Gi");
         assert!(q("0").is_zero() && q("-0.000").is_zero() && !q("1n").is_zero());
     }
 
@@ -923,9 +844,7 @@ mod tests {
         // path, so ParseQuantity("Gi") is 0, not an error. Upstream's own test policy
         // (quantity_exact_policy_test.go, parserLeniencyRef) records this as frozen
         // behaviour: "parseQuantityString accepts a digit-less mantissa as 0".
-        for s in [
-            "Gi", "Ki", "Ti", "m", "k", "E", ".", "-", "+", "-.", "e5", ".Gi",
-        ] {
+        for s in ["Gi", "Ki", "Ti", "m", "k", "E", ".", "-", "+", "-.", "e5", ".Gi"] {
             assert!(q(s).is_zero(), "{s:?}");
         }
         // The same empty mantissa on the slow (inf.Dec) path fails SetString.
@@ -937,31 +856,16 @@ mod tests {
     #[test]
     fn upstream_invalid() {
         // quantity_test.go TestQuantityParse, the `invalid` list.
-        let format_wrong = [
-            "1.1.M",
-            "1+1.0M",
-            "0.1am",
-            "aoeu",
-            " 1",
-            "1 ",
-            "Non-Numeric",
-        ];
+        let format_wrong = ["1.1.M", "1+1.0M", "0.1am", "aoeu", " 1", "1 ", "Non-Numeric"];
         for s in format_wrong {
             assert_eq!(err(s), ERR_FORMAT_WRONG, "{s:?}");
         }
-        for s in [
-            "0.1mi", ".5i", "1i", "-3.01i", "-3.01e-", "1e", "1Ki5", "1EE", "1e+",
-        ] {
+        for s in ["0.1mi", ".5i", "1i", "-3.01i", "-3.01e-", "1e", "1Ki5", "1EE", "1e+"] {
             assert_eq!(err(s), ERR_SUFFIX, "{s:?}");
         }
         // #141203 (quantity_overflow_test.go "exponent-over-int32"): exponents outside
         // [-MaxInt32, MaxInt32] are rejected instead of being reduced mod 2^32.
-        for s in [
-            "1e4294967297",
-            "1e2147483648",
-            "1e-2147483648",
-            "1e99999999999999999999",
-        ] {
+        for s in ["1e4294967297", "1e2147483648", "1e-2147483648", "1e99999999999999999999"] {
             assert_eq!(err(s), ERR_SUFFIX, "{s:?}");
         }
         assert_eq!(q("1e2147483647").value(), i64::MAX);
@@ -1018,11 +922,7 @@ mod tests {
             ("0.00000012345", dec(124, -9, DecimalSI), DecimalSI),
             ("0.00000012354", dec(124, -9, DecimalSI), DecimalSI),
             ("9Ei", dec(i64::MAX, 0, BinarySI), BinarySI),
-            (
-                "9223372036854775807Ki",
-                dec(i64::MAX, 0, BinarySI),
-                BinarySI,
-            ),
+            ("9223372036854775807Ki", dec(i64::MAX, 0, BinarySI), BinarySI),
             ("12E", dec(12, 18, DecimalSI), DecimalSI),
             // "We'll accept fractional binary stuff, too."
             ("100.035Ki", dec(10_243_584, -2, BinarySI), BinarySI),
@@ -1082,10 +982,7 @@ mod tests {
             assert_eq!(q(expect).to_string(), expect, "{expect}");
             assert_eq!(q(alternate).to_string(), expect, "{alternate}");
             if expect != "0" {
-                assert_eq!(
-                    q(&format!("-{alternate}")).to_string(),
-                    format!("-{expect}")
-                );
+                assert_eq!(q(&format!("-{alternate}")).to_string(), format!("-{expect}"));
             }
         }
         // BinarySI values below 1024 print as DecimalSI: decQuantity(5, 0, BinarySI) is "5",
@@ -1108,23 +1005,12 @@ mod tests {
         ];
         for (input, expect) in emit {
             assert_eq!(q(input).to_string(), expect, "{input}");
-            assert_eq!(
-                q(&format!("-{input}")).to_string(),
-                format!("-{expect}"),
-                "-{input}"
-            );
+            assert_eq!(q(&format!("-{input}")).to_string(), format!("-{expect}"), "-{input}");
         }
         // TestQuantityNeg: intQuantity(-901, -2) is "-9010m".
         assert_eq!(q("-9.01").to_string(), "-9010m");
         // Non-canonical spellings that upstream's String() would echo verbatim.
-        for (input, expect) in [
-            ("01", "1"),
-            ("+1", "1"),
-            ("1.", "1"),
-            ("1E3", "1e3"),
-            ("1e0", "1"),
-            ("1.234", "1234m"),
-        ] {
+        for (input, expect) in [("01", "1"), ("+1", "1"), ("1.", "1"), ("1E3", "1e3"), ("1e0", "1"), ("1.234", "1234m")] {
             assert_eq!(q(input).to_string(), expect, "{input}");
         }
         // Display honours width/alignment like any string.
@@ -1153,23 +1039,9 @@ mod tests {
         }
         // TestScaledValue: NewScaledQuantity(1, from).ScaledValue(to).
         let one_n = q("1n");
-        assert_eq!(
-            (
-                one_n.scaled_value(-9),
-                one_n.scaled_value(-3),
-                one_n.scaled_value(0)
-            ),
-            (1, 1, 1)
-        );
+        assert_eq!((one_n.scaled_value(-9), one_n.scaled_value(-3), one_n.scaled_value(0)), (1, 1, 1));
         let one = q("1");
-        assert_eq!(
-            (
-                one.scaled_value(-9),
-                one.scaled_value(-6),
-                one.scaled_value(-3)
-            ),
-            (1_000_000_000, 1_000_000, 1000)
-        );
+        assert_eq!((one.scaled_value(-9), one.scaled_value(-6), one.scaled_value(-3)), (1_000_000_000, 1_000_000, 1000));
         assert_eq!(q("100").scaled_value(-2), 10_000);
     }
 
@@ -1178,115 +1050,25 @@ mod tests {
         // quantity_overflow_test.go quantityAccessorCases: (input, Value, MilliValue,
         // ScaledValue(Kilo), String).
         let table: &[(&str, i64, i64, i64, &str)] = &[
-            (
-                "9223372036854775807",
-                i64::MAX,
-                i64::MAX,
-                9_223_372_036_854_776,
-                "9223372036854775807",
-            ),
-            (
-                "1E",
-                1_000_000_000_000_000_000,
-                i64::MAX,
-                1_000_000_000_000_000,
-                "1E",
-            ),
-            (
-                "8Ei",
-                i64::MAX,
-                i64::MAX,
-                9_223_372_036_854_776,
-                "9223372036854775807",
-            ),
-            (
-                "-8Ei",
-                -i64::MAX,
-                i64::MIN,
-                -9_223_372_036_854_776,
-                "-9223372036854775807",
-            ),
-            (
-                "20Ei",
-                i64::MAX,
-                i64::MAX,
-                9_223_372_036_854_776,
-                "9223372036854775807",
-            ),
-            (
-                "9223372036854775808",
-                i64::MAX,
-                i64::MAX,
-                9_223_372_036_854_776,
-                "9223372036854775808",
-            ),
-            (
-                "18446744073709551616",
-                i64::MAX,
-                i64::MAX,
-                18_446_744_073_709_552,
-                "18446744073709551616",
-            ),
+            ("9223372036854775807", i64::MAX, i64::MAX, 9_223_372_036_854_776, "9223372036854775807"),
+            ("1E", 1_000_000_000_000_000_000, i64::MAX, 1_000_000_000_000_000, "1E"),
+            ("8Ei", i64::MAX, i64::MAX, 9_223_372_036_854_776, "9223372036854775807"),
+            ("-8Ei", -i64::MAX, i64::MIN, -9_223_372_036_854_776, "-9223372036854775807"),
+            ("20Ei", i64::MAX, i64::MAX, 9_223_372_036_854_776, "9223372036854775807"),
+            ("9223372036854775808", i64::MAX, i64::MAX, 9_223_372_036_854_776, "9223372036854775808"),
+            ("18446744073709551616", i64::MAX, i64::MAX, 18_446_744_073_709_552, "18446744073709551616"),
             ("100E", i64::MAX, i64::MAX, 100_000_000_000_000_000, "100E"),
-            (
-                "1000E",
-                i64::MAX,
-                i64::MAX,
-                1_000_000_000_000_000_000,
-                "1e21",
-            ),
-            (
-                "5000E",
-                i64::MAX,
-                i64::MAX,
-                5_000_000_000_000_000_000,
-                "5e21",
-            ),
+            ("1000E", i64::MAX, i64::MAX, 1_000_000_000_000_000_000, "1e21"),
+            ("5000E", i64::MAX, i64::MAX, 5_000_000_000_000_000_000, "5e21"),
             ("1e100", i64::MAX, i64::MAX, i64::MAX, "10e99"),
             ("1e19", i64::MAX, i64::MAX, 10_000_000_000_000_000, "10e18"),
-            (
-                "-9223372036854775808",
-                i64::MIN,
-                i64::MIN,
-                -9_223_372_036_854_776,
-                "-9223372036854775808",
-            ),
-            (
-                "-9223372036854775807",
-                i64::MIN + 1,
-                i64::MIN,
-                -9_223_372_036_854_776,
-                "-9223372036854775807",
-            ),
+            ("-9223372036854775808", i64::MIN, i64::MIN, -9_223_372_036_854_776, "-9223372036854775808"),
+            ("-9223372036854775807", i64::MIN + 1, i64::MIN, -9_223_372_036_854_776, "-9223372036854775807"),
             ("-1e30", i64::MIN, i64::MIN, i64::MIN, "-1e30"),
-            (
-                "-100E",
-                i64::MIN,
-                i64::MIN,
-                -100_000_000_000_000_000,
-                "-100E",
-            ),
-            (
-                "-1000E",
-                i64::MIN,
-                i64::MIN,
-                -1_000_000_000_000_000_000,
-                "-1e21",
-            ),
-            (
-                "-9.5Gi",
-                -10_200_547_328,
-                -10_200_547_328_000,
-                -10_200_548,
-                "-9728Mi",
-            ),
-            (
-                "-9.5000000001Gi",
-                -10_200_547_329,
-                -10_200_547_328_108,
-                -10_200_548,
-                "-10200547328107374183n",
-            ),
+            ("-100E", i64::MIN, i64::MIN, -100_000_000_000_000_000, "-100E"),
+            ("-1000E", i64::MIN, i64::MIN, -1_000_000_000_000_000_000, "-1e21"),
+            ("-9.5Gi", -10_200_547_328, -10_200_547_328_000, -10_200_548, "-9728Mi"),
+            ("-9.5000000001Gi", -10_200_547_329, -10_200_547_328_108, -10_200_548, "-10200547328107374183n"),
         ];
         for &(input, value, milli, kilo, string) in table {
             let x = q(input);
@@ -1297,23 +1079,9 @@ mod tests {
         }
         // new-milli-max / new-milli-min.
         let max = Quantity::from_milli(i64::MAX);
-        assert_eq!(
-            (max.value(), max.milli_value(), max.to_string()),
-            (
-                9_223_372_036_854_776,
-                i64::MAX,
-                "9223372036854775807m".into()
-            )
-        );
+        assert_eq!((max.value(), max.milli_value(), max.to_string()), (9_223_372_036_854_776, i64::MAX, "9223372036854775807m".into()));
         let min = Quantity::from_milli(i64::MIN);
-        assert_eq!(
-            (min.value(), min.milli_value(), min.to_string()),
-            (
-                -9_223_372_036_854_776,
-                i64::MIN,
-                "-9223372036854775808m".into()
-            )
-        );
+        assert_eq!((min.value(), min.milli_value(), min.to_string()), (-9_223_372_036_854_776, i64::MIN, "-9223372036854775808m".into()));
         // checked_accessors_test.go TestScaledValueSaturationAndRounding, via parsing.
         assert_eq!(q("9.5").value(), 10);
         assert_eq!(q("-9.5").value(), -10);
@@ -1324,21 +1092,12 @@ mod tests {
         assert_eq!(q("-1000000000000000.00005").value(), -1_000_000_000_000_001);
         // Mantissas too long for a u128 stay exact.
         let long = q("123456789012345678901234567890123456789012345.6789");
-        assert_eq!(
-            long.to_string(),
-            "123456789012345678901234567890123456789012345678900u"
-        );
+        assert_eq!(long.to_string(), "123456789012345678901234567890123456789012345678900u");
         assert_eq!(long.value(), i64::MAX);
         let long_small = q("0.00000000100000000000000000000000000000000000000000001");
-        assert_eq!(
-            (long_small.to_string(), long_small.milli_value()),
-            ("2n".into(), 1)
-        );
+        assert_eq!((long_small.to_string(), long_small.milli_value()), ("2n".into(), 1));
         let long_frac = q("1234567890.12345678900000000000000000000000000000000000001");
-        assert_eq!(
-            (long_frac.value(), long_frac.milli_value()),
-            (1_234_567_891, 1_234_567_890_124)
-        );
+        assert_eq!((long_frac.value(), long_frac.milli_value()), (1_234_567_891, 1_234_567_890_124));
         assert_eq!(long_frac.to_string(), "1234567890123456790n");
     }
 
@@ -1381,14 +1140,7 @@ mod tests {
         let x: Quantity = serde_json::from_str("\"1.5Gi\"").unwrap();
         assert_eq!(serde_json::to_string(&x).unwrap(), "\"1536Mi\"");
         // TestJSONWhitespace.
-        for (json, expect) in [
-            ("\" 1\"", "1"),
-            ("\"1 \"", "1"),
-            ("1", "1"),
-            (" 1", "1"),
-            ("10", "10"),
-            ("-1", "-1"),
-        ] {
+        for (json, expect) in [("\" 1\"", "1"), ("\"1 \"", "1"), ("1", "1"), (" 1", "1"), ("10", "10"), ("-1", "-1")] {
             let x: Quantity = serde_json::from_str(json).unwrap();
             assert_eq!(x.to_string(), expect, "{json}");
         }
@@ -1402,10 +1154,7 @@ mod tests {
         assert_eq!(tiny.to_string(), "1n");
         for f in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
             let de = serde::de::IntoDeserializer::<serde::de::value::Error>::into_deserializer(f);
-            assert_eq!(
-                Quantity::deserialize(de).unwrap_err().to_string(),
-                ERR_FORMAT_WRONG
-            );
+            assert_eq!(Quantity::deserialize(de).unwrap_err().to_string(), ERR_FORMAT_WRONG);
         }
         let null: Quantity = serde_json::from_str("null").unwrap();
         assert!(null.is_zero());
@@ -1419,9 +1168,7 @@ mod tests {
             ("\"1Qx\"", ERR_FORMAT_WRONG),
             ("\"1mi\"", ERR_SUFFIX),
         ] {
-            let e = serde_json::from_str::<Quantity>(json)
-                .unwrap_err()
-                .to_string();
+            let e = serde_json::from_str::<Quantity>(json).unwrap_err().to_string();
             assert!(e.starts_with(message), "{json}: {e}");
         }
         #[derive(serde::Deserialize)]

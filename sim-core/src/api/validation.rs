@@ -36,10 +36,7 @@ const QUALIFIED_NAME_MSG: &str = "name part must consist of alphanumeric charact
 
 fn is_dns1123_label_body(s: &str) -> bool {
     let b = s.as_bytes();
-    !b.is_empty()
-        && b.iter().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
-        && b[0] != b'-'
-        && b[b.len() - 1] != b'-'
+    !b.is_empty() && b.iter().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-') && b[0] != b'-' && b[b.len() - 1] != b'-'
 }
 
 /// Messages for a DNS-1123 label (IsDNS1123Label).
@@ -158,7 +155,10 @@ fn validate_container(c: &Container, path: &str, names: &mut Vec<String>, errs: 
     for (which, list) in [("requests", &c.resources.requests), ("limits", &c.resources.limits)] {
         for (r, q) in list {
             if *q < Quantity::from_value(0) {
-                errs.push(FieldErr::new(format!("{path}.resources.{which}[{r}]"), format!("Invalid value: {}: must be greater than or equal to 0", quoted(&q.to_string()))));
+                errs.push(FieldErr::new(
+                    format!("{path}.resources.{which}[{r}]"),
+                    format!("Invalid value: {}: must be greater than or equal to 0", quoted(&q.to_string())),
+                ));
             }
         }
     }
@@ -174,7 +174,10 @@ fn validate_container(c: &Container, path: &str, names: &mut Vec<String>, errs: 
     }
     for (i, p) in c.ports.iter().enumerate() {
         if !(1..=65535).contains(&p.container_port) {
-            errs.push(FieldErr::new(format!("{path}.ports[{i}].containerPort"), format!("Invalid value: {}: must be between 1 and 65535, inclusive", p.container_port)));
+            errs.push(FieldErr::new(
+                format!("{path}.ports[{i}].containerPort"),
+                format!("Invalid value: {}: must be between 1 and 65535, inclusive", p.container_port),
+            ));
         }
     }
     for (which, probe) in [("readinessProbe", &c.readiness_probe), ("livenessProbe", &c.liveness_probe), ("startupProbe", &c.startup_probe)] {
@@ -213,7 +216,10 @@ pub fn validate_pod_spec(spec: &PodSpec, path: &str, errs: &mut Vec<FieldErr>) {
         match t.operator.as_str() {
             "" | "Equal" => {
                 if t.key.is_empty() {
-                    errs.push(FieldErr::new(format!("{p}.operator"), "Invalid value: \"Equal\": operator must be Exists when `key` is empty, which means \"match all values and all keys\""));
+                    errs.push(FieldErr::new(
+                        format!("{p}.operator"),
+                        "Invalid value: \"Equal\": operator must be Exists when `key` is empty, which means \"match all values and all keys\"",
+                    ));
                 }
             }
             "Exists" => {
@@ -230,7 +236,10 @@ pub fn validate_pod_spec(spec: &PodSpec, path: &str, errs: &mut Vec<FieldErr>) {
             ));
         }
         if t.toleration_seconds.is_some() && t.effect != "NoExecute" {
-            errs.push(FieldErr::new(format!("{p}.effect"), format!("Invalid value: {}: effect must be 'NoExecute' when `tolerationSeconds` is set", quoted(&t.effect))));
+            errs.push(FieldErr::new(
+                format!("{p}.effect"),
+                format!("Invalid value: {}: effect must be 'NoExecute' when `tolerationSeconds` is set", quoted(&t.effect)),
+            ));
         }
     }
 }
@@ -284,7 +293,10 @@ pub fn validate(obj: &Object) -> Vec<FieldErr> {
             non_negative("spec.minReadySeconds", d.spec.min_ready_seconds.map(i64::from), &mut errs);
             if let Some(s) = &d.spec.strategy {
                 if !s.type_.is_empty() && s.type_ != "RollingUpdate" && s.type_ != "Recreate" {
-                    errs.push(FieldErr::new("spec.strategy.type", format!("Unsupported value: {}: supported values: \"Recreate\", \"RollingUpdate\"", quoted(&s.type_))));
+                    errs.push(FieldErr::new(
+                        "spec.strategy.type",
+                        format!("Unsupported value: {}: supported values: \"Recreate\", \"RollingUpdate\"", quoted(&s.type_)),
+                    ));
                 }
                 if let Some(ru) = &s.rolling_update {
                     for (f, v) in [("maxSurge", &ru.max_surge), ("maxUnavailable", &ru.max_unavailable)] {
@@ -292,7 +304,10 @@ pub fn validate(obj: &Object) -> Vec<FieldErr> {
                             if let Err(e) = v.scaled_value(100, true) {
                                 errs.push(FieldErr::new(format!("spec.strategy.rollingUpdate.{f}"), format!("Invalid value: {}: {e}", quoted(&v.to_string()))));
                             } else if v.scaled_value(100, true).is_ok_and(|x| x < 0) {
-                                errs.push(FieldErr::new(format!("spec.strategy.rollingUpdate.{f}"), format!("Invalid value: {}: must be greater than or equal to 0", quoted(&v.to_string()))));
+                                errs.push(FieldErr::new(
+                                    format!("spec.strategy.rollingUpdate.{f}"),
+                                    format!("Invalid value: {}: must be greater than or equal to 0", quoted(&v.to_string())),
+                                ));
                             }
                         }
                     }

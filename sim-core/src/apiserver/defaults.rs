@@ -16,8 +16,12 @@ pub const TAINT_UNSCHEDULABLE: &str = "node.kubernetes.io/unschedulable";
 pub fn apply(obj: &mut Object) {
     match obj {
         Object::Pod(p) => {
-            default_pod_spec(&mut p.spec);
-            add_default_tolerations(&mut p.spec);
+            if needs_defaults(&p.spec) {
+                default_pod_spec(std::rc::Rc::make_mut(&mut p.spec));
+            }
+            if needs_default_tolerations(&p.spec) {
+                add_default_tolerations(std::rc::Rc::make_mut(&mut p.spec));
+            }
             if p.status.phase.is_empty() {
                 p.status.phase = "Pending".into();
             }
@@ -27,7 +31,9 @@ pub fn apply(obj: &mut Object) {
         }
         Object::ReplicaSet(rs) => {
             rs.spec.replicas.get_or_insert(1);
-            default_pod_spec(&mut rs.spec.template.spec);
+            if needs_defaults(&rs.spec.template.spec) {
+                default_pod_spec(std::rc::Rc::make_mut(&mut rs.spec.template.spec));
+            }
             if rs.metadata.labels.is_empty() {
                 rs.metadata.labels = rs.spec.template.metadata.labels.clone();
             }
@@ -45,7 +51,9 @@ pub fn apply(obj: &mut Object) {
                 ru.max_surge.get_or_insert(IntOrString::String("25%".into()));
                 ru.max_unavailable.get_or_insert(IntOrString::String("25%".into()));
             }
-            default_pod_spec(&mut d.spec.template.spec);
+            if needs_defaults(&d.spec.template.spec) {
+                default_pod_spec(std::rc::Rc::make_mut(&mut d.spec.template.spec));
+            }
         }
         Object::Node(n) => {
             if n.status.allocatable.is_empty() {
@@ -56,6 +64,29 @@ pub fn apply(obj: &mut Object) {
     }
 }
 
+/// Whether `default_pod_spec` would change anything (so shared specs stay shared).
+fn needs_defaults(spec: &PodSpec) -> bool {
+    spec.restart_policy.is_empty()
+        || spec.termination_grace_period_seconds.is_none()
+        || spec.scheduler_name.is_empty()
+        || spec
+            .containers
+            .iter()
+            .chain(spec.init_containers.iter())
+            .any(|c| c.image_pull_policy.is_empty() || c.resources.limits.keys().any(|r| !c.resources.requests.contains_key(r)))
+}
+
+fn default_tolerations_missing(spec: &PodSpec) -> impl Iterator<Item = &'static str> + '_ {
+    [TAINT_NOT_READY, TAINT_UNREACHABLE].into_iter().filter(move |key| {
+        let probe = crate::api::node::Taint { key: (*key).into(), value: String::new(), effect: "NoExecute".into(), time_added: None };
+        !spec.tolerations.iter().any(|t| t.tolerates(&probe))
+    })
+}
+
+fn needs_default_tolerations(spec: &PodSpec) -> bool {
+    default_tolerations_missing(spec).next().is_some()
+}
+
 fn default_pod_spec(spec: &mut PodSpec) {
     if spec.restart_policy.is_empty() {
         spec.restart_policy = "Always".into();
@@ -64,7 +95,7 @@ fn default_pod_spec(spec: &mut PodSpec) {
     if spec.scheduler_name.is_empty() {
         spec.scheduler_name = "default-scheduler".into();
     }
-    for c in spec.containers.iter_mut().chain(spec.init_containers.iter_mut()) {
+    for c in std::rc::Rc::make_mut(&mut spec.containers).iter_mut().chain(spec.init_containers.iter_mut()) {
         if c.image_pull_policy.is_empty() {
             // Always for `:latest` or an untagged image, else IfNotPresent.
             let tag = image_tag(&c.image);
@@ -88,9 +119,9 @@ pub fn image_tag(image: &str) -> Option<&str> {
 }
 
 fn add_default_tolerations(spec: &mut PodSpec) {
-    for key in [TAINT_NOT_READY, TAINT_UNREACHABLE] {
-        let probe = crate::api::node::Taint { key: key.into(), value: String::new(), effect: "NoExecute".into(), time_added: None };
-        if !spec.tolerations.iter().any(|t| t.tolerates(&probe)) {
+    let missing: Vec<&str> = default_tolerations_missing(spec).collect();
+    for key in missing {
+        {
             spec.tolerations.push(Toleration {
                 key: key.into(),
                 operator: "Exists".into(),
@@ -125,6 +156,14 @@ pub fn qos_class(spec: &PodSpec) -> &'static str {
         "Guaranteed"
     } else {
         "Burstable"
+    }
+}
+
+/// `spec_src` with the status moved out of `status_src` (the /status subresource).
+pub fn take_status(spec_src: &Object, status_src: Object) -> Object {
+    match (spec_src, status_src) {
+        (Object::Pod(a), Object::Pod(b)) => Object::Pod(crate::api::pod::Pod { status: b.status, ..a.clone_without_status() }),
+        (_, b) => with_status_of(spec_src, &b),
     }
 }
 

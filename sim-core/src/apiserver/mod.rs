@@ -7,12 +7,14 @@ pub mod defaults;
 
 use crate::api::meta::Time;
 use crate::api::object::Kind;
+use crate::api::pod::PodSpec;
 use crate::api::validation::{validate, FieldErr};
 use crate::api::{Object, ObjectKey};
 use crate::engine::SimTime;
 use crate::etcd::{HistoryLimits, Store, StoreError, WatchEvent};
 use rand::RngCore;
 use rand_chacha::ChaCha8Rng;
+use std::collections::BTreeMap;
 use std::rc::Rc;
 
 /// A request from a client (a component or the scenario timeline).
@@ -24,9 +26,18 @@ pub enum Request {
     /// Replace status only (the `/status` subresource).
     UpdateStatus(Object),
     /// Delete; pods bound to a node get a deletionTimestamp first (graceful).
-    Delete { key: ObjectKey, grace_period_seconds: Option<i64>, uid: Option<String> },
+    Delete {
+        key: ObjectKey,
+        grace_period_seconds: Option<i64>,
+        uid: Option<String>,
+    },
     /// The pods/binding subresource.
-    Bind { namespace: String, name: String, uid: String, node: String },
+    Bind {
+        namespace: String,
+        name: String,
+        uid: String,
+        node: String,
+    },
     /// A consistent list of one kind (the informer's relist).
     List(Kind),
 }
@@ -105,7 +116,10 @@ fn store_error(e: StoreError, key: &ObjectKey) -> Status {
         StoreError::Conflict => status(
             409,
             "Conflict",
-            format!("Operation cannot be fulfilled on {res} {:?}: the object has been modified; please apply your changes to the latest version and try again", key.name),
+            format!(
+                "Operation cannot be fulfilled on {res} {:?}: the object has been modified; please apply your changes to the latest version and try again",
+                key.name
+            ),
         ),
         StoreError::Gone { compacted } => status(410, "Expired", format!("The resourceVersion for the provided watch is too old (compacted at {compacted})")),
     }
@@ -121,6 +135,10 @@ pub fn invalid(kind: &Kind, name: &str, errs: &[FieldErr]) -> Status {
 pub struct ApiServer {
     pub store: Store,
     rng: ChaCha8Rng,
+    /// Defaulting is a pure function of the pod spec: pods stamped from one template
+    /// share one defaulted spec. Keyed by the input's address, which the entry keeps
+    /// alive (so the address cannot be reused); never iterated.
+    defaulted_specs: BTreeMap<usize, (Rc<PodSpec>, Rc<PodSpec>)>,
 }
 
 /// The result of one request: the response and the writes it made (for watches).
@@ -131,7 +149,7 @@ pub struct Outcome {
 
 impl ApiServer {
     pub fn new(rng: ChaCha8Rng, limits: HistoryLimits) -> Self {
-        ApiServer { store: Store::new(limits), rng }
+        ApiServer { store: Store::new(limits), rng, defaulted_specs: BTreeMap::new() }
     }
 
     /// A random RFC 4122 version-4 UID from the seed.
@@ -161,10 +179,12 @@ impl ApiServer {
             Request::Bind { namespace, name, uid, node } => self.bind(&namespace, &name, &uid, &node, now, &mut writes),
             Request::List(kind) => Ok(Response::List(self.store.list(&kind).cloned().collect(), self.store.revision())),
         };
-        let response = response.unwrap_or_else(|e| Response::Error(match e {
-            ApiErr::Store(se) => store_error(se, &key),
-            ApiErr::Status(s) => s,
-        }));
+        let response = response.unwrap_or_else(|e| {
+            Response::Error(match e {
+                ApiErr::Store(se) => store_error(se, &key),
+                ApiErr::Status(s) => s,
+            })
+        });
         Outcome { response, writes }
     }
 
@@ -186,7 +206,7 @@ impl ApiServer {
             let m = obj.meta_mut();
             m.name = format!("{}{suffix}", m.generate_name);
         }
-        defaults::apply(&mut obj);
+        self.default_shared(&mut obj);
         let errs = validate(&obj);
         if !errs.is_empty() {
             return Err(ApiErr::Status(invalid(&kind, &obj.meta().name, &errs)));
@@ -210,6 +230,26 @@ impl ApiServer {
         Ok(Response::Object(out))
     }
 
+    /// `defaults::apply`, reusing the defaulted spec of an identical template.
+    fn default_shared(&mut self, obj: &mut Object) {
+        if let Object::Pod(p) = obj {
+            let key = Rc::as_ptr(&p.spec) as usize;
+            match self.defaulted_specs.get(&key) {
+                Some((_, out)) => p.spec = out.clone(),
+                None if Rc::strong_count(&p.spec) > 1 => {
+                    let input = p.spec.clone();
+                    defaults::apply(obj);
+                    if let Object::Pod(p) = obj {
+                        self.defaulted_specs.insert(key, (input, p.spec.clone()));
+                    }
+                    return;
+                }
+                None => {}
+            }
+        }
+        defaults::apply(obj);
+    }
+
     fn update(&mut self, mut obj: Object, now: SimTime, status_only: bool, writes: &mut Vec<Rc<WatchEvent>>) -> Result<Response, ApiErr> {
         let key = obj.key();
         let cur = self.store.get(&key).ok_or(ApiErr::Store(StoreError::NotFound))?.clone();
@@ -218,7 +258,7 @@ impl ApiServer {
             return Err(ApiErr::Store(StoreError::Conflict));
         }
         if status_only {
-            obj = defaults::with_status_of(&cur, &obj);
+            obj = defaults::take_status(&cur, obj);
         } else {
             defaults::apply(&mut obj);
             obj = defaults::with_status_of(&obj, &cur);
@@ -260,7 +300,13 @@ impl ApiServer {
             return Err(ApiErr::Status(status(
                 409,
                 "Conflict",
-                format!("Operation cannot be fulfilled on {} {:?}: Precondition failed: UID in precondition: {}, UID in object meta: {}", qualified_resource(&key.kind), key.name, uid.unwrap_or_default(), cur.meta().uid),
+                format!(
+                    "Operation cannot be fulfilled on {} {:?}: Precondition failed: UID in precondition: {}, UID in object meta: {}",
+                    qualified_resource(&key.kind),
+                    key.name,
+                    uid.unwrap_or_default(),
+                    cur.meta().uid
+                ),
             )));
         }
         if let Object::Pod(p) = &*cur {
@@ -300,10 +346,14 @@ impl ApiServer {
             )));
         }
         if p.metadata.deletion_timestamp.is_some() {
-            return Err(ApiErr::Status(status(409, "Conflict", format!("Operation cannot be fulfilled on pods/binding {name:?}: pod {name} is being deleted, cannot be assigned to a host"))));
+            return Err(ApiErr::Status(status(
+                409,
+                "Conflict",
+                format!("Operation cannot be fulfilled on pods/binding {name:?}: pod {name} is being deleted, cannot be assigned to a host"),
+            )));
         }
         let mut np = p.clone();
-        np.spec.node_name = node.to_string();
+        Rc::make_mut(&mut np.spec).node_name = node.to_string();
         np.set_condition("PodScheduled", "True", "", "", Time(now));
         let ev = self.store.update(Object::Pod(np), now).map_err(ApiErr::Store)?;
         let out = ev.object.clone();

@@ -85,7 +85,7 @@ pub fn sync(cm: &mut ControllerManager, key: &NsName, ctx: &mut Ctx) {
         None => {
             let rs = new_replica_set(d, replicas, surge, max_revision + 1);
             let msg = format!("Scaled up replica set {} from 0 to {replicas}", rs.metadata.name);
-            ctx.request(Request::Create(Object::ReplicaSet(rs)));
+            ctx.request(Request::Create(Object::ReplicaSet(Box::new(rs))));
             cm.event(&obj, "Normal", "ScalingReplicaSet", &msg, COMPONENT, ctx);
         }
         Some(rs) if rs.replicas() != replicas => {
@@ -94,7 +94,7 @@ pub fn sync(cm: &mut ControllerManager, key: &NsName, ctx: &mut Ctx) {
             n.spec.replicas = Some(replicas);
             n.metadata.annotations.insert(DESIRED_REPLICAS.into(), replicas.to_string());
             n.metadata.annotations.insert(MAX_REPLICAS.into(), (replicas + surge).to_string());
-            ctx.request(Request::Update(Object::ReplicaSet(n)));
+            ctx.request(Request::Update(Object::ReplicaSet(Box::new(n))));
             let dir = if replicas > from { "up" } else { "down" };
             cm.event(&obj, "Normal", "ScalingReplicaSet", &format!("Scaled {dir} replica set {} from {from} to {replicas}", rs.metadata.name), COMPONENT, ctx);
         }
@@ -106,7 +106,7 @@ pub fn sync(cm: &mut ControllerManager, key: &NsName, ctx: &mut Ctx) {
         if Some(&rs.metadata.name) != new_name.as_ref() && rs.replicas() > 0 {
             let mut n = rs.clone();
             n.spec.replicas = Some(0);
-            ctx.request(Request::Update(Object::ReplicaSet(n)));
+            ctx.request(Request::Update(Object::ReplicaSet(Box::new(n))));
             cm.event(&obj, "Normal", "ScalingReplicaSet", &format!("Scaled down replica set {} from {} to 0", rs.metadata.name, rs.replicas()), COMPONENT, ctx);
         }
     }
@@ -181,7 +181,14 @@ fn update_status(d: &Deployment, owned: &[Rc<Object>], new_rs: Option<&ReplicaSe
     if let Some(rs) = new_rs {
         let complete = st.updated_replicas == d.replicas() && st.replicas == d.replicas() && st.available_replicas == d.replicas();
         if complete {
-            set_condition(&mut st.conditions, "Progressing", "True", "NewReplicaSetAvailable", format!("ReplicaSet {:?} has successfully progressed.", rs.metadata.name), now);
+            set_condition(
+                &mut st.conditions,
+                "Progressing",
+                "True",
+                "NewReplicaSetAvailable",
+                format!("ReplicaSet {:?} has successfully progressed.", rs.metadata.name),
+                now,
+            );
         } else {
             set_condition(&mut st.conditions, "Progressing", "True", "ReplicaSetUpdated", format!("ReplicaSet {:?} is progressing.", rs.metadata.name), now);
         }
@@ -190,7 +197,7 @@ fn update_status(d: &Deployment, owned: &[Rc<Object>], new_rs: Option<&ReplicaSe
         let mut n = d.clone();
         n.status = st;
         n.metadata.resource_version.0 = 0;
-        ctx.request(Request::UpdateStatus(Object::Deployment(n)));
+        ctx.request(Request::UpdateStatus(Object::Deployment(Box::new(n))));
     }
 }
 
@@ -212,7 +219,7 @@ mod tests {
     fn fenceposts_round_like_upstream() {
         let mut d = Deployment::default();
         d.spec.replicas = Some(10);
-        let mut o = Object::Deployment(d);
+        let mut o = Object::Deployment(Box::new(d));
         crate::apiserver::defaults::apply(&mut o);
         let Object::Deployment(d) = o else { unreachable!() };
         assert_eq!(resolve_fenceposts(&d), (3, 2));

@@ -32,6 +32,8 @@ pub struct ControllerManager {
     dependents: BTreeMap<String, BTreeSet<(Kind, String, String)>>,
     /// node name → pods bound there.
     pods_by_node: BTreeMap<String, BTreeSet<NsName>>,
+    /// Active pods without a controller, by namespace (candidates for adoption).
+    orphans: BTreeMap<String, BTreeSet<String>>,
     rs_queue: BTreeSet<NsName>,
     deploy_queue: BTreeSet<NsName>,
     gc_queue: BTreeSet<(Kind, String, String)>,
@@ -49,6 +51,7 @@ impl ControllerManager {
             by_uid: BTreeMap::new(),
             dependents: BTreeMap::new(),
             pods_by_node: BTreeMap::new(),
+            orphans: BTreeMap::new(),
             rs_queue: BTreeSet::new(),
             deploy_queue: BTreeSet::new(),
             gc_queue: BTreeSet::new(),
@@ -82,6 +85,9 @@ impl ControllerManager {
                 if let Some(s) = self.pods_by_node.get_mut(&p.spec.node_name) {
                     s.remove(&(me.1.clone(), me.2.clone()));
                 }
+                if let Some(s) = self.orphans.get_mut(&me.1) {
+                    s.remove(&me.2);
+                }
             }
         }
         if deleted {
@@ -97,6 +103,9 @@ impl ControllerManager {
         if let Some(p) = obj.as_pod() {
             if !p.spec.node_name.is_empty() {
                 self.pods_by_node.entry(p.spec.node_name.clone()).or_default().insert((me.1.clone(), me.2.clone()));
+            }
+            if p.metadata.controller_ref().is_none() && replica_set::is_active(p) {
+                self.orphans.entry(me.1.clone()).or_default().insert(me.2.clone());
             }
         }
     }
@@ -167,10 +176,7 @@ impl ControllerManager {
     }
 
     pub fn pods_on(&self, node: &str) -> Vec<Rc<Object>> {
-        self.pods_by_node
-            .get(node)
-            .map(|s| s.iter().filter_map(|(ns, n)| self.informer.get(&Kind::Pod, ns, n).cloned()).collect())
-            .unwrap_or_default()
+        self.pods_by_node.get(node).map(|s| s.iter().filter_map(|(ns, n)| self.informer.get(&Kind::Pod, ns, n).cloned()).collect()).unwrap_or_default()
     }
 
     fn enqueue_pod_owner(&mut self, p: &crate::api::pod::Pod, _ctx: &mut Ctx) {
@@ -251,14 +257,16 @@ impl ControllerManager {
         ctx.request(Request::Create(event_for(obj, type_, reason, msg, component, "", ctx.now, self.event_seq)));
     }
 
+    /// Active pods without a controller in a namespace.
+    pub(crate) fn orphan_pods(&self, ns: &str) -> Vec<Rc<Object>> {
+        self.orphans.get(ns).map(|s| s.iter().filter_map(|n| self.informer.get(&Kind::Pod, ns, n).cloned()).collect()).unwrap_or_default()
+    }
+
     pub(crate) fn owner_exists(&self, uid: &str) -> bool {
         self.by_uid.contains_key(uid)
     }
 
     pub(crate) fn dependents_of(&self, uid: &str) -> Vec<Rc<Object>> {
-        self.dependents
-            .get(uid)
-            .map(|s| s.iter().filter_map(|(k, ns, n)| self.informer.get(k, ns, n).cloned()).collect())
-            .unwrap_or_default()
+        self.dependents.get(uid).map(|s| s.iter().filter_map(|(k, ns, n)| self.informer.get(k, ns, n).cloned()).collect()).unwrap_or_default()
     }
 }

@@ -41,11 +41,11 @@ impl NodeIpamController {
                 nn.spec.pod_cidr = c.to_string();
                 nn.spec.pod_cidrs = vec![c.to_string()];
                 nn.metadata.resource_version.0 = 0;
-                ctx.request(Request::Update(Object::Node(nn)));
+                ctx.request(Request::Update(Object::Node(Box::new(nn))));
             }
             None => {
                 if self.failed.insert(name.clone(), ()).is_none() {
-                    let obj = Object::Node(n.clone());
+                    let obj = Object::Node(Box::new(n.clone()));
                     ctx.request(Request::Create(crate::client::event_for(
                         &obj,
                         "Normal",

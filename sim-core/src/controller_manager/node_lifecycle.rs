@@ -238,7 +238,7 @@ pub fn monitor(cm: &mut ControllerManager, ctx: &mut Ctx) {
         node.metadata.resource_version.0 = 0;
         if stale && n.ready_status() != "Unknown" {
             node.status.conditions = unknown_conditions(n, ctx.now_time());
-            ctx.request(Request::UpdateStatus(Object::Node(node.clone())));
+            ctx.request(Request::UpdateStatus(Object::Node(Box::new(node.clone()))));
             if n.ready_status() == "True" {
                 cm.event(&o, "Normal", "NodeNotReady", &format!("Node {name} status is now: NodeNotReady"), COMPONENT, ctx);
                 mark_pods_not_ready(cm, &name, ctx);
@@ -273,7 +273,7 @@ pub fn monitor(cm: &mut ControllerManager, ctx: &mut Ctx) {
         }
         if taints != n.spec.taints {
             node.spec.taints = taints;
-            ctx.request(Request::Update(Object::Node(node)));
+            ctx.request(Request::Update(Object::Node(Box::new(node))));
         }
     }
 }

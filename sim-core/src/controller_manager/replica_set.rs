@@ -101,10 +101,9 @@ pub fn sync(cm: &mut ControllerManager, key: &NsName, ctx: &mut Ctx) {
     // Adopt matching active orphans.
     if rs.metadata.deletion_timestamp.is_none() && !selector.is_empty() {
         let orphans: Vec<Rc<Object>> = cm
-            .informer
-            .list_ns(&Kind::Pod, &key.0)
+            .orphan_pods(&key.0)
+            .into_iter()
             .filter(|o| o.as_pod().is_some_and(|p| p.metadata.controller_ref().is_none() && is_active(p) && selector.matches(&p.metadata.labels)))
-            .cloned()
             .collect();
         for o in orphans {
             let mut np = o.as_pod().expect("pod").clone();
@@ -268,16 +267,13 @@ fn update_status(rs: &ReplicaSet, active: &[&Pod], ctx: &mut Ctx) {
     st.replicas = active.len() as i32;
     st.fully_labeled_replicas = active.iter().filter(|p| template_labels.iter().all(|(k, v)| p.metadata.labels.get(k) == Some(v))).count() as i32;
     st.ready_replicas = active.iter().filter(|p| p.is_ready()).count() as i32;
-    st.available_replicas = active
-        .iter()
-        .filter(|p| ready_time(p).is_some_and(|t| ctx.now.since(t.0).as_ms() >= min_ready * 1000))
-        .count() as i32;
+    st.available_replicas = active.iter().filter(|p| ready_time(p).is_some_and(|t| ctx.now.since(t.0).as_ms() >= min_ready * 1000)).count() as i32;
     st.observed_generation = rs.metadata.generation;
     if st != rs.status {
         let mut n = rs.clone();
         n.status = st;
         n.metadata.resource_version.0 = 0;
-        ctx.request(Request::UpdateStatus(Object::ReplicaSet(n)));
+        ctx.request(Request::UpdateStatus(Object::ReplicaSet(Box::new(n))));
     }
 }
 
@@ -290,7 +286,7 @@ mod tests {
         p.metadata.name = name.into();
         p.metadata.uid = format!("uid-{name}");
         p.metadata.creation_timestamp = Some(Time(SimTime::from_secs(created_s)));
-        p.spec.node_name = node.into();
+        Rc::make_mut(&mut p.spec).node_name = node.into();
         p.status.phase = phase.into();
         if ready {
             p.set_condition("Ready", "True", "", "", Time(SimTime::from_secs(created_s + 1)));

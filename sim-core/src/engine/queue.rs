@@ -1,29 +1,25 @@
 //! The event queue: a binary heap ordered by (time, insertion sequence), so events at
 //! the same moment run in the order they were scheduled — the tie-break that makes a
-//! run reproducible.
+//! run reproducible. The heap holds small (time, seq, slot) entries; payloads live in a
+//! slab so sifting never moves large events.
 
 use super::SimTime;
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
-struct Entry<E> {
+#[derive(PartialEq, Eq)]
+struct Entry {
     time: SimTime,
     seq: u64,
-    event: E,
+    slot: u32,
 }
 
-impl<E> PartialEq for Entry<E> {
-    fn eq(&self, other: &Self) -> bool {
-        self.time == other.time && self.seq == other.seq
-    }
-}
-impl<E> Eq for Entry<E> {}
-impl<E> PartialOrd for Entry<E> {
+impl PartialOrd for Entry {
     fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
         Some(self.cmp(other))
     }
 }
-impl<E> Ord for Entry<E> {
+impl Ord for Entry {
     fn cmp(&self, other: &Self) -> Ordering {
         // BinaryHeap is a max-heap: reverse so the earliest (time, seq) pops first.
         (other.time, other.seq).cmp(&(self.time, self.seq))
@@ -32,13 +28,15 @@ impl<E> Ord for Entry<E> {
 
 /// A deterministic priority queue of future events.
 pub struct EventQueue<E> {
-    heap: BinaryHeap<Entry<E>>,
+    heap: BinaryHeap<Entry>,
+    slots: Vec<Option<E>>,
+    free: Vec<u32>,
     next_seq: u64,
 }
 
 impl<E> Default for EventQueue<E> {
     fn default() -> Self {
-        EventQueue { heap: BinaryHeap::new(), next_seq: 0 }
+        EventQueue { heap: BinaryHeap::new(), slots: Vec::new(), free: Vec::new(), next_seq: 0 }
     }
 }
 
@@ -51,7 +49,18 @@ impl<E> EventQueue<E> {
     pub fn push(&mut self, time: SimTime, event: E) -> u64 {
         let seq = self.next_seq;
         self.next_seq += 1;
-        self.heap.push(Entry { time, seq, event });
+        let slot = match self.free.pop() {
+            Some(i) => {
+                self.slots[i as usize] = Some(event);
+                i
+            }
+            None => {
+                assert!(self.slots.len() < u32::MAX as usize, "event queue full");
+                self.slots.push(Some(event));
+                (self.slots.len() - 1) as u32
+            }
+        };
+        self.heap.push(Entry { time, seq, slot });
         seq
     }
 
@@ -62,7 +71,10 @@ impl<E> EventQueue<E> {
 
     /// Removes and returns the earliest event.
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
-        self.heap.pop().map(|e| (e.time, e.event))
+        let e = self.heap.pop()?;
+        self.free.push(e.slot);
+        let event = self.slots[e.slot as usize].take().expect("queued slot holds its event");
+        Some((e.time, event))
     }
 
     pub fn len(&self) -> usize {

@@ -44,11 +44,14 @@ pub enum StoreError {
     /// The caller's resourceVersion is stale.
     Conflict,
     /// The requested revision has been compacted (HTTP 410).
-    Gone { compacted: u64 },
+    Gone {
+        compacted: u64,
+    },
 }
 
 /// Bounds on history: kube-apiserver compacts etcd every 5 minutes by default
-/// (`--etcd-compaction-interval`); ksim also caps the entry count.
+/// (`--etcd-compaction-interval`); ksim also caps the entry count (20,000 writes),
+/// which bounds memory in large runs.
 #[derive(Clone, Copy, Debug)]
 pub struct HistoryLimits {
     pub max_age_ms: u64,
@@ -57,7 +60,7 @@ pub struct HistoryLimits {
 
 impl Default for HistoryLimits {
     fn default() -> Self {
-        HistoryLimits { max_age_ms: 5 * 60 * 1000, max_entries: 2_000_000 }
+        HistoryLimits { max_age_ms: 5 * 60 * 1000, max_entries: 20_000 }
     }
 }
 

@@ -160,7 +160,9 @@ impl Kubelet {
         }
         n.spec.taints = self.spec.taints.clone();
         let res: BTreeMap<String, Quantity> =
-            [("cpu".to_string(), self.spec.cpu.clone()), ("memory".to_string(), self.spec.memory.clone()), ("pods".to_string(), self.spec.pods.clone())].into_iter().collect();
+            [("cpu".to_string(), self.spec.cpu.clone()), ("memory".to_string(), self.spec.memory.clone()), ("pods".to_string(), self.spec.pods.clone())]
+                .into_iter()
+                .collect();
         n.status.capacity = res.clone();
         n.status.allocatable = res;
         n.status.addresses = vec![
@@ -176,7 +178,7 @@ impl Kubelet {
             "osImage": "ksim simulated node"
         }));
         n.status.conditions = self.conditions(now, None);
-        Object::Node(n)
+        Object::Node(Box::new(n))
     }
 
     fn conditions(&self, now: SimTime, prev: Option<&Node>) -> Vec<NodeCondition> {
@@ -207,7 +209,7 @@ impl Kubelet {
         n.status.conditions = self.conditions(ctx.now, Some(node));
         n.status.images = self.images.iter().map(|i| ContainerImage { names: vec![i.clone()], size_bytes: None }).collect();
         self.last_status_post = ctx.now;
-        ctx.request(Request::UpdateStatus(Object::Node(n)));
+        ctx.request(Request::UpdateStatus(Object::Node(Box::new(n))));
     }
 
     fn heartbeat(&mut self, ctx: &mut Ctx) {
@@ -235,7 +237,8 @@ impl Kubelet {
                 if self.ipam.is_none() && !n.spec.pod_cidr.is_empty() {
                     if let Ok(c) = Cidr::parse(&n.spec.pod_cidr) {
                         self.ipam = Some(PodIpAllocator::new(c));
-                        let waiting: Vec<String> = self.workers.iter().filter(|(_, w)| w.phase == Phase::Creating && w.ip.is_none()).map(|(k, _)| k.clone()).collect();
+                        let waiting: Vec<String> =
+                            self.workers.iter().filter(|(_, w)| w.phase == Phase::Creating && w.ip.is_none()).map(|(k, _)| k.clone()).collect();
                         for uid in waiting {
                             self.step(&uid, PodStep::SandboxReady, ctx);
                         }
@@ -363,7 +366,13 @@ impl Kubelet {
                         Some(ip) => w.ip = Some(ip),
                         None => {
                             let pod = w.pod.clone();
-                            self.event(&pod, "Warning", "FailedCreatePodSandBox", "Failed to create pod sandbox: failed to allocate for range 0: no IP addresses available in range set", ctx);
+                            self.event(
+                                &pod,
+                                "Warning",
+                                "FailedCreatePodSandBox",
+                                "Failed to create pod sandbox: failed to allocate for range 0: no IP addresses available in range set",
+                                ctx,
+                            );
                             self.timer(uid, SimDuration::from_secs(10), PodStep::SandboxReady, ctx);
                             return;
                         }
@@ -513,7 +522,9 @@ impl Kubelet {
         let now = ctx.now_time();
         let s = &mut np.status;
         s.host_ip = self.spec.internal_ip.clone();
-        s.host_ips = Some(serde_json::json!([{ "ip": self.spec.internal_ip }]));
+        if s.host_ips.is_empty() {
+            s.host_ips = vec![PodIp { ip: self.spec.internal_ip.clone() }];
+        }
         s.start_time.get_or_insert(now);
         if let Some(ip) = w.ip {
             s.pod_ip = format_ip(ip);
@@ -560,7 +571,10 @@ impl Kubelet {
                             ..Default::default()
                         }
                     }
-                    _ => ContainerState { waiting: Some(ContainerStateWaiting { reason: "ContainerCreating".into(), message: String::new() }), ..Default::default() },
+                    _ => ContainerState {
+                        waiting: Some(ContainerStateWaiting { reason: "ContainerCreating".into(), message: String::new() }),
+                        ..Default::default()
+                    },
                 };
                 let last_state = match (w.phase, w.last_exit) {
                     (Phase::Done, _) | (_, None) => ContainerState::default(),
@@ -581,7 +595,11 @@ impl Kubelet {
                     restart_count: w.restarts,
                     image: image.clone(),
                     image_id: String::new(),
-                    container_id: if running || w.started_at.is_some() { format!("containerd://{}{i}", &uid.replace('-', "")[..16.min(uid.len())]) } else { String::new() },
+                    container_id: if running || w.started_at.is_some() {
+                        format!("containerd://{}{i}", &uid.replace('-', "")[..16.min(uid.len())])
+                    } else {
+                        String::new()
+                    },
                     started: Some(running),
                     state,
                     last_state,
@@ -613,24 +631,14 @@ impl Kubelet {
     pub fn on_response(&mut self, req: &crate::apiserver::Request, resp: &Response, ctx: &mut Ctx) {
         match (req, resp) {
             (Request::List(Kind::Pod), Response::List(items, _)) => self.resync(items, ctx),
-            (Request::UpdateStatus(Object::Pod(p)), Response::Object(o)) => {
-                if let Some(w) = self.workers.get_mut(&p.metadata.uid) {
-                    if o.meta().uid == p.metadata.uid {
-                        w.pod = o.clone();
-                    }
-                }
-            }
             _ => {}
         }
     }
 
     /// After a restart: reconcile the pods bound here with what survived.
     fn resync(&mut self, items: &[Rc<Object>], ctx: &mut Ctx) {
-        let mine: BTreeMap<String, Rc<Object>> = items
-            .iter()
-            .filter(|o| o.as_pod().is_some_and(|p| p.spec.node_name == self.spec.name))
-            .map(|o| (o.meta().uid.clone(), o.clone()))
-            .collect();
+        let mine: BTreeMap<String, Rc<Object>> =
+            items.iter().filter(|o| o.as_pod().is_some_and(|p| p.spec.node_name == self.spec.name)).map(|o| (o.meta().uid.clone(), o.clone())).collect();
         let gone: Vec<String> = self.workers.keys().filter(|k| !mine.contains_key(*k)).cloned().collect();
         for uid in gone {
             if let Some(w) = self.workers.remove(&uid) {

@@ -41,9 +41,7 @@ pub fn render(file: &str, src: &str, mark: Mark, message: &str) -> String {
     let (start, end) = if chars.len() <= MAX_SNIPPET_CHARS {
         (0, chars.len())
     } else {
-        let start = col0
-            .saturating_sub(MAX_SNIPPET_CHARS / 2)
-            .min(chars.len() - MAX_SNIPPET_CHARS);
+        let start = col0.saturating_sub(MAX_SNIPPET_CHARS / 2).min(chars.len() - MAX_SNIPPET_CHARS);
         (start, start + MAX_SNIPPET_CHARS)
     };
     let mut shown = String::new();
@@ -77,11 +75,7 @@ pub fn render(file: &str, src: &str, mark: Mark, message: &str) -> String {
     let gutter = mark.line.to_string();
     let pad = " ".repeat(gutter.len());
     let code = format!("{gutter} | {shown}");
-    format!(
-        "{head}\n{pad} |\n{}\n{pad} | {}^",
-        code.trim_end(),
-        " ".repeat(caret)
-    )
+    format!("{head}\n{pad} |\n{}\n{pad} | {}^", code.trim_end(), " ".repeat(caret))
 }
 
 /// Line `line` (1-based) of `src`, without its line break.
@@ -97,14 +91,8 @@ mod tests {
 
     #[test]
     fn renders_like_rustc() {
-        let src = (1..=13).map(|i| format!("l{i}\n")).collect::<String>()
-            + "      replicas: -1\n      other: 1\n";
-        let got = render(
-            "scenarios/web.yaml",
-            &src,
-            Mark::new(14, 7),
-            "spec.replicas: Invalid value: -1: must be greater than or equal to 0",
-        );
+        let src = (1..=13).map(|i| format!("l{i}\n")).collect::<String>() + "      replicas: -1\n      other: 1\n";
+        let got = render("scenarios/web.yaml", &src, Mark::new(14, 7), "spec.replicas: Invalid value: -1: must be greater than or equal to 0");
         let want = "\
 error: scenarios/web.yaml:14:7: spec.replicas: Invalid value: -1: must be greater than or equal to 0
    |
@@ -115,16 +103,8 @@ error: scenarios/web.yaml:14:7: spec.replicas: Invalid value: -1: must be greate
 
     #[test]
     fn single_digit_gutter_and_crlf() {
-        let got = render(
-            "a.yaml",
-            "kind: Pod\r\nspec: 1\r\n",
-            Mark::new(2, 7),
-            "boom",
-        );
-        assert_eq!(
-            got,
-            "error: a.yaml:2:7: boom\n  |\n2 | spec: 1\n  |       ^"
-        );
+        let got = render("a.yaml", "kind: Pod\r\nspec: 1\r\n", Mark::new(2, 7), "boom");
+        assert_eq!(got, "error: a.yaml:2:7: boom\n  |\n2 | spec: 1\n  |       ^");
     }
 
     #[test]
@@ -146,14 +126,8 @@ error: scenarios/web.yaml:14:7: spec.replicas: Invalid value: -1: must be greate
         let plain = render_plain("f.yaml", Mark::new(9, 1), "m");
         assert_eq!(plain, "error: f.yaml:9:1: m");
         assert_eq!(render("f.yaml", "a: 1\n", Mark::new(9, 1), "m"), plain);
-        assert_eq!(
-            render("f.yaml", "a: 1\n", Mark::new(1, 9), "m"),
-            "error: f.yaml:1:9: m"
-        );
-        assert_eq!(
-            render("f.yaml", "a: 1\n", Mark::new(0, 0), "m"),
-            "error: f.yaml:0:0: m"
-        );
+        assert_eq!(render("f.yaml", "a: 1\n", Mark::new(1, 9), "m"), "error: f.yaml:1:9: m");
+        assert_eq!(render("f.yaml", "a: 1\n", Mark::new(0, 0), "m"), "error: f.yaml:0:0: m");
     }
 
     #[test]

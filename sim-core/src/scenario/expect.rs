@@ -158,7 +158,8 @@ pub fn observe(c: &Check, store: &Store) -> String {
                 "succeeded" => count(&|p| p.status.phase == "Succeeded"),
                 "unschedulable" => count(&|p| p.condition("PodScheduled").is_some_and(|c| c.status == "False")),
                 "nodes" => {
-                    let set: std::collections::BTreeSet<&str> = pods.iter().filter(|p| live(p)).map(|p| p.spec.node_name.as_str()).filter(|n| !n.is_empty()).collect();
+                    let set: std::collections::BTreeSet<&str> =
+                        pods.iter().filter(|p| live(p)).map(|p| p.spec.node_name.as_str()).filter(|n| !n.is_empty()).collect();
                     set.len().to_string()
                 }
                 "on" => {

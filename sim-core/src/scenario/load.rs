@@ -391,7 +391,11 @@ impl<'r> Loader<'r> {
         let at = self.duration(file, index, &join(path, "at"), &at_text)?;
         let actions: Vec<&String> = m.keys().filter(|k| *k != "at").collect();
         if actions.len() != 1 {
-            self.error(file, here, format!("{path}: Invalid value: expected exactly one action (apply, delete, scale, nodeCrash, nodeRecover), found {}", actions.len()));
+            self.error(
+                file,
+                here,
+                format!("{path}: Invalid value: expected exactly one action (apply, delete, scale, nodeCrash, nodeRecover), found {}", actions.len()),
+            );
             return None;
         }
         let key = actions[0].as_str();
@@ -426,11 +430,19 @@ impl<'r> Loader<'r> {
                 };
                 let (kind, namespace, name) = self.target(file, index, &join(&ap, "target"), &t)?;
                 if !matches!(kind, Kind::Deployment | Kind::ReplicaSet) {
-                    self.error(file, Self::mark_of(index, &ap, "target"), format!("{}: Invalid value: {t:?}: only deployments and replicasets can be scaled", join(&ap, "target")));
+                    self.error(
+                        file,
+                        Self::mark_of(index, &ap, "target"),
+                        format!("{}: Invalid value: {t:?}: only deployments and replicasets can be scaled", join(&ap, "target")),
+                    );
                     return None;
                 }
                 if !(0..=i64::from(i32::MAX)).contains(&r) {
-                    self.error(file, Self::mark_of(index, &ap, "replicas"), format!("{}: Invalid value: {r}: must be greater than or equal to 0", join(&ap, "replicas")));
+                    self.error(
+                        file,
+                        Self::mark_of(index, &ap, "replicas"),
+                        format!("{}: Invalid value: {r}: must be greater than or equal to 0", join(&ap, "replicas")),
+                    );
                     return None;
                 }
                 Action::Scale { kind, namespace, name, replicas: r as i32 }
@@ -451,7 +463,11 @@ impl<'r> Loader<'r> {
                 }
             }
             other => {
-                self.error(file, Self::mark_of(index, path, other), format!("{path}: unknown action {other:?}: expected one of apply, delete, scale, nodeCrash, nodeRecover"));
+                self.error(
+                    file,
+                    Self::mark_of(index, path, other),
+                    format!("{path}: unknown action {other:?}: expected one of apply, delete, scale, nodeCrash, nodeRecover"),
+                );
                 return None;
             }
         };
@@ -498,7 +514,12 @@ impl<'r> Loader<'r> {
             let path = index_path("spec.expect", i);
             let Some(at) = self.duration(file, &doc.index, &join(&path, "at"), &e.at) else { continue };
             match expect::parse(&e.that) {
-                Ok(check) => s.expect.push(Expectation { at, check, text: e.that.clone(), location: Location { file: file.into(), mark: Self::mark_of(&doc.index, &path, "that") } }),
+                Ok(check) => s.expect.push(Expectation {
+                    at,
+                    check,
+                    text: e.that.clone(),
+                    location: Location { file: file.into(), mark: Self::mark_of(&doc.index, &path, "that") },
+                }),
                 Err(m) => self.error(file, Self::mark_of(&doc.index, &path, "that"), format!("{}: Invalid value: {:?}: {m}", join(&path, "that"), e.that)),
             }
         }
@@ -517,7 +538,11 @@ impl<'r> Loader<'r> {
         }
         if let Ok(cidr) = crate::network::ipam::Cidr::parse(&s.cluster.cluster_cidr) {
             if let Err(e) = crate::network::ipam::ClusterCidrAllocator::new(cidr, s.cluster.node_cidr_mask_size) {
-                self.error(file, Self::mark_of(index, "spec.cluster", ""), format!("spec.cluster.nodeCIDRMaskSize: Invalid value: {}: {e}", s.cluster.node_cidr_mask_size));
+                self.error(
+                    file,
+                    Self::mark_of(index, "spec.cluster", ""),
+                    format!("spec.cluster.nodeCIDRMaskSize: Invalid value: {}: {e}", s.cluster.node_cidr_mask_size),
+                );
             }
         }
         let Some(pools) = c.node_pools else { return };
@@ -541,7 +566,11 @@ impl<'r> Loader<'r> {
             for (ti, t) in p.taints.iter().enumerate() {
                 if !["NoSchedule", "PreferNoSchedule", "NoExecute"].contains(&t.effect.as_str()) {
                     let tp = format!("taints[{ti}].effect");
-                    self.error(file, Self::mark_of(index, &path, &tp), format!("{path}.{tp}: Unsupported value: {:?}: supported values: \"NoSchedule\", \"PreferNoSchedule\", \"NoExecute\"", t.effect));
+                    self.error(
+                        file,
+                        Self::mark_of(index, &path, &tp),
+                        format!("{path}.{tp}: Unsupported value: {:?}: supported values: \"NoSchedule\", \"PreferNoSchedule\", \"NoExecute\"", t.effect),
+                    );
                 }
             }
             for (res, q) in [("cpu", &p.capacity.cpu), ("memory", &p.capacity.memory)] {
@@ -561,7 +590,11 @@ impl<'r> Loader<'r> {
             });
         }
         if total > 100_000 {
-            self.error(file, Self::mark_of(index, "spec.cluster.nodePools", ""), format!("spec.cluster.nodePools: Invalid value: {total}: at most 100000 nodes"));
+            self.error(
+                file,
+                Self::mark_of(index, "spec.cluster.nodePools", ""),
+                format!("spec.cluster.nodePools: Invalid value: {total}: at most 100000 nodes"),
+            );
         }
         s.cluster.node_pools = out;
     }
@@ -666,7 +699,15 @@ fn check_references(l: &mut Loader, timeline: &mut [TimelineEntry]) {
                 for m in ms.iter() {
                     let kind = m.object.kind();
                     let meta = m.object.meta();
-                    let ns = if kind.namespaced() { if meta.namespace.is_empty() { "default".to_string() } else { meta.namespace.clone() } } else { String::new() };
+                    let ns = if kind.namespaced() {
+                        if meta.namespace.is_empty() {
+                            "default".to_string()
+                        } else {
+                            meta.namespace.clone()
+                        }
+                    } else {
+                        String::new()
+                    };
                     if let Object::Namespace(n) = &m.object {
                         namespaces.insert(n.metadata.name.clone());
                     }
@@ -681,7 +722,15 @@ fn check_references(l: &mut Loader, timeline: &mut [TimelineEntry]) {
                     }
                     let key = (kind.clone(), ns.clone(), meta.name.clone());
                     if !batch.insert(key.clone()) {
-                        l.error(&m.at.file, m.at.mark, format!("{} {:?} already exists (the same object appears twice in one apply)", crate::apiserver::qualified_resource(&kind), meta.name));
+                        l.error(
+                            &m.at.file,
+                            m.at.mark,
+                            format!(
+                                "{} {:?} already exists (the same object appears twice in one apply)",
+                                crate::apiserver::qualified_resource(&kind),
+                                meta.name
+                            ),
+                        );
                     }
                     exists.insert(key);
                 }
@@ -695,7 +744,11 @@ fn check_references(l: &mut Loader, timeline: &mut [TimelineEntry]) {
                 let kind_creates_owned = matches!(kind, Kind::Pod | Kind::ReplicaSet);
                 if !exists.contains(&key) && !kind_creates_owned {
                     let loc = entry.location.clone();
-                    l.error(&loc.file, loc.mark, format!("{} {name:?} not found (nothing applies it before {})", crate::apiserver::qualified_resource(kind), entry.at));
+                    l.error(
+                        &loc.file,
+                        loc.mark,
+                        format!("{} {name:?} not found (nothing applies it before {})", crate::apiserver::qualified_resource(kind), entry.at),
+                    );
                 }
                 if matches!(entry.action, Action::Delete { .. }) {
                     exists.remove(&key);
@@ -745,7 +798,8 @@ mod tests {
 
     #[test]
     fn unmodelled_kinds_load_with_one_warning() {
-        let s = load_str("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: {x: y}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\n").unwrap();
+        let s = load_str("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: {x: y}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\n")
+            .unwrap();
         assert_eq!(s.warnings.len(), 1, "{:?}", s.warnings);
     }
 

@@ -4,6 +4,7 @@ pub mod diagnostic;
 pub mod expect;
 pub mod load;
 pub mod model;
+pub mod run;
 pub mod yaml;
 
 pub use load::{load, LoadError, Source};

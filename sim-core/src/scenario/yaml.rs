@@ -69,10 +69,7 @@ impl Mark {
     }
 
     fn from_marker(m: &Marker) -> Self {
-        Mark {
-            line: to_u32(m.line()),
-            col: to_u32(m.col().saturating_add(1)),
-        }
+        Mark { line: to_u32(m.line()), col: to_u32(m.col().saturating_add(1)) }
     }
 }
 
@@ -95,10 +92,7 @@ pub struct YamlError {
 
 impl YamlError {
     fn new(mark: Mark, message: impl Into<String>) -> Self {
-        YamlError {
-            mark,
-            message: message.into(),
-        }
+        YamlError { mark, message: message.into() }
     }
 }
 
@@ -254,25 +248,10 @@ pub struct PathIndex {
 
 impl PathIndex {
     fn with_root() -> Self {
-        PathIndex {
-            nodes: vec![IndexNode {
-                key: None,
-                value: Mark::default(),
-                kind: Kind::Scalar,
-            }],
-            children: BTreeMap::new(),
-            start: Mark::default(),
-        }
+        PathIndex { nodes: vec![IndexNode { key: None, value: Mark::default(), kind: Kind::Scalar }], children: BTreeMap::new(), start: Mark::default() }
     }
 
-    fn add_child(
-        &mut self,
-        parent: u32,
-        seg: Seg,
-        key: Option<Mark>,
-        value: Mark,
-        kind: Kind,
-    ) -> u32 {
+    fn add_child(&mut self, parent: u32, seg: Seg, key: Option<Mark>, value: Mark, kind: Kind) -> u32 {
         let id = to_u32(self.nodes.len());
         self.nodes.push(IndexNode { key, value, kind });
         self.children.insert((parent, seg), id);
@@ -345,8 +324,7 @@ impl PathIndex {
             let rest = &path[pos..];
             let kind = self.node(cur).map_or(Kind::Scalar, |n| n.kind);
             let next = match kind {
-                Kind::Seq => parse_index_segment(rest)
-                    .and_then(|(i, used)| self.child(cur, Seg::Index(i)).map(|c| (c, used))),
+                Kind::Seq => parse_index_segment(rest).and_then(|(i, used)| self.child(cur, Seg::Index(i)).map(|c| (c, used))),
                 Kind::Map => self.match_key(cur, rest, pos == 0),
                 Kind::Scalar => None,
             };
@@ -383,8 +361,7 @@ impl PathIndex {
             None => return None,
         };
         let end = body.find(['.', '[']).unwrap_or(body.len());
-        self.child(parent, Seg::Key(body[..end].into()))
-            .map(|c| (c, skip + end))
+        self.child(parent, Seg::Key(body[..end].into())).map(|c| (c, skip + end))
     }
 }
 
@@ -486,10 +463,7 @@ fn classify_tag(tag: Option<&Tag>) -> Result<NodeTag, String> {
         None if tag.handle.is_empty() => format!("!<{}>", tag.suffix),
         None => format!("{}{}", tag.handle, tag.suffix),
     };
-    Err(format!(
-        "unsupported tag {} (ksim accepts !!str, !!int, !!float, !!bool, !!null, !!map, !!seq)",
-        snippet(&shown)
-    ))
+    Err(format!("unsupported tag {} (ksim accepts !!str, !!int, !!float, !!bool, !!null, !!map, !!seq)", snippet(&shown)))
 }
 
 /// Resolve a scalar's text as go-yaml v2 does, given its style and tag.
@@ -498,9 +472,7 @@ fn resolve_scalar(text: &str, style: ScalarStyle, tag: NodeTag) -> Result<Scalar
         NodeTag::NonSpecific | NodeTag::Core(CoreTag::Str) => Ok(Scalar::Str(text.to_string())),
         NodeTag::None if style == ScalarStyle::Plain => Ok(resolve_plain(text)),
         NodeTag::None => Ok(Scalar::Str(text.to_string())),
-        NodeTag::Core(t @ (CoreTag::Map | CoreTag::Seq)) => {
-            Err(format!("tag {} cannot be used on a scalar", t.name()))
-        }
+        NodeTag::Core(t @ (CoreTag::Map | CoreTag::Seq)) => Err(format!("tag {} cannot be used on a scalar", t.name())),
         NodeTag::Core(t) => {
             let natural = resolve_plain(text);
             match (t, natural) {
@@ -510,12 +482,7 @@ fn resolve_scalar(text: &str, style: ScalarStyle, tag: NodeTag) -> Result<Scalar
                 | (CoreTag::Null, s @ Scalar::Null) => Ok(s),
                 (CoreTag::Float, Scalar::Int(i)) => Ok(Scalar::Float(i as f64)),
                 (CoreTag::Float, Scalar::UInt(u)) => Ok(Scalar::Float(u as f64)),
-                (t, natural) => Err(format!(
-                    "cannot decode {} `{}` as a {}",
-                    natural.tag_name(),
-                    snippet(text),
-                    t.name()
-                )),
+                (t, natural) => Err(format!("cannot decode {} `{}` as a {}", natural.tag_name(), snippet(text), t.name())),
             }
         }
     }
@@ -537,10 +504,7 @@ fn resolve_plain(text: &str) -> Scalar {
     }
     match hint {
         b'.' => {
-            if let Some(f) = Some(text)
-                .filter(|t| is_dot_float(t))
-                .and_then(parse_finite)
-            {
+            if let Some(f) = Some(text).filter(|t| is_dot_float(t)).and_then(parse_finite) {
                 return Scalar::Float(f);
             }
         }
@@ -549,10 +513,7 @@ fn resolve_plain(text: &str) -> Scalar {
             if let Some(s) = go_parse_int(&plain) {
                 return s;
             }
-            if let Some(f) = Some(plain.as_str())
-                .filter(|t| is_yaml_style_float(t))
-                .and_then(parse_finite)
-            {
+            if let Some(f) = Some(plain.as_str()).filter(|t| is_yaml_style_float(t)).and_then(parse_finite) {
                 return Scalar::Float(f);
             }
         }
@@ -564,12 +525,8 @@ fn resolve_plain(text: &str) -> Scalar {
 /// go-yaml v2's `resolveMap`.
 fn resolve_map(text: &str) -> Option<Scalar> {
     Some(match text {
-        "y" | "Y" | "yes" | "Yes" | "YES" | "true" | "True" | "TRUE" | "on" | "On" | "ON" => {
-            Scalar::Bool(true)
-        }
-        "n" | "N" | "no" | "No" | "NO" | "false" | "False" | "FALSE" | "off" | "Off" | "OFF" => {
-            Scalar::Bool(false)
-        }
+        "y" | "Y" | "yes" | "Yes" | "YES" | "true" | "True" | "TRUE" | "on" | "On" | "ON" => Scalar::Bool(true),
+        "n" | "N" | "no" | "No" | "NO" | "false" | "False" | "FALSE" | "off" | "Off" | "OFF" => Scalar::Bool(false),
         "~" | "null" | "Null" | "NULL" => Scalar::Null,
         ".nan" | ".NaN" | ".NAN" => Scalar::Float(f64::NAN),
         ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => Scalar::Float(f64::INFINITY),
@@ -849,11 +806,7 @@ struct Pending {
 
 enum FrameKind {
     Seq(Vec<Value>),
-    Map {
-        map: Map<String, Value>,
-        pending: Option<Pending>,
-        merges: Vec<Value>,
-    },
+    Map { map: Map<String, Value>, pending: Option<Pending>, merges: Vec<Value> },
 }
 
 struct Frame {
@@ -916,49 +869,23 @@ impl<'s> Builder<'s> {
             return Err(YamlError::new(mark, msg));
         }
         if self.stream_before.saturating_add(self.nodes) > MAX_STREAM_NODES {
-            return Err(YamlError::new(
-                mark,
-                format!("stream has more than {MAX_STREAM_NODES} nodes in total"),
-            ));
+            return Err(YamlError::new(mark, format!("stream has more than {MAX_STREAM_NODES} nodes in total")));
         }
         Ok(())
     }
 
     /// Keep a copy of an anchored node for later aliases (bounded like the document).
-    fn keep_anchor(
-        &mut self,
-        anchor: usize,
-        value: &Value,
-        nodes: u64,
-        height: usize,
-        mark: Mark,
-    ) -> Result<(), YamlError> {
+    fn keep_anchor(&mut self, anchor: usize, value: &Value, nodes: u64, height: usize, mark: Mark) -> Result<(), YamlError> {
         self.anchor_copies = self.anchor_copies.saturating_add(nodes);
         if self.anchor_copies > MAX_NODES {
-            return Err(YamlError::new(
-                mark,
-                format!("anchored nodes add up to more than {MAX_NODES} nodes"),
-            ));
+            return Err(YamlError::new(mark, format!("anchored nodes add up to more than {MAX_NODES} nodes")));
         }
-        self.anchors.insert(
-            anchor,
-            Anchored {
-                value: value.clone(),
-                nodes,
-                height,
-            },
-        );
+        self.anchors.insert(anchor, Anchored { value: value.clone(), nodes, height });
         Ok(())
     }
 
     fn expecting_key(&self) -> bool {
-        matches!(
-            self.stack.last(),
-            Some(Frame {
-                kind: FrameKind::Map { pending: None, .. },
-                ..
-            })
-        )
+        matches!(self.stack.last(), Some(Frame { kind: FrameKind::Map { pending: None, .. }, .. }))
     }
 
     fn on_event(&mut self, ev: Event<'_>, span: &Span) -> Result<(), YamlError> {
@@ -1003,11 +930,7 @@ impl<'s> Builder<'s> {
                 let (nodes, height) = (a.nodes, a.height);
                 self.saw_alias = true;
                 self.charge(nodes, mark)?;
-                let value = self
-                    .anchors
-                    .get(&anchor)
-                    .map(|a| a.value.clone())
-                    .unwrap_or(Value::Null);
+                let value = self.anchors.get(&anchor).map(|a| a.value.clone()).unwrap_or(Value::Null);
                 self.begin_node(mark, Kind::of(&value))?;
                 self.finish_node(value, nodes, height, 0, mark)
             }
@@ -1027,23 +950,13 @@ impl<'s> Builder<'s> {
                         return Err(at(format!("tag {} cannot be used on a mapping", t.name())));
                     }
                 }
-                self.open(
-                    mark,
-                    anchor,
-                    FrameKind::Map {
-                        map: Map::new(),
-                        pending: None,
-                        merges: Vec::new(),
-                    },
-                )
+                self.open(mark, anchor, FrameKind::Map { map: Map::new(), pending: None, merges: Vec::new() })
             }
             Event::SequenceEnd | Event::MappingEnd => {
                 let frame = self.stack.pop().ok_or_else(|| internal_error(mark))?;
                 let value = match frame.kind {
                     FrameKind::Seq(items) => Value::Array(items),
-                    FrameKind::Map {
-                        mut map, merges, ..
-                    } => {
+                    FrameKind::Map { mut map, merges, .. } => {
                         // Explicit keys win; among merged maps, the earlier one wins.
                         for m in merges {
                             let maps = match m {
@@ -1061,19 +974,9 @@ impl<'s> Builder<'s> {
                         Value::Object(map)
                     }
                 };
-                self.finish_node(
-                    value,
-                    frame.nodes,
-                    frame.child_height + 1,
-                    frame.anchor,
-                    frame.start,
-                )
+                self.finish_node(value, frame.nodes, frame.child_height + 1, frame.anchor, frame.start)
             }
-            Event::Nothing
-            | Event::StreamStart
-            | Event::StreamEnd
-            | Event::DocumentStart(_)
-            | Event::DocumentEnd => Ok(()),
+            Event::Nothing | Event::StreamStart | Event::StreamEnd | Event::DocumentStart(_) | Event::DocumentEnd => Ok(()),
         }
     }
 
@@ -1090,14 +993,7 @@ impl<'s> Builder<'s> {
             FrameKind::Map { .. } => Kind::Map,
         };
         let id = self.begin_node(mark, k)?;
-        self.stack.push(Frame {
-            id,
-            anchor,
-            start: mark,
-            nodes: 1,
-            child_height: 0,
-            kind,
-        });
+        self.stack.push(Frame { id, anchor, start: mark, nodes: 1, child_height: 0, kind });
         Ok(())
     }
 
@@ -1111,26 +1007,10 @@ impl<'s> Builder<'s> {
             self.index.add_orphan(Some(mark), mark, Kind::Scalar)
         } else {
             if let Some(prev) = self.index.child(parent, Seg::Key(key.as_str().into())) {
-                let line = self
-                    .index
-                    .node(prev)
-                    .and_then(|n| n.key)
-                    .map_or(0, |m| m.line);
-                return Err(YamlError::new(
-                    mark,
-                    format!(
-                        "mapping key {:?} already defined at line {line}",
-                        snippet(&key)
-                    ),
-                ));
+                let line = self.index.node(prev).and_then(|n| n.key).map_or(0, |m| m.line);
+                return Err(YamlError::new(mark, format!("mapping key {:?} already defined at line {line}", snippet(&key))));
             }
-            self.index.add_child(
-                parent,
-                Seg::Key(key.as_str().into()),
-                Some(mark),
-                mark,
-                Kind::Scalar,
-            )
+            self.index.add_child(parent, Seg::Key(key.as_str().into()), Some(mark), mark, Kind::Scalar)
         };
         match &mut frame.kind {
             FrameKind::Map { pending, .. } => {
@@ -1156,13 +1036,9 @@ impl<'s> Builder<'s> {
             FrameKind::Seq(items) => {
                 let i = to_u32(items.len());
                 let pid = parent.id;
-                Ok(self
-                    .index
-                    .add_child(pid, Seg::Index(i), Some(mark), mark, kind))
+                Ok(self.index.add_child(pid, Seg::Index(i), Some(mark), mark, kind))
             }
-            FrameKind::Map {
-                pending: Some(p), ..
-            } => {
+            FrameKind::Map { pending: Some(p), .. } => {
                 let id = p.id;
                 if let Some(n) = self.index.node_mut(id) {
                     n.value = mark;
@@ -1175,14 +1051,7 @@ impl<'s> Builder<'s> {
     }
 
     /// Attach a finished node (scalar, alias copy or closed collection) to its parent.
-    fn finish_node(
-        &mut self,
-        value: Value,
-        nodes: u64,
-        height: usize,
-        anchor: usize,
-        mark: Mark,
-    ) -> Result<(), YamlError> {
+    fn finish_node(&mut self, value: Value, nodes: u64, height: usize, anchor: usize, mark: Mark) -> Result<(), YamlError> {
         if anchor != 0 {
             self.keep_anchor(anchor, &value, nodes, height, mark)?;
         }
@@ -1197,11 +1066,7 @@ impl<'s> Builder<'s> {
                 items.push(value);
                 Ok(())
             }
-            FrameKind::Map {
-                map,
-                pending,
-                merges,
-            } => {
+            FrameKind::Map { map, pending, merges } => {
                 let p = pending.take().ok_or_else(|| internal_error(mark))?;
                 if p.merge {
                     let ok = match &value {
@@ -1210,10 +1075,7 @@ impl<'s> Builder<'s> {
                         _ => false,
                     };
                     if !ok {
-                        return Err(YamlError::new(
-                            mark,
-                            "map merge requires map or sequence of maps as the value",
-                        ));
+                        return Err(YamlError::new(mark, "map merge requires map or sequence of maps as the value"));
                     }
                     merges.push(value);
                 } else {
@@ -1229,25 +1091,13 @@ impl<'s> Builder<'s> {
         if value.is_null() {
             return None;
         }
-        Some((
-            YamlDoc {
-                value,
-                start: self.start,
-                index: self.index,
-            },
-            self.nodes,
-        ))
+        Some((YamlDoc { value, start: self.start, index: self.index }, self.nodes))
     }
 }
 
 /// The alias written at character `index` of `src` (`*name`), for messages.
 fn alias_name(src: &str, index: usize) -> String {
-    let name: String = src
-        .chars()
-        .skip(index)
-        .take_while(|c| !c.is_whitespace() && !matches!(c, ',' | '[' | ']' | '{' | '}'))
-        .take(80)
-        .collect();
+    let name: String = src.chars().skip(index).take_while(|c| !c.is_whitespace() && !matches!(c, ',' | '[' | ']' | '{' | '}')).take(80).collect();
     if name.starts_with('*') {
         name
     } else {
@@ -1258,9 +1108,7 @@ fn alias_name(src: &str, index: usize) -> String {
 fn scan_error(src: &str, e: &ScanError) -> YamlError {
     let mark = Mark::from_marker(e.marker());
     let message = match e.info() {
-        "recursion limit exceeded" => format!(
-            "nesting deeper than {PARSER_FLOW_DEPTH} levels of flow collections ([ ] or {{ }})"
-        ),
+        "recursion limit exceeded" => format!("nesting deeper than {PARSER_FLOW_DEPTH} levels of flow collections ([ ] or {{ }})"),
         "while parsing node, found unknown anchor" => {
             format!("undefined alias {}", alias_name(src, e.marker().index()))
         }
@@ -1272,13 +1120,7 @@ fn scan_error(src: &str, e: &ScanError) -> YamlError {
 /// Parse a YAML stream into its non-empty documents.
 pub fn parse_documents(src: &str) -> Result<Vec<YamlDoc>, YamlError> {
     if src.len() > MAX_INPUT_BYTES {
-        return Err(YamlError::new(
-            Mark::new(1, 1),
-            format!(
-                "file is {} bytes; ksim reads at most {MAX_INPUT_BYTES}",
-                src.len()
-            ),
-        ));
+        return Err(YamlError::new(Mark::new(1, 1), format!("file is {} bytes; ksim reads at most {MAX_INPUT_BYTES}", src.len())));
     }
     let mut parser = Parser::new_from_str(src);
     let mut docs = Vec::new();
@@ -1313,17 +1155,11 @@ pub fn decode_utf8(bytes: &[u8]) -> Result<&str, YamlError> {
         Ok(s) => Ok(s),
         Err(e) => {
             let good = e.valid_up_to();
-            let prefix = bytes
-                .get(..good)
-                .and_then(|p| std::str::from_utf8(p).ok())
-                .unwrap_or("");
+            let prefix = bytes.get(..good).and_then(|p| std::str::from_utf8(p).ok()).unwrap_or("");
             let line = prefix.bytes().filter(|&b| b == b'\n').count() + 1;
             let col = prefix.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
             let byte = bytes.get(good).copied().unwrap_or(0);
-            Err(YamlError::new(
-                Mark::new(to_u32(line), to_u32(col)),
-                format!("invalid UTF-8 (byte 0x{byte:02x})"),
-            ))
+            Err(YamlError::new(Mark::new(to_u32(line), to_u32(col)), format!("invalid UTF-8 (byte 0x{byte:02x})")))
         }
     }
 }
@@ -1338,19 +1174,11 @@ pub fn from_doc<T: DeserializeOwned>(doc: &YamlDoc) -> Result<T, FieldError> {
 }
 
 /// Deserialize `value`, which is found at `base_path` of the document `index` describes.
-pub fn from_value_at<T: DeserializeOwned>(
-    value: &Value,
-    index: &PathIndex,
-    base_path: &str,
-) -> Result<T, FieldError> {
+pub fn from_value_at<T: DeserializeOwned>(value: &Value, index: &PathIndex, base_path: &str) -> Result<T, FieldError> {
     serde_path_to_error::deserialize(value).map_err(|e| field_error(&e, index, base_path))
 }
 
-fn field_error(
-    e: &serde_path_to_error::Error<serde_json::Error>,
-    index: &PathIndex,
-    base_path: &str,
-) -> FieldError {
+fn field_error(e: &serde_path_to_error::Error<serde_json::Error>, index: &PathIndex, base_path: &str) -> FieldError {
     use serde_path_to_error::Segment;
     let mut rel = String::new();
     let mut last_key: Option<&str> = None;
@@ -1376,35 +1204,21 @@ fn field_error(
             push_key(&mut path, name);
         }
         let mark = index.key(&path).unwrap_or_else(|| index.nearest(&path));
-        return FieldError {
-            path,
-            mark,
-            message: format!("unknown field {name:?}"),
-        };
+        return FieldError { path, mark, message: format!("unknown field {name:?}") };
     }
     if let Some(rest) = msg.strip_prefix("missing field `") {
         let name = rest.split('`').next().unwrap_or("");
         let mark = index.nearest(&path);
         push_key(&mut path, name);
-        return FieldError {
-            path,
-            mark,
-            message: "Required value".to_string(),
-        };
+        return FieldError { path, mark, message: "Required value".to_string() };
     }
     let mark = index.value(&path).unwrap_or_else(|| index.nearest(&path));
-    FieldError {
-        path,
-        mark,
-        message: apiserver_message(&msg),
-    }
+    FieldError { path, mark, message: apiserver_message(&msg) }
 }
 
 /// Reword serde's messages the way the apiserver words field errors.
 fn apiserver_message(msg: &str) -> String {
-    let body = msg
-        .strip_prefix("invalid type: ")
-        .or_else(|| msg.strip_prefix("invalid value: "));
+    let body = msg.strip_prefix("invalid type: ").or_else(|| msg.strip_prefix("invalid value: "));
     if let Some(body) = body {
         if let Some(at) = body.rfind(", expected ") {
             let got = unexpected_value(&body[..at]);
@@ -1414,19 +1228,11 @@ fn apiserver_message(msg: &str) -> String {
     }
     if let Some(rest) = msg.strip_prefix("unknown variant `") {
         if let Some((name, tail)) = rest.split_once('`') {
-            let supported: Vec<String> = tail
-                .split('`')
-                .skip(1)
-                .step_by(2)
-                .map(|v| format!("{v:?}"))
-                .collect();
+            let supported: Vec<String> = tail.split('`').skip(1).step_by(2).map(|v| format!("{v:?}")).collect();
             return if supported.is_empty() {
                 format!("Unsupported value: {name:?}")
             } else {
-                format!(
-                    "Unsupported value: {name:?}: supported values: {}",
-                    supported.join(", ")
-                )
+                format!("Unsupported value: {name:?}: supported values: {}", supported.join(", "))
             };
         }
     }
@@ -1443,11 +1249,7 @@ fn unexpected_value(s: &str) -> String {
     for prefix in ["boolean `", "integer `", "floating point `", "char `"] {
         if let Some(rest) = s.strip_prefix(prefix) {
             if let Some(v) = rest.strip_suffix('`') {
-                return if prefix == "char `" {
-                    format!("{v:?}")
-                } else {
-                    v.to_string()
-                };
+                return if prefix == "char `" { format!("{v:?}") } else { v.to_string() };
             }
         }
     }
@@ -1484,8 +1286,7 @@ mod tests {
 
     #[test]
     fn multi_document_stream_with_marks() {
-        let src =
-            "# leading comment\n---\na: 1\n---\n# only a comment\n---\n~\n---\n- x\n- z\n...\n";
+        let src = "# leading comment\n---\na: 1\n---\n# only a comment\n---\n~\n---\n- x\n- z\n...\n";
         let docs = parse_documents(src).unwrap();
         assert_eq!(docs.len(), 2);
         assert_eq!(docs[0].value, json!({"a": 1}));
@@ -1500,16 +1301,7 @@ mod tests {
 
     #[test]
     fn empty_streams_have_no_documents() {
-        for src in [
-            "",
-            "# c\n",
-            "---\n",
-            "---\n---\n",
-            "~\n",
-            "null",
-            "--- !!null\n",
-            "...\n",
-        ] {
+        for src in ["", "# c\n", "---\n", "---\n---\n", "~\n", "null", "--- !!null\n", "...\n"] {
             assert!(parse_documents(src).unwrap().is_empty(), "{src:?}");
         }
     }
@@ -1533,20 +1325,11 @@ spec:
 ";
         let doc = one(src);
         let ix = &doc.index;
-        assert_eq!(
-            ix.key("metadata.labels[app.kubernetes.io/name]"),
-            Some(Mark::new(6, 5))
-        );
-        assert_eq!(
-            ix.value("metadata.labels[app.kubernetes.io/name]"),
-            Some(Mark::new(6, 29))
-        );
+        assert_eq!(ix.key("metadata.labels[app.kubernetes.io/name]"), Some(Mark::new(6, 5)));
+        assert_eq!(ix.value("metadata.labels[app.kubernetes.io/name]"), Some(Mark::new(6, 29)));
         assert_eq!(ix.value("metadata.labels.tier"), Some(Mark::new(7, 11)));
         assert_eq!(ix.key("spec.containers[1].image"), Some(Mark::new(13, 5)));
-        assert_eq!(
-            ix.value("spec.containers[1].image"),
-            Some(Mark::new(13, 12))
-        );
+        assert_eq!(ix.value("spec.containers[1].image"), Some(Mark::new(13, 12)));
         assert_eq!(ix.value("spec.containers[1]"), Some(Mark::new(12, 5)));
         assert_eq!(ix.key("spec.containers[1]"), Some(Mark::new(12, 5)));
         // An indentless sequence starts at its first item's content.
@@ -1556,18 +1339,12 @@ spec:
         assert_eq!(ix.value("spec.containers[2]"), None);
         assert_eq!(ix.value("spec.nope"), None);
         // nearest: longest existing prefix, else the document start.
-        assert_eq!(
-            ix.nearest("spec.containers[1].resources.limits"),
-            Mark::new(12, 5)
-        );
+        assert_eq!(ix.nearest("spec.containers[1].resources.limits"), Mark::new(12, 5));
         assert_eq!(ix.nearest("spec.containers[7]"), Mark::new(10, 5));
         assert_eq!(ix.nearest("status"), Mark::new(1, 1));
         assert_eq!(ix.nearest("kind.x"), Mark::new(2, 7));
         // Path helpers agree with the index.
-        assert_eq!(
-            child_path("metadata.labels", "app.kubernetes.io/name"),
-            "metadata.labels[app.kubernetes.io/name]"
-        );
+        assert_eq!(child_path("metadata.labels", "app.kubernetes.io/name"), "metadata.labels[app.kubernetes.io/name]");
         assert_eq!(index_path("spec.containers", 1), "spec.containers[1]");
         assert_eq!(child_path("", "spec"), "spec");
     }
@@ -1650,21 +1427,14 @@ spec:
         ];
         for (src, want) in table {
             let got = parse_documents(&format!("v: {src}")).unwrap();
-            let got = got
-                .first()
-                .map(|d| d.value["v"].clone())
-                .unwrap_or(Value::Null);
+            let got = got.first().map(|d| d.value["v"].clone()).unwrap_or(Value::Null);
             assert_eq!(&got, want, "v: {src}");
         }
     }
 
     #[test]
     fn non_finite_floats_are_errors() {
-        for (src, text) in [
-            ("a: .inf", ".inf"),
-            ("a: -.Inf", "-.Inf"),
-            ("a: .nan", ".nan"),
-        ] {
+        for (src, text) in [("a: .inf", ".inf"), ("a: -.Inf", "-.Inf"), ("a: .nan", ".nan")] {
             let e = err(src);
             assert_eq!(e.message, format!("cannot represent {text} as JSON"));
             assert_eq!(e.mark, Mark::new(1, 4));
@@ -1681,41 +1451,18 @@ spec:
         assert_eq!(val("a: !!null ~\nb: 1"), json!({"a": null, "b": 1}));
         assert_eq!(val("a: ! 10"), json!({"a": "10"}));
         assert_eq!(val("a: !<tag:yaml.org,2002:int> 3"), json!({"a": 3}));
-        assert_eq!(
-            val("a: !!map {b: 1}\nc: !!seq [1]"),
-            json!({"a": {"b": 1}, "c": [1]})
-        );
+        assert_eq!(val("a: !!map {b: 1}\nc: !!seq [1]"), json!({"a": {"b": 1}, "c": [1]}));
         let e = err("a: !!int abc");
         assert_eq!(e.message, "cannot decode !!str `abc` as a !!int");
         assert_eq!(e.mark, Mark::new(1, 4));
-        assert_eq!(
-            err("a: !!int 1.5").message,
-            "cannot decode !!float `1.5` as a !!int"
-        );
+        assert_eq!(err("a: !!int 1.5").message, "cannot decode !!float `1.5` as a !!int");
         let e = err("a: !foo x");
-        assert!(
-            e.message.starts_with("unsupported tag !foo "),
-            "{}",
-            e.message
-        );
-        assert!(err("a: !!binary aGk=")
-            .message
-            .starts_with("unsupported tag !!binary"));
-        assert!(err("a: !!timestamp 2001-12-14")
-            .message
-            .starts_with("unsupported tag !!timestamp"));
-        assert_eq!(
-            err("a: !!str [1]").message,
-            "tag !!str cannot be used on a sequence"
-        );
-        assert_eq!(
-            err("a: !!seq {b: 1}").message,
-            "tag !!seq cannot be used on a mapping"
-        );
-        assert_eq!(
-            err("a: !!map x").message,
-            "tag !!map cannot be used on a scalar"
-        );
+        assert!(e.message.starts_with("unsupported tag !foo "), "{}", e.message);
+        assert!(err("a: !!binary aGk=").message.starts_with("unsupported tag !!binary"));
+        assert!(err("a: !!timestamp 2001-12-14").message.starts_with("unsupported tag !!timestamp"));
+        assert_eq!(err("a: !!str [1]").message, "tag !!str cannot be used on a sequence");
+        assert_eq!(err("a: !!seq {b: 1}").message, "tag !!seq cannot be used on a mapping");
+        assert_eq!(err("a: !!map x").message, "tag !!map cannot be used on a scalar");
     }
 
     #[test]
@@ -1752,10 +1499,7 @@ spec:
         let e = err("{a: 1, a: 2}");
         assert_eq!(e.mark, Mark::new(1, 8));
         // Same key in different mappings is fine.
-        assert_eq!(
-            val("a: {x: 1}\nb: {x: 2}"),
-            json!({"a": {"x": 1}, "b": {"x": 2}})
-        );
+        assert_eq!(val("a: {x: 1}\nb: {x: 2}"), json!({"a": {"x": 1}, "b": {"x": 2}}));
     }
 
     #[test]
@@ -1782,22 +1526,14 @@ c:
         assert_eq!(v["b"], json!({"cpu": "300m", "memory": "1Gi", "gpu": 1}));
         assert_eq!(v["c"], json!({"z": 1, "<<": "literal"}));
         let e = err("a: &x 1\nb:\n  <<: *x\n");
-        assert_eq!(
-            e.message,
-            "map merge requires map or sequence of maps as the value"
-        );
+        assert_eq!(e.message, "map merge requires map or sequence of maps as the value");
         assert_eq!(e.mark, Mark::new(3, 7));
-        assert!(err("b:\n  <<: [{a: 1}, 2]\n")
-            .message
-            .starts_with("map merge requires"));
+        assert!(err("b:\n  <<: [{a: 1}, 2]\n").message.starts_with("map merge requires"));
     }
 
     #[test]
     fn aliases() {
-        assert_eq!(
-            val("a: &x {b: [1, 2]}\nc: *x\nd: &s str\ne: *s"),
-            json!({"a": {"b": [1, 2]}, "c": {"b": [1, 2]}, "d": "str", "e": "str"})
-        );
+        assert_eq!(val("a: &x {b: [1, 2]}\nc: *x\nd: &s str\ne: *s"), json!({"a": {"b": [1, 2]}, "c": {"b": [1, 2]}, "d": "str", "e": "str"}));
         let e = err("a: 1\nb: *nope\n");
         assert_eq!(e.message, "undefined alias *nope");
         assert_eq!(e.mark, Mark::new(2, 4));
@@ -1807,10 +1543,7 @@ c:
         assert_eq!(e.mark, Mark::new(3, 4));
         // Recursive alias.
         let e = err("a: &x [1, *x]\n");
-        assert_eq!(
-            e.message,
-            "alias *x refers to a node that contains it (recursive alias)"
-        );
+        assert_eq!(e.message, "alias *x refers to a node that contains it (recursive alias)");
         assert_eq!(e.mark, Mark::new(1, 11));
         // Paths into alias copies resolve to the alias.
         let doc = one("a: &x {b: 1}\nc: *x\n");
@@ -1820,9 +1553,7 @@ c:
 
     #[test]
     fn alias_bomb_fails_fast() {
-        let mut src = String::from(
-            "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n",
-        );
+        let mut src = String::from("a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n");
         let mut prev = 'a';
         for name in ['b', 'c', 'd', 'e', 'f', 'g', 'h', 'i'] {
             let refs = vec![format!("*{prev}"); 9].join(",");
@@ -1830,10 +1561,7 @@ c:
             prev = name;
         }
         let e = err(&src);
-        assert_eq!(
-            e.message,
-            "document expands to more than 1000000 nodes (alias bomb?)"
-        );
+        assert_eq!(e.message, "document expands to more than 1000000 nodes (alias bomb?)");
         assert!(e.mark.line >= 7, "{:?}", e.mark);
     }
 
@@ -1847,18 +1575,9 @@ c:
     #[test]
     fn deep_nesting_is_an_error_not_a_crash() {
         let deep = 20_000;
-        for src in [
-            "[".repeat(deep),
-            "{".repeat(deep),
-            "{a: ".repeat(deep),
-            "[ ".repeat(deep),
-        ] {
+        for src in ["[".repeat(deep), "{".repeat(deep), "{a: ".repeat(deep), "[ ".repeat(deep)] {
             let e = err(&src);
-            assert!(
-                e.message.starts_with("nesting deeper than "),
-                "{}",
-                e.message
-            );
+            assert!(e.message.starts_with("nesting deeper than "), "{}", e.message);
             assert_eq!(e.mark.line, 1);
         }
         // Block sequences without indentation: `- - - - ...`.
@@ -1904,10 +1623,7 @@ c:
         let big = " ".repeat(70_000_000);
         let e = err(&big);
         assert_eq!(e.mark, Mark::new(1, 1));
-        assert_eq!(
-            e.message,
-            "file is 70000000 bytes; ksim reads at most 67108864"
-        );
+        assert_eq!(e.message, "file is 70000000 bytes; ksim reads at most 67108864");
     }
 
     #[test]
@@ -1962,10 +1678,7 @@ c:
         assert_eq!(e.path, "containers[1].imagePulPolicy");
         assert_eq!(e.message, "unknown field \"imagePulPolicy\"");
         assert_eq!(e.mark, Mark::new(5, 3));
-        assert_eq!(
-            e.to_string(),
-            "containers[1].imagePulPolicy: unknown field \"imagePulPolicy\""
-        );
+        assert_eq!(e.to_string(), "containers[1].imagePulPolicy: unknown field \"imagePulPolicy\"");
         let doc = one("name: x\nspec: {}\n");
         let e = from_doc::<Probe>(&doc).unwrap_err();
         assert_eq!((e.path.as_str(), e.mark), ("spec", Mark::new(2, 1)));
@@ -2005,10 +1718,7 @@ c:
         let doc = one("name: x\npolicy: Sometimes\n");
         let e = from_doc::<Probe>(&doc).unwrap_err();
         assert_eq!(e.path, "policy");
-        assert_eq!(
-            e.message,
-            "Unsupported value: \"Sometimes\": supported values: \"Always\", \"Never\""
-        );
+        assert_eq!(e.message, "Unsupported value: \"Sometimes\": supported values: \"Always\", \"Never\"");
         assert_eq!(e.mark, Mark::new(2, 9));
     }
 

@@ -48,7 +48,7 @@ impl PodInfo {
 fn non_zero_requests(pod: &Pod) -> (i64, i64) {
     let mut cpu = 0i64;
     let mut mem = 0i64;
-    for c in &pod.spec.containers {
+    for c in pod.spec.containers.iter() {
         let r = &c.resources.requests;
         cpu = cpu.saturating_add(r.get("cpu").map_or(DEFAULT_MILLI_CPU_REQUEST, |q| q.milli_value()));
         mem = mem.saturating_add(r.get("memory").map_or(DEFAULT_MEMORY_REQUEST, |q| q.value()));

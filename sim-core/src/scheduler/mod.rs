@@ -118,9 +118,11 @@ impl Scheduler {
         if !self.nodes[i].present {
             self.order.push(i);
         }
-        let before = (self.nodes[i].alloc_milli_cpu, self.nodes[i].alloc_memory, self.nodes[i].alloc_pods, self.nodes[i].taints.clone(), self.nodes[i].unschedulable);
+        let before =
+            (self.nodes[i].alloc_milli_cpu, self.nodes[i].alloc_memory, self.nodes[i].alloc_pods, self.nodes[i].taints.clone(), self.nodes[i].unschedulable);
         self.nodes[i].set_node(n);
-        let after = (self.nodes[i].alloc_milli_cpu, self.nodes[i].alloc_memory, self.nodes[i].alloc_pods, self.nodes[i].taints.clone(), self.nodes[i].unschedulable);
+        let after =
+            (self.nodes[i].alloc_milli_cpu, self.nodes[i].alloc_memory, self.nodes[i].alloc_pods, self.nodes[i].taints.clone(), self.nodes[i].unschedulable);
         if ev.type_ == WatchEventType::Added || before != after {
             self.queue.move_all_to_active_or_backoff(ctx.now);
         }

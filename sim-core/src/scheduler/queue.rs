@@ -25,6 +25,8 @@ pub struct SchedulingQueue {
     active: BTreeSet<(Reverse<i32>, SimTime, u64, String)>,
     backoff: BTreeSet<(SimTime, u64, String)>,
     entries: BTreeMap<String, Entry>,
+    /// How many entries are `Unschedulable` (kept so `next_flush` is O(1)).
+    unschedulable: usize,
     seq: u64,
 }
 
@@ -77,6 +79,7 @@ impl SchedulingQueue {
     pub fn remove(&mut self, uid: &str) {
         if let Some(e) = self.entries.remove(uid) {
             match e.at {
+                Where::Unschedulable(_) => self.unschedulable -= 1,
                 Where::Active => {
                     self.active.remove(&(Reverse(e.priority), e.queued_at, e.seq, uid.to_string()));
                 }
@@ -105,6 +108,7 @@ impl SchedulingQueue {
         let Some(e) = self.entries.get_mut(uid) else { return };
         if unschedulable {
             e.at = Where::Unschedulable(now);
+            self.unschedulable += 1;
         } else {
             let until = now + Self::backoff_duration(e.attempts);
             e.at = Where::Backoff(until);
@@ -115,6 +119,9 @@ impl SchedulingQueue {
     /// A cluster event that may make pods schedulable: unschedulable pods move to
     /// activeQ, or to backoffQ while their backoff has not expired.
     pub fn move_all_to_active_or_backoff(&mut self, now: SimTime) {
+        if self.unschedulable == 0 {
+            return;
+        }
         let moving: Vec<String> = self.entries.iter().filter(|(_, e)| matches!(e.at, Where::Unschedulable(_))).map(|(k, _)| k.clone()).collect();
         for uid in moving {
             self.requeue(&uid, now);
@@ -124,6 +131,7 @@ impl SchedulingQueue {
     fn requeue(&mut self, uid: &str, now: SimTime) {
         let Some(e) = self.entries.get_mut(uid) else { return };
         let Where::Unschedulable(failed_at) = e.at else { return };
+        self.unschedulable -= 1;
         let until = failed_at + Self::backoff_duration(e.attempts);
         if until > now {
             e.at = Where::Backoff(until);
@@ -146,6 +154,9 @@ impl SchedulingQueue {
                 self.active.insert((Reverse(e.priority), e.queued_at, e.seq, first.2.clone()));
             }
         }
+        if self.unschedulable == 0 {
+            return;
+        }
         let stale: Vec<String> = self
             .entries
             .iter()
@@ -161,7 +172,7 @@ impl SchedulingQueue {
     /// are unschedulable (the leftover flush period).
     pub fn next_flush(&self, now: SimTime) -> Option<SimTime> {
         let b = self.backoff.iter().next().map(|x| x.0);
-        let u = self.entries.values().any(|e| matches!(e.at, Where::Unschedulable(_))).then(|| now + SimDuration::from_secs(30));
+        let u = (self.unschedulable > 0).then(|| now + SimDuration::from_secs(30));
         match (b, u) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),

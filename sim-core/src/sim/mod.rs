@@ -35,10 +35,10 @@ pub enum Client {
 pub enum SimEvent {
     /// A scenario timeline entry is due.
     Timeline(usize),
-    /// A request reaches the apiserver.
-    Request { from: Client, request: Request },
+    /// A request reaches the apiserver (boxed: requests carry whole objects).
+    Request { from: Client, request: Box<Request> },
     /// A response reaches its client.
-    Response { to: Client, request: Request, response: Response },
+    Response { to: Client, request: Box<Request>, response: Response },
     /// A watch event reaches a watcher.
     Watch { to: Client, event: Rc<WatchEvent> },
     /// A component's timer fires.
@@ -58,7 +58,12 @@ pub struct RunOptions {
 
 impl RunOptions {
     pub fn for_scenario(s: &Scenario) -> Self {
-        RunOptions { seed: s.seed, limits: Limits { until: SimTime(s.until.as_ms()), max_events: 50_000_000 }, keep_log: true, history: HistoryLimits::default() }
+        RunOptions {
+            seed: s.seed,
+            limits: Limits { until: SimTime(s.until.as_ms()), max_events: 50_000_000 },
+            keep_log: true,
+            history: HistoryLimits::default(),
+        }
     }
 }
 
@@ -166,7 +171,7 @@ impl Simulation {
             match a {
                 Action::Request(r) => {
                     let t = self.now + self.latency.request;
-                    self.queue.push(t, SimEvent::Request { from, request: r });
+                    self.queue.push(t, SimEvent::Request { from, request: Box::new(r) });
                 }
                 Action::Timer(d, timer) => {
                     self.queue.push(self.now + d, SimEvent::Timer { to: from, timer });
@@ -226,23 +231,23 @@ impl Simulation {
     fn wants_response(to: Client, req: &Request, resp: &Response) -> bool {
         match to {
             Client::Scheduler => matches!(req, Request::Bind { .. }),
-            Client::Kubelet(_) => matches!(req, Request::List(_) | Request::UpdateStatus(Object::Pod(_))),
+            Client::Kubelet(_) => matches!(req, Request::List(_)),
             Client::ControllerManager => !resp.is_ok(),
             Client::Timeline => !resp.is_ok(),
             Client::ApiServer => false,
         }
     }
 
-    fn handle_request(&mut self, from: Client, request: Request) {
+    fn handle_request(&mut self, from: Client, request: Box<Request>) {
         let keep = Self::wants_response(from, &request, &Response::Error(crate::apiserver::Status { code: 0, reason: "", message: String::new() }));
         let copy = keep.then(|| request.clone());
-        let verb = match &request {
+        let verb = match &*request {
             Request::Delete { .. } => "delete",
             Request::Bind { .. } => "bind",
             Request::Create(_) => "create",
             _ => "update",
         };
-        let out = self.api.handle(request, self.now);
+        let out = self.api.handle(*request, self.now);
         for w in &out.writes {
             let v = if w.type_ == crate::etcd::WatchEventType::Deleted { "delete" } else { verb };
             self.log_write(w, v, from);

@@ -138,60 +138,56 @@ pub fn node_status(n: &crate::api::node::Node) -> String {
     s
 }
 
-fn put(m: &mut Map<String, Value>, k: &str, v: Value) {
-    m.insert(k.to_string(), v);
-}
+type Summary = Vec<(&'static str, Value)>;
 
-/// The fields of an object the log follows, by kind.
-pub fn summary(obj: &Object) -> Map<String, Value> {
-    let mut m = Map::new();
+/// The fields of an object the log follows, by kind, in a fixed order.
+pub fn summary(obj: &Object) -> Summary {
     match obj {
         Object::Pod(p) => {
-            put(&mut m, "node", Value::from(p.spec.node_name.clone()));
-            put(&mut m, "phase", Value::from(p.status.phase.clone()));
-            put(&mut m, "status", Value::from(pod_status(p)));
-            put(&mut m, "ip", Value::from(p.status.pod_ip.clone()));
-            put(&mut m, "ready", Value::from(p.is_ready()));
-            put(&mut m, "restarts", Value::from(p.restarts()));
-            put(&mut m, "terminating", Value::from(p.metadata.deletion_timestamp.is_some()));
+            let mut m: Summary = vec![
+                ("node", Value::from(p.spec.node_name.as_str())),
+                ("phase", Value::from(p.status.phase.as_str())),
+                ("status", Value::from(pod_status(p))),
+                ("ip", Value::from(p.status.pod_ip.as_str())),
+                ("ready", Value::from(p.is_ready())),
+                ("restarts", Value::from(p.restarts())),
+                ("terminating", Value::from(p.metadata.deletion_timestamp.is_some())),
+            ];
             if let Some(c) = p.condition("PodScheduled").filter(|c| c.status == "False") {
-                put(&mut m, "unschedulable", Value::from(c.message.clone()));
+                m.push(("unschedulable", Value::from(c.message.as_str())));
             }
             if let Some(r) = p.metadata.controller_ref() {
-                put(&mut m, "owner", Value::from(format!("{}/{}", r.kind, r.name)));
+                m.push(("owner", Value::from(format!("{}/{}", r.kind, r.name))));
             }
+            m
         }
-        Object::Node(n) => {
-            put(&mut m, "ready", Value::from(n.ready_status().to_string()));
-            put(&mut m, "status", Value::from(node_status(n)));
-            put(&mut m, "podCIDR", Value::from(n.spec.pod_cidr.clone()));
-            let taints: Vec<Value> = n.spec.taints.iter().map(|t| Value::from(t.describe())).collect();
-            put(&mut m, "taints", Value::Array(taints));
-        }
-        Object::ReplicaSet(rs) => {
-            put(&mut m, "replicas", Value::from(rs.replicas()));
-            put(&mut m, "current", Value::from(rs.status.replicas));
-            put(&mut m, "ready", Value::from(rs.status.ready_replicas));
-            put(&mut m, "available", Value::from(rs.status.available_replicas));
-        }
-        Object::Deployment(d) => {
-            put(&mut m, "replicas", Value::from(d.replicas()));
-            put(&mut m, "updated", Value::from(d.status.updated_replicas));
-            put(&mut m, "ready", Value::from(d.status.ready_replicas));
-            put(&mut m, "available", Value::from(d.status.available_replicas));
-        }
-        Object::Lease(l) => {
-            put(&mut m, "renewTime", l.spec.renew_time.map_or(Value::Null, |t| Value::from(t.rfc3339())));
-        }
-        Object::Event(e) => {
-            put(&mut m, "type", Value::from(e.type_.clone()));
-            put(&mut m, "reason", Value::from(e.reason.clone()));
-            put(&mut m, "object", Value::from(format!("{}/{}", e.involved_object.kind, e.involved_object.name)));
-            put(&mut m, "message", Value::from(e.message.clone()));
-        }
-        _ => {}
+        Object::Node(n) => vec![
+            ("ready", Value::from(n.ready_status())),
+            ("status", Value::from(node_status(n))),
+            ("podCIDR", Value::from(n.spec.pod_cidr.as_str())),
+            ("taints", Value::Array(n.spec.taints.iter().map(|t| Value::from(t.describe())).collect())),
+        ],
+        Object::ReplicaSet(rs) => vec![
+            ("replicas", Value::from(rs.replicas())),
+            ("current", Value::from(rs.status.replicas)),
+            ("ready", Value::from(rs.status.ready_replicas)),
+            ("available", Value::from(rs.status.available_replicas)),
+        ],
+        Object::Deployment(d) => vec![
+            ("replicas", Value::from(d.replicas())),
+            ("updated", Value::from(d.status.updated_replicas)),
+            ("ready", Value::from(d.status.ready_replicas)),
+            ("available", Value::from(d.status.available_replicas)),
+        ],
+        Object::Lease(l) => vec![("renewTime", l.spec.renew_time.map_or(Value::Null, |t| Value::from(t.rfc3339())))],
+        Object::Event(e) => vec![
+            ("type", Value::from(e.type_.as_str())),
+            ("reason", Value::from(e.reason.as_str())),
+            ("object", Value::from(format!("{}/{}", e.involved_object.kind, e.involved_object.name))),
+            ("message", Value::from(e.message.as_str())),
+        ],
+        _ => Vec::new(),
     }
-    m
 }
 
 fn is_empty_value(v: &Value) -> bool {
@@ -205,27 +201,26 @@ fn is_empty_value(v: &Value) -> bool {
     }
 }
 
-/// The summary fields that changed from `prev` to `next` (all non-empty ones on create).
+/// The summary fields that changed from `prev` to `next` (all non-empty ones on
+/// create); a field that disappeared is reported as null.
 pub fn change(prev: Option<&Object>, next: Option<&Object>) -> Map<String, Value> {
     let Some(next) = next else { return Map::new() };
     let after = summary(next);
-    let before = prev.map(summary);
+    let before = prev.map(summary).unwrap_or_default();
+    let old = |k: &str| before.iter().find(|(b, _)| *b == k).map(|(_, v)| v);
     let mut out = Map::new();
-    for (k, v) in after {
-        match &before {
-            None if is_empty_value(&v) => {}
-            Some(b) if b.get(&k) == Some(&v) => {}
-            Some(b) if b.get(&k).is_none() && is_empty_value(&v) => {}
-            _ => {
-                out.insert(k, v);
-            }
+    for (k, v) in &after {
+        let changed = match old(k) {
+            None => !is_empty_value(v),
+            Some(o) => o != v,
+        };
+        if changed {
+            out.insert(k.to_string(), v.clone());
         }
     }
-    if let Some(b) = before {
-        for (k, v) in b {
-            if !out.contains_key(&k) && !summary(next).contains_key(&k) && !is_empty_value(&v) {
-                out.insert(k, Value::Null);
-            }
+    for (k, v) in &before {
+        if !after.iter().any(|(a, _)| a == k) && !is_empty_value(v) {
+            out.insert(k.to_string(), Value::Null);
         }
     }
     out
@@ -239,8 +234,20 @@ mod tests {
     fn fingerprint_is_sha256_of_lines() {
         let mut t = Trace::new(true);
         assert_eq!(t.fingerprint(), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-        t.push(Record { t: 1, rev: 2, verb: "create".into(), by: "timeline".into(), kind: "Pod".into(), ns: "default".into(), name: "x".into(), change: Map::new() });
-        assert_eq!(t.to_jsonl(), "{\"t\":1,\"rev\":2,\"verb\":\"create\",\"by\":\"timeline\",\"kind\":\"Pod\",\"ns\":\"default\",\"name\":\"x\",\"change\":{}}\n");
+        t.push(Record {
+            t: 1,
+            rev: 2,
+            verb: "create".into(),
+            by: "timeline".into(),
+            kind: "Pod".into(),
+            ns: "default".into(),
+            name: "x".into(),
+            change: Map::new(),
+        });
+        assert_eq!(
+            t.to_jsonl(),
+            "{\"t\":1,\"rev\":2,\"verb\":\"create\",\"by\":\"timeline\",\"kind\":\"Pod\",\"ns\":\"default\",\"name\":\"x\",\"change\":{}}\n"
+        );
         let mut h = Sha256::new();
         h.update(t.to_jsonl().as_bytes());
         let expect: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();

@@ -36,10 +36,8 @@ pub fn least_requested_score(requested: i64, capacity: i64) -> i64 {
 }
 
 pub fn score_least_allocated(pod: &PodInfo, node: &NodeInfo) -> i64 {
-    let resources = [
-        (node.non_zero_milli_cpu + pod.non_zero_milli_cpu, node.alloc_milli_cpu, 1i64),
-        (node.non_zero_memory + pod.non_zero_memory, node.alloc_memory, 1i64),
-    ];
+    let resources =
+        [(node.non_zero_milli_cpu + pod.non_zero_milli_cpu, node.alloc_milli_cpu, 1i64), (node.non_zero_memory + pod.non_zero_memory, node.alloc_memory, 1i64)];
     let (mut score, mut weights) = (0i64, 0i64);
     for (req, cap, w) in resources {
         if cap == 0 {

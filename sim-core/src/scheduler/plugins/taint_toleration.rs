@@ -8,10 +8,7 @@ use crate::scheduler::framework::{NodeInfo, PodInfo, Status};
 pub const NAME: &str = "TaintToleration";
 
 pub fn filter(pod: &PodInfo, node: &NodeInfo) -> Option<Status> {
-    let untolerated = node
-        .taints
-        .iter()
-        .filter(|t| t.effect == "NoSchedule" || t.effect == "NoExecute")
-        .find(|t| !pod.tolerations().iter().any(|tol| tol.tolerates(t)))?;
+    let untolerated =
+        node.taints.iter().filter(|t| t.effect == "NoSchedule" || t.effect == "NoExecute").find(|t| !pod.tolerations().iter().any(|tol| tol.tolerates(t)))?;
     Some(Status::unresolvable(NAME, format!("node(s) had untolerated taint {{{}: {}}}", untolerated.key, untolerated.value)))
 }

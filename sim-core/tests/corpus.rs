@@ -1,0 +1,132 @@
+//! Every example manifest from the Kubernetes documentation (`shared/corpus/kubernetes-website`,
+//! see `shared/corpus/README.md`) loads through ksim's loader, except a short list of files
+//! that a real apiserver / kubectl would reject too.
+//!
+//! The corpus sits beside the workspace (`<checkout>/../shared/corpus`); when it is absent
+//! the test prints a note and passes.
+
+use sim_core::scenario::yaml::{decode_utf8, Mark};
+use sim_core::{load, Source};
+use std::path::{Path, PathBuf};
+
+const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/corpus/kubernetes-website");
+
+/// Files (relative to the corpus root) that must fail to load, and why a real cluster would
+/// reject them as well. Keep this list as short as reality allows.
+const EXPECTED_FAILURES: &[(&str, &str)] = &[
+    // A tab character used as indentation (line 24). YAML forbids tabs in indentation, so
+    // `kubectl apply -f` fails with "found character that cannot start any token" before
+    // anything reaches the apiserver.
+    ("controllers/job-pod-failure-policy-ignore.yaml", "tab used as indentation"),
+    // `"...\'..."`: `\'` is not a valid escape in a YAML double-quoted scalar, so kubectl's
+    // YAML parser rejects the file ("found unknown escape character").
+    ("pods/inject/envars-file-container.yaml", "invalid \\' escape in a double-quoted string"),
+    // A template: the docs expand `$ITEM` with `sed` before applying. As stored, the Job is
+    // named "process-item-$ITEM"; Job names must be DNS-1123 subdomains (`$` is not allowed),
+    // so the apiserver refuses it.
+    ("application/job/job-tmpl.yaml", "unexpanded $ITEM template: metadata.name is not a DNS-1123 subdomain"),
+    // No `metadata` at all in this revision: `kubectl create` gets "metadata.name: Required
+    // value: name or generateName is required" and `kubectl apply` "resource name may not
+    // be empty".
+    ("controllers/job-success-policy-example.yaml", "no metadata.name"),
+    // `operator: Gt` needs the alpha feature gate TaintTolerationComparisonOperators (off by
+    // default, Kubernetes 1.35); without it the apiserver's validateTolerations allows only
+    // Equal and Exists, which is what ksim models.
+    ("pods/pod-with-numeric-toleration.yaml", "toleration operator Gt requires an alpha feature gate"),
+];
+
+/// Files that a real cluster accepts but ksim does not load yet: ksim bugs, listed so the
+/// test stays green while they are open. Each must still fail (so a fix forces its removal).
+const KNOWN_KSIM_BUGS: &[(&str, &str)] = &[
+    // `command: [` ... `]` with the closing bracket at the column of `command`. libyaml and
+    // go-yaml (kubectl, via sigs.k8s.io/yaml) accept this; saphyr-parser 0.3.4 raises
+    // "invalid indentation" (scanner.rs: a flow collection opened as a block value rolls the
+    // indent one column past its key, then `]` at the key's column is below it).
+    ("service/pod-with-graceful-termination.yaml", "saphyr-parser rejects `]` at the key's indentation"),
+];
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+    let mut entries: Vec<PathBuf> =
+        std::fs::read_dir(dir).unwrap_or_else(|e| panic!("reading {}: {e}", dir.display())).map(|e| e.expect("directory entry").path()).collect();
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            walk(&p, out);
+        } else if matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml" | "json")) {
+            out.push(p);
+        }
+    }
+}
+
+#[test]
+fn kubernetes_website_examples_load() {
+    let root = Path::new(CORPUS);
+    if !root.is_dir() {
+        eprintln!("skipping: ../shared/corpus/kubernetes-website not found (looked in {CORPUS})");
+        return;
+    }
+    let mut files = Vec::new();
+    walk(root, &mut files);
+
+    let resolver = |_: &str, name: &str| -> Result<Source, String> { Err(format!("{name}: file includes are not used by the corpus")) };
+    let mut loaded = 0usize;
+    let mut warnings = 0usize;
+    let mut failed_as_expected: Vec<&str> = Vec::new();
+    let mut unexpected: Vec<String> = Vec::new();
+
+    for path in &files {
+        let rel = path.strip_prefix(root).expect("under the corpus root").to_string_lossy().replace('\\', "/");
+        let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+        // Either Ok(scenario) or Err(list of (mark, message)).
+        let result: Result<usize, Vec<(Mark, String)>> = match decode_utf8(&bytes) {
+            Err(e) => Err(vec![(e.mark, e.message)]),
+            Ok(text) => {
+                let src = Source { name: rel.clone(), text: text.to_string() };
+                match load(&[src], &resolver) {
+                    Ok(s) => Ok(s.warnings.len()),
+                    Err(e) => Err(e.diagnostics.iter().map(|d| (d.location.mark, d.message.clone())).collect()),
+                }
+            }
+        };
+        let expected = EXPECTED_FAILURES.iter().chain(KNOWN_KSIM_BUGS).find(|(f, _)| *f == rel);
+        match (result, expected) {
+            (Ok(w), None) => {
+                loaded += 1;
+                warnings += w;
+            }
+            (Ok(_), Some((_, why))) => {
+                unexpected.push(format!("{rel}: loaded, but it is listed as an expected failure ({why}); remove it from EXPECTED_FAILURES or KNOWN_KSIM_BUGS"));
+            }
+            (Err(diags), Some((f, _))) => {
+                assert!(!diags.is_empty(), "{rel}: an error without diagnostics");
+                for (mark, message) in &diags {
+                    assert!(mark.line > 0 && mark.col > 0, "{rel}: diagnostic without a line:col: {mark:?} {message}");
+                    assert!(!message.trim().is_empty(), "{rel}:{mark}: empty diagnostic message");
+                }
+                failed_as_expected.push(f);
+            }
+            (Err(diags), None) => {
+                for (mark, message) in diags {
+                    unexpected.push(format!("{rel}:{mark}: {message}"));
+                }
+            }
+        }
+    }
+
+    for (f, why) in EXPECTED_FAILURES.iter().chain(KNOWN_KSIM_BUGS) {
+        if !files.iter().any(|p| p.strip_prefix(root).is_ok_and(|r| r.to_string_lossy().replace('\\', "/") == *f)) {
+            unexpected.push(format!("{f}: listed as an expected failure ({why}) but not in the corpus"));
+        }
+    }
+    let bugs = failed_as_expected.iter().filter(|f| KNOWN_KSIM_BUGS.iter().any(|(b, _)| b == *f)).count();
+
+    eprintln!(
+        "corpus: {} files seen, {loaded} loaded, {} expected failures (invalid for a real cluster too), {bugs} known ksim bugs, {warnings} warnings, {} unexpected problems",
+        files.len(),
+        failed_as_expected.len() - bugs,
+        unexpected.len()
+    );
+    assert!(files.len() > 200, "only {} manifests found under {CORPUS}; the corpus looks incomplete", files.len());
+    assert!(unexpected.is_empty(), "{} unexpected problems:\n{}", unexpected.len(), unexpected.join("\n"));
+    assert_eq!(loaded + failed_as_expected.len(), files.len());
+}
