@@ -23,7 +23,7 @@ impl Time {
         let (y, m, d) = civil_from_days(days);
         let rem = secs % 86_400;
         let (hh, mm, ss) = (rem / 3600, (rem / 60) % 60, rem % 60);
-        if ms % 1000 == 0 {
+        if ms.is_multiple_of(1000) {
             format!("{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}Z")
         } else {
             format!("{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}.{:03}000Z", ms % 1000)

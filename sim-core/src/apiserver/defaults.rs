@@ -55,10 +55,8 @@ pub fn apply(obj: &mut Object) {
                 default_pod_spec(std::rc::Rc::make_mut(&mut d.spec.template.spec));
             }
         }
-        Object::Node(n) => {
-            if n.status.allocatable.is_empty() {
-                n.status.allocatable = n.status.capacity.clone();
-            }
+        Object::Node(n) if n.status.allocatable.is_empty() => {
+            n.status.allocatable = n.status.capacity.clone();
         }
         _ => {}
     }

@@ -46,7 +46,7 @@ pub enum PodStep {
 /// What a component asks the engine to do.
 #[derive(Debug)]
 pub enum Action {
-    Request(Request),
+    Request(Box<Request>),
     Timer(SimDuration, Timer),
 }
 
@@ -61,7 +61,7 @@ impl<'a> Ctx<'a> {
         Ctx { now, out }
     }
     pub fn request(&mut self, r: Request) {
-        self.out.push(Action::Request(r));
+        self.out.push(Action::Request(Box::new(r)));
     }
     pub fn after(&mut self, d: SimDuration, t: Timer) {
         self.out.push(Action::Timer(d, t));

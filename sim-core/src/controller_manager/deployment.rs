@@ -10,7 +10,7 @@
 
 use super::{ControllerManager, NsName};
 use crate::api::deployment::{Deployment, DeploymentCondition};
-use crate::api::meta::{LabelSelector, OwnerReference, Time};
+use crate::api::meta::{OwnerReference, Time};
 use crate::api::pod::PodTemplateSpec;
 use crate::api::replica_set::{ReplicaSet, ReplicaSetSpec};
 use crate::api::{Kind, Object};
@@ -117,7 +117,7 @@ fn new_replica_set(d: &Deployment, replicas: i32, surge: i32, revision: i64) -> 
     let hash = compute_hash(&d.spec.template, d.status.collision_count);
     let mut template = d.spec.template.clone();
     template.metadata.labels.insert(POD_TEMPLATE_HASH.into(), hash.clone());
-    let mut selector = d.spec.selector.clone().unwrap_or_else(LabelSelector::default);
+    let mut selector = d.spec.selector.clone().unwrap_or_default();
     selector.match_labels.insert(POD_TEMPLATE_HASH.into(), hash.clone());
     let mut rs = ReplicaSet::default();
     rs.metadata.name = format!("{}-{hash}", d.metadata.name);

@@ -165,11 +165,7 @@ impl ControllerManager {
                     }
                 }
             }
-            Object::Lease(l) => {
-                if !deleted {
-                    self.node_lifecycle.observe_lease(l, ctx);
-                }
-            }
+            Object::Lease(l) if !deleted => self.node_lifecycle.observe_lease(l, ctx),
             _ => {}
         }
         self.ensure_sync(ctx);

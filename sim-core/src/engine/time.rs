@@ -47,7 +47,7 @@ impl SimDuration {
     pub const fn as_ms(self) -> u64 {
         self.0
     }
-    pub fn mul(self, k: u64) -> SimDuration {
+    pub fn times(self, k: u64) -> SimDuration {
         SimDuration(self.0.saturating_mul(k))
     }
 
@@ -103,12 +103,12 @@ impl SimDuration {
             }
             // value in thousandths of a millisecond
             let part = ip * unit_ms * 1000 + fp * unit_ms * 1000 / scale;
-            if (fp * unit_ms * 1000) % scale != 0 {
+            if !(fp * unit_ms * 1000).is_multiple_of(scale) {
                 return Err(format!("invalid duration {s:?}: finer than a microsecond"));
             }
             total_us = total_us.saturating_add(part);
         }
-        if total_us % 1000 != 0 {
+        if !total_us.is_multiple_of(1000) {
             return Err(format!("invalid duration {s:?}: ksim's clock ticks in whole milliseconds"));
         }
         let ms = total_us / 1000;

@@ -387,7 +387,7 @@ impl Kubelet {
                     self.timer(uid, d, PodStep::ContainersStarted, ctx);
                 } else {
                     w.phase = Phase::Pulling;
-                    let d = w.behaviour.image_pull.mul(pulls.len() as u64);
+                    let d = w.behaviour.image_pull.times(pulls.len() as u64);
                     w.pulled = pulls;
                     self.sync_status(uid, ctx);
                     self.timer(uid, d, PodStep::ImagesPulled, ctx);
@@ -482,7 +482,7 @@ impl Kubelet {
         let restart = policy == "Always" || (policy == "OnFailure" && code != 0);
         if restart {
             // The first restart is immediate; then 10 s, 20 s, … up to 300 s.
-            let delay = if w.restarts == 0 { SimDuration::ZERO } else { BACKOFF_INITIAL.mul(1u64 << (w.restarts - 1).min(5)).min(BACKOFF_MAX) };
+            let delay = if w.restarts == 0 { SimDuration::ZERO } else { BACKOFF_INITIAL.times(1u64 << (w.restarts - 1).min(5)).min(BACKOFF_MAX) };
             w.restarts += 1;
             w.phase = Phase::BackOff;
             self.sync_status(uid, ctx);
@@ -629,9 +629,8 @@ impl Kubelet {
     }
 
     pub fn on_response(&mut self, req: &crate::apiserver::Request, resp: &Response, ctx: &mut Ctx) {
-        match (req, resp) {
-            (Request::List(Kind::Pod), Response::List(items, _)) => self.resync(items, ctx),
-            _ => {}
+        if let (Request::List(Kind::Pod), Response::List(items, _)) = (req, resp) {
+            self.resync(items, ctx);
         }
     }
 

@@ -94,7 +94,7 @@ impl SchedulingQueue {
     fn backoff_duration(attempts: u32) -> SimDuration {
         let mut d = INITIAL_BACKOFF;
         for _ in 1..attempts {
-            d = d.mul(2);
+            d = d.times(2);
             if d >= MAX_BACKOFF {
                 return MAX_BACKOFF;
             }

@@ -171,7 +171,7 @@ impl Simulation {
             match a {
                 Action::Request(r) => {
                     let t = self.now + self.latency.request;
-                    self.queue.push(t, SimEvent::Request { from, request: Box::new(r) });
+                    self.queue.push(t, SimEvent::Request { from, request: r });
                 }
                 Action::Timer(d, timer) => {
                     self.queue.push(self.now + d, SimEvent::Timer { to: from, timer });
@@ -277,22 +277,22 @@ impl Simulation {
         match entry.action {
             model::Action::Apply(ms) => {
                 for m in ms {
-                    out.push(Action::Request(self.apply_request(m.object)));
+                    out.push(Action::Request(Box::new(self.apply_request(m.object))));
                 }
             }
             model::Action::Delete { kind, namespace, name } => {
-                out.push(Action::Request(Request::Delete { key: ObjectKey::new(kind, &namespace, &name), grace_period_seconds: None, uid: None }));
+                out.push(Action::Request(Box::new(Request::Delete { key: ObjectKey::new(kind, &namespace, &name), grace_period_seconds: None, uid: None })));
             }
             model::Action::Scale { kind, namespace, name, replicas } => match self.api.store.get_parts(&kind, &namespace, &name).map(|o| (**o).clone()) {
                 Some(Object::Deployment(mut d)) => {
                     d.spec.replicas = Some(replicas);
                     d.metadata.resource_version.0 = 0;
-                    out.push(Action::Request(Request::Update(Object::Deployment(d))));
+                    out.push(Action::Request(Box::new(Request::Update(Object::Deployment(d)))));
                 }
                 Some(Object::ReplicaSet(mut r)) => {
                     r.spec.replicas = Some(replicas);
                     r.metadata.resource_version.0 = 0;
-                    out.push(Action::Request(Request::Update(Object::ReplicaSet(r))));
+                    out.push(Action::Request(Box::new(Request::Update(Object::ReplicaSet(r)))));
                 }
                 _ => self.timeline_errors.push((self.now, format!("{} {name:?} not found", crate::apiserver::qualified_resource(&kind)))),
             },
