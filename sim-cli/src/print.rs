@@ -194,7 +194,7 @@ pub fn rows(kind: &Kind, objs: &[Rc<Object>], now: SimTime, wide: bool, with_ns:
                 .map(|e| {
                     vec![
                         age(e.last_timestamp, now),
-                        e.type_.clone(),
+                        e.type_.to_string(),
                         e.reason.clone(),
                         format!("{}/{}", e.involved_object.kind.to_ascii_lowercase(), e.involved_object.name),
                         e.message.clone(),

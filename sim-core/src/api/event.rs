@@ -3,14 +3,15 @@
 
 use super::meta::{ObjectMeta, Time};
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Event {
     #[serde(default)]
-    pub api_version: String,
+    pub api_version: Cow<'static, str>,
     #[serde(default)]
-    pub kind: String,
+    pub kind: Cow<'static, str>,
     #[serde(default)]
     pub metadata: ObjectMeta,
     #[serde(default)]
@@ -28,31 +29,31 @@ pub struct Event {
     #[serde(default)]
     pub count: i32,
     #[serde(rename = "type", default)]
-    pub type_: String,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub reporting_component: String,
+    pub type_: Cow<'static, str>,
+    #[serde(default, skip_serializing_if = "str::is_empty")]
+    pub reporting_component: Cow<'static, str>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ObjectReference {
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub kind: String,
+    #[serde(default, skip_serializing_if = "str::is_empty")]
+    pub kind: Cow<'static, str>,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub namespace: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub name: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub uid: String,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub api_version: String,
+    #[serde(default, skip_serializing_if = "str::is_empty")]
+    pub api_version: Cow<'static, str>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct EventSource {
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub component: String,
+    #[serde(default, skip_serializing_if = "str::is_empty")]
+    pub component: Cow<'static, str>,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub host: String,
 }

@@ -45,6 +45,21 @@ impl Kind {
         }
     }
 
+    /// The kind's name for modelled kinds (`""` for `Other`).
+    pub fn static_name(&self) -> &'static str {
+        match self {
+            Kind::Namespace => "Namespace",
+            Kind::Node => "Node",
+            Kind::Pod => "Pod",
+            Kind::ReplicaSet => "ReplicaSet",
+            Kind::Deployment => "Deployment",
+            Kind::Service => "Service",
+            Kind::Lease => "Lease",
+            Kind::Event => "Event",
+            Kind::Other(..) => "",
+        }
+    }
+
     pub fn api_version(&self) -> &'static str {
         match self {
             Kind::Namespace | Kind::Node | Kind::Pod | Kind::Service | Kind::Event => "v1",
@@ -293,19 +308,18 @@ impl Object {
     /// Fills apiVersion and kind (as the apiserver does on the way out).
     pub fn set_type_meta(&mut self) {
         let kind = self.kind();
-        let (av, k) = match self {
-            Object::Unstructured(_) => return,
-            Object::Namespace(o) => (&mut o.api_version, &mut o.kind),
-            Object::Node(o) => (&mut o.api_version, &mut o.kind),
-            Object::Pod(o) => (&mut o.api_version, &mut o.kind),
-            Object::ReplicaSet(o) => (&mut o.api_version, &mut o.kind),
-            Object::Deployment(o) => (&mut o.api_version, &mut o.kind),
-            Object::Service(o) => (&mut o.api_version, &mut o.kind),
-            Object::Lease(o) => (&mut o.api_version, &mut o.kind),
-            Object::Event(o) => (&mut o.api_version, &mut o.kind),
-        };
-        *av = kind.api_version().to_string();
-        *k = kind.name().to_string();
+        let (av, k) = (kind.api_version(), kind.static_name());
+        match self {
+            Object::Unstructured(_) => {}
+            Object::Pod(o) => (o.api_version, o.kind) = (av.into(), k.into()),
+            Object::Event(o) => (o.api_version, o.kind) = (av.into(), k.into()),
+            Object::Namespace(o) => (o.api_version, o.kind) = (av.into(), k.into()),
+            Object::Node(o) => (o.api_version, o.kind) = (av.into(), k.into()),
+            Object::ReplicaSet(o) => (o.api_version, o.kind) = (av.into(), k.into()),
+            Object::Deployment(o) => (o.api_version, o.kind) = (av.into(), k.into()),
+            Object::Service(o) => (o.api_version, o.kind) = (av.into(), k.into()),
+            Object::Lease(o) => (o.api_version, o.kind) = (av.into(), k.into()),
+        }
     }
 
     pub fn to_json(&self) -> Value {

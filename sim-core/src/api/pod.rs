@@ -17,10 +17,11 @@ type Opaque = Option<Box<Value>>;
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Pod {
+    /// Constants for every pod: borrowed, not allocated (a big run has many pods).
     #[serde(default)]
-    pub api_version: String,
+    pub api_version: Cow<'static, str>,
     #[serde(default)]
-    pub kind: String,
+    pub kind: Cow<'static, str>,
     #[serde(default)]
     pub metadata: ObjectMeta,
     /// Shared between versions: a status update does not copy the spec.
@@ -277,8 +278,8 @@ impl Toleration {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PodStatus {
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub phase: String,
+    #[serde(default, skip_serializing_if = "str::is_empty")]
+    pub phase: Cow<'static, str>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conditions: Vec<PodCondition>,
     #[serde(default, skip_serializing_if = "String::is_empty")]
@@ -299,8 +300,8 @@ pub struct PodStatus {
     pub init_container_statuses: Vec<ContainerStatus>,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub nominated_node_name: String,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub qos_class: String,
+    #[serde(default, skip_serializing_if = "str::is_empty")]
+    pub qos_class: Cow<'static, str>,
     #[serde(rename = "hostIPs", default, skip_serializing_if = "Vec::is_empty")]
     pub host_ips: Vec<PodIp>,
 }
@@ -370,8 +371,8 @@ impl ContainerState {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ContainerStateWaiting {
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub reason: String,
+    #[serde(default, skip_serializing_if = "str::is_empty")]
+    pub reason: Cow<'static, str>,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub message: String,
 }
@@ -387,8 +388,8 @@ pub struct ContainerStateRunning {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ContainerStateTerminated {
     pub exit_code: i32,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub reason: String,
+    #[serde(default, skip_serializing_if = "str::is_empty")]
+    pub reason: Cow<'static, str>,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub message: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]

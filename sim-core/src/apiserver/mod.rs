@@ -125,11 +125,13 @@ fn store_error(e: StoreError, key: &ObjectKey) -> Status {
     }
 }
 
-/// `Pod "x" is invalid: [a, b]` as the apiserver phrases a validation failure.
+/// `Deployment.apps "x" is invalid: [a, b]` as the apiserver phrases a validation
+/// failure (errors.NewInvalid with the group-qualified kind).
 pub fn invalid(kind: &Kind, name: &str, errs: &[FieldErr]) -> Status {
     let list: Vec<String> = errs.iter().map(|e| e.to_string()).collect();
     let body = if list.len() == 1 { list[0].clone() } else { format!("[{}]", list.join(", ")) };
-    status(422, "Invalid", format!("{} {:?} is invalid: {body}", kind.name(), name))
+    let group = qualified_resource(kind).split_once('.').map(|(_, g)| format!(".{g}")).unwrap_or_default();
+    status(422, "Invalid", format!("{}{group} {:?} is invalid: {body}", kind.name(), name))
 }
 
 pub struct ApiServer {

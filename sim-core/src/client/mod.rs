@@ -129,7 +129,7 @@ impl Informer {
 /// `<object>.<hex>` like upstream's, with the hex drawn from the simulated clock and a
 /// per-component counter instead of the wall clock.
 #[allow(clippy::too_many_arguments)]
-pub fn event_for(obj: &Object, type_: &str, reason: &str, message: &str, component: &str, host: &str, now: SimTime, seq: u64) -> Object {
+pub fn event_for(obj: &Object, type_: &'static str, reason: &str, message: &str, component: &'static str, host: &str, now: SimTime, seq: u64) -> Object {
     use crate::api::event::{Event, EventSource, ObjectReference};
     use crate::api::meta::Time;
     let m = obj.meta();
@@ -138,11 +138,14 @@ pub fn event_for(obj: &Object, type_: &str, reason: &str, message: &str, compone
     ev.metadata.name = format!("{}.{:016x}", m.name, now.as_ms().wrapping_mul(1_000_000).wrapping_add(seq));
     ev.metadata.namespace = if m.namespace.is_empty() { "default".into() } else { m.namespace.clone() };
     ev.involved_object = ObjectReference {
-        kind: kind.name().to_string(),
+        kind: match kind.static_name() {
+            "" => kind.name().to_string().into(),
+            k => k.into(),
+        },
         namespace: m.namespace.clone(),
         name: m.name.clone(),
         uid: m.uid.clone(),
-        api_version: kind.api_version().to_string(),
+        api_version: kind.api_version().into(),
     };
     ev.reason = reason.into();
     ev.message = message.into();

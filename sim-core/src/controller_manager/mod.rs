@@ -238,17 +238,20 @@ impl ControllerManager {
     }
 
     pub fn on_response(&mut self, req: &Request, resp: &Response, ctx: &mut Ctx) {
-        if let (Request::Create(Object::Pod(p)), Response::Error(_)) = (req, resp) {
-            // A failed create will never be observed: lower the expectation.
-            if let Some(r) = p.metadata.controller_ref() {
-                self.replica_sets.creation_failed(&p.metadata.namespace, &r.name);
-                self.rs_queue.insert((p.metadata.namespace.clone(), r.name.clone()));
+        if let Request::Create(Object::Pod(p)) = req {
+            // A failed create will never be observed: the expectation is lowered.
+            if let Some(r) = p.metadata.controller_ref().filter(|r| r.kind == "ReplicaSet") {
+                let (ns, name) = (p.metadata.namespace.clone(), r.name.clone());
+                replica_set::create_answered(self, &ns, &name, resp.is_ok(), ctx);
+                if !resp.is_ok() {
+                    self.rs_queue.insert((ns, name));
+                }
             }
         }
         self.ensure_sync(ctx);
     }
 
-    pub(crate) fn event(&mut self, obj: &Object, type_: &str, reason: &str, msg: &str, component: &str, ctx: &mut Ctx) {
+    pub(crate) fn event(&mut self, obj: &Object, type_: &'static str, reason: &str, msg: &str, component: &'static str, ctx: &mut Ctx) {
         self.event_seq += 1;
         ctx.request(Request::Create(event_for(obj, type_, reason, msg, component, "", ctx.now, self.event_seq)));
     }

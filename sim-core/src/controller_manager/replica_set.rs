@@ -3,7 +3,10 @@
 //! creating at most 500 per sync (burstReplicas) and deleting in upstream's
 //! ActivePodsWithRanks order — with expectations so a sync never acts twice on the
 //! same unobserved change, and report status.
-//! Difference: creations of one sync are sent at once rather than in slow-start batches.
+//! Creations go out in slow-start batches (1, 2, 4, …): each batch is sent when every
+//! create of the previous one has been answered, and a failure stops the rest
+//! (controller.slowStartBatch). Difference: ksim records one `SuccessfulCreate` event
+//! per batch rather than one per pod.
 
 use super::{ControllerManager, NsName};
 use crate::api::meta::{OwnerReference, Time};
@@ -28,10 +31,22 @@ struct Expectations {
     deletes: BTreeSet<String>,
 }
 
+/// A scale-up in progress (slowStartBatch).
+#[derive(Debug)]
+struct SlowStart {
+    remaining: usize,
+    batch: usize,
+    in_flight: usize,
+    failed: bool,
+}
+
 #[derive(Default)]
 pub struct ReplicaSetController {
     expectations: BTreeMap<NsName, Expectations>,
+    slow_start: BTreeMap<NsName, SlowStart>,
 }
+
+pub const SLOW_START_INITIAL_BATCH_SIZE: usize = 1;
 
 impl ReplicaSetController {
     /// Lowers expectations as creations and deletions are observed.
@@ -124,13 +139,10 @@ fn manage_replicas(cm: &mut ControllerManager, rs: &ReplicaSet, obj: &Object, ac
     let want = rs.replicas().max(0) as usize;
     if active.len() < want {
         let n = (want - active.len()).min(BURST_REPLICAS);
-        cm.replica_sets.expectations.insert(key, Expectations { adds: n as i64, deletes: BTreeSet::new() });
-        for _ in 0..n {
-            ctx.request(Request::Create(Object::Pod(pod_from_template(rs))));
-        }
-        // Upstream records one SuccessfulCreate event per pod; ksim records one per sync.
-        let msg = if n == 1 { "Created pod".to_string() } else { format!("Created {n} pods") };
-        cm.event(obj, "Normal", "SuccessfulCreate", &msg, COMPONENT, ctx);
+        cm.replica_sets.expectations.insert(key.clone(), Expectations { adds: n as i64, deletes: BTreeSet::new() });
+        let batch = n.min(SLOW_START_INITIAL_BATCH_SIZE);
+        cm.replica_sets.slow_start.insert(key, SlowStart { remaining: n - batch, batch, in_flight: batch, failed: false });
+        send_batch(cm, rs, obj, batch, ctx);
     } else if active.len() > want {
         let n = (active.len() - want).min(BURST_REPLICAS);
         let related = related_pods(cm, rs);
@@ -146,6 +158,49 @@ fn manage_replicas(cm: &mut ControllerManager, rs: &ReplicaSet, obj: &Object, ac
         }
         for p in victims {
             cm.event(obj, "Normal", "SuccessfulDelete", &format!("Deleted pod: {}", p.metadata.name), COMPONENT, ctx);
+        }
+    }
+}
+
+fn send_batch(cm: &mut ControllerManager, rs: &ReplicaSet, obj: &Object, n: usize, ctx: &mut Ctx) {
+    for _ in 0..n {
+        ctx.request(Request::Create(Object::Pod(pod_from_template(rs))));
+    }
+    let msg = if n == 1 { "Created pod".to_string() } else { format!("Created {n} pods") };
+    cm.event(obj, "Normal", "SuccessfulCreate", &msg, COMPONENT, ctx);
+}
+
+/// A create of `rs`'s was answered: send the next slow-start batch when this one is done.
+pub fn create_answered(cm: &mut ControllerManager, ns: &str, rs_name: &str, ok: bool, ctx: &mut Ctx) {
+    let key = (ns.to_string(), rs_name.to_string());
+    if !ok {
+        cm.replica_sets.creation_failed(ns, rs_name);
+    }
+    let Some(ss) = cm.replica_sets.slow_start.get_mut(&key) else { return };
+    ss.in_flight = ss.in_flight.saturating_sub(1);
+    ss.failed |= !ok;
+    if ss.in_flight > 0 {
+        return;
+    }
+    let obj = cm.informer.get(&Kind::ReplicaSet, ns, rs_name).cloned();
+    let live = obj.as_ref().and_then(|o| o.as_replica_set()).filter(|r| r.metadata.deletion_timestamp.is_none());
+    match live {
+        Some(rs) if !ss.failed && ss.remaining > 0 => {
+            let batch = (ss.batch * 2).min(ss.remaining);
+            ss.batch = batch;
+            ss.remaining -= batch;
+            ss.in_flight = batch;
+            let rs = rs.clone();
+            send_batch(cm, &rs, obj.as_deref().expect("rs"), batch, ctx);
+        }
+        _ => {
+            // Done, or stopped by a failure: the skipped creations will never be observed.
+            let skipped = ss.remaining as i64;
+            cm.replica_sets.slow_start.remove(&key);
+            if let Some(e) = cm.replica_sets.expectations.get_mut(&key) {
+                e.adds -= skipped;
+            }
+            cm.rs_queue.insert(key);
         }
     }
 }
@@ -195,7 +250,7 @@ pub fn pods_to_delete<'a>(active: &[&'a Pod], related: &[Rc<Object>], n: usize, 
 }
 
 fn phase_ordinal(p: &Pod) -> u8 {
-    match p.status.phase.as_str() {
+    match &*p.status.phase {
         "Pending" => 0,
         "Unknown" => 1,
         "Running" => 2,

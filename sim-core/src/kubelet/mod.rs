@@ -334,7 +334,7 @@ impl Kubelet {
         ctx.after(d, Timer::PodStep { generation: self.generation, uid: Rc::from(uid), step });
     }
 
-    fn event(&mut self, obj: &Object, type_: &str, reason: &str, msg: &str, ctx: &mut Ctx) {
+    fn event(&mut self, obj: &Object, type_: &'static str, reason: &str, msg: &str, ctx: &mut Ctx) {
         self.event_seq += 1;
         ctx.request(Request::Create(event_for(obj, type_, reason, msg, "kubelet", &self.spec.name, ctx.now, self.event_seq)));
     }

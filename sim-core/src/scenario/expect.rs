@@ -185,7 +185,7 @@ pub fn observe(c: &Check, store: &Store) -> String {
             let Some(obj) = obj else { return "<not found>".into() };
             match &**obj {
                 Object::Pod(p) => match c.field.as_str() {
-                    "phase" => p.status.phase.clone(),
+                    "phase" => p.status.phase.to_string(),
                     "status" => pod_status(p),
                     "node" => p.spec.node_name.clone(),
                     "ip" => p.status.pod_ip.clone(),

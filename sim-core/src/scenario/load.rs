@@ -634,6 +634,9 @@ pub fn load(sources: &[Source], resolver: &Resolver) -> Result<Scenario, LoadErr
     let mut parsed: Vec<(String, Vec<YamlDoc>)> = Vec::new();
     for src in sources {
         if let Some(docs) = l.parse(src) {
+            if docs.is_empty() {
+                l.error(&src.name, Mark::new(1, 1), "no objects passed to apply (the file holds no YAML document)");
+            }
             parsed.push((src.name.clone(), docs));
         }
     }
@@ -781,7 +784,7 @@ mod tests {
     fn negative_replicas_point_at_the_line() {
         let e = load_str(&DEPLOY.replace("replicas: 2", "replicas: -1")).unwrap_err();
         let d = &e.diagnostics[0];
-        assert_eq!(d.message, "Deployment \"web\" is invalid: spec.replicas: Invalid value: -1: must be greater than or equal to 0");
+        assert_eq!(d.message, "Deployment.apps \"web\" is invalid: spec.replicas: Invalid value: -1: must be greater than or equal to 0");
         assert_eq!((d.location.mark.line, d.location.mark.col), (6, 13));
         assert!(e.render().contains("6 |   replicas: -1"));
     }

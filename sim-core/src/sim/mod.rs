@@ -232,7 +232,7 @@ impl Simulation {
         match to {
             Client::Scheduler => matches!(req, Request::Bind { .. }),
             Client::Kubelet(_) => matches!(req, Request::List(_)),
-            Client::ControllerManager => !resp.is_ok(),
+            Client::ControllerManager => !resp.is_ok() || matches!(req, Request::Create(Object::Pod(_))),
             Client::Timeline => !resp.is_ok(),
             Client::ApiServer => false,
         }

@@ -98,13 +98,13 @@ impl Trace {
 
 /// kubectl's STATUS column for a pod (printers.go printPod, containers only).
 pub fn pod_status(p: &crate::api::pod::Pod) -> String {
-    let mut reason = if p.status.reason.is_empty() { p.status.phase.clone() } else { p.status.reason.clone() };
+    let mut reason = if p.status.reason.is_empty() { p.status.phase.to_string() } else { p.status.reason.clone() };
     let mut has_running = false;
     for c in p.status.container_statuses.iter().rev() {
         if let Some(w) = c.state.waiting.as_ref().filter(|w| !w.reason.is_empty()) {
-            reason = w.reason.clone();
+            reason = w.reason.to_string();
         } else if let Some(t) = &c.state.terminated {
-            reason = if t.reason.is_empty() { format!("ExitCode:{}", t.exit_code) } else { t.reason.clone() };
+            reason = if t.reason.is_empty() { format!("ExitCode:{}", t.exit_code) } else { t.reason.to_string() };
         } else if c.ready && c.state.running.is_some() {
             has_running = true;
         }
@@ -146,7 +146,7 @@ pub fn summary(obj: &Object) -> Summary {
         Object::Pod(p) => {
             let mut m: Summary = vec![
                 ("node", Value::from(p.spec.node_name.as_str())),
-                ("phase", Value::from(p.status.phase.as_str())),
+                ("phase", Value::from(&*p.status.phase)),
                 ("status", Value::from(pod_status(p))),
                 ("ip", Value::from(p.status.pod_ip.as_str())),
                 ("ready", Value::from(p.is_ready())),
@@ -181,7 +181,7 @@ pub fn summary(obj: &Object) -> Summary {
         ],
         Object::Lease(l) => vec![("renewTime", l.spec.renew_time.map_or(Value::Null, |t| Value::from(t.rfc3339())))],
         Object::Event(e) => vec![
-            ("type", Value::from(e.type_.as_str())),
+            ("type", Value::from(&*e.type_)),
             ("reason", Value::from(e.reason.as_str())),
             ("object", Value::from(format!("{}/{}", e.involved_object.kind, e.involved_object.name))),
             ("message", Value::from(e.message.as_str())),

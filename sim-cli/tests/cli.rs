@@ -1,0 +1,123 @@
+//! The `ksim` binary end to end: exit codes, kubectl-shaped output, errors with
+//! file:line:col, determinism across processes.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+fn ksim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ksim")).args(args).current_dir(root()).output().expect("ksim runs")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).to_string()
+}
+
+fn fingerprint(out: &Output) -> String {
+    text(&out.stdout).lines().find_map(|l| l.strip_prefix("fingerprint: sha256:")).expect("a fingerprint line").to_string()
+}
+
+#[test]
+fn run_prints_timeline_pods_and_fingerprint() {
+    let out = ksim(&["run", "scenarios/hello-deployment.yaml"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let s = text(&out.stdout);
+    assert!(s.contains("NAME") && s.contains("READY") && s.contains("STATUS") && s.contains("NOMINATED NODE"), "{s}");
+    assert!(s.contains("scheduled to worker-"), "{s}");
+    assert!(s.contains("3 passed, 0 failed"), "{s}");
+    let fp = fingerprint(&out);
+    assert_eq!(fp.len(), 64);
+    // Across processes, the same seed gives the same fingerprint; another seed another.
+    assert_eq!(fingerprint(&ksim(&["run", "scenarios/hello-deployment.yaml"])), fp);
+    assert_ne!(fingerprint(&ksim(&["run", "scenarios/hello-deployment.yaml", "--seed", "43"])), fp);
+}
+
+#[test]
+fn cli_and_library_agree_on_the_fingerprint() {
+    let path = root().join("scenarios/node-crash.yaml");
+    let src = sim_core::Source { name: path.to_string_lossy().into(), text: std::fs::read_to_string(&path).unwrap() };
+    let s = sim_core::load(&[src], &|_: &str, r: &str| Err(r.to_string())).unwrap();
+    let r = sim_core::scenario::run::run_scenario(&s, &sim_core::RunOptions::for_scenario(&s)).unwrap();
+    assert_eq!(fingerprint(&ksim(&["run", "scenarios/node-crash.yaml"])), r.sim.fingerprint());
+}
+
+#[test]
+fn log_file_hashes_to_the_fingerprint() {
+    let log = std::env::temp_dir().join(format!("ksim-log-{}.jsonl", std::process::id()));
+    let out = ksim(&["run", "scenarios/scale-up-down.yaml", "--log", log.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0));
+    let bytes = std::fs::read(&log).unwrap();
+    let _ = std::fs::remove_file(&log);
+    use sha2::{Digest, Sha256};
+    let digest: String = Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(digest, fingerprint(&out));
+}
+
+#[test]
+fn bad_input_exits_2_with_location_and_apiserver_words() {
+    let cases = [
+        ("negative-replicas.yaml", "negative-replicas.yaml:6:13:", "spec.replicas: Invalid value: -1: must be greater than or equal to 0"),
+        ("unknown-field.yaml", "unknown-field.yaml:9:5:", "strict decoding error: unknown field \"spec.containers[0].imagePullPolcy\""),
+        ("unknown-kind.yaml", "unknown-kind.yaml:2:7:", "no matches for kind \"Foo\" in version \"apps/v1\""),
+        ("malformed.yaml", "malformed.yaml:", ""),
+        ("empty.yaml", "empty.yaml:1:1:", "no objects passed to apply"),
+    ];
+    for (file, loc, msg) in cases {
+        let path = format!("sim-cli/tests/data/{file}");
+        let out = ksim(&["run", &path]);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{file}: {err}");
+        assert!(err.contains(loc), "{file}: want {loc} in {err}");
+        assert!(err.contains(msg), "{file}: want {msg} in {err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+    let out = ksim(&["run", "no/such/file.yaml"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn a_failed_expectation_exits_1() {
+    let out = ksim(&["run", "sim-cli/tests/data/failing-expectation.yaml"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stdout).contains("✗ at 20s"), "{}", text(&out.stdout));
+}
+
+#[test]
+fn get_json_is_a_kubectl_list() {
+    let out = ksim(&["get", "pods", "scenarios/hello-deployment.yaml", "--at", "30s", "-o", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["kind"], "List");
+    let items = v["items"].as_array().unwrap();
+    assert_eq!(items.len(), 3);
+    for p in items {
+        assert_eq!(p["kind"], "Pod");
+        assert!(p["metadata"]["name"].as_str().unwrap().starts_with("nginx-deployment-"));
+        assert!(p["spec"]["nodeName"].as_str().unwrap().starts_with("worker-"));
+        assert_eq!(p["status"]["phase"], "Running");
+        assert!(p["status"]["podIP"].as_str().unwrap().starts_with("10.244."));
+        assert!(p["status"]["conditions"].as_array().unwrap().iter().any(|c| c["type"] == "Ready" && c["status"] == "True"));
+    }
+    let out = ksim(&["get", "nodes", "scenarios/hello-deployment.yaml", "--at", "30s", "-o", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let cidrs: Vec<&str> = v["items"].as_array().unwrap().iter().map(|n| n["spec"]["podCIDR"].as_str().unwrap()).collect();
+    assert_eq!(cidrs, ["10.244.0.0/24", "10.244.1.0/24", "10.244.2.0/24"]);
+}
+
+#[test]
+fn get_at_a_moment_shows_the_state_then() {
+    let out = ksim(&["get", "pods", "scenarios/node-crash.yaml", "--at", "7m30s", "-o", "wide"]);
+    let s = text(&out.stdout);
+    assert_eq!(s.lines().filter(|l| l.contains("Terminating")).count(), 2, "{s}");
+    assert!(s.lines().filter(|l| l.contains("Terminating")).all(|l| l.contains("worker-1")), "{s}");
+    let out = ksim(&["get", "nodes", "scenarios/node-crash.yaml", "--at", "2m"]);
+    assert!(text(&out.stdout).lines().any(|l| l.starts_with("worker-1") && l.contains("NotReady")));
+    let out = ksim(&["get", "pod", "nope", "scenarios/node-crash.yaml", "--at", "1m"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("pods \"nope\" not found"));
+    let out = ksim(&["get", "pods", "scenarios/node-crash.yaml", "--at", "1m", "-o", "yaml"]);
+    assert!(text(&out.stdout).contains("kind: List"), "{}", text(&out.stdout));
+}
