@@ -336,7 +336,7 @@ fn update_status(rs: &ReplicaSet, active: &[&Pod], ctx: &mut Ctx) {
 mod tests {
     use super::*;
 
-    fn pod(name: &str, node: &str, phase: &str, ready: bool, created_s: u64) -> Pod {
+    fn pod(name: &str, node: &str, phase: &'static str, ready: bool, created_s: u64) -> Pod {
         let mut p = Pod::default();
         p.metadata.name = name.into();
         p.metadata.uid = format!("uid-{name}");
