@@ -203,6 +203,14 @@ impl ApiServer {
             // A create never carries a resourceVersion (the apiserver rejects one; ksim clears it).
             m.resource_version.0 = 0;
         }
+        // PrepareForCreate: the status of a new pod, ReplicaSet or Deployment is the
+        // apiserver's to set, not the client's.
+        match &mut obj {
+            Object::Pod(p) => p.status = Default::default(),
+            Object::ReplicaSet(r) => r.status = Default::default(),
+            Object::Deployment(d) => d.status = Default::default(),
+            _ => {}
+        }
         if obj.meta().name.is_empty() && !obj.meta().generate_name.is_empty() {
             let suffix = self.random_suffix(5);
             let m = obj.meta_mut();

@@ -119,6 +119,28 @@ impl Informer {
         self.caches.get(kind).into_iter().flat_map(move |b| b.range(lo.clone()..).take_while(move |((ns, _), _)| ns == namespace).map(|(_, v)| v))
     }
 
+    /// Catches up with the store the way a reflector does after a disconnect: watch from
+    /// the last revision seen; if that revision is compacted (410 Gone), relist `kinds`.
+    /// Returns whether it had to relist.
+    pub fn resync(&mut self, store: &crate::etcd::Store, kinds: &[Kind]) -> bool {
+        match store.watch_from(self.last_revision) {
+            Ok(events) => {
+                let events: Vec<Rc<WatchEvent>> = events.filter(|e| kinds.contains(&e.object.kind())).cloned().collect();
+                for e in events {
+                    self.apply(&e);
+                }
+                self.last_revision = self.last_revision.max(store.revision());
+                false
+            }
+            Err(_) => {
+                for k in kinds {
+                    self.replace(k.clone(), store.list(k).cloned().collect(), store.revision());
+                }
+                true
+            }
+        }
+    }
+
     pub fn clear(&mut self) {
         self.caches.clear();
         self.last_revision = 0;

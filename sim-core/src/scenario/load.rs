@@ -275,6 +275,16 @@ impl<'r> Loader<'r> {
                 self.warn(file, mark, "spec.ipFamily was removed in Kubernetes 1.20 (use spec.ipFamilies); ksim ignores it");
             }
         }
+        let has_status = match &obj {
+            Object::Pod(p) => p.status != Default::default(),
+            Object::ReplicaSet(r) => r.status != Default::default(),
+            Object::Deployment(d) => d.status != Default::default(),
+            _ => false,
+        };
+        if has_status {
+            let mark = Self::mark_of(index, base, "status");
+            self.warn(file, mark, "status is ignored on create: the apiserver resets it and the controllers and kubelets write it");
+        }
         let mut probe = obj.clone();
         if probe.meta().name.is_empty() && !probe.meta().generate_name.is_empty() {
             probe.meta_mut().name = format!("{}xxxxx", probe.meta().generate_name);
