@@ -399,3 +399,68 @@ mod tests {
         assert!(!Kind::Other("storage.k8s.io".into(), "StorageClass".into()).namespaced());
     }
 }
+
+/// Objects of one kind by namespace, then name: lookups by `&str` without allocating,
+/// iteration in (namespace, name) order, and a cheap per-namespace listing.
+#[derive(Clone, Debug)]
+pub struct ObjectMap<V> {
+    by_ns: std::collections::BTreeMap<String, std::collections::BTreeMap<String, V>>,
+    len: usize,
+}
+
+impl<V> Default for ObjectMap<V> {
+    fn default() -> Self {
+        ObjectMap { by_ns: Default::default(), len: 0 }
+    }
+}
+
+impl<V> ObjectMap<V> {
+    pub fn get(&self, namespace: &str, name: &str) -> Option<&V> {
+        self.by_ns.get(namespace)?.get(name)
+    }
+    pub fn get_mut(&mut self, namespace: &str, name: &str) -> Option<&mut V> {
+        self.by_ns.get_mut(namespace)?.get_mut(name)
+    }
+    pub fn contains(&self, namespace: &str, name: &str) -> bool {
+        self.get(namespace, name).is_some()
+    }
+    /// Inserts, returning the previous value.
+    pub fn insert(&mut self, namespace: &str, name: &str, v: V) -> Option<V> {
+        let inner = match self.by_ns.get_mut(namespace) {
+            Some(m) => m,
+            None => self.by_ns.entry(namespace.to_string()).or_default(),
+        };
+        let prev = match inner.get_mut(name) {
+            Some(slot) => Some(std::mem::replace(slot, v)),
+            None => {
+                inner.insert(name.to_string(), v);
+                None
+            }
+        };
+        if prev.is_none() {
+            self.len += 1;
+        }
+        prev
+    }
+    pub fn remove(&mut self, namespace: &str, name: &str) -> Option<V> {
+        let inner = self.by_ns.get_mut(namespace)?;
+        let v = inner.remove(name)?;
+        if inner.is_empty() {
+            self.by_ns.remove(namespace);
+        }
+        self.len -= 1;
+        Some(v)
+    }
+    pub fn values(&self) -> impl Iterator<Item = &V> {
+        self.by_ns.values().flat_map(|m| m.values())
+    }
+    pub fn in_namespace<'a>(&'a self, namespace: &str) -> impl Iterator<Item = &'a V> + 'a {
+        self.by_ns.get(namespace).into_iter().flat_map(|m| m.values())
+    }
+    pub fn len(&self) -> usize {
+        self.len
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}

@@ -71,7 +71,7 @@ impl<'a> Ctx<'a> {
     }
 }
 
-type Bucket = BTreeMap<(String, String), Rc<Object>>;
+type Bucket = crate::api::object::ObjectMap<Rc<Object>>;
 
 /// A read-only cache of some kinds, kept current by a watch.
 #[derive(Default)]
@@ -87,27 +87,34 @@ impl Informer {
         assert!(ev.revision > self.last_revision, "watch event out of order: {} after {}", ev.revision, self.last_revision);
         self.last_revision = ev.revision;
         let m = ev.object.meta();
-        let k = (m.namespace.clone(), m.name.clone());
-        let bucket = self.caches.entry(ev.object.kind()).or_default();
+        let kind = ev.object.kind();
+        let bucket = match self.caches.get_mut(&kind) {
+            Some(b) => b,
+            None => self.caches.entry(kind).or_default(),
+        };
         match ev.type_ {
             WatchEventType::Deleted => {
-                bucket.remove(&k);
+                bucket.remove(&m.namespace, &m.name);
             }
             _ => {
-                bucket.insert(k, ev.object.clone());
+                bucket.insert(&m.namespace, &m.name, ev.object.clone());
             }
         }
     }
 
     /// Replaces the cache of `kind` with a fresh list at `revision` (a relist).
     pub fn replace(&mut self, kind: Kind, items: Vec<Rc<Object>>, revision: u64) {
-        let bucket: Bucket = items.into_iter().map(|o| ((o.meta().namespace.clone(), o.meta().name.clone()), o)).collect();
+        let mut bucket = Bucket::default();
+        for o in items {
+            let (ns, name) = (o.meta().namespace.clone(), o.meta().name.clone());
+            bucket.insert(&ns, &name, o);
+        }
         self.caches.insert(kind, bucket);
         self.last_revision = self.last_revision.max(revision);
     }
 
     pub fn get(&self, kind: &Kind, namespace: &str, name: &str) -> Option<&Rc<Object>> {
-        self.caches.get(kind)?.get(&(namespace.to_string(), name.to_string()))
+        self.caches.get(kind)?.get(namespace, name)
     }
 
     pub fn list(&self, kind: &Kind) -> impl Iterator<Item = &Rc<Object>> {
@@ -115,8 +122,7 @@ impl Informer {
     }
 
     pub fn list_ns<'a>(&'a self, kind: &Kind, namespace: &'a str) -> impl Iterator<Item = &'a Rc<Object>> {
-        let lo = (namespace.to_string(), String::new());
-        self.caches.get(kind).into_iter().flat_map(move |b| b.range(lo.clone()..).take_while(move |((ns, _), _)| ns == namespace).map(|(_, v)| v))
+        self.caches.get(kind).into_iter().flat_map(move |b| b.in_namespace(namespace))
     }
 
     /// Catches up with the store the way a reflector does after a disconnect: watch from

@@ -70,6 +70,11 @@ impl ControllerManager {
     fn index(&mut self, ev: &WatchEvent) {
         let deleted = ev.type_ == WatchEventType::Deleted;
         let obj = &ev.object;
+        if let (false, Some(prev)) = (deleted, &ev.prev) {
+            if Self::index_key(prev) == Self::index_key(obj) {
+                return; // nothing the indices depend on changed (most status updates)
+            }
+        }
         let m = obj.meta();
         let me = (obj.kind(), m.namespace.clone(), m.name.clone());
         if let Some(prev) = &ev.prev {
@@ -107,6 +112,15 @@ impl ControllerManager {
             if p.metadata.controller_ref().is_none() && replica_set::is_active(p) {
                 self.orphans.entry(me.1.clone()).or_default().insert(me.2.clone());
             }
+        }
+    }
+
+    /// What the indices are built from: uid, owners, node, and orphan-ness.
+    fn index_key(o: &Object) -> (&str, &[crate::api::meta::OwnerReference], &str, bool) {
+        let m = o.meta();
+        match o.as_pod() {
+            Some(p) => (&m.uid, &m.owner_references, &p.spec.node_name, replica_set::is_active(p)),
+            None => (&m.uid, &m.owner_references, "", true),
         }
     }
 

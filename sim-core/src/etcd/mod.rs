@@ -3,6 +3,7 @@
 //! Objects are shared immutable snapshots (`Rc<Object>`): the store, its history and
 //! every informer cache point at the same allocation.
 
+use crate::api::object::ObjectMap;
 use crate::api::{Kind, Object, ObjectKey};
 use crate::engine::SimTime;
 use std::collections::{BTreeMap, VecDeque};
@@ -67,7 +68,7 @@ impl Default for HistoryLimits {
 #[derive(Default)]
 pub struct Store {
     revision: u64,
-    objects: BTreeMap<Kind, BTreeMap<(String, String), Rc<Object>>>,
+    objects: BTreeMap<Kind, ObjectMap<Rc<Object>>>,
     history: VecDeque<Rc<WatchEvent>>,
     /// Every revision ≤ this has been compacted away.
     compacted: u64,
@@ -98,11 +99,11 @@ impl Store {
     }
 
     pub fn get(&self, key: &ObjectKey) -> Option<&Rc<Object>> {
-        self.objects.get(&key.kind)?.get(&(key.namespace.clone(), key.name.clone()))
+        self.objects.get(&key.kind)?.get(&key.namespace, &key.name)
     }
 
     pub fn get_parts(&self, kind: &Kind, namespace: &str, name: &str) -> Option<&Rc<Object>> {
-        self.objects.get(kind)?.get(&(namespace.to_string(), name.to_string()))
+        self.objects.get(kind)?.get(namespace, name)
     }
 
     /// All objects of a kind, ordered by (namespace, name).
@@ -150,16 +151,20 @@ impl Store {
 
     /// Creates an object; sets its resourceVersion to the new revision.
     pub fn create(&mut self, mut obj: Object, now: SimTime) -> Result<Rc<WatchEvent>, StoreError> {
-        let key = obj.key();
-        let map = self.objects.entry(key.kind.clone()).or_default();
-        let k = (key.namespace, key.name);
-        if map.contains_key(&k) {
+        let kind = obj.kind();
+        let map = match self.objects.get_mut(&kind) {
+            Some(m) => m,
+            None => self.objects.entry(kind).or_default(),
+        };
+        let m = obj.meta();
+        if map.contains(&m.namespace, &m.name) {
             return Err(StoreError::AlreadyExists);
         }
         self.revision += 1;
         obj.meta_mut().resource_version.0 = self.revision;
+        let (ns, name) = (obj.meta().namespace.clone(), obj.meta().name.clone());
         let rc = Rc::new(obj);
-        map.insert(k, rc.clone());
+        map.insert(&ns, &name, rc.clone());
         self.count += 1;
         Ok(self.record(WatchEventType::Added, rc, None, now))
     }
@@ -167,10 +172,10 @@ impl Store {
     /// Replaces an object if `obj`'s resourceVersion equals the stored one (0 means
     /// "unconditional", as an update without resourceVersion is for most kinds).
     pub fn update(&mut self, mut obj: Object, now: SimTime) -> Result<Rc<WatchEvent>, StoreError> {
-        let key = obj.key();
-        let k = (key.namespace, key.name);
-        let slot = self.objects.get_mut(&key.kind).and_then(|m| m.get_mut(&k)).ok_or(StoreError::NotFound)?;
-        let want = obj.meta().resource_version.0;
+        let kind = obj.kind();
+        let m = obj.meta();
+        let slot = self.objects.get_mut(&kind).and_then(|map| map.get_mut(&m.namespace, &m.name)).ok_or(StoreError::NotFound)?;
+        let want = m.resource_version.0;
         if want != 0 && want != slot.meta().resource_version.0 {
             return Err(StoreError::Conflict);
         }
@@ -183,13 +188,12 @@ impl Store {
 
     /// Removes an object (with an optional resourceVersion precondition).
     pub fn delete(&mut self, key: &ObjectKey, precondition_rv: Option<u64>, now: SimTime) -> Result<Rc<WatchEvent>, StoreError> {
-        let k = (key.namespace.clone(), key.name.clone());
         let map = self.objects.get_mut(&key.kind).ok_or(StoreError::NotFound)?;
-        let cur = map.get(&k).ok_or(StoreError::NotFound)?;
+        let cur = map.get(&key.namespace, &key.name).ok_or(StoreError::NotFound)?;
         if precondition_rv.is_some_and(|rv| rv != cur.meta().resource_version.0) {
             return Err(StoreError::Conflict);
         }
-        let prev = map.remove(&k).ok_or(StoreError::NotFound)?;
+        let prev = map.remove(&key.namespace, &key.name).ok_or(StoreError::NotFound)?;
         self.count -= 1;
         self.revision += 1;
         let mut last = (*prev).clone();
