@@ -242,5 +242,9 @@ pub fn list_json(objs: &[Rc<Object>]) -> Value {
 }
 
 pub fn to_yaml(v: &Value) -> String {
-    serde_saphyr::to_string(v).unwrap_or_else(|e| format!("# cannot print as YAML: {e}\n"))
+    let mut s = serde_saphyr::to_string(v).unwrap_or_else(|e| format!("# cannot print as YAML: {e}\n"));
+    if !s.ends_with('\n') {
+        s.push('\n');
+    }
+    s
 }

@@ -105,7 +105,14 @@ impl Kind {
             "service" | "services" | "svc" => Kind::Service,
             "lease" | "leases" => Kind::Lease,
             "event" | "events" | "ev" => Kind::Event,
-            _ => return None,
+            other => {
+                // Known but unmodelled kinds: by kind name, singular or plural resource.
+                let (g, k, _) = KNOWN_UNMODELLED.iter().find(|(g, k, _)| {
+                    let kind = Kind::Other(g.to_string(), k.to_string());
+                    k.to_ascii_lowercase() == other || kind.resource() == other
+                })?;
+                Kind::Other(g.to_string(), k.to_string())
+            }
         })
     }
 }
@@ -397,6 +404,9 @@ mod tests {
         assert_eq!(Kind::Other("networking.k8s.io".into(), "Ingress".into()).resource(), "ingresses");
         assert_eq!(Kind::Other("networking.k8s.io".into(), "NetworkPolicy".into()).resource(), "networkpolicies");
         assert!(!Kind::Other("storage.k8s.io".into(), "StorageClass".into()).namespaced());
+        assert_eq!(Kind::from_user("configmaps"), Some(Kind::Other("".into(), "ConfigMap".into())));
+        assert_eq!(Kind::from_user("StatefulSet"), Some(Kind::Other("apps".into(), "StatefulSet".into())));
+        assert_eq!(Kind::from_user("gizmos"), None);
     }
 }
 
