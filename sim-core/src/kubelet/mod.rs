@@ -83,6 +83,10 @@ pub struct Kubelet {
     workers: BTreeMap<String, Worker>,
     /// Pods seen but not yet startable (waiting for the node's pod CIDR).
     images: BTreeSet<String>,
+    /// Image pulls in progress → when they finish. Pulls are serialized
+    /// (serializeImagePulls: true, the default): one at a time per node.
+    pulls: BTreeMap<String, SimTime>,
+    puller_free_at: SimTime,
     ipam: Option<PodIpAllocator>,
     last_status_post: SimTime,
     event_seq: u64,
@@ -98,6 +102,8 @@ impl Kubelet {
             node: None,
             workers: BTreeMap::new(),
             images: BTreeSet::new(),
+            pulls: BTreeMap::new(),
+            puller_free_at: SimTime::ZERO,
             ipam: None,
             last_status_post: SimTime::ZERO,
             event_seq: 0,
@@ -139,6 +145,8 @@ impl Kubelet {
     pub fn crash(&mut self) {
         self.alive = false;
         self.generation += 1;
+        self.pulls.clear();
+        self.puller_free_at = SimTime::ZERO;
         for w in self.workers.values_mut() {
             if w.phase != Phase::Done {
                 w.phase = Phase::Creating;
@@ -387,10 +395,26 @@ impl Kubelet {
                     self.timer(uid, d, PodStep::ContainersStarted, ctx);
                 } else {
                     w.phase = Phase::Pulling;
-                    let d = w.behaviour.image_pull.times(pulls.len() as u64);
-                    w.pulled = pulls;
+                    let one = w.behaviour.image_pull;
+                    let mut ready_at = ctx.now;
+                    let mut started = Vec::new();
+                    for image in pulls {
+                        let done = match self.pulls.get(&image) {
+                            Some(done) => *done, // another pod is pulling it: wait for that pull
+                            None => {
+                                let done = self.puller_free_at.max(ctx.now) + one;
+                                self.puller_free_at = done;
+                                self.pulls.insert(image.clone(), done);
+                                started.push(image);
+                                done
+                            }
+                        };
+                        ready_at = ready_at.max(done);
+                    }
+                    let w = self.workers.get_mut(uid).expect("worker");
+                    w.pulled = started;
                     self.sync_status(uid, ctx);
-                    self.timer(uid, d, PodStep::ImagesPulled, ctx);
+                    self.timer(uid, ready_at.since(ctx.now), PodStep::ImagesPulled, ctx);
                 }
             }
             PodStep::ImagesPulled => {
@@ -402,9 +426,15 @@ impl Kubelet {
                 let pull = w.behaviour.image_pull;
                 let pod = w.pod.clone();
                 let pulled = std::mem::take(&mut w.pulled);
+                let now = ctx.now;
                 for image in pulled {
                     self.images.insert(image.clone());
                     self.event(&pod, "Normal", "Pulled", &format!("Successfully pulled image {image:?} in {pull}"), ctx);
+                }
+                let finished: Vec<String> = self.pulls.iter().filter(|(_, done)| **done <= now).map(|(i, _)| i.clone()).collect();
+                for image in finished {
+                    self.pulls.remove(&image);
+                    self.images.insert(image);
                 }
                 self.timer(uid, d, PodStep::ContainersStarted, ctx);
             }
@@ -457,7 +487,7 @@ impl Kubelet {
         let p = w.pod.as_pod().expect("pod");
         let mut out: Vec<String> = Vec::new();
         for c in p.spec.init_containers.iter().chain(p.spec.containers.iter()) {
-            let cached = self.images.contains(&c.image);
+            let cached = self.images.contains(&c.image) && !self.pulls.contains_key(&c.image);
             let pull = match c.image_pull_policy.as_str() {
                 "Never" => false,
                 "Always" => true,
