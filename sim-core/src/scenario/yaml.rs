@@ -1122,6 +1122,37 @@ pub fn parse_documents(src: &str) -> Result<Vec<YamlDoc>, YamlError> {
     if src.len() > MAX_INPUT_BYTES {
         return Err(YamlError::new(Mark::new(1, 1), format!("file is {} bytes; ksim reads at most {MAX_INPUT_BYTES}", src.len())));
     }
+    let first = parse_strict(src);
+    let Err(err) = &first else { return first };
+    // go-yaml (and so kubectl) accepts a closing `]` or `}` on its own line at the
+    // indentation of the key that opened the flow collection; saphyr-parser does not.
+    // Indent such a line a little and retry, so documentation manifests written that way
+    // load; line numbers are unchanged, and the original error stands if this does not help.
+    let mut patched = src.to_string();
+    for _ in 0..32 {
+        let Err(e) = parse_strict(&patched) else { break };
+        if e.message != "invalid indentation" || !indent_closing_bracket(&mut patched, e.mark) {
+            return Err(err.clone());
+        }
+    }
+    parse_strict(&patched).map_err(|_| err.clone())
+}
+
+/// Adds a space before a lone closing bracket on the line of `mark`; false if that line
+/// is not a closing bracket at `mark`.
+fn indent_closing_bracket(src: &mut String, mark: Mark) -> bool {
+    let start: usize = src.split_inclusive('\n').take(mark.line.saturating_sub(1) as usize).map(str::len).sum();
+    let line = src[start..].split('\n').next().unwrap_or("");
+    let trimmed = line.trim_start_matches(' ');
+    let indent = line.len() - trimmed.len();
+    if !(trimmed.starts_with(']') || trimmed.starts_with('}')) || indent + 1 != mark.col as usize {
+        return false;
+    }
+    src.insert(start, ' ');
+    true
+}
+
+fn parse_strict(src: &str) -> Result<Vec<YamlDoc>, YamlError> {
     let mut parser = Parser::new_from_str(src);
     let mut docs = Vec::new();
     let mut stream_nodes: u64 = 0;
@@ -1266,6 +1297,17 @@ fn unexpected_value(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn closing_bracket_at_the_keys_indentation_is_accepted_like_go_yaml() {
+        let src = "spec:\n  command: [\n    \"sh\", \"-c\"\n  ]\n  image: x\n";
+        let docs = parse_documents(src).expect("go-yaml accepts this");
+        assert_eq!(docs[0].value["spec"]["command"], serde_json::json!(["sh", "-c"]));
+        assert_eq!(docs[0].index.value("spec.image"), Some(Mark::new(5, 10)));
+        // A real indentation error is still reported as such.
+        assert!(parse_documents("a:\n  b: 1\n c: 2\n").is_err());
+    }
+
     use super::*;
     use serde::Deserialize;
     use serde_json::json;
