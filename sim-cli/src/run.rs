@@ -113,10 +113,16 @@ pub fn run(paths: &[String], seed: Option<u64>, until: Option<&str>, log: Option
 
 pub fn get(args: &[String], at: &str, seed: Option<u64>, output: Option<&str>, namespace: Option<&str>, all: bool) -> u8 {
     let mut err = anstream::stderr();
-    let Some(kind) = Kind::from_user(&args[0]) else {
-        let _ = writeln!(err, "error: the server doesn't have a resource type {:?}", args[0]);
-        return EXIT_BAD_INPUT;
-    };
+    let mut kinds = Vec::new();
+    for k in args[0].split(',') {
+        match Kind::from_user(k) {
+            Some(kind) => kinds.push(kind),
+            None => {
+                let _ = writeln!(err, "error: the server doesn't have a resource type {k:?}");
+                return EXIT_BAD_INPUT;
+            }
+        }
+    }
     let rest = &args[1..];
     let looks_like_file = |a: &str| Path::new(a).exists() || a.ends_with(".yaml") || a.ends_with(".yml");
     let (name, files) = if rest.len() >= 2 && !looks_like_file(&rest[0]) { (Some(rest[0].clone()), &rest[1..]) } else { (None, rest) };
@@ -137,17 +143,33 @@ pub fn get(args: &[String], at: &str, seed: Option<u64>, output: Option<&str>, n
         Err(c) => return c,
     };
     sim.run_until(SimTime(at.as_ms()));
+    if name.is_some() && kinds.len() > 1 {
+        let _ = writeln!(err, "error: a name can only be given with one resource type");
+        return EXIT_BAD_INPUT;
+    }
+    let mut code = 0;
+    for (i, kind) in kinds.iter().enumerate() {
+        if i > 0 && output != Some("json") && output != Some("yaml") {
+            let _ = writeln!(anstream::stdout());
+        }
+        code = code.max(print_kind(&sim, kind, name.as_deref(), output, namespace, all));
+    }
+    code
+}
+
+fn print_kind(sim: &Simulation, kind: &Kind, name: Option<&str>, output: Option<&str>, namespace: Option<&str>, all: bool) -> u8 {
+    let mut err = anstream::stderr();
     let ns = namespace.unwrap_or("default");
     let objs: Vec<_> = sim
         .list(&kind)
         .into_iter()
         .filter(|o| all || !kind.namespaced() || o.meta().namespace == ns)
-        .filter(|o| name.as_ref().is_none_or(|n| o.meta().name == *n))
+        .filter(|o| name.is_none_or(|n| o.meta().name == n))
         .collect();
     let mut out = anstream::stdout();
-    if let Some(n) = &name {
+    if let Some(n) = name {
         if objs.is_empty() {
-            let _ = writeln!(err, "Error from server (NotFound): {} {n:?} not found", sim_core::apiserver::qualified_resource(&kind));
+            let _ = writeln!(err, "Error from server (NotFound): {} {n:?} not found", sim_core::apiserver::qualified_resource(kind));
             return 1;
         }
     }
@@ -166,7 +188,7 @@ pub fn get(args: &[String], at: &str, seed: Option<u64>, output: Option<&str>, n
                 let _ = writeln!(err, "No resources found{where_}.");
                 return 0;
             }
-            let (h, rows) = print::rows(&kind, &objs, sim.now, output == Some("wide"), all);
+            let (h, rows) = print::rows(kind, &objs, sim.now, output == Some("wide"), all);
             let _ = write!(out, "{}", print::table(&h, &rows));
         }
         Some(o) => {

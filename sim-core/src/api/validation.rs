@@ -51,6 +51,20 @@ pub fn dns1123_label(s: &str) -> Vec<String> {
     out
 }
 
+const DNS1035_LABEL_MSG: &str = "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')";
+
+/// Messages for a DNS-1035 label (IsDNS1035Label): Service names.
+pub fn dns1035_label(s: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    if s.len() > 63 {
+        out.push("must be no more than 63 characters".to_string());
+    }
+    if !is_dns1123_label_body(s) || !s.as_bytes()[0].is_ascii_lowercase() {
+        out.push(DNS1035_LABEL_MSG.to_string());
+    }
+    out
+}
+
 /// Messages for a DNS-1123 subdomain (IsDNS1123Subdomain).
 pub fn dns1123_subdomain(s: &str) -> Vec<String> {
     let mut out = Vec::new();
@@ -103,7 +117,8 @@ pub fn validate_labels(labels: &Labels, path: &str, errs: &mut Vec<FieldErr>) {
 /// ValidateObjectMeta: name (or generateName), namespace, labels.
 pub fn validate_meta(meta: &ObjectMeta, kind: &Kind, errs: &mut Vec<FieldErr>) {
     let name_check: fn(&str) -> Vec<String> = match kind {
-        Kind::Namespace | Kind::Service => dns1123_label,
+        Kind::Namespace => dns1123_label,
+        Kind::Service => dns1035_label,
         _ => dns1123_subdomain,
     };
     if meta.name.is_empty() {
@@ -347,6 +362,8 @@ mod tests {
         assert!(!dns1123_subdomain("-web").is_empty());
         assert!(!dns1123_subdomain("").is_empty());
         assert!(dns1123_label("a.b").len() == 1);
+        assert!(dns1035_label("web").is_empty());
+        assert!(!dns1035_label("1web").is_empty());
         assert_eq!(dns1123_label(&"a".repeat(64))[0], "must be no more than 63 characters");
     }
 

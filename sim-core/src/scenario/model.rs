@@ -94,7 +94,14 @@ impl Action {
     pub fn describe(&self) -> String {
         match self {
             Action::Apply(ms) => {
-                let names: Vec<String> = ms.iter().map(|m| m.object.key().to_string()).collect();
+                let names: Vec<String> = ms
+                    .iter()
+                    .map(|m| {
+                        let k = m.object.key();
+                        let ns = if k.kind.namespaced() && k.namespace.is_empty() { "default" } else { k.namespace.as_str() };
+                        crate::api::ObjectKey::new(k.kind.clone(), ns, &k.name).to_string()
+                    })
+                    .collect();
                 format!("apply {}", names.join(", "))
             }
             Action::Delete { kind, namespace, name } => format!("delete {}", crate::api::ObjectKey::new(kind.clone(), namespace, name)),
