@@ -161,7 +161,7 @@ fn print_kind(sim: &Simulation, kind: &Kind, name: Option<&str>, output: Option<
     let mut err = anstream::stderr();
     let ns = namespace.unwrap_or("default");
     let objs: Vec<_> = sim
-        .list(&kind)
+        .list(kind)
         .into_iter()
         .filter(|o| all || !kind.namespaced() || o.meta().namespace == ns)
         .filter(|o| name.is_none_or(|n| o.meta().name == n))
