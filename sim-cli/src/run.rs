@@ -22,7 +22,8 @@ fn load(files: &[String], seed: Option<u64>, until: Option<&str>) -> Result<Scen
     let mut s = match files::load(files) {
         Ok(s) => s,
         Err(rendered) => {
-            let _ = write!(anstream::stderr(), "{rendered}");
+            let nl = if rendered.ends_with('\n') { "" } else { "\n" };
+            let _ = write!(anstream::stderr(), "{rendered}{nl}");
             return Err(EXIT_BAD_INPUT);
         }
     };

@@ -473,11 +473,8 @@ impl<'r> Loader<'r> {
                 }
             }
             other => {
-                self.error(
-                    file,
-                    Self::mark_of(index, path, other),
-                    format!("{path}: unknown action {other:?}: expected one of apply, delete, scale, nodeCrash, nodeRecover"),
-                );
+                let mark = index.key(&index_spelling(&join(path, other))).unwrap_or(here);
+                self.error(file, mark, format!("{path}: unknown action {other:?}: expected one of apply, delete, scale, nodeCrash, nodeRecover"));
                 return None;
             }
         };

@@ -35,7 +35,8 @@
 //! the value are written. Nodes copied from an alias are not indexed: a path into them resolves
 //! ([`PathIndex::nearest`]) to the alias itself. [`from_doc`] / [`from_value_at`] deserialize
 //! with `serde_path_to_error` and turn serde's errors into [`FieldError`]s that read like the
-//! apiserver's (`spec.replicas: Invalid value: "x": expected i32`).
+//! apiserver's (`spec.replicas: Invalid value: 3000000000: cannot unmarshal number
+//! 3000000000 into a field of type int32`, with Go's type names).
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -1254,6 +1255,18 @@ fn apiserver_message(msg: &str) -> String {
         if let Some(at) = body.rfind(", expected ") {
             let got = unexpected_value(&body[..at]);
             let expected = &body[at + ", expected ".len()..];
+            if let Some(go) = go_type(expected) {
+                // encoding/json's wording, as the apiserver reports a value that does not fit.
+                let what = match body.split_whitespace().next().unwrap_or("") {
+                    "integer" | "floating" => "number",
+                    "string" => "string",
+                    "boolean" => "bool",
+                    "sequence" => "array",
+                    "map" => "object",
+                    _ => "value",
+                };
+                return format!("Invalid value: {got}: cannot unmarshal {what} {got} into a field of type {go}");
+            }
             return format!("Invalid value: {got}: expected {expected}");
         }
     }
@@ -1273,6 +1286,24 @@ fn apiserver_message(msg: &str) -> String {
         }
     }
     msg.to_string()
+}
+
+/// Rust integer types in serde's messages → the Go types of the Kubernetes API.
+fn go_type(expected: &str) -> Option<&'static str> {
+    Some(match expected {
+        "i8" => "int8",
+        "i16" => "int16",
+        "i32" => "int32",
+        "i64" => "int64",
+        "u8" => "uint8",
+        "u16" => "uint16",
+        "u32" => "uint32",
+        "u64" => "uint64",
+        "f32" => "float32",
+        "f64" => "float64",
+        "a boolean" => "bool",
+        _ => return None,
+    })
 }
 
 /// serde's `Unexpected` text → the value as the apiserver would print it.
@@ -1745,14 +1776,14 @@ c:
         let doc = one("name: x\nreplicas: many\n");
         let e = from_doc::<Probe>(&doc).unwrap_err();
         assert_eq!(e.path, "replicas");
-        assert_eq!(e.message, "Invalid value: \"many\": expected i32");
+        assert_eq!(e.message, "Invalid value: \"many\": cannot unmarshal string \"many\" into a field of type int32");
         assert_eq!(e.mark, Mark::new(2, 11));
         let doc = one("name: 1\n");
         let e = from_doc::<Probe>(&doc).unwrap_err();
         assert_eq!(e.to_string(), "name: Invalid value: 1: expected a string");
         let doc = one("name: x\nreplicas: 3000000000\n");
         let e = from_doc::<Probe>(&doc).unwrap_err();
-        assert_eq!(e.message, "Invalid value: 3000000000: expected i32");
+        assert_eq!(e.message, "Invalid value: 3000000000: cannot unmarshal number 3000000000 into a field of type int32");
         let doc = one("name: x\ncontainers: {a: 1}\n");
         let e = from_doc::<Probe>(&doc).unwrap_err();
         assert_eq!(e.message, "Invalid value: object: expected a sequence");

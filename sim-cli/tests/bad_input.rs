@@ -1,0 +1,260 @@
+//! The bad input catalogue: every file in `tests/bad/` (and a few generated at test time —
+//! binary garbage, deep nesting, a file over the size cap) is run through the real `ksim run`.
+//! Each must exit 2, quickly, without a panic, with exactly one diagnostic line
+//! `error: <file>:<line>:<col>: <message>` at the expected place and in the expected words.
+//!
+//! Cases in `KNOWN_GAPS` show a real problem in ksim: their expectation is the *desired*
+//! behaviour, they are still run, and a mismatch is printed rather than failing the test.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Time allowed for one `ksim run` (generous: CI machines are slow, debug builds slower).
+const TIME_LIMIT: Duration = Duration::from_secs(20);
+
+/// Prefix of the cases generated into a temporary directory instead of committed.
+const GEN: &str = "generated/";
+
+/// file → (line, col, substring of the message). Files are in `sim-cli/tests/bad/`, or
+/// generated at test time when they start with `generated/`.
+const CASES: &[(&str, u32, u32, &str)] = &[
+    // YAML syntax and structure
+    ("unclosed-flow-mapping.yaml", 6, 5, "did not find expected ',' or '}'"),
+    ("tabs.yaml", 4, 2, "tabs disallowed"),
+    ("duplicate-key.yaml", 7, 3, "mapping key \"replicas\" already defined at line 6"),
+    ("alias-bomb.yaml", 10, 8, "document expands to more than 1000000 nodes (alias bomb?)"),
+    ("empty.yaml", 1, 1, "no objects passed to apply"),
+    ("non-utf8.yaml", 5, 18, "invalid UTF-8 (byte 0xff)"),
+    ("generated/binary-garbage.bin", 1, 1, "invalid UTF-8 (byte 0xae)"),
+    ("generated/control-garbage.yaml", 2, 14, "found unprintable character"),
+    ("generated/deep-flow.yaml", 1, 256, "nesting deeper than 255 levels of flow collections"),
+    ("generated/deep-block.yaml", 1, 1025, "nesting deeper than 512 levels"),
+    ("generated/huge.yaml", 1, 1, "ksim reads at most"),
+    // Manifests: decoding
+    ("unknown-kind.yaml", 2, 7, "no matches for kind \"Foo\" in version \"apps/v1\""),
+    ("unknown-field.yaml", 16, 9, "strict decoding error: unknown field \"spec.template.spec.containers[0].imagePullPolcy\""),
+    (
+        "invalid-quantity.yaml",
+        17,
+        41,
+        "spec.template.spec.containers[0].resources.requests.memory: quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'",
+    ),
+    ("replicas-out-of-int32.yaml", 6, 13, "spec.replicas: Invalid value: 3000000000: cannot unmarshal number 3000000000 into a field of type int32"),
+    // Manifests: validation
+    ("missing-image.yaml", 7, 5, "Pod \"p\" is invalid: spec.containers[0].image: Required value"),
+    ("missing-name.yaml", 4, 3, "metadata.name: Required value: name or generateName is required"),
+    ("negative-replicas.yaml", 6, 13, "Deployment.apps \"web\" is invalid: spec.replicas: Invalid value: -1: must be greater than or equal to 0"),
+    (
+        "name-not-dns1123.yaml",
+        4,
+        9,
+        "metadata.name: Invalid value: \"My_App\": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters",
+    ),
+    (
+        "selector-mismatch.yaml",
+        11,
+        15,
+        "spec.template.metadata.labels: Invalid value: map[string]string{\"app\":\"api\"}: `selector` does not match template `labels`",
+    ),
+    ("invalid-restart-policy.yaml", 6, 18, "spec.restartPolicy: Unsupported value: \"Sometimes\": supported values: \"Always\", \"OnFailure\", \"Never\""),
+    ("toleration-exists-with-value.yaml", 8, 15, "value must be empty when `operator` is 'Exists'"),
+    ("invalid-ksim-annotation.yaml", 12, 44, "spec.template.metadata.annotations[ksim.dev/run-duration]: Invalid value: \"soon\""),
+    ("node-manifest.yaml", 1, 1, "nodes come from spec.cluster.nodePools"),
+    ("duplicate-object.yaml", 17, 1, "deployments.apps \"web\" already exists"),
+    // Scenario documents
+    ("scenario-wrong-apiversion.yaml", 1, 13, "no matches for kind \"Scenario\" in version \"ksim.dev/v2\""),
+    ("two-scenarios.yaml", 22, 1, "a second Scenario document"),
+    ("scenario-unknown-field.yaml", 6, 3, "strict decoding error: unknown field \"spec.sed\""),
+    ("invalid-duration.yaml", 14, 9, "spec.timeline[0].at: Invalid value: \"5 minutes\""),
+    ("timeline-out-of-order.yaml", 16, 5, "spec.timeline: entries must be in time order: 30s comes after 1m"),
+    ("unknown-timeline-action.yaml", 17, 5, "spec.timeline[1]: unknown action \"reboot\""),
+    ("scale-missing-deployment.yaml", 14, 5, "deployments.apps \"nope\" not found"),
+    ("node-crash-missing-node.yaml", 17, 16, "spec.timeline[1].nodeCrash: nodes \"worker-9\" not found"),
+    ("bad-expectation.yaml", 20, 11, "spec.expect[0].that: Invalid value: \"deployment/web availble == 3\""),
+    (
+        "bad-taint-effect.yaml",
+        13,
+        53,
+        "spec.cluster.nodePools[0].taints[0].effect: Unsupported value: \"NoSchedul\": supported values: \"NoSchedule\", \"PreferNoSchedule\", \"NoExecute\"",
+    ),
+    ("invalid-cluster-cidr.yaml", 9, 18, "spec.cluster.clusterCIDR: Invalid value: \"10.244.0.0/33\": invalid CIDR address"),
+];
+
+/// Cases where ksim does not (yet) behave as desired (none at present).
+const KNOWN_GAPS: &[&str] = &[];
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+/// Deterministic "random" bytes (xorshift64).
+fn garbage(n: usize) -> Vec<u8> {
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 32) as u8
+        })
+        .collect()
+}
+
+/// Writes the generated case `name` (without the `generated/` prefix) into `dir`.
+fn generate(dir: &Path, name: &str) -> PathBuf {
+    let path = dir.join(name);
+    let bytes: Vec<u8> = match name {
+        // Raw bytes: not UTF-8 from the first byte on.
+        "binary-garbage.bin" => garbage(64 * 1024),
+        // The same bytes as valid UTF-8 (control characters and Latin letters): gets past
+        // the UTF-8 check into the YAML scanner.
+        "control-garbage.yaml" => garbage(64 * 1024)
+            .iter()
+            .map(|&b| if b < 0x80 { b as char } else { char::from_u32(0x100 + u32::from(b)).unwrap() })
+            .collect::<String>()
+            .into_bytes(),
+        "deep-flow.yaml" => "[".repeat(20_000).into_bytes(),
+        "deep-block.yaml" => ("- ".repeat(20_000) + "x\n").into_bytes(),
+        "huge.yaml" => {
+            // Just over the cap: a real manifest followed by comment lines.
+            let max = sim_core::scenario::yaml::MAX_INPUT_BYTES;
+            let mut f = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+            f.write_all(b"apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: c, image: busybox}]\n").unwrap();
+            let line = format!("# {}\n", "padding ".repeat(12));
+            let chunk = line.repeat(1 << 20 >> 7);
+            let mut written = 0;
+            while written <= max {
+                f.write_all(chunk.as_bytes()).unwrap();
+                written += chunk.len();
+            }
+            f.flush().unwrap();
+            assert!(std::fs::metadata(&path).unwrap().len() > max as u64);
+            return path;
+        }
+        other => panic!("no generator for {other}"),
+    };
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+struct Outcome {
+    code: Option<i32>,
+    stderr: String,
+    elapsed: Duration,
+    timed_out: bool,
+}
+
+/// Runs `ksim run <file>` from the workspace root, killing it after `TIME_LIMIT`.
+fn run_ksim(file: &str) -> Outcome {
+    let start = Instant::now();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ksim"))
+        .args(["run", file])
+        .current_dir(root())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("ksim starts");
+    let mut out = child.stdout.take().unwrap();
+    let mut err = child.stderr.take().unwrap();
+    let drain_out = std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
+    let drain_err = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = err.read_to_end(&mut v);
+        v
+    });
+    let mut timed_out = false;
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if start.elapsed() > TIME_LIMIT {
+            timed_out = true;
+            let _ = child.kill();
+            break child.wait().unwrap();
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    };
+    let elapsed = start.elapsed();
+    let _ = drain_out.join();
+    let stderr = String::from_utf8_lossy(&drain_err.join().unwrap()).into_owned();
+    Outcome { code: status.code(), stderr, elapsed, timed_out }
+}
+
+/// What is wrong with one outcome (empty: as expected).
+fn problems(file: &str, line: u32, col: u32, msg: &str, o: &Outcome) -> Vec<String> {
+    let mut p = Vec::new();
+    if o.timed_out || o.elapsed >= TIME_LIMIT {
+        p.push(format!("took {:?} (limit {TIME_LIMIT:?})", o.elapsed));
+    }
+    if o.code != Some(2) {
+        p.push(format!("exit code {:?}, want 2", o.code));
+    }
+    if o.stderr.contains("panicked") {
+        p.push("panicked".into());
+    }
+    let errors: Vec<&str> = o.stderr.lines().filter(|l| l.starts_with("error:")).collect();
+    if errors.len() != 1 {
+        p.push(format!("{} `error:` lines, want exactly 1", errors.len()));
+    }
+    let head = format!("error: {file}:{line}:{col}: ");
+    match errors.first() {
+        Some(e) if e.starts_with(&head) => {
+            if !e[head.len()..].contains(msg) {
+                p.push(format!("message lacks {msg:?}"));
+            }
+        }
+        _ => p.push(format!("no line starting {head:?}")),
+    }
+    if !o.stderr.is_empty() && !o.stderr.ends_with('\n') {
+        p.push("stderr does not end with a newline".into());
+    }
+    p
+}
+
+#[test]
+fn every_committed_bad_file_is_in_the_table() {
+    let dir = root().join("sim-cli/tests/bad");
+    let mut files: Vec<String> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    files.sort();
+    for f in &files {
+        assert!(CASES.iter().any(|c| c.0 == f), "{f} has no entry in CASES");
+    }
+    for (f, ..) in CASES {
+        assert!(f.starts_with(GEN) || files.iter().any(|x| x == f), "{f} is in CASES but not in tests/bad/");
+    }
+    for g in KNOWN_GAPS {
+        assert!(CASES.iter().any(|c| c.0 == *g), "KNOWN_GAPS names {g}, which is not a case");
+    }
+    assert!(CASES.len() >= 30, "the catalogue has only {} cases", CASES.len());
+}
+
+#[test]
+fn bad_input_exits_2_with_one_located_diagnostic() {
+    let tmp = std::env::temp_dir().join(format!("ksim-bad-input-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).unwrap();
+    let mut failures = Vec::new();
+    for &(name, line, col, msg) in CASES {
+        let (path, generated) = match name.strip_prefix(GEN) {
+            Some(g) => (generate(&tmp, g), true),
+            None => (PathBuf::from(format!("sim-cli/tests/bad/{name}")), false),
+        };
+        let file = path.to_string_lossy().into_owned();
+        let o = run_ksim(&file);
+        if generated {
+            let _ = std::fs::remove_file(&path);
+        }
+        let p = problems(&file, line, col, msg, &o);
+        let known = KNOWN_GAPS.contains(&name);
+        match (p.is_empty(), known) {
+            (true, false) => {}
+            (true, true) => eprintln!("known gap {name} now behaves as desired: remove it from KNOWN_GAPS"),
+            (false, true) => eprintln!("skipping known gap {name}: {}\n{}", p.join("; "), o.stderr.trim_end()),
+            (false, false) => failures.push(format!("{name}: {}\n--- stderr:\n{}", p.join("; "), o.stderr.trim_end())),
+        }
+    }
+    let _ = std::fs::remove_dir_all(&tmp);
+    assert!(failures.is_empty(), "{} case(s) failed:\n\n{}", failures.len(), failures.join("\n\n"));
+}
