@@ -78,7 +78,7 @@ pub fn run(paths: &[String], seed: Option<u64>, until: Option<&str>, log: Option
         let _ = writeln!(out);
     }
     for (t, e) in &sim.timeline_errors {
-        let _ = writeln!(out, "{:>10}  error: {e}", t.to_string());
+        let _ = writeln!(out, "{:>10}  error: a timeline action failed: {e}", t.to_string());
     }
     let pods = sim.list(&Kind::Pod);
     let with_ns = pods.iter().any(|p| p.meta().namespace != "default");
@@ -109,7 +109,8 @@ pub fn run(paths: &[String], seed: Option<u64>, until: Option<&str>, log: Option
             return EXIT_BAD_INPUT;
         }
     }
-    u8::from(failed > 0)
+    // A refused timeline action means the scenario did not happen as written.
+    u8::from(failed > 0 || !sim.timeline_errors.is_empty())
 }
 
 pub fn get(args: &[String], at: &str, seed: Option<u64>, output: Option<&str>, namespace: Option<&str>, all: bool) -> u8 {

@@ -278,8 +278,8 @@ impl IntOrString {
                     .strip_suffix('%')
                     .and_then(|p| p.parse::<i64>().ok())
                     .ok_or_else(|| format!("invalid value for IntOrString: invalid type: string is not a percentage: {s:?}"))?;
-                let prod = pct * i64::from(total);
-                let v = if round_up { (prod + 99).div_euclid(100) } else { prod.div_euclid(100) };
+                let prod = pct.saturating_mul(i64::from(total));
+                let v = if round_up { prod.saturating_add(99).div_euclid(100) } else { prod.div_euclid(100) };
                 Ok(v.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32)
             }
         }

@@ -294,6 +294,48 @@ fn go_map(m: &Labels) -> String {
     format!("map[string]string{{{}}}", inner.join(", "))
 }
 
+/// Update-only rules: what may not change on a live object (ValidatePodUpdate,
+/// ValidateDeploymentUpdate, ValidateReplicaSetUpdate).
+pub fn validate_update(old: &Object, new: &Object) -> Vec<FieldErr> {
+    let mut errs = Vec::new();
+    match (old, new) {
+        (Object::Pod(a), Object::Pod(b)) => {
+            // Only images, activeDeadlineSeconds and added tolerations may change.
+            let mut probe = (*b.spec).clone();
+            let old_spec = &*a.spec;
+            if probe.containers.len() == old_spec.containers.len() {
+                let cs = std::rc::Rc::make_mut(&mut probe.containers);
+                for (c, o) in cs.iter_mut().zip(old_spec.containers.iter()) {
+                    c.image = o.image.clone();
+                }
+            }
+            if probe.init_containers.len() == old_spec.init_containers.len() {
+                for (c, o) in probe.init_containers.iter_mut().zip(old_spec.init_containers.iter()) {
+                    c.image = o.image.clone();
+                }
+            }
+            probe.active_deadline_seconds = old_spec.active_deadline_seconds;
+            if old_spec.tolerations.iter().all(|t| probe.tolerations.contains(t)) {
+                probe.tolerations = old_spec.tolerations.clone();
+            }
+            if probe != *old_spec {
+                errs.push(FieldErr::new(
+                    "spec",
+                    "Forbidden: pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)",
+                ));
+            }
+        }
+        (Object::Deployment(a), Object::Deployment(b)) if a.spec.selector != b.spec.selector => {
+            errs.push(FieldErr::new("spec.selector", "Invalid value: field is immutable"));
+        }
+        (Object::ReplicaSet(a), Object::ReplicaSet(b)) if a.spec.selector != b.spec.selector => {
+            errs.push(FieldErr::new("spec.selector", "Invalid value: field is immutable"));
+        }
+        _ => {}
+    }
+    errs
+}
+
 /// Validates a (defaulted) object for create or update.
 pub fn validate(obj: &Object) -> Vec<FieldErr> {
     let mut errs = Vec::new();

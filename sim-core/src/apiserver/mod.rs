@@ -40,6 +40,16 @@ pub enum Request {
     },
     /// A consistent list of one kind (the informer's relist).
     List(Kind),
+    /// The `/scale` subresource (`kubectl scale`).
+    Scale {
+        key: ObjectKey,
+        replicas: i32,
+    },
+    /// `kubectl apply`: create, or merge the manifest's fields into the live object.
+    Apply(Object),
+    /// Delete every object in a namespace (the namespace controller's work); the
+    /// response lists what is still there (pods terminating gracefully).
+    DeleteNamespaceContent(String),
 }
 
 impl Request {
@@ -51,15 +61,27 @@ impl Request {
             Request::Delete { .. } => "delete",
             Request::Bind { .. } => "bind",
             Request::List(_) => "list",
+            Request::Scale { .. } => "scale",
+            Request::Apply(_) => "apply",
+            Request::DeleteNamespaceContent(_) => "deletecollection",
         }
     }
 
     pub fn key(&self) -> ObjectKey {
         match self {
-            Request::Create(o) | Request::Update(o) | Request::UpdateStatus(o) => o.key(),
+            Request::Create(o) | Request::Update(o) | Request::UpdateStatus(o) | Request::Apply(o) => {
+                let k = o.key();
+                if k.namespace.is_empty() && k.kind.namespaced() {
+                    ObjectKey::new(k.kind, "default", &k.name)
+                } else {
+                    k
+                }
+            }
             Request::Delete { key, .. } => key.clone(),
             Request::Bind { namespace, name, .. } => ObjectKey::new(Kind::Pod, namespace, name),
             Request::List(k) => ObjectKey::new(k.clone(), "", ""),
+            Request::Scale { key, .. } => key.clone(),
+            Request::DeleteNamespaceContent(ns) => ObjectKey::new(Kind::Namespace, "", ns),
         }
     }
 }
@@ -180,6 +202,15 @@ impl ApiServer {
             Request::Delete { key, grace_period_seconds, uid } => self.delete(&key, grace_period_seconds, uid, now, &mut writes),
             Request::Bind { namespace, name, uid, node } => self.bind(&namespace, &name, &uid, &node, now, &mut writes),
             Request::List(kind) => Ok(Response::List(self.store.list(&kind).cloned().collect(), self.store.revision())),
+            Request::Scale { key, replicas } => self.scale(&key, replicas, now, &mut writes),
+            Request::DeleteNamespaceContent(ns) => self.delete_namespace_content(&ns, now, &mut writes),
+            Request::Apply(obj) => match self.store.get(&key).cloned() {
+                None => self.create(obj, now, &mut writes),
+                Some(cur) => match apply_patch(&cur, &obj) {
+                    Ok(merged) => self.update(merged, now, false, &mut writes),
+                    Err(e) => Err(ApiErr::Status(status(422, "Invalid", e))),
+                },
+            },
         };
         let response = response.unwrap_or_else(|e| {
             Response::Error(match e {
@@ -222,8 +253,22 @@ impl ApiServer {
             return Err(ApiErr::Status(invalid(&kind, &obj.meta().name, &errs)));
         }
         let ns = obj.meta().namespace.clone();
-        if kind.namespaced() && self.store.get_parts(&Kind::Namespace, "", &ns).is_none() {
-            return Err(ApiErr::Status(not_found(&ObjectKey::new(Kind::Namespace, "", &ns))));
+        if kind.namespaced() {
+            match self.store.get_parts(&Kind::Namespace, "", &ns) {
+                None => return Err(ApiErr::Status(not_found(&ObjectKey::new(Kind::Namespace, "", &ns)))),
+                Some(n) if n.meta().deletion_timestamp.is_some() && kind != Kind::Event => {
+                    return Err(ApiErr::Status(status(
+                        403,
+                        "Forbidden",
+                        format!(
+                            "{} {:?} is forbidden: unable to create new content in namespace {ns} because it is being terminated",
+                            qualified_resource(&kind),
+                            obj.meta().name
+                        ),
+                    )))
+                }
+                Some(_) => {}
+            }
         }
         let uid = self.new_uid();
         let m = obj.meta_mut();
@@ -272,7 +317,8 @@ impl ApiServer {
         } else {
             defaults::apply(&mut obj);
             obj = defaults::with_status_of(&obj, &cur);
-            let errs = validate(&obj);
+            let mut errs = validate(&obj);
+            errs.extend(crate::api::validation::validate_update(&cur, &obj));
             if !errs.is_empty() {
                 return Err(ApiErr::Status(invalid(&key.kind, &key.name, &errs)));
             }
@@ -304,6 +350,24 @@ impl ApiServer {
         Ok(Response::Object(out))
     }
 
+    fn scale(&mut self, key: &ObjectKey, replicas: i32, now: SimTime, writes: &mut Vec<Rc<WatchEvent>>) -> Result<Response, ApiErr> {
+        let cur = self.store.get(key).ok_or(ApiErr::Store(StoreError::NotFound))?;
+        let mut obj = (**cur).clone();
+        match &mut obj {
+            Object::Deployment(d) => d.spec.replicas = Some(replicas),
+            Object::ReplicaSet(r) => r.spec.replicas = Some(replicas),
+            _ => {
+                return Err(ApiErr::Status(status(
+                    404,
+                    "NotFound",
+                    format!("the server could not find the requested resource ({} {:?} has no scale subresource)", qualified_resource(&key.kind), key.name),
+                )))
+            }
+        }
+        obj.meta_mut().resource_version.0 = 0;
+        self.update(obj, now, false, writes)
+    }
+
     fn delete(&mut self, key: &ObjectKey, grace: Option<i64>, uid: Option<String>, now: SimTime, writes: &mut Vec<Rc<WatchEvent>>) -> Result<Response, ApiErr> {
         let cur = self.store.get(key).ok_or(ApiErr::Store(StoreError::NotFound))?.clone();
         if uid.as_ref().is_some_and(|u| *u != cur.meta().uid) {
@@ -318,6 +382,23 @@ impl ApiServer {
                     cur.meta().uid
                 ),
             )));
+        }
+        if let Object::Namespace(n) = &*cur {
+            // The `kubernetes` finalizer: a namespace is Terminating until the namespace
+            // controller has emptied it; the delete after that removes it.
+            if n.metadata.deletion_timestamp.is_none() {
+                let mut nn = n.clone();
+                nn.metadata.deletion_timestamp = Some(Time(now));
+                nn.status = Some(serde_json::json!({"phase": "Terminating"}));
+                let ev = self.store.update(Object::Namespace(nn), now).map_err(ApiErr::Store)?;
+                let out = ev.object.clone();
+                writes.push(ev);
+                return Ok(Response::Object(out));
+            }
+            let left = self.namespace_content(&n.metadata.name).len();
+            if left > 0 {
+                return Err(ApiErr::Status(status(409, "Conflict", format!("namespace {:?} still has {left} objects", n.metadata.name))));
+            }
         }
         if let Object::Pod(p) = &*cur {
             let grace = grace.or(p.spec.termination_grace_period_seconds).unwrap_or(30).max(0);
@@ -339,6 +420,23 @@ impl ApiServer {
         let out = ev.object.clone();
         writes.push(ev);
         Ok(Response::Object(out))
+    }
+
+    /// Every object in a namespace.
+    fn namespace_content(&self, ns: &str) -> Vec<ObjectKey> {
+        let kinds: Vec<Kind> = self.store.kinds().filter(|k| k.namespaced()).cloned().collect();
+        kinds.iter().flat_map(|k| self.store.list(k).filter(|o| o.meta().namespace == ns).map(|o| o.key()).collect::<Vec<_>>()).collect()
+    }
+
+    fn delete_namespace_content(&mut self, ns: &str, now: SimTime, writes: &mut Vec<Rc<WatchEvent>>) -> Result<Response, ApiErr> {
+        for key in self.namespace_content(ns) {
+            let terminating = self.store.get(&key).is_some_and(|o| o.meta().deletion_timestamp.is_some());
+            if !terminating {
+                let _ = self.delete(&key, None, None, now, writes);
+            }
+        }
+        let left: Vec<Rc<Object>> = self.namespace_content(ns).iter().filter_map(|k| self.store.get(k).cloned()).collect();
+        Ok(Response::List(left, self.store.revision()))
     }
 
     fn bind(&mut self, ns: &str, name: &str, uid: &str, node: &str, now: SimTime, writes: &mut Vec<Rc<WatchEvent>>) -> Result<Response, ApiErr> {
@@ -370,6 +468,64 @@ impl ApiServer {
         writes.push(ev);
         Ok(Response::Object(out))
     }
+}
+
+/// kubectl apply as a JSON merge patch (RFC 7386) of the manifest onto the live object:
+/// fields the manifest gives replace the live ones (lists whole), fields it omits —
+/// `spec.nodeName` set by the scheduler, the status, the uid — are kept.
+/// (kubectl's strategic merge also deletes fields removed since the last apply; ksim
+/// does not track last-applied-configuration.)
+pub fn apply_patch(cur: &Object, manifest: &Object) -> Result<Object, String> {
+    fn merge(target: &mut serde_json::Value, patch: &serde_json::Value) {
+        match (target, patch) {
+            (serde_json::Value::Object(t), serde_json::Value::Object(p)) => {
+                for (k, v) in p {
+                    match t.get_mut(k) {
+                        Some(slot) if v.is_object() && slot.is_object() => merge(slot, v),
+                        _ => {
+                            t.insert(k.clone(), v.clone());
+                        }
+                    }
+                }
+            }
+            (t, p) => *t = p.clone(),
+        }
+    }
+    let mut live = cur.to_json();
+    let mut patch = manifest.to_json();
+    if let Some(m) = patch.get_mut("metadata").and_then(|m| m.as_object_mut()) {
+        m.remove("namespace");
+    }
+    merge(&mut live, &patch);
+    let mut out = decode_as(&cur.kind(), live)?;
+    out.meta_mut().resource_version.0 = 0;
+    Ok(out)
+}
+
+/// JSON back into a typed object of `kind`.
+fn decode_as(kind: &Kind, v: serde_json::Value) -> Result<Object, String> {
+    use serde_json::from_value as de;
+    let r = match kind {
+        Kind::Pod => de(v).map(Object::Pod),
+        Kind::Node => de(v).map(|n| Object::Node(Box::new(n))),
+        Kind::Namespace => de(v).map(Object::Namespace),
+        Kind::ReplicaSet => de(v).map(|r| Object::ReplicaSet(Box::new(r))),
+        Kind::Deployment => de(v).map(|d| Object::Deployment(Box::new(d))),
+        Kind::Service => de(v).map(|s| Object::Service(Box::new(s))),
+        Kind::Lease => de(v).map(Object::Lease),
+        Kind::Event => de(v).map(Object::Event),
+        Kind::Other(..) => {
+            let mut map = match v {
+                serde_json::Value::Object(m) => m,
+                _ => return Err("not an object".into()),
+            };
+            let api_version = map.remove("apiVersion").and_then(|x| x.as_str().map(String::from)).unwrap_or_default();
+            let kind = map.remove("kind").and_then(|x| x.as_str().map(String::from)).unwrap_or_default();
+            let metadata = serde_json::from_value(map.remove("metadata").unwrap_or_default()).map_err(|e| e.to_string())?;
+            return Ok(Object::Unstructured(crate::api::object::Unstructured { api_version, kind, metadata, rest: map.into_iter().collect() }));
+        }
+    };
+    r.map_err(|e| e.to_string())
 }
 
 enum ApiErr {

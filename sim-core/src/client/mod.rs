@@ -19,6 +19,8 @@ pub enum Timer {
     SchedulerFlush,
     /// Process the controller workqueues.
     ControllerSync,
+    /// Move delayed (rate-limited or AddAfter) workqueue keys back in.
+    ControllerRequeue,
     /// The node lifecycle controller's monitor pass (node-monitor-period).
     NodeMonitor,
     /// Taint-based eviction of pods whose toleration has expired.

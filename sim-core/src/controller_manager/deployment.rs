@@ -93,7 +93,7 @@ pub fn sync(cm: &mut ControllerManager, key: &NsName, ctx: &mut Ctx) {
             let from = rs.replicas();
             n.spec.replicas = Some(replicas);
             n.metadata.annotations.insert(DESIRED_REPLICAS.into(), replicas.to_string());
-            n.metadata.annotations.insert(MAX_REPLICAS.into(), (replicas + surge).to_string());
+            n.metadata.annotations.insert(MAX_REPLICAS.into(), replicas.saturating_add(surge).to_string());
             ctx.request(Request::Update(Object::ReplicaSet(Box::new(n))));
             let dir = if replicas > from { "up" } else { "down" };
             cm.event(&obj, "Normal", "ScalingReplicaSet", &format!("Scaled {dir} replica set {} from {from} to {replicas}", rs.metadata.name), COMPONENT, ctx);
@@ -130,7 +130,7 @@ fn new_replica_set(d: &Deployment, replicas: i32, surge: i32, revision: i64) -> 
     }
     rs.metadata.annotations.insert(REVISION.into(), revision.to_string());
     rs.metadata.annotations.insert(DESIRED_REPLICAS.into(), replicas.to_string());
-    rs.metadata.annotations.insert(MAX_REPLICAS.into(), (replicas + surge).to_string());
+    rs.metadata.annotations.insert(MAX_REPLICAS.into(), replicas.saturating_add(surge).to_string());
     rs.metadata.owner_references = vec![OwnerReference {
         api_version: "apps/v1".into(),
         kind: "Deployment".into(),

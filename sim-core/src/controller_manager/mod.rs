@@ -10,15 +10,22 @@ pub mod node_ipam;
 pub mod node_lifecycle;
 pub mod replica_set;
 
-use crate::api::{Kind, Object};
+use crate::api::{Kind, Object, ObjectKey};
 use crate::apiserver::{Request, Response};
 use crate::client::{event_for, Ctx, Informer, Timer};
-use crate::engine::SimDuration;
+use crate::engine::{SimDuration, SimTime};
 use crate::etcd::{WatchEvent, WatchEventType};
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
 type NsName = (String, String);
+
+/// A key waiting to go back into a workqueue.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Requeue {
+    ReplicaSet(NsName),
+    Namespace(String),
+}
 
 /// How long a controller waits before it drains its queue (workers picking items up);
 /// events arriving meanwhile coalesce, as they do in a real workqueue.
@@ -37,6 +44,12 @@ pub struct ControllerManager {
     rs_queue: BTreeSet<NsName>,
     deploy_queue: BTreeSet<NsName>,
     gc_queue: BTreeSet<(Kind, String, String)>,
+    ns_queue: BTreeSet<String>,
+    /// Keys put back later (workqueue AddAfter / AddRateLimited): (when, key).
+    delayed: BTreeSet<(SimTime, Requeue)>,
+    requeue_timer: Option<SimTime>,
+    /// Consecutive failures per ReplicaSet (ItemExponentialFailureRateLimiter 5 ms … 1000 s).
+    failures: BTreeMap<NsName, u32>,
     sync_scheduled: bool,
     pub replica_sets: replica_set::ReplicaSetController,
     pub node_lifecycle: node_lifecycle::NodeLifecycleController,
@@ -55,6 +68,10 @@ impl ControllerManager {
             rs_queue: BTreeSet::new(),
             deploy_queue: BTreeSet::new(),
             gc_queue: BTreeSet::new(),
+            ns_queue: BTreeSet::new(),
+            delayed: BTreeSet::new(),
+            requeue_timer: None,
+            failures: BTreeMap::new(),
             sync_scheduled: false,
             replica_sets: replica_set::ReplicaSetController::default(),
             node_lifecycle: node_lifecycle::NodeLifecycleController::default(),
@@ -64,7 +81,25 @@ impl ControllerManager {
     }
 
     pub fn watches(kind: &Kind) -> bool {
-        matches!(kind, Kind::Pod | Kind::ReplicaSet | Kind::Deployment | Kind::Node | Kind::Lease)
+        matches!(kind, Kind::Pod | Kind::ReplicaSet | Kind::Deployment | Kind::Node | Kind::Lease | Kind::Namespace)
+    }
+
+    /// workqueue.AddAfter.
+    pub(crate) fn requeue_after(&mut self, key: Requeue, d: SimDuration, ctx: &mut Ctx) {
+        let at = ctx.now + d;
+        self.delayed.insert((at, key));
+        if self.requeue_timer.is_none_or(|t| t > at) {
+            self.requeue_timer = Some(at);
+            ctx.after(d, Timer::ControllerRequeue);
+        }
+    }
+
+    /// workqueue.AddRateLimited for a ReplicaSet that failed: 5 ms doubling to 1000 s.
+    fn requeue_failed(&mut self, key: NsName, ctx: &mut Ctx) {
+        let n = self.failures.entry(key.clone()).or_default();
+        *n = n.saturating_add(1);
+        let d = SimDuration::from_ms(5u64.saturating_mul(1u64 << (*n - 1).min(20)).min(1_000_000));
+        self.requeue_after(Requeue::ReplicaSet(key), d, ctx);
     }
 
     fn index(&mut self, ev: &WatchEvent) {
@@ -180,6 +215,9 @@ impl ControllerManager {
                 }
             }
             Object::Lease(l) if !deleted => self.node_lifecycle.observe_lease(l, ctx),
+            Object::Namespace(n) if !deleted && n.metadata.deletion_timestamp.is_some() => {
+                self.ns_queue.insert(n.metadata.name.clone());
+            }
             _ => {}
         }
         self.ensure_sync(ctx);
@@ -224,7 +262,7 @@ impl ControllerManager {
     }
 
     fn ensure_sync(&mut self, ctx: &mut Ctx) {
-        if !self.sync_scheduled && (!self.rs_queue.is_empty() || !self.deploy_queue.is_empty() || !self.gc_queue.is_empty()) {
+        if !self.sync_scheduled && (!self.rs_queue.is_empty() || !self.deploy_queue.is_empty() || !self.gc_queue.is_empty() || !self.ns_queue.is_empty()) {
             self.sync_scheduled = true;
             ctx.after(SYNC_DELAY, Timer::ControllerSync);
         }
@@ -243,6 +281,31 @@ impl ControllerManager {
                 for key in std::mem::take(&mut self.gc_queue) {
                     garbage_collector::sync(self, &key, ctx);
                 }
+                for ns in std::mem::take(&mut self.ns_queue) {
+                    // The namespace controller: delete everything in it, then the namespace.
+                    ctx.request(Request::DeleteNamespaceContent(ns));
+                }
+            }
+            Timer::ControllerRequeue => {
+                self.requeue_timer = None;
+                while let Some(first) = self.delayed.iter().next().cloned() {
+                    if first.0 > ctx.now {
+                        break;
+                    }
+                    self.delayed.remove(&first);
+                    match first.1 {
+                        Requeue::ReplicaSet(k) => {
+                            self.rs_queue.insert(k);
+                        }
+                        Requeue::Namespace(n) => {
+                            self.ns_queue.insert(n);
+                        }
+                    }
+                }
+                if let Some((t, _)) = self.delayed.iter().next() {
+                    self.requeue_timer = Some(*t);
+                    ctx.after(t.since(ctx.now), Timer::ControllerRequeue);
+                }
             }
             Timer::NodeMonitor => node_lifecycle::monitor(self, ctx),
             Timer::TaintEviction => node_lifecycle::evict_due(self, ctx),
@@ -252,13 +315,23 @@ impl ControllerManager {
     }
 
     pub fn on_response(&mut self, req: &Request, resp: &Response, ctx: &mut Ctx) {
+        if let Request::DeleteNamespaceContent(ns) = req {
+            match resp {
+                Response::List(left, _) if left.is_empty() => {
+                    ctx.request(Request::Delete { key: ObjectKey::new(Kind::Namespace, "", ns), grace_period_seconds: None, uid: None });
+                }
+                _ => self.requeue_after(Requeue::Namespace(ns.clone()), SimDuration::from_secs(5), ctx),
+            }
+        }
         if let Request::Create(Object::Pod(p)) = req {
             // A failed create will never be observed: the expectation is lowered.
             if let Some(r) = p.metadata.controller_ref().filter(|r| r.kind == "ReplicaSet") {
                 let (ns, name) = (p.metadata.namespace.clone(), r.name.clone());
                 replica_set::create_answered(self, &ns, &name, resp.is_ok(), ctx);
-                if !resp.is_ok() {
-                    self.rs_queue.insert((ns, name));
+                if resp.is_ok() {
+                    self.failures.remove(&(ns, name));
+                } else {
+                    self.requeue_failed((ns, name), ctx);
                 }
             }
         }

@@ -216,13 +216,18 @@ fn has_taint(n: &Node, key: &str, effect: &str) -> bool {
 pub fn monitor(cm: &mut ControllerManager, ctx: &mut Ctx) {
     ctx.after(NODE_MONITOR_PERIOD, Timer::NodeMonitor);
     let nodes: Vec<std::rc::Rc<Object>> = cm.informer.list(&Kind::Node).cloned().collect();
-    // Zone health for the eviction rate limiter.
+    // Zone health for the eviction rate limiter, after this pass's health update (a
+    // node whose heartbeat is overdue counts as not ready already).
     let mut zones: BTreeMap<String, (usize, usize)> = BTreeMap::new();
     for o in &nodes {
         let n = o.as_node().expect("node");
         let z = zones.entry(lookup_zone(&n.metadata.labels)).or_default();
         z.0 += 1;
-        if n.ready_status() != "True" {
+        let stale = cm.node_lifecycle.health.get(&n.metadata.name).is_some_and(|h| {
+            let grace = if n.condition("Ready").is_some() { NODE_MONITOR_GRACE_PERIOD } else { NODE_STARTUP_GRACE_PERIOD };
+            ctx.now > h.probe + grace
+        });
+        if stale || n.ready_status() != "True" {
             z.1 += 1;
         }
     }
@@ -287,6 +292,9 @@ fn eviction_interval_ms(total: usize, unhealthy: usize, cluster: usize, all_down
     if all_down {
         return None; // full disruption everywhere: assume the control plane is the problem
     }
+    if total > 0 && unhealthy == total {
+        return Some(10_000); // FullDisruption of this zone only: the primary rate
+    }
     // ComputeZoneState: more than 2 not-ready nodes and ≥ 55 % of the zone.
     if unhealthy > 2 && unhealthy * 100 >= total * UNHEALTHY_ZONE_THRESHOLD_PCT {
         // PartialDisruption: secondary rate, or stop in small clusters.
@@ -321,5 +329,6 @@ mod tests {
         assert_eq!(eviction_interval_ms(5, 3, 5, false), None, "partial disruption of a small cluster stops tainting");
         assert_eq!(eviction_interval_ms(100, 60, 100, false), Some(100_000));
         assert_eq!(eviction_interval_ms(3, 3, 3, true), None);
+        assert_eq!(eviction_interval_ms(3, 3, 6, false), Some(10_000), "one zone fully down, another up");
     }
 }

@@ -15,7 +15,7 @@ use crate::api::replica_set::ReplicaSet;
 use crate::api::{Kind, Object, ObjectKey};
 use crate::apiserver::Request;
 use crate::client::Ctx;
-use crate::engine::SimTime;
+use crate::engine::{SimDuration, SimTime};
 use crate::etcd::{WatchEvent, WatchEventType};
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
@@ -131,7 +131,7 @@ pub fn sync(cm: &mut ControllerManager, key: &NsName, ctx: &mut Ctx) {
     if cm.replica_sets.satisfied(key) && rs.metadata.deletion_timestamp.is_none() {
         manage_replicas(cm, rs, &obj, &active, ctx);
     }
-    update_status(rs, &active, ctx);
+    update_status(cm, rs, &active, ctx);
 }
 
 fn manage_replicas(cm: &mut ControllerManager, rs: &ReplicaSet, obj: &Object, active: &[&Pod], ctx: &mut Ctx) {
@@ -315,7 +315,7 @@ fn max_restarts(p: &Pod) -> i32 {
     p.status.container_statuses.iter().map(|c| c.restart_count).max().unwrap_or(0)
 }
 
-fn update_status(rs: &ReplicaSet, active: &[&Pod], ctx: &mut Ctx) {
+fn update_status(cm: &mut ControllerManager, rs: &ReplicaSet, active: &[&Pod], ctx: &mut Ctx) {
     let min_ready = rs.spec.min_ready_seconds.unwrap_or(0).max(0) as u64;
     let template_labels = &rs.spec.template.metadata.labels;
     let mut st = rs.status.clone();
@@ -324,6 +324,15 @@ fn update_status(rs: &ReplicaSet, active: &[&Pod], ctx: &mut Ctx) {
     st.ready_replicas = active.iter().filter(|p| p.is_ready()).count() as i32;
     st.available_replicas = active.iter().filter(|p| ready_time(p).is_some_and(|t| ctx.now.since(t.0).as_ms() >= min_ready * 1000)).count() as i32;
     st.observed_generation = rs.metadata.generation;
+    // Pods ready but not yet available: look again when the first becomes available.
+    let next = active.iter().filter_map(|p| ready_time(p)).map(|t| t.0.as_ms() + min_ready * 1000).filter(|at| *at > ctx.now.as_ms()).min();
+    if let Some(at) = next {
+        cm.requeue_after(
+            super::Requeue::ReplicaSet((rs.metadata.namespace.clone(), rs.metadata.name.clone())),
+            SimDuration::from_ms(at - ctx.now.as_ms()),
+            ctx,
+        );
+    }
     if st != rs.status {
         let mut n = rs.clone();
         n.status = st;

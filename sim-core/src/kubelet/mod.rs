@@ -124,7 +124,9 @@ impl Kubelet {
         self.alive = true;
         self.generation += 1;
         if self.registered {
-            self.post_node_status(ctx);
+            // A restarted kubelet knows nothing: it reads its Node back (then posts its
+            // status) and relists its pods.
+            ctx.request(Request::List(Kind::Node));
             ctx.request(Request::List(Kind::Pod));
         } else {
             self.registered = true;
@@ -145,6 +147,7 @@ impl Kubelet {
     pub fn crash(&mut self) {
         self.alive = false;
         self.generation += 1;
+        self.node = None;
         self.pulls.clear();
         self.puller_free_at = SimTime::ZERO;
         for w in self.workers.values_mut() {
@@ -659,8 +662,18 @@ impl Kubelet {
     }
 
     pub fn on_response(&mut self, req: &crate::apiserver::Request, resp: &Response, ctx: &mut Ctx) {
-        if let (Request::List(Kind::Pod), Response::List(items, _)) = (req, resp) {
-            self.resync(items, ctx);
+        match (req, resp) {
+            (Request::List(Kind::Pod), Response::List(items, _)) => self.resync(items, ctx),
+            (Request::List(Kind::Node), Response::List(items, _)) => {
+                self.node = items.iter().find(|o| o.meta().name == self.spec.name).cloned();
+                let was_ready = self.node.as_ref().and_then(|o| o.as_node()).is_some_and(|n| n.ready_status() == "True");
+                self.post_node_status(ctx);
+                if let (false, Some(n)) = (was_ready, self.node.clone()) {
+                    let msg = format!("Node {} status is now: NodeReady", self.spec.name);
+                    self.event(&n, "Normal", "NodeReady", &msg, ctx);
+                }
+            }
+            _ => {}
         }
     }
 

@@ -78,7 +78,7 @@ pub struct ClusterCidrAllocator {
 
 impl ClusterCidrAllocator {
     pub fn new(cluster: Cidr, node_prefix: u8) -> Result<Self, String> {
-        if node_prefix < cluster.prefix || node_prefix > 30 {
+        if node_prefix < cluster.prefix || !(8..=30).contains(&node_prefix) {
             return Err(format!("node CIDR mask size /{node_prefix} does not fit cluster CIDR {cluster}"));
         }
         Ok(ClusterCidrAllocator { cluster, node_prefix, used: BTreeSet::new(), next_candidate: 0 })
@@ -101,7 +101,8 @@ impl ClusterCidrAllocator {
         Some(self.block(c))
     }
     fn block(&self, i: u64) -> Cidr {
-        Cidr { base: self.cluster.base + (i as u32) * (1u32 << (32 - self.node_prefix)), prefix: self.node_prefix }
+        let size = 1u64 << (32 - self.node_prefix);
+        Cidr { base: (u64::from(self.cluster.base) + i * size) as u32, prefix: self.node_prefix }
     }
     /// Marks an existing block as used (a node that already has a podCIDR).
     pub fn occupy(&mut self, c: Cidr) -> bool {

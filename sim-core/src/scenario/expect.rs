@@ -51,6 +51,7 @@ const PODS_FIELDS: &[&str] = &["count", "running", "pending", "ready", "terminat
 const NODE_FIELDS: &[&str] = &["ready", "status", "taints", "pods", "podCIDR", "exists"];
 const NODES_FIELDS: &[&str] = &["count", "ready", "notready"];
 const WORKLOAD_FIELDS: &[&str] = &["replicas", "ready", "available", "updated", "unavailable", "exists"];
+const REPLICASET_FIELDS: &[&str] = &["replicas", "ready", "available", "unavailable", "exists"];
 
 fn parse_selector(s: &str) -> Result<LabelSelector, String> {
     let mut sel = LabelSelector::default();
@@ -110,7 +111,8 @@ pub fn parse(text: &str) -> Result<Check, String> {
         let fields = match kind {
             Kind::Pod => POD_FIELDS,
             Kind::Node => NODE_FIELDS,
-            Kind::Deployment | Kind::ReplicaSet => WORKLOAD_FIELDS,
+            Kind::Deployment => WORKLOAD_FIELDS,
+            Kind::ReplicaSet => REPLICASET_FIELDS,
             _ => &["exists"][..],
         };
         let ns = if kind.namespaced() { ns } else { "" };

@@ -596,6 +596,21 @@ impl<'r> Loader<'r> {
                 taints: p.taints,
             });
         }
+        if let Ok(cidr) = crate::network::ipam::Cidr::parse(&s.cluster.cluster_cidr) {
+            if let Ok(a) = crate::network::ipam::ClusterCidrAllocator::new(cidr, s.cluster.node_cidr_mask_size) {
+                if total > a.capacity() {
+                    self.error(
+                        file,
+                        Self::mark_of(index, "spec.cluster.nodePools", ""),
+                        format!(
+                            "spec.cluster.nodePools: Invalid value: {total}: {total} nodes need {total} pod CIDRs, but clusterCIDR {cidr} with /{} per node has {}; use a larger spec.cluster.clusterCIDR (e.g. 10.64.0.0/10)",
+                            s.cluster.node_cidr_mask_size,
+                            a.capacity()
+                        ),
+                    );
+                }
+            }
+        }
         if total > 100_000 {
             self.error(
                 file,
@@ -686,12 +701,48 @@ pub fn load(sources: &[Source], resolver: &Resolver) -> Result<Scenario, LoadErr
         timeline.insert(0, TimelineEntry { at: SimDuration::ZERO, action: Action::Apply(at_zero), location: seen_scenario.clone().unwrap_or_default() });
     }
     check_references(&mut l, &mut timeline);
+    check_sizes(&mut l, &timeline);
+    for e in &timeline {
+        if e.at > s.until {
+            l.warn(
+                &e.location.file,
+                e.location.mark,
+                format!("this timeline entry at {} comes after the end of the run ({}); it never happens", e.at, s.until),
+            );
+        }
+    }
     if !l.diags.is_empty() {
         return Err(LoadError::new(l.diags, &l.sources));
     }
     s.timeline = timeline;
     s.warnings = l.warnings;
     Ok(s)
+}
+
+/// Pods a scenario may ask for in all (the Kubernetes scalability limit is 150,000).
+pub const MAX_REPLICAS: i64 = 1_000_000;
+
+/// A scenario that asks for more pods than any cluster runs is refused up front.
+fn check_sizes(l: &mut Loader, timeline: &[TimelineEntry]) {
+    for e in timeline {
+        let asks: Vec<(i64, &Location)> = match &e.action {
+            Action::Apply(ms) => ms
+                .iter()
+                .filter_map(|m| match &m.object {
+                    Object::Deployment(d) => Some((i64::from(d.replicas()), &m.at)),
+                    Object::ReplicaSet(r) => Some((i64::from(r.replicas()), &m.at)),
+                    _ => None,
+                })
+                .collect(),
+            Action::Scale { replicas, .. } => vec![(i64::from(*replicas), &e.location)],
+            _ => vec![],
+        };
+        for (n, at) in asks {
+            if n > MAX_REPLICAS {
+                l.error(&at.file, at.mark, format!("spec.replicas: Invalid value: {n}: ksim simulates at most {MAX_REPLICAS} replicas per workload"));
+            }
+        }
+    }
 }
 
 /// Static checks across the timeline: duplicate objects in one apply, namespaces that do

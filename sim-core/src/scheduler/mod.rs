@@ -292,6 +292,11 @@ impl Scheduler {
 
     fn fail(&mut self, uid: &str, obj: &Rc<Object>, reason: &str, msg: &str, unschedulable: bool, ctx: &mut Ctx) {
         self.queue.failed(uid, unschedulable, ctx.now);
+        self.report_failure(obj, reason, msg, ctx);
+    }
+
+    /// The FailedScheduling event and the PodScheduled=False condition.
+    fn report_failure(&mut self, obj: &Rc<Object>, reason: &str, msg: &str, ctx: &mut Ctx) {
         self.event_seq += 1;
         ctx.request(Request::Create(crate::client::event_for(obj, "Warning", "FailedScheduling", msg, SCHEDULER_NAME, "", ctx.now, self.event_seq)));
         if let Object::Pod(p) = &**obj {
@@ -315,14 +320,19 @@ impl Scheduler {
             }
             Response::Error(st) => {
                 self.forget(&uid);
-                if let Some(obj) = self.informer.get(&Kind::Pod, namespace, name).cloned() {
-                    if obj.as_pod().is_some_and(|p| p.spec.node_name.is_empty() && p.metadata.deletion_timestamp.is_none()) {
-                        self.pending.insert(uid.clone(), (namespace.clone(), name.clone()));
-                        self.queue.add(&uid, obj.as_pod().and_then(|p| p.spec.priority).unwrap_or(0), ctx.now);
-                        self.queue.pop();
-                        let msg = format!("running Bind plugin \"DefaultBinder\": {}", st.message);
-                        self.fail(&uid, &obj, "SchedulerError", &msg, false, ctx);
-                    }
+                let obj = self.informer.get(&Kind::Pod, namespace, name).cloned();
+                let retry = obj
+                    .as_ref()
+                    .and_then(|o| o.as_pod())
+                    .filter(|p| p.metadata.uid == uid && p.spec.node_name.is_empty() && p.metadata.deletion_timestamp.is_none());
+                // A pod that is gone, bound or being deleted is not retried.
+                if let (Some(p), false) = (retry, st.reason == "NotFound") {
+                    let priority = p.spec.priority.unwrap_or(0);
+                    let obj = obj.clone().expect("pod");
+                    self.pending.insert(uid.clone(), (namespace.clone(), name.clone()));
+                    self.queue.add_after_error(&uid, priority, ctx.now);
+                    let msg = format!("running Bind plugin \"DefaultBinder\": {}", st.message);
+                    self.report_failure(&obj, "SchedulerError", &msg, ctx);
                 }
             }
             Response::List(..) => {}

@@ -63,6 +63,15 @@ impl SchedulingQueue {
         self.entries.insert(uid.to_string(), e);
     }
 
+    /// A pod whose binding failed goes (back) to backoffQ.
+    pub fn add_after_error(&mut self, uid: &str, priority: i32, now: SimTime) {
+        if !self.entries.contains_key(uid) {
+            self.seq += 1;
+            self.entries.insert(uid.to_string(), Entry { priority, queued_at: now, attempts: 1, seq: self.seq, at: Where::InFlight });
+        }
+        self.failed(uid, false, now);
+    }
+
     /// Pops the next pod to schedule; it stays known (in flight) until `done` or `failed`.
     pub fn pop(&mut self) -> Option<String> {
         let first = self.active.iter().next().cloned()?;

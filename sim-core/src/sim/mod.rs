@@ -232,7 +232,7 @@ impl Simulation {
         match to {
             Client::Scheduler => matches!(req, Request::Bind { .. }),
             Client::Kubelet(_) => matches!(req, Request::List(_)),
-            Client::ControllerManager => !resp.is_ok() || matches!(req, Request::Create(Object::Pod(_))),
+            Client::ControllerManager => !resp.is_ok() || matches!(req, Request::Create(Object::Pod(_)) | Request::DeleteNamespaceContent(_)),
             Client::Timeline => !resp.is_ok(),
             Client::ApiServer => false,
         }
@@ -242,7 +242,9 @@ impl Simulation {
         let keep = Self::wants_response(from, &request, &Response::Error(crate::apiserver::Status { code: 0, reason: "", message: String::new() }));
         let copy = keep.then(|| request.clone());
         let verb = match &*request {
-            Request::Delete { .. } => "delete",
+            Request::Apply(_) => "apply",
+            Request::Scale { .. } => "scale",
+            Request::Delete { .. } | Request::DeleteNamespaceContent(_) => "delete",
             Request::Bind { .. } => "bind",
             Request::Create(_) => "create",
             _ => "update",
@@ -277,25 +279,15 @@ impl Simulation {
         match entry.action {
             model::Action::Apply(ms) => {
                 for m in ms {
-                    out.push(Action::Request(Box::new(self.apply_request(m.object))));
+                    out.push(Action::Request(Box::new(Request::Apply(m.object))));
                 }
             }
             model::Action::Delete { kind, namespace, name } => {
                 out.push(Action::Request(Box::new(Request::Delete { key: ObjectKey::new(kind, &namespace, &name), grace_period_seconds: None, uid: None })));
             }
-            model::Action::Scale { kind, namespace, name, replicas } => match self.api.store.get_parts(&kind, &namespace, &name).map(|o| (**o).clone()) {
-                Some(Object::Deployment(mut d)) => {
-                    d.spec.replicas = Some(replicas);
-                    d.metadata.resource_version.0 = 0;
-                    out.push(Action::Request(Box::new(Request::Update(Object::Deployment(d)))));
-                }
-                Some(Object::ReplicaSet(mut r)) => {
-                    r.spec.replicas = Some(replicas);
-                    r.metadata.resource_version.0 = 0;
-                    out.push(Action::Request(Box::new(Request::Update(Object::ReplicaSet(r)))));
-                }
-                _ => self.timeline_errors.push((self.now, format!("{} {name:?} not found", crate::apiserver::qualified_resource(&kind)))),
-            },
+            model::Action::Scale { kind, namespace, name, replicas } => {
+                out.push(Action::Request(Box::new(Request::Scale { key: ObjectKey::new(kind, &namespace, &name), replicas })));
+            }
             model::Action::NodeCrash(n) => {
                 if let Some(&k) = self.kubelet_index.get(&n) {
                     self.kubelets[k as usize].crash();
@@ -314,23 +306,6 @@ impl Simulation {
             }
         }
         self.dispatch(Client::Timeline, out);
-    }
-
-    /// kubectl apply: create, or update the spec and metadata of what exists.
-    fn apply_request(&self, mut obj: Object) -> Request {
-        let key = obj.key();
-        let key = if key.namespace.is_empty() && key.kind.namespaced() { ObjectKey::new(key.kind, "default", &key.name) } else { key };
-        match self.api.store.get(&key) {
-            Some(cur) => {
-                let m = obj.meta_mut();
-                m.namespace = key.namespace.clone();
-                m.resource_version.0 = 0;
-                let cm = cur.meta();
-                m.owner_references = if m.owner_references.is_empty() { cm.owner_references.clone() } else { m.owner_references.clone() };
-                Request::Update(obj)
-            }
-            None => Request::Create(obj),
-        }
     }
 
     fn handle(&mut self, ev: SimEvent) {
