@@ -125,6 +125,10 @@ pub fn get(args: &[String], at: &str, seed: Option<u64>, output: Option<&str>, n
             }
         }
     }
+    if let Some(o) = output.filter(|o| !["wide", "json", "yaml"].contains(o)) {
+        let _ = writeln!(err, "error: unable to match a printer suitable for the output format {o:?}, allowed formats are: json,wide,yaml");
+        return EXIT_BAD_INPUT;
+    }
     let rest = &args[1..];
     let looks_like_file = |a: &str| Path::new(a).exists() || a.ends_with(".yaml") || a.ends_with(".yml");
     let (name, files) = if rest.len() >= 2 && !looks_like_file(&rest[0]) { (Some(rest[0].clone()), &rest[1..]) } else { (None, rest) };
@@ -135,6 +139,10 @@ pub fn get(args: &[String], at: &str, seed: Option<u64>, output: Option<&str>, n
             return EXIT_BAD_INPUT;
         }
     };
+    if name.is_some() && kinds.len() > 1 {
+        let _ = writeln!(err, "error: a name can only be given with one resource type");
+        return EXIT_BAD_INPUT;
+    }
     let mut s = match load(files, seed, None) {
         Ok(s) => s,
         Err(c) => return c,
@@ -145,10 +153,6 @@ pub fn get(args: &[String], at: &str, seed: Option<u64>, output: Option<&str>, n
         Err(c) => return c,
     };
     sim.run_until(SimTime(at.as_ms()));
-    if name.is_some() && kinds.len() > 1 {
-        let _ = writeln!(err, "error: a name can only be given with one resource type");
-        return EXIT_BAD_INPUT;
-    }
     let mut code = 0;
     for (i, kind) in kinds.iter().enumerate() {
         if i > 0 && output != Some("json") && output != Some("yaml") {

@@ -25,6 +25,8 @@ pub enum Timer {
     NodeMonitor,
     /// Taint-based eviction of pods whose toleration has expired.
     TaintEviction,
+    /// The pod garbage collector's periodic pass.
+    PodGc,
     /// A step of one pod's worker on a kubelet.
     PodStep { generation: u32, uid: Rc<str>, step: PodStep },
     /// Lease renewal and node status (kubelet generation guards against stale timers).

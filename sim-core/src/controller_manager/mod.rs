@@ -8,6 +8,7 @@ pub mod deployment;
 pub mod garbage_collector;
 pub mod node_ipam;
 pub mod node_lifecycle;
+pub mod pod_gc;
 pub mod replica_set;
 
 use crate::api::{Kind, Object, ObjectKey};
@@ -54,6 +55,7 @@ pub struct ControllerManager {
     pub replica_sets: replica_set::ReplicaSetController,
     pub node_lifecycle: node_lifecycle::NodeLifecycleController,
     pub node_ipam: node_ipam::NodeIpamController,
+    pub pod_gc: pod_gc::PodGc,
     event_seq: u64,
 }
 
@@ -76,6 +78,7 @@ impl ControllerManager {
             replica_sets: replica_set::ReplicaSetController::default(),
             node_lifecycle: node_lifecycle::NodeLifecycleController::default(),
             node_ipam: ipam,
+            pod_gc: pod_gc::PodGc::default(),
             event_seq: 0,
         }
     }
@@ -162,6 +165,7 @@ impl ControllerManager {
     pub fn on_watch(&mut self, ev: &WatchEvent, ctx: &mut Ctx) {
         self.informer.apply(ev);
         self.index(ev);
+        pod_gc::ensure_started(self, ctx);
         let deleted = ev.type_ == WatchEventType::Deleted;
         let obj = ev.object.clone();
         let m = obj.meta();
@@ -309,6 +313,7 @@ impl ControllerManager {
             }
             Timer::NodeMonitor => node_lifecycle::monitor(self, ctx),
             Timer::TaintEviction => node_lifecycle::evict_due(self, ctx),
+            Timer::PodGc => pod_gc::run(self, ctx),
             _ => {}
         }
         self.ensure_sync(ctx);
