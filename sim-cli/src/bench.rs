@@ -95,7 +95,13 @@ fn running(sim: &Simulation) -> u32 {
 pub fn bench(which: Which) -> u8 {
     let Which::Density { nodes, pods, per_deployment, seed, output } = which;
     let s = density_scenario(nodes, pods, per_deployment, seed);
-    let opts = RunOptions { seed, limits: Limits { until: SimTime(s.until.as_ms()), max_events: u64::MAX }, keep_log: false, history: Default::default() };
+    let opts = RunOptions {
+        seed,
+        limits: Limits { until: SimTime(s.until.as_ms()), max_events: u64::MAX },
+        keep_log: false,
+        check: false,
+        history: Default::default(),
+    };
     let start = Instant::now();
     let mut sim = match Simulation::new(&s, &opts) {
         Ok(sim) => sim,

@@ -1,6 +1,7 @@
 //! `ksim`: run Kubernetes scenarios in a deterministic simulator.
 
 mod bench;
+mod check;
 mod files;
 mod print;
 mod run;
@@ -35,6 +36,31 @@ enum Command {
         /// Timeline lines to print (0 = none).
         #[arg(long, default_value_t = 200)]
         max_lines: usize,
+        /// Check the invariants after every event (and convergence at the end).
+        #[arg(long)]
+        check: bool,
+    },
+    /// Run a scenario over many seeds with the invariants on; exit 1 on any violation.
+    Check {
+        #[arg(required = true)]
+        files: Vec<String>,
+        /// How many seeds (from the scenario's seed, or --first-seed).
+        #[arg(long, default_value_t = 100)]
+        seeds: u64,
+        #[arg(long)]
+        first_seed: Option<u64>,
+        /// Parallel runs (default: one per core).
+        #[arg(long)]
+        jobs: Option<usize>,
+        /// Only every K-th seed, starting at the I-th: `--shard I/K`.
+        #[arg(long)]
+        shard: Option<String>,
+        /// Output: json.
+        #[arg(short = 'o', long)]
+        output: Option<String>,
+        /// Run without the invariant checks (to measure what they cost).
+        #[arg(long)]
+        no_invariants: bool,
     },
     /// Print objects as they are at a simulated moment, like `kubectl get`.
     Get {
@@ -67,7 +93,16 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.command {
-        Command::Run { files, seed, until, log, max_lines } => run::run(&files, seed, until.as_deref(), log.as_deref(), max_lines),
+        Command::Run { files, seed, until, log, max_lines, check } => run::run(&files, seed, until.as_deref(), log.as_deref(), max_lines, check),
+        Command::Check { files, seeds, first_seed, jobs, shard, output, no_invariants } => check::check(check::Args {
+            files: &files,
+            seeds,
+            first_seed,
+            jobs,
+            shard: shard.as_deref(),
+            json: output.as_deref() == Some("json"),
+            invariants: !no_invariants,
+        }),
         Command::Get { args, at, seed, output, namespace, all_namespaces } => {
             run::get(&args, &at, seed, output.as_deref(), namespace.as_deref(), all_namespaces)
         }

@@ -50,12 +50,12 @@ fn new_sim(s: &Scenario) -> Result<Simulation, u8> {
     })
 }
 
-pub fn run(paths: &[String], seed: Option<u64>, until: Option<&str>, log: Option<&str>, max_lines: usize) -> u8 {
+pub fn run(paths: &[String], seed: Option<u64>, until: Option<&str>, log: Option<&str>, max_lines: usize, check: bool) -> u8 {
     let s = match load(paths, seed, until) {
         Ok(s) => s,
         Err(c) => return c,
     };
-    let report = match run_scenario(&s, &RunOptions::for_scenario(&s)) {
+    let report = match run_scenario(&s, &RunOptions { check, ..RunOptions::for_scenario(&s) }) {
         Ok(r) => r,
         Err(e) => {
             let _ = writeln!(anstream::stderr(), "error: {e}");
@@ -109,8 +109,16 @@ pub fn run(paths: &[String], seed: Option<u64>, until: Option<&str>, log: Option
             return EXIT_BAD_INPUT;
         }
     }
+    let mut violations = sim.violations().to_vec();
+    if check {
+        violations.extend(sim.check_converged());
+        let _ = writeln!(out, "invariants: {} violations", violations.len());
+        for v in &violations {
+            let _ = writeln!(out, "  ✗ {v}");
+        }
+    }
     // A refused timeline action means the scenario did not happen as written.
-    u8::from(failed > 0 || !sim.timeline_errors.is_empty())
+    u8::from(failed > 0 || !sim.timeline_errors.is_empty() || !violations.is_empty())
 }
 
 pub fn get(args: &[String], at: &str, seed: Option<u64>, output: Option<&str>, namespace: Option<&str>, all: bool) -> u8 {

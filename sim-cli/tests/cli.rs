@@ -121,3 +121,28 @@ fn get_at_a_moment_shows_the_state_then() {
     let out = ksim(&["get", "pods", "scenarios/node-crash.yaml", "--at", "1m", "-o", "yaml"]);
     assert!(text(&out.stdout).contains("kind: List"), "{}", text(&out.stdout));
 }
+
+#[test]
+fn check_sweeps_seeds_shards_and_prints_replays() {
+    let out = ksim(&["check", "scenarios/random-node-faults.yaml", "--seeds", "12", "-o", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((v["runs"].as_u64(), v["violations"].as_u64()), (Some(12), Some(0)));
+    assert!(v["events"].as_u64().unwrap() > 1000);
+    let out = ksim(&["check", "scenarios/random-node-faults.yaml", "--seeds", "12", "--shard", "1/3", "-o", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["runs"].as_u64(), Some(4));
+    assert_eq!(ksim(&["check", "scenarios/hello-deployment.yaml", "--shard", "3/3"]).status.code(), Some(2));
+    // A failure names the seed and the command that replays it.
+    let out = ksim(&["check", "sim-cli/tests/data/failing-expectation.yaml", "--seeds", "2"]);
+    assert_eq!(out.status.code(), Some(1));
+    let s = text(&out.stdout);
+    assert!(s.contains("replay: ksim run sim-cli/tests/data/failing-expectation.yaml --seed 1 --check"), "{s}");
+}
+
+#[test]
+fn run_check_reports_invariants() {
+    let out = ksim(&["run", "scenarios/node-crash.yaml", "--check"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(text(&out.stdout).contains("invariants: 0 violations"));
+}

@@ -8,6 +8,8 @@ pub mod client;
 pub mod controller_manager;
 pub mod engine;
 pub mod etcd;
+pub mod faults;
+pub mod invariants;
 pub mod kubelet;
 pub mod network;
 pub mod scenario;

@@ -12,7 +12,11 @@ fn every_bundled_scenario_meets_its_expectations() {
     for f in files {
         let s = common::load_file(&f);
         assert!(!s.expect.is_empty(), "{} has no expectations", f.display());
-        let report = run_scenario(&s, &RunOptions::for_scenario(&s)).expect("runs");
+        let opts = RunOptions { check: true, ..RunOptions::for_scenario(&s) };
+        let report = run_scenario(&s, &opts).expect("runs");
+        assert!(report.sim.violations().is_empty(), "{}: {:#?}", f.display(), report.sim.violations());
+        let quiet = report.sim.check_converged();
+        assert!(quiet.is_empty(), "{}: not converged at the end: {quiet:#?}", f.display());
         for r in &report.results {
             assert!(r.ok, "{}: `{}` at {} observed {} ({})", f.display(), r.text, r.at, r.observed, r.location);
         }

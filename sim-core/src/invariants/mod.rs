@@ -39,6 +39,10 @@ pub const REPLICASET_BOUND: &str = "replicaset-within-replicas";
 pub const CONVERGED: &str = "controllers-converge";
 pub const NODES_RECOVER: &str = "nodes-recover";
 
+/// How long after the last fault the cluster must have had to settle before liveness is
+/// checked: node-monitor-grace-period (50 s) + the default toleration (300 s) + slack.
+pub const QUIET_AFTER_FAULTS: crate::engine::SimDuration = crate::engine::SimDuration::from_secs(420);
+
 type Key = (String, String);
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -141,7 +145,13 @@ impl Checker {
             }
         }
         if verb == "bind" && store.get_parts(&Kind::Node, "", &p.spec.node_name).is_none() {
-            self.violate(BOUND_TO_MISSING_NODE, time, event, vec![name.clone(), format!("node/{}", p.spec.node_name)], "bound to a node that does not exist".into());
+            self.violate(
+                BOUND_TO_MISSING_NODE,
+                time,
+                event,
+                vec![name.clone(), format!("node/{}", p.spec.node_name)],
+                "bound to a node that does not exist".into(),
+            );
         }
         // Resources on the node.
         for st in self.nodes.values_mut() {
@@ -161,10 +171,7 @@ impl Checker {
                     time,
                     event,
                     vec![format!("node/{node}"), name.clone()],
-                    format!(
-                        "requests cpu {}m/{}m, memory {}/{}, pods {}/{}",
-                        used.cpu, alloc.cpu, used.mem, alloc.mem, used.pods, alloc.pods
-                    ),
+                    format!("requests cpu {}m/{}m, memory {}/{}, pods {}/{}", used.cpu, alloc.cpu, used.mem, alloc.mem, used.pods, alloc.pods),
                 );
             }
         }
@@ -222,7 +229,13 @@ impl Checker {
     pub fn on_delivery(&mut self, watcher: &str, seq: u64, revision: u64, time: SimTime, event: &str) {
         let (last_seq, last_rev) = self.watches.get(watcher).copied().unwrap_or((0, 0));
         if seq != last_seq + 1 || revision <= last_rev {
-            self.violate(WATCH_ORDERED, time, event, vec![watcher.to_string()], format!("delivery #{seq} (revision {revision}) after #{last_seq} (revision {last_rev})"));
+            self.violate(
+                WATCH_ORDERED,
+                time,
+                event,
+                vec![watcher.to_string()],
+                format!("delivery #{seq} (revision {revision}) after #{last_seq} (revision {last_rev})"),
+            );
         }
         self.watches.insert(watcher.to_string(), (seq, revision));
     }
@@ -233,7 +246,9 @@ impl Checker {
 /// every node whose kubelet runs is Ready and untainted by the node controller.
 pub fn converged(store: &crate::etcd::Store, alive: &BTreeSet<String>, time: SimTime) -> Vec<Violation> {
     let mut out = Vec::new();
-    let mut v = |inv: &'static str, objects: Vec<String>, message: String| out.push(Violation { invariant: inv, time, event: "quiet cluster".into(), objects, message });
+    let mut v = |inv: &'static str, objects: Vec<String>, message: String| {
+        out.push(Violation { invariant: inv, time, event: "quiet cluster".into(), objects, message })
+    };
     let pods: Vec<&crate::api::pod::Pod> = store.list(&Kind::Pod).filter_map(|o| o.as_pod()).collect();
     for o in store.list(&Kind::ReplicaSet) {
         let rs = o.as_replica_set().expect("rs");
@@ -261,7 +276,11 @@ pub fn converged(store: &crate::etcd::Store, alive: &BTreeSet<String>, time: Sim
             .collect();
         let total: i32 = rss.iter().map(|r| r.replicas()).sum();
         if total != d.replicas() || d.status.observed_generation != d.metadata.generation {
-            v(CONVERGED, vec![format!("deployment/{}/{}", d.metadata.namespace, d.metadata.name)], format!("ReplicaSets ask for {total} of {} replicas", d.replicas()));
+            v(
+                CONVERGED,
+                vec![format!("deployment/{}/{}", d.metadata.namespace, d.metadata.name)],
+                format!("ReplicaSets ask for {total} of {} replicas", d.replicas()),
+            );
         }
     }
     for o in store.list(&Kind::Node) {
@@ -269,10 +288,92 @@ pub fn converged(store: &crate::etcd::Store, alive: &BTreeSet<String>, time: Sim
         if !alive.contains(&n.metadata.name) {
             continue;
         }
-        let tainted = n.spec.taints.iter().any(|t| t.key == crate::apiserver::defaults::TAINT_UNREACHABLE || t.key == crate::apiserver::defaults::TAINT_NOT_READY);
+        let tainted =
+            n.spec.taints.iter().any(|t| t.key == crate::apiserver::defaults::TAINT_UNREACHABLE || t.key == crate::apiserver::defaults::TAINT_NOT_READY);
         if n.ready_status() != "True" || tainted {
-            v(NODES_RECOVER, vec![format!("node/{}", n.metadata.name)], format!("Ready={} with taints {:?}", n.ready_status(), n.spec.taints.iter().map(|t| t.describe()).collect::<Vec<_>>()));
+            v(
+                NODES_RECOVER,
+                vec![format!("node/{}", n.metadata.name)],
+                format!("Ready={} with taints {:?}", n.ready_status(), n.spec.taints.iter().map(|t| t.describe()).collect::<Vec<_>>()),
+            );
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::meta::Time;
+    use crate::api::node::Node;
+    use crate::api::pod::{Container, Pod};
+    use crate::api::quantity::Quantity;
+    use crate::etcd::{HistoryLimits, Store};
+    use std::rc::Rc;
+
+    fn node(name: &str, cidr: &str) -> Object {
+        let mut n = Node::default();
+        n.metadata.name = name.into();
+        n.spec.pod_cidr = cidr.into();
+        n.status.allocatable = [("cpu", Quantity::from_milli(1000)), ("memory", Quantity::from_bytes(1 << 30)), ("pods", Quantity::from_value(2))]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect();
+        Object::Node(Box::new(n))
+    }
+
+    fn pod(name: &str, node: &str, ip: &str, cpu_m: i64) -> Object {
+        let mut p = Pod::default();
+        p.metadata.name = name.into();
+        p.metadata.namespace = "default".into();
+        let mut c = Container { name: "c".into(), image: "x".into(), ..Default::default() };
+        c.resources.requests.insert("cpu".into(), Quantity::from_milli(cpu_m));
+        Rc::make_mut(&mut p.spec).containers = Rc::new(vec![c]);
+        Rc::make_mut(&mut p.spec).node_name = node.into();
+        p.status.start_time = Some(Time(SimTime(0)));
+        p.status.pod_ip = ip.into();
+        p.status.phase = "Running".into();
+        Object::Pod(p)
+    }
+
+    fn write(store: &mut Store, c: &mut Checker, o: Object) {
+        let exists = store.get(&o.key()).is_some();
+        let ev = if exists { store.update(o, SimTime(1)) } else { store.create(o, SimTime(1)) }.unwrap();
+        c.on_write(&ev, "update", store, SimTime(1), "test");
+    }
+
+    fn names(c: &Checker) -> Vec<&'static str> {
+        c.violations.iter().map(|v| v.invariant).collect()
+    }
+
+    #[test]
+    fn catches_overcommit_duplicate_ips_and_ips_outside_the_cidr() {
+        let mut s = Store::new(HistoryLimits::default());
+        let mut c = Checker::new();
+        write(&mut s, &mut c, node("n1", "10.244.0.0/24"));
+        write(&mut s, &mut c, pod("a", "n1", "10.244.0.2", 600));
+        assert!(c.violations.is_empty());
+        write(&mut s, &mut c, pod("b", "n1", "10.244.0.2", 600));
+        assert_eq!(names(&c), [NODE_OVERCOMMITTED, POD_IP_UNIQUE]);
+        write(&mut s, &mut c, pod("c", "n1", "10.9.9.9", 0));
+        assert!(names(&c).contains(&POD_IP_IN_CIDR));
+        assert!(names(&c).iter().filter(|n| **n == NODE_OVERCOMMITTED).count() >= 2, "3 pods on a 2-pod node");
+        let shown = c.violations[0].to_string();
+        assert!(shown.contains("node/n1") && shown.contains("1200m/1000m"), "{shown}");
+    }
+
+    #[test]
+    fn catches_a_pod_moved_between_nodes_and_watch_gaps() {
+        let mut s = Store::new(HistoryLimits::default());
+        let mut c = Checker::new();
+        write(&mut s, &mut c, node("n1", "10.244.0.0/24"));
+        write(&mut s, &mut c, node("n2", "10.244.1.0/24"));
+        write(&mut s, &mut c, pod("a", "n1", "", 0));
+        write(&mut s, &mut c, pod("a", "n2", "", 0));
+        assert_eq!(names(&c), [POD_BOUND_TWICE]);
+        c.on_delivery("scheduler", 1, 5, SimTime(1), "d1");
+        c.on_delivery("scheduler", 3, 9, SimTime(1), "d3");
+        c.on_delivery("kubelet/n1", 1, 4, SimTime(1), "k1");
+        assert_eq!(names(&c), [POD_BOUND_TWICE, WATCH_ORDERED]);
+    }
 }

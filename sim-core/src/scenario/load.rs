@@ -93,6 +93,22 @@ struct ScenarioSpec {
     latency: Option<LatencyDoc>,
     timeline: Option<Vec<Value>>,
     expect: Option<Vec<ExpectDoc>>,
+    faults: Option<FaultsDoc>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct FaultsDoc {
+    node_crash: Option<NodeCrashDoc>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NodeCrashDoc {
+    rate: String,
+    downtime: String,
+    from: Option<String>,
+    to: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -512,6 +528,25 @@ impl<'r> Loader<'r> {
         }
         if let Some(c) = spec.cluster {
             self.cluster(file, &doc.index, c, s);
+        }
+        if let Some(f) = spec.faults {
+            s.faults_location = Location { file: file.into(), mark: Self::mark_of(&doc.index, "spec.faults", "") };
+            if let Some(nc) = f.node_crash {
+                let p = "spec.faults.nodeCrash";
+                let every = match crate::faults::parse_rate(&nc.rate) {
+                    Ok(d) => Some(d),
+                    Err(e) => {
+                        self.error(file, Self::mark_of(&doc.index, p, "rate"), format!("{p}.rate: Invalid value: {:?}: {e}", nc.rate));
+                        None
+                    }
+                };
+                let downtime = self.duration(file, &doc.index, &format!("{p}.downtime"), &nc.downtime);
+                let from = nc.from.and_then(|t| self.duration(file, &doc.index, &format!("{p}.from"), &t)).unwrap_or(SimDuration::ZERO);
+                let to = nc.to.and_then(|t| self.duration(file, &doc.index, &format!("{p}.to"), &t));
+                if let (Some(every), Some(downtime)) = (every, downtime) {
+                    s.faults.node_crash = Some(crate::faults::NodeCrashPlan { every, downtime, from, to });
+                }
+            }
         }
         let mut deferred = Vec::new();
         for (i, e) in spec.timeline.unwrap_or_default().into_iter().enumerate() {

@@ -144,6 +144,9 @@ pub struct Scenario {
     pub timeline: Vec<TimelineEntry>,
     pub expect: Vec<Expectation>,
     pub warnings: Vec<Warning>,
+    /// Seeded random faults, added to the timeline when a run starts.
+    pub faults: crate::faults::FaultPlan,
+    pub faults_location: Location,
 }
 
 pub const DEFAULT_UNTIL: SimDuration = SimDuration::from_secs(300);
@@ -159,6 +162,8 @@ impl Default for Scenario {
             timeline: Vec::new(),
             expect: Vec::new(),
             warnings: Vec::new(),
+            faults: Default::default(),
+            faults_location: Location::default(),
         }
     }
 }

@@ -39,8 +39,8 @@ pub enum SimEvent {
     Request { from: Client, request: Box<Request> },
     /// A response reaches its client.
     Response { to: Client, request: Box<Request>, response: Response },
-    /// A watch event reaches a watcher.
-    Watch { to: Client, event: Rc<WatchEvent> },
+    /// A watch event reaches a watcher; `seq` numbers each watcher's stream from 1.
+    Watch { to: Client, event: Rc<WatchEvent>, seq: u64 },
     /// A component's timer fires.
     Timer { to: Client, timer: Timer },
 }
@@ -52,6 +52,8 @@ pub struct RunOptions {
     pub limits: Limits,
     /// Keep the event log records in memory (not only their hash).
     pub keep_log: bool,
+    /// Check the safety invariants after every write and delivery.
+    pub check: bool,
     /// Record Events (the Kubernetes kind) — the bench may turn them off.
     pub history: HistoryLimits,
 }
@@ -62,6 +64,7 @@ impl RunOptions {
             seed: s.seed,
             limits: Limits { until: SimTime(s.until.as_ms()), max_events: 50_000_000 },
             keep_log: true,
+            check: false,
             history: HistoryLimits::default(),
         }
     }
@@ -82,6 +85,10 @@ pub struct Simulation {
     pub events_processed: u64,
     /// Timeline actions that the apiserver refused, with its message.
     pub timeline_errors: Vec<(SimTime, String)>,
+    /// Watch events sent so far, per watcher (for gap-free numbering).
+    watch_seq: BTreeMap<Client, u64>,
+    /// The invariant checker, when checks are on.
+    pub checker: Option<crate::invariants::Checker>,
 }
 
 impl Simulation {
@@ -109,6 +116,14 @@ impl Simulation {
                 }));
             }
         }
+        let mut timeline = scenario.timeline.clone();
+        if !scenario.faults.is_empty() {
+            let nodes = scenario.node_names();
+            let until = SimDuration(opts.limits.until.as_ms());
+            let faults = crate::faults::generate(&scenario.faults, &nodes, until, &mut rngs.stream("faults"), &scenario.faults_location);
+            timeline.extend(faults);
+            timeline.sort_by_key(|e| e.at); // stable: listed actions first at equal times
+        }
         let mut sim = Simulation {
             now: SimTime::ZERO,
             queue: EventQueue::new(),
@@ -119,10 +134,12 @@ impl Simulation {
             kubelet_index,
             latency: scenario.latency,
             trace: Trace::new(opts.keep_log),
-            timeline: scenario.timeline.clone(),
+            timeline,
             limits: opts.limits,
             events_processed: 0,
             timeline_errors: Vec::new(),
+            watch_seq: BTreeMap::new(),
+            checker: opts.check.then(crate::invariants::Checker::new),
         };
         sim.bootstrap();
         Ok(sim)
@@ -187,10 +204,12 @@ impl Simulation {
         let kind = ev.object.kind();
         let t = self.now + self.latency.watch;
         if Scheduler::watches(&kind) {
-            self.queue.push(t, SimEvent::Watch { to: Client::Scheduler, event: ev.clone() });
+            let seq = self.next_watch_seq(Client::Scheduler);
+            self.queue.push(t, SimEvent::Watch { to: Client::Scheduler, event: ev.clone(), seq });
         }
         if ControllerManager::watches(&kind) {
-            self.queue.push(t, SimEvent::Watch { to: Client::ControllerManager, event: ev.clone() });
+            let seq = self.next_watch_seq(Client::ControllerManager);
+            self.queue.push(t, SimEvent::Watch { to: Client::ControllerManager, event: ev.clone(), seq });
         }
         let mut nodes: Vec<&str> = Vec::new();
         match &*ev.object {
@@ -207,11 +226,30 @@ impl Simulation {
         }
         let targets: Vec<u32> = nodes.iter().filter(|n| !n.is_empty()).filter_map(|n| self.kubelet_index.get(*n).copied()).collect();
         for k in targets {
-            self.queue.push(t, SimEvent::Watch { to: Client::Kubelet(k), event: ev.clone() });
+            let seq = self.next_watch_seq(Client::Kubelet(k));
+            self.queue.push(t, SimEvent::Watch { to: Client::Kubelet(k), event: ev.clone(), seq });
         }
     }
 
+    fn next_watch_seq(&mut self, c: Client) -> u64 {
+        let n = self.watch_seq.entry(c).or_default();
+        *n += 1;
+        *n
+    }
+
     fn log_write(&mut self, w: &WatchEvent, verb: &str, by: Client) {
+        if self.checker.is_some() {
+            let desc = format!(
+                "{verb} {} {} by {}",
+                w.object.kind(),
+                crate::api::ObjectKey::new(w.object.kind(), &w.object.meta().namespace, &w.object.meta().name),
+                self.client_name(by)
+            );
+            let (store, now) = (&self.api.store, self.now);
+            if let Some(c) = self.checker.as_mut() {
+                c.on_write(w, verb, store, now, &desc);
+            }
+        }
         let o = &w.object;
         let m = o.meta();
         let ch = if w.type_ == crate::etcd::WatchEventType::Deleted { serde_json::Map::new() } else { change(w.prev.as_deref(), Some(o)) };
@@ -335,7 +373,14 @@ impl Simulation {
                 self.timeline_errors.push((now, format!("{} {}: {}", request.verb(), request.key(), st.message)));
                 return;
             }
-            SimEvent::Watch { to, event } => {
+            SimEvent::Watch { to, event, seq } => {
+                if self.checker.is_some() {
+                    let who = self.client_name(to);
+                    let desc = format!("watch delivery #{seq} to {who}");
+                    if let Some(c) = self.checker.as_mut() {
+                        c.on_delivery(&who, seq, event.revision, now, &desc);
+                    }
+                }
                 let mut ctx = Ctx::new(now, &mut out);
                 match to {
                     Client::Scheduler => self.scheduler.on_watch(&event, &mut ctx),
@@ -440,6 +485,30 @@ impl Simulation {
 
     pub fn time(&self) -> Time {
         Time(self.now)
+    }
+
+    /// Safety violations found so far (empty when checks are off).
+    pub fn violations(&self) -> &[crate::invariants::Violation] {
+        self.checker.as_ref().map_or(&[], |c| c.violations.as_slice())
+    }
+
+    /// Whether the run ended long enough after its last fault for liveness to be judged.
+    pub fn quiet_at_end(&self) -> bool {
+        self.last_fault_end().is_none_or(|t| t.as_ms() + crate::invariants::QUIET_AFTER_FAULTS.as_ms() <= self.now.as_ms())
+    }
+
+    /// Liveness: run at the end, once faults have stopped (empty when not quiet).
+    pub fn check_converged(&self) -> Vec<crate::invariants::Violation> {
+        if !self.quiet_at_end() {
+            return Vec::new();
+        }
+        let alive = self.kubelets.iter().filter(|k| k.alive).map(|k| k.name().to_string()).collect();
+        crate::invariants::converged(&self.api.store, &alive, self.now)
+    }
+
+    /// When the last node fault (listed or random) of this run is over.
+    pub fn last_fault_end(&self) -> Option<SimDuration> {
+        crate::faults::last_fault_end(&self.timeline)
     }
 
     pub fn node_taints(&self, node: &str) -> Vec<Taint> {
