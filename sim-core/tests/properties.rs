@@ -1,84 +1,152 @@
-//! Property tests over random small clusters and workloads: runs are reproducible, no
-//! node is over-committed, and live pod IPs are unique and inside their node's CIDR.
+//! Property tests over random clusters, workloads and timelines (scale, delete, node
+//! crash and recovery): every safety invariant holds after every event, runs are
+//! reproducible, the cluster converges once faults stop, and the order in which
+//! same-time manifests are listed does not change what Kubernetes makes
+//! order-independent. A failing case is shrunk by proptest, and the shrunk scenario is
+//! written as a YAML file that `ksim run --check` replays.
 
 mod common;
 
 use proptest::prelude::*;
-use sim_core::api::Kind;
-use sim_core::network::ipam::{parse_ip, Cidr};
 use sim_core::scenario::run::run_scenario;
 use sim_core::RunOptions;
-use std::collections::BTreeMap;
+use std::fmt::Write as _;
 
-fn scenario_yaml(nodes: u32, cpu_m: u32, deployments: &[(u32, u32)], crash: Option<u32>) -> String {
+#[derive(Clone, Debug)]
+enum Step {
+    Scale(usize, u32),
+    Delete(usize),
+    Crash(usize),
+    Recover(usize),
+}
+
+#[derive(Clone, Debug)]
+struct Case {
+    nodes: u32,
+    cpu_m: u32,
+    deployments: Vec<(u32, u32)>,
+    steps: Vec<(u32, Step)>,
+    seed: u64,
+}
+
+fn deployment_yaml(i: usize, replicas: u32, req_m: u32) -> String {
+    format!(
+        "---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: d{i}}}\nspec:\n  replicas: {replicas}\n  selector: {{matchLabels: {{app: d{i}}}}}\n  template:\n    metadata: {{labels: {{app: d{i}}}}}\n    spec:\n      containers:\n      - {{name: c, image: 'img:{i}', resources: {{requests: {{cpu: {req_m}m, memory: 64Mi}}}}}}\n"
+    )
+}
+
+/// The case as a scenario file (what a failure leaves behind to replay).
+fn yaml(c: &Case, order: &[usize]) -> String {
     let mut y = format!(
-        "apiVersion: ksim.dev/v1\nkind: Scenario\nspec:\n  until: 8m\n  cluster:\n    nodePools:\n    - {{name: node, count: {nodes}, capacity: {{cpu: {cpu_m}m, memory: 4Gi, pods: 20}}}}\n"
+        "apiVersion: ksim.dev/v1\nkind: Scenario\nmetadata: {{name: proptest-case}}\nspec:\n  seed: {}\n  until: 15m\n  cluster:\n    nodePools:\n    - {{name: node, count: {}, capacity: {{cpu: {}m, memory: 8Gi, pods: 20}}}}\n",
+        c.seed, c.nodes, c.cpu_m
     );
-    if let Some(c) = crash {
-        y.push_str(&format!("  timeline:\n  - {{at: 20s, nodeCrash: node-{c}}}\n"));
+    let mut deleted = vec![false; c.deployments.len()];
+    let mut lines = String::new();
+    for (at, step) in &c.steps {
+        let line = match step {
+            Step::Scale(d, r) if *d < deleted.len() && !deleted[*d] => format!("  - {{at: {at}s, scale: {{target: deployment/d{d}, replicas: {r}}}}}\n"),
+            Step::Delete(d) if *d < deleted.len() && !deleted[*d] => {
+                deleted[*d] = true;
+                format!("  - {{at: {at}s, delete: deployment/d{d}}}\n")
+            }
+            Step::Crash(n) if *n < c.nodes as usize => format!("  - {{at: {at}s, nodeCrash: node-{}}}\n", n + 1),
+            Step::Recover(n) if *n < c.nodes as usize => format!("  - {{at: {at}s, nodeRecover: node-{}}}\n", n + 1),
+            _ => continue,
+        };
+        lines.push_str(&line);
     }
-    for (i, (replicas, req_m)) in deployments.iter().enumerate() {
-        y.push_str(&format!(
-            "---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: d{i}}}\nspec:\n  replicas: {replicas}\n  selector: {{matchLabels: {{app: d{i}}}}}\n  template:\n    metadata: {{labels: {{app: d{i}}}}}\n    spec:\n      containers:\n      - {{name: c, image: 'img:{i}', resources: {{requests: {{cpu: {req_m}m, memory: 64Mi}}}}}}\n"
-        ));
+    if !lines.is_empty() {
+        y.push_str("  timeline:\n");
+        y.push_str(&lines);
+    }
+    for &i in order {
+        let (r, req) = c.deployments[i];
+        y.push_str(&deployment_yaml(i, r, req));
     }
     y
 }
 
-fn check_state(sim: &sim_core::Simulation) -> Result<(), TestCaseError> {
-    let mut cidrs = BTreeMap::new();
-    let mut alloc = BTreeMap::new();
-    for n in sim.list(&Kind::Node) {
-        let n = n.as_node().unwrap();
-        cidrs.insert(n.metadata.name.clone(), Cidr::parse(&n.spec.pod_cidr).unwrap());
-        alloc.insert(n.metadata.name.clone(), (n.status.allocatable["cpu"].milli_value(), n.status.allocatable["pods"].value()));
-    }
-    let mut used: BTreeMap<String, (i64, i64)> = BTreeMap::new();
-    let mut ips = BTreeMap::new();
-    for p in sim.list(&Kind::Pod) {
-        let p = p.as_pod().unwrap();
-        if p.spec.node_name.is_empty() || p.is_terminal() {
-            continue;
-        }
-        let u = used.entry(p.spec.node_name.clone()).or_default();
-        u.0 += p.spec.requests().milli_cpu;
-        u.1 += 1;
-        if !p.status.pod_ip.is_empty() {
-            let ip = parse_ip(&p.status.pod_ip).unwrap();
-            prop_assert!(cidrs[&p.spec.node_name].contains(ip), "{} outside {}", p.status.pod_ip, cidrs[&p.spec.node_name]);
-            prop_assert!(ips.insert(p.status.pod_ip.clone(), p.metadata.name.clone()).is_none(), "duplicate IP {}", p.status.pod_ip);
-        }
-    }
-    for (node, (cpu, pods)) in used {
-        let (a_cpu, a_pods) = alloc[&node];
-        prop_assert!(cpu <= a_cpu && pods <= a_pods, "{node} over-committed: {cpu}m/{a_cpu}m, {pods}/{a_pods} pods");
-    }
-    Ok(())
+fn case() -> impl Strategy<Value = Case> {
+    let step = prop_oneof![
+        (0usize..3, 0u32..8).prop_map(|(d, r)| Step::Scale(d, r)),
+        (0usize..3).prop_map(Step::Delete),
+        (0usize..4).prop_map(Step::Crash),
+        (0usize..4).prop_map(Step::Recover),
+    ];
+    (
+        1u32..5,
+        prop_oneof![Just(1000u32), Just(2000), Just(4000)],
+        proptest::collection::vec((0u32..8, prop_oneof![Just(0u32), Just(100), Just(500), Just(1500)]), 1..4),
+        proptest::collection::vec((1u32..240, step), 0..6),
+        0u64..10_000,
+    )
+        .prop_map(|(nodes, cpu_m, deployments, mut steps, seed)| {
+            steps.sort_by_key(|s| s.0);
+            Case { nodes, cpu_m, deployments, steps, seed }
+        })
+}
+
+/// Writes the (latest, hence shrunk) failing case where `ksim run` can replay it.
+fn keep_counterexample(text: &str) -> String {
+    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("ksim-counterexample.yaml");
+    let _ = std::fs::write(&path, text);
+    format!("replay: ksim run {} --check", path.display())
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 24, failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 32, failure_persistence: None, ..ProptestConfig::default() })]
 
     #[test]
-    fn runs_are_reproducible_and_never_overcommit(
-        nodes in 1u32..5,
-        cpu_m in prop_oneof![Just(1000u32), Just(2000), Just(4000)],
-        deployments in proptest::collection::vec((0u32..8, prop_oneof![Just(0u32), Just(100), Just(500), Just(1500)]), 1..4),
-        crash in proptest::option::of(1u32..5),
-        seed in 0u64..1000,
-    ) {
-        let crash = crash.filter(|c| *c <= nodes);
-        let yaml = scenario_yaml(nodes, cpu_m, &deployments, crash);
-        let s = common::load_str(&yaml);
-        let mut opts = RunOptions::for_scenario(&s);
-        opts.seed = seed;
-        let mut sim = sim_core::Simulation::new(&s, &opts).unwrap();
-        for t in [15u64, 60, 400, 480] {
-            sim.run_until(sim_core::engine::SimTime::from_secs(t));
-            check_state(&sim)?;
+    fn invariants_hold_runs_reproduce_and_the_cluster_converges(c in case()) {
+        let order: Vec<usize> = (0..c.deployments.len()).collect();
+        let text = yaml(&c, &order);
+        let s = common::load_str(&text);
+        let opts = RunOptions { check: true, ..RunOptions::for_scenario(&s) };
+        let a = run_scenario(&s, &opts).unwrap();
+        let mut why = String::new();
+        for v in a.sim.violations() {
+            let _ = writeln!(why, "{v}");
         }
-        let again = run_scenario(&s, &opts).unwrap();
-        sim.run();
-        prop_assert_eq!(sim.fingerprint(), again.sim.fingerprint(), "seed {} not reproducible:\n{}", seed, yaml);
+        for v in a.sim.check_converged() {
+            let _ = writeln!(why, "{v}");
+        }
+        let b = run_scenario(&s, &opts).unwrap();
+        if a.sim.fingerprint() != b.sim.fingerprint() {
+            let _ = writeln!(why, "not reproducible: {} vs {}", a.sim.fingerprint(), b.sim.fingerprint());
+        }
+        if !why.is_empty() {
+            let replay = keep_counterexample(&text);
+            prop_assert!(false, "{why}{replay}");
+        }
+    }
+
+    #[test]
+    fn the_order_of_same_time_manifests_does_not_change_the_outcome(
+        deployments in proptest::collection::vec((0u32..6, prop_oneof![Just(0u32), Just(100), Just(250)]), 2..4),
+        seed in 0u64..10_000,
+    ) {
+        // Ample capacity: where pods land may differ with the order, how many run may not.
+        let c = Case { nodes: 3, cpu_m: 16_000, deployments: deployments.clone(), steps: vec![], seed };
+        let forward: Vec<usize> = (0..deployments.len()).collect();
+        let backward: Vec<usize> = forward.iter().rev().copied().collect();
+        let outcome = |order: &[usize]| {
+            let s = common::load_str(&yaml(&c, order));
+            let r = run_scenario(&s, &RunOptions::for_scenario(&s)).unwrap();
+            let per_deployment: Vec<(String, i32)> = r
+                .sim
+                .list(&sim_core::api::Kind::Deployment)
+                .iter()
+                .filter_map(|o| o.as_deployment())
+                .map(|d| (d.metadata.name.clone(), d.status.available_replicas))
+                .collect();
+            let running = r.sim.list(&sim_core::api::Kind::Pod).iter().filter(|p| p.as_pod().is_some_and(|p| p.status.phase == "Running")).count();
+            (per_deployment, running)
+        };
+        let (a, b) = (outcome(&forward), outcome(&backward));
+        if a != b {
+            let replay = keep_counterexample(&yaml(&c, &backward));
+            prop_assert!(false, "{a:?} != {b:?}\n{replay}");
+        }
     }
 }
