@@ -44,3 +44,13 @@ fn the_fingerprint_is_the_sha256_of_the_log() {
         }
     }
 }
+
+#[test]
+fn checking_invariants_does_not_change_the_run() {
+    for f in common::bundled() {
+        let s = common::load_file(&f);
+        let plain = run_scenario(&s, &RunOptions::for_scenario(&s)).unwrap();
+        let checked = run_scenario(&s, &RunOptions { check: true, ..RunOptions::for_scenario(&s) }).unwrap();
+        assert_eq!(plain.sim.fingerprint(), checked.sim.fingerprint(), "{}", f.display());
+    }
+}
