@@ -532,3 +532,122 @@ enum ApiErr {
     Store(StoreError),
     Status(Status),
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::namespace::Namespace;
+    use crate::api::pod::{Container, Pod};
+    use crate::engine::RngStreams;
+
+    fn server() -> ApiServer {
+        let mut a = ApiServer::new(RngStreams::new(1).stream("apiserver"), HistoryLimits::default());
+        let mut ns = Namespace::default();
+        ns.metadata.name = "default".into();
+        assert!(a.handle(Request::Create(Object::Namespace(ns)), SimTime(0)).response.is_ok());
+        a
+    }
+
+    fn pod(name: &str) -> Object {
+        let mut p = Pod::default();
+        p.metadata.name = name.into();
+        Rc::make_mut(&mut p.spec).containers = Rc::new(vec![Container { name: "c".into(), image: "nginx:1.25".into(), ..Default::default() }]);
+        Object::Pod(p)
+    }
+
+    fn ok(o: Outcome) -> Rc<Object> {
+        match o.response {
+            Response::Object(o) => o,
+            r => panic!("{r:?}"),
+        }
+    }
+
+    fn err(o: Outcome) -> Status {
+        match o.response {
+            Response::Error(s) => s,
+            r => panic!("expected an error, got {r:?}"),
+        }
+    }
+
+    #[test]
+    fn create_defaults_and_admission() {
+        let mut a = server();
+        let p = ok(a.handle(Request::Create(pod("web")), SimTime(5)));
+        let p = p.as_pod().unwrap();
+        assert_eq!(p.metadata.namespace, "default");
+        assert_eq!(p.metadata.uid.len(), 36);
+        assert_eq!(p.spec.restart_policy, "Always");
+        assert_eq!(p.spec.containers[0].image_pull_policy, "IfNotPresent");
+        assert_eq!(p.status.phase, "Pending");
+        assert_eq!(p.status.qos_class, "BestEffort");
+        let keys: Vec<&str> = p.spec.tolerations.iter().map(|t| t.key.as_str()).collect();
+        assert_eq!(keys, ["node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"]);
+        assert_eq!(err(a.handle(Request::Create(pod("web")), SimTime(6))).message, "pods \"web\" already exists");
+        let mut gen = pod("");
+        gen.meta_mut().generate_name = "web-".into();
+        let g = ok(a.handle(Request::Create(gen), SimTime(7)));
+        assert!(g.meta().name.starts_with("web-") && g.meta().name.len() == 9, "{}", g.meta().name);
+        let mut other = pod("x");
+        other.meta_mut().namespace = "nope".into();
+        assert_eq!(err(a.handle(Request::Create(other), SimTime(8))).message, "namespaces \"nope\" not found");
+    }
+
+    #[test]
+    fn stale_updates_conflict_and_binding_is_once() {
+        let mut a = server();
+        let p = ok(a.handle(Request::Create(pod("web")), SimTime(0)));
+        let mut stale = (*p).clone();
+        stale.meta_mut().labels.insert("a".into(), "b".into());
+        ok(a.handle(Request::Update(stale.clone()), SimTime(1)));
+        let st = err(a.handle(Request::Update(stale), SimTime(2)));
+        assert_eq!(st.reason, "Conflict");
+        assert!(st.message.contains("the object has been modified"));
+        let uid = p.meta().uid.clone();
+        let bind = |node: &str| Request::Bind { namespace: "default".into(), name: "web".into(), uid: uid.clone(), node: node.into() };
+        let bound = ok(a.handle(bind("n1"), SimTime(3)));
+        assert_eq!(bound.as_pod().unwrap().spec.node_name, "n1");
+        assert!(err(a.handle(bind("n2"), SimTime(4))).message.contains("is already assigned to node \"n1\""));
+    }
+
+    #[test]
+    fn pods_on_nodes_are_deleted_gracefully_and_apply_keeps_the_binding() {
+        let mut a = server();
+        let p = ok(a.handle(Request::Create(pod("web")), SimTime(0)));
+        let uid = p.meta().uid.clone();
+        ok(a.handle(Request::Bind { namespace: "default".into(), name: "web".into(), uid, node: "n1".into() }, SimTime(1)));
+        // Re-applying the manifest keeps spec.nodeName (the scheduler's) and writes nothing.
+        let rev = a.store.revision();
+        let same = ok(a.handle(Request::Apply(pod("web")), SimTime(2)));
+        assert_eq!(same.as_pod().unwrap().spec.node_name, "n1");
+        assert_eq!(a.store.revision(), rev, "a no-op apply does not write");
+        // Changing anything but the image is forbidden.
+        let mut moved = pod("web");
+        if let Object::Pod(p) = &mut moved {
+            Rc::make_mut(&mut p.spec).restart_policy = "Never".into();
+        }
+        assert!(err(a.handle(Request::Apply(moved), SimTime(3))).message.contains("pod updates may not change fields"));
+        let key = ObjectKey::new(Kind::Pod, "default", "web");
+        let t = ok(a.handle(Request::Delete { key: key.clone(), grace_period_seconds: None, uid: None }, SimTime(4)));
+        assert_eq!(t.meta().deletion_grace_period_seconds, Some(30));
+        assert!(a.store.get(&key).is_some(), "terminating until the kubelet confirms");
+        ok(a.handle(Request::Delete { key: key.clone(), grace_period_seconds: Some(0), uid: None }, SimTime(5)));
+        assert!(a.store.get(&key).is_none());
+    }
+
+    #[test]
+    fn a_terminating_namespace_refuses_new_content() {
+        let mut a = server();
+        ok(a.handle(Request::Create(pod("web")), SimTime(0)));
+        let ns = ObjectKey::new(Kind::Namespace, "", "default");
+        let t = ok(a.handle(Request::Delete { key: ns.clone(), grace_period_seconds: None, uid: None }, SimTime(1)));
+        assert!(t.meta().deletion_timestamp.is_some());
+        assert_eq!(err(a.handle(Request::Create(pod("more")), SimTime(2))).reason, "Forbidden");
+        assert_eq!(err(a.handle(Request::Delete { key: ns.clone(), grace_period_seconds: None, uid: None }, SimTime(3))).reason, "Conflict");
+        match a.handle(Request::DeleteNamespaceContent("default".into()), SimTime(4)).response {
+            Response::List(left, _) => assert!(left.is_empty(), "an unbound pod goes at once"),
+            r => panic!("{r:?}"),
+        }
+        ok(a.handle(Request::Delete { key: ns.clone(), grace_period_seconds: None, uid: None }, SimTime(5)));
+        assert!(a.store.get(&ns).is_none());
+    }
+}

@@ -629,7 +629,7 @@ impl Kubelet {
                     image: image.clone(),
                     image_id: String::new(),
                     container_id: if running || w.started_at.is_some() {
-                        format!("containerd://{}{i}", &uid.replace('-', "")[..16.min(uid.len())])
+                        format!("containerd://{}{i}", uid.chars().filter(|c| *c != '-').take(16).collect::<String>())
                     } else {
                         String::new()
                     },
@@ -712,5 +712,106 @@ impl Kubelet {
 
     pub fn pod_key(&self, uid: &str) -> Option<ObjectKey> {
         self.workers.get(uid).map(|w| w.pod.key())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::pod::Container;
+    use crate::client::Action;
+    use crate::etcd::WatchEvent;
+
+    fn kubelet() -> Kubelet {
+        Kubelet::new(NodeSpecification {
+            name: "n1".into(),
+            pool: "p".into(),
+            cpu: Quantity::from_milli(2000),
+            memory: Quantity::from_bytes(1 << 30),
+            pods: Quantity::from_value(110),
+            labels: Default::default(),
+            taints: vec![],
+            internal_ip: "172.18.0.2".into(),
+        })
+    }
+
+    fn event(o: Object) -> WatchEvent {
+        WatchEvent { revision: 1, type_: WatchEventType::Added, object: Rc::new(o), prev: None, time: SimTime::ZERO }
+    }
+
+    fn pod(name: &str, cpu_m: i64) -> Object {
+        let mut p = Pod::default();
+        p.metadata.name = name.into();
+        p.metadata.namespace = "default".into();
+        p.metadata.uid = format!("uid-{name}");
+        let mut c = Container { name: "c".into(), image: "img:1".into(), image_pull_policy: "IfNotPresent".into(), ..Default::default() };
+        c.resources.requests.insert("cpu".into(), Quantity::from_milli(cpu_m));
+        let s = Rc::make_mut(&mut p.spec);
+        s.containers = Rc::new(vec![c]);
+        s.node_name = "n1".into();
+        s.restart_policy = "Always".into();
+        Object::Pod(p)
+    }
+
+    fn statuses(actions: &[Action]) -> Vec<Pod> {
+        actions
+            .iter()
+            .filter_map(|a| match a {
+                Action::Request(r) => match &**r {
+                    Request::UpdateStatus(Object::Pod(p)) => Some(p.clone()),
+                    _ => None,
+                },
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn timers(actions: &[Action]) -> Vec<(SimDuration, Timer)> {
+        actions.iter().filter_map(|a| if let Action::Timer(d, t) = a { Some((*d, t.clone())) } else { None }).collect()
+    }
+
+    #[test]
+    fn a_pod_goes_from_container_creating_to_running_with_an_ip_from_the_node_cidr() {
+        let mut k = kubelet();
+        let mut out = Vec::new();
+        k.start(&mut Ctx::new(SimTime::ZERO, &mut out));
+        let mut node = Node::default();
+        node.metadata.name = "n1".into();
+        node.spec.pod_cidr = "10.244.3.0/24".into();
+        k.on_watch(&event(Object::Node(Box::new(node))), &mut Ctx::new(SimTime::ZERO, &mut out));
+        let mut out = Vec::new();
+        k.on_watch(&event(pod("web", 500)), &mut Ctx::new(SimTime(10), &mut out));
+        let st = statuses(&out);
+        assert_eq!(crate::trace::pod_status(&st[0]), "ContainerCreating");
+        let steps = timers(&out);
+        assert_eq!(steps.len(), 1);
+        let (d, t) = steps[0].clone();
+        assert_eq!(d, SimDuration::from_ms(500), "sandbox");
+        let mut out = Vec::new();
+        k.on_timer(&t, &mut Ctx::new(SimTime(510), &mut out));
+        assert_eq!(statuses(&out)[0].status.pod_ip, "10.244.3.2");
+        let (d, t) = timers(&out)[0].clone();
+        assert_eq!(d, SimDuration::from_secs(2), "one image pull");
+        let mut out = Vec::new();
+        k.on_timer(&t, &mut Ctx::new(SimTime(2510), &mut out));
+        let (d, t) = timers(&out)[0].clone();
+        assert_eq!(d, SimDuration::from_secs(1), "container start");
+        let mut out = Vec::new();
+        k.on_timer(&t, &mut Ctx::new(SimTime(3510), &mut out));
+        let p = &statuses(&out)[0];
+        assert_eq!((p.status.phase.as_ref(), p.is_ready()), ("Running", true));
+        assert_eq!(k.ips_in_use(), 1);
+    }
+
+    #[test]
+    fn admission_rejects_a_pod_that_does_not_fit_with_upstreams_words() {
+        let mut k = kubelet();
+        let mut out = Vec::new();
+        k.on_watch(&event(pod("a", 1500)), &mut Ctx::new(SimTime::ZERO, &mut out));
+        let mut out = Vec::new();
+        k.on_watch(&event(pod("b", 1000)), &mut Ctx::new(SimTime(1), &mut out));
+        let p = &statuses(&out)[0];
+        assert_eq!((p.status.phase.as_ref(), p.status.reason.as_str()), ("Failed", "OutOfcpu"));
+        assert_eq!(p.status.message, "Pod was rejected: Node didn't have enough resource: cpu, requested: 1000, used: 1500, capacity: 2000");
     }
 }
