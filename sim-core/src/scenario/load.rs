@@ -236,7 +236,7 @@ impl<'r> Loader<'r> {
                 self.error(file, mark, format!("no matches for kind {kind:?} in version {api_version:?}"));
                 return None;
             }
-            KindLookup::Unmodelled(k, note) => {
+            KindLookup::Unmodelled(_, note) => {
                 if let Some(n) = note {
                     self.warn(file, here, format!("{api_version} {kind} is {n}; ksim keeps it as an unmodelled object"));
                 }
@@ -252,7 +252,6 @@ impl<'r> Loader<'r> {
                     }
                 };
                 let rest = map.iter().filter(|(k, _)| !["apiVersion", "kind", "metadata"].contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect();
-                let _ = k;
                 Object::Unstructured(Unstructured { api_version, kind, metadata, rest })
             }
             KindLookup::Modelled(k) => {
@@ -497,7 +496,9 @@ impl<'r> Loader<'r> {
         Some(TimelineEntry { at, action, location })
     }
 
-    fn scenario_doc(&mut self, file: &str, doc: &YamlDoc, s: &mut Scenario, manifests_at_zero: &mut Vec<Manifest>) -> Vec<(String, &'static str, Value)> {
+    /// Reads a Scenario document into `s`; returns its timeline entries (path, value),
+    /// decoded once every manifest is known.
+    fn scenario_doc(&mut self, file: &str, doc: &YamlDoc, s: &mut Scenario) -> Vec<(String, Value)> {
         let parsed: ScenarioDoc = match yaml::from_doc(doc) {
             Ok(p) => p,
             Err(e) => {
@@ -505,7 +506,6 @@ impl<'r> Loader<'r> {
                 return Vec::new();
             }
         };
-        let _ = manifests_at_zero;
         if let Some(m) = parsed.metadata {
             s.name = m.name;
         }
@@ -550,7 +550,7 @@ impl<'r> Loader<'r> {
         }
         let mut deferred = Vec::new();
         for (i, e) in spec.timeline.unwrap_or_default().into_iter().enumerate() {
-            deferred.push((index_path("spec.timeline", i), "timeline", e));
+            deferred.push((index_path("spec.timeline", i), e));
         }
         for (i, e) in spec.expect.unwrap_or_default().into_iter().enumerate() {
             let path = index_path("spec.expect", i);
@@ -711,7 +711,7 @@ pub fn load(sources: &[Source], resolver: &Resolver) -> Result<Scenario, LoadErr
                     continue;
                 }
                 seen_scenario = Some(Location { file: file.clone(), mark: doc.start });
-                for (path, _, v) in l.scenario_doc(file, doc, &mut s, &mut at_zero) {
+                for (path, v) in l.scenario_doc(file, doc, &mut s) {
                     deferred.push((file.clone(), path, doc.index.clone(), v));
                 }
             } else if let Some(m) = l.manifest(file, &doc.value, &doc.index, "") {
