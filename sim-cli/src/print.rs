@@ -87,6 +87,16 @@ fn roles(labels: &std::collections::BTreeMap<String, String>) -> String {
     }
 }
 
+/// The CONTAINERS, IMAGES and SELECTOR columns of a workload's `-o wide`.
+fn workload_columns(t: &sim_core::api::pod::PodTemplateSpec, selector: Option<&sim_core::api::meta::LabelSelector>) -> [String; 3] {
+    let c = &t.spec.containers;
+    [
+        c.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(","),
+        c.iter().map(|c| c.image.as_str()).collect::<Vec<_>>().join(","),
+        selector.map(|s| s.to_selector_string()).unwrap_or_default(),
+    ]
+}
+
 /// Header and rows for `kubectl get <kind>`.
 pub fn rows(kind: &Kind, objs: &[Rc<Object>], now: SimTime, wide: bool, with_ns: bool) -> (Vec<&'static str>, Vec<Vec<String>>) {
     let ns_col = |mut h: Vec<&'static str>, mut rows: Vec<Vec<String>>| {
@@ -145,12 +155,7 @@ pub fn rows(kind: &Kind, objs: &[Rc<Object>], now: SimTime, wide: bool, with_ns:
                         age(d.metadata.creation_timestamp, now),
                     ];
                     if wide {
-                        let c = &d.spec.template.spec.containers;
-                        r.extend([
-                            c.iter().map(|c| c.name.clone()).collect::<Vec<_>>().join(","),
-                            c.iter().map(|c| c.image.clone()).collect::<Vec<_>>().join(","),
-                            d.spec.selector.as_ref().map(|s| s.to_selector_string()).unwrap_or_default(),
-                        ]);
+                        r.extend(workload_columns(&d.spec.template, d.spec.selector.as_ref()));
                     }
                     r
                 })
@@ -174,12 +179,7 @@ pub fn rows(kind: &Kind, objs: &[Rc<Object>], now: SimTime, wide: bool, with_ns:
                         age(rs.metadata.creation_timestamp, now),
                     ];
                     if wide {
-                        let c = &rs.spec.template.spec.containers;
-                        r.extend([
-                            c.iter().map(|c| c.name.clone()).collect::<Vec<_>>().join(","),
-                            c.iter().map(|c| c.image.clone()).collect::<Vec<_>>().join(","),
-                            rs.spec.selector.as_ref().map(|s| s.to_selector_string()).unwrap_or_default(),
-                        ]);
+                        r.extend(workload_columns(&rs.spec.template, rs.spec.selector.as_ref()));
                     }
                     r
                 })

@@ -33,15 +33,8 @@ pub enum Kind {
 impl Kind {
     pub fn name(&self) -> &str {
         match self {
-            Kind::Namespace => "Namespace",
-            Kind::Node => "Node",
-            Kind::Pod => "Pod",
-            Kind::ReplicaSet => "ReplicaSet",
-            Kind::Deployment => "Deployment",
-            Kind::Service => "Service",
-            Kind::Lease => "Lease",
-            Kind::Event => "Event",
             Kind::Other(_, k) => k,
+            k => k.static_name(),
         }
     }
 

@@ -36,6 +36,20 @@ pub const KUBELET_VERSION: &str = "v1.34.0";
 pub const BACKOFF_INITIAL: SimDuration = SimDuration::from_secs(10);
 pub const BACKOFF_MAX: SimDuration = SimDuration::from_secs(300);
 
+/// A container's `terminated` state from (exit code, started, finished).
+fn terminated((code, started, finished): (i32, SimTime, SimTime)) -> ContainerState {
+    ContainerState {
+        terminated: Some(ContainerStateTerminated {
+            exit_code: code,
+            reason: if code == 0 { "Completed" } else { "Error" }.into(),
+            message: String::new(),
+            started_at: Some(Time(started)),
+            finished_at: Some(Time(finished)),
+        }),
+        ..Default::default()
+    }
+}
+
 /// What a node offers: from the scenario's node pool.
 #[derive(Clone, Debug)]
 pub struct NodeSpecification {
@@ -577,7 +591,6 @@ impl Kubelet {
         }
         .into();
         let names: Vec<(String, String)> = p.spec.containers.iter().map(|c| (c.name.clone(), c.image.clone())).collect();
-        let t = |x: SimTime| Some(Time(x));
         s.container_statuses = names
             .iter()
             .enumerate()
@@ -591,19 +604,7 @@ impl Kubelet {
                         }),
                         ..Default::default()
                     },
-                    Phase::Done => {
-                        let (code, started, finished) = w.last_exit.unwrap_or((w.exit_code.unwrap_or(0), ctx.now, ctx.now));
-                        ContainerState {
-                            terminated: Some(ContainerStateTerminated {
-                                exit_code: code,
-                                reason: if code == 0 { "Completed" } else { "Error" }.into(),
-                                message: String::new(),
-                                started_at: t(started),
-                                finished_at: t(finished),
-                            }),
-                            ..Default::default()
-                        }
-                    }
+                    Phase::Done => terminated(w.last_exit.unwrap_or((w.exit_code.unwrap_or(0), ctx.now, ctx.now))),
                     _ => ContainerState {
                         waiting: Some(ContainerStateWaiting { reason: "ContainerCreating".into(), message: String::new() }),
                         ..Default::default()
@@ -611,16 +612,7 @@ impl Kubelet {
                 };
                 let last_state = match (w.phase, w.last_exit) {
                     (Phase::Done, _) | (_, None) => ContainerState::default(),
-                    (_, Some((code, started, finished))) => ContainerState {
-                        terminated: Some(ContainerStateTerminated {
-                            exit_code: code,
-                            reason: if code == 0 { "Completed" } else { "Error" }.into(),
-                            message: String::new(),
-                            started_at: t(started),
-                            finished_at: t(finished),
-                        }),
-                        ..Default::default()
-                    },
+                    (_, Some(exit)) => terminated(exit),
                 };
                 ContainerStatus {
                     name: name.clone(),
