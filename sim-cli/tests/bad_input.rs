@@ -118,14 +118,14 @@ fn generate(dir: &Path, name: &str) -> PathBuf {
         "deep-flow.yaml" => "[".repeat(20_000).into_bytes(),
         "deep-block.yaml" => ("- ".repeat(20_000) + "x\n").into_bytes(),
         "huge.yaml" => {
-            // Just over the cap: a real manifest followed by comment lines.
+            // A 50 MB file (over the cap): a real manifest followed by comment lines.
             let max = sim_core::scenario::yaml::MAX_INPUT_BYTES;
             let mut f = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
             f.write_all(b"apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: c, image: busybox}]\n").unwrap();
             let line = format!("# {}\n", "padding ".repeat(12));
             let chunk = line.repeat(1 << 20 >> 7);
             let mut written = 0;
-            while written <= max {
+            while written < 50 << 20 {
                 f.write_all(chunk.as_bytes()).unwrap();
                 written += chunk.len();
             }

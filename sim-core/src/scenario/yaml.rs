@@ -25,7 +25,7 @@
 //!   Kubernetes fork makes them big integers, which no Kubernetes field accepts anyway);
 //! * tags other than `!!str !!int !!float !!bool !!null !!map !!seq` (and the non-specific
 //!   `!`) are errors, as are null mapping keys and complex (collection) keys;
-//! * hard limits keep it bounded: 64 MiB of input, 512 levels of nesting (the underlying
+//! * hard limits keep it bounded: 16 MiB of input (a 50 MB file is refused at once), 512 levels of nesting (the underlying
 //!   parser stops flow collections `[`/`{` at 255 levels), 1,000,000 JSON nodes per document
 //!   (alias copies and the copy kept for each anchor included, so "billion laughs" fails
 //!   fast) and 4,000,000 per stream. The tree is built iteratively, never by recursion.
@@ -46,7 +46,8 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 /// Largest input accepted, in bytes.
-pub const MAX_INPUT_BYTES: usize = 64 * 1024 * 1024;
+/// The largest file ksim reads (real apiservers refuse request bodies over 3 MB).
+pub const MAX_INPUT_BYTES: usize = 16 * 1024 * 1024;
 /// Deepest nesting of collections accepted.
 pub const MAX_DEPTH: usize = 512;
 /// Most JSON nodes one document may produce (alias copies included).
@@ -1696,7 +1697,7 @@ c:
         let big = " ".repeat(70_000_000);
         let e = err(&big);
         assert_eq!(e.mark, Mark::new(1, 1));
-        assert_eq!(e.message, "file is 70000000 bytes; ksim reads at most 67108864");
+        assert_eq!(e.message, "file is 70000000 bytes; ksim reads at most 16777216");
     }
 
     #[test]
