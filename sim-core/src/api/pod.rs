@@ -3,7 +3,7 @@
 //! load, print back and are never silently dropped. Fields outside the schema are
 //! rejected as unknown.
 
-use super::meta::{IntOrString, ObjectMeta, Time};
+use super::meta::{ObjectMeta, Time};
 use super::quantity::Quantity;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -494,6 +494,3 @@ impl Pod {
         }
     }
 }
-
-/// A container port's or Service port's target (`IntOrString`) re-exported for services.
-pub type PortTarget = IntOrString;

@@ -15,7 +15,7 @@ use crate::api::meta::Time;
 use crate::api::node::{ContainerImage, Node, NodeAddress, NodeCondition, Taint};
 use crate::api::pod::{ContainerState, ContainerStateRunning, ContainerStateTerminated, ContainerStateWaiting, ContainerStatus, Pod, PodIp};
 use crate::api::quantity::Quantity;
-use crate::api::{Kind, Object, ObjectKey};
+use crate::api::{Kind, Object};
 use crate::apiserver::{Request, Response};
 use crate::client::{event_for, Ctx, PodStep, Timer};
 use crate::engine::{SimDuration, SimTime};
@@ -700,10 +700,6 @@ impl Kubelet {
                 None => self.on_pod(false, &obj, ctx),
             }
         }
-    }
-
-    pub fn pod_key(&self, uid: &str) -> Option<ObjectKey> {
-        self.workers.get(uid).map(|w| w.pod.key())
     }
 }
 

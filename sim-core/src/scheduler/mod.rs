@@ -339,11 +339,6 @@ impl Scheduler {
         }
         self.ensure_timers(ctx);
     }
-
-    /// Pods waiting to be scheduled.
-    pub fn pending_pods(&self) -> usize {
-        self.queue.pending_len()
-    }
 }
 
 #[cfg(test)]

@@ -4,7 +4,6 @@
 //! Components never call each other; everything between them is a `SimEvent`.
 
 use crate::api::meta::Time;
-use crate::api::node::Taint;
 use crate::api::{Kind, Object, ObjectKey};
 use crate::apiserver::{ApiServer, Request, Response};
 use crate::client::{Action, Ctx, Timer};
@@ -509,9 +508,5 @@ impl Simulation {
     /// When the last node fault (listed or random) of this run is over.
     pub fn last_fault_end(&self) -> Option<SimDuration> {
         crate::faults::last_fault_end(&self.timeline)
-    }
-
-    pub fn node_taints(&self, node: &str) -> Vec<Taint> {
-        self.api.store.get_parts(&Kind::Node, "", node).and_then(|o| o.as_node().map(|n| n.spec.taints.clone())).unwrap_or_default()
     }
 }
