@@ -64,3 +64,16 @@ fn an_informer_relists_after_410_gone() {
     assert_eq!(names, ["a", "b", "c"]);
     assert_eq!(inf.last_revision, store.revision());
 }
+
+#[test]
+fn node_selectors_and_required_node_affinity_constrain_placement() {
+    let r = run("node-selector.yaml");
+    let msg = r
+        .sim
+        .trace
+        .records()
+        .iter()
+        .find(|x| x.kind == "Event" && x.get_str("object") == Some("Pod/nowhere"))
+        .and_then(|x| x.get_str("message").map(String::from));
+    assert_eq!(msg.as_deref(), Some("0/4 nodes are available: 4 node(s) didn't match Pod's node affinity/selector."));
+}

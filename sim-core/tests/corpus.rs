@@ -33,6 +33,11 @@ const EXPECTED_FAILURES: &[(&str, &str)] = &[
     // default, Kubernetes 1.35); without it the apiserver's validateTolerations allows only
     // Equal and Exists, which is what ksim models.
     ("pods/pod-with-numeric-toleration.yaml", "toleration operator Gt requires an alpha feature gate"),
+    // Its `requiredDuringSchedulingIgnoredDuringExecution` is a list of weighted terms (the
+    // shape of the *preferred* field) where the API has a NodeSelector object; the
+    // apiserver fails to decode it ("cannot unmarshal array into ... of type
+    // core.NodeSelector"). ksim types node affinity since its scheduler reads it.
+    ("pods/pod-with-node-affinity.yaml", "required node affinity given the shape of preferred terms"),
 ];
 
 /// Files that a real cluster accepts but ksim does not load yet: ksim bugs, listed so the

@@ -1,6 +1,7 @@
 //! The object model: Kubernetes kinds with their API field names, so real manifests
 //! deserialize, plus exact quantities, selectors and timestamps.
 
+pub mod affinity;
 pub mod deployment;
 pub mod event;
 pub mod meta;

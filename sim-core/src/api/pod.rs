@@ -79,7 +79,7 @@ pub struct PodSpec {
     pub host_network: Option<bool>,
     // Accepted, kept, not interpreted (yet): the rest of the PodSpec schema.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub affinity: Opaque,
+    pub affinity: Option<super::affinity::Affinity>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub topology_spread_constraints: Opaque,
     #[serde(default, skip_serializing_if = "Option::is_none")]

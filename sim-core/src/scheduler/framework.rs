@@ -76,6 +76,7 @@ pub struct NodeInfo {
     pub non_zero_memory: i64,
     pub pod_count: i64,
     pub taints: Vec<Taint>,
+    pub labels: crate::api::meta::Labels,
     pub unschedulable: bool,
     pub present: bool,
 }
@@ -88,6 +89,7 @@ impl NodeInfo {
         self.alloc_memory = a.get("memory").map_or(0, |q| q.value());
         self.alloc_pods = a.get("pods").map_or(0, |q| q.value());
         self.taints = node.spec.taints.clone();
+        self.labels = node.metadata.labels.clone();
         self.unschedulable = node.spec.unschedulable;
         self.present = true;
     }

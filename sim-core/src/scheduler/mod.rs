@@ -118,11 +118,10 @@ impl Scheduler {
         if !self.nodes[i].present {
             self.order.push(i);
         }
-        let before =
-            (self.nodes[i].alloc_milli_cpu, self.nodes[i].alloc_memory, self.nodes[i].alloc_pods, self.nodes[i].taints.clone(), self.nodes[i].unschedulable);
+        let snapshot = |ni: &NodeInfo| (ni.alloc_milli_cpu, ni.alloc_memory, ni.alloc_pods, ni.taints.clone(), ni.unschedulable, ni.labels.clone());
+        let before = snapshot(&self.nodes[i]);
         self.nodes[i].set_node(n);
-        let after =
-            (self.nodes[i].alloc_milli_cpu, self.nodes[i].alloc_memory, self.nodes[i].alloc_pods, self.nodes[i].taints.clone(), self.nodes[i].unschedulable);
+        let after = snapshot(&self.nodes[i]);
         if ev.type_ == WatchEventType::Added || before != after {
             self.queue.move_all_to_active_or_backoff(ctx.now);
         }

@@ -1,7 +1,9 @@
 //! Scheduler plugins, one file per upstream plugin, each a pure function of
 //! (pod info, node info). This first cut has the filters NodeUnschedulable, NodeName,
-//! TaintToleration and NodeResourcesFit, and the NodeResourcesFit LeastAllocated score.
+//! TaintToleration, NodeAffinity (nodeSelector and required terms) and
+//! NodeResourcesFit, and the NodeResourcesFit LeastAllocated score.
 
+pub mod node_affinity;
 pub mod node_name;
 pub mod node_resources_fit;
 pub mod node_unschedulable;
@@ -15,6 +17,7 @@ pub fn run_filters(pod: &PodInfo, node: &NodeInfo) -> Option<Status> {
     node_unschedulable::filter(pod, node)
         .or_else(|| node_name::filter(pod, node))
         .or_else(|| taint_toleration::filter(pod, node))
+        .or_else(|| node_affinity::filter(pod, node))
         .or_else(|| node_resources_fit::filter(pod, node))
 }
 

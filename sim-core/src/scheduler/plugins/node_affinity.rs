@@ -1,0 +1,25 @@
+//! NodeAffinity (plugins/nodeaffinity), filter part: a node must match the pod's
+//! `nodeSelector` (every label) and, if set, one of the terms of
+//! `requiredDuringSchedulingIgnoredDuringExecution`. (The preferred-terms score comes
+//! with the full scheduler.)
+
+use crate::scheduler::framework::{NodeInfo, PodInfo, Status};
+
+pub const NAME: &str = "NodeAffinity";
+pub const ERR_REASON_POD: &str = "node(s) didn't match Pod's node affinity/selector";
+
+pub fn filter(pod: &PodInfo, node: &NodeInfo) -> Option<Status> {
+    let spec = &pod.pod().spec;
+    let selector_ok = spec.node_selector.iter().all(|(k, v)| node.labels.get(k) == Some(v));
+    let required_ok = spec
+        .affinity
+        .as_ref()
+        .and_then(|a| a.node_affinity.as_ref())
+        .and_then(|na| na.required.as_ref())
+        .is_none_or(|req| req.matches(&node.labels, &node.name));
+    if selector_ok && required_ok {
+        None
+    } else {
+        Some(Status::unresolvable(NAME, ERR_REASON_POD.into()))
+    }
+}
