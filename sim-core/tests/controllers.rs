@@ -77,3 +77,8 @@ fn node_selectors_and_required_node_affinity_constrain_placement() {
         .and_then(|x| x.get_str("message").map(String::from));
     assert_eq!(msg.as_deref(), Some("0/4 nodes are available: 4 node(s) didn't match Pod's node affinity/selector."));
 }
+
+#[test]
+fn prefer_no_schedule_taints_and_preferred_node_affinity_steer_scoring() {
+    run("preferences.yaml");
+}

@@ -270,11 +270,12 @@ impl Scheduler {
         if feasible.len() == 1 {
             return feasible[0];
         }
+        let infos: Vec<&NodeInfo> = feasible.iter().map(|&ni| &self.nodes[ni]).collect();
+        let totals = plugins::run_scores(info, &infos);
         let mut best = i64::MIN;
         let mut chosen = feasible[0];
         let mut count = 0u32;
-        for &ni in feasible {
-            let s = plugins::run_scores(info, &self.nodes[ni]);
+        for (&ni, &s) in feasible.iter().zip(&totals) {
             if s > best {
                 best = s;
                 chosen = ni;

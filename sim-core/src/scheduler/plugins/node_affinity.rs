@@ -1,7 +1,7 @@
 //! NodeAffinity (plugins/nodeaffinity), filter part: a node must match the pod's
 //! `nodeSelector` (every label) and, if set, one of the terms of
-//! `requiredDuringSchedulingIgnoredDuringExecution`. (The preferred-terms score comes
-//! with the full scheduler.)
+//! `requiredDuringSchedulingIgnoredDuringExecution`. Score: the sum of the weights of
+//! the preferred terms the node matches (normalized by the highest).
 
 use crate::scheduler::framework::{NodeInfo, PodInfo, Status};
 
@@ -22,4 +22,9 @@ pub fn filter(pod: &PodInfo, node: &NodeInfo) -> Option<Status> {
     } else {
         Some(Status::unresolvable(NAME, ERR_REASON_POD.into()))
     }
+}
+
+pub fn score(pod: &PodInfo, node: &NodeInfo) -> i64 {
+    let Some(na) = pod.pod().spec.affinity.as_ref().and_then(|a| a.node_affinity.as_ref()) else { return 0 };
+    na.preferred.iter().filter(|p| p.weight != 0 && p.preference.matches(&node.labels, &node.name)).map(|p| i64::from(p.weight)).sum()
 }

@@ -1,4 +1,5 @@
-//! TaintToleration (plugins/tainttoleration), filter part: the first NoSchedule or
+//! TaintToleration (plugins/tainttoleration). Score: the number of PreferNoSchedule
+//! taints the pod does not tolerate (normalized in reverse: fewer is better). Filter: the first NoSchedule or
 //! NoExecute taint the pod does not tolerate rejects the node. The reason names the
 //! taint as kube-scheduler did up to v1.34 (`{key: value}`); v1.35 prints only
 //! `node(s) had untolerated taint(s)`. ksim keeps the more instructive form.
@@ -11,4 +12,11 @@ pub fn filter(pod: &PodInfo, node: &NodeInfo) -> Option<Status> {
     let untolerated =
         node.taints.iter().filter(|t| t.effect == "NoSchedule" || t.effect == "NoExecute").find(|t| !pod.tolerations().iter().any(|tol| tol.tolerates(t)))?;
     Some(Status::unresolvable(NAME, format!("node(s) had untolerated taint {{{}: {}}}", untolerated.key, untolerated.value)))
+}
+
+/// countIntolerableTaintsPreferNoSchedule, with the pod's tolerations whose effect is
+/// empty or PreferNoSchedule.
+pub fn score(pod: &PodInfo, node: &NodeInfo) -> i64 {
+    let tolerations: Vec<_> = pod.tolerations().iter().filter(|t| t.effect.is_empty() || t.effect == "PreferNoSchedule").collect();
+    node.taints.iter().filter(|t| t.effect == "PreferNoSchedule").filter(|t| !tolerations.iter().any(|tol| tol.tolerates(t))).count() as i64
 }
