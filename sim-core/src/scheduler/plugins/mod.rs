@@ -2,11 +2,13 @@
 //! (pod info, node info). This first cut has the filters NodeUnschedulable, NodeName,
 //! TaintToleration, NodeAffinity (nodeSelector and required terms) and
 //! NodeResourcesFit, and the scores NodeResourcesFit (LeastAllocated, weight 1),
-//! TaintToleration (PreferNoSchedule, weight 3) and NodeAffinity (preferred terms,
-//! weight 2), normalized and weighted as the default profile does.
+//! NodeResourcesBalancedAllocation (weight 1), TaintToleration (PreferNoSchedule,
+//! weight 3) and NodeAffinity (preferred terms, weight 2), normalized and weighted as
+//! the default profile does.
 
 pub mod node_affinity;
 pub mod node_name;
+pub mod node_resources_balanced_allocation;
 pub mod node_resources_fit;
 pub mod node_unschedulable;
 pub mod taint_toleration;
@@ -27,6 +29,7 @@ pub fn run_filters(pod: &PodInfo, node: &NodeInfo) -> Option<Status> {
 pub const WEIGHT_NODE_RESOURCES_FIT: i64 = 1;
 pub const WEIGHT_TAINT_TOLERATION: i64 = 3;
 pub const WEIGHT_NODE_AFFINITY: i64 = 2;
+pub const WEIGHT_BALANCED_ALLOCATION: i64 = 1;
 
 /// helper.DefaultNormalizeScore: scale to 0..100 by the highest score (reversed for
 /// "fewer is better" plugins); all-zero scores become 0, or 100 when reversed.
@@ -45,7 +48,19 @@ pub fn run_scores(pod: &PodInfo, nodes: &[&NodeInfo]) -> Vec<i64> {
     default_normalize_score(&mut taints, true);
     let mut affinity: Vec<i64> = nodes.iter().map(|n| node_affinity::score(pod, n)).collect();
     default_normalize_score(&mut affinity, false);
-    (0..nodes.len()).map(|i| fit[i] * WEIGHT_NODE_RESOURCES_FIT + taints[i] * WEIGHT_TAINT_TOLERATION + affinity[i] * WEIGHT_NODE_AFFINITY).collect()
+    let balanced: Vec<i64> = if node_resources_balanced_allocation::applies(pod) {
+        nodes.iter().map(|n| node_resources_balanced_allocation::score(pod, n)).collect()
+    } else {
+        vec![0; nodes.len()]
+    };
+    (0..nodes.len())
+        .map(|i| {
+            fit[i] * WEIGHT_NODE_RESOURCES_FIT
+                + taints[i] * WEIGHT_TAINT_TOLERATION
+                + affinity[i] * WEIGHT_NODE_AFFINITY
+                + balanced[i] * WEIGHT_BALANCED_ALLOCATION
+        })
+        .collect()
 }
 
 #[cfg(test)]
