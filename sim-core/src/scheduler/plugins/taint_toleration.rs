@@ -17,6 +17,7 @@ pub fn filter(pod: &PodInfo, node: &NodeInfo) -> Option<Status> {
 /// countIntolerableTaintsPreferNoSchedule, with the pod's tolerations whose effect is
 /// empty or PreferNoSchedule.
 pub fn score(pod: &PodInfo, node: &NodeInfo) -> i64 {
-    let tolerations: Vec<_> = pod.tolerations().iter().filter(|t| t.effect.is_empty() || t.effect == "PreferNoSchedule").collect();
-    node.taints.iter().filter(|t| t.effect == "PreferNoSchedule").filter(|t| !tolerations.iter().any(|tol| tol.tolerates(t))).count() as i64
+    let prefer = |tol: &&crate::api::pod::Toleration| tol.effect.is_empty() || tol.effect == "PreferNoSchedule";
+    node.taints.iter().filter(|t| t.effect == "PreferNoSchedule").filter(|t| !pod.tolerations().iter().filter(prefer).any(|tol| tol.tolerates(t))).count()
+        as i64
 }
