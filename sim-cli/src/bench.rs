@@ -110,6 +110,8 @@ pub fn bench(which: Which) -> u8 {
             return 2;
         }
     };
+    // KSIM_BENCH_TRACE=1 prints the resident memory every 250 ms of simulated time (to see
+    // where a run's memory goes); off, the bench checks for completion every 5 s.
     let trace_rss = std::env::var_os("KSIM_BENCH_TRACE").is_some();
     let step = if trace_rss { SimDuration::from_ms(250) } else { SimDuration::from_secs(5) };
     let mut t = SimTime(step.as_ms());
