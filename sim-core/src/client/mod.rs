@@ -150,11 +150,6 @@ impl Informer {
             }
         }
     }
-
-    pub fn clear(&mut self) {
-        self.caches.clear();
-        self.last_revision = 0;
-    }
 }
 
 /// A core/v1 Event about `obj` (what the client-go event recorder creates). The name is

@@ -66,6 +66,11 @@ pub struct Checker {
     nodes: BTreeMap<String, NodeState>,
     ips: BTreeMap<u32, Key>,
     pod_ip: BTreeMap<Key, u32>,
+    /// The node each live pod is counted on.
+    pod_node: BTreeMap<Key, String>,
+    /// Active pods per controller uid (for the ReplicaSet bound).
+    owned: BTreeMap<String, BTreeSet<Key>>,
+    pod_owner: BTreeMap<Key, String>,
     /// Per watcher: last delivery sequence number and revision.
     watches: BTreeMap<String, (u64, u64)>,
     pub violations: Vec<Violation>,
@@ -154,13 +159,16 @@ impl Checker {
             );
         }
         // Resources on the node.
-        for st in self.nodes.values_mut() {
-            st.pods.remove(&key);
+        if let Some(old) = self.pod_node.remove(&key) {
+            if let Some(st) = self.nodes.get_mut(&old) {
+                st.pods.remove(&key);
+            }
         }
         let live = w.type_ != WatchEventType::Deleted && holds_node(p);
         if live {
             let r = p.spec.requests();
             let node = p.spec.node_name.clone();
+            self.pod_node.insert(key.clone(), node.clone());
             let st = self.nodes.entry(node.clone()).or_default();
             st.pods.insert(key.clone(), Usage { cpu: r.milli_cpu, mem: r.memory, pods: 1 });
             let used = st.pods.values().fold(Usage::default(), |a, u| Usage { cpu: a.cpu + u.cpu, mem: a.mem + u.mem, pods: a.pods + u.pods });
@@ -201,16 +209,23 @@ impl Checker {
                 self.pod_ip.insert(key.clone(), ip);
             }
         }
+        // Active pods per controller.
+        if let Some(old) = self.pod_owner.remove(&key) {
+            if let Some(set) = self.owned.get_mut(&old) {
+                set.remove(&key);
+            }
+        }
+        if let Some(owner) = p.metadata.controller_ref() {
+            if w.type_ != WatchEventType::Deleted && crate::controller_manager::replica_set::is_active(p) {
+                self.owned.entry(owner.uid.clone()).or_default().insert(key.clone());
+                self.pod_owner.insert(key.clone(), owner.uid.clone());
+            }
+        }
         // A ReplicaSet never has more active pods than it asks for when it creates one.
         if w.type_ == WatchEventType::Added {
             if let Some(owner) = p.metadata.controller_ref().filter(|r| r.kind == "ReplicaSet") {
                 if let Some(rs) = store.get_parts(&Kind::ReplicaSet, &p.metadata.namespace, &owner.name).and_then(|o| o.as_replica_set()) {
-                    let active = store
-                        .list(&Kind::Pod)
-                        .filter_map(|o| o.as_pod())
-                        .filter(|q| q.metadata.namespace == p.metadata.namespace && crate::controller_manager::replica_set::is_active(q))
-                        .filter(|q| q.metadata.controller_ref().is_some_and(|r| r.uid == rs.metadata.uid))
-                        .count() as i32;
+                    let active = self.owned.get(&rs.metadata.uid).map_or(0, |s| s.len()) as i32;
                     if active > rs.replicas() {
                         self.violate(
                             REPLICASET_BOUND,

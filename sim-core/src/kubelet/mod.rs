@@ -145,13 +145,7 @@ impl Kubelet {
         } else {
             self.registered = true;
             ctx.request(Request::Create(self.node_object(ctx.now)));
-            let mut lease = crate::api::namespace::Lease::default();
-            lease.metadata.name = self.spec.name.clone();
-            lease.metadata.namespace = LEASE_NAMESPACE.into();
-            lease.spec.holder_identity = Some(self.spec.name.clone());
-            lease.spec.lease_duration_seconds = Some(LEASE_DURATION_SECONDS);
-            lease.spec.renew_time = Some(ctx.now_time());
-            ctx.request(Request::Create(Object::Lease(lease)));
+            ctx.request(Request::Create(self.lease(ctx.now)));
             self.last_status_post = ctx.now;
         }
         ctx.after(LEASE_RENEW_INTERVAL, Timer::Heartbeat { generation: self.generation });
@@ -237,14 +231,19 @@ impl Kubelet {
         ctx.request(Request::UpdateStatus(Object::Node(Box::new(n))));
     }
 
-    fn heartbeat(&mut self, ctx: &mut Ctx) {
+    /// This node's Lease in kube-node-lease, renewed now.
+    fn lease(&self, now: SimTime) -> Object {
         let mut lease = crate::api::namespace::Lease::default();
         lease.metadata.name = self.spec.name.clone();
         lease.metadata.namespace = LEASE_NAMESPACE.into();
         lease.spec.holder_identity = Some(self.spec.name.clone());
         lease.spec.lease_duration_seconds = Some(LEASE_DURATION_SECONDS);
-        lease.spec.renew_time = Some(ctx.now_time());
-        ctx.request(Request::Update(Object::Lease(lease)));
+        lease.spec.renew_time = Some(Time(now));
+        Object::Lease(lease)
+    }
+
+    fn heartbeat(&mut self, ctx: &mut Ctx) {
+        ctx.request(Request::Update(self.lease(ctx.now)));
         if ctx.now.since(self.last_status_post) >= NODE_STATUS_REPORT_FREQUENCY {
             self.post_node_status(ctx);
         }

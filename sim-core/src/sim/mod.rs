@@ -265,6 +265,16 @@ impl Simulation {
         });
     }
 
+    /// Whether `to` acts on some response to `req` (then the request is kept for it).
+    fn may_want_response(to: Client, req: &Request) -> bool {
+        match to {
+            Client::Scheduler => matches!(req, Request::Bind { .. }),
+            Client::Kubelet(_) => matches!(req, Request::List(_)),
+            Client::ControllerManager | Client::Timeline => true,
+            Client::ApiServer => false,
+        }
+    }
+
     fn wants_response(to: Client, req: &Request, resp: &Response) -> bool {
         match to {
             Client::Scheduler => matches!(req, Request::Bind { .. }),
@@ -276,8 +286,7 @@ impl Simulation {
     }
 
     fn handle_request(&mut self, from: Client, request: Box<Request>) {
-        let keep = Self::wants_response(from, &request, &Response::Error(crate::apiserver::Status { code: 0, reason: "", message: String::new() }));
-        let copy = keep.then(|| request.clone());
+        let copy = Self::may_want_response(from, &request).then(|| request.clone());
         let verb = match &*request {
             Request::Apply(_) => "apply",
             Request::Scale { .. } => "scale",
