@@ -38,6 +38,13 @@ const EXPECTED_FAILURES: &[(&str, &str)] = &[
     // apiserver fails to decode it ("cannot unmarshal array into ... of type
     // core.NodeSelector"). ksim types node affinity since its scheduler reads it.
     ("pods/pod-with-node-affinity.yaml", "required node affinity given the shape of preferred terms"),
+    // Its preferred pod anti-affinity term puts `labelSelector` and `topologyKey` directly
+    // in the list item, where the API has a WeightedPodAffinityTerm ({weight,
+    // podAffinityTerm}); with kubectl's default strict field validation the apply fails with
+    // `unknown field "spec.template.spec.affinity.podAntiAffinity.preferredDuringScheduling
+    // IgnoredDuringExecution[0].labelSelector"`. ksim types pod affinity since its
+    // scheduler reads it.
+    ("deployments/deployment-with-capacity-reservation.yaml", "preferred pod anti-affinity term without weight/podAffinityTerm"),
 ];
 
 /// Files that a real cluster accepts but ksim does not load yet: ksim bugs, listed so the

@@ -11,6 +11,7 @@ pub mod object;
 pub mod pod;
 pub mod quantity;
 pub mod replica_set;
+pub mod scheduling;
 pub mod service;
 pub mod validation;
 

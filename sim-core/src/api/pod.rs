@@ -77,11 +77,11 @@ pub struct PodSpec {
     pub subdomain: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub host_network: Option<bool>,
-    // Accepted, kept, not interpreted (yet): the rest of the PodSpec schema.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub affinity: Option<super::affinity::Affinity>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub topology_spread_constraints: Opaque,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub topology_spread_constraints: Vec<super::affinity::TopologySpreadConstraint>,
+    // Accepted, kept, not interpreted (yet): the rest of the PodSpec schema.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub volumes: Opaque,
     #[serde(default, skip_serializing_if = "Option::is_none")]

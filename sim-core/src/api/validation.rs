@@ -257,6 +257,81 @@ pub fn validate_pod_spec(spec: &PodSpec, path: &str, errs: &mut Vec<FieldErr>) {
             ));
         }
     }
+    validate_scheduling_constraints(spec, path, errs);
+}
+
+/// validateTopologySpreadConstraints and validatePodAffinity (the fields ksim interprets).
+fn validate_scheduling_constraints(spec: &PodSpec, path: &str, errs: &mut Vec<FieldErr>) {
+    let mut seen = Vec::new();
+    for (i, c) in spec.topology_spread_constraints.iter().enumerate() {
+        let p = format!("{path}.topologySpreadConstraints[{i}]");
+        if c.max_skew <= 0 {
+            errs.push(FieldErr::new(format!("{p}.maxSkew"), format!("Invalid value: {}: must be greater than zero", c.max_skew)));
+        }
+        if c.topology_key.is_empty() {
+            errs.push(FieldErr::new(format!("{p}.topologyKey"), "Required value: can not be empty"));
+        }
+        if !["DoNotSchedule", "ScheduleAnyway"].contains(&c.when_unsatisfiable.as_str()) {
+            errs.push(FieldErr::new(
+                format!("{p}.whenUnsatisfiable"),
+                format!("Unsupported value: {}: supported values: \"DoNotSchedule\", \"ScheduleAnyway\"", quoted(&c.when_unsatisfiable)),
+            ));
+        }
+        if let Some(m) = c.min_domains {
+            if m <= 0 {
+                errs.push(FieldErr::new(format!("{p}.minDomains"), format!("Invalid value: {m}: must be greater than zero")));
+            } else if c.when_unsatisfiable != "DoNotSchedule" {
+                errs.push(FieldErr::new(
+                    format!("{p}.minDomains"),
+                    format!("Invalid value: {m}: can only use minDomains if whenUnsatisfiable=DoNotSchedule, not {}", c.when_unsatisfiable),
+                ));
+            }
+        }
+        for (f, v) in [("nodeAffinityPolicy", &c.node_affinity_policy), ("nodeTaintsPolicy", &c.node_taints_policy)] {
+            if let Some(v) = v {
+                if v != "Honor" && v != "Ignore" {
+                    errs.push(FieldErr::new(format!("{p}.{f}"), format!("Unsupported value: {}: supported values: \"Honor\", \"Ignore\"", quoted(v))));
+                }
+            }
+        }
+        let pair = (c.topology_key.clone(), c.when_unsatisfiable.clone());
+        if seen.contains(&pair) {
+            errs.push(FieldErr::new(format!("{p}.{{topologyKey, whenUnsatisfiable}}"), format!("Duplicate value: \"{{{}, {}}}\"", pair.0, pair.1)));
+        }
+        seen.push(pair);
+        if let Some(sel) = &c.label_selector {
+            for (fp, m) in sel.validate(&format!("{p}.labelSelector")) {
+                errs.push(FieldErr::new(fp, m));
+            }
+        }
+    }
+    let Some(a) = &spec.affinity else { return };
+    for (field, pa) in [("podAffinity", &a.pod_affinity), ("podAntiAffinity", &a.pod_anti_affinity)] {
+        let Some(pa) = pa else { continue };
+        let base = format!("{path}.affinity.{field}");
+        let term = |t: &super::affinity::PodAffinityTerm, p: &str, errs: &mut Vec<FieldErr>| {
+            if t.topology_key.is_empty() {
+                errs.push(FieldErr::new(format!("{p}.topologyKey"), "Required value: can not be empty"));
+            }
+            for (sel, f) in [(&t.label_selector, "labelSelector"), (&t.namespace_selector, "namespaceSelector")] {
+                if let Some(sel) = sel {
+                    for (fp, m) in sel.validate(&format!("{p}.{f}")) {
+                        errs.push(FieldErr::new(fp, m));
+                    }
+                }
+            }
+        };
+        for (i, t) in pa.required.iter().enumerate() {
+            term(t, &format!("{base}.requiredDuringSchedulingIgnoredDuringExecution[{i}]"), errs);
+        }
+        for (i, w) in pa.preferred.iter().enumerate() {
+            let p = format!("{base}.preferredDuringSchedulingIgnoredDuringExecution[{i}]");
+            if !(1..=100).contains(&w.weight) {
+                errs.push(FieldErr::new(format!("{p}.weight"), format!("Invalid value: {}: must be in the range 1-100", w.weight)));
+            }
+            term(&w.pod_affinity_term, &format!("{p}.podAffinityTerm"), errs);
+        }
+    }
 }
 
 /// Validation of a workload's selector and template (ReplicaSet, Deployment).
@@ -388,6 +463,7 @@ pub fn validate(obj: &Object) -> Vec<FieldErr> {
                 }
             }
         }
+        Object::Unstructured(u) => super::scheduling::validate(u, &mut errs),
         _ => {}
     }
     errs

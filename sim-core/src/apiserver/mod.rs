@@ -212,6 +212,9 @@ impl ApiServer {
                 },
             },
         };
+        if !writes.is_empty() && matches!(&key.kind, Kind::Other(_, k) if k == "PriorityClass") {
+            self.defaulted_specs.clear();
+        }
         let response = response.unwrap_or_else(|e| {
             Response::Error(match e {
                 ApiErr::Store(se) => store_error(se, &key),
@@ -247,7 +250,7 @@ impl ApiServer {
             let m = obj.meta_mut();
             m.name = format!("{}{suffix}", m.generate_name);
         }
-        self.default_shared(&mut obj);
+        self.default_shared(&mut obj)?;
         let errs = validate(&obj);
         if !errs.is_empty() {
             return Err(ApiErr::Status(invalid(&kind, &obj.meta().name, &errs)));
@@ -285,24 +288,76 @@ impl ApiServer {
         Ok(Response::Object(out))
     }
 
-    /// `defaults::apply`, reusing the defaulted spec of an identical template.
-    fn default_shared(&mut self, obj: &mut Object) {
+    /// `defaults::apply` and the Priority admission plugin, reusing the result for an
+    /// identical template (the memo is cleared whenever a PriorityClass changes).
+    fn default_shared(&mut self, obj: &mut Object) -> Result<(), ApiErr> {
         if let Object::Pod(p) = obj {
             let key = Rc::as_ptr(&p.spec) as usize;
-            match self.defaulted_specs.get(&key) {
-                Some((_, out)) => p.spec = out.clone(),
-                None if Rc::strong_count(&p.spec) > 1 => {
-                    let input = p.spec.clone();
-                    defaults::apply(obj);
-                    if let Object::Pod(p) = obj {
-                        self.defaulted_specs.insert(key, (input, p.spec.clone()));
-                    }
-                    return;
-                }
-                None => {}
+            if let Some((_, out)) = self.defaulted_specs.get(&key) {
+                p.spec = out.clone();
+                defaults::apply(obj);
+                return Ok(());
             }
+            let shared = Rc::strong_count(&p.spec) > 1;
+            let input = p.spec.clone();
+            defaults::apply(obj);
+            self.admit_priority(obj)?;
+            if let (Object::Pod(p), true) = (&*obj, shared) {
+                self.defaulted_specs.insert(key, (input, p.spec.clone()));
+            }
+            return Ok(());
         }
         defaults::apply(obj);
+        Ok(())
+    }
+
+    /// The Priority admission plugin (plugin/pkg/admission/priority): the pod's
+    /// priority and preemption policy come from its PriorityClass, or from the global
+    /// default class (the lowest-valued one if several), or are 0.
+    fn admit_priority(&self, obj: &mut Object) -> Result<(), ApiErr> {
+        use crate::api::scheduling::{PriorityClass, SYSTEM_CLASSES};
+        let Object::Pod(p) = obj else { return Ok(()) };
+        let class_kind = Kind::Other("scheduling.k8s.io".into(), "PriorityClass".into());
+        let forbidden =
+            |p: &crate::api::pod::Pod, msg: String| ApiErr::Status(status(403, "Forbidden", format!("pods {:?} is forbidden: {msg}", p.metadata.name)));
+        let (name, value, policy) = if p.spec.priority_class_name.is_empty() {
+            let default = self.store.list(&class_kind).filter_map(|o| PriorityClass::from_object(o)).filter(|c| c.global_default).min_by_key(|c| c.value);
+            match default {
+                Some(c) => (c.metadata.name.clone(), c.value, Some(c.preemption_policy().to_string())),
+                None => (String::new(), 0, None),
+            }
+        } else if let Some(&(n, v)) = SYSTEM_CLASSES.iter().find(|(n, _)| *n == p.spec.priority_class_name) {
+            (n.to_string(), v, Some("PreemptLowerPriority".to_string()))
+        } else {
+            match self.store.get_parts(&class_kind, "", &p.spec.priority_class_name).and_then(|o| PriorityClass::from_object(o)) {
+                Some(c) => (c.metadata.name.clone(), c.value, Some(c.preemption_policy().to_string())),
+                None => return Err(forbidden(p, format!("no PriorityClass with name {} was found", p.spec.priority_class_name))),
+            }
+        };
+        if let Some(given) = p.spec.priority {
+            if given != value {
+                return Err(forbidden(
+                    p,
+                    format!("the integer value of priority ({given}) must not be provided in pod spec; priority admission controller computed {value} from the given PriorityClass name"),
+                ));
+            }
+        }
+        if let (Some(given), Some(computed)) = (&p.spec.preemption_policy, &policy) {
+            if given != computed {
+                return Err(forbidden(
+                    p,
+                    format!("the string value of PreemptionPolicy ({given}) must not be provided in pod spec; priority admission controller computed {computed} from the given PriorityClass name"),
+                ));
+            }
+        }
+        let policy = policy.or_else(|| p.spec.preemption_policy.clone()).unwrap_or_else(|| "PreemptLowerPriority".to_string());
+        if p.spec.priority != Some(value) || p.spec.priority_class_name != name || p.spec.preemption_policy.as_deref() != Some(policy.as_str()) {
+            let spec = Rc::make_mut(&mut p.spec);
+            spec.priority = Some(value);
+            spec.priority_class_name = name;
+            spec.preemption_policy = Some(policy);
+        }
+        Ok(())
     }
 
     fn update(&mut self, mut obj: Object, now: SimTime, status_only: bool, writes: &mut Vec<Rc<WatchEvent>>) -> Result<Response, ApiErr> {

@@ -8,7 +8,7 @@ use super::model::*;
 use super::yaml::{self, child_path, index_path, push_key, Mark, PathIndex, YamlDoc};
 use crate::api::meta::ObjectMeta;
 use crate::api::node::Taint;
-use crate::api::object::{lookup_kind, KindLookup, Unstructured};
+use crate::api::object::{lookup_kind, split_api_version, KindLookup, Unstructured};
 use crate::api::quantity::Quantity;
 use crate::api::validation::validate;
 use crate::api::{Kind, Object};
@@ -240,7 +240,19 @@ impl<'r> Loader<'r> {
                 if let Some(n) = note {
                     self.warn(file, here, format!("{api_version} {kind} is {n}; ksim keeps it as an unmodelled object"));
                 }
-                if self.warned_kinds.insert(kind.clone()) {
+                let group = split_api_version(&api_version).0;
+                if crate::api::scheduling::is_interpreted(group, &kind) {
+                    // Strict decoding with the offending field's location.
+                    let r = if kind == "PriorityClass" {
+                        yaml::from_value_at::<crate::api::scheduling::PriorityClass>(value, index, base).map(|_| ())
+                    } else {
+                        yaml::from_value_at::<crate::api::scheduling::PodDisruptionBudget>(value, index, base).map(|_| ())
+                    };
+                    if let Err(e) = r {
+                        self.error(file, e.mark, strict(&e));
+                        return None;
+                    }
+                } else if self.warned_kinds.insert(kind.clone()) {
                     self.warn(file, here, format!("ksim does not model {kind} yet: it is stored, listed and printed, but nothing acts on it"));
                 }
                 let meta_value = map.get("metadata").cloned().unwrap_or(Value::Object(Default::default()));
