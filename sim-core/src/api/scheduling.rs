@@ -95,7 +95,7 @@ pub fn validate(u: &Unstructured, errs: &mut Vec<super::validation::FieldErr>) {
     let v = to_value(u);
     match u.kind.as_str() {
         "PriorityClass" => {
-            if u.rest.get("value").is_none() {
+            if !u.rest.contains_key("value") {
                 errs.push(FieldErr::required("value"));
                 return;
             }
