@@ -75,7 +75,12 @@ fn node_selectors_and_required_node_affinity_constrain_placement() {
         .iter()
         .find(|x| x.kind == "Event" && x.get_str("object") == Some("Pod/nowhere"))
         .and_then(|x| x.get_str("message").map(String::from));
-    assert_eq!(msg.as_deref(), Some("0/4 nodes are available: 4 node(s) didn't match Pod's node affinity/selector."));
+    // As kube-scheduler words it, the PostFilter (DefaultPreemption) part included, down
+    // to the double period of the nested FitError.
+    assert_eq!(
+        msg.as_deref(),
+        Some("0/4 nodes are available: 4 node(s) didn't match Pod's node affinity/selector. preemption: 0/4 nodes are available: 4 Preemption is not helpful for scheduling..")
+    );
 }
 
 #[test]

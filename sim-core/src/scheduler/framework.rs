@@ -1,9 +1,13 @@
 //! The scheduling framework's data: the per-pod precomputation (PodInfo), the node-info
 //! snapshot (NodeInfo, kept incrementally like the scheduler cache), and plugin statuses.
 
+use crate::api::affinity::PodAffinityTerm;
+use crate::api::meta::{LabelSelector, LabelSelectorRequirement, Labels};
 use crate::api::node::{Node, Taint};
 use crate::api::pod::{Pod, Toleration};
 use crate::api::Object;
+use std::cell::RefCell;
+use std::collections::BTreeMap;
 use std::rc::Rc;
 
 /// kube-scheduler's defaults for containers without requests, used in scoring
@@ -12,16 +16,83 @@ pub const DEFAULT_MILLI_CPU_REQUEST: i64 = 100;
 pub const DEFAULT_MEMORY_REQUEST: i64 = 200 * 1024 * 1024;
 pub const MAX_NODE_SCORE: i64 = 100;
 
-/// What the scheduler precomputes for the pod being scheduled.
+/// A pod (anti-)affinity term with its namespaces resolved (framework.AffinityTerm):
+/// `namespaces` defaults to the pod's own namespace when neither namespaces nor a
+/// namespaceSelector is given; `matchLabelKeys` / `mismatchLabelKeys` are merged into
+/// the selector with the pod's own label values.
+#[derive(Clone, Debug)]
+pub struct AffinityTerm {
+    pub namespaces: Vec<String>,
+    pub namespace_selector: Option<LabelSelector>,
+    /// `None`: a term without a labelSelector matches no pod.
+    pub selector: Option<LabelSelector>,
+    pub topology_key: String,
+    pub weight: i32,
+}
+
+impl AffinityTerm {
+    fn new(t: &PodAffinityTerm, weight: i32, pod: &Pod) -> Self {
+        let mut namespaces = t.namespaces.clone();
+        if namespaces.is_empty() && t.namespace_selector.is_none() {
+            namespaces.push(pod.metadata.namespace.clone());
+        }
+        let selector = t.label_selector.clone().map(|mut sel| {
+            for (keys, op) in [(&t.match_label_keys, "In"), (&t.mismatch_label_keys, "NotIn")] {
+                for k in keys {
+                    if let Some(v) = pod.metadata.labels.get(k) {
+                        sel.match_expressions.push(LabelSelectorRequirement { key: k.clone(), operator: op.into(), values: vec![v.clone()] });
+                    }
+                }
+            }
+            sel
+        });
+        AffinityTerm { namespaces, namespace_selector: t.namespace_selector.clone(), selector, topology_key: t.topology_key.clone(), weight }
+    }
+
+    /// AffinityTerm.Matches: the pod's namespace is listed or selected, and its labels match.
+    pub fn matches(&self, pod: &Pod, ns_labels: Option<&Labels>) -> bool {
+        let ns_ok = self.namespaces.contains(&pod.metadata.namespace)
+            || self.namespace_selector.as_ref().is_some_and(|s| ns_labels.is_some_and(|l| s.matches(l)) || (s.is_empty() && ns_labels.is_none()));
+        ns_ok && self.selector.as_ref().is_some_and(|s| s.matches(&pod.metadata.labels))
+    }
+}
+
+/// A host port a container asks for (framework.HostPortInfo's key).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HostPort {
+    pub ip: String,
+    pub protocol: String,
+    pub port: i32,
+}
+
+impl HostPort {
+    /// Two host ports conflict on the same protocol and port when either binds 0.0.0.0
+    /// or both bind the same address.
+    pub fn conflicts(&self, other: &HostPort) -> bool {
+        self.port == other.port && self.protocol == other.protocol && (self.ip == other.ip || self.ip == "0.0.0.0" || other.ip == "0.0.0.0")
+    }
+}
+
+/// What the scheduler precomputes for a pod (framework.PodInfo): its requests, ports,
+/// images and (anti-)affinity terms.
 #[derive(Clone, Debug)]
 pub struct PodInfo {
     /// Always an `Object::Pod`.
     pub object: Rc<Object>,
+    pub priority: i32,
     pub milli_cpu: i64,
     pub memory: i64,
     /// Requests with the scoring defaults for containers that request nothing.
     pub non_zero_milli_cpu: i64,
     pub non_zero_memory: i64,
+    /// Other requested resources (extended resources, ephemeral-storage), by name.
+    pub scalar: Vec<(String, i64)>,
+    pub host_ports: Vec<HostPort>,
+    pub required_affinity: Vec<AffinityTerm>,
+    pub required_anti_affinity: Vec<AffinityTerm>,
+    pub preferred_affinity: Vec<AffinityTerm>,
+    pub preferred_anti_affinity: Vec<AffinityTerm>,
+    pub terminating: bool,
 }
 
 impl PodInfo {
@@ -29,17 +100,94 @@ impl PodInfo {
         let pod = object.as_pod().expect("PodInfo of a Pod");
         let r = pod.spec.requests();
         let (nz_cpu, nz_mem) = non_zero_requests(pod);
-        PodInfo { milli_cpu: r.milli_cpu, memory: r.memory, non_zero_milli_cpu: nz_cpu, non_zero_memory: nz_mem, object }
+        let mut scalar: Vec<(String, i64)> = Vec::new();
+        let mut add = |name: &str, v: i64, max: bool| match scalar.iter_mut().find(|(n, _)| n == name) {
+            Some((_, x)) => *x = if max { (*x).max(v) } else { x.saturating_add(v) },
+            None => scalar.push((name.to_string(), v)),
+        };
+        for c in pod.spec.containers.iter() {
+            for (name, q) in &c.resources.requests {
+                if name != "cpu" && name != "memory" {
+                    add(name, q.value(), false);
+                }
+            }
+        }
+        for c in &pod.spec.init_containers {
+            for (name, q) in &c.resources.requests {
+                if name != "cpu" && name != "memory" {
+                    add(name, q.value(), true);
+                }
+            }
+        }
+        if let Some(o) = &pod.spec.overhead {
+            for (name, q) in o {
+                if name != "cpu" && name != "memory" {
+                    add(name, q.value(), false);
+                }
+            }
+        }
+        scalar.sort();
+        let host_ports = pod
+            .spec
+            .containers
+            .iter()
+            .flat_map(|c| c.ports.iter())
+            .filter_map(|p| {
+                let port = p.host_port.filter(|&h| h > 0)?;
+                let ip = p.host_ip.clone().filter(|s| !s.is_empty()).unwrap_or_else(|| "0.0.0.0".into());
+                Some(HostPort { ip, protocol: p.protocol.clone().filter(|s| !s.is_empty()).unwrap_or_else(|| "TCP".into()), port })
+            })
+            .collect();
+        let (mut ra, mut raa, mut pa, mut paa) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        if let Some(a) = &pod.spec.affinity {
+            if let Some(x) = &a.pod_affinity {
+                ra = x.required.iter().map(|t| AffinityTerm::new(t, 1, pod)).collect();
+                pa = x.preferred.iter().map(|w| AffinityTerm::new(&w.pod_affinity_term, w.weight, pod)).collect();
+            }
+            if let Some(x) = &a.pod_anti_affinity {
+                raa = x.required.iter().map(|t| AffinityTerm::new(t, 1, pod)).collect();
+                paa = x.preferred.iter().map(|w| AffinityTerm::new(&w.pod_affinity_term, w.weight, pod)).collect();
+            }
+        }
+        PodInfo {
+            priority: pod.spec.priority.unwrap_or(0),
+            milli_cpu: r.milli_cpu,
+            memory: r.memory,
+            non_zero_milli_cpu: nz_cpu,
+            non_zero_memory: nz_mem,
+            scalar,
+            host_ports,
+            required_affinity: ra,
+            required_anti_affinity: raa,
+            preferred_affinity: pa,
+            preferred_anti_affinity: paa,
+            terminating: pod.metadata.deletion_timestamp.is_some(),
+            object,
+        }
     }
     pub fn pod(&self) -> &Pod {
         self.object.as_pod().expect("PodInfo of a Pod")
     }
+    pub fn uid(&self) -> &str {
+        &self.pod().metadata.uid
+    }
     pub fn tolerations(&self) -> &[Toleration] {
         &self.pod().spec.tolerations
     }
+    pub fn has_affinity(&self) -> bool {
+        !(self.required_affinity.is_empty()
+            && self.required_anti_affinity.is_empty()
+            && self.preferred_affinity.is_empty()
+            && self.preferred_anti_affinity.is_empty())
+    }
     /// A pod with the given requests (for tests).
     pub fn with_requests(milli_cpu: i64, memory: i64) -> Self {
-        PodInfo { object: Rc::new(Object::Pod(Pod::default())), milli_cpu, memory, non_zero_milli_cpu: milli_cpu, non_zero_memory: memory }
+        let mut p = PodInfo::new(Rc::new(Object::Pod(Pod::default())));
+        p.milli_cpu = milli_cpu;
+        p.memory = memory;
+        p.non_zero_milli_cpu = milli_cpu;
+        p.non_zero_memory = memory;
+        p
     }
 }
 
@@ -63,18 +211,29 @@ fn non_zero_requests(pod: &Pod) -> (i64, i64) {
     (cpu.max(init_cpu), mem.max(init_mem))
 }
 
-/// One node of the snapshot.
+/// One node of the snapshot (framework.NodeInfo), kept incrementally like the
+/// scheduler cache: allocatable, what its pods request, its pods, ports and images.
 #[derive(Clone, Debug, Default)]
 pub struct NodeInfo {
     pub name: String,
     pub alloc_milli_cpu: i64,
     pub alloc_memory: i64,
     pub alloc_pods: i64,
+    /// Other allocatable resources (extended resources, ephemeral-storage), sorted.
+    pub alloc_scalar: Vec<(String, i64)>,
     pub requested_milli_cpu: i64,
     pub requested_memory: i64,
     pub non_zero_milli_cpu: i64,
     pub non_zero_memory: i64,
+    pub requested_scalar: Vec<(String, i64)>,
     pub pod_count: i64,
+    pub pods: Vec<Rc<PodInfo>>,
+    /// How many of `pods` have (anti-)affinity terms / required anti-affinity terms.
+    pub pods_with_affinity: usize,
+    pub pods_with_required_anti_affinity: usize,
+    pub used_ports: Vec<HostPort>,
+    /// Image names (as listed in status.images) → size in bytes.
+    pub images: Vec<(String, i64)>,
     pub taints: Vec<Taint>,
     pub labels: crate::api::meta::Labels,
     pub unschedulable: bool,
@@ -88,18 +247,187 @@ impl NodeInfo {
         self.alloc_milli_cpu = a.get("cpu").map_or(0, |q| q.milli_value());
         self.alloc_memory = a.get("memory").map_or(0, |q| q.value());
         self.alloc_pods = a.get("pods").map_or(0, |q| q.value());
+        self.alloc_scalar = a.iter().filter(|(k, _)| !["cpu", "memory", "pods"].contains(&k.as_str())).map(|(k, q)| (k.clone(), q.value())).collect();
         self.taints = node.spec.taints.clone();
         self.labels = node.metadata.labels.clone();
         self.unschedulable = node.spec.unschedulable;
+        self.images = node.status.images.iter().flat_map(|i| i.names.iter().map(move |n| (n.clone(), i.size_bytes.unwrap_or(0)))).collect();
+        self.images.sort();
         self.present = true;
     }
 
-    pub fn add_pod(&mut self, p: &PodInfo, sign: i64) {
+    pub fn allocatable_scalar(&self, name: &str) -> i64 {
+        self.alloc_scalar.iter().find(|(n, _)| n == name).map_or(0, |(_, v)| *v)
+    }
+    pub fn requested_scalar(&self, name: &str) -> i64 {
+        self.requested_scalar.iter().find(|(n, _)| n == name).map_or(0, |(_, v)| *v)
+    }
+
+    fn account(&mut self, p: &PodInfo, sign: i64) {
         self.requested_milli_cpu += sign * p.milli_cpu;
         self.requested_memory += sign * p.memory;
         self.non_zero_milli_cpu += sign * p.non_zero_milli_cpu;
         self.non_zero_memory += sign * p.non_zero_memory;
         self.pod_count += sign;
+        for (name, v) in &p.scalar {
+            match self.requested_scalar.iter_mut().find(|(n, _)| n == name) {
+                Some((_, x)) => *x += sign * v,
+                None => self.requested_scalar.push((name.clone(), sign * v)),
+            }
+        }
+        if p.has_affinity() {
+            self.pods_with_affinity = (self.pods_with_affinity as i64 + sign) as usize;
+        }
+        if !p.required_anti_affinity.is_empty() {
+            self.pods_with_required_anti_affinity = (self.pods_with_required_anti_affinity as i64 + sign) as usize;
+        }
+    }
+
+    pub fn add_pod(&mut self, p: Rc<PodInfo>) {
+        self.account(&p, 1);
+        self.used_ports.extend(p.host_ports.iter().cloned());
+        self.pods.push(p);
+    }
+
+    /// Removes the pod with this uid; returns whether it was there.
+    pub fn remove_pod(&mut self, uid: &str) -> bool {
+        let Some(i) = self.pods.iter().position(|p| p.uid() == uid) else { return false };
+        let p = self.pods.remove(i);
+        self.account(&p, -1);
+        for hp in &p.host_ports {
+            if let Some(j) = self.used_ports.iter().position(|u| u == hp) {
+                self.used_ports.remove(j);
+            }
+        }
+        true
+    }
+
+    /// Replaces a pod's info in place (labels or deletion changed), keeping the accounting.
+    pub fn update_pod(&mut self, p: Rc<PodInfo>) {
+        if self.remove_pod(p.uid()) {
+            self.add_pod(p);
+        }
+    }
+}
+
+/// The cluster as one scheduling cycle sees it (the scheduler cache's snapshot).
+pub struct Snapshot<'a> {
+    pub nodes: &'a [NodeInfo],
+    /// Indices of the present nodes, in list order.
+    pub order: &'a [usize],
+    pub ns_labels: &'a BTreeMap<String, Labels>,
+    /// Image name → on how many nodes it is present (ImageStateSummary.NumNodes).
+    pub image_nodes: &'a BTreeMap<String, usize>,
+    pub counts: &'a MatchCounts,
+    /// Whether any pod in the cluster has (anti-)affinity / required anti-affinity.
+    pub any_affinity: bool,
+    pub any_required_anti_affinity: bool,
+}
+
+impl Snapshot<'_> {
+    pub fn ns_labels(&self, ns: &str) -> Option<&Labels> {
+        self.ns_labels.get(ns)
+    }
+}
+
+/// Per node, how many live (not terminating) pods of a namespace match a selector:
+/// PodTopologySpread's countPodsMatchSelector, cached per (namespace, selector) and
+/// kept up to date as pods come and go, so a cycle costs O(nodes), not O(pods). Entries
+/// are indexed by one of their selector's (key, value) pairs so that a pod arriving
+/// touches only the entries it may match.
+#[derive(Default)]
+pub struct MatchCounts {
+    inner: RefCell<CountsInner>,
+}
+
+#[derive(Default)]
+struct CountsInner {
+    entries: Vec<CountEntry>,
+    by_selector: BTreeMap<(String, String), usize>,
+    by_pivot: BTreeMap<(String, String), Vec<usize>>,
+    unpivoted: Vec<usize>,
+}
+
+struct CountEntry {
+    namespace: String,
+    selector: LabelSelector,
+    per_node: Vec<u32>,
+}
+
+/// More selectors than this and the cache starts over (memory guard).
+const MAX_COUNT_ENTRIES: usize = 4096;
+
+fn counts_pod(ns: &str, selector: &LabelSelector, p: &PodInfo) -> bool {
+    !p.terminating && p.pod().metadata.namespace == ns && selector.matches(&p.pod().metadata.labels)
+}
+
+/// A (key, value) every matching pod must carry, if the selector has one.
+fn pivot(selector: &LabelSelector) -> Option<(String, String)> {
+    if let Some((k, v)) = selector.match_labels.iter().next() {
+        return Some((k.clone(), v.clone()));
+    }
+    selector.match_expressions.iter().find(|r| r.operator == "In" && r.values.len() == 1).map(|r| (r.key.clone(), r.values[0].clone()))
+}
+
+impl MatchCounts {
+    /// The id of the (namespace, selector) entry, built on first use. Ids stay valid
+    /// until `trim`, which the scheduler calls between cycles only.
+    pub fn resolve(&self, nodes: &[NodeInfo], ns: &str, selector: &LabelSelector) -> usize {
+        let mut inner = self.inner.borrow_mut();
+        let key = (ns.to_string(), selector.to_selector_string());
+        if let Some(&i) = inner.by_selector.get(&key) {
+            return i;
+        }
+        let per_node: Vec<u32> = nodes.iter().map(|n| n.pods.iter().filter(|p| counts_pod(ns, selector, p)).count() as u32).collect();
+        let id = inner.entries.len();
+        inner.entries.push(CountEntry { namespace: ns.to_string(), selector: selector.clone(), per_node });
+        inner.by_selector.insert(key, id);
+        match pivot(selector) {
+            Some(p) => inner.by_pivot.entry(p).or_default().push(id),
+            None => inner.unpivoted.push(id),
+        }
+        id
+    }
+
+    /// The count of entry `id` on node `node`.
+    pub fn get(&self, id: usize, node: usize) -> i64 {
+        self.inner.borrow().entries.get(id).and_then(|e| e.per_node.get(node).copied()).map_or(0, i64::from)
+    }
+
+    /// Starts over when too many selectors are cached (memory guard).
+    pub fn trim(&self) {
+        let mut inner = self.inner.borrow_mut();
+        if inner.entries.len() > MAX_COUNT_ENTRIES {
+            *inner = CountsInner::default();
+        }
+    }
+
+    /// A pod joined (+1) or left (−1) a node.
+    pub fn on_pod(&self, node: usize, p: &PodInfo, sign: i64) {
+        if p.terminating {
+            return;
+        }
+        let mut guard = self.inner.borrow_mut();
+        let inner = &mut *guard;
+        if inner.entries.is_empty() {
+            return;
+        }
+        let labels = &p.pod().metadata.labels;
+        let mut ids: Vec<usize> = inner.unpivoted.clone();
+        for (k, v) in labels {
+            if let Some(list) = inner.by_pivot.get(&(k.clone(), v.clone())) {
+                ids.extend_from_slice(list);
+            }
+        }
+        for id in ids {
+            let e = &mut inner.entries[id];
+            if counts_pod(&e.namespace, &e.selector, p) {
+                if e.per_node.len() <= node {
+                    e.per_node.resize(node + 1, 0);
+                }
+                e.per_node[node] = (i64::from(e.per_node[node]) + sign).max(0) as u32;
+            }
+        }
     }
 }
 

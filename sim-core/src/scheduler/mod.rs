@@ -1,22 +1,32 @@
-//! kube-scheduler, first cut: watches pods and nodes, keeps a node-info snapshot with
-//! assumed pods, and runs one scheduling cycle per pod: filter the nodes (sampling
-//! percentageOfNodesToScore from a rotating start index), score, pick at random among
-//! the best (seeded), assume, bind. Failures produce `FailedScheduling` in
-//! kube-scheduler's words and a `PodScheduled=False` condition.
+//! kube-scheduler: watches pods, nodes and what its plugins read (namespaces,
+//! Services, ReplicaSets, PodDisruptionBudgets), keeps a node-info snapshot with
+//! assumed pods, and runs one scheduling cycle per pod: PreFilter, Filter (sampling
+//! percentageOfNodesToScore from a rotating start index; the nominated node first),
+//! PostFilter (DefaultPreemption) when nothing fits, PreScore, Score, NormalizeScore,
+//! a seeded random choice among the best, assume (Reserve), Bind. Failures produce
+//! `FailedScheduling` in kube-scheduler's words and a `PodScheduled=False` condition.
+//! With an explain target set, the last attempt for that pod is recorded per node and
+//! per plugin (`ksim explain`).
 
 pub mod framework;
 pub mod plugins;
+pub mod profile;
 pub mod queue;
 
+use crate::api::meta::{LabelSelector, LabelSelectorRequirement, Labels};
 use crate::api::{Kind, Object};
 use crate::apiserver::{Request, Response};
 use crate::client::{Ctx, Informer, Timer};
 use crate::engine::{SimDuration, SimTime};
 use crate::etcd::{WatchEvent, WatchEventType};
-use framework::{fit_error_message, NodeInfo, PodInfo, Status};
+use framework::{fit_error_message, MatchCounts, NodeInfo, PodInfo, Snapshot, Status};
+use plugins::default_preemption::{self, Budget};
+use plugins::CycleState;
+use profile::{Profile, SchedulerConfig};
 use queue::SchedulingQueue;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
+use serde::Serialize;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
@@ -25,23 +35,62 @@ const MIN_FEASIBLE_NODES_TO_FIND: usize = 100;
 const MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND: i64 = 5;
 
 struct CachedPod {
-    info: PodInfo,
+    info: Rc<PodInfo>,
     node: usize,
     assumed: bool,
 }
 
-/// The outcome of one scheduling attempt (kept for `explain` and the timeline).
-#[derive(Clone, Debug)]
-pub struct Attempt {
+/// One node in an explained scheduling attempt.
+#[derive(Clone, Debug, Serialize)]
+pub struct NodeExplanation {
+    pub name: String,
+    pub feasible: bool,
+    pub filter: Vec<FilterResult>,
+    pub scores: Vec<ScoreResult>,
+    pub total: i64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct FilterResult {
+    pub plugin: String,
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ScoreResult {
+    pub plugin: String,
+    pub raw: i64,
+    pub normalized: i64,
+    pub weight: i64,
+    pub weighted: i64,
+}
+
+/// The record of one scheduling attempt of the explained pod.
+#[derive(Clone, Debug, Serialize)]
+pub struct Explanation {
     pub pod: String,
+    #[serde(rename = "schedulerName")]
+    pub scheduler_name: String,
+    /// When the attempt ran (ms of simulated time).
+    #[serde(skip)]
     pub time: SimTime,
     pub node: Option<String>,
+    /// The FailedScheduling message, or the nomination made by preemption.
     pub message: String,
+    #[serde(rename = "nominatedNode")]
+    pub nominated_node: Option<String>,
+    pub victims: Vec<String>,
+    #[serde(rename = "evaluatedNodes")]
+    pub evaluated_nodes: usize,
+    #[serde(rename = "totalNodes")]
+    pub total_nodes: usize,
+    pub nodes: Vec<NodeExplanation>,
 }
 
 pub struct Scheduler {
     informer: Informer,
     queue: SchedulingQueue,
+    config: SchedulerConfig,
     nodes: Vec<NodeInfo>,
     node_index: BTreeMap<String, usize>,
     /// Indices of present nodes, in the order they joined (the snapshot's list order).
@@ -51,39 +100,74 @@ pub struct Scheduler {
     pending: BTreeMap<String, (String, String)>,
     /// (namespace, name) → (uid, node index) of binds in flight.
     binding: BTreeMap<(String, String), (String, usize)>,
+    /// Pods nominated to a node by preemption: uid → (node index, info).
+    nominated: BTreeMap<String, (usize, Rc<PodInfo>)>,
+    counts: MatchCounts,
+    image_nodes: BTreeMap<String, usize>,
+    ns_labels: BTreeMap<String, Labels>,
+    /// DefaultSelector results by (namespace, pod labels); cleared when a Service or the
+    /// set of ReplicaSets changes (a ReplicaSet's selector is immutable).
+    default_selectors: BTreeMap<(String, Labels), Option<LabelSelector>>,
+    pods_with_affinity: usize,
+    pods_with_required_anti_affinity: usize,
     next_start: usize,
     rng: ChaCha8Rng,
     cycle_scheduled: bool,
     flush_at: Option<SimTime>,
-    /// percentageOfNodesToScore; 0 = adaptive.
-    pub percentage_of_nodes_to_score: i64,
     event_seq: u64,
     pub attempts: u64,
+    /// The pod (namespace, name) whose attempts are recorded, and its last one.
+    explain_target: Option<(String, String)>,
+    pub explanation: Option<Explanation>,
 }
 
 impl Scheduler {
     pub fn new(rng: ChaCha8Rng) -> Self {
+        Self::with_config(rng, SchedulerConfig::default())
+    }
+
+    pub fn with_config(rng: ChaCha8Rng, config: SchedulerConfig) -> Self {
+        let mut queue = SchedulingQueue::default();
+        queue.set_backoff(SimDuration::from_secs(config.pod_initial_backoff_seconds as u64), SimDuration::from_secs(config.pod_max_backoff_seconds as u64));
         Scheduler {
             informer: Informer::default(),
-            queue: SchedulingQueue::default(),
+            queue,
+            config,
             nodes: Vec::new(),
             node_index: BTreeMap::new(),
             order: Vec::new(),
             pods: BTreeMap::new(),
             pending: BTreeMap::new(),
             binding: BTreeMap::new(),
+            nominated: BTreeMap::new(),
+            counts: MatchCounts::default(),
+            image_nodes: BTreeMap::new(),
+            ns_labels: BTreeMap::new(),
+            default_selectors: BTreeMap::new(),
+            pods_with_affinity: 0,
+            pods_with_required_anti_affinity: 0,
             next_start: 0,
             rng,
             cycle_scheduled: false,
             flush_at: None,
-            percentage_of_nodes_to_score: 0,
             event_seq: 0,
             attempts: 0,
+            explain_target: None,
+            explanation: None,
         }
     }
 
+    /// Records the attempts of this pod (the last one is kept in `explanation`).
+    pub fn explain(&mut self, namespace: &str, name: &str) {
+        self.explain_target = Some((namespace.to_string(), name.to_string()));
+    }
+
     pub fn watches(kind: &Kind) -> bool {
-        matches!(kind, Kind::Pod | Kind::Node)
+        match kind {
+            Kind::Pod | Kind::Node | Kind::Namespace | Kind::Service | Kind::ReplicaSet => true,
+            Kind::Other(g, k) => g == "policy" && k == "PodDisruptionBudget",
+            _ => false,
+        }
     }
 
     pub fn on_watch(&mut self, ev: &WatchEvent, ctx: &mut Ctx) {
@@ -91,6 +175,17 @@ impl Scheduler {
         match &*ev.object {
             Object::Node(_) => self.on_node(ev, ctx),
             Object::Pod(_) => self.on_pod(ev, ctx),
+            Object::Namespace(n) => {
+                if ev.type_ == WatchEventType::Deleted {
+                    self.ns_labels.remove(&n.metadata.name);
+                } else {
+                    self.ns_labels.insert(n.metadata.name.clone(), n.metadata.labels.clone());
+                }
+            }
+            // A new or changed Service or ReplicaSet can change the default spreading;
+            // a PodDisruptionBudget only matters to preemption.
+            Object::Service(_) => self.default_selectors.clear(),
+            Object::ReplicaSet(_) if ev.type_ != WatchEventType::Modified => self.default_selectors.clear(),
             _ => {}
         }
         self.ensure_timers(ctx);
@@ -101,6 +196,7 @@ impl Scheduler {
         let name = &n.metadata.name;
         if ev.type_ == WatchEventType::Deleted {
             if let Some(&i) = self.node_index.get(name) {
+                self.set_images(i, false);
                 self.nodes[i].present = false;
                 self.order.retain(|&j| j != i);
             }
@@ -118,18 +214,80 @@ impl Scheduler {
         if !self.nodes[i].present {
             self.order.push(i);
         }
-        let snapshot = |ni: &NodeInfo| (ni.alloc_milli_cpu, ni.alloc_memory, ni.alloc_pods, ni.taints.clone(), ni.unschedulable, ni.labels.clone());
-        let before = snapshot(&self.nodes[i]);
+        let ni = &self.nodes[i];
+        let before = (
+            ni.alloc_milli_cpu,
+            ni.alloc_memory,
+            ni.alloc_pods,
+            ni.alloc_scalar.clone(),
+            ni.taints.clone(),
+            ni.unschedulable,
+            ni.labels.clone(),
+            ni.images.clone(),
+        );
+        self.set_images(i, false);
         self.nodes[i].set_node(n);
-        let after = snapshot(&self.nodes[i]);
-        if ev.type_ == WatchEventType::Added || before != after {
-            self.queue.move_all_to_active_or_backoff(ctx.now);
+        self.set_images(i, true);
+        let ni = &self.nodes[i];
+        let added = ev.type_ == WatchEventType::Added || before.7.is_empty() && before.6.is_empty() && before.0 == 0;
+        // Queueing hints: which plugins' rejections this node change may resolve.
+        let mut hint = queue::Hint::default();
+        if added {
+            hint = queue::Hint::ALL;
+        } else {
+            if before.0 != ni.alloc_milli_cpu || before.1 != ni.alloc_memory || before.2 != ni.alloc_pods || before.3 != ni.alloc_scalar {
+                hint.add(profile::PluginId::NodeResourcesFit);
+            }
+            if before.4 != ni.taints {
+                hint.add(profile::PluginId::TaintToleration);
+                hint.add(profile::PluginId::PodTopologySpread);
+            }
+            if before.5 != ni.unschedulable {
+                hint.add(profile::PluginId::NodeUnschedulable);
+            }
+            if before.6 != ni.labels {
+                for p in [profile::PluginId::NodeAffinity, profile::PluginId::PodTopologySpread, profile::PluginId::InterPodAffinity] {
+                    hint.add(p);
+                }
+            }
+        }
+        if !hint.is_empty() {
+            self.queue.move_on_event(hint, ctx.now);
+        }
+    }
+
+    fn set_images(&mut self, i: usize, add: bool) {
+        if !self.nodes[i].present {
+            return;
+        }
+        for (name, _) in &self.nodes[i].images {
+            let c = self.image_nodes.entry(name.clone()).or_default();
+            if add {
+                *c += 1;
+            } else {
+                *c = c.saturating_sub(1);
+            }
+        }
+    }
+
+    fn node_add_pod(&mut self, ni: usize, info: Rc<PodInfo>) {
+        self.counts.on_pod(ni, &info, 1);
+        self.pods_with_affinity += usize::from(info.has_affinity());
+        self.pods_with_required_anti_affinity += usize::from(!info.required_anti_affinity.is_empty());
+        self.nodes[ni].add_pod(info);
+    }
+
+    fn node_remove_pod(&mut self, ni: usize, info: &PodInfo) {
+        if self.nodes[ni].remove_pod(info.uid()) {
+            self.counts.on_pod(ni, info, -1);
+            self.pods_with_affinity -= usize::from(info.has_affinity());
+            self.pods_with_required_anti_affinity -= usize::from(!info.required_anti_affinity.is_empty());
         }
     }
 
     fn forget(&mut self, uid: &str) -> bool {
         if let Some(c) = self.pods.remove(uid) {
-            self.nodes[c.node].add_pod(&c.info, -1);
+            self.node_remove_pod(c.node, &c.info);
             true
         } else {
             false
@@ -142,36 +300,74 @@ impl Scheduler {
         if ev.type_ == WatchEventType::Deleted || p.is_terminal() {
             self.queue.remove(&uid);
             self.pending.remove(&uid);
+            self.nominated.remove(&uid);
             if self.forget(&uid) {
-                self.queue.move_all_to_active_or_backoff(ctx.now);
+                // An assigned pod left: room, ports and anti-affinity may be freed.
+                let mut hint = queue::Hint::default();
+                for pl in [
+                    profile::PluginId::NodeResourcesFit,
+                    profile::PluginId::NodePorts,
+                    profile::PluginId::PodTopologySpread,
+                    profile::PluginId::InterPodAffinity,
+                    profile::PluginId::DefaultPreemption,
+                ] {
+                    hint.add(pl);
+                }
+                self.queue.move_on_event(hint, ctx.now);
             }
             return;
         }
         if !p.spec.node_name.is_empty() {
             self.queue.remove(&uid);
             self.pending.remove(&uid);
+            self.nominated.remove(&uid);
             let Some(&ni) = self.node_index.get(&p.spec.node_name) else { return };
+            let mut new_assignment = false;
             match self.pods.get_mut(&uid) {
                 Some(c) if c.node == ni => {
                     c.assumed = false;
-                    c.info.object = ev.object.clone();
+                    let old = c.info.pod();
+                    if old.metadata.labels != p.metadata.labels || old.metadata.deletion_timestamp.is_some() != p.metadata.deletion_timestamp.is_some() {
+                        let old_info = c.info.clone();
+                        let info = Rc::new(PodInfo::new(ev.object.clone()));
+                        c.info = info.clone();
+                        self.node_remove_pod(ni, &old_info);
+                        self.node_add_pod(ni, info);
+                    }
                 }
                 _ => {
                     self.forget(&uid);
-                    let info = PodInfo::new(ev.object.clone());
-                    self.nodes[ni].add_pod(&info, 1);
+                    let info = Rc::new(PodInfo::new(ev.object.clone()));
+                    self.node_add_pod(ni, info.clone());
                     self.pods.insert(uid, CachedPod { info, node: ni, assumed: false });
+                    new_assignment = true;
                 }
+            }
+            if new_assignment {
+                // An assigned pod appeared: pod affinity and spreading may now be met.
+                let mut hint = queue::Hint::default();
+                hint.add(profile::PluginId::InterPodAffinity);
+                hint.add(profile::PluginId::PodTopologySpread);
+                self.queue.move_on_event(hint, ctx.now);
             }
             return;
         }
         if self.pods.get(&uid).is_some_and(|c| c.assumed) {
             return; // assumed, binding in flight
         }
-        if p.metadata.deletion_timestamp.is_some() || p.spec.scheduler_name != SCHEDULER_NAME {
+        if p.metadata.deletion_timestamp.is_some() || !self.config.profiles.iter().any(|pr| pr.scheduler_name == p.spec.scheduler_name) {
             self.queue.remove(&uid);
             self.pending.remove(&uid);
+            self.nominated.remove(&uid);
             return;
+        }
+        match self.node_index.get(&p.status.nominated_node_name) {
+            Some(&ni) if !p.status.nominated_node_name.is_empty() => {
+                self.nominated.insert(uid.clone(), (ni, Rc::new(PodInfo::new(ev.object.clone()))));
+            }
+            _ => {
+                self.nominated.remove(&uid);
+            }
         }
         self.pending.insert(uid.clone(), (p.metadata.namespace.clone(), p.metadata.name.clone()));
         self.queue.add(&uid, p.spec.priority.unwrap_or(0), ctx.now);
@@ -208,16 +404,88 @@ impl Scheduler {
     }
 
     /// numFeasibleNodesToFind (schedule_one.go).
-    pub fn num_feasible_nodes_to_find(&self, num_all: usize) -> usize {
+    pub fn num_feasible_nodes_to_find(&self, percentage: i64, num_all: usize) -> usize {
         if num_all < MIN_FEASIBLE_NODES_TO_FIND {
             return num_all;
         }
-        let mut pct = self.percentage_of_nodes_to_score;
+        let mut pct = percentage;
         if pct == 0 {
             pct = (50 - num_all as i64 / 125).max(MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND);
         }
         let n = (num_all as i64 * pct / 100) as usize;
         n.max(MIN_FEASIBLE_NODES_TO_FIND)
+    }
+
+    /// helper.DefaultSelector: the pod's Services' selectors merged, and the selectors of
+    /// the ReplicaSets that select it.
+    fn default_selector(&mut self, pod: &crate::api::pod::Pod) -> Option<LabelSelector> {
+        let key = (pod.metadata.namespace.clone(), pod.metadata.labels.clone());
+        if let Some(s) = self.default_selectors.get(&key) {
+            return s.clone();
+        }
+        let s = self.compute_default_selector(pod);
+        self.default_selectors.insert(key, s.clone());
+        s
+    }
+
+    fn compute_default_selector(&self, pod: &crate::api::pod::Pod) -> Option<LabelSelector> {
+        let ns = &pod.metadata.namespace;
+        let labels = &pod.metadata.labels;
+        let mut sel = LabelSelector::default();
+        for o in self.informer.list_ns(&Kind::Service, ns) {
+            if let Object::Service(s) = &**o {
+                let Some(sl) = &s.spec.selector else { continue };
+                if !sl.is_empty() && sl.iter().all(|(k, v)| labels.get(k) == Some(v)) {
+                    sel.match_labels.extend(sl.iter().map(|(k, v)| (k.clone(), v.clone())));
+                }
+            }
+        }
+        for o in self.informer.list_ns(&Kind::ReplicaSet, ns) {
+            if let Object::ReplicaSet(rs) = &**o {
+                let Some(rsel) = &rs.spec.selector else { continue };
+                if rsel.is_empty() || !rsel.matches(labels) {
+                    continue;
+                }
+                for (k, v) in &rsel.match_labels {
+                    sel.match_expressions.push(LabelSelectorRequirement { key: k.clone(), operator: "In".into(), values: vec![v.clone()] });
+                }
+                sel.match_expressions.extend(rsel.match_expressions.iter().cloned());
+            }
+        }
+        (!sel.is_empty()).then_some(sel)
+    }
+
+    /// PodDisruptionBudgets with disruptionsAllowed as the disruption controller would
+    /// compute it from the pods ksim has: healthy (Ready, not terminating) matching pods
+    /// minus the desired healthy count.
+    fn budgets(&self) -> Vec<Budget> {
+        use crate::api::scheduling::PodDisruptionBudget;
+        let kind = Kind::Other("policy".into(), "PodDisruptionBudget".into());
+        let mut out = Vec::new();
+        for o in self.informer.list(&kind) {
+            let Some(pdb) = PodDisruptionBudget::from_object(o) else { continue };
+            let ns = pdb.metadata.namespace.clone();
+            let selector = pdb.spec.selector.clone().unwrap_or_default();
+            let (mut expected, mut healthy) = (0i64, 0i64);
+            if !selector.is_empty() {
+                for p in self.informer.list_ns(&Kind::Pod, &ns).filter_map(|o| o.as_pod()) {
+                    if p.is_terminal() || !selector.matches(&p.metadata.labels) {
+                        continue;
+                    }
+                    expected += 1;
+                    if p.metadata.deletion_timestamp.is_none() && p.is_ready() {
+                        healthy += 1;
+                    }
+                }
+            }
+            let desired = match (&pdb.spec.min_available, &pdb.spec.max_unavailable) {
+                (Some(m), _) => i64::from(m.scaled_value(expected as i32, true).unwrap_or(0)),
+                (None, Some(m)) => expected - i64::from(m.scaled_value(expected as i32, true).unwrap_or(0)),
+                (None, None) => expected,
+            };
+            out.push(Budget { namespace: ns, selector, disruptions_allowed: (healthy - desired).max(0) });
+        }
+        out
     }
 
     fn schedule_one(&mut self, ctx: &mut Ctx) {
@@ -232,77 +500,329 @@ impl Scheduler {
             return;
         };
         self.attempts += 1;
+        self.counts.trim();
+        let Some(pi) = obj.as_pod().and_then(|p| self.config.profiles.iter().position(|pr| pr.scheduler_name == p.spec.scheduler_name)) else {
+            self.queue.remove(&uid);
+            self.pending.remove(&uid);
+            return;
+        };
+        let profile = Rc::clone(&self.config.profiles[pi]);
+        let explaining = self.explain_target.as_ref().is_some_and(|(n, m)| *n == ns && *m == name);
         let info = PodInfo::new(obj.clone());
+        let pod = obj.as_pod().expect("pod");
+        let mut state = CycleState { default_selector: self.default_selector(pod), ..Default::default() };
         let num_all = self.order.len();
-        let to_find = self.num_feasible_nodes_to_find(num_all);
+        let pct = profile.percentage_of_nodes_to_score.unwrap_or(self.config.percentage_of_nodes_to_score);
+        let to_find = self.num_feasible_nodes_to_find(pct, num_all);
         let mut feasible: Vec<usize> = Vec::new();
-        let mut statuses: Vec<Status> = Vec::new();
-        for k in 0..num_all {
-            if feasible.len() >= to_find {
-                break;
+        let mut statuses: Vec<(usize, Status)> = Vec::new();
+        {
+            let snap = Snapshot {
+                nodes: &self.nodes,
+                order: &self.order,
+                ns_labels: &self.ns_labels,
+                image_nodes: &self.image_nodes,
+                counts: &self.counts,
+                any_affinity: self.pods_with_affinity > 0,
+                any_required_anti_affinity: self.pods_with_required_anti_affinity > 0,
+            };
+            plugins::run_pre_filter(&profile, &mut state, &info, &snap);
+            // evaluateNominatedNode: a pod nominated by an earlier preemption tries that node first.
+            let nominated = self.node_index.get(&pod.status.nominated_node_name).copied().filter(|&ni| self.nodes[ni].present);
+            if let Some(ni) = nominated {
+                if self.filter_with_nominated(&profile, &state, &info, ni, &snap).is_none() {
+                    feasible.push(ni);
+                }
             }
-            let ni = self.order[(self.next_start + k) % num_all];
-            match plugins::run_filters(&info, &self.nodes[ni]) {
-                None => feasible.push(ni),
-                Some(st) => statuses.push(st),
+            if feasible.is_empty() {
+                let mut evaluated = 0;
+                for k in 0..num_all {
+                    if feasible.len() >= to_find {
+                        break;
+                    }
+                    evaluated += 1;
+                    let ni = self.order[(self.next_start + k) % num_all];
+                    match self.filter_with_nominated(&profile, &state, &info, ni, &snap) {
+                        None => feasible.push(ni),
+                        Some(st) => statuses.push((ni, st)),
+                    }
+                }
+                if num_all > 0 {
+                    self.next_start = (self.next_start + evaluated) % num_all;
+                }
             }
-        }
-        if num_all > 0 {
-            self.next_start = (self.next_start + feasible.len() + statuses.len()) % num_all;
         }
         if feasible.is_empty() {
-            let msg = fit_error_message(num_all, &statuses);
-            self.fail(&uid, &obj, "Unschedulable", &msg, true, ctx);
+            let status_list: Vec<Status> = statuses.iter().map(|(_, s)| s.clone()).collect();
+            let mut msg = fit_error_message(num_all, &status_list);
+            let mut nominated_node = None;
+            let mut victims = Vec::new();
+            if profile.preemption {
+                match self.post_filter(&profile, &state, &info, &statuses, ctx) {
+                    Ok((node, v)) => {
+                        nominated_node = Some(node);
+                        victims = v;
+                    }
+                    Err(m) => msg = format!("{msg} {m}."),
+                }
+            }
+            let mut hint = queue::Hint::default();
+            for (_, st) in &statuses {
+                if let Some(p) = profile::PluginId::from_name(st.plugin) {
+                    hint.add(p);
+                }
+            }
+            if nominated_node.is_some() {
+                hint.add(profile::PluginId::DefaultPreemption);
+            }
+            if explaining {
+                let mut nodes: Vec<NodeExplanation> = statuses
+                    .iter()
+                    .map(|(ni, st)| NodeExplanation {
+                        name: self.nodes[*ni].name.clone(),
+                        feasible: false,
+                        filter: st.reasons.iter().map(|r| FilterResult { plugin: st.plugin.to_string(), reason: r.clone() }).collect(),
+                        scores: Vec::new(),
+                        total: 0,
+                    })
+                    .collect();
+                nodes.sort_by(|a, b| a.name.cmp(&b.name));
+                self.explanation = Some(Explanation {
+                    pod: format!("{ns}/{name}"),
+                    scheduler_name: profile.scheduler_name.clone(),
+                    time: ctx.now,
+                    node: None,
+                    message: msg.clone(),
+                    nominated_node: nominated_node.clone(),
+                    victims,
+                    evaluated_nodes: statuses.len(),
+                    total_nodes: num_all,
+                    nodes,
+                });
+            }
+            self.queue.failed(&uid, true, hint, ctx.now);
+            self.report_failure(&obj, "Unschedulable", &msg, nominated_node, ctx);
             return;
         }
-        let chosen = self.select_host(&info, &feasible);
-        // Assume, then bind.
+        let chosen = self.select_host(&profile, &mut state, &info, &feasible, &statuses, explaining, ctx.now);
+        // Assume (Reserve), then bind (DefaultBinder).
         self.queue.remove(&uid);
         self.pending.remove(&uid);
-        self.nodes[chosen].add_pod(&info, 1);
+        self.nominated.remove(&uid);
+        let info = Rc::new(info);
+        self.node_add_pod(chosen, info.clone());
         self.pods.insert(uid.clone(), CachedPod { info, node: chosen, assumed: true });
         self.binding.insert((ns.clone(), name.clone()), (uid.clone(), chosen));
         ctx.request(Request::Bind { namespace: ns, name, uid, node: self.nodes[chosen].name.clone() });
     }
 
-    /// selectHost: reservoir sampling among the nodes with the highest total score.
-    fn select_host(&mut self, info: &PodInfo, feasible: &[usize]) -> usize {
-        if feasible.len() == 1 {
-            return feasible[0];
+    /// Filters a node as RunFilterPluginsWithNominatedPods does: if pods of equal or
+    /// higher priority are nominated to it, the pod must fit with them added, and also
+    /// without them.
+    fn filter_with_nominated(&self, profile: &Profile, state: &CycleState, info: &PodInfo, ni: usize, snap: &Snapshot) -> Option<Status> {
+        let uid = info.uid();
+        let mut with: Option<(NodeInfo, CycleState)> = None;
+        for (nuid, (nni, ninfo)) in &self.nominated {
+            if *nni != ni || nuid == uid || ninfo.priority < info.priority {
+                continue;
+            }
+            let (node, st) = with.get_or_insert_with(|| (self.nodes[ni].clone(), state.clone()));
+            node.add_pod(ninfo.clone());
+            default_preemption::update_state(st, info, ninfo, node, snap, 1);
         }
-        let infos: Vec<&NodeInfo> = feasible.iter().map(|&ni| &self.nodes[ni]).collect();
-        let totals = plugins::run_scores(info, &infos);
+        if let Some((node, st)) = &with {
+            if let Some(s) = plugins::run_filters(profile, st, info, node, snap) {
+                return Some(s);
+            }
+        }
+        plugins::run_filters(profile, state, info, &self.nodes[ni], snap)
+    }
+
+    /// PostFilter: DefaultPreemption. On success the victims are being deleted and the
+    /// pod is nominated; returns (node, victims) or the preemption message.
+    fn post_filter(
+        &mut self,
+        profile: &Profile,
+        state: &CycleState,
+        info: &PodInfo,
+        statuses: &[(usize, Status)],
+        ctx: &mut Ctx,
+    ) -> Result<(String, Vec<String>), String> {
+        let pod = info.pod();
+        let terminating_lower = self.node_index.get(&pod.status.nominated_node_name).is_some_and(|&ni| {
+            self.nodes[ni].pods.iter().any(|p| p.priority < info.priority && self.informer_pod(p).is_some_and(|x| x.metadata.deletion_timestamp.is_some()))
+        });
+        default_preemption::eligible(info, terminating_lower).map_err(|m| format!("preemption: {m}"))?;
+        let budgets = self.budgets();
+        let offset = if statuses.is_empty() { 0 } else { self.rng.random_range(0..statuses.len()) };
+        let outcome = {
+            let snap = Snapshot {
+                nodes: &self.nodes,
+                order: &self.order,
+                ns_labels: &self.ns_labels,
+                image_nodes: &self.image_nodes,
+                counts: &self.counts,
+                any_affinity: self.pods_with_affinity > 0,
+                any_required_anti_affinity: self.pods_with_required_anti_affinity > 0,
+            };
+            default_preemption::preempt(profile, state, info, &snap, statuses, &budgets, offset)
+        };
+        let c = match outcome {
+            default_preemption::Outcome::Fail(m) => return Err(m),
+            default_preemption::Outcome::Nominate(c) => c,
+        };
+        let node_name = self.nodes[c.node].name.clone();
+        let mut victims = Vec::new();
+        for v in &c.victims {
+            let vp = v.pod();
+            victims.push(format!("{}/{}", vp.metadata.namespace, vp.metadata.name));
+            let Some(cur) = self.informer.get(&Kind::Pod, &vp.metadata.namespace, &vp.metadata.name).cloned() else { continue };
+            if let Some(cp) = cur.as_pod() {
+                if cp.metadata.deletion_timestamp.is_none() {
+                    let mut np = cp.clone();
+                    np.metadata.resource_version.0 = 0;
+                    np.set_condition(
+                        "DisruptionTarget",
+                        "True",
+                        "PreemptionByScheduler",
+                        &format!("{}: preempting to accommodate a higher priority pod", profile.scheduler_name),
+                        ctx.now_time(),
+                    );
+                    ctx.request(Request::UpdateStatus(Object::Pod(np)));
+                    ctx.request(Request::Delete { key: cur.key(), grace_period_seconds: None, uid: Some(cp.metadata.uid.clone()) });
+                    self.event_seq += 1;
+                    let msg = format!("Preempted by pod {} on node {node_name}", pod.metadata.uid);
+                    ctx.request(Request::Create(crate::client::event_for(&cur, "Normal", "Preempted", &msg, SCHEDULER_NAME, "", ctx.now, self.event_seq)));
+                }
+            }
+        }
+        // Lower-priority pods nominated to the same node lose their nomination.
+        let lower: Vec<String> = self.nominated.iter().filter(|(_, (ni, p))| *ni == c.node && p.priority < info.priority).map(|(u, _)| u.clone()).collect();
+        for u in lower {
+            if let Some((_, p)) = self.nominated.remove(&u) {
+                let lp = p.pod();
+                if let Some(cur) = self.informer.get(&Kind::Pod, &lp.metadata.namespace, &lp.metadata.name).and_then(|o| o.as_pod()) {
+                    let mut np = cur.clone();
+                    np.metadata.resource_version.0 = 0;
+                    np.status.nominated_node_name.clear();
+                    ctx.request(Request::UpdateStatus(Object::Pod(np)));
+                }
+            }
+        }
+        let mut nominated_info = info.clone();
+        nominated_info.object = Rc::new(Object::Pod(pod.clone()));
+        self.nominated.insert(pod.metadata.uid.clone(), (c.node, Rc::new(nominated_info)));
+        Ok((node_name, victims))
+    }
+
+    fn informer_pod(&self, p: &PodInfo) -> Option<&crate::api::pod::Pod> {
+        let pp = p.pod();
+        self.informer.get(&Kind::Pod, &pp.metadata.namespace, &pp.metadata.name).and_then(|o| o.as_pod())
+    }
+
+    /// PreScore, Score, NormalizeScore, then selectHost: reservoir sampling among the
+    /// nodes with the highest total (a single feasible node is taken without scoring).
+    #[allow(clippy::too_many_arguments)]
+    fn select_host(
+        &mut self,
+        profile: &Profile,
+        state: &mut CycleState,
+        info: &PodInfo,
+        feasible: &[usize],
+        statuses: &[(usize, Status)],
+        explaining: bool,
+        now: SimTime,
+    ) -> usize {
+        let (per_plugin, totals) = if feasible.len() == 1 {
+            (Vec::new(), vec![0])
+        } else {
+            let snap = Snapshot {
+                nodes: &self.nodes,
+                order: &self.order,
+                ns_labels: &self.ns_labels,
+                image_nodes: &self.image_nodes,
+                counts: &self.counts,
+                any_affinity: self.pods_with_affinity > 0,
+                any_required_anti_affinity: self.pods_with_required_anti_affinity > 0,
+            };
+            plugins::run_pre_score(profile, state, info, &snap, feasible);
+            plugins::run_scores(profile, state, info, &snap, feasible)
+        };
         let mut best = i64::MIN;
         let mut chosen = feasible[0];
         let mut count = 0u32;
-        for (&ni, &s) in feasible.iter().zip(&totals) {
-            if s > best {
-                best = s;
-                chosen = ni;
-                count = 1;
-            } else if s == best {
-                count += 1;
-                if self.rng.random_range(0..count) == 0 {
+        if feasible.len() > 1 {
+            for (&ni, &s) in feasible.iter().zip(&totals) {
+                if s > best {
+                    best = s;
                     chosen = ni;
+                    count = 1;
+                } else if s == best {
+                    count += 1;
+                    if self.rng.random_range(0..count) == 0 {
+                        chosen = ni;
+                    }
                 }
             }
+        }
+        if explaining {
+            let pod = info.pod();
+            let mut nodes: Vec<NodeExplanation> = feasible
+                .iter()
+                .enumerate()
+                .map(|(k, &ni)| NodeExplanation {
+                    name: self.nodes[ni].name.clone(),
+                    feasible: true,
+                    filter: Vec::new(),
+                    scores: per_plugin
+                        .iter()
+                        .map(|s| ScoreResult {
+                            plugin: s.plugin.to_string(),
+                            raw: s.raw[k],
+                            normalized: s.normalized[k],
+                            weight: s.weight,
+                            weighted: s.normalized[k] * s.weight,
+                        })
+                        .collect(),
+                    total: totals[k],
+                })
+                .collect();
+            nodes.extend(statuses.iter().map(|(ni, st)| NodeExplanation {
+                name: self.nodes[*ni].name.clone(),
+                feasible: false,
+                filter: st.reasons.iter().map(|r| FilterResult { plugin: st.plugin.to_string(), reason: r.clone() }).collect(),
+                scores: Vec::new(),
+                total: 0,
+            }));
+            nodes.sort_by(|a, b| a.name.cmp(&b.name));
+            self.explanation = Some(Explanation {
+                pod: format!("{}/{}", pod.metadata.namespace, pod.metadata.name),
+                scheduler_name: profile.scheduler_name.clone(),
+                time: now,
+                node: Some(self.nodes[chosen].name.clone()),
+                message: String::new(),
+                nominated_node: None,
+                victims: Vec::new(),
+                evaluated_nodes: feasible.len() + statuses.len(),
+                total_nodes: self.order.len(),
+                nodes,
+            });
         }
         chosen
     }
 
-    fn fail(&mut self, uid: &str, obj: &Rc<Object>, reason: &str, msg: &str, unschedulable: bool, ctx: &mut Ctx) {
-        self.queue.failed(uid, unschedulable, ctx.now);
-        self.report_failure(obj, reason, msg, ctx);
-    }
-
-    /// The FailedScheduling event and the PodScheduled=False condition.
-    fn report_failure(&mut self, obj: &Rc<Object>, reason: &str, msg: &str, ctx: &mut Ctx) {
+    /// The FailedScheduling event and the PodScheduled=False condition (with the
+    /// nominated node when preemption made room).
+    fn report_failure(&mut self, obj: &Rc<Object>, reason: &str, msg: &str, nominated: Option<String>, ctx: &mut Ctx) {
         self.event_seq += 1;
         ctx.request(Request::Create(crate::client::event_for(obj, "Warning", "FailedScheduling", msg, SCHEDULER_NAME, "", ctx.now, self.event_seq)));
         if let Object::Pod(p) = &**obj {
             let mut np = p.clone();
             np.metadata.resource_version.0 = 0;
             np.set_condition("PodScheduled", "False", reason, msg, ctx.now_time());
+            if let Some(n) = nominated {
+                np.status.nominated_node_name = n;
+            }
             if np.status != p.status {
                 ctx.request(Request::UpdateStatus(Object::Pod(np)));
             }
@@ -332,7 +852,7 @@ impl Scheduler {
                     self.pending.insert(uid.clone(), (namespace.clone(), name.clone()));
                     self.queue.add_after_error(&uid, priority, ctx.now);
                     let msg = format!("running Bind plugin \"DefaultBinder\": {}", st.message);
-                    self.report_failure(&obj, "SchedulerError", &msg, ctx);
+                    self.report_failure(&obj, "SchedulerError", &msg, None, ctx);
                 }
             }
             Response::List(..) => {}
@@ -349,10 +869,12 @@ mod tests {
     #[test]
     fn adaptive_percentage_of_nodes_to_score() {
         let s = Scheduler::new(RngStreams::new(1).stream("scheduler"));
-        assert_eq!(s.num_feasible_nodes_to_find(50), 50);
-        assert_eq!(s.num_feasible_nodes_to_find(100), 100);
-        assert_eq!(s.num_feasible_nodes_to_find(1000), 420); // 50 - 8 = 42 %
-        assert_eq!(s.num_feasible_nodes_to_find(5000), 500); // 10 %
-        assert_eq!(s.num_feasible_nodes_to_find(6000), 300); // max(5 %, 2 %) = 5 %
+        assert_eq!(s.num_feasible_nodes_to_find(0, 50), 50);
+        assert_eq!(s.num_feasible_nodes_to_find(0, 100), 100);
+        assert_eq!(s.num_feasible_nodes_to_find(0, 1000), 420); // 50 - 8 = 42 %
+        assert_eq!(s.num_feasible_nodes_to_find(0, 5000), 500); // 10 %
+        assert_eq!(s.num_feasible_nodes_to_find(0, 6000), 300); // max(5 %, 2 %) = 5 %
+        assert_eq!(s.num_feasible_nodes_to_find(50, 1000), 500);
+        assert_eq!(s.num_feasible_nodes_to_find(1, 1000), 100); // at least 100
     }
 }

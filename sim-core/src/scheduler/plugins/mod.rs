@@ -1,35 +1,150 @@
-//! Scheduler plugins, one file per upstream plugin, each a pure function of
-//! (pod info, node info). This first cut has the filters NodeUnschedulable, NodeName,
-//! TaintToleration, NodeAffinity (nodeSelector and required terms) and
-//! NodeResourcesFit, and the scores NodeResourcesFit (LeastAllocated, weight 1),
-//! NodeResourcesBalancedAllocation (weight 1), TaintToleration (PreferNoSchedule,
-//! weight 3) and NodeAffinity (preferred terms, weight 2), normalized and weighted as
-//! the default profile does.
+//! Scheduler plugins, one file per upstream plugin, each a pure function of (cycle
+//! state, pod info, node info), and the framework runner that calls them at their
+//! extension points in a profile's order: PreFilter, Filter, PreScore, Score,
+//! NormalizeScore (× weight). PostFilter (DefaultPreemption), Reserve/Permit (nothing
+//! to do: no volumes or gates) and Bind (DefaultBinder) are run by the scheduler itself.
 
+pub mod default_preemption;
+pub mod image_locality;
+pub mod inter_pod_affinity;
 pub mod node_affinity;
 pub mod node_name;
+pub mod node_ports;
 pub mod node_resources_balanced_allocation;
 pub mod node_resources_fit;
 pub mod node_unschedulable;
+pub mod pod_topology_spread;
 pub mod taint_toleration;
 
-use super::framework::{NodeInfo, PodInfo, Status};
+use super::framework::{NodeInfo, PodInfo, Snapshot, Status};
+use super::profile::{PluginId, Profile};
+use crate::api::meta::LabelSelector;
 
-/// Runs the filters in the default profile's order; the first failure decides
-/// (RunFilterPlugins stops at the first non-success).
-pub fn run_filters(pod: &PodInfo, node: &NodeInfo) -> Option<Status> {
-    node_unschedulable::filter(pod, node)
-        .or_else(|| node_name::filter(pod, node))
-        .or_else(|| taint_toleration::filter(pod, node))
-        .or_else(|| node_affinity::filter(pod, node))
-        .or_else(|| node_resources_fit::filter(pod, node))
+/// What PreFilter and PreScore computed for one pod (framework.CycleState).
+#[derive(Clone, Default)]
+pub struct CycleState {
+    pub spread: Option<pod_topology_spread::PreFilterState>,
+    pub spread_score: Option<pod_topology_spread::PreScoreState>,
+    pub affinity: Option<inter_pod_affinity::PreFilterState>,
+    pub affinity_score: Option<inter_pod_affinity::PreScoreState>,
+    /// The selector of the pod's Services and ReplicaSets (DefaultSelector), for the
+    /// default spread constraints.
+    pub default_selector: Option<LabelSelector>,
 }
 
-/// Default profile weights (pkg/scheduler/apis/config/v1/default_plugins.go).
-pub const WEIGHT_NODE_RESOURCES_FIT: i64 = 1;
-pub const WEIGHT_TAINT_TOLERATION: i64 = 3;
-pub const WEIGHT_NODE_AFFINITY: i64 = 2;
-pub const WEIGHT_BALANCED_ALLOCATION: i64 = 1;
+pub fn run_pre_filter(profile: &Profile, state: &mut CycleState, pod: &PodInfo, snap: &Snapshot) {
+    if profile.has_filter(PluginId::PodTopologySpread) {
+        let (cs, _) = pod_topology_spread::constraints(pod, true, &profile.spread_defaults, state.default_selector.as_ref());
+        state.spread = pod_topology_spread::pre_filter(pod, snap, cs);
+    }
+    if profile.has_filter(PluginId::InterPodAffinity) {
+        state.affinity = inter_pod_affinity::pre_filter(pod, snap);
+    }
+}
+
+/// Runs the filters in the profile's order; the first failure decides
+/// (RunFilterPlugins stops at the first non-success).
+pub fn run_filters(profile: &Profile, state: &CycleState, pod: &PodInfo, node: &NodeInfo, snap: &Snapshot) -> Option<Status> {
+    for p in &profile.filters {
+        let st = match p {
+            PluginId::NodeUnschedulable => node_unschedulable::filter(pod, node),
+            PluginId::NodeName => node_name::filter(pod, node),
+            PluginId::TaintToleration => taint_toleration::filter(pod, node),
+            PluginId::NodeAffinity => node_affinity::filter(pod, node),
+            PluginId::NodePorts => node_ports::filter(pod, node),
+            PluginId::NodeResourcesFit => node_resources_fit::filter(pod, node, &profile.fit),
+            PluginId::PodTopologySpread => state.spread.as_ref().and_then(|s| pod_topology_spread::filter(s, pod, node)),
+            PluginId::InterPodAffinity => state.affinity.as_ref().and_then(|s| inter_pod_affinity::filter(s, pod, node, snap)),
+            _ => None,
+        };
+        if st.is_some() {
+            return st;
+        }
+    }
+    None
+}
+
+/// One score plugin's results over the feasible nodes.
+#[derive(Clone, Debug)]
+pub struct PluginScores {
+    pub plugin: &'static str,
+    pub weight: i64,
+    pub raw: Vec<i64>,
+    pub normalized: Vec<i64>,
+}
+
+pub fn run_pre_score(profile: &Profile, state: &mut CycleState, pod: &PodInfo, snap: &Snapshot, feasible: &[usize]) {
+    if profile.has_score(PluginId::PodTopologySpread) {
+        let (cs, own) = pod_topology_spread::constraints(pod, false, &profile.spread_defaults, state.default_selector.as_ref());
+        let require_all = own || !profile.spread_system_defaulted;
+        state.spread_score = pod_topology_spread::pre_score(pod, snap, feasible, cs, require_all);
+    }
+    if profile.has_score(PluginId::InterPodAffinity) {
+        state.affinity_score = inter_pod_affinity::pre_score(pod, snap, profile.hard_pod_affinity_weight);
+    }
+}
+
+/// Score and NormalizeScore for every score plugin of the profile, then the weighted
+/// totals (RunScorePlugins). A plugin skipped at PreScore scores 0 everywhere.
+pub fn run_scores(profile: &Profile, state: &CycleState, pod: &PodInfo, snap: &Snapshot, feasible: &[usize]) -> (Vec<PluginScores>, Vec<i64>) {
+    let nodes = |f: &dyn Fn(&NodeInfo) -> i64| -> Vec<i64> { feasible.iter().map(|&ni| f(&snap.nodes[ni])).collect() };
+    let mut out = Vec::with_capacity(profile.scores.len());
+    for &(p, weight) in &profile.scores {
+        let (raw, normalized) = match p {
+            PluginId::NodeResourcesFit => {
+                let raw = nodes(&|n| node_resources_fit::score(pod, n, &profile.fit));
+                (raw.clone(), raw)
+            }
+            PluginId::NodeResourcesBalancedAllocation => {
+                let raw = if node_resources_balanced_allocation::applies(pod) {
+                    nodes(&|n| node_resources_balanced_allocation::score(pod, n, &profile.balanced_resources))
+                } else {
+                    vec![0; feasible.len()]
+                };
+                (raw.clone(), raw)
+            }
+            PluginId::TaintToleration => {
+                let raw = nodes(&|n| taint_toleration::score(pod, n));
+                let mut norm = raw.clone();
+                default_normalize_score(&mut norm, true);
+                (raw, norm)
+            }
+            PluginId::NodeAffinity => {
+                let raw = nodes(&|n| node_affinity::score(pod, n));
+                let mut norm = raw.clone();
+                default_normalize_score(&mut norm, false);
+                (raw, norm)
+            }
+            PluginId::ImageLocality => {
+                let images = image_locality::pod_images(pod);
+                let raw = nodes(&|n| image_locality::score(&images, n, snap));
+                (raw.clone(), raw)
+            }
+            PluginId::PodTopologySpread => match &state.spread_score {
+                Some(s) => {
+                    let raw: Vec<i64> = feasible.iter().map(|&ni| pod_topology_spread::score(s, ni, snap)).collect();
+                    let mut norm = raw.clone();
+                    pod_topology_spread::normalize(s, feasible, &mut norm);
+                    (raw, norm)
+                }
+                None => (vec![0; feasible.len()], vec![0; feasible.len()]),
+            },
+            PluginId::InterPodAffinity => match &state.affinity_score {
+                Some(s) => {
+                    let raw = nodes(&|n| inter_pod_affinity::score(s, n));
+                    let mut norm = raw.clone();
+                    inter_pod_affinity::normalize(&mut norm);
+                    (raw, norm)
+                }
+                None => (vec![0; feasible.len()], vec![0; feasible.len()]),
+            },
+            _ => continue,
+        };
+        out.push(PluginScores { plugin: p.name(), weight, raw, normalized });
+    }
+    let totals = (0..feasible.len()).map(|i| out.iter().map(|s| s.normalized[i] * s.weight).sum()).collect();
+    (out, totals)
+}
 
 /// helper.DefaultNormalizeScore: scale to 0..100 by the highest score (reversed for
 /// "fewer is better" plugins); all-zero scores become 0, or 100 when reversed.
@@ -39,28 +154,6 @@ pub fn default_normalize_score(scores: &mut [i64], reverse: bool) {
         let v = if max == 0 { 0 } else { super::framework::MAX_NODE_SCORE * *s / max };
         *s = if reverse { super::framework::MAX_NODE_SCORE - v } else { v };
     }
-}
-
-/// Each feasible node's total: every score plugin's normalized score times its weight.
-pub fn run_scores(pod: &PodInfo, nodes: &[&NodeInfo]) -> Vec<i64> {
-    let fit: Vec<i64> = nodes.iter().map(|n| node_resources_fit::score_least_allocated(pod, n)).collect();
-    let mut taints: Vec<i64> = nodes.iter().map(|n| taint_toleration::score(pod, n)).collect();
-    default_normalize_score(&mut taints, true);
-    let mut affinity: Vec<i64> = nodes.iter().map(|n| node_affinity::score(pod, n)).collect();
-    default_normalize_score(&mut affinity, false);
-    let balanced: Vec<i64> = if node_resources_balanced_allocation::applies(pod) {
-        nodes.iter().map(|n| node_resources_balanced_allocation::score(pod, n)).collect()
-    } else {
-        vec![0; nodes.len()]
-    };
-    (0..nodes.len())
-        .map(|i| {
-            fit[i] * WEIGHT_NODE_RESOURCES_FIT
-                + taints[i] * WEIGHT_TAINT_TOLERATION
-                + affinity[i] * WEIGHT_NODE_AFFINITY
-                + balanced[i] * WEIGHT_BALANCED_ALLOCATION
-        })
-        .collect()
 }
 
 #[cfg(test)]

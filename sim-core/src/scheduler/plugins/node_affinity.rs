@@ -9,6 +9,15 @@ pub const NAME: &str = "NodeAffinity";
 pub const ERR_REASON_POD: &str = "node(s) didn't match Pod's node affinity/selector";
 
 pub fn filter(pod: &PodInfo, node: &NodeInfo) -> Option<Status> {
+    if matches_required(pod, node) {
+        None
+    } else {
+        Some(Status::unresolvable(NAME, ERR_REASON_POD.into()))
+    }
+}
+
+/// GetRequiredNodeAffinity(pod).Match(node): nodeSelector and required terms.
+pub fn matches_required(pod: &PodInfo, node: &NodeInfo) -> bool {
     let spec = &pod.pod().spec;
     let selector_ok = spec.node_selector.iter().all(|(k, v)| node.labels.get(k) == Some(v));
     let required_ok = spec
@@ -17,11 +26,7 @@ pub fn filter(pod: &PodInfo, node: &NodeInfo) -> Option<Status> {
         .and_then(|a| a.node_affinity.as_ref())
         .and_then(|na| na.required.as_ref())
         .is_none_or(|req| req.matches(&node.labels, &node.name));
-    if selector_ok && required_ok {
-        None
-    } else {
-        Some(Status::unresolvable(NAME, ERR_REASON_POD.into()))
-    }
+    selector_ok && required_ok
 }
 
 pub fn score(pod: &PodInfo, node: &NodeInfo) -> i64 {

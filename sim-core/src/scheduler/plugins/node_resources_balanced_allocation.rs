@@ -14,10 +14,21 @@ pub fn applies(pod: &PodInfo) -> bool {
     pod.milli_cpu > 0 || pod.memory > 0
 }
 
-pub fn score(pod: &PodInfo, node: &NodeInfo) -> i64 {
-    let mut fractions: Vec<f64> = Vec::with_capacity(2);
-    for (requested, allocatable) in [(node.requested_milli_cpu + pod.milli_cpu, node.alloc_milli_cpu), (node.requested_memory + pod.memory, node.alloc_memory)]
-    {
+/// The (requested with the pod, allocatable) of one resource, with real requests.
+fn resource(pod: &PodInfo, node: &NodeInfo, name: &str) -> (i64, i64) {
+    match name {
+        "cpu" => (node.requested_milli_cpu + pod.milli_cpu, node.alloc_milli_cpu),
+        "memory" => (node.requested_memory + pod.memory, node.alloc_memory),
+        other => (node.requested_scalar(other) + pod.scalar.iter().find(|(n, _)| n == other).map_or(0, |(_, v)| *v), node.allocatable_scalar(other)),
+    }
+}
+
+/// balancedResourceScorer: the standard deviation of the requested fractions (for two
+/// resources |f1 − f2| / 2), score = int64((1 − std) × 100).
+pub fn score(pod: &PodInfo, node: &NodeInfo, resources: &[(String, i64)]) -> i64 {
+    let mut fractions: Vec<f64> = Vec::with_capacity(resources.len());
+    for (name, _) in resources {
+        let (requested, allocatable) = resource(pod, node, name);
         if allocatable == 0 {
             continue;
         }
@@ -25,9 +36,17 @@ pub fn score(pod: &PodInfo, node: &NodeInfo) -> i64 {
     }
     let std = match fractions.as_slice() {
         [a, b] => ((a - b) / 2.0).abs(),
-        _ => 0.0,
+        [] | [_] => 0.0,
+        fs => {
+            let mean = fs.iter().sum::<f64>() / fs.len() as f64;
+            (fs.iter().map(|f| (f - mean) * (f - mean)).sum::<f64>() / fs.len() as f64).sqrt()
+        }
     };
     ((1.0 - std) * MAX_NODE_SCORE as f64) as i64
+}
+
+pub fn default_resources() -> Vec<(String, i64)> {
+    vec![("cpu".into(), 1), ("memory".into(), 1)]
 }
 
 #[cfg(test)]
@@ -42,11 +61,11 @@ mod tests {
         let pod = PodInfo::with_requests(3000, 5000);
         let n1 = NodeInfo { alloc_milli_cpu: 4000, alloc_memory: 10000, alloc_pods: 110, ..Default::default() };
         let n2 = NodeInfo { alloc_milli_cpu: 6000, ..n1.clone() };
-        assert_eq!(score(&pod, &n1), 87);
-        assert_eq!(score(&pod, &n2), 100);
+        assert_eq!(score(&pod, &n1, &default_resources()), 87);
+        assert_eq!(score(&pod, &n2, &default_resources()), 100);
         assert!(!applies(&PodInfo::with_requests(0, 0)));
         // Over-requested resources count as fully used (fraction capped at 1).
         let full = NodeInfo { requested_milli_cpu: 4000, ..n1.clone() };
-        assert_eq!(score(&pod, &full), 75);
+        assert_eq!(score(&pod, &full, &default_resources()), 75);
     }
 }

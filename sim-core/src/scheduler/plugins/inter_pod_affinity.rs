@@ -1,0 +1,213 @@
+//! InterPodAffinity (plugins/interpodaffinity). Filter: the pod's required affinity
+//! terms need a matching pod in the node's domain (or, for the first of a group, the
+//! pod matching its own terms while no pod in the cluster matches); its required
+//! anti-affinity terms need none; and no existing pod's required anti-affinity may
+//! match the pod in the node's domain. Score: per domain, the weights of the pod's
+//! preferred terms matched by existing pods (anti: subtracted), plus existing pods'
+//! preferred terms and required affinity terms (hardPodAffinityWeight, default 1)
+//! matched by the pod; min–max normalized.
+
+use crate::scheduler::framework::{AffinityTerm, NodeInfo, PodInfo, Snapshot, Status, MAX_NODE_SCORE};
+use std::collections::BTreeMap;
+
+pub const NAME: &str = "InterPodAffinity";
+pub const ERR_REASON_EXISTING_ANTI_AFFINITY: &str = "node(s) didn't satisfy existing pods anti-affinity rules";
+pub const ERR_REASON_AFFINITY: &str = "node(s) didn't match pod affinity rules";
+pub const ERR_REASON_ANTI_AFFINITY: &str = "node(s) didn't match pod anti-affinity rules";
+
+type TopologyCounts = BTreeMap<(String, String), i64>;
+
+#[derive(Clone, Debug, Default)]
+pub struct PreFilterState {
+    pub existing_anti_affinity: TopologyCounts,
+    pub affinity: TopologyCounts,
+    pub anti_affinity: TopologyCounts,
+}
+
+fn add_term_counts(counts: &mut TopologyCounts, terms: &[AffinityTerm], matches: impl Fn(&AffinityTerm) -> bool, node: &NodeInfo, v: i64) {
+    for t in terms {
+        if matches(t) {
+            if let Some(val) = node.labels.get(&t.topology_key) {
+                *counts.entry((t.topology_key.clone(), val.clone())).or_default() += v;
+            }
+        }
+    }
+}
+
+/// PreFilter; `None` when the plugin has nothing to check for this pod.
+pub fn pre_filter(pod: &PodInfo, snap: &Snapshot) -> Option<PreFilterState> {
+    let has_own = !pod.required_affinity.is_empty() || !pod.required_anti_affinity.is_empty();
+    if !has_own && !snap.any_required_anti_affinity {
+        return None;
+    }
+    let incoming = pod.pod();
+    let incoming_ns_labels = snap.ns_labels(&incoming.metadata.namespace);
+    let mut s = PreFilterState::default();
+    for &ni in snap.order {
+        let node = &snap.nodes[ni];
+        if node.pods_with_required_anti_affinity > 0 {
+            for existing in node.pods.iter().filter(|p| !p.required_anti_affinity.is_empty()) {
+                add_term_counts(&mut s.existing_anti_affinity, &existing.required_anti_affinity, |t| t.matches(incoming, incoming_ns_labels), node, 1);
+            }
+        }
+        if has_own {
+            for existing in &node.pods {
+                let ep = existing.pod();
+                let ns_labels = snap.ns_labels(&ep.metadata.namespace);
+                add_term_counts(&mut s.affinity, &pod.required_affinity, |t| t.matches(ep, ns_labels), node, 1);
+                add_term_counts(&mut s.anti_affinity, &pod.required_anti_affinity, |t| t.matches(ep, ns_labels), node, 1);
+            }
+        }
+    }
+    Some(s)
+}
+
+pub fn filter(s: &PreFilterState, pod: &PodInfo, node: &NodeInfo, snap: &Snapshot) -> Option<Status> {
+    // satisfyPodAffinity
+    let mut pods_exist = true;
+    for t in &pod.required_affinity {
+        let Some(v) = node.labels.get(&t.topology_key) else {
+            return Some(Status::unresolvable(NAME, ERR_REASON_AFFINITY.into()));
+        };
+        if s.affinity.get(&(t.topology_key.clone(), v.clone())).copied().unwrap_or(0) <= 0 {
+            pods_exist = false;
+        }
+    }
+    if !pods_exist {
+        let p = pod.pod();
+        let ns_labels = snap.ns_labels(&p.metadata.namespace);
+        let self_match = pod.required_affinity.iter().all(|t| t.matches(p, ns_labels));
+        if !(s.affinity.is_empty() && self_match) {
+            return Some(Status::unresolvable(NAME, ERR_REASON_AFFINITY.into()));
+        }
+    }
+    // satisfyPodAntiAffinity
+    for t in &pod.required_anti_affinity {
+        if let Some(v) = node.labels.get(&t.topology_key) {
+            if s.anti_affinity.get(&(t.topology_key.clone(), v.clone())).copied().unwrap_or(0) > 0 {
+                return Some(Status::unschedulable(NAME, vec![ERR_REASON_ANTI_AFFINITY.into()]));
+            }
+        }
+    }
+    // satisfyExistingPodsAntiAffinity
+    if !s.existing_anti_affinity.is_empty() {
+        for (k, v) in &node.labels {
+            if s.existing_anti_affinity.get(&(k.clone(), v.clone())).copied().unwrap_or(0) > 0 {
+                return Some(Status::unschedulable(NAME, vec![ERR_REASON_EXISTING_ANTI_AFFINITY.into()]));
+            }
+        }
+    }
+    None
+}
+
+/// PreScore: topology key → value → score.
+pub type PreScoreState = TopologyCounts;
+
+pub fn pre_score(pod: &PodInfo, snap: &Snapshot, hard_pod_affinity_weight: i64) -> Option<PreScoreState> {
+    let has_preferred = !pod.preferred_affinity.is_empty() || !pod.preferred_anti_affinity.is_empty();
+    if !has_preferred && !snap.any_affinity {
+        return None;
+    }
+    let incoming = pod.pod();
+    let incoming_ns_labels = snap.ns_labels(&incoming.metadata.namespace);
+    let mut scores = TopologyCounts::new();
+    for &ni in snap.order {
+        let node = &snap.nodes[ni];
+        if node.labels.is_empty() || (!has_preferred && node.pods_with_affinity == 0) {
+            continue;
+        }
+        for existing in &node.pods {
+            if !has_preferred && !existing.has_affinity() {
+                continue;
+            }
+            let ep = existing.pod();
+            let ep_ns_labels = snap.ns_labels(&ep.metadata.namespace);
+            // processExistingPod
+            for (terms, sign) in [(&pod.preferred_affinity, 1), (&pod.preferred_anti_affinity, -1)] {
+                for t in terms {
+                    if t.matches(ep, ep_ns_labels) {
+                        if let Some(v) = node.labels.get(&t.topology_key) {
+                            *scores.entry((t.topology_key.clone(), v.clone())).or_default() += i64::from(t.weight) * sign;
+                        }
+                    }
+                }
+            }
+            if hard_pod_affinity_weight > 0 {
+                for t in &existing.required_affinity {
+                    if t.matches(incoming, incoming_ns_labels) {
+                        if let Some(v) = node.labels.get(&t.topology_key) {
+                            *scores.entry((t.topology_key.clone(), v.clone())).or_default() += hard_pod_affinity_weight;
+                        }
+                    }
+                }
+            }
+            for (terms, sign) in [(&existing.preferred_affinity, 1), (&existing.preferred_anti_affinity, -1)] {
+                for t in terms {
+                    if t.matches(incoming, incoming_ns_labels) {
+                        if let Some(v) = node.labels.get(&t.topology_key) {
+                            *scores.entry((t.topology_key.clone(), v.clone())).or_default() += i64::from(t.weight) * sign;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    if scores.is_empty() {
+        return None;
+    }
+    Some(scores)
+}
+
+pub fn score(s: &PreScoreState, node: &NodeInfo) -> i64 {
+    let mut total = 0;
+    for ((k, v), score) in s {
+        if node.labels.get(k) == Some(v) {
+            total += score;
+        }
+    }
+    total
+}
+
+/// NormalizeScore: min–max scaling to 0..100 (all equal → 0).
+pub fn normalize(scores: &mut [i64]) {
+    let (Some(&min), Some(&max)) = (scores.iter().min(), scores.iter().max()) else { return };
+    let diff = max - min;
+    for s in scores.iter_mut() {
+        let f = if diff > 0 { MAX_NODE_SCORE as f64 * ((*s - min) as f64 / diff as f64) } else { 0.0 };
+        *s = f as i64;
+    }
+}
+
+/// PreFilterExtensions AddPod/RemovePod (preFilterState.updateWithPod).
+pub fn update_with_pod(s: &mut PreFilterState, incoming: &PodInfo, changed: &PodInfo, node: &NodeInfo, snap: &Snapshot, sign: i64) {
+    let ip = incoming.pod();
+    let cp = changed.pod();
+    let ins = snap.ns_labels(&ip.metadata.namespace);
+    let cns = snap.ns_labels(&cp.metadata.namespace);
+    add_term_counts(&mut s.existing_anti_affinity, &changed.required_anti_affinity, |t| t.matches(ip, ins), node, sign);
+    add_term_counts(&mut s.affinity, &incoming.required_affinity, |t| t.matches(cp, cns), node, sign);
+    add_term_counts(&mut s.anti_affinity, &incoming.required_anti_affinity, |t| t.matches(cp, cns), node, sign);
+    for m in [&mut s.existing_anti_affinity, &mut s.affinity, &mut s.anti_affinity] {
+        m.retain(|_, v| *v != 0);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// scoring_test.go-style normalization: raw {0, 5, 10} → {0, 50, 100}; negative
+    /// raw scores (anti-affinity) shift to the minimum.
+    #[test]
+    fn normalizes_min_max() {
+        let mut s = vec![0, 5, 10];
+        normalize(&mut s);
+        assert_eq!(s, [0, 50, 100]);
+        let mut s = vec![-5, 0, 5];
+        normalize(&mut s);
+        assert_eq!(s, [0, 50, 100]);
+        let mut s = vec![3, 3];
+        normalize(&mut s);
+        assert_eq!(s, [0, 0]);
+    }
+}

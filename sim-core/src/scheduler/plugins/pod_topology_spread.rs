@@ -1,0 +1,290 @@
+//! PodTopologySpread (plugins/podtopologyspread): spread matching pods evenly across
+//! topology domains. Filter (DoNotSchedule): `count(domain) + self − min(count) ≤
+//! maxSkew`, with domains taken from the nodes that pass nodeAffinityPolicy (default
+//! Honor) and nodeTaintsPolicy (default Ignore), and min = 0 while fewer than
+//! minDomains domains exist. Score (ScheduleAnyway, or the system default constraints
+//! — hostname maxSkew 3, zone maxSkew 5 — for pods that set none and belong to a
+//! Service or ReplicaSet): `Σ count × log(size + 2) + maxSkew − 1`, normalized so that
+//! fewer matching pods score higher.
+
+use super::{node_affinity, taint_toleration};
+use crate::api::affinity::TopologySpreadConstraint;
+use crate::api::meta::{LabelSelector, LabelSelectorRequirement};
+use crate::scheduler::framework::{NodeInfo, PodInfo, Snapshot, Status, MAX_NODE_SCORE};
+use std::collections::{BTreeMap, BTreeSet};
+
+pub const NAME: &str = "PodTopologySpread";
+pub const ERR_REASON_CONSTRAINTS_NOT_MATCH: &str = "node(s) didn't match pod topology spread constraints";
+pub const ERR_REASON_NODE_LABEL_NOT_MATCH: &str = "node(s) didn't match pod topology spread constraints (missing required label)";
+pub const LABEL_HOSTNAME: &str = "kubernetes.io/hostname";
+pub const LABEL_ZONE: &str = "topology.kubernetes.io/zone";
+
+/// A constraint with its selector resolved (topologySpreadConstraint).
+#[derive(Clone, Debug)]
+pub struct Constraint {
+    pub max_skew: i64,
+    pub topology_key: String,
+    pub selector: LabelSelector,
+    /// A nil labelSelector matches no pod.
+    pub selects_nothing: bool,
+    pub min_domains: i64,
+    pub honor_node_affinity: bool,
+    pub honor_node_taints: bool,
+    /// The MatchCounts entry of (namespace, selector), resolved at PreFilter/PreScore.
+    pub counts_id: Option<usize>,
+}
+
+impl Constraint {
+    fn from_api(c: &TopologySpreadConstraint, pod: &PodInfo) -> Constraint {
+        let labels = &pod.pod().metadata.labels;
+        let mut selector = c.label_selector.clone().unwrap_or_default();
+        for k in &c.match_label_keys {
+            if let Some(v) = labels.get(k) {
+                selector.match_expressions.push(LabelSelectorRequirement { key: k.clone(), operator: "In".into(), values: vec![v.clone()] });
+            }
+        }
+        Constraint {
+            max_skew: i64::from(c.max_skew),
+            topology_key: c.topology_key.clone(),
+            selector,
+            selects_nothing: c.label_selector.is_none(),
+            min_domains: i64::from(c.min_domains.unwrap_or(1)),
+            honor_node_affinity: c.node_affinity_policy.as_deref() != Some("Ignore"),
+            honor_node_taints: c.node_taints_policy.as_deref() == Some("Honor"),
+            counts_id: None,
+        }
+    }
+
+    fn matches(&self, pod: &PodInfo) -> bool {
+        !self.selects_nothing && self.selector.matches(&pod.pod().metadata.labels)
+    }
+
+    /// matchNodeInclusionPolicies.
+    fn includes(&self, pod: &PodInfo, node: &NodeInfo) -> bool {
+        (!self.honor_node_affinity || node_affinity::matches_required(pod, node)) && (!self.honor_node_taints || taint_toleration::filter(pod, node).is_none())
+    }
+
+    fn resolve(&mut self, snap: &Snapshot, ns: &str) {
+        if !self.selects_nothing {
+            self.counts_id = Some(snap.counts.resolve(snap.nodes, ns, &self.selector));
+        }
+    }
+
+    /// countPodsMatchSelector on one node (live pods of the namespace).
+    fn count(&self, snap: &Snapshot, ni: usize) -> i64 {
+        self.counts_id.map_or(0, |id| snap.counts.get(id, ni))
+    }
+}
+
+/// The system default constraints (DefaultingType System).
+pub fn system_defaults() -> Vec<TopologySpreadConstraint> {
+    [(3, LABEL_HOSTNAME), (5, LABEL_ZONE)]
+        .into_iter()
+        .map(|(skew, key)| TopologySpreadConstraint {
+            max_skew: skew,
+            topology_key: key.into(),
+            when_unsatisfiable: "ScheduleAnyway".into(),
+            ..Default::default()
+        })
+        .collect()
+}
+
+/// The pod's constraints of one kind (DoNotSchedule or ScheduleAnyway); a pod without
+/// any gets the profile's defaults with the selector of its Services and ReplicaSets.
+/// Returns the constraints and whether they are the pod's own.
+pub fn constraints(pod: &PodInfo, hard: bool, defaults: &[TopologySpreadConstraint], default_selector: Option<&LabelSelector>) -> (Vec<Constraint>, bool) {
+    let want = if hard { "DoNotSchedule" } else { "ScheduleAnyway" };
+    let own = &pod.pod().spec.topology_spread_constraints;
+    if !own.is_empty() {
+        return (own.iter().filter(|c| c.when_unsatisfiable == want).map(|c| Constraint::from_api(c, pod)).collect(), true);
+    }
+    let Some(sel) = default_selector.filter(|s| !s.is_empty()) else { return (Vec::new(), false) };
+    let cs = defaults
+        .iter()
+        .filter(|c| c.when_unsatisfiable == want)
+        .map(|c| {
+            let mut c = Constraint::from_api(c, pod);
+            c.selector = sel.clone();
+            c.selects_nothing = false;
+            c
+        })
+        .collect();
+    (cs, false)
+}
+
+fn has_all_keys(node: &NodeInfo, cs: &[Constraint]) -> bool {
+    cs.iter().all(|c| node.labels.contains_key(&c.topology_key))
+}
+
+/// PreFilter: per hard constraint, matching pods per domain value.
+#[derive(Clone, Debug)]
+pub struct PreFilterState {
+    pub constraints: Vec<Constraint>,
+    pub counts: Vec<BTreeMap<String, i64>>,
+}
+
+impl PreFilterState {
+    /// minMatchNum: the smallest domain count, or 0 while domains < minDomains.
+    fn min_match(&self, i: usize) -> i64 {
+        let m = &self.counts[i];
+        if (m.len() as i64) < self.constraints[i].min_domains {
+            return 0;
+        }
+        m.values().copied().min().unwrap_or(0)
+    }
+}
+
+pub fn pre_filter(pod: &PodInfo, snap: &Snapshot, mut cs: Vec<Constraint>) -> Option<PreFilterState> {
+    if cs.is_empty() {
+        return None;
+    }
+    let ns = &pod.pod().metadata.namespace;
+    cs.iter_mut().for_each(|c| c.resolve(snap, ns));
+    let mut counts = vec![BTreeMap::<String, i64>::new(); cs.len()];
+    for &ni in snap.order {
+        let node = &snap.nodes[ni];
+        if !has_all_keys(node, &cs) {
+            continue;
+        }
+        for (i, c) in cs.iter().enumerate() {
+            if !c.includes(pod, node) {
+                continue;
+            }
+            let value = &node.labels[&c.topology_key];
+            let n = c.count(snap, ni);
+            match counts[i].get_mut(value.as_str()) {
+                Some(x) => *x += n,
+                None => {
+                    counts[i].insert(value.clone(), n);
+                }
+            }
+        }
+    }
+    Some(PreFilterState { constraints: cs, counts })
+}
+
+pub fn filter(state: &PreFilterState, pod: &PodInfo, node: &NodeInfo) -> Option<Status> {
+    for (i, c) in state.constraints.iter().enumerate() {
+        let Some(value) = node.labels.get(&c.topology_key) else {
+            return Some(Status::unresolvable(NAME, ERR_REASON_NODE_LABEL_NOT_MATCH.into()));
+        };
+        let self_match = i64::from(c.matches(pod));
+        let match_num = state.counts[i].get(value.as_str()).copied().unwrap_or(0);
+        if match_num + self_match - state.min_match(i) > c.max_skew {
+            return Some(Status::unschedulable(NAME, vec![ERR_REASON_CONSTRAINTS_NOT_MATCH.into()]));
+        }
+    }
+    None
+}
+
+/// PreScore: counts per (non-hostname) domain among the filtered nodes, and each
+/// constraint's normalizing weight log(domains + 2).
+#[derive(Clone, Debug)]
+pub struct PreScoreState {
+    pub constraints: Vec<Constraint>,
+    pub ignored: BTreeSet<usize>,
+    pub pair_counts: Vec<BTreeMap<String, i64>>,
+    pub weights: Vec<f64>,
+}
+
+pub fn pre_score(pod: &PodInfo, snap: &Snapshot, filtered: &[usize], mut cs: Vec<Constraint>, require_all_topologies: bool) -> Option<PreScoreState> {
+    if cs.is_empty() {
+        return None;
+    }
+    let ns = &pod.pod().metadata.namespace;
+    cs.iter_mut().for_each(|c| c.resolve(snap, ns));
+    let mut ignored = BTreeSet::new();
+    let mut pair_counts = vec![BTreeMap::<String, i64>::new(); cs.len()];
+    for &ni in filtered {
+        let node = &snap.nodes[ni];
+        if require_all_topologies && !has_all_keys(node, &cs) {
+            ignored.insert(ni);
+            continue;
+        }
+        for (i, c) in cs.iter().enumerate() {
+            if c.topology_key == LABEL_HOSTNAME {
+                continue;
+            }
+            if let Some(v) = node.labels.get(&c.topology_key) {
+                pair_counts[i].entry(v.clone()).or_insert(0);
+            }
+        }
+    }
+    let weights = cs
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let size = if c.topology_key == LABEL_HOSTNAME { filtered.len() - ignored.len() } else { pair_counts[i].len() };
+            ((size + 2) as f64).ln()
+        })
+        .collect();
+    if pair_counts.iter().any(|m| !m.is_empty()) {
+        for &ni in snap.order {
+            let node = &snap.nodes[ni];
+            if require_all_topologies && !has_all_keys(node, &cs) {
+                continue;
+            }
+            for (i, c) in cs.iter().enumerate() {
+                if c.topology_key == LABEL_HOSTNAME || !c.includes(pod, node) {
+                    continue;
+                }
+                let Some(v) = node.labels.get(&c.topology_key) else { continue };
+                if let Some(x) = pair_counts[i].get_mut(v.as_str()) {
+                    *x += c.count(snap, ni);
+                }
+            }
+        }
+    }
+    Some(PreScoreState { constraints: cs, ignored, pair_counts, weights })
+}
+
+pub fn score(state: &PreScoreState, ni: usize, snap: &Snapshot) -> i64 {
+    if state.ignored.contains(&ni) {
+        return 0;
+    }
+    let node = &snap.nodes[ni];
+    let mut score = 0f64;
+    for (i, c) in state.constraints.iter().enumerate() {
+        let Some(v) = node.labels.get(&c.topology_key) else { continue };
+        let cnt = if c.topology_key == LABEL_HOSTNAME { c.count(snap, ni) } else { state.pair_counts[i].get(v.as_str()).copied().unwrap_or(0) };
+        // scoreForCount
+        score += cnt as f64 * state.weights[i] + (c.max_skew - 1) as f64;
+    }
+    score.round() as i64
+}
+
+/// NormalizeScore: `100 × (max + min − s) / max` over the non-ignored nodes.
+pub fn normalize(state: &PreScoreState, feasible: &[usize], scores: &mut [i64]) {
+    let mut min = i64::MAX;
+    let mut max = 0i64;
+    for (k, &ni) in feasible.iter().enumerate() {
+        if state.ignored.contains(&ni) {
+            continue;
+        }
+        min = min.min(scores[k]);
+        max = max.max(scores[k]);
+    }
+    for (k, &ni) in feasible.iter().enumerate() {
+        if state.ignored.contains(&ni) {
+            scores[k] = 0;
+        } else if max == 0 {
+            scores[k] = MAX_NODE_SCORE;
+        } else {
+            scores[k] = MAX_NODE_SCORE * (max + min - scores[k]) / max;
+        }
+    }
+}
+
+/// PreFilterExtensions AddPod/RemovePod: a pod joining (+1) or leaving (−1) a node.
+pub fn update_with_pod(s: &mut PreFilterState, incoming: &PodInfo, changed: &PodInfo, node: &NodeInfo, sign: i64) {
+    if changed.pod().metadata.namespace != incoming.pod().metadata.namespace || !has_all_keys(node, &s.constraints) {
+        return;
+    }
+    for (i, c) in s.constraints.iter().enumerate() {
+        if !c.includes(incoming, node) || !c.matches(changed) {
+            continue;
+        }
+        let v = &node.labels[&c.topology_key];
+        *s.counts[i].entry(v.clone()).or_insert(0) += sign;
+    }
+}
