@@ -2,6 +2,7 @@
 
 mod bench;
 mod check;
+mod explain;
 mod files;
 mod print;
 mod run;
@@ -83,6 +84,26 @@ enum Command {
         #[arg(short = 'A', long)]
         all_namespaces: bool,
     },
+    /// Why a pod went where it went: its last scheduling attempt before --at, with each
+    /// node's filter verdict and each score plugin's raw, normalized and weighted score.
+    Explain {
+        /// pod/NAME
+        target: String,
+        /// The scenario files.
+        #[arg(required = true)]
+        files: Vec<String>,
+        /// The simulated moment, e.g. 90s.
+        #[arg(long)]
+        at: String,
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Output format: json.
+        #[arg(short = 'o', long)]
+        output: Option<String>,
+        /// Namespace (default: default).
+        #[arg(short = 'n', long)]
+        namespace: Option<String>,
+    },
     /// Benchmarks that print figures.
     Bench {
         #[command(subcommand)]
@@ -105,6 +126,9 @@ fn main() -> ExitCode {
         }),
         Command::Get { args, at, seed, output, namespace, all_namespaces } => {
             run::get(&args, &at, seed, output.as_deref(), namespace.as_deref(), all_namespaces)
+        }
+        Command::Explain { target, files, at, seed, output, namespace } => {
+            explain::explain(&target, &files, &at, seed, output.as_deref(), namespace.as_deref())
         }
         Command::Bench { which } => bench::bench(which),
     };

@@ -18,7 +18,7 @@ fn print_warnings(s: &Scenario) {
     }
 }
 
-fn load(files: &[String], seed: Option<u64>, until: Option<&str>) -> Result<Scenario, u8> {
+pub fn load(files: &[String], seed: Option<u64>, until: Option<&str>) -> Result<Scenario, u8> {
     let mut s = match files::load(files) {
         Ok(s) => s,
         Err(rendered) => {
@@ -43,7 +43,7 @@ fn load(files: &[String], seed: Option<u64>, until: Option<&str>) -> Result<Scen
     Ok(s)
 }
 
-fn new_sim(s: &Scenario) -> Result<Simulation, u8> {
+pub fn new_sim(s: &Scenario) -> Result<Simulation, u8> {
     Simulation::new(s, &RunOptions::for_scenario(s)).map_err(|e| {
         let _ = writeln!(anstream::stderr(), "error: {e}");
         EXIT_BAD_INPUT

@@ -216,6 +216,35 @@ impl<'r> Loader<'r> {
     }
 
     /// Decodes one manifest found at `base` in a document.
+    /// A KubeSchedulerConfiguration (kubescheduler.config.k8s.io/v1): decoded strictly,
+    /// resolved into profiles as kube-scheduler does at startup.
+    fn scheduler_config(&mut self, file: &str, doc: &YamlDoc, s: &mut Scenario, seen: &mut Option<Location>) {
+        let av = doc.value.get("apiVersion").and_then(Value::as_str).unwrap_or("");
+        if av != "kubescheduler.config.k8s.io/v1" {
+            let mark = doc.index.value("apiVersion").unwrap_or(doc.start);
+            self.error(file, mark, format!("no matches for kind \"KubeSchedulerConfiguration\" in version {av:?} (use kubescheduler.config.k8s.io/v1)"));
+            return;
+        }
+        if let Some(prev) = seen {
+            self.error(file, doc.start, format!("a second KubeSchedulerConfiguration (the first is at {prev}); list several profiles in one"));
+            return;
+        }
+        *seen = Some(Location { file: file.into(), mark: doc.start });
+        let cfg: crate::scheduler::profile::KubeSchedulerConfiguration = match yaml::from_value_at(&doc.value, &doc.index, "") {
+            Ok(c) => c,
+            Err(e) => return self.error(file, e.mark, strict(&e)),
+        };
+        match cfg.resolve() {
+            Ok(c) => s.scheduler = c,
+            Err(errs) => {
+                for (path, msg) in errs {
+                    let mark = Self::mark_of(&doc.index, "", &path);
+                    self.error(file, mark, format!("invalid KubeSchedulerConfiguration: {path}: {msg}"));
+                }
+            }
+        }
+    }
+
     fn manifest(&mut self, file: &str, value: &Value, index: &PathIndex, base: &str) -> Option<Manifest> {
         let here = index.value(&index_spelling(base)).unwrap_or_else(|| index.nearest(base));
         let Value::Object(map) = value else {
@@ -693,6 +722,10 @@ fn is_scenario(v: &Value) -> bool {
     v.get("kind").and_then(Value::as_str) == Some("Scenario")
 }
 
+fn is_scheduler_config(v: &Value) -> bool {
+    v.get("kind").and_then(Value::as_str) == Some("KubeSchedulerConfiguration")
+}
+
 /// Loads one or more files into a scenario.
 pub fn load(sources: &[Source], resolver: &Resolver) -> Result<Scenario, LoadError> {
     let mut l = Loader { sources: BTreeMap::new(), diags: Vec::new(), warnings: Vec::new(), warned_kinds: BTreeSet::new(), resolver, files_read: 0 };
@@ -700,6 +733,7 @@ pub fn load(sources: &[Source], resolver: &Resolver) -> Result<Scenario, LoadErr
     let mut at_zero: Vec<Manifest> = Vec::new();
     let mut deferred: Vec<(String, String, PathIndex, Value)> = Vec::new();
     let mut seen_scenario: Option<Location> = None;
+    let mut seen_config: Option<Location> = None;
     let mut parsed: Vec<(String, Vec<YamlDoc>)> = Vec::new();
     for src in sources {
         if let Some(docs) = l.parse(src) {
@@ -726,6 +760,8 @@ pub fn load(sources: &[Source], resolver: &Resolver) -> Result<Scenario, LoadErr
                 for (path, v) in l.scenario_doc(file, doc, &mut s) {
                     deferred.push((file.clone(), path, doc.index.clone(), v));
                 }
+            } else if is_scheduler_config(&doc.value) {
+                l.scheduler_config(file, doc, &mut s, &mut seen_config);
             } else if let Some(m) = l.manifest(file, &doc.value, &doc.index, "") {
                 at_zero.push(m);
             }

@@ -147,6 +147,8 @@ pub struct Scenario {
     /// Seeded random faults, added to the timeline when a run starts.
     pub faults: crate::faults::FaultPlan,
     pub faults_location: Location,
+    /// The scheduler's profiles (from a KubeSchedulerConfiguration document, or the default).
+    pub scheduler: crate::scheduler::profile::SchedulerConfig,
 }
 
 pub const DEFAULT_UNTIL: SimDuration = SimDuration::from_secs(300);
@@ -164,6 +166,7 @@ impl Default for Scenario {
             warnings: Vec::new(),
             faults: Default::default(),
             faults_location: Location::default(),
+            scheduler: Default::default(),
         }
     }
 }

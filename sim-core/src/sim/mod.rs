@@ -127,7 +127,7 @@ impl Simulation {
             now: SimTime::ZERO,
             queue: EventQueue::new(),
             api: ApiServer::new(rngs.stream("apiserver"), opts.history),
-            scheduler: Scheduler::new(rngs.stream("scheduler")),
+            scheduler: Scheduler::with_config(rngs.stream("scheduler"), scenario.scheduler.clone()),
             controller_manager: ControllerManager::new(NodeIpamController::new(alloc)),
             kubelets,
             kubelet_index,

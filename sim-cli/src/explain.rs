@@ -1,0 +1,114 @@
+//! `ksim explain pod/NAME FILE… --at T`: the pod's last scheduling attempt before T,
+//! node by node (which filter rejected it and why) and plugin by plugin (raw,
+//! normalized, weighted scores), as kube-scheduler computed it.
+
+use crate::run::{load, new_sim, EXIT_BAD_INPUT};
+use sim_core::engine::{SimDuration, SimTime};
+use sim_core::scheduler::Explanation;
+use std::io::Write;
+
+pub fn explain(target: &str, files: &[String], at: &str, seed: Option<u64>, output: Option<&str>, namespace: Option<&str>) -> u8 {
+    let mut err = anstream::stderr();
+    let name = match target.split_once('/') {
+        Some(("pod" | "pods" | "po", n)) if !n.is_empty() => n,
+        _ => {
+            let _ = writeln!(err, "error: explain takes pod/NAME (got {target:?})");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    if let Some(o) = output.filter(|o| *o != "json") {
+        let _ = writeln!(err, "error: unable to match a printer suitable for the output format {o:?}, allowed formats are: json");
+        return EXIT_BAD_INPUT;
+    }
+    let at = match SimDuration::parse(at) {
+        Ok(d) => d,
+        Err(e) => {
+            let _ = writeln!(err, "error: --at: {e}");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let ns = namespace.unwrap_or("default");
+    let mut s = match load(files, seed, None) {
+        Ok(s) => s,
+        Err(c) => return c,
+    };
+    s.until = s.until.max(at);
+    let mut sim = match new_sim(&s) {
+        Ok(sim) => sim,
+        Err(c) => return c,
+    };
+    sim.scheduler.explain(ns, name);
+    sim.run_until(SimTime(at.as_ms()));
+    let Some(ex) = sim.scheduler.explanation.clone() else {
+        let _ = writeln!(err, "error: pod {ns}/{name} had no scheduling attempt before {at} (see `ksim get pods --at {at}`)");
+        return 1;
+    };
+    let mut out = anstream::stdout();
+    if output == Some("json") {
+        let mut v = serde_json::to_value(&ex).expect("explanation serializes");
+        v["time"] = serde_json::Value::String(SimDuration(ex.time.0).to_string());
+        let _ = writeln!(out, "{}", serde_json::to_string_pretty(&v).expect("json"));
+        return 0;
+    }
+    let _ = write!(out, "{}", render(&ex));
+    0
+}
+
+/// The readable form: a verdict per node, then each score plugin's arithmetic.
+pub fn render(ex: &Explanation) -> String {
+    let mut s = String::new();
+    let when = SimDuration(ex.time.0);
+    let verdict = match (&ex.node, &ex.nominated_node) {
+        (Some(n), _) => format!("scheduled to {n}"),
+        (None, Some(n)) => format!("unschedulable; preemption nominated {n} (victims: {})", ex.victims.join(", ")),
+        (None, None) => "unschedulable".to_string(),
+    };
+    s.push_str(&format!("Pod {} ({}), last attempt at {when}: {verdict}\n", ex.pod, ex.scheduler_name));
+    if !ex.message.is_empty() {
+        s.push_str(&format!("Message: {}\n", ex.message));
+    }
+    s.push_str(&format!("Nodes evaluated: {} of {}", ex.evaluated_nodes, ex.total_nodes));
+    if ex.evaluated_nodes < ex.total_nodes {
+        s.push_str(" (percentageOfNodesToScore: the search stops once enough feasible nodes are found)");
+    }
+    s.push_str("\n\n");
+    let mut tw = tabwriter::TabWriter::new(Vec::new()).padding(2);
+    let _ = writeln!(tw, "NODE\tRESULT\tTOTAL");
+    for n in &ex.nodes {
+        let result = if n.feasible {
+            if ex.node.as_deref() == Some(n.name.as_str()) {
+                "chosen".to_string()
+            } else {
+                "feasible".to_string()
+            }
+        } else {
+            let plugin = n.filter.first().map_or("", |f| f.plugin.as_str());
+            let reasons: Vec<&str> = n.filter.iter().map(|f| f.reason.as_str()).collect();
+            format!("{plugin}: {}", reasons.join(", "))
+        };
+        let total = if n.feasible { n.total.to_string() } else { "-".into() };
+        let _ = writeln!(tw, "{}\t{result}\t{total}", n.name);
+    }
+    let _ = tw.flush();
+    s.push_str(&String::from_utf8_lossy(&tw.into_inner().unwrap_or_default()));
+    let scored: Vec<_> = ex.nodes.iter().filter(|n| n.feasible && !n.scores.is_empty()).collect();
+    if let Some(first) = scored.first() {
+        s.push_str("\nScores (raw → normalized × weight = weighted):\n");
+        let mut tw = tabwriter::TabWriter::new(Vec::new()).padding(2);
+        let mut header = vec!["NODE".to_string()];
+        header.extend(first.scores.iter().map(|p| p.plugin.clone()));
+        header.push("TOTAL".into());
+        let _ = writeln!(tw, "{}", header.join("\t"));
+        for n in &scored {
+            let mut row = vec![n.name.clone()];
+            row.extend(n.scores.iter().map(|p| format!("{} → {} ×{} = {}", p.raw, p.normalized, p.weight, p.weighted)));
+            row.push(n.total.to_string());
+            let _ = writeln!(tw, "{}", row.join("\t"));
+        }
+        let _ = tw.flush();
+        s.push_str(&String::from_utf8_lossy(&tw.into_inner().unwrap_or_default()));
+    } else if ex.node.is_some() {
+        s.push_str("\nOnly one node passed the filters, so kube-scheduler skips scoring.\n");
+    }
+    s
+}
