@@ -1,5 +1,7 @@
 //! `ksim bench density`: N nodes and Deployments totalling P pods, run until every pod
 //! is Running; prints wall time, events, throughput and peak memory.
+//! `ksim bench scheduler`: upstream scheduler_perf's SchedulingBasic shape (N nodes, P
+//! pods, the default profile, no kubelets); prints the scheduling throughput.
 
 use clap::Subcommand;
 use sim_core::api::deployment::Deployment;
@@ -29,6 +31,73 @@ pub enum Which {
         #[arg(short = 'o', long)]
         output: Option<String>,
     },
+    /// Scheduling throughput (scheduler_perf SchedulingBasic): N nodes, P pods.
+    Scheduler {
+        #[arg(long, default_value_t = 5000)]
+        nodes: usize,
+        #[arg(long, default_value_t = 10000)]
+        pods: usize,
+        /// Pods scheduled before the measurement starts (scheduler_perf's initPods).
+        #[arg(long, default_value_t = 0)]
+        init_pods: usize,
+        /// basic, or anti-affinity (required pod anti-affinity and a zone spread
+        /// constraint on every pod).
+        #[arg(long, default_value = "basic")]
+        workload: String,
+        /// Output: json for one JSON object.
+        #[arg(short = 'o', long)]
+        output: Option<String>,
+    },
+}
+
+fn scheduler(nodes: usize, pods: usize, init_pods: usize, workload: &str, output: Option<String>) -> u8 {
+    use sim_core::scheduler::bench::{SchedulerBench, Workload};
+    let w = match workload {
+        "basic" => Workload::Basic,
+        "anti-affinity" => Workload::AntiAffinityAndSpread,
+        other => {
+            eprintln!("error: --workload: unknown workload {other:?} (basic, anti-affinity)");
+            return 2;
+        }
+    };
+    let mut b = SchedulerBench::new(nodes, w);
+    b.create_pods(init_pods);
+    b.drain();
+    // The pods are created (the client's work: apiserver admission, store, watch
+    // delivery into the scheduling queue), then timed until every one is scheduled:
+    // filter, score, assume, bind through the apiserver, the Scheduled event.
+    let created = Instant::now();
+    b.create_pods(pods);
+    let create_s = created.elapsed().as_secs_f64();
+    let start = Instant::now();
+    let scheduled = b.drain();
+    let wall = start.elapsed().as_secs_f64();
+    let fields = serde_json::json!({
+        "workload": workload,
+        "nodes": nodes,
+        "pods": pods,
+        "init_pods": init_pods,
+        "scheduled": scheduled,
+        "attempts": b.scheduler.attempts,
+        "wall_s": (wall * 1000.0).round() / 1000.0,
+        "pods_per_s": (scheduled as f64 / wall).round(),
+        "create_wall_s": (create_s * 1000.0).round() / 1000.0,
+        "pods_per_s_with_create": (scheduled as f64 / (wall + create_s)).round(),
+        "peak_rss_bytes": peak_rss_bytes(),
+    });
+    std::mem::forget(b);
+    print_fields(&fields, output.as_deref());
+    u8::from(scheduled < pods)
+}
+
+fn print_fields(fields: &serde_json::Value, output: Option<&str>) {
+    if output == Some("json") {
+        println!("{fields}");
+    } else if let Some(m) = fields.as_object() {
+        for (k, v) in m {
+            println!("{k:<16} {v}");
+        }
+    }
 }
 
 /// Peak resident set size (VmHWM) in bytes, where /proc exists.
@@ -93,7 +162,10 @@ fn running(sim: &Simulation) -> u32 {
 }
 
 pub fn bench(which: Which) -> u8 {
-    let Which::Density { nodes, pods, per_deployment, seed, output } = which;
+    let (nodes, pods, per_deployment, seed, output) = match which {
+        Which::Density { nodes, pods, per_deployment, seed, output } => (nodes, pods, per_deployment, seed, output),
+        Which::Scheduler { nodes, pods, init_pods, workload, output } => return scheduler(nodes, pods, init_pods, &workload, output),
+    };
     let s = density_scenario(nodes, pods, per_deployment, seed);
     let opts = RunOptions {
         seed,
@@ -146,12 +218,6 @@ pub fn bench(which: Which) -> u8 {
     });
     // The process exits next: skip tearing down millions of objects.
     std::mem::forget(sim);
-    if output.as_deref() == Some("json") {
-        println!("{fields}");
-    } else if let Some(m) = fields.as_object() {
-        for (k, v) in m {
-            println!("{k:<16} {v}");
-        }
-    }
+    print_fields(&fields, output.as_deref());
     u8::from(!all_running)
 }

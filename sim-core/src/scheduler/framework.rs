@@ -16,6 +16,29 @@ pub const DEFAULT_MILLI_CPU_REQUEST: i64 = 100;
 pub const DEFAULT_MEMORY_REQUEST: i64 = 200 * 1024 * 1024;
 pub const MAX_NODE_SCORE: i64 = 100;
 
+/// A scored resource's name, resolved once (so scoring a node compares no strings).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ResourceName {
+    Cpu,
+    Memory,
+    Other(String),
+}
+
+impl From<&str> for ResourceName {
+    fn from(s: &str) -> Self {
+        match s {
+            "cpu" => ResourceName::Cpu,
+            "memory" => ResourceName::Memory,
+            o => ResourceName::Other(o.to_string()),
+        }
+    }
+}
+
+/// The default scored resources: cpu and memory, weight 1 each.
+pub fn default_scored_resources() -> Vec<(ResourceName, i64)> {
+    vec![(ResourceName::Cpu, 1), (ResourceName::Memory, 1)]
+}
+
 /// A pod (anti-)affinity term with its namespaces resolved (framework.AffinityTerm):
 /// `namespaces` defaults to the pod's own namespace when neither namespaces nor a
 /// namespaceSelector is given; `matchLabelKeys` / `mismatchLabelKeys` are merged into
@@ -36,6 +59,8 @@ impl AffinityTerm {
         if namespaces.is_empty() && t.namespace_selector.is_none() {
             namespaces.push(pod.metadata.namespace.clone());
         }
+        namespaces.sort();
+        namespaces.dedup();
         let selector = t.label_selector.clone().map(|mut sel| {
             for (keys, op) in [(&t.match_label_keys, "In"), (&t.mismatch_label_keys, "NotIn")] {
                 for k in keys {
@@ -228,8 +253,8 @@ pub struct NodeInfo {
     pub requested_scalar: Vec<(String, i64)>,
     pub pod_count: i64,
     pub pods: Vec<Rc<PodInfo>>,
-    /// How many of `pods` have (anti-)affinity terms / required anti-affinity terms.
-    pub pods_with_affinity: usize,
+    /// How many of `pods` have terms that score other pods / required anti-affinity terms.
+    pub pods_with_scoring_affinity: usize,
     pub pods_with_required_anti_affinity: usize,
     pub used_ports: Vec<HostPort>,
     /// Image names (as listed in status.images) → size in bytes.
@@ -275,8 +300,8 @@ impl NodeInfo {
                 None => self.requested_scalar.push((name.clone(), sign * v)),
             }
         }
-        if p.has_affinity() {
-            self.pods_with_affinity = (self.pods_with_affinity as i64 + sign) as usize;
+        if p.has_scoring_affinity() {
+            self.pods_with_scoring_affinity = (self.pods_with_scoring_affinity as i64 + sign) as usize;
         }
         if !p.required_anti_affinity.is_empty() {
             self.pods_with_required_anti_affinity = (self.pods_with_required_anti_affinity as i64 + sign) as usize;
@@ -319,9 +344,7 @@ pub struct Snapshot<'a> {
     /// Image name → on how many nodes it is present (ImageStateSummary.NumNodes).
     pub image_nodes: &'a BTreeMap<String, usize>,
     pub counts: &'a MatchCounts,
-    /// Whether any pod in the cluster has (anti-)affinity / required anti-affinity.
-    pub any_affinity: bool,
-    pub any_required_anti_affinity: bool,
+    pub affinity: &'a AffinityIndex,
 }
 
 impl Snapshot<'_> {
@@ -351,14 +374,16 @@ struct CountsInner {
 struct CountEntry {
     namespace: String,
     selector: LabelSelector,
+    /// InterPodAffinity counts terminating pods too; PodTopologySpread does not.
+    with_terminating: bool,
     per_node: Vec<u32>,
 }
 
 /// More selectors than this and the cache starts over (memory guard).
 const MAX_COUNT_ENTRIES: usize = 4096;
 
-fn counts_pod(ns: &str, selector: &LabelSelector, p: &PodInfo) -> bool {
-    !p.terminating && p.pod().metadata.namespace == ns && selector.matches(&p.pod().metadata.labels)
+fn counts_pod(ns: &str, selector: &LabelSelector, with_terminating: bool, p: &PodInfo) -> bool {
+    (with_terminating || !p.terminating) && p.pod().metadata.namespace == ns && selector.matches(&p.pod().metadata.labels)
 }
 
 /// A (key, value) every matching pod must carry, if the selector has one.
@@ -372,15 +397,15 @@ fn pivot(selector: &LabelSelector) -> Option<(String, String)> {
 impl MatchCounts {
     /// The id of the (namespace, selector) entry, built on first use. Ids stay valid
     /// until `trim`, which the scheduler calls between cycles only.
-    pub fn resolve(&self, nodes: &[NodeInfo], ns: &str, selector: &LabelSelector) -> usize {
+    pub fn resolve(&self, nodes: &[NodeInfo], ns: &str, selector: &LabelSelector, with_terminating: bool) -> usize {
         let mut inner = self.inner.borrow_mut();
-        let key = (ns.to_string(), selector.to_selector_string());
+        let key = (format!("{ns}{}", if with_terminating { "+" } else { "" }), selector.to_selector_string());
         if let Some(&i) = inner.by_selector.get(&key) {
             return i;
         }
-        let per_node: Vec<u32> = nodes.iter().map(|n| n.pods.iter().filter(|p| counts_pod(ns, selector, p)).count() as u32).collect();
+        let per_node: Vec<u32> = nodes.iter().map(|n| n.pods.iter().filter(|p| counts_pod(ns, selector, with_terminating, p)).count() as u32).collect();
         let id = inner.entries.len();
-        inner.entries.push(CountEntry { namespace: ns.to_string(), selector: selector.clone(), per_node });
+        inner.entries.push(CountEntry { namespace: ns.to_string(), selector: selector.clone(), with_terminating, per_node });
         inner.by_selector.insert(key, id);
         match pivot(selector) {
             Some(p) => inner.by_pivot.entry(p).or_default().push(id),
@@ -404,9 +429,6 @@ impl MatchCounts {
 
     /// A pod joined (+1) or left (−1) a node.
     pub fn on_pod(&self, node: usize, p: &PodInfo, sign: i64) {
-        if p.terminating {
-            return;
-        }
         let mut guard = self.inner.borrow_mut();
         let inner = &mut *guard;
         if inner.entries.is_empty() {
@@ -421,11 +443,73 @@ impl MatchCounts {
         }
         for id in ids {
             let e = &mut inner.entries[id];
-            if counts_pod(&e.namespace, &e.selector, p) {
+            if counts_pod(&e.namespace, &e.selector, e.with_terminating, p) {
                 if e.per_node.len() <= node {
                     e.per_node.resize(node + 1, 0);
                 }
                 e.per_node[node] = (i64::from(e.per_node[node]) + sign).max(0) as u32;
+            }
+        }
+    }
+}
+
+/// The cluster-wide pod affinity bookkeeping of the scheduler cache: how many pods
+/// have which kind of terms, and the existing pods' required anti-affinity terms,
+/// deduplicated (pods of one template share them) with the number of pods per topology
+/// value, so InterPodAffinity's PreFilter costs O(distinct terms), not O(pods).
+#[derive(Default)]
+pub struct AffinityIndex {
+    pub pods_with_affinity: usize,
+    /// Pods with terms that score other pods (required affinity, preferred terms).
+    pub pods_with_scoring_affinity: usize,
+    pub pods_with_required_anti_affinity: usize,
+    pub anti_terms: BTreeMap<String, (AffinityTerm, BTreeMap<String, i64>)>,
+}
+
+impl AffinityTerm {
+    fn key(&self) -> String {
+        format!("{:?}|{:?}|{:?}|{}", self.namespaces, self.namespace_selector, self.selector, self.topology_key)
+    }
+}
+
+impl PodInfo {
+    /// Whether this pod's terms take part in scoring other pods.
+    pub fn has_scoring_affinity(&self) -> bool {
+        !(self.required_affinity.is_empty() && self.preferred_affinity.is_empty() && self.preferred_anti_affinity.is_empty())
+    }
+}
+
+impl AffinityIndex {
+    pub fn on_pod(&mut self, p: &PodInfo, node: &NodeInfo, sign: i64) {
+        let add = |x: &mut usize, cond: bool| {
+            if cond {
+                *x = (*x as i64 + sign).max(0) as usize;
+            }
+        };
+        add(&mut self.pods_with_affinity, p.has_affinity());
+        add(&mut self.pods_with_scoring_affinity, p.has_scoring_affinity());
+        add(&mut self.pods_with_required_anti_affinity, !p.required_anti_affinity.is_empty());
+        for t in &p.required_anti_affinity {
+            let Some(v) = node.labels.get(&t.topology_key) else { continue };
+            let key = t.key();
+            let entry = self.anti_terms.entry(key.clone()).or_insert_with(|| (t.clone(), BTreeMap::new()));
+            let c = entry.1.entry(v.clone()).or_insert(0);
+            *c += sign;
+            if *c <= 0 {
+                entry.1.remove(v);
+                if entry.1.is_empty() {
+                    self.anti_terms.remove(&key);
+                }
+            }
+        }
+    }
+
+    /// After node labels changed: recount from the nodes.
+    pub fn rebuild(&mut self, nodes: &[NodeInfo], order: &[usize]) {
+        *self = AffinityIndex::default();
+        for &ni in order {
+            for p in &nodes[ni].pods {
+                self.on_pod(p, &nodes[ni], 1);
             }
         }
     }

@@ -8,6 +8,7 @@
 //! With an explain target set, the last attempt for that pod is recorded per node and
 //! per plugin (`ksim explain`).
 
+pub mod bench;
 pub mod framework;
 pub mod plugins;
 pub mod profile;
@@ -19,7 +20,7 @@ use crate::apiserver::{Request, Response};
 use crate::client::{Ctx, Informer, Timer};
 use crate::engine::{SimDuration, SimTime};
 use crate::etcd::{WatchEvent, WatchEventType};
-use framework::{fit_error_message, MatchCounts, NodeInfo, PodInfo, Snapshot, Status};
+use framework::{fit_error_message, AffinityIndex, MatchCounts, NodeInfo, PodInfo, Snapshot, Status};
 use plugins::default_preemption::{self, Budget};
 use plugins::CycleState;
 use profile::{Profile, SchedulerConfig};
@@ -108,8 +109,7 @@ pub struct Scheduler {
     /// DefaultSelector results by (namespace, pod labels); cleared when a Service or the
     /// set of ReplicaSets changes (a ReplicaSet's selector is immutable).
     default_selectors: BTreeMap<(String, Labels), Option<LabelSelector>>,
-    pods_with_affinity: usize,
-    pods_with_required_anti_affinity: usize,
+    affinity: AffinityIndex,
     next_start: usize,
     rng: ChaCha8Rng,
     cycle_scheduled: bool,
@@ -144,8 +144,7 @@ impl Scheduler {
             image_nodes: BTreeMap::new(),
             ns_labels: BTreeMap::new(),
             default_selectors: BTreeMap::new(),
-            pods_with_affinity: 0,
-            pods_with_required_anti_affinity: 0,
+            affinity: AffinityIndex::default(),
             next_start: 0,
             rng,
             cycle_scheduled: false,
@@ -246,6 +245,7 @@ impl Scheduler {
                 hint.add(profile::PluginId::NodeUnschedulable);
             }
             if before.6 != ni.labels {
+                self.affinity.rebuild(&self.nodes, &self.order);
                 for p in [profile::PluginId::NodeAffinity, profile::PluginId::PodTopologySpread, profile::PluginId::InterPodAffinity] {
                     hint.add(p);
                 }
@@ -272,16 +272,26 @@ impl Scheduler {
 
     fn node_add_pod(&mut self, ni: usize, info: Rc<PodInfo>) {
         self.counts.on_pod(ni, &info, 1);
-        self.pods_with_affinity += usize::from(info.has_affinity());
-        self.pods_with_required_anti_affinity += usize::from(!info.required_anti_affinity.is_empty());
+        self.affinity.on_pod(&info, &self.nodes[ni], 1);
         self.nodes[ni].add_pod(info);
     }
 
     fn node_remove_pod(&mut self, ni: usize, info: &PodInfo) {
         if self.nodes[ni].remove_pod(info.uid()) {
             self.counts.on_pod(ni, info, -1);
-            self.pods_with_affinity -= usize::from(info.has_affinity());
-            self.pods_with_required_anti_affinity -= usize::from(!info.required_anti_affinity.is_empty());
+            self.affinity.on_pod(info, &self.nodes[ni], -1);
+        }
+    }
+
+    /// The snapshot one scheduling cycle works on.
+    fn snapshot(&self) -> Snapshot<'_> {
+        Snapshot {
+            nodes: &self.nodes,
+            order: &self.order,
+            ns_labels: &self.ns_labels,
+            image_nodes: &self.image_nodes,
+            counts: &self.counts,
+            affinity: &self.affinity,
         }
     }
 
@@ -517,15 +527,7 @@ impl Scheduler {
         let mut feasible: Vec<usize> = Vec::new();
         let mut statuses: Vec<(usize, Status)> = Vec::new();
         {
-            let snap = Snapshot {
-                nodes: &self.nodes,
-                order: &self.order,
-                ns_labels: &self.ns_labels,
-                image_nodes: &self.image_nodes,
-                counts: &self.counts,
-                any_affinity: self.pods_with_affinity > 0,
-                any_required_anti_affinity: self.pods_with_required_anti_affinity > 0,
-            };
+            let snap = self.snapshot();
             plugins::run_pre_filter(&profile, &mut state, &info, &snap);
             // evaluateNominatedNode: a pod nominated by an earlier preemption tries that node first.
             let nominated = self.node_index.get(&pod.status.nominated_node_name).copied().filter(|&ni| self.nodes[ni].present);
@@ -536,13 +538,24 @@ impl Scheduler {
             }
             if feasible.is_empty() {
                 let mut evaluated = 0;
-                for k in 0..num_all {
+                let mut pos = if num_all == 0 { 0 } else { self.next_start % num_all };
+                let any_nominated = !self.nominated.is_empty();
+                for _ in 0..num_all {
                     if feasible.len() >= to_find {
                         break;
                     }
                     evaluated += 1;
-                    let ni = self.order[(self.next_start + k) % num_all];
-                    match self.filter_with_nominated(&profile, &state, &info, ni, &snap) {
+                    let ni = self.order[pos];
+                    pos += 1;
+                    if pos == num_all {
+                        pos = 0;
+                    }
+                    let verdict = if any_nominated {
+                        self.filter_with_nominated(&profile, &state, &info, ni, &snap)
+                    } else {
+                        plugins::run_filters(&profile, &state, &info, &self.nodes[ni], &snap)
+                    };
+                    match verdict {
                         None => feasible.push(ni),
                         Some(st) => statuses.push((ni, st)),
                     }
@@ -656,15 +669,7 @@ impl Scheduler {
         let budgets = self.budgets();
         let offset = if statuses.is_empty() { 0 } else { self.rng.random_range(0..statuses.len()) };
         let outcome = {
-            let snap = Snapshot {
-                nodes: &self.nodes,
-                order: &self.order,
-                ns_labels: &self.ns_labels,
-                image_nodes: &self.image_nodes,
-                counts: &self.counts,
-                any_affinity: self.pods_with_affinity > 0,
-                any_required_anti_affinity: self.pods_with_required_anti_affinity > 0,
-            };
+            let snap = self.snapshot();
             default_preemption::preempt(profile, state, info, &snap, statuses, &budgets, offset)
         };
         let c = match outcome {
@@ -736,15 +741,7 @@ impl Scheduler {
         let (per_plugin, totals) = if feasible.len() == 1 {
             (Vec::new(), vec![0])
         } else {
-            let snap = Snapshot {
-                nodes: &self.nodes,
-                order: &self.order,
-                ns_labels: &self.ns_labels,
-                image_nodes: &self.image_nodes,
-                counts: &self.counts,
-                any_affinity: self.pods_with_affinity > 0,
-                any_required_anti_affinity: self.pods_with_required_anti_affinity > 0,
-            };
+            let snap = self.snapshot();
             plugins::run_pre_score(profile, state, info, &snap, feasible);
             plugins::run_scores(profile, state, info, &snap, feasible)
         };

@@ -128,7 +128,7 @@ pub struct Profile {
     pub scores: Vec<(PluginId, i64)>,
     pub preemption: bool,
     pub fit: FitArgs,
-    pub balanced_resources: Vec<(String, i64)>,
+    pub balanced_resources: Vec<(super::framework::ResourceName, i64)>,
     pub spread_defaults: Vec<TopologySpreadConstraint>,
     /// defaultingType System (the built-in defaults) vs List.
     pub spread_system_defaulted: bool,
@@ -403,8 +403,8 @@ fn merge(defaults: Vec<(PluginId, i64)>, set: Option<&PluginSet>, path: &str, er
     out
 }
 
-fn resources(rs: &[ResourceSpec]) -> Vec<(String, i64)> {
-    rs.iter().map(|r| (r.name.clone(), r.weight.filter(|&w| w > 0).unwrap_or(1))).collect()
+fn resources(rs: &[ResourceSpec]) -> Vec<(super::framework::ResourceName, i64)> {
+    rs.iter().map(|r| (r.name.as_str().into(), r.weight.filter(|&w| w > 0).unwrap_or(1))).collect()
 }
 
 fn args<T: for<'de> Deserialize<'de> + Default>(c: &PluginConfig, path: &str, errs: &mut Vec<ConfigError>) -> T {

@@ -37,29 +37,54 @@ fn add_term_counts(counts: &mut TopologyCounts, terms: &[AffinityTerm], matches:
 /// PreFilter; `None` when the plugin has nothing to check for this pod.
 pub fn pre_filter(pod: &PodInfo, snap: &Snapshot) -> Option<PreFilterState> {
     let has_own = !pod.required_affinity.is_empty() || !pod.required_anti_affinity.is_empty();
-    if !has_own && !snap.any_required_anti_affinity {
+    if !has_own && snap.affinity.pods_with_required_anti_affinity == 0 {
         return None;
     }
     let incoming = pod.pod();
     let incoming_ns_labels = snap.ns_labels(&incoming.metadata.namespace);
     let mut s = PreFilterState::default();
-    for &ni in snap.order {
-        let node = &snap.nodes[ni];
-        if node.pods_with_required_anti_affinity > 0 {
-            for existing in node.pods.iter().filter(|p| !p.required_anti_affinity.is_empty()) {
-                add_term_counts(&mut s.existing_anti_affinity, &existing.required_anti_affinity, |t| t.matches(incoming, incoming_ns_labels), node, 1);
-            }
-        }
-        if has_own {
-            for existing in &node.pods {
-                let ep = existing.pod();
-                let ns_labels = snap.ns_labels(&ep.metadata.namespace);
-                add_term_counts(&mut s.affinity, &pod.required_affinity, |t| t.matches(ep, ns_labels), node, 1);
-                add_term_counts(&mut s.anti_affinity, &pod.required_anti_affinity, |t| t.matches(ep, ns_labels), node, 1);
+    // getExistingAntiAffinityCounts, over the deduplicated terms of existing pods.
+    for (term, per_value) in snap.affinity.anti_terms.values() {
+        if term.matches(incoming, incoming_ns_labels) {
+            for (v, c) in per_value {
+                *s.existing_anti_affinity.entry((term.topology_key.clone(), v.clone())).or_default() += c;
             }
         }
     }
+    // getIncomingAffinityAntiAffinityCounts.
+    if has_own {
+        count_matching(&mut s.affinity, &pod.required_affinity, snap);
+        count_matching(&mut s.anti_affinity, &pod.required_anti_affinity, snap);
+    }
     Some(s)
+}
+
+/// For each term: the pods (terminating ones included) it matches, per topology value.
+fn count_matching(counts: &mut TopologyCounts, terms: &[AffinityTerm], snap: &Snapshot) {
+    for t in terms {
+        let Some(sel) = &t.selector else { continue }; // a nil selector matches no pod
+        if t.namespace_selector.is_some() {
+            for &ni in snap.order {
+                let node = &snap.nodes[ni];
+                let Some(v) = node.labels.get(&t.topology_key) else { continue };
+                let n = node.pods.iter().filter(|p| t.matches(p.pod(), snap.ns_labels(&p.pod().metadata.namespace))).count() as i64;
+                if n > 0 {
+                    *counts.entry((t.topology_key.clone(), v.clone())).or_default() += n;
+                }
+            }
+            continue;
+        }
+        let ids: Vec<usize> = t.namespaces.iter().map(|ns| snap.counts.resolve(snap.nodes, ns, sel, true)).collect();
+        for &ni in snap.order {
+            let n: i64 = ids.iter().map(|&id| snap.counts.get(id, ni)).sum();
+            if n == 0 {
+                continue;
+            }
+            if let Some(v) = snap.nodes[ni].labels.get(&t.topology_key) {
+                *counts.entry((t.topology_key.clone(), v.clone())).or_default() += n;
+            }
+        }
+    }
 }
 
 pub fn filter(s: &PreFilterState, pod: &PodInfo, node: &NodeInfo, snap: &Snapshot) -> Option<Status> {
@@ -105,7 +130,7 @@ pub type PreScoreState = TopologyCounts;
 
 pub fn pre_score(pod: &PodInfo, snap: &Snapshot, hard_pod_affinity_weight: i64) -> Option<PreScoreState> {
     let has_preferred = !pod.preferred_affinity.is_empty() || !pod.preferred_anti_affinity.is_empty();
-    if !has_preferred && !snap.any_affinity {
+    if !has_preferred && snap.affinity.pods_with_scoring_affinity == 0 {
         return None;
     }
     let incoming = pod.pod();
@@ -113,11 +138,11 @@ pub fn pre_score(pod: &PodInfo, snap: &Snapshot, hard_pod_affinity_weight: i64) 
     let mut scores = TopologyCounts::new();
     for &ni in snap.order {
         let node = &snap.nodes[ni];
-        if node.labels.is_empty() || (!has_preferred && node.pods_with_affinity == 0) {
+        if node.labels.is_empty() || (!has_preferred && node.pods_with_scoring_affinity == 0) {
             continue;
         }
         for existing in &node.pods {
-            if !has_preferred && !existing.has_affinity() {
+            if !has_preferred && !existing.has_scoring_affinity() {
                 continue;
             }
             let ep = existing.pod();

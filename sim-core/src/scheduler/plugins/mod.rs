@@ -30,8 +30,14 @@ pub struct CycleState {
     /// The selector of the pod's Services and ReplicaSets (DefaultSelector), for the
     /// default spread constraints.
     pub default_selector: Option<LabelSelector>,
+    /// The profile's filters minus those whose PreFilter returned Skip for this pod.
+    pub filters: Vec<PluginId>,
 }
 
+/// RunPreFilterPlugins. A plugin with nothing to check for this pod returns Skip and
+/// its Filter is not run (NodeAffinity without selector or required terms, NodePorts
+/// without host ports, PodTopologySpread without constraints, InterPodAffinity without
+/// terms on either side), as upstream does.
 pub fn run_pre_filter(profile: &Profile, state: &mut CycleState, pod: &PodInfo, snap: &Snapshot) {
     if profile.has_filter(PluginId::PodTopologySpread) {
         let (cs, _) = pod_topology_spread::constraints(pod, true, &profile.spread_defaults, state.default_selector.as_ref());
@@ -40,12 +46,27 @@ pub fn run_pre_filter(profile: &Profile, state: &mut CycleState, pod: &PodInfo, 
     if profile.has_filter(PluginId::InterPodAffinity) {
         state.affinity = inter_pod_affinity::pre_filter(pod, snap);
     }
+    let spec = &pod.pod().spec;
+    let no_node_affinity =
+        spec.node_selector.is_empty() && spec.affinity.as_ref().and_then(|a| a.node_affinity.as_ref()).is_none_or(|na| na.required.is_none());
+    state.filters = profile
+        .filters
+        .iter()
+        .copied()
+        .filter(|p| match p {
+            PluginId::NodeAffinity => !no_node_affinity,
+            PluginId::NodePorts => !pod.host_ports.is_empty(),
+            PluginId::PodTopologySpread => state.spread.is_some(),
+            PluginId::InterPodAffinity => state.affinity.is_some(),
+            _ => true,
+        })
+        .collect();
 }
 
 /// Runs the filters in the profile's order; the first failure decides
 /// (RunFilterPlugins stops at the first non-success).
 pub fn run_filters(profile: &Profile, state: &CycleState, pod: &PodInfo, node: &NodeInfo, snap: &Snapshot) -> Option<Status> {
-    for p in &profile.filters {
+    for p in &state.filters {
         let st = match p {
             PluginId::NodeUnschedulable => node_unschedulable::filter(pod, node),
             PluginId::NodeName => node_name::filter(pod, node),
@@ -87,37 +108,46 @@ pub fn run_pre_score(profile: &Profile, state: &mut CycleState, pod: &PodInfo, s
 /// Score and NormalizeScore for every score plugin of the profile, then the weighted
 /// totals (RunScorePlugins). A plugin skipped at PreScore scores 0 everywhere.
 pub fn run_scores(profile: &Profile, state: &CycleState, pod: &PodInfo, snap: &Snapshot, feasible: &[usize]) -> (Vec<PluginScores>, Vec<i64>) {
-    let nodes = |f: &dyn Fn(&NodeInfo) -> i64| -> Vec<i64> { feasible.iter().map(|&ni| f(&snap.nodes[ni])).collect() };
+    fn per_node(feasible: &[usize], snap: &Snapshot, f: impl Fn(&NodeInfo) -> i64) -> Vec<i64> {
+        feasible.iter().map(|&ni| f(&snap.nodes[ni])).collect()
+    }
+    let nodes = |f: &dyn Fn(&NodeInfo) -> i64| -> Vec<i64> { per_node(feasible, snap, f) };
     let mut out = Vec::with_capacity(profile.scores.len());
     for &(p, weight) in &profile.scores {
         let (raw, normalized) = match p {
             PluginId::NodeResourcesFit => {
-                let raw = nodes(&|n| node_resources_fit::score(pod, n, &profile.fit));
+                let raw = per_node(feasible, snap, |n| node_resources_fit::score(pod, n, &profile.fit));
                 (raw.clone(), raw)
             }
             PluginId::NodeResourcesBalancedAllocation => {
                 let raw = if node_resources_balanced_allocation::applies(pod) {
-                    nodes(&|n| node_resources_balanced_allocation::score(pod, n, &profile.balanced_resources))
+                    per_node(feasible, snap, |n| node_resources_balanced_allocation::score(pod, n, &profile.balanced_resources))
                 } else {
                     vec![0; feasible.len()]
                 };
                 (raw.clone(), raw)
             }
             PluginId::TaintToleration => {
-                let raw = nodes(&|n| taint_toleration::score(pod, n));
+                let raw = per_node(feasible, snap, |n| taint_toleration::score(pod, n));
                 let mut norm = raw.clone();
                 default_normalize_score(&mut norm, true);
                 (raw, norm)
             }
             PluginId::NodeAffinity => {
-                let raw = nodes(&|n| node_affinity::score(pod, n));
+                // PreScore returns Skip without preferred terms: every node scores 0.
+                let preferred = pod.pod().spec.affinity.as_ref().and_then(|a| a.node_affinity.as_ref()).is_some_and(|na| !na.preferred.is_empty());
+                let raw = if preferred { nodes(&|n| node_affinity::score(pod, n)) } else { vec![0; feasible.len()] };
                 let mut norm = raw.clone();
                 default_normalize_score(&mut norm, false);
                 (raw, norm)
             }
             PluginId::ImageLocality => {
                 let images = image_locality::pod_images(pod);
-                let raw = nodes(&|n| image_locality::score(&images, n, snap));
+                let raw = if snap.image_nodes.is_empty() {
+                    vec![image_locality::calculate_priority(0, images.len() as i64); feasible.len()]
+                } else {
+                    nodes(&|n| image_locality::score(&images, n, snap))
+                };
                 (raw.clone(), raw)
             }
             PluginId::PodTopologySpread => match &state.spread_score {
@@ -142,7 +172,12 @@ pub fn run_scores(profile: &Profile, state: &CycleState, pod: &PodInfo, snap: &S
         };
         out.push(PluginScores { plugin: p.name(), weight, raw, normalized });
     }
-    let totals = (0..feasible.len()).map(|i| out.iter().map(|s| s.normalized[i] * s.weight).sum()).collect();
+    let mut totals = vec![0i64; feasible.len()];
+    for s in &out {
+        for (t, n) in totals.iter_mut().zip(&s.normalized) {
+            *t += n * s.weight;
+        }
+    }
     (out, totals)
 }
 

@@ -5,7 +5,7 @@
 //! int64((1 − std) × 100). Best-effort pods (no requests) skip this plugin, as upstream
 //! does since kubernetes/kubernetes#129138.
 
-use crate::scheduler::framework::{NodeInfo, PodInfo, MAX_NODE_SCORE};
+use crate::scheduler::framework::{NodeInfo, PodInfo, ResourceName, MAX_NODE_SCORE};
 
 pub const NAME: &str = "NodeResourcesBalancedAllocation";
 
@@ -15,26 +15,42 @@ pub fn applies(pod: &PodInfo) -> bool {
 }
 
 /// The (requested with the pod, allocatable) of one resource, with real requests.
-fn resource(pod: &PodInfo, node: &NodeInfo, name: &str) -> (i64, i64) {
+fn resource(pod: &PodInfo, node: &NodeInfo, name: &ResourceName) -> (i64, i64) {
     match name {
-        "cpu" => (node.requested_milli_cpu + pod.milli_cpu, node.alloc_milli_cpu),
-        "memory" => (node.requested_memory + pod.memory, node.alloc_memory),
-        other => (node.requested_scalar(other) + pod.scalar.iter().find(|(n, _)| n == other).map_or(0, |(_, v)| *v), node.allocatable_scalar(other)),
+        ResourceName::Cpu => (node.requested_milli_cpu + pod.milli_cpu, node.alloc_milli_cpu),
+        ResourceName::Memory => (node.requested_memory + pod.memory, node.alloc_memory),
+        ResourceName::Other(other) => {
+            (node.requested_scalar(other) + pod.scalar.iter().find(|(n, _)| n == other).map_or(0, |(_, v)| *v), node.allocatable_scalar(other))
+        }
     }
 }
 
 /// balancedResourceScorer: the standard deviation of the requested fractions (for two
 /// resources |f1 − f2| / 2), score = int64((1 − std) × 100).
-pub fn score(pod: &PodInfo, node: &NodeInfo, resources: &[(String, i64)]) -> i64 {
-    let mut fractions: Vec<f64> = Vec::with_capacity(resources.len());
+pub fn score(pod: &PodInfo, node: &NodeInfo, resources: &[(ResourceName, i64)]) -> i64 {
+    let mut buf = [0f64; 8];
+    let mut n = 0;
+    let mut heap: Vec<f64> = Vec::new();
     for (name, _) in resources {
         let (requested, allocatable) = resource(pod, node, name);
         if allocatable == 0 {
             continue;
         }
-        fractions.push((requested as f64 / allocatable as f64).min(1.0));
+        let f = (requested as f64 / allocatable as f64).min(1.0);
+        if n < buf.len() {
+            buf[n] = f;
+        } else {
+            heap.push(f);
+        }
+        n += 1;
     }
-    let std = match fractions.as_slice() {
+    let fractions: &[f64] = if n <= buf.len() {
+        &buf[..n]
+    } else {
+        heap.splice(0..0, buf.iter().copied());
+        &heap
+    };
+    let std = match fractions {
         [a, b] => ((a - b) / 2.0).abs(),
         [] | [_] => 0.0,
         fs => {
@@ -45,8 +61,8 @@ pub fn score(pod: &PodInfo, node: &NodeInfo, resources: &[(String, i64)]) -> i64
     ((1.0 - std) * MAX_NODE_SCORE as f64) as i64
 }
 
-pub fn default_resources() -> Vec<(String, i64)> {
-    vec![("cpu".into(), 1), ("memory".into(), 1)]
+pub fn default_resources() -> Vec<(ResourceName, i64)> {
+    crate::scheduler::framework::default_scored_resources()
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 //! `(capacity - requested) * 100 / capacity`, then the weighted integer average, where
 //! requested uses the non-zero defaults (100m / 200Mi) for the node and the pod.
 
-use crate::scheduler::framework::{NodeInfo, PodInfo, Status, MAX_NODE_SCORE};
+use crate::scheduler::framework::{default_scored_resources, NodeInfo, PodInfo, ResourceName, Status, MAX_NODE_SCORE};
 
 pub const NAME: &str = "NodeResourcesFit";
 
@@ -22,7 +22,7 @@ pub enum Strategy {
 pub struct FitArgs {
     pub strategy: Strategy,
     /// Scored resources and their weights (default cpu 1, memory 1).
-    pub resources: Vec<(String, i64)>,
+    pub resources: Vec<(ResourceName, i64)>,
     pub ignored_resources: Vec<String>,
     pub ignored_resource_groups: Vec<String>,
 }
@@ -31,7 +31,7 @@ impl Default for FitArgs {
     fn default() -> Self {
         FitArgs {
             strategy: Strategy::LeastAllocated,
-            resources: vec![("cpu".into(), 1), ("memory".into(), 1)],
+            resources: default_scored_resources(),
             ignored_resources: Vec::new(),
             ignored_resource_groups: Vec::new(),
         }
@@ -103,11 +103,11 @@ pub fn broken_linear(shape: &[(i64, i64)], p: i64) -> i64 {
 
 /// (requested with the pod, allocatable) of one scored resource; cpu and memory use the
 /// non-zero defaults as upstream's scorer does.
-fn resource(pod: &PodInfo, node: &NodeInfo, name: &str) -> (i64, i64) {
+fn resource(pod: &PodInfo, node: &NodeInfo, name: &ResourceName) -> (i64, i64) {
     match name {
-        "cpu" => (node.non_zero_milli_cpu + pod.non_zero_milli_cpu, node.alloc_milli_cpu),
-        "memory" => (node.non_zero_memory + pod.non_zero_memory, node.alloc_memory),
-        other => {
+        ResourceName::Cpu => (node.non_zero_milli_cpu + pod.non_zero_milli_cpu, node.alloc_milli_cpu),
+        ResourceName::Memory => (node.non_zero_memory + pod.non_zero_memory, node.alloc_memory),
+        ResourceName::Other(other) => {
             let want = pod.scalar.iter().find(|(n, _)| n == other).map_or(0, |(_, v)| *v);
             (node.requested_scalar(other) + want, node.allocatable_scalar(other))
         }

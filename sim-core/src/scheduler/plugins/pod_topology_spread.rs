@@ -66,7 +66,7 @@ impl Constraint {
 
     fn resolve(&mut self, snap: &Snapshot, ns: &str) {
         if !self.selects_nothing {
-            self.counts_id = Some(snap.counts.resolve(snap.nodes, ns, &self.selector));
+            self.counts_id = Some(snap.counts.resolve(snap.nodes, ns, &self.selector, false));
         }
     }
 
@@ -121,16 +121,19 @@ fn has_all_keys(node: &NodeInfo, cs: &[Constraint]) -> bool {
 pub struct PreFilterState {
     pub constraints: Vec<Constraint>,
     pub counts: Vec<BTreeMap<String, i64>>,
+    /// minMatchNum per constraint: the smallest domain count, or 0 while there are
+    /// fewer domains than minDomains.
+    pub min_match: Vec<i64>,
 }
 
 impl PreFilterState {
-    /// minMatchNum: the smallest domain count, or 0 while domains < minDomains.
-    fn min_match(&self, i: usize) -> i64 {
-        let m = &self.counts[i];
-        if (m.len() as i64) < self.constraints[i].min_domains {
-            return 0;
-        }
-        m.values().copied().min().unwrap_or(0)
+    fn update_min_match(&mut self) {
+        self.min_match = self
+            .counts
+            .iter()
+            .zip(&self.constraints)
+            .map(|(m, c)| if (m.len() as i64) < c.min_domains { 0 } else { m.values().copied().min().unwrap_or(0) })
+            .collect();
     }
 }
 
@@ -160,7 +163,9 @@ pub fn pre_filter(pod: &PodInfo, snap: &Snapshot, mut cs: Vec<Constraint>) -> Op
             }
         }
     }
-    Some(PreFilterState { constraints: cs, counts })
+    let mut s = PreFilterState { constraints: cs, counts, min_match: Vec::new() };
+    s.update_min_match();
+    Some(s)
 }
 
 pub fn filter(state: &PreFilterState, pod: &PodInfo, node: &NodeInfo) -> Option<Status> {
@@ -170,7 +175,7 @@ pub fn filter(state: &PreFilterState, pod: &PodInfo, node: &NodeInfo) -> Option<
         };
         let self_match = i64::from(c.matches(pod));
         let match_num = state.counts[i].get(value.as_str()).copied().unwrap_or(0);
-        if match_num + self_match - state.min_match(i) > c.max_skew {
+        if match_num + self_match - state.min_match[i] > c.max_skew {
             return Some(Status::unschedulable(NAME, vec![ERR_REASON_CONSTRAINTS_NOT_MATCH.into()]));
         }
     }
@@ -287,4 +292,5 @@ pub fn update_with_pod(s: &mut PreFilterState, incoming: &PodInfo, changed: &Pod
         let v = &node.labels[&c.topology_key];
         *s.counts[i].entry(v.clone()).or_insert(0) += sign;
     }
+    s.update_min_match();
 }
