@@ -9,6 +9,7 @@
 //! | `ksim.dev/run-duration` | none (runs until deleted) | how long the containers run before they exit |
 //! | `ksim.dev/exit-code` | `0` | the exit code when they do |
 //! | `ksim.dev/termination-duration` | `1s` | how long the containers take to stop after SIGTERM (capped by the grace period) |
+//! | `ksim.dev/image-size` | unknown | the size of the pod's images once pulled (a quantity, e.g. `150Mi`): the node reports it in `status.images`, which the scheduler's ImageLocality plugin scores |
 //!
 //! Readiness follows the first container's readinessProbe: ready `initialDelaySeconds`
 //! after start (immediately without a probe).
@@ -22,6 +23,7 @@ pub const STARTUP: &str = "ksim.dev/startup-duration";
 pub const RUN: &str = "ksim.dev/run-duration";
 pub const EXIT_CODE: &str = "ksim.dev/exit-code";
 pub const TERMINATION: &str = "ksim.dev/termination-duration";
+pub const IMAGE_SIZE: &str = "ksim.dev/image-size";
 
 pub const ALL: [&str; 6] = [SANDBOX, IMAGE_PULL, STARTUP, RUN, EXIT_CODE, TERMINATION];
 
@@ -43,7 +45,12 @@ pub fn validate(annotations: &std::collections::BTreeMap<String, String>) -> Vec
         if !k.starts_with("ksim.dev/") {
             continue;
         }
-        if k == EXIT_CODE {
+        if k == IMAGE_SIZE {
+            match crate::api::quantity::Quantity::parse(v) {
+                Ok(q) if q.value() >= 0 => {}
+                _ => errs.push((k.clone(), format!("Invalid value: {v:?}: must be a non-negative quantity of bytes, e.g. 150Mi"))),
+            }
+        } else if k == EXIT_CODE {
             if v.parse::<i32>().map_or(true, |c| !(0..=255).contains(&c)) {
                 errs.push((k.clone(), format!("Invalid value: {v:?}: must be an exit code between 0 and 255")));
             }

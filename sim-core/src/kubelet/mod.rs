@@ -97,6 +97,10 @@ pub struct Kubelet {
     workers: BTreeMap<String, Worker>,
     /// Pods seen but not yet startable (waiting for the node's pod CIDR).
     images: BTreeSet<String>,
+    /// Image sizes known from `ksim.dev/image-size`, and whether the image set changed
+    /// since the last node status (the kubelet reports new images within 10 s).
+    image_sizes: BTreeMap<String, i64>,
+    images_changed: bool,
     /// Image pulls in progress → when they finish. Pulls are serialized
     /// (serializeImagePulls: true, the default): one at a time per node.
     pulls: BTreeMap<String, SimTime>,
@@ -116,6 +120,8 @@ impl Kubelet {
             node: None,
             workers: BTreeMap::new(),
             images: BTreeSet::new(),
+            image_sizes: BTreeMap::new(),
+            images_changed: false,
             pulls: BTreeMap::new(),
             puller_free_at: SimTime::ZERO,
             ipam: None,
@@ -226,7 +232,15 @@ impl Kubelet {
         let mut n = node.clone();
         n.metadata.resource_version.0 = 0;
         n.status.conditions = self.conditions(ctx.now, Some(node));
-        n.status.images = self.images.iter().map(|i| ContainerImage { names: vec![i.clone()], size_bytes: None }).collect();
+        n.status.images = self
+            .images
+            .iter()
+            .map(|i| ContainerImage {
+                names: vec![crate::scheduler::plugins::image_locality::normalized_image_name(i)],
+                size_bytes: self.image_sizes.get(i).copied(),
+            })
+            .collect();
+        self.images_changed = false;
         self.last_status_post = ctx.now;
         ctx.request(Request::UpdateStatus(Object::Node(Box::new(n))));
     }
@@ -244,7 +258,7 @@ impl Kubelet {
 
     fn heartbeat(&mut self, ctx: &mut Ctx) {
         ctx.request(Request::Update(self.lease(ctx.now)));
-        if ctx.now.since(self.last_status_post) >= NODE_STATUS_REPORT_FREQUENCY {
+        if self.images_changed || ctx.now.since(self.last_status_post) >= NODE_STATUS_REPORT_FREQUENCY {
             self.post_node_status(ctx);
         }
         ctx.after(LEASE_RENEW_INTERVAL, Timer::Heartbeat { generation: self.generation });
@@ -443,14 +457,19 @@ impl Kubelet {
                 let pod = w.pod.clone();
                 let pulled = std::mem::take(&mut w.pulled);
                 let now = ctx.now;
+                let size =
+                    pod.as_pod().and_then(|p| p.metadata.annotations.get(annotations::IMAGE_SIZE)).and_then(|v| crate::api::quantity::Quantity::parse(v).ok());
                 for image in pulled {
-                    self.images.insert(image.clone());
+                    if let Some(q) = &size {
+                        self.image_sizes.insert(image.clone(), q.value());
+                    }
+                    self.images_changed |= self.images.insert(image.clone());
                     self.event(&pod, "Normal", "Pulled", &format!("Successfully pulled image {image:?} in {pull}"), ctx);
                 }
                 let finished: Vec<String> = self.pulls.iter().filter(|(_, done)| **done <= now).map(|(i, _)| i.clone()).collect();
                 for image in finished {
                     self.pulls.remove(&image);
-                    self.images.insert(image);
+                    self.images_changed |= self.images.insert(image);
                 }
                 self.timer(uid, d, PodStep::ContainersStarted, ctx);
             }

@@ -210,7 +210,8 @@ impl Scheduler {
                 i
             }
         };
-        if !self.nodes[i].present {
+        let was_present = self.nodes[i].present;
+        if !was_present {
             self.order.push(i);
         }
         let ni = &self.nodes[i];
@@ -228,7 +229,7 @@ impl Scheduler {
         self.nodes[i].set_node(n);
         self.set_images(i, true);
         let ni = &self.nodes[i];
-        let added = ev.type_ == WatchEventType::Added || before.7.is_empty() && before.6.is_empty() && before.0 == 0;
+        let added = ev.type_ == WatchEventType::Added || !was_present;
         // Queueing hints: which plugins' rejections this node change may resolve.
         let mut hint = queue::Hint::default();
         if added {
@@ -670,7 +671,11 @@ impl Scheduler {
         let offset = if statuses.is_empty() { 0 } else { self.rng.random_range(0..statuses.len()) };
         let outcome = {
             let snap = self.snapshot();
-            default_preemption::preempt(profile, state, info, &snap, statuses, &budgets, offset)
+            let uid = info.uid();
+            let nominated = |ni: usize| -> Vec<Rc<PodInfo>> {
+                self.nominated.iter().filter(|(u, (n, p))| *n == ni && u.as_str() != uid && p.priority >= info.priority).map(|(_, (_, p))| p.clone()).collect()
+            };
+            default_preemption::preempt(profile, state, info, &snap, statuses, &budgets, offset, &nominated)
         };
         let c = match outcome {
             default_preemption::Outcome::Fail(m) => return Err(m),

@@ -97,6 +97,7 @@ fn split_by_pdb(pods: &[Rc<PodInfo>], budgets: &[Budget]) -> (Vec<Rc<PodInfo>>, 
 }
 
 /// SelectVictimsOnNode. Err carries the reason this node is no candidate.
+#[allow(clippy::too_many_arguments)]
 pub fn select_victims_on_node(
     profile: &Profile,
     state: &CycleState,
@@ -104,6 +105,7 @@ pub fn select_victims_on_node(
     ni: usize,
     snap: &Snapshot,
     budgets: &[Budget],
+    nominated: &[Rc<PodInfo>],
 ) -> Result<Candidate, Status> {
     let mut node = snap.nodes[ni].clone();
     let mut st = state.clone();
@@ -114,6 +116,12 @@ pub fn select_victims_on_node(
     for v in &potential {
         node.remove_pod(v.uid());
         update_state(&mut st, pod, v, &node, snap, -1);
+    }
+    // RunFilterPluginsWithNominatedPods: pods of equal or higher priority nominated to
+    // this node count as if they were on it.
+    for n in nominated {
+        node.add_pod(n.clone());
+        update_state(&mut st, pod, n, &node, snap, 1);
     }
     if let Some(s) = run_filters(profile, &st, pod, &node, snap) {
         return Err(s);
@@ -174,6 +182,7 @@ pub fn eligible(pod: &PodInfo, nominated_node_has_terminating_lower: bool) -> Re
 /// Preempt: dry-runs the nodes where preemption might help (not those rejected as
 /// unresolvable), starting at `offset`, until enough candidates are found, and picks
 /// one. `statuses` are the filter failures of every node, by node index.
+#[allow(clippy::too_many_arguments)]
 pub fn preempt(
     profile: &Profile,
     state: &CycleState,
@@ -182,6 +191,7 @@ pub fn preempt(
     statuses: &[(usize, Status)],
     budgets: &[Budget],
     offset: usize,
+    nominated: &dyn Fn(usize) -> Vec<Rc<PodInfo>>,
 ) -> Outcome {
     let mut failures: Vec<Status> = Vec::new();
     let potential: Vec<usize> = statuses
@@ -201,7 +211,7 @@ pub fn preempt(
         let mut non_violating = 0;
         for k in 0..potential.len() {
             let ni = potential[(offset + k) % potential.len()];
-            match select_victims_on_node(profile, state, pod, ni, snap, budgets) {
+            match select_victims_on_node(profile, state, pod, ni, snap, budgets, &nominated(ni)) {
                 Ok(c) => {
                     if c.pdb_violations == 0 {
                         non_violating += 1;
