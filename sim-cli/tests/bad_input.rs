@@ -32,6 +32,17 @@ const CASES: &[(&str, u32, u32, &str)] = &[
     ("generated/deep-flow.yaml", 1, 256, "nesting deeper than 255 levels of flow collections"),
     ("generated/deep-block.yaml", 1, 1025, "nesting deeper than 512 levels"),
     ("generated/huge.yaml", 1, 1, "ksim reads at most"),
+    // Scheduling inputs
+    (
+        "scheduler-config-unknown-plugin.yaml",
+        8,
+        15,
+        "invalid KubeSchedulerConfiguration: profiles[0].plugins.score.enabled[0].name: Invalid value: \"NodeResourcesFitt\": plugin \"NodeResourcesFitt\" does not exist",
+    ),
+    ("spread-zero-skew.yaml", 6, 14, "Pod \"spread\" is invalid: spec.topologySpreadConstraints[0].maxSkew: Invalid value: 0: must be greater than zero"),
+    ("reserved-priority-class-name.yaml", 3, 18, "metadata.name: Forbidden: priority class names with 'system-' prefix are reserved"),
+    ("pdb-unknown-field.yaml", 6, 3, "strict decoding error: unknown field \"spec.selectr\""),
+    ("missing-priority-class.yaml", 1, 1, "pods \"urgent\" is forbidden: no PriorityClass with name very-high was found"),
     // Manifests: decoding
     ("unknown-kind.yaml", 2, 7, "no matches for kind \"Foo\" in version \"apps/v1\""),
     ("unknown-field.yaml", 16, 9, "strict decoding error: unknown field \"spec.template.spec.containers[0].imagePullPolcy\""),

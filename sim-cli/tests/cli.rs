@@ -146,3 +146,73 @@ fn run_check_reports_invariants() {
     assert_eq!(out.status.code(), Some(0));
     assert!(text(&out.stdout).contains("invariants: 0 violations"));
 }
+
+#[test]
+fn explain_shows_filters_scores_and_the_choice() {
+    // A pod no node can take: every node's filter verdict.
+    let out = ksim(&["explain", "pod/gpu-job", "scenarios/node-affinity.yaml", "--at", "30s", "-o", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["pod"], "default/gpu-job");
+    assert!(v["node"].is_null());
+    let nodes = v["nodes"].as_array().unwrap();
+    assert_eq!(nodes.len(), 4);
+    for n in nodes {
+        assert_eq!(n["feasible"], false);
+        assert_eq!(n["filter"][0]["plugin"], "NodeAffinity");
+        assert_eq!(n["filter"][0]["reason"], "node(s) didn't match Pod's node affinity/selector");
+    }
+    // A scheduled frontend pod: per-plugin raw, normalized, weighted; the chosen node has
+    // the highest total, and weighted = normalized × weight adds up to the total.
+    let pods = text(&ksim(&["get", "pods", "scenarios/node-affinity.yaml", "--at", "30s"]).stdout);
+    let name = pods.lines().find(|l| l.starts_with("frontend-")).and_then(|l| l.split_whitespace().next()).unwrap().to_string();
+    let out = ksim(&["explain", &format!("pod/{name}"), "scenarios/node-affinity.yaml", "--at", "30s", "-o", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let chosen = v["node"].as_str().expect("scheduled").to_string();
+    let feasible: Vec<&serde_json::Value> = v["nodes"].as_array().unwrap().iter().filter(|n| n["feasible"] == true).collect();
+    assert!(feasible.len() >= 2, "{v}");
+    let best = feasible.iter().map(|n| n["total"].as_i64().unwrap()).max().unwrap();
+    for n in &feasible {
+        let scores = n["scores"].as_array().unwrap();
+        let plugins: Vec<&str> = scores.iter().map(|s| s["plugin"].as_str().unwrap()).collect();
+        assert_eq!(
+            plugins,
+            [
+                "TaintToleration",
+                "NodeAffinity",
+                "NodeResourcesFit",
+                "PodTopologySpread",
+                "InterPodAffinity",
+                "NodeResourcesBalancedAllocation",
+                "ImageLocality"
+            ]
+        );
+        let sum: i64 = scores.iter().map(|s| s["weighted"].as_i64().unwrap()).sum();
+        assert_eq!(sum, n["total"].as_i64().unwrap());
+        for s in scores {
+            assert_eq!(s["weighted"].as_i64().unwrap(), s["normalized"].as_i64().unwrap() * s["weight"].as_i64().unwrap());
+        }
+        if n["name"] == chosen.as_str() {
+            assert_eq!(n["total"].as_i64().unwrap(), best);
+        }
+    }
+    // The readable form.
+    let out = ksim(&["explain", &format!("pod/{name}"), "scenarios/node-affinity.yaml", "--at", "30s"]);
+    let s = text(&out.stdout);
+    assert!(s.contains(&format!("scheduled to {chosen}")) && s.contains("NodeAffinity") && s.contains("chosen"), "{s}");
+    // A pod that does not exist.
+    assert_eq!(ksim(&["explain", "pod/nope", "scenarios/node-affinity.yaml", "--at", "30s"]).status.code(), Some(1));
+    assert_eq!(ksim(&["explain", "deploy/x", "scenarios/node-affinity.yaml", "--at", "30s"]).status.code(), Some(2));
+}
+
+#[test]
+fn bench_scheduler_prints_figures() {
+    let out = ksim(&["bench", "scheduler", "--nodes", "50", "--pods", "200", "-o", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["scheduled"], 200);
+    assert!(v["pods_per_s"].as_f64().unwrap() > 0.0 && v["wall_s"].is_number() && v["peak_rss_bytes"].is_number(), "{v}");
+    let out = ksim(&["bench", "scheduler", "--nodes", "50", "--pods", "40", "--workload", "anti-affinity", "-o", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["scheduled"], 40);
+}

@@ -833,9 +833,38 @@ fn check_sizes(l: &mut Loader, timeline: &[TimelineEntry]) {
 fn check_references(l: &mut Loader, timeline: &mut [TimelineEntry]) {
     let mut exists: BTreeSet<(Kind, String, String)> = BTreeSet::new();
     let mut namespaces: BTreeSet<String> = SYSTEM_NAMESPACES.iter().map(|s| s.to_string()).collect();
+    let mut priority_classes: BTreeSet<String> = crate::api::scheduling::SYSTEM_CLASSES.iter().map(|(n, _)| n.to_string()).collect();
     for entry in timeline.iter_mut() {
         match &mut entry.action {
             Action::Apply(ms) => {
+                for m in ms.iter() {
+                    if matches!(&m.object, Object::Unstructured(u) if u.kind == "PriorityClass") {
+                        priority_classes.insert(m.object.meta().name.clone());
+                    }
+                }
+                // The Priority admission plugin refuses a pod whose class does not exist;
+                // a workload's pods would all be refused (FailedCreate).
+                for m in ms.iter() {
+                    let (class, is_pod) = match &m.object {
+                        Object::Pod(p) => (&p.spec.priority_class_name, true),
+                        Object::Deployment(d) => (&d.spec.template.spec.priority_class_name, false),
+                        Object::ReplicaSet(r) => (&r.spec.template.spec.priority_class_name, false),
+                        _ => continue,
+                    };
+                    if class.is_empty() || priority_classes.contains(class) {
+                        continue;
+                    }
+                    let name = &m.object.meta().name;
+                    if is_pod {
+                        l.error(&m.at.file, m.at.mark, format!("pods {name:?} is forbidden: no PriorityClass with name {class} was found"));
+                    } else {
+                        l.warn(
+                            &m.at.file,
+                            m.at.mark,
+                            format!("no PriorityClass with name {class} was found: every pod of {name:?} will be refused (FailedCreate)"),
+                        );
+                    }
+                }
                 let mut batch = BTreeSet::new();
                 let mut created_ns: Vec<Manifest> = Vec::new();
                 // Namespaces first, like a sorted `kubectl apply -f dir/`.

@@ -235,4 +235,60 @@ mod tests {
         normalize(&mut s);
         assert_eq!(s, [0, 0]);
     }
+
+    /// interpodaffinity/scoring_test.go TestPreferredAffinity, "Affinity: pod that
+    /// matches topology key & pods in nodes will get high score comparing to others
+    /// which doesn't match either pods in nodes or in topology key": a preferred affinity
+    /// (weight 5) to security=S1 in the pod's region → node1 100, node2 0, node3 0.
+    #[test]
+    fn preferred_affinity_matches_upstream_case() {
+        use crate::api::affinity::{Affinity, PodAffinity, PodAffinityTerm, WeightedPodAffinityTerm};
+        use crate::api::meta::{LabelSelector, LabelSelectorRequirement};
+        use crate::api::pod::Pod;
+        use crate::api::Object;
+        use crate::scheduler::framework::{AffinityIndex, MatchCounts};
+        use std::rc::Rc;
+        let mk = |name: &str, sec: &str| {
+            let mut p = Pod::default();
+            p.metadata.name = name.into();
+            p.metadata.uid = name.into();
+            p.metadata.namespace = "default".into();
+            p.metadata.labels.insert("security".into(), sec.into());
+            p
+        };
+        let mut incoming = mk("p", "S1");
+        let sel = LabelSelector {
+            match_expressions: vec![LabelSelectorRequirement { key: "security".into(), operator: "In".into(), values: vec!["S1".into()] }],
+            ..Default::default()
+        };
+        Rc::make_mut(&mut incoming.spec).affinity = Some(Affinity {
+            pod_affinity: Some(PodAffinity {
+                required: vec![],
+                preferred: vec![WeightedPodAffinityTerm {
+                    weight: 5,
+                    pod_affinity_term: PodAffinityTerm { label_selector: Some(sel), topology_key: "region".into(), ..Default::default() },
+                }],
+            }),
+            ..Default::default()
+        });
+        let incoming = PodInfo::new(Rc::new(Object::Pod(incoming)));
+        let mut nodes: Vec<NodeInfo> = [("node1", "region", "China"), ("node2", "region", "India"), ("node3", "az", "az1")]
+            .iter()
+            .map(|(n, k, v)| {
+                let mut ni = NodeInfo { name: n.to_string(), present: true, ..Default::default() };
+                ni.labels.insert(k.to_string(), v.to_string());
+                ni
+            })
+            .collect();
+        for (i, sec) in ["S1", "S2", "S1"].iter().enumerate() {
+            nodes[i].add_pod(Rc::new(PodInfo::new(Rc::new(Object::Pod(mk(&format!("e{i}"), sec))))));
+        }
+        let order = [0, 1, 2];
+        let (ns_labels, images, counts, affinity) = (Default::default(), Default::default(), MatchCounts::default(), AffinityIndex::default());
+        let snap = Snapshot { nodes: &nodes, order: &order, ns_labels: &ns_labels, image_nodes: &images, counts: &counts, affinity: &affinity };
+        let st = pre_score(&incoming, &snap, 1).expect("preferred terms");
+        let mut s: Vec<i64> = nodes.iter().map(|n| score(&st, n)).collect();
+        normalize(&mut s);
+        assert_eq!(s, [100, 0, 0]);
+    }
 }

@@ -294,3 +294,130 @@ pub fn update_with_pod(s: &mut PreFilterState, incoming: &PodInfo, changed: &Pod
     }
     s.update_min_match();
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::meta::LabelSelectorRequirement;
+    use crate::api::pod::Pod;
+    use crate::api::Object;
+    use crate::scheduler::framework::{AffinityIndex, MatchCounts};
+    use std::rc::Rc;
+
+    fn pod(name: &str, labels: &[&str], spread: Vec<TopologySpreadConstraint>) -> PodInfo {
+        let mut p = Pod::default();
+        p.metadata.name = name.into();
+        p.metadata.uid = name.into();
+        p.metadata.namespace = "default".into();
+        for l in labels {
+            p.metadata.labels.insert(l.to_string(), String::new());
+        }
+        std::rc::Rc::make_mut(&mut p.spec).topology_spread_constraints = spread;
+        PodInfo::new(Rc::new(Object::Pod(p)))
+    }
+
+    fn exists(key: &str) -> LabelSelector {
+        LabelSelector { match_expressions: vec![LabelSelectorRequirement { key: key.into(), operator: "Exists".into(), values: vec![] }], ..Default::default() }
+    }
+
+    fn soft(skew: i32, key: &str, sel: LabelSelector) -> TopologySpreadConstraint {
+        TopologySpreadConstraint {
+            max_skew: skew,
+            topology_key: key.into(),
+            when_unsatisfiable: "ScheduleAnyway".into(),
+            label_selector: Some(sel),
+            ..Default::default()
+        }
+    }
+
+    /// Nodes: (name, labels as "key=value"), existing pods: (node, labels).
+    fn nodes(spec: &[(&str, &[&str])], pods: &[(&str, &[&str])]) -> Vec<NodeInfo> {
+        spec.iter()
+            .map(|(name, labels)| {
+                let mut n = NodeInfo { name: name.to_string(), present: true, ..Default::default() };
+                for l in labels.iter() {
+                    let (k, v) = l.split_once('=').unwrap();
+                    n.labels.insert(k.into(), v.into());
+                }
+                for (i, (on, pl)) in pods.iter().enumerate() {
+                    if on == name {
+                        n.add_pod(Rc::new(pod(&format!("{on}-{i}"), pl, vec![])));
+                    }
+                }
+                n
+            })
+            .collect()
+    }
+
+    /// Runs PreScore, Score and NormalizeScore over the `filtered` nodes.
+    fn scores(p: &PodInfo, all: &[NodeInfo], filtered: &[usize], default_selector: Option<&LabelSelector>) -> Vec<i64> {
+        let order: Vec<usize> = (0..all.len()).collect();
+        let (ns_labels, images, counts, affinity) = (Default::default(), Default::default(), MatchCounts::default(), AffinityIndex::default());
+        let snap = Snapshot { nodes: all, order: &order, ns_labels: &ns_labels, image_nodes: &images, counts: &counts, affinity: &affinity };
+        let (cs, own) = constraints(p, false, &system_defaults(), default_selector);
+        let st = pre_score(p, &snap, filtered, cs, own).expect("constraints");
+        let mut s: Vec<i64> = filtered.iter().map(|&ni| score(&st, ni, &snap)).collect();
+        normalize(&st, filtered, &mut s);
+        s
+    }
+
+    const HOST: &str = "kubernetes.io/hostname";
+
+    /// podtopologyspread/scoring_test.go TestPodTopologySpreadScore.
+    #[test]
+    fn scores_match_upstream_cases() {
+        let foo: &[&str] = &["foo"];
+
+        // "one constraint on node, all 4 nodes are candidates, maxSkew=3": 4/3/2/1.
+        let spec_ref: Vec<(&str, &[&str])> = vec![
+            ("node-a", &["kubernetes.io/hostname=node-a"]),
+            ("node-b", &["kubernetes.io/hostname=node-b"]),
+            ("node-c", &["kubernetes.io/hostname=node-c"]),
+            ("node-d", &["kubernetes.io/hostname=node-d"]),
+        ];
+        let mut existing = Vec::new();
+        for (n, c) in [("node-a", 4), ("node-b", 3), ("node-c", 2), ("node-d", 1)] {
+            existing.extend(std::iter::repeat_n((n, foo), c));
+        }
+        let all = nodes(&spec_ref, &existing);
+        let p = pod("p", &["foo"], vec![soft(3, HOST, exists("foo"))]);
+        assert_eq!(scores(&p, &all, &[0, 1, 2, 3], None), [44, 66, 77, 100]);
+
+        // "system defaulting, nodes don't have zone, pods match service": same scores.
+        let plain = pod("p", &["foo"], vec![]);
+        let svc = LabelSelector { match_labels: [("foo".to_string(), String::new())].into_iter().collect(), ..Default::default() };
+        assert_eq!(scores(&plain, &all, &[0, 1, 2, 3], Some(&svc)), [44, 66, 77, 100]);
+
+        // "one constraint on node, 3 out of 4 nodes are candidates": 4/2/1/~3~.
+        let spec_ref: Vec<(&str, &[&str])> = vec![
+            ("node-a", &["kubernetes.io/hostname=node-a"]),
+            ("node-b", &["kubernetes.io/hostname=node-b"]),
+            ("node-x", &["kubernetes.io/hostname=node-x"]),
+            ("node-y", &["kubernetes.io/hostname=node-y"]),
+        ];
+        let mut existing = Vec::new();
+        for (n, c) in [("node-a", 4), ("node-b", 2), ("node-x", 1), ("node-y", 3)] {
+            existing.extend(std::iter::repeat_n((n, foo), c));
+        }
+        let all = nodes(&spec_ref, &existing);
+        let p = pod("p", &["foo"], vec![soft(1, HOST, exists("foo"))]);
+        assert_eq!(scores(&p, &all, &[0, 1, 2], None), [33, 83, 100]);
+
+        // "one constraint on zone, 3 out of 4 nodes are candidates".
+        let zoned: Vec<(&str, &[&str])> = vec![
+            ("node-a", &["zone=zone1", "kubernetes.io/hostname=node-a"]),
+            ("node-b", &["zone=zone1", "kubernetes.io/hostname=node-b"]),
+            ("node-x", &["zone=zone2", "kubernetes.io/hostname=node-x"]),
+            ("node-y", &["zone=zone2", "kubernetes.io/hostname=node-y"]),
+        ];
+        let all = nodes(&zoned, &existing);
+        let p = pod("p", &["foo"], vec![soft(1, "zone", exists("foo"))]);
+        assert_eq!(scores(&p, &all, &[0, 1, 2], None), [75, 75, 100]);
+
+        // "two Constraints on zone and node, with different labelSelectors".
+        let existing: Vec<(&str, &[&str])> = vec![("node-a", &["foo"]), ("node-b", &["foo", "bar"]), ("node-y", &["foo"]), ("node-y", &["bar"])];
+        let all = nodes(&zoned, &existing);
+        let p = pod("p", &["foo", "bar"], vec![soft(1, "zone", exists("foo")), soft(1, HOST, exists("bar"))]);
+        assert_eq!(scores(&p, &all, &[0, 1, 2, 3], None), [60, 20, 100, 60]);
+    }
+}
