@@ -263,6 +263,22 @@ pub struct NodeInfo {
     pub labels: crate::api::meta::Labels,
     pub unschedulable: bool,
     pub present: bool,
+    /// Bumped on every change (the scheduler cache's NodeInfo.Generation).
+    pub generation: u64,
+    /// The last resource scores computed on this node: pods of one template ask the same,
+    /// and between two changes of the node the answer is the same, so a burst of
+    /// identical pods computes each node's NodeResourcesFit and BalancedAllocation
+    /// scores once per change instead of once per pod.
+    pub score_cache: std::cell::Cell<Option<ResourceScores>>,
+}
+
+/// A memoized (NodeResourcesFit, NodeResourcesBalancedAllocation) pair and its key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ResourceScores {
+    pub generation: u64,
+    pub key: (i64, i64, i64, i64, usize),
+    pub fit: i64,
+    pub balanced: i64,
 }
 
 impl NodeInfo {
@@ -279,6 +295,7 @@ impl NodeInfo {
         self.images = node.status.images.iter().flat_map(|i| i.names.iter().map(move |n| (n.clone(), i.size_bytes.unwrap_or(0)))).collect();
         self.images.sort();
         self.present = true;
+        self.generation += 1;
     }
 
     pub fn allocatable_scalar(&self, name: &str) -> i64 {
@@ -289,6 +306,7 @@ impl NodeInfo {
     }
 
     fn account(&mut self, p: &PodInfo, sign: i64) {
+        self.generation += 1;
         self.requested_milli_cpu += sign * p.milli_cpu;
         self.requested_memory += sign * p.memory;
         self.non_zero_milli_cpu += sign * p.non_zero_milli_cpu;

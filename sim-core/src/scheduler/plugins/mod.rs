@@ -112,16 +112,36 @@ pub fn run_scores(profile: &Profile, state: &CycleState, pod: &PodInfo, snap: &S
         feasible.iter().map(|&ni| f(&snap.nodes[ni])).collect()
     }
     let nodes = |f: &dyn Fn(&NodeInfo) -> i64| -> Vec<i64> { per_node(feasible, snap, f) };
+    // Fit and BalancedAllocation through the per-node memo (see NodeInfo::score_cache):
+    // the key is the pod's requests and the profile, the value valid for one node generation.
+    let memo = pod.scalar.is_empty();
+    let key = (pod.milli_cpu, pod.memory, pod.non_zero_milli_cpu, pod.non_zero_memory, profile as *const Profile as usize);
+    let applies = node_resources_balanced_allocation::applies(pod);
+    let resource_scores = |n: &NodeInfo| -> (i64, i64) {
+        if memo {
+            if let Some(c) = n.score_cache.get() {
+                if c.generation == n.generation && c.key == key {
+                    return (c.fit, c.balanced);
+                }
+            }
+        }
+        let fit = node_resources_fit::score(pod, n, &profile.fit);
+        let balanced = if applies { node_resources_balanced_allocation::score(pod, n, &profile.balanced_resources) } else { 0 };
+        if memo {
+            n.score_cache.set(Some(crate::scheduler::framework::ResourceScores { generation: n.generation, key, fit, balanced }));
+        }
+        (fit, balanced)
+    };
     let mut out = Vec::with_capacity(profile.scores.len());
     for &(p, weight) in &profile.scores {
         let (raw, normalized) = match p {
             PluginId::NodeResourcesFit => {
-                let raw = per_node(feasible, snap, |n| node_resources_fit::score(pod, n, &profile.fit));
+                let raw = per_node(feasible, snap, |n| resource_scores(n).0);
                 (raw.clone(), raw)
             }
             PluginId::NodeResourcesBalancedAllocation => {
-                let raw = if node_resources_balanced_allocation::applies(pod) {
-                    per_node(feasible, snap, |n| node_resources_balanced_allocation::score(pod, n, &profile.balanced_resources))
+                let raw = if applies {
+                    per_node(feasible, snap, |n| resource_scores(n).1)
                 } else {
                     vec![0; feasible.len()]
                 };
