@@ -140,11 +140,7 @@ pub fn run_scores(profile: &Profile, state: &CycleState, pod: &PodInfo, snap: &S
                 (raw.clone(), raw)
             }
             PluginId::NodeResourcesBalancedAllocation => {
-                let raw = if applies {
-                    per_node(feasible, snap, |n| resource_scores(n).1)
-                } else {
-                    vec![0; feasible.len()]
-                };
+                let raw = if applies { per_node(feasible, snap, |n| resource_scores(n).1) } else { vec![0; feasible.len()] };
                 (raw.clone(), raw)
             }
             PluginId::TaintToleration => {
