@@ -182,8 +182,16 @@ impl ApiServer {
         self.rng.fill_bytes(&mut b);
         b[6] = (b[6] & 0x0f) | 0x40;
         b[8] = (b[8] & 0x3f) | 0x80;
-        let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
-        format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut out = String::with_capacity(36);
+        for (i, x) in b.iter().enumerate() {
+            if matches!(i, 4 | 6 | 8 | 10) {
+                out.push('-');
+            }
+            out.push(HEX[usize::from(x >> 4)] as char);
+            out.push(HEX[usize::from(x & 0xf)] as char);
+        }
+        out
     }
 
     /// utilrand.String(5): the generateName suffix alphabet (no vowels, no 0/1/3).

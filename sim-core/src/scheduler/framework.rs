@@ -270,6 +270,11 @@ pub struct NodeInfo {
     /// identical pods computes each node's NodeResourcesFit and BalancedAllocation
     /// scores once per change instead of once per pod.
     pub score_cache: std::cell::Cell<Option<ResourceScores>>,
+    /// The last "all filters pass" verdict for a pod spec (kept alive here, so its
+    /// address cannot be reused) under a profile, valid for one node generation; used
+    /// only when no filter depends on other pods (PodTopologySpread and InterPodAffinity
+    /// skipped, nothing nominated).
+    pub filter_cache: std::cell::RefCell<Option<(u64, Rc<crate::api::pod::PodSpec>, usize)>>,
 }
 
 /// A memoized (NodeResourcesFit, NodeResourcesBalancedAllocation) pair and its key.

@@ -541,6 +541,11 @@ impl Scheduler {
                 let mut evaluated = 0;
                 let mut pos = if num_all == 0 { 0 } else { self.next_start % num_all };
                 let any_nominated = !self.nominated.is_empty();
+                // Pods of one template, with no filter that looks at other pods: a node
+                // that passed for this spec and has not changed since passes again.
+                let memo = !any_nominated && state.spread.is_none() && state.affinity.is_none();
+                let spec = &pod.spec;
+                let profile_id = Rc::as_ptr(&profile) as usize;
                 for _ in 0..num_all {
                     if feasible.len() >= to_find {
                         break;
@@ -551,11 +556,19 @@ impl Scheduler {
                     if pos == num_all {
                         pos = 0;
                     }
-                    let verdict = if any_nominated {
+                    let node = &self.nodes[ni];
+                    let cached =
+                        memo && node.filter_cache.borrow().as_ref().is_some_and(|(g, sp, p)| *g == node.generation && Rc::ptr_eq(sp, spec) && *p == profile_id);
+                    let verdict = if cached {
+                        None
+                    } else if any_nominated {
                         self.filter_with_nominated(&profile, &state, &info, ni, &snap)
                     } else {
-                        plugins::run_filters(&profile, &state, &info, &self.nodes[ni], &snap)
+                        plugins::run_filters(&profile, &state, &info, node, &snap)
                     };
+                    if memo && !cached && verdict.is_none() {
+                        *node.filter_cache.borrow_mut() = Some((node.generation, spec.clone(), profile_id));
+                    }
                     match verdict {
                         None => feasible.push(ni),
                         Some(st) => statuses.push((ni, st)),
