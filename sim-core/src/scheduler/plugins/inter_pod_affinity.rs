@@ -15,7 +15,25 @@ pub const ERR_REASON_EXISTING_ANTI_AFFINITY: &str = "node(s) didn't satisfy exis
 pub const ERR_REASON_AFFINITY: &str = "node(s) didn't match pod affinity rules";
 pub const ERR_REASON_ANTI_AFFINITY: &str = "node(s) didn't match pod anti-affinity rules";
 
-type TopologyCounts = BTreeMap<(String, String), i64>;
+/// topology key → value → count (nested so lookups need no allocation).
+pub type TopologyCounts = BTreeMap<String, BTreeMap<String, i64>>;
+
+fn add(m: &mut TopologyCounts, key: &str, value: &str, n: i64) {
+    let inner = match m.get_mut(key) {
+        Some(i) => i,
+        None => m.entry(key.to_string()).or_default(),
+    };
+    match inner.get_mut(value) {
+        Some(x) => *x += n,
+        None => {
+            inner.insert(value.to_string(), n);
+        }
+    }
+}
+
+fn get(m: &TopologyCounts, key: &str, value: &str) -> i64 {
+    m.get(key).and_then(|i| i.get(value)).copied().unwrap_or(0)
+}
 
 #[derive(Clone, Debug, Default)]
 pub struct PreFilterState {
@@ -28,7 +46,7 @@ fn add_term_counts(counts: &mut TopologyCounts, terms: &[AffinityTerm], matches:
     for t in terms {
         if matches(t) {
             if let Some(val) = node.labels.get(&t.topology_key) {
-                *counts.entry((t.topology_key.clone(), val.clone())).or_default() += v;
+                add(counts, &t.topology_key, val, v);
             }
         }
     }
@@ -47,7 +65,7 @@ pub fn pre_filter(pod: &PodInfo, snap: &Snapshot) -> Option<PreFilterState> {
     for (term, per_value) in snap.affinity.anti_terms.values() {
         if term.matches(incoming, incoming_ns_labels) {
             for (v, c) in per_value {
-                *s.existing_anti_affinity.entry((term.topology_key.clone(), v.clone())).or_default() += c;
+                add(&mut s.existing_anti_affinity, &term.topology_key, v, *c);
             }
         }
     }
@@ -69,7 +87,7 @@ fn count_matching(counts: &mut TopologyCounts, terms: &[AffinityTerm], snap: &Sn
                 let Some(v) = node.labels.get(&t.topology_key) else { continue };
                 let n = node.pods.iter().filter(|p| t.matches(p.pod(), snap.ns_labels(&p.pod().metadata.namespace))).count() as i64;
                 if n > 0 {
-                    *counts.entry((t.topology_key.clone(), v.clone())).or_default() += n;
+                    add(counts, &t.topology_key, v, n);
                 }
             }
             continue;
@@ -81,7 +99,7 @@ fn count_matching(counts: &mut TopologyCounts, terms: &[AffinityTerm], snap: &Sn
                 continue;
             }
             if let Some(v) = snap.nodes[ni].labels.get(&t.topology_key) {
-                *counts.entry((t.topology_key.clone(), v.clone())).or_default() += n;
+                add(counts, &t.topology_key, v, n);
             }
         }
     }
@@ -94,7 +112,7 @@ pub fn filter(s: &PreFilterState, pod: &PodInfo, node: &NodeInfo, snap: &Snapsho
         let Some(v) = node.labels.get(&t.topology_key) else {
             return Some(Status::unresolvable(NAME, ERR_REASON_AFFINITY.into()));
         };
-        if s.affinity.get(&(t.topology_key.clone(), v.clone())).copied().unwrap_or(0) <= 0 {
+        if get(&s.affinity, &t.topology_key, v) <= 0 {
             pods_exist = false;
         }
     }
@@ -109,7 +127,7 @@ pub fn filter(s: &PreFilterState, pod: &PodInfo, node: &NodeInfo, snap: &Snapsho
     // satisfyPodAntiAffinity
     for t in &pod.required_anti_affinity {
         if let Some(v) = node.labels.get(&t.topology_key) {
-            if s.anti_affinity.get(&(t.topology_key.clone(), v.clone())).copied().unwrap_or(0) > 0 {
+            if get(&s.anti_affinity, &t.topology_key, v) > 0 {
                 return Some(Status::unschedulable(NAME, vec![ERR_REASON_ANTI_AFFINITY.into()]));
             }
         }
@@ -117,7 +135,7 @@ pub fn filter(s: &PreFilterState, pod: &PodInfo, node: &NodeInfo, snap: &Snapsho
     // satisfyExistingPodsAntiAffinity
     if !s.existing_anti_affinity.is_empty() {
         for (k, v) in &node.labels {
-            if s.existing_anti_affinity.get(&(k.clone(), v.clone())).copied().unwrap_or(0) > 0 {
+            if get(&s.existing_anti_affinity, k, v) > 0 {
                 return Some(Status::unschedulable(NAME, vec![ERR_REASON_EXISTING_ANTI_AFFINITY.into()]));
             }
         }
@@ -152,7 +170,7 @@ pub fn pre_score(pod: &PodInfo, snap: &Snapshot, hard_pod_affinity_weight: i64) 
                 for t in terms {
                     if t.matches(ep, ep_ns_labels) {
                         if let Some(v) = node.labels.get(&t.topology_key) {
-                            *scores.entry((t.topology_key.clone(), v.clone())).or_default() += i64::from(t.weight) * sign;
+                            add(&mut scores, &t.topology_key, v, i64::from(t.weight) * sign);
                         }
                     }
                 }
@@ -161,7 +179,7 @@ pub fn pre_score(pod: &PodInfo, snap: &Snapshot, hard_pod_affinity_weight: i64) 
                 for t in &existing.required_affinity {
                     if t.matches(incoming, incoming_ns_labels) {
                         if let Some(v) = node.labels.get(&t.topology_key) {
-                            *scores.entry((t.topology_key.clone(), v.clone())).or_default() += hard_pod_affinity_weight;
+                            add(&mut scores, &t.topology_key, v, hard_pod_affinity_weight);
                         }
                     }
                 }
@@ -170,7 +188,7 @@ pub fn pre_score(pod: &PodInfo, snap: &Snapshot, hard_pod_affinity_weight: i64) 
                 for t in terms {
                     if t.matches(incoming, incoming_ns_labels) {
                         if let Some(v) = node.labels.get(&t.topology_key) {
-                            *scores.entry((t.topology_key.clone(), v.clone())).or_default() += i64::from(t.weight) * sign;
+                            add(&mut scores, &t.topology_key, v, i64::from(t.weight) * sign);
                         }
                     }
                 }
@@ -185,9 +203,9 @@ pub fn pre_score(pod: &PodInfo, snap: &Snapshot, hard_pod_affinity_weight: i64) 
 
 pub fn score(s: &PreScoreState, node: &NodeInfo) -> i64 {
     let mut total = 0;
-    for ((k, v), score) in s {
-        if node.labels.get(k) == Some(v) {
-            total += score;
+    for (k, values) in s {
+        if let Some(v) = node.labels.get(k) {
+            total += values.get(v).copied().unwrap_or(0);
         }
     }
     total
@@ -213,7 +231,10 @@ pub fn update_with_pod(s: &mut PreFilterState, incoming: &PodInfo, changed: &Pod
     add_term_counts(&mut s.affinity, &incoming.required_affinity, |t| t.matches(cp, cns), node, sign);
     add_term_counts(&mut s.anti_affinity, &incoming.required_anti_affinity, |t| t.matches(cp, cns), node, sign);
     for m in [&mut s.existing_anti_affinity, &mut s.affinity, &mut s.anti_affinity] {
-        m.retain(|_, v| *v != 0);
+        for inner in m.values_mut() {
+            inner.retain(|_, v| *v != 0);
+        }
+        m.retain(|_, inner| !inner.is_empty());
     }
 }
 
