@@ -6,6 +6,7 @@ mod files;
 mod print;
 mod run;
 mod timeline;
+mod web;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -83,6 +84,15 @@ enum Command {
         #[arg(short = 'A', long)]
         all_namespaces: bool,
     },
+    /// Serve the browser demo (sim-web/dist, from scripts/build-web.sh) on 127.0.0.1.
+    Web {
+        /// Port (0: any free port; the URL is printed).
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+        /// The folder to serve (default: sim-web/dist).
+        #[arg(long)]
+        dir: Option<String>,
+    },
     /// Benchmarks that print figures.
     Bench {
         #[command(subcommand)]
@@ -107,6 +117,7 @@ fn main() -> ExitCode {
             run::get(&args, &at, seed, output.as_deref(), namespace.as_deref(), all_namespaces)
         }
         Command::Bench { which } => bench::bench(which),
+        Command::Web { port, dir } => web::serve(port, dir.as_deref()),
     };
     ExitCode::from(code)
 }

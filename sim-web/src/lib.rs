@@ -81,9 +81,10 @@ impl Ksim {
         view::seek(&mut self.s, ms(t_ms), all)
     }
 
-    /// Up to `before` log lines at or before `t_ms` and `after` after it.
-    pub fn log_window(&self, t_ms: f64, before: u32, after: u32) -> String {
-        view::log_window(&self.s, ms(t_ms), before as usize, after as usize)
+    /// Up to `before` log lines at or before `t_ms` and `after` after it (every
+    /// write when `all`, else without Lease renewals and unchanged writes).
+    pub fn log_window(&self, t_ms: f64, before: u32, after: u32, all: bool) -> String {
+        view::log_window(&self.s, ms(t_ms), before as usize, after as usize, all)
     }
 
     /// The next logged change after `t_ms`, or -1.

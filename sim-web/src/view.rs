@@ -85,11 +85,17 @@ fn record_json(s: &Session, i: usize) -> Value {
     json!({"i": i, "t": r.t, "verb": r.verb, "by": r.by, "kind": r.kind, "ns": r.ns, "name": r.name, "change": r.change})
 }
 
-/// The interesting log lines around `t`: `{"total", "at", "lines"}`; `at` is how many
-/// lines are at or before `t`.
-pub fn log_window(s: &Session, t: u64, before: usize, after: usize) -> String {
+/// The log lines around `t` (only the interesting ones unless `all`): `{"total",
+/// "at", "lines"}`; `at` is how many lines are at or before `t`.
+pub fn log_window(s: &Session, t: u64, before: usize, after: usize, all: bool) -> String {
     let recs = s.records();
-    let idx = s.interesting();
+    let every: Vec<u32>;
+    let idx: &[u32] = if all {
+        every = (0..recs.len() as u32).collect();
+        &every
+    } else {
+        s.interesting()
+    };
     let at = idx.partition_point(|&i| recs[i as usize].t <= t);
     let lines: Vec<Value> = idx[at.saturating_sub(before)..(at + after).min(idx.len())].iter().map(|&i| record_json(s, i as usize)).collect();
     json!({"total": idx.len(), "at": at, "lines": lines}).to_string()

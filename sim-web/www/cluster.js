@@ -1,0 +1,214 @@
+// The cluster view: one card per node (status, CPU and memory requested vs
+// allocatable), one chip per pod (coloured by owner; phase, readiness, IP), and the
+// scheduling queue for pods not yet bound. Applies the deltas the wasm `seek` returns
+// and animates what changed: bound (flies from the queue to its node), started, ready,
+// terminating, and replacements (linked to the pod they replace).
+
+const FLIP_LIMIT = 60; // chips moved in one frame that get a flight; more just pop in
+
+function hue(s) {
+  let h = 0;
+  for (let i = 0; i < s.length; i++) h = (h * 31 + s.charCodeAt(i)) >>> 0;
+  return h % 360;
+}
+
+function fmtBytes(b) {
+  if (b >= 2 ** 30) return `${(b / 2 ** 30).toFixed(b >= 10 * 2 ** 30 ? 0 : 1)}Gi`;
+  return `${Math.round(b / 2 ** 20)}Mi`;
+}
+
+function shortName(p) {
+  const parts = p.name.split('-');
+  return parts.length > 2 ? parts.slice(-1)[0] : p.name;
+}
+
+export class Cluster {
+  constructor(nodesEl, pendingEl, countEl, linksEl, onSelect) {
+    Object.assign(this, { nodesEl, pendingEl, countEl, linksEl, onSelect });
+    this.reset();
+  }
+
+  reset() {
+    this.pods = new Map(); // id → {p, el}
+    this.nodes = new Map(); // name → {n, el, podsEl}
+    this.byNode = new Map(); // node name → Set of pod ids bound to it
+    this.nodesEl.replaceChildren();
+    this.pendingEl.replaceChildren();
+    this.selected = null;
+    this.roomy = false;
+  }
+
+  apply(delta, { animate }) {
+    if (delta.nodes.length && this.nodes.size === 0) this.roomy = delta.nodes.length <= 24;
+    document.body.classList.toggle('roomy', this.roomy);
+    for (const n of delta.nodes) this.node(n);
+    const touched = new Set();
+    const moves = [];
+    for (const p of delta.pods) this.pod(p, animate, touched, moves);
+    for (const id of delta.removed) this.remove(id, animate, touched);
+    this.fly(moves);
+    for (const name of touched) this.meters(name);
+    this.countEl.textContent = `(${this.pendingEl.childElementCount})`;
+    if (this.selected) this.drawLinks();
+  }
+
+  node(n) {
+    let v = this.nodes.get(n.name);
+    if (!v) {
+      const el = document.createElement('div');
+      el.className = 'node';
+      el.dataset.node = n.name;
+      el.innerHTML = `<div class="node-head"><span class="node-name"></span><span class="node-status"></span></div>
+        <div class="meter cpu"><i></i></div><div class="meter mem"><i></i></div><div class="pods"></div>`;
+      el.querySelector('.node-name').textContent = n.name;
+      el.addEventListener('click', (e) => {
+        if (e.target === el || !e.target.closest('.pod')) this.onSelect('node', '', n.name);
+      });
+      v = { el, podsEl: el.querySelector('.pods'), n };
+      this.nodes.set(n.name, v);
+      this.nodesEl.append(el);
+    }
+    v.n = n;
+    v.el.dataset.status = n.ready;
+    v.el.classList.toggle('tainted', n.taints.length > 0);
+    v.el.querySelector('.node-status').textContent = n.status;
+    const labels = Object.entries(n.labels).map(([k, val]) => `  ${k}=${val}`).join('\n');
+    v.el.title = `${n.name} (pool ${n.pool}) — ${n.status}\nlabels:\n${labels}\ntaints: ${n.taints.join(', ') || 'none'}`;
+    this.meters(n.name);
+  }
+
+  pod(p, animate, touched, moves) {
+    let v = this.pods.get(p.id);
+    const key = `${p.ns}/${p.name}`;
+    if (!v) {
+      const el = document.createElement('div');
+      el.className = 'pod';
+      el.dataset.pod = key;
+      el.style.setProperty('--h', hue(p.owner || key));
+      el.addEventListener('click', (e) => {
+        e.stopPropagation();
+        this.onSelect('pod', p.ns, p.name);
+      });
+      v = { el, p: null };
+      this.pods.set(p.id, v);
+      if (animate) el.classList.add(p.replaces ? 'anim-replace' : 'anim-new');
+    }
+    const old = v.p;
+    v.p = p;
+    const el = v.el;
+    el.dataset.node = p.node;
+    el.dataset.phase = p.phase;
+    el.dataset.status = p.status;
+    el.classList.toggle('ready', p.ready);
+    el.classList.toggle('terminating', p.terminating);
+    el.classList.toggle('replacement', !!p.replaces);
+    el.title = `${key}\n${p.status}${p.ready ? ', ready' : ''}${p.ip ? `\nIP ${p.ip}` : ''}\nnode ${p.node || '(none)'}` +
+      `${p.owner ? `\nowner ${p.owner}` : ''}${p.replaces ? `\nreplaces ${p.replaces}` : ''}${p.reason ? `\n${p.reason}` : ''}`;
+    el.textContent = this.roomy ? `${shortName(p)}${p.ip ? ` ${p.ip}` : ''}` : '';
+    const parent = p.node ? this.nodes.get(p.node)?.podsEl : this.pendingEl;
+    if (parent && el.parentElement !== parent) {
+      const from = animate && el.isConnected && moves.length < FLIP_LIMIT ? el.getBoundingClientRect() : null;
+      parent.append(el);
+      if (from) moves.push({ el, from });
+      else if (animate && old && p.node) this.flash(el, 'anim-bind');
+    }
+    if (animate && old) {
+      if (old.status !== 'Running' && p.status === 'Running') this.flash(el, 'anim-start');
+      if (!old.ready && p.ready) this.flash(el, 'anim-ready');
+      if (!old.terminating && p.terminating) this.flash(el, 'anim-term');
+    }
+    if (old && old.node !== p.node) this.byNode.get(old.node)?.delete(p.id);
+    if (p.node) {
+      if (!this.byNode.has(p.node)) this.byNode.set(p.node, new Set());
+      this.byNode.get(p.node).add(p.id);
+    }
+    if (old && old.node) touched.add(old.node);
+    if (p.node) touched.add(p.node);
+  }
+
+  remove(id, animate, touched) {
+    const v = this.pods.get(id);
+    if (!v) return;
+    this.pods.delete(id);
+    this.byNode.get(v.p.node)?.delete(id);
+    if (v.p.node) touched.add(v.p.node);
+    delete v.el.dataset.pod; // gone for the tests at once; the chip fades out
+    if (animate) {
+      v.el.classList.add('anim-gone');
+      setTimeout(() => v.el.remove(), 400);
+    } else v.el.remove();
+  }
+
+  flash(el, cls) {
+    el.classList.remove(cls);
+    void el.offsetWidth; // restart the animation
+    el.classList.add(cls);
+  }
+
+  // FLIP: each moved chip starts where it was and glides to its new place.
+  fly(moves) {
+    for (const m of moves) {
+      const to = m.el.getBoundingClientRect();
+      const dx = m.from.left - to.left;
+      const dy = m.from.top - to.top;
+      m.el.animate([{ transform: `translate(${dx}px, ${dy}px)` }, { transform: 'none' }], { duration: 450, easing: 'ease-out' });
+    }
+  }
+
+  meters(name) {
+    const v = this.nodes.get(name);
+    if (!v) return;
+    let cpu = 0;
+    let mem = 0;
+    for (const id of this.byNode.get(name) || []) {
+      const p = this.pods.get(id)?.p;
+      if (!p || p.phase === 'Succeeded' || p.phase === 'Failed') continue;
+      cpu += p.cpu;
+      mem += p.mem;
+    }
+    const n = v.n;
+    const bar = (sel, used, cap, text) => {
+      const i = v.el.querySelector(`${sel} i`);
+      i.style.width = `${Math.min(100, cap ? (100 * used) / cap : 0)}%`;
+      v.el.querySelector(sel).title = text;
+    };
+    bar('.cpu', cpu, n.cpu, `CPU requested ${cpu}m of ${n.cpu}m allocatable`);
+    bar('.mem', mem, n.mem, `memory requested ${fmtBytes(mem)} of ${fmtBytes(n.mem)} allocatable`);
+  }
+
+  select(sel) {
+    this.selected = sel;
+    for (const el of document.querySelectorAll('.selected, .linked')) el.classList.remove('selected', 'linked');
+    if (sel) {
+      const q = sel.kind === 'node' ? `.node[data-node="${CSS.escape(sel.name)}"]` : `.pod[data-pod="${CSS.escape(`${sel.ns}/${sel.name}`)}"]`;
+      document.querySelector(q)?.classList.add('selected');
+    }
+    this.drawLinks();
+  }
+
+  // A line from a replacement to the pod it replaces, for the selected pod.
+  drawLinks() {
+    this.linksEl.replaceChildren();
+    const sel = this.selected;
+    if (!sel || sel.kind !== 'pod') return;
+    const key = `${sel.ns}/${sel.name}`;
+    const pairs = [];
+    for (const [, v] of this.pods) {
+      if (v.p.replaces && (key === `${v.p.ns}/${v.p.name}` || key === v.p.replaces)) pairs.push([v.el, v.p.replaces]);
+    }
+    for (const [el, oldKey] of pairs) {
+      const other = document.querySelector(`.pod[data-pod="${CSS.escape(oldKey)}"]`);
+      el.classList.add('linked');
+      if (!other) continue;
+      other.classList.add('linked');
+      const a = el.getBoundingClientRect();
+      const b = other.getBoundingClientRect();
+      const line = document.createElementNS('http://www.w3.org/2000/svg', 'line');
+      line.setAttribute('x1', a.left + a.width / 2);
+      line.setAttribute('y1', a.top + a.height / 2);
+      line.setAttribute('x2', b.left + b.width / 2);
+      line.setAttribute('y2', b.top + b.height / 2);
+      this.linksEl.append(line);
+    }
+  }
+}
