@@ -42,8 +42,10 @@ function seek(t, { all = false, fromUser = true } = {}) {
   const sim = app.sim;
   if (!sim) return;
   const delta = JSON.parse(sim.seek(Math.max(0, t), all));
+  // Animate small steps forward (playing, dragging ahead); jumps just redraw.
+  const animate = !all && delta.t >= app.t && delta.t - app.t <= 20_000;
   app.t = delta.t;
-  app.cluster.apply(delta, { animate: !all });
+  app.cluster.apply(delta, { animate });
   $('scrub').value = String(app.t);
   $('clock').textContent = format_duration(app.t);
   log.show(sim, app.t, app.playing);
