@@ -220,7 +220,7 @@ impl Session {
             let (id, new) = self.key_id(key);
             self.note_replacement(id, new, obj.as_deref());
             self.changes.push(Change { t, key: id, obj });
-            if self.changes.len() % self.checkpoint_every == 0 {
+            if self.changes.len().is_multiple_of(self.checkpoint_every) {
                 let mut s = self.checkpoints.last().map(|c| c.1.clone()).unwrap_or_default();
                 let from = self.checkpoints.last().map_or(0, |c| c.0);
                 fold(&mut s, &self.changes[from..]);

@@ -103,7 +103,7 @@ fn every_moment_equals_a_fresh_run_to_it() {
 #[test]
 fn a_bad_file_reports_its_line_and_column() {
     let text = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  replicas: -1\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec:\n      containers:\n      - {name: web, image: nginx}\n";
-    let (problems, rendered) = load("mine.yaml", text).err().expect("refused");
+    let Err((problems, rendered)) = load("mine.yaml", text) else { panic!("a negative replicas is refused") };
     assert_eq!((problems[0].line, problems[0].col), (5, 13), "{problems:?}");
     assert!(problems[0].message.contains("spec.replicas"), "{problems:?}");
     assert!(rendered.contains("mine.yaml:5:13"), "{rendered}");

@@ -31,6 +31,9 @@ window.ksim = {
   endMs: () => (app.sim ? app.sim.end_ms() : 0),
   seek: (ms) => seek(ms),
   play: (on = true) => setPlaying(on),
+  // Where the main thread's time goes (the bench prints it): seek in wasm + JSON,
+  // drawing the cluster, the log and detail panels.
+  stats: { seeks: 0, wasmMs: 0, drawMs: 0, panelsMs: 0 },
 };
 
 function setStatus(text) {
@@ -41,16 +44,24 @@ function setStatus(text) {
 function seek(t, { all = false, fromUser = true } = {}) {
   const sim = app.sim;
   if (!sim) return;
+  const t0 = performance.now();
   const delta = JSON.parse(sim.seek(Math.max(0, t), all));
+  const t1 = performance.now();
   // Animate small steps forward (playing, dragging ahead); jumps just redraw.
   const animate = !all && delta.t >= app.t && delta.t - app.t <= 20_000;
   app.t = delta.t;
   app.cluster.apply(delta, { animate });
   $('scrub').value = String(app.t);
   $('clock').textContent = format_duration(app.t);
+  const t2 = performance.now();
   log.show(sim, app.t, app.playing);
   if (app.selected) detail.show(sim, app.selected, app.playing);
   if (fromUser) writeUrl();
+  const st = window.ksim.stats;
+  st.seeks++;
+  st.wasmMs += t1 - t0;
+  st.drawMs += t2 - t1;
+  st.panelsMs += performance.now() - t2;
 }
 
 let urlTimer = 0;

@@ -5,12 +5,14 @@
 // terminating, and replacements (linked to the pod they replace).
 
 const FLIP_LIMIT = 60; // chips moved in one frame that get a flight; more just pop in
-
-function hue(s) {
-  let h = 0;
-  for (let i = 0; i < s.length; i++) h = (h * 31 + s.charCodeAt(i)) >>> 0;
-  return h % 360;
-}
+const ANIMATE_LIMIT = 400; // pods changed in one frame beyond which nothing is animated
+// Short effects, played with the Web Animations API (no reflow to restart them).
+const EFFECTS = {
+  bind: [{ transform: 'translateY(-14px) scale(.4)', opacity: 0.2 }, { transform: 'none', opacity: 1 }],
+  start: [{ transform: 'none' }, { transform: 'scale(1.6)' }, { transform: 'none' }],
+  ready: [{ boxShadow: '0 0 0 4px #22c55e' }, { boxShadow: '0 0 0 0 transparent' }],
+  term: [{ transform: 'none' }, { transform: 'rotate(20deg) scale(1.3)' }, { transform: 'none' }],
+};
 
 function fmtBytes(b) {
   if (b >= 2 ** 30) return `${(b / 2 ** 30).toFixed(b >= 10 * 2 ** 30 ? 0 : 1)}Gi`;
@@ -26,6 +28,38 @@ export class Cluster {
   constructor(nodesEl, pendingEl, countEl, linksEl, onSelect) {
     Object.assign(this, { nodesEl, pendingEl, countEl, linksEl, onSelect });
     this.reset();
+    // One click and one hover handler for every card and chip; tooltips are written
+    // when hovered rather than on every change.
+    for (const root of [nodesEl, pendingEl]) {
+      root.addEventListener('click', (e) => this.clicked(e.target));
+      root.addEventListener('mouseover', (e) => this.hovered(e.target));
+    }
+  }
+
+  clicked(target) {
+    const pod = target.closest('.pod');
+    const v = pod && this.pods.get(Number(pod.dataset.id));
+    if (v) return this.onSelect('pod', v.p.ns, v.p.name);
+    const node = target.closest('.node');
+    if (node) this.onSelect('node', '', node.dataset.node);
+  }
+
+  hovered(target) {
+    const pod = target.closest('.pod');
+    const v = pod && this.pods.get(Number(pod.dataset.id));
+    if (v) {
+      const p = v.p;
+      pod.title =
+        `${p.ns}/${p.name}\n${p.status}${p.ready ? ', ready' : ''}${p.ip ? `\nIP ${p.ip}` : ''}\nnode ${p.node || '(none)'}` +
+        `${p.owner ? `\nowner ${p.owner}` : ''}${p.replaces ? `\nreplaces ${p.replaces}` : ''}${p.reason ? `\n${p.reason}` : ''}`;
+      return;
+    }
+    const card = target.closest('.node');
+    const n = card && this.nodes.get(card.dataset.node)?.n;
+    if (n && !target.closest('.meter')) {
+      const labels = Object.entries(n.labels).map(([k, val]) => `  ${k}=${val}`).join('\n');
+      card.title = `${n.name} (pool ${n.pool}) — ${n.status}\nlabels:\n${labels}\ntaints: ${n.taints.join(', ') || 'none'}`;
+    }
   }
 
   reset() {
@@ -36,15 +70,27 @@ export class Cluster {
     this.pendingEl.replaceChildren();
     this.selected = null;
     this.roomy = false;
+    this.hues = new Map();
   }
 
   apply(delta, { animate }) {
     if (delta.nodes.length && this.nodes.size === 0) this.roomy = delta.nodes.length <= 24;
     document.body.classList.toggle('roomy', this.roomy);
+    // Big deltas (thousands of pods created at once) just redraw: animating them all
+    // would cost more than a frame.
+    animate = animate && delta.pods.length + delta.removed.length <= ANIMATE_LIMIT;
     for (const n of delta.nodes) this.node(n);
-    const touched = new Set();
+    // Read every moving chip's place before any write, so the layout is computed once.
     const moves = [];
-    for (const p of delta.pods) this.pod(p, animate, touched, moves);
+    if (animate) {
+      for (const p of delta.pods) {
+        const v = this.pods.get(p.id);
+        if (v && v.p.node !== p.node && v.el.isConnected && moves.length < FLIP_LIMIT) moves.push({ el: v.el, from: v.el.getBoundingClientRect() });
+      }
+    }
+    const touched = new Set();
+    const flying = new Set(moves.map((m) => m.el));
+    for (const p of delta.pods) this.pod(p, animate, touched, flying);
     for (const id of delta.removed) this.remove(id, animate, touched);
     this.fly(moves);
     for (const name of touched) this.meters(name);
@@ -61,61 +107,61 @@ export class Cluster {
       el.innerHTML = `<div class="node-head"><span class="node-name"></span><span class="node-status"></span></div>
         <div class="meter cpu"><i></i></div><div class="meter mem"><i></i></div><div class="pods"></div>`;
       el.querySelector('.node-name').textContent = n.name;
-      el.addEventListener('click', (e) => {
-        if (e.target === el || !e.target.closest('.pod')) this.onSelect('node', '', n.name);
-      });
-      v = { el, podsEl: el.querySelector('.pods'), n };
+      const [cpu, mem] = el.querySelectorAll('.meter');
+      v = { el, podsEl: el.querySelector('.pods'), statusEl: el.querySelector('.node-status'), cpu, mem, n: null };
       this.nodes.set(n.name, v);
       this.nodesEl.append(el);
     }
+    const old = v.n;
     v.n = n;
+    if (old && old.status === n.status && old.taints.length === n.taints.length && old.cpu === n.cpu && old.mem === n.mem) return;
     v.el.dataset.status = n.ready;
     v.el.classList.toggle('tainted', n.taints.length > 0);
-    v.el.querySelector('.node-status').textContent = n.status;
-    const labels = Object.entries(n.labels).map(([k, val]) => `  ${k}=${val}`).join('\n');
-    v.el.title = `${n.name} (pool ${n.pool}) — ${n.status}\nlabels:\n${labels}\ntaints: ${n.taints.join(', ') || 'none'}`;
+    v.statusEl.textContent = n.status;
     this.meters(n.name);
   }
 
-  pod(p, animate, touched, moves) {
+  // Owners get hues a golden angle apart, in order of appearance.
+  hue(owner) {
+    if (!this.hues.has(owner)) this.hues.set(owner, Math.round((this.hues.size * 137.508 + 200) % 360));
+    return this.hues.get(owner);
+  }
+
+  pod(p, animate, touched, flying) {
     let v = this.pods.get(p.id);
     const key = `${p.ns}/${p.name}`;
     if (!v) {
       const el = document.createElement('div');
       el.className = 'pod';
       el.dataset.pod = key;
-      el.style.setProperty('--h', hue(p.owner || key));
-      el.addEventListener('click', (e) => {
-        e.stopPropagation();
-        this.onSelect('pod', p.ns, p.name);
-      });
+      el.style.setProperty('--h', this.hue(p.owner || key));
+      el.dataset.id = String(p.id);
       v = { el, p: null };
       this.pods.set(p.id, v);
-      if (animate) el.classList.add(p.replaces ? 'anim-replace' : 'anim-new');
+      if (animate) {
+        el.classList.add(p.replaces ? 'anim-replace' : 'anim-new');
+        el.addEventListener('animationend', () => el.classList.remove('anim-new', 'anim-replace'), { once: true });
+      }
     }
     const old = v.p;
     v.p = p;
     const el = v.el;
-    el.dataset.node = p.node;
-    el.dataset.phase = p.phase;
-    el.dataset.status = p.status;
+    if (!old || old.node !== p.node) el.dataset.node = p.node;
+    if (!old || old.phase !== p.phase) el.dataset.phase = p.phase;
+    if (!old || old.status !== p.status) el.dataset.status = p.status;
     el.classList.toggle('ready', p.ready);
     el.classList.toggle('terminating', p.terminating);
     el.classList.toggle('replacement', !!p.replaces);
-    el.title = `${key}\n${p.status}${p.ready ? ', ready' : ''}${p.ip ? `\nIP ${p.ip}` : ''}\nnode ${p.node || '(none)'}` +
-      `${p.owner ? `\nowner ${p.owner}` : ''}${p.replaces ? `\nreplaces ${p.replaces}` : ''}${p.reason ? `\n${p.reason}` : ''}`;
-    el.textContent = this.roomy ? `${shortName(p)}${p.ip ? ` ${p.ip}` : ''}` : '';
+    if (this.roomy) el.textContent = `${shortName(p)}${p.ip ? ` ${p.ip}` : ''}`;
     const parent = p.node ? this.nodes.get(p.node)?.podsEl : this.pendingEl;
     if (parent && el.parentElement !== parent) {
-      const from = animate && el.isConnected && moves.length < FLIP_LIMIT ? el.getBoundingClientRect() : null;
       parent.append(el);
-      if (from) moves.push({ el, from });
-      else if (animate && old && p.node) this.flash(el, 'anim-bind');
+      if (animate && old && p.node && !flying.has(el)) this.flash(el, 'bind');
     }
     if (animate && old) {
-      if (old.status !== 'Running' && p.status === 'Running') this.flash(el, 'anim-start');
-      if (!old.ready && p.ready) this.flash(el, 'anim-ready');
-      if (!old.terminating && p.terminating) this.flash(el, 'anim-term');
+      if (old.status !== 'Running' && p.status === 'Running') this.flash(el, 'start');
+      if (!old.ready && p.ready) this.flash(el, 'ready');
+      if (!old.terminating && p.terminating) this.flash(el, 'term');
     }
     if (old && old.node !== p.node) this.byNode.get(old.node)?.delete(p.id);
     if (p.node) {
@@ -139,13 +185,12 @@ export class Cluster {
     } else v.el.remove();
   }
 
-  flash(el, cls) {
-    el.classList.remove(cls);
-    void el.offsetWidth; // restart the animation
-    el.classList.add(cls);
+  flash(el, effect) {
+    el.animate(EFFECTS[effect], { duration: 600, easing: 'ease-out' });
   }
 
-  // FLIP: each moved chip starts where it was and glides to its new place.
+  // FLIP: each moved chip starts where it was and glides to its new place (the new
+  // places are read after every write: one more layout).
   fly(moves) {
     for (const m of moves) {
       const to = m.el.getBoundingClientRect();
@@ -167,13 +212,12 @@ export class Cluster {
       mem += p.mem;
     }
     const n = v.n;
-    const bar = (sel, used, cap, text) => {
-      const i = v.el.querySelector(`${sel} i`);
-      i.style.width = `${Math.min(100, cap ? (100 * used) / cap : 0)}%`;
-      v.el.querySelector(sel).title = text;
+    const bar = (meter, used, cap, text) => {
+      meter.firstChild.style.width = `${Math.min(100, cap ? (100 * used) / cap : 0)}%`;
+      meter.title = text;
     };
-    bar('.cpu', cpu, n.cpu, `CPU requested ${cpu}m of ${n.cpu}m allocatable`);
-    bar('.mem', mem, n.mem, `memory requested ${fmtBytes(mem)} of ${fmtBytes(n.mem)} allocatable`);
+    bar(v.cpu, cpu, n.cpu, `CPU requested ${cpu}m of ${n.cpu}m allocatable`);
+    bar(v.mem, mem, n.mem, `memory requested ${fmtBytes(mem)} of ${fmtBytes(n.mem)} allocatable`);
   }
 
   select(sel) {
