@@ -203,8 +203,19 @@ test('the editor shows a bad file\u2019s error at its line, as ksim run reports 
 test('play=1 plays: the moment advances and the URL follows once paused', async () => {
   await open(page, srv.url, '?scenario=scale-up-down&t=10s&play=1');
   const a = await page.evaluate(() => window.ksim.time());
+  assert.ok(a >= 10_000, `playing starts at t=10s (now ${a})`);
   await page.waitForFunction((a) => window.ksim.time() > a + 5000, a, { polling: 50 });
   await page.click('#play');
   const t = await page.evaluate(() => window.ksim.time());
   await expectPodsAt('scale-up-down', seedOf('scale-up-down'), t);
+});
+
+test('the scheduling queue shows why pods wait, in the scheduler\u2019s words', async () => {
+  await open(page, srv.url, '?scenario=insufficient-capacity&t=20s');
+  const cli = JSON.parse(ksim(['get', 'pods', file('insufficient-capacity'), '--at', '20s', '-o', 'json'])).items;
+  const waiting = cli.filter((p) => !p.spec.nodeName);
+  assert.ok(waiting.length > 0, 'pods wait at 20s');
+  const reason = waiting[0].status.conditions.find((c) => c.type === 'PodScheduled').message;
+  assert.equal(await page.locator('#pending [data-pod]').count(), waiting.length);
+  assert.equal(await page.$eval('#pending-reasons', (e) => e.textContent), `${waiting.length} × ${reason}`);
 });

@@ -13,8 +13,9 @@ const app = {
   name: params.get('scenario') || 'node-crash',
   t: 0, // the moment shown, ms
   playing: false,
-  cluster: new Cluster($('nodes'), $('pending'), $('pending-count'), $('links'), (kind, ns, name) => select(kind, ns, name)),
+  cluster: new Cluster($('nodes'), $('pending'), $('pending-count'), $('pending-reasons'), $('links'), (kind, ns, name) => select(kind, ns, name)),
   selected: null,
+  playFrom: null, // with &play=1&t=…: the moment to start from, once computed
   generation: 0, // bumps on each load, so a stale run loop stops
 };
 const log = new EventLog($('log'), $('log-all'), (t) => seek(t));
@@ -143,7 +144,10 @@ async function start(fileName, text, seed, target, play) {
   sim.advance(1); // bootstrap: nodes registered, the first writes
   seek(0, { all: true, fromUser: false });
   if (window.ksim.interactiveMs === null) window.ksim.interactiveMs = performance.now();
-  if (play) setPlaying(true);
+  if (play) {
+    app.playFrom = target || 0; // playing starts there once it is computed
+    setPlaying(true);
+  }
   if (!(await runToEnd(gen))) return;
   drawMarkers();
   $('fingerprint').textContent = `sha256:${sim.fingerprint().slice(0, 16)}…`;
@@ -159,6 +163,14 @@ function frame(now) {
   if (!app.playing || !app.sim) return;
   const dt = Math.min(100, now - lastFrame);
   lastFrame = now;
+  if (app.playFrom !== null) {
+    if (app.sim.horizon_ms() >= Math.min(app.playFrom, app.sim.end_ms())) {
+      seek(app.playFrom, { fromUser: false });
+      app.playFrom = null;
+    }
+    requestAnimationFrame(frame);
+    return;
+  }
   const speed = Number($('speed').value);
   const next = Math.min(app.t + dt * speed, app.sim.horizon_ms());
   if (next >= app.sim.end_ms()) {
@@ -172,6 +184,7 @@ function frame(now) {
 
 function setPlaying(on) {
   app.playing = on && !!app.sim;
+  if (!app.playing) app.playFrom = null;
   $('play').textContent = app.playing ? '⏸' : '▶';
   if (app.playing) {
     if (app.t >= app.sim.end_ms()) seek(0);

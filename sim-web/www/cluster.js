@@ -25,8 +25,8 @@ function shortName(p) {
 }
 
 export class Cluster {
-  constructor(nodesEl, pendingEl, countEl, linksEl, onSelect) {
-    Object.assign(this, { nodesEl, pendingEl, countEl, linksEl, onSelect });
+  constructor(nodesEl, pendingEl, countEl, reasonsEl, linksEl, onSelect) {
+    Object.assign(this, { nodesEl, pendingEl, countEl, reasonsEl, linksEl, onSelect });
     this.reset();
     // One click and one hover handler for every card and chip; tooltips are written
     // when hovered rather than on every change.
@@ -95,7 +95,19 @@ export class Cluster {
     this.fly(moves);
     for (const name of touched) this.meters(name);
     this.countEl.textContent = `(${this.pendingEl.childElementCount})`;
+    this.reasons();
     if (this.selected) this.drawLinks();
+  }
+
+  // Why the queued pods wait: the scheduler's FailedScheduling message, with a count.
+  reasons() {
+    const counts = new Map();
+    for (const el of this.pendingEl.children) {
+      const p = this.pods.get(Number(el.dataset.id))?.p;
+      if (p && p.reason) counts.set(p.reason, (counts.get(p.reason) || 0) + 1);
+    }
+    const text = [...counts].map(([r, n]) => `${n} × ${r}`).join('\n');
+    if (this.reasonsEl.textContent !== text) this.reasonsEl.textContent = text;
   }
 
   node(n) {
