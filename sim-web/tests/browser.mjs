@@ -151,7 +151,7 @@ test('click a pod: its YAML, events and IP history; a replacement is linked to t
   assert.match(await detail.locator('.events').textContent(), /Scheduled/);
   assert.match(await detail.locator('.link-note').textContent(), /replaces default\/web-/);
   assert.ok((await page.locator('.pod.linked').count()) >= 1, 'the pair is highlighted');
-  assert.equal(await page.locator('#links line').count(), 1, 'a line joins them');
+  assert.equal(await page.locator('#links line:not(.transient)').count(), 1, 'a line joins them');
   mkdirSync(join(ROOT, 'target'), { recursive: true });
   await page.screenshot({ path: join(ROOT, 'target', 'web-screenshot.png') });
   await page.click('.node[data-node="worker-2"] .node-head');
@@ -218,4 +218,13 @@ test('the scheduling queue shows why pods wait, in the scheduler\u2019s words', 
   const reason = waiting[0].status.conditions.find((c) => c.type === 'PodScheduled').message;
   assert.equal(await page.locator('#pending [data-pod]').count(), waiting.length);
   assert.equal(await page.$eval('#pending-reasons', (e) => e.textContent), `${waiting.length} × ${reason}`);
+});
+
+test('playing through an eviction: the replacement appears joined to the pod it replaces', async () => {
+  await open(page, srv.url, '?scenario=node-crash&t=6m44s');
+  await page.selectOption('#speed', '1');
+  await page.evaluate(() => window.ksim.play(true));
+  await page.locator('#links line.transient').first().waitFor({ timeout: 10_000 });
+  await page.evaluate(() => window.ksim.play(false));
+  assert.ok((await page.evaluate(() => window.ksim.time())) > 405_000);
 });

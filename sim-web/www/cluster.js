@@ -93,6 +93,7 @@ export class Cluster {
     for (const p of delta.pods) this.pod(p, animate, touched, flying);
     for (const id of delta.removed) this.remove(id, animate, touched);
     this.fly(moves);
+    if (animate) this.announceReplacements(delta.pods);
     for (const name of touched) this.meters(name);
     this.countEl.textContent = `(${this.pendingEl.childElementCount})`;
     this.reasons();
@@ -242,9 +243,34 @@ export class Cluster {
     this.drawLinks();
   }
 
+  // A replacement that just appeared is joined for a moment to the pod it replaces.
+  announceReplacements(pods) {
+    for (const p of pods) {
+      const v = this.pods.get(p.id);
+      if (!p.replaces || !v.el.classList.contains('anim-replace')) continue;
+      const line = this.line(v.el, document.querySelector(`.pod[data-pod="${CSS.escape(p.replaces)}"]`));
+      if (!line) continue;
+      line.classList.add('transient');
+      setTimeout(() => line.remove(), 1500);
+    }
+  }
+
+  line(a, b) {
+    if (!a || !b) return null;
+    const ra = a.getBoundingClientRect();
+    const rb = b.getBoundingClientRect();
+    const line = document.createElementNS('http://www.w3.org/2000/svg', 'line');
+    line.setAttribute('x1', ra.left + ra.width / 2);
+    line.setAttribute('y1', ra.top + ra.height / 2);
+    line.setAttribute('x2', rb.left + rb.width / 2);
+    line.setAttribute('y2', rb.top + rb.height / 2);
+    this.linksEl.append(line);
+    return line;
+  }
+
   // A line from a replacement to the pod it replaces, for the selected pod.
   drawLinks() {
-    this.linksEl.replaceChildren();
+    for (const l of this.linksEl.querySelectorAll('line:not(.transient)')) l.remove();
     const sel = this.selected;
     if (!sel || sel.kind !== 'pod') return;
     const key = `${sel.ns}/${sel.name}`;
@@ -255,16 +281,8 @@ export class Cluster {
     for (const [el, oldKey] of pairs) {
       const other = document.querySelector(`.pod[data-pod="${CSS.escape(oldKey)}"]`);
       el.classList.add('linked');
-      if (!other) continue;
-      other.classList.add('linked');
-      const a = el.getBoundingClientRect();
-      const b = other.getBoundingClientRect();
-      const line = document.createElementNS('http://www.w3.org/2000/svg', 'line');
-      line.setAttribute('x1', a.left + a.width / 2);
-      line.setAttribute('y1', a.top + a.height / 2);
-      line.setAttribute('x2', b.left + b.width / 2);
-      line.setAttribute('y2', b.top + b.height / 2);
-      this.linksEl.append(line);
+      other?.classList.add('linked');
+      this.line(el, other);
     }
   }
 }
