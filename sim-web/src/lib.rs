@@ -117,3 +117,17 @@ pub fn format_duration(t_ms: f64) -> String {
 pub fn parse_duration(s: &str) -> f64 {
     sim_core::engine::SimDuration::parse(s).map_or(-1.0, |d| d.as_ms() as f64)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_in_the_url_round_trip() {
+        for ms in [0.0, 1.0, 999.0, 1000.0, 61_001.0, 123_456.0, 450_000.0, 3_600_000.0, 86_399_999.0] {
+            assert_eq!(parse_duration(&format_duration(ms)), ms, "{}", format_duration(ms));
+        }
+        assert_eq!(parse_duration("7m30s"), 450_000.0);
+        assert_eq!(parse_duration("soon"), -1.0);
+    }
+}

@@ -69,6 +69,7 @@ let urlTimer = 0;
 function writeUrl() {
   clearTimeout(urlTimer);
   urlTimer = setTimeout(() => {
+    if (!app.sim) return;
     const p = new URLSearchParams();
     if (app.name) p.set('scenario', app.name);
     p.set('seed', String(app.sim.seed()));
