@@ -82,7 +82,7 @@ test('node-crash: dragging the timeline shows exactly the pods of ksim get pods 
   const seed = 99;
   await open(page, srv.url, `?scenario=node-crash&seed=${seed}&t=0s`);
   const seen = new Set();
-  for (const f of [0.02, 0.09, 0.55, 0.3, 0.71, 0.8, 0.05, 0.97]) {
+  for (const f of [0.003, 0.02, 0.09, 0.55, 0.3, 0.71, 0.8, 0.005, 0.97]) {
     const t = await drag(f);
     seen.add(t);
     await expectPodsAt('node-crash', seed, t);
