@@ -6,6 +6,9 @@
 
 const FLIP_LIMIT = 60; // chips moved in one frame that get a flight; more just pop in
 const ANIMATE_LIMIT = 400; // pods changed in one frame beyond which nothing is animated
+// Effects started per frame: each running transform animation is a compositor layer,
+// and thousands of them cost more than the frame.
+const EFFECTS_PER_FRAME = 40;
 // Short effects, played with the Web Animations API (no reflow to restart them).
 const EFFECTS = {
   bind: [{ transform: 'translateY(-14px) scale(.4)', opacity: 0.2 }, { transform: 'none', opacity: 1 }],
@@ -88,6 +91,7 @@ export class Cluster {
         if (v && v.p.node !== p.node && v.el.isConnected && moves.length < FLIP_LIMIT) moves.push({ el: v.el, from: v.el.getBoundingClientRect() });
       }
     }
+    this.budget = EFFECTS_PER_FRAME - moves.length;
     const touched = new Set();
     const flying = new Set(moves.map((m) => m.el));
     for (const p of delta.pods) this.pod(p, animate, touched, flying);
@@ -151,7 +155,7 @@ export class Cluster {
       el.dataset.id = String(p.id);
       v = { el, p: null };
       this.pods.set(p.id, v);
-      if (animate) {
+      if (animate && (p.replaces || this.budget-- > 0)) {
         el.classList.add(p.replaces ? 'anim-replace' : 'anim-new');
         el.addEventListener('animationend', () => el.classList.remove('anim-new', 'anim-replace'), { once: true });
       }
@@ -192,14 +196,14 @@ export class Cluster {
     this.byNode.get(v.p.node)?.delete(id);
     if (v.p.node) touched.add(v.p.node);
     delete v.el.dataset.pod; // gone for the tests at once; the chip fades out
-    if (animate) {
+    if (animate && this.budget-- > 0) {
       v.el.classList.add('anim-gone');
       setTimeout(() => v.el.remove(), 400);
     } else v.el.remove();
   }
 
   flash(el, effect) {
-    el.animate(EFFECTS[effect], { duration: 600, easing: 'ease-out' });
+    if (this.budget-- > 0) el.animate(EFFECTS[effect], { duration: 600, easing: 'ease-out' });
   }
 
   // FLIP: each moved chip starts where it was and glides to its new place (the new
