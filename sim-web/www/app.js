@@ -26,7 +26,7 @@ const editor = new Editor($('editor'), $('yaml'), $('gutter'), $('errors'));
 window.ksim = {
   ready: false,
   error: null,
-  interactiveMs: null, // performance.now() when the first state was drawn and input works
+  interactiveMs: null, // performance.now() at the frame that draws the first state (input works from then)
   fingerprint: () => (app.sim && app.sim.done() ? app.sim.fingerprint() : null),
   time: () => app.t,
   endMs: () => (app.sim ? app.sim.end_ms() : 0),
@@ -144,7 +144,9 @@ async function start(fileName, text, seed, target, play) {
   app.cluster.reset();
   sim.advance(1); // bootstrap: nodes registered, the first writes
   seek(0, { all: true, fromUser: false });
-  if (window.ksim.interactiveMs === null) window.ksim.interactiveMs = performance.now();
+  // Interactive: the first state is drawn on the next frame, and the run goes on in
+  // short slices between input events.
+  requestAnimationFrame(() => (window.ksim.interactiveMs ??= performance.now()));
   if (play) {
     app.playFrom = target || 0; // playing starts there once it is computed
     setPlaying(true);
