@@ -6,12 +6,14 @@
 import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
+import { loadavg, cpus } from 'node:os';
 import { ROOT, serve, browser } from './harness.mjs';
 
 const SECONDS = Number(process.env.KSIM_BENCH_SECONDS || 5);
 const wasm = readFileSync(join(ROOT, 'sim-web', 'dist', 'pkg', 'sim_web_bg.wasm'));
 const glue = readFileSync(join(ROOT, 'sim-web', 'dist', 'pkg', 'sim_web.js'));
 const mb = (n) => `${(n / 1e6).toFixed(2)} MB`;
+console.log(`${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} (other work on the machine slows the figures)`);
 console.log(`wasm: ${mb(wasm.length)} raw, ${mb(gzipSync(wasm, { level: 9 }).length)} gzip -9 (glue ${(gzipSync(glue).length / 1e3).toFixed(1)} kB gzip)`);
 
 const srv = await serve();
