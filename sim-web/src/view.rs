@@ -145,6 +145,7 @@ pub fn detail(s: &Session, kind: &Kind, ns: &str, name: &str) -> String {
         s.ip_history(id).into_iter().map(|(t, ip)| json!({"t": t, "ip": ip})).collect()
     };
     let replaces = s.replaces.get(&id).map(|&o| key_name(o));
-    let replaced_by = s.replaces.iter().find(|(_, &o)| o == id).map(|(&n, _)| key_name(n));
+    // Only a replacement that exists by now (the pairs are found over the whole run).
+    let replaced_by = s.replaces.iter().find(|(&n, &o)| o == id && s.get(n).is_some()).map(|(&n, _)| key_name(n));
     json!({"yaml": yaml, "events": events, "ips": ips, "replaces": replaces, "replacedBy": replaced_by, "exists": obj.is_some()}).to_string()
 }

@@ -181,6 +181,9 @@ test('the editor shows a bad file\u2019s error at its line, as ksim run reports 
   const cli = ksim(['run', join(dir, 'my-scenario.yaml')], { ok: [2] });
   const [, line, col] = cli.match(/my-scenario\.yaml:(\d+):(\d+):/);
   await page.click('#edit');
+  // Uploading a file puts it in the editor.
+  await page.setInputFiles('#upload', join(dir, 'my-scenario.yaml'));
+  await page.waitForFunction((t) => document.getElementById('yaml').value === t, bad, { polling: 50 });
   await page.fill('#yaml', bad);
   await page.click('#run-yaml');
   const err = page.locator('#errors li.error').first();
