@@ -41,7 +41,7 @@ export class EventLog {
         const who = l.kind ? `${l.kind} ${l.ns ? `${l.ns}/` : ''}${l.name}` : '';
         const li = el(
           'li',
-          { class: l.t <= t ? 'past' : 'future', title: `revision ${l.i}; click to jump to ${format_duration(l.t)}`, 'data-t': String(l.t) },
+          { class: l.t <= t ? 'past' : 'future', title: `${describeChange(l.change)}\n(click to jump to ${format_duration(l.t)})`, 'data-t': String(l.t) },
           el('time', {}, format_duration(l.t)),
           el('span', { class: 'by' }, l.by),
           el('span', { class: `verb ${l.verb}` }, l.verb),
