@@ -138,7 +138,7 @@ test('step to the next event, and click a log line to jump to its moment', async
 
 test('click a pod: its YAML, events and IP history; a replacement is linked to the pod it replaces', async () => {
   await open(page, srv.url, '?scenario=node-crash&t=7m30s');
-  const replacement = page.locator('.pod.replacement').first();
+  const replacement = page.locator('[data-pod].replacement').first();
   const key = await replacement.getAttribute('data-pod');
   await replacement.click();
   const detail = page.locator('#detail');
@@ -150,7 +150,7 @@ test('click a pod: its YAML, events and IP history; a replacement is linked to t
   assert.ok((await detail.locator('.ips').textContent()).includes(cli.status.podIP), 'IP history has the pod IP');
   assert.match(await detail.locator('.events').textContent(), /Scheduled/);
   assert.match(await detail.locator('.link-note').textContent(), /replaces default\/web-/);
-  assert.ok((await page.locator('.pod.linked').count()) >= 1, 'the pair is highlighted');
+  assert.equal(await page.locator('[data-pod].linked').count(), 2, 'the pair is highlighted');
   assert.equal(await page.locator('#links line:not(.transient)').count(), 1, 'a line joins them');
   mkdirSync(join(ROOT, 'target'), { recursive: true });
   await page.screenshot({ path: join(ROOT, 'target', 'web-screenshot.png') });
