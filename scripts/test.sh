@@ -21,3 +21,22 @@ echo "== cargo clippy --all-targets -- -D warnings"
 cargo clippy --all-targets -- -D warnings
 echo "== cargo test"
 cargo test
+
+# The browser demo (sim-web): build the site (installing what is missing), then compare
+# it with the native binary — big-cluster's expectations and invariants (too slow for a
+# debug build), wasm vs native event logs in node, and the page in headless chromium.
+echo "== scripts/build-web.sh"
+scripts/build-web.sh
+echo "== cargo build --release -p sim-cli (the native reference of the web tests)"
+cargo build --release -p sim-cli
+echo "== ksim run scenarios/big-cluster.yaml --check (release)"
+if ! out=$(target/release/ksim run scenarios/big-cluster.yaml --check --max-lines 0 2>&1); then
+  echo "$out" | grep -v '^[a-z]*-[0-9a-z]*-[0-9a-z]* ' >&2
+  exit 1
+fi
+echo "$out" | grep -E '^(  [0-9]+ passed|invariants|fingerprint)'
+echo "== node --test sim-web/tests/wasm-node.mjs (wasm vs native event logs)"
+node --test --test-reporter=spec sim-web/tests/wasm-node.mjs
+echo "== node --test sim-web/tests/browser.mjs (headless chromium)"
+node --test --test-reporter=spec sim-web/tests/browser.mjs
+echo "== screenshots: target/web-screenshot.png, target/web-screenshot-big-cluster.png"

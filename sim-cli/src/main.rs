@@ -7,6 +7,7 @@ mod files;
 mod print;
 mod run;
 mod timeline;
+mod web;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -104,6 +105,15 @@ enum Command {
         #[arg(short = 'n', long)]
         namespace: Option<String>,
     },
+    /// Serve the browser demo (sim-web/dist, from scripts/build-web.sh) on 127.0.0.1.
+    Web {
+        /// Port (0: any free port; the URL is printed).
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+        /// The folder to serve (default: sim-web/dist).
+        #[arg(long)]
+        dir: Option<String>,
+    },
     /// Benchmarks that print figures.
     Bench {
         #[command(subcommand)]
@@ -131,6 +141,7 @@ fn main() -> ExitCode {
             explain::explain(&target, &files, &at, seed, output.as_deref(), namespace.as_deref())
         }
         Command::Bench { which } => bench::bench(which),
+        Command::Web { port, dir } => web::serve(port, dir.as_deref()),
     };
     ExitCode::from(code)
 }

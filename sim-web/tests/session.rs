@@ -1,0 +1,121 @@
+//! The browser's session against sim-core run directly: the same event log and
+//! fingerprint as `ksim run`, and at any moment (forwards, backwards, across
+//! checkpoints) the same pods and nodes as `ksim get --at`.
+
+use sim_core::api::{Kind, Object};
+use sim_core::engine::SimTime;
+use sim_core::scenario::run::run_scenario;
+use sim_core::{RunOptions, Simulation};
+use sim_web::session::{load, Session};
+use std::path::PathBuf;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+/// The bundled scenarios a debug build runs quickly (big-cluster is covered by the
+/// release-built web tests, see scripts/test.sh).
+fn bundled() -> Vec<(String, String)> {
+    let mut v: Vec<(String, String)> = std::fs::read_dir(root().join("scenarios"))
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml") && !p.ends_with("big-cluster.yaml"))
+        .map(|p| (p.to_string_lossy().to_string(), std::fs::read_to_string(&p).unwrap()))
+        .collect();
+    v.sort();
+    assert!(v.len() >= 5, "{v:?}");
+    v
+}
+
+fn objects(sim: &Simulation) -> Vec<(Kind, String, String)> {
+    let mut v = Vec::new();
+    for k in [Kind::Pod, Kind::Node] {
+        for o in sim.list(&k) {
+            v.push((k.clone(), o.meta().namespace.clone(), serde_json::to_string(&o.to_json()).unwrap()));
+        }
+    }
+    v
+}
+
+fn shown(s: &Session) -> Vec<(Kind, String, String)> {
+    let mut v: Vec<_> = s
+        .objects()
+        .filter(|o| matches!(&***o, Object::Pod(_) | Object::Node(_)))
+        .map(|o| (o.kind(), o.meta().namespace.clone(), serde_json::to_string(&o.to_json()).unwrap()))
+        .collect();
+    v.sort_by(|a, b| (a.0.clone(), &a.1).cmp(&(b.0.clone(), &b.1)).then(a.2.cmp(&b.2)));
+    v
+}
+
+fn sorted(mut v: Vec<(Kind, String, String)>) -> Vec<(Kind, String, String)> {
+    v.sort_by(|a, b| (a.0.clone(), &a.1).cmp(&(b.0.clone(), &b.1)).then(a.2.cmp(&b.2)));
+    v
+}
+
+#[test]
+fn same_log_and_fingerprint_as_the_cli_for_every_bundled_scenario() {
+    for (name, text) in bundled() {
+        let scenario = load(&name, &text).unwrap();
+        for seed in [scenario.seed, scenario.seed + 17] {
+            let mut s = Session::new(scenario.clone(), Some(seed)).unwrap();
+            let mut slices = 0;
+            while !s.advance(97) {
+                slices += 1;
+            }
+            assert!(slices > 0, "{name}: ran in slices");
+            let mut opts = RunOptions::for_scenario(&scenario);
+            opts.seed = seed;
+            let r = run_scenario(&scenario, &opts).unwrap();
+            assert_eq!(s.jsonl(), r.sim.trace.to_jsonl(), "{name} seed {seed}");
+            assert_eq!(s.fingerprint(), r.sim.fingerprint(), "{name} seed {seed}");
+        }
+    }
+}
+
+#[test]
+fn every_moment_equals_a_fresh_run_to_it() {
+    for (name, text) in bundled() {
+        let scenario = load(&name, &text).unwrap();
+        let mut s = Session::new(scenario.clone(), None).unwrap();
+        s.set_checkpoint_every(13);
+        s.run_to_end();
+        assert!(s.checkpoints() > 2, "{name}: exercises checkpoints");
+        let end = s.end_ms();
+        // Forwards, then backwards, then jumps; moments on and around timeline actions.
+        let mut moments: Vec<u64> = (0..=12).map(|i| end * i / 12).collect();
+        for m in serde_json::from_str::<Vec<serde_json::Value>>(&sim_web::view::markers(&s)).unwrap() {
+            let t = m["t"].as_u64().unwrap();
+            moments.extend([t.saturating_sub(1), t, t + 1, t + 1234]);
+        }
+        let mut back = moments.clone();
+        back.reverse();
+        moments.extend(back);
+        moments.extend([end / 3, end - 1, 7, end / 2, 1]);
+        for t in moments.into_iter().filter(|&t| t <= end) {
+            s.seek(t);
+            let mut sim = Simulation::new(&scenario, &RunOptions::for_scenario(&scenario)).unwrap();
+            sim.run_until(SimTime(t));
+            assert_eq!(shown(&s), sorted(objects(&sim)), "{name} at {t} ms");
+        }
+    }
+}
+
+#[test]
+fn a_bad_file_reports_its_line_and_column() {
+    let text = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  replicas: -1\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec:\n      containers:\n      - {name: web, image: nginx}\n";
+    let Err((problems, rendered)) = load("mine.yaml", text) else { panic!("a negative replicas is refused") };
+    assert_eq!((problems[0].line, problems[0].col), (5, 13), "{problems:?}");
+    assert!(problems[0].message.contains("spec.replicas"), "{problems:?}");
+    assert!(rendered.contains("mine.yaml:5:13"), "{rendered}");
+}
+
+#[test]
+fn a_crashed_node_pods_are_linked_to_their_replacements() {
+    let (name, text) = bundled().into_iter().find(|(n, _)| n.ends_with("node-crash.yaml")).unwrap();
+    let mut s = Session::new(load(&name, &text).unwrap(), None).unwrap();
+    s.run_to_end();
+    assert_eq!(s.replaces.len(), 2, "two pods lost with worker-1 are replaced");
+    for (new, old) in &s.replaces {
+        assert!(s.first_seen_ms(*new) > s.first_seen_ms(*old));
+    }
+}

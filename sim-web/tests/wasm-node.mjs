@@ -1,0 +1,35 @@
+// Native vs wasm without a browser: node loads the very module the page uses
+// (sim-web/dist/pkg) and runs every bundled scenario; the event log must equal, byte for
+// byte, what the native `ksim run --log` writes for the same file and seed.
+// Run: node --test sim-web/tests/wasm-node.mjs (after scripts/build-web.sh).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync, mkdtempSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { ROOT, ksim } from './harness.mjs';
+import { initSync, Ksim } from '../dist/pkg/sim_web.js';
+
+initSync({ module: readFileSync(join(ROOT, 'sim-web', 'dist', 'pkg', 'sim_web_bg.wasm')) });
+const dir = mkdtempSync(join(tmpdir(), 'ksim-wasm-'));
+
+for (const f of readdirSync(join(ROOT, 'scenarios')).filter((f) => f.endsWith('.yaml')).sort()) {
+  const seeds = f === 'big-cluster.yaml' ? [NaN] : [NaN, 1, 4242];
+  for (const seed of seeds) {
+    test(`${f} seed ${Number.isNaN(seed) ? '(its own)' : seed}: wasm log = native log`, () => {
+      const path = join(ROOT, 'scenarios', f);
+      const sim = Ksim.load(f, readFileSync(path, 'utf8'), seed);
+      while (!sim.advance(50_000));
+      const log = join(dir, `${f}.${seed}.jsonl`);
+      const args = ['run', path, '--max-lines', '0', '--log', log];
+      if (!Number.isNaN(seed)) args.push('--seed', String(seed));
+      const out = ksim(args, { ok: [0, 1] });
+      const native = readFileSync(log, 'utf8');
+      const wasm = sim.log_jsonl();
+      assert.ok(native.length > 1000, 'a real log');
+      assert.ok(wasm === native, `${f}: the logs differ (wasm ${wasm.length} bytes, native ${native.length})`);
+      assert.equal(`sha256:${sim.fingerprint()}`, out.match(/^fingerprint: (sha256:[0-9a-f]{64})$/m)[1]);
+      sim.free();
+    });
+  }
+}

@@ -1,0 +1,277 @@
+// ksim in the browser: loads a scenario into the wasm simulator, runs it to the end in
+// slices (the page stays responsive), and shows the cluster at the timeline's moment.
+// URL: ?scenario=NAME&seed=N&t=DURATION&play=1. Test contract: window.ksim (below).
+import init, { Ksim, format_duration, parse_duration } from './pkg/sim_web.js';
+import { Cluster } from './cluster.js';
+import { EventLog, Detail, Editor } from './panels.js';
+
+const $ = (id) => document.getElementById(id);
+const params = new URLSearchParams(location.search);
+
+const app = {
+  sim: null, // the wasm Ksim of the loaded scenario
+  name: params.get('scenario') || 'node-crash',
+  t: 0, // the moment shown, ms
+  playing: false,
+  cluster: new Cluster($('nodes'), $('pending'), $('pending-count'), $('pending-reasons'), $('links'), (kind, ns, name) => select(kind, ns, name)),
+  selected: null,
+  playFrom: null, // with &play=1&t=…: the moment to start from, once computed
+  generation: 0, // bumps on each load, so a stale run loop stops
+};
+const log = new EventLog($('log'), $('log-all'), (t) => seek(t));
+const detail = new Detail($('detail'), (kind, ns, name) => select(kind, ns, name));
+const editor = new Editor($('editor'), $('yaml'), $('gutter'), $('errors'));
+
+// The contract the browser tests rely on.
+window.ksim = {
+  ready: false,
+  error: null,
+  interactiveMs: null, // performance.now() at the frame that draws the first state (input works from then)
+  fingerprint: () => (app.sim && app.sim.done() ? app.sim.fingerprint() : null),
+  time: () => app.t,
+  endMs: () => (app.sim ? app.sim.end_ms() : 0),
+  seek: (ms) => seek(ms),
+  play: (on = true) => setPlaying(on),
+  // Where the main thread's time goes (the bench prints it): seek in wasm + JSON,
+  // drawing the cluster, the log and detail panels.
+  stats: { seeks: 0, wasmMs: 0, drawMs: 0, panelsMs: 0 },
+};
+
+function setStatus(text) {
+  $('status').textContent = text;
+}
+
+// Draws the moment `t` (clamped to what has been computed).
+function seek(t, { all = false, fromUser = true } = {}) {
+  const sim = app.sim;
+  if (!sim) return;
+  const t0 = performance.now();
+  const delta = JSON.parse(sim.seek(Math.max(0, t), all));
+  const t1 = performance.now();
+  // Animate small steps forward (playing, dragging ahead); jumps just redraw.
+  const animate = !all && delta.t >= app.t && delta.t - app.t <= 20_000;
+  app.t = delta.t;
+  app.cluster.apply(delta, { animate });
+  $('scrub').value = String(app.t);
+  $('clock').textContent = format_duration(app.t);
+  const t2 = performance.now();
+  log.show(sim, app.t, app.playing);
+  if (app.selected) detail.show(sim, app.selected, app.playing);
+  if (fromUser) writeUrl();
+  const st = window.ksim.stats;
+  st.seeks++;
+  st.wasmMs += t1 - t0;
+  st.drawMs += t2 - t1;
+  st.panelsMs += performance.now() - t2;
+}
+
+let urlTimer = 0;
+function writeUrl() {
+  clearTimeout(urlTimer);
+  urlTimer = setTimeout(() => {
+    if (!app.sim) return;
+    const p = new URLSearchParams();
+    if (app.name) p.set('scenario', app.name);
+    p.set('seed', String(app.sim.seed()));
+    p.set('t', format_duration(app.t));
+    history.replaceState(null, '', `?${p}`);
+  }, 200);
+}
+
+function select(kind, ns, name) {
+  app.selected = kind ? { kind, ns, name } : null;
+  app.cluster.select(app.selected);
+  if (app.selected) detail.show(app.sim, app.selected, false);
+}
+
+// Runs the simulation to its end in ~12 ms slices, drawing progress.
+async function runToEnd(gen) {
+  const sim = app.sim;
+  let batch = 2000;
+  while (!sim.done()) {
+    const start = performance.now();
+    sim.advance(batch);
+    const took = performance.now() - start;
+    batch = Math.max(200, Math.min(200000, Math.round((batch * 12) / Math.max(took, 0.5))));
+    const horizon = sim.horizon_ms();
+    $('computed').style.width = `${(100 * horizon) / sim.end_ms()}%`;
+    setStatus(`computing… ${format_duration(horizon)} of ${format_duration(sim.end_ms())}`);
+    await new Promise((r) => setTimeout(r, 0));
+    if (gen !== app.generation) return false;
+  }
+  $('computed').style.width = '100%';
+  return true;
+}
+
+function drawMarkers() {
+  const end = app.sim.end_ms() || 1;
+  const box = $('markers');
+  box.replaceChildren();
+  for (const m of JSON.parse(app.sim.markers())) {
+    const el = document.createElement('button');
+    el.className = 'marker';
+    el.style.left = `${(100 * m.t) / end}%`;
+    el.title = `${format_duration(m.t)}: ${m.action}`;
+    el.addEventListener('click', () => seek(m.t));
+    box.append(el);
+  }
+}
+
+// Loads YAML text and runs it; `target` is the moment to show once done (null: the end).
+async function start(fileName, text, seed, target, play) {
+  const gen = ++app.generation;
+  setPlaying(false);
+  window.ksim.ready = false;
+  window.ksim.error = null;
+  if (app.sim) app.sim.free();
+  app.sim = null;
+  let sim;
+  try {
+    sim = Ksim.load(fileName, text, seed);
+  } catch (e) {
+    const err = JSON.parse(String(e));
+    window.ksim.error = err;
+    editor.open(text);
+    editor.showErrors(err.problems);
+    setStatus('the YAML has errors');
+    return;
+  }
+  editor.showErrors([]);
+  app.sim = sim;
+  $('seed').value = String(sim.seed());
+  $('scrub').max = String(sim.end_ms());
+  $('fingerprint').textContent = '';
+  app.cluster.reset();
+  sim.advance(1); // bootstrap: nodes registered, the first writes
+  seek(0, { all: true, fromUser: false });
+  // Interactive: the first state is drawn on the next frame, and the run goes on in
+  // short slices between input events.
+  requestAnimationFrame(() => (window.ksim.interactiveMs ??= performance.now()));
+  if (play) {
+    app.playFrom = target || 0; // playing starts there once it is computed
+    setPlaying(true);
+  }
+  if (!(await runToEnd(gen))) return;
+  drawMarkers();
+  $('fingerprint').textContent = `sha256:${sim.fingerprint().slice(0, 16)}…`;
+  $('fingerprint').dataset.full = sim.fingerprint();
+  setStatus(`${sim.events_processed().toLocaleString('en')} events`);
+  if (!app.playing) seek(target === null ? sim.end_ms() : target, { fromUser: false });
+  window.ksim.ready = true;
+}
+
+// Playback: simulated time advances `speed`× wall time, one draw per animation frame.
+let lastFrame = 0;
+function frame(now) {
+  if (!app.playing || !app.sim) return;
+  const dt = Math.min(100, now - lastFrame);
+  lastFrame = now;
+  if (app.playFrom !== null) {
+    if (app.sim.horizon_ms() >= Math.min(app.playFrom, app.sim.end_ms())) {
+      seek(app.playFrom, { fromUser: false });
+      app.playFrom = null;
+    }
+    requestAnimationFrame(frame);
+    return;
+  }
+  const speed = Number($('speed').value);
+  const next = Math.min(app.t + dt * speed, app.sim.horizon_ms());
+  if (next >= app.sim.end_ms()) {
+    seek(app.sim.end_ms());
+    setPlaying(false);
+    return;
+  }
+  if (next > app.t) seek(next, { fromUser: false });
+  requestAnimationFrame(frame);
+}
+
+function setPlaying(on) {
+  app.playing = on && !!app.sim;
+  if (!app.playing) app.playFrom = null;
+  $('play').textContent = app.playing ? '⏸' : '▶';
+  if (app.playing) {
+    if (app.t >= app.sim.end_ms()) seek(0);
+    lastFrame = performance.now();
+    requestAnimationFrame(frame);
+  } else if (app.sim) {
+    writeUrl();
+    log.show(app.sim, app.t, false);
+  }
+}
+
+function stepNext() {
+  if (!app.sim) return;
+  const t = app.sim.next_event_ms(app.t);
+  if (t >= 0 && t <= app.sim.horizon_ms()) seek(t);
+}
+
+async function loadBundled(name, seed, target, play) {
+  app.name = name;
+  $('scenario').value = name;
+  const res = await fetch(`scenarios/${encodeURIComponent(name)}.yaml`);
+  if (!res.ok) {
+    setStatus(`no scenario named ${name}`);
+    window.ksim.error = { problems: [{ file: name, line: 1, col: 1, message: `no bundled scenario ${name}` }] };
+    return;
+  }
+  const text = await res.text();
+  editor.setText(text);
+  await start(`${name}.yaml`, text, seed, target, play);
+}
+
+function wire() {
+  $('scrub').addEventListener('input', () => {
+    setPlaying(false);
+    seek(Number($('scrub').value));
+  });
+  $('play').addEventListener('click', () => setPlaying(!app.playing));
+  $('next').addEventListener('click', stepNext);
+  $('scenario').addEventListener('change', () => loadBundled($('scenario').value, NaN, null, false));
+  $('apply-seed').addEventListener('click', () => {
+    const seed = $('seed').value === '' ? NaN : Number($('seed').value);
+    if (app.name) loadBundled(app.name, seed, null, false);
+    else start('my-scenario.yaml', editor.text(), seed, null, false);
+  });
+  $('edit').addEventListener('click', () => editor.open());
+  $('close-editor').addEventListener('click', () => editor.close());
+  $('run-yaml').addEventListener('click', () => {
+    app.name = '';
+    $('scenario').value = '';
+    const seed = $('seed').value === '' ? NaN : Number($('seed').value);
+    start('my-scenario.yaml', editor.text(), seed, null, false);
+  });
+  $('upload').addEventListener('change', async () => {
+    const f = $('upload').files[0];
+    if (f) editor.setText(await f.text());
+  });
+  document.addEventListener('keydown', (e) => {
+    if (e.target instanceof HTMLTextAreaElement || e.target instanceof HTMLInputElement) return;
+    if (e.key === ' ') {
+      e.preventDefault();
+      setPlaying(!app.playing);
+    } else if (e.key === 'ArrowRight') stepNext();
+    else if (e.key === 'Escape') select(null);
+  });
+}
+
+async function main() {
+  await init();
+  wire();
+  const list = await (await fetch('scenarios/index.json')).json();
+  const picker = $('scenario');
+  picker.append(new Option('(your YAML)', ''));
+  for (const s of list) picker.append(new Option(s.name, s.name));
+  const about = (n) => list.find((s) => s.name === n)?.about || '';
+  picker.addEventListener('change', () => ($('about').textContent = about(picker.value)));
+  $('about').textContent = about(app.name);
+  const seed = params.has('seed') ? Number(params.get('seed')) : NaN;
+  const t = params.has('t') ? parse_duration(params.get('t')) : -1;
+  const play = params.get('play') === '1';
+  await loadBundled(app.name, seed, t >= 0 ? t : play ? 0 : null, play);
+}
+
+main().catch((e) => {
+  console.error(e);
+  setStatus(`error: ${e}`);
+  window.ksim.error = { problems: [{ file: '', line: 1, col: 1, message: String(e) }] };
+});
