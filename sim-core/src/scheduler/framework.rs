@@ -6,7 +6,7 @@ use crate::api::meta::{LabelSelector, LabelSelectorRequirement, Labels};
 use crate::api::node::{Node, Taint};
 use crate::api::pod::{Pod, Toleration};
 use crate::api::Object;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
@@ -263,27 +263,61 @@ pub struct NodeInfo {
     pub labels: crate::api::meta::Labels,
     pub unschedulable: bool,
     pub present: bool,
-    /// Bumped on every change (the scheduler cache's NodeInfo.Generation).
-    pub generation: u64,
-    /// The last resource scores computed on this node: pods of one template ask the same,
-    /// and between two changes of the node the answer is the same, so a burst of
-    /// identical pods computes each node's NodeResourcesFit and BalancedAllocation
-    /// scores once per change instead of once per pod.
-    pub score_cache: std::cell::Cell<Option<ResourceScores>>,
-    /// The last "all filters pass" verdict for a pod spec (kept alive here, so its
-    /// address cannot be reused) under a profile, valid for one node generation; used
-    /// only when no filter depends on other pods (PodTopologySpread and InterPodAffinity
-    /// skipped, nothing nominated).
-    pub filter_cache: std::cell::RefCell<Option<(u64, Rc<crate::api::pod::PodSpec>, usize)>>,
 }
 
 /// A memoized (NodeResourcesFit, NodeResourcesBalancedAllocation) pair and its key.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ResourceScores {
-    pub generation: u64,
     pub key: (i64, i64, i64, i64, usize),
     pub fit: i64,
     pub balanced: i64,
+}
+
+/// Per-node memos, kept beside the nodes (compact, so a cycle over hundreds of nodes
+/// stays in cache) and cleared by the scheduler whenever a node or its pods change:
+/// - the last pod spec (under a profile) that passed every filter, used only when no
+///   filter looks at other pods (PodTopologySpread and InterPodAffinity skipped,
+///   nothing nominated) — pods of one template then filter each unchanged node once;
+/// - the last NodeResourcesFit and BalancedAllocation scores for a request signature.
+///
+/// The spec's address is the key; the spec itself is kept alive in `specs`, so the
+/// address cannot be reused while the memo stands.
+#[derive(Default)]
+pub struct NodeMemos {
+    filter: Vec<Cell<(usize, usize)>>,
+    specs: RefCell<Vec<Option<Rc<crate::api::pod::PodSpec>>>>,
+    scores: Vec<Cell<Option<ResourceScores>>>,
+}
+
+impl NodeMemos {
+    /// Node `ni` changed (or appeared): forget what was known about it.
+    pub fn invalidate(&mut self, ni: usize) {
+        if self.filter.len() <= ni {
+            self.filter.resize_with(ni + 1, Default::default);
+            self.scores.resize_with(ni + 1, Default::default);
+            self.specs.get_mut().resize(ni + 1, None);
+        }
+        self.filter[ni].set((0, 0));
+        self.scores[ni].set(None);
+        self.specs.get_mut()[ni] = None;
+    }
+    pub fn filter_passed(&self, ni: usize, spec: &Rc<crate::api::pod::PodSpec>, profile: usize) -> bool {
+        self.filter.get(ni).is_some_and(|c| c.get() == (Rc::as_ptr(spec) as usize, profile))
+    }
+    pub fn set_filter_passed(&self, ni: usize, spec: &Rc<crate::api::pod::PodSpec>, profile: usize) {
+        if let Some(c) = self.filter.get(ni) {
+            c.set((Rc::as_ptr(spec) as usize, profile));
+            self.specs.borrow_mut()[ni] = Some(spec.clone());
+        }
+    }
+    pub fn scores(&self, ni: usize, key: (i64, i64, i64, i64, usize)) -> Option<(i64, i64)> {
+        self.scores.get(ni).and_then(|c| c.get()).filter(|r| r.key == key).map(|r| (r.fit, r.balanced))
+    }
+    pub fn set_scores(&self, ni: usize, r: ResourceScores) {
+        if let Some(c) = self.scores.get(ni) {
+            c.set(Some(r));
+        }
+    }
 }
 
 impl NodeInfo {
@@ -300,7 +334,6 @@ impl NodeInfo {
         self.images = node.status.images.iter().flat_map(|i| i.names.iter().map(move |n| (n.clone(), i.size_bytes.unwrap_or(0)))).collect();
         self.images.sort();
         self.present = true;
-        self.generation += 1;
     }
 
     pub fn allocatable_scalar(&self, name: &str) -> i64 {
@@ -311,7 +344,6 @@ impl NodeInfo {
     }
 
     fn account(&mut self, p: &PodInfo, sign: i64) {
-        self.generation += 1;
         self.requested_milli_cpu += sign * p.milli_cpu;
         self.requested_memory += sign * p.memory;
         self.non_zero_milli_cpu += sign * p.non_zero_milli_cpu;
@@ -368,6 +400,9 @@ pub struct Snapshot<'a> {
     pub image_nodes: &'a BTreeMap<String, usize>,
     pub counts: &'a MatchCounts,
     pub affinity: &'a AffinityIndex,
+    pub memos: &'a NodeMemos,
+    /// Whether any node has a PreferNoSchedule taint (else TaintToleration scores alike).
+    pub any_prefer_no_schedule: bool,
 }
 
 impl Snapshot<'_> {

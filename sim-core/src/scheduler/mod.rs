@@ -20,7 +20,7 @@ use crate::apiserver::{Request, Response};
 use crate::client::{Ctx, Informer, Timer};
 use crate::engine::{SimDuration, SimTime};
 use crate::etcd::{WatchEvent, WatchEventType};
-use framework::{fit_error_message, AffinityIndex, MatchCounts, NodeInfo, PodInfo, Snapshot, Status};
+use framework::{fit_error_message, AffinityIndex, MatchCounts, NodeInfo, NodeMemos, PodInfo, Snapshot, Status};
 use plugins::default_preemption::{self, Budget};
 use plugins::CycleState;
 use profile::{Profile, SchedulerConfig};
@@ -39,6 +39,10 @@ struct CachedPod {
     info: Rc<PodInfo>,
     node: usize,
     assumed: bool,
+}
+
+fn has_prefer_no_schedule(n: &NodeInfo) -> bool {
+    n.taints.iter().any(|t| t.effect == "PreferNoSchedule")
 }
 
 /// One node in an explained scheduling attempt.
@@ -108,8 +112,11 @@ pub struct Scheduler {
     ns_labels: BTreeMap<String, Labels>,
     /// DefaultSelector results by (namespace, pod labels); cleared when a Service or the
     /// set of ReplicaSets changes (a ReplicaSet's selector is immutable).
-    default_selectors: BTreeMap<(String, Labels), Option<LabelSelector>>,
+    default_selectors: BTreeMap<String, BTreeMap<Labels, Option<LabelSelector>>>,
     affinity: AffinityIndex,
+    memos: NodeMemos,
+    /// Present nodes with a PreferNoSchedule taint.
+    prefer_no_schedule_nodes: usize,
     next_start: usize,
     rng: ChaCha8Rng,
     cycle_scheduled: bool,
@@ -145,6 +152,8 @@ impl Scheduler {
             ns_labels: BTreeMap::new(),
             default_selectors: BTreeMap::new(),
             affinity: AffinityIndex::default(),
+            memos: NodeMemos::default(),
+            prefer_no_schedule_nodes: 0,
             next_start: 0,
             rng,
             cycle_scheduled: false,
@@ -196,6 +205,10 @@ impl Scheduler {
         if ev.type_ == WatchEventType::Deleted {
             if let Some(&i) = self.node_index.get(name) {
                 self.set_images(i, false);
+                self.memos.invalidate(i);
+                if self.nodes[i].present && has_prefer_no_schedule(&self.nodes[i]) {
+                    self.prefer_no_schedule_nodes -= 1;
+                }
                 self.nodes[i].present = false;
                 self.order.retain(|&j| j != i);
             }
@@ -226,7 +239,14 @@ impl Scheduler {
             ni.images.clone(),
         );
         self.set_images(i, false);
+        if was_present && has_prefer_no_schedule(&self.nodes[i]) {
+            self.prefer_no_schedule_nodes -= 1;
+        }
         self.nodes[i].set_node(n);
+        if has_prefer_no_schedule(&self.nodes[i]) {
+            self.prefer_no_schedule_nodes += 1;
+        }
+        self.memos.invalidate(i);
         self.set_images(i, true);
         let ni = &self.nodes[i];
         let added = ev.type_ == WatchEventType::Added || !was_present;
@@ -272,12 +292,14 @@ impl Scheduler {
     }
 
     fn node_add_pod(&mut self, ni: usize, info: Rc<PodInfo>) {
+        self.memos.invalidate(ni);
         self.counts.on_pod(ni, &info, 1);
         self.affinity.on_pod(&info, &self.nodes[ni], 1);
         self.nodes[ni].add_pod(info);
     }
 
     fn node_remove_pod(&mut self, ni: usize, info: &PodInfo) {
+        self.memos.invalidate(ni);
         if self.nodes[ni].remove_pod(info.uid()) {
             self.counts.on_pod(ni, info, -1);
             self.affinity.on_pod(info, &self.nodes[ni], -1);
@@ -293,6 +315,8 @@ impl Scheduler {
             image_nodes: &self.image_nodes,
             counts: &self.counts,
             affinity: &self.affinity,
+            memos: &self.memos,
+            any_prefer_no_schedule: self.prefer_no_schedule_nodes > 0,
         }
     }
 
@@ -430,12 +454,11 @@ impl Scheduler {
     /// helper.DefaultSelector: the pod's Services' selectors merged, and the selectors of
     /// the ReplicaSets that select it.
     fn default_selector(&mut self, pod: &crate::api::pod::Pod) -> Option<LabelSelector> {
-        let key = (pod.metadata.namespace.clone(), pod.metadata.labels.clone());
-        if let Some(s) = self.default_selectors.get(&key) {
+        if let Some(s) = self.default_selectors.get(&pod.metadata.namespace).and_then(|m| m.get(&pod.metadata.labels)) {
             return s.clone();
         }
         let s = self.compute_default_selector(pod);
-        self.default_selectors.insert(key, s.clone());
+        self.default_selectors.entry(pod.metadata.namespace.clone()).or_default().insert(pod.metadata.labels.clone(), s.clone());
         s
     }
 
@@ -525,7 +548,7 @@ impl Scheduler {
         let num_all = self.order.len();
         let pct = profile.percentage_of_nodes_to_score.unwrap_or(self.config.percentage_of_nodes_to_score);
         let to_find = self.num_feasible_nodes_to_find(pct, num_all);
-        let mut feasible: Vec<usize> = Vec::new();
+        let mut feasible: Vec<usize> = Vec::with_capacity(to_find);
         let mut statuses: Vec<(usize, Status)> = Vec::new();
         {
             let snap = self.snapshot();
@@ -546,6 +569,7 @@ impl Scheduler {
                 let memo = !any_nominated && state.spread.is_none() && state.affinity.is_none();
                 let spec = &pod.spec;
                 let profile_id = Rc::as_ptr(&profile) as usize;
+                let memos = &self.memos;
                 for _ in 0..num_all {
                     if feasible.len() >= to_find {
                         break;
@@ -556,18 +580,16 @@ impl Scheduler {
                     if pos == num_all {
                         pos = 0;
                     }
-                    let node = &self.nodes[ni];
-                    let cached =
-                        memo && node.filter_cache.borrow().as_ref().is_some_and(|(g, sp, p)| *g == node.generation && Rc::ptr_eq(sp, spec) && *p == profile_id);
+                    let cached = memo && memos.filter_passed(ni, spec, profile_id);
                     let verdict = if cached {
                         None
                     } else if any_nominated {
                         self.filter_with_nominated(&profile, &state, &info, ni, &snap)
                     } else {
-                        plugins::run_filters(&profile, &state, &info, node, &snap)
+                        plugins::run_filters(&profile, &state, &info, &self.nodes[ni], &snap)
                     };
                     if memo && !cached && verdict.is_none() {
-                        *node.filter_cache.borrow_mut() = Some((node.generation, spec.clone(), profile_id));
+                        memos.set_filter_passed(ni, spec, profile_id);
                     }
                     match verdict {
                         None => feasible.push(ni),
@@ -761,7 +783,7 @@ impl Scheduler {
         } else {
             let snap = self.snapshot();
             plugins::run_pre_score(profile, state, info, &snap, feasible);
-            plugins::run_scores(profile, state, info, &snap, feasible)
+            plugins::run_scores(profile, state, info, &snap, feasible, explaining)
         };
         let mut best = i64::MIN;
         let mut chosen = feasible[0];

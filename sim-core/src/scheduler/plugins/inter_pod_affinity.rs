@@ -306,7 +306,16 @@ mod tests {
         }
         let order = [0, 1, 2];
         let (ns_labels, images, counts, affinity) = (Default::default(), Default::default(), MatchCounts::default(), AffinityIndex::default());
-        let snap = Snapshot { nodes: &nodes, order: &order, ns_labels: &ns_labels, image_nodes: &images, counts: &counts, affinity: &affinity };
+        let snap = Snapshot {
+            nodes: &nodes,
+            order: &order,
+            ns_labels: &ns_labels,
+            image_nodes: &images,
+            counts: &counts,
+            affinity: &affinity,
+            memos: &Default::default(),
+            any_prefer_no_schedule: false,
+        };
         let st = pre_score(&incoming, &snap, 1).expect("preferred terms");
         let mut s: Vec<i64> = nodes.iter().map(|n| score(&st, n)).collect();
         normalize(&mut s);

@@ -105,94 +105,145 @@ pub fn run_pre_score(profile: &Profile, state: &mut CycleState, pod: &PodInfo, s
     }
 }
 
+/// What a score plugin produced over the feasible nodes.
+enum Produced {
+    /// The same (raw, normalized) on every node — a plugin skipped at PreScore, or one
+    /// with nothing to tell the nodes apart.
+    Constant(i64, i64),
+    /// Per node, in `buf` (raw) and normalized in place in `norm`.
+    PerNode,
+}
+
 /// Score and NormalizeScore for every score plugin of the profile, then the weighted
-/// totals (RunScorePlugins). A plugin skipped at PreScore scores 0 everywhere.
-pub fn run_scores(profile: &Profile, state: &CycleState, pod: &PodInfo, snap: &Snapshot, feasible: &[usize]) -> (Vec<PluginScores>, Vec<i64>) {
-    fn per_node(feasible: &[usize], snap: &Snapshot, f: impl Fn(&NodeInfo) -> i64) -> Vec<i64> {
-        feasible.iter().map(|&ni| f(&snap.nodes[ni])).collect()
-    }
-    let nodes = |f: &dyn Fn(&NodeInfo) -> i64| -> Vec<i64> { per_node(feasible, snap, f) };
-    // Fit and BalancedAllocation through the per-node memo (see NodeInfo::score_cache):
-    // the key is the pod's requests and the profile, the value valid for one node generation.
+/// totals (RunScorePlugins). A plugin skipped at PreScore scores 0 everywhere. With
+/// `detail`, each plugin's raw and normalized scores are kept (for `ksim explain`);
+/// without, plugins that score every node alike cost nothing per node.
+pub fn run_scores(profile: &Profile, state: &CycleState, pod: &PodInfo, snap: &Snapshot, feasible: &[usize], detail: bool) -> (Vec<PluginScores>, Vec<i64>) {
+    let n = feasible.len();
+    // Fit and BalancedAllocation through the per-node memo (see NodeMemos): the key is
+    // the pod's requests and the profile.
     let memo = pod.scalar.is_empty();
     let key = (pod.milli_cpu, pod.memory, pod.non_zero_milli_cpu, pod.non_zero_memory, profile as *const Profile as usize);
     let applies = node_resources_balanced_allocation::applies(pod);
-    let resource_scores = |n: &NodeInfo| -> (i64, i64) {
+    let resource_scores = |ni: usize| -> (i64, i64) {
         if memo {
-            if let Some(c) = n.score_cache.get() {
-                if c.generation == n.generation && c.key == key {
-                    return (c.fit, c.balanced);
-                }
+            if let Some(r) = snap.memos.scores(ni, key) {
+                return r;
             }
         }
-        let fit = node_resources_fit::score(pod, n, &profile.fit);
-        let balanced = if applies { node_resources_balanced_allocation::score(pod, n, &profile.balanced_resources) } else { 0 };
+        let nd = &snap.nodes[ni];
+        let fit = node_resources_fit::score(pod, nd, &profile.fit);
+        let balanced = if applies { node_resources_balanced_allocation::score(pod, nd, &profile.balanced_resources) } else { 0 };
         if memo {
-            n.score_cache.set(Some(crate::scheduler::framework::ResourceScores { generation: n.generation, key, fit, balanced }));
+            snap.memos.set_scores(ni, crate::scheduler::framework::ResourceScores { key, fit, balanced });
         }
         (fit, balanced)
     };
-    let mut out = Vec::with_capacity(profile.scores.len());
+    let mut out = Vec::new();
+    let mut totals = vec![0i64; n];
+    let mut offset = 0i64;
+    let mut buf = vec![0i64; n];
+    let mut norm = vec![0i64; n];
+    let fill = |buf: &mut Vec<i64>, f: &dyn Fn(&NodeInfo) -> i64| {
+        for (b, &ni) in buf.iter_mut().zip(feasible) {
+            *b = f(&snap.nodes[ni]);
+        }
+    };
     for &(p, weight) in &profile.scores {
-        let (raw, normalized) = match p {
+        let produced = match p {
             PluginId::NodeResourcesFit => {
-                let raw = per_node(feasible, snap, |n| resource_scores(n).0);
-                (raw.clone(), raw)
+                for (b, &ni) in buf.iter_mut().zip(feasible) {
+                    *b = resource_scores(ni).0;
+                }
+                norm.copy_from_slice(&buf);
+                Produced::PerNode
             }
             PluginId::NodeResourcesBalancedAllocation => {
-                let raw = if applies { per_node(feasible, snap, |n| resource_scores(n).1) } else { vec![0; feasible.len()] };
-                (raw.clone(), raw)
+                if applies {
+                    for (b, &ni) in buf.iter_mut().zip(feasible) {
+                        *b = resource_scores(ni).1;
+                    }
+                    norm.copy_from_slice(&buf);
+                    Produced::PerNode
+                } else {
+                    Produced::Constant(0, 0)
+                }
             }
             PluginId::TaintToleration => {
-                let raw = per_node(feasible, snap, |n| taint_toleration::score(pod, n));
-                let mut norm = raw.clone();
-                default_normalize_score(&mut norm, true);
-                (raw, norm)
+                if !snap.any_prefer_no_schedule {
+                    // No taint anywhere: raw 0 everywhere, reversed normalization → 100.
+                    Produced::Constant(0, crate::scheduler::framework::MAX_NODE_SCORE)
+                } else {
+                    fill(&mut buf, &|nd| taint_toleration::score(pod, nd));
+                    norm.copy_from_slice(&buf);
+                    default_normalize_score(&mut norm, true);
+                    Produced::PerNode
+                }
             }
             PluginId::NodeAffinity => {
                 // PreScore returns Skip without preferred terms: every node scores 0.
                 let preferred = pod.pod().spec.affinity.as_ref().and_then(|a| a.node_affinity.as_ref()).is_some_and(|na| !na.preferred.is_empty());
-                let raw = if preferred { nodes(&|n| node_affinity::score(pod, n)) } else { vec![0; feasible.len()] };
-                let mut norm = raw.clone();
-                default_normalize_score(&mut norm, false);
-                (raw, norm)
+                if preferred {
+                    fill(&mut buf, &|nd| node_affinity::score(pod, nd));
+                    norm.copy_from_slice(&buf);
+                    default_normalize_score(&mut norm, false);
+                    Produced::PerNode
+                } else {
+                    Produced::Constant(0, 0)
+                }
             }
             PluginId::ImageLocality => {
                 let images = image_locality::pod_images(pod);
-                let raw = if snap.image_nodes.is_empty() {
-                    vec![image_locality::calculate_priority(0, images.len() as i64); feasible.len()]
+                if snap.image_nodes.is_empty() {
+                    let c = image_locality::calculate_priority(0, images.len() as i64);
+                    Produced::Constant(c, c)
                 } else {
-                    nodes(&|n| image_locality::score(&images, n, snap))
-                };
-                (raw.clone(), raw)
+                    fill(&mut buf, &|nd| image_locality::score(&images, nd, snap));
+                    norm.copy_from_slice(&buf);
+                    Produced::PerNode
+                }
             }
             PluginId::PodTopologySpread => match &state.spread_score {
-                Some(s) => {
-                    let raw: Vec<i64> = feasible.iter().map(|&ni| pod_topology_spread::score(s, ni, snap)).collect();
-                    let mut norm = raw.clone();
-                    pod_topology_spread::normalize(s, feasible, &mut norm);
-                    (raw, norm)
+                Some(st) => {
+                    for (b, &ni) in buf.iter_mut().zip(feasible) {
+                        *b = pod_topology_spread::score(st, ni, snap);
+                    }
+                    norm.copy_from_slice(&buf);
+                    pod_topology_spread::normalize(st, feasible, &mut norm);
+                    Produced::PerNode
                 }
-                None => (vec![0; feasible.len()], vec![0; feasible.len()]),
+                None => Produced::Constant(0, 0),
             },
             PluginId::InterPodAffinity => match &state.affinity_score {
-                Some(s) => {
-                    let raw = nodes(&|n| inter_pod_affinity::score(s, n));
-                    let mut norm = raw.clone();
+                Some(st) => {
+                    fill(&mut buf, &|nd| inter_pod_affinity::score(st, nd));
+                    norm.copy_from_slice(&buf);
                     inter_pod_affinity::normalize(&mut norm);
-                    (raw, norm)
+                    Produced::PerNode
                 }
-                None => (vec![0; feasible.len()], vec![0; feasible.len()]),
+                None => Produced::Constant(0, 0),
             },
             _ => continue,
         };
-        out.push(PluginScores { plugin: p.name(), weight, raw, normalized });
-    }
-    let mut totals = vec![0i64; feasible.len()];
-    for s in &out {
-        for (t, n) in totals.iter_mut().zip(&s.normalized) {
-            *t += n * s.weight;
+        match produced {
+            Produced::Constant(raw, normalized) => {
+                offset += normalized * weight;
+                if detail {
+                    out.push(PluginScores { plugin: p.name(), weight, raw: vec![raw; n], normalized: vec![normalized; n] });
+                }
+            }
+            Produced::PerNode => {
+                for (t, v) in totals.iter_mut().zip(&norm) {
+                    *t += v * weight;
+                }
+                if detail {
+                    out.push(PluginScores { plugin: p.name(), weight, raw: buf.clone(), normalized: norm.clone() });
+                }
+            }
         }
+    }
+    if offset != 0 {
+        totals.iter_mut().for_each(|t| *t += offset);
     }
     (out, totals)
 }

@@ -353,7 +353,16 @@ mod tests {
     fn scores(p: &PodInfo, all: &[NodeInfo], filtered: &[usize], default_selector: Option<&LabelSelector>) -> Vec<i64> {
         let order: Vec<usize> = (0..all.len()).collect();
         let (ns_labels, images, counts, affinity) = (Default::default(), Default::default(), MatchCounts::default(), AffinityIndex::default());
-        let snap = Snapshot { nodes: all, order: &order, ns_labels: &ns_labels, image_nodes: &images, counts: &counts, affinity: &affinity };
+        let snap = Snapshot {
+            nodes: all,
+            order: &order,
+            ns_labels: &ns_labels,
+            image_nodes: &images,
+            counts: &counts,
+            affinity: &affinity,
+            memos: &Default::default(),
+            any_prefer_no_schedule: false,
+        };
         let (cs, own) = constraints(p, false, &system_defaults(), default_selector);
         let st = pre_score(p, &snap, filtered, cs, own).expect("constraints");
         let mut s: Vec<i64> = filtered.iter().map(|&ni| score(&st, ni, &snap)).collect();
