@@ -382,6 +382,14 @@ impl NodeInfo {
         true
     }
 
+    /// Swaps in a newer info of the same pod (same requests, labels and terms): no
+    /// accounting changes.
+    pub fn replace_pod(&mut self, p: Rc<PodInfo>) {
+        if let Some(slot) = self.pods.iter_mut().find(|x| x.uid() == p.uid()) {
+            *slot = p;
+        }
+    }
+
     /// Replaces a pod's info in place (labels or deletion changed), keeping the accounting.
     pub fn update_pod(&mut self, p: Rc<PodInfo>) {
         if self.remove_pod(p.uid()) {

@@ -368,6 +368,14 @@ impl Scheduler {
                         c.info = info.clone();
                         self.node_remove_pod(ni, &old_info);
                         self.node_add_pod(ni, info);
+                    } else if !Rc::ptr_eq(&c.info.object, &ev.object) {
+                        // Same labels and lifecycle: keep the precomputed info, point it at
+                        // the current object (so older versions of the pod are released).
+                        let mut fresh = (*c.info).clone();
+                        fresh.object = ev.object.clone();
+                        let fresh = Rc::new(fresh);
+                        c.info = fresh.clone();
+                        self.nodes[ni].replace_pod(fresh);
                     }
                 }
                 _ => {
