@@ -89,6 +89,15 @@ impl SchedulerBench {
         }
     }
 
+    /// Deletes the most recently created pod at once (grace period 0), so a benchmark can
+    /// schedule pod after pod on a cluster that stays the same size.
+    pub fn delete_last_pod(&mut self) {
+        let Some(i) = self.created.checked_sub(1) else { return };
+        let key = crate::api::ObjectKey::new(Kind::Pod, "default", &format!("pod-{i}"));
+        self.submit(Request::Delete { key, grace_period_seconds: Some(0), uid: None }, false);
+        self.drain();
+    }
+
     /// Processes everything queued; returns how many binds succeeded.
     pub fn drain(&mut self) -> usize {
         let mut bound = 0;
