@@ -150,3 +150,25 @@ fn spread_and_anti_affinity_failures_in_kube_schedulers_words() {
     assert!(msgs.iter().any(|m| m.starts_with("0/4 nodes are available: 4 node(s) didn't match pod anti-affinity rules.")), "{msgs:?}");
     assert!(msgs.iter().any(|m| m.starts_with("0/4 nodes are available: 4 node(s) didn't match pod affinity rules.")), "{msgs:?}");
 }
+
+/// The scheduler's per-node memos (filter verdicts per pod spec, resource scores per
+/// request signature) are an optimization only: with them off, every bundled scenario
+/// and the density shape give the same event log.
+#[test]
+fn scheduler_memos_change_no_decision() {
+    let mut files = common::bundled();
+    files.push(common::repo_root().join("sim-core/tests/data/preferences.yaml"));
+    for f in files {
+        let s = common::load_file(&f);
+        for seed in [s.seed, s.seed + 1] {
+            let opts = RunOptions { seed, ..RunOptions::for_scenario(&s) };
+            let mut with = Simulation::new(&s, &opts).unwrap();
+            let mut without = Simulation::new(&s, &opts).unwrap();
+            without.scheduler.disable_memos();
+            let end = SimTime(s.until.as_ms());
+            with.run_until(end);
+            without.run_until(end);
+            assert_eq!(with.fingerprint(), without.fingerprint(), "{} seed {seed}", f.display());
+        }
+    }
+}

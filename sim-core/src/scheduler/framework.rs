@@ -284,6 +284,8 @@ pub struct ResourceScores {
 /// address cannot be reused while the memo stands.
 #[derive(Default)]
 pub struct NodeMemos {
+    /// Off: every cycle computes everything (tests compare the two).
+    pub disabled: bool,
     filter: Vec<Cell<(usize, usize)>>,
     specs: RefCell<Vec<Option<Rc<crate::api::pod::PodSpec>>>>,
     scores: Vec<Cell<Option<ResourceScores>>>,

@@ -165,6 +165,11 @@ impl Scheduler {
         }
     }
 
+    /// Turns the per-node memos off (for tests that check they change nothing).
+    pub fn disable_memos(&mut self) {
+        self.memos.disabled = true;
+    }
+
     /// Records the attempts of this pod (the last one is kept in `explanation`).
     pub fn explain(&mut self, namespace: &str, name: &str) {
         self.explain_target = Some((namespace.to_string(), name.to_string()));
@@ -574,7 +579,7 @@ impl Scheduler {
                 let any_nominated = !self.nominated.is_empty();
                 // Pods of one template, with no filter that looks at other pods: a node
                 // that passed for this spec and has not changed since passes again.
-                let memo = !any_nominated && state.spread.is_none() && state.affinity.is_none();
+                let memo = !any_nominated && state.spread.is_none() && state.affinity.is_none() && !self.memos.disabled;
                 let spec = &pod.spec;
                 let profile_id = Rc::as_ptr(&profile) as usize;
                 let memos = &self.memos;

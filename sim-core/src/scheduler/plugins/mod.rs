@@ -122,7 +122,7 @@ pub fn run_scores(profile: &Profile, state: &CycleState, pod: &PodInfo, snap: &S
     let n = feasible.len();
     // Fit and BalancedAllocation through the per-node memo (see NodeMemos): the key is
     // the pod's requests and the profile.
-    let memo = pod.scalar.is_empty();
+    let memo = pod.scalar.is_empty() && !snap.memos.disabled;
     let key = (pod.milli_cpu, pod.memory, pod.non_zero_milli_cpu, pod.non_zero_memory, profile as *const Profile as usize);
     let applies = node_resources_balanced_allocation::applies(pod);
     let resource_scores = |ni: usize| -> (i64, i64) {
