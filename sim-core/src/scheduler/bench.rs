@@ -56,7 +56,7 @@ impl SchedulerBench {
         };
         let mut ns = crate::api::namespace::Namespace::default();
         ns.metadata.name = "default".into();
-        b.submit(Request::Create(Object::Namespace(ns)), false);
+        b.submit(Request::Create(Object::Namespace(ns)));
         for i in 0..nodes {
             let mut n = Node::default();
             n.metadata.name = format!("scheduler-perf-{i}");
@@ -67,7 +67,7 @@ impl SchedulerBench {
                 n.status.allocatable.insert(k.into(), q(v));
             }
             n.status.conditions.push(NodeCondition { type_: "Ready".into(), status: "True".into(), ..Default::default() });
-            b.submit(Request::Create(Object::Node(Box::new(n))), false);
+            b.submit(Request::Create(Object::Node(Box::new(n))));
         }
         b.drain();
         b
@@ -85,7 +85,7 @@ impl SchedulerBench {
                 p.metadata.labels.insert("group".into(), format!("g{}", i / 1000));
             }
             p.spec = self.template.clone();
-            self.submit(Request::Create(Object::Pod(p)), false);
+            self.submit(Request::Create(Object::Pod(p)));
         }
     }
 
@@ -94,7 +94,7 @@ impl SchedulerBench {
     pub fn delete_last_pod(&mut self) {
         let Some(i) = self.created.checked_sub(1) else { return };
         let key = crate::api::ObjectKey::new(Kind::Pod, "default", &format!("pod-{i}"));
-        self.submit(Request::Delete { key, grace_period_seconds: Some(0), uid: None }, false);
+        self.submit(Request::Delete { key, grace_period_seconds: Some(0), uid: None });
         self.drain();
     }
 
@@ -115,7 +115,7 @@ impl SchedulerBench {
                         self.scheduler.on_response(&r, &out.response, &mut ctx);
                         self.actions.extend(acts);
                     } else {
-                        self.submit(*r, true);
+                        self.submit(*r);
                     }
                 }
                 Action::Timer(_, t @ Timer::SchedulerCycle) => {
@@ -132,7 +132,7 @@ impl SchedulerBench {
         bound
     }
 
-    fn submit(&mut self, r: Request, _from_scheduler: bool) {
+    fn submit(&mut self, r: Request) {
         let out = self.api.handle(r, self.now);
         if let Response::Error(e) = &out.response {
             debug_assert!(e.reason != "Invalid", "{e:?}");

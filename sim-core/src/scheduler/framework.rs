@@ -77,7 +77,7 @@ impl AffinityTerm {
     /// AffinityTerm.Matches: the pod's namespace is listed or selected, and its labels match.
     pub fn matches(&self, pod: &Pod, ns_labels: Option<&Labels>) -> bool {
         let ns_ok = self.namespaces.contains(&pod.metadata.namespace)
-            || self.namespace_selector.as_ref().is_some_and(|s| ns_labels.is_some_and(|l| s.matches(l)) || (s.is_empty() && ns_labels.is_none()));
+            || self.namespace_selector.as_ref().is_some_and(|s| ns_labels.map_or(s.is_empty(), |l| s.matches(l)));
         ns_ok && self.selector.as_ref().is_some_and(|s| s.matches(&pod.metadata.labels))
     }
 }
@@ -199,12 +199,6 @@ impl PodInfo {
     pub fn tolerations(&self) -> &[Toleration] {
         &self.pod().spec.tolerations
     }
-    pub fn has_affinity(&self) -> bool {
-        !(self.required_affinity.is_empty()
-            && self.required_anti_affinity.is_empty()
-            && self.preferred_affinity.is_empty()
-            && self.preferred_anti_affinity.is_empty())
-    }
     /// A pod with the given requests (for tests).
     pub fn with_requests(milli_cpu: i64, memory: i64) -> Self {
         let mut p = PodInfo::new(Rc::new(Object::Pod(Pod::default())));
@@ -253,9 +247,8 @@ pub struct NodeInfo {
     pub requested_scalar: Vec<(String, i64)>,
     pub pod_count: i64,
     pub pods: Vec<Rc<PodInfo>>,
-    /// How many of `pods` have terms that score other pods / required anti-affinity terms.
+    /// How many of `pods` have terms that score other pods.
     pub pods_with_scoring_affinity: usize,
-    pub pods_with_required_anti_affinity: usize,
     pub used_ports: Vec<HostPort>,
     /// Image names (as listed in status.images) → size in bytes.
     pub images: Vec<(String, i64)>,
@@ -360,9 +353,6 @@ impl NodeInfo {
         if p.has_scoring_affinity() {
             self.pods_with_scoring_affinity = (self.pods_with_scoring_affinity as i64 + sign) as usize;
         }
-        if !p.required_anti_affinity.is_empty() {
-            self.pods_with_required_anti_affinity = (self.pods_with_required_anti_affinity as i64 + sign) as usize;
-        }
     }
 
     pub fn add_pod(&mut self, p: Rc<PodInfo>) {
@@ -389,13 +379,6 @@ impl NodeInfo {
     pub fn replace_pod(&mut self, p: Rc<PodInfo>) {
         if let Some(slot) = self.pods.iter_mut().find(|x| x.uid() == p.uid()) {
             *slot = p;
-        }
-    }
-
-    /// Replaces a pod's info in place (labels or deletion changed), keeping the accounting.
-    pub fn update_pod(&mut self, p: Rc<PodInfo>) {
-        if self.remove_pod(p.uid()) {
-            self.add_pod(p);
         }
     }
 }
@@ -527,7 +510,6 @@ impl MatchCounts {
 /// value, so InterPodAffinity's PreFilter costs O(distinct terms), not O(pods).
 #[derive(Default)]
 pub struct AffinityIndex {
-    pub pods_with_affinity: usize,
     /// Pods with terms that score other pods (required affinity, preferred terms).
     pub pods_with_scoring_affinity: usize,
     pub pods_with_required_anti_affinity: usize,
@@ -554,7 +536,6 @@ impl AffinityIndex {
                 *x = (*x as i64 + sign).max(0) as usize;
             }
         };
-        add(&mut self.pods_with_affinity, p.has_affinity());
         add(&mut self.pods_with_scoring_affinity, p.has_scoring_affinity());
         add(&mut self.pods_with_required_anti_affinity, !p.required_anti_affinity.is_empty());
         for t in &p.required_anti_affinity {

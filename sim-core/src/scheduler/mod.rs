@@ -638,16 +638,7 @@ impl Scheduler {
                 hint.add(profile::PluginId::DefaultPreemption);
             }
             if explaining {
-                let mut nodes: Vec<NodeExplanation> = statuses
-                    .iter()
-                    .map(|(ni, st)| NodeExplanation {
-                        name: self.nodes[*ni].name.clone(),
-                        feasible: false,
-                        filter: st.reasons.iter().map(|r| FilterResult { plugin: st.plugin.to_string(), reason: r.clone() }).collect(),
-                        scores: Vec::new(),
-                        total: 0,
-                    })
-                    .collect();
+                let mut nodes = self.rejected_nodes(&statuses);
                 nodes.sort_by(|a, b| a.name.cmp(&b.name));
                 self.explanation = Some(Explanation {
                     pod: format!("{ns}/{name}"),
@@ -773,6 +764,20 @@ impl Scheduler {
         Ok((node_name, victims))
     }
 
+    /// The explain records of the nodes the filters rejected.
+    fn rejected_nodes(&self, statuses: &[(usize, Status)]) -> Vec<NodeExplanation> {
+        statuses
+            .iter()
+            .map(|(ni, st)| NodeExplanation {
+                name: self.nodes[*ni].name.clone(),
+                feasible: false,
+                filter: st.reasons.iter().map(|r| FilterResult { plugin: st.plugin.to_string(), reason: r.clone() }).collect(),
+                scores: Vec::new(),
+                total: 0,
+            })
+            .collect()
+    }
+
     fn informer_pod(&self, p: &PodInfo) -> Option<&crate::api::pod::Pod> {
         let pp = p.pod();
         self.informer.get(&Kind::Pod, &pp.metadata.namespace, &pp.metadata.name).and_then(|o| o.as_pod())
@@ -837,13 +842,7 @@ impl Scheduler {
                     total: totals[k],
                 })
                 .collect();
-            nodes.extend(statuses.iter().map(|(ni, st)| NodeExplanation {
-                name: self.nodes[*ni].name.clone(),
-                feasible: false,
-                filter: st.reasons.iter().map(|r| FilterResult { plugin: st.plugin.to_string(), reason: r.clone() }).collect(),
-                scores: Vec::new(),
-                total: 0,
-            }));
+            nodes.extend(self.rejected_nodes(statuses));
             nodes.sort_by(|a, b| a.name.cmp(&b.name));
             self.explanation = Some(Explanation {
                 pod: format!("{}/{}", pod.metadata.namespace, pod.metadata.name),

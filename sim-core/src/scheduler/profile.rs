@@ -60,54 +60,35 @@ pub const DEFAULT_PLUGINS: &[(PluginId, i64)] = &[
     (DefaultBinder, 0),
 ];
 
-const ALL: &[PluginId] = &[
-    SchedulingGates,
-    PrioritySort,
-    NodeUnschedulable,
-    NodeName,
-    TaintToleration,
-    NodeAffinity,
-    NodePorts,
-    NodeResourcesFit,
-    VolumeRestrictions,
-    NodeVolumeLimits,
-    VolumeBinding,
-    VolumeZone,
-    PodTopologySpread,
-    InterPodAffinity,
-    DefaultPreemption,
-    NodeResourcesBalancedAllocation,
-    ImageLocality,
-    DefaultBinder,
-    DynamicResources,
+/// Every plugin and its upstream name, in declaration order (`NAMES[p as usize].0 == p`).
+const NAMES: [(PluginId, &str); 19] = [
+    (SchedulingGates, "SchedulingGates"),
+    (PrioritySort, "PrioritySort"),
+    (NodeUnschedulable, "NodeUnschedulable"),
+    (NodeName, "NodeName"),
+    (TaintToleration, "TaintToleration"),
+    (NodeAffinity, "NodeAffinity"),
+    (NodePorts, "NodePorts"),
+    (NodeResourcesFit, "NodeResourcesFit"),
+    (VolumeRestrictions, "VolumeRestrictions"),
+    (NodeVolumeLimits, "NodeVolumeLimits"),
+    (VolumeBinding, "VolumeBinding"),
+    (VolumeZone, "VolumeZone"),
+    (PodTopologySpread, "PodTopologySpread"),
+    (InterPodAffinity, "InterPodAffinity"),
+    (DefaultPreemption, "DefaultPreemption"),
+    (NodeResourcesBalancedAllocation, "NodeResourcesBalancedAllocation"),
+    (ImageLocality, "ImageLocality"),
+    (DefaultBinder, "DefaultBinder"),
+    (DynamicResources, "DynamicResources"),
 ];
 
 impl PluginId {
     pub fn name(self) -> &'static str {
-        match self {
-            SchedulingGates => "SchedulingGates",
-            PrioritySort => "PrioritySort",
-            NodeUnschedulable => "NodeUnschedulable",
-            NodeName => "NodeName",
-            TaintToleration => "TaintToleration",
-            NodeAffinity => "NodeAffinity",
-            NodePorts => "NodePorts",
-            NodeResourcesFit => "NodeResourcesFit",
-            VolumeRestrictions => "VolumeRestrictions",
-            NodeVolumeLimits => "NodeVolumeLimits",
-            VolumeBinding => "VolumeBinding",
-            VolumeZone => "VolumeZone",
-            PodTopologySpread => "PodTopologySpread",
-            InterPodAffinity => "InterPodAffinity",
-            DefaultPreemption => "DefaultPreemption",
-            NodeResourcesBalancedAllocation => "NodeResourcesBalancedAllocation",
-            ImageLocality => "ImageLocality",
-            DefaultBinder => "DefaultBinder",
-            DynamicResources => "DynamicResources",
-        }
+        NAMES[self as usize].1
     }
     pub fn from_name(n: &str) -> Option<PluginId> {
-        ALL.iter().copied().find(|p| p.name() == n)
+        NAMES.iter().find(|(_, name)| *name == n).map(|(p, _)| *p)
     }
     pub fn is_filter(self) -> bool {
         matches!(self, NodeUnschedulable | NodeName | TaintToleration | NodeAffinity | NodePorts | NodeResourcesFit | PodTopologySpread | InterPodAffinity)
@@ -154,7 +135,7 @@ impl Default for Profile {
             scores: DEFAULT_PLUGINS.iter().copied().filter(|p| p.0.is_score()).collect(),
             preemption: true,
             fit: FitArgs::default(),
-            balanced_resources: super::plugins::node_resources_balanced_allocation::default_resources(),
+            balanced_resources: super::framework::default_scored_resources(),
             spread_defaults: pod_topology_spread::system_defaults(),
             spread_system_defaulted: true,
             hard_pod_affinity_weight: 1,
@@ -567,6 +548,14 @@ impl KubeSchedulerConfiguration {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plugin_names_are_indexed_by_declaration_order() {
+        for (i, (p, name)) in NAMES.iter().enumerate() {
+            assert_eq!(*p as usize, i);
+            assert_eq!(PluginId::from_name(name), Some(*p));
+        }
+    }
 
     #[test]
     fn default_profile_is_upstreams() {

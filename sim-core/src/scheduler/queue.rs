@@ -161,10 +161,6 @@ impl SchedulingQueue {
 
     /// A cluster event that may make pods schedulable: unschedulable pods move to
     /// activeQ, or to backoffQ while their backoff has not expired.
-    pub fn move_all_to_active_or_backoff(&mut self, now: SimTime) {
-        self.move_on_event(Hint::ALL, now);
-    }
-
     /// A cluster event that may resolve the rejections of the plugins in `hint`: the
     /// unschedulable pods rejected by one of them (or by none) move.
     pub fn move_on_event(&mut self, hint: Hint, now: SimTime) {
@@ -271,7 +267,7 @@ mod tests {
         assert_eq!(q.pop(), None);
         q.flush(SimTime::from_secs(100));
         assert_eq!(q.pop(), None, "not yet five minutes");
-        q.move_all_to_active_or_backoff(SimTime::from_secs(200));
+        q.move_on_event(Hint::ALL, SimTime::from_secs(200));
         assert_eq!(q.pop().as_deref(), Some("a"));
         q.failed("a", true, Hint::default(), SimTime::from_secs(200));
         q.flush(SimTime::from_secs(500));

@@ -61,10 +61,6 @@ pub fn score(pod: &PodInfo, node: &NodeInfo, resources: &[(ResourceName, i64)]) 
     ((1.0 - std) * MAX_NODE_SCORE as f64) as i64
 }
 
-pub fn default_resources() -> Vec<(ResourceName, i64)> {
-    crate::scheduler::framework::default_scored_resources()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -77,11 +73,11 @@ mod tests {
         let pod = PodInfo::with_requests(3000, 5000);
         let n1 = NodeInfo { alloc_milli_cpu: 4000, alloc_memory: 10000, alloc_pods: 110, ..Default::default() };
         let n2 = NodeInfo { alloc_milli_cpu: 6000, ..n1.clone() };
-        assert_eq!(score(&pod, &n1, &default_resources()), 87);
-        assert_eq!(score(&pod, &n2, &default_resources()), 100);
+        assert_eq!(score(&pod, &n1, &crate::scheduler::framework::default_scored_resources()), 87);
+        assert_eq!(score(&pod, &n2, &crate::scheduler::framework::default_scored_resources()), 100);
         assert!(!applies(&PodInfo::with_requests(0, 0)));
         // Over-requested resources count as fully used (fraction capped at 1).
         let full = NodeInfo { requested_milli_cpu: 4000, ..n1.clone() };
-        assert_eq!(score(&pod, &full, &default_resources()), 75);
+        assert_eq!(score(&pod, &full, &crate::scheduler::framework::default_scored_resources()), 75);
     }
 }

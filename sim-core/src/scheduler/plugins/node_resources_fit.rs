@@ -144,10 +144,6 @@ pub fn score(pod: &PodInfo, node: &NodeInfo, args: &FitArgs) -> i64 {
     }
 }
 
-pub fn score_least_allocated(pod: &PodInfo, node: &NodeInfo) -> i64 {
-    score(pod, node, &FitArgs::default())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -163,10 +159,10 @@ mod tests {
         assert_eq!(least_requested_score(5000, 4000), 0);
         let node = NodeInfo { alloc_milli_cpu: 4000, alloc_memory: 10000, alloc_pods: 110, ..Default::default() };
         let pod = PodInfo::with_requests(3000, 5000);
-        assert_eq!(score_least_allocated(&pod, &node), 37);
+        assert_eq!(score(&pod, &node, &FitArgs::default()), 37);
         // A 6000m / 10000 node: cpu (6000-3000)*100/6000 = 50, memory 50 → 50.
         let node2 = NodeInfo { alloc_milli_cpu: 6000, ..node.clone() };
-        assert_eq!(score_least_allocated(&pod, &node2), 50);
+        assert_eq!(score(&pod, &node2, &FitArgs::default()), 50);
     }
 
     #[test]
