@@ -17,6 +17,13 @@ use rand_chacha::ChaCha8Rng;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
+/// The apiserver's timers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Timer {
+    /// Compact the etcd history (--etcd-compaction-interval, 5 minutes).
+    Compaction,
+}
+
 /// A request from a client (a component or the scenario timeline).
 #[derive(Clone, Debug)]
 pub enum Request {

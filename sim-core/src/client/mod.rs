@@ -10,47 +10,62 @@ use crate::etcd::{WatchEvent, WatchEventType};
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
-/// A component's timers; every delayed action of every component is one of these.
+/// Every delayed action of every component. Each component owns its timer type (the
+/// engine only routes them back to it); adding a timer to one component touches
+/// nothing else.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Timer {
-    /// Run one scheduling cycle.
-    SchedulerCycle,
-    /// Move backed-off pods to activeQ and flush long-unschedulable ones.
-    SchedulerFlush,
-    /// Process the controller workqueues.
-    ControllerSync,
-    /// Move delayed (rate-limited or AddAfter) workqueue keys back in.
-    ControllerRequeue,
-    /// The node lifecycle controller's monitor pass (node-monitor-period).
-    NodeMonitor,
-    /// Taint-based eviction of pods whose toleration has expired.
-    TaintEviction,
-    /// The pod garbage collector's periodic pass.
-    PodGc,
-    /// A step of one pod's worker on a kubelet.
-    PodStep { generation: u32, uid: Rc<str>, step: PodStep },
-    /// Lease renewal and node status (kubelet generation guards against stale timers).
-    Heartbeat { generation: u32 },
-    /// Compact the etcd history.
-    Compaction,
+    ApiServer(crate::apiserver::Timer),
+    Scheduler(crate::scheduler::Timer),
+    ControllerManager(crate::controller_manager::Timer),
+    Kubelet(crate::kubelet::Timer),
 }
 
-/// The stages a kubelet pod worker goes through.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum PodStep {
-    SandboxReady,
-    ImagesPulled,
-    ContainersStarted,
-    ReadinessProbe,
-    ContainerExited,
-    Restart,
-    Killed,
+macro_rules! timer_from {
+    ($($variant:ident => $ty:path),*) => {$(
+        impl From<$ty> for Timer {
+            fn from(t: $ty) -> Self {
+                Timer::$variant(t)
+            }
+        }
+    )*};
+}
+timer_from!(ApiServer => crate::apiserver::Timer, Scheduler => crate::scheduler::Timer, ControllerManager => crate::controller_manager::Timer, Kubelet => crate::kubelet::Timer);
+
+/// Whether (and when) the sender of a request hears the apiserver's answer. A response
+/// is an engine event of its own, so a component asks only for those it acts on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reply {
+    /// Fire and forget.
+    None,
+    /// Every answer, with the component's tag (which of its parts asked).
+    Always(u32),
+    /// Only a refusal.
+    OnError(u32),
+}
+
+impl Reply {
+    /// Whether the answer `ok` is delivered.
+    pub fn wants(self, ok: bool) -> bool {
+        match self {
+            Reply::None => false,
+            Reply::Always(_) => true,
+            Reply::OnError(_) => !ok,
+        }
+    }
+
+    pub fn tag(self) -> u32 {
+        match self {
+            Reply::None => 0,
+            Reply::Always(t) | Reply::OnError(t) => t,
+        }
+    }
 }
 
 /// What a component asks the engine to do.
 #[derive(Debug)]
 pub enum Action {
-    Request(Box<Request>),
+    Request { request: Box<Request>, reply: Reply },
     Timer(SimDuration, Timer),
 }
 
@@ -64,11 +79,20 @@ impl<'a> Ctx<'a> {
     pub fn new(now: SimTime, out: &'a mut Vec<Action>) -> Self {
         Ctx { now, out }
     }
+    /// Sends a request whose answer nobody reads.
     pub fn request(&mut self, r: Request) {
-        self.out.push(Action::Request(Box::new(r)));
+        self.out.push(Action::Request { request: Box::new(r), reply: Reply::None });
     }
-    pub fn after(&mut self, d: SimDuration, t: Timer) {
-        self.out.push(Action::Timer(d, t));
+    /// Sends a request; the answer comes back to the sender with `tag`.
+    pub fn request_reply(&mut self, r: Request, tag: u32) {
+        self.out.push(Action::Request { request: Box::new(r), reply: Reply::Always(tag) });
+    }
+    /// Sends a request; only a refusal comes back (with `tag`).
+    pub fn request_on_error(&mut self, r: Request, tag: u32) {
+        self.out.push(Action::Request { request: Box::new(r), reply: Reply::OnError(tag) });
+    }
+    pub fn after(&mut self, d: SimDuration, t: impl Into<Timer>) {
+        self.out.push(Action::Timer(d, t.into()));
     }
     pub fn now_time(&self) -> crate::api::meta::Time {
         crate::api::meta::Time(self.now)

@@ -8,21 +8,22 @@
 //! SafeEncodeString as upstream does; upstream hashes Go's spew dump of the struct,
 //! ksim hashes its canonical JSON, so hash values differ from a real cluster's.
 
-use super::{ControllerManager, NsName};
+use super::informers::{NsName, SharedInformers};
+use super::workqueue::{Order, WorkQueue};
+use super::{Controller, ControllerCtx, Synced};
 use crate::api::deployment::{Deployment, DeploymentCondition};
 use crate::api::meta::{OwnerReference, Time};
 use crate::api::pod::PodTemplateSpec;
 use crate::api::replica_set::{ReplicaSet, ReplicaSetSpec};
 use crate::api::{Kind, Object};
 use crate::apiserver::Request;
-use crate::client::Ctx;
+use crate::etcd::WatchEvent;
 use std::rc::Rc;
 
 pub const POD_TEMPLATE_HASH: &str = "pod-template-hash";
 pub const REVISION: &str = "deployment.kubernetes.io/revision";
 pub const DESIRED_REPLICAS: &str = "deployment.kubernetes.io/desired-replicas";
 pub const MAX_REPLICAS: &str = "deployment.kubernetes.io/max-replicas";
-const COMPONENT: &str = "deployment-controller";
 
 /// rand.SafeEncodeString's alphabet.
 const ALPHANUMS: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
@@ -65,13 +66,54 @@ pub fn resolve_fenceposts(d: &Deployment) -> (i32, i32) {
     }
 }
 
-pub fn sync(cm: &mut ControllerManager, key: &NsName, ctx: &mut Ctx) {
-    let Some(obj) = cm.informer.get(&Kind::Deployment, &key.0, &key.1).cloned() else { return };
+pub struct DeploymentController {
+    queue: WorkQueue<NsName>,
+}
+
+impl Default for DeploymentController {
+    fn default() -> Self {
+        DeploymentController { queue: WorkQueue::without_bucket(Order::Sorted) }
+    }
+}
+
+impl Controller for DeploymentController {
+    type Key = NsName;
+    const NAME: &'static str = "deployment-controller";
+
+    fn queue(&mut self) -> &mut WorkQueue<NsName> {
+        &mut self.queue
+    }
+
+    fn watches(kind: &Kind) -> bool {
+        matches!(kind, Kind::Deployment | Kind::ReplicaSet)
+    }
+
+    fn on_watch(&mut self, _inf: &SharedInformers, ev: &WatchEvent, _ctx: &mut ControllerCtx) {
+        let m = ev.object.meta();
+        match &*ev.object {
+            Object::Deployment(_) => self.queue.add((m.namespace.clone(), m.name.clone())),
+            Object::ReplicaSet(rs) => {
+                if let Some(r) = rs.metadata.controller_ref().filter(|r| r.kind == "Deployment") {
+                    self.queue.add((m.namespace.clone(), r.name.clone()));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn sync(&mut self, inf: &SharedInformers, key: &NsName, ctx: &mut ControllerCtx) -> Synced {
+        sync(inf, key, ctx);
+        Synced::Pending
+    }
+}
+
+fn sync(inf: &SharedInformers, key: &NsName, ctx: &mut ControllerCtx) {
+    let Some(obj) = inf.get(&Kind::Deployment, &key.0, &key.1).cloned() else { return };
     let d = obj.as_deployment().expect("deployment");
     if d.metadata.deletion_timestamp.is_some() {
         return;
     }
-    let owned: Vec<Rc<Object>> = cm
+    let owned: Vec<Rc<Object>> = inf
         .dependents_of(&d.metadata.uid)
         .into_iter()
         .filter(|o| o.as_replica_set().is_some_and(|rs| rs.metadata.controller_ref().map(|r| &r.uid) == Some(&d.metadata.uid)))
@@ -86,7 +128,7 @@ pub fn sync(cm: &mut ControllerManager, key: &NsName, ctx: &mut Ctx) {
             let rs = new_replica_set(d, replicas, surge, max_revision + 1);
             let msg = format!("Scaled up replica set {} from 0 to {replicas}", rs.metadata.name);
             ctx.request(Request::Create(Object::ReplicaSet(Box::new(rs))));
-            cm.event(&obj, "Normal", "ScalingReplicaSet", &msg, COMPONENT, ctx);
+            ctx.event(&obj, "Normal", "ScalingReplicaSet", &msg);
         }
         Some(rs) if rs.replicas() != replicas => {
             let mut n = rs.clone();
@@ -96,7 +138,7 @@ pub fn sync(cm: &mut ControllerManager, key: &NsName, ctx: &mut Ctx) {
             n.metadata.annotations.insert(MAX_REPLICAS.into(), replicas.saturating_add(surge).to_string());
             ctx.request(Request::Update(Object::ReplicaSet(Box::new(n))));
             let dir = if replicas > from { "up" } else { "down" };
-            cm.event(&obj, "Normal", "ScalingReplicaSet", &format!("Scaled {dir} replica set {} from {from} to {replicas}", rs.metadata.name), COMPONENT, ctx);
+            ctx.event(&obj, "Normal", "ScalingReplicaSet", &format!("Scaled {dir} replica set {} from {from} to {replicas}", rs.metadata.name));
         }
         Some(_) => {}
     }
@@ -107,7 +149,7 @@ pub fn sync(cm: &mut ControllerManager, key: &NsName, ctx: &mut Ctx) {
             let mut n = rs.clone();
             n.spec.replicas = Some(0);
             ctx.request(Request::Update(Object::ReplicaSet(Box::new(n))));
-            cm.event(&obj, "Normal", "ScalingReplicaSet", &format!("Scaled down replica set {} from {} to 0", rs.metadata.name, rs.replicas()), COMPONENT, ctx);
+            ctx.event(&obj, "Normal", "ScalingReplicaSet", &format!("Scaled down replica set {} from {} to 0", rs.metadata.name, rs.replicas()));
         }
     }
     update_status(d, &owned, new_rs, ctx);
@@ -161,7 +203,7 @@ fn set_condition(conds: &mut Vec<DeploymentCondition>, type_: &str, status: &str
     });
 }
 
-fn update_status(d: &Deployment, owned: &[Rc<Object>], new_rs: Option<&ReplicaSet>, ctx: &mut Ctx) {
+fn update_status(d: &Deployment, owned: &[Rc<Object>], new_rs: Option<&ReplicaSet>, ctx: &mut ControllerCtx) {
     let rss: Vec<&ReplicaSet> = owned.iter().filter_map(|o| o.as_replica_set()).collect();
     let mut st = d.status.clone();
     st.observed_generation = d.metadata.generation;

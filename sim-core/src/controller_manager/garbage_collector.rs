@@ -1,25 +1,72 @@
-//! The garbage collector, background propagation: a dependent whose every owner is gone
-//! (by uid) is deleted. ksim checks owners against its informer cache; owners of kinds
-//! it does not cache are assumed to exist.
+//! The garbage collector (pkg/controller/garbagecollector), background propagation: a
+//! dependent whose every owner is gone (by uid) is deleted. ksim checks owners against
+//! the shared informer cache; owners of kinds it does not cache are assumed to exist.
 
-use super::ControllerManager;
+use super::informers::{ObjectRef, SharedInformers};
+use super::workqueue::{Order, WorkQueue};
+use super::{Controller, ControllerCtx, Synced};
 use crate::api::{Kind, Object, ObjectKey};
 use crate::apiserver::Request;
-use crate::client::Ctx;
+use crate::etcd::{WatchEvent, WatchEventType};
 
-pub fn all_owners_gone(cm: &ControllerManager, obj: &Object) -> bool {
+pub struct GarbageCollector {
+    queue: WorkQueue<ObjectRef>,
+}
+
+impl Default for GarbageCollector {
+    fn default() -> Self {
+        GarbageCollector { queue: WorkQueue::without_bucket(Order::Sorted) }
+    }
+}
+
+/// Whether every owner of `obj` is gone from the cache.
+pub fn all_owners_gone(inf: &SharedInformers, obj: &Object) -> bool {
     let refs = &obj.meta().owner_references;
     !refs.is_empty()
         && refs.iter().all(|r| {
             let cached_kind = matches!(r.kind.as_str(), "ReplicaSet" | "Deployment" | "Pod" | "Node");
-            cached_kind && !cm.owner_exists(&r.uid)
+            cached_kind && !inf.owner_exists(&r.uid)
         })
 }
 
-pub fn sync(cm: &mut ControllerManager, key: &(Kind, String, String), ctx: &mut Ctx) {
-    let Some(obj) = cm.informer.get(&key.0, &key.1, &key.2).cloned() else { return };
-    if obj.meta().deletion_timestamp.is_some() || !all_owners_gone(cm, &obj) {
-        return;
+impl Controller for GarbageCollector {
+    type Key = ObjectRef;
+    const NAME: &'static str = "garbage-collector-controller";
+
+    fn queue(&mut self) -> &mut WorkQueue<ObjectRef> {
+        &mut self.queue
     }
-    ctx.request(Request::Delete { key: ObjectKey::new(key.0.clone(), &key.1, &key.2), grace_period_seconds: None, uid: Some(obj.meta().uid.clone()) });
+
+    fn watches(kind: &Kind) -> bool {
+        matches!(kind, Kind::Pod | Kind::ReplicaSet | Kind::Deployment)
+    }
+
+    fn on_watch(&mut self, inf: &SharedInformers, ev: &WatchEvent, _ctx: &mut ControllerCtx) {
+        let obj = &ev.object;
+        let m = obj.meta();
+        let deleted = ev.type_ == WatchEventType::Deleted;
+        // An owner that is gone: its dependents may be garbage now.
+        if deleted && !matches!(&**obj, Object::Pod(_)) {
+            let deps: Vec<ObjectRef> = inf.dependent_refs(&m.uid).cloned().collect();
+            for d in deps {
+                self.queue.add(d);
+            }
+            return;
+        }
+        if matches!(&**obj, Object::Deployment(_)) {
+            return;
+        }
+        if !m.owner_references.is_empty() && all_owners_gone(inf, obj) {
+            self.queue.add((obj.kind(), m.namespace.clone(), m.name.clone()));
+        }
+    }
+
+    fn sync(&mut self, inf: &SharedInformers, key: &ObjectRef, ctx: &mut ControllerCtx) -> Synced {
+        let Some(obj) = inf.get(&key.0, &key.1, &key.2).cloned() else { return Synced::Done };
+        if obj.meta().deletion_timestamp.is_some() || !all_owners_gone(inf, &obj) {
+            return Synced::Done;
+        }
+        ctx.request(Request::Delete { key: ObjectKey::new(key.0.clone(), &key.1, &key.2), grace_period_seconds: None, uid: Some(obj.meta().uid.clone()) });
+        Synced::Done
+    }
 }

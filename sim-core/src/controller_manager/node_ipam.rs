@@ -1,14 +1,18 @@
 //! The node-ipam controller (range allocator): each node without a pod CIDR gets the
 //! next free block of the cluster CIDR in `spec.podCIDR` / `spec.podCIDRs`.
 
+use super::informers::SharedInformers;
+use super::workqueue::{Order, WorkQueue};
+use super::{Controller, ControllerCtx};
 use crate::api::node::Node;
-use crate::api::Object;
+use crate::api::{Kind, Object};
 use crate::apiserver::Request;
-use crate::client::Ctx;
+use crate::etcd::{WatchEvent, WatchEventType};
 use crate::network::ipam::{Cidr, ClusterCidrAllocator};
 use std::collections::BTreeMap;
 
 pub struct NodeIpamController {
+    queue: WorkQueue<()>,
     allocator: ClusterCidrAllocator,
     /// Node → the block handed out (before and after the update is observed).
     assigned: BTreeMap<String, Cidr>,
@@ -17,10 +21,10 @@ pub struct NodeIpamController {
 
 impl NodeIpamController {
     pub fn new(allocator: ClusterCidrAllocator) -> Self {
-        NodeIpamController { allocator, assigned: BTreeMap::new(), failed: BTreeMap::new() }
+        NodeIpamController { queue: WorkQueue::without_bucket(Order::Sorted), allocator, assigned: BTreeMap::new(), failed: BTreeMap::new() }
     }
 
-    pub fn observe(&mut self, n: &Node, ctx: &mut Ctx) {
+    fn observe(&mut self, n: &Node, ctx: &mut ControllerCtx) {
         let name = &n.metadata.name;
         if !n.spec.pod_cidr.is_empty() {
             if !self.assigned.contains_key(name) {
@@ -53,7 +57,7 @@ impl NodeIpamController {
                         &format!("Node {name} status is now: CIDRNotAvailable"),
                         "cidrAllocator",
                         "",
-                        ctx.now,
+                        ctx.now(),
                         0,
                     )));
                 }
@@ -61,10 +65,32 @@ impl NodeIpamController {
         }
     }
 
-    pub fn release(&mut self, n: &Node) {
+    fn release(&mut self, n: &Node) {
         if let Some(c) = self.assigned.remove(&n.metadata.name) {
             self.allocator.release(c);
         }
         self.failed.remove(&n.metadata.name);
+    }
+}
+
+impl Controller for NodeIpamController {
+    type Key = ();
+    const NAME: &'static str = "cidrAllocator";
+
+    fn queue(&mut self) -> &mut WorkQueue<()> {
+        &mut self.queue
+    }
+
+    fn watches(kind: &Kind) -> bool {
+        matches!(kind, Kind::Node)
+    }
+
+    fn on_watch(&mut self, _inf: &SharedInformers, ev: &WatchEvent, ctx: &mut ControllerCtx) {
+        let Some(n) = ev.object.as_node() else { return };
+        if ev.type_ == WatchEventType::Deleted {
+            self.release(n);
+        } else {
+            self.observe(n, ctx);
+        }
     }
 }

@@ -3,52 +3,73 @@
 //! quarantine is deleted at once (grace period 0) with the DisruptionTarget condition
 //! `DeletionByPodGC`.
 
-use super::ControllerManager;
+use super::informers::{NsName, SharedInformers};
+use super::workqueue::{Order, WorkQueue};
+use super::{Controller, ControllerCtx};
 use crate::api::{Kind, ObjectKey};
 use crate::apiserver::Request;
-use crate::client::{Ctx, Timer};
 use crate::engine::{SimDuration, SimTime};
+use crate::etcd::WatchEvent;
 use std::collections::BTreeMap;
 
 pub const GC_CHECK_PERIOD: SimDuration = SimDuration::from_secs(20);
 pub const QUARANTINE: SimDuration = SimDuration::from_secs(40);
 
-#[derive(Default)]
-pub struct PodGc {
-    pub started: bool,
+pub struct PodGcController {
+    queue: WorkQueue<()>,
+    started: bool,
     /// Orphaned pods → when first seen orphaned.
-    orphans: BTreeMap<(String, String), SimTime>,
+    orphans: BTreeMap<NsName, SimTime>,
 }
 
-pub fn ensure_started(cm: &mut ControllerManager, ctx: &mut Ctx) {
-    if !cm.pod_gc.started {
-        cm.pod_gc.started = true;
-        ctx.after(GC_CHECK_PERIOD, Timer::PodGc);
+impl Default for PodGcController {
+    fn default() -> Self {
+        PodGcController { queue: WorkQueue::without_bucket(Order::Sorted), started: false, orphans: BTreeMap::new() }
     }
 }
 
-pub fn run(cm: &mut ControllerManager, ctx: &mut Ctx) {
-    ctx.after(GC_CHECK_PERIOD, Timer::PodGc);
-    let mut seen = BTreeMap::new();
-    let orphans: Vec<_> = cm
-        .informer
-        .list(&Kind::Pod)
-        .filter_map(|o| o.as_pod())
-        .filter(|p| !p.spec.node_name.is_empty() && cm.informer.get(&Kind::Node, "", &p.spec.node_name).is_none())
-        .map(|p| ((p.metadata.namespace.clone(), p.metadata.name.clone()), p.clone()))
-        .collect();
-    for (key, p) in orphans {
-        let since = cm.pod_gc.orphans.get(&key).copied().unwrap_or(ctx.now);
-        seen.insert(key.clone(), since);
-        if ctx.now.since(since) < QUARANTINE {
-            continue;
+impl Controller for PodGcController {
+    type Key = ();
+    const NAME: &'static str = "pod-garbage-collector";
+
+    fn queue(&mut self) -> &mut WorkQueue<()> {
+        &mut self.queue
+    }
+
+    /// Any event the manager sees starts its periodic pass.
+    fn watches(kind: &Kind) -> bool {
+        matches!(kind, Kind::Pod | Kind::Node | Kind::ReplicaSet | Kind::Deployment | Kind::Lease | Kind::Namespace)
+    }
+
+    fn on_watch(&mut self, _inf: &SharedInformers, _ev: &WatchEvent, ctx: &mut ControllerCtx) {
+        if !self.started {
+            self.started = true;
+            ctx.tick_after(GC_CHECK_PERIOD);
         }
-        seen.remove(&key);
-        let mut np = p.clone();
-        np.metadata.resource_version.0 = 0;
-        np.set_condition("DisruptionTarget", "True", "DeletionByPodGC", "PodGC: node no longer exists", ctx.now_time());
-        ctx.request(Request::UpdateStatus(crate::api::Object::Pod(np)));
-        ctx.request(Request::Delete { key: ObjectKey::new(Kind::Pod, &key.0, &key.1), grace_period_seconds: Some(0), uid: Some(p.metadata.uid.clone()) });
     }
-    cm.pod_gc.orphans = seen;
+
+    fn on_tick(&mut self, inf: &SharedInformers, ctx: &mut ControllerCtx) {
+        ctx.tick_after(GC_CHECK_PERIOD);
+        let mut seen = BTreeMap::new();
+        let orphans: Vec<_> = inf
+            .list(&Kind::Pod)
+            .filter_map(|o| o.as_pod())
+            .filter(|p| !p.spec.node_name.is_empty() && inf.get(&Kind::Node, "", &p.spec.node_name).is_none())
+            .map(|p| ((p.metadata.namespace.clone(), p.metadata.name.clone()), p.clone()))
+            .collect();
+        for (key, p) in orphans {
+            let since = self.orphans.get(&key).copied().unwrap_or(ctx.now());
+            seen.insert(key.clone(), since);
+            if ctx.now().since(since) < QUARANTINE {
+                continue;
+            }
+            seen.remove(&key);
+            let mut np = p.clone();
+            np.metadata.resource_version.0 = 0;
+            np.set_condition("DisruptionTarget", "True", "DeletionByPodGC", "PodGC: node no longer exists", ctx.now_time());
+            ctx.request(Request::UpdateStatus(crate::api::Object::Pod(np)));
+            ctx.request(Request::Delete { key: ObjectKey::new(Kind::Pod, &key.0, &key.1), grace_period_seconds: Some(0), uid: Some(p.metadata.uid.clone()) });
+        }
+        self.orphans = seen;
+    }
 }

@@ -216,7 +216,7 @@ impl Checker {
             }
         }
         if let Some(owner) = p.metadata.controller_ref() {
-            if w.type_ != WatchEventType::Deleted && crate::controller_manager::replica_set::is_active(p) {
+            if w.type_ != WatchEventType::Deleted && crate::controller_manager::controller_utils::is_pod_active(p) {
                 self.owned.entry(owner.uid.clone()).or_default().insert(key.clone());
                 self.pod_owner.insert(key.clone(), owner.uid.clone());
             }
@@ -272,7 +272,7 @@ pub fn converged(store: &crate::etcd::Store, alive: &BTreeSet<String>, time: Sim
         }
         let active = pods
             .iter()
-            .filter(|p| crate::controller_manager::replica_set::is_active(p) && p.metadata.controller_ref().is_some_and(|r| r.uid == rs.metadata.uid))
+            .filter(|p| crate::controller_manager::controller_utils::is_pod_active(p) && p.metadata.controller_ref().is_some_and(|r| r.uid == rs.metadata.uid))
             .count() as i32;
         if active != rs.replicas() || rs.status.replicas != active {
             v(

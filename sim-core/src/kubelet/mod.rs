@@ -17,7 +17,7 @@ use crate::api::pod::{ContainerState, ContainerStateRunning, ContainerStateTermi
 use crate::api::quantity::Quantity;
 use crate::api::{Kind, Object};
 use crate::apiserver::{Request, Response};
-use crate::client::{event_for, Ctx, PodStep, Timer};
+use crate::client::{event_for, Ctx};
 use crate::engine::{SimDuration, SimTime};
 use crate::etcd::{WatchEvent, WatchEventType};
 use crate::network::ipam::{format_ip, Cidr, PodIpAllocator};
@@ -35,6 +35,27 @@ pub const KUBELET_VERSION: &str = "v1.34.0";
 /// CrashLoopBackOff: 10 s doubling to 300 s.
 pub const BACKOFF_INITIAL: SimDuration = SimDuration::from_secs(10);
 pub const BACKOFF_MAX: SimDuration = SimDuration::from_secs(300);
+
+/// The kubelet's timers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Timer {
+    /// A step of one pod's worker (the kubelet generation guards against stale timers).
+    PodStep { generation: u32, uid: Rc<str>, step: PodStep },
+    /// Lease renewal and node status.
+    Heartbeat { generation: u32 },
+}
+
+/// The stages a pod worker goes through.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum PodStep {
+    SandboxReady,
+    ImagesPulled,
+    ContainersStarted,
+    ReadinessProbe,
+    ContainerExited,
+    Restart,
+    Killed,
+}
 
 /// A container's `terminated` state from (exit code, started, finished).
 fn terminated((code, started, finished): (i32, SimTime, SimTime)) -> ContainerState {
@@ -146,8 +167,8 @@ impl Kubelet {
         if self.registered {
             // A restarted kubelet knows nothing: it reads its Node back (then posts its
             // status) and relists its pods.
-            ctx.request(Request::List(Kind::Node));
-            ctx.request(Request::List(Kind::Pod));
+            ctx.request_reply(Request::List(Kind::Node), 0);
+            ctx.request_reply(Request::List(Kind::Pod), 0);
         } else {
             self.registered = true;
             ctx.request(Request::Create(self.node_object(ctx.now)));
@@ -671,7 +692,7 @@ impl Kubelet {
         }
     }
 
-    pub fn on_response(&mut self, req: &crate::apiserver::Request, resp: &Response, ctx: &mut Ctx) {
+    pub fn on_response(&mut self, _tag: u32, req: &crate::apiserver::Request, resp: &Response, ctx: &mut Ctx) {
         match (req, resp) {
             (Request::List(Kind::Pod), Response::List(items, _)) => self.resync(items, ctx),
             (Request::List(Kind::Node), Response::List(items, _)) => {
@@ -763,7 +784,7 @@ mod tests {
         actions
             .iter()
             .filter_map(|a| match a {
-                Action::Request(r) => match &**r {
+                Action::Request { request, .. } => match &**request {
                     Request::UpdateStatus(Object::Pod(p)) => Some(p.clone()),
                     _ => None,
                 },
@@ -773,7 +794,13 @@ mod tests {
     }
 
     fn timers(actions: &[Action]) -> Vec<(SimDuration, Timer)> {
-        actions.iter().filter_map(|a| if let Action::Timer(d, t) = a { Some((*d, t.clone())) } else { None }).collect()
+        actions
+            .iter()
+            .filter_map(|a| match a {
+                Action::Timer(d, crate::client::Timer::Kubelet(t)) => Some((*d, t.clone())),
+                _ => None,
+            })
+            .collect()
     }
 
     #[test]

@@ -103,7 +103,7 @@ impl SchedulerBench {
         let mut bound = 0;
         while let Some(a) = self.actions.pop_front() {
             match a {
-                Action::Request(r) => {
+                Action::Request { request: r, .. } => {
                     if matches!(*r, Request::Bind { .. }) {
                         let out = self.api.handle((*r).clone(), self.now);
                         if out.response.is_ok() {
@@ -112,13 +112,13 @@ impl SchedulerBench {
                         self.deliver(out.writes);
                         let mut acts = Vec::new();
                         let mut ctx = Ctx::new(self.now, &mut acts);
-                        self.scheduler.on_response(&r, &out.response, &mut ctx);
+                        self.scheduler.on_response(0, &r, &out.response, &mut ctx);
                         self.actions.extend(acts);
                     } else {
                         self.submit(*r);
                     }
                 }
-                Action::Timer(_, t @ Timer::SchedulerCycle) => {
+                Action::Timer(_, Timer::Scheduler(t @ crate::scheduler::Timer::Cycle)) => {
                     self.now = SimTime(self.now.0 + 1);
                     let mut acts = Vec::new();
                     let mut ctx = Ctx::new(self.now, &mut acts);

@@ -17,7 +17,7 @@ pub mod queue;
 use crate::api::meta::{LabelSelector, LabelSelectorRequirement, Labels};
 use crate::api::{Kind, Object};
 use crate::apiserver::{Request, Response};
-use crate::client::{Ctx, Informer, Timer};
+use crate::client::{Ctx, Informer};
 use crate::engine::{SimDuration, SimTime};
 use crate::etcd::{WatchEvent, WatchEventType};
 use framework::{fit_error_message, AffinityIndex, MatchCounts, NodeInfo, NodeMemos, PodInfo, Snapshot, Status};
@@ -90,6 +90,15 @@ pub struct Explanation {
     #[serde(rename = "totalNodes")]
     pub total_nodes: usize,
     pub nodes: Vec<NodeExplanation>,
+}
+
+/// The scheduler's timers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Timer {
+    /// Run one scheduling cycle.
+    Cycle,
+    /// Move backed-off pods to activeQ and flush long-unschedulable ones.
+    Flush,
 }
 
 pub struct Scheduler {
@@ -424,29 +433,28 @@ impl Scheduler {
     fn ensure_timers(&mut self, ctx: &mut Ctx) {
         if !self.cycle_scheduled && self.queue.active_len() > 0 {
             self.cycle_scheduled = true;
-            ctx.after(SimDuration::ZERO, Timer::SchedulerCycle);
+            ctx.after(SimDuration::ZERO, Timer::Cycle);
         }
         if let Some(t) = self.queue.next_flush(ctx.now) {
             if self.flush_at.is_none_or(|f| f > t) {
                 self.flush_at = Some(t);
-                ctx.after(t.since(ctx.now), Timer::SchedulerFlush);
+                ctx.after(t.since(ctx.now), Timer::Flush);
             }
         }
     }
 
     pub fn on_timer(&mut self, t: &Timer, ctx: &mut Ctx) {
         match t {
-            Timer::SchedulerCycle => {
+            Timer::Cycle => {
                 self.cycle_scheduled = false;
                 self.schedule_one(ctx);
             }
-            Timer::SchedulerFlush => {
+            Timer::Flush => {
                 if self.flush_at.is_some_and(|f| f <= ctx.now) {
                     self.flush_at = None;
                 }
                 self.queue.flush(ctx.now);
             }
-            _ => {}
         }
         self.ensure_timers(ctx);
     }
@@ -666,7 +674,7 @@ impl Scheduler {
         self.node_add_pod(chosen, info.clone());
         self.pods.insert(uid.clone(), CachedPod { info, node: chosen, assumed: true });
         self.binding.insert((ns.clone(), name.clone()), (uid.clone(), chosen));
-        ctx.request(Request::Bind { namespace: ns, name, uid, node: self.nodes[chosen].name.clone() });
+        ctx.request_reply(Request::Bind { namespace: ns, name, uid, node: self.nodes[chosen].name.clone() }, 0);
     }
 
     /// Filters a node as RunFilterPluginsWithNominatedPods does: if pods of equal or
@@ -878,7 +886,7 @@ impl Scheduler {
         }
     }
 
-    pub fn on_response(&mut self, req: &Request, resp: &Response, ctx: &mut Ctx) {
+    pub fn on_response(&mut self, _tag: u32, req: &Request, resp: &Response, ctx: &mut Ctx) {
         let Request::Bind { namespace, name, node, .. } = req else { return };
         let Some((uid, _)) = self.binding.remove(&(namespace.clone(), name.clone())) else { return };
         match resp {

@@ -6,7 +6,7 @@
 use crate::api::meta::Time;
 use crate::api::{Kind, Object, ObjectKey};
 use crate::apiserver::{ApiServer, Request, Response};
-use crate::client::{Action, Ctx, Timer};
+use crate::client::{Action, Ctx, Reply, Timer};
 use crate::controller_manager::node_ipam::NodeIpamController;
 use crate::controller_manager::ControllerManager;
 use crate::engine::{EventQueue, Limits, Outcome, RngStreams, SimDuration, SimTime};
@@ -35,9 +35,9 @@ pub enum SimEvent {
     /// A scenario timeline entry is due.
     Timeline(usize),
     /// A request reaches the apiserver (boxed: requests carry whole objects).
-    Request { from: Client, request: Box<Request> },
-    /// A response reaches its client.
-    Response { to: Client, request: Box<Request>, response: Response },
+    Request { from: Client, request: Box<Request>, reply: Reply },
+    /// A response reaches the client that asked for it, with the client's tag.
+    Response { to: Client, request: Box<Request>, response: Response, tag: u32 },
     /// A watch event reaches a watcher; `seq` numbers each watcher's stream from 1.
     Watch { to: Client, event: Rc<WatchEvent>, seq: u64 },
     /// A component's timer fires.
@@ -160,7 +160,7 @@ impl Simulation {
         for (i, e) in self.timeline.iter().enumerate() {
             self.queue.push(SimTime(e.at.as_ms()), SimEvent::Timeline(i));
         }
-        self.queue.push(SimTime(5 * 60 * 1000), SimEvent::Timer { to: Client::ApiServer, timer: Timer::Compaction });
+        self.queue.push(SimTime(5 * 60 * 1000), SimEvent::Timer { to: Client::ApiServer, timer: crate::apiserver::Timer::Compaction.into() });
     }
 
     /// A write made while bootstrapping (the apiserver's own objects).
@@ -185,9 +185,9 @@ impl Simulation {
     fn dispatch(&mut self, from: Client, actions: Vec<Action>) {
         for a in actions {
             match a {
-                Action::Request(r) => {
+                Action::Request { request, reply } => {
                     let t = self.now + self.latency.request;
-                    self.queue.push(t, SimEvent::Request { from, request: r });
+                    self.queue.push(t, SimEvent::Request { from, request, reply });
                 }
                 Action::Timer(d, timer) => {
                     self.queue.push(self.now + d, SimEvent::Timer { to: from, timer });
@@ -265,28 +265,8 @@ impl Simulation {
         });
     }
 
-    /// Whether `to` acts on some response to `req` (then the request is kept for it).
-    fn may_want_response(to: Client, req: &Request) -> bool {
-        match to {
-            Client::Scheduler => matches!(req, Request::Bind { .. }),
-            Client::Kubelet(_) => matches!(req, Request::List(_)),
-            Client::ControllerManager | Client::Timeline => true,
-            Client::ApiServer => false,
-        }
-    }
-
-    fn wants_response(to: Client, req: &Request, resp: &Response) -> bool {
-        match to {
-            Client::Scheduler => matches!(req, Request::Bind { .. }),
-            Client::Kubelet(_) => matches!(req, Request::List(_)),
-            Client::ControllerManager => !resp.is_ok() || matches!(req, Request::Create(Object::Pod(_)) | Request::DeleteNamespaceContent(_)),
-            Client::Timeline => !resp.is_ok(),
-            Client::ApiServer => false,
-        }
-    }
-
-    fn handle_request(&mut self, from: Client, request: Box<Request>) {
-        let copy = Self::may_want_response(from, &request).then(|| request.clone());
+    fn handle_request(&mut self, from: Client, request: Box<Request>, reply: Reply) {
+        let copy = (reply != Reply::None).then(|| request.clone());
         let verb = match &*request {
             Request::Apply(_) => "apply",
             Request::Scale { .. } => "scale",
@@ -302,9 +282,9 @@ impl Simulation {
             self.fan_out(w);
         }
         if let Some(req) = copy {
-            if Self::wants_response(from, &req, &out.response) {
+            if reply.wants(out.response.is_ok()) {
                 let t = self.now + self.latency.request;
-                self.queue.push(t, SimEvent::Response { to: from, request: req, response: out.response });
+                self.queue.push(t, SimEvent::Response { to: from, request: req, response: out.response, tag: reply.tag() });
             }
         }
     }
@@ -322,17 +302,19 @@ impl Simulation {
             change: [("action".to_string(), serde_json::Value::from(entry.action.describe()))].into_iter().collect(),
         });
         let mut out = Vec::new();
+        // The timeline hears only refusals (kubectl prints them).
+        let mut send = |r: Request| out.push(Action::Request { request: Box::new(r), reply: Reply::OnError(0) });
         match entry.action {
             model::Action::Apply(ms) => {
                 for m in ms {
-                    out.push(Action::Request(Box::new(Request::Apply(m.object))));
+                    send(Request::Apply(m.object));
                 }
             }
             model::Action::Delete { kind, namespace, name } => {
-                out.push(Action::Request(Box::new(Request::Delete { key: ObjectKey::new(kind, &namespace, &name), grace_period_seconds: None, uid: None })));
+                send(Request::Delete { key: ObjectKey::new(kind, &namespace, &name), grace_period_seconds: None, uid: None });
             }
             model::Action::Scale { kind, namespace, name, replicas } => {
-                out.push(Action::Request(Box::new(Request::Scale { key: ObjectKey::new(kind, &namespace, &name), replicas })));
+                send(Request::Scale { key: ObjectKey::new(kind, &namespace, &name), replicas });
             }
             model::Action::NodeCrash(n) => {
                 if let Some(&k) = self.kubelet_index.get(&n) {
@@ -368,17 +350,20 @@ impl Simulation {
                 self.run_timeline(i);
                 return;
             }
-            SimEvent::Request { from, request } => {
-                self.handle_request(from, request);
+            SimEvent::Request { from, request, reply } => {
+                self.handle_request(from, request, reply);
                 return;
             }
             SimEvent::Timer { to: Client::ApiServer, .. } => {
                 self.api.store.compact_older_than(now);
-                self.queue.push(now + SimDuration::from_secs(300), SimEvent::Timer { to: Client::ApiServer, timer: Timer::Compaction });
+                self.queue
+                    .push(now + SimDuration::from_secs(300), SimEvent::Timer { to: Client::ApiServer, timer: crate::apiserver::Timer::Compaction.into() });
                 return;
             }
-            SimEvent::Response { to: Client::Timeline, request, response: Response::Error(st) } => {
-                self.timeline_errors.push((now, format!("{} {}: {}", request.verb(), request.key(), st.message)));
+            SimEvent::Response { to: Client::Timeline, request, response, .. } => {
+                if let Response::Error(st) = response {
+                    self.timeline_errors.push((now, format!("{} {}: {}", request.verb(), request.key(), st.message)));
+                }
                 return;
             }
             SimEvent::Watch { to, event, seq } => {
@@ -404,25 +389,25 @@ impl Simulation {
             }
             SimEvent::Timer { to, timer } => {
                 let mut ctx = Ctx::new(now, &mut out);
-                match to {
-                    Client::Scheduler => self.scheduler.on_timer(&timer, &mut ctx),
-                    Client::ControllerManager => self.controller_manager.on_timer(&timer, &mut ctx),
-                    Client::Kubelet(k) => self.kubelets[k as usize].on_timer(&timer, &mut ctx),
-                    _ => {}
+                match (to, timer) {
+                    (Client::Scheduler, Timer::Scheduler(t)) => self.scheduler.on_timer(&t, &mut ctx),
+                    (Client::ControllerManager, Timer::ControllerManager(t)) => self.controller_manager.on_timer(&t, &mut ctx),
+                    (Client::Kubelet(k), Timer::Kubelet(t)) => self.kubelets[k as usize].on_timer(&t, &mut ctx),
+                    (to, t) => unreachable!("timer {t:?} routed to {to:?}"),
                 }
             }
-            SimEvent::Response { to, request, response } => {
+            SimEvent::Response { to, request, response, tag } => {
                 let mut ctx = Ctx::new(now, &mut out);
                 match to {
-                    Client::Scheduler => self.scheduler.on_response(&request, &response, &mut ctx),
-                    Client::ControllerManager => self.controller_manager.on_response(&request, &response, &mut ctx),
+                    Client::Scheduler => self.scheduler.on_response(tag, &request, &response, &mut ctx),
+                    Client::ControllerManager => self.controller_manager.on_response(tag, &request, &response, &mut ctx),
                     Client::Kubelet(k) => {
                         let kl = &mut self.kubelets[k as usize];
                         if kl.alive {
-                            kl.on_response(&request, &response, &mut ctx);
+                            kl.on_response(tag, &request, &response, &mut ctx);
                         }
                     }
-                    _ => {}
+                    Client::Timeline | Client::ApiServer => unreachable!("handled above / never asks"),
                 }
             }
         }

@@ -1,0 +1,131 @@
+//! The controller manager's shared informers (client-go `SharedInformerFactory`): one
+//! watch-fed cache of the kinds its controllers read, and the indexers they share —
+//! objects by uid, dependents by owner uid, pods by node, and controllerless active pods
+//! by namespace (the adoption candidates). Controllers read it; only watch events
+//! change it.
+
+use super::controller_utils::is_pod_active;
+use crate::api::meta::OwnerReference;
+use crate::api::{Kind, Object};
+use crate::client::Informer;
+use crate::etcd::{WatchEvent, WatchEventType};
+use std::collections::{BTreeMap, BTreeSet};
+use std::rc::Rc;
+
+pub type NsName = (String, String);
+/// (kind, namespace, name).
+pub type ObjectRef = (Kind, String, String);
+
+#[derive(Default)]
+pub struct SharedInformers {
+    pub informer: Informer,
+    /// uid → (kind, namespace, name) of every cached object with a uid.
+    by_uid: BTreeMap<String, ObjectRef>,
+    /// owner uid → dependents.
+    dependents: BTreeMap<String, BTreeSet<ObjectRef>>,
+    /// node name → pods bound there.
+    pods_by_node: BTreeMap<String, BTreeSet<NsName>>,
+    /// Active pods without a controller, by namespace.
+    orphans: BTreeMap<String, BTreeSet<String>>,
+}
+
+/// What the indexers are built from: uid, owners, node, and whether an active orphan.
+fn index_key(o: &Object) -> (&str, &[OwnerReference], &str, bool) {
+    let m = o.meta();
+    match o.as_pod() {
+        Some(p) => (&m.uid, &m.owner_references, &p.spec.node_name, is_pod_active(p)),
+        None => (&m.uid, &m.owner_references, "", true),
+    }
+}
+
+impl SharedInformers {
+    /// Applies a watch event to the cache and the indexers.
+    pub fn apply(&mut self, ev: &WatchEvent) {
+        self.informer.apply(ev);
+        self.index(ev);
+    }
+
+    fn index(&mut self, ev: &WatchEvent) {
+        let deleted = ev.type_ == WatchEventType::Deleted;
+        let obj = &ev.object;
+        if let (false, Some(prev)) = (deleted, &ev.prev) {
+            if index_key(prev) == index_key(obj) {
+                return; // nothing the indexers depend on changed (most status updates)
+            }
+        }
+        let m = obj.meta();
+        let me = (obj.kind(), m.namespace.clone(), m.name.clone());
+        if let Some(prev) = &ev.prev {
+            for r in &prev.meta().owner_references {
+                if let Some(s) = self.dependents.get_mut(&r.uid) {
+                    s.remove(&me);
+                    if s.is_empty() {
+                        self.dependents.remove(&r.uid);
+                    }
+                }
+            }
+            if let Some(p) = prev.as_pod() {
+                if let Some(s) = self.pods_by_node.get_mut(&p.spec.node_name) {
+                    s.remove(&(me.1.clone(), me.2.clone()));
+                }
+                if let Some(s) = self.orphans.get_mut(&me.1) {
+                    s.remove(&me.2);
+                }
+            }
+        }
+        if deleted {
+            self.by_uid.remove(&m.uid);
+            return;
+        }
+        if !m.uid.is_empty() {
+            self.by_uid.insert(m.uid.clone(), me.clone());
+        }
+        for r in &m.owner_references {
+            self.dependents.entry(r.uid.clone()).or_default().insert(me.clone());
+        }
+        if let Some(p) = obj.as_pod() {
+            if !p.spec.node_name.is_empty() {
+                self.pods_by_node.entry(p.spec.node_name.clone()).or_default().insert((me.1.clone(), me.2.clone()));
+            }
+            if p.metadata.controller_ref().is_none() && is_pod_active(p) {
+                self.orphans.entry(me.1.clone()).or_default().insert(me.2.clone());
+            }
+        }
+    }
+
+    pub fn get(&self, kind: &Kind, namespace: &str, name: &str) -> Option<&Rc<Object>> {
+        self.informer.get(kind, namespace, name)
+    }
+
+    pub fn list(&self, kind: &Kind) -> impl Iterator<Item = &Rc<Object>> {
+        self.informer.list(kind)
+    }
+
+    pub fn list_ns<'a>(&'a self, kind: &Kind, namespace: &'a str) -> impl Iterator<Item = &'a Rc<Object>> {
+        self.informer.list_ns(kind, namespace)
+    }
+
+    /// Pods bound to `node`.
+    pub fn pods_on(&self, node: &str) -> Vec<Rc<Object>> {
+        self.pods_by_node.get(node).map(|s| s.iter().filter_map(|(ns, n)| self.get(&Kind::Pod, ns, n).cloned()).collect()).unwrap_or_default()
+    }
+
+    /// Active pods without a controller in a namespace.
+    pub fn orphan_pods(&self, ns: &str) -> Vec<Rc<Object>> {
+        self.orphans.get(ns).map(|s| s.iter().filter_map(|n| self.get(&Kind::Pod, ns, n).cloned()).collect()).unwrap_or_default()
+    }
+
+    pub fn owner_exists(&self, uid: &str) -> bool {
+        self.by_uid.contains_key(uid)
+    }
+
+    /// Objects that name `uid` among their owners, ordered by (kind, namespace, name).
+    pub fn dependents_of(&self, uid: &str) -> Vec<Rc<Object>> {
+        self.dependents.get(uid).map(|s| s.iter().filter_map(|(k, ns, n)| self.get(k, ns, n).cloned()).collect()).unwrap_or_default()
+    }
+
+    /// The references of the dependents of `uid`, without looking them up.
+    pub fn dependent_refs(&self, uid: &str) -> impl Iterator<Item = &ObjectRef> {
+        self.dependents.get(uid).into_iter().flatten()
+    }
+}
