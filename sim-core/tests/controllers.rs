@@ -87,3 +87,75 @@ fn node_selectors_and_required_node_affinity_constrain_placement() {
 fn prefer_no_schedule_taints_and_preferred_node_affinity_steer_scoring() {
     run("preferences.yaml");
 }
+
+fn run_checked(name: &str) -> sim_core::scenario::run::Report {
+    let s = common::load_file(&common::repo_root().join("sim-core/tests/data").join(name));
+    let r = run_scenario(&s, &RunOptions { check: true, ..RunOptions::for_scenario(&s) }).unwrap();
+    for e in &r.results {
+        assert!(e.ok, "{name}: `{}` at {} observed {}", e.text, e.at, e.observed);
+    }
+    r
+}
+
+/// Issue 9.1: a create the apiserver refuses is recorded as FailedCreate with the
+/// apiserver's words (RealPodControl.createPods: "Error creating: %v"; the Priority
+/// admission plugin's "no PriorityClass with name %s was found", with the generateName as
+/// the name: admission.extractResourceName), never as SuccessfulCreate, and retried with
+/// the workqueue's per-item back-off (5 ms · 2^(n−1)), not in a loop.
+#[test]
+fn a_refused_create_is_a_failed_create_retried_with_back_off() {
+    let r = run_checked("refused-create.yaml");
+    let recs = r.sim.trace.records();
+    let events = |reason: &str| recs.iter().filter(|x| x.kind == "Event" && x.get_str("reason") == Some(reason)).collect::<Vec<_>>();
+    assert!(events("SuccessfulCreate").is_empty(), "nothing was created");
+    let failed = events("FailedCreate");
+    let rs = r.sim.list(&Kind::ReplicaSet)[0].clone();
+    let rs = rs.as_replica_set().unwrap();
+    let want = format!("Error creating: pods \"{}-\" is forbidden: no PriorityClass with name nosuchclass was found", rs.metadata.name);
+    assert!(failed.iter().all(|e| e.get_str("message") == Some(want.as_str())), "{:?}", failed.first().map(|e| &e.change));
+    // Attempts in 300 s: after n retries at least Σ 5·2^(k−1) = 5(2^n − 1) ms have passed,
+    // so n ≤ 15 (5·(2^16 − 1) > 300,000); each retry also takes at most the workers'
+    // 5 ms and a 2 ms round trip, so 15 retries fit (5·(2^15−1) + 15·7 < 300,000). The
+    // first failure's ReplicaFailure status write wakes the controller once more (an
+    // update event, as upstream's updateRS enqueues it). 1 + 15 (+1) attempts.
+    assert!((16..=17).contains(&failed.len()), "{} FailedCreate events", failed.len());
+    assert!(r.sim.events_processed < 2_000, "{} engine events: the controller spins", r.sim.events_processed);
+    let cond = rs.condition("ReplicaFailure").expect("ReplicaFailure condition");
+    assert_eq!((cond.status.as_str(), cond.reason.as_str()), ("True", "FailedCreate"));
+    assert_eq!(format!("Error creating: {}", cond.message), want);
+    assert!(r.sim.violations().is_empty(), "{:?}", r.sim.violations());
+    assert!(r.sim.check_converged().is_empty(), "a ReplicaSet whose creates are refused is not a liveness failure: {:?}", r.sim.check_converged());
+}
+
+/// Issue 9.2a: upstream's slow-start batches overshoot after a quick scale-down; the
+/// ReplicaSet bound allows what the sync observed, and the extras go at the next sync.
+#[test]
+fn a_scale_flap_overshoots_as_upstream_and_the_checker_allows_it() {
+    let r = run_checked("scale-flap.yaml");
+    let created = r.sim.trace.records().iter().filter(|x| x.kind == "Pod" && x.verb == "create").count();
+    assert_eq!(created, 50, "the sync that saw 50 created 48 more while the scale to 2 landed");
+    assert!(r.sim.violations().is_empty(), "{:#?}", r.sim.violations());
+    assert!(r.sim.check_converged().is_empty());
+}
+
+/// Issue 9.2b: liveness is judged only once Kubernetes could have converged: a scale one
+/// millisecond before the end, or minute-long latencies, leave it unjudged.
+#[test]
+fn liveness_waits_for_the_time_kubernetes_needs() {
+    let base = std::fs::read_to_string(common::repo_root().join("sim-core/tests/data/scale-flap.yaml")).unwrap();
+    let late = base
+        .replace("until: 3m", "until: 20s")
+        .replace("- {at: 10005ms, scale: {target: deployment/web, replicas: 2}}", "- {at: 19999ms, scale: {target: deployment/web, replicas: 2}}");
+    let late = late.split("  expect:").next().unwrap().to_string() + &base[base.find("---").unwrap()..];
+    let s = common::load_str(&late);
+    let r = run_scenario(&s, &RunOptions { check: true, ..RunOptions::for_scenario(&s) }).unwrap();
+    assert!(!r.sim.quiet_at_end(), "liveness from {} but the run ends at {}", r.sim.liveness_from(), r.sim.now);
+    assert!(r.sim.check_converged().is_empty());
+    let slow = base.replace("until: 3m", "until: 3m\n  latency: {request: 1m, watch: 1m}");
+    let slow = slow.split("  expect:").next().unwrap().to_string() + &base[base.find("---").unwrap()..];
+    let s = common::load_str(&slow);
+    let r = run_scenario(&s, &RunOptions { check: true, ..RunOptions::for_scenario(&s) }).unwrap();
+    assert!(!r.sim.quiet_at_end(), "with one-minute hops nothing has settled by 3m");
+    assert!(r.sim.check_converged().is_empty());
+    assert!(r.sim.violations().is_empty(), "{:?}", r.sim.violations());
+}

@@ -1,9 +1,8 @@
 //! ReplicaSet (apps/v1).
 
-use super::meta::{LabelSelector, ObjectMeta};
+use super::meta::{LabelSelector, ObjectMeta, Time};
 use super::pod::PodTemplateSpec;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -48,8 +47,23 @@ pub struct ReplicaSetStatus {
     pub terminating_replicas: Option<i32>,
     #[serde(default, skip_serializing_if = "is_zero64")]
     pub observed_generation: i64,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<ReplicaSetCondition>,
+}
+
+/// ReplicaSetCondition: today only `ReplicaFailure` (reason FailedCreate / FailedDelete).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ReplicaSetCondition {
+    #[serde(rename = "type")]
+    pub type_: String,
+    pub status: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub conditions: Option<Value>,
+    pub last_transition_time: Option<Time>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub reason: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub message: String,
 }
 
 pub(crate) fn is_zero(v: &i32) -> bool {
@@ -62,5 +76,9 @@ pub(crate) fn is_zero64(v: &i64) -> bool {
 impl ReplicaSet {
     pub fn replicas(&self) -> i32 {
         self.spec.replicas.unwrap_or(1)
+    }
+
+    pub fn condition(&self, type_: &str) -> Option<&ReplicaSetCondition> {
+        self.status.conditions.iter().find(|c| c.type_ == type_)
     }
 }

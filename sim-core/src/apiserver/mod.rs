@@ -99,7 +99,12 @@ pub struct Status {
     pub code: u16,
     pub reason: &'static str,
     pub message: String,
+    /// details.causes[0].type, where the apiserver gives one (`NamespaceTerminating`).
+    pub cause: Option<&'static str>,
 }
+
+/// The StatusCause of a create refused in a terminating namespace (v1.NamespaceTerminatingCause).
+pub const NAMESPACE_TERMINATING_CAUSE: &str = "NamespaceTerminating";
 
 #[derive(Clone, Debug)]
 pub enum Response {
@@ -111,6 +116,16 @@ pub enum Response {
 impl Response {
     pub fn is_ok(&self) -> bool {
         !matches!(self, Response::Error(_))
+    }
+}
+
+/// The name admission errors give an object: its name, or its generateName before the
+/// registry has generated one (admission.extractResourceName).
+pub fn admission_name(m: &crate::api::meta::ObjectMeta) -> &str {
+    if m.name.is_empty() {
+        &m.generate_name
+    } else {
+        &m.name
     }
 }
 
@@ -130,7 +145,7 @@ pub fn qualified_resource(kind: &Kind) -> String {
 }
 
 fn status(code: u16, reason: &'static str, message: String) -> Status {
-    Status { code, reason, message }
+    Status { code, reason, message, cause: None }
 }
 
 pub fn not_found(key: &ObjectKey) -> Status {
@@ -260,33 +275,38 @@ impl ApiServer {
             Object::Deployment(d) => d.status = Default::default(),
             _ => {}
         }
-        if obj.meta().name.is_empty() && !obj.meta().generate_name.is_empty() {
-            let suffix = self.random_suffix(5);
-            let m = obj.meta_mut();
-            m.name = format!("{}{suffix}", m.generate_name);
-        }
+        // Defaulting and mutating admission (Priority) see the object before the registry
+        // generates its name (BeforeCreate), as admission errors show: `pods "web-" is
+        // forbidden` for a generateName pod (admission.extractResourceName).
         self.default_shared(&mut obj)?;
-        let errs = validate(&obj);
-        if !errs.is_empty() {
-            return Err(ApiErr::Status(invalid(&kind, &obj.meta().name, &errs)));
-        }
         let ns = obj.meta().namespace.clone();
         if kind.namespaced() {
             match self.store.get_parts(&Kind::Namespace, "", &ns) {
                 None => return Err(ApiErr::Status(not_found(&ObjectKey::new(Kind::Namespace, "", &ns)))),
                 Some(n) if n.meta().deletion_timestamp.is_some() && kind != Kind::Event => {
-                    return Err(ApiErr::Status(status(
+                    let mut st = status(
                         403,
                         "Forbidden",
                         format!(
                             "{} {:?} is forbidden: unable to create new content in namespace {ns} because it is being terminated",
                             qualified_resource(&kind),
-                            obj.meta().name
+                            admission_name(obj.meta())
                         ),
-                    )))
+                    );
+                    st.cause = Some(NAMESPACE_TERMINATING_CAUSE);
+                    return Err(ApiErr::Status(st));
                 }
                 Some(_) => {}
             }
+        }
+        if obj.meta().name.is_empty() && !obj.meta().generate_name.is_empty() {
+            let suffix = self.random_suffix(5);
+            let m = obj.meta_mut();
+            m.name = format!("{}{suffix}", m.generate_name);
+        }
+        let errs = validate(&obj);
+        if !errs.is_empty() {
+            return Err(ApiErr::Status(invalid(&kind, &obj.meta().name, &errs)));
         }
         let uid = self.new_uid();
         let m = obj.meta_mut();
@@ -333,8 +353,9 @@ impl ApiServer {
         use crate::api::scheduling::{PriorityClass, SYSTEM_CLASSES};
         let Object::Pod(p) = obj else { return Ok(()) };
         let class_kind = Kind::Other("scheduling.k8s.io".into(), "PriorityClass".into());
-        let forbidden =
-            |p: &crate::api::pod::Pod, msg: String| ApiErr::Status(status(403, "Forbidden", format!("pods {:?} is forbidden: {msg}", p.metadata.name)));
+        let forbidden = |p: &crate::api::pod::Pod, msg: String| {
+            ApiErr::Status(status(403, "Forbidden", format!("pods {:?} is forbidden: {msg}", admission_name(&p.metadata))))
+        };
         let (name, value, policy) = if p.spec.priority_class_name.is_empty() {
             let default = self.store.list(&class_kind).filter_map(|o| PriorityClass::from_object(o)).filter(|c| c.global_default).min_by_key(|c| c.value);
             match default {

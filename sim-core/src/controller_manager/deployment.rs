@@ -72,7 +72,7 @@ pub struct DeploymentController {
 
 impl Default for DeploymentController {
     fn default() -> Self {
-        DeploymentController { queue: WorkQueue::without_bucket(Order::Sorted) }
+        DeploymentController { queue: WorkQueue::new(Order::Fifo) }
     }
 }
 

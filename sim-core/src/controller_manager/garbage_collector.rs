@@ -1,12 +1,14 @@
 //! The garbage collector (pkg/controller/garbagecollector), background propagation: a
 //! dependent whose every owner is gone (by uid) is deleted. ksim checks owners against
-//! the shared informer cache; owners of kinds it does not cache are assumed to exist.
+//! the shared informer cache; owners of kinds it does not cache are assumed to exist. A
+//! refused delete (other than NotFound) requeues the dependent with the rate limiter
+//! (attemptToDeleteWorker → AddRateLimited).
 
 use super::informers::{ObjectRef, SharedInformers};
 use super::workqueue::{Order, WorkQueue};
 use super::{Controller, ControllerCtx, Synced};
 use crate::api::{Kind, Object, ObjectKey};
-use crate::apiserver::Request;
+use crate::apiserver::{Request, Response};
 use crate::etcd::{WatchEvent, WatchEventType};
 
 pub struct GarbageCollector {
@@ -15,7 +17,7 @@ pub struct GarbageCollector {
 
 impl Default for GarbageCollector {
     fn default() -> Self {
-        GarbageCollector { queue: WorkQueue::without_bucket(Order::Sorted) }
+        GarbageCollector { queue: WorkQueue::new(Order::Fifo) }
     }
 }
 
@@ -66,7 +68,18 @@ impl Controller for GarbageCollector {
         if obj.meta().deletion_timestamp.is_some() || !all_owners_gone(inf, &obj) {
             return Synced::Done;
         }
-        ctx.request(Request::Delete { key: ObjectKey::new(key.0.clone(), &key.1, &key.2), grace_period_seconds: None, uid: Some(obj.meta().uid.clone()) });
+        ctx.request_on_error(Request::Delete {
+            key: ObjectKey::new(key.0.clone(), &key.1, &key.2),
+            grace_period_seconds: None,
+            uid: Some(obj.meta().uid.clone()),
+        });
         Synced::Done
+    }
+
+    fn on_response(&mut self, _inf: &SharedInformers, req: &Request, resp: &Response, ctx: &mut ControllerCtx) {
+        let (Request::Delete { key, .. }, Response::Error(st)) = (req, resp) else { return };
+        if st.reason != "NotFound" {
+            ctx.requeue_rate_limited(&mut self.queue, (key.kind.clone(), key.namespace.clone(), key.name.clone()));
+        }
     }
 }

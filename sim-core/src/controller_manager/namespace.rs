@@ -1,6 +1,12 @@
-//! The namespace controller (pkg/controller/namespace): a Namespace marked for deletion
-//! has its content deleted (ksim: one request for all of it, whose answer lists what is
-//! still there — pods terminating gracefully), and is removed once empty.
+//! The namespace controller (pkg/controller/namespace/namespace_controller.go): a
+//! Namespace marked for deletion is looked at after namespaceDeletionGracePeriod (5 s,
+//! so every apiserver has seen the deletionTimestamp), its content is deleted (ksim: one
+//! request for all of it, whose answer lists what is still there — pods terminating
+//! gracefully), and it is removed once empty. Content remaining: look again after
+//! estimate/2 + 1 s, the estimate being the longest terminationGracePeriodSeconds of its
+//! non-terminal pods unless that much time has passed since the deletion
+//! (deletion.estimateGracefulTerminationForPods); otherwise AddRateLimited with
+//! nsControllerRateLimiter (5 ms to 60 s, 10 qps).
 
 use super::informers::SharedInformers;
 use super::workqueue::{Order, WorkQueue};
@@ -10,8 +16,8 @@ use crate::apiserver::{Request, Response};
 use crate::engine::SimDuration;
 use crate::etcd::{WatchEvent, WatchEventType};
 
-/// How long to wait before looking again at a namespace whose pods are still terminating.
-pub const CONTENT_REMAINING_RECHECK: SimDuration = SimDuration::from_secs(5);
+/// namespaceDeletionGracePeriod.
+pub const NAMESPACE_DELETION_GRACE_PERIOD: SimDuration = SimDuration::from_secs(5);
 
 pub struct NamespaceController {
     queue: WorkQueue<String>,
@@ -19,7 +25,7 @@ pub struct NamespaceController {
 
 impl Default for NamespaceController {
     fn default() -> Self {
-        NamespaceController { queue: WorkQueue::without_bucket(Order::Sorted) }
+        NamespaceController { queue: WorkQueue::with_max_delay(Order::Fifo, SimDuration::from_secs(60)) }
     }
 }
 
@@ -35,10 +41,10 @@ impl Controller for NamespaceController {
         matches!(kind, Kind::Namespace)
     }
 
-    fn on_watch(&mut self, _inf: &SharedInformers, ev: &WatchEvent, _ctx: &mut ControllerCtx) {
+    fn on_watch(&mut self, _inf: &SharedInformers, ev: &WatchEvent, ctx: &mut ControllerCtx) {
         if let Object::Namespace(n) = &*ev.object {
             if ev.type_ != WatchEventType::Deleted && n.metadata.deletion_timestamp.is_some() {
-                self.queue.add(n.metadata.name.clone());
+                ctx.requeue_after(&mut self.queue, n.metadata.name.clone(), NAMESPACE_DELETION_GRACE_PERIOD);
             }
         }
     }
@@ -48,13 +54,34 @@ impl Controller for NamespaceController {
         Synced::Pending
     }
 
-    fn on_response(&mut self, _inf: &SharedInformers, req: &Request, resp: &Response, ctx: &mut ControllerCtx) {
+    fn on_response(&mut self, inf: &SharedInformers, req: &Request, resp: &Response, ctx: &mut ControllerCtx) {
         let Request::DeleteNamespaceContent(ns) = req else { return };
         match resp {
             Response::List(left, _) if left.is_empty() => {
+                self.queue.forget(ns);
                 ctx.request(Request::Delete { key: ObjectKey::new(Kind::Namespace, "", ns), grace_period_seconds: None, uid: None });
             }
-            _ => ctx.requeue_after(&mut self.queue, ns.clone(), CONTENT_REMAINING_RECHECK),
+            Response::List(left, _) => {
+                let deleted_at = inf.get(&Kind::Namespace, "", ns).and_then(|o| o.meta().deletion_timestamp).map_or(ctx.now(), |t| t.0);
+                match estimate_graceful_termination(left, ctx.now().since(deleted_at)) {
+                    0 => ctx.requeue_rate_limited(&mut self.queue, ns.clone()),
+                    estimate => ctx.requeue_after(&mut self.queue, ns.clone(), SimDuration::from_secs(estimate / 2 + 1)),
+                }
+            }
+            _ => ctx.requeue_rate_limited(&mut self.queue, ns.clone()),
         }
+    }
+}
+
+/// estimateGracefulTermination for what is left: the longest terminationGracePeriodSeconds
+/// of the non-terminal pods, or 0 once that long has passed since the namespace's deletion.
+fn estimate_graceful_termination(left: &[std::rc::Rc<Object>], since_deletion: SimDuration) -> u64 {
+    let estimate =
+        left.iter().filter_map(|o| o.as_pod()).filter(|p| !p.is_terminal()).filter_map(|p| p.spec.termination_grace_period_seconds).max().unwrap_or(0).max(0)
+            as u64;
+    if since_deletion >= SimDuration::from_secs(estimate) {
+        0
+    } else {
+        estimate
     }
 }

@@ -1,39 +1,155 @@
 //! The ReplicaSet controller (pkg/controller/replicaset/replica_set.go): claim pods
-//! (adopt matching orphans, release non-matching ones), converge the active pods to
-//! spec.replicas — creating at most 500 per sync (burstReplicas) and deleting in
-//! upstream's ActivePodsWithRanks order — with expectations so a sync never acts twice
-//! on the same unobserved change, and report status.
-//! Creations go out in slow-start batches (1, 2, 4, …): each batch is sent when every
-//! create of the previous one has been answered, and a failure stops the rest
-//! (controller.slowStartBatch). Difference: ksim records one `SuccessfulCreate` event
-//! per batch rather than one per pod.
+//! (adopt matching orphans, release non-matching ones: claimPods), converge the active
+//! pods to spec.replicas — creating at most 500 per sync (burstReplicas) in slow-start
+//! batches, deleting in ActivePodsWithRanks order (manageReplicas) — with expectations so
+//! a sync never acts twice on one unobserved change, and report status (calculateStatus,
+//! with the `ReplicaFailure` condition while creates or deletes fail).
+//!
+//! Each create and delete is recorded after its answer, as RealPodControl does:
+//! `SuccessfulCreate` "Created pod: NAME" or `FailedCreate` "Error creating: <the
+//! apiserver's message>", `SuccessfulDelete` / `FailedDelete`. A failed round requeues
+//! the ReplicaSet through the workqueue's rate limiter (5 ms doubling to 1000 s, and
+//! 10 qps overall); a clean one forgets its failures.
+//!
+//! Differences: upstream runs the slow-start batches inside one sync; ksim sends each
+//! batch when every create of the previous one has been answered. Upstream lists every
+//! pod of the namespace on each sync; ksim keeps each ReplicaSet's pods indexed from the
+//! watch (`OwnedPods`), so a sync costs what changed, not a scan of every pod.
 
 use super::controller_utils::{self, is_pod_active, ready_time, ControllerExpectations, SlowStart};
 use super::informers::{NsName, SharedInformers};
 use super::workqueue::{Order, WorkQueue};
 use super::{Controller, ControllerCtx, Synced};
-use crate::api::meta::OwnerReference;
+use crate::api::meta::{OwnerReference, Time};
 use crate::api::pod::Pod;
-use crate::api::replica_set::ReplicaSet;
+use crate::api::replica_set::{ReplicaSet, ReplicaSetCondition};
 use crate::api::{Kind, Object, ObjectKey};
-use crate::apiserver::{Request, Response};
-use crate::engine::SimDuration;
+use crate::apiserver::{Request, Response, NAMESPACE_TERMINATING_CAUSE};
+use crate::engine::{SimDuration, SimTime};
 use crate::etcd::{WatchEvent, WatchEventType};
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
 pub const BURST_REPLICAS: usize = 500;
 pub use controller_utils::POD_DELETION_COST;
+pub const REPLICA_FAILURE: &str = "ReplicaFailure";
+
+/// How one owned pod counts for its ReplicaSet.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Standing {
+    /// Active and matching the selector: one of the ReplicaSet's replicas.
+    counted: bool,
+    /// Active but no longer matching the selector: to be released.
+    mismatched: bool,
+    fully_labeled: bool,
+    /// When it became Ready (ms), if it is.
+    ready_at: Option<u64>,
+}
+
+/// A ReplicaSet's pods and the counts its status needs, kept current from the watch.
+#[derive(Default, Debug)]
+struct OwnedPods {
+    pods: BTreeMap<String, Standing>,
+    counted: usize,
+    fully_labeled: usize,
+    ready: usize,
+    /// Counted ready pods by (ready time, name), to count the available ones.
+    ready_since: BTreeSet<(u64, String)>,
+    mismatched: BTreeSet<String>,
+}
+
+impl OwnedPods {
+    fn remove(&mut self, name: &str) {
+        let Some(s) = self.pods.remove(name) else { return };
+        if s.counted {
+            assert!(self.counted > 0, "ReplicaSet pod index: counted pods never negative");
+            self.counted -= 1;
+            self.fully_labeled -= usize::from(s.fully_labeled);
+            if let Some(t) = s.ready_at {
+                self.ready -= 1;
+                self.ready_since.remove(&(t, name.to_string()));
+            }
+        }
+        if s.mismatched {
+            self.mismatched.remove(name);
+        }
+    }
+
+    fn insert(&mut self, name: &str, s: Standing) {
+        self.remove(name);
+        if s.counted {
+            self.counted += 1;
+            self.fully_labeled += usize::from(s.fully_labeled);
+            if let Some(t) = s.ready_at {
+                self.ready += 1;
+                self.ready_since.insert((t, name.to_string()));
+            }
+        }
+        if s.mismatched {
+            self.mismatched.insert(name.to_string());
+        }
+        self.pods.insert(name.to_string(), s);
+    }
+
+    /// Counted pods available at `now`: ready for longer than minReadySeconds
+    /// (podutil.IsPodAvailable: readySince + minReadySeconds strictly before now).
+    fn available(&self, min_ready_ms: u64, now: SimTime) -> usize {
+        if min_ready_ms == 0 {
+            return self.ready;
+        }
+        let not_yet = match now.as_ms().checked_sub(min_ready_ms) {
+            // Ready at t is available once t + minReady < now, i.e. t < now − minReady.
+            Some(cutoff) => self.ready_since.range((cutoff, String::new())..).count(),
+            None => self.ready_since.len(),
+        };
+        self.ready - not_yet
+    }
+}
+
+fn standing(rs: &ReplicaSet, p: &Pod) -> Standing {
+    let active = is_pod_active(p);
+    let matches = rs.spec.selector.as_ref().is_some_and(|s| s.matches(&p.metadata.labels));
+    let counted = active && matches;
+    Standing {
+        counted,
+        mismatched: active && !matches,
+        fully_labeled: rs.spec.template.metadata.labels.iter().all(|(k, v)| p.metadata.labels.get(k) == Some(v)),
+        ready_at: if counted { ready_time(p).map(|t| t.0.as_ms()) } else { None },
+    }
+}
+
+/// Deletions in flight for one ReplicaSet.
+#[derive(Debug, Default)]
+struct Deleting {
+    in_flight: usize,
+    failed: bool,
+}
 
 pub struct ReplicaSetController {
     queue: WorkQueue<NsName>,
     expectations: ControllerExpectations<NsName>,
     slow_start: BTreeMap<NsName, SlowStart>,
+    deleting: BTreeMap<NsName, Deleting>,
+    /// The ReplicaSet of each pod uid whose delete is unanswered.
+    delete_owner: BTreeMap<String, NsName>,
+    /// The last manageReplicas error (reason, message), shown as the ReplicaFailure
+    /// condition until a round succeeds.
+    failure: BTreeMap<NsName, (&'static str, String)>,
+    /// Owned pods by ReplicaSet uid.
+    owned: BTreeMap<String, OwnedPods>,
 }
 
 impl Default for ReplicaSetController {
     fn default() -> Self {
-        ReplicaSetController { queue: WorkQueue::without_bucket(Order::Sorted), expectations: Default::default(), slow_start: BTreeMap::new() }
+        ReplicaSetController {
+            queue: WorkQueue::new(Order::Fifo),
+            expectations: Default::default(),
+            slow_start: BTreeMap::new(),
+            deleting: BTreeMap::new(),
+            delete_owner: BTreeMap::new(),
+            failure: BTreeMap::new(),
+            owned: BTreeMap::new(),
+        }
     }
 }
 
@@ -44,6 +160,12 @@ pub fn controller_ref(rs: &ReplicaSet) -> OwnerReference {
 /// GetPodFromTemplate for a ReplicaSet: generateName `<rs>-`.
 pub fn pod_from_template(rs: &ReplicaSet) -> Pod {
     controller_utils::pod_from_template(&rs.spec.template, &rs.metadata.namespace, format!("{}-", rs.metadata.name), controller_ref(rs))
+}
+
+/// The ReplicaSet a pod's controller reference names, if cached with that uid.
+fn owner_rs<'a>(inf: &'a SharedInformers, p: &Pod) -> Option<&'a ReplicaSet> {
+    let r = p.metadata.controller_ref().filter(|r| r.kind == "ReplicaSet")?;
+    inf.get(&Kind::ReplicaSet, &p.metadata.namespace, &r.name).and_then(|o| o.as_replica_set()).filter(|rs| rs.metadata.uid == r.uid)
 }
 
 impl Controller for ReplicaSetController {
@@ -61,12 +183,16 @@ impl Controller for ReplicaSetController {
     fn on_watch(&mut self, inf: &SharedInformers, ev: &WatchEvent, _ctx: &mut ControllerCtx) {
         let m = ev.object.meta();
         match &*ev.object {
-            Object::ReplicaSet(_) => self.queue.add((m.namespace.clone(), m.name.clone())),
+            Object::ReplicaSet(rs) => {
+                self.index_replica_set(inf, ev, rs);
+                self.queue.add((m.namespace.clone(), m.name.clone()));
+            }
             Object::Pod(p) => {
+                self.index_pod(inf, ev, p);
                 self.observe_pod(ev, p);
                 self.enqueue_pod_owner(inf, p);
                 if let Some(prev) = ev.prev.as_ref().and_then(|o| o.as_pod()) {
-                    if prev.metadata.labels != p.metadata.labels {
+                    if prev.metadata.labels != p.metadata.labels || prev.metadata.controller_ref() != p.metadata.controller_ref() {
                         self.enqueue_pod_owner(inf, prev);
                     }
                 }
@@ -78,63 +204,116 @@ impl Controller for ReplicaSetController {
     fn sync(&mut self, inf: &SharedInformers, key: &NsName, ctx: &mut ControllerCtx) -> Synced {
         let Some(obj) = inf.get(&Kind::ReplicaSet, &key.0, &key.1).cloned() else {
             self.expectations.delete(key);
-            return Synced::Pending;
+            self.failure.remove(key);
+            return Synced::Done;
         };
         let rs = obj.as_replica_set().expect("rs");
-        let Some(selector) = rs.spec.selector.clone() else { return Synced::Pending };
-        let mut owned: Vec<Rc<Object>> = Vec::new();
-        // Claim: owned pods that still match stay; those that do not are released.
-        for o in inf.dependents_of(&rs.metadata.uid) {
-            let Some(p) = o.as_pod() else { continue };
-            if p.metadata.controller_ref().map(|r| &r.uid) != Some(&rs.metadata.uid) {
-                continue;
-            }
-            if selector.matches(&p.metadata.labels) {
-                owned.push(o.clone());
-            } else if rs.metadata.deletion_timestamp.is_none() {
+        let Some(selector) = rs.spec.selector.clone() else { return Synced::Done };
+        let live = rs.metadata.deletion_timestamp.is_none();
+        // Claim: owned pods that no longer match are released (not while the ReplicaSet
+        // itself is being deleted: RecheckDeletionTimestamp).
+        if live {
+            let idx = self.owned.get(&rs.metadata.uid);
+            for name in idx.into_iter().flat_map(|i| i.mismatched.iter()) {
+                let Some(p) = inf.get(&Kind::Pod, &key.0, name).and_then(|o| o.as_pod()) else { continue };
                 let mut np = p.clone();
                 np.metadata.owner_references.retain(|r| r.uid != rs.metadata.uid);
                 np.metadata.resource_version.0 = 0;
                 ctx.request(Request::Update(Object::Pod(np)));
             }
         }
-        // Adopt matching active orphans.
-        if rs.metadata.deletion_timestamp.is_none() && !selector.is_empty() {
-            let orphans: Vec<Rc<Object>> = inf
-                .orphan_pods(&key.0)
-                .into_iter()
-                .filter(|o| o.as_pod().is_some_and(|p| p.metadata.controller_ref().is_none() && is_pod_active(p) && selector.matches(&p.metadata.labels)))
-                .collect();
-            for o in orphans {
-                let mut np = o.as_pod().expect("pod").clone();
-                np.metadata.owner_references.push(controller_ref(rs));
-                ctx.request(Request::Update(Object::Pod(np)));
-                owned.push(o);
+        // Adopt matching active orphans; they count from this sync on (ClaimPods).
+        let mut adopted: Vec<Rc<Object>> = Vec::new();
+        if live && !selector.is_empty() {
+            for o in inf.orphan_pods(&key.0) {
+                let Some(p) = o.as_pod() else { continue };
+                if p.metadata.controller_ref().is_none() && is_pod_active(p) && selector.matches(&p.metadata.labels) {
+                    let mut np = p.clone();
+                    np.metadata.owner_references.push(controller_ref(rs));
+                    ctx.request(Request::Update(Object::Pod(np)));
+                    adopted.push(o);
+                }
             }
         }
-        let active: Vec<&Pod> = owned.iter().filter_map(|o| o.as_pod()).filter(|p| is_pod_active(p)).collect();
-        if self.expectations.satisfied(key) && rs.metadata.deletion_timestamp.is_none() {
-            self.manage_replicas(inf, rs, &obj, &active, ctx);
+        let mut sent = false;
+        if self.expectations.satisfied(key) && live {
+            sent = self.manage_replicas(inf, rs, &adopted, ctx);
         }
-        self.update_status(rs, &active, ctx);
-        Synced::Pending
+        self.update_status(rs, &adopted, ctx);
+        if sent || self.slow_start.contains_key(key) || self.deleting.contains_key(key) {
+            Synced::Pending
+        } else {
+            Synced::Done
+        }
     }
 
     fn on_response(&mut self, inf: &SharedInformers, req: &Request, resp: &Response, ctx: &mut ControllerCtx) {
-        let Request::Create(Object::Pod(p)) = req else { return };
-        // A failed create will never be observed: the expectation is lowered.
-        let Some(r) = p.metadata.controller_ref().filter(|r| r.kind == "ReplicaSet") else { return };
-        let key = (p.metadata.namespace.clone(), r.name.clone());
-        self.create_answered(inf, &key, resp.is_ok(), ctx);
-        if resp.is_ok() {
-            self.queue.forget(&key);
-        } else {
-            ctx.requeue_rate_limited(&mut self.queue, key);
+        match req {
+            Request::Create(Object::Pod(p)) => {
+                let Some(r) = p.metadata.controller_ref() else { return };
+                let key = (p.metadata.namespace.clone(), r.name.clone());
+                self.create_answered(inf, &key, resp, ctx);
+            }
+            Request::Delete { key: pod, uid: Some(uid), .. } => {
+                let Some(owner) = self.delete_owner.remove(uid) else { return };
+                self.delete_answered(inf, &owner, pod, uid, resp, ctx);
+            }
+            _ => {}
         }
     }
 }
 
 impl ReplicaSetController {
+    /// Keeps `owned` current for a pod event.
+    fn index_pod(&mut self, inf: &SharedInformers, ev: &WatchEvent, p: &Pod) {
+        let name = &p.metadata.name;
+        if let Some(prev) = ev.prev.as_ref().and_then(|o| o.as_pod()) {
+            if let Some(r) = prev.metadata.controller_ref() {
+                if let Some(idx) = self.owned.get_mut(&r.uid) {
+                    idx.remove(name);
+                }
+            }
+        }
+        if ev.type_ == WatchEventType::Deleted {
+            if let Some(idx) = p.metadata.controller_ref().and_then(|r| self.owned.get_mut(&r.uid)) {
+                idx.remove(name);
+            }
+            return;
+        }
+        if let Some(rs) = owner_rs(inf, p) {
+            let s = standing(rs, p);
+            self.owned.entry(rs.metadata.uid.clone()).or_default().insert(name, s);
+        }
+    }
+
+    /// A ReplicaSet appeared, went, or changed what its pods' standing depends on.
+    fn index_replica_set(&mut self, inf: &SharedInformers, ev: &WatchEvent, rs: &ReplicaSet) {
+        let uid = &rs.metadata.uid;
+        if ev.type_ == WatchEventType::Deleted {
+            self.owned.remove(uid);
+            return;
+        }
+        let unchanged = ev
+            .prev
+            .as_ref()
+            .and_then(|o| o.as_replica_set())
+            .is_some_and(|prev| prev.spec.selector == rs.spec.selector && prev.spec.template.metadata.labels == rs.spec.template.metadata.labels);
+        if unchanged && self.owned.contains_key(uid) {
+            return;
+        }
+        let mut idx = OwnedPods::default();
+        for (kind, ns, name) in inf.dependent_refs(uid) {
+            if *kind != Kind::Pod {
+                continue;
+            }
+            let Some(p) = inf.get(kind, ns, name).and_then(|o| o.as_pod()) else { continue };
+            if p.metadata.controller_ref().is_some_and(|r| r.uid == *uid) {
+                idx.insert(name, standing(rs, p));
+            }
+        }
+        self.owned.insert(uid.clone(), idx);
+    }
+
     /// Lowers expectations as creations and deletions are observed.
     fn observe_pod(&mut self, ev: &WatchEvent, p: &Pod) {
         let Some(r) = p.metadata.controller_ref() else { return };
@@ -163,47 +342,83 @@ impl ReplicaSetController {
         }
     }
 
-    fn manage_replicas(&mut self, inf: &SharedInformers, rs: &ReplicaSet, obj: &Object, active: &[&Pod], ctx: &mut ControllerCtx) {
+    /// The active pods of `rs` (indexed, plus the orphans adopted in this sync).
+    fn active_pods<'a>(&self, inf: &'a SharedInformers, rs: &ReplicaSet, adopted: &'a [Rc<Object>]) -> Vec<&'a Pod> {
+        let ns = &rs.metadata.namespace;
+        let idx = self.owned.get(&rs.metadata.uid);
+        let indexed = idx.into_iter().flat_map(|i| i.pods.iter()).filter(|(_, s)| s.counted).filter_map(|(n, _)| inf.get(&Kind::Pod, ns, n));
+        indexed.chain(adopted.iter()).filter_map(|o| o.as_pod()).collect()
+    }
+
+    /// manageReplicas: create or delete towards spec.replicas. Returns whether it sent
+    /// any request.
+    fn manage_replicas(&mut self, inf: &SharedInformers, rs: &ReplicaSet, adopted: &[Rc<Object>], ctx: &mut ControllerCtx) -> bool {
         let key = (rs.metadata.namespace.clone(), rs.metadata.name.clone());
         let want = rs.replicas().max(0) as usize;
-        if active.len() < want {
-            let n = (want - active.len()).min(BURST_REPLICAS);
+        let have = self.owned.get(&rs.metadata.uid).map_or(0, |i| i.counted) + adopted.len();
+        if have < want {
+            let n = (want - have).min(BURST_REPLICAS);
             self.expectations.expect_creations(key.clone(), n);
             let (ss, batch) = SlowStart::begin(n);
             self.slow_start.insert(key, ss);
-            send_batch(rs, obj, batch, ctx);
-        } else if active.len() > want {
-            let n = (active.len() - want).min(BURST_REPLICAS);
-            let related = related_pods(inf, rs);
-            let related: Vec<&Pod> = related.iter().filter_map(|o| o.as_pod()).collect();
-            let victims = controller_utils::pods_to_delete(active, &related, n, ctx.now());
-            let uids: BTreeSet<String> = victims.iter().map(|p| p.metadata.uid.clone()).collect();
-            self.expectations.expect_deletions(key, uids);
-            for p in &victims {
-                ctx.request(Request::Delete {
-                    key: ObjectKey::new(Kind::Pod, &p.metadata.namespace, &p.metadata.name),
-                    grace_period_seconds: None,
-                    uid: Some(p.metadata.uid.clone()),
-                });
-            }
-            for p in victims {
-                ctx.event(obj, "Normal", "SuccessfulDelete", &format!("Deleted pod: {}", p.metadata.name));
-            }
+            send_batch(rs, batch, ctx);
+            return true;
         }
+        if have == want {
+            // A round without error clears ReplicaFailure.
+            self.failure.remove(&key);
+            return false;
+        }
+        let n = (have - want).min(BURST_REPLICAS);
+        let active = self.active_pods(inf, rs, adopted);
+        let related = related_pods(self, inf, rs);
+        let victims = controller_utils::pods_to_delete(&active, &related, n, ctx.now());
+        let uids: BTreeSet<String> = victims.iter().map(|p| p.metadata.uid.clone()).collect();
+        self.expectations.expect_deletions(key.clone(), uids);
+        self.deleting.insert(key.clone(), Deleting { in_flight: victims.len(), failed: false });
+        for p in &victims {
+            self.delete_owner.insert(p.metadata.uid.clone(), key.clone());
+            ctx.request_reply(Request::Delete {
+                key: ObjectKey::new(Kind::Pod, &p.metadata.namespace, &p.metadata.name),
+                grace_period_seconds: None,
+                uid: Some(p.metadata.uid.clone()),
+            });
+        }
+        !victims.is_empty()
     }
 
-    /// A create of `key`'s was answered: send the next slow-start batch when this one is done.
-    fn create_answered(&mut self, inf: &SharedInformers, key: &NsName, ok: bool, ctx: &mut ControllerCtx) {
-        if !ok {
-            self.expectations.creation_observed(key);
-        }
+    /// A create of `key`'s was answered (RealPodControl.createPods, then slowStartBatch).
+    fn create_answered(&mut self, inf: &SharedInformers, key: &NsName, resp: &Response, ctx: &mut ControllerCtx) {
+        let obj = inf.get(&Kind::ReplicaSet, &key.0, &key.1).cloned();
+        let ok = match resp {
+            Response::Object(pod) => {
+                if let Some(o) = &obj {
+                    ctx.event(o, "Normal", "SuccessfulCreate", &format!("Created pod: {}", pod.meta().name));
+                }
+                true
+            }
+            // A terminating namespace refuses every create: nothing to report or retry
+            // (the closure in manageReplicas returns nil); the pod will never be seen.
+            Response::Error(st) if st.cause == Some(NAMESPACE_TERMINATING_CAUSE) => {
+                self.expectations.creation_observed(key);
+                true
+            }
+            Response::Error(st) => {
+                if let Some(o) = &obj {
+                    ctx.event(o, "Warning", "FailedCreate", &format!("Error creating: {}", st.message));
+                }
+                self.expectations.creation_observed(key);
+                self.failure.insert(key.clone(), ("FailedCreate", st.message.clone()));
+                false
+            }
+            Response::List(..) => true,
+        };
         let Some(ss) = self.slow_start.get_mut(key) else { return };
         let next = ss.answered(ok);
-        let obj = inf.get(&Kind::ReplicaSet, &key.0, &key.1).cloned();
         let live = obj.as_ref().and_then(|o| o.as_replica_set()).filter(|r| r.metadata.deletion_timestamp.is_none());
         if next > 0 {
             if let Some(rs) = live {
-                send_batch(rs, obj.as_deref().expect("rs"), next, ctx);
+                send_batch(rs, next, ctx);
                 return;
             }
             // The ReplicaSet is gone or going: the batch just granted is not sent.
@@ -211,29 +426,100 @@ impl ReplicaSetController {
             ss.remaining += next;
             ss.failed = true;
         }
-        if ss.done() {
-            // Done, or stopped by a failure: the skipped creations will never be observed.
-            let skipped = ss.remaining as i64;
-            self.slow_start.remove(key);
-            self.expectations.lower_adds(key, skipped);
-            self.queue.add(key.clone());
+        if !ss.done() {
+            return;
+        }
+        // Any creations never attempted will never be observed (slow-start failure).
+        let (skipped, failed) = (ss.remaining as i64, ss.failed);
+        self.slow_start.remove(key);
+        self.expectations.lower_adds(key, skipped);
+        self.round_done(key, failed && live.is_some(), ctx);
+    }
+
+    /// A delete of `key`'s was answered (RealPodControl.DeletePod).
+    fn delete_answered(&mut self, inf: &SharedInformers, key: &NsName, pod: &ObjectKey, uid: &str, resp: &Response, ctx: &mut ControllerCtx) {
+        let obj = inf.get(&Kind::ReplicaSet, &key.0, &key.1).cloned();
+        let failed = match resp {
+            Response::Error(st) if st.reason == "NotFound" => {
+                self.expectations.deletion_observed(key, uid);
+                false
+            }
+            Response::Error(st) => {
+                if let Some(o) = &obj {
+                    ctx.event(o, "Warning", "FailedDelete", &format!("Error deleting: {}", st.message));
+                }
+                self.expectations.deletion_observed(key, uid);
+                self.failure.insert(key.clone(), ("FailedDelete", st.message.clone()));
+                true
+            }
+            _ => {
+                if let Some(o) = &obj {
+                    ctx.event(o, "Normal", "SuccessfulDelete", &format!("Deleted pod: {}", pod.name));
+                }
+                false
+            }
+        };
+        let d = self.deleting.get_mut(key).expect("a delete answer for a ReplicaSet deleting pods");
+        assert!(d.in_flight > 0, "ReplicaSet deletions: an answer for a delete that was not sent");
+        d.in_flight -= 1;
+        d.failed |= failed;
+        if d.in_flight == 0 {
+            let failed = d.failed;
+            self.deleting.remove(key);
+            self.round_done(key, failed, ctx);
         }
     }
 
-    fn update_status(&mut self, rs: &ReplicaSet, active: &[&Pod], ctx: &mut ControllerCtx) {
-        let min_ready = rs.spec.min_ready_seconds.unwrap_or(0).max(0) as u64;
-        let template_labels = &rs.spec.template.metadata.labels;
+    /// A manageReplicas round is over: a failure requeues with back-off (the sync
+    /// returned an error), success forgets the failures.
+    fn round_done(&mut self, key: &NsName, failed: bool, ctx: &mut ControllerCtx) {
+        if failed {
+            ctx.requeue_rate_limited(&mut self.queue, key.clone());
+        } else {
+            self.failure.remove(key);
+            self.queue.forget(key);
+        }
+    }
+
+    fn update_status(&mut self, rs: &ReplicaSet, adopted: &[Rc<Object>], ctx: &mut ControllerCtx) {
+        let key = (rs.metadata.namespace.clone(), rs.metadata.name.clone());
+        let min_ready_ms = rs.spec.min_ready_seconds.unwrap_or(0).max(0) as u64 * 1000;
+        let now = ctx.now();
+        let (mut counted, mut fully, mut ready, mut available) = match self.owned.get(&rs.metadata.uid) {
+            Some(i) => (i.counted, i.fully_labeled, i.ready, i.available(min_ready_ms, now)),
+            None => (0, 0, 0, 0),
+        };
+        for p in adopted.iter().filter_map(|o| o.as_pod()) {
+            let s = standing(rs, p);
+            counted += 1;
+            fully += usize::from(s.fully_labeled);
+            if let Some(t) = s.ready_at {
+                ready += 1;
+                available += usize::from(min_ready_ms == 0 || t + min_ready_ms < now.as_ms());
+            }
+        }
         let mut st = rs.status.clone();
-        st.replicas = active.len() as i32;
-        st.fully_labeled_replicas = active.iter().filter(|p| template_labels.iter().all(|(k, v)| p.metadata.labels.get(k) == Some(v))).count() as i32;
-        st.ready_replicas = active.iter().filter(|p| p.is_ready()).count() as i32;
-        st.available_replicas = active.iter().filter(|p| ready_time(p).is_some_and(|t| ctx.now().since(t.0).as_ms() >= min_ready * 1000)).count() as i32;
+        st.replicas = counted as i32;
+        st.fully_labeled_replicas = fully as i32;
+        st.ready_replicas = ready as i32;
+        st.available_replicas = available as i32;
         st.observed_generation = rs.metadata.generation;
-        // Pods ready but not yet available: look again when the first becomes available.
-        let now = ctx.now().as_ms();
-        let next = active.iter().filter_map(|p| ready_time(p)).map(|t| t.0.as_ms() + min_ready * 1000).filter(|at| *at > now).min();
-        if let Some(at) = next {
-            ctx.requeue_after(&mut self.queue, (rs.metadata.namespace.clone(), rs.metadata.name.clone()), SimDuration::from_ms(at - now));
+        let failure = self.failure.get(&key);
+        match (failure, rs.condition(REPLICA_FAILURE)) {
+            (Some((reason, message)), None) => st.conditions.push(ReplicaSetCondition {
+                type_: REPLICA_FAILURE.into(),
+                status: "True".into(),
+                last_transition_time: Some(Time(now)),
+                reason: (*reason).into(),
+                message: message.clone(),
+            }),
+            (None, Some(_)) => st.conditions.retain(|c| c.type_ != REPLICA_FAILURE),
+            _ => {}
+        }
+        // Resync after minReadySeconds "as a last line of defense" when every replica is
+        // ready but not yet available (syncReplicaSet).
+        if failure.is_none() && min_ready_ms > 0 && st.ready_replicas == rs.replicas() && st.available_replicas != rs.replicas() {
+            ctx.requeue_after(&mut self.queue, key, SimDuration::from_ms(min_ready_ms));
         }
         if st != rs.status {
             let mut n = rs.clone();
@@ -244,26 +530,74 @@ impl ReplicaSetController {
     }
 }
 
-fn send_batch(rs: &ReplicaSet, obj: &Object, n: usize, ctx: &mut ControllerCtx) {
+fn send_batch(rs: &ReplicaSet, n: usize, ctx: &mut ControllerCtx) {
     for _ in 0..n {
         ctx.request_reply(Request::Create(Object::Pod(pod_from_template(rs))));
     }
-    let msg = if n == 1 { "Created pod".to_string() } else { format!("Created {n} pods") };
-    ctx.event(obj, "Normal", "SuccessfulCreate", &msg);
 }
 
-/// Active pods of every ReplicaSet with the same controller (e.g. all of a Deployment's).
-fn related_pods(inf: &SharedInformers, rs: &ReplicaSet) -> Vec<Rc<Object>> {
+/// getIndirectlyRelatedPods: the active pods of every ReplicaSet with the same
+/// controller (e.g. all of a Deployment's), for ranking by pods on the same node.
+fn related_pods<'a>(c: &ReplicaSetController, inf: &'a SharedInformers, rs: &ReplicaSet) -> Vec<&'a Pod> {
     let Some(owner) = rs.metadata.controller_ref() else { return Vec::new() };
-    let mut seen = BTreeSet::new();
     let mut out = Vec::new();
-    for sib in inf.dependents_of(&owner.uid) {
-        let Some(s) = sib.as_replica_set() else { continue };
-        for p in inf.dependents_of(&s.metadata.uid) {
-            if p.as_pod().is_some_and(is_pod_active) && seen.insert(p.meta().uid.clone()) {
-                out.push(p);
-            }
+    for (kind, ns, name) in inf.dependent_refs(&owner.uid) {
+        if *kind != Kind::ReplicaSet {
+            continue;
         }
+        let Some(sib) = inf.get(kind, ns, name).and_then(|o| o.as_replica_set()) else { continue };
+        out.extend(c.active_pods(inf, sib, &[]));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pod(name: &str, ready_at_s: Option<u64>) -> Pod {
+        let mut p = Pod::default();
+        p.metadata.name = name.into();
+        p.metadata.labels.insert("app".into(), "web".into());
+        p.status.phase = "Running".into();
+        if let Some(t) = ready_at_s {
+            p.set_condition("Ready", "True", "", "", Time(SimTime::from_secs(t)));
+        }
+        p
+    }
+
+    fn rs() -> ReplicaSet {
+        let mut rs = ReplicaSet::default();
+        let mut sel = crate::api::meta::LabelSelector::default();
+        sel.match_labels.insert("app".into(), "web".into());
+        rs.spec.selector = Some(sel);
+        rs.spec.template.metadata.labels.insert("app".into(), "web".into());
+        rs.spec.template.metadata.labels.insert("tier".into(), "front".into());
+        rs
+    }
+
+    /// podutil.IsPodAvailable: available once readySince + minReadySeconds is strictly
+    /// before now.
+    #[test]
+    fn the_index_counts_ready_and_available_like_calculate_status() {
+        let rs = rs();
+        let mut idx = OwnedPods::default();
+        idx.insert("a", standing(&rs, &pod("a", Some(10))));
+        idx.insert("b", standing(&rs, &pod("b", Some(20))));
+        idx.insert("c", standing(&rs, &pod("c", None)));
+        assert_eq!((idx.counted, idx.ready, idx.fully_labeled), (3, 2, 0), "no pod has tier=front");
+        let min_ready = 5_000;
+        assert_eq!(idx.available(min_ready, SimTime::from_secs(15)), 0, "10 s + 5 s is not before 15 s");
+        assert_eq!(idx.available(min_ready, SimTime(15_001)), 1);
+        assert_eq!(idx.available(min_ready, SimTime(25_001)), 2);
+        assert_eq!(idx.available(0, SimTime::ZERO), 2, "minReadySeconds 0: ready is available");
+        let mut gone = pod("a", Some(10));
+        gone.metadata.labels.clear();
+        idx.insert("a", standing(&rs, &gone));
+        assert_eq!((idx.counted, idx.ready, idx.mismatched.len()), (2, 1, 1), "a relabelled pod is released, not counted");
+        idx.remove("a");
+        idx.remove("b");
+        idx.remove("c");
+        assert_eq!((idx.counted, idx.ready, idx.fully_labeled, idx.ready_since.len(), idx.mismatched.len()), (0, 0, 0, 0, 0));
+    }
 }

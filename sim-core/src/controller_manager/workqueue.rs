@@ -74,6 +74,8 @@ pub struct WorkQueue<K: Ord + Clone> {
     waiting: BTreeMap<K, SimTime>,
     by_time: BTreeSet<(SimTime, K)>,
     failures: BTreeMap<K, u32>,
+    /// ItemExponentialFailureRateLimiter's cap.
+    max_delay: SimDuration,
     bucket: Option<TokenBucket>,
 }
 
@@ -87,8 +89,15 @@ impl<K: Ord + Clone> WorkQueue<K> {
             waiting: BTreeMap::new(),
             by_time: BTreeSet::new(),
             failures: BTreeMap::new(),
+            max_delay: MAX_DELAY,
             bucket: Some(TokenBucket::new()),
         }
+    }
+
+    /// A queue whose per-item back-off stops at `max_delay` (the namespace controller's
+    /// nsControllerRateLimiter: 5 ms to 60 s, with the same bucket).
+    pub fn with_max_delay(order: Order, max_delay: SimDuration) -> Self {
+        WorkQueue { max_delay, ..Self::new(order) }
     }
 
     /// A queue whose rate limiter is only the per-item exponential one (no bucket).
@@ -129,7 +138,7 @@ impl<K: Ord + Clone> WorkQueue<K> {
         let n = self.failures.entry(key.clone()).or_default();
         let exp = *n;
         *n = n.saturating_add(1);
-        let item = if exp >= 40 { MAX_DELAY } else { SimDuration::from_ms(BASE_DELAY.as_ms().saturating_mul(1u64 << exp)).min(MAX_DELAY) };
+        let item = if exp >= 40 { self.max_delay } else { SimDuration::from_ms(BASE_DELAY.as_ms().saturating_mul(1u64 << exp)).min(self.max_delay) };
         let bucket = self.bucket.as_mut().map_or(SimDuration::ZERO, |b| b.reserve(now));
         item.max(bucket)
     }

@@ -88,6 +88,35 @@ pub struct Simulation {
     watch_seq: BTreeMap<Client, u64>,
     /// The invariant checker, when checks are on.
     pub checker: Option<crate::invariants::Checker>,
+    /// How long the controllers may need after the last workload action to converge.
+    settle_after_action: SimDuration,
+}
+
+/// The most replicas any workload of the scenario asks for at once (the sum over the
+/// workloads applied or scaled), which bounds how long the controllers take to settle.
+fn scenario_replicas(s: &Scenario) -> i64 {
+    let mut by_workload: BTreeMap<ObjectKey, i64> = BTreeMap::new();
+    let mut most = 0;
+    for e in &s.timeline {
+        match &e.action {
+            model::Action::Apply(ms) => {
+                for m in ms {
+                    let n = match &m.object {
+                        Object::Deployment(d) => d.replicas(),
+                        Object::ReplicaSet(r) => r.replicas(),
+                        _ => continue,
+                    };
+                    by_workload.insert(m.object.key(), i64::from(n));
+                }
+            }
+            model::Action::Scale { kind, namespace, name, replicas } => {
+                by_workload.insert(ObjectKey::new(kind.clone(), namespace, name), i64::from(*replicas));
+            }
+            _ => {}
+        }
+        most = most.max(by_workload.values().sum());
+    }
+    most
 }
 
 impl Simulation {
@@ -138,7 +167,8 @@ impl Simulation {
             events_processed: 0,
             timeline_errors: Vec::new(),
             watch_seq: BTreeMap::new(),
-            checker: opts.check.then(crate::invariants::Checker::new),
+            checker: opts.check.then(|| crate::invariants::Checker::new(scenario.latency)),
+            settle_after_action: crate::invariants::settle_after_action(scenario.latency, scenario_replicas(scenario)),
         };
         sim.bootstrap();
         Ok(sim)
@@ -371,7 +401,7 @@ impl Simulation {
                     let who = self.client_name(to);
                     let desc = format!("watch delivery #{seq} to {who}");
                     if let Some(c) = self.checker.as_mut() {
-                        c.on_delivery(&who, seq, event.revision, now, &desc);
+                        c.on_delivery(&who, seq, &event, now, &desc);
                     }
                 }
                 let mut ctx = Ctx::new(now, &mut out);
@@ -485,18 +515,36 @@ impl Simulation {
         self.checker.as_ref().map_or(&[], |c| c.violations.as_slice())
     }
 
-    /// Whether the run ended long enough after its last fault for liveness to be judged.
-    pub fn quiet_at_end(&self) -> bool {
-        self.last_fault_end().is_none_or(|t| t.as_ms() + crate::invariants::QUIET_AFTER_FAULTS.as_ms() <= self.now.as_ms())
+    /// From when liveness may be judged: once the last fault is over by
+    /// `QUIET_AFTER_FAULTS` and the last workload action by `settle_after_action` —
+    /// before then Kubernetes itself need not have converged.
+    pub fn liveness_from(&self) -> SimTime {
+        let faults = self.last_fault_end().map_or(0, |t| t.as_ms() + crate::invariants::QUIET_AFTER_FAULTS.as_ms());
+        let actions = self.last_action().map_or(0, |t| t.as_ms() + self.settle_after_action.as_ms());
+        SimTime(faults.max(actions))
     }
 
-    /// Liveness: run at the end, once faults have stopped (empty when not quiet).
+    /// Whether the run ended late enough for liveness to be judged.
+    pub fn quiet_at_end(&self) -> bool {
+        self.liveness_from() <= self.now
+    }
+
+    /// Liveness, at the end of a run that is quiet (empty otherwise).
     pub fn check_converged(&self) -> Vec<crate::invariants::Violation> {
         if !self.quiet_at_end() {
             return Vec::new();
         }
         let alive = self.kubelets.iter().filter(|k| k.alive).map(|k| k.name().to_string()).collect();
         crate::invariants::converged(&self.api.store, &alive, self.now)
+    }
+
+    /// When the last workload action (apply, delete, scale) of the timeline happens.
+    pub fn last_action(&self) -> Option<SimDuration> {
+        self.timeline
+            .iter()
+            .filter(|e| matches!(e.action, model::Action::Apply(_) | model::Action::Delete { .. } | model::Action::Scale { .. }))
+            .map(|e| e.at)
+            .max()
     }
 
     /// When the last node fault (listed or random) of this run is over.
