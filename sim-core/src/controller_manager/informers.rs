@@ -67,6 +67,9 @@ impl SharedInformers {
             if let Some(p) = prev.as_pod() {
                 if let Some(s) = self.pods_by_node.get_mut(&p.spec.node_name) {
                     s.remove(&(me.1.clone(), me.2.clone()));
+                    if s.is_empty() {
+                        self.pods_by_node.remove(&p.spec.node_name);
+                    }
                 }
                 if let Some(s) = self.orphans.get_mut(&me.1) {
                     s.remove(&me.2);
@@ -113,6 +116,11 @@ impl SharedInformers {
     /// Active pods without a controller in a namespace.
     pub fn orphan_pods(&self, ns: &str) -> Vec<Rc<Object>> {
         self.orphans.get(ns).map(|s| s.iter().filter_map(|n| self.get(&Kind::Pod, ns, n).cloned()).collect()).unwrap_or_default()
+    }
+
+    /// Names of the nodes that pods are bound to but that are not in the cache.
+    pub fn missing_nodes_with_pods(&self) -> impl Iterator<Item = &str> {
+        self.pods_by_node.iter().filter(|(n, pods)| !pods.is_empty() && self.get(&Kind::Node, "", n).is_none()).map(|(n, _)| n.as_str())
     }
 
     pub fn owner_exists(&self, uid: &str) -> bool {
