@@ -185,7 +185,14 @@ pub struct ApiServer {
     /// share one defaulted spec. Keyed by the input's address, which the entry keeps
     /// alive (so the address cannot be reused); never iterated.
     defaulted_specs: BTreeMap<usize, (Rc<PodSpec>, Rc<PodSpec>)>,
+    /// Events expire `EVENT_TTL` after their last write (--event-ttl: each write attaches
+    /// a new etcd lease): when, by (namespace, name), and the same ordered by time.
+    event_expiry: BTreeMap<(String, String), SimTime>,
+    events_by_expiry: std::collections::BTreeSet<(SimTime, String, String)>,
 }
+
+/// kube-apiserver's --event-ttl default.
+pub const EVENT_TTL: crate::engine::SimDuration = crate::engine::SimDuration::from_secs(3600);
 
 /// The result of one request: the response and the writes it made (for watches).
 pub struct Outcome {
@@ -195,7 +202,31 @@ pub struct Outcome {
 
 impl ApiServer {
     pub fn new(rng: ChaCha8Rng, limits: HistoryLimits) -> Self {
-        ApiServer { store: Store::new(limits), rng, defaulted_specs: BTreeMap::new() }
+        ApiServer {
+            store: Store::new(limits),
+            rng,
+            defaulted_specs: BTreeMap::new(),
+            event_expiry: BTreeMap::new(),
+            events_by_expiry: std::collections::BTreeSet::new(),
+        }
+    }
+
+    /// Deletes the Events whose TTL has run out (etcd expires their leases), returning the
+    /// writes. ksim sweeps at each compaction (every 5 minutes), so an Event lives between
+    /// its TTL and 5 minutes more.
+    pub fn expire_events(&mut self, now: SimTime) -> Vec<Rc<WatchEvent>> {
+        let mut out = Vec::new();
+        while let Some((at, ns, name)) = self.events_by_expiry.first().cloned() {
+            if at > now {
+                break;
+            }
+            self.events_by_expiry.remove(&(at, ns.clone(), name.clone()));
+            self.event_expiry.remove(&(ns.clone(), name.clone()));
+            if let Ok(ev) = self.store.delete(&ObjectKey::new(Kind::Event, &ns, &name), None, now) {
+                out.push(ev);
+            }
+        }
+        out
     }
 
     /// A random RFC 4122 version-4 UID from the seed.
@@ -244,6 +275,19 @@ impl ApiServer {
         };
         if !writes.is_empty() && matches!(&key.kind, Kind::Other(_, k) if k == "PriorityClass") {
             self.defaulted_specs.clear();
+        }
+        for w in &writes {
+            if let Object::Event(e) = &*w.object {
+                let k = (e.metadata.namespace.clone(), e.metadata.name.clone());
+                if let Some(old) = self.event_expiry.remove(&k) {
+                    self.events_by_expiry.remove(&(old, k.0.clone(), k.1.clone()));
+                }
+                if w.type_ != crate::etcd::WatchEventType::Deleted {
+                    let at = now + EVENT_TTL;
+                    self.events_by_expiry.insert((at, k.0.clone(), k.1.clone()));
+                    self.event_expiry.insert(k, at);
+                }
+            }
         }
         let response = response.unwrap_or_else(|e| {
             Response::Error(match e {
@@ -723,6 +767,22 @@ mod tests {
         assert!(a.store.get(&key).is_some(), "terminating until the kubelet confirms");
         ok(a.handle(Request::Delete { key: key.clone(), grace_period_seconds: Some(0), uid: None }, SimTime(5)));
         assert!(a.store.get(&key).is_none());
+    }
+
+    /// --event-ttl (1 h by default): an Event goes an hour after its last write.
+    #[test]
+    fn events_expire_an_hour_after_their_last_write() {
+        let mut a = server();
+        let p = ok(a.handle(Request::Create(pod("web")), SimTime(0)));
+        let ev = crate::client::event_for(&p, "Normal", "Test", "hello", "test", "", SimTime(1000), 1);
+        let key = ev.key();
+        ok(a.handle(Request::Create(ev), SimTime(1000)));
+        assert!(a.expire_events(SimTime(1000 + 3_599_999)).is_empty());
+        assert!(a.store.get(&key).is_some());
+        let gone = a.expire_events(SimTime(1000 + 3_600_000));
+        assert_eq!(gone.len(), 1);
+        assert!(a.store.get(&key).is_none());
+        assert!(a.expire_events(SimTime(10_000_000)).is_empty());
     }
 
     #[test]

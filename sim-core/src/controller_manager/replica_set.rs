@@ -137,6 +137,10 @@ pub struct ReplicaSetController {
     failure: BTreeMap<NsName, (&'static str, String)>,
     /// Owned pods by ReplicaSet uid.
     owned: BTreeMap<String, OwnedPods>,
+    /// A deliberate bug for the tests that prove the checkers catch one: create this many
+    /// pods more than needed. Always 0 outside those tests.
+    #[doc(hidden)]
+    pub sabotage_extra_creates: usize,
 }
 
 impl Default for ReplicaSetController {
@@ -149,6 +153,7 @@ impl Default for ReplicaSetController {
             delete_owner: BTreeMap::new(),
             failure: BTreeMap::new(),
             owned: BTreeMap::new(),
+            sabotage_extra_creates: 0,
         }
     }
 }
@@ -357,7 +362,7 @@ impl ReplicaSetController {
         let want = rs.replicas().max(0) as usize;
         let have = self.owned.get(&rs.metadata.uid).map_or(0, |i| i.counted) + adopted.len();
         if have < want {
-            let n = (want - have).min(BURST_REPLICAS);
+            let n = (want - have + self.sabotage_extra_creates).min(BURST_REPLICAS);
             self.expectations.expect_creations(key.clone(), n);
             let (ss, batch) = SlowStart::begin(n);
             self.slow_start.insert(key, ss);
