@@ -10,24 +10,183 @@ use super::node::Node;
 use super::pod::Pod;
 use super::replica_set::ReplicaSet;
 use super::service::Service;
+use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
+use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::fmt;
 
-/// A kind ksim models, or another known kind (`Other`, kept unstructured).
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Kind {
-    Namespace,
-    Node,
-    Pod,
-    ReplicaSet,
-    Deployment,
-    Service,
-    Lease,
-    Event,
-    /// (apiVersion's group, kind)
-    Other(String, String),
+/// Turns a decoded value into a typed object: the loader decodes YAML with source marks,
+/// the apiserver decodes JSON; the table below says which type each kind decodes to.
+pub trait Decoder {
+    type Error;
+    fn decode<T: DeserializeOwned>(self) -> Result<T, Self::Error>;
+}
+
+/// The table of kinds ksim models: one line per kind — its `Object` variant and type,
+/// the `as_…` accessor, apiVersion, plural resource, short names and scope. Everything
+/// that follows a kind's identity (the `Kind` and `Object` enums, names, versions,
+/// user-facing spellings, decoding, type meta) is generated from it, so adding a kind is
+/// one line here plus its type and its behaviour.
+macro_rules! kinds {
+    ($($variant:ident($ty:ty) -> $target:ty, $accessor:ident: $api_version:literal, $plural:literal, [$($short:literal),*], $namespaced:literal;)*) => {
+        /// A kind ksim models, or another known kind (`Other`, kept unstructured).
+        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+        pub enum Kind {
+            $($variant,)*
+            /// (apiVersion's group, kind)
+            Other(String, String),
+        }
+
+        impl Kind {
+            /// The kind's name for modelled kinds (`""` for `Other`).
+            pub fn static_name(&self) -> &'static str {
+                match self {
+                    $(Kind::$variant => stringify!($variant),)*
+                    Kind::Other(..) => "",
+                }
+            }
+
+            pub fn api_version(&self) -> &'static str {
+                match self {
+                    $(Kind::$variant => $api_version,)*
+                    Kind::Other(..) => "",
+                }
+            }
+
+            fn modelled_plural(&self) -> Option<&'static str> {
+                match self {
+                    $(Kind::$variant => Some($plural),)*
+                    Kind::Other(..) => None,
+                }
+            }
+
+            fn modelled_namespaced(&self) -> Option<bool> {
+                match self {
+                    $(Kind::$variant => Some($namespaced),)*
+                    Kind::Other(..) => None,
+                }
+            }
+
+            /// The modelled kind a user's word names: kind, plural or short name.
+            fn modelled_from_user(s: &str) -> Option<Kind> {
+                $(
+                    if s == stringify!($variant).to_ascii_lowercase() || s == $plural $(|| s == $short)* {
+                        return Some(Kind::$variant);
+                    }
+                )*
+                None
+            }
+
+            /// The modelled kind of (apiVersion, kind).
+            fn modelled(api_version: &str, kind: &str) -> Option<Kind> {
+                $(
+                    if api_version == $api_version && kind == stringify!($variant) {
+                        return Some(Kind::$variant);
+                    }
+                )*
+                None
+            }
+
+            /// Decodes a value of this (modelled) kind.
+            pub fn decode<D: Decoder>(&self, d: D) -> Option<Result<Object, D::Error>> {
+                Some(match self {
+                    $(Kind::$variant => d.decode::<$ty>().map(Object::$variant),)*
+                    Kind::Other(..) => return None,
+                })
+            }
+        }
+
+        /// Every object the store can hold. The rarer, larger kinds are boxed so that a
+        /// `Pod` or an `Event` (the bulk of a big cluster) is not padded to their size.
+        #[derive(Clone, Debug, PartialEq)]
+        pub enum Object {
+            $($variant($ty),)*
+            Unstructured(Unstructured),
+        }
+
+        impl Object {
+            pub fn kind(&self) -> Kind {
+                match self {
+                    $(Object::$variant(_) => Kind::$variant,)*
+                    Object::Unstructured(u) => Kind::Other(split_api_version(&u.api_version).0.to_string(), u.kind.clone()),
+                }
+            }
+
+            pub fn meta(&self) -> &ObjectMeta {
+                match self {
+                    $(Object::$variant(o) => &o.metadata,)*
+                    Object::Unstructured(o) => &o.metadata,
+                }
+            }
+
+            pub fn meta_mut(&mut self) -> &mut ObjectMeta {
+                match self {
+                    $(Object::$variant(o) => &mut o.metadata,)*
+                    Object::Unstructured(o) => &mut o.metadata,
+                }
+            }
+
+            /// Fills apiVersion and kind (as the apiserver does on the way out).
+            pub fn set_type_meta(&mut self) {
+                match self {
+                    $(Object::$variant(o) => (o.api_version, o.kind) = ($api_version.into(), stringify!($variant).into()),)*
+                    Object::Unstructured(_) => {}
+                }
+            }
+
+            pub fn to_json(&self) -> Value {
+                let r = match self {
+                    $(Object::$variant(o) => serde_json::to_value(o),)*
+                    Object::Unstructured(o) => serde_json::to_value(o),
+                };
+                r.unwrap_or(Value::Null)
+            }
+
+            $(
+                pub fn $accessor(&self) -> Option<&$target> {
+                    match self {
+                        Object::$variant(o) => Some(o),
+                        _ => None,
+                    }
+                }
+            )*
+        }
+    };
+}
+
+kinds! {
+    Namespace(Namespace) -> Namespace, as_namespace: "v1", "namespaces", ["ns"], false;
+    Node(Box<Node>) -> Node, as_node: "v1", "nodes", ["no"], false;
+    Pod(Pod) -> Pod, as_pod: "v1", "pods", ["po"], true;
+    ReplicaSet(Box<ReplicaSet>) -> ReplicaSet, as_replica_set: "apps/v1", "replicasets", ["rs"], true;
+    Deployment(Box<Deployment>) -> Deployment, as_deployment: "apps/v1", "deployments", ["deploy"], true;
+    Service(Box<Service>) -> Service, as_service: "v1", "services", ["svc"], true;
+    Lease(Lease) -> Lease, as_lease: "coordination.k8s.io/v1", "leases", [], true;
+    Event(Event) -> Event, as_event: "v1", "events", ["ev"], true;
+}
+
+impl Object {
+    pub fn key(&self) -> ObjectKey {
+        let m = self.meta();
+        ObjectKey::new(self.kind(), &m.namespace, &m.name)
+    }
+}
+
+/// Kinds order by (group, kind) — not by where a variant sits in the enum — so adding a
+/// kind never reorders anything that walks the store kind by kind (a namespace's
+/// content, listings).
+impl Ord for Kind {
+    fn cmp(&self, other: &Self) -> Ordering {
+        (self.group(), self.name()).cmp(&(other.group(), other.name()))
+    }
+}
+
+impl PartialOrd for Kind {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
 }
 
 impl Kind {
@@ -38,75 +197,52 @@ impl Kind {
         }
     }
 
-    /// The kind's name for modelled kinds (`""` for `Other`).
-    pub fn static_name(&self) -> &'static str {
+    /// The API group (`""` for core, `apps`, …).
+    pub fn group(&self) -> &str {
         match self {
-            Kind::Namespace => "Namespace",
-            Kind::Node => "Node",
-            Kind::Pod => "Pod",
-            Kind::ReplicaSet => "ReplicaSet",
-            Kind::Deployment => "Deployment",
-            Kind::Service => "Service",
-            Kind::Lease => "Lease",
-            Kind::Event => "Event",
-            Kind::Other(..) => "",
-        }
-    }
-
-    pub fn api_version(&self) -> &'static str {
-        match self {
-            Kind::Namespace | Kind::Node | Kind::Pod | Kind::Service | Kind::Event => "v1",
-            Kind::ReplicaSet | Kind::Deployment => "apps/v1",
-            Kind::Lease => "coordination.k8s.io/v1",
-            Kind::Other(..) => "",
+            Kind::Other(g, _) => g,
+            k => split_api_version(k.api_version()).0,
         }
     }
 
     /// The lower-case plural resource name (`pods`, `replicasets`), as in API errors.
     pub fn resource(&self) -> String {
-        match self {
-            Kind::Other(_, k) => {
-                let k = k.to_ascii_lowercase();
-                if k.ends_with('s') {
-                    format!("{k}es")
-                } else if let Some(stem) = k.strip_suffix('y') {
-                    format!("{stem}ies")
-                } else {
-                    format!("{k}s")
-                }
-            }
-            k => format!("{}s", k.name().to_ascii_lowercase()),
+        if let Some(p) = self.modelled_plural() {
+            return p.to_string();
+        }
+        let k = self.name().to_ascii_lowercase();
+        // The plurals of the known kinds (their RESTMapper names): Endpoints is its own
+        // plural; -s takes -es (ingresses, storageclasses), consonant + y takes -ies.
+        if k == "endpoints" {
+            k
+        } else if k.ends_with('s') {
+            format!("{k}es")
+        } else if let Some(stem) = k.strip_suffix('y') {
+            format!("{stem}ies")
+        } else {
+            format!("{k}s")
         }
     }
 
     pub fn namespaced(&self) -> bool {
         match self {
-            Kind::Namespace | Kind::Node => false,
             Kind::Other(g, k) => !CLUSTER_SCOPED.iter().any(|(cg, ck)| cg == g && ck == k),
-            _ => true,
+            k => k.modelled_namespaced().unwrap_or(true),
         }
     }
 
     /// Parses what a user types (`pod`, `pods`, `po`, `deploy`, `Deployment`, `rs`, `no`).
     pub fn from_user(s: &str) -> Option<Kind> {
-        Some(match s.to_ascii_lowercase().as_str() {
-            "pod" | "pods" | "po" => Kind::Pod,
-            "node" | "nodes" | "no" => Kind::Node,
-            "namespace" | "namespaces" | "ns" => Kind::Namespace,
-            "replicaset" | "replicasets" | "rs" => Kind::ReplicaSet,
-            "deployment" | "deployments" | "deploy" => Kind::Deployment,
-            "service" | "services" | "svc" => Kind::Service,
-            "lease" | "leases" => Kind::Lease,
-            "event" | "events" | "ev" => Kind::Event,
-            other => {
-                // Known but unmodelled kinds: by kind name, singular or plural resource.
-                let (g, k, _) = KNOWN_UNMODELLED.iter().find(|(g, k, _)| {
-                    let kind = Kind::Other(g.to_string(), k.to_string());
-                    k.to_ascii_lowercase() == other || kind.resource() == other
-                })?;
-                Kind::Other(g.to_string(), k.to_string())
-            }
-        })
+        let s = s.to_ascii_lowercase();
+        if let Some(k) = Kind::modelled_from_user(&s) {
+            return Some(k);
+        }
+        // Known but unmodelled kinds: by kind name, singular or plural resource.
+        let (g, k, _) = KNOWN_UNMODELLED.iter().find(|(g, k, _)| {
+            let kind = Kind::Other(g.to_string(), k.to_string());
+            k.to_ascii_lowercase() == s || kind.resource() == s
+        })?;
+        Some(Kind::Other(g.to_string(), k.to_string()))
     }
 }
 
@@ -211,18 +347,8 @@ pub enum KindLookup {
 }
 
 pub fn lookup_kind(api_version: &str, kind: &str) -> KindLookup {
-    let modelled = [
-        ("v1", Kind::Namespace),
-        ("v1", Kind::Node),
-        ("v1", Kind::Pod),
-        ("v1", Kind::Service),
-        ("v1", Kind::Event),
-        ("apps/v1", Kind::ReplicaSet),
-        ("apps/v1", Kind::Deployment),
-        ("coordination.k8s.io/v1", Kind::Lease),
-    ];
-    if let Some((_, k)) = modelled.iter().find(|(v, k)| *v == api_version && k.name() == kind) {
-        return KindLookup::Modelled(k.clone());
+    if let Some(k) = Kind::modelled(api_version, kind) {
+        return KindLookup::Modelled(k);
     }
     let (group, version) = split_api_version(api_version);
     for (g, k, versions) in KNOWN_UNMODELLED {
@@ -243,120 +369,6 @@ pub struct Unstructured {
     pub metadata: ObjectMeta,
     #[serde(flatten)]
     pub rest: BTreeMap<String, Value>,
-}
-
-/// Every object the store can hold.
-#[derive(Clone, Debug, PartialEq)]
-/// The rarer, larger kinds are boxed so that a `Pod` or an `Event` (the bulk of a big
-/// cluster) is not padded to their size.
-pub enum Object {
-    Namespace(Namespace),
-    Node(Box<Node>),
-    Pod(Pod),
-    ReplicaSet(Box<ReplicaSet>),
-    Deployment(Box<Deployment>),
-    Service(Box<Service>),
-    Lease(Lease),
-    Event(Event),
-    Unstructured(Unstructured),
-}
-
-macro_rules! each_object {
-    ($self:expr, $o:ident => $e:expr) => {
-        match $self {
-            Object::Namespace($o) => $e,
-            Object::Node($o) => $e,
-            Object::Pod($o) => $e,
-            Object::ReplicaSet($o) => $e,
-            Object::Deployment($o) => $e,
-            Object::Service($o) => $e,
-            Object::Lease($o) => $e,
-            Object::Event($o) => $e,
-            Object::Unstructured($o) => $e,
-        }
-    };
-}
-
-impl Object {
-    pub fn kind(&self) -> Kind {
-        match self {
-            Object::Namespace(_) => Kind::Namespace,
-            Object::Node(_) => Kind::Node,
-            Object::Pod(_) => Kind::Pod,
-            Object::ReplicaSet(_) => Kind::ReplicaSet,
-            Object::Deployment(_) => Kind::Deployment,
-            Object::Service(_) => Kind::Service,
-            Object::Lease(_) => Kind::Lease,
-            Object::Event(_) => Kind::Event,
-            Object::Unstructured(u) => Kind::Other(split_api_version(&u.api_version).0.to_string(), u.kind.clone()),
-        }
-    }
-
-    pub fn meta(&self) -> &ObjectMeta {
-        each_object!(self, o => &o.metadata)
-    }
-
-    pub fn meta_mut(&mut self) -> &mut ObjectMeta {
-        each_object!(self, o => &mut o.metadata)
-    }
-
-    pub fn key(&self) -> ObjectKey {
-        let m = self.meta();
-        ObjectKey::new(self.kind(), &m.namespace, &m.name)
-    }
-
-    /// Fills apiVersion and kind (as the apiserver does on the way out).
-    pub fn set_type_meta(&mut self) {
-        let kind = self.kind();
-        let (av, k) = (kind.api_version(), kind.static_name());
-        match self {
-            Object::Unstructured(_) => {}
-            Object::Pod(o) => (o.api_version, o.kind) = (av.into(), k.into()),
-            Object::Event(o) => (o.api_version, o.kind) = (av.into(), k.into()),
-            Object::Namespace(o) => (o.api_version, o.kind) = (av.into(), k.into()),
-            Object::Node(o) => (o.api_version, o.kind) = (av.into(), k.into()),
-            Object::ReplicaSet(o) => (o.api_version, o.kind) = (av.into(), k.into()),
-            Object::Deployment(o) => (o.api_version, o.kind) = (av.into(), k.into()),
-            Object::Service(o) => (o.api_version, o.kind) = (av.into(), k.into()),
-            Object::Lease(o) => (o.api_version, o.kind) = (av.into(), k.into()),
-        }
-    }
-
-    pub fn to_json(&self) -> Value {
-        let r = each_object!(self, o => serde_json::to_value(o));
-        r.unwrap_or(Value::Null)
-    }
-
-    pub fn as_pod(&self) -> Option<&Pod> {
-        match self {
-            Object::Pod(p) => Some(p),
-            _ => None,
-        }
-    }
-    pub fn as_node(&self) -> Option<&Node> {
-        match self {
-            Object::Node(n) => Some(n),
-            _ => None,
-        }
-    }
-    pub fn as_replica_set(&self) -> Option<&ReplicaSet> {
-        match self {
-            Object::ReplicaSet(r) => Some(r),
-            _ => None,
-        }
-    }
-    pub fn as_deployment(&self) -> Option<&Deployment> {
-        match self {
-            Object::Deployment(d) => Some(d),
-            _ => None,
-        }
-    }
-    pub fn as_lease(&self) -> Option<&Lease> {
-        match self {
-            Object::Lease(l) => Some(l),
-            _ => None,
-        }
-    }
 }
 
 /// Where an object lives: (kind, namespace, name). Ordered, so listings are stable.
@@ -400,6 +412,26 @@ mod tests {
         assert_eq!(Kind::from_user("configmaps"), Some(Kind::Other("".into(), "ConfigMap".into())));
         assert_eq!(Kind::from_user("StatefulSet"), Some(Kind::Other("apps".into(), "StatefulSet".into())));
         assert_eq!(Kind::from_user("gizmos"), None);
+        // Endpoints is its own plural (`endpoints "web" already exists`, not "endpointses").
+        let endpoints = Kind::Other("".into(), "Endpoints".into());
+        assert_eq!(endpoints.resource(), "endpoints");
+        assert_eq!(crate::apiserver::qualified_resource(&endpoints), "endpoints");
+        assert_eq!(Kind::from_user("endpoints"), Some(endpoints));
+        assert_eq!(crate::apiserver::qualified_resource(&Kind::Deployment), "deployments.apps");
+        assert_eq!(crate::apiserver::qualified_resource(&Kind::Lease), "leases.coordination.k8s.io");
+        assert_eq!(Kind::from_user("deploy"), Some(Kind::Deployment));
+        assert_eq!(Kind::from_user("Deployment"), Some(Kind::Deployment));
+    }
+
+    /// Kinds order by (group, kind name), whatever the enum's order, so that adding a kind
+    /// never reorders a walk over the store (a namespace's content is deleted in this order).
+    #[test]
+    fn kinds_order_by_group_then_name() {
+        let mut ks =
+            vec![Kind::Pod, Kind::Deployment, Kind::Other("batch".into(), "Job".into()), Kind::Event, Kind::Other("".into(), "ConfigMap".into()), Kind::Lease];
+        ks.sort();
+        let names: Vec<String> = ks.iter().map(|k| format!("{}/{}", k.group(), k.name())).collect();
+        assert_eq!(names, ["/ConfigMap", "/Event", "/Pod", "apps/Deployment", "batch/Job", "coordination.k8s.io/Lease"]);
     }
 }
 

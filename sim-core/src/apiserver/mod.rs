@@ -131,12 +131,7 @@ pub fn admission_name(m: &crate::api::meta::ObjectMeta) -> &str {
 
 /// The group-qualified resource as API errors print it (`deployments.apps`).
 pub fn qualified_resource(kind: &Kind) -> String {
-    let group = match kind {
-        Kind::ReplicaSet | Kind::Deployment => "apps",
-        Kind::Lease => "coordination.k8s.io",
-        Kind::Other(g, _) => g.as_str(),
-        _ => "",
-    };
+    let group = kind.group();
     if group.is_empty() {
         kind.resource()
     } else {
@@ -637,30 +632,29 @@ pub fn apply_patch(cur: &Object, manifest: &Object) -> Result<Object, String> {
     Ok(out)
 }
 
+/// serde_json as a `Decoder`.
+struct Json(serde_json::Value);
+
+impl crate::api::object::Decoder for Json {
+    type Error = String;
+    fn decode<T: serde::de::DeserializeOwned>(self) -> Result<T, String> {
+        serde_json::from_value(self.0).map_err(|e| e.to_string())
+    }
+}
+
 /// JSON back into a typed object of `kind`.
 fn decode_as(kind: &Kind, v: serde_json::Value) -> Result<Object, String> {
-    use serde_json::from_value as de;
-    let r = match kind {
-        Kind::Pod => de(v).map(Object::Pod),
-        Kind::Node => de(v).map(|n| Object::Node(Box::new(n))),
-        Kind::Namespace => de(v).map(Object::Namespace),
-        Kind::ReplicaSet => de(v).map(|r| Object::ReplicaSet(Box::new(r))),
-        Kind::Deployment => de(v).map(|d| Object::Deployment(Box::new(d))),
-        Kind::Service => de(v).map(|s| Object::Service(Box::new(s))),
-        Kind::Lease => de(v).map(Object::Lease),
-        Kind::Event => de(v).map(Object::Event),
-        Kind::Other(..) => {
-            let mut map = match v {
-                serde_json::Value::Object(m) => m,
-                _ => return Err("not an object".into()),
-            };
-            let api_version = map.remove("apiVersion").and_then(|x| x.as_str().map(String::from)).unwrap_or_default();
-            let kind = map.remove("kind").and_then(|x| x.as_str().map(String::from)).unwrap_or_default();
-            let metadata = serde_json::from_value(map.remove("metadata").unwrap_or_default()).map_err(|e| e.to_string())?;
-            return Ok(Object::Unstructured(crate::api::object::Unstructured { api_version, kind, metadata, rest: map.into_iter().collect() }));
-        }
+    if let Some(r) = kind.decode(Json(v.clone())) {
+        return r;
+    }
+    let mut map = match v {
+        serde_json::Value::Object(m) => m,
+        _ => return Err("not an object".into()),
     };
-    r.map_err(|e| e.to_string())
+    let api_version = map.remove("apiVersion").and_then(|x| x.as_str().map(String::from)).unwrap_or_default();
+    let kind = map.remove("kind").and_then(|x| x.as_str().map(String::from)).unwrap_or_default();
+    let metadata = serde_json::from_value(map.remove("metadata").unwrap_or_default()).map_err(|e| e.to_string())?;
+    Ok(Object::Unstructured(crate::api::object::Unstructured { api_version, kind, metadata, rest: map.into_iter().collect() }))
 }
 
 enum ApiErr {

@@ -296,17 +296,7 @@ impl<'r> Loader<'r> {
                 Object::Unstructured(Unstructured { api_version, kind, metadata, rest })
             }
             KindLookup::Modelled(k) => {
-                let r = match k {
-                    Kind::Pod => yaml::from_value_at(value, index, base).map(Object::Pod),
-                    Kind::Node => yaml::from_value_at(value, index, base).map(Object::Node),
-                    Kind::Namespace => yaml::from_value_at(value, index, base).map(Object::Namespace),
-                    Kind::ReplicaSet => yaml::from_value_at(value, index, base).map(Object::ReplicaSet),
-                    Kind::Deployment => yaml::from_value_at(value, index, base).map(Object::Deployment),
-                    Kind::Service => yaml::from_value_at(value, index, base).map(Object::Service),
-                    Kind::Lease => yaml::from_value_at(value, index, base).map(Object::Lease),
-                    Kind::Event => yaml::from_value_at(value, index, base).map(Object::Event),
-                    Kind::Other(..) => unreachable!("modelled kinds are not Other"),
-                };
+                let r = k.decode(yaml::At { value, index, base }).expect("a modelled kind decodes");
                 match r {
                     Ok(o) => o,
                     Err(e) => {

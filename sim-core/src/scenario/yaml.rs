@@ -1206,6 +1206,21 @@ pub fn from_doc<T: DeserializeOwned>(doc: &YamlDoc) -> Result<T, FieldError> {
     from_value_at(&doc.value, &doc.index, "")
 }
 
+/// A value found at `base` of the document `index` describes, as a `Decoder` (errors
+/// carry the offending field's source mark).
+pub struct At<'a> {
+    pub value: &'a Value,
+    pub index: &'a PathIndex,
+    pub base: &'a str,
+}
+
+impl crate::api::object::Decoder for At<'_> {
+    type Error = FieldError;
+    fn decode<T: DeserializeOwned>(self) -> Result<T, FieldError> {
+        from_value_at(self.value, self.index, self.base)
+    }
+}
+
 /// Deserialize `value`, which is found at `base_path` of the document `index` describes.
 pub fn from_value_at<T: DeserializeOwned>(value: &Value, index: &PathIndex, base_path: &str) -> Result<T, FieldError> {
     serde_path_to_error::deserialize(value).map_err(|e| field_error(&e, index, base_path))
