@@ -428,7 +428,7 @@ mod tests {
     #[test]
     fn kinds_order_by_group_then_name() {
         let mut ks =
-            vec![Kind::Pod, Kind::Deployment, Kind::Other("batch".into(), "Job".into()), Kind::Event, Kind::Other("".into(), "ConfigMap".into()), Kind::Lease];
+            [Kind::Pod, Kind::Deployment, Kind::Other("batch".into(), "Job".into()), Kind::Event, Kind::Other("".into(), "ConfigMap".into()), Kind::Lease];
         ks.sort();
         let names: Vec<String> = ks.iter().map(|k| format!("{}/{}", k.group(), k.name())).collect();
         assert_eq!(names, ["/ConfigMap", "/Event", "/Pod", "apps/Deployment", "batch/Job", "coordination.k8s.io/Lease"]);
