@@ -3,11 +3,15 @@
 #
 # Usage: scripts/fuzz.sh [SECONDS] [TARGET...]
 #   SECONDS  fuzzing time per target (default 300)
-#   TARGET   load, run (default: all targets in fuzz/Cargo.toml)
+#   TARGET   load, run, scenario (default: all three)
 #
 #   load: arbitrary bytes -> scenario loader; must never panic.
 #   run:  load -> a capped simulation (<= 2m, <= 20 nodes, <= 50 replicas, <= 200k
 #         events) with invariant checks on; a panic or a violation is a finding.
+#   scenario: structure-aware: the bytes drive `arbitrary` into a valid scenario (pools,
+#         zones, taints, Deployments with spreading/anti-affinity/priorities, scales,
+#         deletes, crashes, random fault plans, latencies) run with every invariant and
+#         liveness check; KSIM_FUZZ_STATS=1 prints how many inputs reached the simulator.
 #
 # Only a stable toolchain is installed here: RUSTC_BOOTSTRAP=1 lets stable rustc take
 # the -Zsanitizer=address flag cargo-fuzz passes (AddressSanitizer works that way).
@@ -28,7 +32,7 @@ fi
 shift $(( $# > 0 ? 1 : 0 ))
 TARGETS=("$@")
 if [ ${#TARGETS[@]} -eq 0 ]; then
-  TARGETS=(load run)
+  TARGETS=(load run scenario)
 fi
 
 export RUSTC_BOOTSTRAP=1
@@ -44,6 +48,8 @@ K8S="$ROOT/../shared/corpus/kubernetes-website"
 for t in "${TARGETS[@]}"; do
   dir="$ROOT/fuzz/corpus/$t"
   mkdir -p "$dir" "$ROOT/fuzz/artifacts/$t"
+  # The scenario target's inputs are bytes for `arbitrary`, not YAML: no YAML seeds.
+  [ "$t" = scenario ] && continue
   cp "$ROOT"/scenarios/*.yaml "$dir/"
   if [ -d "$K8S" ]; then
     # Flatten (controllers/frontend.yaml -> k8s-controllers-frontend.yaml): names repeat across folders.
