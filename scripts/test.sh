@@ -15,6 +15,13 @@ for comp in rustfmt clippy; do
   fi
 done
 
+# The corpus tests need ../shared/corpus beside the checkout; without it they are skipped
+# explicitly, and say so here.
+if [ ! -d ../shared/corpus/kubernetes-website ]; then
+  echo "warning: ../shared/corpus/kubernetes-website not found: the corpus tests are SKIPPED (KSIM_SKIP_CORPUS=1)" >&2
+  export KSIM_SKIP_CORPUS=1
+fi
+
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy --all-targets -- -D warnings"

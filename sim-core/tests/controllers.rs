@@ -9,6 +9,7 @@ use sim_core::RunOptions;
 
 fn run(name: &str) -> sim_core::scenario::run::Report {
     let s = common::load_file(&common::repo_root().join("sim-core/tests/data").join(name));
+    assert!(!s.expect.is_empty(), "{name} lost its expectations: this test would prove nothing");
     let r = run_scenario(&s, &RunOptions::for_scenario(&s)).unwrap();
     for e in &r.results {
         assert!(e.ok, "{name}: `{}` at {} observed {}", e.text, e.at, e.observed);
@@ -90,6 +91,7 @@ fn prefer_no_schedule_taints_and_preferred_node_affinity_steer_scoring() {
 
 fn run_checked(name: &str) -> sim_core::scenario::run::Report {
     let s = common::load_file(&common::repo_root().join("sim-core/tests/data").join(name));
+    assert!(!s.expect.is_empty(), "{name} lost its expectations: this test would prove nothing");
     let r = run_scenario(&s, &RunOptions { check: true, ..RunOptions::for_scenario(&s) }).unwrap();
     for e in &r.results {
         assert!(e.ok, "{name}: `{}` at {} observed {}", e.text, e.at, e.observed);
