@@ -50,6 +50,10 @@ pub enum Synced {
     Done,
     /// Requests are in flight: their answers decide (the controller forgets or requeues).
     Pending,
+    /// Requests are in flight and the key stays processing — not synced again, events
+    /// marking it dirty — until the controller calls `done` on its queue (upstream's
+    /// worker is busy until its client calls return).
+    Processing,
     /// Failed: requeue with the rate limiter's back-off.
     Failed,
 }
@@ -158,10 +162,15 @@ impl ControllerCtx<'_, '_> {
 fn drain<C: Controller>(c: &mut C, inf: &SharedInformers, ctx: &mut ControllerCtx) {
     for key in c.queue().drain() {
         match c.sync(inf, &key, ctx) {
-            Synced::Done => c.queue().forget(&key),
-            Synced::Pending => {}
+            Synced::Done => {
+                c.queue().forget(&key);
+                c.queue().done(&key);
+            }
+            Synced::Pending => c.queue().done(&key),
+            Synced::Processing => {}
             Synced::Failed => {
                 let q = c.queue();
+                q.done(&key);
                 let at = q.add_rate_limited(key, ctx.now());
                 ctx.arm(at);
             }

@@ -6,9 +6,12 @@
 //! maximum of ItemExponentialFailureRateLimiter(5 ms, 1000 s) and an overall token bucket
 //! of 10 qps with a burst of 100).
 //!
-//! Differences: the simulation handles a sync in zero time, so there is no "processing"
-//! set (a key is never synced twice at once); every key is bounded by the objects that
-//! exist, so the queue is too.
+//! The processing/dirty sets of queue.go: a key being processed is not handed out again;
+//! added meanwhile, it is marked dirty and queued when `done` is called. A sync takes zero
+//! simulated time, but a controller whose sync writes through the apiserver can keep its
+//! key processing until every write is answered (as upstream's synchronous client calls
+//! keep the worker busy). Every key is bounded by the objects that exist, so the queue is
+//! too.
 
 use crate::engine::{SimDuration, SimTime};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -74,6 +77,8 @@ pub struct WorkQueue<K: Ord + Clone> {
     waiting: BTreeMap<K, SimTime>,
     by_time: BTreeSet<(SimTime, K)>,
     failures: BTreeMap<K, u32>,
+    processing: BTreeSet<K>,
+    dirty: BTreeSet<K>,
     /// ItemExponentialFailureRateLimiter's cap.
     max_delay: SimDuration,
     bucket: Option<TokenBucket>,
@@ -89,6 +94,8 @@ impl<K: Ord + Clone> WorkQueue<K> {
             waiting: BTreeMap::new(),
             by_time: BTreeSet::new(),
             failures: BTreeMap::new(),
+            processing: BTreeSet::new(),
+            dirty: BTreeSet::new(),
             max_delay: MAX_DELAY,
             bucket: Some(TokenBucket::new()),
         }
@@ -105,11 +112,28 @@ impl<K: Ord + Clone> WorkQueue<K> {
         WorkQueue { bucket: None, ..Self::new(order) }
     }
 
-    /// Add: queue the key unless it is queued already.
+    /// Add: queue the key unless it is queued already; a key being processed is marked
+    /// dirty and queued when it is done.
     pub fn add(&mut self, key: K) {
+        if self.processing.contains(&key) {
+            self.dirty.insert(key);
+            return;
+        }
         if self.queued.insert(key.clone()) && self.order == Order::Fifo {
             self.fifo.push_back(key);
         }
+    }
+
+    /// Done: the key's processing is over; if it was added meanwhile, it is queued now.
+    pub fn done(&mut self, key: &K) {
+        self.processing.remove(key);
+        if self.dirty.remove(key) {
+            self.add(key.clone());
+        }
+    }
+
+    pub fn is_processing(&self, key: &K) -> bool {
+        self.processing.contains(key)
     }
 
     /// AddAfter: the key is added once `d` has passed (at once for 0); a key already
@@ -176,19 +200,22 @@ impl<K: Ord + Clone> WorkQueue<K> {
         self.by_time.first().map(|(t, _)| *t)
     }
 
-    /// Get: the next key to sync.
+    /// Get: the next key to sync (it is processing until `done`).
     pub fn pop(&mut self) -> Option<K> {
-        match self.order {
+        let k = match self.order {
             Order::Fifo => {
                 let k = self.fifo.pop_front()?;
                 self.queued.remove(&k);
-                Some(k)
+                k
             }
-            Order::Sorted => self.queued.pop_first(),
-        }
+            Order::Sorted => self.queued.pop_first()?,
+        };
+        self.processing.insert(k.clone());
+        Some(k)
     }
 
-    /// Takes every queued key (in queue order), leaving the queue empty.
+    /// Takes every queued key (in queue order, each processing until `done`), leaving the
+    /// queue empty.
     pub fn drain(&mut self) -> Vec<K> {
         let mut out = Vec::with_capacity(self.queued.len());
         while let Some(k) = self.pop() {
@@ -226,6 +253,22 @@ mod tests {
         q.add("b");
         q.add("a");
         assert_eq!(q.drain(), ["a", "b"]);
+    }
+
+    /// queue_test.go TestAddWhileProcessing: a key added while it is processed comes back
+    /// once, after Done.
+    #[test]
+    fn a_key_added_while_processing_comes_back_after_done() {
+        let mut q = WorkQueue::new(Order::Fifo);
+        q.add("k");
+        assert_eq!(q.pop(), Some("k"));
+        q.add("k");
+        q.add("k");
+        assert!(q.is_empty(), "not handed out twice at once");
+        q.done(&"k");
+        assert_eq!(q.drain(), ["k"]);
+        q.done(&"k");
+        assert!(q.is_empty());
     }
 
     #[test]
