@@ -131,6 +131,8 @@ impl Kubelet {
                 w.phase = Phase::Creating;
                 w.ready = false;
             }
+            // The crash-loop back-off lives in the kubelet's memory.
+            w.backoff = None;
         }
     }
 
@@ -228,8 +230,8 @@ impl Kubelet {
                         w.phase = Phase::Killing;
                         self.timer(&uid, SimDuration::ZERO, PodStep::Killed, ctx);
                     } else if w.phase != Phase::Done {
-                        // Containers died with the node: start them again (a restart).
-                        w.restarts += 1;
+                        // Containers died with the node: start them again (a restart,
+                        // counted when they are created).
                         w.phase = Phase::Creating;
                         w.started_at = None;
                         let d = w.behaviour.sandbox;

@@ -4,9 +4,21 @@
 //! then restart with CrashLoopBackOff or stay terminated as restartPolicy says; or, once
 //! the pod is deleted, termination within its grace period.
 //!
+//! Restarts follow kuberuntime's doBackOff with the kubelet's crash-loop
+//! `flowcontrol.Backoff` (initialCrashLoopBackOff 10 s, MaxContainerBackOff 300 s, reset
+//! when a container ran for more than 600 s since the last restart): an exit with no
+//! back-off entry (the first one) restarts at once and creates the entry; an exit inside
+//! the back-off window waits, in CrashLoopBackOff, until `finishedAt + backoff`; each
+//! restart doubles the entry. The restart count goes up when the new container is created
+//! (kuberuntime_container.go startContainer: the dead container's restartCount + 1).
+//!
 //! Differences from upstream: all containers of a pod start, run and stop together; a
 //! step takes the `ksim.dev/...` annotation's time and never fails (except a pod CIDR
-//! with no IP left).
+//! with no IP left). Upstream posts a crashed container's Terminated state at the sync
+//! after the exit and the CrashLoopBackOff reason from the next sync (the reason cache),
+//! and retries that sync when the back-off expires plus up to 50 % jitter (pod_workers.go
+//! completeWork with container.BackoffError; before v1.35, every 10–15 s); ksim shows
+//! CrashLoopBackOff at the exit and restarts exactly at expiry.
 
 use super::annotations::{self, PodBehaviour};
 use super::{Kubelet, Timer};
@@ -16,9 +28,14 @@ use crate::client::Ctx;
 use crate::engine::{SimDuration, SimTime};
 use std::rc::Rc;
 
-/// CrashLoopBackOff: 10 s doubling to 300 s.
+/// CrashLoopBackOff: 10 s doubling to 300 s (kubelet.go initialCrashLoopBackOff and
+/// MaxCrashLoopBackOff = MaxContainerBackOff, with the ReduceDefaultCrashLoopBackOffDecay
+/// and KubeletCrashLoopBackOffMax gates off, their default).
 pub const BACKOFF_INITIAL: SimDuration = SimDuration::from_secs(10);
 pub const BACKOFF_MAX: SimDuration = SimDuration::from_secs(300);
+/// The kubelet's HasExpiredFunc: a back-off entry not updated for longer than this (the
+/// container ran that long) is forgotten.
+pub const BACKOFF_RESET: SimDuration = SimDuration::from_secs(600);
 
 /// The stages a pod worker goes through.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -39,9 +56,51 @@ pub(super) enum Phase {
     Pulling,
     Starting,
     Running,
+    /// Exited, restarting now (no back-off): the status shows the Terminated state.
+    Exited,
+    /// Exited inside the back-off window: waiting in CrashLoopBackOff.
     BackOff,
     Done,
     Killing,
+}
+
+/// The crash-loop back-off entry of a pod's containers (flowcontrol.Backoff's
+/// backoffEntry; upstream keys it by pod and container, ksim's containers move together).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct BackoffEntry {
+    pub(super) backoff: SimDuration,
+    pub(super) last_update: SimTime,
+}
+
+/// hasExpired with the kubelet's HasExpiredFunc: `eventTime - lastUpdate > 600 s`.
+fn backoff_expired(event_time: SimTime, e: &BackoffEntry) -> bool {
+    event_time.since(e.last_update) > BACKOFF_RESET
+}
+
+/// IsInBackOffSince(key, finishedAt): an unexpired entry whose window since the
+/// container finished has not yet passed.
+pub(super) fn in_backoff(entry: Option<&BackoffEntry>, finished: SimTime, now: SimTime) -> bool {
+    entry.is_some_and(|e| !backoff_expired(finished, e) && now.since(finished) < e.backoff)
+}
+
+/// Next(key, finishedAt): a new (or expired) entry starts at 10 s; otherwise it doubles,
+/// capped at 300 s; lastUpdate is now.
+pub(super) fn backoff_next(entry: Option<&BackoffEntry>, finished: SimTime, now: SimTime) -> BackoffEntry {
+    let backoff = match entry {
+        Some(e) if !backoff_expired(finished, e) => e.backoff.times(2).min(BACKOFF_MAX),
+        _ => BACKOFF_INITIAL,
+    };
+    BackoffEntry { backoff, last_update: now }
+}
+
+/// Go's time.Duration.String for whole seconds: `10s`, `1m20s`, `5m0s`.
+pub(super) fn go_duration(d: SimDuration) -> String {
+    let s = d.as_ms() / 1000;
+    match (s / 3600, s / 60 % 60, s % 60) {
+        (0, 0, sec) => format!("{sec}s"),
+        (0, m, sec) => format!("{m}m{sec}s"),
+        (h, m, sec) => format!("{h}h{m}m{sec}s"),
+    }
 }
 
 pub(super) struct Worker {
@@ -51,6 +110,10 @@ pub(super) struct Worker {
     /// (milli-cpu, memory bytes) requested, for admission.
     pub(super) requests: (i64, i64),
     pub(super) restarts: i32,
+    /// Whether containers were ever created (a new one is then a restart).
+    pub(super) created: bool,
+    /// The crash-loop back-off entry (kubelet memory: lost in a crash).
+    pub(super) backoff: Option<BackoffEntry>,
     pub(super) ready: bool,
     pub(super) started_at: Option<SimTime>,
     /// The last exit: (exit code, started, finished).
@@ -77,6 +140,8 @@ impl Kubelet {
                 ip: None,
                 requests: (r.milli_cpu, r.memory),
                 restarts: 0,
+                created: false,
+                backoff: None,
                 ready: false,
                 started_at: None,
                 last_exit: None,
@@ -141,7 +206,7 @@ impl Kubelet {
         let pulls = self.images.to_pull(pod.as_pod().expect("pod"));
         let w = self.workers.get_mut(uid).expect("worker");
         if pulls.is_empty() {
-            w.phase = Phase::Starting;
+            create_containers(w, ctx.now);
             let d = w.behaviour.startup;
             self.sync_status(uid, ctx);
             self.timer(uid, d, PodStep::ContainersStarted, ctx);
@@ -161,7 +226,7 @@ impl Kubelet {
         if w.phase != Phase::Pulling {
             return;
         }
-        w.phase = Phase::Starting;
+        create_containers(w, ctx.now);
         let d = w.behaviour.startup;
         let pull = w.behaviour.image_pull;
         let pod = w.pod.clone();
@@ -209,7 +274,8 @@ impl Kubelet {
     }
 
     /// The containers exited with the pod's exit code: restart (restartPolicy Always, or
-    /// OnFailure with a non-zero code) after the back-off, or stay terminated.
+    /// OnFailure with a non-zero code) — at once, or after the back-off if inside its
+    /// window — or stay terminated.
     fn container_exited(&mut self, uid: &str, ctx: &mut Ctx) {
         let Some(w) = self.workers.get_mut(uid) else { return };
         if w.phase != Phase::Running {
@@ -221,12 +287,12 @@ impl Kubelet {
         let policy = w.pod.as_pod().map_or("Always".to_string(), |p| p.spec.restart_policy.clone());
         let restart = policy == "Always" || (policy == "OnFailure" && code != 0);
         if restart {
-            // The first restart is immediate; then 10 s, 20 s, … up to 300 s.
-            let delay = if w.restarts == 0 { SimDuration::ZERO } else { BACKOFF_INITIAL.times(1u64 << (w.restarts - 1).min(5)).min(BACKOFF_MAX) };
-            w.restarts += 1;
-            w.phase = Phase::BackOff;
+            // doBackOff: finishedAt is now, so inside the window means waiting the whole
+            // back-off.
+            let wait = if in_backoff(w.backoff.as_ref(), ctx.now, ctx.now) { w.backoff.map_or(SimDuration::ZERO, |e| e.backoff) } else { SimDuration::ZERO };
+            w.phase = if wait > SimDuration::ZERO { Phase::BackOff } else { Phase::Exited };
             self.sync_status(uid, ctx);
-            self.timer(uid, delay, PodStep::Restart, ctx);
+            self.timer(uid, wait, PodStep::Restart, ctx);
         } else {
             w.phase = Phase::Done;
             w.exit_code = Some(code);
@@ -237,10 +303,13 @@ impl Kubelet {
         }
     }
 
+    /// The back-off has passed (or there was none): the containers are created again.
     fn restart(&mut self, uid: &str, ctx: &mut Ctx) {
         let Some(w) = self.workers.get_mut(uid) else { return };
-        if w.phase == Phase::BackOff {
-            w.phase = Phase::Starting;
+        if matches!(w.phase, Phase::BackOff | Phase::Exited) {
+            let finished = w.last_exit.map_or(ctx.now, |e| e.2);
+            assert!(!in_backoff(w.backoff.as_ref(), finished, ctx.now), "restart inside the back-off window");
+            create_containers(w, ctx.now);
             let d = w.behaviour.startup;
             self.timer(uid, d, PodStep::ContainersStarted, ctx);
         }
@@ -250,7 +319,9 @@ impl Kubelet {
     /// the grace period); a pod whose containers never ran goes at once.
     pub(super) fn begin_kill(&mut self, uid: &str, ctx: &mut Ctx) {
         let Some(w) = self.workers.get_mut(uid) else { return };
-        let was_running = matches!(w.phase, Phase::Running | Phase::Starting | Phase::BackOff);
+        // Only running containers are stopped (killContainersWithSyncResult); an exited
+        // one waiting for its restart has nothing to stop.
+        let was_running = matches!(w.phase, Phase::Running | Phase::Starting);
         w.phase = Phase::Killing;
         let grace = w.pod.as_pod().and_then(|p| p.metadata.deletion_grace_period_seconds).unwrap_or(30).max(0) as u64;
         let d = if was_running { w.behaviour.termination.min(SimDuration::from_secs(grace)) } else { SimDuration::ZERO };
@@ -275,5 +346,65 @@ impl Kubelet {
         w.phase = Phase::Done;
         self.release_ip(ip);
         ctx.request(Request::Delete { key, grace_period_seconds: Some(0), uid: Some(uid.to_string()) });
+    }
+}
+
+/// startContainer: the containers are created (and start within the startup time). A
+/// container that existed before makes this a restart: doBackOff's Next moves the
+/// back-off on (from the dead container's finishedAt) and the restart count goes up.
+fn create_containers(w: &mut Worker, now: SimTime) {
+    if w.created {
+        let finished = w.last_exit.map_or(now, |e| e.2);
+        w.backoff = Some(backoff_next(w.backoff.as_ref(), finished, now));
+        w.restarts += 1;
+    }
+    w.created = true;
+    w.phase = Phase::Starting;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The waits before each restart of a container that runs `run` after a `startup`,
+    /// driven through doBackOff's two calls as kuberuntime makes them: at the exit
+    /// (IsInBackOffSince) and at the restart (Next).
+    fn waits(run: SimDuration, startup: SimDuration, exits: usize) -> Vec<u64> {
+        let (mut entry, mut t, mut out) = (None, SimTime::ZERO, Vec::new());
+        for _ in 0..exits {
+            let finished = t + run;
+            let wait =
+                if in_backoff(entry.as_ref(), finished, finished) { entry.map_or(SimDuration::ZERO, |e: BackoffEntry| e.backoff) } else { SimDuration::ZERO };
+            let restart = finished + wait;
+            assert!(!in_backoff(entry.as_ref(), finished, restart));
+            entry = Some(backoff_next(entry.as_ref(), finished, restart));
+            t = restart + startup;
+            out.push(wait.as_ms() / 1000);
+        }
+        out
+    }
+
+    #[test]
+    fn crash_loop_back_off_is_0_then_10s_doubling_to_300s() {
+        // No entry at the first exit: restart at once (Next creates 10 s); then each exit
+        // waits the entry and Next doubles it, capped at MaxContainerBackOff 300 s.
+        let s = SimDuration::from_secs;
+        assert_eq!(waits(s(2), s(1), 9), [0, 10, 20, 40, 80, 160, 300, 300, 300]);
+    }
+
+    #[test]
+    fn the_back_off_is_forgotten_after_a_container_ran_more_than_600s() {
+        // HasExpiredFunc: finishedAt − lastUpdate (the restart) > 600 s. lastUpdate is
+        // the restart, so that is startup + run: 1 s + 600 s = 601 s expires …
+        let s = SimDuration::from_secs;
+        assert_eq!(waits(s(600), s(1), 4), [0, 0, 0, 0]);
+        // … and 1 s + 599 s = 600 s does not (strictly greater).
+        assert_eq!(waits(s(599), s(1), 4), [0, 10, 20, 40]);
+    }
+
+    #[test]
+    fn durations_print_as_go_does() {
+        let s = SimDuration::from_secs;
+        assert_eq!([go_duration(s(10)), go_duration(s(80)), go_duration(s(160)), go_duration(s(300))], ["10s", "1m20s", "2m40s", "5m0s"]);
     }
 }

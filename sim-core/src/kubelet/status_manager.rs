@@ -5,14 +5,14 @@
 //! Differences from upstream: all containers of a pod share one state; the status is
 //! posted at once (upstream's status manager batches and retries); `imageID` is empty.
 
-use super::pod_workers::{Phase, Worker};
+use super::pod_workers::{go_duration, Phase, Worker};
 use super::Kubelet;
 use crate::api::meta::Time;
 use crate::api::pod::{ContainerState, ContainerStateRunning, ContainerStateTerminated, ContainerStateWaiting, ContainerStatus, Pod, PodIp};
 use crate::api::Object;
 use crate::apiserver::Request;
 use crate::client::Ctx;
-use crate::engine::SimTime;
+use crate::engine::{SimDuration, SimTime};
 use crate::network::ipam::format_ip;
 
 /// A container's `terminated` state from (exit code, started, finished).
@@ -56,7 +56,8 @@ impl Kubelet {
         s.phase = match (w.phase, w.exit_code) {
             (Phase::Done, Some(0)) => "Succeeded",
             (Phase::Done, Some(_)) => "Failed",
-            (Phase::Running | Phase::BackOff, _) => "Running",
+            // getPhase: containers restarting (Always, or OnFailure after a failure).
+            (Phase::Running | Phase::Exited | Phase::BackOff, _) => "Running",
             (Phase::Starting, _) if w.started_at.is_some() => "Running",
             _ => "Pending",
         }
@@ -96,20 +97,27 @@ fn container_statuses(w: &Worker, p: &Pod, names: &[(String, String)], uid: &str
         .map(|(i, (name, image))| {
             let state = match w.phase {
                 Phase::Running => ContainerState { running: Some(ContainerStateRunning { started_at: w.started_at.map(Time) }), ..Default::default() },
+                // doBackOff's error, through the reason cache: `back-off 10s restarting
+                // failed container=app pod=NAME_NAMESPACE(UID)` (format.Pod).
                 Phase::BackOff => ContainerState {
                     waiting: Some(ContainerStateWaiting {
                         reason: "CrashLoopBackOff".into(),
-                        message: format!("back-off restarting failed container {name} in pod {}_{}({uid})", p.metadata.name, p.metadata.namespace),
+                        message: format!(
+                            "back-off {} restarting failed container={name} pod={}_{}({uid})",
+                            go_duration(w.backoff.map_or(SimDuration::ZERO, |e| e.backoff)),
+                            p.metadata.name,
+                            p.metadata.namespace
+                        ),
                     }),
                     ..Default::default()
                 },
-                Phase::Done => terminated(w.last_exit.unwrap_or((w.exit_code.unwrap_or(0), now, now))),
+                Phase::Done | Phase::Exited => terminated(w.last_exit.unwrap_or((w.exit_code.unwrap_or(0), now, now))),
                 _ => {
                     ContainerState { waiting: Some(ContainerStateWaiting { reason: "ContainerCreating".into(), message: String::new() }), ..Default::default() }
                 }
             };
             let last_state = match (w.phase, w.last_exit) {
-                (Phase::Done, _) | (_, None) => ContainerState::default(),
+                (Phase::Done | Phase::Exited, _) | (_, None) => ContainerState::default(),
                 (_, Some(exit)) => terminated(exit),
             };
             ContainerStatus {
