@@ -1,0 +1,132 @@
+//! The node side of the kubelet (upstream pkg/kubelet/nodestatus, kubelet_node_status.go
+//! and pkg/kubelet/nodelease): the Node object it registers, its conditions, the node
+//! status it posts, and the Lease it renews in kube-node-lease.
+//!
+//! Differences from upstream: the Node registers already Ready (no network-plugin wait);
+//! the status is looked at with each lease renewal (every 10 s, as upstream's
+//! nodeStatusUpdateFrequency) and posted when the image set changed or
+//! nodeStatusReportFrequency has passed — other changes (conditions) never happen, since
+//! pressure conditions are always False.
+
+use super::{Kubelet, Timer};
+use crate::api::meta::Time;
+use crate::api::node::{Node, NodeAddress, NodeCondition};
+use crate::api::quantity::Quantity;
+use crate::api::Object;
+use crate::apiserver::Request;
+use crate::client::Ctx;
+use crate::engine::{SimDuration, SimTime};
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+pub const LEASE_NAMESPACE: &str = "kube-node-lease";
+pub const LEASE_DURATION_SECONDS: i32 = 40;
+/// renewInterval = 0.25 × leaseDuration.
+pub const LEASE_RENEW_INTERVAL: SimDuration = SimDuration::from_secs(10);
+/// nodeStatusReportFrequency: the status is re-posted at least this often.
+pub const NODE_STATUS_REPORT_FREQUENCY: SimDuration = SimDuration::from_secs(300);
+pub const KUBELET_VERSION: &str = "v1.34.0";
+
+impl Kubelet {
+    /// The Node this kubelet registers (registerWithAPIServer's initialNode).
+    pub(super) fn node_object(&self, now: SimTime) -> Object {
+        let mut n = Node::default();
+        n.metadata.name = self.spec.name.clone();
+        let l = &mut n.metadata.labels;
+        l.insert("kubernetes.io/arch".into(), "amd64".into());
+        l.insert("kubernetes.io/hostname".into(), self.spec.name.clone());
+        l.insert("kubernetes.io/os".into(), "linux".into());
+        l.insert("ksim.dev/pool".into(), self.spec.pool.clone());
+        for (k, v) in &self.spec.labels {
+            l.insert(k.clone(), v.clone());
+        }
+        n.spec.taints = self.spec.taints.clone();
+        let res: BTreeMap<String, Quantity> =
+            [("cpu".to_string(), self.spec.cpu.clone()), ("memory".to_string(), self.spec.memory.clone()), ("pods".to_string(), self.spec.pods.clone())]
+                .into_iter()
+                .collect();
+        n.status.capacity = res.clone();
+        n.status.allocatable = res;
+        n.status.addresses = vec![
+            NodeAddress { type_: "InternalIP".into(), address: self.spec.internal_ip.clone() },
+            NodeAddress { type_: "Hostname".into(), address: self.spec.name.clone() },
+        ];
+        n.status.node_info = Some(serde_json::json!({
+            "architecture": "amd64",
+            "containerRuntimeVersion": "containerd://2.1.0",
+            "kernelVersion": "6.8.0-ksim",
+            "kubeletVersion": KUBELET_VERSION,
+            "operatingSystem": "linux",
+            "osImage": "ksim simulated node"
+        }));
+        n.status.conditions = conditions(now, None);
+        Object::Node(Box::new(n))
+    }
+
+    pub(super) fn post_node_status(&mut self, ctx: &mut Ctx) {
+        let Some(node) = self.node.as_ref().and_then(|o| o.as_node()) else { return };
+        let mut n = node.clone();
+        n.metadata.resource_version.0 = 0;
+        n.status.conditions = conditions(ctx.now, Some(node));
+        n.status.images = self.images.node_images();
+        self.images.changed = false;
+        self.last_status_post = ctx.now;
+        ctx.request(Request::UpdateStatus(Object::Node(Box::new(n))));
+    }
+
+    /// This node's Lease in kube-node-lease, renewed now.
+    pub(super) fn lease(&self, now: SimTime) -> Object {
+        let mut lease = crate::api::namespace::Lease::default();
+        lease.metadata.name = self.spec.name.clone();
+        lease.metadata.namespace = LEASE_NAMESPACE.into();
+        lease.spec.holder_identity = Some(self.spec.name.clone());
+        lease.spec.lease_duration_seconds = Some(LEASE_DURATION_SECONDS);
+        lease.spec.renew_time = Some(Time(now));
+        Object::Lease(lease)
+    }
+
+    /// Every renewInterval: renew the Lease; post the node status if images changed or it
+    /// is due.
+    pub(super) fn heartbeat(&mut self, ctx: &mut Ctx) {
+        ctx.request(Request::Update(self.lease(ctx.now)));
+        if self.images.changed || ctx.now.since(self.last_status_post) >= NODE_STATUS_REPORT_FREQUENCY {
+            self.post_node_status(ctx);
+        }
+        ctx.after(LEASE_RENEW_INTERVAL, Timer::Heartbeat { generation: self.generation });
+    }
+
+    /// After a restart: the Node read back from the apiserver; post its status, and say
+    /// NodeReady if it was not Ready.
+    pub(super) fn on_node_list(&mut self, items: &[Rc<Object>], ctx: &mut Ctx) {
+        self.node = items.iter().find(|o| o.meta().name == self.spec.name).cloned();
+        let was_ready = self.node.as_ref().and_then(|o| o.as_node()).is_some_and(|n| n.ready_status() == "True");
+        self.post_node_status(ctx);
+        if let (false, Some(n)) = (was_ready, self.node.clone()) {
+            let msg = format!("Node {} status is now: NodeReady", self.spec.name);
+            self.event(&n, "Normal", "NodeReady", &msg, ctx);
+        }
+    }
+}
+
+/// The node's conditions at `now` (nodestatus setters: MemoryPressure, DiskPressure,
+/// PIDPressure, Ready); a condition keeps its lastTransitionTime while its status holds.
+fn conditions(now: SimTime, prev: Option<&Node>) -> Vec<NodeCondition> {
+    let t = Time(now);
+    let mk = |type_: &str, status: &str, reason: &str, message: &str| {
+        let transition = prev.and_then(|p| p.condition(type_)).filter(|c| c.status == status).and_then(|c| c.last_transition_time).unwrap_or(t);
+        NodeCondition {
+            type_: type_.into(),
+            status: status.into(),
+            last_heartbeat_time: Some(t),
+            last_transition_time: Some(transition),
+            reason: reason.into(),
+            message: message.into(),
+        }
+    };
+    vec![
+        mk("MemoryPressure", "False", "KubeletHasSufficientMemory", "kubelet has sufficient memory available"),
+        mk("DiskPressure", "False", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
+        mk("PIDPressure", "False", "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
+        mk("Ready", "True", "KubeletReady", "kubelet is posting ready status"),
+    ]
+}

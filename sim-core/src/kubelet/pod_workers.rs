@@ -1,0 +1,410 @@
+//! One worker per admitted pod (upstream pod_workers.go, with the container runtime's
+//! part of kuberuntime): sandbox (an IP from the node's pod CIDR) → image pulls → the
+//! containers started → ready (after the readiness probe's initialDelaySeconds) → exit,
+//! then restart with CrashLoopBackOff or stay terminated as restartPolicy says; or, once
+//! the pod is deleted, termination within its grace period.
+//!
+//! Restarts follow kuberuntime's doBackOff with the kubelet's crash-loop
+//! `flowcontrol.Backoff` (initialCrashLoopBackOff 10 s, MaxContainerBackOff 300 s, reset
+//! when a container ran for more than 600 s since the last restart): an exit with no
+//! back-off entry (the first one) restarts at once and creates the entry; an exit inside
+//! the back-off window waits, in CrashLoopBackOff, until `finishedAt + backoff`; each
+//! restart doubles the entry. The restart count goes up when the new container is created
+//! (kuberuntime_container.go startContainer: the dead container's restartCount + 1).
+//!
+//! Differences from upstream: all containers of a pod start, run and stop together; a
+//! step takes the `ksim.dev/...` annotation's time and never fails (except a pod CIDR
+//! with no IP left). Upstream posts a crashed container's Terminated state at the sync
+//! after the exit and the CrashLoopBackOff reason from the next sync (the reason cache),
+//! and retries that sync when the back-off expires plus up to 50 % jitter (pod_workers.go
+//! completeWork with container.BackoffError; before v1.35, every 10–15 s); ksim shows
+//! CrashLoopBackOff at the exit and restarts exactly at expiry.
+
+use super::annotations::{self, PodBehaviour};
+use super::{Kubelet, Timer};
+use crate::api::Object;
+use crate::apiserver::Request;
+use crate::client::Ctx;
+use crate::engine::{SimDuration, SimTime};
+use std::rc::Rc;
+
+/// CrashLoopBackOff: 10 s doubling to 300 s (kubelet.go initialCrashLoopBackOff and
+/// MaxCrashLoopBackOff = MaxContainerBackOff, with the ReduceDefaultCrashLoopBackOffDecay
+/// and KubeletCrashLoopBackOffMax gates off, their default).
+pub const BACKOFF_INITIAL: SimDuration = SimDuration::from_secs(10);
+pub const BACKOFF_MAX: SimDuration = SimDuration::from_secs(300);
+/// The kubelet's HasExpiredFunc: a back-off entry not updated for longer than this (the
+/// container ran that long) is forgotten.
+pub const BACKOFF_RESET: SimDuration = SimDuration::from_secs(600);
+
+/// The stages a pod worker goes through.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum PodStep {
+    SandboxReady,
+    ImagesPulled,
+    ContainersStarted,
+    ReadinessProbe,
+    ContainerExited,
+    Restart,
+    Killed,
+}
+
+/// Where a worker is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Phase {
+    Creating,
+    Pulling,
+    Starting,
+    Running,
+    /// Exited, restarting now (no back-off): the status shows the Terminated state.
+    Exited,
+    /// Exited inside the back-off window: waiting in CrashLoopBackOff.
+    BackOff,
+    Done,
+    Killing,
+}
+
+/// The crash-loop back-off entry of a pod's containers (flowcontrol.Backoff's
+/// backoffEntry; upstream keys it by pod and container, ksim's containers move together).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct BackoffEntry {
+    pub(super) backoff: SimDuration,
+    pub(super) last_update: SimTime,
+}
+
+/// hasExpired with the kubelet's HasExpiredFunc: `eventTime - lastUpdate > 600 s`.
+fn backoff_expired(event_time: SimTime, e: &BackoffEntry) -> bool {
+    event_time.since(e.last_update) > BACKOFF_RESET
+}
+
+/// IsInBackOffSince(key, finishedAt): an unexpired entry whose window since the
+/// container finished has not yet passed.
+pub(super) fn in_backoff(entry: Option<&BackoffEntry>, finished: SimTime, now: SimTime) -> bool {
+    entry.is_some_and(|e| !backoff_expired(finished, e) && now.since(finished) < e.backoff)
+}
+
+/// Next(key, finishedAt): a new (or expired) entry starts at 10 s; otherwise it doubles,
+/// capped at 300 s; lastUpdate is now.
+pub(super) fn backoff_next(entry: Option<&BackoffEntry>, finished: SimTime, now: SimTime) -> BackoffEntry {
+    let backoff = match entry {
+        Some(e) if !backoff_expired(finished, e) => e.backoff.times(2).min(BACKOFF_MAX),
+        _ => BACKOFF_INITIAL,
+    };
+    BackoffEntry { backoff, last_update: now }
+}
+
+/// Go's time.Duration.String for whole seconds: `10s`, `1m20s`, `5m0s`.
+pub(super) fn go_duration(d: SimDuration) -> String {
+    let s = d.as_ms() / 1000;
+    match (s / 3600, s / 60 % 60, s % 60) {
+        (0, 0, sec) => format!("{sec}s"),
+        (0, m, sec) => format!("{m}m{sec}s"),
+        (h, m, sec) => format!("{h}h{m}m{sec}s"),
+    }
+}
+
+pub(super) struct Worker {
+    pub(super) pod: Rc<Object>,
+    pub(super) phase: Phase,
+    pub(super) ip: Option<u32>,
+    /// (milli-cpu, memory bytes) requested, for admission.
+    pub(super) requests: (i64, i64),
+    pub(super) restarts: i32,
+    /// Whether containers were ever created (a new one is then a restart).
+    pub(super) created: bool,
+    /// The crash-loop back-off entry (kubelet memory: lost in a crash).
+    pub(super) backoff: Option<BackoffEntry>,
+    pub(super) ready: bool,
+    pub(super) started_at: Option<SimTime>,
+    /// The last exit: (exit code, started, finished).
+    pub(super) last_exit: Option<(i32, SimTime, SimTime)>,
+    pub(super) exit_code: Option<i32>,
+    pub(super) behaviour: PodBehaviour,
+    /// Images whose pull this pod started.
+    pub(super) pulled: Vec<String>,
+}
+
+impl Kubelet {
+    /// An admitted pod: a worker, its first status, and the sandbox started (once the
+    /// node has its pod CIDR).
+    pub(super) fn add_worker(&mut self, obj: &Rc<Object>, ctx: &mut Ctx) {
+        let p = obj.as_pod().expect("pod");
+        let r = p.spec.requests();
+        let uid = p.metadata.uid.clone();
+        let behaviour = PodBehaviour::of(p);
+        self.workers.insert(
+            uid.clone(),
+            Worker {
+                pod: obj.clone(),
+                phase: Phase::Creating,
+                ip: None,
+                requests: (r.milli_cpu, r.memory),
+                restarts: 0,
+                created: false,
+                backoff: None,
+                ready: false,
+                started_at: None,
+                last_exit: None,
+                exit_code: None,
+                behaviour,
+                pulled: Vec::new(),
+            },
+        );
+        self.sync_status(&uid, ctx);
+        if self.ipam.is_some() {
+            let d = self.workers[&uid].behaviour.sandbox;
+            self.timer(&uid, d, PodStep::SandboxReady, ctx);
+        }
+    }
+
+    pub(super) fn timer(&self, uid: &str, d: SimDuration, step: PodStep, ctx: &mut Ctx) {
+        ctx.after(d, Timer::PodStep { generation: self.generation, uid: Rc::from(uid), step });
+    }
+
+    pub(super) fn release_ip(&mut self, ip: Option<u32>) {
+        if let (Some(ip), Some(a)) = (ip, self.ipam.as_mut()) {
+            a.release(ip);
+        }
+    }
+
+    pub(super) fn step(&mut self, uid: &str, step: PodStep, ctx: &mut Ctx) {
+        if !self.workers.contains_key(uid) {
+            return;
+        }
+        match step {
+            PodStep::SandboxReady => self.sandbox_ready(uid, ctx),
+            PodStep::ImagesPulled => self.images_pulled(uid, ctx),
+            PodStep::ContainersStarted => self.containers_started(uid, ctx),
+            PodStep::ReadinessProbe => self.readiness_probe(uid, ctx),
+            PodStep::ContainerExited => self.container_exited(uid, ctx),
+            PodStep::Restart => self.restart(uid, ctx),
+            PodStep::Killed => self.killed(uid, ctx),
+        }
+    }
+
+    /// The sandbox is up: it gets an IP (host-local IPAM), then images are pulled or the
+    /// containers started.
+    fn sandbox_ready(&mut self, uid: &str, ctx: &mut Ctx) {
+        let Some(w) = self.workers.get_mut(uid) else { return };
+        if w.phase != Phase::Creating {
+            return;
+        }
+        if w.ip.is_none() {
+            let Some(a) = self.ipam.as_mut() else { return };
+            match a.allocate() {
+                Some(ip) => w.ip = Some(ip),
+                None => {
+                    let pod = w.pod.clone();
+                    let msg = "Failed to create pod sandbox: failed to allocate for range 0: no IP addresses available in range set";
+                    self.event(&pod, "Warning", "FailedCreatePodSandBox", msg, ctx);
+                    self.timer(uid, SimDuration::from_secs(10), PodStep::SandboxReady, ctx);
+                    return;
+                }
+            }
+        }
+        let pod = w.pod.clone();
+        let pulls = self.images.to_pull(pod.as_pod().expect("pod"));
+        let w = self.workers.get_mut(uid).expect("worker");
+        if pulls.is_empty() {
+            create_containers(w, ctx.now);
+            let d = w.behaviour.startup;
+            self.sync_status(uid, ctx);
+            self.timer(uid, d, PodStep::ContainersStarted, ctx);
+        } else {
+            w.phase = Phase::Pulling;
+            let (ready_at, started) = self.images.pull(pulls, ctx.now, w.behaviour.image_pull);
+            w.pulled = started;
+            self.sync_status(uid, ctx);
+            self.timer(uid, ready_at.since(ctx.now), PodStep::ImagesPulled, ctx);
+        }
+    }
+
+    /// Every image the pod needs is on the node: record the ones it pulled, start the
+    /// containers.
+    fn images_pulled(&mut self, uid: &str, ctx: &mut Ctx) {
+        let Some(w) = self.workers.get_mut(uid) else { return };
+        if w.phase != Phase::Pulling {
+            return;
+        }
+        create_containers(w, ctx.now);
+        let d = w.behaviour.startup;
+        let pull = w.behaviour.image_pull;
+        let pod = w.pod.clone();
+        let pulled = std::mem::take(&mut w.pulled);
+        let size = pod
+            .as_pod()
+            .and_then(|p| p.metadata.annotations.get(annotations::IMAGE_SIZE))
+            .and_then(|v| crate::api::quantity::Quantity::parse(v).ok())
+            .map(|q| q.value());
+        for image in pulled {
+            self.images.pulled(&image, size);
+            self.event(&pod, "Normal", "Pulled", &format!("Successfully pulled image {image:?} in {pull}"), ctx);
+        }
+        self.images.finish_pulls(ctx.now);
+        self.timer(uid, d, PodStep::ContainersStarted, ctx);
+    }
+
+    /// The containers run: ready now or after the readiness delay; they exit after the
+    /// run duration, if any.
+    fn containers_started(&mut self, uid: &str, ctx: &mut Ctx) {
+        let Some(w) = self.workers.get_mut(uid) else { return };
+        if w.phase != Phase::Starting {
+            return;
+        }
+        w.phase = Phase::Running;
+        w.started_at = Some(ctx.now);
+        let delay = w.behaviour.readiness_delay;
+        w.ready = delay.is_none();
+        let run = w.behaviour.run;
+        if let Some(d) = delay {
+            self.timer(uid, d, PodStep::ReadinessProbe, ctx);
+        }
+        if let Some(d) = run {
+            self.timer(uid, d, PodStep::ContainerExited, ctx);
+        }
+        self.sync_status(uid, ctx);
+    }
+
+    fn readiness_probe(&mut self, uid: &str, ctx: &mut Ctx) {
+        let Some(w) = self.workers.get_mut(uid) else { return };
+        if w.phase == Phase::Running && !w.ready {
+            w.ready = true;
+            self.sync_status(uid, ctx);
+        }
+    }
+
+    /// The containers exited with the pod's exit code: restart (restartPolicy Always, or
+    /// OnFailure with a non-zero code) — at once, or after the back-off if inside its
+    /// window — or stay terminated.
+    fn container_exited(&mut self, uid: &str, ctx: &mut Ctx) {
+        let Some(w) = self.workers.get_mut(uid) else { return };
+        if w.phase != Phase::Running {
+            return;
+        }
+        let code = w.behaviour.exit_code;
+        w.last_exit = Some((code, w.started_at.unwrap_or(ctx.now), ctx.now));
+        w.ready = false;
+        let policy = w.pod.as_pod().map_or("Always".to_string(), |p| p.spec.restart_policy.clone());
+        let restart = policy == "Always" || (policy == "OnFailure" && code != 0);
+        if restart {
+            // doBackOff: finishedAt is now, so inside the window means waiting the whole
+            // back-off.
+            let wait = if in_backoff(w.backoff.as_ref(), ctx.now, ctx.now) { w.backoff.map_or(SimDuration::ZERO, |e| e.backoff) } else { SimDuration::ZERO };
+            w.phase = if wait > SimDuration::ZERO { Phase::BackOff } else { Phase::Exited };
+            self.sync_status(uid, ctx);
+            self.timer(uid, wait, PodStep::Restart, ctx);
+        } else {
+            w.phase = Phase::Done;
+            w.exit_code = Some(code);
+            let ip = w.ip.take();
+            self.sync_status(uid, ctx);
+            // A terminal pod keeps no sandbox: its IP goes back to the pool.
+            self.release_ip(ip);
+        }
+    }
+
+    /// The back-off has passed (or there was none): the containers are created again.
+    fn restart(&mut self, uid: &str, ctx: &mut Ctx) {
+        let Some(w) = self.workers.get_mut(uid) else { return };
+        if matches!(w.phase, Phase::BackOff | Phase::Exited) {
+            let finished = w.last_exit.map_or(ctx.now, |e| e.2);
+            assert!(!in_backoff(w.backoff.as_ref(), finished, ctx.now), "restart inside the back-off window");
+            create_containers(w, ctx.now);
+            let d = w.behaviour.startup;
+            self.timer(uid, d, PodStep::ContainersStarted, ctx);
+        }
+    }
+
+    /// The pod is being deleted: stop its containers (SIGTERM, then SIGKILL at the end of
+    /// the grace period); a pod whose containers never ran goes at once.
+    pub(super) fn begin_kill(&mut self, uid: &str, ctx: &mut Ctx) {
+        let Some(w) = self.workers.get_mut(uid) else { return };
+        // Only running containers are stopped (killContainersWithSyncResult); an exited
+        // one waiting for its restart has nothing to stop.
+        let was_running = matches!(w.phase, Phase::Running | Phase::Starting);
+        w.phase = Phase::Killing;
+        let grace = w.pod.as_pod().and_then(|p| p.metadata.deletion_grace_period_seconds).unwrap_or(30).max(0) as u64;
+        let d = if was_running { w.behaviour.termination.min(SimDuration::from_secs(grace)) } else { SimDuration::ZERO };
+        let pod = w.pod.clone();
+        if was_running {
+            let names: Vec<String> = pod.as_pod().map(|p| p.spec.containers.iter().map(|c| c.name.clone()).collect()).unwrap_or_default();
+            for n in names {
+                self.event(&pod, "Normal", "Killing", &format!("Stopping container {n}"), ctx);
+            }
+        }
+        self.timer(uid, d, PodStep::Killed, ctx);
+    }
+
+    /// The containers are gone: free the IP and finish the deletion (grace period 0).
+    fn killed(&mut self, uid: &str, ctx: &mut Ctx) {
+        let Some(w) = self.workers.get_mut(uid) else { return };
+        if w.phase != Phase::Killing {
+            return;
+        }
+        let key = w.pod.key();
+        let ip = w.ip.take();
+        w.phase = Phase::Done;
+        self.release_ip(ip);
+        ctx.request(Request::Delete { key, grace_period_seconds: Some(0), uid: Some(uid.to_string()) });
+    }
+}
+
+/// startContainer: the containers are created (and start within the startup time). A
+/// container that existed before makes this a restart: doBackOff's Next moves the
+/// back-off on (from the dead container's finishedAt) and the restart count goes up.
+fn create_containers(w: &mut Worker, now: SimTime) {
+    if w.created {
+        let finished = w.last_exit.map_or(now, |e| e.2);
+        w.backoff = Some(backoff_next(w.backoff.as_ref(), finished, now));
+        w.restarts += 1;
+    }
+    w.created = true;
+    w.phase = Phase::Starting;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The waits before each restart of a container that runs `run` after a `startup`,
+    /// driven through doBackOff's two calls as kuberuntime makes them: at the exit
+    /// (IsInBackOffSince) and at the restart (Next).
+    fn waits(run: SimDuration, startup: SimDuration, exits: usize) -> Vec<u64> {
+        let (mut entry, mut t, mut out) = (None, SimTime::ZERO, Vec::new());
+        for _ in 0..exits {
+            let finished = t + run;
+            let wait =
+                if in_backoff(entry.as_ref(), finished, finished) { entry.map_or(SimDuration::ZERO, |e: BackoffEntry| e.backoff) } else { SimDuration::ZERO };
+            let restart = finished + wait;
+            assert!(!in_backoff(entry.as_ref(), finished, restart));
+            entry = Some(backoff_next(entry.as_ref(), finished, restart));
+            t = restart + startup;
+            out.push(wait.as_ms() / 1000);
+        }
+        out
+    }
+
+    #[test]
+    fn crash_loop_back_off_is_0_then_10s_doubling_to_300s() {
+        // No entry at the first exit: restart at once (Next creates 10 s); then each exit
+        // waits the entry and Next doubles it, capped at MaxContainerBackOff 300 s.
+        let s = SimDuration::from_secs;
+        assert_eq!(waits(s(2), s(1), 9), [0, 10, 20, 40, 80, 160, 300, 300, 300]);
+    }
+
+    #[test]
+    fn the_back_off_is_forgotten_after_a_container_ran_more_than_600s() {
+        // HasExpiredFunc: finishedAt − lastUpdate (the restart) > 600 s. lastUpdate is
+        // the restart, so that is startup + run: 1 s + 600 s = 601 s expires …
+        let s = SimDuration::from_secs;
+        assert_eq!(waits(s(600), s(1), 4), [0, 0, 0, 0]);
+        // … and 1 s + 599 s = 600 s does not (strictly greater).
+        assert_eq!(waits(s(599), s(1), 4), [0, 10, 20, 40]);
+    }
+
+    #[test]
+    fn durations_print_as_go_does() {
+        let s = SimDuration::from_secs;
+        assert_eq!([go_duration(s(10)), go_duration(s(80)), go_duration(s(160)), go_duration(s(300))], ["10s", "1m20s", "2m40s", "5m0s"]);
+    }
+}

@@ -1,0 +1,140 @@
+//! The pod status the kubelet posts (upstream kubelet_pods.go generateAPIPodStatus and
+//! pkg/kubelet/status, the status manager): phase, pod IP, container statuses (state,
+//! last state, restart count, ready) and the pod conditions, sent only when they changed.
+//!
+//! Differences from upstream: all containers of a pod share one state; the status is
+//! posted at once (upstream's status manager batches and retries); `imageID` is empty.
+
+use super::pod_workers::{go_duration, Phase, Worker};
+use super::Kubelet;
+use crate::api::meta::Time;
+use crate::api::pod::{ContainerState, ContainerStateRunning, ContainerStateTerminated, ContainerStateWaiting, ContainerStatus, Pod, PodIp};
+use crate::api::Object;
+use crate::apiserver::Request;
+use crate::client::Ctx;
+use crate::engine::{SimDuration, SimTime};
+use crate::network::ipam::format_ip;
+
+/// A container's `terminated` state from (exit code, started, finished).
+pub(super) fn terminated((code, started, finished): (i32, SimTime, SimTime)) -> ContainerState {
+    ContainerState {
+        terminated: Some(ContainerStateTerminated {
+            exit_code: code,
+            reason: if code == 0 { "Completed" } else { "Error" }.into(),
+            message: String::new(),
+            started_at: Some(Time(started)),
+            finished_at: Some(Time(finished)),
+        }),
+        ..Default::default()
+    }
+}
+
+impl Kubelet {
+    /// Posts the status the kubelet would report for a worker (generateAPIPodStatus), if
+    /// it differs from the pod's.
+    pub(super) fn sync_status(&mut self, uid: &str, ctx: &mut Ctx) {
+        let Some(w) = self.workers.get(uid) else { return };
+        let Some(p) = w.pod.as_pod() else { return };
+        let mut np: Pod = p.clone();
+        np.metadata.resource_version.0 = 0;
+        let now = ctx.now_time();
+        let s = &mut np.status;
+        s.host_ip = self.spec.internal_ip.clone();
+        if s.host_ips.is_empty() {
+            s.host_ips = vec![PodIp { ip: self.spec.internal_ip.clone() }];
+        }
+        s.start_time.get_or_insert(now);
+        if let Some(ip) = w.ip {
+            s.pod_ip = format_ip(ip);
+            s.pod_ips = vec![PodIp { ip: s.pod_ip.clone() }];
+        } else if w.phase != Phase::Done {
+            s.pod_ip.clear();
+            s.pod_ips.clear();
+        }
+        let running = w.phase == Phase::Running;
+        let ready = running && w.ready;
+        s.phase = match (w.phase, w.exit_code) {
+            (Phase::Done, Some(0)) => "Succeeded",
+            (Phase::Done, Some(_)) => "Failed",
+            // getPhase: containers restarting (Always, or OnFailure after a failure).
+            (Phase::Running | Phase::Exited | Phase::BackOff, _) => "Running",
+            (Phase::Starting, _) if w.started_at.is_some() => "Running",
+            _ => "Pending",
+        }
+        .into();
+        let names: Vec<(String, String)> = p.spec.containers.iter().map(|c| (c.name.clone(), c.image.clone())).collect();
+        s.container_statuses = container_statuses(w, p, &names, uid, ctx.now);
+        let sandbox = w.ip.is_some() && w.phase != Phase::Done;
+        let unready: Vec<&str> = if ready { vec![] } else { names.iter().map(|(n, _)| n.as_str()).collect() };
+        let (reason, msg) = if w.phase == Phase::Done {
+            ("PodCompleted".to_string(), String::new())
+        } else if ready {
+            (String::new(), String::new())
+        } else {
+            ("ContainersNotReady".to_string(), format!("containers with unready status: [{}]", unready.join(" ")))
+        };
+        let tf = |b: bool| if b { "True" } else { "False" };
+        np.set_condition("PodReadyToStartContainers", tf(sandbox), "", "", now);
+        np.set_condition("Initialized", "True", "", "", now);
+        np.set_condition("Ready", tf(ready), &reason, &msg, now);
+        np.set_condition("ContainersReady", tf(ready), &reason, &msg, now);
+        np.set_condition("PodScheduled", "True", "", "", now);
+        let order = ["PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady", "PodScheduled"];
+        np.status.conditions.sort_by_key(|c| order.iter().position(|o| *o == c.type_).unwrap_or(usize::MAX));
+        if np.status != p.status {
+            ctx.request(Request::UpdateStatus(Object::Pod(np)));
+        }
+    }
+}
+
+/// One status per container (all share the worker's state): convertToAPIContainerStatuses.
+fn container_statuses(w: &Worker, p: &Pod, names: &[(String, String)], uid: &str, now: SimTime) -> Vec<ContainerStatus> {
+    let running = w.phase == Phase::Running;
+    let ready = running && w.ready;
+    names
+        .iter()
+        .enumerate()
+        .map(|(i, (name, image))| {
+            let state = match w.phase {
+                Phase::Running => ContainerState { running: Some(ContainerStateRunning { started_at: w.started_at.map(Time) }), ..Default::default() },
+                // doBackOff's error, through the reason cache: `back-off 10s restarting
+                // failed container=app pod=NAME_NAMESPACE(UID)` (format.Pod).
+                Phase::BackOff => ContainerState {
+                    waiting: Some(ContainerStateWaiting {
+                        reason: "CrashLoopBackOff".into(),
+                        message: format!(
+                            "back-off {} restarting failed container={name} pod={}_{}({uid})",
+                            go_duration(w.backoff.map_or(SimDuration::ZERO, |e| e.backoff)),
+                            p.metadata.name,
+                            p.metadata.namespace
+                        ),
+                    }),
+                    ..Default::default()
+                },
+                Phase::Done | Phase::Exited => terminated(w.last_exit.unwrap_or((w.exit_code.unwrap_or(0), now, now))),
+                _ => {
+                    ContainerState { waiting: Some(ContainerStateWaiting { reason: "ContainerCreating".into(), message: String::new() }), ..Default::default() }
+                }
+            };
+            let last_state = match (w.phase, w.last_exit) {
+                (Phase::Done | Phase::Exited, _) | (_, None) => ContainerState::default(),
+                (_, Some(exit)) => terminated(exit),
+            };
+            ContainerStatus {
+                name: name.clone(),
+                ready,
+                restart_count: w.restarts,
+                image: image.clone(),
+                image_id: String::new(),
+                container_id: if running || w.started_at.is_some() {
+                    format!("containerd://{}{i}", uid.chars().filter(|c| *c != '-').take(16).collect::<String>())
+                } else {
+                    String::new()
+                },
+                started: Some(running),
+                state,
+                last_state,
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,420 @@
+//! The kubelet's pod lifecycle end to end: small scenarios run through the simulation,
+//! read back from the store and the event log. Every expected time and value is derived
+//! from the constants and annotation defaults it names (written out beside the
+//! assertion), never copied from a run.
+//!
+//! The defaults used throughout (README, the `ksim.dev/` annotations table; kubelet
+//! `annotations.rs`): sandbox 500 ms, image pull 2 s, startup 1 s. The hops (scenario
+//! `Latency::default()`): a request reaches the apiserver `REQ` after it is sent (and a
+//! response comes back `REQ` later), a write reaches a watcher `WATCH` later. Pods name
+//! their node in `spec.nodeName`, so no scheduler is involved, and are created at 10 s,
+//! long after the node got its pod CIDR.
+
+mod common;
+
+use serde_json::{json, Value};
+use sim_core::api::pod::Pod;
+use sim_core::api::Kind;
+use sim_core::engine::SimTime;
+use sim_core::scenario::model::Latency;
+use sim_core::{RunOptions, Simulation};
+
+const SANDBOX_MS: u64 = 500;
+const PULL_MS: u64 = 2_000;
+const STARTUP_MS: u64 = 1_000;
+
+fn req() -> u64 {
+    Latency::default().request.as_ms()
+}
+fn watch() -> u64 {
+    Latency::default().watch.as_ms()
+}
+
+/// When the kubelet first sees a pod the timeline applies at `at_ms`: the apply reaches
+/// the apiserver after REQ, its write reaches the kubelet after WATCH.
+fn seen(at_ms: u64) -> u64 {
+    at_ms + req() + watch()
+}
+
+/// A scenario: node pools (YAML list items), timeline entries, end time.
+fn scenario(pools: &str, timeline: &str, until: &str) -> Simulation {
+    let text = format!(
+        "apiVersion: ksim.dev/v1\nkind: Scenario\nmetadata: {{name: kubelet}}\nspec:\n  until: {until}\n  cluster:\n    nodePools:\n{pools}\n  timeline:\n{timeline}"
+    );
+    let s = common::load_str(&text);
+    Simulation::new(&s, &RunOptions::for_scenario(&s)).expect("simulation")
+}
+
+const ONE_NODE: &str = "    - {name: w, count: 1, capacity: {cpu: '8', memory: 16Gi, pods: 110}}";
+
+/// A timeline entry applying pod `name` on `node` at `at`, with annotations (a YAML flow
+/// mapping body), extra spec fields (flow mapping entries, may be empty) and an image.
+fn pod_at(at: &str, name: &str, node: &str, annotations: &str, spec: &str, image: &str) -> String {
+    format!(
+        "  - at: {at}\n    apply:\n      apiVersion: v1\n      kind: Pod\n      metadata: {{name: {name}, annotations: {{{annotations}}}}}\n      spec: {{nodeName: {node}, {spec} containers: [{{name: app, image: '{image}'}}]}}\n"
+    )
+}
+
+fn pod(sim: &Simulation, name: &str) -> Option<Pod> {
+    sim.api.store.get_parts(&Kind::Pod, "default", name).and_then(|o| o.as_pod()).cloned()
+}
+
+/// The pod's state at `t_ms` (after every event at or before it).
+fn pod_at_time(sim: &mut Simulation, t_ms: u64, name: &str) -> Pod {
+    sim.run_until(SimTime(t_ms));
+    pod(sim, name).unwrap_or_else(|| panic!("pod/{name} exists at {t_ms} ms"))
+}
+
+/// Times of the writes by a kubelet to pod `name` that set `field` to `value`.
+fn writes(sim: &Simulation, name: &str, field: &str, value: Value) -> Vec<u64> {
+    sim.trace
+        .records()
+        .iter()
+        .filter(|r| r.kind == "Pod" && r.name == name && r.by.starts_with("kubelet/") && r.get(field) == Some(&value))
+        .map(|r| r.t)
+        .collect()
+}
+
+/// When pod `name` was removed from the store.
+fn deleted_at(sim: &Simulation, name: &str) -> Option<u64> {
+    sim.trace.records().iter().find(|r| r.kind == "Pod" && r.name == name && r.verb == "delete" && r.change.is_empty()).map(|r| r.t)
+}
+
+/// (involvedObject as `Kind/name`, message) of the kubelet's events with `reason`.
+fn events(sim: &Simulation, reason: &str) -> Vec<(String, String)> {
+    sim.trace
+        .records()
+        .iter()
+        .filter(|r| r.kind == "Event" && r.by.starts_with("kubelet/") && r.get_str("reason") == Some(reason))
+        .map(|r| (r.get_str("object").unwrap_or_default().to_string(), r.get_str("message").unwrap_or_default().to_string()))
+        .collect()
+}
+
+fn terminated(p: &Pod) -> (i32, String) {
+    let t = p.status.container_statuses[0].state.terminated.as_ref().expect("terminated state");
+    (t.exit_code, t.reason.to_string())
+}
+
+#[test]
+fn a_pod_runs_after_its_sandbox_image_pull_and_startup() {
+    let mut sim = scenario(ONE_NODE, &pod_at("10s", "web", "w-1", "", "", "nginx:1.25"), "1m");
+    sim.run();
+    let t0 = seen(10_000);
+    // Admitted when seen: ContainerCreating, written one request later.
+    assert_eq!(writes(&sim, "web", "status", json!("ContainerCreating")), [t0 + req()]);
+    // The sandbox (500 ms) gives it an IP from the node's pod CIDR: 10.244.0.0/16 cut in
+    // /24s, the only node gets the first, the first pod IP is .2 (host-local skips .1).
+    let ip_at = writes(&sim, "web", "ip", json!("10.244.0.2"));
+    assert_eq!(ip_at, [t0 + SANDBOX_MS + req()]);
+    // Then one pull (2 s) and the startup (1 s): Running at t0 + 3.5 s.
+    assert_eq!(writes(&sim, "web", "status", json!("Running")), [t0 + SANDBOX_MS + PULL_MS + STARTUP_MS + req()]);
+    let p = pod(&sim, "web").unwrap();
+    assert_eq!((p.status.phase.as_ref(), p.is_ready(), p.restarts()), ("Running", true, 0));
+}
+
+#[test]
+fn exit_codes_meet_the_restart_policy() {
+    // Five pods on one node, each running 3 s then exiting with its code. All start
+    // together: same image, so one pull that the others wait for (images.rs).
+    let tl: String = [
+        ("never-ok", "0", "restartPolicy: Never,"),
+        ("never-fail", "3", "restartPolicy: Never,"),
+        ("onfailure-ok", "0", "restartPolicy: OnFailure,"),
+        ("onfailure-fail", "3", "restartPolicy: OnFailure,"),
+        ("always-ok", "0", ""),
+    ]
+    .iter()
+    .map(|(n, code, spec)| pod_at("10s", n, "w-1", &format!("ksim.dev/run-duration: 3s, ksim.dev/exit-code: '{code}'"), spec, "busybox:1.36"))
+    .collect();
+    let mut sim = scenario(ONE_NODE, &tl, "1m");
+    sim.run();
+    // Running at t0 + 500 ms + 2 s + 1 s; the containers exit 3 s (run-duration) later.
+    let running = seen(10_000) + SANDBOX_MS + PULL_MS + STARTUP_MS;
+    let exit = running + 3_000;
+    for n in ["never-ok", "never-fail", "onfailure-ok", "onfailure-fail", "always-ok"] {
+        assert_eq!(writes(&sim, n, "status", json!("Running"))[0], running + req(), "{n} Running");
+    }
+    // Never: exit 0 → Succeeded, kubectl STATUS Completed; non-zero → Failed, Error, and
+    // the container's terminated state keeps the code. OnFailure with exit 0 succeeds
+    // too. Nothing restarts.
+    for (n, phase, status, code) in
+        [("never-ok", "Succeeded", "Completed", 0), ("never-fail", "Failed", "Error", 3), ("onfailure-ok", "Succeeded", "Completed", 0)]
+    {
+        assert_eq!(writes(&sim, n, "phase", json!(phase)), [exit + req()], "{n} {phase}");
+        assert_eq!(writes(&sim, n, "status", json!(status)), [exit + req()], "{n} {status}");
+        let p = pod(&sim, n).unwrap();
+        assert_eq!(terminated(&p), (code, status.to_string()), "{n}");
+        assert_eq!(p.restarts(), 0, "{n}");
+    }
+    // OnFailure with a non-zero code, and Always with any code, restart: the phase stays
+    // Running (getPhase: containers restarting), the exit shows as Error / Completed, and
+    // the first restart is immediate — the new container runs 1 s (startup) later with
+    // restartCount 1.
+    for (n, shown) in [("onfailure-fail", "Error"), ("always-ok", "Completed")] {
+        assert_eq!(writes(&sim, n, "status", json!(shown))[0], exit + req(), "{n} exits");
+        assert_eq!(writes(&sim, n, "restarts", json!(1)), [exit + STARTUP_MS + req()], "{n} restarted");
+        assert!(writes(&sim, n, "phase", json!("Succeeded")).is_empty() && writes(&sim, n, "phase", json!("Failed")).is_empty(), "{n} never terminal");
+    }
+}
+
+/// The crash-loop back-off (kubelet.go: initialCrashLoopBackOff 10 s, MaxCrashLoopBackOff
+/// = MaxContainerBackOff 300 s; kuberuntime doBackOff + flowcontrol.Backoff): the first
+/// exit has no back-off entry, so the container is restarted at once and the entry set to
+/// 10 s; every later exit waits the entry — in CrashLoopBackOff, `back-off <d> restarting
+/// failed container=<c> pod=<name>_<namespace>(<uid>)` — and the restart doubles it,
+/// capped at 300 s. The restart count goes up when the new container is created.
+#[test]
+fn crash_loop_back_off_waits_0_10_20_40_80_160_then_300s() {
+    let tl = pod_at("10s", "crash", "w-1", "ksim.dev/run-duration: 2s, ksim.dev/exit-code: '1'", "", "busybox:1.36");
+    let mut sim = scenario(ONE_NODE, &tl, "20m");
+    let uid = pod_at_time(&mut sim, 11_000, "crash").metadata.uid;
+    // Back-off before restart k (k = 1, 2, …). The entry never resets: finishedAt −
+    // lastUpdate = startup + run = 3 s ≤ 600 s.
+    let backoff_s = [0u64, 10, 20, 40, 80, 160, 300, 300];
+    let shown = ["", "10s", "20s", "40s", "1m20s", "2m40s", "5m0s", "5m0s"];
+    let mut running = seen(10_000) + SANDBOX_MS + PULL_MS + STARTUP_MS;
+    let mut exits = Vec::new();
+    for (k, wait) in backoff_s.iter().enumerate() {
+        let exit = running + 2_000; // run-duration
+        exits.push(exit);
+        // Just after the exit: restartCount = restarts so far (k).
+        let p = pod_at_time(&mut sim, exit + req(), "crash");
+        let cs = &p.status.container_statuses[0];
+        assert_eq!(cs.restart_count, k as i32, "exit {}", k + 1);
+        assert_eq!(p.status.phase, "Running", "exit {}: restartPolicy Always keeps the pod Running", k + 1);
+        if *wait == 0 {
+            // Restarting at once: the Terminated state of the exited container.
+            assert_eq!(terminated(&p), (1, "Error".to_string()), "exit {}", k + 1);
+        } else {
+            let w = cs.state.waiting.as_ref().expect("waiting");
+            assert_eq!(w.reason, "CrashLoopBackOff", "exit {}", k + 1);
+            assert_eq!(w.message, format!("back-off {} restarting failed container=app pod=crash_default({uid})", shown[k]), "exit {}", k + 1);
+            let last = cs.last_state.terminated.as_ref().expect("lastState");
+            assert_eq!(last.exit_code, 1);
+        }
+        // The new container is created when the back-off has passed and runs 1 s later.
+        running = exit + wait * 1000 + STARTUP_MS;
+        let p = pod_at_time(&mut sim, running + req(), "crash");
+        assert_eq!((p.status.container_statuses[0].restart_count, p.is_ready()), (k as i32 + 1, true), "restart {}", k + 1);
+    }
+    // The log agrees: restartCount k+1 is written exactly when the k-th restart runs.
+    sim.run();
+    let expected: Vec<u64> = exits.iter().zip(backoff_s).map(|(e, w)| e + w * 1000 + STARTUP_MS + req()).collect();
+    let observed: Vec<u64> = (1..=backoff_s.len()).map(|k| writes(&sim, "crash", "restarts", json!(k))[0]).collect();
+    assert_eq!(observed, expected);
+}
+
+#[test]
+fn a_restarted_kubelet_forgets_the_back_off() {
+    // The back-off entries are the kubelet's memory (Kubelet.crashLoopBackOff), so after
+    // a node crash the first start has no entry: at once, and the next exit waits 10 s
+    // again, not the doubled 80 s the old entry would have given.
+    let tl = pod_at("10s", "crash", "w-1", "ksim.dev/run-duration: 2s, ksim.dev/exit-code: '1'", "", "busybox:1.36")
+        + "  - {at: 60s, nodeCrash: w-1}\n  - {at: 70s, nodeRecover: w-1}\n";
+    let mut sim = scenario(ONE_NODE, &tl, "3m");
+    // Before the crash: running at t0 + 3.5 s, then cycles of 2 s running + back-off +
+    // 1 s startup with back-offs 0, 10 s, 20 s: the fourth exit is at
+    // t0 + 3.5 s + 4 × 2 s + 3 × 1 s + 30 s = t0 + 44.5 s (54.502 s), and waits 40 s.
+    let fourth_exit = seen(10_000) + SANDBOX_MS + PULL_MS + STARTUP_MS + 4 * 2_000 + 3 * STARTUP_MS + 30_000;
+    let p = pod_at_time(&mut sim, fourth_exit + req(), "crash");
+    assert!(
+        p.status.container_statuses[0].state.waiting.as_ref().is_some_and(|w| w.message.starts_with("back-off 40s ")),
+        "{:?}",
+        p.status.container_statuses[0].state
+    );
+    assert!(fourth_exit + 40_000 > 60_000, "the crash falls in that back-off");
+    sim.run();
+    // Recovery: relist (2 × REQ), sandbox (500 ms), container created (restart 4), runs
+    // 1 s later, exits 2 s after that and waits the fresh entry's 10 s.
+    let created = 70_000 + 2 * req() + SANDBOX_MS;
+    assert_eq!(writes(&sim, "crash", "restarts", json!(4)), [created + req()]);
+    let exit = created + STARTUP_MS + 2_000;
+    assert_eq!(writes(&sim, "crash", "status", json!("CrashLoopBackOff")).into_iter().find(|t| *t > 70_000), Some(exit + req()));
+    assert_eq!(writes(&sim, "crash", "restarts", json!(5)), [exit + 10_000 + STARTUP_MS + req()]);
+}
+
+#[test]
+fn a_container_that_ran_over_600s_is_restarted_without_back_off() {
+    // HasExpiredFunc: an entry whose lastUpdate (the last restart) is more than 600 s
+    // before the exit is forgotten. `steady` runs 600 s after a 1 s startup: 601 s > 600 s,
+    // so every restart is immediate. `edge` runs 599 s: 600 s is not > 600 s, so its
+    // second exit waits the 10 s entry.
+    let tl = pod_at("10s", "steady", "w-1", "ksim.dev/run-duration: 600s, ksim.dev/exit-code: '1'", "", "busybox:1.36")
+        + &pod_at("10s", "edge", "w-1", "ksim.dev/run-duration: 599s, ksim.dev/exit-code: '1'", "", "busybox:1.36");
+    let mut sim = scenario(ONE_NODE, &tl, "35m");
+    sim.run();
+    let running = seen(10_000) + SANDBOX_MS + PULL_MS + STARTUP_MS;
+    // steady: Running, then each cycle is 600 s of running and 1 s of startup.
+    let restarts: Vec<u64> = (1..=3).map(|k| writes(&sim, "steady", "restarts", json!(k))[0]).collect();
+    assert_eq!(restarts, (1..=3).map(|k| running + k * (600_000 + STARTUP_MS) + req()).collect::<Vec<_>>());
+    assert!(writes(&sim, "steady", "status", json!("CrashLoopBackOff")).is_empty());
+    // edge: the first exit, at running + 599 s, restarts at once; the second, 600 s after
+    // that restart, waits 10 s; the third (600 s after the second restart) 20 s.
+    let second_exit = running + 599_000 + STARTUP_MS + 599_000;
+    let third_exit = second_exit + 10_000 + STARTUP_MS + 599_000;
+    assert_eq!(writes(&sim, "edge", "status", json!("CrashLoopBackOff")), [second_exit + req(), third_exit + req()]);
+    assert_eq!(writes(&sim, "edge", "restarts", json!(2)), [second_exit + 10_000 + STARTUP_MS + req()]);
+}
+
+#[test]
+fn a_pod_in_crash_loop_back_off_is_deleted_at_once() {
+    // Nothing runs while it waits, so there is nothing to stop (upstream kills only
+    // running containers): the kubelet finishes the deletion as soon as it sees it.
+    // Exits at t0 + 3.5 s + 1 s and (after the immediate restart, 1 s startup) 1 s later:
+    // in CrashLoopBackOff (10 s) from t0 + 6.5 s; the delete at 20 s falls in it.
+    let tl = pod_at("10s", "crash", "w-1", "ksim.dev/run-duration: 1s, ksim.dev/exit-code: '1', ksim.dev/termination-duration: 20s", "", "busybox:1.36")
+        + "  - {at: 20s, delete: pod/crash}\n";
+    let mut sim = scenario(ONE_NODE, &tl, "1m");
+    assert_eq!(
+        pod_at_time(&mut sim, 19_999, "crash").status.container_statuses[0].state.waiting.as_ref().map(|w| w.reason.to_string()).as_deref(),
+        Some("CrashLoopBackOff")
+    );
+    sim.run();
+    // delete → apiserver (REQ) → deletionTimestamp to the kubelet (WATCH) → its delete
+    // with grace 0 → apiserver (REQ).
+    assert_eq!(deleted_at(&sim, "crash"), Some(20_000 + req() + watch() + req()));
+    assert!(events(&sim, "Killing").is_empty(), "no container to stop");
+}
+
+#[test]
+fn termination_takes_the_shorter_of_the_containers_stop_and_the_grace_period() {
+    // Three running pods deleted at 30 s (the timeline's delete has no gracePeriodSeconds,
+    // so the apiserver takes the pod's terminationGracePeriodSeconds, default 30 s).
+    let tl = pod_at("10s", "quick", "w-1", "ksim.dev/termination-duration: 3s", "terminationGracePeriodSeconds: 10,", "busybox:1.36")
+        + &pod_at("10s", "slow", "w-1", "ksim.dev/termination-duration: 45s", "terminationGracePeriodSeconds: 10,", "busybox:1.36")
+        + &pod_at("10s", "default", "w-1", "ksim.dev/termination-duration: 45s", "", "busybox:1.36")
+        + "  - {at: 30s, delete: pod/quick}\n  - {at: 30s, delete: pod/slow}\n  - {at: 30s, delete: pod/default}\n";
+    let mut sim = scenario(ONE_NODE, &tl, "2m");
+    sim.run();
+    // The kubelet sees the deletionTimestamp at 30 s + REQ + WATCH, sends SIGTERM
+    // (a Killing event), and deletes the pod (grace 0) when the containers stopped:
+    // min(termination, grace) later, plus REQ.
+    let seen_delete = 30_000 + req() + watch();
+    for (n, stop_ms) in [("quick", 3_000), ("slow", 10_000), ("default", 30_000)] {
+        assert_eq!(deleted_at(&sim, n), Some(seen_delete + stop_ms + req()), "{n}: min(termination, grace) = {stop_ms} ms");
+    }
+    let killing = events(&sim, "Killing");
+    assert_eq!(killing.len(), 3);
+    assert!(killing.iter().all(|(_, m)| m == "Stopping container app"), "{killing:?}");
+}
+
+#[test]
+fn image_pulls_are_serialized_shared_and_cached() {
+    // serializeImagePulls: true (the default): one pull at a time per node.
+    // At 10 s: a (img-a), b (img-b), c (img-a), in that order. Sandboxes at t0 + 500 ms;
+    // a pulls img-a [t0+0.5 s, t0+2.5 s]; b's img-b waits for the puller:
+    // [t0+2.5 s, t0+4.5 s]; c needs img-a, already being pulled: it waits for that pull.
+    // At 30 s: d (img-a, cached: no pull) and e (img-a, imagePullPolicy Always: pulls).
+    let tl = pod_at("10s", "a", "w-1", "", "", "img-a:1")
+        + &pod_at("10s", "b", "w-1", "", "", "img-b:1")
+        + &pod_at("10s", "c", "w-1", "", "", "img-a:1")
+        + &pod_at("30s", "d", "w-1", "", "", "img-a:1")
+        + "  - at: 30s\n    apply:\n      apiVersion: v1\n      kind: Pod\n      metadata: {name: e}\n      spec: {nodeName: w-1, containers: [{name: app, image: 'img-a:1', imagePullPolicy: Always}]}\n";
+    let mut sim = scenario(ONE_NODE, &tl, "1m");
+    sim.run();
+    let (t0, t1) = (seen(10_000), seen(30_000));
+    let running = |n: &str| writes(&sim, n, "status", json!("Running"));
+    assert_eq!(running("a"), [t0 + SANDBOX_MS + PULL_MS + STARTUP_MS + req()]);
+    assert_eq!(running("c"), [t0 + SANDBOX_MS + PULL_MS + STARTUP_MS + req()], "c waits for a's pull");
+    assert_eq!(running("b"), [t0 + SANDBOX_MS + 2 * PULL_MS + STARTUP_MS + req()], "b's pull waits for a's");
+    assert_eq!(running("d"), [t1 + SANDBOX_MS + STARTUP_MS + req()], "img-a is cached");
+    assert_eq!(running("e"), [t1 + SANDBOX_MS + PULL_MS + STARTUP_MS + req()], "Always pulls");
+    // One Pulled event per pull: img-a twice (a, e), img-b once (b).
+    let pulled: Vec<String> = events(&sim, "Pulled").into_iter().map(|(o, _)| o).collect();
+    assert_eq!(pulled, ["Pod/a", "Pod/b", "Pod/e"]);
+    // The node reports its images (with the next heartbeat, every 10 s: by 20 s).
+    let node = sim.api.store.get_parts(&Kind::Node, "", "w-1").and_then(|o| o.as_node()).cloned().unwrap();
+    let names: Vec<&str> = node.status.images.iter().flat_map(|i| i.names.iter().map(String::as_str)).collect();
+    assert_eq!(names, ["img-a:1", "img-b:1"]);
+}
+
+#[test]
+fn a_pod_keeps_its_ip_across_a_node_crash_and_recover() {
+    // Host-local IPAM keeps its state on disk: the pod that survives the crash gets its
+    // sandbox again with the same IP. Down 10 s — less than the 50 s
+    // node-monitor-grace-period, so nothing is tainted or evicted.
+    let tl = pod_at("10s", "keeper", "w-1", "", "", "busybox:1.36") + "  - {at: 30s, nodeCrash: w-1}\n  - {at: 40s, nodeRecover: w-1}\n";
+    let mut sim = scenario(ONE_NODE, &tl, "1m");
+    let before = pod_at_time(&mut sim, 29_000, "keeper");
+    assert!(!before.status.pod_ip.is_empty());
+    sim.run();
+    // The restarted kubelet relists (its List reaches the apiserver after REQ, the answer
+    // comes back after REQ), then makes a sandbox (500 ms) — the image is still on the
+    // node, no pull — and starts the container (1 s).
+    let relisted = 40_000 + 2 * req();
+    assert_eq!(writes(&sim, "keeper", "status", json!("ContainerCreating")), [seen(10_000) + req(), relisted + req()]);
+    // The container is created as soon as the sandbox is up (no pull): restartCount 1
+    // goes out with that status; Running follows after the startup.
+    let created = relisted + SANDBOX_MS;
+    assert_eq!(writes(&sim, "keeper", "restarts", json!(1)), [created + req()], "counted when the container is created");
+    assert_eq!(writes(&sim, "keeper", "status", json!("Running")).last(), Some(&(created + STARTUP_MS + req())));
+    let after = pod(&sim, "keeper").unwrap();
+    assert_eq!((after.status.pod_ip.as_str(), after.is_ready()), (before.status.pod_ip.as_str(), true));
+    assert_eq!(sim.kubelets[0].ips_in_use(), 1);
+}
+
+#[test]
+fn a_replacement_pod_on_another_node_gets_a_new_ip() {
+    // One replica, preferring pool a; a-1 crashes for good at 30 s. The node lifecycle
+    // controller taints it after the 50 s grace period (checked every 5 s); the pod's
+    // default 300 s toleration of unreachable:NoExecute runs out and it is evicted; the
+    // replacement goes to b-1 (a-1 is tainted NoSchedule) and pulls, starts: 3.5 s.
+    let pools =
+        "    - {name: a, count: 1, capacity: {cpu: '4', memory: 8Gi, pods: 110}}\n    - {name: b, count: 1, capacity: {cpu: '4', memory: 8Gi, pods: 110}}";
+    let tl = "  - at: 0s\n    apply:\n      apiVersion: apps/v1\n      kind: Deployment\n      metadata: {name: web}\n      spec:\n        replicas: 1\n        selector: {matchLabels: {app: web}}\n        template:\n          metadata: {labels: {app: web}}\n          spec:\n            affinity: {nodeAffinity: {preferredDuringSchedulingIgnoredDuringExecution: [{weight: 100, preference: {matchExpressions: [{key: ksim.dev/pool, operator: In, values: [a]}]}}]}}\n            containers: [{name: web, image: 'nginx:1.25'}]\n  - {at: 30s, nodeCrash: a-1}\n";
+    let mut sim = scenario(pools, tl, "8m");
+    sim.run_until(SimTime(29_000));
+    let pods = sim.list(&Kind::Pod);
+    assert_eq!(pods.len(), 1);
+    let first = pods[0].as_pod().unwrap().clone();
+    assert_eq!(first.spec.node_name, "a-1", "preferred affinity puts it on a-1");
+    sim.run();
+    let pods: Vec<Pod> = sim.list(&Kind::Pod).iter().filter_map(|o| o.as_pod().cloned()).collect();
+    let new = pods.iter().find(|p| p.metadata.uid != first.metadata.uid).expect("a replacement");
+    assert_eq!(new.spec.node_name, "b-1");
+    let cidr = sim.api.store.get_parts(&Kind::Node, "", "b-1").and_then(|o| o.as_node()).map(|n| n.spec.pod_cidr.clone()).unwrap();
+    let prefix = cidr.trim_end_matches("0/24");
+    assert!(new.status.pod_ip.starts_with(prefix), "{} in {cidr}", new.status.pod_ip);
+    assert_ne!(new.status.pod_ip, first.status.pod_ip);
+    // Not before the toleration ran out; by crash + 50 s + 5 s + 300 s + 3.5 s, with 1 s
+    // for the request and watch hops of eviction, replacement, scheduling and binding.
+    let running = writes(&sim, &new.metadata.name, "status", json!("Running"))[0];
+    assert!((30_000 + 300_000..30_000 + 355_000 + 3_500 + 1_000).contains(&running), "{running}");
+}
+
+#[test]
+fn admission_rejects_with_upstreams_reason_and_message() {
+    // predicate.go: the first of pods, cpu, memory that is short; rejectPod: phase Failed,
+    // reason OutOf<resource>, message "Pod was rejected: " + InsufficientResourceError,
+    // and a Warning event with the reason and the bare message.
+    let pools = "    - {name: cpu, count: 1, capacity: {cpu: '2', memory: 4Gi, pods: 110}}\n    - {name: mem, count: 1, capacity: {cpu: '8', memory: 1Gi, pods: 110}}\n    - {name: few, count: 1, capacity: {cpu: '8', memory: 4Gi, pods: 1}}";
+    let with = |at: &str, name: &str, node: &str, req: &str| {
+        format!("  - at: {at}\n    apply:\n      apiVersion: v1\n      kind: Pod\n      metadata: {{name: {name}}}\n      spec: {{nodeName: {node}, containers: [{{name: app, image: 'busybox:1.36', resources: {{requests: {{{req}}}}}}}]}}\n")
+    };
+    let tl = with("10s", "c1", "cpu-1", "cpu: 1500m")
+        + &with("10s", "m1", "mem-1", "memory: 768Mi")
+        + &with("10s", "p1", "few-1", "cpu: 100m")
+        + &with("11s", "c2", "cpu-1", "cpu: '1'")
+        + &with("11s", "m2", "mem-1", "memory: 512Mi")
+        + &with("11s", "p2", "few-1", "cpu: 100m");
+    let mut sim = scenario(pools, &tl, "30s");
+    sim.run();
+    // Requested / used / capacity in the resource's base unit: milli-cpu and bytes
+    // (768Mi = 805306368, 512Mi = 536870912, 1Gi = 1073741824).
+    let cases = [
+        ("c2", "OutOfcpu", "Node didn't have enough resource: cpu, requested: 1000, used: 1500, capacity: 2000"),
+        ("m2", "OutOfmemory", "Node didn't have enough resource: memory, requested: 536870912, used: 805306368, capacity: 1073741824"),
+        ("p2", "OutOfpods", "Node didn't have enough resource: pods, requested: 1, used: 1, capacity: 1"),
+    ];
+    for (n, reason, msg) in cases {
+        let p = pod(&sim, n).unwrap();
+        assert_eq!((p.status.phase.as_ref(), p.status.reason.as_str()), ("Failed", reason), "{n}");
+        assert_eq!(p.status.message, format!("Pod was rejected: {msg}"), "{n}");
+        // Seen at 11 s + REQ + WATCH, written one REQ later.
+        assert_eq!(writes(&sim, n, "phase", json!("Failed")), [seen(11_000) + req()], "{n}");
+        assert!(events(&sim, reason).contains(&(format!("Pod/{n}"), msg.to_string())), "{n}: {:?}", events(&sim, reason));
+    }
+    for n in ["c1", "m1", "p1"] {
+        assert_eq!(pod(&sim, n).unwrap().status.phase, "Running", "{n} was admitted");
+    }
+}
