@@ -36,12 +36,15 @@
 //!   manager could have observed when the sync that sent it began: the versions delivered
 //!   to it within one slow-start run (9 batches for burstReplicas 500, each a round trip:
 //!   17 request latencies) before the create lands, or the last one delivered before.
+//! - `deployment-within-surge`, `deployment-availability-floor`: see deployment.rs.
 //! - `controllers-converge` (liveness): once quiet, every ReplicaSet has as many active
 //!   pods as it asks for, unless it reports `ReplicaFailure` (its creates or deletes are
 //!   refused — then Kubernetes does not converge either), and every Deployment's
 //!   ReplicaSets ask for its replicas.
 //! - `nodes-recover` (liveness): a node whose kubelet runs is Ready and not tainted by the
 //!   node lifecycle controller once it has had a monitor period after the grace period.
+
+pub mod deployment;
 
 use crate::api::{Kind, Object};
 use crate::engine::{SimDuration, SimTime};
@@ -79,8 +82,10 @@ pub const REPLICASET_BOUND: &str = "replicaset-within-replicas";
 pub const CONVERGED: &str = "controllers-converge";
 pub const NODES_RECOVER: &str = "nodes-recover";
 
+pub use deployment::{DEPLOYMENT_FLOOR, DEPLOYMENT_SURGE};
+
 /// Every invariant, for listings and for the tests that make each one fire.
-pub const ALL: [&str; 10] = [
+pub const ALL: [&str; 12] = [
     NODE_OVERCOMMITTED,
     POD_BOUND_TWICE,
     BOUND_TO_MISSING_NODE,
@@ -89,6 +94,8 @@ pub const ALL: [&str; 10] = [
     REVISION_INCREASING,
     WATCH_ORDERED,
     REPLICASET_BOUND,
+    DEPLOYMENT_SURGE,
+    DEPLOYMENT_FLOOR,
     CONVERGED,
     NODES_RECOVER,
 ];
@@ -130,6 +137,7 @@ pub struct Checker {
     rs_seen: BTreeMap<String, VecDeque<(SimTime, i32)>>,
     /// Nodes deleted from the store, and when.
     nodes_deleted: BTreeMap<String, SimTime>,
+    deployments: deployment::DeploymentChecker,
     last_revision: u64,
     nodes: BTreeMap<String, NodeState>,
     ips: BTreeMap<u32, Key>,
@@ -180,8 +188,16 @@ impl Checker {
         }
     }
 
-    /// A write the apiserver just made (`verb` as logged), during engine event `event`.
-    pub fn on_write(&mut self, w: &WatchEvent, verb: &str, store: &crate::etcd::Store, time: SimTime, event: &str) {
+    /// A write the apiserver just made (`verb` as logged) for client `by`, during engine
+    /// event `event`.
+    pub fn on_write(&mut self, w: &WatchEvent, verb: &str, by: &str, store: &crate::etcd::Store, time: SimTime, event: &str) {
+        if w.object.as_replica_set().is_some() {
+            let mut found = Vec::new();
+            self.deployments.on_write(w, by == CONTROLLER_MANAGER, store, time, self.latency.request, event, &mut found);
+            for v in found {
+                self.violate(v.invariant, v.time, &v.event, v.objects, v.message);
+            }
+        }
         let obj_name = fmt_key(w.object.kind().name(), &key_of(&w.object));
         if w.revision <= self.last_revision || w.object.meta().resource_version.0 != w.revision {
             self.violate(
@@ -335,6 +351,8 @@ impl Checker {
     pub fn on_delivery(&mut self, watcher: &str, seq: u64, ev: &WatchEvent, time: SimTime, event: &str) {
         let revision = ev.revision;
         if watcher == CONTROLLER_MANAGER {
+            let keep = SimDuration::from_ms(self.latency.request.as_ms() + 1);
+            self.deployments.on_delivery(ev, time, keep);
             if let Some(rs) = ev.object.as_replica_set() {
                 if ev.type_ == WatchEventType::Deleted {
                     self.rs_seen.remove(&rs.metadata.uid);
@@ -502,7 +520,7 @@ mod tests {
     fn write_at(store: &mut Store, c: &mut Checker, o: Object, verb: &str, t: SimTime) -> Rc<WatchEvent> {
         let exists = store.get(&o.key()).is_some();
         let ev = if exists { store.update(o, t) } else { store.create(o, t) }.unwrap();
-        c.on_write(&ev, verb, store, t, "test");
+        c.on_write(&ev, verb, "test", store, t, "test");
         ev
     }
 
@@ -572,7 +590,7 @@ mod tests {
         let ev = write_at(&mut s, &mut c, node("n1", "10.244.0.0/24"), "create", SimTime(1));
         let mut stale = (*ev).clone();
         stale.revision = ev.revision;
-        c.on_write(&stale, "update", &s, SimTime(2), "replayed write");
+        c.on_write(&stale, "update", "test", &s, SimTime(2), "replayed write");
         assert_eq!(names(&c), [REVISION_INCREASING]);
     }
 
@@ -583,7 +601,7 @@ mod tests {
         let (mut s, mut c) = checker();
         write_at(&mut s, &mut c, node("n1", "10.244.0.0/24"), "create", SimTime(0));
         let del = s.delete(&crate::api::ObjectKey::new(Kind::Node, "", "n1"), None, SimTime(10)).unwrap();
-        c.on_write(&del, "delete", &s, SimTime(10), "delete node");
+        c.on_write(&del, "delete", "test", &s, SimTime(10), "delete node");
         // Bound, not yet admitted by a kubelet (no start time).
         let bound = |name: &str, node: &str| {
             let mut p = pod(name, node, "", 0);
@@ -672,6 +690,9 @@ mod tests {
             REVISION_INCREASING,
             BOUND_TO_MISSING_NODE,
             REPLICASET_BOUND,
+            // invariants/deployment.rs tests:
+            DEPLOYMENT_SURGE,
+            DEPLOYMENT_FLOOR,
             CONVERGED,
             NODES_RECOVER,
         ];

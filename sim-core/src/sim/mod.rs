@@ -274,9 +274,10 @@ impl Simulation {
                 crate::api::ObjectKey::new(w.object.kind(), &w.object.meta().namespace, &w.object.meta().name),
                 self.client_name(by)
             );
+            let who = self.client_name(by);
             let (store, now) = (&self.api.store, self.now);
             if let Some(c) = self.checker.as_mut() {
-                c.on_write(w, verb, store, now, &desc);
+                c.on_write(w, verb, &who, store, now, &desc);
             }
         }
         let o = &w.object;
