@@ -363,6 +363,89 @@ pub fn validate_workload(replicas: Option<i32>, selector: Option<&super::meta::L
     }
 }
 
+/// Go's `%#v` of an intstr.IntOrString, as field.Invalid prints one (the type has no
+/// value-receiver String method, so the struct is printed raw).
+pub fn go_intstr(v: &super::meta::IntOrString) -> String {
+    match v {
+        super::meta::IntOrString::Int(i) => format!("intstr.IntOrString{{Type:0, IntVal:{i}, StrVal:\"\"}}"),
+        super::meta::IntOrString::String(s) => format!("intstr.IntOrString{{Type:1, IntVal:0, StrVal:{}}}", quoted(s)),
+    }
+}
+
+/// ValidatePositiveIntOrPercent: a non-negative integer or a `[0-9]+%` percentage.
+fn validate_positive_int_or_percent(v: &super::meta::IntOrString, path: &str, errs: &mut Vec<FieldErr>) {
+    match v {
+        super::meta::IntOrString::Int(i) => non_negative(path, Some(i64::from(*i)), errs),
+        super::meta::IntOrString::String(s) => {
+            let valid = s.strip_suffix('%').is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+            if !valid {
+                errs.push(FieldErr::new(
+                    path,
+                    format!(
+                        "Invalid value: {}: a valid percent string must be a numeric string followed by an ending '%' (e.g. '1%',  or '93%', regex used for validation is '[0-9]+%')",
+                        go_intstr(v)
+                    ),
+                ));
+            }
+        }
+    }
+}
+
+/// The value of an int-or-percent for the both-zero rule (getIntOrPercentValue).
+fn int_or_percent_value(v: Option<&super::meta::IntOrString>) -> i64 {
+    match v {
+        Some(super::meta::IntOrString::Int(i)) => i64::from(*i),
+        Some(super::meta::IntOrString::String(s)) => s.strip_suffix('%').and_then(|n| n.parse::<i64>().ok()).unwrap_or(0),
+        None => 0,
+    }
+}
+
+/// ValidateDeploymentStrategy and ValidateRollingUpdateDeployment
+/// (pkg/apis/apps/validation): Recreate takes no rollingUpdate; maxSurge and
+/// maxUnavailable are non-negative ints or percentages, not both 0, and maxUnavailable is
+/// at most 100%.
+fn validate_deployment_strategy(strategy: Option<&crate::api::deployment::DeploymentStrategy>, errs: &mut Vec<FieldErr>) {
+    let Some(s) = strategy else { return };
+    match s.type_.as_str() {
+        "Recreate" => {
+            if s.rolling_update.is_some() {
+                errs.push(FieldErr::new("spec.strategy.rollingUpdate", "Forbidden: may not be specified when strategy `type` is 'Recreate'"));
+            }
+        }
+        "RollingUpdate" | "" => {
+            let Some(ru) = &s.rolling_update else { return };
+            let zero = super::meta::IntOrString::Int(0);
+            let (surge, unavail) = (ru.max_surge.as_ref().unwrap_or(&zero), ru.max_unavailable.as_ref().unwrap_or(&zero));
+            validate_positive_int_or_percent(unavail, "spec.strategy.rollingUpdate.maxUnavailable", errs);
+            validate_positive_int_or_percent(surge, "spec.strategy.rollingUpdate.maxSurge", errs);
+            if int_or_percent_value(Some(unavail)) == 0 && int_or_percent_value(Some(surge)) == 0 {
+                errs.push(FieldErr::new(
+                    "spec.strategy.rollingUpdate.maxUnavailable",
+                    format!("Invalid value: {}: may not be 0 when `maxSurge` is 0", go_intstr(unavail)),
+                ));
+            }
+            if let super::meta::IntOrString::String(p) = unavail {
+                if p.strip_suffix('%').and_then(|n| n.parse::<i64>().ok()).is_some_and(|n| n > 100) {
+                    errs.push(FieldErr::new(
+                        "spec.strategy.rollingUpdate.maxUnavailable",
+                        format!("Invalid value: {}: must not be greater than 100%", go_intstr(unavail)),
+                    ));
+                }
+            }
+        }
+        other => {
+            let ru = if s.rolling_update.is_some() { "(*apps.RollingUpdateDeployment)(…)" } else { "(*apps.RollingUpdateDeployment)(nil)" };
+            errs.push(FieldErr::new(
+                "spec.strategy",
+                format!(
+                    "Unsupported value: apps.DeploymentStrategy{{Type:{}, RollingUpdate:{ru}}}: supported values: \"Recreate\", \"RollingUpdate\"",
+                    quoted(other)
+                ),
+            ));
+        }
+    }
+}
+
 /// Go's `%#v` of a map[string]string, as the apiserver prints it.
 fn go_map(m: &Labels) -> String {
     let inner: Vec<String> = m.iter().map(|(k, v)| format!("{}:{}", quoted(k), quoted(v))).collect();
@@ -423,26 +506,11 @@ pub fn validate(obj: &Object) -> Vec<FieldErr> {
             validate_workload(d.spec.replicas, d.spec.selector.as_ref(), &d.spec.template, &mut errs);
             non_negative("spec.revisionHistoryLimit", d.spec.revision_history_limit.map(i64::from), &mut errs);
             non_negative("spec.minReadySeconds", d.spec.min_ready_seconds.map(i64::from), &mut errs);
-            if let Some(s) = &d.spec.strategy {
-                if !s.type_.is_empty() && s.type_ != "RollingUpdate" && s.type_ != "Recreate" {
-                    errs.push(FieldErr::new(
-                        "spec.strategy.type",
-                        format!("Unsupported value: {}: supported values: \"Recreate\", \"RollingUpdate\"", quoted(&s.type_)),
-                    ));
-                }
-                if let Some(ru) = &s.rolling_update {
-                    for (f, v) in [("maxSurge", &ru.max_surge), ("maxUnavailable", &ru.max_unavailable)] {
-                        if let Some(v) = v {
-                            if let Err(e) = v.scaled_value(100, true) {
-                                errs.push(FieldErr::new(format!("spec.strategy.rollingUpdate.{f}"), format!("Invalid value: {}: {e}", quoted(&v.to_string()))));
-                            } else if v.scaled_value(100, true).is_ok_and(|x| x < 0) {
-                                errs.push(FieldErr::new(
-                                    format!("spec.strategy.rollingUpdate.{f}"),
-                                    format!("Invalid value: {}: must be greater than or equal to 0", quoted(&v.to_string())),
-                                ));
-                            }
-                        }
-                    }
+            validate_deployment_strategy(d.spec.strategy.as_ref(), &mut errs);
+            if let Some(p) = d.spec.progress_deadline_seconds {
+                non_negative("spec.progressDeadlineSeconds", Some(i64::from(p)), &mut errs);
+                if p <= d.spec.min_ready_seconds.unwrap_or(0) {
+                    errs.push(FieldErr::new("spec.progressDeadlineSeconds", format!("Invalid value: {p}: must be greater than minReadySeconds")));
                 }
             }
         }
@@ -491,6 +559,44 @@ mod tests {
         validate_workload(Some(-1), None, &PodTemplateSpec::default(), &mut errs);
         assert_eq!(errs[0].to_string(), "spec.replicas: Invalid value: -1: must be greater than or equal to 0");
         assert_eq!(errs[1].to_string(), "spec.selector: Required value");
+    }
+
+    /// pkg/apis/apps/validation ValidateRollingUpdateDeployment / ValidateDeploymentSpec.
+    #[test]
+    fn deployment_strategies_are_checked_in_the_apiservers_words() {
+        use crate::api::deployment::{Deployment, DeploymentStrategy, RollingUpdateDeployment};
+        use crate::api::meta::IntOrString;
+        let check = |surge: IntOrString, unavail: IntOrString| {
+            let mut d = Deployment::default();
+            d.metadata.name = "web".into();
+            d.spec.strategy = Some(DeploymentStrategy {
+                type_: "RollingUpdate".into(),
+                rolling_update: Some(RollingUpdateDeployment { max_surge: Some(surge), max_unavailable: Some(unavail) }),
+            });
+            let mut errs = Vec::new();
+            validate_deployment_strategy(d.spec.strategy.as_ref(), &mut errs);
+            errs.iter().map(|e| e.to_string()).collect::<Vec<_>>()
+        };
+        assert_eq!(
+            check(IntOrString::Int(0), IntOrString::Int(0)),
+            ["spec.strategy.rollingUpdate.maxUnavailable: Invalid value: intstr.IntOrString{Type:0, IntVal:0, StrVal:\"\"}: may not be 0 when `maxSurge` is 0"]
+        );
+        assert_eq!(check(IntOrString::String("0%".into()), IntOrString::Int(0)).len(), 1, "0% counts as 0");
+        assert_eq!(
+            check(IntOrString::Int(1), IntOrString::String("150%".into())),
+            ["spec.strategy.rollingUpdate.maxUnavailable: Invalid value: intstr.IntOrString{Type:1, IntVal:0, StrVal:\"150%\"}: must not be greater than 100%"]
+        );
+        assert!(check(IntOrString::String("200%".into()), IntOrString::Int(0)).is_empty(), "maxSurge may exceed 100%");
+        assert_eq!(
+            check(IntOrString::Int(-1), IntOrString::Int(1)),
+            ["spec.strategy.rollingUpdate.maxSurge: Invalid value: -1: must be greater than or equal to 0"]
+        );
+        let mut errs = Vec::new();
+        validate_deployment_strategy(
+            Some(&DeploymentStrategy { type_: "Recreate".into(), rolling_update: Some(RollingUpdateDeployment::default()) }),
+            &mut errs,
+        );
+        assert_eq!(errs[0].to_string(), "spec.strategy.rollingUpdate: Forbidden: may not be specified when strategy `type` is 'Recreate'");
     }
 
     #[test]
