@@ -124,7 +124,7 @@ impl PodInfo {
     pub fn new(object: Rc<Object>) -> Self {
         let pod = object.as_pod().expect("PodInfo of a Pod");
         let r = pod.spec.requests();
-        let (nz_cpu, nz_mem) = non_zero_requests(pod);
+        let (nz_cpu, nz_mem) = non_zero_requests(&pod.spec);
         let mut scalar: Vec<(String, i64)> = Vec::new();
         let mut add = |name: &str, v: i64, max: bool| match scalar.iter_mut().find(|(n, _)| n == name) {
             Some((_, x)) => *x = if max { (*x).max(v) } else { x.saturating_add(v) },
@@ -199,35 +199,62 @@ impl PodInfo {
     pub fn tolerations(&self) -> &[Toleration] {
         &self.pod().spec.tolerations
     }
-    /// A pod with the given requests (for tests).
+    /// A pod of one container requesting `milli_cpu` and `memory` (0: not requested),
+    /// through [`PodInfo::new`], so the non-zero requests are upstream's (for tests).
     pub fn with_requests(milli_cpu: i64, memory: i64) -> Self {
-        let mut p = PodInfo::new(Rc::new(Object::Pod(Pod::default())));
-        p.milli_cpu = milli_cpu;
-        p.memory = memory;
-        p.non_zero_milli_cpu = milli_cpu;
-        p.non_zero_memory = memory;
-        p
+        use crate::api::pod::Container;
+        use crate::api::quantity::Quantity;
+        let mut c = Container { name: "c".into(), ..Default::default() };
+        if milli_cpu > 0 {
+            c.resources.requests.insert("cpu".into(), Quantity::parse(&format!("{milli_cpu}m")).expect("cpu quantity"));
+        }
+        if memory > 0 {
+            c.resources.requests.insert("memory".into(), Quantity::parse(&memory.to_string()).expect("memory quantity"));
+        }
+        let mut pod = Pod::default();
+        Rc::make_mut(&mut pod.spec).containers = Rc::new(vec![c]);
+        PodInfo::new(Rc::new(Object::Pod(pod)))
     }
 }
 
-/// resourcehelper.PodRequests with NonMissingContainerRequests = {100m, 200Mi}: a
-/// container that requests nothing of cpu (memory) counts as 100m (200Mi).
-fn non_zero_requests(pod: &Pod) -> (i64, i64) {
-    let mut cpu = 0i64;
-    let mut mem = 0i64;
-    for c in pod.spec.containers.iter() {
-        let r = &c.resources.requests;
-        cpu = cpu.saturating_add(r.get("cpu").map_or(DEFAULT_MILLI_CPU_REQUEST, |q| q.milli_value()));
-        mem = mem.saturating_add(r.get("memory").map_or(DEFAULT_MEMORY_REQUEST, |q| q.value()));
+/// resourcehelper.PodRequests of cpu and memory with NonMissingContainerRequests =
+/// {100m, 200Mi}, as the resource scorers compute a pod's request
+/// (noderesources/resource_allocation.go calculatePodResourceRequest): a container (init
+/// or regular) that requests nothing of cpu (memory) counts as 100m (200Mi); regular
+/// containers and restartable init containers (sidecars) are summed, an init container
+/// adds to the sidecars started before it, the largest of those wins, and the pod
+/// overhead is added. A pod with no containers requests nothing.
+fn non_zero_requests(spec: &crate::api::pod::PodSpec) -> (i64, i64) {
+    use crate::api::pod::Container;
+    // Requests default to limits at the apiserver; read them the same way PodSpec::requests does.
+    let get = |c: &Container, r: &str, milli: bool, default: i64| {
+        c.resources.requests.get(r).or_else(|| c.resources.limits.get(r)).map_or(default, |q| if milli { q.milli_value() } else { q.value() })
+    };
+    let (mut cpu, mut mem) = (0i64, 0i64);
+    for c in spec.containers.iter() {
+        cpu = cpu.saturating_add(get(c, "cpu", true, DEFAULT_MILLI_CPU_REQUEST));
+        mem = mem.saturating_add(get(c, "memory", false, DEFAULT_MEMORY_REQUEST));
     }
-    let mut init_cpu = 0i64;
-    let mut init_mem = 0i64;
-    for c in &pod.spec.init_containers {
-        let r = &c.resources.requests;
-        init_cpu = init_cpu.max(r.get("cpu").map_or(DEFAULT_MILLI_CPU_REQUEST, |q| q.milli_value()));
-        init_mem = init_mem.max(r.get("memory").map_or(DEFAULT_MEMORY_REQUEST, |q| q.value()));
+    let (mut sidecar_cpu, mut sidecar_mem, mut init_cpu, mut init_mem) = (0i64, 0i64, 0i64, 0i64);
+    for c in &spec.init_containers {
+        let (ic, im) = (get(c, "cpu", true, DEFAULT_MILLI_CPU_REQUEST), get(c, "memory", false, DEFAULT_MEMORY_REQUEST));
+        if c.restart_policy.as_deref() == Some("Always") {
+            sidecar_cpu = sidecar_cpu.saturating_add(ic);
+            sidecar_mem = sidecar_mem.saturating_add(im);
+            init_cpu = init_cpu.max(sidecar_cpu);
+            init_mem = init_mem.max(sidecar_mem);
+        } else {
+            init_cpu = init_cpu.max(sidecar_cpu.saturating_add(ic));
+            init_mem = init_mem.max(sidecar_mem.saturating_add(im));
+        }
     }
-    (cpu.max(init_cpu), mem.max(init_mem))
+    cpu = cpu.saturating_add(sidecar_cpu).max(init_cpu);
+    mem = mem.saturating_add(sidecar_mem).max(init_mem);
+    if let Some(o) = &spec.overhead {
+        cpu = cpu.saturating_add(o.get("cpu").map_or(0, |q| q.milli_value()));
+        mem = mem.saturating_add(o.get("memory").map_or(0, |q| q.value()));
+    }
+    (cpu, mem)
 }
 
 /// One node of the snapshot (framework.NodeInfo), kept incrementally like the
@@ -620,5 +647,17 @@ mod tests {
         many.push(Status::unresolvable("TaintToleration", "node(s) had untolerated taint {dedicated: gpu}".into()));
         assert_eq!(fit_error_message(12, &many), "0/12 nodes are available: 10 Insufficient memory, 2 node(s) had untolerated taint {dedicated: gpu}.");
         assert_eq!(fit_error_message(0, &[]), "no nodes available to schedule pods");
+    }
+
+    /// schedutil.GetNonzeroRequests: a container that does not request cpu (memory) counts
+    /// as 100m (200Mi) when scoring; a request that is set is kept as it is.
+    #[test]
+    fn test_pods_get_upstreams_non_zero_requests() {
+        let p = PodInfo::with_requests(0, 0);
+        assert_eq!((p.milli_cpu, p.memory, p.non_zero_milli_cpu, p.non_zero_memory), (0, 0, DEFAULT_MILLI_CPU_REQUEST, DEFAULT_MEMORY_REQUEST));
+        let p = PodInfo::with_requests(250, 0);
+        assert_eq!((p.milli_cpu, p.non_zero_milli_cpu, p.non_zero_memory), (250, 250, DEFAULT_MEMORY_REQUEST));
+        let p = PodInfo::with_requests(3000, 5000);
+        assert_eq!((p.non_zero_milli_cpu, p.non_zero_memory), (3000, 5000));
     }
 }

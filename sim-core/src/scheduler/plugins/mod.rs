@@ -15,6 +15,8 @@ pub mod node_resources_fit;
 pub mod node_unschedulable;
 pub mod pod_topology_spread;
 pub mod taint_toleration;
+#[cfg(test)]
+mod upstream;
 
 use super::framework::{NodeInfo, PodInfo, Snapshot, Status};
 use super::profile::{PluginId, Profile};
@@ -124,7 +126,7 @@ pub fn run_scores(profile: &Profile, state: &CycleState, pod: &PodInfo, snap: &S
     // the pod's requests and the profile.
     let memo = pod.scalar.is_empty() && !snap.memos.disabled;
     let key = (pod.milli_cpu, pod.memory, pod.non_zero_milli_cpu, pod.non_zero_memory, profile as *const Profile as usize);
-    let applies = node_resources_balanced_allocation::applies(pod);
+    let applies = node_resources_balanced_allocation::applies(pod, &profile.balanced_resources);
     let resource_scores = |ni: usize| -> (i64, i64) {
         if memo {
             if let Some(r) = snap.memos.scores(ni, key) {
