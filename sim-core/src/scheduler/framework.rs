@@ -354,7 +354,9 @@ impl NodeInfo {
         self.labels = node.metadata.labels.clone();
         self.unschedulable = node.spec.unschedulable;
         self.images = node.status.images.iter().flat_map(|i| i.names.iter().map(move |n| (n.clone(), i.size_bytes.unwrap_or(0)))).collect();
+        // ImageStates is keyed by name: a name listed twice is one image of this node.
         self.images.sort();
+        self.images.dedup_by(|a, b| a.0 == b.0);
         self.present = true;
     }
 
