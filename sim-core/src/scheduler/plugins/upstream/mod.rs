@@ -5,7 +5,11 @@
 //! ksim's own paths (PodInfo::new, NodeInfo::set_node, the scheduler's cache updates).
 
 mod image_locality;
+mod node_affinity;
+mod node_name;
 mod node_resources;
+mod node_unschedulable;
+mod taint_toleration;
 
 use crate::api::affinity::{
     Affinity, NodeAffinity, NodeSelector, NodeSelectorRequirement, NodeSelectorTerm, PodAffinity, PodAffinityTerm, TopologySpreadConstraint,
@@ -86,6 +90,11 @@ impl PodBuilder {
     }
     fn affinity(&mut self) -> &mut Affinity {
         self.spec().affinity.get_or_insert_with(Default::default)
+    }
+    /// Affinity{NodeAffinity{}}: neither required nor preferred terms.
+    pub fn empty_node_affinity(mut self) -> Self {
+        self.affinity().node_affinity = Some(NodeAffinity::default());
+        self
     }
     pub fn required_node_affinity(mut self, terms: Vec<NodeSelectorTerm>) -> Self {
         let na = self.affinity().node_affinity.get_or_insert_with(NodeAffinity::default);
