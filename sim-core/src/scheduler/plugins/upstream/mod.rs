@@ -5,6 +5,7 @@
 //! ksim's own paths (PodInfo::new, NodeInfo::set_node, the scheduler's cache updates).
 
 mod image_locality;
+mod inter_pod_affinity;
 mod node_affinity;
 mod node_name;
 mod node_resources;
