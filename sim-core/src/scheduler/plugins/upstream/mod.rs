@@ -10,6 +10,7 @@ mod node_affinity;
 mod node_name;
 mod node_resources;
 mod node_unschedulable;
+mod pod_topology_spread;
 mod taint_toleration;
 
 use crate::api::affinity::{
