@@ -4,6 +4,7 @@
 //! are built as upstream's `st.MakePod()` / `st.MakeNode()` build them, then go through
 //! ksim's own paths (PodInfo::new, NodeInfo::set_node, the scheduler's cache updates).
 
+mod default_preemption;
 mod image_locality;
 mod inter_pod_affinity;
 mod node_affinity;
