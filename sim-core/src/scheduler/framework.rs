@@ -367,20 +367,31 @@ impl NodeInfo {
         self.requested_scalar.iter().find(|(n, _)| n == name).map_or(0, |(_, v)| *v)
     }
 
+    /// NodeInfo.update: a pod's requests added (+1) or taken away (−1). A pod is only
+    /// removed with the info it was added with, so nothing here can go below zero (upstream
+    /// does not clamp either).
     fn account(&mut self, p: &PodInfo, sign: i64) {
         self.requested_milli_cpu += sign * p.milli_cpu;
         self.requested_memory += sign * p.memory;
         self.non_zero_milli_cpu += sign * p.non_zero_milli_cpu;
         self.non_zero_memory += sign * p.non_zero_memory;
         self.pod_count += sign;
+        assert!(
+            self.requested_milli_cpu >= 0 && self.requested_memory >= 0 && self.non_zero_milli_cpu >= 0 && self.non_zero_memory >= 0 && self.pod_count >= 0,
+            "NodeInfo requested never negative (node {:?}, pod {:?})",
+            self.name,
+            p.pod().metadata.name
+        );
         for (name, v) in &p.scalar {
             match self.requested_scalar.iter_mut().find(|(n, _)| n == name) {
                 Some((_, x)) => *x += sign * v,
                 None => self.requested_scalar.push((name.clone(), sign * v)),
             }
         }
+        assert!(self.requested_scalar.iter().all(|(_, x)| *x >= 0), "NodeInfo requested never negative (node {:?}, scalar resources)", self.name);
         if p.has_scoring_affinity() {
-            self.pods_with_scoring_affinity = (self.pods_with_scoring_affinity as i64 + sign) as usize;
+            self.pods_with_scoring_affinity =
+                self.pods_with_scoring_affinity.checked_add_signed(sign as isize).expect("NodeInfo pods with scoring affinity never negative");
         }
     }
 
@@ -527,7 +538,10 @@ impl MatchCounts {
                 if e.per_node.len() <= node {
                     e.per_node.resize(node + 1, 0);
                 }
-                e.per_node[node] = (i64::from(e.per_node[node]) + sign).max(0) as u32;
+                let n = i64::from(e.per_node[node]) + sign;
+                // Every pod is counted when added and uncounted when removed, with the same info.
+                assert!(n >= 0, "MatchCounts never negative (node {node}, selector {:?})", e.selector.to_selector_string());
+                e.per_node[node] = n as u32;
             }
         }
     }
@@ -559,21 +573,25 @@ impl PodInfo {
 }
 
 impl AffinityIndex {
+    /// A pod joined (+1) or left (−1) `node`. A pod leaves with the info it joined with and
+    /// the node's labels it joined under (a label change rebuilds the index), so no count
+    /// can go below zero.
     pub fn on_pod(&mut self, p: &PodInfo, node: &NodeInfo, sign: i64) {
-        let add = |x: &mut usize, cond: bool| {
+        let add = |x: &mut usize, cond: bool, what: &str| {
             if cond {
-                *x = (*x as i64 + sign).max(0) as usize;
+                *x = x.checked_add_signed(sign as isize).unwrap_or_else(|| panic!("AffinityIndex {what} never negative"));
             }
         };
-        add(&mut self.pods_with_scoring_affinity, p.has_scoring_affinity());
-        add(&mut self.pods_with_required_anti_affinity, !p.required_anti_affinity.is_empty());
+        add(&mut self.pods_with_scoring_affinity, p.has_scoring_affinity(), "pods with scoring affinity");
+        add(&mut self.pods_with_required_anti_affinity, !p.required_anti_affinity.is_empty(), "pods with required anti-affinity");
         for t in &p.required_anti_affinity {
             let Some(v) = node.labels.get(&t.topology_key) else { continue };
             let key = t.key();
             let entry = self.anti_terms.entry(key.clone()).or_insert_with(|| (t.clone(), BTreeMap::new()));
             let c = entry.1.entry(v.clone()).or_insert(0);
             *c += sign;
-            if *c <= 0 {
+            assert!(*c >= 0, "AffinityIndex anti-affinity term count never negative ({key} at {v})");
+            if *c == 0 {
                 entry.1.remove(v);
                 if entry.1.is_empty() {
                     self.anti_terms.remove(&key);
@@ -649,6 +667,34 @@ mod tests {
         many.push(Status::unresolvable("TaintToleration", "node(s) had untolerated taint {dedicated: gpu}".into()));
         assert_eq!(fit_error_message(12, &many), "0/12 nodes are available: 10 Insufficient memory, 2 node(s) had untolerated taint {dedicated: gpu}.");
         assert_eq!(fit_error_message(0, &[]), "no nodes available to schedule pods");
+    }
+
+    fn labelled_pod(name: &str) -> PodInfo {
+        let mut p = Pod::default();
+        p.metadata.name = name.into();
+        p.metadata.uid = name.into();
+        p.metadata.namespace = "default".into();
+        p.metadata.labels.insert("app".into(), "web".into());
+        PodInfo::new(Rc::new(Object::Pod(p)))
+    }
+
+    /// Uncounting a pod that was never counted is a bookkeeping bug, not a count to clamp.
+    #[test]
+    #[should_panic(expected = "MatchCounts never negative")]
+    fn match_counts_refuse_to_go_negative() {
+        let nodes = vec![NodeInfo { name: "n".into(), present: true, ..Default::default() }];
+        let counts = MatchCounts::default();
+        let sel = LabelSelector { match_labels: [("app".to_string(), "web".to_string())].into(), ..Default::default() };
+        counts.resolve(&nodes, "default", &sel, false);
+        counts.on_pod(0, &labelled_pod("p"), -1);
+    }
+
+    #[test]
+    #[should_panic(expected = "NodeInfo requested never negative")]
+    fn node_info_refuses_to_go_negative() {
+        let mut n = NodeInfo { name: "n".into(), present: true, ..Default::default() };
+        let p = PodInfo::with_requests(100, 0);
+        n.account(&p, -1);
     }
 
     /// schedutil.GetNonzeroRequests: a container that does not request cpu (memory) counts

@@ -150,7 +150,7 @@ pub fn score(pod: &PodInfo, node: &NodeInfo, args: &FitArgs) -> i64 {
     }
     match args.strategy {
         Strategy::RequestedToCapacityRatio(_) => (score as f64 / weights as f64).round() as i64,
-        _ => score / weights,
+        Strategy::LeastAllocated | Strategy::MostAllocated => score / weights,
     }
 }
 
