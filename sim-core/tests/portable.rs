@@ -1,8 +1,13 @@
-//! Native = wasm: no float transcendental from the platform's libm may decide anything in
-//! sim-core (glibc natively and the wasm port disagree in the last bit for some inputs).
-//! engine/math.rs routes them through the pure-Rust libm; clippy.toml bans the std
-//! methods; this test fails if a call appears in the source anyway, and checks the
-//! pinned bits (the wasm test in sim-web checks the same bits in wasm).
+//! Native = wasm, and one build = another: what could make the same (scenario, seed)
+//! differ between targets or feature sets.
+//! - No float transcendental from the platform's libm may decide anything in sim-core
+//!   (glibc natively and the wasm port disagree in the last bit for some inputs).
+//!   engine/math.rs routes them through the pure-Rust libm; clippy.toml bans the std
+//!   methods; this test fails if a call appears in the source anyway, and checks the
+//!   pinned bits (the wasm test in sim-web checks the same bits in wasm).
+//! - serde_json::Map must iterate in key order: the event log (trace::Record::change)
+//!   is serialized through it and hashed into the fingerprint, and a dependency turning
+//!   on serde_json's `preserve_order` feature would make it insertion-ordered.
 
 use std::path::Path;
 
@@ -69,4 +74,15 @@ fn no_platform_float_transcendentals_in_sim_core() {
 #[test]
 fn ln_bits_are_the_pinned_ones() {
     sim_core::engine::math::check_pinned().unwrap();
+}
+
+/// If any crate of the build enables serde_json's `preserve_order`, Map keeps insertion
+/// order and the event log's key order (and every fingerprint) changes with it.
+#[test]
+fn serde_json_maps_are_key_ordered() {
+    let mut m = serde_json::Map::new();
+    m.insert("phase".into(), serde_json::Value::from(1));
+    m.insert("node".into(), serde_json::Value::from(2));
+    m.insert("ip".into(), serde_json::Value::from(3));
+    assert_eq!(serde_json::to_string(&m).unwrap(), r#"{"ip":3,"node":2,"phase":1}"#, "serde_json's preserve_order is on somewhere in this build");
 }
