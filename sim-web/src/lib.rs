@@ -118,9 +118,22 @@ pub fn parse_duration(s: &str) -> f64 {
     sim_core::engine::SimDuration::parse(s).map_or(-1.0, |d| d.as_ms() as f64)
 }
 
+/// sim-core's pinned float bits recomputed here (in the browser: in wasm): "" when every
+/// libm value equals the one pinned natively, else which ones differ. The node test
+/// (tests/wasm-node.mjs) asserts "".
+#[wasm_bindgen]
+pub fn check_float_bits() -> String {
+    sim_core::engine::math::check_pinned().err().unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn float_bits_are_the_pinned_ones() {
+        assert_eq!(check_float_bits(), "");
+    }
 
     #[test]
     fn times_in_the_url_round_trip() {

@@ -1,6 +1,7 @@
 // Native vs wasm without a browser: node loads the very module the page uses
-// (sim-web/dist/pkg) and runs every bundled scenario; the event log must equal, byte for
-// byte, what the native `ksim run --log` writes for the same file and seed.
+// (sim-web/dist/pkg), checks the pinned float bits, and runs every bundled scenario; the
+// event log must equal, byte for byte, what the native `ksim run --log` writes for the
+// same file and seed.
 // Run: node --test sim-web/tests/wasm-node.mjs (after scripts/build-web.sh).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -8,10 +9,17 @@ import { readFileSync, readdirSync, mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { ROOT, ksim } from './harness.mjs';
-import { initSync, Ksim } from '../dist/pkg/sim_web.js';
+import { initSync, Ksim, check_float_bits } from '../dist/pkg/sim_web.js';
 
 initSync({ module: readFileSync(join(ROOT, 'sim-web', 'dist', 'pkg', 'sim_web_bg.wasm')) });
 const dir = mkdtempSync(join(tmpdir(), 'ksim-wasm-'));
+
+// The float transcendentals ksim's decisions use (libm's log: PodTopologySpread's weights,
+// the fault plan's exponential gaps) give, in wasm, the bits pinned natively
+// (sim-core/src/engine/math.rs PINNED_LN, e.g. ln 3 = 0x3FF193EA7AAD030A).
+test('wasm float bits = the pinned native bits', () => {
+  assert.equal(check_float_bits(), '');
+});
 
 for (const f of readdirSync(join(ROOT, 'scenarios')).filter((f) => f.endsWith('.yaml')).sort()) {
   const seeds = f === 'big-cluster.yaml' ? [NaN] : [NaN, 1, 4242];

@@ -1,7 +1,9 @@
 //! The discrete-event engine: integer simulated time, an event queue ordered by
-//! (time, insertion sequence), seeded random streams and run limits. It knows nothing
+//! (time, insertion sequence), seeded random streams, target-independent float math
+//! and run limits. It knows nothing
 //! of Kubernetes (the closed event enum lives in `crate::sim`).
 
+pub mod math;
 pub mod queue;
 pub mod rng;
 pub mod time;

@@ -61,7 +61,7 @@ pub fn generate(plan: &FaultPlan, nodes: &[String], until: SimDuration, rng: &mu
     while out.len() < MAX_FAULTS {
         // Exponential inter-arrival with the given mean, from a uniform draw in (0, 1].
         let u: f64 = 1.0 - rng.random::<f64>();
-        let gap_ms = (-(u.ln()) * p.every.as_ms() as f64).round().clamp(1.0, 1e15) as u64;
+        let gap_ms = (-crate::engine::math::ln(u) * p.every.as_ms() as f64).round().clamp(1.0, 1e15) as u64;
         t = t + SimDuration::from_ms(gap_ms);
         if t.as_ms() >= end.as_ms() {
             break;
@@ -117,6 +117,22 @@ mod tests {
                 Action::NodeRecover(n) => assert!(down.remove(n)),
                 _ => unreachable!(),
             }
+        }
+    }
+
+    /// The first crash of a plan is pinned: gap = round(−ln(u) · mean) with u the first
+    /// draw of the "faults" stream, computed outside Rust (engine/math.rs's PINNED_LN:
+    /// seed 1 gives u = 0x3FE7666EB9F8176F, −ln u · 60000 = 18779.67 → 18780 ms; seed 42
+    /// gives 5670.48 → 5670 ms).
+    #[test]
+    fn first_gaps_are_pinned() {
+        let plan = FaultPlan {
+            node_crash: Some(NodeCrashPlan { every: SimDuration::from_secs(60), downtime: SimDuration::from_secs(1), from: SimDuration::ZERO, to: None }),
+        };
+        let nodes: Vec<String> = (1..=3).map(|i| format!("w-{i}")).collect();
+        for (seed, at_ms) in [(1, 18_780), (42, 5_670)] {
+            let first = generate(&plan, &nodes, SimDuration::from_secs(3600), &mut RngStreams::new(seed).stream("faults"), &Location::default()).remove(0);
+            assert_eq!(first.at, SimDuration::from_ms(at_ms), "seed {seed}");
         }
     }
 }

@@ -124,7 +124,7 @@ impl PodInfo {
     pub fn new(object: Rc<Object>) -> Self {
         let pod = object.as_pod().expect("PodInfo of a Pod");
         let r = pod.spec.requests();
-        let (nz_cpu, nz_mem) = non_zero_requests(pod);
+        let (nz_cpu, nz_mem) = non_zero_requests(&pod.spec);
         let mut scalar: Vec<(String, i64)> = Vec::new();
         let mut add = |name: &str, v: i64, max: bool| match scalar.iter_mut().find(|(n, _)| n == name) {
             Some((_, x)) => *x = if max { (*x).max(v) } else { x.saturating_add(v) },
@@ -199,35 +199,62 @@ impl PodInfo {
     pub fn tolerations(&self) -> &[Toleration] {
         &self.pod().spec.tolerations
     }
-    /// A pod with the given requests (for tests).
+    /// A pod of one container requesting `milli_cpu` and `memory` (0: not requested),
+    /// through [`PodInfo::new`], so the non-zero requests are upstream's (for tests).
     pub fn with_requests(milli_cpu: i64, memory: i64) -> Self {
-        let mut p = PodInfo::new(Rc::new(Object::Pod(Pod::default())));
-        p.milli_cpu = milli_cpu;
-        p.memory = memory;
-        p.non_zero_milli_cpu = milli_cpu;
-        p.non_zero_memory = memory;
-        p
+        use crate::api::pod::Container;
+        use crate::api::quantity::Quantity;
+        let mut c = Container { name: "c".into(), ..Default::default() };
+        if milli_cpu > 0 {
+            c.resources.requests.insert("cpu".into(), Quantity::parse(&format!("{milli_cpu}m")).expect("cpu quantity"));
+        }
+        if memory > 0 {
+            c.resources.requests.insert("memory".into(), Quantity::parse(&memory.to_string()).expect("memory quantity"));
+        }
+        let mut pod = Pod::default();
+        Rc::make_mut(&mut pod.spec).containers = Rc::new(vec![c]);
+        PodInfo::new(Rc::new(Object::Pod(pod)))
     }
 }
 
-/// resourcehelper.PodRequests with NonMissingContainerRequests = {100m, 200Mi}: a
-/// container that requests nothing of cpu (memory) counts as 100m (200Mi).
-fn non_zero_requests(pod: &Pod) -> (i64, i64) {
-    let mut cpu = 0i64;
-    let mut mem = 0i64;
-    for c in pod.spec.containers.iter() {
-        let r = &c.resources.requests;
-        cpu = cpu.saturating_add(r.get("cpu").map_or(DEFAULT_MILLI_CPU_REQUEST, |q| q.milli_value()));
-        mem = mem.saturating_add(r.get("memory").map_or(DEFAULT_MEMORY_REQUEST, |q| q.value()));
+/// resourcehelper.PodRequests of cpu and memory with NonMissingContainerRequests =
+/// {100m, 200Mi}, as the resource scorers compute a pod's request
+/// (noderesources/resource_allocation.go calculatePodResourceRequest): a container (init
+/// or regular) that requests nothing of cpu (memory) counts as 100m (200Mi); regular
+/// containers and restartable init containers (sidecars) are summed, an init container
+/// adds to the sidecars started before it, the largest of those wins, and the pod
+/// overhead is added. A pod with no containers requests nothing.
+fn non_zero_requests(spec: &crate::api::pod::PodSpec) -> (i64, i64) {
+    use crate::api::pod::Container;
+    // Requests default to limits at the apiserver; read them the same way PodSpec::requests does.
+    let get = |c: &Container, r: &str, milli: bool, default: i64| {
+        c.resources.requests.get(r).or_else(|| c.resources.limits.get(r)).map_or(default, |q| if milli { q.milli_value() } else { q.value() })
+    };
+    let (mut cpu, mut mem) = (0i64, 0i64);
+    for c in spec.containers.iter() {
+        cpu = cpu.saturating_add(get(c, "cpu", true, DEFAULT_MILLI_CPU_REQUEST));
+        mem = mem.saturating_add(get(c, "memory", false, DEFAULT_MEMORY_REQUEST));
     }
-    let mut init_cpu = 0i64;
-    let mut init_mem = 0i64;
-    for c in &pod.spec.init_containers {
-        let r = &c.resources.requests;
-        init_cpu = init_cpu.max(r.get("cpu").map_or(DEFAULT_MILLI_CPU_REQUEST, |q| q.milli_value()));
-        init_mem = init_mem.max(r.get("memory").map_or(DEFAULT_MEMORY_REQUEST, |q| q.value()));
+    let (mut sidecar_cpu, mut sidecar_mem, mut init_cpu, mut init_mem) = (0i64, 0i64, 0i64, 0i64);
+    for c in &spec.init_containers {
+        let (ic, im) = (get(c, "cpu", true, DEFAULT_MILLI_CPU_REQUEST), get(c, "memory", false, DEFAULT_MEMORY_REQUEST));
+        if c.restart_policy.as_deref() == Some("Always") {
+            sidecar_cpu = sidecar_cpu.saturating_add(ic);
+            sidecar_mem = sidecar_mem.saturating_add(im);
+            init_cpu = init_cpu.max(sidecar_cpu);
+            init_mem = init_mem.max(sidecar_mem);
+        } else {
+            init_cpu = init_cpu.max(sidecar_cpu.saturating_add(ic));
+            init_mem = init_mem.max(sidecar_mem.saturating_add(im));
+        }
     }
-    (cpu.max(init_cpu), mem.max(init_mem))
+    cpu = cpu.saturating_add(sidecar_cpu).max(init_cpu);
+    mem = mem.saturating_add(sidecar_mem).max(init_mem);
+    if let Some(o) = &spec.overhead {
+        cpu = cpu.saturating_add(o.get("cpu").map_or(0, |q| q.milli_value()));
+        mem = mem.saturating_add(o.get("memory").map_or(0, |q| q.value()));
+    }
+    (cpu, mem)
 }
 
 /// One node of the snapshot (framework.NodeInfo), kept incrementally like the
@@ -327,7 +354,9 @@ impl NodeInfo {
         self.labels = node.metadata.labels.clone();
         self.unschedulable = node.spec.unschedulable;
         self.images = node.status.images.iter().flat_map(|i| i.names.iter().map(move |n| (n.clone(), i.size_bytes.unwrap_or(0)))).collect();
+        // ImageStates is keyed by name: a name listed twice is one image of this node.
         self.images.sort();
+        self.images.dedup_by(|a, b| a.0 == b.0);
         self.present = true;
     }
 
@@ -338,20 +367,31 @@ impl NodeInfo {
         self.requested_scalar.iter().find(|(n, _)| n == name).map_or(0, |(_, v)| *v)
     }
 
+    /// NodeInfo.update: a pod's requests added (+1) or taken away (−1). A pod is only
+    /// removed with the info it was added with, so nothing here can go below zero (upstream
+    /// does not clamp either).
     fn account(&mut self, p: &PodInfo, sign: i64) {
         self.requested_milli_cpu += sign * p.milli_cpu;
         self.requested_memory += sign * p.memory;
         self.non_zero_milli_cpu += sign * p.non_zero_milli_cpu;
         self.non_zero_memory += sign * p.non_zero_memory;
         self.pod_count += sign;
+        assert!(
+            self.requested_milli_cpu >= 0 && self.requested_memory >= 0 && self.non_zero_milli_cpu >= 0 && self.non_zero_memory >= 0 && self.pod_count >= 0,
+            "NodeInfo requested never negative (node {:?}, pod {:?})",
+            self.name,
+            p.pod().metadata.name
+        );
         for (name, v) in &p.scalar {
             match self.requested_scalar.iter_mut().find(|(n, _)| n == name) {
                 Some((_, x)) => *x += sign * v,
                 None => self.requested_scalar.push((name.clone(), sign * v)),
             }
         }
+        assert!(self.requested_scalar.iter().all(|(_, x)| *x >= 0), "NodeInfo requested never negative (node {:?}, scalar resources)", self.name);
         if p.has_scoring_affinity() {
-            self.pods_with_scoring_affinity = (self.pods_with_scoring_affinity as i64 + sign) as usize;
+            self.pods_with_scoring_affinity =
+                self.pods_with_scoring_affinity.checked_add_signed(sign as isize).expect("NodeInfo pods with scoring affinity never negative");
         }
     }
 
@@ -498,7 +538,10 @@ impl MatchCounts {
                 if e.per_node.len() <= node {
                     e.per_node.resize(node + 1, 0);
                 }
-                e.per_node[node] = (i64::from(e.per_node[node]) + sign).max(0) as u32;
+                let n = i64::from(e.per_node[node]) + sign;
+                // Every pod is counted when added and uncounted when removed, with the same info.
+                assert!(n >= 0, "MatchCounts never negative (node {node}, selector {:?})", e.selector.to_selector_string());
+                e.per_node[node] = n as u32;
             }
         }
     }
@@ -530,21 +573,25 @@ impl PodInfo {
 }
 
 impl AffinityIndex {
+    /// A pod joined (+1) or left (−1) `node`. A pod leaves with the info it joined with and
+    /// the node's labels it joined under (a label change rebuilds the index), so no count
+    /// can go below zero.
     pub fn on_pod(&mut self, p: &PodInfo, node: &NodeInfo, sign: i64) {
-        let add = |x: &mut usize, cond: bool| {
+        let add = |x: &mut usize, cond: bool, what: &str| {
             if cond {
-                *x = (*x as i64 + sign).max(0) as usize;
+                *x = x.checked_add_signed(sign as isize).unwrap_or_else(|| panic!("AffinityIndex {what} never negative"));
             }
         };
-        add(&mut self.pods_with_scoring_affinity, p.has_scoring_affinity());
-        add(&mut self.pods_with_required_anti_affinity, !p.required_anti_affinity.is_empty());
+        add(&mut self.pods_with_scoring_affinity, p.has_scoring_affinity(), "pods with scoring affinity");
+        add(&mut self.pods_with_required_anti_affinity, !p.required_anti_affinity.is_empty(), "pods with required anti-affinity");
         for t in &p.required_anti_affinity {
             let Some(v) = node.labels.get(&t.topology_key) else { continue };
             let key = t.key();
             let entry = self.anti_terms.entry(key.clone()).or_insert_with(|| (t.clone(), BTreeMap::new()));
             let c = entry.1.entry(v.clone()).or_insert(0);
             *c += sign;
-            if *c <= 0 {
+            assert!(*c >= 0, "AffinityIndex anti-affinity term count never negative ({key} at {v})");
+            if *c == 0 {
                 entry.1.remove(v);
                 if entry.1.is_empty() {
                     self.anti_terms.remove(&key);
@@ -620,5 +667,45 @@ mod tests {
         many.push(Status::unresolvable("TaintToleration", "node(s) had untolerated taint {dedicated: gpu}".into()));
         assert_eq!(fit_error_message(12, &many), "0/12 nodes are available: 10 Insufficient memory, 2 node(s) had untolerated taint {dedicated: gpu}.");
         assert_eq!(fit_error_message(0, &[]), "no nodes available to schedule pods");
+    }
+
+    fn labelled_pod(name: &str) -> PodInfo {
+        let mut p = Pod::default();
+        p.metadata.name = name.into();
+        p.metadata.uid = name.into();
+        p.metadata.namespace = "default".into();
+        p.metadata.labels.insert("app".into(), "web".into());
+        PodInfo::new(Rc::new(Object::Pod(p)))
+    }
+
+    /// Uncounting a pod that was never counted is a bookkeeping bug, not a count to clamp.
+    #[test]
+    #[should_panic(expected = "MatchCounts never negative")]
+    fn match_counts_refuse_to_go_negative() {
+        let nodes = vec![NodeInfo { name: "n".into(), present: true, ..Default::default() }];
+        let counts = MatchCounts::default();
+        let sel = LabelSelector { match_labels: [("app".to_string(), "web".to_string())].into(), ..Default::default() };
+        counts.resolve(&nodes, "default", &sel, false);
+        counts.on_pod(0, &labelled_pod("p"), -1);
+    }
+
+    #[test]
+    #[should_panic(expected = "NodeInfo requested never negative")]
+    fn node_info_refuses_to_go_negative() {
+        let mut n = NodeInfo { name: "n".into(), present: true, ..Default::default() };
+        let p = PodInfo::with_requests(100, 0);
+        n.account(&p, -1);
+    }
+
+    /// schedutil.GetNonzeroRequests: a container that does not request cpu (memory) counts
+    /// as 100m (200Mi) when scoring; a request that is set is kept as it is.
+    #[test]
+    fn test_pods_get_upstreams_non_zero_requests() {
+        let p = PodInfo::with_requests(0, 0);
+        assert_eq!((p.milli_cpu, p.memory, p.non_zero_milli_cpu, p.non_zero_memory), (0, 0, DEFAULT_MILLI_CPU_REQUEST, DEFAULT_MEMORY_REQUEST));
+        let p = PodInfo::with_requests(250, 0);
+        assert_eq!((p.milli_cpu, p.non_zero_milli_cpu, p.non_zero_memory), (250, 250, DEFAULT_MEMORY_REQUEST));
+        let p = PodInfo::with_requests(3000, 5000);
+        assert_eq!((p.non_zero_milli_cpu, p.non_zero_memory), (3000, 5000));
     }
 }

@@ -221,7 +221,7 @@ impl Scheduler {
                 self.set_images(i, false);
                 self.memos.invalidate(i);
                 if self.nodes[i].present && has_prefer_no_schedule(&self.nodes[i]) {
-                    self.prefer_no_schedule_nodes -= 1;
+                    self.prefer_no_schedule_nodes = self.prefer_no_schedule_nodes.checked_sub(1).expect("nodes with PreferNoSchedule never negative");
                 }
                 self.nodes[i].present = false;
                 self.order.retain(|&j| j != i);
@@ -254,7 +254,7 @@ impl Scheduler {
         );
         self.set_images(i, false);
         if was_present && has_prefer_no_schedule(&self.nodes[i]) {
-            self.prefer_no_schedule_nodes -= 1;
+            self.prefer_no_schedule_nodes = self.prefer_no_schedule_nodes.checked_sub(1).expect("nodes with PreferNoSchedule never negative");
         }
         self.nodes[i].set_node(n);
         if has_prefer_no_schedule(&self.nodes[i]) {
@@ -296,11 +296,15 @@ impl Scheduler {
             return;
         }
         for (name, _) in &self.nodes[i].images {
-            let c = self.image_nodes.entry(name.clone()).or_default();
             if add {
-                *c += 1;
+                *self.image_nodes.entry(name.clone()).or_default() += 1;
             } else {
-                *c = c.saturating_sub(1);
+                // The node's images were counted when it was set (set_images(i, true)).
+                let c = self.image_nodes.get_mut(name).filter(|c| **c > 0).expect("image_nodes never negative");
+                *c -= 1;
+                if *c == 0 {
+                    self.image_nodes.remove(name);
+                }
             }
         }
     }

@@ -90,14 +90,30 @@ impl PluginId {
     pub fn from_name(n: &str) -> Option<PluginId> {
         NAMES.iter().find(|(_, name)| *name == n).map(|(p, _)| *p)
     }
+    /// Whether the plugin filters in ksim (the volume and DRA plugins are accepted in a
+    /// configuration and do nothing: no volumes or claims are modelled).
     pub fn is_filter(self) -> bool {
-        matches!(self, NodeUnschedulable | NodeName | TaintToleration | NodeAffinity | NodePorts | NodeResourcesFit | PodTopologySpread | InterPodAffinity)
+        match self {
+            NodeUnschedulable | NodeName | TaintToleration | NodeAffinity | NodePorts | NodeResourcesFit | PodTopologySpread | InterPodAffinity => true,
+            SchedulingGates
+            | PrioritySort
+            | VolumeRestrictions
+            | NodeVolumeLimits
+            | VolumeBinding
+            | VolumeZone
+            | DefaultPreemption
+            | NodeResourcesBalancedAllocation
+            | ImageLocality
+            | DefaultBinder
+            | DynamicResources => false,
+        }
     }
     pub fn is_score(self) -> bool {
-        matches!(
-            self,
-            TaintToleration | NodeAffinity | NodeResourcesFit | PodTopologySpread | InterPodAffinity | NodeResourcesBalancedAllocation | ImageLocality
-        )
+        match self {
+            TaintToleration | NodeAffinity | NodeResourcesFit | PodTopologySpread | InterPodAffinity | NodeResourcesBalancedAllocation | ImageLocality => true,
+            SchedulingGates | PrioritySort | NodeUnschedulable | NodeName | NodePorts | VolumeRestrictions | NodeVolumeLimits | VolumeBinding | VolumeZone
+            | DefaultPreemption | DefaultBinder | DynamicResources => false,
+        }
     }
 }
 

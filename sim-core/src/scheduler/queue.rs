@@ -113,7 +113,7 @@ impl SchedulingQueue {
     pub fn remove(&mut self, uid: &str) {
         if let Some(e) = self.entries.remove(uid) {
             match e.at {
-                Where::Unschedulable(_) => self.unschedulable -= 1,
+                Where::Unschedulable(_) => self.unschedulable = self.unschedulable.checked_sub(1).expect("unschedulablePods count never negative"),
                 Where::Active => {
                     self.active.remove(&(Reverse(e.priority), e.queued_at, e.seq, uid.to_string()));
                 }
@@ -181,7 +181,7 @@ impl SchedulingQueue {
     fn requeue(&mut self, uid: &str, now: SimTime) {
         let Some(e) = self.entries.get_mut(uid) else { return };
         let Where::Unschedulable(failed_at) = e.at else { return };
-        self.unschedulable -= 1;
+        self.unschedulable = self.unschedulable.checked_sub(1).expect("unschedulablePods count never negative");
         let attempts = e.attempts;
         let until = failed_at + self.backoff_duration(attempts);
         let Some(e) = self.entries.get_mut(uid) else { return };

@@ -128,6 +128,7 @@ pub fn select_victims_on_node(
     }
     potential.sort_by(|a, b| more_important(a, b));
     let (violating, non_violating) = split_by_pdb(&potential, budgets);
+    let both_kinds = !violating.is_empty() && !non_violating.is_empty();
     let mut victims = Vec::new();
     let mut pdb_violations = 0;
     for (group, is_violating) in [(violating, true), (non_violating, false)] {
@@ -143,6 +144,11 @@ pub fn select_victims_on_node(
                 victims.push(p);
             }
         }
+    }
+    // Victims in order of importance again (the PDB-violating ones were reprieved
+    // first): pickOneNodeForPreemption reads the highest priority from victims[0].
+    if both_kinds {
+        victims.sort_by(|a, b| more_important(a, b));
     }
     if victims.is_empty() {
         return Err(Status::unresolvable(NAME, format!("expected at least one victim pod on node {:?}", node.name)));

@@ -55,17 +55,14 @@ pub fn calculate_priority(sum: i64, containers: i64) -> i64 {
 mod tests {
     use super::*;
 
-    /// image_locality_test.go TestImageLocalityPriority: "two images spread on two
-    /// nodes, prefer the larger image one": node1 has gcr.io/40:latest (40 MB) and
-    /// gcr.io/300:latest (300 MB), node2 has gcr.io/250:latest (250 MB); the pod uses
-    /// 40 and 250 (each on 1 of 2 nodes, so spread 1/2) → node1 score
-    /// 100 * (40M/2 → clamped to 23M − 23M) = 0, node2 100 * (125M − 23M)/(2000M − 23M) = 5.
+    /// image_locality_test.go TestNormalizedImageName (TestImageLocalityPriority is in
+    /// plugins/upstream/image_locality.rs, through the score runner).
     #[test]
-    fn matches_upstream_case() {
-        assert_eq!(calculate_priority(40 * MB / 2, 2), 0);
-        assert_eq!(calculate_priority(250 * MB / 2, 2), 5);
-        assert_eq!(normalized_image_name("nginx"), "nginx:latest");
-        assert_eq!(normalized_image_name("registry:5000/nginx"), "registry:5000/nginx:latest");
-        assert_eq!(normalized_image_name("nginx:1.14.2"), "nginx:1.14.2");
+    fn normalizes_image_names_like_upstream() {
+        assert_eq!(normalized_image_name("root"), "root:latest");
+        assert_eq!(normalized_image_name("gcr.io:5000/root"), "gcr.io:5000/root:latest");
+        assert_eq!(normalized_image_name("root:tag"), "root:tag");
+        let digest = "root@sha256:4813494d137e1631bba301d5acab6e7bb7aa74ce1185d456565ef51d737677b2";
+        assert_eq!(normalized_image_name(digest), digest);
     }
 }

@@ -1,6 +1,6 @@
 //! InterPodAffinity (plugins/interpodaffinity). Filter: the pod's required affinity
-//! terms need a matching pod in the node's domain (or, for the first of a group, the
-//! pod matching its own terms while no pod in the cluster matches); its required
+//! terms need, in the node's domain of each, a pod that matches all of them (or, for the
+//! first of a group, the pod matching its own terms while no pod in the cluster does); its required
 //! anti-affinity terms need none; and no existing pod's required anti-affinity may
 //! match the pod in the node's domain. Score: per domain, the weights of the pod's
 //! preferred terms matched by existing pods (anti: subtracted), plus existing pods'
@@ -71,10 +71,39 @@ pub fn pre_filter(pod: &PodInfo, snap: &Snapshot) -> Option<PreFilterState> {
     }
     // getIncomingAffinityAntiAffinityCounts.
     if has_own {
-        count_matching(&mut s.affinity, &pod.required_affinity, snap);
+        count_affinity(&mut s.affinity, &pod.required_affinity, snap);
         count_matching(&mut s.anti_affinity, &pod.required_anti_affinity, snap);
     }
     Some(s)
+}
+
+/// updateWithAffinityTerms over the cluster: an existing pod counts only if it matches
+/// every required affinity term (podMatchesAllAffinityTerms), and then once for each
+/// term's topology pair. With one term this is the per-term count.
+fn count_affinity(counts: &mut TopologyCounts, terms: &[AffinityTerm], snap: &Snapshot) {
+    if terms.len() <= 1 {
+        count_matching(counts, terms, snap);
+        return;
+    }
+    if terms.iter().any(|t| t.selector.is_none()) {
+        return; // a nil selector matches no pod, so no pod matches them all
+    }
+    for &ni in snap.order {
+        let node = &snap.nodes[ni];
+        let n = node.pods.iter().filter(|p| matches_all(terms, p.pod(), snap.ns_labels(&p.pod().metadata.namespace))).count() as i64;
+        if n > 0 {
+            for t in terms {
+                if let Some(v) = node.labels.get(&t.topology_key) {
+                    add(counts, &t.topology_key, v, n);
+                }
+            }
+        }
+    }
+}
+
+/// podMatchesAllAffinityTerms: false without terms.
+fn matches_all(terms: &[AffinityTerm], pod: &crate::api::pod::Pod, ns_labels: Option<&crate::api::meta::Labels>) -> bool {
+    !terms.is_empty() && terms.iter().all(|t| t.matches(pod, ns_labels))
 }
 
 /// For each term: the pods (terminating ones included) it matches, per topology value.
@@ -118,8 +147,7 @@ pub fn filter(s: &PreFilterState, pod: &PodInfo, node: &NodeInfo, snap: &Snapsho
     }
     if !pods_exist {
         let p = pod.pod();
-        let ns_labels = snap.ns_labels(&p.metadata.namespace);
-        let self_match = pod.required_affinity.iter().all(|t| t.matches(p, ns_labels));
+        let self_match = matches_all(&pod.required_affinity, p, snap.ns_labels(&p.metadata.namespace));
         if !(s.affinity.is_empty() && self_match) {
             return Some(Status::unresolvable(NAME, ERR_REASON_AFFINITY.into()));
         }
@@ -228,7 +256,9 @@ pub fn update_with_pod(s: &mut PreFilterState, incoming: &PodInfo, changed: &Pod
     let ins = snap.ns_labels(&ip.metadata.namespace);
     let cns = snap.ns_labels(&cp.metadata.namespace);
     add_term_counts(&mut s.existing_anti_affinity, &changed.required_anti_affinity, |t| t.matches(ip, ins), node, sign);
-    add_term_counts(&mut s.affinity, &incoming.required_affinity, |t| t.matches(cp, cns), node, sign);
+    if matches_all(&incoming.required_affinity, cp, cns) {
+        add_term_counts(&mut s.affinity, &incoming.required_affinity, |_| true, node, sign);
+    }
     add_term_counts(&mut s.anti_affinity, &incoming.required_anti_affinity, |t| t.matches(cp, cns), node, sign);
     for m in [&mut s.existing_anti_affinity, &mut s.affinity, &mut s.anti_affinity] {
         for inner in m.values_mut() {

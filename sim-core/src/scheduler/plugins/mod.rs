@@ -15,6 +15,8 @@ pub mod node_resources_fit;
 pub mod node_unschedulable;
 pub mod pod_topology_spread;
 pub mod taint_toleration;
+#[cfg(test)]
+mod upstream;
 
 use super::framework::{NodeInfo, PodInfo, Snapshot, Status};
 use super::profile::{PluginId, Profile};
@@ -34,33 +36,47 @@ pub struct CycleState {
     pub filters: Vec<PluginId>,
 }
 
-/// RunPreFilterPlugins. A plugin with nothing to check for this pod returns Skip and
-/// its Filter is not run (NodeAffinity without selector or required terms, NodePorts
-/// without host ports, PodTopologySpread without constraints, InterPodAffinity without
-/// terms on either side), as upstream does.
+/// RunPreFilterPlugins, in the profile's filter order. A plugin with nothing to check for
+/// this pod returns Skip and its Filter is not run (NodeAffinity without selector or
+/// required terms, NodePorts without host ports, PodTopologySpread without constraints,
+/// InterPodAffinity without terms on either side), as upstream does. Every plugin is
+/// named in each dispatch: a new PluginId does not compile until each extension point
+/// decides what it does with it.
 pub fn run_pre_filter(profile: &Profile, state: &mut CycleState, pod: &PodInfo, snap: &Snapshot) {
-    if profile.has_filter(PluginId::PodTopologySpread) {
-        let (cs, _) = pod_topology_spread::constraints(pod, true, &profile.spread_defaults, state.default_selector.as_ref());
-        state.spread = pod_topology_spread::pre_filter(pod, snap, cs);
-    }
-    if profile.has_filter(PluginId::InterPodAffinity) {
-        state.affinity = inter_pod_affinity::pre_filter(pod, snap);
-    }
     let spec = &pod.pod().spec;
-    let no_node_affinity =
-        spec.node_selector.is_empty() && spec.affinity.as_ref().and_then(|a| a.node_affinity.as_ref()).is_none_or(|na| na.required.is_none());
-    state.filters = profile
-        .filters
-        .iter()
-        .copied()
-        .filter(|p| match p {
-            PluginId::NodeAffinity => !no_node_affinity,
+    let mut filters = Vec::with_capacity(profile.filters.len());
+    for &p in &profile.filters {
+        let runs = match p {
+            PluginId::PodTopologySpread => {
+                let (cs, _) = pod_topology_spread::constraints(pod, true, &profile.spread_defaults, state.default_selector.as_ref());
+                state.spread = pod_topology_spread::pre_filter(pod, snap, cs);
+                state.spread.is_some()
+            }
+            PluginId::InterPodAffinity => {
+                state.affinity = inter_pod_affinity::pre_filter(pod, snap);
+                state.affinity.is_some()
+            }
+            PluginId::NodeAffinity => {
+                !spec.node_selector.is_empty() || spec.affinity.as_ref().and_then(|a| a.node_affinity.as_ref()).is_some_and(|na| na.required.is_some())
+            }
             PluginId::NodePorts => !pod.host_ports.is_empty(),
-            PluginId::PodTopologySpread => state.spread.is_some(),
-            PluginId::InterPodAffinity => state.affinity.is_some(),
-            _ => true,
-        })
-        .collect();
+            // No PreFilter, or one that never skips (NodeResourcesFit's requests are in PodInfo).
+            PluginId::NodeUnschedulable | PluginId::NodeName | PluginId::TaintToleration | PluginId::NodeResourcesFit => true,
+            // No volumes, claims or gates in ksim: accepted in a configuration, nothing to filter.
+            PluginId::VolumeRestrictions | PluginId::NodeVolumeLimits | PluginId::VolumeBinding | PluginId::VolumeZone | PluginId::DynamicResources => false,
+            // Not filter plugins (Profile::filters holds none of them).
+            PluginId::SchedulingGates
+            | PluginId::PrioritySort
+            | PluginId::DefaultPreemption
+            | PluginId::NodeResourcesBalancedAllocation
+            | PluginId::ImageLocality
+            | PluginId::DefaultBinder => false,
+        };
+        if runs {
+            filters.push(p);
+        }
+    }
+    state.filters = filters;
 }
 
 /// Runs the filters in the profile's order; the first failure decides
@@ -76,7 +92,18 @@ pub fn run_filters(profile: &Profile, state: &CycleState, pod: &PodInfo, node: &
             PluginId::NodeResourcesFit => node_resources_fit::filter(pod, node, &profile.fit),
             PluginId::PodTopologySpread => state.spread.as_ref().and_then(|s| pod_topology_spread::filter(s, pod, node)),
             PluginId::InterPodAffinity => state.affinity.as_ref().and_then(|s| inter_pod_affinity::filter(s, pod, node, snap)),
-            _ => None,
+            // Dropped by run_pre_filter (nothing to filter in ksim, or not a filter).
+            PluginId::VolumeRestrictions
+            | PluginId::NodeVolumeLimits
+            | PluginId::VolumeBinding
+            | PluginId::VolumeZone
+            | PluginId::DynamicResources
+            | PluginId::SchedulingGates
+            | PluginId::PrioritySort
+            | PluginId::DefaultPreemption
+            | PluginId::NodeResourcesBalancedAllocation
+            | PluginId::ImageLocality
+            | PluginId::DefaultBinder => None,
         };
         if st.is_some() {
             return st;
@@ -94,14 +121,36 @@ pub struct PluginScores {
     pub normalized: Vec<i64>,
 }
 
+/// RunPreScorePlugins, in the profile's score order.
 pub fn run_pre_score(profile: &Profile, state: &mut CycleState, pod: &PodInfo, snap: &Snapshot, feasible: &[usize]) {
-    if profile.has_score(PluginId::PodTopologySpread) {
-        let (cs, own) = pod_topology_spread::constraints(pod, false, &profile.spread_defaults, state.default_selector.as_ref());
-        let require_all = own || !profile.spread_system_defaulted;
-        state.spread_score = pod_topology_spread::pre_score(pod, snap, feasible, cs, require_all);
-    }
-    if profile.has_score(PluginId::InterPodAffinity) {
-        state.affinity_score = inter_pod_affinity::pre_score(pod, snap, profile.hard_pod_affinity_weight);
+    for &(p, _) in &profile.scores {
+        match p {
+            PluginId::PodTopologySpread => {
+                let (cs, own) = pod_topology_spread::constraints(pod, false, &profile.spread_defaults, state.default_selector.as_ref());
+                let require_all = own || !profile.spread_system_defaulted;
+                state.spread_score = pod_topology_spread::pre_score(pod, snap, feasible, cs, require_all);
+            }
+            PluginId::InterPodAffinity => state.affinity_score = inter_pod_affinity::pre_score(pod, snap, profile.hard_pod_affinity_weight),
+            // Their PreScore is decided in run_scores (Skip tests) or kept in PodInfo.
+            PluginId::TaintToleration
+            | PluginId::NodeAffinity
+            | PluginId::NodeResourcesFit
+            | PluginId::NodeResourcesBalancedAllocation
+            | PluginId::ImageLocality => {}
+            // Not score plugins (Profile::scores holds none of them).
+            PluginId::SchedulingGates
+            | PluginId::PrioritySort
+            | PluginId::NodeUnschedulable
+            | PluginId::NodeName
+            | PluginId::NodePorts
+            | PluginId::VolumeRestrictions
+            | PluginId::NodeVolumeLimits
+            | PluginId::VolumeBinding
+            | PluginId::VolumeZone
+            | PluginId::DefaultPreemption
+            | PluginId::DefaultBinder
+            | PluginId::DynamicResources => {}
+        }
     }
 }
 
@@ -124,7 +173,7 @@ pub fn run_scores(profile: &Profile, state: &CycleState, pod: &PodInfo, snap: &S
     // the pod's requests and the profile.
     let memo = pod.scalar.is_empty() && !snap.memos.disabled;
     let key = (pod.milli_cpu, pod.memory, pod.non_zero_milli_cpu, pod.non_zero_memory, profile as *const Profile as usize);
-    let applies = node_resources_balanced_allocation::applies(pod);
+    let applies = node_resources_balanced_allocation::applies(pod, &profile.balanced_resources);
     let resource_scores = |ni: usize| -> (i64, i64) {
         if memo {
             if let Some(r) = snap.memos.scores(ni, key) {
@@ -223,7 +272,19 @@ pub fn run_scores(profile: &Profile, state: &CycleState, pod: &PodInfo, snap: &S
                 }
                 None => Produced::Constant(0, 0),
             },
-            _ => continue,
+            // Not score plugins (Profile::scores holds none of them).
+            PluginId::SchedulingGates
+            | PluginId::PrioritySort
+            | PluginId::NodeUnschedulable
+            | PluginId::NodeName
+            | PluginId::NodePorts
+            | PluginId::VolumeRestrictions
+            | PluginId::NodeVolumeLimits
+            | PluginId::VolumeBinding
+            | PluginId::VolumeZone
+            | PluginId::DefaultPreemption
+            | PluginId::DefaultBinder
+            | PluginId::DynamicResources => continue,
         };
         match produced {
             Produced::Constant(raw, normalized) => {

@@ -9,19 +9,31 @@ use crate::scheduler::framework::{NodeInfo, PodInfo, ResourceName, MAX_NODE_SCOR
 
 pub const NAME: &str = "NodeResourcesBalancedAllocation";
 
-/// PreScore: whether the plugin runs for this pod.
-pub fn applies(pod: &PodInfo) -> bool {
-    pod.milli_cpu > 0 || pod.memory > 0
+/// The pod's real request of one scored resource.
+fn pod_request(pod: &PodInfo, name: &ResourceName) -> i64 {
+    match name {
+        ResourceName::Cpu => pod.milli_cpu,
+        ResourceName::Memory => pod.memory,
+        ResourceName::Other(other) => pod.scalar.iter().find(|(n, _)| n == other).map_or(0, |(_, v)| *v),
+    }
 }
 
-/// The (requested with the pod, allocatable) of one resource, with real requests.
+/// PreScore: a best-effort pod (no request of any scored resource, isBestEffortPod) skips
+/// the plugin.
+pub fn applies(pod: &PodInfo, resources: &[(ResourceName, i64)]) -> bool {
+    resources.iter().any(|(name, _)| pod_request(pod, name) != 0)
+}
+
+/// The (requested with the pod, allocatable) of one resource, with real requests; a
+/// scalar resource the pod does not request is skipped, as in NodeResourcesFit's scorer
+/// (calculateResourceAllocatableRequest).
 fn resource(pod: &PodInfo, node: &NodeInfo, name: &ResourceName) -> (i64, i64) {
+    let want = pod_request(pod, name);
     match name {
-        ResourceName::Cpu => (node.requested_milli_cpu + pod.milli_cpu, node.alloc_milli_cpu),
-        ResourceName::Memory => (node.requested_memory + pod.memory, node.alloc_memory),
-        ResourceName::Other(other) => {
-            (node.requested_scalar(other) + pod.scalar.iter().find(|(n, _)| n == other).map_or(0, |(_, v)| *v), node.allocatable_scalar(other))
-        }
+        ResourceName::Cpu => (node.requested_milli_cpu + want, node.alloc_milli_cpu),
+        ResourceName::Memory => (node.requested_memory + want, node.alloc_memory),
+        ResourceName::Other(other) if want == 0 && !super::node_resources_fit::scored_unrequested(other) => (0, 0),
+        ResourceName::Other(other) => (node.requested_scalar(other) + want, node.allocatable_scalar(other)),
     }
 }
 
@@ -75,7 +87,7 @@ mod tests {
         let n2 = NodeInfo { alloc_milli_cpu: 6000, ..n1.clone() };
         assert_eq!(score(&pod, &n1, &crate::scheduler::framework::default_scored_resources()), 87);
         assert_eq!(score(&pod, &n2, &crate::scheduler::framework::default_scored_resources()), 100);
-        assert!(!applies(&PodInfo::with_requests(0, 0)));
+        assert!(!applies(&PodInfo::with_requests(0, 0), &crate::scheduler::framework::default_scored_resources()));
         // Over-requested resources count as fully used (fraction capped at 1).
         let full = NodeInfo { requested_milli_cpu: 4000, ..n1.clone() };
         assert_eq!(score(&pod, &full, &crate::scheduler::framework::default_scored_resources()), 75);

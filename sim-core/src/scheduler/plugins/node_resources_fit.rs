@@ -101,14 +101,24 @@ pub fn broken_linear(shape: &[(i64, i64)], p: i64) -> i64 {
     shape.last().map_or(0, |x| x.1)
 }
 
+/// calculateResourceAllocatableRequest: a scalar (extended, hugepages, …) resource the
+/// pod does not request is not scored at all (its weight does not count either); only
+/// ephemeral-storage is scored whether requested or not.
+pub fn scored_unrequested(name: &str) -> bool {
+    name == "ephemeral-storage"
+}
+
 /// (requested with the pod, allocatable) of one scored resource; cpu and memory use the
-/// non-zero defaults as upstream's scorer does.
+/// non-zero defaults as upstream's scorer does; (0, 0) skips the resource.
 fn resource(pod: &PodInfo, node: &NodeInfo, name: &ResourceName) -> (i64, i64) {
     match name {
         ResourceName::Cpu => (node.non_zero_milli_cpu + pod.non_zero_milli_cpu, node.alloc_milli_cpu),
         ResourceName::Memory => (node.non_zero_memory + pod.non_zero_memory, node.alloc_memory),
         ResourceName::Other(other) => {
             let want = pod.scalar.iter().find(|(n, _)| n == other).map_or(0, |(_, v)| *v);
+            if want == 0 && !scored_unrequested(other) {
+                return (0, 0);
+            }
             (node.requested_scalar(other) + want, node.allocatable_scalar(other))
         }
     }
@@ -140,7 +150,7 @@ pub fn score(pod: &PodInfo, node: &NodeInfo, args: &FitArgs) -> i64 {
     }
     match args.strategy {
         Strategy::RequestedToCapacityRatio(_) => (score as f64 / weights as f64).round() as i64,
-        _ => score / weights,
+        Strategy::LeastAllocated | Strategy::MostAllocated => score / weights,
     }
 }
 
@@ -189,7 +199,8 @@ mod tests {
 
     /// requested_to_capacity_ratio_test.go TestBrokenLinearFunction cases (shape
     /// {10,1},{90,9} scaled ×10 → {10,10},{90,90}) and "nothing scheduled, nothing
-    /// requested" with shape {0,10},{100,0}: (0+0 default?) → LeastAllocated-like 100.
+    /// requested" with shape {0,10},{100,0}: a pod without containers (st.MakePod()) requests
+    /// nothing, not even the non-zero defaults → utilization 0 → 100.
     #[test]
     fn requested_to_capacity_ratio_matches_upstream() {
         let shape = [(10, 10), (90, 90)];
@@ -205,7 +216,8 @@ mod tests {
         assert_eq!(broken_linear(&shape, 100), 90);
         let args = FitArgs { strategy: Strategy::RequestedToCapacityRatio(vec![(0, 100), (100, 0)]), ..FitArgs::default() };
         let node = NodeInfo { alloc_milli_cpu: 4000, alloc_memory: 10000, alloc_pods: 110, ..Default::default() };
-        assert_eq!(score(&PodInfo::with_requests(0, 0), &node, &args), 100);
+        let no_containers = PodInfo::new(std::rc::Rc::new(crate::api::Object::Pod(crate::api::pod::Pod::default())));
+        assert_eq!(score(&no_containers, &node, &args), 100);
         // cpu 3000/4000 = 75 % → 25, memory 50 % → 50 → round(37.5) = 38.
         assert_eq!(score(&PodInfo::with_requests(3000, 5000), &node, &args), 38);
     }

@@ -220,7 +220,7 @@ pub fn pre_score(pod: &PodInfo, snap: &Snapshot, filtered: &[usize], mut cs: Vec
         .enumerate()
         .map(|(i, c)| {
             let size = if c.topology_key == LABEL_HOSTNAME { filtered.len() - ignored.len() } else { pair_counts[i].len() };
-            ((size + 2) as f64).ln()
+            crate::engine::math::ln((size + 2) as f64)
         })
         .collect();
     if pair_counts.iter().any(|m| !m.is_empty()) {
