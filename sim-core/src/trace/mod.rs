@@ -53,7 +53,7 @@ impl Trace {
     }
 
     pub fn push(&mut self, r: Record) {
-        let line = serde_json::to_string(&r).unwrap_or_default();
+        let line = serde_json::to_string(&r).expect("a log record serializes");
         self.hasher.update(line.as_bytes());
         self.hasher.update(b"\n");
         self.count += 1;
@@ -89,7 +89,7 @@ impl Trace {
     pub fn to_jsonl(&self) -> String {
         let mut s = String::new();
         for r in &self.records {
-            s.push_str(&serde_json::to_string(r).unwrap_or_default());
+            s.push_str(&serde_json::to_string(r).expect("a log record serializes"));
             s.push('\n');
         }
         s
