@@ -186,6 +186,25 @@ pub fn rows(kind: &Kind, objs: &[Rc<Object>], now: SimTime, wide: bool, with_ns:
                 .collect();
             ns_col(h, rows)
         }
+        Kind::PodDisruptionBudget => {
+            // printPodDisruptionBudget: N/A for the bound not set.
+            let h = vec!["NAME", "MIN AVAILABLE", "MAX UNAVAILABLE", "ALLOWED DISRUPTIONS", "AGE"];
+            let na = |v: &Option<sim_core::api::meta::IntOrString>| v.as_ref().map_or("N/A".to_string(), |v| v.to_string());
+            let rows = objs
+                .iter()
+                .filter_map(|o| o.as_pdb())
+                .map(|p| {
+                    vec![
+                        p.metadata.name.clone(),
+                        na(&p.spec.min_available),
+                        na(&p.spec.max_unavailable),
+                        p.status.disruptions_allowed.to_string(),
+                        age(p.metadata.creation_timestamp, now),
+                    ]
+                })
+                .collect();
+            ns_col(h, rows)
+        }
         Kind::Event => {
             let h = vec!["LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"];
             let rows = objs

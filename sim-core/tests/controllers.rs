@@ -161,3 +161,37 @@ fn liveness_waits_for_the_time_kubernetes_needs() {
     assert!(r.sim.check_converged().is_empty());
     assert!(r.sim.violations().is_empty(), "{:?}", r.sim.violations());
 }
+
+/// The disruption controller's status (disruption.go getExpectedPodCount,
+/// countHealthyPods, updatePdbStatus): 3 ready replicas of a Deployment;
+/// minAvailable 2 → expected 3 (the selected pods), desired 2, allowed 1;
+/// maxUnavailable 1 → expected 3 (the Deployment's scale), desired 3 − 1 = 2, allowed 1;
+/// minAvailable "50%" → expected 3 (scale), desired ceil(1.5) = 2, allowed 1;
+/// minAvailable 5 → allowed 0 (never negative), condition InsufficientPods.
+#[test]
+fn pod_disruption_budgets_count_like_the_disruption_controller() {
+    let pdb = |name: &str, bound: &str| {
+        format!(
+            "---\napiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {{name: {name}}}\nspec:\n  {bound}\n  selector: {{matchLabels: {{app: web}}}}\n"
+        )
+    };
+    let text = format!(
+        "apiVersion: ksim.dev/v1\nkind: Scenario\nmetadata: {{name: pdbs}}\nspec:\n  until: 1m\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: web}}\nspec:\n  replicas: 3\n  selector: {{matchLabels: {{app: web}}}}\n  template:\n    metadata: {{labels: {{app: web}}}}\n    spec:\n      containers: [{{name: web, image: nginx}}]\n{}{}{}{}",
+        pdb("min-int", "minAvailable: 2"),
+        pdb("max-int", "maxUnavailable: 1"),
+        pdb("min-pct", "minAvailable: \"50%\""),
+        pdb("too-many", "minAvailable: 5"),
+    );
+    let s = common::load_str(&text);
+    let r = run_scenario(&s, &RunOptions { check: true, ..RunOptions::for_scenario(&s) }).unwrap();
+    let get = |n: &str| r.sim.api.store.get_parts(&Kind::PodDisruptionBudget, "default", n).and_then(|o| o.as_pdb().cloned()).unwrap();
+    for (name, expected, desired, allowed) in [("min-int", 3, 2, 1), ("max-int", 3, 2, 1), ("min-pct", 3, 2, 1), ("too-many", 3, 5, 0)] {
+        let st = get(name).status;
+        assert_eq!((st.expected_pods, st.desired_healthy, st.current_healthy, st.disruptions_allowed), (expected, desired, 3, allowed), "{name}");
+        assert_eq!(st.observed_generation, 1, "{name}");
+    }
+    let c = get("too-many").condition("DisruptionAllowed").cloned().unwrap();
+    assert_eq!((c.status.as_str(), c.reason.as_str()), ("False", "InsufficientPods"));
+    assert_eq!(get("min-int").condition("DisruptionAllowed").unwrap().reason, "SufficientPods");
+    assert!(r.sim.violations().is_empty(), "{:?}", r.sim.violations());
+}

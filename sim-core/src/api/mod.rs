@@ -9,6 +9,7 @@ pub mod namespace;
 pub mod node;
 pub mod object;
 pub mod pod;
+pub mod pod_disruption_budget;
 pub mod quantity;
 pub mod replica_set;
 pub mod scheduling;

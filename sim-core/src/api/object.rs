@@ -8,6 +8,7 @@ use super::meta::ObjectMeta;
 use super::namespace::{Lease, Namespace};
 use super::node::Node;
 use super::pod::Pod;
+use super::pod_disruption_budget::PodDisruptionBudget;
 use super::replica_set::ReplicaSet;
 use super::service::Service;
 use serde::de::DeserializeOwned;
@@ -165,6 +166,7 @@ kinds! {
     Service(Box<Service>) -> Service, as_service: "v1", "services", ["svc"], true;
     Lease(Lease) -> Lease, as_lease: "coordination.k8s.io/v1", "leases", [], true;
     Event(Event) -> Event, as_event: "v1", "events", ["ev"], true;
+    PodDisruptionBudget(Box<PodDisruptionBudget>) -> PodDisruptionBudget, as_pdb: "policy/v1", "poddisruptionbudgets", ["pdb"], true;
 }
 
 impl Object {
@@ -290,7 +292,6 @@ pub const KNOWN_UNMODELLED: &[(&str, &str, &[&str])] = &[
     ("batch", "Job", &["v1"]),
     ("batch", "CronJob", &["v1", "v1beta1"]),
     ("autoscaling", "HorizontalPodAutoscaler", &["v1", "v2", "v2beta1", "v2beta2"]),
-    ("policy", "PodDisruptionBudget", &["v1", "v1beta1"]),
     ("scheduling.k8s.io", "PriorityClass", &["v1", "v1beta1"]),
     ("networking.k8s.io", "Ingress", &["v1", "v1beta1"]),
     ("networking.k8s.io", "IngressClass", &["v1", "v1beta1"]),

@@ -1,9 +1,8 @@
-//! PriorityClass (scheduling.k8s.io/v1) and PodDisruptionBudget (policy/v1): stored as
-//! unstructured objects, read through these typed views by the apiserver's Priority
-//! admission and by the scheduler's DefaultPreemption. Decoding is strict, so a typo in
-//! either is reported at load like any modelled kind.
+//! PriorityClass (scheduling.k8s.io/v1): stored as an unstructured object, read through
+//! this typed view by the apiserver's Priority admission. Decoding is strict, so a typo
+//! is reported at load like any modelled kind.
 
-use super::meta::{IntOrString, LabelSelector, ObjectMeta};
+use super::meta::ObjectMeta;
 use super::object::{Object, Unstructured};
 use serde::{Deserialize, Serialize};
 
@@ -30,37 +29,9 @@ pub struct PriorityClass {
     pub description: String,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct PodDisruptionBudget {
-    #[serde(default)]
-    pub api_version: String,
-    #[serde(default)]
-    pub kind: String,
-    #[serde(default)]
-    pub metadata: ObjectMeta,
-    #[serde(default)]
-    pub spec: PdbSpec,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<serde_json::Value>,
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct PdbSpec {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub min_available: Option<IntOrString>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_unavailable: Option<IntOrString>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub selector: Option<LabelSelector>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub unhealthy_pod_eviction_policy: Option<String>,
-}
-
 /// Whether an unstructured kind is read through one of these views.
 pub fn is_interpreted(group: &str, kind: &str) -> bool {
-    matches!((group, kind), ("scheduling.k8s.io", "PriorityClass") | ("policy", "PodDisruptionBudget"))
+    matches!((group, kind), ("scheduling.k8s.io", "PriorityClass"))
 }
 
 fn to_value(u: &Unstructured) -> serde_json::Value {
@@ -80,16 +51,7 @@ impl PriorityClass {
     }
 }
 
-impl PodDisruptionBudget {
-    pub fn from_object(o: &Object) -> Option<PodDisruptionBudget> {
-        match o {
-            Object::Unstructured(u) if u.kind == "PodDisruptionBudget" => serde_json::from_value(to_value(u)).ok(),
-            _ => None,
-        }
-    }
-}
-
-/// Validation in the apiserver's words (ValidatePriorityClass, ValidatePodDisruptionBudgetSpec).
+/// Validation in the apiserver's words (ValidatePriorityClass).
 pub fn validate(u: &Unstructured, errs: &mut Vec<super::validation::FieldErr>) {
     use super::validation::FieldErr;
     let v = to_value(u);
@@ -113,38 +75,6 @@ pub fn validate(u: &Unstructured, errs: &mut Vec<super::validation::FieldErr>) {
             if let Some(p) = &pc.preemption_policy {
                 if p != "Never" && p != "PreemptLowerPriority" {
                     errs.push(FieldErr::new("preemptionPolicy", format!("Unsupported value: {p:?}: supported values: \"Never\", \"PreemptLowerPriority\"")));
-                }
-            }
-        }
-        "PodDisruptionBudget" => {
-            let pdb: PodDisruptionBudget = match serde_json::from_value(v) {
-                Ok(p) => p,
-                Err(e) => return errs.push(FieldErr::new("", e.to_string())),
-            };
-            let s = &pdb.spec;
-            if s.min_available.is_some() && s.max_unavailable.is_some() {
-                errs.push(FieldErr::new("spec", "Invalid value: minAvailable and maxUnavailable cannot be both set"));
-            }
-            for (f, val) in [("minAvailable", &s.min_available), ("maxUnavailable", &s.max_unavailable)] {
-                if let Some(val) = val {
-                    match val {
-                        IntOrString::Int(i) if *i < 0 => {
-                            errs.push(FieldErr::new(format!("spec.{f}"), format!("Invalid value: {i}: must be greater than or equal to 0")))
-                        }
-                        IntOrString::String(_) => match val.scaled_value(100, true) {
-                            Err(e) => errs.push(FieldErr::new(format!("spec.{f}"), format!("Invalid value: {val:?}: {e}"))),
-                            Ok(p) if !(0..=100).contains(&p) => {
-                                errs.push(FieldErr::new(format!("spec.{f}"), format!("Invalid value: \"{val}\": must not be greater than 100%")))
-                            }
-                            Ok(_) => {}
-                        },
-                        _ => {}
-                    }
-                }
-            }
-            if let Some(sel) = &s.selector {
-                for (p, m) in sel.validate("spec.selector") {
-                    errs.push(FieldErr::new(p, m));
                 }
             }
         }
@@ -181,15 +111,5 @@ mod tests {
             unstructured(json!({"apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass", "metadata": {"name": "system-mine"}, "value": 2000000000}));
         validate(&bad, &mut errs);
         assert_eq!(errs.len(), 2, "{errs:?}");
-    }
-
-    #[test]
-    fn pdb_rejects_both_bounds() {
-        let u = unstructured(json!({"apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": {"name": "p", "namespace": "default"},
-            "spec": {"minAvailable": 1, "maxUnavailable": "50%", "selector": {"matchLabels": {"app": "web"}}}}));
-        let mut errs = Vec::new();
-        validate(&u, &mut errs);
-        assert_eq!(errs.len(), 1, "{errs:?}");
-        assert!(PodDisruptionBudget::from_object(&Object::Unstructured(u)).unwrap().spec.selector.is_some());
     }
 }

@@ -446,6 +446,41 @@ fn validate_deployment_strategy(strategy: Option<&crate::api::deployment::Deploy
     }
 }
 
+/// IsNotMoreThan100Percent.
+fn not_more_than_100_percent(v: &super::meta::IntOrString, path: &str, errs: &mut Vec<FieldErr>) {
+    if let super::meta::IntOrString::String(p) = v {
+        if p.strip_suffix('%').and_then(|n| n.parse::<i64>().ok()).is_some_and(|n| n > 100) {
+            errs.push(FieldErr::new(path, format!("Invalid value: {}: must not be greater than 100%", go_intstr(v))));
+        }
+    }
+}
+
+/// ValidatePodDisruptionBudgetSpec (pkg/apis/policy/validation).
+fn validate_pdb_spec(s: &crate::api::pod_disruption_budget::PdbSpec, errs: &mut Vec<FieldErr>) {
+    if s.min_available.is_some() && s.max_unavailable.is_some() {
+        errs.push(FieldErr::new("spec", "Invalid value: minAvailable and maxUnavailable cannot be both set"));
+    }
+    for (f, v) in [("spec.minAvailable", &s.min_available), ("spec.maxUnavailable", &s.max_unavailable)] {
+        if let Some(v) = v {
+            validate_positive_int_or_percent(v, f, errs);
+            not_more_than_100_percent(v, f, errs);
+        }
+    }
+    if let Some(sel) = &s.selector {
+        for (p, m) in sel.validate("spec.selector") {
+            errs.push(FieldErr::new(p, m));
+        }
+    }
+    if let Some(p) = &s.unhealthy_pod_eviction_policy {
+        if p != "IfHealthyBudget" && p != "AlwaysAllow" {
+            errs.push(FieldErr::new(
+                "spec.unhealthyPodEvictionPolicy",
+                format!("Unsupported value: {}: supported values: \"AlwaysAllow\", \"IfHealthyBudget\"", quoted(p)),
+            ));
+        }
+    }
+}
+
 /// Go's `%#v` of a map[string]string, as the apiserver prints it.
 fn go_map(m: &Labels) -> String {
     let inner: Vec<String> = m.iter().map(|(k, v)| format!("{}:{}", quoted(k), quoted(v))).collect();
@@ -531,6 +566,7 @@ pub fn validate(obj: &Object) -> Vec<FieldErr> {
                 }
             }
         }
+        Object::PodDisruptionBudget(pdb) => validate_pdb_spec(&pdb.spec, &mut errs),
         Object::Unstructured(u) => super::scheduling::validate(u, &mut errs),
         _ => {}
     }

@@ -161,6 +161,14 @@ pub fn qos_class(spec: &PodSpec) -> &'static str {
 pub fn take_status(spec_src: &Object, status_src: Object) -> Object {
     match (spec_src, status_src) {
         (Object::Pod(a), Object::Pod(b)) => Object::Pod(crate::api::pod::Pod { status: b.status, ..a.clone_without_status() }),
+        // deploymentStatusStrategy.PrepareForUpdate resets only spec and labels: the
+        // Deployment controller writes its revision annotation through /status.
+        (Object::Deployment(a), Object::Deployment(b)) => {
+            let mut out = a.clone();
+            out.status = b.status;
+            out.metadata.annotations = b.metadata.annotations;
+            Object::Deployment(out)
+        }
         (_, b) => with_status_of(spec_src, &b),
     }
 }
@@ -173,6 +181,7 @@ pub fn with_status_of(spec_src: &Object, status_src: &Object) -> Object {
         (Object::Node(a), Object::Node(b)) => a.status = b.status.clone(),
         (Object::ReplicaSet(a), Object::ReplicaSet(b)) => a.status = b.status.clone(),
         (Object::Deployment(a), Object::Deployment(b)) => a.status = b.status.clone(),
+        (Object::PodDisruptionBudget(a), Object::PodDisruptionBudget(b)) => a.status = b.status.clone(),
         (Object::Service(a), Object::Service(b)) => a.status = b.status.clone(),
         _ => {}
     }
@@ -183,6 +192,7 @@ pub fn with_status_of(spec_src: &Object, status_src: &Object) -> Object {
 pub fn spec_changed(a: &Object, b: &Object) -> bool {
     match (a, b) {
         (Object::Deployment(x), Object::Deployment(y)) => x.spec != y.spec,
+        (Object::PodDisruptionBudget(x), Object::PodDisruptionBudget(y)) => x.spec != y.spec,
         (Object::ReplicaSet(x), Object::ReplicaSet(y)) => x.spec != y.spec,
         _ => false,
     }

@@ -4,6 +4,7 @@
 //! deletion (deletionTimestamp first, removal once the kubelet confirms).
 
 pub mod defaults;
+mod eviction;
 
 use crate::api::meta::Time;
 use crate::api::object::Kind;
@@ -57,6 +58,11 @@ pub enum Request {
     /// Delete every object in a namespace (the namespace controller's work); the
     /// response lists what is still there (pods terminating gracefully).
     DeleteNamespaceContent(String),
+    /// The pods/eviction subresource: delete a pod unless a PodDisruptionBudget forbids.
+    Evict {
+        namespace: String,
+        name: String,
+    },
 }
 
 impl Request {
@@ -71,6 +77,7 @@ impl Request {
             Request::Scale { .. } => "scale",
             Request::Apply(_) => "apply",
             Request::DeleteNamespaceContent(_) => "deletecollection",
+            Request::Evict { .. } => "create",
         }
     }
 
@@ -89,6 +96,7 @@ impl Request {
             Request::List(k) => ObjectKey::new(k.clone(), "", ""),
             Request::Scale { key, .. } => key.clone(),
             Request::DeleteNamespaceContent(ns) => ObjectKey::new(Kind::Namespace, "", ns),
+            Request::Evict { namespace, name } => ObjectKey::new(Kind::Pod, namespace, name),
         }
     }
 }
@@ -139,7 +147,7 @@ pub fn qualified_resource(kind: &Kind) -> String {
     }
 }
 
-fn status(code: u16, reason: &'static str, message: String) -> Status {
+pub(crate) fn status(code: u16, reason: &'static str, message: String) -> Status {
     Status { code, reason, message, cause: None }
 }
 
@@ -260,6 +268,7 @@ impl ApiServer {
             Request::List(kind) => Ok(Response::List(self.store.list(&kind).cloned().collect(), self.store.revision())),
             Request::Scale { key, replicas } => self.scale(&key, replicas, now, &mut writes),
             Request::DeleteNamespaceContent(ns) => self.delete_namespace_content(&ns, now, &mut writes),
+            Request::Evict { namespace, name } => self.evict(&namespace, &name, now, &mut writes),
             Request::Apply(obj) => match self.store.get(&key).cloned() {
                 None => self.create(obj, now, &mut writes),
                 Some(cur) => match apply_patch(&cur, &obj) {
@@ -312,6 +321,7 @@ impl ApiServer {
             Object::Pod(p) => p.status = Default::default(),
             Object::ReplicaSet(r) => r.status = Default::default(),
             Object::Deployment(d) => d.status = Default::default(),
+            Object::PodDisruptionBudget(p) => p.status = Default::default(),
             _ => {}
         }
         // Defaulting and mutating admission (Priority) see the object before the registry
@@ -352,7 +362,7 @@ impl ApiServer {
         m.uid = uid;
         m.creation_timestamp = Some(Time(now));
         m.deletion_timestamp = None;
-        if matches!(kind, Kind::Deployment | Kind::ReplicaSet) {
+        if matches!(kind, Kind::Deployment | Kind::ReplicaSet | Kind::PodDisruptionBudget) {
             m.generation = 1;
         }
         obj.set_type_meta();
@@ -498,7 +508,14 @@ impl ApiServer {
         self.update(obj, now, false, writes)
     }
 
-    fn delete(&mut self, key: &ObjectKey, grace: Option<i64>, uid: Option<String>, now: SimTime, writes: &mut Vec<Rc<WatchEvent>>) -> Result<Response, ApiErr> {
+    pub(crate) fn delete(
+        &mut self,
+        key: &ObjectKey,
+        grace: Option<i64>,
+        uid: Option<String>,
+        now: SimTime,
+        writes: &mut Vec<Rc<WatchEvent>>,
+    ) -> Result<Response, ApiErr> {
         let cur = self.store.get(key).ok_or(ApiErr::Store(StoreError::NotFound))?.clone();
         if uid.as_ref().is_some_and(|u| *u != cur.meta().uid) {
             return Err(ApiErr::Status(status(
@@ -657,7 +674,7 @@ fn decode_as(kind: &Kind, v: serde_json::Value) -> Result<Object, String> {
     Ok(Object::Unstructured(crate::api::object::Unstructured { api_version, kind, metadata, rest: map.into_iter().collect() }))
 }
 
-enum ApiErr {
+pub(crate) enum ApiErr {
     Store(StoreError),
     Status(Status),
 }

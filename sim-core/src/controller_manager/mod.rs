@@ -9,6 +9,7 @@
 
 pub mod controller_utils;
 pub mod deployment;
+pub mod disruption;
 pub mod garbage_collector;
 pub mod informers;
 pub mod namespace;
@@ -262,6 +263,7 @@ controllers! {
     replica_set: replica_set::ReplicaSetController => ReplicaSet,
     garbage_collector: garbage_collector::GarbageCollector => GarbageCollector,
     namespace: namespace::NamespaceController => Namespace,
+    disruption: disruption::DisruptionController => Disruption,
 }
 
 pub struct ControllerManager {
@@ -284,6 +286,7 @@ impl ControllerManager {
                 replica_set: Default::default(),
                 garbage_collector: Default::default(),
                 namespace: Default::default(),
+                disruption: Default::default(),
             },
             shared: Shared::default(),
             sync_scheduled: false,

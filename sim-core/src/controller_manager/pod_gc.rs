@@ -38,7 +38,7 @@ impl Controller for PodGcController {
 
     /// Any event the manager sees starts its periodic pass.
     fn watches(kind: &Kind) -> bool {
-        matches!(kind, Kind::Pod | Kind::Node | Kind::ReplicaSet | Kind::Deployment | Kind::Lease | Kind::Namespace)
+        matches!(kind, Kind::Pod | Kind::Node | Kind::ReplicaSet | Kind::Deployment | Kind::Lease | Kind::Namespace | Kind::PodDisruptionBudget)
     }
 
     fn on_watch(&mut self, _inf: &SharedInformers, _ev: &WatchEvent, ctx: &mut ControllerCtx) {

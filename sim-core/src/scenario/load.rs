@@ -272,11 +272,7 @@ impl<'r> Loader<'r> {
                 let group = split_api_version(&api_version).0;
                 if crate::api::scheduling::is_interpreted(group, &kind) {
                     // Strict decoding with the offending field's location.
-                    let r = if kind == "PriorityClass" {
-                        yaml::from_value_at::<crate::api::scheduling::PriorityClass>(value, index, base).map(|_| ())
-                    } else {
-                        yaml::from_value_at::<crate::api::scheduling::PodDisruptionBudget>(value, index, base).map(|_| ())
-                    };
+                    let r = yaml::from_value_at::<crate::api::scheduling::PriorityClass>(value, index, base).map(|_| ());
                     if let Err(e) = r {
                         self.error(file, e.mark, strict(&e));
                         return None;

@@ -187,7 +187,7 @@ impl Scheduler {
     pub fn watches(kind: &Kind) -> bool {
         match kind {
             Kind::Pod | Kind::Node | Kind::Namespace | Kind::Service | Kind::ReplicaSet => true,
-            Kind::Other(g, k) => g == "policy" && k == "PodDisruptionBudget",
+            Kind::PodDisruptionBudget => true,
             _ => false,
         }
     }
@@ -514,37 +514,20 @@ impl Scheduler {
         (!sel.is_empty()).then_some(sel)
     }
 
-    /// PodDisruptionBudgets with disruptionsAllowed as the disruption controller would
-    /// compute it from the pods ksim has: healthy (Ready, not terminating) matching pods
-    /// minus the desired healthy count.
+    /// The PodDisruptionBudgets preemption honours, as their status (kept by the
+    /// disruption controller) says (filterPodsWithPDBViolation reads
+    /// status.disruptionsAllowed and status.disruptedPods).
     fn budgets(&self) -> Vec<Budget> {
-        use crate::api::scheduling::PodDisruptionBudget;
-        let kind = Kind::Other("policy".into(), "PodDisruptionBudget".into());
-        let mut out = Vec::new();
-        for o in self.informer.list(&kind) {
-            let Some(pdb) = PodDisruptionBudget::from_object(o) else { continue };
-            let ns = pdb.metadata.namespace.clone();
-            let selector = pdb.spec.selector.clone().unwrap_or_default();
-            let (mut expected, mut healthy) = (0i64, 0i64);
-            if !selector.is_empty() {
-                for p in self.informer.list_ns(&Kind::Pod, &ns).filter_map(|o| o.as_pod()) {
-                    if p.is_terminal() || !selector.matches(&p.metadata.labels) {
-                        continue;
-                    }
-                    expected += 1;
-                    if p.metadata.deletion_timestamp.is_none() && p.is_ready() {
-                        healthy += 1;
-                    }
-                }
-            }
-            let desired = match (&pdb.spec.min_available, &pdb.spec.max_unavailable) {
-                (Some(m), _) => i64::from(m.scaled_value(expected as i32, true).unwrap_or(0)),
-                (None, Some(m)) => expected - i64::from(m.scaled_value(expected as i32, true).unwrap_or(0)),
-                (None, None) => expected,
-            };
-            out.push(Budget { namespace: ns, selector, disruptions_allowed: (healthy - desired).max(0) });
-        }
-        out
+        self.informer
+            .list(&Kind::PodDisruptionBudget)
+            .filter_map(|o| o.as_pdb())
+            .map(|pdb| Budget {
+                namespace: pdb.metadata.namespace.clone(),
+                selector: pdb.spec.selector.clone().unwrap_or_default(),
+                disruptions_allowed: i64::from(pdb.status.disruptions_allowed),
+                disrupted_pods: pdb.status.disrupted_pods.keys().cloned().collect(),
+            })
+            .collect()
     }
 
     fn schedule_one(&mut self, ctx: &mut Ctx) {

@@ -304,6 +304,7 @@ impl Simulation {
             Request::Delete { .. } | Request::DeleteNamespaceContent(_) => "delete",
             Request::Bind { .. } => "bind",
             Request::Create(_) => "create",
+            Request::Evict { .. } => "evict",
             _ => "update",
         };
         let out = self.api.handle(*request, self.now);

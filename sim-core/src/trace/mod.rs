@@ -179,6 +179,12 @@ pub fn summary(obj: &Object) -> Summary {
             ("ready", Value::from(d.status.ready_replicas)),
             ("available", Value::from(d.status.available_replicas)),
         ],
+        Object::PodDisruptionBudget(p) => vec![
+            ("allowed", Value::from(p.status.disruptions_allowed)),
+            ("currentHealthy", Value::from(p.status.current_healthy)),
+            ("desiredHealthy", Value::from(p.status.desired_healthy)),
+            ("expectedPods", Value::from(p.status.expected_pods)),
+        ],
         Object::Lease(l) => vec![("renewTime", l.spec.renew_time.map_or(Value::Null, |t| Value::from(t.rfc3339())))],
         Object::Event(e) => vec![
             ("type", Value::from(&*e.type_)),

@@ -19,13 +19,15 @@ pub const NAME: &str = "DefaultPreemption";
 const MIN_CANDIDATE_NODES_PERCENTAGE: usize = 10;
 const MIN_CANDIDATE_NODES_ABSOLUTE: usize = 100;
 
-/// A PodDisruptionBudget as preemption sees it: its namespace, selector and how many
-/// more disruptions it allows.
-#[derive(Clone, Debug)]
+/// A PodDisruptionBudget as preemption sees it: its namespace, selector, how many more
+/// disruptions its status allows, and the pods the Eviction API already let go
+/// (status.disruptedPods: not counted again).
+#[derive(Clone, Debug, Default)]
 pub struct Budget {
     pub namespace: String,
     pub selector: LabelSelector,
     pub disruptions_allowed: i64,
+    pub disrupted_pods: Vec<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -79,6 +81,10 @@ fn split_by_pdb(pods: &[Rc<PodInfo>], budgets: &[Budget]) -> (Vec<Rc<PodInfo>>, 
         if !pod.metadata.labels.is_empty() {
             for (i, b) in budgets.iter().enumerate() {
                 if b.namespace != pod.metadata.namespace || b.selector.is_empty() || !b.selector.matches(&pod.metadata.labels) {
+                    continue;
+                }
+                // Already processed by the apiserver's eviction: not a violation.
+                if b.disrupted_pods.iter().any(|n| *n == pod.metadata.name) {
                     continue;
                 }
                 allowed[i] -= 1;

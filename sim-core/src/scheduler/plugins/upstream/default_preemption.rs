@@ -140,7 +140,7 @@ fn dry_run_preemption() {
     let case = "preemption with violation of same pdb";
     let foo_app = |name: &str| p(name, "node1", MID, MEDIUM).label("app", "foo").obj();
     let c = Cluster::new(very_large_nodes(&["node1"]), vec![foo_app("p1.1"), foo_app("p1.2")]);
-    let budget = Budget { namespace: "default".into(), selector: super::match_labels(&[("app", "foo")]), disruptions_allowed: 1 };
+    let budget = Budget { namespace: "default".into(), selector: super::match_labels(&[("app", "foo")]), disruptions_allowed: 1, ..Default::default() };
     let big = own(pod("p").priority(HIGH).req(VERY_LARGE));
     assert_eq!(summary(&c, &candidates(&fit, &big, &c, &[budget])), want(&[("node1", &["p1.1", "p1.2"], 1)]), "{case}");
 }
@@ -268,7 +268,7 @@ fn victims_are_sorted_by_importance_before_picking() {
         p("b-50", "node-b", 50, VERY_LARGE).label("app", "foo").obj(),
     ];
     let c = Cluster::new(very_large_nodes(&["node-a", "node-b"]), pods);
-    let budget = Budget { namespace: "default".into(), selector: super::match_labels(&[("app", "foo")]), disruptions_allowed: 0 };
+    let budget = Budget { namespace: "default".into(), selector: super::match_labels(&[("app", "foo")]), disruptions_allowed: 0, ..Default::default() };
     let cands = candidates(&fit, &own(pod("p").priority(HIGH).req(VERY_LARGE)), &c, &[budget]);
     let a = &cands[0];
     let order: Vec<&str> = a.victims.iter().map(|v| v.pod().metadata.name.as_str()).collect();
