@@ -54,31 +54,28 @@ impl PriorityClass {
 /// Validation in the apiserver's words (ValidatePriorityClass).
 pub fn validate(u: &Unstructured, errs: &mut Vec<super::validation::FieldErr>) {
     use super::validation::FieldErr;
-    let v = to_value(u);
-    match u.kind.as_str() {
-        "PriorityClass" => {
-            if !u.rest.contains_key("value") {
-                errs.push(FieldErr::required("value"));
-                return;
-            }
-            let pc: PriorityClass = match serde_json::from_value(v) {
-                Ok(pc) => pc,
-                Err(e) => return errs.push(FieldErr::new("", e.to_string())),
-            };
-            let system = SYSTEM_CLASSES.iter().any(|(n, _)| *n == pc.metadata.name);
-            if pc.metadata.name.starts_with("system-") && !system {
-                errs.push(FieldErr::new("metadata.name", "Forbidden: priority class names with 'system-' prefix are reserved"));
-            }
-            if !system && pc.value > HIGHEST_USER_DEFINABLE_PRIORITY {
-                errs.push(FieldErr::new("value", "Forbidden: maximum allowed value of a user defined priority is 1000000000"));
-            }
-            if let Some(p) = &pc.preemption_policy {
-                if p != "Never" && p != "PreemptLowerPriority" {
-                    errs.push(FieldErr::new("preemptionPolicy", format!("Unsupported value: {p:?}: supported values: \"Never\", \"PreemptLowerPriority\"")));
-                }
-            }
+    if u.kind != "PriorityClass" {
+        return;
+    }
+    if !u.rest.contains_key("value") {
+        errs.push(FieldErr::required("value"));
+        return;
+    }
+    let pc: PriorityClass = match serde_json::from_value(to_value(u)) {
+        Ok(pc) => pc,
+        Err(e) => return errs.push(FieldErr::new("", e.to_string())),
+    };
+    let system = SYSTEM_CLASSES.iter().any(|(n, _)| *n == pc.metadata.name);
+    if pc.metadata.name.starts_with("system-") && !system {
+        errs.push(FieldErr::new("metadata.name", "Forbidden: priority class names with 'system-' prefix are reserved"));
+    }
+    if !system && pc.value > HIGHEST_USER_DEFINABLE_PRIORITY {
+        errs.push(FieldErr::new("value", "Forbidden: maximum allowed value of a user defined priority is 1000000000"));
+    }
+    if let Some(p) = &pc.preemption_policy {
+        if p != "Never" && p != "PreemptLowerPriority" {
+            errs.push(FieldErr::new("preemptionPolicy", format!("Unsupported value: {p:?}: supported values: \"Never\", \"PreemptLowerPriority\"")));
         }
-        _ => {}
     }
 }
 
