@@ -177,7 +177,7 @@ mod tests {
         assert_eq!(b.condition("DisruptionAllowed").map(|c| c.reason.as_str()), Some("InsufficientPods"));
         let w1 = a.store.get(&ObjectKey::new(Kind::Pod, "default", "w1")).unwrap();
         assert!(w1.meta().deletion_timestamp.is_some(), "graceful: terminating");
-        assert_eq!(evict(&mut a, "w2").is_ok(), false, "the next one waits for the controller");
+        assert!(!evict(&mut a, "w2").is_ok(), "the next one waits for the controller");
     }
 
     #[test]

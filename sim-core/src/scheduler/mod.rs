@@ -185,11 +185,7 @@ impl Scheduler {
     }
 
     pub fn watches(kind: &Kind) -> bool {
-        match kind {
-            Kind::Pod | Kind::Node | Kind::Namespace | Kind::Service | Kind::ReplicaSet => true,
-            Kind::PodDisruptionBudget => true,
-            _ => false,
-        }
+        matches!(kind, Kind::Pod | Kind::Node | Kind::Namespace | Kind::Service | Kind::ReplicaSet | Kind::PodDisruptionBudget)
     }
 
     pub fn on_watch(&mut self, ev: &WatchEvent, ctx: &mut Ctx) {
