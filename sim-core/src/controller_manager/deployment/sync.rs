@@ -91,9 +91,10 @@ fn copy_annotations(d: &Deployment, rs: &mut ReplicaSet) -> bool {
 }
 
 /// SetNewReplicaSetAnnotations: the Deployment's annotations, the revision (never
-/// lowered; the superseded one kept in revision-history when rolling back to this
-/// ReplicaSet), and for a new one the replica annotations.
-pub fn set_new_replica_set_annotations(d: &Deployment, rs: &mut ReplicaSet, new_revision: i64, exists: bool) -> bool {
+/// lowered; the superseded one kept in revision-history, at most
+/// `rev_history_limit_in_chars` long, when rolling back to this ReplicaSet), and for a
+/// new one the replica annotations.
+pub fn set_new_replica_set_annotations(d: &Deployment, rs: &mut ReplicaSet, new_revision: i64, exists: bool, rev_history_limit_in_chars: usize) -> bool {
     let mut changed = copy_annotations(d, rs);
     let old = rs.metadata.annotations.get(REVISION).cloned();
     let old_int = match old.as_deref().map(str::parse::<i64>) {
@@ -113,11 +114,11 @@ pub fn set_new_replica_set_annotations(d: &Deployment, rs: &mut ReplicaSet, new_
             let mut olds: Vec<&str> = history.split(',').collect();
             let mut total = history.len() + old.len() + 1;
             let mut start = 0;
-            while total > MAX_REV_HISTORY_LENGTH_IN_CHARS && start < olds.len() {
+            while total > rev_history_limit_in_chars && start < olds.len() {
                 total -= olds[start].len() + 1;
                 start += 1;
             }
-            if total <= MAX_REV_HISTORY_LENGTH_IN_CHARS {
+            if total <= rev_history_limit_in_chars {
                 olds = olds.split_off(start);
                 olds.push(&old);
                 rs.metadata.annotations.insert(REVISION_HISTORY.into(), olds.join(","));
@@ -153,7 +154,7 @@ fn get_new_replica_set(p: &mut Plan, existing: Option<&ReplicaSet>, old: &[Repli
     let new_revision = max_revision(old) + 1;
     if let Some(existing) = existing {
         let mut rs = existing.clone();
-        let annotations_updated = set_new_replica_set_annotations(&p.d, &mut rs, new_revision, true);
+        let annotations_updated = set_new_replica_set_annotations(&p.d, &mut rs, new_revision, true, MAX_REV_HISTORY_LENGTH_IN_CHARS);
         let min_ready_needs_update = rs.spec.min_ready_seconds != p.d.spec.min_ready_seconds;
         if annotations_updated || min_ready_needs_update {
             rs.spec.min_ready_seconds = p.d.spec.min_ready_seconds;
@@ -191,7 +192,7 @@ fn get_new_replica_set(p: &mut Plan, existing: Option<&ReplicaSet>, old: &[Repli
     all.push(rs.clone());
     let n = new_rs_new_replicas(&p.d, &all, &rs);
     rs.spec.replicas = Some(n);
-    set_new_replica_set_annotations(&p.d, &mut rs, new_revision, false);
+    set_new_replica_set_annotations(&p.d, &mut rs, new_revision, false, MAX_REV_HISTORY_LENGTH_IN_CHARS);
     p.writes.push(Write::CreateReplicaSet(rs.clone()));
     // After the create (the answer records ScalingReplicaSet or ReplicaSetCreateError).
     let mut needs_update = set_deployment_revision(&mut p.d, &new_revision.to_string());
