@@ -16,6 +16,8 @@ pub mod progress;
 pub mod recreate;
 pub mod rolling;
 pub mod sync;
+#[cfg(test)]
+mod tests;
 pub mod util;
 
 use super::informers::{NsName, SharedInformers};
