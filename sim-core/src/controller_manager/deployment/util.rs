@@ -121,18 +121,24 @@ pub fn new_rs_new_replicas(d: &Deployment, all: &[ReplicaSet], new_rs: &ReplicaS
     replicas(new_rs) + up
 }
 
-fn annotation_i32(rs: &ReplicaSet, key: &str) -> Option<i32> {
-    rs.metadata.annotations.get(key).and_then(|v| v.parse::<i32>().ok())
+/// getNonNegativeInt32FromAnnotation: the annotation as a number in 0..=MaxInt32
+/// (strconv.ParseUint: decimal digits only, no sign); anything else is no value.
+pub fn non_negative_i32_from_annotation(rs: &ReplicaSet, key: &str) -> Option<i32> {
+    let v = rs.metadata.annotations.get(key)?;
+    if !v.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    v.parse::<u32>().ok().and_then(|n| i32::try_from(n).ok())
 }
 
 /// GetDesiredReplicasAnnotation.
 pub fn desired_replicas_annotation(rs: &ReplicaSet) -> Option<i32> {
-    annotation_i32(rs, DESIRED_REPLICAS)
+    non_negative_i32_from_annotation(rs, DESIRED_REPLICAS)
 }
 
 /// getMaxReplicasAnnotation.
 pub fn max_replicas_annotation(rs: &ReplicaSet) -> Option<i32> {
-    annotation_i32(rs, MAX_REPLICAS)
+    non_negative_i32_from_annotation(rs, MAX_REPLICAS)
 }
 
 /// SetReplicasAnnotations: returns whether anything changed.

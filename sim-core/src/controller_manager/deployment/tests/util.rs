@@ -6,6 +6,7 @@ use super::*;
 use crate::api::deployment::{DeploymentCondition, DeploymentStatus};
 use crate::controller_manager::deployment::sync::{get_all_replica_sets_and_sync_revision, set_new_replica_set_annotations};
 use crate::controller_manager::deployment::util::*;
+use std::collections::BTreeMap;
 
 /// generateDeployment: a Deployment named after its one container's image.
 fn generate_deployment(image: &str) -> Deployment {
@@ -441,6 +442,35 @@ fn max_unavailable_table() {
     ];
     for (name, d, expected) in cases {
         assert_eq!(max_unavailable(&d), expected, "{name}");
+    }
+}
+
+/// TestGetNonNegativeInt32FromAnnotation (value and validity; ksim keeps no error).
+#[test]
+fn non_negative_i32_from_annotation_table() {
+    let max = i32::MAX.to_string();
+    let over = (i32::MAX as u32 + 1).to_string();
+    let over2 = (u64::from(u32::MAX) + 1).to_string();
+    let cases: [(&str, Option<&str>, Option<i32>); 9] = [
+        ("invalid empty", None, None),
+        ("invalid", Some("invalid"), None),
+        ("invalid negative ", Some("-1"), None),
+        ("valid zero", Some("0"), Some(0)),
+        ("valid", Some("13"), Some(13)),
+        ("valid max", Some(&max), Some(i32::MAX)),
+        ("invalid max out of range", Some(&over), None),
+        ("invalid max out of range 2", Some(&over2), None),
+        // Not in upstream's table: ParseUint takes no sign.
+        ("invalid plus sign", Some("+5"), None),
+    ];
+    let deployment = generate_deployment("nginx");
+    for (name, value, expected) in cases {
+        let mut r = generate_rs(&deployment, "nginx-1");
+        r.metadata.annotations = match value {
+            None => BTreeMap::new(),
+            Some(v) => [("test".to_string(), v.to_string()), ("foo".to_string(), "2".to_string())].into(),
+        };
+        assert_eq!(non_negative_i32_from_annotation(&r, "test"), expected, "{name}");
     }
 }
 
