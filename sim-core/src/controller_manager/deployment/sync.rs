@@ -149,6 +149,16 @@ pub fn get_all_replica_sets_and_sync_revision(p: &mut Plan, rs_list: &[ReplicaSe
     (new, old)
 }
 
+/// generateReplicaSetName: NAME-HASH, the Deployment's name cut so that the whole fits
+/// a DNS-1123 subdomain (253 characters); a hash too long for any cut is left whole.
+pub fn generate_replica_set_name(deployment_name: &str, hash: &str) -> String {
+    const DNS1123_SUBDOMAIN_MAX_LENGTH: usize = 253;
+    match DNS1123_SUBDOMAIN_MAX_LENGTH.checked_sub(1 + hash.len()) {
+        Some(max) if max > 0 && deployment_name.len() > max => format!("{}-{hash}", &deployment_name[..max]),
+        _ => format!("{deployment_name}-{hash}"),
+    }
+}
+
 /// getNewReplicaSet.
 fn get_new_replica_set(p: &mut Plan, existing: Option<&ReplicaSet>, old: &[ReplicaSet], create: bool) -> Option<ReplicaSet> {
     let new_revision = max_revision(old) + 1;
@@ -182,7 +192,7 @@ fn get_new_replica_set(p: &mut Plan, existing: Option<&ReplicaSet>, old: &[Repli
     let mut selector = p.d.spec.selector.clone().unwrap_or_default();
     selector.match_labels.insert(POD_TEMPLATE_HASH.into(), hash.clone());
     let mut rs = ReplicaSet::default();
-    rs.metadata.name = format!("{}-{hash}", p.d.metadata.name);
+    rs.metadata.name = generate_replica_set_name(&p.d.metadata.name, &hash);
     rs.metadata.namespace = p.d.metadata.namespace.clone();
     rs.metadata.owner_references =
         vec![crate::controller_manager::controller_utils::controller_ref("apps/v1", "Deployment", &p.d.metadata.name, &p.d.metadata.uid)];

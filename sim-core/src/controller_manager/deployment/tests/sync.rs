@@ -1,7 +1,7 @@
 //! sync_test.go.
 
 use super::*;
-use crate::controller_manager::deployment::sync::{cleanup_deployment, scale};
+use crate::controller_manager::deployment::sync::{cleanup_deployment, generate_replica_set_name, get_all_replica_sets_and_sync_revision, scale};
 use crate::controller_manager::deployment::util::{max_surge, set_replicas_annotations, REVISION};
 
 /// One TestScale case: the sizes and creation times of the ReplicaSets before and the
@@ -335,5 +335,47 @@ fn cleanup_deployment_order_table() {
         let mut deleted = rs_deletions(&p);
         deleted.sort();
         assert_eq!(deleted, expected, "{comment}");
+    }
+}
+
+/// TestGenerateReplicaSetName.
+#[test]
+fn generate_replica_set_name_table() {
+    let (a242, b250, b242, d252, h252) = ("a".repeat(242), "b".repeat(250), "b".repeat(242), "d".repeat(252), "h".repeat(252));
+    let cases = [
+        ("short name", "my-deployment".to_string(), "abcde12345".to_string(), "my-deployment-abcde12345".to_string()),
+        ("maximum length without truncating", a242.clone(), "abcde12345".into(), format!("{a242}-abcde12345")),
+        ("very long deployment name is truncated", b250, "abcde12345".into(), format!("{b242}-abcde12345")),
+        ("very long hash is not truncated", d252.clone(), h252.clone(), format!("{d252}-{h252}")),
+    ];
+    for (name, deployment_name, hash, want) in cases {
+        assert_eq!(generate_replica_set_name(&deployment_name, &hash), want, "{name}");
+    }
+}
+
+/// TestDeploymentController_generateReplicaSetName: the ReplicaSet getNewReplicaSet
+/// creates is named within 253 characters, the Deployment's name cut to 242.
+#[test]
+fn new_replica_set_name_table() {
+    let cases = [
+        ("short name", "my-deployment".to_string(), "my-deployment".to_string()),
+        ("very long name truncated", "a".repeat(250), "a".repeat(242)),
+        ("very long name not truncated", "a".repeat(242), "a".repeat(242)),
+    ];
+    for (name, deployment_name, want_portion) in cases {
+        let d = new_deployment(&deployment_name, 1, None, None, None, &[("foo", "bar")]);
+        let mut p = plan(d, at_s(0));
+        get_all_replica_sets_and_sync_revision(&mut p, &[], true);
+        let created = p
+            .writes
+            .iter()
+            .find_map(|w| match w {
+                Write::CreateReplicaSet(r) => Some(r.metadata.name.clone()),
+                _ => None,
+            })
+            .expect("a ReplicaSet is created");
+        assert!(created.len() <= 253, "{name}: ReplicaSet name length {}", created.len());
+        let (portion, _hash) = created.rsplit_once('-').expect("at least one hyphen");
+        assert_eq!(portion, want_portion, "{name}");
     }
 }
