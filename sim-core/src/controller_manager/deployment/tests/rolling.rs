@@ -82,9 +82,27 @@ fn cleanup_unhealthy_replicas_table() {
         old_rs.status.available_replicas = ready;
         let d = new_deployment("foo", 10, None, Some(int(2)), Some(int(2)), &[]);
         let mut p = plan(d, at_s(0));
-        let (_, cleaned) = cleanup_unhealthy_replicas(&mut p, vec![old_rs], max_cleanup);
+        let (_, cleaned) = cleanup_unhealthy_replicas(&mut p, vec![old_rs], max_cleanup).expect("no error");
         assert_eq!(cleaned, expected, "scenario {case}");
     }
+}
+
+/// Not a table case: upstream's cleanupUnhealthyReplicas refuses ("got invalid request
+/// to scale down") an old ReplicaSet with more available replicas than it asks for, and
+/// reconcileOldReplicaSets then returns false without scaling anything.
+#[test]
+fn cleanup_unhealthy_replicas_never_scales_up() {
+    let mut old_rs = rs("foo-v1", 3, &[], None);
+    old_rs.status.available_replicas = 5;
+    let d = new_deployment("foo", 10, None, Some(int(2)), Some(int(2)), &[]);
+    let mut p = plan(d.clone(), at_s(0));
+    assert!(cleanup_unhealthy_replicas(&mut p, vec![old_rs.clone()], 4).is_none());
+    assert!(p.writes.is_empty(), "{:?}", p.writes);
+    let mut new_rs = rs("foo-v2", 10, &[], None);
+    new_rs.status.available_replicas = 10;
+    let mut p = plan(d, at_s(0));
+    assert!(!reconcile_old_replica_sets(&mut p, &[old_rs.clone(), new_rs.clone()], vec![old_rs], &new_rs));
+    assert!(p.writes.is_empty(), "{:?}", p.writes);
 }
 
 /// TestDeploymentController_scaleDownOldReplicaSetsForRollingUpdate.
