@@ -108,10 +108,10 @@ pub fn set_new_replica_set_annotations(d: &Deployment, rs: &mut ReplicaSet, new_
     }
     if let (Some(old), true) = (old, old_int < new_revision) {
         let history = rs.metadata.annotations.get(REVISION_HISTORY).cloned().unwrap_or_default();
-        if history.is_empty() {
+        let mut olds: Vec<&str> = history.split(',').collect();
+        if olds[0].is_empty() {
             rs.metadata.annotations.insert(REVISION_HISTORY.into(), old);
         } else {
-            let mut olds: Vec<&str> = history.split(',').collect();
             let mut total = history.len() + old.len() + 1;
             let mut start = 0;
             while total > rev_history_limit_in_chars && start < olds.len() {

@@ -565,3 +565,17 @@ fn replica_set_fraction_table() {
         assert_eq!(replica_set_fraction(&r, &d), expected, "{name}");
     }
 }
+
+/// Not a table case: SetNewReplicaSetAnnotations starts the revision history afresh when
+/// the history's first element is empty (`len(oldRevisions[0]) == 0`), not only when the
+/// whole annotation is.
+#[test]
+fn revision_history_with_empty_first_element_restarts() {
+    let d = generate_deployment("nginx");
+    let mut r = generate_rs(&d, "nginx-1");
+    r.metadata.annotations.insert(REVISION.into(), "3".into());
+    r.metadata.annotations.insert(REVISION_HISTORY.into(), ",1".into());
+    assert!(set_new_replica_set_annotations(&d, &mut r, 5, true, MAX_REV_HISTORY_LENGTH_IN_CHARS));
+    assert_eq!(r.metadata.annotations.get(REVISION_HISTORY).map(String::as_str), Some("3"));
+    assert_eq!(r.metadata.annotations.get(REVISION).map(String::as_str), Some("5"));
+}
