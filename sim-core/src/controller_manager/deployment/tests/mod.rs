@@ -79,8 +79,7 @@ pub(super) fn new_deployment(
     max_unavailable: Option<IntOrString>,
     sel: &[(&str, &str)],
 ) -> Deployment {
-    let mut d = Deployment::default();
-    d.api_version = "apps/v1".into();
+    let mut d = Deployment { api_version: "apps/v1".into(), ..Deployment::default() };
     d.metadata.uid = format!("uid-{name}");
     d.metadata.name = name.into();
     d.metadata.namespace = "default".into();

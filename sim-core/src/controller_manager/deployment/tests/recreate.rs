@@ -51,7 +51,8 @@ fn pod_map(entries: &[(&str, &[&'static str])]) -> PodMap {
 #[test]
 fn old_pods_running_table() {
     // (name, newRS, oldRSs, podMap, hasOldPodsRunning)
-    let cases: Vec<(&str, Option<ReplicaSet>, Vec<ReplicaSet>, PodMap, bool)> = vec![
+    type Case = (&'static str, Option<ReplicaSet>, Vec<ReplicaSet>, PodMap, bool);
+    let cases: Vec<Case> = vec![
         ("no old RSs", None, vec![], PodMap::new(), false),
         ("old RSs with running pods", None, vec![rs_with_uid("some-uid"), rs_with_uid("other-uid")], pod_map_with_uids(&["some-uid", "other-uid"]), true),
         ("old RSs without pods but with non-zero status replicas", None, vec![new_rs_with_status("rs-1", 0, 1, &[])], PodMap::new(), true),
