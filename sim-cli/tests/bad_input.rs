@@ -32,6 +32,8 @@ const CASES: &[(&str, u32, u32, &str)] = &[
     ("generated/deep-flow.yaml", 1, 256, "nesting deeper than 255 levels of flow collections"),
     ("generated/deep-block.yaml", 1, 1025, "nesting deeper than 512 levels"),
     ("generated/huge.yaml", 1, 1, "ksim reads at most"),
+    // A device that never ends (reports size 0): read up to the cap, then refused.
+    ("generated/apply-dev-zero.yaml", 9, 13, "spec.timeline[0].apply.file: /dev/zero: more than 16777216 bytes; ksim reads at most 16777216"),
     // Scheduling inputs
     (
         "scheduler-config-unknown-plugin.yaml",
@@ -127,6 +129,9 @@ fn generate(dir: &Path, name: &str) -> PathBuf {
             .collect::<String>()
             .into_bytes(),
         "deep-flow.yaml" => "[".repeat(20_000).into_bytes(),
+        "apply-dev-zero.yaml" => {
+            "apiVersion: ksim.dev/v1\nkind: Scenario\nmetadata: {name: z}\nspec:\n  until: 1m\n  timeline:\n  - at: 1s\n    apply:\n      file: /dev/zero\n".into()
+        }
         "deep-block.yaml" => ("- ".repeat(20_000) + "x\n").into_bytes(),
         "huge.yaml" => {
             // A 50 MB file (over the cap): a real manifest followed by comment lines.
@@ -268,4 +273,41 @@ fn bad_input_exits_2_with_one_located_diagnostic() {
     }
     let _ = std::fs::remove_dir_all(&tmp);
     assert!(failures.is_empty(), "{} case(s) failed:\n\n{}", failures.len(), failures.join("\n\n"));
+}
+
+/// `yes 'x: y' | ksim run /dev/stdin`: a pipe reports no size, so the cap must hold on
+/// the bytes read. ksim stops reading after the cap and exits 2; the writer sees the
+/// pipe close long before it has written everything it offered.
+#[test]
+fn an_endless_pipe_is_read_only_up_to_the_cap() {
+    let max = sim_core::scenario::yaml::MAX_INPUT_BYTES;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ksim"))
+        .args(["run", "/dev/stdin"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("ksim starts");
+    let mut stdin = child.stdin.take().unwrap();
+    let offered = 8 * max;
+    let writer = std::thread::spawn(move || {
+        let chunk = "x: y\n".repeat(1 << 14);
+        let mut written = 0usize;
+        while written < offered {
+            match stdin.write_all(chunk.as_bytes()) {
+                Ok(()) => written += chunk.len(),
+                Err(_) => break, // ksim closed the pipe
+            }
+        }
+        written
+    });
+    let start = Instant::now();
+    let out = child.wait_with_output().unwrap();
+    let written = writer.join().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(start.elapsed() < TIME_LIMIT, "took {:?}", start.elapsed());
+    assert_eq!(err, format!("error: /dev/stdin:1:1: more than {max} bytes; ksim reads at most {max}\n"));
+    // What ksim read, plus what the pipe buffers held when it exited.
+    assert!(written < max + (4 << 20), "the writer got {written} bytes in");
 }
