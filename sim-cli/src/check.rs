@@ -21,6 +21,11 @@ pub struct Args<'a> {
     pub invariants: bool,
 }
 
+/// Seeds in one sweep: the list of seeds and of their outcomes is held in memory.
+const MAX_SEEDS: u64 = 1_000_000;
+/// Worker threads (each holds a copy of the scenario and one run).
+const MAX_JOBS: usize = 256;
+
 /// One run's findings.
 struct Outcome {
     seed: u64,
@@ -54,6 +59,14 @@ pub fn check(a: Args) -> u8 {
             return 2;
         }
     };
+    if a.seeds > MAX_SEEDS {
+        let _ = writeln!(err, "error: --seeds {}: at most {MAX_SEEDS} in one sweep (split a bigger one with --first-seed or --shard)", a.seeds);
+        return 2;
+    }
+    if a.jobs.is_some_and(|j| j > MAX_JOBS) {
+        let _ = writeln!(err, "error: --jobs {}: at most {MAX_JOBS}", a.jobs.unwrap_or_default());
+        return 2;
+    }
     let base = a.first_seed.unwrap_or(s.seed);
     let seeds: Vec<u64> = (0..a.seeds).filter(|i| i % of == shard).map(|i| base.wrapping_add(i)).collect();
     let files = a.files.join(" ");

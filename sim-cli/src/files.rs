@@ -6,7 +6,7 @@
 //! stops after `MAX_INPUT_BYTES + 1` bytes, whatever the source.
 
 use sim_core::scenario::diagnostic;
-use sim_core::scenario::yaml::{decode_utf8, Mark, MAX_INPUT_BYTES};
+use sim_core::scenario::yaml::{decode_utf8, Mark, MAX_INPUT_BYTES, MAX_TOTAL_INPUT_BYTES};
 use sim_core::Source;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -56,8 +56,15 @@ fn resolved_path(from: &str, rel: &str) -> PathBuf {
 /// Loads the scenario from files, or returns the rendered errors.
 pub fn load(paths: &[String]) -> Result<sim_core::Scenario, String> {
     let mut sources = Vec::new();
+    let mut total = 0usize;
     for p in paths {
-        sources.push(read_source(p)?);
+        let src = read_source(p)?;
+        total += src.text.len();
+        if total > MAX_TOTAL_INPUT_BYTES {
+            let m = format!("reading {p} brings the input to {total} bytes; ksim reads at most {MAX_TOTAL_INPUT_BYTES} in all");
+            return Err(diagnostic::render_plain(p, Mark::new(1, 1), &m));
+        }
+        sources.push(src);
     }
     sim_core::load(&sources, &resolve).map_err(|e| e.render())
 }

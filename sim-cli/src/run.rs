@@ -50,7 +50,14 @@ pub fn new_sim(s: &Scenario) -> Result<Simulation, u8> {
     })
 }
 
+/// The most timeline lines `--max-lines` may ask for (they are held until printed).
+pub const MAX_LINES: usize = 1_000_000;
+
 pub fn run(paths: &[String], seed: Option<u64>, until: Option<&str>, log: Option<&str>, max_lines: usize, check: bool) -> u8 {
+    if max_lines > MAX_LINES {
+        let _ = writeln!(anstream::stderr(), "error: --max-lines {max_lines}: at most {MAX_LINES} (--log FILE writes the whole event log)");
+        return EXIT_BAD_INPUT;
+    }
     let s = match load(paths, seed, until) {
         Ok(s) => s,
         Err(c) => return c,

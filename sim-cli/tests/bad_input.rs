@@ -32,6 +32,7 @@ const CASES: &[(&str, u32, u32, &str)] = &[
     ("generated/deep-flow.yaml", 1, 256, "nesting deeper than 255 levels of flow collections"),
     ("generated/deep-block.yaml", 1, 1025, "nesting deeper than 512 levels"),
     ("generated/huge.yaml", 1, 1, "ksim reads at most"),
+    ("generated/too-many-documents.yaml", 20000, 1, "more than 10000 documents in one file"),
     // A device that never ends (reports size 0): read up to the cap, then refused.
     ("generated/apply-dev-zero.yaml", 9, 13, "spec.timeline[0].apply.file: /dev/zero: more than 16777216 bytes; ksim reads at most 16777216"),
     // Scheduling inputs
@@ -76,6 +77,22 @@ const CASES: &[(&str, u32, u32, &str)] = &[
     ("invalid-ksim-annotation.yaml", 12, 44, "spec.template.metadata.annotations[ksim.dev/run-duration]: Invalid value: \"soon\""),
     ("node-manifest.yaml", 1, 1, "nodes come from spec.cluster.nodePools"),
     ("duplicate-object.yaml", 17, 1, "deployments.apps \"web\" already exists"),
+    // Limits, checked on the number before anything is built from it
+    ("replicas-too-many.yaml", 5, 13, "deployments.apps \"web\": spec.replicas: Invalid value: 100000000: ksim simulates at most 1000000 replicas per workload"),
+    (
+        "pods-total-too-many.yaml",
+        16,
+        13,
+        "deployments.apps \"api\": spec.replicas: Invalid value: 600000: with it the scenario asks for 1200000 pods at once (at 0s); ksim simulates at most 1000000",
+    ),
+    ("scale-too-many.yaml", 7, 47, "spec.timeline[0].scale.replicas: Invalid value: 2000000: ksim simulates at most 1000000 replicas per workload"),
+    ("pool-count-too-big.yaml", 7, 29, "spec.cluster.nodePools[0].count: Invalid value: 4294967295: ksim simulates at most 100000 nodes"),
+    (
+        "pools-total-too-big.yaml",
+        8,
+        24,
+        "spec.cluster.nodePools[1].count: Invalid value: 60000: ksim simulates at most 100000 nodes (the cluster would have 120000 nodes)",
+    ),
     // Scenario documents
     ("scenario-wrong-apiversion.yaml", 1, 13, "no matches for kind \"Scenario\" in version \"ksim.dev/v2\""),
     ("two-scenarios.yaml", 22, 1, "a second Scenario document"),
@@ -129,8 +146,10 @@ fn generate(dir: &Path, name: &str) -> PathBuf {
             .collect::<String>()
             .into_bytes(),
         "deep-flow.yaml" => "[".repeat(20_000).into_bytes(),
+        "too-many-documents.yaml" => "a: 1\n---\n".repeat(10_001).into_bytes(),
         "apply-dev-zero.yaml" => {
-            "apiVersion: ksim.dev/v1\nkind: Scenario\nmetadata: {name: z}\nspec:\n  until: 1m\n  timeline:\n  - at: 1s\n    apply:\n      file: /dev/zero\n".into()
+            "apiVersion: ksim.dev/v1\nkind: Scenario\nmetadata: {name: z}\nspec:\n  until: 1m\n  timeline:\n  - at: 1s\n    apply:\n      file: /dev/zero\n"
+                .into()
         }
         "deep-block.yaml" => ("- ".repeat(20_000) + "x\n").into_bytes(),
         "huge.yaml" => {

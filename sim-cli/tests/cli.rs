@@ -216,3 +216,26 @@ fn bench_scheduler_prints_figures() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(v["scheduled"], 40);
 }
+
+#[test]
+fn numbers_on_the_command_line_are_checked_before_anything_is_built() {
+    // Each would otherwise size an allocation (a seed list, threads, kubelets, pods).
+    let cases: [(&[&str], &str); 5] = [
+        (&["check", "scenarios/hello-deployment.yaml", "--seeds", "18446744073709551615"], "error: --seeds 18446744073709551615: at most 1000000"),
+        (&["check", "scenarios/hello-deployment.yaml", "--jobs", "100000"], "error: --jobs 100000: at most 256"),
+        (&["run", "scenarios/hello-deployment.yaml", "--max-lines", "18446744073709551615"], "error: --max-lines 18446744073709551615: at most 1000000"),
+        (&["bench", "density", "--nodes", "4294967295"], "error: --nodes 4294967295: ksim simulates at most 100000 nodes"),
+        (
+            &["bench", "scheduler", "--nodes", "100", "--pods", "18446744073709551615"],
+            "error: --pods 18446744073709551615: ksim simulates at most 1000000 pods",
+        ),
+    ];
+    for (args, want) in cases {
+        let started = std::time::Instant::now();
+        let out = ksim(args);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.starts_with(want), "{args:?}: want {want:?}, got {err}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(10), "{args:?} took {:?}", started.elapsed());
+    }
+}

@@ -35,12 +35,14 @@ pub struct Diagnostic {
 #[derive(Clone, Debug)]
 pub struct LoadError {
     pub diagnostics: Vec<Diagnostic>,
+    /// Further problems found past the first `MAX_DIAGNOSTICS`, not kept.
+    pub suppressed: usize,
     sources: BTreeMap<String, String>,
 }
 
 impl LoadError {
-    fn new(diagnostics: Vec<Diagnostic>, sources: &BTreeMap<String, String>) -> Self {
-        LoadError { diagnostics, sources: sources.clone() }
+    fn new(diagnostics: Vec<Diagnostic>, suppressed: usize, sources: BTreeMap<String, String>) -> Self {
+        LoadError { diagnostics, suppressed, sources }
     }
 
     /// Compiler-style rendering of every diagnostic.
@@ -51,6 +53,9 @@ impl LoadError {
             out.push_str(&super::diagnostic::render(&d.location.file, src, d.location.mark, &d.message));
             out.push('\n');
         }
+        if self.suppressed > 0 {
+            out.push_str(&format!("note: {} more errors not shown (ksim shows the first {MAX_DIAGNOSTICS})\n", self.suppressed));
+        }
         out
     }
 }
@@ -59,6 +64,9 @@ impl std::fmt::Display for LoadError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         for d in &self.diagnostics {
             writeln!(f, "{}: {}", d.location, d.message)?;
+        }
+        if self.suppressed > 0 {
+            writeln!(f, "note: {} more errors not shown (ksim shows the first {MAX_DIAGNOSTICS})", self.suppressed)?;
         }
         Ok(())
     }
@@ -163,6 +171,19 @@ struct Loader<'r> {
     warned_kinds: BTreeSet<String>,
     resolver: &'r Resolver<'r>,
     files_read: usize,
+    /// Input bytes read so far (every file, each time it is read).
+    bytes_read: usize,
+    /// Diagnostics past `MAX_DIAGNOSTICS`, counted but not kept.
+    suppressed: usize,
+    /// The node pools were refused: node names are not checked against them.
+    cluster_invalid: bool,
+    /// Where `spec.replicas` (or a scale's `replicas`) is written, by the manifest's or
+    /// the timeline entry's location.
+    replicas_marks: BTreeMap<(String, u32, u32), Mark>,
+}
+
+fn location_key(l: &Location) -> (String, u32, u32) {
+    (l.file.clone(), l.mark.line, l.mark.col)
 }
 
 /// `metadata.labels[app]` → the index's spelling (`metadata.labels.app`).
@@ -192,6 +213,8 @@ impl<'r> Loader<'r> {
     fn error(&mut self, file: &str, mark: Mark, message: impl Into<String>) {
         if self.diags.len() < MAX_DIAGNOSTICS {
             self.diags.push(Diagnostic { location: Location { file: file.into(), mark }, message: message.into() });
+        } else {
+            self.suppressed += 1;
         }
     }
 
@@ -202,6 +225,21 @@ impl<'r> Loader<'r> {
     fn mark_of(index: &PathIndex, base: &str, rel: &str) -> Mark {
         let p = index_spelling(&join(base, rel));
         index.value(&p).or_else(|| index.key(&p)).unwrap_or_else(|| index.nearest(&p))
+    }
+
+    /// Counts `src` against the input read in all (re-reads included: each is parsed and
+    /// built again); false, with an error at `file:mark`, once that is over the cap.
+    fn within_input_budget(&mut self, file: &str, mark: Mark, src: &Source) -> bool {
+        self.bytes_read = self.bytes_read.saturating_add(src.text.len());
+        if self.bytes_read <= yaml::MAX_TOTAL_INPUT_BYTES {
+            return true;
+        }
+        self.error(
+            file,
+            mark,
+            format!("reading {} brings the input to {} bytes; ksim reads at most {} in all", src.name, self.bytes_read, yaml::MAX_TOTAL_INPUT_BYTES),
+        );
+        false
     }
 
     fn parse(&mut self, src: &Source) -> Option<Vec<YamlDoc>> {
@@ -331,6 +369,20 @@ impl<'r> Loader<'r> {
                 self.warn(file, mark, "spec.ipFamily was removed in Kubernetes 1.20 (use spec.ipFamilies); ksim ignores it");
             }
         }
+        let replicas = match &obj {
+            Object::Deployment(d) => Some(i64::from(d.replicas())),
+            Object::ReplicaSet(r) => Some(i64::from(r.replicas())),
+            _ => None,
+        };
+        if let Some(n) = replicas {
+            let mark = Self::mark_of(index, base, "spec.replicas");
+            self.replicas_marks.insert(location_key(&at), mark);
+            if n > MAX_REPLICAS {
+                let what = format!("{} {:?}", crate::apiserver::qualified_resource(&obj.kind()), obj.meta().name);
+                self.error(file, mark, format!("{what}: spec.replicas: Invalid value: {n}: ksim simulates at most {MAX_REPLICAS} replicas per workload"));
+                return None;
+            }
+        }
         let has_status = match &obj {
             Object::Pod(p) => p.status != Default::default(),
             Object::ReplicaSet(r) => r.status != Default::default(),
@@ -390,8 +442,14 @@ impl<'r> Loader<'r> {
                     self.error(file, mark, format!("more than {MAX_FILES} files applied"));
                     return;
                 }
+                if self.bytes_read > yaml::MAX_TOTAL_INPUT_BYTES {
+                    return; // over the cap already (and said so): read nothing more
+                }
                 match (self.resolver)(file, rel) {
                     Ok(src) => {
+                        if !self.within_input_budget(file, mark, &src) {
+                            return;
+                        }
                         if let Some(docs) = self.parse(&src) {
                             for d in docs {
                                 if let Some(m) = self.manifest(&src.name, &d.value, &d.index, "") {
@@ -443,7 +501,7 @@ impl<'r> Loader<'r> {
         }
     }
 
-    fn timeline_entry(&mut self, file: &str, index: &PathIndex, path: &str, v: &Value, nodes: &BTreeSet<String>) -> Option<TimelineEntry> {
+    fn timeline_entry(&mut self, file: &str, index: &PathIndex, path: &str, v: &Value, nodes: Option<&BTreeSet<String>>) -> Option<TimelineEntry> {
         let here = Self::mark_of(index, path, "");
         let location = Location { file: file.into(), mark: here };
         let Value::Object(m) = v else {
@@ -511,6 +569,16 @@ impl<'r> Loader<'r> {
                     );
                     return None;
                 }
+                let mark = Self::mark_of(index, &ap, "replicas");
+                if r > MAX_REPLICAS {
+                    self.error(
+                        file,
+                        mark,
+                        format!("{}: Invalid value: {r}: ksim simulates at most {MAX_REPLICAS} replicas per workload", join(&ap, "replicas")),
+                    );
+                    return None;
+                }
+                self.replicas_marks.insert(location_key(&location), mark);
                 Action::Scale { kind, namespace, name, replicas: r as i32 }
             }
             "nodeCrash" | "nodeRecover" => {
@@ -518,7 +586,7 @@ impl<'r> Loader<'r> {
                     self.error(file, Self::mark_of(index, &ap, ""), format!("{ap}: Invalid value: expected a node name"));
                     return None;
                 };
-                if !nodes.contains(&n) {
+                if nodes.is_some_and(|ns| !ns.contains(&n)) {
                     self.error(file, Self::mark_of(index, &ap, ""), format!("{ap}: nodes {n:?} not found"));
                     return None;
                 }
@@ -632,6 +700,7 @@ impl<'r> Loader<'r> {
         let mut names = BTreeSet::new();
         let mut out = Vec::new();
         let mut total: u64 = 0;
+        let mut too_many = false;
         for (i, p) in pools.into_iter().enumerate() {
             let path = index_path("spec.cluster.nodePools", i);
             for m in crate::api::validation::dns1123_label(&p.name) {
@@ -640,7 +709,17 @@ impl<'r> Loader<'r> {
             if !names.insert(p.name.clone()) {
                 self.error(file, Self::mark_of(index, &path, "name"), format!("{}: Duplicate value: {:?}", join(&path, "name"), p.name));
             }
+            // The limit is checked here, on the number, before anything is built from it.
             total += u64::from(p.count);
+            if total > MAX_NODES && !too_many {
+                too_many = true;
+                let so_far = if total == u64::from(p.count) { String::new() } else { format!(" (the cluster would have {total} nodes)") };
+                self.error(
+                    file,
+                    Self::mark_of(index, &path, "count"),
+                    format!("{}: Invalid value: {}: ksim simulates at most {MAX_NODES} nodes{so_far}", join(&path, "count"), p.count),
+                );
+            }
             let mut errs = Vec::new();
             crate::api::validation::validate_labels(&p.labels, "labels", &mut errs);
             for e in errs {
@@ -674,7 +753,7 @@ impl<'r> Loader<'r> {
         }
         if let Ok(cidr) = crate::network::ipam::Cidr::parse(&s.cluster.cluster_cidr) {
             if let Ok(a) = crate::network::ipam::ClusterCidrAllocator::new(cidr, s.cluster.node_cidr_mask_size) {
-                if total > a.capacity() {
+                if total > a.capacity() && !too_many {
                     self.error(
                         file,
                         Self::mark_of(index, "spec.cluster.nodePools", ""),
@@ -687,12 +766,9 @@ impl<'r> Loader<'r> {
                 }
             }
         }
-        if total > 100_000 {
-            self.error(
-                file,
-                Self::mark_of(index, "spec.cluster.nodePools", ""),
-                format!("spec.cluster.nodePools: Invalid value: {total}: at most 100000 nodes"),
-            );
+        if too_many {
+            self.cluster_invalid = true;
+            return; // no node of a cluster that is too big is ever named or built
         }
         s.cluster.node_pools = out;
     }
@@ -728,7 +804,18 @@ fn is_scheduler_config(v: &Value) -> bool {
 
 /// Loads one or more files into a scenario.
 pub fn load(sources: &[Source], resolver: &Resolver) -> Result<Scenario, LoadError> {
-    let mut l = Loader { sources: BTreeMap::new(), diags: Vec::new(), warnings: Vec::new(), warned_kinds: BTreeSet::new(), resolver, files_read: 0 };
+    let mut l = Loader {
+        sources: BTreeMap::new(),
+        diags: Vec::new(),
+        warnings: Vec::new(),
+        warned_kinds: BTreeSet::new(),
+        resolver,
+        files_read: 0,
+        bytes_read: 0,
+        suppressed: 0,
+        cluster_invalid: false,
+        replicas_marks: BTreeMap::new(),
+    };
     let mut s = Scenario::default();
     let mut at_zero: Vec<Manifest> = Vec::new();
     let mut deferred: Vec<(String, String, PathIndex, Value)> = Vec::new();
@@ -736,6 +823,9 @@ pub fn load(sources: &[Source], resolver: &Resolver) -> Result<Scenario, LoadErr
     let mut seen_config: Option<Location> = None;
     let mut parsed: Vec<(String, Vec<YamlDoc>)> = Vec::new();
     for src in sources {
+        if !l.within_input_budget(&src.name, Mark::new(1, 1), src) {
+            break;
+        }
         if let Some(docs) = l.parse(src) {
             if docs.is_empty() {
                 l.error(&src.name, Mark::new(1, 1), "no objects passed to apply (the file holds no YAML document)");
@@ -767,10 +857,10 @@ pub fn load(sources: &[Source], resolver: &Resolver) -> Result<Scenario, LoadErr
             }
         }
     }
-    let nodes: BTreeSet<String> = s.node_names().into_iter().collect();
+    let nodes: Option<BTreeSet<String>> = (!l.cluster_invalid).then(|| s.node_names().into_iter().collect());
     let mut timeline = Vec::new();
     for (file, path, index, v) in &deferred {
-        if let Some(e) = l.timeline_entry(file, index, path, v, &nodes) {
+        if let Some(e) = l.timeline_entry(file, index, path, v, nodes.as_ref()) {
             timeline.push(e);
         }
     }
@@ -795,34 +885,62 @@ pub fn load(sources: &[Source], resolver: &Resolver) -> Result<Scenario, LoadErr
         }
     }
     if !l.diags.is_empty() {
-        return Err(LoadError::new(l.diags, &l.sources));
+        return Err(LoadError::new(l.diags, l.suppressed, l.sources));
     }
     s.timeline = timeline;
     s.warnings = l.warnings;
     Ok(s)
 }
 
-/// Pods a scenario may ask for in all (the Kubernetes scalability limit is 150,000).
+/// Replicas one workload may ask for (the Kubernetes scalability limit is 150,000 pods).
 pub const MAX_REPLICAS: i64 = 1_000_000;
+/// Pods a scenario may ask for in all, bare pods and every workload's replicas together.
+pub const MAX_PODS: i64 = 1_000_000;
+/// Nodes a cluster may have (Kubernetes' scalability limit is 5,000).
+pub const MAX_NODES: u64 = 100_000;
 
-/// A scenario that asks for more pods than any cluster runs is refused up front.
+/// A scenario that asks for more pods at once than ksim simulates is refused up front:
+/// each workload's latest replicas and each bare pod, summed along the timeline.
 fn check_sizes(l: &mut Loader, timeline: &[TimelineEntry]) {
+    let mut asked: BTreeMap<(Kind, String, String), i64> = BTreeMap::new();
+    let mut total: i64 = 0;
+    let ns_of = |ns: &str| if ns.is_empty() { "default".to_string() } else { ns.to_string() };
     for e in timeline {
-        let asks: Vec<(i64, &Location)> = match &e.action {
+        let changes: Vec<((Kind, String, String), i64, &Location, String)> = match &e.action {
             Action::Apply(ms) => ms
                 .iter()
-                .filter_map(|m| match &m.object {
-                    Object::Deployment(d) => Some((i64::from(d.replicas()), &m.at)),
-                    Object::ReplicaSet(r) => Some((i64::from(r.replicas()), &m.at)),
-                    _ => None,
+                .filter_map(|m| {
+                    let (n, field) = match &m.object {
+                        Object::Deployment(d) => (i64::from(d.replicas()), "spec.replicas"),
+                        Object::ReplicaSet(r) => (i64::from(r.replicas()), "spec.replicas"),
+                        Object::Pod(_) => (1, "metadata.name"),
+                        _ => return None,
+                    };
+                    let meta = m.object.meta();
+                    let kind = m.object.kind();
+                    let what = format!("{} {:?}: {field}", crate::apiserver::qualified_resource(&kind), meta.name);
+                    // A generateName'd object is a new one each time it is applied.
+                    let name = if meta.name.is_empty() { format!("{}#{}:{}", meta.generate_name, m.at.mark.line, total) } else { meta.name.clone() };
+                    Some(((kind, ns_of(&meta.namespace), name), n, &m.at, what))
                 })
                 .collect(),
-            Action::Scale { replicas, .. } => vec![(i64::from(*replicas), &e.location)],
+            Action::Scale { kind, namespace, name, replicas } => {
+                let what = format!("scale {}: replicas", crate::api::ObjectKey::new(kind.clone(), namespace, name));
+                vec![((kind.clone(), ns_of(namespace), name.clone()), i64::from(*replicas), &e.location, what)]
+            }
+            Action::Delete { kind, namespace, name } => vec![((kind.clone(), ns_of(namespace), name.clone()), 0, &e.location, String::new())],
             _ => vec![],
         };
-        for (n, at) in asks {
-            if n > MAX_REPLICAS {
-                l.error(&at.file, at.mark, format!("spec.replicas: Invalid value: {n}: ksim simulates at most {MAX_REPLICAS} replicas per workload"));
+        for (key, n, at, what) in changes {
+            total += n - asked.insert(key, n).unwrap_or(0);
+            if total > MAX_PODS {
+                let mark = l.replicas_marks.get(&location_key(at)).copied().unwrap_or(at.mark);
+                l.error(
+                    &at.file,
+                    mark,
+                    format!("{what}: Invalid value: {n}: with it the scenario asks for {total} pods at once (at {}); ksim simulates at most {MAX_PODS}", e.at),
+                );
+                return;
             }
         }
     }
@@ -993,5 +1111,41 @@ mod tests {
         assert!(load_str(&bad).unwrap_err().diagnostics[0].message.contains("deployments.apps \"nope\" not found"));
         let bad = text.replace("at: 1m", "at: 10s");
         assert!(load_str(&bad).unwrap_err().diagnostics[0].message.contains("time order"));
+    }
+
+    #[test]
+    fn input_read_in_all_is_capped_even_when_one_file_is_applied_many_times() {
+        // 8 MiB of comments, applied 9 times: with the scenario itself, the 8th read takes
+        // the total past 64 MiB; it is refused, and nothing is read after it.
+        let big = format!("apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: c}}\n{}", format!("# {}\n", "x".repeat(1022)).repeat(8192));
+        let files = |_: &str, _: &str| Ok(Source { name: "big.yaml".into(), text: big.clone() });
+        let entries: String = (1..=9).map(|i| format!("  - {{at: {i}s, apply: {{file: big.yaml}}}}\n")).collect();
+        let text = format!("apiVersion: ksim.dev/v1\nkind: Scenario\nmetadata: {{name: t}}\nspec:\n  timeline:\n{entries}");
+        let e = load(&[Source { name: "t.yaml".into(), text }], &files).unwrap_err();
+        assert_eq!(e.diagnostics.len(), 1, "{e}");
+        let d = &e.diagnostics[0];
+        assert_eq!((d.location.mark.line, d.location.mark.col), (13, 28));
+        assert!(d.message.ends_with("ksim reads at most 67108864 in all"), "{}", d.message);
+    }
+
+    #[test]
+    fn a_cluster_too_big_is_refused_before_a_node_is_named() {
+        let text = "apiVersion: ksim.dev/v1\nkind: Scenario\nmetadata: {name: t}\nspec:\n  cluster:\n    nodePools:\n    - {name: w, count: 4294967295, capacity: {cpu: '1', memory: 1Gi}}\n  timeline:\n  - {at: 1s, nodeCrash: w-1}\n";
+        let e = load_str(text).unwrap_err();
+        assert_eq!(e.diagnostics.len(), 1, "{e}");
+        assert_eq!(e.diagnostics[0].message, "spec.cluster.nodePools[0].count: Invalid value: 4294967295: ksim simulates at most 100000 nodes");
+        // A scenario built in code is refused by the simulation, before any kubelet exists.
+        let mut s = Scenario::default();
+        s.cluster.node_pools[0].count = u32::MAX;
+        let opts = crate::sim::RunOptions::for_scenario(&s);
+        assert!(crate::sim::Simulation::new(&s, &opts).err().unwrap().contains("ksim simulates at most 100000"));
+    }
+
+    #[test]
+    fn diagnostics_past_the_first_fifty_are_counted() {
+        let text = "a: 1\n---\n".repeat(60);
+        let e = load_str(&text).unwrap_err();
+        assert_eq!((e.diagnostics.len(), e.suppressed), (50, 10));
+        assert!(e.render().ends_with("note: 10 more errors not shown (ksim shows the first 50)\n"));
     }
 }

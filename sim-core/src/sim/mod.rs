@@ -92,6 +92,12 @@ pub struct Simulation {
 
 impl Simulation {
     pub fn new(scenario: &Scenario, opts: &RunOptions) -> Result<Self, String> {
+        // The loader refuses bigger clusters; a scenario built in code is checked here,
+        // before a kubelet is allocated.
+        let nodes: u64 = scenario.cluster.node_pools.iter().map(|p| u64::from(p.count)).sum();
+        if nodes > crate::scenario::load::MAX_NODES {
+            return Err(format!("the cluster has {nodes} nodes; ksim simulates at most {}", crate::scenario::load::MAX_NODES));
+        }
         let rngs = RngStreams::new(opts.seed);
         let cidr = Cidr::parse(&scenario.cluster.cluster_cidr)?;
         let alloc = ClusterCidrAllocator::new(cidr, scenario.cluster.node_cidr_mask_size)?;
