@@ -17,6 +17,9 @@ use rand_chacha::ChaCha8Rng;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
+/// How long an Event is kept (kube-apiserver's `--event-ttl` default).
+pub const EVENT_TTL: crate::engine::SimDuration = crate::engine::SimDuration::from_secs(3600);
+
 /// A request from a client (a component or the scenario timeline).
 #[derive(Clone, Debug)]
 pub enum Request {
@@ -198,6 +201,20 @@ impl ApiServer {
     pub fn random_suffix(&mut self, n: usize) -> String {
         const ALPHANUMS: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
         (0..n).map(|_| ALPHANUMS[(self.rng.next_u32() as usize) % ALPHANUMS.len()] as char).collect()
+    }
+
+    /// Deletes the Events older than `EVENT_TTL` (kube-apiserver `--event-ttl`, default
+    /// 1h: each Event is stored with an etcd lease of that length). Called at the
+    /// store's periodic compaction, so an Event lives between 1h and 1h5m here.
+    pub fn expire_events(&mut self, now: SimTime) -> Vec<Rc<WatchEvent>> {
+        let ttl_ms = EVENT_TTL.as_ms();
+        let expired: Vec<ObjectKey> = self
+            .store
+            .list(&Kind::Event)
+            .filter(|o| o.meta().creation_timestamp.is_some_and(|t| t.0.as_ms().saturating_add(ttl_ms) <= now.as_ms()))
+            .map(|o| ObjectKey::new(Kind::Event, &o.meta().namespace, &o.meta().name))
+            .collect();
+        expired.iter().filter_map(|k| self.store.delete(k, None, now).ok()).collect()
     }
 
     pub fn handle(&mut self, req: Request, now: SimTime) -> Outcome {
@@ -712,5 +729,24 @@ mod tests {
         }
         ok(a.handle(Request::Delete { key: ns.clone(), grace_period_seconds: None, uid: None }, SimTime(5)));
         assert!(a.store.get(&ns).is_none());
+    }
+
+    #[test]
+    fn events_expire_after_the_event_ttl() {
+        let mut a = server();
+        let p = ok(a.handle(Request::Create(pod("web")), SimTime(0)));
+        for (i, t) in [0u64, 1_800_000, 3_000_000].into_iter().enumerate() {
+            let ev = crate::client::event_for(&p, "Normal", "Pulled", "pulled", "kubelet", "w-1", SimTime(t), i as u64);
+            assert!(a.handle(Request::Create(ev), SimTime(t)).response.is_ok());
+        }
+        let events = |a: &ApiServer| a.store.list(&Kind::Event).count();
+        // --event-ttl=1h: nothing is an hour old yet at 59m59.999s; at 1h the first goes.
+        assert!(a.expire_events(SimTime(3_599_999)).is_empty());
+        let gone = a.expire_events(SimTime(3_600_000));
+        assert_eq!((gone.len(), events(&a)), (1, 2));
+        assert_eq!(gone[0].type_, crate::etcd::WatchEventType::Deleted);
+        assert_eq!(a.expire_events(SimTime(6_600_000)).len(), 2);
+        assert_eq!(events(&a), 0);
+        assert_eq!(a.store.list(&Kind::Pod).count(), 1, "only Events expire");
     }
 }

@@ -379,6 +379,10 @@ impl Simulation {
                 return;
             }
             SimEvent::Timer { to: Client::ApiServer, .. } => {
+                for w in self.api.expire_events(now) {
+                    self.log_write(&w, "delete", Client::ApiServer);
+                    self.fan_out(&w);
+                }
                 self.api.store.compact_older_than(now);
                 self.queue.push(now + SimDuration::from_secs(300), SimEvent::Timer { to: Client::ApiServer, timer: Timer::Compaction });
                 return;
