@@ -38,7 +38,7 @@ pub fn explain(target: &str, files: &[String], at: &str, seed: Option<u64>, outp
         Err(c) => return c,
     };
     sim.scheduler.explain(ns, name);
-    sim.run_until(SimTime(at.as_ms()));
+    crate::run::run_to(&mut sim, SimTime(at.as_ms()));
     let Some(ex) = sim.scheduler.explanation.clone() else {
         let _ = writeln!(err, "error: pod {ns}/{name} had no scheduling attempt before {at} (see `ksim get pods --at {at}`)");
         return 1;

@@ -5,6 +5,7 @@ mod check;
 mod explain;
 mod files;
 mod print;
+mod progress;
 mod run;
 mod timeline;
 mod web;

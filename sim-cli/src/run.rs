@@ -1,12 +1,16 @@
 //! `ksim run` and `ksim get`.
 
+use crate::progress::Bar;
 use crate::{files, print, timeline};
 use sim_core::api::Kind;
 use sim_core::engine::{SimDuration, SimTime};
-use sim_core::scenario::run::run_scenario;
+use sim_core::scenario::run::{advance, run_scenario_with, Report};
+use sim_core::trace::{Record, Trace};
 use sim_core::{RunOptions, Scenario, Simulation};
+use std::cell::RefCell;
 use std::io::Write;
 use std::path::Path;
+use std::rc::Rc;
 
 /// Exit codes: 0 ok, 1 an expectation failed, 2 bad input.
 pub const EXIT_BAD_INPUT: u8 = 2;
@@ -43,15 +47,64 @@ pub fn load(files: &[String], seed: Option<u64>, until: Option<&str>) -> Result<
     Ok(s)
 }
 
+/// A simulation for `ksim get` / `ksim explain`: nothing of the event log is kept.
 pub fn new_sim(s: &Scenario) -> Result<Simulation, u8> {
-    Simulation::new(s, &RunOptions::for_scenario(s)).map_err(|e| {
+    Simulation::new(s, &RunOptions { keep_log: false, ..RunOptions::for_scenario(s) }).map_err(|e| {
         let _ = writeln!(anstream::stderr(), "error: {e}");
         EXIT_BAD_INPUT
     })
 }
 
+/// Runs `sim` to `t` with a progress bar on a terminal.
+pub fn run_to(sim: &mut Simulation, t: SimTime) {
+    let mut bar = Bar::new(t);
+    let _ = advance(sim, t, &mut |sim: &Simulation| {
+        bar.update(sim.now);
+        true
+    });
+    bar.finish();
+}
+
 /// The most timeline lines `--max-lines` may ask for (they are held until printed).
 pub const MAX_LINES: usize = 1_000_000;
+
+/// What the event log's sink keeps while `ksim run` streams it: the `--log` file, and
+/// the first `max_lines` readable timeline lines (the rest only counted).
+struct Stream {
+    log: Option<(String, std::io::BufWriter<std::fs::File>)>,
+    log_error: Option<String>,
+    lines: Vec<(u64, String)>,
+    more_lines: u64,
+    max_lines: usize,
+}
+
+impl Stream {
+    fn on_record(&mut self, r: &Record, line: &str) {
+        if let (Some((path, w)), None) = (self.log.as_mut(), &self.log_error) {
+            if let Err(e) = w.write_all(line.as_bytes()).and_then(|()| w.write_all(b"\n")) {
+                self.log_error = Some(format!("cannot write {path}: {e}"));
+            }
+        }
+        if self.max_lines == 0 {
+            return;
+        }
+        if let Some(d) = timeline::describe(r) {
+            if self.lines.len() < self.max_lines {
+                self.lines.push((r.t, d));
+            } else {
+                self.more_lines += 1;
+            }
+        }
+    }
+
+    fn flush(&mut self) {
+        if let (Some((path, w)), None) = (self.log.as_mut(), &self.log_error) {
+            if let Err(e) = w.flush() {
+                self.log_error = Some(format!("cannot write {path}: {e}"));
+            }
+        }
+    }
+}
 
 pub fn run(paths: &[String], seed: Option<u64>, until: Option<&str>, log: Option<&str>, max_lines: usize, check: bool) -> u8 {
     if max_lines > MAX_LINES {
@@ -62,25 +115,56 @@ pub fn run(paths: &[String], seed: Option<u64>, until: Option<&str>, log: Option
         Ok(s) => s,
         Err(c) => return c,
     };
-    let report = match run_scenario(&s, &RunOptions { check, ..RunOptions::for_scenario(&s) }) {
+    // The log file is opened before the run, so a path that cannot be written is an
+    // error now rather than after the whole simulation.
+    let log = match log.map(|p| std::fs::File::create(p).map(|f| (p.to_string(), std::io::BufWriter::new(f)))).transpose() {
+        Ok(l) => l,
+        Err(e) => {
+            let _ = writeln!(anstream::stderr(), "error: cannot write {}: {e}", log.unwrap_or_default());
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let stream = Rc::new(RefCell::new(Stream { log, log_error: None, lines: Vec::new(), more_lines: 0, max_lines }));
+    let sink = Rc::clone(&stream);
+    let trace = Trace::with_sink(false, Box::new(move |r: &Record, line: &str| sink.borrow_mut().on_record(r, line)));
+    let opts = RunOptions { check, keep_log: false, ..RunOptions::for_scenario(&s) };
+    let mut bar = Bar::new(opts.limits.until);
+    let report = run_scenario_with(&s, &opts, trace, &mut |sim: &Simulation| {
+        bar.update(sim.now);
+        stream.borrow().log_error.is_none()
+    });
+    bar.finish();
+    let report = match report {
         Ok(r) => r,
         Err(e) => {
             let _ = writeln!(anstream::stderr(), "error: {e}");
             return EXIT_BAD_INPUT;
         }
     };
+    stream.borrow_mut().flush();
+    if let Some(e) = stream.borrow().log_error.clone() {
+        let _ = writeln!(anstream::stderr(), "error: {e}");
+        return EXIT_BAD_INPUT;
+    }
+    let stream = stream.borrow();
+    print_report(&s, paths, &report, &stream, check)
+}
+
+/// The timeline, the pods at the end, the expectations, the fingerprint and, with
+/// `--check`, the invariants; the exit code.
+fn print_report(s: &Scenario, paths: &[String], report: &Report, stream: &Stream, check: bool) -> u8 {
     let (sim, outcome, results) = (&report.sim, report.outcome, &report.results);
     let mut out = anstream::stdout();
     let name = if s.name.is_empty() { paths.join(" ") } else { s.name.clone() };
-    let _ = writeln!(out, "ksim: {name} — seed {}, {} nodes, until {}", s.seed, s.node_names().len(), s.until);
+    let nodes: u64 = s.cluster.node_pools.iter().map(|p| u64::from(p.count)).sum();
+    let _ = writeln!(out, "ksim: {name} — seed {}, {nodes} nodes, until {}", s.seed, s.until);
     let _ = writeln!(out);
-    let lines: Vec<(u64, String)> = sim.trace.records().iter().filter_map(|r| timeline::describe(r).map(|d| (r.t, d))).collect();
-    if max_lines > 0 {
-        for (t, d) in lines.iter().take(max_lines) {
+    if stream.max_lines > 0 {
+        for (t, d) in &stream.lines {
             let _ = writeln!(out, "{:>10}  {d}", SimTime(*t).to_string());
         }
-        if lines.len() > max_lines {
-            let _ = writeln!(out, "{:>10}  … {} more (--max-lines, or --log FILE for the full event log)", "", lines.len() - max_lines);
+        if stream.more_lines > 0 {
+            let _ = writeln!(out, "{:>10}  … {} more (--max-lines, or --log FILE for the full event log)", "", stream.more_lines);
         }
         let _ = writeln!(out);
     }
@@ -110,12 +194,6 @@ pub fn run(paths: &[String], seed: Option<u64>, until: Option<&str>, log: Option
     }
     let _ = writeln!(out, "{} events, {} log records, {}", sim.events_processed, sim.trace.len(), outcome.describe());
     let _ = writeln!(out, "fingerprint: sha256:{}", sim.fingerprint());
-    if let Some(path) = log {
-        if let Err(e) = std::fs::write(path, sim.trace.to_jsonl()) {
-            let _ = writeln!(anstream::stderr(), "error: cannot write {path}: {e}");
-            return EXIT_BAD_INPUT;
-        }
-    }
     let mut violations = sim.violations().to_vec();
     if check {
         violations.extend(sim.check_converged());
@@ -167,7 +245,7 @@ pub fn get(args: &[String], at: &str, seed: Option<u64>, output: Option<&str>, n
         Ok(sim) => sim,
         Err(c) => return c,
     };
-    sim.run_until(SimTime(at.as_ms()));
+    run_to(&mut sim, SimTime(at.as_ms()));
     let mut code = 0;
     for (i, kind) in kinds.iter().enumerate() {
         if i > 0 && output != Some("json") && output != Some("yaml") {

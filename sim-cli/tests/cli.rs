@@ -239,3 +239,44 @@ fn numbers_on_the_command_line_are_checked_before_anything_is_built() {
         assert!(started.elapsed() < std::time::Duration::from_secs(10), "{args:?} took {:?}", started.elapsed());
     }
 }
+
+/// The highest VmHWM (peak resident set) seen while `ksim args…` runs, in KiB, polled
+/// from /proc (None where there is no /proc).
+fn peak_rss_kib(args: &[&str]) -> Option<u64> {
+    if !Path::new("/proc/self/status").exists() {
+        return None;
+    }
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ksim"))
+        .args(args)
+        .current_dir(root())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("ksim runs");
+    let status = format!("/proc/{}/status", child.id());
+    let mut peak = 0;
+    while child.try_wait().unwrap().is_none() {
+        if let Some(kib) = std::fs::read_to_string(&status)
+            .ok()
+            .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok()))
+        {
+            peak = peak.max(kib);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    Some(peak)
+}
+
+#[test]
+fn memory_does_not_grow_with_simulated_time() {
+    // An idle cluster writes ~1,100 log records per simulated hour; 50 hours of them
+    // held in memory were ~50 MB. Streamed, a 50-hour run needs what a 1-hour run needs.
+    let idle = "sim-cli/tests/data/idle.yaml";
+    for (short, long) in [
+        (vec!["run", idle, "--until", "1h"], vec!["run", idle, "--until", "50h"]),
+        (vec!["get", "nodes", idle, "--at", "1h"], vec!["get", "nodes", idle, "--at", "50h"]),
+    ] {
+        let (Some(a), Some(b)) = (peak_rss_kib(&short), peak_rss_kib(&long)) else { return };
+        assert!(b < a + 16 * 1024, "{long:?}: peak RSS {b} KiB, {short:?}: {a} KiB");
+    }
+}
