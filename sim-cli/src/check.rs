@@ -33,6 +33,15 @@ struct Outcome {
     failures: Vec<serde_json::Value>,
 }
 
+/// `deployment/web available == 4`: observed 2 (the moment is the failure's `time`);
+/// for a window, which one.
+fn expectation_message(e: &sim_core::scenario::run::ExpectResult) -> String {
+    match e.when {
+        sim_core::scenario::model::When::At(_) => format!("`{}`: {}", e.text, e.detail()),
+        w => format!("`{}` {w}: {}", e.text, e.detail()),
+    }
+}
+
 fn parse_shard(s: &str) -> Result<(u64, u64), String> {
     let bad = || format!("--shard {s:?}: expected I/K with 0 <= I < K, e.g. 0/4");
     let (i, k) = s.split_once('/').ok_or_else(bad)?;
@@ -87,7 +96,8 @@ pub fn check(a: Args) -> u8 {
                     failures.push(json!({"seed": seed, "invariant": v.invariant, "time": v.time.to_string(), "event": v.event, "objects": v.objects, "message": v.message, "replay": replay}));
                 }
                 for e in r.results.iter().filter(|e| !e.ok) {
-                    failures.push(json!({"seed": seed, "invariant": "expectation", "time": e.at.to_string(), "event": e.location, "objects": [], "message": format!("`{}` observed {}", e.text, e.observed), "replay": replay}));
+                    let event = e.event.clone().map_or_else(|| e.location.clone(), |ev| format!("{ev} ({})", e.location));
+                    failures.push(json!({"seed": seed, "invariant": "expectation", "time": e.at.to_string(), "event": event, "objects": [], "message": expectation_message(e), "replay": replay}));
                 }
                 bar.inc(1);
                 Outcome { seed, events: r.sim.events_processed, failures }
@@ -121,14 +131,16 @@ pub fn check(a: Args) -> u8 {
         let _ = writeln!(out, "{v}");
     } else {
         for f in &failures {
+            let objects = f["objects"].as_array().map(|a| a.iter().filter_map(|x| x.as_str()).collect::<Vec<_>>().join(", ")).unwrap_or_default();
+            let objects = if objects.is_empty() { String::new() } else { format!(" ({objects})") };
+            let during = if f["invariant"] == "expectation" { "at" } else { "during" };
             let _ = writeln!(
                 out,
-                "✗ seed {}: [{}] at {}: {} ({})\n    during {}\n    replay: {}",
+                "✗ seed {}: [{}] at {}: {}{objects}\n    {during} {}\n    replay: {}",
                 f["seed"],
                 f["invariant"].as_str().unwrap_or(""),
                 f["time"].as_str().unwrap_or(""),
                 f["message"].as_str().unwrap_or(""),
-                f["objects"].as_array().map(|a| a.iter().filter_map(|x| x.as_str()).collect::<Vec<_>>().join(", ")).unwrap_or_default(),
                 f["event"].as_str().unwrap_or(""),
                 f["replay"].as_str().unwrap_or(""),
             );

@@ -4,6 +4,7 @@ use crate::progress::Bar;
 use crate::{files, print, timeline};
 use sim_core::api::Kind;
 use sim_core::engine::{SimDuration, SimTime};
+use sim_core::scenario::model::When;
 use sim_core::scenario::run::{advance, run_scenario_with, Report};
 use sim_core::trace::{Record, Trace};
 use sim_core::{RunOptions, Scenario, Simulation};
@@ -184,10 +185,15 @@ fn print_report(s: &Scenario, paths: &[String], report: &Report, stream: &Stream
     let failed = report.failed();
     if !results.is_empty() {
         let _ = writeln!(out, "Expectations:");
+        let width = results.iter().map(|r| r.when.to_string().chars().count()).max().unwrap_or(0);
         for r in results {
             let mark = if r.ok { "✓" } else { "✗" };
-            let extra = if r.ok { String::new() } else { format!("  (observed {}; {})", r.observed, r.location) };
-            let _ = writeln!(out, "  {mark} at {:<6} {}{extra}", r.at.to_string(), r.text);
+            let extra = match (r.ok, r.when) {
+                (false, _) => format!("  ({}; {})", r.detail(), r.location),
+                (true, When::By(_)) => format!("  ({})", r.detail()),
+                (true, _) => String::new(),
+            };
+            let _ = writeln!(out, "  {mark} {:<width$} {}{extra}", r.when.to_string(), r.text);
         }
         let _ = writeln!(out, "  {} passed, {} failed", results.len() - failed, failed);
         let _ = writeln!(out);

@@ -103,6 +103,21 @@ const CASES: &[(&str, u32, u32, &str)] = &[
     ("scale-missing-deployment.yaml", 14, 5, "deployments.apps \"nope\" not found"),
     ("node-crash-missing-node.yaml", 17, 16, "spec.timeline[1].nodeCrash: nodes \"worker-9\" not found"),
     ("bad-expectation.yaml", 20, 11, "spec.expect[0].that: Invalid value: \"deployment/web availble == 3\""),
+    // Expectations are typed at load (values from core/v1 ConditionStatus and PodPhase).
+    ("expect-bool-typo.yaml", 7, 20, "Unsupported value: \"Flase\": supported values: \"True\", \"False\", \"Unknown\""),
+    (
+        "expect-phase-typo.yaml",
+        7,
+        20,
+        "Unsupported value: \"Runing\": supported values: \"Pending\", \"Running\", \"Succeeded\", \"Failed\", \"Unknown\"",
+    ),
+    ("expect-on-without-node.yaml", 7, 20, "`on` takes a node name: `pods on worker-1 == 0`"),
+    ("expect-single-equals.yaml", 7, 20, "`=` is not a comparison: use `==`"),
+    ("expect-less-than-word.yaml", 7, 20, "`<` compares numbers, and phase is one of Pending, Running, Succeeded, Failed, Unknown: use == or !="),
+    ("expect-bad-selector.yaml", 7, 20, "selector \"app=web,\": found '', expected: identifier after ','"),
+    ("expect-two-moments.yaml", 7, 18, "spec.expect[0]: Invalid value: both at and by: give exactly one of at, during, by"),
+    ("expect-no-moment.yaml", 7, 5, "spec.expect[0]: Required value: when `that` must hold: `at: 5m`, `during: [1m, 5m]` or `by: 5m`"),
+    ("expect-window-backwards.yaml", 7, 14, "spec.expect[0].during: Invalid value: [5m, 1m]: the window must not end before it starts"),
     (
         "bad-taint-effect.yaml",
         13,

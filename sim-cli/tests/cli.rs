@@ -138,6 +138,12 @@ fn check_sweeps_seeds_shards_and_prints_replays() {
     assert_eq!(out.status.code(), Some(1));
     let s = text(&out.stdout);
     assert!(s.contains("replay: ksim run sim-cli/tests/data/failing-expectation.yaml --seed 1 --check"), "{s}");
+    // The expectation's verdict, with no empty list of objects after it.
+    assert!(
+        s.contains("✗ seed 1: [expectation] at 20s: `deployment/web available == 4`: observed 2\n    at sim-cli/tests/data/failing-expectation.yaml:7:11\n"),
+        "{s}"
+    );
+    assert!(!s.contains("()"), "{s}");
 }
 
 #[test]

@@ -90,26 +90,44 @@ fn quoted(s: &str) -> String {
     serde_json::to_string(s).unwrap_or_default()
 }
 
+/// IsQualifiedName (a label or annotation key): messages, empty when valid.
+pub fn qualified_name(k: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let (prefix, name) = match k.rsplit_once('/') {
+        Some((p, n)) => (Some(p), n),
+        None => (None, k),
+    };
+    if let Some(p) = prefix {
+        for m in dns1123_subdomain(p) {
+            out.push(format!("prefix part {m}"));
+        }
+    }
+    if name.is_empty() || name.len() > 63 || !label_value_ok(name) {
+        out.push(QUALIFIED_NAME_MSG.to_string());
+    }
+    out
+}
+
+/// IsValidLabelValue: messages, empty when valid.
+pub fn label_value(v: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    if v.len() > 63 {
+        out.push("must be no more than 63 characters".to_string());
+    }
+    if !label_value_ok(v) {
+        out.push(LABEL_VALUE_MSG.to_string());
+    }
+    out
+}
+
 /// ValidateLabels: qualified-name keys (optional DNS subdomain prefix) and label values.
 pub fn validate_labels(labels: &Labels, path: &str, errs: &mut Vec<FieldErr>) {
     for (k, v) in labels {
-        let (prefix, name) = match k.rsplit_once('/') {
-            Some((p, n)) => (Some(p), n),
-            None => (None, k.as_str()),
-        };
-        if let Some(p) = prefix {
-            for m in dns1123_subdomain(p) {
-                errs.push(FieldErr::new(path, format!("Invalid value: {}: prefix part {m}", quoted(k))));
-            }
+        for m in qualified_name(k) {
+            errs.push(FieldErr::new(path, format!("Invalid value: {}: {m}", quoted(k))));
         }
-        if name.is_empty() || name.len() > 63 || !label_value_ok(name) {
-            errs.push(FieldErr::new(path, format!("Invalid value: {}: {QUALIFIED_NAME_MSG}", quoted(k))));
-        }
-        if v.len() > 63 {
-            errs.push(FieldErr::new(format!("{path}[{k}]"), format!("Invalid value: {}: must be no more than 63 characters", quoted(v))));
-        }
-        if !label_value_ok(v) {
-            errs.push(FieldErr::new(format!("{path}[{k}]"), format!("Invalid value: {}: {LABEL_VALUE_MSG}", quoted(v))));
+        for m in label_value(v) {
+            errs.push(FieldErr::new(format!("{path}[{k}]"), format!("Invalid value: {}: {m}", quoted(v))));
         }
     }
 }

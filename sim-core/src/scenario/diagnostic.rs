@@ -20,9 +20,46 @@ pub const MAX_SNIPPET_CHARS: usize = 200;
 const TAB: &str = "    ";
 const CUT: &str = "...";
 
+/// The most characters of a value (a name, a label, an annotation, a check) that a
+/// message quotes; the rest is counted, not shown.
+pub const MAX_VALUE_CHARS: usize = 200;
+/// The most characters of a whole message (a last resort for a message that quotes a
+/// value some other way).
+pub const MAX_MESSAGE_CHARS: usize = 2000;
+
+/// Where to cut `s` to keep `max` characters (None: it is short enough).
+fn cut_at(s: &str, max: usize) -> Option<usize> {
+    s.char_indices().nth(max).map(|(i, _)| i)
+}
+
+/// `s`, or its first `MAX_VALUE_CHARS` characters followed by `… (N more bytes)`.
+pub fn clip(s: &str) -> std::borrow::Cow<'_, str> {
+    match cut_at(s, MAX_VALUE_CHARS) {
+        None => std::borrow::Cow::Borrowed(s),
+        Some(i) => std::borrow::Cow::Owned(format!("{}… ({} more bytes)", &s[..i], s.len() - i)),
+    }
+}
+
+/// `s` quoted (as Go's `%q` and Rust's `{:?}` quote it), clipped outside the quotes:
+/// `"aaaa…"… (N more bytes)`.
+pub fn clip_quoted(s: &str) -> String {
+    match cut_at(s, MAX_VALUE_CHARS) {
+        None => format!("{s:?}"),
+        Some(i) => format!("{:?}… ({} more bytes)", &s[..i], s.len() - i),
+    }
+}
+
+/// A whole message kept to `MAX_MESSAGE_CHARS` characters.
+pub fn clip_message(s: &str) -> std::borrow::Cow<'_, str> {
+    match cut_at(s, MAX_MESSAGE_CHARS) {
+        None => std::borrow::Cow::Borrowed(s),
+        Some(i) => std::borrow::Cow::Owned(format!("{}… ({} more bytes)", &s[..i], s.len() - i)),
+    }
+}
+
 /// The header line alone: `error: {file}:{line}:{col}: {message}`.
 pub fn render_plain(file: &str, mark: Mark, message: &str) -> String {
-    format!("error: {file}:{}:{}: {message}", mark.line, mark.col)
+    format!("error: {}:{}:{}: {}", clip(file), mark.line, mark.col, clip_message(message))
 }
 
 /// The header line and the source snippet with a caret under `mark`.

@@ -159,7 +159,9 @@ struct LatencyDoc {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ExpectDoc {
-    at: String,
+    at: Option<Value>,
+    during: Option<Value>,
+    by: Option<Value>,
     that: String,
 }
 
@@ -661,20 +663,69 @@ impl<'r> Loader<'r> {
         for (i, e) in spec.timeline.unwrap_or_default().into_iter().enumerate() {
             deferred.push((index_path("spec.timeline", i), e));
         }
+        let nodes: Option<BTreeSet<String>> = (!self.cluster_invalid).then(|| s.node_names().into_iter().collect());
         for (i, e) in spec.expect.unwrap_or_default().into_iter().enumerate() {
             let path = index_path("spec.expect", i);
-            let Some(at) = self.duration(file, &doc.index, &join(&path, "at"), &e.at) else { continue };
-            match expect::parse(&e.that) {
-                Ok(check) => s.expect.push(Expectation {
-                    at,
-                    check,
-                    text: e.that.clone(),
-                    location: Location { file: file.into(), mark: Self::mark_of(&doc.index, &path, "that") },
-                }),
-                Err(m) => self.error(file, Self::mark_of(&doc.index, &path, "that"), format!("{}: Invalid value: {:?}: {m}", join(&path, "that"), e.that)),
+            let Some(when) = self.when(file, &doc.index, &path, &e) else { continue };
+            let mark = Self::mark_of(&doc.index, &path, "that");
+            match expect::parse(&e.that, nodes.as_ref()) {
+                Ok(check) => s.expect.push(Expectation { when, check, text: e.that.clone(), location: Location { file: file.into(), mark } }),
+                Err(m) => self.error(file, mark, format!("{}: Invalid value: {}: {m}", join(&path, "that"), super::diagnostic::clip_quoted(&e.that))),
             }
         }
         deferred
+    }
+
+    /// A duration written as a string (`90s`) or the number 0.
+    fn duration_value(&mut self, file: &str, index: &PathIndex, path: &str, v: &Value) -> Option<SimDuration> {
+        match v {
+            Value::String(t) => self.duration(file, index, path, t),
+            Value::Number(n) if n.as_u64() == Some(0) => Some(SimDuration::ZERO),
+            other => {
+                let mark = Self::mark_of(index, path, "");
+                self.error(file, mark, format!("{path}: Invalid value: {}: expected a duration, e.g. 90s or 5m", super::diagnostic::clip(&other.to_string())));
+                None
+            }
+        }
+    }
+
+    /// When an expectation applies: exactly one of `at`, `during: [from, to]`, `by`.
+    fn when(&mut self, file: &str, index: &PathIndex, path: &str, e: &ExpectDoc) -> Option<When> {
+        let given: Vec<(&str, &Value)> =
+            [("at", &e.at), ("during", &e.during), ("by", &e.by)].into_iter().filter_map(|(k, v)| v.as_ref().map(|v| (k, v))).collect();
+        let (key, v) = match given.as_slice() {
+            [one] => *one,
+            [] => {
+                let mark = Self::mark_of(index, path, "");
+                self.error(file, mark, format!("{path}: Required value: when `that` must hold: `at: 5m`, `during: [1m, 5m]` or `by: 5m`"));
+                return None;
+            }
+            [(first, _), (second, _), ..] => {
+                let mark = Self::mark_of(index, path, second);
+                self.error(file, mark, format!("{path}: Invalid value: both {first} and {second}: give exactly one of at, during, by"));
+                return None;
+            }
+        };
+        let kp = join(path, key);
+        match key {
+            "at" => self.duration_value(file, index, &kp, v).map(When::At),
+            "by" => self.duration_value(file, index, &kp, v).map(When::By),
+            _ => {
+                let Some([from, to]) = v.as_array().and_then(|a| <&[Value; 2]>::try_from(a.as_slice()).ok()) else {
+                    let mark = Self::mark_of(index, &kp, "");
+                    self.error(file, mark, format!("{kp}: Invalid value: {}: expected [from, to], e.g. [1m, 5m]", super::diagnostic::clip(&v.to_string())));
+                    return None;
+                };
+                let from = self.duration_value(file, index, &index_path(&kp, 0), from)?;
+                let to = self.duration_value(file, index, &index_path(&kp, 1), to)?;
+                if to < from {
+                    let mark = Self::mark_of(index, &kp, "");
+                    self.error(file, mark, format!("{kp}: Invalid value: [{from}, {to}]: the window must not end before it starts"));
+                    return None;
+                }
+                Some(When::During(from, to))
+            }
+        }
     }
 
     fn cluster(&mut self, file: &str, index: &PathIndex, c: ClusterDoc, s: &mut Scenario) {
@@ -899,6 +950,9 @@ pub const MAX_PODS: i64 = 1_000_000;
 /// Nodes a cluster may have (Kubernetes' scalability limit is 5,000).
 pub const MAX_NODES: u64 = 100_000;
 
+/// A workload (or bare pod) asking for pods: its key, how many, where, what to call it.
+type PodAsk<'a> = ((Kind, String, String), i64, &'a Location, String);
+
 /// A scenario that asks for more pods at once than ksim simulates is refused up front:
 /// each workload's latest replicas and each bare pod, summed along the timeline.
 fn check_sizes(l: &mut Loader, timeline: &[TimelineEntry]) {
@@ -906,7 +960,7 @@ fn check_sizes(l: &mut Loader, timeline: &[TimelineEntry]) {
     let mut total: i64 = 0;
     let ns_of = |ns: &str| if ns.is_empty() { "default".to_string() } else { ns.to_string() };
     for e in timeline {
-        let changes: Vec<((Kind, String, String), i64, &Location, String)> = match &e.action {
+        let changes: Vec<PodAsk> = match &e.action {
             Action::Apply(ms) => ms
                 .iter()
                 .filter_map(|m| {
