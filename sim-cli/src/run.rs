@@ -170,7 +170,7 @@ fn print_report(s: &Scenario, paths: &[String], report: &Report, stream: &Stream
         let _ = writeln!(out);
     }
     for (t, e) in &sim.timeline_errors {
-        let _ = writeln!(out, "{:>10}  error: a timeline action failed: {e}", t.to_string());
+        let _ = writeln!(out, "{:>10}  error: a timeline action failed: {}", t.to_string(), sim_core::scenario::diagnostic::clip_message(e));
     }
     let pods = sim.list(&Kind::Pod);
     let with_ns = pods.iter().any(|p| p.meta().namespace != "default");

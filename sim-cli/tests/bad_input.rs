@@ -125,6 +125,25 @@ const CASES: &[(&str, u32, u32, &str)] = &[
         "spec.cluster.nodePools[0].taints[0].effect: Unsupported value: \"NoSchedul\": supported values: \"NoSchedule\", \"PreferNoSchedule\", \"NoExecute\"",
     ),
     ("invalid-cluster-cidr.yaml", 9, 18, "spec.cluster.clusterCIDR: Invalid value: \"10.244.0.0/33\": invalid CIDR address"),
+    // Accepted once, refused as the apiserver, kubelet or kube-controller-manager refuses
+    (
+        "cluster-cidr-zero-prefix.yaml",
+        6,
+        18,
+        "spec.cluster.clusterCIDR: Invalid value: \"10.0.0.0/0\": overlaps 0.0.0.0/8: a pod IP may not be unspecified (0.0.0.0) or in \"this network\" (0.0.0.0/8)",
+    ),
+    (
+        "cluster-cidr-smaller-than-node.yaml",
+        6,
+        18,
+        "spec.cluster.clusterCIDR: Invalid value: \"10.0.0.0/25\": mask size of cluster CIDR (25) must be less than or equal to nodeCIDRMaskSize (24)",
+    ),
+    ("pool-pods-negative.yaml", 7, 72, "spec.cluster.nodePools[0].capacity.pods: Invalid value: -3: must not be a negative number (the kubelet's maxPods)"),
+    ("pool-pods-fraction.yaml", 7, 72, "spec.cluster.nodePools[0].capacity.pods: Invalid value: 1.5: must be a whole number (the kubelet's maxPods is an int32)"),
+    ("pool-memory-too-big.yaml", 7, 61, "spec.cluster.nodePools[0].capacity.memory: Invalid value: \"1000000Ei\": must be less than or equal to 9223372036854775807"),
+    ("generated/annotations-too-long.yaml", 6, 5, "Pod \"p\" is invalid: metadata.annotations: Too long: must have at most 262144 bytes"),
+    ("generated/label-value-1mb.yaml", 6, 10, "Pod \"p\" is invalid: metadata.labels[app]: Invalid value: \"vvvv"),
+    ("list-item-unknown-field.yaml", 13, 42, "strict decoding error: unknown field \"items[1].spec.containers[0].imagePullPolcy\""),
 ];
 
 /// Cases where ksim does not (yet) behave as desired (none at present).
@@ -161,6 +180,16 @@ fn generate(dir: &Path, name: &str) -> PathBuf {
             .collect::<String>()
             .into_bytes(),
         "deep-flow.yaml" => "[".repeat(20_000).into_bytes(),
+        "annotations-too-long.yaml" => format!(
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  annotations:\n    big: {}\nspec:\n  containers: [{{name: c, image: nginx}}]\n",
+            "x".repeat(256 << 10)
+        )
+        .into_bytes(),
+        "label-value-1mb.yaml" => format!(
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  labels:\n    app: {}\nspec:\n  containers: [{{name: c, image: nginx}}]\n",
+            "v".repeat(1 << 20)
+        )
+        .into_bytes(),
         "too-many-documents.yaml" => "a: 1\n---\n".repeat(10_001).into_bytes(),
         "apply-dev-zero.yaml" => {
             "apiVersion: ksim.dev/v1\nkind: Scenario\nmetadata: {name: z}\nspec:\n  until: 1m\n  timeline:\n  - at: 1s\n    apply:\n      file: /dev/zero\n"
@@ -257,6 +286,11 @@ fn problems(file: &str, line: u32, col: u32, msg: &str, o: &Outcome) -> Vec<Stri
             }
         }
         _ => p.push(format!("no line starting {head:?}")),
+    }
+    // No diagnostic echoes a long value whole (source lines are cut to 200 characters,
+    // quoted values to 200 and whole messages to 2,000).
+    if let Some(l) = o.stderr.lines().find(|l| l.chars().count() > 2400) {
+        p.push(format!("a stderr line of {} characters", l.chars().count()));
     }
     if !o.stderr.is_empty() && !o.stderr.ends_with('\n') {
         p.push("stderr does not end with a newline".into());

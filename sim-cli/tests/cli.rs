@@ -286,3 +286,19 @@ fn memory_does_not_grow_with_simulated_time() {
         assert!(b < a + 16 * 1024, "{long:?}: peak RSS {b} KiB, {short:?}: {a} KiB");
     }
 }
+
+#[test]
+fn a_list_is_applied_item_by_item() {
+    let out = ksim(&["get", "pods", "sim-cli/tests/data/pod-list.yaml", "--at", "30s"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let s = text(&out.stdout);
+    assert!(s.lines().any(|l| l.starts_with("small ") && l.contains("Running")), "{s}");
+    // 2^63-1 bytes of memory fit no node: Pending.
+    assert!(s.lines().any(|l| l.starts_with("huge ") && l.contains("Pending")), "{s}");
+    // The apiserver caps a binary-suffixed quantity at 2^63-1 (quantity.go); ksim says so.
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("warning: sim-cli/tests/data/pod-list.yaml:19:28: spec.containers[0].resources.requests.memory: \"1000000Ei\" is more than a quantity holds: the apiserver stores it as 9223372036854775807 (2^63-1)"),
+        "{err}"
+    );
+}

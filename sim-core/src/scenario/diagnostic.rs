@@ -22,7 +22,7 @@ const CUT: &str = "...";
 
 /// The most characters of a value (a name, a label, an annotation, a check) that a
 /// message quotes; the rest is counted, not shown.
-pub const MAX_VALUE_CHARS: usize = 200;
+pub use crate::api::validation::MAX_VALUE_CHARS;
 /// The most characters of a whole message (a last resort for a message that quotes a
 /// value some other way).
 pub const MAX_MESSAGE_CHARS: usize = 2000;
@@ -191,5 +191,17 @@ error: scenarios/web.yaml:14:7: spec.replicas: Invalid value: -1: must be greate
         let got = render("l.yaml", &line, Mark::new(1, 1002), "eol");
         let lines: Vec<&str> = got.lines().collect();
         assert_eq!(lines[3].len(), lines[2].len() + 1);
+    }
+
+    #[test]
+    fn long_values_and_messages_are_cut_with_a_count() {
+        assert_eq!(clip("short"), "short");
+        let long = "é".repeat(300);
+        assert_eq!(clip(&long), format!("{}… (200 more bytes)", "é".repeat(200)));
+        assert_eq!(clip_quoted("a\"b"), "\"a\\\"b\"");
+        assert_eq!(clip_quoted(&"x".repeat(1000)), format!("\"{}\"… (800 more bytes)", "x".repeat(200)));
+        let plain = render_plain(&"f".repeat(10_000), Mark::new(1, 1), &"m".repeat(1 << 20));
+        assert!(plain.len() < 2400, "{} bytes", plain.len());
+        assert!(plain.ends_with(&format!("… ({} more bytes)", (1 << 20) - MAX_MESSAGE_CHARS)));
     }
 }

@@ -3,6 +3,7 @@
 //! strictly (unknown fields are errors), defaulted and validated up front as the
 //! apiserver would on create, so a bad manifest fails before the run starts.
 
+use super::diagnostic::{clip, clip_message, clip_quoted as q};
 use super::expect;
 use super::model::*;
 use super::yaml::{self, child_path, index_path, push_key, Mark, PathIndex, YamlDoc};
@@ -135,6 +136,9 @@ struct NodePoolDoc {
     name: String,
     count: u32,
     capacity: CapacityDoc,
+    /// The capacity as written (for messages that quote it); filled in after decoding.
+    #[serde(skip)]
+    capacity_raw: Value,
     #[serde(default)]
     labels: BTreeMap<String, String>,
     #[serde(default)]
@@ -146,7 +150,8 @@ struct NodePoolDoc {
 struct CapacityDoc {
     cpu: Quantity,
     memory: Quantity,
-    pods: Option<Quantity>,
+    /// The kubelet's maxPods (an int32): a whole number, written as a number or a string.
+    pods: Option<Value>,
 }
 
 #[derive(Deserialize)]
@@ -214,14 +219,16 @@ fn index_spelling(path: &str) -> String {
 impl<'r> Loader<'r> {
     fn error(&mut self, file: &str, mark: Mark, message: impl Into<String>) {
         if self.diags.len() < MAX_DIAGNOSTICS {
-            self.diags.push(Diagnostic { location: Location { file: file.into(), mark }, message: message.into() });
+            let message = clip_message(&message.into()).into_owned();
+            self.diags.push(Diagnostic { location: Location { file: file.into(), mark }, message });
         } else {
             self.suppressed += 1;
         }
     }
 
     fn warn(&mut self, file: &str, mark: Mark, message: impl Into<String>) {
-        self.warnings.push(Warning { location: Location { file: file.into(), mark }, message: message.into() });
+        let message = clip_message(&message.into()).into_owned();
+        self.warnings.push(Warning { location: Location { file: file.into(), mark }, message });
     }
 
     fn mark_of(index: &PathIndex, base: &str, rel: &str) -> Mark {
@@ -262,7 +269,7 @@ impl<'r> Loader<'r> {
         let av = doc.value.get("apiVersion").and_then(Value::as_str).unwrap_or("");
         if av != "kubescheduler.config.k8s.io/v1" {
             let mark = doc.index.value("apiVersion").unwrap_or(doc.start);
-            self.error(file, mark, format!("no matches for kind \"KubeSchedulerConfiguration\" in version {av:?} (use kubescheduler.config.k8s.io/v1)"));
+            self.error(file, mark, format!("no matches for kind \"KubeSchedulerConfiguration\" in version {} (use kubescheduler.config.k8s.io/v1)", q(av)));
             return;
         }
         if let Some(prev) = seen {
@@ -302,7 +309,7 @@ impl<'r> Loader<'r> {
         let obj = match lookup_kind(&api_version, &kind) {
             KindLookup::NoMatch => {
                 let mark = Self::mark_of(index, base, "kind");
-                self.error(file, mark, format!("no matches for kind {kind:?} in version {api_version:?}"));
+                self.error(file, mark, format!("no matches for kind {} in version {}", q(&kind), q(&api_version)));
                 return None;
             }
             KindLookup::Unmodelled(_, note) => {
@@ -356,7 +363,38 @@ impl<'r> Loader<'r> {
                 }
             }
         };
+        if matches!(obj, Object::Pod(_) | Object::Deployment(_) | Object::ReplicaSet(_)) {
+            self.warn_capped_quantities(file, value, index, base);
+        }
         self.check(file, index, base, obj, at)
+    }
+
+    /// Resource quantities past what a `resource.Quantity` holds: the apiserver accepts a
+    /// binary-suffixed one and stores it capped at 2^63-1 ("The max is just a simple
+    /// cap", apimachinery quantity.go); ksim does the same, and says so.
+    fn warn_capped_quantities(&mut self, file: &str, value: &Value, index: &PathIndex, base: &str) {
+        for spec_path in ["spec", "spec.template.spec"] {
+            let spec = spec_path.split('.').try_fold(value, |v, k| v.get(k));
+            let Some(spec) = spec else { continue };
+            let mut found: Vec<(String, String)> = Vec::new();
+            for list in ["initContainers", "containers"] {
+                for (i, c) in spec.get(list).and_then(Value::as_array).into_iter().flatten().enumerate() {
+                    for kind in ["requests", "limits"] {
+                        for (res, v) in c.get("resources").and_then(|r| r.get(kind)).and_then(Value::as_object).into_iter().flatten() {
+                            found.push((format!("{spec_path}.{list}[{i}].resources.{kind}.{res}"), v.as_str().unwrap_or_default().to_string()));
+                        }
+                    }
+                }
+            }
+            for (res, v) in spec.get("overhead").and_then(Value::as_object).into_iter().flatten() {
+                found.push((format!("{spec_path}.overhead.{res}"), v.as_str().unwrap_or_default().to_string()));
+            }
+            for (path, text) in found.into_iter().filter(|(_, t)| Quantity::is_capped(t)) {
+                let mark = Self::mark_of(index, base, &path);
+                let kept = Quantity::parse(&text).map(|q| q.to_string()).unwrap_or_default();
+                self.warn(file, mark, format!("{path}: {} is more than a quantity holds: the apiserver stores it as {kept} (2^63-1)", q(&text)));
+            }
+        }
     }
 
     /// Defaulting and validation, as the apiserver does on create.
@@ -454,20 +492,36 @@ impl<'r> Loader<'r> {
                         }
                         if let Some(docs) = self.parse(&src) {
                             for d in docs {
-                                if let Some(m) = self.manifest(&src.name, &d.value, &d.index, "") {
-                                    out.push(m);
-                                }
+                                self.manifests(&src.name, &d.value, &d.index, "", out);
                             }
                         }
                     }
                     Err(e) => self.error(file, mark, format!("{}: {e}", join(base, "file"))),
                 }
             }
-            v => {
-                if let Some(m) = self.manifest(file, v, index, base) {
-                    out.push(m);
-                }
+            v => self.manifests(file, v, index, base, out),
+        }
+    }
+
+    /// The manifests of one document: itself, or the items of a List (`kind: List`, as
+    /// `kubectl get -o yaml` writes and `kubectl apply` reads), each located at its own line.
+    fn manifests(&mut self, file: &str, value: &Value, index: &PathIndex, base: &str, out: &mut Vec<Manifest>) {
+        let kind = value.get("kind").and_then(Value::as_str).unwrap_or("");
+        if kind == "List" || (kind.ends_with("List") && value.get("items").is_some_and(Value::is_array)) {
+            let extra: Vec<&String> =
+                value.as_object().into_iter().flat_map(|m| m.keys()).filter(|k| !["apiVersion", "kind", "metadata", "items"].contains(&k.as_str())).collect();
+            if let Some(k) = extra.first() {
+                let mark = Self::mark_of(index, base, k);
+                self.error(file, mark, format!("strict decoding error: unknown field {}", q(&join(base, k))));
+                return;
             }
+            for (i, item) in value.get("items").and_then(Value::as_array).into_iter().flatten().enumerate() {
+                self.manifests(file, item, index, &index_path(&join(base, "items"), i), out);
+            }
+            return;
+        }
+        if let Some(m) = self.manifest(file, value, index, base) {
+            out.push(m);
         }
     }
 
@@ -476,7 +530,7 @@ impl<'r> Loader<'r> {
             Ok(d) => Some(d),
             Err(e) => {
                 let mark = Self::mark_of(index, path, "");
-                self.error(file, mark, format!("{path}: Invalid value: {text:?}: {e}"));
+                self.error(file, mark, format!("{path}: Invalid value: {}: {}", q(text), clip(&e)));
                 None
             }
         }
@@ -497,7 +551,7 @@ impl<'r> Loader<'r> {
             }
             None => {
                 let mark = Self::mark_of(index, path, "");
-                self.error(file, mark, format!("{path}: Invalid value: {text:?}: expected kind/name, e.g. deployment/web"));
+                self.error(file, mark, format!("{path}: Invalid value: {}: expected kind/name, e.g. deployment/web", q(text)));
                 None
             }
         }
@@ -547,7 +601,7 @@ impl<'r> Loader<'r> {
                 let replicas = val.get("replicas").and_then(Value::as_i64);
                 let extra = val.as_object().map(|o| o.keys().filter(|k| *k != "target" && *k != "replicas").cloned().collect::<Vec<_>>()).unwrap_or_default();
                 if let Some(k) = extra.first() {
-                    self.error(file, Self::mark_of(index, &ap, k), format!("strict decoding error: unknown field {:?}", join(&ap, k)));
+                    self.error(file, Self::mark_of(index, &ap, k), format!("strict decoding error: unknown field {}", q(&join(&ap, k))));
                     return None;
                 }
                 let (Some(t), Some(r)) = (target, replicas) else {
@@ -559,7 +613,7 @@ impl<'r> Loader<'r> {
                     self.error(
                         file,
                         Self::mark_of(index, &ap, "target"),
-                        format!("{}: Invalid value: {t:?}: only deployments and replicasets can be scaled", join(&ap, "target")),
+                        format!("{}: Invalid value: {}: only deployments and replicasets can be scaled", join(&ap, "target"), q(&t)),
                     );
                     return None;
                 }
@@ -589,7 +643,7 @@ impl<'r> Loader<'r> {
                     return None;
                 };
                 if nodes.is_some_and(|ns| !ns.contains(&n)) {
-                    self.error(file, Self::mark_of(index, &ap, ""), format!("{ap}: nodes {n:?} not found"));
+                    self.error(file, Self::mark_of(index, &ap, ""), format!("{ap}: nodes {} not found", q(&n)));
                     return None;
                 }
                 if key == "nodeCrash" {
@@ -600,7 +654,7 @@ impl<'r> Loader<'r> {
             }
             other => {
                 let mark = index.key(&index_spelling(&join(path, other))).unwrap_or(here);
-                self.error(file, mark, format!("{path}: unknown action {other:?}: expected one of apply, delete, scale, nodeCrash, nodeRecover"));
+                self.error(file, mark, format!("{path}: unknown action {}: expected one of apply, delete, scale, nodeCrash, nodeRecover", q(other)));
                 return None;
             }
         };
@@ -637,7 +691,10 @@ impl<'r> Loader<'r> {
                 s.latency.watch = w;
             }
         }
-        if let Some(c) = spec.cluster {
+        if let Some(mut c) = spec.cluster {
+            for (i, p) in c.node_pools.iter_mut().flatten().enumerate() {
+                p.capacity_raw = doc.value.pointer(&format!("/spec/cluster/nodePools/{i}/capacity")).cloned().unwrap_or_default();
+            }
             self.cluster(file, &doc.index, c, s);
         }
         if let Some(f) = spec.faults {
@@ -647,7 +704,7 @@ impl<'r> Loader<'r> {
                 let every = match crate::faults::parse_rate(&nc.rate) {
                     Ok(d) => Some(d),
                     Err(e) => {
-                        self.error(file, Self::mark_of(&doc.index, p, "rate"), format!("{p}.rate: Invalid value: {:?}: {e}", nc.rate));
+                        self.error(file, Self::mark_of(&doc.index, p, "rate"), format!("{p}.rate: Invalid value: {}: {}", q(&nc.rate), clip(&e)));
                         None
                     }
                 };
@@ -670,7 +727,7 @@ impl<'r> Loader<'r> {
             let mark = Self::mark_of(&doc.index, &path, "that");
             match expect::parse(&e.that, nodes.as_ref()) {
                 Ok(check) => s.expect.push(Expectation { when, check, text: e.that.clone(), location: Location { file: file.into(), mark } }),
-                Err(m) => self.error(file, mark, format!("{}: Invalid value: {}: {m}", join(&path, "that"), super::diagnostic::clip_quoted(&e.that))),
+                Err(m) => self.error(file, mark, format!("{}: Invalid value: {}: {m}", join(&path, "that"), q(&e.that))),
             }
         }
         deferred
@@ -683,7 +740,7 @@ impl<'r> Loader<'r> {
             Value::Number(n) if n.as_u64() == Some(0) => Some(SimDuration::ZERO),
             other => {
                 let mark = Self::mark_of(index, path, "");
-                self.error(file, mark, format!("{path}: Invalid value: {}: expected a duration, e.g. 90s or 5m", super::diagnostic::clip(&other.to_string())));
+                self.error(file, mark, format!("{path}: Invalid value: {}: expected a duration, e.g. 90s or 5m", clip(&other.to_string())));
                 None
             }
         }
@@ -713,7 +770,7 @@ impl<'r> Loader<'r> {
             _ => {
                 let Some([from, to]) = v.as_array().and_then(|a| <&[Value; 2]>::try_from(a.as_slice()).ok()) else {
                     let mark = Self::mark_of(index, &kp, "");
-                    self.error(file, mark, format!("{kp}: Invalid value: {}: expected [from, to], e.g. [1m, 5m]", super::diagnostic::clip(&v.to_string())));
+                    self.error(file, mark, format!("{kp}: Invalid value: {}: expected [from, to], e.g. [1m, 5m]", clip(&v.to_string())));
                     return None;
                 };
                 let from = self.duration_value(file, index, &index_path(&kp, 0), from)?;
@@ -728,23 +785,72 @@ impl<'r> Loader<'r> {
         }
     }
 
+    /// A node pool's `capacity.pods`: the kubelet's maxPods, an int32 that is not negative
+    /// (kubelet config validation: "maxPods (--max-pods) -3 must not be a negative number").
+    fn max_pods(&mut self, file: &str, index: &PathIndex, path: &str, v: &Value) -> Option<Quantity> {
+        let written = match v {
+            Value::String(t) => t.clone(),
+            other => other.to_string(),
+        };
+        let whole: Option<i128> = match v {
+            Value::Number(n) => n
+                .as_i64()
+                .map(i128::from)
+                .or_else(|| n.as_u64().map(i128::from))
+                .or_else(|| n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 1e30).map(|f| f as i128)),
+            Value::String(t) => match Quantity::parse(t) {
+                Ok(qty) if qty.fits_i64(true) && qty.milli_value() % 1000 == 0 => Some(i128::from(qty.milli_value() / 1000)),
+                Ok(qty) if qty.fits_i64(false) && qty.milli_value() % 1000 != 0 => None,
+                Ok(qty) => Some(if qty.is_negative() { i128::from(i64::MIN) } else { i128::from(i64::MAX) }),
+                Err(e) => {
+                    self.error(file, Self::mark_of(index, path, ""), format!("{path}: Invalid value: {}: {e}", q(t)));
+                    return None;
+                }
+            },
+            _ => {
+                self.error(
+                    file,
+                    Self::mark_of(index, path, ""),
+                    format!("{path}: Invalid value: {}: expected a whole number of pods, e.g. 110", clip(&written)),
+                );
+                return None;
+            }
+        };
+        let why = match whole {
+            None => "must be a whole number (the kubelet's maxPods is an int32)".to_string(),
+            Some(n) if n < 0 => "must not be a negative number (the kubelet's maxPods)".to_string(),
+            Some(n) if n > i128::from(i32::MAX) => format!("must be less than or equal to {} (the kubelet's maxPods is an int32)", i32::MAX),
+            Some(n) => return Some(Quantity::from_value(n as i64)),
+        };
+        self.error(file, Self::mark_of(index, path, ""), format!("{path}: Invalid value: {}: {why}", clip(&written)));
+        None
+    }
+
     fn cluster(&mut self, file: &str, index: &PathIndex, c: ClusterDoc, s: &mut Scenario) {
+        let cidr_given = c.cluster_cidr.is_some();
         if let Some(cidr) = c.cluster_cidr {
             if let Err(e) = crate::network::ipam::Cidr::parse(&cidr) {
-                self.error(file, Self::mark_of(index, "spec.cluster.clusterCIDR", ""), format!("spec.cluster.clusterCIDR: Invalid value: {cidr:?}: {e}"));
+                self.error(
+                    file,
+                    Self::mark_of(index, "spec.cluster.clusterCIDR", ""),
+                    format!("spec.cluster.clusterCIDR: Invalid value: {}: {}", q(&cidr), clip(&e)),
+                );
             }
             s.cluster.cluster_cidr = cidr;
         }
+        let mask_given = c.node_cidr_mask_size.is_some();
         if let Some(m) = c.node_cidr_mask_size {
             s.cluster.node_cidr_mask_size = m;
         }
         if let Ok(cidr) = crate::network::ipam::Cidr::parse(&s.cluster.cluster_cidr) {
-            if let Err(e) = crate::network::ipam::ClusterCidrAllocator::new(cidr, s.cluster.node_cidr_mask_size) {
-                self.error(
-                    file,
-                    Self::mark_of(index, "spec.cluster", ""),
-                    format!("spec.cluster.nodeCIDRMaskSize: Invalid value: {}: {e}", s.cluster.node_cidr_mask_size),
-                );
+            if let Err((on_mask, e)) = crate::network::ipam::validate_cluster_cidr(cidr, s.cluster.node_cidr_mask_size) {
+                let (path, value) = if on_mask && mask_given || !cidr_given {
+                    ("spec.cluster.nodeCIDRMaskSize", s.cluster.node_cidr_mask_size.to_string())
+                } else {
+                    ("spec.cluster.clusterCIDR", q(&s.cluster.cluster_cidr))
+                };
+                let mark = Self::mark_of(index, path, "");
+                self.error(file, mark, format!("{path}: Invalid value: {value}: {e}"));
             }
         }
         let Some(pools) = c.node_pools else { return };
@@ -755,10 +861,10 @@ impl<'r> Loader<'r> {
         for (i, p) in pools.into_iter().enumerate() {
             let path = index_path("spec.cluster.nodePools", i);
             for m in crate::api::validation::dns1123_label(&p.name) {
-                self.error(file, Self::mark_of(index, &path, "name"), format!("{}: Invalid value: {:?}: {m}", join(&path, "name"), p.name));
+                self.error(file, Self::mark_of(index, &path, "name"), format!("{}: Invalid value: {}: {m}", join(&path, "name"), q(&p.name)));
             }
             if !names.insert(p.name.clone()) {
-                self.error(file, Self::mark_of(index, &path, "name"), format!("{}: Duplicate value: {:?}", join(&path, "name"), p.name));
+                self.error(file, Self::mark_of(index, &path, "name"), format!("{}: Duplicate value: {}", join(&path, "name"), q(&p.name)));
             }
             // The limit is checked here, on the number, before anything is built from it.
             total += u64::from(p.count);
@@ -782,22 +888,35 @@ impl<'r> Loader<'r> {
                     self.error(
                         file,
                         Self::mark_of(index, &path, &tp),
-                        format!("{path}.{tp}: Unsupported value: {:?}: supported values: \"NoSchedule\", \"PreferNoSchedule\", \"NoExecute\"", t.effect),
+                        format!("{path}.{tp}: Unsupported value: {}: supported values: \"NoSchedule\", \"PreferNoSchedule\", \"NoExecute\"", q(&t.effect)),
                     );
                 }
             }
-            for (res, q) in [("cpu", &p.capacity.cpu), ("memory", &p.capacity.memory)] {
-                if q.is_negative() || q.is_zero() {
-                    let rp = format!("capacity.{res}");
-                    self.error(file, Self::mark_of(index, &path, &rp), format!("{path}.{rp}: Invalid value: {:?}: must be greater than 0", q.to_string()));
+            for (res, qty, milli) in [("cpu", &p.capacity.cpu, true), ("memory", &p.capacity.memory, false)] {
+                let rp = format!("capacity.{res}");
+                let written = index_value_text(&p.capacity_raw, res).unwrap_or_else(|| qty.to_string());
+                if qty.is_negative() || qty.is_zero() {
+                    self.error(file, Self::mark_of(index, &path, &rp), format!("{path}.{rp}: Invalid value: {}: must be greater than 0", q(&written)));
+                } else if Quantity::is_capped(&written) || !qty.fits_i64(milli) {
+                    // A node reports its capacity as an int64 (bytes; CPU in millicores).
+                    let most = if milli { "9223372036854775807m" } else { "9223372036854775807" };
+                    self.error(
+                        file,
+                        Self::mark_of(index, &path, &rp),
+                        format!("{path}.{rp}: Invalid value: {}: must be less than or equal to {most}", q(&written)),
+                    );
                 }
             }
+            let pods = match &p.capacity.pods {
+                None => Some(Quantity::from_value(110)),
+                Some(v) => self.max_pods(file, index, &format!("{path}.capacity.pods"), v),
+            };
             out.push(NodePool {
                 name: p.name,
                 count: p.count,
                 cpu: p.capacity.cpu,
                 memory: p.capacity.memory,
-                pods: p.capacity.pods.unwrap_or_else(|| Quantity::from_value(110)),
+                pods: pods.unwrap_or_else(|| Quantity::from_value(110)),
                 labels: p.labels,
                 taints: p.taints,
             });
@@ -825,6 +944,15 @@ impl<'r> Loader<'r> {
     }
 }
 
+/// The text of `raw[key]` as written (a string, or a number's JSON form).
+fn index_value_text(raw: &Value, key: &str) -> Option<String> {
+    match raw.get(key)? {
+        Value::String(t) => Some(t.clone()),
+        Value::Null => None,
+        other => Some(other.to_string()),
+    }
+}
+
 fn join(base: &str, rel: &str) -> String {
     match (base.is_empty(), rel.is_empty()) {
         (true, _) => rel.to_string(),
@@ -837,7 +965,7 @@ fn join(base: &str, rel: &str) -> String {
 /// A decoding error in the apiserver's words.
 fn strict(e: &yaml::FieldError) -> String {
     if e.message.starts_with("unknown field") {
-        format!("strict decoding error: unknown field {:?}", e.path)
+        format!("strict decoding error: unknown field {}", q(&e.path))
     } else if e.path.is_empty() {
         e.message.clone()
     } else {
@@ -890,7 +1018,7 @@ pub fn load(sources: &[Source], resolver: &Resolver) -> Result<Scenario, LoadErr
                 let av = doc.value.get("apiVersion").and_then(Value::as_str).unwrap_or("");
                 if av != "ksim.dev/v1" {
                     let mark = doc.index.value("apiVersion").unwrap_or(doc.start);
-                    l.error(file, mark, format!("no matches for kind \"Scenario\" in version {av:?} (ksim scenarios are apiVersion: ksim.dev/v1)"));
+                    l.error(file, mark, format!("no matches for kind \"Scenario\" in version {} (ksim scenarios are apiVersion: ksim.dev/v1)", q(av)));
                     continue;
                 }
                 if let Some(prev) = &seen_scenario {
@@ -903,8 +1031,8 @@ pub fn load(sources: &[Source], resolver: &Resolver) -> Result<Scenario, LoadErr
                 }
             } else if is_scheduler_config(&doc.value) {
                 l.scheduler_config(file, doc, &mut s, &mut seen_config);
-            } else if let Some(m) = l.manifest(file, &doc.value, &doc.index, "") {
-                at_zero.push(m);
+            } else {
+                l.manifests(file, &doc.value, &doc.index, "", &mut at_zero);
             }
         }
     }
