@@ -174,6 +174,12 @@ fn check_sizes(nodes: u64, pods: u64) -> Result<(), String> {
 }
 
 pub fn bench(which: Which) -> u8 {
+    let output = match &which {
+        Which::Density { output, .. } | Which::Scheduler { output, .. } => output.as_deref(),
+    };
+    if let Err(code) = crate::check_output(output, &["json"]) {
+        return code;
+    }
     let sizes = match &which {
         Which::Density { nodes, pods, .. } => check_sizes(u64::from(*nodes), u64::from(*pods)),
         Which::Scheduler { nodes, pods, init_pods, .. } => check_sizes(*nodes as u64, pods.saturating_add(*init_pods) as u64),

@@ -2,10 +2,32 @@
 //! node by node (which filter rejected it and why) and plugin by plugin (raw,
 //! normalized, weighted scores), as kube-scheduler computed it.
 
-use crate::run::{load, new_sim, EXIT_BAD_INPUT};
+use crate::run::{load, EXIT_BAD_INPUT};
+use sim_core::api::Kind;
 use sim_core::engine::{SimDuration, SimTime};
 use sim_core::scheduler::Explanation;
+use sim_core::trace::{Record, Trace};
+use sim_core::{RunOptions, Scenario, Simulation};
+use std::cell::Cell;
 use std::io::Write;
+use std::rc::Rc;
+
+/// Why there is no scheduling attempt to show, in kubectl's words where it has them.
+fn no_attempt(s: &Scenario, sim: &Simulation, ns: &str, name: &str, at: SimDuration, existed: bool) -> String {
+    if !existed {
+        return format!("Error from server (NotFound): pods {name:?} not found");
+    }
+    let pod = sim.api.store.get_parts(&Kind::Pod, ns, name).and_then(|o| o.as_pod().cloned());
+    match pod {
+        Some(p) if !s.scheduler.profiles.iter().any(|pr| pr.scheduler_name == p.spec.scheduler_name) => {
+            format!("pod {ns}/{name} names schedulerName {:?}, which no scheduler profile serves: it stays Pending", p.spec.scheduler_name)
+        }
+        Some(p) if !p.spec.node_name.is_empty() => {
+            format!("pod {ns}/{name} was given spec.nodeName {} when it was created: kube-scheduler never schedules it", p.spec.node_name)
+        }
+        _ => format!("error: pod {ns}/{name} had no scheduling attempt before {at} (see `ksim get pods --at {at}`)"),
+    }
+}
 
 pub fn explain(target: &str, files: &[String], at: &str, seed: Option<u64>, output: Option<&str>, namespace: Option<&str>) -> u8 {
     let mut err = anstream::stderr();
@@ -33,14 +55,29 @@ pub fn explain(target: &str, files: &[String], at: &str, seed: Option<u64>, outp
         Err(c) => return c,
     };
     s.until = s.until.max(at);
-    let mut sim = match new_sim(&s) {
+    // Whether the pod ever existed up to --at, seen in the event log as it is written.
+    let existed = Rc::new(Cell::new(false));
+    let seen = Rc::clone(&existed);
+    let (want_ns, want_name) = (ns.to_string(), name.to_string());
+    let trace = Trace::with_sink(
+        false,
+        Box::new(move |r: &Record, _: &str| {
+            if r.kind == "Pod" && r.ns == want_ns && r.name == want_name {
+                seen.set(true);
+            }
+        }),
+    );
+    let mut sim = match Simulation::with_trace(&s, &RunOptions { keep_log: false, ..RunOptions::for_scenario(&s) }, trace) {
         Ok(sim) => sim,
-        Err(c) => return c,
+        Err(e) => {
+            let _ = writeln!(err, "error: {e}");
+            return EXIT_BAD_INPUT;
+        }
     };
     sim.scheduler.explain(ns, name);
     crate::run::run_to(&mut sim, SimTime(at.as_ms()));
     let Some(ex) = sim.scheduler.explanation.clone() else {
-        let _ = writeln!(err, "error: pod {ns}/{name} had no scheduling attempt before {at} (see `ksim get pods --at {at}`)");
+        let _ = writeln!(err, "{}", no_attempt(&s, &sim, ns, name, at, existed.get()));
         return 1;
     };
     let mut out = anstream::stdout();

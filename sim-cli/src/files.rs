@@ -8,6 +8,7 @@
 use sim_core::scenario::diagnostic;
 use sim_core::scenario::yaml::{decode_utf8, Mark, MAX_INPUT_BYTES, MAX_TOTAL_INPUT_BYTES};
 use sim_core::Source;
+use std::cell::RefCell;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -53,8 +54,42 @@ fn resolved_path(from: &str, rel: &str) -> PathBuf {
     Path::new(from).parent().unwrap_or(Path::new(".")).join(rel)
 }
 
+/// Whether two paths name the same file (the same inode where there are inodes, else the
+/// same canonical path); false when either cannot be looked at.
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    let (Ok(ma), Ok(mb)) = (std::fs::metadata(a), std::fs::metadata(b)) else { return false };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if ma.dev() == mb.dev() && ma.ino() == mb.ino() {
+            return true;
+        }
+    }
+    let _ = (ma, mb);
+    matches!((std::fs::canonicalize(a), std::fs::canonicalize(b)), (Ok(x), Ok(y)) if x == y)
+}
+
+/// A scenario and every file it was read from (the command line's, then the
+/// `apply: {file: …}` ones, in the order they were read).
+pub struct Loaded {
+    pub scenario: sim_core::Scenario,
+    pub inputs: Vec<PathBuf>,
+}
+
 /// Loads the scenario from files, or returns the rendered errors.
 pub fn load(paths: &[String]) -> Result<sim_core::Scenario, String> {
+    load_with_inputs(paths).map(|l| l.scenario)
+}
+
+/// Loads the scenario and lists the files it read. The same file given twice on the
+/// command line is an error (its documents would all be applied twice).
+pub fn load_with_inputs(paths: &[String]) -> Result<Loaded, String> {
+    for (i, p) in paths.iter().enumerate() {
+        if let Some(first) = paths[..i].iter().find(|q| same_file(Path::new(q), Path::new(p))) {
+            let m = if first == p { format!("{p} is given twice") } else { format!("{p} is the same file as {first}") };
+            return Err(format!("error: {m}: give each file once\n"));
+        }
+    }
     let mut sources = Vec::new();
     let mut total = 0usize;
     for p in paths {
@@ -66,5 +101,13 @@ pub fn load(paths: &[String]) -> Result<sim_core::Scenario, String> {
         }
         sources.push(src);
     }
-    sim_core::load(&sources, &resolve).map_err(|e| e.render())
+    let applied: RefCell<Vec<PathBuf>> = RefCell::new(Vec::new());
+    let resolver = |from: &str, rel: &str| {
+        applied.borrow_mut().push(resolved_path(from, rel));
+        resolve(from, rel)
+    };
+    let scenario = sim_core::load(&sources, &resolver).map_err(|e| e.render())?;
+    let mut inputs: Vec<PathBuf> = paths.iter().map(PathBuf::from).collect();
+    inputs.extend(applied.into_inner());
+    Ok(Loaded { scenario, inputs })
 }

@@ -24,8 +24,13 @@ fn print_warnings(s: &Scenario) {
 }
 
 pub fn load(files: &[String], seed: Option<u64>, until: Option<&str>) -> Result<Scenario, u8> {
-    let mut s = match files::load(files) {
-        Ok(s) => s,
+    load_inputs(files, seed, until).map(|l| l.scenario)
+}
+
+/// Loads the scenario (with `--seed` and `--until` applied) and lists the files it read.
+pub fn load_inputs(files: &[String], seed: Option<u64>, until: Option<&str>) -> Result<files::Loaded, u8> {
+    let files::Loaded { scenario: mut s, inputs } = match files::load_with_inputs(files) {
+        Ok(l) => l,
         Err(rendered) => {
             let nl = if rendered.ends_with('\n') { "" } else { "\n" };
             let _ = write!(anstream::stderr(), "{rendered}{nl}");
@@ -45,7 +50,7 @@ pub fn load(files: &[String], seed: Option<u64>, until: Option<&str>) -> Result<
         }
     }
     print_warnings(&s);
-    Ok(s)
+    Ok(files::Loaded { scenario: s, inputs })
 }
 
 /// A simulation for `ksim get` / `ksim explain`: nothing of the event log is kept.
@@ -112,10 +117,19 @@ pub fn run(paths: &[String], seed: Option<u64>, until: Option<&str>, log: Option
         let _ = writeln!(anstream::stderr(), "error: --max-lines {max_lines}: at most {MAX_LINES} (--log FILE writes the whole event log)");
         return EXIT_BAD_INPUT;
     }
-    let s = match load(paths, seed, until) {
-        Ok(s) => s,
+    let (s, inputs) = match load_inputs(paths, seed, until) {
+        Ok(l) => (l.scenario, l.inputs),
         Err(c) => return c,
     };
+    if let Some(input) = log.and_then(|l| inputs.iter().find(|i| files::same_file(i, Path::new(l)))) {
+        let _ = writeln!(
+            anstream::stderr(),
+            "error: --log {}: that is {}, an input of this run; refusing to overwrite it",
+            log.unwrap_or_default(),
+            input.display()
+        );
+        return EXIT_BAD_INPUT;
+    }
     // The log file is opened before the run, so a path that cannot be written is an
     // error now rather than after the whole simulation.
     let log = match log.map(|p| std::fs::File::create(p).map(|f| (p.to_string(), std::io::BufWriter::new(f)))).transpose() {

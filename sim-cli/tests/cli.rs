@@ -302,3 +302,67 @@ fn a_list_is_applied_item_by_item() {
         "{err}"
     );
 }
+
+#[test]
+fn an_unknown_output_format_is_refused_in_kubectls_words() {
+    let cases: [(&[&str], &str); 5] = [
+        (&["check", "scenarios/hello-deployment.yaml", "--seeds", "1", "-o", "xml"], "json"),
+        (&["explain", "pod/x", "scenarios/hello-deployment.yaml", "--at", "1s", "-o", "yaml"], "json"),
+        (&["get", "pods", "scenarios/hello-deployment.yaml", "--at", "1s", "-o", "xml"], "json,wide,yaml"),
+        (&["bench", "density", "--nodes", "1", "--pods", "1", "-o", "xml"], "json"),
+        (&["bench", "scheduler", "--nodes", "1", "--pods", "1", "-o", "table"], "json"),
+    ];
+    for (args, allowed) in cases {
+        let out = ksim(args);
+        let o = args[args.len() - 1];
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert_eq!(
+            text(&out.stderr),
+            format!("error: unable to match a printer suitable for the output format \"{o}\", allowed formats are: {allowed}\n"),
+            "{args:?}"
+        );
+        assert!(out.stdout.is_empty(), "{args:?}: nothing runs");
+    }
+}
+
+#[test]
+fn the_log_never_overwrites_an_input_and_is_opened_before_the_run() {
+    let dir = std::env::temp_dir().join(format!("ksim-log-inputs-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let manifest = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: c, image: nginx}]\n";
+    let scenario = "apiVersion: ksim.dev/v1\nkind: Scenario\nmetadata: {name: s}\nspec:\n  until: 1m\n  timeline:\n  - {at: 1s, apply: {file: pod.yaml}}\n";
+    std::fs::write(dir.join("pod.yaml"), manifest).unwrap();
+    std::fs::write(dir.join("s.yaml"), scenario).unwrap();
+    let s = dir.join("s.yaml").to_string_lossy().to_string();
+    // The scenario itself, and a file it applies spelled another way.
+    let other = dir.join("../").join(dir.file_name().unwrap()).join("pod.yaml").to_string_lossy().to_string();
+    for log in [s.clone(), other] {
+        let out = ksim(&["run", &s, "--log", &log]);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(err.starts_with(&format!("error: --log {log}: that is ")) && err.ends_with(", an input of this run; refusing to overwrite it\n"), "{err}");
+    }
+    assert_eq!(std::fs::read_to_string(dir.join("s.yaml")).unwrap(), scenario);
+    assert_eq!(std::fs::read_to_string(dir.join("pod.yaml")).unwrap(), manifest);
+    // A log that cannot be written stops ksim before it simulates anything.
+    let out = ksim(&["run", &s, "--log", &dir.join("no/such/dir/log.jsonl").to_string_lossy()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).starts_with("error: cannot write "), "{}", text(&out.stderr));
+    assert!(out.stdout.is_empty(), "{}", text(&out.stdout));
+    // The same file twice is said, not loaded twice.
+    let twice = dir.join(".").join("s.yaml").to_string_lossy().to_string();
+    let out = ksim(&["run", &s, &twice]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(text(&out.stderr), format!("error: {twice} is the same file as {s}: give each file once\n"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn explain_says_when_there_is_no_pod_or_no_scheduler_for_it() {
+    let out = ksim(&["explain", "pod/doesnotexist", "scenarios/hello-deployment.yaml", "--at", "1m"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(text(&out.stderr), "Error from server (NotFound): pods \"doesnotexist\" not found\n");
+    let out = ksim(&["explain", "pod/x", "sim-cli/tests/data/unserved-scheduler.yaml", "--at", "1m"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(text(&out.stderr), "pod default/x names schedulerName \"my-sched\", which no scheduler profile serves: it stays Pending\n");
+}
