@@ -23,6 +23,25 @@ fn print_warnings(s: &Scenario) {
     }
 }
 
+/// A random fault plan draws at most `MAX_FAULTS` actions; say when this run's would
+/// draw more (the same draws the simulation makes: seed, nodes, end).
+fn warn_fault_cap(s: &Scenario) {
+    use sim_core::faults::{generate, MAX_FAULTS};
+    if s.faults.is_empty() {
+        return;
+    }
+    let drawn = generate(&s.faults, &s.node_names(), s.until, &mut sim_core::engine::RngStreams::new(s.seed).stream("faults"), &s.faults_location);
+    if drawn.len() >= MAX_FAULTS {
+        let last = drawn.last().map(|e| e.at).unwrap_or_default();
+        let _ = writeln!(
+            anstream::stderr(),
+            "warning: {}: spec.faults draws more than {MAX_FAULTS} crashes and recoveries before {}; ksim keeps the first {MAX_FAULTS} (up to {last})",
+            s.faults_location,
+            s.until
+        );
+    }
+}
+
 pub fn load(files: &[String], seed: Option<u64>, until: Option<&str>) -> Result<Scenario, u8> {
     load_inputs(files, seed, until).map(|l| l.scenario)
 }
@@ -50,6 +69,7 @@ pub fn load_inputs(files: &[String], seed: Option<u64>, until: Option<&str>) -> 
         }
     }
     print_warnings(&s);
+    warn_fault_cap(&s);
     Ok(files::Loaded { scenario: s, inputs })
 }
 
