@@ -15,12 +15,15 @@ use std::rc::Rc;
 /// Why there is no scheduling attempt to show, in kubectl's words where it has them.
 fn no_attempt(s: &Scenario, sim: &Simulation, ns: &str, name: &str, at: SimDuration, existed: bool) -> String {
     if !existed {
-        return format!("Error from server (NotFound): pods {name:?} not found");
+        return format!("Error from server (NotFound): pods {} not found", sim_core::scenario::diagnostic::clip_quoted(name));
     }
     let pod = sim.api.store.get_parts(&Kind::Pod, ns, name).and_then(|o| o.as_pod().cloned());
     match pod {
         Some(p) if !s.scheduler.profiles.iter().any(|pr| pr.scheduler_name == p.spec.scheduler_name) => {
-            format!("pod {ns}/{name} names schedulerName {:?}, which no scheduler profile serves: it stays Pending", p.spec.scheduler_name)
+            format!(
+                "pod {ns}/{name} names schedulerName {}, which no scheduler profile serves: it stays Pending",
+                sim_core::scenario::diagnostic::clip_quoted(&p.spec.scheduler_name)
+            )
         }
         Some(p) if !p.spec.node_name.is_empty() => {
             format!("pod {ns}/{name} was given spec.nodeName {} when it was created: kube-scheduler never schedules it", p.spec.node_name)
@@ -34,7 +37,7 @@ pub fn explain(target: &str, files: &[String], at: &str, seed: Option<u64>, outp
     let name = match target.split_once('/') {
         Some(("pod" | "pods" | "po", n)) if !n.is_empty() => n,
         _ => {
-            let _ = writeln!(err, "error: explain takes pod/NAME (got {target:?})");
+            let _ = writeln!(err, "error: explain takes pod/NAME (got {})", sim_core::scenario::diagnostic::clip_quoted(target));
             return EXIT_BAD_INPUT;
         }
     };
@@ -75,7 +78,9 @@ pub fn explain(target: &str, files: &[String], at: &str, seed: Option<u64>, outp
         }
     };
     sim.scheduler.explain(ns, name);
-    crate::run::run_to(&mut sim, SimTime(at.as_ms()));
+    if let Err(c) = crate::run::run_to(&mut sim, SimTime(at.as_ms())) {
+        return c;
+    }
     let Some(ex) = sim.scheduler.explanation.clone() else {
         let _ = writeln!(err, "{}", no_attempt(&s, &sim, ns, name, at, existed.get()));
         return 1;

@@ -129,7 +129,8 @@ pub fn check_output(output: Option<&str>, allowed: &[&str]) -> Result<(), u8> {
         Some(o) if !allowed.contains(&o) => {
             let _ = writeln!(
                 anstream::stderr(),
-                "error: unable to match a printer suitable for the output format {o:?}, allowed formats are: {}",
+                "error: unable to match a printer suitable for the output format {}, allowed formats are: {}",
+                sim_core::scenario::diagnostic::clip_quoted(o),
                 allowed.join(",")
             );
             Err(run::EXIT_BAD_INPUT)

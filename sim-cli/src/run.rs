@@ -81,14 +81,26 @@ pub fn new_sim(s: &Scenario) -> Result<Simulation, u8> {
     })
 }
 
-/// Runs `sim` to `t` with a progress bar on a terminal.
-pub fn run_to(sim: &mut Simulation, t: SimTime) {
+/// Runs `sim` to `t` (`--at`) with a progress bar on a terminal; Err (exit 2, said) when
+/// the run's event limit comes first, so the state printed is never an earlier one.
+pub fn run_to(sim: &mut Simulation, t: SimTime) -> Result<(), u8> {
     let mut bar = Bar::new(t);
-    let _ = advance(sim, t, &mut |sim: &Simulation| {
+    let outcome = advance(sim, t, &mut |sim: &Simulation| {
         bar.update(sim.now);
         true
     });
     bar.finish();
+    if outcome == Some(sim_core::engine::Outcome::MaxEvents) {
+        let _ = writeln!(
+            anstream::stderr(),
+            "error: ksim stops a run after {} events; this one reached them at {}, before --at {}",
+            sim.limits.max_events,
+            SimDuration(sim.now.as_ms()),
+            SimDuration(t.as_ms())
+        );
+        return Err(EXIT_BAD_INPUT);
+    }
+    Ok(())
 }
 
 /// The most timeline lines `--max-lines` may ask for (they are held until printed).
@@ -253,7 +265,7 @@ pub fn get(args: &[String], at: &str, seed: Option<u64>, output: Option<&str>, n
         match Kind::from_user(k) {
             Some(kind) => kinds.push(kind),
             None => {
-                let _ = writeln!(err, "error: the server doesn't have a resource type {k:?}");
+                let _ = writeln!(err, "error: the server doesn't have a resource type {}", sim_core::scenario::diagnostic::clip_quoted(k));
                 return EXIT_BAD_INPUT;
             }
         }
@@ -285,7 +297,9 @@ pub fn get(args: &[String], at: &str, seed: Option<u64>, output: Option<&str>, n
         Ok(sim) => sim,
         Err(c) => return c,
     };
-    run_to(&mut sim, SimTime(at.as_ms()));
+    if let Err(c) = run_to(&mut sim, SimTime(at.as_ms())) {
+        return c;
+    }
     let mut code = 0;
     for (i, kind) in kinds.iter().enumerate() {
         if i > 0 && output != Some("json") && output != Some("yaml") {
@@ -308,7 +322,12 @@ fn print_kind(sim: &Simulation, kind: &Kind, name: Option<&str>, output: Option<
     let mut out = anstream::stdout();
     if let Some(n) = name {
         if objs.is_empty() {
-            let _ = writeln!(err, "Error from server (NotFound): {} {n:?} not found", sim_core::apiserver::qualified_resource(kind));
+            let _ = writeln!(
+                err,
+                "Error from server (NotFound): {} {} not found",
+                sim_core::apiserver::qualified_resource(kind),
+                sim_core::scenario::diagnostic::clip_quoted(n)
+            );
             return 1;
         }
     }
@@ -336,4 +355,20 @@ fn print_kind(sim: &Simulation, kind: &Kind, name: Option<&str>, output: Option<
         }
     }
     0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_run_cut_by_the_event_limit_does_not_pass_for_the_moment_asked() {
+        let s = Scenario::default();
+        let mut opts = RunOptions { keep_log: false, ..RunOptions::for_scenario(&s) };
+        opts.limits.max_events = 30; // three kubelets renewing their leases every 10 s pass that within a minute
+        let mut sim = Simulation::new(&s, &opts).unwrap();
+        assert_eq!(run_to(&mut sim, SimTime::from_secs(60)), Err(EXIT_BAD_INPUT));
+        let mut sim = Simulation::new(&s, &RunOptions { keep_log: false, ..RunOptions::for_scenario(&s) }).unwrap();
+        assert_eq!(run_to(&mut sim, SimTime::from_secs(60)), Ok(()));
+    }
 }
