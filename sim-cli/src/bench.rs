@@ -161,7 +161,33 @@ fn running(sim: &Simulation) -> u32 {
     sim.api.store.list(&Kind::Pod).filter(|o| o.as_pod().is_some_and(|p| p.status.phase == "Running")).count() as u32
 }
 
+/// Refuses sizes past the scenario limits before anything is built from them.
+fn check_sizes(nodes: u64, pods: u64) -> Result<(), String> {
+    use sim_core::scenario::load::{MAX_NODES, MAX_PODS};
+    if nodes > MAX_NODES {
+        return Err(format!("--nodes {nodes}: ksim simulates at most {MAX_NODES} nodes"));
+    }
+    if pods > MAX_PODS as u64 {
+        return Err(format!("--pods {pods}: ksim simulates at most {MAX_PODS} pods"));
+    }
+    Ok(())
+}
+
 pub fn bench(which: Which) -> u8 {
+    let output = match &which {
+        Which::Density { output, .. } | Which::Scheduler { output, .. } => output.as_deref(),
+    };
+    if let Err(code) = crate::check_output(output, &["json"]) {
+        return code;
+    }
+    let sizes = match &which {
+        Which::Density { nodes, pods, .. } => check_sizes(u64::from(*nodes), u64::from(*pods)),
+        Which::Scheduler { nodes, pods, init_pods, .. } => check_sizes(*nodes as u64, pods.saturating_add(*init_pods) as u64),
+    };
+    if let Err(e) = sizes {
+        eprintln!("error: {e}");
+        return 2;
+    }
     let (nodes, pods, per_deployment, seed, output) = match which {
         Which::Density { nodes, pods, per_deployment, seed, output } => (nodes, pods, per_deployment, seed, output),
         Which::Scheduler { nodes, pods, init_pods, workload, output } => return scheduler(nodes, pods, init_pods, &workload, output),

@@ -21,6 +21,11 @@ pub struct Args<'a> {
     pub invariants: bool,
 }
 
+/// Seeds in one sweep: the list of seeds and of their outcomes is held in memory.
+const MAX_SEEDS: u64 = 1_000_000;
+/// Worker threads (each holds a copy of the scenario and one run).
+const MAX_JOBS: usize = 256;
+
 /// One run's findings.
 struct Outcome {
     seed: u64,
@@ -28,8 +33,17 @@ struct Outcome {
     failures: Vec<serde_json::Value>,
 }
 
+/// `deployment/web available == 4`: observed 2 (the moment is the failure's `time`);
+/// for a window, which one.
+fn expectation_message(e: &sim_core::scenario::run::ExpectResult) -> String {
+    match e.when {
+        sim_core::scenario::model::When::At(_) => format!("`{}`: {}", e.text, e.detail()),
+        w => format!("`{}` {w}: {}", e.text, e.detail()),
+    }
+}
+
 fn parse_shard(s: &str) -> Result<(u64, u64), String> {
-    let bad = || format!("--shard {s:?}: expected I/K with 0 <= I < K, e.g. 0/4");
+    let bad = || format!("--shard {}: expected I/K with 0 <= I < K, e.g. 0/4", sim_core::scenario::diagnostic::clip_quoted(s));
     let (i, k) = s.split_once('/').ok_or_else(bad)?;
     let (i, k): (u64, u64) = (i.parse().map_err(|_| bad())?, k.parse().map_err(|_| bad())?);
     if k == 0 || i >= k {
@@ -54,6 +68,14 @@ pub fn check(a: Args) -> u8 {
             return 2;
         }
     };
+    if a.seeds > MAX_SEEDS {
+        let _ = writeln!(err, "error: --seeds {}: at most {MAX_SEEDS} in one sweep (split a bigger one with --first-seed or --shard)", a.seeds);
+        return 2;
+    }
+    if a.jobs.is_some_and(|j| j > MAX_JOBS) {
+        let _ = writeln!(err, "error: --jobs {}: at most {MAX_JOBS}", a.jobs.unwrap_or_default());
+        return 2;
+    }
     let base = a.first_seed.unwrap_or(s.seed);
     let seeds: Vec<u64> = (0..a.seeds).filter(|i| i % of == shard).map(|i| base.wrapping_add(i)).collect();
     let files = a.files.join(" ");
@@ -74,7 +96,8 @@ pub fn check(a: Args) -> u8 {
                     failures.push(json!({"seed": seed, "invariant": v.invariant, "time": v.time.to_string(), "event": v.event, "objects": v.objects, "message": v.message, "replay": replay}));
                 }
                 for e in r.results.iter().filter(|e| !e.ok) {
-                    failures.push(json!({"seed": seed, "invariant": "expectation", "time": e.at.to_string(), "event": e.location, "objects": [], "message": format!("`{}` observed {}", e.text, e.observed), "replay": replay}));
+                    let event = e.event.clone().map_or_else(|| e.location.clone(), |ev| format!("{ev} ({})", e.location));
+                    failures.push(json!({"seed": seed, "invariant": "expectation", "time": e.at.to_string(), "event": event, "objects": [], "message": expectation_message(e), "replay": replay}));
                 }
                 bar.inc(1);
                 Outcome { seed, events: r.sim.events_processed, failures }
@@ -108,14 +131,16 @@ pub fn check(a: Args) -> u8 {
         let _ = writeln!(out, "{v}");
     } else {
         for f in &failures {
+            let objects = f["objects"].as_array().map(|a| a.iter().filter_map(|x| x.as_str()).collect::<Vec<_>>().join(", ")).unwrap_or_default();
+            let objects = if objects.is_empty() { String::new() } else { format!(" ({objects})") };
+            let during = if f["invariant"] == "expectation" { "at" } else { "during" };
             let _ = writeln!(
                 out,
-                "✗ seed {}: [{}] at {}: {} ({})\n    during {}\n    replay: {}",
+                "✗ seed {}: [{}] at {}: {}{objects}\n    {during} {}\n    replay: {}",
                 f["seed"],
                 f["invariant"].as_str().unwrap_or(""),
                 f["time"].as_str().unwrap_or(""),
                 f["message"].as_str().unwrap_or(""),
-                f["objects"].as_array().map(|a| a.iter().filter_map(|x| x.as_str()).collect::<Vec<_>>().join(", ")).unwrap_or_default(),
                 f["event"].as_str().unwrap_or(""),
                 f["replay"].as_str().unwrap_or(""),
             );

@@ -2,17 +2,42 @@
 //! node by node (which filter rejected it and why) and plugin by plugin (raw,
 //! normalized, weighted scores), as kube-scheduler computed it.
 
-use crate::run::{load, new_sim, EXIT_BAD_INPUT};
+use crate::run::{load, EXIT_BAD_INPUT};
+use sim_core::api::Kind;
 use sim_core::engine::{SimDuration, SimTime};
 use sim_core::scheduler::Explanation;
+use sim_core::trace::{Record, Trace};
+use sim_core::{RunOptions, Scenario, Simulation};
+use std::cell::Cell;
 use std::io::Write;
+use std::rc::Rc;
+
+/// Why there is no scheduling attempt to show, in kubectl's words where it has them.
+fn no_attempt(s: &Scenario, sim: &Simulation, ns: &str, name: &str, at: SimDuration, existed: bool) -> String {
+    if !existed {
+        return format!("Error from server (NotFound): pods {} not found", sim_core::scenario::diagnostic::clip_quoted(name));
+    }
+    let pod = sim.api.store.get_parts(&Kind::Pod, ns, name).and_then(|o| o.as_pod().cloned());
+    match pod {
+        Some(p) if !s.scheduler.profiles.iter().any(|pr| pr.scheduler_name == p.spec.scheduler_name) => {
+            format!(
+                "pod {ns}/{name} names schedulerName {}, which no scheduler profile serves: it stays Pending",
+                sim_core::scenario::diagnostic::clip_quoted(&p.spec.scheduler_name)
+            )
+        }
+        Some(p) if !p.spec.node_name.is_empty() => {
+            format!("pod {ns}/{name} was given spec.nodeName {} when it was created: kube-scheduler never schedules it", p.spec.node_name)
+        }
+        _ => format!("error: pod {ns}/{name} had no scheduling attempt before {at} (see `ksim get pods --at {at}`)"),
+    }
+}
 
 pub fn explain(target: &str, files: &[String], at: &str, seed: Option<u64>, output: Option<&str>, namespace: Option<&str>) -> u8 {
     let mut err = anstream::stderr();
     let name = match target.split_once('/') {
         Some(("pod" | "pods" | "po", n)) if !n.is_empty() => n,
         _ => {
-            let _ = writeln!(err, "error: explain takes pod/NAME (got {target:?})");
+            let _ = writeln!(err, "error: explain takes pod/NAME (got {})", sim_core::scenario::diagnostic::clip_quoted(target));
             return EXIT_BAD_INPUT;
         }
     };
@@ -33,14 +58,31 @@ pub fn explain(target: &str, files: &[String], at: &str, seed: Option<u64>, outp
         Err(c) => return c,
     };
     s.until = s.until.max(at);
-    let mut sim = match new_sim(&s) {
+    // Whether the pod ever existed up to --at, seen in the event log as it is written.
+    let existed = Rc::new(Cell::new(false));
+    let seen = Rc::clone(&existed);
+    let (want_ns, want_name) = (ns.to_string(), name.to_string());
+    let trace = Trace::with_sink(
+        false,
+        Box::new(move |r: &Record, _: &str| {
+            if r.kind == "Pod" && r.ns == want_ns && r.name == want_name {
+                seen.set(true);
+            }
+        }),
+    );
+    let mut sim = match Simulation::with_trace(&s, &RunOptions { keep_log: false, ..RunOptions::for_scenario(&s) }, trace) {
         Ok(sim) => sim,
-        Err(c) => return c,
+        Err(e) => {
+            let _ = writeln!(err, "error: {e}");
+            return EXIT_BAD_INPUT;
+        }
     };
     sim.scheduler.explain(ns, name);
-    sim.run_until(SimTime(at.as_ms()));
+    if let Err(c) = crate::run::run_to(&mut sim, SimTime(at.as_ms())) {
+        return c;
+    }
     let Some(ex) = sim.scheduler.explanation.clone() else {
-        let _ = writeln!(err, "error: pod {ns}/{name} had no scheduling attempt before {at} (see `ksim get pods --at {at}`)");
+        let _ = writeln!(err, "{}", no_attempt(&s, &sim, ns, name, at, existed.get()));
         return 1;
     };
     let mut out = anstream::stdout();

@@ -5,11 +5,13 @@ mod check;
 mod explain;
 mod files;
 mod print;
+mod progress;
 mod run;
 mod timeline;
 mod web;
 
 use clap::{Parser, Subcommand};
+use std::io::Write;
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -121,10 +123,28 @@ enum Command {
     },
 }
 
+/// kubectl's refusal of an output format it has no printer for (exit 2).
+pub fn check_output(output: Option<&str>, allowed: &[&str]) -> Result<(), u8> {
+    match output {
+        Some(o) if !allowed.contains(&o) => {
+            let _ = writeln!(
+                anstream::stderr(),
+                "error: unable to match a printer suitable for the output format {}, allowed formats are: {}",
+                sim_core::scenario::diagnostic::clip_quoted(o),
+                allowed.join(",")
+            );
+            Err(run::EXIT_BAD_INPUT)
+        }
+        _ => Ok(()),
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.command {
         Command::Run { files, seed, until, log, max_lines, check } => run::run(&files, seed, until.as_deref(), log.as_deref(), max_lines, check),
+        Command::Check { output, .. } | Command::Explain { output, .. } if check_output(output.as_deref(), &["json"]).is_err() => run::EXIT_BAD_INPUT,
+        Command::Get { output, .. } if check_output(output.as_deref(), &["json", "wide", "yaml"]).is_err() => run::EXIT_BAD_INPUT,
         Command::Check { files, seeds, first_seed, jobs, shard, output, no_invariants } => check::check(check::Args {
             files: &files,
             seeds,

@@ -1,12 +1,17 @@
 //! `ksim run` and `ksim get`.
 
+use crate::progress::Bar;
 use crate::{files, print, timeline};
 use sim_core::api::Kind;
 use sim_core::engine::{SimDuration, SimTime};
-use sim_core::scenario::run::run_scenario;
+use sim_core::scenario::model::When;
+use sim_core::scenario::run::{advance, run_scenario_with, Report};
+use sim_core::trace::{Record, Trace};
 use sim_core::{RunOptions, Scenario, Simulation};
+use std::cell::RefCell;
 use std::io::Write;
 use std::path::Path;
+use std::rc::Rc;
 
 /// Exit codes: 0 ok, 1 an expectation failed, 2 bad input.
 pub const EXIT_BAD_INPUT: u8 = 2;
@@ -18,9 +23,33 @@ fn print_warnings(s: &Scenario) {
     }
 }
 
+/// A random fault plan draws at most `MAX_FAULTS` actions; say when this run's would
+/// draw more (the same draws the simulation makes: seed, nodes, end).
+fn warn_fault_cap(s: &Scenario) {
+    use sim_core::faults::{generate, MAX_FAULTS};
+    if s.faults.is_empty() {
+        return;
+    }
+    let drawn = generate(&s.faults, &s.node_names(), s.until, &mut sim_core::engine::RngStreams::new(s.seed).stream("faults"), &s.faults_location);
+    if drawn.len() >= MAX_FAULTS {
+        let last = drawn.last().map(|e| e.at).unwrap_or_default();
+        let _ = writeln!(
+            anstream::stderr(),
+            "warning: {}: spec.faults draws more than {MAX_FAULTS} crashes and recoveries before {}; ksim keeps the first {MAX_FAULTS} (up to {last})",
+            s.faults_location,
+            s.until
+        );
+    }
+}
+
 pub fn load(files: &[String], seed: Option<u64>, until: Option<&str>) -> Result<Scenario, u8> {
-    let mut s = match files::load(files) {
-        Ok(s) => s,
+    load_inputs(files, seed, until).map(|l| l.scenario)
+}
+
+/// Loads the scenario (with `--seed` and `--until` applied) and lists the files it read.
+pub fn load_inputs(files: &[String], seed: Option<u64>, until: Option<&str>) -> Result<files::Loaded, u8> {
+    let files::Loaded { scenario: mut s, inputs } = match files::load_with_inputs(files) {
+        Ok(l) => l,
         Err(rendered) => {
             let nl = if rendered.ends_with('\n') { "" } else { "\n" };
             let _ = write!(anstream::stderr(), "{rendered}{nl}");
@@ -40,45 +69,154 @@ pub fn load(files: &[String], seed: Option<u64>, until: Option<&str>) -> Result<
         }
     }
     print_warnings(&s);
-    Ok(s)
+    warn_fault_cap(&s);
+    Ok(files::Loaded { scenario: s, inputs })
 }
 
+/// A simulation for `ksim get` / `ksim explain`: nothing of the event log is kept.
 pub fn new_sim(s: &Scenario) -> Result<Simulation, u8> {
-    Simulation::new(s, &RunOptions::for_scenario(s)).map_err(|e| {
+    Simulation::new(s, &RunOptions { keep_log: false, ..RunOptions::for_scenario(s) }).map_err(|e| {
         let _ = writeln!(anstream::stderr(), "error: {e}");
         EXIT_BAD_INPUT
     })
 }
 
+/// Runs `sim` to `t` (`--at`) with a progress bar on a terminal; Err (exit 2, said) when
+/// the run's event limit comes first, so the state printed is never an earlier one.
+pub fn run_to(sim: &mut Simulation, t: SimTime) -> Result<(), u8> {
+    let mut bar = Bar::new(t);
+    let outcome = advance(sim, t, &mut |sim: &Simulation| {
+        bar.update(sim.now);
+        true
+    });
+    bar.finish();
+    if outcome == Some(sim_core::engine::Outcome::MaxEvents) {
+        let _ = writeln!(
+            anstream::stderr(),
+            "error: ksim stops a run after {} events; this one reached them at {}, before --at {}",
+            sim.limits.max_events,
+            SimDuration(sim.now.as_ms()),
+            SimDuration(t.as_ms())
+        );
+        return Err(EXIT_BAD_INPUT);
+    }
+    Ok(())
+}
+
+/// The most timeline lines `--max-lines` may ask for (they are held until printed).
+pub const MAX_LINES: usize = 1_000_000;
+
+/// What the event log's sink keeps while `ksim run` streams it: the `--log` file, and
+/// the first `max_lines` readable timeline lines (the rest only counted).
+struct Stream {
+    log: Option<(String, std::io::BufWriter<std::fs::File>)>,
+    log_error: Option<String>,
+    lines: Vec<(u64, String)>,
+    more_lines: u64,
+    max_lines: usize,
+}
+
+impl Stream {
+    fn on_record(&mut self, r: &Record, line: &str) {
+        if let (Some((path, w)), None) = (self.log.as_mut(), &self.log_error) {
+            if let Err(e) = w.write_all(line.as_bytes()).and_then(|()| w.write_all(b"\n")) {
+                self.log_error = Some(format!("cannot write {path}: {e}"));
+            }
+        }
+        if self.max_lines == 0 {
+            return;
+        }
+        if let Some(d) = timeline::describe(r) {
+            if self.lines.len() < self.max_lines {
+                self.lines.push((r.t, d));
+            } else {
+                self.more_lines += 1;
+            }
+        }
+    }
+
+    fn flush(&mut self) {
+        if let (Some((path, w)), None) = (self.log.as_mut(), &self.log_error) {
+            if let Err(e) = w.flush() {
+                self.log_error = Some(format!("cannot write {path}: {e}"));
+            }
+        }
+    }
+}
+
 pub fn run(paths: &[String], seed: Option<u64>, until: Option<&str>, log: Option<&str>, max_lines: usize, check: bool) -> u8 {
-    let s = match load(paths, seed, until) {
-        Ok(s) => s,
+    if max_lines > MAX_LINES {
+        let _ = writeln!(anstream::stderr(), "error: --max-lines {max_lines}: at most {MAX_LINES} (--log FILE writes the whole event log)");
+        return EXIT_BAD_INPUT;
+    }
+    let (s, inputs) = match load_inputs(paths, seed, until) {
+        Ok(l) => (l.scenario, l.inputs),
         Err(c) => return c,
     };
-    let report = match run_scenario(&s, &RunOptions { check, ..RunOptions::for_scenario(&s) }) {
+    if let Some(input) = log.and_then(|l| inputs.iter().find(|i| files::same_file(i, Path::new(l)))) {
+        let _ = writeln!(
+            anstream::stderr(),
+            "error: --log {}: that is {}, an input of this run; refusing to overwrite it",
+            log.unwrap_or_default(),
+            input.display()
+        );
+        return EXIT_BAD_INPUT;
+    }
+    // The log file is opened before the run, so a path that cannot be written is an
+    // error now rather than after the whole simulation.
+    let log = match log.map(|p| std::fs::File::create(p).map(|f| (p.to_string(), std::io::BufWriter::new(f)))).transpose() {
+        Ok(l) => l,
+        Err(e) => {
+            let _ = writeln!(anstream::stderr(), "error: cannot write {}: {e}", log.unwrap_or_default());
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let stream = Rc::new(RefCell::new(Stream { log, log_error: None, lines: Vec::new(), more_lines: 0, max_lines }));
+    let sink = Rc::clone(&stream);
+    let trace = Trace::with_sink(false, Box::new(move |r: &Record, line: &str| sink.borrow_mut().on_record(r, line)));
+    let opts = RunOptions { check, keep_log: false, ..RunOptions::for_scenario(&s) };
+    let mut bar = Bar::new(opts.limits.until);
+    let report = run_scenario_with(&s, &opts, trace, &mut |sim: &Simulation| {
+        bar.update(sim.now);
+        stream.borrow().log_error.is_none()
+    });
+    bar.finish();
+    let report = match report {
         Ok(r) => r,
         Err(e) => {
             let _ = writeln!(anstream::stderr(), "error: {e}");
             return EXIT_BAD_INPUT;
         }
     };
+    stream.borrow_mut().flush();
+    if let Some(e) = stream.borrow().log_error.clone() {
+        let _ = writeln!(anstream::stderr(), "error: {e}");
+        return EXIT_BAD_INPUT;
+    }
+    let stream = stream.borrow();
+    print_report(&s, paths, &report, &stream, check)
+}
+
+/// The timeline, the pods at the end, the expectations, the fingerprint and, with
+/// `--check`, the invariants; the exit code.
+fn print_report(s: &Scenario, paths: &[String], report: &Report, stream: &Stream, check: bool) -> u8 {
     let (sim, outcome, results) = (&report.sim, report.outcome, &report.results);
     let mut out = anstream::stdout();
     let name = if s.name.is_empty() { paths.join(" ") } else { s.name.clone() };
-    let _ = writeln!(out, "ksim: {name} — seed {}, {} nodes, until {}", s.seed, s.node_names().len(), s.until);
+    let nodes: u64 = s.cluster.node_pools.iter().map(|p| u64::from(p.count)).sum();
+    let _ = writeln!(out, "ksim: {name} — seed {}, {nodes} nodes, until {}", s.seed, s.until);
     let _ = writeln!(out);
-    let lines: Vec<(u64, String)> = sim.trace.records().iter().filter_map(|r| timeline::describe(r).map(|d| (r.t, d))).collect();
-    if max_lines > 0 {
-        for (t, d) in lines.iter().take(max_lines) {
+    if stream.max_lines > 0 {
+        for (t, d) in &stream.lines {
             let _ = writeln!(out, "{:>10}  {d}", SimTime(*t).to_string());
         }
-        if lines.len() > max_lines {
-            let _ = writeln!(out, "{:>10}  … {} more (--max-lines, or --log FILE for the full event log)", "", lines.len() - max_lines);
+        if stream.more_lines > 0 {
+            let _ = writeln!(out, "{:>10}  … {} more (--max-lines, or --log FILE for the full event log)", "", stream.more_lines);
         }
         let _ = writeln!(out);
     }
     for (t, e) in &sim.timeline_errors {
-        let _ = writeln!(out, "{:>10}  error: a timeline action failed: {e}", t.to_string());
+        let _ = writeln!(out, "{:>10}  error: a timeline action failed: {}", t.to_string(), sim_core::scenario::diagnostic::clip_message(e));
     }
     let pods = sim.list(&Kind::Pod);
     let with_ns = pods.iter().any(|p| p.meta().namespace != "default");
@@ -93,22 +231,21 @@ pub fn run(paths: &[String], seed: Option<u64>, until: Option<&str>, log: Option
     let failed = report.failed();
     if !results.is_empty() {
         let _ = writeln!(out, "Expectations:");
+        let width = results.iter().map(|r| r.when.to_string().chars().count()).max().unwrap_or(0);
         for r in results {
             let mark = if r.ok { "✓" } else { "✗" };
-            let extra = if r.ok { String::new() } else { format!("  (observed {}; {})", r.observed, r.location) };
-            let _ = writeln!(out, "  {mark} at {:<6} {}{extra}", r.at.to_string(), r.text);
+            let extra = match (r.ok, r.when) {
+                (false, _) => format!("  ({}; {})", r.detail(), r.location),
+                (true, When::By(_)) => format!("  ({})", r.detail()),
+                (true, _) => String::new(),
+            };
+            let _ = writeln!(out, "  {mark} {:<width$} {}{extra}", r.when.to_string(), r.text);
         }
         let _ = writeln!(out, "  {} passed, {} failed", results.len() - failed, failed);
         let _ = writeln!(out);
     }
     let _ = writeln!(out, "{} events, {} log records, {}", sim.events_processed, sim.trace.len(), outcome.describe());
     let _ = writeln!(out, "fingerprint: sha256:{}", sim.fingerprint());
-    if let Some(path) = log {
-        if let Err(e) = std::fs::write(path, sim.trace.to_jsonl()) {
-            let _ = writeln!(anstream::stderr(), "error: cannot write {path}: {e}");
-            return EXIT_BAD_INPUT;
-        }
-    }
     let mut violations = sim.violations().to_vec();
     if check {
         violations.extend(sim.check_converged());
@@ -128,7 +265,7 @@ pub fn get(args: &[String], at: &str, seed: Option<u64>, output: Option<&str>, n
         match Kind::from_user(k) {
             Some(kind) => kinds.push(kind),
             None => {
-                let _ = writeln!(err, "error: the server doesn't have a resource type {k:?}");
+                let _ = writeln!(err, "error: the server doesn't have a resource type {}", sim_core::scenario::diagnostic::clip_quoted(k));
                 return EXIT_BAD_INPUT;
             }
         }
@@ -160,7 +297,9 @@ pub fn get(args: &[String], at: &str, seed: Option<u64>, output: Option<&str>, n
         Ok(sim) => sim,
         Err(c) => return c,
     };
-    sim.run_until(SimTime(at.as_ms()));
+    if let Err(c) = run_to(&mut sim, SimTime(at.as_ms())) {
+        return c;
+    }
     let mut code = 0;
     for (i, kind) in kinds.iter().enumerate() {
         if i > 0 && output != Some("json") && output != Some("yaml") {
@@ -183,7 +322,12 @@ fn print_kind(sim: &Simulation, kind: &Kind, name: Option<&str>, output: Option<
     let mut out = anstream::stdout();
     if let Some(n) = name {
         if objs.is_empty() {
-            let _ = writeln!(err, "Error from server (NotFound): {} {n:?} not found", sim_core::apiserver::qualified_resource(kind));
+            let _ = writeln!(
+                err,
+                "Error from server (NotFound): {} {} not found",
+                sim_core::apiserver::qualified_resource(kind),
+                sim_core::scenario::diagnostic::clip_quoted(n)
+            );
             return 1;
         }
     }
@@ -211,4 +355,20 @@ fn print_kind(sim: &Simulation, kind: &Kind, name: Option<&str>, output: Option<
         }
     }
     0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_run_cut_by_the_event_limit_does_not_pass_for_the_moment_asked() {
+        let s = Scenario::default();
+        let mut opts = RunOptions { keep_log: false, ..RunOptions::for_scenario(&s) };
+        opts.limits.max_events = 30; // three kubelets renewing their leases every 10 s pass that within a minute
+        let mut sim = Simulation::new(&s, &opts).unwrap();
+        assert_eq!(run_to(&mut sim, SimTime::from_secs(60)), Err(EXIT_BAD_INPUT));
+        let mut sim = Simulation::new(&s, &RunOptions { keep_log: false, ..RunOptions::for_scenario(&s) }).unwrap();
+        assert_eq!(run_to(&mut sim, SimTime::from_secs(60)), Ok(()));
+    }
 }

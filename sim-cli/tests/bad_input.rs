@@ -32,6 +32,9 @@ const CASES: &[(&str, u32, u32, &str)] = &[
     ("generated/deep-flow.yaml", 1, 256, "nesting deeper than 255 levels of flow collections"),
     ("generated/deep-block.yaml", 1, 1025, "nesting deeper than 512 levels"),
     ("generated/huge.yaml", 1, 1, "ksim reads at most"),
+    ("generated/too-many-documents.yaml", 20000, 1, "more than 10000 documents in one file"),
+    // A device that never ends (reports size 0): read up to the cap, then refused.
+    ("generated/apply-dev-zero.yaml", 9, 13, "spec.timeline[0].apply.file: /dev/zero: more than 16777216 bytes; ksim reads at most 16777216"),
     // Scheduling inputs
     (
         "scheduler-config-unknown-plugin.yaml",
@@ -74,6 +77,22 @@ const CASES: &[(&str, u32, u32, &str)] = &[
     ("invalid-ksim-annotation.yaml", 12, 44, "spec.template.metadata.annotations[ksim.dev/run-duration]: Invalid value: \"soon\""),
     ("node-manifest.yaml", 1, 1, "nodes come from spec.cluster.nodePools"),
     ("duplicate-object.yaml", 17, 1, "deployments.apps \"web\" already exists"),
+    // Limits, checked on the number before anything is built from it
+    ("replicas-too-many.yaml", 5, 13, "deployments.apps \"web\": spec.replicas: Invalid value: 100000000: ksim simulates at most 1000000 replicas per workload"),
+    (
+        "pods-total-too-many.yaml",
+        16,
+        13,
+        "deployments.apps \"api\": spec.replicas: Invalid value: 600000: with it the scenario asks for 1200000 pods at once (at 0s); ksim simulates at most 1000000",
+    ),
+    ("scale-too-many.yaml", 7, 47, "spec.timeline[0].scale.replicas: Invalid value: 2000000: ksim simulates at most 1000000 replicas per workload"),
+    ("pool-count-too-big.yaml", 7, 29, "spec.cluster.nodePools[0].count: Invalid value: 4294967295: ksim simulates at most 100000 nodes"),
+    (
+        "pools-total-too-big.yaml",
+        8,
+        24,
+        "spec.cluster.nodePools[1].count: Invalid value: 60000: ksim simulates at most 100000 nodes (the cluster would have 120000 nodes)",
+    ),
     // Scenario documents
     ("scenario-wrong-apiversion.yaml", 1, 13, "no matches for kind \"Scenario\" in version \"ksim.dev/v2\""),
     ("two-scenarios.yaml", 22, 1, "a second Scenario document"),
@@ -84,6 +103,21 @@ const CASES: &[(&str, u32, u32, &str)] = &[
     ("scale-missing-deployment.yaml", 14, 5, "deployments.apps \"nope\" not found"),
     ("node-crash-missing-node.yaml", 17, 16, "spec.timeline[1].nodeCrash: nodes \"worker-9\" not found"),
     ("bad-expectation.yaml", 20, 11, "spec.expect[0].that: Invalid value: \"deployment/web availble == 3\""),
+    // Expectations are typed at load (values from core/v1 ConditionStatus and PodPhase).
+    ("expect-bool-typo.yaml", 7, 20, "Unsupported value: \"Flase\": supported values: \"True\", \"False\", \"Unknown\""),
+    (
+        "expect-phase-typo.yaml",
+        7,
+        20,
+        "Unsupported value: \"Runing\": supported values: \"Pending\", \"Running\", \"Succeeded\", \"Failed\", \"Unknown\"",
+    ),
+    ("expect-on-without-node.yaml", 7, 20, "`on` takes a node name: `pods on worker-1 == 0`"),
+    ("expect-single-equals.yaml", 7, 20, "`=` is not a comparison: use `==`"),
+    ("expect-less-than-word.yaml", 7, 20, "`<` compares numbers, and phase is one of Pending, Running, Succeeded, Failed, Unknown: use == or !="),
+    ("expect-bad-selector.yaml", 7, 20, "selector \"app=web,\": found '', expected: identifier after ','"),
+    ("expect-two-moments.yaml", 7, 18, "spec.expect[0]: Invalid value: both at and by: give exactly one of at, during, by"),
+    ("expect-no-moment.yaml", 7, 5, "spec.expect[0]: Required value: when `that` must hold: `at: 5m`, `during: [1m, 5m]` or `by: 5m`"),
+    ("expect-window-backwards.yaml", 7, 14, "spec.expect[0].during: Invalid value: [5m, 1m]: the window must not end before it starts"),
     (
         "bad-taint-effect.yaml",
         13,
@@ -91,6 +125,25 @@ const CASES: &[(&str, u32, u32, &str)] = &[
         "spec.cluster.nodePools[0].taints[0].effect: Unsupported value: \"NoSchedul\": supported values: \"NoSchedule\", \"PreferNoSchedule\", \"NoExecute\"",
     ),
     ("invalid-cluster-cidr.yaml", 9, 18, "spec.cluster.clusterCIDR: Invalid value: \"10.244.0.0/33\": invalid CIDR address"),
+    // Accepted once, refused as the apiserver, kubelet or kube-controller-manager refuses
+    (
+        "cluster-cidr-zero-prefix.yaml",
+        6,
+        18,
+        "spec.cluster.clusterCIDR: Invalid value: \"10.0.0.0/0\": overlaps 0.0.0.0/8: a pod IP may not be unspecified (0.0.0.0) or in \"this network\" (0.0.0.0/8)",
+    ),
+    (
+        "cluster-cidr-smaller-than-node.yaml",
+        6,
+        18,
+        "spec.cluster.clusterCIDR: Invalid value: \"10.0.0.0/25\": mask size of cluster CIDR (25) must be less than or equal to nodeCIDRMaskSize (24)",
+    ),
+    ("pool-pods-negative.yaml", 7, 72, "spec.cluster.nodePools[0].capacity.pods: Invalid value: -3: must not be a negative number (the kubelet's maxPods)"),
+    ("pool-pods-fraction.yaml", 7, 72, "spec.cluster.nodePools[0].capacity.pods: Invalid value: 1.5: must be a whole number (the kubelet's maxPods is an int32)"),
+    ("pool-memory-too-big.yaml", 7, 61, "spec.cluster.nodePools[0].capacity.memory: Invalid value: \"1000000Ei\": must be less than or equal to 9223372036854775807"),
+    ("generated/annotations-too-long.yaml", 6, 5, "Pod \"p\" is invalid: metadata.annotations: Too long: must have at most 262144 bytes"),
+    ("generated/label-value-1mb.yaml", 6, 10, "Pod \"p\" is invalid: metadata.labels[app]: Invalid value: \"vvvv"),
+    ("list-item-unknown-field.yaml", 13, 42, "strict decoding error: unknown field \"items[1].spec.containers[0].imagePullPolcy\""),
 ];
 
 /// Cases where ksim does not (yet) behave as desired (none at present).
@@ -127,6 +180,21 @@ fn generate(dir: &Path, name: &str) -> PathBuf {
             .collect::<String>()
             .into_bytes(),
         "deep-flow.yaml" => "[".repeat(20_000).into_bytes(),
+        "annotations-too-long.yaml" => format!(
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  annotations:\n    big: {}\nspec:\n  containers: [{{name: c, image: nginx}}]\n",
+            "x".repeat(256 << 10)
+        )
+        .into_bytes(),
+        "label-value-1mb.yaml" => format!(
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  labels:\n    app: {}\nspec:\n  containers: [{{name: c, image: nginx}}]\n",
+            "v".repeat(1 << 20)
+        )
+        .into_bytes(),
+        "too-many-documents.yaml" => "a: 1\n---\n".repeat(10_001).into_bytes(),
+        "apply-dev-zero.yaml" => {
+            "apiVersion: ksim.dev/v1\nkind: Scenario\nmetadata: {name: z}\nspec:\n  until: 1m\n  timeline:\n  - at: 1s\n    apply:\n      file: /dev/zero\n"
+                .into()
+        }
         "deep-block.yaml" => ("- ".repeat(20_000) + "x\n").into_bytes(),
         "huge.yaml" => {
             // A 50 MB file (over the cap): a real manifest followed by comment lines.
@@ -219,6 +287,11 @@ fn problems(file: &str, line: u32, col: u32, msg: &str, o: &Outcome) -> Vec<Stri
         }
         _ => p.push(format!("no line starting {head:?}")),
     }
+    // No diagnostic echoes a long value whole (source lines are cut to 200 characters,
+    // quoted values to 200 and whole messages to 2,000).
+    if let Some(l) = o.stderr.lines().find(|l| l.chars().count() > 2400) {
+        p.push(format!("a stderr line of {} characters", l.chars().count()));
+    }
     if !o.stderr.is_empty() && !o.stderr.ends_with('\n') {
         p.push("stderr does not end with a newline".into());
     }
@@ -268,4 +341,41 @@ fn bad_input_exits_2_with_one_located_diagnostic() {
     }
     let _ = std::fs::remove_dir_all(&tmp);
     assert!(failures.is_empty(), "{} case(s) failed:\n\n{}", failures.len(), failures.join("\n\n"));
+}
+
+/// `yes 'x: y' | ksim run /dev/stdin`: a pipe reports no size, so the cap must hold on
+/// the bytes read. ksim stops reading after the cap and exits 2; the writer sees the
+/// pipe close long before it has written everything it offered.
+#[test]
+fn an_endless_pipe_is_read_only_up_to_the_cap() {
+    let max = sim_core::scenario::yaml::MAX_INPUT_BYTES;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ksim"))
+        .args(["run", "/dev/stdin"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("ksim starts");
+    let mut stdin = child.stdin.take().unwrap();
+    let offered = 8 * max;
+    let writer = std::thread::spawn(move || {
+        let chunk = "x: y\n".repeat(1 << 14);
+        let mut written = 0usize;
+        while written < offered {
+            match stdin.write_all(chunk.as_bytes()) {
+                Ok(()) => written += chunk.len(),
+                Err(_) => break, // ksim closed the pipe
+            }
+        }
+        written
+    });
+    let start = Instant::now();
+    let out = child.wait_with_output().unwrap();
+    let written = writer.join().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(start.elapsed() < TIME_LIMIT, "took {:?}", start.elapsed());
+    assert_eq!(err, format!("error: /dev/stdin:1:1: more than {max} bytes; ksim reads at most {max}\n"));
+    // What ksim read, plus what the pipe buffers held when it exited.
+    assert!(written < max + (4 << 20), "the writer got {written} bytes in");
 }

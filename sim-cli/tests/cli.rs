@@ -138,6 +138,12 @@ fn check_sweeps_seeds_shards_and_prints_replays() {
     assert_eq!(out.status.code(), Some(1));
     let s = text(&out.stdout);
     assert!(s.contains("replay: ksim run sim-cli/tests/data/failing-expectation.yaml --seed 1 --check"), "{s}");
+    // The expectation's verdict, with no empty list of objects after it.
+    assert!(
+        s.contains("✗ seed 1: [expectation] at 20s: `deployment/web available == 4`: observed 2\n    at sim-cli/tests/data/failing-expectation.yaml:7:11\n"),
+        "{s}"
+    );
+    assert!(!s.contains("()"), "{s}");
 }
 
 #[test]
@@ -217,4 +223,158 @@ fn bench_scheduler_prints_figures() {
     let out = ksim(&["bench", "scheduler", "--nodes", "50", "--pods", "40", "--workload", "anti-affinity", "-o", "json"]);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(v["scheduled"], 40);
+}
+
+#[test]
+fn numbers_on_the_command_line_are_checked_before_anything_is_built() {
+    // Each would otherwise size an allocation (a seed list, threads, kubelets, pods).
+    let cases: [(&[&str], &str); 5] = [
+        (&["check", "scenarios/hello-deployment.yaml", "--seeds", "18446744073709551615"], "error: --seeds 18446744073709551615: at most 1000000"),
+        (&["check", "scenarios/hello-deployment.yaml", "--jobs", "100000"], "error: --jobs 100000: at most 256"),
+        (&["run", "scenarios/hello-deployment.yaml", "--max-lines", "18446744073709551615"], "error: --max-lines 18446744073709551615: at most 1000000"),
+        (&["bench", "density", "--nodes", "4294967295"], "error: --nodes 4294967295: ksim simulates at most 100000 nodes"),
+        (
+            &["bench", "scheduler", "--nodes", "100", "--pods", "18446744073709551615"],
+            "error: --pods 18446744073709551615: ksim simulates at most 1000000 pods",
+        ),
+    ];
+    for (args, want) in cases {
+        let started = std::time::Instant::now();
+        let out = ksim(args);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.starts_with(want), "{args:?}: want {want:?}, got {err}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(10), "{args:?} took {:?}", started.elapsed());
+    }
+}
+
+/// The highest VmHWM (peak resident set) seen while `ksim args…` runs, in KiB, polled
+/// from /proc (None where there is no /proc).
+fn peak_rss_kib(args: &[&str]) -> Option<u64> {
+    if !Path::new("/proc/self/status").exists() {
+        return None;
+    }
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ksim"))
+        .args(args)
+        .current_dir(root())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("ksim runs");
+    let status = format!("/proc/{}/status", child.id());
+    let mut peak = 0;
+    while child.try_wait().unwrap().is_none() {
+        if let Some(kib) = std::fs::read_to_string(&status)
+            .ok()
+            .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok()))
+        {
+            peak = peak.max(kib);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    Some(peak)
+}
+
+#[test]
+fn memory_does_not_grow_with_simulated_time() {
+    // An idle cluster writes ~1,100 log records per simulated hour; 50 hours of them
+    // held in memory were ~50 MB. Streamed, a 50-hour run needs what a 1-hour run needs.
+    let idle = "sim-cli/tests/data/idle.yaml";
+    for (short, long) in [
+        (vec!["run", idle, "--until", "1h"], vec!["run", idle, "--until", "50h"]),
+        (vec!["get", "nodes", idle, "--at", "1h"], vec!["get", "nodes", idle, "--at", "50h"]),
+    ] {
+        let (Some(a), Some(b)) = (peak_rss_kib(&short), peak_rss_kib(&long)) else { return };
+        assert!(b < a + 16 * 1024, "{long:?}: peak RSS {b} KiB, {short:?}: {a} KiB");
+    }
+}
+
+#[test]
+fn a_list_is_applied_item_by_item() {
+    let out = ksim(&["get", "pods", "sim-cli/tests/data/pod-list.yaml", "--at", "30s"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let s = text(&out.stdout);
+    assert!(s.lines().any(|l| l.starts_with("small ") && l.contains("Running")), "{s}");
+    // 2^63-1 bytes of memory fit no node: Pending.
+    assert!(s.lines().any(|l| l.starts_with("huge ") && l.contains("Pending")), "{s}");
+    // The apiserver caps a binary-suffixed quantity at 2^63-1 (quantity.go); ksim says so.
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("warning: sim-cli/tests/data/pod-list.yaml:19:28: spec.containers[0].resources.requests.memory: \"1000000Ei\" is more than a quantity holds: the apiserver stores it as 9223372036854775807 (2^63-1)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_unknown_output_format_is_refused_in_kubectls_words() {
+    let cases: [(&[&str], &str); 5] = [
+        (&["check", "scenarios/hello-deployment.yaml", "--seeds", "1", "-o", "xml"], "json"),
+        (&["explain", "pod/x", "scenarios/hello-deployment.yaml", "--at", "1s", "-o", "yaml"], "json"),
+        (&["get", "pods", "scenarios/hello-deployment.yaml", "--at", "1s", "-o", "xml"], "json,wide,yaml"),
+        (&["bench", "density", "--nodes", "1", "--pods", "1", "-o", "xml"], "json"),
+        (&["bench", "scheduler", "--nodes", "1", "--pods", "1", "-o", "table"], "json"),
+    ];
+    for (args, allowed) in cases {
+        let out = ksim(args);
+        let o = args[args.len() - 1];
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert_eq!(
+            text(&out.stderr),
+            format!("error: unable to match a printer suitable for the output format \"{o}\", allowed formats are: {allowed}\n"),
+            "{args:?}"
+        );
+        assert!(out.stdout.is_empty(), "{args:?}: nothing runs");
+    }
+}
+
+#[test]
+fn the_log_never_overwrites_an_input_and_is_opened_before_the_run() {
+    let dir = std::env::temp_dir().join(format!("ksim-log-inputs-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let manifest = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: c, image: nginx}]\n";
+    let scenario = "apiVersion: ksim.dev/v1\nkind: Scenario\nmetadata: {name: s}\nspec:\n  until: 1m\n  timeline:\n  - {at: 1s, apply: {file: pod.yaml}}\n";
+    std::fs::write(dir.join("pod.yaml"), manifest).unwrap();
+    std::fs::write(dir.join("s.yaml"), scenario).unwrap();
+    let s = dir.join("s.yaml").to_string_lossy().to_string();
+    // The scenario itself, and a file it applies spelled another way.
+    let other = dir.join("../").join(dir.file_name().unwrap()).join("pod.yaml").to_string_lossy().to_string();
+    for log in [s.clone(), other] {
+        let out = ksim(&["run", &s, "--log", &log]);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(err.starts_with(&format!("error: --log {log}: that is ")) && err.ends_with(", an input of this run; refusing to overwrite it\n"), "{err}");
+    }
+    assert_eq!(std::fs::read_to_string(dir.join("s.yaml")).unwrap(), scenario);
+    assert_eq!(std::fs::read_to_string(dir.join("pod.yaml")).unwrap(), manifest);
+    // A log that cannot be written stops ksim before it simulates anything.
+    let out = ksim(&["run", &s, "--log", &dir.join("no/such/dir/log.jsonl").to_string_lossy()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).starts_with("error: cannot write "), "{}", text(&out.stderr));
+    assert!(out.stdout.is_empty(), "{}", text(&out.stdout));
+    // The same file twice is said, not loaded twice.
+    let twice = dir.join(".").join("s.yaml").to_string_lossy().to_string();
+    let out = ksim(&["run", &s, &twice]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(text(&out.stderr), format!("error: {twice} is the same file as {s}: give each file once\n"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn explain_says_when_there_is_no_pod_or_no_scheduler_for_it() {
+    let out = ksim(&["explain", "pod/doesnotexist", "scenarios/hello-deployment.yaml", "--at", "1m"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(text(&out.stderr), "Error from server (NotFound): pods \"doesnotexist\" not found\n");
+    let out = ksim(&["explain", "pod/x", "sim-cli/tests/data/unserved-scheduler.yaml", "--at", "1m"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(text(&out.stderr), "pod default/x names schedulerName \"my-sched\", which no scheduler profile serves: it stays Pending\n");
+}
+
+#[test]
+fn a_fault_plan_cut_at_its_cap_is_said() {
+    let out = ksim(&["get", "nodes", "sim-cli/tests/data/fault-storm.yaml", "--at", "1s"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(err.starts_with("warning: sim-cli/tests/data/fault-storm.yaml:9:5: spec.faults draws more than 10000 crashes and recoveries before 20m"), "{err}");
+    // A plan under the cap says nothing.
+    assert!(ksim(&["get", "nodes", "scenarios/random-node-faults.yaml", "--at", "1s"]).stderr.is_empty());
 }

@@ -368,6 +368,24 @@ impl Quantity {
 
     /// Parses a quantity exactly as upstream `resource.ParseQuantity` does.
     pub fn parse(s: &str) -> Result<Quantity, QuantityError> {
+        Self::parse_noting_cap(s).map(|(q, _)| q)
+    }
+
+    /// Whether parsing `s` hits upstream's silent cap of a BinarySI value at 2^63-1
+    /// (`1000000Ei` is stored as 9223372036854775807): what was written is not what is kept.
+    pub fn is_capped(s: &str) -> bool {
+        Self::parse_noting_cap(s).is_ok_and(|(_, capped)| capped)
+    }
+
+    /// Whether the value fits upstream's int64 accessors without saturating:
+    /// `value()` for whole units (bytes, pods), `milli_value()` for CPU.
+    pub fn fits_i64(&self, milli: bool) -> bool {
+        let limit = if milli { Quantity::from_milli(i64::MAX) } else { Quantity::from_value(i64::MAX) };
+        let low = if milli { Quantity::from_milli(i64::MIN) } else { Quantity::from_value(i64::MIN) };
+        self.cmp(&limit) != Ordering::Greater && self.cmp(&low) != Ordering::Less
+    }
+
+    fn parse_noting_cap(s: &str) -> Result<(Quantity, bool), QuantityError> {
         let bytes = s.as_bytes();
         if bytes.is_empty() {
             return Err(QuantityError::format_wrong());
@@ -403,19 +421,21 @@ impl Quantity {
             Base::Two => digits = mul_pow2(&digits, exponent as u32),
         }
         let mut q = Quantity::from_digits(!scanned.positive, digits, exp10, format);
+        let mut capped = false;
         if format == Format::BinarySI {
             // "The max is just a simple cap."
             let max = Quantity::from_i64(i64::MAX, 0, Format::BinarySI);
             if q.cmp_magnitude(&max) == Ordering::Greater {
                 q.mantissa = max.mantissa;
                 q.exponent = max.exponent;
+                capped = true;
             }
             if !q.is_zero() && q.order() <= 0 {
                 // Below one in magnitude: "This avoids rounding and hopefully confusion, too."
                 q.format = Format::DecimalSI;
             }
         }
-        Ok(q)
+        Ok((q, capped))
     }
 
     /// `m` thousandths, in DecimalSI (upstream `NewMilliQuantity(m, DecimalSI)`).
@@ -1272,5 +1292,15 @@ mod tests {
             let via_serde = Quantity::deserialize(de).unwrap();
             prop_assert_eq!(via_serde, Quantity::parse(&format!("{f}")).unwrap());
         }
+    }
+
+    #[test]
+    fn the_binary_cap_is_noticed_and_int64_fit_is_told() {
+        // quantity.go: "The max is just a simple cap" for BinarySI only.
+        assert!(Quantity::is_capped("1000000Ei") && Quantity::is_capped("8Ei") && Quantity::is_capped("-9Ei"));
+        assert!(!Quantity::is_capped("7Ei") && !Quantity::is_capped("1000000E") && !Quantity::is_capped("8Gi") && !Quantity::is_capped("x"));
+        assert!(q("9223372036854775807").fits_i64(false) && !q("9223372036854775808").fits_i64(false));
+        assert!(q("9223372036854775807m").fits_i64(true) && !q("9223372036854776").fits_i64(true) && q("9223372036854775").fits_i64(true));
+        assert!(!q("1e30").fits_i64(false) && q("-9223372036854775808").fits_i64(false));
     }
 }

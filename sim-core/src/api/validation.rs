@@ -86,31 +86,78 @@ fn label_value_ok(v: &str) -> bool {
     b.is_empty() || (is_alnum(b[0]) && is_alnum(b[b.len() - 1]) && b.iter().all(|c| is_alnum(*c) || matches!(c, b'-' | b'_' | b'.')))
 }
 
+/// The most characters of a value (a name, a label, an annotation) a message quotes;
+/// the rest is counted, not shown.
+pub const MAX_VALUE_CHARS: usize = 200;
+
+/// A value as the apiserver quotes it, cut after its first 200 characters (a message
+/// never echoes a megabyte).
 fn quoted(s: &str) -> String {
-    serde_json::to_string(s).unwrap_or_default()
+    let cut = s.char_indices().nth(MAX_VALUE_CHARS).map(|(i, _)| i);
+    match cut {
+        None => serde_json::to_string(s).unwrap_or_default(),
+        Some(i) => format!("{}… ({} more bytes)", serde_json::to_string(&s[..i]).unwrap_or_default(), s.len() - i),
+    }
+}
+
+/// IsQualifiedName (a label or annotation key): messages, empty when valid.
+pub fn qualified_name(k: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let (prefix, name) = match k.rsplit_once('/') {
+        Some((p, n)) => (Some(p), n),
+        None => (None, k),
+    };
+    if let Some(p) = prefix {
+        for m in dns1123_subdomain(p) {
+            out.push(format!("prefix part {m}"));
+        }
+    }
+    if name.is_empty() || name.len() > 63 || !label_value_ok(name) {
+        out.push(QUALIFIED_NAME_MSG.to_string());
+    }
+    out
+}
+
+/// IsValidLabelValue: messages, empty when valid.
+pub fn label_value(v: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    if v.len() > 63 {
+        out.push("must be no more than 63 characters".to_string());
+    }
+    if !label_value_ok(v) {
+        out.push(LABEL_VALUE_MSG.to_string());
+    }
+    out
 }
 
 /// ValidateLabels: qualified-name keys (optional DNS subdomain prefix) and label values.
 pub fn validate_labels(labels: &Labels, path: &str, errs: &mut Vec<FieldErr>) {
     for (k, v) in labels {
-        let (prefix, name) = match k.rsplit_once('/') {
-            Some((p, n)) => (Some(p), n),
-            None => (None, k.as_str()),
-        };
-        if let Some(p) = prefix {
-            for m in dns1123_subdomain(p) {
-                errs.push(FieldErr::new(path, format!("Invalid value: {}: prefix part {m}", quoted(k))));
-            }
+        for m in qualified_name(k) {
+            errs.push(FieldErr::new(path, format!("Invalid value: {}: {m}", quoted(k))));
         }
-        if name.is_empty() || name.len() > 63 || !label_value_ok(name) {
-            errs.push(FieldErr::new(path, format!("Invalid value: {}: {QUALIFIED_NAME_MSG}", quoted(k))));
+        for m in label_value(v) {
+            errs.push(FieldErr::new(format!("{path}[{k}]"), format!("Invalid value: {}: {m}", quoted(v))));
         }
-        if v.len() > 63 {
-            errs.push(FieldErr::new(format!("{path}[{k}]"), format!("Invalid value: {}: must be no more than 63 characters", quoted(v))));
+    }
+}
+
+/// Most bytes of all annotations of one object, keys and values together (apimachinery
+/// `TotalAnnotationSizeLimitB`, 256 KiB).
+pub const TOTAL_ANNOTATION_SIZE_LIMIT_B: usize = 256 * (1 << 10);
+
+/// ValidateAnnotations (apimachinery api/validation/objectmeta.go): keys are qualified
+/// names (compared in lower case), and keys and values together are at most 256 KiB
+/// (`Too long: must have at most 262144 bytes`).
+pub fn validate_annotations(annotations: &Labels, path: &str, errs: &mut Vec<FieldErr>) {
+    for k in annotations.keys() {
+        for m in qualified_name(&k.to_lowercase()) {
+            errs.push(FieldErr::new(path, format!("Invalid value: {}: {m}", quoted(k))));
         }
-        if !label_value_ok(v) {
-            errs.push(FieldErr::new(format!("{path}[{k}]"), format!("Invalid value: {}: {LABEL_VALUE_MSG}", quoted(v))));
-        }
+    }
+    let total: usize = annotations.iter().map(|(k, v)| k.len() + v.len()).sum();
+    if total > TOTAL_ANNOTATION_SIZE_LIMIT_B {
+        errs.push(FieldErr::new(path, format!("Too long: must have at most {TOTAL_ANNOTATION_SIZE_LIMIT_B} bytes")));
     }
 }
 
@@ -136,6 +183,7 @@ pub fn validate_meta(meta: &ObjectMeta, kind: &Kind, errs: &mut Vec<FieldErr>) {
         }
     }
     validate_labels(&meta.labels, "metadata.labels", errs);
+    validate_annotations(&meta.annotations, "metadata.annotations", errs);
 }
 
 fn non_negative(path: &str, v: Option<i64>, errs: &mut Vec<FieldErr>) {
@@ -354,6 +402,7 @@ pub fn validate_workload(replicas: Option<i32>, selector: Option<&super::meta::L
         }
     }
     validate_labels(&template.metadata.labels, "spec.template.metadata.labels", errs);
+    validate_annotations(&template.metadata.annotations, "spec.template.metadata.annotations", errs);
     validate_pod_spec(&template.spec, "spec.template.spec", errs);
     if !template.spec.restart_policy.is_empty() && template.spec.restart_policy != "Always" {
         errs.push(FieldErr::new(
@@ -642,5 +691,32 @@ mod tests {
         validate_labels(&labels, "metadata.labels", &mut errs);
         assert_eq!(errs.len(), 1);
         assert!(errs[0].to_string().starts_with("metadata.labels[app]: Invalid value: \"a b\": a valid label"));
+    }
+
+    #[test]
+    fn annotations_are_checked_like_apimachinery() {
+        let mut errs = Vec::new();
+        let mut a: Labels = [("ok.example.com/Key".to_string(), "v".to_string())].into_iter().collect();
+        validate_annotations(&a, "metadata.annotations", &mut errs);
+        assert!(errs.is_empty(), "keys are compared in lower case: {errs:?}");
+        // 262,144 bytes of keys and values pass; one more does not.
+        a.insert("big".into(), "x".repeat(TOTAL_ANNOTATION_SIZE_LIMIT_B - "ok.example.com/Key".len() - 1 - "big".len()));
+        validate_annotations(&a, "metadata.annotations", &mut errs);
+        assert!(errs.is_empty(), "{errs:?}");
+        a.get_mut("big").unwrap().push('x');
+        validate_annotations(&a, "metadata.annotations", &mut errs);
+        assert_eq!(errs, [FieldErr::new("metadata.annotations", "Too long: must have at most 262144 bytes")]);
+        errs.clear();
+        validate_annotations(&[("bad key".to_string(), String::new())].into_iter().collect(), "metadata.annotations", &mut errs);
+        assert!(errs[0].message.starts_with("Invalid value: \"bad key\": name part must consist of"), "{errs:?}");
+    }
+
+    #[test]
+    fn long_values_are_cut_in_messages() {
+        let mut errs = Vec::new();
+        validate_labels(&[("app".to_string(), "v".repeat(1 << 20))].into_iter().collect(), "metadata.labels", &mut errs);
+        let m = &errs[0].message;
+        assert!(m.len() < 400, "{} bytes", m.len());
+        assert_eq!(m, &format!("Invalid value: \"{}\"… ({} more bytes): must be no more than 63 characters", "v".repeat(200), (1 << 20) - 200));
     }
 }

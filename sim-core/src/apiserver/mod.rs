@@ -812,4 +812,23 @@ mod tests {
         ok(a.handle(Request::Delete { key: ns.clone(), grace_period_seconds: None, uid: None }, SimTime(5)));
         assert!(a.store.get(&ns).is_none());
     }
+
+    #[test]
+    fn events_expire_after_the_event_ttl() {
+        let mut a = server();
+        let p = ok(a.handle(Request::Create(pod("web")), SimTime(0)));
+        for (i, t) in [0u64, 1_800_000, 3_000_000].into_iter().enumerate() {
+            let ev = crate::client::event_for(&p, "Normal", "Pulled", "pulled", "kubelet", "w-1", SimTime(t), i as u64);
+            assert!(a.handle(Request::Create(ev), SimTime(t)).response.is_ok());
+        }
+        let events = |a: &ApiServer| a.store.list(&Kind::Event).count();
+        // --event-ttl=1h: nothing is an hour old yet at 59m59.999s; at 1h the first goes.
+        assert!(a.expire_events(SimTime(3_599_999)).is_empty());
+        let gone = a.expire_events(SimTime(3_600_000));
+        assert_eq!((gone.len(), events(&a)), (1, 2));
+        assert_eq!(gone[0].type_, crate::etcd::WatchEventType::Deleted);
+        assert_eq!(a.expire_events(SimTime(6_600_000)).len(), 2);
+        assert_eq!(events(&a), 0);
+        assert_eq!(a.store.list(&Kind::Pod).count(), 1, "only Events expire");
+    }
 }

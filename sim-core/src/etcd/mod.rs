@@ -74,6 +74,9 @@ pub struct Store {
     compacted: u64,
     limits: HistoryLimits,
     count: usize,
+    /// The revision of the latest write of each kind (what a reader of one kind needs
+    /// to know to tell whether anything it reads has changed).
+    kind_revisions: BTreeMap<Kind, u64>,
 }
 
 impl Store {
@@ -84,6 +87,21 @@ impl Store {
     /// The current global revision.
     pub fn revision(&self) -> u64 {
         self.revision
+    }
+
+    /// The revision of the latest write (create, update or delete) of an object of
+    /// `kind`; 0 if there was none.
+    pub fn kind_revision(&self, kind: &Kind) -> u64 {
+        self.kind_revisions.get(kind).copied().unwrap_or(0)
+    }
+
+    fn touch(&mut self, kind: &Kind) {
+        match self.kind_revisions.get_mut(kind) {
+            Some(r) => *r = self.revision,
+            None => {
+                self.kind_revisions.insert(kind.clone(), self.revision);
+            }
+        }
     }
 
     pub fn compacted_revision(&self) -> u64 {
@@ -154,7 +172,7 @@ impl Store {
         let kind = obj.kind();
         let map = match self.objects.get_mut(&kind) {
             Some(m) => m,
-            None => self.objects.entry(kind).or_default(),
+            None => self.objects.entry(kind.clone()).or_default(),
         };
         let m = obj.meta();
         if map.contains(&m.namespace, &m.name) {
@@ -166,6 +184,7 @@ impl Store {
         let rc = Rc::new(obj);
         map.insert(&ns, &name, rc.clone());
         self.count += 1;
+        self.touch(&kind);
         Ok(self.record(WatchEventType::Added, rc, None, now))
     }
 
@@ -183,6 +202,7 @@ impl Store {
         obj.meta_mut().resource_version.0 = self.revision;
         let rc = Rc::new(obj);
         let prev = std::mem::replace(slot, rc.clone());
+        self.touch(&kind);
         Ok(self.record(WatchEventType::Modified, rc, Some(prev), now))
     }
 
@@ -196,6 +216,7 @@ impl Store {
         let prev = map.remove(&key.namespace, &key.name).ok_or(StoreError::NotFound)?;
         self.count -= 1;
         self.revision += 1;
+        self.touch(&key.kind);
         let mut last = (*prev).clone();
         last.meta_mut().resource_version.0 = self.revision;
         Ok(self.record(WatchEventType::Deleted, Rc::new(last), Some(prev), now))

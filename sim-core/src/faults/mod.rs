@@ -46,6 +46,10 @@ pub fn parse_rate(s: &str) -> Result<SimDuration, String> {
     Ok(SimDuration::from_ms(d.as_ms() / n))
 }
 
+/// The most timeline entries (crashes and recoveries) one plan draws; a plan that would
+/// draw more stops there (`ksim run` warns).
+pub const MAX_FAULTS: usize = 10_000;
+
 /// Draws the plan's timeline entries for the nodes `nodes` within `[0, until)`.
 pub fn generate(plan: &FaultPlan, nodes: &[String], until: SimDuration, rng: &mut ChaCha8Rng, location: &Location) -> Vec<TimelineEntry> {
     let mut out = Vec::new();
@@ -57,7 +61,6 @@ pub fn generate(plan: &FaultPlan, nodes: &[String], until: SimDuration, rng: &mu
     // Busy until: a node is not crashed again while it is down.
     let mut down_until = vec![SimTime::ZERO; nodes.len()];
     let mut t = SimTime(p.from.as_ms());
-    const MAX_FAULTS: usize = 10_000;
     while out.len() < MAX_FAULTS {
         // Exponential inter-arrival with the given mean, from a uniform draw in (0, 1].
         let u: f64 = 1.0 - rng.random::<f64>();

@@ -67,6 +67,50 @@ impl fmt::Display for Cidr {
     }
 }
 
+/// Ranges no pod IP may fall in (core/v1 validation `ValidateNonSpecialIP`, which the
+/// apiserver applies to the pod IPs it publishes as endpoints; plus 0.0.0.0/8, "this
+/// network" (RFC 1122), multicast and reserved space), with the words that say why.
+const SPECIAL_RANGES: [(u32, u8, &str); 6] = [
+    (0x0000_0000, 8, "may not be unspecified (0.0.0.0) or in \"this network\" (0.0.0.0/8)"),
+    (0x7F00_0000, 8, "may not be in the loopback range (127.0.0.0/8)"),
+    (0xA9FE_0000, 16, "may not be in the link-local range (169.254.0.0/16)"),
+    (0xE000_0000, 24, "may not be in the link-local multicast range (224.0.0.0/24)"),
+    (0xE000_0000, 4, "may not be in the multicast range (224.0.0.0/4)"),
+    (0xF000_0000, 4, "may not be in the reserved range (240.0.0.0/4)"),
+];
+
+/// The most bits a node's mask may add to the cluster CIDR's (kubeadm's
+/// `PodSubnetNodeMaskMaxDiff`, from the node-ipam CIDR set's uncompressed bitmap): at
+/// most 65,536 node CIDRs.
+pub const CLUSTER_SUBNET_MAX_DIFF: u8 = 16;
+
+/// Whether `cluster` with `node_mask`-sized node blocks is a cluster CIDR
+/// kube-controller-manager and kubeadm accept, and whose pod IPs would be valid; Err
+/// says why (`true`: the node mask is at fault, `false`: the cluster CIDR).
+pub fn validate_cluster_cidr(cluster: Cidr, node_mask: u8) -> Result<(), (bool, String)> {
+    for (base, prefix, words) in SPECIAL_RANGES {
+        let special = Cidr { base, prefix };
+        if cluster.contains(special.base) || special.contains(cluster.base) {
+            return Err((false, format!("overlaps {special}: a pod IP {words}")));
+        }
+    }
+    if cluster.prefix > node_mask {
+        // kube-controller-manager's node-ipam controller (node_ipam_controller.go).
+        return Err((true, format!("mask size of cluster CIDR ({}) must be less than or equal to nodeCIDRMaskSize ({node_mask})", cluster.prefix)));
+    }
+    if node_mask - cluster.prefix > CLUSTER_SUBNET_MAX_DIFF {
+        // kubeadm's ValidatePodSubnetNodeMask.
+        return Err((
+            false,
+            format!("cluster CIDR mask ({}) and node-mask ({node_mask}) difference is greater than {CLUSTER_SUBNET_MAX_DIFF}", cluster.prefix),
+        ));
+    }
+    if !(8..=30).contains(&node_mask) {
+        return Err((true, format!("node CIDR mask size /{node_mask} leaves no room for pod IPs (use /8 to /30)")));
+    }
+    Ok(())
+}
+
 /// The node-ipam range allocator: sub-blocks of the cluster CIDR.
 #[derive(Clone, Debug)]
 pub struct ClusterCidrAllocator {
@@ -78,7 +122,7 @@ pub struct ClusterCidrAllocator {
 
 impl ClusterCidrAllocator {
     pub fn new(cluster: Cidr, node_prefix: u8) -> Result<Self, String> {
-        if node_prefix < cluster.prefix || !(8..=30).contains(&node_prefix) {
+        if node_prefix < cluster.prefix || !(8..=30).contains(&node_prefix) || node_prefix - cluster.prefix > CLUSTER_SUBNET_MAX_DIFF {
             return Err(format!("node CIDR mask size /{node_prefix} does not fit cluster CIDR {cluster}"));
         }
         Ok(ClusterCidrAllocator { cluster, node_prefix, used: BTreeSet::new(), next_candidate: 0 })
@@ -206,5 +250,25 @@ mod tests {
         assert!(Cidr::parse("10.244.0/16").is_err());
         assert!(Cidr::parse("10.244.0.0/33").is_err());
         assert_eq!(Cidr::parse("10.244.7.9/16").unwrap().to_string(), "10.244.0.0/16");
+    }
+
+    #[test]
+    fn cluster_cidrs_are_checked_like_kube_controller_manager_and_kubeadm() {
+        let v = |c: &str, m: u8| validate_cluster_cidr(Cidr::parse(c).unwrap(), m);
+        assert_eq!(v("10.244.0.0/16", 24), Ok(()));
+        assert_eq!(v("10.0.0.0/8", 24), Ok(()));
+        assert_eq!(v("10.0.0.0/14", 24), Ok(()));
+        // A /0 is 0.0.0.0/0: its first node block would be 0.0.0.0/24 (pods 0.0.0.2, …).
+        assert_eq!(
+            v("10.0.0.0/0", 24),
+            Err((false, "overlaps 0.0.0.0/8: a pod IP may not be unspecified (0.0.0.0) or in \"this network\" (0.0.0.0/8)".into()))
+        );
+        assert!(v("127.0.0.0/16", 24).unwrap_err().1.ends_with("may not be in the loopback range (127.0.0.0/8)"));
+        assert!(v("128.0.0.0/2", 18).unwrap_err().1.ends_with("may not be in the link-local range (169.254.0.0/16)"));
+        assert!(v("224.0.0.0/16", 24).is_err() && v("250.0.0.0/16", 24).is_err());
+        assert_eq!(v("10.0.0.0/25", 24), Err((true, "mask size of cluster CIDR (25) must be less than or equal to nodeCIDRMaskSize (24)".into())));
+        assert_eq!(v("10.0.0.0/24", 24), Ok(()), "node-ipam accepts one node CIDR the size of the cluster's");
+        assert_eq!(v("10.0.0.0/7", 24), Err((false, "cluster CIDR mask (7) and node-mask (24) difference is greater than 16".into())));
+        assert!(v("10.0.0.0/24", 31).unwrap_err().0);
     }
 }

@@ -20,9 +20,46 @@ pub const MAX_SNIPPET_CHARS: usize = 200;
 const TAB: &str = "    ";
 const CUT: &str = "...";
 
+/// The most characters of a value (a name, a label, an annotation, a check) that a
+/// message quotes; the rest is counted, not shown.
+pub use crate::api::validation::MAX_VALUE_CHARS;
+/// The most characters of a whole message (a last resort for a message that quotes a
+/// value some other way).
+pub const MAX_MESSAGE_CHARS: usize = 2000;
+
+/// Where to cut `s` to keep `max` characters (None: it is short enough).
+fn cut_at(s: &str, max: usize) -> Option<usize> {
+    s.char_indices().nth(max).map(|(i, _)| i)
+}
+
+/// `s`, or its first `MAX_VALUE_CHARS` characters followed by `… (N more bytes)`.
+pub fn clip(s: &str) -> std::borrow::Cow<'_, str> {
+    match cut_at(s, MAX_VALUE_CHARS) {
+        None => std::borrow::Cow::Borrowed(s),
+        Some(i) => std::borrow::Cow::Owned(format!("{}… ({} more bytes)", &s[..i], s.len() - i)),
+    }
+}
+
+/// `s` quoted (as Go's `%q` and Rust's `{:?}` quote it), clipped outside the quotes:
+/// `"aaaa…"… (N more bytes)`.
+pub fn clip_quoted(s: &str) -> String {
+    match cut_at(s, MAX_VALUE_CHARS) {
+        None => format!("{s:?}"),
+        Some(i) => format!("{:?}… ({} more bytes)", &s[..i], s.len() - i),
+    }
+}
+
+/// A whole message kept to `MAX_MESSAGE_CHARS` characters.
+pub fn clip_message(s: &str) -> std::borrow::Cow<'_, str> {
+    match cut_at(s, MAX_MESSAGE_CHARS) {
+        None => std::borrow::Cow::Borrowed(s),
+        Some(i) => std::borrow::Cow::Owned(format!("{}… ({} more bytes)", &s[..i], s.len() - i)),
+    }
+}
+
 /// The header line alone: `error: {file}:{line}:{col}: {message}`.
 pub fn render_plain(file: &str, mark: Mark, message: &str) -> String {
-    format!("error: {file}:{}:{}: {message}", mark.line, mark.col)
+    format!("error: {}:{}:{}: {}", clip(file), mark.line, mark.col, clip_message(message))
 }
 
 /// The header line and the source snippet with a caret under `mark`.
@@ -154,5 +191,17 @@ error: scenarios/web.yaml:14:7: spec.replicas: Invalid value: -1: must be greate
         let got = render("l.yaml", &line, Mark::new(1, 1002), "eol");
         let lines: Vec<&str> = got.lines().collect();
         assert_eq!(lines[3].len(), lines[2].len() + 1);
+    }
+
+    #[test]
+    fn long_values_and_messages_are_cut_with_a_count() {
+        assert_eq!(clip("short"), "short");
+        let long = "é".repeat(300);
+        assert_eq!(clip(&long), format!("{}… (200 more bytes)", "é".repeat(200)));
+        assert_eq!(clip_quoted("a\"b"), "\"a\\\"b\"");
+        assert_eq!(clip_quoted(&"x".repeat(1000)), format!("\"{}\"… (800 more bytes)", "x".repeat(200)));
+        let plain = render_plain(&"f".repeat(10_000), Mark::new(1, 1), &"m".repeat(1 << 20));
+        assert!(plain.len() < 2400, "{} bytes", plain.len());
+        assert!(plain.ends_with(&format!("… ({} more bytes)", (1 << 20) - MAX_MESSAGE_CHARS)));
     }
 }

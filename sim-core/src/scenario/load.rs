@@ -3,6 +3,7 @@
 //! strictly (unknown fields are errors), defaulted and validated up front as the
 //! apiserver would on create, so a bad manifest fails before the run starts.
 
+use super::diagnostic::{clip, clip_message, clip_quoted as q};
 use super::expect;
 use super::model::*;
 use super::yaml::{self, child_path, index_path, push_key, Mark, PathIndex, YamlDoc};
@@ -35,12 +36,14 @@ pub struct Diagnostic {
 #[derive(Clone, Debug)]
 pub struct LoadError {
     pub diagnostics: Vec<Diagnostic>,
+    /// Further problems found past the first `MAX_DIAGNOSTICS`, not kept.
+    pub suppressed: usize,
     sources: BTreeMap<String, String>,
 }
 
 impl LoadError {
-    fn new(diagnostics: Vec<Diagnostic>, sources: &BTreeMap<String, String>) -> Self {
-        LoadError { diagnostics, sources: sources.clone() }
+    fn new(diagnostics: Vec<Diagnostic>, suppressed: usize, sources: BTreeMap<String, String>) -> Self {
+        LoadError { diagnostics, suppressed, sources }
     }
 
     /// Compiler-style rendering of every diagnostic.
@@ -51,6 +54,9 @@ impl LoadError {
             out.push_str(&super::diagnostic::render(&d.location.file, src, d.location.mark, &d.message));
             out.push('\n');
         }
+        if self.suppressed > 0 {
+            out.push_str(&format!("note: {} more errors not shown (ksim shows the first {MAX_DIAGNOSTICS})\n", self.suppressed));
+        }
         out
     }
 }
@@ -59,6 +65,9 @@ impl std::fmt::Display for LoadError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         for d in &self.diagnostics {
             writeln!(f, "{}: {}", d.location, d.message)?;
+        }
+        if self.suppressed > 0 {
+            writeln!(f, "note: {} more errors not shown (ksim shows the first {MAX_DIAGNOSTICS})", self.suppressed)?;
         }
         Ok(())
     }
@@ -127,6 +136,9 @@ struct NodePoolDoc {
     name: String,
     count: u32,
     capacity: CapacityDoc,
+    /// The capacity as written (for messages that quote it); filled in after decoding.
+    #[serde(skip)]
+    capacity_raw: Value,
     #[serde(default)]
     labels: BTreeMap<String, String>,
     #[serde(default)]
@@ -138,7 +150,8 @@ struct NodePoolDoc {
 struct CapacityDoc {
     cpu: Quantity,
     memory: Quantity,
-    pods: Option<Quantity>,
+    /// The kubelet's maxPods (an int32): a whole number, written as a number or a string.
+    pods: Option<Value>,
 }
 
 #[derive(Deserialize)]
@@ -151,7 +164,9 @@ struct LatencyDoc {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ExpectDoc {
-    at: String,
+    at: Option<Value>,
+    during: Option<Value>,
+    by: Option<Value>,
     that: String,
 }
 
@@ -163,6 +178,19 @@ struct Loader<'r> {
     warned_kinds: BTreeSet<String>,
     resolver: &'r Resolver<'r>,
     files_read: usize,
+    /// Input bytes read so far (every file, each time it is read).
+    bytes_read: usize,
+    /// Diagnostics past `MAX_DIAGNOSTICS`, counted but not kept.
+    suppressed: usize,
+    /// The node pools were refused: node names are not checked against them.
+    cluster_invalid: bool,
+    /// Where `spec.replicas` (or a scale's `replicas`) is written, by the manifest's or
+    /// the timeline entry's location.
+    replicas_marks: BTreeMap<(String, u32, u32), Mark>,
+}
+
+fn location_key(l: &Location) -> (String, u32, u32) {
+    (l.file.clone(), l.mark.line, l.mark.col)
 }
 
 /// `metadata.labels[app]` → the index's spelling (`metadata.labels.app`).
@@ -191,17 +219,36 @@ fn index_spelling(path: &str) -> String {
 impl<'r> Loader<'r> {
     fn error(&mut self, file: &str, mark: Mark, message: impl Into<String>) {
         if self.diags.len() < MAX_DIAGNOSTICS {
-            self.diags.push(Diagnostic { location: Location { file: file.into(), mark }, message: message.into() });
+            let message = clip_message(&message.into()).into_owned();
+            self.diags.push(Diagnostic { location: Location { file: file.into(), mark }, message });
+        } else {
+            self.suppressed += 1;
         }
     }
 
     fn warn(&mut self, file: &str, mark: Mark, message: impl Into<String>) {
-        self.warnings.push(Warning { location: Location { file: file.into(), mark }, message: message.into() });
+        let message = clip_message(&message.into()).into_owned();
+        self.warnings.push(Warning { location: Location { file: file.into(), mark }, message });
     }
 
     fn mark_of(index: &PathIndex, base: &str, rel: &str) -> Mark {
         let p = index_spelling(&join(base, rel));
         index.value(&p).or_else(|| index.key(&p)).unwrap_or_else(|| index.nearest(&p))
+    }
+
+    /// Counts `src` against the input read in all (re-reads included: each is parsed and
+    /// built again); false, with an error at `file:mark`, once that is over the cap.
+    fn within_input_budget(&mut self, file: &str, mark: Mark, src: &Source) -> bool {
+        self.bytes_read = self.bytes_read.saturating_add(src.text.len());
+        if self.bytes_read <= yaml::MAX_TOTAL_INPUT_BYTES {
+            return true;
+        }
+        self.error(
+            file,
+            mark,
+            format!("reading {} brings the input to {} bytes; ksim reads at most {} in all", src.name, self.bytes_read, yaml::MAX_TOTAL_INPUT_BYTES),
+        );
+        false
     }
 
     fn parse(&mut self, src: &Source) -> Option<Vec<YamlDoc>> {
@@ -222,7 +269,7 @@ impl<'r> Loader<'r> {
         let av = doc.value.get("apiVersion").and_then(Value::as_str).unwrap_or("");
         if av != "kubescheduler.config.k8s.io/v1" {
             let mark = doc.index.value("apiVersion").unwrap_or(doc.start);
-            self.error(file, mark, format!("no matches for kind \"KubeSchedulerConfiguration\" in version {av:?} (use kubescheduler.config.k8s.io/v1)"));
+            self.error(file, mark, format!("no matches for kind \"KubeSchedulerConfiguration\" in version {} (use kubescheduler.config.k8s.io/v1)", q(av)));
             return;
         }
         if let Some(prev) = seen {
@@ -262,7 +309,7 @@ impl<'r> Loader<'r> {
         let obj = match lookup_kind(&api_version, &kind) {
             KindLookup::NoMatch => {
                 let mark = Self::mark_of(index, base, "kind");
-                self.error(file, mark, format!("no matches for kind {kind:?} in version {api_version:?}"));
+                self.error(file, mark, format!("no matches for kind {} in version {}", q(&kind), q(&api_version)));
                 return None;
             }
             KindLookup::Unmodelled(_, note) => {
@@ -302,7 +349,38 @@ impl<'r> Loader<'r> {
                 }
             }
         };
+        if matches!(obj, Object::Pod(_) | Object::Deployment(_) | Object::ReplicaSet(_)) {
+            self.warn_capped_quantities(file, value, index, base);
+        }
         self.check(file, index, base, obj, at)
+    }
+
+    /// Resource quantities past what a `resource.Quantity` holds: the apiserver accepts a
+    /// binary-suffixed one and stores it capped at 2^63-1 ("The max is just a simple
+    /// cap", apimachinery quantity.go); ksim does the same, and says so.
+    fn warn_capped_quantities(&mut self, file: &str, value: &Value, index: &PathIndex, base: &str) {
+        for spec_path in ["spec", "spec.template.spec"] {
+            let spec = spec_path.split('.').try_fold(value, |v, k| v.get(k));
+            let Some(spec) = spec else { continue };
+            let mut found: Vec<(String, String)> = Vec::new();
+            for list in ["initContainers", "containers"] {
+                for (i, c) in spec.get(list).and_then(Value::as_array).into_iter().flatten().enumerate() {
+                    for kind in ["requests", "limits"] {
+                        for (res, v) in c.get("resources").and_then(|r| r.get(kind)).and_then(Value::as_object).into_iter().flatten() {
+                            found.push((format!("{spec_path}.{list}[{i}].resources.{kind}.{res}"), v.as_str().unwrap_or_default().to_string()));
+                        }
+                    }
+                }
+            }
+            for (res, v) in spec.get("overhead").and_then(Value::as_object).into_iter().flatten() {
+                found.push((format!("{spec_path}.overhead.{res}"), v.as_str().unwrap_or_default().to_string()));
+            }
+            for (path, text) in found.into_iter().filter(|(_, t)| Quantity::is_capped(t)) {
+                let mark = Self::mark_of(index, base, &path);
+                let kept = Quantity::parse(&text).map(|q| q.to_string()).unwrap_or_default();
+                self.warn(file, mark, format!("{path}: {} is more than a quantity holds: the apiserver stores it as {kept} (2^63-1)", q(&text)));
+            }
+        }
     }
 
     /// Defaulting and validation, as the apiserver does on create.
@@ -315,6 +393,20 @@ impl<'r> Loader<'r> {
             if s.spec.ip_family.is_some() {
                 let mark = Self::mark_of(index, base, "spec.ipFamily");
                 self.warn(file, mark, "spec.ipFamily was removed in Kubernetes 1.20 (use spec.ipFamilies); ksim ignores it");
+            }
+        }
+        let replicas = match &obj {
+            Object::Deployment(d) => Some(i64::from(d.replicas())),
+            Object::ReplicaSet(r) => Some(i64::from(r.replicas())),
+            _ => None,
+        };
+        if let Some(n) = replicas {
+            let mark = Self::mark_of(index, base, "spec.replicas");
+            self.replicas_marks.insert(location_key(&at), mark);
+            if n > MAX_REPLICAS {
+                let what = format!("{} {:?}", crate::apiserver::qualified_resource(&obj.kind()), obj.meta().name);
+                self.error(file, mark, format!("{what}: spec.replicas: Invalid value: {n}: ksim simulates at most {MAX_REPLICAS} replicas per workload"));
+                return None;
             }
         }
         let has_status = match &obj {
@@ -376,24 +468,46 @@ impl<'r> Loader<'r> {
                     self.error(file, mark, format!("more than {MAX_FILES} files applied"));
                     return;
                 }
+                if self.bytes_read > yaml::MAX_TOTAL_INPUT_BYTES {
+                    return; // over the cap already (and said so): read nothing more
+                }
                 match (self.resolver)(file, rel) {
                     Ok(src) => {
+                        if !self.within_input_budget(file, mark, &src) {
+                            return;
+                        }
                         if let Some(docs) = self.parse(&src) {
                             for d in docs {
-                                if let Some(m) = self.manifest(&src.name, &d.value, &d.index, "") {
-                                    out.push(m);
-                                }
+                                self.manifests(&src.name, &d.value, &d.index, "", out);
                             }
                         }
                     }
                     Err(e) => self.error(file, mark, format!("{}: {e}", join(base, "file"))),
                 }
             }
-            v => {
-                if let Some(m) = self.manifest(file, v, index, base) {
-                    out.push(m);
-                }
+            v => self.manifests(file, v, index, base, out),
+        }
+    }
+
+    /// The manifests of one document: itself, or the items of a List (`kind: List`, as
+    /// `kubectl get -o yaml` writes and `kubectl apply` reads), each located at its own line.
+    fn manifests(&mut self, file: &str, value: &Value, index: &PathIndex, base: &str, out: &mut Vec<Manifest>) {
+        let kind = value.get("kind").and_then(Value::as_str).unwrap_or("");
+        if kind == "List" || (kind.ends_with("List") && value.get("items").is_some_and(Value::is_array)) {
+            let extra: Vec<&String> =
+                value.as_object().into_iter().flat_map(|m| m.keys()).filter(|k| !["apiVersion", "kind", "metadata", "items"].contains(&k.as_str())).collect();
+            if let Some(k) = extra.first() {
+                let mark = Self::mark_of(index, base, k);
+                self.error(file, mark, format!("strict decoding error: unknown field {}", q(&join(base, k))));
+                return;
             }
+            for (i, item) in value.get("items").and_then(Value::as_array).into_iter().flatten().enumerate() {
+                self.manifests(file, item, index, &index_path(&join(base, "items"), i), out);
+            }
+            return;
+        }
+        if let Some(m) = self.manifest(file, value, index, base) {
+            out.push(m);
         }
     }
 
@@ -402,7 +516,7 @@ impl<'r> Loader<'r> {
             Ok(d) => Some(d),
             Err(e) => {
                 let mark = Self::mark_of(index, path, "");
-                self.error(file, mark, format!("{path}: Invalid value: {text:?}: {e}"));
+                self.error(file, mark, format!("{path}: Invalid value: {}: {}", q(text), clip(&e)));
                 None
             }
         }
@@ -423,13 +537,13 @@ impl<'r> Loader<'r> {
             }
             None => {
                 let mark = Self::mark_of(index, path, "");
-                self.error(file, mark, format!("{path}: Invalid value: {text:?}: expected kind/name, e.g. deployment/web"));
+                self.error(file, mark, format!("{path}: Invalid value: {}: expected kind/name, e.g. deployment/web", q(text)));
                 None
             }
         }
     }
 
-    fn timeline_entry(&mut self, file: &str, index: &PathIndex, path: &str, v: &Value, nodes: &BTreeSet<String>) -> Option<TimelineEntry> {
+    fn timeline_entry(&mut self, file: &str, index: &PathIndex, path: &str, v: &Value, nodes: Option<&BTreeSet<String>>) -> Option<TimelineEntry> {
         let here = Self::mark_of(index, path, "");
         let location = Location { file: file.into(), mark: here };
         let Value::Object(m) = v else {
@@ -473,7 +587,7 @@ impl<'r> Loader<'r> {
                 let replicas = val.get("replicas").and_then(Value::as_i64);
                 let extra = val.as_object().map(|o| o.keys().filter(|k| *k != "target" && *k != "replicas").cloned().collect::<Vec<_>>()).unwrap_or_default();
                 if let Some(k) = extra.first() {
-                    self.error(file, Self::mark_of(index, &ap, k), format!("strict decoding error: unknown field {:?}", join(&ap, k)));
+                    self.error(file, Self::mark_of(index, &ap, k), format!("strict decoding error: unknown field {}", q(&join(&ap, k))));
                     return None;
                 }
                 let (Some(t), Some(r)) = (target, replicas) else {
@@ -485,7 +599,7 @@ impl<'r> Loader<'r> {
                     self.error(
                         file,
                         Self::mark_of(index, &ap, "target"),
-                        format!("{}: Invalid value: {t:?}: only deployments and replicasets can be scaled", join(&ap, "target")),
+                        format!("{}: Invalid value: {}: only deployments and replicasets can be scaled", join(&ap, "target"), q(&t)),
                     );
                     return None;
                 }
@@ -497,6 +611,16 @@ impl<'r> Loader<'r> {
                     );
                     return None;
                 }
+                let mark = Self::mark_of(index, &ap, "replicas");
+                if r > MAX_REPLICAS {
+                    self.error(
+                        file,
+                        mark,
+                        format!("{}: Invalid value: {r}: ksim simulates at most {MAX_REPLICAS} replicas per workload", join(&ap, "replicas")),
+                    );
+                    return None;
+                }
+                self.replicas_marks.insert(location_key(&location), mark);
                 Action::Scale { kind, namespace, name, replicas: r as i32 }
             }
             "nodeCrash" | "nodeRecover" => {
@@ -504,8 +628,8 @@ impl<'r> Loader<'r> {
                     self.error(file, Self::mark_of(index, &ap, ""), format!("{ap}: Invalid value: expected a node name"));
                     return None;
                 };
-                if !nodes.contains(&n) {
-                    self.error(file, Self::mark_of(index, &ap, ""), format!("{ap}: nodes {n:?} not found"));
+                if nodes.is_some_and(|ns| !ns.contains(&n)) {
+                    self.error(file, Self::mark_of(index, &ap, ""), format!("{ap}: nodes {} not found", q(&n)));
                     return None;
                 }
                 if key == "nodeCrash" {
@@ -516,7 +640,7 @@ impl<'r> Loader<'r> {
             }
             other => {
                 let mark = index.key(&index_spelling(&join(path, other))).unwrap_or(here);
-                self.error(file, mark, format!("{path}: unknown action {other:?}: expected one of apply, delete, scale, nodeCrash, nodeRecover"));
+                self.error(file, mark, format!("{path}: unknown action {}: expected one of apply, delete, scale, nodeCrash, nodeRecover", q(other)));
                 return None;
             }
         };
@@ -553,7 +677,10 @@ impl<'r> Loader<'r> {
                 s.latency.watch = w;
             }
         }
-        if let Some(c) = spec.cluster {
+        if let Some(mut c) = spec.cluster {
+            for (i, p) in c.node_pools.iter_mut().flatten().enumerate() {
+                p.capacity_raw = doc.value.pointer(&format!("/spec/cluster/nodePools/{i}/capacity")).cloned().unwrap_or_default();
+            }
             self.cluster(file, &doc.index, c, s);
         }
         if let Some(f) = spec.faults {
@@ -563,7 +690,7 @@ impl<'r> Loader<'r> {
                 let every = match crate::faults::parse_rate(&nc.rate) {
                     Ok(d) => Some(d),
                     Err(e) => {
-                        self.error(file, Self::mark_of(&doc.index, p, "rate"), format!("{p}.rate: Invalid value: {:?}: {e}", nc.rate));
+                        self.error(file, Self::mark_of(&doc.index, p, "rate"), format!("{p}.rate: Invalid value: {}: {}", q(&nc.rate), clip(&e)));
                         None
                     }
                 };
@@ -579,54 +706,163 @@ impl<'r> Loader<'r> {
         for (i, e) in spec.timeline.unwrap_or_default().into_iter().enumerate() {
             deferred.push((index_path("spec.timeline", i), e));
         }
+        let nodes: Option<BTreeSet<String>> = (!self.cluster_invalid).then(|| s.node_names().into_iter().collect());
         for (i, e) in spec.expect.unwrap_or_default().into_iter().enumerate() {
             let path = index_path("spec.expect", i);
-            let Some(at) = self.duration(file, &doc.index, &join(&path, "at"), &e.at) else { continue };
-            match expect::parse(&e.that) {
-                Ok(check) => s.expect.push(Expectation {
-                    at,
-                    check,
-                    text: e.that.clone(),
-                    location: Location { file: file.into(), mark: Self::mark_of(&doc.index, &path, "that") },
-                }),
-                Err(m) => self.error(file, Self::mark_of(&doc.index, &path, "that"), format!("{}: Invalid value: {:?}: {m}", join(&path, "that"), e.that)),
+            let Some(when) = self.when(file, &doc.index, &path, &e) else { continue };
+            let mark = Self::mark_of(&doc.index, &path, "that");
+            match expect::parse(&e.that, nodes.as_ref()) {
+                Ok(check) => s.expect.push(Expectation { when, check, text: e.that.clone(), location: Location { file: file.into(), mark } }),
+                Err(m) => self.error(file, mark, format!("{}: Invalid value: {}: {m}", join(&path, "that"), q(&e.that))),
             }
         }
         deferred
     }
 
+    /// A duration written as a string (`90s`) or the number 0.
+    fn duration_value(&mut self, file: &str, index: &PathIndex, path: &str, v: &Value) -> Option<SimDuration> {
+        match v {
+            Value::String(t) => self.duration(file, index, path, t),
+            Value::Number(n) if n.as_u64() == Some(0) => Some(SimDuration::ZERO),
+            other => {
+                let mark = Self::mark_of(index, path, "");
+                self.error(file, mark, format!("{path}: Invalid value: {}: expected a duration, e.g. 90s or 5m", clip(&other.to_string())));
+                None
+            }
+        }
+    }
+
+    /// When an expectation applies: exactly one of `at`, `during: [from, to]`, `by`.
+    fn when(&mut self, file: &str, index: &PathIndex, path: &str, e: &ExpectDoc) -> Option<When> {
+        let given: Vec<(&str, &Value)> =
+            [("at", &e.at), ("during", &e.during), ("by", &e.by)].into_iter().filter_map(|(k, v)| v.as_ref().map(|v| (k, v))).collect();
+        let (key, v) = match given.as_slice() {
+            [one] => *one,
+            [] => {
+                let mark = Self::mark_of(index, path, "");
+                self.error(file, mark, format!("{path}: Required value: when `that` must hold: `at: 5m`, `during: [1m, 5m]` or `by: 5m`"));
+                return None;
+            }
+            [(first, _), (second, _), ..] => {
+                let mark = Self::mark_of(index, path, second);
+                self.error(file, mark, format!("{path}: Invalid value: both {first} and {second}: give exactly one of at, during, by"));
+                return None;
+            }
+        };
+        let kp = join(path, key);
+        match key {
+            "at" => self.duration_value(file, index, &kp, v).map(When::At),
+            "by" => self.duration_value(file, index, &kp, v).map(When::By),
+            _ => {
+                let Some([from, to]) = v.as_array().and_then(|a| <&[Value; 2]>::try_from(a.as_slice()).ok()) else {
+                    let mark = Self::mark_of(index, &kp, "");
+                    self.error(file, mark, format!("{kp}: Invalid value: {}: expected [from, to], e.g. [1m, 5m]", clip(&v.to_string())));
+                    return None;
+                };
+                let from = self.duration_value(file, index, &index_path(&kp, 0), from)?;
+                let to = self.duration_value(file, index, &index_path(&kp, 1), to)?;
+                if to < from {
+                    let mark = Self::mark_of(index, &kp, "");
+                    self.error(file, mark, format!("{kp}: Invalid value: [{from}, {to}]: the window must not end before it starts"));
+                    return None;
+                }
+                Some(When::During(from, to))
+            }
+        }
+    }
+
+    /// A node pool's `capacity.pods`: the kubelet's maxPods, an int32 that is not negative
+    /// (kubelet config validation: "maxPods (--max-pods) -3 must not be a negative number").
+    fn max_pods(&mut self, file: &str, index: &PathIndex, path: &str, v: &Value) -> Option<Quantity> {
+        let written = match v {
+            Value::String(t) => t.clone(),
+            other => other.to_string(),
+        };
+        let whole: Option<i128> = match v {
+            Value::Number(n) => n
+                .as_i64()
+                .map(i128::from)
+                .or_else(|| n.as_u64().map(i128::from))
+                .or_else(|| n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 1e30).map(|f| f as i128)),
+            Value::String(t) => match Quantity::parse(t) {
+                Ok(qty) if qty.fits_i64(true) && qty.milli_value() % 1000 == 0 => Some(i128::from(qty.milli_value() / 1000)),
+                Ok(qty) if qty.fits_i64(false) && qty.milli_value() % 1000 != 0 => None,
+                Ok(qty) => Some(if qty.is_negative() { i128::from(i64::MIN) } else { i128::from(i64::MAX) }),
+                Err(e) => {
+                    self.error(file, Self::mark_of(index, path, ""), format!("{path}: Invalid value: {}: {e}", q(t)));
+                    return None;
+                }
+            },
+            _ => {
+                self.error(
+                    file,
+                    Self::mark_of(index, path, ""),
+                    format!("{path}: Invalid value: {}: expected a whole number of pods, e.g. 110", clip(&written)),
+                );
+                return None;
+            }
+        };
+        let why = match whole {
+            None => "must be a whole number (the kubelet's maxPods is an int32)".to_string(),
+            Some(n) if n < 0 => "must not be a negative number (the kubelet's maxPods)".to_string(),
+            Some(n) if n > i128::from(i32::MAX) => format!("must be less than or equal to {} (the kubelet's maxPods is an int32)", i32::MAX),
+            Some(n) => return Some(Quantity::from_value(n as i64)),
+        };
+        self.error(file, Self::mark_of(index, path, ""), format!("{path}: Invalid value: {}: {why}", clip(&written)));
+        None
+    }
+
     fn cluster(&mut self, file: &str, index: &PathIndex, c: ClusterDoc, s: &mut Scenario) {
+        let cidr_given = c.cluster_cidr.is_some();
         if let Some(cidr) = c.cluster_cidr {
             if let Err(e) = crate::network::ipam::Cidr::parse(&cidr) {
-                self.error(file, Self::mark_of(index, "spec.cluster.clusterCIDR", ""), format!("spec.cluster.clusterCIDR: Invalid value: {cidr:?}: {e}"));
+                self.error(
+                    file,
+                    Self::mark_of(index, "spec.cluster.clusterCIDR", ""),
+                    format!("spec.cluster.clusterCIDR: Invalid value: {}: {}", q(&cidr), clip(&e)),
+                );
             }
             s.cluster.cluster_cidr = cidr;
         }
+        let mask_given = c.node_cidr_mask_size.is_some();
         if let Some(m) = c.node_cidr_mask_size {
             s.cluster.node_cidr_mask_size = m;
         }
         if let Ok(cidr) = crate::network::ipam::Cidr::parse(&s.cluster.cluster_cidr) {
-            if let Err(e) = crate::network::ipam::ClusterCidrAllocator::new(cidr, s.cluster.node_cidr_mask_size) {
-                self.error(
-                    file,
-                    Self::mark_of(index, "spec.cluster", ""),
-                    format!("spec.cluster.nodeCIDRMaskSize: Invalid value: {}: {e}", s.cluster.node_cidr_mask_size),
-                );
+            if let Err((on_mask, e)) = crate::network::ipam::validate_cluster_cidr(cidr, s.cluster.node_cidr_mask_size) {
+                let (path, value) = if on_mask && mask_given || !cidr_given {
+                    ("spec.cluster.nodeCIDRMaskSize", s.cluster.node_cidr_mask_size.to_string())
+                } else {
+                    ("spec.cluster.clusterCIDR", q(&s.cluster.cluster_cidr))
+                };
+                let mark = Self::mark_of(index, path, "");
+                self.error(file, mark, format!("{path}: Invalid value: {value}: {e}"));
             }
         }
         let Some(pools) = c.node_pools else { return };
         let mut names = BTreeSet::new();
         let mut out = Vec::new();
         let mut total: u64 = 0;
+        let mut too_many = false;
         for (i, p) in pools.into_iter().enumerate() {
             let path = index_path("spec.cluster.nodePools", i);
             for m in crate::api::validation::dns1123_label(&p.name) {
-                self.error(file, Self::mark_of(index, &path, "name"), format!("{}: Invalid value: {:?}: {m}", join(&path, "name"), p.name));
+                self.error(file, Self::mark_of(index, &path, "name"), format!("{}: Invalid value: {}: {m}", join(&path, "name"), q(&p.name)));
             }
             if !names.insert(p.name.clone()) {
-                self.error(file, Self::mark_of(index, &path, "name"), format!("{}: Duplicate value: {:?}", join(&path, "name"), p.name));
+                self.error(file, Self::mark_of(index, &path, "name"), format!("{}: Duplicate value: {}", join(&path, "name"), q(&p.name)));
             }
+            // The limit is checked here, on the number, before anything is built from it.
             total += u64::from(p.count);
+            if total > MAX_NODES && !too_many {
+                too_many = true;
+                let so_far = if total == u64::from(p.count) { String::new() } else { format!(" (the cluster would have {total} nodes)") };
+                self.error(
+                    file,
+                    Self::mark_of(index, &path, "count"),
+                    format!("{}: Invalid value: {}: ksim simulates at most {MAX_NODES} nodes{so_far}", join(&path, "count"), p.count),
+                );
+            }
             let mut errs = Vec::new();
             crate::api::validation::validate_labels(&p.labels, "labels", &mut errs);
             for e in errs {
@@ -638,29 +874,42 @@ impl<'r> Loader<'r> {
                     self.error(
                         file,
                         Self::mark_of(index, &path, &tp),
-                        format!("{path}.{tp}: Unsupported value: {:?}: supported values: \"NoSchedule\", \"PreferNoSchedule\", \"NoExecute\"", t.effect),
+                        format!("{path}.{tp}: Unsupported value: {}: supported values: \"NoSchedule\", \"PreferNoSchedule\", \"NoExecute\"", q(&t.effect)),
                     );
                 }
             }
-            for (res, q) in [("cpu", &p.capacity.cpu), ("memory", &p.capacity.memory)] {
-                if q.is_negative() || q.is_zero() {
-                    let rp = format!("capacity.{res}");
-                    self.error(file, Self::mark_of(index, &path, &rp), format!("{path}.{rp}: Invalid value: {:?}: must be greater than 0", q.to_string()));
+            for (res, qty, milli) in [("cpu", &p.capacity.cpu, true), ("memory", &p.capacity.memory, false)] {
+                let rp = format!("capacity.{res}");
+                let written = index_value_text(&p.capacity_raw, res).unwrap_or_else(|| qty.to_string());
+                if qty.is_negative() || qty.is_zero() {
+                    self.error(file, Self::mark_of(index, &path, &rp), format!("{path}.{rp}: Invalid value: {}: must be greater than 0", q(&written)));
+                } else if Quantity::is_capped(&written) || !qty.fits_i64(milli) {
+                    // A node reports its capacity as an int64 (bytes; CPU in millicores).
+                    let most = if milli { "9223372036854775807m" } else { "9223372036854775807" };
+                    self.error(
+                        file,
+                        Self::mark_of(index, &path, &rp),
+                        format!("{path}.{rp}: Invalid value: {}: must be less than or equal to {most}", q(&written)),
+                    );
                 }
             }
+            let pods = match &p.capacity.pods {
+                None => Some(Quantity::from_value(110)),
+                Some(v) => self.max_pods(file, index, &format!("{path}.capacity.pods"), v),
+            };
             out.push(NodePool {
                 name: p.name,
                 count: p.count,
                 cpu: p.capacity.cpu,
                 memory: p.capacity.memory,
-                pods: p.capacity.pods.unwrap_or_else(|| Quantity::from_value(110)),
+                pods: pods.unwrap_or_else(|| Quantity::from_value(110)),
                 labels: p.labels,
                 taints: p.taints,
             });
         }
         if let Ok(cidr) = crate::network::ipam::Cidr::parse(&s.cluster.cluster_cidr) {
             if let Ok(a) = crate::network::ipam::ClusterCidrAllocator::new(cidr, s.cluster.node_cidr_mask_size) {
-                if total > a.capacity() {
+                if total > a.capacity() && !too_many {
                     self.error(
                         file,
                         Self::mark_of(index, "spec.cluster.nodePools", ""),
@@ -673,14 +922,20 @@ impl<'r> Loader<'r> {
                 }
             }
         }
-        if total > 100_000 {
-            self.error(
-                file,
-                Self::mark_of(index, "spec.cluster.nodePools", ""),
-                format!("spec.cluster.nodePools: Invalid value: {total}: at most 100000 nodes"),
-            );
+        if too_many {
+            self.cluster_invalid = true;
+            return; // no node of a cluster that is too big is ever named or built
         }
         s.cluster.node_pools = out;
+    }
+}
+
+/// The text of `raw[key]` as written (a string, or a number's JSON form).
+fn index_value_text(raw: &Value, key: &str) -> Option<String> {
+    match raw.get(key)? {
+        Value::String(t) => Some(t.clone()),
+        Value::Null => None,
+        other => Some(other.to_string()),
     }
 }
 
@@ -696,7 +951,7 @@ fn join(base: &str, rel: &str) -> String {
 /// A decoding error in the apiserver's words.
 fn strict(e: &yaml::FieldError) -> String {
     if e.message.starts_with("unknown field") {
-        format!("strict decoding error: unknown field {:?}", e.path)
+        format!("strict decoding error: unknown field {}", q(&e.path))
     } else if e.path.is_empty() {
         e.message.clone()
     } else {
@@ -714,7 +969,18 @@ fn is_scheduler_config(v: &Value) -> bool {
 
 /// Loads one or more files into a scenario.
 pub fn load(sources: &[Source], resolver: &Resolver) -> Result<Scenario, LoadError> {
-    let mut l = Loader { sources: BTreeMap::new(), diags: Vec::new(), warnings: Vec::new(), warned_kinds: BTreeSet::new(), resolver, files_read: 0 };
+    let mut l = Loader {
+        sources: BTreeMap::new(),
+        diags: Vec::new(),
+        warnings: Vec::new(),
+        warned_kinds: BTreeSet::new(),
+        resolver,
+        files_read: 0,
+        bytes_read: 0,
+        suppressed: 0,
+        cluster_invalid: false,
+        replicas_marks: BTreeMap::new(),
+    };
     let mut s = Scenario::default();
     let mut at_zero: Vec<Manifest> = Vec::new();
     let mut deferred: Vec<(String, String, PathIndex, Value)> = Vec::new();
@@ -722,6 +988,9 @@ pub fn load(sources: &[Source], resolver: &Resolver) -> Result<Scenario, LoadErr
     let mut seen_config: Option<Location> = None;
     let mut parsed: Vec<(String, Vec<YamlDoc>)> = Vec::new();
     for src in sources {
+        if !l.within_input_budget(&src.name, Mark::new(1, 1), src) {
+            break;
+        }
         if let Some(docs) = l.parse(src) {
             if docs.is_empty() {
                 l.error(&src.name, Mark::new(1, 1), "no objects passed to apply (the file holds no YAML document)");
@@ -735,7 +1004,7 @@ pub fn load(sources: &[Source], resolver: &Resolver) -> Result<Scenario, LoadErr
                 let av = doc.value.get("apiVersion").and_then(Value::as_str).unwrap_or("");
                 if av != "ksim.dev/v1" {
                     let mark = doc.index.value("apiVersion").unwrap_or(doc.start);
-                    l.error(file, mark, format!("no matches for kind \"Scenario\" in version {av:?} (ksim scenarios are apiVersion: ksim.dev/v1)"));
+                    l.error(file, mark, format!("no matches for kind \"Scenario\" in version {} (ksim scenarios are apiVersion: ksim.dev/v1)", q(av)));
                     continue;
                 }
                 if let Some(prev) = &seen_scenario {
@@ -748,15 +1017,15 @@ pub fn load(sources: &[Source], resolver: &Resolver) -> Result<Scenario, LoadErr
                 }
             } else if is_scheduler_config(&doc.value) {
                 l.scheduler_config(file, doc, &mut s, &mut seen_config);
-            } else if let Some(m) = l.manifest(file, &doc.value, &doc.index, "") {
-                at_zero.push(m);
+            } else {
+                l.manifests(file, &doc.value, &doc.index, "", &mut at_zero);
             }
         }
     }
-    let nodes: BTreeSet<String> = s.node_names().into_iter().collect();
+    let nodes: Option<BTreeSet<String>> = (!l.cluster_invalid).then(|| s.node_names().into_iter().collect());
     let mut timeline = Vec::new();
     for (file, path, index, v) in &deferred {
-        if let Some(e) = l.timeline_entry(file, index, path, v, &nodes) {
+        if let Some(e) = l.timeline_entry(file, index, path, v, nodes.as_ref()) {
             timeline.push(e);
         }
     }
@@ -781,34 +1050,65 @@ pub fn load(sources: &[Source], resolver: &Resolver) -> Result<Scenario, LoadErr
         }
     }
     if !l.diags.is_empty() {
-        return Err(LoadError::new(l.diags, &l.sources));
+        return Err(LoadError::new(l.diags, l.suppressed, l.sources));
     }
     s.timeline = timeline;
     s.warnings = l.warnings;
     Ok(s)
 }
 
-/// Pods a scenario may ask for in all (the Kubernetes scalability limit is 150,000).
+/// Replicas one workload may ask for (the Kubernetes scalability limit is 150,000 pods).
 pub const MAX_REPLICAS: i64 = 1_000_000;
+/// Pods a scenario may ask for in all, bare pods and every workload's replicas together.
+pub const MAX_PODS: i64 = 1_000_000;
+/// Nodes a cluster may have (Kubernetes' scalability limit is 5,000).
+pub const MAX_NODES: u64 = 100_000;
 
-/// A scenario that asks for more pods than any cluster runs is refused up front.
+/// A workload (or bare pod) asking for pods: its key, how many, where, what to call it.
+type PodAsk<'a> = ((Kind, String, String), i64, &'a Location, String);
+
+/// A scenario that asks for more pods at once than ksim simulates is refused up front:
+/// each workload's latest replicas and each bare pod, summed along the timeline.
 fn check_sizes(l: &mut Loader, timeline: &[TimelineEntry]) {
+    let mut asked: BTreeMap<(Kind, String, String), i64> = BTreeMap::new();
+    let mut total: i64 = 0;
+    let ns_of = |ns: &str| if ns.is_empty() { "default".to_string() } else { ns.to_string() };
     for e in timeline {
-        let asks: Vec<(i64, &Location)> = match &e.action {
+        let changes: Vec<PodAsk> = match &e.action {
             Action::Apply(ms) => ms
                 .iter()
-                .filter_map(|m| match &m.object {
-                    Object::Deployment(d) => Some((i64::from(d.replicas()), &m.at)),
-                    Object::ReplicaSet(r) => Some((i64::from(r.replicas()), &m.at)),
-                    _ => None,
+                .filter_map(|m| {
+                    let (n, field) = match &m.object {
+                        Object::Deployment(d) => (i64::from(d.replicas()), "spec.replicas"),
+                        Object::ReplicaSet(r) => (i64::from(r.replicas()), "spec.replicas"),
+                        Object::Pod(_) => (1, "metadata.name"),
+                        _ => return None,
+                    };
+                    let meta = m.object.meta();
+                    let kind = m.object.kind();
+                    let what = format!("{} {:?}: {field}", crate::apiserver::qualified_resource(&kind), meta.name);
+                    // A generateName'd object is a new one each time it is applied.
+                    let name = if meta.name.is_empty() { format!("{}#{}:{}", meta.generate_name, m.at.mark.line, total) } else { meta.name.clone() };
+                    Some(((kind, ns_of(&meta.namespace), name), n, &m.at, what))
                 })
                 .collect(),
-            Action::Scale { replicas, .. } => vec![(i64::from(*replicas), &e.location)],
+            Action::Scale { kind, namespace, name, replicas } => {
+                let what = format!("scale {}: replicas", crate::api::ObjectKey::new(kind.clone(), namespace, name));
+                vec![((kind.clone(), ns_of(namespace), name.clone()), i64::from(*replicas), &e.location, what)]
+            }
+            Action::Delete { kind, namespace, name } => vec![((kind.clone(), ns_of(namespace), name.clone()), 0, &e.location, String::new())],
             _ => vec![],
         };
-        for (n, at) in asks {
-            if n > MAX_REPLICAS {
-                l.error(&at.file, at.mark, format!("spec.replicas: Invalid value: {n}: ksim simulates at most {MAX_REPLICAS} replicas per workload"));
+        for (key, n, at, what) in changes {
+            total += n - asked.insert(key, n).unwrap_or(0);
+            if total > MAX_PODS {
+                let mark = l.replicas_marks.get(&location_key(at)).copied().unwrap_or(at.mark);
+                l.error(
+                    &at.file,
+                    mark,
+                    format!("{what}: Invalid value: {n}: with it the scenario asks for {total} pods at once (at {}); ksim simulates at most {MAX_PODS}", e.at),
+                );
+                return;
             }
         }
     }
@@ -979,5 +1279,41 @@ mod tests {
         assert!(load_str(&bad).unwrap_err().diagnostics[0].message.contains("deployments.apps \"nope\" not found"));
         let bad = text.replace("at: 1m", "at: 10s");
         assert!(load_str(&bad).unwrap_err().diagnostics[0].message.contains("time order"));
+    }
+
+    #[test]
+    fn input_read_in_all_is_capped_even_when_one_file_is_applied_many_times() {
+        // 8 MiB of comments, applied 9 times: with the scenario itself, the 8th read takes
+        // the total past 64 MiB; it is refused, and nothing is read after it.
+        let big = format!("apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: c}}\n{}", format!("# {}\n", "x".repeat(1022)).repeat(8192));
+        let files = |_: &str, _: &str| Ok(Source { name: "big.yaml".into(), text: big.clone() });
+        let entries: String = (1..=9).map(|i| format!("  - {{at: {i}s, apply: {{file: big.yaml}}}}\n")).collect();
+        let text = format!("apiVersion: ksim.dev/v1\nkind: Scenario\nmetadata: {{name: t}}\nspec:\n  timeline:\n{entries}");
+        let e = load(&[Source { name: "t.yaml".into(), text }], &files).unwrap_err();
+        assert_eq!(e.diagnostics.len(), 1, "{e}");
+        let d = &e.diagnostics[0];
+        assert_eq!((d.location.mark.line, d.location.mark.col), (13, 28));
+        assert!(d.message.ends_with("ksim reads at most 67108864 in all"), "{}", d.message);
+    }
+
+    #[test]
+    fn a_cluster_too_big_is_refused_before_a_node_is_named() {
+        let text = "apiVersion: ksim.dev/v1\nkind: Scenario\nmetadata: {name: t}\nspec:\n  cluster:\n    nodePools:\n    - {name: w, count: 4294967295, capacity: {cpu: '1', memory: 1Gi}}\n  timeline:\n  - {at: 1s, nodeCrash: w-1}\n";
+        let e = load_str(text).unwrap_err();
+        assert_eq!(e.diagnostics.len(), 1, "{e}");
+        assert_eq!(e.diagnostics[0].message, "spec.cluster.nodePools[0].count: Invalid value: 4294967295: ksim simulates at most 100000 nodes");
+        // A scenario built in code is refused by the simulation, before any kubelet exists.
+        let mut s = Scenario::default();
+        s.cluster.node_pools[0].count = u32::MAX;
+        let opts = crate::sim::RunOptions::for_scenario(&s);
+        assert!(crate::sim::Simulation::new(&s, &opts).err().unwrap().contains("ksim simulates at most 100000"));
+    }
+
+    #[test]
+    fn diagnostics_past_the_first_fifty_are_counted() {
+        let text = "a: 1\n---\n".repeat(60);
+        let e = load_str(&text).unwrap_err();
+        assert_eq!((e.diagnostics.len(), e.suppressed), (50, 10));
+        assert!(e.render().ends_with("note: 10 more errors not shown (ksim shows the first 50)\n"));
     }
 }

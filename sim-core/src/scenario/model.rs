@@ -119,9 +119,40 @@ pub struct TimelineEntry {
     pub location: Location,
 }
 
+/// When an expectation must hold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum When {
+    /// At this moment (after every event at or before it).
+    At(SimDuration),
+    /// At every moment of `[from, to]`: when the window opens, and after every event in it.
+    During(SimDuration, SimDuration),
+    /// At some moment at or before this one.
+    By(SimDuration),
+}
+
+impl When {
+    /// The moment the check starts to matter (results are listed in this order).
+    pub fn start(self) -> SimDuration {
+        match self {
+            When::At(t) | When::By(t) => t,
+            When::During(from, _) => from,
+        }
+    }
+}
+
+impl std::fmt::Display for When {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            When::At(t) => write!(f, "at {t}"),
+            When::During(a, b) => write!(f, "during [{a}, {b}]"),
+            When::By(t) => write!(f, "by {t}"),
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Expectation {
-    pub at: SimDuration,
+    pub when: When,
     pub check: Check,
     pub text: String,
     pub location: Location,

@@ -28,7 +28,8 @@
 //! * hard limits keep it bounded: 16 MiB of input (a 50 MB file is refused at once), 512 levels of nesting (the underlying
 //!   parser stops flow collections `[`/`{` at 255 levels), 1,000,000 JSON nodes per document
 //!   (alias copies and the copy kept for each anchor included, so "billion laughs" fails
-//!   fast) and 4,000,000 per stream. The tree is built iteratively, never by recursion.
+//!   fast) and 4,000,000 per stream, 10,000 documents per stream. The tree is built
+//!   iteratively, never by recursion.
 //!
 //! Locations: a [`PathIndex`] maps Kubernetes-style field paths
 //! (`spec.containers[1].image`, `metadata.labels[app.kubernetes.io/name]`) to where the key and
@@ -48,6 +49,10 @@ use serde_json::{Map, Value};
 /// Largest input accepted, in bytes.
 /// The largest file ksim reads (real apiservers refuse request bodies over 3 MB).
 pub const MAX_INPUT_BYTES: usize = 16 * 1024 * 1024;
+/// The most input read in all, over every file of a run (each re-read counted again).
+pub const MAX_TOTAL_INPUT_BYTES: usize = 64 * 1024 * 1024;
+/// The most (non-empty) documents one file may hold.
+pub const MAX_DOCUMENTS: usize = 10_000;
 /// Deepest nesting of collections accepted.
 pub const MAX_DEPTH: usize = 512;
 /// Most JSON nodes one document may produce (alias copies included).
@@ -1163,7 +1168,16 @@ fn parse_strict(src: &str) -> Result<Vec<YamlDoc>, YamlError> {
         let (ev, span) = item.map_err(|e| scan_error(src, &e))?;
         match ev {
             Event::StreamEnd => break,
-            Event::DocumentStart(_) => builder = Some(Builder::new(src, stream_nodes)),
+            Event::DocumentStart(_) => {
+                // Checked before the next document is built: each costs an index besides its nodes.
+                if docs.len() >= MAX_DOCUMENTS {
+                    return Err(YamlError::new(
+                        Mark::from_marker(&span.start),
+                        format!("more than {MAX_DOCUMENTS} documents in one file; split them over several files"),
+                    ));
+                }
+                builder = Some(Builder::new(src, stream_nodes));
+            }
             Event::DocumentEnd => {
                 if let Some((doc, nodes)) = builder.take().and_then(Builder::finish) {
                     stream_nodes = stream_nodes.saturating_add(nodes);

@@ -121,6 +121,18 @@ fn scenario_replicas(s: &Scenario) -> i64 {
 
 impl Simulation {
     pub fn new(scenario: &Scenario, opts: &RunOptions) -> Result<Self, String> {
+        Self::with_trace(scenario, opts, Trace::new(opts.keep_log))
+    }
+
+    /// A simulation whose event log is `trace` (e.g. one with a sink that streams it),
+    /// from the first record on.
+    pub fn with_trace(scenario: &Scenario, opts: &RunOptions, trace: Trace) -> Result<Self, String> {
+        // The loader refuses bigger clusters; a scenario built in code is checked here,
+        // before a kubelet is allocated.
+        let nodes: u64 = scenario.cluster.node_pools.iter().map(|p| u64::from(p.count)).sum();
+        if nodes > crate::scenario::load::MAX_NODES {
+            return Err(format!("the cluster has {nodes} nodes; ksim simulates at most {}", crate::scenario::load::MAX_NODES));
+        }
         let rngs = RngStreams::new(opts.seed);
         let cidr = Cidr::parse(&scenario.cluster.cluster_cidr)?;
         let alloc = ClusterCidrAllocator::new(cidr, scenario.cluster.node_cidr_mask_size)?;
@@ -161,7 +173,7 @@ impl Simulation {
             kubelets,
             kubelet_index,
             latency: scenario.latency,
-            trace: Trace::new(opts.keep_log),
+            trace,
             timeline,
             limits: opts.limits,
             events_processed: 0,

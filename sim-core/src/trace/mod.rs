@@ -36,20 +36,34 @@ impl Record {
     }
 }
 
-/// The log of one run.
+/// Where each record goes as it is written: the record and its JSON line (without the
+/// line break). sim-core does no I/O; the CLI writes the `--log` file from here.
+pub type Sink = Box<dyn FnMut(&Record, &str)>;
+
+/// The log of one run: hashed as it is written, handed to the sink, and kept in memory
+/// only when asked (the web page keeps it; the CLI streams it, so a run's memory does
+/// not grow with simulated time).
 pub struct Trace {
     hasher: Sha256,
     records: Vec<Record>,
     keep: bool,
     count: u64,
     bytes: u64,
+    sink: Option<Sink>,
+    /// The latest record, when records are not kept.
+    last: Option<Record>,
 }
 
 impl Trace {
-    /// `keep`: hold the records in memory (the CLI timeline, the web page); a benchmark
-    /// only hashes them.
+    /// `keep`: hold the records in memory (the web page, tests); otherwise only the
+    /// hash, the counts and the latest record are kept.
     pub fn new(keep: bool) -> Self {
-        Trace { hasher: Sha256::new(), records: Vec::new(), keep, count: 0, bytes: 0 }
+        Trace { hasher: Sha256::new(), records: Vec::new(), keep, count: 0, bytes: 0, sink: None, last: None }
+    }
+
+    /// A trace that hands every record to `sink` as it is written.
+    pub fn with_sink(keep: bool, sink: Sink) -> Self {
+        Trace { sink: Some(sink), ..Trace::new(keep) }
     }
 
     pub fn push(&mut self, r: Record) {
@@ -58,8 +72,22 @@ impl Trace {
         self.hasher.update(b"\n");
         self.count += 1;
         self.bytes += line.len() as u64 + 1;
+        if let Some(sink) = self.sink.as_mut() {
+            sink(&r, &line);
+        }
         if self.keep {
             self.records.push(r);
+        } else {
+            self.last = Some(r);
+        }
+    }
+
+    /// The latest record written, kept or not.
+    pub fn last(&self) -> Option<&Record> {
+        if self.keep {
+            self.records.last()
+        } else {
+            self.last.as_ref()
         }
     }
 
@@ -85,7 +113,7 @@ impl Trace {
         d.iter().map(|b| format!("{b:02x}")).collect()
     }
 
-    /// The records as JSON Lines (only if kept).
+    /// The records as JSON Lines (only if kept; otherwise empty).
     pub fn to_jsonl(&self) -> String {
         let mut s = String::new();
         for r in &self.records {
@@ -258,5 +286,39 @@ mod tests {
         h.update(t.to_jsonl().as_bytes());
         let expect: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
         assert_eq!(t.fingerprint(), expect);
+    }
+
+    #[test]
+    fn a_sink_sees_every_line_that_is_hashed_and_nothing_is_kept() {
+        use std::cell::RefCell;
+        use std::rc::Rc;
+        let seen = Rc::new(RefCell::new(String::new()));
+        let s2 = Rc::clone(&seen);
+        let mut t = Trace::with_sink(
+            false,
+            Box::new(move |_r: &Record, line: &str| {
+                let mut s = s2.borrow_mut();
+                s.push_str(line);
+                s.push('\n');
+            }),
+        );
+        for i in 0..3 {
+            t.push(Record {
+                t: i,
+                rev: i,
+                verb: "update".into(),
+                by: "kubelet/w-1".into(),
+                kind: "Lease".into(),
+                ns: "kube-node-lease".into(),
+                name: "w-1".into(),
+                change: Map::new(),
+            });
+        }
+        assert!(t.records().is_empty());
+        assert_eq!(t.last().map(|r| r.t), Some(2));
+        let mut h = Sha256::new();
+        h.update(seen.borrow().as_bytes());
+        let expect: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!((t.fingerprint(), t.len(), t.bytes()), (expect, 3, seen.borrow().len() as u64));
     }
 }
