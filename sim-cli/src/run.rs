@@ -236,7 +236,7 @@ fn print_report(s: &Scenario, paths: &[String], report: &Report, stream: &Stream
             let mark = if r.ok { "✓" } else { "✗" };
             let extra = match (r.ok, r.when) {
                 (false, _) => format!("  ({}; {})", r.detail(), r.location),
-                (true, When::By(_)) => format!("  ({})", r.detail()),
+                (true, When::By(..)) => format!("  ({})", r.detail()),
                 (true, _) => String::new(),
             };
             let _ = writeln!(out, "  {mark} {:<width$} {}{extra}", r.when.to_string(), r.text);

@@ -14,6 +14,7 @@ pub fn describe(r: &Record) -> Option<String> {
     let what = format!("{}/{}", r.kind.to_ascii_lowercase(), r.name);
     match (r.kind.as_str(), r.verb.as_str()) {
         ("", "timeline") => Some(format!("▶ {}", r.get_str("action").unwrap_or(""))),
+        ("", "kubectl") => Some(format!("  {}", r.get_str("output").unwrap_or(""))),
         ("Pod", "create") => Some(match r.get_str("owner") {
             Some(o) => format!("{what} created by {o}"),
             None => format!("{what} created"),

@@ -118,6 +118,17 @@ const CASES: &[(&str, u32, u32, &str)] = &[
     ("expect-two-moments.yaml", 7, 18, "spec.expect[0]: Invalid value: both at and by: give exactly one of at, during, by"),
     ("expect-no-moment.yaml", 7, 5, "spec.expect[0]: Required value: when `that` must hold: `at: 5m`, `during: [1m, 5m]` or `by: 5m`"),
     ("expect-window-backwards.yaml", 7, 14, "spec.expect[0].during: Invalid value: [5m, 1m]: the window must not end before it starts"),
+    ("by-window-backwards.yaml", 17, 10, "spec.expect[0].by: Invalid value: [5m, 1m]: the window must not end before it starts"),
+    // Rollout strategy and budgets (ValidateRollingUpdateDeployment, ValidatePodDisruptionBudgetSpec)
+    ("surge-and-unavailable-zero.yaml", 24, 50, "spec.strategy.rollingUpdate.maxUnavailable: Invalid value: intstr.IntOrString{Type:0, IntVal:0, StrVal:\"\"}: may not be 0 when `maxSurge` is 0"),
+    ("unavailable-over-100.yaml", 24, 37, "spec.strategy.rollingUpdate.maxUnavailable: Invalid value: intstr.IntOrString{Type:1, IntVal:0, StrVal:\"110%\"}: must not be greater than 100%"),
+    ("pdb-both-bounds.yaml", 38, 3, "PodDisruptionBudget.policy \"web-pdb\" is invalid: spec: Invalid value: minAvailable and maxUnavailable cannot be both set"),
+    // kubectl steps of the timeline
+    ("set-image-missing-deployment.yaml", 14, 5, "deployments.apps \"nope\" not found (nothing applies it before 1m)"),
+    ("drain-missing-node.yaml", 15, 19, "spec.timeline[0].drain.node: nodes \"worker-9\" not found"),
+    ("drain-bad-grace.yaml", 15, 42, "spec.timeline[0].drain.gracePeriod: Invalid value: \"soon\": expected whole seconds"),
+    ("add-node-unknown-pool.yaml", 15, 21, "spec.timeline[0].addNode.pool: Invalid value: \"gpu\": no node pool of that name"),
+    ("undo-negative-revision.yaml", 15, 55, "spec.timeline[0].rolloutUndo.toRevision: Invalid value: -1: must be a revision number (0: the previous one)"),
     (
         "bad-taint-effect.yaml",
         13,

@@ -54,6 +54,19 @@ fn by_reports_when_it_first_held_or_the_last_value_seen() {
     assert_eq!(missed.detail(), format!("never held by {}: last observed 0", SimDuration::from_secs(120)));
 }
 
+/// `by: [from, to]`: nothing before `from` counts; a condition already true when the
+/// window opens holds at `from`.
+#[test]
+fn by_windows_start_counting_at_their_opening() {
+    let r = run_with("  - {by: [7m, 8m], that: \"pods(app=web) count >= 6\"}\n  - {by: [1m, 8m], that: \"pods(app=web) terminating == 2\"}\n");
+    let opened = r.iter().find(|x| x.when == When::By(SimDuration::from_secs(420), SimDuration::from_secs(480))).unwrap();
+    // Six pods exist from the first seconds; the window counts from 7m.
+    assert!(opened.ok && opened.at == SimDuration::from_secs(420), "{opened:?}");
+    let later = r.iter().find(|x| x.when == When::By(SimDuration::from_secs(60), SimDuration::from_secs(480))).unwrap();
+    // As in by_reports_when_it_first_held_or_the_last_value_seen: evicted ≥ 400 s.
+    assert!(later.ok && (400.0..=417.0).contains(&secs(later)), "{later:?}");
+}
+
 #[test]
 fn windows_past_the_end_never_pass_and_missing_objects_say_so() {
     let r = run_with(
@@ -63,7 +76,7 @@ fn windows_past_the_end_never_pass_and_missing_objects_say_so() {
     let d = by_text("nodes ready == 3", When::During(SimDuration::from_secs(540), SimDuration::from_secs(1200)));
     let want = format!("never reached (the end of the run at {} comes before the window closes)", SimDuration::from_secs(600));
     assert!(!d.ok && d.observed == want, "{d:?}");
-    let b = by_text("pods count == 99", When::By(SimDuration::from_secs(1800)));
+    let b = by_text("pods count == 99", When::By(SimDuration::ZERO, SimDuration::from_secs(1800)));
     assert!(!b.ok && b.observed == "6" && b.at == SimDuration::from_secs(600), "{b:?}");
     let missing = by_text("pod/web phase != Running", When::At(SimDuration::from_secs(300)));
     assert!(!missing.ok && missing.observed == "pod/web not found", "{missing:?}");

@@ -16,27 +16,26 @@ use crate::engine::SimTime;
 use crate::etcd::{StoreError, WatchEvent};
 use std::rc::Rc;
 
-/// The 429 of a budget that allows no disruption, with its cause's detail (the message
-/// kubectl prints is the first sentence).
+/// The 429 of a budget that allows no disruption: the message, and the
+/// DisruptionBudget cause saying why (what kubectl prints is the message).
 pub fn too_many_requests(pdb: &PodDisruptionBudget) -> Status {
-    status(
-        429,
-        "TooManyRequests",
-        format!(
-            "Cannot evict pod as it would violate the pod's disruption budget. The disruption budget {} needs {} healthy pods and has {} currently",
-            pdb.metadata.name, pdb.status.desired_healthy, pdb.status.current_healthy
-        ),
-    )
+    let mut st = status(429, "TooManyRequests", "Cannot evict pod as it would violate the pod's disruption budget.".into());
+    st.cause = Some("DisruptionBudget");
+    st.cause_message = Some(format!(
+        "The disruption budget {} needs {} healthy pods and has {} currently",
+        pdb.metadata.name, pdb.status.desired_healthy, pdb.status.current_healthy
+    ));
+    st
 }
 
 impl ApiServer {
-    pub(super) fn evict(&mut self, ns: &str, name: &str, now: SimTime, writes: &mut Vec<Rc<WatchEvent>>) -> Result<Response, ApiErr> {
+    pub(super) fn evict(&mut self, ns: &str, name: &str, grace: Option<i64>, now: SimTime, writes: &mut Vec<Rc<WatchEvent>>) -> Result<Response, ApiErr> {
         let key = ObjectKey::new(Kind::Pod, ns, name);
         let cur = self.store.get(&key).ok_or(ApiErr::Store(StoreError::NotFound))?.clone();
         let pod = cur.as_pod().expect("a pod");
         let ignore_pdb = matches!(&*pod.status.phase, "Succeeded" | "Failed" | "Pending") || pod.metadata.deletion_timestamp.is_some();
         if ignore_pdb {
-            return self.delete(&key, None, None, now, writes);
+            return self.delete(&key, grace, None, now, writes);
         }
         let pdbs: Vec<PodDisruptionBudget> = self
             .store
@@ -52,12 +51,12 @@ impl ApiServer {
                 "Internal error occurred: This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.".into(),
             )));
         }
-        let Some(mut pdb) = pdbs.into_iter().next() else { return self.delete(&key, None, None, now, writes) };
+        let Some(mut pdb) = pdbs.into_iter().next() else { return self.delete(&key, grace, None, now, writes) };
         if !pod.is_ready() {
             let always = pdb.spec.unhealthy_pod_eviction_policy.as_deref() == Some(ALWAYS_ALLOW);
             let healthy_budget = pdb.status.current_healthy >= pdb.status.desired_healthy && pdb.status.desired_healthy > 0;
             if always || healthy_budget {
-                return self.delete(&key, None, None, now, writes);
+                return self.delete(&key, grace, None, now, writes);
             }
         }
         if pdb.status.observed_generation < pdb.metadata.generation {
@@ -87,7 +86,7 @@ impl ApiServer {
         pdb.status.disrupted_pods.insert(name.to_string(), Time(now));
         let ev = self.store.update(Object::PodDisruptionBudget(Box::new(pdb)), now).map_err(ApiErr::Store)?;
         writes.push(ev);
-        self.delete(&key, None, None, now, writes)
+        self.delete(&key, grace, None, now, writes)
     }
 }
 
@@ -146,7 +145,7 @@ mod tests {
     }
 
     fn evict(a: &mut ApiServer, name: &str) -> Response {
-        a.handle(Request::Evict { namespace: "default".into(), name: name.into() }, SimTime(10)).response
+        a.handle(Request::Evict { namespace: "default".into(), name: name.into(), grace_period_seconds: None }, SimTime(10)).response
     }
 
     /// eviction_test.go TestEviction: "matching pdbs with no disruptions allowed" → 429;
@@ -160,7 +159,8 @@ mod tests {
         let Response::Error(st) = evict(&mut a, "w1") else { panic!("expected 429") };
         assert_eq!(st.code, 429);
         assert!(st.message.starts_with("Cannot evict pod as it would violate the pod's disruption budget."), "{}", st.message);
-        assert!(st.message.contains("web-pdb needs 2 healthy pods and has 2 currently"), "{}", st.message);
+        assert_eq!(st.message, "Cannot evict pod as it would violate the pod's disruption budget.");
+        assert_eq!(st.cause_message.as_deref(), Some("The disruption budget web-pdb needs 2 healthy pods and has 2 currently"));
     }
 
     #[test]

@@ -62,6 +62,20 @@ pub enum Request {
     Evict {
         namespace: String,
         name: String,
+        /// The Eviction's deleteOptions.gracePeriodSeconds (kubectl drain --grace-period).
+        grace_period_seconds: Option<i64>,
+    },
+    /// A JSON merge patch (RFC 7386) of the object's spec and metadata (kubectl cordon,
+    /// rollout pause/resume/undo, set image).
+    Patch {
+        key: ObjectKey,
+        patch: serde_json::Value,
+    },
+    /// A JSON patch (RFC 6902) of `replace` operations: (JSON pointer, value). kubectl
+    /// rollout undo replaces /spec/template and /metadata/annotations this way.
+    JsonPatch {
+        key: ObjectKey,
+        replace: Vec<(String, serde_json::Value)>,
     },
 }
 
@@ -78,6 +92,7 @@ impl Request {
             Request::Apply(_) => "apply",
             Request::DeleteNamespaceContent(_) => "deletecollection",
             Request::Evict { .. } => "create",
+            Request::Patch { .. } | Request::JsonPatch { .. } => "patch",
         }
     }
 
@@ -96,7 +111,8 @@ impl Request {
             Request::List(k) => ObjectKey::new(k.clone(), "", ""),
             Request::Scale { key, .. } => key.clone(),
             Request::DeleteNamespaceContent(ns) => ObjectKey::new(Kind::Namespace, "", ns),
-            Request::Evict { namespace, name } => ObjectKey::new(Kind::Pod, namespace, name),
+            Request::Evict { namespace, name, .. } => ObjectKey::new(Kind::Pod, namespace, name),
+            Request::Patch { key, .. } | Request::JsonPatch { key, .. } => key.clone(),
         }
     }
 }
@@ -109,6 +125,9 @@ pub struct Status {
     pub message: String,
     /// details.causes[0].type, where the apiserver gives one (`NamespaceTerminating`).
     pub cause: Option<&'static str>,
+    /// details.causes[0].message, where the cause says more than the message (the
+    /// DisruptionBudget cause of a refused eviction).
+    pub cause_message: Option<String>,
 }
 
 /// The StatusCause of a create refused in a terminating namespace (v1.NamespaceTerminatingCause).
@@ -148,7 +167,7 @@ pub fn qualified_resource(kind: &Kind) -> String {
 }
 
 pub(crate) fn status(code: u16, reason: &'static str, message: String) -> Status {
-    Status { code, reason, message, cause: None }
+    Status { code, reason, message, cause: None, cause_message: None }
 }
 
 pub fn not_found(key: &ObjectKey) -> Status {
@@ -268,7 +287,21 @@ impl ApiServer {
             Request::List(kind) => Ok(Response::List(self.store.list(&kind).cloned().collect(), self.store.revision())),
             Request::Scale { key, replicas } => self.scale(&key, replicas, now, &mut writes),
             Request::DeleteNamespaceContent(ns) => self.delete_namespace_content(&ns, now, &mut writes),
-            Request::Evict { namespace, name } => self.evict(&namespace, &name, now, &mut writes),
+            Request::Evict { namespace, name, grace_period_seconds } => self.evict(&namespace, &name, grace_period_seconds, now, &mut writes),
+            Request::Patch { key, patch } => match self.store.get(&key).cloned() {
+                None => Err(ApiErr::Store(StoreError::NotFound)),
+                Some(cur) => match merge_patch(&cur, &patch) {
+                    Ok(merged) => self.update(merged, now, false, &mut writes),
+                    Err(e) => Err(ApiErr::Status(status(422, "Invalid", e))),
+                },
+            },
+            Request::JsonPatch { key, replace } => match self.store.get(&key).cloned() {
+                None => Err(ApiErr::Store(StoreError::NotFound)),
+                Some(cur) => match json_patch_replace(&cur, &replace) {
+                    Ok(patched) => self.update(patched, now, false, &mut writes),
+                    Err(e) => Err(ApiErr::Status(status(422, "Invalid", e))),
+                },
+            },
             Request::Apply(obj) => match self.store.get(&key).cloned() {
                 None => self.create(obj, now, &mut writes),
                 Some(cur) => match apply_patch(&cur, &obj) {
@@ -623,12 +656,45 @@ impl ApiServer {
 /// (kubectl's strategic merge also deletes fields removed since the last apply; ksim
 /// does not track last-applied-configuration.)
 pub fn apply_patch(cur: &Object, manifest: &Object) -> Result<Object, String> {
-    fn merge(target: &mut serde_json::Value, patch: &serde_json::Value) {
+    let mut patch = manifest.to_json();
+    if let Some(m) = patch.get_mut("metadata").and_then(|m| m.as_object_mut()) {
+        m.remove("namespace");
+    }
+    merge_json(cur, &patch, false)
+}
+
+/// A JSON merge patch (RFC 7386) onto the live object: objects merge key by key, anything
+/// else (lists included) replaces, null removes.
+pub fn merge_patch(cur: &Object, patch: &serde_json::Value) -> Result<Object, String> {
+    merge_json(cur, patch, true)
+}
+
+/// RFC 6902 `replace` operations, as evanphx/json-patch applies them: the location must
+/// exist ("replace operation does not apply: doc is missing key: PATH").
+pub fn json_patch_replace(cur: &Object, ops: &[(String, serde_json::Value)]) -> Result<Object, String> {
+    let mut live = cur.to_json();
+    for (path, value) in ops {
+        match live.pointer_mut(path) {
+            Some(slot) => *slot = value.clone(),
+            None => return Err(format!("replace operation does not apply: doc is missing key: {path}")),
+        }
+    }
+    let mut out = decode_as(&cur.kind(), live)?;
+    out.meta_mut().resource_version.0 = 0;
+    Ok(out)
+}
+
+fn merge_json(cur: &Object, patch: &serde_json::Value, null_removes: bool) -> Result<Object, String> {
+    fn merge(target: &mut serde_json::Value, patch: &serde_json::Value, null_removes: bool) {
         match (target, patch) {
             (serde_json::Value::Object(t), serde_json::Value::Object(p)) => {
                 for (k, v) in p {
+                    if null_removes && v.is_null() {
+                        t.remove(k);
+                        continue;
+                    }
                     match t.get_mut(k) {
-                        Some(slot) if v.is_object() && slot.is_object() => merge(slot, v),
+                        Some(slot) if v.is_object() && slot.is_object() => merge(slot, v, null_removes),
                         _ => {
                             t.insert(k.clone(), v.clone());
                         }
@@ -639,11 +705,7 @@ pub fn apply_patch(cur: &Object, manifest: &Object) -> Result<Object, String> {
         }
     }
     let mut live = cur.to_json();
-    let mut patch = manifest.to_json();
-    if let Some(m) = patch.get_mut("metadata").and_then(|m| m.as_object_mut()) {
-        m.remove("namespace");
-    }
-    merge(&mut live, &patch);
+    merge(&mut live, patch, null_removes);
     let mut out = decode_as(&cur.kind(), live)?;
     out.meta_mut().resource_version.0 = 0;
     Ok(out)

@@ -19,6 +19,7 @@ pub enum Timer {
     Scheduler(crate::scheduler::Timer),
     ControllerManager(crate::controller_manager::Timer),
     Kubelet(crate::kubelet::Timer),
+    Kubectl(crate::sim::kubectl::Timer),
 }
 
 macro_rules! timer_from {
@@ -30,7 +31,13 @@ macro_rules! timer_from {
         }
     )*};
 }
-timer_from!(ApiServer => crate::apiserver::Timer, Scheduler => crate::scheduler::Timer, ControllerManager => crate::controller_manager::Timer, Kubelet => crate::kubelet::Timer);
+timer_from!(
+    ApiServer => crate::apiserver::Timer,
+    Scheduler => crate::scheduler::Timer,
+    ControllerManager => crate::controller_manager::Timer,
+    Kubelet => crate::kubelet::Timer,
+    Kubectl => crate::sim::kubectl::Timer
+);
 
 /// Whether (and when) the sender of a request hears the apiserver's answer. A response
 /// is an engine event of its own, so a component asks only for those it acts on.

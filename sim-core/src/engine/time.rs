@@ -181,6 +181,17 @@ pub fn human_duration(d: SimDuration) -> String {
     format!("{}d", hours / 24)
 }
 
+/// Go's time.Duration.String for whole seconds, as Kubernetes prints durations in
+/// messages: `10s`, `1m20s`, `5m0s`, `1h0m0s`.
+pub fn go_duration(d: SimDuration) -> String {
+    let s = d.as_ms() / 1000;
+    match (s / 3600, s / 60 % 60, s % 60) {
+        (0, 0, sec) => format!("{sec}s"),
+        (0, m, sec) => format!("{m}m{sec}s"),
+        (h, m, sec) => format!("{h}h{m}m{sec}s"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

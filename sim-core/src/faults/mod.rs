@@ -84,9 +84,9 @@ pub fn generate(plan: &FaultPlan, nodes: &[String], until: SimDuration, rng: &mu
     out
 }
 
-/// The moment the last generated fault is over (its node recovered), if any.
+/// The moment the last fault is over (a node crashed, recovered or removed), if any.
 pub fn last_fault_end(entries: &[TimelineEntry]) -> Option<SimDuration> {
-    entries.iter().filter(|e| matches!(e.action, Action::NodeCrash(_) | Action::NodeRecover(_))).map(|e| e.at).max()
+    entries.iter().filter(|e| matches!(e.action, Action::NodeCrash(_) | Action::NodeRecover(_) | Action::RemoveNode(_))).map(|e| e.at).max()
 }
 
 #[cfg(test)]

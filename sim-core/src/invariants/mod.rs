@@ -39,8 +39,11 @@
 //! - `deployment-within-surge`, `deployment-availability-floor`: see deployment.rs.
 //! - `controllers-converge` (liveness): once quiet, every ReplicaSet has as many active
 //!   pods as it asks for, unless it reports `ReplicaFailure` (its creates or deletes are
-//!   refused — then Kubernetes does not converge either), and every Deployment's
-//!   ReplicaSets ask for its replicas.
+//!   refused — then Kubernetes does not converge either); every Deployment has observed
+//!   its generation, and its ReplicaSets ask for its replicas unless its rollout is
+//!   paused, reported stuck (`ProgressDeadlineExceeded`), or still within
+//!   progressDeadlineSeconds of the last progress it reported (syncRolloutStatus /
+//!   DeploymentTimedOut: a rollout either completes or is marked stuck by then).
 //! - `nodes-recover` (liveness): a node whose kubelet runs is Ready and not tainted by the
 //!   node lifecycle controller once it has had a monitor period after the grace period.
 
@@ -107,6 +110,10 @@ pub const CONTROLLER_MANAGER: &str = "controller-manager";
 /// (1 + 2 + … + 256 ≥ burstReplicas 500), each sent when the previous one is answered
 /// (two latencies), the last one landing one latency after it is sent.
 pub const SLOW_START_RUN_LATENCIES: u64 = 2 * 8 + 1;
+
+/// After the progress deadline passes, the controller needs its requeue (+1 s against
+/// skew) and a sync to mark the rollout stuck.
+pub const PROGRESS_CHECK_SLACK: SimDuration = SimDuration::from_secs(2);
 
 /// How long after the last fault the cluster must have had to settle before liveness is
 /// checked: node-monitor-grace-period (50 s) + the default toleration (300 s) + slack.
@@ -418,7 +425,19 @@ pub fn converged(store: &crate::etcd::Store, alive: &BTreeSet<String>, time: Sim
     for o in store.list(&Kind::Deployment) {
         let d = o.as_deployment().expect("deployment");
         let total = rs_replicas.get(d.metadata.uid.as_str()).copied().unwrap_or(0);
-        if total != d.replicas() || d.status.observed_generation != d.metadata.generation {
+        // A rollout may legitimately be unfinished: paused, reported stuck
+        // (ProgressDeadlineExceeded), or still inside its progress deadline since the last
+        // progress it reported (upstream's guarantee is that one of those holds).
+        let progressing = d.status.conditions.iter().find(|c| c.type_ == "Progressing");
+        let excused = d.spec.paused == Some(true)
+            || progressing.is_some_and(|c| c.reason == "ProgressDeadlineExceeded")
+            || progressing.and_then(|c| c.last_update_time).zip(d.spec.progress_deadline_seconds).is_some_and(|(t, secs)| {
+                t.0.as_ms()
+                    .saturating_add(u64::try_from(secs).unwrap_or(0).saturating_mul(1000))
+                    .saturating_add(crate::invariants::PROGRESS_CHECK_SLACK.as_ms())
+                    >= time.as_ms()
+            });
+        if d.status.observed_generation != d.metadata.generation || (total != d.replicas() && !excused) {
             v(
                 CONVERGED,
                 vec![format!("deployment/{}/{}", d.metadata.namespace, d.metadata.name)],

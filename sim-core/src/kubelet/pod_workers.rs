@@ -93,15 +93,7 @@ pub(super) fn backoff_next(entry: Option<&BackoffEntry>, finished: SimTime, now:
     BackoffEntry { backoff, last_update: now }
 }
 
-/// Go's time.Duration.String for whole seconds: `10s`, `1m20s`, `5m0s`.
-pub(super) fn go_duration(d: SimDuration) -> String {
-    let s = d.as_ms() / 1000;
-    match (s / 3600, s / 60 % 60, s % 60) {
-        (0, 0, sec) => format!("{sec}s"),
-        (0, m, sec) => format!("{m}m{sec}s"),
-        (h, m, sec) => format!("{h}h{m}m{sec}s"),
-    }
-}
+pub(super) use crate::engine::time::go_duration;
 
 pub(super) struct Worker {
     pub(super) pod: Rc<Object>,

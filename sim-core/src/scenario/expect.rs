@@ -163,8 +163,16 @@ const POD_FIELDS: &[Field] =
     &[f("phase", OneOf(PHASES)), f("status", Word), f("node", NodeName), f("ip", Ip), f("ready", Bool), f("restarts", Count), f("exists", Bool)];
 const NODE_FIELDS: &[Field] =
     &[f("ready", OneOf(CONDITION_STATUSES)), f("status", Word), f("taints", Count), f("pods", Count), f("podCIDR", Cidr), f("exists", Bool)];
-const DEPLOYMENT_FIELDS: &[Field] =
-    &[f("replicas", Count), f("ready", Count), f("available", Count), f("updated", Count), f("unavailable", Count), f("exists", Bool)];
+const DEPLOYMENT_FIELDS: &[Field] = &[
+    f("replicas", Count),
+    f("ready", Count),
+    f("available", Count),
+    f("updated", Count),
+    f("unavailable", Count),
+    f("revision", Count),
+    f("progressing", Word),
+    f("exists", Bool),
+];
 const REPLICASET_FIELDS: &[Field] = &[f("replicas", Count), f("ready", Count), f("available", Count), f("unavailable", Count), f("exists", Bool)];
 const OTHER_FIELDS: &[Field] = &[f("exists", Bool)];
 const PODS_FIELDS: &[Field] = &[
@@ -749,6 +757,10 @@ fn observe_one(c: &Check, obj: &Object, store: &Store) -> String {
             "ready" => d.status.ready_replicas.to_string(),
             "available" => d.status.available_replicas.to_string(),
             "updated" => d.status.updated_replicas.to_string(),
+            // The deployment.kubernetes.io/revision annotation (0 before the first).
+            "revision" => d.metadata.annotations.get(crate::controller_manager::deployment::REVISION).cloned().unwrap_or_else(|| "0".into()),
+            // The Progressing condition's reason (NewReplicaSetAvailable, …), or None.
+            "progressing" => d.status.conditions.iter().find(|c| c.type_ == "Progressing").map_or("None".into(), |c| c.reason.clone()),
             _ => d.status.unavailable_replicas.to_string(),
         },
         Object::ReplicaSet(r) => match c.field.as_str() {
@@ -839,9 +851,9 @@ mod tests {
         assert!(p("pod/web phase != Running").is_ok());
         assert!(p("pod/web status == CrashLoopBackOff").is_ok(), "kubectl's STATUS is open-ended");
         assert!(p("pod/web ready == \"true\"").is_ok());
-        assert!(p("deployment/web colour == blue")
-            .unwrap_err()
-            .contains("unknown field \"colour\" for deployment/web: expected one of replicas, ready, available, updated, unavailable, exists"));
+        assert!(p("deployment/web colour == blue").unwrap_err().contains(
+            "unknown field \"colour\" for deployment/web: expected one of replicas, ready, available, updated, unavailable, revision, progressing, exists"
+        ));
         assert!(p("deployment/web available ~ 3").unwrap_err().contains("unknown comparison"));
         assert!(p("gizmo/x exists == true").is_err());
         assert!(p("nonsense").is_err());

@@ -77,6 +77,23 @@ impl std::fmt::Display for LoadError {
 pub type Resolver<'a> = dyn Fn(&str, &str) -> Result<Source, String> + 'a;
 
 const MAX_DIAGNOSTICS: usize = 50;
+/// The timeline's actions.
+const ACTIONS: &[&str] = &[
+    "apply",
+    "delete",
+    "scale",
+    "nodeCrash",
+    "nodeRecover",
+    "cordon",
+    "uncordon",
+    "drain",
+    "addNode",
+    "removeNode",
+    "setImage",
+    "rolloutUndo",
+    "rolloutPause",
+    "rolloutResume",
+];
 const MAX_FILES: usize = 1000;
 const SYSTEM_NAMESPACES: [&str; 4] = ["default", "kube-node-lease", "kube-public", "kube-system"];
 
@@ -187,6 +204,10 @@ struct Loader<'r> {
     /// Where `spec.replicas` (or a scale's `replicas`) is written, by the manifest's or
     /// the timeline entry's location.
     replicas_marks: BTreeMap<(String, u32, u32), Mark>,
+    /// Nodes that `addNode` actions will add, in timeline order: (pool, name).
+    added_nodes: Vec<(String, String)>,
+    /// How many of them the timeline has parsed so far.
+    added_used: usize,
 }
 
 fn location_key(l: &Location) -> (String, u32, u32) {
@@ -557,11 +578,7 @@ impl<'r> Loader<'r> {
         let at = self.duration(file, index, &join(path, "at"), &at_text)?;
         let actions: Vec<&String> = m.keys().filter(|k| *k != "at").collect();
         if actions.len() != 1 {
-            self.error(
-                file,
-                here,
-                format!("{path}: Invalid value: expected exactly one action (apply, delete, scale, nodeCrash, nodeRecover), found {}", actions.len()),
-            );
+            self.error(file, here, format!("{path}: Invalid value: expected exactly one action ({}), found {}", ACTIONS.join(", "), actions.len()));
             return None;
         }
         let key = actions[0].as_str();
@@ -638,13 +655,155 @@ impl<'r> Loader<'r> {
                     Action::NodeRecover(n)
                 }
             }
+            "cordon" | "uncordon" | "removeNode" => {
+                let n = self.node_arg(file, index, &ap, val, nodes)?;
+                match key {
+                    "cordon" => Action::Cordon(n),
+                    "uncordon" => Action::Uncordon(n),
+                    _ => Action::RemoveNode(n),
+                }
+            }
+            "drain" => self.drain(file, index, &ap, val, nodes)?,
+            "addNode" => {
+                let f = self.fields(file, index, &ap, val, &["pool"], &["pool"])?;
+                let pool = f["pool"].as_str().map(String::from).unwrap_or_else(|| f["pool"].to_string());
+                let Some(name) = self.added_nodes.get(self.added_used).filter(|(p, _)| *p == pool).map(|(_, n)| n.clone()) else {
+                    self.error(
+                        file,
+                        Self::mark_of(index, &ap, "pool"),
+                        format!("{}: Invalid value: {}: no node pool of that name", join(&ap, "pool"), q(&pool)),
+                    );
+                    return None;
+                };
+                self.added_used += 1;
+                Action::AddNode { pool, name }
+            }
+            "setImage" => {
+                let f = self.fields(file, index, &ap, val, &["target", "container", "image"], &["target", "container", "image"])?;
+                let text = |k: &str| f.get(k).map(|v| v.as_str().map(String::from).unwrap_or_else(|| v.to_string())).unwrap_or_default();
+                let target = self.workload_target(file, index, &join(&ap, "target"), &text("target"))?;
+                Action::SetImage { target, container: text("container"), image: text("image") }
+            }
+            "rolloutUndo" => {
+                let f = self.fields(file, index, &ap, val, &["target", "toRevision"], &["target"])?;
+                let target = self.workload_target(file, index, &join(&ap, "target"), f.get("target").and_then(Value::as_str).unwrap_or(""))?;
+                let to_revision = match f.get("toRevision") {
+                    None => 0,
+                    Some(v) => match v.as_i64().filter(|r| *r >= 0) {
+                        Some(r) => r,
+                        None => {
+                            self.error(
+                                file,
+                                Self::mark_of(index, &ap, "toRevision"),
+                                format!("{}: Invalid value: {v}: must be a revision number (0: the previous one)", join(&ap, "toRevision")),
+                            );
+                            return None;
+                        }
+                    },
+                };
+                Action::RolloutUndo { target, to_revision }
+            }
+            "rolloutPause" | "rolloutResume" => {
+                let Some(t) = as_str(val) else {
+                    self.error(file, Self::mark_of(index, &ap, ""), format!("{ap}: Invalid value: expected kind/name, e.g. deployment/web"));
+                    return None;
+                };
+                let target = self.workload_target(file, index, &ap, &t)?;
+                if key == "rolloutPause" {
+                    Action::RolloutPause(target)
+                } else {
+                    Action::RolloutResume(target)
+                }
+            }
             other => {
                 let mark = index.key(&index_spelling(&join(path, other))).unwrap_or(here);
-                self.error(file, mark, format!("{path}: unknown action {}: expected one of apply, delete, scale, nodeCrash, nodeRecover", q(other)));
+                self.error(file, mark, format!("{path}: unknown action {}: expected one of {}", q(other), ACTIONS.join(", ")));
                 return None;
             }
         };
         Some(TimelineEntry { at, action, location })
+    }
+
+    /// A node name argument that must name a node of the cluster (or one that joined).
+    fn node_arg(&mut self, file: &str, index: &PathIndex, ap: &str, val: &Value, nodes: Option<&BTreeSet<String>>) -> Option<String> {
+        let Some(n) = val.as_str().map(str::to_string) else {
+            self.error(file, Self::mark_of(index, ap, ""), format!("{ap}: Invalid value: expected a node name"));
+            return None;
+        };
+        if nodes.is_some_and(|ns| !ns.contains(&n)) && !self.added_nodes.iter().any(|(_, a)| *a == n) {
+            self.error(file, Self::mark_of(index, ap, ""), format!("{ap}: nodes {} not found", q(&n)));
+            return None;
+        }
+        Some(n)
+    }
+
+    /// A mapping with only `allowed` keys, all of `required` present.
+    fn fields(&mut self, file: &str, index: &PathIndex, ap: &str, val: &Value, allowed: &[&str], required: &[&str]) -> Option<serde_json::Map<String, Value>> {
+        let Value::Object(m) = val else {
+            self.error(file, Self::mark_of(index, ap, ""), format!("{ap}: Invalid value: expected a mapping with {}", allowed.join(", ")));
+            return None;
+        };
+        if let Some(k) = m.keys().find(|k| !allowed.contains(&k.as_str())) {
+            self.error(file, Self::mark_of(index, ap, k), format!("strict decoding error: unknown field {}", q(&join(ap, k))));
+            return None;
+        }
+        if let Some(r) = required.iter().find(|r| !m.contains_key(**r)) {
+            self.error(file, Self::mark_of(index, ap, ""), format!("{}: Required value", join(ap, r)));
+            return None;
+        }
+        Some(m.clone())
+    }
+
+    /// A `deployment/NAME` target of a rollout command.
+    fn workload_target(&mut self, file: &str, index: &PathIndex, path: &str, text: &str) -> Option<Target> {
+        let (kind, namespace, name) = self.target(file, index, path, text)?;
+        if kind != Kind::Deployment {
+            self.error(file, Self::mark_of(index, path, ""), format!("{path}: Invalid value: {}: only deployments are supported here", q(text)));
+            return None;
+        }
+        Some(Target { kind, namespace, name })
+    }
+
+    /// `drain: {node, timeout, ignoreDaemonSets, deleteEmptyDirData, force, gracePeriod}`.
+    fn drain(&mut self, file: &str, index: &PathIndex, ap: &str, val: &Value, nodes: Option<&BTreeSet<String>>) -> Option<Action> {
+        let f = self.fields(file, index, ap, val, &["node", "timeout", "ignoreDaemonSets", "deleteEmptyDirData", "force", "gracePeriod"], &["node"])?;
+        let node = self.node_arg(file, index, &join(ap, "node"), &f["node"], nodes)?;
+        // --timeout: 0 (the default) waits forever.
+        let timeout = match f.get("timeout") {
+            None => SimDuration::ZERO,
+            Some(Value::String(t)) => self.duration(file, index, &join(ap, "timeout"), t)?,
+            Some(v) => {
+                self.error(file, Self::mark_of(index, ap, "timeout"), format!("{}: Invalid value: {v}: expected a duration such as 2m", join(ap, "timeout")));
+                return None;
+            }
+        };
+        let mut flag = |k: &str| -> Option<bool> {
+            match f.get(k) {
+                None => Some(false),
+                Some(Value::Bool(b)) => Some(*b),
+                Some(v) => {
+                    self.error(file, Self::mark_of(index, ap, k), format!("{}: Invalid value: {v}: expected true or false", join(ap, k)));
+                    None
+                }
+            }
+        };
+        let (ignore_daemon_sets, delete_emptydir_data, force) = (flag("ignoreDaemonSets")?, flag("deleteEmptyDirData")?, flag("force")?);
+        // kubectl drain --grace-period: negative (the default, -1) means the pod's own.
+        let grace_period_seconds = match f.get("gracePeriod") {
+            None => None,
+            Some(v) => match v.as_i64() {
+                Some(g) => (g >= 0).then_some(g),
+                None => {
+                    self.error(
+                        file,
+                        Self::mark_of(index, ap, "gracePeriod"),
+                        format!("{}: Invalid value: {v}: expected whole seconds", join(ap, "gracePeriod")),
+                    );
+                    return None;
+                }
+            },
+        };
+        Some(Action::Drain(DrainOptions { node, timeout, ignore_daemon_sets, delete_emptydir_data, force, grace_period_seconds }))
     }
 
     /// Reads a Scenario document into `s`; returns its timeline entries (path, value),
@@ -703,10 +862,22 @@ impl<'r> Loader<'r> {
             }
         }
         let mut deferred = Vec::new();
-        for (i, e) in spec.timeline.unwrap_or_default().into_iter().enumerate() {
+        let timeline = spec.timeline.unwrap_or_default();
+        // Nodes that join later take their pool's next names (`<pool>-<count+1>`, …).
+        let mut next: BTreeMap<String, u32> = s.cluster.node_pools.iter().map(|p| (p.name.clone(), p.count)).collect();
+        for e in &timeline {
+            if let Some(pool) = e.get("addNode").and_then(|a| a.get("pool")).and_then(Value::as_str) {
+                if let Some(n) = next.get_mut(pool) {
+                    *n += 1;
+                    self.added_nodes.push((pool.to_string(), format!("{pool}-{n}")));
+                }
+            }
+        }
+        for (i, e) in timeline.into_iter().enumerate() {
             deferred.push((index_path("spec.timeline", i), e));
         }
-        let nodes: Option<BTreeSet<String>> = (!self.cluster_invalid).then(|| s.node_names().into_iter().collect());
+        let nodes: Option<BTreeSet<String>> =
+            (!self.cluster_invalid).then(|| s.node_names().into_iter().chain(self.added_nodes.iter().map(|(_, n)| n.clone())).collect());
         for (i, e) in spec.expect.unwrap_or_default().into_iter().enumerate() {
             let path = index_path("spec.expect", i);
             let Some(when) = self.when(file, &doc.index, &path, &e) else { continue };
@@ -752,7 +923,7 @@ impl<'r> Loader<'r> {
         let kp = join(path, key);
         match key {
             "at" => self.duration_value(file, index, &kp, v).map(When::At),
-            "by" => self.duration_value(file, index, &kp, v).map(When::By),
+            "by" if !v.is_array() => self.duration_value(file, index, &kp, v).map(|t| When::By(SimDuration::ZERO, t)),
             _ => {
                 let Some([from, to]) = v.as_array().and_then(|a| <&[Value; 2]>::try_from(a.as_slice()).ok()) else {
                     let mark = Self::mark_of(index, &kp, "");
@@ -766,7 +937,7 @@ impl<'r> Loader<'r> {
                     self.error(file, mark, format!("{kp}: Invalid value: [{from}, {to}]: the window must not end before it starts"));
                     return None;
                 }
-                Some(When::During(from, to))
+                Some(if key == "by" { When::By(from, to) } else { When::During(from, to) })
             }
         }
     }
@@ -980,6 +1151,8 @@ pub fn load(sources: &[Source], resolver: &Resolver) -> Result<Scenario, LoadErr
         suppressed: 0,
         cluster_invalid: false,
         replicas_marks: BTreeMap::new(),
+        added_nodes: Vec::new(),
+        added_used: 0,
     };
     let mut s = Scenario::default();
     let mut at_zero: Vec<Manifest> = Vec::new();
@@ -1212,6 +1385,16 @@ fn check_references(l: &mut Loader, timeline: &mut [TimelineEntry]) {
                 if matches!(entry.action, Action::Delete { .. }) {
                     exists.remove(&key);
                 }
+            }
+            Action::SetImage { target, .. } | Action::RolloutUndo { target, .. } | Action::RolloutPause(target) | Action::RolloutResume(target)
+                if !exists.contains(&(target.kind.clone(), target.namespace.clone(), target.name.clone())) =>
+            {
+                let loc = entry.location.clone();
+                l.error(
+                    &loc.file,
+                    loc.mark,
+                    format!("{} {:?} not found (nothing applies it before {})", crate::apiserver::qualified_resource(&target.kind), target.name, entry.at),
+                );
             }
             _ => {}
         }

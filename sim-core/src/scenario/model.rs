@@ -84,10 +84,72 @@ pub struct Manifest {
 #[derive(Clone, Debug)]
 pub enum Action {
     Apply(Vec<Manifest>),
-    Delete { kind: Kind, namespace: String, name: String },
-    Scale { kind: Kind, namespace: String, name: String, replicas: i32 },
+    Delete {
+        kind: Kind,
+        namespace: String,
+        name: String,
+    },
+    Scale {
+        kind: Kind,
+        namespace: String,
+        name: String,
+        replicas: i32,
+    },
     NodeCrash(String),
     NodeRecover(String),
+    /// `kubectl cordon` / `uncordon`: spec.unschedulable.
+    Cordon(String),
+    Uncordon(String),
+    /// `kubectl drain`.
+    Drain(DrainOptions),
+    /// A node of a pool joins the cluster (its name: the pool's next `<pool>-<n>`).
+    AddNode {
+        pool: String,
+        name: String,
+    },
+    /// A node leaves: the machine stops and its Node object is deleted.
+    RemoveNode(String),
+    /// `kubectl set image TARGET CONTAINER=IMAGE`.
+    SetImage {
+        target: Target,
+        container: String,
+        image: String,
+    },
+    /// `kubectl rollout undo TARGET [--to-revision=N]` (0: the previous revision).
+    RolloutUndo {
+        target: Target,
+        to_revision: i64,
+    },
+    /// `kubectl rollout pause` / `resume`.
+    RolloutPause(Target),
+    RolloutResume(Target),
+}
+
+/// What a kubectl action names: kind/namespace/name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Target {
+    pub kind: Kind,
+    pub namespace: String,
+    pub name: String,
+}
+
+impl std::fmt::Display for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.kind.static_name().to_ascii_lowercase(), self.name)
+    }
+}
+
+/// `kubectl drain` flags.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DrainOptions {
+    pub node: String,
+    /// --timeout (0: wait forever).
+    pub timeout: SimDuration,
+    pub ignore_daemon_sets: bool,
+    pub delete_emptydir_data: bool,
+    pub force: bool,
+    /// --grace-period (None: each pod's own).
+    pub grace_period_seconds: Option<i64>,
 }
 
 impl Action {
@@ -108,6 +170,34 @@ impl Action {
             Action::Scale { kind, namespace, name, replicas } => format!("scale {} to {replicas}", crate::api::ObjectKey::new(kind.clone(), namespace, name)),
             Action::NodeCrash(n) => format!("crash node {n}"),
             Action::NodeRecover(n) => format!("recover node {n}"),
+            Action::Cordon(n) => format!("kubectl cordon {n}"),
+            Action::Uncordon(n) => format!("kubectl uncordon {n}"),
+            Action::Drain(d) => {
+                let mut s = format!("kubectl drain {}", d.node);
+                if d.ignore_daemon_sets {
+                    s.push_str(" --ignore-daemonsets");
+                }
+                if d.delete_emptydir_data {
+                    s.push_str(" --delete-emptydir-data");
+                }
+                if d.force {
+                    s.push_str(" --force");
+                }
+                if let Some(g) = d.grace_period_seconds {
+                    s.push_str(&format!(" --grace-period={g}"));
+                }
+                if d.timeout.as_ms() > 0 {
+                    s.push_str(&format!(" --timeout={}", d.timeout));
+                }
+                s
+            }
+            Action::AddNode { pool, name } => format!("node {name} joins (pool {pool})"),
+            Action::RemoveNode(n) => format!("node {n} leaves the cluster"),
+            Action::SetImage { target, container, image } => format!("kubectl set image {target} {container}={image}"),
+            Action::RolloutUndo { target, to_revision: 0 } => format!("kubectl rollout undo {target}"),
+            Action::RolloutUndo { target, to_revision } => format!("kubectl rollout undo {target} --to-revision={to_revision}"),
+            Action::RolloutPause(t) => format!("kubectl rollout pause {t}"),
+            Action::RolloutResume(t) => format!("kubectl rollout resume {t}"),
         }
     }
 }
@@ -126,15 +216,15 @@ pub enum When {
     At(SimDuration),
     /// At every moment of `[from, to]`: when the window opens, and after every event in it.
     During(SimDuration, SimDuration),
-    /// At some moment at or before this one.
-    By(SimDuration),
+    /// At some moment of `[from, to]` (`by: 5m` is `[0s, 5m]`).
+    By(SimDuration, SimDuration),
 }
 
 impl When {
     /// The moment the check starts to matter (results are listed in this order).
     pub fn start(self) -> SimDuration {
         match self {
-            When::At(t) | When::By(t) => t,
+            When::At(t) | When::By(_, t) => t,
             When::During(from, _) => from,
         }
     }
@@ -145,7 +235,8 @@ impl std::fmt::Display for When {
         match self {
             When::At(t) => write!(f, "at {t}"),
             When::During(a, b) => write!(f, "during [{a}, {b}]"),
-            When::By(t) => write!(f, "by {t}"),
+            When::By(a, t) if a.as_ms() == 0 => write!(f, "by {t}"),
+            When::By(a, t) => write!(f, "by [{a}, {t}]"),
         }
     }
 }

@@ -43,9 +43,9 @@ impl ExpectResult {
                 Some(e) => format!("first failed at {}: observed {}, after {e}", self.at, self.observed),
                 None => format!("failed when the window opened at {}: observed {}", self.at, self.observed),
             },
-            (When::By(_), true) => format!("first held at {}: observed {}", self.at, self.observed),
-            (When::By(_), false) if never => self.observed.clone(),
-            (When::By(_), false) => format!("never held by {}: last observed {}", self.at, self.observed),
+            (When::By(..), true) => format!("first held at {}: observed {}", self.at, self.observed),
+            (When::By(..), false) if never => self.observed.clone(),
+            (When::By(..), false) => format!("never held by {}: last observed {}", self.at, self.observed),
         }
     }
 }
@@ -134,7 +134,7 @@ impl<'s> Watch<'s> {
 
     /// Whether it must be evaluated after each event now.
     fn active(&self) -> bool {
-        self.result.is_none() && (self.opened || matches!(self.e.when, When::By(_)))
+        self.result.is_none() && self.opened
     }
 }
 
@@ -177,11 +177,17 @@ fn settle(watches: &mut [Watch], sim: &Simulation, horizon: u64) {
                     w.resolve(true, b, String::new(), None);
                 }
             }
-            When::By(t) => {
-                if w.seen.is_none() && w.evaluate(sim) == Some(true) {
-                    let observed = w.last.as_ref().map(|l| l.1.clone()).unwrap_or_default();
-                    w.resolve(true, ms(sim.now), observed, None);
-                } else if t.as_ms() < horizon {
+            When::By(a, t) => {
+                if !w.opened && a.as_ms() <= horizon {
+                    w.opened = true;
+                    w.seen = None;
+                    if w.evaluate(sim) == Some(true) {
+                        let observed = w.last.as_ref().map(|l| l.1.clone()).unwrap_or_default();
+                        w.resolve(true, ms(sim.now).max(a), observed, None);
+                        continue;
+                    }
+                }
+                if w.opened && t.as_ms() < horizon {
                     let observed = w.last.as_ref().map(|l| l.1.clone()).unwrap_or_default();
                     w.resolve(false, t, observed, None);
                 }
@@ -203,7 +209,7 @@ fn after_event(watches: &mut [Watch], sim: &Simulation, wrote: bool) {
                 let o = observed();
                 w.resolve(false, ms(sim.now), o, Some(event.unwrap_or_else(|| "an engine event".into())));
             }
-            When::By(_) if ok => {
+            When::By(..) if ok => {
                 let o = observed();
                 w.resolve(true, ms(sim.now), o, None);
             }
@@ -219,7 +225,7 @@ fn jump_target(watches: &[Watch], now: SimTime, end: SimTime) -> SimTime {
     for w in watches.iter().filter(|w| w.result.is_none()) {
         match w.e.when {
             When::At(at) => t = t.min(SimTime(at.as_ms())),
-            When::During(a, _) if !w.opened => t = t.min(SimTime(a.as_ms().saturating_sub(1))),
+            When::During(a, _) | When::By(a, _) if !w.opened => t = t.min(SimTime(a.as_ms().saturating_sub(1))),
             _ => {}
         }
     }
@@ -231,7 +237,7 @@ fn finish(watches: &mut [Watch], end: SimTime, hit_limit: bool) {
     let why = if hit_limit { "never reached (event limit)".to_string() } else { format!("never reached (the run ends at {})", ms(end)) };
     for w in watches.iter_mut().filter(|w| w.result.is_none()) {
         match w.e.when {
-            When::By(t) => {
+            When::By(_, t) => {
                 let observed = w.last.as_ref().map(|l| l.1.clone()).unwrap_or_else(|| why.clone());
                 w.resolve(false, t.min(ms(end)), observed, None);
             }

@@ -19,10 +19,14 @@ use crate::trace::{change, Record, Trace};
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
+pub mod kubectl;
+
 /// Who sends requests and receives watches, responses and timers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Client {
     Timeline,
+    /// The timeline's kubectl commands that take more than one request (drain, …).
+    Kubectl,
     ApiServer,
     Scheduler,
     ControllerManager,
@@ -90,6 +94,11 @@ pub struct Simulation {
     pub checker: Option<crate::invariants::Checker>,
     /// How long the controllers may need after the last workload action to converge.
     settle_after_action: SimDuration,
+    pub kubectl: kubectl::Kubectl,
+    /// The node pools (nodes joining later take their capacity, labels and taints).
+    pools: Vec<model::NodePool>,
+    /// Nodes that left the cluster (their kubelet never starts again).
+    removed: std::collections::BTreeSet<String>,
 }
 
 /// The most replicas any workload of the scenario asks for at once (the sum over the
@@ -181,6 +190,9 @@ impl Simulation {
             watch_seq: BTreeMap::new(),
             checker: opts.check.then(|| crate::invariants::Checker::new(scenario.latency)),
             settle_after_action: crate::invariants::settle_after_action(scenario.latency, scenario_replicas(scenario)),
+            kubectl: kubectl::Kubectl::default(),
+            pools: scenario.cluster.node_pools.clone(),
+            removed: std::collections::BTreeSet::new(),
         };
         sim.bootstrap();
         Ok(sim)
@@ -217,6 +229,7 @@ impl Simulation {
     pub fn client_name(&self, c: Client) -> String {
         match c {
             Client::Timeline => "timeline".into(),
+            Client::Kubectl => "kubectl".into(),
             Client::ApiServer => "apiserver".into(),
             Client::Scheduler => "scheduler".into(),
             Client::ControllerManager => "controller-manager".into(),
@@ -317,6 +330,7 @@ impl Simulation {
             Request::Bind { .. } => "bind",
             Request::Create(_) => "create",
             Request::Evict { .. } => "evict",
+            Request::Patch { .. } | Request::JsonPatch { .. } => "patch",
             _ => "update",
         };
         let out = self.api.handle(*request, self.now);
@@ -366,7 +380,7 @@ impl Simulation {
                 }
             }
             model::Action::NodeRecover(n) => {
-                if let Some(&k) = self.kubelet_index.get(&n) {
+                if let (Some(&k), false) = (self.kubelet_index.get(&n), self.removed.contains(&n)) {
                     let kl = &mut self.kubelets[k as usize];
                     if !kl.alive {
                         let mut acts = Vec::new();
@@ -376,8 +390,78 @@ impl Simulation {
                     }
                 }
             }
+            model::Action::AddNode { pool, name } => self.add_node(&pool, &name),
+            model::Action::RemoveNode(n) => {
+                // The machine goes away, then `kubectl delete node`.
+                if let Some(&k) = self.kubelet_index.get(&n) {
+                    self.kubelets[k as usize].crash();
+                    self.removed.insert(n.clone());
+                }
+                send(Request::Delete { key: ObjectKey::new(Kind::Node, "", &n), grace_period_seconds: None, uid: None });
+            }
+            action => {
+                let mut acts = Vec::new();
+                let mut ctx = Ctx::new(self.now, &mut acts);
+                let store = &self.api.store;
+                match action {
+                    model::Action::Cordon(n) => self.kubectl.cordon(store, &n, true, &mut ctx),
+                    model::Action::Uncordon(n) => self.kubectl.cordon(store, &n, false, &mut ctx),
+                    model::Action::Drain(d) => self.kubectl.drain(store, &d, &mut ctx),
+                    model::Action::SetImage { target, container, image } => self.kubectl.set_image(store, &target, &container, &image, &mut ctx),
+                    model::Action::RolloutUndo { target, to_revision } => self.kubectl.rollout_undo(store, &target, to_revision, &mut ctx),
+                    model::Action::RolloutPause(t) => self.kubectl.rollout_pause(store, &t, true, &mut ctx),
+                    model::Action::RolloutResume(t) => self.kubectl.rollout_pause(store, &t, false, &mut ctx),
+                    a => unreachable!("handled above: {a:?}"),
+                }
+                self.dispatch(Client::Kubectl, acts);
+                self.flush_kubectl();
+            }
         }
         self.dispatch(Client::Timeline, out);
+    }
+
+    /// kubectl's output since the last flush, into the event log (and refusals into
+    /// `timeline_errors`).
+    fn flush_kubectl(&mut self) {
+        for (line, refused) in std::mem::take(&mut self.kubectl.out) {
+            if refused {
+                self.timeline_errors.push((self.now, line.clone()));
+            }
+            self.trace.push(Record {
+                t: self.now.as_ms(),
+                rev: self.api.store.revision(),
+                verb: "kubectl".into(),
+                by: "kubectl".into(),
+                kind: String::new(),
+                ns: String::new(),
+                name: String::new(),
+                change: [("output".to_string(), serde_json::Value::from(line))].into_iter().collect(),
+            });
+        }
+    }
+
+    /// A node of `pool` joins: its kubelet starts and registers it.
+    fn add_node(&mut self, pool: &str, name: &str) {
+        let Some(p) = self.pools.iter().find(|p| p.name == pool).cloned() else { return };
+        if self.kubelet_index.contains_key(name) {
+            return;
+        }
+        let idx = self.kubelets.len() as u32;
+        self.kubelet_index.insert(name.to_string(), idx);
+        self.kubelets.push(Kubelet::new(NodeSpecification {
+            name: name.to_string(),
+            pool: p.name.clone(),
+            cpu: p.cpu.clone(),
+            memory: p.memory.clone(),
+            pods: p.pods.clone(),
+            labels: p.labels.clone(),
+            taints: p.taints.clone(),
+            internal_ip: format_ip(0xAC12_0002u32 + idx),
+        }));
+        let mut acts = Vec::new();
+        let mut ctx = Ctx::new(self.now, &mut acts);
+        self.kubelets[idx as usize].start(&mut ctx);
+        self.dispatch(Client::Kubelet(idx), acts);
     }
 
     fn handle(&mut self, ev: SimEvent) {
@@ -438,6 +522,12 @@ impl Simulation {
             SimEvent::Timer { to, timer } => {
                 let mut ctx = Ctx::new(now, &mut out);
                 match (to, timer) {
+                    (Client::Kubectl, Timer::Kubectl(t)) => {
+                        self.kubectl.on_timer(&self.api.store, &t, &mut ctx);
+                        self.dispatch(Client::Kubectl, out);
+                        self.flush_kubectl();
+                        return;
+                    }
                     (Client::Scheduler, Timer::Scheduler(t)) => self.scheduler.on_timer(&t, &mut ctx),
                     (Client::ControllerManager, Timer::ControllerManager(t)) => self.controller_manager.on_timer(&t, &mut ctx),
                     (Client::Kubelet(k), Timer::Kubelet(t)) => self.kubelets[k as usize].on_timer(&t, &mut ctx),
@@ -447,6 +537,12 @@ impl Simulation {
             SimEvent::Response { to, request, response, tag } => {
                 let mut ctx = Ctx::new(now, &mut out);
                 match to {
+                    Client::Kubectl => {
+                        self.kubectl.on_response(tag, &request, &response, &mut ctx);
+                        self.dispatch(Client::Kubectl, out);
+                        self.flush_kubectl();
+                        return;
+                    }
                     Client::Scheduler => self.scheduler.on_response(tag, &request, &response, &mut ctx),
                     Client::ControllerManager => self.controller_manager.on_response(tag, &request, &response, &mut ctx),
                     Client::Kubelet(k) => {
