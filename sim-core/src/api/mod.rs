@@ -2,6 +2,7 @@
 //! deserialize, plus exact quantities, selectors and timestamps.
 
 pub mod affinity;
+pub mod daemon_set;
 pub mod deployment;
 pub mod event;
 pub mod meta;
@@ -11,6 +12,7 @@ pub mod object;
 pub mod pod;
 pub mod quantity;
 pub mod replica_set;
+pub mod replication_controller;
 pub mod scheduling;
 pub mod service;
 pub mod validation;

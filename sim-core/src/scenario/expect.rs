@@ -8,6 +8,7 @@
 //! pods(app=web) nodes >= 2
 //! node/worker-1 ready == Unknown
 //! pod/big status == Pending
+//! daemonset/kube-system/fluentd available == 3
 //! ```
 //!
 //! A subject (`kind/name`, `pods`, `pods(selector)`, `nodes`, `nodes(selector)`), a
@@ -52,6 +53,7 @@ const NODE_FIELDS: &[&str] = &["ready", "status", "taints", "pods", "podCIDR", "
 const NODES_FIELDS: &[&str] = &["count", "ready", "notready"];
 const WORKLOAD_FIELDS: &[&str] = &["replicas", "ready", "available", "updated", "unavailable", "exists"];
 const REPLICASET_FIELDS: &[&str] = &["replicas", "ready", "available", "unavailable", "exists"];
+const DAEMONSET_FIELDS: &[&str] = &["desired", "current", "ready", "updated", "available", "unavailable", "misscheduled", "exists"];
 
 fn parse_selector(s: &str) -> Result<LabelSelector, String> {
     let mut sel = LabelSelector::default();
@@ -112,7 +114,8 @@ pub fn parse(text: &str) -> Result<Check, String> {
             Kind::Pod => POD_FIELDS,
             Kind::Node => NODE_FIELDS,
             Kind::Deployment => WORKLOAD_FIELDS,
-            Kind::ReplicaSet => REPLICASET_FIELDS,
+            Kind::ReplicaSet | Kind::ReplicationController => REPLICASET_FIELDS,
+            Kind::DaemonSet => DAEMONSET_FIELDS,
             _ => &["exists"][..],
         };
         let ns = if kind.namespaced() { ns } else { "" };
@@ -214,6 +217,25 @@ pub fn observe(c: &Check, store: &Store) -> String {
                     "available" => r.status.available_replicas.to_string(),
                     _ => (r.replicas() - r.status.available_replicas).max(0).to_string(),
                 },
+                Object::ReplicationController(r) => match c.field.as_str() {
+                    "replicas" => r.status.replicas.to_string(),
+                    "ready" => r.status.ready_replicas.to_string(),
+                    "available" => r.status.available_replicas.to_string(),
+                    _ => (r.replicas() - r.status.available_replicas).max(0).to_string(),
+                },
+                Object::DaemonSet(d) => {
+                    let s = &d.status;
+                    match c.field.as_str() {
+                        "desired" => s.desired_number_scheduled,
+                        "current" => s.current_number_scheduled,
+                        "ready" => s.number_ready,
+                        "updated" => s.updated_number_scheduled,
+                        "available" => s.number_available,
+                        "misscheduled" => s.number_misscheduled,
+                        _ => s.number_unavailable,
+                    }
+                    .to_string()
+                }
                 _ => String::new(),
             }
         }

@@ -325,6 +325,8 @@ impl<'r> Loader<'r> {
             Object::Pod(p) => p.status != Default::default(),
             Object::ReplicaSet(r) => r.status != Default::default(),
             Object::Deployment(d) => d.status != Default::default(),
+            Object::DaemonSet(d) => d.status != Default::default(),
+            Object::ReplicationController(r) => r.status != Default::default(),
             _ => false,
         };
         if has_status {
@@ -341,6 +343,8 @@ impl<'r> Loader<'r> {
             Object::Pod(p) => vec![("metadata.annotations", &p.metadata.annotations)],
             Object::Deployment(d) => vec![("spec.template.metadata.annotations", &d.spec.template.metadata.annotations)],
             Object::ReplicaSet(r) => vec![("spec.template.metadata.annotations", &r.spec.template.metadata.annotations)],
+            Object::DaemonSet(d) => vec![("spec.template.metadata.annotations", &d.spec.template.metadata.annotations)],
+            Object::ReplicationController(r) => r.spec.template.iter().map(|t| ("spec.template.metadata.annotations", &t.metadata.annotations)).collect(),
             _ => vec![],
         };
         for (path, a) in annotation_sets {
@@ -485,11 +489,11 @@ impl<'r> Loader<'r> {
                     return None;
                 };
                 let (kind, namespace, name) = self.target(file, index, &join(&ap, "target"), &t)?;
-                if !matches!(kind, Kind::Deployment | Kind::ReplicaSet) {
+                if !matches!(kind, Kind::Deployment | Kind::ReplicaSet | Kind::ReplicationController) {
                     self.error(
                         file,
                         Self::mark_of(index, &ap, "target"),
-                        format!("{}: Invalid value: {t:?}: only deployments and replicasets can be scaled", join(&ap, "target")),
+                        format!("{}: Invalid value: {t:?}: only deployments, replicasets and replicationcontrollers can be scaled", join(&ap, "target")),
                     );
                     return None;
                 }
@@ -804,6 +808,7 @@ fn check_sizes(l: &mut Loader, timeline: &[TimelineEntry]) {
                 .filter_map(|m| match &m.object {
                     Object::Deployment(d) => Some((i64::from(d.replicas()), &m.at)),
                     Object::ReplicaSet(r) => Some((i64::from(r.replicas()), &m.at)),
+                    Object::ReplicationController(r) => Some((i64::from(r.replicas()), &m.at)),
                     _ => None,
                 })
                 .collect(),
@@ -839,6 +844,11 @@ fn check_references(l: &mut Loader, timeline: &mut [TimelineEntry]) {
                         Object::Pod(p) => (&p.spec.priority_class_name, true),
                         Object::Deployment(d) => (&d.spec.template.spec.priority_class_name, false),
                         Object::ReplicaSet(r) => (&r.spec.template.spec.priority_class_name, false),
+                        Object::DaemonSet(d) => (&d.spec.template.spec.priority_class_name, false),
+                        Object::ReplicationController(r) => match &r.spec.template {
+                            Some(t) => (&t.spec.priority_class_name, false),
+                            None => continue,
+                        },
                         _ => continue,
                     };
                     if class.is_empty() || priority_classes.contains(class) {
@@ -904,7 +914,7 @@ fn check_references(l: &mut Loader, timeline: &mut [TimelineEntry]) {
             }
             Action::Delete { kind, namespace, name } | Action::Scale { kind, namespace, name, .. } => {
                 let key = (kind.clone(), namespace.clone(), name.clone());
-                let kind_creates_owned = matches!(kind, Kind::Pod | Kind::ReplicaSet);
+                let kind_creates_owned = matches!(kind, Kind::Pod | Kind::ReplicaSet | Kind::ControllerRevision);
                 if !exists.contains(&key) && !kind_creates_owned {
                     let loc = entry.location.clone();
                     l.error(
