@@ -8,6 +8,7 @@
 //! the `controllers!` table below.
 
 pub mod controller_utils;
+pub mod daemon_set;
 pub mod deployment;
 pub mod garbage_collector;
 pub mod informers;
@@ -262,6 +263,7 @@ controllers! {
     replica_set: replica_set::ReplicaSetController => ReplicaSet,
     garbage_collector: garbage_collector::GarbageCollector => GarbageCollector,
     namespace: namespace::NamespaceController => Namespace,
+    daemon_set: daemon_set::DaemonSetsController => DaemonSet,
 }
 
 pub struct ControllerManager {
@@ -284,6 +286,7 @@ impl ControllerManager {
                 replica_set: Default::default(),
                 garbage_collector: Default::default(),
                 namespace: Default::default(),
+                daemon_set: Default::default(),
             },
             shared: Shared::default(),
             sync_scheduled: false,
