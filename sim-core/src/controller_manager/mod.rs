@@ -264,6 +264,7 @@ controllers! {
     garbage_collector: garbage_collector::GarbageCollector => GarbageCollector,
     namespace: namespace::NamespaceController => Namespace,
     daemon_set: daemon_set::DaemonSetsController => DaemonSet,
+    replication: replica_set::ReplicationManager => ReplicationController,
 }
 
 pub struct ControllerManager {
@@ -287,6 +288,7 @@ impl ControllerManager {
                 garbage_collector: Default::default(),
                 namespace: Default::default(),
                 daemon_set: Default::default(),
+                replication: Default::default(),
             },
             shared: Shared::default(),
             sync_scheduled: false,
