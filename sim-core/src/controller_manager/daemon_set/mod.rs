@@ -207,6 +207,12 @@ impl Controller for DaemonSetsController {
             return Synced::Done;
         };
         let ds = obj.as_daemon_set().expect("a DaemonSet");
+        // An empty selector would claim every pod of the namespace: refused (validation
+        // forbids it; an object from before that rule could still have one).
+        if ds.spec.selector.as_ref().is_some_and(|s| s.is_empty()) {
+            ctx.event(&obj, "Warning", "SelectingAll", "This daemon set is selecting all pods. A non-empty selector is required.");
+            return Synced::Done;
+        }
         // A DaemonSet being deleted: its history may be gone, so its status cannot be
         // computed reliably (syncDaemonSet returns).
         if ds.metadata.deletion_timestamp.is_some() {
@@ -690,3 +696,6 @@ fn should_ignore_node_update(old: &Node, cur: &Node) -> bool {
     a.status.conditions = cur.status.conditions.clone();
     a == *cur
 }
+
+#[cfg(test)]
+mod tests;
