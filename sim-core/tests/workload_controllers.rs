@@ -241,3 +241,51 @@ spec:
     assert_eq!(e.source.component, "replication-controller");
     assert!(r.sim.violations().is_empty(), "{:#?}", r.sim.violations());
 }
+
+/// Deleting a DaemonSet or a ReplicationController: the garbage collector deletes its pods
+/// and (for the DaemonSet) its ControllerRevisions, which name it as their controller.
+#[test]
+fn deleting_a_daemon_set_or_rc_collects_what_it_owns() {
+    let text = "apiVersion: ksim.dev/v1
+kind: Scenario
+spec:
+  until: 2m
+  timeline:
+  - {at: 30s, delete: daemonset/agent}
+  - {at: 30s, delete: rc/web}
+  expect:
+  - {at: 20s, that: \"pods(app=agent) running == 3\"}
+  - {at: 20s, that: \"pods(app=web) running == 2\"}
+  - {at: 90s, that: \"pods(app=agent) count == 0\"}
+  - {at: 90s, that: \"pods(app=web) count == 0\"}
+---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: agent}
+spec:
+  selector: {matchLabels: {app: agent}}
+  template:
+    metadata: {labels: {app: agent}}
+    spec:
+      containers: [{name: c, image: busybox:1.36}]
+---
+apiVersion: v1
+kind: ReplicationController
+metadata: {name: web}
+spec:
+  replicas: 2
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers: [{name: c, image: nginx:1.25}]
+";
+    let s = common::load_str(text);
+    let r = run_scenario(&s, &RunOptions { check: true, ..RunOptions::for_scenario(&s) }).unwrap();
+    for e in &r.results {
+        assert!(e.ok, "`{}` at {} observed {}", e.text, e.at, e.observed);
+    }
+    assert!(r.sim.list(&Kind::ControllerRevision).is_empty());
+    let collected = r.sim.trace.records().iter().filter(|x| x.verb == "delete" && x.by == "controller-manager" && x.kind == "ControllerRevision").count();
+    assert_eq!(collected, 1, "the garbage collector deletes the revision");
+    assert!(r.sim.violations().is_empty(), "{:#?}", r.sim.violations());
+}
