@@ -257,18 +257,15 @@ impl<R: Replicated> Controller for ReplicaManager<R> {
             self.queue.add((m.namespace.clone(), m.name.clone()));
             return;
         }
-        match &*ev.object {
-            Object::Pod(p) => {
-                self.index_pod(inf, ev, p);
-                self.observe_pod(ev, p);
-                self.enqueue_pod_owner(inf, p);
-                if let Some(prev) = ev.prev.as_ref().and_then(|o| o.as_pod()) {
-                    if prev.metadata.labels != p.metadata.labels || prev.metadata.controller_ref() != p.metadata.controller_ref() {
-                        self.enqueue_pod_owner(inf, prev);
-                    }
+        if let Object::Pod(p) = &*ev.object {
+            self.index_pod(inf, ev, p);
+            self.observe_pod(ev, p);
+            self.enqueue_pod_owner(inf, p);
+            if let Some(prev) = ev.prev.as_ref().and_then(|o| o.as_pod()) {
+                if prev.metadata.labels != p.metadata.labels || prev.metadata.controller_ref() != p.metadata.controller_ref() {
+                    self.enqueue_pod_owner(inf, prev);
                 }
             }
-            _ => {}
         }
     }
 

@@ -357,7 +357,7 @@ impl DaemonSetsController {
             }
             let Some(o) = inf.get(kind, pns, name) else { continue };
             let Some(p) = o.as_pod() else { continue };
-            if !p.metadata.controller_ref().is_some_and(|r| r.uid == *uid) {
+            if p.metadata.controller_ref().is_none_or(|r| r.uid != *uid) {
                 continue;
             }
             if selector.matches(&p.metadata.labels) {

@@ -910,7 +910,9 @@ fn unavailable_numbers() {
     let node = |n: &str| new_node(n, Labels::new());
     let (n0, n1) = (node("node-0"), node("node-1"));
     let pods = [new_pod("pod-0", "node-0", ds_label(), None), new_pod("pod-1", "node-1", ds_label(), None)];
-    let cases: [(DaemonSet, Vec<&Node>, usize, (i32, i32), usize); 4] = [
+    /// (DaemonSet, nodes, how many nodes have a pod, (maxSurge, maxUnavailable), entries).
+    type Case<'a> = (DaemonSet, Vec<&'a Node>, usize, (i32, i32), usize);
+    let cases: [Case; 4] = [
         (unavailable(new_daemon_set("x"), 0), vec![], 0, (0, 0), 0),
         (unavailable(new_daemon_set("x"), 1), vec![&n0, &n1], 2, (0, 1), 2),
         (unavailable(new_daemon_set("x"), 0), vec![&n0, &n1], 1, (0, 1), 2),

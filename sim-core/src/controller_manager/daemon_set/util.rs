@@ -225,7 +225,7 @@ mod tests {
         for (gen, hash, unique) in [(1, "", false), (2, "3242341807", true)] {
             let t = create_pod_template(&PodTemplateSpec::default(), Some(gen), hash);
             assert_eq!(t.metadata.labels.get(POD_TEMPLATE_GENERATION), Some(&gen.to_string()));
-            assert_eq!(t.metadata.labels.get(CONTROLLER_REVISION_HASH).is_some(), unique);
+            assert_eq!(t.metadata.labels.contains_key(CONTROLLER_REVISION_HASH), unique);
         }
     }
 
