@@ -240,6 +240,8 @@ spec:
     let Object::Event(e) = &*ev else { panic!("an Event") };
     assert_eq!(e.source.component, "replication-controller");
     assert!(r.sim.violations().is_empty(), "{:#?}", r.sim.violations());
+    assert!(r.sim.quiet_at_end(), "liveness is judged");
+    assert!(r.sim.check_converged().is_empty(), "{:#?}", r.sim.check_converged());
 }
 
 /// Deleting a DaemonSet or a ReplicationController: the garbage collector deletes its pods
