@@ -117,6 +117,9 @@ struct Harness {
     events: Vec<(String, String)>,
     status: Option<DaemonSetStatus>,
     created: Vec<Pod>,
+    /// FakePodControl.CreateLimit: creates beyond it are refused.
+    create_limit: Option<usize>,
+    create_calls: usize,
 }
 
 impl Harness {
@@ -133,6 +136,8 @@ impl Harness {
             events: Vec::new(),
             status: None,
             created: Vec::new(),
+            create_limit: None,
+            create_calls: 0,
         }
     }
 
@@ -203,7 +208,13 @@ impl Harness {
             };
             let req = (*request).clone();
             match *request {
+                Request::Create(Object::Pod(_)) if self.create_limit.is_some_and(|l| self.created.len() >= l) => {
+                    self.create_calls += 1;
+                    let st = crate::apiserver::Status { code: 403, reason: "Forbidden", message: "quota exceeded".into(), cause: None };
+                    queue.extend(answer(self, &req, Response::Error(st)));
+                }
                 Request::Create(Object::Pod(mut p)) => {
+                    self.create_calls += 1;
                     self.seq += 1;
                     p.metadata.name = format!("{}{}", p.metadata.generate_name, self.seq);
                     p.metadata.uid = format!("uid-{}", p.metadata.name);
@@ -955,4 +966,31 @@ fn history_is_kept_to_the_limit() {
     let c = compute_hash(&ds.spec.template, None);
     let cr = h.inf.get(&Kind::ControllerRevision, "default", &format!("foo-{c}")).and_then(|o| o.as_controller_revision()).cloned().unwrap();
     assert_eq!(cr.revision, 6);
+}
+
+/// TestSimpleDaemonSetPodCreateErrors and TestDaemonSetPodCreateExpectationsError: 100
+/// nodes and a quota of 10 pods — 10 creates, the slow-start batches stop at the first
+/// refusal (at most 1 + 2 + 4 + 8 + 16 calls), each refusal is a FailedCreate event, the
+/// expectations are satisfied again (the skipped creates lowered), the DaemonSet is
+/// requeued with back-off, and the status says 100 desired, 10 current and updated (at
+/// the next sync here, which sees the created pods).
+#[test]
+fn pod_create_errors_stop_the_slow_start() {
+    for s in strategies() {
+        let mut h = Harness::new();
+        h.create_limit = Some(10);
+        h.add_ds(&with_strategy(new_daemon_set("foo"), &s));
+        h.add_nodes(0, 100, Labels::new());
+        let (creates, deletes, _) = h.sync("foo");
+        assert_eq!((creates, deletes), (10, 0));
+        assert!(h.create_calls <= 1 + 2 + 4 + 8 + 16, "{} create calls", h.create_calls);
+        let failed = h.events.iter().filter(|(r, m)| r == "FailedCreate" && m == "Error creating: quota exceeded").count();
+        assert_eq!(failed, h.create_calls - 10);
+        let key = ("default".to_string(), "foo".to_string());
+        assert!(h.dsc.expectations.satisfied(&key), "the skipped creates are not expected");
+        assert!(h.dsc.queue.next_due().is_some(), "requeued with back-off");
+        h.sync("foo");
+        let st = h.status.clone().unwrap();
+        assert_eq!((st.desired_number_scheduled, st.current_number_scheduled, st.updated_number_scheduled), (100, 10, 10));
+    }
 }
