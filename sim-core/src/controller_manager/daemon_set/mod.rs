@@ -158,9 +158,9 @@ fn resolve<'a>(inf: &'a SharedInformers, ns: &str, r: &OwnerReference) -> Option
 
 /// podByCreationTimestampAndPhase: scheduled pods first, then older, then by name.
 pub fn by_creation_and_phase(a: &Pod, b: &Pod) -> Ordering {
-    let scheduled = |p: &Pod| p.spec.node_name.is_empty();
-    scheduled(a)
-        .cmp(&scheduled(b))
+    let unscheduled = |p: &Pod| p.spec.node_name.is_empty();
+    unscheduled(a)
+        .cmp(&unscheduled(b))
         .then_with(|| a.metadata.creation_timestamp.cmp(&b.metadata.creation_timestamp))
         .then_with(|| a.metadata.name.cmp(&b.metadata.name))
 }
