@@ -26,6 +26,7 @@ fn too_big(s: &Scenario) -> bool {
             let replicas = match &m.object {
                 Object::Deployment(d) => d.spec.replicas,
                 Object::ReplicaSet(r) => r.spec.replicas,
+                Object::ReplicationController(r) => r.spec.replicas,
                 _ => None,
             };
             replicas.is_some_and(|r| r > MAX_REPLICAS)

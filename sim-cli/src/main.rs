@@ -68,7 +68,7 @@ enum Command {
     },
     /// Print objects as they are at a simulated moment, like `kubectl get`.
     Get {
-        /// Kind (pods, nodes, deployments, replicasets, events, services, namespaces, leases),
+        /// Kind (pods, nodes, deployments, replicasets, daemonsets, replicationcontrollers, controllerrevisions, events, services, namespaces, leases),
         /// an optional name, then the scenario files.
         #[arg(required = true, num_args = 2..)]
         args: Vec<String>,

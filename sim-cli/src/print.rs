@@ -97,6 +97,90 @@ fn workload_columns(t: &sim_core::api::pod::PodTemplateSpec, selector: Option<&s
     ]
 }
 
+/// labels.FormatLabels: `k=v,…` sorted by key, `<none>` when empty.
+fn format_labels(m: &std::collections::BTreeMap<String, String>) -> String {
+    or_none(&m.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(","))
+}
+
+/// kubectl's printDaemonSet: the status counts, the template's node selector, and with
+/// `-o wide` the containers, images and selector (metav1.FormatLabelSelector).
+fn daemon_set_rows(objs: &[Rc<Object>], now: SimTime, wide: bool) -> (Vec<&'static str>, Vec<Vec<String>>) {
+    let mut h = vec!["NAME", "DESIRED", "CURRENT", "READY", "UP-TO-DATE", "AVAILABLE", "NODE SELECTOR", "AGE"];
+    if wide {
+        h.extend(["CONTAINERS", "IMAGES", "SELECTOR"]);
+    }
+    let rows = objs
+        .iter()
+        .filter_map(|o| o.as_daemon_set())
+        .map(|ds| {
+            let s = &ds.status;
+            let mut r = vec![
+                ds.metadata.name.clone(),
+                s.desired_number_scheduled.to_string(),
+                s.current_number_scheduled.to_string(),
+                s.number_ready.to_string(),
+                s.updated_number_scheduled.to_string(),
+                s.number_available.to_string(),
+                format_labels(&ds.spec.template.spec.node_selector),
+                age(ds.metadata.creation_timestamp, now),
+            ];
+            if wide {
+                let [c, i, sel] = workload_columns(&ds.spec.template, ds.spec.selector.as_ref());
+                r.extend([c, i, or_none(&sel)]);
+            }
+            r
+        })
+        .collect();
+    (h, rows)
+}
+
+/// kubectl's printReplicationController; `-o wide` adds containers, images and the
+/// selector (labels.FormatLabels).
+fn replication_controller_rows(objs: &[Rc<Object>], now: SimTime, wide: bool) -> (Vec<&'static str>, Vec<Vec<String>>) {
+    let mut h = vec!["NAME", "DESIRED", "CURRENT", "READY", "AGE"];
+    if wide {
+        h.extend(["CONTAINERS", "IMAGES", "SELECTOR"]);
+    }
+    let rows = objs
+        .iter()
+        .filter_map(|o| o.as_replication_controller())
+        .map(|rc| {
+            let mut r = vec![
+                rc.metadata.name.clone(),
+                rc.replicas().to_string(),
+                rc.status.replicas.to_string(),
+                rc.status.ready_replicas.to_string(),
+                age(rc.metadata.creation_timestamp, now),
+            ];
+            if wide {
+                let template = rc.spec.template.clone().unwrap_or_default();
+                let [c, i, _] = workload_columns(&template, None);
+                r.extend([c, i, format_labels(&rc.spec.selector)]);
+            }
+            r
+        })
+        .collect();
+    (h, rows)
+}
+
+/// kubectl's printControllerRevision: the controller as `kind.group/name`.
+fn controller_revision_rows(objs: &[Rc<Object>], now: SimTime) -> (Vec<&'static str>, Vec<Vec<String>>) {
+    let h = vec!["NAME", "CONTROLLER", "REVISION", "AGE"];
+    let rows = objs
+        .iter()
+        .filter_map(|o| o.as_controller_revision())
+        .map(|cr| {
+            let controller = cr.metadata.controller_ref().map_or("<none>".to_string(), |r| {
+                let group = r.api_version.split_once('/').map_or("", |(g, _)| g);
+                let kind = if group.is_empty() { r.kind.clone() } else { format!("{}.{group}", r.kind) };
+                format!("{}/{}", kind.to_ascii_lowercase(), r.name)
+            });
+            vec![cr.metadata.name.clone(), controller, cr.revision.to_string(), age(cr.metadata.creation_timestamp, now)]
+        })
+        .collect();
+    (h, rows)
+}
+
 /// Header and rows for `kubectl get <kind>`.
 pub fn rows(kind: &Kind, objs: &[Rc<Object>], now: SimTime, wide: bool, with_ns: bool) -> (Vec<&'static str>, Vec<Vec<String>>) {
     let ns_col = |mut h: Vec<&'static str>, mut rows: Vec<Vec<String>>| {
@@ -203,6 +287,18 @@ pub fn rows(kind: &Kind, objs: &[Rc<Object>], now: SimTime, wide: bool, with_ns:
                     ]
                 })
                 .collect();
+            ns_col(h, rows)
+        }
+        Kind::DaemonSet => {
+            let (h, rows) = daemon_set_rows(objs, now, wide);
+            ns_col(h, rows)
+        }
+        Kind::ReplicationController => {
+            let (h, rows) = replication_controller_rows(objs, now, wide);
+            ns_col(h, rows)
+        }
+        Kind::ControllerRevision => {
+            let (h, rows) = controller_revision_rows(objs, now);
             ns_col(h, rows)
         }
         Kind::Event => {

@@ -57,9 +57,10 @@ pub fn describe(r: &Record) -> Option<String> {
             }
             (!parts.is_empty()).then(|| format!("{what} {}", parts.join(", ")))
         }
-        ("Deployment" | "ReplicaSet", "create") => Some(format!("{what} created")),
-        ("Deployment" | "ReplicaSet", "delete") => Some(format!("{what} deleted")),
-        ("Deployment" | "ReplicaSet", _) => r.get("replicas").and_then(Value::as_i64).map(|n| format!("{what} replicas set to {n}")),
+        ("Deployment" | "ReplicaSet" | "ReplicationController" | "DaemonSet", "create") => Some(format!("{what} created")),
+        ("Deployment" | "ReplicaSet" | "ReplicationController" | "DaemonSet", "delete") => Some(format!("{what} deleted")),
+        ("Deployment" | "ReplicaSet" | "ReplicationController", _) => r.get("replicas").and_then(Value::as_i64).map(|n| format!("{what} replicas set to {n}")),
+        ("DaemonSet", _) => r.get("desired").and_then(Value::as_i64).map(|n| format!("{what} desired on {n} nodes")),
         ("Event", _) => {
             let reason = r.get_str("reason").unwrap_or("");
             let warning = r.get_str("type") == Some("Warning");

@@ -61,6 +61,18 @@ const CASES: &[(&str, u32, u32, &str)] = &[
     ("missing-name.yaml", 4, 3, "metadata.name: Required value: name or generateName is required"),
     ("negative-replicas.yaml", 6, 13, "Deployment.apps \"web\" is invalid: spec.replicas: Invalid value: -1: must be greater than or equal to 0"),
     (
+        "daemonset-surge-and-unavailable.yaml",
+        8,
+        17,
+        "DaemonSet.apps \"agent\" is invalid: spec.updateStrategy.rollingUpdate.maxSurge: Invalid value: intstr.IntOrString{Type:0, IntVal:1, StrVal:\"\"}: may not be set when maxUnavailable is non-zero",
+    ),
+    (
+        "replicationcontroller-selector-mismatch.yaml",
+        9,
+        15,
+        "ReplicationController \"web\" is invalid: spec.template.metadata.labels: Invalid value: map[string]string{\"app\":\"api\"}: `selector` does not match template `labels`",
+    ),
+    (
         "name-not-dns1123.yaml",
         4,
         9,

@@ -378,3 +378,45 @@ fn a_fault_plan_cut_at_its_cap_is_said() {
     // A plan under the cap says nothing.
     assert!(ksim(&["get", "nodes", "scenarios/random-node-faults.yaml", "--at", "1s"]).stderr.is_empty());
 }
+
+/// `ksim get ds` / `rc` / `controllerrevisions` print kubectl's columns (printers.go
+/// printDaemonSet, printReplicationController, printControllerRevision), `-o wide` too.
+#[test]
+fn get_daemonsets_and_replication_controllers_as_kubectl_prints_them() {
+    let get = |args: &[&str]| {
+        let out = ksim(args);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        text(&out.stdout)
+    };
+    let ds = "sim-core/tests/data/daemonset-nodes.yaml";
+    assert_eq!(
+        get(&["get", "ds", ds, "--at", "30s"]),
+        "NAME           DESIRED   CURRENT   READY   UP-TO-DATE   AVAILABLE   NODE SELECTOR     AGE
+gpu-exporter   2         2         2       2            2           accelerator=gpu   29s
+node-agent     5         5         5       5            5           <none>            29s
+plain          3         3         3       3            3           <none>            29s
+"
+    );
+    assert_eq!(
+        get(&["get", "daemonsets", "gpu-exporter", ds, "--at", "30s", "-o", "wide"]),
+        "NAME           DESIRED   CURRENT   READY   UP-TO-DATE   AVAILABLE   NODE SELECTOR     AGE   CONTAINERS   IMAGES         SELECTOR
+gpu-exporter   2         2         2       2            2           accelerator=gpu   29s   exporter     busybox:1.36   app=gpu-exporter
+"
+    );
+    let revisions = get(&["get", "controllerrevisions", ds, "--at", "30s"]);
+    assert!(revisions.starts_with("NAME                      CONTROLLER                    REVISION   AGE\n"), "{revisions}");
+    assert!(revisions.lines().any(|l| l.starts_with("gpu-exporter-") && l.contains("daemonset.apps/gpu-exporter   1")), "{revisions}");
+    let rc = "sim-cli/tests/data/replication-controller.yaml";
+    assert_eq!(
+        get(&["get", "rc", rc, "--at", "30s"]),
+        "NAME    DESIRED   CURRENT   READY   AGE
+nginx   3         3         3       29s
+"
+    );
+    assert_eq!(
+        get(&["get", "replicationcontrollers", rc, "--at", "30s", "-o", "wide"]),
+        "NAME    DESIRED   CURRENT   READY   AGE   CONTAINERS   IMAGES       SELECTOR
+nginx   3         3         3       29s   nginx        nginx:1.25   app=nginx,tier=web
+"
+    );
+}

@@ -1,6 +1,7 @@
 //! Every example manifest from the Kubernetes documentation (`shared/corpus/kubernetes-website`,
 //! see `shared/corpus/README.md`) loads through ksim's loader, except a short list of files
-//! that a real apiserver / kubectl would reject too.
+//! that a real apiserver / kubectl would reject too; the DaemonSet and ReplicationController
+//! examples also run, and create the pods their pages say.
 //!
 //! The corpus sits beside the workspace (`<checkout>/../shared/corpus`). When it is absent
 //! the test fails, unless `KSIM_SKIP_CORPUS=1` says to skip it (scripts/test.sh sets it,
@@ -149,4 +150,64 @@ fn kubernetes_website_examples_load() {
     assert!(files.len() > 200, "only {} manifests found under {CORPUS}; the corpus looks incomplete", files.len());
     assert!(unexpected.is_empty(), "{} unexpected problems:\n{}", unexpected.len(), unexpected.join("\n"));
     assert_eq!(loaded + failed_as_expected.len(), files.len());
+}
+
+/// The DaemonSet and ReplicationController examples of the documentation run on the
+/// default 3-node cluster (3 workers, no labels, no taints) and create the pods their
+/// pages describe: a DaemonSet's pod on every node (concepts/workloads/controllers/daemonset,
+/// tasks/manage-daemon/update-daemon-set), none for the one that selects `ssd: "true"`
+/// nodes when no node has that label (tasks/manage-daemon/pods-some-nodes), and an RC's
+/// `replicas` pods.
+#[test]
+fn daemon_set_and_replication_controller_examples_run() {
+    use sim_core::api::Kind;
+    use sim_core::engine::SimTime;
+    let root = Path::new(CORPUS);
+    if !root.is_dir() {
+        assert!(std::env::var_os("KSIM_SKIP_CORPUS").is_some(), "../shared/corpus/kubernetes-website not found (looked in {CORPUS})");
+        eprintln!("skipping (KSIM_SKIP_CORPUS): ../shared/corpus/kubernetes-website not found");
+        return;
+    }
+    let cases: [(&str, Kind, usize); 6] = [
+        ("controllers/daemonset.yaml", Kind::DaemonSet, 3),
+        ("controllers/fluentd-daemonset.yaml", Kind::DaemonSet, 3),
+        ("controllers/fluentd-daemonset-update.yaml", Kind::DaemonSet, 3),
+        ("controllers/daemonset-label-selector.yaml", Kind::DaemonSet, 0),
+        ("controllers/replication-nginx-1.14.2.yaml", Kind::ReplicationController, 5),
+        ("controllers/replication-nginx-1.9.2.yaml", Kind::ReplicationController, 5),
+    ];
+    let mut seen = 0;
+    let mut files = Vec::new();
+    walk(root, &mut files);
+    for path in &files {
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        if text.contains("kind: DaemonSet") || text.contains("kind: ReplicationController") {
+            let rel = path.strip_prefix(root).unwrap().to_string_lossy().replace('\\', "/");
+            assert!(cases.iter().any(|(f, _, _)| *f == rel), "{rel}: a DaemonSet or ReplicationController example this test does not run");
+            seen += 1;
+        }
+    }
+    assert_eq!(seen, cases.len());
+    let resolver = |_: &str, name: &str| -> Result<Source, String> { Err(format!("{name}: no includes")) };
+    for (file, kind, pods) in cases {
+        let text = std::fs::read_to_string(root.join(file)).unwrap();
+        let s = load(&[Source { name: file.into(), text }], &resolver).unwrap_or_else(|e| panic!("{}", e.render()));
+        let mut sim = sim_core::Simulation::new(&s, &sim_core::RunOptions { check: true, ..sim_core::RunOptions::for_scenario(&s) }).unwrap();
+        sim.run_until(SimTime::from_secs(60));
+        let owner = sim.list(&kind)[0].clone();
+        let running: Vec<_> = sim
+            .list(&Kind::Pod)
+            .iter()
+            .filter_map(|o| o.as_pod().cloned())
+            .filter(|p| p.metadata.controller_ref().is_some_and(|r| r.uid == owner.meta().uid) && p.status.phase == "Running" && p.is_ready())
+            .collect();
+        assert_eq!(running.len(), pods, "{file}: {} running pods", running.len());
+        if kind == Kind::DaemonSet {
+            let nodes: std::collections::BTreeSet<&str> = running.iter().map(|p| p.spec.node_name.as_str()).collect();
+            assert_eq!(nodes.len(), pods, "{file}: one pod per node");
+            let st = &owner.as_daemon_set().unwrap().status;
+            assert_eq!((st.desired_number_scheduled, st.number_available), (pods as i32, pods as i32), "{file}");
+        }
+        assert!(sim.violations().is_empty(), "{file}: {:#?}", sim.violations());
+    }
 }

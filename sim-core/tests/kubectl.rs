@@ -134,21 +134,30 @@ fn drain_against_a_zero_budget_retries_every_five_seconds_and_times_out() {
     );
 }
 
-/// DaemonSet pods stop a drain without --ignore-daemonsets, and are left alone with it.
+/// DaemonSet pods stop a drain without --ignore-daemonsets, and are left alone with it
+/// (daemonSetFilter); they tolerate the cordon's unschedulable taint, so the node keeps
+/// its DaemonSet pod.
 #[test]
 fn drain_ignores_daemonset_pods_only_when_told() {
-    let pod = |name: &str| {
-        format!("  - at: 1s\n    apply: {{apiVersion: v1, kind: Pod, metadata: {{name: {name}, ownerReferences: [{{apiVersion: apps/v1, kind: DaemonSet, name: agent, uid: u-1, controller: true}}]}}, spec: {{nodeName: w-1, containers: [{{name: c, image: nginx}}]}}}}\n")
+    let ds = "---\napiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: agent}\nspec:\n  selector: {matchLabels: {app: agent}}\n  template:\n    metadata: {labels: {app: agent}}\n    spec: {containers: [{name: a, image: busybox}]}\n";
+    let agent_on = |s: &Simulation, node: &str| {
+        pods(s)
+            .into_iter()
+            .find(|p| p.spec.node_name == node && p.metadata.labels.get("app").is_some_and(|a| a == "agent"))
+            .map(|p| p.metadata.name)
+            .expect("a DaemonSet pod")
     };
-    let mut s = sim(TWO, &format!("{}  - {{at: 10s, drain: {{node: w-1}}}}", pod("agent-a")), "30s", "");
+    let mut s = sim(TWO, "  - {at: 10s, drain: {node: w-1}}", "30s", ds);
     s.run();
+    let agent = agent_on(&s, "w-1");
     assert_eq!(
         output(&s)[1],
-        "error: unable to drain node \"w-1\" due to error: cannot delete DaemonSet-managed Pods (use --ignore-daemonsets to ignore): default/agent-a, continuing command..."
+        format!("error: unable to drain node \"w-1\" due to error: cannot delete DaemonSet-managed Pods (use --ignore-daemonsets to ignore): default/{agent}, continuing command...")
     );
-    let mut s = sim(TWO, &format!("{}  - {{at: 10s, drain: {{node: w-1, ignoreDaemonSets: true}}}}", pod("agent-a")), "30s", "");
+    let mut s = sim(TWO, "  - {at: 10s, drain: {node: w-1, ignoreDaemonSets: true}}", "30s", ds);
     s.run();
-    assert_eq!(output(&s), ["node/w-1 cordoned", "Warning: ignoring DaemonSet-managed Pods: default/agent-a", "node/w-1 drained"]);
+    let agent = agent_on(&s, "w-1");
+    assert_eq!(output(&s), ["node/w-1 cordoned".to_string(), format!("Warning: ignoring DaemonSet-managed Pods: default/{agent}"), "node/w-1 drained".into()]);
 }
 
 /// addNode: the pool's next node joins (its kubelet registers it) and takes pods;

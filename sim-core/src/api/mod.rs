@@ -2,6 +2,7 @@
 //! deserialize, plus exact quantities, selectors and timestamps.
 
 pub mod affinity;
+pub mod daemon_set;
 pub mod deployment;
 pub mod event;
 pub mod meta;
@@ -12,6 +13,7 @@ pub mod pod;
 pub mod pod_disruption_budget;
 pub mod quantity;
 pub mod replica_set;
+pub mod replication_controller;
 pub mod scheduling;
 pub mod service;
 pub mod validation;

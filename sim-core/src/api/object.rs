@@ -2,6 +2,7 @@
 //! registry of Kubernetes kinds ksim knows but does not model (kept as unstructured
 //! JSON with a warning).
 
+use super::daemon_set::{ControllerRevision, DaemonSet};
 use super::deployment::Deployment;
 use super::event::Event;
 use super::meta::ObjectMeta;
@@ -10,6 +11,7 @@ use super::node::Node;
 use super::pod::Pod;
 use super::pod_disruption_budget::PodDisruptionBudget;
 use super::replica_set::ReplicaSet;
+use super::replication_controller::ReplicationController;
 use super::service::Service;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -163,6 +165,9 @@ kinds! {
     Pod(Pod) -> Pod, as_pod: "v1", "pods", ["po"], true;
     ReplicaSet(Box<ReplicaSet>) -> ReplicaSet, as_replica_set: "apps/v1", "replicasets", ["rs"], true;
     Deployment(Box<Deployment>) -> Deployment, as_deployment: "apps/v1", "deployments", ["deploy"], true;
+    DaemonSet(Box<DaemonSet>) -> DaemonSet, as_daemon_set: "apps/v1", "daemonsets", ["ds"], true;
+    ControllerRevision(Box<ControllerRevision>) -> ControllerRevision, as_controller_revision: "apps/v1", "controllerrevisions", [], true;
+    ReplicationController(Box<ReplicationController>) -> ReplicationController, as_replication_controller: "v1", "replicationcontrollers", ["rc"], true;
     Service(Box<Service>) -> Service, as_service: "v1", "services", ["svc"], true;
     Lease(Lease) -> Lease, as_lease: "coordination.k8s.io/v1", "leases", [], true;
     Event(Event) -> Event, as_event: "v1", "events", ["ev"], true;
@@ -283,12 +288,9 @@ pub const KNOWN_UNMODELLED: &[(&str, &str, &[&str])] = &[
     ("", "PersistentVolumeClaim", &["v1"]),
     ("", "LimitRange", &["v1"]),
     ("", "ResourceQuota", &["v1"]),
-    ("", "ReplicationController", &["v1"]),
     ("", "Endpoints", &["v1"]),
     ("", "PodTemplate", &["v1"]),
     ("apps", "StatefulSet", &["v1", "v1beta1", "v1beta2"]),
-    ("apps", "DaemonSet", &["v1", "v1beta2"]),
-    ("apps", "ControllerRevision", &["v1"]),
     ("batch", "Job", &["v1"]),
     ("batch", "CronJob", &["v1", "v1beta1"]),
     ("autoscaling", "HorizontalPodAutoscaler", &["v1", "v2", "v2beta1", "v2beta2"]),

@@ -440,15 +440,6 @@ fn validate_positive_int_or_percent(v: &super::meta::IntOrString, path: &str, er
     }
 }
 
-/// The value of an int-or-percent for the both-zero rule (getIntOrPercentValue).
-fn int_or_percent_value(v: Option<&super::meta::IntOrString>) -> i64 {
-    match v {
-        Some(super::meta::IntOrString::Int(i)) => i64::from(*i),
-        Some(super::meta::IntOrString::String(s)) => s.strip_suffix('%').and_then(|n| n.parse::<i64>().ok()).unwrap_or(0),
-        None => 0,
-    }
-}
-
 /// ValidateDeploymentStrategy and ValidateRollingUpdateDeployment
 /// (pkg/apis/apps/validation): Recreate takes no rollingUpdate; maxSurge and
 /// maxUnavailable are non-negative ints or percentages, not both 0, and maxUnavailable is
@@ -467,7 +458,7 @@ fn validate_deployment_strategy(strategy: Option<&crate::api::deployment::Deploy
             let (surge, unavail) = (ru.max_surge.as_ref().unwrap_or(&zero), ru.max_unavailable.as_ref().unwrap_or(&zero));
             validate_positive_int_or_percent(unavail, "spec.strategy.rollingUpdate.maxUnavailable", errs);
             validate_positive_int_or_percent(surge, "spec.strategy.rollingUpdate.maxSurge", errs);
-            if int_or_percent_value(Some(unavail)) == 0 && int_or_percent_value(Some(surge)) == 0 {
+            if int_or_percent_value(unavail) == 0 && int_or_percent_value(surge) == 0 {
                 errs.push(FieldErr::new(
                     "spec.strategy.rollingUpdate.maxUnavailable",
                     format!("Invalid value: {}: may not be 0 when `maxSurge` is 0", go_intstr(unavail)),
@@ -489,6 +480,79 @@ fn validate_deployment_strategy(strategy: Option<&crate::api::deployment::Deploy
                 format!(
                     "Unsupported value: apps.DeploymentStrategy{{Type:{}, RollingUpdate:{ru}}}: supported values: \"Recreate\", \"RollingUpdate\"",
                     quoted(other)
+                ),
+            ));
+        }
+    }
+}
+
+/// The pod template checks a DaemonSet and a ReplicationController share
+/// (ValidateDaemonSetSpec, ValidatePodTemplateSpecForRC): the template's labels and
+/// spec, restartPolicy Always, no activeDeadlineSeconds.
+fn validate_controller_template(template: &PodTemplateSpec, kind: &str, errs: &mut Vec<FieldErr>) {
+    validate_labels(&template.metadata.labels, "spec.template.metadata.labels", errs);
+    validate_pod_spec(&template.spec, "spec.template.spec", errs);
+    if template.spec.restart_policy != "Always" {
+        errs.push(FieldErr::new(
+            "spec.template.spec.restartPolicy",
+            format!("Unsupported value: {}: supported values: \"Always\"", quoted(&template.spec.restart_policy)),
+        ));
+    }
+    if template.spec.active_deadline_seconds.is_some() {
+        errs.push(FieldErr::new("spec.template.spec.activeDeadlineSeconds", format!("Forbidden: activeDeadlineSeconds in {kind} is not Supported")));
+    }
+}
+
+/// The mismatch error of a selector that does not select its template's labels.
+fn selector_mismatch(labels: &Labels) -> FieldErr {
+    FieldErr::new("spec.template.metadata.labels", format!("Invalid value: {}: `selector` does not match template `labels`", go_map(labels)))
+}
+
+/// ValidateDaemonSetSpec (pkg/apis/apps/validation/validation.go), on a defaulted
+/// DaemonSet. A missing selector is LabelSelectorAsSelector(nil) = Nothing, which
+/// matches no template.
+pub fn validate_daemon_set(ds: &super::daemon_set::DaemonSet, errs: &mut Vec<FieldErr>) {
+    let spec = &ds.spec;
+    let labels = &spec.template.metadata.labels;
+    let mut selector_ok = true;
+    if let Some(sel) = &spec.selector {
+        for (p, m) in sel.validate("spec.selector") {
+            selector_ok = false;
+            errs.push(FieldErr::new(p, m));
+        }
+    }
+    if selector_ok && !spec.selector.as_ref().is_some_and(|s| s.matches(labels)) {
+        errs.push(selector_mismatch(labels));
+    }
+    if spec.selector.as_ref().is_some_and(|s| s.is_empty()) {
+        errs.push(FieldErr::new(
+            "spec.selector",
+            "Invalid value: v1.LabelSelector{MatchLabels:map[string]string(nil), MatchExpressions:[]v1.LabelSelectorRequirement(nil)}: empty selector is invalid for daemonset",
+        ));
+    }
+    validate_controller_template(&spec.template, "DaemonSet", errs);
+    non_negative("spec.minReadySeconds", spec.min_ready_seconds.map(i64::from), errs);
+    validate_daemon_set_update_strategy(&spec.update_strategy, errs);
+    non_negative("spec.revisionHistoryLimit", spec.revision_history_limit.map(i64::from), errs);
+}
+
+/// ValidateDaemonSetUpdateStrategy. An unknown type is reported with the strategy as Go
+/// prints the struct (`%#v`; a non-nil rollingUpdate pointer prints as an address,
+/// which ksim cannot reproduce and writes as 0xc000000000).
+fn validate_daemon_set_update_strategy(s: &super::daemon_set::DaemonSetUpdateStrategy, errs: &mut Vec<FieldErr>) {
+    match s.type_.as_str() {
+        "OnDelete" => {}
+        "RollingUpdate" => match &s.rolling_update {
+            None => errs.push(FieldErr::required("spec.updateStrategy.rollingUpdate")),
+            Some(ru) => validate_rolling_update_daemon_set(ru, errs),
+        },
+        t => {
+            let ru = if s.rolling_update.is_some() { "(*apps.RollingUpdateDaemonSet)(0xc000000000)" } else { "(*apps.RollingUpdateDaemonSet)(nil)" };
+            errs.push(FieldErr::new(
+                "spec.updateStrategy",
+                format!(
+                    "Unsupported value: apps.DaemonSetUpdateStrategy{{Type:{}, RollingUpdate:{ru}}}: supported values: \"RollingUpdate\", \"OnDelete\"",
+                    quoted(t)
                 ),
             ));
         }
@@ -530,6 +594,84 @@ fn validate_pdb_spec(s: &crate::api::pod_disruption_budget::PdbSpec, errs: &mut 
     }
 }
 
+/// getPercentValue: the number of a valid percent string (`[0-9]+%`).
+fn percent_value(v: &super::meta::IntOrString) -> Option<i64> {
+    let super::meta::IntOrString::String(s) = v else { return None };
+    let digits = s.strip_suffix('%')?;
+    (!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())).then(|| digits.parse().unwrap_or(i64::MAX))
+}
+
+/// getIntOrPercentValue: a percent's number, an int's value, else IntValue() (Atoi of
+/// the string, 0 when it is not a number).
+fn int_or_percent_value(v: &super::meta::IntOrString) -> i64 {
+    match (percent_value(v), v) {
+        (Some(p), _) => p,
+        (None, super::meta::IntOrString::Int(i)) => i64::from(*i),
+        (None, super::meta::IntOrString::String(s)) => s.parse().unwrap_or(0),
+    }
+}
+
+/// ValidateRollingUpdateDaemonSet: each of maxUnavailable and maxSurge a non-negative
+/// int or a percent of at most 100%, and exactly one of them non-zero.
+pub fn validate_rolling_update_daemon_set(ru: &super::daemon_set::RollingUpdateDaemonSet, errs: &mut Vec<FieldErr>) {
+    let zero = super::meta::IntOrString::Int(0);
+    let unavailable = ru.max_unavailable.as_ref().unwrap_or(&zero);
+    let surge = ru.max_surge.as_ref().unwrap_or(&zero);
+    let path = |f: &str| format!("spec.updateStrategy.rollingUpdate.{f}");
+    const PERCENT_MSG: &str =
+        "a valid percent string must be a numeric string followed by an ending '%' (e.g. '1%',  or '93%', regex used for validation is '[0-9]+%')";
+    for (f, v) in [("maxUnavailable", unavailable), ("maxSurge", surge)] {
+        match v {
+            super::meta::IntOrString::String(_) if percent_value(v).is_none() => {
+                errs.push(FieldErr::new(path(f), format!("Invalid value: {}: {PERCENT_MSG}", go_intstr(v))));
+            }
+            super::meta::IntOrString::Int(i) if *i < 0 => {
+                errs.push(FieldErr::new(path(f), format!("Invalid value: {i}: must be greater than or equal to 0")));
+            }
+            _ => {}
+        }
+    }
+    for (f, v) in [("maxUnavailable", unavailable), ("maxSurge", surge)] {
+        if percent_value(v).is_some_and(|p| p > 100) {
+            errs.push(FieldErr::new(path(f), format!("Invalid value: {}: must not be greater than 100%", go_intstr(v))));
+        }
+    }
+    match (int_or_percent_value(unavailable) != 0, int_or_percent_value(surge) != 0) {
+        (true, true) => {
+            errs.push(FieldErr::new(path("maxSurge"), format!("Invalid value: {}: may not be set when maxUnavailable is non-zero", go_intstr(surge))))
+        }
+        (false, false) => errs.push(FieldErr::new(path("maxUnavailable"), "Required value: cannot be 0 when maxSurge is 0")),
+        _ => {}
+    }
+}
+
+/// ValidateReplicationControllerSpec (pkg/apis/core/validation/validation.go), on a
+/// defaulted ReplicationController: a non-empty selector matching the template's labels.
+pub fn validate_replication_controller(rc: &super::replication_controller::ReplicationController, errs: &mut Vec<FieldErr>) {
+    let spec = &rc.spec;
+    non_negative("spec.minReadySeconds", spec.min_ready_seconds.map(i64::from), errs);
+    if spec.selector.is_empty() {
+        errs.push(FieldErr::required("spec.selector"));
+    }
+    non_negative("spec.replicas", spec.replicas.map(i64::from), errs);
+    let Some(t) = &spec.template else {
+        errs.push(FieldErr::required("spec.template"));
+        return;
+    };
+    if !spec.selector.is_empty() && !spec.selector.iter().all(|(k, v)| t.metadata.labels.get(k) == Some(v)) {
+        errs.push(selector_mismatch(&t.metadata.labels));
+    }
+    validate_controller_template(t, "ReplicationController", errs);
+}
+
+/// ValidateControllerRevision: data is mandatory, revision non-negative.
+pub fn validate_controller_revision(cr: &super::daemon_set::ControllerRevision, errs: &mut Vec<FieldErr>) {
+    if cr.data.as_ref().is_none_or(|d| d.is_null()) {
+        errs.push(FieldErr::new("data", "Required value: data is mandatory"));
+    }
+    non_negative("revision", Some(cr.revision), errs);
+}
+
 /// Go's `%#v` of a map[string]string, as the apiserver prints it.
 fn go_map(m: &Labels) -> String {
     let inner: Vec<String> = m.iter().map(|(k, v)| format!("{}:{}", quoted(k), quoted(v))).collect();
@@ -537,7 +679,8 @@ fn go_map(m: &Labels) -> String {
 }
 
 /// Update-only rules: what may not change on a live object (ValidatePodUpdate,
-/// ValidateDeploymentUpdate, ValidateReplicaSetUpdate).
+/// ValidateDeploymentUpdate, ValidateReplicaSetUpdate, the DaemonSet strategy's
+/// immutable selector, ValidateControllerRevisionUpdate).
 pub fn validate_update(old: &Object, new: &Object) -> Vec<FieldErr> {
     let mut errs = Vec::new();
     match (old, new) {
@@ -573,6 +716,12 @@ pub fn validate_update(old: &Object, new: &Object) -> Vec<FieldErr> {
         (Object::ReplicaSet(a), Object::ReplicaSet(b)) if a.spec.selector != b.spec.selector => {
             errs.push(FieldErr::new("spec.selector", "Invalid value: field is immutable"));
         }
+        (Object::DaemonSet(a), Object::DaemonSet(b)) if a.spec.selector != b.spec.selector => {
+            errs.push(FieldErr::new("spec.selector", "Invalid value: field is immutable"));
+        }
+        (Object::ControllerRevision(a), Object::ControllerRevision(b)) if a.data != b.data => {
+            errs.push(FieldErr::new("data", "Invalid value: field is immutable"));
+        }
         _ => {}
     }
     errs
@@ -586,6 +735,9 @@ pub fn validate(obj: &Object) -> Vec<FieldErr> {
     match obj {
         Object::Pod(p) => validate_pod_spec(&p.spec, "spec", &mut errs),
         Object::ReplicaSet(rs) => validate_workload(rs.spec.replicas, rs.spec.selector.as_ref(), &rs.spec.template, &mut errs),
+        Object::DaemonSet(ds) => validate_daemon_set(ds, &mut errs),
+        Object::ReplicationController(rc) => validate_replication_controller(rc, &mut errs),
+        Object::ControllerRevision(cr) => validate_controller_revision(cr, &mut errs),
         Object::Deployment(d) => {
             validate_workload(d.spec.replicas, d.spec.selector.as_ref(), &d.spec.template, &mut errs);
             non_negative("spec.revisionHistoryLimit", d.spec.revision_history_limit.map(i64::from), &mut errs);
@@ -718,5 +870,143 @@ mod tests {
         let m = &errs[0].message;
         assert!(m.len() < 400, "{} bytes", m.len());
         assert_eq!(m, &format!("Invalid value: \"{}\"… ({} more bytes): must be no more than 63 characters", "v".repeat(200), (1 << 20) - 200));
+    }
+
+    fn ds(selector: Option<&[(&str, &str)]>, labels: &[(&str, &str)]) -> super::super::daemon_set::DaemonSet {
+        let m = |p: &[(&str, &str)]| p.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<Labels>();
+        let mut d = super::super::daemon_set::DaemonSet::default();
+        d.metadata.name = "abc".into();
+        d.spec.selector = selector.map(|s| super::super::meta::LabelSelector { match_labels: m(s), match_expressions: vec![] });
+        d.spec.template.metadata.labels = m(labels);
+        let spec = std::rc::Rc::make_mut(&mut d.spec.template.spec);
+        spec.restart_policy = "Always".into();
+        spec.containers = std::rc::Rc::new(vec![Container { name: "ctr".into(), image: "image".into(), ..Default::default() }]);
+        d.spec.update_strategy.type_ = "OnDelete".into();
+        d
+    }
+
+    fn ds_errs(d: &super::super::daemon_set::DaemonSet) -> Vec<String> {
+        let mut errs = Vec::new();
+        validate_daemon_set(d, &mut errs);
+        errs.iter().map(|e| e.to_string()).collect()
+    }
+
+    /// apps validation_test.go TestValidateDaemonSet: the success case, and the error
+    /// cases nil selector, empty selector, selector_doesnt_match, invalid restart policy 1
+    /// and 2 — in ValidateDaemonSetSpec's words.
+    #[test]
+    fn daemon_sets_are_validated_like_validate_daemon_set() {
+        let ab: &[(&str, &str)] = &[("a", "b")];
+        assert!(ds_errs(&ds(Some(ab), ab)).is_empty());
+        let mismatch = "spec.template.metadata.labels: Invalid value: map[string]string{\"a\":\"b\"}: `selector` does not match template `labels`";
+        assert_eq!(ds_errs(&ds(None, ab)), [mismatch], "nil selector: LabelSelectorAsSelector(nil) selects nothing");
+        assert_eq!(
+            ds_errs(&ds(Some(&[]), ab)),
+            ["spec.selector: Invalid value: v1.LabelSelector{MatchLabels:map[string]string(nil), MatchExpressions:[]v1.LabelSelectorRequirement(nil)}: empty selector is invalid for daemonset"]
+        );
+        assert_eq!(ds_errs(&ds(Some(&[("foo", "bar")]), ab)), [mismatch]);
+        for policy in ["OnFailure", "Never"] {
+            let mut d = ds(Some(ab), ab);
+            std::rc::Rc::make_mut(&mut d.spec.template.spec).restart_policy = policy.into();
+            assert_eq!(ds_errs(&d), [format!("spec.template.spec.restartPolicy: Unsupported value: \"{policy}\": supported values: \"Always\"")]);
+        }
+        let mut d = ds(Some(ab), ab);
+        std::rc::Rc::make_mut(&mut d.spec.template.spec).active_deadline_seconds = Some(10);
+        assert_eq!(ds_errs(&d), ["spec.template.spec.activeDeadlineSeconds: Forbidden: activeDeadlineSeconds in DaemonSet is not Supported"]);
+        let mut d = ds(Some(ab), ab);
+        d.spec.update_strategy.type_ = "Foo".into();
+        assert_eq!(
+            ds_errs(&d),
+            ["spec.updateStrategy: Unsupported value: apps.DaemonSetUpdateStrategy{Type:\"Foo\", RollingUpdate:(*apps.RollingUpdateDaemonSet)(nil)}: supported values: \"RollingUpdate\", \"OnDelete\""]
+        );
+        d.spec.update_strategy.type_ = "RollingUpdate".into();
+        assert_eq!(ds_errs(&d), ["spec.updateStrategy.rollingUpdate: Required value"]);
+    }
+
+    /// ValidateRollingUpdateDaemonSet: exactly one of maxUnavailable and maxSurge is
+    /// non-zero, each a non-negative int or a percent of at most 100%.
+    #[test]
+    fn rolling_update_daemon_set_rules() {
+        use super::super::daemon_set::RollingUpdateDaemonSet;
+        use super::super::meta::IntOrString::{Int, String as Str};
+        let check = |u: super::super::meta::IntOrString, s: super::super::meta::IntOrString| {
+            let mut errs = Vec::new();
+            validate_rolling_update_daemon_set(&RollingUpdateDaemonSet { max_unavailable: Some(u), max_surge: Some(s) }, &mut errs);
+            errs.iter().map(|e| e.to_string()).collect::<Vec<_>>()
+        };
+        assert!(check(Int(1), Int(0)).is_empty());
+        assert!(check(Int(0), Str("10%".into())).is_empty());
+        assert_eq!(check(Int(0), Int(0)), ["spec.updateStrategy.rollingUpdate.maxUnavailable: Required value: cannot be 0 when maxSurge is 0"]);
+        assert_eq!(check(Str("0%".into()), Int(0)), ["spec.updateStrategy.rollingUpdate.maxUnavailable: Required value: cannot be 0 when maxSurge is 0"]);
+        assert_eq!(
+            check(Int(1), Int(1)),
+            ["spec.updateStrategy.rollingUpdate.maxSurge: Invalid value: intstr.IntOrString{Type:0, IntVal:1, StrVal:\"\"}: may not be set when maxUnavailable is non-zero"]
+        );
+        assert_eq!(
+            check(Str("120%".into()), Int(0)),
+            ["spec.updateStrategy.rollingUpdate.maxUnavailable: Invalid value: intstr.IntOrString{Type:1, IntVal:0, StrVal:\"120%\"}: must not be greater than 100%"]
+        );
+        assert_eq!(check(Int(-1), Int(0))[0], "spec.updateStrategy.rollingUpdate.maxUnavailable: Invalid value: -1: must be greater than or equal to 0");
+        assert!(check(Str("20Percent".into()), Int(0))[0].contains("a valid percent string must be a numeric string followed by an ending '%'"));
+    }
+
+    /// core validation_test.go TestValidateReplicationController: the success case, and
+    /// the error cases "empty selector", "selector_doesnt_match", "invalid manifest" (no
+    /// template), "negative_replicas", "invalid restart policy 1 / 2".
+    #[test]
+    fn replication_controllers_are_validated_like_core() {
+        use super::super::replication_controller::ReplicationController;
+        let ab: Labels = [("a".to_string(), "b".to_string())].into_iter().collect();
+        let rc = |selector: Labels, labels: Labels| {
+            let mut rc = ReplicationController::default();
+            rc.metadata.name = "abc".into();
+            rc.spec.selector = selector;
+            let mut t = PodTemplateSpec::default();
+            t.metadata.labels = labels;
+            let spec = std::rc::Rc::make_mut(&mut t.spec);
+            spec.restart_policy = "Always".into();
+            spec.containers = std::rc::Rc::new(vec![Container { name: "ctr".into(), image: "image".into(), ..Default::default() }]);
+            rc.spec.template = Some(t);
+            rc
+        };
+        let errs = |rc: &ReplicationController| {
+            let mut e = Vec::new();
+            validate_replication_controller(rc, &mut e);
+            e.iter().map(|e| e.to_string()).collect::<Vec<_>>()
+        };
+        assert!(errs(&rc(ab.clone(), ab.clone())).is_empty());
+        assert_eq!(errs(&rc(Labels::new(), ab.clone())), ["spec.selector: Required value"]);
+        let other: Labels = [("foo".to_string(), "bar".to_string())].into_iter().collect();
+        assert_eq!(
+            errs(&rc(other, ab.clone())),
+            ["spec.template.metadata.labels: Invalid value: map[string]string{\"a\":\"b\"}: `selector` does not match template `labels`"]
+        );
+        let mut none = rc(ab.clone(), ab.clone());
+        none.spec.template = None;
+        assert_eq!(errs(&none), ["spec.template: Required value"]);
+        let mut negative = rc(ab.clone(), ab.clone());
+        negative.spec.replicas = Some(-1);
+        assert_eq!(errs(&negative), ["spec.replicas: Invalid value: -1: must be greater than or equal to 0"]);
+        let mut never = rc(ab.clone(), ab);
+        std::rc::Rc::make_mut(&mut never.spec.template.as_mut().unwrap().spec).restart_policy = "Never".into();
+        assert_eq!(errs(&never), ["spec.template.spec.restartPolicy: Unsupported value: \"Never\": supported values: \"Always\""]);
+    }
+
+    /// ValidateDaemonSetUpdate's immutable selector and ValidateControllerRevision(Update).
+    #[test]
+    fn daemon_set_selectors_and_revision_data_are_immutable() {
+        let ab: &[(&str, &str)] = &[("a", "b")];
+        let old = Object::DaemonSet(Box::new(ds(Some(ab), ab)));
+        let new = Object::DaemonSet(Box::new(ds(Some(&[("a", "b"), ("c", "d")]), &[("a", "b"), ("c", "d")])));
+        assert_eq!(validate_update(&old, &new)[0].to_string(), "spec.selector: Invalid value: field is immutable");
+        let mut cr = super::super::daemon_set::ControllerRevision::default();
+        cr.metadata.name = "abc-1".into();
+        assert_eq!(validate(&Object::ControllerRevision(Box::new(cr.clone())))[0].to_string(), "data: Required value: data is mandatory");
+        cr.data = Some(serde_json::json!({"a": 1}));
+        let mut changed = cr.clone();
+        changed.data = Some(serde_json::json!({"a": 2}));
+        let (a, b) = (Object::ControllerRevision(Box::new(cr)), Object::ControllerRevision(Box::new(changed)));
+        assert!(validate(&a).is_empty());
+        assert_eq!(validate_update(&a, &b)[0].to_string(), "data: Invalid value: field is immutable");
     }
 }

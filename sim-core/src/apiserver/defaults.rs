@@ -1,6 +1,9 @@
 //! Defaulting as the apiserver applies it on create and update (pkg/apis/*/v1/defaults.go)
-//! plus the DefaultTolerationSeconds admission plugin.
+//! plus the DefaultTolerationSeconds admission plugin, and the registry strategies'
+//! PrepareForCreate/PrepareForUpdate where they set fields (a DaemonSet's template
+//! generation: pkg/registry/apps/daemonset/strategy.go).
 
+use crate::api::daemon_set::{RollingUpdateDaemonSet, DEPRECATED_TEMPLATE_GENERATION};
 use crate::api::deployment::{DeploymentStrategy, RollingUpdateDeployment};
 use crate::api::meta::IntOrString;
 use crate::api::pod::{PodSpec, Toleration};
@@ -54,6 +57,42 @@ pub fn apply(obj: &mut Object) {
             if needs_defaults(&d.spec.template.spec) {
                 default_pod_spec(std::rc::Rc::make_mut(&mut d.spec.template.spec));
             }
+        }
+        Object::DaemonSet(ds) => {
+            // SetDefaults_DaemonSet: RollingUpdate with maxUnavailable 1 and maxSurge 0;
+            // revisionHistoryLimit 10.
+            let s = &mut ds.spec.update_strategy;
+            if s.type_.is_empty() {
+                s.type_ = "RollingUpdate".into();
+            }
+            if s.type_ == "RollingUpdate" {
+                let ru = s.rolling_update.get_or_insert_with(RollingUpdateDaemonSet::default);
+                ru.max_unavailable.get_or_insert(IntOrString::Int(1));
+                ru.max_surge.get_or_insert(IntOrString::Int(0));
+            }
+            ds.spec.revision_history_limit.get_or_insert(10);
+            if needs_defaults(&ds.spec.template.spec) {
+                default_pod_spec(std::rc::Rc::make_mut(&mut ds.spec.template.spec));
+            }
+        }
+        Object::ReplicationController(rc) => {
+            // SetDefaults_ReplicationController: selector and labels from the template's
+            // labels when empty; replicas 1.
+            if let Some(t) = &mut rc.spec.template {
+                let labels = &t.metadata.labels;
+                if !labels.is_empty() {
+                    if rc.spec.selector.is_empty() {
+                        rc.spec.selector = labels.clone();
+                    }
+                    if rc.metadata.labels.is_empty() {
+                        rc.metadata.labels = labels.clone();
+                    }
+                }
+                if needs_defaults(&t.spec) {
+                    default_pod_spec(std::rc::Rc::make_mut(&mut t.spec));
+                }
+            }
+            rc.spec.replicas.get_or_insert(1);
         }
         Object::Node(n) if n.status.allocatable.is_empty() => {
             n.status.allocatable = n.status.capacity.clone();
@@ -182,6 +221,8 @@ pub fn with_status_of(spec_src: &Object, status_src: &Object) -> Object {
         (Object::ReplicaSet(a), Object::ReplicaSet(b)) => a.status = b.status.clone(),
         (Object::Deployment(a), Object::Deployment(b)) => a.status = b.status.clone(),
         (Object::PodDisruptionBudget(a), Object::PodDisruptionBudget(b)) => a.status = b.status.clone(),
+        (Object::DaemonSet(a), Object::DaemonSet(b)) => a.status = b.status.clone(),
+        (Object::ReplicationController(a), Object::ReplicationController(b)) => a.status = b.status.clone(),
         (Object::Service(a), Object::Service(b)) => a.status = b.status.clone(),
         _ => {}
     }
@@ -194,7 +235,28 @@ pub fn spec_changed(a: &Object, b: &Object) -> bool {
         (Object::Deployment(x), Object::Deployment(y)) => x.spec != y.spec,
         (Object::PodDisruptionBudget(x), Object::PodDisruptionBudget(y)) => x.spec != y.spec,
         (Object::ReplicaSet(x), Object::ReplicaSet(y)) => x.spec != y.spec,
+        (Object::DaemonSet(x), Object::DaemonSet(y)) => x.spec != y.spec,
+        (Object::ReplicationController(x), Object::ReplicationController(y)) => x.spec != y.spec,
         _ => false,
+    }
+}
+
+/// PrepareForCreate's fields: a DaemonSet's template generation starts at 1 (or the
+/// annotation's value if higher), kept as the `deprecated.daemonset.template.generation`
+/// annotation as the v1 conversion writes it.
+pub fn prepare_for_create(obj: &mut Object) {
+    if let Object::DaemonSet(ds) = obj {
+        let g = ds.template_generation().unwrap_or(0).max(1);
+        ds.metadata.annotations.insert(DEPRECATED_TEMPLATE_GENERATION.into(), g.to_string());
+    }
+}
+
+/// PrepareForUpdate's fields: a DaemonSet's template generation is the stored one, plus
+/// one when the template changed (whatever the client sent).
+pub fn prepare_for_update(cur: &Object, obj: &mut Object) {
+    if let (Object::DaemonSet(old), Object::DaemonSet(ds)) = (cur, obj) {
+        let g = old.template_generation().unwrap_or(0) + i64::from(old.spec.template != ds.spec.template);
+        ds.metadata.annotations.insert(DEPRECATED_TEMPLATE_GENERATION.into(), g.to_string());
     }
 }
 
@@ -208,5 +270,94 @@ mod tests {
         assert_eq!(image_tag("nginx:1.14.2"), Some("1.14.2"));
         assert_eq!(image_tag("registry:5000/nginx"), None);
         assert_eq!(image_tag("registry:5000/nginx:latest"), Some("latest"));
+    }
+
+    fn template(labels: &[(&str, &str)]) -> crate::api::pod::PodTemplateSpec {
+        let mut t = crate::api::pod::PodTemplateSpec::default();
+        t.metadata.labels = labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        t
+    }
+
+    /// apps/v1 defaults_test.go TestSetDefaultDaemonSetSpec: RollingUpdate with
+    /// maxUnavailable 1 and maxSurge 0, revisionHistoryLimit 10, pod template defaults;
+    /// apps/v1 does not default the selector or the labels from the template; OnDelete
+    /// gets no rollingUpdate; a given revisionHistoryLimit stays.
+    #[test]
+    fn daemon_sets_default_like_apps_v1() {
+        use crate::api::daemon_set::DaemonSet;
+        let mut ds = DaemonSet::default();
+        ds.spec.template = template(&[("foo", "bar")]);
+        let mut o = Object::DaemonSet(Box::new(ds.clone()));
+        apply(&mut o);
+        let d = o.as_daemon_set().unwrap();
+        assert_eq!(d.spec.update_strategy.type_, "RollingUpdate");
+        let ru = d.spec.update_strategy.rolling_update.as_ref().unwrap();
+        assert_eq!((ru.max_unavailable.clone(), ru.max_surge.clone()), (Some(IntOrString::Int(1)), Some(IntOrString::Int(0))));
+        assert_eq!(d.spec.revision_history_limit, Some(10));
+        assert_eq!(d.spec.template.spec.restart_policy, "Always");
+        assert!(d.spec.selector.is_none() && d.metadata.labels.is_empty(), "apps/v1 defaults neither");
+        ds.spec.update_strategy.type_ = "OnDelete".into();
+        ds.spec.revision_history_limit = Some(1);
+        let mut o = Object::DaemonSet(Box::new(ds));
+        apply(&mut o);
+        let d = o.as_daemon_set().unwrap();
+        assert!(d.spec.update_strategy.rolling_update.is_none());
+        assert_eq!(d.spec.revision_history_limit, Some(1));
+    }
+
+    /// core/v1 defaults_test.go TestSetDefaultReplicationControllerLabelsAndSelector (the
+    /// four cases) and TestSetDefaultReplicationControllerReplicas (nil → 1, 0, 3 kept).
+    #[test]
+    fn replication_controllers_default_selector_labels_and_replicas() {
+        use crate::api::replication_controller::ReplicationController;
+        let sel = |pairs: &[(&str, &str)]| pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<crate::api::meta::Labels>();
+        for (labels, selector, expect_labels, expect_selector) in [
+            (&[][..], &[][..], true, true),
+            (&[("bar", "foo")], &[], false, true),
+            (&[("bar", "foo")], &[("some", "other")], false, false),
+            (&[], &[("some", "other")], true, false),
+        ] {
+            let mut rc = ReplicationController::default();
+            rc.metadata.labels = sel(labels);
+            rc.spec.selector = sel(selector);
+            rc.spec.template = Some(template(&[("foo", "bar")]));
+            let mut o = Object::ReplicationController(Box::new(rc));
+            apply(&mut o);
+            let rc = o.as_replication_controller().unwrap();
+            let t = &rc.spec.template.as_ref().unwrap().metadata.labels;
+            assert_eq!(rc.metadata.labels == *t, expect_labels, "labels {labels:?} selector {selector:?}");
+            assert_eq!(rc.spec.selector == *t, expect_selector, "labels {labels:?} selector {selector:?}");
+        }
+        for (given, want) in [(None, 1), (Some(0), 0), (Some(3), 3)] {
+            let mut rc = ReplicationController::default();
+            rc.spec.replicas = given;
+            let mut o = Object::ReplicationController(Box::new(rc));
+            apply(&mut o);
+            assert_eq!(o.as_replication_controller().unwrap().spec.replicas, Some(want));
+        }
+    }
+
+    /// The DaemonSet strategy: template generation 1 on create, +1 on an update that
+    /// changes the template, kept otherwise (pkg/registry/apps/daemonset/strategy.go
+    /// PrepareForCreate / PrepareForUpdate).
+    #[test]
+    fn template_generation_follows_the_template() {
+        use crate::api::daemon_set::DaemonSet;
+        let mut ds = DaemonSet::default();
+        ds.spec.template = template(&[("a", "b")]);
+        let mut created = Object::DaemonSet(Box::new(ds));
+        prepare_for_create(&mut created);
+        let generation = |o: &Object| o.as_daemon_set().unwrap().template_generation();
+        assert_eq!(generation(&created), Some(1));
+        let mut same = created.clone();
+        same.meta_mut().annotations.insert(DEPRECATED_TEMPLATE_GENERATION.into(), "7".into());
+        prepare_for_update(&created, &mut same);
+        assert_eq!(generation(&same), Some(1), "a client cannot set it");
+        let mut changed = created.clone();
+        if let Object::DaemonSet(d) = &mut changed {
+            d.spec.template.metadata.labels.insert("c".into(), "d".into());
+        }
+        prepare_for_update(&created, &mut changed);
+        assert_eq!(generation(&changed), Some(2));
     }
 }

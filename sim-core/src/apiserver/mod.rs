@@ -355,12 +355,15 @@ impl ApiServer {
             Object::ReplicaSet(r) => r.status = Default::default(),
             Object::Deployment(d) => d.status = Default::default(),
             Object::PodDisruptionBudget(p) => p.status = Default::default(),
+            Object::DaemonSet(d) => d.status = Default::default(),
+            Object::ReplicationController(r) => r.status = Default::default(),
             _ => {}
         }
         // Defaulting and mutating admission (Priority) see the object before the registry
         // generates its name (BeforeCreate), as admission errors show: `pods "web-" is
         // forbidden` for a generateName pod (admission.extractResourceName).
         self.default_shared(&mut obj)?;
+        defaults::prepare_for_create(&mut obj);
         let ns = obj.meta().namespace.clone();
         if kind.namespaced() {
             match self.store.get_parts(&Kind::Namespace, "", &ns) {
@@ -395,7 +398,7 @@ impl ApiServer {
         m.uid = uid;
         m.creation_timestamp = Some(Time(now));
         m.deletion_timestamp = None;
-        if matches!(kind, Kind::Deployment | Kind::ReplicaSet | Kind::PodDisruptionBudget) {
+        if matches!(kind, Kind::Deployment | Kind::ReplicaSet | Kind::PodDisruptionBudget | Kind::DaemonSet | Kind::ReplicationController) {
             m.generation = 1;
         }
         obj.set_type_meta();
@@ -489,6 +492,7 @@ impl ApiServer {
             obj = defaults::take_status(&cur, obj);
         } else {
             defaults::apply(&mut obj);
+            defaults::prepare_for_update(&cur, &mut obj);
             obj = defaults::with_status_of(&obj, &cur);
             let mut errs = validate(&obj);
             errs.extend(crate::api::validation::validate_update(&cur, &obj));
@@ -529,6 +533,7 @@ impl ApiServer {
         match &mut obj {
             Object::Deployment(d) => d.spec.replicas = Some(replicas),
             Object::ReplicaSet(r) => r.spec.replicas = Some(replicas),
+            Object::ReplicationController(r) => r.spec.replicas = Some(replicas),
             _ => {
                 return Err(ApiErr::Status(status(
                     404,

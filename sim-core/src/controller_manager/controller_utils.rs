@@ -73,6 +73,11 @@ impl<K: Ord + Clone> ControllerExpectations<K> {
     pub fn expect_creations(&mut self, key: K, adds: usize) {
         self.by_key.insert(key, Expectations { adds: adds as i64, deletes: BTreeSet::new() });
     }
+    /// SetExpectations: creations and deletions together (the DaemonSet controller's
+    /// syncNodes).
+    pub fn set(&mut self, key: K, adds: usize, uids: BTreeSet<String>) {
+        self.by_key.insert(key, Expectations { adds: adds as i64, deletes: uids });
+    }
     /// ExpectDeletions (by uid: UIDTrackingControllerExpectations).
     pub fn expect_deletions(&mut self, key: K, uids: BTreeSet<String>) {
         self.by_key.insert(key, Expectations { adds: 0, deletes: uids });
@@ -167,6 +172,16 @@ fn deletion_cost(p: &Pod) -> i64 {
 /// When the pod became Ready (the Ready condition's lastTransitionTime), if it is.
 pub fn ready_time(p: &Pod) -> Option<Time> {
     p.condition("Ready").filter(|c| c.status == "True").and_then(|c| c.last_transition_time)
+}
+
+/// podutil.IsPodAvailable: Ready, and for longer than minReadySeconds (the Ready
+/// condition's lastTransitionTime + minReadySeconds strictly before now).
+pub fn is_pod_available(p: &Pod, min_ready_seconds: i32, now: SimTime) -> bool {
+    if !p.is_ready() {
+        return false;
+    }
+    let min_ready_ms = u64::try_from(min_ready_seconds).unwrap_or(0) * 1000;
+    min_ready_ms == 0 || ready_time(p).is_some_and(|t| t.0.as_ms() + min_ready_ms < now.as_ms())
 }
 
 /// floor(log2(now − t)) in nanoseconds, −1 when not in the past (logarithmicRankDiff).

@@ -8,6 +8,7 @@
 //! the `controllers!` table below.
 
 pub mod controller_utils;
+pub mod daemon_set;
 pub mod deployment;
 pub mod disruption;
 pub mod garbage_collector;
@@ -264,6 +265,8 @@ controllers! {
     garbage_collector: garbage_collector::GarbageCollector => GarbageCollector,
     namespace: namespace::NamespaceController => Namespace,
     disruption: disruption::DisruptionController => Disruption,
+    daemon_set: daemon_set::DaemonSetsController => DaemonSet,
+    replication: replica_set::ReplicationManager => ReplicationController,
 }
 
 pub struct ControllerManager {
@@ -287,6 +290,8 @@ impl ControllerManager {
                 garbage_collector: Default::default(),
                 namespace: Default::default(),
                 disruption: Default::default(),
+                daemon_set: Default::default(),
+                replication: Default::default(),
             },
             shared: Shared::default(),
             sync_scheduled: false,

@@ -11,6 +11,11 @@
 //! the ReplicaSet through the workqueue's rate limiter (5 ms doubling to 1000 s, and
 //! 10 qps overall); a clean one forgets its failures.
 //!
+//! The same code manages ReplicationControllers, as upstream's pkg/controller/replication
+//! wraps this controller: a ReplicationController is seen as a ReplicaSet whose selector
+//! is its equality-based selector as matchLabels ([`Replicated`]), its pods are owned as
+//! `v1/ReplicationController`, and its Events come from `replication-controller`.
+//!
 //! Differences: upstream runs the slow-start batches inside one sync; ksim sends each
 //! batch when every create of the previous one has been answered. Upstream lists every
 //! pod of the namespace on each sync; ksim keeps each ReplicaSet's pods indexed from the
@@ -23,11 +28,14 @@ use super::{Controller, ControllerCtx, Synced};
 use crate::api::meta::{OwnerReference, Time};
 use crate::api::pod::Pod;
 use crate::api::replica_set::{ReplicaSet, ReplicaSetCondition};
+use crate::api::replication_controller::ReplicationController;
 use crate::api::{Kind, Object, ObjectKey};
 use crate::apiserver::{Request, Response, NAMESPACE_TERMINATING_CAUSE};
 use crate::engine::{SimDuration, SimTime};
 use crate::etcd::{WatchEvent, WatchEventType};
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
+use std::marker::PhantomData;
 use std::rc::Rc;
 
 pub const BURST_REPLICAS: usize = 500;
@@ -125,7 +133,61 @@ struct Deleting {
     failed: bool,
 }
 
-pub struct ReplicaSetController {
+/// The kind a replica manager manages, seen as a ReplicaSet.
+pub trait Replicated: 'static {
+    const KIND: Kind;
+    /// The owner references of its pods (apiVersion, kind).
+    const API_VERSION: &'static str;
+    const KIND_NAME: &'static str;
+    /// The component its Events come from.
+    const COMPONENT: &'static str;
+    /// The object as a ReplicaSet (None for another kind).
+    fn as_rs(o: &Object) -> Option<Cow<'_, ReplicaSet>>;
+    /// The object with the status the controller computed.
+    fn with_status(o: &Object, rs: ReplicaSet) -> Object;
+}
+
+/// ReplicaSets (apps/v1).
+pub struct ReplicaSets;
+
+impl Replicated for ReplicaSets {
+    const KIND: Kind = Kind::ReplicaSet;
+    const API_VERSION: &'static str = "apps/v1";
+    const KIND_NAME: &'static str = "ReplicaSet";
+    const COMPONENT: &'static str = "replicaset-controller";
+    fn as_rs(o: &Object) -> Option<Cow<'_, ReplicaSet>> {
+        o.as_replica_set().map(Cow::Borrowed)
+    }
+    fn with_status(_: &Object, rs: ReplicaSet) -> Object {
+        Object::ReplicaSet(Box::new(rs))
+    }
+}
+
+/// ReplicationControllers (core/v1), converted as pkg/controller/replication does.
+pub struct ReplicationControllers;
+
+impl Replicated for ReplicationControllers {
+    const KIND: Kind = Kind::ReplicationController;
+    const API_VERSION: &'static str = "v1";
+    const KIND_NAME: &'static str = "ReplicationController";
+    const COMPONENT: &'static str = "replication-controller";
+    fn as_rs(o: &Object) -> Option<Cow<'_, ReplicaSet>> {
+        o.as_replication_controller().map(|rc| Cow::Owned(rc.as_replica_set()))
+    }
+    fn with_status(o: &Object, rs: ReplicaSet) -> Object {
+        let rc: &ReplicationController = o.as_replication_controller().expect("a ReplicationController");
+        let mut out = rc.with_status(&rs.status);
+        out.metadata.resource_version = rs.metadata.resource_version;
+        Object::ReplicationController(Box::new(out))
+    }
+}
+
+/// The ReplicaSet controller.
+pub type ReplicaSetController = ReplicaManager<ReplicaSets>;
+/// The ReplicationManager: the same controller for ReplicationControllers.
+pub type ReplicationManager = ReplicaManager<ReplicationControllers>;
+
+pub struct ReplicaManager<R: Replicated> {
     queue: WorkQueue<NsName>,
     expectations: ControllerExpectations<NsName>,
     slow_start: BTreeMap<NsName, SlowStart>,
@@ -141,11 +203,12 @@ pub struct ReplicaSetController {
     /// pods more than needed. Always 0 outside those tests.
     #[doc(hidden)]
     pub sabotage_extra_creates: usize,
+    kind: PhantomData<R>,
 }
 
-impl Default for ReplicaSetController {
+impl<R: Replicated> Default for ReplicaManager<R> {
     fn default() -> Self {
-        ReplicaSetController {
+        ReplicaManager {
             queue: WorkQueue::new(Order::Fifo),
             expectations: Default::default(),
             slow_start: BTreeMap::new(),
@@ -154,65 +217,66 @@ impl Default for ReplicaSetController {
             failure: BTreeMap::new(),
             owned: BTreeMap::new(),
             sabotage_extra_creates: 0,
+            kind: PhantomData,
         }
     }
 }
 
-pub fn controller_ref(rs: &ReplicaSet) -> OwnerReference {
-    controller_utils::controller_ref("apps/v1", "ReplicaSet", &rs.metadata.name, &rs.metadata.uid)
+/// The controller reference of a ReplicaSet (or of the object `R` sees as one).
+pub fn controller_ref<R: Replicated>(rs: &ReplicaSet) -> OwnerReference {
+    controller_utils::controller_ref(R::API_VERSION, R::KIND_NAME, &rs.metadata.name, &rs.metadata.uid)
 }
 
 /// GetPodFromTemplate for a ReplicaSet: generateName `<rs>-`.
-pub fn pod_from_template(rs: &ReplicaSet) -> Pod {
-    controller_utils::pod_from_template(&rs.spec.template, &rs.metadata.namespace, format!("{}-", rs.metadata.name), controller_ref(rs))
+pub fn pod_from_template<R: Replicated>(rs: &ReplicaSet) -> Pod {
+    controller_utils::pod_from_template(&rs.spec.template, &rs.metadata.namespace, format!("{}-", rs.metadata.name), controller_ref::<R>(rs))
 }
 
 /// The ReplicaSet a pod's controller reference names, if cached with that uid.
-fn owner_rs<'a>(inf: &'a SharedInformers, p: &Pod) -> Option<&'a ReplicaSet> {
-    let r = p.metadata.controller_ref().filter(|r| r.kind == "ReplicaSet")?;
-    inf.get(&Kind::ReplicaSet, &p.metadata.namespace, &r.name).and_then(|o| o.as_replica_set()).filter(|rs| rs.metadata.uid == r.uid)
+fn owner_rs<'a, R: Replicated>(inf: &'a SharedInformers, p: &Pod) -> Option<Cow<'a, ReplicaSet>> {
+    let r = p.metadata.controller_ref().filter(|r| r.kind == R::KIND_NAME)?;
+    inf.get(&R::KIND, &p.metadata.namespace, &r.name).and_then(|o| R::as_rs(o)).filter(|rs| rs.metadata.uid == r.uid)
 }
 
-impl Controller for ReplicaSetController {
+impl<R: Replicated> Controller for ReplicaManager<R> {
     type Key = NsName;
-    const NAME: &'static str = "replicaset-controller";
+    const NAME: &'static str = R::COMPONENT;
 
     fn queue(&mut self) -> &mut WorkQueue<NsName> {
         &mut self.queue
     }
 
     fn watches(kind: &Kind) -> bool {
-        matches!(kind, Kind::Pod | Kind::ReplicaSet)
+        *kind == Kind::Pod || *kind == R::KIND
     }
 
     fn on_watch(&mut self, inf: &SharedInformers, ev: &WatchEvent, _ctx: &mut ControllerCtx) {
         let m = ev.object.meta();
-        match &*ev.object {
-            Object::ReplicaSet(rs) => {
-                self.index_replica_set(inf, ev, rs);
-                self.queue.add((m.namespace.clone(), m.name.clone()));
-            }
-            Object::Pod(p) => {
-                self.index_pod(inf, ev, p);
-                self.observe_pod(ev, p);
-                self.enqueue_pod_owner(inf, p);
-                if let Some(prev) = ev.prev.as_ref().and_then(|o| o.as_pod()) {
-                    if prev.metadata.labels != p.metadata.labels || prev.metadata.controller_ref() != p.metadata.controller_ref() {
-                        self.enqueue_pod_owner(inf, prev);
-                    }
+        if let Some(rs) = R::as_rs(&ev.object) {
+            self.index_replica_set(inf, ev, &rs);
+            self.queue.add((m.namespace.clone(), m.name.clone()));
+            return;
+        }
+        if let Object::Pod(p) = &*ev.object {
+            self.index_pod(inf, ev, p);
+            self.observe_pod(ev, p);
+            self.enqueue_pod_owner(inf, p);
+            if let Some(prev) = ev.prev.as_ref().and_then(|o| o.as_pod()) {
+                if prev.metadata.labels != p.metadata.labels || prev.metadata.controller_ref() != p.metadata.controller_ref() {
+                    self.enqueue_pod_owner(inf, prev);
                 }
             }
-            _ => {}
         }
     }
 
     fn sync(&mut self, inf: &SharedInformers, key: &NsName, ctx: &mut ControllerCtx) -> Synced {
-        let Some(obj) = inf.get(&Kind::ReplicaSet, &key.0, &key.1).cloned() else {
+        let Some(obj) = inf.get(&R::KIND, &key.0, &key.1).cloned() else {
             self.expectations.delete(key);
             self.failure.remove(key);
             return Synced::Done;
         };
-        let rs = obj.as_replica_set().expect("rs");
+        let rs_view = R::as_rs(&obj).expect("a ReplicaSet");
+        let rs: &ReplicaSet = &rs_view;
         let Some(selector) = rs.spec.selector.clone() else { return Synced::Done };
         let live = rs.metadata.deletion_timestamp.is_none();
         // Claim: owned pods that no longer match are released (not while the ReplicaSet
@@ -234,7 +298,7 @@ impl Controller for ReplicaSetController {
                 let Some(p) = o.as_pod() else { continue };
                 if p.metadata.controller_ref().is_none() && is_pod_active(p) && selector.matches(&p.metadata.labels) {
                     let mut np = p.clone();
-                    np.metadata.owner_references.push(controller_ref(rs));
+                    np.metadata.owner_references.push(controller_ref::<R>(rs));
                     ctx.request(Request::Update(Object::Pod(np)));
                     adopted.push(o);
                 }
@@ -244,7 +308,7 @@ impl Controller for ReplicaSetController {
         if self.expectations.satisfied(key) && live {
             sent = self.manage_replicas(inf, rs, &adopted, ctx);
         }
-        self.update_status(rs, &adopted, ctx);
+        self.update_status(&obj, rs, &adopted, ctx);
         if sent || self.slow_start.contains_key(key) || self.deleting.contains_key(key) {
             Synced::Pending
         } else {
@@ -268,7 +332,7 @@ impl Controller for ReplicaSetController {
     }
 }
 
-impl ReplicaSetController {
+impl<R: Replicated> ReplicaManager<R> {
     /// Keeps `owned` current for a pod event.
     fn index_pod(&mut self, inf: &SharedInformers, ev: &WatchEvent, p: &Pod) {
         let name = &p.metadata.name;
@@ -285,8 +349,8 @@ impl ReplicaSetController {
             }
             return;
         }
-        if let Some(rs) = owner_rs(inf, p) {
-            let s = standing(rs, p);
+        if let Some(rs) = owner_rs::<R>(inf, p) {
+            let s = standing(&rs, p);
             self.owned.entry(rs.metadata.uid.clone()).or_default().insert(name, s);
         }
     }
@@ -301,7 +365,7 @@ impl ReplicaSetController {
         let unchanged = ev
             .prev
             .as_ref()
-            .and_then(|o| o.as_replica_set())
+            .and_then(|o| R::as_rs(o))
             .is_some_and(|prev| prev.spec.selector == rs.spec.selector && prev.spec.template.metadata.labels == rs.spec.template.metadata.labels);
         if unchanged && self.owned.contains_key(uid) {
             return;
@@ -321,7 +385,7 @@ impl ReplicaSetController {
 
     /// Lowers expectations as creations and deletions are observed.
     fn observe_pod(&mut self, ev: &WatchEvent, p: &Pod) {
-        let Some(r) = p.metadata.controller_ref() else { return };
+        let Some(r) = p.metadata.controller_ref().filter(|r| r.kind == R::KIND_NAME) else { return };
         let key = (p.metadata.namespace.clone(), r.name.clone());
         if ev.type_ == WatchEventType::Added {
             self.expectations.creation_observed(&key);
@@ -333,12 +397,12 @@ impl ReplicaSetController {
 
     fn enqueue_pod_owner(&mut self, inf: &SharedInformers, p: &Pod) {
         match p.metadata.controller_ref() {
-            Some(r) if r.kind == "ReplicaSet" => self.queue.add((p.metadata.namespace.clone(), r.name.clone())),
+            Some(r) if r.kind == R::KIND_NAME => self.queue.add((p.metadata.namespace.clone(), r.name.clone())),
             Some(_) => {}
             None => {
                 // An orphan: every ReplicaSet in the namespace whose selector matches may adopt it.
                 let ns = &p.metadata.namespace;
-                for rs in inf.list_ns(&Kind::ReplicaSet, ns).filter_map(|o| o.as_replica_set()) {
+                for rs in inf.list_ns(&R::KIND, ns).filter_map(|o| R::as_rs(o)) {
                     if rs.spec.selector.as_ref().is_some_and(|s| !s.is_empty() && s.matches(&p.metadata.labels)) {
                         self.queue.add((ns.clone(), rs.metadata.name.clone()));
                     }
@@ -366,7 +430,7 @@ impl ReplicaSetController {
             self.expectations.expect_creations(key.clone(), n);
             let (ss, batch) = SlowStart::begin(n);
             self.slow_start.insert(key, ss);
-            send_batch(rs, batch, ctx);
+            send_batch::<R>(rs, batch, ctx);
             return true;
         }
         if have == want {
@@ -394,7 +458,7 @@ impl ReplicaSetController {
 
     /// A create of `key`'s was answered (RealPodControl.createPods, then slowStartBatch).
     fn create_answered(&mut self, inf: &SharedInformers, key: &NsName, resp: &Response, ctx: &mut ControllerCtx) {
-        let obj = inf.get(&Kind::ReplicaSet, &key.0, &key.1).cloned();
+        let obj = inf.get(&R::KIND, &key.0, &key.1).cloned();
         let ok = match resp {
             Response::Object(pod) => {
                 if let Some(o) = &obj {
@@ -420,10 +484,10 @@ impl ReplicaSetController {
         };
         let Some(ss) = self.slow_start.get_mut(key) else { return };
         let next = ss.answered(ok);
-        let live = obj.as_ref().and_then(|o| o.as_replica_set()).filter(|r| r.metadata.deletion_timestamp.is_none());
+        let live = obj.as_ref().and_then(|o| R::as_rs(o)).filter(|r| r.metadata.deletion_timestamp.is_none());
         if next > 0 {
-            if let Some(rs) = live {
-                send_batch(rs, next, ctx);
+            if let Some(rs) = &live {
+                send_batch::<R>(rs, next, ctx);
                 return;
             }
             // The ReplicaSet is gone or going: the batch just granted is not sent.
@@ -443,7 +507,7 @@ impl ReplicaSetController {
 
     /// A delete of `key`'s was answered (RealPodControl.DeletePod).
     fn delete_answered(&mut self, inf: &SharedInformers, key: &NsName, pod: &ObjectKey, uid: &str, resp: &Response, ctx: &mut ControllerCtx) {
-        let obj = inf.get(&Kind::ReplicaSet, &key.0, &key.1).cloned();
+        let obj = inf.get(&R::KIND, &key.0, &key.1).cloned();
         let failed = match resp {
             Response::Error(st) if st.reason == "NotFound" => {
                 self.expectations.deletion_observed(key, uid);
@@ -486,7 +550,7 @@ impl ReplicaSetController {
         }
     }
 
-    fn update_status(&mut self, rs: &ReplicaSet, adopted: &[Rc<Object>], ctx: &mut ControllerCtx) {
+    fn update_status(&mut self, obj: &Object, rs: &ReplicaSet, adopted: &[Rc<Object>], ctx: &mut ControllerCtx) {
         let key = (rs.metadata.namespace.clone(), rs.metadata.name.clone());
         let min_ready_ms = rs.spec.min_ready_seconds.unwrap_or(0).max(0) as u64 * 1000;
         let now = ctx.now();
@@ -530,28 +594,28 @@ impl ReplicaSetController {
             let mut n = rs.clone();
             n.status = st;
             n.metadata.resource_version.0 = 0;
-            ctx.request(Request::UpdateStatus(Object::ReplicaSet(Box::new(n))));
+            ctx.request(Request::UpdateStatus(R::with_status(obj, n)));
         }
     }
 }
 
-fn send_batch(rs: &ReplicaSet, n: usize, ctx: &mut ControllerCtx) {
+fn send_batch<R: Replicated>(rs: &ReplicaSet, n: usize, ctx: &mut ControllerCtx) {
     for _ in 0..n {
-        ctx.request_reply(Request::Create(Object::Pod(pod_from_template(rs))));
+        ctx.request_reply(Request::Create(Object::Pod(pod_from_template::<R>(rs))));
     }
 }
 
 /// getIndirectlyRelatedPods: the active pods of every ReplicaSet with the same
 /// controller (e.g. all of a Deployment's), for ranking by pods on the same node.
-fn related_pods<'a>(c: &ReplicaSetController, inf: &'a SharedInformers, rs: &ReplicaSet) -> Vec<&'a Pod> {
+fn related_pods<'a, R: Replicated>(c: &ReplicaManager<R>, inf: &'a SharedInformers, rs: &ReplicaSet) -> Vec<&'a Pod> {
     let Some(owner) = rs.metadata.controller_ref() else { return Vec::new() };
     let mut out = Vec::new();
     for (kind, ns, name) in inf.dependent_refs(&owner.uid) {
-        if *kind != Kind::ReplicaSet {
+        if *kind != R::KIND {
             continue;
         }
-        let Some(sib) = inf.get(kind, ns, name).and_then(|o| o.as_replica_set()) else { continue };
-        out.extend(c.active_pods(inf, sib, &[]));
+        let Some(sib) = inf.get(kind, ns, name).and_then(|o| R::as_rs(o)) else { continue };
+        out.extend(c.active_pods(inf, &sib, &[]));
     }
     out
 }

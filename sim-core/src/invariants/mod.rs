@@ -37,8 +37,8 @@
 //!   to it within one slow-start run (9 batches for burstReplicas 500, each a round trip:
 //!   17 request latencies) before the create lands, or the last one delivered before.
 //! - `deployment-within-surge`, `deployment-availability-floor`: see deployment.rs.
-//! - `controllers-converge` (liveness): once quiet, every ReplicaSet has as many active
-//!   pods as it asks for, unless it reports `ReplicaFailure` (its creates or deletes are
+//! - `controllers-converge` (liveness): once quiet, every ReplicaSet (and ReplicationController) has as many
+//!   active pods as it asks for, unless it reports `ReplicaFailure` (its creates or deletes are
 //!   refused — then Kubernetes does not converge either); every Deployment has observed
 //!   its generation, and its ReplicaSets ask for its replicas unless its rollout is
 //!   paused, reported stuck (`ProgressDeadlineExceeded`), or still within
@@ -422,6 +422,21 @@ pub fn converged(store: &crate::etcd::Store, alive: &BTreeSet<String>, time: Sim
             );
         }
     }
+    // ReplicationControllers are managed by the same code (pkg/controller/replication).
+    for rc in store.list(&Kind::ReplicationController).filter_map(|o| o.as_replication_controller()) {
+        let failing = rc.status.conditions.iter().any(|c| c.type_ == crate::controller_manager::replica_set::REPLICA_FAILURE && c.status == "True");
+        if rc.metadata.deletion_timestamp.is_some() || failing {
+            continue;
+        }
+        let n = active.get(rc.metadata.uid.as_str()).copied().unwrap_or(0);
+        if n != rc.replicas() || rc.status.replicas != n {
+            v(
+                CONVERGED,
+                vec![format!("replicationcontroller/{}/{}", rc.metadata.namespace, rc.metadata.name)],
+                format!("{n} active pods (status says {}) for {} replicas", rc.status.replicas, rc.replicas()),
+            );
+        }
+    }
     for o in store.list(&Kind::Deployment) {
         let d = o.as_deployment().expect("deployment");
         let total = rs_replicas.get(d.metadata.uid.as_str()).copied().unwrap_or(0);
@@ -694,6 +709,25 @@ mod tests {
         }
         write(&mut s, &mut c, failing);
         assert!(converged(&s, &BTreeSet::new(), SimTime(1)).is_empty(), "creates refused: Kubernetes does not converge either");
+    }
+
+    /// A ReplicationController short of pods is judged as a ReplicaSet is.
+    #[test]
+    fn liveness_fires_on_a_short_replication_controller() {
+        let (mut s, mut c) = checker();
+        let mut rc = crate::api::replication_controller::ReplicationController::default();
+        rc.metadata.name = "web".into();
+        rc.metadata.namespace = "default".into();
+        rc.metadata.uid = "rc-uid".into();
+        rc.spec.replicas = Some(2);
+        write(&mut s, &mut c, Object::ReplicationController(Box::new(rc)));
+        let mut p = owned_by(pod("p1", "", "", 0), "web", "rc-uid");
+        p.meta_mut().owner_references[0].kind = "ReplicationController".into();
+        write(&mut s, &mut c, p);
+        let v = converged(&s, &BTreeSet::new(), SimTime(1));
+        assert_eq!(v.len(), 1, "{v:?}");
+        assert_eq!(v[0].objects, ["replicationcontroller/default/web"]);
+        assert!(v[0].message.contains("1 active pods") && v[0].message.contains("for 2 replicas"), "{}", v[0].message);
     }
 
     #[test]

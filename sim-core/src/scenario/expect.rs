@@ -8,6 +8,7 @@
 //! pods(app=web) nodes >= 2
 //! node/worker-1 ready == Unknown
 //! pod/big status == Pending
+//! daemonset/kube-system/fluentd available == 3
 //! ```
 //!
 //! A subject (`kind/name`, `kind/namespace/name`, `pods`, `pods(selector)`, `nodes`,
@@ -174,6 +175,16 @@ const DEPLOYMENT_FIELDS: &[Field] = &[
     f("exists", Bool),
 ];
 const REPLICASET_FIELDS: &[Field] = &[f("replicas", Count), f("ready", Count), f("available", Count), f("unavailable", Count), f("exists", Bool)];
+const DAEMONSET_FIELDS: &[Field] = &[
+    f("desired", Count),
+    f("current", Count),
+    f("ready", Count),
+    f("updated", Count),
+    f("available", Count),
+    f("unavailable", Count),
+    f("misscheduled", Count),
+    f("exists", Bool),
+];
 const OTHER_FIELDS: &[Field] = &[f("exists", Bool)];
 const PODS_FIELDS: &[Field] = &[
     f("count", Count),
@@ -557,7 +568,8 @@ fn subject(subject_text: &str, nodes: Option<&BTreeSet<String>>) -> Result<(Subj
         Kind::Pod => POD_FIELDS,
         Kind::Node => NODE_FIELDS,
         Kind::Deployment => DEPLOYMENT_FIELDS,
-        Kind::ReplicaSet => REPLICASET_FIELDS,
+        Kind::ReplicaSet | Kind::ReplicationController => REPLICASET_FIELDS,
+        Kind::DaemonSet => DAEMONSET_FIELDS,
         _ => OTHER_FIELDS,
     };
     let ns = if kind.namespaced() { ns } else { "" };
@@ -769,6 +781,25 @@ fn observe_one(c: &Check, obj: &Object, store: &Store) -> String {
             "available" => r.status.available_replicas.to_string(),
             _ => (r.replicas() - r.status.available_replicas).max(0).to_string(),
         },
+        Object::ReplicationController(r) => match c.field.as_str() {
+            "replicas" => r.status.replicas.to_string(),
+            "ready" => r.status.ready_replicas.to_string(),
+            "available" => r.status.available_replicas.to_string(),
+            _ => (r.replicas() - r.status.available_replicas).max(0).to_string(),
+        },
+        Object::DaemonSet(d) => {
+            let s = &d.status;
+            match c.field.as_str() {
+                "desired" => s.desired_number_scheduled,
+                "current" => s.current_number_scheduled,
+                "ready" => s.number_ready,
+                "updated" => s.updated_number_scheduled,
+                "available" => s.number_available,
+                "misscheduled" => s.number_misscheduled,
+                _ => s.number_unavailable,
+            }
+            .to_string()
+        }
         _ => String::new(),
     }
 }

@@ -434,6 +434,8 @@ impl<'r> Loader<'r> {
             Object::Pod(p) => p.status != Default::default(),
             Object::ReplicaSet(r) => r.status != Default::default(),
             Object::Deployment(d) => d.status != Default::default(),
+            Object::DaemonSet(d) => d.status != Default::default(),
+            Object::ReplicationController(r) => r.status != Default::default(),
             _ => false,
         };
         if has_status {
@@ -450,6 +452,8 @@ impl<'r> Loader<'r> {
             Object::Pod(p) => vec![("metadata.annotations", &p.metadata.annotations)],
             Object::Deployment(d) => vec![("spec.template.metadata.annotations", &d.spec.template.metadata.annotations)],
             Object::ReplicaSet(r) => vec![("spec.template.metadata.annotations", &r.spec.template.metadata.annotations)],
+            Object::DaemonSet(d) => vec![("spec.template.metadata.annotations", &d.spec.template.metadata.annotations)],
+            Object::ReplicationController(r) => r.spec.template.iter().map(|t| ("spec.template.metadata.annotations", &t.metadata.annotations)).collect(),
             _ => vec![],
         };
         for (path, a) in annotation_sets {
@@ -612,11 +616,11 @@ impl<'r> Loader<'r> {
                     return None;
                 };
                 let (kind, namespace, name) = self.target(file, index, &join(&ap, "target"), &t)?;
-                if !matches!(kind, Kind::Deployment | Kind::ReplicaSet) {
+                if !matches!(kind, Kind::Deployment | Kind::ReplicaSet | Kind::ReplicationController) {
                     self.error(
                         file,
                         Self::mark_of(index, &ap, "target"),
-                        format!("{}: Invalid value: {}: only deployments and replicasets can be scaled", join(&ap, "target"), q(&t)),
+                        format!("{}: Invalid value: {}: only deployments, replicasets and replicationcontrollers can be scaled", join(&ap, "target"), q(&t)),
                     );
                     return None;
                 }
@@ -1212,7 +1216,9 @@ pub fn load(sources: &[Source], resolver: &Resolver) -> Result<Scenario, LoadErr
         timeline.insert(0, TimelineEntry { at: SimDuration::ZERO, action: Action::Apply(at_zero), location: seen_scenario.clone().unwrap_or_default() });
     }
     check_references(&mut l, &mut timeline);
-    check_sizes(&mut l, &timeline);
+    // A DaemonSet asks for one pod per node: every node the cluster may have.
+    let max_nodes = nodes.as_ref().map_or(0, |n| n.len()) + l.added_nodes.len();
+    check_sizes(&mut l, &timeline, max_nodes as i64);
     for e in &timeline {
         if e.at > s.until {
             l.warn(
@@ -1242,7 +1248,7 @@ type PodAsk<'a> = ((Kind, String, String), i64, &'a Location, String);
 
 /// A scenario that asks for more pods at once than ksim simulates is refused up front:
 /// each workload's latest replicas and each bare pod, summed along the timeline.
-fn check_sizes(l: &mut Loader, timeline: &[TimelineEntry]) {
+fn check_sizes(l: &mut Loader, timeline: &[TimelineEntry], nodes: i64) {
     let mut asked: BTreeMap<(Kind, String, String), i64> = BTreeMap::new();
     let mut total: i64 = 0;
     let ns_of = |ns: &str| if ns.is_empty() { "default".to_string() } else { ns.to_string() };
@@ -1254,6 +1260,8 @@ fn check_sizes(l: &mut Loader, timeline: &[TimelineEntry]) {
                     let (n, field) = match &m.object {
                         Object::Deployment(d) => (i64::from(d.replicas()), "spec.replicas"),
                         Object::ReplicaSet(r) => (i64::from(r.replicas()), "spec.replicas"),
+                        Object::ReplicationController(r) => (i64::from(r.replicas()), "spec.replicas"),
+                        Object::DaemonSet(_) => (nodes, "one pod per node"),
                         Object::Pod(_) => (1, "metadata.name"),
                         _ => return None,
                     };
@@ -1308,6 +1316,11 @@ fn check_references(l: &mut Loader, timeline: &mut [TimelineEntry]) {
                         Object::Pod(p) => (&p.spec.priority_class_name, true),
                         Object::Deployment(d) => (&d.spec.template.spec.priority_class_name, false),
                         Object::ReplicaSet(r) => (&r.spec.template.spec.priority_class_name, false),
+                        Object::DaemonSet(d) => (&d.spec.template.spec.priority_class_name, false),
+                        Object::ReplicationController(r) => match &r.spec.template {
+                            Some(t) => (&t.spec.priority_class_name, false),
+                            None => continue,
+                        },
                         _ => continue,
                     };
                     if class.is_empty() || priority_classes.contains(class) {
@@ -1373,7 +1386,7 @@ fn check_references(l: &mut Loader, timeline: &mut [TimelineEntry]) {
             }
             Action::Delete { kind, namespace, name } | Action::Scale { kind, namespace, name, .. } => {
                 let key = (kind.clone(), namespace.clone(), name.clone());
-                let kind_creates_owned = matches!(kind, Kind::Pod | Kind::ReplicaSet);
+                let kind_creates_owned = matches!(kind, Kind::Pod | Kind::ReplicaSet | Kind::ControllerRevision);
                 if !exists.contains(&key) && !kind_creates_owned {
                     let loc = entry.location.clone();
                     l.error(

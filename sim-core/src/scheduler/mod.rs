@@ -119,8 +119,9 @@ pub struct Scheduler {
     counts: MatchCounts,
     image_nodes: BTreeMap<String, usize>,
     ns_labels: BTreeMap<String, Labels>,
-    /// DefaultSelector results by (namespace, pod labels); cleared when a Service or the
-    /// set of ReplicaSets changes (a ReplicaSet's selector is immutable).
+    /// DefaultSelector results by (namespace, pod labels); cleared when a Service or a
+    /// ReplicationController changes, or the set of ReplicaSets (a ReplicaSet's selector
+    /// is immutable).
     default_selectors: BTreeMap<String, BTreeMap<Labels, Option<LabelSelector>>>,
     affinity: AffinityIndex,
     memos: NodeMemos,
@@ -185,7 +186,7 @@ impl Scheduler {
     }
 
     pub fn watches(kind: &Kind) -> bool {
-        matches!(kind, Kind::Pod | Kind::Node | Kind::Namespace | Kind::Service | Kind::ReplicaSet | Kind::PodDisruptionBudget)
+        matches!(kind, Kind::Pod | Kind::Node | Kind::Namespace | Kind::Service | Kind::ReplicaSet | Kind::ReplicationController | Kind::PodDisruptionBudget)
     }
 
     pub fn on_watch(&mut self, ev: &WatchEvent, ctx: &mut Ctx) {
@@ -200,9 +201,9 @@ impl Scheduler {
                     self.ns_labels.insert(n.metadata.name.clone(), n.metadata.labels.clone());
                 }
             }
-            // A new or changed Service or ReplicaSet can change the default spreading;
-            // a PodDisruptionBudget only matters to preemption.
-            Object::Service(_) => self.default_selectors.clear(),
+            // A new or changed Service, ReplicationController or ReplicaSet can change the
+            // default spreading; a PodDisruptionBudget only matters to preemption.
+            Object::Service(_) | Object::ReplicationController(_) => self.default_selectors.clear(),
             Object::ReplicaSet(_) if ev.type_ != WatchEventType::Modified => self.default_selectors.clear(),
             _ => {}
         }
@@ -472,8 +473,8 @@ impl Scheduler {
         n.max(MIN_FEASIBLE_NODES_TO_FIND)
     }
 
-    /// helper.DefaultSelector: the pod's Services' selectors merged, and the selectors of
-    /// the ReplicaSets that select it.
+    /// helper.DefaultSelector: the selectors of the pod's Services and
+    /// ReplicationControllers merged, and the selectors of the ReplicaSets that select it.
     fn default_selector(&mut self, pod: &crate::api::pod::Pod) -> Option<LabelSelector> {
         if let Some(s) = self.default_selectors.get(&pod.metadata.namespace).and_then(|m| m.get(&pod.metadata.labels)) {
             return s.clone();
@@ -493,6 +494,12 @@ impl Scheduler {
                 if !sl.is_empty() && sl.iter().all(|(k, v)| labels.get(k) == Some(v)) {
                     sel.match_labels.extend(sl.iter().map(|(k, v)| (k.clone(), v.clone())));
                 }
+            }
+        }
+        for rc in self.informer.list_ns(&Kind::ReplicationController, ns).filter_map(|o| o.as_replication_controller()) {
+            let sl = &rc.spec.selector;
+            if !sl.is_empty() && sl.iter().all(|(k, v)| labels.get(k) == Some(v)) {
+                sel.match_labels.extend(sl.iter().map(|(k, v)| (k.clone(), v.clone())));
             }
         }
         for o in self.informer.list_ns(&Kind::ReplicaSet, ns) {

@@ -7,6 +7,7 @@
 //! the live objects (a GET costs it no simulated time here) and writes through the
 //! apiserver; what it prints goes to the event log with kubectl's words.
 
+use crate::api::pod::Pod;
 use crate::api::{Kind, ObjectKey};
 use crate::apiserver::{Request, Response};
 use crate::client::Ctx;
@@ -74,6 +75,56 @@ fn say(out: &mut Vec<(String, bool)>, line: String) {
 
 fn refuse(out: &mut Vec<(String, bool)>, line: String) {
     out.push((line, true));
+}
+
+/// A pod's PodDeleteStatus after drain's filters.
+enum PodDelete {
+    Delete,
+    /// A warning, and whether the pod is deleted all the same.
+    Warning(bool, String),
+    Error(String),
+    Skip,
+}
+
+/// filterPods with makeFilters (staging/src/k8s.io/kubectl/pkg/drain/filters.go):
+/// skipDeleted, daemonSet, mirrorPod, localStorage, unreplicated, in that order; the
+/// first that refuses the pod decides, else the last one's status stands — so a
+/// local-storage warning is dropped when the unreplicated filter passes the pod
+/// (upstream's own TODO says so).
+fn drain_filters(store: &Store, p: &Pod, opts: &DrainOptions) -> PodDelete {
+    let finished = p.is_terminal();
+    let controller = p.metadata.controller_ref();
+    // daemonSetFilter: a DaemonSet's pod is never evicted; the DaemonSet is looked up.
+    if let Some(c) = controller.filter(|c| c.kind == "DaemonSet" && !finished) {
+        if store.get_parts(&Kind::DaemonSet, &p.metadata.namespace, &c.name).is_none() {
+            let err = format!("daemonsets.apps {:?} not found", c.name);
+            if !opts.force {
+                return PodDelete::Error(err);
+            }
+            // Orphaned: removed with a warning under --force (dropped by later filters).
+        } else if opts.ignore_daemon_sets {
+            return PodDelete::Warning(false, "ignoring DaemonSet-managed Pods".into());
+        } else {
+            return PodDelete::Error("DaemonSet-managed Pods (use --ignore-daemonsets to ignore)".into());
+        }
+    }
+    // mirrorPodFilter.
+    if p.metadata.annotations.contains_key("kubernetes.io/config.mirror") {
+        return PodDelete::Skip;
+    }
+    // localStorageFilter: emptyDir volumes.
+    let local_storage = p.spec.volumes.as_deref().and_then(|v| v.as_array()).is_some_and(|vs| vs.iter().any(|v| v.get("emptyDir").is_some()));
+    if local_storage && !finished && !opts.delete_emptydir_data {
+        return PodDelete::Error("Pods with local storage (use --delete-emptydir-data to override)".into());
+    }
+    // unreplicatedFilter.
+    if controller.is_none() && !finished {
+        if opts.force {
+            return PodDelete::Warning(true, "deleting Pods that declare no controller".into());
+        }
+        return PodDelete::Error("Pods declare no controller (use --force to override)".into());
+    }
+    PodDelete::Delete
 }
 
 /// utilerrors.NewAggregate(errs).Error(): one error as it is, several in brackets.
@@ -185,44 +236,25 @@ impl Kubectl {
             return refuse(&mut self.out, format!("Error from server (NotFound): nodes {node:?} not found"));
         }
         self.cordon(store, &node, true, ctx);
-        // filters.go's messages → the pods each applies to.
-        let mut errors: BTreeMap<&str, Vec<String>> = BTreeMap::new();
-        let mut warnings: BTreeMap<&str, Vec<String>> = BTreeMap::new();
         let mut pods = BTreeMap::new();
+        // filters.go's messages → the pods each applies to.
+        let mut errors: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        let mut warnings: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for p in store.list(&Kind::Pod).filter_map(|o| o.as_pod()).filter(|p| p.spec.node_name == node) {
             let id = format!("{}/{}", p.metadata.namespace, p.metadata.name);
-            let finished = p.is_terminal();
-            let controller = p.metadata.controller_ref();
-            // GetPodsForDeletion's filters, in order.
-            if controller.is_some_and(|c| c.kind == "DaemonSet") && !finished {
-                if opts.ignore_daemon_sets {
-                    warnings.entry("ignoring DaemonSet-managed Pods").or_default().push(id);
-                } else {
-                    errors.entry("DaemonSet-managed Pods (use --ignore-daemonsets to ignore)").or_default().push(id);
+            match drain_filters(store, p, opts) {
+                PodDelete::Delete => {
+                    pods.insert((p.metadata.namespace.clone(), p.metadata.name.clone()), (p.metadata.uid.clone(), false));
                 }
-                continue;
-            }
-            if p.metadata.annotations.contains_key("kubernetes.io/config.mirror") {
-                continue;
-            }
-            let local_storage = p.spec.volumes.as_deref().and_then(|v| v.as_array()).is_some_and(|vs| vs.iter().any(|v| v.get("emptyDir").is_some()));
-            if local_storage && !finished {
-                if opts.delete_emptydir_data {
-                    warnings.entry("deleting Pods with local storage").or_default().push(id.clone());
-                } else {
-                    errors.entry("Pods with local storage (use --delete-emptydir-data to override)").or_default().push(id.clone());
-                    continue;
+                PodDelete::Warning(delete, m) => {
+                    warnings.entry(m).or_default().push(id);
+                    if delete {
+                        pods.insert((p.metadata.namespace.clone(), p.metadata.name.clone()), (p.metadata.uid.clone(), false));
+                    }
                 }
+                PodDelete::Error(m) => errors.entry(m).or_default().push(id),
+                PodDelete::Skip => {}
             }
-            if controller.is_none() && !finished {
-                if opts.force {
-                    warnings.entry("deleting Pods that declare no controller").or_default().push(id.clone());
-                } else {
-                    errors.entry("Pods declare no controller (use --force to override)").or_default().push(id.clone());
-                    continue;
-                }
-            }
-            pods.insert((p.metadata.namespace.clone(), p.metadata.name.clone()), (p.metadata.uid.clone(), false));
         }
         if !errors.is_empty() {
             let msgs: Vec<String> = errors.iter().map(|(m, ps)| format!("cannot delete {m}: {}", ps.join(", "))).collect();

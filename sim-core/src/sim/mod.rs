@@ -105,6 +105,7 @@ pub struct Simulation {
 /// workloads applied or scaled), which bounds how long the controllers take to settle.
 fn scenario_replicas(s: &Scenario) -> i64 {
     let mut by_workload: BTreeMap<ObjectKey, i64> = BTreeMap::new();
+    let nodes = s.cluster.node_pools.iter().map(|p| p.count as i32).sum::<i32>();
     let mut most = 0;
     for e in &s.timeline {
         match &e.action {
@@ -113,6 +114,9 @@ fn scenario_replicas(s: &Scenario) -> i64 {
                     let n = match &m.object {
                         Object::Deployment(d) => d.replicas(),
                         Object::ReplicaSet(r) => r.replicas(),
+                        Object::ReplicationController(r) => r.replicas(),
+                        // At most one pod per node (two while surging).
+                        Object::DaemonSet(_) => 2 * nodes,
                         _ => continue,
                     };
                     by_workload.insert(m.object.key(), i64::from(n));

@@ -213,6 +213,21 @@ pub fn summary(obj: &Object) -> Summary {
             ("desiredHealthy", Value::from(p.status.desired_healthy)),
             ("expectedPods", Value::from(p.status.expected_pods)),
         ],
+        Object::DaemonSet(ds) => vec![
+            ("desired", Value::from(ds.status.desired_number_scheduled)),
+            ("current", Value::from(ds.status.current_number_scheduled)),
+            ("ready", Value::from(ds.status.number_ready)),
+            ("updated", Value::from(ds.status.updated_number_scheduled)),
+            ("available", Value::from(ds.status.number_available)),
+            ("misscheduled", Value::from(ds.status.number_misscheduled)),
+        ],
+        Object::ReplicationController(rc) => vec![
+            ("replicas", Value::from(rc.replicas())),
+            ("current", Value::from(rc.status.replicas)),
+            ("ready", Value::from(rc.status.ready_replicas)),
+            ("available", Value::from(rc.status.available_replicas)),
+        ],
+        Object::ControllerRevision(cr) => vec![("revision", Value::from(cr.revision))],
         Object::Lease(l) => vec![("renewTime", l.spec.renew_time.map_or(Value::Null, |t| Value::from(t.rfc3339())))],
         Object::Event(e) => vec![
             ("type", Value::from(&*e.type_)),
