@@ -43,6 +43,7 @@ pub fn describe(r: &Record) -> Option<String> {
             (!parts.is_empty()).then(|| format!("{what} {}", parts.join(", ")))
         }
         ("Node", "create") => Some(format!("{what} registered")),
+        ("Node", "delete") => Some(format!("{what} deleted")),
         ("Node", _) => {
             let mut parts = Vec::new();
             if let Some(c) = r.get_str("podCIDR").filter(|s| !s.is_empty()) {
@@ -60,7 +61,7 @@ pub fn describe(r: &Record) -> Option<String> {
         ("Deployment" | "ReplicaSet" | "ReplicationController" | "DaemonSet", "create") => Some(format!("{what} created")),
         ("Deployment" | "ReplicaSet" | "ReplicationController" | "DaemonSet", "delete") => Some(format!("{what} deleted")),
         ("Deployment" | "ReplicaSet" | "ReplicationController", _) => r.get("replicas").and_then(Value::as_i64).map(|n| format!("{what} replicas set to {n}")),
-        ("DaemonSet", _) => r.get("desired").and_then(Value::as_i64).map(|n| format!("{what} desired on {n} nodes")),
+        ("DaemonSet", _) => r.get("desired").and_then(Value::as_i64).map(|n| format!("{what} desired on {n} node{}", if n == 1 { "" } else { "s" })),
         ("Event", _) => {
             let reason = r.get_str("reason").unwrap_or("");
             let warning = r.get_str("type") == Some("Warning");

@@ -37,6 +37,8 @@
 //!   to it within one slow-start run (9 batches for burstReplicas 500, each a round trip:
 //!   17 request latencies) before the create lands, or the last one delivered before.
 //! - `deployment-within-surge`, `deployment-availability-floor`: see deployment.rs.
+//! - `daemonset-one-pod-per-node`: see daemon_set.rs.
+//! - `eviction-within-budget`: see disruption.rs.
 //! - `controllers-converge` (liveness): once quiet, every ReplicaSet (and ReplicationController) has as many
 //!   active pods as it asks for, unless it reports `ReplicaFailure` (its creates or deletes are
 //!   refused — then Kubernetes does not converge either); every Deployment has observed
@@ -47,7 +49,9 @@
 //! - `nodes-recover` (liveness): a node whose kubelet runs is Ready and not tainted by the
 //!   node lifecycle controller once it has had a monitor period after the grace period.
 
+pub mod daemon_set;
 pub mod deployment;
+pub mod disruption;
 
 use crate::api::{Kind, Object};
 use crate::engine::{SimDuration, SimTime};
@@ -85,10 +89,12 @@ pub const REPLICASET_BOUND: &str = "replicaset-within-replicas";
 pub const CONVERGED: &str = "controllers-converge";
 pub const NODES_RECOVER: &str = "nodes-recover";
 
+pub use daemon_set::DAEMONSET_ONE_PER_NODE;
 pub use deployment::{DEPLOYMENT_FLOOR, DEPLOYMENT_SURGE};
+pub use disruption::EVICTION_WITHIN_BUDGET;
 
 /// Every invariant, for listings and for the tests that make each one fire.
-pub const ALL: [&str; 12] = [
+pub const ALL: [&str; 14] = [
     NODE_OVERCOMMITTED,
     POD_BOUND_TWICE,
     BOUND_TO_MISSING_NODE,
@@ -99,6 +105,8 @@ pub const ALL: [&str; 12] = [
     REPLICASET_BOUND,
     DEPLOYMENT_SURGE,
     DEPLOYMENT_FLOOR,
+    DAEMONSET_ONE_PER_NODE,
+    EVICTION_WITHIN_BUDGET,
     CONVERGED,
     NODES_RECOVER,
 ];
@@ -145,6 +153,8 @@ pub struct Checker {
     /// Nodes deleted from the store, and when.
     nodes_deleted: BTreeMap<String, SimTime>,
     deployments: deployment::DeploymentChecker,
+    daemon_sets: daemon_set::DaemonSetChecker,
+    budgets: disruption::DisruptionChecker,
     last_revision: u64,
     nodes: BTreeMap<String, NodeState>,
     ips: BTreeMap<u32, Key>,
@@ -220,8 +230,20 @@ impl Checker {
             Object::Node(n) => {
                 let st = self.nodes.entry(n.metadata.name.clone()).or_default();
                 if w.type_ == WatchEventType::Deleted {
+                    // The node's podCIDR is released (range_allocator ReleaseCIDR) and may
+                    // go to a new node; its pods hold nothing any more (PodGC deletes them).
                     st.cidr = None;
+                    st.pods.clear();
                     self.nodes_deleted.insert(n.metadata.name.clone(), time);
+                    let gone: Vec<Key> = self.pod_node.iter().filter(|(_, node)| **node == n.metadata.name).map(|(k, _)| k.clone()).collect();
+                    for k in gone {
+                        self.pod_node.remove(&k);
+                        if let Some(ip) = self.pod_ip.remove(&k) {
+                            if self.ips.get(&ip) == Some(&k) {
+                                self.ips.remove(&ip);
+                            }
+                        }
+                    }
                     return;
                 }
                 self.nodes_deleted.remove(&n.metadata.name);
@@ -233,7 +255,17 @@ impl Checker {
                 };
                 st.cidr = Cidr::parse(&n.spec.pod_cidr).ok();
             }
-            Object::Pod(p) => self.on_pod(w, p, verb, store, time, event, obj_name),
+            Object::Pod(p) => {
+                if let Some(v) = self.daemon_sets.on_pod(w, p, by == CONTROLLER_MANAGER, store, time, event) {
+                    self.violate(v.invariant, v.time, &v.event, v.objects, v.message);
+                }
+                self.on_pod(w, p, verb, store, time, event, obj_name)
+            }
+            Object::PodDisruptionBudget(pdb) => {
+                if let Some(v) = self.budgets.on_write(w, pdb, verb, by, time, event) {
+                    self.violate(v.invariant, v.time, &v.event, v.objects, v.message);
+                }
+            }
             _ => {}
         }
     }
@@ -268,7 +300,7 @@ impl Checker {
                 st.pods.remove(&key);
             }
         }
-        let live = w.type_ != WatchEventType::Deleted && holds_node(p);
+        let live = w.type_ != WatchEventType::Deleted && holds_node(p) && !self.nodes_deleted.contains_key(&p.spec.node_name);
         if live {
             let r = p.spec.requests();
             let node = p.spec.node_name.clone();
@@ -628,6 +660,22 @@ mod tests {
         assert_eq!(names(&c), [REVISION_INCREASING]);
     }
 
+    /// A deleted node's podCIDR is released: its pods (until PodGC deletes them) still
+    /// show their IPs, and a new node given the same CIDR hands the same addresses out.
+    #[test]
+    fn pods_of_a_deleted_node_hold_no_address() {
+        let (mut s, mut c) = checker();
+        write_at(&mut s, &mut c, node("n1", "10.244.0.0/24"), "create", SimTime(0));
+        write(&mut s, &mut c, pod("a", "n1", "10.244.0.2", 0));
+        let del = s.delete(&crate::api::ObjectKey::new(Kind::Node, "", "n1"), None, SimTime(10)).unwrap();
+        c.on_write(&del, "delete", "test", &s, SimTime(10), "delete node");
+        write_at(&mut s, &mut c, node("n2", "10.244.0.0/24"), "create", SimTime(11));
+        write(&mut s, &mut c, pod("b", "n2", "10.244.0.2", 0));
+        // PodGC marks the orphan failed before deleting it: an update of a pod whose node is gone.
+        write(&mut s, &mut c, pod("a", "n1", "10.244.0.2", 0));
+        assert!(c.violations.is_empty(), "{:?}", c.violations);
+    }
+
     /// A bind to a node deleted more than watch + request latency (2 ms by default)
     /// before is a bug; one deleted within that lag is what Kubernetes allows.
     #[test]
@@ -746,6 +794,9 @@ mod tests {
             // invariants/deployment.rs tests:
             DEPLOYMENT_SURGE,
             DEPLOYMENT_FLOOR,
+            // invariants/daemon_set.rs and disruption.rs tests:
+            DAEMONSET_ONE_PER_NODE,
+            EVICTION_WITHIN_BUDGET,
             CONVERGED,
             NODES_RECOVER,
         ];
