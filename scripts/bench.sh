@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Prints ksim's performance figures (benchmarks, not tests: these machines are shared
 # and noisy). Usage: scripts/bench.sh [--full]   (--full adds the 5,000-node,
-# 150,000-pod density run, about a minute and 2 GiB).
+# 150,000-pod density run, about a minute and 2 GiB, and one Deployment of 100,000
+# replicas).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release -p sim-cli
@@ -15,5 +16,47 @@ if [[ "${1:-}" == "--full" ]]; then
   echo "== density: 5,000 nodes, 150,000 pods (the Kubernetes scalability limits)"
   $ksim bench density --nodes 5000 --pods 150000
 fi
+echo "== rollout: 100 Deployments of 300 on 1,000 nodes, a new image on all at once"
+$ksim bench rollout --nodes 1000 --replicas 30000 --deployments 100
+
+# One Deployment of N replicas on 200 roomy nodes, 10 simulated minutes: the controllers'
+# per-sync work must follow what changed, not the pods per workload.
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+sizes="10000 40000"
+[[ "${1:-}" == "--full" ]] && sizes="$sizes 100000"
+for n in $sizes; do
+  cat > "$tmp/d$n.yaml" <<EOF
+apiVersion: ksim.dev/v1
+kind: Scenario
+metadata: {name: big-deployment-$n}
+spec:
+  until: 10m
+  cluster:
+    clusterCIDR: 10.64.0.0/10
+    nodePools:
+    - {name: w, count: 200, capacity: {cpu: "2000", memory: 4000Gi, pods: 1000}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: $n
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+      - {name: web, image: nginx:1.25, resources: {requests: {cpu: 10m, memory: 10Mi}}}
+EOF
+  echo "== one Deployment of $n replicas (wall, peak RSS; the run's summary)"
+  if [[ -x /usr/bin/time ]]; then
+    /usr/bin/time -f "%e s wall, %M KB peak RSS" $ksim run "$tmp/d$n.yaml" --max-lines 0 2>&1 | grep -E "events|KB"
+  else
+    echo "(GNU time is not installed — apt-get install time — so no peak RSS)"
+    time $ksim run "$tmp/d$n.yaml" --max-lines 0 | grep -E "events"
+  fi
+done
+
 echo "== criterion: event queue and a whole scenario"
 cargo bench -p ksim-benches --bench engine -- --noplot

@@ -1,7 +1,9 @@
 //! Structure-aware fuzzing: the input bytes drive `arbitrary` into a *valid* scenario —
 //! node pools (zones, taints), Deployments (requests, zone spreading, anti-affinity,
-//! priorities), a timeline of scales, deletes, node crashes and recoveries, random fault
-//! plans and latencies — written as YAML and run through the real loader, so that the
+//! priorities, RollingUpdate or Recreate, minReadySeconds, PodDisruptionBudgets),
+//! DaemonSets, a timeline of scales, deletes, node crashes and recoveries, kubectl's
+//! cordon/uncordon/drain, nodes joining and leaving, set image, rollout
+//! pause/resume/undo, random fault plans and latencies — written as YAML and run through the real loader, so that the
 //! inputs reach the simulator instead of the loader's error paths. A panic, a safety
 //! violation, or (once the run is quiet) a liveness violation is a finding.
 //!
@@ -35,6 +37,11 @@ struct Workload {
     high_priority: bool,
     tolerates: bool,
     ready_delay_s: u8,
+    /// None: Recreate; Some((maxSurge, maxUnavailable)) for RollingUpdate (not both 0).
+    rolling: Option<(u8, u8)>,
+    min_ready_s: u8,
+    /// A PodDisruptionBudget: Some(maxUnavailable).
+    budget: Option<u8>,
 }
 
 #[derive(Debug)]
@@ -43,6 +50,15 @@ enum Step {
     Delete(u8),
     Crash(u8),
     Recover(u8),
+    SetImage(u8, u8),
+    Undo(u8),
+    Pause(u8),
+    Resume(u8),
+    Cordon(u8),
+    Uncordon(u8),
+    Drain(u8, bool, u8),
+    AddNode(u8),
+    RemoveNode(u8),
 }
 
 #[derive(Debug)]
@@ -53,6 +69,7 @@ struct Case {
     steps: Vec<(u16, Step)>,
     crash_every_s: Option<u16>,
     latency_ms: u8,
+    daemon_set: bool,
 }
 
 fn pick<'a, T>(u: &mut Unstructured<'a>, n: usize, f: impl Fn(&mut Unstructured<'a>) -> arbitrary::Result<T>) -> arbitrary::Result<Vec<T>> {
@@ -74,23 +91,35 @@ impl<'a> Arbitrary<'a> for Case {
                 high_priority: u.ratio(1, 4)?,
                 tolerates: u.ratio(1, 3)?,
                 ready_delay_s: *u.choose(&[0u8, 0, 5, 30])?,
+                rolling: if u.ratio(1, 5)? { None } else { Some(*u.choose(&[(1u8, 0u8), (0, 1), (2, 1), (1, 1), (3, 0)])?) },
+                min_ready_s: *u.choose(&[0u8, 0, 10])?,
+                budget: if u.ratio(1, 3)? { Some(u.int_in_range(0..=2)?) } else { None },
             })
         })?;
-        let n_steps = u.int_in_range(0..=8)?;
+        let n_steps = u.int_in_range(0..=12)?;
         let mut steps = Vec::with_capacity(n_steps);
         for _ in 0..n_steps {
             let at = u.int_in_range(1..=600)?;
-            let step = match u.int_in_range(0..=3)? {
+            let step = match u.int_in_range(0..=12)? {
                 0 => Step::Scale(u.arbitrary()?, u.int_in_range(0..=12)?),
                 1 => Step::Delete(u.arbitrary()?),
                 2 => Step::Crash(u.arbitrary()?),
-                _ => Step::Recover(u.arbitrary()?),
+                3 => Step::Recover(u.arbitrary()?),
+                4 => Step::SetImage(u.arbitrary()?, u.int_in_range(1..=3)?),
+                5 => Step::Undo(u.arbitrary()?),
+                6 => Step::Pause(u.arbitrary()?),
+                7 => Step::Resume(u.arbitrary()?),
+                8 => Step::Cordon(u.arbitrary()?),
+                9 => Step::Uncordon(u.arbitrary()?),
+                10 => Step::Drain(u.arbitrary()?, u.arbitrary()?, *u.choose(&[0u8, 30, 120])?),
+                11 => Step::AddNode(u.arbitrary()?),
+                _ => Step::RemoveNode(u.arbitrary()?),
             };
             steps.push((at, step));
         }
         steps.sort_by_key(|s| s.0);
         let crash_every_s = if u.ratio(1, 4)? { Some(u.int_in_range(20..=300)?) } else { None };
-        Ok(Case { seed: u.arbitrary()?, pools, workloads, steps, crash_every_s, latency_ms: *u.choose(&[1u8, 1, 5, 50])? })
+        Ok(Case { seed: u.arbitrary()?, pools, workloads, steps, crash_every_s, latency_ms: *u.choose(&[1u8, 1, 5, 50])?, daemon_set: u.ratio(1, 3)? })
     }
 }
 
@@ -119,6 +148,34 @@ fn yaml(c: &Case) -> String {
         let w = |i: u8| i as usize % c.workloads.len();
         let n = |i: u8| &nodes[i as usize % nodes.len()];
         match step {
+            Step::SetImage(i, v) if !deleted[w(*i)] => {
+                let _ = writeln!(lines, "  - {{at: {at}s, setImage: {{target: deployment/d{}, container: c, image: 'img:{}-v{v}'}}}}", w(*i), w(*i));
+            }
+            Step::Undo(i) if !deleted[w(*i)] => {
+                let _ = writeln!(lines, "  - {{at: {at}s, rolloutUndo: {{target: deployment/d{}}}}}", w(*i));
+            }
+            Step::Pause(i) if !deleted[w(*i)] => {
+                let _ = writeln!(lines, "  - {{at: {at}s, rolloutPause: deployment/d{}}}", w(*i));
+            }
+            Step::Resume(i) if !deleted[w(*i)] => {
+                let _ = writeln!(lines, "  - {{at: {at}s, rolloutResume: deployment/d{}}}", w(*i));
+            }
+            Step::Cordon(i) => {
+                let _ = writeln!(lines, "  - {{at: {at}s, cordon: {}}}", n(*i));
+            }
+            Step::Uncordon(i) => {
+                let _ = writeln!(lines, "  - {{at: {at}s, uncordon: {}}}", n(*i));
+            }
+            Step::Drain(i, force, timeout) => {
+                let _ = writeln!(lines, "  - {{at: {at}s, drain: {{node: {}, ignoreDaemonSets: true, force: {force}, timeout: {timeout}s}}}}", n(*i));
+            }
+            Step::AddNode(i) => {
+                let p = *i as usize % c.pools.len();
+                let _ = writeln!(lines, "  - {{at: {at}s, addNode: {{pool: p{p}}}}}");
+            }
+            Step::RemoveNode(i) => {
+                let _ = writeln!(lines, "  - {{at: {at}s, removeNode: {}}}", n(*i));
+            }
             Step::Scale(i, r) if !deleted[w(*i)] => {
                 let _ = writeln!(lines, "  - {{at: {at}s, scale: {{target: deployment/d{}, replicas: {r}}}}}", w(*i));
             }
@@ -154,12 +211,23 @@ fn yaml(c: &Case) -> String {
         if w.anti_affinity {
             let _ = writeln!(spec, "      affinity: {{podAntiAffinity: {{requiredDuringSchedulingIgnoredDuringExecution: [{{topologyKey: kubernetes.io/hostname, labelSelector: {{matchLabels: {{app: d{i}}}}}}}]}}}}");
         }
+        let strategy = match w.rolling {
+            None => "  strategy: {type: Recreate}\n".to_string(),
+            Some((surge, unavailable)) => format!("  strategy: {{rollingUpdate: {{maxSurge: {surge}, maxUnavailable: {unavailable}}}}}\n"),
+        };
+        let min_ready = if w.min_ready_s > 0 { format!("  minReadySeconds: {}\n", w.min_ready_s) } else { String::new() };
+        if let Some(b) = w.budget {
+            let _ = write!(y, "---\napiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {{name: d{i}}}\nspec: {{maxUnavailable: {b}, selector: {{matchLabels: {{app: d{i}}}}}}}\n");
+        }
         let probe = if w.ready_delay_s > 0 { format!(", readinessProbe: {{initialDelaySeconds: {}, tcpSocket: {{port: 80}}}}", w.ready_delay_s) } else { String::new() };
         let _ = write!(
             y,
-            "---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: d{i}}}\nspec:\n  replicas: {}\n  selector: {{matchLabels: {{app: d{i}}}}}\n  template:\n    metadata: {{labels: {{app: d{i}}}}}\n    spec:\n{spec}      containers:\n      - {{name: c, image: 'img:{i}', resources: {{requests: {{cpu: {}m, memory: 64Mi}}}}{probe}}}\n",
+            "---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: d{i}}}\nspec:\n  replicas: {}\n{strategy}{min_ready}  selector: {{matchLabels: {{app: d{i}}}}}\n  template:\n    metadata: {{labels: {{app: d{i}}}}}\n    spec:\n{spec}      containers:\n      - {{name: c, image: 'img:{i}', resources: {{requests: {{cpu: {}m, memory: 64Mi}}}}{probe}}}\n",
             w.replicas, w.cpu_m
         );
+    }
+    if c.daemon_set {
+        y.push_str("---\napiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: agent}\nspec:\n  selector: {matchLabels: {app: agent}}\n  template:\n    metadata: {labels: {app: agent}}\n    spec:\n      containers: [{name: a, image: 'agent:1', resources: {requests: {cpu: 10m, memory: 16Mi}}}]\n");
     }
     y
 }

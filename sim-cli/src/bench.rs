@@ -2,6 +2,9 @@
 //! is Running; prints wall time, events, throughput and peak memory.
 //! `ksim bench scheduler`: upstream scheduler_perf's SchedulingBasic shape (N nodes, P
 //! pods, the default profile, no kubelets); prints the scheduling throughput.
+//! `ksim bench rollout`: the density setup, then a new image on every Deployment at once
+//! (default RollingUpdate: maxSurge 25%, maxUnavailable 25%), run until every Deployment
+//! is rolled out as `kubectl rollout status` judges it; prints the rollout's wall time.
 
 use clap::Subcommand;
 use sim_core::api::deployment::Deployment;
@@ -25,6 +28,20 @@ pub enum Which {
         /// Pods per Deployment.
         #[arg(long, default_value_t = 100)]
         per_deployment: u32,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Output: json for one JSON object.
+        #[arg(short = 'o', long)]
+        output: Option<String>,
+    },
+    /// Rolling update: D Deployments totalling R replicas on N nodes, all given a new image.
+    Rollout {
+        #[arg(long, default_value_t = 1000)]
+        nodes: u32,
+        #[arg(long, default_value_t = 30000)]
+        replicas: u32,
+        #[arg(long, default_value_t = 100)]
+        deployments: u32,
         #[arg(long, default_value_t = 1)]
         seed: u64,
         /// Output: json for one JSON object.
@@ -161,6 +178,94 @@ fn running(sim: &Simulation) -> u32 {
     sim.api.store.list(&Kind::Pod).filter(|o| o.as_pod().is_some_and(|p| p.status.phase == "Running")).count() as u32
 }
 
+/// When the new image is set: after every pod of the density setup runs.
+const ROLLOUT_AT: SimDuration = SimDuration::from_secs(120);
+
+/// DeploymentStatusViewer.Status's "successfully rolled out": the status observed the
+/// generation and every replica is updated, old ones gone, and available.
+fn rolled_out(sim: &Simulation) -> bool {
+    sim.api.store.list(&Kind::Deployment).filter_map(|o| o.as_deployment()).all(|d| {
+        let st = &d.status;
+        st.observed_generation >= d.metadata.generation
+            && st.updated_replicas == d.replicas()
+            && st.replicas == st.updated_replicas
+            && st.available_replicas == st.updated_replicas
+    })
+}
+
+fn rollout(nodes: u32, replicas: u32, deployments: u32, seed: u64, output: Option<String>) -> u8 {
+    let deployments = deployments.clamp(1, replicas.max(1));
+    let mut s = density_scenario(nodes, replicas, replicas.div_ceil(deployments), seed);
+    let names: Vec<String> = s
+        .timeline
+        .iter()
+        .flat_map(|e| match &e.action {
+            Action::Apply(ms) => ms.iter().map(|m| m.object.meta().name.clone()).collect(),
+            _ => vec![],
+        })
+        .collect();
+    for name in &names {
+        s.timeline.push(TimelineEntry {
+            at: ROLLOUT_AT,
+            action: Action::SetImage {
+                target: sim_core::scenario::model::Target { kind: Kind::Deployment, namespace: "default".into(), name: name.clone() },
+                container: "pause".into(),
+                image: "registry.k8s.io/pause:3.11".into(),
+            },
+            location: Location::default(),
+        });
+    }
+    let opts = RunOptions {
+        seed,
+        limits: Limits { until: SimTime(s.until.as_ms()), max_events: u64::MAX },
+        keep_log: false,
+        check: false,
+        history: Default::default(),
+    };
+    let start = Instant::now();
+    let mut sim = match Simulation::new(&s, &opts) {
+        Ok(sim) => sim,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    };
+    sim.run_until(SimTime(ROLLOUT_AT.as_ms() - 1));
+    let ready_before = running(&sim) >= replicas;
+    let (setup_wall, setup_events) = (start.elapsed().as_secs_f64(), sim.events_processed);
+    let step = SimDuration::from_secs(1);
+    let mut t = SimTime(ROLLOUT_AT.as_ms() + step.as_ms());
+    let mut done = false;
+    while t <= SimTime(s.until.as_ms()) {
+        sim.run_until(t);
+        if rolled_out(&sim) {
+            done = true;
+            break;
+        }
+        t = t + step;
+    }
+    let wall = start.elapsed().as_secs_f64() - setup_wall;
+    let events = sim.events_processed - setup_events;
+    let fields = serde_json::json!({
+        "nodes": nodes,
+        "deployments": names.len(),
+        "replicas": replicas,
+        "running_before_update": ready_before,
+        "rolled_out": done,
+        "rollout_sim_time_s": (sim.now.as_ms() - ROLLOUT_AT.as_ms()) as f64 / 1000.0,
+        "setup_wall_s": (setup_wall * 1000.0).round() / 1000.0,
+        "rollout_wall_s": (wall * 1000.0).round() / 1000.0,
+        "rollout_events": events,
+        "events_per_s": (events as f64 / wall).round(),
+        "replica_sets": sim.api.store.list(&Kind::ReplicaSet).count(),
+        "peak_rss_bytes": peak_rss_bytes(),
+        "fingerprint": sim.fingerprint(),
+    });
+    std::mem::forget(sim);
+    print_fields(&fields, output.as_deref());
+    u8::from(!(done && ready_before))
+}
+
 /// Refuses sizes past the scenario limits before anything is built from them.
 fn check_sizes(nodes: u64, pods: u64) -> Result<(), String> {
     use sim_core::scenario::load::{MAX_NODES, MAX_PODS};
@@ -175,7 +280,7 @@ fn check_sizes(nodes: u64, pods: u64) -> Result<(), String> {
 
 pub fn bench(which: Which) -> u8 {
     let output = match &which {
-        Which::Density { output, .. } | Which::Scheduler { output, .. } => output.as_deref(),
+        Which::Density { output, .. } | Which::Scheduler { output, .. } | Which::Rollout { output, .. } => output.as_deref(),
     };
     if let Err(code) = crate::check_output(output, &["json"]) {
         return code;
@@ -183,6 +288,10 @@ pub fn bench(which: Which) -> u8 {
     let sizes = match &which {
         Which::Density { nodes, pods, .. } => check_sizes(u64::from(*nodes), u64::from(*pods)),
         Which::Scheduler { nodes, pods, init_pods, .. } => check_sizes(*nodes as u64, pods.saturating_add(*init_pods) as u64),
+        // The surge of a rollout adds up to 25% (rounded up per Deployment).
+        Which::Rollout { nodes, replicas, deployments, .. } => {
+            check_sizes(u64::from(*nodes), u64::from(*replicas) + u64::from(*replicas).div_ceil(4) + u64::from(*deployments))
+        }
     };
     if let Err(e) = sizes {
         eprintln!("error: {e}");
@@ -191,6 +300,7 @@ pub fn bench(which: Which) -> u8 {
     let (nodes, pods, per_deployment, seed, output) = match which {
         Which::Density { nodes, pods, per_deployment, seed, output } => (nodes, pods, per_deployment, seed, output),
         Which::Scheduler { nodes, pods, init_pods, workload, output } => return scheduler(nodes, pods, init_pods, &workload, output),
+        Which::Rollout { nodes, replicas, deployments, seed, output } => return rollout(nodes, replicas, deployments, seed, output),
     };
     let s = density_scenario(nodes, pods, per_deployment, seed);
     let opts = RunOptions {
