@@ -420,3 +420,46 @@ nginx   3         3         3       29s   nginx        nginx:1.25   app=nginx,ti
 "
     );
 }
+
+/// `ksim get` of several kinds, as kubectl's GetOptions.Run prints them
+/// (staging/src/k8s.io/kubectl/pkg/cmd/get/get.go): one table per kind that has objects, a
+/// blank line between tables (separatorWriterWrapper), nothing for a kind with none, and
+/// the NAME column as `kind.group/name` when objects of more than one kind are printed
+/// (multipleGVKsRequested; cli-runtime's decorateTable). The columns are printers.go's
+/// printDeployment, printReplicaSet and printPodDisruptionBudget (wide: CONTAINERS,
+/// IMAGES, SELECTOR; a PDB has no wide columns). The table itself is a layout snapshot.
+#[test]
+fn get_several_kinds_prefixes_names_and_separates_tables() {
+    let out = ksim(&["get", "deploy,rs,ds,pdb", "scenarios/drain-with-pdb.yaml", "--at", "1m", "-o", "wide"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        "NAME                  READY   UP-TO-DATE   AVAILABLE   AGE   CONTAINERS   IMAGES       SELECTOR
+deployment.apps/web   4/4     4            4           59s   web          nginx:1.25   app=web
+
+NAME                             DESIRED   CURRENT   READY   AGE   CONTAINERS   IMAGES       SELECTOR
+replicaset.apps/web-6f955c8858   4         4         4       59s   web          nginx:1.25   app=web,pod-template-hash=6f955c8858
+
+NAME                                 MIN AVAILABLE   MAX UNAVAILABLE   ALLOWED DISRUPTIONS   AGE
+poddisruptionbudget.policy/web-pdb   N/A             1                 1                     59s
+"
+    );
+    // No DaemonSet: no table, no blank line, and no "No resources found" (something was printed).
+    assert!(out.stderr.is_empty(), "{}", text(&out.stderr));
+    // Objects of one kind only: plain names, as kubectl prints a single kind.
+    let out = ksim(&["get", "ds,deploy", "scenarios/rolling-update.yaml", "--at", "1m"]);
+    assert!(text(&out.stdout).starts_with("NAME   READY   UP-TO-DATE   AVAILABLE   AGE\nweb    4/4 "), "{}", text(&out.stdout));
+    // Nothing at all: kubectl's words on stderr, exit 0.
+    let out = ksim(&["get", "ds,pdb", "scenarios/rolling-update.yaml", "--at", "1m"]);
+    assert_eq!((out.status.code(), text(&out.stdout), text(&out.stderr)), (Some(0), String::new(), "No resources found in default namespace.\n".into()));
+    // -o json: one List of every kind (printGeneric), not a List per kind.
+    let out = ksim(&["get", "deploy,rs", "scenarios/rolling-update.yaml", "--at", "1m20s", "-o", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+    let kinds: Vec<&str> = v["items"].as_array().unwrap().iter().map(|i| i["kind"].as_str().unwrap()).collect();
+    assert_eq!((v["kind"].as_str(), kinds), (Some("List"), vec!["Deployment", "ReplicaSet", "ReplicaSet"]));
+    // A name with several kinds: what exists is printed, each kind that lacks it is NotFound.
+    let out = ksim(&["get", "deploy,rs", "web", "scenarios/rolling-update.yaml", "--at", "1m"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stdout).starts_with("NAME   READY"), "{}", text(&out.stdout));
+    assert_eq!(text(&out.stderr), "Error from server (NotFound): replicasets.apps \"web\" not found\n");
+}
