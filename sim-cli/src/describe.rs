@@ -526,6 +526,11 @@ mod tests {
         );
     }
 
+    /// Each line as the describe.go function that writes it formats it (no upstream test
+    /// covers a template this full): two ports (`Ports:`/`Host Ports:`, protocol
+    /// defaulted to TCP), command and args, limits before requests, probes with
+    /// SetDefaults_Probe's values, a fieldRef without a resolver, a read-only mount, an
+    /// emptyDir, two labels and two tolerations on continuation lines.
     #[test]
     fn ports_probes_resources_env_mounts_and_tolerations() {
         let t = template(serde_json::json!({

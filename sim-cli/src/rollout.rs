@@ -217,7 +217,7 @@ fn replica_sets_of(sim: &Simulation, d: &Deployment) -> Vec<ReplicaSet> {
         .iter()
         .filter_map(|o| o.as_replica_set())
         .filter(|rs| rs.metadata.namespace == d.metadata.namespace)
-        .filter(|rs| d.spec.selector.as_ref().is_some_and(|s| !s.is_empty() && s.matches(&rs.metadata.labels)))
+        .filter(|rs| d.spec.selector.as_ref().is_some_and(|s| s.matches(&rs.metadata.labels)))
         .filter(|rs| rs.metadata.controller_ref().is_some_and(|r| r.uid == d.metadata.uid))
         .cloned()
         .collect();
