@@ -2,10 +2,12 @@
 
 mod bench;
 mod check;
+mod describe;
 mod explain;
 mod files;
 mod print;
 mod progress;
+mod rollout;
 mod run;
 mod timeline;
 mod web;
@@ -107,6 +109,11 @@ enum Command {
         #[arg(short = 'n', long)]
         namespace: Option<String>,
     },
+    /// kubectl rollout history / status of a Deployment or DaemonSet at a simulated moment.
+    Rollout {
+        #[command(subcommand)]
+        which: rollout::Which,
+    },
     /// Serve the browser demo (sim-web/dist, from scripts/build-web.sh) on 127.0.0.1.
     Web {
         /// Port (0: any free port; the URL is printed).
@@ -160,6 +167,7 @@ fn main() -> ExitCode {
         Command::Explain { target, files, at, seed, output, namespace } => {
             explain::explain(&target, &files, &at, seed, output.as_deref(), namespace.as_deref())
         }
+        Command::Rollout { which } => rollout::rollout(which),
         Command::Bench { which } => bench::bench(which),
         Command::Web { port, dir } => web::serve(port, dir.as_deref()),
     };

@@ -181,6 +181,31 @@ fn controller_revision_rows(objs: &[Rc<Object>], now: SimTime) -> (Vec<&'static 
     (h, rows)
 }
 
+/// schema.GroupKind.String(): `Deployment.apps`, `Pod` (core kinds have no group).
+pub fn group_kind(kind: &Kind) -> String {
+    match kind.group() {
+        "" => kind.name().to_string(),
+        g => format!("{}.{g}", kind.name()),
+    }
+}
+
+/// What kubectl writes before a name when it names the kind too (the NamePrinter, and
+/// `get` with several kinds): `deployment.apps/web`, `pod/web-1`.
+pub fn kind_slash_name(kind: &Kind, name: &str) -> String {
+    format!("{}/{name}", group_kind(kind).to_ascii_lowercase())
+}
+
+/// decorateTable with WithKind: the NAME column's cells become `kind.group/name`
+/// (tables without a NAME column, as Events', are left alone).
+pub fn prefix_kind(kind: &Kind, header: &[&str], rows: &mut [Vec<String>]) {
+    let Some(i) = header.iter().position(|h| *h == "NAME") else { return };
+    for r in rows.iter_mut() {
+        if let Some(cell) = r.get_mut(i) {
+            *cell = kind_slash_name(kind, cell);
+        }
+    }
+}
+
 /// Header and rows for `kubectl get <kind>`.
 pub fn rows(kind: &Kind, objs: &[Rc<Object>], now: SimTime, wide: bool, with_ns: bool) -> (Vec<&'static str>, Vec<Vec<String>>) {
     let ns_col = |mut h: Vec<&'static str>, mut rows: Vec<Vec<String>>| {

@@ -2,7 +2,7 @@
 
 use crate::progress::Bar;
 use crate::{files, print, timeline};
-use sim_core::api::Kind;
+use sim_core::api::{Kind, Object};
 use sim_core::engine::{SimDuration, SimTime};
 use sim_core::scenario::model::When;
 use sim_core::scenario::run::{advance, run_scenario_with, Report};
@@ -79,6 +79,19 @@ pub fn new_sim(s: &Scenario) -> Result<Simulation, u8> {
         let _ = writeln!(anstream::stderr(), "error: {e}");
         EXIT_BAD_INPUT
     })
+}
+
+/// The simulation of `files` run to `--at` (parsed here): what `get`, `rollout` print from.
+pub fn simulate(files: &[String], at: &str, seed: Option<u64>) -> Result<Simulation, u8> {
+    let at = SimDuration::parse(at).map_err(|e| {
+        let _ = writeln!(anstream::stderr(), "error: --at: {e}");
+        EXIT_BAD_INPUT
+    })?;
+    let mut s = load(files, seed, None)?;
+    s.until = s.until.max(at);
+    let mut sim = new_sim(&s)?;
+    run_to(&mut sim, SimTime(at.as_ms()))?;
+    Ok(sim)
 }
 
 /// Runs `sim` to `t` (`--at`) with a progress bar on a terminal; Err (exit 2, said) when
@@ -277,84 +290,83 @@ pub fn get(args: &[String], at: &str, seed: Option<u64>, output: Option<&str>, n
     let rest = &args[1..];
     let looks_like_file = |a: &str| Path::new(a).exists() || a.ends_with(".yaml") || a.ends_with(".yml");
     let (name, files) = if rest.len() >= 2 && !looks_like_file(&rest[0]) { (Some(rest[0].clone()), &rest[1..]) } else { (None, rest) };
-    let at = match SimDuration::parse(at) {
-        Ok(d) => d,
-        Err(e) => {
-            let _ = writeln!(err, "error: --at: {e}");
-            return EXIT_BAD_INPUT;
-        }
-    };
-    if name.is_some() && kinds.len() > 1 {
-        let _ = writeln!(err, "error: a name can only be given with one resource type");
-        return EXIT_BAD_INPUT;
-    }
-    let mut s = match load(files, seed, None) {
-        Ok(s) => s,
-        Err(c) => return c,
-    };
-    s.until = s.until.max(at);
-    let mut sim = match new_sim(&s) {
+    let sim = match simulate(files, at, seed) {
         Ok(sim) => sim,
         Err(c) => return c,
     };
-    if let Err(c) = run_to(&mut sim, SimTime(at.as_ms())) {
-        return c;
-    }
-    let mut code = 0;
-    for (i, kind) in kinds.iter().enumerate() {
-        if i > 0 && output != Some("json") && output != Some("yaml") {
-            let _ = writeln!(anstream::stdout());
-        }
-        code = code.max(print_kind(&sim, kind, name.as_deref(), output, namespace, all));
-    }
-    code
-}
-
-fn print_kind(sim: &Simulation, kind: &Kind, name: Option<&str>, output: Option<&str>, namespace: Option<&str>, all: bool) -> u8 {
-    let mut err = anstream::stderr();
     let ns = namespace.unwrap_or("default");
-    let objs: Vec<_> = sim
-        .list(kind)
-        .into_iter()
-        .filter(|o| all || !kind.namespaced() || o.meta().namespace == ns)
-        .filter(|o| name.is_none_or(|n| o.meta().name == n))
-        .collect();
-    let mut out = anstream::stdout();
-    if let Some(n) = name {
-        if objs.is_empty() {
-            let _ = writeln!(
-                err,
-                "Error from server (NotFound): {} {} not found",
-                sim_core::apiserver::qualified_resource(kind),
-                sim_core::scenario::diagnostic::clip_quoted(n)
-            );
-            return 1;
+    let mut found = Vec::new();
+    let mut not_found = Vec::new();
+    for kind in kinds {
+        let objs: Vec<Rc<Object>> = sim
+            .list(&kind)
+            .into_iter()
+            .filter(|o| all || !kind.namespaced() || o.meta().namespace == ns)
+            .filter(|o| name.as_deref().is_none_or(|n| o.meta().name == n))
+            .collect();
+        if let (Some(n), true) = (&name, objs.is_empty()) {
+            let (res, n) = (sim_core::apiserver::qualified_resource(&kind), sim_core::scenario::diagnostic::clip_quoted(n));
+            not_found.push(format!("Error from server (NotFound): {res} {n} not found"));
         }
+        found.push((kind, objs));
     }
     match output {
-        Some("json") => {
-            let v = if name.is_some() { objs[0].to_json() } else { print::list_json(&objs) };
-            let _ = writeln!(out, "{}", serde_json::to_string_pretty(&v).unwrap_or_default());
-        }
-        Some("yaml") => {
-            let v = if name.is_some() { objs[0].to_json() } else { print::list_json(&objs) };
-            let _ = write!(out, "{}", print::to_yaml(&v));
-        }
-        Some("wide") | None => {
-            if objs.is_empty() {
-                let where_ = if all || !kind.namespaced() { String::new() } else { format!(" in {ns} namespace") };
-                let _ = writeln!(err, "No resources found{where_}.");
-                return 0;
-            }
-            let (h, rows) = print::rows(kind, &objs, sim.now, output == Some("wide"), all);
-            let _ = write!(out, "{}", print::table(&h, &rows));
-        }
-        Some(o) => {
-            let _ = writeln!(err, "error: unable to match a printer suitable for the output format {o:?}, allowed formats are: json,wide,yaml");
-            return EXIT_BAD_INPUT;
-        }
+        Some("json") | Some("yaml") => print_generic(&found, name.is_some(), output == Some("json")),
+        _ => print_tables(&sim, &found, output == Some("wide"), ns, all, !not_found.is_empty()),
     }
-    0
+    for e in &not_found {
+        let _ = writeln!(err, "{e}");
+    }
+    u8::from(!not_found.is_empty())
+}
+
+/// GetOptions.printGeneric: one object when one name of one kind was asked for, else a
+/// `List` of everything found, whatever its kind.
+fn print_generic(found: &[(Kind, Vec<Rc<Object>>)], named: bool, json: bool) {
+    let objs: Vec<Rc<Object>> = found.iter().flat_map(|(_, o)| o.iter().cloned()).collect();
+    let v = match (named && found.len() == 1, objs.first()) {
+        (true, Some(o)) => o.to_json(),
+        (true, None) => return,
+        (false, _) => print::list_json(&objs),
+    };
+    let mut out = anstream::stdout();
+    if json {
+        let _ = writeln!(out, "{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+    } else {
+        let _ = write!(out, "{}", print::to_yaml(&v));
+    }
+}
+
+/// GetOptions.Run's human-readable printing: a table per kind that has objects, a blank
+/// line between tables, names as `kind.group/name` when objects of more than one kind are
+/// printed (multipleGVKsRequested), and "No resources found" when nothing was printed.
+fn print_tables(sim: &Simulation, found: &[(Kind, Vec<Rc<Object>>)], wide: bool, ns: &str, all: bool, failed: bool) {
+    let with_kind = found.iter().filter(|(_, o)| !o.is_empty()).count() > 1;
+    let mut out = anstream::stdout();
+    let mut wrote = false;
+    for (kind, objs) in found.iter().filter(|(_, o)| !o.is_empty()) {
+        if wrote {
+            let _ = writeln!(out);
+        }
+        let (h, mut rows) = print::rows(kind, objs, sim.now, wide, all);
+        if with_kind {
+            print::prefix_kind(kind, &h, &mut rows);
+        }
+        let _ = write!(out, "{}", print::table(&h, &rows));
+        wrote = true;
+    }
+    if !wrote && !failed {
+        // kubectl says "No resources found" with -A; ksim says "No resources found." for
+        // cluster-scoped kinds, where kubectl would name the default namespace.
+        let msg = if all {
+            "No resources found".to_string()
+        } else if found.iter().all(|(k, _)| !k.namespaced()) {
+            "No resources found.".to_string()
+        } else {
+            format!("No resources found in {ns} namespace.")
+        };
+        let _ = writeln!(anstream::stderr(), "{msg}");
+    }
 }
 
 #[cfg(test)]

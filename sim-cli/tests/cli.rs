@@ -420,3 +420,219 @@ nginx   3         3         3       29s   nginx        nginx:1.25   app=nginx,ti
 "
     );
 }
+
+/// `ksim get` of several kinds, as kubectl's GetOptions.Run prints them
+/// (staging/src/k8s.io/kubectl/pkg/cmd/get/get.go): one table per kind that has objects, a
+/// blank line between tables (separatorWriterWrapper), nothing for a kind with none, and
+/// the NAME column as `kind.group/name` when objects of more than one kind are printed
+/// (multipleGVKsRequested; cli-runtime's decorateTable). The columns are printers.go's
+/// printDeployment, printReplicaSet and printPodDisruptionBudget (wide: CONTAINERS,
+/// IMAGES, SELECTOR; a PDB has no wide columns). The table itself is a layout snapshot.
+#[test]
+fn get_several_kinds_prefixes_names_and_separates_tables() {
+    let out = ksim(&["get", "deploy,rs,ds,pdb", "scenarios/drain-with-pdb.yaml", "--at", "1m", "-o", "wide"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        "NAME                  READY   UP-TO-DATE   AVAILABLE   AGE   CONTAINERS   IMAGES       SELECTOR
+deployment.apps/web   4/4     4            4           59s   web          nginx:1.25   app=web
+
+NAME                             DESIRED   CURRENT   READY   AGE   CONTAINERS   IMAGES       SELECTOR
+replicaset.apps/web-6f955c8858   4         4         4       59s   web          nginx:1.25   app=web,pod-template-hash=6f955c8858
+
+NAME                                 MIN AVAILABLE   MAX UNAVAILABLE   ALLOWED DISRUPTIONS   AGE
+poddisruptionbudget.policy/web-pdb   N/A             1                 1                     59s
+"
+    );
+    // No DaemonSet: no table, no blank line, and no "No resources found" (something was printed).
+    assert!(out.stderr.is_empty(), "{}", text(&out.stderr));
+    // Objects of one kind only: plain names, as kubectl prints a single kind.
+    let out = ksim(&["get", "ds,deploy", "scenarios/rolling-update.yaml", "--at", "1m"]);
+    assert!(text(&out.stdout).starts_with("NAME   READY   UP-TO-DATE   AVAILABLE   AGE\nweb    4/4 "), "{}", text(&out.stdout));
+    // Nothing at all: kubectl's words on stderr, exit 0.
+    let out = ksim(&["get", "ds,pdb", "scenarios/rolling-update.yaml", "--at", "1m"]);
+    assert_eq!((out.status.code(), text(&out.stdout), text(&out.stderr)), (Some(0), String::new(), "No resources found in default namespace.\n".into()));
+    // -o json: one List of every kind (printGeneric), not a List per kind.
+    let out = ksim(&["get", "deploy,rs", "scenarios/rolling-update.yaml", "--at", "1m20s", "-o", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+    let kinds: Vec<&str> = v["items"].as_array().unwrap().iter().map(|i| i["kind"].as_str().unwrap()).collect();
+    assert_eq!((v["kind"].as_str(), kinds), (Some("List"), vec!["Deployment", "ReplicaSet", "ReplicaSet"]));
+    // A name with several kinds: what exists is printed, each kind that lacks it is NotFound.
+    let out = ksim(&["get", "deploy,rs", "web", "scenarios/rolling-update.yaml", "--at", "1m"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stdout).starts_with("NAME   READY"), "{}", text(&out.stdout));
+    assert_eq!(text(&out.stderr), "Error from server (NotFound): replicasets.apps \"web\" not found\n");
+}
+
+/// `ksim rollout history` prints what kubectl's does (cmd/rollout/rollout_history.go: the
+/// NamePrinter line `deployment.apps/NAME ` then the viewer's text and a blank line, as in
+/// rollout_history_test.go TestRolloutHistory; the `REVISION  CHANGE-CAUSE` table of
+/// polymorphichelpers/history.go, as in history_test.go TestViewDeploymentHistory).
+#[test]
+fn rollout_history_lists_revisions_and_describes_one() {
+    let history = |file: &str, at: &str| {
+        let out = ksim(&["rollout", "history", "deployment/web", file, "--at", at]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        text(&out.stdout)
+    };
+    let table = |revs: &[u32]| {
+        let rows: String = revs.iter().map(|r| format!("{r}         <none>\n")).collect();
+        format!("deployment.apps/web \nREVISION  CHANGE-CAUSE\n{rows}\n")
+    };
+    // rolling-update: setImage at 1m makes revision 2.
+    assert_eq!(history("scenarios/rolling-update.yaml", "59s"), table(&[1]));
+    assert_eq!(history("scenarios/rolling-update.yaml", "4m"), table(&[1, 2]));
+    // rollback: revision 2 at 1m; `rollout undo` at 3m gives revision 1's ReplicaSet the
+    // next number (3), so revision 1 is gone (deployment controller's rollback semantics).
+    assert_eq!(history("scenarios/rollback.yaml", "2m50s"), table(&[1, 2]));
+    assert_eq!(history("scenarios/rollback.yaml", "6m"), table(&[2, 3]));
+    // TYPE NAME and TYPE alone (every Deployment in the namespace) work as kubectl's do.
+    let out = ksim(&["rollout", "history", "deploy", "web", "scenarios/rollback.yaml", "--at", "6m"]);
+    assert_eq!(text(&out.stdout), table(&[2, 3]));
+    let out = ksim(&["rollout", "history", "deployments", "scenarios/rollback.yaml", "--at", "6m"]);
+    assert_eq!(text(&out.stdout), table(&[2, 3]));
+
+    // --revision: `deployment.apps/web with revision #2`, then DescribePodTemplate as
+    // printTemplate writes it (tabs kept; no tabwriter). The hash label is ksim's.
+    let rs = ksim(&["get", "rs", "scenarios/rollback.yaml", "--at", "6m", "-o", "json"]);
+    let rs: serde_json::Value = serde_json::from_slice(&rs.stdout).unwrap();
+    let broken = rs["items"].as_array().unwrap().iter().find(|r| r["spec"]["template"]["spec"]["containers"][0]["image"] == "nginx:1.27-broken").unwrap();
+    let hash = broken["metadata"]["labels"]["pod-template-hash"].as_str().unwrap();
+    let out = ksim(&["rollout", "history", "deployment/web", "scenarios/rollback.yaml", "--at", "6m", "--revision", "2"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        format!(
+            "deployment.apps/web with revision #2
+Pod Template:
+  Labels:\tapp=web
+\tpod-template-hash={hash}
+  Annotations:\tksim.dev/exit-code: 1
+\tksim.dev/run-duration: 2s
+  Containers:
+   web:
+    Image:\tnginx:1.27-broken
+    Port:\t<none>
+    Host Port:\t<none>
+    Environment:\t<none>
+    Mounts:\t<none>
+  Volumes:\t<none>
+  Node-Selectors:\t<none>
+  Tolerations:\t<none>
+
+"
+        )
+    );
+}
+
+/// Bad input in kubectl's words: the apiserver's NotFound, the builder's unknown type,
+/// Validate's revision check, the viewer's errors (history.go, rollout_status.go).
+#[test]
+fn rollout_refuses_bad_input_in_kubectls_words() {
+    let f = "scenarios/rollback.yaml";
+    let cases: [(&[&str], i32, &str); 9] = [
+        (&["rollout", "history", "deployment/nope", f, "--at", "6m"], 1, "Error from server (NotFound): deployments.apps \"nope\" not found\n"),
+        (&["rollout", "status", "deployment/nope", f, "--at", "6m"], 1, "Error from server (NotFound): deployments.apps \"nope\" not found\n"),
+        (&["rollout", "history", "foo/web", f, "--at", "6m"], 2, "error: the server doesn't have a resource type \"foo\"\n"),
+        (&["rollout", "status", "foo/web", f, "--at", "6m"], 2, "error: the server doesn't have a resource type \"foo\"\n"),
+        (&["rollout", "history", "deployment/web", f, "--at", "6m", "--revision", "9"], 1, "error: unable to find the specified revision\n"),
+        (&["rollout", "history", "deployment/web", f, "--at", "6m", "--revision", "-1"], 2, "error: revision must be a positive integer: -1\n"),
+        (
+            &["rollout", "status", "deployment/web", f, "--at", "6m", "--revision", "2"],
+            1,
+            "error: desired revision (2) is different from the running revision (3)\n",
+        ),
+        (&["rollout", "history", "pod/nope", f, "--at", "6m"], 1, "Error from server (NotFound): pods \"nope\" not found\n"),
+        (&["rollout", "status", "deployment/web", f, "--at", "soon"], 2, "error: --at: "),
+    ];
+    for (args, code, want) in cases {
+        let out = ksim(args);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(code), "{args:?}: {err}");
+        assert!(err.starts_with(want), "{args:?}: want {want:?}, got {err:?}");
+        assert!(out.stdout.is_empty() && !err.contains("panicked"), "{args:?}");
+    }
+    // A kind with no viewer (HistoryViewerFor / StatusViewerFor).
+    let rs = text(&ksim(&["get", "rs", f, "--at", "6m"]).stdout);
+    let rs = rs.lines().nth(1).and_then(|l| l.split_whitespace().next()).unwrap().to_string();
+    let out = ksim(&["rollout", "history", &format!("rs/{rs}"), f, "--at", "6m"]);
+    assert_eq!((out.status.code(), text(&out.stderr)), (Some(1), "error: no history viewer has been implemented for \"ReplicaSet.apps\"\n".into()));
+    let out = ksim(&["rollout", "status", &format!("replicaset/{rs}"), f, "--at", "6m"]);
+    assert_eq!((out.status.code(), text(&out.stderr)), (Some(1), "error: no status viewer has been implemented for ReplicaSet.apps\n".into()));
+}
+
+/// `ksim rollout status` prints DeploymentStatusViewer.Status's message at --at once
+/// (rollout_status.go; its wording as in rollout_status_test.go): exit 0 when rolled out,
+/// 1 while waiting, and the progress-deadline error on stderr.
+#[test]
+fn rollout_status_says_where_a_deployment_rollout_is() {
+    let status = |file: &str, at: &str| {
+        let out = ksim(&["rollout", "status", "deployment/web", file, "--at", at]);
+        (out.status.code().unwrap(), text(&out.stdout), text(&out.stderr))
+    };
+    let deployment = |file: &str, at: &str| {
+        let out = ksim(&["get", "deployment", "web", file, "--at", at, "-o", "json"]);
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    let done = (0, "deployment \"web\" successfully rolled out\n".to_string(), String::new());
+    let waiting = |msg: String| (1, format!("Waiting for deployment \"web\" rollout to finish: {msg}...\n"), String::new());
+    let f = "scenarios/rollback.yaml";
+    // Before the bad rollout, and after the undo (the scenario's expectations: available 4).
+    assert_eq!(status(f, "59s"), done);
+    assert_eq!(status(f, "6m"), done);
+    assert_eq!(
+        ksim(&["rollout", "status", "deployment/web", f, "--at", "6m", "--revision", "3"]).status.code(),
+        Some(0),
+        "--revision pins the running revision"
+    );
+    // The stalled revision 2: maxSurge 1 and maxUnavailable 1 of 4 leave 2 new pods
+    // (the scenario's "3 old + 2 new").
+    assert_eq!(status(f, "2m50s"), waiting("2 out of 4 new replicas have been updated".into()));
+    // Just after the undo: every replica is of revision 3, one not yet available.
+    let d = deployment(f, "3m5s");
+    let (available, updated) = (d["status"]["availableReplicas"].as_i64().unwrap(), d["status"]["updatedReplicas"].as_i64().unwrap());
+    assert!(available < updated && updated == 4, "{d}");
+    assert_eq!(status(f, "3m5s"), waiting(format!("{available} of {updated} updated replicas are available")));
+    // rolling-update: the apiserver has the new template, the controller has not seen it
+    // yet (generation > observedGeneration); later an old pod is still terminating.
+    let f = "scenarios/rolling-update.yaml";
+    assert_eq!(status(f, "60005ms"), (1, "Waiting for deployment spec update to be observed...\n".into(), String::new()));
+    let d = deployment(f, "1m30s");
+    let old = d["status"]["replicas"].as_i64().unwrap() - d["status"]["updatedReplicas"].as_i64().unwrap();
+    assert!(old > 0 && d["status"]["updatedReplicas"] == 4, "{d}");
+    assert_eq!(status(f, "1m30s"), waiting(format!("{old} old replicas are pending termination")));
+    // A rollout past progressDeadlineSeconds: kubectl's error, nothing on stdout.
+    let f = "sim-cli/tests/data/progress-deadline.yaml";
+    assert_eq!(ksim(&["run", f]).status.code(), Some(0), "its expectations: Progressing is ProgressDeadlineExceeded at 2m");
+    assert_eq!(status(f, "2m"), (1, String::new(), "error: deployment \"web\" exceeded its progress deadline\n".into()));
+}
+
+/// DaemonSets: history from their ControllerRevisions (DaemonSetHistoryViewer, the
+/// change-cause from the revision's annotations) and DaemonSetStatusViewer.Status.
+#[test]
+fn rollout_of_a_daemonset() {
+    let f = "sim-cli/tests/data/daemonset-rollout.yaml";
+    assert_eq!(ksim(&["run", f]).status.code(), Some(0), "its expectations hold");
+    let out = ksim(&["rollout", "history", "daemonset/agent", f, "--at", "2m"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        "daemonset.apps/agent \nREVISION  CHANGE-CAUSE\n1         <none>\n2         kubectl set image ds/agent agent=busybox:1.37\n\n"
+    );
+    let out = ksim(&["rollout", "history", "ds/agent", f, "--at", "2m", "--revision", "1"]);
+    assert_eq!(
+        text(&out.stdout),
+        "daemonset.apps/agent with revision #1\nPod Template:\n  Labels:\tapp=agent\n  Containers:\n   agent:\n    Image:\tbusybox:1.36\n    \
+         Port:\t<none>\n    Host Port:\t<none>\n    Environment:\t<none>\n    Mounts:\t<none>\n  Volumes:\t<none>\n  Node-Selectors:\t<none>\n  Tolerations:\t<none>\n\n"
+    );
+    let status = |at: &str| {
+        let out = ksim(&["rollout", "status", "daemonset/agent", f, "--at", at]);
+        (out.status.code().unwrap(), text(&out.stdout))
+    };
+    assert_eq!(status("25s"), (0, "daemon set \"agent\" successfully rolled out\n".into()));
+    // One node's pod at a time (maxUnavailable 1): not all 3 updated a second in.
+    let (code, msg) = status("31s");
+    assert_eq!(code, 1);
+    assert!(msg.starts_with("Waiting for daemon set \"agent\" rollout to finish: ") && msg.ends_with(" out of 3 new pods have been updated...\n"), "{msg}");
+    assert_eq!(status("2m"), (0, "daemon set \"agent\" successfully rolled out\n".into()));
+}
