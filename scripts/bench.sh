@@ -19,7 +19,7 @@ fi
 echo "== rollout: 100 Deployments of 300 on 1,000 nodes, a new image on all at once"
 $ksim bench rollout --nodes 1000 --replicas 30000 --deployments 100
 
-# One Deployment of N replicas on 200 roomy nodes, 10 simulated minutes: the controllers'
+# One Deployment of N replicas on 1,000 nodes of 110 pods (a /24 each: 254 pod IPs), 10 simulated minutes: the controllers'
 # per-sync work must follow what changed, not the pods per workload.
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -35,7 +35,7 @@ spec:
   cluster:
     clusterCIDR: 10.64.0.0/10
     nodePools:
-    - {name: w, count: 200, capacity: {cpu: "2000", memory: 4000Gi, pods: 1000}}
+    - {name: w, count: 1000, capacity: {cpu: "64", memory: 256Gi, pods: 110}}
 ---
 apiVersion: apps/v1
 kind: Deployment

@@ -72,7 +72,7 @@ enum Command {
     Get {
         /// Kind (pods, nodes, deployments, replicasets, daemonsets, replicationcontrollers, controllerrevisions, events, services, namespaces, leases),
         /// an optional name, then the scenario files.
-        #[arg(required = true, num_args = 2..)]
+        #[arg(required = true, num_args = 1..)]
         args: Vec<String>,
         /// The simulated moment, e.g. 90s.
         #[arg(long)]
@@ -88,6 +88,9 @@ enum Command {
         /// All namespaces.
         #[arg(short = 'A', long)]
         all_namespaces: bool,
+        /// Label selector, as kubectl's -l (app=web, tier!=db, env in (a,b), !canary).
+        #[arg(short = 'l', long)]
+        selector: Option<String>,
     },
     /// Why a pod went where it went: its last scheduling attempt before --at, with each
     /// node's filter verdict and each score plugin's raw, normalized and weighted score.
@@ -161,8 +164,8 @@ fn main() -> ExitCode {
             json: output.as_deref() == Some("json"),
             invariants: !no_invariants,
         }),
-        Command::Get { args, at, seed, output, namespace, all_namespaces } => {
-            run::get(&args, &at, seed, output.as_deref(), namespace.as_deref(), all_namespaces)
+        Command::Get { args, at, seed, output, namespace, all_namespaces, selector } => {
+            run::get(&args, &at, seed, output.as_deref(), namespace.as_deref(), all_namespaces, selector.as_deref())
         }
         Command::Explain { target, files, at, seed, output, namespace } => {
             explain::explain(&target, &files, &at, seed, output.as_deref(), namespace.as_deref())

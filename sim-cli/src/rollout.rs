@@ -55,7 +55,7 @@ pub enum Which {
     /// revision's pod template (--revision N), like `kubectl rollout history`.
     History {
         /// TYPE/NAME (deployment/web, daemonset/agent) or TYPE [NAME], then the scenario files.
-        #[arg(required = true, num_args = 2..)]
+        #[arg(required = true, num_args = 1..)]
         args: Vec<String>,
         /// The simulated moment, e.g. 90s.
         #[arg(long)]
@@ -73,7 +73,7 @@ pub enum Which {
     /// --watch=false`; exits 0 when rolled out, 1 while waiting or on an error.
     Status {
         /// TYPE/NAME (deployment/web, daemonset/agent) or TYPE [NAME], then the scenario files.
-        #[arg(required = true, num_args = 2..)]
+        #[arg(required = true, num_args = 1..)]
         args: Vec<String>,
         /// The simulated moment, e.g. 90s.
         #[arg(long)]
@@ -125,6 +125,10 @@ fn parse_target(args: &[String]) -> Result<Target, u8> {
     };
     if name.as_deref() == Some("") {
         error(&format!("error: arguments in resource/name form must have a single resource and name (got {})", clip_quoted(&args[0])));
+        return Err(EXIT_BAD_INPUT);
+    }
+    if rest.is_empty() {
+        error("error: no scenario file given: ksim reads the cluster from FILE… after TYPE/NAME");
         return Err(EXIT_BAD_INPUT);
     }
     Ok(Target { kind, name, files: rest.to_vec() })

@@ -271,8 +271,16 @@ fn print_report(s: &Scenario, paths: &[String], report: &Report, stream: &Stream
     u8::from(failed > 0 || !sim.timeline_errors.is_empty() || !violations.is_empty())
 }
 
-pub fn get(args: &[String], at: &str, seed: Option<u64>, output: Option<&str>, namespace: Option<&str>, all: bool) -> u8 {
+pub fn get(args: &[String], at: &str, seed: Option<u64>, output: Option<&str>, namespace: Option<&str>, all: bool, selector: Option<&str>) -> u8 {
     let mut err = anstream::stderr();
+    let selector = match selector.map(sim_core::scenario::expect::Selector::parse) {
+        None => None,
+        Some(Ok(s)) => Some(s),
+        Some(Err(e)) => {
+            let _ = writeln!(err, "error: {e}");
+            return EXIT_BAD_INPUT;
+        }
+    };
     let mut kinds = Vec::new();
     for k in args[0].split(',') {
         match Kind::from_user(k) {
@@ -288,8 +296,16 @@ pub fn get(args: &[String], at: &str, seed: Option<u64>, output: Option<&str>, n
         return EXIT_BAD_INPUT;
     }
     let rest = &args[1..];
+    if rest.is_empty() {
+        let _ = writeln!(err, "error: no scenario file given: ksim reads the cluster from FILE… after the kind");
+        return EXIT_BAD_INPUT;
+    }
     let looks_like_file = |a: &str| Path::new(a).exists() || a.ends_with(".yaml") || a.ends_with(".yml");
     let (name, files) = if rest.len() >= 2 && !looks_like_file(&rest[0]) { (Some(rest[0].clone()), &rest[1..]) } else { (None, rest) };
+    if name.is_some() && selector.is_some() {
+        let _ = writeln!(err, "error: name cannot be provided when a selector is specified");
+        return EXIT_BAD_INPUT;
+    }
     let sim = match simulate(files, at, seed) {
         Ok(sim) => sim,
         Err(c) => return c,
@@ -303,6 +319,7 @@ pub fn get(args: &[String], at: &str, seed: Option<u64>, output: Option<&str>, n
             .into_iter()
             .filter(|o| all || !kind.namespaced() || o.meta().namespace == ns)
             .filter(|o| name.as_deref().is_none_or(|n| o.meta().name == n))
+            .filter(|o| selector.as_ref().is_none_or(|s| s.matches(&o.meta().labels)))
             .collect();
         if let (Some(n), true) = (&name, objs.is_empty()) {
             let (res, n) = (sim_core::apiserver::qualified_resource(&kind), sim_core::scenario::diagnostic::clip_quoted(n));

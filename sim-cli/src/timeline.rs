@@ -50,7 +50,10 @@ pub fn describe(r: &Record) -> Option<String> {
                 parts.push(format!("podCIDR {c}"));
             }
             if let Some(s) = r.get_str("status") {
-                parts.push(format!("{s} (Ready={})", r.get_str("ready").unwrap_or("?")));
+                parts.push(match r.get_str("ready") {
+                    Some(ready) => format!("{s} (Ready={ready})"),
+                    None => s.to_string(),
+                });
             }
             if let Some(t) = r.get("taints").and_then(Value::as_array) {
                 let ts: Vec<&str> = t.iter().filter_map(Value::as_str).collect();

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Measures every figure the README quotes and writes them into README.md between its
+# `<!-- figures:begin -->` and `<!-- figures:end -->` markers (nothing there is typed by
+# hand). Benchmarks, not tests: these machines are shared and noisy, so the figures say
+# when and on what they were taken.
+# Usage: scripts/figures.sh [--quick]   (--quick skips the 5,000-node density run, the
+# 100,000-replica Deployment, the 10,000-hour idle run and the browser figures: ~1 min
+# instead of ~10)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+quick=${1:-}
+if [[ ! -x /usr/bin/time ]]; then
+  echo "== installing GNU time (peak RSS of a run)"
+  apt-get install -y -q time >/dev/null
+fi
+cargo build --release -q -p sim-cli
+k=target/release/ksim
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+
+# A run's wall time and peak RSS: "<seconds> <KB>" into $out/NAME.time, stdout to NAME.out.
+timed() {
+  local name=$1
+  shift
+  /usr/bin/time -f "%e %M" -o "$out/$name.time" "$@" >"$out/$name.out" 2>/dev/null || true
+}
+
+echo "== density"
+$k bench density --nodes 100 --pods 3000 -o json >"$out/density-100.json"
+$k bench density --nodes 1000 --pods 30000 -o json >"$out/density-1000.json"
+[[ $quick == --quick ]] || $k bench density --nodes 5000 --pods 150000 -o json >"$out/density-5000.json"
+
+echo "== rollout"
+$k bench rollout --nodes 1000 --replicas 30000 --deployments 100 -o json >"$out/rollout.json"
+
+echo "== one Deployment of N replicas"
+sizes="10000 40000"
+[[ $quick == --quick ]] || sizes="$sizes 100000"
+for n in $sizes; do
+  cat >"$out/deploy-$n.yaml" <<YAML
+apiVersion: ksim.dev/v1
+kind: Scenario
+metadata: {name: big-deployment-$n}
+spec:
+  until: 10m
+  cluster:
+    clusterCIDR: 10.64.0.0/10
+    nodePools:
+    - {name: w, count: 1000, capacity: {cpu: "64", memory: 256Gi, pods: 110}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: $n
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+      - {name: web, image: nginx:1.25, resources: {requests: {cpu: 10m, memory: 10Mi}}}
+YAML
+  timed "deploy-$n" $k run "$out/deploy-$n.yaml" --max-lines 0
+done
+
+echo "== memory against simulated time"
+idle=sim-cli/tests/data/idle.yaml
+for u in 1h 100h; do timed "idle-$u" $k run $idle --until $u --max-lines 0; done
+[[ $quick == --quick ]] || timed idle-10000h $k run $idle --until 10000h --max-lines 0
+for u in 10m 100h; do timed "big-$u" $k run scenarios/big-cluster.yaml --until $u --max-lines 0; done
+
+echo "== scheduler"
+$k bench scheduler --nodes 5000 --pods 10000 -o json >"$out/sched-basic.json"
+$k bench scheduler --nodes 5000 --pods 10000 --workload anti-affinity -o json >"$out/sched-anti.json"
+
+echo "== ksim check"
+timed check-faults $k check scenarios/random-node-faults.yaml --seeds 200 -o json
+
+if [[ $quick != --quick ]]; then
+  echo "== browser"
+  scripts/bench-web.sh >"$out/web.txt" 2>&1 || echo "(scripts/bench-web.sh failed: see its output)" >>"$out/web.txt"
+fi
+
+python3 scripts/figures.py "$out" README.md "$(nproc)" "$quick"
+echo "README.md: figures written"
