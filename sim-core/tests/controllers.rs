@@ -107,20 +107,23 @@ fn run_checked(name: &str) -> sim_core::scenario::run::Report {
 #[test]
 fn a_refused_create_is_a_failed_create_retried_with_back_off() {
     let r = run_checked("refused-create.yaml");
-    let recs = r.sim.trace.records();
-    let events = |reason: &str| recs.iter().filter(|x| x.kind == "Event" && x.get_str("reason") == Some(reason)).collect::<Vec<_>>();
-    assert!(events("SuccessfulCreate").is_empty(), "nothing was created");
-    let failed = events("FailedCreate");
+    // The controller's recorder folds the repeats into one Event with a count
+    // (client-go's EventCorrelator: the same source, object, reason and message).
+    let events: Vec<sim_core::api::event::Event> = r.sim.list(&Kind::Event).iter().filter_map(|o| o.as_event().cloned()).collect();
+    let of = |reason: &str| events.iter().filter(|e| e.reason == reason).cloned().collect::<Vec<_>>();
+    assert!(of("SuccessfulCreate").is_empty(), "nothing was created");
+    let failed = of("FailedCreate");
+    assert_eq!(failed.len(), 1, "one Event, counted: {failed:?}");
     let rs = r.sim.list(&Kind::ReplicaSet)[0].clone();
     let rs = rs.as_replica_set().unwrap();
     let want = format!("Error creating: pods \"{}-\" is forbidden: no PriorityClass with name nosuchclass was found", rs.metadata.name);
-    assert!(failed.iter().all(|e| e.get_str("message") == Some(want.as_str())), "{:?}", failed.first().map(|e| &e.change));
+    assert_eq!(failed[0].message, want);
     // Attempts in 300 s: after n retries at least Σ 5·2^(k−1) = 5(2^n − 1) ms have passed,
     // so n ≤ 15 (5·(2^16 − 1) > 300,000); each retry also takes at most the workers'
     // 5 ms and a 2 ms round trip, so 15 retries fit (5·(2^15−1) + 15·7 < 300,000). The
     // first failure's ReplicaFailure status write wakes the controller once more (an
     // update event, as upstream's updateRS enqueues it). 1 + 15 (+1) attempts.
-    assert!((16..=17).contains(&failed.len()), "{} FailedCreate events", failed.len());
+    assert!((16..=17).contains(&failed[0].count), "{} FailedCreate occurrences", failed[0].count);
     assert!(r.sim.events_processed < 2_000, "{} engine events: the controller spins", r.sim.events_processed);
     let cond = rs.condition("ReplicaFailure").expect("ReplicaFailure condition");
     assert_eq!((cond.status.as_str(), cond.reason.as_str()), ("True", "FailedCreate"));
@@ -194,4 +197,25 @@ fn pod_disruption_budgets_count_like_the_disruption_controller() {
     assert_eq!((c.status.as_str(), c.reason.as_str()), ("False", "InsufficientPods"));
     assert_eq!(get("min-int").condition("DisruptionAllowed").unwrap().reason, "SufficientPods");
     assert!(r.sim.violations().is_empty(), "{:?}", r.sim.violations());
+}
+
+/// client-go's EventCorrelator on a ReplicaSet creating 40 pods (events_cache.go):
+/// `SuccessfulCreate` events differ only in their message, so from the 10th
+/// (defaultAggregateMaxEvents) on they become one `(combined from similar events): …`
+/// Event whose count grows; the source may write 25 events about one object before its
+/// token bucket (defaultSpamBurst 25, one token per 300 s) runs dry. So: 9 single
+/// Events, and one combined Event counting occurrences 10 to 25 — 16.
+#[test]
+fn a_replicasets_create_events_are_combined_and_rate_limited() {
+    let text = "apiVersion: ksim.dev/v1\nkind: Scenario\nmetadata: {name: events}\nspec:\n  until: 1m\n---\napiVersion: apps/v1\nkind: ReplicaSet\nmetadata: {name: web}\nspec:\n  replicas: 40\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec: {containers: [{name: web, image: nginx}]}\n";
+    let s = common::load_str(text);
+    let r = run_scenario(&s, &RunOptions::for_scenario(&s)).unwrap();
+    let events: Vec<sim_core::api::event::Event> =
+        r.sim.list(&Kind::Event).iter().filter_map(|o| o.as_event().cloned()).filter(|e| e.reason == "SuccessfulCreate").collect();
+    let (combined, single): (Vec<_>, Vec<_>) = events.iter().partition(|e| e.message.starts_with("(combined from similar events): Created pod: web-"));
+    assert_eq!(single.len(), 9, "{single:?}");
+    assert!(single.iter().all(|e| e.count == 1 && e.message.starts_with("Created pod: web-")));
+    assert_eq!(combined.len(), 1, "{combined:?}");
+    assert_eq!(combined[0].count, 16);
+    assert_eq!(r.sim.list(&Kind::Pod).len(), 40, "the events are limited, not the creates");
 }

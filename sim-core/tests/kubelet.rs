@@ -319,9 +319,15 @@ fn image_pulls_are_serialized_shared_and_cached() {
     assert_eq!(running("b"), [t0 + SANDBOX_MS + 2 * PULL_MS + STARTUP_MS + req()], "b's pull waits for a's");
     assert_eq!(running("d"), [t1 + SANDBOX_MS + STARTUP_MS + req()], "img-a is cached");
     assert_eq!(running("e"), [t1 + SANDBOX_MS + PULL_MS + STARTUP_MS + req()], "Always pulls");
-    // One Pulled event per pull: img-a twice (a, e), img-b once (b).
-    let pulled: Vec<String> = events(&sim, "Pulled").into_iter().map(|(o, _)| o).collect();
-    assert_eq!(pulled, ["Pod/a", "Pod/b", "Pod/e"]);
+    // One Pulling and one "Successfully pulled" event per pull: img-a twice (a, e), img-b
+    // once (b); d found img-a on the node ("already present on machine",
+    // EnsureImageExists with IfNotPresent).
+    let of = |reason: &str, prefix: &str| -> Vec<String> { events(&sim, reason).into_iter().filter(|(_, m)| m.starts_with(prefix)).map(|(o, _)| o).collect() };
+    assert_eq!(of("Pulling", "Pulling image \"img-"), ["Pod/a", "Pod/b", "Pod/e"]);
+    assert_eq!(of("Pulled", "Successfully pulled image"), ["Pod/a", "Pod/b", "Pod/e"]);
+    assert_eq!(of("Pulled", "Container image \"img-a:1\" already present on machine"), ["Pod/d"]);
+    // Every container is created and started once.
+    assert_eq!(of("Started", "Started container app"), ["Pod/a", "Pod/c", "Pod/b", "Pod/d", "Pod/e"]);
     // The node reports its images (with the next heartbeat, every 10 s: by 20 s).
     let node = sim.api.store.get_parts(&Kind::Node, "", "w-1").and_then(|o| o.as_node()).cloned().unwrap();
     let names: Vec<&str> = node.status.images.iter().flat_map(|i| i.names.iter().map(String::as_str)).collect();

@@ -71,6 +71,9 @@ pub enum Request {
         key: ObjectKey,
         patch: serde_json::Value,
     },
+    /// A recorder's update of an Event it wrote before (client-go's recordEvent: a patch
+    /// of count, lastTimestamp and message; a create when the Event is gone).
+    PatchEvent(Object),
     /// A JSON patch (RFC 6902) of `replace` operations: (JSON pointer, value). kubectl
     /// rollout undo replaces /spec/template and /metadata/annotations this way.
     JsonPatch {
@@ -92,13 +95,13 @@ impl Request {
             Request::Apply(_) => "apply",
             Request::DeleteNamespaceContent(_) => "deletecollection",
             Request::Evict { .. } => "create",
-            Request::Patch { .. } | Request::JsonPatch { .. } => "patch",
+            Request::Patch { .. } | Request::JsonPatch { .. } | Request::PatchEvent(_) => "patch",
         }
     }
 
     pub fn key(&self) -> ObjectKey {
         match self {
-            Request::Create(o) | Request::Update(o) | Request::UpdateStatus(o) | Request::Apply(o) => {
+            Request::Create(o) | Request::Update(o) | Request::UpdateStatus(o) | Request::Apply(o) | Request::PatchEvent(o) => {
                 let k = o.key();
                 if k.namespace.is_empty() && k.kind.namespaced() {
                     ObjectKey::new(k.kind, "default", &k.name)
@@ -280,6 +283,16 @@ impl ApiServer {
         let key = req.key();
         let response = match req {
             Request::Create(obj) => self.create(obj, now, &mut writes),
+            Request::PatchEvent(obj) => match (self.store.get(&key).and_then(|o| o.as_event()).cloned(), obj) {
+                (Some(mut cur), Object::Event(e)) => {
+                    cur.count = e.count;
+                    cur.last_timestamp = e.last_timestamp;
+                    cur.message = e.message;
+                    cur.metadata.resource_version.0 = 0;
+                    self.update(Object::Event(cur), now, false, &mut writes)
+                }
+                (_, obj) => self.create(obj, now, &mut writes),
+            },
             Request::Update(obj) => self.update(obj, now, false, &mut writes),
             Request::UpdateStatus(obj) => self.update(obj, now, true, &mut writes),
             Request::Delete { key, grace_period_seconds, uid } => self.delete(&key, grace_period_seconds, uid, now, &mut writes),

@@ -3,6 +3,8 @@
 //! Components never call each other or touch the store: they read their informer
 //! caches and send requests.
 
+pub mod events;
+
 use crate::api::{Kind, Object};
 use crate::apiserver::Request;
 use crate::engine::{SimDuration, SimTime};
@@ -180,6 +182,15 @@ impl Informer {
                 true
             }
         }
+    }
+}
+
+/// The request that writes what a recorder decided (nothing when it skips the event).
+pub fn event_request(r: events::Record) -> Option<Request> {
+    match r {
+        events::Record::Create(e) => Some(Request::Create(Object::Event(e))),
+        events::Record::Update(e) => Some(Request::PatchEvent(Object::Event(e))),
+        events::Record::Skip => None,
     }
 }
 

@@ -95,6 +95,8 @@ pub struct ControllerCtx<'a, 'b> {
 #[derive(Default)]
 struct Shared {
     event_seq: u64,
+    /// Each controller's event recorder (upstream gives each its own broadcaster).
+    recorders: std::collections::BTreeMap<&'static str, crate::client::events::EventCorrelator>,
     requeue_at: Option<SimTime>,
 }
 
@@ -131,7 +133,11 @@ impl ControllerCtx<'_, '_> {
     /// Records an Event under another component name.
     pub fn event_as(&mut self, obj: &Object, type_: &'static str, reason: &str, message: &str, component: &'static str) {
         self.shared.event_seq += 1;
-        self.ctx.request(Request::Create(event_for(obj, type_, reason, message, component, "", self.ctx.now, self.shared.event_seq)));
+        let Object::Event(e) = event_for(obj, type_, reason, message, component, "", self.ctx.now, self.shared.event_seq) else { unreachable!("an Event") };
+        let now = self.ctx.now;
+        if let Some(r) = crate::client::event_request(self.shared.recorders.entry(component).or_default().correlate(e, now)) {
+            self.ctx.request(r);
+        }
     }
 
     /// Calls this controller's `on_tick` after `d`.

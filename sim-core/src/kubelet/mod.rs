@@ -75,6 +75,8 @@ pub struct Kubelet {
     ipam: Option<PodIpAllocator>,
     last_status_post: SimTime,
     event_seq: u64,
+    /// client-go's EventCorrelator of this kubelet process (reset when it restarts).
+    events: crate::client::events::EventCorrelator,
 }
 
 impl Kubelet {
@@ -90,6 +92,7 @@ impl Kubelet {
             ipam: None,
             last_status_post: SimTime::ZERO,
             event_seq: 0,
+            events: Default::default(),
         }
     }
 
@@ -105,6 +108,7 @@ impl Kubelet {
     /// The kubelet process starts (at t=0 or when the node recovers).
     pub fn start(&mut self, ctx: &mut Ctx) {
         self.alive = true;
+        self.events = Default::default();
         self.generation += 1;
         if self.registered {
             // A restarted kubelet knows nothing: it reads its Node back (then posts its
@@ -192,7 +196,10 @@ impl Kubelet {
 
     pub(super) fn event(&mut self, obj: &Object, type_: &'static str, reason: &str, msg: &str, ctx: &mut Ctx) {
         self.event_seq += 1;
-        ctx.request(Request::Create(event_for(obj, type_, reason, msg, "kubelet", &self.spec.name, ctx.now, self.event_seq)));
+        let Object::Event(e) = event_for(obj, type_, reason, msg, "kubelet", &self.spec.name, ctx.now, self.event_seq) else { unreachable!("an Event") };
+        if let Some(r) = crate::client::event_request(self.events.correlate(e, ctx.now)) {
+            ctx.request(r);
+        }
     }
 
     pub fn on_timer(&mut self, t: &Timer, ctx: &mut Ctx) {

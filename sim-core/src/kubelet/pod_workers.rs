@@ -200,14 +200,35 @@ impl Kubelet {
         if pulls.is_empty() {
             create_containers(w, ctx.now);
             let d = w.behaviour.startup;
+            self.container_events(&pod, ContainerEvent::AlreadyPresent, ctx);
+            self.container_events(&pod, ContainerEvent::Created, ctx);
             self.sync_status(uid, ctx);
             self.timer(uid, d, PodStep::ContainersStarted, ctx);
         } else {
             w.phase = Phase::Pulling;
             let (ready_at, started) = self.images.pull(pulls, ctx.now, w.behaviour.image_pull);
-            w.pulled = started;
+            w.pulled = started.clone();
+            // The pulls this pod starts (one already under way for another pod is waited for).
+            for image in &started {
+                self.event(&pod, "Normal", "Pulling", &format!("Pulling image {image:?}"), ctx);
+            }
             self.sync_status(uid, ctx);
             self.timer(uid, ready_at.since(ctx.now), PodStep::ImagesPulled, ctx);
+        }
+    }
+
+    /// The kubelet's events about each container of `pod` (kuberuntime_container.go
+    /// startContainer and EnsureImageExists): `Container image "…" already present on
+    /// machine`, `Created container: NAME`, `Started container NAME`.
+    fn container_events(&mut self, pod: &Rc<Object>, which: ContainerEvent, ctx: &mut Ctx) {
+        let containers: Vec<(String, String)> =
+            pod.as_pod().map(|p| p.spec.containers.iter().map(|c| (c.name.clone(), c.image.clone())).collect()).unwrap_or_default();
+        for (name, image) in containers {
+            match which {
+                ContainerEvent::AlreadyPresent => self.event(pod, "Normal", "Pulled", &format!("Container image {image:?} already present on machine"), ctx),
+                ContainerEvent::Created => self.event(pod, "Normal", "Created", &format!("Created container: {name}"), ctx),
+                ContainerEvent::Started => self.event(pod, "Normal", "Started", &format!("Started container {name}"), ctx),
+            }
         }
     }
 
@@ -233,6 +254,7 @@ impl Kubelet {
             self.event(&pod, "Normal", "Pulled", &format!("Successfully pulled image {image:?} in {pull}"), ctx);
         }
         self.images.finish_pulls(ctx.now);
+        self.container_events(&pod, ContainerEvent::Created, ctx);
         self.timer(uid, d, PodStep::ContainersStarted, ctx);
     }
 
@@ -248,6 +270,8 @@ impl Kubelet {
         let delay = w.behaviour.readiness_delay;
         w.ready = delay.is_none();
         let run = w.behaviour.run;
+        let pod = w.pod.clone();
+        self.container_events(&pod, ContainerEvent::Started, ctx);
         if let Some(d) = delay {
             self.timer(uid, d, PodStep::ReadinessProbe, ctx);
         }
@@ -283,6 +307,17 @@ impl Kubelet {
             // back-off.
             let wait = if in_backoff(w.backoff.as_ref(), ctx.now, ctx.now) { w.backoff.map_or(SimDuration::ZERO, |e| e.backoff) } else { SimDuration::ZERO };
             w.phase = if wait > SimDuration::ZERO { Phase::BackOff } else { Phase::Exited };
+            if wait > SimDuration::ZERO {
+                // SyncPod's doBackOff: "Back-off restarting failed container …".
+                let pod = w.pod.clone();
+                if let Some(p) = pod.as_pod() {
+                    for c in p.spec.containers.iter() {
+                        let msg =
+                            format!("Back-off restarting failed container {} in pod {}_{}({})", c.name, p.metadata.name, p.metadata.namespace, p.metadata.uid);
+                        self.event(&pod, "Warning", "BackOff", &msg, ctx);
+                    }
+                }
+            }
             self.sync_status(uid, ctx);
             self.timer(uid, wait, PodStep::Restart, ctx);
         } else {
@@ -303,6 +338,9 @@ impl Kubelet {
             assert!(!in_backoff(w.backoff.as_ref(), finished, ctx.now), "restart inside the back-off window");
             create_containers(w, ctx.now);
             let d = w.behaviour.startup;
+            let pod = w.pod.clone();
+            self.container_events(&pod, ContainerEvent::AlreadyPresent, ctx);
+            self.container_events(&pod, ContainerEvent::Created, ctx);
             self.timer(uid, d, PodStep::ContainersStarted, ctx);
         }
     }
@@ -344,6 +382,13 @@ impl Kubelet {
 /// startContainer: the containers are created (and start within the startup time). A
 /// container that existed before makes this a restart: doBackOff's Next moves the
 /// back-off on (from the dead container's finishedAt) and the restart count goes up.
+#[derive(Clone, Copy)]
+enum ContainerEvent {
+    AlreadyPresent,
+    Created,
+    Started,
+}
+
 fn create_containers(w: &mut Worker, now: SimTime) {
     if w.created {
         let finished = w.last_exit.map_or(now, |e| e.2);

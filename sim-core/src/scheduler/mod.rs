@@ -132,6 +132,9 @@ pub struct Scheduler {
     cycle_scheduled: bool,
     flush_at: Option<SimTime>,
     event_seq: u64,
+    /// kube-scheduler records through the events.k8s.io recorder: isomorphic events
+    /// become a series.
+    events: crate::client::events::EventSeriesRecorder,
     pub attempts: u64,
     /// The pod (namespace, name) whose attempts are recorded, and its last one.
     explain_target: Option<(String, String)>,
@@ -169,6 +172,7 @@ impl Scheduler {
             cycle_scheduled: false,
             flush_at: None,
             event_seq: 0,
+            events: Default::default(),
             attempts: 0,
             explain_target: None,
             explanation: None,
@@ -737,9 +741,8 @@ impl Scheduler {
                     );
                     ctx.request(Request::UpdateStatus(Object::Pod(np)));
                     ctx.request(Request::Delete { key: cur.key(), grace_period_seconds: None, uid: Some(cp.metadata.uid.clone()) });
-                    self.event_seq += 1;
                     let msg = format!("Preempted by pod {} on node {node_name}", pod.metadata.uid);
-                    ctx.request(Request::Create(crate::client::event_for(&cur, "Normal", "Preempted", &msg, SCHEDULER_NAME, "", ctx.now, self.event_seq)));
+                    self.event(&cur, "Normal", "Preempted", &msg, ctx);
                 }
             }
         }
@@ -858,11 +861,19 @@ impl Scheduler {
         chosen
     }
 
+    /// Records an Event about `obj` through the series recorder.
+    fn event(&mut self, obj: &Object, type_: &'static str, reason: &str, msg: &str, ctx: &mut Ctx) {
+        self.event_seq += 1;
+        let Object::Event(e) = crate::client::event_for(obj, type_, reason, msg, SCHEDULER_NAME, "", ctx.now, self.event_seq) else { unreachable!("an Event") };
+        if let Some(r) = crate::client::event_request(self.events.record(e, ctx.now)) {
+            ctx.request(r);
+        }
+    }
+
     /// The FailedScheduling event and the PodScheduled=False condition (with the
     /// nominated node when preemption made room).
     fn report_failure(&mut self, obj: &Rc<Object>, reason: &str, msg: &str, nominated: Option<String>, ctx: &mut Ctx) {
-        self.event_seq += 1;
-        ctx.request(Request::Create(crate::client::event_for(obj, "Warning", "FailedScheduling", msg, SCHEDULER_NAME, "", ctx.now, self.event_seq)));
+        self.event(obj, "Warning", "FailedScheduling", msg, ctx);
         if let Object::Pod(p) = &**obj {
             let mut np = p.clone();
             np.metadata.resource_version.0 = 0;
@@ -881,9 +892,8 @@ impl Scheduler {
         let Some((uid, _)) = self.binding.remove(&(namespace.clone(), name.clone())) else { return };
         match resp {
             Response::Object(o) => {
-                self.event_seq += 1;
                 let msg = format!("Successfully assigned {namespace}/{name} to {node}");
-                ctx.request(Request::Create(crate::client::event_for(o, "Normal", "Scheduled", &msg, SCHEDULER_NAME, "", ctx.now, self.event_seq)));
+                self.event(o, "Normal", "Scheduled", &msg, ctx);
             }
             Response::Error(st) => {
                 self.forget(&uid);

@@ -334,12 +334,17 @@ impl Simulation {
             Request::Bind { .. } => "bind",
             Request::Create(_) => "create",
             Request::Evict { .. } => "evict",
-            Request::Patch { .. } | Request::JsonPatch { .. } => "patch",
+            Request::Patch { .. } | Request::JsonPatch { .. } | Request::PatchEvent(_) => "patch",
             _ => "update",
         };
         let out = self.api.handle(*request, self.now);
         for w in &out.writes {
-            let v = if w.type_ == crate::etcd::WatchEventType::Deleted { "delete" } else { verb };
+            let v = match w.type_ {
+                crate::etcd::WatchEventType::Deleted => "delete",
+                // A PatchEvent whose Event was gone creates it.
+                crate::etcd::WatchEventType::Added if verb == "patch" => "create",
+                _ => verb,
+            };
             self.log_write(w, v, from);
             self.fan_out(w);
         }

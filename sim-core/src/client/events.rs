@@ -1,0 +1,330 @@
+//! Recording Events as client-go does, so that a repeated event is one object with a
+//! count rather than an object per occurrence.
+//!
+//! - `EventCorrelator`: the core/v1 recorder of the kubelet and the controllers
+//!   (staging/src/k8s.io/client-go/tools/record/events_cache.go, EventCorrelate):
+//!   1. EventAggregator: events alike but for their message (same source, object,
+//!      type, reason) are counted per message over 10 minutes; from the 10th distinct
+//!      message on they become one event `(combined from similar events): MESSAGE`;
+//!   2. eventLogger: an event seen before (its key, message included) updates the
+//!      existing object — count + 1, lastTimestamp, message — instead of creating one;
+//!   3. EventSourceObjectSpamFilter: per source and object, a token bucket of 25 that
+//!      refills one token per 5 minutes; an event without a token is dropped.
+//!
+//!   Each cache is an LRU of 4,096 entries (maxLruCacheEntries).
+//! - `EventSeriesRecorder`: the events.k8s.io/v1 recorder kube-scheduler uses
+//!   (client-go/tools/events/event_broadcaster.go, recordToSink): the second isomorphic
+//!   event (same reason, action, note, object, reporting controller) turns the first
+//!   into a series (an update with count 2); later ones only count until the series is
+//!   refreshed (every 30 minutes) or finished (6 minutes without one).
+
+use crate::api::event::Event;
+use crate::engine::{SimDuration, SimTime};
+use std::collections::BTreeMap;
+
+/// maxLruCacheEntries.
+pub const LRU_ENTRIES: usize = 4096;
+/// defaultAggregateMaxEvents.
+pub const AGGREGATE_MAX_EVENTS: usize = 10;
+/// defaultAggregateIntervalInSeconds.
+pub const AGGREGATE_INTERVAL: SimDuration = SimDuration::from_secs(600);
+/// defaultSpamBurst.
+pub const SPAM_BURST: u64 = 25;
+/// defaultSpamQPS = 1/300: one token per 5 minutes.
+pub const SPAM_REFILL: SimDuration = SimDuration::from_secs(300);
+/// tools/events finishTime: a series no event joined for this long is finished.
+pub const SERIES_FINISH: SimDuration = SimDuration::from_secs(6 * 60);
+/// tools/events refreshTime: how often an open series is written.
+pub const SERIES_REFRESH: SimDuration = SimDuration::from_secs(30 * 60);
+
+/// A least-recently-used map of bounded size (golang-lru's Cache), deterministic.
+#[derive(Debug)]
+struct Lru<V> {
+    entries: BTreeMap<String, (u64, V)>,
+    order: BTreeMap<u64, String>,
+    tick: u64,
+}
+
+impl<V> Default for Lru<V> {
+    fn default() -> Self {
+        Lru { entries: BTreeMap::new(), order: BTreeMap::new(), tick: 0 }
+    }
+}
+
+impl<V> Lru<V> {
+    fn get(&mut self, k: &str) -> Option<&mut V> {
+        let (t, _) = self.entries.get(k)?;
+        let old = *t;
+        self.tick += 1;
+        let tick = self.tick;
+        self.order.remove(&old);
+        self.order.insert(tick, k.to_string());
+        let e = self.entries.get_mut(k)?;
+        e.0 = tick;
+        Some(&mut e.1)
+    }
+
+    fn add(&mut self, k: String, v: V) {
+        self.tick += 1;
+        if let Some((old, _)) = self.entries.insert(k.clone(), (self.tick, v)) {
+            self.order.remove(&old);
+        }
+        self.order.insert(self.tick, k);
+        while self.entries.len() > LRU_ENTRIES {
+            let Some((_, oldest)) = self.order.pop_first() else { break };
+            self.entries.remove(&oldest);
+        }
+    }
+}
+
+/// What to write for an event.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Record {
+    /// A new Event object.
+    Create(Event),
+    /// An update of the existing Event of that name (count, lastTimestamp, message; a
+    /// create if it is gone).
+    Update(Event),
+    /// Nothing (rate-limited, or counted in an open series).
+    Skip,
+}
+
+#[derive(Debug)]
+struct Aggregate {
+    messages: Vec<String>,
+    last: SimTime,
+}
+
+#[derive(Debug)]
+struct Observed {
+    count: i32,
+    first: Option<crate::api::meta::Time>,
+    name: String,
+}
+
+/// A token bucket kept in milliseconds of refill: each token is SPAM_REFILL worth.
+#[derive(Debug)]
+struct Bucket {
+    fill_ms: u64,
+    at: SimTime,
+}
+
+/// The core/v1 recorder's EventCorrelator.
+#[derive(Debug, Default)]
+pub struct EventCorrelator {
+    aggregates: Lru<Aggregate>,
+    observed: Lru<Observed>,
+    spam: Lru<Bucket>,
+}
+
+fn join(parts: &[&str]) -> String {
+    parts.concat()
+}
+
+/// getSpamKey: source and object.
+fn spam_key(e: &Event) -> String {
+    let o = &e.involved_object;
+    join(&[&e.source.component, &e.source.host, &o.kind, &o.namespace, &o.name, &o.uid, &o.api_version])
+}
+
+/// EventAggregatorByReasonFunc: (the key without the message, the message).
+fn aggregate_key(e: &Event) -> String {
+    let o = &e.involved_object;
+    join(&[&e.source.component, &e.source.host, &o.kind, &o.namespace, &o.name, &o.uid, &o.api_version, &e.type_, &e.reason])
+}
+
+/// getEventKey: everything that makes two events the same, message included.
+fn event_key(e: &Event) -> String {
+    let o = &e.involved_object;
+    join(&[&e.source.component, &e.source.host, &o.kind, &o.namespace, &o.name, &o.uid, &o.api_version, &e.type_, &e.reason, &e.message])
+}
+
+impl EventCorrelator {
+    /// EventCorrelate: what to write for `e` (a fresh event: count 1, both timestamps now).
+    pub fn correlate(&mut self, mut e: Event, now: SimTime) -> Record {
+        // EventAggregate.
+        let agg_key = aggregate_key(&e);
+        let mut key = event_key(&e);
+        let fresh = self.aggregates.get(&agg_key).is_none_or(|a| now.since(a.last) > AGGREGATE_INTERVAL);
+        if fresh {
+            self.aggregates.add(agg_key.clone(), Aggregate { messages: Vec::new(), last: now });
+        }
+        let a = self.aggregates.get(&agg_key).expect("just added");
+        if !a.messages.contains(&e.message) {
+            a.messages.push(e.message.clone());
+        }
+        a.last = now;
+        if a.messages.len() >= AGGREGATE_MAX_EVENTS {
+            // "do not grow our local key set any larger than max".
+            a.messages.pop();
+            e.message = format!("(combined from similar events): {}", e.message);
+            key = agg_key;
+        }
+        // eventObserve.
+        let update = match self.observed.get(&key) {
+            Some(last) => {
+                e.metadata.name = last.name.clone();
+                e.first_timestamp = last.first;
+                e.count = last.count + 1;
+                true
+            }
+            None => false,
+        };
+        self.observed.add(key, Observed { count: e.count, first: e.first_timestamp, name: e.metadata.name.clone() });
+        // EventSourceObjectSpamFilter.
+        let skey = spam_key(&e);
+        let cap = SPAM_BURST * SPAM_REFILL.as_ms();
+        let allowed = match self.spam.get(&skey) {
+            None => {
+                self.spam.add(skey, Bucket { fill_ms: cap - SPAM_REFILL.as_ms(), at: now });
+                true
+            }
+            Some(b) => {
+                b.fill_ms = (b.fill_ms + now.since(b.at).as_ms()).min(cap);
+                b.at = now;
+                let ok = b.fill_ms >= SPAM_REFILL.as_ms();
+                if ok {
+                    b.fill_ms -= SPAM_REFILL.as_ms();
+                }
+                ok
+            }
+        };
+        match (allowed, update) {
+            (false, _) => Record::Skip,
+            (true, true) => Record::Update(e),
+            (true, false) => Record::Create(e),
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Series {
+    event: Event,
+    /// Occurrences counted (1 until it becomes a series).
+    count: i32,
+    last: SimTime,
+    written: SimTime,
+}
+
+/// The events.k8s.io/v1 recorder's isomorphic-event cache (kube-scheduler).
+#[derive(Debug, Default)]
+pub struct EventSeriesRecorder {
+    cache: BTreeMap<String, Series>,
+}
+
+/// getKey: reason, note and object (and the controller, the same for one recorder).
+fn series_key(e: &Event) -> String {
+    let o = &e.involved_object;
+    join(&[&e.reporting_component, &o.kind, &o.namespace, &o.name, &o.uid, &e.type_, &e.reason, &e.message])
+}
+
+impl EventSeriesRecorder {
+    /// What to write for `e` at `now`; finished series (6 minutes without an event) are
+    /// forgotten first, so a later isomorphic event starts a new Event.
+    pub fn record(&mut self, mut e: Event, now: SimTime) -> Record {
+        self.cache.retain(|_, s| now.since(s.last) < SERIES_FINISH);
+        let key = series_key(&e);
+        match self.cache.get_mut(&key) {
+            Some(s) => {
+                s.count += 1;
+                s.last = now;
+                // The second occurrence makes it a series (written at once); later ones
+                // only count, until the series is refreshed.
+                if s.count == 2 || now.since(s.written) >= SERIES_REFRESH {
+                    s.written = now;
+                    let mut ev = s.event.clone();
+                    ev.count = s.count;
+                    ev.last_timestamp = Some(crate::api::meta::Time(now));
+                    Record::Update(ev)
+                } else {
+                    Record::Skip
+                }
+            }
+            None => {
+                e.count = 1;
+                self.cache.insert(key, Series { event: e.clone(), count: 1, last: now, written: now });
+                Record::Create(e)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::event::{EventSource, ObjectReference};
+    use crate::api::meta::Time;
+
+    fn ev(reason: &str, message: &str, t: u64) -> Event {
+        let mut e = Event::default();
+        e.metadata.name = format!("web.{t}");
+        e.metadata.namespace = "default".into();
+        e.involved_object = ObjectReference { kind: "Pod".into(), namespace: "default".into(), name: "web".into(), uid: "u".into(), api_version: "v1".into() };
+        e.reason = reason.into();
+        e.message = message.into();
+        e.source = EventSource { component: "kubelet".into(), host: "n1".into() };
+        e.type_ = "Normal".into();
+        e.count = 1;
+        e.first_timestamp = Some(Time(SimTime(t)));
+        e.last_timestamp = Some(Time(SimTime(t)));
+        e
+    }
+
+    /// events_cache_test.go TestEventCorrelator "the-same-event-should-just-count": the
+    /// same event again updates the first object with count 2 and its first timestamp.
+    #[test]
+    fn the_same_event_counts_on_the_first_object() {
+        let mut c = EventCorrelator::default();
+        assert!(matches!(c.correlate(ev("BackOff", "Back-off restarting", 1000), SimTime(1000)), Record::Create(_)));
+        match c.correlate(ev("BackOff", "Back-off restarting", 5000), SimTime(5000)) {
+            Record::Update(e) => {
+                assert_eq!((e.metadata.name.as_str(), e.count), ("web.1000", 2));
+                assert_eq!(e.first_timestamp, Some(Time(SimTime(1000))));
+                assert_eq!(e.last_timestamp, Some(Time(SimTime(5000))));
+            }
+            r => panic!("{r:?}"),
+        }
+    }
+
+    /// "the-same-event-should-just-count-even-if-more-than-burst" and the aggregation
+    /// cases: 10 events alike but for their message, the 10th is combined; 25 from one
+    /// source about one object, the 26th is dropped until a token comes back (5 min).
+    #[test]
+    fn similar_events_combine_and_a_source_is_rate_limited() {
+        let mut c = EventCorrelator::default();
+        for i in 0..9 {
+            assert!(matches!(c.correlate(ev("SuccessfulCreate", &format!("Created pod: p{i}"), i), SimTime(i)), Record::Create(_)), "{i}");
+        }
+        match c.correlate(ev("SuccessfulCreate", "Created pod: p9", 9), SimTime(9)) {
+            Record::Create(e) => assert_eq!(e.message, "(combined from similar events): Created pod: p9"),
+            r => panic!("{r:?}"),
+        }
+        match c.correlate(ev("SuccessfulCreate", "Created pod: p10", 10), SimTime(10)) {
+            Record::Update(e) => assert_eq!((e.count, e.message.as_str()), (2, "(combined from similar events): Created pod: p10")),
+            r => panic!("{r:?}"),
+        }
+        // 11 written so far; 14 more fit the burst of 25.
+        for i in 11..25 {
+            assert!(!matches!(c.correlate(ev("SuccessfulCreate", &format!("Created pod: p{i}"), i), SimTime(i)), Record::Skip), "{i}");
+        }
+        assert_eq!(c.correlate(ev("SuccessfulCreate", "Created pod: p25", 25), SimTime(25)), Record::Skip);
+        let later = 25 + SPAM_REFILL.as_ms();
+        assert!(!matches!(c.correlate(ev("Other", "x", later), SimTime(later)), Record::Skip), "a token came back after 5 minutes");
+    }
+
+    /// event_broadcaster_test.go TestEventSeriesf: the second isomorphic event makes a
+    /// series of 2 (written), the third only counts; after 6 minutes without one, a new
+    /// event is created.
+    #[test]
+    fn isomorphic_events_become_a_series() {
+        let mut r = EventSeriesRecorder::default();
+        assert!(matches!(r.record(ev("FailedScheduling", "0/3 nodes", 0), SimTime(0)), Record::Create(_)));
+        match r.record(ev("FailedScheduling", "0/3 nodes", 1000), SimTime(1000)) {
+            Record::Update(e) => assert_eq!((e.count, e.metadata.name.as_str()), (2, "web.0")),
+            x => panic!("{x:?}"),
+        }
+        assert_eq!(r.record(ev("FailedScheduling", "0/3 nodes", 2000), SimTime(2000)), Record::Skip);
+        let t = 2000 + SERIES_FINISH.as_ms();
+        assert!(matches!(r.record(ev("FailedScheduling", "0/3 nodes", t), SimTime(t)), Record::Create(_)));
+    }
+}
