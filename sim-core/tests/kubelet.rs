@@ -319,12 +319,18 @@ fn image_pulls_are_serialized_shared_and_cached() {
     assert_eq!(running("b"), [t0 + SANDBOX_MS + 2 * PULL_MS + STARTUP_MS + req()], "b's pull waits for a's");
     assert_eq!(running("d"), [t1 + SANDBOX_MS + STARTUP_MS + req()], "img-a is cached");
     assert_eq!(running("e"), [t1 + SANDBOX_MS + PULL_MS + STARTUP_MS + req()], "Always pulls");
-    // One Pulling and one "Successfully pulled" event per pull: img-a twice (a, e), img-b
-    // once (b); d found img-a on the node ("already present on machine",
-    // EnsureImageExists with IfNotPresent).
+    // Every pod that needs an image not on the node says Pulling and, once it has it,
+    // "Successfully pulled … in PULL (WAIT including waiting)" (image_manager.go): a and
+    // e pull img-a, b img-b (after a's pull: 2 s of its own, 4 s with the wait); c waits
+    // for a's pull of img-a (none of its own, 2 s with the wait). d finds img-a on the
+    // node: "already present on machine" (EnsureImageExists, IfNotPresent).
     let of = |reason: &str, prefix: &str| -> Vec<String> { events(&sim, reason).into_iter().filter(|(_, m)| m.starts_with(prefix)).map(|(o, _)| o).collect() };
-    assert_eq!(of("Pulling", "Pulling image \"img-"), ["Pod/a", "Pod/b", "Pod/e"]);
-    assert_eq!(of("Pulled", "Successfully pulled image"), ["Pod/a", "Pod/b", "Pod/e"]);
+    assert_eq!(of("Pulling", "Pulling image \"img-"), ["Pod/a", "Pod/b", "Pod/c", "Pod/e"]);
+    assert_eq!(of("Pulled", "Successfully pulled image"), ["Pod/a", "Pod/c", "Pod/b", "Pod/e"]);
+    let msg = |pod: &str| events(&sim, "Pulled").into_iter().find(|(o, _)| o == pod).map(|(_, m)| m).unwrap();
+    assert_eq!(msg("Pod/a"), "Successfully pulled image \"img-a:1\" in 2s (2s including waiting).");
+    assert_eq!(msg("Pod/b"), "Successfully pulled image \"img-b:1\" in 2s (4s including waiting).");
+    assert_eq!(msg("Pod/c"), "Successfully pulled image \"img-a:1\" in 0s (2s including waiting).");
     assert_eq!(of("Pulled", "Container image \"img-a:1\" already present on machine"), ["Pod/d"]);
     // Every container is created and started once.
     assert_eq!(of("Started", "Started container app"), ["Pod/a", "Pod/c", "Pod/b", "Pod/d", "Pod/e"]);

@@ -29,45 +29,54 @@ pub fn too_many_requests(pdb: &PodDisruptionBudget) -> Status {
 }
 
 impl ApiServer {
+    /// addConditionAndDeletePod: the pod gets the DisruptionTarget condition (reason
+    /// EvictionByEvictionAPI), then is deleted gracefully.
+    fn add_condition_and_delete(&mut self, key: &ObjectKey, grace: Option<i64>, now: SimTime, writes: &mut Vec<Rc<WatchEvent>>) -> Result<Response, ApiErr> {
+        if let Some(mut p) = self.store.get(key).and_then(|o| o.as_pod()).cloned() {
+            p.set_condition("DisruptionTarget", "True", "EvictionByEvictionAPI", "Eviction API: evicting", crate::api::meta::Time(now));
+            p.metadata.resource_version.0 = 0;
+            self.update(Object::Pod(p), now, true, writes)?;
+        }
+        self.delete(key, grace, None, now, writes)
+    }
+
     pub(super) fn evict(&mut self, ns: &str, name: &str, grace: Option<i64>, now: SimTime, writes: &mut Vec<Rc<WatchEvent>>) -> Result<Response, ApiErr> {
         let key = ObjectKey::new(Kind::Pod, ns, name);
         let cur = self.store.get(&key).ok_or(ApiErr::Store(StoreError::NotFound))?.clone();
         let pod = cur.as_pod().expect("a pod");
         let ignore_pdb = matches!(&*pod.status.phase, "Succeeded" | "Failed" | "Pending") || pod.metadata.deletion_timestamp.is_some();
         if ignore_pdb {
-            return self.delete(&key, grace, None, now, writes);
+            return self.add_condition_and_delete(&key, grace, now, writes);
         }
         let pdbs: Vec<PodDisruptionBudget> = self
             .store
             .list(&Kind::PodDisruptionBudget)
             .filter_map(|o| o.as_pdb())
-            .filter(|p| p.metadata.namespace == ns && p.spec.selector.as_ref().is_some_and(|s| !s.is_empty() && s.matches(&pod.metadata.labels)))
+            .filter(|p| p.metadata.namespace == ns && p.spec.selector.as_ref().is_some_and(|s| s.matches(&pod.metadata.labels)))
             .cloned()
             .collect();
         if pdbs.len() > 1 {
+            // A bare metav1.Status (no reason, no "Internal error occurred" prefix).
             return Err(ApiErr::Status(status(
                 500,
-                "InternalError",
-                "Internal error occurred: This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.".into(),
+                "",
+                "This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.".into(),
             )));
         }
-        let Some(mut pdb) = pdbs.into_iter().next() else { return self.delete(&key, grace, None, now, writes) };
+        let Some(mut pdb) = pdbs.into_iter().next() else { return self.add_condition_and_delete(&key, grace, now, writes) };
         if !pod.is_ready() {
             let always = pdb.spec.unhealthy_pod_eviction_policy.as_deref() == Some(ALWAYS_ALLOW);
             let healthy_budget = pdb.status.current_healthy >= pdb.status.desired_healthy && pdb.status.desired_healthy > 0;
             if always || healthy_budget {
-                return self.delete(&key, grace, None, now, writes);
+                return self.add_condition_and_delete(&key, grace, now, writes);
             }
         }
         if pdb.status.observed_generation < pdb.metadata.generation {
-            return Err(ApiErr::Status(status(
-                429,
-                "TooManyRequests",
-                format!(
-                    "Cannot evict pod as it would violate the pod's disruption budget. The disruption budget {} is still being processed by the server.",
-                    pdb.metadata.name
-                ),
-            )));
+            // createTooManyRequestsError: the budget's name goes in the cause.
+            let mut st = status(429, "TooManyRequests", "Cannot evict pod as it would violate the pod's disruption budget.".into());
+            st.cause = Some("DisruptionBudget");
+            st.cause_message = Some(format!("The disruption budget {} is still being processed by the server.", pdb.metadata.name));
+            return Err(ApiErr::Status(st));
         }
         if pdb.status.disruptions_allowed < 0 {
             return Err(ApiErr::Status(status(
@@ -86,7 +95,7 @@ impl ApiServer {
         pdb.status.disrupted_pods.insert(name.to_string(), Time(now));
         let ev = self.store.update(Object::PodDisruptionBudget(Box::new(pdb)), now).map_err(ApiErr::Store)?;
         writes.push(ev);
-        self.delete(&key, grace, None, now, writes)
+        self.add_condition_and_delete(&key, grace, now, writes)
     }
 }
 
@@ -177,6 +186,9 @@ mod tests {
         assert_eq!(b.condition("DisruptionAllowed").map(|c| c.reason.as_str()), Some("InsufficientPods"));
         let w1 = a.store.get(&ObjectKey::new(Kind::Pod, "default", "w1")).unwrap();
         assert!(w1.meta().deletion_timestamp.is_some(), "graceful: terminating");
+        // addConditionAndDeletePod.
+        let c = w1.as_pod().unwrap().status.conditions.iter().find(|c| c.type_ == "DisruptionTarget").cloned().expect("DisruptionTarget");
+        assert_eq!((c.status.as_str(), c.reason.as_str(), c.message.as_str()), ("True", "EvictionByEvictionAPI", "Eviction API: evicting"));
         assert!(!evict(&mut a, "w2").is_ok(), "the next one waits for the controller");
     }
 
@@ -186,9 +198,7 @@ mod tests {
         ready_pod(&mut a, "w1");
         pdb(&mut a, 1, false);
         let Response::Error(st) = evict(&mut a, "w1") else { panic!() };
-        assert_eq!(
-            st.message,
-            "Cannot evict pod as it would violate the pod's disruption budget. The disruption budget web-pdb is still being processed by the server."
-        );
+        assert_eq!(st.message, "Cannot evict pod as it would violate the pod's disruption budget.");
+        assert_eq!(st.cause_message.as_deref(), Some("The disruption budget web-pdb is still being processed by the server."));
     }
 }

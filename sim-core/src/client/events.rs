@@ -16,7 +16,7 @@
 //!   (client-go/tools/events/event_broadcaster.go, recordToSink): the second isomorphic
 //!   event (same reason, action, note, object, reporting controller) turns the first
 //!   into a series (an update with count 2); later ones only count until the series is
-//!   refreshed (every 30 minutes) or finished (6 minutes without one).
+//!   refreshed (every 30 minutes) or finished (6 minutes without one), which write it.
 
 use crate::api::event::Event;
 use crate::engine::{SimDuration, SimTime};
@@ -202,8 +202,8 @@ struct Series {
     event: Event,
     /// Occurrences counted (1 until it becomes a series).
     count: i32,
+    /// When the last one was observed.
     last: SimTime,
-    written: SimTime,
 }
 
 /// The events.k8s.io/v1 recorder's isomorphic-event cache (kube-scheduler).
@@ -212,40 +212,77 @@ pub struct EventSeriesRecorder {
     cache: BTreeMap<String, Series>,
 }
 
-/// getKey: reason, note and object (and the controller, the same for one recorder).
-fn series_key(e: &Event) -> String {
+/// getKey: type, reason and the object as referenced — its resourceVersion included —
+/// (action and reporting controller are one per reason here); not the note.
+fn series_key(e: &Event, regarding_rv: u64) -> String {
     let o = &e.involved_object;
-    join(&[&e.reporting_component, &o.kind, &o.namespace, &o.name, &o.uid, &e.type_, &e.reason, &e.message])
+    format!("{}\u{0}{}\u{0}{}\u{0}{}\u{0}{}\u{0}{}\u{0}{}\u{0}{regarding_rv}", e.reporting_component, o.kind, o.namespace, o.name, o.uid, e.type_, e.reason)
+}
+
+/// The next tick of a ticker of `period` started at 0 (the broadcaster starts with the
+/// component).
+pub fn next_tick(now: SimTime, period: SimDuration) -> SimTime {
+    SimTime((now.as_ms() / period.as_ms() + 1) * period.as_ms())
 }
 
 impl EventSeriesRecorder {
-    /// What to write for `e` at `now`; finished series (6 minutes without an event) are
-    /// forgotten first, so a later isomorphic event starts a new Event.
-    pub fn record(&mut self, mut e: Event, now: SimTime) -> Record {
-        self.cache.retain(|_, s| now.since(s.last) < SERIES_FINISH);
-        let key = series_key(&e);
+    /// recordToSink: what to write for `e`, about an object at `regarding_rv`. The first
+    /// is created; the second isomorphic one makes it a series (count 2, written); later
+    /// ones are counted, and written by `finish` and `refresh`.
+    pub fn record(&mut self, mut e: Event, regarding_rv: u64, now: SimTime) -> Record {
+        let key = series_key(&e, regarding_rv);
         match self.cache.get_mut(&key) {
             Some(s) => {
                 s.count += 1;
                 s.last = now;
-                // The second occurrence makes it a series (written at once); later ones
-                // only count, until the series is refreshed.
-                if s.count == 2 || now.since(s.written) >= SERIES_REFRESH {
-                    s.written = now;
-                    let mut ev = s.event.clone();
-                    ev.count = s.count;
-                    ev.last_timestamp = Some(crate::api::meta::Time(now));
-                    Record::Update(ev)
+                if s.count == 2 {
+                    Record::Update(s.written(now))
                 } else {
                     Record::Skip
                 }
             }
             None => {
                 e.count = 1;
-                self.cache.insert(key, Series { event: e.clone(), count: 1, last: now, written: now });
+                self.cache.insert(key, Series { event: e.clone(), count: 1, last: now });
                 Record::Create(e)
             }
         }
+    }
+
+    /// finishSeries (every 6 minutes): a series none joined for 6 minutes is written with
+    /// its final count and forgotten; a lone event older than that is forgotten.
+    pub fn finish(&mut self, now: SimTime) -> Vec<Record> {
+        let mut out = Vec::new();
+        self.cache.retain(|_, s| {
+            if now.since(s.last) <= SERIES_FINISH {
+                return true;
+            }
+            if s.count > 1 {
+                out.push(Record::Update(s.written(s.last)));
+            }
+            false
+        });
+        out
+    }
+
+    /// refreshExistingEventSeries (every 30 minutes): every open series is written.
+    pub fn refresh(&mut self) -> Vec<Record> {
+        self.cache.values().filter(|s| s.count > 1).map(|s| Record::Update(s.written(s.last))).collect()
+    }
+
+    /// Whether anything is cached (the tickers have work).
+    pub fn is_empty(&self) -> bool {
+        self.cache.is_empty()
+    }
+}
+
+impl Series {
+    /// The Event as a series write shows it: the count, last observed at `at`.
+    fn written(&self, at: SimTime) -> Event {
+        let mut ev = self.event.clone();
+        ev.count = self.count;
+        ev.last_timestamp = Some(crate::api::meta::Time(at));
+        ev
     }
 }
 
@@ -313,18 +350,26 @@ mod tests {
     }
 
     /// event_broadcaster_test.go TestEventSeriesf: the second isomorphic event makes a
-    /// series of 2 (written), the third only counts; after 6 minutes without one, a new
-    /// event is created.
+    /// series of 2 (written), the third only counts; the note is not part of the key,
+    /// the object's resourceVersion is; finishSeries writes the final count of a series
+    /// quiet for 6 minutes and forgets it, so the next one is created anew.
     #[test]
     fn isomorphic_events_become_a_series() {
         let mut r = EventSeriesRecorder::default();
-        assert!(matches!(r.record(ev("FailedScheduling", "0/3 nodes", 0), SimTime(0)), Record::Create(_)));
-        match r.record(ev("FailedScheduling", "0/3 nodes", 1000), SimTime(1000)) {
+        assert!(matches!(r.record(ev("FailedScheduling", "0/3 nodes", 0), 7, SimTime(0)), Record::Create(_)));
+        assert!(matches!(r.record(ev("FailedScheduling", "0/3 nodes", 500), 8, SimTime(500)), Record::Create(_)), "another resourceVersion");
+        match r.record(ev("FailedScheduling", "0/3 nodes", 1000), 7, SimTime(1000)) {
             Record::Update(e) => assert_eq!((e.count, e.metadata.name.as_str()), (2, "web.0")),
             x => panic!("{x:?}"),
         }
-        assert_eq!(r.record(ev("FailedScheduling", "0/3 nodes", 2000), SimTime(2000)), Record::Skip);
-        let t = 2000 + SERIES_FINISH.as_ms();
-        assert!(matches!(r.record(ev("FailedScheduling", "0/3 nodes", t), SimTime(t)), Record::Create(_)));
+        assert_eq!(r.record(ev("FailedScheduling", "0/4 nodes", 2000), 7, SimTime(2000)), Record::Skip, "the note is not in the key");
+        assert!(r.finish(SimTime(360_000)).is_empty(), "not yet quiet for 6 minutes");
+        match r.finish(SimTime(362_001)).as_slice() {
+            [Record::Update(e)] => assert_eq!((e.count, e.last_timestamp), (3, Some(Time(SimTime(2000))))),
+            x => panic!("{x:?}"),
+        }
+        assert!(r.is_empty(), "the lone event at another resourceVersion is forgotten too");
+        assert!(matches!(r.record(ev("FailedScheduling", "0/3 nodes", 400_000), 7, SimTime(400_000)), Record::Create(_)));
+        assert_eq!(next_tick(SimTime(400_000), SERIES_FINISH), SimTime(720_000));
     }
 }

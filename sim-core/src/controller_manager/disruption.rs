@@ -53,7 +53,9 @@ impl Controller for DisruptionController {
             Object::Pod(pod) => {
                 let prev_labels = ev.prev.as_ref().and_then(|o| o.as_pod()).map(|p| &p.metadata.labels);
                 for pdb in inf.list_ns(&Kind::PodDisruptionBudget, &pod.metadata.namespace).filter_map(|o| o.as_pdb()) {
-                    let Some(sel) = pdb.spec.selector.as_ref().filter(|s| !s.is_empty()) else { continue };
+                    // policy/v1: an empty selector selects every pod of the namespace, a
+                    // missing one none (LabelSelectorAsSelector).
+                    let Some(sel) = pdb.spec.selector.as_ref() else { continue };
                     if sel.matches(&pod.metadata.labels) || prev_labels.is_some_and(|l| sel.matches(l)) {
                         self.queue.add((pdb.metadata.namespace.clone(), pdb.metadata.name.clone()));
                     }
@@ -66,7 +68,7 @@ impl Controller for DisruptionController {
     fn sync(&mut self, inf: &SharedInformers, key: &NsName, ctx: &mut ControllerCtx) -> Synced {
         let Some(obj) = inf.get(&Kind::PodDisruptionBudget, &key.0, &key.1).cloned() else { return Synced::Done };
         let pdb = obj.as_pdb().expect("pdb");
-        let pods: Vec<&Pod> = match pdb.spec.selector.as_ref().filter(|s| !s.is_empty()) {
+        let pods: Vec<&Pod> = match pdb.spec.selector.as_ref() {
             Some(sel) => inf.list_ns(&Kind::Pod, &key.0).filter_map(|o| o.as_pod()).filter(|p| sel.matches(&p.metadata.labels)).collect(),
             None => Vec::new(),
         };
@@ -127,7 +129,9 @@ fn expected_pod_count(inf: &SharedInformers, pdb: &PodDisruptionBudget, pods: &[
 }
 
 /// getExpectedScale: the sum of the scales of the pods' controllers (a ReplicaSet of a
-/// Deployment counts as the Deployment). Pods without a controller are unmanaged.
+/// Deployment counts as the Deployment; ReplicationControllers count themselves; other
+/// controllers — a DaemonSet, which has no scale — are not found, and the budget fails
+/// safe, as upstream's finders). Pods without a controller are unmanaged.
 fn expected_scale(inf: &SharedInformers, pods: &[&Pod]) -> Result<(i32, bool), String> {
     let mut scales: BTreeMap<String, i32> = BTreeMap::new();
     let mut unmanaged = false;
@@ -152,6 +156,12 @@ fn expected_scale(inf: &SharedInformers, pods: &[&Pod]) -> Result<(i32, bool), S
                     .map(|d| (d.metadata.uid.clone(), d.replicas()));
                 d.unwrap_or((rs.metadata.uid.clone(), rs.replicas()))
             }),
+            // getPodReplicationController.
+            "ReplicationController" => inf
+                .get(&Kind::ReplicationController, ns, &r.name)
+                .and_then(|o| o.as_replication_controller())
+                .filter(|rc| rc.metadata.uid == r.uid)
+                .map(|rc| (rc.metadata.uid.clone(), rc.replicas())),
             _ => None,
         };
         match found {

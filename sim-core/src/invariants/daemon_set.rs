@@ -2,20 +2,25 @@
 //! when it counts none of the DaemonSet's pods there (pkg/controller/daemon/
 //! daemon_controller.go, podsShouldBeOnNode: `shouldRun && len(daemonPods) == 0`), where
 //! its pods on a node are all it claimed except finished pods already being deleted
-//! (getNodesToDaemonPods). Under maxSurge (RollingUpdate with surge, update.go
-//! rollingUpdate) it adds one updated pod beside an old one, so two at the moment of the
-//! create. Its own creates it awaits through expectations, so a pod of the DaemonSet in
-//! the store is one it has seen or is awaiting: the store never shows fewer of them than
-//! the controller counted. The guarantee checked: when the controller manager creates a
-//! DaemonSet's pod for a node, the store holds no other pod of that DaemonSet for the
-//! node (one, if the DaemonSet allows surge). Pods created by anyone else and adopted are
-//! not bound by it (the controller deletes the extras on its next sync).
+//! (getNodesToDaemonPods) and what it no longer claims (a pod whose labels left the
+//! selector). Under maxSurge (update.go rollingUpdate, and podsShouldBeOnNode's surge
+//! branch) it counts only pods neither being deleted nor finished, and adds one updated
+//! pod beside an old one: one other such pod at the moment of the create. Its own creates
+//! it awaits through expectations, so a pod of the DaemonSet in the store is one it has
+//! seen or is awaiting: the store never shows fewer of them than the controller counted.
+//! The guarantee checked: when the controller manager creates a DaemonSet's pod for a
+//! node, the store holds no other pod of that DaemonSet for the node that the controller
+//! counts (one, under surge). Surge is allowed when the DaemonSet allowed it within the
+//! time a sync may take after the controller read it (a slow-start run and the watch
+//! latency), since the user may turn it off while a sync is under way. Pods created by
+//! anyone else and adopted are not bound by it (the next sync deletes the extras).
 
 use super::Violation;
+use crate::api::daemon_set::DaemonSet;
 use crate::api::pod::Pod;
 use crate::api::Kind;
 use crate::controller_manager::daemon_set::util::{allows_surge, get_target_node_name};
-use crate::engine::SimTime;
+use crate::engine::{SimDuration, SimTime};
 use crate::etcd::{WatchEvent, WatchEventType};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -29,16 +34,32 @@ pub struct DaemonSetChecker {
     on_node: BTreeMap<(String, String), BTreeSet<Key>>,
     /// Where each counted pod is.
     slot: BTreeMap<Key, (String, String)>,
+    /// Per DaemonSet uid: None while it allows surge, Some(t) once it stopped at t.
+    surge: BTreeMap<String, Option<SimTime>>,
 }
 
 impl DaemonSetChecker {
+    /// A DaemonSet write.
+    pub fn on_daemon_set(&mut self, ds: &DaemonSet, deleted: bool, time: SimTime) {
+        let uid = ds.metadata.uid.clone();
+        if deleted {
+            self.surge.remove(&uid);
+        } else if allows_surge(ds) {
+            self.surge.insert(uid, None);
+        } else if let Some(s @ None) = self.surge.get_mut(&uid) {
+            *s = Some(time);
+        }
+    }
+
     /// A pod write; `by_controller_manager` when the controller manager made it.
+    #[allow(clippy::too_many_arguments)]
     pub fn on_pod(
         &mut self,
         w: &WatchEvent,
         p: &Pod,
         by_controller_manager: bool,
         store: &crate::etcd::Store,
+        lag: SimDuration,
         time: SimTime,
         event: &str,
     ) -> Option<Violation> {
@@ -64,11 +85,24 @@ impl DaemonSetChecker {
         if w.type_ != WatchEventType::Added || !by_controller_manager {
             return None;
         }
-        let others: Vec<String> = set.iter().filter(|k| k.1 != p.metadata.name).map(|k| format!("pod/{}/{}", k.0, k.1)).collect();
-        let surge = store
-            .get_parts(&Kind::DaemonSet, &p.metadata.namespace, &owner.name)
-            .and_then(|o| o.as_daemon_set())
-            .is_some_and(|ds| ds.metadata.uid == owner.uid && allows_surge(ds));
+        let surge = match self.surge.get(&owner.uid) {
+            Some(None) => true,
+            Some(Some(stopped)) => time.since(*stopped) <= lag,
+            None => false,
+        };
+        let ds = store.get_parts(&Kind::DaemonSet, &p.metadata.namespace, &owner.name).and_then(|o| o.as_daemon_set()).filter(|d| d.metadata.uid == owner.uid);
+        // The pods the controller counts on the node: claimed (its selector still selects
+        // them) and, under surge, neither being deleted nor finished.
+        let others: Vec<String> = set
+            .iter()
+            .filter(|k| k.1 != p.metadata.name)
+            .filter(|k| {
+                let Some(o) = store.get_parts(&Kind::Pod, &k.0, &k.1).and_then(|o| o.as_pod()) else { return false };
+                let claimed = ds.is_none_or(|d| d.spec.selector.as_ref().is_some_and(|s| s.matches(&o.metadata.labels)));
+                claimed && !(surge && (o.metadata.deletion_timestamp.is_some() || o.is_terminal()))
+            })
+            .map(|k| format!("pod/{}/{}", k.0, k.1))
+            .collect();
         let allowed = usize::from(surge);
         (others.len() > allowed).then(|| {
             let mut objects = vec![
@@ -108,6 +142,8 @@ mod tests {
         d.metadata.name = "agent".into();
         d.metadata.namespace = "default".into();
         d.metadata.uid = "ds-uid".into();
+        d.spec.selector =
+            Some(crate::api::meta::LabelSelector { match_labels: [("app".to_string(), "agent".to_string())].into_iter().collect(), match_expressions: vec![] });
         d.spec.update_strategy.type_ = "RollingUpdate".into();
         d.spec.update_strategy.rolling_update =
             Some(RollingUpdateDaemonSet { max_unavailable: Some(IntOrString::Int(i32::from(surge == 0))), max_surge: Some(IntOrString::Int(surge)) });
@@ -126,6 +162,7 @@ mod tests {
             controller: Some(true),
             block_owner_deletion: None,
         }];
+        p.metadata.labels.insert("app".into(), "agent".into());
         Rc::make_mut(&mut p.spec).node_name = node.into();
         p.status.phase = "Running".into();
         Object::Pod(p)
@@ -166,7 +203,9 @@ mod tests {
         assert!(c.violations[0].objects.contains(&"pod/default/a3".to_string()), "{:?}", c.violations[0]);
     }
 
-    /// With maxSurge the replacement is created beside the old pod; a third is a bug.
+    /// With maxSurge the replacement is created beside the old pod; a third is a bug —
+    /// unless the one between is being deleted (the surge branch of podsShouldBeOnNode
+    /// and findUpdatedPodsOnNode skip deleting pods).
     #[test]
     fn surge_allows_one_replacement_beside_the_old_pod() {
         let (mut s, mut c) = (Store::new(HistoryLimits::default()), Checker::new(Latency::default()));
@@ -174,7 +213,34 @@ mod tests {
         write(&mut s, &mut c, pod("old", "n1"), CONTROLLER_MANAGER);
         write(&mut s, &mut c, pod("new", "n1"), CONTROLLER_MANAGER);
         assert_eq!(fired(&c), 0);
+        let mut going = pod("new", "n1");
+        going.meta_mut().deletion_timestamp = Some(Time(SimTime(1)));
+        write(&mut s, &mut c, going, "kubectl");
+        write(&mut s, &mut c, pod("new2", "n1"), CONTROLLER_MANAGER);
+        assert_eq!(fired(&c), 0, "the deleting pod is not counted under surge: {:?}", c.violations);
         write(&mut s, &mut c, pod("third", "n1"), CONTROLLER_MANAGER);
         assert_eq!(fired(&c), 1);
+    }
+
+    /// Surge turned off while a sync that read it on is under way: its create still
+    /// lands; long after, it is a bug. A pod whose labels left the selector is not the
+    /// controller's any more (ClaimPods) and is not counted.
+    #[test]
+    fn surge_ends_with_the_syncs_that_saw_it_and_relabelled_pods_do_not_count() {
+        let (mut s, mut c) = (Store::new(HistoryLimits::default()), Checker::new(Latency::default()));
+        write(&mut s, &mut c, ds(1), "test");
+        write(&mut s, &mut c, pod("old", "n1"), CONTROLLER_MANAGER);
+        write(&mut s, &mut c, ds(0), "kubectl");
+        write(&mut s, &mut c, pod("new", "n1"), CONTROLLER_MANAGER);
+        assert_eq!(fired(&c), 0, "a sync that read surge on: {:?}", c.violations);
+        let mut away = pod("loner", "n2");
+        away.meta_mut().labels.insert("app".into(), "other".into());
+        write(&mut s, &mut c, away, "kubectl");
+        write(&mut s, &mut c, pod("a2", "n2"), CONTROLLER_MANAGER);
+        assert_eq!(fired(&c), 0, "the relabelled pod is not claimed: {:?}", c.violations);
+        let later = SimTime(10_000);
+        let ev = s.create(pod("late", "n1"), later).unwrap();
+        c.on_write(&ev, "create", CONTROLLER_MANAGER, &s, later, "test");
+        assert_eq!(fired(&c), 1, "10 s after surge was turned off");
     }
 }

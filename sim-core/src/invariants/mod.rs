@@ -256,11 +256,13 @@ impl Checker {
                 st.cidr = Cidr::parse(&n.spec.pod_cidr).ok();
             }
             Object::Pod(p) => {
-                if let Some(v) = self.daemon_sets.on_pod(w, p, by == CONTROLLER_MANAGER, store, time, event) {
+                let lag = SimDuration::from_ms(self.slow_start_window().as_ms() + self.latency.watch.as_ms());
+                if let Some(v) = self.daemon_sets.on_pod(w, p, by == CONTROLLER_MANAGER, store, lag, time, event) {
                     self.violate(v.invariant, v.time, &v.event, v.objects, v.message);
                 }
                 self.on_pod(w, p, verb, store, time, event, obj_name)
             }
+            Object::DaemonSet(ds) => self.daemon_sets.on_daemon_set(ds, w.type_ == WatchEventType::Deleted, time),
             Object::PodDisruptionBudget(pdb) => {
                 if let Some(v) = self.budgets.on_write(w, pdb, verb, by, time, event) {
                     self.violate(v.invariant, v.time, &v.event, v.objects, v.message);

@@ -47,7 +47,14 @@ pub enum PodStep {
     ContainerExited,
     Restart,
     Killed,
+    /// The pod worker's periodic resync while the containers are in back-off (SyncPod
+    /// records BackOff again).
+    BackOffResync,
 }
+
+/// The pod worker's resync interval (kubelet --sync-frequency, 1 minute; upstream adds
+/// up to 50% jitter, ksim none).
+pub const RESYNC_INTERVAL: SimDuration = SimDuration::from_secs(60);
 
 /// Where a worker is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -114,6 +121,9 @@ pub(super) struct Worker {
     pub(super) behaviour: PodBehaviour,
     /// Images whose pull this pod started.
     pub(super) pulled: Vec<String>,
+    /// Images this pod waits for (its own pulls and others' under way), and since when.
+    pub(super) pulling: Vec<String>,
+    pub(super) pull_requested: SimTime,
 }
 
 impl Kubelet {
@@ -140,6 +150,8 @@ impl Kubelet {
                 exit_code: None,
                 behaviour,
                 pulled: Vec::new(),
+                pulling: Vec::new(),
+                pull_requested: SimTime::ZERO,
             },
         );
         self.sync_status(&uid, ctx);
@@ -171,6 +183,7 @@ impl Kubelet {
             PodStep::ContainerExited => self.container_exited(uid, ctx),
             PodStep::Restart => self.restart(uid, ctx),
             PodStep::Killed => self.killed(uid, ctx),
+            PodStep::BackOffResync => self.backoff_resync(uid, ctx),
         }
     }
 
@@ -196,40 +209,75 @@ impl Kubelet {
         }
         let pod = w.pod.clone();
         let pulls = self.images.to_pull(pod.as_pod().expect("pod"));
+        // EnsureImageExists per container: an image on the node is "already present".
+        self.already_present(&pod, &pulls, ctx);
         let w = self.workers.get_mut(uid).expect("worker");
         if pulls.is_empty() {
             create_containers(w, ctx.now);
             let d = w.behaviour.startup;
-            self.container_events(&pod, ContainerEvent::AlreadyPresent, ctx);
-            self.container_events(&pod, ContainerEvent::Created, ctx);
             self.sync_status(uid, ctx);
             self.timer(uid, d, PodStep::ContainersStarted, ctx);
         } else {
             w.phase = Phase::Pulling;
-            let (ready_at, started) = self.images.pull(pulls, ctx.now, w.behaviour.image_pull);
-            w.pulled = started.clone();
-            // The pulls this pod starts (one already under way for another pod is waited for).
-            for image in &started {
+            w.pulling = pulls.clone();
+            w.pull_requested = ctx.now;
+            for image in &pulls {
                 self.event(&pod, "Normal", "Pulling", &format!("Pulling image {image:?}"), ctx);
             }
+            let w = self.workers.get_mut(uid).expect("worker");
+            let (ready_at, started) = self.images.pull(pulls, ctx.now, w.behaviour.image_pull);
+            w.pulled = started;
             self.sync_status(uid, ctx);
             self.timer(uid, ready_at.since(ctx.now), PodStep::ImagesPulled, ctx);
         }
     }
 
-    /// The kubelet's events about each container of `pod` (kuberuntime_container.go
-    /// startContainer and EnsureImageExists): `Container image "…" already present on
-    /// machine`, `Created container: NAME`, `Started container NAME`.
-    fn container_events(&mut self, pod: &Rc<Object>, which: ContainerEvent, ctx: &mut Ctx) {
-        let containers: Vec<(String, String)> =
-            pod.as_pod().map(|p| p.spec.containers.iter().map(|c| (c.name.clone(), c.image.clone())).collect()).unwrap_or_default();
-        for (name, image) in containers {
-            match which {
-                ContainerEvent::AlreadyPresent => self.event(pod, "Normal", "Pulled", &format!("Container image {image:?} already present on machine"), ctx),
-                ContainerEvent::Created => self.event(pod, "Normal", "Created", &format!("Created container: {name}"), ctx),
-                ContainerEvent::Started => self.event(pod, "Normal", "Started", &format!("Started container {name}"), ctx),
-            }
+    /// image_manager.go EnsureImageExists for the containers whose image is on the node
+    /// (not among `pulls`): `Container image "…" already present on machine`. With
+    /// imagePullPolicy Always the image is pulled again upstream; ksim does not model
+    /// that pull, and says nothing.
+    fn already_present(&mut self, pod: &Rc<Object>, pulls: &[String], ctx: &mut Ctx) {
+        let Some(p) = pod.as_pod() else { return };
+        let present: Vec<String> =
+            p.spec.containers.iter().filter(|c| c.image_pull_policy != "Always" && !pulls.contains(&c.image)).map(|c| c.image.clone()).collect();
+        for image in present {
+            self.event(pod, "Normal", "Pulled", &format!("Container image {image:?} already present on machine"), ctx);
         }
+    }
+
+    /// kuberuntime_container.go startContainer, container by container: `Created
+    /// container: NAME` then `Started container NAME`.
+    fn containers_events(&mut self, pod: &Rc<Object>, ctx: &mut Ctx) {
+        let names: Vec<String> = pod.as_pod().map(|p| p.spec.containers.iter().map(|c| c.name.clone()).collect()).unwrap_or_default();
+        for name in names {
+            self.event(pod, "Normal", "Created", &format!("Created container: {name}"), ctx);
+            self.event(pod, "Normal", "Started", &format!("Started container {name}"), ctx);
+        }
+    }
+
+    /// doBackOff's event: `Back-off restarting failed container NAME in pod POD_NS(UID)`.
+    fn backoff_events(&mut self, pod: &Rc<Object>, ctx: &mut Ctx) {
+        let Some(p) = pod.as_pod() else { return };
+        let msgs: Vec<String> = p
+            .spec
+            .containers
+            .iter()
+            .map(|c| format!("Back-off restarting failed container {} in pod {}_{}({})", c.name, p.metadata.name, p.metadata.namespace, p.metadata.uid))
+            .collect();
+        for m in msgs {
+            self.event(pod, "Warning", "BackOff", &m, ctx);
+        }
+    }
+
+    /// The worker syncs again while in back-off: BackOff is recorded each time.
+    fn backoff_resync(&mut self, uid: &str, ctx: &mut Ctx) {
+        let Some(w) = self.workers.get(uid) else { return };
+        if w.phase != Phase::BackOff {
+            return;
+        }
+        let pod = w.pod.clone();
+        self.backoff_events(&pod, ctx);
+        self.timer(uid, RESYNC_INTERVAL, PodStep::BackOffResync, ctx);
     }
 
     /// Every image the pod needs is on the node: record the ones it pulled, start the
@@ -249,12 +297,24 @@ impl Kubelet {
             .and_then(|p| p.metadata.annotations.get(annotations::IMAGE_SIZE))
             .and_then(|v| crate::api::quantity::Quantity::parse(v).ok())
             .map(|q| q.value());
-        for image in pulled {
-            self.images.pulled(&image, size);
-            self.event(&pod, "Normal", "Pulled", &format!("Successfully pulled image {image:?} in {pull}"), ctx);
+        let waiting = std::mem::take(&mut w.pulling);
+        let waited = ctx.now.since(w.pull_requested);
+        for image in &pulled {
+            self.images.pulled(image, size);
+        }
+        // image_manager.go: "Successfully pulled image %q in %v (%v including waiting).
+        // Image size: %v bytes." — the pull itself (none of this pod's own when another
+        // pod's pull brought the image), then the wait with it. ksim knows an image's
+        // size only from ksim.dev/image-size.
+        for image in waiting {
+            let own = if pulled.contains(&image) { pull } else { SimDuration::ZERO };
+            let mut msg = format!("Successfully pulled image {image:?} in {} ({} including waiting).", go_duration_ms(own), go_duration_ms(waited));
+            if let Some(bytes) = size {
+                msg.push_str(&format!(" Image size: {bytes} bytes."));
+            }
+            self.event(&pod, "Normal", "Pulled", &msg, ctx);
         }
         self.images.finish_pulls(ctx.now);
-        self.container_events(&pod, ContainerEvent::Created, ctx);
         self.timer(uid, d, PodStep::ContainersStarted, ctx);
     }
 
@@ -271,7 +331,7 @@ impl Kubelet {
         w.ready = delay.is_none();
         let run = w.behaviour.run;
         let pod = w.pod.clone();
-        self.container_events(&pod, ContainerEvent::Started, ctx);
+        self.containers_events(&pod, ctx);
         if let Some(d) = delay {
             self.timer(uid, d, PodStep::ReadinessProbe, ctx);
         }
@@ -308,14 +368,12 @@ impl Kubelet {
             let wait = if in_backoff(w.backoff.as_ref(), ctx.now, ctx.now) { w.backoff.map_or(SimDuration::ZERO, |e| e.backoff) } else { SimDuration::ZERO };
             w.phase = if wait > SimDuration::ZERO { Phase::BackOff } else { Phase::Exited };
             if wait > SimDuration::ZERO {
-                // SyncPod's doBackOff: "Back-off restarting failed container …".
+                // The container's death makes the worker sync: SyncPod's doBackOff
+                // records BackOff, and again at every resync until the restart.
                 let pod = w.pod.clone();
-                if let Some(p) = pod.as_pod() {
-                    for c in p.spec.containers.iter() {
-                        let msg =
-                            format!("Back-off restarting failed container {} in pod {}_{}({})", c.name, p.metadata.name, p.metadata.namespace, p.metadata.uid);
-                        self.event(&pod, "Warning", "BackOff", &msg, ctx);
-                    }
+                self.backoff_events(&pod, ctx);
+                if wait > RESYNC_INTERVAL {
+                    self.timer(uid, RESYNC_INTERVAL, PodStep::BackOffResync, ctx);
                 }
             }
             self.sync_status(uid, ctx);
@@ -339,8 +397,7 @@ impl Kubelet {
             create_containers(w, ctx.now);
             let d = w.behaviour.startup;
             let pod = w.pod.clone();
-            self.container_events(&pod, ContainerEvent::AlreadyPresent, ctx);
-            self.container_events(&pod, ContainerEvent::Created, ctx);
+            self.already_present(&pod, &[], ctx);
             self.timer(uid, d, PodStep::ContainersStarted, ctx);
         }
     }
@@ -382,11 +439,23 @@ impl Kubelet {
 /// startContainer: the containers are created (and start within the startup time). A
 /// container that existed before makes this a restart: doBackOff's Next moves the
 /// back-off on (from the dead container's finishedAt) and the restart count goes up.
-#[derive(Clone, Copy)]
-enum ContainerEvent {
-    AlreadyPresent,
-    Created,
-    Started,
+/// Go's time.Duration.String of a whole number of milliseconds: `0s`, `500ms`, `2s`,
+/// `2.5s`, `1m0.5s`.
+fn go_duration_ms(d: SimDuration) -> String {
+    let ms = d.as_ms();
+    if ms == 0 {
+        return "0s".into();
+    }
+    if ms < 1000 {
+        return format!("{ms}ms");
+    }
+    let (whole, frac) = (ms / 1000, ms % 1000);
+    let frac = if frac == 0 { String::new() } else { format!(".{frac:03}").trim_end_matches('0').to_string() };
+    match (whole / 3600, whole / 60 % 60, whole % 60) {
+        (0, 0, s) => format!("{s}{frac}s"),
+        (0, m, s) => format!("{m}m{s}{frac}s"),
+        (h, m, s) => format!("{h}h{m}m{s}{frac}s"),
+    }
 }
 
 fn create_containers(w: &mut Worker, now: SimTime) {
@@ -402,6 +471,14 @@ fn create_containers(w: &mut Worker, now: SimTime) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Go's Duration.String (time/time.go): the cases image_manager's messages meet.
+    #[test]
+    fn durations_print_as_go_prints_them() {
+        for (ms, want) in [(0, "0s"), (500, "500ms"), (2_000, "2s"), (2_500, "2.5s"), (2_013, "2.013s"), (60_500, "1m0.5s"), (3_600_000, "1h0m0s")] {
+            assert_eq!(go_duration_ms(SimDuration::from_ms(ms)), want);
+        }
+    }
 
     /// The waits before each restart of a container that runs `run` after a `startup`,
     /// driven through doBackOff's two calls as kuberuntime makes them: at the exit

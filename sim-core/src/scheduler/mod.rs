@@ -99,6 +99,10 @@ pub enum Timer {
     Cycle,
     /// Move backed-off pods to activeQ and flush long-unschedulable ones.
     Flush,
+    /// The event recorder's finishSeries ticker (every 6 minutes).
+    FinishEventSeries,
+    /// Its refreshExistingEventSeries ticker (every 30 minutes).
+    RefreshEventSeries,
 }
 
 pub struct Scheduler {
@@ -135,6 +139,8 @@ pub struct Scheduler {
     /// kube-scheduler records through the events.k8s.io recorder: isomorphic events
     /// become a series.
     events: crate::client::events::EventSeriesRecorder,
+    /// Whether the finish / refresh ticker is armed.
+    event_tickers: [bool; 2],
     pub attempts: u64,
     /// The pod (namespace, name) whose attempts are recorded, and its last one.
     explain_target: Option<(String, String)>,
@@ -173,6 +179,7 @@ impl Scheduler {
             flush_at: None,
             event_seq: 0,
             events: Default::default(),
+            event_tickers: [false; 2],
             attempts: 0,
             explain_target: None,
             explanation: None,
@@ -459,6 +466,17 @@ impl Scheduler {
                     self.flush_at = None;
                 }
                 self.queue.flush(ctx.now);
+            }
+            Timer::FinishEventSeries | Timer::RefreshEventSeries => {
+                let records = if *t == Timer::FinishEventSeries { self.events.finish(ctx.now) } else { self.events.refresh() };
+                for r in records {
+                    if let Some(r) = crate::client::event_request(r) {
+                        ctx.request(r);
+                    }
+                }
+                let which = if *t == Timer::FinishEventSeries { 0 } else { 1 };
+                self.event_tickers[which] = false;
+                self.arm_event_tickers(ctx);
             }
         }
         self.ensure_timers(ctx);
@@ -865,8 +883,24 @@ impl Scheduler {
     fn event(&mut self, obj: &Object, type_: &'static str, reason: &str, msg: &str, ctx: &mut Ctx) {
         self.event_seq += 1;
         let Object::Event(e) = crate::client::event_for(obj, type_, reason, msg, SCHEDULER_NAME, "", ctx.now, self.event_seq) else { unreachable!("an Event") };
-        if let Some(r) = crate::client::event_request(self.events.record(e, ctx.now)) {
+        if let Some(r) = crate::client::event_request(self.events.record(e, obj.meta().resource_version.0, ctx.now)) {
             ctx.request(r);
+        }
+        self.arm_event_tickers(ctx);
+    }
+
+    /// The recorder's two tickers, running while it has something cached (ticking from
+    /// the scheduler's start, as the broadcaster's do).
+    fn arm_event_tickers(&mut self, ctx: &mut Ctx) {
+        use crate::client::events::{next_tick, SERIES_FINISH, SERIES_REFRESH};
+        if self.events.is_empty() {
+            return;
+        }
+        for (i, (period, timer)) in [(SERIES_FINISH, Timer::FinishEventSeries), (SERIES_REFRESH, Timer::RefreshEventSeries)].into_iter().enumerate() {
+            if !self.event_tickers[i] {
+                self.event_tickers[i] = true;
+                ctx.after(next_tick(ctx.now, period).since(ctx.now), timer);
+            }
         }
     }
 

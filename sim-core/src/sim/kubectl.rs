@@ -48,13 +48,24 @@ const TAG_CORDON: u32 = 1;
 const TAG_EVICT: u32 = 2;
 const TAG_OTHER: u32 = 3;
 
+/// Where one pod of a drain is (one of evictPods' goroutines).
+#[derive(Clone, Debug, PartialEq)]
+enum Stage {
+    /// Being evicted (or waiting to try again after a 429).
+    Evicting,
+    /// Evicted: waitForDelete polls for it to go.
+    Evicted,
+    /// Its goroutine returned this error.
+    Failed(String),
+}
+
 /// One `kubectl drain` in progress.
 #[derive(Debug)]
 struct DrainRun {
     opts: DrainOptions,
     started: SimTime,
-    /// Pods to evict → their uid, and whether the eviction was accepted.
-    pods: BTreeMap<(String, String), (String, bool)>,
+    /// Pods to evict (those not yet gone) → their uid and stage.
+    pods: BTreeMap<(String, String), (String, Stage)>,
     done: bool,
 }
 
@@ -122,9 +133,24 @@ fn drain_filters(store: &Store, p: &Pod, opts: &DrainOptions) -> PodDelete {
         if opts.force {
             return PodDelete::Warning(true, "deleting Pods that declare no controller".into());
         }
-        return PodDelete::Error("Pods declare no controller (use --force to override)".into());
+        return PodDelete::Error(UNMANAGED_FATAL.into());
     }
     PodDelete::Delete
+}
+
+/// filters.go unmanagedFatal, which PodDeleteList.errors() does not prefix again with
+/// "cannot delete".
+const UNMANAGED_FATAL: &str = "cannot delete Pods that declare no controller (use --force to override)";
+
+/// PodDeleteList.errors(): "cannot delete MESSAGE: PODS" per message.
+fn filter_errors(errors: &BTreeMap<String, Vec<String>>) -> Vec<String> {
+    errors
+        .iter()
+        .map(|(m, ps)| {
+            let m = if m.starts_with("cannot delete") { m.clone() } else { format!("cannot delete {m}") };
+            format!("{m}: {}", ps.join(", "))
+        })
+        .collect()
 }
 
 /// utilerrors.NewAggregate(errs).Error(): one error as it is, several in brackets.
@@ -167,6 +193,10 @@ impl Kubectl {
         let Some(c) = containers.iter_mut().find(|c| c["name"] == container) else {
             return refuse(&mut self.out, format!("error: unable to find container named {container:?}"));
         };
+        if c["image"] == image {
+            // set_image.go skips an empty patch: nothing sent, nothing printed.
+            return;
+        }
         c["image"] = json!(image);
         let patch = json!({"spec": {"template": {"spec": {"containers": containers}}}});
         ctx.request_reply(Request::Patch { key: ObjectKey::new(t.kind.clone(), &t.namespace, &t.name), patch }, TAG_OTHER);
@@ -211,8 +241,15 @@ impl Kubectl {
                 None => return refuse(&mut self.out, format!("error: no rollout history found for deployment {:?}", t.name)),
             }
         };
+        if d.spec.paused == Some(true) {
+            return refuse(
+                &mut self.out,
+                format!("error: you cannot rollback a paused deployment; resume it first with 'kubectl rollout resume deployment/{}' and try again", t.name),
+            );
+        }
         if equal_ignore_hash(&target.spec.template, &d.spec.template) {
-            return say(&mut self.out, format!("{} skipped rollback (current template already matches revision {})", resource_name(t), revision(target)));
+            // rollback.go prints the toRevision it was given (0 for the previous one).
+            return say(&mut self.out, format!("{} skipped rollback (current template already matches revision {to_revision})", resource_name(t)));
         }
         let mut template = target.spec.template.clone();
         template.metadata.labels.remove(POD_TEMPLATE_HASH);
@@ -244,12 +281,12 @@ impl Kubectl {
             let id = format!("{}/{}", p.metadata.namespace, p.metadata.name);
             match drain_filters(store, p, opts) {
                 PodDelete::Delete => {
-                    pods.insert((p.metadata.namespace.clone(), p.metadata.name.clone()), (p.metadata.uid.clone(), false));
+                    pods.insert((p.metadata.namespace.clone(), p.metadata.name.clone()), (p.metadata.uid.clone(), Stage::Evicting));
                 }
                 PodDelete::Warning(delete, m) => {
                     warnings.entry(m).or_default().push(id);
                     if delete {
-                        pods.insert((p.metadata.namespace.clone(), p.metadata.name.clone()), (p.metadata.uid.clone(), false));
+                        pods.insert((p.metadata.namespace.clone(), p.metadata.name.clone()), (p.metadata.uid.clone(), Stage::Evicting));
                     }
                 }
                 PodDelete::Error(m) => errors.entry(m).or_default().push(id),
@@ -257,8 +294,8 @@ impl Kubectl {
             }
         }
         if !errors.is_empty() {
-            let msgs: Vec<String> = errors.iter().map(|(m, ps)| format!("cannot delete {m}: {}", ps.join(", "))).collect();
-            say(&mut self.out, format!("error: unable to drain node {node:?} due to error: {}, continuing command...", aggregate(&msgs)));
+            let msgs = filter_errors(&errors);
+            self.unable_to_drain(&node, &msgs);
             return;
         }
         // PodDeleteList.Warnings: one line, "message: pods" joined by "; ".
@@ -286,6 +323,17 @@ impl Kubectl {
         }
     }
 
+    /// RunDrain's report of a node it could not drain, then the command's error (each
+    /// error of the aggregate on a line, as cmdutil.CheckErr prints it).
+    fn unable_to_drain(&mut self, node: &str, errs: &[String]) {
+        say(&mut self.out, format!("error: unable to drain node {node:?} due to error: {}, continuing command...", aggregate(errs)));
+        say(&mut self.out, "There are pending nodes to be drained:".into());
+        say(&mut self.out, format!(" {node}"));
+        for e in errs {
+            say(&mut self.out, e.clone());
+        }
+    }
+
     /// The drain a pod belongs to.
     fn drain_of(&self, ns: &str, name: &str) -> Option<String> {
         self.drains.iter().find(|(_, d)| !d.done && d.pods.contains_key(&(ns.to_string(), name.to_string()))).map(|(n, _)| n.clone())
@@ -306,16 +354,14 @@ impl Kubectl {
                         }
                     }
                     Response::Error(st) => {
-                        say(&mut self.out, format!("error: unable to drain node {node:?} due to error: error when evicting pods/{name:?} -n {namespace:?}: {}, continuing command...", st.message));
-                        if let Some(d) = self.drains.get_mut(&node) {
-                            d.done = true;
+                        // Only this pod's goroutine ends; the drain waits for the others.
+                        if let Some(p) = self.drains.get_mut(&node).and_then(|d| d.pods.get_mut(&(namespace.clone(), name.clone()))) {
+                            p.1 = Stage::Failed(format!("error when evicting pods/{name:?} -n {namespace:?}: {}", st.message));
                         }
                     }
                     _ => {
-                        if let Some(d) = self.drains.get_mut(&node) {
-                            if let Some(p) = d.pods.get_mut(&(namespace.clone(), name.clone())) {
-                                p.1 = true;
-                            }
+                        if let Some(p) = self.drains.get_mut(&node).and_then(|d| d.pods.get_mut(&(namespace.clone(), name.clone()))) {
+                            p.1 = Stage::Evicted;
                         }
                     }
                 }
@@ -328,7 +374,8 @@ impl Kubectl {
     pub fn on_timer(&mut self, store: &Store, t: &Timer, ctx: &mut Ctx) {
         match t {
             Timer::RetryEviction { node, namespace, name } => {
-                if let Some(d) = self.drains.get(node).filter(|d| !d.done) {
+                let evicting = |d: &DrainRun| d.pods.get(&(namespace.clone(), name.clone())).is_some_and(|p| p.1 == Stage::Evicting);
+                if let Some(d) = self.drains.get(node).filter(|d| !d.done && evicting(d)) {
                     let grace_period_seconds = d.opts.grace_period_seconds;
                     say(&mut self.out, format!("evicting pod {namespace}/{name}"));
                     ctx.request_reply(Request::Evict { namespace: namespace.clone(), name: name.clone(), grace_period_seconds }, TAG_EVICT);
@@ -338,7 +385,8 @@ impl Kubectl {
         }
     }
 
-    /// waitForDelete: a pod is gone when it is not there or has another uid.
+    /// waitForDelete: a pod is gone when it is not there or has another uid. The drain
+    /// ends when every pod's goroutine has returned (gone, or an error), or at --timeout.
     fn poll(&mut self, store: &Store, node: &str, ctx: &mut Ctx) {
         let Some(d) = self.drains.get_mut(node) else { return };
         if d.done {
@@ -347,38 +395,53 @@ impl Kubectl {
         let gone: Vec<(String, String)> = d
             .pods
             .iter()
-            .filter(|((ns, name), (uid, evicted))| *evicted && store.get_parts(&Kind::Pod, ns, name).is_none_or(|o| o.meta().uid != *uid))
+            .filter(|((ns, name), (uid, stage))| *stage == Stage::Evicted && store.get_parts(&Kind::Pod, ns, name).is_none_or(|o| o.meta().uid != *uid))
             .map(|(k, _)| k.clone())
             .collect();
         for k in gone {
             d.pods.remove(&k);
             say(&mut self.out, format!("pod/{} evicted", k.1));
         }
-        if d.pods.is_empty() {
-            self.finish(node);
-            return;
-        }
         let timeout = d.opts.timeout;
         if timeout.as_ms() > 0 && ctx.now.since(d.started) >= timeout {
             // evictPods: each pod's goroutine returns its own error when the global
             // timeout passes — still being refused, or evicted and not yet gone.
-            d.done = true;
             let t = crate::engine::time::go_duration(timeout);
-            let errs: Vec<String> = d
-                .pods
-                .iter()
-                .map(|((ns, name), (_, evicted))| {
-                    if *evicted {
-                        format!("error when waiting for pod {name:?} in namespace {ns:?} to terminate: global timeout reached: {t}")
-                    } else {
-                        format!("error when evicting pods/{name:?} -n {ns:?}: global timeout reached: {t}")
+            for ((ns, name), (_, stage)) in d.pods.iter_mut() {
+                match stage {
+                    Stage::Evicted => {
+                        *stage = Stage::Failed(format!("error when waiting for pod {name:?} in namespace {ns:?} to terminate: global timeout reached: {t}"))
                     }
-                })
-                .collect();
-            say(&mut self.out, format!("error: unable to drain node {node:?} due to error: {}, continuing command...", aggregate(&errs)));
+                    Stage::Evicting => *stage = Stage::Failed(format!("error when evicting pods/{name:?} -n {ns:?}: global timeout reached: {t}")),
+                    Stage::Failed(_) => {}
+                }
+            }
+        }
+        if d.pods.values().any(|(_, s)| !matches!(s, Stage::Failed(_))) {
+            ctx.after(DELETE_POLL, Timer::DrainPoll { node: node.to_string() });
             return;
         }
-        ctx.after(DELETE_POLL, Timer::DrainPoll { node: node.to_string() });
+        d.done = true;
+        let errs: Vec<String> = d.pods.values().filter_map(|(_, s)| if let Stage::Failed(e) = s { Some(e.clone()) } else { None }).collect();
+        if errs.is_empty() {
+            say(&mut self.out, format!("node/{node} drained"));
+            return;
+        }
+        // deleteOrEvictPodsSimple: the pods still to delete (GetPodsForDeletion again).
+        let opts = d.opts.clone();
+        let pending: Vec<String> = store
+            .list(&Kind::Pod)
+            .filter_map(|o| o.as_pod())
+            .filter(|p| p.spec.node_name == node && matches!(drain_filters(store, p, &opts), PodDelete::Delete | PodDelete::Warning(true, _)))
+            .map(|p| p.metadata.name.clone())
+            .collect();
+        if !pending.is_empty() {
+            say(&mut self.out, format!("There are pending pods in node {node:?} when an error occurred: {}", aggregate(&errs)));
+            for p in pending {
+                say(&mut self.out, format!("pod/{p}"));
+            }
+        }
+        self.unable_to_drain(node, &errs);
     }
 
     /// Whether a drain of `node` finished (all its pods gone).
