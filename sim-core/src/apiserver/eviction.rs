@@ -188,7 +188,7 @@ mod tests {
         assert!(w1.meta().deletion_timestamp.is_some(), "graceful: terminating");
         // addConditionAndDeletePod.
         let c = w1.as_pod().unwrap().status.conditions.iter().find(|c| c.type_ == "DisruptionTarget").cloned().expect("DisruptionTarget");
-        assert_eq!((c.status.as_str(), c.reason.as_str(), c.message.as_str()), ("True", "EvictionByEvictionAPI", "Eviction API: evicting"));
+        assert_eq!((&*c.status, &*c.reason, &*c.message), ("True", "EvictionByEvictionAPI", "Eviction API: evicting"));
         assert!(!evict(&mut a, "w2").is_ok(), "the next one waits for the controller");
     }
 
