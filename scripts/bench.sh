@@ -5,6 +5,7 @@
 # replicas).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib/big-deployment.sh
 cargo build --release -p sim-cli
 ksim=target/release/ksim
 
@@ -19,36 +20,13 @@ fi
 echo "== rollout: 100 Deployments of 300 on 1,000 nodes, a new image on all at once"
 $ksim bench rollout --nodes 1000 --replicas 30000 --deployments 100
 
-# One Deployment of N replicas on 1,000 nodes of 110 pods (a /24 each: 254 pod IPs), 10 simulated minutes: the controllers'
-# per-sync work must follow what changed, not the pods per workload.
+# One Deployment of N replicas (scripts/lib/big-deployment.sh).
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 sizes="10000 40000"
 [[ "${1:-}" == "--full" ]] && sizes="$sizes 100000"
 for n in $sizes; do
-  cat > "$tmp/d$n.yaml" <<EOF
-apiVersion: ksim.dev/v1
-kind: Scenario
-metadata: {name: big-deployment-$n}
-spec:
-  until: 10m
-  cluster:
-    clusterCIDR: 10.64.0.0/10
-    nodePools:
-    - {name: w, count: 1000, capacity: {cpu: "64", memory: 256Gi, pods: 110}}
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web}
-spec:
-  replicas: $n
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec:
-      containers:
-      - {name: web, image: nginx:1.25, resources: {requests: {cpu: 10m, memory: 10Mi}}}
-EOF
+  big_deployment "$n" >"$tmp/d$n.yaml"
   echo "== one Deployment of $n replicas (wall, peak RSS; the run's summary)"
   if [[ -x /usr/bin/time ]]; then
     /usr/bin/time -f "%e s wall, %M KB peak RSS" $ksim run "$tmp/d$n.yaml" --max-lines 0 2>&1 | grep -E "events|KB"

@@ -8,6 +8,7 @@
 # instead of ~10)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib/big-deployment.sh
 quick=${1:-}
 if [[ ! -x /usr/bin/time ]]; then
   echo "== installing GNU time (peak RSS of a run)"
@@ -37,29 +38,7 @@ echo "== one Deployment of N replicas"
 sizes="10000 40000"
 [[ $quick == --quick ]] || sizes="$sizes 100000"
 for n in $sizes; do
-  cat >"$out/deploy-$n.yaml" <<YAML
-apiVersion: ksim.dev/v1
-kind: Scenario
-metadata: {name: big-deployment-$n}
-spec:
-  until: 10m
-  cluster:
-    clusterCIDR: 10.64.0.0/10
-    nodePools:
-    - {name: w, count: 1000, capacity: {cpu: "64", memory: 256Gi, pods: 110}}
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web}
-spec:
-  replicas: $n
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec:
-      containers:
-      - {name: web, image: nginx:1.25, resources: {requests: {cpu: 10m, memory: 10Mi}}}
-YAML
+  big_deployment "$n" >"$out/deploy-$n.yaml"
   timed "deploy-$n" $k run "$out/deploy-$n.yaml" --max-lines 0
 done
 

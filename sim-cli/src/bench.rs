@@ -178,6 +178,15 @@ fn running(sim: &Simulation) -> u32 {
     sim.api.store.list(&Kind::Pod).filter(|o| o.as_pod().is_some_and(|p| p.status.phase == "Running")).count() as u32
 }
 
+/// A simulation of `s` for a benchmark: no log kept, no checks, no event limit.
+fn bench_simulation(s: &Scenario, seed: u64) -> Result<Simulation, u8> {
+    let opts = RunOptions { seed, limits: Limits { until: SimTime(s.until.as_ms()), max_events: u64::MAX }, keep_log: false, check: false, history: Default::default() };
+    Simulation::new(s, &opts).map_err(|e| {
+        eprintln!("error: {e}");
+        2
+    })
+}
+
 /// When the new image is set: after every pod of the density setup runs.
 const ROLLOUT_AT: SimDuration = SimDuration::from_secs(120);
 
@@ -215,20 +224,10 @@ fn rollout(nodes: u32, replicas: u32, deployments: u32, seed: u64, output: Optio
             location: Location::default(),
         });
     }
-    let opts = RunOptions {
-        seed,
-        limits: Limits { until: SimTime(s.until.as_ms()), max_events: u64::MAX },
-        keep_log: false,
-        check: false,
-        history: Default::default(),
-    };
     let start = Instant::now();
-    let mut sim = match Simulation::new(&s, &opts) {
+    let mut sim = match bench_simulation(&s, seed) {
         Ok(sim) => sim,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return 2;
-        }
+        Err(code) => return code,
     };
     sim.run_until(SimTime(ROLLOUT_AT.as_ms() - 1));
     let ready_before = running(&sim) >= replicas;
@@ -303,20 +302,10 @@ pub fn bench(which: Which) -> u8 {
         Which::Rollout { nodes, replicas, deployments, seed, output } => return rollout(nodes, replicas, deployments, seed, output),
     };
     let s = density_scenario(nodes, pods, per_deployment, seed);
-    let opts = RunOptions {
-        seed,
-        limits: Limits { until: SimTime(s.until.as_ms()), max_events: u64::MAX },
-        keep_log: false,
-        check: false,
-        history: Default::default(),
-    };
     let start = Instant::now();
-    let mut sim = match Simulation::new(&s, &opts) {
+    let mut sim = match bench_simulation(&s, seed) {
         Ok(sim) => sim,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return 2;
-        }
+        Err(code) => return code,
     };
     // KSIM_BENCH_TRACE=1 prints the resident memory every 250 ms of simulated time (to see
     // where a run's memory goes); off, the bench checks for completion every 5 s.

@@ -300,3 +300,59 @@ mod tests {
         assert!(f.done() && f.remaining == 4, "a failure skips the other 4");
     }
 }
+
+/// The deletes of one sync still unanswered (RealPodControl.DeletePod calls).
+#[derive(Debug, Default)]
+pub struct Deletes {
+    pub in_flight: usize,
+    pub failed: bool,
+}
+
+impl Deletes {
+    pub fn new(n: usize) -> Self {
+        Deletes { in_flight: n, failed: false }
+    }
+
+    /// One more answer; Some(whether any failed) once all are in.
+    pub fn answered(&mut self, failed: bool, what: &str) -> Option<bool> {
+        assert!(self.in_flight > 0, "{what} deletions: an answer for a delete that was not sent");
+        self.in_flight -= 1;
+        self.failed |= failed;
+        (self.in_flight == 0).then_some(self.failed)
+    }
+}
+
+/// RealPodControl.DeletePod's answer for `owner`'s pod: the expectation is observed
+/// whatever happened (a refused or NotFound delete will never be seen), and the event
+/// recorded (SuccessfulDelete, or FailedDelete with the apiserver's words; none for a
+/// pod already gone). Err(the apiserver's message) when the delete was refused.
+pub fn pod_delete_answered<K: Ord + Clone>(
+    expectations: &mut ControllerExpectations<K>,
+    key: &K,
+    uid: &str,
+    owner: Option<&std::rc::Rc<crate::api::Object>>,
+    pod: &str,
+    resp: &crate::apiserver::Response,
+    ctx: &mut super::ControllerCtx,
+) -> Result<(), String> {
+    use crate::apiserver::Response;
+    match resp {
+        Response::Error(st) if st.reason == "NotFound" => {
+            expectations.deletion_observed(key, uid);
+            Ok(())
+        }
+        Response::Error(st) => {
+            if let Some(o) = owner {
+                ctx.event(o, "Warning", "FailedDelete", &format!("Error deleting: {}", st.message));
+            }
+            expectations.deletion_observed(key, uid);
+            Err(st.message.clone())
+        }
+        _ => {
+            if let Some(o) = owner {
+                ctx.event(o, "Normal", "SuccessfulDelete", &format!("Deleted pod: {pod}"));
+            }
+            Ok(())
+        }
+    }
+}

@@ -21,7 +21,7 @@
 //! pod of the namespace on each sync; ksim keeps each ReplicaSet's pods indexed from the
 //! watch (`OwnedPods`), so a sync costs what changed, not a scan of every pod.
 
-use super::controller_utils::{self, is_pod_active, ready_time, ControllerExpectations, SlowStart};
+use super::controller_utils::{self, is_pod_active, pod_delete_answered, ready_time, ControllerExpectations, Deletes, SlowStart};
 use super::informers::{NsName, SharedInformers};
 use super::workqueue::{Order, WorkQueue};
 use super::{Controller, ControllerCtx, Synced};
@@ -126,13 +126,6 @@ fn standing(rs: &ReplicaSet, p: &Pod) -> Standing {
     }
 }
 
-/// Deletions in flight for one ReplicaSet.
-#[derive(Debug, Default)]
-struct Deleting {
-    in_flight: usize,
-    failed: bool,
-}
-
 /// The kind a replica manager manages, seen as a ReplicaSet.
 pub trait Replicated: 'static {
     const KIND: Kind;
@@ -191,7 +184,7 @@ pub struct ReplicaManager<R: Replicated> {
     queue: WorkQueue<NsName>,
     expectations: ControllerExpectations<NsName>,
     slow_start: BTreeMap<NsName, SlowStart>,
-    deleting: BTreeMap<NsName, Deleting>,
+    deleting: BTreeMap<NsName, Deletes>,
     /// The ReplicaSet of each pod uid whose delete is unanswered.
     delete_owner: BTreeMap<String, NsName>,
     /// The last manageReplicas error (reason, message), shown as the ReplicaFailure
@@ -444,7 +437,7 @@ impl<R: Replicated> ReplicaManager<R> {
         let victims = controller_utils::pods_to_delete(&active, &related, n, ctx.now());
         let uids: BTreeSet<String> = victims.iter().map(|p| p.metadata.uid.clone()).collect();
         self.expectations.expect_deletions(key.clone(), uids);
-        self.deleting.insert(key.clone(), Deleting { in_flight: victims.len(), failed: false });
+        self.deleting.insert(key.clone(), Deletes::new(victims.len()));
         for p in &victims {
             self.delete_owner.insert(p.metadata.uid.clone(), key.clone());
             ctx.request_reply(Request::Delete {
@@ -508,32 +501,12 @@ impl<R: Replicated> ReplicaManager<R> {
     /// A delete of `key`'s was answered (RealPodControl.DeletePod).
     fn delete_answered(&mut self, inf: &SharedInformers, key: &NsName, pod: &ObjectKey, uid: &str, resp: &Response, ctx: &mut ControllerCtx) {
         let obj = inf.get(&R::KIND, &key.0, &key.1).cloned();
-        let failed = match resp {
-            Response::Error(st) if st.reason == "NotFound" => {
-                self.expectations.deletion_observed(key, uid);
-                false
-            }
-            Response::Error(st) => {
-                if let Some(o) = &obj {
-                    ctx.event(o, "Warning", "FailedDelete", &format!("Error deleting: {}", st.message));
-                }
-                self.expectations.deletion_observed(key, uid);
-                self.failure.insert(key.clone(), ("FailedDelete", st.message.clone()));
-                true
-            }
-            _ => {
-                if let Some(o) = &obj {
-                    ctx.event(o, "Normal", "SuccessfulDelete", &format!("Deleted pod: {}", pod.name));
-                }
-                false
-            }
-        };
+        let answer = pod_delete_answered(&mut self.expectations, key, uid, obj.as_ref(), &pod.name, resp, ctx);
+        if let Err(m) = &answer {
+            self.failure.insert(key.clone(), ("FailedDelete", m.clone()));
+        }
         let d = self.deleting.get_mut(key).expect("a delete answer for a ReplicaSet deleting pods");
-        assert!(d.in_flight > 0, "ReplicaSet deletions: an answer for a delete that was not sent");
-        d.in_flight -= 1;
-        d.failed |= failed;
-        if d.in_flight == 0 {
-            let failed = d.failed;
+        if let Some(failed) = d.answered(answer.is_err(), "ReplicaSet") {
             self.deleting.remove(key);
             self.round_done(key, failed, ctx);
         }

@@ -28,7 +28,7 @@ pub mod history;
 pub mod update;
 pub mod util;
 
-use super::controller_utils::{self, is_pod_available, ControllerExpectations, SlowStart};
+use super::controller_utils::{self, is_pod_available, pod_delete_answered, ControllerExpectations, Deletes, SlowStart};
 use super::informers::{NsName, SharedInformers};
 use super::workqueue::{Order, WorkQueue};
 use super::{Controller, ControllerCtx, Synced};
@@ -104,18 +104,11 @@ struct Creating {
     template: PodTemplateSpec,
 }
 
-/// Deletes of a DaemonSet not all answered.
-#[derive(Debug, Default)]
-struct Deleting {
-    in_flight: usize,
-    failed: bool,
-}
-
 pub struct DaemonSetsController {
     queue: WorkQueue<NsName>,
     expectations: ControllerExpectations<NsName>,
     creating: BTreeMap<NsName, Creating>,
-    deleting: BTreeMap<NsName, Deleting>,
+    deleting: BTreeMap<NsName, Deletes>,
     /// The DaemonSet of each pod uid whose delete is unanswered.
     delete_owner: BTreeMap<String, NsName>,
     /// A failed create or delete in the current round of a DaemonSet.
@@ -570,31 +563,9 @@ impl DaemonSetsController {
     /// A delete was answered (RealPodControl.DeletePod).
     fn delete_answered(&mut self, inf: &SharedInformers, key: &NsName, pod: &ObjectKey, uid: &str, resp: &Response, ctx: &mut ControllerCtx) {
         let obj = inf.get(&Kind::DaemonSet, &key.0, &key.1).cloned();
-        let failed = match resp {
-            Response::Error(st) if st.reason == "NotFound" => {
-                self.expectations.deletion_observed(key, uid);
-                false
-            }
-            Response::Error(st) => {
-                if let Some(o) = &obj {
-                    ctx.event(o, "Warning", "FailedDelete", &format!("Error deleting: {}", st.message));
-                }
-                self.expectations.deletion_observed(key, uid);
-                true
-            }
-            _ => {
-                if let Some(o) = &obj {
-                    ctx.event(o, "Normal", "SuccessfulDelete", &format!("Deleted pod: {}", pod.name));
-                }
-                false
-            }
-        };
+        let failed = pod_delete_answered(&mut self.expectations, key, uid, obj.as_ref(), &pod.name, resp, ctx).is_err();
         let d = self.deleting.get_mut(key).expect("a delete answer for a DaemonSet deleting pods");
-        assert!(d.in_flight > 0, "DaemonSet deletions: an answer for a delete that was not sent");
-        d.in_flight -= 1;
-        d.failed |= failed;
-        if d.in_flight == 0 {
-            let failed = d.failed;
+        if let Some(failed) = d.answered(failed, "DaemonSet") {
             self.deleting.remove(key);
             self.round_part_done(key, failed, ctx);
         }
