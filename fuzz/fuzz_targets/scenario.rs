@@ -80,7 +80,13 @@ fn pick<'a, T>(u: &mut Unstructured<'a>, n: usize, f: impl Fn(&mut Unstructured<
 impl<'a> Arbitrary<'a> for Case {
     fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<Self> {
         let pools = pick(u, 3, |u| {
-            Ok(Pool { count: u.int_in_range(1..=4)?, cpu: u.int_in_range(1..=8)?, pods: u.int_in_range(1..=20)?, zone: u.int_in_range(0..=2)?, tainted: u.ratio(1, 5)? })
+            Ok(Pool {
+                count: u.int_in_range(1..=4)?,
+                cpu: u.int_in_range(1..=8)?,
+                pods: u.int_in_range(1..=20)?,
+                zone: u.int_in_range(0..=2)?,
+                tainted: u.ratio(1, 5)?,
+            })
         })?;
         let workloads = pick(u, 4, |u| {
             Ok(Workload {
@@ -219,7 +225,11 @@ fn yaml(c: &Case) -> String {
         if let Some(b) = w.budget {
             let _ = write!(y, "---\napiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {{name: d{i}}}\nspec: {{maxUnavailable: {b}, selector: {{matchLabels: {{app: d{i}}}}}}}\n");
         }
-        let probe = if w.ready_delay_s > 0 { format!(", readinessProbe: {{initialDelaySeconds: {}, tcpSocket: {{port: 80}}}}", w.ready_delay_s) } else { String::new() };
+        let probe = if w.ready_delay_s > 0 {
+            format!(", readinessProbe: {{initialDelaySeconds: {}, tcpSocket: {{port: 80}}}}", w.ready_delay_s)
+        } else {
+            String::new()
+        };
         let _ = write!(
             y,
             "---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: d{i}}}\nspec:\n  replicas: {}\n{strategy}{min_ready}  selector: {{matchLabels: {{app: d{i}}}}}\n  template:\n    metadata: {{labels: {{app: d{i}}}}}\n    spec:\n{spec}      containers:\n      - {{name: c, image: 'img:{i}', resources: {{requests: {{cpu: {}m, memory: 64Mi}}}}{probe}}}\n",

@@ -180,7 +180,13 @@ fn running(sim: &Simulation) -> u32 {
 
 /// A simulation of `s` for a benchmark: no log kept, no checks, no event limit.
 fn bench_simulation(s: &Scenario, seed: u64) -> Result<Simulation, u8> {
-    let opts = RunOptions { seed, limits: Limits { until: SimTime(s.until.as_ms()), max_events: u64::MAX }, keep_log: false, check: false, history: Default::default() };
+    let opts = RunOptions {
+        seed,
+        limits: Limits { until: SimTime(s.until.as_ms()), max_events: u64::MAX },
+        keep_log: false,
+        check: false,
+        history: Default::default(),
+    };
     Simulation::new(s, &opts).map_err(|e| {
         eprintln!("error: {e}");
         2
