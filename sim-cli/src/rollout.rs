@@ -158,22 +158,23 @@ fn objects(sim: &Simulation, t: &Target, ns: &str) -> Result<Vec<Rc<Object>>, u8
     }
 }
 
-pub fn history(args: &[String], at: &str, seed: Option<u64>, revision: i64, namespace: Option<&str>) -> u8 {
-    // RolloutHistoryOptions.Validate.
+/// The validation both subcommands share (a negative --revision is refused), then the
+/// run up to `at` and the objects the arguments name.
+fn simulate_target(args: &[String], at: &str, seed: Option<u64>, revision: i64, namespace: Option<&str>) -> Result<(Simulation, Vec<Rc<Object>>), u8> {
     if revision < 0 {
         error(&format!("error: revision must be a positive integer: {revision}"));
-        return EXIT_BAD_INPUT;
+        return Err(EXIT_BAD_INPUT);
     }
-    let t = match parse_target(args) {
-        Ok(t) => t,
-        Err(c) => return c,
-    };
-    let sim = match simulate(&t.files, at, seed) {
-        Ok(sim) => sim,
-        Err(c) => return c,
-    };
-    let objs = match objects(&sim, &t, namespace.unwrap_or("default")) {
-        Ok(o) => o,
+    let t = parse_target(args)?;
+    let sim = simulate(&t.files, at, seed)?;
+    let objs = objects(&sim, &t, namespace.unwrap_or("default"))?;
+    Ok((sim, objs))
+}
+
+pub fn history(args: &[String], at: &str, seed: Option<u64>, revision: i64, namespace: Option<&str>) -> u8 {
+    // RolloutHistoryOptions.Validate, then the run up to --at.
+    let (sim, objs) = match simulate_target(args, at, seed, revision, namespace) {
+        Ok(r) => r,
         Err(c) => return c,
     };
     let mut out = anstream::stdout();
@@ -181,12 +182,12 @@ pub fn history(args: &[String], at: &str, seed: Option<u64>, revision: i64, name
         let viewed = match &*o {
             Object::Deployment(d) => view_deployment_history(&replica_sets_of(&sim, d), revision),
             Object::DaemonSet(ds) => view_daemon_set_history(ds, &revisions_of(&sim, ds), revision),
-            _ => Err(format!("no history viewer has been implemented for {:?}", group_kind(&t.kind))),
+            _ => Err(format!("no history viewer has been implemented for {:?}", group_kind(&o.kind()))),
         };
         match viewed {
             Ok(text) => {
                 let with_revision = if revision > 0 { format!("with revision #{revision}") } else { String::new() };
-                let _ = write!(out, "{} {with_revision}\n{text}\n", kind_slash_name(&t.kind, &o.meta().name));
+                let _ = write!(out, "{} {with_revision}\n{text}\n", kind_slash_name(&o.kind(), &o.meta().name));
             }
             Err(e) => {
                 error(&format!("error: {e}"));
@@ -314,21 +315,9 @@ fn apply_daemon_set_history(ds: &DaemonSet, cr: &ControllerRevision) -> Option<P
 }
 
 pub fn status(args: &[String], at: &str, seed: Option<u64>, revision: i64, namespace: Option<&str>) -> u8 {
-    // RolloutStatusOptions.Validate.
-    if revision < 0 {
-        error(&format!("error: revision must be a positive integer: {revision}"));
-        return EXIT_BAD_INPUT;
-    }
-    let t = match parse_target(args) {
-        Ok(t) => t,
-        Err(c) => return c,
-    };
-    let sim = match simulate(&t.files, at, seed) {
-        Ok(sim) => sim,
-        Err(c) => return c,
-    };
-    let objs = match objects(&sim, &t, namespace.unwrap_or("default")) {
-        Ok(o) => o,
+    // RolloutStatusOptions.Validate, then the run up to --at.
+    let (_sim, objs) = match simulate_target(args, at, seed, revision, namespace) {
+        Ok(r) => r,
         Err(c) => return c,
     };
     if objs.len() != 1 {
@@ -338,7 +327,7 @@ pub fn status(args: &[String], at: &str, seed: Option<u64>, revision: i64, names
     let viewed = match &*objs[0] {
         Object::Deployment(d) => deployment_status(d, revision),
         Object::DaemonSet(ds) => daemon_set_status(ds),
-        _ => Err(format!("no status viewer has been implemented for {}", group_kind(&t.kind))),
+        _ => Err(format!("no status viewer has been implemented for {}", group_kind(&objs[0].kind()))),
     };
     match viewed {
         Ok((msg, done)) => {

@@ -356,3 +356,39 @@ pub fn pod_delete_answered<K: Ord + Clone>(
         }
     }
 }
+
+/// RealPodControl.CreatePods' answer for `owner`'s create: SuccessfulCreate once the
+/// apiserver has stored the pod (its expectation is observed when the informer sees it),
+/// FailedCreate with the apiserver's words otherwise, and the expectation observed at
+/// once since the pod will never be seen. A terminating namespace refuses every create
+/// with nothing to report or retry (the create closures of manageReplicas and
+/// syncNodes return nil for it). Err(the apiserver's message) when the create failed.
+pub fn pod_create_answered<K: Ord + Clone>(
+    expectations: &mut ControllerExpectations<K>,
+    key: &K,
+    owner: Option<&std::rc::Rc<crate::api::Object>>,
+    resp: &crate::apiserver::Response,
+    ctx: &mut super::ControllerCtx,
+) -> Result<(), String> {
+    use crate::apiserver::{Response, NAMESPACE_TERMINATING_CAUSE};
+    match resp {
+        Response::Object(pod) => {
+            if let Some(o) = owner {
+                ctx.event(o, "Normal", "SuccessfulCreate", &format!("Created pod: {}", pod.meta().name));
+            }
+            Ok(())
+        }
+        Response::Error(st) if st.cause == Some(NAMESPACE_TERMINATING_CAUSE) => {
+            expectations.creation_observed(key);
+            Ok(())
+        }
+        Response::Error(st) => {
+            if let Some(o) = owner {
+                ctx.event(o, "Warning", "FailedCreate", &format!("Error creating: {}", st.message));
+            }
+            expectations.creation_observed(key);
+            Err(st.message.clone())
+        }
+        Response::List(..) => Ok(()),
+    }
+}

@@ -21,7 +21,7 @@
 //! pod of the namespace on each sync; ksim keeps each ReplicaSet's pods indexed from the
 //! watch (`OwnedPods`), so a sync costs what changed, not a scan of every pod.
 
-use super::controller_utils::{self, is_pod_active, pod_delete_answered, ready_time, ControllerExpectations, Deletes, SlowStart};
+use super::controller_utils::{self, is_pod_active, pod_create_answered, pod_delete_answered, ready_time, ControllerExpectations, Deletes, SlowStart};
 use super::informers::{NsName, SharedInformers};
 use super::workqueue::{Order, WorkQueue};
 use super::{Controller, ControllerCtx, Synced};
@@ -30,7 +30,7 @@ use crate::api::pod::Pod;
 use crate::api::replica_set::{ReplicaSet, ReplicaSetCondition};
 use crate::api::replication_controller::ReplicationController;
 use crate::api::{Kind, Object, ObjectKey};
-use crate::apiserver::{Request, Response, NAMESPACE_TERMINATING_CAUSE};
+use crate::apiserver::{Request, Response};
 use crate::engine::{SimDuration, SimTime};
 use crate::etcd::{WatchEvent, WatchEventType};
 use std::borrow::Cow;
@@ -452,28 +452,12 @@ impl<R: Replicated> ReplicaManager<R> {
     /// A create of `key`'s was answered (RealPodControl.createPods, then slowStartBatch).
     fn create_answered(&mut self, inf: &SharedInformers, key: &NsName, resp: &Response, ctx: &mut ControllerCtx) {
         let obj = inf.get(&R::KIND, &key.0, &key.1).cloned();
-        let ok = match resp {
-            Response::Object(pod) => {
-                if let Some(o) = &obj {
-                    ctx.event(o, "Normal", "SuccessfulCreate", &format!("Created pod: {}", pod.meta().name));
-                }
-                true
-            }
-            // A terminating namespace refuses every create: nothing to report or retry
-            // (the closure in manageReplicas returns nil); the pod will never be seen.
-            Response::Error(st) if st.cause == Some(NAMESPACE_TERMINATING_CAUSE) => {
-                self.expectations.creation_observed(key);
-                true
-            }
-            Response::Error(st) => {
-                if let Some(o) = &obj {
-                    ctx.event(o, "Warning", "FailedCreate", &format!("Error creating: {}", st.message));
-                }
-                self.expectations.creation_observed(key);
-                self.failure.insert(key.clone(), ("FailedCreate", st.message.clone()));
+        let ok = match pod_create_answered(&mut self.expectations, key, obj.as_ref(), resp, ctx) {
+            Ok(()) => true,
+            Err(message) => {
+                self.failure.insert(key.clone(), ("FailedCreate", message));
                 false
             }
-            Response::List(..) => true,
         };
         let Some(ss) = self.slow_start.get_mut(key) else { return };
         let next = ss.answered(ok);

@@ -28,7 +28,7 @@ pub mod history;
 pub mod update;
 pub mod util;
 
-use super::controller_utils::{self, is_pod_available, pod_delete_answered, ControllerExpectations, Deletes, SlowStart};
+use super::controller_utils::{self, is_pod_available, pod_create_answered, pod_delete_answered, ControllerExpectations, Deletes, SlowStart};
 use super::informers::{NsName, SharedInformers};
 use super::workqueue::{Order, WorkQueue};
 use super::{Controller, ControllerCtx, Synced};
@@ -37,7 +37,7 @@ use crate::api::meta::OwnerReference;
 use crate::api::node::Node;
 use crate::api::pod::{Pod, PodTemplateSpec, Toleration};
 use crate::api::{Kind, Object, ObjectKey};
-use crate::apiserver::{Request, Response, NAMESPACE_TERMINATING_CAUSE};
+use crate::apiserver::{Request, Response};
 use crate::engine::{SimDuration, SimTime};
 use crate::etcd::{WatchEvent, WatchEventType};
 use std::cmp::Ordering;
@@ -516,27 +516,7 @@ impl DaemonSetsController {
     /// A create was answered (RealPodControl.CreatePods, then the slow-start loop).
     fn create_answered(&mut self, inf: &SharedInformers, key: &NsName, resp: &Response, ctx: &mut ControllerCtx) {
         let obj = inf.get(&Kind::DaemonSet, &key.0, &key.1).cloned();
-        let ok = match resp {
-            Response::Object(pod) => {
-                if let Some(o) = &obj {
-                    ctx.event(o, "Normal", "SuccessfulCreate", &format!("Created pod: {}", pod.meta().name));
-                }
-                true
-            }
-            // A terminating namespace refuses every create; nothing to report or retry.
-            Response::Error(st) if st.cause == Some(NAMESPACE_TERMINATING_CAUSE) => {
-                self.expectations.creation_observed(key);
-                true
-            }
-            Response::Error(st) => {
-                if let Some(o) = &obj {
-                    ctx.event(o, "Warning", "FailedCreate", &format!("Error creating: {}", st.message));
-                }
-                self.expectations.creation_observed(key);
-                false
-            }
-            Response::List(..) => true,
-        };
+        let ok = pod_create_answered(&mut self.expectations, key, obj.as_ref(), resp, ctx).is_ok();
         let live = obj.as_ref().and_then(|o| o.as_daemon_set()).filter(|d| d.metadata.deletion_timestamp.is_none());
         let Some(c) = self.creating.get_mut(key) else { return };
         let next = c.slow.answered(ok);
