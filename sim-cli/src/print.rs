@@ -206,6 +206,32 @@ pub fn prefix_kind(kind: &Kind, header: &[&str], rows: &mut [Vec<String>]) {
     }
 }
 
+/// kubectl's getServiceExternalIP: the external IPs, the load balancer's ingress
+/// (`<pending>` until it has one; cut to 13 characters and `...` past 16 unless wide),
+/// or the external name.
+fn service_external_ip(s: &sim_core::api::service::Service, wide: bool) -> String {
+    let external = s.spec.external_ips.clone().unwrap_or_default();
+    match s.type_name() {
+        "ClusterIP" | "NodePort" if !external.is_empty() => external.join(","),
+        "ClusterIP" | "NodePort" => "<none>".into(),
+        "LoadBalancer" => {
+            let mut lb = s.load_balancer_ingress().join(",");
+            if !wide && lb.chars().count() > 16 {
+                lb = format!("{}...", lb.chars().take(13).collect::<String>());
+            }
+            let mut all: Vec<String> = if lb.is_empty() { Vec::new() } else { lb.split(',').map(str::to_string).collect() };
+            all.extend(external);
+            if all.is_empty() {
+                "<pending>".into()
+            } else {
+                all.join(",")
+            }
+        }
+        "ExternalName" => s.spec.external_name.clone().unwrap_or_default(),
+        _ => "<unknown>".into(),
+    }
+}
+
 /// Header and rows for `kubectl get <kind>`.
 pub fn rows(kind: &Kind, objs: &[Rc<Object>], now: SimTime, wide: bool, with_ns: bool) -> (Vec<&'static str>, Vec<Vec<String>>) {
     let ns_col = |mut h: Vec<&'static str>, mut rows: Vec<Vec<String>>| {
@@ -344,21 +370,40 @@ pub fn rows(kind: &Kind, objs: &[Rc<Object>], now: SimTime, wide: bool, with_ns:
             ns_col(h, rows)
         }
         Kind::Service => {
-            let h = vec!["NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)", "AGE"];
+            // printService: CLUSTER-IP is clusterIPs[0] ("None" when headless), PORT(S)
+            // makePortString, EXTERNAL-IP getServiceExternalIP; -o wide adds SELECTOR.
+            let mut h = vec!["NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)", "AGE"];
+            if wide {
+                h.push("SELECTOR");
+            }
             let rows = objs
                 .iter()
-                .filter_map(|o| if let Object::Service(s) = &**o { Some(s) } else { None })
+                .filter_map(|o| o.as_service())
                 .map(|s| {
-                    let ports: Vec<String> =
-                        s.spec.ports.iter().map(|p| format!("{}/{}", p.port, p.protocol.clone().unwrap_or_else(|| "TCP".into()))).collect();
-                    vec![
+                    let ports: Vec<String> = s
+                        .spec
+                        .ports
+                        .iter()
+                        .map(|p| {
+                            let proto = p.protocol.as_deref().unwrap_or("TCP");
+                            match p.node_port.filter(|np| *np > 0) {
+                                Some(np) => format!("{}:{np}/{proto}", p.port),
+                                None => format!("{}/{proto}", p.port),
+                            }
+                        })
+                        .collect();
+                    let mut r = vec![
                         s.metadata.name.clone(),
-                        if s.spec.type_.is_empty() { "ClusterIP".into() } else { s.spec.type_.clone() },
-                        or_none(&s.spec.cluster_ip),
-                        "<none>".into(),
+                        s.type_name().to_string(),
+                        s.spec.cluster_ips.first().cloned().unwrap_or_else(|| "<none>".into()),
+                        service_external_ip(s, wide),
                         or_none(&ports.join(",")),
                         age(s.metadata.creation_timestamp, now),
-                    ]
+                    ];
+                    if wide {
+                        r.push(or_none(&format_labels(s.spec.selector.as_ref().unwrap_or(&Default::default()))));
+                    }
+                    r
                 })
                 .collect();
             ns_col(h, rows)

@@ -45,6 +45,17 @@ const CASES: &[(&str, u32, u32, &str)] = &[
     ("spread-zero-skew.yaml", 6, 14, "Pod \"spread\" is invalid: spec.topologySpreadConstraints[0].maxSkew: Invalid value: 0: must be greater than zero"),
     ("reserved-priority-class-name.yaml", 3, 18, "metadata.name: Forbidden: priority class names with 'system-' prefix are reserved"),
     ("pdb-unknown-field.yaml", 6, 3, "strict decoding error: unknown field \"spec.selectr\""),
+    // Services: the registry's allocators (storage/alloc.go, ipallocator, portallocator)
+    // and ValidateService, in the apiserver's words.
+    (
+        "service-cluster-ip-out-of-range.yaml",
+        6,
+        14,
+        "Service \"web\" is invalid: spec.clusterIPs: Invalid value: []string{\"10.10.100.100\"}: failed to allocate IP 10.10.100.100: the provided IP (10.10.100.100) is not in the valid range. The range of valid IPs is 10.96.0.0/12",
+    ),
+    ("service-duplicate-node-port.yaml", 23, 15, "Service \"api\" is invalid: spec.ports[0].nodePort: Invalid value: 30080: provided port is already allocated"),
+    ("service-port-without-name.yaml", 11, 5, "Service \"web\" is invalid: spec.ports[1].name: Required value"),
+    ("service-cidr-too-large.yaml", 8, 18, "specified service subnet is too large; for 32-bit addresses, the mask must be >= 12"),
     ("missing-priority-class.yaml", 1, 1, "pods \"urgent\" is forbidden: no PriorityClass with name very-high was found"),
     // Manifests: decoding
     ("unknown-kind.yaml", 2, 7, "no matches for kind \"Foo\" in version \"apps/v1\""),

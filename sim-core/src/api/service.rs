@@ -1,5 +1,5 @@
-//! Service (core/v1). Stored and validated; ClusterIPs and endpoints come with the
-//! networking issue.
+//! Service (core/v1). Defaulted, validated and given its ClusterIP and NodePorts by the
+//! apiserver (apiserver/service_alloc.rs); endpoints come with the EndpointSlice controller.
 
 use super::meta::{IntOrString, ObjectMeta};
 use serde::{Deserialize, Serialize};
@@ -39,9 +39,9 @@ pub struct ServiceSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub publish_not_ready_addresses: Option<bool>,
     #[serde(rename = "externalIPs", default, skip_serializing_if = "Option::is_none")]
-    pub external_ips: Opaque,
+    pub external_ips: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub session_affinity: Opaque,
+    pub session_affinity: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub session_affinity_config: Opaque,
     #[serde(rename = "loadBalancerIP", default, skip_serializing_if = "Option::is_none")]
@@ -51,23 +51,23 @@ pub struct ServiceSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub load_balancer_class: Opaque,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub external_name: Opaque,
+    pub external_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub external_traffic_policy: Opaque,
+    pub external_traffic_policy: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub internal_traffic_policy: Opaque,
+    pub internal_traffic_policy: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub health_check_node_port: Opaque,
+    pub health_check_node_port: Option<i32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ip_families: Opaque,
+    pub ip_families: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ip_family_policy: Opaque,
+    pub ip_family_policy: Option<String>,
     /// Removed in Kubernetes 1.20 (replaced by ipFamilies); accepted with a warning so
     /// manifests from older documentation load.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ip_family: Opaque,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allocate_load_balancer_node_ports: Opaque,
+    pub allocate_load_balancer_node_ports: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub traffic_distribution: Opaque,
 }
@@ -86,4 +86,21 @@ pub struct ServicePort {
     pub node_port: Option<i32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub app_protocol: Option<String>,
+}
+
+impl Service {
+    /// spec.type, "ClusterIP" when unset (the v1 default).
+    pub fn type_name(&self) -> &str {
+        if self.spec.type_.is_empty() {
+            "ClusterIP"
+        } else {
+            &self.spec.type_
+        }
+    }
+
+    /// The load balancer's ingress points from status.loadBalancer.ingress (ip, else hostname).
+    pub fn load_balancer_ingress(&self) -> Vec<String> {
+        let ingress = self.status.as_ref().and_then(|s| s.pointer("/loadBalancer/ingress")).and_then(Value::as_array);
+        ingress.into_iter().flatten().filter_map(|i| i.get("ip").or_else(|| i.get("hostname")).and_then(Value::as_str).map(str::to_string)).collect()
+    }
 }

@@ -678,6 +678,194 @@ fn go_map(m: &Labels) -> String {
     format!("map[string]string{{{}}}", inner.join(", "))
 }
 
+/// IsValidPortName (IANA_SVC_NAME): a named port.
+pub fn port_name(port: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    if port.len() > 15 {
+        out.push("must be no more than 15 characters".to_string());
+    }
+    if port.is_empty() || !port.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-') {
+        out.push("must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)".to_string());
+    } else if !port.bytes().any(|c| c.is_ascii_lowercase()) {
+        out.push("must contain at least one letter (a-z)".to_string());
+    }
+    if port.contains("--") {
+        out.push("must not contain consecutive hyphens".to_string());
+    }
+    if port.starts_with('-') || port.ends_with('-') {
+        out.push("must not begin or end with a hyphen".to_string());
+    }
+    out
+}
+
+fn supported(path: String, value: &str, values: &[&str], errs: &mut Vec<FieldErr>) {
+    if !values.contains(&value) {
+        let list = values.iter().map(|v| format!("{v:?}")).collect::<Vec<_>>().join(", ");
+        errs.push(FieldErr::new(path, format!("Unsupported value: {}: supported values: {list}", quoted(value))));
+    }
+}
+
+/// ValidateService (pkg/apis/core/validation/validation.go) on a defaulted Service: ports
+/// (names required when several, unique DNS labels; numbers; protocols; target ports by
+/// number or IANA name; no duplicate (protocol, port) or NodePort), the type and what
+/// each type allows, session affinity, cluster IPs, external IPs, traffic policies and
+/// IP families.
+fn validate_service(s: &super::service::Service, errs: &mut Vec<FieldErr>) {
+    let spec = &s.spec;
+    let type_ = spec.type_.as_str();
+    let headless = spec.cluster_ips.first().is_some_and(|ip| ip == "None");
+    if spec.ports.is_empty() && !headless && type_ != "ExternalName" {
+        errs.push(FieldErr::required("spec.ports"));
+    }
+    match type_ {
+        "LoadBalancer" | "NodePort" => {
+            if type_ == "LoadBalancer" {
+                for (i, p) in spec.ports.iter().enumerate().filter(|(_, p)| p.port == 10250) {
+                    errs.push(FieldErr::new(
+                        format!("spec.ports[{i}]"),
+                        format!("Invalid value: {}: may not expose port 10250 externally since it is used by kubelet", p.port),
+                    ));
+                }
+            }
+            if headless {
+                errs.push(FieldErr::new("spec.clusterIPs[0]", format!("Invalid value: \"None\": may not be set to 'None' for {type_} services")));
+            }
+        }
+        "ExternalName" => {
+            if !spec.cluster_ips.is_empty() {
+                errs.push(FieldErr::new("spec.clusterIPs", "Forbidden: may not be set for ExternalName services"));
+            }
+            if spec.ip_families.as_ref().is_some_and(|f| !f.is_empty()) {
+                errs.push(FieldErr::new("spec.ipFamilies", "Forbidden: may not be set for ExternalName services"));
+            }
+            if spec.ip_family_policy.is_some() {
+                errs.push(FieldErr::new("spec.ipFamilyPolicy", "Forbidden: may not be set for ExternalName services"));
+            }
+            match spec.external_name.as_deref().map(|n| n.strip_suffix('.').unwrap_or(n)) {
+                Some(name) if !name.is_empty() => {
+                    for m in dns1123_subdomain(name) {
+                        errs.push(FieldErr::new("spec.externalName", format!("Invalid value: {}: {m}", quoted(name))));
+                    }
+                }
+                _ => errs.push(FieldErr::required("spec.externalName")),
+            }
+        }
+        _ => {}
+    }
+    let mut names = std::collections::BTreeSet::new();
+    for (i, p) in spec.ports.iter().enumerate() {
+        let path = format!("spec.ports[{i}]");
+        match p.name.as_deref().unwrap_or("") {
+            "" if spec.ports.len() > 1 => errs.push(FieldErr::required(format!("{path}.name"))),
+            "" => {}
+            name => {
+                for m in dns1123_label(name) {
+                    errs.push(FieldErr::new(format!("{path}.name"), format!("Invalid value: {}: {m}", quoted(name))));
+                }
+                if !names.insert(name) {
+                    errs.push(FieldErr::new(format!("{path}.name"), format!("Duplicate value: {}", quoted(name))));
+                }
+            }
+        }
+        if !(1..=65535).contains(&p.port) {
+            errs.push(FieldErr::new(format!("{path}.port"), format!("Invalid value: {}: must be between 1 and 65535, inclusive", p.port)));
+        }
+        match p.protocol.as_deref().unwrap_or("") {
+            "" => errs.push(FieldErr::required(format!("{path}.protocol"))),
+            proto => supported(format!("{path}.protocol"), proto, &["SCTP", "TCP", "UDP"], errs),
+        }
+        match &p.target_port {
+            Some(super::meta::IntOrString::Int(n)) if !(1..=65535).contains(n) => {
+                errs.push(FieldErr::new(format!("{path}.targetPort"), format!("Invalid value: {n}: must be between 1 and 65535, inclusive")));
+            }
+            Some(super::meta::IntOrString::String(name)) => {
+                for m in port_name(name) {
+                    errs.push(FieldErr::new(format!("{path}.targetPort"), format!("Invalid value: {}: {m}", quoted(name))));
+                }
+            }
+            _ => {}
+        }
+    }
+    if let Some(sel) = &spec.selector {
+        validate_labels(sel, "spec.selector", errs);
+    }
+    match spec.session_affinity.as_deref().unwrap_or("") {
+        "" => errs.push(FieldErr::required("spec.sessionAffinity")),
+        a => supported("spec.sessionAffinity".into(), a, &["ClientIP", "None"], errs),
+    }
+    if spec.session_affinity.as_deref() == Some("ClientIP") {
+        match spec.session_affinity_config.as_ref().and_then(|c| c.pointer("/clientIP/timeoutSeconds")).and_then(serde_json::Value::as_i64) {
+            Some(t) if !(1..=86400).contains(&t) => errs.push(FieldErr::new(
+                "spec.sessionAffinityConfig.clientIP.timeoutSeconds",
+                format!("Invalid value: {t}: must be greater than 0 and less than 86400"),
+            )),
+            _ => {}
+        }
+    }
+    for (i, ip) in spec.cluster_ips.iter().enumerate() {
+        if ip != "None" && ip.parse::<core::net::IpAddr>().is_err() {
+            errs.push(FieldErr::new(
+                format!("spec.clusterIPs[{i}]"),
+                format!("Invalid value: {}: must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)", quoted(ip)),
+            ));
+        }
+    }
+    if let (Some(first), false) = (spec.cluster_ips.first(), spec.cluster_ip.is_empty()) {
+        if *first != spec.cluster_ip {
+            errs.push(FieldErr::new("spec.clusterIPs[0]", format!("Invalid value: {}: must match `clusterIP` when `clusterIP` is specified", quoted(first))));
+        }
+    }
+    for (i, ip) in spec.external_ips.iter().flatten().enumerate() {
+        if ip.parse::<core::net::IpAddr>().is_err() {
+            errs.push(FieldErr::new(
+                format!("spec.externalIPs[{i}]"),
+                format!("Invalid value: {}: must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)", quoted(ip)),
+            ));
+        }
+    }
+    match type_ {
+        "" => errs.push(FieldErr::required("spec.type")),
+        t => supported("spec.type".into(), t, &["ClusterIP", "ExternalName", "LoadBalancer", "NodePort"], errs),
+    }
+    if type_ == "ClusterIP" {
+        for (i, _) in spec.ports.iter().enumerate().filter(|(_, p)| p.node_port.unwrap_or(0) != 0) {
+            errs.push(FieldErr::new(format!("spec.ports[{i}].nodePort"), "Forbidden: may not be used when `type` is 'ClusterIP'"));
+        }
+    }
+    let mut node_ports = std::collections::BTreeSet::new();
+    let mut ports = std::collections::BTreeSet::new();
+    for (i, p) in spec.ports.iter().enumerate() {
+        let proto = p.protocol.as_deref().unwrap_or("");
+        if let Some(np) = p.node_port.filter(|np| *np != 0) {
+            if !node_ports.insert((proto, np)) {
+                errs.push(FieldErr::new(format!("spec.ports[{i}].nodePort"), format!("Duplicate value: {np}")));
+            }
+        }
+        if !ports.insert((proto, p.port)) {
+            // The key is a core.ServicePort printed with %#v.
+            errs.push(FieldErr::new(
+                format!("spec.ports[{i}]"),
+                format!(
+                    "Duplicate value: core.ServicePort{{Name:\"\", Protocol:{proto:?}, AppProtocol:(*string)(nil), Port:{}, TargetPort:intstr.IntOrString{{Type:0, IntVal:0, StrVal:\"\"}}, NodePort:0}}",
+                    p.port
+                ),
+            ));
+        }
+    }
+    if let Some(p) = spec.external_traffic_policy.as_deref() {
+        supported("spec.externalTrafficPolicy".into(), p, &["Cluster", "Local"], errs);
+    }
+    if let Some(p) = spec.internal_traffic_policy.as_deref() {
+        supported("spec.internalTrafficPolicy".into(), p, &["Cluster", "Local"], errs);
+    }
+    if let Some(p) = spec.ip_family_policy.as_deref() {
+        supported("spec.ipFamilyPolicy".into(), p, &["PreferDualStack", "RequireDualStack", "SingleStack"], errs);
+    }
+    for (i, f) in spec.ip_families.iter().flatten().enumerate() {
+        supported(format!("spec.ipFamilies[{i}]"), f, &["IPv4", "IPv6"], errs);
+    }
+}
+
 /// Update-only rules: what may not change on a live object (ValidatePodUpdate,
 /// ValidateDeploymentUpdate, ValidateReplicaSetUpdate, the DaemonSet strategy's
 /// immutable selector, ValidateControllerRevisionUpdate).
@@ -719,6 +907,18 @@ pub fn validate_update(old: &Object, new: &Object) -> Vec<FieldErr> {
         (Object::DaemonSet(a), Object::DaemonSet(b)) if a.spec.selector != b.spec.selector => {
             errs.push(FieldErr::new("spec.selector", "Invalid value: field is immutable"));
         }
+        // ValidateServiceUpdate's validateUpgradeDowngradeClusterIPs: the primary ClusterIP
+        // may not change once set, unless the type changes from or to ExternalName.
+        (Object::Service(a), Object::Service(b))
+            if b.spec.type_ != "ExternalName"
+                && a.spec.type_ != "ExternalName"
+                && !a.spec.cluster_ips.is_empty()
+                && !b.spec.cluster_ips.is_empty()
+                && a.spec.cluster_ips[0] != b.spec.cluster_ips[0] =>
+        {
+            let value = b.spec.cluster_ips.iter().map(|ip| quoted(ip)).collect::<Vec<_>>().join(", ");
+            errs.push(FieldErr::new("spec.clusterIPs[0]", format!("Invalid value: []string{{{value}}}: may not change once set")));
+        }
         (Object::ControllerRevision(a), Object::ControllerRevision(b)) if a.data != b.data => {
             errs.push(FieldErr::new("data", "Invalid value: field is immutable"));
         }
@@ -750,13 +950,7 @@ pub fn validate(obj: &Object) -> Vec<FieldErr> {
                 }
             }
         }
-        Object::Service(s) => {
-            for (i, p) in s.spec.ports.iter().enumerate() {
-                if !(1..=65535).contains(&p.port) {
-                    errs.push(FieldErr::new(format!("spec.ports[{i}].port"), format!("Invalid value: {}: must be between 1 and 65535, inclusive", p.port)));
-                }
-            }
-        }
+        Object::Service(s) => validate_service(s, &mut errs),
         Object::Node(n) => {
             for (i, t) in n.spec.taints.iter().enumerate() {
                 if !["NoSchedule", "PreferNoSchedule", "NoExecute"].contains(&t.effect.as_str()) {

@@ -94,10 +94,106 @@ pub fn apply(obj: &mut Object) {
             }
             rc.spec.replicas.get_or_insert(1);
         }
+        Object::Service(svc) => default_service(svc),
         Object::Node(n) if n.status.allocatable.is_empty() => {
             n.status.allocatable = n.status.capacity.clone();
         }
         _ => {}
+    }
+}
+
+/// SetDefaults_Service (pkg/apis/core/v1/defaults.go): sessionAffinity None (ClientIP gets
+/// the 10800 s timeout), type ClusterIP, ports TCP with targetPort = port,
+/// externalTrafficPolicy Cluster for externally accessible Services, internalTrafficPolicy
+/// Cluster for every type but ExternalName, allocateLoadBalancerNodePorts for
+/// LoadBalancers.
+fn default_service(svc: &mut crate::api::service::Service) {
+    let spec = &mut svc.spec;
+    let affinity = spec.session_affinity.get_or_insert_with(|| "None".into());
+    if affinity.is_empty() {
+        *affinity = "None".into();
+    }
+    match affinity.as_str() {
+        "None" => spec.session_affinity_config = None,
+        "ClientIP" => {
+            let timeout = spec.session_affinity_config.as_ref().and_then(|c| c.pointer("/clientIP/timeoutSeconds")).filter(|t| !t.is_null());
+            if timeout.is_none() {
+                spec.session_affinity_config = Some(Box::new(serde_json::json!({"clientIP": {"timeoutSeconds": 10800}})));
+            }
+        }
+        _ => {}
+    }
+    if spec.type_.is_empty() {
+        spec.type_ = "ClusterIP".into();
+    }
+    for p in &mut spec.ports {
+        if p.protocol.as_deref().is_none_or(str::is_empty) {
+            p.protocol = Some("TCP".into());
+        }
+        if matches!(&p.target_port, None | Some(IntOrString::Int(0))) || matches!(&p.target_port, Some(IntOrString::String(s)) if s.is_empty()) {
+            p.target_port = Some(IntOrString::Int(p.port));
+        }
+    }
+    let external_ips = spec.external_ips.as_ref().is_some_and(|v| !v.is_empty());
+    let externally_accessible = matches!(spec.type_.as_str(), "LoadBalancer" | "NodePort") || (spec.type_ == "ClusterIP" && external_ips);
+    if externally_accessible && spec.external_traffic_policy.as_deref().is_none_or(str::is_empty) {
+        spec.external_traffic_policy = Some("Cluster".into());
+    }
+    if spec.internal_traffic_policy.is_none() && matches!(spec.type_.as_str(), "NodePort" | "LoadBalancer" | "ClusterIP") {
+        spec.internal_traffic_policy = Some("Cluster".into());
+    }
+    if spec.type_ == "LoadBalancer" {
+        spec.allocate_load_balancer_node_ports.get_or_insert(true);
+    }
+}
+
+/// patchAllocatedValues (pkg/registry/core/service/storage/storage.go): a client that
+/// resubmits its manifest keeps what was allocated on its behalf — the ClusterIP(s), and
+/// the NodePorts by port name where not taken by another port.
+fn patch_allocated_values(old: &crate::api::service::Service, svc: &mut crate::api::service::Service) {
+    let needs_cluster_ip = |s: &crate::api::service::Service| s.spec.type_ != "ExternalName";
+    if needs_cluster_ip(old) && needs_cluster_ip(svc) {
+        if svc.spec.cluster_ip.is_empty() {
+            svc.spec.cluster_ip = old.spec.cluster_ip.clone();
+        }
+        if svc.spec.cluster_ips.is_empty() && !old.spec.cluster_ips.is_empty() {
+            svc.spec.cluster_ips = old.spec.cluster_ips.clone();
+        }
+    }
+    let needs_node_port = |s: &crate::api::service::Service| matches!(s.spec.type_.as_str(), "NodePort" | "LoadBalancer");
+    if needs_node_port(old) && needs_node_port(svc) {
+        let used_by = |s: &crate::api::service::Service| s.spec.ports.iter().filter_map(|p| p.node_port).filter(|p| *p != 0).collect::<Vec<i32>>();
+        let new_used = used_by(svc);
+        let used: Vec<i32> = used_by(old).into_iter().filter(|p| new_used.contains(p)).collect();
+        for p in &mut svc.spec.ports {
+            if p.node_port.unwrap_or(0) == 0 {
+                let old_val = old.spec.ports.iter().find(|o| o.name == p.name).and_then(|o| o.node_port).unwrap_or(0);
+                if old_val != 0 && !used.contains(&old_val) {
+                    p.node_port = Some(old_val);
+                }
+            }
+        }
+    }
+    if svc.spec.health_check_node_port.unwrap_or(0) == 0 && old.spec.health_check_node_port.unwrap_or(0) != 0 && svc.spec.type_ == old.spec.type_ {
+        svc.spec.health_check_node_port = old.spec.health_check_node_port;
+    }
+}
+
+/// NormalizeClusterIPs for an update: a client that kept clusterIP but sent no
+/// clusterIPs keeps the stored ones; a changed clusterIP with unchanged clusterIPs is
+/// taken as the new list (validation then refuses the change).
+fn normalize_cluster_ips(old: &crate::api::service::Service, svc: &mut crate::api::service::Service) {
+    if !old.spec.cluster_ips.is_empty() && svc.spec.cluster_ips.is_empty() && old.spec.cluster_ip == svc.spec.cluster_ip {
+        svc.spec.cluster_ips = old.spec.cluster_ips.clone();
+    }
+    if old.spec.cluster_ip != svc.spec.cluster_ip {
+        let same = old.spec.cluster_ips == svc.spec.cluster_ips;
+        if !old.spec.cluster_ip.is_empty() && svc.spec.cluster_ip.is_empty() && same {
+            svc.spec.cluster_ips.clear();
+        }
+        if !svc.spec.cluster_ip.is_empty() && same {
+            svc.spec.cluster_ips = vec![svc.spec.cluster_ip.clone()];
+        }
     }
 }
 
@@ -245,6 +341,13 @@ pub fn spec_changed(a: &Object, b: &Object) -> bool {
 /// annotation's value if higher), kept as the `deprecated.daemonset.template.generation`
 /// annotation as the v1 conversion writes it.
 pub fn prepare_for_create(obj: &mut Object) {
+    if let Object::Service(svc) = obj {
+        // Service PrepareForCreate's NormalizeClusterIPs: an old client's singular
+        // clusterIP becomes clusterIPs (the status is cleared with the other kinds').
+        if !svc.spec.cluster_ip.is_empty() && svc.spec.cluster_ips.is_empty() {
+            svc.spec.cluster_ips = vec![svc.spec.cluster_ip.clone()];
+        }
+    }
     if let Object::DaemonSet(ds) = obj {
         let g = ds.template_generation().unwrap_or(0).max(1);
         ds.metadata.annotations.insert(DEPRECATED_TEMPLATE_GENERATION.into(), g.to_string());
@@ -254,6 +357,10 @@ pub fn prepare_for_create(obj: &mut Object) {
 /// PrepareForUpdate's fields: a DaemonSet's template generation is the stored one, plus
 /// one when the template changed (whatever the client sent).
 pub fn prepare_for_update(cur: &Object, obj: &mut Object) {
+    if let (Object::Service(old), Object::Service(svc)) = (cur, &mut *obj) {
+        patch_allocated_values(old, svc);
+        normalize_cluster_ips(old, svc);
+    }
     if let (Object::DaemonSet(old), Object::DaemonSet(ds)) = (cur, obj) {
         let g = old.template_generation().unwrap_or(0) + i64::from(old.spec.template != ds.spec.template);
         ds.metadata.annotations.insert(DEPRECATED_TEMPLATE_GENERATION.into(), g.to_string());

@@ -5,6 +5,7 @@
 
 pub mod defaults;
 mod eviction;
+pub mod service_alloc;
 
 use crate::api::meta::Time;
 use crate::api::object::Kind;
@@ -203,6 +204,15 @@ pub fn invalid(kind: &Kind, name: &str, errs: &[FieldErr]) -> Status {
     status(422, "Invalid", format!("{}{group} {:?} is invalid: {body}", kind.name(), name))
 }
 
+/// An allocator's refusal as the apiserver answers it: 422 with the field errors, or 500
+/// for an internal error (a full range).
+fn refusal(kind: &Kind, name: &str, r: service_alloc::Refusal) -> ApiErr {
+    match r {
+        service_alloc::Refusal::Invalid(errs) => ApiErr::Status(invalid(kind, name, &errs)),
+        service_alloc::Refusal::Internal(m) => ApiErr::Status(status(500, "InternalError", format!("Internal error occurred: {m}"))),
+    }
+}
+
 pub struct ApiServer {
     pub store: Store,
     rng: ChaCha8Rng,
@@ -214,6 +224,8 @@ pub struct ApiServer {
     /// a new etcd lease): when, by (namespace, name), and the same ordered by time.
     event_expiry: BTreeMap<(String, String), SimTime>,
     events_by_expiry: std::collections::BTreeSet<(SimTime, String, String)>,
+    /// The Service registry's ClusterIP and NodePort allocators.
+    pub services: service_alloc::Allocators,
 }
 
 /// kube-apiserver's --event-ttl default.
@@ -233,7 +245,16 @@ impl ApiServer {
             defaulted_specs: BTreeMap::new(),
             event_expiry: BTreeMap::new(),
             events_by_expiry: std::collections::BTreeSet::new(),
+            services: service_alloc::Allocators::new(
+                crate::network::ipam::Cidr::parse(service_alloc::DEFAULT_SERVICE_CIDR).expect("the default service CIDR parses"),
+                rand_chacha::rand_core::SeedableRng::seed_from_u64(0),
+            ),
         }
+    }
+
+    /// The service CIDR (--service-cluster-ip-range) and the allocators' random stream.
+    pub fn set_service_cidr(&mut self, cidr: crate::network::ipam::Cidr, rng: ChaCha8Rng) {
+        self.services = service_alloc::Allocators::new(cidr, rng);
     }
 
     /// Deletes the Events whose TTL has run out (etcd expires their leases), returning the
@@ -370,6 +391,7 @@ impl ApiServer {
             Object::PodDisruptionBudget(p) => p.status = Default::default(),
             Object::DaemonSet(d) => d.status = Default::default(),
             Object::ReplicationController(r) => r.status = Default::default(),
+            Object::Service(s) => s.status = None,
             _ => {}
         }
         // Defaulting and mutating admission (Priority) see the object before the registry
@@ -415,7 +437,21 @@ impl ApiServer {
             m.generation = 1;
         }
         obj.set_type_meta();
-        let ev = self.store.create(obj, now).map_err(ApiErr::Store)?;
+        // The Service registry's BeginCreate: ClusterIPs and NodePorts, released again if
+        // the write fails (the allocation transaction's revert).
+        if let Object::Service(svc) = &mut obj {
+            self.services.allocate_create(svc).map_err(|r| refusal(&kind, &svc.metadata.name, r))?;
+        }
+        let allocated = if let Object::Service(svc) = &obj { Some((**svc).clone()) } else { None };
+        let ev = match self.store.create(obj, now) {
+            Ok(ev) => ev,
+            Err(e) => {
+                if let Some(svc) = allocated {
+                    self.services.release(&svc);
+                }
+                return Err(ApiErr::Store(e));
+            }
+        };
         let out = ev.object.clone();
         writes.push(ev);
         Ok(Response::Object(out))
@@ -511,6 +547,10 @@ impl ApiServer {
             errs.extend(crate::api::validation::validate_update(&cur, &obj));
             if !errs.is_empty() {
                 return Err(ApiErr::Status(invalid(&key.kind, &key.name, &errs)));
+            }
+            // The Service registry's BeginUpdate (allocateUpdate).
+            if let (Object::Service(old), Object::Service(svc)) = (&*cur, &mut obj) {
+                self.services.allocate_update(old, svc).map_err(|r| refusal(&key.kind, &key.name, r))?;
             }
         }
         // Immutable metadata stays as stored.
@@ -615,6 +655,10 @@ impl ApiServer {
             }
         }
         let ev = self.store.delete(key, None, now).map_err(ApiErr::Store)?;
+        if let Object::Service(svc) = &*ev.object {
+            // The Service registry's AfterDelete (releaseAllocatedResources).
+            self.services.release(svc);
+        }
         let out = ev.object.clone();
         writes.push(ev);
         Ok(Response::Object(out))

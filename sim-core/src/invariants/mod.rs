@@ -39,6 +39,7 @@
 //! - `deployment-within-surge`, `deployment-availability-floor`: see deployment.rs.
 //! - `daemonset-one-pod-per-node`: see daemon_set.rs.
 //! - `eviction-within-budget`: see disruption.rs.
+//! - `service-addresses-unique`: see service.rs.
 //! - `controllers-converge` (liveness): once quiet, every ReplicaSet (and ReplicationController) has as many
 //!   active pods as it asks for, unless it reports `ReplicaFailure` (its creates or deletes are
 //!   refused — then Kubernetes does not converge either); every Deployment has observed
@@ -52,6 +53,7 @@
 pub mod daemon_set;
 pub mod deployment;
 pub mod disruption;
+pub mod service;
 
 use crate::api::{Kind, Object};
 use crate::engine::{SimDuration, SimTime};
@@ -92,9 +94,10 @@ pub const NODES_RECOVER: &str = "nodes-recover";
 pub use daemon_set::DAEMONSET_ONE_PER_NODE;
 pub use deployment::{DEPLOYMENT_FLOOR, DEPLOYMENT_SURGE};
 pub use disruption::EVICTION_WITHIN_BUDGET;
+pub use service::SERVICE_ADDRESSES_UNIQUE;
 
 /// Every invariant, for listings and for the tests that make each one fire.
-pub const ALL: [&str; 14] = [
+pub const ALL: [&str; 15] = [
     NODE_OVERCOMMITTED,
     POD_BOUND_TWICE,
     BOUND_TO_MISSING_NODE,
@@ -107,6 +110,7 @@ pub const ALL: [&str; 14] = [
     DEPLOYMENT_FLOOR,
     DAEMONSET_ONE_PER_NODE,
     EVICTION_WITHIN_BUDGET,
+    SERVICE_ADDRESSES_UNIQUE,
     CONVERGED,
     NODES_RECOVER,
 ];
@@ -155,6 +159,7 @@ pub struct Checker {
     deployments: deployment::DeploymentChecker,
     daemon_sets: daemon_set::DaemonSetChecker,
     budgets: disruption::DisruptionChecker,
+    services: service::ServiceChecker,
     last_revision: u64,
     nodes: BTreeMap<String, NodeState>,
     ips: BTreeMap<u32, Key>,
@@ -265,6 +270,11 @@ impl Checker {
             Object::DaemonSet(ds) => self.daemon_sets.on_daemon_set(ds, w.type_ == WatchEventType::Deleted, time),
             Object::PodDisruptionBudget(pdb) => {
                 if let Some(v) = self.budgets.on_write(w, pdb, verb, by, time, event) {
+                    self.violate(v.invariant, v.time, &v.event, v.objects, v.message);
+                }
+            }
+            Object::Service(svc) => {
+                for v in self.services.on_write(svc, w.type_ == WatchEventType::Deleted, time, event) {
                     self.violate(v.invariant, v.time, &v.event, v.objects, v.message);
                 }
             }
@@ -799,6 +809,8 @@ mod tests {
             // invariants/daemon_set.rs and disruption.rs tests:
             DAEMONSET_ONE_PER_NODE,
             EVICTION_WITHIN_BUDGET,
+            // invariants/service.rs tests:
+            SERVICE_ADDRESSES_UNIQUE,
             CONVERGED,
             NODES_RECOVER,
         ];

@@ -145,6 +145,8 @@ struct ClusterDoc {
     cluster_cidr: Option<String>,
     #[serde(rename = "nodeCIDRMaskSize")]
     node_cidr_mask_size: Option<u8>,
+    #[serde(rename = "serviceCIDR")]
+    service_cidr: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -204,6 +206,10 @@ struct Loader<'r> {
     /// Where `spec.replicas` (or a scale's `replicas`) is written, by the manifest's or
     /// the timeline entry's location.
     replicas_marks: BTreeMap<(String, u32, u32), Mark>,
+    /// Where a Service manifest writes the fields its allocation may refuse
+    /// (`spec.clusterIP`, `spec.ipFamilyPolicy`, `spec.ipFamilies[i]`,
+    /// `spec.ports[i].nodePort`), by the manifest's location.
+    service_marks: BTreeMap<(String, u32, u32), BTreeMap<String, Mark>>,
     /// Nodes that `addNode` actions will add, in timeline order: (pool, name).
     added_nodes: Vec<(String, String)>,
     /// How many of them the timeline has parsed so far.
@@ -416,6 +422,13 @@ impl<'r> Loader<'r> {
                 self.warn(file, mark, "spec.ipFamily was removed in Kubernetes 1.20 (use spec.ipFamilies); ksim ignores it");
             }
         }
+        if let Object::Service(svc) = &obj {
+            let mut paths = vec!["spec.clusterIP".to_string(), "spec.ipFamilyPolicy".to_string()];
+            paths.extend((0..svc.spec.ip_families.as_ref().map_or(0, Vec::len)).map(|i| format!("spec.ipFamilies[{i}]")));
+            paths.extend((0..svc.spec.ports.len()).map(|i| format!("spec.ports[{i}].nodePort")));
+            let marks = paths.into_iter().map(|p| (Self::mark_of(index, base, &p), p)).map(|(m, p)| (p, m)).collect();
+            self.service_marks.insert(location_key(&at), marks);
+        }
         let replicas = match &obj {
             Object::Deployment(d) => Some(i64::from(d.replicas())),
             Object::ReplicaSet(r) => Some(i64::from(r.replicas())),
@@ -447,6 +460,7 @@ impl<'r> Loader<'r> {
             probe.meta_mut().name = format!("{}xxxxx", probe.meta().generate_name);
         }
         crate::apiserver::defaults::apply(&mut probe);
+        crate::apiserver::defaults::prepare_for_create(&mut probe);
         let mut errs = validate(&probe);
         let annotation_sets: Vec<(&str, &BTreeMap<String, String>)> = match &probe {
             Object::Pod(p) => vec![("metadata.annotations", &p.metadata.annotations)],
@@ -999,6 +1013,15 @@ impl<'r> Loader<'r> {
             }
             s.cluster.cluster_cidr = cidr;
         }
+        if let Some(cidr) = c.service_cidr {
+            // kubeadm's ValidateIPNetFromString and ValidateServiceSubnetSize.
+            let checked = crate::network::ipam::Cidr::parse(&cidr).and_then(crate::apiserver::service_alloc::validate_service_cidr);
+            if let Err(e) = checked {
+                let mark = Self::mark_of(index, "spec.cluster.serviceCIDR", "");
+                self.error(file, mark, format!("spec.cluster.serviceCIDR: Invalid value: {}: {}", q(&cidr), clip(&e)));
+            }
+            s.cluster.service_cidr = cidr;
+        }
         let mask_given = c.node_cidr_mask_size.is_some();
         if let Some(m) = c.node_cidr_mask_size {
             s.cluster.node_cidr_mask_size = m;
@@ -1155,6 +1178,7 @@ pub fn load(sources: &[Source], resolver: &Resolver) -> Result<Scenario, LoadErr
         suppressed: 0,
         cluster_invalid: false,
         replicas_marks: BTreeMap::new(),
+        service_marks: BTreeMap::new(),
         added_nodes: Vec::new(),
         added_used: 0,
     };
@@ -1216,6 +1240,7 @@ pub fn load(sources: &[Source], resolver: &Resolver) -> Result<Scenario, LoadErr
         timeline.insert(0, TimelineEntry { at: SimDuration::ZERO, action: Action::Apply(at_zero), location: seen_scenario.clone().unwrap_or_default() });
     }
     check_references(&mut l, &mut timeline);
+    check_service_allocations(&mut l, &s, &timeline);
     // A DaemonSet asks for one pod per node: every node the cluster may have.
     let max_nodes = nodes.as_ref().map_or(0, |n| n.len()) + l.added_nodes.len();
     check_sizes(&mut l, &timeline, max_nodes as i64);
@@ -1297,6 +1322,64 @@ fn check_sizes(l: &mut Loader, timeline: &[TimelineEntry], nodes: i64) {
 
 /// Static checks across the timeline: duplicate objects in one apply, namespaces that do
 /// not exist (created with a warning), deletes and scales of objects never applied.
+/// The Service registry's allocation, run over the timeline's Service creates and
+/// deletes with the cluster's service CIDR: a requested ClusterIP outside the range or
+/// already held (the `kubernetes` Service holds the first address), a NodePort outside
+/// 30000-32767 or taken, an IPv6 or dual-stack request, are refused here in the
+/// apiserver's words, at the field. Dynamic picks reserve nothing in this check (where
+/// they land depends on the seed; a clash with one is refused during the run).
+fn check_service_allocations(l: &mut Loader, s: &Scenario, timeline: &[TimelineEntry]) {
+    let Ok(cidr) = crate::network::ipam::Cidr::parse(&s.cluster.service_cidr) else { return };
+    if crate::apiserver::service_alloc::validate_service_cidr(cidr).is_err() {
+        return;
+    }
+    let mut alloc = crate::apiserver::service_alloc::Allocators::static_only(cidr);
+    let mut live: BTreeMap<(String, String), crate::api::service::Service> = BTreeMap::new();
+    let mut kubernetes = crate::sim::kubernetes_service(&alloc.first_ip());
+    if alloc.allocate_create(&mut kubernetes).is_ok() {
+        live.insert(("default".into(), "kubernetes".into()), kubernetes);
+    }
+    for entry in timeline {
+        match &entry.action {
+            Action::Apply(ms) => {
+                for m in ms {
+                    let Object::Service(svc) = &m.object else { continue };
+                    let ns = if svc.metadata.namespace.is_empty() { "default" } else { &svc.metadata.namespace };
+                    let key = (ns.to_string(), svc.metadata.name.clone());
+                    if live.contains_key(&key) {
+                        continue; // an update: allocateUpdate during the run
+                    }
+                    let mut probe = Object::Service(svc.clone());
+                    crate::apiserver::defaults::apply(&mut probe);
+                    crate::apiserver::defaults::prepare_for_create(&mut probe);
+                    let Object::Service(mut probe) = probe else { continue };
+                    match alloc.allocate_create(&mut probe) {
+                        Ok(()) => {
+                            live.insert(key, *probe);
+                        }
+                        Err(crate::apiserver::service_alloc::Refusal::Invalid(errs)) => {
+                            let marks = l.service_marks.get(&location_key(&m.at)).cloned().unwrap_or_default();
+                            for e in errs {
+                                let field = if e.path.starts_with("spec.clusterIPs") { "spec.clusterIP" } else { e.path.as_str() };
+                                let mark = marks.get(field).copied().unwrap_or(m.at.mark);
+                                let message = crate::apiserver::invalid(&Kind::Service, &svc.metadata.name, std::slice::from_ref(&e)).message;
+                                l.error(&m.at.file, mark, message);
+                            }
+                        }
+                        Err(crate::apiserver::service_alloc::Refusal::Internal(_)) => {}
+                    }
+                }
+            }
+            Action::Delete { kind: Kind::Service, namespace, name } => {
+                if let Some(svc) = live.remove(&(namespace.clone(), name.clone())) {
+                    alloc.release(&svc);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
 fn check_references(l: &mut Loader, timeline: &mut [TimelineEntry]) {
     let mut exists: BTreeSet<(Kind, String, String)> = BTreeSet::new();
     let mut namespaces: BTreeSet<String> = SYSTEM_NAMESPACES.iter().map(|s| s.to_string()).collect();

@@ -38,6 +38,8 @@ pub struct Cluster {
     pub node_pools: Vec<NodePool>,
     pub cluster_cidr: String,
     pub node_cidr_mask_size: u8,
+    /// The Services' ClusterIP range (kube-apiserver's --service-cluster-ip-range).
+    pub service_cidr: String,
 }
 
 impl Default for Cluster {
@@ -55,6 +57,7 @@ impl Default for Cluster {
             }],
             cluster_cidr: "10.244.0.0/16".into(),
             node_cidr_mask_size: 24,
+            service_cidr: crate::apiserver::service_alloc::DEFAULT_SERVICE_CIDR.into(),
         }
     }
 }

@@ -177,6 +177,8 @@ impl Simulation {
             timeline.extend(faults);
             timeline.sort_by_key(|e| e.at); // stable: listed actions first at equal times
         }
+        let service_cidr = Cidr::parse(&scenario.cluster.service_cidr)?;
+        crate::apiserver::service_alloc::validate_service_cidr(service_cidr)?;
         let mut sim = Simulation {
             now: SimTime::ZERO,
             queue: EventQueue::new(),
@@ -198,17 +200,20 @@ impl Simulation {
             pools: scenario.cluster.node_pools.clone(),
             removed: std::collections::BTreeSet::new(),
         };
+        sim.api.set_service_cidr(service_cidr, rngs.stream("service-allocator"));
         sim.bootstrap();
         Ok(sim)
     }
 
-    /// t=0: the system namespaces, every kubelet starting, the timeline.
+    /// t=0: the system namespaces, the `kubernetes` Service, every kubelet starting, the
+    /// timeline.
     fn bootstrap(&mut self) {
         for ns in ["default", "kube-node-lease", "kube-public", "kube-system"] {
             let mut n = crate::api::namespace::Namespace::default();
             n.metadata.name = ns.into();
             self.write_direct(Object::Namespace(n));
         }
+        self.write_direct(Object::Service(Box::new(kubernetes_service(&self.api.services.first_ip()))));
         for i in 0..self.kubelets.len() {
             let mut out = Vec::new();
             let mut ctx = Ctx::new(self.now, &mut out);
@@ -674,4 +679,30 @@ impl Simulation {
     pub fn last_fault_end(&self) -> Option<SimDuration> {
         crate::faults::last_fault_end(&self.timeline)
     }
+}
+
+/// The `kubernetes` Service the apiserver keeps in `default`
+/// (pkg/controlplane/controller/kubernetesservice: CreateOrUpdateMasterServiceIfNeeded
+/// with createPortAndServiceSpec): the range's first address, port 443 `https` to the
+/// apiserver's 6443, no selector (its endpoints are the apiserver's own).
+pub fn kubernetes_service(cluster_ip: &str) -> crate::api::service::Service {
+    use crate::api::meta::IntOrString;
+    use crate::api::service::{Service, ServicePort};
+    let mut s = Service::default();
+    s.metadata.name = "kubernetes".into();
+    s.metadata.namespace = "default".into();
+    s.metadata.labels = [("component", "apiserver"), ("provider", "kubernetes")].into_iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    s.spec.ports = vec![ServicePort {
+        name: Some("https".into()),
+        protocol: Some("TCP".into()),
+        port: 443,
+        target_port: Some(IntOrString::Int(6443)),
+        ..Default::default()
+    }];
+    s.spec.cluster_ip = cluster_ip.into();
+    s.spec.cluster_ips = vec![cluster_ip.into()];
+    s.spec.session_affinity = Some("None".into());
+    s.spec.ip_family_policy = Some("SingleStack".into());
+    s.spec.type_ = "ClusterIP".into();
+    s
 }
