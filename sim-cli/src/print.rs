@@ -232,6 +232,42 @@ fn service_external_ip(s: &sim_core::api::service::Service, wide: bool) -> Strin
     }
 }
 
+/// listWithMoreString: the first 3, then ` + N more...`; `<unset>` for none.
+fn list_with_more(items: impl Iterator<Item = String>) -> String {
+    let all: Vec<String> = items.collect();
+    match all.len() {
+        0 => "<unset>".into(),
+        n if n > 3 => format!("{} + {} more...", all[..3].join(","), n - 3),
+        _ => all.join(","),
+    }
+}
+
+/// formatEndpoints: each subset's ready addresses as ip:port for each port (ip alone
+/// when the subset has no ports), 3 shown then ` + N more...`; `<none>` without subsets.
+fn format_endpoints(e: &sim_core::api::endpoints::Endpoints) -> String {
+    if e.subsets.is_empty() {
+        return "<none>".into();
+    }
+    let mut list = Vec::new();
+    let mut count = 0;
+    for ss in &e.subsets {
+        if ss.ports.is_empty() {
+            count += ss.addresses.len();
+            list.extend(ss.addresses.iter().map(|a| a.ip.clone()));
+            continue;
+        }
+        for p in &ss.ports {
+            count += ss.addresses.len();
+            list.extend(ss.addresses.iter().map(|a| format!("{}:{}", a.ip, p.port)));
+        }
+    }
+    if count > 3 {
+        list.truncate(3);
+        return format!("{} + {} more...", list.join(","), count - 3);
+    }
+    list.join(",")
+}
+
 /// Header and rows for `kubectl get <kind>`.
 pub fn rows(kind: &Kind, objs: &[Rc<Object>], now: SimTime, wide: bool, with_ns: bool) -> (Vec<&'static str>, Vec<Vec<String>>) {
     let ns_col = |mut h: Vec<&'static str>, mut rows: Vec<Vec<String>>| {
@@ -405,6 +441,40 @@ pub fn rows(kind: &Kind, objs: &[Rc<Object>], now: SimTime, wide: bool, with_ns:
                     }
                     r
                 })
+                .collect();
+            ns_col(h, rows)
+        }
+        Kind::EndpointSlice => {
+            // printEndpointSlice: formatDiscoveryPorts / formatDiscoveryEndpoints.
+            let h = vec!["NAME", "ADDRESSTYPE", "PORTS", "ENDPOINTS", "AGE"];
+            let rows = objs
+                .iter()
+                .filter_map(|o| o.as_endpoint_slice())
+                .map(|s| {
+                    let ports = s.ports.iter().flatten().map(|p| match (p.port, &p.name) {
+                        (Some(n), _) => n.to_string(),
+                        (None, Some(name)) => name.clone(),
+                        (None, None) => "*".into(),
+                    });
+                    let addresses = s.endpoints.iter().flat_map(|e| e.addresses.iter().cloned());
+                    vec![
+                        s.metadata.name.clone(),
+                        s.address_type.clone(),
+                        list_with_more(ports),
+                        list_with_more(addresses),
+                        age(s.metadata.creation_timestamp, now),
+                    ]
+                })
+                .collect();
+            ns_col(h, rows)
+        }
+        Kind::Endpoints => {
+            // printEndpoints: formatEndpoints (ready addresses only, ip:port, 3 shown).
+            let h = vec!["NAME", "ENDPOINTS", "AGE"];
+            let rows = objs
+                .iter()
+                .filter_map(|o| o.as_endpoints())
+                .map(|e| vec![e.metadata.name.clone(), format_endpoints(e), age(e.metadata.creation_timestamp, now)])
                 .collect();
             ns_col(h, rows)
         }

@@ -112,3 +112,94 @@ fn a_clash_with_a_random_pick_is_refused_in_the_registrys_words() {
         format!("Service \"clash\" is invalid: spec.clusterIPs: Invalid value: []string{{\"{taken}\"}}: failed to allocate IP {taken}: provided IP is already allocated")
     );
 }
+
+fn slices(sim: &Simulation, svc: &str) -> Vec<sim_core::api::endpoints::EndpointSlice> {
+    sim.api
+        .store
+        .list(&Kind::EndpointSlice)
+        .filter_map(|o| o.as_endpoint_slice())
+        .filter(|s| s.metadata.labels.get("kubernetes.io/service-name").map(String::as_str) == Some(svc))
+        .cloned()
+        .collect()
+}
+
+/// (pod name, ready) of every endpoint of the Service's slices, sorted.
+fn endpoints_of(sim: &Simulation, svc: &str) -> Vec<(String, bool)> {
+    let mut v: Vec<(String, bool)> = slices(sim, svc)
+        .iter()
+        .flat_map(|s| s.endpoints.iter())
+        .map(|e| (e.target_ref.as_ref().unwrap().name.clone(), e.conditions.ready == Some(true)))
+        .collect();
+    v.sort();
+    v
+}
+
+fn pods_on(sim: &Simulation, node: &str) -> Vec<String> {
+    sim.api.store.list(&Kind::Pod).filter_map(|o| o.as_pod()).filter(|p| p.spec.node_name == node).map(|p| p.metadata.name.clone()).collect()
+}
+
+const WEB: &str = "---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  replicas: 3\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec:\n      containers:\n      - {name: web, image: 'nginx:1.25', ports: [{name: http, containerPort: 8080}]}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec:\n  selector: {app: web}\n  ports: [{port: 80, targetPort: http}]\n";
+
+/// The lesson of Services: the ClusterIP stays while the endpoints behind it follow the
+/// pods. Expected moments from upstream's constants: a node that stops renewing its Lease
+/// (every 10 s: a quarter of nodeLeaseDurationSeconds 40) is marked NotReady
+/// node-monitor-grace-period (50 s) after its last renewal, seen within one monitor
+/// period (5 s) — between crash − 10 + 50 s and crash + 50 + 5 s — and its pods' Ready
+/// condition goes False then (MarkPodsNotReady), so their
+/// endpoints turn not ready (podToEndpoint); after the default 300 s toleration the taint
+/// eviction deletes them: on a dead node the pod stays Terminating (no kubelet confirms),
+/// and the slice keeps it as `terminating` (the controller includes terminating pods),
+/// while the replacement's endpoint comes in.
+#[test]
+fn endpoints_follow_the_pods_while_the_cluster_ip_stays() {
+    let pools = "    nodePools:\n    - {name: w, count: 3, capacity: {cpu: '4', memory: 8Gi, pods: 110}}\n";
+    let text = format!("apiVersion: ksim.dev/v1\nkind: Scenario\nmetadata: {{name: s}}\nspec:\n  until: 10m\n  cluster:\n{pools}  timeline:\n  - {{at: 60s, nodeCrash: w-1}}\n{WEB}");
+    let s = common::load_str(&text);
+    let mut sim = Simulation::new(&s, &RunOptions::for_scenario(&s)).unwrap();
+    sim.run_until(SimTime(30_000));
+    let ip = service(&sim, "web").unwrap().spec.cluster_ip;
+    let all = endpoints_of(&sim, "web");
+    assert_eq!(all.len(), 3);
+    assert!(all.iter().all(|(_, ready)| *ready), "{all:?}");
+    let slice = &slices(&sim, "web")[0];
+    assert_eq!(slice.ports.as_ref().unwrap()[0].port, Some(8080), "the named targetPort resolved");
+    let victim = pods_on(&sim, "w-1");
+    assert_eq!(victim.len(), 1);
+    // Still ready before the grace period can have run out (60 − 10 + 50 s).
+    sim.run_until(SimTime(99_000));
+    assert!(endpoints_of(&sim, "web").iter().all(|(_, r)| *r));
+    // Not ready once the node is NotReady (≤ 60 + 50 + 5 s, plus the hops).
+    // (115 s + 1 s of slack for the controllers' hops.)
+    sim.run_until(SimTime(116_000));
+    let now = endpoints_of(&sim, "web");
+    assert!(now.contains(&(victim[0].clone(), false)), "{now:?}");
+    assert_eq!(now.iter().filter(|(_, r)| *r).count(), 2);
+    // After the eviction (NotReady + 300 s) and the replacement's start: three ready
+    // endpoints again, the evicted pod's gone; the ClusterIP never changed.
+    sim.run_until(SimTime(440_000));
+    let after = endpoints_of(&sim, "web");
+    assert_eq!(after.iter().filter(|(_, r)| *r).count(), 3, "{after:?}");
+    let gone = slices(&sim, "web").into_iter().flat_map(|s| s.endpoints).find(|e| e.target_ref.as_ref().unwrap().name == victim[0]).unwrap();
+    assert_eq!((gone.conditions.ready, gone.conditions.terminating), (Some(false), Some(true)));
+    assert_eq!(service(&sim, "web").unwrap().spec.cluster_ip, ip);
+    // The legacy Endpoints object agrees: three ready addresses on port 8080.
+    let ep = sim.api.store.get_parts(&Kind::Endpoints, "default", "web").and_then(|o| o.as_endpoints()).cloned().unwrap();
+    assert_eq!(ep.subsets.len(), 1);
+    assert_eq!((ep.subsets[0].addresses.len(), ep.subsets[0].ports[0].port), (3, 8080));
+}
+
+/// Deleting the Service deletes its slices (the garbage collector, through their owner
+/// reference) and its Endpoints (the Endpoints controller).
+#[test]
+fn a_deleted_service_takes_its_endpoints_along() {
+    let text =
+        format!("apiVersion: ksim.dev/v1\nkind: Scenario\nmetadata: {{name: s}}\nspec:\n  until: 2m\n  timeline:\n  - {{at: 30s, delete: service/web}}\n{WEB}");
+    let s = common::load_str(&text);
+    let mut sim = Simulation::new(&s, &RunOptions::for_scenario(&s)).unwrap();
+    sim.run_until(SimTime(20_000));
+    assert_eq!(slices(&sim, "web").len(), 1);
+    assert!(sim.api.store.get_parts(&Kind::Endpoints, "default", "web").is_some());
+    sim.run_until(SimTime(40_000));
+    assert!(slices(&sim, "web").is_empty());
+    assert!(sim.api.store.get_parts(&Kind::Endpoints, "default", "web").is_none());
+}

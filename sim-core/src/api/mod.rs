@@ -4,6 +4,7 @@
 pub mod affinity;
 pub mod daemon_set;
 pub mod deployment;
+pub mod endpoints;
 pub mod event;
 pub mod meta;
 pub mod namespace;

@@ -4,6 +4,7 @@
 
 use super::daemon_set::{ControllerRevision, DaemonSet};
 use super::deployment::Deployment;
+use super::endpoints::{EndpointSlice, Endpoints};
 use super::event::Event;
 use super::meta::ObjectMeta;
 use super::namespace::{Lease, Namespace};
@@ -169,6 +170,8 @@ kinds! {
     ControllerRevision(Box<ControllerRevision>) -> ControllerRevision, as_controller_revision: "apps/v1", "controllerrevisions", [], true;
     ReplicationController(Box<ReplicationController>) -> ReplicationController, as_replication_controller: "v1", "replicationcontrollers", ["rc"], true;
     Service(Box<Service>) -> Service, as_service: "v1", "services", ["svc"], true;
+    Endpoints(Box<Endpoints>) -> Endpoints, as_endpoints: "v1", "endpoints", ["ep"], true;
+    EndpointSlice(Box<EndpointSlice>) -> EndpointSlice, as_endpoint_slice: "discovery.k8s.io/v1", "endpointslices", [], true;
     Lease(Lease) -> Lease, as_lease: "coordination.k8s.io/v1", "leases", [], true;
     Event(Event) -> Event, as_event: "v1", "events", ["ev"], true;
     PodDisruptionBudget(Box<PodDisruptionBudget>) -> PodDisruptionBudget, as_pdb: "policy/v1", "poddisruptionbudgets", ["pdb"], true;
@@ -288,7 +291,6 @@ pub const KNOWN_UNMODELLED: &[(&str, &str, &[&str])] = &[
     ("", "PersistentVolumeClaim", &["v1"]),
     ("", "LimitRange", &["v1"]),
     ("", "ResourceQuota", &["v1"]),
-    ("", "Endpoints", &["v1"]),
     ("", "PodTemplate", &["v1"]),
     ("apps", "StatefulSet", &["v1", "v1beta1", "v1beta2"]),
     ("batch", "Job", &["v1"]),
@@ -299,7 +301,6 @@ pub const KNOWN_UNMODELLED: &[(&str, &str, &[&str])] = &[
     ("networking.k8s.io", "IngressClass", &["v1", "v1beta1"]),
     ("networking.k8s.io", "NetworkPolicy", &["v1"]),
     ("networking.k8s.io", "ServiceCIDR", &["v1", "v1beta1"]),
-    ("discovery.k8s.io", "EndpointSlice", &["v1"]),
     ("storage.k8s.io", "StorageClass", &["v1"]),
     ("node.k8s.io", "RuntimeClass", &["v1"]),
     ("rbac.authorization.k8s.io", "Role", &["v1"]),
@@ -416,10 +417,12 @@ mod tests {
         assert_eq!(Kind::from_user("StatefulSet"), Some(Kind::Other("apps".into(), "StatefulSet".into())));
         assert_eq!(Kind::from_user("gizmos"), None);
         // Endpoints is its own plural (`endpoints "web" already exists`, not "endpointses").
-        let endpoints = Kind::Other("".into(), "Endpoints".into());
-        assert_eq!(endpoints.resource(), "endpoints");
-        assert_eq!(crate::apiserver::qualified_resource(&endpoints), "endpoints");
-        assert_eq!(Kind::from_user("endpoints"), Some(endpoints));
+        assert_eq!(Kind::Endpoints.resource(), "endpoints");
+        assert_eq!(crate::apiserver::qualified_resource(&Kind::Endpoints), "endpoints");
+        assert_eq!(Kind::from_user("endpoints"), Some(Kind::Endpoints));
+        assert_eq!(Kind::from_user("ep"), Some(Kind::Endpoints));
+        assert_eq!(Kind::from_user("endpointslices"), Some(Kind::EndpointSlice));
+        assert_eq!(crate::apiserver::qualified_resource(&Kind::EndpointSlice), "endpointslices.discovery.k8s.io");
         assert_eq!(crate::apiserver::qualified_resource(&Kind::Deployment), "deployments.apps");
         assert_eq!(crate::apiserver::qualified_resource(&Kind::Lease), "leases.coordination.k8s.io");
         assert_eq!(Kind::from_user("deploy"), Some(Kind::Deployment));

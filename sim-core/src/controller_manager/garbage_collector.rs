@@ -26,7 +26,7 @@ pub fn all_owners_gone(inf: &SharedInformers, obj: &Object) -> bool {
     let refs = &obj.meta().owner_references;
     !refs.is_empty()
         && refs.iter().all(|r| {
-            let cached_kind = matches!(r.kind.as_str(), "ReplicaSet" | "Deployment" | "DaemonSet" | "ReplicationController" | "Pod" | "Node");
+            let cached_kind = matches!(r.kind.as_str(), "ReplicaSet" | "Deployment" | "DaemonSet" | "ReplicationController" | "Pod" | "Node" | "Service");
             cached_kind && !inf.owner_exists(&r.uid)
         })
 }
@@ -40,7 +40,17 @@ impl Controller for GarbageCollector {
     }
 
     fn watches(kind: &Kind) -> bool {
-        matches!(kind, Kind::Pod | Kind::ReplicaSet | Kind::Deployment | Kind::DaemonSet | Kind::ControllerRevision | Kind::ReplicationController)
+        matches!(
+            kind,
+            Kind::Pod
+                | Kind::ReplicaSet
+                | Kind::Deployment
+                | Kind::DaemonSet
+                | Kind::ControllerRevision
+                | Kind::ReplicationController
+                | Kind::Service
+                | Kind::EndpointSlice
+        )
     }
 
     fn on_watch(&mut self, inf: &SharedInformers, ev: &WatchEvent, _ctx: &mut ControllerCtx) {
@@ -55,7 +65,7 @@ impl Controller for GarbageCollector {
             }
             return;
         }
-        if matches!(&**obj, Object::Deployment(_)) {
+        if matches!(&**obj, Object::Deployment(_) | Object::Service(_)) {
             return;
         }
         if !m.owner_references.is_empty() && all_owners_gone(inf, obj) {

@@ -11,6 +11,8 @@ pub mod controller_utils;
 pub mod daemon_set;
 pub mod deployment;
 pub mod disruption;
+pub mod endpoint;
+pub mod endpointslice;
 pub mod garbage_collector;
 pub mod informers;
 pub mod namespace;
@@ -273,6 +275,8 @@ controllers! {
     disruption: disruption::DisruptionController => Disruption,
     daemon_set: daemon_set::DaemonSetsController => DaemonSet,
     replication: replica_set::ReplicationManager => ReplicationController,
+    endpointslice: endpointslice::EndpointSliceController => EndpointSlice,
+    endpoint: endpoint::EndpointController => Endpoint,
 }
 
 pub struct ControllerManager {
@@ -298,6 +302,8 @@ impl ControllerManager {
                 disruption: Default::default(),
                 daemon_set: Default::default(),
                 replication: Default::default(),
+                endpointslice: Default::default(),
+                endpoint: Default::default(),
             },
             shared: Shared::default(),
             sync_scheduled: false,

@@ -79,7 +79,8 @@ pub struct WorkQueue<K: Ord + Clone> {
     failures: BTreeMap<K, u32>,
     processing: BTreeSet<K>,
     dirty: BTreeSet<K>,
-    /// ItemExponentialFailureRateLimiter's cap.
+    /// ItemExponentialFailureRateLimiter's base delay and cap.
+    base_delay: SimDuration,
     max_delay: SimDuration,
     bucket: Option<TokenBucket>,
 }
@@ -96,9 +97,16 @@ impl<K: Ord + Clone> WorkQueue<K> {
             failures: BTreeMap::new(),
             processing: BTreeSet::new(),
             dirty: BTreeSet::new(),
+            base_delay: BASE_DELAY,
             max_delay: MAX_DELAY,
             bucket: Some(TokenBucket::new()),
         }
+    }
+
+    /// A queue whose per-item back-off runs from `base` to `max` (with the same bucket):
+    /// the EndpointSlice and Endpoints controllers' 1 s to 1000 s.
+    pub fn with_delays(order: Order, base: SimDuration, max: SimDuration) -> Self {
+        WorkQueue { base_delay: base, max_delay: max, ..Self::new(order) }
     }
 
     /// A queue whose per-item back-off stops at `max_delay` (the namespace controller's
@@ -162,7 +170,7 @@ impl<K: Ord + Clone> WorkQueue<K> {
         let n = self.failures.entry(key.clone()).or_default();
         let exp = *n;
         *n = n.saturating_add(1);
-        let item = if exp >= 40 { self.max_delay } else { SimDuration::from_ms(BASE_DELAY.as_ms().saturating_mul(1u64 << exp)).min(self.max_delay) };
+        let item = if exp >= 40 { self.max_delay } else { SimDuration::from_ms(self.base_delay.as_ms().saturating_mul(1u64 << exp)).min(self.max_delay) };
         let bucket = self.bucket.as_mut().map_or(SimDuration::ZERO, |b| b.reserve(now));
         item.max(bucket)
     }
@@ -173,7 +181,7 @@ impl<K: Ord + Clone> WorkQueue<K> {
         self.add_after(key, d, now)
     }
 
-    /// Forget: the key's failures are over (its back-off starts again from 5 ms).
+    /// Forget: the key's failures are over (its back-off starts again from the base).
     pub fn forget(&mut self, key: &K) {
         self.failures.remove(key);
     }
