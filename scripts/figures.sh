@@ -57,7 +57,8 @@ timed check-faults $k check scenarios/random-node-faults.yaml --seeds 200 -o jso
 
 if [[ $quick != --quick ]]; then
   echo "== browser"
-  scripts/bench-web.sh >"$out/web.txt" 2>&1 || echo "(scripts/bench-web.sh failed: see its output)" >>"$out/web.txt"
+  # Only its figures (stdout) go to the README; its builds and installs (stderr) do not.
+  scripts/bench-web.sh >"$out/web.txt" 2>"$out/web.err" || { echo "(scripts/bench-web.sh failed: see its output)" >>"$out/web.txt"; cat "$out/web.err" >&2; }
 fi
 
 python3 scripts/figures.py "$out" README.md "$(nproc)" "$quick"

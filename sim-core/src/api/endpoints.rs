@@ -3,7 +3,6 @@
 //! (controller_manager/endpointslice.rs, endpoints.rs) for Services with a selector, or
 //! by the user for Services without one.
 
-use super::event::ObjectReference;
 use super::meta::ObjectMeta;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -16,6 +15,26 @@ pub const LABEL_MANAGED_BY: &str = "endpointslice.kubernetes.io/managed-by";
 pub const SLICE_CONTROLLER_NAME: &str = "endpointslice-controller.k8s.io";
 /// v1.IsHeadlessService: the label slices and Endpoints of a headless Service carry.
 pub const LABEL_HEADLESS: &str = "service.kubernetes.io/headless";
+
+/// core/v1 ObjectReference as endpoints use it (targetRef: the pod).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ObjectReference {
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub kind: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub namespace: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub name: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub uid: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub api_version: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub resource_version: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub field_path: String,
+}
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]

@@ -47,10 +47,6 @@ pub struct ObjectReference {
     pub uid: String,
     #[serde(default, skip_serializing_if = "str::is_empty")]
     pub api_version: Cow<'static, str>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub resource_version: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub field_path: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

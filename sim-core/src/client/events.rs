@@ -11,7 +11,10 @@
 //!   3. EventSourceObjectSpamFilter: per source and object, a token bucket of 25 that
 //!      refills one token per 5 minutes; an event without a token is dropped.
 //!
-//!   Each cache is an LRU of 4,096 entries (maxLruCacheEntries).
+//!   Each cache is an LRU of 4,096 entries (maxLruCacheEntries). Upstream keys them by
+//!   the joined strings; ksim by a 128-bit SHA-256 digest of the same joined strings
+//!   (the same equality, short of a collision), because one process holds the caches of
+//!   every kubelet of the cluster and the strings made up most of their memory.
 //! - `EventSeriesRecorder`: the events.k8s.io/v1 recorder kube-scheduler uses
 //!   (client-go/tools/events/event_broadcaster.go, recordToSink): the second isomorphic
 //!   event (same reason, action, note, object, reporting controller) turns the first
@@ -20,7 +23,23 @@
 
 use crate::api::event::Event;
 use crate::engine::{SimDuration, SimTime};
+use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
+
+/// A cache key: the first 128 bits of the SHA-256 of the key's joined strings.
+type Key = [u8; 16];
+
+/// The digest of `parts` joined with nothing between them (strings.Join(parts, "")).
+fn digest(parts: &[&str]) -> Key {
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update(p.as_bytes());
+    }
+    let full: [u8; 32] = h.finalize().into();
+    let mut k = [0u8; 16];
+    k.copy_from_slice(&full[..16]);
+    k
+}
 
 /// maxLruCacheEntries.
 pub const LRU_ENTRIES: usize = 4096;
@@ -40,8 +59,8 @@ pub const SERIES_REFRESH: SimDuration = SimDuration::from_secs(30 * 60);
 /// A least-recently-used map of bounded size (golang-lru's Cache), deterministic.
 #[derive(Debug)]
 struct Lru<V> {
-    entries: BTreeMap<String, (u64, V)>,
-    order: BTreeMap<u64, String>,
+    entries: BTreeMap<Key, (u64, V)>,
+    order: BTreeMap<u64, Key>,
     tick: u64,
 }
 
@@ -52,21 +71,21 @@ impl<V> Default for Lru<V> {
 }
 
 impl<V> Lru<V> {
-    fn get(&mut self, k: &str) -> Option<&mut V> {
+    fn get(&mut self, k: &Key) -> Option<&mut V> {
         let (t, _) = self.entries.get(k)?;
         let old = *t;
         self.tick += 1;
         let tick = self.tick;
         self.order.remove(&old);
-        self.order.insert(tick, k.to_string());
+        self.order.insert(tick, *k);
         let e = self.entries.get_mut(k)?;
         e.0 = tick;
         Some(&mut e.1)
     }
 
-    fn add(&mut self, k: String, v: V) {
+    fn add(&mut self, k: Key, v: V) {
         self.tick += 1;
-        if let Some((old, _)) = self.entries.insert(k.clone(), (self.tick, v)) {
+        if let Some((old, _)) = self.entries.insert(k, (self.tick, v)) {
             self.order.remove(&old);
         }
         self.order.insert(self.tick, k);
@@ -91,7 +110,8 @@ pub enum Record {
 
 #[derive(Debug)]
 struct Aggregate {
-    messages: Vec<String>,
+    /// The digests of the distinct messages seen (localKeys).
+    messages: Vec<Key>,
     last: SimTime,
 }
 
@@ -117,26 +137,22 @@ pub struct EventCorrelator {
     spam: Lru<Bucket>,
 }
 
-fn join(parts: &[&str]) -> String {
-    parts.concat()
-}
-
 /// getSpamKey: source and object.
-fn spam_key(e: &Event) -> String {
+fn spam_key(e: &Event) -> Key {
     let o = &e.involved_object;
-    join(&[&e.source.component, &e.source.host, &o.kind, &o.namespace, &o.name, &o.uid, &o.api_version])
+    digest(&[&e.source.component, &e.source.host, &o.kind, &o.namespace, &o.name, &o.uid, &o.api_version])
 }
 
-/// EventAggregatorByReasonFunc: (the key without the message, the message).
-fn aggregate_key(e: &Event) -> String {
+/// EventAggregatorByReasonFunc: the key without the message.
+fn aggregate_key(e: &Event) -> Key {
     let o = &e.involved_object;
-    join(&[&e.source.component, &e.source.host, &o.kind, &o.namespace, &o.name, &o.uid, &o.api_version, &e.type_, &e.reason])
+    digest(&[&e.source.component, &e.source.host, &o.kind, &o.namespace, &o.name, &o.uid, &o.api_version, &e.type_, &e.reason])
 }
 
 /// getEventKey: everything that makes two events the same, message included.
-fn event_key(e: &Event) -> String {
+fn event_key(e: &Event) -> Key {
     let o = &e.involved_object;
-    join(&[&e.source.component, &e.source.host, &o.kind, &o.namespace, &o.name, &o.uid, &o.api_version, &e.type_, &e.reason, &e.message])
+    digest(&[&e.source.component, &e.source.host, &o.kind, &o.namespace, &o.name, &o.uid, &o.api_version, &e.type_, &e.reason, &e.message])
 }
 
 impl EventCorrelator {
@@ -147,11 +163,12 @@ impl EventCorrelator {
         let mut key = event_key(&e);
         let fresh = self.aggregates.get(&agg_key).is_none_or(|a| now.since(a.last) > AGGREGATE_INTERVAL);
         if fresh {
-            self.aggregates.add(agg_key.clone(), Aggregate { messages: Vec::new(), last: now });
+            self.aggregates.add(agg_key, Aggregate { messages: Vec::new(), last: now });
         }
         let a = self.aggregates.get(&agg_key).expect("just added");
-        if !a.messages.contains(&e.message) {
-            a.messages.push(e.message.clone());
+        let message = digest(&[&e.message]);
+        if !a.messages.contains(&message) {
+            a.messages.push(message);
         }
         a.last = now;
         if a.messages.len() >= AGGREGATE_MAX_EVENTS {
@@ -209,14 +226,31 @@ struct Series {
 /// The events.k8s.io/v1 recorder's isomorphic-event cache (kube-scheduler).
 #[derive(Debug, Default)]
 pub struct EventSeriesRecorder {
-    cache: BTreeMap<String, Series>,
+    cache: BTreeMap<Key, Series>,
 }
 
 /// getKey: type, reason and the object as referenced — its resourceVersion included —
 /// (action and reporting controller are one per reason here); not the note.
-fn series_key(e: &Event, regarding_rv: u64) -> String {
+fn series_key(e: &Event, regarding_rv: u64) -> Key {
     let o = &e.involved_object;
-    format!("{}\u{0}{}\u{0}{}\u{0}{}\u{0}{}\u{0}{}\u{0}{}\u{0}{regarding_rv}", e.reporting_component, o.kind, o.namespace, o.name, o.uid, e.type_, e.reason)
+    let rv = regarding_rv.to_string();
+    digest(&[
+        &e.reporting_component,
+        "\u{0}",
+        &o.kind,
+        "\u{0}",
+        &o.namespace,
+        "\u{0}",
+        &o.name,
+        "\u{0}",
+        &o.uid,
+        "\u{0}",
+        &e.type_,
+        "\u{0}",
+        &e.reason,
+        "\u{0}",
+        &rv,
+    ])
 }
 
 /// The next tick of a ticker of `period` started at 0 (the broadcaster starts with the
@@ -302,7 +336,6 @@ mod tests {
             name: "web".into(),
             uid: "u".into(),
             api_version: "v1".into(),
-            ..Default::default()
         };
         e.reason = reason.into();
         e.message = message.into();

@@ -215,7 +215,6 @@ pub fn event_for(obj: &Object, type_: &'static str, reason: &str, message: &str,
         name: m.name.clone(),
         uid: m.uid.clone(),
         api_version: kind.api_version().into(),
-        ..Default::default()
     };
     ev.reason = reason.into();
     ev.message = message.into();

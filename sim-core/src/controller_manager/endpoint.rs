@@ -17,8 +17,7 @@ use super::endpointslice::{find_port, selector_matches, services_for_pod_event, 
 use super::informers::{NsName, SharedInformers};
 use super::workqueue::{Order, WorkQueue};
 use super::{Controller, ControllerCtx, Synced};
-use crate::api::endpoints::{CoreEndpointPort, EndpointAddress, EndpointSubset, Endpoints, LABEL_HEADLESS};
-use crate::api::event::ObjectReference;
+use crate::api::endpoints::{CoreEndpointPort, EndpointAddress, EndpointSubset, Endpoints, ObjectReference, LABEL_HEADLESS};
 use crate::api::pod::Pod;
 use crate::api::service::Service;
 use crate::api::{Kind, Object, ObjectKey};

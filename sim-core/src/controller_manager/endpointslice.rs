@@ -24,9 +24,8 @@ use super::informers::{NsName, SharedInformers};
 use super::workqueue::{Order, WorkQueue};
 use super::{Controller, ControllerCtx, Synced};
 use crate::api::endpoints::{
-    Endpoint, EndpointConditions, EndpointPort, EndpointSlice, LABEL_HEADLESS, LABEL_MANAGED_BY, LABEL_SERVICE_NAME, SLICE_CONTROLLER_NAME,
+    Endpoint, EndpointConditions, EndpointPort, EndpointSlice, ObjectReference, LABEL_HEADLESS, LABEL_MANAGED_BY, LABEL_SERVICE_NAME, SLICE_CONTROLLER_NAME,
 };
-use crate::api::event::ObjectReference;
 use crate::api::meta::{IntOrString, OwnerReference};
 use crate::api::pod::Pod;
 use crate::api::service::Service;
@@ -191,7 +190,7 @@ fn endpoint_key(e: &Endpoint) -> EndpointKey {
 /// EndpointsEqualBeyondHash: conditions, node, zone, hints and the target (its
 /// resourceVersion aside).
 fn equal_beyond_hash(a: &Endpoint, b: &Endpoint) -> bool {
-    let target = |e: &Endpoint| e.target_ref.as_ref().map(|r| ObjectReference { resource_version: None, ..r.clone() });
+    let target = |e: &Endpoint| e.target_ref.as_ref().map(|r| ObjectReference { resource_version: String::new(), ..r.clone() });
     a.conditions == b.conditions && a.node_name == b.node_name && a.zone == b.zone && a.hints == b.hints && target(a) == target(b)
 }
 

@@ -185,6 +185,12 @@ const DAEMONSET_FIELDS: &[Field] = &[
     f("misscheduled", Count),
     f("exists", Bool),
 ];
+/// A Service: its ClusterIP and type, and its endpoints as its EndpointSlices list them
+/// (ready ones are where kube-proxy sends traffic; terminating ones are not ready).
+/// core/v1 ServiceType.
+pub const SERVICE_TYPES: &[&str] = &["ClusterIP", "NodePort", "LoadBalancer", "ExternalName"];
+const SERVICE_FIELDS: &[Field] =
+    &[f("clusterIP", Ip), f("type", OneOf(SERVICE_TYPES)), f("endpoints", Count), f("notReadyEndpoints", Count), f("exists", Bool)];
 const OTHER_FIELDS: &[Field] = &[f("exists", Bool)];
 const PODS_FIELDS: &[Field] = &[
     f("count", Count),
@@ -570,6 +576,7 @@ fn subject(subject_text: &str, nodes: Option<&BTreeSet<String>>) -> Result<(Subj
         Kind::Deployment => DEPLOYMENT_FIELDS,
         Kind::ReplicaSet | Kind::ReplicationController => REPLICASET_FIELDS,
         Kind::DaemonSet => DAEMONSET_FIELDS,
+        Kind::Service => SERVICE_FIELDS,
         _ => OTHER_FIELDS,
     };
     let ns = if kind.namespaced() { ns } else { "" };
@@ -682,6 +689,7 @@ impl Check {
             Subject::Pods(_) => vec![Kind::Pod],
             Subject::Nodes(_) => vec![Kind::Node],
             Subject::One { kind: Kind::Node, .. } if self.field == "pods" => vec![Kind::Node, Kind::Pod],
+            Subject::One { kind: Kind::Service, .. } if self.field.contains("ndpoints") => vec![Kind::Service, Kind::EndpointSlice],
             Subject::One { kind, .. } => vec![kind.clone()],
         }
     }
@@ -786,6 +794,25 @@ fn observe_one(c: &Check, obj: &Object, store: &Store) -> String {
             "ready" => r.status.ready_replicas.to_string(),
             "available" => r.status.available_replicas.to_string(),
             _ => (r.replicas() - r.status.available_replicas).max(0).to_string(),
+        },
+        Object::Service(svc) => match c.field.as_str() {
+            "clusterIP" => svc.spec.cluster_ip.clone(),
+            "type" => svc.type_name().to_string(),
+            field => {
+                let want_ready = field == "endpoints";
+                store
+                    .list(&Kind::EndpointSlice)
+                    .filter_map(|o| o.as_endpoint_slice())
+                    .filter(|s| {
+                        s.metadata.namespace == svc.metadata.namespace
+                            && s.metadata.labels.get(crate::api::endpoints::LABEL_SERVICE_NAME) == Some(&svc.metadata.name)
+                    })
+                    .flat_map(|s| s.endpoints.iter())
+                    .filter(|e| (e.conditions.ready == Some(true)) == want_ready)
+                    .map(|e| e.addresses.len())
+                    .sum::<usize>()
+                    .to_string()
+            }
         },
         Object::DaemonSet(d) => {
             let s = &d.status;
