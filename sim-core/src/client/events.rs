@@ -330,13 +330,7 @@ mod tests {
         let mut e = Event::default();
         e.metadata.name = format!("web.{t}");
         e.metadata.namespace = "default".into();
-        e.involved_object = ObjectReference {
-            kind: "Pod".into(),
-            namespace: "default".into(),
-            name: "web".into(),
-            uid: "u".into(),
-            api_version: "v1".into(),
-        };
+        e.involved_object = ObjectReference { kind: "Pod".into(), namespace: "default".into(), name: "web".into(), uid: "u".into(), api_version: "v1".into() };
         e.reason = reason.into();
         e.message = message.into();
         e.source = EventSource { component: "kubelet".into(), host: "n1".into() };

@@ -307,7 +307,7 @@ pub fn reconcile(svc: &Service, pods: &[&Pod], zones: &BTreeMap<String, String>,
 /// reconcileByPortMapping.
 fn reconcile_port_mapping(svc: &Service, existing: &[&EndpointSlice], desired: &mut BTreeMap<EndpointKey, Endpoint>, ports: &[EndpointPort], plan: &mut Plan) {
     let mut updated: BTreeMap<String, EndpointSlice> = BTreeMap::new();
-    let mut unchanged: BTreeMap<String, EndpointSlice> = BTreeMap::new();
+    let mut unchanged: BTreeMap<String, &EndpointSlice> = BTreeMap::new();
     // 1. Keep the desired endpoints of each slice (updated where they changed).
     for s in existing {
         let mut kept = Vec::new();
@@ -333,7 +333,7 @@ fn reconcile_port_mapping(svc: &Service, existing: &[&EndpointSlice], desired: &
             n.metadata.labels = labels;
             updated.insert(n.metadata.name.clone(), n);
         } else {
-            unchanged.insert(s.metadata.name.clone(), (*s).clone());
+            unchanged.insert(s.metadata.name.clone(), s);
         }
     }
     let pop = |desired: &mut BTreeMap<EndpointKey, Endpoint>| desired.pop_first().map(|(_, e)| e);
@@ -361,7 +361,7 @@ fn reconcile_port_mapping(svc: &Service, existing: &[&EndpointSlice], desired: &
                 .map(|(n, _)| n.clone());
         }
         let mut s = match target.and_then(|n| unchanged.remove(&n)) {
-            Some(s) => s,
+            Some(s) => s.clone(),
             None => new_slice(svc, ports),
         };
         while s.endpoints.len() < MAX_ENDPOINTS_PER_SLICE {
