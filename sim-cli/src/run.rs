@@ -310,6 +310,10 @@ pub fn get(args: &[String], at: &str, seed: Option<u64>, output: Option<&str>, n
         Ok(sim) => sim,
         Err(c) => return c,
     };
+    if kinds.contains(&Kind::Endpoints) {
+        // The apiserver's deprecation warning on v1 Endpoints (1.33+), which kubectl prints.
+        let _ = writeln!(err, "Warning: v1 Endpoints is deprecated in v1.33+; use discovery.k8s.io/v1 EndpointSlice");
+    }
     let ns = namespace.unwrap_or("default");
     let mut found = Vec::new();
     let mut not_found = Vec::new();

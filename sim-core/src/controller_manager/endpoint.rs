@@ -13,7 +13,7 @@
 //! Upstream orders ports and subsets by hashes of Go values (SortSubsets); ksim orders
 //! subsets by their first address and ports by name, port and protocol.
 
-use super::endpointslice::{find_port, selector_matches, services_for_pod_event, should_pod_be_in_endpoints, MAX_SYNC_BACK_OFF, SYNC_BACK_OFF};
+use super::endpointslice::{cache_lags, find_port, selector_matches, services_for_pod_event, should_pod_be_in_endpoints, MAX_SYNC_BACK_OFF, SYNC_BACK_OFF};
 use super::informers::{NsName, SharedInformers};
 use super::workqueue::{Order, WorkQueue};
 use super::{Controller, ControllerCtx, Synced};
@@ -148,11 +148,7 @@ impl Default for EndpointController {
 impl EndpointController {
     fn stale(&mut self, inf: &SharedInformers, key: &NsName) -> bool {
         let Some(exp) = self.expected.get(key) else { return false };
-        let cached = inf.get(&Kind::Endpoints, &key.0, &key.1);
-        let stale = match exp {
-            Some(rv) => cached.is_none_or(|o| o.meta().resource_version.0 < *rv),
-            None => cached.is_some(),
-        };
+        let stale = cache_lags(inf.get(&Kind::Endpoints, &key.0, &key.1), *exp);
         if !stale {
             self.expected.remove(key);
         }

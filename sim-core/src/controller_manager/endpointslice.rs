@@ -377,6 +377,15 @@ fn reconcile_port_mapping(svc: &Service, existing: &[&EndpointSlice], desired: &
     plan.update.extend(updated.into_values());
 }
 
+/// Whether the cache lags behind a write of this controller: it must show the object at
+/// `expected` resourceVersion or later, or (None) not at all.
+pub fn cache_lags(cached: Option<&Rc<Object>>, expected: Option<u64>) -> bool {
+    match expected {
+        Some(rv) => cached.is_none_or(|o| o.meta().resource_version.0 < rv),
+        None => cached.is_some(),
+    }
+}
+
 /// The writes of one Service's sync still unanswered, and whether one failed.
 #[derive(Debug, Default)]
 struct InFlight {
@@ -413,13 +422,7 @@ impl EndpointSliceController {
     /// expectations it already meets are dropped.
     fn stale(&mut self, inf: &SharedInformers, key: &NsName) -> bool {
         let Some(exp) = self.expected.get_mut(key) else { return false };
-        exp.retain(|name, rv| {
-            let cached = inf.get(&Kind::EndpointSlice, &key.0, name);
-            match rv {
-                Some(rv) => cached.is_none_or(|o| o.meta().resource_version.0 < *rv),
-                None => cached.is_some(),
-            }
-        });
+        exp.retain(|name, rv| cache_lags(inf.get(&Kind::EndpointSlice, &key.0, name), *rv));
         let stale = !exp.is_empty();
         if !stale {
             self.expected.remove(key);
