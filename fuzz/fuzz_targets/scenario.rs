@@ -7,6 +7,9 @@
 //! inputs reach the simulator instead of the loader's error paths. A panic, a safety
 //! violation, or (once the run is quiet) a liveness violation is a finding.
 //!
+//! Workloads may have a Service (ClusterIP, NodePort, headless or LoadBalancer) over a
+//! named targetPort, so the Service registry and the EndpointSlice and Endpoints
+//! controllers run too.
 //! `KSIM_FUZZ_STATS=1` prints, every 1,000 inputs, how many reached the simulator.
 #![no_main]
 
@@ -42,6 +45,9 @@ struct Workload {
     min_ready_s: u8,
     /// A PodDisruptionBudget: Some(maxUnavailable).
     budget: Option<u8>,
+    /// A Service selecting its pods: 0 none, 1 ClusterIP, 2 NodePort, 3 headless,
+    /// 4 LoadBalancer.
+    service: u8,
 }
 
 #[derive(Debug)]
@@ -100,6 +106,7 @@ impl<'a> Arbitrary<'a> for Case {
                 rolling: if u.ratio(1, 5)? { None } else { Some(*u.choose(&[(1u8, 0u8), (0, 1), (2, 1), (1, 1), (3, 0)])?) },
                 min_ready_s: *u.choose(&[0u8, 0, 10])?,
                 budget: if u.ratio(1, 3)? { Some(u.int_in_range(0..=2)?) } else { None },
+                service: u.int_in_range(0..=4)?,
             })
         })?;
         let n_steps = u.int_in_range(0..=12)?;
@@ -232,9 +239,17 @@ fn yaml(c: &Case) -> String {
         };
         let _ = write!(
             y,
-            "---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: d{i}}}\nspec:\n  replicas: {}\n{strategy}{min_ready}  selector: {{matchLabels: {{app: d{i}}}}}\n  template:\n    metadata: {{labels: {{app: d{i}}}}}\n    spec:\n{spec}      containers:\n      - {{name: c, image: 'img:{i}', resources: {{requests: {{cpu: {}m, memory: 64Mi}}}}{probe}}}\n",
+            "---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: d{i}}}\nspec:\n  replicas: {}\n{strategy}{min_ready}  selector: {{matchLabels: {{app: d{i}}}}}\n  template:\n    metadata: {{labels: {{app: d{i}}}}}\n    spec:\n{spec}      containers:\n      - {{name: c, image: 'img:{i}', ports: [{{name: http, containerPort: 8080}}], resources: {{requests: {{cpu: {}m, memory: 64Mi}}}}{probe}}}\n",
             w.replicas, w.cpu_m
         );
+        let service = match w.service {
+            1 => "",
+            2 => "  type: NodePort\n",
+            3 => "  clusterIP: None\n",
+            4 => "  type: LoadBalancer\n",
+            _ => continue,
+        };
+        let _ = write!(y, "---\napiVersion: v1\nkind: Service\nmetadata: {{name: d{i}}}\nspec:\n{service}  selector: {{app: d{i}}}\n  ports: [{{port: 80, targetPort: http}}]\n");
     }
     if c.daemon_set {
         y.push_str("---\napiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: agent}\nspec:\n  selector: {matchLabels: {app: agent}}\n  template:\n    metadata: {labels: {app: agent}}\n    spec:\n      containers: [{name: a, image: 'agent:1', resources: {requests: {cpu: 10m, memory: 16Mi}}}]\n");
