@@ -100,8 +100,9 @@ fn first_ip(s: &EndpointSubset) -> &str {
     s.addresses.first().or(s.not_ready_addresses.first()).map_or("", |a| a.ip.as_str())
 }
 
-/// truncateEndpoints: past 1,000 addresses, not-ready ones go first; each subset keeps
-/// its share (at least one), ready addresses are cut only when they alone are too many.
+/// truncateEndpoints: past 1,000 addresses, not-ready ones are cut first; each subset
+/// keeps its proportion of what is kept, rounded up, the last ones taking what is left
+/// (upstream computes the proportion in float64, as here, so the rounding is the same).
 pub fn truncate(subsets: &mut [EndpointSubset]) -> bool {
     let ready: usize = subsets.iter().map(|s| s.addresses.len()).sum();
     let not_ready: usize = subsets.iter().map(|s| s.not_ready_addresses.len()).sum();
@@ -113,14 +114,15 @@ pub fn truncate(subsets: &mut [EndpointSubset]) -> bool {
     let mut can_be_added = max;
     for s in subsets.iter_mut() {
         let n = if truncate_ready { s.addresses.len() } else { s.not_ready_addresses.len() };
-        // Integer form of max(1, min(canBeAdded, n / total × max)).
-        let share = (n * max / total.max(1)).min(can_be_added).max(1).min(n);
-        can_be_added = can_be_added.saturating_sub(share);
+        let share = ((n as f64 / total as f64) * max as f64).ceil() as usize;
+        let share = share.min(can_be_added);
         if truncate_ready {
             s.addresses.truncate(share);
             s.not_ready_addresses.clear();
+            can_be_added -= s.addresses.len();
         } else {
             s.not_ready_addresses.truncate(share);
+            can_be_added -= s.not_ready_addresses.len();
         }
     }
     true
@@ -377,7 +379,34 @@ mod tests {
         assert_eq!((ss[0].ports[0].port, ss[1].ports[0].port), (8080, 9090));
     }
 
-    /// truncateEndpoints: 1,200 ready addresses keep 1,000.
+    /// TestTruncateEndpoints (endpoints_controller_test.go): subsets of (ready, not ready)
+    /// addresses and what upstream keeps of each.
+    #[test]
+    fn truncation_follows_upstreams_table() {
+        let addr = || EndpointAddress { ip: "1.1.1.1".into(), ..Default::default() };
+        // (ready per subset, not ready per subset, ready kept, not ready kept).
+        type Case<'a> = (&'a [usize], &'a [usize], &'a [usize], &'a [usize]);
+        let cases: [Case; 5] = [
+            (&[], &[], &[], &[]),
+            (&[50, 100, 100, 100, 100], &[50, 100, 100, 100, 100], &[50, 100, 100, 100, 100], &[50, 100, 100, 100, 100]),
+            (&[100, 100, 100, 100, 100], &[100, 100, 100, 100, 100], &[100, 100, 100, 100, 100], &[100, 100, 100, 100, 100]),
+            (&[90, 110, 50, 10, 20], &[101, 200, 200, 201, 298], &[90, 110, 50, 10, 20], &[73, 144, 144, 145, 214]),
+            (&[205, 400, 402, 400, 693], &[100, 200, 200, 200, 300], &[98, 191, 192, 191, 328], &[0, 0, 0, 0, 0]),
+        ];
+        for (ready, not_ready, want_ready, want_not_ready) in cases {
+            let mut subsets: Vec<EndpointSubset> = ready
+                .iter()
+                .zip(not_ready)
+                .map(|(r, n)| EndpointSubset { addresses: vec![addr(); *r], not_ready_addresses: vec![addr(); *n], ports: Vec::new() })
+                .collect();
+            truncate(&mut subsets);
+            let got: (Vec<usize>, Vec<usize>) =
+                (subsets.iter().map(|s| s.addresses.len()).collect(), subsets.iter().map(|s| s.not_ready_addresses.len()).collect());
+            assert_eq!(got, (want_ready.to_vec(), want_not_ready.to_vec()), "{ready:?} / {not_ready:?}");
+        }
+    }
+
+    /// 1,200 ready addresses of one subset keep 1,000.
     #[test]
     fn past_a_thousand_addresses_are_truncated() {
         let svc = service(&[("http", 80)]);

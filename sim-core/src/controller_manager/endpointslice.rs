@@ -520,21 +520,16 @@ impl Controller for EndpointSliceController {
     }
 
     fn on_response(&mut self, inf: &SharedInformers, req: &Request, resp: &Response, ctx: &mut ControllerCtx) {
-        let (ns, slice) = match req {
-            Request::Create(o) | Request::Update(o) => (o.meta().namespace.clone(), o.as_endpoint_slice().cloned()),
-            Request::Delete { key, .. } => {
-                (key.namespace.clone(), inf.get(&Kind::EndpointSlice, &key.namespace, &key.name).and_then(|o| o.as_endpoint_slice().cloned()))
-            }
-            _ => return,
-        };
-        let Some(key) = slice.as_ref().and_then(service_of_slice).or_else(|| match req {
+        // The Service a write was for: a created or updated slice's labels say; a delete
+        // was recorded as expected-gone under its Service when it was sent.
+        let key = match req {
+            Request::Create(o) | Request::Update(o) => o.as_endpoint_slice().and_then(service_of_slice),
             Request::Delete { key: k, .. } => {
-                self.in_flight.keys().find(|s| s.0 == ns && self.expected.get(*s).is_some_and(|e| e.contains_key(&k.name))).cloned()
+                self.in_flight.keys().find(|s| s.0 == k.namespace && self.expected.get(*s).is_some_and(|e| e.get(&k.name) == Some(&None))).cloned()
             }
             _ => None,
-        }) else {
-            return;
         };
+        let Some(key) = key else { return };
         let Some(f) = self.in_flight.get_mut(&key) else { return };
         match resp {
             Response::Object(o) => {
@@ -573,17 +568,6 @@ impl Controller for EndpointSliceController {
             }
         }
     }
-}
-
-/// The slices of a Service, for tests and printing: ready endpoints first.
-pub fn ready_addresses(slices: &[Rc<Object>]) -> Vec<String> {
-    slices
-        .iter()
-        .filter_map(|o| o.as_endpoint_slice())
-        .flat_map(|s| s.endpoints.iter())
-        .filter(|e| e.conditions.ready == Some(true))
-        .flat_map(|e| e.addresses.iter().cloned())
-        .collect()
 }
 
 #[cfg(test)]
