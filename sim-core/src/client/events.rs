@@ -57,40 +57,48 @@ pub const SERIES_FINISH: SimDuration = SimDuration::from_secs(6 * 60);
 pub const SERIES_REFRESH: SimDuration = SimDuration::from_secs(30 * 60);
 
 /// A least-recently-used map of bounded size (golang-lru's Cache), deterministic.
+///
+/// The recency order (tick → key) is built only once the map first fills: until then
+/// nothing is evicted and the ticks in the entries are all the order needs. A kubelet's
+/// caches hold a few entries per pod and never fill, so they carry no second map.
 #[derive(Debug)]
 struct Lru<V> {
     entries: BTreeMap<Key, (u64, V)>,
-    order: BTreeMap<u64, Key>,
+    order: Option<BTreeMap<u64, Key>>,
     tick: u64,
 }
 
 impl<V> Default for Lru<V> {
     fn default() -> Self {
-        Lru { entries: BTreeMap::new(), order: BTreeMap::new(), tick: 0 }
+        Lru { entries: BTreeMap::new(), order: None, tick: 0 }
     }
 }
 
 impl<V> Lru<V> {
     fn get(&mut self, k: &Key) -> Option<&mut V> {
-        let (t, _) = self.entries.get(k)?;
-        let old = *t;
-        self.tick += 1;
-        let tick = self.tick;
-        self.order.remove(&old);
-        self.order.insert(tick, *k);
         let e = self.entries.get_mut(k)?;
-        e.0 = tick;
+        self.tick += 1;
+        let old = std::mem::replace(&mut e.0, self.tick);
+        if let Some(order) = &mut self.order {
+            order.remove(&old);
+            order.insert(self.tick, *k);
+        }
         Some(&mut e.1)
     }
 
     fn add(&mut self, k: Key, v: V) {
         self.tick += 1;
-        if let Some((old, _)) = self.entries.insert(k, (self.tick, v)) {
-            self.order.remove(&old);
+        let old = self.entries.insert(k, (self.tick, v));
+        if let Some(order) = &mut self.order {
+            if let Some((t, _)) = old {
+                order.remove(&t);
+            }
+            order.insert(self.tick, k);
+        } else if self.entries.len() > LRU_ENTRIES {
+            self.order = Some(self.entries.iter().map(|(k, (t, _))| (*t, *k)).collect());
         }
-        self.order.insert(self.tick, k);
         while self.entries.len() > LRU_ENTRIES {
-            let Some((_, oldest)) = self.order.pop_first() else { break };
+            let Some((_, oldest)) = self.order.as_mut().and_then(|o| o.pop_first()) else { break };
             self.entries.remove(&oldest);
         }
     }
@@ -110,9 +118,17 @@ pub enum Record {
 
 #[derive(Debug)]
 struct Aggregate {
-    /// The digests of the distinct messages seen (localKeys).
-    messages: Vec<Key>,
+    /// The digest of the first message seen and of the distinct ones after it
+    /// (localKeys; the first kept apart, as most aggregates never see a second).
+    first: Key,
+    more: Vec<Key>,
     last: SimTime,
+}
+
+impl Aggregate {
+    fn len(&self) -> usize {
+        1 + self.more.len()
+    }
 }
 
 #[derive(Debug)]
@@ -161,19 +177,19 @@ impl EventCorrelator {
         // EventAggregate.
         let agg_key = aggregate_key(&e);
         let mut key = event_key(&e);
+        let message = digest(&[&e.message]);
         let fresh = self.aggregates.get(&agg_key).is_none_or(|a| now.since(a.last) > AGGREGATE_INTERVAL);
         if fresh {
-            self.aggregates.add(agg_key, Aggregate { messages: Vec::new(), last: now });
+            self.aggregates.add(agg_key, Aggregate { first: message, more: Vec::new(), last: now });
         }
         let a = self.aggregates.get(&agg_key).expect("just added");
-        let message = digest(&[&e.message]);
-        if !a.messages.contains(&message) {
-            a.messages.push(message);
+        if a.first != message && !a.more.contains(&message) {
+            a.more.push(message);
         }
         a.last = now;
-        if a.messages.len() >= AGGREGATE_MAX_EVENTS {
+        if a.len() >= AGGREGATE_MAX_EVENTS {
             // "do not grow our local key set any larger than max".
-            a.messages.pop();
+            a.more.pop();
             e.message = format!("(combined from similar events): {}", e.message);
             key = agg_key;
         }
@@ -214,9 +230,19 @@ impl EventCorrelator {
     }
 }
 
+/// A cached isomorphic event. Until a second one joins it only what the series write
+/// takes from the first is kept (its name, note and first timestamp: the rest of the
+/// Event is the same in every event of the key); the whole Event once it is a series,
+/// for the tickers to write.
+#[derive(Debug)]
+enum Cached {
+    Lone { name: String, message: String, first: Option<crate::api::meta::Time> },
+    Series(Box<Event>),
+}
+
 #[derive(Debug)]
 struct Series {
-    event: Event,
+    event: Cached,
     /// Occurrences counted (1 until it becomes a series).
     count: i32,
     /// When the last one was observed.
@@ -269,6 +295,13 @@ impl EventSeriesRecorder {
             Some(s) => {
                 s.count += 1;
                 s.last = now;
+                if let Cached::Lone { name, message, first } = &mut s.event {
+                    // The first event, rebuilt from this isomorphic one.
+                    e.metadata.name = std::mem::take(name);
+                    e.message = std::mem::take(message);
+                    e.first_timestamp = *first;
+                    s.event = Cached::Series(Box::new(e));
+                }
                 if s.count == 2 {
                     Record::Update(s.written(now))
                 } else {
@@ -277,7 +310,8 @@ impl EventSeriesRecorder {
             }
             None => {
                 e.count = 1;
-                self.cache.insert(key, Series { event: e.clone(), count: 1, last: now });
+                let event = Cached::Lone { name: e.metadata.name.clone(), message: e.message.clone(), first: e.first_timestamp };
+                self.cache.insert(key, Series { event, count: 1, last: now });
                 Record::Create(e)
             }
         }
@@ -313,7 +347,8 @@ impl EventSeriesRecorder {
 impl Series {
     /// The Event as a series write shows it: the count, last observed at `at`.
     fn written(&self, at: SimTime) -> Event {
-        let mut ev = self.event.clone();
+        let Cached::Series(first) = &self.event else { unreachable!("only a series is written") };
+        let mut ev = (**first).clone();
         ev.count = self.count;
         ev.last_timestamp = Some(crate::api::meta::Time(at));
         ev
@@ -405,5 +440,29 @@ mod tests {
         assert!(r.is_empty(), "the lone event at another resourceVersion is forgotten too");
         assert!(matches!(r.record(ev("FailedScheduling", "0/3 nodes", 400_000), 7, SimTime(400_000)), Record::Create(_)));
         assert_eq!(next_tick(SimTime(400_000), SERIES_FINISH), SimTime(720_000));
+    }
+
+    /// golang-lru's Cache: adding to a full cache evicts the least recently used entry,
+    /// a get makes an entry the most recent; after the first eviction the order is kept
+    /// for every later one.
+    #[test]
+    fn the_least_recently_used_entry_is_evicted() {
+        let key = |i: usize| digest(&[&i.to_string()]);
+        let mut l: Lru<usize> = Lru::default();
+        for i in 0..LRU_ENTRIES {
+            l.add(key(i), i);
+        }
+        assert!(l.order.is_none(), "no order kept before the cache fills");
+        assert_eq!(l.get(&key(0)), Some(&mut 0));
+        l.add(key(LRU_ENTRIES), LRU_ENTRIES);
+        assert_eq!(l.entries.len(), LRU_ENTRIES);
+        assert!(l.get(&key(0)).is_some(), "0 was used after 1 was added");
+        assert!(l.get(&key(1)).is_none(), "1 was the least recently used");
+        l.add(key(LRU_ENTRIES + 1), 0);
+        assert!(l.get(&key(2)).is_none(), "2 next");
+        l.add(key(3), 33);
+        l.add(key(LRU_ENTRIES + 2), 0);
+        assert_eq!(l.get(&key(3)), Some(&mut 33), "re-adding 3 made it recent");
+        assert!(l.get(&key(4)).is_none());
     }
 }
