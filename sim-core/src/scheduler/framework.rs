@@ -431,11 +431,25 @@ pub struct Snapshot<'a> {
     pub ns_labels: &'a BTreeMap<String, Labels>,
     /// Image name → on how many nodes it is present (ImageStateSummary.NumNodes).
     pub image_nodes: &'a BTreeMap<String, usize>,
+    /// Label key → on how many present nodes it is set (see `label_key_counts`).
+    pub label_keys: &'a BTreeMap<String, usize>,
     pub counts: &'a MatchCounts,
     pub affinity: &'a AffinityIndex,
     pub memos: &'a NodeMemos,
     /// Whether any node has a PreferNoSchedule taint (else TaintToleration scores alike).
     pub any_prefer_no_schedule: bool,
+}
+
+/// Label key → on how many of the present nodes (`order`) it is set: what the scheduler
+/// keeps up to date as nodes come, change and go.
+pub fn label_key_counts(nodes: &[NodeInfo], order: &[usize]) -> BTreeMap<String, usize> {
+    let mut m = BTreeMap::new();
+    for &i in order {
+        for k in nodes[i].labels.keys() {
+            *m.entry(k.clone()).or_default() += 1;
+        }
+    }
+    m
 }
 
 impl Snapshot<'_> {

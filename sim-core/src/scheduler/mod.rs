@@ -131,6 +131,8 @@ pub struct Scheduler {
     memos: NodeMemos,
     /// Present nodes with a PreferNoSchedule taint.
     prefer_no_schedule_nodes: usize,
+    /// Label key → on how many present nodes it is set.
+    label_keys: BTreeMap<String, usize>,
     next_start: usize,
     rng: ChaCha8Rng,
     cycle_scheduled: bool,
@@ -173,6 +175,7 @@ impl Scheduler {
             affinity: AffinityIndex::default(),
             memos: NodeMemos::default(),
             prefer_no_schedule_nodes: 0,
+            label_keys: BTreeMap::new(),
             next_start: 0,
             rng,
             cycle_scheduled: false,
@@ -227,6 +230,7 @@ impl Scheduler {
         if ev.type_ == WatchEventType::Deleted {
             if let Some(&i) = self.node_index.get(name) {
                 self.set_images(i, false);
+                self.set_label_keys(i, false);
                 self.memos.invalidate(i);
                 if self.nodes[i].present && has_prefer_no_schedule(&self.nodes[i]) {
                     self.prefer_no_schedule_nodes = self.prefer_no_schedule_nodes.checked_sub(1).expect("nodes with PreferNoSchedule never negative");
@@ -261,6 +265,7 @@ impl Scheduler {
             ni.images.clone(),
         );
         self.set_images(i, false);
+        self.set_label_keys(i, false);
         if was_present && has_prefer_no_schedule(&self.nodes[i]) {
             self.prefer_no_schedule_nodes = self.prefer_no_schedule_nodes.checked_sub(1).expect("nodes with PreferNoSchedule never negative");
         }
@@ -270,6 +275,7 @@ impl Scheduler {
         }
         self.memos.invalidate(i);
         self.set_images(i, true);
+        self.set_label_keys(i, true);
         let ni = &self.nodes[i];
         let added = ev.type_ == WatchEventType::Added || !was_present;
         // Queueing hints: which plugins' rejections this node change may resolve.
@@ -317,6 +323,24 @@ impl Scheduler {
         }
     }
 
+    fn set_label_keys(&mut self, i: usize, add: bool) {
+        if !self.nodes[i].present {
+            return;
+        }
+        for k in self.nodes[i].labels.keys() {
+            if add {
+                *self.label_keys.entry(k.clone()).or_default() += 1;
+            } else {
+                // The node's labels were counted when it was set (set_label_keys(i, true)).
+                let c = self.label_keys.get_mut(k).filter(|c| **c > 0).expect("label_keys never negative");
+                *c -= 1;
+                if *c == 0 {
+                    self.label_keys.remove(k);
+                }
+            }
+        }
+    }
+
     fn node_add_pod(&mut self, ni: usize, info: Rc<PodInfo>) {
         self.memos.invalidate(ni);
         self.counts.on_pod(ni, &info, 1);
@@ -339,6 +363,7 @@ impl Scheduler {
             order: &self.order,
             ns_labels: &self.ns_labels,
             image_nodes: &self.image_nodes,
+            label_keys: &self.label_keys,
             counts: &self.counts,
             affinity: &self.affinity,
             memos: &self.memos,

@@ -336,11 +336,13 @@ mod tests {
         }
         let order = [0, 1, 2];
         let (ns_labels, images, counts, affinity) = (Default::default(), Default::default(), MatchCounts::default(), AffinityIndex::default());
+        let label_keys = crate::scheduler::framework::label_key_counts(&nodes, &order);
         let snap = Snapshot {
             nodes: &nodes,
             order: &order,
             ns_labels: &ns_labels,
             image_nodes: &images,
+            label_keys: &label_keys,
             counts: &counts,
             affinity: &affinity,
             memos: &Default::default(),

@@ -190,6 +190,9 @@ pub struct PreScoreState {
     pub ignored: BTreeSet<usize>,
     pub pair_counts: Vec<BTreeMap<String, i64>>,
     pub weights: Vec<f64>,
+    /// Per constraint, whether no node carries its topology key: every lookup of it
+    /// would miss (a cluster without zones under the default constraints), so none is made.
+    pub absent: Vec<bool>,
 }
 
 pub fn pre_score(pod: &PodInfo, snap: &Snapshot, filtered: &[usize], mut cs: Vec<Constraint>, require_all_topologies: bool) -> Option<PreScoreState> {
@@ -198,16 +201,17 @@ pub fn pre_score(pod: &PodInfo, snap: &Snapshot, filtered: &[usize], mut cs: Vec
     }
     let ns = &pod.pod().metadata.namespace;
     cs.iter_mut().for_each(|c| c.resolve(snap, ns));
+    let absent: Vec<bool> = cs.iter().map(|c| !snap.label_keys.contains_key(&c.topology_key)).collect();
     let mut ignored = BTreeSet::new();
     let mut pair_counts = vec![BTreeMap::<String, i64>::new(); cs.len()];
     for &ni in filtered {
         let node = &snap.nodes[ni];
-        if require_all_topologies && !has_all_keys(node, &cs) {
+        if require_all_topologies && (absent.contains(&true) || !has_all_keys(node, &cs)) {
             ignored.insert(ni);
             continue;
         }
         for (i, c) in cs.iter().enumerate() {
-            if c.topology_key == LABEL_HOSTNAME {
+            if c.topology_key == LABEL_HOSTNAME || absent[i] {
                 continue;
             }
             if let Some(v) = node.labels.get(&c.topology_key) {
@@ -230,7 +234,7 @@ pub fn pre_score(pod: &PodInfo, snap: &Snapshot, filtered: &[usize], mut cs: Vec
                 continue;
             }
             for (i, c) in cs.iter().enumerate() {
-                if c.topology_key == LABEL_HOSTNAME || !c.includes(pod, node) {
+                if c.topology_key == LABEL_HOSTNAME || absent[i] || !c.includes(pod, node) {
                     continue;
                 }
                 let Some(v) = node.labels.get(&c.topology_key) else { continue };
@@ -240,7 +244,7 @@ pub fn pre_score(pod: &PodInfo, snap: &Snapshot, filtered: &[usize], mut cs: Vec
             }
         }
     }
-    Some(PreScoreState { constraints: cs, ignored, pair_counts, weights })
+    Some(PreScoreState { constraints: cs, ignored, pair_counts, weights, absent })
 }
 
 pub fn score(state: &PreScoreState, ni: usize, snap: &Snapshot) -> i64 {
@@ -250,6 +254,9 @@ pub fn score(state: &PreScoreState, ni: usize, snap: &Snapshot) -> i64 {
     let node = &snap.nodes[ni];
     let mut score = 0f64;
     for (i, c) in state.constraints.iter().enumerate() {
+        if state.absent[i] {
+            continue;
+        }
         let Some(v) = node.labels.get(&c.topology_key) else { continue };
         let cnt = if c.topology_key == LABEL_HOSTNAME { c.count(snap, ni) } else { state.pair_counts[i].get(v.as_str()).copied().unwrap_or(0) };
         // scoreForCount
@@ -353,11 +360,13 @@ mod tests {
     fn scores(p: &PodInfo, all: &[NodeInfo], filtered: &[usize], default_selector: Option<&LabelSelector>) -> Vec<i64> {
         let order: Vec<usize> = (0..all.len()).collect();
         let (ns_labels, images, counts, affinity) = (Default::default(), Default::default(), MatchCounts::default(), AffinityIndex::default());
+        let label_keys = crate::scheduler::framework::label_key_counts(all, &order);
         let snap = Snapshot {
             nodes: all,
             order: &order,
             ns_labels: &ns_labels,
             image_nodes: &images,
+            label_keys: &label_keys,
             counts: &counts,
             affinity: &affinity,
             memos: &Default::default(),

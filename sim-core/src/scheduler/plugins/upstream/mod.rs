@@ -253,6 +253,7 @@ pub struct Cluster {
     pub order: Vec<usize>,
     pub ns_labels: BTreeMap<String, Labels>,
     pub image_nodes: BTreeMap<String, usize>,
+    pub label_keys: BTreeMap<String, usize>,
     pub counts: MatchCounts,
     pub affinity: AffinityIndex,
     pub memos: NodeMemos,
@@ -273,6 +274,7 @@ impl Cluster {
             nodes,
             ns_labels: BTreeMap::new(),
             image_nodes: BTreeMap::new(),
+            label_keys: BTreeMap::new(),
             counts: MatchCounts::default(),
             affinity: AffinityIndex::default(),
             memos: NodeMemos::default(),
@@ -282,6 +284,7 @@ impl Cluster {
                 *c.image_nodes.entry(name.clone()).or_default() += 1;
             }
         }
+        c.label_keys = crate::scheduler::framework::label_key_counts(&c.nodes, &c.order);
         for p in pods {
             let ni = c.index(&p.spec.node_name);
             c.add(ni, Rc::new(PodInfo::new(Rc::new(Object::Pod(p)))));
@@ -307,6 +310,7 @@ impl Cluster {
             order: &self.order,
             ns_labels: &self.ns_labels,
             image_nodes: &self.image_nodes,
+            label_keys: &self.label_keys,
             counts: &self.counts,
             affinity: &self.affinity,
             memos: &self.memos,
