@@ -7,6 +7,7 @@ mod explain;
 mod files;
 mod print;
 mod progress;
+mod proxy;
 mod rollout;
 mod run;
 mod timeline;
@@ -112,6 +113,23 @@ enum Command {
         #[arg(short = 'n', long)]
         namespace: Option<String>,
     },
+    /// What a node's kube-proxy has programmed at a simulated moment: per Service port,
+    /// the endpoints traffic to its ClusterIP and NodePort goes to from that node.
+    Proxy {
+        /// The node.
+        node: String,
+        /// The scenario files.
+        #[arg(required = true)]
+        files: Vec<String>,
+        /// The simulated moment, e.g. 90s.
+        #[arg(long)]
+        at: String,
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Output format: wide or json.
+        #[arg(short = 'o', long)]
+        output: Option<String>,
+    },
     /// kubectl rollout history / status of a Deployment or DaemonSet at a simulated moment.
     Rollout {
         #[command(subcommand)]
@@ -154,6 +172,7 @@ fn main() -> ExitCode {
     let code = match cli.command {
         Command::Run { files, seed, until, log, max_lines, check } => run::run(&files, seed, until.as_deref(), log.as_deref(), max_lines, check),
         Command::Check { output, .. } | Command::Explain { output, .. } if check_output(output.as_deref(), &["json"]).is_err() => run::EXIT_BAD_INPUT,
+        Command::Proxy { output, .. } if check_output(output.as_deref(), &["json", "wide"]).is_err() => run::EXIT_BAD_INPUT,
         Command::Get { output, .. } if check_output(output.as_deref(), &["json", "wide", "yaml"]).is_err() => run::EXIT_BAD_INPUT,
         Command::Check { files, seeds, first_seed, jobs, shard, output, no_invariants } => check::check(check::Args {
             files: &files,
@@ -170,6 +189,7 @@ fn main() -> ExitCode {
         Command::Explain { target, files, at, seed, output, namespace } => {
             explain::explain(&target, &files, &at, seed, output.as_deref(), namespace.as_deref())
         }
+        Command::Proxy { node, files, at, seed, output } => proxy::proxy(&node, &files, &at, seed, output.as_deref()),
         Command::Rollout { which } => rollout::rollout(which),
         Command::Bench { which } => bench::bench(which),
         Command::Web { port, dir } => web::serve(port, dir.as_deref()),

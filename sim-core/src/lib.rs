@@ -12,6 +12,7 @@ pub mod faults;
 pub mod invariants;
 pub mod kubelet;
 pub mod network;
+pub mod proxy;
 pub mod scenario;
 pub mod scheduler;
 pub mod sim;

@@ -21,6 +21,7 @@ pub enum Timer {
     Scheduler(crate::scheduler::Timer),
     ControllerManager(crate::controller_manager::Timer),
     Kubelet(crate::kubelet::Timer),
+    KubeProxy(crate::proxy::Timer),
     Kubectl(crate::sim::kubectl::Timer),
 }
 

@@ -40,6 +40,7 @@
 //! - `daemonset-one-pod-per-node`: see daemon_set.rs.
 //! - `eviction-within-budget`: see disruption.rs.
 //! - `service-addresses-unique`: see service.rs.
+//! - `proxy-endpoints-from-slices`: see proxy.rs.
 //! - `controllers-converge` (liveness): once quiet, every ReplicaSet (and ReplicationController) has as many
 //!   active pods as it asks for, unless it reports `ReplicaFailure` (its creates or deletes are
 //!   refused — then Kubernetes does not converge either); every Deployment has observed
@@ -53,6 +54,7 @@
 pub mod daemon_set;
 pub mod deployment;
 pub mod disruption;
+pub mod proxy;
 pub mod service;
 
 use crate::api::{Kind, Object};
@@ -94,10 +96,11 @@ pub const NODES_RECOVER: &str = "nodes-recover";
 pub use daemon_set::DAEMONSET_ONE_PER_NODE;
 pub use deployment::{DEPLOYMENT_FLOOR, DEPLOYMENT_SURGE};
 pub use disruption::EVICTION_WITHIN_BUDGET;
+pub use proxy::PROXY_ENDPOINTS_FROM_SLICES;
 pub use service::SERVICE_ADDRESSES_UNIQUE;
 
 /// Every invariant, for listings and for the tests that make each one fire.
-pub const ALL: [&str; 15] = [
+pub const ALL: [&str; 16] = [
     NODE_OVERCOMMITTED,
     POD_BOUND_TWICE,
     BOUND_TO_MISSING_NODE,
@@ -111,6 +114,7 @@ pub const ALL: [&str; 15] = [
     DAEMONSET_ONE_PER_NODE,
     EVICTION_WITHIN_BUDGET,
     SERVICE_ADDRESSES_UNIQUE,
+    PROXY_ENDPOINTS_FROM_SLICES,
     CONVERGED,
     NODES_RECOVER,
 ];
@@ -160,6 +164,7 @@ pub struct Checker {
     daemon_sets: daemon_set::DaemonSetChecker,
     budgets: disruption::DisruptionChecker,
     services: service::ServiceChecker,
+    proxies: proxy::ProxyChecker,
     last_revision: u64,
     nodes: BTreeMap<String, NodeState>,
     ips: BTreeMap<u32, Key>,
@@ -278,6 +283,7 @@ impl Checker {
                     self.violate(v.invariant, v.time, &v.event, v.objects, v.message);
                 }
             }
+            Object::EndpointSlice(s) if w.type_ != WatchEventType::Deleted => self.proxies.on_slice(s),
             _ => {}
         }
     }
@@ -396,6 +402,13 @@ impl Checker {
             seen.pop_front();
         }
         seen.iter().map(|(_, r)| *r).max()
+    }
+
+    /// The kube-proxy of `node` synced its rules.
+    pub fn on_proxy_sync(&mut self, node: &str, view: &crate::proxy::ProxyView, time: SimTime, event: &str) {
+        for v in self.proxies.on_sync(node, view, time, event) {
+            self.violate(v.invariant, v.time, &v.event, v.objects, v.message);
+        }
     }
 
     /// A watch event delivered to `watcher` with its per-watcher sequence number.
@@ -809,8 +822,9 @@ mod tests {
             // invariants/daemon_set.rs and disruption.rs tests:
             DAEMONSET_ONE_PER_NODE,
             EVICTION_WITHIN_BUDGET,
-            // invariants/service.rs tests:
+            // invariants/service.rs and proxy.rs tests:
             SERVICE_ADDRESSES_UNIQUE,
+            PROXY_ENDPOINTS_FROM_SLICES,
             CONVERGED,
             NODES_RECOVER,
         ];

@@ -13,6 +13,7 @@ use crate::engine::{EventQueue, Limits, Outcome, RngStreams, SimDuration, SimTim
 use crate::etcd::{HistoryLimits, WatchEvent};
 use crate::kubelet::{Kubelet, NodeSpecification};
 use crate::network::ipam::{format_ip, Cidr, ClusterCidrAllocator};
+use crate::proxy::KubeProxy;
 use crate::scenario::model::{self, Latency, Scenario};
 use crate::scheduler::Scheduler;
 use crate::trace::{change, Record, Trace};
@@ -31,6 +32,8 @@ pub enum Client {
     Scheduler,
     ControllerManager,
     Kubelet(u32),
+    /// The kube-proxy of a node (same index as its kubelet).
+    KubeProxy(u32),
 }
 
 /// Every engine event of a run.
@@ -80,6 +83,8 @@ pub struct Simulation {
     pub scheduler: Scheduler,
     pub controller_manager: ControllerManager,
     pub kubelets: Vec<Kubelet>,
+    /// Each node's kube-proxy, by the same index as its kubelet.
+    pub proxies: Vec<KubeProxy>,
     kubelet_index: BTreeMap<String, u32>,
     latency: Latency,
     pub trace: Trace,
@@ -150,6 +155,7 @@ impl Simulation {
         let cidr = Cidr::parse(&scenario.cluster.cluster_cidr)?;
         let alloc = ClusterCidrAllocator::new(cidr, scenario.cluster.node_cidr_mask_size)?;
         let mut kubelets = Vec::new();
+        let mut proxies = Vec::new();
         let mut kubelet_index = BTreeMap::new();
         for pool in &scenario.cluster.node_pools {
             for i in 1..=pool.count {
@@ -157,6 +163,7 @@ impl Simulation {
                 let name = format!("{}-{i}", pool.name);
                 let ip = 0xAC12_0002u32 + idx; // 172.18.0.2, …
                 kubelet_index.insert(name.clone(), idx);
+                proxies.push(KubeProxy::new(&name, pool.labels.get(crate::proxy::LABEL_TOPOLOGY_ZONE).map_or("", String::as_str)));
                 kubelets.push(Kubelet::new(NodeSpecification {
                     name,
                     pool: pool.name.clone(),
@@ -186,6 +193,7 @@ impl Simulation {
             scheduler: Scheduler::with_config(rngs.stream("scheduler"), scenario.scheduler.clone()),
             controller_manager: ControllerManager::new(NodeIpamController::new(alloc)),
             kubelets,
+            proxies,
             kubelet_index,
             latency: scenario.latency,
             trace,
@@ -219,6 +227,7 @@ impl Simulation {
             let mut ctx = Ctx::new(self.now, &mut out);
             self.kubelets[i].start(&mut ctx);
             self.dispatch(Client::Kubelet(i as u32), out);
+            self.start_proxy(i as u32);
         }
         for (i, e) in self.timeline.iter().enumerate() {
             self.queue.push(SimTime(e.at.as_ms()), SimEvent::Timeline(i));
@@ -243,6 +252,7 @@ impl Simulation {
             Client::Scheduler => "scheduler".into(),
             Client::ControllerManager => "controller-manager".into(),
             Client::Kubelet(i) => format!("kubelet/{}", self.kubelets[i as usize].name()),
+            Client::KubeProxy(i) => format!("kube-proxy/{}", self.proxies[i as usize].node),
         }
     }
 
@@ -273,6 +283,15 @@ impl Simulation {
         if ControllerManager::watches(&kind) {
             let seq = self.next_watch_seq(Client::ControllerManager);
             self.queue.push(t, SimEvent::Watch { to: Client::ControllerManager, event: ev.clone(), seq });
+        }
+        if KubeProxy::watches(&kind) {
+            for k in 0..self.proxies.len() {
+                if self.proxies[k].alive {
+                    let to = Client::KubeProxy(k as u32);
+                    let seq = self.next_watch_seq(to);
+                    self.queue.push(t, SimEvent::Watch { to, event: ev.clone(), seq });
+                }
+            }
         }
         let mut nodes: Vec<&str> = Vec::new();
         match &*ev.object {
@@ -391,6 +410,7 @@ impl Simulation {
             model::Action::NodeCrash(n) => {
                 if let Some(&k) = self.kubelet_index.get(&n) {
                     self.kubelets[k as usize].crash();
+                    self.proxies[k as usize].crash();
                 }
             }
             model::Action::NodeRecover(n) => {
@@ -401,6 +421,7 @@ impl Simulation {
                         let mut ctx = Ctx::new(self.now, &mut acts);
                         kl.start(&mut ctx);
                         self.dispatch(Client::Kubelet(k), acts);
+                        self.start_proxy(k);
                     }
                 }
             }
@@ -409,6 +430,7 @@ impl Simulation {
                 // The machine goes away, then `kubectl delete node`.
                 if let Some(&k) = self.kubelet_index.get(&n) {
                     self.kubelets[k as usize].crash();
+                    self.proxies[k as usize].crash();
                     self.removed.insert(n.clone());
                 }
                 send(Request::Delete { key: ObjectKey::new(Kind::Node, "", &n), grace_period_seconds: None, uid: None });
@@ -462,6 +484,7 @@ impl Simulation {
         }
         let idx = self.kubelets.len() as u32;
         self.kubelet_index.insert(name.to_string(), idx);
+        self.proxies.push(KubeProxy::new(name, p.labels.get(crate::proxy::LABEL_TOPOLOGY_ZONE).map_or("", String::as_str)));
         self.kubelets.push(Kubelet::new(NodeSpecification {
             name: name.to_string(),
             pool: p.name.clone(),
@@ -476,6 +499,15 @@ impl Simulation {
         let mut ctx = Ctx::new(self.now, &mut acts);
         self.kubelets[idx as usize].start(&mut ctx);
         self.dispatch(Client::Kubelet(idx), acts);
+        self.start_proxy(idx);
+    }
+
+    /// A node's kube-proxy starts (with the node).
+    fn start_proxy(&mut self, k: u32) {
+        let mut acts = Vec::new();
+        let mut ctx = Ctx::new(self.now, &mut acts);
+        self.proxies[k as usize].start(&mut ctx);
+        self.dispatch(Client::KubeProxy(k), acts);
     }
 
     fn handle(&mut self, ev: SimEvent) {
@@ -530,6 +562,7 @@ impl Simulation {
                             kl.on_watch(&event, &mut ctx);
                         }
                     }
+                    Client::KubeProxy(k) => self.proxies[k as usize].on_watch(&event, &mut ctx),
                     _ => {}
                 }
             }
@@ -545,6 +578,7 @@ impl Simulation {
                     (Client::Scheduler, Timer::Scheduler(t)) => self.scheduler.on_timer(&t, &mut ctx),
                     (Client::ControllerManager, Timer::ControllerManager(t)) => self.controller_manager.on_timer(&t, &mut ctx),
                     (Client::Kubelet(k), Timer::Kubelet(t)) => self.kubelets[k as usize].on_timer(&t, &mut ctx),
+                    (Client::KubeProxy(k), Timer::KubeProxy(t)) => self.proxies[k as usize].on_timer(&t, &mut ctx),
                     (to, t) => unreachable!("timer {t:?} routed to {to:?}"),
                 }
             }
@@ -565,8 +599,15 @@ impl Simulation {
                             kl.on_response(tag, &request, &response, &mut ctx);
                         }
                     }
+                    Client::KubeProxy(k) => self.proxies[k as usize].on_response(&request, &response, &mut ctx),
                     Client::Timeline | Client::ApiServer => unreachable!("handled above / never asks"),
                 }
+            }
+        }
+        if let (Client::KubeProxy(k), Some(c)) = (client, self.checker.as_mut()) {
+            let p = &self.proxies[k as usize];
+            if p.alive && p.view().synced_at == Some(now) {
+                c.on_proxy_sync(&p.node, p.view(), now, &format!("a sync of kube-proxy/{}", p.node));
             }
         }
         self.dispatch(client, out);
