@@ -4,8 +4,10 @@
 //! - its own informers of Services and EndpointSlices (a list at start, then the watch;
 //!   `isInitialized` — no sync before both lists are in, as the proxier waits for
 //!   servicesSynced and endpointSlicesSynced);
-//! - every change asks the sync runner for a sync (`runner`: minSyncPeriod 1 s with a
-//!   burst of 2, so a busy node lags the apiserver by up to a second plus its watch);
+//! - the lists in, it syncs at once (OnServiceSynced / OnEndpointSlicesSynced call
+//!   syncProxyRules directly); after that every change asks the sync runner for a sync
+//!   (`runner`: at most one per minSyncPeriod, 1 s, so a busy node's rules trail the
+//!   apiserver by up to a second plus its watch);
 //! - a sync programs, per Service port, the endpoints each traffic policy sends to
 //!   (`endpoints`: the EndpointSliceCache and ServicePort; `topology`:
 //!   CategorizeEndpoints) — the `ProxyView`, which is the node's rules until the next
@@ -43,8 +45,8 @@ pub const MIN_SYNC_PERIOD: SimDuration = SimDuration::from_secs(1);
 /// kube-proxy's timers.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Timer {
-    /// The sync runner's timer (armed for `at`; the generation guards against a timer
-    /// from before a restart).
+    /// The end of the sync runner's cooldown, armed for `at` when a run was queued (the
+    /// generation guards against a timer from before a restart).
     Sync { generation: u32, at: SimTime },
 }
 
@@ -93,21 +95,29 @@ struct Cache {
 }
 
 impl Cache {
-    /// Applies a Service or EndpointSlice change; returns the Services it touches.
+    /// Applies a Service or EndpointSlice change; returns the Services whose rules it
+    /// may change. A write that changes nothing kube-proxy reads asks for no sync
+    /// (ServiceChangeTracker.Update and EndpointSliceCache.updatePending report no
+    /// pending change when the processed info is unchanged).
     fn apply(&mut self, ev: &WatchEvent) -> Vec<SvcKey> {
         let m = ev.object.meta();
         let deleted = ev.type_ == WatchEventType::Deleted;
         match &*ev.object {
-            Object::Service(_) => {
+            Object::Service(svc) => {
                 if ev.revision <= self.service_rev {
                     return Vec::new();
                 }
                 self.service_rev = ev.revision;
                 let key = (m.namespace.clone(), m.name.clone());
+                let before = self.services.get(&key).and_then(|o| o.as_service()).map(endpoints::service_ports).unwrap_or_default();
+                let after = if deleted { Vec::new() } else { endpoints::service_ports(svc) };
                 if deleted {
                     self.services.remove(&key);
                 } else {
                     self.services.insert(key.clone(), ev.object.clone());
+                }
+                if before == after {
+                    return Vec::new();
                 }
                 vec![key]
             }
@@ -116,7 +126,14 @@ impl Cache {
                     return Vec::new();
                 }
                 self.slice_rev = ev.revision;
-                self.file_slice(s, ev.object.clone(), deleted)
+                let id = (s.metadata.namespace.clone(), s.metadata.name.clone());
+                let before = self.slice_owner.get(&id).and_then(|o| self.slices.get(o)).and_then(|m| m.get(&id.1)).cloned();
+                let unchanged = !deleted && before.as_ref().and_then(|o| o.as_endpoint_slice()).is_some_and(|old| slice_info(old) == slice_info(s));
+                let touched = self.file_slice(s, ev.object.clone(), deleted);
+                if unchanged {
+                    return Vec::new();
+                }
+                touched
             }
             _ => Vec::new(),
         }
@@ -170,6 +187,13 @@ impl Cache {
     }
 }
 
+/// newEndpointSliceInfo: what kube-proxy reads of a slice (its Service, ports, and each
+/// endpoint's first address, conditions, node and zone hints).
+fn slice_info(s: &EndpointSlice) -> impl PartialEq + '_ {
+    let eps: Vec<_> = s.endpoints.iter().map(|e| (e.addresses.first(), &e.conditions, &e.node_name, &e.hints)).collect();
+    (s.metadata.labels.get(LABEL_SERVICE_NAME), &s.address_type, &s.ports, eps)
+}
+
 pub struct KubeProxy {
     pub node: String,
     /// The node's topology.kubernetes.io/zone label ("" without one).
@@ -198,7 +222,7 @@ impl KubeProxy {
             awaiting: BTreeSet::new(),
             buffered: Vec::new(),
             dirty: None,
-            runner: Runner::new(MIN_SYNC_PERIOD, SimTime::ZERO),
+            runner: Runner::new(MIN_SYNC_PERIOD),
             view: ProxyView::default(),
         }
     }
@@ -215,7 +239,7 @@ impl KubeProxy {
         self.cache = Cache::default();
         self.buffered.clear();
         self.dirty = None;
-        self.runner = Runner::new(MIN_SYNC_PERIOD, ctx.now);
+        self.runner = Runner::new(MIN_SYNC_PERIOD);
         self.view = ProxyView::default();
         self.awaiting = [Kind::Service, Kind::EndpointSlice].into_iter().collect();
         ctx.request_reply(Request::List(Kind::Service), 0);
@@ -257,18 +281,17 @@ impl KubeProxy {
             for ev in std::mem::take(&mut self.buffered) {
                 self.cache.apply(&ev);
             }
-            // isInitialized: the first sync, of everything.
+            // isInitialized: the first sync, of everything, not through the runner.
             self.dirty = None;
-            self.request_sync(ctx);
+            self.sync(ctx.now);
         }
     }
 
     pub fn on_timer(&mut self, t: &Timer, ctx: &mut Ctx) {
         let Timer::Sync { generation, at } = t;
-        if *generation != self.generation || !self.alive || !self.runner.is_due(*at) {
-            return;
+        if *generation == self.generation && self.alive && self.runner.cooldown_over(*at) {
+            self.sync(ctx.now);
         }
-        self.request_sync(ctx);
     }
 
     fn changed(&mut self, touched: Vec<SvcKey>, ctx: &mut Ctx) {
@@ -282,7 +305,10 @@ impl KubeProxy {
     }
 
     fn request_sync(&mut self, ctx: &mut Ctx) {
-        match self.runner.try_run(ctx.now) {
+        if !self.awaiting.is_empty() {
+            return;
+        }
+        match self.runner.run(ctx.now) {
             Decision::Run => self.sync(ctx.now),
             Decision::Schedule(at) => ctx.after(at.since(ctx.now), Timer::Sync { generation: self.generation, at }),
             Decision::Wait => {}

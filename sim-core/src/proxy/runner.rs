@@ -1,28 +1,25 @@
-//! When kube-proxy syncs its rules: pkg/util/async/bounded_frequency_runner.go
-//! (BoundedFrequencyRunner.Run, tryRun), as the iptables proxier builds it
-//! (NewBoundedFrequencyRunner("sync-runner", proxier.syncProxyRules, minSyncPeriod,
-//! time.Hour, burstSyncs = 2)).
+//! When kube-proxy syncs its rules: pkg/proxy/runner/bounded_frequency_runner.go (v1.34;
+//! PR #131615 replaced pkg/util/async's token-bucket runner, dropping its burst of 2), as
+//! the iptables proxier builds it (NewBoundedFrequencyRunner("sync-runner",
+//! proxier.syncProxyRules, minSyncPeriod, syncPeriod, FullSyncPeriod)).
 //!
-//! A request runs the sync at once if the token bucket (one token per minSyncPeriod,
-//! burst 2) has a token; otherwise the sync is scheduled for minSyncPeriod after the
-//! last run (or sooner if already scheduled sooner). Requests while one is scheduled
-//! fold into it. The periodic run (maxInterval, one hour) re-applies rules that have not
-//! changed, so it is not simulated.
+//! Loop: a `Run()` runs the sync; then at least minInterval passes ("between the
+//! completion of one execution and the start of the next") before the next one; a
+//! `Run()` during that cooldown is queued (a channel of one: further ones fold into it)
+//! and runs when the cooldown ends. A sync takes no simulated time here, so it completes
+//! as it starts. The periodic run (maxInterval, an hour) re-applies rules that have not
+//! changed and the retry after a failed sync never happens here (syncs do not fail), so
+//! neither is simulated.
 
 use crate::engine::{SimDuration, SimTime};
-
-/// burstSyncs in pkg/proxy/iptables/proxier.go.
-pub const BURST_SYNCS: u64 = 2;
 
 #[derive(Clone, Debug)]
 pub struct Runner {
     min_interval: SimDuration,
-    /// Milliseconds of refill in the bucket: a token is `min_interval` worth.
-    fill_ms: u64,
-    refilled_at: SimTime,
-    last_run: Option<SimTime>,
-    /// The time a sync is scheduled for, if one is.
-    pub scheduled: Option<SimTime>,
+    /// The end of the cooldown after the last run.
+    cooldown_until: Option<SimTime>,
+    /// A run is queued for the end of the cooldown.
+    pending: bool,
 }
 
 /// What a request for a sync leads to.
@@ -30,44 +27,48 @@ pub struct Runner {
 pub enum Decision {
     /// Sync now.
     Run,
-    /// Arm a timer for this moment (none was armed, or it was later).
+    /// Queued: arm a timer for the end of the cooldown.
     Schedule(SimTime),
-    /// A sync is already scheduled soon enough.
+    /// Already queued.
     Wait,
 }
 
 impl Runner {
-    /// A runner whose bucket starts full (flowcontrol's token bucket does).
-    pub fn new(min_interval: SimDuration, now: SimTime) -> Self {
-        Runner { min_interval, fill_ms: BURST_SYNCS * min_interval.as_ms(), refilled_at: now, last_run: None, scheduled: None }
+    pub fn new(min_interval: SimDuration) -> Self {
+        Runner { min_interval, cooldown_until: None, pending: false }
     }
 
-    /// tryRun: a change was seen (or a scheduled timer fired) at `now`.
-    pub fn try_run(&mut self, now: SimTime) -> Decision {
-        let cap = BURST_SYNCS * self.min_interval.as_ms();
-        self.fill_ms = (self.fill_ms + now.since(self.refilled_at).as_ms()).min(cap);
-        self.refilled_at = now;
-        if self.fill_ms >= self.min_interval.as_ms() {
-            self.fill_ms -= self.min_interval.as_ms();
-            self.last_run = Some(now);
-            self.scheduled = None;
-            return Decision::Run;
-        }
-        // "It can't run right now, figure out when it can run next."
-        let last = self.last_run.unwrap_or(now);
-        let next_possible = last + self.min_interval;
-        match self.scheduled {
-            Some(t) if t <= next_possible => Decision::Wait,
+    /// Run(): a change was seen at `now`.
+    pub fn run(&mut self, now: SimTime) -> Decision {
+        match self.cooldown_until {
+            Some(until) if now < until => {
+                if self.pending {
+                    Decision::Wait
+                } else {
+                    self.pending = true;
+                    Decision::Schedule(until)
+                }
+            }
             _ => {
-                self.scheduled = Some(next_possible);
-                Decision::Schedule(next_possible)
+                self.ran(now);
+                Decision::Run
             }
         }
     }
 
-    /// A timer armed for `at` fired: whether it is the one still scheduled.
-    pub fn is_due(&self, at: SimTime) -> bool {
-        self.scheduled == Some(at)
+    /// The cooldown timer armed for `at` fired: whether the queued run goes now.
+    pub fn cooldown_over(&mut self, at: SimTime) -> bool {
+        if self.pending && self.cooldown_until == Some(at) {
+            self.pending = false;
+            self.ran(at);
+            true
+        } else {
+            false
+        }
+    }
+
+    fn ran(&mut self, now: SimTime) {
+        self.cooldown_until = Some(now + self.min_interval);
     }
 }
 
@@ -75,22 +76,19 @@ impl Runner {
 mod tests {
     use super::*;
 
-    /// Two changes in a row sync at once (burst 2); a third within the second waits for
-    /// minSyncPeriod after the last run, and later changes fold into that sync
-    /// (bounded_frequency_runner_test.go Test_BoundedFrequencyRunnerBurst's shape).
+    /// bounded_frequency_runner_test.go's shape: a run, then Run() calls within
+    /// minInterval fold into one run when the interval has passed; a Run() after a quiet
+    /// spell runs at once.
     #[test]
-    fn bursts_of_two_then_one_per_min_sync_period() {
-        let s = SimDuration::from_secs(1);
-        let mut r = Runner::new(s, SimTime(0));
-        assert_eq!(r.try_run(SimTime(100)), Decision::Run);
-        assert_eq!(r.try_run(SimTime(200)), Decision::Run);
-        assert_eq!(r.try_run(SimTime(300)), Decision::Schedule(SimTime(1200)));
-        assert_eq!(r.try_run(SimTime(900)), Decision::Wait);
-        assert!(r.is_due(SimTime(1200)));
-        assert_eq!(r.try_run(SimTime(1200)), Decision::Run, "a token came back a period after the first run");
-        assert_eq!(r.try_run(SimTime(1300)), Decision::Schedule(SimTime(2200)));
-        // After a quiet spell the bucket is full again.
-        assert_eq!(r.try_run(SimTime(10_000)), Decision::Run);
-        assert_eq!(r.try_run(SimTime(10_001)), Decision::Run);
+    fn runs_at_most_once_per_min_interval_and_folds_requests() {
+        let mut r = Runner::new(SimDuration::from_secs(1));
+        assert_eq!(r.run(SimTime(100)), Decision::Run);
+        assert_eq!(r.run(SimTime(200)), Decision::Schedule(SimTime(1100)));
+        assert_eq!(r.run(SimTime(900)), Decision::Wait, "folded into the queued run");
+        assert!(r.cooldown_over(SimTime(1100)));
+        assert_eq!(r.run(SimTime(1500)), Decision::Schedule(SimTime(2100)), "the queued run started a new cooldown");
+        assert!(r.cooldown_over(SimTime(2100)));
+        assert!(!r.cooldown_over(SimTime(3100)), "nothing queued: the timer does nothing");
+        assert_eq!(r.run(SimTime(5000)), Decision::Run, "after a quiet spell a change syncs at once");
     }
 }

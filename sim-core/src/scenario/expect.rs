@@ -189,8 +189,12 @@ const DAEMONSET_FIELDS: &[Field] = &[
 /// (ready ones are where kube-proxy sends traffic; terminating ones are not ready).
 /// core/v1 ServiceType.
 pub const SERVICE_TYPES: &[&str] = &["ClusterIP", "NodePort", "LoadBalancer", "ExternalName"];
+/// `endpointsOn NODE`: the endpoints the kube-proxy of NODE sends the Service's ClusterIP
+/// traffic to, as it last programmed them (it trails the slices).
 const SERVICE_FIELDS: &[Field] =
-    &[f("clusterIP", Ip), f("type", OneOf(SERVICE_TYPES)), f("endpoints", Count), f("notReadyEndpoints", Count), f("exists", Bool)];
+    &[f("clusterIP", Ip), f("type", OneOf(SERVICE_TYPES)), f("endpoints", Count), f("notReadyEndpoints", Count), f("endpointsOn", Count), f("exists", Bool)];
+/// The fields that take a node name before the comparison.
+const NODE_ARG_FIELDS: &[&str] = &["on", "endpointsOn"];
 const OTHER_FIELDS: &[Field] = &[f("exists", Bool)];
 const PODS_FIELDS: &[Field] = &[
     f("count", Count),
@@ -647,8 +651,8 @@ pub fn parse(text: &str, nodes: Option<&BTreeSet<String>>) -> Result<Check, Stri
     let (subject_text, rest) = split_subject(t)?;
     let words: Vec<&str> = rest.split_whitespace().collect();
     let (field, arg, op, value) = match words.as_slice() {
-        ["on", o, v] if is_op(o) => return Err(format!("`on` takes a node name: `{subject_text} on worker-1 {o} {v}`")),
-        ["on", a, o, v] => ("on", Some(a.to_string()), *o, *v),
+        [f, o, v] if NODE_ARG_FIELDS.contains(f) && is_op(o) => return Err(format!("`{f}` takes a node name: `{subject_text} {f} worker-1 {o} {v}`")),
+        [f, a, o, v] if NODE_ARG_FIELDS.contains(f) => (*f, Some(a.to_string()), *o, *v),
         [f, o, v] => (*f, None, *o, *v),
         _ => return Err(USAGE.into()),
     };
@@ -689,9 +693,15 @@ impl Check {
             Subject::Pods(_) => vec![Kind::Pod],
             Subject::Nodes(_) => vec![Kind::Node],
             Subject::One { kind: Kind::Node, .. } if self.field == "pods" => vec![Kind::Node, Kind::Pod],
+            Subject::One { kind: Kind::Service, .. } if self.field == "endpointsOn" => vec![Kind::Service],
             Subject::One { kind: Kind::Service, .. } if self.field.contains("ndpoints") => vec![Kind::Service, Kind::EndpointSlice],
             Subject::One { kind, .. } => vec![kind.clone()],
         }
+    }
+
+    /// Whether the check reads a kube-proxy's rules (which change without a write).
+    pub fn reads_proxies(&self) -> bool {
+        self.field == "endpointsOn"
     }
 
     fn compare(&self, got: &str) -> bool {
@@ -831,6 +841,20 @@ fn observe_one(c: &Check, obj: &Object, store: &Store) -> String {
     }
 }
 
+/// The observed value of a check that may read the kube-proxies' rules too.
+pub fn observe_in(c: &Check, store: &Store, proxies: &[crate::proxy::KubeProxy]) -> Observed {
+    if let (true, Subject::One { namespace, name, .. }, Some(node)) = (c.reads_proxies(), &c.subject, &c.arg) {
+        if store.get_parts(&Kind::Service, namespace, name).is_none() {
+            return Observed::NotFound;
+        }
+        let view = proxies.iter().find(|p| &p.node == node).map(|p| p.view());
+        let n: usize =
+            view.into_iter().flat_map(|v| v.ports.iter()).filter(|(p, _)| &p.namespace == namespace && &p.name == name).map(|(_, p)| p.internal().len()).sum();
+        return Observed::Value(n.to_string());
+    }
+    observe(c, store)
+}
+
 /// The observed value of a check's subject and field.
 pub fn observe(c: &Check, store: &Store) -> Observed {
     match &c.subject {
@@ -925,6 +949,8 @@ mod tests {
             ("pod/web phase != Runing", "Unsupported value: \"Runing\": supported values: \"Pending\", \"Running\", \"Succeeded\", \"Failed\", \"Unknown\""),
             ("pod/web ready == yes", "Unsupported value: \"yes\": supported values: \"true\", \"false\""),
             ("pods on == 0", "`on` takes a node name: `pods on worker-1 == 0`"),
+            ("service/web endpointsOn == 3", "`endpointsOn` takes a node name: `service/web endpointsOn worker-1 == 3`"),
+            ("service/web endpointsOn worker-9 == 3", "nodes \"worker-9\" not found"),
             ("deployment/web available = 2", "`=` is not a comparison: use `==`"),
             ("pod/web phase < Running", "`<` compares numbers, and phase is one of Pending, Running, Succeeded, Failed, Unknown: use == or !="),
             ("pod/web status >= Running", "`>=` compares numbers, and status is a word: use == or !="),

@@ -100,8 +100,9 @@ pub fn run_scenario(s: &Scenario, opts: &RunOptions) -> Result<Report, String> {
 /// One expectation while the run goes on.
 struct Watch<'s> {
     e: &'s Expectation,
-    /// The latest revision of the kinds it reads, when it was last evaluated.
-    seen: Option<u64>,
+    /// The latest revision of the kinds it reads (and the count of kube-proxy syncs, for
+    /// a check that reads their rules), when it was last evaluated.
+    seen: Option<(u64, u64)>,
     /// The last evaluation: whether it held, what was observed, when.
     last: Option<(bool, String, SimTime)>,
     opened: bool,
@@ -122,11 +123,12 @@ impl<'s> Watch<'s> {
     /// Some(held) when it did.
     fn evaluate(&mut self, sim: &Simulation) -> Option<bool> {
         let rev = self.check().reads().iter().map(|k| sim.api.store.kind_revision(k)).max().unwrap_or(0);
-        if self.seen == Some(rev) {
+        let syncs = if self.check().reads_proxies() { sim.proxy_syncs() } else { 0 };
+        if self.seen == Some((rev, syncs)) {
             return None;
         }
-        self.seen = Some(rev);
-        let o = super::expect::observe(self.check(), &sim.api.store);
+        self.seen = Some((rev, syncs));
+        let o = super::expect::observe_in(self.check(), &sim.api.store, &sim.proxies);
         let ok = self.check().holds(&o);
         self.last = Some((ok, self.check().describe(&o), sim.now));
         Some(ok)

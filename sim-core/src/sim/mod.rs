@@ -85,6 +85,9 @@ pub struct Simulation {
     pub kubelets: Vec<Kubelet>,
     /// Each node's kube-proxy, by the same index as its kubelet.
     pub proxies: Vec<KubeProxy>,
+    /// How many times a kube-proxy has synced its rules (expectations on the rules are
+    /// evaluated again after each).
+    proxy_syncs: u64,
     kubelet_index: BTreeMap<String, u32>,
     latency: Latency,
     pub trace: Trace,
@@ -194,6 +197,7 @@ impl Simulation {
             controller_manager: ControllerManager::new(NodeIpamController::new(alloc)),
             kubelets,
             proxies,
+            proxy_syncs: 0,
             kubelet_index,
             latency: scenario.latency,
             trace,
@@ -222,6 +226,9 @@ impl Simulation {
             self.write_direct(Object::Namespace(n));
         }
         self.write_direct(Object::Service(Box::new(kubernetes_service(&self.api.services.first_ip()))));
+        let (endpoints, slice) = kubernetes_endpoints(APISERVER_ADVERTISE_ADDRESS);
+        self.write_direct(Object::Endpoints(Box::new(endpoints)));
+        self.write_direct(Object::EndpointSlice(Box::new(slice)));
         for i in 0..self.kubelets.len() {
             let mut out = Vec::new();
             let mut ctx = Ctx::new(self.now, &mut out);
@@ -604,13 +611,21 @@ impl Simulation {
                 }
             }
         }
-        if let (Client::KubeProxy(k), Some(c)) = (client, self.checker.as_mut()) {
+        if let Client::KubeProxy(k) = client {
             let p = &self.proxies[k as usize];
             if p.alive && p.view().synced_at == Some(now) {
-                c.on_proxy_sync(&p.node, p.view(), now, &format!("a sync of kube-proxy/{}", p.node));
+                self.proxy_syncs += 1;
+                if let Some(c) = self.checker.as_mut() {
+                    c.on_proxy_sync(&p.node, p.view(), now, &format!("a sync of kube-proxy/{}", p.node));
+                }
             }
         }
         self.dispatch(client, out);
+    }
+
+    /// How many times a kube-proxy has synced its rules so far.
+    pub fn proxy_syncs(&self) -> u64 {
+        self.proxy_syncs
     }
 
     /// The time of the next event, if any.
@@ -726,6 +741,40 @@ impl Simulation {
 /// (pkg/controlplane/controller/kubernetesservice: CreateOrUpdateMasterServiceIfNeeded
 /// with createPortAndServiceSpec): the range's first address, port 443 `https` to the
 /// apiserver's 6443, no selector (its endpoints are the apiserver's own).
+/// The address the apiserver advertises (`--advertise-address`): the control plane's,
+/// on the nodes' network but outside the simulated nodes (172.18.0.1; nodes take
+/// 172.18.0.2 on) until ksim models a control-plane node.
+pub const APISERVER_ADVERTISE_ADDRESS: &str = "172.18.0.1";
+
+/// The `kubernetes` Service's endpoints, which the apiserver's endpoint reconciler writes
+/// itself (pkg/controlplane/reconcilers: the Endpoints with the advertise address and
+/// port `https` 6443, and endpointsadapter.go endpointSliceFromEndpoints: the slice of
+/// the same name, labelled with the Service's name, the address ready).
+pub fn kubernetes_endpoints(ip: &str) -> (crate::api::endpoints::Endpoints, crate::api::endpoints::EndpointSlice) {
+    use crate::api::endpoints::{
+        CoreEndpointPort, Endpoint, EndpointAddress, EndpointConditions, EndpointPort, EndpointSlice, EndpointSubset, Endpoints, LABEL_SERVICE_NAME,
+    };
+    let mut e = Endpoints::default();
+    e.metadata.name = "kubernetes".into();
+    e.metadata.namespace = "default".into();
+    // The mirroring controller leaves it alone (reconcilers/endpointsadapter.go).
+    e.metadata.labels.insert("endpointslice.kubernetes.io/skip-mirror".into(), "true".into());
+    e.subsets = vec![EndpointSubset {
+        addresses: vec![EndpointAddress { ip: ip.into(), ..Default::default() }],
+        ports: vec![CoreEndpointPort { name: Some("https".into()), port: 6443, protocol: Some("TCP".into()), app_protocol: None }],
+        ..Default::default()
+    }];
+    let mut s = EndpointSlice::default();
+    s.metadata.name = "kubernetes".into();
+    s.metadata.namespace = "default".into();
+    s.metadata.labels.insert(LABEL_SERVICE_NAME.into(), "kubernetes".into());
+    s.address_type = "IPv4".into();
+    s.endpoints =
+        vec![Endpoint { addresses: vec![ip.into()], conditions: EndpointConditions { ready: Some(true), ..Default::default() }, ..Default::default() }];
+    s.ports = Some(vec![EndpointPort { name: Some("https".into()), protocol: Some("TCP".into()), port: Some(6443), app_protocol: None }]);
+    (e, s)
+}
+
 pub fn kubernetes_service(cluster_ip: &str) -> crate::api::service::Service {
     use crate::api::meta::IntOrString;
     use crate::api::service::{Service, ServicePort};
