@@ -203,3 +203,34 @@ fn a_deleted_service_takes_its_endpoints_along() {
     assert!(slices(&sim, "web").is_empty());
     assert!(sim.api.store.get_parts(&Kind::Endpoints, "default", "web").is_none());
 }
+
+/// MetalLB's controller (controller/service.go convergeBalancer): addresses in pool
+/// order after the configured delay, `IPAllocated` / `AllocationFailed` events in its
+/// words, a requested address honoured, and an address freed by a deleted Service going
+/// to one still waiting. Without a pool a LoadBalancer Service keeps no address.
+#[test]
+fn a_load_balancer_pool_hands_out_addresses_and_takes_them_back() {
+    let lb = |name: &str, extra: &str| {
+        format!("---\napiVersion: v1\nkind: Service\nmetadata: {{name: {name}{extra}}}\nspec:\n  type: LoadBalancer\n  selector: {{app: {name}}}\n  ports: [{{port: 80}}]\n")
+    };
+    let manifests = [lb("a", ""), lb("b", ", annotations: {metallb.universe.tf/loadBalancerIPs: 192.168.1.241}"), lb("c", "")].concat();
+    let cluster = "    loadBalancer: {addresses: [192.168.1.240-192.168.1.241], delay: 2s}\n";
+    let mut s = sim(cluster, "  - {at: 1m, delete: service/a}", &manifests);
+    let ip = |s: &Simulation, n: &str| service(s, n).map(|v| v.load_balancer_ingress()).unwrap_or_default();
+    s.run_until(SimTime(1_000));
+    assert!(ip(&s, "a").is_empty() && ip(&s, "b").is_empty(), "not before the delay");
+    s.run_until(SimTime(30_000));
+    assert_eq!(ip(&s, "a"), ["192.168.1.240"], "the first free one in pool order");
+    assert_eq!(ip(&s, "b"), ["192.168.1.241"], "the requested address");
+    assert!(ip(&s, "c").is_empty(), "none left");
+    let events: Vec<(String, String)> =
+        s.api.store.list(&Kind::Event).filter_map(|o| o.as_event()).map(|e| (e.involved_object.name.clone(), format!("{} {}", e.reason, e.message))).collect();
+    assert!(events.contains(&("b".into(), "IPAllocated Assigned IP [\"192.168.1.241\"]".into())), "{events:?}");
+    assert!(events.contains(&("c".into(), "AllocationFailed Failed to allocate IP for \"default/c\": no available IPs".into())), "{events:?}");
+    s.run_until(SimTime(90_000));
+    assert_eq!(ip(&s, "c"), ["192.168.1.240"], "the address a's deletion freed");
+    // No pool: pending.
+    let mut none = sim("", "  - {at: 1s, cordon: w-1}", &lb("a", ""));
+    none.run_until(SimTime(30_000));
+    assert!(ip(&none, "a").is_empty());
+}

@@ -20,6 +20,7 @@ pub mod node_ipam;
 pub mod node_lifecycle;
 pub mod pod_gc;
 pub mod replica_set;
+pub mod service_lb;
 pub mod taint_eviction;
 pub mod workqueue;
 
@@ -277,6 +278,7 @@ controllers! {
     replication: replica_set::ReplicationManager => ReplicationController,
     endpointslice: endpointslice::EndpointSliceController => EndpointSlice,
     endpoint: endpoint::EndpointController => Endpoint,
+    service_lb: service_lb::ServiceLbController => ServiceLb,
 }
 
 pub struct ControllerManager {
@@ -304,6 +306,7 @@ impl ControllerManager {
                 replication: Default::default(),
                 endpointslice: Default::default(),
                 endpoint: Default::default(),
+                service_lb: Default::default(),
             },
             shared: Shared::default(),
             sync_scheduled: false,

@@ -147,6 +147,14 @@ struct ClusterDoc {
     node_cidr_mask_size: Option<u8>,
     #[serde(rename = "serviceCIDR")]
     service_cidr: Option<String>,
+    load_balancer: Option<LoadBalancerDoc>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LoadBalancerDoc {
+    addresses: Vec<String>,
+    delay: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -1021,6 +1029,33 @@ impl<'r> Loader<'r> {
                 self.error(file, mark, format!("spec.cluster.serviceCIDR: Invalid value: {}: {}", q(&cidr), clip(&e)));
             }
             s.cluster.service_cidr = cidr;
+        }
+        if let Some(lb) = c.load_balancer {
+            let mut pool = crate::controller_manager::service_lb::Pool::default();
+            if lb.addresses.is_empty() {
+                let mark = Self::mark_of(index, "spec.cluster.loadBalancer.addresses", "");
+                self.error(file, mark, "spec.cluster.loadBalancer.addresses: Required value: at least one CIDR or range of addresses");
+            }
+            for (i, a) in lb.addresses.iter().enumerate() {
+                let path = format!("spec.cluster.loadBalancer.addresses[{i}]");
+                match crate::controller_manager::service_lb::Pool::parse_entry(a) {
+                    Ok(r) => pool.ranges.push(r),
+                    Err(e) => {
+                        let mark = Self::mark_of(index, &path, "");
+                        self.error(file, mark, format!("{path}: Invalid value: {}: {}", q(a), clip(&e)));
+                    }
+                }
+            }
+            let delay = match lb.delay.as_deref().map(SimDuration::parse) {
+                None => SimDuration::ZERO,
+                Some(Ok(d)) => d,
+                Some(Err(e)) => {
+                    let mark = Self::mark_of(index, "spec.cluster.loadBalancer.delay", "");
+                    self.error(file, mark, format!("spec.cluster.loadBalancer.delay: Invalid value: {}: {}", q(lb.delay.as_deref().unwrap_or("")), clip(&e)));
+                    SimDuration::ZERO
+                }
+            };
+            s.cluster.load_balancer = Some(super::model::LoadBalancerPool { pool, delay });
         }
         let mask_given = c.node_cidr_mask_size.is_some();
         if let Some(m) = c.node_cidr_mask_size {

@@ -40,6 +40,17 @@ pub struct Cluster {
     pub node_cidr_mask_size: u8,
     /// The Services' ClusterIP range (kube-apiserver's --service-cluster-ip-range).
     pub service_cidr: String,
+    /// A load-balancer controller's address pool (MetalLB-like); None: LoadBalancer
+    /// Services stay `<pending>`.
+    pub load_balancer: Option<LoadBalancerPool>,
+}
+
+/// `spec.cluster.loadBalancer`: the addresses LoadBalancer Services get, and how long
+/// one takes to come up.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LoadBalancerPool {
+    pub pool: crate::controller_manager::service_lb::Pool,
+    pub delay: SimDuration,
 }
 
 impl Default for Cluster {
@@ -58,6 +69,7 @@ impl Default for Cluster {
             cluster_cidr: "10.244.0.0/16".into(),
             node_cidr_mask_size: 24,
             service_cidr: crate::apiserver::service_alloc::DEFAULT_SERVICE_CIDR.into(),
+            load_balancer: None,
         }
     }
 }

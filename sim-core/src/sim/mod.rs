@@ -213,6 +213,9 @@ impl Simulation {
             removed: std::collections::BTreeSet::new(),
         };
         sim.api.set_service_cidr(service_cidr, rngs.stream("service-allocator"));
+        if let Some(lb) = &scenario.cluster.load_balancer {
+            sim.controller_manager.controllers.service_lb = crate::controller_manager::service_lb::ServiceLbController::new(Some(lb.pool.clone()), lb.delay);
+        }
         sim.bootstrap();
         Ok(sim)
     }
