@@ -56,6 +56,12 @@ const CASES: &[(&str, u32, u32, &str)] = &[
     ),
     ("service-duplicate-node-port.yaml", 23, 15, "Service \"api\" is invalid: spec.ports[0].nodePort: Invalid value: 30080: provided port is already allocated"),
     ("service-port-without-name.yaml", 11, 5, "Service \"web\" is invalid: spec.ports[1].name: Required value"),
+    (
+        "service-health-check-port-not-local.yaml",
+        7,
+        24,
+        "Service \"web\" is invalid: spec.healthCheckNodePort: Invalid value: 30100: may only be set when `type` is 'LoadBalancer' and `externalTrafficPolicy` is 'Local'",
+    ),
     ("lb-pool-bad-range.yaml", 9, 9, "spec.cluster.loadBalancer.addresses[1]: Invalid value: \"192.168.1.250-192.168.1.240\": the range's start 192.168.1.250 is after its end 192.168.1.240"),
     ("service-cidr-too-large.yaml", 8, 18, "specified service subnet is too large; for 32-bit addresses, the mask must be >= 12"),
     ("missing-priority-class.yaml", 1, 1, "pods \"urgent\" is forbidden: no PriorityClass with name very-high was found"),

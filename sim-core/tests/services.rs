@@ -234,3 +234,23 @@ fn a_load_balancer_pool_hands_out_addresses_and_takes_them_back() {
     none.run_until(SimTime(30_000));
     assert!(ip(&none, "a").is_empty());
 }
+
+/// alloc.go allocHealthCheckNodePort / updateHealthCheckNodePort and
+/// validateServiceExternalTrafficPolicy: a LoadBalancer with externalTrafficPolicy Local
+/// gets a health-check NodePort from the NodePort range (another than its ports'), kept
+/// while it needs one and released when it turns Cluster (one asked for on another kind
+/// of Service is refused at load: sim-cli's bad-input table).
+#[test]
+fn a_local_load_balancer_gets_a_health_check_node_port() {
+    let manifests = svc_doc("lb", "  type: LoadBalancer\n  externalTrafficPolicy: Local\n  ports: [{port: 80}]\n");
+    let timeline = "  - at: 1m\n    apply: {apiVersion: v1, kind: Service, metadata: {name: lb}, spec: {type: LoadBalancer, externalTrafficPolicy: Cluster, selector: {app: lb}, ports: [{port: 80}]}}";
+    let mut s = sim("", timeline, &manifests);
+    s.run_until(SimTime(30_000));
+    let lb = service(&s, "lb").unwrap();
+    let hc = lb.spec.health_check_node_port.expect("a health check port");
+    assert!((30000..=32767).contains(&hc), "{hc}");
+    assert_ne!(Some(hc), lb.spec.ports[0].node_port);
+    s.run_until(SimTime(90_000));
+    let lb = service(&s, "lb").unwrap();
+    assert_eq!(lb.spec.health_check_node_port, None, "released when the policy turns Cluster");
+}

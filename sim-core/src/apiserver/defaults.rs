@@ -174,8 +174,33 @@ fn patch_allocated_values(old: &crate::api::service::Service, svc: &mut crate::a
             }
         }
     }
-    if svc.spec.health_check_node_port.unwrap_or(0) == 0 && old.spec.health_check_node_port.unwrap_or(0) != 0 && svc.spec.type_ == old.spec.type_ {
+    // patchAllocatedValues: kept while both versions need a health check port.
+    use crate::apiserver::service_alloc::needs_health_check;
+    if svc.spec.health_check_node_port.unwrap_or(0) == 0 && needs_health_check(old) && needs_health_check(svc) {
         svc.spec.health_check_node_port = old.spec.health_check_node_port;
+    }
+}
+
+/// dropTypeDependentFields (pkg/registry/core/service/strategy.go): switching to a
+/// Service that does not use a field, without changing the field, drops it — NodePorts,
+/// the health-check NodePort, externalTrafficPolicy (an apply keeps fields the manifest
+/// does not name).
+fn drop_type_dependent_fields(old: &crate::api::service::Service, svc: &mut crate::api::service::Service) {
+    use crate::apiserver::service_alloc::needs_health_check;
+    let needs_node_port = |s: &crate::api::service::Service| matches!(s.spec.type_.as_str(), "NodePort" | "LoadBalancer");
+    let node_ports = |s: &crate::api::service::Service| s.spec.ports.iter().map(|p| p.node_port.unwrap_or(0)).collect::<Vec<i32>>();
+    if needs_node_port(old) && !needs_node_port(svc) && node_ports(old) == node_ports(svc) {
+        for p in &mut svc.spec.ports {
+            p.node_port = None;
+        }
+    }
+    if needs_health_check(old) && !needs_health_check(svc) && svc.spec.health_check_node_port == old.spec.health_check_node_port {
+        svc.spec.health_check_node_port = None;
+    }
+    let externally_accessible =
+        |s: &crate::api::service::Service| needs_node_port(s) || (s.spec.type_ == "ClusterIP" && s.spec.external_ips.as_ref().is_some_and(|v| !v.is_empty()));
+    if externally_accessible(old) && !externally_accessible(svc) && svc.spec.external_traffic_policy == old.spec.external_traffic_policy {
+        svc.spec.external_traffic_policy = None;
     }
 }
 
@@ -360,6 +385,7 @@ pub fn prepare_for_update(cur: &Object, obj: &mut Object) {
     if let (Object::Service(old), Object::Service(svc)) = (cur, &mut *obj) {
         patch_allocated_values(old, svc);
         normalize_cluster_ips(old, svc);
+        drop_type_dependent_fields(old, svc);
     }
     if let (Object::DaemonSet(old), Object::DaemonSet(ds)) = (cur, obj) {
         let g = old.template_generation().unwrap_or(0) + i64::from(old.spec.template != ds.spec.template);

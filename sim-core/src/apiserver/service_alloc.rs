@@ -195,13 +195,39 @@ impl Allocators {
     pub fn allocate_create(&mut self, svc: &mut Service) -> Result<(), Refusal> {
         init_ip_family_fields(svc)?;
         let ip = self.alloc_cluster_ip(svc)?;
-        if let Err(e) = self.init_node_ports(svc, &[]) {
+        let mut result = self.init_node_ports(svc, &[]);
+        if result.is_ok() && needs_health_check(svc) {
+            result = self.alloc_health_check_node_port(svc);
+            if result.is_err() {
+                for p in svc.spec.ports.iter().filter_map(|p| p.node_port) {
+                    self.release_port(p);
+                }
+            }
+        }
+        if let Err(e) = result {
             if let Some(ip) = ip {
                 self.release_ip(&ip);
             }
             return Err(e);
         }
         Ok(())
+    }
+
+    /// allocHealthCheckNodePort: the requested port, or the next free one; a failure is
+    /// an internal error (txnAllocNodePorts wraps it in errors.NewInternalError).
+    fn alloc_health_check_node_port(&mut self, svc: &mut Service) -> Result<(), Refusal> {
+        match svc.spec.health_check_node_port.unwrap_or(0) {
+            0 if self.static_only => Ok(()),
+            0 => match self.ports.next(&mut self.rng) {
+                Some(p) => {
+                    svc.spec.health_check_node_port = Some(p as i32);
+                    Ok(())
+                }
+                // The message prints the (shadowed, zero) port variable.
+                None => Err(Refusal::Internal("failed to allocate a HealthCheck NodePort 0: range is full".into())),
+            },
+            p => self.allocate_port(p).map_err(|e| Refusal::Internal(format!("failed to allocate requested HealthCheck NodePort {p}: {e}"))),
+        }
     }
 
     /// allocClusterIPs for the single IPv4 family: none for ExternalName or headless
@@ -332,6 +358,25 @@ impl Allocators {
             }
             return Err(e);
         }
+        // updateHealthCheckNodePort: allocate when it becomes needed, release when it no
+        // longer is.
+        match (needs_health_check(old), needs_health_check(svc)) {
+            (false, true) => {
+                if let Err(e) = self.alloc_health_check_node_port(svc) {
+                    if let Some(ip) = allocated {
+                        self.release_ip(&ip);
+                    }
+                    return Err(e);
+                }
+            }
+            (true, false) => {
+                if let Some(p) = old.spec.health_check_node_port {
+                    self.release_port(p);
+                }
+                svc.spec.health_check_node_port = None;
+            }
+            _ => {}
+        }
         if let Some(ip) = release.filter(|ip| !ip.is_empty()) {
             self.release_ip(&ip);
         }
@@ -352,6 +397,11 @@ impl Allocators {
             self.release_port(p);
         }
     }
+}
+
+/// apiservice.NeedsHealthCheck: a LoadBalancer with externalTrafficPolicy Local.
+pub fn needs_health_check(svc: &Service) -> bool {
+    svc.spec.type_ == "LoadBalancer" && svc.spec.external_traffic_policy.as_deref() == Some("Local")
 }
 
 /// How the registry refuses a Service it cannot allocate for.
