@@ -97,6 +97,12 @@ for name, label in [("sched-basic", "basic"), ("sched-anti", "required anti-affi
     if d:
         w(f"| {label} | {d['pods_per_s']:,.0f} | {d['pods_per_s_with_create']:,.0f} | {mb(d['peak_rss_bytes'])} |")
 w("")
+t = load("traffic.json")
+if t:
+    w(f"`ksim bench traffic --rate 10000/s --duration 10m` (a client calling a Service on 3 nodes,")
+    w(f"random node crashes): {t['requests']:,} requests counted in {secs(t['added_wall_s'])} of added wall time")
+    w(f"({t['ns_per_request']:,.0f} ns a request; {t['wall_with_traffic_s']:.3f} s with the traffic, {t['wall_without_s']:.3f} s without).")
+    w("")
 c = timed("check-faults")
 if c:
     try:

@@ -52,6 +52,9 @@ echo "== scheduler"
 $k bench scheduler --nodes 5000 --pods 10000 -o json >"$out/sched-basic.json"
 $k bench scheduler --nodes 5000 --pods 10000 --workload anti-affinity -o json >"$out/sched-anti.json"
 
+echo "== traffic model"
+$k bench traffic --rate 10000/s --duration 10m -o json >"$out/traffic.json"
+
 echo "== ksim check"
 timed check-faults $k check scenarios/random-node-faults.yaml --seeds 200 -o json
 

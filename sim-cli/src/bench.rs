@@ -48,6 +48,19 @@ pub enum Which {
         #[arg(short = 'o', long)]
         output: Option<String>,
     },
+    /// The traffic model's cost: a client sending RATE requests to a Service for
+    /// DURATION (a node crashing in the middle), against the same run without it.
+    Traffic {
+        #[arg(long, default_value = "10000/s")]
+        rate: String,
+        #[arg(long, default_value = "10m")]
+        duration: String,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Output: json for one JSON object.
+        #[arg(short = 'o', long)]
+        output: Option<String>,
+    },
     /// Scheduling throughput (scheduler_perf SchedulingBasic): N nodes, P pods.
     Scheduler {
         #[arg(long, default_value_t = 5000)]
@@ -208,6 +221,52 @@ fn rolled_out(sim: &Simulation) -> bool {
     })
 }
 
+/// The traffic bench's scenario: 3 nodes, a Deployment of 3 behind a Service, worker-1
+/// crashing halfway, and (with `rate`) a client on worker-2.
+fn traffic_scenario(rate: Option<&str>, duration: &str) -> String {
+    let client = rate.map_or(String::new(), |r| format!("  traffic:\n  - {{name: bench, source: {{node: worker-2}}, target: service/web:80, rate: {r}}}\n"));
+    format!(
+        "apiVersion: ksim.dev/v1\nkind: Scenario\nmetadata: {{name: traffic-bench}}\nspec:\n  until: {duration}\n  cluster:\n    nodePools:\n    - {{name: worker, count: 3, capacity: {{cpu: '4', memory: 8Gi, pods: 110}}}}\n{client}  faults:\n    nodeCrash: {{rate: 1/5m, downtime: 2m}}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: web}}\nspec:\n  replicas: 3\n  selector: {{matchLabels: {{app: web}}}}\n  template:\n    metadata: {{labels: {{app: web}}}}\n    spec:\n      containers: [{{name: web, image: nginx, ports: [{{containerPort: 80}}]}}]\n---\napiVersion: v1\nkind: Service\nmetadata: {{name: web}}\nspec:\n  selector: {{app: web}}\n  ports: [{{port: 80}}]\n"
+    )
+}
+
+fn traffic(rate: &str, duration: &str, seed: u64, output: Option<String>) -> u8 {
+    let run = |text: String| -> Result<(f64, Simulation), u8> {
+        let s = sim_core::load(&[sim_core::Source { name: "traffic-bench".into(), text }], &|_, _| Err("no includes".to_string())).map_err(|e| {
+            eprintln!("{}", e.render());
+            2
+        })?;
+        let start = Instant::now();
+        let mut sim = bench_simulation(&s, seed)?;
+        sim.run();
+        Ok((start.elapsed().as_secs_f64(), sim))
+    };
+    let (with, sim) = match run(traffic_scenario(Some(rate), duration)) {
+        Ok(x) => x,
+        Err(c) => return c,
+    };
+    let (without, _) = match run(traffic_scenario(None, duration)) {
+        Ok(x) => x,
+        Err(c) => return c,
+    };
+    let c = sim.traffic.counters("bench").cloned().unwrap_or_default();
+    let added = (with - without).max(0.0);
+    let fields = serde_json::json!({
+        "rate": rate,
+        "duration": duration,
+        "requests": c.sent,
+        "succeeded": c.succeeded,
+        "failed": c.failed,
+        "wall_with_traffic_s": (with * 1000.0).round() / 1000.0,
+        "wall_without_s": (without * 1000.0).round() / 1000.0,
+        "added_wall_s": (added * 1000.0).round() / 1000.0,
+        "ns_per_request": if c.sent > 0 { (added * 1e9 / c.sent as f64).round() } else { 0.0 },
+        "fingerprint": sim.fingerprint(),
+    });
+    print_fields(&fields, output.as_deref());
+    0
+}
+
 fn rollout(nodes: u32, replicas: u32, deployments: u32, seed: u64, output: Option<String>) -> u8 {
     let deployments = deployments.clamp(1, replicas.max(1));
     let mut s = density_scenario(nodes, replicas, replicas.div_ceil(deployments), seed);
@@ -285,10 +344,13 @@ fn check_sizes(nodes: u64, pods: u64) -> Result<(), String> {
 
 pub fn bench(which: Which) -> u8 {
     let output = match &which {
-        Which::Density { output, .. } | Which::Scheduler { output, .. } | Which::Rollout { output, .. } => output.as_deref(),
+        Which::Density { output, .. } | Which::Scheduler { output, .. } | Which::Rollout { output, .. } | Which::Traffic { output, .. } => output.as_deref(),
     };
     if let Err(code) = crate::check_output(output, &["json"]) {
         return code;
+    }
+    if let Which::Traffic { rate, duration, seed, output } = which {
+        return traffic(&rate, &duration, seed, output);
     }
     let sizes = match &which {
         Which::Density { nodes, pods, .. } => check_sizes(u64::from(*nodes), u64::from(*pods)),
@@ -297,6 +359,7 @@ pub fn bench(which: Which) -> u8 {
         Which::Rollout { nodes, replicas, deployments, .. } => {
             check_sizes(u64::from(*nodes), u64::from(*replicas) + u64::from(*replicas).div_ceil(4) + u64::from(*deployments))
         }
+        Which::Traffic { .. } => Ok(()),
     };
     if let Err(e) = sizes {
         eprintln!("error: {e}");
@@ -306,6 +369,7 @@ pub fn bench(which: Which) -> u8 {
         Which::Density { nodes, pods, per_deployment, seed, output } => (nodes, pods, per_deployment, seed, output),
         Which::Scheduler { nodes, pods, init_pods, workload, output } => return scheduler(nodes, pods, init_pods, &workload, output),
         Which::Rollout { nodes, replicas, deployments, seed, output } => return rollout(nodes, replicas, deployments, seed, output),
+        Which::Traffic { .. } => unreachable!("handled above"),
     };
     let s = density_scenario(nodes, pods, per_deployment, seed);
     let start = Instant::now();

@@ -273,6 +273,9 @@ fn print_report(s: &Scenario, paths: &[String], report: &Report, stream: &Stream
 
 pub fn get(args: &[String], at: &str, seed: Option<u64>, output: Option<&str>, namespace: Option<&str>, all: bool, selector: Option<&str>) -> u8 {
     let mut err = anstream::stderr();
+    if args[0] == "traffic" {
+        return get_traffic(&args[1..], at, seed, output);
+    }
     let selector = match selector.map(sim_core::scenario::expect::Selector::parse) {
         None => None,
         Some(Ok(s)) => Some(s),
@@ -339,6 +342,54 @@ pub fn get(args: &[String], at: &str, seed: Option<u64>, output: Option<&str>, n
         let _ = writeln!(err, "{e}");
     }
     u8::from(!not_found.is_empty())
+}
+
+/// `ksim get traffic FILE --at T`: each traffic client's counts, cumulative from its
+/// start (not a Kubernetes resource: the scenario's clients).
+fn get_traffic(files: &[String], at: &str, seed: Option<u64>, output: Option<&str>) -> u8 {
+    if files.is_empty() {
+        let _ = writeln!(anstream::stderr(), "error: no scenario file given: ksim reads the cluster from FILE… after the kind");
+        return EXIT_BAD_INPUT;
+    }
+    let sim = match simulate(files, at, seed) {
+        Ok(sim) => sim,
+        Err(c) => return c,
+    };
+    let names: Vec<String> = sim.traffic.names().map(str::to_string).collect();
+    let mut out = anstream::stdout();
+    if output == Some("json") || output == Some("yaml") {
+        let items: Vec<serde_json::Value> = names.iter().filter_map(|n| sim.traffic.counters(n).map(|c| sim_core::traffic::counters_json(n, c))).collect();
+        let v = serde_json::json!({"items": items});
+        if output == Some("json") {
+            let _ = writeln!(out, "{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+        } else {
+            let _ = write!(out, "{}", print::to_yaml(&v));
+        }
+        return 0;
+    }
+    if names.is_empty() {
+        let _ = writeln!(anstream::stderr(), "No traffic clients (the scenario has no spec.traffic).");
+        return 0;
+    }
+    let ms = |v: Option<f64>| v.map_or("<none>".to_string(), |v| format!("{v:.2}ms"));
+    let rows: Vec<Vec<String>> = names
+        .iter()
+        .filter_map(|n| sim.traffic.counters(n).map(|c| (n, c)))
+        .map(|(n, c)| {
+            let reasons: Vec<String> = c.failed.iter().map(|(r, k)| format!("{r}={k}")).collect();
+            vec![
+                n.clone(),
+                c.sent.to_string(),
+                c.succeeded.to_string(),
+                c.errors().to_string(),
+                ms(c.percentile_ms(0.5)),
+                ms(c.percentile_ms(0.99)),
+                if reasons.is_empty() { "<none>".into() } else { reasons.join(",") },
+            ]
+        })
+        .collect();
+    let _ = write!(out, "{}", print::table(&["NAME", "SENT", "SUCCEEDED", "FAILED", "P50", "P99", "REASONS"], &rows));
+    0
 }
 
 /// GetOptions.printGeneric: one object when one name of one kind was asked for, else a

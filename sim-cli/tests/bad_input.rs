@@ -62,6 +62,8 @@ const CASES: &[(&str, u32, u32, &str)] = &[
         24,
         "Service \"web\" is invalid: spec.healthCheckNodePort: Invalid value: 30100: may only be set when `type` is 'LoadBalancer' and `externalTrafficPolicy` is 'Local'",
     ),
+    ("traffic-missing-service.yaml", 9, 13, "traffic client \"shop\": services \"nope\" not found"),
+    ("traffic-bad-rate.yaml", 10, 11, "spec.traffic[0].rate: Invalid value: \"10 per second\": expected requests per second or minute, e.g. 50/s or 600/m"),
     ("lb-pool-bad-range.yaml", 9, 9, "spec.cluster.loadBalancer.addresses[1]: Invalid value: \"192.168.1.250-192.168.1.240\": the range's start 192.168.1.250 is after its end 192.168.1.240"),
     ("service-cidr-too-large.yaml", 8, 18, "specified service subnet is too large; for 32-bit addresses, the mask must be >= 12"),
     ("missing-priority-class.yaml", 1, 1, "pods \"urgent\" is forbidden: no PriorityClass with name very-high was found"),

@@ -17,6 +17,7 @@ pub mod scenario;
 pub mod scheduler;
 pub mod sim;
 pub mod trace;
+pub mod traffic;
 
 pub use scenario::{load, LoadError, Scenario, Source};
 pub use sim::{RunOptions, Simulation};

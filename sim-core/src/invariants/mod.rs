@@ -41,6 +41,7 @@
 //! - `eviction-within-budget`: see disruption.rs.
 //! - `service-addresses-unique`: see service.rs.
 //! - `proxy-endpoints-from-slices`: see proxy.rs.
+//! - `traffic-counts-add-up`: see traffic.rs (the traffic model's own bookkeeping).
 //! - `controllers-converge` (liveness): once quiet, every ReplicaSet (and ReplicationController) has as many
 //!   active pods as it asks for, unless it reports `ReplicaFailure` (its creates or deletes are
 //!   refused — then Kubernetes does not converge either); every Deployment has observed
@@ -56,6 +57,7 @@ pub mod deployment;
 pub mod disruption;
 pub mod proxy;
 pub mod service;
+pub mod traffic;
 
 use crate::api::{Kind, Object};
 use crate::engine::{SimDuration, SimTime};
@@ -98,9 +100,10 @@ pub use deployment::{DEPLOYMENT_FLOOR, DEPLOYMENT_SURGE};
 pub use disruption::EVICTION_WITHIN_BUDGET;
 pub use proxy::PROXY_ENDPOINTS_FROM_SLICES;
 pub use service::SERVICE_ADDRESSES_UNIQUE;
+pub use traffic::TRAFFIC_COUNTS_ADD_UP;
 
 /// Every invariant, for listings and for the tests that make each one fire.
-pub const ALL: [&str; 16] = [
+pub const ALL: [&str; 17] = [
     NODE_OVERCOMMITTED,
     POD_BOUND_TWICE,
     BOUND_TO_MISSING_NODE,
@@ -115,6 +118,7 @@ pub const ALL: [&str; 16] = [
     EVICTION_WITHIN_BUDGET,
     SERVICE_ADDRESSES_UNIQUE,
     PROXY_ENDPOINTS_FROM_SLICES,
+    TRAFFIC_COUNTS_ADD_UP,
     CONVERGED,
     NODES_RECOVER,
 ];
@@ -407,6 +411,13 @@ impl Checker {
     /// The kube-proxy of `node` synced its rules.
     pub fn on_proxy_sync(&mut self, node: &str, view: &crate::proxy::ProxyView, time: SimTime, event: &str) {
         for v in self.proxies.on_sync(node, view, time, event) {
+            self.violate(v.invariant, v.time, &v.event, v.objects, v.message);
+        }
+    }
+
+    /// A traffic client's cumulative counts after a tick.
+    pub fn on_traffic(&mut self, name: &str, c: &crate::traffic::Counters, time: SimTime) {
+        if let Some(v) = traffic::check(name, c, time, "a traffic tick") {
             self.violate(v.invariant, v.time, &v.event, v.objects, v.message);
         }
     }
@@ -822,9 +833,10 @@ mod tests {
             // invariants/daemon_set.rs and disruption.rs tests:
             DAEMONSET_ONE_PER_NODE,
             EVICTION_WITHIN_BUDGET,
-            // invariants/service.rs and proxy.rs tests:
+            // invariants/service.rs, proxy.rs and traffic.rs tests:
             SERVICE_ADDRESSES_UNIQUE,
             PROXY_ENDPOINTS_FROM_SLICES,
+            TRAFFIC_COUNTS_ADD_UP,
             CONVERGED,
             NODES_RECOVER,
         ];

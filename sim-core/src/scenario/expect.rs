@@ -35,9 +35,15 @@ use std::rc::Rc;
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Subject {
-    One { kind: Kind, namespace: String, name: String },
+    One {
+        kind: Kind,
+        namespace: String,
+        name: String,
+    },
     Pods(Selector),
     Nodes(Selector),
+    /// A traffic client's counts, cumulative from its start.
+    Traffic(String),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -209,6 +215,8 @@ const PODS_FIELDS: &[Field] = &[
     f("on", Count),
 ];
 const NODES_FIELDS: &[Field] = &[f("count", Count), f("ready", Count), f("notready", Count)];
+/// `errors(REASON)` counts one reason (crate::traffic::REASONS).
+const TRAFFIC_FIELDS: &[Field] = &[f("sent", Count), f("succeeded", Count), f("errors", Count)];
 
 const USAGE: &str = "expected `<subject> <field> <op> <value>`, e.g. `deployment/web available == 3` or `pods(app=web) running == 3`";
 
@@ -514,7 +522,7 @@ impl SelectorParser {
 /// Splits `pods(app in (a,b)) on worker-1 == 0` into the subject and the rest; the
 /// selector's parentheses may nest one level (`in (…)`).
 fn split_subject(t: &str) -> Result<(&str, &str), String> {
-    if t.starts_with("pods(") || t.starts_with("nodes(") {
+    if t.starts_with("pods(") || t.starts_with("nodes(") || t.starts_with("traffic(") {
         let mut depth = 0usize;
         for (i, c) in t.char_indices() {
             match c {
@@ -545,6 +553,12 @@ fn name_errors(kind: &Kind, name: &str) -> Vec<String> {
 fn subject(subject_text: &str, nodes: Option<&BTreeSet<String>>) -> Result<(Subject, &'static [Field]), String> {
     if let Some(inner) = subject_text.strip_prefix("pods(").and_then(|s| s.strip_suffix(')')) {
         return Ok((Subject::Pods(Selector::parse(inner).map_err(|e| format!("selector {inner:?}: {e}"))?), PODS_FIELDS));
+    }
+    if let Some(inner) = subject_text.strip_prefix("traffic(").and_then(|s| s.strip_suffix(')')) {
+        if inner.trim().is_empty() {
+            return Err("traffic() names a client: `traffic(shop) errors == 0`".into());
+        }
+        return Ok((Subject::Traffic(inner.trim().to_string()), TRAFFIC_FIELDS));
     }
     if let Some(inner) = subject_text.strip_prefix("nodes(").and_then(|s| s.strip_suffix(')')) {
         return Ok((Subject::Nodes(Selector::parse(inner).map_err(|e| format!("selector {inner:?}: {e}"))?), NODES_FIELDS));
@@ -653,6 +667,13 @@ pub fn parse(text: &str, nodes: Option<&BTreeSet<String>>) -> Result<Check, Stri
     let (field, arg, op, value) = match words.as_slice() {
         [f, o, v] if NODE_ARG_FIELDS.contains(f) && is_op(o) => return Err(format!("`{f}` takes a node name: `{subject_text} {f} worker-1 {o} {v}`")),
         [f, a, o, v] if NODE_ARG_FIELDS.contains(f) => (*f, Some(a.to_string()), *o, *v),
+        [f, o, v] if f.starts_with("errors(") && f.ends_with(')') => {
+            let reason = &f["errors(".len()..f.len() - 1];
+            if !crate::traffic::REASONS.contains(&reason) {
+                return Err(format!("unknown reason {reason:?}: expected one of {}", crate::traffic::REASONS.join(", ")));
+            }
+            ("errors", Some(reason.to_string()), *o, *v)
+        }
         [f, o, v] => (*f, None, *o, *v),
         _ => return Err(USAGE.into()),
     };
@@ -671,7 +692,7 @@ pub fn parse(text: &str, nodes: Option<&BTreeSet<String>>) -> Result<Check, Stri
         let names: Vec<&str> = fields.iter().map(|f| f.name).collect();
         return Err(format!("unknown field {field:?} for {subject_text}: expected one of {}", names.join(", ")));
     };
-    if let (Some(a), Some(n)) = (&arg, nodes) {
+    if let (Some(a), Some(n), false) = (&arg, nodes, matches!(subject, Subject::Traffic(_))) {
         if !n.contains(a) {
             return Err(format!("nodes {a:?} not found: the cluster's nodes are {}", node_list(n)));
         }
@@ -692,6 +713,7 @@ impl Check {
         match &self.subject {
             Subject::Pods(_) => vec![Kind::Pod],
             Subject::Nodes(_) => vec![Kind::Node],
+            Subject::Traffic(_) => vec![],
             Subject::One { kind: Kind::Node, .. } if self.field == "pods" => vec![Kind::Node, Kind::Pod],
             Subject::One { kind: Kind::Service, .. } if self.field == "endpointsOn" => vec![Kind::Service],
             Subject::One { kind: Kind::Service, .. } if self.field.contains("ndpoints") => vec![Kind::Service, Kind::EndpointSlice],
@@ -702,6 +724,11 @@ impl Check {
     /// Whether the check reads a kube-proxy's rules (which change without a write).
     pub fn reads_proxies(&self) -> bool {
         self.field == "endpointsOn"
+    }
+
+    /// Whether the check reads the traffic model's counts (which change at every tick).
+    pub fn reads_traffic(&self) -> bool {
+        matches!(self.subject, Subject::Traffic(_))
     }
 
     fn compare(&self, got: &str) -> bool {
@@ -842,7 +869,17 @@ fn observe_one(c: &Check, obj: &Object, store: &Store) -> String {
 }
 
 /// The observed value of a check that may read the kube-proxies' rules too.
-pub fn observe_in(c: &Check, store: &Store, proxies: &[crate::proxy::KubeProxy]) -> Observed {
+pub fn observe_in(c: &Check, store: &Store, proxies: &[crate::proxy::KubeProxy], traffic: &crate::traffic::Traffic) -> Observed {
+    if let Subject::Traffic(name) = &c.subject {
+        let Some(t) = traffic.counters(name) else { return Observed::NotFound };
+        let v = match (c.field.as_str(), &c.arg) {
+            ("sent", _) => t.sent,
+            ("succeeded", _) => t.succeeded,
+            ("errors", Some(r)) => t.failed.get(r.as_str()).copied().unwrap_or(0),
+            _ => t.errors(),
+        };
+        return Observed::Value(v.to_string());
+    }
     if let (true, Subject::One { namespace, name, .. }, Some(node)) = (c.reads_proxies(), &c.subject, &c.arg) {
         if store.get_parts(&Kind::Service, namespace, name).is_none() {
             return Observed::NotFound;
@@ -855,9 +892,11 @@ pub fn observe_in(c: &Check, store: &Store, proxies: &[crate::proxy::KubeProxy])
     observe(c, store)
 }
 
-/// The observed value of a check's subject and field.
+/// The observed value of a check's subject and field (from the store alone: a check on
+/// traffic needs `observe_in`).
 pub fn observe(c: &Check, store: &Store) -> Observed {
     match &c.subject {
+        Subject::Traffic(_) => Observed::NotFound,
         Subject::Pods(sel) => Observed::Value(observe_pods(c, sel, store)),
         Subject::Nodes(sel) => {
             let nodes: Vec<_> = store.list(&Kind::Node).filter_map(|o| o.as_node()).filter(|n| sel.matches(&n.metadata.labels)).collect();

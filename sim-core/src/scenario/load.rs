@@ -120,6 +120,26 @@ struct ScenarioSpec {
     timeline: Option<Vec<Value>>,
     expect: Option<Vec<ExpectDoc>>,
     faults: Option<FaultsDoc>,
+    traffic: Option<Vec<TrafficDoc>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TrafficDoc {
+    name: String,
+    source: TrafficSourceDoc,
+    target: String,
+    rate: String,
+    start: Option<String>,
+    stop: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TrafficSourceDoc {
+    node: Option<String>,
+    pod: Option<String>,
+    namespace: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -220,6 +240,9 @@ struct Loader<'r> {
     service_marks: BTreeMap<(String, u32, u32), BTreeMap<String, Mark>>,
     /// Nodes that `addNode` actions will add, in timeline order: (pool, name).
     added_nodes: Vec<(String, String)>,
+    /// Where each traffic client's source node and target were written (parallel to
+    /// `Scenario::traffic`).
+    traffic_locations: Vec<(Location, Location)>,
     /// How many of them the timeline has parsed so far.
     added_used: usize,
 }
@@ -887,6 +910,9 @@ impl<'r> Loader<'r> {
                 }
             }
         }
+        for (i, t) in spec.traffic.unwrap_or_default().into_iter().enumerate() {
+            self.traffic_client(file, &doc.index, &index_path("spec.traffic", i), t, s);
+        }
         let mut deferred = Vec::new();
         let timeline = spec.timeline.unwrap_or_default();
         // Nodes that join later take their pool's next names (`<pool>-<count+1>`, …).
@@ -908,12 +934,83 @@ impl<'r> Loader<'r> {
             let path = index_path("spec.expect", i);
             let Some(when) = self.when(file, &doc.index, &path, &e) else { continue };
             let mark = Self::mark_of(&doc.index, &path, "that");
-            match expect::parse(&e.that, nodes.as_ref()) {
+            let parsed = expect::parse(&e.that, nodes.as_ref()).and_then(|check| match &check.subject {
+                expect::Subject::Traffic(n) if !s.traffic.iter().any(|c| &c.name == n) => {
+                    let names: Vec<&str> = s.traffic.iter().map(|c| c.name.as_str()).collect();
+                    Err(format!("no traffic client {n:?} (spec.traffic names {})", if names.is_empty() { "none".to_string() } else { names.join(", ") }))
+                }
+                _ => Ok(check),
+            });
+            match parsed {
                 Ok(check) => s.expect.push(Expectation { when, check, text: e.that.clone(), location: Location { file: file.into(), mark } }),
                 Err(m) => self.error(file, mark, format!("{}: Invalid value: {}: {m}", join(&path, "that"), q(&e.that))),
             }
         }
         deferred
+    }
+
+    /// One `spec.traffic` client (its source node and target Service are checked once the
+    /// cluster and every manifest are known).
+    fn traffic_client(&mut self, file: &str, index: &PathIndex, path: &str, t: TrafficDoc, s: &mut Scenario) {
+        use crate::traffic::{parse_rate, parse_target, Source};
+        let mut ok = true;
+        if t.name.is_empty() || s.traffic.iter().any(|c| c.name == t.name) {
+            let why = if t.name.is_empty() { "Required value".to_string() } else { format!("Duplicate value: {}", q(&t.name)) };
+            self.error(file, Self::mark_of(index, path, "name"), format!("{}: {why}", join(path, "name")));
+            ok = false;
+        }
+        let sp = join(path, "source");
+        let source = match (t.source.node, t.source.pod) {
+            (Some(n), None) => Some(Source::Node(n)),
+            (None, Some(sel)) => match expect::Selector::parse(&sel) {
+                Ok(selector) => Some(Source::Pods { namespace: t.source.namespace.unwrap_or_else(|| "default".into()), selector, text: sel }),
+                Err(e) => {
+                    self.error(file, Self::mark_of(index, &sp, "pod"), format!("{}: Invalid value: {}: {e}", join(&sp, "pod"), q(&sel)));
+                    None
+                }
+            },
+            _ => {
+                self.error(
+                    file,
+                    Self::mark_of(index, &sp, ""),
+                    format!("{sp}: Invalid value: give exactly one of node (a node name) or pod (a label selector)"),
+                );
+                None
+            }
+        };
+        let target = match parse_target(&t.target) {
+            Ok(x) => Some(x),
+            Err(e) => {
+                self.error(file, Self::mark_of(index, path, "target"), format!("{}: Invalid value: {}: {e}", join(path, "target"), q(&t.target)));
+                None
+            }
+        };
+        let milli_rate = match parse_rate(&t.rate) {
+            Ok(r) => Some(r),
+            Err(e) => {
+                self.error(file, Self::mark_of(index, path, "rate"), format!("{}: Invalid value: {}: {e}", join(path, "rate"), q(&t.rate)));
+                None
+            }
+        };
+        let start = match &t.start {
+            Some(v) => self.duration(file, index, &join(path, "start"), v),
+            None => Some(SimDuration::ZERO),
+        };
+        let stop = match &t.stop {
+            Some(v) => self.duration(file, index, &join(path, "stop"), v).map(Some),
+            None => Some(None),
+        };
+        if let (Some(a), Some(Some(b))) = (start, stop) {
+            if b <= a {
+                self.error(file, Self::mark_of(index, path, "stop"), format!("{}: Invalid value: {b}: must come after start ({a})", join(path, "stop")));
+                ok = false;
+            }
+        }
+        if let (true, Some(source), Some(target), Some(milli_rate), Some(start), Some(stop)) = (ok, source, target, milli_rate, start, stop) {
+            let at = |m| Location { file: file.into(), mark: m };
+            self.traffic_locations.push((at(Self::mark_of(index, &sp, "node")), at(Self::mark_of(index, path, "target"))));
+            s.traffic.push(crate::traffic::Client { name: t.name, source, target, milli_rate, start, stop });
+        }
     }
 
     /// A duration written as a string (`90s`) or the number 0.
@@ -1215,6 +1312,7 @@ pub fn load(sources: &[Source], resolver: &Resolver) -> Result<Scenario, LoadErr
         replicas_marks: BTreeMap::new(),
         service_marks: BTreeMap::new(),
         added_nodes: Vec::new(),
+        traffic_locations: Vec::new(),
         added_used: 0,
     };
     let mut s = Scenario::default();
@@ -1276,6 +1374,7 @@ pub fn load(sources: &[Source], resolver: &Resolver) -> Result<Scenario, LoadErr
     }
     check_references(&mut l, &mut timeline);
     check_service_allocations(&mut l, &s, &timeline);
+    check_traffic(&mut l, &s, &timeline, nodes.as_ref());
     // A DaemonSet asks for one pod per node: every node the cluster may have.
     let max_nodes = nodes.as_ref().map_or(0, |n| n.len()) + l.added_nodes.len();
     check_sizes(&mut l, &timeline, max_nodes as i64);
@@ -1294,6 +1393,36 @@ pub fn load(sources: &[Source], resolver: &Resolver) -> Result<Scenario, LoadErr
     s.timeline = timeline;
     s.warnings = l.warnings;
     Ok(s)
+}
+
+/// A traffic client's source node must be one of the cluster's (or join later), and a
+/// Service it targets must be created at some point (a client may start before it).
+fn check_traffic(l: &mut Loader, s: &Scenario, timeline: &[TimelineEntry], nodes: Option<&BTreeSet<String>>) {
+    use crate::traffic::{Source, Target};
+    let services: BTreeSet<(String, String)> = timeline
+        .iter()
+        .filter_map(|e| match &e.action {
+            Action::Apply(ms) => Some(ms),
+            _ => None,
+        })
+        .flatten()
+        .filter(|m| m.object.kind() == Kind::Service)
+        .map(|m| (m.object.meta().namespace.clone(), m.object.meta().name.clone()))
+        .collect();
+    let locations = l.traffic_locations.clone();
+    for (c, (node_loc, loc)) in s.traffic.iter().zip(locations) {
+        if let (Source::Node(n), Some(nodes)) = (&c.source, nodes) {
+            if !nodes.contains(n) && !l.added_nodes.iter().any(|(_, a)| a == n) {
+                l.error(&node_loc.file, node_loc.mark, format!("traffic client {}: nodes {} not found", q(&c.name), q(n)));
+            }
+        }
+        if let Target::Service { namespace, name, .. } = &c.target {
+            let ns = if namespace.is_empty() { "default" } else { namespace.as_str() };
+            if !services.iter().any(|(sns, sn)| (if sns.is_empty() { "default" } else { sns.as_str() }) == ns && sn == name) {
+                l.error(&loc.file, loc.mark, format!("traffic client {}: services {} not found", q(&c.name), q(name)));
+            }
+        }
+    }
 }
 
 /// Replicas one workload may ask for (the Kubernetes scalability limit is 150,000 pods).

@@ -286,6 +286,8 @@ pub struct Scenario {
     pub faults_location: Location,
     /// The scheduler's profiles (from a KubeSchedulerConfiguration document, or the default).
     pub scheduler: crate::scheduler::profile::SchedulerConfig,
+    /// The traffic model's clients (`spec.traffic`).
+    pub traffic: Vec<crate::traffic::Client>,
 }
 
 pub const DEFAULT_UNTIL: SimDuration = SimDuration::from_secs(300);
@@ -304,6 +306,7 @@ impl Default for Scenario {
             faults: Default::default(),
             faults_location: Location::default(),
             scheduler: Default::default(),
+            traffic: Vec::new(),
         }
     }
 }

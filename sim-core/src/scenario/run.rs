@@ -123,12 +123,18 @@ impl<'s> Watch<'s> {
     /// Some(held) when it did.
     fn evaluate(&mut self, sim: &Simulation) -> Option<bool> {
         let rev = self.check().reads().iter().map(|k| sim.api.store.kind_revision(k)).max().unwrap_or(0);
-        let syncs = if self.check().reads_proxies() { sim.proxy_syncs() } else { 0 };
+        let syncs = if self.check().reads_proxies() {
+            sim.proxy_syncs()
+        } else if self.check().reads_traffic() {
+            sim.traffic.ticks
+        } else {
+            0
+        };
         if self.seen == Some((rev, syncs)) {
             return None;
         }
         self.seen = Some((rev, syncs));
-        let o = super::expect::observe_in(self.check(), &sim.api.store, &sim.proxies);
+        let o = super::expect::observe_in(self.check(), &sim.api.store, &sim.proxies, &sim.traffic);
         let ok = self.check().holds(&o);
         self.last = Some((ok, self.check().describe(&o), sim.now));
         Some(ok)

@@ -49,6 +49,8 @@ pub enum SimEvent {
     Watch { to: Client, event: Rc<WatchEvent>, seq: u64 },
     /// A component's timer fires.
     Timer { to: Client, timer: Timer },
+    /// The traffic model's clients send their requests (every 100 ms while one runs).
+    TrafficTick,
 }
 
 /// Options that are not part of the scenario.
@@ -88,6 +90,9 @@ pub struct Simulation {
     /// How many times a kube-proxy has synced its rules (expectations on the rules are
     /// evaluated again after each).
     proxy_syncs: u64,
+    /// The traffic model (`spec.traffic`), and its own random stream.
+    pub traffic: crate::traffic::Traffic,
+    traffic_rng: rand_chacha::ChaCha8Rng,
     kubelet_index: BTreeMap<String, u32>,
     latency: Latency,
     pub trace: Trace,
@@ -198,6 +203,8 @@ impl Simulation {
             kubelets,
             proxies,
             proxy_syncs: 0,
+            traffic: crate::traffic::Traffic::new(scenario.traffic.clone()),
+            traffic_rng: rngs.stream("traffic"),
             kubelet_index,
             latency: scenario.latency,
             trace,
@@ -241,6 +248,11 @@ impl Simulation {
         }
         for (i, e) in self.timeline.iter().enumerate() {
             self.queue.push(SimTime(e.at.as_ms()), SimEvent::Timeline(i));
+        }
+        if let Some(t) = self.traffic.first_tick() {
+            // On the 100 ms grid.
+            let tick = crate::traffic::TICK.as_ms();
+            self.queue.push(SimTime(t.as_ms().div_ceil(tick) * tick), SimEvent::TrafficTick);
         }
         self.queue.push(SimTime(5 * 60 * 1000), SimEvent::Timer { to: Client::ApiServer, timer: crate::apiserver::Timer::Compaction.into() });
     }
@@ -512,6 +524,44 @@ impl Simulation {
         self.start_proxy(idx);
     }
 
+    /// The traffic model's tick: requests sent and counted, each second's counts logged,
+    /// the next tick while a client may still send.
+    fn traffic_tick(&mut self) {
+        let kubelets = &self.kubelets;
+        let index = &self.kubelet_index;
+        let alive = |n: &str| index.get(n).is_some_and(|&k| kubelets[k as usize].alive);
+        let records = self.traffic.tick(self.now, &self.api.store, &self.proxies, &alive, &mut self.traffic_rng);
+        for (name, c) in records {
+            let mut change = serde_json::Map::new();
+            change.insert("sent".into(), c.sent.into());
+            change.insert("succeeded".into(), c.succeeded.into());
+            if !c.failed.is_empty() {
+                change.insert("failed".into(), serde_json::json!(c.failed));
+            }
+            self.trace.push(Record {
+                t: self.now.as_ms(),
+                rev: self.api.store.revision(),
+                verb: "traffic".into(),
+                by: "traffic".into(),
+                kind: String::new(),
+                ns: String::new(),
+                name,
+                change,
+            });
+        }
+        if let Some(c) = self.checker.as_mut() {
+            let names: Vec<String> = self.traffic.names().map(str::to_string).collect();
+            for n in names {
+                if let Some(t) = self.traffic.counters(&n) {
+                    c.on_traffic(&n, t, self.now);
+                }
+            }
+        }
+        if self.traffic.active_after(self.now) || self.traffic.has_unlogged() {
+            self.queue.push(self.now + crate::traffic::TICK, SimEvent::TrafficTick);
+        }
+    }
+
     /// A node's kube-proxy starts (with the node).
     fn start_proxy(&mut self, k: u32) {
         let mut acts = Vec::new();
@@ -532,6 +582,10 @@ impl Simulation {
         match ev {
             SimEvent::Timeline(i) => {
                 self.run_timeline(i);
+                return;
+            }
+            SimEvent::TrafficTick => {
+                self.traffic_tick();
                 return;
             }
             SimEvent::Request { from, request, reply } => {

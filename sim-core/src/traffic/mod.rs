@@ -1,0 +1,481 @@
+//! The traffic model: clients a scenario declares (`spec.traffic`) send requests at a
+//! rate, and each request goes where the cluster would send it at that moment.
+//!
+//! Every 100 ms of simulated time each active client sends its share of requests. A
+//! request starts on its source — a node, or one of the Ready pods a selector picks
+//! (chosen at random; none Ready, or its node down: nothing is sent) — and is resolved:
+//! - to a Service (`service/web:80`, `service/ns/web:http`): a missing Service is what
+//!   DNS answers for a name that does not exist (`nxdomain`); a headless Service
+//!   resolves to its ready endpoints (none: `nxdomain`); otherwise the source node's
+//!   kube-proxy rules as last synced decide (pkg/proxy/iptables semantics): no rule for
+//!   the ClusterIP yet, or a Local policy's DROP: `timeout`; the REJECT of a Service
+//!   with no endpoints: `no-endpoints`; else one endpoint at random, as iptables'
+//!   `statistic --mode random` picks (with `sessionAffinity: ClientIP`, the one this
+//!   source was sent to before, while it is still listed);
+//! - to an address (`10.244.1.7:8080`): as given.
+//!
+//! The connection then lands: on a pod whose containers run, on a node that is up, it
+//! succeeds; on a node that is down it times out (`timeout`); on an address no running
+//! pod holds — a pod gone, terminating (its app got SIGTERM), or not started — it is
+//! refused (`refused`). Latency of a success: 0.5 ms, plus 0.5 ms across nodes, plus up
+//! to 1 ms of jitter. ExternalName targets leave the cluster and are not followed
+//! (`external`).
+//!
+//! Only counts are kept (and a latency histogram per client): the cost is per request a
+//! random draw and a few additions, not an engine event or a stored record.
+
+use crate::api::endpoints::LABEL_SERVICE_NAME;
+use crate::api::Kind;
+use crate::engine::{SimDuration, SimTime};
+use crate::etcd::Store;
+use crate::network::ipam::parse_ip;
+use crate::proxy::KubeProxy;
+use crate::scenario::expect::Selector;
+use rand::Rng;
+use std::collections::BTreeMap;
+
+/// How often clients send their requests.
+pub const TICK: SimDuration = SimDuration::from_ms(100);
+
+/// The failure reasons, as counted and shown.
+pub const REASONS: &[&str] = &["refused", "timeout", "no-endpoints", "nxdomain", "external"];
+
+/// Where a client's requests start.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Source {
+    Node(String),
+    /// Ready pods of a namespace matching a selector.
+    Pods {
+        namespace: String,
+        selector: Selector,
+        text: String,
+    },
+}
+
+/// A Service's port, by number or name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PortRef {
+    Number(i32),
+    Name(String),
+}
+
+/// What a client's requests go to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Target {
+    Service { namespace: String, name: String, port: PortRef },
+    Address { ip: String, port: i32 },
+}
+
+/// One `spec.traffic` entry.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Client {
+    pub name: String,
+    pub source: Source,
+    pub target: Target,
+    /// Requests per second, in thousandths.
+    pub milli_rate: u64,
+    pub start: SimDuration,
+    pub stop: Option<SimDuration>,
+}
+
+/// Parses `50/s`, `3000/m`, `0.5/s`: requests per second in thousandths.
+pub fn parse_rate(s: &str) -> Result<u64, String> {
+    let (n, unit) = s.trim().split_once('/').ok_or("expected requests per second or minute, e.g. 50/s or 600/m")?;
+    let per = match unit.trim() {
+        "s" => 1,
+        "m" => 60,
+        u => return Err(format!("unknown unit {u:?}: use /s or /m")),
+    };
+    let n: f64 = n.trim().parse().map_err(|_| format!("{n:?} is not a number"))?;
+    if !(n.is_finite() && n > 0.0) {
+        return Err("must be more than 0".into());
+    }
+    let milli = (n * 1000.0 / f64::from(per)).round();
+    if !(1.0..=1e9).contains(&milli) {
+        return Err("must be between 0.001/s and 1000000/s".into());
+    }
+    Ok(milli as u64)
+}
+
+/// Parses a target: `service/NAME:PORT`, `service/NS/NAME:PORT`, or `IP:PORT`.
+pub fn parse_target(s: &str) -> Result<Target, String> {
+    let (what, port) = s.rsplit_once(':').ok_or("expected service/NAME:PORT or IP:PORT")?;
+    if let Some(path) = what.strip_prefix("service/").or_else(|| what.strip_prefix("svc/")) {
+        let (namespace, name) = match path.split_once('/') {
+            Some((ns, n)) => (ns.to_string(), n.to_string()),
+            None => ("default".to_string(), path.to_string()),
+        };
+        if name.is_empty() || port.is_empty() {
+            return Err("expected service/NAME:PORT".into());
+        }
+        let port = match port.parse::<i32>() {
+            Ok(p) if (1..=65535).contains(&p) => PortRef::Number(p),
+            Ok(_) => return Err(format!("port {port} must be between 1 and 65535, inclusive")),
+            Err(_) => PortRef::Name(port.to_string()),
+        };
+        return Ok(Target::Service { namespace, name, port });
+    }
+    if parse_ip(what).is_none() {
+        return Err("expected service/NAME:PORT or IP:PORT".into());
+    }
+    match port.parse::<i32>() {
+        Ok(p) if (1..=65535).contains(&p) => Ok(Target::Address { ip: what.to_string(), port: p }),
+        _ => Err(format!("port {port:?} must be a number between 1 and 65535, inclusive")),
+    }
+}
+
+/// A client's counts, cumulative from its start.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Counters {
+    pub sent: u64,
+    pub succeeded: u64,
+    pub failed: BTreeMap<&'static str, u64>,
+    /// Successes per 10 µs of latency (bounded: the model's latencies stay under 10 ms).
+    latency: Vec<u64>,
+}
+
+impl Counters {
+    pub fn errors(&self) -> u64 {
+        self.failed.values().sum()
+    }
+
+    /// The latency below which `q` of the successes fell, in ms (None without any).
+    pub fn percentile_ms(&self, q: f64) -> Option<f64> {
+        if self.succeeded == 0 {
+            return None;
+        }
+        let want = ((self.succeeded as f64) * q).ceil().max(1.0) as u64;
+        let mut seen = 0;
+        for (i, n) in self.latency.iter().enumerate() {
+            seen += n;
+            if seen >= want {
+                return Some((i as f64 + 1.0) / 100.0);
+            }
+        }
+        None
+    }
+
+    fn add(&mut self, other: &Counters) {
+        self.sent += other.sent;
+        self.succeeded += other.succeeded;
+        for (k, v) in &other.failed {
+            *self.failed.entry(k).or_default() += v;
+        }
+        if self.latency.len() < other.latency.len() {
+            self.latency.resize(other.latency.len(), 0);
+        }
+        for (i, n) in other.latency.iter().enumerate() {
+            self.latency[i] += n;
+        }
+    }
+}
+
+/// What a request to one endpoint comes to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Landing {
+    /// Served; on another node than the source.
+    Ok {
+        remote: bool,
+    },
+    Fail(&'static str),
+}
+
+struct ClientState {
+    client: Client,
+    total: Counters,
+    /// This second's counts (written to the event log each second).
+    second: Counters,
+    /// Thousandths of a request owed.
+    owed: u64,
+    /// sessionAffinity: ClientIP — source → the endpoint it was sent to.
+    affinity: BTreeMap<String, String>,
+}
+
+/// Every client of a run.
+pub struct Traffic {
+    clients: Vec<ClientState>,
+    /// How many ticks have run (what expectations on traffic re-read after).
+    pub ticks: u64,
+}
+
+/// A pod as requests find it: its node, whether its containers serve.
+struct PodAt {
+    node: String,
+    serving: bool,
+}
+
+impl Traffic {
+    pub fn new(clients: Vec<Client>) -> Self {
+        Traffic {
+            clients: clients
+                .into_iter()
+                .map(|client| ClientState { client, total: Counters::default(), second: Counters::default(), owed: 0, affinity: BTreeMap::new() })
+                .collect(),
+            ticks: 0,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.clients.is_empty()
+    }
+
+    /// The first tick: the earliest start.
+    pub fn first_tick(&self) -> Option<SimTime> {
+        self.clients.iter().map(|c| SimTime(c.client.start.as_ms())).min()
+    }
+
+    /// The cumulative counts of a client.
+    pub fn counters(&self, name: &str) -> Option<&Counters> {
+        self.clients.iter().find(|c| c.client.name == name).map(|c| &c.total)
+    }
+
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.clients.iter().map(|c| c.client.name.as_str())
+    }
+
+    /// Whether some counts wait for their second's record.
+    pub fn has_unlogged(&self) -> bool {
+        self.clients.iter().any(|c| c.second != Counters::default())
+    }
+
+    /// Whether any client may still send after `now`.
+    pub fn active_after(&self, now: SimTime) -> bool {
+        self.clients.iter().any(|c| c.client.stop.is_none_or(|s| s.as_ms() > now.as_ms()))
+    }
+
+    /// One tick at `now`: first the last second's counts are handed out for the event log
+    /// (each second's record covers [t − 1 s, t)), then every active client sends its
+    /// share. `alive(node)` tells whether a node's machine runs.
+    pub fn tick(&mut self, now: SimTime, store: &Store, proxies: &[KubeProxy], alive: &dyn Fn(&str) -> bool, rng: &mut impl Rng) -> Vec<(String, Counters)> {
+        self.ticks += 1;
+        let t = now.as_ms();
+        let mut out = Vec::new();
+        if t.is_multiple_of(1000) {
+            for c in &mut self.clients {
+                if c.second != Counters::default() {
+                    out.push((c.client.name.clone(), std::mem::take(&mut c.second)));
+                }
+            }
+        }
+        let mut pods = None;
+        for c in &mut self.clients {
+            let active = t >= c.client.start.as_ms() && c.client.stop.is_none_or(|s| t < s.as_ms());
+            if !active {
+                continue;
+            }
+            c.owed += c.client.milli_rate * TICK.as_ms() / 1000;
+            let n = c.owed / 1000;
+            c.owed %= 1000;
+            if n > 0 {
+                let pods = pods.get_or_insert_with(|| pods_by_ip(store));
+                let delta = send(c, n, store, proxies, pods, alive, rng);
+                c.total.add(&delta);
+                c.second.add(&delta);
+            }
+        }
+        out
+    }
+}
+
+fn pods_by_ip(store: &Store) -> BTreeMap<String, PodAt> {
+    let mut m = BTreeMap::new();
+    for p in store.list(&Kind::Pod).filter_map(|o| o.as_pod()) {
+        if p.status.pod_ip.is_empty() || p.is_terminal() || p.spec.node_name.is_empty() {
+            continue;
+        }
+        let running = p.status.phase == "Running" && p.status.container_statuses.iter().all(|s| s.state.running.is_some());
+        let serving = running && p.metadata.deletion_timestamp.is_none();
+        m.insert(p.status.pod_ip.clone(), PodAt { node: p.spec.node_name.clone(), serving });
+    }
+    m
+}
+
+/// Where one request from `node` to `ip` lands.
+fn land(ip: &str, node: &str, pods: &BTreeMap<String, PodAt>, alive: &dyn Fn(&str) -> bool) -> Landing {
+    match pods.get(ip) {
+        Some(p) if !alive(&p.node) => Landing::Fail("timeout"),
+        Some(p) if p.serving => Landing::Ok { remote: p.node != node },
+        _ => Landing::Fail("refused"),
+    }
+}
+
+/// The endpoints a request from one node may reach, each with where it lands; or why it
+/// fails before reaching any.
+type Candidates = Result<Vec<(String, Landing)>, &'static str>;
+
+/// The candidates of one request from a source node.
+fn candidates(
+    c: &Client,
+    node: &str,
+    store: &Store,
+    proxies: &[KubeProxy],
+    pods: &BTreeMap<String, PodAt>,
+    alive: &dyn Fn(&str) -> bool,
+) -> Result<Vec<(String, Landing)>, &'static str> {
+    match &c.target {
+        Target::Address { ip, .. } => Ok(vec![(ip.clone(), land(ip, node, pods, alive))]),
+        Target::Service { namespace, name, port } => {
+            let Some(svc) = store.get_parts(&Kind::Service, namespace, name).and_then(|o| o.as_service()) else { return Err("nxdomain") };
+            if svc.spec.type_ == "ExternalName" {
+                return Err("external");
+            }
+            if svc.spec.cluster_ip == "None" {
+                // DNS answers with the ready endpoints' addresses.
+                let ips: Vec<String> = store
+                    .list(&Kind::EndpointSlice)
+                    .filter_map(|o| o.as_endpoint_slice())
+                    .filter(|s| &s.metadata.namespace == namespace && s.metadata.labels.get(LABEL_SERVICE_NAME) == Some(name))
+                    .flat_map(|s| s.endpoints.iter())
+                    .filter(|e| e.conditions.ready != Some(false))
+                    .filter_map(|e| e.addresses.first().cloned())
+                    .collect();
+                if ips.is_empty() {
+                    return Err("nxdomain");
+                }
+                return Ok(ips.into_iter().map(|ip| (ip.clone(), land(&ip, node, pods, alive))).collect());
+            }
+            let Some(sp) = svc.spec.ports.iter().find(|p| match port {
+                PortRef::Number(n) => p.port == *n,
+                PortRef::Name(n) => p.name.as_deref() == Some(n.as_str()),
+            }) else {
+                // Nothing listens on that port of the ClusterIP.
+                return Err("timeout");
+            };
+            let proto = sp.protocol.as_deref().unwrap_or("TCP");
+            let Some(proxy) = proxies.iter().find(|p| p.node == node) else { return Err("timeout") };
+            let rule = proxy
+                .view()
+                .ports
+                .iter()
+                .find(|(n, p)| &n.namespace == namespace && &n.name == name && p.info.port == sp.port && p.info.protocol == proto)
+                .map(|(_, p)| p);
+            let Some(rule) = rule else { return Err("timeout") };
+            let eps = rule.internal();
+            if eps.is_empty() {
+                return Err(if rule.endpoints.has_any { "timeout" } else { "no-endpoints" });
+            }
+            Ok(eps.iter().map(|e| (e.addr(), land(&e.ip, node, pods, alive))).collect())
+        }
+    }
+}
+
+/// Sends `n` requests of a client; their counts.
+fn send(
+    c: &mut ClientState,
+    n: u64,
+    store: &Store,
+    proxies: &[KubeProxy],
+    pods: &BTreeMap<String, PodAt>,
+    alive: &dyn Fn(&str) -> bool,
+    rng: &mut impl Rng,
+) -> Counters {
+    // The sources: (client address, node).
+    let sources: Vec<(String, String)> = match &c.client.source {
+        Source::Node(node) => {
+            if !alive(node) {
+                return Counters::default();
+            }
+            vec![(node.clone(), node.clone())]
+        }
+        Source::Pods { namespace, selector, .. } => store
+            .list(&Kind::Pod)
+            .filter_map(|o| o.as_pod())
+            .filter(|p| &p.metadata.namespace == namespace && p.is_ready() && p.metadata.deletion_timestamp.is_none() && selector.matches(&p.metadata.labels))
+            .filter(|p| alive(&p.spec.node_name))
+            .map(|p| (p.status.pod_ip.clone(), p.spec.node_name.clone()))
+            .collect(),
+    };
+    let mut s = Counters::default();
+    if sources.is_empty() {
+        return s;
+    }
+    let affinity = match &c.client.target {
+        Target::Service { namespace, name, .. } => store
+            .get_parts(&Kind::Service, namespace, name)
+            .and_then(|o| o.as_service())
+            .is_some_and(|s| s.spec.session_affinity.as_deref() == Some("ClientIP")),
+        Target::Address { .. } => false,
+    };
+    let mut per_node: BTreeMap<&str, Candidates> = BTreeMap::new();
+    for (_, node) in &sources {
+        per_node.entry(node.as_str()).or_insert_with(|| candidates(&c.client, node, store, proxies, pods, alive));
+    }
+    for _ in 0..n {
+        let (addr, node) = &sources[rng.random_range(0..sources.len())];
+        s.sent += 1;
+        let landing = match &per_node[node.as_str()] {
+            Err(reason) => Landing::Fail(reason),
+            Ok(eps) => {
+                let sticky = affinity.then(|| c.affinity.get(addr).and_then(|e| eps.iter().find(|(a, _)| a == e))).flatten();
+                let (ep, landing) = match sticky {
+                    Some(x) => x,
+                    None => &eps[rng.random_range(0..eps.len())],
+                };
+                if affinity {
+                    c.affinity.insert(addr.clone(), ep.clone());
+                }
+                *landing
+            }
+        };
+        match landing {
+            Landing::Ok { remote } => {
+                s.succeeded += 1;
+                let us = 500 + if remote { 500 } else { 0 } + rng.random_range(0..1000u64);
+                let bucket = (us / 10) as usize;
+                if s.latency.len() <= bucket {
+                    s.latency.resize(bucket + 1, 0);
+                }
+                s.latency[bucket] += 1;
+            }
+            Landing::Fail(r) => *s.failed.entry(r).or_default() += 1,
+        }
+    }
+    s
+}
+
+/// The counts as JSON (`ksim get traffic -o json` items and the event log's records).
+pub fn counters_json(name: &str, c: &Counters) -> serde_json::Value {
+    let ms = |v: Option<f64>| v.map(|v| serde_json::json!((v * 100.0).round() / 100.0)).unwrap_or(serde_json::Value::Null);
+    serde_json::json!({
+        "name": name,
+        "sent": c.sent,
+        "succeeded": c.succeeded,
+        "failed": c.failed,
+        "p50_ms": ms(c.percentile_ms(0.5)),
+        "p99_ms": ms(c.percentile_ms(0.99)),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rates_and_targets_parse() {
+        assert_eq!(parse_rate("50/s"), Ok(50_000));
+        assert_eq!(parse_rate("600/m"), Ok(10_000));
+        assert_eq!(parse_rate("0.5/s"), Ok(500));
+        assert!(parse_rate("50").is_err());
+        assert!(parse_rate("-1/s").is_err());
+        assert!(parse_rate("5/h").unwrap_err().contains("unknown unit"));
+        assert_eq!(parse_target("service/web:80"), Ok(Target::Service { namespace: "default".into(), name: "web".into(), port: PortRef::Number(80) }));
+        assert_eq!(
+            parse_target("service/shop/web:http"),
+            Ok(Target::Service { namespace: "shop".into(), name: "web".into(), port: PortRef::Name("http".into()) })
+        );
+        assert_eq!(parse_target("10.244.1.7:8080"), Ok(Target::Address { ip: "10.244.1.7".into(), port: 8080 }));
+        assert!(parse_target("web:80").is_err());
+        assert!(parse_target("10.244.1.7:99999").is_err());
+    }
+
+    #[test]
+    fn percentiles_come_from_the_histogram() {
+        let mut c = Counters { succeeded: 100, latency: vec![0; 200], ..Default::default() };
+        c.latency[99] = 50; // 1.00 ms
+        c.latency[149] = 49; // 1.50 ms
+        c.latency[199] = 1; // 2.00 ms
+        assert_eq!(c.percentile_ms(0.5), Some(1.0));
+        assert_eq!(c.percentile_ms(0.99), Some(1.5));
+        assert_eq!(c.percentile_ms(1.0), Some(2.0));
+    }
+}

@@ -1,0 +1,72 @@
+//! The traffic model end to end: where requests go is where the node's kube-proxy rules
+//! as last synced send them (pkg/proxy/iptables semantics: REJECT without endpoints,
+//! DROP for a Local policy without local endpoints, random choice among endpoints), and
+//! what happens to them is what the pod and its node do (a node down: timeout; a pod
+//! gone: refused). The counts are cumulative, add up, and come from the seed.
+
+mod common;
+
+use sim_core::engine::SimTime;
+use sim_core::{RunOptions, Simulation};
+
+fn sim(svc_extra: &str, replicas: u32, traffic: &str, timeline: &str) -> Simulation {
+    let text = format!(
+        "apiVersion: ksim.dev/v1\nkind: Scenario\nmetadata: {{name: t}}\nspec:\n  seed: 7\n  until: 5m\n  cluster:\n    nodePools:\n    - {{name: w, count: 3, capacity: {{cpu: '4', memory: 8Gi, pods: 110}}}}\n  traffic:\n{traffic}\n  timeline:\n{timeline}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: web}}\nspec:\n  replicas: {replicas}\n  selector: {{matchLabels: {{app: web}}}}\n  template:\n    metadata: {{labels: {{app: web}}}}\n    spec:\n      containers: [{{name: web, image: nginx, ports: [{{containerPort: 8080}}]}}]\n---\napiVersion: v1\nkind: Service\nmetadata: {{name: web}}\nspec:\n  selector: {{app: web}}\n  ports: [{{port: 80, targetPort: 8080}}]\n{svc_extra}"
+    );
+    let s = common::load_str(&text);
+    Simulation::new(&s, &RunOptions { check: true, ..RunOptions::for_scenario(&s) }).expect("simulation")
+}
+
+/// A client's (sent, succeeded, failures by reason).
+type Counts = (u64, u64, Vec<(String, u64)>);
+
+fn counts(s: &Simulation, name: &str) -> Counts {
+    let c = s.traffic.counters(name).expect("client");
+    (c.sent, c.succeeded, c.failed.iter().map(|(k, v)| (k.to_string(), *v)).collect())
+}
+
+#[test]
+fn requests_follow_the_rules_and_fail_the_way_clients_see_it() {
+    let traffic = "  - {name: a, source: {node: w-2}, target: service/web:80, rate: 100/s, start: 30s}\n  - {name: empty, source: {node: w-2}, target: service/none:80, rate: 10/s, start: 30s}";
+    let timeline = "  - {at: 1s, apply: {apiVersion: v1, kind: Service, metadata: {name: none}, spec: {selector: {app: none}, ports: [{port: 80}]}}}\n  - {at: 1m, nodeCrash: w-1}";
+    let mut s = sim("", 3, traffic, timeline);
+    s.run_until(SimTime(59_999));
+    let (sent, ok, failed) = counts(&s, "a");
+    assert_eq!((sent, ok), (3000, 3000), "30 s at 100/s, all served: {failed:?}");
+    // The Service without endpoints: REJECT (no-endpoints), every request.
+    assert_eq!(counts(&s, "empty"), (300, 0, vec![("no-endpoints".into(), 300)]));
+    s.run_until(SimTime(5 * 60_000));
+    let (sent, ok, failed) = counts(&s, "a");
+    assert_eq!(sent, 27_010, "ticks every 100 ms from 30 s to 5 m inclusive (2,701) of 10 requests");
+    let timeouts = failed.iter().find(|(r, _)| r == "timeout").map_or(0, |(_, n)| *n);
+    // A third of the requests of the window (the crash to the rules' change, ~45 s) go to
+    // the dead node's pod and time out; before and after, none.
+    assert!((1000..2000).contains(&timeouts), "{timeouts} timeouts");
+    assert_eq!(ok + timeouts, sent, "{failed:?}");
+    assert!(s.violations().is_empty(), "{:?}", s.violations());
+}
+
+#[test]
+fn a_local_policy_drops_what_the_node_cannot_serve() {
+    // One pod for three nodes: the two other nodes' kube-proxies DROP (timeout).
+    let traffic = "  - {name: here, source: {node: w-1}, target: service/web:80, rate: 10/s, start: 30s}\n  - {name: there, source: {node: w-2}, target: service/web:80, rate: 10/s, start: 30s}\n  - {name: third, source: {node: w-3}, target: service/web:80, rate: 10/s, start: 30s}";
+    let mut s = sim("  internalTrafficPolicy: Local\n", 1, traffic, "  - {at: 4m, cordon: w-1}");
+    s.run_until(SimTime(60_000));
+    let results: Vec<Counts> = ["here", "there", "third"].iter().map(|n| counts(&s, n)).collect();
+    let served = results.iter().filter(|(sent, ok, _)| ok == sent && *sent > 0).count();
+    let dropped = results.iter().filter(|(sent, _, f)| f == &vec![("timeout".to_string(), *sent)]).count();
+    assert_eq!((served, dropped), (1, 2), "{results:?}");
+}
+
+#[test]
+fn the_same_seed_counts_the_same() {
+    let traffic = "  - {name: a, source: {pod: app=web}, target: service/web:80, rate: 333/s}";
+    let run = || {
+        let mut s = sim("  sessionAffinity: ClientIP\n", 3, traffic, "  - {at: 1m, nodeCrash: w-3}");
+        s.run_until(SimTime(3 * 60_000));
+        (counts(&s, "a"), s.fingerprint())
+    };
+    let (a, b) = (run(), run());
+    assert_eq!(a, b);
+    assert!(a.0 .0 > 0);
+}
