@@ -276,6 +276,30 @@ fn a_pod_in_crash_loop_back_off_is_deleted_at_once() {
     assert!(events(&sim, "Killing").is_empty(), "no container to stop");
 }
 
+/// kuberuntime_container.go killContainer: the preStop hook runs first, within the grace
+/// period; SIGTERM follows with what is left of the grace period, but at least
+/// minimumGracePeriodInSeconds (2 s); the pod is gone when the containers stopped.
+#[test]
+fn a_pre_stop_hook_runs_before_sigterm_within_the_grace_period() {
+    let pod = |name: &str, grace: u32, hook: &str| {
+        format!(
+            "  - at: 10s\n    apply:\n      apiVersion: v1\n      kind: Pod\n      metadata: {{name: {name}, annotations: {{ksim.dev/termination-duration: 5s}}}}\n      spec:\n        nodeName: w-1\n        terminationGracePeriodSeconds: {grace}\n        containers:\n        - name: app\n          image: busybox:1.36\n          lifecycle: {{preStop: {hook}}}\n"
+        )
+    };
+    let tl = pod("sleeps", 30, "{sleep: {seconds: 4}}")
+        + &pod("execs", 30, "{exec: {command: [/bin/sh, -c, sleep 6]}}")
+        + &pod("long", 10, "{sleep: {seconds: 9}}")
+        + &pod("over", 3, "{sleep: {seconds: 10}}")
+        + "  - {at: 30s, delete: pod/sleeps}\n  - {at: 30s, delete: pod/execs}\n  - {at: 30s, delete: pod/long}\n  - {at: 30s, delete: pod/over}\n";
+    let mut sim = scenario(ONE_NODE, &tl, "2m");
+    sim.run();
+    let seen_delete = 30_000 + req() + watch();
+    // hook + min(termination 5 s, max(grace − hook, 2 s)).
+    for (n, ms) in [("sleeps", 4_000 + 5_000), ("execs", 6_000 + 5_000), ("long", 9_000 + 2_000), ("over", 3_000 + 2_000)] {
+        assert_eq!(deleted_at(&sim, n), Some(seen_delete + ms + req()), "{n}: {ms} ms from the kubelet seeing the deletion");
+    }
+}
+
 #[test]
 fn termination_takes_the_shorter_of_the_containers_stop_and_the_grace_period() {
     // Three running pods deleted at 30 s (the timeline's delete has no gracePeriodSeconds,

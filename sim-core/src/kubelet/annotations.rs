@@ -9,6 +9,8 @@
 //! | `ksim.dev/run-duration` | none (runs until deleted) | how long the containers run before they exit |
 //! | `ksim.dev/exit-code` | `0` | the exit code when they do |
 //! | `ksim.dev/termination-duration` | `1s` | how long the containers take to stop after SIGTERM (capped by the grace period) |
+//! | `ksim.dev/boot-duration` | `0s` | how long the app takes, once its containers run, before it accepts connections (requests before then are refused) |
+//! | `ksim.dev/prestop-duration` | none | how long a preStop `exec` or `httpGet` hook runs (a `sleep` action, or an exec of `sleep N`, says it itself) |
 //! | `ksim.dev/image-size` | unknown | the size of the pod's images once pulled (a quantity, e.g. `150Mi`): the node reports it in `status.images`, which the scheduler's ImageLocality plugin scores |
 //!
 //! Readiness follows the first container's readinessProbe: ready `initialDelaySeconds`
@@ -24,8 +26,10 @@ pub const RUN: &str = "ksim.dev/run-duration";
 pub const EXIT_CODE: &str = "ksim.dev/exit-code";
 pub const TERMINATION: &str = "ksim.dev/termination-duration";
 pub const IMAGE_SIZE: &str = "ksim.dev/image-size";
+pub const BOOT: &str = "ksim.dev/boot-duration";
+pub const PRESTOP: &str = "ksim.dev/prestop-duration";
 
-pub const ALL: [&str; 6] = [SANDBOX, IMAGE_PULL, STARTUP, RUN, EXIT_CODE, TERMINATION];
+pub const ALL: [&str; 8] = [SANDBOX, IMAGE_PULL, STARTUP, RUN, EXIT_CODE, TERMINATION, BOOT, PRESTOP];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PodBehaviour {
@@ -36,6 +40,9 @@ pub struct PodBehaviour {
     pub exit_code: i32,
     pub termination: SimDuration,
     pub readiness_delay: Option<SimDuration>,
+    pub boot: SimDuration,
+    /// The first container's preStop hook's run time (None: no hook).
+    pub pre_stop: Option<SimDuration>,
 }
 
 /// Checks the annotations of a pod (or template): `(annotation, error)` for each bad one.
@@ -84,6 +91,26 @@ impl PodBehaviour {
             exit_code: a.get(EXIT_CODE).and_then(|v| v.parse().ok()).unwrap_or(0),
             termination: dur(TERMINATION, 1000),
             readiness_delay,
+            boot: dur(BOOT, 0),
+            pre_stop: pod.spec.containers.first().and_then(|c| pre_stop(c.lifecycle.as_deref(), a.get(PRESTOP))),
         }
     }
+}
+
+/// How long a container's preStop hook runs: the `sleep` action's seconds
+/// (PodLifecycleSleepAction); an exec of `sleep N` (directly or through `sh -c`) takes N
+/// seconds; otherwise (another command, httpGet) what `ksim.dev/prestop-duration` says,
+/// else no time.
+fn pre_stop(lifecycle: Option<&serde_json::Value>, annotation: Option<&String>) -> Option<SimDuration> {
+    let hook = lifecycle?.get("preStop")?;
+    if let Some(secs) = hook.pointer("/sleep/seconds").and_then(|v| v.as_i64()) {
+        return Some(SimDuration::from_secs(secs.max(0) as u64));
+    }
+    let from_annotation = annotation.and_then(|v| SimDuration::parse(v).ok());
+    let command: Vec<&str> =
+        hook.pointer("/exec/command").and_then(|v| v.as_array()).map(|a| a.iter().filter_map(|x| x.as_str()).collect()).unwrap_or_default();
+    let words: Vec<&str> = command.iter().flat_map(|w| w.split_whitespace()).collect();
+    let slept =
+        words.windows(2).find(|w| w[0] == "sleep" || w[0].ends_with("/sleep")).and_then(|w| w[1].parse::<f64>().ok()).filter(|s| s.is_finite() && *s >= 0.0);
+    Some(from_annotation.or_else(|| slept.map(|s| SimDuration::from_ms((s * 1000.0).round() as u64))).unwrap_or(SimDuration::ZERO))
 }

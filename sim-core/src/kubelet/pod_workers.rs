@@ -124,9 +124,25 @@ pub(super) struct Worker {
     /// Images this pod waits for (its own pulls and others' under way), and since when.
     pub(super) pulling: Vec<String>,
     pub(super) pull_requested: SimTime,
+    /// While the pod is being killed: when its containers get SIGTERM (after the preStop
+    /// hook); they answer until then.
+    pub(super) sigterm_at: Option<SimTime>,
 }
 
 impl Kubelet {
+    /// Whether a pod's app answers connections at `now`: its containers run, it has
+    /// booted (`ksim.dev/boot-duration`), and it has not had SIGTERM (a preStop hook
+    /// keeps it answering while the pod terminates).
+    pub fn serving(&self, uid: &str, now: SimTime) -> bool {
+        let Some(w) = self.workers.get(uid) else { return false };
+        let booted = w.started_at.is_some_and(|t| now >= t + w.behaviour.boot);
+        match w.phase {
+            Phase::Running => booted,
+            Phase::Killing => booted && w.sigterm_at.is_some_and(|t| now < t),
+            _ => false,
+        }
+    }
+
     /// An admitted pod: a worker, its first status, and the sandbox started (once the
     /// node has its pod CIDR).
     pub(super) fn add_worker(&mut self, obj: &Rc<Object>, ctx: &mut Ctx) {
@@ -152,6 +168,7 @@ impl Kubelet {
                 pulled: Vec::new(),
                 pulling: Vec::new(),
                 pull_requested: SimTime::ZERO,
+                sigterm_at: None,
             },
         );
         self.sync_status(&uid, ctx);
@@ -410,8 +427,21 @@ impl Kubelet {
         // one waiting for its restart has nothing to stop.
         let was_running = matches!(w.phase, Phase::Running | Phase::Starting);
         w.phase = Phase::Killing;
-        let grace = w.pod.as_pod().and_then(|p| p.metadata.deletion_grace_period_seconds).unwrap_or(30).max(0) as u64;
-        let d = if was_running { w.behaviour.termination.min(SimDuration::from_secs(grace)) } else { SimDuration::ZERO };
+        let grace = SimDuration::from_secs(w.pod.as_pod().and_then(|p| p.metadata.deletion_grace_period_seconds).unwrap_or(30).max(0) as u64);
+        // killContainer: the preStop hook runs first (within the grace period, if there
+        // is one), then SIGTERM with what is left of it — at least
+        // minimumGracePeriodInSeconds (2 s) — before SIGKILL.
+        let (hook, stop) = match (was_running, w.behaviour.pre_stop) {
+            (false, _) => (SimDuration::ZERO, SimDuration::ZERO),
+            (true, Some(h)) if grace > SimDuration::ZERO => {
+                let hook = h.min(grace);
+                let left = SimDuration::from_ms(grace.as_ms().saturating_sub(hook.as_ms()).max(2000));
+                (hook, w.behaviour.termination.min(left))
+            }
+            (true, _) => (SimDuration::ZERO, w.behaviour.termination.min(grace)),
+        };
+        w.sigterm_at = Some(ctx.now + hook);
+        let d = SimDuration::from_ms(hook.as_ms() + stop.as_ms());
         let pod = w.pod.clone();
         if was_running {
             let names: Vec<String> = pod.as_pod().map(|p| p.spec.containers.iter().map(|c| c.name.clone()).collect()).unwrap_or_default();

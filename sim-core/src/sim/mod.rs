@@ -529,8 +529,10 @@ impl Simulation {
     fn traffic_tick(&mut self) {
         let kubelets = &self.kubelets;
         let index = &self.kubelet_index;
+        let now = self.now;
         let alive = |n: &str| index.get(n).is_some_and(|&k| kubelets[k as usize].alive);
-        let records = self.traffic.tick(self.now, &self.api.store, &self.proxies, &alive, &mut self.traffic_rng);
+        let serving = |n: &str, uid: &str| index.get(n).is_some_and(|&k| kubelets[k as usize].alive && kubelets[k as usize].serving(uid, now));
+        let records = self.traffic.tick(now, &self.api.store, &self.proxies, &alive, &serving, &mut self.traffic_rng);
         for (name, c) in records {
             let mut change = serde_json::Map::new();
             change.insert("sent".into(), c.sent.into());

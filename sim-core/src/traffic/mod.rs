@@ -14,10 +14,12 @@
 //!   source was sent to before, while it is still listed);
 //! - to an address (`10.244.1.7:8080`): as given.
 //!
-//! The connection then lands: on a pod whose containers run, on a node that is up, it
-//! succeeds; on a node that is down it times out (`timeout`); on an address no running
-//! pod holds — a pod gone, terminating (its app got SIGTERM), or not started — it is
-//! refused (`refused`). Latency of a success: 0.5 ms, plus 0.5 ms across nodes, plus up
+//! The connection then lands: on a pod whose app answers (its containers run, it has
+//! booted — `ksim.dev/boot-duration` —, and it has not had SIGTERM: a preStop hook keeps
+//! a terminating pod answering), on a node that is up, it succeeds; on a node that is
+//! down it times out (`timeout`); on an address no answering pod holds — a pod gone,
+//! terminating past its preStop hook, not started or not booted — it is refused
+//! (`refused`). Latency of a success: 0.5 ms, plus 0.5 ms across nodes, plus up
 //! to 1 ms of jitter. ExternalName targets leave the cluster and are not followed
 //! (`external`).
 //!
@@ -246,7 +248,16 @@ impl Traffic {
     /// One tick at `now`: first the last second's counts are handed out for the event log
     /// (each second's record covers [t − 1 s, t)), then every active client sends its
     /// share. `alive(node)` tells whether a node's machine runs.
-    pub fn tick(&mut self, now: SimTime, store: &Store, proxies: &[KubeProxy], alive: &dyn Fn(&str) -> bool, rng: &mut impl Rng) -> Vec<(String, Counters)> {
+    /// `serving(node, uid)`: whether that pod's app answers now (the node's kubelet knows).
+    pub fn tick(
+        &mut self,
+        now: SimTime,
+        store: &Store,
+        proxies: &[KubeProxy],
+        alive: &dyn Fn(&str) -> bool,
+        serving: &dyn Fn(&str, &str) -> bool,
+        rng: &mut impl Rng,
+    ) -> Vec<(String, Counters)> {
         self.ticks += 1;
         let t = now.as_ms();
         let mut out = Vec::new();
@@ -267,7 +278,7 @@ impl Traffic {
             let n = c.owed / 1000;
             c.owed %= 1000;
             if n > 0 {
-                let pods = pods.get_or_insert_with(|| pods_by_ip(store));
+                let pods = pods.get_or_insert_with(|| pods_by_ip(store, serving));
                 let delta = send(c, n, store, proxies, pods, alive, rng);
                 c.total.add(&delta);
                 c.second.add(&delta);
@@ -277,14 +288,13 @@ impl Traffic {
     }
 }
 
-fn pods_by_ip(store: &Store) -> BTreeMap<String, PodAt> {
+fn pods_by_ip(store: &Store, serving: &dyn Fn(&str, &str) -> bool) -> BTreeMap<String, PodAt> {
     let mut m = BTreeMap::new();
     for p in store.list(&Kind::Pod).filter_map(|o| o.as_pod()) {
         if p.status.pod_ip.is_empty() || p.is_terminal() || p.spec.node_name.is_empty() {
             continue;
         }
-        let running = p.status.phase == "Running" && p.status.container_statuses.iter().all(|s| s.state.running.is_some());
-        let serving = running && p.metadata.deletion_timestamp.is_none();
+        let serving = serving(&p.spec.node_name, &p.metadata.uid);
         m.insert(p.status.pod_ip.clone(), PodAt { node: p.spec.node_name.clone(), serving });
     }
     m
