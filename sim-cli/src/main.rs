@@ -1,6 +1,7 @@
 //! `ksim`: run Kubernetes scenarios in a deterministic simulator.
 
 mod bench;
+mod can_reach;
 mod check;
 mod describe;
 mod explain;
@@ -130,6 +131,29 @@ enum Command {
         #[arg(short = 'o', long)]
         output: Option<String>,
     },
+    /// Whether NetworkPolicies let FROM (pod/NAME, deployment/NAME, node/NAME) connect to
+    /// TO (pod/NAME, deployment/NAME, service/NAME) on a port at a simulated moment, and
+    /// which policy and rule decided.
+    CanReach {
+        from: String,
+        to: String,
+        /// The scenario files.
+        #[arg(required = true)]
+        files: Vec<String>,
+        /// The destination port: a number, or a container port's name.
+        #[arg(long)]
+        port: String,
+        #[arg(long, default_value = "TCP")]
+        protocol: String,
+        /// The simulated moment, e.g. 90s.
+        #[arg(long)]
+        at: String,
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Namespace (default: default).
+        #[arg(short = 'n', long)]
+        namespace: Option<String>,
+    },
     /// kubectl rollout history / status of a Deployment or DaemonSet at a simulated moment.
     Rollout {
         #[command(subcommand)]
@@ -190,6 +214,9 @@ fn main() -> ExitCode {
             explain::explain(&target, &files, &at, seed, output.as_deref(), namespace.as_deref())
         }
         Command::Proxy { node, files, at, seed, output } => proxy::proxy(&node, &files, &at, seed, output.as_deref()),
+        Command::CanReach { from, to, files, port, protocol, at, seed, namespace } => {
+            can_reach::can_reach(&from, &to, &port, &protocol, &files, &at, seed, namespace.as_deref())
+        }
         Command::Rollout { which } => rollout::rollout(which),
         Command::Bench { which } => bench::bench(which),
         Command::Web { port, dir } => web::serve(port, dir.as_deref()),

@@ -357,6 +357,16 @@ pub fn rows(kind: &Kind, objs: &[Rc<Object>], now: SimTime, wide: bool, with_ns:
                 .collect();
             ns_col(h, rows)
         }
+        Kind::NetworkPolicy => {
+            // printNetworkPolicy: metav1.FormatLabelSelector of spec.podSelector.
+            let h = vec!["NAME", "POD-SELECTOR", "AGE"];
+            let rows = objs
+                .iter()
+                .filter_map(|o| o.as_network_policy())
+                .map(|p| vec![p.metadata.name.clone(), or_none(&p.spec.pod_selector.to_selector_string()), age(p.metadata.creation_timestamp, now)])
+                .collect();
+            (h, rows)
+        }
         Kind::PodDisruptionBudget => {
             // printPodDisruptionBudget: N/A for the bound not set.
             let h = vec!["NAME", "MIN AVAILABLE", "MAX UNAVAILABLE", "ALLOWED DISRUPTIONS", "AGE"];

@@ -8,6 +8,7 @@ pub mod endpoints;
 pub mod event;
 pub mod meta;
 pub mod namespace;
+pub mod network_policy;
 pub mod node;
 pub mod object;
 pub mod pod;

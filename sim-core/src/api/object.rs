@@ -8,6 +8,7 @@ use super::endpoints::{EndpointSlice, Endpoints};
 use super::event::Event;
 use super::meta::ObjectMeta;
 use super::namespace::{Lease, Namespace};
+use super::network_policy::NetworkPolicy;
 use super::node::Node;
 use super::pod::Pod;
 use super::pod_disruption_budget::PodDisruptionBudget;
@@ -175,6 +176,7 @@ kinds! {
     Lease(Lease) -> Lease, as_lease: "coordination.k8s.io/v1", "leases", [], true;
     Event(Event) -> Event, as_event: "v1", "events", ["ev"], true;
     PodDisruptionBudget(Box<PodDisruptionBudget>) -> PodDisruptionBudget, as_pdb: "policy/v1", "poddisruptionbudgets", ["pdb"], true;
+    NetworkPolicy(Box<NetworkPolicy>) -> NetworkPolicy, as_network_policy: "networking.k8s.io/v1", "networkpolicies", ["netpol"], true;
 }
 
 impl Object {
@@ -299,7 +301,6 @@ pub const KNOWN_UNMODELLED: &[(&str, &str, &[&str])] = &[
     ("scheduling.k8s.io", "PriorityClass", &["v1", "v1beta1"]),
     ("networking.k8s.io", "Ingress", &["v1", "v1beta1"]),
     ("networking.k8s.io", "IngressClass", &["v1", "v1beta1"]),
-    ("networking.k8s.io", "NetworkPolicy", &["v1"]),
     ("networking.k8s.io", "ServiceCIDR", &["v1", "v1beta1"]),
     ("storage.k8s.io", "StorageClass", &["v1"]),
     ("node.k8s.io", "RuntimeClass", &["v1"]),

@@ -710,6 +710,103 @@ fn supported(path: String, value: &str, values: &[&str], errs: &mut Vec<FieldErr
 /// number or IANA name; no duplicate (protocol, port) or NodePort), the type and what
 /// each type allows, session affinity, cluster IPs, external IPs, traffic policies and
 /// IP families.
+/// ValidateNetworkPolicySpec (pkg/apis/networking/validation): ports (protocol, number
+/// or name, endPort), peers (at least one selector or ipBlock, ipBlock alone), ipBlocks
+/// (a CIDR, excepts strictly inside it), policyTypes.
+fn validate_network_policy(s: &super::network_policy::NetworkPolicySpec, errs: &mut Vec<FieldErr>) {
+    use super::meta::IntOrString;
+    use super::network_policy::{Peer, PolicyPort};
+    let port_errs = |ports: &[PolicyPort], path: &str, errs: &mut Vec<FieldErr>| {
+        for (i, p) in ports.iter().enumerate() {
+            let pp = format!("{path}.ports[{i}]");
+            if let Some(proto) = p.protocol.as_deref() {
+                supported(format!("{pp}.protocol"), proto, &["SCTP", "TCP", "UDP"], errs);
+            }
+            match &p.port {
+                Some(IntOrString::Int(n)) => {
+                    if !(1..=65535).contains(n) {
+                        errs.push(FieldErr::new(format!("{pp}.port"), format!("Invalid value: {n}: must be between 1 and 65535, inclusive")));
+                    }
+                    if let Some(end) = p.end_port {
+                        if end < *n {
+                            errs.push(FieldErr::new(format!("{pp}.endPort"), format!("Invalid value: {n}: must be greater than or equal to `port`")));
+                        }
+                        if !(1..=65535).contains(&end) {
+                            errs.push(FieldErr::new(format!("{pp}.endPort"), format!("Invalid value: {end}: must be between 1 and 65535, inclusive")));
+                        }
+                    }
+                }
+                Some(IntOrString::String(name)) => {
+                    if let Some(end) = p.end_port {
+                        errs.push(FieldErr::new(format!("{pp}.endPort"), format!("Invalid value: {end}: may not be specified when `port` is non-numeric")));
+                    }
+                    for m in port_name(name) {
+                        errs.push(FieldErr::new(format!("{pp}.port"), format!("Invalid value: {}: {m}", quoted(name))));
+                    }
+                }
+                None => {
+                    if let Some(end) = p.end_port {
+                        errs.push(FieldErr::new(format!("{pp}.endPort"), format!("Invalid value: {end}: may not be specified when `port` is not specified")));
+                    }
+                }
+            }
+        }
+    };
+    let cidr_ok = |c: &str| crate::network::ipam::Cidr::parse(c).ok().filter(|x| x.to_string() == c || c.contains('/'));
+    let peer_errs = |peers: &[Peer], path: &str, errs: &mut Vec<FieldErr>| {
+        for (i, p) in peers.iter().enumerate() {
+            let pp = format!("{path}[{i}]");
+            let n = usize::from(p.pod_selector.is_some()) + usize::from(p.namespace_selector.is_some()) + usize::from(p.ip_block.is_some());
+            if n == 0 {
+                errs.push(FieldErr::new(pp.clone(), "Required value: must specify a peer"));
+            } else if n > 1 && p.ip_block.is_some() {
+                errs.push(FieldErr::new(pp.clone(), "Forbidden: may not specify both ipBlock and another peer"));
+            }
+            if let Some(b) = &p.ip_block {
+                let bp = format!("{pp}.ipBlock");
+                if b.cidr.is_empty() {
+                    errs.push(FieldErr::new(format!("{bp}.cidr"), "Required value"));
+                    continue;
+                }
+                let Some(cidr) = cidr_ok(&b.cidr) else {
+                    errs.push(FieldErr::new(
+                        format!("{bp}.cidr"),
+                        format!("Invalid value: {}: must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)", quoted(&b.cidr)),
+                    ));
+                    continue;
+                };
+                for (j, e) in b.except.iter().enumerate() {
+                    let ep = format!("{bp}.except[{j}]");
+                    match cidr_ok(e) {
+                        None => errs
+                            .push(FieldErr::new(ep, format!("Invalid value: {}: must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)", quoted(e)))),
+                        Some(x) if !cidr.contains(x.base) || cidr.prefix >= x.prefix => {
+                            errs.push(FieldErr::new(ep, format!("Invalid value: {}: must be a strict subset of `cidr`", quoted(e))))
+                        }
+                        Some(_) => {}
+                    }
+                }
+            }
+        }
+    };
+    for (i, r) in s.ingress.iter().enumerate() {
+        let path = format!("spec.ingress[{i}]");
+        port_errs(&r.ports, &path, errs);
+        peer_errs(&r.from, &format!("{path}.from"), errs);
+    }
+    for (i, r) in s.egress.iter().enumerate() {
+        let path = format!("spec.egress[{i}]");
+        port_errs(&r.ports, &path, errs);
+        peer_errs(&r.to, &format!("{path}.to"), errs);
+    }
+    for (i, t) in s.policy_types.iter().enumerate() {
+        supported(format!("spec.policyTypes[{i}]"), t, &["Egress", "Ingress"], errs);
+    }
+    if s.policy_types.len() > 2 {
+        errs.push(FieldErr::new("spec.policyTypes", format!("Invalid value: {:?}: may not specify more than two policyTypes", s.policy_types)));
+    }
+}
+
 fn validate_service(s: &super::service::Service, errs: &mut Vec<FieldErr>) {
     let spec = &s.spec;
     let type_ = spec.type_.as_str();
@@ -982,6 +1079,7 @@ pub fn validate(obj: &Object) -> Vec<FieldErr> {
             }
         }
         Object::PodDisruptionBudget(pdb) => validate_pdb_spec(&pdb.spec, &mut errs),
+        Object::NetworkPolicy(np) => validate_network_policy(&np.spec, &mut errs),
         Object::Unstructured(u) => super::scheduling::validate(u, &mut errs),
         _ => {}
     }

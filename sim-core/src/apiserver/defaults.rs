@@ -95,6 +95,13 @@ pub fn apply(obj: &mut Object) {
             rc.spec.replicas.get_or_insert(1);
         }
         Object::Service(svc) => default_service(svc),
+        // SetDefaults_Namespace: the immutable `kubernetes.io/metadata.name` label
+        // (NamespaceDefaultLabelName), which namespaceSelectors use to pick a namespace
+        // by name.
+        Object::Namespace(ns) => {
+            let name = ns.metadata.name.clone();
+            ns.metadata.labels.insert("kubernetes.io/metadata.name".into(), name);
+        }
         Object::Node(n) if n.status.allocatable.is_empty() => {
             n.status.allocatable = n.status.capacity.clone();
         }

@@ -2,3 +2,4 @@
 //! CNI's host-local IPAM does on each node).
 
 pub mod ipam;
+pub mod policy;

@@ -23,6 +23,10 @@
 //! to 1 ms of jitter. ExternalName targets leave the cluster and are not followed
 //! (`external`).
 //!
+//! A NetworkPolicy that does not let the connection through (the source pod's egress or
+//! the destination pod's ingress: network/policy.rs) stops it first: `denied` (the
+//! client sees a timeout, as most CNIs drop such packets).
+//!
 //! Only counts are kept (and a latency histogram per client): the cost is per request a
 //! random draw and a few additions, not an engine event or a stored record.
 
@@ -40,7 +44,7 @@ use std::collections::BTreeMap;
 pub const TICK: SimDuration = SimDuration::from_ms(100);
 
 /// The failure reasons, as counted and shown.
-pub const REASONS: &[&str] = &["refused", "timeout", "no-endpoints", "nxdomain", "external"];
+pub const REASONS: &[&str] = &["refused", "timeout", "no-endpoints", "nxdomain", "external", "denied"];
 
 /// Where a client's requests start.
 #[derive(Clone, Debug, PartialEq)]
@@ -204,6 +208,7 @@ pub struct Traffic {
 struct PodAt {
     node: String,
     serving: bool,
+    pod: std::rc::Rc<crate::api::Object>,
 }
 
 impl Traffic {
@@ -295,7 +300,8 @@ fn pods_by_ip(store: &Store, serving: &dyn Fn(&str, &str) -> bool) -> BTreeMap<S
             continue;
         }
         let serving = serving(&p.spec.node_name, &p.metadata.uid);
-        m.insert(p.status.pod_ip.clone(), PodAt { node: p.spec.node_name.clone(), serving });
+        let obj = store.get_parts(&Kind::Pod, &p.metadata.namespace, &p.metadata.name).cloned().expect("listed");
+        m.insert(p.status.pod_ip.clone(), PodAt { node: p.spec.node_name.clone(), serving, pod: obj });
     }
     m
 }
@@ -379,22 +385,35 @@ fn send(
     alive: &dyn Fn(&str) -> bool,
     rng: &mut impl Rng,
 ) -> Counters {
-    // The sources: (client address, node).
-    let sources: Vec<(String, String)> = match &c.client.source {
+    // The sources: (client address, node, the pod when the client is one).
+    let sources: Vec<(String, String, Option<std::rc::Rc<crate::api::Object>>)> = match &c.client.source {
         Source::Node(node) => {
             if !alive(node) {
                 return Counters::default();
             }
-            vec![(node.clone(), node.clone())]
+            let ip = store.get_parts(&Kind::Node, "", node).and_then(|o| o.as_node()).map(|n| n.internal_ip().to_string()).unwrap_or_default();
+            vec![(ip, node.clone(), None)]
         }
         Source::Pods { namespace, selector, .. } => store
             .list(&Kind::Pod)
-            .filter_map(|o| o.as_pod())
-            .filter(|p| &p.metadata.namespace == namespace && p.is_ready() && p.metadata.deletion_timestamp.is_none() && selector.matches(&p.metadata.labels))
-            .filter(|p| alive(&p.spec.node_name))
-            .map(|p| (p.status.pod_ip.clone(), p.spec.node_name.clone()))
+            .filter(|o| {
+                o.as_pod().is_some_and(|p| {
+                    &p.metadata.namespace == namespace
+                        && p.is_ready()
+                        && p.metadata.deletion_timestamp.is_none()
+                        && selector.matches(&p.metadata.labels)
+                        && alive(&p.spec.node_name)
+                })
+            })
+            .map(|o| {
+                let p = o.as_pod().expect("a pod");
+                (p.status.pod_ip.clone(), p.spec.node_name.clone(), Some(o.clone()))
+            })
             .collect(),
     };
+    let policies = store.list(&Kind::NetworkPolicy).next().is_some();
+    // (source address, destination address) → allowed, for this tick.
+    let mut verdicts: BTreeMap<(String, String), bool> = BTreeMap::new();
     let mut s = Counters::default();
     if sources.is_empty() {
         return s;
@@ -407,11 +426,11 @@ fn send(
         Target::Address { .. } => false,
     };
     let mut per_node: BTreeMap<&str, Candidates> = BTreeMap::new();
-    for (_, node) in &sources {
+    for (_, node, _) in &sources {
         per_node.entry(node.as_str()).or_insert_with(|| candidates(&c.client, node, store, proxies, pods, alive));
     }
     for _ in 0..n {
-        let (addr, node) = &sources[rng.random_range(0..sources.len())];
+        let (addr, node, src_pod) = &sources[rng.random_range(0..sources.len())];
         s.sent += 1;
         let landing = match &per_node[node.as_str()] {
             Err(reason) => Landing::Fail(reason),
@@ -424,7 +443,15 @@ fn send(
                 if affinity {
                     c.affinity.insert(addr.clone(), ep.clone());
                 }
-                *landing
+                let allowed = !policies
+                    || *verdicts
+                        .entry((addr.clone(), ep.clone()))
+                        .or_insert_with(|| policy_allows(store, addr, src_pod.as_deref(), ep, &c.client.target, pods));
+                if allowed {
+                    *landing
+                } else {
+                    Landing::Fail("denied")
+                }
             }
         };
         match landing {
@@ -441,6 +468,34 @@ fn send(
         }
     }
     s
+}
+
+/// Whether NetworkPolicies let `src` (an address, the pod if it is one) reach the
+/// endpoint `ep` (`IP:port`).
+fn policy_allows(store: &Store, src: &str, src_pod: Option<&crate::api::Object>, ep: &str, target: &Target, pods: &BTreeMap<String, PodAt>) -> bool {
+    use crate::api::network_policy::End;
+    let (ip, port) = ep.rsplit_once(':').map_or((ep, 0), |(i, p)| (i, p.parse().unwrap_or(0)));
+    let protocol = match target {
+        Target::Service { namespace, name, port: want } => store
+            .get_parts(&Kind::Service, namespace, name)
+            .and_then(|o| o.as_service())
+            .and_then(|s| {
+                s.spec.ports.iter().find(|p| match want {
+                    PortRef::Number(n) => p.port == *n,
+                    PortRef::Name(n) => p.name.as_deref() == Some(n.as_str()),
+                })
+            })
+            .and_then(|p| p.protocol.clone())
+            .unwrap_or_else(|| "TCP".into()),
+        Target::Address { .. } => "TCP".into(),
+    };
+    let src_labels = src_pod.and_then(|o| o.as_pod()).map(|p| (p.metadata.namespace.as_str(), &p.metadata.labels));
+    let src_end = End { ip: parse_ip(src).unwrap_or(0), pod: src_labels };
+    let dst = pods.get(ip).and_then(|p| p.pod.as_pod());
+    let dst_end = End { ip: parse_ip(ip).unwrap_or(0), pod: dst.map(|p| (p.metadata.namespace.as_str(), &p.metadata.labels)) };
+    let named =
+        |n: &str| dst.and_then(|p| p.spec.containers.iter().flat_map(|c| c.ports.iter()).find(|cp| cp.name.as_deref() == Some(n)).map(|cp| cp.container_port));
+    crate::network::policy::decide(store, &src_end, &dst_end, port, &protocol, &named).allowed()
 }
 
 /// The counts as JSON (`ksim get traffic -o json` items and the event log's records).
