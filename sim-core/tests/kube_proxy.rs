@@ -106,3 +106,58 @@ fn internal_traffic_policy_local_keeps_traffic_on_the_node() {
     }
     assert!(with_pods < 4, "3 pods on 4 nodes leave a node without one, whose traffic is dropped");
 }
+
+/// trafficDistribution: PreferClose end to end: the EndpointSlice controller hints each
+/// ready endpoint for its own zone (trafficdist.ReconcileHints, preferCloseHeuristic),
+/// and each node's kube-proxy keeps the endpoints hinted for its zone
+/// (topologyModeFromHints). Without the field, no hints and no filtering.
+#[test]
+fn prefer_close_keeps_traffic_in_the_zone() {
+    let run = |dist: &str| {
+        let text = format!(
+            "apiVersion: ksim.dev/v1\nkind: Scenario\nmetadata: {{name: zones}}\nspec:\n  until: 2m\n  cluster:\n    nodePools:\n    - {{name: a, count: 2, capacity: {{cpu: '4', memory: 8Gi, pods: 110}}, labels: {{topology.kubernetes.io/zone: zone-a}}}}\n    - {{name: b, count: 2, capacity: {{cpu: '4', memory: 8Gi, pods: 110}}, labels: {{topology.kubernetes.io/zone: zone-b}}}}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: web}}\nspec:\n  replicas: 4\n  selector: {{matchLabels: {{app: web}}}}\n  template:\n    metadata: {{labels: {{app: web}}}}\n    spec:\n      containers: [{{name: web, image: nginx}}]\n---\napiVersion: v1\nkind: Service\nmetadata: {{name: web}}\nspec:\n  selector: {{app: web}}\n  ports: [{{port: 80}}]\n{dist}"
+        );
+        let s = common::load_str(&text);
+        let mut sim = Simulation::new(&s, &RunOptions { check: true, ..RunOptions::for_scenario(&s) }).expect("simulation");
+        sim.run_until(SimTime(60_000));
+        assert!(sim.violations().is_empty(), "{:?}", sim.violations());
+        let zone_of = |node: &str| if node.starts_with("a-") { "zone-a" } else { "zone-b" };
+        let slices: Vec<sim_core::api::endpoints::EndpointSlice> = sim
+            .api
+            .store
+            .list(&Kind::EndpointSlice)
+            .filter_map(|o| o.as_endpoint_slice())
+            .filter(|s| s.metadata.labels.get("kubernetes.io/service-name").map(String::as_str) == Some("web"))
+            .cloned()
+            .collect();
+        let hinted: Vec<(String, Option<String>)> = slices
+            .iter()
+            .flat_map(|s| s.endpoints.iter())
+            .map(|e| {
+                (e.zone.clone().unwrap_or_default(), e.hints.as_ref().and_then(|h| h.pointer("/forZones/0/name")).and_then(|v| v.as_str()).map(str::to_string))
+            })
+            .collect();
+        let per_node: Vec<(String, Vec<String>)> = sim
+            .proxies
+            .iter()
+            .map(|p| {
+                let eps = view_endpoints_nodes(p.view());
+                (zone_of(&p.node).to_string(), eps.into_iter().map(|n| zone_of(&n).to_string()).collect())
+            })
+            .collect();
+        (hinted, per_node)
+    };
+    let (hinted, per_node) = run("  trafficDistribution: PreferClose\n");
+    assert_eq!(hinted.len(), 4);
+    assert!(hinted.iter().all(|(z, h)| h.as_deref() == Some(z.as_str())), "each endpoint hinted for its own zone: {hinted:?}");
+    for (zone, eps) in &per_node {
+        assert!(!eps.is_empty() && eps.iter().all(|z| z == zone), "a node in {zone} sends to {eps:?}");
+    }
+    let (hinted, per_node) = run("");
+    assert!(hinted.iter().all(|(_, h)| h.is_none()), "{hinted:?}");
+    assert!(per_node.iter().all(|(_, eps)| eps.len() == 4), "{per_node:?}");
+}
+
+fn view_endpoints_nodes(v: &ProxyView) -> Vec<String> {
+    v.ports.iter().filter(|(n, _)| n.name == "web").flat_map(|(_, p)| p.internal().iter().map(|e| e.node.clone())).collect()
+}

@@ -12,7 +12,10 @@
 //! slices are changed in place where they can be (endpoints updated or dropped, new
 //! ones filling the fullest updated slice first, then an unchanged slice they fit in,
 //! then new slices), and a slice to delete is recycled for one to create. Upstream walks
-//! Go maps here (random order); ksim goes by pod and slice name.
+//! Go maps here (random order); ksim goes by pod and slice name. Zone hints follow
+//! `trafficDistribution` (pkg/controller/endpointslice/trafficdist, ReconcileHints): with
+//! PreferClose each ready endpoint is hinted for its own zone, otherwise hints are
+//! removed; the topology-aware-hints annotation's TopologyCache is not modelled.
 //!
 //! Like upstream's endpointSliceTracker, it remembers the resourceVersion each of its
 //! writes produced (or that it deleted a slice) and refuses to sync from a cache that
@@ -190,8 +193,42 @@ fn endpoint_key(e: &Endpoint) -> EndpointKey {
 /// EndpointsEqualBeyondHash: conditions, node, zone, hints and the target (its
 /// resourceVersion aside).
 fn equal_beyond_hash(a: &Endpoint, b: &Endpoint) -> bool {
+    // EndpointsEqualBeyondHash: node, zone, conditions, targetRef (its resourceVersion
+    // aside) — not hints, which ReconcileHints owns.
     let target = |e: &Endpoint| e.target_ref.as_ref().map(|r| ObjectReference { resource_version: String::new(), ..r.clone() });
-    a.conditions == b.conditions && a.node_name == b.node_name && a.zone == b.zone && a.hints == b.hints && target(a) == target(b)
+    a.conditions == b.conditions && a.node_name == b.node_name && a.zone == b.zone && target(a) == target(b)
+}
+
+/// trafficdist.ReconcileHints: with `trafficDistribution: PreferClose` every ready
+/// endpoint gets a hint for its own zone (none without a zone); otherwise hints are
+/// removed. Unchanged slices whose hints are missing, wrong or stale are updated too.
+fn reconcile_hints(svc: &Service, existing: &[&EndpointSlice], plan: &mut Plan) {
+    let prefer_close = svc.spec.traffic_distribution.as_deref().and_then(|v| v.as_str()) == Some("PreferClose");
+    let ready = |e: &Endpoint| e.conditions.ready == Some(true);
+    let wanted = |e: &Endpoint| -> Option<Box<serde_json::Value>> {
+        if !prefer_close {
+            return None;
+        }
+        e.zone.as_ref().map(|z| Box::new(serde_json::json!({"forZones": [{"name": z}]})))
+    };
+    // needsUpdate: the default heuristic, any hint; preferClose, a ready endpoint's hint
+    // that is not the wanted one.
+    let needs_update = |s: &EndpointSlice| s.endpoints.iter().any(|e| if prefer_close { ready(e) && e.hints != wanted(e) } else { e.hints.is_some() });
+    let touched: Vec<String> = plan.update.iter().chain(plan.delete.iter()).map(|s| s.metadata.name.clone()).collect();
+    for s in existing.iter().filter(|s| s.address_type == "IPv4" && !touched.contains(&s.metadata.name)) {
+        if needs_update(s) {
+            plan.update.push((*s).clone());
+        }
+    }
+    for s in plan.create.iter_mut().chain(plan.update.iter_mut()) {
+        for e in &mut s.endpoints {
+            if !prefer_close {
+                e.hints = None;
+            } else if ready(e) {
+                e.hints = wanted(e);
+            }
+        }
+    }
 }
 
 /// isReservedLabelKey.
@@ -301,6 +338,7 @@ pub fn reconcile(svc: &Service, pods: &[&Pod], zones: &BTreeMap<String, String>,
             i += 1;
         }
     }
+    reconcile_hints(svc, existing, &mut plan);
     plan
 }
 

@@ -5,8 +5,9 @@
 //! Cluster traffic goes to the Ready endpoints (only those hinted for this node's zone
 //! when every Ready endpoint carries zone hints and one is for this zone), else to the
 //! serving terminating ones; Local traffic to this node's Ready endpoints, else to its
-//! serving terminating ones. Node hints (PreferSameNode, a newer feature gate) are not
-//! modelled: ksim's EndpointSlice controller writes none.
+//! serving terminating ones. Zone hints come from the EndpointSlice controller for
+//! `trafficDistribution: PreferClose`; node hints (PreferSameNode, a newer feature gate)
+//! are not modelled: ksim's controller writes none.
 
 use super::endpoints::{EndpointInfo, ServicePortInfo};
 
