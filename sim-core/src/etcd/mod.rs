@@ -148,6 +148,12 @@ impl Store {
         }
     }
 
+    /// When an object of one of `kinds` was last written, if the history still holds the
+    /// write (None: not within the history's window).
+    pub fn last_write_time(&self, kinds: &[Kind]) -> Option<SimTime> {
+        self.history.iter().rev().find(|e| kinds.contains(&e.object.kind())).map(|e| e.time)
+    }
+
     /// Drops history older than the age limit (the periodic compaction).
     pub fn compact_older_than(&mut self, now: SimTime) {
         while let Some(e) = self.history.front() {

@@ -40,6 +40,7 @@
 //! - `daemonset-one-pod-per-node`: see daemon_set.rs.
 //! - `eviction-within-budget`: see disruption.rs.
 //! - `service-addresses-unique`: see service.rs.
+//! - `endpointslices-converge` (liveness): see service.rs.
 //! - `proxy-endpoints-from-slices`: see proxy.rs.
 //! - `traffic-counts-add-up`: see traffic.rs (the traffic model's own bookkeeping).
 //! - `controllers-converge` (liveness): once quiet, every ReplicaSet (and ReplicationController) has as many
@@ -99,11 +100,11 @@ pub use daemon_set::DAEMONSET_ONE_PER_NODE;
 pub use deployment::{DEPLOYMENT_FLOOR, DEPLOYMENT_SURGE};
 pub use disruption::EVICTION_WITHIN_BUDGET;
 pub use proxy::PROXY_ENDPOINTS_FROM_SLICES;
-pub use service::SERVICE_ADDRESSES_UNIQUE;
+pub use service::{ENDPOINTS_CONVERGE, SERVICE_ADDRESSES_UNIQUE};
 pub use traffic::TRAFFIC_COUNTS_ADD_UP;
 
 /// Every invariant, for listings and for the tests that make each one fire.
-pub const ALL: [&str; 17] = [
+pub const ALL: [&str; 18] = [
     NODE_OVERCOMMITTED,
     POD_BOUND_TWICE,
     BOUND_TO_MISSING_NODE,
@@ -121,6 +122,7 @@ pub const ALL: [&str; 17] = [
     TRAFFIC_COUNTS_ADD_UP,
     CONVERGED,
     NODES_RECOVER,
+    ENDPOINTS_CONVERGE,
 ];
 
 /// The watcher name of the controller manager (as `Simulation::client_name` gives it).
@@ -548,6 +550,7 @@ pub fn converged(store: &crate::etcd::Store, alive: &BTreeSet<String>, time: Sim
             );
         }
     }
+    out.extend(service::endpoints_converged(store, time));
     out
 }
 
@@ -837,6 +840,7 @@ mod tests {
             SERVICE_ADDRESSES_UNIQUE,
             PROXY_ENDPOINTS_FROM_SLICES,
             TRAFFIC_COUNTS_ADD_UP,
+            ENDPOINTS_CONVERGE,
             CONVERGED,
             NODES_RECOVER,
         ];

@@ -14,6 +14,65 @@ use crate::engine::SimTime;
 use std::collections::BTreeMap;
 
 pub const SERVICE_ADDRESSES_UNIQUE: &str = "service-addresses-unique";
+pub const ENDPOINTS_CONVERGE: &str = "endpointslices-converge";
+
+/// How long without a write of a Pod, Service or EndpointSlice before the slices must
+/// match the pods: the EndpointSlice controller's sync follows a change within a watch,
+/// its workers' pick-up and a request, and a sync refused on a stale cache is retried
+/// after 1 s (then 2 s, 4 s…); 30 s leaves room for several retries.
+pub const ENDPOINTS_QUIET: crate::engine::SimDuration = crate::engine::SimDuration::from_secs(30);
+
+/// `endpointslices-converge` (liveness): once no Pod, Service or EndpointSlice has been
+/// written for ENDPOINTS_QUIET, the slices the EndpointSlice controller manages for each
+/// Service with a selector list exactly the selected pods that have an IP and are not
+/// terminal, each ready exactly when the pod is Ready and not terminating (or always,
+/// with publishNotReadyAddresses). Upstream's guarantee: every change to a Service or
+/// its pods queues the Service (addPod/updatePod/deletePod, onServiceUpdate), and a sync
+/// reconciles its slices to those desired endpoints (reconciler.go, podToEndpoint,
+/// ShouldPodBeInEndpoints with terminating pods included).
+pub fn endpoints_converged(store: &crate::etcd::Store, time: SimTime) -> Vec<Violation> {
+    use crate::api::endpoints::{LABEL_MANAGED_BY, LABEL_SERVICE_NAME, SLICE_CONTROLLER_NAME};
+    use crate::api::Kind;
+    let mut out = Vec::new();
+    if store.last_write_time(&[Kind::Pod, Kind::Service, Kind::EndpointSlice]).is_some_and(|t| time.since(t) < ENDPOINTS_QUIET) {
+        return out;
+    }
+    for svc in store.list(&Kind::Service).filter_map(|o| o.as_service()) {
+        let Some(selector) = svc.spec.selector.as_ref().filter(|s| !s.is_empty()) else { continue };
+        if svc.spec.type_ == "ExternalName" || svc.metadata.deletion_timestamp.is_some() {
+            continue;
+        }
+        let ns = &svc.metadata.namespace;
+        let publish = svc.spec.publish_not_ready_addresses == Some(true);
+        let want: BTreeMap<String, bool> = store
+            .list(&Kind::Pod)
+            .filter_map(|o| o.as_pod())
+            .filter(|p| &p.metadata.namespace == ns && !p.status.pod_ip.is_empty() && !p.is_terminal())
+            .filter(|p| selector.iter().all(|(k, v)| p.metadata.labels.get(k) == Some(v)))
+            .map(|p| (p.status.pod_ip.clone(), publish || (p.is_ready() && p.metadata.deletion_timestamp.is_none())))
+            .collect();
+        let have: BTreeMap<String, bool> = store
+            .list(&Kind::EndpointSlice)
+            .filter_map(|o| o.as_endpoint_slice())
+            .filter(|s| &s.metadata.namespace == ns && s.metadata.labels.get(LABEL_SERVICE_NAME) == Some(&svc.metadata.name))
+            .filter(|s| s.metadata.labels.get(LABEL_MANAGED_BY).map(String::as_str) == Some(SLICE_CONTROLLER_NAME))
+            .flat_map(|s| s.endpoints.iter())
+            .filter_map(|e| e.addresses.first().map(|a| (a.clone(), e.conditions.ready == Some(true))))
+            .collect();
+        if want != have {
+            let fmt =
+                |m: &BTreeMap<String, bool>| m.iter().map(|(ip, r)| format!("{ip}{}", if *r { "" } else { " (not ready)" })).collect::<Vec<_>>().join(", ");
+            out.push(Violation {
+                invariant: ENDPOINTS_CONVERGE,
+                time,
+                event: "quiet cluster".into(),
+                objects: vec![format!("service/{ns}/{}", svc.metadata.name)],
+                message: format!("its EndpointSlices list [{}] where its pods are [{}]", fmt(&have), fmt(&want)),
+            });
+        }
+    }
+    out
+}
 
 type Key = (String, String);
 
@@ -122,5 +181,49 @@ mod tests {
         // Headless Services hold no address.
         assert!(c.on_write(&svc("h1", "None", None), false, t, "e").is_empty());
         assert!(c.on_write(&svc("h2", "None", None), false, t, "e").is_empty());
+    }
+
+    /// A slice that still lists a pod gone from the Service (or misses one, or has its
+    /// readiness wrong) once the cluster is quiet fires; one that matches does not.
+    #[test]
+    fn endpoint_convergence_fires_on_a_stale_slice() {
+        use crate::api::endpoints::{Endpoint, EndpointConditions, EndpointSlice, LABEL_MANAGED_BY, LABEL_SERVICE_NAME, SLICE_CONTROLLER_NAME};
+        use crate::api::pod::{Pod, PodCondition};
+        use crate::api::Object;
+        use crate::etcd::{HistoryLimits, Store};
+        let mut store = Store::new(HistoryLimits::default());
+        let mut s = svc("web", "10.96.0.10", None);
+        s.spec.selector = Some([("app".to_string(), "web".to_string())].into());
+        store.create(Object::Service(Box::new(s)), SimTime::ZERO).unwrap();
+        let mut p = Pod::default();
+        p.metadata.namespace = "default".into();
+        p.metadata.name = "web-1".into();
+        p.metadata.labels.insert("app".into(), "web".into());
+        p.status.pod_ip = "10.244.0.5".into();
+        p.status.phase = "Running".into();
+        p.status.conditions.push(PodCondition { type_: "Ready".into(), status: "True".into(), ..Default::default() });
+        store.create(Object::Pod(p), SimTime::ZERO).unwrap();
+        let slice = |ip: &str| {
+            let mut sl = EndpointSlice::default();
+            sl.metadata.namespace = "default".into();
+            sl.metadata.name = format!("web-{ip}");
+            sl.metadata.labels.insert(LABEL_SERVICE_NAME.into(), "web".into());
+            sl.metadata.labels.insert(LABEL_MANAGED_BY.into(), SLICE_CONTROLLER_NAME.into());
+            sl.address_type = "IPv4".into();
+            sl.endpoints =
+                vec![Endpoint { addresses: vec![ip.into()], conditions: EndpointConditions { ready: Some(true), ..Default::default() }, ..Default::default() }];
+            Object::EndpointSlice(Box::new(sl))
+        };
+        store.create(slice("10.244.0.9"), SimTime::ZERO).unwrap();
+        assert!(endpoints_converged(&store, SimTime(10_000)).is_empty(), "not quiet for 30 s yet");
+        let v = endpoints_converged(&store, SimTime(60_000));
+        assert_eq!(v.len(), 1);
+        assert_eq!(v[0].message, "its EndpointSlices list [10.244.0.9] where its pods are [10.244.0.5]");
+        let mut store2 = Store::new(HistoryLimits::default());
+        for o in store.list(&crate::api::Kind::Service).chain(store.list(&crate::api::Kind::Pod)) {
+            store2.create((**o).clone(), SimTime::ZERO).unwrap();
+        }
+        store2.create(slice("10.244.0.5"), SimTime::ZERO).unwrap();
+        assert!(endpoints_converged(&store2, SimTime(60_000)).is_empty());
     }
 }
