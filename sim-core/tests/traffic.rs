@@ -70,3 +70,27 @@ fn the_same_seed_counts_the_same() {
     assert_eq!(a, b);
     assert!(a.0 .0 > 0);
 }
+
+/// Traffic from outside through a NodePort and a load-balancer address
+/// (pkg/proxy/iptables: KUBE-NODEPORTS → KUBE-EXT; externalTrafficPolicy Local keeps
+/// the node's own endpoints and DROPs without one): one pod, on one of three nodes.
+#[test]
+fn node_ports_and_load_balancers_follow_the_external_policy() {
+    let svc = "---\napiVersion: v1\nkind: Service\nmetadata: {name: edge}\nspec:\n  type: LoadBalancer\n  externalTrafficPolicy: Local\n  selector: {app: web}\n  ports: [{port: 80, targetPort: 8080, nodePort: 30080}]\n";
+    let text = format!(
+        "apiVersion: ksim.dev/v1\nkind: Scenario\nmetadata: {{name: t}}\nspec:\n  seed: 3\n  until: 2m\n  cluster:\n    loadBalancer: {{addresses: [192.168.1.240-192.168.1.241]}}\n    nodePools:\n    - {{name: w, count: 3, capacity: {{cpu: '4', memory: 8Gi, pods: 110}}}}\n  traffic:\n  - {{name: n1, source: {{node: w-1}}, target: '172.18.0.2:30080', rate: 10/s, start: 30s}}\n  - {{name: n2, source: {{node: w-1}}, target: '172.18.0.3:30080', rate: 10/s, start: 30s}}\n  - {{name: n3, source: {{node: w-1}}, target: '172.18.0.4:30080', rate: 10/s, start: 30s}}\n  - {{name: lb, source: {{node: w-1}}, target: '192.168.1.240:80', rate: 10/s, start: 30s}}\n  - {{name: closed, source: {{node: w-1}}, target: '172.18.0.3:31999', rate: 10/s, start: 30s}}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: web}}\nspec:\n  replicas: 1\n  selector: {{matchLabels: {{app: web}}}}\n  template:\n    metadata: {{labels: {{app: web}}}}\n    spec:\n      containers: [{{name: web, image: nginx, ports: [{{containerPort: 8080}}]}}]\n{svc}"
+    );
+    let s = common::load_str(&text);
+    let mut sim = Simulation::new(&s, &RunOptions { check: true, ..RunOptions::for_scenario(&s) }).expect("simulation");
+    sim.run_until(SimTime(60_000));
+    let results: Vec<Counts> = ["n1", "n2", "n3"].iter().map(|n| counts(&sim, n)).collect();
+    // Exactly the node with the pod serves its NodePort; the others DROP (timeout).
+    assert_eq!(results.iter().filter(|(sent, ok, _)| ok == sent).count(), 1, "{results:?}");
+    assert_eq!(results.iter().filter(|(sent, _, f)| f == &vec![("timeout".to_string(), *sent)]).count(), 2, "{results:?}");
+    // The load balancer's address is announced by the node with the pod: all served.
+    let (sent, ok, _) = counts(&sim, "lb");
+    assert!(sent > 0 && ok == sent, "{:?}", counts(&sim, "lb"));
+    // A port no Service holds on a live node: refused.
+    let (sent, _, failed) = counts(&sim, "closed");
+    assert_eq!(failed, vec![("refused".to_string(), sent)]);
+}

@@ -12,7 +12,12 @@
 //!   with no endpoints: `no-endpoints`; else one endpoint at random, as iptables'
 //!   `statistic --mode random` picks (with `sessionAffinity: ClientIP`, the one this
 //!   source was sent to before, while it is still listed);
-//! - to an address (`10.244.1.7:8080`): as given.
+//! - to an address: a ClusterIP goes through the source node's rules as above; a node's
+//!   address on a NodePort through that node's rules (the external traffic policy: Local
+//!   keeps that node's endpoints, none is a DROP); a load-balancer address through the
+//!   node that announces it (the first live node by name — with
+//!   externalTrafficPolicy Local, the first with a ready local endpoint — as MetalLB's
+//!   layer-2 mode answers from one node); a pod's address goes straight to the pod.
 //!
 //! The connection then lands: on a pod whose app answers (its containers run, it has
 //! booted — `ksim.dev/boot-duration` —, and it has not had SIGTERM: a preStop hook keeps
@@ -329,7 +334,7 @@ fn candidates(
     alive: &dyn Fn(&str) -> bool,
 ) -> Result<Vec<(String, Landing)>, &'static str> {
     match &c.target {
-        Target::Address { ip, .. } => Ok(vec![(ip.clone(), land(ip, node, pods, alive))]),
+        Target::Address { ip, port } => address_candidates(ip, *port, node, store, proxies, pods, alive),
         Target::Service { namespace, name, port } => {
             let Some(svc) = store.get_parts(&Kind::Service, namespace, name).and_then(|o| o.as_service()) else { return Err("nxdomain") };
             if svc.spec.type_ == "ExternalName" {
@@ -365,14 +370,75 @@ fn candidates(
                 .iter()
                 .find(|(n, p)| &n.namespace == namespace && &n.name == name && p.info.port == sp.port && p.info.protocol == proto)
                 .map(|(_, p)| p);
-            let Some(rule) = rule else { return Err("timeout") };
-            let eps = rule.internal();
-            if eps.is_empty() {
-                return Err(if rule.endpoints.has_any { "timeout" } else { "no-endpoints" });
-            }
-            Ok(eps.iter().map(|e| (e.addr(), land(&e.ip, node, pods, alive))).collect())
+            through(rule, false, node, pods, alive)
         }
     }
+}
+
+/// Where the rule found for a Service port sends a connection that entered at `at`
+/// (`external`: through a NodePort or a load-balancer address, the external policy's
+/// endpoints; else the ClusterIP's, the internal policy's).
+fn through(rule: Option<&crate::proxy::ProgrammedPort>, external: bool, at: &str, pods: &BTreeMap<String, PodAt>, alive: &dyn Fn(&str) -> bool) -> Candidates {
+    let Some(rule) = rule else { return Err("timeout") };
+    let eps = if external { rule.external() } else { rule.internal() };
+    if eps.is_empty() {
+        return Err(if rule.endpoints.has_any { "timeout" } else { "no-endpoints" });
+    }
+    Ok(eps.iter().map(|e| (e.addr(), land(&e.ip, at, pods, alive))).collect())
+}
+
+/// A connection to an address: a Service's ClusterIP (the source node's rules), a node's
+/// address on a NodePort (that node's rules, external policy), a load-balancer address
+/// (the node announcing it — the first live node by name, among those with a ready local
+/// endpoint for externalTrafficPolicy Local, as MetalLB's layer-2 mode announces from
+/// one node — then that node's rules), or else a pod's address.
+fn address_candidates(
+    ip: &str,
+    port: i32,
+    node: &str,
+    store: &Store,
+    proxies: &[KubeProxy],
+    pods: &BTreeMap<String, PodAt>,
+    alive: &dyn Fn(&str) -> bool,
+) -> Candidates {
+    let view = |n: &str| proxies.iter().find(|p| p.node == n).map(|p| p.view());
+    let services: Vec<&crate::api::service::Service> = store.list(&Kind::Service).filter_map(|o| o.as_service()).collect();
+    if let Some(svc) = services.iter().find(|s| s.spec.cluster_ip == ip) {
+        let rule = view(node)
+            .and_then(|v| v.ports.iter().find(|(n, p)| n.namespace == svc.metadata.namespace && n.name == svc.metadata.name && p.info.port == port))
+            .map(|(_, p)| p);
+        return through(rule, false, node, pods, alive);
+    }
+    if let Some(target) = store.list(&Kind::Node).filter_map(|o| o.as_node()).find(|n| n.internal_ip() == ip) {
+        let target = target.metadata.name.as_str();
+        if !alive(target) {
+            return Err("timeout");
+        }
+        let rule = view(target).and_then(|v| v.ports.values().find(|p| p.info.node_port == port));
+        return match rule {
+            Some(r) => through(Some(r), true, target, pods, alive),
+            // No NodePort there: the node itself refuses the connection.
+            None => Err("refused"),
+        };
+    }
+    if let Some(svc) = services.iter().find(|s| s.load_balancer_ingress().iter().any(|a| a == ip)) {
+        let local = svc.spec.external_traffic_policy.as_deref() == Some("Local");
+        let mut nodes: Vec<&KubeProxy> = proxies.iter().filter(|p| alive(&p.node)).collect();
+        nodes.sort_by(|a, b| a.node.cmp(&b.node));
+        let rule_on = |p: &KubeProxy| {
+            p.view()
+                .ports
+                .iter()
+                .find(|(n, r)| n.namespace == svc.metadata.namespace && n.name == svc.metadata.name && r.info.port == port)
+                .map(|(_, r)| r.clone())
+        };
+        let announcer = nodes.into_iter().find(|p| !local || rule_on(p).is_some_and(|r| !r.external().is_empty()));
+        let Some(announcer) = announcer else { return Err("timeout") };
+        let rule = rule_on(announcer);
+        return through(rule.as_ref(), true, &announcer.node, pods, alive);
+    }
+    let addr = format!("{ip}:{port}");
+    Ok(vec![(addr, land(ip, node, pods, alive))])
 }
 
 /// Sends `n` requests of a client; their counts.
