@@ -5,8 +5,10 @@
 //! `pod/NAME`, `deployment/NAME` or `service/NAME` (each of its endpoints' pods). Exits 0 when allowed, 1
 //! when denied (as `kubectl auth can-i` answers yes or no).
 
+use sim_core::api::meta::IntOrString;
 use sim_core::api::network_policy::End;
 use sim_core::api::{Kind, Object};
+use sim_core::controller_manager::endpointslice::find_port;
 use sim_core::network::ipam::parse_ip;
 use sim_core::network::policy::{decide, Side};
 use sim_core::Simulation;
@@ -81,7 +83,7 @@ fn resolve_to(sim: &Simulation, ns: &str, what: &str) -> Result<Vec<Named>, Stri
             }
             let mut out = Vec::new();
             for s in sim.api.store.list(&Kind::EndpointSlice).filter_map(|o| o.as_endpoint_slice()) {
-                if s.metadata.namespace != ns || s.metadata.labels.get(sim_core::api::endpoints::LABEL_SERVICE_NAME).map(String::as_str) != Some(name) {
+                if !s.is_for(ns, name) {
                     continue;
                 }
                 for e in &s.endpoints {
@@ -129,9 +131,8 @@ pub fn can_reach(from: &str, to: &str, port: &str, protocol: &str, files: &[Stri
     let mut all = true;
     for dst in &dsts {
         let dst_pod = dst.pod.as_deref().and_then(|o| o.as_pod());
-        let named = |n: &str| {
-            dst_pod.and_then(|p| p.spec.containers.iter().flat_map(|c| c.ports.iter()).find(|cp| cp.name.as_deref() == Some(n)).map(|cp| cp.container_port))
-        };
+        // FindPort, as the EndpointSlice controller resolves a named port.
+        let named = |n: &str| dst_pod.and_then(|p| find_port(p, Some(&IntOrString::String(n.into())), protocol));
         let Some(num) = port.parse::<i32>().ok().or_else(|| named(port)) else {
             let _ = writeln!(anstream::stderr(), "{}: no container port named {port:?}", dst.label);
             return 1;

@@ -53,6 +53,14 @@ pub struct EndpointSlice {
     pub ports: Option<Vec<EndpointPort>>,
 }
 
+impl EndpointSlice {
+    /// Whether it belongs to Service `namespace/name` (its kubernetes.io/service-name
+    /// label, whoever manages it).
+    pub fn is_for(&self, namespace: &str, name: &str) -> bool {
+        self.metadata.namespace == namespace && self.metadata.labels.get(LABEL_SERVICE_NAME).is_some_and(|n| n == name)
+    }
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Endpoint {

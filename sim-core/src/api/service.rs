@@ -88,6 +88,25 @@ pub struct ServicePort {
     pub app_protocol: Option<String>,
 }
 
+/// pkg/api/service/util.go and the registry's helpers, in one place.
+impl ServiceSpec {
+    /// needsNodePort: NodePort and LoadBalancer Services hold NodePorts.
+    pub fn needs_node_port(&self) -> bool {
+        matches!(self.type_.as_str(), "NodePort" | "LoadBalancer")
+    }
+
+    /// ExternallyAccessible: reachable from outside the cluster (a NodePort, a load
+    /// balancer, or a ClusterIP Service with external IPs).
+    pub fn externally_accessible(&self) -> bool {
+        self.needs_node_port() || (self.type_ == "ClusterIP" && self.external_ips.as_ref().is_some_and(|v| !v.is_empty()))
+    }
+
+    /// NeedsHealthCheck: a LoadBalancer with externalTrafficPolicy Local.
+    pub fn needs_health_check(&self) -> bool {
+        self.type_ == "LoadBalancer" && self.external_traffic_policy.as_deref() == Some("Local")
+    }
+}
+
 impl Service {
     /// spec.type, "ClusterIP" when unset (the v1 default).
     pub fn type_name(&self) -> &str {

@@ -951,19 +951,16 @@ fn validate_service(s: &super::service::Service, errs: &mut Vec<FieldErr>) {
     }
     // validateServiceExternalTrafficPolicy (allocation, which fills healthCheckNodePort,
     // comes before validation upstream, so its Required case does not arise).
-    let externally_accessible =
-        matches!(spec.type_.as_str(), "LoadBalancer" | "NodePort") || (spec.type_ == "ClusterIP" && spec.external_ips.as_ref().is_some_and(|v| !v.is_empty()));
     if let Some(p) = spec.external_traffic_policy.as_deref().filter(|p| !p.is_empty()) {
-        if !externally_accessible {
+        if !spec.externally_accessible() {
             errs.push(FieldErr::new("spec.externalTrafficPolicy", format!("Invalid value: {p:?}: may only be set for externally-accessible services")));
         } else {
             supported("spec.externalTrafficPolicy".into(), p, &["Cluster", "Local"], errs);
         }
     }
-    let needs_health_check = spec.type_ == "LoadBalancer" && spec.external_traffic_policy.as_deref() == Some("Local");
     match spec.health_check_node_port.unwrap_or(0) {
         0 => {}
-        p if !needs_health_check => errs.push(FieldErr::new(
+        p if !spec.needs_health_check() => errs.push(FieldErr::new(
             "spec.healthCheckNodePort",
             format!("Invalid value: {p}: may only be set when `type` is 'LoadBalancer' and `externalTrafficPolicy` is 'Local'"),
         )),

@@ -141,9 +141,7 @@ fn default_service(svc: &mut crate::api::service::Service) {
             p.target_port = Some(IntOrString::Int(p.port));
         }
     }
-    let external_ips = spec.external_ips.as_ref().is_some_and(|v| !v.is_empty());
-    let externally_accessible = matches!(spec.type_.as_str(), "LoadBalancer" | "NodePort") || (spec.type_ == "ClusterIP" && external_ips);
-    if externally_accessible && spec.external_traffic_policy.as_deref().is_none_or(str::is_empty) {
+    if spec.externally_accessible() && spec.external_traffic_policy.as_deref().is_none_or(str::is_empty) {
         spec.external_traffic_policy = Some("Cluster".into());
     }
     if spec.internal_traffic_policy.is_none() && matches!(spec.type_.as_str(), "NodePort" | "LoadBalancer" | "ClusterIP") {
@@ -167,8 +165,7 @@ fn patch_allocated_values(old: &crate::api::service::Service, svc: &mut crate::a
             svc.spec.cluster_ips = old.spec.cluster_ips.clone();
         }
     }
-    let needs_node_port = |s: &crate::api::service::Service| matches!(s.spec.type_.as_str(), "NodePort" | "LoadBalancer");
-    if needs_node_port(old) && needs_node_port(svc) {
+    if old.spec.needs_node_port() && svc.spec.needs_node_port() {
         let used_by = |s: &crate::api::service::Service| s.spec.ports.iter().filter_map(|p| p.node_port).filter(|p| *p != 0).collect::<Vec<i32>>();
         let new_used = used_by(svc);
         let used: Vec<i32> = used_by(old).into_iter().filter(|p| new_used.contains(p)).collect();
@@ -182,8 +179,7 @@ fn patch_allocated_values(old: &crate::api::service::Service, svc: &mut crate::a
         }
     }
     // patchAllocatedValues: kept while both versions need a health check port.
-    use crate::apiserver::service_alloc::needs_health_check;
-    if svc.spec.health_check_node_port.unwrap_or(0) == 0 && needs_health_check(old) && needs_health_check(svc) {
+    if svc.spec.health_check_node_port.unwrap_or(0) == 0 && old.spec.needs_health_check() && svc.spec.needs_health_check() {
         svc.spec.health_check_node_port = old.spec.health_check_node_port;
     }
 }
@@ -193,20 +189,16 @@ fn patch_allocated_values(old: &crate::api::service::Service, svc: &mut crate::a
 /// the health-check NodePort, externalTrafficPolicy (an apply keeps fields the manifest
 /// does not name).
 fn drop_type_dependent_fields(old: &crate::api::service::Service, svc: &mut crate::api::service::Service) {
-    use crate::apiserver::service_alloc::needs_health_check;
-    let needs_node_port = |s: &crate::api::service::Service| matches!(s.spec.type_.as_str(), "NodePort" | "LoadBalancer");
     let node_ports = |s: &crate::api::service::Service| s.spec.ports.iter().map(|p| p.node_port.unwrap_or(0)).collect::<Vec<i32>>();
-    if needs_node_port(old) && !needs_node_port(svc) && node_ports(old) == node_ports(svc) {
+    if old.spec.needs_node_port() && !svc.spec.needs_node_port() && node_ports(old) == node_ports(svc) {
         for p in &mut svc.spec.ports {
             p.node_port = None;
         }
     }
-    if needs_health_check(old) && !needs_health_check(svc) && svc.spec.health_check_node_port == old.spec.health_check_node_port {
+    if old.spec.needs_health_check() && !svc.spec.needs_health_check() && svc.spec.health_check_node_port == old.spec.health_check_node_port {
         svc.spec.health_check_node_port = None;
     }
-    let externally_accessible =
-        |s: &crate::api::service::Service| needs_node_port(s) || (s.spec.type_ == "ClusterIP" && s.spec.external_ips.as_ref().is_some_and(|v| !v.is_empty()));
-    if externally_accessible(old) && !externally_accessible(svc) && svc.spec.external_traffic_policy == old.spec.external_traffic_policy {
+    if old.spec.externally_accessible() && !svc.spec.externally_accessible() && svc.spec.external_traffic_policy == old.spec.external_traffic_policy {
         svc.spec.external_traffic_policy = None;
     }
 }

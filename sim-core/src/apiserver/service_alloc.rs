@@ -196,7 +196,7 @@ impl Allocators {
         init_ip_family_fields(svc)?;
         let ip = self.alloc_cluster_ip(svc)?;
         let mut result = self.init_node_ports(svc, &[]);
-        if result.is_ok() && needs_health_check(svc) {
+        if result.is_ok() && svc.spec.needs_health_check() {
             result = self.alloc_health_check_node_port(svc);
             if result.is_err() {
                 for p in svc.spec.ports.iter().filter_map(|p| p.node_port) {
@@ -360,7 +360,7 @@ impl Allocators {
         }
         // updateHealthCheckNodePort: allocate when it becomes needed, release when it no
         // longer is.
-        match (needs_health_check(old), needs_health_check(svc)) {
+        match (old.spec.needs_health_check(), svc.spec.needs_health_check()) {
             (false, true) => {
                 if let Err(e) = self.alloc_health_check_node_port(svc) {
                     if let Some(ip) = allocated {
@@ -397,11 +397,6 @@ impl Allocators {
             self.release_port(p);
         }
     }
-}
-
-/// apiservice.NeedsHealthCheck: a LoadBalancer with externalTrafficPolicy Local.
-pub fn needs_health_check(svc: &Service) -> bool {
-    svc.spec.type_ == "LoadBalancer" && svc.spec.external_traffic_policy.as_deref() == Some("Local")
 }
 
 /// How the registry refuses a Service it cannot allocate for.

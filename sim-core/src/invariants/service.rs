@@ -31,7 +31,7 @@ pub const ENDPOINTS_QUIET: crate::engine::SimDuration = crate::engine::SimDurati
 /// reconciles its slices to those desired endpoints (reconciler.go, podToEndpoint,
 /// ShouldPodBeInEndpoints with terminating pods included).
 pub fn endpoints_converged(store: &crate::etcd::Store, time: SimTime) -> Vec<Violation> {
-    use crate::api::endpoints::{LABEL_MANAGED_BY, LABEL_SERVICE_NAME, SLICE_CONTROLLER_NAME};
+    use crate::api::endpoints::{LABEL_MANAGED_BY, SLICE_CONTROLLER_NAME};
     use crate::api::Kind;
     let mut out = Vec::new();
     if store.last_write_time(&[Kind::Pod, Kind::Service, Kind::EndpointSlice]).is_some_and(|t| time.since(t) < ENDPOINTS_QUIET) {
@@ -54,7 +54,7 @@ pub fn endpoints_converged(store: &crate::etcd::Store, time: SimTime) -> Vec<Vio
         let have: BTreeMap<String, bool> = store
             .list(&Kind::EndpointSlice)
             .filter_map(|o| o.as_endpoint_slice())
-            .filter(|s| &s.metadata.namespace == ns && s.metadata.labels.get(LABEL_SERVICE_NAME) == Some(&svc.metadata.name))
+            .filter(|s| s.is_for(ns, &svc.metadata.name))
             .filter(|s| s.metadata.labels.get(LABEL_MANAGED_BY).map(String::as_str) == Some(SLICE_CONTROLLER_NAME))
             .flat_map(|s| s.endpoints.iter())
             .filter_map(|e| e.addresses.first().map(|a| (a.clone(), e.conditions.ready == Some(true))))

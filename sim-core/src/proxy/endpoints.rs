@@ -11,7 +11,7 @@
 //!   endpoint listed twice is kept once (the local copy preferred); each port's list is
 //!   sorted by `IP:port` as a string (byEndpoint).
 
-use crate::api::endpoints::{EndpointSlice, LABEL_SERVICE_NAME};
+use crate::api::endpoints::EndpointSlice;
 use crate::api::service::Service;
 use std::collections::BTreeMap;
 
@@ -114,9 +114,9 @@ pub fn service_ports(svc: &Service) -> Vec<(ServicePortName, ServicePortInfo)> {
         .flatten()
         .filter_map(|i| i.get("ip").and_then(|ip| ip.as_str()).map(str::to_string))
         .collect();
-    let externally_accessible = matches!(s.type_.as_str(), "NodePort" | "LoadBalancer") || !external_ips.is_empty();
     let internal_policy_local = s.internal_traffic_policy.as_deref() == Some("Local");
-    let external_policy_local = externally_accessible && s.external_traffic_policy.as_deref() == Some("Local");
+    // apiservice.ExternalPolicyLocal.
+    let external_policy_local = s.externally_accessible() && s.external_traffic_policy.as_deref() == Some("Local");
     let session_affinity_seconds = (s.session_affinity.as_deref() == Some("ClientIP")).then(|| session_affinity_timeout(svc));
     s.ports
         .iter()
@@ -161,7 +161,7 @@ fn session_affinity_timeout(svc: &Service) -> i32 {
 pub fn endpoints_by_port<'a>(svc: &Service, slices: impl Iterator<Item = &'a EndpointSlice>, node: &str) -> BTreeMap<(String, String), Vec<EndpointInfo>> {
     let mut sets: BTreeMap<(String, String), BTreeMap<String, EndpointInfo>> = BTreeMap::new();
     for slice in slices {
-        if slice.metadata.namespace != svc.metadata.namespace || slice.metadata.labels.get(LABEL_SERVICE_NAME) != Some(&svc.metadata.name) {
+        if !slice.is_for(&svc.metadata.namespace, &svc.metadata.name) {
             continue;
         }
         if slice.address_type != "IPv4" {

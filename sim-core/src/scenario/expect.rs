@@ -840,10 +840,7 @@ fn observe_one(c: &Check, obj: &Object, store: &Store) -> String {
                 store
                     .list(&Kind::EndpointSlice)
                     .filter_map(|o| o.as_endpoint_slice())
-                    .filter(|s| {
-                        s.metadata.namespace == svc.metadata.namespace
-                            && s.metadata.labels.get(crate::api::endpoints::LABEL_SERVICE_NAME) == Some(&svc.metadata.name)
-                    })
+                    .filter(|s| s.is_for(&svc.metadata.namespace, &svc.metadata.name))
                     .flat_map(|s| s.endpoints.iter())
                     .filter(|e| (e.conditions.ready == Some(true)) == want_ready)
                     .map(|e| e.addresses.len())

@@ -963,7 +963,7 @@ impl<'r> Loader<'r> {
         let source = match (t.source.node, t.source.pod) {
             (Some(n), None) => Some(Source::Node(n)),
             (None, Some(sel)) => match expect::Selector::parse(&sel) {
-                Ok(selector) => Some(Source::Pods { namespace: t.source.namespace.unwrap_or_else(|| "default".into()), selector, text: sel }),
+                Ok(selector) => Some(Source::Pods { namespace: t.source.namespace.unwrap_or_else(|| "default".into()), selector }),
                 Err(e) => {
                     self.error(file, Self::mark_of(index, &sp, "pod"), format!("{}: Invalid value: {}: {e}", join(&sp, "pod"), q(&sel)));
                     None

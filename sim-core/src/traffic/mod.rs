@@ -30,12 +30,13 @@
 //!
 //! A NetworkPolicy that does not let the connection through (the source pod's egress or
 //! the destination pod's ingress: network/policy.rs) stops it first: `denied` (the
-//! client sees a timeout, as most CNIs drop such packets).
+//! client sees a timeout, as most CNIs drop such packets). The check sees the client's
+//! own address even where externalTrafficPolicy Cluster would SNAT NodePort traffic to
+//! the node's.
 //!
 //! Only counts are kept (and a latency histogram per client): the cost is per request a
 //! random draw and a few additions, not an engine event or a stored record.
 
-use crate::api::endpoints::LABEL_SERVICE_NAME;
 use crate::api::Kind;
 use crate::engine::{SimDuration, SimTime};
 use crate::etcd::Store;
@@ -59,7 +60,6 @@ pub enum Source {
     Pods {
         namespace: String,
         selector: Selector,
-        text: String,
     },
 }
 
@@ -300,13 +300,13 @@ impl Traffic {
 
 fn pods_by_ip(store: &Store, serving: &dyn Fn(&str, &str) -> bool) -> BTreeMap<String, PodAt> {
     let mut m = BTreeMap::new();
-    for p in store.list(&Kind::Pod).filter_map(|o| o.as_pod()) {
+    for o in store.list(&Kind::Pod) {
+        let Some(p) = o.as_pod() else { continue };
         if p.status.pod_ip.is_empty() || p.is_terminal() || p.spec.node_name.is_empty() {
             continue;
         }
         let serving = serving(&p.spec.node_name, &p.metadata.uid);
-        let obj = store.get_parts(&Kind::Pod, &p.metadata.namespace, &p.metadata.name).cloned().expect("listed");
-        m.insert(p.status.pod_ip.clone(), PodAt { node: p.spec.node_name.clone(), serving, pod: obj });
+        m.insert(p.status.pod_ip.clone(), PodAt { node: p.spec.node_name.clone(), serving, pod: o.clone() });
     }
     m
 }
@@ -345,7 +345,7 @@ fn candidates(
                 let ips: Vec<String> = store
                     .list(&Kind::EndpointSlice)
                     .filter_map(|o| o.as_endpoint_slice())
-                    .filter(|s| &s.metadata.namespace == namespace && s.metadata.labels.get(LABEL_SERVICE_NAME) == Some(name))
+                    .filter(|s| s.is_for(namespace, name))
                     .flat_map(|s| s.endpoints.iter())
                     .filter(|e| e.conditions.ready != Some(false))
                     .filter_map(|e| e.addresses.first().cloned())
@@ -560,7 +560,7 @@ fn policy_allows(store: &Store, src: &str, src_pod: Option<&crate::api::Object>,
     let dst = pods.get(ip).and_then(|p| p.pod.as_pod());
     let dst_end = End { ip: parse_ip(ip).unwrap_or(0), pod: dst.map(|p| (p.metadata.namespace.as_str(), &p.metadata.labels)) };
     let named =
-        |n: &str| dst.and_then(|p| p.spec.containers.iter().flat_map(|c| c.ports.iter()).find(|cp| cp.name.as_deref() == Some(n)).map(|cp| cp.container_port));
+        |n: &str| dst.and_then(|p| crate::controller_manager::endpointslice::find_port(p, Some(&crate::api::meta::IntOrString::String(n.into())), &protocol));
     crate::network::policy::decide(store, &src_end, &dst_end, port, &protocol, &named).allowed()
 }
 
