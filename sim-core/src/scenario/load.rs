@@ -168,6 +168,7 @@ struct ClusterDoc {
     #[serde(rename = "serviceCIDR")]
     service_cidr: Option<String>,
     load_balancer: Option<LoadBalancerDoc>,
+    dns: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -1154,6 +1155,17 @@ impl<'r> Loader<'r> {
             };
             s.cluster.load_balancer = Some(super::model::LoadBalancerPool { pool, delay });
         }
+        if let Some(d) = c.dns {
+            s.cluster.dns = match d.as_str() {
+                "CoreDNS" => super::model::Dns::CoreDns,
+                "none" => super::model::Dns::None,
+                _ => {
+                    let mark = Self::mark_of(index, "spec.cluster.dns", "");
+                    self.error(file, mark, format!("spec.cluster.dns: Unsupported value: {}: supported values: \"CoreDNS\", \"none\"", q(&d)));
+                    super::model::Dns::None
+                }
+            };
+        }
         let mask_given = c.node_cidr_mask_size.is_some();
         if let Some(m) = c.node_cidr_mask_size {
             s.cluster.node_cidr_mask_size = m;
@@ -1372,7 +1384,7 @@ pub fn load(sources: &[Source], resolver: &Resolver) -> Result<Scenario, LoadErr
     if !at_zero.is_empty() {
         timeline.insert(0, TimelineEntry { at: SimDuration::ZERO, action: Action::Apply(at_zero), location: seen_scenario.clone().unwrap_or_default() });
     }
-    check_references(&mut l, &mut timeline);
+    check_references(&mut l, &s, &mut timeline);
     check_service_allocations(&mut l, &s, &timeline);
     check_traffic(&mut l, &s, &timeline, nodes.as_ref());
     // A DaemonSet asks for one pod per node: every node the cluster may have.
@@ -1399,7 +1411,7 @@ pub fn load(sources: &[Source], resolver: &Resolver) -> Result<Scenario, LoadErr
 /// Service it targets must be created at some point (a client may start before it).
 fn check_traffic(l: &mut Loader, s: &Scenario, timeline: &[TimelineEntry], nodes: Option<&BTreeSet<String>>) {
     use crate::traffic::{Source, Target};
-    let services: BTreeSet<(String, String)> = timeline
+    let mut services: BTreeSet<(String, String)> = timeline
         .iter()
         .filter_map(|e| match &e.action {
             Action::Apply(ms) => Some(ms),
@@ -1409,6 +1421,10 @@ fn check_traffic(l: &mut Loader, s: &Scenario, timeline: &[TimelineEntry], nodes
         .filter(|m| m.object.kind() == Kind::Service)
         .map(|m| (m.object.meta().namespace.clone(), m.object.meta().name.clone()))
         .collect();
+    let dns = s.cluster.dns == super::model::Dns::CoreDns;
+    if dns {
+        services.insert(("kube-system".into(), "kube-dns".into()));
+    }
     let locations = l.traffic_locations.clone();
     for (c, (node_loc, loc)) in s.traffic.iter().zip(locations) {
         if let (Source::Node(n), Some(nodes)) = (&c.source, nodes) {
@@ -1421,6 +1437,13 @@ fn check_traffic(l: &mut Loader, s: &Scenario, timeline: &[TimelineEntry], nodes
             if !services.iter().any(|(sns, sn)| (if sns.is_empty() { "default" } else { sns.as_str() }) == ns && sn == name) {
                 l.error(&loc.file, loc.mark, format!("traffic client {}: services {} not found", q(&c.name), q(name)));
             }
+        }
+        if matches!(c.target, Target::Name { .. }) && !dns {
+            l.warn(
+                &loc.file,
+                loc.mark,
+                format!("traffic client {}: the cluster has no DNS (spec.cluster.dns: CoreDNS adds it): every request fails to resolve (nxdomain)", q(&c.name)),
+            );
         }
     }
 }
@@ -1503,6 +1526,14 @@ fn check_service_allocations(l: &mut Loader, s: &Scenario, timeline: &[TimelineE
     if alloc.allocate_create(&mut kubernetes).is_ok() {
         live.insert(("default".into(), "kubernetes".into()), kubernetes);
     }
+    if s.cluster.dns == super::model::Dns::CoreDns {
+        for o in crate::sim::addons::coredns(&crate::sim::addons::dns_ip(cidr)) {
+            let Object::Service(mut svc) = o else { continue };
+            if alloc.allocate_create(&mut svc).is_ok() {
+                live.insert(("kube-system".into(), "kube-dns".into()), *svc);
+            }
+        }
+    }
     for entry in timeline {
         match &entry.action {
             Action::Apply(ms) => {
@@ -1544,8 +1575,13 @@ fn check_service_allocations(l: &mut Loader, s: &Scenario, timeline: &[TimelineE
     }
 }
 
-fn check_references(l: &mut Loader, timeline: &mut [TimelineEntry]) {
+fn check_references(l: &mut Loader, s: &Scenario, timeline: &mut [TimelineEntry]) {
     let mut exists: BTreeSet<(Kind, String, String)> = BTreeSet::new();
+    if s.cluster.dns == super::model::Dns::CoreDns {
+        for o in crate::sim::addons::coredns("10.96.0.10") {
+            exists.insert((o.kind(), o.meta().namespace.clone(), o.meta().name.clone()));
+        }
+    }
     let mut namespaces: BTreeSet<String> = SYSTEM_NAMESPACES.iter().map(|s| s.to_string()).collect();
     let mut priority_classes: BTreeSet<String> = crate::api::scheduling::SYSTEM_CLASSES.iter().map(|(n, _)| n.to_string()).collect();
     for entry in timeline.iter_mut() {

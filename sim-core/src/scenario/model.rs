@@ -43,6 +43,19 @@ pub struct Cluster {
     /// A load-balancer controller's address pool (MetalLB-like); None: LoadBalancer
     /// Services stay `<pending>`.
     pub load_balancer: Option<LoadBalancerPool>,
+    /// `spec.cluster.dns`: whether kubeadm's CoreDNS add-on runs (a Deployment and the
+    /// kube-dns Service in kube-system). Off unless asked for: see ARCHITECTURE.md.
+    pub dns: Dns,
+}
+
+/// The cluster's DNS add-on.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Dns {
+    /// No cluster DNS: names do not resolve (`nxdomain`).
+    #[default]
+    None,
+    /// kubeadm's CoreDNS Deployment and kube-dns Service.
+    CoreDns,
 }
 
 /// `spec.cluster.loadBalancer`: the addresses LoadBalancer Services get, and how long
@@ -70,6 +83,7 @@ impl Default for Cluster {
             node_cidr_mask_size: 24,
             service_cidr: crate::apiserver::service_alloc::DEFAULT_SERVICE_CIDR.into(),
             load_balancer: None,
+            dns: Dns::None,
         }
     }
 }

@@ -20,6 +20,7 @@ use crate::trace::{change, Record, Trace};
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
+pub mod addons;
 pub mod kubectl;
 
 /// Who sends requests and receives watches, responses and timers.
@@ -110,6 +111,8 @@ pub struct Simulation {
     pub kubectl: kubectl::Kubectl,
     /// The node pools (nodes joining later take their capacity, labels and taints).
     pools: Vec<model::NodePool>,
+    /// The DNS add-on the cluster starts with.
+    dns: model::Dns,
     /// Nodes that left the cluster (their kubelet never starts again).
     removed: std::collections::BTreeSet<String>,
 }
@@ -217,6 +220,7 @@ impl Simulation {
             settle_after_action: crate::invariants::settle_after_action(scenario.latency, scenario_replicas(scenario)),
             kubectl: kubectl::Kubectl::default(),
             pools: scenario.cluster.node_pools.clone(),
+            dns: scenario.cluster.dns,
             removed: std::collections::BTreeSet::new(),
         };
         sim.api.set_service_cidr(service_cidr, rngs.stream("service-allocator"));
@@ -239,6 +243,12 @@ impl Simulation {
         let (endpoints, slice) = kubernetes_endpoints(APISERVER_ADVERTISE_ADDRESS);
         self.write_direct(Object::Endpoints(Box::new(endpoints)));
         self.write_direct(Object::EndpointSlice(Box::new(slice)));
+        if self.dns == model::Dns::CoreDns {
+            // kubeadm init's addon phase (EnsureDNSAddon).
+            for o in addons::coredns(&addons::dns_ip(self.api.services.cidr())) {
+                self.write_direct(o);
+            }
+        }
         for i in 0..self.kubelets.len() {
             let mut out = Vec::new();
             let mut ctx = Ctx::new(self.now, &mut out);

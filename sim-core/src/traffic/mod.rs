@@ -40,6 +40,7 @@
 use crate::api::Kind;
 use crate::engine::{SimDuration, SimTime};
 use crate::etcd::Store;
+use crate::network::dns::Answer;
 use crate::network::ipam::parse_ip;
 use crate::proxy::KubeProxy;
 use crate::scenario::expect::Selector;
@@ -75,6 +76,9 @@ pub enum PortRef {
 pub enum Target {
     Service { namespace: String, name: String, port: PortRef },
     Address { ip: String, port: i32 },
+    /// A DNS name (`web`, `web.shop`, `web.shop.svc.cluster.local`, `example.com`),
+    /// resolved by the cluster's DNS as the source's resolver asks it.
+    Name { host: String, port: i32 },
 }
 
 /// One `spec.traffic` entry.
@@ -126,13 +130,26 @@ pub fn parse_target(s: &str) -> Result<Target, String> {
         };
         return Ok(Target::Service { namespace, name, port });
     }
-    if parse_ip(what).is_none() {
-        return Err("expected service/NAME:PORT or IP:PORT".into());
+    let port = match port.parse::<i32>() {
+        Ok(p) if (1..=65535).contains(&p) => p,
+        _ => return Err(format!("port {port:?} must be a number between 1 and 65535, inclusive")),
+    };
+    if parse_ip(what).is_some() {
+        return Ok(Target::Address { ip: what.to_string(), port });
     }
-    match port.parse::<i32>() {
-        Ok(p) if (1..=65535).contains(&p) => Ok(Target::Address { ip: what.to_string(), port: p }),
-        _ => Err(format!("port {port:?} must be a number between 1 and 65535, inclusive")),
+    // A DNS name: IsDNS1123Subdomain (a trailing dot makes it absolute).
+    let host = what.strip_suffix('.').unwrap_or(what);
+    let label_ok = |l: &str| {
+        !l.is_empty()
+            && l.len() <= 63
+            && l.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+    };
+    if host.len() > 253 || !host.split('.').all(label_ok) {
+        return Err("expected service/NAME:PORT, a DNS name and port (web.shop.svc.cluster.local:80) or IP:PORT".into());
     }
+    Ok(Target::Name { host: what.to_string(), port })
 }
 
 /// A client's counts, cumulative from its start.
@@ -328,6 +345,7 @@ type Candidates = Result<Vec<(String, Landing)>, &'static str>;
 fn candidates(
     c: &Client,
     node: &str,
+    ns: &str,
     store: &Store,
     proxies: &[KubeProxy],
     pods: &BTreeMap<String, PodAt>,
@@ -335,6 +353,12 @@ fn candidates(
 ) -> Result<Vec<(String, Landing)>, &'static str> {
     match &c.target {
         Target::Address { ip, port } => address_candidates(ip, *port, node, store, proxies, pods, alive),
+        Target::Name { host, port } => match crate::network::dns::lookup(store, host, ns) {
+            Answer::NxDomain => Err("nxdomain"),
+            Answer::External(_) => Err("external"),
+            Answer::Addresses(ips) if ips.len() == 1 => address_candidates(&ips[0], *port, node, store, proxies, pods, alive),
+            Answer::Addresses(ips) => Ok(ips.iter().map(|ip| (format!("{ip}:{port}"), land(ip, node, pods, alive))).collect()),
+        },
         Target::Service { namespace, name, port } => {
             let Some(svc) = store.get_parts(&Kind::Service, namespace, name).and_then(|o| o.as_service()) else { return Err("nxdomain") };
             if svc.spec.type_ == "ExternalName" {
@@ -353,7 +377,16 @@ fn candidates(
                 if ips.is_empty() {
                     return Err("nxdomain");
                 }
-                return Ok(ips.into_iter().map(|ip| (ip.clone(), land(&ip, node, pods, alive))).collect());
+                // The client connects to each address on the port it asked for (a named
+                // port: the Service port's target number, or its port).
+                let number = match port {
+                    PortRef::Number(n) => *n,
+                    PortRef::Name(n) => svc.spec.ports.iter().find(|p| p.name.as_deref() == Some(n.as_str())).map_or(0, |p| match &p.target_port {
+                        Some(crate::api::meta::IntOrString::Int(t)) => *t,
+                        _ => p.port,
+                    }),
+                };
+                return Ok(ips.into_iter().map(|ip| (format!("{ip}:{number}"), land(&ip, node, pods, alive))).collect());
             }
             let Some(sp) = svc.spec.ports.iter().find(|p| match port {
                 PortRef::Number(n) => p.port == *n,
@@ -489,15 +522,48 @@ fn send(
             .get_parts(&Kind::Service, namespace, name)
             .and_then(|o| o.as_service())
             .is_some_and(|s| s.spec.session_affinity.as_deref() == Some("ClientIP")),
-        Target::Address { .. } => false,
+        Target::Address { .. } | Target::Name { .. } => false,
     };
+    // A node source resolves as a pod of `default` (ClusterFirstWithHostNet).
+    let ns = match &c.client.source {
+        Source::Pods { namespace, .. } => namespace.as_str(),
+        Source::Node(_) => "default",
+    };
+    let names = matches!(c.client.target, Target::Name { .. });
     let mut per_node: BTreeMap<&str, Candidates> = BTreeMap::new();
+    // Where each node's resolver reaches the cluster DNS (kube-dns's ClusterIP, port 53
+    // UDP, through that node's rules), for name targets.
+    let mut dns_per_node: BTreeMap<&str, Candidates> = BTreeMap::new();
     for (_, node, _) in &sources {
-        per_node.entry(node.as_str()).or_insert_with(|| candidates(&c.client, node, store, proxies, pods, alive));
+        per_node.entry(node.as_str()).or_insert_with(|| candidates(&c.client, node, ns, store, proxies, pods, alive));
+        if names {
+            dns_per_node.entry(node.as_str()).or_insert_with(|| dns_servers(node, proxies, pods, alive));
+        }
     }
+    let protocol = target_protocol(store, &c.client.target);
     for _ in 0..n {
         let (addr, node, src_pod) = &sources[rng.random_range(0..sources.len())];
         s.sent += 1;
+        if names {
+            // The query goes to one CoreDNS endpoint; no answer (no rule, no endpoint, a
+            // pod that does not answer, a policy that drops it): the name does not
+            // resolve.
+            let answered = match &dns_per_node[node.as_str()] {
+                Err(_) => false,
+                Ok(eps) => {
+                    let (ep, landing) = &eps[rng.random_range(0..eps.len())];
+                    matches!(landing, Landing::Ok { .. })
+                        && (!policies
+                            || *verdicts
+                                .entry((addr.clone(), ep.clone()))
+                                .or_insert_with(|| policy_allows(store, addr, src_pod.as_deref(), ep, "UDP", pods)))
+                }
+            };
+            if !answered {
+                *s.failed.entry("nxdomain").or_default() += 1;
+                continue;
+            }
+        }
         let landing = match &per_node[node.as_str()] {
             Err(reason) => Landing::Fail(reason),
             Ok(eps) => {
@@ -512,7 +578,7 @@ fn send(
                 let allowed = !policies
                     || *verdicts
                         .entry((addr.clone(), ep.clone()))
-                        .or_insert_with(|| policy_allows(store, addr, src_pod.as_deref(), ep, &c.client.target, pods));
+                        .or_insert_with(|| policy_allows(store, addr, src_pod.as_deref(), ep, &protocol, pods));
                 if allowed {
                     *landing
                 } else {
@@ -538,10 +604,34 @@ fn send(
 
 /// Whether NetworkPolicies let `src` (an address, the pod if it is one) reach the
 /// endpoint `ep` (`IP:port`).
-fn policy_allows(store: &Store, src: &str, src_pod: Option<&crate::api::Object>, ep: &str, target: &Target, pods: &BTreeMap<String, PodAt>) -> bool {
+fn policy_allows(store: &Store, src: &str, src_pod: Option<&crate::api::Object>, ep: &str, protocol: &str, pods: &BTreeMap<String, PodAt>) -> bool {
     use crate::api::network_policy::End;
     let (ip, port) = ep.rsplit_once(':').map_or((ep, 0), |(i, p)| (i, p.parse().unwrap_or(0)));
-    let protocol = match target {
+    let src_labels = src_pod.and_then(|o| o.as_pod()).map(|p| (p.metadata.namespace.as_str(), &p.metadata.labels));
+    let src_end = End { ip: parse_ip(src).unwrap_or(0), pod: src_labels };
+    let dst = pods.get(ip).and_then(|p| p.pod.as_pod());
+    let dst_end = End { ip: parse_ip(ip).unwrap_or(0), pod: dst.map(|p| (p.metadata.namespace.as_str(), &p.metadata.labels)) };
+    let named =
+        |n: &str| dst.and_then(|p| crate::controller_manager::endpointslice::find_port(p, Some(&crate::api::meta::IntOrString::String(n.into())), protocol));
+    crate::network::policy::decide(store, &src_end, &dst_end, port, protocol, &named).allowed()
+}
+
+/// Each endpoint of the cluster DNS a resolver on `node` may reach: the kube-dns
+/// Service's port 53/UDP as that node's rules program it.
+fn dns_servers(node: &str, proxies: &[KubeProxy], pods: &BTreeMap<String, PodAt>, alive: &dyn Fn(&str) -> bool) -> Candidates {
+    let Some(proxy) = proxies.iter().find(|p| p.node == node) else { return Err("timeout") };
+    let rule = proxy
+        .view()
+        .ports
+        .iter()
+        .find(|(n, p)| n.namespace == "kube-system" && n.name == "kube-dns" && p.info.port == 53 && p.info.protocol == "UDP")
+        .map(|(_, p)| p);
+    through(rule, false, node, pods, alive)
+}
+
+/// The protocol requests to a target use: a Service port's, else TCP.
+fn target_protocol(store: &Store, target: &Target) -> String {
+    match target {
         Target::Service { namespace, name, port: want } => store
             .get_parts(&Kind::Service, namespace, name)
             .and_then(|o| o.as_service())
@@ -553,15 +643,8 @@ fn policy_allows(store: &Store, src: &str, src_pod: Option<&crate::api::Object>,
             })
             .and_then(|p| p.protocol.clone())
             .unwrap_or_else(|| "TCP".into()),
-        Target::Address { .. } => "TCP".into(),
-    };
-    let src_labels = src_pod.and_then(|o| o.as_pod()).map(|p| (p.metadata.namespace.as_str(), &p.metadata.labels));
-    let src_end = End { ip: parse_ip(src).unwrap_or(0), pod: src_labels };
-    let dst = pods.get(ip).and_then(|p| p.pod.as_pod());
-    let dst_end = End { ip: parse_ip(ip).unwrap_or(0), pod: dst.map(|p| (p.metadata.namespace.as_str(), &p.metadata.labels)) };
-    let named =
-        |n: &str| dst.and_then(|p| crate::controller_manager::endpointslice::find_port(p, Some(&crate::api::meta::IntOrString::String(n.into())), &protocol));
-    crate::network::policy::decide(store, &src_end, &dst_end, port, &protocol, &named).allowed()
+        Target::Address { .. } | Target::Name { .. } => "TCP".into(),
+    }
 }
 
 /// The counts as JSON (`ksim get traffic -o json` items and the event log's records).
@@ -595,7 +678,10 @@ mod tests {
             Ok(Target::Service { namespace: "shop".into(), name: "web".into(), port: PortRef::Name("http".into()) })
         );
         assert_eq!(parse_target("10.244.1.7:8080"), Ok(Target::Address { ip: "10.244.1.7".into(), port: 8080 }));
-        assert!(parse_target("web:80").is_err());
+        assert_eq!(parse_target("web:80"), Ok(Target::Name { host: "web".into(), port: 80 }));
+        assert_eq!(parse_target("web-0.nginx.default.svc.cluster.local:80"), Ok(Target::Name { host: "web-0.nginx.default.svc.cluster.local".into(), port: 80 }));
+        assert!(parse_target("Web_1:80").is_err());
+        assert!(parse_target("web:http").is_err());
         assert!(parse_target("10.244.1.7:99999").is_err());
     }
 

@@ -1,0 +1,101 @@
+//! The cluster add-ons a scenario can ask for, as kubeadm installs them
+//! (cmd/kubeadm/app/phases/addons/dns: manifests.go `CoreDNSDeployment`, `KubeDNSService`;
+//! dns.go `EnsureDNSAddon`): created through the apiserver at t = 0, then scheduled,
+//! started and kept running by the cluster like any workload.
+
+use crate::api::Object;
+use serde_json::json;
+
+/// kubeadm v1.34's CoreDNS image (constants.CoreDNSVersion).
+pub const COREDNS_IMAGE: &str = "registry.k8s.io/coredns/coredns:v1.12.1";
+
+/// The kube-dns Service's address: kubeadm's GetDNSIP, the service subnet's 10th address.
+pub fn dns_ip(service_cidr: crate::network::ipam::Cidr) -> String {
+    crate::network::ipam::format_ip(service_cidr.base + 10)
+}
+
+/// The CoreDNS Deployment and the kube-dns Service, as kubeadm writes them.
+pub fn coredns(dns_ip: &str) -> Vec<Object> {
+    let deployment = json!({
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "coredns", "namespace": "kube-system", "labels": {"k8s-app": "kube-dns"}},
+        "spec": {
+            "replicas": 2,
+            "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 1}},
+            "selector": {"matchLabels": {"k8s-app": "kube-dns"}},
+            "template": {
+                "metadata": {"labels": {"k8s-app": "kube-dns"}},
+                "spec": {
+                    "priorityClassName": "system-cluster-critical",
+                    "serviceAccountName": "coredns",
+                    "affinity": {"podAntiAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [{
+                        "weight": 100,
+                        "podAffinityTerm": {
+                            "labelSelector": {"matchExpressions": [{"key": "k8s-app", "operator": "In", "values": ["kube-dns"]}]},
+                            "topologyKey": "kubernetes.io/hostname"
+                        }
+                    }]}},
+                    "tolerations": [
+                        {"key": "CriticalAddonsOnly", "operator": "Exists"},
+                        {"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}
+                    ],
+                    "nodeSelector": {"kubernetes.io/os": "linux"},
+                    "containers": [{
+                        "name": "coredns",
+                        "image": COREDNS_IMAGE,
+                        "imagePullPolicy": "IfNotPresent",
+                        "resources": {"limits": {"memory": "170Mi"}, "requests": {"cpu": "100m", "memory": "70Mi"}},
+                        "args": ["-conf", "/etc/coredns/Corefile"],
+                        "ports": [
+                            {"containerPort": 53, "name": "dns", "protocol": "UDP"},
+                            {"containerPort": 53, "name": "dns-tcp", "protocol": "TCP"},
+                            {"containerPort": 9153, "name": "metrics", "protocol": "TCP"}
+                        ],
+                        "livenessProbe": {
+                            "httpGet": {"path": "/health", "port": 8080, "scheme": "HTTP"},
+                            "initialDelaySeconds": 60, "timeoutSeconds": 5, "successThreshold": 1, "failureThreshold": 5
+                        },
+                        "readinessProbe": {"httpGet": {"path": "/ready", "port": 8181, "scheme": "HTTP"}}
+                    }],
+                    "dnsPolicy": "Default"
+                }
+            }
+        }
+    });
+    let service = json!({
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {
+            "name": "kube-dns",
+            "namespace": "kube-system",
+            "labels": {"k8s-app": "kube-dns", "kubernetes.io/cluster-service": "true", "kubernetes.io/name": "CoreDNS"},
+            "annotations": {"prometheus.io/port": "9153", "prometheus.io/scrape": "true"}
+        },
+        "spec": {
+            "clusterIP": dns_ip,
+            "ports": [
+                {"name": "dns", "port": 53, "protocol": "UDP", "targetPort": 53},
+                {"name": "dns-tcp", "port": 53, "protocol": "TCP", "targetPort": 53},
+                {"name": "metrics", "port": 9153, "protocol": "TCP", "targetPort": 9153}
+            ],
+            "selector": {"k8s-app": "kube-dns"}
+        }
+    });
+    let d = serde_json::from_value(deployment).expect("the CoreDNS Deployment decodes");
+    let s = serde_json::from_value(service).expect("the kube-dns Service decodes");
+    vec![Object::Deployment(Box::new(d)), Object::Service(Box::new(s))]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_dns_address_is_the_tenth_of_the_service_subnet() {
+        // kubeadm's TestGetDNSIP: 10.96.0.0/12 → 10.96.0.10.
+        let cidr = crate::network::ipam::Cidr::parse("10.96.0.0/12").unwrap();
+        assert_eq!(dns_ip(cidr), "10.96.0.10");
+        assert_eq!(coredns("10.96.0.10").len(), 2);
+    }
+}
