@@ -94,6 +94,16 @@ impl NodeLifecycleController {
             self.monitoring = true;
             ctx.tick_after(NODE_MONITOR_PERIOD);
         }
+        // doNoScheduleTaintingPass, run from the node informer's handlers: a node that
+        // reports Ready=False (a kubelet whose runtime network is not ready) gets the
+        // not-ready NoSchedule taint at once, not at the next monitor pass.
+        if n.ready_status() == "False" && !has_taint(n, TAINT_NOT_READY, "NoSchedule") {
+            let mut node = n.clone();
+            node.metadata.resource_version.0 = 0;
+            node.spec.taints.retain(|t| t.key != TAINT_UNREACHABLE || t.effect != "NoSchedule");
+            node.spec.taints.push(taint(TAINT_NOT_READY, "NoSchedule", now));
+            ctx.request(Request::Update(Object::Node(Box::new(node))));
+        }
     }
 
     fn observe_lease(&mut self, l: &Lease, ctx: &mut ControllerCtx) {

@@ -23,7 +23,8 @@
 //!   out each address of the node's podCIDR once until it is released; node podCIDRs are
 //!   disjoint (pkg/controller/nodeipam/ipam/range_allocator.go). Counted over pods that
 //!   are admitted and not terminal (a finished pod keeps status.podIP after the kubelet
-//!   released the address, as in Kubernetes).
+//!   released the address, as in Kubernetes), and not on the host's network (those
+//!   share the node's address).
 //! - `resource-version-increasing`: etcd's revision is one global counter, and
 //!   resourceVersion is the object's modRevision.
 //! - `watch-ordered-gap-free`: a watch delivers events in resourceVersion order without
@@ -349,7 +350,8 @@ impl Checker {
                 self.ips.remove(&old);
             }
         }
-        if live && !p.status.pod_ip.is_empty() {
+        // hostNetwork pods share their node's address: the CNI hands them nothing.
+        if live && !p.status.pod_ip.is_empty() && p.spec.host_network != Some(true) {
             if let Some(ip) = parse_ip(&p.status.pod_ip) {
                 if let Some(other) = self.ips.get(&ip).filter(|o| **o != key).cloned() {
                     self.violate(POD_IP_UNIQUE, time, event, vec![name.clone(), fmt_key("pod", &other)], format!("both hold {}", p.status.pod_ip));

@@ -24,6 +24,7 @@ mod images;
 mod lifecycle;
 mod nodestatus;
 mod pod_workers;
+pub mod runtime_state;
 mod status_manager;
 
 pub use nodestatus::{KUBELET_VERSION, LEASE_DURATION_SECONDS, LEASE_NAMESPACE, LEASE_RENEW_INTERVAL, NODE_STATUS_REPORT_FREQUENCY};
@@ -49,6 +50,8 @@ pub enum Timer {
     PodStep { generation: u32, uid: Rc<str>, step: PodStep },
     /// Lease renewal and node status.
     Heartbeat { generation: u32 },
+    /// The runtime's next status poll after a CNI pod here became Ready.
+    NetworkReady { generation: u32 },
 }
 
 /// What a node offers: from the scenario's node pool.
@@ -62,6 +65,9 @@ pub struct NodeSpecification {
     pub labels: BTreeMap<String, String>,
     pub taints: Vec<Taint>,
     pub internal_ip: String,
+    /// Whether the node's CNI is in place when its kubelet first starts (`spec.cluster.cni`
+    /// other than `none`).
+    pub network_ready: bool,
 }
 
 pub struct Kubelet {
@@ -73,6 +79,8 @@ pub struct Kubelet {
     workers: BTreeMap<String, Worker>,
     images: ImageManager,
     ipam: Option<PodIpAllocator>,
+    /// The runtime's network is ready (a CNI configuration is on the node).
+    network_ready: bool,
     last_status_post: SimTime,
     event_seq: u64,
     /// client-go's EventCorrelator of this kubelet process (reset when it restarts).
@@ -82,6 +90,7 @@ pub struct Kubelet {
 impl Kubelet {
     pub fn new(spec: NodeSpecification) -> Self {
         Kubelet {
+            network_ready: spec.network_ready,
             spec,
             alive: false,
             generation: 0,
@@ -151,11 +160,7 @@ impl Kubelet {
                 if self.ipam.is_none() && !n.spec.pod_cidr.is_empty() {
                     if let Ok(c) = Cidr::parse(&n.spec.pod_cidr) {
                         self.ipam = Some(PodIpAllocator::new(c));
-                        let waiting: Vec<String> =
-                            self.workers.iter().filter(|(_, w)| w.phase == Phase::Creating && w.ip.is_none()).map(|(k, _)| k.clone()).collect();
-                        for uid in waiting {
-                            self.step(&uid, PodStep::SandboxReady, ctx);
-                        }
+                        self.start_waiting(ctx);
                     }
                 }
             }
@@ -206,6 +211,10 @@ impl Kubelet {
         match t {
             Timer::Heartbeat { generation } if *generation == self.generation && self.alive => self.heartbeat(ctx),
             Timer::PodStep { generation, uid, step } if *generation == self.generation && self.alive => self.step(uid, *step, ctx),
+            Timer::NetworkReady { generation } if *generation == self.generation && self.alive && !self.network_ready => {
+                self.network_ready = true;
+                self.start_waiting(ctx);
+            }
             _ => {}
         }
     }
@@ -271,6 +280,7 @@ mod tests {
             labels: Default::default(),
             taints: vec![],
             internal_ip: "172.18.0.2".into(),
+            network_ready: true,
         })
     }
 

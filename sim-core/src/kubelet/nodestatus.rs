@@ -2,10 +2,10 @@
 //! and pkg/kubelet/nodelease): the Node object it registers, its conditions, the node
 //! status it posts, and the Lease it renews in kube-node-lease.
 //!
-//! Differences from upstream: the Node registers already Ready (no network-plugin wait);
-//! the status is looked at with each lease renewal (every 10 s, as upstream's
-//! nodeStatusUpdateFrequency) and posted when the image set changed or
-//! nodeStatusReportFrequency has passed — other changes (conditions) never happen, since
+//! Differences from upstream: the status is looked at with each lease renewal (every
+//! 10 s, as upstream's nodeStatusUpdateFrequency) and posted when the image set or the
+//! Ready condition changed, or nodeStatusReportFrequency has passed. Ready is False
+//! (KubeletNotReady) only while the runtime's network is not ready (runtime_state.rs);
 //! pressure conditions are always False.
 
 use super::{Kubelet, Timer};
@@ -59,7 +59,7 @@ impl Kubelet {
             "operatingSystem": "linux",
             "osImage": "ksim simulated node"
         }));
-        n.status.conditions = conditions(now, None);
+        n.status.conditions = conditions(now, None, self.network_ready);
         Object::Node(Box::new(n))
     }
 
@@ -67,11 +67,18 @@ impl Kubelet {
         let Some(node) = self.node.as_ref().and_then(|o| o.as_node()) else { return };
         let mut n = node.clone();
         n.metadata.resource_version.0 = 0;
-        n.status.conditions = conditions(ctx.now, Some(node));
+        n.status.conditions = conditions(ctx.now, Some(node), self.network_ready);
         n.status.images = self.images.node_images();
         self.images.changed = false;
         self.last_status_post = ctx.now;
+        // ReadyCondition's event when Ready turns True (after a restart, or once the
+        // network is up).
+        let became_ready = node.ready_status() != "True" && n.ready_status() == "True";
         ctx.request(Request::UpdateStatus(Object::Node(Box::new(n))));
+        if let (true, Some(o)) = (became_ready, self.node.clone()) {
+            let msg = format!("Node {} status is now: NodeReady", self.spec.name);
+            self.event(&o, "Normal", "NodeReady", &msg, ctx);
+        }
     }
 
     /// This node's Lease in kube-node-lease, renewed now.
@@ -89,7 +96,9 @@ impl Kubelet {
     /// is due.
     pub(super) fn heartbeat(&mut self, ctx: &mut Ctx) {
         ctx.request(Request::Update(self.lease(ctx.now)));
-        if self.images.changed || ctx.now.since(self.last_status_post) >= NODE_STATUS_REPORT_FREQUENCY {
+        // The Ready condition changes when the runtime's network comes up.
+        let ready_changed = self.node.as_ref().and_then(|o| o.as_node()).is_some_and(|n| (n.ready_status() == "True") != self.network_ready);
+        if self.images.changed || ready_changed || ctx.now.since(self.last_status_post) >= NODE_STATUS_REPORT_FREQUENCY {
             self.post_node_status(ctx);
         }
         ctx.after(LEASE_RENEW_INTERVAL, Timer::Heartbeat { generation: self.generation });
@@ -99,18 +108,13 @@ impl Kubelet {
     /// NodeReady if it was not Ready.
     pub(super) fn on_node_list(&mut self, items: &[Rc<Object>], ctx: &mut Ctx) {
         self.node = items.iter().find(|o| o.meta().name == self.spec.name).cloned();
-        let was_ready = self.node.as_ref().and_then(|o| o.as_node()).is_some_and(|n| n.ready_status() == "True");
         self.post_node_status(ctx);
-        if let (false, Some(n)) = (was_ready, self.node.clone()) {
-            let msg = format!("Node {} status is now: NodeReady", self.spec.name);
-            self.event(&n, "Normal", "NodeReady", &msg, ctx);
-        }
     }
 }
 
 /// The node's conditions at `now` (nodestatus setters: MemoryPressure, DiskPressure,
 /// PIDPressure, Ready); a condition keeps its lastTransitionTime while its status holds.
-fn conditions(now: SimTime, prev: Option<&Node>) -> Vec<NodeCondition> {
+fn conditions(now: SimTime, prev: Option<&Node>, network_ready: bool) -> Vec<NodeCondition> {
     let t = Time(now);
     let mk = |type_: &str, status: &str, reason: &str, message: &str| {
         let transition = prev.and_then(|p| p.condition(type_)).filter(|c| c.status == status).and_then(|c| c.last_transition_time).unwrap_or(t);
@@ -127,6 +131,11 @@ fn conditions(now: SimTime, prev: Option<&Node>) -> Vec<NodeCondition> {
         mk("MemoryPressure", "False", "KubeletHasSufficientMemory", "kubelet has sufficient memory available"),
         mk("DiskPressure", "False", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
         mk("PIDPressure", "False", "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
-        mk("Ready", "True", "KubeletReady", "kubelet is posting ready status"),
+        // ReadyCondition: the runtime's network error makes it False (KubeletNotReady).
+        if network_ready {
+            mk("Ready", "True", "KubeletReady", "kubelet is posting ready status")
+        } else {
+            mk("Ready", "False", "KubeletNotReady", super::runtime_state::NETWORK_NOT_READY)
+        },
     ]
 }

@@ -21,11 +21,12 @@
 //! CrashLoopBackOff at the exit and restarts exactly at expiry.
 
 use super::annotations::{self, PodBehaviour};
-use super::{Kubelet, Timer};
+use super::{runtime_state, Kubelet, Timer};
 use crate::api::Object;
 use crate::apiserver::Request;
 use crate::client::Ctx;
 use crate::engine::{SimDuration, SimTime};
+use crate::network::ipam::format_ip;
 use std::rc::Rc;
 
 /// CrashLoopBackOff: 10 s doubling to 300 s (kubelet.go initialCrashLoopBackOff and
@@ -106,6 +107,12 @@ pub(super) struct Worker {
     pub(super) pod: Rc<Object>,
     pub(super) phase: Phase,
     pub(super) ip: Option<u32>,
+    /// hostNetwork: the pod shares the node's address and needs no CNI.
+    pub(super) host_network: bool,
+    /// The sandbox is up (with its IP, or on the host's network).
+    pub(super) sandbox: bool,
+    /// Whether NetworkNotReady was reported for it.
+    pub(super) network_waiting: bool,
     /// (milli-cpu, memory bytes) requested, for admission.
     pub(super) requests: (i64, i64),
     pub(super) restarts: i32,
@@ -156,6 +163,9 @@ impl Kubelet {
                 pod: obj.clone(),
                 phase: Phase::Creating,
                 ip: None,
+                host_network: p.spec.host_network == Some(true),
+                sandbox: false,
+                network_waiting: false,
                 requests: (r.milli_cpu, r.memory),
                 restarts: 0,
                 created: false,
@@ -172,9 +182,32 @@ impl Kubelet {
             },
         );
         self.sync_status(&uid, ctx);
-        if self.ipam.is_some() {
-            let d = self.workers[&uid].behaviour.sandbox;
-            self.timer(&uid, d, PodStep::SandboxReady, ctx);
+        self.start_sandbox(&uid, ctx);
+    }
+
+    /// The sandbox is created once the pod can have a network: the node has its pod CIDR
+    /// and the runtime's network is ready — or the pod uses the host's network. A pod
+    /// that waits for the network gets NetworkNotReady (SyncPod), once.
+    fn start_sandbox(&mut self, uid: &str, ctx: &mut Ctx) {
+        let Some(w) = self.workers.get_mut(uid) else { return };
+        if w.host_network || (self.network_ready && self.ipam.is_some()) {
+            w.network_waiting = false;
+            let d = w.behaviour.sandbox;
+            self.timer(uid, d, PodStep::SandboxReady, ctx);
+        } else if !self.network_ready && !w.network_waiting {
+            w.network_waiting = true;
+            let pod = w.pod.clone();
+            let msg = format!("{}: {}", runtime_state::NETWORK_NOT_READY_ERROR_MSG, runtime_state::NETWORK_NOT_READY);
+            self.event(&pod, "Warning", "NetworkNotReady", &msg, ctx);
+        }
+    }
+
+    /// The network (or the pod CIDR) has come: the pods waiting for it start.
+    pub(super) fn start_waiting(&mut self, ctx: &mut Ctx) {
+        let waiting: Vec<String> =
+            self.workers.iter().filter(|(_, w)| w.phase == Phase::Creating && !w.sandbox && !w.host_network).map(|(k, _)| k.clone()).collect();
+        for uid in waiting {
+            self.start_sandbox(&uid, ctx);
         }
     }
 
@@ -211,19 +244,25 @@ impl Kubelet {
         if w.phase != Phase::Creating {
             return;
         }
-        if w.ip.is_none() {
+        if w.ip.is_none() && !w.host_network {
             let Some(a) = self.ipam.as_mut() else { return };
             match a.allocate() {
                 Some(ip) => w.ip = Some(ip),
                 None => {
                     let pod = w.pod.clone();
-                    let msg = "Failed to create pod sandbox: failed to allocate for range 0: no IP addresses available in range set";
-                    self.event(&pod, "Warning", "FailedCreatePodSandBox", msg, ctx);
+                    // host-local's error (allocator.go, main.go) as the kubelet reports it;
+                    // the range set is the pod CIDR but its network address (.1 is the
+                    // gateway, skipped) up to the address before broadcast.
+                    let cidr = a.cidr;
+                    let (first, last) = (format_ip(cidr.base + 1), format_ip(cidr.base + (cidr.size() as u32).saturating_sub(2)));
+                    let msg = format!("Failed to create pod sandbox: failed to allocate for range 0: no IP addresses available in range set: {first}-{last}");
+                    self.event(&pod, "Warning", "FailedCreatePodSandBox", &msg, ctx);
                     self.timer(uid, SimDuration::from_secs(10), PodStep::SandboxReady, ctx);
                     return;
                 }
             }
         }
+        w.sandbox = true;
         let pod = w.pod.clone();
         let pulls = self.images.to_pull(pod.as_pod().expect("pod"));
         // EnsureImageExists per container: an image on the node is "already present".
@@ -356,6 +395,18 @@ impl Kubelet {
             self.timer(uid, d, PodStep::ContainerExited, ctx);
         }
         self.sync_status(uid, ctx);
+        if self.workers.get(uid).is_some_and(|w| w.ready) {
+            self.cni_ready(uid, ctx);
+        }
+    }
+
+    /// A CNI's pod here is Ready: the runtime reports its network ready at its next
+    /// status poll.
+    fn cni_ready(&mut self, uid: &str, ctx: &mut Ctx) {
+        let Some(w) = self.workers.get(uid) else { return };
+        if !self.network_ready && w.pod.as_pod().is_some_and(runtime_state::is_cni_pod) {
+            ctx.after(runtime_state::RUNTIME_UPDATE_PERIOD, Timer::NetworkReady { generation: self.generation });
+        }
     }
 
     fn readiness_probe(&mut self, uid: &str, ctx: &mut Ctx) {
@@ -363,6 +414,7 @@ impl Kubelet {
         if w.phase == Phase::Running && !w.ready {
             w.ready = true;
             self.sync_status(uid, ctx);
+            self.cni_ready(uid, ctx);
         }
     }
 
@@ -398,6 +450,7 @@ impl Kubelet {
         } else {
             w.phase = Phase::Done;
             w.exit_code = Some(code);
+            w.sandbox = false;
             let ip = w.ip.take();
             self.sync_status(uid, ctx);
             // A terminal pod keeps no sandbox: its IP goes back to the pool.
@@ -459,6 +512,7 @@ impl Kubelet {
             return;
         }
         let key = w.pod.key();
+        w.sandbox = false;
         let ip = w.ip.take();
         w.phase = Phase::Done;
         self.release_ip(ip);

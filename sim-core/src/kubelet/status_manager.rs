@@ -47,6 +47,10 @@ impl Kubelet {
         if let Some(ip) = w.ip {
             s.pod_ip = format_ip(ip);
             s.pod_ips = vec![PodIp { ip: s.pod_ip.clone() }];
+        } else if w.host_network && w.sandbox {
+            // hostNetwork: the pod's IPs are the node's (generateAPIPodStatus).
+            s.pod_ip = self.spec.internal_ip.clone();
+            s.pod_ips = vec![PodIp { ip: s.pod_ip.clone() }];
         } else if w.phase != Phase::Done {
             s.pod_ip.clear();
             s.pod_ips.clear();
@@ -64,7 +68,7 @@ impl Kubelet {
         .into();
         let names: Vec<(String, String)> = p.spec.containers.iter().map(|c| (c.name.clone(), c.image.clone())).collect();
         s.container_statuses = container_statuses(w, p, &names, uid, ctx.now);
-        let sandbox = w.ip.is_some() && w.phase != Phase::Done;
+        let sandbox = w.sandbox && w.phase != Phase::Done;
         let unready: Vec<&str> = if ready { vec![] } else { names.iter().map(|(n, _)| n.as_str()).collect() };
         let (reason, msg) = if w.phase == Phase::Done {
             ("PodCompleted".to_string(), String::new())

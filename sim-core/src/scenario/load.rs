@@ -169,6 +169,7 @@ struct ClusterDoc {
     service_cidr: Option<String>,
     load_balancer: Option<LoadBalancerDoc>,
     dns: Option<String>,
+    cni: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -1163,6 +1164,17 @@ impl<'r> Loader<'r> {
                     let mark = Self::mark_of(index, "spec.cluster.dns", "");
                     self.error(file, mark, format!("spec.cluster.dns: Unsupported value: {}: supported values: \"CoreDNS\", \"none\"", q(&d)));
                     super::model::Dns::None
+                }
+            };
+        }
+        if let Some(cni) = c.cni {
+            s.cluster.cni_installed = match cni.as_str() {
+                "none" => false,
+                "preinstalled" => true,
+                _ => {
+                    let mark = Self::mark_of(index, "spec.cluster.cni", "");
+                    self.error(file, mark, format!("spec.cluster.cni: Unsupported value: {}: supported values: \"none\", \"preinstalled\"", q(&cni)));
+                    true
                 }
             };
         }

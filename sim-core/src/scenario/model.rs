@@ -46,6 +46,9 @@ pub struct Cluster {
     /// `spec.cluster.dns`: whether kubeadm's CoreDNS add-on runs (a Deployment and the
     /// kube-dns Service in kube-system). Off unless asked for: see ARCHITECTURE.md.
     pub dns: Dns,
+    /// `spec.cluster.cni`: whether a CNI plugin is in place when nodes start (`none`: not
+    /// until a CNI DaemonSet's pod is Ready on the node).
+    pub cni_installed: bool,
 }
 
 /// The cluster's DNS add-on.
@@ -84,6 +87,7 @@ impl Default for Cluster {
             service_cidr: crate::apiserver::service_alloc::DEFAULT_SERVICE_CIDR.into(),
             load_balancer: None,
             dns: Dns::None,
+            cni_installed: true,
         }
     }
 }

@@ -113,6 +113,8 @@ pub struct Simulation {
     pools: Vec<model::NodePool>,
     /// The DNS add-on the cluster starts with.
     dns: model::Dns,
+    /// Whether nodes start with a CNI in place.
+    cni_installed: bool,
     /// Nodes that left the cluster (their kubelet never starts again).
     removed: std::collections::BTreeSet<String>,
 }
@@ -184,6 +186,7 @@ impl Simulation {
                     labels: pool.labels.clone(),
                     taints: pool.taints.clone(),
                     internal_ip: format_ip(ip),
+                    network_ready: scenario.cluster.cni_installed,
                 }));
             }
         }
@@ -221,6 +224,7 @@ impl Simulation {
             kubectl: kubectl::Kubectl::default(),
             pools: scenario.cluster.node_pools.clone(),
             dns: scenario.cluster.dns,
+            cni_installed: scenario.cluster.cni_installed,
             removed: std::collections::BTreeSet::new(),
         };
         sim.api.set_service_cidr(service_cidr, rngs.stream("service-allocator"));
@@ -526,6 +530,7 @@ impl Simulation {
             labels: p.labels.clone(),
             taints: p.taints.clone(),
             internal_ip: format_ip(0xAC12_0002u32 + idx),
+            network_ready: self.cni_installed,
         }));
         let mut acts = Vec::new();
         let mut ctx = Ctx::new(self.now, &mut acts);

@@ -74,11 +74,21 @@ pub enum PortRef {
 /// What a client's requests go to.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Target {
-    Service { namespace: String, name: String, port: PortRef },
-    Address { ip: String, port: i32 },
+    Service {
+        namespace: String,
+        name: String,
+        port: PortRef,
+    },
+    Address {
+        ip: String,
+        port: i32,
+    },
     /// A DNS name (`web`, `web.shop`, `web.shop.svc.cluster.local`, `example.com`),
     /// resolved by the cluster's DNS as the source's resolver asks it.
-    Name { host: String, port: i32 },
+    Name {
+        host: String,
+        port: i32,
+    },
 }
 
 /// One `spec.traffic` entry.
@@ -554,9 +564,7 @@ fn send(
                     let (ep, landing) = &eps[rng.random_range(0..eps.len())];
                     matches!(landing, Landing::Ok { .. })
                         && (!policies
-                            || *verdicts
-                                .entry((addr.clone(), ep.clone()))
-                                .or_insert_with(|| policy_allows(store, addr, src_pod.as_deref(), ep, "UDP", pods)))
+                            || *verdicts.entry((addr.clone(), ep.clone())).or_insert_with(|| policy_allows(store, addr, src_pod.as_deref(), ep, "UDP", pods)))
                 }
             };
             if !answered {
@@ -576,9 +584,7 @@ fn send(
                     c.affinity.insert(addr.clone(), ep.clone());
                 }
                 let allowed = !policies
-                    || *verdicts
-                        .entry((addr.clone(), ep.clone()))
-                        .or_insert_with(|| policy_allows(store, addr, src_pod.as_deref(), ep, &protocol, pods));
+                    || *verdicts.entry((addr.clone(), ep.clone())).or_insert_with(|| policy_allows(store, addr, src_pod.as_deref(), ep, &protocol, pods));
                 if allowed {
                     *landing
                 } else {
@@ -679,7 +685,10 @@ mod tests {
         );
         assert_eq!(parse_target("10.244.1.7:8080"), Ok(Target::Address { ip: "10.244.1.7".into(), port: 8080 }));
         assert_eq!(parse_target("web:80"), Ok(Target::Name { host: "web".into(), port: 80 }));
-        assert_eq!(parse_target("web-0.nginx.default.svc.cluster.local:80"), Ok(Target::Name { host: "web-0.nginx.default.svc.cluster.local".into(), port: 80 }));
+        assert_eq!(
+            parse_target("web-0.nginx.default.svc.cluster.local:80"),
+            Ok(Target::Name { host: "web-0.nginx.default.svc.cluster.local".into(), port: 80 })
+        );
         assert!(parse_target("Web_1:80").is_err());
         assert!(parse_target("web:http").is_err());
         assert!(parse_target("10.244.1.7:99999").is_err());

@@ -1,0 +1,37 @@
+//! The kubelet's view of the container runtime's network (pkg/kubelet/runtime.go
+//! `runtimeState.networkErrors`, kubelet.go `updateRuntimeUp`): until a CNI plugin has
+//! written its configuration the runtime reports NetworkReady=false, the node's Ready
+//! condition is False with that error, and only hostNetwork pods start (kubelet.go
+//! SyncPod: "If the network plugin is not ready, only start the pod if it uses the host
+//! network").
+//!
+//! A CNI is installed by its DaemonSet (Calico's `calico-node`, Flannel's
+//! `kube-flannel-ds`, …): ksim takes the node's network as ready once that DaemonSet's pod
+//! on the node is Ready (upstream: once its install-cni init container has written the
+//! configuration and the runtime's next status poll — every 5 s — sees it). The
+//! configuration stays on disk: deleting the DaemonSet or restarting the node does not
+//! take the network down again.
+
+use crate::api::pod::Pod;
+
+/// The runtime's network condition as the kubelet words it (containerd's
+/// `Network plugin returns error: cni plugin not initialized`, RuntimeCondition.String,
+/// updateRuntimeUp's prefix).
+pub const NETWORK_NOT_READY: &str =
+    "container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady message:Network plugin returns error: cni plugin not initialized";
+
+/// NetworkNotReadyErrorMsg (pkg/kubelet/errors.go).
+pub const NETWORK_NOT_READY_ERROR_MSG: &str = "network is not ready";
+
+/// updateRuntimeUp's period: how long after the CNI is in place the kubelet sees it.
+pub const RUNTIME_UPDATE_PERIOD: crate::engine::SimDuration = crate::engine::SimDuration::from_secs(5);
+
+/// The DaemonSets of the CNI plugins ksim recognises by name (their upstream manifests'
+/// names); any other is recognised by the `ksim.dev/cni` annotation on its pod template.
+pub const CNI_DAEMONSETS: &[&str] = &["calico-node", "kube-flannel-ds", "cilium", "weave-net", "canal", "kube-router", "antrea-agent"];
+
+/// Whether a pod installs the node's CNI.
+pub fn is_cni_pod(p: &Pod) -> bool {
+    p.metadata.annotations.contains_key("ksim.dev/cni")
+        || p.metadata.owner_references.iter().any(|r| r.kind == "DaemonSet" && CNI_DAEMONSETS.contains(&r.name.as_str()))
+}
