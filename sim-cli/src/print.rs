@@ -365,6 +365,67 @@ pub fn rows(kind: &Kind, objs: &[Rc<Object>], now: SimTime, wide: bool, with_ns:
                 .filter_map(|o| o.as_network_policy())
                 .map(|p| vec![p.metadata.name.clone(), or_none(&p.spec.pod_selector.to_selector_string()), age(p.metadata.creation_timestamp, now)])
                 .collect();
+            ns_col(h, rows)
+        }
+        Kind::Ingress => {
+            // printIngress: CLASS <none> without spec.ingressClassName; formatHosts (up to
+            // 3, then "+ N more..."); ingressLoadBalancerStatusStringer (sorted, unique, cut
+            // past 16 unless wide; blank without status); formatPorts.
+            let h = vec!["NAME", "CLASS", "HOSTS", "ADDRESS", "PORTS", "AGE"];
+            let rows = objs
+                .iter()
+                .filter_map(|o| o.as_ingress())
+                .map(|i| {
+                    let mut hosts: Vec<&str> = Vec::new();
+                    let mut more = false;
+                    for r in &i.spec.rules {
+                        if hosts.len() == 3 {
+                            more = true;
+                        }
+                        if !more && !r.host.is_empty() {
+                            hosts.push(&r.host);
+                        }
+                    }
+                    let hosts = match (hosts.is_empty(), more) {
+                        (true, _) => "*".to_string(),
+                        (false, true) => format!("{} + {} more...", hosts.join(","), i.spec.rules.len() - 3),
+                        (false, false) => hosts.join(","),
+                    };
+                    let mut addrs = i.addresses();
+                    addrs.sort();
+                    addrs.dedup();
+                    let mut address = addrs.join(",");
+                    if !wide && address.len() > 16 {
+                        address = format!("{}...", &address[..13]);
+                    }
+                    let ports = if i.spec.tls.is_empty() { "80" } else { "80, 443" };
+                    vec![
+                        i.metadata.name.clone(),
+                        i.spec.ingress_class_name.clone().unwrap_or_else(|| "<none>".into()),
+                        hosts,
+                        address,
+                        ports.to_string(),
+                        age(i.metadata.creation_timestamp, now),
+                    ]
+                })
+                .collect();
+            ns_col(h, rows)
+        }
+        Kind::IngressClass => {
+            // printIngressClass: PARAMETERS Kind[.APIGroup]/Name or <none>.
+            let h = vec!["NAME", "CONTROLLER", "PARAMETERS", "AGE"];
+            let rows = objs
+                .iter()
+                .filter_map(|o| o.as_ingress_class())
+                .map(|c| {
+                    let params = c.spec.parameters.as_ref().map_or("<none>".to_string(), |p| {
+                        let s = |k: &str| p.get(k).and_then(|v| v.as_str()).unwrap_or("").to_string();
+                        let group = s("apiGroup");
+                        format!("{}{}/{}", s("kind"), if group.is_empty() { String::new() } else { format!(".{group}") }, s("name"))
+                    });
+                    vec![c.metadata.name.clone(), c.spec.controller.clone(), params, age(c.metadata.creation_timestamp, now)]
+                })
+                .collect();
             (h, rows)
         }
         Kind::PodDisruptionBudget => {

@@ -68,6 +68,12 @@ const CASES: &[(&str, u32, u32, &str)] = &[
         15,
         "NetworkPolicy.networking.k8s.io \"bad\" is invalid: spec.ingress[0].from[0].ipBlock.cidr: Invalid value: \"172.17.0.0/33\": must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)",
     ),
+    (
+        "ingress-relative-path.yaml",
+        10,
+        15,
+        "Ingress.networking.k8s.io \"shop\" is invalid: spec.rules[0].http.paths[0].path: Invalid value: \"cart\": must be an absolute path",
+    ),
     ("traffic-missing-service.yaml", 9, 13, "traffic client \"shop\": services \"nope\" not found"),
     ("traffic-bad-rate.yaml", 10, 11, "spec.traffic[0].rate: Invalid value: \"10 per second\": expected requests per second or minute, e.g. 50/s or 600/m"),
     ("lb-pool-bad-range.yaml", 9, 9, "spec.cluster.loadBalancer.addresses[1]: Invalid value: \"192.168.1.250-192.168.1.240\": the range's start 192.168.1.250 is after its end 192.168.1.240"),

@@ -254,3 +254,34 @@ fn a_local_load_balancer_gets_a_health_check_node_port() {
     let lb = service(&s, "lb").unwrap();
     assert_eq!(lb.spec.health_check_node_port, None, "released when the policy turns Cluster");
 }
+
+fn ingress_class_of(sim: &Simulation, name: &str) -> Option<String> {
+    sim.api.store.get_parts(&Kind::Ingress, "default", name).and_then(|o| o.as_ingress()).and_then(|i| i.spec.ingress_class_name.clone())
+}
+
+/// plugin/pkg/admission/network/defaultingressclass: on create, an Ingress without a
+/// class gets the default IngressClass — of two, the newer (getDefaultClass sorts by
+/// creationTimestamp, newest first) —; one with the legacy annotation, or created before
+/// any default class existed, is left alone.
+#[test]
+fn the_default_ingress_class_is_set_on_create() {
+    let class = |name: &str| {
+        format!("apiVersion: networking.k8s.io/v1\n      kind: IngressClass\n      metadata: {{name: {name}, annotations: {{ingressclass.kubernetes.io/is-default-class: \"true\"}}}}\n      spec: {{controller: example.com/{name}}}")
+    };
+    let ingress = |name: &str, annotations: &str| {
+        format!("apiVersion: networking.k8s.io/v1\n      kind: Ingress\n      metadata: {{name: {name}{annotations}}}\n      spec: {{defaultBackend: {{service: {{name: web, port: {{number: 80}}}}}}}}")
+    };
+    let timeline = format!(
+        "  - at: 1s\n    apply:\n      {}\n  - at: 2s\n    apply:\n      {}\n  - at: 3s\n    apply:\n      {}\n  - at: 4s\n    apply:\n      {}\n  - at: 5s\n    apply:\n      {}",
+        ingress("early", ""),
+        class("old"),
+        class("new"),
+        ingress("plain", ""),
+        ingress("legacy", ", annotations: {kubernetes.io/ingress.class: nginx}"),
+    );
+    let mut s = sim("", &timeline, "");
+    s.run_until(SimTime(10_000));
+    assert_eq!(ingress_class_of(&s, "early"), None);
+    assert_eq!(ingress_class_of(&s, "plain").as_deref(), Some("new"));
+    assert_eq!(ingress_class_of(&s, "legacy"), None);
+}

@@ -6,6 +6,7 @@ pub mod daemon_set;
 pub mod deployment;
 pub mod endpoints;
 pub mod event;
+pub mod ingress;
 pub mod meta;
 pub mod namespace;
 pub mod network_policy;

@@ -6,6 +6,7 @@ use super::daemon_set::{ControllerRevision, DaemonSet};
 use super::deployment::Deployment;
 use super::endpoints::{EndpointSlice, Endpoints};
 use super::event::Event;
+use super::ingress::{Ingress, IngressClass};
 use super::meta::ObjectMeta;
 use super::namespace::{Lease, Namespace};
 use super::network_policy::NetworkPolicy;
@@ -177,6 +178,8 @@ kinds! {
     Event(Event) -> Event, as_event: "v1", "events", ["ev"], true;
     PodDisruptionBudget(Box<PodDisruptionBudget>) -> PodDisruptionBudget, as_pdb: "policy/v1", "poddisruptionbudgets", ["pdb"], true;
     NetworkPolicy(Box<NetworkPolicy>) -> NetworkPolicy, as_network_policy: "networking.k8s.io/v1", "networkpolicies", ["netpol"], true;
+    Ingress(Box<Ingress>) -> Ingress, as_ingress: "networking.k8s.io/v1", "ingresses", ["ing"], true;
+    IngressClass(Box<IngressClass>) -> IngressClass, as_ingress_class: "networking.k8s.io/v1", "ingressclasses", [], false;
 }
 
 impl Object {
@@ -299,9 +302,10 @@ pub const KNOWN_UNMODELLED: &[(&str, &str, &[&str])] = &[
     ("batch", "CronJob", &["v1", "v1beta1"]),
     ("autoscaling", "HorizontalPodAutoscaler", &["v1", "v2", "v2beta1", "v2beta2"]),
     ("scheduling.k8s.io", "PriorityClass", &["v1", "v1beta1"]),
-    ("networking.k8s.io", "Ingress", &["v1", "v1beta1"]),
-    ("networking.k8s.io", "IngressClass", &["v1", "v1beta1"]),
     ("networking.k8s.io", "ServiceCIDR", &["v1", "v1beta1"]),
+    // Modelled in v1; the removed version is reported as such.
+    ("networking.k8s.io", "Ingress", &["v1beta1"]),
+    ("networking.k8s.io", "IngressClass", &["v1beta1"]),
     ("storage.k8s.io", "StorageClass", &["v1"]),
     ("node.k8s.io", "RuntimeClass", &["v1"]),
     ("rbac.authorization.k8s.io", "Role", &["v1"]),

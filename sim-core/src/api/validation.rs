@@ -710,6 +710,104 @@ fn supported(path: String, value: &str, values: &[&str], errs: &mut Vec<FieldErr
 /// number or IANA name; no duplicate (protocol, port) or NodePort), the type and what
 /// each type allows, session affinity, cluster IPs, external IPs, traffic policies and
 /// IP families.
+/// ValidateIngressSpec (pkg/apis/networking/validation): rules or a defaultBackend; each
+/// rule's host a DNS name (a wildcard `*.` for one label), not an IP; each path with a
+/// pathType, absolute for Exact and Prefix, without `//`, `/./`, `/../`, `%2f`, and not
+/// ending in `/..` or `/.`; each backend a Service with a name and a port name or number.
+fn validate_ingress(s: &super::ingress::IngressSpec, errs: &mut Vec<FieldErr>) {
+    if s.rules.is_empty() && s.default_backend.is_none() {
+        errs.push(FieldErr::new("spec", "Invalid value: \"null\": either `defaultBackend` or `rules` must be specified"));
+    }
+    if let Some(b) = &s.default_backend {
+        validate_ingress_backend(b, "spec.defaultBackend", errs);
+    }
+    for (i, r) in s.rules.iter().enumerate() {
+        let host_path = format!("spec.rules[{i}].host");
+        if !r.host.is_empty() {
+            if crate::network::ipam::parse_ip(&r.host).is_some() {
+                errs.push(FieldErr::new(&host_path, format!("Invalid value: {}: must be a DNS name, not an IP address", quoted(&r.host))));
+            }
+            if let Some(rest) = r.host.strip_prefix("*.") {
+                if !dns1123_subdomain(rest).is_empty() || rest.contains('*') {
+                    errs.push(FieldErr::new(&host_path, format!("Invalid value: {}: a wildcard DNS-1123 subdomain must start with '*.', followed by a valid DNS subdomain, which must consist of lower case alphanumeric characters, '-' or '.' and end with an alphanumeric character (e.g. '*.example.com', regex used for validation is '\\*\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')", quoted(&r.host))));
+                }
+            } else if r.host.contains('*') {
+                errs.push(FieldErr::new(&host_path, format!("Invalid value: {}: a wildcard DNS-1123 subdomain must start with '*.', followed by a valid DNS subdomain, which must consist of lower case alphanumeric characters, '-' or '.' and end with an alphanumeric character (e.g. '*.example.com', regex used for validation is '\\*\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')", quoted(&r.host))));
+            } else {
+                for m in dns1123_subdomain(&r.host) {
+                    errs.push(FieldErr::new(&host_path, format!("Invalid value: {}: {m}", quoted(&r.host))));
+                }
+            }
+        }
+        let Some(http) = &r.http else { continue };
+        if http.paths.is_empty() {
+            errs.push(FieldErr::required(format!("spec.rules[{i}].http.paths")));
+        }
+        for (j, p) in http.paths.iter().enumerate() {
+            let base = format!("spec.rules[{i}].http.paths[{j}]");
+            let Some(t) = &p.path_type else {
+                // validateHTTPIngressPath returns here: the backend is not looked at.
+                errs.push(FieldErr::new(format!("{base}.pathType"), "Required value: pathType must be specified"));
+                continue;
+            };
+            match t.as_str() {
+                "Exact" | "Prefix" => {
+                    if !p.path.starts_with('/') {
+                        errs.push(FieldErr::new(format!("{base}.path"), format!("Invalid value: {}: must be an absolute path", quoted(&p.path))));
+                    }
+                    if !p.path.is_empty() {
+                        for seq in ["//", "/./", "/../", "%2f", "%2F"] {
+                            if p.path.contains(seq) {
+                                errs.push(FieldErr::new(format!("{base}.path"), format!("Invalid value: {}: must not contain '{seq}'", quoted(&p.path))));
+                            }
+                        }
+                        for suffix in ["/..", "/."] {
+                            if p.path.ends_with(suffix) {
+                                errs.push(FieldErr::new(format!("{base}.path"), format!("Invalid value: {}: cannot end with '{suffix}'", quoted(&p.path))));
+                            }
+                        }
+                    }
+                }
+                "ImplementationSpecific" => {
+                    if !p.path.is_empty() && !p.path.starts_with('/') {
+                        errs.push(FieldErr::new(format!("{base}.path"), format!("Invalid value: {}: must be an absolute path", quoted(&p.path))));
+                    }
+                }
+                other => supported(format!("{base}.pathType"), other, &["Exact", "ImplementationSpecific", "Prefix"], errs),
+            }
+            validate_ingress_backend(&p.backend, &format!("{base}.backend"), errs);
+        }
+    }
+}
+
+/// validateIngressBackend.
+fn validate_ingress_backend(b: &super::ingress::IngressBackend, path: &str, errs: &mut Vec<FieldErr>) {
+    match (&b.service, &b.resource) {
+        (Some(_), Some(_)) => errs.push(FieldErr::new(path, "Invalid value: \"\": cannot set both resource and service backends")),
+        (None, Some(_)) => {}
+        (None, None) => errs.push(FieldErr::new(path, "Invalid value: \"\": resource or service backend is required")),
+        (Some(s), None) => {
+            if s.name.is_empty() {
+                errs.push(FieldErr::required(format!("{path}.service.name")));
+            } else {
+                for m in dns1035_label(&s.name) {
+                    errs.push(FieldErr::new(format!("{path}.service.name"), format!("Invalid value: {}: {m}", quoted(&s.name))));
+                }
+            }
+            let (name, number) = (&s.port.name, s.port.number);
+            if !name.is_empty() && number != 0 {
+                errs.push(FieldErr::new(path, "Invalid value: \"\": cannot set both port name & port number"));
+            } else if number != 0 {
+                if !(1..=65535).contains(&number) {
+                    errs.push(FieldErr::new(format!("{path}.service.port.number"), format!("Invalid value: {number}: must be between 1 and 65535, inclusive")));
+                }
+            } else if name.is_empty() {
+                errs.push(FieldErr::new(path, "Required value: port name or number is required"));
+            }
+        }
+    }
+}
+
 /// ValidateNetworkPolicySpec (pkg/apis/networking/validation): ports (protocol, number
 /// or name, endPort), peers (at least one selector or ipBlock, ipBlock alone), ipBlocks
 /// (a CIDR, excepts strictly inside it), policyTypes.
@@ -1077,6 +1175,15 @@ pub fn validate(obj: &Object) -> Vec<FieldErr> {
         }
         Object::PodDisruptionBudget(pdb) => validate_pdb_spec(&pdb.spec, &mut errs),
         Object::NetworkPolicy(np) => validate_network_policy(&np.spec, &mut errs),
+        Object::Ingress(i) => validate_ingress(&i.spec, &mut errs),
+        Object::IngressClass(c) => {
+            // ValidateIngressClassSpec: a controller is required (a domain-prefixed path).
+            if c.spec.controller.is_empty() {
+                errs.push(FieldErr::required("spec.controller"));
+            } else if c.spec.controller.len() > 250 {
+                errs.push(FieldErr::new("spec.controller", "Too long: may not be more than 250 bytes"));
+            }
+        }
         Object::Unstructured(u) => super::scheduling::validate(u, &mut errs),
         _ => {}
     }

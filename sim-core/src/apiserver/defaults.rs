@@ -344,6 +344,7 @@ pub fn with_status_of(spec_src: &Object, status_src: &Object) -> Object {
         (Object::DaemonSet(a), Object::DaemonSet(b)) => a.status = b.status.clone(),
         (Object::ReplicationController(a), Object::ReplicationController(b)) => a.status = b.status.clone(),
         (Object::Service(a), Object::Service(b)) => a.status = b.status.clone(),
+        (Object::Ingress(a), Object::Ingress(b)) => a.status = b.status.clone(),
         _ => {}
     }
     out

@@ -392,12 +392,14 @@ impl ApiServer {
             Object::DaemonSet(d) => d.status = Default::default(),
             Object::ReplicationController(r) => r.status = Default::default(),
             Object::Service(s) => s.status = None,
+            Object::Ingress(i) => i.status = None,
             _ => {}
         }
         // Defaulting and mutating admission (Priority) see the object before the registry
         // generates its name (BeforeCreate), as admission errors show: `pods "web-" is
         // forbidden` for a generateName pod (admission.extractResourceName).
         self.default_shared(&mut obj)?;
+        self.admit_default_ingress_class(&mut obj);
         defaults::prepare_for_create(&mut obj);
         let ns = obj.meta().namespace.clone();
         if kind.namespaced() {
@@ -478,6 +480,23 @@ impl ApiServer {
         }
         defaults::apply(obj);
         Ok(())
+    }
+
+    /// The DefaultIngressClass admission plugin (plugin/pkg/admission/network/
+    /// defaultingressclass, on create): an Ingress with neither spec.ingressClassName nor
+    /// the legacy annotation gets the default IngressClass — of several, the newest
+    /// (then the smallest name), as getDefaultClass chooses since v1.25.
+    fn admit_default_ingress_class(&self, obj: &mut Object) {
+        let Object::Ingress(ing) = obj else { return };
+        if ing.spec.ingress_class_name.is_some() || ing.metadata.annotations.contains_key(crate::api::ingress::ANNOTATION_INGRESS_CLASS) {
+            return;
+        }
+        let mut defaults: Vec<&crate::api::ingress::IngressClass> =
+            self.store.list(&Kind::IngressClass).filter_map(|o| o.as_ingress_class()).filter(|c| c.is_default()).collect();
+        defaults.sort_by(|a, b| b.metadata.creation_timestamp.cmp(&a.metadata.creation_timestamp).then_with(|| a.metadata.name.cmp(&b.metadata.name)));
+        if let Some(c) = defaults.first() {
+            ing.spec.ingress_class_name = Some(c.metadata.name.clone());
+        }
     }
 
     /// The Priority admission plugin (plugin/pkg/admission/priority): the pod's

@@ -15,6 +15,7 @@ pub mod endpoint;
 pub mod endpointslice;
 pub mod garbage_collector;
 pub mod informers;
+pub mod ingress_nginx;
 pub mod namespace;
 pub mod node_ipam;
 pub mod node_lifecycle;
@@ -279,6 +280,7 @@ controllers! {
     endpointslice: endpointslice::EndpointSliceController => EndpointSlice,
     endpoint: endpoint::EndpointController => Endpoint,
     service_lb: service_lb::ServiceLbController => ServiceLb,
+    ingress_nginx: ingress_nginx::IngressStatusController => IngressNginx,
 }
 
 pub struct ControllerManager {
@@ -307,6 +309,7 @@ impl ControllerManager {
                 endpointslice: Default::default(),
                 endpoint: Default::default(),
                 service_lb: Default::default(),
+                ingress_nginx: Default::default(),
             },
             shared: Shared::default(),
             sync_scheduled: false,

@@ -170,6 +170,7 @@ struct ClusterDoc {
     load_balancer: Option<LoadBalancerDoc>,
     dns: Option<String>,
     cni: Option<String>,
+    ingress_controller: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -373,10 +374,23 @@ impl<'r> Loader<'r> {
                 return None;
             }
             KindLookup::Unmodelled(_, note) => {
-                if let Some(n) = note {
-                    self.warn(file, here, format!("{api_version} {kind} is {n}; ksim keeps it as an unmodelled object"));
-                }
                 let group = split_api_version(&api_version).0;
+                // A kind ksim models in its current version (Ingress in v1): this one is
+                // only stored.
+                let current = Kind::from_user(&kind).filter(|k| !matches!(k, Kind::Other(..)) && k.group() == group);
+                if let Some(n) = note {
+                    match &current {
+                        Some(k) => self.warn(
+                            file,
+                            here,
+                            format!(
+                                "{api_version} {kind} is {n}; ksim models {} and keeps this one as an unmodelled object, which nothing acts on",
+                                k.api_version()
+                            ),
+                        ),
+                        None => self.warn(file, here, format!("{api_version} {kind} is {n}; ksim keeps it as an unmodelled object")),
+                    }
+                }
                 if crate::api::scheduling::is_interpreted(group, &kind) {
                     // Strict decoding with the offending field's location.
                     let r = yaml::from_value_at::<crate::api::scheduling::PriorityClass>(value, index, base).map(|_| ());
@@ -384,7 +398,7 @@ impl<'r> Loader<'r> {
                         self.error(file, e.mark, strict(&e));
                         return None;
                     }
-                } else if self.warned_kinds.insert(kind.clone()) {
+                } else if current.is_none() && self.warned_kinds.insert(kind.clone()) {
                     self.warn(file, here, format!("ksim does not model {kind} yet: it is stored, listed and printed, but nothing acts on it"));
                 }
                 let meta_value = map.get("metadata").cloned().unwrap_or(Value::Object(Default::default()));
@@ -1167,6 +1181,21 @@ impl<'r> Loader<'r> {
                 }
             };
         }
+        if let Some(ic) = c.ingress_controller {
+            s.cluster.ingress_nginx = match ic.as_str() {
+                "ingress-nginx" => true,
+                "none" => false,
+                _ => {
+                    let mark = Self::mark_of(index, "spec.cluster.ingressController", "");
+                    self.error(
+                        file,
+                        mark,
+                        format!("spec.cluster.ingressController: Unsupported value: {}: supported values: \"ingress-nginx\", \"none\"", q(&ic)),
+                    );
+                    false
+                }
+            };
+        }
         if let Some(cni) = c.cni {
             s.cluster.cni_installed = match cni.as_str() {
                 "none" => false,
@@ -1450,6 +1479,16 @@ fn check_traffic(l: &mut Loader, s: &Scenario, timeline: &[TimelineEntry], nodes
                 l.error(&loc.file, loc.mark, format!("traffic client {}: services {} not found", q(&c.name), q(name)));
             }
         }
+        if matches!(c.target, Target::Url { .. }) && !s.cluster.ingress_nginx {
+            l.warn(
+                &loc.file,
+                loc.mark,
+                format!(
+                    "traffic client {}: the cluster has no ingress controller (spec.cluster.ingressController: ingress-nginx adds one): every request fails to resolve (nxdomain)",
+                    q(&c.name)
+                ),
+            );
+        }
         if matches!(c.target, Target::Name { .. }) && !dns {
             l.warn(
                 &loc.file,
@@ -1589,12 +1628,20 @@ fn check_service_allocations(l: &mut Loader, s: &Scenario, timeline: &[TimelineE
 
 fn check_references(l: &mut Loader, s: &Scenario, timeline: &mut [TimelineEntry]) {
     let mut exists: BTreeSet<(Kind, String, String)> = BTreeSet::new();
+    let mut addons = Vec::new();
     if s.cluster.dns == super::model::Dns::CoreDns {
-        for o in crate::sim::addons::coredns("10.96.0.10") {
-            exists.insert((o.kind(), o.meta().namespace.clone(), o.meta().name.clone()));
-        }
+        addons.extend(crate::sim::addons::coredns("10.96.0.10"));
+    }
+    if s.cluster.ingress_nginx {
+        addons.extend(crate::sim::addons::ingress_nginx());
     }
     let mut namespaces: BTreeSet<String> = SYSTEM_NAMESPACES.iter().map(|s| s.to_string()).collect();
+    for o in addons {
+        if o.kind() == Kind::Namespace {
+            namespaces.insert(o.meta().name.clone());
+        }
+        exists.insert((o.kind(), o.meta().namespace.clone(), o.meta().name.clone()));
+    }
     let mut priority_classes: BTreeSet<String> = crate::api::scheduling::SYSTEM_CLASSES.iter().map(|(n, _)| n.to_string()).collect();
     for entry in timeline.iter_mut() {
         match &mut entry.action {

@@ -49,6 +49,8 @@ pub struct Cluster {
     /// `spec.cluster.cni`: whether a CNI plugin is in place when nodes start (`none`: not
     /// until a CNI DaemonSet's pod is Ready on the node).
     pub cni_installed: bool,
+    /// `spec.cluster.ingressController: ingress-nginx`: the ingress controller installed.
+    pub ingress_nginx: bool,
 }
 
 /// The cluster's DNS add-on.
@@ -88,6 +90,7 @@ impl Default for Cluster {
             load_balancer: None,
             dns: Dns::None,
             cni_installed: true,
+            ingress_nginx: false,
         }
     }
 }

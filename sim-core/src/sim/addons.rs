@@ -87,6 +87,97 @@ pub fn coredns(dns_ip: &str) -> Vec<Object> {
     vec![Object::Deployment(Box::new(d)), Object::Service(Box::new(s))]
 }
 
+/// ingress-nginx's image in the official manifest (controller v1.15.1).
+pub const INGRESS_NGINX_IMAGE: &str = "registry.k8s.io/ingress-nginx/controller:v1.15.1";
+
+/// ingress-nginx as its cloud manifest installs it (kubernetes/ingress-nginx
+/// deploy/static/provider/cloud/deploy.yaml), reduced to what the cluster acts on: the
+/// namespace, the IngressClass `nginx` (not the default class), the controller
+/// Deployment and its LoadBalancer Service (externalTrafficPolicy Local).
+pub fn ingress_nginx() -> Vec<Object> {
+    let labels = json!({
+        "app.kubernetes.io/component": "controller",
+        "app.kubernetes.io/instance": "ingress-nginx",
+        "app.kubernetes.io/name": "ingress-nginx"
+    });
+    let namespace = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "ingress-nginx", "labels": {"app.kubernetes.io/instance": "ingress-nginx", "app.kubernetes.io/name": "ingress-nginx"}}});
+    let class = json!({
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "IngressClass",
+        "metadata": {"name": "nginx", "labels": labels},
+        "spec": {"controller": "k8s.io/ingress-nginx"}
+    });
+    let deployment = json!({
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "ingress-nginx-controller", "namespace": "ingress-nginx", "labels": labels},
+        "spec": {
+            "minReadySeconds": 0,
+            "revisionHistoryLimit": 10,
+            "selector": {"matchLabels": labels},
+            "strategy": {"rollingUpdate": {"maxUnavailable": 1}, "type": "RollingUpdate"},
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {
+                    "containers": [{
+                        "name": "controller",
+                        "image": INGRESS_NGINX_IMAGE,
+                        "imagePullPolicy": "IfNotPresent",
+                        "args": [
+                            "/nginx-ingress-controller",
+                            "--publish-service=$(POD_NAMESPACE)/ingress-nginx-controller",
+                            "--election-id=ingress-nginx-leader",
+                            "--controller-class=k8s.io/ingress-nginx",
+                            "--ingress-class=nginx",
+                            "--configmap=$(POD_NAMESPACE)/ingress-nginx-controller"
+                        ],
+                        "ports": [
+                            {"containerPort": 80, "name": "http", "protocol": "TCP"},
+                            {"containerPort": 443, "name": "https", "protocol": "TCP"},
+                            {"containerPort": 8443, "name": "webhook", "protocol": "TCP"}
+                        ],
+                        "readinessProbe": {
+                            "httpGet": {"path": "/healthz", "port": 10254, "scheme": "HTTP"},
+                            "initialDelaySeconds": 10, "periodSeconds": 10, "timeoutSeconds": 1, "successThreshold": 1, "failureThreshold": 3
+                        },
+                        "livenessProbe": {
+                            "httpGet": {"path": "/healthz", "port": 10254, "scheme": "HTTP"},
+                            "initialDelaySeconds": 10, "periodSeconds": 10, "timeoutSeconds": 1, "successThreshold": 1, "failureThreshold": 5
+                        },
+                        "resources": {"requests": {"cpu": "100m", "memory": "90Mi"}}
+                    }],
+                    "dnsPolicy": "ClusterFirst",
+                    "nodeSelector": {"kubernetes.io/os": "linux"},
+                    "serviceAccountName": "ingress-nginx",
+                    "terminationGracePeriodSeconds": 300
+                }
+            }
+        }
+    });
+    let service = json!({
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "ingress-nginx-controller", "namespace": "ingress-nginx", "labels": labels},
+        "spec": {
+            "externalTrafficPolicy": "Local",
+            "ipFamilies": ["IPv4"],
+            "ipFamilyPolicy": "SingleStack",
+            "ports": [
+                {"appProtocol": "http", "name": "http", "port": 80, "protocol": "TCP", "targetPort": "http"},
+                {"appProtocol": "https", "name": "https", "port": 443, "protocol": "TCP", "targetPort": "https"}
+            ],
+            "selector": labels,
+            "type": "LoadBalancer"
+        }
+    });
+    vec![
+        Object::Namespace(serde_json::from_value(namespace).expect("the namespace decodes")),
+        Object::IngressClass(Box::new(serde_json::from_value(class).expect("the IngressClass decodes"))),
+        Object::Deployment(Box::new(serde_json::from_value(deployment).expect("the controller Deployment decodes"))),
+        Object::Service(Box::new(serde_json::from_value(service).expect("the controller Service decodes"))),
+    ]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -97,5 +188,6 @@ mod tests {
         let cidr = crate::network::ipam::Cidr::parse("10.96.0.0/12").unwrap();
         assert_eq!(dns_ip(cidr), "10.96.0.10");
         assert_eq!(coredns("10.96.0.10").len(), 2);
+        assert_eq!(ingress_nginx().len(), 4);
     }
 }

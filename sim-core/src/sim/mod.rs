@@ -228,6 +228,7 @@ impl Simulation {
             removed: std::collections::BTreeSet::new(),
         };
         sim.api.set_service_cidr(service_cidr, rngs.stream("service-allocator"));
+        sim.controller_manager.controllers.ingress_nginx.enabled = scenario.cluster.ingress_nginx;
         if let Some(lb) = &scenario.cluster.load_balancer {
             sim.controller_manager.controllers.service_lb = crate::controller_manager::service_lb::ServiceLbController::new(Some(lb.pool.clone()), lb.delay);
         }
@@ -250,6 +251,11 @@ impl Simulation {
         if self.dns == model::Dns::CoreDns {
             // kubeadm init's addon phase (EnsureDNSAddon).
             for o in addons::coredns(&addons::dns_ip(self.api.services.cidr())) {
+                self.write_direct(o);
+            }
+        }
+        if self.controller_manager.controllers.ingress_nginx.enabled {
+            for o in addons::ingress_nginx() {
                 self.write_direct(o);
             }
         }

@@ -41,6 +41,8 @@ use crate::api::Kind;
 use crate::engine::{SimDuration, SimTime};
 use crate::etcd::Store;
 use crate::network::dns::Answer;
+
+mod ingress;
 use crate::network::ipam::parse_ip;
 use crate::proxy::KubeProxy;
 use crate::scenario::expect::Selector;
@@ -51,7 +53,7 @@ use std::collections::BTreeMap;
 pub const TICK: SimDuration = SimDuration::from_ms(100);
 
 /// The failure reasons, as counted and shown.
-pub const REASONS: &[&str] = &["refused", "timeout", "no-endpoints", "nxdomain", "external", "denied"];
+pub const REASONS: &[&str] = &["refused", "timeout", "no-endpoints", "nxdomain", "external", "denied", "http-404", "http-502", "http-503", "http-504"];
 
 /// Where a client's requests start.
 #[derive(Clone, Debug, PartialEq)]
@@ -89,6 +91,12 @@ pub enum Target {
         host: String,
         port: i32,
     },
+    /// An HTTP(S) URL, served through the ingress controller (`http://shop.example.com/cart`).
+    Url {
+        host: String,
+        port: i32,
+        path: String,
+    },
 }
 
 /// One `spec.traffic` entry.
@@ -122,8 +130,29 @@ pub fn parse_rate(s: &str) -> Result<u64, String> {
     Ok(milli as u64)
 }
 
-/// Parses a target: `service/NAME:PORT`, `service/NS/NAME:PORT`, or `IP:PORT`.
+/// Parses a target: `service/NAME:PORT`, `service/NS/NAME:PORT`, `IP:PORT`, a DNS name and
+/// port, or an `http://` / `https://` URL.
 pub fn parse_target(s: &str) -> Result<Target, String> {
+    for (scheme, default_port) in [("http://", 80), ("https://", 443)] {
+        let Some(rest) = s.strip_prefix(scheme) else { continue };
+        let (authority, path) = match rest.find('/') {
+            Some(i) => (&rest[..i], &rest[i..]),
+            None => (rest, "/"),
+        };
+        let path = path.split(['?', '#']).next().unwrap_or("/");
+        let (host, port) = match authority.rsplit_once(':') {
+            Some((h, p)) => match p.parse::<i32>() {
+                Ok(n) if (1..=65535).contains(&n) => (h, n),
+                _ => return Err(format!("port {p:?} must be a number between 1 and 65535, inclusive")),
+            },
+            None => (authority, default_port),
+        };
+        let host = host.to_ascii_lowercase();
+        if host.is_empty() || !crate::api::validation::dns1123_subdomain(&host).is_empty() {
+            return Err(format!("{host:?} is not a DNS name (a URL's host, e.g. http://shop.example.com/cart)"));
+        }
+        return Ok(Target::Url { host, port, path: path.to_string() });
+    }
     let (what, port) = s.rsplit_once(':').ok_or("expected service/NAME:PORT or IP:PORT")?;
     if let Some(path) = what.strip_prefix("service/").or_else(|| what.strip_prefix("svc/")) {
         let (namespace, name) = match path.split_once('/') {
@@ -363,6 +392,10 @@ fn candidates(
 ) -> Result<Vec<(String, Landing)>, &'static str> {
     match &c.target {
         Target::Address { ip, port } => address_candidates(ip, *port, node, store, proxies, pods, alive),
+        Target::Url { host, port, .. } => match ingress::address_of(store, host) {
+            None => Err("nxdomain"),
+            Some(ip) => address_candidates(&ip, *port, node, store, proxies, pods, alive),
+        },
         Target::Name { host, port } => match crate::network::dns::lookup(store, host, ns) {
             Answer::NxDomain => Err("nxdomain"),
             Answer::External(_) => Err("external"),
@@ -532,7 +565,12 @@ fn send(
             .get_parts(&Kind::Service, namespace, name)
             .and_then(|o| o.as_service())
             .is_some_and(|s| s.spec.session_affinity.as_deref() == Some("ClientIP")),
-        Target::Address { .. } | Target::Name { .. } => false,
+        Target::Address { .. } | Target::Name { .. } | Target::Url { .. } => false,
+    };
+    // Where the ingress controller sends this client's requests (one answer per tick).
+    let upstream = match &c.client.target {
+        Target::Url { host, path, .. } => Some(ingress::upstream(store, host, path)),
+        _ => None,
     };
     // A node source resolves as a pod of `default` (ClusterFirstWithHostNet).
     let ns = match &c.client.source {
@@ -585,10 +623,14 @@ fn send(
                 }
                 let allowed = !policies
                     || *verdicts.entry((addr.clone(), ep.clone())).or_insert_with(|| policy_allows(store, addr, src_pod.as_deref(), ep, &protocol, pods));
-                if allowed {
-                    *landing
-                } else {
-                    Landing::Fail("denied")
+                match (allowed, landing, &upstream) {
+                    (false, _, _) => Landing::Fail("denied"),
+                    // At the ingress controller: its own request to the backend.
+                    (true, Landing::Ok { .. }, Some(up)) => {
+                        let check = |from: &str, to: &str| !policies || policy_allows(store, from, pods.get(from).map(|p| &*p.pod), to, "TCP", pods);
+                        ingress::proxy(ep, up, pods, alive, &check, rng)
+                    }
+                    (true, l, _) => *l,
                 }
             }
         };
@@ -649,7 +691,7 @@ fn target_protocol(store: &Store, target: &Target) -> String {
             })
             .and_then(|p| p.protocol.clone())
             .unwrap_or_else(|| "TCP".into()),
-        Target::Address { .. } | Target::Name { .. } => "TCP".into(),
+        Target::Address { .. } | Target::Name { .. } | Target::Url { .. } => "TCP".into(),
     }
 }
 
