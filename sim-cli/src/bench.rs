@@ -199,6 +199,7 @@ fn bench_simulation(s: &Scenario, seed: u64) -> Result<Simulation, u8> {
         keep_log: false,
         check: false,
         history: Default::default(),
+        log_requests: false,
     };
     Simulation::new(s, &opts).map_err(|e| {
         eprintln!("error: {e}");

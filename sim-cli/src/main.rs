@@ -47,6 +47,10 @@ enum Command {
         /// Check the invariants after every event (and convergence at the end).
         #[arg(long)]
         check: bool,
+        /// Write every traffic-model request to the event log (with --log), not only the
+        /// per-second counts.
+        #[arg(long)]
+        log_requests: bool,
     },
     /// Run a scenario over many seeds with the invariants on; exit 1 on any violation.
     Check {
@@ -194,7 +198,9 @@ pub fn check_output(output: Option<&str>, allowed: &[&str]) -> Result<(), u8> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.command {
-        Command::Run { files, seed, until, log, max_lines, check } => run::run(&files, seed, until.as_deref(), log.as_deref(), max_lines, check),
+        Command::Run { files, seed, until, log, max_lines, check, log_requests } => {
+            run::run(&files, seed, until.as_deref(), log.as_deref(), max_lines, check, log_requests)
+        }
         Command::Check { output, .. } | Command::Explain { output, .. } if check_output(output.as_deref(), &["json"]).is_err() => run::EXIT_BAD_INPUT,
         Command::Proxy { output, .. } if check_output(output.as_deref(), &["json", "wide"]).is_err() => run::EXIT_BAD_INPUT,
         Command::Get { output, .. } if check_output(output.as_deref(), &["json", "wide", "yaml"]).is_err() => run::EXIT_BAD_INPUT,

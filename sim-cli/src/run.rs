@@ -157,7 +157,11 @@ impl Stream {
     }
 }
 
-pub fn run(paths: &[String], seed: Option<u64>, until: Option<&str>, log: Option<&str>, max_lines: usize, check: bool) -> u8 {
+pub fn run(paths: &[String], seed: Option<u64>, until: Option<&str>, log: Option<&str>, max_lines: usize, check: bool, log_requests: bool) -> u8 {
+    if log_requests && log.is_none() {
+        let _ = writeln!(anstream::stderr(), "error: --log-requests writes the requests to the event log: give it --log FILE");
+        return EXIT_BAD_INPUT;
+    }
     if max_lines > MAX_LINES {
         let _ = writeln!(anstream::stderr(), "error: --max-lines {max_lines}: at most {MAX_LINES} (--log FILE writes the whole event log)");
         return EXIT_BAD_INPUT;
@@ -187,7 +191,7 @@ pub fn run(paths: &[String], seed: Option<u64>, until: Option<&str>, log: Option
     let stream = Rc::new(RefCell::new(Stream { log, log_error: None, lines: Vec::new(), more_lines: 0, max_lines }));
     let sink = Rc::clone(&stream);
     let trace = Trace::with_sink(false, Box::new(move |r: &Record, line: &str| sink.borrow_mut().on_record(r, line)));
-    let opts = RunOptions { check, keep_log: false, ..RunOptions::for_scenario(&s) };
+    let opts = RunOptions { check, keep_log: false, log_requests, ..RunOptions::for_scenario(&s) };
     let mut bar = Bar::new(opts.limits.until);
     let report = run_scenario_with(&s, &opts, trace, &mut |sim: &Simulation| {
         bar.update(sim.now);

@@ -636,3 +636,36 @@ fn rollout_of_a_daemonset() {
     assert!(msg.starts_with("Waiting for daemon set \"agent\" rollout to finish: ") && msg.ends_with(" out of 3 new pods have been updated...\n"), "{msg}");
     assert_eq!(status("2m"), (0, "daemon set \"agent\" successfully rolled out\n".into()));
 }
+
+/// `--log-requests` adds one record per request to the log (and only to the log): as
+/// many as `ksim get traffic` says were sent by the end, each with its result, which add
+/// up to those counts; without the flag the run's fingerprint is what it was.
+#[test]
+fn log_requests_writes_every_request_and_they_add_up() {
+    let log = std::env::temp_dir().join(format!("ksim-requests-{}.jsonl", std::process::id()));
+    let plain = ksim(&["run", "scenarios/ingress-paths.yaml", "--max-lines", "0"]);
+    let out = ksim(&["run", "scenarios/ingress-paths.yaml", "--max-lines", "0", "--log", log.to_str().unwrap(), "--log-requests"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let lines = std::fs::read_to_string(&log).unwrap();
+    let _ = std::fs::remove_file(&log);
+    let (mut requests, mut ok) = (0u64, 0u64);
+    for l in lines.lines() {
+        let v: serde_json::Value = serde_json::from_str(l).unwrap();
+        if v["verb"] == "request" {
+            requests += 1;
+            ok += u64::from(v["change"]["result"] == "ok");
+        }
+    }
+    let counts = ksim(&["get", "traffic", "scenarios/ingress-paths.yaml", "--at", "3m", "-o", "json"]);
+    let counts: serde_json::Value = serde_json::from_slice(&counts.stdout).unwrap();
+    let items = counts["items"].as_array().unwrap();
+    let sent: u64 = items.iter().map(|i| i["sent"].as_u64().unwrap()).sum();
+    let succeeded: u64 = items.iter().map(|i| i["succeeded"].as_u64().unwrap()).sum();
+    assert!(requests > 0);
+    assert_eq!((requests, ok), (sent, succeeded));
+    let out2 = ksim(&["run", "scenarios/ingress-paths.yaml", "--max-lines", "0"]);
+    assert_eq!(fingerprint(&plain), fingerprint(&out2));
+    assert_ne!(fingerprint(&plain), fingerprint(&out));
+    let refused = ksim(&["run", "scenarios/ingress-paths.yaml", "--log-requests"]);
+    assert_eq!(refused.status.code(), Some(2));
+}

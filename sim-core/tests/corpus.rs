@@ -220,3 +220,51 @@ fn daemon_set_and_replication_controller_examples_run() {
         assert!(sim.violations().is_empty(), "{file}: {:#?}", sim.violations());
     }
 }
+
+/// The Ingress examples route as the Ingress concept page says they do
+/// (concepts/services-networking/ingress): "Simple fanout" (foo.bar.com/foo → service1:4200,
+/// /bar → service2:8080), "Name based virtual hosting" (by Host header; the third rule
+/// without host takes "any traffic to the IP address without a hostname defined in
+/// request"), "Hostname wildcards" (`*.foo.com` covers one label), and a
+/// `defaultBackend` alone taking all traffic ("test-ingress"). Each example is loaded, run
+/// through the apiserver, and its stored Ingress is routed.
+#[test]
+fn ingress_examples_route_as_their_page_says() {
+    use sim_core::api::ingress::route;
+    use sim_core::api::Kind;
+    use sim_core::engine::SimTime;
+    let root = Path::new(CORPUS);
+    if !root.is_dir() {
+        assert!(std::env::var_os("KSIM_SKIP_CORPUS").is_some(), "../shared/corpus/kubernetes-website not found (looked in {CORPUS})");
+        eprintln!("skipping (KSIM_SKIP_CORPUS): ../shared/corpus/kubernetes-website not found");
+        return;
+    }
+    // (file, host, path, the Service and port it reaches; None: the controller's 404)
+    let cases: &[(&str, &str, &str, Option<(&str, i32)>)] = &[
+        ("service/networking/simple-fanout-example.yaml", "foo.bar.com", "/foo", Some(("service1", 4200))),
+        ("service/networking/simple-fanout-example.yaml", "foo.bar.com", "/bar/baz", Some(("service2", 8080))),
+        ("service/networking/simple-fanout-example.yaml", "foo.bar.com", "/qux", None),
+        ("service/networking/name-virtual-host-ingress.yaml", "foo.bar.com", "/", Some(("service1", 80))),
+        ("service/networking/name-virtual-host-ingress.yaml", "bar.foo.com", "/x", Some(("service2", 80))),
+        ("service/networking/name-virtual-host-ingress-no-third-host.yaml", "first.bar.com", "/", Some(("service1", 80))),
+        ("service/networking/name-virtual-host-ingress-no-third-host.yaml", "second.bar.com", "/", Some(("service2", 80))),
+        ("service/networking/name-virtual-host-ingress-no-third-host.yaml", "203.0.113.123", "/", Some(("service3", 80))),
+        ("service/networking/ingress-wildcard-host.yaml", "foo.bar.com", "/bar", Some(("service1", 80))),
+        ("service/networking/ingress-wildcard-host.yaml", "bar.foo.com", "/foo", Some(("service2", 80))),
+        ("service/networking/ingress-wildcard-host.yaml", "baz.bar.foo.com", "/foo", None),
+        ("service/networking/ingress-wildcard-host.yaml", "foo.com", "/foo", None),
+        ("service/networking/test-ingress.yaml", "anything.example", "/any/path", Some(("test", 80))),
+    ];
+    let resolver = |_: &str, name: &str| -> Result<Source, String> { Err(format!("{name}: no includes")) };
+    for (file, host, path, want) in cases {
+        let text = std::fs::read_to_string(root.join(file)).unwrap();
+        let s = load(&[Source { name: file.to_string(), text }], &resolver).unwrap_or_else(|e| panic!("{}", e.render()));
+        let mut sim = sim_core::Simulation::new(&s, &sim_core::RunOptions::for_scenario(&s)).unwrap();
+        sim.run_until(SimTime::from_secs(5));
+        let stored = sim.list(&Kind::Ingress);
+        let ingresses: Vec<_> = stored.iter().filter_map(|o| o.as_ingress()).collect();
+        assert_eq!(ingresses.len(), 1, "{file}");
+        let got = route(&ingresses, host, path).and_then(|(_, b)| b.service.as_ref()).map(|s| (s.name.as_str(), s.port.number));
+        assert_eq!(got, *want, "{file}: {host}{path}");
+    }
+}

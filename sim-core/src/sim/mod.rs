@@ -65,6 +65,8 @@ pub struct RunOptions {
     pub check: bool,
     /// Record Events (the Kubernetes kind) — the bench may turn them off.
     pub history: HistoryLimits,
+    /// Write every traffic-model request to the event log (`--log-requests`).
+    pub log_requests: bool,
 }
 
 impl RunOptions {
@@ -75,6 +77,7 @@ impl RunOptions {
             keep_log: true,
             check: false,
             history: HistoryLimits::default(),
+            log_requests: false,
         }
     }
 }
@@ -231,6 +234,9 @@ impl Simulation {
         sim.controller_manager.controllers.ingress_nginx.enabled = scenario.cluster.ingress_nginx;
         if let Some(lb) = &scenario.cluster.load_balancer {
             sim.controller_manager.controllers.service_lb = crate::controller_manager::service_lb::ServiceLbController::new(Some(lb.pool.clone()), lb.delay);
+        }
+        if opts.log_requests {
+            sim.traffic.log_requests();
         }
         sim.bootstrap();
         Ok(sim)
@@ -554,6 +560,28 @@ impl Simulation {
         let alive = |n: &str| index.get(n).is_some_and(|&k| kubelets[k as usize].alive);
         let serving = |n: &str, uid: &str| index.get(n).is_some_and(|&k| kubelets[k as usize].alive && kubelets[k as usize].serving(uid, now));
         let records = self.traffic.tick(now, &self.api.store, &self.proxies, &alive, &serving, &mut self.traffic_rng);
+        // `--log-requests`: one record per request, at its tick.
+        for r in self.traffic.take_requests() {
+            let mut change = serde_json::Map::new();
+            change.insert("from".into(), r.from.into());
+            if !r.to.is_empty() {
+                change.insert("to".into(), r.to.into());
+            }
+            change.insert("result".into(), r.result.into());
+            if let Some(us) = r.latency_us {
+                change.insert("latency_ms".into(), serde_json::json!(us as f64 / 1000.0));
+            }
+            self.trace.push(Record {
+                t: self.now.as_ms(),
+                rev: self.api.store.revision(),
+                verb: "request".into(),
+                by: "traffic".into(),
+                kind: String::new(),
+                ns: String::new(),
+                name: r.client,
+                change,
+            });
+        }
         for (name, c) in records {
             let mut change = serde_json::Map::new();
             change.insert("sent".into(), c.sent.into());

@@ -256,6 +256,22 @@ struct ClientState {
     owed: u64,
     /// sessionAffinity: ClientIP — source → the endpoint it was sent to.
     affinity: BTreeMap<String, String>,
+    /// With `--log-requests`: this tick's requests, until the simulation logs them.
+    requests: Option<Vec<RequestRecord>>,
+}
+
+/// One request as `--log-requests` writes it to the event log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RequestRecord {
+    pub client: String,
+    /// The source's address.
+    pub from: String,
+    /// The endpoint (`IP:port`) it went to; empty when it failed before reaching one.
+    pub to: String,
+    /// `ok` or the failure reason.
+    pub result: &'static str,
+    /// A success's latency, in µs.
+    pub latency_us: Option<u64>,
 }
 
 /// Every client of a run.
@@ -277,7 +293,14 @@ impl Traffic {
         Traffic {
             clients: clients
                 .into_iter()
-                .map(|client| ClientState { client, total: Counters::default(), second: Counters::default(), owed: 0, affinity: BTreeMap::new() })
+                .map(|client| ClientState {
+                    client,
+                    total: Counters::default(),
+                    second: Counters::default(),
+                    owed: 0,
+                    affinity: BTreeMap::new(),
+                    requests: None,
+                })
                 .collect(),
             ticks: 0,
         }
@@ -285,6 +308,18 @@ impl Traffic {
 
     pub fn is_empty(&self) -> bool {
         self.clients.is_empty()
+    }
+
+    /// Keep every request for the event log (`--log-requests`), not only the counts.
+    pub fn log_requests(&mut self) {
+        for c in &mut self.clients {
+            c.requests = Some(Vec::new());
+        }
+    }
+
+    /// The requests sent since the last call (with `log_requests`), in sending order.
+    pub fn take_requests(&mut self) -> Vec<RequestRecord> {
+        self.clients.iter_mut().filter_map(|c| c.requests.as_mut()).flat_map(std::mem::take).collect()
     }
 
     /// The first tick: the earliest start.
@@ -607,9 +642,13 @@ fn send(
             };
             if !answered {
                 *s.failed.entry("nxdomain").or_default() += 1;
+                if let Some(log) = c.requests.as_mut() {
+                    log.push(RequestRecord { client: c.client.name.clone(), from: addr.clone(), to: String::new(), result: "nxdomain", latency_us: None });
+                }
                 continue;
             }
         }
+        let mut to = String::new();
         let landing = match &per_node[node.as_str()] {
             Err(reason) => Landing::Fail(reason),
             Ok(eps) => {
@@ -620,6 +659,9 @@ fn send(
                 };
                 if affinity {
                     c.affinity.insert(addr.clone(), ep.clone());
+                }
+                if c.requests.is_some() {
+                    to = ep.clone();
                 }
                 let allowed = !policies
                     || *verdicts.entry((addr.clone(), ep.clone())).or_insert_with(|| policy_allows(store, addr, src_pod.as_deref(), ep, &protocol, pods));
@@ -634,7 +676,7 @@ fn send(
                 }
             }
         };
-        match landing {
+        let (result, latency_us) = match landing {
             Landing::Ok { remote } => {
                 s.succeeded += 1;
                 let us = 500 + if remote { 500 } else { 0 } + rng.random_range(0..1000u64);
@@ -643,8 +685,15 @@ fn send(
                     s.latency.resize(bucket + 1, 0);
                 }
                 s.latency[bucket] += 1;
+                ("ok", Some(us))
             }
-            Landing::Fail(r) => *s.failed.entry(r).or_default() += 1,
+            Landing::Fail(r) => {
+                *s.failed.entry(r).or_default() += 1;
+                (r, None)
+            }
+        };
+        if let Some(log) = c.requests.as_mut() {
+            log.push(RequestRecord { client: c.client.name.clone(), from: addr.clone(), to, result, latency_us });
         }
     }
     s
