@@ -240,7 +240,8 @@ fn ingress_examples_route_as_their_page_says() {
         return;
     }
     // (file, host, path, the Service and port it reaches; None: the controller's 404)
-    let cases: &[(&str, &str, &str, Option<(&str, i32)>)] = &[
+    type Case<'a> = (&'a str, &'a str, &'a str, Option<(&'a str, i32)>);
+    let cases: &[Case] = &[
         ("service/networking/simple-fanout-example.yaml", "foo.bar.com", "/foo", Some(("service1", 4200))),
         ("service/networking/simple-fanout-example.yaml", "foo.bar.com", "/bar/baz", Some(("service2", 8080))),
         ("service/networking/simple-fanout-example.yaml", "foo.bar.com", "/qux", None),
