@@ -269,3 +269,158 @@ fn ingress_examples_route_as_their_page_says() {
         assert_eq!(got, *want, "{file}: {host}{path}");
     }
 }
+
+/// The NetworkPolicy examples decide as the Network Policies page says
+/// (concepts/services-networking/network-policies: "Default policies" — deny all
+/// ingress, allow all ingress, deny all egress, allow all egress, deny all ingress and
+/// egress —, the `test-network-policy` walk-through — role=db pods accept TCP 6379 from
+/// 172.17.0.0/16 except 172.17.1.0/24, from any pod of a namespace labelled
+/// project=myproject, from role=frontend pods of default; they may connect to
+/// 10.0.0.0/24 on TCP 5978 —, "Targeting a range of ports" 32000-32768), and the Declare
+/// Network Policy task's `access-nginx` (only pods labelled access=true reach nginx).
+#[test]
+fn network_policy_examples_decide_as_their_page_says() {
+    use sim_core::api::meta::Labels;
+    use sim_core::api::network_policy::End;
+    use sim_core::engine::SimTime;
+    use sim_core::network::ipam::parse_ip;
+    use sim_core::network::policy::decide;
+    let root = Path::new(CORPUS);
+    if !root.is_dir() {
+        assert!(std::env::var_os("KSIM_SKIP_CORPUS").is_some(), "../shared/corpus/kubernetes-website not found (looked in {CORPUS})");
+        eprintln!("skipping (KSIM_SKIP_CORPUS): ../shared/corpus/kubernetes-website not found");
+        return;
+    }
+    let labels = |kv: &[(&str, &str)]| -> Labels { kv.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect() };
+    let (db, frontend, web, nginx, access) = (
+        labels(&[("role", "db")]),
+        labels(&[("role", "frontend")]),
+        labels(&[("app", "web")]),
+        labels(&[("app.kubernetes.io/name", "nginx")]),
+        labels(&[("access", "true")]),
+    );
+    // A namespace labelled project=myproject, for the walk-through's namespaceSelector.
+    let extra = "apiVersion: v1\nkind: Namespace\nmetadata: {name: myproject, labels: {project: myproject}}\n";
+    // (file, from (namespace, labels) or an address, to, port, allowed)
+    type Peer<'a> = (&'a str, Option<(&'a str, &'a Labels)>);
+    type Case<'a> = (&'a str, Peer<'a>, Peer<'a>, i32, bool);
+    let f = "service/networking/";
+    let cases: Vec<Case> = vec![
+        ("network-policy-default-deny-ingress.yaml", ("10.244.0.2", Some(("default", &web))), ("10.244.1.2", Some(("default", &db))), 80, false),
+        ("network-policy-allow-all-ingress.yaml", ("192.0.2.1", None), ("10.244.1.2", Some(("default", &db))), 80, true),
+        ("network-policy-default-deny-egress.yaml", ("10.244.0.2", Some(("default", &web))), ("192.0.2.1", None), 443, false),
+        ("network-policy-allow-all-egress.yaml", ("10.244.0.2", Some(("default", &web))), ("192.0.2.1", None), 443, true),
+        ("network-policy-default-deny-all.yaml", ("10.244.0.2", Some(("default", &web))), ("10.244.1.2", Some(("default", &db))), 80, false),
+        ("network-policy-default-deny-all.yaml", ("10.244.0.2", Some(("default", &web))), ("192.0.2.1", None), 443, false),
+        ("network-policy-allow-all-egress-deny-all-ingress.yaml", ("10.244.0.2", Some(("default", &web))), ("192.0.2.1", None), 443, true),
+        ("network-policy-allow-all-egress-deny-all-ingress.yaml", ("192.0.2.1", None), ("10.244.1.2", Some(("default", &db))), 80, false),
+        ("networkpolicy.yaml", ("172.17.0.5", None), ("10.244.1.2", Some(("default", &db))), 6379, true),
+        ("networkpolicy.yaml", ("172.17.1.5", None), ("10.244.1.2", Some(("default", &db))), 6379, false),
+        ("networkpolicy.yaml", ("10.244.2.3", Some(("myproject", &web))), ("10.244.1.2", Some(("default", &db))), 6379, true),
+        ("networkpolicy.yaml", ("10.244.0.4", Some(("default", &frontend))), ("10.244.1.2", Some(("default", &db))), 6379, true),
+        ("networkpolicy.yaml", ("10.244.0.4", Some(("default", &frontend))), ("10.244.1.2", Some(("default", &db))), 80, false),
+        ("networkpolicy.yaml", ("10.244.0.5", Some(("default", &web))), ("10.244.1.2", Some(("default", &db))), 6379, false),
+        ("networkpolicy.yaml", ("10.244.1.2", Some(("default", &db))), ("10.0.0.7", None), 5978, true),
+        ("networkpolicy.yaml", ("10.244.1.2", Some(("default", &db))), ("10.0.1.7", None), 5978, false),
+        ("networkpolicy.yaml", ("10.244.1.2", Some(("default", &db))), ("10.0.0.7", None), 80, false),
+        ("networkpolicy-multiport-egress.yaml", ("10.244.1.2", Some(("default", &db))), ("10.0.0.7", None), 32768, true),
+        ("networkpolicy-multiport-egress.yaml", ("10.244.1.2", Some(("default", &db))), ("10.0.0.7", None), 32769, false),
+        ("networkpolicy-multiport-egress.yaml", ("10.244.1.2", Some(("default", &db))), ("10.0.0.7", None), 31999, false),
+        ("nginx-policy.yaml", ("10.244.0.6", Some(("default", &access))), ("10.244.1.6", Some(("default", &nginx))), 80, true),
+        ("nginx-policy.yaml", ("10.244.0.7", Some(("default", &web))), ("10.244.1.6", Some(("default", &nginx))), 80, false),
+    ];
+    let resolver = |_: &str, name: &str| -> Result<Source, String> { Err(format!("{name}: no includes")) };
+    for (file, (from_ip, from), (to_ip, to), port, want) in cases {
+        let text = std::fs::read_to_string(root.join(f).join(file)).unwrap();
+        let sources = [Source { name: file.to_string(), text }, Source { name: "namespace.yaml".into(), text: extra.into() }];
+        let s = load(&sources, &resolver).unwrap_or_else(|e| panic!("{}", e.render()));
+        let mut sim = sim_core::Simulation::new(&s, &sim_core::RunOptions::for_scenario(&s)).unwrap();
+        sim.run_until(SimTime::from_secs(1));
+        let src = End { ip: parse_ip(from_ip).unwrap(), pod: from };
+        let dst = End { ip: parse_ip(to_ip).unwrap(), pod: to };
+        let v = decide(&sim.api.store, &src, &dst, port, "TCP", &|_| None);
+        assert_eq!(v.allowed(), want, "{file}: {from_ip} → {to_ip}:{port}: {v:?}");
+    }
+}
+
+/// Every Service example gets what the Service page says the control plane gives it
+/// (concepts/services-networking/service): "Kubernetes assigns this Service an IP
+/// address (the cluster IP)" from the service range — the one asked for in
+/// `spec.clusterIP` if any —; a headless Service (`clusterIP: None`) none; an
+/// ExternalName Service none; "the Kubernetes control plane allocates a port from a
+/// range specified by --service-node-port-range flag (default: 30000-32767)" for each
+/// port of a NodePort or LoadBalancer Service (the one asked for if any, none when
+/// `allocateLoadBalancerNodePorts: false`); a LoadBalancer without a provider stays
+/// pending.
+#[test]
+fn service_examples_get_their_addresses_and_ports() {
+    use sim_core::api::Kind;
+    use sim_core::engine::SimTime;
+    use sim_core::network::ipam::{parse_ip, Cidr};
+    let root = Path::new(CORPUS);
+    if !root.is_dir() {
+        assert!(std::env::var_os("KSIM_SKIP_CORPUS").is_some(), "../shared/corpus/kubernetes-website not found (looked in {CORPUS})");
+        eprintln!("skipping (KSIM_SKIP_CORPUS): ../shared/corpus/kubernetes-website not found");
+        return;
+    }
+    let range = Cidr::parse("10.96.0.0/12").unwrap();
+    let mut files = Vec::new();
+    walk(root, &mut files);
+    let resolver = |_: &str, name: &str| -> Result<Source, String> { Err(format!("{name}: no includes")) };
+    let mut services = 0;
+    for path in &files {
+        let rel = path.strip_prefix(root).unwrap().to_string_lossy().replace('\\', "/");
+        let Ok(text) = std::fs::read_to_string(path) else { continue };
+        let is_service = text.lines().any(|l| {
+            let l = l.trim();
+            l == "kind: Service" || l == "kind: \"Service\"," || l == "kind: \"Service\""
+        });
+        if !is_service || EXPECTED_FAILURES.iter().any(|(f, _)| *f == rel) {
+            continue;
+        }
+        let Ok(s) = load(&[Source { name: rel.clone(), text }], &resolver) else { panic!("{rel}: does not load") };
+        let mut sim = sim_core::Simulation::new(&s, &sim_core::RunOptions::for_scenario(&s)).unwrap();
+        sim.run_until(SimTime::from_secs(5));
+        let asked: Vec<sim_core::api::service::Service> = s
+            .timeline
+            .iter()
+            .flat_map(|e| match &e.action {
+                sim_core::scenario::model::Action::Apply(ms) => ms.iter().filter_map(|m| m.object.as_service().cloned()).collect(),
+                _ => Vec::new(),
+            })
+            .collect();
+        for want in asked {
+            let ns = if want.metadata.namespace.is_empty() { "default" } else { want.metadata.namespace.as_str() };
+            let got = sim.api.store.get_parts(&Kind::Service, ns, &want.metadata.name).and_then(|o| o.as_service()).cloned();
+            let got = got.unwrap_or_else(|| panic!("{rel}: service {ns}/{} not created", want.metadata.name));
+            services += 1;
+            let ip = got.spec.cluster_ip.as_str();
+            match (got.type_name(), want.spec.cluster_ip.as_str()) {
+                ("ExternalName", _) => assert!(ip.is_empty(), "{rel}: an ExternalName Service has no cluster IP, got {ip}"),
+                (_, "None") => assert_eq!(ip, "None", "{rel}: headless"),
+                (_, asked) => {
+                    assert!(parse_ip(ip).is_some_and(|v| range.contains(v)), "{rel}: cluster IP {ip:?} in 10.96.0.0/12");
+                    if !asked.is_empty() {
+                        assert_eq!(ip, asked, "{rel}: the cluster IP asked for");
+                    }
+                }
+            }
+            let node_ports =
+                matches!(got.type_name(), "NodePort") || (got.type_name() == "LoadBalancer" && got.spec.allocate_load_balancer_node_ports != Some(false));
+            for (p, w) in got.spec.ports.iter().zip(&want.spec.ports) {
+                if node_ports {
+                    assert!((30000..=32767).contains(&p.node_port.unwrap_or(0)), "{rel}: port {} gets a NodePort, got {:?}", p.port, p.node_port);
+                    if let Some(n) = w.node_port.filter(|n| *n != 0) {
+                        assert_eq!(p.node_port, Some(n), "{rel}: the NodePort asked for");
+                    }
+                } else {
+                    assert!(p.node_port.is_none_or(|n| n == 0), "{rel}: port {} has no NodePort", p.port);
+                }
+            }
+            if got.type_name() == "LoadBalancer" {
+                assert!(got.load_balancer_ingress().is_empty(), "{rel}: pending without a load-balancer controller");
+            }
+        }
+    }
+    assert!(services >= 30, "{services} Services checked");
+}
