@@ -41,7 +41,8 @@
 //! - `daemonset-one-pod-per-node`: see daemon_set.rs.
 //! - `eviction-within-budget`: see disruption.rs.
 //! - `service-addresses-unique`: see service.rs.
-//! - `endpointslices-converge` (liveness): see service.rs.
+//! - `endpointslices-converge` (liveness), `endpointslices-list-selected-pods`: see
+//!   service.rs.
 //! - `proxy-endpoints-from-slices`: see proxy.rs.
 //! - `traffic-counts-add-up`: see traffic.rs (the traffic model's own bookkeeping).
 //! - `controllers-converge` (liveness): once quiet, every ReplicaSet (and ReplicationController) has as many
@@ -101,11 +102,11 @@ pub use daemon_set::DAEMONSET_ONE_PER_NODE;
 pub use deployment::{DEPLOYMENT_FLOOR, DEPLOYMENT_SURGE};
 pub use disruption::EVICTION_WITHIN_BUDGET;
 pub use proxy::PROXY_ENDPOINTS_FROM_SLICES;
-pub use service::{ENDPOINTS_CONVERGE, SERVICE_ADDRESSES_UNIQUE};
+pub use service::{ENDPOINTS_CONVERGE, SERVICE_ADDRESSES_UNIQUE, SLICES_LIST_SELECTED};
 pub use traffic::TRAFFIC_COUNTS_ADD_UP;
 
 /// Every invariant, for listings and for the tests that make each one fire.
-pub const ALL: [&str; 18] = [
+pub const ALL: [&str; 19] = [
     NODE_OVERCOMMITTED,
     POD_BOUND_TWICE,
     BOUND_TO_MISSING_NODE,
@@ -119,6 +120,7 @@ pub const ALL: [&str; 18] = [
     DAEMONSET_ONE_PER_NODE,
     EVICTION_WITHIN_BUDGET,
     SERVICE_ADDRESSES_UNIQUE,
+    SLICES_LIST_SELECTED,
     PROXY_ENDPOINTS_FROM_SLICES,
     TRAFFIC_COUNTS_ADD_UP,
     CONVERGED,
@@ -171,6 +173,7 @@ pub struct Checker {
     daemon_sets: daemon_set::DaemonSetChecker,
     budgets: disruption::DisruptionChecker,
     services: service::ServiceChecker,
+    slices: service::SliceChecker,
     proxies: proxy::ProxyChecker,
     last_revision: u64,
     nodes: BTreeMap<String, NodeState>,
@@ -273,6 +276,7 @@ impl Checker {
                 st.cidr = Cidr::parse(&n.spec.pod_cidr).ok();
             }
             Object::Pod(p) => {
+                self.slices.on_pod(w, time);
                 let lag = SimDuration::from_ms(self.slow_start_window().as_ms() + self.latency.watch.as_ms());
                 if let Some(v) = self.daemon_sets.on_pod(w, p, by == CONTROLLER_MANAGER, store, lag, time, event) {
                     self.violate(v.invariant, v.time, &v.event, v.objects, v.message);
@@ -286,11 +290,20 @@ impl Checker {
                 }
             }
             Object::Service(svc) => {
+                self.slices.on_service(w, time);
                 for v in self.services.on_write(svc, w.type_ == WatchEventType::Deleted, time, event) {
                     self.violate(v.invariant, v.time, &v.event, v.objects, v.message);
                 }
             }
-            Object::EndpointSlice(s) if w.type_ != WatchEventType::Deleted => self.proxies.on_slice(s),
+            Object::EndpointSlice(s) if w.type_ != WatchEventType::Deleted => {
+                self.proxies.on_slice(s);
+                // The controller's view: a watch behind, read at a sync, written a
+                // request later.
+                let lag = SimDuration::from_ms(self.latency.watch.as_ms() + self.latency.request.as_ms() + crate::controller_manager::SYNC_DELAY.as_ms());
+                for v in self.slices.on_slice(s, store, time, lag, event) {
+                    self.violate(v.invariant, v.time, &v.event, v.objects, v.message);
+                }
+            }
             _ => {}
         }
     }
@@ -840,6 +853,7 @@ mod tests {
             EVICTION_WITHIN_BUDGET,
             // invariants/service.rs, proxy.rs and traffic.rs tests:
             SERVICE_ADDRESSES_UNIQUE,
+            SLICES_LIST_SELECTED,
             PROXY_ENDPOINTS_FROM_SLICES,
             TRAFFIC_COUNTS_ADD_UP,
             ENDPOINTS_CONVERGE,

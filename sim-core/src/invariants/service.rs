@@ -227,3 +227,165 @@ mod tests {
         assert!(endpoints_converged(&store2, SimTime(60_000)).is_empty());
     }
 }
+
+pub const SLICES_LIST_SELECTED: &str = "endpointslices-list-selected-pods";
+
+/// `endpointslices-list-selected-pods` (safety): every endpoint the EndpointSlice
+/// controller writes into a Service's slice names (targetRef) a pod of the Service's
+/// namespace that the Service's selector selects — unless the pod's labels, the pod
+/// itself or the Service's selector changed within the controller's view lag (a watch,
+/// a sync, a request) before the write. Upstream's guarantee: syncService lists the pods
+/// from its informer with the Service's selector (`podLister.Pods(ns).List(selector)`)
+/// and the reconciler writes only those (reconciler.go reconcile, podToEndpoint); the
+/// informer is at most a watch behind the store. Slices that others manage (the user's,
+/// the mirroring controller's) are not checked.
+#[derive(Debug, Default)]
+pub struct SliceChecker {
+    /// Pod (namespace, name) → when its labels last changed, or it was deleted.
+    pod_changed: BTreeMap<Key, SimTime>,
+    /// Service (namespace, name) → when it was last created, deleted or given another
+    /// selector.
+    service_changed: BTreeMap<Key, SimTime>,
+}
+
+impl SliceChecker {
+    pub fn on_pod(&mut self, w: &crate::etcd::WatchEvent, time: SimTime) {
+        let Some(p) = w.object.as_pod() else { return };
+        let changed = w.type_ == crate::etcd::WatchEventType::Deleted
+            || w.prev.as_ref().and_then(|o| o.as_pod()).is_some_and(|old| old.metadata.labels != p.metadata.labels);
+        if changed {
+            self.pod_changed.insert((p.metadata.namespace.clone(), p.metadata.name.clone()), time);
+        }
+    }
+
+    pub fn on_service(&mut self, w: &crate::etcd::WatchEvent, time: SimTime) {
+        let Some(s) = w.object.as_service() else { return };
+        let changed = w.type_ != crate::etcd::WatchEventType::Modified
+            || w.prev.as_ref().and_then(|o| o.as_service()).is_none_or(|old| old.spec.selector != s.spec.selector);
+        if changed {
+            self.service_changed.insert((s.metadata.namespace.clone(), s.metadata.name.clone()), time);
+        }
+    }
+
+    /// A slice written at `time`; `lag` is how stale the controller's view may be.
+    pub fn on_slice(
+        &self,
+        s: &crate::api::endpoints::EndpointSlice,
+        store: &crate::etcd::Store,
+        time: SimTime,
+        lag: crate::engine::SimDuration,
+        event: &str,
+    ) -> Vec<Violation> {
+        use crate::api::endpoints::{LABEL_MANAGED_BY, LABEL_SERVICE_NAME, SLICE_CONTROLLER_NAME};
+        use crate::api::Kind;
+        let mut out = Vec::new();
+        if s.metadata.labels.get(LABEL_MANAGED_BY).map(String::as_str) != Some(SLICE_CONTROLLER_NAME) {
+            return out;
+        }
+        let ns = &s.metadata.namespace;
+        let Some(svc_name) = s.metadata.labels.get(LABEL_SERVICE_NAME) else { return out };
+        let recent = |t: Option<&SimTime>| t.is_some_and(|t| time.as_ms() <= t.as_ms() + lag.as_ms());
+        let svc_key = (ns.clone(), svc_name.clone());
+        if recent(self.service_changed.get(&svc_key)) {
+            return out;
+        }
+        let svc = store.get_parts(&Kind::Service, ns, svc_name).and_then(|o| o.as_service());
+        let selector = svc.and_then(|s| s.spec.selector.as_ref());
+        for e in &s.endpoints {
+            let Some(r) = e.target_ref.as_ref().filter(|r| r.kind == "Pod") else { continue };
+            let pod_key = (r.namespace.clone(), r.name.clone());
+            if recent(self.pod_changed.get(&pod_key)) {
+                continue;
+            }
+            let pod = store.get_parts(&Kind::Pod, &r.namespace, &r.name).and_then(|o| o.as_pod());
+            let why = match (pod, selector) {
+                (_, None) => Some(format!("service/{ns}/{svc_name} has no selector")),
+                (None, _) => Some("the pod does not exist".to_string()),
+                (Some(p), _) if &p.metadata.namespace != ns => Some(format!("the pod is in namespace {}", p.metadata.namespace)),
+                (Some(p), _) if !r.uid.is_empty() && r.uid != p.metadata.uid => Some("the pod of that name is another pod (uid)".to_string()),
+                (Some(p), Some(sel)) if !sel.iter().all(|(k, v)| p.metadata.labels.get(k) == Some(v)) => {
+                    Some(format!("its labels do not match the selector of service/{ns}/{svc_name}"))
+                }
+                _ => None,
+            };
+            if let Some(why) = why {
+                out.push(Violation {
+                    invariant: SLICES_LIST_SELECTED,
+                    time,
+                    event: event.to_string(),
+                    objects: vec![format!("endpointslice/{ns}/{}", s.metadata.name), format!("pod/{}/{}", r.namespace, r.name)],
+                    message: format!("lists {} (pod/{}/{}): {why}", e.addresses.first().map_or("", String::as_str), r.namespace, r.name),
+                });
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod slice_tests {
+    use super::*;
+
+    fn svc(name: &str, ip: &str, _node_port: Option<i32>) -> Service {
+        let mut s = Service::default();
+        s.metadata.namespace = "default".into();
+        s.metadata.name = name.into();
+        s.spec.cluster_ip = ip.into();
+        s
+    }
+
+    /// A managed slice listing a pod the selector does not select fires, unless the
+    /// pod's labels (or the Service's selector) changed within the controller's lag; an
+    /// unmanaged slice is not checked.
+    #[test]
+    fn a_slice_lists_only_selected_pods_up_to_the_controllers_lag() {
+        use crate::api::endpoints::{Endpoint, EndpointSlice, ObjectReference, LABEL_MANAGED_BY, LABEL_SERVICE_NAME, SLICE_CONTROLLER_NAME};
+        use crate::api::pod::Pod;
+        use crate::api::Object;
+        use crate::engine::SimDuration;
+        use crate::etcd::{HistoryLimits, Store, WatchEvent, WatchEventType};
+        use std::rc::Rc;
+        let mut store = Store::new(HistoryLimits::default());
+        let mut s = svc("web", "10.96.0.10", None);
+        s.spec.selector = Some([("app".to_string(), "web".to_string())].into());
+        let svc_ev = store.create(Object::Service(Box::new(s)), SimTime::ZERO).unwrap();
+        let mut p = Pod::default();
+        p.metadata.namespace = "default".into();
+        p.metadata.name = "web-1".into();
+        p.metadata.uid = "u1".into();
+        p.metadata.labels.insert("app".into(), "web".into());
+        let pod_ev = store.create(Object::Pod(p.clone()), SimTime::ZERO).unwrap();
+        let mut slice = EndpointSlice { address_type: "IPv4".into(), ..Default::default() };
+        slice.metadata.namespace = "default".into();
+        slice.metadata.name = "web-abcde".into();
+        slice.metadata.labels.insert(LABEL_SERVICE_NAME.into(), "web".into());
+        slice.metadata.labels.insert(LABEL_MANAGED_BY.into(), SLICE_CONTROLLER_NAME.into());
+        let target = ObjectReference { kind: "Pod".into(), namespace: "default".into(), name: "web-1".into(), uid: "u1".into(), ..Default::default() };
+        slice.endpoints.push(Endpoint { addresses: vec!["10.244.0.2".into()], target_ref: Some(target), ..Default::default() });
+        let mut c = SliceChecker::default();
+        c.on_service(&svc_ev, SimTime::ZERO);
+        c.on_pod(&pod_ev, SimTime::ZERO);
+        let lag = SimDuration::from_ms(7);
+        let at = |ms: u64| SimTime(ms);
+        assert!(c.on_slice(&slice, &store, at(1000), lag, "e").is_empty());
+        // The pod is relabelled at 2 s: a write 5 ms later may still list it, 8 ms later not.
+        p.metadata.labels.insert("app".into(), "other".into());
+        p.metadata.resource_version.0 = 0;
+        let relabel = store.update(Object::Pod(p.clone()), at(2000)).unwrap();
+        c.on_pod(&relabel, at(2000));
+        assert!(c.on_slice(&slice, &store, at(2005), lag, "e").is_empty());
+        let v = c.on_slice(&slice, &store, at(2008), lag, "e");
+        assert_eq!(v.len(), 1);
+        assert_eq!(v[0].message, "lists 10.244.0.2 (pod/default/web-1): its labels do not match the selector of service/default/web");
+        // Someone else's slice is theirs to fill.
+        let mut mine = slice.clone();
+        mine.metadata.labels.remove(LABEL_MANAGED_BY);
+        assert!(c.on_slice(&mine, &store, at(2008), lag, "e").is_empty());
+        // A pod gone: fires once the lag has passed.
+        let gone = WatchEvent { revision: 99, type_: WatchEventType::Deleted, object: Rc::new(Object::Pod(p)), prev: None, time: at(3000) };
+        c.on_pod(&gone, at(3000));
+        store.delete(&relabel.object.key(), None, at(3000)).unwrap();
+        assert!(c.on_slice(&slice, &store, at(3001), lag, "e").is_empty());
+        assert_eq!(c.on_slice(&slice, &store, at(3100), lag, "e")[0].message, "lists 10.244.0.2 (pod/default/web-1): the pod does not exist");
+    }
+}
