@@ -114,7 +114,7 @@ fn describe(side: &Side, end: &str, direction: &str) -> String {
 }
 
 #[allow(clippy::too_many_arguments)]
-pub fn can_reach(from: &str, to: &str, port: &str, protocol: &str, files: &[String], at: &str, seed: Option<u64>, namespace: Option<&str>) -> u8 {
+pub fn can_reach(from: &str, to: &str, port: &str, protocol: &str, files: &[String], at: Option<&str>, seed: Option<u64>, namespace: Option<&str>) -> u8 {
     let sim = match crate::run::simulate(files, at, seed) {
         Ok(sim) => sim,
         Err(c) => return c,

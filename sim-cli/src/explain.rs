@@ -32,7 +32,7 @@ fn no_attempt(s: &Scenario, sim: &Simulation, ns: &str, name: &str, at: SimDurat
     }
 }
 
-pub fn explain(target: &str, files: &[String], at: &str, seed: Option<u64>, output: Option<&str>, namespace: Option<&str>) -> u8 {
+pub fn explain(target: &str, files: &[String], at: Option<&str>, seed: Option<u64>, output: Option<&str>, namespace: Option<&str>) -> u8 {
     let mut err = anstream::stderr();
     let name = match target.split_once('/') {
         Some(("pod" | "pods" | "po", n)) if !n.is_empty() => n,
@@ -45,19 +45,15 @@ pub fn explain(target: &str, files: &[String], at: &str, seed: Option<u64>, outp
         let _ = writeln!(err, "error: unable to match a printer suitable for the output format {o:?}, allowed formats are: json");
         return EXIT_BAD_INPUT;
     }
-    let at = match SimDuration::parse(at) {
-        Ok(d) => d,
-        Err(e) => {
-            let _ = writeln!(err, "error: --at: {e}");
-            return EXIT_BAD_INPUT;
-        }
-    };
     let ns = namespace.unwrap_or("default");
-    let mut s = match load(files, seed, None) {
+    let s = match load(files, seed, None) {
         Ok(s) => s,
         Err(c) => return c,
     };
-    s.until = s.until.max(at);
+    let at = match crate::run::moment(at, &s) {
+        Ok(d) => d,
+        Err(c) => return c,
+    };
     // Whether the pod ever existed up to --at, seen in the event log as it is written.
     let existed = Rc::new(Cell::new(false));
     let seen = Rc::clone(&existed);

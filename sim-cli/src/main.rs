@@ -80,9 +80,9 @@ enum Command {
         /// an optional name, then the scenario files.
         #[arg(required = true, num_args = 1..)]
         args: Vec<String>,
-        /// The simulated moment, e.g. 90s.
+        /// The simulated moment, e.g. 90s (default: the end of the run).
         #[arg(long)]
-        at: String,
+        at: Option<String>,
         #[arg(long)]
         seed: Option<u64>,
         /// Output format: wide, json or yaml.
@@ -106,9 +106,9 @@ enum Command {
         /// The scenario files.
         #[arg(required = true)]
         files: Vec<String>,
-        /// The simulated moment, e.g. 90s.
+        /// The simulated moment, e.g. 90s (default: the end of the run).
         #[arg(long)]
-        at: String,
+        at: Option<String>,
         #[arg(long)]
         seed: Option<u64>,
         /// Output format: json.
@@ -126,9 +126,9 @@ enum Command {
         /// The scenario files.
         #[arg(required = true)]
         files: Vec<String>,
-        /// The simulated moment, e.g. 90s.
+        /// The simulated moment, e.g. 90s (default: the end of the run).
         #[arg(long)]
-        at: String,
+        at: Option<String>,
         #[arg(long)]
         seed: Option<u64>,
         /// Output format: wide or json.
@@ -149,9 +149,9 @@ enum Command {
         port: String,
         #[arg(long, default_value = "TCP")]
         protocol: String,
-        /// The simulated moment, e.g. 90s.
+        /// The simulated moment, e.g. 90s (default: the end of the run).
         #[arg(long)]
-        at: String,
+        at: Option<String>,
         #[arg(long)]
         seed: Option<u64>,
         /// Namespace (default: default).
@@ -214,14 +214,14 @@ fn main() -> ExitCode {
             invariants: !no_invariants,
         }),
         Command::Get { args, at, seed, output, namespace, all_namespaces, selector } => {
-            run::get(&args, &at, seed, output.as_deref(), namespace.as_deref(), all_namespaces, selector.as_deref())
+            run::get(&args, at.as_deref(), seed, output.as_deref(), namespace.as_deref(), all_namespaces, selector.as_deref())
         }
         Command::Explain { target, files, at, seed, output, namespace } => {
-            explain::explain(&target, &files, &at, seed, output.as_deref(), namespace.as_deref())
+            explain::explain(&target, &files, at.as_deref(), seed, output.as_deref(), namespace.as_deref())
         }
-        Command::Proxy { node, files, at, seed, output } => proxy::proxy(&node, &files, &at, seed, output.as_deref()),
+        Command::Proxy { node, files, at, seed, output } => proxy::proxy(&node, &files, at.as_deref(), seed, output.as_deref()),
         Command::CanReach { from, to, files, port, protocol, at, seed, namespace } => {
-            can_reach::can_reach(&from, &to, &port, &protocol, &files, &at, seed, namespace.as_deref())
+            can_reach::can_reach(&from, &to, &port, &protocol, &files, at.as_deref(), seed, namespace.as_deref())
         }
         Command::Rollout { which } => rollout::rollout(which),
         Command::Bench { which } => bench::bench(which),

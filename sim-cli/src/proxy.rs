@@ -68,7 +68,7 @@ fn endpoints_json(eps: &[EndpointInfo]) -> serde_json::Value {
         .collect()
 }
 
-pub fn proxy(node: &str, files: &[String], at: &str, seed: Option<u64>, output: Option<&str>) -> u8 {
+pub fn proxy(node: &str, files: &[String], at: Option<&str>, seed: Option<u64>, output: Option<&str>) -> u8 {
     let sim = match crate::run::simulate(files, at, seed) {
         Ok(sim) => sim,
         Err(c) => return c,

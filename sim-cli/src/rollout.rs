@@ -57,9 +57,9 @@ pub enum Which {
         /// TYPE/NAME (deployment/web, daemonset/agent) or TYPE [NAME], then the scenario files.
         #[arg(required = true, num_args = 1..)]
         args: Vec<String>,
-        /// The simulated moment, e.g. 90s.
+        /// The simulated moment, e.g. 90s (default: the end of the run).
         #[arg(long)]
-        at: String,
+        at: Option<String>,
         #[arg(long)]
         seed: Option<u64>,
         /// See the details, including the pod template, of this revision.
@@ -75,9 +75,9 @@ pub enum Which {
         /// TYPE/NAME (deployment/web, daemonset/agent) or TYPE [NAME], then the scenario files.
         #[arg(required = true, num_args = 1..)]
         args: Vec<String>,
-        /// The simulated moment, e.g. 90s.
+        /// The simulated moment, e.g. 90s (default: the end of the run).
         #[arg(long)]
-        at: String,
+        at: Option<String>,
         #[arg(long)]
         seed: Option<u64>,
         /// Pin to a revision: an error if the Deployment is at another one.
@@ -91,8 +91,8 @@ pub enum Which {
 
 pub fn rollout(which: Which) -> u8 {
     match which {
-        Which::History { args, at, seed, revision, namespace } => history(&args, &at, seed, revision, namespace.as_deref()),
-        Which::Status { args, at, seed, revision, namespace } => status(&args, &at, seed, revision, namespace.as_deref()),
+        Which::History { args, at, seed, revision, namespace } => history(&args, at.as_deref(), seed, revision, namespace.as_deref()),
+        Which::Status { args, at, seed, revision, namespace } => status(&args, at.as_deref(), seed, revision, namespace.as_deref()),
     }
 }
 
@@ -160,7 +160,7 @@ fn objects(sim: &Simulation, t: &Target, ns: &str) -> Result<Vec<Rc<Object>>, u8
 
 /// The validation both subcommands share (a negative --revision is refused), then the
 /// run up to `at` and the objects the arguments name.
-fn simulate_target(args: &[String], at: &str, seed: Option<u64>, revision: i64, namespace: Option<&str>) -> Result<(Simulation, Vec<Rc<Object>>), u8> {
+fn simulate_target(args: &[String], at: Option<&str>, seed: Option<u64>, revision: i64, namespace: Option<&str>) -> Result<(Simulation, Vec<Rc<Object>>), u8> {
     if revision < 0 {
         error(&format!("error: revision must be a positive integer: {revision}"));
         return Err(EXIT_BAD_INPUT);
@@ -171,7 +171,7 @@ fn simulate_target(args: &[String], at: &str, seed: Option<u64>, revision: i64, 
     Ok((sim, objs))
 }
 
-pub fn history(args: &[String], at: &str, seed: Option<u64>, revision: i64, namespace: Option<&str>) -> u8 {
+pub fn history(args: &[String], at: Option<&str>, seed: Option<u64>, revision: i64, namespace: Option<&str>) -> u8 {
     // RolloutHistoryOptions.Validate, then the run up to --at.
     let (sim, objs) = match simulate_target(args, at, seed, revision, namespace) {
         Ok(r) => r,
@@ -314,7 +314,7 @@ fn apply_daemon_set_history(ds: &DaemonSet, cr: &ControllerRevision) -> Option<P
     serde_json::from_value(t).ok()
 }
 
-pub fn status(args: &[String], at: &str, seed: Option<u64>, revision: i64, namespace: Option<&str>) -> u8 {
+pub fn status(args: &[String], at: Option<&str>, seed: Option<u64>, revision: i64, namespace: Option<&str>) -> u8 {
     // RolloutStatusOptions.Validate, then the run up to --at.
     let (_sim, objs) = match simulate_target(args, at, seed, revision, namespace) {
         Ok(r) => r,

@@ -81,14 +81,30 @@ pub fn new_sim(s: &Scenario) -> Result<Simulation, u8> {
     })
 }
 
-/// The simulation of `files` run to `--at` (parsed here): what `get`, `rollout` print from.
-pub fn simulate(files: &[String], at: &str, seed: Option<u64>) -> Result<Simulation, u8> {
-    let at = SimDuration::parse(at).map_err(|e| {
+/// The moment `--at` names: the end of the run (spec.until) when not given; a moment
+/// past the end is refused (exit 2), since the run never reaches it.
+pub fn moment(at: Option<&str>, s: &Scenario) -> Result<SimDuration, u8> {
+    let Some(text) = at else { return Ok(s.until) };
+    let at = SimDuration::parse(text).map_err(|e| {
         let _ = writeln!(anstream::stderr(), "error: --at: {e}");
         EXIT_BAD_INPUT
     })?;
-    let mut s = load(files, seed, None)?;
-    s.until = s.until.max(at);
+    if at > s.until {
+        let _ = writeln!(
+            anstream::stderr(),
+            "error: --at {text}: the run ends at {} (spec.until); ask for a moment up to then, or give the scenario a later spec.until",
+            s.until
+        );
+        return Err(EXIT_BAD_INPUT);
+    }
+    Ok(at)
+}
+
+/// The simulation of `files` run to `--at` (default: the end of the run): what `get`,
+/// `rollout` print from.
+pub fn simulate(files: &[String], at: Option<&str>, seed: Option<u64>) -> Result<Simulation, u8> {
+    let s = load(files, seed, None)?;
+    let at = moment(at, &s)?;
     let mut sim = new_sim(&s)?;
     run_to(&mut sim, SimTime(at.as_ms()))?;
     Ok(sim)
@@ -275,7 +291,7 @@ fn print_report(s: &Scenario, paths: &[String], report: &Report, stream: &Stream
     u8::from(failed > 0 || !sim.timeline_errors.is_empty() || !violations.is_empty())
 }
 
-pub fn get(args: &[String], at: &str, seed: Option<u64>, output: Option<&str>, namespace: Option<&str>, all: bool, selector: Option<&str>) -> u8 {
+pub fn get(args: &[String], at: Option<&str>, seed: Option<u64>, output: Option<&str>, namespace: Option<&str>, all: bool, selector: Option<&str>) -> u8 {
     let mut err = anstream::stderr();
     if args[0] == "traffic" {
         return get_traffic(&args[1..], at, seed, output);
@@ -350,7 +366,7 @@ pub fn get(args: &[String], at: &str, seed: Option<u64>, output: Option<&str>, n
 
 /// `ksim get traffic FILE --at T`: each traffic client's counts, cumulative from its
 /// start (not a Kubernetes resource: the scenario's clients).
-fn get_traffic(files: &[String], at: &str, seed: Option<u64>, output: Option<&str>) -> u8 {
+fn get_traffic(files: &[String], at: Option<&str>, seed: Option<u64>, output: Option<&str>) -> u8 {
     if files.is_empty() {
         let _ = writeln!(anstream::stderr(), "error: no scenario file given: ksim reads the cluster from FILE… after the kind");
         return EXIT_BAD_INPUT;

@@ -669,3 +669,17 @@ fn log_requests_writes_every_request_and_they_add_up() {
     let refused = ksim(&["run", "scenarios/ingress-paths.yaml", "--log-requests"]);
     assert_eq!(refused.status.code(), Some(2));
 }
+
+/// `--at` defaults to the end of the run (spec.until) and refuses a moment past it.
+#[test]
+fn at_defaults_to_the_end_and_refuses_moments_past_it() {
+    let end = ksim(&["get", "pods", "scenarios/hello-deployment.yaml"]);
+    let at_end = ksim(&["get", "pods", "scenarios/hello-deployment.yaml", "--at", "1m"]);
+    assert_eq!(end.status.code(), Some(0));
+    assert_eq!(text(&end.stdout), text(&at_end.stdout));
+    let past = ksim(&["get", "pods", "scenarios/hello-deployment.yaml", "--at", "99m"]);
+    assert_eq!(past.status.code(), Some(2));
+    assert!(text(&past.stderr).contains("error: --at 99m: the run ends at 1m (spec.until)"), "{}", text(&past.stderr));
+    let explain = ksim(&["explain", "pod/x", "scenarios/hello-deployment.yaml", "--at", "2m"]);
+    assert_eq!(explain.status.code(), Some(2));
+}
