@@ -4,6 +4,7 @@ mod bench;
 mod can_reach;
 mod check;
 mod describe;
+mod events;
 mod explain;
 mod files;
 mod print;
@@ -118,6 +119,29 @@ enum Command {
         #[arg(short = 'n', long)]
         namespace: Option<String>,
     },
+    /// The Events at a simulated moment, oldest first, as `kubectl events` prints them.
+    Events {
+        /// The scenario files.
+        #[arg(required = true)]
+        files: Vec<String>,
+        /// The simulated moment, e.g. 90s (default: the end of the run).
+        #[arg(long)]
+        at: Option<String>,
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Namespace (default: default).
+        #[arg(short = 'n', long)]
+        namespace: Option<String>,
+        /// All namespaces.
+        #[arg(short = 'A', long)]
+        all_namespaces: bool,
+        /// Only the Events of one object: KIND/NAME (pod/web-1).
+        #[arg(long = "for")]
+        for_object: Option<String>,
+        /// Only these types: Normal, Warning (comma-separated).
+        #[arg(long)]
+        types: Option<String>,
+    },
     /// What a node's kube-proxy has programmed at a simulated moment: per Service port,
     /// the endpoints traffic to its ClusterIP and NodePort goes to from that node.
     Proxy {
@@ -219,6 +243,15 @@ fn main() -> ExitCode {
         Command::Explain { target, files, at, seed, output, namespace } => {
             explain::explain(&target, &files, at.as_deref(), seed, output.as_deref(), namespace.as_deref())
         }
+        Command::Events { files, at, seed, namespace, all_namespaces, for_object, types } => events::events(events::Args {
+            files: &files,
+            at: at.as_deref(),
+            seed,
+            namespace: namespace.as_deref(),
+            all: all_namespaces,
+            for_object: for_object.as_deref(),
+            types: types.as_deref(),
+        }),
         Command::Proxy { node, files, at, seed, output } => proxy::proxy(&node, &files, at.as_deref(), seed, output.as_deref()),
         Command::CanReach { from, to, files, port, protocol, at, seed, namespace } => {
             can_reach::can_reach(&from, &to, &port, &protocol, &files, at.as_deref(), seed, namespace.as_deref())

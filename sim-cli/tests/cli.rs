@@ -683,3 +683,26 @@ fn at_defaults_to_the_end_and_refuses_moments_past_it() {
     let explain = ksim(&["explain", "pod/x", "scenarios/hello-deployment.yaml", "--at", "2m"]);
     assert_eq!(explain.status.code(), Some(2));
 }
+
+/// `ksim events` as `kubectl events` prints (events.go printHeadings/printOneEvent):
+/// `LAST SEEN TYPE REASON OBJECT MESSAGE`, the object as Kind/name, an Event seen more
+/// than once as `LAST (xN over FIRST)`, `--types` and `--for` filters, oldest first, and
+/// "No events found in NS namespace." when there is none.
+#[test]
+fn events_print_as_kubectl_events() {
+    let out = ksim(&["events", "sim-cli/tests/data/crash-loop.yaml", "--at", "1m"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let s = text(&out.stdout);
+    let lines: Vec<&str> = s.lines().collect();
+    assert!(lines[0].starts_with("LAST SEEN") && lines[0].contains("TYPE") && lines[0].ends_with("MESSAGE"), "{s}");
+    assert!(lines[1].contains("Scheduled") && lines[1].contains("Pod/crash"), "{s}");
+    let backoff = lines.iter().find(|l| l.contains("BackOff")).expect("a BackOff event");
+    assert!(backoff.contains(" (x") && backoff.contains(" over "), "{backoff}");
+    let warnings = ksim(&["events", "sim-cli/tests/data/crash-loop.yaml", "--at", "1m", "--types", "Warning"]);
+    assert!(text(&warnings.stdout).lines().skip(1).all(|l| l.contains("Warning")), "{}", text(&warnings.stdout));
+    let none = ksim(&["events", "sim-cli/tests/data/crash-loop.yaml", "--for", "pod/other"]);
+    assert_eq!(none.status.code(), Some(0));
+    assert_eq!(text(&none.stderr).trim(), "No events found in default namespace.");
+    let bad = ksim(&["events", "sim-cli/tests/data/crash-loop.yaml", "--types", "Error"]);
+    assert_eq!(bad.status.code(), Some(2));
+}
