@@ -25,8 +25,12 @@
 
 use serde_json::Value;
 use sim_core::api::affinity::TopologySpreadConstraint;
-use sim_core::api::pod::{Container, PodTemplateSpec, Probe, Toleration};
+use sim_core::api::event::Event;
+use sim_core::api::meta::Time;
+use sim_core::api::pod::{Container, ContainerState, ContainerStatus, Pod, PodTemplateSpec, Probe, Toleration};
 use sim_core::api::quantity::Quantity;
+use sim_core::engine::time::human_duration;
+use sim_core::engine::SimTime;
 use std::collections::BTreeMap;
 
 /// kubectl.kubernetes.io/last-applied-configuration: never printed (skipAnnotations).
@@ -67,9 +71,9 @@ pub fn pod_template(t: &PodTemplateSpec) -> String {
         w.write(1, &format!("Service Account:\t{sa}\n"));
     }
     if !spec.init_containers.is_empty() {
-        containers(&mut w, "Init Containers", &spec.init_containers, "  ");
+        containers(&mut w, "Init Containers", &spec.init_containers, &[], "  ");
     }
-    containers(&mut w, "Containers", &spec.containers, "  ");
+    containers(&mut w, "Containers", &spec.containers, &[], "  ");
     volumes(&mut w, spec.volumes.as_deref(), "  ");
     topology_spread_constraints(&mut w, &spec.topology_spread_constraints, "  ");
     if !spec.priority_class_name.is_empty() {
@@ -148,13 +152,18 @@ fn shorten(s: &str, max: usize) -> String {
     format!("{}...", &s[..end])
 }
 
-/// describeContainers for a template: no statuses, no env resolver.
-fn containers(w: &mut PrefixWriter, label: &str, cs: &[Container], space: &str) {
+/// describeContainers (no env resolver: a fieldRef's value is left empty); a template
+/// has no statuses.
+fn containers(w: &mut PrefixWriter, label: &str, cs: &[Container], statuses: &[ContainerStatus], space: &str) {
     let none = if cs.is_empty() { " <none>" } else { "" };
     w.write(0, &format!("{space}{label}:{none}\n"));
     for c in cs {
-        container_basic_info(w, c, space);
+        let status = statuses.iter().find(|st| st.name == c.name);
+        container_basic_info(w, c, status, space);
         container_command(w, c);
+        if let Some(st) = status {
+            container_state(w, st);
+        }
         resources(w, c);
         for (title, probe) in [("Liveness", &c.liveness_probe), ("Readiness", &c.readiness_probe), ("Startup", &c.startup_probe)] {
             if let Some(p) = probe {
@@ -169,11 +178,18 @@ fn containers(w: &mut PrefixWriter, label: &str, cs: &[Container], space: &str) 
     }
 }
 
-/// describeContainerBasicInfo (no status): name, image, ports, host ports, seccomp.
-fn container_basic_info(w: &mut PrefixWriter, c: &Container, space: &str) {
+/// describeContainerBasicInfo: name, (status: container ID), image, (status: image ID),
+/// ports, host ports, seccomp.
+fn container_basic_info(w: &mut PrefixWriter, c: &Container, status: Option<&ContainerStatus>, space: &str) {
     let name_indent = if space.is_empty() { "" } else { " " };
     w.write(1, &format!("{name_indent}{}:\n", c.name));
+    if let Some(st) = status {
+        w.write(2, &format!("Container ID:\t{}\n", st.container_id));
+    }
     w.write(2, &format!("Image:\t{}\n", c.image));
+    if let Some(st) = status {
+        w.write(2, &format!("Image ID:\t{}\n", st.image_id));
+    }
     // describeContainerPorts / describeContainerHostPorts; the protocol defaults to TCP.
     let proto = |p: &sim_core::api::pod::ContainerPort| p.protocol.clone().unwrap_or_else(|| "TCP".into());
     let ports: Vec<String> = c.ports.iter().map(|p| format!("{}/{}", p.container_port, proto(p))).collect();
@@ -587,4 +603,434 @@ mod tests {
 ";
         assert_eq!(pod_template(&t), want);
     }
+}
+
+/// describeContainerState: State, Last State (when terminated), Ready, Restart Count.
+fn container_state(w: &mut PrefixWriter, st: &ContainerStatus) {
+    container_status(w, "State", &st.state);
+    if st.last_state.terminated.is_some() {
+        container_status(w, "Last State", &st.last_state);
+    }
+    w.write(2, &format!("Ready:\t{}\n", if st.ready { "True" } else { "False" }));
+    w.write(2, &format!("Restart Count:\t{}\n", st.restart_count));
+}
+
+/// describeStatus.
+fn container_status(w: &mut PrefixWriter, name: &str, s: &ContainerState) {
+    let t = |t: Option<Time>| t.unwrap_or_default().rfc1123z();
+    if let Some(r) = &s.running {
+        w.write(2, &format!("{name}:\tRunning\n"));
+        w.write(3, &format!("Started:\t{}\n", t(r.started_at)));
+    } else if let Some(wt) = &s.waiting {
+        w.write(2, &format!("{name}:\tWaiting\n"));
+        if !wt.reason.is_empty() {
+            w.write(3, &format!("Reason:\t{}\n", wt.reason));
+        }
+    } else if let Some(x) = &s.terminated {
+        w.write(2, &format!("{name}:\tTerminated\n"));
+        if !x.reason.is_empty() {
+            w.write(3, &format!("Reason:\t{}\n", x.reason));
+        }
+        if !x.message.is_empty() {
+            w.write(3, &format!("Message:\t{}\n", x.message));
+        }
+        w.write(3, &format!("Exit Code:\t{}\n", x.exit_code));
+        w.write(3, &format!("Started:\t{}\n", t(x.started_at)));
+        w.write(3, &format!("Finished:\t{}\n", t(x.finished_at)));
+    } else {
+        w.write(2, &format!("{name}:\tWaiting\n"));
+    }
+}
+
+/// tabbedString: the text through a tabwriter (minwidth 0, padding 2, spaces).
+fn tabbed(s: &str) -> String {
+    use std::io::Write;
+    let mut tw = tabwriter::TabWriter::new(Vec::new()).minwidth(0).padding(2);
+    let _ = tw.write_all(s.as_bytes());
+    let _ = tw.flush();
+    String::from_utf8(tw.into_inner().unwrap_or_default()).unwrap_or_default()
+}
+
+/// DescribeEvents: `Events: <none>`, or the table of Type, Reason, Age (`LAST (xN over
+/// FIRST)` for an Event seen more than once), From (the source component) and Message,
+/// oldest first.
+fn events(w: &mut PrefixWriter, events: &[&Event], now: SimTime) {
+    if events.is_empty() {
+        w.write(0, "Events:\t<none>\n");
+        return;
+    }
+    let mut sorted: Vec<&Event> = events.to_vec();
+    sorted.sort_by_key(|e| e.last_timestamp.or(e.first_timestamp));
+    w.write(0, "Events:\n  Type\tReason\tAge\tFrom\tMessage\n");
+    w.write(1, "----\t------\t----\t----\t-------\n");
+    let since = |t: Option<Time>| t.map_or("<unknown>".to_string(), |t| human_duration(now.since(t.0)));
+    for e in sorted {
+        let first = since(e.first_timestamp);
+        let interval = if e.count > 1 { format!("{} (x{} over {first})", since(e.last_timestamp), e.count) } else { first };
+        let source = if e.source.component.is_empty() { e.reporting_component.to_string() } else { e.source.component.to_string() };
+        w.write(1, &format!("{}\t{}\t{interval}\t{source}\t{}\n", e.type_, e.reason, e.message.trim()));
+    }
+}
+
+/// qos.GetPodQOS: the status's class, else computed from the containers' requests and
+/// limits (BestEffort: none; Guaranteed: cpu and memory limits everywhere, requests equal
+/// to them; else Burstable).
+fn qos_class(p: &Pod) -> String {
+    if !p.status.qos_class.is_empty() {
+        return p.status.qos_class.to_string();
+    }
+    let all: Vec<&Container> = p.spec.containers.iter().chain(p.spec.init_containers.iter()).collect();
+    let none = all.iter().all(|c| c.resources.requests.is_empty() && c.resources.limits.is_empty());
+    if none {
+        return "BestEffort".into();
+    }
+    let guaranteed = all.iter().all(|c| {
+        ["cpu", "memory"].iter().all(|r| c.resources.limits.contains_key(*r))
+            && c.resources.requests.iter().all(|(k, v)| c.resources.limits.get(k).is_none_or(|l| l == v))
+    });
+    if guaranteed { "Guaranteed" } else { "Burstable" }.into()
+}
+
+/// describePod (staging/src/k8s.io/kubectl/pkg/describe/describe.go), with the Events
+/// that name the pod.
+pub fn pod(p: &Pod, evs: &[&Event], now: SimTime) -> String {
+    let mut w = PrefixWriter::default();
+    let m = &p.metadata;
+    w.write(0, &format!("Name:\t{}\n", m.name));
+    w.write(0, &format!("Namespace:\t{}\n", m.namespace));
+    if let Some(pr) = p.spec.priority {
+        w.write(0, &format!("Priority:\t{pr}\n"));
+    }
+    if !p.spec.priority_class_name.is_empty() {
+        w.write(0, &format!("Priority Class Name:\t{}\n", p.spec.priority_class_name));
+    }
+    if let Some(sa) = opaque_str(p.spec.service_account_name.as_deref()).filter(|s| !s.is_empty()) {
+        w.write(0, &format!("Service Account:\t{sa}\n"));
+    }
+    if p.spec.node_name.is_empty() {
+        w.write(0, "Node:\t<none>\n");
+    } else {
+        w.write(0, &format!("Node:\t{}/{}\n", p.spec.node_name, p.status.host_ip));
+    }
+    if let Some(t) = p.status.start_time {
+        w.write(0, &format!("Start Time:\t{}\n", t.rfc1123z()));
+    }
+    labels_multiline(&mut w, "Labels", &m.labels);
+    annotations_multiline(&mut w, "Annotations", &m.annotations);
+    let terminal = p.status.phase == "Failed" || p.status.phase == "Succeeded";
+    match (m.deletion_timestamp, terminal) {
+        (Some(t), false) => {
+            w.write(0, &format!("Status:\tTerminating (lasts {})\n", human_duration(now.since(t.0))));
+            w.write(0, &format!("Termination Grace Period:\t{}s\n", m.deletion_grace_period_seconds.unwrap_or(0)));
+        }
+        _ => w.write(0, &format!("Status:\t{}\n", p.status.phase)),
+    }
+    if !p.status.reason.is_empty() {
+        w.write(0, &format!("Reason:\t{}\n", p.status.reason));
+    }
+    if !p.status.message.is_empty() {
+        w.write(0, &format!("Message:\t{}\n", p.status.message));
+    }
+    w.write(0, &format!("IP:\t{}\n", p.status.pod_ip));
+    if p.status.pod_ips.is_empty() {
+        w.write(0, "IPs:\t<none>\n");
+    } else {
+        w.write(0, "IPs:\n");
+        for ip in &p.status.pod_ips {
+            w.write(1, &format!("IP:\t{}\n", ip.ip));
+        }
+    }
+    if let Some(r) = m.controller_ref() {
+        w.write(0, &format!("Controlled By:\t{}/{}\n", r.kind, r.name));
+    }
+    if !p.status.nominated_node_name.is_empty() {
+        w.write(0, &format!("NominatedNodeName:\t{}\n", p.status.nominated_node_name));
+    }
+    if !p.spec.init_containers.is_empty() {
+        containers(&mut w, "Init Containers", &p.spec.init_containers, &p.status.init_container_statuses, "");
+    }
+    containers(&mut w, "Containers", &p.spec.containers, &p.status.container_statuses, "");
+    if !p.status.conditions.is_empty() {
+        w.write(0, "Conditions:\n  Type\tStatus\n");
+        for c in &p.status.conditions {
+            w.write(1, &format!("{} \t{} \n", c.type_, c.status));
+        }
+    }
+    volumes(&mut w, p.spec.volumes.as_deref(), "");
+    w.write(0, &format!("QoS Class:\t{}\n", qos_class(p)));
+    labels_multiline(&mut w, "Node-Selectors", &p.spec.node_selector);
+    tolerations_multiline(&mut w, "Tolerations", &p.spec.tolerations);
+    topology_spread_constraints(&mut w, &p.spec.topology_spread_constraints, "");
+    events(&mut w, evs, now);
+    tabbed(&w.out)
+}
+
+/// `ksim describe KIND NAME FILE…` / `ksim describe KIND/NAME FILE…`: what `kubectl
+/// describe` prints at `--at` (default: the end of the run), with the object's Events.
+/// Without a name, every object of the kind in the namespace, separated by a blank line.
+pub fn run(args: &[String], at: Option<&str>, seed: Option<u64>, namespace: Option<&str>) -> u8 {
+    use crate::run::{simulate, EXIT_BAD_INPUT};
+    use sim_core::api::{Kind, Object};
+    let Some(first) = args.first() else {
+        eprintln!("error: you must specify the type of resource to describe");
+        return EXIT_BAD_INPUT;
+    };
+    let (kind_word, mut name) = match first.split_once('/') {
+        Some((k, n)) => (k.to_string(), Some(n.to_string())),
+        None => (first.clone(), None),
+    };
+    let mut rest = &args[1..];
+    let looks_like_file = |a: &str| std::path::Path::new(a).exists() || a.ends_with(".yaml") || a.ends_with(".yml");
+    if name.is_none() && rest.len() >= 2 && !looks_like_file(&rest[0]) {
+        name = Some(rest[0].clone());
+        rest = &rest[1..];
+    }
+    if rest.is_empty() {
+        eprintln!("error: no scenario file given: ksim reads the cluster from FILE… after the object");
+        return EXIT_BAD_INPUT;
+    }
+    let kind = match Kind::from_user(&kind_word) {
+        Some(k @ (Kind::Pod | Kind::Node)) => k,
+        Some(k) => {
+            eprintln!("error: ksim describes pods and nodes so far, not {}", sim_core::apiserver::qualified_resource(&k));
+            return EXIT_BAD_INPUT;
+        }
+        None => {
+            eprintln!("error: the server doesn't have a resource type {:?}", kind_word);
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let sim = match simulate(rest, at, seed) {
+        Ok(s) => s,
+        Err(c) => return c,
+    };
+    let ns = if kind.namespaced() { namespace.unwrap_or("default") } else { "" };
+    let objs: Vec<_> =
+        sim.list(&kind).into_iter().filter(|o| o.meta().namespace == ns).filter(|o| name.as_deref().is_none_or(|n| o.meta().name == n)).collect();
+    if objs.is_empty() {
+        match &name {
+            Some(n) => eprintln!("Error from server (NotFound): {} {n:?} not found", sim_core::apiserver::qualified_resource(&kind)),
+            None => eprintln!("No resources found in {ns} namespace."),
+        }
+        return if name.is_some() { 1 } else { 0 };
+    }
+    let all_events = sim.list(&Kind::Event);
+    let mut out = Vec::new();
+    for o in &objs {
+        let m = o.meta();
+        let evs: Vec<&Event> = all_events
+            .iter()
+            .filter_map(|e| if let Object::Event(e) = &**e { Some(e) } else { None })
+            .filter(|e| e.involved_object.kind == kind.name() && e.involved_object.name == m.name && e.involved_object.namespace == m.namespace)
+            // A node's Events name it by uid (the node controller) or by name (the kubelet).
+            .filter(|e| e.involved_object.uid.is_empty() || e.involved_object.uid == m.uid || (kind == Kind::Node && e.involved_object.uid == m.name))
+            .collect();
+        match &**o {
+            Object::Pod(p) => out.push(pod(p, &evs, sim.now)),
+            Object::Node(n) => out.push(node(n, &sim, &evs)),
+            _ => {}
+        }
+    }
+    print!("{}", out.join("\n\n"));
+    0
+}
+
+/// A sum of quantities as upstream's Quantity.Add gives it: in the format of the first
+/// one added (zero: `0`); cpu in thousandths, memory in units.
+fn sum_quantities<'a>(qs: impl Iterator<Item = &'a Quantity>, cpu: bool) -> Quantity {
+    use sim_core::api::quantity::Format;
+    let mut format = None;
+    let mut total: i64 = 0;
+    for q in qs {
+        format.get_or_insert(q.format());
+        total = total.saturating_add(if cpu { q.milli_value() } else { q.value() });
+    }
+    match (format, cpu) {
+        (_, true) => Quantity::from_milli(total),
+        (Some(Format::BinarySI), false) => Quantity::from_bytes(total),
+        (_, false) => Quantity::from_value(total),
+    }
+}
+
+/// resourcehelper.PodRequestsAndLimits for cpu or memory: the containers' sum, at least
+/// the largest init container's (a request defaults to the limit).
+fn pod_requests_and_limits(p: &Pod, resource: &str) -> (Quantity, Quantity) {
+    let cpu = resource == "cpu";
+    fn req<'c>(c: &'c Container, resource: &str) -> Option<&'c Quantity> {
+        c.resources.requests.get(resource).or_else(|| c.resources.limits.get(resource))
+    }
+    fn lim<'c>(c: &'c Container, resource: &str) -> Option<&'c Quantity> {
+        c.resources.limits.get(resource)
+    }
+    let max_init = |f: for<'c> fn(&'c Container, &str) -> Option<&'c Quantity>| {
+        p.spec.init_containers.iter().filter_map(|c| f(c, resource)).max_by_key(|q| if cpu { q.milli_value() } else { q.value() }).cloned()
+    };
+    let pick = |sum: Quantity, init: Option<Quantity>| match init {
+        Some(i) if (if cpu { i.milli_value() > sum.milli_value() } else { i.value() > sum.value() }) => i,
+        _ => sum,
+    };
+    let requests = pick(sum_quantities(p.spec.containers.iter().filter_map(|c| req(c, resource)), cpu), max_init(req));
+    let limits = pick(sum_quantities(p.spec.containers.iter().filter_map(|c| lim(c, resource)), cpu), max_init(lim));
+    (requests, limits)
+}
+
+/// describeNode, with the node's non-terminated pods (describeNodeResource), its Lease
+/// and its Events.
+pub fn node(n: &sim_core::api::node::Node, sim: &sim_core::Simulation, evs: &[&Event]) -> String {
+    use sim_core::api::Kind;
+    let mut w = PrefixWriter::default();
+    let m = &n.metadata;
+    w.write(0, &format!("Name:\t{}\n", m.name));
+    // findNodeRoles: node-role.kubernetes.io/ROLE labels and kubernetes.io/role.
+    let mut roles: Vec<String> = m
+        .labels
+        .iter()
+        .filter_map(|(k, v)| match k.strip_prefix("node-role.kubernetes.io/") {
+            Some(r) if !r.is_empty() => Some(r.to_string()),
+            _ if k == "kubernetes.io/role" && !v.is_empty() => Some(v.clone()),
+            _ => None,
+        })
+        .collect();
+    roles.sort();
+    roles.dedup();
+    w.write(0, &format!("Roles:\t{}\n", if roles.is_empty() { "<none>".to_string() } else { roles.join(",") }));
+    labels_multiline(&mut w, "Labels", &m.labels);
+    annotations_multiline(&mut w, "Annotations", &m.annotations);
+    w.write(0, &format!("CreationTimestamp:\t{}\n", m.creation_timestamp.unwrap_or_default().rfc1123z()));
+    // printNodeTaintsMultiline: by effect, then key.
+    w.write(0, "Taints:\t");
+    if n.spec.taints.is_empty() {
+        w.write_line("<none>");
+    } else {
+        let mut taints: Vec<_> = n.spec.taints.iter().collect();
+        taints.sort_by(|a, b| (&a.effect, &a.key).cmp(&(&b.effect, &b.key)));
+        for (i, t) in taints.into_iter().enumerate() {
+            if i != 0 {
+                w.write(0, "\t");
+            }
+            let value = if t.value.is_empty() { String::new() } else { format!("={}", t.value) };
+            w.write(0, &format!("{}{value}:{}\n", t.key, t.effect));
+        }
+    }
+    w.write(0, &format!("Unschedulable:\t{}\n", n.spec.unschedulable));
+    let rfc = |t: Option<Time>| t.map_or("<unset>".to_string(), |t| t.rfc1123z());
+    match sim.api.store.get_parts(&Kind::Lease, sim_core::kubelet::LEASE_NAMESPACE, &m.name).and_then(|o| {
+        if let sim_core::api::Object::Lease(l) = &**o {
+            Some(l)
+        } else {
+            None
+        }
+    }) {
+        Some(l) => {
+            w.write(0, "Lease:\n");
+            w.write(1, &format!("HolderIdentity:\t{}\n", l.spec.holder_identity.as_deref().unwrap_or("<unset>")));
+            w.write(1, &format!("AcquireTime:\t{}\n", rfc(l.spec.acquire_time)));
+            w.write(1, &format!("RenewTime:\t{}\n", rfc(l.spec.renew_time)));
+        }
+        None => w.write(0, &format!("Lease:\tFailed to get lease: leases.coordination.k8s.io {:?} not found\n", m.name)),
+    }
+    if !n.status.conditions.is_empty() {
+        w.write(0, "Conditions:\n  Type\tStatus\tLastHeartbeatTime\tLastTransitionTime\tReason\tMessage\n");
+        w.write(1, "----\t------\t-----------------\t------------------\t------\t-------\n");
+        for c in &n.status.conditions {
+            w.write(
+                1,
+                &format!(
+                    "{} \t{} \t{} \t{} \t{} \t{}\n",
+                    c.type_,
+                    c.status,
+                    c.last_heartbeat_time.unwrap_or_default().rfc1123z(),
+                    c.last_transition_time.unwrap_or_default().rfc1123z(),
+                    c.reason,
+                    c.message
+                ),
+            );
+        }
+    }
+    w.write(0, "Addresses:\n");
+    for a in &n.status.addresses {
+        w.write(1, &format!("{}:\t{}\n", a.type_, a.address));
+    }
+    for (title, list) in [("Capacity", &n.status.capacity), ("Allocatable", &n.status.allocatable)] {
+        if !list.is_empty() {
+            w.write(0, &format!("{title}:\n"));
+            for (r, q) in list {
+                w.write(0, &format!("  {r}:\t{q}\n"));
+            }
+        }
+    }
+    let info = n.status.node_info.clone().unwrap_or_default();
+    let field = |k: &str| info.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+    w.write(0, "System Info:\n");
+    for (label, key) in [
+        ("Machine ID", "machineID"),
+        ("System UUID", "systemUUID"),
+        ("Boot ID", "bootID"),
+        ("Kernel Version", "kernelVersion"),
+        ("OS Image", "osImage"),
+        ("Operating System", "operatingSystem"),
+        ("Architecture", "architecture"),
+        ("Container Runtime Version", "containerRuntimeVersion"),
+        ("Kubelet Version", "kubeletVersion"),
+        ("Kube-Proxy Version", "kubeProxyVersion"),
+    ] {
+        w.write(0, &format!("  {label}:\t{}\n", field(key)));
+    }
+    if !n.spec.pod_cidr.is_empty() {
+        w.write(0, &format!("PodCIDR:\t{}\n", n.spec.pod_cidr));
+    }
+    if !n.spec.pod_cidrs.is_empty() {
+        w.write(0, &format!("PodCIDRs:\t{}\n", n.spec.pod_cidrs.join(",")));
+    }
+    if !n.spec.provider_id.is_empty() {
+        w.write(0, &format!("ProviderID:\t{}\n", n.spec.provider_id));
+    }
+    // describeNodeResource: the pods bound here that are not Succeeded or Failed.
+    let pods: Vec<Pod> = sim
+        .list(&Kind::Pod)
+        .iter()
+        .filter_map(|o| o.as_pod())
+        .filter(|p| p.spec.node_name == m.name && p.status.phase != "Succeeded" && p.status.phase != "Failed")
+        .cloned()
+        .collect();
+    let alloc = if n.status.allocatable.is_empty() { &n.status.capacity } else { &n.status.allocatable };
+    let alloc_cpu = alloc.get("cpu").map_or(0, Quantity::milli_value);
+    let alloc_mem = alloc.get("memory").map_or(0, Quantity::value);
+    let pct = |v: i64, of: i64| if of == 0 { 0 } else { (v as f64 / of as f64 * 100.0) as i64 };
+    w.write(0, &format!("Non-terminated Pods:\t({} in total)\n", pods.len()));
+    w.write(1, "Namespace\tName\t\tCPU Requests\tCPU Limits\tMemory Requests\tMemory Limits\tAge\n");
+    w.write(1, "---------\t----\t\t------------\t----------\t---------------\t-------------\t---\n");
+    let mut totals: [Vec<Quantity>; 4] = Default::default();
+    for p in &pods {
+        let (cr, cl) = pod_requests_and_limits(p, "cpu");
+        let (mr, ml) = pod_requests_and_limits(p, "memory");
+        let age = p.metadata.creation_timestamp.map_or("<unknown>".to_string(), |t| human_duration(sim.now.since(t.0)));
+        w.write(
+            1,
+            &format!(
+                "{}\t{}\t\t{cr} ({}%)\t{cl} ({}%)\t{mr} ({}%)\t{ml} ({}%)\t{age}\n",
+                p.metadata.namespace,
+                p.metadata.name,
+                pct(cr.milli_value(), alloc_cpu),
+                pct(cl.milli_value(), alloc_cpu),
+                pct(mr.value(), alloc_mem),
+                pct(ml.value(), alloc_mem),
+            ),
+        );
+        for (i, q) in [cr, cl, mr, ml].into_iter().enumerate() {
+            if !q.is_zero() {
+                totals[i].push(q);
+            }
+        }
+    }
+    w.write(0, "Allocated resources:\n  (Total limits may be over 100 percent, i.e., overcommitted.)\n");
+    w.write(1, "Resource\tRequests\tLimits\n");
+    w.write(1, "--------\t--------\t------\n");
+    let (cr, cl) = (sum_quantities(totals[0].iter(), true), sum_quantities(totals[1].iter(), true));
+    let (mr, ml) = (sum_quantities(totals[2].iter(), false), sum_quantities(totals[3].iter(), false));
+    w.write(1, &format!("cpu\t{cr} ({}%)\t{cl} ({}%)\n", pct(cr.milli_value(), alloc_cpu), pct(cl.milli_value(), alloc_cpu)));
+    w.write(1, &format!("memory\t{mr} ({}%)\t{ml} ({}%)\n", pct(mr.value(), alloc_mem), pct(ml.value(), alloc_mem)));
+    w.write(1, "ephemeral-storage\t0 (0%)\t0 (0%)\n");
+    events(&mut w, evs, sim.now);
+    tabbed(&w.out)
 }

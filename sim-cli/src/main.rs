@@ -119,6 +119,20 @@ enum Command {
         #[arg(short = 'n', long)]
         namespace: Option<String>,
     },
+    /// An object as `kubectl describe` prints it (pods and nodes), with its Events.
+    Describe {
+        /// KIND NAME or KIND/NAME, then the scenario files.
+        #[arg(required = true, num_args = 1..)]
+        args: Vec<String>,
+        /// The simulated moment, e.g. 90s (default: the end of the run).
+        #[arg(long)]
+        at: Option<String>,
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Namespace (default: default).
+        #[arg(short = 'n', long)]
+        namespace: Option<String>,
+    },
     /// The Events at a simulated moment, oldest first, as `kubectl events` prints them.
     Events {
         /// The scenario files.
@@ -243,6 +257,7 @@ fn main() -> ExitCode {
         Command::Explain { target, files, at, seed, output, namespace } => {
             explain::explain(&target, &files, at.as_deref(), seed, output.as_deref(), namespace.as_deref())
         }
+        Command::Describe { args, at, seed, namespace } => describe::run(&args, at.as_deref(), seed, namespace.as_deref()),
         Command::Events { files, at, seed, namespace, all_namespaces, for_object, types } => events::events(events::Args {
             files: &files,
             at: at.as_deref(),

@@ -706,3 +706,47 @@ fn events_print_as_kubectl_events() {
     let bad = ksim(&["events", "sim-cli/tests/data/crash-loop.yaml", "--types", "Error"]);
     assert_eq!(bad.status.code(), Some(2));
 }
+
+/// `ksim describe` lays a pod and a node out as kubectl describe does (describePod,
+/// describeNode): a tabwriter with two spaces of padding, the container's State and
+/// Last State, the conditions table, the Events table with `(xN over …)`; a node's
+/// Conditions, Capacity, Non-terminated Pods and Allocated resources.
+#[test]
+fn describe_pod_and_node_as_kubectl_does() {
+    let out = ksim(&["describe", "pod", "crash", "sim-cli/tests/data/crash-loop.yaml", "--at", "1m"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let s = text(&out.stdout);
+    for want in [
+        "Name:         crash\n",
+        "Namespace:    default\n",
+        "Status:       Running\n",
+        "Containers:\n  app:\n",
+        "    State:          Waiting\n      Reason:       CrashLoopBackOff\n",
+        "    Last State:     Terminated\n      Reason:       Error\n      Exit Code:    1\n",
+        "    Ready:          False\n",
+        "Conditions:\n  Type                        Status\n  PodReadyToStartContainers   True \n",
+        "QoS Class:                    BestEffort\n",
+        "Events:\n  Type     Reason     Age                From               Message\n  ----     ------     ----               ----               -------\n",
+    ] {
+        assert!(s.contains(want), "missing {want:?} in\n{s}");
+    }
+    assert!(s.lines().any(|l| l.starts_with("  Warning  BackOff") && l.contains(" (x")), "{s}");
+    let slash = ksim(&["describe", "pod/crash", "sim-cli/tests/data/crash-loop.yaml", "--at", "1m"]);
+    assert_eq!(text(&slash.stdout), s);
+    let missing = ksim(&["describe", "pod", "nope", "sim-cli/tests/data/crash-loop.yaml"]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert_eq!(text(&missing.stderr).trim(), "Error from server (NotFound): pods \"nope\" not found");
+    let node = ksim(&["describe", "node", "worker-3", "sim-cli/tests/data/crash-loop.yaml", "--at", "1m"]);
+    let n = text(&node.stdout);
+    for want in [
+        "Name:               worker-3\n",
+        "Roles:              <none>\n",
+        "Unschedulable:      false\n",
+        "Lease:\n  HolderIdentity:  worker-3\n",
+        "Non-terminated Pods:",
+        "Allocated resources:\n  (Total limits may be over 100 percent, i.e., overcommitted.)\n",
+    ] {
+        assert!(n.contains(want), "missing {want:?} in\n{n}");
+    }
+    assert!(n.lines().any(|l| l.starts_with("  Ready ") && l.contains("KubeletReady")), "{n}");
+}

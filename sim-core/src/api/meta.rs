@@ -27,6 +27,21 @@ impl Time {
         format!("{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}Z")
     }
 
+    /// Go's time.RFC1123Z in UTC, as kubectl describe prints times:
+    /// `Thu, 01 Jan 2026 00:00:00 +0000`.
+    pub fn rfc1123z(self) -> String {
+        const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+        const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+        let secs = self.0.as_ms() / 1000;
+        let days = EPOCH_DAYS + (secs / 86_400) as i64;
+        let (y, m, d) = civil_from_days(days);
+        let rem = secs % 86_400;
+        let (hh, mm, ss) = (rem / 3600, (rem / 60) % 60, rem % 60);
+        // 1970-01-01 was a Thursday.
+        let wd = DAYS[days.rem_euclid(7) as usize];
+        format!("{wd}, {d:02} {} {y:04} {hh:02}:{mm:02}:{ss:02} +0000", MONTHS[(m - 1) as usize])
+    }
+
     /// Parses `YYYY-MM-DDTHH:MM:SS[.fff…]Z`; moments before the epoch clamp to it.
     pub fn parse_rfc3339(s: &str) -> Result<Time, String> {
         let bad = || format!("parsing time {s:?} as \"2006-01-02T15:04:05Z07:00\": cannot parse");
@@ -322,6 +337,9 @@ mod tests {
     #[test]
     fn times_round_trip_rfc3339() {
         assert_eq!(Time(SimTime(0)).rfc3339(), "2026-01-01T00:00:00Z");
+        // 2026-01-01 is a Thursday; 2026-03-01 a Sunday.
+        assert_eq!(Time(SimTime(0)).rfc1123z(), "Thu, 01 Jan 2026 00:00:00 +0000");
+        assert_eq!(Time(SimTime(86_400_000 * 59 + 1500)).rfc1123z(), "Sun, 01 Mar 2026 00:00:01 +0000");
         assert_eq!(Time(SimTime(86_400_000 * 59 + 1500)).rfc3339(), "2026-03-01T00:00:01Z");
         assert_eq!(Time::parse_rfc3339("2026-01-01T00:00:01.5Z"), Ok(Time(SimTime(1500))));
         for ms in [0u64, 1000, 3_600_000, 86_400_000 * 400 + 7000] {
