@@ -504,107 +504,6 @@ fn tolerations_multiline(w: &mut PrefixWriter, title: &str, tolerations: &[Toler
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn template(yaml_json: Value) -> PodTemplateSpec {
-        serde_json::from_value(yaml_json).expect("a pod template")
-    }
-
-    /// history_test.go TestViewHistory "should describe the revision if revision is
-    /// specified" (the template of the DaemonSet and StatefulSet cases), plus the
-    /// `Node-Selectors` and `Tolerations` lines DescribePodTemplate has printed since
-    /// they were added to it (describe.go at the version cited above).
-    #[test]
-    fn a_plain_template_as_upstream_describes_it() {
-        let t = template(serde_json::json!({
-            "metadata": {"labels": {"foo": "bar"}},
-            "spec": {"containers": [{"name": "test", "image": "nginx"}]}
-        }));
-        assert_eq!(
-            pod_template(&t),
-            "Pod Template:\n  Labels:\tfoo=bar\n  Containers:\n   test:\n    Image:\tnginx\n    Port:\t<none>\n    Host Port:\t<none>\n    \
-             Environment:\t<none>\n    Mounts:\t<none>\n  Volumes:\t<none>\n  Node-Selectors:\t<none>\n  Tolerations:\t<none>\n"
-        );
-    }
-
-    /// TestViewDeploymentHistory "should describe a single revision": the change-cause
-    /// annotation under Annotations.
-    #[test]
-    fn annotations_are_listed_by_key() {
-        let t = template(serde_json::json!({
-            "metadata": {"labels": {"foo": "bar"}, "annotations": {"kubernetes.io/change-cause": "foo change cause"}},
-            "spec": {"containers": [{"name": "test", "image": "foo:3"}]}
-        }));
-        assert!(
-            pod_template(&t).starts_with("Pod Template:\n  Labels:\tfoo=bar\n  Annotations:\tkubernetes.io/change-cause: foo change cause\n  Containers:\n")
-        );
-    }
-
-    /// Each line as the describe.go function that writes it formats it (no upstream test
-    /// covers a template this full): two ports (`Ports:`/`Host Ports:`, protocol
-    /// defaulted to TCP), command and args, limits before requests, probes with
-    /// SetDefaults_Probe's values, a fieldRef without a resolver, a read-only mount, an
-    /// emptyDir, two labels and two tolerations on continuation lines.
-    #[test]
-    fn ports_probes_resources_env_mounts_and_tolerations() {
-        let t = template(serde_json::json!({
-            "metadata": {"labels": {"app": "web", "pod-template-hash": "abc"}},
-            "spec": {
-                "containers": [{
-                    "name": "web", "image": "nginx:1.25",
-                    "command": ["nginx", "-g"], "args": ["daemon off;"],
-                    "ports": [{"containerPort": 80}, {"containerPort": 53, "hostPort": 53, "protocol": "UDP"}],
-                    "resources": {"limits": {"memory": "128Mi"}, "requests": {"cpu": "100m", "memory": "128Mi"}},
-                    "readinessProbe": {"initialDelaySeconds": 5, "httpGet": {"port": 80}},
-                    "livenessProbe": {"exec": {"command": ["cat", "/tmp/healthy"]}},
-                    "env": [{"name": "A", "value": "1"}, {"name": "POD", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}}],
-                    "volumeMounts": [{"name": "data", "mountPath": "/var/data", "readOnly": true}]
-                }],
-                "volumes": [{"name": "data", "emptyDir": {}}],
-                "nodeSelector": {"disk": "ssd"},
-                "tolerations": [{"key": "gpu", "operator": "Exists", "effect": "NoSchedule"}, {"key": "a", "value": "b", "effect": "NoExecute", "tolerationSeconds": 30}]
-            }
-        }));
-        let want = "Pod Template:
-  Labels:\tapp=web
-\tpod-template-hash=abc
-  Containers:
-   web:
-    Image:\tnginx:1.25
-    Ports:\t80/TCP, 53/UDP
-    Host Ports:\t0/TCP, 53/UDP
-    Command:
-      nginx
-      -g
-    Args:
-      daemon off;
-    Limits:
-      memory:\t128Mi
-    Requests:
-      cpu:\t100m
-      memory:\t128Mi
-    Liveness:\texec [cat /tmp/healthy] delay=0s timeout=1s period=10s #success=1 #failure=3
-    Readiness:\thttp-get http://:80/ delay=5s timeout=1s period=10s #success=1 #failure=3
-    Environment:
-      A:\t1
-      POD:\t (v1:metadata.name)
-    Mounts:
-      /var/data from data (ro)
-  Volumes:
-   data:
-    Type:\tEmptyDir (a temporary directory that shares a pod's lifetime)
-    Medium:\t
-    SizeLimit:\t<unset>
-  Node-Selectors:\tdisk=ssd
-  Tolerations:\ta=b:NoExecute for 30s
-\tgpu:NoSchedule op=Exists
-";
-        assert_eq!(pod_template(&t), want);
-    }
-}
-
 /// describeContainerState: State, Last State (when terminated), Ready, Restart Count.
 fn container_state(w: &mut PrefixWriter, st: &ContainerStatus) {
     container_status(w, "State", &st.state);
@@ -1033,4 +932,105 @@ pub fn node(n: &sim_core::api::node::Node, sim: &sim_core::Simulation, evs: &[&E
     w.write(1, "ephemeral-storage\t0 (0%)\t0 (0%)\n");
     events(&mut w, evs, sim.now);
     tabbed(&w.out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn template(yaml_json: Value) -> PodTemplateSpec {
+        serde_json::from_value(yaml_json).expect("a pod template")
+    }
+
+    /// history_test.go TestViewHistory "should describe the revision if revision is
+    /// specified" (the template of the DaemonSet and StatefulSet cases), plus the
+    /// `Node-Selectors` and `Tolerations` lines DescribePodTemplate has printed since
+    /// they were added to it (describe.go at the version cited above).
+    #[test]
+    fn a_plain_template_as_upstream_describes_it() {
+        let t = template(serde_json::json!({
+            "metadata": {"labels": {"foo": "bar"}},
+            "spec": {"containers": [{"name": "test", "image": "nginx"}]}
+        }));
+        assert_eq!(
+            pod_template(&t),
+            "Pod Template:\n  Labels:\tfoo=bar\n  Containers:\n   test:\n    Image:\tnginx\n    Port:\t<none>\n    Host Port:\t<none>\n    \
+             Environment:\t<none>\n    Mounts:\t<none>\n  Volumes:\t<none>\n  Node-Selectors:\t<none>\n  Tolerations:\t<none>\n"
+        );
+    }
+
+    /// TestViewDeploymentHistory "should describe a single revision": the change-cause
+    /// annotation under Annotations.
+    #[test]
+    fn annotations_are_listed_by_key() {
+        let t = template(serde_json::json!({
+            "metadata": {"labels": {"foo": "bar"}, "annotations": {"kubernetes.io/change-cause": "foo change cause"}},
+            "spec": {"containers": [{"name": "test", "image": "foo:3"}]}
+        }));
+        assert!(
+            pod_template(&t).starts_with("Pod Template:\n  Labels:\tfoo=bar\n  Annotations:\tkubernetes.io/change-cause: foo change cause\n  Containers:\n")
+        );
+    }
+
+    /// Each line as the describe.go function that writes it formats it (no upstream test
+    /// covers a template this full): two ports (`Ports:`/`Host Ports:`, protocol
+    /// defaulted to TCP), command and args, limits before requests, probes with
+    /// SetDefaults_Probe's values, a fieldRef without a resolver, a read-only mount, an
+    /// emptyDir, two labels and two tolerations on continuation lines.
+    #[test]
+    fn ports_probes_resources_env_mounts_and_tolerations() {
+        let t = template(serde_json::json!({
+            "metadata": {"labels": {"app": "web", "pod-template-hash": "abc"}},
+            "spec": {
+                "containers": [{
+                    "name": "web", "image": "nginx:1.25",
+                    "command": ["nginx", "-g"], "args": ["daemon off;"],
+                    "ports": [{"containerPort": 80}, {"containerPort": 53, "hostPort": 53, "protocol": "UDP"}],
+                    "resources": {"limits": {"memory": "128Mi"}, "requests": {"cpu": "100m", "memory": "128Mi"}},
+                    "readinessProbe": {"initialDelaySeconds": 5, "httpGet": {"port": 80}},
+                    "livenessProbe": {"exec": {"command": ["cat", "/tmp/healthy"]}},
+                    "env": [{"name": "A", "value": "1"}, {"name": "POD", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}}],
+                    "volumeMounts": [{"name": "data", "mountPath": "/var/data", "readOnly": true}]
+                }],
+                "volumes": [{"name": "data", "emptyDir": {}}],
+                "nodeSelector": {"disk": "ssd"},
+                "tolerations": [{"key": "gpu", "operator": "Exists", "effect": "NoSchedule"}, {"key": "a", "value": "b", "effect": "NoExecute", "tolerationSeconds": 30}]
+            }
+        }));
+        let want = "Pod Template:
+  Labels:\tapp=web
+\tpod-template-hash=abc
+  Containers:
+   web:
+    Image:\tnginx:1.25
+    Ports:\t80/TCP, 53/UDP
+    Host Ports:\t0/TCP, 53/UDP
+    Command:
+      nginx
+      -g
+    Args:
+      daemon off;
+    Limits:
+      memory:\t128Mi
+    Requests:
+      cpu:\t100m
+      memory:\t128Mi
+    Liveness:\texec [cat /tmp/healthy] delay=0s timeout=1s period=10s #success=1 #failure=3
+    Readiness:\thttp-get http://:80/ delay=5s timeout=1s period=10s #success=1 #failure=3
+    Environment:
+      A:\t1
+      POD:\t (v1:metadata.name)
+    Mounts:
+      /var/data from data (ro)
+  Volumes:
+   data:
+    Type:\tEmptyDir (a temporary directory that shares a pod's lifetime)
+    Medium:\t
+    SizeLimit:\t<unset>
+  Node-Selectors:\tdisk=ssd
+  Tolerations:\ta=b:NoExecute for 30s
+\tgpu:NoSchedule op=Exists
+";
+        assert_eq!(pod_template(&t), want);
+    }
 }
