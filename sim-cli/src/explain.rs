@@ -34,10 +34,12 @@ fn no_attempt(s: &Scenario, sim: &Simulation, ns: &str, name: &str, at: SimDurat
 
 pub fn explain(target: &str, files: &[String], at: Option<&str>, seed: Option<u64>, output: Option<&str>, namespace: Option<&str>) -> u8 {
     let mut err = anstream::stderr();
+    // pod/NAME, or a bare NAME (a pod's: explain explains pods).
     let name = match target.split_once('/') {
         Some(("pod" | "pods" | "po", n)) if !n.is_empty() => n,
+        None if !target.is_empty() && !target.ends_with(".yaml") && !target.ends_with(".yml") => target,
         _ => {
-            let _ = writeln!(err, "error: explain takes pod/NAME (got {})", sim_core::scenario::diagnostic::clip_quoted(target));
+            let _ = writeln!(err, "error: explain takes pod/NAME or NAME (got {})", sim_core::scenario::diagnostic::clip_quoted(target));
             return EXIT_BAD_INPUT;
         }
     };

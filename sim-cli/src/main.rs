@@ -98,6 +98,9 @@ enum Command {
         /// Label selector, as kubectl's -l (app=web, tier!=db, env in (a,b), !canary).
         #[arg(short = 'l', long)]
         selector: Option<String>,
+        /// A last column with each object's labels.
+        #[arg(long)]
+        show_labels: bool,
     },
     /// Why a pod went where it went: its last scheduling attempt before --at, with each
     /// node's filter verdict and each score plugin's raw, normalized and weighted score.
@@ -241,7 +244,7 @@ fn main() -> ExitCode {
         }
         Command::Check { output, .. } | Command::Explain { output, .. } if check_output(output.as_deref(), &["json"]).is_err() => run::EXIT_BAD_INPUT,
         Command::Proxy { output, .. } if check_output(output.as_deref(), &["json", "wide"]).is_err() => run::EXIT_BAD_INPUT,
-        Command::Get { output, .. } if check_output(output.as_deref(), &["json", "wide", "yaml"]).is_err() => run::EXIT_BAD_INPUT,
+        Command::Get { output, .. } if check_output(output.as_deref(), &["json", "name", "wide", "yaml"]).is_err() => run::EXIT_BAD_INPUT,
         Command::Check { files, seeds, first_seed, jobs, shard, output, no_invariants } => check::check(check::Args {
             files: &files,
             seeds,
@@ -251,9 +254,16 @@ fn main() -> ExitCode {
             json: output.as_deref() == Some("json"),
             invariants: !no_invariants,
         }),
-        Command::Get { args, at, seed, output, namespace, all_namespaces, selector } => {
-            run::get(&args, at.as_deref(), seed, output.as_deref(), namespace.as_deref(), all_namespaces, selector.as_deref())
-        }
+        Command::Get { args, at, seed, output, namespace, all_namespaces, selector, show_labels } => run::get(run::GetArgs {
+            args: &args,
+            at: at.as_deref(),
+            seed,
+            output: output.as_deref(),
+            namespace: namespace.as_deref(),
+            all: all_namespaces,
+            selector: selector.as_deref(),
+            show_labels,
+        }),
         Command::Explain { target, files, at, seed, output, namespace } => {
             explain::explain(&target, &files, at.as_deref(), seed, output.as_deref(), namespace.as_deref())
         }

@@ -291,7 +291,24 @@ fn print_report(s: &Scenario, paths: &[String], report: &Report, stream: &Stream
     u8::from(failed > 0 || !sim.timeline_errors.is_empty() || !violations.is_empty())
 }
 
-pub fn get(args: &[String], at: Option<&str>, seed: Option<u64>, output: Option<&str>, namespace: Option<&str>, all: bool, selector: Option<&str>) -> u8 {
+/// `ksim get`'s arguments.
+pub struct GetArgs<'a> {
+    pub args: &'a [String],
+    pub at: Option<&'a str>,
+    pub seed: Option<u64>,
+    pub output: Option<&'a str>,
+    pub namespace: Option<&'a str>,
+    pub all: bool,
+    pub selector: Option<&'a str>,
+    pub show_labels: bool,
+}
+
+/// The kinds of kubectl's `all` category that ksim models, in the order kubectl lists
+/// them (the core group's pods, replicationcontrollers, services, then apps).
+const ALL_CATEGORY: [Kind; 6] = [Kind::Pod, Kind::ReplicationController, Kind::Service, Kind::DaemonSet, Kind::Deployment, Kind::ReplicaSet];
+
+pub fn get(g: GetArgs) -> u8 {
+    let GetArgs { args, at, seed, output, namespace, all, selector, show_labels } = g;
     let mut err = anstream::stderr();
     if args[0] == "traffic" {
         return get_traffic(&args[1..], at, seed, output);
@@ -306,6 +323,10 @@ pub fn get(args: &[String], at: Option<&str>, seed: Option<u64>, output: Option<
     };
     let mut kinds = Vec::new();
     for k in args[0].split(',') {
+        if k == "all" {
+            kinds.extend(ALL_CATEGORY.iter().cloned());
+            continue;
+        }
         match Kind::from_user(k) {
             Some(kind) => kinds.push(kind),
             None => {
@@ -314,8 +335,8 @@ pub fn get(args: &[String], at: Option<&str>, seed: Option<u64>, output: Option<
             }
         }
     }
-    if let Some(o) = output.filter(|o| !["wide", "json", "yaml"].contains(o)) {
-        let _ = writeln!(err, "error: unable to match a printer suitable for the output format {o:?}, allowed formats are: json,wide,yaml");
+    if let Some(o) = output.filter(|o| !["name", "wide", "json", "yaml"].contains(o)) {
+        let _ = writeln!(err, "error: unable to match a printer suitable for the output format {o:?}, allowed formats are: json,name,wide,yaml");
         return EXIT_BAD_INPUT;
     }
     let rest = &args[1..];
@@ -356,7 +377,16 @@ pub fn get(args: &[String], at: Option<&str>, seed: Option<u64>, output: Option<
     }
     match output {
         Some("json") | Some("yaml") => print_generic(&found, name.is_some(), output == Some("json")),
-        _ => print_tables(&sim, &found, output == Some("wide"), ns, all, !not_found.is_empty()),
+        // The name printer: KIND[.GROUP]/NAME, one per line.
+        Some("name") => {
+            let mut out = anstream::stdout();
+            for (kind, objs) in &found {
+                for o in objs {
+                    let _ = writeln!(out, "{}", print::kind_slash_name(kind, &o.meta().name));
+                }
+            }
+        }
+        _ => print_tables(&sim, &found, output == Some("wide"), ns, all, !not_found.is_empty(), show_labels),
     }
     for e in &not_found {
         let _ = writeln!(err, "{e}");
@@ -432,7 +462,7 @@ fn print_generic(found: &[(Kind, Vec<Rc<Object>>)], named: bool, json: bool) {
 /// GetOptions.Run's human-readable printing: a table per kind that has objects, a blank
 /// line between tables, names as `kind.group/name` when objects of more than one kind are
 /// printed (multipleGVKsRequested), and "No resources found" when nothing was printed.
-fn print_tables(sim: &Simulation, found: &[(Kind, Vec<Rc<Object>>)], wide: bool, ns: &str, all: bool, failed: bool) {
+fn print_tables(sim: &Simulation, found: &[(Kind, Vec<Rc<Object>>)], wide: bool, ns: &str, all: bool, failed: bool, show_labels: bool) {
     let with_kind = found.iter().filter(|(_, o)| !o.is_empty()).count() > 1;
     let mut out = anstream::stdout();
     let mut wrote = false;
@@ -440,7 +470,15 @@ fn print_tables(sim: &Simulation, found: &[(Kind, Vec<Rc<Object>>)], wide: bool,
         if wrote {
             let _ = writeln!(out);
         }
-        let (h, mut rows) = print::rows(kind, objs, sim.now, wide, all);
+        let (mut h, mut rows) = print::rows(kind, objs, sim.now, wide, all);
+        if show_labels {
+            // --show-labels: labels.FormatLabels (sorted k=v, comma-separated; <none>).
+            h.push("LABELS");
+            for (r, o) in rows.iter_mut().zip(objs) {
+                let l: Vec<String> = o.meta().labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                r.push(if l.is_empty() { "<none>".into() } else { l.join(",") });
+            }
+        }
         if with_kind {
             print::prefix_kind(kind, &h, &mut rows);
         }

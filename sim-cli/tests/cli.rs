@@ -750,3 +750,20 @@ fn describe_pod_and_node_as_kubectl_does() {
     }
     assert!(n.lines().any(|l| l.starts_with("  Ready ") && l.contains("KubeletReady")), "{n}");
 }
+
+/// kubectl get's habits: `all` (pods, replicationcontrollers, services, daemonsets,
+/// deployments, replicasets, names prefixed by kind when several kinds print),
+/// `--show-labels` (a LABELS column, labels.FormatLabels), `-o name` (KIND[.GROUP]/NAME).
+#[test]
+fn get_all_show_labels_and_name_output() {
+    let all = text(&ksim(&["get", "all", "scenarios/service-endpoints.yaml", "--at", "1m"]).stdout);
+    let kinds: Vec<&str> = all.lines().filter(|l| !l.is_empty() && !l.starts_with("NAME")).map(|l| l.split('/').next().unwrap()).collect();
+    let mut order = kinds.clone();
+    order.dedup();
+    assert_eq!(order, ["pod", "service", "deployment.apps", "replicaset.apps"], "{all}");
+    let labels = text(&ksim(&["get", "pods", "--show-labels", "scenarios/hello-deployment.yaml"]).stdout);
+    assert!(labels.lines().next().unwrap().ends_with("LABELS"), "{labels}");
+    assert!(labels.lines().skip(1).all(|l| l.contains("app=nginx,pod-template-hash=")), "{labels}");
+    let names = text(&ksim(&["get", "deploy,svc", "-o", "name", "scenarios/service-endpoints.yaml"]).stdout);
+    assert_eq!(names, "deployment.apps/web\nservice/kubernetes\nservice/web\n");
+}
