@@ -310,7 +310,7 @@ fn an_unknown_output_format_is_refused_in_kubectls_words() {
     let cases: [(&[&str], &str); 5] = [
         (&["check", "scenarios/hello-deployment.yaml", "--seeds", "1", "-o", "xml"], "json"),
         (&["explain", "pod/x", "scenarios/hello-deployment.yaml", "--at", "1s", "-o", "yaml"], "json"),
-        (&["get", "pods", "scenarios/hello-deployment.yaml", "--at", "1s", "-o", "xml"], "json,wide,yaml"),
+        (&["get", "pods", "scenarios/hello-deployment.yaml", "--at", "1s", "-o", "xml"], "json,name,wide,yaml"),
         (&["bench", "density", "--nodes", "1", "--pods", "1", "-o", "xml"], "json"),
         (&["bench", "scheduler", "--nodes", "1", "--pods", "1", "-o", "table"], "json"),
     ];
