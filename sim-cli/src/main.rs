@@ -172,7 +172,7 @@ enum Command {
         at: Option<String>,
         #[arg(long)]
         seed: Option<u64>,
-        /// Output format: wide or json.
+        /// Output format: wide, json, or iptables (what iptables-save shows of its tables).
         #[arg(short = 'o', long)]
         output: Option<String>,
     },
@@ -243,7 +243,7 @@ fn main() -> ExitCode {
             run::run(&files, seed, until.as_deref(), log.as_deref(), max_lines, check, log_requests)
         }
         Command::Check { output, .. } | Command::Explain { output, .. } if check_output(output.as_deref(), &["json"]).is_err() => run::EXIT_BAD_INPUT,
-        Command::Proxy { output, .. } if check_output(output.as_deref(), &["json", "wide"]).is_err() => run::EXIT_BAD_INPUT,
+        Command::Proxy { output, .. } if check_output(output.as_deref(), &["iptables", "json", "wide"]).is_err() => run::EXIT_BAD_INPUT,
         Command::Get { output, .. } if check_output(output.as_deref(), &["json", "name", "wide", "yaml"]).is_err() => run::EXIT_BAD_INPUT,
         Command::Check { files, seeds, first_seed, jobs, shard, output, no_invariants } => check::check(check::Args {
             files: &files,

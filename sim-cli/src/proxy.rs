@@ -79,6 +79,22 @@ pub fn proxy(node: &str, files: &[String], at: Option<&str>, seed: Option<u64>, 
     };
     let view = p.view();
     let mut out = anstream::stdout();
+    if output == Some("iptables") {
+        // What `iptables-save` shows of kube-proxy's tables on that node.
+        if !p.alive || view.synced_at.is_none() {
+            let _ = writeln!(anstream::stderr(), "kube-proxy on {node} has no rules (the node is down or has not synced yet)");
+            return 0;
+        }
+        let ip = sim
+            .list(&sim_core::api::Kind::Node)
+            .iter()
+            .filter_map(|o| o.as_node())
+            .find(|n| n.metadata.name == node)
+            .map(|n| n.internal_ip().to_string())
+            .unwrap_or_default();
+        let _ = write!(out, "{}", sim_core::proxy::iptables::render(view, &ip, &sim.cluster_cidr));
+        return 0;
+    }
     if output == Some("json") {
         let ports: Vec<serde_json::Value> = view
             .ports

@@ -767,3 +767,18 @@ fn get_all_show_labels_and_name_output() {
     let names = text(&ksim(&["get", "deploy,svc", "-o", "name", "scenarios/service-endpoints.yaml"]).stdout);
     assert_eq!(names, "deployment.apps/web\nservice/kubernetes\nservice/web\n");
 }
+
+/// `ksim proxy -o iptables`: the restore text of a node's kube-proxy, with the chain a
+/// real cluster gives the `kubernetes` Service (portProtoHash of
+/// "default/kubernetes:https" + "tcp": KUBE-SVC-NPX46M4PTMTKRN6Y, the name every
+/// kubeadm cluster's `iptables-save` shows) and nothing for a node that is down.
+#[test]
+fn proxy_iptables_uses_upstreams_chain_names() {
+    let out = ksim(&["proxy", "worker-2", "scenarios/kube-proxy-window.yaml", "--at", "30s", "-o", "iptables"]);
+    assert_eq!(out.status.code(), Some(0));
+    let s = text(&out.stdout);
+    assert!(s.starts_with("*filter\n") && s.ends_with("COMMIT\n"), "{s}");
+    assert!(s.contains("-A KUBE-SERVICES -m comment --comment \"default/kubernetes:https cluster IP\" -m tcp -p tcp -d 10.96.0.1 --dport 443 -j KUBE-SVC-NPX46M4PTMTKRN6Y\n"), "{s}");
+    let down = ksim(&["proxy", "worker-1", "scenarios/kube-proxy-window.yaml", "--at", "2m", "-o", "iptables"]);
+    assert!(text(&down.stdout).is_empty());
+}

@@ -52,6 +52,10 @@ pub struct ServicePortInfo {
     /// externalTrafficPolicy: Local on a Service reachable from outside
     /// (apiservice.ExternalPolicyLocal).
     pub external_policy_local: bool,
+    /// 0 when the Service has none.
+    pub health_check_node_port: i32,
+    /// spec.loadBalancerSourceRanges, trimmed (only the iptables view reads them).
+    pub load_balancer_source_ranges: Vec<String>,
 }
 
 impl ServicePortInfo {
@@ -118,6 +122,14 @@ pub fn service_ports(svc: &Service) -> Vec<(ServicePortName, ServicePortInfo)> {
     // apiservice.ExternalPolicyLocal.
     let external_policy_local = s.externally_accessible() && s.external_traffic_policy.as_deref() == Some("Local");
     let session_affinity_seconds = (s.session_affinity.as_deref() == Some("ClientIP")).then(|| session_affinity_timeout(svc));
+    let source_ranges: Vec<String> = s
+        .load_balancer_source_ranges
+        .as_deref()
+        .and_then(|v| v.as_array())
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r.as_str().map(|r| r.trim().to_string()))
+        .collect();
     s.ports
         .iter()
         .map(|p| {
@@ -138,6 +150,8 @@ pub fn service_ports(svc: &Service) -> Vec<(ServicePortName, ServicePortInfo)> {
                 session_affinity_seconds,
                 internal_policy_local,
                 external_policy_local,
+                health_check_node_port: s.health_check_node_port.unwrap_or(0),
+                load_balancer_source_ranges: source_ranges.clone(),
             };
             (name, info)
         })

@@ -21,6 +21,7 @@
 //! do not survive a reboot); kube-proxy starts again with the node and relists.
 
 pub mod endpoints;
+pub mod iptables;
 pub mod runner;
 pub mod topology;
 

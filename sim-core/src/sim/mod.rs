@@ -118,6 +118,8 @@ pub struct Simulation {
     dns: model::Dns,
     /// Whether nodes start with a CNI in place.
     cni_installed: bool,
+    /// The pods' network (kube-proxy's --cluster-cidr, its detect-local range).
+    pub cluster_cidr: String,
     /// Nodes that left the cluster (their kubelet never starts again).
     removed: std::collections::BTreeSet<String>,
 }
@@ -228,6 +230,7 @@ impl Simulation {
             pools: scenario.cluster.node_pools.clone(),
             dns: scenario.cluster.dns,
             cni_installed: scenario.cluster.cni_installed,
+            cluster_cidr: scenario.cluster.cluster_cidr.clone(),
             removed: std::collections::BTreeSet::new(),
         };
         sim.api.set_service_cidr(service_cidr, rngs.stream("service-allocator"));

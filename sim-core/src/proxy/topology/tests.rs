@@ -33,6 +33,8 @@ fn svc(internal_local: bool, external_local: bool, node_port: i32) -> ServicePor
         session_affinity_seconds: None,
         internal_policy_local: internal_local,
         external_policy_local: external_local,
+        health_check_node_port: 0,
+        load_balancer_source_ranges: Vec::new(),
     }
 }
 
