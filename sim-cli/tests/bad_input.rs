@@ -68,6 +68,7 @@ const CASES: &[(&str, u32, u32, &str)] = &[
         15,
         "NetworkPolicy.networking.k8s.io \"bad\" is invalid: spec.ingress[0].from[0].ipBlock.cidr: Invalid value: \"172.17.0.0/33\": must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)",
     ),
+    ("cluster-dns-typo.yaml", 6, 10, "spec.cluster.dns: Unsupported value: \"coredns\": supported values: \"CoreDNS\", \"none\""),
     (
         "ingress-relative-path.yaml",
         10,

@@ -71,6 +71,21 @@ const EXPECTED_FAILURES: &[(&str, &str)] = &[
 /// and saphyr-parser does not; `scenario::yaml::parse_documents` now tolerates it.
 const KNOWN_KSIM_BUGS: &[(&str, &str)] = &[];
 
+/// The corpus, or None (said on stderr) when it is absent and KSIM_SKIP_CORPUS=1 says to
+/// skip; absent without it, the test fails.
+fn corpus_root() -> Option<&'static Path> {
+    let root = Path::new(CORPUS);
+    if root.is_dir() {
+        return Some(root);
+    }
+    assert!(
+        std::env::var_os("KSIM_SKIP_CORPUS").is_some(),
+        "../shared/corpus/kubernetes-website not found (looked in {CORPUS}); set KSIM_SKIP_CORPUS=1 to skip the corpus tests explicitly"
+    );
+    eprintln!("skipping (KSIM_SKIP_CORPUS): ../shared/corpus/kubernetes-website not found (looked in {CORPUS})");
+    None
+}
+
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
     let mut entries: Vec<PathBuf> =
         std::fs::read_dir(dir).unwrap_or_else(|e| panic!("reading {}: {e}", dir.display())).map(|e| e.expect("directory entry").path()).collect();
@@ -86,15 +101,7 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
 
 #[test]
 fn kubernetes_website_examples_load() {
-    let root = Path::new(CORPUS);
-    if !root.is_dir() {
-        assert!(
-            std::env::var_os("KSIM_SKIP_CORPUS").is_some(),
-            "../shared/corpus/kubernetes-website not found (looked in {CORPUS}); set KSIM_SKIP_CORPUS=1 to skip the corpus tests explicitly"
-        );
-        eprintln!("skipping (KSIM_SKIP_CORPUS): ../shared/corpus/kubernetes-website not found (looked in {CORPUS})");
-        return;
-    }
+    let Some(root) = corpus_root() else { return };
     let mut files = Vec::new();
     walk(root, &mut files);
 
@@ -171,12 +178,7 @@ fn kubernetes_website_examples_load() {
 fn daemon_set_and_replication_controller_examples_run() {
     use sim_core::api::Kind;
     use sim_core::engine::SimTime;
-    let root = Path::new(CORPUS);
-    if !root.is_dir() {
-        assert!(std::env::var_os("KSIM_SKIP_CORPUS").is_some(), "../shared/corpus/kubernetes-website not found (looked in {CORPUS})");
-        eprintln!("skipping (KSIM_SKIP_CORPUS): ../shared/corpus/kubernetes-website not found");
-        return;
-    }
+    let Some(root) = corpus_root() else { return };
     let cases: [(&str, Kind, usize); 6] = [
         ("controllers/daemonset.yaml", Kind::DaemonSet, 3),
         ("controllers/fluentd-daemonset.yaml", Kind::DaemonSet, 3),
@@ -233,12 +235,7 @@ fn ingress_examples_route_as_their_page_says() {
     use sim_core::api::ingress::route;
     use sim_core::api::Kind;
     use sim_core::engine::SimTime;
-    let root = Path::new(CORPUS);
-    if !root.is_dir() {
-        assert!(std::env::var_os("KSIM_SKIP_CORPUS").is_some(), "../shared/corpus/kubernetes-website not found (looked in {CORPUS})");
-        eprintln!("skipping (KSIM_SKIP_CORPUS): ../shared/corpus/kubernetes-website not found");
-        return;
-    }
+    let Some(root) = corpus_root() else { return };
     // (file, host, path, the Service and port it reaches; None: the controller's 404)
     type Case<'a> = (&'a str, &'a str, &'a str, Option<(&'a str, i32)>);
     let cases: &[Case] = &[
@@ -285,12 +282,7 @@ fn network_policy_examples_decide_as_their_page_says() {
     use sim_core::engine::SimTime;
     use sim_core::network::ipam::parse_ip;
     use sim_core::network::policy::decide;
-    let root = Path::new(CORPUS);
-    if !root.is_dir() {
-        assert!(std::env::var_os("KSIM_SKIP_CORPUS").is_some(), "../shared/corpus/kubernetes-website not found (looked in {CORPUS})");
-        eprintln!("skipping (KSIM_SKIP_CORPUS): ../shared/corpus/kubernetes-website not found");
-        return;
-    }
+    let Some(root) = corpus_root() else { return };
     let labels = |kv: &[(&str, &str)]| -> Labels { kv.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect() };
     let (db, frontend, web, nginx, access) = (
         labels(&[("role", "db")]),
@@ -357,12 +349,7 @@ fn service_examples_get_their_addresses_and_ports() {
     use sim_core::api::Kind;
     use sim_core::engine::SimTime;
     use sim_core::network::ipam::{parse_ip, Cidr};
-    let root = Path::new(CORPUS);
-    if !root.is_dir() {
-        assert!(std::env::var_os("KSIM_SKIP_CORPUS").is_some(), "../shared/corpus/kubernetes-website not found (looked in {CORPUS})");
-        eprintln!("skipping (KSIM_SKIP_CORPUS): ../shared/corpus/kubernetes-website not found");
-        return;
-    }
+    let Some(root) = corpus_root() else { return };
     let range = Cidr::parse("10.96.0.0/12").unwrap();
     let mut files = Vec::new();
     walk(root, &mut files);

@@ -154,8 +154,7 @@ impl Ingress {
 
     /// status.loadBalancer.ingress (ip, else hostname).
     pub fn addresses(&self) -> Vec<String> {
-        let ingress = self.status.as_ref().and_then(|s| s.pointer("/loadBalancer/ingress")).and_then(Value::as_array);
-        ingress.into_iter().flatten().filter_map(|i| i.get("ip").or_else(|| i.get("hostname")).and_then(Value::as_str).map(str::to_string)).collect()
+        super::service::load_balancer_ingress(self.status.as_deref())
     }
 }
 

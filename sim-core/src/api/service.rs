@@ -119,7 +119,12 @@ impl Service {
 
     /// The load balancer's ingress points from status.loadBalancer.ingress (ip, else hostname).
     pub fn load_balancer_ingress(&self) -> Vec<String> {
-        let ingress = self.status.as_ref().and_then(|s| s.pointer("/loadBalancer/ingress")).and_then(Value::as_array);
-        ingress.into_iter().flatten().filter_map(|i| i.get("ip").or_else(|| i.get("hostname")).and_then(Value::as_str).map(str::to_string)).collect()
+        load_balancer_ingress(self.status.as_deref())
     }
+}
+
+/// status.loadBalancer.ingress of a Service or an Ingress: each point's ip, else hostname.
+pub fn load_balancer_ingress(status: Option<&Value>) -> Vec<String> {
+    let ingress = status.and_then(|s| s.pointer("/loadBalancer/ingress")).and_then(Value::as_array);
+    ingress.into_iter().flatten().filter_map(|i| i.get("ip").or_else(|| i.get("hostname")).and_then(Value::as_str).map(str::to_string)).collect()
 }

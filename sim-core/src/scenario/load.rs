@@ -1122,6 +1122,18 @@ impl<'r> Loader<'r> {
         None
     }
 
+    /// Which of `values` a field holds; another word is refused with the apiserver's
+    /// NotSupported words.
+    fn choice(&mut self, file: &str, index: &PathIndex, path: &str, value: &str, values: &[&str]) -> Option<usize> {
+        let i = values.iter().position(|v| *v == value);
+        if i.is_none() {
+            let list = values.iter().map(|v| format!("{v:?}")).collect::<Vec<_>>().join(", ");
+            let mark = Self::mark_of(index, path, "");
+            self.error(file, mark, format!("{path}: Unsupported value: {}: supported values: {list}", q(value)));
+        }
+        i
+    }
+
     fn cluster(&mut self, file: &str, index: &PathIndex, c: ClusterDoc, s: &mut Scenario) {
         let cidr_given = c.cluster_cidr.is_some();
         if let Some(cidr) = c.cluster_cidr {
@@ -1170,42 +1182,21 @@ impl<'r> Loader<'r> {
             };
             s.cluster.load_balancer = Some(super::model::LoadBalancerPool { pool, delay });
         }
+        // The add-on switches: one of a few words each.
         if let Some(d) = c.dns {
-            s.cluster.dns = match d.as_str() {
-                "CoreDNS" => super::model::Dns::CoreDns,
-                "none" => super::model::Dns::None,
-                _ => {
-                    let mark = Self::mark_of(index, "spec.cluster.dns", "");
-                    self.error(file, mark, format!("spec.cluster.dns: Unsupported value: {}: supported values: \"CoreDNS\", \"none\"", q(&d)));
-                    super::model::Dns::None
-                }
-            };
+            if let Some(i) = self.choice(file, index, "spec.cluster.dns", &d, &["CoreDNS", "none"]) {
+                s.cluster.dns = [super::model::Dns::CoreDns, super::model::Dns::None][i];
+            }
         }
         if let Some(ic) = c.ingress_controller {
-            s.cluster.ingress_nginx = match ic.as_str() {
-                "ingress-nginx" => true,
-                "none" => false,
-                _ => {
-                    let mark = Self::mark_of(index, "spec.cluster.ingressController", "");
-                    self.error(
-                        file,
-                        mark,
-                        format!("spec.cluster.ingressController: Unsupported value: {}: supported values: \"ingress-nginx\", \"none\"", q(&ic)),
-                    );
-                    false
-                }
-            };
+            if let Some(i) = self.choice(file, index, "spec.cluster.ingressController", &ic, &["ingress-nginx", "none"]) {
+                s.cluster.ingress_nginx = i == 0;
+            }
         }
         if let Some(cni) = c.cni {
-            s.cluster.cni_installed = match cni.as_str() {
-                "none" => false,
-                "preinstalled" => true,
-                _ => {
-                    let mark = Self::mark_of(index, "spec.cluster.cni", "");
-                    self.error(file, mark, format!("spec.cluster.cni: Unsupported value: {}: supported values: \"none\", \"preinstalled\"", q(&cni)));
-                    true
-                }
-            };
+            if let Some(i) = self.choice(file, index, "spec.cluster.cni", &cni, &["none", "preinstalled"]) {
+                s.cluster.cni_installed = i == 1;
+            }
         }
         let mask_given = c.node_cidr_mask_size.is_some();
         if let Some(m) = c.node_cidr_mask_size {
