@@ -689,9 +689,9 @@ pub fn run(args: &[String], at: Option<&str>, seed: Option<u64>, namespace: Opti
         return EXIT_BAD_INPUT;
     }
     let kind = match Kind::from_user(&kind_word) {
-        Some(k @ (Kind::Pod | Kind::Node)) => k,
+        Some(k @ (Kind::Pod | Kind::Node | Kind::Deployment)) => k,
         Some(k) => {
-            eprintln!("error: ksim describes pods and nodes so far, not {}", sim_core::apiserver::qualified_resource(&k));
+            eprintln!("error: ksim describes pods, nodes and deployments so far, not {}", sim_core::apiserver::qualified_resource(&k));
             return EXIT_BAD_INPUT;
         }
         None => {
@@ -727,6 +727,7 @@ pub fn run(args: &[String], at: Option<&str>, seed: Option<u64>, namespace: Opti
         match &**o {
             Object::Pod(p) => out.push(pod(p, &evs, sim.now)),
             Object::Node(n) => out.push(node(n, &sim, &evs)),
+            Object::Deployment(d) => out.push(deployment(d, &sim, &evs)),
             _ => {}
         }
     }
@@ -930,6 +931,71 @@ pub fn node(n: &sim_core::api::node::Node, sim: &sim_core::Simulation, evs: &[&E
     w.write(1, &format!("cpu\t{cr} ({}%)\t{cl} ({}%)\n", pct(cr.milli_value(), alloc_cpu), pct(cl.milli_value(), alloc_cpu)));
     w.write(1, &format!("memory\t{mr} ({}%)\t{ml} ({}%)\n", pct(mr.value(), alloc_mem), pct(ml.value(), alloc_mem)));
     w.write(1, "ephemeral-storage\t0 (0%)\t0 (0%)\n");
+    events(&mut w, evs, sim.now);
+    tabbed(&w.out)
+}
+
+/// describeDeployment: replicas, strategy, the pod template (DescribePodTemplate), the
+/// conditions, OldReplicaSets (the old ones still asked for pods) and NewReplicaSet as
+/// printReplicaSetsByLabels writes them, and the Events.
+pub fn deployment(d: &sim_core::api::deployment::Deployment, sim: &sim_core::Simulation, evs: &[&Event]) -> String {
+    use sim_core::api::Kind;
+    use sim_core::controller_manager::deployment::util;
+    let mut w = PrefixWriter::default();
+    let m = &d.metadata;
+    w.write(0, &format!("Name:\t{}\n", m.name));
+    w.write(0, &format!("Namespace:\t{}\n", m.namespace));
+    w.write(0, &format!("CreationTimestamp:\t{}\n", m.creation_timestamp.unwrap_or_default().rfc1123z()));
+    labels_multiline(&mut w, "Labels", &m.labels);
+    annotations_multiline(&mut w, "Annotations", &m.annotations);
+    let selector = d.spec.selector.as_ref().map(|s| s.to_selector_string()).unwrap_or_default();
+    w.write(0, &format!("Selector:\t{selector}\n"));
+    let st = &d.status;
+    w.write(
+        0,
+        &format!(
+            "Replicas:\t{} desired | {} updated | {} total | {} available | {} unavailable\n",
+            d.replicas(),
+            st.updated_replicas,
+            st.replicas,
+            st.available_replicas,
+            st.unavailable_replicas
+        ),
+    );
+    let strategy = d.spec.strategy.as_ref();
+    w.write(0, &format!("StrategyType:\t{}\n", strategy.map_or("RollingUpdate", |s| s.type_.as_str())));
+    w.write(0, &format!("MinReadySeconds:\t{}\n", d.spec.min_ready_seconds.unwrap_or(0)));
+    if let Some(ru) = strategy.and_then(|s| s.rolling_update.as_ref()) {
+        let show = |v: &Option<sim_core::api::meta::IntOrString>| v.as_ref().map_or("<nil>".to_string(), |v| v.to_string());
+        w.write(0, &format!("RollingUpdateStrategy:\t{} max unavailable, {} max surge\n", show(&ru.max_unavailable), show(&ru.max_surge)));
+    }
+    w.out.push_str(&pod_template(&d.spec.template));
+    if !st.conditions.is_empty() {
+        w.write(0, "Conditions:\n  Type\tStatus\tReason\n");
+        w.write(1, "----\t------\t------\n");
+        for c in &st.conditions {
+            w.write(1, &format!("{} \t{}\t{}\n", c.type_, c.status, c.reason));
+        }
+    }
+    // GetAllReplicaSets: the ReplicaSets it controls; the new one has its template.
+    let rss: Vec<sim_core::api::replica_set::ReplicaSet> = sim
+        .list(&Kind::ReplicaSet)
+        .iter()
+        .filter_map(|o| o.as_replica_set())
+        .filter(|rs| rs.metadata.namespace == m.namespace && rs.metadata.controller_ref().is_some_and(|r| r.uid == m.uid))
+        .cloned()
+        .collect();
+    let new = util::find_new_replica_set(d, &rss);
+    let by_labels = |list: Vec<&sim_core::api::replica_set::ReplicaSet>| {
+        if list.is_empty() {
+            return "<none>".to_string();
+        }
+        list.iter().map(|rs| format!("{} ({}/{} replicas created)", rs.metadata.name, rs.status.replicas, rs.replicas())).collect::<Vec<_>>().join(", ")
+    };
+    let old: Vec<&sim_core::api::replica_set::ReplicaSet> =
+        rss.iter().enumerate().filter(|(i, rs)| Some(*i) != new && rs.replicas() != 0).map(|(_, rs)| rs).collect();
+    w.write(0, &format!("OldReplicaSets:\t{}\n", by_labels(old)));
+    w.write(0, &format!("NewReplicaSet:\t{}\n", by_labels(new.map(|i| &rss[i]).into_iter().collect())));
     events(&mut w, evs, sim.now);
     tabbed(&w.out)
 }

@@ -782,3 +782,26 @@ fn proxy_iptables_uses_upstreams_chain_names() {
     let down = ksim(&["proxy", "worker-1", "scenarios/kube-proxy-window.yaml", "--at", "2m", "-o", "iptables"]);
     assert!(text(&down.stdout).is_empty());
 }
+
+/// `ksim describe deployment` as describeDeployment prints it mid-rollout: the replica
+/// counts, the strategy, the pod template, the conditions, OldReplicaSets and
+/// NewReplicaSet as `NAME (current/desired replicas created)`, the ScalingReplicaSet Events.
+#[test]
+fn describe_deployment_as_kubectl_does() {
+    let out = ksim(&["describe", "deployment/web", "scenarios/rolling-update.yaml", "--at", "1m10s"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let s = text(&out.stdout);
+    for want in [
+        "StrategyType:           RollingUpdate\n",
+        "RollingUpdateStrategy:  0 max unavailable, 1 max surge\n",
+        "Pod Template:\n  Labels:  app=web\n",
+        "Conditions:\n  Type           Status  Reason\n",
+    ] {
+        assert!(s.contains(want), "missing {want:?} in\n{s}");
+    }
+    let line = |k: &str| s.lines().find(|l| l.starts_with(k)).unwrap_or_default().to_string();
+    assert!(line("Replicas:").ends_with("desired | 2 updated | 5 total | 4 available | 1 unavailable"), "{s}");
+    assert!(line("OldReplicaSets:").contains(" (3/3 replicas created)"), "{s}");
+    assert!(line("NewReplicaSet:").contains(" (2/2 replicas created)"), "{s}");
+    assert!(s.lines().any(|l| l.contains("ScalingReplicaSet") && l.contains("deployment-controller")), "{s}");
+}
