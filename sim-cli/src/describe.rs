@@ -689,9 +689,9 @@ pub fn run(args: &[String], at: Option<&str>, seed: Option<u64>, namespace: Opti
         return EXIT_BAD_INPUT;
     }
     let kind = match Kind::from_user(&kind_word) {
-        Some(k @ (Kind::Pod | Kind::Node | Kind::Deployment)) => k,
+        Some(k @ (Kind::Pod | Kind::Node | Kind::Deployment | Kind::Service)) => k,
         Some(k) => {
-            eprintln!("error: ksim describes pods, nodes and deployments so far, not {}", sim_core::apiserver::qualified_resource(&k));
+            eprintln!("error: ksim describes pods, nodes, deployments and services so far, not {}", sim_core::apiserver::qualified_resource(&k));
             return EXIT_BAD_INPUT;
         }
         None => {
@@ -728,6 +728,7 @@ pub fn run(args: &[String], at: Option<&str>, seed: Option<u64>, namespace: Opti
             Object::Pod(p) => out.push(pod(p, &evs, sim.now)),
             Object::Node(n) => out.push(node(n, &sim, &evs)),
             Object::Deployment(d) => out.push(deployment(d, &sim, &evs)),
+            Object::Service(svc) => out.push(service(svc, &sim, &evs)),
             _ => {}
         }
     }
@@ -996,6 +997,132 @@ pub fn deployment(d: &sim_core::api::deployment::Deployment, sim: &sim_core::Sim
         rss.iter().enumerate().filter(|(i, rs)| Some(*i) != new && rs.replicas() != 0).map(|(_, rs)| rs).collect();
     w.write(0, &format!("OldReplicaSets:\t{}\n", by_labels(old)));
     w.write(0, &format!("NewReplicaSet:\t{}\n", by_labels(new.map(|i| &rss[i]).into_iter().collect())));
+    events(&mut w, evs, sim.now);
+    tabbed(&w.out)
+}
+
+/// formatEndpointSlices: the ready endpoints of the slices for one port name, `IP:port`
+/// (just the address for slices without ports), the first 3 and then `+ N more...`.
+fn format_endpoint_slices(slices: &[&sim_core::api::endpoints::EndpointSlice], port_name: &str) -> String {
+    if slices.is_empty() {
+        return "<none>".into();
+    }
+    let (max, mut more, mut count) = (3usize, false, 0usize);
+    let mut list: Vec<String> = Vec::new();
+    for s in slices {
+        let ports: Vec<Option<i32>> = match &s.ports {
+            Some(ps) if !ps.is_empty() => ps.iter().filter(|p| p.name.as_deref().unwrap_or("") == port_name).map(|p| p.port).collect(),
+            _ => vec![None],
+        };
+        for port in ports {
+            for e in &s.endpoints {
+                if list.len() == max {
+                    more = true;
+                }
+                if e.conditions.ready == Some(false) {
+                    continue;
+                }
+                let addr = e.addresses.first().cloned().unwrap_or_default();
+                if !more {
+                    list.push(match port {
+                        Some(p) => format!("{addr}:{p}"),
+                        None => addr,
+                    });
+                }
+                count += 1;
+            }
+        }
+    }
+    let ret = list.join(",");
+    if more {
+        format!("{ret} + {} more...", count - max)
+    } else {
+        ret
+    }
+}
+
+/// describeService: type, IP families, cluster IPs, external and load-balancer
+/// addresses, each port with its target, NodePort and endpoints (formatEndpointSlices),
+/// affinity and traffic policies, and the Events.
+pub fn service(svc: &sim_core::api::service::Service, sim: &sim_core::Simulation, evs: &[&Event]) -> String {
+    use sim_core::api::Kind;
+    let mut w = PrefixWriter::default();
+    let (m, sp) = (&svc.metadata, &svc.spec);
+    w.write(0, &format!("Name:\t{}\n", m.name));
+    w.write(0, &format!("Namespace:\t{}\n", m.namespace));
+    labels_multiline(&mut w, "Labels", &m.labels);
+    annotations_multiline(&mut w, "Annotations", &m.annotations);
+    // labels.FormatLabels: k=v sorted, comma-separated, <none> when empty.
+    let selector = sp
+        .selector
+        .as_ref()
+        .filter(|s| !s.is_empty())
+        .map_or("<none>".to_string(), |s| s.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(","));
+    w.write(0, &format!("Selector:\t{selector}\n"));
+    w.write(0, &format!("Type:\t{}\n", sp.type_));
+    if let Some(p) = &sp.ip_family_policy {
+        w.write(0, &format!("IP Family Policy:\t{p}\n"));
+    }
+    let families = sp.ip_families.clone().unwrap_or_default();
+    w.write(0, &format!("IP Families:\t{}\n", if families.is_empty() { "<none>".to_string() } else { families.join(",") }));
+    w.write(0, &format!("IP:\t{}\n", sp.cluster_ip));
+    w.write(0, &format!("IPs:\t{}\n", if sp.cluster_ips.is_empty() { "<none>".to_string() } else { sp.cluster_ips.join(",") }));
+    if let Some(ips) = sp.external_ips.as_ref().filter(|v| !v.is_empty()) {
+        w.write(0, &format!("External IPs:\t{}\n", ips.join(",")));
+    }
+    if let Some(ip) = opaque_str(sp.load_balancer_ip.as_deref()).filter(|s| !s.is_empty()) {
+        w.write(0, &format!("Desired LoadBalancer IP:\t{ip}\n"));
+    }
+    if let Some(n) = sp.external_name.as_deref().filter(|s| !s.is_empty()) {
+        w.write(0, &format!("External Name:\t{n}\n"));
+    }
+    // buildIngressString: `IP (ipMode)`, else the hostname, comma-separated.
+    let ingress: Vec<String> = svc
+        .status
+        .as_deref()
+        .and_then(|s| s.pointer("/loadBalancer/ingress"))
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .map(|i| match (i.get("ip").and_then(Value::as_str), i.get("ipMode").and_then(Value::as_str)) {
+            (Some(ip), Some(mode)) => format!("{ip} ({mode})"),
+            (Some(ip), None) => ip.to_string(),
+            _ => str_at(i, "hostname").to_string(),
+        })
+        .collect();
+    if !ingress.is_empty() {
+        w.write(0, &format!("LoadBalancer Ingress:\t{}\n", ingress.join(", ")));
+    }
+    let slices: Vec<&sim_core::api::endpoints::EndpointSlice> =
+        sim.api.store.list(&Kind::EndpointSlice).filter_map(|o| o.as_endpoint_slice()).filter(|s| s.is_for(&m.namespace, &m.name)).collect();
+    for p in &sp.ports {
+        let name = p.name.clone().filter(|n| !n.is_empty()).unwrap_or_else(|| "<unset>".into());
+        let proto = p.protocol.clone().unwrap_or_else(|| "TCP".into());
+        w.write(0, &format!("Port:\t{name}\t{}/{proto}\n", p.port));
+        let target = match &p.target_port {
+            Some(t) => t.to_string(),
+            None => p.port.to_string(),
+        };
+        w.write(0, &format!("TargetPort:\t{target}/{proto}\n"));
+        if let Some(np) = p.node_port.filter(|n| *n != 0) {
+            w.write(0, &format!("NodePort:\t{name}\t{np}/{proto}\n"));
+        }
+        w.write(0, &format!("Endpoints:\t{}\n", format_endpoint_slices(&slices, p.name.as_deref().unwrap_or(""))));
+    }
+    w.write(0, &format!("Session Affinity:\t{}\n", sp.session_affinity.as_deref().unwrap_or("")));
+    if let Some(p) = sp.external_traffic_policy.as_deref().filter(|p| !p.is_empty()) {
+        w.write(0, &format!("External Traffic Policy:\t{p}\n"));
+    }
+    if let Some(p) = &sp.internal_traffic_policy {
+        w.write(0, &format!("Internal Traffic Policy:\t{p}\n"));
+    }
+    if let Some(hc) = sp.health_check_node_port.filter(|p| *p != 0) {
+        w.write(0, &format!("HealthCheck NodePort:\t{hc}\n"));
+    }
+    let ranges: Vec<&str> = opaque_array(sp.load_balancer_source_ranges.as_deref()).iter().filter_map(Value::as_str).collect();
+    if !ranges.is_empty() {
+        w.write(0, &format!("LoadBalancer Source Ranges:\t{}\n", ranges.join(",")));
+    }
     events(&mut w, evs, sim.now);
     tabbed(&w.out)
 }

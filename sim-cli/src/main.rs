@@ -122,7 +122,7 @@ enum Command {
         #[arg(short = 'n', long)]
         namespace: Option<String>,
     },
-    /// An object as `kubectl describe` prints it (pods, nodes, deployments), with its Events.
+    /// An object as `kubectl describe` prints it (pods, nodes, deployments, services), with its Events.
     Describe {
         /// KIND NAME or KIND/NAME, then the scenario files.
         #[arg(required = true, num_args = 1..)]

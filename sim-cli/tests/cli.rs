@@ -805,3 +805,35 @@ fn describe_deployment_as_kubectl_does() {
     assert!(line("NewReplicaSet:").contains(" (2/2 replicas created)"), "{s}");
     assert!(s.lines().any(|l| l.contains("ScalingReplicaSet") && l.contains("deployment-controller")), "{s}");
 }
+
+/// `ksim describe service` as describeService prints it: IP families, each port with
+/// its target, NodePort and ready endpoints (formatEndpointSlices), the load balancer's
+/// ingress with its ipMode, the traffic policies and the health-check NodePort.
+#[test]
+fn describe_service_as_kubectl_does() {
+    let out = ksim(&["describe", "svc", "web", "scenarios/service-endpoints.yaml", "--at", "1m"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let s = text(&out.stdout);
+    for want in [
+        "Selector:                 app=web\n",
+        "Type:                     ClusterIP\n",
+        "IP Families:              IPv4\n",
+        "Port:                     <unset>  80/TCP\n",
+        "TargetPort:               http/TCP\n",
+        "Session Affinity:         None\n",
+        "Events:                   <none>\n",
+    ] {
+        assert!(s.contains(want), "missing {want:?} in\n{s}");
+    }
+    let eps = s.lines().find(|l| l.starts_with("Endpoints:")).unwrap();
+    assert_eq!(eps.matches(":8080").count(), 3, "{s}");
+    let lb = text(&ksim(&["describe", "svc", "ingress-nginx-controller", "-n", "ingress-nginx", "scenarios/ingress-paths.yaml", "--at", "1m"]).stdout);
+    for want in [
+        "Type:                     LoadBalancer\n",
+        "LoadBalancer Ingress:     192.168.1.240 (VIP)\n",
+        "External Traffic Policy:  Local\n",
+        "HealthCheck NodePort:",
+    ] {
+        assert!(lb.contains(want), "missing {want:?} in\n{lb}");
+    }
+}
