@@ -7,6 +7,7 @@ mod describe;
 mod events;
 mod explain;
 mod files;
+mod logs;
 mod print;
 mod progress;
 mod proxy;
@@ -127,6 +128,28 @@ enum Command {
         /// KIND NAME or KIND/NAME, then the scenario files.
         #[arg(required = true, num_args = 1..)]
         args: Vec<String>,
+        /// The simulated moment, e.g. 90s (default: the end of the run).
+        #[arg(long)]
+        at: Option<String>,
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Namespace (default: default).
+        #[arg(short = 'n', long)]
+        namespace: Option<String>,
+    },
+    /// A container's log: its lifecycle as the kubelet recorded it (ksim runs no code).
+    Logs {
+        /// [pod/]NAME
+        target: String,
+        /// The scenario files.
+        #[arg(required = true)]
+        files: Vec<String>,
+        /// The container (default: the first).
+        #[arg(short = 'c', long)]
+        container: Option<String>,
+        /// The previous, terminated instance.
+        #[arg(short = 'p', long)]
+        previous: bool,
         /// The simulated moment, e.g. 90s (default: the end of the run).
         #[arg(long)]
         at: Option<String>,
@@ -267,6 +290,15 @@ fn main() -> ExitCode {
         Command::Explain { target, files, at, seed, output, namespace } => {
             explain::explain(&target, &files, at.as_deref(), seed, output.as_deref(), namespace.as_deref())
         }
+        Command::Logs { target, files, container, previous, at, seed, namespace } => logs::logs(logs::Args {
+            target: &target,
+            files: &files,
+            container: container.as_deref(),
+            previous,
+            at: at.as_deref(),
+            seed,
+            namespace: namespace.as_deref(),
+        }),
         Command::Describe { args, at, seed, namespace } => describe::run(&args, at.as_deref(), seed, namespace.as_deref()),
         Command::Events { files, at, seed, namespace, all_namespaces, for_object, types } => events::events(events::Args {
             files: &files,

@@ -837,3 +837,20 @@ fn describe_service_as_kubectl_does() {
         assert!(lb.contains(want), "missing {want:?} in\n{lb}");
     }
 }
+
+/// `ksim logs`: a crash-looping container's last instance (the kubelet serves it while
+/// the next waits), `--previous` the last terminated one, kubectl's BadRequest words for
+/// a container still waiting to start and for no previous instance.
+#[test]
+fn logs_show_the_container_lifecycle() {
+    let out = ksim(&["logs", "crash", "sim-cli/tests/data/crash-loop.yaml", "--at", "1m"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let s = text(&out.stdout);
+    assert!(s.starts_with("# ksim runs no code"), "{s}");
+    assert!(s.lines().any(|l| l.ends_with("container app exited with code 1 (Error)")), "{s}");
+    let waiting = ksim(&["logs", "crash", "sim-cli/tests/data/crash-loop.yaml", "--at", "1s"]);
+    assert_eq!(waiting.status.code(), Some(1));
+    assert_eq!(text(&waiting.stderr).trim(), "Error from server (BadRequest): container \"app\" in pod \"crash\" is waiting to start: ContainerCreating");
+    let prev = ksim(&["logs", "crash", "--previous", "sim-cli/tests/data/crash-loop.yaml", "--at", "5s"]);
+    assert_eq!(text(&prev.stderr).trim(), "Error from server (BadRequest): previous terminated container \"app\" in pod \"crash\" not found");
+}
