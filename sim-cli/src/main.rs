@@ -7,6 +7,7 @@ mod describe;
 mod events;
 mod explain;
 mod files;
+mod jsonpath;
 mod logs;
 mod print;
 mod progress;
@@ -102,6 +103,9 @@ enum Command {
         /// A last column with each object's labels.
         #[arg(long)]
         show_labels: bool,
+        /// Sort by a JSONPath field, e.g. .metadata.creationTimestamp.
+        #[arg(long)]
+        sort_by: Option<String>,
     },
     /// Why a pod went where it went: its last scheduling attempt before --at, with each
     /// node's filter verdict and each score plugin's raw, normalized and weighted score.
@@ -267,7 +271,12 @@ fn main() -> ExitCode {
         }
         Command::Check { output, .. } | Command::Explain { output, .. } if check_output(output.as_deref(), &["json"]).is_err() => run::EXIT_BAD_INPUT,
         Command::Proxy { output, .. } if check_output(output.as_deref(), &["iptables", "json", "wide"]).is_err() => run::EXIT_BAD_INPUT,
-        Command::Get { output, .. } if check_output(output.as_deref(), &["json", "name", "wide", "yaml"]).is_err() => run::EXIT_BAD_INPUT,
+        Command::Get { output, .. }
+            if !output.as_deref().is_some_and(|o| o.starts_with("jsonpath=") || o.starts_with("custom-columns="))
+                && check_output(output.as_deref(), &["json", "name", "wide", "yaml"]).is_err() =>
+        {
+            run::EXIT_BAD_INPUT
+        }
         Command::Check { files, seeds, first_seed, jobs, shard, output, no_invariants } => check::check(check::Args {
             files: &files,
             seeds,
@@ -277,7 +286,7 @@ fn main() -> ExitCode {
             json: output.as_deref() == Some("json"),
             invariants: !no_invariants,
         }),
-        Command::Get { args, at, seed, output, namespace, all_namespaces, selector, show_labels } => run::get(run::GetArgs {
+        Command::Get { args, at, seed, output, namespace, all_namespaces, selector, show_labels, sort_by } => run::get(run::GetArgs {
             args: &args,
             at: at.as_deref(),
             seed,
@@ -286,6 +295,7 @@ fn main() -> ExitCode {
             all: all_namespaces,
             selector: selector.as_deref(),
             show_labels,
+            sort_by: sort_by.as_deref(),
         }),
         Command::Explain { target, files, at, seed, output, namespace } => {
             explain::explain(&target, &files, at.as_deref(), seed, output.as_deref(), namespace.as_deref())

@@ -301,6 +301,7 @@ pub struct GetArgs<'a> {
     pub all: bool,
     pub selector: Option<&'a str>,
     pub show_labels: bool,
+    pub sort_by: Option<&'a str>,
 }
 
 /// The kinds of kubectl's `all` category that ksim models, in the order kubectl lists
@@ -308,7 +309,7 @@ pub struct GetArgs<'a> {
 const ALL_CATEGORY: [Kind; 6] = [Kind::Pod, Kind::ReplicationController, Kind::Service, Kind::DaemonSet, Kind::Deployment, Kind::ReplicaSet];
 
 pub fn get(g: GetArgs) -> u8 {
-    let GetArgs { args, at, seed, output, namespace, all, selector, show_labels } = g;
+    let GetArgs { args, at, seed, output, namespace, all, selector, show_labels, sort_by } = g;
     let mut err = anstream::stderr();
     if args[0] == "traffic" {
         return get_traffic(&args[1..], at, seed, output);
@@ -335,7 +336,9 @@ pub fn get(g: GetArgs) -> u8 {
             }
         }
     }
-    if let Some(o) = output.filter(|o| !["name", "wide", "json", "yaml"].contains(o)) {
+    let template = output.and_then(|o| o.strip_prefix("jsonpath="));
+    let columns = output.and_then(|o| o.strip_prefix("custom-columns="));
+    if let Some(o) = output.filter(|o| !["name", "wide", "json", "yaml"].contains(o) && template.is_none() && columns.is_none()) {
         let _ = writeln!(err, "error: unable to match a printer suitable for the output format {o:?}, allowed formats are: json,name,wide,yaml");
         return EXIT_BAD_INPUT;
     }
@@ -374,6 +377,73 @@ pub fn get(g: GetArgs) -> u8 {
             not_found.push(format!("Error from server (NotFound): {res} {n} not found"));
         }
         found.push((kind, objs));
+    }
+    // --sort-by: each kind's objects by the field's value (stable).
+    if let Some(expr) = sort_by {
+        for (_, objs) in found.iter_mut() {
+            let mut keyed = Vec::new();
+            for o in objs.drain(..) {
+                match crate::jsonpath::first(&o.to_json(), expr) {
+                    Ok(k) => keyed.push((k, o)),
+                    Err(e) => {
+                        let _ = writeln!(err, "error: --sort-by: {e}");
+                        return EXIT_BAD_INPUT;
+                    }
+                }
+            }
+            keyed.sort_by(|a, b| crate::jsonpath::compare(&a.0, &b.0));
+            objs.extend(keyed.into_iter().map(|(_, o)| o));
+        }
+    }
+    if let Some(t) = template {
+        // -o jsonpath: the template over the object asked for by name, else the List.
+        let objs: Vec<Rc<Object>> = found.iter().flat_map(|(_, o)| o.iter().cloned()).collect();
+        let v = match (name.is_some() && objs.len() == 1, objs.first()) {
+            (true, Some(o)) => o.to_json(),
+            _ => print::list_json(&objs),
+        };
+        return match crate::jsonpath::template(&v, t) {
+            Ok(s) => {
+                let _ = write!(anstream::stdout(), "{s}");
+                0
+            }
+            Err(e) => {
+                let _ = writeln!(err, "error: error parsing jsonpath {t}: {e}");
+                EXIT_BAD_INPUT
+            }
+        };
+    }
+    if let Some(spec) = columns {
+        // -o custom-columns=HEADER:PATH,…: one row per object.
+        let mut header = Vec::new();
+        let mut paths = Vec::new();
+        for col in spec.split(',') {
+            let Some((h, p)) = col.split_once(':') else {
+                let _ = writeln!(err, "error: custom-columns format specified, but found no columns");
+                return EXIT_BAD_INPUT;
+            };
+            header.push(h);
+            paths.push(p);
+        }
+        let mut rows = Vec::new();
+        for (_, objs) in &found {
+            for o in objs {
+                let v = o.to_json();
+                let mut r = Vec::new();
+                for p in &paths {
+                    match crate::jsonpath::column(&v, p) {
+                        Ok(c) => r.push(c),
+                        Err(e) => {
+                            let _ = writeln!(err, "error: {e}");
+                            return EXIT_BAD_INPUT;
+                        }
+                    }
+                }
+                rows.push(r);
+            }
+        }
+        let _ = write!(anstream::stdout(), "{}", print::table(&header, &rows));
+        return 0;
     }
     match output {
         Some("json") | Some("yaml") => print_generic(&found, name.is_some(), output == Some("json")),

@@ -854,3 +854,23 @@ fn logs_show_the_container_lifecycle() {
     let prev = ksim(&["logs", "crash", "--previous", "sim-cli/tests/data/crash-loop.yaml", "--at", "5s"]);
     assert_eq!(text(&prev.stderr).trim(), "Error from server (BadRequest): previous terminated container \"app\" in pod \"crash\" not found");
 }
+
+/// kubectl get's `-o custom-columns=`, `-o jsonpath=` (over the List) and `--sort-by`.
+#[test]
+fn custom_columns_jsonpath_and_sort_by() {
+    let f = "scenarios/service-endpoints.yaml";
+    let cols = text(&ksim(&["get", "pods", f, "--at", "1m", "-o", "custom-columns=NAME:.metadata.name,IP:.status.podIP"]).stdout);
+    let lines: Vec<&str> = cols.lines().collect();
+    assert!(lines[0].starts_with("NAME ") && lines[0].ends_with("IP"), "{cols}");
+    let ips = text(&ksim(&["get", "pods", f, "--at", "1m", "-o", "jsonpath={.items[*].status.podIP}"]).stdout);
+    assert_eq!(ips.split(' ').count(), lines.len() - 1, "{ips}");
+    for l in &lines[1..] {
+        assert!(ips.contains(l.split_whitespace().nth(1).unwrap()), "{ips} / {l}");
+    }
+    let sorted = text(&ksim(&["get", "pods", f, "--at", "1m", "--sort-by", ".status.podIP", "-o", "jsonpath={.items[*].status.podIP}"]).stdout);
+    let mut want: Vec<&str> = ips.split(' ').collect();
+    want.sort();
+    assert_eq!(sorted, want.join(" "));
+    let bad = ksim(&["get", "pods", f, "-o", "jsonpath={range .items[*]}{end}"]);
+    assert_eq!(bad.status.code(), Some(2));
+}
