@@ -106,6 +106,10 @@ enum Command {
         /// Sort by a JSONPath field, e.g. .metadata.creationTimestamp.
         #[arg(long)]
         sort_by: Option<String>,
+        /// Watch: the list at --at (default 0s), then a row for every change until the
+        /// end of the run.
+        #[arg(short = 'w', long)]
+        watch: bool,
     },
     /// Why a pod went where it went: its last scheduling attempt before --at, with each
     /// node's filter verdict and each score plugin's raw, normalized and weighted score.
@@ -286,7 +290,7 @@ fn main() -> ExitCode {
             json: output.as_deref() == Some("json"),
             invariants: !no_invariants,
         }),
-        Command::Get { args, at, seed, output, namespace, all_namespaces, selector, show_labels, sort_by } => run::get(run::GetArgs {
+        Command::Get { args, at, seed, output, namespace, all_namespaces, selector, show_labels, sort_by, watch } => run::get(run::GetArgs {
             args: &args,
             at: at.as_deref(),
             seed,
@@ -296,6 +300,7 @@ fn main() -> ExitCode {
             selector: selector.as_deref(),
             show_labels,
             sort_by: sort_by.as_deref(),
+            watch,
         }),
         Command::Explain { target, files, at, seed, output, namespace } => {
             explain::explain(&target, &files, at.as_deref(), seed, output.as_deref(), namespace.as_deref())

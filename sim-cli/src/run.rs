@@ -302,6 +302,7 @@ pub struct GetArgs<'a> {
     pub selector: Option<&'a str>,
     pub show_labels: bool,
     pub sort_by: Option<&'a str>,
+    pub watch: bool,
 }
 
 /// The kinds of kubectl's `all` category that ksim models, in the order kubectl lists
@@ -309,7 +310,7 @@ pub struct GetArgs<'a> {
 const ALL_CATEGORY: [Kind; 6] = [Kind::Pod, Kind::ReplicationController, Kind::Service, Kind::DaemonSet, Kind::Deployment, Kind::ReplicaSet];
 
 pub fn get(g: GetArgs) -> u8 {
-    let GetArgs { args, at, seed, output, namespace, all, selector, show_labels, sort_by } = g;
+    let GetArgs { args, at, seed, output, namespace, all, selector, show_labels, sort_by, watch } = g;
     let mut err = anstream::stderr();
     if args[0] == "traffic" {
         return get_traffic(&args[1..], at, seed, output);
@@ -352,6 +353,19 @@ pub fn get(g: GetArgs) -> u8 {
     if name.is_some() && selector.is_some() {
         let _ = writeln!(err, "error: name cannot be provided when a selector is specified");
         return EXIT_BAD_INPUT;
+    }
+    if watch {
+        if kinds.len() != 1 || output.is_some() {
+            let _ = writeln!(err, "error: ksim get -w watches one kind, printed as a table");
+            return EXIT_BAD_INPUT;
+        }
+        let wanted = |o: &Object| {
+            let m = o.meta();
+            (all || !kinds[0].namespaced() || m.namespace == namespace.unwrap_or("default"))
+                && name.as_deref().is_none_or(|n| m.name == n)
+                && selector.as_ref().is_none_or(|s| s.matches(&m.labels))
+        };
+        return get_watch(files, at, seed, &kinds[0], all, &wanted);
     }
     let sim = match simulate(files, at, seed) {
         Ok(sim) => sim,
@@ -466,6 +480,65 @@ pub fn get(g: GetArgs) -> u8 {
 
 /// `ksim get traffic FILE --at T`: each traffic client's counts, cumulative from its
 /// start (not a Kubernetes resource: the scenario's clients).
+/// `get -w`: the list at `--at` (default 0s), then, as the run goes on to its end, a row
+/// for each object of the kind written (created, changed, deleted: its last state), each
+/// flushed alone as kubectl's watch prints it.
+fn get_watch(files: &[String], at: Option<&str>, seed: Option<u64>, kind: &Kind, all: bool, wanted: &dyn Fn(&Object) -> bool) -> u8 {
+    let s = match load(files, seed, None) {
+        Ok(s) => s,
+        Err(c) => return c,
+    };
+    let start = match at {
+        None => SimDuration::ZERO,
+        Some(_) => match moment(at, &s) {
+            Ok(t) => t,
+            Err(c) => return c,
+        },
+    };
+    let touched: Rc<RefCell<Vec<(String, String)>>> = Rc::default();
+    let sink = Rc::clone(&touched);
+    let kind_name = kind.name().to_string();
+    let trace = Trace::with_sink(
+        false,
+        Box::new(move |r: &Record, _: &str| {
+            if r.kind == kind_name {
+                sink.borrow_mut().push((r.ns.clone(), r.name.clone()));
+            }
+        }),
+    );
+    let mut sim = match Simulation::with_trace(&s, &RunOptions { keep_log: false, ..RunOptions::for_scenario(&s) }, trace) {
+        Ok(sim) => sim,
+        Err(e) => {
+            let _ = writeln!(anstream::stderr(), "error: {e}");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    if let Err(c) = run_to(&mut sim, SimTime(start.as_ms())) {
+        return c;
+    }
+    touched.borrow_mut().clear();
+    let mut out = anstream::stdout();
+    let mut last: std::collections::BTreeMap<(String, String), Rc<Object>> = std::collections::BTreeMap::new();
+    let objs: Vec<Rc<Object>> = sim.list(kind).into_iter().filter(|o| wanted(o)).collect();
+    let (h, rows) = print::rows(kind, &objs, sim.now, false, all);
+    let _ = write!(out, "{}", print::table(&h, &rows));
+    for o in objs {
+        last.insert((o.meta().namespace.clone(), o.meta().name.clone()), o);
+    }
+    while sim.step() {
+        let keys: Vec<(String, String)> = std::mem::take(&mut *touched.borrow_mut());
+        for key in keys {
+            let obj = sim.api.store.get_parts(kind, &key.0, &key.1).cloned().or_else(|| last.get(&key).cloned());
+            let Some(obj) = obj.filter(|o| wanted(o)) else { continue };
+            let (_, rows) = print::rows(kind, std::slice::from_ref(&obj), sim.now, false, all);
+            let table = print::table(&h, &rows);
+            let _ = write!(out, "{}", table.lines().skip(1).map(|l| format!("{l}\n")).collect::<String>());
+            last.insert(key, obj);
+        }
+    }
+    0
+}
+
 fn get_traffic(files: &[String], at: Option<&str>, seed: Option<u64>, output: Option<&str>) -> u8 {
     if files.is_empty() {
         let _ = writeln!(anstream::stderr(), "error: no scenario file given: ksim reads the cluster from FILE… after the kind");

@@ -874,3 +874,22 @@ fn custom_columns_jsonpath_and_sort_by() {
     let bad = ksim(&["get", "pods", f, "-o", "jsonpath={range .items[*]}{end}"]);
     assert_eq!(bad.status.code(), Some(2));
 }
+
+/// `ksim get -w`: the list at the start, then a row for every write of the kind until the
+/// end of the run (a crashed node's pods go Terminating, their replacements Pending then
+/// Running), as kubectl's watch prints them.
+#[test]
+fn get_watch_prints_every_change() {
+    let out = ksim(&["get", "pods", "-w", "scenarios/node-crash.yaml"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let s = text(&out.stdout);
+    let lines: Vec<&str> = s.lines().collect();
+    assert!(lines[0].starts_with("NAME") && lines[0].contains("STATUS"), "{s}");
+    let status = |l: &str| l.split_whitespace().nth(2).unwrap_or("").to_string();
+    let first_running = lines.iter().position(|l| status(l) == "Running").expect("a Running row");
+    let first_pending = lines.iter().position(|l| status(l) == "Pending").expect("a Pending row");
+    assert!(first_pending < first_running, "{s}");
+    assert!(lines.iter().any(|l| status(l) == "Terminating"), "{s}");
+    let bad = ksim(&["get", "pods,nodes", "-w", "scenarios/node-crash.yaml"]);
+    assert_eq!(bad.status.code(), Some(2));
+}
