@@ -184,7 +184,7 @@ mod tests {
 
     #[test]
     fn the_dns_address_is_the_tenth_of_the_service_subnet() {
-        // kubeadm's TestGetDNSIP: 10.96.0.0/12 → 10.96.0.10.
+        // kubeadm's GetDNSIP: the service subnet's 10th address, 10.96.0.10 for 10.96.0.0/12.
         let cidr = crate::network::ipam::Cidr::parse("10.96.0.0/12").unwrap();
         assert_eq!(dns_ip(cidr), "10.96.0.10");
         assert_eq!(coredns("10.96.0.10").len(), 2);
