@@ -20,6 +20,9 @@
 //!   downwardAPI and projected get one `Type:` line naming the source instead of its fields;
 //! - an ephemeral volume's claim template is not described.
 //!
+//! `describe pod` prints an empty `Image ID:`: ksim's kubelet reports no image digest
+//! (a real one shows `docker.io/library/nginx@sha256:…`).
+//!
 //! Go's sort.Slice (tolerations by key, spread constraints by topology key) is not stable;
 //! ksim sorts stably, so ties keep the manifest's order.
 

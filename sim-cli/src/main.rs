@@ -17,7 +17,7 @@ mod run;
 mod timeline;
 mod web;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -26,6 +26,16 @@ use std::process::ExitCode;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+}
+
+/// The simulated moment a command looks at, and the run's seed.
+#[derive(Args)]
+pub struct Moment {
+    /// The simulated moment, e.g. 90s (default: the end of the run).
+    #[arg(long)]
+    pub at: Option<String>,
+    #[arg(long)]
+    pub seed: Option<u64>,
 }
 
 #[derive(Subcommand)]
@@ -83,12 +93,9 @@ enum Command {
         /// an optional name, then the scenario files.
         #[arg(required = true, num_args = 1..)]
         args: Vec<String>,
-        /// The simulated moment, e.g. 90s (default: the end of the run).
-        #[arg(long)]
-        at: Option<String>,
-        #[arg(long)]
-        seed: Option<u64>,
-        /// Output format: wide, json or yaml.
+        #[command(flatten)]
+        moment: Moment,
+        /// Output format: wide, json, yaml, name, jsonpath=TEMPLATE or custom-columns=SPEC.
         #[arg(short = 'o', long)]
         output: Option<String>,
         /// Namespace (default: default).
@@ -119,11 +126,8 @@ enum Command {
         /// The scenario files.
         #[arg(required = true)]
         files: Vec<String>,
-        /// The simulated moment, e.g. 90s (default: the end of the run).
-        #[arg(long)]
-        at: Option<String>,
-        #[arg(long)]
-        seed: Option<u64>,
+        #[command(flatten)]
+        moment: Moment,
         /// Output format: json.
         #[arg(short = 'o', long)]
         output: Option<String>,
@@ -136,11 +140,8 @@ enum Command {
         /// KIND NAME or KIND/NAME, then the scenario files.
         #[arg(required = true, num_args = 1..)]
         args: Vec<String>,
-        /// The simulated moment, e.g. 90s (default: the end of the run).
-        #[arg(long)]
-        at: Option<String>,
-        #[arg(long)]
-        seed: Option<u64>,
+        #[command(flatten)]
+        moment: Moment,
         /// Namespace (default: default).
         #[arg(short = 'n', long)]
         namespace: Option<String>,
@@ -158,11 +159,8 @@ enum Command {
         /// The previous, terminated instance.
         #[arg(short = 'p', long)]
         previous: bool,
-        /// The simulated moment, e.g. 90s (default: the end of the run).
-        #[arg(long)]
-        at: Option<String>,
-        #[arg(long)]
-        seed: Option<u64>,
+        #[command(flatten)]
+        moment: Moment,
         /// Namespace (default: default).
         #[arg(short = 'n', long)]
         namespace: Option<String>,
@@ -172,11 +170,8 @@ enum Command {
         /// The scenario files.
         #[arg(required = true)]
         files: Vec<String>,
-        /// The simulated moment, e.g. 90s (default: the end of the run).
-        #[arg(long)]
-        at: Option<String>,
-        #[arg(long)]
-        seed: Option<u64>,
+        #[command(flatten)]
+        moment: Moment,
         /// Namespace (default: default).
         #[arg(short = 'n', long)]
         namespace: Option<String>,
@@ -198,11 +193,8 @@ enum Command {
         /// The scenario files.
         #[arg(required = true)]
         files: Vec<String>,
-        /// The simulated moment, e.g. 90s (default: the end of the run).
-        #[arg(long)]
-        at: Option<String>,
-        #[arg(long)]
-        seed: Option<u64>,
+        #[command(flatten)]
+        moment: Moment,
         /// Output format: wide, json, or iptables (what iptables-save shows of its tables).
         #[arg(short = 'o', long)]
         output: Option<String>,
@@ -221,11 +213,8 @@ enum Command {
         port: String,
         #[arg(long, default_value = "TCP")]
         protocol: String,
-        /// The simulated moment, e.g. 90s (default: the end of the run).
-        #[arg(long)]
-        at: Option<String>,
-        #[arg(long)]
-        seed: Option<u64>,
+        #[command(flatten)]
+        moment: Moment,
         /// Namespace (default: default).
         #[arg(short = 'n', long)]
         namespace: Option<String>,
@@ -290,22 +279,24 @@ fn main() -> ExitCode {
             json: output.as_deref() == Some("json"),
             invariants: !no_invariants,
         }),
-        Command::Get { args, at, seed, output, namespace, all_namespaces, selector, show_labels, sort_by, watch } => run::get(run::GetArgs {
-            args: &args,
-            at: at.as_deref(),
-            seed,
-            output: output.as_deref(),
-            namespace: namespace.as_deref(),
-            all: all_namespaces,
-            selector: selector.as_deref(),
-            show_labels,
-            sort_by: sort_by.as_deref(),
-            watch,
-        }),
-        Command::Explain { target, files, at, seed, output, namespace } => {
+        Command::Get { args, moment: Moment { at, seed }, output, namespace, all_namespaces, selector, show_labels, sort_by, watch } => {
+            run::get(run::GetArgs {
+                args: &args,
+                at: at.as_deref(),
+                seed,
+                output: output.as_deref(),
+                namespace: namespace.as_deref(),
+                all: all_namespaces,
+                selector: selector.as_deref(),
+                show_labels,
+                sort_by: sort_by.as_deref(),
+                watch,
+            })
+        }
+        Command::Explain { target, files, moment: Moment { at, seed }, output, namespace } => {
             explain::explain(&target, &files, at.as_deref(), seed, output.as_deref(), namespace.as_deref())
         }
-        Command::Logs { target, files, container, previous, at, seed, namespace } => logs::logs(logs::Args {
+        Command::Logs { target, files, container, previous, moment: Moment { at, seed }, namespace } => logs::logs(logs::Args {
             target: &target,
             files: &files,
             container: container.as_deref(),
@@ -314,8 +305,8 @@ fn main() -> ExitCode {
             seed,
             namespace: namespace.as_deref(),
         }),
-        Command::Describe { args, at, seed, namespace } => describe::run(&args, at.as_deref(), seed, namespace.as_deref()),
-        Command::Events { files, at, seed, namespace, all_namespaces, for_object, types } => events::events(events::Args {
+        Command::Describe { args, moment: Moment { at, seed }, namespace } => describe::run(&args, at.as_deref(), seed, namespace.as_deref()),
+        Command::Events { files, moment: Moment { at, seed }, namespace, all_namespaces, for_object, types } => events::events(events::Args {
             files: &files,
             at: at.as_deref(),
             seed,
@@ -324,8 +315,8 @@ fn main() -> ExitCode {
             for_object: for_object.as_deref(),
             types: types.as_deref(),
         }),
-        Command::Proxy { node, files, at, seed, output } => proxy::proxy(&node, &files, at.as_deref(), seed, output.as_deref()),
-        Command::CanReach { from, to, files, port, protocol, at, seed, namespace } => {
+        Command::Proxy { node, files, moment: Moment { at, seed }, output } => proxy::proxy(&node, &files, at.as_deref(), seed, output.as_deref()),
+        Command::CanReach { from, to, files, port, protocol, moment: Moment { at, seed }, namespace } => {
             can_reach::can_reach(&from, &to, &port, &protocol, &files, at.as_deref(), seed, namespace.as_deref())
         }
         Command::Rollout { which } => rollout::rollout(which),

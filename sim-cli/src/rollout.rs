@@ -27,6 +27,7 @@
 use crate::describe;
 use crate::print::{group_kind, kind_slash_name};
 use crate::run::{simulate, EXIT_BAD_INPUT};
+use crate::Moment;
 use clap::Subcommand;
 use serde_json::Value;
 use sim_core::api::daemon_set::{ControllerRevision, DaemonSet};
@@ -57,11 +58,8 @@ pub enum Which {
         /// TYPE/NAME (deployment/web, daemonset/agent) or TYPE [NAME], then the scenario files.
         #[arg(required = true, num_args = 1..)]
         args: Vec<String>,
-        /// The simulated moment, e.g. 90s (default: the end of the run).
-        #[arg(long)]
-        at: Option<String>,
-        #[arg(long)]
-        seed: Option<u64>,
+        #[command(flatten)]
+        moment: Moment,
         /// See the details, including the pod template, of this revision.
         #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
         revision: i64,
@@ -75,11 +73,8 @@ pub enum Which {
         /// TYPE/NAME (deployment/web, daemonset/agent) or TYPE [NAME], then the scenario files.
         #[arg(required = true, num_args = 1..)]
         args: Vec<String>,
-        /// The simulated moment, e.g. 90s (default: the end of the run).
-        #[arg(long)]
-        at: Option<String>,
-        #[arg(long)]
-        seed: Option<u64>,
+        #[command(flatten)]
+        moment: Moment,
         /// Pin to a revision: an error if the Deployment is at another one.
         #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
         revision: i64,
@@ -91,8 +86,8 @@ pub enum Which {
 
 pub fn rollout(which: Which) -> u8 {
     match which {
-        Which::History { args, at, seed, revision, namespace } => history(&args, at.as_deref(), seed, revision, namespace.as_deref()),
-        Which::Status { args, at, seed, revision, namespace } => status(&args, at.as_deref(), seed, revision, namespace.as_deref()),
+        Which::History { args, moment: Moment { at, seed }, revision, namespace } => history(&args, at.as_deref(), seed, revision, namespace.as_deref()),
+        Which::Status { args, moment: Moment { at, seed }, revision, namespace } => status(&args, at.as_deref(), seed, revision, namespace.as_deref()),
     }
 }
 

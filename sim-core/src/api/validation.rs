@@ -727,12 +727,12 @@ fn validate_ingress(s: &super::ingress::IngressSpec, errs: &mut Vec<FieldErr>) {
             if crate::network::ipam::parse_ip(&r.host).is_some() {
                 errs.push(FieldErr::new(&host_path, format!("Invalid value: {}: must be a DNS name, not an IP address", quoted(&r.host))));
             }
-            if let Some(rest) = r.host.strip_prefix("*.") {
-                if !dns1123_subdomain(rest).is_empty() || rest.contains('*') {
+            if r.host.contains('*') {
+                // IsWildcardDNS1123Subdomain: `*.` then a DNS subdomain.
+                let ok = r.host.strip_prefix("*.").is_some_and(|rest| dns1123_subdomain(rest).is_empty() && !rest.contains('*'));
+                if !ok {
                     errs.push(FieldErr::new(&host_path, format!("Invalid value: {}: a wildcard DNS-1123 subdomain must start with '*.', followed by a valid DNS subdomain, which must consist of lower case alphanumeric characters, '-' or '.' and end with an alphanumeric character (e.g. '*.example.com', regex used for validation is '\\*\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')", quoted(&r.host))));
                 }
-            } else if r.host.contains('*') {
-                errs.push(FieldErr::new(&host_path, format!("Invalid value: {}: a wildcard DNS-1123 subdomain must start with '*.', followed by a valid DNS subdomain, which must consist of lower case alphanumeric characters, '-' or '.' and end with an alphanumeric character (e.g. '*.example.com', regex used for validation is '\\*\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')", quoted(&r.host))));
             } else {
                 for m in dns1123_subdomain(&r.host) {
                     errs.push(FieldErr::new(&host_path, format!("Invalid value: {}: {m}", quoted(&r.host))));

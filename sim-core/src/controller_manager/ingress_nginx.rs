@@ -37,11 +37,11 @@ impl Default for IngressStatusController {
     }
 }
 
-/// Whether ingress-nginx serves an Ingress: its class is an IngressClass of
-/// k8s.io/ingress-nginx, or the legacy annotation names `nginx`.
-pub fn serves(inf: &SharedInformers, ing: &crate::api::ingress::Ingress) -> bool {
+/// Whether ingress-nginx serves an Ingress: its class (looked up by `class`) is an
+/// IngressClass of k8s.io/ingress-nginx, or the legacy annotation names `nginx`.
+pub fn serves<'a>(ing: &crate::api::ingress::Ingress, class: impl Fn(&str) -> Option<&'a Object>) -> bool {
     if let Some(c) = &ing.spec.ingress_class_name {
-        return inf.get(&Kind::IngressClass, "", c).and_then(|o| o.as_ingress_class()).is_some_and(|c| c.spec.controller == CONTROLLER_CLASS);
+        return class(c).and_then(|o| o.as_ingress_class()).is_some_and(|c| c.spec.controller == CONTROLLER_CLASS);
     }
     ing.metadata.annotations.get(crate::api::ingress::ANNOTATION_INGRESS_CLASS).is_some_and(|c| c == CLASS)
 }
@@ -85,7 +85,7 @@ impl Controller for IngressStatusController {
         let ingresses: Vec<_> = inf.list(&Kind::Ingress).cloned().collect();
         for o in ingresses {
             let Some(ing) = o.as_ingress() else { continue };
-            if !serves(inf, ing) {
+            if !serves(ing, |c| inf.get(&Kind::IngressClass, "", c).map(|o| &**o)) {
                 continue;
             }
             let mut have = ing.addresses();

@@ -89,7 +89,8 @@ pub fn query(store: &Store, fqdn: &str) -> Answer {
     }
 }
 
-fn service(store: &Store, ns: &str, name: &str, host: Option<&str>) -> Answer {
+/// The records of Service `ns/name` (with `host`: of that endpoint).
+pub fn service(store: &Store, ns: &str, name: &str, host: Option<&str>) -> Answer {
     let Some(svc) = store.get_parts(&Kind::Service, ns, name).and_then(|o| o.as_service()) else { return Answer::NxDomain };
     if svc.spec.type_ == "ExternalName" {
         return match host {

@@ -15,7 +15,7 @@
 use super::{land, Landing, PodAt};
 use crate::api::ingress::{host_match, route, Ingress};
 use crate::api::Kind;
-use crate::controller_manager::ingress_nginx::{CLASS, CONTROLLER_CLASS};
+use crate::controller_manager::ingress_nginx::serves;
 use crate::etcd::Store;
 use rand::Rng;
 use std::collections::BTreeMap;
@@ -26,14 +26,7 @@ pub(super) type Upstream = Result<Vec<String>, &'static str>;
 
 /// The Ingresses ingress-nginx serves.
 fn served(store: &Store) -> Vec<&Ingress> {
-    store
-        .list(&Kind::Ingress)
-        .filter_map(|o| o.as_ingress())
-        .filter(|i| match &i.spec.ingress_class_name {
-            Some(c) => store.get_parts(&Kind::IngressClass, "", c).and_then(|o| o.as_ingress_class()).is_some_and(|c| c.spec.controller == CONTROLLER_CLASS),
-            None => i.metadata.annotations.get(crate::api::ingress::ANNOTATION_INGRESS_CLASS).is_some_and(|c| c == CLASS),
-        })
-        .collect()
+    store.list(&Kind::Ingress).filter_map(|o| o.as_ingress()).filter(|i| serves(i, |c| store.get_parts(&Kind::IngressClass, "", c).map(|o| &**o))).collect()
 }
 
 /// The address a URL's host points at: the best host match among served Ingresses that

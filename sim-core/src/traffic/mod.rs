@@ -17,7 +17,13 @@
 //!   keeps that node's endpoints, none is a DROP); a load-balancer address through the
 //!   node that announces it (the first live node by name — with
 //!   externalTrafficPolicy Local, the first with a ready local endpoint — as MetalLB's
-//!   layer-2 mode answers from one node); a pod's address goes straight to the pod.
+//!   layer-2 mode answers from one node); a pod's address goes straight to the pod;
+//! - to a DNS name: first a query to a CoreDNS endpoint through the source node's rule
+//!   for kube-dns 53/UDP, answered as network/dns.rs says; a query nobody answers (no
+//!   rule, no ready CoreDNS pod, a pod that does not answer, a policy that drops it)
+//!   counts as `nxdomain` too, where a real resolver reports a timeout ("no servers could
+//!   be reached") rather than NXDOMAIN;
+//! - to an `http://` URL: through ingress-nginx (traffic/ingress.rs).
 //!
 //! The connection then lands: on a pod whose app answers (its containers run, it has
 //! booted — `ksim.dev/boot-duration` —, and it has not had SIGTERM: a preStop hook keeps
@@ -444,17 +450,7 @@ fn candidates(
             }
             if svc.spec.cluster_ip == "None" {
                 // DNS answers with the ready endpoints' addresses.
-                let ips: Vec<String> = store
-                    .list(&Kind::EndpointSlice)
-                    .filter_map(|o| o.as_endpoint_slice())
-                    .filter(|s| s.is_for(namespace, name))
-                    .flat_map(|s| s.endpoints.iter())
-                    .filter(|e| e.conditions.ready != Some(false))
-                    .filter_map(|e| e.addresses.first().cloned())
-                    .collect();
-                if ips.is_empty() {
-                    return Err("nxdomain");
-                }
+                let Answer::Addresses(ips) = crate::network::dns::service(store, namespace, name, None) else { return Err("nxdomain") };
                 // The client connects to each address on the port it asked for (a named
                 // port: the Service port's target number, or its port).
                 let number = match port {
