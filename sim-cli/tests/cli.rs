@@ -799,10 +799,35 @@ fn describe_deployment_as_kubectl_does() {
     ] {
         assert!(s.contains(want), "missing {want:?} in\n{s}");
     }
+    // The counts are the Deployment's and its ReplicaSets' status at that moment (the
+    // printer's job is their layout, not their values).
     let line = |k: &str| s.lines().find(|l| l.starts_with(k)).unwrap_or_default().to_string();
-    assert!(line("Replicas:").ends_with("desired | 2 updated | 5 total | 4 available | 1 unavailable"), "{s}");
-    assert!(line("OldReplicaSets:").contains(" (3/3 replicas created)"), "{s}");
-    assert!(line("NewReplicaSet:").contains(" (2/2 replicas created)"), "{s}");
+    let get = |kind: &str| -> serde_json::Value {
+        serde_json::from_slice(&ksim(&["get", kind, "scenarios/rolling-update.yaml", "--at", "1m10s", "-o", "json"]).stdout).unwrap()
+    };
+    let d = &get("deployments")["items"][0];
+    let n = |v: &serde_json::Value| v.as_i64().unwrap_or(0);
+    let st = &d["status"];
+    let want = format!(
+        "{} desired | {} updated | {} total | {} available | {} unavailable",
+        n(&d["spec"]["replicas"]),
+        n(&st["updatedReplicas"]),
+        n(&st["replicas"]),
+        n(&st["availableReplicas"]),
+        n(&st["unavailableReplicas"])
+    );
+    assert!(line("Replicas:").ends_with(&want), "{s}\nwant {want}");
+    let rss = get("replicasets");
+    let created = |rs: &serde_json::Value| {
+        format!("{} ({}/{} replicas created)", rs["metadata"]["name"].as_str().unwrap(), n(&rs["status"]["replicas"]), n(&rs["spec"]["replicas"]))
+    };
+    let rss: Vec<&serde_json::Value> = rss["items"].as_array().unwrap().iter().collect();
+    assert_eq!(rss.len(), 2, "{s}");
+    // The new ReplicaSet has the Deployment's revision; the old one still has pods.
+    let revision = |v: &serde_json::Value| v["metadata"]["annotations"]["deployment.kubernetes.io/revision"].as_str().unwrap_or("").to_string();
+    let (new, old): (Vec<&serde_json::Value>, Vec<&serde_json::Value>) = rss.iter().partition(|rs| revision(rs) == revision(d));
+    assert_eq!(line("NewReplicaSet:"), format!("NewReplicaSet:   {}", created(new[0])), "{s}");
+    assert_eq!(line("OldReplicaSets:"), format!("OldReplicaSets:  {}", created(old[0])), "{s}");
     assert!(s.lines().any(|l| l.contains("ScalingReplicaSet") && l.contains("deployment-controller")), "{s}");
 }
 
