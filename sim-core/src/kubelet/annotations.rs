@@ -6,8 +6,9 @@
 //! | `ksim.dev/sandbox-duration` | `500ms` | creating the pod sandbox (network namespace, IP) |
 //! | `ksim.dev/image-pull-duration` | `2s` | pulling one image that is not cached on the node |
 //! | `ksim.dev/startup-duration` | `1s` | from images present to containers running |
-//! | `ksim.dev/run-duration` | none (runs until deleted) | how long the containers run before they exit |
-//! | `ksim.dev/exit-code` | `0` | the exit code when they do |
+//! | `ksim.dev/run-duration` | from the command, see below | how long the containers run before they exit |
+//! | `ksim.dev/exit-code` | from the command's `exit N`, else `0` | the exit code when they do |
+//! | `ksim.dev/exit-code-by-index` | none | an Indexed Job's pods' exit codes by completion index, `INDEX=CODE,…` (`0=1,2=1,4=42`); an index not listed exits as `ksim.dev/exit-code` says — for the documentation's Jobs whose script decides by `JOB_COMPLETION_INDEX` |
 //! | `ksim.dev/termination-duration` | `1s` | how long the containers take to stop after SIGTERM (capped by the grace period) |
 //! | `ksim.dev/boot-duration` | `0s` | how long the app takes, once its containers run, before it accepts connections (requests before then are refused) |
 //! | `ksim.dev/prestop-duration` | none | how long a preStop `exec` or `httpGet` hook runs (a `sleep` action, or an exec of `sleep N`, says it itself) |
@@ -15,6 +16,19 @@
 //!
 //! Readiness follows the first container's readinessProbe: ready `initialDelaySeconds`
 //! after start (immediately without a probe).
+//!
+//! Without `ksim.dev/run-duration`, the run time is read from the first container's
+//! `command` and `args` ([`run_time`]):
+//! - a loop that never ends (`while true`, `while :`, `sleep infinity`, `tail -f`) runs
+//!   until the pod is deleted;
+//! - otherwise the `sleep N` steps add up (`echo hi && sleep 3600` runs an hour, then
+//!   exits 0 — and, with restartPolicy Always, restarts as it would in a cluster);
+//! - a pod meant to finish (restartPolicy Never or OnFailure, which every Job's pod has)
+//!   whose command sleeps nowhere (`echo hi`, `perl -Mbignum=bpi -wle 'print bpi(2000)'`)
+//!   or that has no command runs [`DEFAULT_RUN`] (10 s) and exits 0;
+//! - any other pod (restartPolicy Always, a server's image) runs until deleted.
+//!
+//! `ksim logs` says which rule gave a container its run time.
 
 use crate::api::pod::Pod;
 use crate::engine::SimDuration;
@@ -24,12 +38,120 @@ pub const IMAGE_PULL: &str = "ksim.dev/image-pull-duration";
 pub const STARTUP: &str = "ksim.dev/startup-duration";
 pub const RUN: &str = "ksim.dev/run-duration";
 pub const EXIT_CODE: &str = "ksim.dev/exit-code";
+pub const EXIT_CODE_BY_INDEX: &str = "ksim.dev/exit-code-by-index";
 pub const TERMINATION: &str = "ksim.dev/termination-duration";
 pub const IMAGE_SIZE: &str = "ksim.dev/image-size";
 pub const BOOT: &str = "ksim.dev/boot-duration";
 pub const PRESTOP: &str = "ksim.dev/prestop-duration";
 
-pub const ALL: [&str; 8] = [SANDBOX, IMAGE_PULL, STARTUP, RUN, EXIT_CODE, TERMINATION, BOOT, PRESTOP];
+/// How long a pod meant to finish runs when nothing says otherwise.
+pub const DEFAULT_RUN: SimDuration = SimDuration::from_secs(10);
+
+/// Where a pod's run time came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RunSource {
+    Annotation,
+    /// The `sleep` steps of the command.
+    Sleeps,
+    /// A loop or wait that never ends.
+    Forever(&'static str),
+    /// A pod meant to finish with no time of its own: [`DEFAULT_RUN`].
+    Default,
+    /// A long-running pod (restartPolicy Always, no sleeps).
+    Server,
+}
+
+/// The first container's run time and why: see the module's documentation.
+pub fn run_time(pod: &Pod) -> (Option<SimDuration>, RunSource) {
+    if let Some(d) = pod.metadata.annotations.get(RUN).and_then(|v| SimDuration::parse(v).ok()) {
+        return (Some(d), RunSource::Annotation);
+    }
+    if pod.spec.containers.is_empty() {
+        return (None, RunSource::Server);
+    }
+    let words = command_words(pod);
+    for (i, w) in words.iter().enumerate() {
+        let next = words.get(i + 1).map(String::as_str);
+        match (w.as_str(), next) {
+            ("while", Some("true" | ":" | "[" | "[[")) | ("for", Some("((;;))")) => return (None, RunSource::Forever("a loop that never ends")),
+            ("sleep", Some("infinity" | "inf")) => return (None, RunSource::Forever("sleep infinity")),
+            ("tail", Some("-f" | "-F")) => return (None, RunSource::Forever("tail -f")),
+            _ => {}
+        }
+    }
+    let sleeps: Vec<SimDuration> = words.windows(2).filter(|w| w[0] == "sleep" || w[0].ends_with("/sleep")).filter_map(|w| sleep_arg(&w[1])).collect();
+    if !sleeps.is_empty() {
+        return (Some(SimDuration::from_ms(sleeps.iter().map(|d| d.as_ms()).sum())), RunSource::Sleeps);
+    }
+    if matches!(pod.spec.restart_policy.as_str(), "Never" | "OnFailure") {
+        return (Some(DEFAULT_RUN), RunSource::Default);
+    }
+    (None, RunSource::Server)
+}
+
+/// `INDEX=CODE,…` → (index, code) pairs.
+pub fn exit_codes_by_index(v: &str) -> Result<Vec<(i32, i32)>, String> {
+    v.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|pair| {
+            let (i, c) = pair.split_once('=').ok_or_else(|| format!("{pair:?} is not INDEX=CODE"))?;
+            let i: i32 = i.trim().parse().ok().filter(|i| *i >= 0).ok_or_else(|| format!("{:?} is not a completion index", i.trim()))?;
+            let c: i32 =
+                c.trim().parse().ok().filter(|c| (0..=255).contains(c)).ok_or_else(|| format!("{:?} is not an exit code between 0 and 255", c.trim()))?;
+            Ok((i, c))
+        })
+        .collect()
+}
+
+/// The containers' exit code: `ksim.dev/exit-code-by-index` for the pod's completion
+/// index, else `ksim.dev/exit-code`, else the first `exit N` of the first container's
+/// command and args (`echo "Hello world!" && sleep 5 && exit 42` exits 42), else 0.
+pub fn exit_code(pod: &Pod) -> i32 {
+    let a = &pod.metadata.annotations;
+    let index = a.get(crate::api::job::JOB_COMPLETION_INDEX).and_then(|v| v.parse::<i32>().ok());
+    if let (Some(i), Some(map)) = (index, a.get(EXIT_CODE_BY_INDEX).and_then(|v| exit_codes_by_index(v).ok())) {
+        if let Some((_, c)) = map.iter().find(|(k, _)| *k == i) {
+            return *c;
+        }
+    }
+    if let Some(c) = a.get(EXIT_CODE).and_then(|v| v.parse().ok()) {
+        return c;
+    }
+    let words = command_words(pod);
+    words.windows(2).find(|w| w[0] == "exit").and_then(|w| w[1].parse::<i32>().ok()).filter(|c| (0..=255).contains(c)).unwrap_or(0)
+}
+
+/// The first container's command and args, split into shell words (roughly: on blanks
+/// and `;`, `&`, `|`).
+fn command_words(pod: &Pod) -> Vec<String> {
+    let Some(c) = pod.spec.containers.first() else { return Vec::new() };
+    [&c.command, &c.args]
+        .into_iter()
+        .filter_map(|v| v.as_deref().and_then(|v| v.as_array()))
+        .flatten()
+        .filter_map(|w| w.as_str())
+        .flat_map(|w| {
+            w.split(|ch: char| ch.is_whitespace() || ch == ';' || ch == '&' || ch == '|').filter(|s| !s.is_empty()).map(str::to_string).collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// coreutils sleep's argument: a number with an optional s, m, h or d suffix.
+fn sleep_arg(s: &str) -> Option<SimDuration> {
+    let s = s.trim_matches(|c| c == '"' || c == '\'');
+    let (num, mult) = match s.chars().last()? {
+        's' => (&s[..s.len() - 1], 1.0),
+        'm' => (&s[..s.len() - 1], 60.0),
+        'h' => (&s[..s.len() - 1], 3600.0),
+        'd' => (&s[..s.len() - 1], 86400.0),
+        _ => (s, 1.0),
+    };
+    let v: f64 = num.parse().ok()?;
+    (v.is_finite() && v >= 0.0 && v * mult < 1e9).then(|| SimDuration::from_ms((v * mult * 1000.0).round() as u64))
+}
+
+pub const ALL: [&str; 9] = [SANDBOX, IMAGE_PULL, STARTUP, RUN, EXIT_CODE, EXIT_CODE_BY_INDEX, TERMINATION, BOOT, PRESTOP];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PodBehaviour {
@@ -56,6 +178,10 @@ pub fn validate(annotations: &std::collections::BTreeMap<String, String>) -> Vec
             match crate::api::quantity::Quantity::parse(v) {
                 Ok(q) if q.value() >= 0 => {}
                 _ => errs.push((k.clone(), format!("Invalid value: {v:?}: must be a non-negative quantity of bytes, e.g. 150Mi"))),
+            }
+        } else if k == EXIT_CODE_BY_INDEX {
+            if let Err(e) = exit_codes_by_index(v) {
+                errs.push((k.clone(), format!("Invalid value: {v:?}: {e}")));
             }
         } else if k == EXIT_CODE {
             if v.parse::<i32>().map_or(true, |c| !(0..=255).contains(&c)) {
@@ -87,8 +213,8 @@ impl PodBehaviour {
             sandbox: dur(SANDBOX, 500),
             image_pull: dur(IMAGE_PULL, 2000),
             startup: dur(STARTUP, 1000),
-            run: a.get(RUN).and_then(|v| SimDuration::parse(v).ok()),
-            exit_code: a.get(EXIT_CODE).and_then(|v| v.parse().ok()).unwrap_or(0),
+            run: run_time(pod).0,
+            exit_code: exit_code(pod),
             termination: dur(TERMINATION, 1000),
             readiness_delay,
             boot: dur(BOOT, 0),
@@ -113,4 +239,63 @@ fn pre_stop(lifecycle: Option<&serde_json::Value>, annotation: Option<&String>) 
     let slept =
         words.windows(2).find(|w| w[0] == "sleep" || w[0].ends_with("/sleep")).and_then(|w| w[1].parse::<f64>().ok()).filter(|s| s.is_finite() && *s >= 0.0);
     Some(from_annotation.or_else(|| slept.map(|s| SimDuration::from_ms((s * 1000.0).round() as u64))).unwrap_or(SimDuration::ZERO))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pod(restart: &str, command: serde_json::Value) -> Pod {
+        let mut p: Pod = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "p"},
+            "spec": {"restartPolicy": restart, "containers": [{"name": "c", "image": "busybox", "command": command}]}
+        }))
+        .unwrap();
+        if command_is_null(&p) {
+            std::rc::Rc::make_mut(&mut p.spec).containers = std::rc::Rc::new(vec![crate::api::pod::Container { name: "c".into(), ..Default::default() }]);
+        }
+        p
+    }
+
+    fn command_is_null(p: &Pod) -> bool {
+        p.spec.containers[0].command.as_deref().is_some_and(|v| v.is_null())
+    }
+
+    #[test]
+    fn run_time_comes_from_the_command() {
+        let s = SimDuration::from_secs;
+        assert_eq!(run_time(&pod("Always", serde_json::json!(["sh", "-c", "echo Hello Kubernetes! && sleep 3600"]))), (Some(s(3600)), RunSource::Sleeps));
+        assert_eq!(run_time(&pod("Always", serde_json::json!(["sleep", "1h"]))), (Some(s(3600)), RunSource::Sleeps));
+        assert_eq!(
+            run_time(&pod("Never", serde_json::json!(["sh", "-c", "sleep 5; echo done; sleep 2.5"]))),
+            (Some(SimDuration::from_ms(7500)), RunSource::Sleeps)
+        );
+        assert_eq!(run_time(&pod("Always", serde_json::json!(["/bin/sh", "-c", "while true; do echo hello; sleep 10;done"]))).0, None);
+        assert_eq!(run_time(&pod("Never", serde_json::json!(["sleep", "infinity"]))).0, None);
+        assert_eq!(run_time(&pod("Never", serde_json::json!(["perl", "-Mbignum=bpi", "-wle", "print bpi(2000)"]))), (Some(DEFAULT_RUN), RunSource::Default));
+        assert_eq!(run_time(&pod("OnFailure", serde_json::Value::Null)), (Some(DEFAULT_RUN), RunSource::Default));
+        assert_eq!(run_time(&pod("Always", serde_json::json!(["nginx", "-g", "daemon off;"]))), (None, RunSource::Server));
+    }
+}
+
+#[cfg(test)]
+mod exit_tests {
+    use super::*;
+
+    #[test]
+    fn exit_codes_come_from_annotations_then_the_command() {
+        let mut p: Pod = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "p", "annotations": {"batch.kubernetes.io/job-completion-index": "2"}},
+            "spec": {"restartPolicy": "Never", "containers": [{"name": "main", "image": "bash:5", "command": ["bash"], "args": ["-c", "echo \"Hello world!\" && sleep 5 && exit 42"]}]}
+        }))
+        .unwrap();
+        assert_eq!(exit_code(&p), 42);
+        assert_eq!(run_time(&p).0, Some(SimDuration::from_secs(5)));
+        p.metadata.annotations.insert(EXIT_CODE.into(), "3".into());
+        assert_eq!(exit_code(&p), 3);
+        p.metadata.annotations.insert(EXIT_CODE_BY_INDEX.into(), "0=1, 2=7".into());
+        assert_eq!(exit_code(&p), 7);
+        assert!(exit_codes_by_index("0=1,x=2").is_err());
+        assert!(exit_codes_by_index("0=256").is_err());
+    }
 }
