@@ -102,6 +102,69 @@ fn format_labels(m: &std::collections::BTreeMap<String, String>) -> String {
     or_none(&m.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(","))
 }
 
+/// kubectl's printJob: STATUS from the conditions, COMPLETIONS (`1/3`, `0/1 of 2` for a
+/// work queue), DURATION from startTime to completionTime (or now).
+fn job_rows(objs: &[Rc<Object>], now: SimTime, wide: bool) -> (Vec<&'static str>, Vec<Vec<String>>) {
+    let mut h = vec!["NAME", "STATUS", "COMPLETIONS", "DURATION", "AGE"];
+    if wide {
+        h.extend(["CONTAINERS", "IMAGES", "SELECTOR"]);
+    }
+    let rows = objs
+        .iter()
+        .filter_map(|o| o.as_job())
+        .map(|j| {
+            let duration = match (j.status.start_time, j.status.completion_time) {
+                (None, _) => String::new(),
+                (Some(s), None) => human_duration(now.since(s.0)),
+                (Some(s), Some(c)) => human_duration(c.0.since(s.0)),
+            };
+            let mut r = vec![j.metadata.name.clone(), j.kubectl_status().into(), j.kubectl_completions(), duration, age(j.metadata.creation_timestamp, now)];
+            if wide {
+                let [c, i, sel] = workload_columns(&j.spec.template, j.spec.selector.as_ref());
+                r.extend([c, i, or_none(&sel)]);
+            }
+            r
+        })
+        .collect();
+    (h, rows)
+}
+
+/// kubectl's printCronJob: schedule, time zone, suspend (printBoolPtr), active Jobs, last
+/// schedule.
+fn cron_job_rows(objs: &[Rc<Object>], now: SimTime, wide: bool) -> (Vec<&'static str>, Vec<Vec<String>>) {
+    let mut h = vec!["NAME", "SCHEDULE", "TIMEZONE", "SUSPEND", "ACTIVE", "LAST SCHEDULE", "AGE"];
+    if wide {
+        h.extend(["CONTAINERS", "IMAGES", "SELECTOR"]);
+    }
+    let rows = objs
+        .iter()
+        .filter_map(|o| o.as_cron_job())
+        .map(|c| {
+            let suspend = match c.spec.suspend {
+                Some(true) => "True",
+                Some(false) => "False",
+                None => "<unset>",
+            };
+            let mut r = vec![
+                c.metadata.name.clone(),
+                c.spec.schedule.clone(),
+                c.spec.time_zone.clone().unwrap_or_else(|| "<none>".into()),
+                suspend.into(),
+                c.status.active.len().to_string(),
+                c.status.last_schedule_time.map_or("<none>".into(), |t| human_duration(now.since(t.0))),
+                age(c.metadata.creation_timestamp, now),
+            ];
+            if wide {
+                let t = &c.spec.job_template.spec;
+                let [cs, i, sel] = workload_columns(&t.template, t.selector.as_ref());
+                r.extend([cs, i, or_none(&sel)]);
+            }
+            r
+        })
+        .collect();
+    (h, rows)
+}
+
 /// kubectl's printDaemonSet: the status counts, the template's node selector, and with
 /// `-o wide` the containers, images and selector (metav1.FormatLabelSelector).
 fn daemon_set_rows(objs: &[Rc<Object>], now: SimTime, wide: bool) -> (Vec<&'static str>, Vec<Vec<String>>) {
@@ -449,6 +512,14 @@ pub fn rows(kind: &Kind, objs: &[Rc<Object>], now: SimTime, wide: bool, with_ns:
         }
         Kind::DaemonSet => {
             let (h, rows) = daemon_set_rows(objs, now, wide);
+            ns_col(h, rows)
+        }
+        Kind::Job => {
+            let (h, rows) = job_rows(objs, now, wide);
+            ns_col(h, rows)
+        }
+        Kind::CronJob => {
+            let (h, rows) = cron_job_rows(objs, now, wide);
             ns_col(h, rows)
         }
         Kind::ReplicationController => {

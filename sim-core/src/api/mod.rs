@@ -7,6 +7,7 @@ pub mod deployment;
 pub mod endpoints;
 pub mod event;
 pub mod ingress;
+pub mod job;
 pub mod meta;
 pub mod namespace;
 pub mod network_policy;

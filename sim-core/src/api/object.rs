@@ -7,6 +7,7 @@ use super::deployment::Deployment;
 use super::endpoints::{EndpointSlice, Endpoints};
 use super::event::Event;
 use super::ingress::{Ingress, IngressClass};
+use super::job::{CronJob, Job};
 use super::meta::ObjectMeta;
 use super::namespace::{Lease, Namespace};
 use super::network_policy::NetworkPolicy;
@@ -180,6 +181,8 @@ kinds! {
     NetworkPolicy(Box<NetworkPolicy>) -> NetworkPolicy, as_network_policy: "networking.k8s.io/v1", "networkpolicies", ["netpol"], true;
     Ingress(Box<Ingress>) -> Ingress, as_ingress: "networking.k8s.io/v1", "ingresses", ["ing"], true;
     IngressClass(Box<IngressClass>) -> IngressClass, as_ingress_class: "networking.k8s.io/v1", "ingressclasses", [], false;
+    Job(Box<Job>) -> Job, as_job: "batch/v1", "jobs", [], true;
+    CronJob(Box<CronJob>) -> CronJob, as_cron_job: "batch/v1", "cronjobs", ["cj"], true;
 }
 
 impl Object {
@@ -298,8 +301,7 @@ pub const KNOWN_UNMODELLED: &[(&str, &str, &[&str])] = &[
     ("", "ResourceQuota", &["v1"]),
     ("", "PodTemplate", &["v1"]),
     ("apps", "StatefulSet", &["v1", "v1beta1", "v1beta2"]),
-    ("batch", "Job", &["v1"]),
-    ("batch", "CronJob", &["v1", "v1beta1"]),
+    ("batch", "CronJob", &["v1beta1"]),
     ("autoscaling", "HorizontalPodAutoscaler", &["v1", "v2", "v2beta1", "v2beta2"]),
     ("scheduling.k8s.io", "PriorityClass", &["v1", "v1beta1"]),
     ("networking.k8s.io", "ServiceCIDR", &["v1", "v1beta1"]),

@@ -503,6 +503,170 @@ fn validate_controller_template(template: &PodTemplateSpec, kind: &str, errs: &m
     }
 }
 
+/// ValidateJob (pkg/apis/batch/validation/validation.go) on a defaulted Job whose
+/// selector the apiserver generated (unless manualSelector): the Indexed pods'
+/// hostnames, validateJobSpec's counts and modes, the template with restartPolicy
+/// OnFailure or Never, the selector matching the template.
+pub fn validate_job(job: &super::job::Job, errs: &mut Vec<FieldErr>) {
+    let spec = &job.spec;
+    let indexed = spec.completion_mode.as_deref() == Some("Indexed");
+    if indexed {
+        if let Some(c) = spec.completions.filter(|c| *c > 0) {
+            let host = format!("{}-{}", job.metadata.name, c - 1);
+            if !dns1123_label(&host).is_empty() {
+                errs.push(FieldErr::new(
+                    "metadata.name",
+                    format!("Invalid value: {}: will not able to create pod with invalid DNS label: {host}", quoted(&job.metadata.name)),
+                ));
+            }
+        }
+    }
+    for (path, v) in [
+        ("spec.parallelism", spec.parallelism.map(i64::from)),
+        ("spec.completions", spec.completions.map(i64::from)),
+        ("spec.activeDeadlineSeconds", spec.active_deadline_seconds),
+        ("spec.backoffLimit", spec.backoff_limit.map(i64::from)),
+        ("spec.ttlSecondsAfterFinished", spec.ttl_seconds_after_finished.map(i64::from)),
+        ("spec.backoffLimitPerIndex", spec.backoff_limit_per_index.map(i64::from)),
+        ("spec.maxFailedIndexes", spec.max_failed_indexes.map(i64::from)),
+    ] {
+        non_negative(path, v, errs);
+    }
+    if spec.max_failed_indexes.is_some() && spec.backoff_limit_per_index.is_none() {
+        errs.push(FieldErr::new("spec.backoffLimitPerIndex", "Required value: when maxFailedIndexes is specified"));
+    }
+    if let Some(mode) = &spec.completion_mode {
+        if mode != "NonIndexed" && mode != "Indexed" {
+            errs.push(FieldErr::new("spec.completionMode", format!("Unsupported value: {}: supported values: \"NonIndexed\", \"Indexed\"", quoted(mode))));
+        }
+        if indexed {
+            if spec.completions.is_none() {
+                errs.push(FieldErr::new("spec.completions", "Required value: when completion mode is Indexed"));
+            }
+            if let Some(p) = spec.parallelism.filter(|p| *p > 100_000) {
+                errs.push(FieldErr::new(
+                    "spec.parallelism",
+                    format!("Invalid value: {p}: must be less than or equal to 100000 when completion mode is Indexed"),
+                ));
+            }
+            if let (Some(c), Some(m)) = (spec.completions, spec.max_failed_indexes) {
+                if m > c {
+                    errs.push(FieldErr::new("spec.maxFailedIndexes", format!("Invalid value: {m}: must be less than or equal to completions")));
+                }
+            }
+        }
+    }
+    if !indexed {
+        if let Some(b) = spec.backoff_limit_per_index {
+            errs.push(FieldErr::new("spec.backoffLimitPerIndex", format!("Invalid value: {b}: requires indexed completion mode")));
+        }
+        if let Some(m) = spec.max_failed_indexes {
+            errs.push(FieldErr::new("spec.maxFailedIndexes", format!("Invalid value: {m}: requires indexed completion mode")));
+        }
+    }
+    if let Some(p) = &spec.pod_replacement_policy {
+        if spec.pod_failure_policy.is_some() {
+            if p != "Failed" {
+                errs.push(FieldErr::new("spec.podReplacementPolicy", format!("Unsupported value: {}: supported values: \"Failed\"", quoted(p))));
+            }
+        } else if p != "Failed" && p != "TerminatingOrFailed" {
+            errs.push(FieldErr::new(
+                "spec.podReplacementPolicy",
+                format!("Unsupported value: {}: supported values: \"Failed\", \"TerminatingOrFailed\"", quoted(p)),
+            ));
+        }
+    }
+    let t = &spec.template;
+    validate_labels(&t.metadata.labels, "spec.template.metadata.labels", errs);
+    validate_annotations(&t.metadata.annotations, "spec.template.metadata.annotations", errs);
+    validate_pod_spec(&t.spec, "spec.template.spec", errs);
+    match t.spec.restart_policy.as_str() {
+        "Always" | "" => errs.push(FieldErr::new("spec.template.spec.restartPolicy", "Required value: valid values: \"OnFailure\", \"Never\"")),
+        "OnFailure" | "Never" => {
+            if spec.pod_failure_policy.is_some() && t.spec.restart_policy != "Never" {
+                errs.push(FieldErr::new(
+                    "spec.template.spec.restartPolicy",
+                    format!("Invalid value: {}: only \"Never\" is supported when podFailurePolicy is specified", quoted(&t.spec.restart_policy)),
+                ));
+            }
+        }
+        other => errs.push(FieldErr::new(
+            "spec.template.spec.restartPolicy",
+            format!("Unsupported value: {}: supported values: \"OnFailure\", \"Never\"", quoted(other)),
+        )),
+    }
+    match &spec.selector {
+        None => errs.push(FieldErr::required("spec.selector")),
+        Some(sel) => {
+            let mut ok = true;
+            for (p, m) in sel.validate("spec.selector") {
+                ok = false;
+                errs.push(FieldErr::new(p, m));
+            }
+            if ok && !sel.matches(&t.metadata.labels) {
+                errs.push(selector_mismatch(&t.metadata.labels));
+            }
+        }
+    }
+}
+
+/// ValidateJobSpecUpdate: selector, completionMode, podFailurePolicy,
+/// backoffLimitPerIndex, managedBy, successPolicy and completions (but for an Indexed
+/// Job scaled with its parallelism: ElasticIndexedJob) are immutable; so is the template,
+/// except, for a suspended Job that never started, its scheduling directives (node
+/// affinity, node selector, tolerations, scheduling gates) and labels and annotations.
+/// The Go value of an immutable struct field is not reproduced.
+fn validate_job_update(old: &super::job::Job, new: &super::job::Job, errs: &mut Vec<FieldErr>) {
+    let (a, b) = (&old.spec, &new.spec);
+    let immutable = |path: &str, errs: &mut Vec<FieldErr>| errs.push(FieldErr::new(path, "Invalid value: field is immutable"));
+    if a.completions != b.completions {
+        let indexed = b.completion_mode.as_deref() == Some("Indexed");
+        match (indexed, b.completions, b.parallelism) {
+            (true, Some(c), Some(p)) if c != p => {
+                errs.push(FieldErr::new("spec.completions", format!("Invalid value: {c}: can only be modified in tandem with spec.parallelism")))
+            }
+            (true, Some(_), Some(_)) => {}
+            (_, Some(c), _) => errs.push(FieldErr::new("spec.completions", format!("Invalid value: {c}: field is immutable"))),
+            _ => immutable("spec.completions", errs),
+        }
+    }
+    if a.selector != b.selector {
+        immutable("spec.selector", errs);
+    }
+    let mutable_scheduling = old.spec.suspend == Some(true) && old.status.start_time.is_none();
+    let strip = |t: &PodTemplateSpec| {
+        let mut t = t.clone();
+        if mutable_scheduling {
+            t.metadata.labels.clear();
+            t.metadata.annotations.clear();
+            let s = std::rc::Rc::make_mut(&mut t.spec);
+            s.node_selector.clear();
+            s.affinity = None;
+            s.tolerations.clear();
+            s.scheduling_gates = None;
+        }
+        t
+    };
+    if strip(&a.template) != strip(&b.template) {
+        immutable("spec.template", errs);
+    }
+    if a.completion_mode != b.completion_mode {
+        immutable("spec.completionMode", errs);
+    }
+    if a.pod_failure_policy != b.pod_failure_policy {
+        immutable("spec.podFailurePolicy", errs);
+    }
+    if a.backoff_limit_per_index != b.backoff_limit_per_index {
+        immutable("spec.backoffLimitPerIndex", errs);
+    }
+    if a.managed_by != b.managed_by {
+        immutable("spec.managedBy", errs);
+    }
+    if a.success_policy != b.success_policy {
+        immutable("spec.successPolicy", errs);
+    }
+}
+
 /// The mismatch error of a selector that does not select its template's labels.
 fn selector_mismatch(labels: &Labels) -> FieldErr {
     FieldErr::new("spec.template.metadata.labels", format!("Invalid value: {}: `selector` does not match template `labels`", go_map(labels)))
@@ -1119,6 +1283,7 @@ pub fn validate_update(old: &Object, new: &Object) -> Vec<FieldErr> {
         (Object::DaemonSet(a), Object::DaemonSet(b)) if a.spec.selector != b.spec.selector => {
             errs.push(FieldErr::new("spec.selector", "Invalid value: field is immutable"));
         }
+        (Object::Job(a), Object::Job(b)) => validate_job_update(a, b, &mut errs),
         // ValidateServiceUpdate's validateUpgradeDowngradeClusterIPs: the primary ClusterIP
         // may not change once set, unless the type changes from or to ExternalName.
         (Object::Service(a), Object::Service(b))
@@ -1163,6 +1328,7 @@ pub fn validate(obj: &Object) -> Vec<FieldErr> {
             }
         }
         Object::Service(s) => validate_service(s, &mut errs),
+        Object::Job(j) => validate_job(j, &mut errs),
         Object::Node(n) => {
             for (i, t) in n.spec.taints.iter().enumerate() {
                 if !["NoSchedule", "PreferNoSchedule", "NoExecute"].contains(&t.effect.as_str()) {

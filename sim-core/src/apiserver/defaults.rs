@@ -94,6 +94,21 @@ pub fn apply(obj: &mut Object) {
             }
             rc.spec.replicas.get_or_insert(1);
         }
+        Object::Job(job) => default_job(job),
+        Object::CronJob(cj) => {
+            // SetDefaults_CronJob: Allow, not suspended, 3 successful and 1 failed Jobs
+            // kept. The Job template gets only its pod template's defaults
+            // (SetDefaults_Job is the Job's, not a JobSpec's).
+            if cj.spec.concurrency_policy.is_empty() {
+                cj.spec.concurrency_policy = "Allow".into();
+            }
+            cj.spec.suspend.get_or_insert(false);
+            cj.spec.successful_jobs_history_limit.get_or_insert(3);
+            cj.spec.failed_jobs_history_limit.get_or_insert(1);
+            if needs_defaults(&cj.spec.job_template.spec.template.spec) {
+                default_pod_spec(std::rc::Rc::make_mut(&mut cj.spec.job_template.spec.template.spec));
+            }
+        }
         Object::Service(svc) => default_service(svc),
         // SetDefaults_Namespace: the immutable `kubernetes.io/metadata.name` label
         // (NamespaceDefaultLabelName), which namespaceSelectors use to pick a namespace
@@ -106,6 +121,68 @@ pub fn apply(obj: &mut Object) {
             n.status.allocatable = n.status.capacity.clone();
         }
         _ => {}
+    }
+}
+
+/// SetDefaults_Job (pkg/apis/batch/v1/defaults.go): completions and parallelism 1 when both
+/// are unset, else parallelism 1; backoffLimit 6 (MaxInt32 with backoffLimitPerIndex);
+/// the template's labels as the Job's when it has none; NonIndexed; not suspended;
+/// onPodConditions' status True; podReplacementPolicy TerminatingOrFailed (Failed with a
+/// podFailurePolicy).
+fn default_job(job: &mut crate::api::job::Job) {
+    let s = &mut job.spec;
+    if s.completions.is_none() && s.parallelism.is_none() {
+        s.completions = Some(1);
+    }
+    s.parallelism.get_or_insert(1);
+    if s.backoff_limit.is_none() {
+        s.backoff_limit = Some(if s.backoff_limit_per_index.is_some() { i32::MAX } else { 6 });
+    }
+    if job.metadata.labels.is_empty() && !s.template.metadata.labels.is_empty() {
+        job.metadata.labels = s.template.metadata.labels.clone();
+    }
+    s.completion_mode.get_or_insert_with(|| "NonIndexed".into());
+    s.suspend.get_or_insert(false);
+    if let Some(p) = &mut s.pod_failure_policy {
+        for r in &mut p.rules {
+            for c in &mut r.on_pod_conditions {
+                if c.status.is_empty() {
+                    c.status = "True".into();
+                }
+            }
+        }
+    }
+    if s.pod_replacement_policy.is_none() {
+        s.pod_replacement_policy = Some(if s.pod_failure_policy.is_some() { "Failed" } else { "TerminatingOrFailed" }.into());
+    }
+    if needs_defaults(&s.template.spec) {
+        default_pod_spec(std::rc::Rc::make_mut(&mut s.template.spec));
+    }
+}
+
+/// The Job strategy's PrepareForCreate (pkg/registry/batch/job/strategy.go
+/// generateSelector), once the uid is set: unless `manualSelector`, the template gets the
+/// job-name and controller-uid labels (both spellings, those the user set kept) and the
+/// selector matches `batch.kubernetes.io/controller-uid`. Read back, the Job's defaulting
+/// gives it its template's labels when it has none — which is why `kubectl get job -o
+/// yaml` shows these labels on the Job too.
+pub fn generate_job_selector(job: &mut crate::api::job::Job) {
+    use crate::api::job::{CONTROLLER_UID, JOB_NAME, LEGACY_CONTROLLER_UID, LEGACY_JOB_NAME};
+    if job.spec.manual_selector == Some(true) {
+        return;
+    }
+    let (name, uid) = (job.metadata.name.clone(), job.metadata.uid.clone());
+    let labels = &mut job.spec.template.metadata.labels;
+    for k in [LEGACY_JOB_NAME, JOB_NAME] {
+        labels.entry(k.into()).or_insert_with(|| name.clone());
+    }
+    for k in [LEGACY_CONTROLLER_UID, CONTROLLER_UID] {
+        labels.entry(k.into()).or_insert_with(|| uid.clone());
+    }
+    let sel = job.spec.selector.get_or_insert_with(Default::default);
+    sel.match_labels.entry(CONTROLLER_UID.into()).or_insert(uid);
+    if job.metadata.labels.is_empty() {
+        job.metadata.labels = job.spec.template.metadata.labels.clone();
     }
 }
 
@@ -345,6 +422,8 @@ pub fn with_status_of(spec_src: &Object, status_src: &Object) -> Object {
         (Object::ReplicationController(a), Object::ReplicationController(b)) => a.status = b.status.clone(),
         (Object::Service(a), Object::Service(b)) => a.status = b.status.clone(),
         (Object::Ingress(a), Object::Ingress(b)) => a.status = b.status.clone(),
+        (Object::Job(a), Object::Job(b)) => a.status = b.status.clone(),
+        (Object::CronJob(a), Object::CronJob(b)) => a.status = b.status.clone(),
         _ => {}
     }
     out
@@ -358,6 +437,8 @@ pub fn spec_changed(a: &Object, b: &Object) -> bool {
         (Object::ReplicaSet(x), Object::ReplicaSet(y)) => x.spec != y.spec,
         (Object::DaemonSet(x), Object::DaemonSet(y)) => x.spec != y.spec,
         (Object::ReplicationController(x), Object::ReplicationController(y)) => x.spec != y.spec,
+        (Object::Job(x), Object::Job(y)) => x.spec != y.spec,
+        (Object::CronJob(x), Object::CronJob(y)) => x.spec != y.spec,
         _ => false,
     }
 }

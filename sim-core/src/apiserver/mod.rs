@@ -393,6 +393,8 @@ impl ApiServer {
             Object::ReplicationController(r) => r.status = Default::default(),
             Object::Service(s) => s.status = None,
             Object::Ingress(i) => i.status = None,
+            Object::Job(j) => j.status = Default::default(),
+            Object::CronJob(c) => c.status = Default::default(),
             _ => {}
         }
         // Defaulting and mutating admission (Priority) see the object before the registry
@@ -426,16 +428,29 @@ impl ApiServer {
             let m = obj.meta_mut();
             m.name = format!("{}{suffix}", m.generate_name);
         }
+        // FillObjectMetaSystemFields precedes the strategy's PrepareForCreate upstream; ksim
+        // draws a uid before validation only for Jobs, whose generated selector needs it
+        // (other kinds keep their uid sequence when a create is refused).
+        let early_uid = if let Object::Job(job) = &mut obj {
+            job.metadata.uid = self.new_uid();
+            defaults::generate_job_selector(job);
+            Some(job.metadata.uid.clone())
+        } else {
+            None
+        };
         let errs = validate(&obj);
         if !errs.is_empty() {
             return Err(ApiErr::Status(invalid(&kind, &obj.meta().name, &errs)));
         }
-        let uid = self.new_uid();
+        let uid = early_uid.unwrap_or_else(|| self.new_uid());
         let m = obj.meta_mut();
         m.uid = uid;
         m.creation_timestamp = Some(Time(now));
         m.deletion_timestamp = None;
-        if matches!(kind, Kind::Deployment | Kind::ReplicaSet | Kind::PodDisruptionBudget | Kind::DaemonSet | Kind::ReplicationController) {
+        if matches!(
+            kind,
+            Kind::Deployment | Kind::ReplicaSet | Kind::PodDisruptionBudget | Kind::DaemonSet | Kind::ReplicationController | Kind::Job | Kind::CronJob
+        ) {
             m.generation = 1;
         }
         obj.set_type_meta();

@@ -191,6 +191,20 @@ const DAEMONSET_FIELDS: &[Field] = &[
     f("misscheduled", Count),
     f("exists", Bool),
 ];
+/// kubectl's Job STATUS column (printJob).
+pub const JOB_STATUSES: &[&str] = &["Running", "Complete", "Failed", "Suspended", "FailureTarget", "Terminating"];
+/// A Job: its status counts and kubectl's STATUS.
+const JOB_FIELDS: &[Field] = &[
+    f("status", OneOf(JOB_STATUSES)),
+    f("active", Count),
+    f("ready", Count),
+    f("succeeded", Count),
+    f("failed", Count),
+    f("terminating", Count),
+    f("exists", Bool),
+];
+/// A CronJob: how many Jobs it lists as active.
+const CRONJOB_FIELDS: &[Field] = &[f("active", Count), f("exists", Bool)];
 /// A Service: its ClusterIP and type, and its endpoints as its EndpointSlices list them
 /// (ready ones are where kube-proxy sends traffic; terminating ones are not ready).
 /// core/v1 ServiceType.
@@ -595,6 +609,8 @@ fn subject(subject_text: &str, nodes: Option<&BTreeSet<String>>) -> Result<(Subj
         Kind::ReplicaSet | Kind::ReplicationController => REPLICASET_FIELDS,
         Kind::DaemonSet => DAEMONSET_FIELDS,
         Kind::Service => SERVICE_FIELDS,
+        Kind::Job => JOB_FIELDS,
+        Kind::CronJob => CRONJOB_FIELDS,
         _ => OTHER_FIELDS,
     };
     let ns = if kind.namespaced() { ns } else { "" };
@@ -861,6 +877,15 @@ fn observe_one(c: &Check, obj: &Object, store: &Store) -> String {
             }
             .to_string()
         }
+        Object::Job(j) => match c.field.as_str() {
+            "status" => j.kubectl_status().to_string(),
+            "active" => j.status.active.to_string(),
+            "ready" => j.status.ready.unwrap_or(0).to_string(),
+            "succeeded" => j.status.succeeded.to_string(),
+            "failed" => j.status.failed.to_string(),
+            _ => j.status.terminating.unwrap_or(0).to_string(),
+        },
+        Object::CronJob(cj) => cj.status.active.len().to_string(),
         _ => String::new(),
     }
 }

@@ -496,6 +496,8 @@ impl<'r> Loader<'r> {
             Object::Deployment(d) => d.status != Default::default(),
             Object::DaemonSet(d) => d.status != Default::default(),
             Object::ReplicationController(r) => r.status != Default::default(),
+            Object::Job(j) => j.status != Default::default(),
+            Object::CronJob(c) => c.status != Default::default(),
             _ => false,
         };
         if has_status {
@@ -508,6 +510,11 @@ impl<'r> Loader<'r> {
         }
         crate::apiserver::defaults::apply(&mut probe);
         crate::apiserver::defaults::prepare_for_create(&mut probe);
+        if let Object::Job(j) = &mut probe {
+            // The selector the apiserver generates from the uid it assigns.
+            j.metadata.uid = "00000000-0000-0000-0000-000000000000".into();
+            crate::apiserver::defaults::generate_job_selector(j);
+        }
         let mut errs = validate(&probe);
         let annotation_sets: Vec<(&str, &BTreeMap<String, String>)> = match &probe {
             Object::Pod(p) => vec![("metadata.annotations", &p.metadata.annotations)],
@@ -515,6 +522,8 @@ impl<'r> Loader<'r> {
             Object::ReplicaSet(r) => vec![("spec.template.metadata.annotations", &r.spec.template.metadata.annotations)],
             Object::DaemonSet(d) => vec![("spec.template.metadata.annotations", &d.spec.template.metadata.annotations)],
             Object::ReplicationController(r) => r.spec.template.iter().map(|t| ("spec.template.metadata.annotations", &t.metadata.annotations)).collect(),
+            Object::Job(j) => vec![("spec.template.metadata.annotations", &j.spec.template.metadata.annotations)],
+            Object::CronJob(c) => vec![("spec.jobTemplate.spec.template.metadata.annotations", &c.spec.job_template.spec.template.metadata.annotations)],
             _ => vec![],
         };
         for (path, a) in annotation_sets {

@@ -228,6 +228,16 @@ pub fn summary(obj: &Object) -> Summary {
             ("available", Value::from(rc.status.available_replicas)),
         ],
         Object::ControllerRevision(cr) => vec![("revision", Value::from(cr.revision))],
+        Object::Job(j) => vec![
+            ("status", Value::from(j.kubectl_status())),
+            ("active", Value::from(j.status.active)),
+            ("succeeded", Value::from(j.status.succeeded)),
+            ("failed", Value::from(j.status.failed)),
+        ],
+        Object::CronJob(cj) => vec![
+            ("active", Value::from(cj.status.active.len())),
+            ("lastScheduleTime", cj.status.last_schedule_time.map_or(Value::Null, |t| Value::from(t.rfc3339()))),
+        ],
         Object::Lease(l) => vec![("renewTime", l.spec.renew_time.map_or(Value::Null, |t| Value::from(t.rfc3339())))],
         Object::Event(e) => vec![
             ("type", Value::from(&*e.type_)),
