@@ -26,7 +26,8 @@ pub fn all_owners_gone(inf: &SharedInformers, obj: &Object) -> bool {
     let refs = &obj.meta().owner_references;
     !refs.is_empty()
         && refs.iter().all(|r| {
-            let cached_kind = matches!(r.kind.as_str(), "ReplicaSet" | "Deployment" | "DaemonSet" | "ReplicationController" | "Pod" | "Node" | "Service");
+            let cached_kind =
+                matches!(r.kind.as_str(), "ReplicaSet" | "Deployment" | "DaemonSet" | "ReplicationController" | "Pod" | "Node" | "Service" | "Job" | "CronJob");
             cached_kind && !inf.owner_exists(&r.uid)
         })
 }

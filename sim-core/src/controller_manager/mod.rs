@@ -16,6 +16,7 @@ pub mod endpointslice;
 pub mod garbage_collector;
 pub mod informers;
 pub mod ingress_nginx;
+pub mod job;
 pub mod namespace;
 pub mod node_ipam;
 pub mod node_lifecycle;
@@ -23,6 +24,7 @@ pub mod pod_gc;
 pub mod replica_set;
 pub mod service_lb;
 pub mod taint_eviction;
+pub mod ttl_after_finished;
 pub mod workqueue;
 
 use crate::api::meta::Time;
@@ -281,6 +283,8 @@ controllers! {
     endpoint: endpoint::EndpointController => Endpoint,
     service_lb: service_lb::ServiceLbController => ServiceLb,
     ingress_nginx: ingress_nginx::IngressStatusController => IngressNginx,
+    job: job::JobController => Job,
+    ttl_after_finished: ttl_after_finished::TtlAfterFinishedController => TtlAfterFinished,
 }
 
 pub struct ControllerManager {
@@ -310,6 +314,8 @@ impl ControllerManager {
                 endpoint: Default::default(),
                 service_lb: Default::default(),
                 ingress_nginx: Default::default(),
+                job: Default::default(),
+                ttl_after_finished: Default::default(),
             },
             shared: Shared::default(),
             sync_scheduled: false,

@@ -40,6 +40,7 @@
 //! - `deployment-within-surge`, `deployment-availability-floor`: see deployment.rs.
 //! - `daemonset-one-pod-per-node`: see daemon_set.rs.
 //! - `eviction-within-budget`: see disruption.rs.
+//! - `job-within-parallelism`, `job-counts-each-pod-once`: see job.rs.
 //! - `service-addresses-unique`: see service.rs.
 //! - `endpointslices-converge` (liveness), `endpointslices-list-selected-pods`: see
 //!   service.rs.
@@ -58,6 +59,7 @@
 pub mod daemon_set;
 pub mod deployment;
 pub mod disruption;
+pub mod job;
 pub mod proxy;
 pub mod service;
 pub mod traffic;
@@ -101,12 +103,13 @@ pub const NODES_RECOVER: &str = "nodes-recover";
 pub use daemon_set::DAEMONSET_ONE_PER_NODE;
 pub use deployment::{DEPLOYMENT_FLOOR, DEPLOYMENT_SURGE};
 pub use disruption::EVICTION_WITHIN_BUDGET;
+pub use job::{JOB_COUNTS_ONCE, JOB_WITHIN_PARALLELISM};
 pub use proxy::PROXY_ENDPOINTS_FROM_SLICES;
 pub use service::{ENDPOINTS_CONVERGE, SERVICE_ADDRESSES_UNIQUE, SLICES_LIST_SELECTED};
 pub use traffic::TRAFFIC_COUNTS_ADD_UP;
 
 /// Every invariant, for listings and for the tests that make each one fire.
-pub const ALL: [&str; 19] = [
+pub const ALL: [&str; 21] = [
     NODE_OVERCOMMITTED,
     POD_BOUND_TWICE,
     BOUND_TO_MISSING_NODE,
@@ -119,6 +122,8 @@ pub const ALL: [&str; 19] = [
     DEPLOYMENT_FLOOR,
     DAEMONSET_ONE_PER_NODE,
     EVICTION_WITHIN_BUDGET,
+    JOB_WITHIN_PARALLELISM,
+    JOB_COUNTS_ONCE,
     SERVICE_ADDRESSES_UNIQUE,
     SLICES_LIST_SELECTED,
     PROXY_ENDPOINTS_FROM_SLICES,
@@ -171,6 +176,7 @@ pub struct Checker {
     nodes_deleted: BTreeMap<String, SimTime>,
     deployments: deployment::DeploymentChecker,
     daemon_sets: daemon_set::DaemonSetChecker,
+    jobs: job::JobChecker,
     budgets: disruption::DisruptionChecker,
     services: service::ServiceChecker,
     slices: service::SliceChecker,
@@ -281,9 +287,17 @@ impl Checker {
                 if let Some(v) = self.daemon_sets.on_pod(w, p, by == CONTROLLER_MANAGER, store, lag, time, event) {
                     self.violate(v.invariant, v.time, &v.event, v.objects, v.message);
                 }
+                if let Some(v) = self.jobs.on_pod(w, p, by == CONTROLLER_MANAGER, time, event) {
+                    self.violate(v.invariant, v.time, &v.event, v.objects, v.message);
+                }
                 self.on_pod(w, p, verb, store, time, event, obj_name)
             }
             Object::DaemonSet(ds) => self.daemon_sets.on_daemon_set(ds, w.type_ == WatchEventType::Deleted, time),
+            Object::Job(j) => {
+                if let Some(v) = self.jobs.on_job(j, w.type_ == WatchEventType::Deleted, by == CONTROLLER_MANAGER, time, event) {
+                    self.violate(v.invariant, v.time, &v.event, v.objects, v.message);
+                }
+            }
             Object::PodDisruptionBudget(pdb) => {
                 if let Some(v) = self.budgets.on_write(w, pdb, verb, by, time, event) {
                     self.violate(v.invariant, v.time, &v.event, v.objects, v.message);
@@ -851,6 +865,9 @@ mod tests {
             // invariants/daemon_set.rs and disruption.rs tests:
             DAEMONSET_ONE_PER_NODE,
             EVICTION_WITHIN_BUDGET,
+            // invariants/job.rs tests:
+            JOB_WITHIN_PARALLELISM,
+            JOB_COUNTS_ONCE,
             // invariants/service.rs, proxy.rs and traffic.rs tests:
             SERVICE_ADDRESSES_UNIQUE,
             SLICES_LIST_SELECTED,

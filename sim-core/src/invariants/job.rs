@@ -1,0 +1,164 @@
+//! The Job controller's guarantees (pkg/controller/job/job_controller.go):
+//!
+//! - `job-within-parallelism`: manageJob creates at most `wantActive − active` pods,
+//!   wantActive never above spec.parallelism, and its expectations keep a sync from acting
+//!   on creations it has not yet seen; pods leaving the active set (finishing, being
+//!   deleted) show in the store before the controller's cache, so the store never holds
+//!   more active pods (not finished, not being deleted) than the controller counted. So
+//!   a create by the controller manager never takes a Job's active pods above the
+//!   largest parallelism the Job has had (a user may lower it while a create is in
+//!   flight; the next sync deletes the extras).
+//! - `job-counts-each-pod-once`: each finished pod is counted once (the tracking
+//!   finalizer and status.uncountedTerminatedPods; an Indexed Job counts an index once):
+//!   a Job's status.succeeded is never more than the distinct pods of it that succeeded
+//!   (for an Indexed Job, the distinct indexes), and status.failed never more than the
+//!   distinct pods of it that failed or were deleted before succeeding.
+
+use super::Violation;
+use crate::api::job::Job;
+use crate::api::pod::Pod;
+use crate::controller_manager::job::completion_index;
+use crate::engine::SimTime;
+use crate::etcd::{WatchEvent, WatchEventType};
+use std::collections::{BTreeMap, BTreeSet};
+
+pub const JOB_WITHIN_PARALLELISM: &str = "job-within-parallelism";
+pub const JOB_COUNTS_ONCE: &str = "job-counts-each-pod-once";
+
+#[derive(Default)]
+struct Seen {
+    max_parallelism: i32,
+    active: BTreeSet<String>,
+    succeeded: BTreeSet<String>,
+    succeeded_indexes: BTreeSet<i32>,
+    failed: BTreeSet<String>,
+}
+
+#[derive(Default)]
+pub struct JobChecker {
+    /// Per Job uid.
+    jobs: BTreeMap<String, Seen>,
+}
+
+impl JobChecker {
+    /// A Job write; `by_controller_manager` for its status updates.
+    pub fn on_job(&mut self, j: &Job, deleted: bool, by_controller_manager: bool, time: SimTime, event: &str) -> Option<Violation> {
+        let uid = &j.metadata.uid;
+        if deleted {
+            self.jobs.remove(uid);
+            return None;
+        }
+        let seen = self.jobs.entry(uid.clone()).or_default();
+        seen.max_parallelism = seen.max_parallelism.max(j.parallelism());
+        if !by_controller_manager {
+            return None;
+        }
+        let pods_succeeded = if j.indexed() { seen.succeeded_indexes.len() } else { seen.succeeded.len() } as i32;
+        let s = &j.status;
+        let bad = if s.succeeded > pods_succeeded {
+            Some(format!("status.succeeded {} but {pods_succeeded} of its pods succeeded", s.succeeded))
+        } else if s.failed > seen.failed.len() as i32 {
+            Some(format!("status.failed {} but {} of its pods failed", s.failed, seen.failed.len()))
+        } else {
+            None
+        };
+        bad.map(|message| Violation {
+            invariant: JOB_COUNTS_ONCE,
+            time,
+            event: event.to_string(),
+            objects: vec![format!("job/{}/{}", j.metadata.namespace, j.metadata.name)],
+            message,
+        })
+    }
+
+    /// A pod write; `by_controller_manager` when the controller manager made it.
+    pub fn on_pod(&mut self, w: &WatchEvent, p: &Pod, by_controller_manager: bool, time: SimTime, event: &str) -> Option<Violation> {
+        let owner = p.metadata.controller_ref().filter(|r| r.kind == "Job")?;
+        let seen = self.jobs.get_mut(&owner.uid)?;
+        let uid = p.metadata.uid.clone();
+        let deleted = w.type_ == WatchEventType::Deleted;
+        if p.status.phase == "Succeeded" {
+            seen.succeeded.insert(uid.clone());
+            if let Some(i) = completion_index(p) {
+                seen.succeeded_indexes.insert(i);
+            }
+        } else if p.status.phase == "Failed" || deleted || p.metadata.deletion_timestamp.is_some() {
+            seen.failed.insert(uid.clone());
+        }
+        let active = !deleted && !p.is_terminal() && p.metadata.deletion_timestamp.is_none();
+        if !active {
+            seen.active.remove(&uid);
+            return None;
+        }
+        let created = w.type_ == WatchEventType::Added;
+        seen.active.insert(uid);
+        let n = seen.active.len() as i32;
+        (created && by_controller_manager && n > seen.max_parallelism).then(|| Violation {
+            invariant: JOB_WITHIN_PARALLELISM,
+            time,
+            event: event.to_string(),
+            objects: vec![format!("pod/{}/{}", p.metadata.namespace, p.metadata.name), format!("job/{}/{}", p.metadata.namespace, owner.name)],
+            message: format!("{n} active pods, parallelism at most {}", seen.max_parallelism),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::Object;
+    use std::rc::Rc;
+
+    fn job(parallelism: i32, succeeded: i32) -> Job {
+        let mut j: Job = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "pi", "namespace": "default", "uid": "job-uid"},
+            "spec": {"parallelism": parallelism, "template": {"spec": {"restartPolicy": "Never", "containers": [{"name": "c", "image": "perl"}]}}}
+        }))
+        .unwrap();
+        j.status.succeeded = succeeded;
+        j
+    }
+
+    fn pod(name: &str, phase: &'static str) -> Pod {
+        let mut p: Pod = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": name, "namespace": "default", "uid": format!("{name}-uid"),
+                "ownerReferences": [{"apiVersion": "batch/v1", "kind": "Job", "name": "pi", "uid": "job-uid", "controller": true}]},
+            "spec": {"containers": [{"name": "c", "image": "perl"}]}
+        }))
+        .unwrap();
+        p.status.phase = phase.into();
+        p
+    }
+
+    fn ev(t: WatchEventType, p: &Pod) -> WatchEvent {
+        WatchEvent { type_: t, object: Rc::new(Object::Pod(p.clone())), prev: None, revision: 1, time: SimTime::ZERO }
+    }
+
+    #[test]
+    fn a_create_above_parallelism_fires() {
+        let mut c = JobChecker::default();
+        assert!(c.on_job(&job(2, 0), false, false, SimTime::ZERO, "e").is_none());
+        for n in ["a", "b"] {
+            assert!(c.on_pod(&ev(WatchEventType::Added, &pod(n, "Pending")), &pod(n, "Pending"), true, SimTime::ZERO, "e").is_none());
+        }
+        // A finished pod leaves the active set: a replacement is within parallelism.
+        assert!(c.on_pod(&ev(WatchEventType::Modified, &pod("a", "Succeeded")), &pod("a", "Succeeded"), false, SimTime::ZERO, "e").is_none());
+        assert!(c.on_pod(&ev(WatchEventType::Added, &pod("c", "Pending")), &pod("c", "Pending"), true, SimTime::ZERO, "e").is_none());
+        let v = c.on_pod(&ev(WatchEventType::Added, &pod("d", "Pending")), &pod("d", "Pending"), true, SimTime::ZERO, "e").expect("fires");
+        assert_eq!(v.invariant, JOB_WITHIN_PARALLELISM);
+        assert_eq!(v.message, "3 active pods, parallelism at most 2");
+    }
+
+    #[test]
+    fn a_success_counted_twice_fires() {
+        let mut c = JobChecker::default();
+        c.on_job(&job(1, 0), false, false, SimTime::ZERO, "e");
+        c.on_pod(&ev(WatchEventType::Modified, &pod("a", "Succeeded")), &pod("a", "Succeeded"), false, SimTime::ZERO, "e");
+        assert!(c.on_job(&job(1, 1), false, true, SimTime::ZERO, "e").is_none());
+        // The same pod written again is still one success.
+        c.on_pod(&ev(WatchEventType::Modified, &pod("a", "Succeeded")), &pod("a", "Succeeded"), false, SimTime::ZERO, "e");
+        let v = c.on_job(&job(1, 2), false, true, SimTime::ZERO, "e").expect("fires");
+        assert_eq!(v.invariant, JOB_COUNTS_ONCE);
+        assert_eq!(v.message, "status.succeeded 2 but 1 of its pods succeeded");
+    }
+}
