@@ -692,9 +692,12 @@ pub fn run(args: &[String], at: Option<&str>, seed: Option<u64>, namespace: Opti
         return EXIT_BAD_INPUT;
     }
     let kind = match Kind::from_user(&kind_word) {
-        Some(k @ (Kind::Pod | Kind::Node | Kind::Deployment | Kind::Service)) => k,
+        Some(k @ (Kind::Pod | Kind::Node | Kind::Deployment | Kind::Service | Kind::Job | Kind::CronJob)) => k,
         Some(k) => {
-            eprintln!("error: ksim describes pods, nodes, deployments and services so far, not {}", sim_core::apiserver::qualified_resource(&k));
+            eprintln!(
+                "error: ksim describes pods, nodes, deployments, services, jobs and cronjobs so far, not {}",
+                sim_core::apiserver::qualified_resource(&k)
+            );
             return EXIT_BAD_INPUT;
         }
         None => {
@@ -732,6 +735,8 @@ pub fn run(args: &[String], at: Option<&str>, seed: Option<u64>, namespace: Opti
             Object::Node(n) => out.push(node(n, &sim, &evs)),
             Object::Deployment(d) => out.push(deployment(d, &sim, &evs)),
             Object::Service(svc) => out.push(service(svc, &sim, &evs)),
+            Object::Job(j) => out.push(job(j, &evs, sim.now)),
+            Object::CronJob(c) => out.push(cron_job(c, &evs, sim.now)),
             _ => {}
         }
     }
@@ -1002,6 +1007,111 @@ pub fn deployment(d: &sim_core::api::deployment::Deployment, sim: &sim_core::Sim
     w.write(0, &format!("NewReplicaSet:\t{}\n", by_labels(new.map(|i| &rss[i]).into_iter().collect())));
     events(&mut w, evs, sim.now);
     tabbed(&w.out)
+}
+
+/// describeJob: the spec's counts and modes (Parallelism only when set, `Completions:
+/// <unset>`), start and completion times, `Pods Statuses`, an Indexed Job's completed
+/// indexes (capIndexesListOrNone, 50 characters), the pod template and the Events; no
+/// Conditions section.
+pub fn job(j: &sim_core::api::job::Job, evs: &[&Event], now: SimTime) -> String {
+    use sim_core::engine::time::human_duration;
+    let mut w = PrefixWriter::default();
+    let m = &j.metadata;
+    let s = &j.spec;
+    w.write(0, &format!("Name:\t{}\n", m.name));
+    w.write(0, &format!("Namespace:\t{}\n", m.namespace));
+    w.write(0, &format!("Selector:\t{}\n", s.selector.as_ref().map(|s| s.to_selector_string()).unwrap_or_default()));
+    labels_multiline(&mut w, "Labels", &m.labels);
+    annotations_multiline(&mut w, "Annotations", &m.annotations);
+    if let Some(r) = m.controller_ref() {
+        w.write(0, &format!("Controlled By:\t{}/{}\n", r.kind, r.name));
+    }
+    if let Some(p) = s.parallelism {
+        w.write(0, &format!("Parallelism:\t{p}\n"));
+    }
+    match s.completions {
+        Some(c) => w.write(0, &format!("Completions:\t{c}\n")),
+        None => w.write(0, "Completions:\t<unset>\n"),
+    }
+    if let Some(mode) = &s.completion_mode {
+        w.write(0, &format!("Completion Mode:\t{mode}\n"));
+    }
+    if let Some(sus) = s.suspend {
+        w.write(0, &format!("Suspend:\t{sus}\n"));
+    }
+    if let Some(b) = s.backoff_limit {
+        w.write(0, &format!("Backoff Limit:\t{b}\n"));
+    }
+    if let Some(t) = s.ttl_seconds_after_finished {
+        w.write(0, &format!("TTL Seconds After Finished:\t{t}\n"));
+    }
+    let st = &j.status;
+    if let Some(t) = st.start_time {
+        w.write(0, &format!("Start Time:\t{}\n", t.rfc1123z()));
+    }
+    if let Some(t) = st.completion_time {
+        w.write(0, &format!("Completed At:\t{}\n", t.rfc1123z()));
+    }
+    if let (Some(a), Some(b)) = (st.start_time, st.completion_time) {
+        w.write(0, &format!("Duration:\t{}\n", human_duration(b.0.since(a.0))));
+    }
+    if let Some(d) = s.active_deadline_seconds {
+        w.write(0, &format!("Active Deadline Seconds:\t{d}s\n"));
+    }
+    match st.ready {
+        None => w.write(0, &format!("Pods Statuses:\t{} Active / {} Succeeded / {} Failed\n", st.active, st.succeeded, st.failed)),
+        Some(r) => w.write(0, &format!("Pods Statuses:\t{} Active ({r} Ready) / {} Succeeded / {} Failed\n", st.active, st.succeeded, st.failed)),
+    }
+    if j.indexed() {
+        w.write(0, &format!("Completed Indexes:\t{}\n", cap_indexes_list_or_none(st.completed_indexes.as_deref().unwrap_or(""), 50)));
+    }
+    w.out.push_str(&pod_template(&s.template));
+    events(&mut w, evs, now);
+    tabbed(&w.out)
+}
+
+/// describeCronJob: the schedule and policies (`<unset>` for what is not set), the Job
+/// template (describeJobTemplate), the last schedule time, the active Jobs, the Events.
+pub fn cron_job(c: &sim_core::api::job::CronJob, evs: &[&Event], now: SimTime) -> String {
+    let mut w = PrefixWriter::default();
+    let m = &c.metadata;
+    let s = &c.spec;
+    let unset = |v: Option<String>| v.unwrap_or_else(|| "<unset>".into());
+    w.write(0, &format!("Name:\t{}\n", m.name));
+    w.write(0, &format!("Namespace:\t{}\n", m.namespace));
+    labels_multiline(&mut w, "Labels", &m.labels);
+    annotations_multiline(&mut w, "Annotations", &m.annotations);
+    w.write(0, &format!("Schedule:\t{}\n", s.schedule));
+    w.write(0, &format!("Concurrency Policy:\t{}\n", s.concurrency_policy));
+    w.write(0, &format!("Suspend:\t{}\n", unset(s.suspend.map(|b| if b { "True" } else { "False" }.to_string()))));
+    w.write(0, &format!("Successful Job History Limit:\t{}\n", unset(s.successful_jobs_history_limit.map(|v| v.to_string()))));
+    w.write(0, &format!("Failed Job History Limit:\t{}\n", unset(s.failed_jobs_history_limit.map(|v| v.to_string()))));
+    w.write(0, &format!("Starting Deadline Seconds:\t{}\n", unset(s.starting_deadline_seconds.map(|v| format!("{v}s")))));
+    let t = &s.job_template.spec;
+    w.write(0, &format!("Selector:\t{}\n", unset(t.selector.as_ref().map(|s| s.to_selector_string()))));
+    w.write(0, &format!("Parallelism:\t{}\n", unset(t.parallelism.map(|v| v.to_string()))));
+    w.write(0, &format!("Completions:\t{}\n", unset(t.completions.map(|v| v.to_string()))));
+    if let Some(d) = t.active_deadline_seconds {
+        w.write(0, &format!("Active Deadline Seconds:\t{d}s\n"));
+    }
+    w.out.push_str(&pod_template(&t.template));
+    w.write(0, &format!("Last Schedule Time:\t{}\n", unset(c.status.last_schedule_time.map(|t| t.rfc1123z()))));
+    let active: Vec<&str> = c.status.active.iter().map(|a| a.name.as_str()).collect();
+    w.write(0, &format!("Active Jobs:\t{}\n", if active.is_empty() { "<none>".to_string() } else { active.join(", ") }));
+    events(&mut w, evs, now);
+    tabbed(&w.out)
+}
+
+/// capIndexesListOrNone: `<none>`, or the list cut at the first comma after `soft_limit`
+/// characters, with `...`.
+fn cap_indexes_list_or_none(indexes: &str, soft_limit: usize) -> String {
+    if indexes.is_empty() {
+        return "<none>".into();
+    }
+    match indexes.bytes().enumerate().skip(soft_limit).find(|(_, b)| *b == b',') {
+        Some((ix, _)) => format!("{}...", &indexes[..=ix]),
+        None => indexes.to_string(),
+    }
 }
 
 /// formatEndpointSlices: the ready endpoints of the slices for one port name, `IP:port`

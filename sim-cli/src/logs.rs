@@ -33,6 +33,22 @@ fn terminated_lines(name: &str, s: &ContainerState, out: &mut Vec<String>) {
     }
 }
 
+/// How long the pod's containers run, and which rule of kubelet/annotations.rs said so.
+fn run_time_line(pod: &sim_core::api::pod::Pod) -> String {
+    use sim_core::engine::time::go_duration;
+    use sim_core::kubelet::annotations::{run_time, RunSource};
+    let (d, source) = run_time(pod);
+    let d = d.map_or("until deleted".to_string(), |d| format!("for {}", go_duration(d)));
+    let why = match source {
+        RunSource::Annotation => "its ksim.dev/run-duration annotation".to_string(),
+        RunSource::Sleeps => "the sleep steps of its command".to_string(),
+        RunSource::Forever(what) => format!("its command's {what}"),
+        RunSource::Default => format!("ksim's default for a pod meant to finish (restartPolicy {}) whose command names no time", pod.spec.restart_policy),
+        RunSource::Server => "a long-running container: restartPolicy Always and no time in its command".to_string(),
+    };
+    format!("# the containers run {d}: {why}")
+}
+
 pub fn logs(a: Args) -> u8 {
     let name = match a.target.split_once('/') {
         Some(("pod" | "pods" | "po", n)) if !n.is_empty() => n,
@@ -68,7 +84,7 @@ pub fn logs(a: Args) -> u8 {
         }
     };
     let status: Option<&ContainerStatus> = pod.status.container_statuses.iter().find(|s| s.name == container);
-    let mut lines = vec![format!("# ksim runs no code: the lifecycle of container {container} as the kubelet recorded it")];
+    let mut lines = vec![format!("# ksim runs no code: the lifecycle of container {container} as the kubelet recorded it"), run_time_line(pod)];
     let empty = ContainerState::default();
     let (state, last) = status.map_or((&empty, &empty), |s| (&s.state, &s.last_state));
     if a.previous {

@@ -508,6 +508,78 @@ fn validate_controller_template(template: &PodTemplateSpec, kind: &str, errs: &m
 /// hostnames, validateJobSpec's counts and modes, the template with restartPolicy
 /// OnFailure or Never, the selector matching the template.
 pub fn validate_job(job: &super::job::Job, errs: &mut Vec<FieldErr>) {
+    validate_job_spec(job, true, errs);
+}
+
+/// ValidateCronJobCreate / validateCronJobSpec: the name (at most 52 characters: the
+/// controller appends `-<11 digits>` to it for its Jobs), the schedule (robfig's
+/// ParseStandard, no TZ in it), the time zone, concurrencyPolicy, the history limits
+/// and startingDeadlineSeconds non-negative, and the Job template
+/// (ValidateJobTemplateSpec: the Job spec without its selector, manualSelector refused).
+pub fn validate_cron_job(cj: &super::job::CronJob, errs: &mut Vec<FieldErr>) {
+    let s = &cj.spec;
+    if s.schedule.is_empty() {
+        errs.push(FieldErr::required("spec.schedule"));
+    } else {
+        if let Err(e) = super::cron::parse_standard(&s.schedule) {
+            errs.push(FieldErr::new("spec.schedule", format!("Invalid value: {}: {e}", quoted(&s.schedule))));
+        }
+        if s.schedule.contains("TZ") {
+            errs.push(FieldErr::new(
+                "spec.schedule",
+                format!("Invalid value: {}: cannot use TZ or CRON_TZ in schedule, use timeZone field instead", quoted(&s.schedule)),
+            ));
+        }
+    }
+    non_negative("spec.startingDeadlineSeconds", s.starting_deadline_seconds, errs);
+    if let Some(tz) = &s.time_zone {
+        let bad_part = tz
+            .split('/')
+            .any(|p| p == "." || p == ".." || p.starts_with('-') || p.is_empty() || !p.chars().all(|c| c.is_ascii_alphanumeric() || "_-+".contains(c)));
+        if tz.is_empty() {
+            errs.push(FieldErr::new("spec.timeZone", "Invalid value: \"\": timeZone must be nil or non-empty string"));
+        } else if bad_part {
+            errs.push(FieldErr::new("spec.timeZone", format!("Invalid value: {}: unknown time zone {tz}", quoted(tz))));
+        } else if tz.eq_ignore_ascii_case("Local") {
+            errs.push(FieldErr::new(
+                "spec.timeZone",
+                format!("Invalid value: {}: timeZone must be an explicit time zone as defined in https://www.iana.org/time-zones", quoted(tz)),
+            ));
+        } else if let Err(e) = super::cron::load_location(tz) {
+            errs.push(FieldErr::new("spec.timeZone", format!("Invalid value: {}: {e}", quoted(tz))));
+        }
+    }
+    match s.concurrency_policy.as_str() {
+        "Allow" | "Forbid" | "Replace" => {}
+        "" => errs.push(FieldErr::required("spec.concurrencyPolicy")),
+        other => errs.push(FieldErr::new(
+            "spec.concurrencyPolicy",
+            format!("Unsupported value: {}: supported values: \"Allow\", \"Forbid\", \"Replace\"", quoted(other)),
+        )),
+    }
+    let mut probe = super::job::Job::default();
+    probe.metadata.name = cj.metadata.name.clone();
+    probe.spec = s.job_template.spec.clone();
+    let mut job_errs = Vec::new();
+    validate_job_spec(&probe, false, &mut job_errs);
+    for mut e in job_errs {
+        if let Some(rest) = e.path.strip_prefix("spec.") {
+            e.path = format!("spec.jobTemplate.spec.{rest}");
+            errs.push(e);
+        }
+    }
+    if s.job_template.spec.manual_selector == Some(true) {
+        errs.push(FieldErr::new("spec.jobTemplate.spec.manualSelector", "Unsupported value: true: supported values: \"nil\", \"false\""));
+    }
+    non_negative("spec.successfulJobsHistoryLimit", s.successful_jobs_history_limit.map(i64::from), errs);
+    non_negative("spec.failedJobsHistoryLimit", s.failed_jobs_history_limit.map(i64::from), errs);
+    if cj.metadata.name.len() > 52 {
+        errs.push(FieldErr::new("metadata.name", format!("Invalid value: {}: must be no more than 52 characters", quoted(&cj.metadata.name))));
+    }
+}
+
+/// validateJobSpec, with ValidateJobSpec's selector checks when `with_selector`.
+fn validate_job_spec(job: &super::job::Job, with_selector: bool, errs: &mut Vec<FieldErr>) {
     let spec = &job.spec;
     let indexed = spec.completion_mode.as_deref() == Some("Indexed");
     if indexed {
@@ -594,6 +666,9 @@ pub fn validate_job(job: &super::job::Job, errs: &mut Vec<FieldErr>) {
             "spec.template.spec.restartPolicy",
             format!("Unsupported value: {}: supported values: \"OnFailure\", \"Never\"", quoted(other)),
         )),
+    }
+    if !with_selector {
+        return;
     }
     match &spec.selector {
         None => errs.push(FieldErr::required("spec.selector")),
@@ -1329,6 +1404,7 @@ pub fn validate(obj: &Object) -> Vec<FieldErr> {
         }
         Object::Service(s) => validate_service(s, &mut errs),
         Object::Job(j) => validate_job(j, &mut errs),
+        Object::CronJob(c) => validate_cron_job(c, &mut errs),
         Object::Node(n) => {
             for (i, t) in n.spec.taints.iter().enumerate() {
                 if !["NoSchedule", "PreferNoSchedule", "NoExecute"].contains(&t.effect.as_str()) {

@@ -51,6 +51,8 @@ impl Controller for GarbageCollector {
                 | Kind::ReplicationController
                 | Kind::Service
                 | Kind::EndpointSlice
+                | Kind::Job
+                | Kind::CronJob
         )
     }
 

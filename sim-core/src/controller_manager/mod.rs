@@ -8,6 +8,7 @@
 //! the `controllers!` table below.
 
 pub mod controller_utils;
+pub mod cronjob;
 pub mod daemon_set;
 pub mod deployment;
 pub mod disruption;
@@ -285,6 +286,7 @@ controllers! {
     ingress_nginx: ingress_nginx::IngressStatusController => IngressNginx,
     job: job::JobController => Job,
     ttl_after_finished: ttl_after_finished::TtlAfterFinishedController => TtlAfterFinished,
+    cronjob: cronjob::CronJobController => CronJob,
 }
 
 pub struct ControllerManager {
@@ -316,6 +318,7 @@ impl ControllerManager {
                 ingress_nginx: Default::default(),
                 job: Default::default(),
                 ttl_after_finished: Default::default(),
+                cronjob: Default::default(),
             },
             shared: Shared::default(),
             sync_scheduled: false,

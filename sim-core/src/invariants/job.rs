@@ -13,6 +13,14 @@
 //!   a Job's status.succeeded is never more than the distinct pods of it that succeeded
 //!   (for an Indexed Job, the distinct indexes), and status.failed never more than the
 //!   distinct pods of it that failed or were deleted before succeeding.
+//! - `cronjob-forbid-one-at-a-time` (pkg/controller/cronjob/cronjob_controllerv2.go
+//!   syncCronJob): with concurrencyPolicy Forbid the controller creates a Job only when
+//!   the CronJob's status.active, reconciled against the Jobs it has seen, is empty; a Job
+//!   it creates enters status.active at once and leaves it only once the controller has
+//!   seen it finished (or gone). Upstream's own comment allows concurrency when its
+//!   views are stale, so the check allows a Job the controller may not have seen yet:
+//!   when the controller manager creates a Job of a Forbid CronJob, no other Job it
+//!   created for that CronJob more than `lag` earlier is still there unfinished.
 
 use super::Violation;
 use crate::api::job::Job;
@@ -24,6 +32,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 pub const JOB_WITHIN_PARALLELISM: &str = "job-within-parallelism";
 pub const JOB_COUNTS_ONCE: &str = "job-counts-each-pod-once";
+pub const CRONJOB_FORBID: &str = "cronjob-forbid-one-at-a-time";
 
 #[derive(Default)]
 struct Seen {
@@ -38,15 +47,56 @@ struct Seen {
 pub struct JobChecker {
     /// Per Job uid.
     jobs: BTreeMap<String, Seen>,
+    /// Per CronJob uid: whether its policy is Forbid.
+    forbid: BTreeMap<String, bool>,
+    /// Jobs the controller manager created for a CronJob: Job uid → (CronJob uid, name,
+    /// created at); removed once finished or deleted.
+    cron_jobs: BTreeMap<String, (String, String, SimTime)>,
 }
 
 impl JobChecker {
-    /// A Job write; `by_controller_manager` for its status updates.
-    pub fn on_job(&mut self, j: &Job, deleted: bool, by_controller_manager: bool, time: SimTime, event: &str) -> Option<Violation> {
+    /// A CronJob write.
+    pub fn on_cron_job(&mut self, cj: &crate::api::job::CronJob, deleted: bool) {
+        if deleted {
+            self.forbid.remove(&cj.metadata.uid);
+        } else {
+            self.forbid.insert(cj.metadata.uid.clone(), cj.spec.concurrency_policy == "Forbid");
+        }
+    }
+
+    /// A Job write; `by_controller_manager` for its status updates and the CronJob
+    /// controller's creates.
+    #[allow(clippy::too_many_arguments)]
+    pub fn on_job(
+        &mut self,
+        j: &Job,
+        created: bool,
+        deleted: bool,
+        by_controller_manager: bool,
+        lag: crate::engine::SimDuration,
+        time: SimTime,
+        event: &str,
+    ) -> Option<Violation> {
         let uid = &j.metadata.uid;
+        if deleted || j.finished() {
+            self.cron_jobs.remove(uid);
+        }
         if deleted {
             self.jobs.remove(uid);
             return None;
+        }
+        if let (true, true, Some(owner)) = (created, by_controller_manager, j.metadata.controller_ref().filter(|r| r.kind == "CronJob")) {
+            let other = self.cron_jobs.values().find(|(cj, _, at)| *cj == owner.uid && *at + lag < time).map(|(_, name, _)| name.clone());
+            self.cron_jobs.insert(uid.clone(), (owner.uid.clone(), j.metadata.name.clone(), time));
+            if let (Some(other), true) = (other, self.forbid.get(&owner.uid).copied().unwrap_or(false)) {
+                return Some(Violation {
+                    invariant: CRONJOB_FORBID,
+                    time,
+                    event: event.to_string(),
+                    objects: vec![format!("job/{}/{}", j.metadata.namespace, j.metadata.name), format!("cronjob/{}/{}", j.metadata.namespace, owner.name)],
+                    message: format!("created while job {other} of the Forbid CronJob is unfinished"),
+                });
+            }
         }
         let seen = self.jobs.entry(uid.clone()).or_default();
         seen.max_parallelism = seen.max_parallelism.max(j.parallelism());
@@ -137,7 +187,7 @@ mod tests {
     #[test]
     fn a_create_above_parallelism_fires() {
         let mut c = JobChecker::default();
-        assert!(c.on_job(&job(2, 0), false, false, SimTime::ZERO, "e").is_none());
+        assert!(c.on_job(&job(2, 0), true, false, false, crate::engine::SimDuration::ZERO, SimTime::ZERO, "e").is_none());
         for n in ["a", "b"] {
             assert!(c.on_pod(&ev(WatchEventType::Added, &pod(n, "Pending")), &pod(n, "Pending"), true, SimTime::ZERO, "e").is_none());
         }
@@ -152,13 +202,47 @@ mod tests {
     #[test]
     fn a_success_counted_twice_fires() {
         let mut c = JobChecker::default();
-        c.on_job(&job(1, 0), false, false, SimTime::ZERO, "e");
+        c.on_job(&job(1, 0), true, false, false, crate::engine::SimDuration::ZERO, SimTime::ZERO, "e");
         c.on_pod(&ev(WatchEventType::Modified, &pod("a", "Succeeded")), &pod("a", "Succeeded"), false, SimTime::ZERO, "e");
-        assert!(c.on_job(&job(1, 1), false, true, SimTime::ZERO, "e").is_none());
+        assert!(c.on_job(&job(1, 1), false, false, true, crate::engine::SimDuration::ZERO, SimTime::ZERO, "e").is_none());
         // The same pod written again is still one success.
         c.on_pod(&ev(WatchEventType::Modified, &pod("a", "Succeeded")), &pod("a", "Succeeded"), false, SimTime::ZERO, "e");
-        let v = c.on_job(&job(1, 2), false, true, SimTime::ZERO, "e").expect("fires");
+        let v = c.on_job(&job(1, 2), false, false, true, crate::engine::SimDuration::ZERO, SimTime::ZERO, "e").expect("fires");
         assert_eq!(v.invariant, JOB_COUNTS_ONCE);
         assert_eq!(v.message, "status.succeeded 2 but 1 of its pods succeeded");
+    }
+
+    #[test]
+    fn a_second_job_of_a_forbid_cronjob_fires() {
+        let mut c = JobChecker::default();
+        let mut cj = crate::api::job::CronJob::default();
+        cj.metadata.uid = "cj-uid".into();
+        cj.spec.concurrency_policy = "Forbid".into();
+        c.on_cron_job(&cj, false);
+        let mk = |name: &str| {
+            let mut j = job(1, 0);
+            j.metadata.name = name.into();
+            j.metadata.uid = format!("{name}-uid");
+            j.metadata.owner_references = vec![crate::api::meta::OwnerReference {
+                api_version: "batch/v1".into(),
+                kind: "CronJob".into(),
+                name: "hello".into(),
+                uid: "cj-uid".into(),
+                controller: Some(true),
+                block_owner_deletion: Some(true),
+            }];
+            j
+        };
+        let lag = crate::engine::SimDuration::from_ms(10);
+        assert!(c.on_job(&mk("hello-1"), true, false, true, lag, SimTime::from_secs(60), "e").is_none());
+        let v = c.on_job(&mk("hello-2"), true, false, true, lag, SimTime::from_secs(120), "e").expect("fires");
+        assert_eq!(v.invariant, CRONJOB_FORBID);
+        assert_eq!(v.message, "created while job hello-1 of the Forbid CronJob is unfinished");
+        // Once the first has finished, a new one is fine.
+        let mut done = mk("hello-1");
+        done.status.conditions.push(crate::api::job::JobCondition { type_: "Complete".into(), status: "True".into(), ..Default::default() });
+        c.on_job(&done, false, false, true, lag, SimTime::from_secs(150), "e");
+        c.on_job(&mk("hello-2"), false, true, false, lag, SimTime::from_secs(151), "e");
+        assert!(c.on_job(&mk("hello-3"), true, false, true, lag, SimTime::from_secs(180), "e").is_none());
     }
 }

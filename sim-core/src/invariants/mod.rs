@@ -40,7 +40,8 @@
 //! - `deployment-within-surge`, `deployment-availability-floor`: see deployment.rs.
 //! - `daemonset-one-pod-per-node`: see daemon_set.rs.
 //! - `eviction-within-budget`: see disruption.rs.
-//! - `job-within-parallelism`, `job-counts-each-pod-once`: see job.rs.
+//! - `job-within-parallelism`, `job-counts-each-pod-once`,
+//!   `cronjob-forbid-one-at-a-time`: see job.rs.
 //! - `service-addresses-unique`: see service.rs.
 //! - `endpointslices-converge` (liveness), `endpointslices-list-selected-pods`: see
 //!   service.rs.
@@ -103,13 +104,13 @@ pub const NODES_RECOVER: &str = "nodes-recover";
 pub use daemon_set::DAEMONSET_ONE_PER_NODE;
 pub use deployment::{DEPLOYMENT_FLOOR, DEPLOYMENT_SURGE};
 pub use disruption::EVICTION_WITHIN_BUDGET;
-pub use job::{JOB_COUNTS_ONCE, JOB_WITHIN_PARALLELISM};
+pub use job::{CRONJOB_FORBID, JOB_COUNTS_ONCE, JOB_WITHIN_PARALLELISM};
 pub use proxy::PROXY_ENDPOINTS_FROM_SLICES;
 pub use service::{ENDPOINTS_CONVERGE, SERVICE_ADDRESSES_UNIQUE, SLICES_LIST_SELECTED};
 pub use traffic::TRAFFIC_COUNTS_ADD_UP;
 
 /// Every invariant, for listings and for the tests that make each one fire.
-pub const ALL: [&str; 21] = [
+pub const ALL: [&str; 22] = [
     NODE_OVERCOMMITTED,
     POD_BOUND_TWICE,
     BOUND_TO_MISSING_NODE,
@@ -124,6 +125,7 @@ pub const ALL: [&str; 21] = [
     EVICTION_WITHIN_BUDGET,
     JOB_WITHIN_PARALLELISM,
     JOB_COUNTS_ONCE,
+    CRONJOB_FORBID,
     SERVICE_ADDRESSES_UNIQUE,
     SLICES_LIST_SELECTED,
     PROXY_ENDPOINTS_FROM_SLICES,
@@ -294,10 +296,15 @@ impl Checker {
             }
             Object::DaemonSet(ds) => self.daemon_sets.on_daemon_set(ds, w.type_ == WatchEventType::Deleted, time),
             Object::Job(j) => {
-                if let Some(v) = self.jobs.on_job(j, w.type_ == WatchEventType::Deleted, by == CONTROLLER_MANAGER, time, event) {
+                // The CronJob controller's view: its cache (a watch behind) at a sync,
+                // the create's round trip after.
+                let lag = SimDuration::from_ms(4 * (self.latency.request.as_ms() + self.latency.watch.as_ms()) + 10);
+                let (created, deleted) = (w.type_ == WatchEventType::Added, w.type_ == WatchEventType::Deleted);
+                if let Some(v) = self.jobs.on_job(j, created, deleted, by == CONTROLLER_MANAGER, lag, time, event) {
                     self.violate(v.invariant, v.time, &v.event, v.objects, v.message);
                 }
             }
+            Object::CronJob(cj) => self.jobs.on_cron_job(cj, w.type_ == WatchEventType::Deleted),
             Object::PodDisruptionBudget(pdb) => {
                 if let Some(v) = self.budgets.on_write(w, pdb, verb, by, time, event) {
                     self.violate(v.invariant, v.time, &v.event, v.objects, v.message);
@@ -868,6 +875,7 @@ mod tests {
             // invariants/job.rs tests:
             JOB_WITHIN_PARALLELISM,
             JOB_COUNTS_ONCE,
+            CRONJOB_FORBID,
             // invariants/service.rs, proxy.rs and traffic.rs tests:
             SERVICE_ADDRESSES_UNIQUE,
             SLICES_LIST_SELECTED,

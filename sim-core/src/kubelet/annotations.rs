@@ -17,8 +17,9 @@
 //! Readiness follows the first container's readinessProbe: ready `initialDelaySeconds`
 //! after start (immediately without a probe).
 //!
-//! Without `ksim.dev/run-duration`, the run time is read from the first container's
-//! `command` and `args` ([`run_time`]):
+//! Without `ksim.dev/run-duration`, each regular container's run time is read from its
+//! `command` and `args`, and the pod's containers have exited once the longest-running
+//! one has ([`run_time`]):
 //! - a loop that never ends (`while true`, `while :`, `sleep infinity`, `tail -f`) runs
 //!   until the pod is deleted;
 //! - otherwise the `sleep N` steps add up (`echo hi && sleep 3600` runs an hour, then
@@ -61,7 +62,10 @@ pub enum RunSource {
     Server,
 }
 
-/// The first container's run time and why: see the module's documentation.
+/// The pod's run time and why: its regular containers all run together, so the pod's
+/// containers have exited when the longest-running one has (one that never ends keeps
+/// the pod running — the documentation's "legacy sidecar" that keeps a Job from
+/// completing); see the module's documentation for each container's.
 pub fn run_time(pod: &Pod) -> (Option<SimDuration>, RunSource) {
     if let Some(d) = pod.metadata.annotations.get(RUN).and_then(|v| SimDuration::parse(v).ok()) {
         return (Some(d), RunSource::Annotation);
@@ -69,7 +73,22 @@ pub fn run_time(pod: &Pod) -> (Option<SimDuration>, RunSource) {
     if pod.spec.containers.is_empty() {
         return (None, RunSource::Server);
     }
-    let words = command_words(pod);
+    let mut longest: (Option<SimDuration>, RunSource) = (Some(SimDuration::ZERO), RunSource::Default);
+    for c in pod.spec.containers.iter() {
+        let r = container_run_time(pod, c);
+        longest = match (longest.0, r.0) {
+            (None, _) => longest,
+            (_, None) => r,
+            (Some(a), Some(b)) if b >= a => r,
+            _ => longest,
+        };
+    }
+    longest
+}
+
+/// One container's run time and why.
+fn container_run_time(pod: &Pod, c: &crate::api::pod::Container) -> (Option<SimDuration>, RunSource) {
+    let words = command_words(c);
     for (i, w) in words.iter().enumerate() {
         let next = words.get(i + 1).map(String::as_str);
         match (w.as_str(), next) {
@@ -105,8 +124,8 @@ pub fn exit_codes_by_index(v: &str) -> Result<Vec<(i32, i32)>, String> {
 }
 
 /// The containers' exit code: `ksim.dev/exit-code-by-index` for the pod's completion
-/// index, else `ksim.dev/exit-code`, else the first `exit N` of the first container's
-/// command and args (`echo "Hello world!" && sleep 5 && exit 42` exits 42), else 0.
+/// index, else `ksim.dev/exit-code`, else the first `exit N` of a container's command
+/// and args (`echo "Hello world!" && sleep 5 && exit 42` exits 42), else 0.
 pub fn exit_code(pod: &Pod) -> i32 {
     let a = &pod.metadata.annotations;
     let index = a.get(crate::api::job::JOB_COMPLETION_INDEX).and_then(|v| v.parse::<i32>().ok());
@@ -118,14 +137,16 @@ pub fn exit_code(pod: &Pod) -> i32 {
     if let Some(c) = a.get(EXIT_CODE).and_then(|v| v.parse().ok()) {
         return c;
     }
-    let words = command_words(pod);
-    words.windows(2).find(|w| w[0] == "exit").and_then(|w| w[1].parse::<i32>().ok()).filter(|c| (0..=255).contains(c)).unwrap_or(0)
+    pod.spec
+        .containers
+        .iter()
+        .find_map(|c| command_words(c).windows(2).find(|w| w[0] == "exit").and_then(|w| w[1].parse::<i32>().ok()).filter(|c| *c != 0 && (0..=255).contains(c)))
+        .unwrap_or(0)
 }
 
-/// The first container's command and args, split into shell words (roughly: on blanks
-/// and `;`, `&`, `|`).
-fn command_words(pod: &Pod) -> Vec<String> {
-    let Some(c) = pod.spec.containers.first() else { return Vec::new() };
+/// A container's command and args, split into shell words (roughly: on blanks and `;`,
+/// `&`, `|`).
+fn command_words(c: &crate::api::pod::Container) -> Vec<String> {
     [&c.command, &c.args]
         .into_iter()
         .filter_map(|v| v.as_deref().and_then(|v| v.as_array()))

@@ -354,6 +354,28 @@ impl<'r> Loader<'r> {
     }
 
     fn manifest(&mut self, file: &str, value: &Value, index: &PathIndex, base: &str) -> Option<Manifest> {
+        /// The apiVersions a kind is served at (the modelled one, and the unmodelled ones
+        /// not removed), for the hint after a removed one.
+        fn served_versions(kind: &str, removed: &str) -> Vec<String> {
+            let group = split_api_version(removed).0;
+            let mut out: Vec<String> = Kind::from_user(kind)
+                .filter(|k| !matches!(k, Kind::Other(..)) && k.group() == group)
+                .map(|k| k.api_version().to_string())
+                .into_iter()
+                .collect();
+            for (g, k, versions) in crate::api::object::KNOWN_UNMODELLED {
+                if *g == group && *k == kind {
+                    for v in *versions {
+                        let av = if g.is_empty() { v.to_string() } else { format!("{g}/{v}") };
+                        let gone = crate::api::object::REMOVED_VERSIONS.iter().any(|(r, n)| *r == av && n.starts_with("removed"));
+                        if !gone && !out.contains(&av) {
+                            out.push(av);
+                        }
+                    }
+                }
+            }
+            out
+        }
         let here = index.value(&index_spelling(base)).unwrap_or_else(|| index.nearest(base));
         let Value::Object(map) = value else {
             self.error(file, here, "Object 'Kind' is missing: a manifest must be a mapping with apiVersion and kind");
@@ -371,6 +393,16 @@ impl<'r> Loader<'r> {
             KindLookup::NoMatch => {
                 let mark = Self::mark_of(index, base, "kind");
                 self.error(file, mark, format!("no matches for kind {} in version {}", q(&kind), q(&api_version)));
+                return None;
+            }
+            KindLookup::Unmodelled(_, Some(note)) if note.starts_with("removed") => {
+                // A v1.34 apiserver no longer serves the version: kubectl finds no mapping.
+                let mark = Self::mark_of(index, base, "apiVersion");
+                let hint = match served_versions(&kind, &api_version) {
+                    v if v.is_empty() => String::new(),
+                    v => format!(" ({api_version} was {note}; {kind} is served as {})", v.join(", ")),
+                };
+                self.error(file, mark, format!("no matches for kind {} in version {}{hint}", q(&kind), q(&api_version)));
                 return None;
             }
             KindLookup::Unmodelled(_, note) => {
