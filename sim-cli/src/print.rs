@@ -5,7 +5,7 @@ use sim_core::api::meta::Time;
 use sim_core::api::{Kind, Object};
 use sim_core::engine::time::human_duration;
 use sim_core::engine::SimTime;
-use sim_core::trace::{node_status, pod_status};
+use sim_core::trace::node_status;
 use std::io::Write;
 use std::rc::Rc;
 
@@ -44,12 +44,12 @@ pub fn pod_rows(pods: &[Rc<Object>], now: SimTime, wide: bool, with_ns: bool) ->
         .iter()
         .filter_map(|o| o.as_pod())
         .map(|p| {
-            let ready = p.status.container_statuses.iter().filter(|c| c.ready && c.state.running.is_some()).count();
+            let cols = sim_core::trace::pod_columns(p);
             let mut r = vec![
                 p.metadata.name.clone(),
-                format!("{ready}/{}", p.spec.containers.len()),
-                pod_status(p),
-                restarts(p, now),
+                format!("{}/{}", cols.ready, cols.total),
+                cols.status.clone(),
+                restarts(&cols, now),
                 age(p.metadata.creation_timestamp, now),
             ];
             if with_ns {
@@ -64,10 +64,10 @@ pub fn pod_rows(pods: &[Rc<Object>], now: SimTime, wide: bool, with_ns: bool) ->
     (header, rows)
 }
 
-fn restarts(p: &sim_core::api::pod::Pod, now: SimTime) -> String {
-    let n = p.restarts();
-    let last = p.status.container_statuses.iter().filter_map(|c| c.last_state.terminated.as_ref().and_then(|t| t.finished_at)).max();
-    match last {
+/// RESTARTS: the count, with how long ago the last one was.
+fn restarts(cols: &sim_core::trace::PodColumns, now: SimTime) -> String {
+    let n = cols.restarts;
+    match cols.last_restart {
         Some(t) if n > 0 => format!("{n} ({} ago)", human_duration(now.since(t.0))),
         _ => n.to_string(),
     }

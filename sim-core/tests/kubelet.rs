@@ -454,3 +454,40 @@ fn admission_rejects_with_upstreams_reason_and_message() {
         assert_eq!(pod(&sim, n).unwrap().status.phase, "Running", "{n} was admitted");
     }
 }
+
+/// Init containers (scenarios/init-and-sidecar.yaml): while they run, the pod is Pending
+/// with Initialized False — reason ContainersNotInitialized, "containers with incomplete
+/// status: [...]" (status.GeneratePodInitializedCondition) — the init containers not yet
+/// started wait as PodInitializing, and so do the app containers
+/// (convertToAPIContainerStatuses' default state in a pod with init containers); a
+/// finished one is terminated with exit code 0, reason Completed.
+#[test]
+fn init_containers_run_in_order_before_the_app() {
+    use sim_core::api::Kind;
+    use sim_core::engine::SimTime;
+    let s = common::load_file(&common::repo_root().join("scenarios/init-and-sidecar.yaml"));
+    let mut sim = sim_core::Simulation::new(&s, &sim_core::RunOptions::for_scenario(&s)).unwrap();
+    let pod = |sim: &sim_core::Simulation| sim.list(&Kind::Pod).iter().filter_map(|o| o.as_pod()).find(|p| p.metadata.name == "setup").cloned().unwrap();
+    sim.run_until(SimTime::from_secs(5));
+    let p = pod(&sim);
+    let init = p.condition("Initialized").unwrap();
+    assert_eq!((&*init.status, &*init.reason), ("False", "ContainersNotInitialized"));
+    assert_eq!(init.message, "containers with incomplete status: [migrate-schema warm-cache]");
+    assert!(p.status.init_container_statuses[0].state.running.is_some());
+    assert_eq!(p.status.init_container_statuses[1].state.waiting.as_ref().unwrap().reason, "PodInitializing");
+    assert_eq!(p.status.container_statuses[0].state.waiting.as_ref().unwrap().reason, "PodInitializing");
+    assert_eq!(p.status.phase, "Pending");
+    sim.run_until(SimTime::from_secs(10));
+    let p = pod(&sim);
+    assert_eq!(p.condition("Initialized").unwrap().message, "containers with incomplete status: [warm-cache]");
+    let done = p.status.init_container_statuses[0].state.terminated.as_ref().expect("migrate-schema terminated");
+    assert_eq!((done.exit_code, &*done.reason), (0, "Completed"));
+    sim.run_until(SimTime::from_secs(20));
+    let p = pod(&sim);
+    assert_eq!(p.condition("Initialized").unwrap().status, "True");
+    assert_eq!((&*p.status.phase, p.is_ready()), ("Running", true));
+    // The Job's pod: the sidecar counts in READY beside the app container.
+    let report = sim.list(&Kind::Pod).iter().filter_map(|o| o.as_pod()).find(|p| p.metadata.name.starts_with("report-")).cloned().unwrap();
+    let cols = sim_core::trace::pod_columns(&report);
+    assert_eq!((cols.ready, cols.total, cols.status.as_str()), (2, 2, "Running"));
+}

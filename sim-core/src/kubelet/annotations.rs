@@ -29,7 +29,8 @@
 //!   or that has no command runs [`DEFAULT_RUN`] (10 s) and exits 0;
 //! - any other pod (restartPolicy Always, a server's image) runs until deleted.
 //!
-//! `ksim logs` says which rule gave a container its run time.
+//! `ksim logs` says which rule gave a container its run time. An init container runs its
+//! command's sleeps, else [`INIT_RUN`] (1 s), and exits 0.
 
 use crate::api::pod::Pod;
 use crate::engine::SimDuration;
@@ -106,6 +107,21 @@ fn container_run_time(pod: &Pod, c: &crate::api::pod::Container) -> (Option<SimD
         return (Some(DEFAULT_RUN), RunSource::Default);
     }
     (None, RunSource::Server)
+}
+
+/// How long an init container runs when its command names no time.
+pub const INIT_RUN: SimDuration = SimDuration::from_secs(1);
+
+/// An init container's run time: its command's sleeps, else [`INIT_RUN`] (a sidecar's
+/// does not matter: it runs beside the app).
+pub fn init_run_time(c: &crate::api::pod::Container) -> SimDuration {
+    let words = command_words(c);
+    let sleeps: Vec<SimDuration> = words.windows(2).filter(|w| w[0] == "sleep" || w[0].ends_with("/sleep")).filter_map(|w| sleep_arg(&w[1])).collect();
+    if sleeps.is_empty() {
+        INIT_RUN
+    } else {
+        SimDuration::from_ms(sleeps.iter().map(|d| d.as_ms()).sum())
+    }
 }
 
 /// `INDEX=CODE,…` → (index, code) pairs.

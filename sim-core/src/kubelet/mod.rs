@@ -250,6 +250,9 @@ impl Kubelet {
                         // counted when they are created).
                         w.phase = Phase::Creating;
                         w.started_at = None;
+                        // A new sandbox runs the init containers again.
+                        w.init_next = 0;
+                        w.init_states.iter_mut().for_each(|s| *s = pod_workers::InitState::Waiting);
                         let d = w.behaviour.sandbox;
                         self.sync_status(&uid, ctx);
                         self.timer(&uid, d, PodStep::SandboxReady, ctx);

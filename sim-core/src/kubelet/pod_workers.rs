@@ -12,7 +12,15 @@
 //! restart doubles the entry. The restart count goes up when the new container is created
 //! (kuberuntime_container.go startContainer: the dead container's restartCount + 1).
 //!
-//! Differences from upstream: all containers of a pod start, run and stop together; a
+//! Init containers (kuberuntime's computeInitContainerActions) run one at a time, in
+//! order, after the sandbox and the images: each is created and started (`Created`,
+//! `Started`), runs for its command's sleeps (else [`annotations::INIT_RUN`]) and exits
+//! 0; a restartable one (a sidecar, `restartPolicy: Always`) counts as done once started
+//! and keeps running beside the app containers, which start once every init container
+//! has. Until then the pod is Pending with Initialized False (ContainersNotInitialized).
+//!
+//! Differences from upstream: all app containers of a pod start, run and stop together
+//! (init containers never fail, and sidecars stop cleanly with the pod); a
 //! step takes the `ksim.dev/...` annotation's time and never fails (except a pod CIDR
 //! with no IP left). Upstream posts a crashed container's Terminated state at the sync
 //! after the exit and the CrashLoopBackOff reason from the next sync (the reason cache),
@@ -51,6 +59,27 @@ pub enum PodStep {
     /// The pod worker's periodic resync while the containers are in back-off (SyncPod
     /// records BackOff again).
     BackOffResync,
+    /// The running init container has started (a sidecar is then done).
+    InitStarted,
+    /// The running init container has exited 0.
+    InitExited,
+}
+
+/// An init container as the worker runs it.
+#[derive(Clone, Debug)]
+pub(super) struct InitContainer {
+    pub(super) name: String,
+    pub(super) sidecar: bool,
+    pub(super) run: SimDuration,
+}
+
+/// Where an init container is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum InitState {
+    Waiting,
+    Running(SimTime),
+    /// Exited 0: (started, finished).
+    Done(SimTime, SimTime),
 }
 
 /// The pod worker's resync interval (kubelet --sync-frequency, 1 minute; upstream adds
@@ -62,6 +91,8 @@ pub const RESYNC_INTERVAL: SimDuration = SimDuration::from_secs(60);
 pub(super) enum Phase {
     Creating,
     Pulling,
+    /// Init containers run, one at a time.
+    Initializing,
     Starting,
     Running,
     /// Exited, restarting now (no back-off): the status shows the Terminated state.
@@ -134,6 +165,10 @@ pub(super) struct Worker {
     /// While the pod is being killed: when its containers get SIGTERM (after the preStop
     /// hook); they answer until then.
     pub(super) sigterm_at: Option<SimTime>,
+    /// The init containers, the next one to run, and where each is.
+    pub(super) init: Vec<InitContainer>,
+    pub(super) init_next: usize,
+    pub(super) init_states: Vec<InitState>,
 }
 
 impl Kubelet {
@@ -179,6 +214,14 @@ impl Kubelet {
                 pulling: Vec::new(),
                 pull_requested: SimTime::ZERO,
                 sigterm_at: None,
+                init_states: vec![InitState::Waiting; p.spec.init_containers.len()],
+                init: p
+                    .spec
+                    .init_containers
+                    .iter()
+                    .map(|c| InitContainer { name: c.name.clone(), sidecar: c.restart_policy.as_deref() == Some("Always"), run: annotations::init_run_time(c) })
+                    .collect(),
+                init_next: 0,
             },
         );
         self.sync_status(&uid, ctx);
@@ -234,6 +277,8 @@ impl Kubelet {
             PodStep::Restart => self.restart(uid, ctx),
             PodStep::Killed => self.killed(uid, ctx),
             PodStep::BackOffResync => self.backoff_resync(uid, ctx),
+            PodStep::InitStarted => self.init_started(uid, ctx),
+            PodStep::InitExited => self.init_exited(uid, ctx),
         }
     }
 
@@ -269,10 +314,7 @@ impl Kubelet {
         self.already_present(&pod, &pulls, ctx);
         let w = self.workers.get_mut(uid).expect("worker");
         if pulls.is_empty() {
-            create_containers(w, ctx.now);
-            let d = w.behaviour.startup;
-            self.sync_status(uid, ctx);
-            self.timer(uid, d, PodStep::ContainersStarted, ctx);
+            self.begin_containers(uid, ctx);
         } else {
             w.phase = Phase::Pulling;
             w.pulling = pulls.clone();
@@ -343,8 +385,6 @@ impl Kubelet {
         if w.phase != Phase::Pulling {
             return;
         }
-        create_containers(w, ctx.now);
-        let d = w.behaviour.startup;
         let pull = w.behaviour.image_pull;
         let pod = w.pod.clone();
         let pulled = std::mem::take(&mut w.pulled);
@@ -371,7 +411,60 @@ impl Kubelet {
             self.event(&pod, "Normal", "Pulled", &msg, ctx);
         }
         self.images.finish_pulls(ctx.now);
+        self.begin_containers(uid, ctx);
+    }
+
+    /// The images are there: the init containers run first, if any are left, then the
+    /// app containers are created.
+    fn begin_containers(&mut self, uid: &str, ctx: &mut Ctx) {
+        let Some(w) = self.workers.get_mut(uid) else { return };
+        if w.init_next < w.init.len() {
+            w.phase = Phase::Initializing;
+            let (name, d) = (w.init[w.init_next].name.clone(), w.behaviour.startup);
+            let pod = w.pod.clone();
+            self.sync_status(uid, ctx);
+            self.event(&pod, "Normal", "Created", &format!("Created container: {name}"), ctx);
+            self.event(&pod, "Normal", "Started", &format!("Started container {name}"), ctx);
+            self.timer(uid, d, PodStep::InitStarted, ctx);
+            return;
+        }
+        create_containers(w, ctx.now);
+        let d = w.behaviour.startup;
+        self.sync_status(uid, ctx);
         self.timer(uid, d, PodStep::ContainersStarted, ctx);
+    }
+
+    /// The running init container has started: a sidecar is done with (it keeps
+    /// running); another runs until it exits.
+    fn init_started(&mut self, uid: &str, ctx: &mut Ctx) {
+        let Some(w) = self.workers.get_mut(uid) else { return };
+        if w.phase != Phase::Initializing || w.init_next >= w.init.len() {
+            return;
+        }
+        let i = w.init_next;
+        w.init_states[i] = InitState::Running(ctx.now);
+        if w.init[i].sidecar {
+            w.init_next += 1;
+            self.begin_containers(uid, ctx);
+        } else {
+            let d = w.init[i].run;
+            self.sync_status(uid, ctx);
+            self.timer(uid, d, PodStep::InitExited, ctx);
+        }
+    }
+
+    /// The running init container exited 0: the next one, or the app containers.
+    fn init_exited(&mut self, uid: &str, ctx: &mut Ctx) {
+        let Some(w) = self.workers.get_mut(uid) else { return };
+        if w.phase != Phase::Initializing || w.init_next >= w.init.len() {
+            return;
+        }
+        let i = w.init_next;
+        if let InitState::Running(started) = w.init_states[i] {
+            w.init_states[i] = InitState::Done(started, ctx.now);
+        }
+        w.init_next += 1;
+        self.begin_containers(uid, ctx);
     }
 
     /// The containers run: ready now or after the readiness delay; they exit after the
@@ -478,7 +571,7 @@ impl Kubelet {
         let Some(w) = self.workers.get_mut(uid) else { return };
         // Only running containers are stopped (killContainersWithSyncResult); an exited
         // one waiting for its restart has nothing to stop.
-        let was_running = matches!(w.phase, Phase::Running | Phase::Starting);
+        let was_running = matches!(w.phase, Phase::Running | Phase::Starting | Phase::Initializing);
         w.phase = Phase::Killing;
         let grace = SimDuration::from_secs(w.pod.as_pod().and_then(|p| p.metadata.deletion_grace_period_seconds).unwrap_or(30).max(0) as u64);
         // killContainer: the preStop hook runs first (within the grace period, if there

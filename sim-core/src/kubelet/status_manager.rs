@@ -5,7 +5,7 @@
 //! Differences from upstream: all containers of a pod share one state; the status is
 //! posted at once (upstream's status manager batches and retries); `imageID` is empty.
 
-use super::pod_workers::{go_duration, Phase, Worker};
+use super::pod_workers::{go_duration, InitState, Phase, Worker};
 use super::Kubelet;
 use crate::api::meta::Time;
 use crate::api::pod::{ContainerState, ContainerStateRunning, ContainerStateTerminated, ContainerStateWaiting, ContainerStatus, Pod, PodIp};
@@ -68,8 +68,15 @@ impl Kubelet {
         .into();
         let names: Vec<(String, String)> = p.spec.containers.iter().map(|c| (c.name.clone(), c.image.clone())).collect();
         s.container_statuses = container_statuses(w, p, &names, uid, ctx.now);
+        s.init_container_statuses = init_container_statuses(w, p, uid);
         let sandbox = w.sandbox && w.phase != Phase::Done;
-        let unready: Vec<&str> = if ready { vec![] } else { names.iter().map(|(n, _)| n.as_str()).collect() };
+        // Sidecars count for readiness (generateAPIPodStatus: restartable init containers
+        // are among the containers Ready waits for).
+        let sidecars: Vec<&str> = w.init.iter().filter(|c| c.sidecar).map(|c| c.name.as_str()).collect();
+        let mut unready: Vec<&str> = if ready { vec![] } else { names.iter().map(|(n, _)| n.as_str()).collect() };
+        if !ready {
+            unready.splice(0..0, sidecars.iter().copied().filter(|n| !s.init_container_statuses.iter().any(|st| st.name == *n && st.ready)));
+        }
         let (reason, msg) = if w.phase == Phase::Done {
             ("PodCompleted".to_string(), String::new())
         } else if ready {
@@ -79,7 +86,30 @@ impl Kubelet {
         };
         let tf = |b: bool| if b { "True" } else { "False" };
         np.set_condition("PodReadyToStartContainers", tf(sandbox), "", "", now);
-        np.set_condition("Initialized", "True", "", "", now);
+        // status.GeneratePodInitializedCondition: the init containers not yet done (a
+        // sidecar is done once started).
+        let incomplete: Vec<&str> = w
+            .init
+            .iter()
+            .zip(w.init_states.iter())
+            .filter(|(c, st)| match st {
+                InitState::Waiting => true,
+                InitState::Running(_) => !c.sidecar,
+                InitState::Done(..) => false,
+            })
+            .map(|(c, _)| c.name.as_str())
+            .collect();
+        if incomplete.is_empty() || w.phase == Phase::Done {
+            np.set_condition("Initialized", "True", "", "", now);
+        } else {
+            np.set_condition(
+                "Initialized",
+                "False",
+                "ContainersNotInitialized",
+                &format!("containers with incomplete status: [{}]", incomplete.join(" ")),
+                now,
+            );
+        }
         np.set_condition("Ready", tf(ready), &reason, &msg, now);
         np.set_condition("ContainersReady", tf(ready), &reason, &msg, now);
         np.set_condition("PodScheduled", "True", "", "", now);
@@ -89,6 +119,48 @@ impl Kubelet {
             ctx.request(Request::UpdateStatus(Object::Pod(np)));
         }
     }
+}
+
+/// The init containers' statuses: waiting (PodInitializing), running, or terminated with
+/// exit code 0 (Completed); a sidecar stays running (ready: ksim models no sidecar
+/// readiness probe) until the pod's app containers are done.
+fn init_container_statuses(w: &Worker, p: &Pod, uid: &str) -> Vec<ContainerStatus> {
+    p.spec
+        .init_containers
+        .iter()
+        .zip(w.init_states.iter())
+        .enumerate()
+        .map(|(i, (c, st))| {
+            let sidecar = c.restart_policy.as_deref() == Some("Always");
+            let (state, started, ready) = match *st {
+                InitState::Waiting => (
+                    ContainerState { waiting: Some(ContainerStateWaiting { reason: "PodInitializing".into(), message: String::new() }), ..Default::default() },
+                    false,
+                    false,
+                ),
+                InitState::Running(t) if sidecar && w.phase == Phase::Done => (terminated((0, t, w.last_exit.map_or(t, |e| e.2))), false, false),
+                InitState::Running(t) => {
+                    (ContainerState { running: Some(ContainerStateRunning { started_at: Some(Time(t)) }), ..Default::default() }, true, sidecar)
+                }
+                InitState::Done(a, b) => (terminated((0, a, b)), false, false),
+            };
+            ContainerStatus {
+                name: c.name.clone(),
+                ready,
+                restart_count: 0,
+                image: c.image.clone(),
+                image_id: String::new(),
+                container_id: if *st == InitState::Waiting {
+                    String::new()
+                } else {
+                    format!("containerd://{}i{i}", uid.chars().filter(|c| *c != '-').take(15).collect::<String>())
+                },
+                started: Some(started),
+                state,
+                last_state: ContainerState::default(),
+            }
+        })
+        .collect()
 }
 
 /// One status per container (all share the worker's state): convertToAPIContainerStatuses.
@@ -116,8 +188,11 @@ fn container_statuses(w: &Worker, p: &Pod, names: &[(String, String)], uid: &str
                     ..Default::default()
                 },
                 Phase::Done | Phase::Exited => terminated(w.last_exit.unwrap_or((w.exit_code.unwrap_or(0), now, now))),
+                // convertToAPIContainerStatuses' default waiting state: PodInitializing in
+                // a pod with init containers.
                 _ => {
-                    ContainerState { waiting: Some(ContainerStateWaiting { reason: "ContainerCreating".into(), message: String::new() }), ..Default::default() }
+                    let reason = if p.spec.init_containers.is_empty() { "ContainerCreating" } else { "PodInitializing" };
+                    ContainerState { waiting: Some(ContainerStateWaiting { reason: reason.into(), message: String::new() }), ..Default::default() }
                 }
             };
             let last_state = match (w.phase, w.last_exit) {

@@ -124,22 +124,83 @@ impl Trace {
     }
 }
 
-/// kubectl's STATUS column for a pod (printers.go printPod, containers only).
-pub fn pod_status(p: &crate::api::pod::Pod) -> String {
+/// kubectl's columns for a pod (printers.go printPod): READY, STATUS, RESTARTS and the
+/// last restart.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PodColumns {
+    pub ready: usize,
+    /// Regular containers and sidecars (restartable init containers).
+    pub total: usize,
+    pub status: String,
+    pub restarts: i32,
+    pub last_restart: Option<crate::api::meta::Time>,
+}
+
+/// printPod: the init containers first (`Init:N/M`, `Init:<reason>`, sidecars counted
+/// once started), then — unless still initializing — the regular containers, last
+/// first, for the reason; sidecars' restarts count beside the regular containers'.
+pub fn pod_columns(p: &crate::api::pod::Pod) -> PodColumns {
+    let sidecar = |name: &str| p.spec.init_containers.iter().any(|c| c.name == name && c.restart_policy.as_deref() == Some("Always"));
     let mut reason = if p.status.reason.is_empty() { p.status.phase.to_string() } else { p.status.reason.clone() };
-    let mut has_running = false;
-    for c in p.status.container_statuses.iter().rev() {
-        if let Some(w) = c.state.waiting.as_ref().filter(|w| !w.reason.is_empty()) {
-            reason = w.reason.to_string();
-        } else if let Some(t) = &c.state.terminated {
-            reason = if t.reason.is_empty() { format!("ExitCode:{}", t.exit_code) } else { t.reason.to_string() };
-        } else if c.ready && c.state.running.is_some() {
-            has_running = true;
+    if p.status.conditions.iter().any(|c| c.type_ == "PodScheduled" && c.reason == "SchedulingGated") {
+        reason = "SchedulingGated".into();
+    }
+    let total = p.spec.containers.len() + p.spec.init_containers.iter().filter(|c| c.restart_policy.as_deref() == Some("Always")).count();
+    let (mut ready, mut restarts, mut sidecar_restarts) = (0, 0, 0);
+    let (mut last, mut sidecar_last) = (None, None);
+    let mut initializing = false;
+    for (i, c) in p.status.init_container_statuses.iter().enumerate() {
+        restarts += c.restart_count;
+        let finished = c.last_state.terminated.as_ref().and_then(|t| t.finished_at);
+        last = last.max(finished);
+        if sidecar(&c.name) {
+            sidecar_restarts += c.restart_count;
+            sidecar_last = sidecar_last.max(finished);
+        }
+        match (&c.state.terminated, &c.state.waiting) {
+            (Some(t), _) if t.exit_code == 0 => continue,
+            _ if sidecar(&c.name) && c.started == Some(true) => {
+                ready += usize::from(c.ready);
+                continue;
+            }
+            (Some(t), _) => reason = if t.reason.is_empty() { format!("Init:ExitCode:{}", t.exit_code) } else { format!("Init:{}", t.reason) },
+            (_, Some(w)) if !w.reason.is_empty() && w.reason != "PodInitializing" => reason = format!("Init:{}", w.reason),
+            _ => reason = format!("Init:{i}/{}", p.spec.init_containers.len()),
+        }
+        initializing = true;
+        break;
+    }
+    let initialized = p.condition("Initialized").is_some_and(|c| c.status == "True");
+    if !initializing || initialized {
+        restarts = sidecar_restarts;
+        last = sidecar_last;
+        let mut has_running = false;
+        for c in p.status.container_statuses.iter().rev() {
+            restarts += c.restart_count;
+            last = last.max(c.last_state.terminated.as_ref().and_then(|t| t.finished_at));
+            if let Some(w) = c.state.waiting.as_ref().filter(|w| !w.reason.is_empty()) {
+                reason = w.reason.to_string();
+            } else if let Some(t) = &c.state.terminated {
+                reason = if t.reason.is_empty() { format!("ExitCode:{}", t.exit_code) } else { t.reason.to_string() };
+            } else if c.ready && c.state.running.is_some() {
+                has_running = true;
+                ready += 1;
+            }
+        }
+        if reason == "Completed" && has_running {
+            reason = if p.is_ready() { "Running".into() } else { "NotReady".into() };
         }
     }
-    if reason == "Completed" && has_running {
-        reason = if p.is_ready() { "Running".into() } else { "NotReady".into() };
-    }
+    PodColumns { ready, total, status: finish_status(p, reason), restarts, last_restart: last }
+}
+
+/// kubectl's STATUS column for a pod (printers.go printPod).
+pub fn pod_status(p: &crate::api::pod::Pod) -> String {
+    pod_columns(p).status
+}
+
+/// printPod's last step: node-lost and terminating pods.
+fn finish_status(p: &crate::api::pod::Pod, mut reason: String) -> String {
     if p.metadata.deletion_timestamp.is_some() && p.status.reason == "NodeLost" {
         reason = "Unknown".into();
     } else if p.metadata.deletion_timestamp.is_some() && !p.is_terminal() {
