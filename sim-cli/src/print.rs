@@ -518,6 +518,23 @@ pub fn rows(kind: &Kind, objs: &[Rc<Object>], now: SimTime, wide: bool, with_ns:
             let (h, rows) = job_rows(objs, now, wide);
             ns_col(h, rows)
         }
+        Kind::ConfigMap => {
+            // printConfigMap: the number of keys.
+            let rows = objs
+                .iter()
+                .filter_map(|o| o.as_config_map())
+                .map(|c| vec![c.metadata.name.clone(), (c.data.len() + c.binary_data.len()).to_string(), age(c.metadata.creation_timestamp, now)])
+                .collect();
+            ns_col(vec!["NAME", "DATA", "AGE"], rows)
+        }
+        Kind::Secret => {
+            let rows = objs
+                .iter()
+                .filter_map(|o| o.as_secret())
+                .map(|s| vec![s.metadata.name.clone(), s.type_.clone(), s.data.len().to_string(), age(s.metadata.creation_timestamp, now)])
+                .collect();
+            ns_col(vec!["NAME", "TYPE", "DATA", "AGE"], rows)
+        }
         Kind::CronJob => {
             let (h, rows) = cron_job_rows(objs, now, wide);
             ns_col(h, rows)

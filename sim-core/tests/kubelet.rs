@@ -491,3 +491,35 @@ fn init_containers_run_in_order_before_the_app() {
     let cols = sim_core::trace::pod_columns(&report);
     assert_eq!((cols.ready, cols.total, cols.status.as_str()), (2, 2, "Running"));
 }
+
+/// scenarios/missing-configmap.yaml: the volume manager retries a failed mount after
+/// nestedpendingoperations' exponential back-off, 500 ms doubling (to 2m2s): attempts at
+/// admission + 0, 0.5, 1.5, 3.5, 7.5, 15.5 and 31.5 s — 7 before the ConfigMap appears at
+/// 1m — each a FailedMount event (correlated into one Event, count 7); the next attempt,
+/// at + 63.5 s, mounts it.
+#[test]
+fn a_missing_config_map_is_retried_on_the_mount_back_off() {
+    use sim_core::api::{Kind, Object};
+    use sim_core::engine::SimTime;
+    let s = common::load_file(&common::repo_root().join("scenarios/missing-configmap.yaml"));
+    let mut sim = sim_core::Simulation::new(&s, &sim_core::RunOptions::for_scenario(&s)).unwrap();
+    sim.run_until(SimTime::from_secs(59));
+    let ev: Vec<sim_core::api::event::Event> = sim
+        .list(&Kind::Event)
+        .iter()
+        .filter_map(|o| if let Object::Event(e) = &**o { Some(e.clone()) } else { None })
+        .filter(|e| e.involved_object.name == "web" && e.reason == "FailedMount")
+        .collect();
+    assert_eq!(ev.len(), 1);
+    assert_eq!(ev[0].message, "MountVolume.SetUp failed for volume \"config\" : configmap \"app-config\" not found");
+    assert_eq!(ev[0].count, 7);
+    let admitted = ev[0].first_timestamp.unwrap().0;
+    assert_eq!(ev[0].last_timestamp.unwrap().0.since(admitted).as_ms() / 1000, 31, "the 7th attempt 31.5 s after the first");
+    sim.run_until(SimTime::from_secs(70));
+    let web = sim.list(&Kind::Pod).iter().filter_map(|o| o.as_pod()).find(|p| p.metadata.name == "web").cloned().unwrap();
+    let started = web.status.container_statuses[0].state.running.as_ref().and_then(|r| r.started_at).expect("running").0;
+    // The first event comes after the first GET's round trip; then 63.5 s of back-off and
+    // 7 more GET round trips (2 × REQ each) until the mount; then sandbox 0.5 s, pull
+    // 2 s, start 1 s.
+    assert_eq!(started.since(admitted).as_ms(), 63_500 + 7 * 2 * req() + SANDBOX_MS + PULL_MS + STARTUP_MS);
+}

@@ -2,6 +2,7 @@
 //! deserialize, plus exact quantities, selectors and timestamps.
 
 pub mod affinity;
+pub mod config_map;
 pub mod cron;
 pub mod daemon_set;
 pub mod deployment;

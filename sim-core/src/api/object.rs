@@ -2,6 +2,7 @@
 //! registry of Kubernetes kinds ksim knows but does not model (kept as unstructured
 //! JSON with a warning).
 
+use super::config_map::{ConfigMap, Secret};
 use super::daemon_set::{ControllerRevision, DaemonSet};
 use super::deployment::Deployment;
 use super::endpoints::{EndpointSlice, Endpoints};
@@ -182,6 +183,8 @@ kinds! {
     Ingress(Box<Ingress>) -> Ingress, as_ingress: "networking.k8s.io/v1", "ingresses", ["ing"], true;
     IngressClass(Box<IngressClass>) -> IngressClass, as_ingress_class: "networking.k8s.io/v1", "ingressclasses", [], false;
     Job(Box<Job>) -> Job, as_job: "batch/v1", "jobs", [], true;
+    ConfigMap(Box<ConfigMap>) -> ConfigMap, as_config_map: "v1", "configmaps", ["cm"], true;
+    Secret(Box<Secret>) -> Secret, as_secret: "v1", "secrets", [], true;
     CronJob(Box<CronJob>) -> CronJob, as_cron_job: "batch/v1", "cronjobs", ["cj"], true;
 }
 
@@ -292,8 +295,6 @@ const CLUSTER_SCOPED: &[(&str, &str)] = &[
 /// the apiserver serves (or served: removed versions are accepted with a warning so
 /// manifests from older documentation still load).
 pub const KNOWN_UNMODELLED: &[(&str, &str, &[&str])] = &[
-    ("", "ConfigMap", &["v1"]),
-    ("", "Secret", &["v1"]),
     ("", "ServiceAccount", &["v1"]),
     ("", "PersistentVolume", &["v1"]),
     ("", "PersistentVolumeClaim", &["v1"]),
@@ -416,11 +417,12 @@ mod tests {
         assert_eq!(lookup_kind("extensions/v1beta1", "Deployment"), KindLookup::NoMatch);
         assert_eq!(lookup_kind("apps/v1", "Foo"), KindLookup::NoMatch);
         assert!(matches!(lookup_kind("batch/v1beta1", "CronJob"), KindLookup::Unmodelled(_, Some(_))));
-        assert!(matches!(lookup_kind("v1", "ConfigMap"), KindLookup::Unmodelled(_, None)));
+        assert!(matches!(lookup_kind("v1", "ServiceAccount"), KindLookup::Unmodelled(_, None)));
         assert_eq!(Kind::Other("networking.k8s.io".into(), "Ingress".into()).resource(), "ingresses");
         assert_eq!(Kind::Other("networking.k8s.io".into(), "NetworkPolicy".into()).resource(), "networkpolicies");
         assert!(!Kind::Other("storage.k8s.io".into(), "StorageClass".into()).namespaced());
-        assert_eq!(Kind::from_user("configmaps"), Some(Kind::Other("".into(), "ConfigMap".into())));
+        assert_eq!(Kind::from_user("configmaps"), Some(Kind::ConfigMap));
+        assert_eq!(Kind::from_user("serviceaccounts"), Some(Kind::Other("".into(), "ServiceAccount".into())));
         assert_eq!(Kind::from_user("StatefulSet"), Some(Kind::Other("apps".into(), "StatefulSet".into())));
         assert_eq!(Kind::from_user("gizmos"), None);
         // Endpoints is its own plural (`endpoints "web" already exists`, not "endpointses").

@@ -503,6 +503,57 @@ fn validate_controller_template(template: &PodTemplateSpec, kind: &str, errs: &m
     }
 }
 
+/// IsConfigMapKey: the keys of a ConfigMap's or Secret's data.
+fn config_key_errors(path: &str, key: &str, errs: &mut Vec<FieldErr>) {
+    let p = format!("{path}[{key}]");
+    if key.is_empty() || !key.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._".contains(&b)) {
+        errs.push(FieldErr::new(
+            &p,
+            format!("Invalid value: {}: a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')", quoted(key)),
+        ));
+    } else if key == "." || key == ".." || key.starts_with("..") {
+        errs.push(FieldErr::new(&p, format!("Invalid value: {}: must not be '.' or '..' or start with '..'", quoted(key))));
+    }
+    if key.len() > 253 {
+        errs.push(FieldErr::new(&p, format!("Invalid value: {}: must be no more than 253 characters", quoted(key))));
+    }
+}
+
+/// ValidateConfigMap: valid keys, none both in data and binaryData, at most 1 MiB.
+pub fn validate_config_map(c: &super::config_map::ConfigMap, errs: &mut Vec<FieldErr>) {
+    let mut total = 0;
+    for (k, v) in &c.data {
+        config_key_errors("data", k, errs);
+        total += v.len();
+    }
+    for (k, v) in &c.binary_data {
+        config_key_errors("binaryData", k, errs);
+        if c.data.contains_key(k) {
+            errs.push(FieldErr::new(format!("data[{k}]"), format!("Invalid value: {}: duplicate of key present in binaryData", quoted(k))));
+        }
+        total += v.len() / 4 * 3;
+    }
+    if total > 1024 * 1024 {
+        errs.push(FieldErr::new("", format!("Too long: may not be more than 1048576 bytes (got {total})")));
+    }
+}
+
+/// ValidateSecret: valid keys holding base64 (the v1 []byte decoding), at most 1 MiB,
+/// a known type's required keys are not checked.
+pub fn validate_secret(s: &super::config_map::Secret, errs: &mut Vec<FieldErr>) {
+    let mut total = 0;
+    for (k, v) in &s.data {
+        config_key_errors("data", k, errs);
+        if let Some(at) = super::config_map::base64_error(v) {
+            errs.push(FieldErr::new(format!("data[{k}]"), format!("Invalid value: illegal base64 data at input byte {at}")));
+        }
+        total += v.len() / 4 * 3;
+    }
+    if total > 1024 * 1024 {
+        errs.push(FieldErr::new("data", format!("Too long: may not be more than 1048576 bytes (got {total})")));
+    }
+}
+
 /// ValidateJob (pkg/apis/batch/validation/validation.go) on a defaulted Job whose
 /// selector the apiserver generated (unless manualSelector): the Indexed pods'
 /// hostnames, validateJobSpec's counts and modes, the template with restartPolicy
@@ -1404,6 +1455,8 @@ pub fn validate(obj: &Object) -> Vec<FieldErr> {
         }
         Object::Service(s) => validate_service(s, &mut errs),
         Object::Job(j) => validate_job(j, &mut errs),
+        Object::ConfigMap(c) => validate_config_map(c, &mut errs),
+        Object::Secret(s) => validate_secret(s, &mut errs),
         Object::CronJob(c) => validate_cron_job(c, &mut errs),
         Object::Node(n) => {
             for (i, t) in n.spec.taints.iter().enumerate() {

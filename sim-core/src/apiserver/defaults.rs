@@ -95,6 +95,16 @@ pub fn apply(obj: &mut Object) {
             rc.spec.replicas.get_or_insert(1);
         }
         Object::Job(job) => default_job(job),
+        // SetDefaults_Secret: type Opaque; stringData is written into data (base64) by the
+        // v1 conversion, and never read back.
+        Object::Secret(s) => {
+            if s.type_.is_empty() {
+                s.type_ = "Opaque".into();
+            }
+            for (k, v) in std::mem::take(&mut s.string_data) {
+                s.data.insert(k, crate::api::config_map::base64(v.as_bytes()));
+            }
+        }
         Object::CronJob(cj) => {
             // SetDefaults_CronJob: Allow, not suspended, 3 successful and 1 failed Jobs
             // kept. The Job template gets only its pod template's defaults

@@ -49,6 +49,8 @@ pub enum Request {
     },
     /// A consistent list of one kind (the informer's relist).
     List(Kind),
+    /// One object (the kubelet's reads of the ConfigMaps and Secrets a pod uses).
+    Get(ObjectKey),
     /// The `/scale` subresource (`kubectl scale`).
     Scale {
         key: ObjectKey,
@@ -92,6 +94,7 @@ impl Request {
             Request::Delete { .. } => "delete",
             Request::Bind { .. } => "bind",
             Request::List(_) => "list",
+            Request::Get(_) => "get",
             Request::Scale { .. } => "scale",
             Request::Apply(_) => "apply",
             Request::DeleteNamespaceContent(_) => "deletecollection",
@@ -113,6 +116,7 @@ impl Request {
             Request::Delete { key, .. } => key.clone(),
             Request::Bind { namespace, name, .. } => ObjectKey::new(Kind::Pod, namespace, name),
             Request::List(k) => ObjectKey::new(k.clone(), "", ""),
+            Request::Get(key) => key.clone(),
             Request::Scale { key, .. } => key.clone(),
             Request::DeleteNamespaceContent(ns) => ObjectKey::new(Kind::Namespace, "", ns),
             Request::Evict { namespace, name, .. } => ObjectKey::new(Kind::Pod, namespace, name),
@@ -319,6 +323,10 @@ impl ApiServer {
             Request::Delete { key, grace_period_seconds, uid } => self.delete(&key, grace_period_seconds, uid, now, &mut writes),
             Request::Bind { namespace, name, uid, node } => self.bind(&namespace, &name, &uid, &node, now, &mut writes),
             Request::List(kind) => Ok(Response::List(self.store.list(&kind).cloned().collect(), self.store.revision())),
+            Request::Get(key) => match self.store.get(&key) {
+                Some(o) => Ok(Response::Object(o.clone())),
+                None => Err(ApiErr::Store(StoreError::NotFound)),
+            },
             Request::Scale { key, replicas } => self.scale(&key, replicas, now, &mut writes),
             Request::DeleteNamespaceContent(ns) => self.delete_namespace_content(&ns, now, &mut writes),
             Request::Evict { namespace, name, grace_period_seconds } => self.evict(&namespace, &name, grace_period_seconds, now, &mut writes),

@@ -26,6 +26,7 @@ mod nodestatus;
 mod pod_workers;
 pub mod runtime_state;
 mod status_manager;
+mod volume_manager;
 
 pub use nodestatus::{KUBELET_VERSION, LEASE_DURATION_SECONDS, LEASE_NAMESPACE, LEASE_RENEW_INTERVAL, NODE_STATUS_REPORT_FREQUENCY};
 pub use pod_workers::{PodStep, BACKOFF_INITIAL, BACKOFF_MAX};
@@ -85,6 +86,9 @@ pub struct Kubelet {
     event_seq: u64,
     /// client-go's EventCorrelator of this kubelet process (reset when it restarts).
     events: crate::client::events::EventCorrelator,
+    /// The GETs of ConfigMaps and Secrets under way: tag → (pod uid, why).
+    fetches: BTreeMap<u32, (String, volume_manager::Purpose)>,
+    fetch_seq: u32,
 }
 
 impl Kubelet {
@@ -102,6 +106,8 @@ impl Kubelet {
             last_status_post: SimTime::ZERO,
             event_seq: 0,
             events: Default::default(),
+            fetches: BTreeMap::new(),
+            fetch_seq: 0,
         }
     }
 
@@ -139,6 +145,7 @@ impl Kubelet {
         self.generation += 1;
         self.node = None;
         self.images.crash();
+        self.fetches.clear();
         for w in self.workers.values_mut() {
             if w.phase != Phase::Done {
                 w.phase = Phase::Creating;
@@ -219,8 +226,9 @@ impl Kubelet {
         }
     }
 
-    pub fn on_response(&mut self, _tag: u32, req: &crate::apiserver::Request, resp: &Response, ctx: &mut Ctx) {
+    pub fn on_response(&mut self, tag: u32, req: &crate::apiserver::Request, resp: &Response, ctx: &mut Ctx) {
         match (req, resp) {
+            (Request::Get(_), _) => self.fetched(tag, req, resp, ctx),
             (Request::List(Kind::Pod), Response::List(items, _)) => self.resync(items, ctx),
             (Request::List(Kind::Node), Response::List(items, _)) => self.on_node_list(items, ctx),
             _ => {}
@@ -254,8 +262,13 @@ impl Kubelet {
                         w.init_next = 0;
                         w.init_states.iter_mut().for_each(|s| *s = pod_workers::InitState::Waiting);
                         let d = w.behaviour.sandbox;
+                        let mounted = w.mounted;
                         self.sync_status(&uid, ctx);
-                        self.timer(&uid, d, PodStep::SandboxReady, ctx);
+                        if mounted {
+                            self.timer(&uid, d, PodStep::SandboxReady, ctx);
+                        } else {
+                            self.mount_volumes(&uid, ctx);
+                        }
                     }
                 }
                 None => self.on_pod(false, &obj, ctx),

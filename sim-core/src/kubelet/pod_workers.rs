@@ -63,6 +63,10 @@ pub enum PodStep {
     InitStarted,
     /// The running init container has exited 0.
     InitExited,
+    /// The volumes are mounted again after a failure (volume_manager.rs).
+    MountRetry,
+    /// The containers' environment is made again after a failure.
+    EnvRetry,
 }
 
 /// An init container as the worker runs it.
@@ -169,6 +173,15 @@ pub(super) struct Worker {
     pub(super) init: Vec<InitContainer>,
     pub(super) init_next: usize,
     pub(super) init_states: Vec<InitState>,
+    /// The volumes are mounted (the ConfigMaps and Secrets they need were there).
+    pub(super) mounted: bool,
+    pub(super) mount_backoff: Option<SimDuration>,
+    /// The containers' environment was made (its ConfigMaps, Secrets and keys found).
+    pub(super) env_ok: bool,
+    /// Why the containers cannot be created (CreateContainerConfigError).
+    pub(super) config_error: Option<String>,
+    /// The reads under way.
+    pub(super) fetch: super::volume_manager::Fetch,
 }
 
 impl Kubelet {
@@ -222,16 +235,21 @@ impl Kubelet {
                     .map(|c| InitContainer { name: c.name.clone(), sidecar: c.restart_policy.as_deref() == Some("Always"), run: annotations::init_run_time(c) })
                     .collect(),
                 init_next: 0,
+                mounted: false,
+                mount_backoff: None,
+                env_ok: false,
+                config_error: None,
+                fetch: Default::default(),
             },
         );
         self.sync_status(&uid, ctx);
-        self.start_sandbox(&uid, ctx);
+        self.mount_volumes(&uid, ctx);
     }
 
     /// The sandbox is created once the pod can have a network: the node has its pod CIDR
     /// and the runtime's network is ready — or the pod uses the host's network. A pod
     /// that waits for the network gets NetworkNotReady (SyncPod), once.
-    fn start_sandbox(&mut self, uid: &str, ctx: &mut Ctx) {
+    pub(super) fn start_sandbox(&mut self, uid: &str, ctx: &mut Ctx) {
         let Some(w) = self.workers.get_mut(uid) else { return };
         if w.host_network || (self.network_ready && self.ipam.is_some()) {
             w.network_waiting = false;
@@ -248,7 +266,7 @@ impl Kubelet {
     /// The network (or the pod CIDR) has come: the pods waiting for it start.
     pub(super) fn start_waiting(&mut self, ctx: &mut Ctx) {
         let waiting: Vec<String> =
-            self.workers.iter().filter(|(_, w)| w.phase == Phase::Creating && !w.sandbox && !w.host_network).map(|(k, _)| k.clone()).collect();
+            self.workers.iter().filter(|(_, w)| w.phase == Phase::Creating && w.mounted && !w.sandbox && !w.host_network).map(|(k, _)| k.clone()).collect();
         for uid in waiting {
             self.start_sandbox(&uid, ctx);
         }
@@ -279,6 +297,16 @@ impl Kubelet {
             PodStep::BackOffResync => self.backoff_resync(uid, ctx),
             PodStep::InitStarted => self.init_started(uid, ctx),
             PodStep::InitExited => self.init_exited(uid, ctx),
+            PodStep::MountRetry => {
+                if self.workers.get(uid).is_some_and(|w| w.phase == Phase::Creating && !w.mounted) {
+                    self.mount_volumes(uid, ctx);
+                }
+            }
+            PodStep::EnvRetry => {
+                if self.workers.get(uid).is_some_and(|w| !w.env_ok && !matches!(w.phase, Phase::Killing | Phase::Done)) {
+                    self.resolve_env(uid, ctx);
+                }
+            }
         }
     }
 
@@ -418,6 +446,11 @@ impl Kubelet {
     /// app containers are created.
     fn begin_containers(&mut self, uid: &str, ctx: &mut Ctx) {
         let Some(w) = self.workers.get_mut(uid) else { return };
+        if !w.env_ok {
+            // generateContainerConfig: the environment first (volume_manager.rs).
+            self.resolve_env(uid, ctx);
+            return;
+        }
         if w.init_next < w.init.len() {
             w.phase = Phase::Initializing;
             let (name, d) = (w.init[w.init_next].name.clone(), w.behaviour.startup);
@@ -432,6 +465,14 @@ impl Kubelet {
         let d = w.behaviour.startup;
         self.sync_status(uid, ctx);
         self.timer(uid, d, PodStep::ContainersStarted, ctx);
+    }
+
+    /// The containers' environment is made: go on creating them.
+    pub(super) fn env_ready(&mut self, uid: &str, ctx: &mut Ctx) {
+        let Some(w) = self.workers.get_mut(uid) else { return };
+        w.env_ok = true;
+        w.config_error = None;
+        self.begin_containers(uid, ctx);
     }
 
     /// The running init container has started: a sidecar is done with (it keeps

@@ -190,10 +190,17 @@ fn container_statuses(w: &Worker, p: &Pod, names: &[(String, String)], uid: &str
                 Phase::Done | Phase::Exited => terminated(w.last_exit.unwrap_or((w.exit_code.unwrap_or(0), now, now))),
                 // convertToAPIContainerStatuses' default waiting state: PodInitializing in
                 // a pod with init containers.
-                _ => {
-                    let reason = if p.spec.init_containers.is_empty() { "ContainerCreating" } else { "PodInitializing" };
-                    ContainerState { waiting: Some(ContainerStateWaiting { reason: reason.into(), message: String::new() }), ..Default::default() }
-                }
+                _ => match &w.config_error {
+                    // kuberuntime: generateContainerConfig's error (ErrCreateContainerConfig).
+                    Some(e) => ContainerState {
+                        waiting: Some(ContainerStateWaiting { reason: "CreateContainerConfigError".into(), message: e.clone() }),
+                        ..Default::default()
+                    },
+                    None => {
+                        let reason = if p.spec.init_containers.is_empty() { "ContainerCreating" } else { "PodInitializing" };
+                        ContainerState { waiting: Some(ContainerStateWaiting { reason: reason.into(), message: String::new() }), ..Default::default() }
+                    }
+                },
             };
             let last_state = match (w.phase, w.last_exit) {
                 (Phase::Done | Phase::Exited, _) | (_, None) => ContainerState::default(),

@@ -1827,8 +1827,8 @@ mod tests {
 
     #[test]
     fn unmodelled_kinds_load_with_one_warning() {
-        let s = load_str("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: {x: y}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\n")
-            .unwrap();
+        let s =
+            load_str("apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: a}\n---\napiVersion: v1\nkind: ServiceAccount\nmetadata: {name: b}\n").unwrap();
         assert_eq!(s.warnings.len(), 1, "{:?}", s.warnings);
     }
 
