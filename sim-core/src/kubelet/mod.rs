@@ -9,11 +9,14 @@
 //! - `nodestatus`: the Node, its conditions and status, the Lease (nodestatus/, nodelease/);
 //! - `lifecycle`: admission (lifecycle/predicate.go);
 //! - `images`: serialized pulls and the node's image cache (images/);
-//! - `annotations`: the `ksim.dev/...` annotations that stand in for container behaviour.
+//! - `annotations`: the `ksim.dev/...` annotations that stand in for container behaviour;
+//! - `volume_manager`: the ConfigMaps and Secrets a pod mounts and reads (volumemanager/,
+//!   the configmap and secret volume plugins, makeEnvironmentVariables).
 //!
 //! Not modelled yet, and where they will go: `prober` (prober/: liveness, readiness and
 //! startup probes; today readiness is the readiness probe's initialDelaySeconds),
-//! `eviction` (eviction/: node-pressure eviction) and `volumemanager` (volumemanager/).
+//! `eviction` (eviction/: node-pressure eviction), and persistent volumes in
+//! `volume_manager`.
 //!
 //! Differences from upstream: all containers of a pod start and stop together; a
 //! node crash kills containers but the host-local IPAM state (on disk) survives, so a
