@@ -518,6 +518,26 @@ pub fn rows(kind: &Kind, objs: &[Rc<Object>], now: SimTime, wide: bool, with_ns:
             let (h, rows) = job_rows(objs, now, wide);
             ns_col(h, rows)
         }
+        Kind::StatefulSet => {
+            // printStatefulSet: READY ready/desired; wide: containers and images.
+            let mut h = vec!["NAME", "READY", "AGE"];
+            if wide {
+                h.extend(["CONTAINERS", "IMAGES"]);
+            }
+            let rows = objs
+                .iter()
+                .filter_map(|o| o.as_stateful_set())
+                .map(|s| {
+                    let mut r = vec![s.metadata.name.clone(), format!("{}/{}", s.status.ready_replicas, s.replicas()), age(s.metadata.creation_timestamp, now)];
+                    if wide {
+                        let [c, i, _] = workload_columns(&s.spec.template, s.spec.selector.as_ref());
+                        r.extend([c, i]);
+                    }
+                    r
+                })
+                .collect();
+            ns_col(h, rows)
+        }
         Kind::ConfigMap => {
             // printConfigMap: the number of keys.
             let rows = objs

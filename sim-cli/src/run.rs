@@ -307,8 +307,8 @@ pub struct GetArgs<'a> {
 
 /// The kinds of kubectl's `all` category that ksim models, in the order kubectl lists
 /// them (the core group's pods, replicationcontrollers, services, then apps).
-const ALL_CATEGORY: [Kind; 8] =
-    [Kind::Pod, Kind::ReplicationController, Kind::Service, Kind::DaemonSet, Kind::Deployment, Kind::ReplicaSet, Kind::CronJob, Kind::Job];
+const ALL_CATEGORY: [Kind; 9] =
+    [Kind::Pod, Kind::ReplicationController, Kind::Service, Kind::DaemonSet, Kind::Deployment, Kind::ReplicaSet, Kind::StatefulSet, Kind::CronJob, Kind::Job];
 
 pub fn get(g: GetArgs) -> u8 {
     let GetArgs { args, at, seed, output, namespace, all, selector, show_labels, sort_by, watch } = g;

@@ -80,6 +80,7 @@ const CASES: &[(&str, u32, u32, &str)] = &[
     ("cronjob-bad-schedule.yaml", 6, 13, "CronJob.batch \"hello\" is invalid: spec.schedule: Invalid value: \"61 * * * *\": end of range (61) above maximum (59): 61"),
     ("job-indexed-without-completions.yaml", 6, 3, "Job.batch \"squares\" is invalid: spec.completions: Required value: when completion mode is Indexed"),
     ("job-restart-always.yaml", 8, 22, "Job.batch \"pi\" is invalid: spec.template.spec.restartPolicy: Required value: valid values: \"OnFailure\", \"Never\""),
+    ("statefulset-selector-mismatch.yaml", 10, 24, "StatefulSet.apps \"web\" is invalid: spec.template.metadata.labels: Invalid value: map[string]string{\"app\":\"web\"}: `selector` does not match template `labels`"),
     ("cronjob-removed-version.yaml", 2, 13, "no matches for kind \"CronJob\" in version \"batch/v1beta1\" (batch/v1beta1 was removed in v1.25; CronJob is served as batch/v1)"),
     ("traffic-missing-service.yaml", 9, 13, "traffic client \"shop\": services \"nope\" not found"),
     ("traffic-bad-rate.yaml", 10, 11, "spec.traffic[0].rate: Invalid value: \"10 per second\": expected requests per second or minute, e.g. 50/s or 600/m"),

@@ -193,3 +193,41 @@ fn the_documentation_cron_job_runs_every_minute() {
     assert!(ev.contains(&("SuccessfulDelete".into(), "Deleted job hello-29453761".into())), "{ev:?}");
     assert!(s.violations().is_empty(), "{:#?}", s.violations());
 }
+
+/// Suspending a running Job deletes its active pods (manageJob), and deleteJobPods
+/// removes their tracking finalizer first: they are not failures. A Job with 4 running
+/// pods and backoffLimit 1 suspended stays suspended, with failed 0.
+#[test]
+fn suspending_deletes_pods_without_counting_them_failed() {
+    let manifest = |suspend: bool| {
+        format!(
+            r#"
+      apiVersion: batch/v1
+      kind: Job
+      metadata: {{name: batch}}
+      spec:
+        suspend: {suspend}
+        parallelism: 4
+        completions: 4
+        backoffLimit: 1
+        template:
+          spec:
+            restartPolicy: Never
+            containers: [{{name: c, image: busybox, command: ["sleep", "600"]}}]"#
+        )
+    };
+    let text = format!(
+        "apiVersion: ksim.dev/v1\nkind: Scenario\nspec:\n  until: 2m\n  timeline:\n  - at: 0s\n    apply:{}\n  - at: 30s\n    apply:{}\n",
+        manifest(false),
+        manifest(true)
+    );
+    let mut s = sim(&text);
+    s.run_until(SimTime::from_secs(29));
+    assert_eq!(job(&s, "batch").unwrap().status.active, 4);
+    s.run_until(SimTime::from_secs(90));
+    let j = job(&s, "batch").unwrap();
+    assert_eq!((j.status.active, j.status.failed), (0, 0));
+    assert_eq!(j.kubectl_status(), "Suspended");
+    assert!(condition(&j, "Failed").is_none() && condition(&j, "FailureTarget").is_none());
+    assert_eq!(pods_of(&s, "batch"), 0, "the pods are deleted");
+}

@@ -22,6 +22,7 @@ pub mod replica_set;
 pub mod replication_controller;
 pub mod scheduling;
 pub mod service;
+pub mod stateful_set;
 pub mod validation;
 
 pub use object::{Kind, Object, ObjectKey};

@@ -18,6 +18,7 @@ use super::pod_disruption_budget::PodDisruptionBudget;
 use super::replica_set::ReplicaSet;
 use super::replication_controller::ReplicationController;
 use super::service::Service;
+use super::stateful_set::StatefulSet;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
@@ -171,6 +172,7 @@ kinds! {
     ReplicaSet(Box<ReplicaSet>) -> ReplicaSet, as_replica_set: "apps/v1", "replicasets", ["rs"], true;
     Deployment(Box<Deployment>) -> Deployment, as_deployment: "apps/v1", "deployments", ["deploy"], true;
     DaemonSet(Box<DaemonSet>) -> DaemonSet, as_daemon_set: "apps/v1", "daemonsets", ["ds"], true;
+    StatefulSet(Box<StatefulSet>) -> StatefulSet, as_stateful_set: "apps/v1", "statefulsets", ["sts"], true;
     ControllerRevision(Box<ControllerRevision>) -> ControllerRevision, as_controller_revision: "apps/v1", "controllerrevisions", [], true;
     ReplicationController(Box<ReplicationController>) -> ReplicationController, as_replication_controller: "v1", "replicationcontrollers", ["rc"], true;
     Service(Box<Service>) -> Service, as_service: "v1", "services", ["svc"], true;
@@ -301,7 +303,7 @@ pub const KNOWN_UNMODELLED: &[(&str, &str, &[&str])] = &[
     ("", "LimitRange", &["v1"]),
     ("", "ResourceQuota", &["v1"]),
     ("", "PodTemplate", &["v1"]),
-    ("apps", "StatefulSet", &["v1", "v1beta1", "v1beta2"]),
+    ("apps", "StatefulSet", &["v1beta1", "v1beta2"]),
     ("batch", "CronJob", &["v1beta1"]),
     ("autoscaling", "HorizontalPodAutoscaler", &["v1", "v2", "v2beta1", "v2beta2"]),
     ("scheduling.k8s.io", "PriorityClass", &["v1", "v1beta1"]),
@@ -423,7 +425,7 @@ mod tests {
         assert!(!Kind::Other("storage.k8s.io".into(), "StorageClass".into()).namespaced());
         assert_eq!(Kind::from_user("configmaps"), Some(Kind::ConfigMap));
         assert_eq!(Kind::from_user("serviceaccounts"), Some(Kind::Other("".into(), "ServiceAccount".into())));
-        assert_eq!(Kind::from_user("StatefulSet"), Some(Kind::Other("apps".into(), "StatefulSet".into())));
+        assert_eq!(Kind::from_user("StatefulSet"), Some(Kind::StatefulSet));
         assert_eq!(Kind::from_user("gizmos"), None);
         // Endpoints is its own plural (`endpoints "web" already exists`, not "endpointses").
         assert_eq!(Kind::Endpoints.resource(), "endpoints");

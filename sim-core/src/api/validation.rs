@@ -554,6 +554,57 @@ pub fn validate_secret(s: &super::config_map::Secret, errs: &mut Vec<FieldErr>) 
     }
 }
 
+/// ValidateStatefulSetSpec (pkg/apis/apps/validation/validation.go) on a defaulted
+/// StatefulSet: the pod management policy and update strategy, non-negative counts, a
+/// selector that selects the template (restartPolicy Always, no activeDeadlineSeconds).
+pub fn validate_stateful_set(s: &super::stateful_set::StatefulSet, errs: &mut Vec<FieldErr>) {
+    let spec = &s.spec;
+    match spec.pod_management_policy.as_str() {
+        "OrderedReady" | "Parallel" => {}
+        "" => errs.push(FieldErr::required("spec.podManagementPolicy")),
+        p => errs.push(FieldErr::new("spec.podManagementPolicy", format!("Invalid value: {}: must be 'OrderedReady' or 'Parallel'", quoted(p)))),
+    }
+    match spec.update_strategy.type_.as_str() {
+        "RollingUpdate" => {
+            if let Some(p) = spec.update_strategy.rolling_update.as_ref().and_then(|r| r.partition) {
+                non_negative("spec.updateStrategy.rollingUpdate.partition", Some(i64::from(p)), errs);
+            }
+        }
+        "OnDelete" => {
+            if spec.update_strategy.rolling_update.is_some() {
+                errs.push(FieldErr::new("spec.updateStrategy.rollingUpdate", "Invalid value: \"OnDelete\": only allowed for updateStrategy 'RollingUpdate'"));
+            }
+        }
+        "" => errs.push(FieldErr::required("spec.updateStrategy")),
+        t => errs.push(FieldErr::new("spec.updateStrategy", format!("Invalid value: {}: must be 'RollingUpdate' or 'OnDelete'", quoted(t)))),
+    }
+    non_negative("spec.replicas", spec.replicas.map(i64::from), errs);
+    non_negative("spec.minReadySeconds", spec.min_ready_seconds.map(i64::from), errs);
+    if let Some(o) = &spec.ordinals {
+        non_negative("spec.ordinals.start", Some(i64::from(o.start)), errs);
+    }
+    let labels = &spec.template.metadata.labels;
+    match &spec.selector {
+        None => errs.push(FieldErr::new("spec.selector", "Invalid value: \"null\": empty selector is invalid for statefulset")),
+        Some(sel) => {
+            let mut ok = true;
+            for (p, m) in sel.validate("spec.selector") {
+                ok = false;
+                errs.push(FieldErr::new(p, m));
+            }
+            if ok && sel.is_empty() {
+                errs.push(FieldErr::new(
+                    "spec.selector",
+                    "Invalid value: v1.LabelSelector{MatchLabels:map[string]string(nil), MatchExpressions:[]v1.LabelSelectorRequirement(nil)}: empty selector is invalid for statefulset",
+                ));
+            } else if ok && !sel.matches(labels) {
+                errs.push(selector_mismatch(labels));
+            }
+        }
+    }
+    validate_controller_template(&spec.template, "StatefulSet", errs);
+}
+
 /// ValidateJob (pkg/apis/batch/validation/validation.go) on a defaulted Job whose
 /// selector the apiserver generated (unless manualSelector): the Indexed pods'
 /// hostnames, validateJobSpec's counts and modes, the template with restartPolicy
@@ -1410,6 +1461,23 @@ pub fn validate_update(old: &Object, new: &Object) -> Vec<FieldErr> {
             errs.push(FieldErr::new("spec.selector", "Invalid value: field is immutable"));
         }
         (Object::Job(a), Object::Job(b)) => validate_job_update(a, b, &mut errs),
+        (Object::StatefulSet(a), Object::StatefulSet(b)) => {
+            // ValidateStatefulSetUpdate: only these fields may change.
+            let mut probe = b.spec.clone();
+            probe.replicas = a.spec.replicas;
+            probe.ordinals = a.spec.ordinals.clone();
+            probe.template = a.spec.template.clone();
+            probe.update_strategy = a.spec.update_strategy.clone();
+            probe.revision_history_limit = a.spec.revision_history_limit;
+            probe.persistent_volume_claim_retention_policy = a.spec.persistent_volume_claim_retention_policy.clone();
+            probe.min_ready_seconds = a.spec.min_ready_seconds;
+            if probe != a.spec {
+                errs.push(FieldErr::new(
+                    "spec",
+                    "Forbidden: updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', 'revisionHistoryLimit', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden",
+                ));
+            }
+        }
         // ValidateServiceUpdate's validateUpgradeDowngradeClusterIPs: the primary ClusterIP
         // may not change once set, unless the type changes from or to ExternalName.
         (Object::Service(a), Object::Service(b))
@@ -1455,6 +1523,7 @@ pub fn validate(obj: &Object) -> Vec<FieldErr> {
         }
         Object::Service(s) => validate_service(s, &mut errs),
         Object::Job(j) => validate_job(j, &mut errs),
+        Object::StatefulSet(s) => validate_stateful_set(s, &mut errs),
         Object::ConfigMap(c) => validate_config_map(c, &mut errs),
         Object::Secret(s) => validate_secret(s, &mut errs),
         Object::CronJob(c) => validate_cron_job(c, &mut errs),

@@ -95,6 +95,30 @@ pub fn apply(obj: &mut Object) {
             rc.spec.replicas.get_or_insert(1);
         }
         Object::Job(job) => default_job(job),
+        Object::StatefulSet(s) => {
+            // SetDefaults_StatefulSet: OrderedReady, RollingUpdate with partition 0,
+            // replicas 1, revisionHistoryLimit 10, the claims retained, the template's
+            // labels as the set's when it has none.
+            if s.spec.pod_management_policy.is_empty() {
+                s.spec.pod_management_policy = "OrderedReady".into();
+            }
+            let u = &mut s.spec.update_strategy;
+            if u.type_.is_empty() {
+                u.type_ = "RollingUpdate".into();
+            }
+            if u.type_ == "RollingUpdate" {
+                u.rolling_update.get_or_insert_with(Default::default).partition.get_or_insert(0);
+            }
+            s.spec.replicas.get_or_insert(1);
+            s.spec.revision_history_limit.get_or_insert(10);
+            s.spec.persistent_volume_claim_retention_policy.get_or_insert_with(|| serde_json::json!({"whenDeleted": "Retain", "whenScaled": "Retain"}));
+            if s.metadata.labels.is_empty() {
+                s.metadata.labels = s.spec.template.metadata.labels.clone();
+            }
+            if needs_defaults(&s.spec.template.spec) {
+                default_pod_spec(std::rc::Rc::make_mut(&mut s.spec.template.spec));
+            }
+        }
         // SetDefaults_Secret: type Opaque; stringData is written into data (base64) by the
         // v1 conversion, and never read back.
         Object::Secret(s) => {
@@ -433,6 +457,7 @@ pub fn with_status_of(spec_src: &Object, status_src: &Object) -> Object {
         (Object::Service(a), Object::Service(b)) => a.status = b.status.clone(),
         (Object::Ingress(a), Object::Ingress(b)) => a.status = b.status.clone(),
         (Object::Job(a), Object::Job(b)) => a.status = b.status.clone(),
+        (Object::StatefulSet(a), Object::StatefulSet(b)) => a.status = b.status.clone(),
         (Object::CronJob(a), Object::CronJob(b)) => a.status = b.status.clone(),
         _ => {}
     }
@@ -448,6 +473,7 @@ pub fn spec_changed(a: &Object, b: &Object) -> bool {
         (Object::DaemonSet(x), Object::DaemonSet(y)) => x.spec != y.spec,
         (Object::ReplicationController(x), Object::ReplicationController(y)) => x.spec != y.spec,
         (Object::Job(x), Object::Job(y)) => x.spec != y.spec,
+        (Object::StatefulSet(x), Object::StatefulSet(y)) => x.spec != y.spec,
         (Object::CronJob(x), Object::CronJob(y)) => x.spec != y.spec,
         _ => false,
     }

@@ -402,6 +402,7 @@ impl ApiServer {
             Object::Service(s) => s.status = None,
             Object::Ingress(i) => i.status = None,
             Object::Job(j) => j.status = Default::default(),
+            Object::StatefulSet(s) => s.status = Default::default(),
             Object::CronJob(c) => c.status = Default::default(),
             _ => {}
         }
@@ -457,7 +458,14 @@ impl ApiServer {
         m.deletion_timestamp = None;
         if matches!(
             kind,
-            Kind::Deployment | Kind::ReplicaSet | Kind::PodDisruptionBudget | Kind::DaemonSet | Kind::ReplicationController | Kind::Job | Kind::CronJob
+            Kind::Deployment
+                | Kind::ReplicaSet
+                | Kind::PodDisruptionBudget
+                | Kind::DaemonSet
+                | Kind::ReplicationController
+                | Kind::Job
+                | Kind::CronJob
+                | Kind::StatefulSet
         ) {
             m.generation = 1;
         }
@@ -629,6 +637,7 @@ impl ApiServer {
             Object::Deployment(d) => d.spec.replicas = Some(replicas),
             Object::ReplicaSet(r) => r.spec.replicas = Some(replicas),
             Object::ReplicationController(r) => r.spec.replicas = Some(replicas),
+            Object::StatefulSet(s) => s.spec.replicas = Some(replicas),
             _ => {
                 return Err(ApiErr::Status(status(
                     404,

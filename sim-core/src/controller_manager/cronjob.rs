@@ -47,11 +47,14 @@ pub struct CronJobController {
     queue: WorkQueue<NsName>,
     /// A create in flight: the CronJob (status as this sync left it) and the requeue.
     creating: BTreeMap<NsName, (CronJob, Option<SimDuration>)>,
+    /// Jobs it created and listed in a status write its cache may not show yet (upstream
+    /// GETs the CronJob afresh before calling a Job unexpected).
+    listed: BTreeMap<NsName, std::collections::BTreeSet<String>>,
 }
 
 impl Default for CronJobController {
     fn default() -> Self {
-        CronJobController { queue: WorkQueue::new(Order::Fifo), creating: BTreeMap::new() }
+        CronJobController { queue: WorkQueue::new(Order::Fifo), creating: BTreeMap::new(), listed: BTreeMap::new() }
     }
 }
 
@@ -263,6 +266,7 @@ impl Controller for CronJobController {
                         .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
                         .and_then(|t| u64::try_from(t.timestamp() - crate::api::cron::to_utc(SimTime::ZERO).timestamp()).ok())
                         .map(|s| Time(SimTime::from_secs(s)));
+                    self.listed.entry(key.clone()).or_default().insert(job.metadata.uid.clone());
                     cj.status.active.push(job_ref(&job));
                     cj.status.last_schedule_time = scheduled.or(cj.status.last_schedule_time);
                 }
@@ -313,6 +317,20 @@ impl CronJobController {
     fn sync_cron_job(&mut self, cj: &mut CronJob, jobs: &[Job], owner: &Rc<Object>, ctx: &mut ControllerCtx) -> (Option<SimDuration>, Option<Job>, bool) {
         let now = ctx.now();
         let mut update = false;
+        let key = (cj.metadata.namespace.clone(), cj.metadata.name.clone());
+        // What this controller listed but its cache does not show yet is listed (until
+        // the Job is seen finished).
+        let written = self.listed.remove(&key).unwrap_or_default();
+        let pending: std::collections::BTreeSet<String> = written
+            .into_iter()
+            .filter(|u| !cj.status.active.iter().any(|a| a.uid == *u) && jobs.iter().find(|j| j.metadata.uid == *u).is_none_or(|j| finished(j).is_none()))
+            .collect();
+        for j in jobs.iter().filter(|j| pending.contains(&j.metadata.uid)) {
+            cj.status.active.push(job_ref(j));
+        }
+        if !pending.is_empty() {
+            self.listed.insert(key, pending);
+        }
         for j in jobs {
             let listed = cj.status.active.iter().any(|a| a.uid == j.metadata.uid);
             let done = finished(j);

@@ -26,8 +26,10 @@ pub fn all_owners_gone(inf: &SharedInformers, obj: &Object) -> bool {
     let refs = &obj.meta().owner_references;
     !refs.is_empty()
         && refs.iter().all(|r| {
-            let cached_kind =
-                matches!(r.kind.as_str(), "ReplicaSet" | "Deployment" | "DaemonSet" | "ReplicationController" | "Pod" | "Node" | "Service" | "Job" | "CronJob");
+            let cached_kind = matches!(
+                r.kind.as_str(),
+                "ReplicaSet" | "Deployment" | "DaemonSet" | "ReplicationController" | "Pod" | "Node" | "Service" | "Job" | "CronJob" | "StatefulSet"
+            );
             cached_kind && !inf.owner_exists(&r.uid)
         })
 }
@@ -53,6 +55,7 @@ impl Controller for GarbageCollector {
                 | Kind::EndpointSlice
                 | Kind::Job
                 | Kind::CronJob
+                | Kind::StatefulSet
         )
     }
 

@@ -1,6 +1,7 @@
 //! The Job controller (pkg/controller/job/job_controller.go syncJob and manageJob,
-//! backoff_utils.go, indexed_job_utils.go), as v1.34 runs it with its GA gates
-//! (JobPodReplacementPolicy, JobSuccessPolicy, JobBackoffLimitPerIndex left to later):
+//! backoff_utils.go, indexed_job_utils.go, pod_failure_policy.go, success_policy.go), as
+//! v1.34 runs it with its GA gates (JobPodReplacementPolicy, JobSuccessPolicy,
+//! JobBackoffLimitPerIndex, JobPodFailurePolicy; the interim conditions always on):
 //!
 //! - the pods a Job owns (controller reference) are counted: finished ones once each
 //!   (Succeeded; Failed, or being deleted before succeeding — isPodFailed with the
@@ -9,12 +10,18 @@
 //! - failed > backoffLimit, or (restartPolicy OnFailure) the active pods' restarts
 //!   reaching it (pastBackoffLimitOnFailure) → `FailureTarget` BackoffLimitExceeded; the
 //!   deadline (`activeDeadlineSeconds` since startTime) → `FailureTarget`
-//!   DeadlineExceeded; the active pods are deleted, and once none is left terminating the
-//!   terminal `Failed` condition follows with the Warning event;
+//!   DeadlineExceeded; a failed pod matching a podFailurePolicy FailJob rule →
+//!   `FailureTarget` PodFailurePolicy (an Ignore rule's failures are not counted; a
+//!   FailIndex rule fails the index); with backoffLimitPerIndex, an index whose pod fails
+//!   with that many failures before it is failed for good, and the Job fails
+//!   (MaxFailedIndexesExceeded, or FailedIndexes once every index succeeded or failed);
+//!   the active pods are deleted, and once none is left terminating the terminal
+//!   `Failed` condition follows with the Warning event;
 //! - enough successes (NonIndexed: `succeeded >= completions`, or any success with no
 //!   completions; Indexed: every index succeeded) with no pod left active →
-//!   `SuccessCriteriaMet` CompletionsReached, then `Complete` with completionTime and the
-//!   `Completed` event once nothing terminates;
+//!   `SuccessCriteriaMet` CompletionsReached (or, for an Indexed Job, a successPolicy
+//!   rule: SuccessPolicy "Matched rules at index N", its remaining pods deleted), then
+//!   `Complete` with completionTime and the `Completed` event once nothing terminates;
 //! - manageJob: want `min(completions − succeeded, parallelism)` active (parallelism,
 //!   or those running once one succeeded, without completions); excess active pods are
 //!   deleted (not ready first, ActivePods order); missing ones are created — Indexed
@@ -34,9 +41,10 @@
 //! finalizer and `status.uncountedTerminatedPods`, so that a pod is counted once even if
 //! the controller restarts; ksim's controller never restarts, and remembers which pods it
 //! counted (and those deleted before it saw them finish, which count as failed as the
-//! finalizer would have made them). Pods are created in one round (no slow-start
-//! batches). podFailurePolicy, successPolicy and backoffLimitPerIndex are refused at
-//! load rather than half modelled.
+//! finalizer would have made them; those manageJob deletes — excess pods, a suspended
+//! Job's — are never counted, as deleteJobPods removes their finalizer first). Pods are
+//! created in one round (no slow-start batches). Pod events sync the Job 1 s later
+//! (syncJobBatchPeriod), as upstream.
 
 use super::controller_utils::{controller_ref, pod_create_answered, pod_delete_answered, pod_from_template, pods_to_delete, ControllerExpectations};
 use super::informers::{NsName, SharedInformers};
@@ -495,6 +503,9 @@ impl Controller for JobController {
         }
         let mut deletes: Vec<&Pod> = Vec::new();
         let mut creates: Vec<Pod> = Vec::new();
+        // Whether the deletes are manageJob's (excess pods, a suspended Job), whose
+        // tracking finalizer deleteJobPods removes first: those pods are never counted.
+        let mut uncounted_deletes = false;
         if finished.is_some() {
             // deleteActivePods; the Job cannot be declared finished before its pods are
             // all seen.
@@ -508,6 +519,7 @@ impl Controller for JobController {
                 manage_called = true;
                 let (d, cr, requeue) = manage_job(job, &active_pods, &pods, terminating, &progress, only_failed, now);
                 deletes = d;
+                uncounted_deletes = true;
                 creates = cr;
                 if let Some(d) = requeue {
                     // enqueueSyncJobWithDelay: never sooner than the batch period.
@@ -575,6 +587,11 @@ impl Controller for JobController {
         // Send the deletes and creates.
         if !deletes.is_empty() {
             let uids: BTreeSet<String> = deletes.iter().map(|p| p.metadata.uid.clone()).collect();
+            if uncounted_deletes {
+                if let Some(c) = self.counted.get_mut(key) {
+                    c.pods.extend(uids.iter().cloned());
+                }
+            }
             self.expectations.expect_deletions(key.clone(), uids);
             for p in &deletes {
                 self.delete_owner.insert(p.metadata.uid.clone(), key.clone());

@@ -24,6 +24,7 @@ pub mod node_lifecycle;
 pub mod pod_gc;
 pub mod replica_set;
 pub mod service_lb;
+pub mod stateful_set;
 pub mod taint_eviction;
 pub mod ttl_after_finished;
 pub mod workqueue;
@@ -287,6 +288,7 @@ controllers! {
     job: job::JobController => Job,
     ttl_after_finished: ttl_after_finished::TtlAfterFinishedController => TtlAfterFinished,
     cronjob: cronjob::CronJobController => CronJob,
+    stateful_set: stateful_set::StatefulSetController => StatefulSet,
 }
 
 pub struct ControllerManager {
@@ -319,6 +321,7 @@ impl ControllerManager {
                 job: Default::default(),
                 ttl_after_finished: Default::default(),
                 cronjob: Default::default(),
+                stateful_set: Default::default(),
             },
             shared: Shared::default(),
             sync_scheduled: false,

@@ -40,6 +40,7 @@
 //! - `deployment-within-surge`, `deployment-availability-floor`: see deployment.rs.
 //! - `daemonset-one-pod-per-node`: see daemon_set.rs.
 //! - `eviction-within-budget`: see disruption.rs.
+//! - `statefulset-ordered-ready`: see stateful_set.rs.
 //! - `job-within-parallelism`, `job-counts-each-pod-once`,
 //!   `cronjob-forbid-one-at-a-time`: see job.rs.
 //! - `service-addresses-unique`: see service.rs.
@@ -63,6 +64,7 @@ pub mod disruption;
 pub mod job;
 pub mod proxy;
 pub mod service;
+pub mod stateful_set;
 pub mod traffic;
 
 use crate::api::{Kind, Object};
@@ -107,10 +109,11 @@ pub use disruption::EVICTION_WITHIN_BUDGET;
 pub use job::{CRONJOB_FORBID, JOB_COUNTS_ONCE, JOB_WITHIN_PARALLELISM};
 pub use proxy::PROXY_ENDPOINTS_FROM_SLICES;
 pub use service::{ENDPOINTS_CONVERGE, SERVICE_ADDRESSES_UNIQUE, SLICES_LIST_SELECTED};
+pub use stateful_set::STATEFULSET_ORDERED;
 pub use traffic::TRAFFIC_COUNTS_ADD_UP;
 
 /// Every invariant, for listings and for the tests that make each one fire.
-pub const ALL: [&str; 22] = [
+pub const ALL: [&str; 23] = [
     NODE_OVERCOMMITTED,
     POD_BOUND_TWICE,
     BOUND_TO_MISSING_NODE,
@@ -126,6 +129,7 @@ pub const ALL: [&str; 22] = [
     JOB_WITHIN_PARALLELISM,
     JOB_COUNTS_ONCE,
     CRONJOB_FORBID,
+    STATEFULSET_ORDERED,
     SERVICE_ADDRESSES_UNIQUE,
     SLICES_LIST_SELECTED,
     PROXY_ENDPOINTS_FROM_SLICES,
@@ -179,6 +183,7 @@ pub struct Checker {
     deployments: deployment::DeploymentChecker,
     daemon_sets: daemon_set::DaemonSetChecker,
     jobs: job::JobChecker,
+    stateful_sets: stateful_set::StatefulSetChecker,
     budgets: disruption::DisruptionChecker,
     services: service::ServiceChecker,
     slices: service::SliceChecker,
@@ -292,6 +297,12 @@ impl Checker {
                 if let Some(v) = self.jobs.on_pod(w, p, by == CONTROLLER_MANAGER, time, event) {
                     self.violate(v.invariant, v.time, &v.event, v.objects, v.message);
                 }
+                // The StatefulSet controller's view: a watch behind at its sync, a round
+                // trip for its create, and the 5 ms before its workers run.
+                let set_lag = SimDuration::from_ms(2 * (self.latency.request.as_ms() + self.latency.watch.as_ms()) + 10);
+                if let Some(v) = self.stateful_sets.on_pod(w, p, by == CONTROLLER_MANAGER, set_lag, time, event) {
+                    self.violate(v.invariant, v.time, &v.event, v.objects, v.message);
+                }
                 self.on_pod(w, p, verb, store, time, event, obj_name)
             }
             Object::DaemonSet(ds) => self.daemon_sets.on_daemon_set(ds, w.type_ == WatchEventType::Deleted, time),
@@ -305,6 +316,7 @@ impl Checker {
                 }
             }
             Object::CronJob(cj) => self.jobs.on_cron_job(cj, w.type_ == WatchEventType::Deleted),
+            Object::StatefulSet(s) => self.stateful_sets.on_set(s, w.type_ == WatchEventType::Deleted),
             Object::PodDisruptionBudget(pdb) => {
                 if let Some(v) = self.budgets.on_write(w, pdb, verb, by, time, event) {
                     self.violate(v.invariant, v.time, &v.event, v.objects, v.message);
@@ -876,6 +888,8 @@ mod tests {
             JOB_WITHIN_PARALLELISM,
             JOB_COUNTS_ONCE,
             CRONJOB_FORBID,
+            // invariants/stateful_set.rs tests:
+            STATEFULSET_ORDERED,
             // invariants/service.rs, proxy.rs and traffic.rs tests:
             SERVICE_ADDRESSES_UNIQUE,
             SLICES_LIST_SELECTED,

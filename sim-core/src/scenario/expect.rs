@@ -191,6 +191,9 @@ const DAEMONSET_FIELDS: &[Field] = &[
     f("misscheduled", Count),
     f("exists", Bool),
 ];
+/// A StatefulSet's status counts.
+const STATEFULSET_FIELDS: &[Field] =
+    &[f("replicas", Count), f("ready", Count), f("available", Count), f("current", Count), f("updated", Count), f("exists", Bool)];
 /// kubectl's Job STATUS column (printJob).
 pub const JOB_STATUSES: &[&str] = &["Running", "Complete", "Failed", "Suspended", "FailureTarget", "Terminating"];
 /// A Job: its status counts and kubectl's STATUS.
@@ -610,6 +613,7 @@ fn subject(subject_text: &str, nodes: Option<&BTreeSet<String>>) -> Result<(Subj
         Kind::DaemonSet => DAEMONSET_FIELDS,
         Kind::Service => SERVICE_FIELDS,
         Kind::Job => JOB_FIELDS,
+        Kind::StatefulSet => STATEFULSET_FIELDS,
         Kind::CronJob => CRONJOB_FIELDS,
         _ => OTHER_FIELDS,
     };
@@ -886,6 +890,14 @@ fn observe_one(c: &Check, obj: &Object, store: &Store) -> String {
             _ => j.status.terminating.unwrap_or(0).to_string(),
         },
         Object::CronJob(cj) => cj.status.active.len().to_string(),
+        Object::StatefulSet(s) => match c.field.as_str() {
+            "replicas" => s.status.replicas,
+            "ready" => s.status.ready_replicas,
+            "available" => s.status.available_replicas,
+            "current" => s.status.current_replicas,
+            _ => s.status.updated_replicas,
+        }
+        .to_string(),
         _ => String::new(),
     }
 }

@@ -528,6 +528,7 @@ impl<'r> Loader<'r> {
             Object::Deployment(d) => d.status != Default::default(),
             Object::DaemonSet(d) => d.status != Default::default(),
             Object::ReplicationController(r) => r.status != Default::default(),
+            Object::StatefulSet(s) => s.status != Default::default(),
             Object::Job(j) => j.status != Default::default(),
             Object::CronJob(c) => c.status != Default::default(),
             _ => false,
@@ -535,6 +536,16 @@ impl<'r> Loader<'r> {
         if has_status {
             let mark = Self::mark_of(index, base, "status");
             self.warn(file, mark, "status is ignored on create: the apiserver resets it and the controllers and kubelets write it");
+        }
+        if let Object::StatefulSet(s) = &obj {
+            if !s.spec.volume_claim_templates.is_empty() {
+                let mark = Self::mark_of(index, base, "spec.volumeClaimTemplates");
+                self.warn(
+                    file,
+                    mark,
+                    "spec.volumeClaimTemplates: ksim does not model PersistentVolumeClaims yet: the claims are not created and the pods run without those volumes",
+                );
+            }
         }
         let mut probe = obj.clone();
         if probe.meta().name.is_empty() && !probe.meta().generate_name.is_empty() {
@@ -555,6 +566,7 @@ impl<'r> Loader<'r> {
             Object::DaemonSet(d) => vec![("spec.template.metadata.annotations", &d.spec.template.metadata.annotations)],
             Object::ReplicationController(r) => r.spec.template.iter().map(|t| ("spec.template.metadata.annotations", &t.metadata.annotations)).collect(),
             Object::Job(j) => vec![("spec.template.metadata.annotations", &j.spec.template.metadata.annotations)],
+            Object::StatefulSet(s) => vec![("spec.template.metadata.annotations", &s.spec.template.metadata.annotations)],
             Object::CronJob(c) => vec![("spec.jobTemplate.spec.template.metadata.annotations", &c.spec.job_template.spec.template.metadata.annotations)],
             _ => vec![],
         };
@@ -718,11 +730,15 @@ impl<'r> Loader<'r> {
                     return None;
                 };
                 let (kind, namespace, name) = self.target(file, index, &join(&ap, "target"), &t)?;
-                if !matches!(kind, Kind::Deployment | Kind::ReplicaSet | Kind::ReplicationController) {
+                if !matches!(kind, Kind::Deployment | Kind::ReplicaSet | Kind::ReplicationController | Kind::StatefulSet) {
                     self.error(
                         file,
                         Self::mark_of(index, &ap, "target"),
-                        format!("{}: Invalid value: {}: only deployments, replicasets and replicationcontrollers can be scaled", join(&ap, "target"), q(&t)),
+                        format!(
+                            "{}: Invalid value: {}: only deployments, replicasets, replicationcontrollers and statefulsets can be scaled",
+                            join(&ap, "target"),
+                            q(&t)
+                        ),
                     );
                     return None;
                 }
@@ -787,7 +803,17 @@ impl<'r> Loader<'r> {
             "setImage" => {
                 let f = self.fields(file, index, &ap, val, &["target", "container", "image"], &["target", "container", "image"])?;
                 let text = |k: &str| f.get(k).map(|v| v.as_str().map(String::from).unwrap_or_else(|| v.to_string())).unwrap_or_default();
-                let target = self.workload_target(file, index, &join(&ap, "target"), &text("target"))?;
+                let path = join(&ap, "target");
+                let (kind, namespace, name) = self.target(file, index, &path, &text("target"))?;
+                if !matches!(kind, Kind::Deployment | Kind::DaemonSet | Kind::StatefulSet) {
+                    self.error(
+                        file,
+                        Self::mark_of(index, &path, ""),
+                        format!("{path}: Invalid value: {}: only deployments, daemonsets and statefulsets are supported here", q(&text("target"))),
+                    );
+                    return None;
+                }
+                let target = Target { kind, namespace, name };
                 Action::SetImage { target, container: text("container"), image: text("image") }
             }
             "rolloutUndo" => {
@@ -1556,6 +1582,7 @@ fn check_sizes(l: &mut Loader, timeline: &[TimelineEntry], nodes: i64) {
                         Object::Deployment(d) => (i64::from(d.replicas()), "spec.replicas"),
                         Object::ReplicaSet(r) => (i64::from(r.replicas()), "spec.replicas"),
                         Object::ReplicationController(r) => (i64::from(r.replicas()), "spec.replicas"),
+                        Object::StatefulSet(s) => (i64::from(s.replicas()), "spec.replicas"),
                         Object::DaemonSet(_) => (nodes, "one pod per node"),
                         Object::Pod(_) => (1, "metadata.name"),
                         _ => return None,
@@ -1691,6 +1718,7 @@ fn check_references(l: &mut Loader, s: &Scenario, timeline: &mut [TimelineEntry]
                         Object::Deployment(d) => (&d.spec.template.spec.priority_class_name, false),
                         Object::ReplicaSet(r) => (&r.spec.template.spec.priority_class_name, false),
                         Object::DaemonSet(d) => (&d.spec.template.spec.priority_class_name, false),
+                        Object::StatefulSet(s) => (&s.spec.template.spec.priority_class_name, false),
                         Object::ReplicationController(r) => match &r.spec.template {
                             Some(t) => (&t.spec.priority_class_name, false),
                             None => continue,

@@ -185,11 +185,19 @@ impl Kubectl {
     }
 
     pub fn set_image(&mut self, store: &Store, t: &Target, container: &str, image: &str, ctx: &mut Ctx) {
-        let Some(d) = store.get_parts(&t.kind, &t.namespace, &t.name).and_then(|o| o.as_deployment()) else {
-            return refuse(&mut self.out, format!("Error from server (NotFound): deployments.apps {:?} not found", t.name));
+        let template = match store.get_parts(&t.kind, &t.namespace, &t.name).map(|o| &**o) {
+            Some(crate::api::Object::Deployment(d)) => d.spec.template.clone(),
+            Some(crate::api::Object::DaemonSet(d)) => d.spec.template.clone(),
+            Some(crate::api::Object::StatefulSet(s)) => s.spec.template.clone(),
+            _ => {
+                return refuse(
+                    &mut self.out,
+                    format!("Error from server (NotFound): {} {:?} not found", crate::apiserver::qualified_resource(&t.kind), t.name),
+                );
+            }
         };
         let mut containers: Vec<serde_json::Value> =
-            d.spec.template.spec.containers.iter().map(|c| serde_json::to_value(c).expect("a container serializes")).collect();
+            template.spec.containers.iter().map(|c| serde_json::to_value(c).expect("a container serializes")).collect();
         let Some(c) = containers.iter_mut().find(|c| c["name"] == container) else {
             return refuse(&mut self.out, format!("error: unable to find container named {container:?}"));
         };

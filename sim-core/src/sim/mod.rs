@@ -138,6 +138,7 @@ fn scenario_replicas(s: &Scenario) -> i64 {
                         Object::Deployment(d) => d.replicas(),
                         Object::ReplicaSet(r) => r.replicas(),
                         Object::ReplicationController(r) => r.replicas(),
+                        Object::StatefulSet(s) => s.replicas(),
                         // At most one pod per node (two while surging).
                         Object::DaemonSet(_) => 2 * nodes,
                         _ => continue,

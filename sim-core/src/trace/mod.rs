@@ -289,6 +289,12 @@ pub fn summary(obj: &Object) -> Summary {
             ("available", Value::from(rc.status.available_replicas)),
         ],
         Object::ControllerRevision(cr) => vec![("revision", Value::from(cr.revision))],
+        Object::StatefulSet(s) => vec![
+            ("replicas", Value::from(s.replicas())),
+            ("current", Value::from(s.status.replicas)),
+            ("ready", Value::from(s.status.ready_replicas)),
+            ("updated", Value::from(s.status.updated_replicas)),
+        ],
         Object::Job(j) => vec![
             ("status", Value::from(j.kubectl_status())),
             ("active", Value::from(j.status.active)),

@@ -1,0 +1,393 @@
+//! The StatefulSet controller (pkg/controller/statefulset: stateful_set.go sync,
+//! stateful_set_control.go updateStatefulSet/processReplica/processCondemned,
+//! stateful_pod_control.go, stateful_set_utils.go):
+//!
+//! - each pod has a stable identity: the name `<set>-<ordinal>` for the ordinals
+//!   `[start, start + replicas)`, hostname = its name and subdomain = serviceName, the
+//!   `statefulset.kubernetes.io/pod-name` and `apps.kubernetes.io/pod-index` labels, and
+//!   `controller-revision-hash` naming the revision it was made from;
+//! - OrderedReady (monotonic): the replicas are processed in ordinal order and the sync
+//!   stops at the first pod it creates, or that is terminating, not Running and Ready,
+//!   or not available (minReadySeconds) — so web-1 is not created before web-0 is
+//!   Running and Ready; pods beyond the replicas are deleted from the highest ordinal,
+//!   one per sync, once the others are healthy; Parallel creates and deletes all at once;
+//! - a Failed or Succeeded pod is deleted and created again (`RecreatingFailedPod`,
+//!   `RecreatingTerminatedPod`); a pod that is gone is created again, with the same
+//!   name — never while the old pod object exists (a pod on an unreachable node is not
+//!   replaced until it is really deleted);
+//! - revisions are ControllerRevisions `<set>-<hash>` of the template; RollingUpdate
+//!   deletes, from the highest ordinal down to `partition`, a pod not of the update
+//!   revision once all are healthy, one at a time; OnDelete waits for the user;
+//! - status: replicas, readyReplicas, availableReplicas, currentReplicas,
+//!   updatedReplicas, current/updateRevision (the update revision becomes current once
+//!   every pod is updated), observedGeneration.
+//!
+//! Events (stateful_pod_control.go recordPodEvent): `SuccessfulCreate` "create Pod
+//! web-0 in StatefulSet web successful", `SuccessfulDelete` "delete Pod web-1 in
+//! StatefulSet web successful", their `Failed…` forms with the apiserver's error.
+//!
+//! Not modelled yet: volumeClaimTemplates (ksim has no PersistentVolumeClaims: the
+//! claims are not created and the pods run without those volumes, with a warning at
+//! load), maxUnavailable (the MaxUnavailableStatefulSet gate is beta but off by default,
+//! so upstream ignores it too), persistentVolumeClaimRetentionPolicy.
+
+use super::controller_utils::{controller_ref, pod_from_template, ready_time};
+use super::deployment::compute_hash;
+use super::informers::{NsName, SharedInformers};
+use super::workqueue::{Order, WorkQueue};
+use super::{Controller, ControllerCtx, Synced};
+use crate::api::daemon_set::{ControllerRevision, CONTROLLER_REVISION_HASH};
+use crate::api::pod::Pod;
+use crate::api::stateful_set::{parent_and_ordinal, StatefulSet, StatefulSetStatus, POD_INDEX_LABEL, POD_NAME_LABEL};
+use crate::api::{Kind, Object, ObjectKey};
+use crate::apiserver::{Request, Response};
+use crate::engine::{SimDuration, SimTime};
+use crate::etcd::WatchEvent;
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+use std::rc::Rc;
+
+pub struct StatefulSetController {
+    queue: WorkQueue<NsName>,
+    /// Pods created or deleted and not yet seen (the sync waits for them: upstream's
+    /// calls are synchronous and its next sync sees their effect).
+    in_flight: BTreeMap<NsName, BTreeSet<String>>,
+    revisions_in_flight: BTreeSet<NsName>,
+}
+
+impl Default for StatefulSetController {
+    fn default() -> Self {
+        StatefulSetController { queue: WorkQueue::new(Order::Fifo), in_flight: BTreeMap::new(), revisions_in_flight: BTreeSet::new() }
+    }
+}
+
+/// getPatch: the template, to be restored whole.
+fn get_patch(set: &StatefulSet) -> Value {
+    let mut template = serde_json::to_value(&set.spec.template).expect("a pod template serializes");
+    if let Value::Object(m) = &mut template {
+        m.insert("$patch".into(), Value::from("replace"));
+    }
+    serde_json::json!({ "spec": { "template": template } })
+}
+
+fn is_running_and_ready(p: &Pod) -> bool {
+    p.status.phase == "Running" && p.is_ready()
+}
+
+/// isRunningAndAvailable: ready for longer than minReadySeconds.
+fn is_available(p: &Pod, min_ready: i32, now: SimTime) -> bool {
+    if !is_running_and_ready(p) {
+        return false;
+    }
+    min_ready <= 0 || ready_time(p).is_some_and(|t| t.0 + SimDuration::from_secs(min_ready as u64) < now)
+}
+
+fn is_healthy(p: &Pod) -> bool {
+    is_running_and_ready(p) && p.metadata.deletion_timestamp.is_none()
+}
+
+fn revision_of(p: &Pod) -> &str {
+    p.metadata.labels.get(CONTROLLER_REVISION_HASH).map_or("", String::as_str)
+}
+
+/// newStatefulSetPod with its identity (initIdentity) and revision label.
+fn new_pod(set: &StatefulSet, ordinal: i32, revision: &str) -> Pod {
+    let name = format!("{}-{ordinal}", set.metadata.name);
+    let owner = controller_ref("apps/v1", "StatefulSet", &set.metadata.name, &set.metadata.uid);
+    let mut p = pod_from_template(&set.spec.template, &set.metadata.namespace, String::new(), owner);
+    p.metadata.name = name.clone();
+    p.metadata.labels.insert(POD_NAME_LABEL.into(), name.clone());
+    p.metadata.labels.insert(POD_INDEX_LABEL.into(), ordinal.to_string());
+    p.metadata.labels.insert(CONTROLLER_REVISION_HASH.into(), revision.to_string());
+    let spec = Rc::make_mut(&mut p.spec);
+    spec.hostname = name;
+    spec.subdomain = set.spec.service_name.clone();
+    p
+}
+
+impl Controller for StatefulSetController {
+    type Key = NsName;
+    const NAME: &'static str = "statefulset-controller";
+
+    fn queue(&mut self) -> &mut WorkQueue<NsName> {
+        &mut self.queue
+    }
+
+    fn watches(kind: &Kind) -> bool {
+        matches!(kind, Kind::StatefulSet | Kind::Pod | Kind::ControllerRevision)
+    }
+
+    fn on_watch(&mut self, _inf: &SharedInformers, ev: &WatchEvent, _ctx: &mut ControllerCtx) {
+        match &*ev.object {
+            Object::StatefulSet(s) => self.queue.add((s.metadata.namespace.clone(), s.metadata.name.clone())),
+            Object::Pod(p) => {
+                if let Some(r) = p.metadata.controller_ref().filter(|r| r.kind == "StatefulSet") {
+                    let key = (p.metadata.namespace.clone(), r.name.clone());
+                    if let Some(set) = self.in_flight.get_mut(&key) {
+                        set.remove(&p.metadata.name);
+                    }
+                    self.queue.add(key);
+                }
+            }
+            Object::ControllerRevision(cr) => {
+                if let Some(r) = cr.metadata.controller_ref().filter(|r| r.kind == "StatefulSet") {
+                    self.revisions_in_flight.remove(&(cr.metadata.namespace.clone(), cr.metadata.name.clone()));
+                    self.queue.add((cr.metadata.namespace.clone(), r.name.clone()));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn sync(&mut self, inf: &SharedInformers, key: &NsName, ctx: &mut ControllerCtx) -> Synced {
+        let Some(obj) = inf.get(&Kind::StatefulSet, &key.0, &key.1).cloned() else {
+            self.in_flight.remove(key);
+            return Synced::Done;
+        };
+        let set = obj.as_stateful_set().expect("statefulset");
+        if self.in_flight.get(key).is_some_and(|s| !s.is_empty()) {
+            // A create or delete not yet seen: sync again once it is.
+            return Synced::Done;
+        }
+        let now = ctx.now();
+        // The revisions (getStatefulSetRevisions): the update revision is the current
+        // template's; the current revision is status.currentRevision if it still exists.
+        let patch = get_patch(set);
+        let revisions: Vec<&ControllerRevision> = inf
+            .dependent_refs(&set.metadata.uid)
+            .filter(|(k, _, _)| *k == Kind::ControllerRevision)
+            .filter_map(|(k, ns, n)| inf.get(k, ns, n).and_then(|o| o.as_controller_revision()))
+            .collect();
+        let update_revision = match revisions.iter().find(|cr| cr.data.as_ref() == Some(&patch)) {
+            Some(cr) => cr.metadata.name.clone(),
+            None => {
+                let hash = compute_hash(&set.spec.template, set.status.collision_count);
+                let name = format!("{}-{hash}", set.metadata.name);
+                let mut cr = ControllerRevision::default();
+                cr.metadata.name = name.clone();
+                cr.metadata.namespace = set.metadata.namespace.clone();
+                cr.metadata.labels = set.spec.template.metadata.labels.clone();
+                cr.metadata.labels.insert(CONTROLLER_REVISION_HASH.into(), name.clone());
+                cr.metadata.owner_references = vec![controller_ref("apps/v1", "StatefulSet", &set.metadata.name, &set.metadata.uid)];
+                cr.data = Some(patch);
+                cr.revision = revisions.iter().map(|c| c.revision).max().unwrap_or(0) + 1;
+                if self.revisions_in_flight.insert((cr.metadata.namespace.clone(), name.clone())) {
+                    ctx.request(Request::Create(Object::ControllerRevision(Box::new(cr))));
+                }
+                name
+            }
+        };
+        let current_revision = if !set.status.current_revision.is_empty() && revisions.iter().any(|cr| cr.metadata.name == set.status.current_revision) {
+            set.status.current_revision.clone()
+        } else {
+            update_revision.clone()
+        };
+
+        let pods: Vec<Rc<Object>> = inf.dependents_of(&set.metadata.uid);
+        let pods: Vec<&Pod> = pods
+            .iter()
+            .filter_map(|o| o.as_pod())
+            .filter(|p| p.metadata.controller_ref().is_some_and(|r| r.uid == set.metadata.uid))
+            .filter(|p| parent_and_ordinal(&p.metadata.name).is_some_and(|(parent, _)| parent == set.metadata.name))
+            .collect();
+        let start = set.start_ordinal();
+        let end = start + set.replicas() - 1;
+        let mut replicas: BTreeMap<i32, &Pod> = BTreeMap::new();
+        let mut condemned: Vec<&Pod> = Vec::new();
+        for p in &pods {
+            let (_, ord) = parent_and_ordinal(&p.metadata.name).expect("filtered");
+            if ord >= start && ord <= end {
+                replicas.insert(ord, p);
+            } else {
+                condemned.push(p);
+            }
+        }
+        condemned.sort_by_key(|p| std::cmp::Reverse(parent_and_ordinal(&p.metadata.name).map_or(0, |x| x.1)));
+        let min_ready = set.spec.min_ready_seconds.unwrap_or(0);
+        let monotonic = !set.parallel();
+        let mut creates: Vec<Pod> = Vec::new();
+        let mut deletes: Vec<(&Pod, &'static str)> = Vec::new();
+        let first_unhealthy_condemned = condemned.iter().rev().find(|p| !is_healthy(p)).map(|p| p.metadata.name.clone());
+        let unhealthy_replica = (start..=end).any(|o| replicas.get(&o).is_none_or(|p| !is_healthy(p)));
+
+        let mut blocked = false;
+        if set.metadata.deletion_timestamp.is_none() {
+            for ord in start..=end {
+                match replicas.get(&ord) {
+                    Some(p) if p.is_terminal() => {
+                        let (type_, reason) =
+                            if p.status.phase == "Failed" { ("Warning", "RecreatingFailedPod") } else { ("Normal", "RecreatingTerminatedPod") };
+                        let what = if p.status.phase == "Failed" { "failed" } else { "terminated" };
+                        ctx.event(
+                            &obj,
+                            type_,
+                            reason,
+                            &format!("StatefulSet {}/{} is recreating {what} Pod {}", set.metadata.namespace, set.metadata.name, p.metadata.name),
+                        );
+                        deletes.push((p, "delete"));
+                        // Its replacement is created once the deletion is seen.
+                        blocked = monotonic;
+                    }
+                    None => {
+                        let revision = if ord < set.start_ordinal() + update_partition(set) && current_revision != update_revision {
+                            &current_revision
+                        } else {
+                            &update_revision
+                        };
+                        creates.push(new_pod(set, ord, revision));
+                        blocked = monotonic;
+                    }
+                    Some(p) if monotonic && (p.metadata.deletion_timestamp.is_some() || !is_running_and_ready(p) || !is_available(p, min_ready, now)) => {
+                        blocked = true
+                    }
+                    Some(_) => {}
+                }
+                if blocked {
+                    break;
+                }
+            }
+            if !blocked {
+                for p in &condemned {
+                    if p.metadata.deletion_timestamp.is_some() {
+                        if monotonic {
+                            break;
+                        }
+                        continue;
+                    }
+                    let first = first_unhealthy_condemned.as_deref() == Some(p.metadata.name.as_str());
+                    if monotonic && !first && (unhealthy_replica || !is_available(p, min_ready, now)) {
+                        break;
+                    }
+                    deletes.push((p, "delete"));
+                    if monotonic {
+                        blocked = true;
+                        break;
+                    }
+                }
+            }
+            // The rolling update, once nothing else is to be done.
+            if !blocked && creates.is_empty() && deletes.is_empty() && set.spec.update_strategy.type_ != "OnDelete" {
+                let partition = update_partition(set);
+                for ord in (start + partition..=end).rev() {
+                    let Some(p) = replicas.get(&ord) else { break };
+                    if revision_of(p) != update_revision && p.metadata.deletion_timestamp.is_none() {
+                        deletes.push((p, "delete"));
+                        break;
+                    }
+                    if !is_healthy(p) {
+                        break;
+                    }
+                }
+            }
+        }
+        let flight = self.in_flight.entry(key.clone()).or_default();
+        for p in &creates {
+            flight.insert(p.metadata.name.clone());
+            ctx.request_reply(Request::Create(Object::Pod(p.clone())));
+        }
+        for (p, _) in &deletes {
+            flight.insert(p.metadata.name.clone());
+            ctx.request_reply(Request::Delete {
+                key: ObjectKey::new(Kind::Pod, &p.metadata.namespace, &p.metadata.name),
+                grace_period_seconds: None,
+                uid: Some(p.metadata.uid.clone()),
+            });
+        }
+
+        // updateStatus over the pods as they are.
+        let mut st = StatefulSetStatus {
+            observed_generation: set.metadata.generation,
+            current_revision: current_revision.clone(),
+            update_revision: update_revision.clone(),
+            collision_count: Some(set.status.collision_count.unwrap_or(0)),
+            conditions: set.status.conditions.clone(),
+            ..Default::default()
+        };
+        for p in &pods {
+            st.replicas += 1;
+            if is_running_and_ready(p) {
+                st.ready_replicas += 1;
+                if is_available(p, min_ready, now) {
+                    st.available_replicas += 1;
+                }
+            }
+            if p.metadata.deletion_timestamp.is_none() {
+                if revision_of(p) == current_revision {
+                    st.current_replicas += 1;
+                }
+                if revision_of(p) == update_revision {
+                    st.updated_replicas += 1;
+                }
+            }
+        }
+        // completeRollingUpdate: every replica updated and ready → the update revision
+        // is current.
+        if st.updated_replicas == set.replicas() && st.ready_replicas == set.replicas() && st.replicas == set.replicas() {
+            st.current_revision = update_revision.clone();
+            st.current_replicas = st.updated_replicas;
+        }
+        if st != set.status {
+            let mut ns = set.clone();
+            ns.status = st;
+            ctx.request_reply(Request::UpdateStatus(Object::StatefulSet(Box::new(ns))));
+        }
+        // A pod not yet available is checked again when minReadySeconds have passed.
+        if min_ready > 0 {
+            if let Some(t) = pods.iter().filter(|p| is_running_and_ready(p) && !is_available(p, min_ready, now)).filter_map(|p| ready_time(p)).min() {
+                let at = t.0 + SimDuration::from_secs(min_ready as u64) + SimDuration::from_ms(1);
+                ctx.requeue_after(&mut self.queue, key.clone(), at.since(now));
+            }
+        }
+        Synced::Done
+    }
+
+    fn on_response(&mut self, inf: &SharedInformers, req: &Request, resp: &Response, ctx: &mut ControllerCtx) {
+        let (ns, pod_name, set_name, verb) = match req {
+            Request::Create(Object::Pod(p)) => {
+                let Some(r) = p.metadata.controller_ref() else { return };
+                (p.metadata.namespace.clone(), p.metadata.name.clone(), r.name.clone(), "create")
+            }
+            Request::Delete { key, .. } if key.kind == Kind::Pod => {
+                let Some((set, _)) = parent_and_ordinal(&key.name) else { return };
+                if !self.in_flight.get(&(key.namespace.clone(), set.to_string())).is_some_and(|s| s.contains(&key.name)) {
+                    return;
+                }
+                (key.namespace.clone(), key.name.clone(), set.to_string(), "delete")
+            }
+            Request::UpdateStatus(Object::StatefulSet(s)) => {
+                if matches!(resp, Response::Error(_)) {
+                    ctx.requeue_rate_limited(&mut self.queue, (s.metadata.namespace.clone(), s.metadata.name.clone()));
+                }
+                return;
+            }
+            _ => return,
+        };
+        let key = (ns.clone(), set_name.clone());
+        let owner = inf.get(&Kind::StatefulSet, &ns, &set_name).cloned();
+        match resp {
+            Response::Error(st) => {
+                if let Some(o) = &owner {
+                    let reason = if verb == "create" { "FailedCreate" } else { "FailedDelete" };
+                    ctx.event(o, "Warning", reason, &format!("{verb} Pod {pod_name} in StatefulSet {set_name} failed error: {}", st.message));
+                }
+                if let Some(s) = self.in_flight.get_mut(&key) {
+                    s.remove(&pod_name);
+                }
+                if st.reason != "NotFound" {
+                    ctx.requeue_rate_limited(&mut self.queue, key);
+                }
+            }
+            _ => {
+                if let Some(o) = &owner {
+                    let reason = if verb == "create" { "SuccessfulCreate" } else { "SuccessfulDelete" };
+                    ctx.event(o, "Normal", reason, &format!("{verb} Pod {pod_name} in StatefulSet {set_name} successful"));
+                }
+            }
+        }
+    }
+}
+
+/// The partition of a RollingUpdate (0 without one).
+fn update_partition(set: &StatefulSet) -> i32 {
+    set.spec.update_strategy.rolling_update.as_ref().and_then(|r| r.partition).unwrap_or(0).max(0)
+}
