@@ -692,10 +692,10 @@ pub fn run(args: &[String], at: Option<&str>, seed: Option<u64>, namespace: Opti
         return EXIT_BAD_INPUT;
     }
     let kind = match Kind::from_user(&kind_word) {
-        Some(k @ (Kind::Pod | Kind::Node | Kind::Deployment | Kind::Service | Kind::Job | Kind::CronJob)) => k,
+        Some(k @ (Kind::Pod | Kind::Node | Kind::Deployment | Kind::StatefulSet | Kind::Service | Kind::Job | Kind::CronJob)) => k,
         Some(k) => {
             eprintln!(
-                "error: ksim describes pods, nodes, deployments, services, jobs and cronjobs so far, not {}",
+                "error: ksim describes pods, nodes, deployments, statefulsets, services, jobs and cronjobs so far, not {}",
                 sim_core::apiserver::qualified_resource(&k)
             );
             return EXIT_BAD_INPUT;
@@ -737,6 +737,7 @@ pub fn run(args: &[String], at: Option<&str>, seed: Option<u64>, namespace: Opti
             Object::Service(svc) => out.push(service(svc, &sim, &evs)),
             Object::Job(j) => out.push(job(j, &evs, sim.now)),
             Object::CronJob(c) => out.push(cron_job(c, &evs, sim.now)),
+            Object::StatefulSet(s) => out.push(stateful_set(s, &sim, &evs)),
             _ => {}
         }
     }
@@ -1005,6 +1006,69 @@ pub fn deployment(d: &sim_core::api::deployment::Deployment, sim: &sim_core::Sim
         rss.iter().enumerate().filter(|(i, rs)| Some(*i) != new && rs.replicas() != 0).map(|(_, rs)| rs).collect();
     w.write(0, &format!("OldReplicaSets:\t{}\n", by_labels(old)));
     w.write(0, &format!("NewReplicaSet:\t{}\n", by_labels(new.map(|i| &rss[i]).into_iter().collect())));
+    events(&mut w, evs, sim.now);
+    tabbed(&w.out)
+}
+
+/// describeStatefulSet: replicas, the update strategy (and its partition), the pods by
+/// phase (getPodStatusForController: the pods it controls), the pod template, the volume
+/// claim templates (describeVolumeClaimTemplates) and the Events.
+pub fn stateful_set(s: &sim_core::api::stateful_set::StatefulSet, sim: &sim_core::Simulation, evs: &[&Event]) -> String {
+    use sim_core::api::Kind;
+    let mut w = PrefixWriter::default();
+    let m = &s.metadata;
+    w.write(0, &format!("Name:\t{}\n", m.name));
+    w.write(0, &format!("Namespace:\t{}\n", m.namespace));
+    w.write(0, &format!("CreationTimestamp:\t{}\n", m.creation_timestamp.unwrap_or_default().rfc1123z()));
+    w.write(0, &format!("Selector:\t{}\n", s.spec.selector.as_ref().map(|s| s.to_selector_string()).unwrap_or_default()));
+    labels_multiline(&mut w, "Labels", &m.labels);
+    annotations_multiline(&mut w, "Annotations", &m.annotations);
+    w.write(0, &format!("Replicas:\t{} desired | {} total\n", s.replicas(), s.status.replicas));
+    w.write(0, &format!("Update Strategy:\t{}\n", s.spec.update_strategy.type_));
+    if let Some(p) = s.spec.update_strategy.rolling_update.as_ref().and_then(|r| r.partition) {
+        w.write(1, &format!("Partition:\t{p}\n"));
+        if let Some(mu) = s.spec.update_strategy.rolling_update.as_ref().and_then(|r| r.max_unavailable.as_ref()) {
+            w.write(1, &format!("MaxUnavailable:\t{mu}\n"));
+        }
+    }
+    let (mut running, mut waiting, mut succeeded, mut failed) = (0, 0, 0, 0);
+    for p in sim.list(&Kind::Pod).iter().filter_map(|o| o.as_pod()) {
+        if p.metadata.namespace != m.namespace || p.metadata.controller_ref().is_none_or(|r| r.uid != m.uid) {
+            continue;
+        }
+        match &*p.status.phase {
+            "Running" => running += 1,
+            "Pending" => waiting += 1,
+            "Succeeded" => succeeded += 1,
+            "Failed" => failed += 1,
+            _ => {}
+        }
+    }
+    w.write(0, &format!("Pods Status:\t{running} Running / {waiting} Waiting / {succeeded} Succeeded / {failed} Failed\n"));
+    w.out.push_str(&pod_template(&s.spec.template));
+    if s.spec.volume_claim_templates.is_empty() {
+        w.write(0, "Volume Claims:\t<none>\n");
+    } else {
+        w.write(0, "Volume Claims:\n");
+        for t in &s.spec.volume_claim_templates {
+            let s = |p: &str| t.pointer(p).and_then(|v| v.as_str()).unwrap_or("").to_string();
+            w.write(1, &format!("Name:\t{}\n", s("/metadata/name")));
+            w.write(1, &format!("StorageClass:\t{}\n", s("/spec/storageClassName")));
+            let map = |p: &str| -> BTreeMap<String, String> {
+                t.pointer(p)
+                    .and_then(|v| v.as_object())
+                    .map(|o| o.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_string())).collect())
+                    .unwrap_or_default()
+            };
+            labels_multiline(&mut w, "  Labels", &map("/metadata/labels"));
+            annotations_multiline(&mut w, "  Annotations", &map("/metadata/annotations"));
+            let cap = t.pointer("/spec/resources/requests/storage").map(|v| v.as_str().map(String::from).unwrap_or_else(|| v.to_string()));
+            w.write(1, &format!("Capacity:\t{}\n", cap.unwrap_or_else(|| "<default>".into())));
+            let modes: Vec<&str> =
+                t.pointer("/spec/accessModes").and_then(|v| v.as_array()).map(|a| a.iter().filter_map(|x| x.as_str()).collect()).unwrap_or_default();
+            w.write(1, &format!("Access Modes:\t[{}]\n", modes.join(" ")));
+        }
+    }
     events(&mut w, evs, sim.now);
     tabbed(&w.out)
 }
