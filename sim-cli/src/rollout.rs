@@ -322,6 +322,7 @@ pub fn status(args: &[String], at: Option<&str>, seed: Option<u64>, revision: i6
     let viewed = match &*objs[0] {
         Object::Deployment(d) => deployment_status(d, revision),
         Object::DaemonSet(ds) => daemon_set_status(ds),
+        Object::StatefulSet(s) => stateful_set_status(s),
         _ => Err(format!("no status viewer has been implemented for {}", group_kind(&objs[0].kind()))),
     };
     match viewed {
@@ -369,6 +370,35 @@ pub fn deployment_status(d: &Deployment, revision: i64) -> Result<(String, bool)
         return Ok((format!("deployment {name:?} successfully rolled out\n"), true));
     };
     Ok((msg, false))
+}
+
+/// StatefulSetStatusViewer.Status (rollout_status.go): with the partition the apiserver
+/// defaults (0), a RollingUpdate StatefulSet reports the partitioned roll out.
+pub fn stateful_set_status(s: &sim_core::api::stateful_set::StatefulSet) -> Result<(String, bool), String> {
+    if s.spec.update_strategy.type_ != "RollingUpdate" {
+        return Err("rollout status is only available for RollingUpdate strategy type".into());
+    }
+    let st = &s.status;
+    if st.observed_generation == 0 || s.metadata.generation > st.observed_generation {
+        return Ok(("Waiting for statefulset spec update to be observed...\n".into(), false));
+    }
+    if st.ready_replicas < s.replicas() {
+        return Ok((format!("Waiting for {} pods to be ready...\n", s.replicas() - st.ready_replicas), false));
+    }
+    if let Some(ru) = &s.spec.update_strategy.rolling_update {
+        if let Some(p) = ru.partition {
+            if st.updated_replicas < s.replicas() - p {
+                let msg =
+                    format!("Waiting for partitioned roll out to finish: {} out of {} new pods have been updated...\n", st.updated_replicas, s.replicas() - p);
+                return Ok((msg, false));
+            }
+        }
+        return Ok((format!("partitioned roll out complete: {} new pods have been updated...\n", st.updated_replicas), true));
+    }
+    if st.update_revision != st.current_revision {
+        return Ok((format!("waiting for statefulset rolling update to complete {} pods at revision {}...\n", st.updated_replicas, st.update_revision), false));
+    }
+    Ok((format!("statefulset rolling update complete {} pods at revision {}...\n", st.current_replicas, st.current_revision), true))
 }
 
 /// DaemonSetStatusViewer.Status (it ignores --revision: "DaemonSets does not have history yet").
@@ -517,5 +547,37 @@ mod tests {
         );
         assert_eq!(view_deployment_history(&rss, 9), Err("unable to find the specified revision".into()));
         assert_eq!(view_deployment_history(&[], 0), Ok("No rollout history found.".into()));
+    }
+
+    /// rollout_status_test.go TestStatefulSetStatusViewerStatus's cases (the messages of
+    /// StatefulSetStatusViewer.Status): spec not observed, pods not ready, a partitioned
+    /// roll out under way and complete, and a rolling update without rollingUpdate.
+    #[test]
+    fn stateful_set_status_as_upstream_tests_it() {
+        use sim_core::api::stateful_set::{RollingUpdateStatefulSetStrategy, StatefulSet};
+        let mk = |gen: i64, observed: i64, ready: i32, updated: i32, partition: Option<i32>| {
+            let mut s = StatefulSet::default();
+            s.metadata.generation = gen;
+            s.spec.replicas = Some(3);
+            s.spec.update_strategy.type_ = "RollingUpdate".into();
+            s.spec.update_strategy.rolling_update = partition.map(|p| RollingUpdateStatefulSetStrategy { partition: Some(p), max_unavailable: None });
+            s.status.observed_generation = observed;
+            s.status.ready_replicas = ready;
+            s.status.updated_replicas = updated;
+            s.status.current_replicas = 3;
+            s.status.current_revision = "foo".into();
+            s.status.update_revision = if updated == 3 { "foo".into() } else { "bar".into() };
+            s
+        };
+        let ok = |s: StatefulSet| stateful_set_status(&s).unwrap();
+        assert_eq!(ok(mk(2, 1, 3, 3, Some(0))), ("Waiting for statefulset spec update to be observed...\n".to_string(), false));
+        assert_eq!(ok(mk(1, 1, 1, 3, Some(0))), ("Waiting for 2 pods to be ready...\n".to_string(), false));
+        assert_eq!(ok(mk(1, 1, 3, 0, Some(2))), ("Waiting for partitioned roll out to finish: 0 out of 1 new pods have been updated...\n".to_string(), false));
+        assert_eq!(ok(mk(1, 1, 3, 1, Some(2))), ("partitioned roll out complete: 1 new pods have been updated...\n".to_string(), true));
+        assert_eq!(ok(mk(1, 1, 3, 2, None)), ("waiting for statefulset rolling update to complete 2 pods at revision bar...\n".to_string(), false));
+        assert_eq!(ok(mk(1, 1, 3, 3, None)), ("statefulset rolling update complete 3 pods at revision foo...\n".to_string(), true));
+        let mut on_delete = mk(1, 1, 3, 3, None);
+        on_delete.spec.update_strategy.type_ = "OnDelete".into();
+        assert_eq!(stateful_set_status(&on_delete).unwrap_err(), "rollout status is only available for RollingUpdate strategy type");
     }
 }
