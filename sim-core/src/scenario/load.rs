@@ -710,12 +710,35 @@ impl<'r> Loader<'r> {
                 Action::Apply(out)
             }
             "delete" => {
-                let Some(t) = as_str(val) else {
-                    self.error(file, Self::mark_of(index, &ap, ""), format!("{ap}: Invalid value: expected kind/name"));
+                // `delete: KIND/NAME`, or kubectl's flags:
+                // `delete: {target: KIND/NAME, gracePeriodSeconds: N, force: true}`.
+                if let Some(t) = as_str(val) {
+                    let (kind, namespace, name) = self.target(file, index, &ap, &t)?;
+                    Action::Delete { kind, namespace, name, grace_period_seconds: None }
+                } else if !val.is_object() {
+                    self.error(
+                        file,
+                        Self::mark_of(index, &ap, ""),
+                        format!("{ap}: Invalid value: expected kind/name or {{target, gracePeriodSeconds, force}}"),
+                    );
                     return None;
-                };
-                let (kind, namespace, name) = self.target(file, index, &ap, &t)?;
-                Action::Delete { kind, namespace, name }
+                } else {
+                    let f = self.fields(file, index, &ap, val, &["target", "gracePeriodSeconds", "force"], &["target"])?;
+                    let t = f.get("target").and_then(Value::as_str).unwrap_or_default().to_string();
+                    let (kind, namespace, name) = self.target(file, index, &join(&ap, "target"), &t)?;
+                    let force = f.get("force").and_then(Value::as_bool).unwrap_or(false);
+                    let grace = f.get("gracePeriodSeconds").and_then(Value::as_i64);
+                    // DeleteOptions.Complete: --grace-period=0 without --force is sent as 1
+                    // ("to preserve backwards compatibility, but prevent accidental data
+                    // loss"); --force without a grace period is 0; a negative one is the
+                    // object's own.
+                    let grace = match (force, grace.filter(|g| *g >= 0)) {
+                        (false, Some(0)) => Some(1),
+                        (true, None) => Some(0),
+                        (_, g) => g,
+                    };
+                    Action::Delete { kind, namespace, name, grace_period_seconds: grace }
+                }
             }
             "scale" => {
                 let target = val.get("target").and_then(Value::as_str).map(str::to_string);
@@ -1599,7 +1622,7 @@ fn check_sizes(l: &mut Loader, timeline: &[TimelineEntry], nodes: i64) {
                 let what = format!("scale {}: replicas", crate::api::ObjectKey::new(kind.clone(), namespace, name));
                 vec![((kind.clone(), ns_of(namespace), name.clone()), i64::from(*replicas), &e.location, what)]
             }
-            Action::Delete { kind, namespace, name } => vec![((kind.clone(), ns_of(namespace), name.clone()), 0, &e.location, String::new())],
+            Action::Delete { kind, namespace, name, .. } => vec![((kind.clone(), ns_of(namespace), name.clone()), 0, &e.location, String::new())],
             _ => vec![],
         };
         for (key, n, at, what) in changes {
@@ -1675,7 +1698,7 @@ fn check_service_allocations(l: &mut Loader, s: &Scenario, timeline: &[TimelineE
                     }
                 }
             }
-            Action::Delete { kind: Kind::Service, namespace, name } => {
+            Action::Delete { kind: Kind::Service, namespace, name, .. } => {
                 if let Some(svc) = live.remove(&(namespace.clone(), name.clone())) {
                     alloc.release(&svc);
                 }
@@ -1786,7 +1809,7 @@ fn check_references(l: &mut Loader, s: &Scenario, timeline: &mut [TimelineEntry]
                 }
                 ms.splice(0..0, created_ns);
             }
-            Action::Delete { kind, namespace, name } | Action::Scale { kind, namespace, name, .. } => {
+            Action::Delete { kind, namespace, name, .. } | Action::Scale { kind, namespace, name, .. } => {
                 let key = (kind.clone(), namespace.clone(), name.clone());
                 let kind_creates_owned = matches!(kind, Kind::Pod | Kind::ReplicaSet | Kind::ControllerRevision);
                 if !exists.contains(&key) && !kind_creates_owned {

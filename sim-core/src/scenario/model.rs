@@ -120,10 +120,13 @@ pub struct Manifest {
 #[derive(Clone, Debug)]
 pub enum Action {
     Apply(Vec<Manifest>),
+    /// `kubectl delete` (`--grace-period`, `--force`: the grace period sent, None for
+    /// the object's own).
     Delete {
         kind: Kind,
         namespace: String,
         name: String,
+        grace_period_seconds: Option<i64>,
     },
     Scale {
         kind: Kind,
@@ -202,7 +205,14 @@ impl Action {
                     .collect();
                 format!("apply {}", names.join(", "))
             }
-            Action::Delete { kind, namespace, name } => format!("delete {}", crate::api::ObjectKey::new(kind.clone(), namespace, name)),
+            Action::Delete { kind, namespace, name, grace_period_seconds } => {
+                let k = crate::api::ObjectKey::new(kind.clone(), namespace, name);
+                match grace_period_seconds {
+                    Some(0) => format!("delete {k} --force --grace-period=0"),
+                    Some(g) => format!("delete {k} --grace-period={g}"),
+                    None => format!("delete {k}"),
+                }
+            }
             Action::Scale { kind, namespace, name, replicas } => format!("scale {} to {replicas}", crate::api::ObjectKey::new(kind.clone(), namespace, name)),
             Action::NodeCrash(n) => format!("crash node {n}"),
             Action::NodeRecover(n) => format!("recover node {n}"),

@@ -453,8 +453,8 @@ impl Simulation {
                     send(Request::Apply(m.object));
                 }
             }
-            model::Action::Delete { kind, namespace, name } => {
-                send(Request::Delete { key: ObjectKey::new(kind, &namespace, &name), grace_period_seconds: None, uid: None });
+            model::Action::Delete { kind, namespace, name, grace_period_seconds } => {
+                send(Request::Delete { key: ObjectKey::new(kind, &namespace, &name), grace_period_seconds, uid: None });
             }
             model::Action::Scale { kind, namespace, name, replicas } => {
                 send(Request::Scale { key: ObjectKey::new(kind, &namespace, &name), replicas });
