@@ -523,3 +523,69 @@ fn a_missing_config_map_is_retried_on_the_mount_back_off() {
     // 2 s, start 1 s.
     assert_eq!(started.since(admitted).as_ms(), 63_500 + 7 * 2 * req() + SANDBOX_MS + PULL_MS + STARTUP_MS);
 }
+
+/// predicate.go generalFilter: a pod given nodeName skips the scheduler but not the
+/// kubelet's admission — a nodeSelector its node does not match is rejected with
+/// reason NodeAffinity and "Pod was rejected: Predicate NodeAffinity failed: node(s)
+/// didn't match Pod's node affinity/selector"; an untolerated NoExecute taint with
+/// reason TaintToleration and "Predicate TaintToleration failed: node(s) had taints that
+/// the pod didn't tolerate" (a NoSchedule taint is the scheduler's business only).
+#[test]
+fn admission_rejects_a_pinned_pod_its_node_does_not_match() {
+    use sim_core::api::Kind;
+    use sim_core::engine::SimTime;
+    let s = common::load_str(
+        r#"
+apiVersion: ksim.dev/v1
+kind: Scenario
+spec:
+  until: 30s
+  cluster:
+    nodePools:
+    - {name: plain, count: 1, capacity: {cpu: "4", memory: 8Gi, pods: 110}}
+    - {name: gpu, count: 1, capacity: {cpu: "4", memory: 8Gi, pods: 110}, taints: [{key: gpu, value: "true", effect: NoExecute}]}
+    - {name: quiet, count: 1, capacity: {cpu: "4", memory: 8Gi, pods: 110}, taints: [{key: quiet, value: "true", effect: NoSchedule}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: wants-ssd}
+spec:
+  nodeName: plain-1
+  nodeSelector: {disktype: ssd}
+  containers: [{name: c, image: nginx}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: on-gpu}
+spec:
+  nodeName: gpu-1
+  containers: [{name: c, image: nginx}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: on-quiet}
+spec:
+  nodeName: quiet-1
+  containers: [{name: c, image: nginx}]
+"#,
+    );
+    let mut sim = Simulation::new(&s, &RunOptions::for_scenario(&s)).unwrap();
+    sim.run_until(SimTime::from_secs(20));
+    let find = |n: &str| sim.list(&Kind::Pod).iter().filter_map(|o| o.as_pod()).find(|p| p.metadata.name == n).cloned();
+    let pod = |n: &str| find(n).unwrap();
+    let p = pod("wants-ssd");
+    assert_eq!((&*p.status.phase, &*p.status.reason), ("Failed", "NodeAffinity"));
+    assert_eq!(p.status.message, "Pod was rejected: Predicate NodeAffinity failed: node(s) didn't match Pod's node affinity/selector");
+    // The taint eviction controller deletes it too (no toleration: at once); whichever
+    // comes first, it never runs.
+    if let Some(p) = find("on-gpu") {
+        assert_eq!((&*p.status.phase, &*p.status.reason), ("Failed", "TaintToleration"));
+        assert_eq!(p.status.message, "Pod was rejected: Predicate TaintToleration failed: node(s) had taints that the pod didn't tolerate");
+    }
+    let rejected = sim.list(&Kind::Event).iter().any(|o| {
+        matches!(&**o, sim_core::api::Object::Event(e) if e.involved_object.name == "on-gpu" && e.reason == "TaintToleration"
+            && e.message == "Predicate TaintToleration failed: node(s) had taints that the pod didn't tolerate")
+    });
+    assert!(rejected, "the kubelet rejected on-gpu");
+    assert_eq!(pod("on-quiet").status.phase, "Running");
+}

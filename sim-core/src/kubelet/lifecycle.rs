@@ -2,10 +2,15 @@
 //! gets a worker, the kubelet re-checks that it fits beside the pods it already runs —
 //! pods, then cpu, then memory, as the scheduler's NodeResourcesFit orders them — and
 //! rejects it with the first shortfall: phase Failed, reason `OutOf<resource>`, message
-//! `Pod was rejected: Node didn't have enough resource: …` (kubelet.go rejectPod).
+//! `Pod was rejected: Node didn't have enough resource: …` (kubelet.go rejectPod). Then,
+//! as generalFilter goes on (scheduler.AdmissionCheck with all failures, then the
+//! NoExecute taints), the pod's required node affinity and nodeSelector
+//! (`Predicate NodeAffinity failed: node(s) didn't match Pod's node affinity/selector`)
+//! and the node's NoExecute taints it does not tolerate (`Predicate TaintToleration
+//! failed: node(s) had taints that the pod didn't tolerate`): a pod given a `nodeName`
+//! directly skips the scheduler, not these checks. The first failure is the reason.
 //!
-//! Differences from upstream: only the resource checks are modelled (no OS, taint or
-//! node-affinity re-checks, no extended resources).
+//! Differences from upstream: no OS or host-port re-checks, no extended resources.
 
 use super::pod_workers::Phase;
 use super::Kubelet;
@@ -59,10 +64,29 @@ impl Kubelet {
             memory: u.memory + w.requests.1,
         });
         let capacity = Usage { pods: self.spec.pods.value(), milli_cpu: self.spec.cpu.milli_value(), memory: self.spec.memory.value() };
-        match check((r.milli_cpu, r.memory), &used, &capacity) {
+        let rejection = check((r.milli_cpu, r.memory), &used, &capacity).or_else(|| self.predicates(obj));
+        match rejection {
             Some(rej) => self.reject(obj, p, &rej, ctx),
             None => self.add_worker(obj, ctx),
         }
+    }
+
+    /// generalFilter's non-resource predicates against the Node as this kubelet last saw
+    /// it (none before it has seen its Node): PredicateFailureError's
+    /// `Predicate <plugin> failed: <reason>`.
+    fn predicates(&self, obj: &Rc<Object>) -> Option<Rejection> {
+        use crate::scheduler::framework::{NodeInfo, PodInfo};
+        use crate::scheduler::plugins::{node_affinity, taint_toleration};
+        let node = self.node.as_ref()?.as_node()?;
+        let mut ni = NodeInfo::default();
+        ni.set_node(node);
+        let pi = PodInfo::new(obj.clone());
+        let failed = |plugin: &str, reason: &str| Rejection { reason: plugin.to_string(), message: format!("Predicate {plugin} failed: {reason}") };
+        if !node_affinity::matches_required(&pi, &ni) {
+            return Some(failed(node_affinity::NAME, node_affinity::ERR_REASON_POD));
+        }
+        let untolerated = node.spec.taints.iter().filter(|t| t.effect == "NoExecute").any(|t| !pi.tolerations().iter().any(|tol| tol.tolerates(t)));
+        untolerated.then(|| failed(taint_toleration::NAME, taint_toleration::ERR_REASON_NOT_MATCH))
     }
 
     /// kubelet.go rejectPod: a Warning event and the Failed status.

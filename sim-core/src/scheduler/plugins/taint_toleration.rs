@@ -7,6 +7,8 @@
 use crate::scheduler::framework::{NodeInfo, PodInfo, Status};
 
 pub const NAME: &str = "TaintToleration";
+/// ErrReasonNotMatch: the reason the kubelet's admission gives (its generalFilter).
+pub const ERR_REASON_NOT_MATCH: &str = "node(s) had taints that the pod didn't tolerate";
 
 pub fn filter(pod: &PodInfo, node: &NodeInfo) -> Option<Status> {
     let untolerated =
