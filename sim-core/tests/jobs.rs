@@ -231,3 +231,30 @@ fn suspending_deletes_pods_without_counting_them_failed() {
     assert!(condition(&j, "Failed").is_none() && condition(&j, "FailureTarget").is_none());
     assert_eq!(pods_of(&s, "batch"), 0, "the pods are deleted");
 }
+
+/// A Job's pod deleted while running counts as failed (isPodFailed, TerminatingOrFailed)
+/// and its failure time is when the delete was asked (getFinishedTime: the deletion
+/// timestamp less its grace period): the replacement waits the first back-off, 10 s,
+/// from then — created about 40 s in for a delete at 30 s.
+#[test]
+fn a_deleted_pod_is_replaced_after_the_first_back_off() {
+    let text = "apiVersion: ksim.dev/v1\nkind: Scenario\nspec:\n  until: 2m\n  timeline:\n  - {at: 30s, delete: pod/solo}\n---\n\
+apiVersion: batch/v1\nkind: Job\nmetadata: {name: long}\nspec:\n  template:\n    spec:\n      restartPolicy: Never\n      containers: [{name: c, image: busybox, command: [\"sleep\", \"600\"]}]\n---\n\
+apiVersion: v1\nkind: Pod\nmetadata: {name: unrelated}\nspec:\n  containers: [{name: c, image: busybox, command: [\"sleep\", \"600\"]}]\n";
+    // The Job's pod gets a generated name: find it first, then delete it by name.
+    let mut probe = sim(text);
+    probe.run_until(SimTime::from_secs(5));
+    let first = probe.list(&Kind::Pod).iter().filter_map(|o| o.as_pod()).find(|p| p.metadata.name.starts_with("long-")).unwrap().metadata.name.clone();
+    let mut s = sim(&text.replace("pod/solo", &format!("pod/{first}")));
+    s.run_until(SimTime::from_secs(90));
+    let created: Vec<SimTime> = s
+        .list(&Kind::Pod)
+        .iter()
+        .filter_map(|o| o.as_pod())
+        .filter(|p| p.metadata.name.starts_with("long-") && p.metadata.name != first)
+        .map(|p| p.metadata.creation_timestamp.unwrap().0)
+        .collect();
+    assert_eq!(created.len(), 1, "one replacement");
+    assert!(created[0] >= SimTime::from_secs(40) && created[0] < SimTime(41_500), "replaced at {:?}", created[0]);
+    assert_eq!(job(&s, "long").unwrap().status.failed, 1);
+}

@@ -589,3 +589,51 @@ spec:
     assert!(rejected, "the kubelet rejected on-gpu");
     assert_eq!(pod("on-quiet").status.phase, "Running");
 }
+
+/// A container's environment is made when that container is created
+/// (generateContainerConfig): an app container reading a missing ConfigMap does not stop
+/// the init container, which runs and completes; then the app container waits in
+/// CreateContainerConfigError. An init container's own missing reference shows as
+/// `Init:CreateContainerConfigError`.
+#[test]
+fn each_container_makes_its_environment_when_it_is_created() {
+    use sim_core::api::Kind;
+    use sim_core::engine::SimTime;
+    let pods = r#"
+apiVersion: ksim.dev/v1
+kind: Scenario
+spec: {until: 1m}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: app-env}
+spec:
+  initContainers: [{name: init, image: busybox, command: ["sh", "-c", "sleep 2"]}]
+  containers:
+  - name: app
+    image: busybox
+    command: ["sh", "-c", "sleep 3600"]
+    env: [{name: X, valueFrom: {configMapKeyRef: {name: missing, key: x}}}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: init-env}
+spec:
+  initContainers:
+  - name: init
+    image: busybox
+    command: ["sh", "-c", "sleep 2"]
+    env: [{name: X, valueFrom: {configMapKeyRef: {name: missing, key: x}}}]
+  containers: [{name: app, image: busybox, command: ["sh", "-c", "sleep 3600"]}]
+"#;
+    let s = common::load_str(pods);
+    let mut sim = Simulation::new(&s, &RunOptions::for_scenario(&s)).unwrap();
+    sim.run_until(SimTime::from_secs(30));
+    let pod = |n: &str| sim.list(&Kind::Pod).iter().filter_map(|o| o.as_pod()).find(|p| p.metadata.name == n).cloned().unwrap();
+    let p = pod("app-env");
+    let init = p.status.init_container_statuses[0].state.terminated.as_ref().expect("the init container ran");
+    assert_eq!(init.exit_code, 0);
+    let w = p.status.container_statuses[0].state.waiting.as_ref().unwrap();
+    assert_eq!((&*w.reason, &*w.message), ("CreateContainerConfigError", "configmap \"missing\" not found"));
+    assert_eq!(sim_core::trace::pod_status(&pod("init-env")), "Init:CreateContainerConfigError");
+}

@@ -146,3 +146,21 @@ fn a_pod_on_a_dead_node_is_not_replaced_while_its_object_exists() {
     assert_eq!(set(&s).status.ready_replicas, 3);
     assert!(s.violations().is_empty(), "{:#?}", s.violations());
 }
+
+/// newVersionedStatefulSetPod builds a pod below the partition from the current
+/// revision's template (ApplyRevision(set, currentRevision)): web-0, deleted after an
+/// update held at partition 2, comes back with the old image and the old revision.
+#[test]
+fn a_pod_below_the_partition_comes_back_at_the_current_revision() {
+    let text =
+        scenario("updateStrategy: {type: RollingUpdate, rollingUpdate: {partition: 2}}").replacen("\n---\n", "\n  - {at: 2m, delete: pod/web-0}\n---\n", 1);
+    let mut s = sim(&text);
+    s.run_until(SimTime::from_secs(59));
+    let old_rev = set(&s).status.current_revision.clone();
+    s.run_until(SimTime::from_secs(240));
+    let p = pod(&s, "web-0").unwrap();
+    assert!(p.metadata.creation_timestamp.unwrap().0 >= SimTime::from_secs(120), "web-0 was recreated");
+    assert_eq!(p.metadata.labels["controller-revision-hash"], old_rev);
+    assert_eq!(p.spec.containers[0].image, "nginx:1.26");
+    assert_eq!(pod(&s, "web-2").unwrap().spec.containers[0].image, "nginx:1.27");
+}

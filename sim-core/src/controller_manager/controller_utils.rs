@@ -82,6 +82,11 @@ impl<K: Ord + Clone> ControllerExpectations<K> {
     pub fn expect_deletions(&mut self, key: K, uids: BTreeSet<String>) {
         self.by_key.insert(key, Expectations { adds: 0, deletes: uids });
     }
+    /// Deletions expected on top of what is already expected (creations in flight stay
+    /// expected).
+    pub fn add_deletions(&mut self, key: K, uids: BTreeSet<String>) {
+        self.by_key.entry(key).or_default().deletes.extend(uids);
+    }
     /// CreationObserved (also: a create that failed or was skipped will never be seen).
     pub fn creation_observed(&mut self, key: &K) {
         self.lower_adds(key, 1);

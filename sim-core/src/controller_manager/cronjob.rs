@@ -89,8 +89,11 @@ fn most_recent_schedule_time(
             earliest = deadline;
         }
     }
-    let Some(t1) = sched.next(earliest, tz) else { return Ok((earliest, None, Missed::None)) };
-    let Some(t2) = sched.next(t1, tz) else { return Ok((earliest, None, Missed::None)) };
+    // robfig's Next gives the zero time for a schedule that never fires ("59 23 31 2 *"):
+    // t1 = t2, and upstream fails as below.
+    let never = || "time difference between two schedules is less than 1 second".to_string();
+    let t1 = sched.next(earliest, tz).ok_or_else(never)?;
+    let t2 = sched.next(t1, tz).ok_or_else(never)?;
     if now < t1 {
         return Ok((earliest, None, Missed::None));
     }
@@ -336,20 +339,22 @@ impl CronJobController {
             let done = finished(j);
             if !listed && done.is_none() {
                 ctx.event(owner, "Warning", "UnexpectedJob", &format!("Saw a job that the controller did not create or forgot: {}", j.metadata.name));
-            } else if let (true, Some(condition)) = (listed, done) {
-                cj.status.active.retain(|a| a.uid != j.metadata.uid);
-                ctx.event(owner, "Normal", "SawCompletedJob", &format!("Saw completed job: {}, condition: {condition}", j.metadata.name));
-                update = true;
-            } else if done == Some("Complete") {
-                if let Some(c) = j.status.completion_time {
-                    if cj.status.last_successful_time.is_none_or(|t| c > t) {
-                        cj.status.last_successful_time = Some(c);
-                        update = true;
+            } else if let Some(condition) = done {
+                if listed {
+                    cj.status.active.retain(|a| a.uid != j.metadata.uid);
+                    ctx.event(owner, "Normal", "SawCompletedJob", &format!("Saw completed job: {}, condition: {condition}", j.metadata.name));
+                    update = true;
+                }
+                // Listed or not, a succeeded Job moves lastSuccessfulTime.
+                if condition == "Complete" {
+                    if let Some(c) = j.status.completion_time {
+                        if cj.status.last_successful_time.is_none_or(|t| c > t) {
+                            cj.status.last_successful_time = Some(c);
+                            update = true;
+                        }
                     }
                 }
             }
-            // A Job that finished while listed: lastSuccessfulTime moves too (upstream
-            // reaches it on the next sync, when the Job is no longer listed).
         }
         let gone: Vec<ObjectReference> = cj.status.active.iter().filter(|a| !jobs.iter().any(|j| j.metadata.uid == a.uid)).cloned().collect();
         for a in gone {

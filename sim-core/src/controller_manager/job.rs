@@ -202,16 +202,20 @@ fn is_pod_failed(p: &Pod, only_failed: bool) -> bool {
     p.status.phase == "Failed" || (!only_failed && p.metadata.deletion_timestamp.is_some() && p.status.phase != "Succeeded")
 }
 
-/// getFinishedTime: the latest container finishedAt, else the deletion time, else now.
-fn finished_time(p: &Pod, now: SimTime) -> SimTime {
-    p.status
-        .container_statuses
-        .iter()
-        .filter_map(|c| c.state.terminated.as_ref().and_then(|t| t.finished_at))
-        .map(|t| t.0)
-        .max()
-        .or(p.metadata.deletion_timestamp.map(|t| t.0))
-        .unwrap_or(now)
+/// getFinishedTime (backoff_utils.go): the latest container finishedAt when every
+/// container has terminated, else when the Ready condition turned False, else the
+/// deletion timestamp less its grace period (when the delete was asked), else the
+/// creation time.
+fn finished_time(p: &Pod, _now: SimTime) -> SimTime {
+    let all_terminated = !p.status.container_statuses.is_empty() && p.status.container_statuses.iter().all(|c| c.state.terminated.is_some());
+    let from_containers = all_terminated
+        .then(|| p.status.container_statuses.iter().filter_map(|c| c.state.terminated.as_ref().and_then(|t| t.finished_at)).map(|t| t.0).max())
+        .flatten();
+    let from_ready = || p.condition("Ready").filter(|c| c.status == "False").and_then(|c| c.last_transition_time).map(|t| t.0);
+    let from_deletion = || {
+        p.metadata.deletion_timestamp.map(|t| SimTime(t.0.as_ms().saturating_sub(p.metadata.deletion_grace_period_seconds.unwrap_or(0).max(0) as u64 * 1000)))
+    };
+    from_containers.or_else(from_ready).or_else(from_deletion).or(p.metadata.creation_timestamp.map(|t| t.0)).unwrap_or(SimTime::ZERO)
 }
 
 /// getRemainingTimeForFailuresCount: 10 s doubled per failure after the first, capped,
@@ -591,8 +595,13 @@ impl Controller for JobController {
                 if let Some(c) = self.counted.get_mut(key) {
                     c.pods.extend(uids.iter().cloned());
                 }
+                self.expectations.expect_deletions(key.clone(), uids);
+            } else {
+                // deleteActivePods (the Job is finishing) leaves the expectations alone:
+                // creations still in flight stay expected, so the Job is not declared
+                // finished before those pods are seen.
+                self.expectations.add_deletions(key.clone(), uids);
             }
-            self.expectations.expect_deletions(key.clone(), uids);
             for p in &deletes {
                 self.delete_owner.insert(p.metadata.uid.clone(), key.clone());
                 ctx.request_reply(Request::Delete {

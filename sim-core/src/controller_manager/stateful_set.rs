@@ -26,7 +26,9 @@
 //! web-0 in StatefulSet web successful", `SuccessfulDelete` "delete Pod web-1 in
 //! StatefulSet web successful", their `Failed…` forms with the apiserver's error.
 //!
-//! Not modelled yet: volumeClaimTemplates (ksim has no PersistentVolumeClaims: the
+//! Not modelled yet: old revisions beyond revisionHistoryLimit are kept (no
+//! truncateHistory), and a revision name collision (collisionCount) is not resolved;
+//! volumeClaimTemplates (ksim has no PersistentVolumeClaims: the
 //! claims are not created and the pods run without those volumes, with a warning at
 //! load), maxUnavailable (the MaxUnavailableStatefulSet gate is beta but off by default,
 //! so upstream ignores it too), persistentVolumeClaimRetentionPolicy.
@@ -53,11 +55,18 @@ pub struct StatefulSetController {
     /// calls are synchronous and its next sync sees their effect).
     in_flight: BTreeMap<NsName, BTreeSet<String>>,
     revisions_in_flight: BTreeSet<NsName>,
+    /// Deletes sent: pod uid → (the set's key, the pod's name), for their events.
+    deleting: BTreeMap<String, (NsName, String)>,
 }
 
 impl Default for StatefulSetController {
     fn default() -> Self {
-        StatefulSetController { queue: WorkQueue::new(Order::Fifo), in_flight: BTreeMap::new(), revisions_in_flight: BTreeSet::new() }
+        StatefulSetController {
+            queue: WorkQueue::new(Order::Fifo),
+            in_flight: BTreeMap::new(),
+            revisions_in_flight: BTreeSet::new(),
+            deleting: BTreeMap::new(),
+        }
     }
 }
 
@@ -90,11 +99,21 @@ fn revision_of(p: &Pod) -> &str {
     p.metadata.labels.get(CONTROLLER_REVISION_HASH).map_or("", String::as_str)
 }
 
-/// newStatefulSetPod with its identity (initIdentity) and revision label.
-fn new_pod(set: &StatefulSet, ordinal: i32, revision: &str) -> Pod {
+/// ApplyRevision: the template a revision recorded (its patch replaces the template).
+fn revision_template(cr: &ControllerRevision) -> Option<crate::api::pod::PodTemplateSpec> {
+    let mut t = cr.data.as_ref()?.pointer("/spec/template")?.clone();
+    if let Value::Object(m) = &mut t {
+        m.remove("$patch");
+    }
+    serde_json::from_value(t).ok()
+}
+
+/// newStatefulSetPod with its identity (initIdentity) and revision label, from the
+/// template of that revision.
+fn new_pod(set: &StatefulSet, template: &crate::api::pod::PodTemplateSpec, ordinal: i32, revision: &str) -> Pod {
     let name = format!("{}-{ordinal}", set.metadata.name);
     let owner = controller_ref("apps/v1", "StatefulSet", &set.metadata.name, &set.metadata.uid);
-    let mut p = pod_from_template(&set.spec.template, &set.metadata.namespace, String::new(), owner);
+    let mut p = pod_from_template(template, &set.metadata.namespace, String::new(), owner);
     p.metadata.name = name.clone();
     p.metadata.labels.insert(POD_NAME_LABEL.into(), name.clone());
     p.metadata.labels.insert(POD_INDEX_LABEL.into(), ordinal.to_string());
@@ -123,7 +142,11 @@ impl Controller for StatefulSetController {
             Object::Pod(p) => {
                 if let Some(r) = p.metadata.controller_ref().filter(|r| r.kind == "StatefulSet") {
                     let key = (p.metadata.namespace.clone(), r.name.clone());
-                    if let Some(set) = self.in_flight.get_mut(&key) {
+                    // A create is seen when the pod is added; a delete once the pod is
+                    // terminating or gone (not at a status write that came before it).
+                    let seen = matches!(ev.type_, crate::etcd::WatchEventType::Added | crate::etcd::WatchEventType::Deleted)
+                        || p.metadata.deletion_timestamp.is_some();
+                    if let (true, Some(set)) = (seen, self.in_flight.get_mut(&key)) {
                         set.remove(&p.metadata.name);
                     }
                     self.queue.add(key);
@@ -172,7 +195,7 @@ impl Controller for StatefulSetController {
                 cr.data = Some(patch);
                 cr.revision = revisions.iter().map(|c| c.revision).max().unwrap_or(0) + 1;
                 if self.revisions_in_flight.insert((cr.metadata.namespace.clone(), name.clone())) {
-                    ctx.request(Request::Create(Object::ControllerRevision(Box::new(cr))));
+                    ctx.request_reply(Request::Create(Object::ControllerRevision(Box::new(cr))));
                 }
                 name
             }
@@ -215,26 +238,29 @@ impl Controller for StatefulSetController {
             for ord in start..=end {
                 match replicas.get(&ord) {
                     Some(p) if p.is_terminal() => {
-                        let (type_, reason) =
-                            if p.status.phase == "Failed" { ("Warning", "RecreatingFailedPod") } else { ("Normal", "RecreatingTerminatedPod") };
-                        let what = if p.status.phase == "Failed" { "failed" } else { "terminated" };
-                        ctx.event(
-                            &obj,
-                            type_,
-                            reason,
-                            &format!("StatefulSet {}/{} is recreating {what} Pod {}", set.metadata.namespace, set.metadata.name, p.metadata.name),
-                        );
-                        deletes.push((p, "delete"));
-                        // Its replacement is created once the deletion is seen.
+                        if p.metadata.deletion_timestamp.is_none() {
+                            let (type_, reason) =
+                                if p.status.phase == "Failed" { ("Warning", "RecreatingFailedPod") } else { ("Normal", "RecreatingTerminatedPod") };
+                            let what = if p.status.phase == "Failed" { "failed" } else { "terminated" };
+                            let msg = format!("StatefulSet {}/{} is recreating {what} Pod {}", set.metadata.namespace, set.metadata.name, p.metadata.name);
+                            ctx.event(&obj, type_, reason, &msg);
+                            deletes.push((p, "delete"));
+                        }
+                        // "New pod should be generated on the next sync after the current
+                        // pod is removed from etcd" (processReplica's exit, which only the
+                        // monotonic mode heeds).
                         blocked = monotonic;
                     }
                     None => {
-                        let revision = if ord < set.start_ordinal() + update_partition(set) && current_revision != update_revision {
-                            &current_revision
-                        } else {
-                            &update_revision
+                        // newVersionedStatefulSetPod: below the partition, the current
+                        // revision's template.
+                        let below = ord < set.start_ordinal() + update_partition(set) && current_revision != update_revision;
+                        let current = revisions.iter().find(|cr| below && cr.metadata.name == current_revision).and_then(|cr| revision_template(cr));
+                        let (revision, template) = match current {
+                            Some(t) => (&current_revision, t),
+                            None => (&update_revision, set.spec.template.clone()),
                         };
-                        creates.push(new_pod(set, ord, revision));
+                        creates.push(new_pod(set, &template, ord, revision));
                         blocked = monotonic;
                     }
                     Some(p) if monotonic && (p.metadata.deletion_timestamp.is_some() || !is_running_and_ready(p) || !is_available(p, min_ready, now)) => {
@@ -287,6 +313,7 @@ impl Controller for StatefulSetController {
         }
         for (p, _) in &deletes {
             flight.insert(p.metadata.name.clone());
+            self.deleting.insert(p.metadata.uid.clone(), (key.clone(), p.metadata.name.clone()));
             ctx.request_reply(Request::Delete {
                 key: ObjectKey::new(Kind::Pod, &p.metadata.namespace, &p.metadata.name),
                 grace_period_seconds: None,
@@ -320,9 +347,13 @@ impl Controller for StatefulSetController {
                 }
             }
         }
-        // completeRollingUpdate: every replica updated and ready → the update revision
-        // is current.
-        if st.updated_replicas == set.replicas() && st.ready_replicas == set.replicas() && st.replicas == set.replicas() {
+        // completeRollingUpdate (RollingUpdate only): every replica updated and ready → the
+        // update revision is current.
+        if set.spec.update_strategy.type_ == "RollingUpdate"
+            && st.updated_replicas == set.replicas()
+            && st.ready_replicas == set.replicas()
+            && st.replicas == set.replicas()
+        {
             st.current_revision = update_revision.clone();
             st.current_replicas = st.updated_replicas;
         }
@@ -347,12 +378,20 @@ impl Controller for StatefulSetController {
                 let Some(r) = p.metadata.controller_ref() else { return };
                 (p.metadata.namespace.clone(), p.metadata.name.clone(), r.name.clone(), "create")
             }
-            Request::Delete { key, .. } if key.kind == Kind::Pod => {
-                let Some((set, _)) = parent_and_ordinal(&key.name) else { return };
-                if !self.in_flight.get(&(key.namespace.clone(), set.to_string())).is_some_and(|s| s.contains(&key.name)) {
-                    return;
+            Request::Delete { key, uid: Some(uid), .. } if key.kind == Kind::Pod => {
+                let Some(((ns, set), name)) = self.deleting.remove(uid) else { return };
+                (ns, name, set, "delete")
+            }
+            Request::Create(Object::ControllerRevision(cr)) => {
+                // A refused revision is created again at the next sync (AlreadyExists: the
+                // one wanted is there, or a hash collision ksim does not resolve).
+                if matches!(resp, Response::Error(st) if st.reason != "AlreadyExists") {
+                    self.revisions_in_flight.remove(&(cr.metadata.namespace.clone(), cr.metadata.name.clone()));
+                    if let Some(r) = cr.metadata.controller_ref() {
+                        ctx.requeue_rate_limited(&mut self.queue, (cr.metadata.namespace.clone(), r.name.clone()));
+                    }
                 }
-                (key.namespace.clone(), key.name.clone(), set.to_string(), "delete")
+                return;
             }
             Request::UpdateStatus(Object::StatefulSet(s)) => {
                 if matches!(resp, Response::Error(_)) {

@@ -90,14 +90,8 @@ pub fn run_time(pod: &Pod) -> (Option<SimDuration>, RunSource) {
 /// One container's run time and why.
 fn container_run_time(pod: &Pod, c: &crate::api::pod::Container) -> (Option<SimDuration>, RunSource) {
     let words = command_words(c);
-    for (i, w) in words.iter().enumerate() {
-        let next = words.get(i + 1).map(String::as_str);
-        match (w.as_str(), next) {
-            ("while", Some("true" | ":" | "[" | "[[")) | ("for", Some("((;;))")) => return (None, RunSource::Forever("a loop that never ends")),
-            ("sleep", Some("infinity" | "inf")) => return (None, RunSource::Forever("sleep infinity")),
-            ("tail", Some("-f" | "-F")) => return (None, RunSource::Forever("tail -f")),
-            _ => {}
-        }
+    if let Some(what) = forever(&words) {
+        return (None, RunSource::Forever(what));
     }
     let sleeps: Vec<SimDuration> = words.windows(2).filter(|w| w[0] == "sleep" || w[0].ends_with("/sleep")).filter_map(|w| sleep_arg(&w[1])).collect();
     if !sleeps.is_empty() {
@@ -109,18 +103,42 @@ fn container_run_time(pod: &Pod, c: &crate::api::pod::Container) -> (Option<SimD
     (None, RunSource::Server)
 }
 
+/// A command that never ends: `while true`, `while :`, `while [ 1 ]` (or `[ true ]`,
+/// `[[ 1 ]]`), `until false`, `for ((;;))`, `sleep infinity`, `tail -f`. A loop with a
+/// real condition (`while [ $i -lt 3 ]`) ends, and is timed by its sleeps.
+fn forever(words: &[String]) -> Option<&'static str> {
+    let w = |i: usize| words.get(i).map(String::as_str);
+    for i in 0..words.len() {
+        match (w(i), w(i + 1), w(i + 2), w(i + 3)) {
+            (Some("while"), Some("true" | ":"), _, _) | (Some("until"), Some("false"), _, _) => return Some("a loop that never ends"),
+            (Some("while"), Some("["), Some("1" | "true"), Some("]")) | (Some("while"), Some("[["), Some("1" | "true"), Some("]]")) => {
+                return Some("a loop that never ends")
+            }
+            (Some("for"), Some("(("), Some("))"), _) => return Some("a loop that never ends"),
+            (Some("sleep"), Some("infinity" | "inf"), _, _) => return Some("sleep infinity"),
+            (Some("tail"), Some("-f" | "-F"), _, _) => return Some("tail -f"),
+            _ => {}
+        }
+    }
+    None
+}
+
 /// How long an init container runs when its command names no time.
 pub const INIT_RUN: SimDuration = SimDuration::from_secs(1);
 
-/// An init container's run time: its command's sleeps, else [`INIT_RUN`] (a sidecar's
-/// does not matter: it runs beside the app).
-pub fn init_run_time(c: &crate::api::pod::Container) -> SimDuration {
+/// An init container's run time: None when its command never ends (the pod then stays
+/// initializing, as it would), else its sleeps, else [`INIT_RUN`] (a sidecar's does not
+/// matter: it runs beside the app).
+pub fn init_run_time(c: &crate::api::pod::Container) -> Option<SimDuration> {
     let words = command_words(c);
+    if forever(&words).is_some() {
+        return None;
+    }
     let sleeps: Vec<SimDuration> = words.windows(2).filter(|w| w[0] == "sleep" || w[0].ends_with("/sleep")).filter_map(|w| sleep_arg(&w[1])).collect();
     if sleeps.is_empty() {
-        INIT_RUN
+        Some(INIT_RUN)
     } else {
-        SimDuration::from_ms(sleeps.iter().map(|d| d.as_ms()).sum())
+        Some(SimDuration::from_ms(sleeps.iter().map(|d| d.as_ms()).sum()))
     }
 }
 
@@ -308,6 +326,9 @@ mod tests {
             (Some(SimDuration::from_ms(7500)), RunSource::Sleeps)
         );
         assert_eq!(run_time(&pod("Always", serde_json::json!(["/bin/sh", "-c", "while true; do echo hello; sleep 10;done"]))).0, None);
+        assert_eq!(run_time(&pod("Always", serde_json::json!(["sh", "-c", "for ((;;)); do date; sleep 1; done"]))).0, None);
+        // A loop with a real condition ends: its sleeps time it.
+        assert_eq!(run_time(&pod("Never", serde_json::json!(["sh", "-c", "i=0; while [ $i -lt 3 ]; do i=$((i+1)); sleep 1; done"]))).0, Some(s(1)));
         assert_eq!(run_time(&pod("Never", serde_json::json!(["sleep", "infinity"]))).0, None);
         assert_eq!(run_time(&pod("Never", serde_json::json!(["perl", "-Mbignum=bpi", "-wle", "print bpi(2000)"]))), (Some(DEFAULT_RUN), RunSource::Default));
         assert_eq!(run_time(&pod("OnFailure", serde_json::Value::Null)), (Some(DEFAULT_RUN), RunSource::Default));

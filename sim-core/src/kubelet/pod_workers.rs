@@ -74,7 +74,8 @@ pub enum PodStep {
 pub(super) struct InitContainer {
     pub(super) name: String,
     pub(super) sidecar: bool,
-    pub(super) run: SimDuration,
+    /// None: it never exits.
+    pub(super) run: Option<SimDuration>,
 }
 
 /// Where an init container is.
@@ -176,8 +177,9 @@ pub(super) struct Worker {
     /// The volumes are mounted (the ConfigMaps and Secrets they need were there).
     pub(super) mounted: bool,
     pub(super) mount_backoff: Option<SimDuration>,
-    /// The containers' environment was made (its ConfigMaps, Secrets and keys found).
-    pub(super) env_ok: bool,
+    /// Whose environment was made (its ConfigMaps, Secrets and keys found): 0 none, 1
+    /// the init containers', 2 the app containers'.
+    pub(super) env_stage: u8,
     /// Why the containers cannot be created (CreateContainerConfigError).
     pub(super) config_error: Option<String>,
     /// The reads under way.
@@ -237,7 +239,7 @@ impl Kubelet {
                 init_next: 0,
                 mounted: false,
                 mount_backoff: None,
-                env_ok: false,
+                env_stage: 0,
                 config_error: None,
                 fetch: Default::default(),
             },
@@ -303,7 +305,7 @@ impl Kubelet {
                 }
             }
             PodStep::EnvRetry => {
-                if self.workers.get(uid).is_some_and(|w| !w.env_ok && !matches!(w.phase, Phase::Killing | Phase::Done)) {
+                if self.workers.get(uid).is_some_and(|w| w.env_stage < 2 && !matches!(w.phase, Phase::Killing | Phase::Done)) {
                     self.resolve_env(uid, ctx);
                 }
             }
@@ -446,8 +448,10 @@ impl Kubelet {
     /// app containers are created.
     fn begin_containers(&mut self, uid: &str, ctx: &mut Ctx) {
         let Some(w) = self.workers.get_mut(uid) else { return };
-        if !w.env_ok {
-            // generateContainerConfig: the environment first (volume_manager.rs).
+        // generateContainerConfig: a container's environment first (volume_manager.rs) —
+        // the init containers' before they run, the app containers' after.
+        let need = if w.init_next < w.init.len() { 1 } else { 2 };
+        if w.env_stage < need {
             self.resolve_env(uid, ctx);
             return;
         }
@@ -470,7 +474,7 @@ impl Kubelet {
     /// The containers' environment is made: go on creating them.
     pub(super) fn env_ready(&mut self, uid: &str, ctx: &mut Ctx) {
         let Some(w) = self.workers.get_mut(uid) else { return };
-        w.env_ok = true;
+        w.env_stage = if w.init_next < w.init.len() { 1 } else { 2 };
         w.config_error = None;
         self.begin_containers(uid, ctx);
     }
@@ -488,9 +492,11 @@ impl Kubelet {
             w.init_next += 1;
             self.begin_containers(uid, ctx);
         } else {
-            let d = w.init[i].run;
+            let run = w.init[i].run;
             self.sync_status(uid, ctx);
-            self.timer(uid, d, PodStep::InitExited, ctx);
+            if let Some(d) = run {
+                self.timer(uid, d, PodStep::InitExited, ctx);
+            }
         }
     }
 

@@ -133,11 +133,14 @@ fn init_container_statuses(w: &Worker, p: &Pod, uid: &str) -> Vec<ContainerStatu
         .map(|(i, (c, st))| {
             let sidecar = c.restart_policy.as_deref() == Some("Always");
             let (state, started, ready) = match *st {
-                InitState::Waiting => (
-                    ContainerState { waiting: Some(ContainerStateWaiting { reason: "PodInitializing".into(), message: String::new() }), ..Default::default() },
-                    false,
-                    false,
-                ),
+                InitState::Waiting => {
+                    // The init container about to run whose environment cannot be made.
+                    let (reason, message) = match &w.config_error {
+                        Some(e) if i == w.init_next => ("CreateContainerConfigError", e.clone()),
+                        _ => ("PodInitializing", String::new()),
+                    };
+                    (ContainerState { waiting: Some(ContainerStateWaiting { reason: reason.into(), message }), ..Default::default() }, false, false)
+                }
                 InitState::Running(t) if sidecar && w.phase == Phase::Done => (terminated((0, t, w.last_exit.map_or(t, |e| e.2))), false, false),
                 InitState::Running(t) => {
                     (ContainerState { running: Some(ContainerStateRunning { started_at: Some(Time(t)) }), ..Default::default() }, true, sidecar)
@@ -190,7 +193,7 @@ fn container_statuses(w: &Worker, p: &Pod, names: &[(String, String)], uid: &str
                 Phase::Done | Phase::Exited => terminated(w.last_exit.unwrap_or((w.exit_code.unwrap_or(0), now, now))),
                 // convertToAPIContainerStatuses' default waiting state: PodInitializing in
                 // a pod with init containers.
-                _ => match &w.config_error {
+                _ => match w.config_error.as_ref().filter(|_| w.init_next >= w.init.len()) {
                     // kuberuntime: generateContainerConfig's error (ErrCreateContainerConfig).
                     Some(e) => ContainerState {
                         waiting: Some(ContainerStateWaiting { reason: "CreateContainerConfigError".into(), message: e.clone() }),

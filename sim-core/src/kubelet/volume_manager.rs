@@ -85,11 +85,13 @@ pub fn volume_refs(p: &Pod) -> Vec<Reference> {
     out
 }
 
-/// The ConfigMaps and Secrets (and keys) the containers' environment reads.
-pub fn env_refs(p: &Pod) -> Vec<Reference> {
+/// The ConfigMaps and Secrets (and keys) the environment of the init containers (`init`)
+/// or of the app containers reads.
+pub fn env_refs(p: &Pod, init: bool) -> Vec<Reference> {
     let ns = &p.metadata.namespace;
     let mut out = Vec::new();
-    for c in p.spec.init_containers.iter().chain(p.spec.containers.iter()) {
+    let containers: &[crate::api::pod::Container] = if init { &p.spec.init_containers } else { &p.spec.containers };
+    for c in containers {
         for e in c.env.as_deref().and_then(|v| v.as_array()).into_iter().flatten() {
             for (field, kind) in [("configMapKeyRef", Kind::ConfigMap), ("secretKeyRef", Kind::Secret)] {
                 if let Some(r) = e.pointer(&format!("/valueFrom/{field}")) {
@@ -183,11 +185,12 @@ impl Kubelet {
         self.fetch(uid, &refs, Purpose::Mount, ctx);
     }
 
-    /// The containers' environment is made when they are created.
+    /// The containers' environment is made when they are created: the init containers'
+    /// before they run, the app containers' once they have.
     pub(super) fn resolve_env(&mut self, uid: &str, ctx: &mut Ctx) {
         let Some(w) = self.workers.get(uid) else { return };
         let Some(p) = w.pod.as_pod() else { return };
-        let refs = env_refs(p);
+        let refs = env_refs(p, w.init_next < w.init.len());
         if refs.is_empty() {
             self.env_ready(uid, ctx);
             return;
@@ -236,7 +239,7 @@ impl Kubelet {
                 if matches!(w.phase, Phase::Killing | Phase::Done) {
                     return;
                 }
-                match env_refs(p).iter().find_map(|r| problem(r, &found)) {
+                match env_refs(p, w.init_next < w.init.len()).iter().find_map(|r| problem(r, &found)) {
                     None => {
                         w.config_error = None;
                         self.env_ready(&uid, ctx);
@@ -282,7 +285,7 @@ mod tests {
         assert_eq!(problem(&vols[0], &none).as_deref(), Some("configmap \"app-config\" not found"));
         assert_eq!(problem(&vols[1], &none), None, "optional");
         assert_eq!(problem(&vols[3], &none).as_deref(), Some("secret \"b\" not found"));
-        let env = env_refs(&p);
+        let env = env_refs(&p, false);
         assert_eq!(env.len(), 2);
         let mut secret = crate::api::config_map::Secret::default();
         secret.data.insert("user".into(), "YWRtaW4=".into());
