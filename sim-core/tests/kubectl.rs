@@ -240,3 +240,19 @@ fn rollout_undo_restores_the_previous_template() {
         ]
     );
 }
+
+/// A cordon right at registration survives the node IPAM controller's pod CIDR and the
+/// node lifecycle controller's taints: both patch only their own fields
+/// (PatchNodeCIDRs, PatchNodeTaints), so `spec.unschedulable` stays as kubectl set it.
+#[test]
+fn a_cordon_at_registration_is_not_undone_by_the_controllers() {
+    let s = common::load_str(
+        "apiVersion: ksim.dev/v1\nkind: Scenario\nspec:\n  until: 1m\n  cluster:\n    cni: none\n  timeline:\n  - {at: 1ms, cordon: worker-1}\n",
+    );
+    let mut sim = sim_core::Simulation::new(&s, &sim_core::RunOptions::for_scenario(&s)).unwrap();
+    sim.run_until(sim_core::engine::SimTime::from_secs(30));
+    let n = sim.list(&sim_core::api::Kind::Node).iter().filter_map(|o| o.as_node()).find(|n| n.metadata.name == "worker-1").cloned().unwrap();
+    assert!(n.spec.unschedulable, "still cordoned");
+    assert!(!n.spec.pod_cidr.is_empty(), "the pod CIDR was set");
+    assert!(n.spec.taints.iter().any(|t| t.key == "node.kubernetes.io/not-ready"), "the not-ready taint was added (no CNI)");
+}

@@ -41,11 +41,10 @@ impl NodeIpamController {
         match self.allocator.allocate() {
             Some(c) => {
                 self.assigned.insert(name.clone(), c);
-                let mut nn = n.clone();
-                nn.spec.pod_cidr = c.to_string();
-                nn.spec.pod_cidrs = vec![c.to_string()];
-                nn.metadata.resource_version.0 = 0;
-                ctx.request(Request::Update(Object::Node(Box::new(nn))));
+                // nodeutil.PatchNodeCIDRs: a patch of the pod CIDRs alone.
+                let cidr = c.to_string();
+                let patch = serde_json::json!({"spec": {"podCIDR": cidr, "podCIDRs": [cidr]}});
+                ctx.request(Request::Patch { key: crate::api::ObjectKey::new(Kind::Node, "", name), patch });
             }
             None => {
                 if self.failed.insert(name.clone(), ()).is_none() {

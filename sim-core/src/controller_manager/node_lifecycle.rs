@@ -102,7 +102,7 @@ impl NodeLifecycleController {
             node.metadata.resource_version.0 = 0;
             node.spec.taints.retain(|t| t.key != TAINT_UNREACHABLE || t.effect != "NoSchedule");
             node.spec.taints.push(taint(TAINT_NOT_READY, "NoSchedule", now));
-            ctx.request(Request::Update(Object::Node(Box::new(node))));
+            ctx.request(taints_patch(&node));
         }
     }
 
@@ -219,7 +219,7 @@ impl NodeLifecycleController {
             }
             if taints != n.spec.taints {
                 node.spec.taints = taints;
-                ctx.request(Request::Update(Object::Node(Box::new(node))));
+                ctx.request(taints_patch(&node));
             }
         }
     }
@@ -243,6 +243,14 @@ fn eviction_interval_ms(total: usize, unhealthy: usize, cluster: usize, all_down
         return if cluster <= LARGE_CLUSTER_THRESHOLD { None } else { Some(100_000) };
     }
     Some(10_000)
+}
+
+/// controller.AddOrUpdateTaintOnNode / RemoveTaintOffNode: a patch of the node's taints
+/// (PatchNodeTaints), which leaves the rest of the spec — a cordon's `unschedulable` —
+/// as it is in the store.
+fn taints_patch(node: &crate::api::node::Node) -> Request {
+    let taints = serde_json::to_value(&node.spec.taints).expect("taints serialize");
+    Request::Patch { key: crate::api::ObjectKey::new(Kind::Node, "", &node.metadata.name), patch: serde_json::json!({"spec": {"taints": taints}}) }
 }
 
 /// MarkPodsNotReady: the Ready condition of every pod on the node becomes False.
