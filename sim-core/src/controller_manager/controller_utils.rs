@@ -44,6 +44,17 @@ pub fn pod_from_template(template: &PodTemplateSpec, namespace: &str, generate_n
     p
 }
 
+/// getPatch of the DaemonSet and StatefulSet controllers: the template a
+/// ControllerRevision records, to be restored whole
+/// (`{"spec":{"template":{…,"$patch":"replace"}}}`).
+pub fn template_patch(template: &PodTemplateSpec) -> serde_json::Value {
+    let mut t = serde_json::to_value(template).expect("a pod template serializes");
+    if let serde_json::Value::Object(m) = &mut t {
+        m.insert("$patch".into(), serde_json::Value::from("replace"));
+    }
+    serde_json::json!({ "spec": { "template": t } })
+}
+
 /// ControllerExpectations for one controller key: creations it still expects to see,
 /// and the uids of pods whose deletion it still expects to see.
 #[derive(Default, Debug, Clone)]

@@ -72,11 +72,7 @@ impl Default for StatefulSetController {
 
 /// getPatch: the template, to be restored whole.
 fn get_patch(set: &StatefulSet) -> Value {
-    let mut template = serde_json::to_value(&set.spec.template).expect("a pod template serializes");
-    if let Value::Object(m) = &mut template {
-        m.insert("$patch".into(), Value::from("replace"));
-    }
-    serde_json::json!({ "spec": { "template": template } })
+    super::controller_utils::template_patch(&set.spec.template)
 }
 
 fn is_running_and_ready(p: &Pod) -> bool {

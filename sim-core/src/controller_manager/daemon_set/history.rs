@@ -18,11 +18,7 @@ use std::collections::BTreeSet;
 
 /// getPatch: the template, to be restored whole.
 pub fn get_patch(ds: &DaemonSet) -> Value {
-    let mut template = serde_json::to_value(&ds.spec.template).expect("a pod template serializes");
-    if let Value::Object(m) = &mut template {
-        m.insert("$patch".into(), Value::from("replace"));
-    }
-    serde_json::json!({ "spec": { "template": template } })
+    crate::controller_manager::controller_utils::template_patch(&ds.spec.template)
 }
 
 /// The ControllerRevisions `ds` controls (controlledHistories, without adoption).
