@@ -19,8 +19,8 @@
 use crate::engine::{SimDuration, SimTime};
 use chrono::{DateTime, TimeZone, Utc};
 
-/// 2026-01-01T00:00:00Z, the moment a run starts, in Unix seconds (see meta.rs).
-const EPOCH_UNIX: i64 = 20_454 * 86_400;
+/// 2026-01-01T00:00:00Z, the moment a run starts, in Unix seconds.
+const EPOCH_UNIX: i64 = crate::api::meta::EPOCH_DAYS * 86_400;
 
 /// A parsed schedule.
 #[derive(Clone, Debug)]
@@ -30,10 +30,11 @@ pub enum Schedule {
     Every(SimDuration),
 }
 
+/// Go's `uint`, which getRange works in.
 struct Bounds {
-    min: u32,
-    max: u32,
-    names: &'static [(&'static str, u32)],
+    min: u64,
+    max: u64,
+    names: &'static [(&'static str, u64)],
 }
 
 const MINUTES: Bounds = Bounds { min: 0, max: 59, names: &[] };
@@ -46,8 +47,8 @@ const MONTHS: Bounds = Bounds {
 };
 const DOW: Bounds = Bounds { min: 0, max: 6, names: &[("sun", 0), ("mon", 1), ("tue", 2), ("wed", 3), ("thu", 4), ("fri", 5), ("sat", 6)] };
 
-/// strconv.Atoi and mustParseInt.
-fn must_parse_int(expr: &str) -> Result<u32, String> {
+/// strconv.Atoi (a 64-bit int) and mustParseInt.
+fn must_parse_int(expr: &str) -> Result<u64, String> {
     let digits = expr.strip_prefix(['+', '-']).unwrap_or(expr);
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return Err(format!("failed to parse int from {expr}: strconv.Atoi: parsing {expr:?}: invalid syntax"));
@@ -56,13 +57,10 @@ fn must_parse_int(expr: &str) -> Result<u32, String> {
         Ok(n) => n,
         Err(_) => return Err(format!("failed to parse int from {expr}: strconv.Atoi: parsing {expr:?}: value out of range")),
     };
-    if n < 0 {
-        return Err(format!("negative number ({n}) not allowed: {expr}"));
-    }
-    u32::try_from(n).map_err(|_| format!("end of range ({n}) above maximum: {expr}"))
+    u64::try_from(n).map_err(|_| format!("negative number ({n}) not allowed: {expr}"))
 }
 
-fn parse_int_or_name(expr: &str, b: &Bounds) -> Result<u32, String> {
+fn parse_int_or_name(expr: &str, b: &Bounds) -> Result<u64, String> {
     let lower = expr.to_ascii_lowercase();
     if let Some((_, v)) = b.names.iter().find(|(n, _)| *n == lower) {
         return Ok(*v);
@@ -71,7 +69,7 @@ fn parse_int_or_name(expr: &str, b: &Bounds) -> Result<u32, String> {
 }
 
 /// getRange: the values of one comma-separated expression, and whether it is a star.
-fn get_range(expr: &str, b: &Bounds) -> Result<(Vec<u32>, bool), String> {
+fn get_range(expr: &str, b: &Bounds) -> Result<(Vec<u64>, bool), String> {
     let range_and_step: Vec<&str> = expr.split('/').collect();
     let low_and_high: Vec<&str> = range_and_step[0].split('-').collect();
     let single = low_and_high.len() == 1;
@@ -114,7 +112,7 @@ fn get_range(expr: &str, b: &Bounds) -> Result<(Vec<u32>, bool), String> {
     if step == 0 {
         return Err(format!("step of range should be a positive number: {expr}"));
     }
-    Ok(((start..=end).step_by(step as usize).collect(), star))
+    Ok(((start..=end).step_by(usize::try_from(step).unwrap_or(usize::MAX)).collect(), star))
 }
 
 /// getField: a comma-separated list; the field as croner reads it (`*` when robfig marks
@@ -130,7 +128,7 @@ fn get_field(field: &str, b: &Bounds) -> Result<String, String> {
     if star {
         return Ok("*".into());
     }
-    Ok(values.iter().map(u32::to_string).collect::<Vec<_>>().join(","))
+    Ok(values.iter().map(u64::to_string).collect::<Vec<_>>().join(","))
 }
 
 /// Go's time.ParseDuration for `@every` (the units Go accepts, in whole milliseconds).
@@ -229,7 +227,10 @@ mod tests {
         crate::api::meta::Time::parse_rfc3339(s).unwrap().0
     }
 
-    /// robfig/cron v3 parser_test.go TestRangeErrors-style cases: the error words.
+    /// The error words of robfig/cron v3 parser.go: getRange's range, step and hyphen
+    /// checks, mustParseInt (strconv.Atoi's own message, which a value past int64
+    /// reaches too), normalizeFields' field count, parseDescriptor, ParseStandard's
+    /// empty spec.
     #[test]
     fn bad_schedules_fail_in_robfig_words() {
         let err = |s: &str| parse_standard(s).unwrap_err();
@@ -241,6 +242,11 @@ mod tests {
         assert_eq!(err("1-2-3 * * * *"), "too many hyphens: 1-2-3");
         assert_eq!(err("x * * * *"), "failed to parse int from x: strconv.Atoi: parsing \"x\": invalid syntax");
         assert_eq!(err("* * * * 7"), "end of range (7) above maximum (6): 7");
+        // mustParseInt returns a uint, so a value past 32 bits reaches getRange's check.
+        assert_eq!(err("4294967296 * * * *"), "end of range (4294967296) above maximum (59): 4294967296");
+        // A minus sign splits the range first, so only a step can be negative.
+        assert_eq!(err("-1 * * * *"), "failed to parse int from : strconv.Atoi: parsing \"\": invalid syntax");
+        assert_eq!(err("*/-1 * * * *"), "negative number (-1) not allowed: -1");
         assert_eq!(err("@fortnightly"), "unrecognized descriptor: @fortnightly");
         assert_eq!(err(""), "empty spec string");
     }

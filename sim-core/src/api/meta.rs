@@ -14,7 +14,7 @@ pub type Labels = BTreeMap<String, String>;
 pub struct Time(pub SimTime);
 
 /// Days from 1970-01-01 to 2026-01-01.
-const EPOCH_DAYS: i64 = 20_454;
+pub(crate) const EPOCH_DAYS: i64 = 20_454;
 
 impl Time {
     pub fn rfc3339(self) -> String {
