@@ -14,6 +14,11 @@ fn sim(text: &str) -> Simulation {
     Simulation::new(&s, &RunOptions { check: true, ..RunOptions::for_scenario(&s) }).unwrap()
 }
 
+/// A two-minute scenario that applies `first` at 0 s and `second` at `at`.
+fn apply_then_apply(first: &str, at: &str, second: &str) -> Simulation {
+    sim(&format!("apiVersion: ksim.dev/v1\nkind: Scenario\nspec:\n  until: 2m\n  timeline:\n  - at: 0s\n    apply:{first}\n  - at: {at}\n    apply:{second}\n"))
+}
+
 fn job(sim: &Simulation, name: &str) -> Option<Job> {
     sim.list(&Kind::Job).iter().filter_map(|o| o.as_job()).find(|j| j.metadata.name == name).cloned()
 }
@@ -96,12 +101,7 @@ fn a_suspended_job_waits_and_its_clock_starts_at_resume() {
             containers: [{{name: c, image: busybox, command: ["sleep", "5"]}}]"#
         )
     };
-    let text = format!(
-        "apiVersion: ksim.dev/v1\nkind: Scenario\nspec:\n  until: 2m\n  timeline:\n  - at: 0s\n    apply:{}\n  - at: 40s\n    apply:{}\n",
-        manifest(true),
-        manifest(false)
-    );
-    let mut s = sim(&text);
+    let mut s = apply_then_apply(&manifest(true), "40s", &manifest(false));
     s.run_until(SimTime::from_secs(39));
     let j = job(&s, "later").unwrap();
     assert_eq!(pods_of(&s, "later"), 0);
@@ -216,12 +216,7 @@ fn suspending_deletes_pods_without_counting_them_failed() {
             containers: [{{name: c, image: busybox, command: ["sleep", "600"]}}]"#
         )
     };
-    let text = format!(
-        "apiVersion: ksim.dev/v1\nkind: Scenario\nspec:\n  until: 2m\n  timeline:\n  - at: 0s\n    apply:{}\n  - at: 30s\n    apply:{}\n",
-        manifest(false),
-        manifest(true)
-    );
-    let mut s = sim(&text);
+    let mut s = apply_then_apply(&manifest(false), "30s", &manifest(true));
     s.run_until(SimTime::from_secs(29));
     assert_eq!(job(&s, "batch").unwrap().status.active, 4);
     s.run_until(SimTime::from_secs(90));

@@ -334,8 +334,9 @@ pub fn parse_indexes(s: &str, limit: i32) -> Result<std::collections::BTreeSet<i
 mod tests {
     use super::*;
 
-    /// indexed_job_utils_test.go TestCalculateSucceededIndexes-style cases: intervals are
-    /// joined with commas, ranges with a dash.
+    /// indexed_job_utils.go orderedIntervals.String (intervals joined with commas, a
+    /// range as first-last) and parseIndexesFromString (indexes past completions
+    /// dropped).
     #[test]
     fn indexes_format_as_intervals() {
         let set = |v: &[i32]| v.iter().copied().collect::<std::collections::BTreeSet<i32>>();

@@ -45,8 +45,9 @@ pub const TOO_MANY_MISSED: i64 = 100;
 
 pub struct CronJobController {
     queue: WorkQueue<NsName>,
-    /// A create in flight: the CronJob (status as this sync left it) and the requeue.
-    creating: BTreeMap<NsName, (CronJob, Option<SimDuration>)>,
+    /// A create in flight: the CronJob (status as this sync left it), the Job's
+    /// scheduled time and the requeue.
+    creating: BTreeMap<NsName, (CronJob, SimTime, Option<SimDuration>)>,
     /// Jobs it created and listed in a status write its cache may not show yet (upstream
     /// GETs the CronJob afresh before calling a Job unexpected).
     listed: BTreeMap<NsName, std::collections::BTreeSet<String>>,
@@ -217,9 +218,9 @@ impl Controller for CronJobController {
         let mut update = self.cleanup_finished_jobs(&mut cj, &jobs, &obj, ctx);
         let (requeue, create, synced_update) = self.sync_cron_job(&mut cj, &jobs, &obj, ctx);
         update |= synced_update;
-        if let Some(job) = create {
+        if let Some((job, scheduled)) = create {
             ctx.request_reply(Request::Create(Object::Job(Box::new(job))));
-            self.creating.insert(key.clone(), (cj, requeue));
+            self.creating.insert(key.clone(), (cj, scheduled, requeue));
             return Synced::Processing;
         }
         if update {
@@ -236,7 +237,7 @@ impl Controller for CronJobController {
             Request::Create(Object::Job(j)) => {
                 let Some(r) = j.metadata.controller_ref() else { return };
                 let key = (j.metadata.namespace.clone(), r.name.clone());
-                let Some((mut cj, requeue)) = self.creating.remove(&key) else { return };
+                let Some((mut cj, scheduled, requeue)) = self.creating.remove(&key) else { return };
                 let owner: Rc<Object> = Rc::new(Object::CronJob(Box::new(cj.clone())));
                 let created: Option<Job> = match resp {
                     Response::Object(o) => {
@@ -262,16 +263,11 @@ impl Controller for CronJobController {
                     Response::List(..) => None,
                 };
                 if let Some(job) = created {
-                    let scheduled = job
-                        .metadata
-                        .annotations
-                        .get(CRONJOB_SCHEDULED_TIMESTAMP)
-                        .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
-                        .and_then(|t| u64::try_from(t.timestamp() - crate::api::cron::to_utc(SimTime::ZERO).timestamp()).ok())
-                        .map(|s| Time(SimTime::from_secs(s)));
+                    // An adopted Job has the same name, so the same scheduled time
+                    // (getJobName hashes it).
                     self.listed.entry(key.clone()).or_default().insert(job.metadata.uid.clone());
                     cj.status.active.push(job_ref(&job));
-                    cj.status.last_schedule_time = scheduled.or(cj.status.last_schedule_time);
+                    cj.status.last_schedule_time = Some(Time(scheduled));
                 }
                 ctx.request_reply(Request::UpdateStatus(Object::CronJob(Box::new(cj))));
                 self.queue.done(&key);
@@ -317,7 +313,13 @@ impl CronJobController {
     }
 
     /// syncCronJob: (when to sync again, the Job to create, whether the status changed).
-    fn sync_cron_job(&mut self, cj: &mut CronJob, jobs: &[Job], owner: &Rc<Object>, ctx: &mut ControllerCtx) -> (Option<SimDuration>, Option<Job>, bool) {
+    fn sync_cron_job(
+        &mut self,
+        cj: &mut CronJob,
+        jobs: &[Job],
+        owner: &Rc<Object>,
+        ctx: &mut ControllerCtx,
+    ) -> (Option<SimDuration>, Option<(Job, SimTime)>, bool) {
         let now = ctx.now();
         let mut update = false;
         let key = (cj.metadata.namespace.clone(), cj.metadata.name.clone());
@@ -428,7 +430,7 @@ impl CronJobController {
             }
             _ => {}
         }
-        (requeue, Some(job_from_template(cj, scheduled, tz)), update)
+        (requeue, Some((job_from_template(cj, scheduled, tz), scheduled)), update)
     }
 }
 
@@ -455,8 +457,10 @@ mod tests {
         c
     }
 
-    /// utils_test.go TestMostRecentScheduleTime's shape: not yet (before the first), the
-    /// first, several missed (the last one), more than 100 missed.
+    /// utils.go mostRecentScheduleTime, over the cases of utils_test.go
+    /// TestMostRecentScheduleTime: not yet (before the first), the first, several missed
+    /// (the last one), more than 100 missed (tooManyMissed), and the earliest time
+    /// startingDeadlineSeconds allows (now − deadline).
     #[test]
     fn most_recent_schedule_times() {
         let utc = chrono_tz::Tz::UTC;

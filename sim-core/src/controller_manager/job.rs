@@ -76,6 +76,7 @@ struct Counted {
     uid: String,
     /// Pods already counted.
     pods: BTreeSet<String>,
+    /// NonIndexed successes; an Indexed Job counts `succeeded_indexes` instead.
     succeeded: i32,
     failed: i32,
     succeeded_indexes: BTreeSet<i32>,
@@ -114,7 +115,7 @@ pub const JOB_INDEX_IGNORED_FAILURE_COUNT: &str = "batch.kubernetes.io/job-index
 
 /// A finished pod (Succeeded, or failed as isPodFailed says — `force` counts a pod that
 /// is gone as failed unless it succeeded), with the pod failure policy's verdict.
-fn finished_of(job: &Job, p: &Pod, now: SimTime, force: bool) -> Option<Finished> {
+fn finished_of(job: &Job, p: &Pod, force: bool) -> Option<Finished> {
     let succeeded = p.status.phase == "Succeeded";
     let only_failed = job.spec.pod_replacement_policy.as_deref() == Some("Failed");
     if !succeeded && !force && !is_pod_failed(p, only_failed) {
@@ -126,7 +127,7 @@ fn finished_of(job: &Job, p: &Pod, now: SimTime, force: bool) -> Option<Finished
         uid: p.metadata.uid.clone(),
         succeeded,
         index: if job.indexed() { completion_index(p) } else { None },
-        at: finished_time(p, now),
+        at: finished_time(p),
         action,
         fail_job,
         index_failures: (ann(JOB_INDEX_FAILURE_COUNT), ann(JOB_INDEX_IGNORED_FAILURE_COUNT)),
@@ -206,7 +207,7 @@ fn is_pod_failed(p: &Pod, only_failed: bool) -> bool {
 /// container has terminated, else when the Ready condition turned False, else the
 /// deletion timestamp less its grace period (when the delete was asked), else the
 /// creation time.
-fn finished_time(p: &Pod, _now: SimTime) -> SimTime {
+fn finished_time(p: &Pod) -> SimTime {
     let all_terminated = !p.status.container_statuses.is_empty() && p.status.container_statuses.iter().all(|c| c.state.terminated.is_some());
     let from_containers = all_terminated
         .then(|| p.status.container_statuses.iter().filter_map(|c| c.state.terminated.as_ref().and_then(|t| t.finished_at)).map(|t| t.0).max())
@@ -341,7 +342,7 @@ impl Controller for JobController {
                         self.expectations.deletion_observed(&key, &p.metadata.uid);
                         let c = self.counted.entry(key.clone()).or_default();
                         if !c.pods.contains(&p.metadata.uid) {
-                            c.gone.extend(finished_of(job, p, ctx.now(), true));
+                            c.gone.extend(finished_of(job, p, true));
                         }
                     }
                     WatchEventType::Modified => {
@@ -394,7 +395,7 @@ impl Controller for JobController {
             };
         }
         let mut finished: Vec<Finished> = std::mem::take(&mut c.gone);
-        finished.extend(pods.iter().filter(|p| !c.pods.contains(&p.metadata.uid)).filter_map(|p| finished_of(job, p, now, false)));
+        finished.extend(pods.iter().filter(|p| !c.pods.contains(&p.metadata.uid)).filter_map(|p| finished_of(job, p, false)));
         finished.sort_by(|a, b| a.at.cmp(&b.at).then_with(|| a.uid.cmp(&b.uid)));
         let per_index = job.spec.backoff_limit_per_index;
         for f in finished {
@@ -406,9 +407,7 @@ impl Controller for JobController {
                 if job.indexed() {
                     // An index counts once, and only within completions.
                     if let Some(i) = idx.filter(|i| *i < completions.unwrap_or(0)) {
-                        if c.succeeded_indexes.insert(i) {
-                            c.succeeded += 1;
-                        }
+                        c.succeeded_indexes.insert(i);
                     }
                 } else {
                     c.succeeded += 1;
@@ -875,8 +874,9 @@ fn active_pods_for_removal<'a>(job: &Job, active: &[&'a Pod], rm: usize, now: Si
 mod tests {
     use super::*;
 
-    /// backoff_utils_test.go TestGetRemainingBackoffTime's shape: 10 s for the first
-    /// failure, doubling per further failure, capped; less the time since the failure.
+    /// backoff_utils.go getRemainingTimeForFailuresCount: DefaultJobPodFailureBackOff
+    /// (10 s) for the first failure, doubled per further failure, capped at
+    /// MaxJobPodFailureBackOff, less the time since the last failure.
     #[test]
     fn pod_failure_back_off_doubles_from_10s() {
         let s = |n| SimTime::ZERO + SimDuration::from_secs(n);

@@ -79,12 +79,9 @@ fn is_running_and_ready(p: &Pod) -> bool {
     p.status.phase == "Running" && p.is_ready()
 }
 
-/// isRunningAndAvailable: ready for longer than minReadySeconds.
+/// isRunningAndAvailable: running, and available (podutil.IsPodAvailable).
 fn is_available(p: &Pod, min_ready: i32, now: SimTime) -> bool {
-    if !is_running_and_ready(p) {
-        return false;
-    }
-    min_ready <= 0 || ready_time(p).is_some_and(|t| t.0 + SimDuration::from_secs(min_ready as u64) < now)
+    is_running_and_ready(p) && super::controller_utils::is_pod_available(p, min_ready, now)
 }
 
 fn is_healthy(p: &Pod) -> bool {
@@ -225,9 +222,8 @@ impl Controller for StatefulSetController {
         let min_ready = set.spec.min_ready_seconds.unwrap_or(0);
         let monotonic = !set.parallel();
         let mut creates: Vec<Pod> = Vec::new();
-        let mut deletes: Vec<(&Pod, &'static str)> = Vec::new();
+        let mut deletes: Vec<&Pod> = Vec::new();
         let first_unhealthy_condemned = condemned.iter().rev().find(|p| !is_healthy(p)).map(|p| p.metadata.name.clone());
-        let unhealthy_replica = (start..=end).any(|o| replicas.get(&o).is_none_or(|p| !is_healthy(p)));
 
         let mut blocked = false;
         if set.metadata.deletion_timestamp.is_none() {
@@ -240,7 +236,7 @@ impl Controller for StatefulSetController {
                             let what = if p.status.phase == "Failed" { "failed" } else { "terminated" };
                             let msg = format!("StatefulSet {}/{} is recreating {what} Pod {}", set.metadata.namespace, set.metadata.name, p.metadata.name);
                             ctx.event(&obj, type_, reason, &msg);
-                            deletes.push((p, "delete"));
+                            deletes.push(p);
                         }
                         // "New pod should be generated on the next sync after the current
                         // pod is removed from etcd" (processReplica's exit, which only the
@@ -277,10 +273,12 @@ impl Controller for StatefulSetController {
                         continue;
                     }
                     let first = first_unhealthy_condemned.as_deref() == Some(p.metadata.name.as_str());
-                    if monotonic && !first && (unhealthy_replica || !is_available(p, min_ready, now)) {
+                    // processCondemned also waits on an unhealthy replica, but the loop
+                    // above has already stopped (monotonic) at any.
+                    if monotonic && !first && !is_available(p, min_ready, now) {
                         break;
                     }
-                    deletes.push((p, "delete"));
+                    deletes.push(p);
                     if monotonic {
                         blocked = true;
                         break;
@@ -293,7 +291,7 @@ impl Controller for StatefulSetController {
                 for ord in (start + partition..=end).rev() {
                     let Some(p) = replicas.get(&ord) else { break };
                     if revision_of(p) != update_revision && p.metadata.deletion_timestamp.is_none() {
-                        deletes.push((p, "delete"));
+                        deletes.push(p);
                         break;
                     }
                     if !is_healthy(p) {
@@ -307,7 +305,7 @@ impl Controller for StatefulSetController {
             flight.insert(p.metadata.name.clone());
             ctx.request_reply(Request::Create(Object::Pod(p.clone())));
         }
-        for (p, _) in &deletes {
+        for p in &deletes {
             flight.insert(p.metadata.name.clone());
             self.deleting.insert(p.metadata.uid.clone(), (key.clone(), p.metadata.name.clone()));
             ctx.request_reply(Request::Delete {

@@ -93,9 +93,8 @@ fn container_run_time(pod: &Pod, c: &crate::api::pod::Container) -> (Option<SimD
     if let Some(what) = forever(&words) {
         return (None, RunSource::Forever(what));
     }
-    let sleeps: Vec<SimDuration> = words.windows(2).filter(|w| w[0] == "sleep" || w[0].ends_with("/sleep")).filter_map(|w| sleep_arg(&w[1])).collect();
-    if !sleeps.is_empty() {
-        return (Some(SimDuration::from_ms(sleeps.iter().map(|d| d.as_ms()).sum())), RunSource::Sleeps);
+    if let Some(d) = sleeps(&words) {
+        return (Some(d), RunSource::Sleeps);
     }
     if matches!(pod.spec.restart_policy.as_str(), "Never" | "OnFailure") {
         return (Some(DEFAULT_RUN), RunSource::Default);
@@ -134,12 +133,14 @@ pub fn init_run_time(c: &crate::api::pod::Container) -> Option<SimDuration> {
     if forever(&words).is_some() {
         return None;
     }
-    let sleeps: Vec<SimDuration> = words.windows(2).filter(|w| w[0] == "sleep" || w[0].ends_with("/sleep")).filter_map(|w| sleep_arg(&w[1])).collect();
-    if sleeps.is_empty() {
-        Some(INIT_RUN)
-    } else {
-        Some(SimDuration::from_ms(sleeps.iter().map(|d| d.as_ms()).sum()))
-    }
+    Some(sleeps(&words).unwrap_or(INIT_RUN))
+}
+
+/// The sum of a command's `sleep`s, if it has any.
+fn sleeps(words: &[String]) -> Option<SimDuration> {
+    let mut args = words.windows(2).filter(|w| w[0] == "sleep" || w[0].ends_with("/sleep")).filter_map(|w| sleep_arg(&w[1])).peekable();
+    args.peek()?;
+    Some(SimDuration::from_ms(args.map(|d| d.as_ms()).sum()))
 }
 
 /// `INDEX=CODE,…` → (index, code) pairs.
