@@ -559,6 +559,99 @@ pub fn rows(kind: &Kind, objs: &[Rc<Object>], now: SimTime, wide: bool, with_ns:
             let (h, rows) = cron_job_rows(objs, now, wide);
             ns_col(h, rows)
         }
+        Kind::PersistentVolume => {
+            // printPersistentVolume: CLAIM is namespace/name, Terminating while deleted,
+            // VOLUMEATTRIBUTESCLASS <unset>; wide adds VOLUMEMODE.
+            use sim_core::api::storage::access_modes_string;
+            let mut h = vec!["NAME", "CAPACITY", "ACCESS MODES", "RECLAIM POLICY", "STATUS", "CLAIM", "STORAGECLASS", "VOLUMEATTRIBUTESCLASS", "REASON", "AGE"];
+            if wide {
+                h.push("VOLUMEMODE");
+            }
+            let rows = objs
+                .iter()
+                .filter_map(|o| o.as_pv())
+                .map(|v| {
+                    let claim = v.spec.claim_ref.as_ref().map(|r| format!("{}/{}", r.namespace, r.name)).unwrap_or_default();
+                    let phase = if v.metadata.deletion_timestamp.is_some() { "Terminating".to_string() } else { v.status.phase.clone() };
+                    let mut r = vec![
+                        v.metadata.name.clone(),
+                        v.storage().map(|q| q.to_string()).unwrap_or_else(|| "0".into()),
+                        access_modes_string(&v.spec.access_modes),
+                        v.spec.persistent_volume_reclaim_policy.clone(),
+                        phase,
+                        claim,
+                        v.class().to_string(),
+                        v.spec.volume_attributes_class_name.clone().unwrap_or_else(|| "<unset>".into()),
+                        v.status.reason.clone(),
+                        age(v.metadata.creation_timestamp, now),
+                    ];
+                    if wide {
+                        r.push(v.spec.volume_mode.clone().unwrap_or_else(|| "<unset>".into()));
+                    }
+                    r
+                })
+                .collect();
+            (h, rows)
+        }
+        Kind::PersistentVolumeClaim => {
+            // printPersistentVolumeClaim: VOLUME, CAPACITY (the status') and ACCESS MODES
+            // only once a volume is named.
+            use sim_core::api::storage::access_modes_string;
+            let mut h = vec!["NAME", "STATUS", "VOLUME", "CAPACITY", "ACCESS MODES", "STORAGECLASS", "VOLUMEATTRIBUTESCLASS", "AGE"];
+            if wide {
+                h.push("VOLUMEMODE");
+            }
+            let rows = objs
+                .iter()
+                .filter_map(|o| o.as_pvc())
+                .map(|c| {
+                    let phase = if c.metadata.deletion_timestamp.is_some() { "Terminating".to_string() } else { c.status.phase.clone() };
+                    let (cap, modes) = if c.spec.volume_name.is_empty() {
+                        (String::new(), String::new())
+                    } else {
+                        (c.status.capacity.get("storage").map(|q| q.to_string()).unwrap_or_else(|| "0".into()), access_modes_string(&c.status.access_modes))
+                    };
+                    let mut r = vec![
+                        c.metadata.name.clone(),
+                        phase,
+                        c.spec.volume_name.clone(),
+                        cap,
+                        modes,
+                        c.class().to_string(),
+                        c.spec.volume_attributes_class_name.clone().unwrap_or_else(|| "<unset>".into()),
+                        age(c.metadata.creation_timestamp, now),
+                    ];
+                    if wide {
+                        r.push(c.spec.volume_mode.clone().unwrap_or_else(|| "<unset>".into()));
+                    }
+                    r
+                })
+                .collect();
+            ns_col(h, rows)
+        }
+        Kind::StorageClass => {
+            // printStorageClass: " (default)" after a default class's name.
+            let h = vec!["NAME", "PROVISIONER", "RECLAIMPOLICY", "VOLUMEBINDINGMODE", "ALLOWVOLUMEEXPANSION", "AGE"];
+            let rows = objs
+                .iter()
+                .filter_map(|o| o.as_storage_class())
+                .map(|c| {
+                    let mut name = c.metadata.name.clone();
+                    if sim_core::api::storage::is_default_class(&c.metadata) {
+                        name.push_str(" (default)");
+                    }
+                    vec![
+                        name,
+                        c.provisioner.clone(),
+                        c.reclaim_policy().to_string(),
+                        c.volume_binding_mode().to_string(),
+                        c.allow_volume_expansion.unwrap_or(false).to_string(),
+                        age(c.metadata.creation_timestamp, now),
+                    ]
+                })
+                .collect();
+            (h, rows)
+        }
         Kind::ReplicationController => {
             let (h, rows) = replication_controller_rows(objs, now, wide);
             ns_col(h, rows)

@@ -23,6 +23,7 @@ pub mod replication_controller;
 pub mod scheduling;
 pub mod service;
 pub mod stateful_set;
+pub mod storage;
 pub mod validation;
 
 pub use object::{Kind, Object, ObjectKey};

@@ -19,6 +19,7 @@ use super::replica_set::ReplicaSet;
 use super::replication_controller::ReplicationController;
 use super::service::Service;
 use super::stateful_set::StatefulSet;
+use super::storage::{PersistentVolume, PersistentVolumeClaim, StorageClass};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
@@ -188,6 +189,9 @@ kinds! {
     ConfigMap(Box<ConfigMap>) -> ConfigMap, as_config_map: "v1", "configmaps", ["cm"], true;
     Secret(Box<Secret>) -> Secret, as_secret: "v1", "secrets", [], true;
     CronJob(Box<CronJob>) -> CronJob, as_cron_job: "batch/v1", "cronjobs", ["cj"], true;
+    PersistentVolume(Box<PersistentVolume>) -> PersistentVolume, as_pv: "v1", "persistentvolumes", ["pv"], false;
+    PersistentVolumeClaim(Box<PersistentVolumeClaim>) -> PersistentVolumeClaim, as_pvc: "v1", "persistentvolumeclaims", ["pvc"], true;
+    StorageClass(Box<StorageClass>) -> StorageClass, as_storage_class: "storage.k8s.io/v1", "storageclasses", ["sc"], false;
 }
 
 impl Object {
@@ -277,8 +281,6 @@ impl fmt::Display for Kind {
 
 /// Cluster-scoped kinds among the known-but-unmodelled ones.
 const CLUSTER_SCOPED: &[(&str, &str)] = &[
-    ("", "PersistentVolume"),
-    ("storage.k8s.io", "StorageClass"),
     ("scheduling.k8s.io", "PriorityClass"),
     ("networking.k8s.io", "IngressClass"),
     ("rbac.authorization.k8s.io", "ClusterRole"),
@@ -298,8 +300,6 @@ const CLUSTER_SCOPED: &[(&str, &str)] = &[
 /// manifests from older documentation still load).
 pub const KNOWN_UNMODELLED: &[(&str, &str, &[&str])] = &[
     ("", "ServiceAccount", &["v1"]),
-    ("", "PersistentVolume", &["v1"]),
-    ("", "PersistentVolumeClaim", &["v1"]),
     ("", "LimitRange", &["v1"]),
     ("", "ResourceQuota", &["v1"]),
     ("", "PodTemplate", &["v1"]),
@@ -311,7 +311,7 @@ pub const KNOWN_UNMODELLED: &[(&str, &str, &[&str])] = &[
     // Modelled in v1; the removed version is reported as such.
     ("networking.k8s.io", "Ingress", &["v1beta1"]),
     ("networking.k8s.io", "IngressClass", &["v1beta1"]),
-    ("storage.k8s.io", "StorageClass", &["v1"]),
+    ("storage.k8s.io", "StorageClass", &["v1beta1"]),
     ("node.k8s.io", "RuntimeClass", &["v1"]),
     ("rbac.authorization.k8s.io", "Role", &["v1"]),
     ("rbac.authorization.k8s.io", "RoleBinding", &["v1"]),
@@ -337,6 +337,7 @@ pub const REMOVED_VERSIONS: &[(&str, &str)] = &[
     ("policy/v1beta1", "removed in v1.25"),
     ("networking.k8s.io/v1beta1", "removed in v1.22"),
     ("scheduling.k8s.io/v1beta1", "removed in v1.22"),
+    ("storage.k8s.io/v1beta1", "removed in v1.22"),
     ("autoscaling/v2beta1", "removed in v1.25"),
     ("autoscaling/v2beta2", "removed in v1.26"),
     ("gateway.networking.k8s.io/v1beta1", "deprecated"),
@@ -422,7 +423,13 @@ mod tests {
         assert!(matches!(lookup_kind("v1", "ServiceAccount"), KindLookup::Unmodelled(_, None)));
         assert_eq!(Kind::Other("networking.k8s.io".into(), "Ingress".into()).resource(), "ingresses");
         assert_eq!(Kind::Other("networking.k8s.io".into(), "NetworkPolicy".into()).resource(), "networkpolicies");
-        assert!(!Kind::Other("storage.k8s.io".into(), "StorageClass".into()).namespaced());
+        assert!(!Kind::StorageClass.namespaced());
+        assert!(!Kind::PersistentVolume.namespaced() && Kind::PersistentVolumeClaim.namespaced());
+        assert_eq!(Kind::from_user("pvc"), Some(Kind::PersistentVolumeClaim));
+        assert_eq!(
+            lookup_kind("storage.k8s.io/v1beta1", "StorageClass"),
+            KindLookup::Unmodelled(Kind::Other("storage.k8s.io".into(), "StorageClass".into()), Some("removed in v1.22"))
+        );
         assert_eq!(Kind::from_user("configmaps"), Some(Kind::ConfigMap));
         assert_eq!(Kind::from_user("serviceaccounts"), Some(Kind::Other("".into(), "ServiceAccount".into())));
         assert_eq!(Kind::from_user("StatefulSet"), Some(Kind::StatefulSet));

@@ -1490,12 +1490,196 @@ pub fn validate_update(old: &Object, new: &Object) -> Vec<FieldErr> {
             let value = b.spec.cluster_ips.iter().map(|ip| quoted(ip)).collect::<Vec<_>>().join(", ");
             errs.push(FieldErr::new("spec.clusterIPs[0]", format!("Invalid value: []string{{{value}}}: may not change once set")));
         }
+        (Object::PersistentVolumeClaim(a), Object::PersistentVolumeClaim(b)) => validate_pvc_update(a, b, &mut errs),
+        (Object::StorageClass(a), Object::StorageClass(b)) => validate_storage_class_update(a, b, &mut errs),
         (Object::ControllerRevision(a), Object::ControllerRevision(b)) if a.data != b.data => {
             errs.push(FieldErr::new("data", "Invalid value: field is immutable"));
         }
         _ => {}
     }
     errs
+}
+
+/// The access modes the apiserver accepts, sorted as sets.List prints them.
+const PV_ACCESS_MODES: [&str; 4] = ["ReadOnlyMany", "ReadWriteMany", "ReadWriteOnce", "ReadWriteOncePod"];
+
+/// The access-mode part of ValidatePersistentVolumeSpec and ValidatePersistentVolumeClaimSpec:
+/// known modes, and ReadWriteOncePod alone.
+fn validate_access_modes(path: &str, modes: &[String], required_detail: &str, errs: &mut Vec<FieldErr>) {
+    if modes.is_empty() {
+        let msg = if required_detail.is_empty() { "Required value".to_string() } else { format!("Required value: {required_detail}") };
+        errs.push(FieldErr::new(path, msg));
+    }
+    let (mut rwop, mut other) = (false, false);
+    for m in modes {
+        if !PV_ACCESS_MODES.contains(&m.as_str()) {
+            let list = PV_ACCESS_MODES.iter().map(|s| format!("\"{s}\"")).collect::<Vec<_>>().join(", ");
+            errs.push(FieldErr::new(path, format!("Unsupported value: {}: supported values: {list}", quoted(m))));
+        } else if m == "ReadWriteOncePod" {
+            rwop = true;
+        } else {
+            other = true;
+        }
+    }
+    if rwop && other {
+        errs.push(FieldErr::new(path, "Forbidden: may not use ReadWriteOncePod with other access modes"));
+    }
+}
+
+fn validate_volume_mode(path: &str, mode: Option<&String>, errs: &mut Vec<FieldErr>) {
+    if let Some(m) = mode {
+        if m != "Block" && m != "Filesystem" {
+            errs.push(FieldErr::new(path, format!("Unsupported value: {}: supported values: \"Block\", \"Filesystem\"", quoted(m))));
+        }
+    }
+}
+
+fn validate_class_name(path: &str, class: &str, errs: &mut Vec<FieldErr>) {
+    if !class.is_empty() {
+        for msg in dns1123_subdomain(class) {
+            errs.push(FieldErr::new(path, format!("Invalid value: {}: {msg}", quoted(class))));
+        }
+    }
+}
+
+/// ValidatePersistentVolumeClaimSpec (pkg/apis/core/validation/validation.go): access
+/// modes, a positive storage request, the class name and volume mode.
+pub fn validate_pvc_spec(spec: &super::storage::PersistentVolumeClaimSpec, path: &str, errs: &mut Vec<FieldErr>) {
+    validate_access_modes(&format!("{path}.accessModes"), &spec.access_modes, "at least 1 access mode is required", errs);
+    let p = format!("{path}.resources[storage]");
+    match spec.resources.requests.get("storage") {
+        None => errs.push(FieldErr::required(p)),
+        Some(q) if q.is_zero() || q.is_negative() => {
+            errs.push(FieldErr::new(p, format!("Invalid value: {}: must be greater than zero", quoted(&q.to_string()))));
+        }
+        Some(_) => {}
+    }
+    if let Some(c) = &spec.storage_class_name {
+        validate_class_name(&format!("{path}.storageClassName"), c, errs);
+    }
+    validate_volume_mode(&format!("{path}.volumeMode"), spec.volume_mode.as_ref(), errs);
+}
+
+/// The volume sources a PersistentVolume names (exactly one is allowed).
+fn pv_sources(s: &super::storage::PersistentVolumeSpec) -> Vec<&'static str> {
+    let all = [
+        ("hostPath", s.host_path.is_some()),
+        ("local", s.local.is_some()),
+        ("csi", s.csi.is_some()),
+        ("nfs", s.nfs.is_some()),
+        ("iscsi", s.iscsi.is_some()),
+        ("fc", s.fc.is_some()),
+        ("awsElasticBlockStore", s.aws_elastic_block_store.is_some()),
+        ("gcePersistentDisk", s.gce_persistent_disk.is_some()),
+        ("azureDisk", s.azure_disk.is_some()),
+        ("azureFile", s.azure_file.is_some()),
+        ("cephfs", s.cephfs.is_some()),
+        ("rbd", s.rbd.is_some()),
+        ("cinder", s.cinder.is_some()),
+        ("flexVolume", s.flex_volume.is_some()),
+        ("glusterfs", s.glusterfs.is_some()),
+        ("portworxVolume", s.portworx_volume.is_some()),
+        ("vsphereVolume", s.vsphere_volume.is_some()),
+    ];
+    all.into_iter().filter(|(_, on)| *on).map(|(n, _)| n).collect()
+}
+
+/// ValidatePersistentVolumeSpec: access modes, a storage capacity, one volume source,
+/// a known reclaim policy, the class name and volume mode.
+pub fn validate_pv(pv: &super::storage::PersistentVolume, errs: &mut Vec<FieldErr>) {
+    let s = &pv.spec;
+    validate_access_modes("spec.accessModes", &s.access_modes, "", errs);
+    if s.capacity.is_empty() {
+        errs.push(FieldErr::required("spec.capacity"));
+    } else if !s.capacity.contains_key("storage") || s.capacity.len() > 1 {
+        let given = s.capacity.keys().map(|k| k.to_string()).collect::<Vec<_>>().join(" ");
+        errs.push(FieldErr::new("spec.capacity", format!("Unsupported value: map[{given}]: supported values: \"storage\"")));
+    }
+    let sources = pv_sources(s);
+    match sources.len() {
+        0 => errs.push(FieldErr::new("spec", "Required value: must specify a volume type")),
+        1 => {}
+        _ => errs.push(FieldErr::new(format!("spec.{}", sources[1]), "Forbidden: may not specify more than 1 volume type")),
+    }
+    let policy = &s.persistent_volume_reclaim_policy;
+    if !policy.is_empty() && !["Delete", "Recycle", "Retain"].contains(&policy.as_str()) {
+        errs.push(FieldErr::new(
+            "spec.persistentVolumeReclaimPolicy",
+            format!("Unsupported value: {}: supported values: \"Delete\", \"Recycle\", \"Retain\"", quoted(policy)),
+        ));
+    }
+    validate_class_name("spec.storageClassName", &s.storage_class_name, errs);
+    validate_volume_mode("spec.volumeMode", s.volume_mode.as_ref(), errs);
+    if s.local.is_some() && s.node_affinity.as_ref().and_then(|a| a.required.as_ref()).is_none() {
+        // ValidatePersistentVolumeSpec: "Local volumes require node affinity".
+        errs.push(FieldErr::new("spec.nodeAffinity", "Required value: Local volume requires node affinity"));
+    }
+}
+
+/// ValidateStorageClass (pkg/apis/storage/validation): a provisioner, a known reclaim
+/// policy and binding mode.
+pub fn validate_storage_class(c: &super::storage::StorageClass, errs: &mut Vec<FieldErr>) {
+    if c.provisioner.is_empty() {
+        errs.push(FieldErr::required("provisioner"));
+    } else {
+        for msg in qualified_name(&c.provisioner.to_ascii_lowercase()) {
+            errs.push(FieldErr::new("provisioner", format!("Invalid value: {}: {msg}", quoted(&c.provisioner.to_ascii_lowercase()))));
+        }
+    }
+    if let Some(p) = &c.reclaim_policy {
+        if p != "Delete" && p != "Retain" {
+            errs.push(FieldErr::new("reclaimPolicy", format!("Unsupported value: {}: supported values: \"Delete\", \"Retain\"", quoted(p))));
+        }
+    }
+    if let Some(m) = &c.volume_binding_mode {
+        if m != "Immediate" && m != "WaitForFirstConsumer" {
+            errs.push(FieldErr::new(
+                "volumeBindingMode",
+                format!("Unsupported value: {}: supported values: \"Immediate\", \"WaitForFirstConsumer\"", quoted(m)),
+            ));
+        }
+    }
+}
+
+/// ValidatePersistentVolumeClaimUpdate: the spec is immutable but for a larger storage
+/// request, a volume name set once, and a class given to a claim that had none.
+fn validate_pvc_update(a: &super::storage::PersistentVolumeClaim, b: &super::storage::PersistentVolumeClaim, errs: &mut Vec<FieldErr>) {
+    let mut probe = b.spec.clone();
+    probe.resources.requests = a.spec.resources.requests.clone();
+    probe.volume_attributes_class_name = a.spec.volume_attributes_class_name.clone();
+    if a.spec.volume_name.is_empty() {
+        probe.volume_name.clear();
+    }
+    if a.spec.storage_class_name.is_none() {
+        probe.storage_class_name = None;
+    }
+    if probe != a.spec {
+        errs.push(FieldErr::new(
+            "spec",
+            "Forbidden: spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims",
+        ));
+    }
+    if let (Some(old), Some(new)) = (a.request(), b.request()) {
+        if new < old {
+            errs.push(FieldErr::new("spec.resources.requests.storage", "Forbidden: field can not be less than previous value"));
+        }
+    }
+}
+
+/// ValidateStorageClassUpdate: parameters, provisioner and reclaim policy are fixed.
+fn validate_storage_class_update(a: &super::storage::StorageClass, b: &super::storage::StorageClass, errs: &mut Vec<FieldErr>) {
+    if a.parameters != b.parameters {
+        errs.push(FieldErr::new("parameters", "Forbidden: updates to parameters are forbidden."));
+    }
+    if a.provisioner != b.provisioner {
+        errs.push(FieldErr::new("provisioner", "Forbidden: updates to provisioner are forbidden."));
+    }
+    if a.reclaim_policy() != b.reclaim_policy() {
+        errs.push(FieldErr::new("reclaimPolicy", "Forbidden: updates to reclaimPolicy are forbidden."));
+    }
+    if a.volume_binding_mode() != b.volume_binding_mode() {
+        errs.push(FieldErr::new("volumeBindingMode", format!("Invalid value: {}: field is immutable", quoted(b.volume_binding_mode()))));
+    }
 }
 
 /// Validates a (defaulted) object for create or update.
@@ -1527,6 +1711,9 @@ pub fn validate(obj: &Object) -> Vec<FieldErr> {
         Object::ConfigMap(c) => validate_config_map(c, &mut errs),
         Object::Secret(s) => validate_secret(s, &mut errs),
         Object::CronJob(c) => validate_cron_job(c, &mut errs),
+        Object::PersistentVolumeClaim(c) => validate_pvc_spec(&c.spec, "spec", &mut errs),
+        Object::PersistentVolume(v) => validate_pv(v, &mut errs),
+        Object::StorageClass(c) => validate_storage_class(c, &mut errs),
         Object::Node(n) => {
             for (i, t) in n.spec.taints.iter().enumerate() {
                 if !["NoSchedule", "PreferNoSchedule", "NoExecute"].contains(&t.effect.as_str()) {

@@ -129,6 +129,21 @@ pub fn apply(obj: &mut Object) {
                 s.data.insert(k, crate::api::config_map::base64(v.as_bytes()));
             }
         }
+        // SetDefaults_StorageClass, SetDefaults_PersistentVolume and
+        // SetDefaults_PersistentVolumeClaim.
+        Object::StorageClass(c) => {
+            c.reclaim_policy.get_or_insert_with(|| "Delete".into());
+            c.volume_binding_mode.get_or_insert_with(|| "Immediate".into());
+        }
+        Object::PersistentVolume(v) => {
+            if v.spec.persistent_volume_reclaim_policy.is_empty() {
+                v.spec.persistent_volume_reclaim_policy = "Retain".into();
+            }
+            v.spec.volume_mode.get_or_insert_with(|| "Filesystem".into());
+        }
+        Object::PersistentVolumeClaim(c) => {
+            c.spec.volume_mode.get_or_insert_with(|| "Filesystem".into());
+        }
         Object::CronJob(cj) => {
             // SetDefaults_CronJob: Allow, not suspended, 3 successful and 1 failed Jobs
             // kept. The Job template gets only its pod template's defaults
@@ -459,6 +474,8 @@ pub fn with_status_of(spec_src: &Object, status_src: &Object) -> Object {
         (Object::Job(a), Object::Job(b)) => a.status = b.status.clone(),
         (Object::StatefulSet(a), Object::StatefulSet(b)) => a.status = b.status.clone(),
         (Object::CronJob(a), Object::CronJob(b)) => a.status = b.status.clone(),
+        (Object::PersistentVolume(a), Object::PersistentVolume(b)) => a.status = b.status.clone(),
+        (Object::PersistentVolumeClaim(a), Object::PersistentVolumeClaim(b)) => a.status = b.status.clone(),
         _ => {}
     }
     out

@@ -404,6 +404,14 @@ impl ApiServer {
             Object::Job(j) => j.status = Default::default(),
             Object::StatefulSet(s) => s.status = Default::default(),
             Object::CronJob(c) => c.status = Default::default(),
+            // persistentvolumeStrategy.PrepareForCreate: Pending since now; a claim's
+            // status is the PV controller's to write.
+            Object::PersistentVolume(v) => {
+                v.status = Default::default();
+                v.status.phase = "Pending".into();
+                v.status.last_phase_transition_time = Some(Time(now));
+            }
+            Object::PersistentVolumeClaim(c) => c.status = Default::default(),
             _ => {}
         }
         // Defaulting and mutating admission (Priority) see the object before the registry
@@ -411,6 +419,7 @@ impl ApiServer {
         // forbidden` for a generateName pod (admission.extractResourceName).
         self.default_shared(&mut obj)?;
         self.admit_default_ingress_class(&mut obj);
+        self.admit_storage(&mut obj);
         defaults::prepare_for_create(&mut obj);
         let ns = obj.meta().namespace.clone();
         if kind.namespaced() {
@@ -530,6 +539,31 @@ impl ApiServer {
         }
     }
 
+    /// The DefaultStorageClass admission plugin (plugin/pkg/admission/storage/
+    /// storageclass/setdefault, on create): a claim that names no class (neither
+    /// spec.storageClassName nor the beta annotation; `""` is a choice) gets the default
+    /// class, the newest of several (GetDefaultClass). Then StorageObjectInUseProtection
+    /// (storageobjectinuseprotection): the pvc-protection and pv-protection finalizers.
+    fn admit_storage(&self, obj: &mut Object) {
+        use crate::api::storage::{default_class, PVC_PROTECTION_FINALIZER, PV_PROTECTION_FINALIZER};
+        match obj {
+            Object::PersistentVolumeClaim(c) => {
+                if !c.has_class() {
+                    if let Some(d) = default_class(self.store.list(&Kind::StorageClass).filter_map(|o| o.as_storage_class())) {
+                        c.spec.storage_class_name = Some(d.metadata.name.clone());
+                    }
+                }
+                if !c.metadata.finalizers.iter().any(|f| f == PVC_PROTECTION_FINALIZER) {
+                    c.metadata.finalizers.push(PVC_PROTECTION_FINALIZER.into());
+                }
+            }
+            Object::PersistentVolume(v) if !v.metadata.finalizers.iter().any(|f| f == PV_PROTECTION_FINALIZER) => {
+                v.metadata.finalizers.push(PV_PROTECTION_FINALIZER.into());
+            }
+            _ => {}
+        }
+    }
+
     /// The Priority admission plugin (plugin/pkg/admission/priority): the pod's
     /// priority and preemption policy come from its PriorityClass, or from the global
     /// default class (the lowest-valued one if several), or are 0.
@@ -589,6 +623,15 @@ impl ApiServer {
         }
         if status_only {
             obj = defaults::take_status(&cur, obj);
+            // persistentvolumeStatusStrategy.PrepareForUpdate: a new phase is stamped
+            // with the time it began, unless the writer gave one.
+            if let (Object::PersistentVolume(old), Object::PersistentVolume(v)) = (&*cur, &mut obj) {
+                if old.status.phase != v.status.phase
+                    && (v.status.last_phase_transition_time.is_none() || v.status.last_phase_transition_time == old.status.last_phase_transition_time)
+                {
+                    v.status.last_phase_transition_time = Some(Time(now));
+                }
+            }
         } else {
             defaults::apply(&mut obj);
             defaults::prepare_for_update(&cur, &mut obj);
@@ -623,6 +666,18 @@ impl ApiServer {
         if obj == *cur {
             // A no-op write does not bump the revision (as with etcd3 GuaranteedUpdate).
             return Ok(Response::Object(cur));
+        }
+        // The registry's deleteWithoutFinalizers: an object being deleted goes once its
+        // last finalizer is removed (finalizers are modelled for volumes and claims, the
+        // only objects ksim's components put them on).
+        if matches!(obj, Object::PersistentVolume(_) | Object::PersistentVolumeClaim(_))
+            && obj.meta().deletion_timestamp.is_some()
+            && obj.meta().finalizers.is_empty()
+        {
+            let ev = self.store.delete(&key, None, now).map_err(ApiErr::Store)?;
+            let out = ev.object.clone();
+            writes.push(ev);
+            return Ok(Response::Object(out));
         }
         let ev = self.store.update(obj, now).map_err(ApiErr::Store)?;
         let out = ev.object.clone();
@@ -704,6 +759,20 @@ impl ApiServer {
                 writes.push(ev);
                 return Ok(Response::Object(out));
             }
+        }
+        if matches!(&*cur, Object::PersistentVolume(_) | Object::PersistentVolumeClaim(_)) && !cur.meta().finalizers.is_empty() {
+            // A finalizer holds the object: the delete only marks it (BeforeDelete's
+            // graceful path for objects with finalizers).
+            if cur.meta().deletion_timestamp.is_some() {
+                return Ok(Response::Object(cur));
+            }
+            let mut o = (*cur).clone();
+            o.meta_mut().deletion_timestamp = Some(Time(now));
+            o.meta_mut().deletion_grace_period_seconds = Some(0);
+            let ev = self.store.update(o, now).map_err(ApiErr::Store)?;
+            let out = ev.object.clone();
+            writes.push(ev);
+            return Ok(Response::Object(out));
         }
         let ev = self.store.delete(key, None, now).map_err(ApiErr::Store)?;
         if let Object::Service(svc) = &*ev.object {

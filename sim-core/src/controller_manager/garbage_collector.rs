@@ -56,6 +56,7 @@ impl Controller for GarbageCollector {
                 | Kind::Job
                 | Kind::CronJob
                 | Kind::StatefulSet
+                | Kind::PersistentVolumeClaim
         )
     }
 
@@ -63,8 +64,9 @@ impl Controller for GarbageCollector {
         let obj = &ev.object;
         let m = obj.meta();
         let deleted = ev.type_ == WatchEventType::Deleted;
-        // An owner that is gone: its dependents may be garbage now.
-        if deleted && !matches!(&**obj, Object::Pod(_)) {
+        // An owner that is gone: its dependents may be garbage now (a pod owns only the
+        // claims a StatefulSet hands it when scaled down, whenScaled: Delete).
+        if deleted {
             let deps: Vec<ObjectRef> = inf.dependent_refs(&m.uid).cloned().collect();
             for d in deps {
                 self.queue.add(d);

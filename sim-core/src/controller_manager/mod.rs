@@ -14,6 +14,7 @@ pub mod deployment;
 pub mod disruption;
 pub mod endpoint;
 pub mod endpointslice;
+pub mod external_provisioner;
 pub mod garbage_collector;
 pub mod informers;
 pub mod ingress_nginx;
@@ -21,12 +22,14 @@ pub mod job;
 pub mod namespace;
 pub mod node_ipam;
 pub mod node_lifecycle;
+pub mod persistent_volume;
 pub mod pod_gc;
 pub mod replica_set;
 pub mod service_lb;
 pub mod stateful_set;
 pub mod taint_eviction;
 pub mod ttl_after_finished;
+pub mod volume_protection;
 pub mod workqueue;
 
 use crate::api::meta::Time;
@@ -289,6 +292,9 @@ controllers! {
     ttl_after_finished: ttl_after_finished::TtlAfterFinishedController => TtlAfterFinished,
     cronjob: cronjob::CronJobController => CronJob,
     stateful_set: stateful_set::StatefulSetController => StatefulSet,
+    persistent_volume: persistent_volume::PersistentVolumeController => PersistentVolume,
+    external_provisioner: external_provisioner::ExternalProvisioner => ExternalProvisioner,
+    volume_protection: volume_protection::VolumeProtectionController => VolumeProtection,
 }
 
 pub struct ControllerManager {
@@ -322,6 +328,9 @@ impl ControllerManager {
                 ttl_after_finished: Default::default(),
                 cronjob: Default::default(),
                 stateful_set: Default::default(),
+                persistent_volume: Default::default(),
+                external_provisioner: Default::default(),
+                volume_protection: Default::default(),
             },
             shared: Shared::default(),
             sync_scheduled: false,

@@ -26,12 +26,20 @@
 //! web-0 in StatefulSet web successful", `SuccessfulDelete` "delete Pod web-1 in
 //! StatefulSet web successful", their `Failed…` forms with the apiserver's error.
 //!
+//! volumeClaimTemplates (createPersistentVolumeClaims, getPersistentVolumeClaims,
+//! updateStorage): before a pod is created, each template's claim `<template>-<pod>` is
+//! created unless it exists (labels: the template's and the selector's; `SuccessfulCreate`
+//! "create Claim www-web-0 Pod web-0 in StatefulSet web success"), and the pod mounts it
+//! under the template's name; a claim being deleted stops the pod's creation ("pvc
+//! www-web-0 is being deleted"). The claims outlive their pods.
+//! persistentVolumeClaimRetentionPolicy (updateClaimOwnerRefForSetAndPod): whenDeleted
+//! Delete makes the set the claims' owner (the garbage collector deletes them with it);
+//! whenScaled Delete makes a condemned pod the owner of its claims before it is deleted.
+//!
 //! Not modelled yet: old revisions beyond revisionHistoryLimit are kept (no
 //! truncateHistory), and a revision name collision (collisionCount) is not resolved;
-//! volumeClaimTemplates (ksim has no PersistentVolumeClaims: the
-//! claims are not created and the pods run without those volumes, with a warning at
-//! load), maxUnavailable (the MaxUnavailableStatefulSet gate is beta but off by default,
-//! so upstream ignores it too), persistentVolumeClaimRetentionPolicy.
+//! maxUnavailable (the MaxUnavailableStatefulSet gate is beta but off by default, so
+//! upstream ignores it too).
 
 use super::controller_utils::{controller_ref, pod_from_template, ready_time};
 use super::deployment::compute_hash;
@@ -41,6 +49,7 @@ use super::{Controller, ControllerCtx, Synced};
 use crate::api::daemon_set::{ControllerRevision, CONTROLLER_REVISION_HASH};
 use crate::api::pod::Pod;
 use crate::api::stateful_set::{parent_and_ordinal, StatefulSet, StatefulSetStatus, POD_INDEX_LABEL, POD_NAME_LABEL};
+use crate::api::storage::PersistentVolumeClaim;
 use crate::api::{Kind, Object, ObjectKey};
 use crate::apiserver::{Request, Response};
 use crate::engine::{SimDuration, SimTime};
@@ -111,10 +120,62 @@ fn new_pod(set: &StatefulSet, template: &crate::api::pod::PodTemplateSpec, ordin
     p.metadata.labels.insert(POD_NAME_LABEL.into(), name.clone());
     p.metadata.labels.insert(POD_INDEX_LABEL.into(), ordinal.to_string());
     p.metadata.labels.insert(CONTROLLER_REVISION_HASH.into(), revision.to_string());
+    let claims = claim_templates(set);
     let spec = Rc::make_mut(&mut p.spec);
-    spec.hostname = name;
+    spec.hostname = name.clone();
     spec.subdomain = set.spec.service_name.clone();
+    // updateStorage: the claims' volumes first, then the template's others.
+    if !claims.is_empty() {
+        let mut vols: Vec<Value> = claims
+            .iter()
+            .map(|c| serde_json::json!({"name": c.metadata.name, "persistentVolumeClaim": {"claimName": format!("{}-{name}", c.metadata.name)}}))
+            .collect();
+        for v in spec.volumes.as_deref().and_then(|v| v.as_array()).into_iter().flatten() {
+            if !claims.iter().any(|c| v.get("name").and_then(|n| n.as_str()) == Some(c.metadata.name.as_str())) {
+                vols.push(v.clone());
+            }
+        }
+        spec.volumes = Some(Box::new(Value::Array(vols)));
+    }
     p
+}
+
+/// The set's volumeClaimTemplates as claims (templates that do not decode are skipped:
+/// the apiserver refused them at create).
+fn claim_templates(set: &StatefulSet) -> Vec<PersistentVolumeClaim> {
+    set.spec.volume_claim_templates.iter().filter_map(|t| serde_json::from_value(t.clone()).ok()).collect()
+}
+
+/// The retention policy's (whenDeleted, whenScaled), Retain when not given.
+fn retention(set: &StatefulSet) -> (bool, bool) {
+    let p = set.spec.persistent_volume_claim_retention_policy.as_ref();
+    let is_delete = |k: &str| p.and_then(|p| p.get(k)).and_then(|v| v.as_str()) == Some("Delete");
+    (is_delete("whenDeleted"), is_delete("whenScaled"))
+}
+
+/// getPersistentVolumeClaims: the claims of the pod with `ordinal`, named
+/// `<template>-<set>-<ordinal>`, labelled with the template's labels and the selector's.
+fn pod_claims(set: &StatefulSet, ordinal: i32) -> Vec<PersistentVolumeClaim> {
+    claim_templates(set)
+        .into_iter()
+        .map(|mut c| {
+            c.metadata.name = format!("{}-{}-{ordinal}", c.metadata.name, set.metadata.name);
+            c.metadata.namespace = set.metadata.namespace.clone();
+            if let Some(sel) = &set.spec.selector {
+                for (k, v) in &sel.match_labels {
+                    c.metadata.labels.insert(k.clone(), v.clone());
+                }
+            }
+            c.api_version.clear();
+            c.kind.clear();
+            c.status = Default::default();
+            // whenDeleted: Delete, while the ordinal is in range: owned by the set.
+            if retention(set).0 {
+                c.metadata.owner_references = vec![controller_ref("apps/v1", "StatefulSet", &set.metadata.name, &set.metadata.uid)];
+            }
+            c
+        })
+        .collect()
 }
 
 impl Controller for StatefulSetController {
@@ -126,7 +187,7 @@ impl Controller for StatefulSetController {
     }
 
     fn watches(kind: &Kind) -> bool {
-        matches!(kind, Kind::StatefulSet | Kind::Pod | Kind::ControllerRevision)
+        matches!(kind, Kind::StatefulSet | Kind::Pod | Kind::ControllerRevision | Kind::PersistentVolumeClaim)
     }
 
     fn on_watch(&mut self, _inf: &SharedInformers, ev: &WatchEvent, _ctx: &mut ControllerCtx) {
@@ -300,12 +361,59 @@ impl Controller for StatefulSetController {
                 }
             }
         }
-        let flight = self.in_flight.entry(key.clone()).or_default();
         for p in &creates {
+            // createPersistentVolumeClaims, then the pod.
+            let ord = parent_and_ordinal(&p.metadata.name).map_or(0, |x| x.1);
+            let mut refused = None;
+            for c in pod_claims(set, ord) {
+                match inf.get(&Kind::PersistentVolumeClaim, &c.metadata.namespace, &c.metadata.name) {
+                    None => {
+                        // The apiserver validates the claim (the set's templates are not
+                        // validated at the set's create): a refusal is the claim's and
+                        // the pod's FailedCreate, and no pod.
+                        let errs = crate::api::validation::validate(&Object::PersistentVolumeClaim(Box::new(c.clone())));
+                        if !errs.is_empty() {
+                            let err = crate::apiserver::invalid(&Kind::PersistentVolumeClaim, &c.metadata.name, &errs).message;
+                            let (cn, pn, sn) = (&c.metadata.name, &p.metadata.name, &set.metadata.name);
+                            ctx.event(&obj, "Warning", "FailedCreate", &format!("create Claim {cn} for Pod {pn} in StatefulSet {sn} failed error: {err}"));
+                            refused = Some(format!("failed to create PVC {cn}: {err}"));
+                            continue;
+                        }
+                        let msg = format!("create Claim {} Pod {} in StatefulSet {} success", c.metadata.name, p.metadata.name, set.metadata.name);
+                        ctx.request_reply(Request::Create(Object::PersistentVolumeClaim(Box::new(c))));
+                        ctx.event(&obj, "Normal", "SuccessfulCreate", &msg);
+                    }
+                    Some(o) if o.meta().deletion_timestamp.is_some() => refused = Some(format!("pvc {} is being deleted", c.metadata.name)),
+                    Some(_) => {}
+                }
+            }
+            if let Some(e) = refused {
+                ctx.event(&obj, "Warning", "FailedCreate", &format!("create Pod {} in StatefulSet {} failed error: {e}", p.metadata.name, set.metadata.name));
+                ctx.requeue_rate_limited(&mut self.queue, key.clone());
+                continue;
+            }
+            let flight = self.in_flight.entry(key.clone()).or_default();
             flight.insert(p.metadata.name.clone());
             ctx.request_reply(Request::Create(Object::Pod(p.clone())));
         }
+        let flight = self.in_flight.entry(key.clone()).or_default();
         for p in &deletes {
+            // whenScaled: Delete: a condemned pod owns its claims before it goes.
+            let condemned_pod = condemned.iter().any(|c| c.metadata.uid == p.metadata.uid);
+            if condemned_pod && retention(set).1 {
+                let ord = parent_and_ordinal(&p.metadata.name).map_or(0, |x| x.1);
+                for c in pod_claims(set, ord) {
+                    if let Some(cur) = inf.get(&Kind::PersistentVolumeClaim, &c.metadata.namespace, &c.metadata.name).and_then(|o| o.as_pvc()) {
+                        let pod_ref = controller_ref("v1", "Pod", &p.metadata.name, &p.metadata.uid);
+                        if cur.metadata.owner_references != vec![pod_ref.clone()] {
+                            let mut nc = cur.clone();
+                            nc.metadata.owner_references = vec![pod_ref];
+                            nc.metadata.resource_version.0 = 0;
+                            ctx.request(Request::Update(Object::PersistentVolumeClaim(Box::new(nc))));
+                        }
+                    }
+                }
+            }
             flight.insert(p.metadata.name.clone());
             self.deleting.insert(p.metadata.uid.clone(), (key.clone(), p.metadata.name.clone()));
             ctx.request_reply(Request::Delete {

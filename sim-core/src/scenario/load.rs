@@ -171,6 +171,7 @@ struct ClusterDoc {
     dns: Option<String>,
     cni: Option<String>,
     ingress_controller: Option<String>,
+    storage: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -538,13 +539,11 @@ impl<'r> Loader<'r> {
             self.warn(file, mark, "status is ignored on create: the apiserver resets it and the controllers and kubelets write it");
         }
         if let Object::StatefulSet(s) = &obj {
-            if !s.spec.volume_claim_templates.is_empty() {
-                let mark = Self::mark_of(index, base, "spec.volumeClaimTemplates");
-                self.warn(
-                    file,
-                    mark,
-                    "spec.volumeClaimTemplates: ksim does not model PersistentVolumeClaims yet: the claims are not created and the pods run without those volumes",
-                );
+            for (i, t) in s.spec.volume_claim_templates.iter().enumerate() {
+                if let Err(e) = serde_json::from_value::<crate::api::storage::PersistentVolumeClaim>(t.clone()) {
+                    let mark = Self::mark_of(index, base, &format!("spec.volumeClaimTemplates[{i}]"));
+                    self.warn(file, mark, format!("spec.volumeClaimTemplates[{i}]: not a PersistentVolumeClaim ({e}): the StatefulSet controller skips it"));
+                }
             }
         }
         let mut probe = obj.clone();
@@ -1283,6 +1282,11 @@ impl<'r> Loader<'r> {
                 s.cluster.ingress_nginx = i == 0;
             }
         }
+        if let Some(st) = c.storage {
+            if let Some(i) = self.choice(file, index, "spec.cluster.storage", &st, &["local-path", "minikube-hostpath", "none"]) {
+                s.cluster.storage = [super::model::Storage::LocalPath, super::model::Storage::MinikubeHostPath, super::model::Storage::None][i];
+            }
+        }
         if let Some(cni) = c.cni {
             if let Some(i) = self.choice(file, index, "spec.cluster.cni", &cni, &["none", "preinstalled"]) {
                 s.cluster.cni_installed = i == 1;
@@ -1717,6 +1721,7 @@ fn check_references(l: &mut Loader, s: &Scenario, timeline: &mut [TimelineEntry]
     if s.cluster.ingress_nginx {
         addons.extend(crate::sim::addons::ingress_nginx());
     }
+    addons.extend(crate::sim::addons::default_storage_class(s.cluster.storage));
     let mut namespaces: BTreeSet<String> = SYSTEM_NAMESPACES.iter().map(|s| s.to_string()).collect();
     for o in addons {
         if o.kind() == Kind::Namespace {

@@ -51,6 +51,20 @@ pub struct Cluster {
     pub cni_installed: bool,
     /// `spec.cluster.ingressController: ingress-nginx`: the ingress controller installed.
     pub ingress_nginx: bool,
+    /// `spec.cluster.storage`: the default StorageClass `standard` and its provisioner.
+    pub storage: Storage,
+}
+
+/// The cluster's default storage, as the distributions students start on ship it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Storage {
+    /// kind's: `standard`, rancher.io/local-path, WaitForFirstConsumer, Delete.
+    #[default]
+    LocalPath,
+    /// minikube's: `standard`, k8s.io/minikube-hostpath, Immediate, Delete.
+    MinikubeHostPath,
+    /// No StorageClass (kubeadm's bare cluster).
+    None,
 }
 
 /// The cluster's DNS add-on.
@@ -91,6 +105,7 @@ impl Default for Cluster {
             dns: Dns::None,
             cni_installed: true,
             ingress_nginx: false,
+            storage: Storage::LocalPath,
         }
     }
 }

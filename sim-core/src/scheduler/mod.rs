@@ -92,11 +92,27 @@ pub struct Explanation {
     pub nodes: Vec<NodeExplanation>,
 }
 
+/// A pod whose volumes are being bound before the pod is (VolumeBinding's PreBind).
+struct PreBinding {
+    namespace: String,
+    name: String,
+    node: usize,
+    /// The claims that must end up bound: (name, whether the scheduler asked for its
+    /// provisioning — set selected-node —, whether that annotation has been seen).
+    claims: Vec<(String, bool, bool)>,
+    /// Volumes the scheduler bound (the assume cache keeps them from other pods).
+    volumes: Vec<String>,
+    next_poll: SimTime,
+    deadline: SimTime,
+}
+
 /// The scheduler's timers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Timer {
     /// Run one scheduling cycle.
     Cycle,
+    /// VolumeBinding's PreBind polls (every second) the claims of pods waiting to bind.
+    VolumePoll,
     /// Move backed-off pods to activeQ and flush long-unschedulable ones.
     Flush,
     /// The event recorder's finishSeries ticker (every 6 minutes).
@@ -120,6 +136,10 @@ pub struct Scheduler {
     binding: BTreeMap<(String, String), (String, usize)>,
     /// Pods nominated to a node by preemption: uid → (node index, info).
     nominated: BTreeMap<String, (usize, Rc<PodInfo>)>,
+    /// Pods in VolumeBinding's PreBind: uid → what they wait for.
+    prebinding: BTreeMap<String, PreBinding>,
+    /// Whether the VolumePoll timer is armed, and for when.
+    volume_poll_at: Option<SimTime>,
     counts: MatchCounts,
     image_nodes: BTreeMap<String, usize>,
     ns_labels: BTreeMap<String, Labels>,
@@ -168,6 +188,8 @@ impl Scheduler {
             pending: BTreeMap::new(),
             binding: BTreeMap::new(),
             nominated: BTreeMap::new(),
+            prebinding: BTreeMap::new(),
+            volume_poll_at: None,
             counts: MatchCounts::default(),
             image_nodes: BTreeMap::new(),
             ns_labels: BTreeMap::new(),
@@ -200,7 +222,19 @@ impl Scheduler {
     }
 
     pub fn watches(kind: &Kind) -> bool {
-        matches!(kind, Kind::Pod | Kind::Node | Kind::Namespace | Kind::Service | Kind::ReplicaSet | Kind::ReplicationController | Kind::PodDisruptionBudget)
+        matches!(
+            kind,
+            Kind::Pod
+                | Kind::Node
+                | Kind::Namespace
+                | Kind::Service
+                | Kind::ReplicaSet
+                | Kind::ReplicationController
+                | Kind::PodDisruptionBudget
+                | Kind::PersistentVolumeClaim
+                | Kind::PersistentVolume
+                | Kind::StorageClass
+        )
     }
 
     pub fn on_watch(&mut self, ev: &WatchEvent, ctx: &mut Ctx) {
@@ -219,6 +253,15 @@ impl Scheduler {
             // default spreading; a PodDisruptionBudget only matters to preemption.
             Object::Service(_) | Object::ReplicationController(_) => self.default_selectors.clear(),
             Object::ReplicaSet(_) if ev.type_ != WatchEventType::Modified => self.default_selectors.clear(),
+            // VolumeBinding's and VolumeRestrictions' events: a claim, volume or class
+            // added or changed may let a pod they rejected through.
+            Object::PersistentVolumeClaim(_) | Object::PersistentVolume(_) | Object::StorageClass(_) => {
+                let mut hint = queue::Hint::default();
+                hint.add(profile::PluginId::VolumeBinding);
+                hint.add(profile::PluginId::VolumeRestrictions);
+                hint.add(profile::PluginId::VolumeZone);
+                self.queue.move_on_event(hint, ctx.now);
+            }
             _ => {}
         }
         self.ensure_timers(ctx);
@@ -372,6 +415,7 @@ impl Scheduler {
     }
 
     fn forget(&mut self, uid: &str) -> bool {
+        self.prebinding.remove(uid);
         if let Some(c) = self.pods.remove(uid) {
             self.node_remove_pod(c.node, &c.info);
             true
@@ -396,6 +440,7 @@ impl Scheduler {
                     profile::PluginId::PodTopologySpread,
                     profile::PluginId::InterPodAffinity,
                     profile::PluginId::DefaultPreemption,
+                    profile::PluginId::VolumeRestrictions,
                 ] {
                     hint.add(pl);
                 }
@@ -485,6 +530,10 @@ impl Scheduler {
             Timer::Cycle => {
                 self.cycle_scheduled = false;
                 self.schedule_one(ctx);
+            }
+            Timer::VolumePoll => {
+                self.volume_poll_at = None;
+                self.poll_volumes(ctx);
             }
             Timer::Flush => {
                 if self.flush_at.is_some_and(|f| f <= ctx.now) {
@@ -604,6 +653,41 @@ impl Scheduler {
         let pod = obj.as_pod().expect("pod");
         let mut state = CycleState { default_selector: self.default_selector(pod), ..Default::default() };
         let num_all = self.order.len();
+        // The volume plugins' PreFilters (they read the claim, volume and class caches).
+        let pre_filter_reject = self.volume_pre_filter(&profile, pod, &mut state);
+        if let Some((plugin, m)) = pre_filter_reject {
+            // Every node gets the PreFilter's status; the message is the PreFilter's.
+            let statuses: Vec<(usize, Status)> = self.order.iter().map(|&ni| (ni, Status::unresolvable(plugin, m.clone()))).collect();
+            let mut msg = if num_all == 0 { fit_error_message(0, &[]) } else { format!("0/{num_all} nodes are available: {m}.") };
+            if profile.preemption {
+                if let Err(pm) = self.post_filter(&profile, &state, &info, &statuses, ctx) {
+                    msg = format!("{msg} {pm}.");
+                }
+            }
+            let mut hint = queue::Hint::default();
+            if let Some(p) = profile::PluginId::from_name(plugin) {
+                hint.add(p);
+            }
+            if explaining {
+                let mut nodes = self.rejected_nodes(&statuses);
+                nodes.sort_by(|a, b| a.name.cmp(&b.name));
+                self.explanation = Some(Explanation {
+                    pod: format!("{ns}/{name}"),
+                    scheduler_name: profile.scheduler_name.clone(),
+                    time: ctx.now,
+                    node: None,
+                    message: msg.clone(),
+                    nominated_node: None,
+                    victims: Vec::new(),
+                    evaluated_nodes: 0,
+                    total_nodes: num_all,
+                    nodes,
+                });
+            }
+            self.queue.failed(&uid, true, hint, ctx.now);
+            self.report_failure(&obj, "Unschedulable", &msg, None, ctx);
+            return;
+        }
         let pct = profile.percentage_of_nodes_to_score.unwrap_or(self.config.percentage_of_nodes_to_score);
         let to_find = self.num_feasible_nodes_to_find(pct, num_all);
         let mut feasible: Vec<usize> = Vec::with_capacity(to_find);
@@ -624,7 +708,7 @@ impl Scheduler {
                 let any_nominated = !self.nominated.is_empty();
                 // Pods of one template, with no filter that looks at other pods: a node
                 // that passed for this spec and has not changed since passes again.
-                let memo = !any_nominated && state.spread.is_none() && state.affinity.is_none() && !self.memos.disabled;
+                let memo = !any_nominated && state.spread.is_none() && state.affinity.is_none() && state.volumes.is_none() && !self.memos.disabled;
                 let spec = &pod.spec;
                 let profile_id = Rc::as_ptr(&profile) as usize;
                 let memos = &self.memos;
@@ -710,8 +794,183 @@ impl Scheduler {
         let info = Rc::new(info);
         self.node_add_pod(chosen, info.clone());
         self.pods.insert(uid.clone(), CachedPod { info, node: chosen, assumed: true });
+        // VolumeBinding's Reserve and PreBind: volumes to bind first, then the pod.
+        if let Some(vs) = state.volumes.as_ref().filter(|v| !v.delay.is_empty()).cloned() {
+            if let Ok(pv) = plugins::volume_binding::find_pod_volumes(&vs, &self.nodes[chosen]) {
+                self.reserve_volumes(&uid, &ns, &name, chosen, &vs, &pv, ctx);
+                return;
+            }
+        }
         self.binding.insert((ns.clone(), name.clone()), (uid.clone(), chosen));
         ctx.request_reply(Request::Bind { namespace: ns, name, uid, node: self.nodes[chosen].name.clone() }, 0);
+    }
+
+    /// The volume plugins' PreFilters, in the profile's filter order: VolumeRestrictions
+    /// (a missing claim; ReadWriteOncePod claims in use), VolumeBinding, VolumeZone.
+    /// Returns the rejecting plugin and message.
+    fn volume_pre_filter(&self, profile: &Profile, pod: &crate::api::pod::Pod, state: &mut CycleState) -> Option<(&'static str, String)> {
+        pod.spec.volumes.as_ref()?;
+        if profile.has_filter(profile::PluginId::VolumeRestrictions) {
+            match plugins::volume_restrictions::rwop_claims(pod, &self.informer) {
+                Err(m) => return Some((plugins::volume_restrictions::NAME, m)),
+                Ok(claims) if !claims.is_empty() => {
+                    // IsPVCUsedByPods: scheduled (or assumed) pods using the claim.
+                    let ns = &pod.metadata.namespace;
+                    state.rwop_conflicts = claims
+                        .iter()
+                        .filter(|c| {
+                            self.pods.values().any(|cp| {
+                                let p = cp.info.pod();
+                                p.metadata.namespace == *ns
+                                    && p.metadata.uid != pod.metadata.uid
+                                    && crate::api::storage::pod_claims(p.spec.volumes.as_deref()).iter().any(|(_, x)| x == *c)
+                            })
+                        })
+                        .count();
+                }
+                Ok(_) => {}
+            }
+        }
+        if profile.has_filter(profile::PluginId::VolumeBinding) {
+            let assumed = |pv: &str| self.prebinding.values().any(|b| b.volumes.iter().any(|v| v == pv));
+            match plugins::volume_binding::pre_filter(pod, &self.informer, &assumed) {
+                Err(m) => return Some((plugins::volume_binding::NAME, m)),
+                Ok(Some(st)) => {
+                    if profile.has_filter(profile::PluginId::VolumeZone) {
+                        state.volume_zone = plugins::volume_zone::pre_filter(&st.bound);
+                    }
+                    state.volumes = Some(Rc::new(st));
+                }
+                Ok(None) => {}
+            }
+        }
+        None
+    }
+
+    /// AssumePodVolumes and BindPodVolumes' API calls: each chosen volume gets the
+    /// claim's reference (and `bound-by-controller`), each claim to provision the
+    /// selected-node annotation; then the pod waits (poll_volumes).
+    #[allow(clippy::too_many_arguments)]
+    fn reserve_volumes(
+        &mut self,
+        uid: &str,
+        ns: &str,
+        name: &str,
+        node: usize,
+        st: &plugins::volume_binding::PreFilterState,
+        pv: &plugins::volume_binding::PodVolumes,
+        ctx: &mut Ctx,
+    ) {
+        use crate::api::storage::{ANN_BOUND_BY_CONTROLLER, ANN_SELECTED_NODE};
+        let mut claims = Vec::new();
+        let mut volumes = Vec::new();
+        for (i, vname) in &pv.static_bindings {
+            let c = st.delay[*i].pvc();
+            claims.push((c.metadata.name.clone(), false, false));
+            let Some(v) = self.informer.get(&Kind::PersistentVolume, "", vname).and_then(|o| o.as_pv()) else { continue };
+            let mut nv = v.clone();
+            nv.spec.claim_ref = Some(crate::controller_manager::persistent_volume::claim_ref(c));
+            nv.metadata.annotations.entry(ANN_BOUND_BY_CONTROLLER.into()).or_insert_with(|| "yes".into());
+            nv.metadata.resource_version.0 = 0;
+            ctx.request(Request::Update(Object::PersistentVolume(Box::new(nv))));
+            volumes.push(vname.clone());
+        }
+        for &i in &pv.provisions {
+            let c = st.delay[i].pvc();
+            claims.push((c.metadata.name.clone(), true, false));
+            if c.metadata.annotations.get(ANN_SELECTED_NODE) != Some(&self.nodes[node].name) {
+                let mut nc = c.clone();
+                nc.metadata.annotations.insert(ANN_SELECTED_NODE.into(), self.nodes[node].name.clone());
+                nc.metadata.resource_version.0 = 0;
+                ctx.request(Request::Update(Object::PersistentVolumeClaim(Box::new(nc))));
+            }
+        }
+        let first = ctx.now + SimDuration::from_secs(1);
+        self.prebinding.insert(
+            uid.to_string(),
+            PreBinding {
+                namespace: ns.to_string(),
+                name: name.to_string(),
+                node,
+                claims,
+                volumes,
+                next_poll: first,
+                deadline: ctx.now + SimDuration::from_secs(plugins::volume_binding::BIND_TIMEOUT_SECONDS),
+            },
+        );
+        self.arm_volume_poll(ctx);
+    }
+
+    fn arm_volume_poll(&mut self, ctx: &mut Ctx) {
+        let Some(next) = self.prebinding.values().map(|b| b.next_poll).min() else { return };
+        if self.volume_poll_at.is_none_or(|t| t > next) {
+            self.volume_poll_at = Some(next);
+            ctx.after(next.since(ctx.now), Timer::VolumePoll);
+        }
+    }
+
+    /// checkBindings for each pod whose poll is due: every claim bound → Bind; a claim
+    /// whose provisioning failed (selected-node removed) or the timeout → the pod goes
+    /// back to the queue with PreBind's error.
+    fn poll_volumes(&mut self, ctx: &mut Ctx) {
+        use crate::api::storage::ANN_SELECTED_NODE;
+        let due: Vec<String> = self.prebinding.iter().filter(|(_, b)| b.next_poll <= ctx.now).map(|(u, _)| u.clone()).collect();
+        for uid in due {
+            let Some(b) = self.prebinding.get_mut(&uid) else { continue };
+            let node_name = self.nodes[b.node].name.clone();
+            let mut err = None;
+            let mut all_bound = true;
+            for (c, provisioned, seen) in b.claims.iter_mut() {
+                match self.informer.get(&Kind::PersistentVolumeClaim, &b.namespace, c).and_then(|o| o.as_pvc()) {
+                    None => {
+                        err = Some(format!("persistentvolumeclaim {c:?} not found"));
+                    }
+                    Some(pvc) => {
+                        if pvc.fully_bound() {
+                            continue;
+                        }
+                        all_bound = false;
+                        if *provisioned {
+                            // Once written, a selected-node annotation that is gone (or
+                            // names another node) means the provisioner gave up.
+                            if pvc.metadata.annotations.get(ANN_SELECTED_NODE) == Some(&node_name) {
+                                *seen = true;
+                            } else if *seen {
+                                err = Some(format!("provisioning failed for PVC {c:?}"));
+                            }
+                        }
+                    }
+                }
+                if err.is_some() {
+                    break;
+                }
+            }
+            if err.is_none() && !all_bound && ctx.now >= b.deadline {
+                err = Some("context deadline exceeded".into());
+            }
+            if let Some(e) = err {
+                let b = self.prebinding.remove(&uid).expect("prebinding");
+                self.forget(&uid);
+                if let Some(obj) = self.informer.get(&Kind::Pod, &b.namespace, &b.name).cloned() {
+                    if let Some(p) = obj.as_pod().filter(|p| p.metadata.uid == uid && p.spec.node_name.is_empty()) {
+                        let priority = p.spec.priority.unwrap_or(0);
+                        self.pending.insert(uid.clone(), (b.namespace.clone(), b.name.clone()));
+                        self.queue.add_after_error(&uid, priority, ctx.now);
+                        let msg = format!("running PreBind plugin \"VolumeBinding\": binding volumes: {e}");
+                        self.report_failure(&obj, "SchedulerError", &msg, None, ctx);
+                    }
+                }
+                continue;
+            }
+            if all_bound {
+                let b = self.prebinding.remove(&uid).expect("prebinding");
+                self.binding.insert((b.namespace.clone(), b.name.clone()), (uid.clone(), b.node));
+                ctx.request_reply(Request::Bind { namespace: b.namespace, name: b.name, uid, node: node_name }, 0);
+            } else if let Some(b) = self.prebinding.get_mut(&uid) {
+                b.next_poll = b.next_poll + SimDuration::from_secs(1);
+            }
+        }
+        self.arm_volume_poll(ctx);
     }
 
     /// Filters a node as RunFilterPluginsWithNominatedPods does: if pods of equal or

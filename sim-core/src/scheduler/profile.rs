@@ -90,17 +90,16 @@ impl PluginId {
     pub fn from_name(n: &str) -> Option<PluginId> {
         NAMES.iter().find(|(_, name)| *name == n).map(|(p, _)| *p)
     }
-    /// Whether the plugin filters in ksim (the volume and DRA plugins are accepted in a
-    /// configuration and do nothing: no volumes or claims are modelled).
+    /// Whether the plugin filters in ksim (NodeVolumeLimits and DynamicResources are
+    /// accepted in a configuration and do nothing: no CSINode limits or resource claims
+    /// are modelled).
     pub fn is_filter(self) -> bool {
         match self {
-            NodeUnschedulable | NodeName | TaintToleration | NodeAffinity | NodePorts | NodeResourcesFit | PodTopologySpread | InterPodAffinity => true,
+            NodeUnschedulable | NodeName | TaintToleration | NodeAffinity | NodePorts | NodeResourcesFit | VolumeRestrictions | VolumeBinding | VolumeZone
+            | PodTopologySpread | InterPodAffinity => true,
             SchedulingGates
             | PrioritySort
-            | VolumeRestrictions
             | NodeVolumeLimits
-            | VolumeBinding
-            | VolumeZone
             | DefaultPreemption
             | NodeResourcesBalancedAllocation
             | ImageLocality
@@ -576,7 +575,24 @@ mod tests {
     #[test]
     fn default_profile_is_upstreams() {
         let p = Profile::default();
-        assert_eq!(p.filters, [NodeUnschedulable, NodeName, TaintToleration, NodeAffinity, NodePorts, NodeResourcesFit, PodTopologySpread, InterPodAffinity]);
+        // The default plugins' filters in upstream's order (default_plugins.go), minus
+        // NodeVolumeLimits (no CSINode limits in ksim).
+        assert_eq!(
+            p.filters,
+            [
+                NodeUnschedulable,
+                NodeName,
+                TaintToleration,
+                NodeAffinity,
+                NodePorts,
+                NodeResourcesFit,
+                VolumeRestrictions,
+                VolumeBinding,
+                VolumeZone,
+                PodTopologySpread,
+                InterPodAffinity
+            ]
+        );
         assert_eq!(
             p.scores,
             [

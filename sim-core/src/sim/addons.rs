@@ -178,6 +178,37 @@ pub fn ingress_nginx() -> Vec<Object> {
     ]
 }
 
+/// The default StorageClass a cluster ships: kind's (kubernetes-sigs/kind
+/// pkg/build/nodeimage/const_storage.go, applied by installstorage at cluster create) or
+/// minikube's (deploy/addons/storageclass/storageclass.yaml: the beta default annotation,
+/// no mode or policy, so Immediate and Delete by defaulting). Their provisioners run in
+/// the controller manager's loop (controller_manager/external_provisioner.rs).
+pub fn default_storage_class(s: crate::scenario::model::Storage) -> Vec<Object> {
+    use crate::scenario::model::Storage;
+    let v = match s {
+        Storage::LocalPath => json!({
+            "apiVersion": "storage.k8s.io/v1",
+            "kind": "StorageClass",
+            "metadata": {"name": "standard", "annotations": {"storageclass.kubernetes.io/is-default-class": "true"}},
+            "provisioner": "rancher.io/local-path",
+            "volumeBindingMode": "WaitForFirstConsumer",
+            "reclaimPolicy": "Delete"
+        }),
+        Storage::MinikubeHostPath => json!({
+            "apiVersion": "storage.k8s.io/v1",
+            "kind": "StorageClass",
+            "metadata": {
+                "name": "standard",
+                "annotations": {"storageclass.beta.kubernetes.io/is-default-class": "true"},
+                "labels": {"kubernetes.io/cluster-service": "true"}
+            },
+            "provisioner": "k8s.io/minikube-hostpath"
+        }),
+        Storage::None => return Vec::new(),
+    };
+    vec![Object::StorageClass(Box::new(serde_json::from_value(v).expect("a StorageClass")))]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -116,6 +116,7 @@ pub struct Simulation {
     pools: Vec<model::NodePool>,
     /// The DNS add-on the cluster starts with.
     dns: model::Dns,
+    storage: model::Storage,
     /// Whether nodes start with a CNI in place.
     cni_installed: bool,
     /// The pods' network (kube-proxy's --cluster-cidr, its detect-local range).
@@ -230,6 +231,7 @@ impl Simulation {
             kubectl: kubectl::Kubectl::default(),
             pools: scenario.cluster.node_pools.clone(),
             dns: scenario.cluster.dns,
+            storage: scenario.cluster.storage,
             cni_installed: scenario.cluster.cni_installed,
             cluster_cidr: scenario.cluster.cluster_cidr.clone(),
             removed: std::collections::BTreeSet::new(),
@@ -268,6 +270,9 @@ impl Simulation {
             for o in addons::ingress_nginx() {
                 self.write_direct(o);
             }
+        }
+        for o in addons::default_storage_class(self.storage) {
+            self.write_direct(o);
         }
         for i in 0..self.kubelets.len() {
             let mut out = Vec::new();

@@ -1,8 +1,10 @@
 //! Scheduler plugins, one file per upstream plugin, each a pure function of (cycle
 //! state, pod info, node info), and the framework runner that calls them at their
 //! extension points in a profile's order: PreFilter, Filter, PreScore, Score,
-//! NormalizeScore (× weight). PostFilter (DefaultPreemption), Reserve/Permit (nothing
-//! to do: no volumes or gates) and Bind (DefaultBinder) are run by the scheduler itself.
+//! NormalizeScore (× weight). PostFilter (DefaultPreemption), Reserve and PreBind
+//! (VolumeBinding's volume bindings) and Bind (DefaultBinder) are run by the scheduler
+//! itself; so are the volume plugins' PreFilters, which read the scheduler's claim,
+//! volume and class informers (their results are in the CycleState).
 
 pub mod default_preemption;
 pub mod image_locality;
@@ -17,6 +19,9 @@ pub mod pod_topology_spread;
 pub mod taint_toleration;
 #[cfg(test)]
 mod upstream;
+pub mod volume_binding;
+pub mod volume_restrictions;
+pub mod volume_zone;
 
 use super::framework::{NodeInfo, PodInfo, Snapshot, Status};
 use super::profile::{PluginId, Profile};
@@ -34,6 +39,12 @@ pub struct CycleState {
     pub default_selector: Option<LabelSelector>,
     /// The profile's filters minus those whose PreFilter returned Skip for this pod.
     pub filters: Vec<PluginId>,
+    /// VolumeBinding's PreFilter result (None: no claims, Skip).
+    pub volumes: Option<std::rc::Rc<volume_binding::PreFilterState>>,
+    /// VolumeRestrictions' count of the pod's ReadWriteOncePod claims in use elsewhere.
+    pub rwop_conflicts: usize,
+    /// VolumeZone's constraints from the bound volumes (None: Skip).
+    pub volume_zone: Option<Vec<(&'static str, Vec<String>)>>,
 }
 
 /// RunPreFilterPlugins, in the profile's filter order. A plugin with nothing to check for
@@ -62,8 +73,12 @@ pub fn run_pre_filter(profile: &Profile, state: &mut CycleState, pod: &PodInfo, 
             PluginId::NodePorts => !pod.host_ports.is_empty(),
             // No PreFilter, or one that never skips (NodeResourcesFit's requests are in PodInfo).
             PluginId::NodeUnschedulable | PluginId::NodeName | PluginId::TaintToleration | PluginId::NodeResourcesFit => true,
-            // No volumes, claims or gates in ksim: accepted in a configuration, nothing to filter.
-            PluginId::VolumeRestrictions | PluginId::NodeVolumeLimits | PluginId::VolumeBinding | PluginId::VolumeZone | PluginId::DynamicResources => false,
+            // Computed by the scheduler before this runs (see CycleState).
+            PluginId::VolumeRestrictions => state.rwop_conflicts > 0,
+            PluginId::VolumeBinding => state.volumes.is_some(),
+            PluginId::VolumeZone => state.volume_zone.is_some(),
+            // No CSINode attach limits or resource claims in ksim: nothing to filter.
+            PluginId::NodeVolumeLimits | PluginId::DynamicResources => false,
             // Not filter plugins (Profile::filters holds none of them).
             PluginId::SchedulingGates
             | PluginId::PrioritySort
@@ -92,11 +107,11 @@ pub fn run_filters(profile: &Profile, state: &CycleState, pod: &PodInfo, node: &
             PluginId::NodeResourcesFit => node_resources_fit::filter(pod, node, &profile.fit),
             PluginId::PodTopologySpread => state.spread.as_ref().and_then(|s| pod_topology_spread::filter(s, pod, node)),
             PluginId::InterPodAffinity => state.affinity.as_ref().and_then(|s| inter_pod_affinity::filter(s, pod, node, snap)),
+            PluginId::VolumeRestrictions => volume_restrictions::filter(state.rwop_conflicts),
+            PluginId::VolumeBinding => state.volumes.as_ref().and_then(|s| volume_binding::filter(s, node)),
+            PluginId::VolumeZone => state.volume_zone.as_ref().and_then(|z| volume_zone::filter(z, node)),
             // Dropped by run_pre_filter (nothing to filter in ksim, or not a filter).
-            PluginId::VolumeRestrictions
-            | PluginId::NodeVolumeLimits
-            | PluginId::VolumeBinding
-            | PluginId::VolumeZone
+            PluginId::NodeVolumeLimits
             | PluginId::DynamicResources
             | PluginId::SchedulingGates
             | PluginId::PrioritySort

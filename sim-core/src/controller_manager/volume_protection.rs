@@ -1,0 +1,98 @@
+//! The storage-object-in-use protection controllers (pkg/controller/volume/pvcprotection/
+//! pvc_protection_controller.go and pvprotection/pv_protection_controller.go): a claim
+//! being deleted keeps its `kubernetes.io/pvc-protection` finalizer — STATUS
+//! `Terminating` — while a pod that is scheduled and not finished uses it, and loses it
+//! once none does; a volume being deleted keeps `kubernetes.io/pv-protection` while it
+//! is Bound.
+
+use super::informers::SharedInformers;
+use super::workqueue::{Order, WorkQueue};
+use super::{Controller, ControllerCtx, Synced};
+use crate::api::storage::{pod_claims, PVC_PROTECTION_FINALIZER, PV_PROTECTION_FINALIZER};
+use crate::api::{Kind, Object};
+use crate::apiserver::Request;
+use crate::etcd::WatchEvent;
+
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Key {
+    Claim(String, String),
+    Volume(String),
+}
+
+pub struct VolumeProtectionController {
+    queue: WorkQueue<Key>,
+}
+
+impl Default for VolumeProtectionController {
+    fn default() -> Self {
+        VolumeProtectionController { queue: WorkQueue::new(Order::Fifo) }
+    }
+}
+
+/// podUsesPVC over the namespace's pods: scheduled, not terminal, naming the claim.
+fn claim_in_use(inf: &SharedInformers, ns: &str, name: &str) -> bool {
+    inf.list_ns(&Kind::Pod, ns)
+        .filter_map(|o| o.as_pod())
+        .any(|p| !p.spec.node_name.is_empty() && !p.is_terminal() && pod_claims(p.spec.volumes.as_deref()).iter().any(|(_, c)| c == name))
+}
+
+impl Controller for VolumeProtectionController {
+    type Key = Key;
+    const NAME: &'static str = "pvc-protection-controller";
+
+    fn queue(&mut self) -> &mut WorkQueue<Key> {
+        &mut self.queue
+    }
+
+    fn watches(kind: &Kind) -> bool {
+        matches!(kind, Kind::PersistentVolume | Kind::PersistentVolumeClaim | Kind::Pod)
+    }
+
+    fn on_watch(&mut self, inf: &SharedInformers, ev: &WatchEvent, _ctx: &mut ControllerCtx) {
+        match &*ev.object {
+            Object::PersistentVolumeClaim(c) if c.metadata.deletion_timestamp.is_some() => {
+                self.queue.add(Key::Claim(c.metadata.namespace.clone(), c.metadata.name.clone()));
+            }
+            Object::PersistentVolume(v) if v.metadata.deletion_timestamp.is_some() => self.queue.add(Key::Volume(v.metadata.name.clone())),
+            // podAddedDeletedUpdated: the claims of a pod that went or finished.
+            Object::Pod(p) => {
+                let ns = &p.metadata.namespace;
+                for (_, c) in pod_claims(p.spec.volumes.as_deref()) {
+                    if inf.get(&Kind::PersistentVolumeClaim, ns, &c).is_some_and(|o| o.meta().deletion_timestamp.is_some()) {
+                        self.queue.add(Key::Claim(ns.clone(), c));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn sync(&mut self, inf: &SharedInformers, key: &Key, ctx: &mut ControllerCtx) -> Synced {
+        match key {
+            Key::Claim(ns, name) => {
+                let Some(c) = inf.get(&Kind::PersistentVolumeClaim, ns, name).and_then(|o| o.as_pvc()) else { return Synced::Done };
+                if c.metadata.deletion_timestamp.is_none() || !c.metadata.finalizers.iter().any(|f| f == PVC_PROTECTION_FINALIZER) {
+                    return Synced::Done;
+                }
+                if claim_in_use(inf, ns, name) {
+                    return Synced::Done; // "Keeping PVC because it is being used"
+                }
+                let mut nc = c.clone();
+                nc.metadata.finalizers.retain(|f| f != PVC_PROTECTION_FINALIZER);
+                nc.metadata.resource_version.0 = 0;
+                ctx.request(Request::Update(Object::PersistentVolumeClaim(Box::new(nc))));
+            }
+            Key::Volume(name) => {
+                let Some(v) = inf.get(&Kind::PersistentVolume, "", name).and_then(|o| o.as_pv()) else { return Synced::Done };
+                if v.metadata.deletion_timestamp.is_none() || v.status.phase == "Bound" || !v.metadata.finalizers.iter().any(|f| f == PV_PROTECTION_FINALIZER) {
+                    return Synced::Done;
+                }
+                let mut nv = v.clone();
+                nv.metadata.finalizers.retain(|f| f != PV_PROTECTION_FINALIZER);
+                nv.metadata.resource_version.0 = 0;
+                ctx.request(Request::Update(Object::PersistentVolume(Box::new(nv))));
+            }
+        }
+        Synced::Done
+    }
+}
