@@ -692,10 +692,21 @@ pub fn run(args: &[String], at: Option<&str>, seed: Option<u64>, namespace: Opti
         return EXIT_BAD_INPUT;
     }
     let kind = match Kind::from_user(&kind_word) {
-        Some(k @ (Kind::Pod | Kind::Node | Kind::Deployment | Kind::StatefulSet | Kind::Service | Kind::Job | Kind::CronJob)) => k,
+        Some(
+            k @ (Kind::Pod
+            | Kind::Node
+            | Kind::Deployment
+            | Kind::StatefulSet
+            | Kind::Service
+            | Kind::Job
+            | Kind::CronJob
+            | Kind::PersistentVolumeClaim
+            | Kind::PersistentVolume
+            | Kind::StorageClass),
+        ) => k,
         Some(k) => {
             eprintln!(
-                "error: ksim describes pods, nodes, deployments, statefulsets, services, jobs and cronjobs so far, not {}",
+                "error: ksim describes pods, nodes, deployments, statefulsets, services, jobs, cronjobs, persistentvolumeclaims, persistentvolumes and storageclasses so far, not {}",
                 sim_core::apiserver::qualified_resource(&k)
             );
             return EXIT_BAD_INPUT;
@@ -738,6 +749,9 @@ pub fn run(args: &[String], at: Option<&str>, seed: Option<u64>, namespace: Opti
             Object::Job(j) => out.push(job(j, &evs, sim.now)),
             Object::CronJob(c) => out.push(cron_job(c, &evs, sim.now)),
             Object::StatefulSet(s) => out.push(stateful_set(s, &sim, &evs)),
+            Object::PersistentVolumeClaim(c) => out.push(persistent_volume_claim(c, &sim, &evs)),
+            Object::PersistentVolume(v) => out.push(persistent_volume(v, sim.now, &evs)),
+            Object::StorageClass(c) => out.push(storage_class(c, sim.now, &evs)),
             _ => {}
         }
     }
@@ -1301,6 +1315,212 @@ pub fn service(svc: &sim_core::api::service::Service, sim: &sim_core::Simulation
         w.write(0, &format!("LoadBalancer Source Ranges:\t{}\n", ranges.join(",")));
     }
     events(&mut w, evs, sim.now);
+    tabbed(&w.out)
+}
+
+/// labels.FormatLabels: `k=v,k2=v2` sorted, `<none>` when empty.
+fn format_labels(m: &BTreeMap<String, String>) -> String {
+    if m.is_empty() {
+        return "<none>".into();
+    }
+    m.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",")
+}
+
+/// describePersistentVolumeClaim (kubectl describe.go): STATUS as the table prints it,
+/// Capacity and Access Modes from the status once a volume is named, `Used By` the pods
+/// whose volumes name the claim.
+pub fn persistent_volume_claim(c: &sim_core::api::storage::PersistentVolumeClaim, sim: &sim_core::Simulation, evs: &[&Event]) -> String {
+    use sim_core::api::storage::{access_modes_string, pod_claims};
+    let now = sim.now;
+    let mut w = PrefixWriter::default();
+    let m = &c.metadata;
+    w.write(0, &format!("Name:\t{}\n", m.name));
+    w.write(0, &format!("Namespace:\t{}\n", m.namespace));
+    w.write(0, &format!("StorageClass:\t{}\n", c.class()));
+    match m.deletion_timestamp {
+        Some(t) => w.write(0, &format!("Status:\tTerminating (lasts {})\n", human_duration(now.since(t.0)))),
+        None => w.write(0, &format!("Status:\t{}\n", c.status.phase)),
+    }
+    w.write(0, &format!("Volume:\t{}\n", c.spec.volume_name));
+    labels_multiline(&mut w, "Labels", &m.labels);
+    annotations_multiline(&mut w, "Annotations", &m.annotations);
+    w.write(0, &format!("Finalizers:\t[{}]\n", m.finalizers.join(" ")));
+    let (capacity, modes) = if c.spec.volume_name.is_empty() {
+        (String::new(), String::new())
+    } else {
+        (c.status.capacity.get("storage").map(|q| q.to_string()).unwrap_or_else(|| "0".into()), access_modes_string(&c.status.access_modes))
+    };
+    w.write(0, &format!("Capacity:\t{capacity}\n"));
+    w.write(0, &format!("Access Modes:\t{modes}\n"));
+    if let Some(vm) = &c.spec.volume_mode {
+        w.write(0, &format!("VolumeMode:\t{vm}\n"));
+    }
+    let mut used: Vec<String> = sim
+        .list(&sim_core::api::Kind::Pod)
+        .iter()
+        .filter_map(|o| o.as_pod())
+        .filter(|p| p.metadata.namespace == m.namespace && pod_claims(p.spec.volumes.as_deref()).iter().any(|(_, n)| *n == m.name))
+        .map(|p| p.metadata.name.clone())
+        .collect();
+    used.sort();
+    w.write(0, "Used By:\t");
+    if used.is_empty() {
+        w.write_line("<none>");
+    } else {
+        for (i, p) in used.iter().enumerate() {
+            if i != 0 {
+                w.write(0, "\t");
+            }
+            w.write(0, &format!("{p}\n"));
+        }
+    }
+    events(&mut w, evs, now);
+    tabbed(&w.out)
+}
+
+/// describePersistentVolume: its claim, policy, modes, capacity, node affinity (as
+/// printVolumeNodeAffinity), message and source.
+pub fn persistent_volume(v: &sim_core::api::storage::PersistentVolume, now: SimTime, evs: &[&Event]) -> String {
+    let mut w = PrefixWriter::default();
+    let m = &v.metadata;
+    w.write(0, &format!("Name:\t{}\n", m.name));
+    labels_multiline(&mut w, "Labels", &m.labels);
+    annotations_multiline(&mut w, "Annotations", &m.annotations);
+    w.write(0, &format!("Finalizers:\t[{}]\n", m.finalizers.join(" ")));
+    w.write(0, &format!("StorageClass:\t{}\n", v.class()));
+    match m.deletion_timestamp {
+        Some(t) => w.write(0, &format!("Status:\tTerminating (lasts {})\n", human_duration(now.since(t.0)))),
+        None => w.write(0, &format!("Status:\t{}\n", v.status.phase)),
+    }
+    let claim = v.spec.claim_ref.as_ref().map(|r| format!("{}/{}", r.namespace, r.name)).unwrap_or_default();
+    w.write(0, &format!("Claim:\t{claim}\n"));
+    w.write(0, &format!("Reclaim Policy:\t{}\n", v.spec.persistent_volume_reclaim_policy));
+    w.write(0, &format!("Access Modes:\t{}\n", sim_core::api::storage::access_modes_string(&v.spec.access_modes)));
+    if let Some(vm) = &v.spec.volume_mode {
+        w.write(0, &format!("VolumeMode:\t{vm}\n"));
+    }
+    w.write(0, &format!("Capacity:\t{}\n", v.storage().map(|q| q.to_string()).unwrap_or_else(|| "0".into())));
+    w.write(0, "Node Affinity:\t");
+    match v.spec.node_affinity.as_ref().and_then(|a| a.required.as_ref()) {
+        None => w.write_line("<none>"),
+        Some(sel) => {
+            w.write_line("");
+            w.write(1, "Required Terms:\t");
+            if sel.node_selector_terms.is_empty() {
+                w.write_line("<none>");
+            } else {
+                w.write_line("");
+                for (i, t) in sel.node_selector_terms.iter().enumerate() {
+                    w.write(2, &format!("Term {i}:\t"));
+                    if t.match_expressions.is_empty() {
+                        w.write_line("<none>");
+                    }
+                    for (j, r) in t.match_expressions.iter().enumerate() {
+                        if j != 0 {
+                            w.write(2, "\t");
+                        }
+                        let mut e = format!("{} {}", r.key, r.operator.to_ascii_lowercase());
+                        if !r.values.is_empty() {
+                            e = format!("{e} [{}]", r.values.join(", "));
+                        }
+                        w.write(0, &format!("{e}\n"));
+                    }
+                }
+            }
+        }
+    }
+    w.write(0, &format!("Message:\t{}\n", v.status.message));
+    w.write(0, "Source:\n");
+    let s = &v.spec;
+    if let Some(h) = s.host_path.as_deref() {
+        let type_ = h.get("type").and_then(Value::as_str).filter(|t| !t.is_empty()).unwrap_or("<none>");
+        w.write(2, &format!("Type:\tHostPath (bare host directory volume)\n    Path:\t{}\n    HostPathType:\t{type_}\n", str_at(h, "path")));
+    } else if let Some(c) = s.csi.as_deref() {
+        w.write(
+            2,
+            &format!(
+                "Type:\tCSI (a Container Storage Interface (CSI) volume source)\n    Driver:\t{}\n    FSType:\t{}\n    VolumeHandle:\t{}\n    ReadOnly:\t{}\n",
+                str_at(c, "driver"),
+                str_at(c, "fsType"),
+                str_at(c, "volumeHandle"),
+                bool_at(c, "readOnly")
+            ),
+        );
+        let attrs = c.get("volumeAttributes").and_then(Value::as_object);
+        match attrs.filter(|a| !a.is_empty()) {
+            None => w.write(2, "VolumeAttributes:\t<none>\n"),
+            Some(a) => {
+                for (i, (k, val)) in a.iter().enumerate() {
+                    if i == 0 {
+                        w.write(2, "VolumeAttributes:\t");
+                    } else {
+                        w.write(2, "\t");
+                    }
+                    w.write(0, &format!("   {k}={}\n", val.as_str().unwrap_or_default()));
+                }
+            }
+        }
+    } else if let Some(n) = s.nfs.as_deref() {
+        let text = format!("    Server:\t{}\n    Path:\t{}\n    ReadOnly:\t{}\n", str_at(n, "server"), str_at(n, "path"), bool_at(n, "readOnly"));
+        w.write(2, &format!("Type:\tNFS (an NFS mount that lasts the lifetime of a pod)\n{text}"));
+    } else if let Some(l) = s.local.as_deref() {
+        w.write(2, &format!("Type:\tLocalVolume (a persistent volume backed by local storage on a node)\n    Path:\t{}\n", str_at(l, "path")));
+    } else {
+        w.write(2, "Type:\t(ksim does not describe this volume source)\n");
+    }
+    events(&mut w, evs, now);
+    tabbed(&w.out)
+}
+
+/// describeStorageClass.
+pub fn storage_class(c: &sim_core::api::storage::StorageClass, now: SimTime, evs: &[&Event]) -> String {
+    let mut w = PrefixWriter::default();
+    w.write(0, &format!("Name:\t{}\n", c.metadata.name));
+    w.write(0, &format!("IsDefaultClass:\t{}\n", if sim_core::api::storage::is_default_class(&c.metadata) { "Yes" } else { "No" }));
+    w.write(0, &format!("Annotations:\t{}\n", format_labels(&c.metadata.annotations)));
+    w.write(0, &format!("Provisioner:\t{}\n", c.provisioner));
+    w.write(0, &format!("Parameters:\t{}\n", format_labels(&c.parameters)));
+    let expansion = match c.allow_volume_expansion {
+        None => "<unset>",
+        Some(true) => "True",
+        Some(false) => "False",
+    };
+    w.write(0, &format!("AllowVolumeExpansion:\t{expansion}\n"));
+    if c.mount_options.is_empty() {
+        w.write(0, "MountOptions:\t<none>\n");
+    } else {
+        w.write(0, "MountOptions:\n");
+        for o in &c.mount_options {
+            w.write(1, &format!("{o}\n"));
+        }
+    }
+    if let Some(p) = &c.reclaim_policy {
+        w.write(0, &format!("ReclaimPolicy:\t{p}\n"));
+    }
+    if let Some(b) = &c.volume_binding_mode {
+        w.write(0, &format!("VolumeBindingMode:\t{b}\n"));
+    }
+    if !c.allowed_topologies.is_empty() {
+        w.write(0, "AllowedTopologies:\t");
+        w.write_line("");
+        for (i, t) in c.allowed_topologies.iter().enumerate() {
+            w.write(1, &format!("Term {i}:\t"));
+            if t.match_label_expressions.is_empty() {
+                w.write_line("<none>");
+            }
+            for (j, r) in t.match_label_expressions.iter().enumerate() {
+                if j != 0 {
+                    w.write(1, "\t");
+                }
+                let mut e = format!("{} in", r.key);
+                if !r.values.is_empty() {
+                    e = format!("{e} [{}]", r.values.join(", "));
+                }
+                w.write(0, &format!("{e}\n"));
+            }
+        }
+    }
+    events(&mut w, evs, now);
     tabbed(&w.out)
 }
 

@@ -629,6 +629,25 @@ pub fn rows(kind: &Kind, objs: &[Rc<Object>], now: SimTime, wide: bool, with_ns:
                 .collect();
             ns_col(h, rows)
         }
+        Kind::VolumeAttachment => {
+            // printVolumeAttachment: the PV name (or the inline spec's), ATTACHED true/false.
+            let h = vec!["NAME", "ATTACHER", "PV", "NODE", "ATTACHED", "AGE"];
+            let rows = objs
+                .iter()
+                .filter_map(|o| o.as_volume_attachment())
+                .map(|a| {
+                    vec![
+                        a.metadata.name.clone(),
+                        a.spec.attacher.clone(),
+                        a.spec.source.persistent_volume_name.clone().unwrap_or_default(),
+                        a.spec.node_name.clone(),
+                        a.status.attached.to_string(),
+                        age(a.metadata.creation_timestamp, now),
+                    ]
+                })
+                .collect();
+            (h, rows)
+        }
         Kind::StorageClass => {
             // printStorageClass: " (default)" after a default class's name.
             let h = vec!["NAME", "PROVISIONER", "RECLAIMPOLICY", "VOLUMEBINDINGMODE", "ALLOWVOLUMEEXPANSION", "AGE"];

@@ -918,3 +918,48 @@ fn get_watch_prints_every_change() {
     let bad = ksim(&["get", "pods,nodes", "-w", "scenarios/node-crash.yaml"]);
     assert_eq!(bad.status.code(), Some(2));
 }
+
+/// The storage kinds as kubectl prints them (printers.go printPersistentVolumeClaim,
+/// printPersistentVolume, printStorageClass, printVolumeAttachment; describe.go
+/// describePersistentVolumeClaim): a Pending claim has no VOLUME, CAPACITY or ACCESS
+/// MODES; VOLUMEATTRIBUTESCLASS is `<unset>`; the default class's name is followed by
+/// ` (default)`. Layout snapshots on the bundled scenario.
+#[test]
+fn storage_kinds_print_as_kubectl_prints_them() {
+    let get = |args: &[&str]| {
+        let out = ksim(args);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        text(&out.stdout)
+    };
+    let f = "scenarios/storage-wait-for-first-consumer.yaml";
+    assert_eq!(
+        get(&["get", "pvc", "late", f, "--at", "20s"]),
+        "NAME   STATUS    VOLUME   CAPACITY   ACCESS MODES   STORAGECLASS   VOLUMEATTRIBUTESCLASS   AGE
+late   Pending                                      zonal          <unset>                 19s
+"
+    );
+    let bound = get(&["get", "pvc", "late", f, "--at", "1m"]);
+    assert!(
+        bound.lines().nth(1).is_some_and(|l| l.starts_with("late   Bound    pvc-") && l.contains("   10Gi       RWO            zonal          <unset>")),
+        "{bound}"
+    );
+    let sc = get(&["get", "sc", f, "--at", "1m"]);
+    assert_eq!(sc.lines().next(), Some("NAME                 PROVISIONER             RECLAIMPOLICY   VOLUMEBINDINGMODE      ALLOWVOLUMEEXPANSION   AGE"));
+    assert!(sc.contains("\nstandard (default)   rancher.io/local-path   Delete          WaitForFirstConsumer   false                  60s\n"), "{sc}");
+    let pv = get(&["get", "pv", f, "--at", "1m"]);
+    assert!(pv.starts_with("NAME                                       CAPACITY   ACCESS MODES   RECLAIM POLICY   STATUS   CLAIM           STORAGECLASS      VOLUMEATTRIBUTESCLASS   REASON   AGE\n"), "{pv}");
+    assert!(pv.contains("   10Gi       RWO            Delete           Bound    default/early   zonal-immediate   <unset>"), "{pv}");
+    let va = get(&["get", "volumeattachments", f, "--at", "1m"]);
+    assert!(va.starts_with("NAME ") && va.contains("ATTACHER                PV") && va.contains("pd.csi.storage.gke.io   pvc-"), "{va}");
+    let d = get(&["describe", "pvc", "late", f, "--at", "20s"]);
+    for line in [
+        "Name:          late",
+        "StorageClass:  zonal",
+        "Status:        Pending",
+        "Finalizers:    [kubernetes.io/pvc-protection]",
+        "Used By:       <none>",
+        "  Normal  WaitForFirstConsumer  ",
+    ] {
+        assert!(d.contains(line), "{line:?} in\n{d}");
+    }
+}

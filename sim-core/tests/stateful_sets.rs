@@ -97,8 +97,8 @@ fn a_partition_holds_the_lower_ordinals() {
 
 /// concepts/workloads/controllers/statefulset and the StatefulSet basics tutorial: the
 /// documentation's `web` StatefulSet creates web-0, then web-1 once web-0 is Running and
-/// Ready; `web-parallel` (podManagementPolicy: Parallel) creates both at once. Their
-/// volumeClaimTemplates are not modelled yet (a warning at load).
+/// Ready; `web-parallel` (podManagementPolicy: Parallel) creates both at once. (Their
+/// claims: tests/storage.rs.)
 #[test]
 fn the_documentation_stateful_sets_start_in_order_or_together() {
     let root = common::repo_root().join("../shared/corpus/kubernetes-website/application/web");

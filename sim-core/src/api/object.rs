@@ -19,7 +19,7 @@ use super::replica_set::ReplicaSet;
 use super::replication_controller::ReplicationController;
 use super::service::Service;
 use super::stateful_set::StatefulSet;
-use super::storage::{PersistentVolume, PersistentVolumeClaim, StorageClass};
+use super::storage::{PersistentVolume, PersistentVolumeClaim, StorageClass, VolumeAttachment};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
@@ -192,6 +192,7 @@ kinds! {
     PersistentVolume(Box<PersistentVolume>) -> PersistentVolume, as_pv: "v1", "persistentvolumes", ["pv"], false;
     PersistentVolumeClaim(Box<PersistentVolumeClaim>) -> PersistentVolumeClaim, as_pvc: "v1", "persistentvolumeclaims", ["pvc"], true;
     StorageClass(Box<StorageClass>) -> StorageClass, as_storage_class: "storage.k8s.io/v1", "storageclasses", ["sc"], false;
+    VolumeAttachment(Box<VolumeAttachment>) -> VolumeAttachment, as_volume_attachment: "storage.k8s.io/v1", "volumeattachments", [], false;
 }
 
 impl Object {

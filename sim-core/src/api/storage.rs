@@ -476,6 +476,78 @@ pub fn pod_claims(volumes: Option<&Value>) -> Vec<(String, String)> {
     out
 }
 
+/// storage.k8s.io/v1 VolumeAttachment: a CSI volume attached (or to be) to a node. The
+/// attach/detach controller creates it; the driver's external-attacher attaches and sets
+/// `status.attached`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct VolumeAttachment {
+    #[serde(default)]
+    pub api_version: String,
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default)]
+    pub metadata: ObjectMeta,
+    #[serde(default)]
+    pub spec: VolumeAttachmentSpec,
+    #[serde(default)]
+    pub status: VolumeAttachmentStatus,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct VolumeAttachmentSpec {
+    #[serde(default)]
+    pub attacher: String,
+    #[serde(default)]
+    pub source: VolumeAttachmentSource,
+    #[serde(default)]
+    pub node_name: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct VolumeAttachmentSource {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub persistent_volume_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inline_volume_spec: Opaque,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct VolumeAttachmentStatus {
+    #[serde(default)]
+    pub attached: bool,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub attachment_metadata: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attach_error: Opaque,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detach_error: Opaque,
+}
+
+/// The CSI attacher's getAttachmentName: `csi-` and the hex SHA-256 of volume handle,
+/// driver and node.
+pub fn attachment_name(volume_handle: &str, driver: &str, node: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let h = Sha256::digest(format!("{volume_handle}{driver}{node}").as_bytes());
+    let mut s = String::with_capacity(68);
+    s.push_str("csi-");
+    for b in h {
+        s.push_str(&format!("{b:02x}"));
+    }
+    s
+}
+
+impl PersistentVolume {
+    /// The (driver, volume handle) of a CSI volume.
+    pub fn csi_handle(&self) -> Option<(&str, &str)> {
+        let c = self.spec.csi.as_deref()?;
+        Some((c.get("driver")?.as_str()?, c.get("volumeHandle")?.as_str()?))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -136,12 +136,18 @@ pub fn apply(obj: &mut Object) {
             c.volume_binding_mode.get_or_insert_with(|| "Immediate".into());
         }
         Object::PersistentVolume(v) => {
+            if v.status.phase.is_empty() {
+                v.status.phase = "Pending".into();
+            }
             if v.spec.persistent_volume_reclaim_policy.is_empty() {
                 v.spec.persistent_volume_reclaim_policy = "Retain".into();
             }
             v.spec.volume_mode.get_or_insert_with(|| "Filesystem".into());
         }
         Object::PersistentVolumeClaim(c) => {
+            if c.status.phase.is_empty() {
+                c.status.phase = "Pending".into();
+            }
             c.spec.volume_mode.get_or_insert_with(|| "Filesystem".into());
         }
         Object::CronJob(cj) => {
@@ -476,6 +482,7 @@ pub fn with_status_of(spec_src: &Object, status_src: &Object) -> Object {
         (Object::CronJob(a), Object::CronJob(b)) => a.status = b.status.clone(),
         (Object::PersistentVolume(a), Object::PersistentVolume(b)) => a.status = b.status.clone(),
         (Object::PersistentVolumeClaim(a), Object::PersistentVolumeClaim(b)) => a.status = b.status.clone(),
+        (Object::VolumeAttachment(a), Object::VolumeAttachment(b)) => a.status = b.status.clone(),
         _ => {}
     }
     out

@@ -264,8 +264,7 @@ impl Controller for ExternalProvisioner {
                                 if c.metadata.annotations.contains_key(ANN_SELECTED_NODE) {
                                     let mut nc = c.clone();
                                     nc.metadata.annotations.remove(ANN_SELECTED_NODE);
-                                    nc.metadata.resource_version.0 = 0;
-                                    ctx.request(Request::Update(Object::PersistentVolumeClaim(Box::new(nc))));
+                                    ctx.request_reply(Request::Update(Object::PersistentVolumeClaim(Box::new(nc))));
                                 } else {
                                     // The library retries on its rate limiter.
                                     self.provisioning.remove(&k);
@@ -320,6 +319,11 @@ impl Controller for ExternalProvisioner {
         Synced::Done
     }
 
-    /// A create refused (the volume exists already): the next sync sees it.
-    fn on_response(&mut self, _inf: &SharedInformers, _req: &Request, _resp: &Response, _ctx: &mut ControllerCtx) {}
+    /// A refused write is tried again (a create refused because the volume exists is
+    /// seen by the next sync).
+    fn on_response(&mut self, _inf: &SharedInformers, req: &Request, resp: &Response, ctx: &mut ControllerCtx) {
+        if let (Request::Update(Object::PersistentVolumeClaim(c)), Response::Error(_)) = (req, resp) {
+            ctx.requeue_rate_limited(&mut self.queue, Key::Claim(c.metadata.namespace.clone(), c.metadata.name.clone()));
+        }
+    }
 }

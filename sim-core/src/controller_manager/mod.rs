@@ -7,6 +7,7 @@
 //! requests; they never mutate the cache. Adding a controller is one file and one line of
 //! the `controllers!` table below.
 
+pub mod attach_detach;
 pub mod controller_utils;
 pub mod cronjob;
 pub mod daemon_set;
@@ -295,6 +296,7 @@ controllers! {
     persistent_volume: persistent_volume::PersistentVolumeController => PersistentVolume,
     external_provisioner: external_provisioner::ExternalProvisioner => ExternalProvisioner,
     volume_protection: volume_protection::VolumeProtectionController => VolumeProtection,
+    attach_detach: attach_detach::AttachDetachController => AttachDetach,
 }
 
 pub struct ControllerManager {
@@ -331,6 +333,7 @@ impl ControllerManager {
                 persistent_volume: Default::default(),
                 external_provisioner: Default::default(),
                 volume_protection: Default::default(),
+                attach_detach: Default::default(),
             },
             shared: Shared::default(),
             sync_scheduled: false,

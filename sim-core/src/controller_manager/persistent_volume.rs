@@ -42,9 +42,10 @@ use crate::api::storage::{
     ANN_BIND_COMPLETED, ANN_BOUND_BY_CONTROLLER, ANN_DYNAMICALLY_PROVISIONED, ANN_SELECTED_NODE, ANN_STORAGE_PROVISIONER,
 };
 use crate::api::{Kind, Object, ObjectKey};
-use crate::apiserver::Request;
+use crate::apiserver::{Request, Response};
 use crate::engine::SimDuration;
 use crate::etcd::{WatchEvent, WatchEventType};
+use std::collections::BTreeMap;
 
 /// pvClaimBinderSyncPeriod's default (--pvclaimbinder-sync-period).
 pub const RESYNC_PERIOD: SimDuration = SimDuration::from_secs(15);
@@ -58,11 +59,15 @@ pub enum Key {
 pub struct PersistentVolumeController {
     queue: WorkQueue<Key>,
     resync_armed: bool,
+    /// Volumes whose claimRef write is in flight → the claim being bound.
+    binding: BTreeMap<String, (String, String)>,
+    /// Claims whose volumeName write is in flight → the volume.
+    claiming: BTreeMap<(String, String), String>,
 }
 
 impl Default for PersistentVolumeController {
     fn default() -> Self {
-        PersistentVolumeController { queue: WorkQueue::new(Order::Fifo), resync_armed: false }
+        PersistentVolumeController { queue: WorkQueue::new(Order::Fifo), resync_armed: false, binding: BTreeMap::new(), claiming: BTreeMap::new() }
     }
 }
 
@@ -170,9 +175,10 @@ impl PersistentVolumeController {
         ctx.request(Request::UpdateStatus(Object::PersistentVolume(Box::new(nv))));
     }
 
-    /// bind: volume (claimRef, then phase), claim (volumeName and annotations, then
-    /// status).
-    fn bind(&self, v: &PersistentVolume, claim: &PersistentVolumeClaim, ctx: &mut ControllerCtx) {
+    /// bind: volume (claimRef — conditional on the version read —, then phase), and
+    /// only once that write has succeeded, the claim (volumeName and annotations, then
+    /// status). A conflict requeues the claim, as upstream's error return does.
+    fn bind(&mut self, v: &PersistentVolume, claim: &PersistentVolumeClaim, ctx: &mut ControllerCtx) {
         // bindVolumeToClaim (GetBindVolumeToClaim).
         let should_set_bound_by_controller = !is_volume_bound_to_claim(v, claim);
         let want_ref =
@@ -185,11 +191,16 @@ impl PersistentVolumeController {
             bound_v.metadata.annotations.insert(ANN_BOUND_BY_CONTROLLER.into(), "yes".into());
         }
         if bound_v != *v {
-            let mut w = bound_v.clone();
-            w.metadata.resource_version.0 = 0;
-            ctx.request(Request::Update(Object::PersistentVolume(Box::new(w))));
+            self.binding.insert(v.metadata.name.clone(), (claim.metadata.namespace.clone(), claim.metadata.name.clone()));
+            ctx.request_reply(Request::Update(Object::PersistentVolume(Box::new(bound_v))));
+            return;
         }
-        self.update_volume_phase(&bound_v, "Bound", "", ctx);
+        self.bind_claim(v, claim, ctx);
+    }
+
+    /// bind's second half, the volume's claimRef in place.
+    fn bind_claim(&mut self, v: &PersistentVolume, claim: &PersistentVolumeClaim, ctx: &mut ControllerCtx) {
+        self.update_volume_phase(v, "Bound", "", ctx);
         // bindClaimToVolume.
         let mut c = claim.clone();
         if c.spec.volume_name != v.metadata.name {
@@ -198,11 +209,11 @@ impl PersistentVolumeController {
         }
         c.metadata.annotations.entry(ANN_BIND_COMPLETED.into()).or_insert_with(|| "yes".into());
         if c.spec != claim.spec || c.metadata.annotations != claim.metadata.annotations {
-            let mut w = c.clone();
-            w.metadata.resource_version.0 = 0;
-            ctx.request(Request::Update(Object::PersistentVolumeClaim(Box::new(w))));
+            self.claiming.insert((c.metadata.namespace.clone(), c.metadata.name.clone()), v.metadata.name.clone());
+            ctx.request_reply(Request::Update(Object::PersistentVolumeClaim(Box::new(c))));
+            return;
         }
-        self.update_claim_status(&c, "Bound", Some(&bound_v), ctx);
+        self.update_claim_status(&c, "Bound", Some(v), ctx);
     }
 
     fn sync_claim(&mut self, inf: &SharedInformers, claim: &PersistentVolumeClaim, ctx: &mut ControllerCtx) {
@@ -227,8 +238,7 @@ impl PersistentVolumeController {
                 if let Some(d) = crate::api::storage::default_class(inf.list(&Kind::StorageClass).filter_map(|o| o.as_storage_class())) {
                     let mut c = claim.clone();
                     c.spec.storage_class_name = Some(d.metadata.name.clone());
-                    c.metadata.resource_version.0 = 0;
-                    ctx.request(Request::Update(Object::PersistentVolumeClaim(Box::new(c))));
+                    ctx.request_reply(Request::Update(Object::PersistentVolumeClaim(Box::new(c))));
                     return;
                 }
             }
@@ -318,8 +328,7 @@ impl PersistentVolumeController {
             let mut c = claim.clone();
             c.metadata.annotations.insert(ANN_BETA_STORAGE_PROVISIONER.into(), provisioner.clone());
             c.metadata.annotations.insert(ANN_STORAGE_PROVISIONER.into(), provisioner.clone());
-            c.metadata.resource_version.0 = 0;
-            ctx.request(Request::Update(Object::PersistentVolumeClaim(Box::new(c))));
+            ctx.request_reply(Request::Update(Object::PersistentVolumeClaim(Box::new(c))));
         }
         let msg = format!(
             "Waiting for a volume to be created either by the external provisioner '{provisioner}' or manually by the system administrator. If volume creation is delayed, please verify that the provisioner is running and correctly registered."
@@ -364,8 +373,7 @@ impl PersistentVolumeController {
                     let mut nv = v.clone();
                     nv.spec.claim_ref = None;
                     nv.metadata.annotations.remove(ANN_BOUND_BY_CONTROLLER);
-                    nv.metadata.resource_version.0 = 0;
-                    ctx.request(Request::Update(Object::PersistentVolume(Box::new(nv.clone()))));
+                    ctx.request_reply(Request::Update(Object::PersistentVolume(Box::new(nv.clone()))));
                     self.update_volume_phase(&nv, "Available", "", ctx);
                 } else {
                     // Pre-bound by the user: keep the claimRef, forget its uid.
@@ -373,8 +381,7 @@ impl PersistentVolumeController {
                     if let Some(r) = nv.spec.claim_ref.as_mut() {
                         r.uid.clear();
                     }
-                    nv.metadata.resource_version.0 = 0;
-                    ctx.request(Request::Update(Object::PersistentVolume(Box::new(nv.clone()))));
+                    ctx.request_reply(Request::Update(Object::PersistentVolume(Box::new(nv.clone()))));
                     self.update_volume_phase(&nv, "Available", "", ctx);
                 }
             }
@@ -426,8 +433,7 @@ impl PersistentVolumeController {
                     let mut nv = v.clone();
                     nv.spec.claim_ref = None;
                     nv.metadata.annotations.remove(ANN_BOUND_BY_CONTROLLER);
-                    nv.metadata.resource_version.0 = 0;
-                    ctx.request(Request::Update(Object::PersistentVolume(Box::new(nv.clone()))));
+                    ctx.request_reply(Request::Update(Object::PersistentVolume(Box::new(nv.clone()))));
                     self.update_volume_phase(&nv, "Available", "", ctx);
                 } else if v.status.phase != "Failed" {
                     ctx.event(&obj(), "Warning", "VolumeFailedRecycle", "No recycler plugin found for the volume!");
@@ -510,6 +516,39 @@ impl Controller for PersistentVolumeController {
             }
         }
         Synced::Done
+    }
+
+    /// A conditional write's answer: a bound volume goes on to its claim, a bound claim
+    /// to its status; a refusal (a conflict with a newer version) requeues.
+    fn on_response(&mut self, inf: &SharedInformers, req: &Request, resp: &Response, ctx: &mut ControllerCtx) {
+        match (req, resp) {
+            (Request::Update(Object::PersistentVolume(v)), Response::Object(o)) => {
+                if let Some((ns, name)) = self.binding.remove(&v.metadata.name) {
+                    if let (Some(nv), Some(c)) = (o.as_pv().cloned(), claim_of(inf, &ns, &name).cloned()) {
+                        self.bind_claim(&nv, &c, ctx);
+                    }
+                }
+            }
+            (Request::Update(Object::PersistentVolumeClaim(c)), Response::Object(o)) => {
+                let k = (c.metadata.namespace.clone(), c.metadata.name.clone());
+                if let Some(vname) = self.claiming.remove(&k) {
+                    if let (Some(nc), Some(v)) = (o.as_pvc().cloned(), volume_of(inf, &vname).cloned()) {
+                        self.update_claim_status(&nc, "Bound", Some(&v), ctx);
+                    }
+                }
+            }
+            (Request::Update(Object::PersistentVolume(v)), Response::Error(_)) => {
+                if let Some((ns, name)) = self.binding.remove(&v.metadata.name) {
+                    ctx.requeue_rate_limited(&mut self.queue, Key::Claim(ns, name));
+                }
+                ctx.requeue_rate_limited(&mut self.queue, Key::Volume(v.metadata.name.clone()));
+            }
+            (Request::Update(Object::PersistentVolumeClaim(c)), Response::Error(_)) => {
+                self.claiming.remove(&(c.metadata.namespace.clone(), c.metadata.name.clone()));
+                ctx.requeue_rate_limited(&mut self.queue, Key::Claim(c.metadata.namespace.clone(), c.metadata.name.clone()));
+            }
+            _ => {}
+        }
     }
 
     /// The periodic resync: every claim and volume, while there are any.

@@ -408,7 +408,6 @@ impl Controller for StatefulSetController {
                         if cur.metadata.owner_references != vec![pod_ref.clone()] {
                             let mut nc = cur.clone();
                             nc.metadata.owner_references = vec![pod_ref];
-                            nc.metadata.resource_version.0 = 0;
                             ctx.request(Request::Update(Object::PersistentVolumeClaim(Box::new(nc))));
                         }
                     }

@@ -79,8 +79,7 @@ impl Controller for VolumeProtectionController {
                 }
                 let mut nc = c.clone();
                 nc.metadata.finalizers.retain(|f| f != PVC_PROTECTION_FINALIZER);
-                nc.metadata.resource_version.0 = 0;
-                ctx.request(Request::Update(Object::PersistentVolumeClaim(Box::new(nc))));
+                ctx.request_reply(Request::Update(Object::PersistentVolumeClaim(Box::new(nc))));
             }
             Key::Volume(name) => {
                 let Some(v) = inf.get(&Kind::PersistentVolume, "", name).and_then(|o| o.as_pv()) else { return Synced::Done };
@@ -89,10 +88,25 @@ impl Controller for VolumeProtectionController {
                 }
                 let mut nv = v.clone();
                 nv.metadata.finalizers.retain(|f| f != PV_PROTECTION_FINALIZER);
-                nv.metadata.resource_version.0 = 0;
-                ctx.request(Request::Update(Object::PersistentVolume(Box::new(nv))));
+                ctx.request_reply(Request::Update(Object::PersistentVolume(Box::new(nv))));
             }
         }
         Synced::Done
+    }
+
+    /// A conflict (the object changed since it was read) is tried again.
+    fn on_response(&mut self, _inf: &SharedInformers, req: &Request, resp: &crate::apiserver::Response, ctx: &mut ControllerCtx) {
+        if let crate::apiserver::Response::Error(st) = resp {
+            if st.reason == "NotFound" {
+                return;
+            }
+            match req {
+                Request::Update(Object::PersistentVolumeClaim(c)) => {
+                    ctx.requeue_rate_limited(&mut self.queue, Key::Claim(c.metadata.namespace.clone(), c.metadata.name.clone()))
+                }
+                Request::Update(Object::PersistentVolume(v)) => ctx.requeue_rate_limited(&mut self.queue, Key::Volume(v.metadata.name.clone())),
+                _ => {}
+            }
+        }
     }
 }

@@ -47,6 +47,7 @@
 //! - `endpointslices-converge` (liveness), `endpointslices-list-selected-pods`: see
 //!   service.rs.
 //! - `proxy-endpoints-from-slices`: see proxy.rs.
+//! - `volume-bound-once`, `rwo-attached-once`: see storage.rs.
 //! - `traffic-counts-add-up`: see traffic.rs (the traffic model's own bookkeeping).
 //! - `controllers-converge` (liveness): once quiet, every ReplicaSet (and ReplicationController) has as many
 //!   active pods as it asks for, unless it reports `ReplicaFailure` (its creates or deletes are
@@ -65,6 +66,7 @@ pub mod job;
 pub mod proxy;
 pub mod service;
 pub mod stateful_set;
+pub mod storage;
 pub mod traffic;
 
 use crate::api::{Kind, Object};
@@ -110,10 +112,11 @@ pub use job::{CRONJOB_FORBID, JOB_COUNTS_ONCE, JOB_WITHIN_PARALLELISM};
 pub use proxy::PROXY_ENDPOINTS_FROM_SLICES;
 pub use service::{ENDPOINTS_CONVERGE, SERVICE_ADDRESSES_UNIQUE, SLICES_LIST_SELECTED};
 pub use stateful_set::STATEFULSET_ORDERED;
+pub use storage::{RWO_ATTACHED_ONCE, VOLUME_BOUND_ONCE};
 pub use traffic::TRAFFIC_COUNTS_ADD_UP;
 
 /// Every invariant, for listings and for the tests that make each one fire.
-pub const ALL: [&str; 23] = [
+pub const ALL: [&str; 25] = [
     NODE_OVERCOMMITTED,
     POD_BOUND_TWICE,
     BOUND_TO_MISSING_NODE,
@@ -130,6 +133,8 @@ pub const ALL: [&str; 23] = [
     JOB_COUNTS_ONCE,
     CRONJOB_FORBID,
     STATEFULSET_ORDERED,
+    VOLUME_BOUND_ONCE,
+    RWO_ATTACHED_ONCE,
     SERVICE_ADDRESSES_UNIQUE,
     SLICES_LIST_SELECTED,
     PROXY_ENDPOINTS_FROM_SLICES,
@@ -184,6 +189,7 @@ pub struct Checker {
     daemon_sets: daemon_set::DaemonSetChecker,
     jobs: job::JobChecker,
     stateful_sets: stateful_set::StatefulSetChecker,
+    storage: storage::StorageChecker,
     budgets: disruption::DisruptionChecker,
     services: service::ServiceChecker,
     slices: service::SliceChecker,
@@ -317,6 +323,16 @@ impl Checker {
             }
             Object::CronJob(cj) => self.jobs.on_cron_job(cj, w.type_ == WatchEventType::Deleted),
             Object::StatefulSet(s) => self.stateful_sets.on_set(s, w.type_ == WatchEventType::Deleted),
+            Object::PersistentVolumeClaim(c) => {
+                if let Some(v) = self.storage.on_claim(w, c, time, event) {
+                    self.violate(v.invariant, v.time, &v.event, v.objects, v.message);
+                }
+            }
+            Object::VolumeAttachment(a) => {
+                if let Some(v) = self.storage.on_attachment(w, a, store, time, event) {
+                    self.violate(v.invariant, v.time, &v.event, v.objects, v.message);
+                }
+            }
             Object::PodDisruptionBudget(pdb) => {
                 if let Some(v) = self.budgets.on_write(w, pdb, verb, by, time, event) {
                     self.violate(v.invariant, v.time, &v.event, v.objects, v.message);
@@ -890,6 +906,9 @@ mod tests {
             CRONJOB_FORBID,
             // invariants/stateful_set.rs tests:
             STATEFULSET_ORDERED,
+            // invariants/storage.rs tests:
+            VOLUME_BOUND_ONCE,
+            RWO_ATTACHED_ONCE,
             // invariants/service.rs, proxy.rs and traffic.rs tests:
             SERVICE_ADDRESSES_UNIQUE,
             SLICES_LIST_SELECTED,

@@ -14,11 +14,25 @@
 //!   `couldn't find key k in ConfigMap ns/x`) and a `Failed` event "Error: …", retried at
 //!   the pod worker's 10 s back-off.
 //!
+//! - a persistentVolumeClaim volume needs its claim to exist, not be being deleted, and
+//!   be Bound, and its volume to exist (desired_state_of_world_populator.go
+//!   getPVCExtractPV, getPVSpec); otherwise WaitForAttachAndMount fails at once and
+//!   SyncPod records `FailedMount` "Unable to attach or mount volumes: unmounted
+//!   volumes=[data], unattached volumes=[], failed to process volumes=[data]: error
+//!   processing PVC default/data: PVC is not bound" (or "… failed to fetch PVC from API
+//!   server: persistentvolumeclaims "data" not found", "… PVC is being deleted"),
+//!   again at each sync the pod worker retries (10 s);
+//! - a CSI volume that needs attaching waits for the attach/detach controller
+//!   (VerifyControllerAttachedVolume: its VolumeAttachment on this node attached),
+//!   looked at every podAttachAndMountRetryInterval (300 ms). That wait is silent: since
+//!   v1.28 a WaitForAttachAndMount that merely times out (2m3s) records no event
+//!   (SyncPod's `!wait.Interrupted(err)` guard), so a pod held by a Multi-Attach error
+//!   shows only the attach/detach controller's `FailedAttachVolume`.
+//!
 //! ksim's kubelet GETs the objects at each attempt (the kubelet's `Get` change-detection
 //! strategy); upstream's default `Watch` strategy caches them, and a mount still waits
 //! for its next retry, so the moments are the same. Differences: all app containers
-//! share the error (upstream: the container whose env is bad); the periodic "Unable to
-//! attach or mount volumes: … timed out waiting for the condition" event is not written.
+//! share the error (upstream: the container whose env is bad).
 
 use super::pod_workers::{Phase, PodStep};
 use super::Kubelet;
@@ -29,6 +43,9 @@ use crate::client::Ctx;
 use crate::engine::SimDuration;
 use std::collections::BTreeMap;
 use std::rc::Rc;
+
+/// podAttachAndMountRetryInterval (volume_manager.go): how often an attach is looked for.
+pub const ATTACH_RETRY: SimDuration = SimDuration::from_ms(300);
 
 /// nestedpendingoperations: initialDurationBeforeRetry and maxDurationBeforeRetry.
 pub const MOUNT_RETRY_INITIAL: SimDuration = SimDuration::from_ms(500);
@@ -140,6 +157,71 @@ pub fn problem(r: &Reference, found: &BTreeMap<ObjectKey, Option<Rc<Object>>>) -
     (!has && !r.optional).then(|| format!("couldn't find key {key} in {what} {}/{}", r.key.namespace, r.key.name))
 }
 
+/// The objects a pod's claimed volumes need, given what has been read: each claim, the
+/// volume a bound claim names, and an attachable volume's VolumeAttachment on `node`.
+pub fn claim_keys(p: &Pod, node: &str, found: &BTreeMap<ObjectKey, Option<Rc<Object>>>) -> Vec<ObjectKey> {
+    let ns = &p.metadata.namespace;
+    let mut out = Vec::new();
+    for (_, claim) in crate::api::storage::pod_claims(p.spec.volumes.as_deref()) {
+        let ck = ObjectKey::new(Kind::PersistentVolumeClaim, ns, &claim);
+        let bound = found
+            .get(&ck)
+            .cloned()
+            .flatten()
+            .and_then(|o| o.as_pvc().filter(|c| c.status.phase == "Bound" && !c.spec.volume_name.is_empty()).map(|c| c.spec.volume_name.clone()));
+        out.push(ck);
+        let Some(vname) = bound else { continue };
+        let vk = ObjectKey::new(Kind::PersistentVolume, "", &vname);
+        let attach = found.get(&vk).cloned().flatten().and_then(|o| {
+            o.as_pv()
+                .and_then(|v| v.csi_handle())
+                .filter(|(d, _)| crate::controller_manager::external_provisioner::attachable_provisioner(d))
+                .map(|(d, h)| crate::api::storage::attachment_name(h, d, node))
+        });
+        out.push(vk);
+        if let Some(va) = attach {
+            out.push(ObjectKey::new(Kind::VolumeAttachment, "", &va));
+        }
+    }
+    out
+}
+
+/// What a claimed volume still waits for: (volume, Err(the populator's error) when it
+/// cannot be processed, Ok(()) when it waits for its attach).
+pub fn claim_waits(p: &Pod, node: &str, found: &BTreeMap<ObjectKey, Option<Rc<Object>>>) -> Vec<(String, Result<(), String>)> {
+    let ns = &p.metadata.namespace;
+    let mut out = Vec::new();
+    for (vol, claim) in crate::api::storage::pod_claims(p.spec.volumes.as_deref()) {
+        let get = |k: ObjectKey| found.get(&k).cloned().flatten();
+        let c = get(ObjectKey::new(Kind::PersistentVolumeClaim, ns, &claim));
+        // getPVCExtractPV, then getPVSpec.
+        let problem = match c.as_deref().and_then(|o| o.as_pvc()) {
+            None => Some(format!("failed to fetch PVC from API server: persistentvolumeclaims {claim:?} not found")),
+            Some(c) if c.metadata.deletion_timestamp.is_some() => Some("PVC is being deleted".to_string()),
+            Some(c) if c.status.phase != "Bound" => Some("PVC is not bound".to_string()),
+            Some(c) if c.spec.volume_name.is_empty() => Some("PVC has empty pvc.Spec.VolumeName".to_string()),
+            Some(c) => match get(ObjectKey::new(Kind::PersistentVolume, "", &c.spec.volume_name)) {
+                None => Some(format!("failed to fetch PV {} from API server: persistentvolumes {:?} not found", c.spec.volume_name, c.spec.volume_name)),
+                Some(pv) => {
+                    let attach =
+                        pv.as_pv().and_then(|v| v.csi_handle()).filter(|(d, _)| crate::controller_manager::external_provisioner::attachable_provisioner(d));
+                    if let Some((d, h)) = attach {
+                        let va = get(ObjectKey::new(Kind::VolumeAttachment, "", &crate::api::storage::attachment_name(h, d, node)));
+                        if !va.as_deref().and_then(|o| o.as_volume_attachment()).is_some_and(|a| a.status.attached) {
+                            out.push((vol.clone(), Ok(())));
+                        }
+                    }
+                    None
+                }
+            },
+        };
+        if let Some(e) = problem {
+            out.push((vol, Err(format!("error processing PVC {ns}/{claim}: {e}"))));
+        }
+    }
+    out
+}
+
 /// Why the kubelet reads objects for a pod.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Purpose {
@@ -157,11 +239,16 @@ pub(super) struct Fetch {
 impl Kubelet {
     /// Reads the objects `refs` name (one GET each); `done` runs once all are answered.
     fn fetch(&mut self, uid: &str, refs: &[Reference], purpose: Purpose, ctx: &mut Ctx) {
-        let mut keys: Vec<ObjectKey> = refs.iter().map(|r| r.key.clone()).collect();
+        let keys: Vec<ObjectKey> = refs.iter().map(|r| r.key.clone()).collect();
+        self.fetch_keys(uid, keys, BTreeMap::new(), purpose, ctx);
+    }
+
+    /// Reads `keys` (one GET each), adding to what was `found` already.
+    fn fetch_keys(&mut self, uid: &str, mut keys: Vec<ObjectKey>, found: BTreeMap<ObjectKey, Option<Rc<Object>>>, purpose: Purpose, ctx: &mut Ctx) {
         keys.sort();
         keys.dedup();
         let Some(w) = self.workers.get_mut(uid) else { return };
-        w.fetch = Fetch { pending: keys.len(), found: BTreeMap::new() };
+        w.fetch = Fetch { pending: keys.len(), found };
         for k in keys {
             self.fetch_seq = self.fetch_seq.wrapping_add(1);
             let tag = self.fetch_seq;
@@ -175,14 +262,17 @@ impl Kubelet {
         let Some(w) = self.workers.get(uid) else { return };
         let Some(p) = w.pod.as_pod() else { return };
         let refs = volume_refs(p);
-        if refs.is_empty() {
+        let claims = claim_keys(p, &self.spec.name, &BTreeMap::new());
+        if refs.is_empty() && claims.is_empty() {
             if let Some(w) = self.workers.get_mut(uid) {
                 w.mounted = true;
             }
             self.start_sandbox(uid, ctx);
             return;
         }
-        self.fetch(uid, &refs, Purpose::Mount, ctx);
+        let mut keys: Vec<ObjectKey> = refs.iter().map(|r| r.key.clone()).collect();
+        keys.extend(claims);
+        self.fetch_keys(uid, keys, BTreeMap::new(), Purpose::Mount, ctx);
     }
 
     /// The containers' environment is made when they are created: the init containers'
@@ -220,12 +310,46 @@ impl Kubelet {
                 if w.phase != Phase::Creating || w.sandbox {
                     return;
                 }
+                // A bound claim's volume, then its VolumeAttachment: read them too.
+                let node = self.spec.name.clone();
+                let more: Vec<ObjectKey> = claim_keys(p, &node, &found).into_iter().filter(|k| !found.contains_key(k)).collect();
+                if !more.is_empty() {
+                    self.fetch_keys(&uid, more, found, Purpose::Mount, ctx);
+                    return;
+                }
                 let failures: Vec<(String, String)> =
                     volume_refs(p).iter().filter_map(|r| problem(r, &found).map(|e| (r.volume.clone().unwrap_or_default(), e))).collect();
-                if failures.is_empty() {
+                let waits = claim_waits(p, &node, &found);
+                if failures.is_empty() && waits.is_empty() {
                     w.mount_backoff = None;
                     w.mounted = true;
                     self.start_sandbox(&uid, ctx);
+                    return;
+                }
+                if failures.is_empty() {
+                    let errs: Vec<&str> = waits.iter().filter_map(|(_, r)| r.as_ref().err().map(String::as_str)).collect();
+                    if errs.is_empty() {
+                        // Waiting for an attach: looked at again shortly, silently.
+                        self.timer(&uid, ATTACH_RETRY, PodStep::MountRetry, ctx);
+                        return;
+                    }
+                    // WaitForAttachAndMount fails at once (the populator's errors): SyncPod's
+                    // event, and the pod worker's retry.
+                    let mut unmounted: Vec<&str> = waits.iter().map(|(v, _)| v.as_str()).collect();
+                    unmounted.sort_unstable();
+                    let mut unattached: Vec<&str> = waits.iter().filter(|(_, r)| r.is_ok()).map(|(v, _)| v.as_str()).collect();
+                    unattached.sort_unstable();
+                    let mut unprocessed: Vec<&str> = waits.iter().filter(|(_, r)| r.is_err()).map(|(v, _)| v.as_str()).collect();
+                    unprocessed.sort_unstable();
+                    let msg = format!(
+                        "Unable to attach or mount volumes: unmounted volumes=[{}], unattached volumes=[{}], failed to process volumes=[{}]: {}",
+                        unmounted.join(" "),
+                        unattached.join(" "),
+                        unprocessed.join(" "),
+                        errs.join("; ")
+                    );
+                    self.event(&pod, "Warning", "FailedMount", &msg, ctx);
+                    self.timer(&uid, SYNC_ERROR_BACKOFF, PodStep::MountRetry, ctx);
                     return;
                 }
                 let d = w.mount_backoff.map_or(MOUNT_RETRY_INITIAL, |d| d.times(2).min(MOUNT_RETRY_MAX));

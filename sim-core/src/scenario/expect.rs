@@ -206,6 +206,14 @@ const JOB_FIELDS: &[Field] = &[
     f("terminating", Count),
     f("exists", Bool),
 ];
+/// kubectl's PVC and PV STATUS columns (the phase, or Terminating while deleted).
+pub const CLAIM_STATUSES: &[&str] = &["Pending", "Bound", "Lost", "Terminating"];
+pub const VOLUME_STATUSES: &[&str] = &["Pending", "Available", "Bound", "Released", "Failed", "Terminating"];
+/// A claim: kubectl's STATUS, its volume, and the zone its volume's node affinity
+/// requires (`topology.kubernetes.io/zone`; empty when none).
+const CLAIM_FIELDS: &[Field] = &[f("status", OneOf(CLAIM_STATUSES)), f("volume", Word), f("zone", Word), f("exists", Bool)];
+/// A volume: kubectl's STATUS and CLAIM (namespace/name).
+const VOLUME_FIELDS: &[Field] = &[f("status", OneOf(VOLUME_STATUSES)), f("claim", Word), f("exists", Bool)];
 /// A CronJob: how many Jobs it lists as active.
 const CRONJOB_FIELDS: &[Field] = &[f("active", Count), f("exists", Bool)];
 /// A Service: its ClusterIP and type, and its endpoints as its EndpointSlices list them
@@ -615,6 +623,8 @@ fn subject(subject_text: &str, nodes: Option<&BTreeSet<String>>) -> Result<(Subj
         Kind::Job => JOB_FIELDS,
         Kind::StatefulSet => STATEFULSET_FIELDS,
         Kind::CronJob => CRONJOB_FIELDS,
+        Kind::PersistentVolumeClaim => CLAIM_FIELDS,
+        Kind::PersistentVolume => VOLUME_FIELDS,
         _ => OTHER_FIELDS,
     };
     let ns = if kind.namespaced() { ns } else { "" };
@@ -898,6 +908,28 @@ fn observe_one(c: &Check, obj: &Object, store: &Store) -> String {
             _ => s.status.updated_replicas,
         }
         .to_string(),
+        Object::PersistentVolumeClaim(pvc) => match c.field.as_str() {
+            "status" if pvc.metadata.deletion_timestamp.is_some() => "Terminating".to_string(),
+            "status" => pvc.status.phase.clone(),
+            "volume" => pvc.spec.volume_name.clone(),
+            _ => store
+                .get_parts(&Kind::PersistentVolume, "", &pvc.spec.volume_name)
+                .and_then(|o| o.as_pv())
+                .and_then(|v| v.spec.node_affinity.as_ref()?.required.as_ref())
+                .and_then(|sel| {
+                    sel.node_selector_terms
+                        .iter()
+                        .flat_map(|t| t.match_expressions.iter())
+                        .find(|r| r.key == "topology.kubernetes.io/zone" && r.operator == "In")
+                        .map(|r| r.values.join(","))
+                })
+                .unwrap_or_default(),
+        },
+        Object::PersistentVolume(v) => match c.field.as_str() {
+            "status" if v.metadata.deletion_timestamp.is_some() => "Terminating".to_string(),
+            "status" => v.status.phase.clone(),
+            _ => v.spec.claim_ref.as_ref().map(|r| format!("{}/{}", r.namespace, r.name)).unwrap_or_default(),
+        },
         _ => String::new(),
     }
 }

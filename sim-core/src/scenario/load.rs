@@ -538,6 +538,14 @@ impl<'r> Loader<'r> {
             let mark = Self::mark_of(index, base, "status");
             self.warn(file, mark, "status is ignored on create: the apiserver resets it and the controllers and kubelets write it");
         }
+        if let Object::PersistentVolumeClaim(c) = &obj {
+            for (field, set) in [("dataSource", c.spec.data_source.is_some()), ("dataSourceRef", c.spec.data_source_ref.is_some())] {
+                if set {
+                    let mark = Self::mark_of(index, base, &format!("spec.{field}"));
+                    self.warn(file, mark, format!("spec.{field}: ksim does not model volume snapshots or clones: the claim is provisioned as an empty volume"));
+                }
+            }
+        }
         if let Object::StatefulSet(s) = &obj {
             for (i, t) in s.spec.volume_claim_templates.iter().enumerate() {
                 if let Err(e) = serde_json::from_value::<crate::api::storage::PersistentVolumeClaim>(t.clone()) {

@@ -871,8 +871,7 @@ impl Scheduler {
             let mut nv = v.clone();
             nv.spec.claim_ref = Some(crate::controller_manager::persistent_volume::claim_ref(c));
             nv.metadata.annotations.entry(ANN_BOUND_BY_CONTROLLER.into()).or_insert_with(|| "yes".into());
-            nv.metadata.resource_version.0 = 0;
-            ctx.request(Request::Update(Object::PersistentVolume(Box::new(nv))));
+            ctx.request_reply(Request::Update(Object::PersistentVolume(Box::new(nv))), 0);
             volumes.push(vname.clone());
         }
         for &i in &pv.provisions {
@@ -881,8 +880,7 @@ impl Scheduler {
             if c.metadata.annotations.get(ANN_SELECTED_NODE) != Some(&self.nodes[node].name) {
                 let mut nc = c.clone();
                 nc.metadata.annotations.insert(ANN_SELECTED_NODE.into(), self.nodes[node].name.clone());
-                nc.metadata.resource_version.0 = 0;
-                ctx.request(Request::Update(Object::PersistentVolumeClaim(Box::new(nc))));
+                ctx.request_reply(Request::Update(Object::PersistentVolumeClaim(Box::new(nc))), 0);
             }
         }
         let first = ctx.now + SimDuration::from_secs(1);
@@ -899,6 +897,22 @@ impl Scheduler {
             },
         );
         self.arm_volume_poll(ctx);
+    }
+
+    /// PreBind failed: the assumed pod is forgotten and goes back to the queue with the
+    /// error (handleSchedulingFailure).
+    fn fail_prebinding(&mut self, uid: &str, e: &str, ctx: &mut Ctx) {
+        let Some(b) = self.prebinding.remove(uid) else { return };
+        self.forget(uid);
+        if let Some(obj) = self.informer.get(&Kind::Pod, &b.namespace, &b.name).cloned() {
+            if let Some(p) = obj.as_pod().filter(|p| p.metadata.uid == uid && p.spec.node_name.is_empty()) {
+                let priority = p.spec.priority.unwrap_or(0);
+                self.pending.insert(uid.to_string(), (b.namespace.clone(), b.name.clone()));
+                self.queue.add_after_error(uid, priority, ctx.now);
+                let msg = format!("running PreBind plugin \"VolumeBinding\": binding volumes: {e}");
+                self.report_failure(&obj, "SchedulerError", &msg, None, ctx);
+            }
+        }
     }
 
     fn arm_volume_poll(&mut self, ctx: &mut Ctx) {
@@ -949,17 +963,7 @@ impl Scheduler {
                 err = Some("context deadline exceeded".into());
             }
             if let Some(e) = err {
-                let b = self.prebinding.remove(&uid).expect("prebinding");
-                self.forget(&uid);
-                if let Some(obj) = self.informer.get(&Kind::Pod, &b.namespace, &b.name).cloned() {
-                    if let Some(p) = obj.as_pod().filter(|p| p.metadata.uid == uid && p.spec.node_name.is_empty()) {
-                        let priority = p.spec.priority.unwrap_or(0);
-                        self.pending.insert(uid.clone(), (b.namespace.clone(), b.name.clone()));
-                        self.queue.add_after_error(&uid, priority, ctx.now);
-                        let msg = format!("running PreBind plugin \"VolumeBinding\": binding volumes: {e}");
-                        self.report_failure(&obj, "SchedulerError", &msg, None, ctx);
-                    }
-                }
+                self.fail_prebinding(&uid, &e, ctx);
                 continue;
             }
             if all_bound {
@@ -1206,6 +1210,23 @@ impl Scheduler {
     }
 
     pub fn on_response(&mut self, _tag: u32, req: &Request, resp: &Response, ctx: &mut Ctx) {
+        // BindPodVolumes' API writes: a refusal fails the pod's PreBind.
+        if let (Request::Update(o), Response::Error(st)) = (req, resp) {
+            let (kind, ns, name) = (o.kind(), o.meta().namespace.clone(), o.meta().name.clone());
+            let failed: Option<String> = self
+                .prebinding
+                .iter()
+                .find(|(_, b)| match kind {
+                    Kind::PersistentVolume => b.volumes.contains(&name),
+                    _ => b.namespace == ns && b.claims.iter().any(|(c, _, _)| *c == name),
+                })
+                .map(|(u, _)| u.clone());
+            if let Some(uid) = failed {
+                self.fail_prebinding(&uid, &st.message, ctx);
+            }
+            self.ensure_timers(ctx);
+            return;
+        }
         let Request::Bind { namespace, name, node, .. } = req else { return };
         let Some((uid, _)) = self.binding.remove(&(namespace.clone(), name.clone())) else { return };
         match resp {
