@@ -169,6 +169,7 @@ pub fn density_scenario(nodes: u32, pods: u32, per_deployment: u32, seed: u64) -
         pods: Quantity::from_value(110),
         labels: Default::default(),
         taints: vec![],
+        csi_drivers: Default::default(),
     }];
     // 5,000 nodes need 5,000 /24s: a /10 cluster CIDR (like large clusters use).
     if nodes > 256 {

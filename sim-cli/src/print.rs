@@ -629,6 +629,15 @@ pub fn rows(kind: &Kind, objs: &[Rc<Object>], now: SimTime, wide: bool, with_ns:
                 .collect();
             ns_col(h, rows)
         }
+        Kind::CSINode => {
+            // printCSINode: the number of drivers.
+            let rows = objs
+                .iter()
+                .filter_map(|o| o.as_csi_node())
+                .map(|c| vec![c.metadata.name.clone(), c.spec.drivers.len().to_string(), age(c.metadata.creation_timestamp, now)])
+                .collect();
+            (vec!["NAME", "DRIVERS", "AGE"], rows)
+        }
         Kind::VolumeAttachment => {
             // printVolumeAttachment: the PV name (or the inline spec's), ATTACHED true/false.
             let h = vec!["NAME", "ATTACHER", "PV", "NODE", "ATTACHED", "AGE"];

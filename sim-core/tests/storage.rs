@@ -394,3 +394,76 @@ spec:
     assert!(evs.iter().any(|(r, m)| r == "FailedAttachVolume" && m.starts_with("Multi-Attach error for volume \"pvc-") && m.ends_with(&want)), "{evs:?}");
     assert!(s.violations().is_empty(), "{:#?}", s.violations());
 }
+
+/// NodeVolumeLimits: a node whose CSINode lets `ebs.csi.aws.com` attach 2 volumes takes
+/// pods until their claims would make 3 ("node(s) exceed max volume count", csi.go
+/// Filter); a pod sharing a claim already on the node does not count it again.
+#[test]
+fn a_node_takes_no_more_csi_volumes_than_its_csinode_allows() {
+    let pod = |name: &str, claim: &str| {
+        format!(
+            "---\napiVersion: v1\nkind: Pod\nmetadata: {{name: {name}}}\nspec:\n  containers: [{{name: app, image: \"nginx:1.27\"}}]\n  volumes: [{{name: d, persistentVolumeClaim: {{claimName: {claim}}}}}]\n---\napiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {{name: {claim}}}\nspec: {{storageClassName: ebs, accessModes: [ReadWriteMany], resources: {{requests: {{storage: 1Gi}}}}}}\n"
+        )
+    };
+    let text = format!(
+        "apiVersion: ksim.dev/v1\nkind: Scenario\nspec:\n  until: 1m\n  cluster:\n    nodePools:\n    - {{name: w, count: 1, capacity: {{cpu: \"8\", memory: 16Gi}}, csiDrivers: {{ebs.csi.aws.com: 2}}}}\n  timeline:\n  - at: 20s\n    apply:\n      apiVersion: v1\n      kind: Pod\n      metadata: {{name: shares}}\n      spec:\n        containers: [{{name: app, image: \"nginx:1.27\"}}]\n        volumes: [{{name: d, persistentVolumeClaim: {{claimName: c1}}}}]\n  - at: 30s\n    apply:\n      apiVersion: v1\n      kind: Pod\n      metadata: {{name: third}}\n      spec:\n        containers: [{{name: app, image: \"nginx:1.27\"}}]\n        volumes: [{{name: d, persistentVolumeClaim: {{claimName: c3}}}}]\n---\napiVersion: storage.k8s.io/v1\nkind: StorageClass\nmetadata: {{name: ebs}}\nprovisioner: ebs.csi.aws.com\nvolumeBindingMode: WaitForFirstConsumer\n{}{}---\napiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {{name: c3}}\nspec: {{storageClassName: ebs, accessModes: [ReadWriteOnce], resources: {{requests: {{storage: 1Gi}}}}}}\n",
+        pod("one", "c1"),
+        pod("two", "c2")
+    );
+    let mut s = sim(&text);
+    s.run_until(SimTime::from_secs(60));
+    let csi = s.list(&Kind::CSINode);
+    let c = csi[0].as_csi_node().unwrap();
+    assert_eq!((c.metadata.name.as_str(), c.spec.drivers[0].allocatable.as_ref().and_then(|a| a.count)), ("w-1", Some(2)));
+    for p in ["one", "two", "shares"] {
+        assert_eq!(pod_status(&s, p).as_deref(), Some("Running"), "{p}");
+    }
+    assert_eq!(pod_status(&s, "third").as_deref(), Some("Pending"));
+    let msg = events(&s, "Pod").into_iter().filter(|(r, _)| r == "FailedScheduling").map(|(_, m)| m).next_back().expect("FailedScheduling");
+    assert!(msg.starts_with("0/1 nodes are available: 1 node(s) exceed max volume count. preemption: "), "{msg}");
+    assert!(s.violations().is_empty(), "{:#?}", s.violations());
+}
+
+/// The documentation's stateful applications, each as its page runs it: every claim of
+/// their volumeClaimTemplates Bound and every replica Running —
+/// tasks/run-application/run-replicated-stateful-application (mysql: the ConfigMap, the
+/// Services and the StatefulSet, `kubectl get pvc -l app=mysql`: data-mysql-0..2),
+/// tutorials/stateful-application/cassandra (a class `fast` of minikube's provisioner,
+/// Immediate: cassandra-data-cassandra-0..2), tutorials/stateful-application/zookeeper
+/// (datadir-zk-0..2) and the StatefulSet basics' `web-parallel`. The StatefulSet
+/// concept page's example names `my-storage-class`, which it leaves to the reader: its
+/// claim stays Pending (`ProvisioningFailed`, no such class) and so does web-0 ("pod has
+/// unbound immediate PersistentVolumeClaims").
+#[test]
+fn the_documentation_stateful_applications_get_their_volumes() {
+    let cases: [(&[&str], &str, usize); 4] = [
+        (&["application/mysql/mysql-configmap.yaml", "application/mysql/mysql-services.yaml", "application/mysql/mysql-statefulset.yaml"], "data-mysql-", 3),
+        (&["application/cassandra/cassandra-statefulset.yaml"], "cassandra-data-cassandra-", 3),
+        (&["application/zookeeper/zookeeper.yaml"], "datadir-zk-", 3),
+        (&["application/web/web-parallel.yaml"], "www-web-", 2),
+    ];
+    for (files, prefix, n) in cases {
+        let mut docs = Vec::new();
+        for f in files {
+            let Some(t) = corpus(f) else { return };
+            docs.push(t);
+        }
+        let mut s = sim(&scenario("5m", &docs.join("\n---\n")));
+        s.run_until(SimTime::from_secs(300));
+        for i in 0..n {
+            let c = claim(&s, &format!("{prefix}{i}")).unwrap_or_else(|| panic!("{prefix}{i}"));
+            assert_eq!(c.status.phase, "Bound", "{prefix}{i}");
+        }
+        let sets = s.list(&Kind::StatefulSet);
+        let set = sets[0].as_stateful_set().unwrap();
+        assert_eq!(set.status.ready_replicas, n as i32, "{}", set.metadata.name);
+        assert!(s.violations().is_empty(), "{:#?}", s.violations());
+    }
+    let Some(concept) = corpus("controllers/statefulset.yaml") else { return };
+    let mut s = sim(&scenario("1m", &concept));
+    s.run_until(SimTime::from_secs(60));
+    assert_eq!(claim(&s, "www-web-0").unwrap().status.phase, "Pending");
+    assert!(events(&s, "PersistentVolumeClaim").contains(&("ProvisioningFailed".into(), "storageclass.storage.k8s.io \"my-storage-class\" not found".into())));
+    let msg = events(&s, "Pod").into_iter().find(|(r, _)| r == "FailedScheduling").map(|(_, m)| m).expect("FailedScheduling");
+    assert!(msg.starts_with("0/3 nodes are available: pod has unbound immediate PersistentVolumeClaims."), "{msg}");
+}

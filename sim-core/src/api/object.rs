@@ -19,7 +19,7 @@ use super::replica_set::ReplicaSet;
 use super::replication_controller::ReplicationController;
 use super::service::Service;
 use super::stateful_set::StatefulSet;
-use super::storage::{PersistentVolume, PersistentVolumeClaim, StorageClass, VolumeAttachment};
+use super::storage::{CSINode, PersistentVolume, PersistentVolumeClaim, StorageClass, VolumeAttachment};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
@@ -193,6 +193,7 @@ kinds! {
     PersistentVolumeClaim(Box<PersistentVolumeClaim>) -> PersistentVolumeClaim, as_pvc: "v1", "persistentvolumeclaims", ["pvc"], true;
     StorageClass(Box<StorageClass>) -> StorageClass, as_storage_class: "storage.k8s.io/v1", "storageclasses", ["sc"], false;
     VolumeAttachment(Box<VolumeAttachment>) -> VolumeAttachment, as_volume_attachment: "storage.k8s.io/v1", "volumeattachments", [], false;
+    CSINode(Box<CSINode>) -> CSINode, as_csi_node: "storage.k8s.io/v1", "csinodes", [], false;
 }
 
 impl Object {

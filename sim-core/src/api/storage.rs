@@ -548,6 +548,47 @@ impl PersistentVolume {
     }
 }
 
+/// storage.k8s.io/v1 CSINode: the CSI drivers registered on a node, with their attach
+/// limits (the kubelet's CSI plugin manager writes it, named after the node).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CSINode {
+    #[serde(default)]
+    pub api_version: String,
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default)]
+    pub metadata: ObjectMeta,
+    #[serde(default)]
+    pub spec: CSINodeSpec,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CSINodeSpec {
+    #[serde(default)]
+    pub drivers: Vec<CSINodeDriver>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CSINodeDriver {
+    pub name: String,
+    #[serde(rename = "nodeID", default)]
+    pub node_id: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub topology_keys: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allocatable: Option<VolumeNodeResources>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct VolumeNodeResources {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<i32>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -72,6 +72,8 @@ pub struct NodeSpecification {
     /// Whether the node's CNI is in place when its kubelet first starts (`spec.cluster.cni`
     /// other than `none`).
     pub network_ready: bool,
+    /// CSI drivers registered on the node → their attach limit (0: none).
+    pub csi_drivers: BTreeMap<String, u32>,
 }
 
 pub struct Kubelet {
@@ -137,6 +139,9 @@ impl Kubelet {
             self.registered = true;
             ctx.request(Request::Create(self.node_object(ctx.now)));
             ctx.request(Request::Create(self.lease(ctx.now)));
+            if let Some(c) = self.csi_node() {
+                ctx.request(Request::Create(c));
+            }
             self.last_status_post = ctx.now;
         }
         ctx.after(LEASE_RENEW_INTERVAL, Timer::Heartbeat { generation: self.generation });
@@ -298,6 +303,7 @@ mod tests {
             pods: Quantity::from_value(110),
             labels: Default::default(),
             taints: vec![],
+            csi_drivers: Default::default(),
             internal_ip: "172.18.0.2".into(),
             network_ready: true,
         })

@@ -63,6 +63,32 @@ impl Kubelet {
         Object::Node(Box::new(n))
     }
 
+    /// The node's CSINode (the CSI plugin manager's InitializeCSINodeWithAnnotation and
+    /// driver registration): each driver with the node as nodeID, the zone as its
+    /// topology key when the node has one, and its attach limit. Written only for nodes
+    /// whose pool names CSI drivers (upstream writes an empty one for every node).
+    pub(super) fn csi_node(&self) -> Option<Object> {
+        use crate::api::storage::{CSINode, CSINodeDriver, VolumeNodeResources};
+        if self.spec.csi_drivers.is_empty() {
+            return None;
+        }
+        let mut c = CSINode::default();
+        c.metadata.name = self.spec.name.clone();
+        let zoned = self.spec.labels.contains_key("topology.kubernetes.io/zone");
+        c.spec.drivers = self
+            .spec
+            .csi_drivers
+            .iter()
+            .map(|(name, max)| CSINodeDriver {
+                name: name.clone(),
+                node_id: self.spec.name.clone(),
+                topology_keys: if zoned { vec!["topology.kubernetes.io/zone".into()] } else { Vec::new() },
+                allocatable: (*max > 0).then_some(VolumeNodeResources { count: Some(i32::try_from(*max).unwrap_or(i32::MAX)) }),
+            })
+            .collect();
+        Some(Object::CSINode(Box::new(c)))
+    }
+
     pub(super) fn post_node_status(&mut self, ctx: &mut Ctx) {
         let Some(node) = self.node.as_ref().and_then(|o| o.as_node()) else { return };
         let mut n = node.clone();

@@ -194,6 +194,8 @@ struct NodePoolDoc {
     labels: BTreeMap<String, String>,
     #[serde(default)]
     taints: Vec<Taint>,
+    #[serde(default)]
+    csi_drivers: BTreeMap<String, u32>,
 }
 
 #[derive(Deserialize)]
@@ -1381,6 +1383,7 @@ impl<'r> Loader<'r> {
                 pods: pods.unwrap_or_else(|| Quantity::from_value(110)),
                 labels: p.labels,
                 taints: p.taints,
+                csi_drivers: p.csi_drivers,
             });
         }
         if let Ok(cidr) = crate::network::ipam::Cidr::parse(&s.cluster.cluster_cidr) {

@@ -31,6 +31,10 @@ pub struct NodePool {
     pub pods: Quantity,
     pub labels: BTreeMap<String, String>,
     pub taints: Vec<Taint>,
+    /// `csiDrivers`: the CSI drivers whose node plugin runs on the pool's nodes, and how
+    /// many volumes each can attach there (NodeGetInfo's max_volumes_per_node; 0: no
+    /// limit). The kubelet publishes them in the node's CSINode.
+    pub csi_drivers: BTreeMap<String, u32>,
 }
 
 #[derive(Clone, Debug)]
@@ -97,6 +101,7 @@ impl Default for Cluster {
                 pods: Quantity::from_value(110),
                 labels: BTreeMap::new(),
                 taints: Vec::new(),
+                csi_drivers: BTreeMap::new(),
             }],
             cluster_cidr: "10.244.0.0/16".into(),
             node_cidr_mask_size: 24,

@@ -234,6 +234,7 @@ impl Scheduler {
                 | Kind::PersistentVolumeClaim
                 | Kind::PersistentVolume
                 | Kind::StorageClass
+                | Kind::CSINode
         )
     }
 
@@ -255,8 +256,9 @@ impl Scheduler {
             Object::ReplicaSet(_) if ev.type_ != WatchEventType::Modified => self.default_selectors.clear(),
             // VolumeBinding's and VolumeRestrictions' events: a claim, volume or class
             // added or changed may let a pod they rejected through.
-            Object::PersistentVolumeClaim(_) | Object::PersistentVolume(_) | Object::StorageClass(_) => {
+            Object::PersistentVolumeClaim(_) | Object::PersistentVolume(_) | Object::StorageClass(_) | Object::CSINode(_) => {
                 let mut hint = queue::Hint::default();
+                hint.add(profile::PluginId::NodeVolumeLimits);
                 hint.add(profile::PluginId::VolumeBinding);
                 hint.add(profile::PluginId::VolumeRestrictions);
                 hint.add(profile::PluginId::VolumeZone);
@@ -441,6 +443,7 @@ impl Scheduler {
                     profile::PluginId::InterPodAffinity,
                     profile::PluginId::DefaultPreemption,
                     profile::PluginId::VolumeRestrictions,
+                    profile::PluginId::NodeVolumeLimits,
                 ] {
                     hint.add(pl);
                 }
@@ -708,7 +711,12 @@ impl Scheduler {
                 let any_nominated = !self.nominated.is_empty();
                 // Pods of one template, with no filter that looks at other pods: a node
                 // that passed for this spec and has not changed since passes again.
-                let memo = !any_nominated && state.spread.is_none() && state.affinity.is_none() && state.volumes.is_none() && !self.memos.disabled;
+                let memo = !any_nominated
+                    && state.spread.is_none()
+                    && state.affinity.is_none()
+                    && state.volumes.is_none()
+                    && state.volume_limits.is_none()
+                    && !self.memos.disabled;
                 let spec = &pod.spec;
                 let profile_id = Rc::as_ptr(&profile) as usize;
                 let memos = &self.memos;
@@ -831,6 +839,9 @@ impl Scheduler {
                 Ok(_) => {}
             }
         }
+        if profile.has_filter(profile::PluginId::NodeVolumeLimits) {
+            state.volume_limits = self.volume_limits_pre_filter(pod).map(Rc::new);
+        }
         if profile.has_filter(profile::PluginId::VolumeBinding) {
             let assumed = |pv: &str| self.prebinding.values().any(|b| b.volumes.iter().any(|v| v == pv));
             match plugins::volume_binding::pre_filter(pod, &self.informer, &assumed) {
@@ -845,6 +856,62 @@ impl Scheduler {
             }
         }
         None
+    }
+
+    /// NodeVolumeLimits' filterAttachableVolumes over the pod and every pod on a node
+    /// with limits; None when the pod has no CSI volume or no node has a limit.
+    fn volume_limits_pre_filter(&self, pod: &crate::api::pod::Pod) -> Option<plugins::node_volume_limits::PreFilterState> {
+        let mut limits: BTreeMap<String, BTreeMap<String, i64>> = BTreeMap::new();
+        for o in self.informer.list(&Kind::CSINode) {
+            let Some(c) = o.as_csi_node() else { continue };
+            let l: BTreeMap<String, i64> = c.spec.drivers.iter().filter_map(|d| Some((d.name.clone(), i64::from(d.allocatable.as_ref()?.count?)))).collect();
+            if !l.is_empty() {
+                limits.insert(c.metadata.name.clone(), l);
+            }
+        }
+        if limits.is_empty() {
+            return None;
+        }
+        let volumes_of = |p: &crate::api::pod::Pod, out: &mut BTreeMap<String, String>| {
+            for (_, claim) in crate::api::storage::pod_claims(p.spec.volumes.as_deref()) {
+                let Some(c) = self.informer.get(&Kind::PersistentVolumeClaim, &p.metadata.namespace, &claim).and_then(|o| o.as_pvc()) else { continue };
+                // getCSIDriverInfo, then getCSIDriverInfoFromSC for a claim not bound.
+                let bound = (!c.spec.volume_name.is_empty())
+                    .then(|| self.informer.get(&Kind::PersistentVolume, "", &c.spec.volume_name).and_then(|o| o.as_pv()))
+                    .flatten();
+                match bound {
+                    Some(v) => {
+                        if let Some((d, h)) = v.csi_handle() {
+                            out.insert(format!("{d}/{h}"), d.to_string());
+                        }
+                    }
+                    None => {
+                        let class = self.informer.get(&Kind::StorageClass, "", c.class()).and_then(|o| o.as_storage_class());
+                        if let Some(k) = class.filter(|_| !c.class().is_empty()) {
+                            out.insert(format!("{}/ksim-{}/{}", k.provisioner, c.metadata.namespace, c.metadata.name), k.provisioner.clone());
+                        }
+                    }
+                }
+            }
+        };
+        let mut new_volumes = BTreeMap::new();
+        volumes_of(pod, &mut new_volumes);
+        if new_volumes.is_empty() {
+            return None;
+        }
+        let mut attached: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+        for node in limits.keys() {
+            let Some(&ni) = self.node_index.get(node) else { continue };
+            let mut a = BTreeMap::new();
+            for p in &self.nodes[ni].pods {
+                let pp = p.pod();
+                if pp.metadata.uid != pod.metadata.uid {
+                    volumes_of(pp, &mut a);
+                }
+            }
+            attached.insert(node.clone(), a);
+        }
+        Some(plugins::node_volume_limits::PreFilterState { new_volumes, limits, attached })
     }
 
     /// AssumePodVolumes and BindPodVolumes' API calls: each chosen volume gets the

@@ -90,21 +90,13 @@ impl PluginId {
     pub fn from_name(n: &str) -> Option<PluginId> {
         NAMES.iter().find(|(_, name)| *name == n).map(|(p, _)| *p)
     }
-    /// Whether the plugin filters in ksim (NodeVolumeLimits and DynamicResources are
-    /// accepted in a configuration and do nothing: no CSINode limits or resource claims
-    /// are modelled).
+    /// Whether the plugin filters in ksim (DynamicResources is accepted in a
+    /// configuration and does nothing: no resource claims are modelled).
     pub fn is_filter(self) -> bool {
         match self {
-            NodeUnschedulable | NodeName | TaintToleration | NodeAffinity | NodePorts | NodeResourcesFit | VolumeRestrictions | VolumeBinding | VolumeZone
-            | PodTopologySpread | InterPodAffinity => true,
-            SchedulingGates
-            | PrioritySort
-            | NodeVolumeLimits
-            | DefaultPreemption
-            | NodeResourcesBalancedAllocation
-            | ImageLocality
-            | DefaultBinder
-            | DynamicResources => false,
+            NodeUnschedulable | NodeName | TaintToleration | NodeAffinity | NodePorts | NodeResourcesFit | VolumeRestrictions | NodeVolumeLimits
+            | VolumeBinding | VolumeZone | PodTopologySpread | InterPodAffinity => true,
+            SchedulingGates | PrioritySort | DefaultPreemption | NodeResourcesBalancedAllocation | ImageLocality | DefaultBinder | DynamicResources => false,
         }
     }
     pub fn is_score(self) -> bool {
@@ -575,8 +567,7 @@ mod tests {
     #[test]
     fn default_profile_is_upstreams() {
         let p = Profile::default();
-        // The default plugins' filters in upstream's order (default_plugins.go), minus
-        // NodeVolumeLimits (no CSINode limits in ksim).
+        // The default plugins' filters in upstream's order (default_plugins.go).
         assert_eq!(
             p.filters,
             [
@@ -587,6 +578,7 @@ mod tests {
                 NodePorts,
                 NodeResourcesFit,
                 VolumeRestrictions,
+                NodeVolumeLimits,
                 VolumeBinding,
                 VolumeZone,
                 PodTopologySpread,

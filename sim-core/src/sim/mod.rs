@@ -194,6 +194,7 @@ impl Simulation {
                     taints: pool.taints.clone(),
                     internal_ip: format_ip(ip),
                     network_ready: scenario.cluster.cni_installed,
+                    csi_drivers: pool.csi_drivers.clone(),
                 }));
             }
         }
@@ -552,6 +553,7 @@ impl Simulation {
             taints: p.taints.clone(),
             internal_ip: format_ip(0xAC12_0002u32 + idx),
             network_ready: self.cni_installed,
+            csi_drivers: p.csi_drivers.clone(),
         }));
         let mut acts = Vec::new();
         let mut ctx = Ctx::new(self.now, &mut acts);

@@ -15,6 +15,7 @@ pub mod node_ports;
 pub mod node_resources_balanced_allocation;
 pub mod node_resources_fit;
 pub mod node_unschedulable;
+pub mod node_volume_limits;
 pub mod pod_topology_spread;
 pub mod taint_toleration;
 #[cfg(test)]
@@ -43,6 +44,8 @@ pub struct CycleState {
     pub volumes: Option<std::rc::Rc<volume_binding::PreFilterState>>,
     /// VolumeRestrictions' count of the pod's ReadWriteOncePod claims in use elsewhere.
     pub rwop_conflicts: usize,
+    /// NodeVolumeLimits' volumes and limits (None: no CSI volumes or no limits, Skip).
+    pub volume_limits: Option<std::rc::Rc<node_volume_limits::PreFilterState>>,
     /// VolumeZone's constraints from the bound volumes (None: Skip).
     pub volume_zone: Option<Vec<(&'static str, Vec<String>)>>,
 }
@@ -77,8 +80,9 @@ pub fn run_pre_filter(profile: &Profile, state: &mut CycleState, pod: &PodInfo, 
             PluginId::VolumeRestrictions => state.rwop_conflicts > 0,
             PluginId::VolumeBinding => state.volumes.is_some(),
             PluginId::VolumeZone => state.volume_zone.is_some(),
-            // No CSINode attach limits or resource claims in ksim: nothing to filter.
-            PluginId::NodeVolumeLimits | PluginId::DynamicResources => false,
+            PluginId::NodeVolumeLimits => state.volume_limits.is_some(),
+            // No resource claims in ksim: nothing to filter.
+            PluginId::DynamicResources => false,
             // Not filter plugins (Profile::filters holds none of them).
             PluginId::SchedulingGates
             | PluginId::PrioritySort
@@ -110,9 +114,9 @@ pub fn run_filters(profile: &Profile, state: &CycleState, pod: &PodInfo, node: &
             PluginId::VolumeRestrictions => volume_restrictions::filter(state.rwop_conflicts),
             PluginId::VolumeBinding => state.volumes.as_ref().and_then(|s| volume_binding::filter(s, node)),
             PluginId::VolumeZone => state.volume_zone.as_ref().and_then(|z| volume_zone::filter(z, node)),
+            PluginId::NodeVolumeLimits => state.volume_limits.as_ref().and_then(|s| node_volume_limits::filter(s, node)),
             // Dropped by run_pre_filter (nothing to filter in ksim, or not a filter).
-            PluginId::NodeVolumeLimits
-            | PluginId::DynamicResources
+            PluginId::DynamicResources
             | PluginId::SchedulingGates
             | PluginId::PrioritySort
             | PluginId::DefaultPreemption
