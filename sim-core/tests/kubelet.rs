@@ -637,3 +637,72 @@ spec:
     assert_eq!((&*w.reason, &*w.message), ("CreateContainerConfigError", "configmap \"missing\" not found"));
     assert_eq!(sim_core::trace::pod_status(&pod("init-env")), "Init:CreateContainerConfigError");
 }
+
+/// How many times the kubelet recorded `reason` (the Events' counts: a repeat updates its
+/// Event, as the EventCorrelator does).
+fn event_count(sim: &Simulation, reason: &str) -> i32 {
+    sim.list(&Kind::Event)
+        .iter()
+        .filter_map(|o| if let sim_core::api::Object::Event(e) = &**o { Some(e) } else { None })
+        .filter(|e| e.reason == reason)
+        .map(|e| e.count.max(1))
+        .sum()
+}
+
+fn waiting(p: &Pod) -> (String, String) {
+    let w = p.status.container_statuses[0].state.waiting.as_ref().expect("waiting state");
+    (w.reason.to_string(), w.message.clone())
+}
+
+/// A pull the registry refuses (image_manager.go EnsureImageExists): at the pull's end,
+/// `Failed` "Failed to pull image …: <the CRI's error>" then "Error: ErrImagePull", and the
+/// container waits with reason ErrImagePull and that error; the image back-off
+/// (backOffPeriod 10 s doubling, MaxContainerBackOff 300 s) starts. The pod worker syncs
+/// again 10 s after each error (backOffPeriod): a sync while IsInBackOffSinceUpdate
+/// (`now − lastUpdate < backoff`) is ImagePullBackOff ("Back-off pulling image …",
+/// event BackOff); one after it pulls again. So, from the sandbox at S = seen + 500 ms:
+/// failures at S+2 s (back-off 10 s), S+14 s (sync at S+12 s: 10 s is not < 10 s, pull
+/// 2 s; back-off 20 s), ImagePullBackOff at S+24 s (10 s < 20 s), a pull at S+34 s failing
+/// at S+36 s (back-off 40 s).
+#[test]
+fn a_refused_pull_is_err_image_pull_then_image_pull_back_off() {
+    let mut sim = scenario(ONE_NODE, &pod_at("10s", "web", "w-1", "ksim.dev/image-pull-error: notfound", "", "nginx:1.99"), "2m");
+    let s = seen(10_000) + SANDBOX_MS;
+    let msg = "rpc error: code = NotFound desc = failed to pull and unpack image \"docker.io/library/nginx:1.99\": failed to resolve reference \"docker.io/library/nginx:1.99\": docker.io/library/nginx:1.99: not found";
+    let p = pod_at_time(&mut sim, s + PULL_MS + 2 * req(), "web");
+    assert_eq!(waiting(&p), ("ErrImagePull".to_string(), msg.to_string()));
+    let p = pod_at_time(&mut sim, s + 24_000 + 2 * req(), "web");
+    assert_eq!(waiting(&p), ("ImagePullBackOff".to_string(), "Back-off pulling image \"nginx:1.99\"".to_string()));
+    let p = pod_at_time(&mut sim, s + 36_000 + 2 * req(), "web");
+    assert_eq!(waiting(&p).0, "ErrImagePull");
+    let failed = events(&sim, "Failed");
+    assert!(failed.contains(&("Pod/web".to_string(), format!("Failed to pull image \"nginx:1.99\": {msg}"))), "{failed:?}");
+    assert!(failed.contains(&("Pod/web".to_string(), "Error: ErrImagePull".to_string())));
+    assert!(failed.contains(&("Pod/web".to_string(), "Error: ImagePullBackOff".to_string())));
+    assert_eq!(event_count(&sim, "Pulling"), 3, "pulls at S, S+12 s and S+34 s");
+    // Docker Hub's denial for a repository that does not exist, normalized as
+    // docker/distribution does (`library/`, `:latest`).
+    let mut sim = scenario(ONE_NODE, &pod_at("10s", "app", "w-1", "ksim.dev/image-pull-error: denied", "", "nginxx"), "30s");
+    let p = pod_at_time(&mut sim, s + PULL_MS + 2 * req(), "app");
+    assert_eq!(
+        waiting(&p).1,
+        "rpc error: code = Unknown desc = failed to pull and unpack image \"docker.io/library/nginxx:latest\": failed to resolve reference \"docker.io/library/nginxx:latest\": pull access denied, repository does not exist or may require authorization: server message: insufficient_scope: authorization failed"
+    );
+}
+
+/// imagePullPolicy Never with the image absent: `ErrImageNeverPull` "Container image
+/// "my-app:dev" is not present with pull policy of Never", the container waiting with that
+/// reason, at every sync (10 s).
+#[test]
+fn an_absent_image_with_pull_policy_never_is_err_image_never_pull() {
+    let mut sim = scenario(
+        ONE_NODE,
+        &pod_at("10s", "local", "w-1", "", "", "my-app:dev").replace("image: 'my-app:dev'", "image: 'my-app:dev', imagePullPolicy: Never"),
+        "1m",
+    );
+    let s = seen(10_000) + SANDBOX_MS;
+    let p = pod_at_time(&mut sim, s + 2 * req(), "local");
+    assert_eq!(waiting(&p), ("ErrImageNeverPull".to_string(), "Container image \"my-app:dev\" is not present with pull policy of Never".to_string()));
+    sim.run_until(SimTime(s + 35_000));
+    assert_eq!(event_count(&sim, "ErrImageNeverPull"), 4, "at S, S+10 s, S+20 s, S+30 s");
+}

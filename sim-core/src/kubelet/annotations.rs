@@ -12,6 +12,7 @@
 //! | `ksim.dev/termination-duration` | `1s` | how long the containers take to stop after SIGTERM (capped by the grace period) |
 //! | `ksim.dev/boot-duration` | `0s` | how long the app takes, once its containers run, before it accepts connections (requests before then are refused) |
 //! | `ksim.dev/prestop-duration` | none | how long a preStop `exec` or `httpGet` hook runs (a `sleep` action, or an exec of `sleep N`, says it itself) |
+//! | `ksim.dev/image-pull-error` | none | the registry refuses pulls: `notfound` (the tag does not exist) or `denied` (the repository does not exist or needs credentials), for every image of the pod, or per image (`nginx:1.99=notfound, private/app:2=denied`); the kubelet reports ErrImagePull, then ImagePullBackOff between retries |
 //! | `ksim.dev/image-size` | unknown | the size of the pod's images once pulled (a quantity, e.g. `150Mi`): the node reports it in `status.images`, which the scheduler's ImageLocality plugin scores |
 //!
 //! Readiness follows the first container's readinessProbe: ready `initialDelaySeconds`
@@ -45,6 +46,88 @@ pub const TERMINATION: &str = "ksim.dev/termination-duration";
 pub const IMAGE_SIZE: &str = "ksim.dev/image-size";
 pub const BOOT: &str = "ksim.dev/boot-duration";
 pub const PRESTOP: &str = "ksim.dev/prestop-duration";
+pub const IMAGE_PULL_ERROR: &str = "ksim.dev/image-pull-error";
+
+/// Why a registry refuses an image (`ksim.dev/image-pull-error`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PullError {
+    /// The tag does not exist.
+    NotFound,
+    /// The repository does not exist, or needs credentials the pod does not give.
+    Denied,
+}
+
+fn pull_error_word(w: &str) -> Option<PullError> {
+    match w {
+        "notfound" => Some(PullError::NotFound),
+        "denied" => Some(PullError::Denied),
+        _ => None,
+    }
+}
+
+/// `ksim.dev/image-pull-error` parsed: the refusal of every image, or image by image.
+pub type PullErrors = (Option<PullError>, Vec<(String, PullError)>);
+
+/// Parses `ksim.dev/image-pull-error`: one word for every image, or `IMAGE=WORD` pairs.
+pub fn image_pull_errors(v: &str) -> Result<PullErrors, String> {
+    let v = v.trim();
+    if let Some(e) = pull_error_word(v) {
+        return Ok((Some(e), Vec::new()));
+    }
+    let mut out = Vec::new();
+    for part in v.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let Some((image, word)) = part.rsplit_once('=') else {
+            return Err(format!("{part:?}: expected `notfound`, `denied`, or IMAGE=notfound|denied"));
+        };
+        let e = pull_error_word(word.trim()).ok_or_else(|| format!("{:?}: expected notfound or denied", word.trim()))?;
+        out.push((image.trim().to_string(), e));
+    }
+    if out.is_empty() {
+        return Err("expected `notfound`, `denied`, or IMAGE=notfound|denied".into());
+    }
+    Ok((None, out))
+}
+
+/// The registry's refusal of `image` for this pod, if any.
+pub fn image_pull_error(pod: &Pod, image: &str) -> Option<PullError> {
+    let (all, each) = image_pull_errors(pod.metadata.annotations.get(IMAGE_PULL_ERROR)?).ok()?;
+    all.or_else(|| each.iter().find(|(i, _)| i == image).map(|(_, e)| *e))
+}
+
+/// The CRI's error for a refused pull, as containerd words it (pull.go: "failed to pull
+/// and unpack image", client.fetch: "failed to resolve reference", the docker resolver's
+/// not found and Docker Hub's denial), through gRPC (`rpc error: code = … desc = …`).
+pub fn pull_error_message(image: &str, e: PullError) -> String {
+    let r = docker_reference(image);
+    match e {
+        PullError::NotFound => {
+            format!("rpc error: code = NotFound desc = failed to pull and unpack image \"{r}\": failed to resolve reference \"{r}\": {r}: not found")
+        }
+        PullError::Denied => format!(
+            "rpc error: code = Unknown desc = failed to pull and unpack image \"{r}\": failed to resolve reference \"{r}\": pull access denied, repository does not exist or may require authorization: server message: insufficient_scope: authorization failed"
+        ),
+    }
+}
+
+/// docker/distribution's ParseNormalizedNamed then TagNameOnly: Docker Hub's domain and
+/// `library/` for a bare name, `:latest` without a tag or digest.
+pub fn docker_reference(image: &str) -> String {
+    let (first, rest) = match image.split_once('/') {
+        Some((f, r)) => (f, Some(r)),
+        None => (image, None),
+    };
+    let full = match rest {
+        Some(r) if first.contains('.') || first.contains(':') || first == "localhost" => format!("{first}/{r}"),
+        Some(_) => format!("docker.io/{image}"),
+        None => format!("docker.io/library/{image}"),
+    };
+    let last = full.rsplit('/').next().unwrap_or("");
+    if full.contains('@') || last.contains(':') {
+        full
+    } else {
+        format!("{full}:latest")
+    }
+}
 
 /// How long a pod meant to finish runs when nothing says otherwise.
 pub const DEFAULT_RUN: SimDuration = SimDuration::from_secs(10);
@@ -237,6 +320,10 @@ pub fn validate(annotations: &std::collections::BTreeMap<String, String>) -> Vec
             }
         } else if k == EXIT_CODE_BY_INDEX {
             if let Err(e) = exit_codes_by_index(v) {
+                errs.push((k.clone(), format!("Invalid value: {v:?}: {e}")));
+            }
+        } else if k == IMAGE_PULL_ERROR {
+            if let Err(e) = image_pull_errors(v) {
                 errs.push((k.clone(), format!("Invalid value: {v:?}: {e}")));
             }
         } else if k == EXIT_CODE {

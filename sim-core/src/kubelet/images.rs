@@ -3,8 +3,10 @@
 //! (`serializeImagePulls: true`, the default) — and the node's image cache, which the
 //! node status reports in `status.images`.
 //!
-//! Differences from upstream: a pull takes `ksim.dev/image-pull-duration` and never fails;
-//! the cache is never garbage-collected; a second pod that needs an image being pulled
+//! Differences from upstream: a pull takes `ksim.dev/image-pull-duration` and fails only
+//! where `ksim.dev/image-pull-error` says the registry refuses the image (the worker's
+//! ErrImagePull / ImagePullBackOff: pod_workers.rs ensure_images); the cache is never
+//! garbage-collected; a second pod that needs an image being pulled
 //! waits for that pull (as upstream's puller does) without a pull of its own.
 
 use crate::api::node::ContainerImage;
@@ -80,6 +82,16 @@ impl ImageManager {
             self.sizes.insert(image.to_string(), s);
         }
         self.changed |= self.present.insert(image.to_string());
+    }
+
+    /// Whether `image` is on the node.
+    pub(super) fn is_present(&self, image: &str) -> bool {
+        self.present.contains(image)
+    }
+
+    /// A pull the registry refused: nothing lands on the node.
+    pub(super) fn fail_pull(&mut self, image: &str) {
+        self.pulls.remove(image);
     }
 
     /// Every pull finished by `now` is on the node.

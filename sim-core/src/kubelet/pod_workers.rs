@@ -67,6 +67,9 @@ pub enum PodStep {
     MountRetry,
     /// The containers' environment is made again after a failure.
     EnvRetry,
+    /// The pod worker syncs again after an image error (ErrImagePull, ImagePullBackOff,
+    /// ErrImageNeverPull).
+    PullRetry,
 }
 
 /// An init container as the worker runs it.
@@ -184,6 +187,11 @@ pub(super) struct Worker {
     pub(super) config_error: Option<String>,
     /// The reads under way.
     pub(super) fetch: super::volume_manager::Fetch,
+    /// Why the images are not there (the waiting reason and message): ErrImagePull,
+    /// ImagePullBackOff, ErrImageNeverPull.
+    pub(super) pull_error: Option<(&'static str, String)>,
+    /// The image manager's back-off per image of this pod (its `podUID_image` keys).
+    pub(super) image_backoff: std::collections::BTreeMap<String, BackoffEntry>,
 }
 
 impl Kubelet {
@@ -242,6 +250,8 @@ impl Kubelet {
                 env_stage: 0,
                 config_error: None,
                 fetch: Default::default(),
+                pull_error: None,
+                image_backoff: Default::default(),
             },
         );
         self.sync_status(&uid, ctx);
@@ -304,6 +314,11 @@ impl Kubelet {
                     self.mount_volumes(uid, ctx);
                 }
             }
+            PodStep::PullRetry => {
+                if self.workers.get(uid).is_some_and(|w| w.phase == Phase::Creating && w.sandbox && w.pull_error.is_some()) {
+                    self.ensure_images(uid, ctx);
+                }
+            }
             PodStep::EnvRetry => {
                 if self.workers.get(uid).is_some_and(|w| w.env_stage < 2 && !matches!(w.phase, Phase::Killing | Phase::Done)) {
                     self.resolve_env(uid, ctx);
@@ -338,10 +353,50 @@ impl Kubelet {
             }
         }
         w.sandbox = true;
+        self.ensure_images(uid, ctx);
+    }
+
+    /// image_manager.go EnsureImageExists for the pod's images: an image absent with
+    /// pull policy Never is ErrImageNeverPull; one whose last pull failed, within its
+    /// back-off (10 s doubling to 300 s: the kubelet's imageBackOff), is
+    /// ImagePullBackOff ("Back-off pulling image …"); the others are pulled. Each error
+    /// is the pod worker's sync error: the worker syncs again 10 s later.
+    pub(super) fn ensure_images(&mut self, uid: &str, ctx: &mut Ctx) {
+        let Some(w) = self.workers.get(uid) else { return };
         let pod = w.pod.clone();
-        let pulls = self.images.to_pull(pod.as_pod().expect("pod"));
+        let p = pod.as_pod().expect("pod");
+        let mut never: Vec<String> = Vec::new();
+        for c in p.spec.init_containers.iter().chain(p.spec.containers.iter()) {
+            if c.image_pull_policy == "Never" && !self.images.is_present(&c.image) && !never.contains(&c.image) {
+                never.push(c.image.clone());
+            }
+        }
+        if !never.is_empty() {
+            let msgs: Vec<String> = never.iter().map(|i| format!("Container image {i:?} is not present with pull policy of Never")).collect();
+            for m in &msgs {
+                self.event(&pod, "Warning", "ErrImageNeverPull", m, ctx);
+            }
+            self.event(&pod, "Warning", "Failed", "Error: ErrImageNeverPull", ctx);
+            self.image_error(uid, "ErrImageNeverPull", msgs[0].clone(), ctx);
+            return;
+        }
+        let pulls = self.images.to_pull(p);
+        let now = ctx.now;
+        let w = self.workers.get(uid).expect("worker");
+        let backing: Vec<String> = pulls.iter().filter(|i| w.image_backoff.get(*i).is_some_and(|e| now.since(e.last_update) < e.backoff)).cloned().collect();
+        if !backing.is_empty() {
+            let msgs: Vec<String> = backing.iter().map(|i| format!("Back-off pulling image {i:?}")).collect();
+            for m in &msgs {
+                self.event(&pod, "Normal", "BackOff", m, ctx);
+            }
+            self.event(&pod, "Warning", "Failed", "Error: ImagePullBackOff", ctx);
+            self.image_error(uid, "ImagePullBackOff", msgs[0].clone(), ctx);
+            return;
+        }
         // EnsureImageExists per container: an image on the node is "already present".
-        self.already_present(&pod, &pulls, ctx);
+        if w.image_backoff.is_empty() {
+            self.already_present(&pod, &pulls, ctx);
+        }
         let w = self.workers.get_mut(uid).expect("worker");
         if pulls.is_empty() {
             self.begin_containers(uid, ctx);
@@ -425,6 +480,37 @@ impl Kubelet {
             .map(|q| q.value());
         let waiting = std::mem::take(&mut w.pulling);
         let waited = ctx.now.since(w.pull_requested);
+        // The registry refuses some: `Failed to pull image …` with the CRI's error, then
+        // `Error: ErrImagePull`; their back-off grows (imageBackOff.Next).
+        let refused: Vec<(String, String)> = pod
+            .as_pod()
+            .map(|p| waiting.iter().filter_map(|i| annotations::image_pull_error(p, i).map(|e| (i.clone(), annotations::pull_error_message(i, e)))).collect())
+            .unwrap_or_default();
+        if !refused.is_empty() {
+            let now = ctx.now;
+            for (image, _) in &refused {
+                let next = match w.image_backoff.get(image) {
+                    Some(e) if now.since(e.last_update) <= BACKOFF_MAX.times(2) => e.backoff.times(2).min(BACKOFF_MAX),
+                    _ => BACKOFF_INITIAL,
+                };
+                w.image_backoff.insert(image.clone(), BackoffEntry { backoff: next, last_update: now });
+            }
+            for (image, _) in &refused {
+                self.images.fail_pull(image);
+            }
+            for image in pulled.iter().filter(|i| !refused.iter().any(|(r, _)| r == *i)) {
+                self.images.pulled(image, size);
+            }
+            for (image, msg) in &refused {
+                self.event(&pod, "Warning", "Failed", &format!("Failed to pull image {image:?}: {msg}"), ctx);
+            }
+            self.event(&pod, "Warning", "Failed", "Error: ErrImagePull", ctx);
+            self.images.finish_pulls(ctx.now);
+            let msg = refused[0].1.clone();
+            self.image_error(uid, "ErrImagePull", msg, ctx);
+            return;
+        }
+        w.pull_error = None;
         for image in &pulled {
             self.images.pulled(image, size);
         }
@@ -442,6 +528,15 @@ impl Kubelet {
         }
         self.images.finish_pulls(ctx.now);
         self.begin_containers(uid, ctx);
+    }
+
+    /// An image error: the status says it, and the worker syncs again in 10 s.
+    fn image_error(&mut self, uid: &str, reason: &'static str, message: String, ctx: &mut Ctx) {
+        let Some(w) = self.workers.get_mut(uid) else { return };
+        w.phase = Phase::Creating;
+        w.pull_error = Some((reason, message));
+        self.sync_status(uid, ctx);
+        self.timer(uid, super::volume_manager::SYNC_ERROR_BACKOFF, PodStep::PullRetry, ctx);
     }
 
     /// The images are there: the init containers run first, if any are left, then the

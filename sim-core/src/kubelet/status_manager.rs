@@ -194,6 +194,11 @@ fn container_statuses(w: &Worker, p: &Pod, names: &[(String, String)], uid: &str
                 // convertToAPIContainerStatuses' default waiting state: PodInitializing in
                 // a pod with init containers.
                 _ => match w.config_error.as_ref().filter(|_| w.init_next >= w.init.len()) {
+                    // kuberuntime startContainer: EnsureImageExists' error and message.
+                    _ if w.pull_error.is_some() => {
+                        let (reason, message) = w.pull_error.clone().expect("pull error");
+                        ContainerState { waiting: Some(ContainerStateWaiting { reason: reason.into(), message }), ..Default::default() }
+                    }
                     // kuberuntime: generateContainerConfig's error (ErrCreateContainerConfig).
                     Some(e) => ContainerState {
                         waiting: Some(ContainerStateWaiting { reason: "CreateContainerConfigError".into(), message: e.clone() }),
