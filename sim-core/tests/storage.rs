@@ -467,3 +467,62 @@ fn the_documentation_stateful_applications_get_their_volumes() {
     let msg = events(&s, "Pod").into_iter().find(|(r, _)| r == "FailedScheduling").map(|(_, m)| m).expect("FailedScheduling");
     assert!(msg.starts_with("0/3 nodes are available: pod has unbound immediate PersistentVolumeClaims."), "{msg}");
 }
+
+/// Two claims synced together, two equal volumes: each gets its own (the PV controller's
+/// volume cache holds its own claimRef writes, so the second claim does not take the
+/// volume the first is being bound to — pv_controller.go bind, storeVolumeUpdate).
+#[test]
+fn claims_synced_together_get_a_volume_each() {
+    let pv = |n: &str| {
+        format!("apiVersion: v1\nkind: PersistentVolume\nmetadata: {{name: {n}}}\nspec: {{capacity: {{storage: 5Gi}}, accessModes: [ReadWriteOnce], hostPath: {{path: /mnt/{n}}}}}\n")
+    };
+    let pvc = |n: &str| {
+        format!("apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {{name: {n}}}\nspec: {{storageClassName: \"\", accessModes: [ReadWriteOnce], resources: {{requests: {{storage: 1Gi}}}}}}\n")
+    };
+    let mut s = sim(&scenario("1m", &[pv("p1"), pv("p2"), pvc("a"), pvc("b"), pvc("c")].join("---\n")));
+    s.run_until(SimTime::from_secs(60));
+    let (a, b, c) = (claim(&s, "a").unwrap(), claim(&s, "b").unwrap(), claim(&s, "c").unwrap());
+    let mut bound: Vec<&str> = [&a, &b, &c].iter().filter(|c| c.status.phase == "Bound").map(|c| c.spec.volume_name.as_str()).collect();
+    bound.sort();
+    assert_eq!(bound, ["p1", "p2"], "two claims bound, one volume each");
+    assert_eq!([&a, &b, &c].iter().filter(|c| c.status.phase == "Pending").count(), 1, "the third waits");
+    assert!(s.violations().is_empty(), "{:#?}", s.violations());
+}
+
+/// Two pods sharing one WaitForFirstConsumer claim (kind's default class): the first
+/// pod's node is chosen for the claim (the scheduler's claim assume cache, then its
+/// selected-node annotation), so the second can only go there (FindPodVolumes: "node(s)
+/// didn't find available persistent volumes to bind" elsewhere) and both run on the node
+/// the local-path volume is pinned to.
+#[test]
+fn pods_sharing_a_waiting_claim_go_to_its_node() {
+    let mut s = sim(&scenario(
+        "1m",
+        r#"
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: shared}
+spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers: [{name: app, image: "nginx:1.27"}]
+      volumes: [{name: d, persistentVolumeClaim: {claimName: shared}}]
+"#,
+    ));
+    s.run_until(SimTime::from_secs(60));
+    let pods: Vec<(String, String)> =
+        s.list(&Kind::Pod).iter().filter_map(|o| o.as_pod()).map(|p| (p.spec.node_name.clone(), sim_core::trace::pod_status(p))).collect();
+    assert_eq!(pods.len(), 2);
+    assert!(pods.iter().all(|(n, st)| *n == pods[0].0 && st == "Running"), "{pods:?}");
+    let c = claim(&s, "shared").unwrap();
+    assert_eq!(c.metadata.annotations.get("volume.kubernetes.io/selected-node"), Some(&pods[0].0));
+    assert!(s.violations().is_empty(), "{:#?}", s.violations());
+}

@@ -412,6 +412,8 @@ impl ApiServer {
                 v.status.last_phase_transition_time = Some(Time(now));
             }
             Object::PersistentVolumeClaim(c) => c.status = Default::default(),
+            // volumeAttachmentStrategy.PrepareForCreate: the attacher writes the status.
+            Object::VolumeAttachment(a) => a.status = Default::default(),
             _ => {}
         }
         // Defaulting and mutating admission (Priority) see the object before the registry

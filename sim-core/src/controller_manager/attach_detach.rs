@@ -47,6 +47,8 @@ pub const MAX_WAIT_FOR_UNMOUNT: SimDuration = SimDuration::from_secs(6 * 60);
 pub const ANN_ATTACH_DELAY: &str = "ksim.dev/attach-delay";
 pub const DEFAULT_ATTACH_DELAY: SimDuration = SimDuration::from_secs(3);
 pub const TAINT_OUT_OF_SERVICE: &str = "node.kubernetes.io/out-of-service";
+/// reconcilerLoopPeriod.
+pub const RECONCILER_LOOP_PERIOD: SimDuration = SimDuration::from_ms(100);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum State {
@@ -162,14 +164,19 @@ impl AttachDetachController {
             let a = self.actual.get_mut(k).expect("key");
             match a.state {
                 State::Attaching(t) if t <= now => {
-                    a.state = State::Attached;
                     let name = vols.get(&k.0).and_then(|v| v.csi_handle().map(|(d, h)| attachment_name(h, d, &k.1)));
-                    if let Some(va) = name.and_then(|n| inf.get(&Kind::VolumeAttachment, "", &n)).and_then(|o| o.as_volume_attachment()) {
-                        let mut nv = va.clone();
-                        nv.status.attached = true;
-                        nv.metadata.resource_version.0 = 0;
-                        ctx.request(Request::UpdateStatus(Object::VolumeAttachment(Box::new(nv))));
-                    }
+                    let Some(va) = name.and_then(|n| inf.get(&Kind::VolumeAttachment, "", &n)).and_then(|o| o.as_volume_attachment()) else {
+                        // The external-attacher works from the VolumeAttachment: not seen
+                        // yet, look again at the reconciler's next loop (100 ms).
+                        a.state = State::Attaching(now + RECONCILER_LOOP_PERIOD);
+                        wake(now + RECONCILER_LOOP_PERIOD);
+                        continue;
+                    };
+                    a.state = State::Attached;
+                    let mut nv = va.clone();
+                    nv.status.attached = true;
+                    nv.metadata.resource_version.0 = 0;
+                    ctx.request(Request::UpdateStatus(Object::VolumeAttachment(Box::new(nv))));
                     // Successful attach event on the pods scheduled there.
                     if let Some(pods) = desired.get(k) {
                         Self::event_on_pods(inf, pods, "Normal", "SuccessfulAttachVolume", &format!("AttachVolume.Attach succeeded for volume {:?}", k.0), ctx);
@@ -226,6 +233,17 @@ impl AttachDetachController {
                 continue; // detaching from this very node: attach again once it is done
             }
             let Some(v) = vols.get(&k.0) else { continue };
+            // IsOperationPending(volumeName, "", ""): while the volume is being attached
+            // or detached anywhere, an exclusive one waits silently (issue 93902's order:
+            // the pending check before the attach state).
+            let pending = |node_too: bool| {
+                self.actual
+                    .iter()
+                    .any(|((pv, node), a)| *pv == k.0 && (node_too || *node != k.1) && matches!(a.state, State::Attaching(_) | State::Detaching(_)))
+            };
+            if v.exclusive_to_one_node() && pending(true) {
+                continue;
+            }
             if v.exclusive_to_one_node() {
                 let elsewhere: Vec<&String> = self.actual.keys().filter(|(pv, node)| *pv == k.0 && *node != k.1).map(|(_, n)| n).collect();
                 if !elsewhere.is_empty() {

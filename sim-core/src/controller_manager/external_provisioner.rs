@@ -50,6 +50,8 @@ pub const MINIKUBE_HOSTPATH: &str = "k8s.io/minikube-hostpath";
 /// The StorageClass annotation for how long provisioning (and deletion) takes.
 pub const ANN_PROVISIONING_DELAY: &str = "ksim.dev/provisioning-delay";
 pub const DEFAULT_PROVISIONING_DELAY: SimDuration = SimDuration::from_secs(2);
+/// sig-storage-lib-external-provisioner's DefaultFailedProvisionThreshold.
+pub const FAILED_PROVISION_THRESHOLD: u32 = 15;
 const ZONE: &str = "topology.kubernetes.io/zone";
 
 /// Whether volumes of this provisioner go through the attach/detach controller (a CSI
@@ -74,6 +76,8 @@ pub struct ExternalProvisioner {
     provisioning: BTreeMap<NsName, (String, SimTime)>,
     /// Volumes being deleted: name → when done.
     deleting: BTreeMap<String, SimTime>,
+    /// Failed provisionings per claim uid (the claim queue's requeue count).
+    failures: BTreeMap<String, u32>,
     /// The provisioners' names as event sources (interned: a recorder is keyed by a
     /// static name; one per distinct provisioner of the scenario's classes).
     sources: BTreeMap<String, &'static str>,
@@ -81,7 +85,13 @@ pub struct ExternalProvisioner {
 
 impl Default for ExternalProvisioner {
     fn default() -> Self {
-        ExternalProvisioner { queue: WorkQueue::new(Order::Fifo), provisioning: BTreeMap::new(), deleting: BTreeMap::new(), sources: BTreeMap::new() }
+        ExternalProvisioner {
+            queue: WorkQueue::new(Order::Fifo),
+            provisioning: BTreeMap::new(),
+            deleting: BTreeMap::new(),
+            failures: BTreeMap::new(),
+            sources: BTreeMap::new(),
+        }
     }
 }
 
@@ -148,6 +158,16 @@ impl ExternalProvisioner {
         let dir = format!("{name}_{}_{}", c.metadata.namespace, c.metadata.name);
         match class.provisioner.as_str() {
             LOCAL_PATH => {
+                // local-path-provisioner's Provision refusals.
+                if c.spec.access_modes.iter().any(|m| m != "ReadWriteOnce" && m != "ReadWriteOncePod") {
+                    return Err("NodePath only supports ReadWriteOnce and ReadWriteOncePod (1.22+) access modes".into());
+                }
+                if c.volume_mode() == "Block" {
+                    return Err(format!("{LOCAL_PATH} does not support block volume provisioning"));
+                }
+                if c.spec.selector.is_some() {
+                    return Err("claim.Spec.Selector is not supported".into());
+                }
                 let Some(node) = selected else { return Err("configuration error, no node was specified".into()) };
                 v.spec.host_path = Some(Box::new(serde_json::json!({"path": format!("/var/local-path-provisioner/{dir}"), "type": "DirectoryOrCreate"})));
                 v.spec.node_affinity = Some(selector_on("kubernetes.io/hostname", node));
@@ -248,9 +268,8 @@ impl Controller for ExternalProvisioner {
                         let obj = Object::PersistentVolumeClaim(Box::new(c.clone()));
                         match Self::make_volume(inf, c, class) {
                             Ok(v) => {
-                                let name = v.metadata.name.clone();
+                                // ProvisioningSucceeded once the volume is stored (on_response).
                                 ctx.request_reply(Request::Create(Object::PersistentVolume(Box::new(v))));
-                                ctx.event_as(&obj, "Normal", "ProvisioningSucceeded", &format!("Successfully provisioned volume {name}"), source);
                             }
                             Err(e) => {
                                 ctx.event_as(
@@ -260,17 +279,19 @@ impl Controller for ExternalProvisioner {
                                     &format!("failed to provision volume with StorageClass {:?}: {e}", class.metadata.name),
                                     source,
                                 );
-                                // rescheduleProvisioning: the scheduler picks again.
-                                if c.metadata.annotations.contains_key(ANN_SELECTED_NODE) {
-                                    let mut nc = c.clone();
-                                    nc.metadata.annotations.remove(ANN_SELECTED_NODE);
-                                    ctx.request_reply(Request::Update(Object::PersistentVolumeClaim(Box::new(nc))));
-                                } else {
-                                    // The library retries on its rate limiter.
-                                    self.provisioning.remove(&k);
-                                    ctx.requeue_rate_limited(&mut self.queue, key.clone());
-                                    return Synced::Done;
+                                // The library's claim queue: AddRateLimited on its own
+                                // limiter (15 s doubling to 1000 s), giving up after
+                                // failedProvisionThreshold (15) failures. The errors ksim's
+                                // provisioners return are ProvisioningFinished: the
+                                // selected node stays.
+                                self.provisioning.remove(&k);
+                                let n = self.failures.entry(c.metadata.uid.clone()).or_insert(0);
+                                *n += 1;
+                                if *n < FAILED_PROVISION_THRESHOLD {
+                                    let d = SimDuration::from_secs(15u64.saturating_mul(1 << (*n - 1).min(10)).min(1000));
+                                    ctx.requeue_after(&mut self.queue, key.clone(), d);
                                 }
+                                return Synced::Done;
                             }
                         }
                         self.provisioning.remove(&k);
@@ -319,11 +340,24 @@ impl Controller for ExternalProvisioner {
         Synced::Done
     }
 
-    /// A refused write is tried again (a create refused because the volume exists is
-    /// seen by the next sync).
-    fn on_response(&mut self, _inf: &SharedInformers, req: &Request, resp: &Response, ctx: &mut ControllerCtx) {
-        if let (Request::Update(Object::PersistentVolumeClaim(c)), Response::Error(_)) = (req, resp) {
-            ctx.requeue_rate_limited(&mut self.queue, Key::Claim(c.metadata.namespace.clone(), c.metadata.name.clone()));
+    /// A stored volume is the claim's `ProvisioningSucceeded` (provisionClaimOperation,
+    /// after StoreVolume); a refused write is tried again (a create refused because the
+    /// volume exists is seen by the next sync).
+    fn on_response(&mut self, inf: &SharedInformers, req: &Request, resp: &Response, ctx: &mut ControllerCtx) {
+        match (req, resp) {
+            (Request::Create(Object::PersistentVolume(v)), Response::Object(_)) => {
+                let Some(r) = &v.spec.claim_ref else { return };
+                let Some(p) = v.metadata.annotations.get(ANN_DYNAMICALLY_PROVISIONED) else { return };
+                let source = self.source(p);
+                self.failures.remove(&r.uid);
+                if let Some(c) = inf.get(&Kind::PersistentVolumeClaim, &r.namespace, &r.name).filter(|c| c.meta().uid == r.uid).cloned() {
+                    ctx.event_as(&c, "Normal", "ProvisioningSucceeded", &format!("Successfully provisioned volume {}", v.metadata.name), source);
+                }
+            }
+            (Request::Update(Object::PersistentVolumeClaim(c)), Response::Error(_)) => {
+                ctx.requeue_rate_limited(&mut self.queue, Key::Claim(c.metadata.namespace.clone(), c.metadata.name.clone()));
+            }
+            _ => {}
         }
     }
 }

@@ -59,8 +59,9 @@ pub enum Key {
 pub struct PersistentVolumeController {
     queue: WorkQueue<Key>,
     resync_armed: bool,
-    /// Volumes whose claimRef write is in flight → the claim being bound.
-    binding: BTreeMap<String, (String, String)>,
+    /// Volumes whose claimRef write is in flight → the claim's uid (upstream's volume
+    /// cache holds its own writes: no other claim takes these meanwhile).
+    binding: BTreeMap<String, String>,
     /// Claims whose volumeName write is in flight → the volume.
     claiming: BTreeMap<(String, String), String>,
 }
@@ -191,7 +192,7 @@ impl PersistentVolumeController {
             bound_v.metadata.annotations.insert(ANN_BOUND_BY_CONTROLLER.into(), "yes".into());
         }
         if bound_v != *v {
-            self.binding.insert(v.metadata.name.clone(), (claim.metadata.namespace.clone(), claim.metadata.name.clone()));
+            self.binding.insert(v.metadata.name.clone(), claim.metadata.uid.clone());
             ctx.request_reply(Request::Update(Object::PersistentVolume(Box::new(bound_v))));
             return;
         }
@@ -200,6 +201,9 @@ impl PersistentVolumeController {
 
     /// bind's second half, the volume's claimRef in place.
     fn bind_claim(&mut self, v: &PersistentVolume, claim: &PersistentVolumeClaim, ctx: &mut ControllerCtx) {
+        if v.spec.claim_ref.as_ref().is_none_or(|r| r.uid != claim.metadata.uid) {
+            return; // the volume is not (or no longer) this claim's
+        }
         self.update_volume_phase(v, "Bound", "", ctx);
         // bindClaimToVolume.
         let mut c = claim.clone();
@@ -229,7 +233,8 @@ impl PersistentVolumeController {
         if claim.spec.volume_name.is_empty() {
             let delay = is_delay_binding(inf, claim);
             let vols: Vec<&PersistentVolume> = inf.list(&Kind::PersistentVolume).filter_map(|o| o.as_pv()).collect();
-            if let Some(v) = find_best_match_for_claim(claim, &vols, None, &|_| false, delay) {
+            let taken = |name: &str| self.binding.get(name).is_some_and(|uid| *uid != claim.metadata.uid);
+            if let Some(v) = find_best_match_for_claim(claim, &vols, None, &taken, delay) {
                 self.bind(v, claim, ctx);
                 return;
             }
@@ -397,7 +402,7 @@ impl PersistentVolumeController {
         match v.reclaim_policy() {
             "Retain" => {}
             "Delete" => {
-                if v.metadata.annotations.contains_key(ANN_DYNAMICALLY_PROVISIONED) || v.spec.csi.is_some() {
+                if v.metadata.annotations.contains_key(ANN_DYNAMICALLY_PROVISIONED) {
                     // Deleted by its (external) provisioner: external_provisioner.rs.
                     return;
                 }
@@ -522,11 +527,13 @@ impl Controller for PersistentVolumeController {
     /// to its status; a refusal (a conflict with a newer version) requeues.
     fn on_response(&mut self, inf: &SharedInformers, req: &Request, resp: &Response, ctx: &mut ControllerCtx) {
         match (req, resp) {
-            (Request::Update(Object::PersistentVolume(v)), Response::Object(o)) => {
-                if let Some((ns, name)) = self.binding.remove(&v.metadata.name) {
-                    if let (Some(nv), Some(c)) = (o.as_pv().cloned(), claim_of(inf, &ns, &name).cloned()) {
-                        self.bind_claim(&nv, &c, ctx);
-                    }
+            // The claim the write named (its claimRef), once the volume says so.
+            (Request::Update(Object::PersistentVolume(v)), Response::Object(o)) if self.binding.remove(&v.metadata.name).is_some() => {
+                let nv = o.as_pv().cloned();
+                let r = nv.as_ref().and_then(|x| x.spec.claim_ref.clone());
+                let c = r.as_ref().and_then(|r| claim_of(inf, &r.namespace, &r.name)).filter(|c| r.as_ref().is_some_and(|r| r.uid == c.metadata.uid)).cloned();
+                if let (Some(nv), Some(c)) = (nv, c) {
+                    self.bind_claim(&nv, &c, ctx);
                 }
             }
             (Request::Update(Object::PersistentVolumeClaim(c)), Response::Object(o)) => {
@@ -538,8 +545,10 @@ impl Controller for PersistentVolumeController {
                 }
             }
             (Request::Update(Object::PersistentVolume(v)), Response::Error(_)) => {
-                if let Some((ns, name)) = self.binding.remove(&v.metadata.name) {
-                    ctx.requeue_rate_limited(&mut self.queue, Key::Claim(ns, name));
+                if self.binding.remove(&v.metadata.name).is_some() {
+                    if let Some(r) = &v.spec.claim_ref {
+                        ctx.requeue_rate_limited(&mut self.queue, Key::Claim(r.namespace.clone(), r.name.clone()));
+                    }
                 }
                 ctx.requeue_rate_limited(&mut self.queue, Key::Volume(v.metadata.name.clone()));
             }

@@ -361,6 +361,7 @@ impl Controller for StatefulSetController {
                 }
             }
         }
+        let mut sync_failed = false;
         for p in &creates {
             // createPersistentVolumeClaims, then the pod.
             let ord = parent_and_ordinal(&p.metadata.name).map_or(0, |x| x.1);
@@ -389,7 +390,8 @@ impl Controller for StatefulSetController {
             }
             if let Some(e) = refused {
                 ctx.event(&obj, "Warning", "FailedCreate", &format!("create Pod {} in StatefulSet {} failed error: {e}", p.metadata.name, set.metadata.name));
-                ctx.requeue_rate_limited(&mut self.queue, key.clone());
+                // The sync's error: requeued on the rate limiter's growing back-off.
+                sync_failed = true;
                 continue;
             }
             let flight = self.in_flight.entry(key.clone()).or_default();
@@ -469,6 +471,9 @@ impl Controller for StatefulSetController {
                 let at = t.0 + SimDuration::from_secs(min_ready as u64) + SimDuration::from_ms(1);
                 ctx.requeue_after(&mut self.queue, key.clone(), at.since(now));
             }
+        }
+        if sync_failed {
+            return Synced::Failed;
         }
         Synced::Done
     }

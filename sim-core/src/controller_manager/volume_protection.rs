@@ -1,8 +1,8 @@
 //! The storage-object-in-use protection controllers (pkg/controller/volume/pvcprotection/
 //! pvc_protection_controller.go and pvprotection/pv_protection_controller.go): a claim
 //! being deleted keeps its `kubernetes.io/pvc-protection` finalizer — STATUS
-//! `Terminating` — while a pod that is scheduled and not finished uses it, and loses it
-//! once none does; a volume being deleted keeps `kubernetes.io/pv-protection` while it
+//! `Terminating` — while a scheduled pod names it (a completed Job's pod included, until
+//! that pod object is deleted), and loses it once none does; a volume being deleted keeps `kubernetes.io/pv-protection` while it
 //! is Bound.
 
 use super::informers::SharedInformers;
@@ -29,11 +29,13 @@ impl Default for VolumeProtectionController {
     }
 }
 
-/// podUsesPVC over the namespace's pods: scheduled, not terminal, naming the claim.
+/// podUsesPVC over the namespace's pods: scheduled and naming the claim — a finished
+/// pod too, until its object is gone (only ephemeral volumes are excused for a pod
+/// that has shut down).
 fn claim_in_use(inf: &SharedInformers, ns: &str, name: &str) -> bool {
     inf.list_ns(&Kind::Pod, ns)
         .filter_map(|o| o.as_pod())
-        .any(|p| !p.spec.node_name.is_empty() && !p.is_terminal() && pod_claims(p.spec.volumes.as_deref()).iter().any(|(_, c)| c == name))
+        .any(|p| !p.spec.node_name.is_empty() && pod_claims(p.spec.volumes.as_deref()).iter().any(|(_, c)| c == name))
 }
 
 impl Controller for VolumeProtectionController {

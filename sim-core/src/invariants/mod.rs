@@ -324,7 +324,7 @@ impl Checker {
             Object::CronJob(cj) => self.jobs.on_cron_job(cj, w.type_ == WatchEventType::Deleted),
             Object::StatefulSet(s) => self.stateful_sets.on_set(s, w.type_ == WatchEventType::Deleted),
             Object::PersistentVolumeClaim(c) => {
-                if let Some(v) = self.storage.on_claim(w, c, time, event) {
+                if let Some(v) = self.storage.on_claim(w, c, by == CONTROLLER_MANAGER, store, time, event) {
                     self.violate(v.invariant, v.time, &v.event, v.objects, v.message);
                 }
             }

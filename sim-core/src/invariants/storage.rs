@@ -1,11 +1,13 @@
 //! Storage guarantees:
 //!
-//! - `volume-bound-once`: a volume is bound to at most one claim. The PV controller
-//!   binds by writing the volume's claimRef first, conditional on the version it read,
-//!   and the claim's volumeName only once that write has succeeded (pv_controller.go
-//!   bind); FindMatchingVolume skips a volume whose claimRef names another claim; the
-//!   scheduler's AssumePodVolumes/BindPodVolumes writes the claimRef the same way. So no
-//!   two claims are ever `Bound` naming the same volume.
+//! - `volume-bound-once`: a volume is bound to one claim. The PV controller binds by
+//!   writing the volume's claimRef first, conditional on the version it read, and the
+//!   claim's volumeName and `Bound` phase only once that write has succeeded (pv_controller.go
+//!   bind; syncBoundClaim writes `Lost`, never `Bound`, for a claim whose volume names
+//!   another). So whenever the controller manager writes a claim `Bound` to a volume, the
+//!   volume's claimRef names that claim (its uid). (Two claims can be `Bound` to one volume
+//!   for a moment upstream too, when an admin re-points the volume's claimRef: that is
+//!   not checked.)
 //! - `rwo-attached-once`: a volume whose access modes are all ReadWriteOnce or
 //!   ReadWriteOncePod is attached to at most one node: the attach/detach reconciler does
 //!   not attach such a volume while its actual state of the world has it attached
@@ -25,38 +27,38 @@ pub const RWO_ATTACHED_ONCE: &str = "rwo-attached-once";
 
 #[derive(Default)]
 pub struct StorageChecker {
-    /// Volume → the Bound claims (namespace/name) naming it.
-    bound: BTreeMap<String, BTreeSet<String>>,
-    /// Claim (namespace/name) → the volume it is Bound to.
-    claim_volume: BTreeMap<String, String>,
     /// Volume → nodes it is attached to (by attachment name → node).
     attached: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 impl StorageChecker {
-    pub fn on_claim(&mut self, w: &WatchEvent, c: &PersistentVolumeClaim, time: SimTime, event: &str) -> Option<Violation> {
-        let key = format!("{}/{}", c.metadata.namespace, c.metadata.name);
-        if let Some(v) = self.claim_volume.remove(&key) {
-            if let Some(s) = self.bound.get_mut(&v) {
-                s.remove(&key);
-                if s.is_empty() {
-                    self.bound.remove(&v);
-                }
-            }
-        }
-        if w.type_ == WatchEventType::Deleted || c.status.phase != "Bound" || c.spec.volume_name.is_empty() {
+    /// A claim written: by the controller manager, `Bound` to a volume that names another
+    /// claim is a violation.
+    pub fn on_claim(
+        &mut self,
+        w: &WatchEvent,
+        c: &PersistentVolumeClaim,
+        by_controller_manager: bool,
+        store: &crate::etcd::Store,
+        time: SimTime,
+        event: &str,
+    ) -> Option<Violation> {
+        if !by_controller_manager || w.type_ == WatchEventType::Deleted || c.status.phase != "Bound" || c.spec.volume_name.is_empty() {
             return None;
         }
-        let v = c.spec.volume_name.clone();
-        self.claim_volume.insert(key.clone(), v.clone());
-        let s = self.bound.entry(v.clone()).or_default();
-        s.insert(key);
-        (s.len() > 1).then(|| Violation {
+        let v = &c.spec.volume_name;
+        let pv = store.get_parts(&Kind::PersistentVolume, "", v).and_then(|o| o.as_pv())?;
+        let holder = pv.spec.claim_ref.as_ref().map(|r| (r.namespace.clone(), r.name.clone(), r.uid.clone()));
+        if holder.as_ref().is_some_and(|(_, _, uid)| *uid == c.metadata.uid) {
+            return None;
+        }
+        let other = holder.map_or("no claim".to_string(), |(ns, n, _)| format!("persistentvolumeclaim/{ns}/{n}"));
+        Some(Violation {
             invariant: VOLUME_BOUND_ONCE,
             time,
             event: event.to_string(),
-            objects: std::iter::once(format!("persistentvolume/{v}")).chain(s.iter().map(|k| format!("persistentvolumeclaim/{k}"))).collect(),
-            message: format!("{} claims are Bound to volume {v}", s.len()),
+            objects: vec![format!("persistentvolume/{v}"), format!("persistentvolumeclaim/{}/{}", c.metadata.namespace, c.metadata.name)],
+            message: format!("claim written Bound to volume {v}, which is bound to {other}"),
         })
     }
 
@@ -104,19 +106,26 @@ mod tests {
         c
     }
 
-    /// Two claims Bound to one volume fire; a claim that moves off it frees it.
+    /// A claim the controller manager writes Bound to a volume whose claimRef names
+    /// another claim fires; the right claim, or a user's write, does not.
     #[test]
-    fn a_second_claim_bound_to_a_volume_fires() {
+    fn a_claim_bound_to_another_claims_volume_fires() {
+        let mut store = crate::etcd::Store::default();
+        let mut pv = crate::api::storage::PersistentVolume::default();
+        pv.metadata.name = "pv-1".into();
+        pv.spec.claim_ref =
+            Some(crate::api::endpoints::ObjectReference { namespace: "default".into(), name: "a".into(), uid: "uid-a".into(), ..Default::default() });
+        store.create(Object::PersistentVolume(Box::new(pv)), SimTime::ZERO).unwrap();
         let mut s = StorageChecker::default();
-        let a = claim("a", "pv-1");
-        assert!(s.on_claim(&ev(WatchEventType::Modified, Object::PersistentVolumeClaim(Box::new(a.clone()))), &a, SimTime::ZERO, "e").is_none());
-        let b = claim("b", "pv-1");
-        let v = s.on_claim(&ev(WatchEventType::Modified, Object::PersistentVolumeClaim(Box::new(b.clone()))), &b, SimTime::ZERO, "e").expect("fires");
+        let mut a = claim("a", "pv-1");
+        a.metadata.uid = "uid-a".into();
+        assert!(s.on_claim(&ev(WatchEventType::Modified, Object::PersistentVolumeClaim(Box::new(a.clone()))), &a, true, &store, SimTime::ZERO, "e").is_none());
+        let mut b = claim("b", "pv-1");
+        b.metadata.uid = "uid-b".into();
+        assert!(s.on_claim(&ev(WatchEventType::Modified, Object::PersistentVolumeClaim(Box::new(b.clone()))), &b, false, &store, SimTime::ZERO, "e").is_none());
+        let v =
+            s.on_claim(&ev(WatchEventType::Modified, Object::PersistentVolumeClaim(Box::new(b.clone()))), &b, true, &store, SimTime::ZERO, "e").expect("fires");
         assert_eq!(v.invariant, VOLUME_BOUND_ONCE);
-        let mut s = StorageChecker::default();
-        s.on_claim(&ev(WatchEventType::Modified, Object::PersistentVolumeClaim(Box::new(a.clone()))), &a, SimTime::ZERO, "e");
-        s.on_claim(&ev(WatchEventType::Deleted, Object::PersistentVolumeClaim(Box::new(a.clone()))), &a, SimTime::ZERO, "e");
-        assert!(s.on_claim(&ev(WatchEventType::Modified, Object::PersistentVolumeClaim(Box::new(b.clone()))), &b, SimTime::ZERO, "e").is_none());
     }
 
     /// A ReadWriteOnce volume attached on two nodes fires; a ReadWriteMany one does not.

@@ -24,7 +24,9 @@
 //!   again at each sync the pod worker retries (10 s);
 //! - a CSI volume that needs attaching waits for the attach/detach controller
 //!   (VerifyControllerAttachedVolume: its VolumeAttachment on this node attached),
-//!   looked at every podAttachAndMountRetryInterval (300 ms). That wait is silent: since
+//!   looked at again on the operation's back-off (500 ms doubling to 2m2s, as its
+//!   error backs off upstream), so a pod may start a while after its volume is
+//!   attached. That wait is silent: since
 //!   v1.28 a WaitForAttachAndMount that merely times out (2m3s) records no event
 //!   (SyncPod's `!wait.Interrupted(err)` guard), so a pod held by a Multi-Attach error
 //!   shows only the attach/detach controller's `FailedAttachVolume`.
@@ -43,9 +45,6 @@ use crate::client::Ctx;
 use crate::engine::SimDuration;
 use std::collections::BTreeMap;
 use std::rc::Rc;
-
-/// podAttachAndMountRetryInterval (volume_manager.go): how often an attach is looked for.
-pub const ATTACH_RETRY: SimDuration = SimDuration::from_ms(300);
 
 /// nestedpendingoperations: initialDurationBeforeRetry and maxDurationBeforeRetry.
 pub const MOUNT_RETRY_INITIAL: SimDuration = SimDuration::from_ms(500);
@@ -329,8 +328,13 @@ impl Kubelet {
                 if failures.is_empty() {
                     let errs: Vec<&str> = waits.iter().filter_map(|(_, r)| r.as_ref().err().map(String::as_str)).collect();
                     if errs.is_empty() {
-                        // Waiting for an attach: looked at again shortly, silently.
-                        self.timer(&uid, ATTACH_RETRY, PodStep::MountRetry, ctx);
+                        // Waiting for an attach, silently: VerifyControllerAttachedVolume's
+                        // error backs its operation off (nestedpendingoperations: 500 ms
+                        // doubling to 2m2s), so the kubelet notices an attach up to that
+                        // late.
+                        let d = w.mount_backoff.map_or(MOUNT_RETRY_INITIAL, |d| d.times(2).min(MOUNT_RETRY_MAX));
+                        w.mount_backoff = Some(d);
+                        self.timer(&uid, d, PodStep::MountRetry, ctx);
                         return;
                     }
                     // WaitForAttachAndMount fails at once (the populator's errors): SyncPod's

@@ -98,10 +98,11 @@ struct PreBinding {
     name: String,
     node: usize,
     /// The claims that must end up bound: (name, whether the scheduler asked for its
-    /// provisioning — set selected-node —, whether that annotation has been seen).
-    claims: Vec<(String, bool, bool)>,
-    /// Volumes the scheduler bound (the assume cache keeps them from other pods).
-    volumes: Vec<String>,
+    /// provisioning — set selected-node —, the resourceVersion its write made (0 until
+    /// answered; checkBindings reads the claim only once its cache has caught up)).
+    claims: Vec<(String, bool, u64)>,
+    /// Volumes the scheduler bound: (name, the resourceVersion its write made).
+    volumes: Vec<(String, u64)>,
     next_poll: SimTime,
     deadline: SimTime,
 }
@@ -138,6 +139,11 @@ pub struct Scheduler {
     nominated: BTreeMap<String, (usize, Rc<PodInfo>)>,
     /// Pods in VolumeBinding's PreBind: uid → what they wait for.
     prebinding: BTreeMap<String, PreBinding>,
+    /// The claim assume cache: claims a pod in PreBind is binding, (namespace, claim) →
+    /// (node, pod uid, provisioned there); another pod using one may only go to that node.
+    assumed_claims: BTreeMap<(String, String), (String, String, bool)>,
+    /// BindPodVolumes' writes in flight: (kind, namespace, name) → the pod's uid.
+    volume_writes: BTreeMap<(Kind, String, String), String>,
     /// Whether the VolumePoll timer is armed, and for when.
     volume_poll_at: Option<SimTime>,
     counts: MatchCounts,
@@ -189,6 +195,8 @@ impl Scheduler {
             binding: BTreeMap::new(),
             nominated: BTreeMap::new(),
             prebinding: BTreeMap::new(),
+            assumed_claims: BTreeMap::new(),
+            volume_writes: BTreeMap::new(),
             volume_poll_at: None,
             counts: MatchCounts::default(),
             image_nodes: BTreeMap::new(),
@@ -417,7 +425,7 @@ impl Scheduler {
     }
 
     fn forget(&mut self, uid: &str) -> bool {
-        self.prebinding.remove(uid);
+        self.end_prebinding(uid);
         if let Some(c) = self.pods.remove(uid) {
             self.node_remove_pod(c.node, &c.info);
             true
@@ -843,8 +851,12 @@ impl Scheduler {
             state.volume_limits = self.volume_limits_pre_filter(pod).map(Rc::new);
         }
         if profile.has_filter(profile::PluginId::VolumeBinding) {
-            let assumed = |pv: &str| self.prebinding.values().any(|b| b.volumes.iter().any(|v| v == pv));
-            match plugins::volume_binding::pre_filter(pod, &self.informer, &assumed) {
+            let uid = &pod.metadata.uid;
+            let assumed = |pv: &str| self.prebinding.iter().any(|(u, b)| u != uid && b.volumes.iter().any(|(v, _)| v == pv));
+            let assumed_node = |ns: &str, claim: &str| {
+                self.assumed_claims.get(&(ns.to_string(), claim.to_string())).filter(|(_, u, _)| u != uid).map(|(n, _, p)| (n.clone(), *p))
+            };
+            match plugins::volume_binding::pre_filter(pod, &self.informer, &assumed, &assumed_node) {
                 Err(m) => return Some((plugins::volume_binding::NAME, m)),
                 Ok(Some(st)) => {
                     if profile.has_filter(profile::PluginId::VolumeZone) {
@@ -931,24 +943,37 @@ impl Scheduler {
         use crate::api::storage::{ANN_BOUND_BY_CONTROLLER, ANN_SELECTED_NODE};
         let mut claims = Vec::new();
         let mut volumes = Vec::new();
+        let node_name = self.nodes[node].name.clone();
         for (i, vname) in &pv.static_bindings {
             let c = st.delay[*i].pvc();
-            claims.push((c.metadata.name.clone(), false, false));
+            claims.push((c.metadata.name.clone(), false, 0));
+            self.assumed_claims.insert((ns.to_string(), c.metadata.name.clone()), (node_name.clone(), uid.to_string(), false));
             let Some(v) = self.informer.get(&Kind::PersistentVolume, "", vname).and_then(|o| o.as_pv()) else { continue };
             let mut nv = v.clone();
             nv.spec.claim_ref = Some(crate::controller_manager::persistent_volume::claim_ref(c));
             nv.metadata.annotations.entry(ANN_BOUND_BY_CONTROLLER.into()).or_insert_with(|| "yes".into());
+            self.volume_writes.insert((Kind::PersistentVolume, String::new(), vname.clone()), uid.to_string());
             ctx.request_reply(Request::Update(Object::PersistentVolume(Box::new(nv))), 0);
-            volumes.push(vname.clone());
+            volumes.push((vname.clone(), 0));
         }
         for &i in &pv.provisions {
             let c = st.delay[i].pvc();
-            claims.push((c.metadata.name.clone(), true, false));
-            if c.metadata.annotations.get(ANN_SELECTED_NODE) != Some(&self.nodes[node].name) {
+            self.assumed_claims.entry((ns.to_string(), c.metadata.name.clone())).or_insert((node_name.clone(), uid.to_string(), true));
+            if c.metadata.annotations.get(ANN_SELECTED_NODE) != Some(&node_name) {
+                claims.push((c.metadata.name.clone(), true, 0));
                 let mut nc = c.clone();
-                nc.metadata.annotations.insert(ANN_SELECTED_NODE.into(), self.nodes[node].name.clone());
+                nc.metadata.annotations.insert(ANN_SELECTED_NODE.into(), node_name.clone());
+                self.volume_writes.insert((Kind::PersistentVolumeClaim, ns.to_string(), c.metadata.name.clone()), uid.to_string());
                 ctx.request_reply(Request::Update(Object::PersistentVolumeClaim(Box::new(nc))), 0);
+            } else {
+                // Already this node's (a retry, or another pod's): checked from the
+                // claim as it is.
+                claims.push((c.metadata.name.clone(), true, c.metadata.resource_version.0.max(1)));
             }
+        }
+        for &i in &pv.waits {
+            let c = st.delay[i].pvc();
+            claims.push((c.metadata.name.clone(), false, 0));
         }
         let first = ctx.now + SimDuration::from_secs(1);
         self.prebinding.insert(
@@ -966,17 +991,28 @@ impl Scheduler {
         self.arm_volume_poll(ctx);
     }
 
+    /// A pod leaves PreBind: its assumed claims and writes are dropped (the assume
+    /// cache's Restore, or the informer has the truth now).
+    fn end_prebinding(&mut self, uid: &str) -> Option<PreBinding> {
+        let b = self.prebinding.remove(uid)?;
+        self.assumed_claims.retain(|_, (_, u, _)| u != uid);
+        self.volume_writes.retain(|_, u| u != uid);
+        Some(b)
+    }
+
     /// PreBind failed: the assumed pod is forgotten and goes back to the queue with the
-    /// error (handleSchedulingFailure).
+    /// error (handleSchedulingFailure): `running PreBind plugin "VolumeBinding": ` and
+    /// BindPodVolumes' error — an API refusal as it is, a failed or timed-out wait as
+    /// `binding volumes: …`.
     fn fail_prebinding(&mut self, uid: &str, e: &str, ctx: &mut Ctx) {
-        let Some(b) = self.prebinding.remove(uid) else { return };
+        let Some(b) = self.end_prebinding(uid) else { return };
         self.forget(uid);
         if let Some(obj) = self.informer.get(&Kind::Pod, &b.namespace, &b.name).cloned() {
             if let Some(p) = obj.as_pod().filter(|p| p.metadata.uid == uid && p.spec.node_name.is_empty()) {
                 let priority = p.spec.priority.unwrap_or(0);
                 self.pending.insert(uid.to_string(), (b.namespace.clone(), b.name.clone()));
                 self.queue.add_after_error(uid, priority, ctx.now);
-                let msg = format!("running PreBind plugin \"VolumeBinding\": binding volumes: {e}");
+                let msg = format!("running PreBind plugin \"VolumeBinding\": {e}");
                 self.report_failure(&obj, "SchedulerError", &msg, None, ctx);
             }
         }
@@ -990,51 +1026,50 @@ impl Scheduler {
         }
     }
 
-    /// checkBindings for each pod whose poll is due: every claim bound → Bind; a claim
-    /// whose provisioning failed (selected-node removed) or the timeout → the pod goes
-    /// back to the queue with PreBind's error.
+    /// checkBindings for each pod whose poll is due (once the cache has caught up with
+    /// the pod's own writes): a volume whose claimRef was reset, a claim whose
+    /// selected-node is not this node any more (the provisioner gave up) or the timeout
+    /// fail the pod's PreBind (`binding volumes: …`); every claim bound → Bind.
     fn poll_volumes(&mut self, ctx: &mut Ctx) {
         use crate::api::storage::ANN_SELECTED_NODE;
         let due: Vec<String> = self.prebinding.iter().filter(|(_, b)| b.next_poll <= ctx.now).map(|(u, _)| u.clone()).collect();
         for uid in due {
-            let Some(b) = self.prebinding.get_mut(&uid) else { continue };
+            let Some(b) = self.prebinding.get(&uid) else { continue };
             let node_name = self.nodes[b.node].name.clone();
             let mut err = None;
-            let mut all_bound = true;
-            for (c, provisioned, seen) in b.claims.iter_mut() {
-                match self.informer.get(&Kind::PersistentVolumeClaim, &b.namespace, c).and_then(|o| o.as_pvc()) {
-                    None => {
-                        err = Some(format!("persistentvolumeclaim {c:?} not found"));
+            for (v, rv) in &b.volumes {
+                let pv = self.informer.get(&Kind::PersistentVolume, "", v).and_then(|o| o.as_pv());
+                if let Some(pv) = pv.filter(|pv| *rv > 0 && pv.metadata.resource_version.0 >= *rv) {
+                    if pv.spec.claim_ref.as_ref().is_none_or(|r| r.uid.is_empty()) {
+                        err = Some(format!("ClaimRef got reset for pv {v:?}"));
                     }
+                }
+            }
+            let mut all_bound = true;
+            for (c, provisioned, rv) in &b.claims {
+                match self.informer.get(&Kind::PersistentVolumeClaim, &b.namespace, c).and_then(|o| o.as_pvc()) {
+                    None => err = err.or_else(|| Some(format!("persistentvolumeclaim {c:?} not found"))),
                     Some(pvc) => {
                         if pvc.fully_bound() {
                             continue;
                         }
                         all_bound = false;
-                        if *provisioned {
-                            // Once written, a selected-node annotation that is gone (or
-                            // names another node) means the provisioner gave up.
-                            if pvc.metadata.annotations.get(ANN_SELECTED_NODE) == Some(&node_name) {
-                                *seen = true;
-                            } else if *seen {
-                                err = Some(format!("provisioning failed for PVC {c:?}"));
-                            }
+                        let caught_up = *rv > 0 && pvc.metadata.resource_version.0 >= *rv;
+                        if *provisioned && caught_up && pvc.metadata.annotations.get(ANN_SELECTED_NODE) != Some(&node_name) {
+                            err = err.or_else(|| Some(format!("provisioning failed for PVC {c:?}")));
                         }
                     }
-                }
-                if err.is_some() {
-                    break;
                 }
             }
             if err.is_none() && !all_bound && ctx.now >= b.deadline {
                 err = Some("context deadline exceeded".into());
             }
             if let Some(e) = err {
-                self.fail_prebinding(&uid, &e, ctx);
+                self.fail_prebinding(&uid, &format!("binding volumes: {e}"), ctx);
                 continue;
             }
             if all_bound {
-                let b = self.prebinding.remove(&uid).expect("prebinding");
+                let b = self.end_prebinding(&uid).expect("prebinding");
                 self.binding.insert((b.namespace.clone(), b.name.clone()), (uid.clone(), b.node));
                 ctx.request_reply(Request::Bind { namespace: b.namespace, name: b.name, uid, node: node_name }, 0);
             } else if let Some(b) = self.prebinding.get_mut(&uid) {
@@ -1277,19 +1312,28 @@ impl Scheduler {
     }
 
     pub fn on_response(&mut self, _tag: u32, req: &Request, resp: &Response, ctx: &mut Ctx) {
-        // BindPodVolumes' API writes: a refusal fails the pod's PreBind.
-        if let (Request::Update(o), Response::Error(st)) = (req, resp) {
-            let (kind, ns, name) = (o.kind(), o.meta().namespace.clone(), o.meta().name.clone());
-            let failed: Option<String> = self
-                .prebinding
-                .iter()
-                .find(|(_, b)| match kind {
-                    Kind::PersistentVolume => b.volumes.contains(&name),
-                    _ => b.namespace == ns && b.claims.iter().any(|(c, _, _)| *c == name),
-                })
-                .map(|(u, _)| u.clone());
-            if let Some(uid) = failed {
-                self.fail_prebinding(&uid, &st.message, ctx);
+        // BindPodVolumes' API writes: a refusal fails the pod's PreBind (the error as the
+        // apiserver words it); an answer tells checkBindings which version to wait for.
+        if let Request::Update(o) = req {
+            let key = (o.kind(), o.meta().namespace.clone(), o.meta().name.clone());
+            if let Some(uid) = self.volume_writes.remove(&key) {
+                match resp {
+                    Response::Error(st) => self.fail_prebinding(&uid, &st.message, ctx),
+                    Response::Object(written) => {
+                        let rv = written.meta().resource_version.0;
+                        if let Some(b) = self.prebinding.get_mut(&uid) {
+                            for (c, _, r) in b.claims.iter_mut().filter(|(c, _, _)| key.0 == Kind::PersistentVolumeClaim && *c == key.2) {
+                                let _ = c;
+                                *r = rv;
+                            }
+                            for (v, r) in b.volumes.iter_mut().filter(|(v, _)| key.0 == Kind::PersistentVolume && *v == key.2) {
+                                let _ = v;
+                                *r = rv;
+                            }
+                        }
+                    }
+                    Response::List(..) => {}
+                }
             }
             self.ensure_timers(ctx);
             return;

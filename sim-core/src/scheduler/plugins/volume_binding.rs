@@ -41,6 +41,10 @@ pub const BIND_TIMEOUT_SECONDS: u64 = 600;
 #[derive(Clone, Debug)]
 pub struct DelayClaim {
     pub claim: Rc<Object>,
+    /// The node chosen for it: its `volume.kubernetes.io/selected-node`, or the assume
+    /// cache's (a pod in PreBind is binding it there), and whether it is being
+    /// provisioned there (else a volume is being bound to it).
+    pub selected: Option<(String, bool)>,
     pub class: Option<Rc<Object>>,
     /// The volumes of the claim's class (pvCache.ListPVs(storageClassName)).
     pub volumes: Vec<Rc<Object>>,
@@ -70,12 +74,23 @@ pub struct PreFilterState {
 pub struct PodVolumes {
     pub static_bindings: Vec<(usize, String)>,
     pub provisions: Vec<usize>,
+    /// Claims another pod's PreBind is binding on this node: only waited for.
+    pub waits: Vec<usize>,
 }
+
+/// The claim assume cache's answer for (namespace, claim): the node chosen and whether
+/// the claim is being provisioned there.
+pub type AssumedNode<'a> = dyn Fn(&str, &str) -> Option<(String, bool)> + 'a;
 
 /// PreFilter. `Err`: the UnschedulableAndUnresolvable message; `Ok(None)`: Skip.
 /// `assumed` tells whether a volume is already promised to another claim (the assume
 /// cache: the scheduler's own bindings not yet seen back from the apiserver).
-pub fn pre_filter(pod: &crate::api::pod::Pod, inf: &Informer, assumed: &dyn Fn(&str) -> bool) -> Result<Option<PreFilterState>, String> {
+pub fn pre_filter(
+    pod: &crate::api::pod::Pod,
+    inf: &Informer,
+    assumed: &dyn Fn(&str) -> bool,
+    assumed_node: &AssumedNode<'_>,
+) -> Result<Option<PreFilterState>, String> {
     let claims = crate::api::storage::pod_claims(pod.spec.volumes.as_deref());
     if claims.is_empty() {
         return Ok(None);
@@ -106,7 +121,8 @@ pub fn pre_filter(pod: &crate::api::pod::Pod, inf: &Informer, assumed: &dyn Fn(&
                 .filter(|v| v.as_pv().is_some_and(|v| v.class() == c.class() && !assumed(&v.metadata.name)))
                 .cloned()
                 .collect();
-            st.delay.push(DelayClaim { claim: o.clone(), class, volumes });
+            let selected = assumed_node(ns, name).or_else(|| c.metadata.annotations.get(ANN_SELECTED_NODE).map(|n| (n.clone(), true)));
+            st.delay.push(DelayClaim { claim: o.clone(), selected, class, volumes });
         } else {
             immediate_unbound = true;
         }
@@ -141,11 +157,19 @@ pub fn find_pod_volumes(st: &PreFilterState, node: &NodeInfo) -> Result<PodVolum
     let mut chosen: Vec<String> = Vec::new();
     for (i, d) in st.delay.iter().enumerate() {
         let c = d.pvc();
-        if let Some(sel) = c.metadata.annotations.get(ANN_SELECTED_NODE) {
+        if let Some((sel, provisioning)) = &d.selected {
             if *sel != node.name {
                 unbound_ok = false;
                 break;
             }
+            // Chosen for this node: straight to provisioning (FindPodVolumes' fast path),
+            // or a volume another pod's PreBind is binding to it — wait for that.
+            if *provisioning {
+                out.provisions.push(i);
+            } else {
+                out.waits.push(i);
+            }
+            continue;
         }
         let vols: Vec<&PersistentVolume> = d.volumes.iter().filter_map(|o| o.as_pv()).collect();
         if let Some(v) = find_matching_volume(c, &vols, Some(&node_ref), &|n| chosen.iter().any(|x| x == n), true) {
