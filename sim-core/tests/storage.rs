@@ -526,3 +526,85 @@ spec:
     assert_eq!(c.metadata.annotations.get("volume.kubernetes.io/selected-node"), Some(&pods[0].0));
     assert!(s.violations().is_empty(), "{:#?}", s.violations());
 }
+
+/// Growing a claim (validation.go ValidatePersistentVolumeClaimUpdate and the
+/// PersistentVolumeClaimResize admission): a Pending claim's spec is immutable; a Bound
+/// claim of a class without allowVolumeExpansion (kind's `standard`) is refused with the
+/// plugin's words.
+#[test]
+fn growing_a_claim_is_refused_as_upstream_refuses_it() {
+    let claim_doc = |size: &str| {
+        format!("apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {{name: data}}\nspec: {{accessModes: [ReadWriteOnce], resources: {{requests: {{storage: {size}}}}}}}")
+    };
+    let grow = |at: &str| format!("  - at: {at}\n    apply:\n{}\n", claim_doc("5Gi").lines().map(|l| format!("      {l}")).collect::<Vec<_>>().join("\n"));
+    let pod = "---\napiVersion: v1\nkind: Pod\nmetadata: {name: app}\nspec:\n  containers: [{name: app, image: \"nginx:1.27\"}]\n  volumes: [{name: d, persistentVolumeClaim: {claimName: data}}]\n";
+    // Pending (no pod yet for a WaitForFirstConsumer class).
+    let mut s = sim(&format!("apiVersion: ksim.dev/v1\nkind: Scenario\nspec:\n  until: 30s\n  timeline:\n{}---\n{}\n", grow("10s"), claim_doc("1Gi")));
+    s.run_until(SimTime::from_secs(30));
+    let errs: Vec<&String> = s.timeline_errors.iter().map(|(_, e)| e).collect();
+    assert!(
+        errs.iter().any(|e| e.contains("PersistentVolumeClaim \"data\" is invalid: spec: Forbidden: spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims")),
+        "{errs:?}"
+    );
+    // Bound, class standard (no allowVolumeExpansion).
+    let mut s = sim(&format!("apiVersion: ksim.dev/v1\nkind: Scenario\nspec:\n  until: 1m\n  timeline:\n{}---\n{}\n{pod}", grow("40s"), claim_doc("1Gi")));
+    s.run_until(SimTime::from_secs(60));
+    assert_eq!(claim(&s, "data").unwrap().status.phase, "Bound");
+    let errs: Vec<&String> = s.timeline_errors.iter().map(|(_, e)| e).collect();
+    assert!(
+        errs.iter().any(|e| e.contains(
+            "persistentvolumeclaims \"data\" is forbidden: only dynamically provisioned pvc can be resized and the storageclass that provisions the pvc must support resize"
+        )),
+        "{errs:?}"
+    );
+    assert_eq!(claim(&s, "data").unwrap().request().map(|q| q.to_string()).as_deref(), Some("1Gi"));
+}
+
+/// KEP-2485: a higher-priority pod may preempt the holder of a ReadWriteOncePod claim —
+/// VolumeRestrictions' conflict is Unschedulable, and its PreFilter state drops the
+/// victim's use (updateWithPod) — then runs once the holder is gone.
+#[test]
+fn a_higher_priority_pod_preempts_the_holder_of_a_read_write_once_pod_claim() {
+    let text = r#"
+apiVersion: ksim.dev/v1
+kind: Scenario
+spec:
+  until: 2m
+  timeline:
+  - at: 20s
+    apply:
+      apiVersion: v1
+      kind: Pod
+      metadata: {name: urgent}
+      spec:
+        priorityClassName: high
+        containers: [{name: app, image: "nginx:1.27"}]
+        volumes: [{name: d, persistentVolumeClaim: {claimName: data}}]
+---
+apiVersion: scheduling.k8s.io/v1
+kind: PriorityClass
+metadata: {name: high}
+value: 1000
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: data}
+spec: {accessModes: [ReadWriteOncePod], resources: {requests: {storage: 1Gi}}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: holder}
+spec:
+  terminationGracePeriodSeconds: 5
+  containers: [{name: app, image: "nginx:1.27"}]
+  volumes: [{name: d, persistentVolumeClaim: {claimName: data}}]
+"#;
+    let mut s = sim(text);
+    s.run_until(SimTime::from_secs(19));
+    assert_eq!(pod_status(&s, "holder").as_deref(), Some("Running"));
+    s.run_until(SimTime::from_secs(120));
+    assert!(pod_status(&s, "holder").is_none(), "preempted");
+    assert!(events(&s, "Pod").iter().any(|(r, _)| r == "Preempted"));
+    assert_eq!(pod_status(&s, "urgent").as_deref(), Some("Running"));
+    assert!(s.violations().is_empty(), "{:#?}", s.violations());
+}

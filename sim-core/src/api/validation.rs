@@ -1645,8 +1645,12 @@ pub fn validate_storage_class(c: &super::storage::StorageClass, errs: &mut Vec<F
 /// request, a volume name set once, and a class given to a claim that had none.
 fn validate_pvc_update(a: &super::storage::PersistentVolumeClaim, b: &super::storage::PersistentVolumeClaim, errs: &mut Vec<FieldErr>) {
     let mut probe = b.spec.clone();
-    probe.resources.requests = a.spec.resources.requests.clone();
-    probe.volume_attributes_class_name = a.spec.volume_attributes_class_name.clone();
+    // Only a Bound claim's request may change (then the PersistentVolumeClaimResize
+    // admission decides).
+    if a.status.phase == "Bound" {
+        probe.resources.requests = a.spec.resources.requests.clone();
+        probe.volume_attributes_class_name = a.spec.volume_attributes_class_name.clone();
+    }
     if a.spec.volume_name.is_empty() {
         probe.volume_name.clear();
     }

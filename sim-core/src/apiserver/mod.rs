@@ -566,6 +566,28 @@ impl ApiServer {
         }
     }
 
+    /// The PersistentVolumeClaimResize admission plugin (plugin/pkg/admission/storage/
+    /// persistentvolume/resize): a larger request only for a Bound claim whose class
+    /// allows expansion. (An accepted expansion is not carried out: ksim models no
+    /// resizer.)
+    fn admit_pvc_resize(&self, cur: &Object, new: &Object) -> Result<(), ApiErr> {
+        let (Object::PersistentVolumeClaim(a), Object::PersistentVolumeClaim(b)) = (cur, new) else { return Ok(()) };
+        let grows = matches!((a.request(), b.request()), (Some(x), Some(y)) if y > x);
+        if !grows {
+            return Ok(());
+        }
+        let forbidden = |msg: &str| ApiErr::Status(status(403, "Forbidden", format!("persistentvolumeclaims {:?} is forbidden: {msg}", b.metadata.name)));
+        if a.status.phase != "Bound" {
+            return Err(forbidden("Only bound persistent volume claims can be expanded"));
+        }
+        let expandable =
+            self.store.get_parts(&Kind::StorageClass, "", a.class()).and_then(|o| o.as_storage_class()).is_some_and(|c| c.allow_volume_expansion == Some(true));
+        if !expandable {
+            return Err(forbidden("only dynamically provisioned pvc can be resized and the storageclass that provisions the pvc must support resize"));
+        }
+        Ok(())
+    }
+
     /// The Priority admission plugin (plugin/pkg/admission/priority): the pod's
     /// priority and preemption policy come from its PriorityClass, or from the global
     /// default class (the lowest-valued one if several), or are 0.
@@ -643,6 +665,7 @@ impl ApiServer {
             if !errs.is_empty() {
                 return Err(ApiErr::Status(invalid(&key.kind, &key.name, &errs)));
             }
+            self.admit_pvc_resize(&cur, &obj)?;
             // The Service registry's BeginUpdate (allocateUpdate).
             if let (Object::Service(old), Object::Service(svc)) = (&*cur, &mut obj) {
                 self.services.allocate_update(old, svc).map_err(|r| refusal(&key.kind, &key.name, r))?;

@@ -556,6 +556,40 @@ impl<'r> Loader<'r> {
                 }
             }
         }
+        // Generic ephemeral volumes (a claim per pod, made by the ephemeral volume
+        // controller) are not modelled: say so rather than run the pod without them.
+        let pod_volumes: Option<(&str, Option<&Value>)> = match &obj {
+            Object::Pod(p) => Some(("spec.volumes", p.spec.volumes.as_deref())),
+            Object::Deployment(d) => Some(("spec.template.spec.volumes", d.spec.template.spec.volumes.as_deref())),
+            Object::ReplicaSet(r) => Some(("spec.template.spec.volumes", r.spec.template.spec.volumes.as_deref())),
+            Object::DaemonSet(d) => Some(("spec.template.spec.volumes", d.spec.template.spec.volumes.as_deref())),
+            Object::StatefulSet(s) => Some(("spec.template.spec.volumes", s.spec.template.spec.volumes.as_deref())),
+            Object::Job(j) => Some(("spec.template.spec.volumes", j.spec.template.spec.volumes.as_deref())),
+            _ => None,
+        };
+        if let Some((path, Some(Value::Array(vols)))) = pod_volumes {
+            for (i, v) in vols.iter().enumerate() {
+                if v.get("ephemeral").is_some() {
+                    let p = format!("{path}[{i}].ephemeral");
+                    let mark = Self::mark_of(index, base, &p);
+                    self.warn(
+                        file,
+                        mark,
+                        format!("{p}: ksim does not model generic ephemeral volumes yet: no claim is made and the pod runs without the volume"),
+                    );
+                }
+            }
+        }
+        if let Object::PersistentVolumeClaim(c) = &obj {
+            if c.spec.volume_attributes_class_name.is_some() {
+                let mark = Self::mark_of(index, base, "spec.volumeAttributesClassName");
+                self.warn(
+                    file,
+                    mark,
+                    "spec.volumeAttributesClassName: ksim does not model VolumeAttributesClasses: it is kept and printed, nothing acts on it",
+                );
+            }
+        }
         let mut probe = obj.clone();
         if probe.meta().name.is_empty() && !probe.meta().generate_name.is_empty() {
             probe.meta_mut().name = format!("{}xxxxx", probe.meta().generate_name);

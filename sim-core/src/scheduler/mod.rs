@@ -832,6 +832,7 @@ impl Scheduler {
                 Ok(claims) if !claims.is_empty() => {
                     // IsPVCUsedByPods: scheduled (or assumed) pods using the claim.
                     let ns = &pod.metadata.namespace;
+                    state.rwop_claims = claims.iter().map(|c| format!("{ns}/{c}")).collect();
                     state.rwop_conflicts = claims
                         .iter()
                         .filter(|c| {
@@ -858,14 +859,19 @@ impl Scheduler {
             };
             match plugins::volume_binding::pre_filter(pod, &self.informer, &assumed, &assumed_node) {
                 Err(m) => return Some((plugins::volume_binding::NAME, m)),
-                Ok(Some(st)) => {
-                    if profile.has_filter(profile::PluginId::VolumeZone) {
-                        state.volume_zone = plugins::volume_zone::pre_filter(&st.bound);
-                    }
-                    state.volumes = Some(Rc::new(st));
-                }
+                Ok(Some(st)) => state.volumes = Some(Rc::new(st)),
                 Ok(None) => {}
             }
+        }
+        if profile.has_filter(profile::PluginId::VolumeZone) {
+            // The bound claims' volumes (a claim not bound is VolumeBinding's).
+            let bound: Vec<Option<Rc<Object>>> = crate::api::storage::pod_claims(pod.spec.volumes.as_deref())
+                .iter()
+                .filter_map(|(_, c)| self.informer.get(&Kind::PersistentVolumeClaim, &pod.metadata.namespace, c).and_then(|o| o.as_pvc()))
+                .filter(|c| c.fully_bound())
+                .map(|c| self.informer.get(&Kind::PersistentVolume, "", &c.spec.volume_name).cloned())
+                .collect();
+            state.volume_zone = plugins::volume_zone::pre_filter(&bound);
         }
         None
     }
@@ -911,19 +917,21 @@ impl Scheduler {
         if new_volumes.is_empty() {
             return None;
         }
-        let mut attached: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+        let mut pod_volumes: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
         for node in limits.keys() {
             let Some(&ni) = self.node_index.get(node) else { continue };
-            let mut a = BTreeMap::new();
             for p in &self.nodes[ni].pods {
                 let pp = p.pod();
                 if pp.metadata.uid != pod.metadata.uid {
+                    let mut a = BTreeMap::new();
                     volumes_of(pp, &mut a);
+                    if !a.is_empty() {
+                        pod_volumes.insert(pp.metadata.uid.clone(), a);
+                    }
                 }
             }
-            attached.insert(node.clone(), a);
         }
-        Some(plugins::node_volume_limits::PreFilterState { new_volumes, limits, attached })
+        Some(plugins::node_volume_limits::PreFilterState { new_volumes, limits, pod_volumes })
     }
 
     /// AssumePodVolumes and BindPodVolumes' API calls: each chosen volume gets the

@@ -60,6 +60,16 @@ pub fn update_state(state: &mut CycleState, incoming: &PodInfo, changed: &PodInf
     if let Some(s) = &mut state.affinity {
         inter_pod_affinity::update_with_pod(s, incoming, changed, node, snap, sign);
     }
+    // VolumeRestrictions' updateWithPod: the changed pod's uses of the ReadWriteOncePod
+    // claims. (NodeVolumeLimits counts the node's pods in Filter.)
+    if !state.rwop_claims.is_empty() {
+        let p = changed.pod();
+        let uses = crate::api::storage::pod_claims(p.spec.volumes.as_deref())
+            .iter()
+            .filter(|(_, c)| state.rwop_claims.iter().any(|k| *k == format!("{}/{c}", p.metadata.namespace)))
+            .count() as i64;
+        state.rwop_conflicts = (state.rwop_conflicts as i64 + sign * uses).max(0) as usize;
+    }
 }
 
 /// MoreImportantPod: higher priority, then the earlier start.

@@ -42,7 +42,9 @@ pub struct CycleState {
     pub filters: Vec<PluginId>,
     /// VolumeBinding's PreFilter result (None: no claims, Skip).
     pub volumes: Option<std::rc::Rc<volume_binding::PreFilterState>>,
-    /// VolumeRestrictions' count of the pod's ReadWriteOncePod claims in use elsewhere.
+    /// VolumeRestrictions' ReadWriteOncePod claims of the pod (namespace/name) and the
+    /// count of their uses by scheduled pods (preemption's removals lower it).
+    pub rwop_claims: Vec<String>,
     pub rwop_conflicts: usize,
     /// NodeVolumeLimits' volumes and limits (None: no CSI volumes or no limits, Skip).
     pub volume_limits: Option<std::rc::Rc<node_volume_limits::PreFilterState>>,
@@ -77,7 +79,7 @@ pub fn run_pre_filter(profile: &Profile, state: &mut CycleState, pod: &PodInfo, 
             // No PreFilter, or one that never skips (NodeResourcesFit's requests are in PodInfo).
             PluginId::NodeUnschedulable | PluginId::NodeName | PluginId::TaintToleration | PluginId::NodeResourcesFit => true,
             // Computed by the scheduler before this runs (see CycleState).
-            PluginId::VolumeRestrictions => state.rwop_conflicts > 0,
+            PluginId::VolumeRestrictions => !state.rwop_claims.is_empty(),
             PluginId::VolumeBinding => state.volumes.is_some(),
             PluginId::VolumeZone => state.volume_zone.is_some(),
             PluginId::NodeVolumeLimits => state.volume_limits.is_some(),

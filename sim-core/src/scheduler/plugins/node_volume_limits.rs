@@ -14,25 +14,33 @@ pub const NAME: &str = "NodeVolumeLimits";
 pub const ERR_REASON_MAX_VOLUME_COUNT_EXCEEDED: &str = "node(s) exceed max volume count";
 
 /// What PreFilter gathered: the pod's CSI volumes (unique name → driver), each node's
-/// limits (node → driver → count) and the volumes its pods use.
+/// limits (node → driver → count) and the volumes of the pods on those nodes (pod uid →
+/// unique name → driver; Filter counts the pods the node has — after preemption's
+/// removals too — as upstream recounts nodeInfo.Pods).
 #[derive(Clone, Debug, Default)]
 pub struct PreFilterState {
     pub new_volumes: BTreeMap<String, String>,
     pub limits: BTreeMap<String, BTreeMap<String, i64>>,
-    pub attached: BTreeMap<String, BTreeMap<String, String>>,
+    pub pod_volumes: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 pub fn filter(st: &PreFilterState, node: &NodeInfo) -> Option<Status> {
     let limits = st.limits.get(&node.name)?;
-    let empty = BTreeMap::new();
-    let attached = st.attached.get(&node.name).unwrap_or(&empty);
+    let mut attached: BTreeMap<&str, &str> = BTreeMap::new();
+    for p in &node.pods {
+        if let Some(vs) = st.pod_volumes.get(p.uid()) {
+            for (u, d) in vs {
+                attached.insert(u, d);
+            }
+        }
+    }
     let mut attached_count: BTreeMap<&str, i64> = BTreeMap::new();
     for driver in attached.values() {
         *attached_count.entry(driver).or_default() += 1;
     }
     let mut new_count: BTreeMap<&str, i64> = BTreeMap::new();
     for (unique, driver) in &st.new_volumes {
-        if !attached.contains_key(unique) {
+        if !attached.contains_key(unique.as_str()) {
             *new_count.entry(driver).or_default() += 1;
         }
     }

@@ -32,10 +32,44 @@ pub fn filter(terms: &[(&'static str, Vec<String>)], node: &NodeInfo) -> Option<
         return None;
     }
     for (k, values) in terms {
-        let v = node.labels.get(*k).map(String::as_str).unwrap_or("");
-        if !values.iter().any(|x| x == v) {
+        // "if we can't match the beta label, try to match pv's beta label with node's ga
+        // label" (translateToGALabel).
+        let v = node.labels.get(*k).or_else(|| node.labels.get(&to_ga(k)));
+        if !v.is_some_and(|v| values.iter().any(|x| x == v)) {
             return Some(Status::unresolvable(NAME, ERR_REASON_CONFLICT.into()));
         }
     }
     None
+}
+
+/// translateToGALabel: the beta zone and region labels' GA names.
+fn to_ga(k: &str) -> String {
+    match k {
+        "failure-domain.beta.kubernetes.io/zone" => "topology.kubernetes.io/zone".into(),
+        "failure-domain.beta.kubernetes.io/region" => "topology.kubernetes.io/region".into(),
+        other => other.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn node(labels: &[(&str, &str)]) -> NodeInfo {
+        NodeInfo { name: "n".into(), labels: labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(), ..Default::default() }
+    }
+
+    /// volume_zone.go Filter: a node without topology labels passes; a beta-labelled
+    /// volume matches a node's GA label; `__` joins several zones; a zone not listed is
+    /// "node(s) had no available volume zone".
+    #[test]
+    fn zones_match_as_upstream() {
+        let beta = vec![("failure-domain.beta.kubernetes.io/zone", vec!["us-west1-a".to_string(), "us-west1-b".to_string()])];
+        assert!(filter(&beta, &node(&[])).is_none());
+        assert!(filter(&beta, &node(&[("topology.kubernetes.io/zone", "us-west1-b")])).is_none());
+        let st = filter(&beta, &node(&[("topology.kubernetes.io/zone", "us-west1-c")])).expect("conflict");
+        assert_eq!(st.reasons, [ERR_REASON_CONFLICT]);
+        let ga = vec![("topology.kubernetes.io/region", vec!["us-west1".to_string()])];
+        assert!(filter(&ga, &node(&[("topology.kubernetes.io/zone", "us-west1-a")])).is_some(), "a node with a zone but no region label");
+    }
 }
