@@ -706,3 +706,37 @@ fn an_absent_image_with_pull_policy_never_is_err_image_never_pull() {
     sim.run_until(SimTime(s + 35_000));
     assert_eq!(event_count(&sim, "ErrImageNeverPull"), 4, "at S, S+10 s, S+20 s, S+30 s");
 }
+
+/// The OOM killer: a container whose `ksim.dev/memory-usage` passes its memory limit is
+/// ended at that moment with exit code 137 (128 + SIGKILL) and the runtime's reason
+/// `OOMKilled`; restartPolicy Always restarts it at once the first time (no back-off
+/// entry yet, kuberuntime doBackOff), and the profile begins again with the new start.
+/// Started at S = seen + sandbox + pull + startup, usage 300Mi from 40 s against 256Mi.
+#[test]
+fn a_container_over_its_memory_limit_is_oom_killed_and_restarted() {
+    let spec = "";
+    let text = pod_at("10s", "leaky", "w-1", "ksim.dev/memory-usage: '100Mi from 0s; 300Mi from 40s'", spec, "busybox:1.36")
+        .replace("containers: [{name: app, image: 'busybox:1.36'}]", "containers: [{name: app, image: 'busybox:1.36', resources: {limits: {memory: 256Mi}}}]");
+    let mut sim = scenario(ONE_NODE, &text, "3m");
+    let started = seen(10_000) + SANDBOX_MS + PULL_MS + STARTUP_MS;
+    let killed = started + 40_000;
+    let p = pod_at_time(&mut sim, killed + 2 * req(), "leaky");
+    let last = p.status.container_statuses[0]
+        .last_state
+        .terminated
+        .as_ref()
+        .or(p.status.container_statuses[0].state.terminated.as_ref())
+        .cloned()
+        .expect("terminated");
+    assert_eq!((last.exit_code, last.reason.to_string()), (137, "OOMKilled".to_string()));
+    assert_eq!(last.finished_at.map(|t| t.0 .0), Some(killed));
+    // Restarted at once; killed again 40 s after its new start.
+    let p = pod_at_time(&mut sim, killed + STARTUP_MS + 2 * req(), "leaky");
+    assert_eq!(p.status.container_statuses[0].restart_count, 1);
+    let p = pod_at_time(&mut sim, killed + STARTUP_MS + 40_000 + 2 * req(), "leaky");
+    assert_eq!(sim_core::trace::pod_status(&p), "CrashLoopBackOff", "the second exit waits the 10 s back-off");
+    // Without a limit, or a limit above the profile, nothing is killed.
+    let mut sim = scenario(ONE_NODE, &pod_at("10s", "free", "w-1", "ksim.dev/memory-usage: '100Mi from 0s; 300Mi from 40s'", spec, "busybox:1.36"), "2m");
+    let p = pod_at_time(&mut sim, 110_000, "free");
+    assert_eq!((p.status.container_statuses[0].restart_count, sim_core::trace::pod_status(&p)), (0, "Running".to_string()));
+}

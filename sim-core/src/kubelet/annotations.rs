@@ -13,6 +13,7 @@
 //! | `ksim.dev/boot-duration` | `0s` | how long the app takes, once its containers run, before it accepts connections (requests before then are refused) |
 //! | `ksim.dev/prestop-duration` | none | how long a preStop `exec` or `httpGet` hook runs (a `sleep` action, or an exec of `sleep N`, says it itself) |
 //! | `ksim.dev/image-pull-error` | none | the registry refuses pulls: `notfound` (the tag does not exist) or `denied` (the repository does not exist or needs credentials), for every image of the pod, or per image (`nginx:1.99=notfound, private/app:2=denied`); the kubelet reports ErrImagePull, then ImagePullBackOff between retries |
+//! | `ksim.dev/memory-usage` | none | the first container's memory use over its run: `300Mi`, or steps from its start, `100Mi from 0s; 300Mi from 1m` (each start begins again). Above its memory limit, the kernel's OOM killer ends it: `OOMKilled`, exit code 137 |
 //! | `ksim.dev/image-size` | unknown | the size of the pod's images once pulled (a quantity, e.g. `150Mi`): the node reports it in `status.images`, which the scheduler's ImageLocality plugin scores |
 //!
 //! Readiness follows the first container's readinessProbe: ready `initialDelaySeconds`
@@ -47,6 +48,39 @@ pub const IMAGE_SIZE: &str = "ksim.dev/image-size";
 pub const BOOT: &str = "ksim.dev/boot-duration";
 pub const PRESTOP: &str = "ksim.dev/prestop-duration";
 pub const IMAGE_PULL_ERROR: &str = "ksim.dev/image-pull-error";
+pub const MEMORY_USAGE: &str = "ksim.dev/memory-usage";
+
+/// Parses `ksim.dev/memory-usage`: a quantity, or `Q from D` steps separated by `;`
+/// (times from the container's start, increasing). Returns (from, bytes) steps.
+pub fn memory_usage(v: &str) -> Result<Vec<(SimDuration, i64)>, String> {
+    let mut out: Vec<(SimDuration, i64)> = Vec::new();
+    for part in v.split(';').map(str::trim).filter(|p| !p.is_empty()) {
+        let (q, from) = match part.split_once(" from ") {
+            Some((q, d)) => (q.trim(), SimDuration::parse(d.trim()).map_err(|e| format!("{part:?}: {e}"))?),
+            None => (part, SimDuration::ZERO),
+        };
+        let bytes = crate::api::quantity::Quantity::parse(q).map_err(|e| format!("{q:?}: {e}"))?.value();
+        if bytes < 0 {
+            return Err(format!("{q:?}: must not be negative"));
+        }
+        if out.last().is_some_and(|(d, _)| *d >= from) {
+            return Err(format!("{part:?}: the steps' times must increase"));
+        }
+        out.push((from, bytes));
+    }
+    if out.is_empty() {
+        return Err("expected a quantity (300Mi) or steps (100Mi from 0s; 300Mi from 1m)".into());
+    }
+    Ok(out)
+}
+
+/// When, after its start, the pod's first container outgrows its memory limit (the OOM
+/// killer's moment), if it does.
+pub fn oom_after(pod: &Pod) -> Option<SimDuration> {
+    let steps = memory_usage(pod.metadata.annotations.get(MEMORY_USAGE)?).ok()?;
+    let limit = pod.spec.containers.first()?.resources.limits.get("memory")?.value();
+    steps.iter().find(|(_, b)| *b > limit).map(|(d, _)| *d)
+}
 
 /// Why a registry refuses an image (`ksim.dev/image-pull-error`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -320,6 +354,10 @@ pub fn validate(annotations: &std::collections::BTreeMap<String, String>) -> Vec
             }
         } else if k == EXIT_CODE_BY_INDEX {
             if let Err(e) = exit_codes_by_index(v) {
+                errs.push((k.clone(), format!("Invalid value: {v:?}: {e}")));
+            }
+        } else if k == MEMORY_USAGE {
+            if let Err(e) = memory_usage(v) {
                 errs.push((k.clone(), format!("Invalid value: {v:?}: {e}")));
             }
         } else if k == IMAGE_PULL_ERROR {

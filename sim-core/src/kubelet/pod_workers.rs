@@ -163,6 +163,10 @@ pub(super) struct Worker {
     pub(super) started_at: Option<SimTime>,
     /// The last exit: (exit code, started, finished).
     pub(super) last_exit: Option<(i32, SimTime, SimTime)>,
+    /// Whether the last exit was the OOM killer's (reason OOMKilled).
+    pub(super) oom_killed: bool,
+    /// When the running containers are to be OOM-killed (`ksim.dev/memory-usage`).
+    pub(super) oom_at: Option<SimTime>,
     pub(super) exit_code: Option<i32>,
     pub(super) behaviour: PodBehaviour,
     /// Images whose pull this pod started.
@@ -231,6 +235,8 @@ impl Kubelet {
                 ready: false,
                 started_at: None,
                 last_exit: None,
+                oom_killed: false,
+                oom_at: None,
                 exit_code: None,
                 behaviour,
                 pulled: Vec::new(),
@@ -622,12 +628,20 @@ impl Kubelet {
         w.ready = delay.is_none();
         let run = w.behaviour.run;
         let pod = w.pod.clone();
+        // The memory profile outgrows the limit before the command ends: the OOM killer.
+        let oom = pod.as_pod().and_then(annotations::oom_after).filter(|o| run.is_none_or(|r| *o < r));
+        w.oom_at = oom.map(|o| ctx.now + o);
         self.containers_events(&pod, ctx);
         if let Some(d) = delay {
             self.timer(uid, d, PodStep::ReadinessProbe, ctx);
         }
-        if let Some(d) = run {
-            self.timer(uid, d, PodStep::ContainerExited, ctx);
+        match oom {
+            Some(o) => self.timer(uid, o, PodStep::ContainerExited, ctx),
+            None => {
+                if let Some(d) = run {
+                    self.timer(uid, d, PodStep::ContainerExited, ctx);
+                }
+            }
         }
         self.sync_status(uid, ctx);
         if self.workers.get(uid).is_some_and(|w| w.ready) {
@@ -661,7 +675,10 @@ impl Kubelet {
         if w.phase != Phase::Running {
             return;
         }
-        let code = w.behaviour.exit_code;
+        // The OOM killer's SIGKILL: 128 + 9.
+        w.oom_killed = w.oom_at.is_some_and(|t| t <= ctx.now);
+        w.oom_at = None;
+        let code = if w.oom_killed { 137 } else { w.behaviour.exit_code };
         w.last_exit = Some((code, w.started_at.unwrap_or(ctx.now), ctx.now));
         w.ready = false;
         let policy = w.pod.as_pod().map_or("Always".to_string(), |p| p.spec.restart_policy.clone());

@@ -29,6 +29,14 @@ pub(super) fn terminated((code, started, finished): (i32, SimTime, SimTime)) -> 
     }
 }
 
+/// The runtime reports a container the OOM killer ended with reason `OOMKilled`.
+fn oom(mut s: ContainerState, killed: bool) -> ContainerState {
+    if let (true, Some(t)) = (killed, s.terminated.as_mut()) {
+        t.reason = "OOMKilled".into();
+    }
+    s
+}
+
 impl Kubelet {
     /// Posts the status the kubelet would report for a worker (generateAPIPodStatus), if
     /// it differs from the pod's.
@@ -190,7 +198,7 @@ fn container_statuses(w: &Worker, p: &Pod, names: &[(String, String)], uid: &str
                     }),
                     ..Default::default()
                 },
-                Phase::Done | Phase::Exited => terminated(w.last_exit.unwrap_or((w.exit_code.unwrap_or(0), now, now))),
+                Phase::Done | Phase::Exited => oom(terminated(w.last_exit.unwrap_or((w.exit_code.unwrap_or(0), now, now))), w.oom_killed),
                 // convertToAPIContainerStatuses' default waiting state: PodInitializing in
                 // a pod with init containers.
                 _ => match w.config_error.as_ref().filter(|_| w.init_next >= w.init.len()) {
@@ -212,7 +220,7 @@ fn container_statuses(w: &Worker, p: &Pod, names: &[(String, String)], uid: &str
             };
             let last_state = match (w.phase, w.last_exit) {
                 (Phase::Done | Phase::Exited, _) | (_, None) => ContainerState::default(),
-                (_, Some(exit)) => terminated(exit),
+                (_, Some(exit)) => oom(terminated(exit), w.oom_killed),
             };
             ContainerStatus {
                 name: name.clone(),
