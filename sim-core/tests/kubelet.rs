@@ -740,3 +740,39 @@ fn a_container_over_its_memory_limit_is_oom_killed_and_restarted() {
     let p = pod_at_time(&mut sim, 110_000, "free");
     assert_eq!((p.status.container_statuses[0].restart_count, sim_core::trace::pod_status(&p)), (0, "Running".to_string()));
 }
+
+/// The liveness prober (prober/worker.go): the worker starts with the pod (seen) and
+/// ticks every periodSeconds (5 s); a tick before initialDelaySeconds (5 s) since the
+/// container's start does nothing; from `ksim.dev/liveness-fails-after` (30 s after the
+/// start) each tick fails — `Unhealthy` "Liveness probe failed: <output>" — and the third
+/// in a row (failureThreshold 3) kills the container: `Killing` "Container app failed
+/// liveness probe, will be restarted", SIGTERM, stopped after the termination time (1 s,
+/// within the 30 s grace: exit 143), and restarted at once (the first exit).
+#[test]
+fn a_failing_liveness_probe_kills_and_restarts_the_container() {
+    let probe = "livenessProbe: {exec: {command: [cat, /tmp/healthy]}, initialDelaySeconds: 5, periodSeconds: 5}";
+    let text = pod_at("10s", "live", "w-1", "ksim.dev/liveness-fails-after: 30s, ksim.dev/liveness-output: 'no file'", "", "busybox:1.36")
+        .replace("containers: [{name: app, image: 'busybox:1.36'}]", &format!("containers: [{{name: app, image: 'busybox:1.36', {probe}}}]"));
+    let mut sim = scenario(ONE_NODE, &text, "2m");
+    let worker = seen(10_000);
+    let started = worker + SANDBOX_MS + PULL_MS + STARTUP_MS;
+    // Ticks at worker + 5 s·k; failures from the first tick at or after started + 30 s.
+    let first_fail = (1..).map(|k| worker + 5_000 * k).find(|t| *t >= started + 30_000).unwrap();
+    let kill = first_fail + 2 * 5_000;
+    let p = pod_at_time(&mut sim, kill + 1_000 + 2 * req(), "live");
+    let last = p.status.container_statuses[0]
+        .last_state
+        .terminated
+        .as_ref()
+        .or(p.status.container_statuses[0].state.terminated.as_ref())
+        .cloned()
+        .expect("terminated");
+    assert_eq!((last.exit_code, last.finished_at.map(|t| t.0 .0)), (143, Some(kill + 1_000)));
+    assert_eq!(event_count(&sim, "Unhealthy"), 3);
+    let killing = events(&sim, "Killing");
+    assert_eq!(killing, [("Pod/live".to_string(), "Container app failed liveness probe, will be restarted".to_string())]);
+    let unhealthy = events(&sim, "Unhealthy");
+    assert_eq!(unhealthy[0].1, "Liveness probe failed: no file");
+    let p = pod_at_time(&mut sim, kill + 1_000 + STARTUP_MS + 2 * req(), "live");
+    assert_eq!(p.status.container_statuses[0].restart_count, 1, "restarted at once");
+}

@@ -14,6 +14,8 @@
 //! | `ksim.dev/prestop-duration` | none | how long a preStop `exec` or `httpGet` hook runs (a `sleep` action, or an exec of `sleep N`, says it itself) |
 //! | `ksim.dev/image-pull-error` | none | the registry refuses pulls: `notfound` (the tag does not exist) or `denied` (the repository does not exist or needs credentials), for every image of the pod, or per image (`nginx:1.99=notfound, private/app:2=denied`); the kubelet reports ErrImagePull, then ImagePullBackOff between retries |
 //! | `ksim.dev/memory-usage` | none | the first container's memory use over its run: `300Mi`, or steps from its start, `100Mi from 0s; 300Mi from 1m` (each start begins again). Above its memory limit, the kernel's OOM killer ends it: `OOMKilled`, exit code 137 |
+//! | `ksim.dev/liveness-fails-after` | never | when, after each start, the first container's liveness probe starts failing (the prober: `Unhealthy`, then after failureThreshold failures `Killing` and a restart) |
+//! | `ksim.dev/liveness-output` | empty | what a failing exec liveness probe prints (httpGet, tcpSocket and grpc probes say what upstream's probers say) |
 //! | `ksim.dev/image-size` | unknown | the size of the pod's images once pulled (a quantity, e.g. `150Mi`): the node reports it in `status.images`, which the scheduler's ImageLocality plugin scores |
 //!
 //! Readiness follows the first container's readinessProbe: ready `initialDelaySeconds`
@@ -49,6 +51,10 @@ pub const BOOT: &str = "ksim.dev/boot-duration";
 pub const PRESTOP: &str = "ksim.dev/prestop-duration";
 pub const IMAGE_PULL_ERROR: &str = "ksim.dev/image-pull-error";
 pub const MEMORY_USAGE: &str = "ksim.dev/memory-usage";
+/// When, after each start of the first container, its liveness probe starts failing.
+pub const LIVENESS_FAILS_AFTER: &str = "ksim.dev/liveness-fails-after";
+/// What a failing exec liveness probe prints.
+pub const LIVENESS_OUTPUT: &str = "ksim.dev/liveness-output";
 
 /// Parses `ksim.dev/memory-usage`: a quantity, or `Q from D` steps separated by `;`
 /// (times from the container's start, increasing). Returns (from, bytes) steps.
@@ -354,6 +360,10 @@ pub fn validate(annotations: &std::collections::BTreeMap<String, String>) -> Vec
             }
         } else if k == EXIT_CODE_BY_INDEX {
             if let Err(e) = exit_codes_by_index(v) {
+                errs.push((k.clone(), format!("Invalid value: {v:?}: {e}")));
+            }
+        } else if k == LIVENESS_FAILS_AFTER {
+            if let Err(e) = SimDuration::parse(v) {
                 errs.push((k.clone(), format!("Invalid value: {v:?}: {e}")));
             }
         } else if k == MEMORY_USAGE {

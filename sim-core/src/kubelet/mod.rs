@@ -27,6 +27,7 @@ mod images;
 mod lifecycle;
 mod nodestatus;
 mod pod_workers;
+mod prober;
 pub mod runtime_state;
 mod status_manager;
 mod volume_manager;

@@ -70,6 +70,8 @@ pub enum PodStep {
     /// The pod worker syncs again after an image error (ErrImagePull, ImagePullBackOff,
     /// ErrImageNeverPull).
     PullRetry,
+    /// The liveness prober's tick (prober.rs).
+    LivenessProbe,
 }
 
 /// An init container as the worker runs it.
@@ -167,6 +169,11 @@ pub(super) struct Worker {
     pub(super) oom_killed: bool,
     /// When the running containers are to be OOM-killed (`ksim.dev/memory-usage`).
     pub(super) oom_at: Option<SimTime>,
+    /// Liveness probe failures in a row, and whether the kubelet is killing the container
+    /// for them (with the exit code it will end with).
+    pub(super) liveness_failures: i32,
+    pub(super) liveness_kill: bool,
+    pub(super) liveness_exit: i32,
     pub(super) exit_code: Option<i32>,
     pub(super) behaviour: PodBehaviour,
     /// Images whose pull this pod started.
@@ -237,6 +244,9 @@ impl Kubelet {
                 last_exit: None,
                 oom_killed: false,
                 oom_at: None,
+                liveness_failures: 0,
+                liveness_kill: false,
+                liveness_exit: 0,
                 exit_code: None,
                 behaviour,
                 pulled: Vec::new(),
@@ -261,6 +271,7 @@ impl Kubelet {
             },
         );
         self.sync_status(&uid, ctx);
+        self.start_prober(&uid, ctx);
         self.mount_volumes(&uid, ctx);
     }
 
@@ -320,6 +331,7 @@ impl Kubelet {
                     self.mount_volumes(uid, ctx);
                 }
             }
+            PodStep::LivenessProbe => self.liveness_probe(uid, ctx),
             PodStep::PullRetry => {
                 if self.workers.get(uid).is_some_and(|w| w.phase == Phase::Creating && w.sandbox && w.pull_error.is_some()) {
                     self.ensure_images(uid, ctx);
@@ -675,10 +687,18 @@ impl Kubelet {
         if w.phase != Phase::Running {
             return;
         }
-        // The OOM killer's SIGKILL: 128 + 9.
+        // The OOM killer's SIGKILL: 128 + 9; the kubelet's kill for a failed liveness
+        // probe: the signal that ended it.
         w.oom_killed = w.oom_at.is_some_and(|t| t <= ctx.now);
         w.oom_at = None;
-        let code = if w.oom_killed { 137 } else { w.behaviour.exit_code };
+        let killed = std::mem::take(&mut w.liveness_kill);
+        let code = if w.oom_killed {
+            137
+        } else if killed {
+            w.liveness_exit
+        } else {
+            w.behaviour.exit_code
+        };
         w.last_exit = Some((code, w.started_at.unwrap_or(ctx.now), ctx.now));
         w.ready = false;
         let policy = w.pod.as_pod().map_or("Always".to_string(), |p| p.spec.restart_policy.clone());

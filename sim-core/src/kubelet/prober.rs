@@ -1,0 +1,101 @@
+//! The kubelet's liveness prober (pkg/kubelet/prober: prober_manager.go, worker.go,
+//! prober.go), for a pod's first container.
+//!
+//! A worker is started with the pod (AddPod) and probes every `periodSeconds` (default
+//! 10) from then; a probe before `initialDelaySeconds` have passed since the container
+//! started, or while it is not running, does nothing. Each failed probe records Warning
+//! `Unhealthy` "Liveness probe failed: <output>"; `failureThreshold` (default 3)
+//! failures in a row make the result Failure and the kubelet kills the container —
+//! Normal `Killing` "Container app failed liveness probe, will be restarted" — with the
+//! probe's `terminationGracePeriodSeconds` or the pod's, and restarts it as for any exit
+//! (restartPolicy, the crash-loop back-off). A success resets the count.
+//!
+//! Containers run no code: when a probe fails comes from `ksim.dev/liveness-fails-after`
+//! (a duration from each start of the container, e.g. a deadlock 2 minutes in), and its
+//! output from the handler: an httpGet gets "HTTP probe failed with statuscode: 500", a
+//! tcpSocket "dial tcp IP:PORT: connect: connection refused", a grpc check "service
+//! unhealthy (responded with "NOT_SERVING")", an exec the command's output from
+//! `ksim.dev/liveness-output` (empty if not given). A container killed this way exits on
+//! SIGTERM with code 143 (128 + 15) if it stops within the grace period, else 137.
+//! Readiness is a delay (`initialDelaySeconds`) and startup probes are not modelled.
+
+use super::pod_workers::{Phase, PodStep};
+use super::Kubelet;
+use crate::api::pod::Probe;
+use crate::client::Ctx;
+use crate::engine::SimDuration;
+
+use super::annotations::{LIVENESS_FAILS_AFTER, LIVENESS_OUTPUT};
+
+fn period(p: &Probe) -> SimDuration {
+    SimDuration::from_secs(p.period_seconds.filter(|s| *s > 0).unwrap_or(10) as u64)
+}
+
+/// What a failed probe says (prober.go runProbe's output for each handler).
+fn failure_output(p: &Probe, pod: &crate::api::pod::Pod) -> String {
+    if p.http_get.is_some() {
+        return "HTTP probe failed with statuscode: 500".into();
+    }
+    if let Some(t) = p.tcp_socket.as_deref() {
+        let port = t.get("port").map(|v| v.as_str().map(String::from).unwrap_or_else(|| v.to_string())).unwrap_or_default();
+        return format!("dial tcp {}:{port}: connect: connection refused", pod.status.pod_ip);
+    }
+    if p.grpc.is_some() {
+        return "service unhealthy (responded with \"NOT_SERVING\")".into();
+    }
+    pod.metadata.annotations.get(LIVENESS_OUTPUT).cloned().unwrap_or_default()
+}
+
+impl Kubelet {
+    /// AddPod: the pod's liveness worker starts ticking.
+    pub(super) fn start_prober(&mut self, uid: &str, ctx: &mut Ctx) {
+        let Some(w) = self.workers.get(uid) else { return };
+        let Some(p) = w.pod.as_pod().and_then(|p| p.spec.containers.first()).and_then(|c| c.liveness_probe.clone()) else { return };
+        self.timer(uid, period(&p), PodStep::LivenessProbe, ctx);
+    }
+
+    /// One liveness probe (worker.doProbe).
+    pub(super) fn liveness_probe(&mut self, uid: &str, ctx: &mut Ctx) {
+        let Some(w) = self.workers.get_mut(uid) else { return };
+        if matches!(w.phase, Phase::Done | Phase::Killing) {
+            return;
+        }
+        let pod = w.pod.clone();
+        let Some(p) = pod.as_pod() else { return };
+        let Some(probe) = p.spec.containers.first().and_then(|c| c.liveness_probe.clone()) else { return };
+        let now = ctx.now;
+        self.timer(uid, period(&probe), PodStep::LivenessProbe, ctx);
+        let w = self.workers.get_mut(uid).expect("worker");
+        let running = w.phase == Phase::Running && !w.liveness_kill;
+        let Some(started) = w.started_at.filter(|_| running) else { return };
+        let initial = SimDuration::from_secs(probe.initial_delay_seconds.unwrap_or(0).max(0) as u64);
+        if now < started + initial {
+            return;
+        }
+        let fails_after = p.metadata.annotations.get(LIVENESS_FAILS_AFTER).and_then(|v| SimDuration::parse(v).ok());
+        let failed = fails_after.is_some_and(|d| now >= started + d);
+        if !failed {
+            w.liveness_failures = 0;
+            return;
+        }
+        w.liveness_failures += 1;
+        let threshold = probe.failure_threshold.filter(|t| *t > 0).unwrap_or(3);
+        let name = p.spec.containers[0].name.clone();
+        let out = failure_output(&probe, p);
+        self.event(&pod, "Warning", "Unhealthy", &format!("Liveness probe failed: {out}"), ctx);
+        let w = self.workers.get_mut(uid).expect("worker");
+        if w.liveness_failures < threshold {
+            return;
+        }
+        // The result is Failure: the kubelet kills the container (SIGTERM, the grace
+        // period, then SIGKILL) and restarts it.
+        w.liveness_failures = 0;
+        w.liveness_kill = true;
+        let grace = SimDuration::from_secs(probe.termination_grace_period_seconds.or(p.spec.termination_grace_period_seconds).unwrap_or(30).max(0) as u64);
+        let stop = w.behaviour.termination;
+        w.liveness_exit = if stop < grace { 143 } else { 137 };
+        let d = stop.min(grace);
+        self.event(&pod, "Normal", "Killing", &format!("Container {name} failed liveness probe, will be restarted"), ctx);
+        self.timer(uid, d, PodStep::ContainerExited, ctx);
+    }
+}
