@@ -5,7 +5,7 @@
 mod common;
 
 use sim_core::api::job::{CronJob, Job};
-use sim_core::api::{Kind, Object};
+use sim_core::api::Kind;
 use sim_core::engine::SimTime;
 use sim_core::{RunOptions, Simulation};
 
@@ -27,14 +27,7 @@ fn condition(j: &Job, t: &str) -> Option<sim_core::api::job::JobCondition> {
     j.status.conditions.iter().find(|c| c.type_ == t).cloned()
 }
 
-fn events(sim: &Simulation, kind: &str) -> Vec<(String, String)> {
-    sim.list(&Kind::Event)
-        .iter()
-        .filter_map(|o| if let Object::Event(e) = &**o { Some(e.clone()) } else { None })
-        .filter(|e| e.involved_object.kind == kind)
-        .map(|e| (e.reason.clone(), e.message))
-        .collect()
-}
+use common::events;
 
 fn pods_of(sim: &Simulation, job: &str) -> usize {
     sim.list(&Kind::Pod).iter().filter_map(|o| o.as_pod()).filter(|p| p.metadata.labels.get("job-name").is_some_and(|n| n == job)).count()

@@ -7,7 +7,7 @@
 mod common;
 
 use sim_core::api::storage::{PersistentVolume, PersistentVolumeClaim};
-use sim_core::api::{Kind, Object};
+use sim_core::api::Kind;
 use sim_core::engine::SimTime;
 use sim_core::{RunOptions, Simulation};
 
@@ -32,15 +32,7 @@ fn pod_status(sim: &Simulation, name: &str) -> Option<String> {
     sim.list(&Kind::Pod).iter().filter_map(|o| o.as_pod()).find(|p| p.metadata.name == name).map(sim_core::trace::pod_status)
 }
 
-/// (reason, message) of the Events about objects of `kind`.
-fn events(sim: &Simulation, kind: &str) -> Vec<(String, String)> {
-    sim.list(&Kind::Event)
-        .iter()
-        .filter_map(|o| if let Object::Event(e) = &**o { Some(e.clone()) } else { None })
-        .filter(|e| e.involved_object.kind == kind)
-        .map(|e| (e.reason.clone(), e.message))
-        .collect()
-}
+use common::events;
 
 fn corpus(rel: &str) -> Option<String> {
     let p = common::repo_root().join("../shared/corpus/kubernetes-website").join(rel);

@@ -680,20 +680,7 @@ impl Scheduler {
                 hint.add(p);
             }
             if explaining {
-                let mut nodes = self.rejected_nodes(&statuses);
-                nodes.sort_by(|a, b| a.name.cmp(&b.name));
-                self.explanation = Some(Explanation {
-                    pod: format!("{ns}/{name}"),
-                    scheduler_name: profile.scheduler_name.clone(),
-                    time: ctx.now,
-                    node: None,
-                    message: msg.clone(),
-                    nominated_node: None,
-                    victims: Vec::new(),
-                    evaluated_nodes: 0,
-                    total_nodes: num_all,
-                    nodes,
-                });
+                self.explain_failure(&format!("{ns}/{name}"), &profile, ctx.now, &msg, (None, Vec::new()), &statuses, 0);
             }
             self.queue.failed(&uid, true, hint, ctx.now);
             self.report_failure(&obj, "Unschedulable", &msg, None, ctx);
@@ -783,20 +770,7 @@ impl Scheduler {
                 hint.add(profile::PluginId::DefaultPreemption);
             }
             if explaining {
-                let mut nodes = self.rejected_nodes(&statuses);
-                nodes.sort_by(|a, b| a.name.cmp(&b.name));
-                self.explanation = Some(Explanation {
-                    pod: format!("{ns}/{name}"),
-                    scheduler_name: profile.scheduler_name.clone(),
-                    time: ctx.now,
-                    node: None,
-                    message: msg.clone(),
-                    nominated_node: nominated_node.clone(),
-                    victims,
-                    evaluated_nodes: statuses.len(),
-                    total_nodes: num_all,
-                    nodes,
-                });
+                self.explain_failure(&format!("{ns}/{name}"), &profile, ctx.now, &msg, (nominated_node.clone(), victims), &statuses, statuses.len());
             }
             self.queue.failed(&uid, true, hint, ctx.now);
             self.report_failure(&obj, "Unschedulable", &msg, nominated_node, ctx);
@@ -1179,6 +1153,35 @@ impl Scheduler {
         nominated_info.object = Rc::new(Object::Pod(pod.clone()));
         self.nominated.insert(pod.metadata.uid.clone(), (c.node, Rc::new(nominated_info)));
         Ok((node_name, victims))
+    }
+
+    /// The explain record of a failed attempt: the message, the preemption's (nominated
+    /// node, victims), the rejected nodes by name.
+    #[allow(clippy::too_many_arguments)]
+    fn explain_failure(
+        &mut self,
+        pod: &str,
+        profile: &Profile,
+        now: SimTime,
+        msg: &str,
+        (nominated_node, victims): (Option<String>, Vec<String>),
+        statuses: &[(usize, Status)],
+        evaluated_nodes: usize,
+    ) {
+        let mut nodes = self.rejected_nodes(statuses);
+        nodes.sort_by(|a, b| a.name.cmp(&b.name));
+        self.explanation = Some(Explanation {
+            pod: pod.to_string(),
+            scheduler_name: profile.scheduler_name.clone(),
+            time: now,
+            node: None,
+            message: msg.to_string(),
+            nominated_node,
+            victims,
+            evaluated_nodes,
+            total_nodes: self.order.len(),
+            nodes,
+        });
     }
 
     /// The explain records of the nodes the filters rejected.

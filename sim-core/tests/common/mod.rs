@@ -47,3 +47,13 @@ pub fn bundled() -> Vec<PathBuf> {
     v.sort();
     v
 }
+
+/// (reason, message) of the Events about objects of `kind` (their involvedObject's).
+pub fn events(sim: &sim_core::Simulation, kind: &str) -> Vec<(String, String)> {
+    sim.list(&sim_core::api::Kind::Event)
+        .iter()
+        .filter_map(|o| if let sim_core::api::Object::Event(e) = &**o { Some(e.clone()) } else { None })
+        .filter(|e| e.involved_object.kind == kind)
+        .map(|e| (e.reason.clone(), e.message))
+        .collect()
+}
