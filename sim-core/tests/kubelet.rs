@@ -776,3 +776,30 @@ fn a_failing_liveness_probe_kills_and_restarts_the_container() {
     let p = pod_at_time(&mut sim, kill + 1_000 + STARTUP_MS + 2 * req(), "live");
     assert_eq!(p.status.container_statuses[0].restart_count, 1, "restarted at once");
 }
+
+/// A readiness probe failing in a window (`ksim.dev/readiness-fails: from 20s until 40s`,
+/// periodSeconds 5): the readiness worker ticks from the pod's admission; failureThreshold
+/// (3) failures in a row make the pod not ready — without a restart — and the first
+/// success after the window (successThreshold 1) ready again (worker.doProbe's
+/// resultRun).
+#[test]
+fn a_failing_readiness_probe_takes_the_pod_out_and_back() {
+    let probe = "readinessProbe: {httpGet: {path: /ready, port: 80}, periodSeconds: 5}";
+    let text = pod_at("10s", "web", "w-1", "ksim.dev/readiness-fails: 'from 20s until 40s'", "", "nginx:1.27")
+        .replace("containers: [{name: app, image: 'nginx:1.27'}]", &format!("containers: [{{name: app, image: 'nginx:1.27', {probe}}}]"));
+    let mut sim = scenario(ONE_NODE, &text, "2m");
+    let worker = seen(10_000);
+    let started = worker + SANDBOX_MS + PULL_MS + STARTUP_MS;
+    let ticks: Vec<u64> = (1..40).map(|k| worker + 5_000 * k).collect();
+    let failing: Vec<u64> = ticks.iter().copied().filter(|t| *t >= started + 20_000 && *t < started + 40_000).collect();
+    let unready_at = failing[2];
+    let ready_again = ticks.iter().copied().find(|t| *t >= started + 40_000).unwrap();
+    assert!(pod_at_time(&mut sim, unready_at - 1, "web").is_ready());
+    assert!(!pod_at_time(&mut sim, unready_at + 2 * req(), "web").is_ready());
+    assert!(!pod_at_time(&mut sim, ready_again - 1, "web").is_ready());
+    let p = pod_at_time(&mut sim, ready_again + 2 * req(), "web");
+    assert!(p.is_ready());
+    assert_eq!(p.status.container_statuses[0].restart_count, 0);
+    assert_eq!(event_count(&sim, "Unhealthy"), failing.len() as i32);
+    assert_eq!(events(&sim, "Unhealthy")[0].1, "Readiness probe failed: HTTP probe failed with statuscode: 500");
+}

@@ -15,6 +15,7 @@
 //! | `ksim.dev/image-pull-error` | none | the registry refuses pulls: `notfound` (the tag does not exist) or `denied` (the repository does not exist or needs credentials), for every image of the pod, or per image (`nginx:1.99=notfound, private/app:2=denied`); the kubelet reports ErrImagePull, then ImagePullBackOff between retries |
 //! | `ksim.dev/memory-usage` | none | the first container's memory use over its run: `300Mi`, or steps from its start, `100Mi from 0s; 300Mi from 1m` (each start begins again). Above its memory limit, the kernel's OOM killer ends it: `OOMKilled`, exit code 137 |
 //! | `ksim.dev/liveness-fails-after` | never | when, after each start, the first container's liveness probe starts failing (the prober: `Unhealthy`, then after failureThreshold failures `Killing` and a restart) |
+//! | `ksim.dev/readiness-fails` | never | when, after each start, the first container's readiness probe fails (`from 1m until 2m`, or `from 1m`): failureThreshold failures in a row make the pod not ready (out of its Services' endpoints), successThreshold successes ready again |
 //! | `ksim.dev/liveness-output` | empty | what a failing exec liveness probe prints (httpGet, tcpSocket and grpc probes say what upstream's probers say) |
 //! | `ksim.dev/image-size` | unknown | the size of the pod's images once pulled (a quantity, e.g. `150Mi`): the node reports it in `status.images`, which the scheduler's ImageLocality plugin scores |
 //!
@@ -55,6 +56,24 @@ pub const MEMORY_USAGE: &str = "ksim.dev/memory-usage";
 pub const LIVENESS_FAILS_AFTER: &str = "ksim.dev/liveness-fails-after";
 /// What a failing exec liveness probe prints.
 pub const LIVENESS_OUTPUT: &str = "ksim.dev/liveness-output";
+/// When, after each start, the first container's readiness probe fails: `from 1m until
+/// 2m` (or `from 1m`: from then on).
+pub const READINESS_FAILS: &str = "ksim.dev/readiness-fails";
+
+/// Parses `ksim.dev/readiness-fails`: (from, until) after the container's start.
+pub fn readiness_fails(v: &str) -> Result<(SimDuration, Option<SimDuration>), String> {
+    let rest = v.trim().strip_prefix("from ").ok_or("expected `from D` or `from D until D`")?;
+    let (from, until) = match rest.split_once(" until ") {
+        Some((f, u)) => (f.trim(), Some(u.trim())),
+        None => (rest.trim(), None),
+    };
+    let from = SimDuration::parse(from).map_err(|e| format!("{from:?}: {e}"))?;
+    let until = until.map(|u| SimDuration::parse(u).map_err(|e| format!("{u:?}: {e}"))).transpose()?;
+    if until.is_some_and(|u| u <= from) {
+        return Err("`until` must come after `from`".into());
+    }
+    Ok((from, until))
+}
 
 /// Parses `ksim.dev/memory-usage`: a quantity, or `Q from D` steps separated by `;`
 /// (times from the container's start, increasing). Returns (from, bytes) steps.
@@ -360,6 +379,10 @@ pub fn validate(annotations: &std::collections::BTreeMap<String, String>) -> Vec
             }
         } else if k == EXIT_CODE_BY_INDEX {
             if let Err(e) = exit_codes_by_index(v) {
+                errs.push((k.clone(), format!("Invalid value: {v:?}: {e}")));
+            }
+        } else if k == READINESS_FAILS {
+            if let Err(e) = readiness_fails(v) {
                 errs.push((k.clone(), format!("Invalid value: {v:?}: {e}")));
             }
         } else if k == LIVENESS_FAILS_AFTER {

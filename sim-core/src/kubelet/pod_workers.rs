@@ -72,6 +72,8 @@ pub enum PodStep {
     PullRetry,
     /// The liveness prober's tick (prober.rs).
     LivenessProbe,
+    /// The readiness prober's tick, for a probe with failures to report (prober.rs).
+    ReadinessTick,
 }
 
 /// An init container as the worker runs it.
@@ -174,6 +176,8 @@ pub(super) struct Worker {
     pub(super) liveness_failures: i32,
     pub(super) liveness_kill: bool,
     pub(super) liveness_exit: i32,
+    /// The readiness probe's results in a row: (failures, successes).
+    pub(super) readiness_run: (i32, i32),
     pub(super) exit_code: Option<i32>,
     pub(super) behaviour: PodBehaviour,
     /// Images whose pull this pod started.
@@ -247,6 +251,7 @@ impl Kubelet {
                 liveness_failures: 0,
                 liveness_kill: false,
                 liveness_exit: 0,
+                readiness_run: (0, 0),
                 exit_code: None,
                 behaviour,
                 pulled: Vec::new(),
@@ -332,6 +337,7 @@ impl Kubelet {
                 }
             }
             PodStep::LivenessProbe => self.liveness_probe(uid, ctx),
+            PodStep::ReadinessTick => self.readiness_tick(uid, ctx),
             PodStep::PullRetry => {
                 if self.workers.get(uid).is_some_and(|w| w.phase == Phase::Creating && w.sandbox && w.pull_error.is_some()) {
                     self.ensure_images(uid, ctx);

@@ -17,7 +17,9 @@
 //! unhealthy (responded with "NOT_SERVING")", an exec the command's output from
 //! `ksim.dev/liveness-output` (empty if not given). A container killed this way exits on
 //! SIGTERM with code 143 (128 + 15) if it stops within the grace period, else 137.
-//! Readiness is a delay (`initialDelaySeconds`) and startup probes are not modelled.
+//! Readiness is a delay (`initialDelaySeconds`), unless `ksim.dev/readiness-fails` gives
+//! the readiness probe failures to report: then a readiness worker ticks as the liveness
+//! one does (readiness_tick). Startup probes are not modelled.
 
 use super::pod_workers::{Phase, PodStep};
 use super::Kubelet;
@@ -25,7 +27,7 @@ use crate::api::pod::Probe;
 use crate::client::Ctx;
 use crate::engine::SimDuration;
 
-use super::annotations::{LIVENESS_FAILS_AFTER, LIVENESS_OUTPUT};
+use super::annotations::{readiness_fails, LIVENESS_FAILS_AFTER, LIVENESS_OUTPUT, READINESS_FAILS};
 
 fn period(p: &Probe) -> SimDuration {
     SimDuration::from_secs(p.period_seconds.filter(|s| *s > 0).unwrap_or(10) as u64)
@@ -47,11 +49,67 @@ fn failure_output(p: &Probe, pod: &crate::api::pod::Pod) -> String {
 }
 
 impl Kubelet {
-    /// AddPod: the pod's liveness worker starts ticking.
+    /// AddPod: the pod's liveness worker starts ticking, and its readiness worker when
+    /// the probe has failures to report (otherwise readiness is the initial delay).
     pub(super) fn start_prober(&mut self, uid: &str, ctx: &mut Ctx) {
         let Some(w) = self.workers.get(uid) else { return };
-        let Some(p) = w.pod.as_pod().and_then(|p| p.spec.containers.first()).and_then(|c| c.liveness_probe.clone()) else { return };
-        self.timer(uid, period(&p), PodStep::LivenessProbe, ctx);
+        let Some(pod) = w.pod.as_pod() else { return };
+        let Some(c) = pod.spec.containers.first() else { return };
+        let (live, ready) = (c.liveness_probe.clone(), c.readiness_probe.clone().filter(|_| pod.metadata.annotations.contains_key(READINESS_FAILS)));
+        if let Some(p) = live {
+            self.timer(uid, period(&p), PodStep::LivenessProbe, ctx);
+        }
+        if let Some(p) = ready {
+            self.timer(uid, period(&p), PodStep::ReadinessTick, ctx);
+        }
+    }
+
+    /// One readiness probe in a failure window (`ksim.dev/readiness-fails`): each failure
+    /// is `Unhealthy` "Readiness probe failed: …"; failureThreshold in a row make the pod
+    /// not ready, successThreshold (default 1) successes ready again (worker.doProbe's
+    /// resultRun). Before the initial delay has passed readiness is the delay's.
+    pub(super) fn readiness_tick(&mut self, uid: &str, ctx: &mut Ctx) {
+        let Some(w) = self.workers.get(uid) else { return };
+        if matches!(w.phase, Phase::Done | Phase::Killing) {
+            return;
+        }
+        let pod = w.pod.clone();
+        let Some(p) = pod.as_pod() else { return };
+        let Some(probe) = p.spec.containers.first().and_then(|c| c.readiness_probe.clone()) else { return };
+        let Some((from, until)) = p.metadata.annotations.get(READINESS_FAILS).and_then(|v| readiness_fails(v).ok()) else { return };
+        let now = ctx.now;
+        self.timer(uid, period(&probe), PodStep::ReadinessTick, ctx);
+        let w = self.workers.get_mut(uid).expect("worker");
+        let Some(started) = w.started_at.filter(|_| w.phase == Phase::Running) else {
+            w.readiness_run = (0, 0);
+            return;
+        };
+        let initial = SimDuration::from_secs(probe.initial_delay_seconds.unwrap_or(0).max(0) as u64);
+        if now < started + initial {
+            return;
+        }
+        let since = now.since(started);
+        let failed = since >= from && until.is_none_or(|u| since < u);
+        if failed {
+            w.readiness_run = (w.readiness_run.0 + 1, 0);
+            let threshold = probe.failure_threshold.filter(|t| *t > 0).unwrap_or(3);
+            let became = w.ready && w.readiness_run.0 >= threshold;
+            if became {
+                w.ready = false;
+            }
+            let out = if probe.exec.is_some() { String::new() } else { failure_output(&probe, p) };
+            self.event(&pod, "Warning", "Unhealthy", &format!("Readiness probe failed: {out}"), ctx);
+            if became {
+                self.sync_status(uid, ctx);
+            }
+        } else {
+            w.readiness_run = (0, w.readiness_run.1 + 1);
+            let threshold = probe.success_threshold.filter(|t| *t > 0).unwrap_or(1);
+            if !w.ready && w.readiness_run.1 >= threshold {
+                w.ready = true;
+                self.sync_status(uid, ctx);
+            }
+        }
     }
 
     /// One liveness probe (worker.doProbe).
