@@ -49,13 +49,17 @@ fn failure_output(p: &Probe, pod: &crate::api::pod::Pod) -> String {
 }
 
 impl Kubelet {
-    /// AddPod: the pod's liveness worker starts ticking, and its readiness worker when
-    /// the probe has failures to report (otherwise readiness is the initial delay).
+    /// AddPod: the pod's liveness and readiness workers start ticking when their probes
+    /// have failures to report (`ksim.dev/liveness-fails-after`, `readiness-fails`);
+    /// otherwise a liveness probe always passes and readiness is the initial delay.
     pub(super) fn start_prober(&mut self, uid: &str, ctx: &mut Ctx) {
         let Some(w) = self.workers.get(uid) else { return };
         let Some(pod) = w.pod.as_pod() else { return };
         let Some(c) = pod.spec.containers.first() else { return };
-        let (live, ready) = (c.liveness_probe.clone(), c.readiness_probe.clone().filter(|_| pod.metadata.annotations.contains_key(READINESS_FAILS)));
+        // A probe that never fails changes nothing: only probes with failures to report
+        // tick (a big cluster's healthy probes would cost an engine event each period).
+        let live = c.liveness_probe.clone().filter(|_| pod.metadata.annotations.contains_key(LIVENESS_FAILS_AFTER));
+        let ready = c.readiness_probe.clone().filter(|_| pod.metadata.annotations.contains_key(READINESS_FAILS));
         if let Some(p) = live {
             self.timer(uid, period(&p), PodStep::LivenessProbe, ctx);
         }
