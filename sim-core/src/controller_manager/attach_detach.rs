@@ -236,12 +236,8 @@ impl AttachDetachController {
             // IsOperationPending(volumeName, "", ""): while the volume is being attached
             // or detached anywhere, an exclusive one waits silently (issue 93902's order:
             // the pending check before the attach state).
-            let pending = |node_too: bool| {
-                self.actual
-                    .iter()
-                    .any(|((pv, node), a)| *pv == k.0 && (node_too || *node != k.1) && matches!(a.state, State::Attaching(_) | State::Detaching(_)))
-            };
-            if v.exclusive_to_one_node() && pending(true) {
+            let pending = self.actual.iter().any(|((pv, _), a)| *pv == k.0 && matches!(a.state, State::Attaching(_) | State::Detaching(_)));
+            if v.exclusive_to_one_node() && pending {
                 continue;
             }
             if v.exclusive_to_one_node() {

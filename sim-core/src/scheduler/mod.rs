@@ -1333,12 +1333,10 @@ impl Scheduler {
                     Response::Object(written) => {
                         let rv = written.meta().resource_version.0;
                         if let Some(b) = self.prebinding.get_mut(&uid) {
-                            for (c, _, r) in b.claims.iter_mut().filter(|(c, _, _)| key.0 == Kind::PersistentVolumeClaim && *c == key.2) {
-                                let _ = c;
+                            for (_, _, r) in b.claims.iter_mut().filter(|(c, _, _)| key.0 == Kind::PersistentVolumeClaim && *c == key.2) {
                                 *r = rv;
                             }
-                            for (v, r) in b.volumes.iter_mut().filter(|(v, _)| key.0 == Kind::PersistentVolume && *v == key.2) {
-                                let _ = v;
+                            for (_, r) in b.volumes.iter_mut().filter(|(v, _)| key.0 == Kind::PersistentVolume && *v == key.2) {
                                 *r = rv;
                             }
                         }
