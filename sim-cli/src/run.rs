@@ -30,15 +30,18 @@ fn warn_fault_cap(s: &Scenario) {
     if s.faults.is_empty() {
         return;
     }
-    let drawn = generate(&s.faults, &s.node_names(), s.until, &mut sim_core::engine::RngStreams::new(s.seed).stream("faults"), &s.faults_location);
-    if drawn.len() >= MAX_FAULTS {
-        let last = drawn.last().map(|e| e.at).unwrap_or_default();
-        let _ = writeln!(
-            anstream::stderr(),
-            "warning: {}: spec.faults draws more than {MAX_FAULTS} crashes and recoveries before {}; ksim keeps the first {MAX_FAULTS} (up to {last})",
-            s.faults_location,
-            s.until
-        );
+    let rngs = sim_core::engine::RngStreams::new(s.seed);
+    for plan in s.faults.singles() {
+        let drawn = generate(&plan, &s.node_names(), s.until, &rngs, &s.faults_location);
+        if drawn.len() >= MAX_FAULTS {
+            let last = drawn.last().map(|e| e.at).unwrap_or_default();
+            let _ = writeln!(
+                anstream::stderr(),
+                "warning: {}: spec.faults draws more than {MAX_FAULTS} faults and recoveries before {}; ksim keeps the first {MAX_FAULTS} (up to {last})",
+                s.faults_location,
+                s.until
+            );
+        }
     }
 }
 

@@ -180,6 +180,18 @@ const CASES: &[(&str, u32, u32, &str)] = &[
     ("set-image-missing-deployment.yaml", 14, 5, "deployments.apps \"nope\" not found (nothing applies it before 1m)"),
     ("drain-missing-node.yaml", 15, 19, "spec.timeline[0].drain.node: nodes \"worker-9\" not found"),
     ("drain-bad-grace.yaml", 15, 42, "spec.timeline[0].drain.gracePeriod: Invalid value: \"soon\": expected whole seconds"),
+    // Faults (issue: an unknown fault type, a partition of a node that does not exist)
+    ("partition-missing-node.yaml", 15, 23, "spec.timeline[0].partition.node: nodes \"worker-9\" not found"),
+    (
+        "partition-bad-direction.yaml",
+        15,
+        58,
+        "spec.timeline[0].partition.direction: Unsupported value: \"inbound\": supported values: \"both\", \"toControlPlane\", \"fromControlPlane\"",
+    ),
+    ("unknown-fault.yaml", 15, 5, "spec.timeline[0]: unknown action \"networkDelay\": expected one of apply, delete,"),
+    ("faults-unknown-type.yaml", 14, 5, "strict decoding error: unknown field \"spec.faults.diskFull\""),
+    ("clock-skew-bad-offset.yaml", 15, 41, "spec.timeline[0].clockSkew.offset: Invalid value: \"soon\": invalid duration \"soon\""),
+    ("container-kill-not-a-pod.yaml", 15, 29, "spec.timeline[0].containerKill.target: Invalid value: \"deployment/web\": expected pod/NAME"),
     ("add-node-unknown-pool.yaml", 15, 21, "spec.timeline[0].addNode.pool: Invalid value: \"gpu\": no node pool of that name"),
     ("undo-negative-revision.yaml", 15, 55, "spec.timeline[0].rolloutUndo.toRevision: Invalid value: -1: must be a revision number (0: the previous one)"),
     (

@@ -374,7 +374,7 @@ fn a_fault_plan_cut_at_its_cap_is_said() {
     let out = ksim(&["get", "nodes", "sim-cli/tests/data/fault-storm.yaml", "--at", "1s"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let err = text(&out.stderr);
-    assert!(err.starts_with("warning: sim-cli/tests/data/fault-storm.yaml:9:5: spec.faults draws more than 10000 crashes and recoveries before 20m"), "{err}");
+    assert!(err.starts_with("warning: sim-cli/tests/data/fault-storm.yaml:9:5: spec.faults draws more than 10000 faults and recoveries before 20m"), "{err}");
     // A plan under the cap says nothing.
     assert!(ksim(&["get", "nodes", "scenarios/random-node-faults.yaml", "--at", "1s"]).stderr.is_empty());
 }

@@ -111,7 +111,10 @@ impl NodeLifecycleController {
             return;
         }
         if let Some(h) = self.health.get_mut(&l.metadata.name) {
-            if l.spec.renew_time != h.renew {
+            // tryUpdateNodeHealth: a renewal counts only if it is later than the one saved
+            // (`savedLease.Spec.RenewTime.Before(observedLease.Spec.RenewTime)`), so a node
+            // whose clock jumped back is not seen renewing until its clock passes it.
+            if h.renew.is_none() || h.renew < l.spec.renew_time {
                 h.renew = l.spec.renew_time;
                 h.probe = ctx.now();
             }

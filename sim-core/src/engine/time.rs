@@ -192,6 +192,25 @@ pub fn go_duration(d: SimDuration) -> String {
     }
 }
 
+/// Go's time.Duration.String of a whole number of milliseconds: `0s`, `500ms`, `2s`,
+/// `2.5s`, `1m0.5s`.
+pub fn go_duration_ms(d: SimDuration) -> String {
+    let ms = d.as_ms();
+    if ms == 0 {
+        return "0s".into();
+    }
+    if ms < 1000 {
+        return format!("{ms}ms");
+    }
+    let (whole, frac) = (ms / 1000, ms % 1000);
+    let frac = if frac == 0 { String::new() } else { format!(".{frac:03}").trim_end_matches('0').to_string() };
+    match (whole / 3600, whole / 60 % 60, whole % 60) {
+        (0, 0, s) => format!("{s}{frac}s"),
+        (0, m, s) => format!("{m}m{s}{frac}s"),
+        (h, m, s) => format!("{h}h{m}m{s}{frac}s"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

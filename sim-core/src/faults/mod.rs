@@ -1,17 +1,23 @@
 //! Seeded random fault plans. A scenario can ask for faults instead of (or besides)
 //! listing them: `spec.faults: {nodeCrash: {rate: 1/10m, downtime: 2m}}` crashes a
 //! random node on average once every ten minutes (exponential inter-arrival times, so a
-//! Poisson process) and brings it back after the downtime. The plan is drawn from the
-//! run's seed (its own stream, "faults"), so one file × many seeds explores many
-//! failure histories — and each is replayable from its seed. Faults become ordinary
-//! timeline actions: nothing in a component knows about them.
+//! Poisson process) and brings it back after the downtime. `partition` (with its
+//! `direction`), `kubeletStop` and `runtimeStop` plans work the same way, each from its
+//! own stream. The plan is drawn from the run's seed (streams "faults" for node crashes,
+//! "faults/partition", …), so one file × many seeds explores many failure histories —
+//! and each is replayable from its seed. Faults become ordinary timeline actions:
+//! nothing in a component knows about them.
+//!
+//! [`expand`] turns the timeline's faults with a duration (`partition`, `clockSkew`)
+//! into their start and their end, so that every fault's end is a timeline entry.
 
+use crate::engine::RngStreams;
 use crate::engine::{SimDuration, SimTime};
-use crate::scenario::model::{Action, Location, TimelineEntry};
+use crate::scenario::model::{Action, Location, PartitionDirection, TimelineEntry};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
-/// `nodeCrash` faults: how often, for how long, and in which window.
+/// A fault plan: how often, for how long, and in which window.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NodeCrashPlan {
     /// Mean time between crashes.
@@ -25,12 +31,33 @@ pub struct NodeCrashPlan {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct FaultPlan {
     pub node_crash: Option<NodeCrashPlan>,
+    pub partition: Option<(NodeCrashPlan, PartitionDirection)>,
+    pub kubelet_stop: Option<NodeCrashPlan>,
+    pub runtime_stop: Option<NodeCrashPlan>,
 }
 
 impl FaultPlan {
-    /// When the last fault of a plan is over, for a run ending at `until` (None: no faults).
     pub fn is_empty(&self) -> bool {
-        self.node_crash.is_none()
+        self.node_crash.is_none() && self.partition.is_none() && self.kubelet_stop.is_none() && self.runtime_stop.is_none()
+    }
+
+    /// Each plan alone (each draws from its own stream, so alone it draws what it draws
+    /// among the others).
+    pub fn singles(&self) -> Vec<FaultPlan> {
+        let mut out = Vec::new();
+        if self.node_crash.is_some() {
+            out.push(FaultPlan { node_crash: self.node_crash.clone(), ..Default::default() });
+        }
+        if self.partition.is_some() {
+            out.push(FaultPlan { partition: self.partition.clone(), ..Default::default() });
+        }
+        if self.kubelet_stop.is_some() {
+            out.push(FaultPlan { kubelet_stop: self.kubelet_stop.clone(), ..Default::default() });
+        }
+        if self.runtime_stop.is_some() {
+            out.push(FaultPlan { runtime_stop: self.runtime_stop.clone(), ..Default::default() });
+        }
+        out
     }
 }
 
@@ -50,10 +77,49 @@ pub fn parse_rate(s: &str) -> Result<SimDuration, String> {
 /// draw more stops there (`ksim run` warns).
 pub const MAX_FAULTS: usize = 10_000;
 
-/// Draws the plan's timeline entries for the nodes `nodes` within `[0, until)`.
-pub fn generate(plan: &FaultPlan, nodes: &[String], until: SimDuration, rng: &mut ChaCha8Rng, location: &Location) -> Vec<TimelineEntry> {
+/// Draws the plans' timeline entries for the nodes `nodes` within `[0, until)`, each plan
+/// from its own stream (adding a plan never shifts another's draws).
+pub fn generate(plan: &FaultPlan, nodes: &[String], until: SimDuration, rngs: &RngStreams, location: &Location) -> Vec<TimelineEntry> {
     let mut out = Vec::new();
-    let Some(p) = &plan.node_crash else { return out };
+    if let Some(p) = &plan.node_crash {
+        out.extend(draw(p, nodes, until, &mut rngs.stream("faults"), location, Action::NodeCrash, |n| Some(Action::NodeRecover(n))));
+    }
+    if let Some((p, direction)) = &plan.partition {
+        let d = *direction;
+        // The heal comes from the start's duration (expand), as for a listed partition.
+        let downtime = p.downtime;
+        out.extend(draw(
+            p,
+            nodes,
+            until,
+            &mut rngs.stream("faults/partition"),
+            location,
+            move |node| Action::Partition { node, direction: d, duration: Some(downtime) },
+            |_| None,
+        ));
+    }
+    if let Some(p) = &plan.kubelet_stop {
+        out.extend(draw(p, nodes, until, &mut rngs.stream("faults/kubelet"), location, Action::KubeletStop, |n| Some(Action::KubeletStart(n))));
+    }
+    if let Some(p) = &plan.runtime_stop {
+        out.extend(draw(p, nodes, until, &mut rngs.stream("faults/runtime"), location, Action::RuntimeStop, |n| Some(Action::RuntimeStart(n))));
+    }
+    out.sort_by_key(|e| e.at);
+    out
+}
+
+/// One plan's faults: a Poisson process of starts on random nodes, each ended after the
+/// downtime (`stop`), a node never faulted again while it is down.
+fn draw(
+    p: &NodeCrashPlan,
+    nodes: &[String],
+    until: SimDuration,
+    rng: &mut ChaCha8Rng,
+    location: &Location,
+    start: impl Fn(String) -> Action,
+    stop: impl Fn(String) -> Option<Action>,
+) -> Vec<TimelineEntry> {
+    let mut out = Vec::new();
     if nodes.is_empty() {
         return out;
     }
@@ -75,24 +141,63 @@ pub fn generate(plan: &FaultPlan, nodes: &[String], until: SimDuration, rng: &mu
         }
         let back = t + p.downtime;
         down_until[i] = back;
-        out.push(TimelineEntry { at: SimDuration(t.as_ms()), action: Action::NodeCrash(nodes[i].clone()), location: location.clone() });
+        out.push(TimelineEntry { at: SimDuration(t.as_ms()), action: start(nodes[i].clone()), location: location.clone() });
         if back.as_ms() < until.as_ms() {
-            out.push(TimelineEntry { at: SimDuration(back.as_ms()), action: Action::NodeRecover(nodes[i].clone()), location: location.clone() });
+            if let Some(a) = stop(nodes[i].clone()) {
+                out.push(TimelineEntry { at: SimDuration(back.as_ms()), action: a, location: location.clone() });
+            }
         }
     }
-    out.sort_by_key(|e| e.at);
     out
 }
 
-/// The moment the last fault is over (a node crashed, recovered or removed), if any.
+/// Adds the end of every fault that lasts a `duration` (a partition's heal, a clock set
+/// right again) as its own entry, after the entries already at that moment; entries are
+/// then in time order (stable).
+pub fn expand(timeline: &mut Vec<TimelineEntry>) {
+    let ends: Vec<TimelineEntry> = timeline
+        .iter()
+        .filter_map(|e| {
+            let (d, action) = match &e.action {
+                Action::Partition { node, duration: Some(d), .. } => (*d, Action::PartitionHeal(node.clone())),
+                Action::ClockSkew { node, duration: Some(d), .. } => (*d, Action::ClockSkew { node: node.clone(), offset_ms: 0, duration: None }),
+                _ => return None,
+            };
+            Some(TimelineEntry { at: SimDuration(e.at.as_ms().saturating_add(d.as_ms())), action, location: e.location.clone() })
+        })
+        .collect();
+    timeline.extend(ends);
+    timeline.sort_by_key(|e| e.at);
+}
+
+/// Whether an action is a fault (or a fault's end).
+pub fn is_fault(a: &Action) -> bool {
+    matches!(
+        a,
+        Action::NodeCrash(_)
+            | Action::NodeRecover(_)
+            | Action::RemoveNode(_)
+            | Action::Partition { .. }
+            | Action::PartitionHeal(_)
+            | Action::KubeletStop(_)
+            | Action::KubeletStart(_)
+            | Action::RuntimeStop(_)
+            | Action::RuntimeStart(_)
+            | Action::PodKill { .. }
+            | Action::ContainerKill { .. }
+            | Action::ClockSkew { .. }
+    )
+}
+
+/// The moment the last fault is over (a node crashed, recovered or removed, a partition
+/// healed, …), if any.
 pub fn last_fault_end(entries: &[TimelineEntry]) -> Option<SimDuration> {
-    entries.iter().filter(|e| matches!(e.action, Action::NodeCrash(_) | Action::NodeRecover(_) | Action::RemoveNode(_))).map(|e| e.at).max()
+    entries.iter().filter(|e| is_fault(&e.action)).map(|e| e.at).max()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::RngStreams;
 
     #[test]
     fn rates_parse() {
@@ -106,9 +211,10 @@ mod tests {
     fn plans_are_seeded_and_never_crash_a_down_node() {
         let plan = FaultPlan {
             node_crash: Some(NodeCrashPlan { every: SimDuration::from_secs(60), downtime: SimDuration::from_secs(120), from: SimDuration::ZERO, to: None }),
+            ..Default::default()
         };
         let nodes: Vec<String> = (1..=3).map(|i| format!("w-{i}")).collect();
-        let gen = |seed| generate(&plan, &nodes, SimDuration::from_secs(3600), &mut RngStreams::new(seed).stream("faults"), &Location::default());
+        let gen = |seed| generate(&plan, &nodes, SimDuration::from_secs(3600), &RngStreams::new(seed), &Location::default());
         let a = gen(1);
         assert_eq!(a.len(), gen(1).len());
         assert_ne!(format!("{a:?}"), format!("{:?}", gen(2)));
@@ -131,10 +237,11 @@ mod tests {
     fn first_gaps_are_pinned() {
         let plan = FaultPlan {
             node_crash: Some(NodeCrashPlan { every: SimDuration::from_secs(60), downtime: SimDuration::from_secs(1), from: SimDuration::ZERO, to: None }),
+            ..Default::default()
         };
         let nodes: Vec<String> = (1..=3).map(|i| format!("w-{i}")).collect();
         for (seed, at_ms) in [(1, 18_780), (42, 5_670)] {
-            let first = generate(&plan, &nodes, SimDuration::from_secs(3600), &mut RngStreams::new(seed).stream("faults"), &Location::default()).remove(0);
+            let first = generate(&plan, &nodes, SimDuration::from_secs(3600), &RngStreams::new(seed), &Location::default()).remove(0);
             assert_eq!(first.at, SimDuration::from_ms(at_ms), "seed {seed}");
         }
     }

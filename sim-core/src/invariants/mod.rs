@@ -37,6 +37,7 @@
 //!   manager could have observed when the sync that sent it began: the versions delivered
 //!   to it within one slow-start run (9 batches for burstReplicas 500, each a round trip:
 //!   17 request latencies) before the create lands, or the last one delivered before.
+//! - `replicaset-ready-counted-once`: see replica_set.rs.
 //! - `deployment-within-surge`, `deployment-availability-floor`: see deployment.rs.
 //! - `daemonset-one-pod-per-node`: see daemon_set.rs.
 //! - `eviction-within-budget`: see disruption.rs.
@@ -64,6 +65,7 @@ pub mod deployment;
 pub mod disruption;
 pub mod job;
 pub mod proxy;
+pub mod replica_set;
 pub mod service;
 pub mod stateful_set;
 pub mod storage;
@@ -194,6 +196,7 @@ pub struct Checker {
     services: service::ServiceChecker,
     slices: service::SliceChecker,
     proxies: proxy::ProxyChecker,
+    ready_counts: replica_set::ReplicaSetReadyChecker,
     last_revision: u64,
     nodes: BTreeMap<String, NodeState>,
     ips: BTreeMap<u32, Key>,
@@ -296,6 +299,7 @@ impl Checker {
             }
             Object::Pod(p) => {
                 self.slices.on_pod(w, time);
+                self.ready_counts.on_pod(w, time);
                 let lag = SimDuration::from_ms(self.slow_start_window().as_ms() + self.latency.watch.as_ms());
                 if let Some(v) = self.daemon_sets.on_pod(w, p, by == CONTROLLER_MANAGER, store, lag, time, event) {
                     self.violate(v.invariant, v.time, &v.event, v.objects, v.message);
@@ -342,6 +346,23 @@ impl Checker {
                 self.slices.on_service(w, time);
                 for v in self.services.on_write(svc, w.type_ == WatchEventType::Deleted, time, event) {
                     self.violate(v.invariant, v.time, &v.event, v.objects, v.message);
+                }
+            }
+            Object::ReplicaSet(_) | Object::ReplicationController(_) if by == CONTROLLER_MANAGER && w.type_ != WatchEventType::Deleted => {
+                // Checked when a write changes readyReplicas (a status computed now; other
+                // writes carry the stored status along).
+                let ready = |o: &Object| match o {
+                    Object::ReplicaSet(r) => Some(r.status.ready_replicas),
+                    Object::ReplicationController(r) => Some(r.status.ready_replicas),
+                    _ => None,
+                };
+                let now = ready(&w.object);
+                if now.is_some() && w.prev.as_deref().map(ready) != Some(now) {
+                    let lag = SimDuration::from_ms(self.latency.watch.as_ms() + self.latency.request.as_ms() + crate::controller_manager::SYNC_DELAY.as_ms());
+                    let object = fmt_key(&w.object.kind().name().to_ascii_lowercase(), &key_of(&w.object));
+                    if let Some(v) = self.ready_counts.on_status(&w.object.meta().uid, object, now.unwrap_or(0), time, lag, event) {
+                        self.violate(v.invariant, v.time, &v.event, v.objects, v.message);
+                    }
                 }
             }
             Object::EndpointSlice(s) if w.type_ != WatchEventType::Deleted => {

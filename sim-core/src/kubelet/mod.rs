@@ -13,10 +13,18 @@
 //! - `volume_manager`: the ConfigMaps and Secrets a pod mounts and reads (volumemanager/,
 //!   the configmap and secret volume plugins, makeEnvironmentVariables).
 //!
-//! Not modelled yet, and where they will go: `prober` (prober/: liveness, readiness and
-//! startup probes; today readiness is the readiness probe's initialDelaySeconds),
-//! `eviction` (eviction/: node-pressure eviction), and persistent volumes in
-//! `volume_manager`.
+//! - `prober`: liveness and readiness probes;
+//! - `runtime_state`: the runtime's network (the CNI) and the runtime itself.
+//!
+//! This file also has the faults that leave the containers running: the kubelet process
+//! stopped and started (`stop_process`, `start_process`), the runtime down and back
+//! (`runtime_stop`, `runtime_start`), the relist after a partition (`reconnect`), and a
+//! container killed by the runtime (`kill_container`). A kubelet whose containers
+//! survived lists its pods and reconciles in `relisted`; one whose node rebooted, in
+//! `resync`.
+//!
+//! Not modelled yet, and where they will go: startup probes (`prober`) and node-pressure
+//! eviction (`eviction`).
 //!
 //! Differences from upstream: all containers of a pod start and stop together; a
 //! node crash kills containers but the host-local IPAM state (on disk) survives, so a
@@ -95,6 +103,20 @@ pub struct Kubelet {
     /// The GETs of ConfigMaps and Secrets under way: tag → (pod uid, why).
     fetches: BTreeMap<u32, (String, volume_manager::Purpose)>,
     fetch_seq: u32,
+    /// The kubelet process is stopped while the machine runs (`kubeletStop`): its
+    /// containers keep running, nothing of it acts.
+    pub stopped: bool,
+    /// Since when the container runtime is down (`runtimeStop`).
+    pub runtime_down_since: Option<SimTime>,
+    /// Pod worker steps due while the pods could not be synced (the kubelet stopped, or
+    /// the runtime down): run when they can be again (at most a few per pod).
+    deferred: Vec<Timer>,
+    /// The next pod list is a reconnection, not a reboot: the containers survived.
+    survived: bool,
+    /// Reads lost with a restart or a partition, to make again after the relist.
+    lost_fetches: BTreeMap<String, volume_manager::Purpose>,
+    /// How far the node's clock is off (`clockSkew`), in ms.
+    pub clock_offset_ms: i64,
 }
 
 impl Kubelet {
@@ -114,6 +136,131 @@ impl Kubelet {
             events: Default::default(),
             fetches: BTreeMap::new(),
             fetch_seq: 0,
+            stopped: false,
+            runtime_down_since: None,
+            deferred: Vec::new(),
+            survived: false,
+            lost_fetches: BTreeMap::new(),
+            clock_offset_ms: 0,
+        }
+    }
+
+    /// The runtime's and network's errors that make the node not Ready (runtime_state.rs).
+    pub(super) fn ready_error(&self, now: SimTime) -> Option<String> {
+        runtime_state::ready_error(self.runtime_down_since, self.network_ready, now)
+    }
+
+    /// The node's own clock (its offset from the simulation's, `clockSkew`).
+    pub(super) fn clock(&self, now: SimTime) -> SimTime {
+        SimTime(now.as_ms().saturating_add_signed(self.clock_offset_ms))
+    }
+
+    /// Whether the kubelet runs and can sync pods: the machine up, the kubelet process
+    /// running and the container runtime up.
+    pub fn healthy(&self) -> bool {
+        self.alive && !self.stopped && self.runtime_down_since.is_none()
+    }
+
+    /// Pods are not synced: the kubelet is stopped, or the runtime is down (syncLoop:
+    /// "skipping pod synchronization - [container runtime is down]").
+    fn pods_paused(&self) -> bool {
+        self.stopped || self.runtime_down_since.is_some()
+    }
+
+    /// The reads under way are lost (the process stopped, or the answers cannot come):
+    /// remember whose, to read again.
+    fn lose_fetches(&mut self) {
+        for (_, (uid, purpose)) in std::mem::take(&mut self.fetches) {
+            self.lost_fetches.insert(uid, purpose);
+        }
+    }
+
+    /// `systemctl stop kubelet`: the process ends; the containers keep running.
+    pub fn stop_process(&mut self) {
+        if !self.alive || self.stopped {
+            return;
+        }
+        self.stopped = true;
+        self.node = None;
+        self.lose_fetches();
+    }
+
+    /// `systemctl start kubelet`: a new process reads its Node and pods back and finds
+    /// the containers still running; what was due meanwhile happens now.
+    pub fn start_process(&mut self, ctx: &mut Ctx) {
+        if !self.alive || !self.stopped {
+            return;
+        }
+        self.stopped = false;
+        self.survived = true;
+        self.start(ctx);
+        self.replay_deferred(ctx);
+    }
+
+    /// The container runtime stops: nothing new starts or stops on the node, the
+    /// containers running keep running (their shims do), and the node's Ready condition
+    /// turns False once updateRuntimeUp has failed for 30 s (runtime_state.rs).
+    pub fn runtime_stop(&mut self, now: SimTime) {
+        if self.alive && self.runtime_down_since.is_none() {
+            self.runtime_down_since = Some(now);
+        }
+    }
+
+    /// The container runtime is back: the pod workers catch up (the pods are listed
+    /// again, as the config updates skipped meanwhile would give them).
+    pub fn runtime_start(&mut self, ctx: &mut Ctx) {
+        if self.runtime_down_since.take().is_none() || !self.alive {
+            return;
+        }
+        if !self.stopped {
+            self.survived = true;
+            ctx.request_reply(Request::List(Kind::Pod), 0);
+            self.replay_deferred(ctx);
+        }
+    }
+
+    /// The node can talk to the control plane again after a partition: the watches are
+    /// made again (a relist: reflector.go's ListAndWatch after the watch broke) and what
+    /// the status manager could not write is written (its syncBatch).
+    pub fn reconnect(&mut self, ctx: &mut Ctx) {
+        if !self.alive || self.stopped {
+            return;
+        }
+        self.lose_fetches();
+        self.survived = true;
+        ctx.request_reply(Request::List(Kind::Node), 0);
+        ctx.request_reply(Request::List(Kind::Pod), 0);
+    }
+
+    /// `containerKill`: the runtime kills a running container (SIGKILL, exit 137); the
+    /// kubelet sees it exit and restarts it as restartPolicy says. ksim's containers of a
+    /// pod run and stop together, so the whole pod's containers exit.
+    pub fn kill_container(&mut self, uid: &str, container: &str, ctx: &mut Ctx) -> Result<(), String> {
+        let Some(w) = self.workers.get_mut(uid) else { return Err("the pod is not running on its node".into()) };
+        let Some(p) = w.pod.as_pod() else { return Err("the pod is not running on its node".into()) };
+        if !p.spec.containers.iter().any(|c| c.name == container) {
+            return Err(format!("container {container:?} not found in pod {:?}", p.metadata.name));
+        }
+        if self.runtime_down_since.is_some() {
+            return Err("container runtime is down".into());
+        }
+        if w.phase != Phase::Running || w.kill_exit.is_some() {
+            return Err(format!("container {container:?} is not running"));
+        }
+        w.kill_exit = Some(137);
+        self.timer(uid, SimDuration::ZERO, pod_workers::PodStep::ContainerExited, ctx);
+        Ok(())
+    }
+
+    /// The steps that were due while the pods were not synced, now.
+    fn replay_deferred(&mut self, ctx: &mut Ctx) {
+        for t in std::mem::take(&mut self.deferred) {
+            let t = match t {
+                Timer::PodStep { uid, step, .. } => Timer::PodStep { generation: self.generation, uid, step },
+                Timer::NetworkReady { .. } => Timer::NetworkReady { generation: self.generation },
+                other => other,
+            };
+            ctx.after(SimDuration::ZERO, t);
         }
     }
 
@@ -155,6 +302,12 @@ impl Kubelet {
         self.node = None;
         self.images.crash();
         self.fetches.clear();
+        // The machine reboots with its kubelet and runtime enabled.
+        self.stopped = false;
+        self.runtime_down_since = None;
+        self.deferred.clear();
+        self.survived = false;
+        self.lost_fetches.clear();
         for w in self.workers.values_mut() {
             if w.phase != Phase::Done {
                 w.phase = Phase::Creating;
@@ -166,6 +319,9 @@ impl Kubelet {
     }
 
     pub fn on_watch(&mut self, ev: &WatchEvent, ctx: &mut Ctx) {
+        if self.stopped {
+            return;
+        }
         match &*ev.object {
             Object::Node(n) => {
                 if ev.type_ == WatchEventType::Deleted {
@@ -180,6 +336,9 @@ impl Kubelet {
                     }
                 }
             }
+            // While the runtime is down the sync loop skips its iterations; the pods are
+            // listed again when it is back.
+            Object::Pod(_) if self.runtime_down_since.is_some() => {}
             Object::Pod(_) => self.on_pod(ev.type_ == WatchEventType::Deleted, &ev.object, ctx),
             _ => {}
         }
@@ -224,6 +383,16 @@ impl Kubelet {
     }
 
     pub fn on_timer(&mut self, t: &Timer, ctx: &mut Ctx) {
+        if self.pods_paused() && self.alive {
+            match t {
+                Timer::PodStep { generation, .. } | Timer::NetworkReady { generation } if *generation == self.generation => {
+                    self.deferred.push(t.clone());
+                    return;
+                }
+                Timer::Heartbeat { .. } if self.stopped => return,
+                _ => {}
+            }
+        }
         match t {
             Timer::Heartbeat { generation } if *generation == self.generation && self.alive => self.heartbeat(ctx),
             Timer::PodStep { generation, uid, step } if *generation == self.generation && self.alive => self.step(uid, *step, ctx),
@@ -236,6 +405,9 @@ impl Kubelet {
     }
 
     pub fn on_response(&mut self, tag: u32, req: &crate::apiserver::Request, resp: &Response, ctx: &mut Ctx) {
+        if self.stopped {
+            return;
+        }
         match (req, resp) {
             (Request::Get(_), _) => self.fetched(tag, req, resp, ctx),
             (Request::List(Kind::Pod), Response::List(items, _)) => self.resync(items, ctx),
@@ -246,6 +418,10 @@ impl Kubelet {
 
     /// After a restart: reconcile the pods bound here with what survived.
     fn resync(&mut self, items: &[Rc<Object>], ctx: &mut Ctx) {
+        if std::mem::take(&mut self.survived) {
+            self.relisted(items, ctx);
+            return;
+        }
         let mine: BTreeMap<String, Rc<Object>> =
             items.iter().filter(|o| o.as_pod().is_some_and(|p| p.spec.node_name == self.spec.name)).map(|o| (o.meta().uid.clone(), o.clone())).collect();
         let gone: Vec<String> = self.workers.keys().filter(|k| !mine.contains_key(*k)).cloned().collect();
@@ -281,6 +457,52 @@ impl Kubelet {
                     }
                 }
                 None => self.on_pod(false, &obj, ctx),
+            }
+        }
+    }
+}
+
+impl Kubelet {
+    /// The pods listed again by a kubelet whose containers kept running (a restarted
+    /// kubelet process, the runtime back, a partition healed): workers of pods gone stop,
+    /// pods marked for deletion meanwhile are killed, a pod whose containers were already
+    /// killed has its deletion finished, the statuses the apiserver lacks are written, lost
+    /// reads are made again, and new pods are admitted.
+    fn relisted(&mut self, items: &[Rc<Object>], ctx: &mut Ctx) {
+        let mine: BTreeMap<String, Rc<Object>> =
+            items.iter().filter(|o| o.as_pod().is_some_and(|p| p.spec.node_name == self.spec.name)).map(|o| (o.meta().uid.clone(), o.clone())).collect();
+        let gone: Vec<String> = self.workers.keys().filter(|k| !mine.contains_key(*k)).cloned().collect();
+        for uid in gone {
+            if let Some(w) = self.workers.remove(&uid) {
+                self.release_ip(w.ip);
+            }
+        }
+        let lost = std::mem::take(&mut self.lost_fetches);
+        for (uid, obj) in mine {
+            let p = obj.as_pod().expect("pod");
+            let Some(w) = self.workers.get_mut(&uid) else {
+                self.on_pod(false, &obj, ctx);
+                continue;
+            };
+            w.pod = obj.clone();
+            let deleting = p.metadata.deletion_timestamp.is_some();
+            match w.phase {
+                Phase::Done if deleting => {
+                    ctx.request(Request::Delete { key: obj.key(), grace_period_seconds: Some(0), uid: Some(uid.clone()) });
+                    continue;
+                }
+                Phase::Killing | Phase::Done => {}
+                _ if deleting => {
+                    self.begin_kill(&uid, ctx);
+                    continue;
+                }
+                _ => {}
+            }
+            self.sync_status(&uid, ctx);
+            match lost.get(&uid) {
+                Some(volume_manager::Purpose::Mount) => self.mount_volumes(&uid, ctx),
+                Some(volume_manager::Purpose::Env) => self.resolve_env(&uid, ctx),
+                None => {}
             }
         }
     }

@@ -59,7 +59,7 @@ impl Kubelet {
             "operatingSystem": "linux",
             "osImage": "ksim simulated node"
         }));
-        n.status.conditions = conditions(now, None, self.network_ready);
+        n.status.conditions = conditions(self.clock(now), None, self.ready_error(now).as_deref());
         Object::Node(Box::new(n))
     }
 
@@ -93,7 +93,7 @@ impl Kubelet {
         let Some(node) = self.node.as_ref().and_then(|o| o.as_node()) else { return };
         let mut n = node.clone();
         n.metadata.resource_version.0 = 0;
-        n.status.conditions = conditions(ctx.now, Some(node), self.network_ready);
+        n.status.conditions = conditions(self.clock(ctx.now), Some(node), self.ready_error(ctx.now).as_deref());
         n.status.images = self.images.node_images();
         self.images.changed = false;
         self.last_status_post = ctx.now;
@@ -114,7 +114,8 @@ impl Kubelet {
         lease.metadata.namespace = LEASE_NAMESPACE.into();
         lease.spec.holder_identity = Some(self.spec.name.clone());
         lease.spec.lease_duration_seconds = Some(LEASE_DURATION_SECONDS);
-        lease.spec.renew_time = Some(Time(now));
+        // The node's own clock (a skewed one writes skewed renewals).
+        lease.spec.renew_time = Some(Time(self.clock(now)));
         Object::Lease(lease)
     }
 
@@ -122,8 +123,14 @@ impl Kubelet {
     /// is due.
     pub(super) fn heartbeat(&mut self, ctx: &mut Ctx) {
         ctx.request(Request::Update(self.lease(ctx.now)));
-        // The Ready condition changes when the runtime's network comes up.
-        let ready_changed = self.node.as_ref().and_then(|o| o.as_node()).is_some_and(|n| (n.ready_status() == "True") != self.network_ready);
+        // The Ready condition changes when the runtime's network comes up, or the runtime
+        // goes down or comes back (nodeStatusHasChanged: conditions compared without
+        // their heartbeat times).
+        let err = self.ready_error(ctx.now);
+        let ready_changed = self.node.as_ref().and_then(|o| o.as_node()).and_then(|n| n.condition("Ready")).is_some_and(|c| match &err {
+            None => c.status != "True",
+            Some(e) => c.status != "False" || c.message != *e,
+        });
         if self.images.changed || ready_changed || ctx.now.since(self.last_status_post) >= NODE_STATUS_REPORT_FREQUENCY {
             self.post_node_status(ctx);
         }
@@ -139,8 +146,9 @@ impl Kubelet {
 }
 
 /// The node's conditions at `now` (nodestatus setters: MemoryPressure, DiskPressure,
-/// PIDPressure, Ready); a condition keeps its lastTransitionTime while its status holds.
-fn conditions(now: SimTime, prev: Option<&Node>, network_ready: bool) -> Vec<NodeCondition> {
+/// PIDPressure, Ready — False with `ready_error`, the runtime's and network's errors);
+/// a condition keeps its lastTransitionTime while its status holds.
+fn conditions(now: SimTime, prev: Option<&Node>, ready_error: Option<&str>) -> Vec<NodeCondition> {
     let t = Time(now);
     let mk = |type_: &str, status: &str, reason: &str, message: &str| {
         let transition = prev.and_then(|p| p.condition(type_)).filter(|c| c.status == status).and_then(|c| c.last_transition_time).unwrap_or(t);
@@ -157,11 +165,10 @@ fn conditions(now: SimTime, prev: Option<&Node>, network_ready: bool) -> Vec<Nod
         mk("MemoryPressure", "False", "KubeletHasSufficientMemory", "kubelet has sufficient memory available"),
         mk("DiskPressure", "False", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
         mk("PIDPressure", "False", "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
-        // ReadyCondition: the runtime's network error makes it False (KubeletNotReady).
-        if network_ready {
-            mk("Ready", "True", "KubeletReady", "kubelet is posting ready status")
-        } else {
-            mk("Ready", "False", "KubeletNotReady", super::runtime_state::NETWORK_NOT_READY)
+        // ReadyCondition: the runtime's errors make it False (KubeletNotReady).
+        match ready_error {
+            None => mk("Ready", "True", "KubeletReady", "kubelet is posting ready status"),
+            Some(e) => mk("Ready", "False", "KubeletNotReady", e),
         },
     ]
 }

@@ -144,7 +144,7 @@ pub(super) fn backoff_next(entry: Option<&BackoffEntry>, finished: SimTime, now:
     BackoffEntry { backoff, last_update: now }
 }
 
-pub(super) use crate::engine::time::go_duration;
+pub(super) use crate::engine::time::{go_duration, go_duration_ms};
 
 pub(super) struct Worker {
     pub(super) pod: Rc<Object>,
@@ -171,11 +171,11 @@ pub(super) struct Worker {
     pub(super) oom_killed: bool,
     /// When the running containers are to be OOM-killed (`ksim.dev/memory-usage`).
     pub(super) oom_at: Option<SimTime>,
-    /// Liveness probe failures in a row, and whether the kubelet is killing the container
-    /// for them (with the exit code it will end with).
+    /// Liveness probe failures in a row.
     pub(super) liveness_failures: i32,
-    pub(super) liveness_kill: bool,
-    pub(super) liveness_exit: i32,
+    /// The container is being killed (by the kubelet for a failed liveness probe, or by
+    /// a `containerKill`), with the exit code it will end with.
+    pub(super) kill_exit: Option<i32>,
     /// The readiness probe's results in a row: (failures, successes).
     pub(super) readiness_run: (i32, i32),
     pub(super) exit_code: Option<i32>,
@@ -249,8 +249,7 @@ impl Kubelet {
                 oom_killed: false,
                 oom_at: None,
                 liveness_failures: 0,
-                liveness_kill: false,
-                liveness_exit: 0,
+                kill_exit: None,
                 readiness_run: (0, 0),
                 exit_code: None,
                 behaviour,
@@ -697,11 +696,11 @@ impl Kubelet {
         // probe: the signal that ended it.
         w.oom_killed = w.oom_at.is_some_and(|t| t <= ctx.now);
         w.oom_at = None;
-        let killed = std::mem::take(&mut w.liveness_kill);
+        let killed = w.kill_exit.take();
         let code = if w.oom_killed {
             137
-        } else if killed {
-            w.liveness_exit
+        } else if let Some(code) = killed {
+            code
         } else {
             w.behaviour.exit_code
         };
@@ -801,25 +800,6 @@ impl Kubelet {
 /// startContainer: the containers are created (and start within the startup time). A
 /// container that existed before makes this a restart: doBackOff's Next moves the
 /// back-off on (from the dead container's finishedAt) and the restart count goes up.
-/// Go's time.Duration.String of a whole number of milliseconds: `0s`, `500ms`, `2s`,
-/// `2.5s`, `1m0.5s`.
-fn go_duration_ms(d: SimDuration) -> String {
-    let ms = d.as_ms();
-    if ms == 0 {
-        return "0s".into();
-    }
-    if ms < 1000 {
-        return format!("{ms}ms");
-    }
-    let (whole, frac) = (ms / 1000, ms % 1000);
-    let frac = if frac == 0 { String::new() } else { format!(".{frac:03}").trim_end_matches('0').to_string() };
-    match (whole / 3600, whole / 60 % 60, whole % 60) {
-        (0, 0, s) => format!("{s}{frac}s"),
-        (0, m, s) => format!("{m}m{s}{frac}s"),
-        (h, m, s) => format!("{h}h{m}m{s}{frac}s"),
-    }
-}
-
 fn create_containers(w: &mut Worker, now: SimTime) {
     if w.created {
         let finished = w.last_exit.map_or(now, |e| e.2);

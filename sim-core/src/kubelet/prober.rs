@@ -128,7 +128,7 @@ impl Kubelet {
         let now = ctx.now;
         self.timer(uid, period(&probe), PodStep::LivenessProbe, ctx);
         let w = self.workers.get_mut(uid).expect("worker");
-        let running = w.phase == Phase::Running && !w.liveness_kill;
+        let running = w.phase == Phase::Running && w.kill_exit.is_none();
         let Some(started) = w.started_at.filter(|_| running) else { return };
         let initial = SimDuration::from_secs(probe.initial_delay_seconds.unwrap_or(0).max(0) as u64);
         if now < started + initial {
@@ -152,10 +152,9 @@ impl Kubelet {
         // The result is Failure: the kubelet kills the container (SIGTERM, the grace
         // period, then SIGKILL) and restarts it.
         w.liveness_failures = 0;
-        w.liveness_kill = true;
         let grace = SimDuration::from_secs(probe.termination_grace_period_seconds.or(p.spec.termination_grace_period_seconds).unwrap_or(30).max(0) as u64);
         let stop = w.behaviour.termination;
-        w.liveness_exit = if stop < grace { 143 } else { 137 };
+        w.kill_exit = Some(if stop < grace { 143 } else { 137 });
         let d = stop.min(grace);
         self.event(&pod, "Normal", "Killing", &format!("Container {name} failed liveness probe, will be restarted"), ctx);
         self.timer(uid, d, PodStep::ContainerExited, ctx);

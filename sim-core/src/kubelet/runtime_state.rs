@@ -5,6 +5,15 @@
 //! SyncPod: "If the network plugin is not ready, only start the pod if it uses the host
 //! network").
 //!
+//! The runtime itself (`runtimeStop`): updateRuntimeUp polls its status every 5 s and
+//! records the last success; `runtimeErrors` says "container runtime is down" once that
+//! is maxWaitForContainerRuntime (30 s) old, and the PLEG health check (its relist every
+//! second, threshold 3 min) adds "PLEG is not healthy: pleg was last seen active … ago;
+//! threshold is 3m0s". ksim takes the last success, and the last relist, to be the moment
+//! the runtime stopped (upstream: up to 5 s and 1 s before). ReadyCondition aggregates the
+//! runtime's and the network's errors as utilerrors.NewAggregate prints them: one alone,
+//! several as `[a, b]`.
+//!
 //! A CNI is installed by its DaemonSet (Calico's `calico-node`, Flannel's
 //! `kube-flannel-ds`, …): ksim takes the node's network as ready once that DaemonSet's pod
 //! on the node is Ready (upstream: once its install-cni init container has written the
@@ -13,6 +22,42 @@
 //! take the network down again.
 
 use crate::api::pod::Pod;
+use crate::engine::{SimDuration, SimTime};
+
+/// maxWaitForContainerRuntime (kubelet.go): the runtime is down once its last good status
+/// is this old.
+pub const MAX_WAIT_FOR_CONTAINER_RUNTIME: SimDuration = SimDuration::from_secs(30);
+/// The PLEG's relistThreshold (pleg/generic.go).
+pub const PLEG_RELIST_THRESHOLD: SimDuration = SimDuration::from_secs(180);
+
+/// runtimeErrors and networkErrors, aggregated as ReadyCondition does (None: Ready).
+pub fn ready_error(runtime_down_since: Option<SimTime>, network_ready: bool, now: SimTime) -> Option<String> {
+    let mut errs: Vec<String> = Vec::new();
+    if let Some(t) = runtime_down_since {
+        // `!lastBaseRuntimeSync.Add(threshold).After(now)`: down from the threshold on.
+        if now >= t + MAX_WAIT_FOR_CONTAINER_RUNTIME {
+            errs.push("container runtime is down".into());
+        }
+        // GenericPLEG.Healthy: `elapsed > relistThreshold`.
+        let elapsed = now.since(t);
+        if elapsed > PLEG_RELIST_THRESHOLD {
+            // Go's Duration.String of both.
+            errs.push(format!(
+                "PLEG is not healthy: pleg was last seen active {} ago; threshold is {}",
+                crate::engine::time::go_duration_ms(elapsed),
+                crate::engine::time::go_duration_ms(PLEG_RELIST_THRESHOLD)
+            ));
+        }
+    }
+    if !network_ready {
+        errs.push(NETWORK_NOT_READY.into());
+    }
+    match errs.len() {
+        0 => None,
+        1 => errs.pop(),
+        _ => Some(format!("[{}]", errs.join(", "))),
+    }
+}
 
 /// The runtime's network condition as the kubelet words it (containerd's
 /// `Network plugin returns error: cni plugin not initialized`, RuntimeCondition.String,

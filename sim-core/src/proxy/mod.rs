@@ -247,6 +247,18 @@ impl KubeProxy {
         ctx.request_reply(Request::List(Kind::EndpointSlice), 0);
     }
 
+    /// The node can reach the control plane again after a partition: its informers'
+    /// watches broke, so they list again (the rules in place stay until the next sync).
+    pub fn reconnect(&mut self, ctx: &mut Ctx) {
+        if !self.alive {
+            return;
+        }
+        self.buffered.clear();
+        self.awaiting = [Kind::Service, Kind::EndpointSlice].into_iter().collect();
+        ctx.request_reply(Request::List(Kind::Service), 0);
+        ctx.request_reply(Request::List(Kind::EndpointSlice), 0);
+    }
+
     /// The node goes down: kube-proxy and the node's rules with it.
     pub fn crash(&mut self) {
         self.alive = false;

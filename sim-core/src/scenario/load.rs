@@ -93,6 +93,14 @@ const ACTIONS: &[&str] = &[
     "rolloutUndo",
     "rolloutPause",
     "rolloutResume",
+    "partition",
+    "kubeletStop",
+    "kubeletStart",
+    "runtimeStop",
+    "runtimeStart",
+    "podKill",
+    "containerKill",
+    "clockSkew",
 ];
 const MAX_FILES: usize = 1000;
 const SYSTEM_NAMESPACES: [&str; 4] = ["default", "kube-node-lease", "kube-public", "kube-system"];
@@ -146,6 +154,19 @@ struct TrafficSourceDoc {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct FaultsDoc {
     node_crash: Option<NodeCrashDoc>,
+    partition: Option<PartitionPlanDoc>,
+    kubelet_stop: Option<NodeCrashDoc>,
+    runtime_stop: Option<NodeCrashDoc>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PartitionPlanDoc {
+    rate: String,
+    duration: String,
+    direction: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -913,6 +934,76 @@ impl<'r> Loader<'r> {
                     Action::RolloutResume(target)
                 }
             }
+            "partition" => {
+                let f = self.fields(file, index, &ap, val, &["node", "duration", "direction"], &["node"])?;
+                let node = self.node_arg(file, index, &join(&ap, "node"), &f["node"], nodes)?;
+                let direction = match f.get("direction") {
+                    None => PartitionDirection::Both,
+                    Some(v) => match v.as_str().and_then(PartitionDirection::parse) {
+                        Some(d) => d,
+                        None => {
+                            self.error(
+                                file,
+                                Self::mark_of(index, &ap, "direction"),
+                                format!(
+                                    "{}: Unsupported value: {v}: supported values: \"both\", \"toControlPlane\", \"fromControlPlane\"",
+                                    join(&ap, "direction")
+                                ),
+                            );
+                            return None;
+                        }
+                    },
+                };
+                let duration = self.opt_duration(file, index, &ap, &f, "duration")?;
+                Action::Partition { node, direction, duration }
+            }
+            "kubeletStop" | "kubeletStart" | "runtimeStop" | "runtimeStart" => {
+                let n = self.node_arg(file, index, &ap, val, nodes)?;
+                match key {
+                    "kubeletStop" => Action::KubeletStop(n),
+                    "kubeletStart" => Action::KubeletStart(n),
+                    "runtimeStop" => Action::RuntimeStop(n),
+                    _ => Action::RuntimeStart(n),
+                }
+            }
+            "podKill" => {
+                let f = self.fields(file, index, &ap, val, &["target", "gracePeriod"], &["target"])?;
+                let target = self.pod_target(file, index, &join(&ap, "target"), &f["target"])?;
+                let grace_period_seconds = match f.get("gracePeriod") {
+                    None => 0,
+                    Some(v) => match v.as_i64().filter(|g| *g >= 0) {
+                        Some(g) => g,
+                        None => {
+                            self.error(
+                                file,
+                                Self::mark_of(index, &ap, "gracePeriod"),
+                                format!("{}: Invalid value: {v}: must be greater than or equal to 0", join(&ap, "gracePeriod")),
+                            );
+                            return None;
+                        }
+                    },
+                };
+                Action::PodKill { target, grace_period_seconds }
+            }
+            "containerKill" => {
+                let f = self.fields(file, index, &ap, val, &["target", "container"], &["target", "container"])?;
+                let target = self.pod_target(file, index, &join(&ap, "target"), &f["target"])?;
+                let container = f["container"].as_str().map(String::from).unwrap_or_else(|| f["container"].to_string());
+                Action::ContainerKill { target, container }
+            }
+            "clockSkew" => {
+                let f = self.fields(file, index, &ap, val, &["node", "offset", "duration"], &["node", "offset"])?;
+                let node = self.node_arg(file, index, &join(&ap, "node"), &f["node"], nodes)?;
+                let text = f["offset"].as_str().map(String::from).unwrap_or_else(|| f["offset"].to_string());
+                let (neg, abs) = match text.strip_prefix('-') {
+                    Some(rest) => (true, rest),
+                    None => (false, text.strip_prefix('+').unwrap_or(&text)),
+                };
+                let d = self.duration(file, index, &join(&ap, "offset"), abs)?;
+                let ms = i64::try_from(d.as_ms()).unwrap_or(i64::MAX);
+                let duration = self.opt_duration(file, index, &ap, &f, "duration")?;
+                Action::ClockSkew { node, offset_ms: if neg { -ms } else { ms }, duration }
+            }
             other => {
                 let mark = index.key(&index_spelling(&join(path, other))).unwrap_or(here);
                 self.error(file, mark, format!("{path}: unknown action {}: expected one of {}", q(other), ACTIONS.join(", ")));
@@ -933,6 +1024,62 @@ impl<'r> Loader<'r> {
             return None;
         }
         Some(n)
+    }
+
+    /// A random fault plan's rate, downtime (or duration) and window.
+    #[allow(clippy::too_many_arguments)]
+    fn fault_plan(
+        &mut self,
+        file: &str,
+        index: &PathIndex,
+        p: &str,
+        downtime_key: &str,
+        rate: &str,
+        downtime: &str,
+        from: Option<String>,
+        to: Option<String>,
+    ) -> Option<crate::faults::NodeCrashPlan> {
+        let every = match crate::faults::parse_rate(rate) {
+            Ok(d) => Some(d),
+            Err(e) => {
+                self.error(file, Self::mark_of(index, p, "rate"), format!("{p}.rate: Invalid value: {}: {}", q(rate), clip(&e)));
+                None
+            }
+        };
+        let downtime = self.duration(file, index, &format!("{p}.{downtime_key}"), downtime);
+        let from = from.and_then(|t| self.duration(file, index, &format!("{p}.from"), &t)).unwrap_or(SimDuration::ZERO);
+        let to = to.and_then(|t| self.duration(file, index, &format!("{p}.to"), &t));
+        Some(crate::faults::NodeCrashPlan { every: every?, downtime: downtime?, from, to })
+    }
+
+    /// An optional duration field `k` of an action's mapping: Some(None) when absent.
+    fn opt_duration(&mut self, file: &str, index: &PathIndex, ap: &str, f: &serde_json::Map<String, Value>, k: &str) -> Option<Option<SimDuration>> {
+        match f.get(k) {
+            None => Some(None),
+            Some(Value::String(t)) => {
+                let d = self.duration(file, index, &join(ap, k), t)?;
+                if d.as_ms() == 0 {
+                    self.error(file, Self::mark_of(index, ap, k), format!("{}: Invalid value: {}: must be greater than 0", join(ap, k), q(t)));
+                    return None;
+                }
+                Some(Some(d))
+            }
+            Some(v) => {
+                self.error(file, Self::mark_of(index, ap, k), format!("{}: Invalid value: {v}: expected a duration such as 2m", join(ap, k)));
+                None
+            }
+        }
+    }
+
+    /// A `pod/NAME` target of a fault.
+    fn pod_target(&mut self, file: &str, index: &PathIndex, path: &str, v: &Value) -> Option<Target> {
+        let text = v.as_str().map(String::from).unwrap_or_else(|| v.to_string());
+        let (kind, namespace, name) = self.target(file, index, path, &text)?;
+        if kind != Kind::Pod {
+            self.error(file, Self::mark_of(index, path, ""), format!("{path}: Invalid value: {}: expected pod/NAME", q(&text)));
+            return None;
+        }
+        Some(Target { kind, namespace, name })
     }
 
     /// A mapping with only `allowed` keys, all of `required` present.
@@ -1043,20 +1190,32 @@ impl<'r> Loader<'r> {
         if let Some(f) = spec.faults {
             s.faults_location = Location { file: file.into(), mark: Self::mark_of(&doc.index, "spec.faults", "") };
             if let Some(nc) = f.node_crash {
-                let p = "spec.faults.nodeCrash";
-                let every = match crate::faults::parse_rate(&nc.rate) {
-                    Ok(d) => Some(d),
-                    Err(e) => {
-                        self.error(file, Self::mark_of(&doc.index, p, "rate"), format!("{p}.rate: Invalid value: {}: {}", q(&nc.rate), clip(&e)));
-                        None
+                s.faults.node_crash = self.fault_plan(file, &doc.index, "spec.faults.nodeCrash", "downtime", &nc.rate, &nc.downtime, nc.from, nc.to);
+            }
+            if let Some(nc) = f.kubelet_stop {
+                s.faults.kubelet_stop = self.fault_plan(file, &doc.index, "spec.faults.kubeletStop", "downtime", &nc.rate, &nc.downtime, nc.from, nc.to);
+            }
+            if let Some(nc) = f.runtime_stop {
+                s.faults.runtime_stop = self.fault_plan(file, &doc.index, "spec.faults.runtimeStop", "downtime", &nc.rate, &nc.downtime, nc.from, nc.to);
+            }
+            if let Some(pp) = f.partition {
+                let p = "spec.faults.partition";
+                let direction = match pp.direction.as_deref() {
+                    None => Some(PartitionDirection::Both),
+                    Some(d) => {
+                        let parsed = PartitionDirection::parse(d);
+                        if parsed.is_none() {
+                            self.error(
+                                file,
+                                Self::mark_of(&doc.index, p, "direction"),
+                                format!("{p}.direction: Unsupported value: {}: supported values: \"both\", \"toControlPlane\", \"fromControlPlane\"", q(d)),
+                            );
+                        }
+                        parsed
                     }
                 };
-                let downtime = self.duration(file, &doc.index, &format!("{p}.downtime"), &nc.downtime);
-                let from = nc.from.and_then(|t| self.duration(file, &doc.index, &format!("{p}.from"), &t)).unwrap_or(SimDuration::ZERO);
-                let to = nc.to.and_then(|t| self.duration(file, &doc.index, &format!("{p}.to"), &t));
-                if let (Some(every), Some(downtime)) = (every, downtime) {
-                    s.faults.node_crash = Some(crate::faults::NodeCrashPlan { every, downtime, from, to });
-                }
+                let plan = self.fault_plan(file, &doc.index, p, "duration", &pp.rate, &pp.duration, pp.from, pp.to);
+                s.faults.partition = plan.zip(direction);
             }
         }
         for (i, t) in spec.traffic.unwrap_or_default().into_iter().enumerate() {

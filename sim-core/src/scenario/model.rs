@@ -182,6 +182,80 @@ pub enum Action {
     /// `kubectl rollout pause` / `resume`.
     RolloutPause(Target),
     RolloutResume(Target),
+    /// `partition: {node, direction, duration}`: the messages between a node (its kubelet
+    /// and kube-proxy) and the control plane are lost one way or both; the heal is its
+    /// own entry (`PartitionHeal`), added when the run starts (faults::expand).
+    Partition {
+        node: String,
+        direction: PartitionDirection,
+        duration: Option<SimDuration>,
+    },
+    PartitionHeal(String),
+    /// `kubeletStop: N` / `kubeletStart: N`: the kubelet process stops (the node's
+    /// containers keep running) and starts again.
+    KubeletStop(String),
+    KubeletStart(String),
+    /// `runtimeStop: N` / `runtimeStart: N`: the container runtime (containerd) stops
+    /// and starts again.
+    RuntimeStop(String),
+    RuntimeStart(String),
+    /// `podKill: {target: pod/NAME, gracePeriod: S}`: the pod is deleted with that grace
+    /// period (Chaos Mesh's pod-kill: 0 by default).
+    PodKill {
+        target: Target,
+        grace_period_seconds: i64,
+    },
+    /// `containerKill: {target: pod/NAME, container: C}`: the runtime kills the container
+    /// (SIGKILL: exit 137) and the kubelet restarts it as its restartPolicy says.
+    ContainerKill {
+        target: Target,
+        container: String,
+    },
+    /// `clockSkew: {node, offset, duration}`: the node's clock is `offset_ms` off
+    /// (negative: behind); back to 0 after the duration (a `ClockSkew` of 0, added when the
+    /// run starts).
+    ClockSkew {
+        node: String,
+        offset_ms: i64,
+        duration: Option<SimDuration>,
+    },
+}
+
+/// Which messages a partition loses (a message-level model: requests one way, answers
+/// and watch events the other).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PartitionDirection {
+    Both,
+    /// The node's requests (lease renewals, status updates) are lost; what the control
+    /// plane sends still arrives.
+    ToControlPlane,
+    /// What the control plane sends (answers, watch events) is lost; the node's requests
+    /// still arrive.
+    FromControlPlane,
+}
+
+impl PartitionDirection {
+    pub fn name(self) -> &'static str {
+        match self {
+            PartitionDirection::Both => "both",
+            PartitionDirection::ToControlPlane => "toControlPlane",
+            PartitionDirection::FromControlPlane => "fromControlPlane",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [PartitionDirection::Both, PartitionDirection::ToControlPlane, PartitionDirection::FromControlPlane].into_iter().find(|d| d.name() == s)
+    }
+
+    /// Whether the node's requests are lost.
+    pub fn cuts_requests(self) -> bool {
+        self != PartitionDirection::FromControlPlane
+    }
+
+    /// Whether what the control plane sends the node is lost.
+    pub fn cuts_deliveries(self) -> bool {
+        self != PartitionDirection::ToControlPlane
+    }
 }
 
 /// What a kubectl action names: kind/namespace/name.
@@ -264,6 +338,26 @@ impl Action {
             Action::RolloutUndo { target, to_revision } => format!("kubectl rollout undo {target} --to-revision={to_revision}"),
             Action::RolloutPause(t) => format!("kubectl rollout pause {t}"),
             Action::RolloutResume(t) => format!("kubectl rollout resume {t}"),
+            Action::Partition { node, direction, duration } => {
+                let d = duration.map(|d| format!(" for {d}")).unwrap_or_default();
+                format!("partition node {node} from the control plane ({}){d}", direction.name())
+            }
+            Action::PartitionHeal(n) => format!("heal the partition of node {n}"),
+            Action::KubeletStop(n) => format!("systemctl stop kubelet on {n}"),
+            Action::KubeletStart(n) => format!("systemctl start kubelet on {n}"),
+            Action::RuntimeStop(n) => format!("systemctl stop containerd on {n}"),
+            Action::RuntimeStart(n) => format!("systemctl start containerd on {n}"),
+            Action::PodKill { target, grace_period_seconds } => format!("kill {target} (grace period {grace_period_seconds}s)"),
+            Action::ContainerKill { target, container } => format!("kill container {container} of {target}"),
+            Action::ClockSkew { node, offset_ms, duration } => {
+                let off = if *offset_ms < 0 {
+                    format!("-{}", SimDuration::from_ms(offset_ms.unsigned_abs()))
+                } else {
+                    format!("+{}", SimDuration::from_ms(*offset_ms as u64))
+                };
+                let d = duration.map(|d| format!(" for {d}")).unwrap_or_default();
+                format!("node {node}'s clock {off}{d}")
+            }
         }
     }
 }

@@ -123,6 +123,8 @@ pub struct Simulation {
     pub cluster_cidr: String,
     /// Nodes that left the cluster (their kubelet never starts again).
     removed: std::collections::BTreeSet<String>,
+    /// Each node's partition from the control plane, if any (by kubelet index).
+    partitions: Vec<Option<model::PartitionDirection>>,
 }
 
 /// The most replicas any workload of the scenario asks for at once (the sum over the
@@ -202,10 +204,12 @@ impl Simulation {
         if !scenario.faults.is_empty() {
             let nodes = scenario.node_names();
             let until = SimDuration(opts.limits.until.as_ms());
-            let faults = crate::faults::generate(&scenario.faults, &nodes, until, &mut rngs.stream("faults"), &scenario.faults_location);
+            let faults = crate::faults::generate(&scenario.faults, &nodes, until, &rngs, &scenario.faults_location);
             timeline.extend(faults);
             timeline.sort_by_key(|e| e.at); // stable: listed actions first at equal times
         }
+        // Faults that last a duration end with an entry of their own.
+        crate::faults::expand(&mut timeline);
         let service_cidr = Cidr::parse(&scenario.cluster.service_cidr)?;
         crate::apiserver::service_alloc::validate_service_cidr(service_cidr)?;
         let mut sim = Simulation {
@@ -236,7 +240,9 @@ impl Simulation {
             cni_installed: scenario.cluster.cni_installed,
             cluster_cidr: scenario.cluster.cluster_cidr.clone(),
             removed: std::collections::BTreeSet::new(),
+            partitions: Vec::new(),
         };
+        sim.partitions = vec![None; sim.kubelets.len()];
         sim.api.set_service_cidr(service_cidr, rngs.stream("service-allocator"));
         sim.controller_manager.controllers.ingress_nginx.enabled = scenario.cluster.ingress_nginx;
         if let Some(lb) = &scenario.cluster.load_balancer {
@@ -344,7 +350,7 @@ impl Simulation {
         }
         if KubeProxy::watches(&kind) {
             for k in 0..self.proxies.len() {
-                if self.proxies[k].alive {
+                if self.proxies[k].alive && !self.deliveries_cut(k as u32) {
                     let to = Client::KubeProxy(k as u32);
                     let seq = self.next_watch_seq(to);
                     self.queue.push(t, SimEvent::Watch { to, event: ev.clone(), seq });
@@ -366,8 +372,24 @@ impl Simulation {
         }
         let targets: Vec<u32> = nodes.iter().filter(|n| !n.is_empty()).filter_map(|n| self.kubelet_index.get(*n).copied()).collect();
         for k in targets {
+            if self.deliveries_cut(k) {
+                continue;
+            }
             let seq = self.next_watch_seq(Client::Kubelet(k));
             self.queue.push(t, SimEvent::Watch { to: Client::Kubelet(k), event: ev.clone(), seq });
+        }
+    }
+
+    /// Whether what the control plane sends node `k` (answers, watch events) is lost.
+    fn deliveries_cut(&self, k: u32) -> bool {
+        self.partitions.get(k as usize).copied().flatten().is_some_and(|d| d.cuts_deliveries())
+    }
+
+    /// Whether a client's requests are lost on their way (a node's, partitioned).
+    fn requests_cut(&self, c: Client) -> bool {
+        match c {
+            Client::Kubelet(k) | Client::KubeProxy(k) => self.partitions.get(k as usize).copied().flatten().is_some_and(|d| d.cuts_requests()),
+            _ => false,
         }
     }
 
@@ -484,6 +506,79 @@ impl Simulation {
                 }
             }
             model::Action::AddNode { pool, name } => self.add_node(&pool, &name),
+            model::Action::Partition { node, direction, .. } => {
+                if let Some(&k) = self.kubelet_index.get(&node) {
+                    self.partitions[k as usize] = Some(direction);
+                }
+            }
+            model::Action::PartitionHeal(node) => {
+                if let Some(&k) = self.kubelet_index.get(&node) {
+                    if self.partitions[k as usize].take().is_some() {
+                        let mut acts = Vec::new();
+                        self.kubelets[k as usize].reconnect(&mut Ctx::new(self.now, &mut acts));
+                        self.dispatch(Client::Kubelet(k), acts);
+                        let mut acts = Vec::new();
+                        self.proxies[k as usize].reconnect(&mut Ctx::new(self.now, &mut acts));
+                        self.dispatch(Client::KubeProxy(k), acts);
+                    }
+                }
+            }
+            model::Action::KubeletStop(node) => {
+                if let Some(&k) = self.kubelet_index.get(&node) {
+                    self.kubelets[k as usize].stop_process();
+                }
+            }
+            model::Action::KubeletStart(node) => {
+                if let Some(&k) = self.kubelet_index.get(&node) {
+                    let mut acts = Vec::new();
+                    self.kubelets[k as usize].start_process(&mut Ctx::new(self.now, &mut acts));
+                    self.dispatch(Client::Kubelet(k), acts);
+                }
+            }
+            model::Action::RuntimeStop(node) => {
+                if let Some(&k) = self.kubelet_index.get(&node) {
+                    self.kubelets[k as usize].runtime_stop(self.now);
+                }
+            }
+            model::Action::RuntimeStart(node) => {
+                if let Some(&k) = self.kubelet_index.get(&node) {
+                    let mut acts = Vec::new();
+                    self.kubelets[k as usize].runtime_start(&mut Ctx::new(self.now, &mut acts));
+                    self.dispatch(Client::Kubelet(k), acts);
+                }
+            }
+            model::Action::ClockSkew { node, offset_ms, .. } => {
+                if let Some(&k) = self.kubelet_index.get(&node) {
+                    self.kubelets[k as usize].clock_offset_ms = offset_ms;
+                }
+            }
+            model::Action::PodKill { target, grace_period_seconds } => {
+                // Chaos Mesh's pod-kill: a delete with its grace period.
+                send(Request::Delete {
+                    key: ObjectKey::new(Kind::Pod, &target.namespace, &target.name),
+                    grace_period_seconds: Some(grace_period_seconds),
+                    uid: None,
+                });
+            }
+            model::Action::ContainerKill { target, container } => {
+                let key = ObjectKey::new(Kind::Pod, &target.namespace, &target.name);
+                let found = self.api.store.get(&key).and_then(|o| o.as_pod().map(|p| (p.spec.node_name.clone(), p.metadata.uid.clone())));
+                let result = match found {
+                    None => Err(format!("pods {:?} not found", target.name)),
+                    Some((node, uid)) => match self.kubelet_index.get(&node).copied().filter(|&k| self.kubelets[k as usize].alive) {
+                        None => Err(format!("pod {:?} is not running on a node", target.name)),
+                        Some(k) => {
+                            let mut acts = Vec::new();
+                            let r = self.kubelets[k as usize].kill_container(&uid, &container, &mut Ctx::new(self.now, &mut acts));
+                            self.dispatch(Client::Kubelet(k), acts);
+                            r
+                        }
+                    },
+                };
+                if let Err(e) = result {
+                    self.timeline_errors.push((self.now, format!("kill container {container} of {target}: {e}")));
+                }
+            }
             model::Action::RemoveNode(n) => {
                 // The machine goes away, then `kubectl delete node`.
                 if let Some(&k) = self.kubelet_index.get(&n) {
@@ -542,6 +637,7 @@ impl Simulation {
         }
         let idx = self.kubelets.len() as u32;
         self.kubelet_index.insert(name.to_string(), idx);
+        self.partitions.push(None);
         self.proxies.push(KubeProxy::new(name, p.labels.get(crate::proxy::LABEL_TOPOLOGY_ZONE).map_or("", String::as_str)));
         self.kubelets.push(Kubelet::new(NodeSpecification {
             name: name.to_string(),
@@ -651,9 +747,13 @@ impl Simulation {
                 return;
             }
             SimEvent::Request { from, request, reply } => {
-                self.handle_request(from, request, reply);
+                // A partitioned node's requests never arrive.
+                if !self.requests_cut(from) {
+                    self.handle_request(from, request, reply);
+                }
                 return;
             }
+            SimEvent::Response { to: Client::Kubelet(k) | Client::KubeProxy(k), .. } if self.deliveries_cut(k) => return,
             SimEvent::Timer { to: Client::ApiServer, .. } => {
                 for w in self.api.expire_events(now) {
                     self.log_write(&w, "delete", Client::ApiServer);
@@ -837,7 +937,15 @@ impl Simulation {
         if !self.quiet_at_end() {
             return Vec::new();
         }
-        let alive = self.kubelets.iter().filter(|k| k.alive).map(|k| k.name().to_string()).collect();
+        // Nodes expected to be Ready: up, with their kubelet and runtime running and in
+        // touch with the control plane.
+        let alive = self
+            .kubelets
+            .iter()
+            .enumerate()
+            .filter(|(k, kl)| kl.healthy() && self.partitions[*k].is_none_or(|d| !d.cuts_requests()))
+            .map(|(_, kl)| kl.name().to_string())
+            .collect();
         crate::invariants::converged(&self.api.store, &alive, self.now)
     }
 

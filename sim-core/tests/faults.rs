@@ -1,0 +1,248 @@
+//! The fault catalogue end to end: partitions (each direction), the kubelet and the
+//! container runtime stopped and started, pods and containers killed, a node's clock
+//! skewed. Every expected time is derived from the constants it names (written out
+//! beside the assertion), never copied from a run.
+//!
+//! The clocks involved: a kubelet started at t = 0 renews its Lease every
+//! LEASE_RENEW_INTERVAL (10 s: at 10 s, 20 s, …); the node lifecycle controller marks a
+//! node Unknown at its first monitor pass (every NODE_MONITOR_PERIOD, 5 s) once
+//! NODE_MONITOR_GRACE_PERIOD (50 s) has passed since it last saw a renewal. Faults are
+//! placed off the 10 s grid so that which renewal was the last one is never a tie.
+//! Container defaults (kubelet annotations.rs): sandbox 500 ms, image pull 2 s, startup
+//! 1 s, termination 1 s.
+
+mod common;
+
+use sim_core::api::pod::Pod;
+use sim_core::api::Kind;
+use sim_core::controller_manager::node_lifecycle::{NODE_MONITOR_GRACE_PERIOD, NODE_MONITOR_PERIOD};
+use sim_core::engine::SimTime;
+use sim_core::kubelet::LEASE_RENEW_INTERVAL;
+use sim_core::scenario::model::Latency;
+use sim_core::{RunOptions, Simulation};
+
+const SANDBOX_MS: u64 = 500;
+const PULL_MS: u64 = 2_000;
+const STARTUP_MS: u64 = 1_000;
+const TERMINATION_MS: u64 = 1_000;
+
+fn req() -> u64 {
+    Latency::default().request.as_ms()
+}
+
+fn scenario(nodes: u32, timeline: &str, until: &str) -> Simulation {
+    let text = format!(
+        "apiVersion: ksim.dev/v1\nkind: Scenario\nmetadata: {{name: faults}}\nspec:\n  until: {until}\n  cluster:\n    nodePools:\n    - {{name: w, count: {nodes}, capacity: {{cpu: '8', memory: 16Gi, pods: 110}}}}\n  timeline:\n{timeline}"
+    );
+    let s = common::load_str(&text);
+    let mut o = RunOptions::for_scenario(&s);
+    o.check = true;
+    Simulation::new(&s, &o).expect("simulation")
+}
+
+/// A pod bound to `node` (no scheduler involved), applied at `at`.
+fn pod_at(at: &str, name: &str, node: &str) -> String {
+    format!(
+        "  - at: {at}\n    apply:\n      apiVersion: v1\n      kind: Pod\n      metadata: {{name: {name}}}\n      spec: {{nodeName: {node}, containers: [{{name: app, image: 'nginx:1.25'}}]}}\n"
+    )
+}
+
+fn pod(sim: &Simulation, name: &str) -> Option<Pod> {
+    sim.api.store.get_parts(&Kind::Pod, "default", name).and_then(|o| o.as_pod()).cloned()
+}
+
+fn ready(sim: &mut Simulation, t_ms: u64, node: &str) -> String {
+    sim.run_until(SimTime(t_ms));
+    let n = sim.api.store.get_parts(&Kind::Node, "", node).and_then(|o| o.as_node()).expect("node");
+    n.ready_status().to_string()
+}
+
+fn ready_message(sim: &Simulation, node: &str) -> String {
+    let n = sim.api.store.get_parts(&Kind::Node, "", node).and_then(|o| o.as_node()).expect("node");
+    n.condition("Ready").map(|c| c.message.clone()).unwrap_or_default()
+}
+
+/// Times of the writes by `by` (a prefix, e.g. `kubelet/`) to pod `name`.
+fn pod_writes(sim: &Simulation, name: &str, by: &str) -> Vec<u64> {
+    sim.trace.records().iter().filter(|r| r.kind == "Pod" && r.name == name && r.by.starts_with(by)).map(|r| r.t).collect()
+}
+
+fn deleted_at(sim: &Simulation, name: &str) -> Option<u64> {
+    sim.trace.records().iter().find(|r| r.kind == "Pod" && r.name == name && r.verb == "delete" && r.change.is_empty()).map(|r| r.t)
+}
+
+fn events(sim: &Simulation, reason: &str) -> usize {
+    sim.trace.records().iter().filter(|r| r.kind == "Event" && r.get_str("reason") == Some(reason)).count()
+}
+
+/// The window in which a node whose last renewal was written at `last_ms` turns Unknown:
+/// not before the grace period has passed, at the latest one monitor period (and the
+/// renewal's hops) after.
+fn unknown_window(last_ms: u64) -> (u64, u64) {
+    let grace = NODE_MONITOR_GRACE_PERIOD.as_ms();
+    (last_ms + grace, last_ms + grace + NODE_MONITOR_PERIOD.as_ms() + 3 * req())
+}
+
+#[test]
+fn a_stopped_kubelet_leaves_its_containers_running_and_finds_them_when_it_starts() {
+    let tl = format!("{}  - {{at: 65s, kubeletStop: w-1}}\n  - {{at: 3m, kubeletStart: w-1}}\n", pod_at("10s", "web", "w-1"));
+    let mut sim = scenario(1, &tl, "4m");
+    sim.run_until(SimTime(60_000));
+    let before = pod(&sim, "web").expect("web");
+    assert!(before.is_ready());
+    let started = before.status.container_statuses[0].state.running.as_ref().and_then(|r| r.started_at);
+    // The last renewal: 60 s (the 10 s grid before 65 s).
+    let last = 6 * LEASE_RENEW_INTERVAL.as_ms();
+    let (from, to) = unknown_window(last);
+    assert_eq!(ready(&mut sim, from - 1, "w-1"), "True");
+    assert_eq!(ready(&mut sim, to, "w-1"), "Unknown");
+    // Nothing of the kubelet acted while it was stopped: no write to the pod.
+    sim.run_until(SimTime(179_999));
+    assert!(pod_writes(&sim, "web", "kubelet/").iter().all(|t| *t < 65_000));
+    // The new process lists its Node and pods (a round trip), posts the node status
+    // (one more request) and finds the container running: no restart, same IP, same
+    // start time, ready again.
+    let back = 180_000 + 3 * req();
+    assert_eq!(ready(&mut sim, back, "w-1"), "True");
+    sim.run_until(SimTime(185_000));
+    let after = pod(&sim, "web").expect("web");
+    assert_eq!(after.restarts(), 0);
+    assert_eq!(after.status.pod_ip, before.status.pod_ip);
+    assert_eq!(after.status.container_statuses[0].state.running.as_ref().and_then(|r| r.started_at), started);
+    assert!(after.is_ready(), "ready again: {:?}", after.status.conditions);
+    assert_eq!(events(&sim, "Started"), 1, "the container was started once");
+    sim.run();
+    assert!(sim.violations().is_empty(), "{:?}", sim.violations());
+}
+
+#[test]
+fn a_pod_deleted_while_the_kubelet_is_stopped_is_killed_when_it_starts() {
+    let tl = format!("{}  - {{at: 65s, kubeletStop: w-1}}\n  - {{at: 90s, delete: pod/web}}\n  - {{at: 3m, kubeletStart: w-1}}\n", pod_at("10s", "web", "w-1"));
+    let mut sim = scenario(1, &tl, "4m");
+    sim.run_until(SimTime(179_999));
+    assert!(pod(&sim, "web").expect("still there").metadata.deletion_timestamp.is_some(), "Terminating: nobody stops it");
+    sim.run();
+    // The list's round trip, the termination (1 s), the final delete's request.
+    assert_eq!(deleted_at(&sim, "web"), Some(180_000 + 2 * req() + TERMINATION_MS + req()));
+}
+
+#[test]
+fn the_runtime_down_makes_the_node_not_ready_in_the_kubelets_words() {
+    let tl = format!("  - {{at: 65s, runtimeStop: w-1}}\n{}  - {{at: 295s, runtimeStart: w-1}}\n", pod_at("120s", "late", "w-1"));
+    let mut sim = scenario(1, &tl, "6m");
+    // "container runtime is down" once the last good status is 30 s old
+    // (maxWaitForContainerRuntime): 95 s; the next heartbeat (100 s) posts it.
+    assert_eq!(ready(&mut sim, 99_999, "w-1"), "True");
+    assert_eq!(ready(&mut sim, 100_000 + req(), "w-1"), "False");
+    assert_eq!(ready_message(&sim, "w-1"), "container runtime is down");
+    // The PLEG is unhealthy once its last relist is more than 3 minutes old (245 s);
+    // the heartbeat at 250 s sees it 185 s old.
+    sim.run_until(SimTime(250_000 + req()));
+    assert_eq!(ready_message(&sim, "w-1"), "[container runtime is down, PLEG is not healthy: pleg was last seen active 3m5s ago; threshold is 3m0s]");
+    // A pod bound meanwhile waits: the sync loop skips its iterations.
+    assert!(pod_writes(&sim, "late", "kubelet/").is_empty());
+    // Back at 295 s: the heartbeat at 300 s posts Ready; the pods are listed again and
+    // the new one starts.
+    assert_eq!(ready(&mut sim, 300_000 + req(), "w-1"), "True");
+    sim.run();
+    let running = 295_000 + 2 * req() + SANDBOX_MS + PULL_MS + STARTUP_MS + req();
+    let p = pod(&sim, "late").expect("late");
+    assert_eq!(p.status.phase, "Running");
+    let first = pod_writes(&sim, "late", "kubelet/")[0];
+    assert_eq!(first, 295_000 + 2 * req() + req(), "ContainerCreating once listed");
+    assert!(sim.trace.records().iter().any(|r| r.kind == "Pod" && r.name == "late" && r.t == running && r.get_str("status") == Some("Running")));
+    assert!(sim.violations().is_empty(), "{:?}", sim.violations());
+}
+
+#[test]
+fn a_killed_container_exits_137_and_restarts_at_once() {
+    let tl = format!("{}  - {{at: 30s, containerKill: {{target: pod/web, container: app}}}}\n", pod_at("10s", "web", "w-1"));
+    let mut sim = scenario(1, &tl, "1m");
+    sim.run();
+    let p = pod(&sim, "web").expect("web");
+    // SIGKILL: 128 + 9, reason Error (not OOMKilled); the first exit has no back-off
+    // entry, so the container is created again at once: one restart.
+    let last = p.status.container_statuses[0].last_state.terminated.as_ref().expect("last state");
+    assert_eq!((last.exit_code, &*last.reason), (137, "Error"));
+    assert_eq!(p.restarts(), 1);
+    assert!(p.is_ready());
+    assert!(sim.timeline_errors.is_empty(), "{:?}", sim.timeline_errors);
+}
+
+#[test]
+fn killing_a_container_that_does_not_exist_is_reported() {
+    let tl = format!("{}  - {{at: 30s, containerKill: {{target: pod/web, container: sidecar}}}}\n", pod_at("10s", "web", "w-1"));
+    let mut sim = scenario(1, &tl, "1m");
+    sim.run();
+    assert_eq!(sim.timeline_errors.len(), 1);
+    assert!(sim.timeline_errors[0].1.contains("container \"sidecar\" not found in pod \"web\""), "{:?}", sim.timeline_errors);
+    assert_eq!(pod(&sim, "web").expect("web").restarts(), 0);
+}
+
+#[test]
+fn pod_kill_deletes_at_once_as_chaos_mesh_does() {
+    // Chaos Mesh's pod-kill deletes with gracePeriod 0 by default: gone when the
+    // request arrives.
+    let tl = format!("{}  - {{at: 30s, podKill: {{target: pod/web}}}}\n", pod_at("10s", "web", "w-1"));
+    let mut sim = scenario(1, &tl, "1m");
+    sim.run();
+    assert_eq!(deleted_at(&sim, "web"), Some(30_000 + req()));
+}
+
+#[test]
+fn a_one_way_partition_to_the_control_plane_still_lets_the_node_hear_its_eviction() {
+    // Two nodes (one unhealthy of two is under the 55 % zone threshold: the NoExecute
+    // taint is applied). The pod tolerates unreachable for 300 s (DefaultTolerationSeconds).
+    let tl = format!("{}  - {{at: 65s, partition: {{node: w-1, direction: toControlPlane, duration: 10m}}}}\n", pod_at("10s", "web", "w-1"));
+    let mut sim = scenario(2, &tl, "12m");
+    let (from, to) = unknown_window(60_000);
+    assert_eq!(ready(&mut sim, from - 1, "w-1"), "True");
+    assert_eq!(ready(&mut sim, to, "w-1"), "Unknown");
+    // Evicted 300 s after the taint; the deletion reaches the kubelet (what the control
+    // plane sends still arrives), which kills the container — but its final delete is
+    // lost, so the pod stays Terminating until the partition heals.
+    sim.run_until(SimTime(to + 300_000 + 10_000));
+    let p = pod(&sim, "web").expect("web");
+    assert!(p.metadata.deletion_timestamp.is_some());
+    assert!(!sim.kubelets[0].serving(&p.metadata.uid, sim.now), "the kubelet stopped it");
+    sim.run();
+    // Healed at 665 s: the pods are listed again (a round trip) and the deletion is
+    // finished (one more request).
+    assert_eq!(deleted_at(&sim, "web"), Some(665_000 + 2 * req() + req()));
+    assert!(sim.violations().is_empty(), "{:?}", sim.violations());
+}
+
+#[test]
+fn a_one_way_partition_from_the_control_plane_keeps_the_node_ready_but_deaf() {
+    // The node's renewals still arrive: it stays Ready. A pod bound to it meanwhile is
+    // never heard of until the partition heals (at 65 s + 2 m = 185 s).
+    let tl = format!("  - {{at: 65s, partition: {{node: w-1, direction: fromControlPlane, duration: 2m}}}}\n{}", pod_at("100s", "late", "w-1"));
+    let mut sim = scenario(1, &tl, "4m");
+    assert_eq!(ready(&mut sim, 184_000, "w-1"), "True");
+    assert!(pod_writes(&sim, "late", "kubelet/").is_empty());
+    sim.run();
+    // Listed again at the heal: ContainerCreating one round trip and one request later.
+    assert_eq!(pod_writes(&sim, "late", "kubelet/")[0], 185_000 + 2 * req() + req());
+    assert_eq!(pod(&sim, "late").expect("late").status.phase, "Running");
+}
+
+#[test]
+fn a_clock_set_back_makes_lease_renewals_look_stale() {
+    // At 205 s w-1's clock falls 2 minutes behind. Its renewals carry renewTime = t −
+    // 120 s, which the node lifecycle controller ignores while they are not later than
+    // the last one it saw (200 s; RenewTime.Before): until the renewal at 330 s (210 s).
+    let tl = "  - {at: 205s, clockSkew: {node: w-1, offset: -2m}}\n";
+    let mut sim = scenario(2, tl, "8m");
+    // The renewal made at 300 s, written one request later.
+    sim.run_until(SimTime(300_000 + req()));
+    let lease = sim.api.store.get_parts(&Kind::Lease, "kube-node-lease", "w-1").expect("lease");
+    let Some(sim_core::api::Object::Lease(l)) = Some(&**lease) else { panic!("a Lease") };
+    assert_eq!(l.spec.renew_time.map(|t| t.0.as_ms()), Some(300_000 - 120_000), "the node's own clock");
+    let mut unknown = false;
+    for t in (205_000..330_000).step_by(1_000) {
+        unknown |= ready(&mut sim, t, "w-1") == "Unknown";
+    }
+    assert!(unknown, "the node looked dead while its renewals looked old");
+    assert_eq!(ready(&mut sim, 480_000, "w-1"), "True");
+    assert!(sim.violations().is_empty(), "{:?}", sim.violations());
+}
