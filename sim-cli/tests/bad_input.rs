@@ -192,6 +192,14 @@ const CASES: &[(&str, u32, u32, &str)] = &[
     ("faults-unknown-type.yaml", 14, 5, "strict decoding error: unknown field \"spec.faults.diskFull\""),
     ("clock-skew-bad-offset.yaml", 15, 41, "spec.timeline[0].clockSkew.offset: Invalid value: \"soon\": invalid duration \"soon\""),
     ("container-kill-not-a-pod.yaml", 15, 29, "spec.timeline[0].containerKill.target: Invalid value: \"deployment/web\": expected pod/NAME"),
+    // validateProbe (periodSeconds 0 is defaulted to 10 and accepted, as by the apiserver)
+    (
+        "probe-negative-period.yaml",
+        11,
+        22,
+        "Pod \"web\" is invalid: spec.containers[0].livenessProbe.periodSeconds: Invalid value: -5: must be greater than or equal to 0",
+    ),
+    ("startup-probe-success-threshold.yaml", 11, 25, "Pod \"web\" is invalid: spec.containers[0].startupProbe.successThreshold: Invalid value: 2: must be 1"),
     ("add-node-unknown-pool.yaml", 15, 21, "spec.timeline[0].addNode.pool: Invalid value: \"gpu\": no node pool of that name"),
     ("undo-negative-revision.yaml", 15, 55, "spec.timeline[0].rolloutUndo.toRevision: Invalid value: -1: must be a revision number (0: the previous one)"),
     (

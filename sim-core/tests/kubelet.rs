@@ -803,3 +803,59 @@ fn a_failing_readiness_probe_takes_the_pod_out_and_back() {
     assert_eq!(event_count(&sim, "Unhealthy"), failing.len() as i32);
     assert_eq!(events(&sim, "Unhealthy")[0].1, "Readiness probe failed: HTTP probe failed with statuscode: 500");
 }
+
+/// A pod with a startup probe (httpGet on 8080, every 10 s, failureThreshold 3) whose app
+/// boots in `boot`, applied at 10 s.
+fn startup_pod(name: &str, boot: &str) -> String {
+    format!(
+        "  - at: 10s\n    apply:\n      apiVersion: v1\n      kind: Pod\n      metadata: {{name: {name}, annotations: {{ksim.dev/boot-duration: {boot}}}}}\n      spec:\n        nodeName: w-1\n        containers:\n        - name: app\n          image: 'nginx:1.25'\n          ports: [{{name: http, containerPort: 8080}}]\n          startupProbe: {{httpGet: {{path: /healthz, port: http}}, periodSeconds: 10, failureThreshold: 3}}\n"
+    )
+}
+
+/// Startup probes (prober/worker.go doProbe for a startup worker): the container is not
+/// started — nor ready, nor liveness-probed — until the probe succeeds; each failure of
+/// a probe to an app not yet listening is Unhealthy with the HTTP client's error.
+#[test]
+fn a_startup_probe_holds_readiness_until_the_app_has_booted() {
+    let mut sim = scenario(ONE_NODE, &startup_pod("slow", "25s"), "2m");
+    // Running at t0 = seen + sandbox + pull + startup; probes every 10 s from then: at
+    // +10 s and +20 s the app (booting for 25 s) is not listening, at +30 s it is.
+    let t0 = seen(10_000) + SANDBOX_MS + PULL_MS + STARTUP_MS;
+    let p = pod_at_time(&mut sim, t0 + 29_000, "slow");
+    assert_eq!((p.status.phase.as_ref(), p.is_ready()), ("Running", false));
+    assert_eq!(p.status.container_statuses[0].started, Some(false));
+    sim.run();
+    let unhealthy = events(&sim, "Unhealthy");
+    // The first pod IP of the node's CIDR; the named port resolved to 8080.
+    assert_eq!(unhealthy[0].1, "Startup probe failed: Get \"http://10.244.0.2:8080/healthz\": dial tcp 10.244.0.2:8080: connect: connection refused");
+    // Twice: the second one counted on the same Event.
+    let stored: Vec<i32> = sim
+        .api
+        .store
+        .list(&Kind::Event)
+        .filter_map(|o| match &**o {
+            sim_core::api::Object::Event(e) if e.reason == "Unhealthy" => Some(e.count),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(stored, [2]);
+    assert_eq!(writes(&sim, "slow", "ready", json!(true)), [t0 + 30_000 + req()]);
+    let p = pod(&sim, "slow").unwrap();
+    assert_eq!((p.status.container_statuses[0].started, p.restarts()), (Some(true), 0));
+}
+
+#[test]
+fn a_startup_probe_that_keeps_failing_restarts_the_container() {
+    let mut sim = scenario(ONE_NODE, &startup_pod("stuck", "10m"), "2m");
+    let t0 = seen(10_000) + SANDBOX_MS + PULL_MS + STARTUP_MS;
+    sim.run_until(SimTime(t0 + 30_000 + req()));
+    // Three failures (+10, +20, +30 s): killed, exits within the 1 s termination, and
+    // restarts at once (no back-off before the first restart).
+    let killing = events(&sim, "Killing");
+    assert_eq!(killing, [("Pod/stuck".to_string(), "Container app failed startup probe, will be restarted".to_string())]);
+    let p = pod_at_time(&mut sim, t0 + 30_000 + 1_000 + STARTUP_MS + 2 * req(), "stuck");
+    assert_eq!(p.restarts(), 1);
+    let last = p.status.container_statuses[0].last_state.terminated.as_ref().expect("terminated");
+    // SIGTERM within the 30 s grace period: 128 + 15.
+    assert_eq!(last.exit_code, 143);
+}

@@ -243,9 +243,28 @@ fn validate_container(c: &Container, path: &str, names: &mut Vec<String>, errs: 
             ));
         }
     }
+    // validateProbe (after SetDefaults_Probe, which turns 0 periods and thresholds into
+    // their defaults), and validateContainers' `must be 1` for liveness and startup
+    // probes' successThreshold.
     for (which, probe) in [("readinessProbe", &c.readiness_probe), ("livenessProbe", &c.liveness_probe), ("startupProbe", &c.startup_probe)] {
         if let Some(p) = probe {
-            non_negative(&format!("{path}.{which}.initialDelaySeconds"), p.initial_delay_seconds.map(i64::from), errs);
+            for (field, v) in [
+                ("initialDelaySeconds", p.initial_delay_seconds),
+                ("timeoutSeconds", p.timeout_seconds),
+                ("periodSeconds", p.period_seconds),
+                ("successThreshold", p.success_threshold),
+                ("failureThreshold", p.failure_threshold),
+            ] {
+                non_negative(&format!("{path}.{which}.{field}"), v.map(i64::from), errs);
+            }
+            if let Some(g) = p.termination_grace_period_seconds.filter(|g| *g <= 0) {
+                errs.push(FieldErr::new(format!("{path}.{which}.terminationGracePeriodSeconds"), format!("Invalid value: {g}: must be greater than 0")));
+            }
+            if which != "readinessProbe" {
+                if let Some(s) = p.success_threshold.filter(|s| *s != 0 && *s != 1) {
+                    errs.push(FieldErr::new(format!("{path}.{which}.successThreshold"), format!("Invalid value: {s}: must be 1")));
+                }
+            }
         }
     }
 }

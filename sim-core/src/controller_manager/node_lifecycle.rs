@@ -9,7 +9,9 @@
 //! is unhealthy, none in such a zone of a cluster of ≤ 50 nodes, and none when every
 //! node is down), and its pods are marked not Ready (the taint-eviction controller then
 //! deletes them when their toleration runs out). A node that reports Ready again loses
-//! the taints.
+//! the taints. From the node informer's handlers (doNoScheduleTaintingPass,
+//! TaintNodesByCondition): Ready False gives the not-ready NoSchedule taint, and
+//! MemoryPressure True the memory-pressure one, taken away when the pressure goes.
 
 use super::informers::SharedInformers;
 use super::workqueue::{Order, WorkQueue};
@@ -29,6 +31,8 @@ pub const NODE_MONITOR_PERIOD: SimDuration = SimDuration::from_secs(5);
 pub const NODE_MONITOR_GRACE_PERIOD: SimDuration = SimDuration::from_secs(50);
 pub const NODE_STARTUP_GRACE_PERIOD: SimDuration = SimDuration::from_secs(60);
 const LARGE_CLUSTER_THRESHOLD: usize = 50;
+/// nodeConditionToTaintKeyStatusMap's MemoryPressure taint.
+pub const TAINT_MEMORY_PRESSURE: &str = "node.kubernetes.io/memory-pressure";
 const UNHEALTHY_ZONE_THRESHOLD_PCT: usize = 55;
 
 #[derive(Clone, Debug, Default)]
@@ -97,11 +101,20 @@ impl NodeLifecycleController {
         // doNoScheduleTaintingPass, run from the node informer's handlers: a node that
         // reports Ready=False (a kubelet whose runtime network is not ready) gets the
         // not-ready NoSchedule taint at once, not at the next monitor pass.
+        let mut node = n.clone();
         if n.ready_status() == "False" && !has_taint(n, TAINT_NOT_READY, "NoSchedule") {
-            let mut node = n.clone();
-            node.metadata.resource_version.0 = 0;
             node.spec.taints.retain(|t| t.key != TAINT_UNREACHABLE || t.effect != "NoSchedule");
             node.spec.taints.push(taint(TAINT_NOT_READY, "NoSchedule", now));
+        }
+        // TaintNodesByCondition: MemoryPressure True ↔ the memory-pressure NoSchedule taint.
+        let pressure = n.condition("MemoryPressure").is_some_and(|c| c.status == "True");
+        if pressure && !has_taint(n, TAINT_MEMORY_PRESSURE, "NoSchedule") {
+            node.spec.taints.push(taint(TAINT_MEMORY_PRESSURE, "NoSchedule", now));
+        } else if !pressure && has_taint(n, TAINT_MEMORY_PRESSURE, "NoSchedule") {
+            node.spec.taints.retain(|t| t.key != TAINT_MEMORY_PRESSURE || t.effect != "NoSchedule");
+        }
+        if node.spec.taints != n.spec.taints {
+            node.metadata.resource_version.0 = 0;
             ctx.request(taints_patch(&node));
         }
     }

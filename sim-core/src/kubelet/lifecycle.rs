@@ -64,7 +64,8 @@ impl Kubelet {
             memory: u.memory + w.requests.1,
         });
         let capacity = Usage { pods: self.spec.pods.value(), milli_cpu: self.spec.cpu.milli_value(), memory: self.spec.memory.value() };
-        let rejection = check((r.milli_cpu, r.memory), &used, &capacity).or_else(|| self.predicates(obj));
+        // The eviction manager's admit handler comes before the predicates'.
+        let rejection = self.eviction_admit(p, ctx.now).or_else(|| check((r.milli_cpu, r.memory), &used, &capacity)).or_else(|| self.predicates(obj));
         match rejection {
             Some(rej) => self.reject(obj, p, &rej, ctx),
             None => self.add_worker(obj, ctx),

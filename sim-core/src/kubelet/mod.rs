@@ -13,7 +13,8 @@
 //! - `volume_manager`: the ConfigMaps and Secrets a pod mounts and reads (volumemanager/,
 //!   the configmap and secret volume plugins, makeEnvironmentVariables).
 //!
-//! - `prober`: liveness and readiness probes;
+//! - `prober`: liveness, readiness and startup probes;
+//! - `eviction`: node-pressure eviction for memory (eviction/);
 //! - `runtime_state`: the runtime's network (the CNI) and the runtime itself.
 //!
 //! This file also has the faults that leave the containers running: the kubelet process
@@ -23,14 +24,14 @@
 //! survived lists its pods and reconciles in `relisted`; one whose node rebooted, in
 //! `resync`.
 //!
-//! Not modelled yet, and where they will go: startup probes (`prober`) and node-pressure
-//! eviction (`eviction`).
+//! Not modelled yet, and where they will go: disk and PID pressure (`eviction`).
 //!
 //! Differences from upstream: all containers of a pod start and stop together; a
 //! node crash kills containers but the host-local IPAM state (on disk) survives, so a
 //! pod restarted after the node comes back keeps its IP.
 
 pub mod annotations;
+mod eviction;
 mod images;
 mod lifecycle;
 mod nodestatus;
@@ -65,6 +66,8 @@ pub enum Timer {
     Heartbeat { generation: u32 },
     /// The runtime's next status poll after a CNI pod here became Ready.
     NetworkReady { generation: u32 },
+    /// The eviction manager synchronizes again after an eviction (eviction.rs).
+    EvictionSync { generation: u32 },
 }
 
 /// What a node offers: from the scenario's node pool.
@@ -117,6 +120,8 @@ pub struct Kubelet {
     lost_fetches: BTreeMap<String, volume_manager::Purpose>,
     /// How far the node's clock is off (`clockSkew`), in ms.
     pub clock_offset_ms: i64,
+    /// The eviction manager's memory (eviction.rs).
+    eviction: eviction::EvictionState,
 }
 
 impl Kubelet {
@@ -142,6 +147,7 @@ impl Kubelet {
             survived: false,
             lost_fetches: BTreeMap::new(),
             clock_offset_ms: 0,
+            eviction: Default::default(),
         }
     }
 
@@ -308,6 +314,8 @@ impl Kubelet {
         self.deferred.clear();
         self.survived = false;
         self.lost_fetches.clear();
+        // The eviction manager's memory is the process's.
+        self.eviction = Default::default();
         for w in self.workers.values_mut() {
             if w.phase != Phase::Done {
                 w.phase = Phase::Creating;
@@ -395,6 +403,7 @@ impl Kubelet {
         }
         match t {
             Timer::Heartbeat { generation } if *generation == self.generation && self.alive => self.heartbeat(ctx),
+            Timer::EvictionSync { generation } if *generation == self.generation && self.alive && !self.stopped => self.synchronize_eviction(ctx),
             Timer::PodStep { generation, uid, step } if *generation == self.generation && self.alive => self.step(uid, *step, ctx),
             Timer::NetworkReady { generation } if *generation == self.generation && self.alive && !self.network_ready => {
                 self.network_ready = true;

@@ -5,8 +5,9 @@
 //! Differences from upstream: the status is looked at with each lease renewal (every
 //! 10 s, as upstream's nodeStatusUpdateFrequency) and posted when the image set or the
 //! Ready condition changed, or nodeStatusReportFrequency has passed. Ready is False
-//! (KubeletNotReady) only while the runtime's network is not ready (runtime_state.rs);
-//! pressure conditions are always False.
+//! (KubeletNotReady) while the runtime or its network is not ready (runtime_state.rs);
+//! MemoryPressure comes from the eviction manager (eviction.rs); DiskPressure and PIDPressure
+//! are always False.
 
 use super::{Kubelet, Timer};
 use crate::api::meta::Time;
@@ -59,7 +60,7 @@ impl Kubelet {
             "operatingSystem": "linux",
             "osImage": "ksim simulated node"
         }));
-        n.status.conditions = conditions(self.clock(now), None, self.ready_error(now).as_deref());
+        n.status.conditions = conditions(self.clock(now), None, self.ready_error(now).as_deref(), false);
         Object::Node(Box::new(n))
     }
 
@@ -93,17 +94,23 @@ impl Kubelet {
         let Some(node) = self.node.as_ref().and_then(|o| o.as_node()) else { return };
         let mut n = node.clone();
         n.metadata.resource_version.0 = 0;
-        n.status.conditions = conditions(self.clock(ctx.now), Some(node), self.ready_error(ctx.now).as_deref());
+        n.status.conditions = conditions(self.clock(ctx.now), Some(node), self.ready_error(ctx.now).as_deref(), self.memory_pressure(ctx.now));
         n.status.images = self.images.node_images();
         self.images.changed = false;
         self.last_status_post = ctx.now;
         // ReadyCondition's event when Ready turns True (after a restart, or once the
-        // network is up).
+        // network is up); MemoryPressureCondition's when the pressure comes or goes.
         let became_ready = node.ready_status() != "True" && n.ready_status() == "True";
+        let pressure = |x: &Node| x.condition("MemoryPressure").is_some_and(|c| c.status == "True");
+        let pressure_event = (pressure(node) != pressure(&n)).then_some(if pressure(&n) { "NodeHasInsufficientMemory" } else { "NodeHasSufficientMemory" });
         ctx.request(Request::UpdateStatus(Object::Node(Box::new(n))));
         if let (true, Some(o)) = (became_ready, self.node.clone()) {
             let msg = format!("Node {} status is now: NodeReady", self.spec.name);
             self.event(&o, "Normal", "NodeReady", &msg, ctx);
+        }
+        if let (Some(reason), Some(o)) = (pressure_event, self.node.clone()) {
+            let msg = format!("Node {} status is now: {reason}", self.spec.name);
+            self.event(&o, "Normal", reason, &msg, ctx);
         }
     }
 
@@ -123,6 +130,10 @@ impl Kubelet {
     /// is due.
     pub(super) fn heartbeat(&mut self, ctx: &mut Ctx) {
         ctx.request(Request::Update(self.lease(ctx.now)));
+        // The eviction manager's monitoring period is the same 10 s (eviction.rs).
+        if !self.eviction.resync_pending {
+            self.synchronize_eviction(ctx);
+        }
         // The Ready condition changes when the runtime's network comes up, or the runtime
         // goes down or comes back (nodeStatusHasChanged: conditions compared without
         // their heartbeat times).
@@ -131,7 +142,10 @@ impl Kubelet {
             None => c.status != "True",
             Some(e) => c.status != "False" || c.message != *e,
         });
-        if self.images.changed || ready_changed || ctx.now.since(self.last_status_post) >= NODE_STATUS_REPORT_FREQUENCY {
+        let pressure = self.memory_pressure(ctx.now);
+        let pressure_changed =
+            self.node.as_ref().and_then(|o| o.as_node()).and_then(|n| n.condition("MemoryPressure")).is_some_and(|c| (c.status == "True") != pressure);
+        if self.images.changed || ready_changed || pressure_changed || ctx.now.since(self.last_status_post) >= NODE_STATUS_REPORT_FREQUENCY {
             self.post_node_status(ctx);
         }
         ctx.after(LEASE_RENEW_INTERVAL, Timer::Heartbeat { generation: self.generation });
@@ -148,7 +162,7 @@ impl Kubelet {
 /// The node's conditions at `now` (nodestatus setters: MemoryPressure, DiskPressure,
 /// PIDPressure, Ready — False with `ready_error`, the runtime's and network's errors);
 /// a condition keeps its lastTransitionTime while its status holds.
-fn conditions(now: SimTime, prev: Option<&Node>, ready_error: Option<&str>) -> Vec<NodeCondition> {
+fn conditions(now: SimTime, prev: Option<&Node>, ready_error: Option<&str>, memory_pressure: bool) -> Vec<NodeCondition> {
     let t = Time(now);
     let mk = |type_: &str, status: &str, reason: &str, message: &str| {
         let transition = prev.and_then(|p| p.condition(type_)).filter(|c| c.status == status).and_then(|c| c.last_transition_time).unwrap_or(t);
@@ -162,7 +176,11 @@ fn conditions(now: SimTime, prev: Option<&Node>, ready_error: Option<&str>) -> V
         }
     };
     vec![
-        mk("MemoryPressure", "False", "KubeletHasSufficientMemory", "kubelet has sufficient memory available"),
+        if memory_pressure {
+            mk("MemoryPressure", "True", "KubeletHasInsufficientMemory", "kubelet has insufficient memory available")
+        } else {
+            mk("MemoryPressure", "False", "KubeletHasSufficientMemory", "kubelet has sufficient memory available")
+        },
         mk("DiskPressure", "False", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
         mk("PIDPressure", "False", "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
         // ReadyCondition: the runtime's errors make it False (KubeletNotReady).

@@ -74,6 +74,8 @@ pub enum PodStep {
     LivenessProbe,
     /// The readiness prober's tick, for a probe with failures to report (prober.rs).
     ReadinessTick,
+    /// The startup prober's tick, until the container has started (prober.rs).
+    StartupProbe,
 }
 
 /// An init container as the worker runs it.
@@ -207,6 +209,12 @@ pub(super) struct Worker {
     pub(super) pull_error: Option<(&'static str, String)>,
     /// The image manager's back-off per image of this pod (its `podUID_image` keys).
     pub(super) image_backoff: std::collections::BTreeMap<String, BackoffEntry>,
+    /// The eviction manager evicted the pod, with this message (eviction.rs).
+    pub(super) evicted: Option<String>,
+    /// The running container has started as its startup probe sees it (at once without
+    /// one), and the startup probe's failures in a row (prober.rs).
+    pub(super) started: bool,
+    pub(super) startup_failures: i32,
 }
 
 impl Kubelet {
@@ -272,6 +280,9 @@ impl Kubelet {
                 fetch: Default::default(),
                 pull_error: None,
                 image_backoff: Default::default(),
+                evicted: None,
+                started: false,
+                startup_failures: 0,
             },
         );
         self.sync_status(&uid, ctx);
@@ -337,6 +348,7 @@ impl Kubelet {
             }
             PodStep::LivenessProbe => self.liveness_probe(uid, ctx),
             PodStep::ReadinessTick => self.readiness_tick(uid, ctx),
+            PodStep::StartupProbe => self.startup_probe(uid, ctx),
             PodStep::PullRetry => {
                 if self.workers.get(uid).is_some_and(|w| w.phase == Phase::Creating && w.sandbox && w.pull_error.is_some()) {
                     self.ensure_images(uid, ctx);
@@ -642,15 +654,25 @@ impl Kubelet {
         w.phase = Phase::Running;
         w.started_at = Some(ctx.now);
         let delay = w.behaviour.readiness_delay;
-        w.ready = delay.is_none();
+        // With a startup probe, the container is neither started nor ready until the
+        // probe succeeds (prober.rs); its readiness delay is looked at then.
+        let startup = w.pod.as_pod().and_then(|p| p.spec.containers.first()).and_then(|c| c.startup_probe.clone());
+        w.started = startup.is_none();
+        w.startup_failures = 0;
+        w.ready = delay.is_none() && w.started;
         let run = w.behaviour.run;
         let pod = w.pod.clone();
         // The memory profile outgrows the limit before the command ends: the OOM killer.
         let oom = pod.as_pod().and_then(annotations::oom_after).filter(|o| run.is_none_or(|r| *o < r));
         w.oom_at = oom.map(|o| ctx.now + o);
         self.containers_events(&pod, ctx);
-        if let Some(d) = delay {
-            self.timer(uid, d, PodStep::ReadinessProbe, ctx);
+        match &startup {
+            Some(s) => self.timer(uid, super::prober::period(s), PodStep::StartupProbe, ctx),
+            None => {
+                if let Some(d) = delay {
+                    self.timer(uid, d, PodStep::ReadinessProbe, ctx);
+                }
+            }
         }
         match oom {
             Some(o) => self.timer(uid, o, PodStep::ContainerExited, ctx),
@@ -675,9 +697,9 @@ impl Kubelet {
         }
     }
 
-    fn readiness_probe(&mut self, uid: &str, ctx: &mut Ctx) {
+    pub(super) fn readiness_probe(&mut self, uid: &str, ctx: &mut Ctx) {
         let Some(w) = self.workers.get_mut(uid) else { return };
-        if w.phase == Phase::Running && !w.ready {
+        if w.phase == Phase::Running && w.started && !w.ready {
             w.ready = true;
             self.sync_status(uid, ctx);
             self.cni_ready(uid, ctx);
@@ -752,12 +774,19 @@ impl Kubelet {
     /// The pod is being deleted: stop its containers (SIGTERM, then SIGKILL at the end of
     /// the grace period); a pod whose containers never ran goes at once.
     pub(super) fn begin_kill(&mut self, uid: &str, ctx: &mut Ctx) {
+        let Some(w) = self.workers.get(uid) else { return };
+        let grace = SimDuration::from_secs(w.pod.as_pod().and_then(|p| p.metadata.deletion_grace_period_seconds).unwrap_or(30).max(0) as u64);
+        self.begin_kill_within(uid, grace, ctx);
+    }
+
+    /// Stops the pod's containers within `grace` (the deletion's grace period, or an
+    /// eviction's override).
+    pub(super) fn begin_kill_within(&mut self, uid: &str, grace: SimDuration, ctx: &mut Ctx) {
         let Some(w) = self.workers.get_mut(uid) else { return };
         // Only running containers are stopped (killContainersWithSyncResult); an exited
         // one waiting for its restart has nothing to stop.
         let was_running = matches!(w.phase, Phase::Running | Phase::Starting | Phase::Initializing);
         w.phase = Phase::Killing;
-        let grace = SimDuration::from_secs(w.pod.as_pod().and_then(|p| p.metadata.deletion_grace_period_seconds).unwrap_or(30).max(0) as u64);
         // killContainer: the preStop hook runs first (within the grace period, if there
         // is one), then SIGTERM with what is left of it — at least
         // minimumGracePeriodInSeconds (2 s) — before SIGKILL.
@@ -782,7 +811,8 @@ impl Kubelet {
         self.timer(uid, d, PodStep::Killed, ctx);
     }
 
-    /// The containers are gone: free the IP and finish the deletion (grace period 0).
+    /// The containers are gone: free the IP and finish the deletion (grace period 0) —
+    /// or, for an evicted pod, post its Failed status (it stays until it is deleted).
     fn killed(&mut self, uid: &str, ctx: &mut Ctx) {
         let Some(w) = self.workers.get_mut(uid) else { return };
         if w.phase != Phase::Killing {
@@ -792,6 +822,17 @@ impl Kubelet {
         w.sandbox = false;
         let ip = w.ip.take();
         w.phase = Phase::Done;
+        if w.evicted.is_some() && w.pod.as_pod().is_some_and(|p| p.metadata.deletion_timestamp.is_none()) {
+            // The containers ended on the eviction's SIGTERM within the grace period (143),
+            // or its SIGKILL (137).
+            let stop = w.behaviour.termination;
+            let code = if stop < super::eviction::EVICTION_GRACE { 143 } else { 137 };
+            w.exit_code = Some(code);
+            w.last_exit = Some((code, w.started_at.unwrap_or(ctx.now), ctx.now));
+            self.sync_status(uid, ctx);
+            self.release_ip(ip);
+            return;
+        }
         self.release_ip(ip);
         ctx.request(Request::Delete { key, grace_period_seconds: Some(0), uid: Some(uid.to_string()) });
     }

@@ -19,7 +19,12 @@
 //! SIGTERM with code 143 (128 + 15) if it stops within the grace period, else 137.
 //! Readiness is a delay (`initialDelaySeconds`), unless `ksim.dev/readiness-fails` gives
 //! the readiness probe failures to report: then a readiness worker ticks as the liveness
-//! one does (readiness_tick). Startup probes are not modelled.
+//! one does (readiness_tick). A startup probe ticks from each start of the container
+//! until it succeeds — once the app has booted (`ksim.dev/boot-duration`) — and until then
+//! the container is not started (containerStatuses[].started false), not ready, and not
+//! liveness- or readiness-probed (worker.doProbe); failureThreshold failures kill it as
+//! a failed liveness probe does. Upstream's startup worker ticks on its own grid from the
+//! pod's admission; ksim's starts with each container start.
 
 use super::pod_workers::{Phase, PodStep};
 use super::Kubelet;
@@ -29,7 +34,7 @@ use crate::engine::SimDuration;
 
 use super::annotations::{readiness_fails, LIVENESS_FAILS_AFTER, LIVENESS_OUTPUT, READINESS_FAILS};
 
-fn period(p: &Probe) -> SimDuration {
+pub(super) fn period(p: &Probe) -> SimDuration {
     SimDuration::from_secs(p.period_seconds.filter(|s| *s > 0).unwrap_or(10) as u64)
 }
 
@@ -84,7 +89,7 @@ impl Kubelet {
         let now = ctx.now;
         self.timer(uid, period(&probe), PodStep::ReadinessTick, ctx);
         let w = self.workers.get_mut(uid).expect("worker");
-        let Some(started) = w.started_at.filter(|_| w.phase == Phase::Running) else {
+        let Some(started) = w.started_at.filter(|_| w.phase == Phase::Running && w.started) else {
             w.readiness_run = (0, 0);
             return;
         };
@@ -128,7 +133,8 @@ impl Kubelet {
         let now = ctx.now;
         self.timer(uid, period(&probe), PodStep::LivenessProbe, ctx);
         let w = self.workers.get_mut(uid).expect("worker");
-        let running = w.phase == Phase::Running && w.kill_exit.is_none();
+        // Liveness is not probed until the startup probe has succeeded.
+        let running = w.phase == Phase::Running && w.kill_exit.is_none() && w.started;
         let Some(started) = w.started_at.filter(|_| running) else { return };
         let initial = SimDuration::from_secs(probe.initial_delay_seconds.unwrap_or(0).max(0) as u64);
         if now < started + initial {
@@ -159,4 +165,94 @@ impl Kubelet {
         self.event(&pod, "Normal", "Killing", &format!("Container {name} failed liveness probe, will be restarted"), ctx);
         self.timer(uid, d, PodStep::ContainerExited, ctx);
     }
+
+    /// One startup probe (worker.doProbe for a startup worker): skipped before
+    /// initialDelaySeconds; it succeeds once the app has booted (`ksim.dev/boot-duration`
+    /// from the container's start, 0 by default) — the container is then started, the
+    /// probe stops (until the container's next start), and readiness follows. Before
+    /// that, each probe fails as a connection to an app that is not listening fails
+    /// (Unhealthy "Startup probe failed: …"), and failureThreshold failures in a row kill
+    /// the container ("failed startup probe, will be restarted").
+    pub(super) fn startup_probe(&mut self, uid: &str, ctx: &mut Ctx) {
+        let Some(w) = self.workers.get_mut(uid) else { return };
+        if w.phase != Phase::Running || w.started || w.kill_exit.is_some() {
+            return;
+        }
+        let pod = w.pod.clone();
+        let Some(p) = pod.as_pod() else { return };
+        let Some(probe) = p.spec.containers.first().and_then(|c| c.startup_probe.clone()) else { return };
+        let now = ctx.now;
+        let Some(started) = w.started_at else { return };
+        let initial = SimDuration::from_secs(probe.initial_delay_seconds.unwrap_or(0).max(0) as u64);
+        if now < started + initial {
+            self.timer(uid, period(&probe), PodStep::StartupProbe, ctx);
+            return;
+        }
+        if now >= started + w.behaviour.boot {
+            // Success (successThreshold must be 1 for a startup probe): started.
+            w.started = true;
+            w.startup_failures = 0;
+            match w.behaviour.readiness_delay.map(|d| started + d).filter(|at| *at > now) {
+                Some(at) => {
+                    let d = at.since(now);
+                    self.timer(uid, d, PodStep::ReadinessProbe, ctx);
+                }
+                None => {
+                    self.readiness_probe(uid, ctx);
+                    return;
+                }
+            }
+            self.sync_status(uid, ctx);
+            return;
+        }
+        w.startup_failures += 1;
+        let failures = w.startup_failures;
+        let threshold = probe.failure_threshold.filter(|t| *t > 0).unwrap_or(3);
+        let out = not_listening_output(&probe, p);
+        self.event(&pod, "Warning", "Unhealthy", &format!("Startup probe failed: {out}"), ctx);
+        if failures < threshold {
+            self.timer(uid, period(&probe), PodStep::StartupProbe, ctx);
+            return;
+        }
+        // As for a failed liveness probe: killed, and restarted as for any exit.
+        let w = self.workers.get_mut(uid).expect("worker");
+        w.startup_failures = 0;
+        let grace = SimDuration::from_secs(probe.termination_grace_period_seconds.or(p.spec.termination_grace_period_seconds).unwrap_or(30).max(0) as u64);
+        let stop = w.behaviour.termination;
+        w.kill_exit = Some(if stop < grace { 143 } else { 137 });
+        let name = p.spec.containers[0].name.clone();
+        self.event(&pod, "Normal", "Killing", &format!("Container {name} failed startup probe, will be restarted"), ctx);
+        self.timer(uid, stop.min(grace), PodStep::ContainerExited, ctx);
+    }
+}
+
+/// What a probe of an app that is not listening yet says: the HTTP client's error
+/// (`Get "http://IP:PORT/PATH": dial tcp IP:PORT: connect: connection refused`), the TCP
+/// dial's, or an exec command's output (`ksim.dev/liveness-output`, empty if not given).
+fn not_listening_output(p: &Probe, pod: &crate::api::pod::Pod) -> String {
+    let ip = &pod.status.pod_ip;
+    let port_of = |v: Option<&serde_json::Value>| -> String {
+        match v {
+            Some(serde_json::Value::Number(n)) => n.to_string(),
+            // A named port: the container's port of that name.
+            Some(serde_json::Value::String(name)) => pod
+                .spec
+                .containers
+                .iter()
+                .flat_map(|c| c.ports.iter())
+                .find(|cp| cp.name.as_deref() == Some(name.as_str()))
+                .map_or_else(|| name.clone(), |cp| cp.container_port.to_string()),
+            _ => String::new(),
+        }
+    };
+    if let Some(h) = p.http_get.as_deref() {
+        let port = port_of(h.get("port"));
+        let scheme = h.get("scheme").and_then(|s| s.as_str()).unwrap_or("HTTP").to_ascii_lowercase();
+        let path = h.get("path").and_then(|s| s.as_str()).unwrap_or("");
+        return format!("Get \"{scheme}://{ip}:{port}{path}\": dial tcp {ip}:{port}: connect: connection refused");
+    }
+    if let Some(t) = p.tcp_socket.as_deref() {
+        return format!("dial tcp {ip}:{}: connect: connection refused", port_of(t.get("port")));
+    }
+    failure_output(p, pod)
 }

@@ -121,6 +121,12 @@ impl Kubelet {
         np.set_condition("Ready", tf(ready), &reason, &msg, now);
         np.set_condition("ContainersReady", tf(ready), &reason, &msg, now);
         np.set_condition("PodScheduled", "True", "", "", now);
+        // evictPod's status: Failed, reason Evicted, and the DisruptionTarget condition.
+        if let (Phase::Done, Some(msg)) = (w.phase, w.evicted.as_ref()) {
+            np.status.reason = "Evicted".into();
+            np.status.message = msg.clone();
+            np.set_condition("DisruptionTarget", "True", "TerminationByKubelet", msg, now);
+        }
         let order = ["PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady", "PodScheduled"];
         np.status.conditions.sort_by_key(|c| order.iter().position(|o| *o == c.type_).unwrap_or(usize::MAX));
         if np.status != p.status {
@@ -233,7 +239,7 @@ fn container_statuses(w: &Worker, p: &Pod, names: &[(String, String)], uid: &str
                 } else {
                     String::new()
                 },
-                started: Some(running),
+                started: Some(running && w.started),
                 state,
                 last_state,
             }
