@@ -200,6 +200,13 @@ const CASES: &[(&str, u32, u32, &str)] = &[
         "Pod \"web\" is invalid: spec.containers[0].livenessProbe.periodSeconds: Invalid value: -5: must be greater than or equal to 0",
     ),
     ("startup-probe-success-threshold.yaml", 11, 25, "Pod \"web\" is invalid: spec.containers[0].startupProbe.successThreshold: Invalid value: 2: must be 1"),
+    (
+        "etcd-member-out-of-range.yaml",
+        16,
+        30,
+        "spec.timeline[0].etcdMemberDown.member: Invalid value: 3: the cluster's etcd members are 0, 1, 2 (spec.cluster.etcd.members: 3)",
+    ),
+    ("etcd-too-many-members.yaml", 9, 21, "spec.cluster.etcd.members: Invalid value: 9: must be between 1 and 7 (etcd recommends at most 7 members)"),
     ("add-node-unknown-pool.yaml", 15, 21, "spec.timeline[0].addNode.pool: Invalid value: \"gpu\": no node pool of that name"),
     ("undo-negative-revision.yaml", 15, 55, "spec.timeline[0].rolloutUndo.toRevision: Invalid value: -1: must be a revision number (0: the previous one)"),
     (

@@ -246,3 +246,118 @@ fn a_clock_set_back_makes_lease_renewals_look_stale() {
     assert_eq!(ready(&mut sim, 480_000, "w-1"), "True");
     assert!(sim.violations().is_empty(), "{:?}", sim.violations());
 }
+
+/// A scenario with an etcd of `members` (three nodes of workers).
+fn scenario_etcd(members: u32, timeline: &str, until: &str) -> Simulation {
+    let text = format!(
+        "apiVersion: ksim.dev/v1\nkind: Scenario\nmetadata: {{name: faults}}\nspec:\n  until: {until}\n  cluster:\n    etcd: {{members: {members}}}\n    nodePools:\n    - {{name: w, count: 3, capacity: {{cpu: '8', memory: 16Gi, pods: 110}}}}\n  timeline:\n{timeline}"
+    );
+    let s = common::load_str(&text);
+    let mut o = RunOptions::for_scenario(&s);
+    o.check = true;
+    Simulation::new(&s, &o).expect("simulation")
+}
+
+/// When the pod `name` was created in the store.
+fn created_at(sim: &Simulation, name: &str) -> Option<u64> {
+    // A timeline `apply` that creates is logged as an apply.
+    sim.trace.records().iter().find(|r| r.kind == "Pod" && r.name == name && (r.verb == "create" || r.verb == "apply")).map(|r| r.t)
+}
+
+fn notes(sim: &Simulation) -> Vec<(u64, String)> {
+    sim.trace.records().iter().filter(|r| r.verb == "control-plane").map(|r| (r.t, r.by.clone())).collect()
+}
+
+#[test]
+fn kubectl_is_refused_while_the_apiserver_is_down() {
+    let tl = format!("  - {{at: 1m, apiserverRestart: {{downtime: 30s}}}}\n{}", pod_at("70s", "late", "w-1"));
+    let mut sim = scenario(1, &tl, "3m");
+    sim.run();
+    // The dial fails at once: kubectl's words, one round trip after the apply.
+    assert_eq!(sim.timeline_errors, [(SimTime(70_000 + 2 * req()), sim_core::sim::control_plane::KUBECTL_REFUSED.to_string())]);
+    assert!(pod(&sim, "late").is_none());
+    // 30 s ≥ the 10 s renew deadline: both leaders lost their leases and restarted when
+    // the apiserver came back (90 s).
+    assert_eq!(notes(&sim), [(90_000, "controller-manager".to_string()), (90_000, "scheduler".to_string())]);
+    assert!(sim.violations().is_empty(), "{:?}", sim.violations());
+}
+
+#[test]
+fn a_short_outage_keeps_the_leaders() {
+    let tl = "  - {at: 1m, apiserverRestart: {downtime: 5s}}\n";
+    let mut sim = scenario(1, tl, "2m");
+    sim.run();
+    assert!(notes(&sim).is_empty(), "under the 10 s renew deadline");
+}
+
+#[test]
+fn a_kubelets_status_is_written_when_the_apiserver_is_back() {
+    // The container exits during the outage (restartPolicy Never): the kubelet's status
+    // update is retried until it goes through, at the apiserver's return (100 s).
+    let tl =
+        "  - at: 10s\n    apply: {apiVersion: v1, kind: Pod, metadata: {name: job, annotations: {ksim.dev/run-duration: 30s}}, spec: {nodeName: w-1, restartPolicy: Never, containers: [{name: app, image: 'busybox:1.36'}]}}\n  - {at: 40s, apiserverRestart: {downtime: 1m}}\n";
+    let mut sim = scenario(1, tl, "3m");
+    sim.run_until(SimTime(99_999));
+    assert_eq!(pod(&sim, "job").expect("job").status.phase, "Running", "nobody could write the exit");
+    sim.run();
+    assert_eq!(pod(&sim, "job").expect("job").status.phase, "Succeeded");
+    let writes: Vec<u64> = pod_writes(&sim, "job", "kubelet/").into_iter().filter(|t| *t >= 40_000).collect();
+    assert_eq!(writes.first(), Some(&(100_000 + req())), "sent again at the return, written a request later");
+}
+
+#[test]
+fn without_a_quorum_writes_time_out_and_reads_are_served() {
+    // Three members: two down is no quorum (2 of 3 needed).
+    let tl = format!(
+        "  - {{at: 1m, etcdMemberDown: {{member: 1, duration: 2m}}}}\n  - {{at: 1m, etcdMemberDown: {{member: 2, duration: 2m}}}}\n{}",
+        pod_at("90s", "late", "w-1")
+    );
+    let mut sim = scenario_etcd(3, &tl, "5m");
+    sim.run();
+    // The create waits for etcd's request timeout (7 s) and fails in etcd's words.
+    assert_eq!(sim.timeline_errors.len(), 1);
+    let (t, msg) = &sim.timeline_errors[0];
+    assert_eq!(t.as_ms(), 90_000 + req() + 7_000 + req());
+    assert!(msg.ends_with("etcdserver: request timed out"), "{msg}");
+    assert!(pod(&sim, "late").is_none());
+    // Nothing was lost: the nodes registered before are still there.
+    assert_eq!(sim.list(&Kind::Node).len(), 3);
+    assert!(sim.violations().is_empty(), "{:?}", sim.violations());
+}
+
+#[test]
+fn a_slow_leader_slows_every_write_and_a_slow_follower_none() {
+    // Member 0 leads. A follower's slow disk is outvoted by the two fast ones …
+    let tl = format!("  - {{at: 30s, etcdSlowDisk: {{member: 2, latency: 200ms}}}}\n{}", pod_at("40s", "a", "w-1"));
+    let mut sim = scenario_etcd(3, &tl, "1m");
+    sim.run();
+    assert_eq!(created_at(&sim, "a"), Some(40_000 + req()));
+    // … the leader's must persist every entry itself.
+    let tl = format!("  - {{at: 30s, etcdSlowDisk: {{member: 0, latency: 200ms}}}}\n{}", pod_at("40s", "a", "w-1"));
+    let mut sim = scenario_etcd(3, &tl, "1m");
+    sim.run();
+    assert_eq!(created_at(&sim, "a"), Some(40_000 + req() + 200));
+}
+
+#[test]
+fn losing_the_leader_costs_an_election() {
+    // The leader (member 0) stops at 40 s; the two left elect another after the 1 s
+    // election timeout, and a write arriving meanwhile commits then.
+    let tl = format!("  - {{at: 40s, etcdMemberDown: {{member: 0}}}}\n{}", pod_at("40100ms", "a", "w-1"));
+    let mut sim = scenario_etcd(3, &tl, "1m");
+    sim.run();
+    assert_eq!(created_at(&sim, "a"), Some(41_000));
+}
+
+#[test]
+fn an_even_etcd_cluster_is_allowed_with_etcds_advice() {
+    // etcd's FAQ: quorum ⌊n/2⌋ + 1; 4 members need 3 and tolerate 1 failure, as 3 do.
+    let text = "apiVersion: ksim.dev/v1\nkind: Scenario\nmetadata: {name: e}\nspec:\n  cluster:\n    etcd: {members: 4}\n";
+    let s = common::load_str(text);
+    assert_eq!(s.cluster.etcd_members, 4);
+    let w: Vec<&str> = s.warnings.iter().map(|w| w.message.as_str()).collect();
+    assert_eq!(
+        w,
+        ["spec.cluster.etcd.members: 4: an etcd cluster of 4 members needs a quorum of 3 and tolerates 1 failed member, as 3 members would; etcd recommends an odd number of members"]
+    );
+}

@@ -85,6 +85,22 @@ impl<E> EventQueue<E> {
         self.heap.is_empty()
     }
 
+    /// Drops the events `keep` refuses (a process that restarts loses its timers and the
+    /// messages on their way to it); the others keep their order.
+    pub fn retain(&mut self, mut keep: impl FnMut(&E) -> bool) {
+        let entries = std::mem::take(&mut self.heap).into_vec();
+        let mut kept = Vec::with_capacity(entries.len());
+        for e in entries {
+            if self.slots[e.slot as usize].as_ref().is_some_and(&mut keep) {
+                kept.push(e);
+            } else {
+                self.slots[e.slot as usize] = None;
+                self.free.push(e.slot);
+            }
+        }
+        self.heap = BinaryHeap::from(kept);
+    }
+
     /// Events scheduled so far (the next sequence number).
     pub fn scheduled(&self) -> u64 {
         self.next_seq
@@ -95,6 +111,18 @@ impl<E> EventQueue<E> {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn retain_drops_events_and_keeps_the_order_of_the_others() {
+        let mut q = EventQueue::new();
+        for (t, e) in [(5, "a"), (1, "b"), (5, "c"), (3, "d"), (1, "e")] {
+            q.push(SimTime(t), e);
+        }
+        q.retain(|e| *e != "c" && *e != "b");
+        q.push(SimTime(1), "f");
+        let order: Vec<&str> = std::iter::from_fn(|| q.pop().map(|(_, e)| e)).collect();
+        assert_eq!(order, ["e", "f", "d", "a"]);
+    }
 
     #[test]
     fn same_time_events_pop_in_insertion_order() {

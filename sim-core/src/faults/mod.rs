@@ -161,6 +161,9 @@ pub fn expand(timeline: &mut Vec<TimelineEntry>) {
             let (d, action) = match &e.action {
                 Action::Partition { node, duration: Some(d), .. } => (*d, Action::PartitionHeal(node.clone())),
                 Action::ClockSkew { node, duration: Some(d), .. } => (*d, Action::ClockSkew { node: node.clone(), offset_ms: 0, duration: None }),
+                Action::ApiserverRestart { downtime } => (*downtime, Action::ApiserverUp),
+                Action::EtcdMemberDown { member, duration: Some(d) } => (*d, Action::EtcdMemberUp(*member)),
+                Action::EtcdSlowDisk { member, duration: Some(d), .. } => (*d, Action::EtcdDiskNormal(*member)),
                 _ => return None,
             };
             Some(TimelineEntry { at: SimDuration(e.at.as_ms().saturating_add(d.as_ms())), action, location: e.location.clone() })
@@ -186,6 +189,12 @@ pub fn is_fault(a: &Action) -> bool {
             | Action::PodKill { .. }
             | Action::ContainerKill { .. }
             | Action::ClockSkew { .. }
+            | Action::ApiserverRestart { .. }
+            | Action::ApiserverUp
+            | Action::EtcdMemberDown { .. }
+            | Action::EtcdMemberUp(_)
+            | Action::EtcdSlowDisk { .. }
+            | Action::EtcdDiskNormal(_)
     )
 }
 

@@ -247,6 +247,17 @@ impl Checker {
         }
     }
 
+    /// A write that waited `wait` in etcd before it was committed (a slow disk, an
+    /// election, a write kept while none were served): its client's view is that much
+    /// older, as if its request had taken that much longer.
+    #[allow(clippy::too_many_arguments)]
+    pub fn on_write_after(&mut self, w: &WatchEvent, verb: &str, by: &str, store: &crate::etcd::Store, time: SimTime, wait: SimDuration, event: &str) {
+        let latency = self.latency;
+        self.latency.request = SimDuration::from_ms(latency.request.as_ms() + wait.as_ms());
+        self.on_write(w, verb, by, store, time, event);
+        self.latency = latency;
+    }
+
     /// A write the apiserver just made (`verb` as logged) for client `by`, during engine
     /// event `event`.
     pub fn on_write(&mut self, w: &WatchEvent, verb: &str, by: &str, store: &crate::etcd::Store, time: SimTime, event: &str) {
@@ -510,6 +521,11 @@ impl Checker {
     }
 
     /// A watch event delivered to `watcher` with its per-watcher sequence number.
+    /// A watcher's process restarted: its stream starts again from 1.
+    pub fn forget_watcher(&mut self, watcher: &str) {
+        self.watches.remove(watcher);
+    }
+
     pub fn on_delivery(&mut self, watcher: &str, seq: u64, ev: &WatchEvent, time: SimTime, event: &str) {
         let revision = ev.revision;
         if watcher == CONTROLLER_MANAGER {

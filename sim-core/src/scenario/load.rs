@@ -101,6 +101,9 @@ const ACTIONS: &[&str] = &[
     "podKill",
     "containerKill",
     "clockSkew",
+    "apiserverRestart",
+    "etcdMemberDown",
+    "etcdSlowDisk",
 ];
 const MAX_FILES: usize = 1000;
 const SYSTEM_NAMESPACES: [&str; 4] = ["default", "kube-node-lease", "kube-public", "kube-system"];
@@ -193,6 +196,13 @@ struct ClusterDoc {
     cni: Option<String>,
     ingress_controller: Option<String>,
     storage: Option<String>,
+    etcd: Option<EtcdDoc>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EtcdDoc {
+    members: Option<i64>,
 }
 
 #[derive(Deserialize)]
@@ -272,6 +282,8 @@ struct Loader<'r> {
     traffic_locations: Vec<(Location, Location)>,
     /// How many of them the timeline has parsed so far.
     added_used: usize,
+    /// The etcd cluster's size (for the members the timeline names).
+    etcd_members: u32,
 }
 
 fn location_key(l: &Location) -> (String, u32, u32) {
@@ -991,6 +1003,41 @@ impl<'r> Loader<'r> {
                 let container = f["container"].as_str().map(String::from).unwrap_or_else(|| f["container"].to_string());
                 Action::ContainerKill { target, container }
             }
+            "apiserverRestart" => {
+                let f = self.fields(file, index, &ap, val, &["downtime"], &["downtime"])?;
+                let downtime = self.opt_duration(file, index, &ap, &f, "downtime")?.unwrap_or(SimDuration::ZERO);
+                Action::ApiserverRestart { downtime }
+            }
+            "etcdMemberDown" | "etcdSlowDisk" => {
+                let (allowed, required): (&[&str], &[&str]) =
+                    if key == "etcdMemberDown" { (&["member", "duration"], &["member"]) } else { (&["member", "latency", "duration"], &["member", "latency"]) };
+                let f = self.fields(file, index, &ap, val, allowed, required)?;
+                let members = self.etcd_members;
+                let member = match f["member"].as_i64() {
+                    Some(m) if (0..i64::from(members)).contains(&m) => m as u32,
+                    _ => {
+                        let list: Vec<String> = (0..members).map(|m| m.to_string()).collect();
+                        self.error(
+                            file,
+                            Self::mark_of(index, &ap, "member"),
+                            format!(
+                                "{}: Invalid value: {}: the cluster's etcd members are {} (spec.cluster.etcd.members: {members})",
+                                join(&ap, "member"),
+                                f["member"],
+                                list.join(", ")
+                            ),
+                        );
+                        return None;
+                    }
+                };
+                let duration = self.opt_duration(file, index, &ap, &f, "duration")?;
+                if key == "etcdMemberDown" {
+                    Action::EtcdMemberDown { member, duration }
+                } else {
+                    let latency = self.opt_duration(file, index, &ap, &f, "latency")?.unwrap_or(SimDuration::ZERO);
+                    Action::EtcdSlowDisk { member, latency, duration }
+                }
+            }
             "clockSkew" => {
                 let f = self.fields(file, index, &ap, val, &["node", "offset", "duration"], &["node", "offset"])?;
                 let node = self.node_arg(file, index, &join(&ap, "node"), &f["node"], nodes)?;
@@ -1427,6 +1474,35 @@ impl<'r> Loader<'r> {
     }
 
     fn cluster(&mut self, file: &str, index: &PathIndex, c: ClusterDoc, s: &mut Scenario) {
+        if let Some(n) = c.etcd.and_then(|e| e.members) {
+            let mark = Self::mark_of(index, "spec.cluster.etcd", "members");
+            match n {
+                1..=7 => {
+                    s.cluster.etcd_members = n as u32;
+                    self.etcd_members = n as u32;
+                    if n % 2 == 0 {
+                        // etcd's FAQ: an even-sized cluster tolerates no more failures than
+                        // the odd size below it, and needs a larger quorum.
+                        self.warn(
+                            file,
+                            mark,
+                            format!(
+                                "spec.cluster.etcd.members: {n}: an etcd cluster of {n} members needs a quorum of {} and tolerates {} failed member{}, as {} members would; etcd recommends an odd number of members",
+                                n / 2 + 1,
+                                (n - 1) / 2,
+                                if (n - 1) / 2 == 1 { "" } else { "s" },
+                                n - 1
+                            ),
+                        );
+                    }
+                }
+                _ => self.error(
+                    file,
+                    mark,
+                    format!("spec.cluster.etcd.members: Invalid value: {n}: must be between 1 and 7 (etcd recommends at most 7 members)"),
+                ),
+            }
+        }
         let cidr_given = c.cluster_cidr.is_some();
         if let Some(cidr) = c.cluster_cidr {
             if let Err(e) = crate::network::ipam::Cidr::parse(&cidr) {
@@ -1656,6 +1732,7 @@ pub fn load(sources: &[Source], resolver: &Resolver) -> Result<Scenario, LoadErr
         added_nodes: Vec::new(),
         traffic_locations: Vec::new(),
         added_used: 0,
+        etcd_members: 1,
     };
     let mut s = Scenario::default();
     let mut at_zero: Vec<Manifest> = Vec::new();

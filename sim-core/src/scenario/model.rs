@@ -57,6 +57,9 @@ pub struct Cluster {
     pub ingress_nginx: bool,
     /// `spec.cluster.storage`: the default StorageClass `standard` and its provisioner.
     pub storage: Storage,
+    /// `spec.cluster.etcd.members`: the etcd cluster's size (1, kubeadm's stacked etcd,
+    /// by default).
+    pub etcd_members: u32,
 }
 
 /// The cluster's default storage, as the distributions students start on ship it.
@@ -111,6 +114,7 @@ impl Default for Cluster {
             cni_installed: true,
             ingress_nginx: false,
             storage: Storage::LocalPath,
+            etcd_members: 1,
         }
     }
 }
@@ -219,6 +223,27 @@ pub enum Action {
         offset_ms: i64,
         duration: Option<SimDuration>,
     },
+    /// `apiserverRestart: {downtime: D}`: kube-apiserver stops and is back after D
+    /// (`ApiserverUp`, added when the run starts).
+    ApiserverRestart {
+        downtime: SimDuration,
+    },
+    ApiserverUp,
+    /// `etcdMemberDown: {member: I, duration: D}`: etcd member I stops (until
+    /// `EtcdMemberUp`, added after the duration).
+    EtcdMemberDown {
+        member: u32,
+        duration: Option<SimDuration>,
+    },
+    EtcdMemberUp(u32),
+    /// `etcdSlowDisk: {member: I, latency: 200ms, duration: D}`: member I's disk writes
+    /// take `latency` (until `EtcdDiskNormal`).
+    EtcdSlowDisk {
+        member: u32,
+        latency: SimDuration,
+        duration: Option<SimDuration>,
+    },
+    EtcdDiskNormal(u32),
 }
 
 /// Which messages a partition loses (a message-level model: requests one way, answers
@@ -349,6 +374,14 @@ impl Action {
             Action::RuntimeStart(n) => format!("systemctl start containerd on {n}"),
             Action::PodKill { target, grace_period_seconds } => format!("kill {target} (grace period {grace_period_seconds}s)"),
             Action::ContainerKill { target, container } => format!("kill container {container} of {target}"),
+            Action::ApiserverRestart { downtime } => format!("kube-apiserver stops (back after {downtime})"),
+            Action::ApiserverUp => "kube-apiserver is back".to_string(),
+            Action::EtcdMemberDown { member, duration } => format!("etcd member {member} stops{}", duration.map(|d| format!(" for {d}")).unwrap_or_default()),
+            Action::EtcdMemberUp(m) => format!("etcd member {m} is back"),
+            Action::EtcdSlowDisk { member, latency, duration } => {
+                format!("etcd member {member}'s disk writes take {latency}{}", duration.map(|d| format!(" for {d}")).unwrap_or_default())
+            }
+            Action::EtcdDiskNormal(m) => format!("etcd member {m}'s disk is fast again"),
             Action::ClockSkew { node, offset_ms, duration } => {
                 let off = if *offset_ms < 0 {
                     format!("-{}", SimDuration::from_ms(offset_ms.unsigned_abs()))

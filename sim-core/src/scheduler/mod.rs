@@ -229,6 +229,13 @@ impl Scheduler {
         self.explain_target = Some((namespace.to_string(), name.to_string()));
     }
 
+    /// A restarted scheduler keeps explaining the pod the old one was asked about (what
+    /// `ksim explain` follows is not the scheduler's state).
+    pub fn carry_explain_target(&mut self, old: &Scheduler) {
+        self.explain_target = old.explain_target.clone();
+        self.explanation = old.explanation.clone();
+    }
+
     pub fn watches(kind: &Kind) -> bool {
         matches!(
             kind,

@@ -21,6 +21,7 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 
 pub mod addons;
+pub mod control_plane;
 pub mod kubectl;
 
 /// Who sends requests and receives watches, responses and timers.
@@ -42,6 +43,9 @@ pub enum Client {
 pub enum SimEvent {
     /// A scenario timeline entry is due.
     Timeline(usize),
+    /// A write etcd commits late (a slow disk, an election, or one kept while writes were
+    /// not served): applied now; it reached kube-apiserver at `arrived`.
+    Commit { from: Client, request: Box<Request>, reply: Reply, arrived: SimTime },
     /// A request reaches the apiserver (boxed: requests carry whole objects).
     Request { from: Client, request: Box<Request>, reply: Reply },
     /// A response reaches the client that asked for it, with the client's tag.
@@ -125,6 +129,23 @@ pub struct Simulation {
     removed: std::collections::BTreeSet<String>,
     /// Each node's partition from the control plane, if any (by kubelet index).
     partitions: Vec<Option<model::PartitionDirection>>,
+    /// kube-apiserver's and etcd's availability (control_plane.rs).
+    pub control_plane: control_plane::ControlPlane,
+    /// What a restarted kube-controller-manager or kube-scheduler is built from.
+    restart_config: RestartConfig,
+    /// How long the write being applied waited in etcd (0 but for a late commit).
+    write_wait: SimDuration,
+}
+
+/// The configuration kube-controller-manager and kube-scheduler restart with.
+struct RestartConfig {
+    seed: u64,
+    cluster_cidr: Cidr,
+    node_cidr_mask_size: u8,
+    ingress_nginx: bool,
+    load_balancer: Option<model::LoadBalancerPool>,
+    scheduler: crate::scheduler::profile::SchedulerConfig,
+    restarts: u32,
 }
 
 /// The most replicas any workload of the scenario asks for at once (the sum over the
@@ -241,6 +262,17 @@ impl Simulation {
             cluster_cidr: scenario.cluster.cluster_cidr.clone(),
             removed: std::collections::BTreeSet::new(),
             partitions: Vec::new(),
+            control_plane: control_plane::ControlPlane::new(scenario.cluster.etcd_members),
+            restart_config: RestartConfig {
+                seed: opts.seed,
+                cluster_cidr: cidr,
+                node_cidr_mask_size: scenario.cluster.node_cidr_mask_size,
+                ingress_nginx: scenario.cluster.ingress_nginx,
+                load_balancer: scenario.cluster.load_balancer.clone(),
+                scheduler: scenario.scheduler.clone(),
+                restarts: 0,
+            },
+            write_wait: SimDuration::ZERO,
         };
         sim.partitions = vec![None; sim.kubelets.len()];
         sim.api.set_service_cidr(service_cidr, rngs.stream("service-allocator"));
@@ -408,9 +440,9 @@ impl Simulation {
                 self.client_name(by)
             );
             let who = self.client_name(by);
-            let (store, now) = (&self.api.store, self.now);
+            let (store, now, wait) = (&self.api.store, self.now, self.write_wait);
             if let Some(c) = self.checker.as_mut() {
-                c.on_write(w, verb, &who, store, now, &desc);
+                c.on_write_after(w, verb, &who, store, now, wait, &desc);
             }
         }
         let o = &w.object;
@@ -552,6 +584,32 @@ impl Simulation {
                     self.kubelets[k as usize].clock_offset_ms = offset_ms;
                 }
             }
+            model::Action::ApiserverRestart { .. } => {
+                let was = self.control_plane.serving_writes();
+                self.control_plane.apiserver_down = true;
+                self.control_plane_changed(was, false);
+            }
+            model::Action::ApiserverUp => {
+                let was = self.control_plane.serving_writes();
+                self.control_plane.apiserver_down = false;
+                self.control_plane_changed(was, true);
+            }
+            model::Action::EtcdMemberDown { member, .. } => {
+                let was = self.control_plane.serving_writes();
+                self.control_plane.member_down(member, self.now);
+                self.control_plane_changed(was, false);
+            }
+            model::Action::EtcdMemberUp(member) => {
+                let was = self.control_plane.serving_writes();
+                self.control_plane.member_up(member, self.now);
+                self.control_plane_changed(was, false);
+            }
+            model::Action::EtcdSlowDisk { member, latency, .. } => {
+                self.control_plane.slow.insert(member, latency);
+            }
+            model::Action::EtcdDiskNormal(member) => {
+                self.control_plane.slow.remove(&member);
+            }
             model::Action::PodKill { target, grace_period_seconds } => {
                 // Chaos Mesh's pod-kill: a delete with its grace period.
                 send(Request::Delete {
@@ -607,6 +665,137 @@ impl Simulation {
             }
         }
         self.dispatch(Client::Timeline, out);
+    }
+
+    /// A request the control plane cannot serve: its client hears of it `after` (a refused
+    /// dial at once, etcd's timeout later), or — if it does not wait for the answer — it
+    /// is kept and sent again when writes are served (client-go's retries).
+    fn fail(&mut self, from: Client, request: Box<Request>, reply: Reply, message: &str, after: SimDuration) {
+        if control_plane::hears_failure(reply) {
+            let (code, reason) = if message == control_plane::REFUSED { (503, "ServiceUnavailable") } else { (500, "InternalError") };
+            let response = Response::Error(crate::apiserver::status(code, reason, message.to_string()));
+            self.queue.push(self.now + after, SimEvent::Response { to: from, request, response, tag: reply.tag() });
+        } else if !control_plane::is_read(&request) {
+            self.control_plane.hold(from, request, self.now);
+        }
+    }
+
+    /// After a change of the control plane's availability: an outage begins, or ends —
+    /// then kube-controller-manager and kube-scheduler restart if they lost their
+    /// leadership (an outage of the renew deadline or more), the requests kept are sent,
+    /// and (after kube-apiserver's restart, whose watches broke) the kubelets and
+    /// kube-proxies list again.
+    fn control_plane_changed(&mut self, was_serving: bool, watches_broke: bool) {
+        let serving = self.control_plane.serving_writes();
+        if was_serving && !serving {
+            self.control_plane.outage_since = Some(self.now);
+            return;
+        }
+        if serving && !was_serving {
+            let since = self.control_plane.outage_since.take().unwrap_or(self.now);
+            let lost_leadership = self.now.since(since) >= control_plane::LEADER_RENEW_DEADLINE;
+            let restarted: &[Client] = if lost_leadership { &[Client::ControllerManager, Client::Scheduler] } else { &[] };
+            for (from, request, arrived) in self.control_plane.take_held(restarted) {
+                self.queue.push(self.now + self.latency.request, SimEvent::Commit { from, request, reply: Reply::None, arrived });
+            }
+            if lost_leadership {
+                self.restart_controller_manager();
+                self.restart_scheduler();
+            }
+        }
+        if watches_broke {
+            for k in 0..self.kubelets.len() {
+                let mut acts = Vec::new();
+                self.kubelets[k].reconnect(&mut Ctx::new(self.now, &mut acts));
+                self.dispatch(Client::Kubelet(k as u32), acts);
+                let mut acts = Vec::new();
+                self.proxies[k].reconnect(&mut Ctx::new(self.now, &mut acts));
+                self.dispatch(Client::KubeProxy(k as u32), acts);
+            }
+        }
+    }
+
+    /// A note in the event log about the control plane's own processes.
+    fn control_plane_note(&mut self, by: &str, message: String) {
+        self.trace.push(Record {
+            t: self.now.as_ms(),
+            rev: self.api.store.revision(),
+            verb: "control-plane".into(),
+            by: by.into(),
+            kind: String::new(),
+            ns: String::new(),
+            name: String::new(),
+            change: [("message".to_string(), serde_json::Value::from(message))].into_iter().collect(),
+        });
+    }
+
+    /// A process restarts: what was on its way to the old one (timers, answers, watch
+    /// events) is lost, and its watch streams start again.
+    fn forget_client(&mut self, c: Client) {
+        self.queue.retain(|ev| match ev {
+            SimEvent::Watch { to, .. } | SimEvent::Timer { to, .. } | SimEvent::Response { to, .. } => *to != c,
+            _ => true,
+        });
+        self.watch_seq.remove(&c);
+        let who = self.client_name(c);
+        if let Some(ch) = self.checker.as_mut() {
+            ch.forget_watcher(&who);
+        }
+    }
+
+    /// The objects a restarted process lists, oldest first, as the watch events its
+    /// informers' initial lists hand their handlers (ADDED for each).
+    fn initial_list(&self, watches: impl Fn(&Kind) -> bool) -> Vec<Rc<WatchEvent>> {
+        let store = &self.api.store;
+        let mut objs: Vec<Rc<Object>> = store.kinds().filter(|k| watches(k)).flat_map(|k| store.list(k).cloned()).collect();
+        objs.sort_by_key(|o| o.meta().resource_version.0);
+        objs.into_iter()
+            .map(|o| {
+                Rc::new(WatchEvent { revision: o.meta().resource_version.0, type_: crate::etcd::WatchEventType::Added, object: o, prev: None, time: self.now })
+            })
+            .collect()
+    }
+
+    /// kube-controller-manager lost its lease (leaderelection lost) and exited; the new
+    /// process takes the lease and starts every controller from a full list.
+    fn restart_controller_manager(&mut self) {
+        let c = &self.restart_config;
+        let Ok(alloc) = ClusterCidrAllocator::new(c.cluster_cidr, c.node_cidr_mask_size) else { return };
+        let mut cm = ControllerManager::new(NodeIpamController::new(alloc));
+        cm.controllers.ingress_nginx.enabled = c.ingress_nginx;
+        if let Some(lb) = &c.load_balancer {
+            cm.controllers.service_lb = crate::controller_manager::service_lb::ServiceLbController::new(Some(lb.pool.clone()), lb.delay);
+        }
+        self.controller_manager = cm;
+        self.forget_client(Client::ControllerManager);
+        self.control_plane_note("controller-manager", "leaderelection lost: kube-controller-manager restarts and lists everything again".into());
+        let events = self.initial_list(ControllerManager::watches);
+        let mut out = Vec::new();
+        let mut ctx = Ctx::new(self.now, &mut out);
+        for ev in &events {
+            self.controller_manager.on_watch(ev, &mut ctx);
+        }
+        self.dispatch(Client::ControllerManager, out);
+    }
+
+    /// kube-scheduler lost its lease too: a new process, its queue and cache rebuilt from
+    /// a full list.
+    fn restart_scheduler(&mut self) {
+        self.restart_config.restarts += 1;
+        let c = &self.restart_config;
+        let rng = RngStreams::new(c.seed).stream(&format!("scheduler/restart-{}", c.restarts));
+        let mut s = Scheduler::with_config(rng, c.scheduler.clone());
+        s.carry_explain_target(&self.scheduler);
+        self.scheduler = s;
+        self.forget_client(Client::Scheduler);
+        self.control_plane_note("scheduler", "leaderelection lost: kube-scheduler restarts and lists everything again".into());
+        let events = self.initial_list(Scheduler::watches);
+        let mut out = Vec::new();
+        let mut ctx = Ctx::new(self.now, &mut out);
+        for ev in &events {
+            self.scheduler.on_watch(ev, &mut ctx);
+        }
+        self.dispatch(Client::Scheduler, out);
     }
 
     /// kubectl's output since the last flush, into the event log (and refusals into
@@ -748,9 +937,29 @@ impl Simulation {
             }
             SimEvent::Request { from, request, reply } => {
                 // A partitioned node's requests never arrive.
-                if !self.requests_cut(from) {
-                    self.handle_request(from, request, reply);
+                if self.requests_cut(from) {
+                    return;
                 }
+                use control_plane::Verdict;
+                match self.control_plane.verdict(&request, now) {
+                    Verdict::Serve => self.handle_request(from, request, reply),
+                    Verdict::Delay(d) => {
+                        self.queue.push(now + d, SimEvent::Commit { from, request, reply, arrived: now });
+                    }
+                    Verdict::Refuse => self.fail(from, request, reply, control_plane::REFUSED, self.latency.request),
+                    Verdict::TimeOut => {
+                        let after = SimDuration::from_ms(control_plane::ETCD_REQUEST_TIMEOUT.as_ms() + self.latency.request.as_ms());
+                        self.fail(from, request, reply, control_plane::ETCD_TIMED_OUT, after)
+                    }
+                }
+                return;
+            }
+            SimEvent::Commit { from, request, reply, arrived } => {
+                // The write lands later than its client's view would suggest: the checkers
+                // allow for the wait.
+                self.write_wait = now.since(arrived);
+                self.handle_request(from, request, reply);
+                self.write_wait = SimDuration::ZERO;
                 return;
             }
             SimEvent::Response { to: Client::Kubelet(k) | Client::KubeProxy(k), .. } if self.deliveries_cut(k) => return,
@@ -766,7 +975,11 @@ impl Simulation {
             }
             SimEvent::Response { to: Client::Timeline, request, response, .. } => {
                 if let Response::Error(st) = response {
-                    self.timeline_errors.push((now, format!("{} {}: {}", request.verb(), request.key(), st.message)));
+                    let line = match st.message.as_str() {
+                        control_plane::REFUSED => control_plane::KUBECTL_REFUSED.to_string(),
+                        _ => format!("{} {}: {}", request.verb(), request.key(), st.message),
+                    };
+                    self.timeline_errors.push((now, line));
                 }
                 return;
             }

@@ -1,0 +1,234 @@
+//! Whether the control plane serves requests: kube-apiserver up or down
+//! (`apiserverRestart`), and etcd as a cluster of members with a leader
+//! (`etcdMemberDown`, `etcdSlowDisk`), after etcd's raft as its documentation describes
+//! it.
+//!
+//! - While kube-apiserver is down every request is refused at once (the client's dial
+//!   fails: `dial tcp 172.18.0.1:6443: connect: connection refused`; kubectl prints
+//!   "The connection to the server 172.18.0.1:6443 was refused - did you specify the right
+//!   host or port?").
+//! - etcd commits a write once a quorum (⌊n/2⌋ + 1) of its members has it on disk, the
+//!   leader's own copy included: a write's commit waits for the leader's disk and for
+//!   the quorum-th fastest disk of the members that are up. Without a quorum nothing is
+//!   committed: a write waits for etcd's request timeout (ReqTimeout: 5 s + twice the
+//!   1 s election timeout = 7 s) and fails `etcdserver: request timed out`, while reads
+//!   are still served (from kube-apiserver's watch cache). When the leader stops, the
+//!   others elect one after the election timeout (1 s), and writes wait for it.
+//! - A client whose request cannot be served and that does not wait for the answer
+//!   (a kubelet's status and lease updates, an event) retries it, as client-go and the
+//!   kubelet's managers do: ksim keeps the latest such request per client and object and
+//!   sends them when writes are served again.
+//! - kube-controller-manager and kube-scheduler hold their leadership with a Lease they
+//!   must renew within 10 s (--leader-elect-renew-deadline): after an outage that long
+//!   they have lost it and exited (leaderelection lost), and their restarted processes
+//!   start again from a full list. Kubelets and kube-proxies list again (their watches
+//!   broke when kube-apiserver stopped, or their writes were refused).
+//!
+//! Nothing committed is ever lost: the store is etcd's committed state.
+
+use super::Client;
+use crate::apiserver::Request;
+use crate::client::Reply;
+use crate::engine::{SimDuration, SimTime};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// etcd's ReqTimeout with the default 1 s election timeout: 5 s + 2 × 1 s.
+pub const ETCD_REQUEST_TIMEOUT: SimDuration = SimDuration::from_secs(7);
+/// etcd's default --election-timeout.
+pub const ELECTION_TIMEOUT: SimDuration = SimDuration::from_secs(1);
+/// kube-controller-manager's and kube-scheduler's --leader-elect-renew-deadline.
+pub const LEADER_RENEW_DEADLINE: SimDuration = SimDuration::from_secs(10);
+/// etcdserver.ErrTimeout.
+pub const ETCD_TIMED_OUT: &str = "etcdserver: request timed out";
+/// A client's dial to a stopped kube-apiserver.
+pub const REFUSED: &str = "dial tcp 172.18.0.1:6443: connect: connection refused";
+/// What kubectl prints for it.
+pub const KUBECTL_REFUSED: &str = "The connection to the server 172.18.0.1:6443 was refused - did you specify the right host or port?";
+
+/// What becomes of a request that reaches kube-apiserver now.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Served now.
+    Serve,
+    /// Committed after this delay (a slow disk, an election).
+    Delay(SimDuration),
+    /// Refused at once (kube-apiserver down).
+    Refuse,
+    /// Fails after etcd's request timeout (no quorum).
+    TimeOut,
+}
+
+#[derive(Debug)]
+pub struct ControlPlane {
+    pub apiserver_down: bool,
+    pub members: u32,
+    pub down: BTreeSet<u32>,
+    /// Members whose disk writes are slow, and how slow.
+    pub slow: BTreeMap<u32, SimDuration>,
+    pub leader: Option<u32>,
+    /// An election under way ends then.
+    pub electing_until: Option<SimTime>,
+    /// Since when writes have not been served, while they are not.
+    pub outage_since: Option<SimTime>,
+    /// When the last write accepted commits: raft's log keeps the order, so a later
+    /// write never commits before it.
+    last_commit: SimTime,
+    /// Fire-and-forget requests kept for when writes are served again: the latest per
+    /// (client, verb and object), sent in that order.
+    held: BTreeMap<(Client, String), (Box<Request>, SimTime)>,
+}
+
+impl ControlPlane {
+    pub fn new(members: u32) -> Self {
+        ControlPlane {
+            apiserver_down: false,
+            members: members.max(1),
+            down: BTreeSet::new(),
+            slow: BTreeMap::new(),
+            leader: Some(0),
+            electing_until: None,
+            outage_since: None,
+            last_commit: SimTime::ZERO,
+            held: BTreeMap::new(),
+        }
+    }
+
+    pub fn quorum(&self) -> u32 {
+        self.members / 2 + 1
+    }
+
+    pub fn has_quorum(&self) -> bool {
+        self.members - self.down.len() as u32 >= self.quorum()
+    }
+
+    pub fn serving_writes(&self) -> bool {
+        !self.apiserver_down && self.has_quorum()
+    }
+
+    /// A write's wait for its commit: an election under way, then the slower of the
+    /// leader's disk and the quorum-th fastest disk among the members up.
+    pub fn commit_delay(&self, now: SimTime) -> SimDuration {
+        let election = self.electing_until.filter(|t| *t > now).map_or(SimDuration::ZERO, |t| t.since(now));
+        let disk = |m: &u32| self.slow.get(m).copied().unwrap_or(SimDuration::ZERO);
+        let mut up: Vec<SimDuration> = (0..self.members).filter(|m| !self.down.contains(m)).map(|m| disk(&m)).collect();
+        up.sort();
+        let quorum_disk = up.get(self.quorum() as usize - 1).copied().unwrap_or(SimDuration::ZERO);
+        let leader_disk = self.leader.map_or(SimDuration::ZERO, |l| disk(&l));
+        SimDuration::from_ms(election.as_ms() + quorum_disk.as_ms().max(leader_disk.as_ms()))
+    }
+
+    /// What becomes of `request`, arriving now (a write accepted is counted in the log's
+    /// order).
+    pub fn verdict(&mut self, request: &Request, now: SimTime) -> Verdict {
+        if self.apiserver_down {
+            return Verdict::Refuse;
+        }
+        if is_read(request) {
+            return Verdict::Serve;
+        }
+        if !self.has_quorum() {
+            return Verdict::TimeOut;
+        }
+        let at = (now + self.commit_delay(now)).max(self.last_commit);
+        self.last_commit = at;
+        match at.since(now) {
+            d if d == SimDuration::ZERO => Verdict::Serve,
+            d => Verdict::Delay(d),
+        }
+    }
+
+    /// Keeps a fire-and-forget request (which reached kube-apiserver at `arrived`) for
+    /// later.
+    pub fn hold(&mut self, from: Client, request: Box<Request>, arrived: SimTime) {
+        let key = format!("{} {}", request.verb(), request.key());
+        self.held.insert((from, key), (request, arrived));
+    }
+
+    /// The kept requests, in order; those of the clients in `drop` are forgotten (their
+    /// processes restarted).
+    pub fn take_held(&mut self, drop: &[Client]) -> Vec<(Client, Box<Request>, SimTime)> {
+        std::mem::take(&mut self.held).into_iter().filter(|((c, _), _)| !drop.contains(c)).map(|((c, _), (r, t))| (c, r, t)).collect()
+    }
+
+    /// A member stops; a leader that stops leaves an election behind (if a quorum is
+    /// left to hold one).
+    pub fn member_down(&mut self, m: u32, now: SimTime) {
+        if m >= self.members || !self.down.insert(m) {
+            return;
+        }
+        if self.leader == Some(m) {
+            self.leader = None;
+            self.elect(now);
+        }
+    }
+
+    pub fn member_up(&mut self, m: u32, now: SimTime) {
+        if self.down.remove(&m) && self.leader.is_none() {
+            self.elect(now);
+        }
+    }
+
+    /// With a quorum up, the members elect a leader after the election timeout (ksim
+    /// takes the lowest-numbered member up).
+    fn elect(&mut self, now: SimTime) {
+        if !self.has_quorum() {
+            return;
+        }
+        self.leader = (0..self.members).find(|m| !self.down.contains(m));
+        self.electing_until = Some(now + ELECTION_TIMEOUT);
+    }
+}
+
+/// Whether a request only reads.
+pub fn is_read(r: &Request) -> bool {
+    matches!(r, Request::Get(_) | Request::List(_))
+}
+
+/// Whether the client is told of a request's failure (it retries it its own way);
+/// otherwise the request is kept and sent again later.
+pub fn hears_failure(reply: Reply) -> bool {
+    reply != Reply::None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_write_waits_for_the_quorums_disks_and_the_leaders() {
+        // Three members: quorum 2. A slow follower is outvoted by the fast pair …
+        let mut cp = ControlPlane::new(3);
+        cp.slow.insert(2, SimDuration::from_ms(200));
+        assert_eq!(cp.commit_delay(SimTime(0)), SimDuration::ZERO);
+        // … a slow leader is not: it must persist the entry itself.
+        cp.slow.clear();
+        cp.slow.insert(0, SimDuration::from_ms(200));
+        assert_eq!(cp.commit_delay(SimTime(0)), SimDuration::from_ms(200));
+        // Two slow members out of three: the quorum needs one of them.
+        cp.slow.insert(1, SimDuration::from_ms(50));
+        cp.slow.remove(&0);
+        cp.slow.insert(2, SimDuration::from_ms(80));
+        assert_eq!(cp.commit_delay(SimTime(0)), SimDuration::from_ms(50));
+    }
+
+    #[test]
+    fn losing_the_leader_costs_an_election_and_losing_the_majority_stops_writes() {
+        let mut cp = ControlPlane::new(3);
+        cp.member_down(0, SimTime(1000));
+        assert!(cp.has_quorum());
+        assert_eq!(cp.leader, Some(1));
+        assert_eq!(cp.commit_delay(SimTime(1200)), SimDuration::from_ms(800), "the rest of the 1 s election");
+        cp.member_down(1, SimTime(5000));
+        assert!(!cp.has_quorum());
+        assert_eq!(cp.verdict(&Request::List(crate::api::Kind::Pod), SimTime(5000)), Verdict::Serve, "reads are served");
+        let w = Request::Delete { key: crate::api::ObjectKey::new(crate::api::Kind::Pod, "default", "p"), grace_period_seconds: None, uid: None };
+        assert_eq!(cp.verdict(&w, SimTime(5000)), Verdict::TimeOut);
+        // Two members of five down: still a quorum of three.
+        let mut five = ControlPlane::new(5);
+        five.member_down(3, SimTime(0));
+        five.member_down(4, SimTime(0));
+        assert!(five.has_quorum());
+        five.member_down(2, SimTime(0));
+        assert!(!five.has_quorum());
+    }
+}
