@@ -207,6 +207,19 @@ const CASES: &[(&str, u32, u32, &str)] = &[
         "spec.timeline[0].etcdMemberDown.member: Invalid value: 3: the cluster's etcd members are 0, 1, 2 (spec.cluster.etcd.members: 3)",
     ),
     ("etcd-too-many-members.yaml", 9, 21, "spec.cluster.etcd.members: Invalid value: 9: must be between 1 and 7 (etcd recommends at most 7 members)"),
+    // Chaos Mesh's webhook (podchaos_webhook.go, ValidatePodMode)
+    (
+        "podchaos-no-container.yaml",
+        7,
+        3,
+        "PodChaos.chaos-mesh.org \"container-kill-example\" is invalid: spec.containerNames: Invalid value: []string(nil): the name of container should not be empty on container-kill action",
+    ),
+    (
+        "podchaos-bad-percent.yaml",
+        9,
+        10,
+        "PodChaos.chaos-mesh.org \"pod-kill-example\" is invalid: spec.value: Invalid value: \"150\": value of 150 is invalid, Must be (0,100] with mode:fixed-percent",
+    ),
     ("add-node-unknown-pool.yaml", 15, 21, "spec.timeline[0].addNode.pool: Invalid value: \"gpu\": no node pool of that name"),
     ("undo-negative-revision.yaml", 15, 55, "spec.timeline[0].rolloutUndo.toRevision: Invalid value: -1: must be a revision number (0: the previous one)"),
     (

@@ -361,3 +361,54 @@ fn an_even_etcd_cluster_is_allowed_with_etcds_advice() {
         ["spec.cluster.etcd.members: 4: an etcd cluster of 4 members needs a quorum of 3 and tolerates 1 failed member, as 3 members would; etcd recommends an odd number of members"]
     );
 }
+
+/// A Deployment of three `web` pods applied at t = 0 and a PodChaos applied at 30 s.
+fn chaos_scenario(chaos_spec: &str) -> Simulation {
+    let text = format!(
+        "apiVersion: ksim.dev/v1\nkind: Scenario\nmetadata: {{name: chaos}}\nspec:\n  until: 2m\n  cluster:\n    nodePools:\n    - {{name: w, count: 3, capacity: {{cpu: '8', memory: 16Gi, pods: 110}}}}\n  timeline:\n  - at: 30s\n    apply:\n      apiVersion: chaos-mesh.org/v1alpha1\n      kind: PodChaos\n      metadata: {{name: kill, namespace: default}}\n      spec: {chaos_spec}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: web}}\nspec:\n  replicas: 3\n  selector: {{matchLabels: {{app: web}}}}\n  template:\n    metadata: {{labels: {{app: web}}}}\n    spec: {{containers: [{{name: web, image: 'nginx:1.25'}}]}}\n"
+    );
+    let s = common::load_str(&text);
+    assert!(s.warnings.is_empty(), "PodChaos is modelled: {:?}", s.warnings.iter().map(|w| &w.message).collect::<Vec<_>>());
+    let mut o = RunOptions::for_scenario(&s);
+    o.check = true;
+    Simulation::new(&s, &o).expect("simulation")
+}
+
+fn chaos_notes(sim: &Simulation) -> Vec<String> {
+    sim.trace.records().iter().filter(|r| r.verb == "chaos").filter_map(|r| r.get_str("message").map(String::from)).collect()
+}
+
+#[test]
+fn a_pod_kill_podchaos_kills_one_pod_and_the_deployment_replaces_it() {
+    let mut sim = chaos_scenario("{action: pod-kill, mode: one, selector: {labelSelectors: {app: web}}}");
+    sim.run();
+    let notes = chaos_notes(&sim);
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    let victim = notes[0].strip_prefix("podchaos/default/kill: pod-kill pod/default/").expect("one pod-kill").to_string();
+    // gracePeriod 0 by default: gone when the delete arrives; a replacement runs.
+    assert_eq!(deleted_at(&sim, &victim), Some(30_000 + req()));
+    assert_eq!(sim.list(&Kind::Pod).len(), 3);
+    // The PodChaos itself is stored, as the custom resource it is.
+    assert!(sim.api.store.kinds().any(|k| k.name() == "PodChaos"));
+    assert!(sim.violations().is_empty(), "{:?}", sim.violations());
+}
+
+#[test]
+fn a_container_kill_podchaos_restarts_every_selected_container() {
+    let mut sim = chaos_scenario("{action: container-kill, mode: all, containerNames: [web], selector: {namespaces: [default], labelSelectors: {app: web}}}");
+    sim.run();
+    assert_eq!(chaos_notes(&sim).len(), 3);
+    for o in sim.list(&Kind::Pod) {
+        let p = o.as_pod().expect("pod");
+        assert_eq!(p.restarts(), 1, "{}", p.metadata.name);
+        assert_eq!(p.status.container_statuses[0].last_state.terminated.as_ref().map(|t| t.exit_code), Some(137));
+    }
+}
+
+#[test]
+fn a_podchaos_that_selects_nothing_is_a_note_not_an_error() {
+    let mut sim = chaos_scenario("{action: pod-kill, mode: all, selector: {labelSelectors: {app: cache}}}");
+    sim.run();
+    assert_eq!(chaos_notes(&sim), ["podchaos/default/kill: Failed to apply chaos: no pod is selected"]);
+    assert!(sim.timeline_errors.is_empty());
+}

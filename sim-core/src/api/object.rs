@@ -329,6 +329,14 @@ pub const KNOWN_UNMODELLED: &[(&str, &str, &[&str])] = &[
     ("gateway.networking.k8s.io", "GRPCRoute", &["v1"]),
     ("snapshot.storage.k8s.io", "VolumeSnapshot", &["v1"]),
     ("snapshot.storage.k8s.io", "VolumeSnapshotClass", &["v1"]),
+    // Chaos Mesh's CRDs: PodChaos is injected (faults/chaos_mesh.rs), the others stored.
+    ("chaos-mesh.org", "PodChaos", &["v1alpha1"]),
+    ("chaos-mesh.org", "NetworkChaos", &["v1alpha1"]),
+    ("chaos-mesh.org", "StressChaos", &["v1alpha1"]),
+    ("chaos-mesh.org", "IOChaos", &["v1alpha1"]),
+    ("chaos-mesh.org", "TimeChaos", &["v1alpha1"]),
+    ("chaos-mesh.org", "Schedule", &["v1alpha1"]),
+    ("chaos-mesh.org", "Workflow", &["v1alpha1"]),
 ];
 
 /// Versions that the current apiserver no longer serves (accepted with a warning).

@@ -12,6 +12,8 @@
 //! into their start and their end, so that every fault's end is a timeline entry.
 
 use crate::engine::RngStreams;
+pub mod chaos_mesh;
+
 use crate::engine::{SimDuration, SimTime};
 use crate::scenario::model::{Action, Location, PartitionDirection, TimelineEntry};
 use rand::Rng;

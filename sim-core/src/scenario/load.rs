@@ -459,6 +459,29 @@ impl<'r> Loader<'r> {
                         None => self.warn(file, here, format!("{api_version} {kind} is {n}; ksim keeps it as an unmodelled object")),
                     }
                 }
+                let pod_chaos = group == "chaos-mesh.org" && kind == "PodChaos";
+                if pod_chaos {
+                    // Injected when applied (faults/chaos_mesh.rs): its spec decoded strictly
+                    // and checked as Chaos Mesh's webhook checks it.
+                    let spec_path = child_path(base, "spec");
+                    let spec_value = map.get("spec").cloned().unwrap_or(Value::Object(Default::default()));
+                    match yaml::from_value_at::<crate::faults::chaos_mesh::PodChaosSpec>(&spec_value, index, &spec_path) {
+                        Err(e) => {
+                            self.error(file, e.mark, strict(&e));
+                            return None;
+                        }
+                        Ok(spec) => {
+                            let errs = crate::faults::chaos_mesh::validate(&spec);
+                            if let Some((field, msg)) = errs.into_iter().next() {
+                                let name = map.get("metadata").and_then(|m| m.get("name")).and_then(Value::as_str).unwrap_or("");
+                                let key = field.strip_prefix("spec.").unwrap_or(&field);
+                                let mark = Self::mark_of(index, &spec_path, key);
+                                self.error(file, mark, format!("PodChaos.chaos-mesh.org {} is invalid: {field}: {msg}", q(name)));
+                                return None;
+                            }
+                        }
+                    }
+                }
                 if crate::api::scheduling::is_interpreted(group, &kind) {
                     // Strict decoding with the offending field's location.
                     let r = yaml::from_value_at::<crate::api::scheduling::PriorityClass>(value, index, base).map(|_| ());
@@ -466,7 +489,7 @@ impl<'r> Loader<'r> {
                         self.error(file, e.mark, strict(&e));
                         return None;
                     }
-                } else if current.is_none() && self.warned_kinds.insert(kind.clone()) {
+                } else if current.is_none() && !pod_chaos && self.warned_kinds.insert(kind.clone()) {
                     self.warn(file, here, format!("ksim does not model {kind} yet: it is stored, listed and printed, but nothing acts on it"));
                 }
                 let meta_value = map.get("metadata").cloned().unwrap_or(Value::Object(Default::default()));

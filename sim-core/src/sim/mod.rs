@@ -135,6 +135,8 @@ pub struct Simulation {
     restart_config: RestartConfig,
     /// How long the write being applied waited in etcd (0 but for a late commit).
     write_wait: SimDuration,
+    /// The draws of Chaos Mesh experiments (which pods a mode picks).
+    chaos_rng: rand_chacha::ChaCha8Rng,
 }
 
 /// The configuration kube-controller-manager and kube-scheduler restart with.
@@ -273,6 +275,7 @@ impl Simulation {
                 restarts: 0,
             },
             write_wait: SimDuration::ZERO,
+            chaos_rng: rngs.stream("chaos"),
         };
         sim.partitions = vec![None; sim.kubelets.len()];
         sim.api.set_service_cidr(service_cidr, rngs.stream("service-allocator"));
@@ -509,8 +512,17 @@ impl Simulation {
         let mut send = |r: Request| out.push(Action::Request { request: Box::new(r), reply: Reply::OnError(0) });
         match entry.action {
             model::Action::Apply(ms) => {
+                let mut chaos = Vec::new();
                 for m in ms {
+                    if let Object::Unstructured(u) = &m.object {
+                        if u.api_version == crate::faults::chaos_mesh::API_VERSION && u.kind == "PodChaos" {
+                            chaos.push(u.clone());
+                        }
+                    }
                     send(Request::Apply(m.object));
+                }
+                for u in chaos {
+                    self.pod_chaos(&u, &mut out);
                 }
             }
             model::Action::Delete { kind, namespace, name, grace_period_seconds } => {
@@ -715,12 +727,67 @@ impl Simulation {
         }
     }
 
+    /// A PodChaos experiment, injected as it is applied (faults/chaos_mesh.rs): the pods
+    /// selected are killed, or their containers; what it did goes to the event log.
+    fn pod_chaos(&mut self, u: &crate::api::object::Unstructured, out: &mut Vec<Action>) {
+        use crate::faults::chaos_mesh::{select, PodChaosSpec};
+        let ns = if u.metadata.namespace.is_empty() { "default".to_string() } else { u.metadata.namespace.clone() };
+        let name = format!("podchaos/{ns}/{}", u.metadata.name);
+        let Ok(spec) = serde_json::from_value::<PodChaosSpec>(u.rest.get("spec").cloned().unwrap_or_default()) else { return };
+        let store = &self.api.store;
+        let node_labels = |n: &str| store.get_parts(&Kind::Node, "", n).and_then(|o| o.as_node()).map(|n| n.metadata.labels.clone());
+        let picked = select(&spec, store.list(&Kind::Pod).filter_map(|o| o.as_pod()), &node_labels, &ns, &mut self.chaos_rng).map(|ps| {
+            ps.into_iter()
+                .map(|p| (p.metadata.namespace.clone(), p.metadata.name.clone(), p.metadata.uid.clone(), p.spec.node_name.clone()))
+                .collect::<Vec<_>>()
+        });
+        let targets = match picked {
+            Err(e) => {
+                self.note("chaos", "chaos-mesh", format!("{name}: Failed to apply chaos: {e}"));
+                return;
+            }
+            Ok(t) => t,
+        };
+        for (pns, pname, uid, node) in targets {
+            if spec.action == "pod-kill" {
+                let grace = spec.grace_period.unwrap_or(0).max(0);
+                out.push(Action::Request {
+                    request: Box::new(Request::Delete { key: ObjectKey::new(Kind::Pod, &pns, &pname), grace_period_seconds: Some(grace), uid: None }),
+                    reply: Reply::OnError(0),
+                });
+                self.note("chaos", "chaos-mesh", format!("{name}: pod-kill pod/{pns}/{pname}"));
+                continue;
+            }
+            for c in spec.container_names.clone().unwrap_or_default() {
+                let result = match self.kubelet_index.get(&node).copied().filter(|&k| self.kubelets[k as usize].alive) {
+                    None => Err("the pod is not running on a node".to_string()),
+                    Some(k) => {
+                        let mut acts = Vec::new();
+                        let r = self.kubelets[k as usize].kill_container(&uid, &c, &mut Ctx::new(self.now, &mut acts));
+                        self.dispatch(Client::Kubelet(k), acts);
+                        r
+                    }
+                };
+                let msg = match result {
+                    Ok(()) => format!("{name}: container-kill pod/{pns}/{pname} container {c}"),
+                    Err(e) => format!("{name}: container-kill pod/{pns}/{pname} container {c}: {e}"),
+                };
+                self.note("chaos", "chaos-mesh", msg);
+            }
+        }
+    }
+
     /// A note in the event log about the control plane's own processes.
     fn control_plane_note(&mut self, by: &str, message: String) {
+        self.note("control-plane", by, message);
+    }
+
+    /// A note in the event log (`verb`, `by`, a message) that no object change carries.
+    fn note(&mut self, verb: &str, by: &str, message: String) {
         self.trace.push(Record {
             t: self.now.as_ms(),
             rev: self.api.store.revision(),
-            verb: "control-plane".into(),
+            verb: verb.into(),
             by: by.into(),
             kind: String::new(),
             ns: String::new(),
