@@ -859,3 +859,21 @@ fn a_startup_probe_that_keeps_failing_restarts_the_container() {
     // SIGTERM within the 30 s grace period: 128 + 15.
     assert_eq!(last.exit_code, 143);
 }
+
+/// The kubelet's admission (lifecycle/predicate.go generalFilter → AdmissionCheck) checks
+/// host ports against the pods it runs: a second pod asking for the same hostPort on the
+/// node is rejected with the NodePorts predicate's reason.
+#[test]
+fn admission_rejects_a_host_port_already_taken() {
+    let port_pod = |at: &str, name: &str| {
+        format!(
+            "  - at: {at}\n    apply: {{apiVersion: v1, kind: Pod, metadata: {{name: {name}}}, spec: {{nodeName: w-1, containers: [{{name: app, image: 'nginx:1.25', ports: [{{containerPort: 80, hostPort: 8080}}]}}]}}}}\n"
+        )
+    };
+    let mut sim = scenario(ONE_NODE, &[port_pod("10s", "first"), port_pod("20s", "second")].concat(), "1m");
+    sim.run();
+    assert_eq!(pod(&sim, "first").unwrap().status.phase, "Running");
+    let p = pod(&sim, "second").unwrap();
+    assert_eq!((p.status.phase.as_ref(), p.status.reason.as_str()), ("Failed", "NodePorts"));
+    assert_eq!(p.status.message, "Pod was rejected: Predicate NodePorts failed: node(s) didn't have free ports for the requested pod ports");
+}

@@ -86,6 +86,16 @@ impl Kubelet {
         if !node_affinity::matches_required(&pi, &ni) {
             return Some(failed(node_affinity::NAME, node_affinity::ERR_REASON_POD));
         }
+        // AdmissionCheck's NodePorts: the host ports of the pods admitted here.
+        use crate::scheduler::plugins::node_ports;
+        if !pi.host_ports.is_empty() {
+            for w in self.workers.values().filter(|w| w.phase != Phase::Done) {
+                ni.used_ports.extend(PodInfo::new(w.pod.clone()).host_ports.iter().cloned());
+            }
+            if node_ports::filter(&pi, &ni).is_some() {
+                return Some(failed(node_ports::NAME, node_ports::ERR_REASON));
+            }
+        }
         let untolerated = node.spec.taints.iter().filter(|t| t.effect == "NoExecute").any(|t| !pi.tolerations().iter().any(|tol| tol.tolerates(t)));
         untolerated.then(|| failed(taint_toleration::NAME, taint_toleration::ERR_REASON_NOT_MATCH))
     }
