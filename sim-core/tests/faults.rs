@@ -412,3 +412,30 @@ fn a_podchaos_that_selects_nothing_is_a_note_not_an_error() {
     assert_eq!(chaos_notes(&sim), ["podchaos/default/kill: Failed to apply chaos: no pod is selected"]);
     assert!(sim.timeline_errors.is_empty());
 }
+
+#[test]
+fn a_kill_under_way_finishes_after_a_kubelet_restart() {
+    // The container takes 20 s to stop (termination-duration); the kubelet is stopped
+    // and started meanwhile: the step due after the start still happens (only a crash
+    // forgets what the containers were doing).
+    let tl = "  - at: 10s\n    apply: {apiVersion: v1, kind: Pod, metadata: {name: slow, annotations: {ksim.dev/termination-duration: 20s}}, spec: {nodeName: w-1, containers: [{name: app, image: 'nginx:1.25'}]}}\n  - {at: 20s, delete: pod/slow}\n  - {at: 25s, kubeletStop: w-1}\n  - {at: 30s, kubeletStart: w-1}\n";
+    let mut sim = scenario(1, tl, "2m");
+    sim.run();
+    // The delete seen at 20 s + REQ + WATCH, SIGTERM then, the containers gone 20 s later;
+    // the final delete a request after.
+    let watch = Latency::default().watch.as_ms();
+    assert_eq!(deleted_at(&sim, "slow"), Some(20_000 + req() + watch + 20_000 + req()));
+}
+
+#[test]
+fn the_kubelet_and_the_runtime_back_together_restart_nothing() {
+    let tl = format!(
+        "{}  - {{at: 30s, runtimeStop: w-1}}\n  - {{at: 35s, kubeletStop: w-1}}\n  - {{at: 50s, kubeletStart: w-1}}\n  - {{at: 50s, runtimeStart: w-1}}\n",
+        pod_at("10s", "web", "w-1")
+    );
+    let mut sim = scenario(1, &tl, "2m");
+    sim.run();
+    let p = pod(&sim, "web").expect("web");
+    assert_eq!((p.restarts(), p.is_ready()), (0, true));
+    assert_eq!(events(&sim, "Started"), 1);
+}

@@ -24,6 +24,17 @@ impl NodeIpamController {
         NodeIpamController { queue: WorkQueue::without_bucket(Order::Sorted), allocator, assigned: BTreeMap::new(), failed: BTreeMap::new() }
     }
 
+    /// At the controller's start (range_allocator.go NewCIDRRangeAllocator): the CIDRs
+    /// the existing nodes hold are occupied before any node is given one.
+    pub fn occupy_existing<'a>(&mut self, nodes: impl Iterator<Item = &'a Node>) {
+        for n in nodes {
+            if let Ok(c) = Cidr::parse(&n.spec.pod_cidr) {
+                self.allocator.occupy(c);
+                self.assigned.insert(n.metadata.name.clone(), c);
+            }
+        }
+    }
+
     fn observe(&mut self, n: &Node, ctx: &mut ControllerCtx) {
         let name = &n.metadata.name;
         if !n.spec.pod_cidr.is_empty() {

@@ -101,6 +101,15 @@ impl<E> EventQueue<E> {
         self.heap = BinaryHeap::from(kept);
     }
 
+    /// Changes the events in place (order and times unchanged).
+    pub fn for_each_mut(&mut self, mut f: impl FnMut(&mut E)) {
+        for e in self.heap.iter() {
+            if let Some(ev) = self.slots[e.slot as usize].as_mut() {
+                f(ev);
+            }
+        }
+    }
+
     /// Events scheduled so far (the next sequence number).
     pub fn scheduled(&self) -> u64 {
         self.next_seq

@@ -203,7 +203,18 @@ pub fn is_fault(a: &Action) -> bool {
 /// The moment the last fault is over (a node crashed, recovered or removed, a partition
 /// healed, …), if any.
 pub fn last_fault_end(entries: &[TimelineEntry]) -> Option<SimDuration> {
-    entries.iter().filter(|e| is_fault(&e.action)).map(|e| e.at).max()
+    entries
+        .iter()
+        .filter(|e| is_fault(&e.action))
+        .map(|e| match &e.action {
+            // A clock set back makes lease renewals look stale for up to `offset`; one set
+            // right after being ahead, for up to `offset` after the end.
+            Action::ClockSkew { offset_ms, duration, .. } => {
+                SimDuration::from_ms(e.at.as_ms().saturating_add(duration.map_or(0, |d| d.as_ms())).saturating_add(offset_ms.unsigned_abs()))
+            }
+            _ => e.at,
+        })
+        .max()
 }
 
 #[cfg(test)]

@@ -359,7 +359,10 @@ impl Checker {
                     self.violate(v.invariant, v.time, &v.event, v.objects, v.message);
                 }
             }
-            Object::ReplicaSet(_) | Object::ReplicationController(_) if by == CONTROLLER_MANAGER && w.type_ != WatchEventType::Deleted => {
+            Object::ReplicaSet(_) | Object::ReplicationController(_) if w.type_ == WatchEventType::Deleted => {
+                self.ready_counts.forget(&w.object.meta().uid);
+            }
+            Object::ReplicaSet(_) | Object::ReplicationController(_) if by == CONTROLLER_MANAGER => {
                 // Checked when a write changes readyReplicas (a status computed now; other
                 // writes carry the stored status along).
                 let ready = |o: &Object| match o {

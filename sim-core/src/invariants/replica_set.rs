@@ -49,6 +49,12 @@ impl ReplicaSetReadyChecker {
         }
     }
 
+    /// A ReplicaSet (or ReplicationController) is gone: nothing to keep for it.
+    pub fn forget(&mut self, uid: &str) {
+        self.ready.remove(uid);
+        self.dropped.remove(uid);
+    }
+
     /// A ReplicaSet (or ReplicationController) status written by the controller manager
     /// at `time`, with `lag` the most its view may be behind.
     pub fn on_status(&mut self, uid: &str, object: String, ready_replicas: i32, time: SimTime, lag: SimDuration, event: &str) -> Option<Violation> {

@@ -57,7 +57,7 @@ pub(super) struct EvictionState {
 
 /// The pod's memory request: the sum of its containers' (podRequest for memory).
 fn memory_request(p: &Pod) -> i64 {
-    p.spec.containers.iter().filter_map(|c| c.resources.requests.get("memory")).map(Quantity::value).sum()
+    p.spec.containers.iter().filter_map(|c| c.resources.requests.get("memory")).map(Quantity::value).fold(0i64, i64::saturating_add)
 }
 
 fn is_best_effort(p: &Pod) -> bool {
@@ -82,8 +82,9 @@ impl Kubelet {
 
     /// memory.available: capacity less every running pod's working set.
     pub(super) fn memory_available(&self, now: SimTime) -> i64 {
-        let used: i64 = self.workers.keys().map(|u| self.working_set(u, now)).sum();
-        self.spec.memory.value() - used
+        // Saturating: declared usages may be absurd (`5Ei` twice).
+        let used = self.workers.keys().map(|u| self.working_set(u, now)).fold(0i64, i64::saturating_add);
+        self.spec.memory.value().saturating_sub(used)
     }
 
     /// Whether any pod here declares a memory use (otherwise there is nothing to watch).
@@ -117,7 +118,7 @@ impl Kubelet {
                 let p = w.pod.as_pod()?;
                 let usage = self.working_set(uid, now);
                 let request = memory_request(p);
-                Some((usage > request, p.spec.priority.unwrap_or(0), usage - request, uid.clone()))
+                Some((usage > request, p.spec.priority.unwrap_or(0), usage.saturating_sub(request), uid.clone()))
             })
             .collect();
         ranked.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)).then(b.2.cmp(&a.2)));
@@ -125,7 +126,7 @@ impl Kubelet {
         let message = self.eviction_message(&uid, available, now);
         self.evict(&uid, message, ctx);
         self.eviction.resync_pending = true;
-        ctx.after(RESYNC_AFTER_EVICTION, Timer::EvictionSync { generation: self.generation });
+        ctx.after(RESYNC_AFTER_EVICTION, Timer::EvictionSync { generation: self.process });
     }
 
     /// evictionMessage for memory: the threshold and what was available, then each

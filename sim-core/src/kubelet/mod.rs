@@ -114,8 +114,10 @@ pub struct Kubelet {
     /// Pod worker steps due while the pods could not be synced (the kubelet stopped, or
     /// the runtime down): run when they can be again (at most a few per pod).
     deferred: Vec<Timer>,
-    /// The next pod list is a reconnection, not a reboot: the containers survived.
-    survived: bool,
+    /// The kubelet process's incarnation: bumped at each start and crash. Its own
+    /// timers (heartbeats, the eviction manager's) and the answers to its lists carry it;
+    /// pod steps carry `generation`, which only a crash (the containers dying) bumps.
+    process: u32,
     /// Reads lost with a restart or a partition, to make again after the relist.
     lost_fetches: BTreeMap<String, volume_manager::Purpose>,
     /// How far the node's clock is off (`clockSkew`), in ms.
@@ -144,7 +146,7 @@ impl Kubelet {
             stopped: false,
             runtime_down_since: None,
             deferred: Vec::new(),
-            survived: false,
+            process: 0,
             lost_fetches: BTreeMap::new(),
             clock_offset_ms: 0,
             eviction: Default::default(),
@@ -198,8 +200,7 @@ impl Kubelet {
             return;
         }
         self.stopped = false;
-        self.survived = true;
-        self.start(ctx);
+        self.start_as(ctx, true);
         self.replay_deferred(ctx);
     }
 
@@ -219,8 +220,7 @@ impl Kubelet {
             return;
         }
         if !self.stopped {
-            self.survived = true;
-            ctx.request_reply(Request::List(Kind::Pod), 0);
+            ctx.request_reply(Request::List(Kind::Pod), self.list_tag(true));
             self.replay_deferred(ctx);
         }
     }
@@ -233,9 +233,8 @@ impl Kubelet {
             return;
         }
         self.lose_fetches();
-        self.survived = true;
-        ctx.request_reply(Request::List(Kind::Node), 0);
-        ctx.request_reply(Request::List(Kind::Pod), 0);
+        ctx.request_reply(Request::List(Kind::Node), self.list_tag(true));
+        ctx.request_reply(Request::List(Kind::Pod), self.list_tag(true));
     }
 
     /// `containerKill`: the runtime kills a running container (SIGKILL, exit 137); the
@@ -262,7 +261,15 @@ impl Kubelet {
     fn replay_deferred(&mut self, ctx: &mut Ctx) {
         for t in std::mem::take(&mut self.deferred) {
             let t = match t {
-                Timer::PodStep { uid, step, .. } => Timer::PodStep { generation: self.generation, uid, step },
+                Timer::PodStep { uid, step, .. } => {
+                    if step == pod_workers::PodStep::StartupProbe {
+                        // The startup prober's tick, late: it is the one due now.
+                        if let Some(w) = self.workers.get_mut(&*uid) {
+                            w.startup_due = Some(ctx.now);
+                        }
+                    }
+                    Timer::PodStep { generation: self.generation, uid, step }
+                }
                 Timer::NetworkReady { .. } => Timer::NetworkReady { generation: self.generation },
                 other => other,
             };
@@ -281,14 +288,27 @@ impl Kubelet {
 
     /// The kubelet process starts (at t=0 or when the node recovers).
     pub fn start(&mut self, ctx: &mut Ctx) {
+        self.start_as(ctx, false);
+    }
+
+    /// The tag of a list: the process that asked, and whether its containers survived
+    /// (a reconnection, not a reboot).
+    fn list_tag(&self, survived: bool) -> u32 {
+        ((self.process & 0x7FFF_FFFF) << 1) | u32::from(survived)
+    }
+
+    /// A new kubelet process; `survived`: the node's containers kept running.
+    fn start_as(&mut self, ctx: &mut Ctx, survived: bool) {
         self.alive = true;
         self.events = Default::default();
-        self.generation += 1;
+        // A new process: a new eviction manager too.
+        self.eviction = Default::default();
+        self.process = self.process.wrapping_add(1);
         if self.registered {
             // A restarted kubelet knows nothing: it reads its Node back (then posts its
             // status) and relists its pods.
-            ctx.request_reply(Request::List(Kind::Node), 0);
-            ctx.request_reply(Request::List(Kind::Pod), 0);
+            ctx.request_reply(Request::List(Kind::Node), self.list_tag(survived));
+            ctx.request_reply(Request::List(Kind::Pod), self.list_tag(survived));
         } else {
             self.registered = true;
             ctx.request(Request::Create(self.node_object(ctx.now)));
@@ -298,13 +318,14 @@ impl Kubelet {
             }
             self.last_status_post = ctx.now;
         }
-        ctx.after(LEASE_RENEW_INTERVAL, Timer::Heartbeat { generation: self.generation });
+        ctx.after(LEASE_RENEW_INTERVAL, Timer::Heartbeat { generation: self.process });
     }
 
     /// The node crashes: the kubelet and every container stop at once.
     pub fn crash(&mut self) {
         self.alive = false;
         self.generation += 1;
+        self.process = self.process.wrapping_add(1);
         self.node = None;
         self.images.crash();
         self.fetches.clear();
@@ -312,7 +333,6 @@ impl Kubelet {
         self.stopped = false;
         self.runtime_down_since = None;
         self.deferred.clear();
-        self.survived = false;
         self.lost_fetches.clear();
         // The eviction manager's memory is the process's.
         self.eviction = Default::default();
@@ -394,7 +414,12 @@ impl Kubelet {
         if self.pods_paused() && self.alive {
             match t {
                 Timer::PodStep { generation, .. } | Timer::NetworkReady { generation } if *generation == self.generation => {
-                    self.deferred.push(t.clone());
+                    // A stale startup-probe chain is dropped now rather than replayed.
+                    let stale = matches!(t, Timer::PodStep { uid, step: pod_workers::PodStep::StartupProbe, .. }
+                        if self.workers.get(&**uid).is_none_or(|w| w.startup_due != Some(ctx.now)));
+                    if !stale {
+                        self.deferred.push(t.clone());
+                    }
                     return;
                 }
                 Timer::Heartbeat { .. } if self.stopped => return,
@@ -402,8 +427,8 @@ impl Kubelet {
             }
         }
         match t {
-            Timer::Heartbeat { generation } if *generation == self.generation && self.alive => self.heartbeat(ctx),
-            Timer::EvictionSync { generation } if *generation == self.generation && self.alive && !self.stopped => self.synchronize_eviction(ctx),
+            Timer::Heartbeat { generation } if *generation == self.process && self.alive => self.heartbeat(ctx),
+            Timer::EvictionSync { generation } if *generation == self.process && self.alive && !self.stopped => self.synchronize_eviction(ctx),
             Timer::PodStep { generation, uid, step } if *generation == self.generation && self.alive => self.step(uid, *step, ctx),
             Timer::NetworkReady { generation } if *generation == self.generation && self.alive && !self.network_ready => {
                 self.network_ready = true;
@@ -419,6 +444,9 @@ impl Kubelet {
         }
         match (req, resp) {
             (Request::Get(_), _) => self.fetched(tag, req, resp, ctx),
+            // Lists a process no longer running asked for are not its own.
+            (Request::List(_), _) if tag >> 1 != self.process & 0x7FFF_FFFF => {}
+            (Request::List(Kind::Pod), Response::List(items, _)) if tag & 1 == 1 => self.relisted(items, ctx),
             (Request::List(Kind::Pod), Response::List(items, _)) => self.resync(items, ctx),
             (Request::List(Kind::Node), Response::List(items, _)) => self.on_node_list(items, ctx),
             _ => {}
@@ -427,10 +455,6 @@ impl Kubelet {
 
     /// After a restart: reconcile the pods bound here with what survived.
     fn resync(&mut self, items: &[Rc<Object>], ctx: &mut Ctx) {
-        if std::mem::take(&mut self.survived) {
-            self.relisted(items, ctx);
-            return;
-        }
         let mine: BTreeMap<String, Rc<Object>> =
             items.iter().filter(|o| o.as_pod().is_some_and(|p| p.spec.node_name == self.spec.name)).map(|o| (o.meta().uid.clone(), o.clone())).collect();
         let gone: Vec<String> = self.workers.keys().filter(|k| !mine.contains_key(*k)).cloned().collect();
@@ -490,7 +514,11 @@ impl Kubelet {
         for (uid, obj) in mine {
             let p = obj.as_pod().expect("pod");
             let Some(w) = self.workers.get_mut(&uid) else {
-                self.on_pod(false, &obj, ctx);
+                // While the runtime is down the sync loop admits nothing: its relist when
+                // the runtime is back does.
+                if self.runtime_down_since.is_none() {
+                    self.on_pod(false, &obj, ctx);
+                }
                 continue;
             };
             w.pod = obj.clone();

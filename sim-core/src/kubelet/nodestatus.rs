@@ -148,7 +148,7 @@ impl Kubelet {
         if self.images.changed || ready_changed || pressure_changed || ctx.now.since(self.last_status_post) >= NODE_STATUS_REPORT_FREQUENCY {
             self.post_node_status(ctx);
         }
-        ctx.after(LEASE_RENEW_INTERVAL, Timer::Heartbeat { generation: self.generation });
+        ctx.after(LEASE_RENEW_INTERVAL, Timer::Heartbeat { generation: self.process });
     }
 
     /// After a restart: the Node read back from the apiserver; post its status, and say

@@ -215,6 +215,9 @@ pub(super) struct Worker {
     /// one), and the startup probe's failures in a row (prober.rs).
     pub(super) started: bool,
     pub(super) startup_failures: i32,
+    /// When the startup prober's next tick is due (an older chain's tick, left from
+    /// before a restart, is not).
+    pub(super) startup_due: Option<SimTime>,
 }
 
 impl Kubelet {
@@ -283,6 +286,7 @@ impl Kubelet {
                 evicted: None,
                 started: false,
                 startup_failures: 0,
+                startup_due: None,
             },
         );
         self.sync_status(&uid, ctx);
@@ -667,7 +671,13 @@ impl Kubelet {
         w.oom_at = oom.map(|o| ctx.now + o);
         self.containers_events(&pod, ctx);
         match &startup {
-            Some(s) => self.timer(uid, super::prober::period(s), PodStep::StartupProbe, ctx),
+            Some(s) => {
+                let d = super::prober::period(s);
+                if let Some(w) = self.workers.get_mut(uid) {
+                    w.startup_due = Some(ctx.now + d);
+                }
+                self.timer(uid, d, PodStep::StartupProbe, ctx);
+            }
             None => {
                 if let Some(d) = delay {
                     self.timer(uid, d, PodStep::ReadinessProbe, ctx);

@@ -175,6 +175,10 @@ impl Kubelet {
     /// the container ("failed startup probe, will be restarted").
     pub(super) fn startup_probe(&mut self, uid: &str, ctx: &mut Ctx) {
         let Some(w) = self.workers.get_mut(uid) else { return };
+        if w.startup_due != Some(ctx.now) {
+            return; // a chain from before the container's last start
+        }
+        w.startup_due = None;
         if w.phase != Phase::Running || w.started || w.kill_exit.is_some() {
             return;
         }
@@ -185,6 +189,7 @@ impl Kubelet {
         let Some(started) = w.started_at else { return };
         let initial = SimDuration::from_secs(probe.initial_delay_seconds.unwrap_or(0).max(0) as u64);
         if now < started + initial {
+            w.startup_due = Some(now + period(&probe));
             self.timer(uid, period(&probe), PodStep::StartupProbe, ctx);
             return;
         }
@@ -211,6 +216,9 @@ impl Kubelet {
         let out = not_listening_output(&probe, p);
         self.event(&pod, "Warning", "Unhealthy", &format!("Startup probe failed: {out}"), ctx);
         if failures < threshold {
+            if let Some(w) = self.workers.get_mut(uid) {
+                w.startup_due = Some(now + period(&probe));
+            }
             self.timer(uid, period(&probe), PodStep::StartupProbe, ctx);
             return;
         }

@@ -291,6 +291,14 @@ impl Kubelet {
     pub(super) fn fetched(&mut self, tag: u32, req: &Request, resp: &Response, ctx: &mut Ctx) {
         let Some((uid, purpose)) = self.fetches.remove(&tag) else { return };
         let Request::Get(key) = req else { return };
+        // Not an answer about the object (kube-apiserver unreachable): the read is made
+        // again when the kubelet reconnects.
+        if let Response::Error(st) = resp {
+            if st.code != 404 {
+                self.lost_fetches.insert(uid, purpose);
+                return;
+            }
+        }
         let Some(w) = self.workers.get_mut(&uid) else { return };
         let obj = match resp {
             Response::Object(o) => Some(o.clone()),

@@ -21,8 +21,12 @@
 //! - kube-controller-manager and kube-scheduler hold their leadership with a Lease they
 //!   must renew within 10 s (--leader-elect-renew-deadline): after an outage that long
 //!   they have lost it and exited (leaderelection lost), and their restarted processes
-//!   start again from a full list. Kubelets and kube-proxies list again (their watches
-//!   broke when kube-apiserver stopped, or their writes were refused).
+//!   start again from a full list (ksim restarts them when writes are served again;
+//!   upstream's new process also waits for the old lease to expire, 15 s after its last
+//!   renewal). After kube-apiserver's restart the kubelets and kube-proxies list again
+//!   (their watches broke).
+//! - A write already accepted that has not committed when writes stop being served
+//!   fails as one arriving then would.
 //!
 //! Nothing committed is ever lost: the store is etcd's committed state.
 
@@ -32,6 +36,8 @@ use crate::client::Reply;
 use crate::engine::{SimDuration, SimTime};
 use std::collections::{BTreeMap, BTreeSet};
 
+/// client-go's event broadcaster's queue (maxQueuedEvents).
+const MAX_QUEUED_EVENTS: usize = 1000;
 /// etcd's ReqTimeout with the default 1 s election timeout: 5 s + 2 × 1 s.
 pub const ETCD_REQUEST_TIMEOUT: SimDuration = SimDuration::from_secs(7);
 /// etcd's default --election-timeout.
@@ -73,9 +79,11 @@ pub struct ControlPlane {
     /// When the last write accepted commits: raft's log keeps the order, so a later
     /// write never commits before it.
     last_commit: SimTime,
-    /// Fire-and-forget requests kept for when writes are served again: the latest per
-    /// (client, verb and object), sent in that order.
-    held: BTreeMap<(Client, String), (Box<Request>, SimTime)>,
+    /// Fire-and-forget requests kept for when writes are served again, by (client, key):
+    /// a full-object update (a status, a lease) replaces the one before it for the same
+    /// object; anything else is kept apart. Each with its arrival order and time.
+    held: BTreeMap<(Client, String), (u64, Box<Request>, SimTime)>,
+    held_seq: u64,
 }
 
 impl ControlPlane {
@@ -90,6 +98,7 @@ impl ControlPlane {
             outage_since: None,
             last_commit: SimTime::ZERO,
             held: BTreeMap::new(),
+            held_seq: 0,
         }
     }
 
@@ -140,14 +149,35 @@ impl ControlPlane {
     /// Keeps a fire-and-forget request (which reached kube-apiserver at `arrived`) for
     /// later.
     pub fn hold(&mut self, from: Client, request: Box<Request>, arrived: SimTime) {
-        let key = format!("{} {}", request.verb(), request.key());
-        self.held.insert((from, key), (request, arrived));
+        self.held_seq += 1;
+        let seq = self.held_seq;
+        let events = |c: Client| self.held.keys().filter(|(h, k)| *h == c && k.starts_with("event ")).count();
+        let key = match &*request {
+            // client-go's event broadcaster queues at most 1000 events (maxQueuedEvents),
+            // then drops them.
+            Request::Create(crate::api::Object::Event(_)) | Request::PatchEvent(_) if events(from) >= MAX_QUEUED_EVENTS => return,
+            Request::Create(crate::api::Object::Event(_)) | Request::PatchEvent(_) => format!("event {seq}"),
+            Request::Update(_) => format!("update {}", request.key()),
+            Request::UpdateStatus(_) => format!("status {}", request.key()),
+            _ => format!("other {seq}"),
+        };
+        self.held.insert((from, key), (seq, request, arrived));
+    }
+
+    /// A client's kept requests die with its process (a crash, a stop).
+    pub fn forget(&mut self, c: Client) {
+        self.held.retain(|(h, _), _| *h != c);
     }
 
     /// The kept requests, in order; those of the clients in `drop` are forgotten (their
     /// processes restarted).
+    /// The kept requests in the order they arrived; those of the clients in `drop` are
+    /// forgotten (their processes restarted).
     pub fn take_held(&mut self, drop: &[Client]) -> Vec<(Client, Box<Request>, SimTime)> {
-        std::mem::take(&mut self.held).into_iter().filter(|((c, _), _)| !drop.contains(c)).map(|((c, _), (r, t))| (c, r, t)).collect()
+        let mut v: Vec<(u64, Client, Box<Request>, SimTime)> =
+            std::mem::take(&mut self.held).into_iter().filter(|((c, _), _)| !drop.contains(c)).map(|((c, _), (s, r, t))| (s, c, r, t)).collect();
+        v.sort_by_key(|e| e.0);
+        v.into_iter().map(|(_, c, r, t)| (c, r, t)).collect()
     }
 
     /// A member stops; a leader that stops leaves an election behind (if a quorum is
@@ -159,6 +189,10 @@ impl ControlPlane {
         if self.leader == Some(m) {
             self.leader = None;
             self.elect(now);
+        } else if !self.has_quorum() {
+            // CheckQuorum (etcd's default): a leader that cannot hear from a quorum
+            // steps down; the quorum's return costs an election.
+            self.leader = None;
         }
     }
 

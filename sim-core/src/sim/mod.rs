@@ -533,6 +533,7 @@ impl Simulation {
             }
             model::Action::NodeCrash(n) => {
                 if let Some(&k) = self.kubelet_index.get(&n) {
+                    self.control_plane.forget(Client::Kubelet(k));
                     self.kubelets[k as usize].crash();
                     self.proxies[k as usize].crash();
                 }
@@ -570,6 +571,7 @@ impl Simulation {
             model::Action::KubeletStop(node) => {
                 if let Some(&k) = self.kubelet_index.get(&node) {
                     self.kubelets[k as usize].stop_process();
+                    self.control_plane.forget(Client::Kubelet(k));
                 }
             }
             model::Action::KubeletStart(node) => {
@@ -654,6 +656,7 @@ impl Simulation {
                 if let Some(&k) = self.kubelet_index.get(&n) {
                     self.kubelets[k as usize].crash();
                     self.proxies[k as usize].crash();
+                    self.control_plane.forget(Client::Kubelet(k));
                     self.removed.insert(n.clone());
                 }
                 send(Request::Delete { key: ObjectKey::new(Kind::Node, "", &n), grace_period_seconds: None, uid: None });
@@ -716,7 +719,9 @@ impl Simulation {
             }
         }
         if watches_broke {
-            for k in 0..self.kubelets.len() {
+            // Those still cut off reconnect when their partition heals.
+            let connected: Vec<usize> = (0..self.kubelets.len()).filter(|k| self.partitions[*k].is_none()).collect();
+            for k in connected {
                 let mut acts = Vec::new();
                 self.kubelets[k].reconnect(&mut Ctx::new(self.now, &mut acts));
                 self.dispatch(Client::Kubelet(k as u32), acts);
@@ -803,6 +808,15 @@ impl Simulation {
             SimEvent::Watch { to, .. } | SimEvent::Timer { to, .. } | SimEvent::Response { to, .. } => *to != c,
             _ => true,
         });
+        // Its requests on the wire still land, but nobody hears the answers.
+        self.queue.for_each_mut(|ev| {
+            if let SimEvent::Request { from, reply, .. } | SimEvent::Commit { from, reply, .. } = ev {
+                if *from == c {
+                    *reply = Reply::None;
+                }
+            }
+        });
+        self.control_plane.forget(c);
         self.watch_seq.remove(&c);
         let who = self.client_name(c);
         if let Some(ch) = self.checker.as_mut() {
@@ -828,7 +842,9 @@ impl Simulation {
     fn restart_controller_manager(&mut self) {
         let c = &self.restart_config;
         let Ok(alloc) = ClusterCidrAllocator::new(c.cluster_cidr, c.node_cidr_mask_size) else { return };
-        let mut cm = ControllerManager::new(NodeIpamController::new(alloc));
+        let mut ipam = NodeIpamController::new(alloc);
+        ipam.occupy_existing(self.api.store.list(&Kind::Node).filter_map(|o| o.as_node()));
+        let mut cm = ControllerManager::new(ipam);
         cm.controllers.ingress_nginx.enabled = c.ingress_nginx;
         if let Some(lb) = &c.load_balancer {
             cm.controllers.service_lb = crate::controller_manager::service_lb::ServiceLbController::new(Some(lb.pool.clone()), lb.delay);
@@ -1022,6 +1038,17 @@ impl Simulation {
                 return;
             }
             SimEvent::Commit { from, request, reply, arrived } => {
+                // Writes stopped being served before this one committed: it fails as one
+                // arriving now would.
+                if self.control_plane.apiserver_down {
+                    self.fail(from, request, reply, control_plane::REFUSED, self.latency.request);
+                    return;
+                }
+                if !self.control_plane.has_quorum() {
+                    let after = SimDuration::from_ms(control_plane::ETCD_REQUEST_TIMEOUT.as_ms() + self.latency.request.as_ms());
+                    self.fail(from, request, reply, control_plane::ETCD_TIMED_OUT, after);
+                    return;
+                }
                 // The write lands later than its client's view would suggest: the checkers
                 // allow for the wait.
                 self.write_wait = now.since(arrived);
