@@ -439,3 +439,14 @@ fn the_kubelet_and_the_runtime_back_together_restart_nothing() {
     assert_eq!((p.restarts(), p.is_ready()), (0, true));
     assert_eq!(events(&sim, "Started"), 1);
 }
+
+#[test]
+fn overlapping_partitions_heal_with_the_last_one() {
+    // A 10-minute partition from 65 s and a 3-minute one inside it: the inner heal at
+    // 5m05s does not end the outer one.
+    let tl = "  - {at: 65s, partition: {node: w-1, duration: 10m}}\n  - {at: 2m5s, partition: {node: w-1, duration: 3m}}\n";
+    let mut sim = scenario(2, tl, "12m");
+    assert_eq!(ready(&mut sim, 6 * 60_000, "w-1"), "Unknown");
+    // Healed at 11m05s: listed again and Ready a round trip and a status post later.
+    assert_eq!(ready(&mut sim, 665_000 + 3 * req(), "w-1"), "True");
+}

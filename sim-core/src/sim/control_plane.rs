@@ -67,7 +67,11 @@ pub enum Verdict {
 #[derive(Debug)]
 pub struct ControlPlane {
     pub apiserver_down: bool,
+    /// Restarts under way (overlapping ones end with the last).
+    pub apiserver_outages: u32,
     pub members: u32,
+    /// How many stops of each member are under way (overlapping ones end with the last).
+    down_count: BTreeMap<u32, u32>,
     pub down: BTreeSet<u32>,
     /// Members whose disk writes are slow, and how slow.
     pub slow: BTreeMap<u32, SimDuration>,
@@ -90,7 +94,9 @@ impl ControlPlane {
     pub fn new(members: u32) -> Self {
         ControlPlane {
             apiserver_down: false,
+            apiserver_outages: 0,
             members: members.max(1),
+            down_count: BTreeMap::new(),
             down: BTreeSet::new(),
             slow: BTreeMap::new(),
             leader: Some(0),
@@ -183,7 +189,11 @@ impl ControlPlane {
     /// A member stops; a leader that stops leaves an election behind (if a quorum is
     /// left to hold one).
     pub fn member_down(&mut self, m: u32, now: SimTime) {
-        if m >= self.members || !self.down.insert(m) {
+        if m >= self.members {
+            return;
+        }
+        *self.down_count.entry(m).or_default() += 1;
+        if !self.down.insert(m) {
             return;
         }
         if self.leader == Some(m) {
@@ -197,6 +207,12 @@ impl ControlPlane {
     }
 
     pub fn member_up(&mut self, m: u32, now: SimTime) {
+        let left = self.down_count.get(&m).copied().unwrap_or(0).saturating_sub(1);
+        if left > 0 {
+            self.down_count.insert(m, left);
+            return;
+        }
+        self.down_count.remove(&m);
         if self.down.remove(&m) && self.leader.is_none() {
             self.elect(now);
         }

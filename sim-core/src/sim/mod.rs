@@ -127,8 +127,10 @@ pub struct Simulation {
     pub cluster_cidr: String,
     /// Nodes that left the cluster (their kubelet never starts again).
     removed: std::collections::BTreeSet<String>,
-    /// Each node's partition from the control plane, if any (by kubelet index).
+    /// Each node's partition from the control plane, if any (by kubelet index), and how
+    /// many partitions of it are under way.
     partitions: Vec<Option<model::PartitionDirection>>,
+    partition_depth: Vec<u32>,
     /// kube-apiserver's and etcd's availability (control_plane.rs).
     pub control_plane: control_plane::ControlPlane,
     /// What a restarted kube-controller-manager or kube-scheduler is built from.
@@ -264,6 +266,7 @@ impl Simulation {
             cluster_cidr: scenario.cluster.cluster_cidr.clone(),
             removed: std::collections::BTreeSet::new(),
             partitions: Vec::new(),
+            partition_depth: Vec::new(),
             control_plane: control_plane::ControlPlane::new(scenario.cluster.etcd_members),
             restart_config: RestartConfig {
                 seed: opts.seed,
@@ -278,6 +281,7 @@ impl Simulation {
             chaos_rng: rngs.stream("chaos"),
         };
         sim.partitions = vec![None; sim.kubelets.len()];
+        sim.partition_depth = vec![0; sim.kubelets.len()];
         sim.api.set_service_cidr(service_cidr, rngs.stream("service-allocator"));
         sim.controller_manager.controllers.ingress_nginx.enabled = scenario.cluster.ingress_nginx;
         if let Some(lb) = &scenario.cluster.load_balancer {
@@ -553,12 +557,21 @@ impl Simulation {
             model::Action::AddNode { pool, name } => self.add_node(&pool, &name),
             model::Action::Partition { node, direction, .. } => {
                 if let Some(&k) = self.kubelet_index.get(&node) {
-                    self.partitions[k as usize] = Some(direction);
+                    // Overlapping partitions of a node: each heal ends one; the messages
+                    // either one loses are lost.
+                    let k = k as usize;
+                    self.partition_depth[k] += 1;
+                    self.partitions[k] = Some(match self.partitions[k] {
+                        Some(d) if d != direction => model::PartitionDirection::Both,
+                        _ => direction,
+                    });
                 }
             }
             model::Action::PartitionHeal(node) => {
                 if let Some(&k) = self.kubelet_index.get(&node) {
-                    if self.partitions[k as usize].take().is_some() {
+                    let depth = &mut self.partition_depth[k as usize];
+                    *depth = depth.saturating_sub(1);
+                    if *depth == 0 && self.partitions[k as usize].take().is_some() {
                         let mut acts = Vec::new();
                         self.kubelets[k as usize].reconnect(&mut Ctx::new(self.now, &mut acts));
                         self.dispatch(Client::Kubelet(k), acts);
@@ -600,12 +613,15 @@ impl Simulation {
             }
             model::Action::ApiserverRestart { .. } => {
                 let was = self.control_plane.serving_writes();
+                self.control_plane.apiserver_outages += 1;
                 self.control_plane.apiserver_down = true;
                 self.control_plane_changed(was, false);
             }
             model::Action::ApiserverUp => {
                 let was = self.control_plane.serving_writes();
-                self.control_plane.apiserver_down = false;
+                // Overlapping restarts: back when the last one is over.
+                self.control_plane.apiserver_outages = self.control_plane.apiserver_outages.saturating_sub(1);
+                self.control_plane.apiserver_down = self.control_plane.apiserver_outages > 0;
                 self.control_plane_changed(was, true);
             }
             model::Action::EtcdMemberDown { member, .. } => {
@@ -910,6 +926,7 @@ impl Simulation {
         let idx = self.kubelets.len() as u32;
         self.kubelet_index.insert(name.to_string(), idx);
         self.partitions.push(None);
+        self.partition_depth.push(0);
         self.proxies.push(KubeProxy::new(name, p.labels.get(crate::proxy::LABEL_TOPOLOGY_ZONE).map_or("", String::as_str)));
         self.kubelets.push(Kubelet::new(NodeSpecification {
             name: name.to_string(),
