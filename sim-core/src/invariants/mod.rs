@@ -57,7 +57,8 @@
 //!   paused, reported stuck (`ProgressDeadlineExceeded`), or still within
 //!   progressDeadlineSeconds of the last progress it reported (syncRolloutStatus /
 //!   DeploymentTimedOut: a rollout either completes or is marked stuck by then).
-//! - `nodes-recover` (liveness): a node whose kubelet runs is Ready and not tainted by the
+//! - `nodes-recover` (liveness): a node whose kubelet and runtime run, with its network
+//!   (CNI) ready and in touch with the control plane, is Ready and not tainted by the
 //!   node lifecycle controller once it has had a monitor period after the grace period.
 
 pub mod daemon_set;

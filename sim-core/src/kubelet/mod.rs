@@ -38,11 +38,13 @@ mod nodestatus;
 mod pod_workers;
 mod prober;
 pub mod runtime_state;
+mod static_pods;
 mod status_manager;
 mod volume_manager;
 
 pub use nodestatus::{KUBELET_VERSION, LEASE_DURATION_SECONDS, LEASE_NAMESPACE, LEASE_RENEW_INTERVAL, NODE_STATUS_REPORT_FREQUENCY};
 pub use pod_workers::{PodStep, BACKOFF_INITIAL, BACKOFF_MAX};
+pub use static_pods::KUBERNETES_VERSION;
 
 use crate::api::node::Taint;
 use crate::api::quantity::Quantity;
@@ -86,6 +88,8 @@ pub struct NodeSpecification {
     pub network_ready: bool,
     /// CSI drivers registered on the node → their attach limit (0: none).
     pub csi_drivers: BTreeMap<String, u32>,
+    /// A kubeadm control-plane node: its kubelet runs the control plane's static pods.
+    pub control_plane: bool,
 }
 
 pub struct Kubelet {
@@ -124,6 +128,8 @@ pub struct Kubelet {
     pub clock_offset_ms: i64,
     /// The eviction manager's memory (eviction.rs).
     eviction: eviction::EvictionState,
+    /// The control plane's mirror pods were created (static_pods.rs).
+    mirrors_created: bool,
 }
 
 impl Kubelet {
@@ -150,6 +156,7 @@ impl Kubelet {
             lost_fetches: BTreeMap::new(),
             clock_offset_ms: 0,
             eviction: Default::default(),
+            mirrors_created: false,
         }
     }
 
@@ -167,6 +174,12 @@ impl Kubelet {
     /// running and the container runtime up.
     pub fn healthy(&self) -> bool {
         self.alive && !self.stopped && self.runtime_down_since.is_none()
+    }
+
+    /// Whether the node's runtime network is ready (a CNI is in place): without it the
+    /// kubelet itself reports the node not Ready.
+    pub fn network_ready(&self) -> bool {
+        self.network_ready
     }
 
     /// Pods are not synced: the kubelet is stopped, or the runtime is down (syncLoop:
@@ -357,6 +370,9 @@ impl Kubelet {
                     return;
                 }
                 self.node = Some(ev.object.clone());
+                if self.spec.control_plane && !self.mirrors_created {
+                    self.create_mirror_pods(n, ctx);
+                }
                 if self.ipam.is_none() && !n.spec.pod_cidr.is_empty() {
                     if let Ok(c) = Cidr::parse(&n.spec.pod_cidr) {
                         self.ipam = Some(PodIpAllocator::new(c));
@@ -566,6 +582,7 @@ mod tests {
             csi_drivers: Default::default(),
             internal_ip: "172.18.0.2".into(),
             network_ready: true,
+            control_plane: false,
         })
     }
 

@@ -197,6 +197,7 @@ struct ClusterDoc {
     ingress_controller: Option<String>,
     storage: Option<String>,
     etcd: Option<EtcdDoc>,
+    bootstrap: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -227,6 +228,8 @@ struct NodePoolDoc {
     taints: Vec<Taint>,
     #[serde(default)]
     csi_drivers: BTreeMap<String, u32>,
+    #[serde(default)]
+    control_plane: bool,
 }
 
 #[derive(Deserialize)]
@@ -1257,6 +1260,7 @@ impl<'r> Loader<'r> {
             }
             self.cluster(file, &doc.index, c, s);
         }
+        s.cluster.apply_kubeadm();
         if let Some(f) = spec.faults {
             s.faults_location = Location { file: file.into(), mark: Self::mark_of(&doc.index, "spec.faults", "") };
             if let Some(nc) = f.node_crash {
@@ -1573,6 +1577,16 @@ impl<'r> Loader<'r> {
             };
             s.cluster.load_balancer = Some(super::model::LoadBalancerPool { pool, delay });
         }
+        // kubeadm's cluster: CoreDNS installed, no pod network until one is applied.
+        if let Some(b) = c.bootstrap {
+            if let Some(i) = self.choice(file, index, "spec.cluster.bootstrap", &b, &["kubeadm", "none"]) {
+                s.cluster.kubeadm = i == 0;
+                if s.cluster.kubeadm {
+                    s.cluster.dns = super::model::Dns::CoreDns;
+                    s.cluster.cni_installed = false;
+                }
+            }
+        }
         // The add-on switches: one of a few words each.
         if let Some(d) = c.dns {
             if let Some(i) = self.choice(file, index, "spec.cluster.dns", &d, &["CoreDNS", "none"]) {
@@ -1676,6 +1690,7 @@ impl<'r> Loader<'r> {
                 labels: p.labels,
                 taints: p.taints,
                 csi_drivers: p.csi_drivers,
+                control_plane: p.control_plane,
             });
         }
         if let Ok(cidr) = crate::network::ipam::Cidr::parse(&s.cluster.cluster_cidr) {

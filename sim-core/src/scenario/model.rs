@@ -35,6 +35,9 @@ pub struct NodePool {
     /// many volumes each can attach there (NodeGetInfo's max_volumes_per_node; 0: no
     /// limit). The kubelet publishes them in the node's CSINode.
     pub csi_drivers: BTreeMap<String, u32>,
+    /// `controlPlane: true`: kubeadm's control-plane nodes (the control plane's static
+    /// pods, the control-plane role label and NoSchedule taint).
+    pub control_plane: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -60,7 +63,47 @@ pub struct Cluster {
     /// `spec.cluster.etcd.members`: the etcd cluster's size (1, kubeadm's stacked etcd,
     /// by default).
     pub etcd_members: u32,
+    /// `spec.cluster.bootstrap: kubeadm`: the cluster as `kubeadm init` builds it.
+    pub kubeadm: bool,
 }
+
+impl Cluster {
+    /// kubeadm's cluster: the control-plane pools get kubeadm's role label, its
+    /// exclude-from-external-load-balancers label and its NoSchedule taint (kubeadm init's
+    /// mark-control-plane phase); without one, a `control-plane` pool of one node (2 CPU,
+    /// 4Gi: kubeadm's preflight minimum is 2 CPUs and 1700 MB) comes first.
+    pub fn apply_kubeadm(&mut self) {
+        if !self.kubeadm {
+            return;
+        }
+        if !self.node_pools.iter().any(|p| p.control_plane) {
+            self.node_pools.insert(
+                0,
+                NodePool {
+                    name: "control-plane".into(),
+                    count: 1,
+                    cpu: Quantity::from_value(2),
+                    memory: Quantity::from_bytes(4 << 30),
+                    pods: Quantity::from_value(110),
+                    labels: BTreeMap::new(),
+                    taints: Vec::new(),
+                    csi_drivers: BTreeMap::new(),
+                    control_plane: true,
+                },
+            );
+        }
+        for p in self.node_pools.iter_mut().filter(|p| p.control_plane) {
+            p.labels.insert(LABEL_CONTROL_PLANE.into(), String::new());
+            p.labels.insert("node.kubernetes.io/exclude-from-external-load-balancers".into(), String::new());
+            if !p.taints.iter().any(|t| t.key == LABEL_CONTROL_PLANE) {
+                p.taints.push(Taint { key: LABEL_CONTROL_PLANE.into(), value: String::new(), effect: "NoSchedule".into(), time_added: None });
+            }
+        }
+    }
+}
+
+/// kubeadm's control-plane role label and taint key.
+pub const LABEL_CONTROL_PLANE: &str = "node-role.kubernetes.io/control-plane";
 
 /// The cluster's default storage, as the distributions students start on ship it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -105,6 +148,7 @@ impl Default for Cluster {
                 labels: BTreeMap::new(),
                 taints: Vec::new(),
                 csi_drivers: BTreeMap::new(),
+                control_plane: false,
             }],
             cluster_cidr: "10.244.0.0/16".into(),
             node_cidr_mask_size: 24,
@@ -115,6 +159,7 @@ impl Default for Cluster {
             ingress_nginx: false,
             storage: Storage::LocalPath,
             etcd_members: 1,
+            kubeadm: false,
         }
     }
 }

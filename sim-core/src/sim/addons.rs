@@ -209,6 +209,39 @@ pub fn default_storage_class(s: crate::scenario::model::Storage) -> Vec<Object> 
     vec![Object::StorageClass(Box::new(serde_json::from_value(v).expect("a StorageClass")))]
 }
 
+/// kubeadm's kube-proxy add-on (cmd/kubeadm/app/phases/addons/proxy/manifests.go
+/// KubeProxyDaemonSet19): a DaemonSet in kube-system, on the host's network, tolerating
+/// every taint, at `system-node-critical` priority. Its pods stand for the kube-proxy
+/// ksim runs on each node (proxy/), which does not wait for them.
+pub fn kube_proxy() -> Vec<Object> {
+    let ds = json!({
+        "apiVersion": "apps/v1",
+        "kind": "DaemonSet",
+        "metadata": {"name": "kube-proxy", "namespace": "kube-system", "labels": {"k8s-app": "kube-proxy"}},
+        "spec": {
+            "selector": {"matchLabels": {"k8s-app": "kube-proxy"}},
+            "updateStrategy": {"type": "RollingUpdate"},
+            "template": {
+                "metadata": {"labels": {"k8s-app": "kube-proxy"}},
+                "spec": {
+                    "priorityClassName": "system-node-critical",
+                    "serviceAccountName": "kube-proxy",
+                    "hostNetwork": true,
+                    "nodeSelector": {"kubernetes.io/os": "linux"},
+                    "tolerations": [{"operator": "Exists"}],
+                    "containers": [{
+                        "name": "kube-proxy",
+                        "image": format!("registry.k8s.io/kube-proxy:{}", crate::kubelet::KUBERNETES_VERSION),
+                        "imagePullPolicy": "IfNotPresent",
+                        "command": ["/usr/local/bin/kube-proxy", "--config=/var/lib/kube-proxy/config.conf", "--hostname-override=$(NODE_NAME)"]
+                    }]
+                }
+            }
+        }
+    });
+    vec![Object::DaemonSet(Box::new(serde_json::from_value(ds).expect("the kube-proxy DaemonSet decodes")))]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

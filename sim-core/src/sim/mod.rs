@@ -137,6 +137,8 @@ pub struct Simulation {
     restart_config: RestartConfig,
     /// How long the write being applied waited in etcd (0 but for a late commit).
     write_wait: SimDuration,
+    /// Every control-plane node is down (kube-apiserver with them).
+    control_plane_nodes_down: bool,
     /// The draws of Chaos Mesh experiments (which pods a mode picks).
     chaos_rng: rand_chacha::ChaCha8Rng,
 }
@@ -222,6 +224,7 @@ impl Simulation {
                     internal_ip: format_ip(ip),
                     network_ready: scenario.cluster.cni_installed,
                     csi_drivers: pool.csi_drivers.clone(),
+                    control_plane: pool.control_plane,
                 }));
             }
         }
@@ -278,6 +281,7 @@ impl Simulation {
                 restarts: 0,
             },
             write_wait: SimDuration::ZERO,
+            control_plane_nodes_down: false,
             chaos_rng: rngs.stream("chaos"),
         };
         sim.partitions = vec![None; sim.kubelets.len()];
@@ -303,7 +307,9 @@ impl Simulation {
             self.write_direct(Object::Namespace(n));
         }
         self.write_direct(Object::Service(Box::new(kubernetes_service(&self.api.services.first_ip()))));
-        let (endpoints, slice) = kubernetes_endpoints(APISERVER_ADVERTISE_ADDRESS);
+        // kubeadm's apiserver advertises its control-plane node's address.
+        let cp = self.kubelets.iter().find(|k| k.spec.control_plane).map(|k| k.spec.internal_ip.clone());
+        let (endpoints, slice) = kubernetes_endpoints(cp.as_deref().unwrap_or(APISERVER_ADVERTISE_ADDRESS));
         self.write_direct(Object::Endpoints(Box::new(endpoints)));
         self.write_direct(Object::EndpointSlice(Box::new(slice)));
         if self.dns == model::Dns::CoreDns {
@@ -319,6 +325,12 @@ impl Simulation {
         }
         for o in addons::default_storage_class(self.storage) {
             self.write_direct(o);
+        }
+        if self.kubelets.iter().any(|k| k.spec.control_plane) {
+            // kubeadm init's addon phase: kube-proxy.
+            for o in addons::kube_proxy() {
+                self.write_direct(o);
+            }
         }
         for i in 0..self.kubelets.len() {
             let mut out = Vec::new();
@@ -540,6 +552,7 @@ impl Simulation {
                     self.control_plane.forget(Client::Kubelet(k));
                     self.kubelets[k as usize].crash();
                     self.proxies[k as usize].crash();
+                    self.control_plane_nodes_changed();
                 }
             }
             model::Action::NodeRecover(n) => {
@@ -551,6 +564,7 @@ impl Simulation {
                         kl.start(&mut ctx);
                         self.dispatch(Client::Kubelet(k), acts);
                         self.start_proxy(k);
+                        self.control_plane_nodes_changed();
                     }
                 }
             }
@@ -798,6 +812,30 @@ impl Simulation {
         }
     }
 
+    /// kubeadm's control plane runs on its control-plane nodes: when the last of them is
+    /// down, so is kube-apiserver (its static pod went with the machine); it is back with
+    /// the first one up.
+    fn control_plane_nodes_changed(&mut self) {
+        let cps: Vec<bool> = self.kubelets.iter().filter(|k| k.spec.control_plane).map(|k| k.alive).collect();
+        if cps.is_empty() {
+            return;
+        }
+        let all_down = cps.iter().all(|up| !up);
+        if all_down && !self.control_plane_nodes_down {
+            self.control_plane_nodes_down = true;
+            let was = self.control_plane.serving_writes();
+            self.control_plane.apiserver_outages += 1;
+            self.control_plane.apiserver_down = true;
+            self.control_plane_changed(was, false);
+        } else if !all_down && self.control_plane_nodes_down {
+            self.control_plane_nodes_down = false;
+            let was = self.control_plane.serving_writes();
+            self.control_plane.apiserver_outages = self.control_plane.apiserver_outages.saturating_sub(1);
+            self.control_plane.apiserver_down = self.control_plane.apiserver_outages > 0;
+            self.control_plane_changed(was, true);
+        }
+    }
+
     /// A note in the event log about the control plane's own processes.
     fn control_plane_note(&mut self, by: &str, message: String) {
         self.note("control-plane", by, message);
@@ -939,6 +977,7 @@ impl Simulation {
             internal_ip: format_ip(0xAC12_0002u32 + idx),
             network_ready: self.cni_installed,
             csi_drivers: p.csi_drivers.clone(),
+            control_plane: p.control_plane,
         }));
         let mut acts = Vec::new();
         let mut ctx = Ctx::new(self.now, &mut acts);
@@ -1267,7 +1306,7 @@ impl Simulation {
             .kubelets
             .iter()
             .enumerate()
-            .filter(|(k, kl)| kl.healthy() && self.partitions[*k].is_none_or(|d| !d.cuts_requests()))
+            .filter(|(k, kl)| kl.healthy() && kl.network_ready() && self.partitions[*k].is_none_or(|d| !d.cuts_requests()))
             .map(|(_, kl)| kl.name().to_string())
             .collect();
         crate::invariants::converged(&self.api.store, &alive, self.now)

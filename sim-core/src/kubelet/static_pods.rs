@@ -1,0 +1,94 @@
+//! The control plane's static pods on a kubeadm control-plane node (kubeadm's manifests
+//! in /etc/kubernetes/manifests: cmd/kubeadm/app/phases/controlplane/manifests.go
+//! GetStaticPodSpecs and phases/etcd/local.go GetEtcdPodSpec; the kubelet's file source
+//! and mirror client, pkg/kubelet/config and pod/mirror_client.go).
+//!
+//! The kubelet runs what the manifests describe and makes each visible through a mirror
+//! pod in kube-system named `<component>-<node>`: annotated as mirrored from a file
+//! (`kubernetes.io/config.source: file`, `kubernetes.io/config.mirror` = the config hash),
+//! owned by its Node, on the host's network, at `system-node-critical` priority, with
+//! kubeadm's labels (`component`, `tier: control-plane`) and CPU requests. They run as any
+//! pod of the node does; in ksim they stand for the control plane the simulation runs
+//! itself (kube-apiserver, etcd, the controller manager and the scheduler are not
+//! processes of the node — but the node's crash takes kube-apiserver down with it).
+
+use super::Kubelet;
+use crate::api::node::Node;
+use crate::api::Object;
+use crate::apiserver::Request;
+use crate::client::Ctx;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+/// The Kubernetes version kubeadm installs, and the etcd it pairs with
+/// (constants.DefaultEtcdVersion for v1.34).
+pub const KUBERNETES_VERSION: &str = "v1.34.0";
+pub const ETCD_IMAGE: &str = "registry.k8s.io/etcd:3.6.4-0";
+
+/// (component, image, CPU request, the flag naming what it serves).
+fn components(ip: &str) -> [(&'static str, String, &'static str, String); 4] {
+    [
+        ("etcd", ETCD_IMAGE.to_string(), "100m", format!("--advertise-client-urls=https://{ip}:2379")),
+        ("kube-apiserver", format!("registry.k8s.io/kube-apiserver:{KUBERNETES_VERSION}"), "250m", format!("--advertise-address={ip}")),
+        ("kube-controller-manager", format!("registry.k8s.io/kube-controller-manager:{KUBERNETES_VERSION}"), "200m", "--leader-elect=true".to_string()),
+        ("kube-scheduler", format!("registry.k8s.io/kube-scheduler:{KUBERNETES_VERSION}"), "100m", "--leader-elect=true".to_string()),
+    ]
+}
+
+impl Kubelet {
+    /// The mirror pods of the node's static pods, once the kubelet knows its Node (the
+    /// owner reference needs the Node's uid).
+    pub(super) fn create_mirror_pods(&mut self, node: &Node, ctx: &mut Ctx) {
+        if node.metadata.uid.is_empty() {
+            return;
+        }
+        self.mirrors_created = true;
+        let name = &self.spec.name;
+        let ip = &self.spec.internal_ip;
+        for (component, image, cpu, flag) in components(ip) {
+            // The config hash: upstream's is the hash of the pod from its manifest.
+            let hash: String = Sha256::digest(format!("{component}/{name}/{image}").as_bytes()).iter().take(16).map(|b| format!("{b:02x}")).collect();
+            let mut annotations = json!({
+                "kubernetes.io/config.hash": hash,
+                "kubernetes.io/config.mirror": hash,
+                "kubernetes.io/config.source": "file",
+            });
+            match component {
+                "kube-apiserver" => annotations["kubeadm.kubernetes.io/kube-apiserver.advertise-address.endpoint"] = json!(format!("{ip}:6443")),
+                "etcd" => annotations["kubeadm.kubernetes.io/etcd.advertise-client-urls"] = json!(format!("https://{ip}:2379")),
+                _ => {}
+            }
+            let mut requests = json!({"cpu": cpu});
+            if component == "etcd" {
+                requests["memory"] = json!("100Mi");
+            }
+            let pod = json!({
+                "apiVersion": "v1",
+                "kind": "Pod",
+                "metadata": {
+                    "name": format!("{component}-{name}"),
+                    "namespace": "kube-system",
+                    "labels": {"component": component, "tier": "control-plane"},
+                    "annotations": annotations,
+                    "ownerReferences": [{"apiVersion": "v1", "kind": "Node", "name": name, "uid": node.metadata.uid, "controller": true}]
+                },
+                "spec": {
+                    "nodeName": name,
+                    "hostNetwork": true,
+                    "priorityClassName": "system-node-critical",
+                    "priority": 2000001000,
+                    "tolerations": [{"operator": "Exists", "effect": "NoExecute"}],
+                    "containers": [{
+                        "name": component,
+                        "image": image,
+                        "imagePullPolicy": "IfNotPresent",
+                        "command": [component, flag],
+                        "resources": {"requests": requests}
+                    }]
+                }
+            });
+            let Ok(p) = serde_json::from_value::<crate::api::pod::Pod>(pod) else { continue };
+            ctx.request(Request::Create(Object::Pod(p)));
+        }
+    }
+}
