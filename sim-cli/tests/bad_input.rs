@@ -220,6 +220,7 @@ const CASES: &[(&str, u32, u32, &str)] = &[
         10,
         "PodChaos.chaos-mesh.org \"pod-kill-example\" is invalid: spec.value: Invalid value: \"150\": value of 150 is invalid, Must be (0,100] with mode:fixed-percent",
     ),
+    ("control-plane-without-kubeadm.yaml", 9, 21, "spec.cluster.nodePools[0].controlPlane: Invalid value: true: a control-plane pool needs spec.cluster.bootstrap: kubeadm"),
     ("add-node-unknown-pool.yaml", 15, 21, "spec.timeline[0].addNode.pool: Invalid value: \"gpu\": no node pool of that name"),
     ("undo-negative-revision.yaml", 15, 55, "spec.timeline[0].rolloutUndo.toRevision: Invalid value: -1: must be a revision number (0: the previous one)"),
     (

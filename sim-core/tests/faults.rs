@@ -274,7 +274,7 @@ fn kubectl_is_refused_while_the_apiserver_is_down() {
     let mut sim = scenario(1, &tl, "3m");
     sim.run();
     // The dial fails at once: kubectl's words, one round trip after the apply.
-    assert_eq!(sim.timeline_errors, [(SimTime(70_000 + 2 * req()), sim_core::sim::control_plane::KUBECTL_REFUSED.to_string())]);
+    assert_eq!(sim.timeline_errors, [(SimTime(70_000 + 2 * req()), sim_core::sim::control_plane::kubectl_refused("172.18.0.1"))]);
     assert!(pod(&sim, "late").is_none());
     // 30 s ≥ the 10 s renew deadline: both leaders lost their leases and restarted when
     // the apiserver came back (90 s).
@@ -449,4 +449,19 @@ fn overlapping_partitions_heal_with_the_last_one() {
     assert_eq!(ready(&mut sim, 6 * 60_000, "w-1"), "Unknown");
     // Healed at 11m05s: listed again and Ready a round trip and a status post later.
     assert_eq!(ready(&mut sim, 665_000 + 3 * req(), "w-1"), "True");
+}
+
+#[test]
+fn a_node_that_reboots_during_an_outage_restarts_its_pods_when_it_can() {
+    // worker w-1 crashes and comes back while kube-apiserver is down: its reboot list is
+    // refused; the list after the apiserver's return is handled as the reboot's, so its
+    // pod's containers start again (a restart) rather than waiting for good.
+    let tl = format!(
+        "{}  - {{at: 30s, apiserverRestart: {{downtime: 1m}}}}\n  - {{at: 40s, nodeCrash: w-1}}\n  - {{at: 50s, nodeRecover: w-1}}\n",
+        pod_at("10s", "web", "w-1")
+    );
+    let mut sim = scenario(2, &tl, "3m");
+    sim.run();
+    let p = pod(&sim, "web").expect("web");
+    assert_eq!((p.status.phase.as_ref(), p.is_ready(), p.restarts()), ("Running", true, 1));
 }

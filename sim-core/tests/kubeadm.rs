@@ -58,10 +58,21 @@ fn the_control_plane_nodes_crash_takes_the_apiserver_down() {
     let mut sim = kubeadm(tl, "4m");
     sim.run_until(SimTime(100_000));
     assert_eq!(sim.timeline_errors.len(), 1, "kubectl refused while the only control-plane node is down");
-    assert_eq!(sim.timeline_errors[0].1, sim_core::sim::control_plane::KUBECTL_REFUSED);
+    assert_eq!(sim.timeline_errors[0].1, sim_core::sim::control_plane::kubectl_refused("172.18.0.2"));
     sim.run();
     // 60 s down: both leaders lost their leases and restarted with the node.
     let notes: Vec<u64> = sim.trace.records().iter().filter(|r| r.verb == "control-plane").map(|r| r.t).collect();
     assert_eq!(notes, [120_000, 120_000]);
+    assert!(sim.violations().is_empty(), "{:?}", sim.violations());
+}
+
+#[test]
+fn even_a_short_crash_of_the_control_plane_node_restarts_its_processes() {
+    // 5 s is under the 10 s renew deadline, but the processes died with their machine.
+    let tl = "  - {at: 1m, nodeCrash: control-plane-1}\n  - {at: 65s, nodeRecover: control-plane-1}\n";
+    let mut sim = kubeadm(tl, "3m");
+    sim.run();
+    let notes: Vec<u64> = sim.trace.records().iter().filter(|r| r.verb == "control-plane").map(|r| r.t).collect();
+    assert_eq!(notes, [65_000, 65_000]);
     assert!(sim.violations().is_empty(), "{:?}", sim.violations());
 }

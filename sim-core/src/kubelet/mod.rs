@@ -130,6 +130,9 @@ pub struct Kubelet {
     eviction: eviction::EvictionState,
     /// The control plane's mirror pods were created (static_pods.rs).
     mirrors_created: bool,
+    /// The node rebooted and its pods' containers have not been started again yet: the
+    /// next pod list it gets (whoever asked) is handled as a reboot's.
+    needs_reboot: bool,
 }
 
 impl Kubelet {
@@ -157,6 +160,7 @@ impl Kubelet {
             clock_offset_ms: 0,
             eviction: Default::default(),
             mirrors_created: false,
+            needs_reboot: false,
         }
     }
 
@@ -349,6 +353,7 @@ impl Kubelet {
         self.lost_fetches.clear();
         // The eviction manager's memory is the process's.
         self.eviction = Default::default();
+        self.needs_reboot = true;
         for w in self.workers.values_mut() {
             if w.phase != Phase::Done {
                 w.phase = Phase::Creating;
@@ -462,8 +467,11 @@ impl Kubelet {
             (Request::Get(_), _) => self.fetched(tag, req, resp, ctx),
             // Lists a process no longer running asked for are not its own.
             (Request::List(_), _) if tag >> 1 != self.process & 0x7FFF_FFFF => {}
-            (Request::List(Kind::Pod), Response::List(items, _)) if tag & 1 == 1 => self.relisted(items, ctx),
-            (Request::List(Kind::Pod), Response::List(items, _)) => self.resync(items, ctx),
+            (Request::List(Kind::Pod), Response::List(items, _)) if tag & 1 == 1 && !self.needs_reboot => self.relisted(items, ctx),
+            (Request::List(Kind::Pod), Response::List(items, _)) => {
+                self.needs_reboot = false;
+                self.resync(items, ctx)
+            }
             (Request::List(Kind::Node), Response::List(items, _)) => self.on_node_list(items, ctx),
             _ => {}
         }
@@ -471,15 +479,7 @@ impl Kubelet {
 
     /// After a restart: reconcile the pods bound here with what survived.
     fn resync(&mut self, items: &[Rc<Object>], ctx: &mut Ctx) {
-        let mine: BTreeMap<String, Rc<Object>> =
-            items.iter().filter(|o| o.as_pod().is_some_and(|p| p.spec.node_name == self.spec.name)).map(|o| (o.meta().uid.clone(), o.clone())).collect();
-        let gone: Vec<String> = self.workers.keys().filter(|k| !mine.contains_key(*k)).cloned().collect();
-        for uid in gone {
-            if let Some(w) = self.workers.remove(&uid) {
-                self.release_ip(w.ip);
-            }
-        }
-        for (uid, obj) in mine {
+        for (uid, obj) in self.listed_pods(items) {
             let p = obj.as_pod().expect("pod");
             match self.workers.get_mut(&uid) {
                 Some(w) => {
@@ -512,12 +512,9 @@ impl Kubelet {
 }
 
 impl Kubelet {
-    /// The pods listed again by a kubelet whose containers kept running (a restarted
-    /// kubelet process, the runtime back, a partition healed): workers of pods gone stop,
-    /// pods marked for deletion meanwhile are killed, a pod whose containers were already
-    /// killed has its deletion finished, the statuses the apiserver lacks are written, lost
-    /// reads are made again, and new pods are admitted.
-    fn relisted(&mut self, items: &[Rc<Object>], ctx: &mut Ctx) {
+    /// The pods of a list that are bound here, by uid; the workers of pods not among
+    /// them are gone (their IPs back to the pool).
+    fn listed_pods(&mut self, items: &[Rc<Object>]) -> BTreeMap<String, Rc<Object>> {
         let mine: BTreeMap<String, Rc<Object>> =
             items.iter().filter(|o| o.as_pod().is_some_and(|p| p.spec.node_name == self.spec.name)).map(|o| (o.meta().uid.clone(), o.clone())).collect();
         let gone: Vec<String> = self.workers.keys().filter(|k| !mine.contains_key(*k)).cloned().collect();
@@ -526,6 +523,16 @@ impl Kubelet {
                 self.release_ip(w.ip);
             }
         }
+        mine
+    }
+
+    /// The pods listed again by a kubelet whose containers kept running (a restarted
+    /// kubelet process, the runtime back, a partition healed): workers of pods gone stop,
+    /// pods marked for deletion meanwhile are killed, a pod whose containers were already
+    /// killed has its deletion finished, the statuses the apiserver lacks are written, lost
+    /// reads are made again, and new pods are admitted.
+    fn relisted(&mut self, items: &[Rc<Object>], ctx: &mut Ctx) {
+        let mine = self.listed_pods(items);
         let lost = std::mem::take(&mut self.lost_fetches);
         for (uid, obj) in mine {
             let p = obj.as_pod().expect("pod");

@@ -1636,6 +1636,23 @@ impl<'r> Loader<'r> {
             if !names.insert(p.name.clone()) {
                 self.error(file, Self::mark_of(index, &path, "name"), format!("{}: Duplicate value: {}", join(&path, "name"), q(&p.name)));
             }
+            if p.control_plane && !s.cluster.kubeadm {
+                self.error(
+                    file,
+                    Self::mark_of(index, &path, "controlPlane"),
+                    format!("{}: Invalid value: true: a control-plane pool needs spec.cluster.bootstrap: kubeadm", join(&path, "controlPlane")),
+                );
+            }
+            if s.cluster.kubeadm && !p.control_plane && p.name == "control-plane" {
+                self.error(
+                    file,
+                    Self::mark_of(index, &path, "name"),
+                    format!(
+                        "{}: Invalid value: \"control-plane\": kubeadm's control-plane node comes in a pool of that name; mark this pool controlPlane: true, or name it otherwise",
+                        join(&path, "name")
+                    ),
+                );
+            }
             // The limit is checked here, on the number, before anything is built from it.
             total += u64::from(p.count);
             if total > MAX_NODES && !too_many {

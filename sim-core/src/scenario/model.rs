@@ -539,4 +539,10 @@ impl Scenario {
     pub fn node_names(&self) -> Vec<String> {
         self.cluster.node_pools.iter().flat_map(|p| (1..=p.count).map(move |i| format!("{}-{i}", p.name))).collect()
     }
+
+    /// The nodes random fault plans pick from: the workers (a kubeadm control-plane
+    /// node's crash is the whole control plane's: list it on the timeline to mean it).
+    pub fn fault_nodes(&self) -> Vec<String> {
+        self.cluster.node_pools.iter().filter(|p| !p.control_plane).flat_map(|p| (1..=p.count).map(move |i| format!("{}-{i}", p.name))).collect()
+    }
 }

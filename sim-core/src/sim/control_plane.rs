@@ -46,10 +46,15 @@ pub const ELECTION_TIMEOUT: SimDuration = SimDuration::from_secs(1);
 pub const LEADER_RENEW_DEADLINE: SimDuration = SimDuration::from_secs(10);
 /// etcdserver.ErrTimeout.
 pub const ETCD_TIMED_OUT: &str = "etcdserver: request timed out";
-/// A client's dial to a stopped kube-apiserver.
-pub const REFUSED: &str = "dial tcp 172.18.0.1:6443: connect: connection refused";
+/// A client's dial to a stopped kube-apiserver at `address`.
+pub fn refused(address: &str) -> String {
+    format!("dial tcp {address}:6443: connect: connection refused")
+}
+
 /// What kubectl prints for it.
-pub const KUBECTL_REFUSED: &str = "The connection to the server 172.18.0.1:6443 was refused - did you specify the right host or port?";
+pub fn kubectl_refused(address: &str) -> String {
+    format!("The connection to the server {address}:6443 was refused - did you specify the right host or port?")
+}
 
 /// What becomes of a request that reaches kube-apiserver now.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -66,6 +71,8 @@ pub enum Verdict {
 
 #[derive(Debug)]
 pub struct ControlPlane {
+    /// The address kube-apiserver advertises (clients dial it).
+    pub address: String,
     pub apiserver_down: bool,
     /// Restarts under way (overlapping ones end with the last).
     pub apiserver_outages: u32,
@@ -88,11 +95,17 @@ pub struct ControlPlane {
     /// object; anything else is kept apart. Each with its arrival order and time.
     held: BTreeMap<(Client, String), (u64, Box<Request>, SimTime)>,
     held_seq: u64,
+    /// Kept events per client (client-go's broadcaster queue).
+    held_events: BTreeMap<Client, usize>,
+    /// Every control-plane node went down: the control plane's processes died with
+    /// them, whatever the outage's length.
+    pub processes_died: bool,
 }
 
 impl ControlPlane {
-    pub fn new(members: u32) -> Self {
+    pub fn new(members: u32, address: &str) -> Self {
         ControlPlane {
+            address: address.to_string(),
             apiserver_down: false,
             apiserver_outages: 0,
             members: members.max(1),
@@ -105,6 +118,8 @@ impl ControlPlane {
             last_commit: SimTime::ZERO,
             held: BTreeMap::new(),
             held_seq: 0,
+            held_events: BTreeMap::new(),
+            processes_died: false,
         }
     }
 
@@ -157,14 +172,21 @@ impl ControlPlane {
     pub fn hold(&mut self, from: Client, request: Box<Request>, arrived: SimTime) {
         self.held_seq += 1;
         let seq = self.held_seq;
-        let events = |c: Client| self.held.keys().filter(|(h, k)| *h == c && k.starts_with("event ")).count();
         let key = match &*request {
             // client-go's event broadcaster queues at most 1000 events (maxQueuedEvents),
             // then drops them.
-            Request::Create(crate::api::Object::Event(_)) | Request::PatchEvent(_) if events(from) >= MAX_QUEUED_EVENTS => return,
-            Request::Create(crate::api::Object::Event(_)) | Request::PatchEvent(_) => format!("event {seq}"),
+            Request::Create(crate::api::Object::Event(_)) | Request::PatchEvent(_) => {
+                let n = self.held_events.entry(from).or_default();
+                if *n >= MAX_QUEUED_EVENTS {
+                    return;
+                }
+                *n += 1;
+                format!("event {seq}")
+            }
             Request::Update(_) => format!("update {}", request.key()),
             Request::UpdateStatus(_) => format!("status {}", request.key()),
+            // A merge patch replaces what it sets: one per object and set of fields.
+            Request::Patch { key, patch } => format!("patch {key} {}", field_paths(patch).join(",")),
             _ => format!("other {seq}"),
         };
         self.held.insert((from, key), (seq, request, arrived));
@@ -173,13 +195,13 @@ impl ControlPlane {
     /// A client's kept requests die with its process (a crash, a stop).
     pub fn forget(&mut self, c: Client) {
         self.held.retain(|(h, _), _| *h != c);
+        self.held_events.remove(&c);
     }
 
-    /// The kept requests, in order; those of the clients in `drop` are forgotten (their
-    /// processes restarted).
     /// The kept requests in the order they arrived; those of the clients in `drop` are
     /// forgotten (their processes restarted).
     pub fn take_held(&mut self, drop: &[Client]) -> Vec<(Client, Box<Request>, SimTime)> {
+        self.held_events.clear();
         let mut v: Vec<(u64, Client, Box<Request>, SimTime)> =
             std::mem::take(&mut self.held).into_iter().filter(|((c, _), _)| !drop.contains(c)).map(|((c, _), (s, r, t))| (s, c, r, t)).collect();
         v.sort_by_key(|e| e.0);
@@ -229,6 +251,24 @@ impl ControlPlane {
     }
 }
 
+/// The paths a JSON merge patch sets (`spec.taints`, `spec.podCIDR`, …).
+fn field_paths(v: &serde_json::Value) -> Vec<String> {
+    fn walk(v: &serde_json::Value, prefix: &str, out: &mut Vec<String>) {
+        match v {
+            serde_json::Value::Object(m) if !m.is_empty() => {
+                for (k, x) in m {
+                    let p = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+                    walk(x, &p, out);
+                }
+            }
+            _ => out.push(prefix.to_string()),
+        }
+    }
+    let mut out = Vec::new();
+    walk(v, "", &mut out);
+    out
+}
+
 /// Whether a request only reads.
 pub fn is_read(r: &Request) -> bool {
     matches!(r, Request::Get(_) | Request::List(_))
@@ -247,7 +287,7 @@ mod tests {
     #[test]
     fn a_write_waits_for_the_quorums_disks_and_the_leaders() {
         // Three members: quorum 2. A slow follower is outvoted by the fast pair …
-        let mut cp = ControlPlane::new(3);
+        let mut cp = ControlPlane::new(3, "172.18.0.1");
         cp.slow.insert(2, SimDuration::from_ms(200));
         assert_eq!(cp.commit_delay(SimTime(0)), SimDuration::ZERO);
         // … a slow leader is not: it must persist the entry itself.
@@ -263,7 +303,7 @@ mod tests {
 
     #[test]
     fn losing_the_leader_costs_an_election_and_losing_the_majority_stops_writes() {
-        let mut cp = ControlPlane::new(3);
+        let mut cp = ControlPlane::new(3, "172.18.0.1");
         cp.member_down(0, SimTime(1000));
         assert!(cp.has_quorum());
         assert_eq!(cp.leader, Some(1));
@@ -274,7 +314,7 @@ mod tests {
         let w = Request::Delete { key: crate::api::ObjectKey::new(crate::api::Kind::Pod, "default", "p"), grace_period_seconds: None, uid: None };
         assert_eq!(cp.verdict(&w, SimTime(5000)), Verdict::TimeOut);
         // Two members of five down: still a quorum of three.
-        let mut five = ControlPlane::new(5);
+        let mut five = ControlPlane::new(5, "172.18.0.1");
         five.member_down(3, SimTime(0));
         five.member_down(4, SimTime(0));
         assert!(five.has_quorum());

@@ -230,7 +230,7 @@ impl Simulation {
         }
         let mut timeline = scenario.timeline.clone();
         if !scenario.faults.is_empty() {
-            let nodes = scenario.node_names();
+            let nodes = scenario.fault_nodes();
             let until = SimDuration(opts.limits.until.as_ms());
             let faults = crate::faults::generate(&scenario.faults, &nodes, until, &rngs, &scenario.faults_location);
             timeline.extend(faults);
@@ -270,7 +270,7 @@ impl Simulation {
             removed: std::collections::BTreeSet::new(),
             partitions: Vec::new(),
             partition_depth: Vec::new(),
-            control_plane: control_plane::ControlPlane::new(scenario.cluster.etcd_members),
+            control_plane: control_plane::ControlPlane::new(scenario.cluster.etcd_members, APISERVER_ADVERTISE_ADDRESS),
             restart_config: RestartConfig {
                 seed: opts.seed,
                 cluster_cidr: cidr,
@@ -308,8 +308,10 @@ impl Simulation {
         }
         self.write_direct(Object::Service(Box::new(kubernetes_service(&self.api.services.first_ip()))));
         // kubeadm's apiserver advertises its control-plane node's address.
-        let cp = self.kubelets.iter().find(|k| k.spec.control_plane).map(|k| k.spec.internal_ip.clone());
-        let (endpoints, slice) = kubernetes_endpoints(cp.as_deref().unwrap_or(APISERVER_ADVERTISE_ADDRESS));
+        if let Some(cp) = self.kubelets.iter().find(|k| k.spec.control_plane) {
+            self.control_plane.address = cp.spec.internal_ip.clone();
+        }
+        let (endpoints, slice) = kubernetes_endpoints(&self.control_plane.address.clone());
         self.write_direct(Object::Endpoints(Box::new(endpoints)));
         self.write_direct(Object::EndpointSlice(Box::new(slice)));
         if self.dns == model::Dns::CoreDns {
@@ -688,6 +690,7 @@ impl Simulation {
                     self.proxies[k as usize].crash();
                     self.control_plane.forget(Client::Kubelet(k));
                     self.removed.insert(n.clone());
+                    self.control_plane_nodes_changed();
                 }
                 send(Request::Delete { key: ObjectKey::new(Kind::Node, "", &n), grace_period_seconds: None, uid: None });
             }
@@ -717,7 +720,8 @@ impl Simulation {
     /// is kept and sent again when writes are served (client-go's retries).
     fn fail(&mut self, from: Client, request: Box<Request>, reply: Reply, message: &str, after: SimDuration) {
         if control_plane::hears_failure(reply) {
-            let (code, reason) = if message == control_plane::REFUSED { (503, "ServiceUnavailable") } else { (500, "InternalError") };
+            let (code, reason) =
+                if message == control_plane::refused(&self.control_plane.address) { (503, "ServiceUnavailable") } else { (500, "InternalError") };
             let response = Response::Error(crate::apiserver::status(code, reason, message.to_string()));
             self.queue.push(self.now + after, SimEvent::Response { to: from, request, response, tag: reply.tag() });
         } else if !control_plane::is_read(&request) {
@@ -738,7 +742,9 @@ impl Simulation {
         }
         if serving && !was_serving {
             let since = self.control_plane.outage_since.take().unwrap_or(self.now);
-            let lost_leadership = self.now.since(since) >= control_plane::LEADER_RENEW_DEADLINE;
+            // Their machine went down (a kubeadm control-plane node), or they lost their
+            // leader leases.
+            let lost_leadership = std::mem::take(&mut self.control_plane.processes_died) || self.now.since(since) >= control_plane::LEADER_RENEW_DEADLINE;
             let restarted: &[Client] = if lost_leadership { &[Client::ControllerManager, Client::Scheduler] } else { &[] };
             for (from, request, arrived) in self.control_plane.take_held(restarted) {
                 self.queue.push(self.now + self.latency.request, SimEvent::Commit { from, request, reply: Reply::None, arrived });
@@ -823,6 +829,7 @@ impl Simulation {
         let all_down = cps.iter().all(|up| !up);
         if all_down && !self.control_plane_nodes_down {
             self.control_plane_nodes_down = true;
+            self.control_plane.processes_died = true;
             let was = self.control_plane.serving_writes();
             self.control_plane.apiserver_outages += 1;
             self.control_plane.apiserver_down = true;
@@ -1085,7 +1092,10 @@ impl Simulation {
                     Verdict::Delay(d) => {
                         self.queue.push(now + d, SimEvent::Commit { from, request, reply, arrived: now });
                     }
-                    Verdict::Refuse => self.fail(from, request, reply, control_plane::REFUSED, self.latency.request),
+                    Verdict::Refuse => {
+                        let msg = control_plane::refused(&self.control_plane.address);
+                        self.fail(from, request, reply, &msg, self.latency.request)
+                    }
                     Verdict::TimeOut => {
                         let after = SimDuration::from_ms(control_plane::ETCD_REQUEST_TIMEOUT.as_ms() + self.latency.request.as_ms());
                         self.fail(from, request, reply, control_plane::ETCD_TIMED_OUT, after)
@@ -1097,7 +1107,8 @@ impl Simulation {
                 // Writes stopped being served before this one committed: it fails as one
                 // arriving now would.
                 if self.control_plane.apiserver_down {
-                    self.fail(from, request, reply, control_plane::REFUSED, self.latency.request);
+                    let msg = control_plane::refused(&self.control_plane.address);
+                    self.fail(from, request, reply, &msg, self.latency.request);
                     return;
                 }
                 if !self.control_plane.has_quorum() {
@@ -1125,9 +1136,11 @@ impl Simulation {
             }
             SimEvent::Response { to: Client::Timeline, request, response, .. } => {
                 if let Response::Error(st) = response {
-                    let line = match st.message.as_str() {
-                        control_plane::REFUSED => control_plane::KUBECTL_REFUSED.to_string(),
-                        _ => format!("{} {}: {}", request.verb(), request.key(), st.message),
+                    let addr = &self.control_plane.address;
+                    let line = if st.message == control_plane::refused(addr) {
+                        control_plane::kubectl_refused(addr)
+                    } else {
+                        format!("{} {}: {}", request.verb(), request.key(), st.message)
                     };
                     self.timeline_errors.push((now, line));
                 }
