@@ -877,3 +877,25 @@ fn admission_rejects_a_host_port_already_taken() {
     assert_eq!((p.status.phase.as_ref(), p.status.reason.as_str()), ("Failed", "NodePorts"));
     assert_eq!(p.status.message, "Pod was rejected: Predicate NodePorts failed: node(s) didn't have free ports for the requested pod ports");
 }
+
+/// computePodActions: a running container whose image changes (an apply of the pod with
+/// a new image) is killed and started again with the new image, pulled first.
+#[test]
+fn a_new_image_restarts_the_container_with_it() {
+    let tl = [pod_at("10s", "web", "w-1", "", "", "nginx:1.25"), pod_at("30s", "web", "w-1", "", "", "nginx:1.27")].concat();
+    let mut sim = scenario(ONE_NODE, &tl, "1m");
+    sim.run();
+    let killing = events(&sim, "Killing");
+    assert_eq!(killing, [("Pod/web".to_string(), "Container app definition changed, will be restarted".to_string())]);
+    // Seen at 30 s + REQ + WATCH; stops within its 1 s termination (SIGTERM, 143); the
+    // new image pulled (2 s), the container started (1 s): Running again, one restart.
+    let t = seen(30_000) + 1_000 + PULL_MS + STARTUP_MS;
+    let running = writes(&sim, "web", "status", json!("Running"));
+    assert_eq!(running.last(), Some(&(t + req())));
+    let p = pod(&sim, "web").unwrap();
+    assert_eq!((p.status.phase.as_ref(), p.is_ready(), p.restarts()), ("Running", true, 1));
+    assert_eq!(p.status.container_statuses[0].image, "nginx:1.27");
+    assert_eq!(p.status.container_statuses[0].last_state.terminated.as_ref().map(|t| t.exit_code), Some(143));
+    let pulling: Vec<String> = events(&sim, "Pulling").into_iter().map(|e| e.1).collect();
+    assert_eq!(pulling, ["Pulling image \"nginx:1.25\"", "Pulling image \"nginx:1.27\""]);
+}

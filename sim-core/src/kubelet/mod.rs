@@ -406,9 +406,13 @@ impl Kubelet {
             return;
         }
         if let Some(w) = self.workers.get_mut(&uid) {
+            let images = |o: &Object| o.as_pod().map(|p| p.spec.containers.iter().map(|c| c.image.clone()).collect::<Vec<_>>());
+            let changed = images(&w.pod) != images(obj);
             w.pod = obj.clone();
             if p.metadata.deletion_timestamp.is_some() && w.phase != Phase::Killing {
                 self.begin_kill(&uid, ctx);
+            } else if changed {
+                self.definition_changed(&uid, ctx);
             }
             return;
         }

@@ -218,6 +218,9 @@ pub(super) struct Worker {
     /// When the startup prober's next tick is due (an older chain's tick, left from
     /// before a restart, is not).
     pub(super) startup_due: Option<SimTime>,
+    /// The containers are being killed because their definition (image) changed: they
+    /// start again with the new one whatever the restart policy.
+    pub(super) redefined: bool,
 }
 
 impl Kubelet {
@@ -287,6 +290,7 @@ impl Kubelet {
                 started: false,
                 startup_failures: 0,
                 startup_due: None,
+                redefined: false,
             },
         );
         self.sync_status(&uid, ctx);
@@ -716,6 +720,29 @@ impl Kubelet {
         }
     }
 
+    /// computePodActions: a running container whose spec changed (a new image) is killed
+    /// — `Container app definition changed, will be restarted` — and started again with
+    /// the new one (its image pulled if absent), whatever the restart policy; its back-off
+    /// key includes the spec's hash, so no back-off applies. A container not running
+    /// starts with the new image when it next starts.
+    pub(super) fn definition_changed(&mut self, uid: &str, ctx: &mut Ctx) {
+        let Some(w) = self.workers.get_mut(uid) else { return };
+        if w.phase != Phase::Running || w.kill_exit.is_some() {
+            return;
+        }
+        let pod = w.pod.clone();
+        let Some(p) = pod.as_pod() else { return };
+        let grace = SimDuration::from_secs(p.spec.termination_grace_period_seconds.unwrap_or(30).max(0) as u64);
+        let stop = w.behaviour.termination;
+        w.kill_exit = Some(if stop < grace { 143 } else { 137 });
+        w.redefined = true;
+        let names: Vec<String> = p.spec.containers.iter().map(|c| c.name.clone()).collect();
+        for n in names {
+            self.event(&pod, "Normal", "Killing", &format!("Container {n} definition changed, will be restarted"), ctx);
+        }
+        self.timer(uid, stop.min(grace), PodStep::ContainerExited, ctx);
+    }
+
     /// The containers exited with the pod's exit code: restart (restartPolicy Always, or
     /// OnFailure with a non-zero code) — at once, or after the back-off if inside its
     /// window — or stay terminated.
@@ -738,6 +765,16 @@ impl Kubelet {
         };
         w.last_exit = Some((code, w.started_at.unwrap_or(ctx.now), ctx.now));
         w.ready = false;
+        if std::mem::take(&mut w.redefined) {
+            // Started again with the new definition: its image first. Its back-off key is
+            // the new spec's, which has no entry yet.
+            w.phase = Phase::Creating;
+            w.started_at = None;
+            w.backoff = None;
+            self.sync_status(uid, ctx);
+            self.ensure_images(uid, ctx);
+            return;
+        }
         let policy = w.pod.as_pod().map_or("Always".to_string(), |p| p.spec.restart_policy.clone());
         let restart = policy == "Always" || (policy == "OnFailure" && code != 0);
         if restart {
