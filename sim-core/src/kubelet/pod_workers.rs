@@ -675,13 +675,7 @@ impl Kubelet {
         w.oom_at = oom.map(|o| ctx.now + o);
         self.containers_events(&pod, ctx);
         match &startup {
-            Some(s) => {
-                let d = super::prober::period(s);
-                if let Some(w) = self.workers.get_mut(uid) {
-                    w.startup_due = Some(ctx.now + d);
-                }
-                self.timer(uid, d, PodStep::StartupProbe, ctx);
-            }
+            Some(s) => self.startup_tick(uid, super::prober::period(s), ctx),
             None => {
                 if let Some(d) = delay {
                     self.timer(uid, d, PodStep::ReadinessProbe, ctx);
@@ -730,15 +724,23 @@ impl Kubelet {
         if w.phase != Phase::Running || w.kill_exit.is_some() {
             return;
         }
-        let pod = w.pod.clone();
-        let Some(p) = pod.as_pod() else { return };
-        let grace = SimDuration::from_secs(p.spec.termination_grace_period_seconds.unwrap_or(30).max(0) as u64);
-        let stop = w.behaviour.termination;
-        w.kill_exit = Some(if stop < grace { 143 } else { 137 });
         w.redefined = true;
+        let Some(p) = w.pod.as_pod() else { return };
+        let grace = SimDuration::from_secs(p.spec.termination_grace_period_seconds.unwrap_or(30).max(0) as u64);
         let names: Vec<String> = p.spec.containers.iter().map(|c| c.name.clone()).collect();
+        self.kill_to_restart(uid, &names, "definition changed", grace, ctx);
+    }
+
+    /// computePodActions' kill of running containers that are to start again: `Killing`
+    /// "Container NAME WHY, will be restarted" for each of `names`, then the exit within
+    /// `grace` (SIGTERM, then SIGKILL) and the restart as for any exit.
+    pub(super) fn kill_to_restart(&mut self, uid: &str, names: &[String], why: &str, grace: SimDuration, ctx: &mut Ctx) {
+        let Some(w) = self.workers.get_mut(uid) else { return };
+        let stop = w.behaviour.termination;
+        w.kill_exit = Some(exit_on_kill(stop, grace));
+        let pod = w.pod.clone();
         for n in names {
-            self.event(&pod, "Normal", "Killing", &format!("Container {n} definition changed, will be restarted"), ctx);
+            self.event(&pod, "Normal", "Killing", &format!("Container {n} {why}, will be restarted"), ctx);
         }
         self.timer(uid, stop.min(grace), PodStep::ContainerExited, ctx);
     }
@@ -872,8 +874,7 @@ impl Kubelet {
         if w.evicted.is_some() && w.pod.as_pod().is_some_and(|p| p.metadata.deletion_timestamp.is_none()) {
             // The containers ended on the eviction's SIGTERM within the grace period (143),
             // or its SIGKILL (137).
-            let stop = w.behaviour.termination;
-            let code = if stop < super::eviction::EVICTION_GRACE { 143 } else { 137 };
+            let code = exit_on_kill(w.behaviour.termination, super::eviction::EVICTION_GRACE);
             w.exit_code = Some(code);
             w.last_exit = Some((code, w.started_at.unwrap_or(ctx.now), ctx.now));
             self.sync_status(uid, ctx);
@@ -888,6 +889,16 @@ impl Kubelet {
 /// startContainer: the containers are created (and start within the startup time). A
 /// container that existed before makes this a restart: doBackOff's Next moves the
 /// back-off on (from the dead container's finishedAt) and the restart count goes up.
+/// How a killed container ends: on SIGTERM (128 + 15) if it stops within the grace
+/// period, else on the SIGKILL at its end (128 + 9).
+pub(super) fn exit_on_kill(stop: SimDuration, grace: SimDuration) -> i32 {
+    if stop < grace {
+        143
+    } else {
+        137
+    }
+}
+
 fn create_containers(w: &mut Worker, now: SimTime) {
     if w.created {
         let finished = w.last_exit.map_or(now, |e| e.2);

@@ -34,6 +34,12 @@ use crate::engine::SimDuration;
 
 use super::annotations::{readiness_fails, LIVENESS_FAILS_AFTER, LIVENESS_OUTPUT, READINESS_FAILS};
 
+/// The grace period of a kill for a failed probe: the probe's
+/// terminationGracePeriodSeconds, else the pod's (30 s by default).
+fn kill_grace(probe: &Probe, pod: &crate::api::pod::Pod) -> SimDuration {
+    SimDuration::from_secs(probe.termination_grace_period_seconds.or(pod.spec.termination_grace_period_seconds).unwrap_or(30).max(0) as u64)
+}
+
 pub(super) fn period(p: &Probe) -> SimDuration {
     SimDuration::from_secs(p.period_seconds.filter(|s| *s > 0).unwrap_or(10) as u64)
 }
@@ -158,12 +164,15 @@ impl Kubelet {
         // The result is Failure: the kubelet kills the container (SIGTERM, the grace
         // period, then SIGKILL) and restarts it.
         w.liveness_failures = 0;
-        let grace = SimDuration::from_secs(probe.termination_grace_period_seconds.or(p.spec.termination_grace_period_seconds).unwrap_or(30).max(0) as u64);
-        let stop = w.behaviour.termination;
-        w.kill_exit = Some(if stop < grace { 143 } else { 137 });
-        let d = stop.min(grace);
-        self.event(&pod, "Normal", "Killing", &format!("Container {name} failed liveness probe, will be restarted"), ctx);
-        self.timer(uid, d, PodStep::ContainerExited, ctx);
+        self.kill_to_restart(uid, &[name], "failed liveness probe", kill_grace(&probe, p), ctx);
+    }
+
+    /// The startup prober's next tick, `d` from now (the one it will take as due).
+    pub(super) fn startup_tick(&mut self, uid: &str, d: SimDuration, ctx: &mut Ctx) {
+        if let Some(w) = self.workers.get_mut(uid) {
+            w.startup_due = Some(ctx.now + d);
+        }
+        self.timer(uid, d, PodStep::StartupProbe, ctx);
     }
 
     /// One startup probe (worker.doProbe for a startup worker): skipped before
@@ -189,8 +198,7 @@ impl Kubelet {
         let Some(started) = w.started_at else { return };
         let initial = SimDuration::from_secs(probe.initial_delay_seconds.unwrap_or(0).max(0) as u64);
         if now < started + initial {
-            w.startup_due = Some(now + period(&probe));
-            self.timer(uid, period(&probe), PodStep::StartupProbe, ctx);
+            self.startup_tick(uid, period(&probe), ctx);
             return;
         }
         if now >= started + w.behaviour.boot {
@@ -216,21 +224,15 @@ impl Kubelet {
         let out = not_listening_output(&probe, p);
         self.event(&pod, "Warning", "Unhealthy", &format!("Startup probe failed: {out}"), ctx);
         if failures < threshold {
-            if let Some(w) = self.workers.get_mut(uid) {
-                w.startup_due = Some(now + period(&probe));
-            }
-            self.timer(uid, period(&probe), PodStep::StartupProbe, ctx);
+            self.startup_tick(uid, period(&probe), ctx);
             return;
         }
         // As for a failed liveness probe: killed, and restarted as for any exit.
-        let w = self.workers.get_mut(uid).expect("worker");
-        w.startup_failures = 0;
-        let grace = SimDuration::from_secs(probe.termination_grace_period_seconds.or(p.spec.termination_grace_period_seconds).unwrap_or(30).max(0) as u64);
-        let stop = w.behaviour.termination;
-        w.kill_exit = Some(if stop < grace { 143 } else { 137 });
+        if let Some(w) = self.workers.get_mut(uid) {
+            w.startup_failures = 0;
+        }
         let name = p.spec.containers[0].name.clone();
-        self.event(&pod, "Normal", "Killing", &format!("Container {name} failed startup probe, will be restarted"), ctx);
-        self.timer(uid, stop.min(grace), PodStep::ContainerExited, ctx);
+        self.kill_to_restart(uid, &[name], "failed startup probe", kill_grace(&probe, p), ctx);
     }
 }
 

@@ -20,8 +20,8 @@ use crate::client::Ctx;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-/// The Kubernetes version kubeadm installs, and the etcd it pairs with
-/// (constants.DefaultEtcdVersion for v1.34).
+/// The Kubernetes version kubeadm installs, and the etcd it pairs with (kubeadm v1.34.0's
+/// constants.SupportedEtcdVersion[34]; later v1.34 patch releases moved to newer 3.6.x).
 pub const KUBERNETES_VERSION: &str = "v1.34.0";
 pub const ETCD_IMAGE: &str = "registry.k8s.io/etcd:3.6.4-0";
 

@@ -73,9 +73,9 @@ pub enum Verdict {
 pub struct ControlPlane {
     /// The address kube-apiserver advertises (clients dial it).
     pub address: String,
-    pub apiserver_down: bool,
-    /// Restarts under way (overlapping ones end with the last).
-    pub apiserver_outages: u32,
+    /// kube-apiserver's stops under way (restarts, its machines down; overlapping ones
+    /// end with the last).
+    apiserver_outages: u32,
     pub members: u32,
     /// How many stops of each member are under way (overlapping ones end with the last).
     down_count: BTreeMap<u32, u32>,
@@ -106,7 +106,6 @@ impl ControlPlane {
     pub fn new(members: u32, address: &str) -> Self {
         ControlPlane {
             address: address.to_string(),
-            apiserver_down: false,
             apiserver_outages: 0,
             members: members.max(1),
             down_count: BTreeMap::new(),
@@ -131,14 +130,43 @@ impl ControlPlane {
         self.members - self.down.len() as u32 >= self.quorum()
     }
 
+    pub fn apiserver_down(&self) -> bool {
+        self.apiserver_outages > 0
+    }
+
+    /// kube-apiserver stops (one more reason for it to be down).
+    pub fn apiserver_stop(&mut self) {
+        self.apiserver_outages += 1;
+    }
+
+    /// One reason for kube-apiserver to be down is over.
+    pub fn apiserver_start(&mut self) {
+        self.apiserver_outages = self.apiserver_outages.saturating_sub(1);
+    }
+
     pub fn serving_writes(&self) -> bool {
-        !self.apiserver_down && self.has_quorum()
+        self.unserved().is_none()
+    }
+
+    /// Why a write cannot be served now, if it cannot: kube-apiserver down (refused), or
+    /// no quorum (etcd's timeout).
+    pub fn unserved(&self) -> Option<Verdict> {
+        if self.apiserver_down() {
+            Some(Verdict::Refuse)
+        } else if !self.has_quorum() {
+            Some(Verdict::TimeOut)
+        } else {
+            None
+        }
     }
 
     /// A write's wait for its commit: an election under way, then the slower of the
     /// leader's disk and the quorum-th fastest disk among the members up.
     pub fn commit_delay(&self, now: SimTime) -> SimDuration {
         let election = self.electing_until.filter(|t| *t > now).map_or(SimDuration::ZERO, |t| t.since(now));
+        if self.slow.is_empty() {
+            return election;
+        }
         let disk = |m: &u32| self.slow.get(m).copied().unwrap_or(SimDuration::ZERO);
         let mut up: Vec<SimDuration> = (0..self.members).filter(|m| !self.down.contains(m)).map(|m| disk(&m)).collect();
         up.sort();
@@ -150,14 +178,16 @@ impl ControlPlane {
     /// What becomes of `request`, arriving now (a write accepted is counted in the log's
     /// order).
     pub fn verdict(&mut self, request: &Request, now: SimTime) -> Verdict {
-        if self.apiserver_down {
-            return Verdict::Refuse;
-        }
         if is_read(request) {
-            return Verdict::Serve;
+            return if self.apiserver_down() { Verdict::Refuse } else { Verdict::Serve };
         }
-        if !self.has_quorum() {
-            return Verdict::TimeOut;
+        if let Some(v) = self.unserved() {
+            return v;
+        }
+        // The common case (every write of a run without control-plane faults): no
+        // election, no slow disk, nothing committing late ahead of it.
+        if self.slow.is_empty() && self.electing_until.is_none_or(|t| t <= now) && self.last_commit <= now {
+            return Verdict::Serve;
         }
         let at = (now + self.commit_delay(now)).max(self.last_commit);
         self.last_commit = at;

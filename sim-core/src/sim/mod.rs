@@ -629,15 +629,13 @@ impl Simulation {
             }
             model::Action::ApiserverRestart { .. } => {
                 let was = self.control_plane.serving_writes();
-                self.control_plane.apiserver_outages += 1;
-                self.control_plane.apiserver_down = true;
+                self.control_plane.apiserver_stop();
                 self.control_plane_changed(was, false);
             }
             model::Action::ApiserverUp => {
                 let was = self.control_plane.serving_writes();
                 // Overlapping restarts: back when the last one is over.
-                self.control_plane.apiserver_outages = self.control_plane.apiserver_outages.saturating_sub(1);
-                self.control_plane.apiserver_down = self.control_plane.apiserver_outages > 0;
+                self.control_plane.apiserver_start();
                 self.control_plane_changed(was, true);
             }
             model::Action::EtcdMemberDown { member, .. } => {
@@ -715,15 +713,21 @@ impl Simulation {
         self.dispatch(Client::Timeline, out);
     }
 
-    /// A request the control plane cannot serve: its client hears of it `after` (a refused
-    /// dial at once, etcd's timeout later), or — if it does not wait for the answer — it
-    /// is kept and sent again when writes are served (client-go's retries).
-    fn fail(&mut self, from: Client, request: Box<Request>, reply: Reply, message: &str, after: SimDuration) {
+    /// A request the control plane cannot serve (`why`: refused, or etcd's timeout): its
+    /// client hears of it (a refused dial at once, the timeout 7 s later), or — if it does
+    /// not wait for the answer — it is kept and sent again when writes are served
+    /// (client-go's retries).
+    fn fail(&mut self, from: Client, request: Box<Request>, reply: Reply, why: control_plane::Verdict) {
         if control_plane::hears_failure(reply) {
-            let (code, reason) =
-                if message == control_plane::refused(&self.control_plane.address) { (503, "ServiceUnavailable") } else { (500, "InternalError") };
-            let response = Response::Error(crate::apiserver::status(code, reason, message.to_string()));
-            self.queue.push(self.now + after, SimEvent::Response { to: from, request, response, tag: reply.tag() });
+            let req = self.latency.request.as_ms();
+            let (code, reason, message, after) = match why {
+                control_plane::Verdict::TimeOut => {
+                    (500, "InternalError", control_plane::ETCD_TIMED_OUT.to_string(), control_plane::ETCD_REQUEST_TIMEOUT.as_ms() + req)
+                }
+                _ => (503, "ServiceUnavailable", control_plane::refused(&self.control_plane.address), req),
+            };
+            let response = Response::Error(crate::apiserver::status(code, reason, message));
+            self.queue.push(self.now + SimDuration::from_ms(after), SimEvent::Response { to: from, request, response, tag: reply.tag() });
         } else if !control_plane::is_read(&request) {
             self.control_plane.hold(from, request, self.now);
         }
@@ -831,21 +835,14 @@ impl Simulation {
             self.control_plane_nodes_down = true;
             self.control_plane.processes_died = true;
             let was = self.control_plane.serving_writes();
-            self.control_plane.apiserver_outages += 1;
-            self.control_plane.apiserver_down = true;
+            self.control_plane.apiserver_stop();
             self.control_plane_changed(was, false);
         } else if !all_down && self.control_plane_nodes_down {
             self.control_plane_nodes_down = false;
             let was = self.control_plane.serving_writes();
-            self.control_plane.apiserver_outages = self.control_plane.apiserver_outages.saturating_sub(1);
-            self.control_plane.apiserver_down = self.control_plane.apiserver_outages > 0;
+            self.control_plane.apiserver_start();
             self.control_plane_changed(was, true);
         }
-    }
-
-    /// A note in the event log about the control plane's own processes.
-    fn control_plane_note(&mut self, by: &str, message: String) {
-        self.note("control-plane", by, message);
     }
 
     /// A note in the event log (`verb`, `by`, a message) that no object change carries.
@@ -912,7 +909,7 @@ impl Simulation {
         }
         self.controller_manager = cm;
         self.forget_client(Client::ControllerManager);
-        self.control_plane_note("controller-manager", "leaderelection lost: kube-controller-manager restarts and lists everything again".into());
+        self.note("control-plane", "controller-manager", "leaderelection lost: kube-controller-manager restarts and lists everything again".into());
         let events = self.initial_list(ControllerManager::watches);
         let mut out = Vec::new();
         let mut ctx = Ctx::new(self.now, &mut out);
@@ -932,7 +929,7 @@ impl Simulation {
         s.carry_explain_target(&self.scheduler);
         self.scheduler = s;
         self.forget_client(Client::Scheduler);
-        self.control_plane_note("scheduler", "leaderelection lost: kube-scheduler restarts and lists everything again".into());
+        self.note("control-plane", "scheduler", "leaderelection lost: kube-scheduler restarts and lists everything again".into());
         let events = self.initial_list(Scheduler::watches);
         let mut out = Vec::new();
         let mut ctx = Ctx::new(self.now, &mut out);
@@ -1092,28 +1089,15 @@ impl Simulation {
                     Verdict::Delay(d) => {
                         self.queue.push(now + d, SimEvent::Commit { from, request, reply, arrived: now });
                     }
-                    Verdict::Refuse => {
-                        let msg = control_plane::refused(&self.control_plane.address);
-                        self.fail(from, request, reply, &msg, self.latency.request)
-                    }
-                    Verdict::TimeOut => {
-                        let after = SimDuration::from_ms(control_plane::ETCD_REQUEST_TIMEOUT.as_ms() + self.latency.request.as_ms());
-                        self.fail(from, request, reply, control_plane::ETCD_TIMED_OUT, after)
-                    }
+                    why => self.fail(from, request, reply, why),
                 }
                 return;
             }
             SimEvent::Commit { from, request, reply, arrived } => {
                 // Writes stopped being served before this one committed: it fails as one
                 // arriving now would.
-                if self.control_plane.apiserver_down {
-                    let msg = control_plane::refused(&self.control_plane.address);
-                    self.fail(from, request, reply, &msg, self.latency.request);
-                    return;
-                }
-                if !self.control_plane.has_quorum() {
-                    let after = SimDuration::from_ms(control_plane::ETCD_REQUEST_TIMEOUT.as_ms() + self.latency.request.as_ms());
-                    self.fail(from, request, reply, control_plane::ETCD_TIMED_OUT, after);
+                if let Some(why) = self.control_plane.unserved() {
+                    self.fail(from, request, reply, why);
                     return;
                 }
                 // The write lands later than its client's view would suggest: the checkers
