@@ -225,9 +225,10 @@ pub struct ApiServer {
     /// alive (so the address cannot be reused); never iterated.
     defaulted_specs: BTreeMap<usize, (Rc<PodSpec>, Rc<PodSpec>)>,
     /// Events expire `EVENT_TTL` after their last write (--event-ttl: each write attaches
-    /// a new etcd lease): when, by (namespace, name), and the same ordered by time.
-    event_expiry: BTreeMap<(String, String), SimTime>,
-    events_by_expiry: std::collections::BTreeSet<(SimTime, String, String)>,
+    /// a new etcd lease). Every Event write, in the order its TTL runs out (one constant
+    /// TTL: the order of the writes): (expiry, the write's revision, namespace, name). At
+    /// expiry an entry deletes the Event only if that write is still its latest.
+    event_expiry: std::collections::VecDeque<(SimTime, u64, String, String)>,
     /// The Service registry's ClusterIP and NodePort allocators.
     pub services: service_alloc::Allocators,
 }
@@ -247,8 +248,7 @@ impl ApiServer {
             store: Store::new(limits),
             rng,
             defaulted_specs: BTreeMap::new(),
-            event_expiry: BTreeMap::new(),
-            events_by_expiry: std::collections::BTreeSet::new(),
+            event_expiry: std::collections::VecDeque::new(),
             services: service_alloc::Allocators::new(
                 crate::network::ipam::Cidr::parse(service_alloc::DEFAULT_SERVICE_CIDR).expect("the default service CIDR parses"),
                 rand_chacha::rand_core::SeedableRng::seed_from_u64(0),
@@ -265,13 +265,18 @@ impl ApiServer {
     /// writes. ksim sweeps at each compaction (every 5 minutes), so an Event lives between
     /// its TTL and 5 minutes more.
     pub fn expire_events(&mut self, now: SimTime) -> Vec<Rc<WatchEvent>> {
-        let mut out = Vec::new();
-        while let Some((at, ns, name)) = self.events_by_expiry.first().cloned() {
-            if at > now {
-                break;
+        let mut due = Vec::new();
+        while self.event_expiry.front().is_some_and(|e| e.0 <= now) {
+            let (at, revision, ns, name) = self.event_expiry.pop_front().expect("front");
+            let latest = self.store.get_parts(&Kind::Event, &ns, &name).is_some_and(|o| o.meta().resource_version.0 == revision);
+            if latest {
+                due.push((at, ns, name));
             }
-            self.events_by_expiry.remove(&(at, ns.clone(), name.clone()));
-            self.event_expiry.remove(&(ns.clone(), name.clone()));
+        }
+        // Deleted in the order of their expiry, then namespace and name.
+        due.sort();
+        let mut out = Vec::new();
+        for (_, ns, name) in due {
             if let Ok(ev) = self.store.delete(&ObjectKey::new(Kind::Event, &ns, &name), None, now) {
                 out.push(ev);
             }
@@ -357,14 +362,8 @@ impl ApiServer {
         }
         for w in &writes {
             if let Object::Event(e) = &*w.object {
-                let k = (e.metadata.namespace.clone(), e.metadata.name.clone());
-                if let Some(old) = self.event_expiry.remove(&k) {
-                    self.events_by_expiry.remove(&(old, k.0.clone(), k.1.clone()));
-                }
                 if w.type_ != crate::etcd::WatchEventType::Deleted {
-                    let at = now + EVENT_TTL;
-                    self.events_by_expiry.insert((at, k.0.clone(), k.1.clone()));
-                    self.event_expiry.insert(k, at);
+                    self.event_expiry.push_back((now + EVENT_TTL, w.revision, e.metadata.namespace.clone(), e.metadata.name.clone()));
                 }
             }
         }
@@ -1099,5 +1098,33 @@ mod tests {
         assert_eq!(a.expire_events(SimTime(6_600_000)).len(), 2);
         assert_eq!(events(&a), 0);
         assert_eq!(a.store.list(&Kind::Pod).count(), 1, "only Events expire");
+    }
+
+    /// Each write of an Event attaches a new lease of --event-ttl (the event registry's
+    /// TTLFunc answers for updates as for creates: pkg/registry/core/event/storage), so an
+    /// Event updated at 30m (a repeat: count 2) lives until 1h30m; one deleted and made
+    /// again lives an hour from its new write.
+    #[test]
+    fn an_events_ttl_runs_from_its_last_write() {
+        let mut a = server();
+        let p = ok(a.handle(Request::Create(pod("web")), SimTime(0)));
+        let ev = |t: u64, seq: u64| crate::client::event_for(&p, "Normal", "Pulled", "pulled", "kubelet", "w-1", SimTime(t), seq);
+        let repeated = ok(a.handle(Request::Create(ev(0, 1)), SimTime(0)));
+        let remade = ok(a.handle(Request::Create(ev(0, 2)), SimTime(0)));
+        let mut again = (*repeated).clone();
+        if let Object::Event(e) = &mut again {
+            e.count = 2;
+        }
+        assert!(a.handle(Request::Delete { key: remade.key(), grace_period_seconds: None, uid: None }, SimTime(600_000)).response.is_ok());
+        let mut new = (*remade).clone();
+        new.meta_mut().resource_version.0 = 0;
+        assert!(a.handle(Request::Create(new), SimTime(1_200_000)).response.is_ok());
+        assert!(a.handle(Request::Update(again), SimTime(1_800_000)).response.is_ok());
+        assert!(a.expire_events(SimTime(3_600_000)).is_empty(), "both were written again since");
+        let gone = a.expire_events(SimTime(4_800_000));
+        assert_eq!(gone.iter().map(|w| w.object.meta().name.clone()).collect::<Vec<_>>(), vec![remade.meta().name.clone()]);
+        let gone = a.expire_events(SimTime(5_400_000));
+        assert_eq!(gone.iter().map(|w| w.object.meta().name.clone()).collect::<Vec<_>>(), vec![repeated.meta().name.clone()]);
+        assert_eq!(a.store.list(&Kind::Event).count(), 0);
     }
 }
