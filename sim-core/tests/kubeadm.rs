@@ -76,3 +76,37 @@ fn even_a_short_crash_of_the_control_plane_node_restarts_its_processes() {
     assert_eq!(notes, [65_000, 65_000]);
     assert!(sim.violations().is_empty(), "{:?}", sim.violations());
 }
+
+/// `kubectl delete pod kube-scheduler-control-plane-1`: the static pod does not stop. Its
+/// kubelet sees the mirror pod marked for deletion, deletes it at once and creates it
+/// again (SyncPod, pkg/kubelet/kubelet.go; DeleteMirrorPod's grace period 0 and uid
+/// precondition, pkg/kubelet/pod/mirror_client.go): a new uid and creation time, the same
+/// containers — no restart, the same start time, still Running.
+#[test]
+fn a_deleted_mirror_pod_comes_back_and_its_static_pod_keeps_running() {
+    let mut sim = kubeadm("  - {at: 1m, delete: pod/kube-system/kube-scheduler-control-plane-1}\n", "2m");
+    sim.run_until(SimTime(59_000));
+    let before = kube_system_pod(&sim, "kube-scheduler-control-plane-1");
+    assert_eq!(before.status.phase, "Running");
+    sim.run();
+    let after = kube_system_pod(&sim, "kube-scheduler-control-plane-1");
+    assert_ne!(after.metadata.uid, before.metadata.uid, "a new mirror pod");
+    assert!(after.metadata.creation_timestamp > before.metadata.creation_timestamp);
+    assert!(after.metadata.deletion_timestamp.is_none());
+    assert_eq!(after.status.phase, "Running");
+    assert_eq!(after.status.start_time, before.status.start_time, "the same static pod");
+    let restarts = |p: &Pod| p.status.container_statuses.iter().map(|c| c.restart_count).sum::<i32>();
+    assert_eq!(restarts(&after), 0);
+    assert!(after.status.container_statuses.iter().all(|c| c.ready && c.state.running.is_some()));
+    // Only the old uid was deleted, and at once: no kill of the containers.
+    let kills: Vec<String> = sim
+        .api
+        .store
+        .list(&Kind::Event)
+        .filter_map(|o| o.as_event())
+        .filter(|e| e.involved_object.name == "kube-scheduler-control-plane-1" && e.reason == "Killing")
+        .map(|e| e.message.clone())
+        .collect();
+    assert!(kills.is_empty(), "{kills:?}");
+    assert!(sim.violations().is_empty(), "{:?}", sim.violations());
+}

@@ -130,6 +130,8 @@ pub struct Kubelet {
     eviction: eviction::EvictionState,
     /// The control plane's mirror pods were created (static_pods.rs).
     mirrors_created: bool,
+    /// Static pods whose mirror pod is being made again, by the mirror pod's name.
+    static_workers: BTreeMap<String, Worker>,
     /// The node rebooted and its pods' containers have not been started again yet: the
     /// next pod list it gets (whoever asked) is handled as a reboot's.
     needs_reboot: bool,
@@ -160,6 +162,7 @@ impl Kubelet {
             clock_offset_ms: 0,
             eviction: Default::default(),
             mirrors_created: false,
+            static_workers: BTreeMap::new(),
             needs_reboot: false,
         }
     }
@@ -354,6 +357,7 @@ impl Kubelet {
         // The eviction manager's memory is the process's.
         self.eviction = Default::default();
         self.needs_reboot = true;
+        self.static_workers.clear();
         for w in self.workers.values_mut() {
             if w.phase != Phase::Done {
                 w.phase = Phase::Creating;
@@ -398,6 +402,9 @@ impl Kubelet {
     /// worker.
     fn on_pod(&mut self, deleted: bool, obj: &Rc<Object>, ctx: &mut Ctx) {
         let Some(p) = obj.as_pod() else { return };
+        if self.spec.control_plane && self.handle_mirror_pod(deleted, obj, ctx) {
+            return;
+        }
         let uid = p.metadata.uid.clone();
         if deleted || p.spec.node_name != self.spec.name {
             if let Some(w) = self.workers.remove(&uid) {

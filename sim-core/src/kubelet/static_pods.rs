@@ -11,7 +11,16 @@
 //! pod of the node does; in ksim they stand for the control plane the simulation runs
 //! itself (kube-apiserver, etcd, the controller manager and the scheduler are not
 //! processes of the node — but the node's crash takes kube-apiserver down with it).
+//!
+//! A mirror pod is only the static pod's reflection: deleting it (kubectl delete) does
+//! not stop the static pod. The kubelet sees the mirror pod marked for deletion,
+//! deletes it at once with its uid as precondition and creates it again (SyncPod in
+//! pkg/kubelet/kubelet.go: "The mirror pod is semantically different from the static
+//! pod. Remove it. The mirror pod will get recreated later."; mirror_client.go's
+//! DeleteMirrorPod with a grace period of 0): the new mirror pod has a new uid and age,
+//! and the containers, their restarts and start time carry on.
 
+use super::pod_workers::Phase;
 use super::Kubelet;
 use crate::api::node::Node;
 use crate::api::Object;
@@ -43,9 +52,18 @@ impl Kubelet {
             return;
         }
         self.mirrors_created = true;
+        for c in components(&self.spec.internal_ip) {
+            if let Some(p) = self.mirror_pod(c, node) {
+                ctx.request(Request::Create(Object::Pod(p)));
+            }
+        }
+    }
+
+    /// The mirror pod of one static pod.
+    fn mirror_pod(&self, (component, image, cpu, flag): (&'static str, String, &'static str, String), node: &Node) -> Option<crate::api::pod::Pod> {
         let name = &self.spec.name;
         let ip = &self.spec.internal_ip;
-        for (component, image, cpu, flag) in components(ip) {
+        {
             // The config hash: upstream's is the hash of the pod from its manifest.
             let hash: String = Sha256::digest(format!("{component}/{name}/{image}").as_bytes()).iter().take(16).map(|b| format!("{b:02x}")).collect();
             let mut annotations = json!({
@@ -87,8 +105,52 @@ impl Kubelet {
                     }]
                 }
             });
-            let Ok(p) = serde_json::from_value::<crate::api::pod::Pod>(pod) else { continue };
-            ctx.request(Request::Create(Object::Pod(p)));
+            serde_json::from_value::<crate::api::pod::Pod>(pod).ok()
         }
+    }
+
+    /// handleMirrorPod: a mirror pod of this node's static pods was changed or deleted.
+    /// Marked for deletion, it is deleted at once and made again, its static pod's worker
+    /// kept aside meanwhile; its successor takes the worker over. Returns whether the
+    /// event was the mirror's business.
+    pub(super) fn handle_mirror_pod(&mut self, deleted: bool, obj: &std::rc::Rc<Object>, ctx: &mut Ctx) -> bool {
+        let Some(p) = obj.as_pod() else { return false };
+        if !p.metadata.annotations.contains_key("kubernetes.io/config.mirror") || p.spec.node_name != self.spec.name {
+            return false;
+        }
+        let uid = &p.metadata.uid;
+        let name = &p.metadata.name;
+        if !deleted && p.metadata.deletion_timestamp.is_some() {
+            let running = self.workers.get(uid).is_some_and(|w| !matches!(w.phase, Phase::Killing | Phase::Done));
+            if !running {
+                return false;
+            }
+            let w = self.workers.remove(uid).expect("worker");
+            self.static_workers.insert(name.clone(), w);
+            ctx.request(Request::Delete { key: obj.key(), grace_period_seconds: Some(0), uid: Some(uid.clone()) });
+            let node = self.node.as_ref().and_then(|n| n.as_node().cloned());
+            let component = components(&self.spec.internal_ip).into_iter().find(|c| *name == format!("{}-{}", c.0, self.spec.name));
+            if let (Some(node), Some(c)) = (node, component) {
+                if let Some(p) = self.mirror_pod(c, &node) {
+                    ctx.request(Request::Create(Object::Pod(p)));
+                }
+            }
+            return true;
+        }
+        if !deleted && !self.workers.contains_key(uid) {
+            if let Some(mut w) = self.static_workers.remove(name) {
+                // The status manager's cached status is the static pod's (its start time
+                // with it), whichever mirror pod shows it.
+                let mut mirror = p.clone();
+                if let Some(old) = w.pod.as_pod() {
+                    mirror.status = old.status.clone();
+                }
+                w.pod = std::rc::Rc::new(Object::Pod(mirror));
+                self.workers.insert(uid.clone(), w);
+                self.sync_status(uid, ctx);
+                return true;
+            }
+        }
+        false
     }
 }
