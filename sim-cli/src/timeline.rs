@@ -16,7 +16,7 @@ pub fn describe(r: &Record) -> Option<String> {
         ("", "timeline") => Some(format!("▶ {}", r.get_str("action").unwrap_or(""))),
         ("", "kubectl") => Some(format!("  {}", r.get_str("output").unwrap_or(""))),
         ("", "kubeadm") => Some(format!("{}: {}", r.by, r.get_str("output").unwrap_or(""))),
-        ("", "control-plane" | "chaos") => Some(format!("{}: {}", r.by, r.get_str("message").unwrap_or(""))),
+        ("", "control-plane" | "chaos" | "kubelet") => Some(format!("{}: {}", r.by, r.get_str("message").unwrap_or(""))),
         ("Pod", "create") => Some(match r.get_str("owner") {
             Some(o) => format!("{what} created by {o}"),
             None => format!("{what} created"),

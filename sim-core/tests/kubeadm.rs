@@ -260,3 +260,21 @@ fn a_join_before_init_retries_until_the_control_plane_is_up() {
     assert_eq!(joined.map(|j| j.0), Some(15_000));
     assert!(node_exists(&sim, "worker-1"));
 }
+
+#[test]
+fn a_kubelet_on_a_machine_with_swap_on_refuses_to_start() {
+    // failSwapOn is the kubelet's default: the node never registers, and the kubelet says
+    // why in the words a v1.34 kubelet logs (run.go's "command failed" around
+    // container_manager_linux.go's refusal).
+    let text = "apiVersion: ksim.dev/v1\nkind: Scenario\nmetadata: {name: swap}\nspec:\n  until: 1m\n  cluster:\n    bootstrap: kubeadm\n    nodePools:\n    - {name: worker, count: 2, swap: true, capacity: {cpu: '4', memory: 8Gi, pods: 110}}\n";
+    let s = common::load_str(text);
+    let mut sim = Simulation::new(&s, &RunOptions::for_scenario(&s)).expect("simulation");
+    sim.run();
+    assert!(node_exists(&sim, "control-plane-1"));
+    assert!(!node_exists(&sim, "worker-1") && !node_exists(&sim, "worker-2"));
+    let lines: Vec<(String, String)> =
+        sim.trace.records().iter().filter(|r| r.verb == "kubelet").map(|r| (r.by.clone(), r.get_str("message").unwrap_or("").to_string())).collect();
+    let msg =
+        "\"command failed\" err=\"failed to run Kubelet: running with swap on is not supported, please disable swap or set --fail-swap-on flag to false\"";
+    assert_eq!(lines, [("kubelet/worker-1".to_string(), msg.to_string()), ("kubelet/worker-2".to_string(), msg.to_string())]);
+}

@@ -234,6 +234,8 @@ struct NodePoolDoc {
     csi_drivers: BTreeMap<String, u32>,
     #[serde(default)]
     control_plane: bool,
+    #[serde(default)]
+    swap: bool,
 }
 
 #[derive(Deserialize)]
@@ -1742,6 +1744,14 @@ impl<'r> Loader<'r> {
                     format!("{}: Invalid value: true: a control-plane pool needs spec.cluster.bootstrap: kubeadm", join(&path, "controlPlane")),
                 );
             }
+            if p.control_plane && p.swap {
+                // ksim runs the control plane itself: its node's kubelet must run.
+                let msg = format!(
+                    "{}: Invalid value: true: swap on a control-plane node is not modelled (its kubelet would run no control plane)",
+                    join(&path, "swap")
+                );
+                self.error(file, Self::mark_of(index, &path, "swap"), msg);
+            }
             if s.cluster.kubeadm && !p.control_plane && p.name == "control-plane" {
                 self.error(
                     file,
@@ -1807,6 +1817,7 @@ impl<'r> Loader<'r> {
                 taints: p.taints,
                 csi_drivers: p.csi_drivers,
                 control_plane: p.control_plane,
+                swap: p.swap,
             });
         }
         if let Ok(cidr) = crate::network::ipam::Cidr::parse(&s.cluster.cluster_cidr) {

@@ -38,6 +38,9 @@ pub struct NodePool {
     /// `controlPlane: true`: kubeadm's control-plane nodes (the control plane's static
     /// pods, the control-plane role label and NoSchedule taint).
     pub control_plane: bool,
+    /// `swap: true`: the machines have swap on, so their kubelet (failSwapOn: true, its
+    /// default) refuses to start.
+    pub swap: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -107,6 +110,7 @@ impl Cluster {
                     taints: Vec::new(),
                     csi_drivers: BTreeMap::new(),
                     control_plane: true,
+                    swap: false,
                 },
             );
         }
@@ -167,6 +171,7 @@ impl Default for Cluster {
                 taints: Vec::new(),
                 csi_drivers: BTreeMap::new(),
                 control_plane: false,
+                swap: false,
             }],
             cluster_cidr: "10.244.0.0/16".into(),
             node_cidr_mask_size: 24,

@@ -428,6 +428,11 @@ impl Simulation {
             Discovery::Validated => {
                 run.joins.remove(&k);
                 run.awaiting_join.remove(&k);
+                if self.kubelet_refuses(k) {
+                    // kubeadm's kubelet-start phase then waits for a TLS bootstrap that
+                    // never comes (its own timeout and error are not modelled).
+                    return;
+                }
                 // TLS bootstrap, summarised: the kubelet starts with its credentials and
                 // registers the node; kube-proxy's DaemonSet follows it there.
                 let mut acts = Vec::new();

@@ -408,7 +408,7 @@ impl Simulation {
             }
         }
         for i in 0..self.kubelets.len() {
-            if self.awaiting_join(i as u32) {
+            if self.awaiting_join(i as u32) || self.kubelet_refuses(i as u32) {
                 continue;
             }
             let mut out = Vec::new();
@@ -417,6 +417,26 @@ impl Simulation {
             self.dispatch(Client::Kubelet(i as u32), out);
             self.start_proxy(i as u32);
         }
+    }
+
+    /// Whether node `k`'s kubelet refuses to start: its machine has swap on and failSwapOn
+    /// is the kubelet's default, true (its words, from a v1.34 kubelet's log: run.go's
+    /// "command failed", wrapping "failed to run Kubelet: %w" around
+    /// pkg/kubelet/cm/container_manager_linux.go's refusal). systemd starts it again every
+    /// 10 s (kubeadm's kubelet.service) and it fails the same way; ksim logs the first.
+    fn kubelet_refuses(&mut self, k: u32) -> bool {
+        let pool = &self.kubelets[k as usize].spec.pool;
+        if !self.pools.iter().any(|p| p.name == *pool && p.swap) {
+            return false;
+        }
+        let by = format!("kubelet/{}", self.kubelets[k as usize].name());
+        self.note(
+            "kubelet",
+            &by,
+            "\"command failed\" err=\"failed to run Kubelet: running with swap on is not supported, please disable swap or set --fail-swap-on flag to false\""
+                .into(),
+        );
+        true
     }
 
     /// Whether node `k` is a machine whose kubelet waits for `kubeadm join`.
@@ -633,6 +653,9 @@ impl Simulation {
             model::Action::NodeRecover(n) => {
                 // A machine that has not joined yet has no kubelet to start.
                 if let (Some(&k), false) = (self.kubelet_index.get(&n).filter(|&&k| !self.awaiting_join(k)), self.removed.contains(&n)) {
+                    if self.kubelet_refuses(k) {
+                        return;
+                    }
                     let kl = &mut self.kubelets[k as usize];
                     if !kl.alive {
                         let mut acts = Vec::new();
@@ -681,6 +704,9 @@ impl Simulation {
             }
             model::Action::KubeletStart(node) => {
                 if let Some(&k) = self.kubelet_index.get(&node).filter(|&&k| !self.awaiting_join(k)) {
+                    if self.kubelet_refuses(k) {
+                        return;
+                    }
                     let mut acts = Vec::new();
                     self.kubelets[k as usize].start_process(&mut Ctx::new(self.now, &mut acts));
                     self.dispatch(Client::Kubelet(k), acts);
@@ -1062,6 +1088,9 @@ impl Simulation {
             csi_drivers: p.csi_drivers.clone(),
             control_plane: p.control_plane,
         }));
+        if self.kubelet_refuses(idx) {
+            return;
+        }
         let mut acts = Vec::new();
         let mut ctx = Ctx::new(self.now, &mut acts);
         self.kubelets[idx as usize].start(&mut ctx);
