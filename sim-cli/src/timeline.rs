@@ -15,7 +15,8 @@ pub fn describe(r: &Record) -> Option<String> {
     match (r.kind.as_str(), r.verb.as_str()) {
         ("", "timeline") => Some(format!("▶ {}", r.get_str("action").unwrap_or(""))),
         ("", "kubectl") => Some(format!("  {}", r.get_str("output").unwrap_or(""))),
-        ("", "control-plane" | "chaos") => Some(format!("{}: {}", r.by, r.get_str("message").unwrap_or(""))),
+        ("", "kubeadm") => Some(format!("{}: {}", r.by, r.get_str("output").unwrap_or(""))),
+        ("", "control-plane" | "chaos" | "kubelet") => Some(format!("{}: {}", r.by, r.get_str("message").unwrap_or(""))),
         ("Pod", "create") => Some(match r.get_str("owner") {
             Some(o) => format!("{what} created by {o}"),
             None => format!("{what} created"),
@@ -43,6 +44,8 @@ pub fn describe(r: &Record) -> Option<String> {
             }
             (!parts.is_empty()).then(|| format!("{what} {}", parts.join(", ")))
         }
+        // kube-controller-manager's token cleaner at a bootstrap token's expiry.
+        ("Secret", "delete") if r.name.starts_with("bootstrap-token-") => Some(format!("{what} deleted by {}", r.by)),
         ("Node", "create") => Some(format!("{what} registered")),
         ("Node", "delete") => Some(format!("{what} deleted")),
         ("Node", _) => {

@@ -182,6 +182,23 @@ const CASES: &[(&str, u32, u32, &str)] = &[
     ("drain-bad-grace.yaml", 15, 42, "spec.timeline[0].drain.gracePeriod: Invalid value: \"soon\": expected whole seconds"),
     // Faults (issue: an unknown fault type, a partition of a node that does not exist)
     ("partition-missing-node.yaml", 15, 23, "spec.timeline[0].partition.node: nodes \"worker-9\" not found"),
+    // kubeadm: a join token in the wrong format is refused as `kubeadm join --token` is
+    // (validation.go ValidateDiscovery → ValidateToken, for the discovery and TLS bootstrap
+    // tokens the flag sets); InitConfiguration's token as NewBootstrapTokenString refuses
+    // it (bootstraptoken/v1/utils.go, with BootstrapTokenPattern's %q).
+    (
+        "kubeadm-join-bad-token.yaml",
+        14,
+        42,
+        "[discovery.bootstrapToken.token: Invalid value: \"abcdef-0123456789abcdef\": the bootstrap token is invalid, discovery.tlsBootstrapToken: Invalid value: \"abcdef-0123456789abcdef\": the bootstrap token is invalid]",
+    ),
+    (
+        "kubeadm-init-token-bad-format.yaml",
+        11,
+        17,
+        "the bootstrap token \"ABCDEF.0123456789abcdef\" was not of the form \"\\\\A([a-z0-9]{6})\\\\.([a-z0-9]{16})\\\\z\"",
+    ),
+    ("kubeadm-join-without-init.yaml", 12, 5, "spec.timeline: kubeadmJoin needs a kubeadmInit (the cluster it joins)"),
     (
         "partition-bad-direction.yaml",
         15,

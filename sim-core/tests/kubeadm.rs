@@ -110,3 +110,205 @@ fn a_deleted_mirror_pod_comes_back_and_its_static_pod_keeps_running() {
     assert!(kills.is_empty(), "{kills:?}");
     assert!(sim.violations().is_empty(), "{:?}", sim.violations());
 }
+
+// `kubeadmInit` and `kubeadmJoin` on the timeline (sim/kubeadm.rs). Expected values come
+// from upstream: the Secret's keys and type (cluster-bootstrap/token/api/types.go), the
+// expiration as now + TTL in RFC 3339 (bootstraptoken/v1/utils.go encodeTokenSecretData),
+// the JWS header (cluster-bootstrap/token/jws: HS256, kid = token id), discovery's 5 s
+// poll and 5 min timeout (kubeadm constants.go DiscoveryRetryInterval, DiscoveryTimeout),
+// and the messages of discovery/token/token.go and util/pubkeypin/pubkeypin.go wrapped by
+// discovery.go's For and the phase runner.
+
+const TOKEN: &str = "abcdef.0123456789abcdef";
+
+/// A kubeadm cluster of one worker built on the timeline: `tokens` is
+/// spec.cluster.kubeadm.bootstrapTokens (flow YAML), `timeline` the entries after init.
+fn built(tokens: &str, init_at: &str, timeline: &str, until: &str) -> Simulation {
+    let text = format!(
+        "apiVersion: ksim.dev/v1\nkind: Scenario\nmetadata: {{name: kubeadm}}\nspec:\n  until: {until}\n  cluster:\n    bootstrap: kubeadm\n    kubeadm: {{bootstrapTokens: {tokens}}}\n    nodePools:\n    - {{name: worker, count: 1, capacity: {{cpu: '4', memory: 8Gi, pods: 110}}}}\n  timeline:\n  - {{at: {init_at}, kubeadmInit: {{node: control-plane-1}}}}\n{timeline}"
+    );
+    let s = common::load_str(&text);
+    let mut o = RunOptions::for_scenario(&s);
+    o.check = true;
+    Simulation::new(&s, &o).expect("simulation")
+}
+
+fn join_at(at: &str, token: &str, hash: &str) -> String {
+    format!("  - at: {at}\n    kubeadmJoin: {{node: worker-1, token: {token}, discoveryTokenCaCertHash: '{hash}'}}\n")
+}
+
+/// What kubeadm printed, in order: (time in ms, node, line).
+fn kubeadm_lines(sim: &Simulation) -> Vec<(u64, String, String)> {
+    sim.trace.records().iter().filter(|r| r.verb == "kubeadm").map(|r| (r.t, r.by.clone(), r.get_str("output").unwrap_or("").to_string())).collect()
+}
+
+/// The CA hash as kubeadm init printed it in its join command (a student copies it).
+fn printed_hash(sim: &Simulation) -> String {
+    let lines = kubeadm_lines(sim);
+    let join = lines.iter().find(|(_, _, l)| l.starts_with("kubeadm join ")).expect("init prints the join command");
+    let hash = join.2.split_whitespace().skip_while(|w| *w != "--discovery-token-ca-cert-hash").nth(1).expect("a hash").to_string();
+    assert_eq!(join.2, format!("kubeadm join 172.18.0.2:6443 --token {TOKEN} --discovery-token-ca-cert-hash {hash}"));
+    // pubkeypin.Hash: "sha256:" and 64 lowercase hex digits.
+    assert!(hash.len() == 71 && hash[7..].bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()), "{hash}");
+    hash
+}
+
+fn secret(sim: &Simulation, name: &str) -> Option<sim_core::api::config_map::Secret> {
+    sim.api.store.get_parts(&Kind::Secret, "kube-system", name).and_then(|o| o.as_secret()).cloned()
+}
+
+fn cluster_info(sim: &Simulation) -> sim_core::api::config_map::ConfigMap {
+    sim.api.store.get_parts(&Kind::ConfigMap, "kube-public", "cluster-info").and_then(|o| o.as_config_map()).cloned().expect("cluster-info")
+}
+
+fn decoded(v: &str) -> String {
+    String::from_utf8(sim_core::api::config_map::base64_decode(v).expect("base64")).expect("utf-8")
+}
+
+fn node_exists(sim: &Simulation, name: &str) -> bool {
+    sim.api.store.get_parts(&Kind::Node, "", name).is_some()
+}
+
+#[test]
+fn nothing_is_served_before_kubeadm_init_and_init_makes_the_token_and_signed_cluster_info() {
+    // worker-1's join comes after the end: its kubelet never starts.
+    let mut sim = built(&format!("[{{token: {TOKEN}}}]"), "30s", &join_at("2m", TOKEN, "sha256:00"), "1m");
+    sim.run_until(SimTime(29_000));
+    assert!(sim.api.store.list(&Kind::Node).next().is_none(), "no kubelet registers before init");
+    assert!(sim.api.store.get_parts(&Kind::Service, "default", "kubernetes").is_none());
+    sim.run();
+    assert!(node_exists(&sim, "control-plane-1"));
+    assert!(!node_exists(&sim, "worker-1"), "a worker waits for its join");
+    let s = secret(&sim, "bootstrap-token-abcdef").expect("the token's Secret");
+    assert_eq!(s.type_, "bootstrap.kubernetes.io/token");
+    let data = |k: &str| s.data.get(k).map(|v| decoded(v));
+    assert_eq!(data("token-id").as_deref(), Some("abcdef"));
+    assert_eq!(data("token-secret").as_deref(), Some("0123456789abcdef"));
+    // Init at 30 s after 2026-01-01T00:00:00Z, plus kubeadm's default TTL of 24 h.
+    assert_eq!(data("expiration").as_deref(), Some("2026-01-02T00:00:30Z"));
+    assert_eq!(data("usage-bootstrap-authentication").as_deref(), Some("true"));
+    assert_eq!(data("usage-bootstrap-signing").as_deref(), Some("true"));
+    assert_eq!(data("auth-extra-groups").as_deref(), Some("system:bootstrappers:kubeadm:default-node-token"));
+    // The bootstrap signer's detached JWS: header..signature, kid = the token id.
+    let cm = cluster_info(&sim);
+    let jws = cm.data.get("jws-kubeconfig-abcdef").expect("signed for the token");
+    let (header, rest) = jws.split_once('.').expect("compact JWS");
+    assert!(rest.starts_with('.'), "the payload is detached: {jws}");
+    let padded = format!("{header}{}", "=".repeat((4 - header.len() % 4) % 4)).replace('-', "+").replace('_', "/");
+    assert_eq!(decoded(&padded), r#"{"alg":"HS256","kid":"abcdef"}"#);
+    assert!(cm.data["kubeconfig"].contains("server: https://172.18.0.2:6443"));
+    printed_hash(&sim);
+    assert!(sim.timeline_errors.is_empty() && sim.violations().is_empty(), "{:?} {:?}", sim.timeline_errors, sim.violations());
+}
+
+#[test]
+fn a_join_with_the_printed_command_registers_the_node_and_kube_proxy_follows() {
+    let mut probe = built(&format!("[{{token: {TOKEN}}}]"), "0s", "", "1s");
+    probe.run();
+    let hash = printed_hash(&probe);
+    let mut sim = built(&format!("[{{token: {TOKEN}}}]"), "0s", &join_at("30s", TOKEN, &hash), "2m");
+    sim.run();
+    assert!(node_exists(&sim, "worker-1"));
+    let lines = kubeadm_lines(&sim);
+    assert!(lines.iter().any(|(t, n, l)| *t == 30_000 && n == "kubeadm/worker-1" && l == "This node has joined the cluster:"), "{lines:?}");
+    let proxy_on_worker =
+        sim.api.store.list(&Kind::Pod).filter_map(|o| o.as_pod()).any(|p| p.metadata.name.starts_with("kube-proxy-") && p.spec.node_name == "worker-1");
+    assert!(proxy_on_worker, "kube-proxy's DaemonSet puts a pod on the new node");
+    assert!(sim.timeline_errors.is_empty() && sim.violations().is_empty(), "{:?} {:?}", sim.timeline_errors, sim.violations());
+}
+
+#[test]
+fn an_expired_token_is_cleaned_up_and_a_join_with_it_gives_up_after_discovery_timeout() {
+    let mut probe = built(&format!("[{{token: {TOKEN}, ttl: 1h}}]"), "0s", "", "1s");
+    probe.run();
+    let hash = printed_hash(&probe);
+    let mut sim = built(&format!("[{{token: {TOKEN}, ttl: 1h}}]"), "0s", &join_at("2h", TOKEN, &hash), "2h6m");
+    sim.run_until(SimTime(3_599_000));
+    assert!(secret(&sim, "bootstrap-token-abcdef").is_some());
+    assert!(cluster_info(&sim).data.contains_key("jws-kubeconfig-abcdef"));
+    sim.run_until(SimTime(3_601_000));
+    // tokencleaner.go deletes it once expired; bootstrapsigner.go drops its signature.
+    assert!(secret(&sim, "bootstrap-token-abcdef").is_none());
+    assert!(!cluster_info(&sim).data.contains_key("jws-kubeconfig-abcdef"));
+    sim.run();
+    let failure: Vec<_> = kubeadm_lines(&sim).into_iter().filter(|(_, n, _)| n == "kubeadm/worker-1").collect();
+    // getClusterInfo polls from 2h every 5 s; the 5-minute timeout returns its last error.
+    assert_eq!(
+        failure,
+        [
+            (
+                7_500_000,
+                "kubeadm/worker-1".to_string(),
+                "error execution phase preflight: couldn't validate the identity of the API Server: could not find a JWS signature in the cluster-info ConfigMap for token ID \"abcdef\"".to_string()
+            ),
+            (7_500_000, "kubeadm/worker-1".to_string(), "To see the stack trace of this error execute with --v=5 or higher".to_string()),
+        ]
+    );
+    assert!(!node_exists(&sim, "worker-1"));
+    // A failed join is kubeadm's outcome, not a refused timeline action.
+    assert!(sim.timeline_errors.is_empty() && sim.violations().is_empty(), "{:?} {:?}", sim.timeline_errors, sim.violations());
+}
+
+#[test]
+fn a_wrong_ca_hash_or_token_secret_fails_at_once_with_kubeadms_words() {
+    let mut probe = built(&format!("[{{token: {TOKEN}}}]"), "0s", "", "1s");
+    probe.run();
+    let hash = printed_hash(&probe);
+    let wrong = format!("sha256:{}", "0".repeat(64));
+    let cases = [
+        // validateClusterCA → pubkeypin CheckAny.
+        (TOKEN, wrong.as_str(), format!("cluster CA found in cluster-info ConfigMap is invalid: none of the public keys \"{hash}\" are pinned")),
+        // validateClusterInfoToken: the id is known, the secret is not its own.
+        ("abcdef.ffffffffffffffff", hash.as_str(), "failed to verify JWS signature of received cluster info object, can't trust this API Server".to_string()),
+        // pubkeypin Allow: the pin's length (hex.DecodedLen).
+        (
+            TOKEN,
+            "sha256:abcd",
+            "invalid discovery token CA certificate hash: invalid hash \"sha256:abcd\", expected a 32 byte SHA-256 hash, found 2 bytes".to_string(),
+        ),
+    ];
+    for (token, h, err) in cases {
+        let mut sim = built(&format!("[{{token: {TOKEN}}}]"), "0s", &join_at("1m", token, h), "2m");
+        sim.run();
+        let lines: Vec<_> = kubeadm_lines(&sim).into_iter().filter(|(_, n, _)| n == "kubeadm/worker-1").map(|(t, _, l)| (t, l)).collect();
+        assert_eq!(lines[0], (60_000, format!("error execution phase preflight: couldn't validate the identity of the API Server: {err}")));
+        assert!(!node_exists(&sim, "worker-1"));
+    }
+}
+
+#[test]
+fn a_join_before_init_retries_until_the_control_plane_is_up() {
+    let mut probe = built(&format!("[{{token: {TOKEN}}}]"), "0s", "", "1s");
+    probe.run();
+    let hash = printed_hash(&probe);
+    // Joined at 0 s, init at 12 s: the polls at 0, 5 and 10 s are refused, the one at 15 s
+    // finds the signature (the signer wrote it a watch hop after init).
+    let text = format!(
+        "apiVersion: ksim.dev/v1\nkind: Scenario\nmetadata: {{name: kubeadm}}\nspec:\n  until: 1m\n  cluster:\n    bootstrap: kubeadm\n    kubeadm: {{bootstrapTokens: [{{token: {TOKEN}}}]}}\n    nodePools:\n    - {{name: worker, count: 1, capacity: {{cpu: '4', memory: 8Gi, pods: 110}}}}\n  timeline:\n{}  - {{at: 12s, kubeadmInit: {{node: control-plane-1}}}}\n",
+        join_at("0s", TOKEN, &hash)
+    );
+    let s = common::load_str(&text);
+    let mut sim = Simulation::new(&s, &RunOptions::for_scenario(&s)).expect("simulation");
+    sim.run();
+    let joined = kubeadm_lines(&sim).into_iter().find(|(_, n, l)| n == "kubeadm/worker-1" && l == "This node has joined the cluster:");
+    assert_eq!(joined.map(|j| j.0), Some(15_000));
+    assert!(node_exists(&sim, "worker-1"));
+}
+
+#[test]
+fn a_kubelet_on_a_machine_with_swap_on_refuses_to_start() {
+    // failSwapOn is the kubelet's default: the node never registers, and the kubelet says
+    // why in the words a v1.34 kubelet logs (run.go's "command failed" around
+    // container_manager_linux.go's refusal).
+    let text = "apiVersion: ksim.dev/v1\nkind: Scenario\nmetadata: {name: swap}\nspec:\n  until: 1m\n  cluster:\n    bootstrap: kubeadm\n    nodePools:\n    - {name: worker, count: 2, swap: true, capacity: {cpu: '4', memory: 8Gi, pods: 110}}\n";
+    let s = common::load_str(text);
+    let mut sim = Simulation::new(&s, &RunOptions::for_scenario(&s)).expect("simulation");
+    sim.run();
+    assert!(node_exists(&sim, "control-plane-1"));
+    assert!(!node_exists(&sim, "worker-1") && !node_exists(&sim, "worker-2"));
+    let lines: Vec<(String, String)> =
+        sim.trace.records().iter().filter(|r| r.verb == "kubelet").map(|r| (r.by.clone(), r.get_str("message").unwrap_or("").to_string())).collect();
+    let msg =
+        "\"command failed\" err=\"failed to run Kubelet: running with swap on is not supported, please disable swap or set --fail-swap-on flag to false\"";
+    assert_eq!(lines, [("kubelet/worker-1".to_string(), msg.to_string()), ("kubelet/worker-2".to_string(), msg.to_string())]);
+}

@@ -73,6 +73,28 @@ pub fn base64(bytes: &[u8]) -> String {
     out
 }
 
+/// Decodes standard padded base64 (None: not base64).
+pub fn base64_decode(s: &str) -> Option<Vec<u8>> {
+    if base64_error(s).is_some() {
+        return None;
+    }
+    let val = |c: u8| match c {
+        b'A'..=b'Z' => c - b'A',
+        b'a'..=b'z' => c - b'a' + 26,
+        b'0'..=b'9' => c - b'0' + 52,
+        b'+' => 62,
+        _ => 63,
+    };
+    let mut out = Vec::with_capacity(s.len() / 4 * 3);
+    for chunk in s.as_bytes().chunks(4) {
+        let pad = chunk.iter().filter(|c| **c == b'=').count();
+        let n = chunk.iter().fold(0u32, |n, c| (n << 6) | u32::from(if *c == b'=' { 0 } else { val(*c) }));
+        let bytes = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
+        out.extend_from_slice(&bytes[..3 - pad]);
+    }
+    Some(out)
+}
+
 /// Whether `s` is standard padded base64 (what a Secret's data must hold): the index of
 /// the first bad byte otherwise, as Go's CorruptInputError reports it.
 pub fn base64_error(s: &str) -> Option<usize> {
@@ -98,6 +120,7 @@ mod tests {
     fn base64_is_rfc_4648() {
         for (plain, enc) in [("", ""), ("f", "Zg=="), ("fo", "Zm8="), ("foo", "Zm9v"), ("foob", "Zm9vYg=="), ("fooba", "Zm9vYmE="), ("foobar", "Zm9vYmFy")] {
             assert_eq!(base64(plain.as_bytes()), enc);
+            assert_eq!(base64_decode(enc).as_deref(), Some(plain.as_bytes()));
             assert_eq!(base64_error(enc), None);
         }
         assert_eq!(base64_error("Zm9v!A=="), Some(4));

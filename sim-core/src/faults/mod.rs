@@ -197,6 +197,8 @@ pub fn is_fault(a: &Action) -> bool {
             | Action::EtcdMemberUp(_)
             | Action::EtcdSlowDisk { .. }
             | Action::EtcdDiskNormal(_)
+            | Action::KubeadmInit { .. }
+            | Action::KubeadmJoin { .. }
     )
 }
 
@@ -212,6 +214,8 @@ pub fn last_fault_end(entries: &[TimelineEntry]) -> Option<SimDuration> {
             Action::ClockSkew { offset_ms, duration, .. } => {
                 SimDuration::from_ms(e.at.as_ms().saturating_add(duration.map_or(0, |d| d.as_ms())).saturating_add(offset_ms.unsigned_abs()))
             }
+            // A join settles by its discovery's timeout at the latest.
+            Action::KubeadmJoin { .. } => SimDuration::from_ms(e.at.as_ms() + crate::sim::kubeadm::DISCOVERY_TIMEOUT.as_ms()),
             _ => e.at,
         })
         .max()

@@ -104,6 +104,8 @@ const ACTIONS: &[&str] = &[
     "apiserverRestart",
     "etcdMemberDown",
     "etcdSlowDisk",
+    "kubeadmInit",
+    "kubeadmJoin",
 ];
 const MAX_FILES: usize = 1000;
 const SYSTEM_NAMESPACES: [&str; 4] = ["default", "kube-node-lease", "kube-public", "kube-system"];
@@ -198,6 +200,8 @@ struct ClusterDoc {
     storage: Option<String>,
     etcd: Option<EtcdDoc>,
     bootstrap: Option<String>,
+    /// kubeadm's InitConfiguration, as far as ksim reads it (`bootstrapTokens`).
+    kubeadm: Option<Value>,
 }
 
 #[derive(Deserialize)]
@@ -230,6 +234,8 @@ struct NodePoolDoc {
     csi_drivers: BTreeMap<String, u32>,
     #[serde(default)]
     control_plane: bool,
+    #[serde(default)]
+    swap: bool,
 }
 
 #[derive(Deserialize)]
@@ -287,6 +293,9 @@ struct Loader<'r> {
     added_used: usize,
     /// The etcd cluster's size (for the members the timeline names).
     etcd_members: u32,
+    /// `bootstrap: kubeadm`, and its control-plane nodes (for kubeadmInit and kubeadmJoin).
+    kubeadm: bool,
+    control_plane_nodes: BTreeSet<String>,
 }
 
 fn location_key(l: &Location) -> (String, u32, u32) {
@@ -1077,6 +1086,7 @@ impl<'r> Loader<'r> {
                 let duration = self.opt_duration(file, index, &ap, &f, "duration")?;
                 Action::ClockSkew { node, offset_ms: if neg { -ms } else { ms }, duration }
             }
+            "kubeadmInit" | "kubeadmJoin" => self.kubeadm_action(file, index, &ap, key, val, nodes)?,
             other => {
                 let mark = index.key(&index_spelling(&join(path, other))).unwrap_or(here);
                 self.error(file, mark, format!("{path}: unknown action {}: expected one of {}", q(other), ACTIONS.join(", ")));
@@ -1084,6 +1094,91 @@ impl<'r> Loader<'r> {
             }
         };
         Some(TimelineEntry { at, action, location })
+    }
+
+    /// `spec.cluster.kubeadm: {bootstrapTokens: [{token, ttl}]}` (InitConfiguration's
+    /// shape): each token as NewBootstrapTokenString parses it, `ttl` a duration (0: never
+    /// expires; kubeadm's default 24h).
+    fn kubeadm_config(&mut self, file: &str, index: &PathIndex, v: &Value, s: &mut Scenario) {
+        let path = "spec.cluster.kubeadm";
+        let Some(f) = self.fields(file, index, path, v, &["bootstrapTokens"], &[]) else { return };
+        if !s.cluster.kubeadm {
+            let msg = format!("{path}: Invalid value: kubeadm's configuration needs spec.cluster.bootstrap: kubeadm");
+            self.error(file, Self::mark_of(index, path, ""), msg);
+            return;
+        }
+        let tokens = match f.get("bootstrapTokens") {
+            None => return,
+            Some(Value::Array(a)) => a.clone(),
+            Some(_) => {
+                let p = join(path, "bootstrapTokens");
+                self.error(file, Self::mark_of(index, &p, ""), format!("{p}: Invalid value: expected a list of {{token, ttl}}"));
+                return;
+            }
+        };
+        for (i, t) in tokens.iter().enumerate() {
+            let tp = format!("{path}.bootstrapTokens[{i}]");
+            let Some(tf) = self.fields(file, index, &tp, t, &["token", "ttl"], &["token"]) else { continue };
+            let text = tf["token"].as_str().map(String::from).unwrap_or_else(|| tf["token"].to_string());
+            let Some(token) = crate::sim::kubeadm::parse_token(&text) else {
+                self.error(file, Self::mark_of(index, &tp, "token"), crate::sim::kubeadm::token_not_of_the_form(&text));
+                continue;
+            };
+            let ttl = match self.opt_duration(file, index, &tp, &tf, "ttl") {
+                None => continue,
+                Some(None) => Some(crate::sim::kubeadm::DEFAULT_TOKEN_TTL),
+                Some(Some(d)) if d == SimDuration::ZERO => None,
+                Some(Some(d)) => Some(d),
+            };
+            if s.cluster.kubeadm_config.bootstrap_tokens.iter().any(|b| b.token.id == token.id) {
+                self.error(file, Self::mark_of(index, &tp, "token"), format!("{tp}.token: Duplicate value: {}", q(&token.id)));
+                continue;
+            }
+            s.cluster.kubeadm_config.bootstrap_tokens.push(BootstrapToken { token, ttl });
+        }
+    }
+
+    /// `kubeadmInit: {node}` (a control-plane node) and `kubeadmJoin: {node, token,
+    /// discoveryTokenCaCertHash}` (a worker); a join's token is refused as kubeadm join's
+    /// configuration validation refuses it.
+    fn kubeadm_action(&mut self, file: &str, index: &PathIndex, ap: &str, key: &str, val: &Value, nodes: Option<&BTreeSet<String>>) -> Option<Action> {
+        let (allowed, required): (&[&str], &[&str]) =
+            if key == "kubeadmInit" { (&["node"], &["node"]) } else { (&["node", "token", "discoveryTokenCaCertHash"], &["node", "token"]) };
+        let f = self.fields(file, index, ap, val, allowed, required)?;
+        if !self.kubeadm {
+            self.error(file, Self::mark_of(index, ap, ""), format!("{ap}: Invalid value: {key} needs spec.cluster.bootstrap: kubeadm"));
+            return None;
+        }
+        let np = join(ap, "node");
+        let node = self.node_arg(file, index, &np, &f["node"], nodes)?;
+        let control_plane = self.control_plane_nodes.contains(&node);
+        if key == "kubeadmInit" {
+            if !control_plane {
+                self.error(
+                    file,
+                    Self::mark_of(index, &np, ""),
+                    format!("{np}: Invalid value: {}: kubeadm init runs on a control-plane node (a pool with controlPlane: true)", q(&node)),
+                );
+                return None;
+            }
+            return Some(Action::KubeadmInit { node });
+        }
+        if control_plane {
+            let msg = format!("{np}: Invalid value: {}: joining a control-plane node (kubeadm join --control-plane) is not modelled", q(&node));
+            self.error(file, Self::mark_of(index, &np, ""), msg);
+            return None;
+        }
+        let text = f["token"].as_str().map(String::from).unwrap_or_else(|| f["token"].to_string());
+        let Some(token) = crate::sim::kubeadm::parse_token(&text) else {
+            self.error(file, Self::mark_of(index, ap, "token"), crate::sim::kubeadm::join_token_invalid(&text));
+            return None;
+        };
+        let Some(hash) = f.get("discoveryTokenCaCertHash") else {
+            self.error(file, Self::mark_of(index, ap, ""), crate::sim::kubeadm::NO_CA_CERT_HASH);
+            return None;
+        };
+        let ca_cert_hash = hash.as_str().map(String::from).unwrap_or_else(|| hash.to_string());
+        Some(Action::KubeadmJoin { node, token, ca_cert_hash })
     }
 
     /// A node name argument that must name a node of the cluster (or one that joined).
@@ -1261,6 +1356,9 @@ impl<'r> Loader<'r> {
             self.cluster(file, &doc.index, c, s);
         }
         s.cluster.apply_kubeadm();
+        self.kubeadm = s.cluster.kubeadm;
+        self.control_plane_nodes =
+            s.cluster.node_pools.iter().filter(|p| p.control_plane).flat_map(|p| (1..=p.count).map(move |i| format!("{}-{i}", p.name))).collect();
         if let Some(f) = spec.faults {
             s.faults_location = Location { file: file.into(), mark: Self::mark_of(&doc.index, "spec.faults", "") };
             if let Some(nc) = f.node_crash {
@@ -1587,6 +1685,9 @@ impl<'r> Loader<'r> {
                 }
             }
         }
+        if let Some(k) = c.kubeadm {
+            self.kubeadm_config(file, index, &k, s);
+        }
         // The add-on switches: one of a few words each.
         if let Some(d) = c.dns {
             if let Some(i) = self.choice(file, index, "spec.cluster.dns", &d, &["CoreDNS", "none"]) {
@@ -1642,6 +1743,14 @@ impl<'r> Loader<'r> {
                     Self::mark_of(index, &path, "controlPlane"),
                     format!("{}: Invalid value: true: a control-plane pool needs spec.cluster.bootstrap: kubeadm", join(&path, "controlPlane")),
                 );
+            }
+            if p.control_plane && p.swap {
+                // ksim runs the control plane itself: its node's kubelet must run.
+                let msg = format!(
+                    "{}: Invalid value: true: swap on a control-plane node is not modelled (its kubelet would run no control plane)",
+                    join(&path, "swap")
+                );
+                self.error(file, Self::mark_of(index, &path, "swap"), msg);
             }
             if s.cluster.kubeadm && !p.control_plane && p.name == "control-plane" {
                 self.error(
@@ -1708,6 +1817,7 @@ impl<'r> Loader<'r> {
                 taints: p.taints,
                 csi_drivers: p.csi_drivers,
                 control_plane: p.control_plane,
+                swap: p.swap,
             });
         }
         if let Ok(cidr) = crate::network::ipam::Cidr::parse(&s.cluster.cluster_cidr) {
@@ -1788,6 +1898,8 @@ pub fn load(sources: &[Source], resolver: &Resolver) -> Result<Scenario, LoadErr
         traffic_locations: Vec::new(),
         added_used: 0,
         etcd_members: 1,
+        kubeadm: false,
+        control_plane_nodes: BTreeSet::new(),
     };
     let mut s = Scenario::default();
     let mut at_zero: Vec<Manifest> = Vec::new();
@@ -1844,8 +1956,12 @@ pub fn load(sources: &[Source], resolver: &Resolver) -> Result<Scenario, LoadErr
         }
     }
     if !at_zero.is_empty() {
-        timeline.insert(0, TimelineEntry { at: SimDuration::ZERO, action: Action::Apply(at_zero), location: seen_scenario.clone().unwrap_or_default() });
+        // The file's manifests are applied when the cluster is there: at t = 0, or right
+        // after a `kubeadm init` on the timeline.
+        let (i, at) = timeline.iter().position(|e| matches!(e.action, Action::KubeadmInit { .. })).map_or((0, SimDuration::ZERO), |i| (i + 1, timeline[i].at));
+        timeline.insert(i, TimelineEntry { at, action: Action::Apply(at_zero), location: seen_scenario.clone().unwrap_or_default() });
     }
+    check_kubeadm(&mut l, &timeline);
     check_references(&mut l, &s, &mut timeline);
     check_service_allocations(&mut l, &s, &timeline);
     check_traffic(&mut l, &s, &timeline, nodes.as_ref());
@@ -1867,6 +1983,21 @@ pub fn load(sources: &[Source], resolver: &Resolver) -> Result<Scenario, LoadErr
     s.timeline = timeline;
     s.warnings = l.warnings;
     Ok(s)
+}
+
+/// One `kubeadm init`, and one for any join (a join may start before it: its discovery
+/// retries until the control plane answers).
+fn check_kubeadm(l: &mut Loader, timeline: &[TimelineEntry]) {
+    let inits: Vec<&TimelineEntry> = timeline.iter().filter(|e| matches!(e.action, Action::KubeadmInit { .. })).collect();
+    for e in inits.iter().skip(1) {
+        let msg = format!("spec.timeline: a second kubeadmInit (the first is at {}); ksim builds one control plane", inits[0].location);
+        l.error(&e.location.file, e.location.mark, msg);
+    }
+    if inits.is_empty() {
+        if let Some(e) = timeline.iter().find(|e| matches!(e.action, Action::KubeadmJoin { .. })) {
+            l.error(&e.location.file, e.location.mark, "spec.timeline: kubeadmJoin needs a kubeadmInit (the cluster it joins)");
+        }
+    }
 }
 
 /// A traffic client's source node must be one of the cluster's (or join later), and a

@@ -38,6 +38,9 @@ pub struct NodePool {
     /// `controlPlane: true`: kubeadm's control-plane nodes (the control plane's static
     /// pods, the control-plane role label and NoSchedule taint).
     pub control_plane: bool,
+    /// `swap: true`: the machines have swap on, so their kubelet (failSwapOn: true, its
+    /// default) refuses to start.
+    pub swap: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -65,6 +68,24 @@ pub struct Cluster {
     pub etcd_members: u32,
     /// `spec.cluster.bootstrap: kubeadm`: the cluster as `kubeadm init` builds it.
     pub kubeadm: bool,
+    /// `spec.cluster.kubeadm`: kubeadm init's InitConfiguration (its bootstrap tokens).
+    pub kubeadm_config: KubeadmConfig,
+}
+
+/// `spec.cluster.kubeadm`: what kubeadm's InitConfiguration says, as far as ksim uses it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct KubeadmConfig {
+    /// `bootstrapTokens: [{token, ttl}]`: the tokens `kubeadm init` creates (none given: one
+    /// generated from the run's seed, with the default TTL).
+    pub bootstrap_tokens: Vec<BootstrapToken>,
+}
+
+/// One of InitConfiguration's `bootstrapTokens`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BootstrapToken {
+    pub token: crate::sim::kubeadm::Token,
+    /// None: `ttl: 0`, the token never expires.
+    pub ttl: Option<SimDuration>,
 }
 
 impl Cluster {
@@ -89,6 +110,7 @@ impl Cluster {
                     taints: Vec::new(),
                     csi_drivers: BTreeMap::new(),
                     control_plane: true,
+                    swap: false,
                 },
             );
         }
@@ -149,6 +171,7 @@ impl Default for Cluster {
                 taints: Vec::new(),
                 csi_drivers: BTreeMap::new(),
                 control_plane: false,
+                swap: false,
             }],
             cluster_cidr: "10.244.0.0/16".into(),
             node_cidr_mask_size: 24,
@@ -160,6 +183,7 @@ impl Default for Cluster {
             storage: Storage::LocalPath,
             etcd_members: 1,
             kubeadm: false,
+            kubeadm_config: KubeadmConfig::default(),
         }
     }
 }
@@ -289,6 +313,18 @@ pub enum Action {
         duration: Option<SimDuration>,
     },
     EtcdDiskNormal(u32),
+    /// `kubeadmInit: {node: N}`: `kubeadm init` on the control-plane node N: the control
+    /// plane comes up (nothing answers before), with its bootstrap token.
+    KubeadmInit {
+        node: String,
+    },
+    /// `kubeadmJoin: {node, token, discoveryTokenCaCertHash}`: `kubeadm join` on worker N:
+    /// token discovery, then its kubelet starts and registers the node.
+    KubeadmJoin {
+        node: String,
+        token: crate::sim::kubeadm::Token,
+        ca_cert_hash: String,
+    },
 }
 
 /// Which messages a partition loses (a message-level model: requests one way, answers
@@ -427,6 +463,10 @@ impl Action {
                 format!("etcd member {member}'s disk writes take {latency}{}", duration.map(|d| format!(" for {d}")).unwrap_or_default())
             }
             Action::EtcdDiskNormal(m) => format!("etcd member {m}'s disk is fast again"),
+            Action::KubeadmInit { node } => format!("kubeadm init on {node}"),
+            Action::KubeadmJoin { node, token, ca_cert_hash } => {
+                format!("kubeadm join on {node} --token {token} --discovery-token-ca-cert-hash {ca_cert_hash}")
+            }
             Action::ClockSkew { node, offset_ms, duration } => {
                 let off = if *offset_ms < 0 {
                     format!("-{}", SimDuration::from_ms(offset_ms.unsigned_abs()))
@@ -543,6 +583,29 @@ impl Scenario {
     /// The nodes random fault plans pick from: the workers (a kubeadm control-plane
     /// node's crash is the whole control plane's: list it on the timeline to mean it).
     pub fn fault_nodes(&self) -> Vec<String> {
-        self.cluster.node_pools.iter().filter(|p| !p.control_plane).flat_map(|p| (1..=p.count).map(move |i| format!("{}-{i}", p.name))).collect()
+        let joining = self.joining_nodes();
+        self.cluster
+            .node_pools
+            .iter()
+            .filter(|p| !p.control_plane)
+            .flat_map(|p| (1..=p.count).map(move |i| format!("{}-{i}", p.name)))
+            .filter(|n| !joining.contains(n))
+            .collect()
+    }
+
+    /// Whether `kubeadm init` is a timeline step (the control plane is not there before it).
+    pub fn kubeadm_init_at(&self) -> Option<SimDuration> {
+        self.timeline.iter().find(|e| matches!(e.action, Action::KubeadmInit { .. })).map(|e| e.at)
+    }
+
+    /// The nodes a `kubeadm join` brings in: their kubelet waits for it.
+    pub fn joining_nodes(&self) -> std::collections::BTreeSet<String> {
+        self.timeline
+            .iter()
+            .filter_map(|e| match &e.action {
+                Action::KubeadmJoin { node, .. } => Some(node.clone()),
+                _ => None,
+            })
+            .collect()
     }
 }

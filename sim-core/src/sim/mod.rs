@@ -22,6 +22,7 @@ use std::rc::Rc;
 
 pub mod addons;
 pub mod control_plane;
+pub mod kubeadm;
 pub mod kubectl;
 
 /// Who sends requests and receives watches, responses and timers.
@@ -56,6 +57,36 @@ pub enum SimEvent {
     Timer { to: Client, timer: Timer },
     /// The traffic model's clients send their requests (every 100 ms while one runs).
     TrafficTick,
+    /// kubeadm's steps and the bootstrap-token controllers (kubeadm.rs).
+    Kubeadm(KubeadmStep),
+}
+
+/// A kubeadm step due.
+#[derive(Debug)]
+pub enum KubeadmStep {
+    /// `kubeadm join` on this node polls cluster-info again (or gives up).
+    DiscoveryPoll(u32),
+    /// kube-controller-manager's token cleaner looks at this token Secret again (its
+    /// expiry: AddAfter the TTL).
+    TokenCleaner(String),
+    /// kube-controller-manager's bootstrap signer syncs cluster-info (a token Secret or
+    /// cluster-info changed).
+    Signer,
+}
+
+/// `kubeadm init`/`join` as timeline steps: where the run is.
+#[derive(Debug, Default)]
+struct KubeadmRun {
+    /// `kubeadm init` has run (before: nothing serves).
+    initialized: bool,
+    /// The tokens init creates.
+    tokens: Vec<model::BootstrapToken>,
+    /// The cluster CA's pin (kubeadm.rs).
+    ca_hash: String,
+    /// Nodes whose kubelet waits for their join (by kubelet index).
+    awaiting_join: std::collections::BTreeSet<u32>,
+    /// Joins in discovery: (token, CA hash given, when it started, kubeadm's last error).
+    joins: BTreeMap<u32, (kubeadm::Token, String, SimTime, String)>,
 }
 
 /// Options that are not part of the scenario.
@@ -141,6 +172,8 @@ pub struct Simulation {
     control_plane_nodes_down: bool,
     /// The draws of Chaos Mesh experiments (which pods a mode picks).
     chaos_rng: rand_chacha::ChaCha8Rng,
+    /// `kubeadmInit` on the timeline: the control plane comes up then (None: at t=0).
+    kubeadm: Option<KubeadmRun>,
 }
 
 /// The configuration kube-controller-manager and kube-scheduler restart with.
@@ -283,7 +316,24 @@ impl Simulation {
             write_wait: SimDuration::ZERO,
             control_plane_nodes_down: false,
             chaos_rng: rngs.stream("chaos"),
+            kubeadm: None,
         };
+        if scenario.kubeadm_init_at().is_some() {
+            let joining = scenario.joining_nodes();
+            let cp = scenario.node_names().into_iter().find(|n| sim.kubelets.iter().any(|k| k.spec.control_plane && k.name() == n));
+            let mut tokens = scenario.cluster.kubeadm_config.bootstrap_tokens.clone();
+            if tokens.is_empty() {
+                let token = kubeadm::generate_token(&mut rngs.stream("kubeadm"));
+                tokens.push(model::BootstrapToken { token, ttl: Some(kubeadm::DEFAULT_TOKEN_TTL) });
+            }
+            sim.kubeadm = Some(KubeadmRun {
+                initialized: false,
+                tokens,
+                ca_hash: kubeadm::ca_cert_hash(cp.as_deref().unwrap_or("")),
+                awaiting_join: joining.iter().filter_map(|n| sim.kubelet_index.get(n).copied()).collect(),
+                joins: BTreeMap::new(),
+            });
+        }
         sim.partitions = vec![None; sim.kubelets.len()];
         sim.partition_depth = vec![0; sim.kubelets.len()];
         sim.api.set_service_cidr(service_cidr, rngs.stream("service-allocator"));
@@ -298,9 +348,32 @@ impl Simulation {
         Ok(sim)
     }
 
-    /// t=0: the system namespaces, the `kubernetes` Service, every kubelet starting, the
-    /// timeline.
+    /// t=0: the cluster comes up (unless `kubeadm init` is a later step: then nothing
+    /// serves until it runs), the timeline.
     fn bootstrap(&mut self) {
+        if self.kubeadm.is_some() {
+            // Refusals name the address kubeadm's apiserver will advertise.
+            if let Some(cp) = self.kubelets.iter().find(|k| k.spec.control_plane) {
+                self.control_plane.address = cp.spec.internal_ip.clone();
+            }
+            self.control_plane.apiserver_stop();
+        } else {
+            self.bring_up();
+        }
+        for (i, e) in self.timeline.iter().enumerate() {
+            self.queue.push(SimTime(e.at.as_ms()), SimEvent::Timeline(i));
+        }
+        if let Some(t) = self.traffic.first_tick() {
+            // On the 100 ms grid.
+            let tick = crate::traffic::TICK.as_ms();
+            self.queue.push(SimTime(t.as_ms().div_ceil(tick) * tick), SimEvent::TrafficTick);
+        }
+        self.queue.push(SimTime(5 * 60 * 1000), SimEvent::Timer { to: Client::ApiServer, timer: crate::apiserver::Timer::Compaction.into() });
+    }
+
+    /// The system namespaces, the `kubernetes` Service, the add-ons, every kubelet
+    /// starting (but those waiting for `kubeadm join`).
+    fn bring_up(&mut self) {
         for ns in ["default", "kube-node-lease", "kube-public", "kube-system"] {
             let mut n = crate::api::namespace::Namespace::default();
             n.metadata.name = ns.into();
@@ -335,21 +408,40 @@ impl Simulation {
             }
         }
         for i in 0..self.kubelets.len() {
+            if self.awaiting_join(i as u32) || self.kubelet_refuses(i as u32) {
+                continue;
+            }
             let mut out = Vec::new();
             let mut ctx = Ctx::new(self.now, &mut out);
             self.kubelets[i].start(&mut ctx);
             self.dispatch(Client::Kubelet(i as u32), out);
             self.start_proxy(i as u32);
         }
-        for (i, e) in self.timeline.iter().enumerate() {
-            self.queue.push(SimTime(e.at.as_ms()), SimEvent::Timeline(i));
+    }
+
+    /// Whether node `k`'s kubelet refuses to start: its machine has swap on and failSwapOn
+    /// is the kubelet's default, true (its words, from a v1.34 kubelet's log: run.go's
+    /// "command failed", wrapping "failed to run Kubelet: %w" around
+    /// pkg/kubelet/cm/container_manager_linux.go's refusal). systemd starts it again every
+    /// 10 s (kubeadm's kubelet.service) and it fails the same way; ksim logs the first.
+    fn kubelet_refuses(&mut self, k: u32) -> bool {
+        let pool = &self.kubelets[k as usize].spec.pool;
+        if !self.pools.iter().any(|p| p.name == *pool && p.swap) {
+            return false;
         }
-        if let Some(t) = self.traffic.first_tick() {
-            // On the 100 ms grid.
-            let tick = crate::traffic::TICK.as_ms();
-            self.queue.push(SimTime(t.as_ms().div_ceil(tick) * tick), SimEvent::TrafficTick);
-        }
-        self.queue.push(SimTime(5 * 60 * 1000), SimEvent::Timer { to: Client::ApiServer, timer: crate::apiserver::Timer::Compaction.into() });
+        let by = format!("kubelet/{}", self.kubelets[k as usize].name());
+        self.note(
+            "kubelet",
+            &by,
+            "\"command failed\" err=\"failed to run Kubelet: running with swap on is not supported, please disable swap or set --fail-swap-on flag to false\""
+                .into(),
+        );
+        true
+    }
+
+    /// Whether node `k` is a machine whose kubelet waits for `kubeadm join`.
+    fn awaiting_join(&self, k: u32) -> bool {
+        self.kubeadm.as_ref().is_some_and(|r| r.awaiting_join.contains(&k))
     }
 
     /// A write made while bootstrapping (the apiserver's own objects).
@@ -504,6 +596,7 @@ impl Simulation {
             };
             self.log_write(w, v, from);
             self.fan_out(w);
+            self.poke_signer(&w.object);
         }
         if let Some(req) = copy {
             if reply.wants(out.response.is_ok()) {
@@ -558,7 +651,11 @@ impl Simulation {
                 }
             }
             model::Action::NodeRecover(n) => {
-                if let (Some(&k), false) = (self.kubelet_index.get(&n), self.removed.contains(&n)) {
+                // A machine that has not joined yet has no kubelet to start.
+                if let (Some(&k), false) = (self.kubelet_index.get(&n).filter(|&&k| !self.awaiting_join(k)), self.removed.contains(&n)) {
+                    if self.kubelet_refuses(k) {
+                        return;
+                    }
                     let kl = &mut self.kubelets[k as usize];
                     if !kl.alive {
                         let mut acts = Vec::new();
@@ -571,6 +668,8 @@ impl Simulation {
                 }
             }
             model::Action::AddNode { pool, name } => self.add_node(&pool, &name),
+            model::Action::KubeadmInit { node } => self.kubeadm_init(&node),
+            model::Action::KubeadmJoin { node, token, ca_cert_hash } => self.kubeadm_join(&node, token, ca_cert_hash),
             model::Action::Partition { node, direction, .. } => {
                 if let Some(&k) = self.kubelet_index.get(&node) {
                     // Overlapping partitions of a node: each heal ends one; the messages
@@ -604,7 +703,10 @@ impl Simulation {
                 }
             }
             model::Action::KubeletStart(node) => {
-                if let Some(&k) = self.kubelet_index.get(&node) {
+                if let Some(&k) = self.kubelet_index.get(&node).filter(|&&k| !self.awaiting_join(k)) {
+                    if self.kubelet_refuses(k) {
+                        return;
+                    }
                     let mut acts = Vec::new();
                     self.kubelets[k as usize].start_process(&mut Ctx::new(self.now, &mut acts));
                     self.dispatch(Client::Kubelet(k), acts);
@@ -826,6 +928,9 @@ impl Simulation {
     /// down, so is kube-apiserver (its static pod went with the machine); it is back with
     /// the first one up.
     fn control_plane_nodes_changed(&mut self) {
+        if self.kubeadm.as_ref().is_some_and(|r| !r.initialized) {
+            return;
+        }
         let cps: Vec<bool> = self.kubelets.iter().filter(|k| k.spec.control_plane).map(|k| k.alive).collect();
         if cps.is_empty() {
             return;
@@ -983,6 +1088,9 @@ impl Simulation {
             csi_drivers: p.csi_drivers.clone(),
             control_plane: p.control_plane,
         }));
+        if self.kubelet_refuses(idx) {
+            return;
+        }
         let mut acts = Vec::new();
         let mut ctx = Ctx::new(self.now, &mut acts);
         self.kubelets[idx as usize].start(&mut ctx);
@@ -1076,6 +1184,10 @@ impl Simulation {
             }
             SimEvent::TrafficTick => {
                 self.traffic_tick();
+                return;
+            }
+            SimEvent::Kubeadm(step) => {
+                self.kubeadm_step(step);
                 return;
             }
             SimEvent::Request { from, request, reply } => {
