@@ -83,6 +83,12 @@ pub fn logs(a: Args) -> u8 {
             chosen
         }
     };
+    // The logs come from the node's kubelet (its API on port 10250), through kube-apiserver.
+    let query = if a.previous { "?previous=true" } else { "" };
+    if let Some(e) = sim.kubelet_api_error(&pod.spec.node_name, &format!("/containerLogs/{ns}/{name}/{container}{query}")) {
+        eprintln!("Error from server: {e}");
+        return 1;
+    }
     let status: Option<&ContainerStatus> = pod.status.container_statuses.iter().find(|s| s.name == container);
     let mut lines = vec![format!("# ksim runs no code: the lifecycle of container {container} as the kubelet recorded it"), run_time_line(pod)];
     let empty = ContainerState::default();

@@ -200,6 +200,18 @@ const CASES: &[(&str, u32, u32, &str)] = &[
     ),
     ("kubeadm-join-without-init.yaml", 12, 5, "spec.timeline: kubeadmJoin needs a kubeadmInit (the cluster it joins)"),
     (
+        "closed-port-unmodelled.yaml",
+        10,
+        28,
+        "spec.cluster.nodePools[0].closedPorts[1]: Unsupported value: 80: supported values: 6443 (kube-apiserver, on a control-plane pool), 10250 (the kubelet's API)",
+    ),
+    (
+        "closed-port-6443-on-worker.yaml",
+        12,
+        9,
+        "spec.cluster.nodePools[0].closedPorts[0]: Invalid value: 6443: only a control-plane node serves kube-apiserver (spec.cluster.bootstrap: kubeadm, controlPlane: true)",
+    ),
+    (
         "partition-bad-direction.yaml",
         15,
         58,

@@ -963,3 +963,29 @@ late   Pending                                      zonal          <unset>      
         assert!(d.contains(line), "{line:?} in\n{d}");
     }
 }
+
+/// firewalld on a node with 10250 (the kubelet's API) not opened: `kubectl logs` goes
+/// through kube-apiserver to that kubelet, and the dial is rejected (icmp-host-prohibited:
+/// Go's "connect: no route to host"); kube-apiserver answers with the error, kubectl
+/// prints it as `Error from server: …` and exits 1. The URL is the kubelet's
+/// /containerLogs/{namespace}/{pod}/{container} endpoint (pkg/kubelet/server/server.go).
+#[test]
+fn logs_of_a_pod_whose_kubelet_port_is_closed_fail_with_the_dial_error() {
+    let dir = std::env::temp_dir().join(format!("ksim-fw-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let f = dir.join("fw.yaml");
+    std::fs::write(
+        &f,
+        "apiVersion: ksim.dev/v1\nkind: Scenario\nmetadata: {name: fw}\nspec:\n  until: 1m\n  cluster:\n    nodePools:\n    - {name: worker, count: 1, closedPorts: [10250], capacity: {cpu: '4', memory: 8Gi}}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n  containers:\n  - {name: app, image: nginx:1.25}\n",
+    )
+    .unwrap();
+    let out = ksim(&["logs", "web", f.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stderr).trim(),
+        "Error from server: Get \"https://172.18.0.2:10250/containerLogs/default/web/app\": dial tcp 172.18.0.2:10250: connect: no route to host"
+    );
+    let prev = ksim(&["logs", "web", "--previous", f.to_str().unwrap()]);
+    assert!(text(&prev.stderr).contains("/containerLogs/default/web/app?previous=true\": dial tcp"), "{}", text(&prev.stderr));
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -312,3 +312,46 @@ fn a_kubelet_on_a_machine_with_swap_on_refuses_to_start() {
         "\"command failed\" err=\"failed to run Kubelet: running with swap on is not supported, please disable swap or set --fail-swap-on flag to false\"";
     assert_eq!(lines, [("kubelet/worker-1".to_string(), msg.to_string()), ("kubelet/worker-2".to_string(), msg.to_string())]);
 }
+
+/// firewalld on the control-plane machine with 6443 not opened (`closedPorts: [6443]`):
+/// kubeadm init warns (preflight's FirewalldCheck, checks.go: init checks the API server's
+/// bind port and the kubelet's), and a worker's join cannot reach kube-apiserver —
+/// firewalld rejects with icmp-host-prohibited, which Go reports as "connect: no route
+/// to host" — so discovery polls every 5 s until its 5-minute timeout and fails with the
+/// last error (token.go's "failed to request the cluster-info ConfigMap", wrapped by
+/// discovery.go and the phase runner). A worker there from the start never registers,
+/// and its kubelet says why (kubelet_node_status.go registerWithAPIServer).
+#[test]
+fn a_firewall_closing_6443_on_the_control_plane_makes_joins_time_out() {
+    let pools = "    - {name: cp, count: 1, controlPlane: true, closedPorts: [6443], capacity: {cpu: '2', memory: 4Gi, pods: 110}}\n    - {name: worker, count: 2, capacity: {cpu: '4', memory: 8Gi, pods: 110}}\n";
+    let join = "  - at: 1m\n    kubeadmJoin: {node: worker-1, token: abcdef.0123456789abcdef, discoveryTokenCaCertHash: 'sha256:0000000000000000000000000000000000000000000000000000000000000000'}\n";
+    let text = format!(
+        "apiVersion: ksim.dev/v1\nkind: Scenario\nmetadata: {{name: fw}}\nspec:\n  until: 7m\n  cluster:\n    bootstrap: kubeadm\n    kubeadm: {{bootstrapTokens: [{{token: {TOKEN}}}]}}\n    nodePools:\n{pools}  timeline:\n  - {{at: 0s, kubeadmInit: {{node: cp-1}}}}\n{join}"
+    );
+    let s = common::load_str(&text);
+    let mut o = RunOptions::for_scenario(&s);
+    o.check = true;
+    let mut sim = Simulation::new(&s, &o).expect("simulation");
+    sim.run();
+    let lines = kubeadm_lines(&sim);
+    let cp: Vec<&str> = lines.iter().filter(|(_, n, _)| n == "kubeadm/cp-1").map(|(_, _, l)| l.as_str()).collect();
+    assert_eq!(cp[0], "\t[WARNING Firewalld]: firewalld is active, please ensure ports [6443 10250] are open or your cluster may not function correctly");
+    let w1: Vec<(u64, &str)> = lines.iter().filter(|(_, n, _)| n == "kubeadm/worker-1").map(|(t, _, l)| (*t, l.as_str())).collect();
+    let refused = "Get \"https://172.18.0.2:6443/api/v1/namespaces/kube-public/configmaps/cluster-info?timeout=10s\": dial tcp 172.18.0.2:6443: connect: no route to host";
+    assert_eq!(
+        w1,
+        [
+            (360_000, format!("error execution phase preflight: couldn't validate the identity of the API Server: failed to request the cluster-info ConfigMap: {refused}").as_str()),
+            (360_000, "To see the stack trace of this error execute with --v=5 or higher"),
+        ]
+    );
+    // worker-2 (no join: there from init) never registers either; cp-1 does.
+    assert!(!node_exists(&sim, "worker-1") && !node_exists(&sim, "worker-2") && node_exists(&sim, "cp-1"));
+    let notes: Vec<String> =
+        sim.trace.records().iter().filter(|r| r.by == "kubelet/worker-2").map(|r| r.get_str("message").unwrap_or("").to_string()).collect();
+    assert_eq!(
+        notes,
+        ["\"Unable to register node with API server\" err=\"Post \\\"https://172.18.0.2:6443/api/v1/nodes\\\": dial tcp 172.18.0.2:6443: connect: no route to host\" node=\"worker-2\""]
+    );
+    assert!(sim.timeline_errors.is_empty() && sim.violations().is_empty(), "{:?} {:?}", sim.timeline_errors, sim.violations());
+}

@@ -236,6 +236,8 @@ struct NodePoolDoc {
     control_plane: bool,
     #[serde(default)]
     swap: bool,
+    #[serde(default)]
+    closed_ports: Vec<u16>,
 }
 
 #[derive(Deserialize)]
@@ -1752,6 +1754,21 @@ impl<'r> Loader<'r> {
                 );
                 self.error(file, Self::mark_of(index, &path, "swap"), msg);
             }
+            for (pi, port) in p.closed_ports.iter().enumerate() {
+                let pp = format!("closedPorts[{pi}]");
+                let at = Self::mark_of(index, &path, &pp);
+                if ![super::model::API_SERVER_PORT, super::model::KUBELET_PORT].contains(port) {
+                    let msg = format!(
+                        "{path}.{pp}: Unsupported value: {port}: supported values: 6443 (kube-apiserver, on a control-plane pool), 10250 (the kubelet's API)"
+                    );
+                    self.error(file, at, msg);
+                } else if *port == super::model::API_SERVER_PORT && !p.control_plane {
+                    let msg = format!(
+                        "{path}.{pp}: Invalid value: 6443: only a control-plane node serves kube-apiserver (spec.cluster.bootstrap: kubeadm, controlPlane: true)"
+                    );
+                    self.error(file, at, msg);
+                }
+            }
             if s.cluster.kubeadm && !p.control_plane && p.name == "control-plane" {
                 self.error(
                     file,
@@ -1818,6 +1835,7 @@ impl<'r> Loader<'r> {
                 csi_drivers: p.csi_drivers,
                 control_plane: p.control_plane,
                 swap: p.swap,
+                closed_ports: p.closed_ports,
             });
         }
         if let Ok(cidr) = crate::network::ipam::Cidr::parse(&s.cluster.cluster_cidr) {

@@ -41,7 +41,14 @@ pub struct NodePool {
     /// `swap: true`: the machines have swap on, so their kubelet (failSwapOn: true, its
     /// default) refuses to start.
     pub swap: bool,
+    /// `closedPorts`: firewalld runs on the machines and these ports were not opened
+    /// (6443, kube-apiserver's, on a control-plane pool; 10250, the kubelet's API).
+    pub closed_ports: Vec<u16>,
 }
+
+/// kube-apiserver's port (kubeadm's default bind port) and the kubelet's (KubeletPort).
+pub const API_SERVER_PORT: u16 = 6443;
+pub const KUBELET_PORT: u16 = 10250;
 
 #[derive(Clone, Debug)]
 pub struct Cluster {
@@ -111,6 +118,7 @@ impl Cluster {
                     csi_drivers: BTreeMap::new(),
                     control_plane: true,
                     swap: false,
+                    closed_ports: Vec::new(),
                 },
             );
         }
@@ -172,6 +180,7 @@ impl Default for Cluster {
                 csi_drivers: BTreeMap::new(),
                 control_plane: false,
                 swap: false,
+                closed_ports: Vec::new(),
             }],
             cluster_cidr: "10.244.0.0/16".into(),
             node_cidr_mask_size: 24,

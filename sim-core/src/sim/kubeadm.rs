@@ -355,6 +355,7 @@ impl Simulation {
         }
         run.initialized = true;
         let (tokens, ca_hash) = (run.tokens.clone(), run.ca_hash.clone());
+        self.firewalld_warning(node, &[6443, 10250]);
         self.control_plane.apiserver_start();
         self.bring_up();
         let address = self.control_plane.address.clone();
@@ -384,7 +385,22 @@ impl Simulation {
             return;
         }
         run.joins.insert(k, (token, ca_hash, started, String::new()));
+        self.firewalld_warning(node, &[10250]);
         self.discovery_poll(k);
+    }
+
+    /// Preflight's FirewalldCheck (cmd/kubeadm/app/preflight/checks.go: init checks the API
+    /// server's port and the kubelet's, join the kubelet's), a warning printed as RunChecks
+    /// prints one, on a machine whose firewalld closes ports (`closedPorts`).
+    fn firewalld_warning(&mut self, node: &str, ports: &[u16]) {
+        let Some(&k) = self.kubelet_index.get(node) else { return };
+        let firewalld = self.pools.iter().any(|p| p.name == self.kubelets[k as usize].spec.pool && !p.closed_ports.is_empty());
+        if firewalld {
+            // Go's %v of a []int: [6443 10250].
+            let ports = ports.iter().map(u16::to_string).collect::<Vec<_>>().join(" ");
+            let w = format!("\t[WARNING Firewalld]: firewalld is active, please ensure ports [{ports}] are open or your cluster may not function correctly");
+            self.kubeadm_says(node, vec![w]);
+        }
     }
 
     /// One of getClusterInfo's polls; at the discovery timeout, kubeadm's last error.
@@ -393,6 +409,7 @@ impl Simulation {
         let node = self.kubelets[k as usize].name().to_string();
         let address = self.control_plane.address.clone();
         let serving = self.kubeadm.as_ref().is_some_and(|r| r.initialized) && !self.control_plane.apiserver_down();
+        let firewalled = self.firewalled(k);
         let Some(run) = self.kubeadm.as_mut() else { return };
         let Some((token, ca_hash, started, last)) = run.joins.get(&k).cloned() else { return };
         let deadline = started + DISCOVERY_TIMEOUT;
@@ -402,7 +419,12 @@ impl Simulation {
             return;
         }
         let key = ObjectKey::new(Kind::ConfigMap, "kube-public", CLUSTER_INFO);
-        let got = if !serving {
+        let got = if firewalled {
+            // firewalld on the control-plane node rejects 6443 (icmp-host-prohibited).
+            Err(format!(
+                "Get \"https://{address}:{API_SERVER_PORT}/api/v1/namespaces/kube-public/configmaps/cluster-info?timeout=10s\": dial tcp {address}:{API_SERVER_PORT}: connect: no route to host"
+            ))
+        } else if !serving {
             // net/http's error for a refused dial, as client-go returns it.
             Err(format!(
                 "Get \"https://{address}:{API_SERVER_PORT}/api/v1/namespaces/kube-public/configmaps/cluster-info?timeout=10s\": dial tcp {address}:{API_SERVER_PORT}: connect: connection refused"

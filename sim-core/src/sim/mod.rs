@@ -336,6 +336,12 @@ impl Simulation {
         }
         sim.partitions = vec![None; sim.kubelets.len()];
         sim.partition_depth = vec![0; sim.kubelets.len()];
+        for k in 0..sim.kubelets.len() {
+            if sim.firewalled(k as u32) {
+                sim.partitions[k] = Some(model::PartitionDirection::Both);
+                sim.partition_depth[k] = 1;
+            }
+        }
         sim.api.set_service_cidr(service_cidr, rngs.stream("service-allocator"));
         sim.controller_manager.controllers.ingress_nginx.enabled = scenario.cluster.ingress_nginx;
         if let Some(lb) = &scenario.cluster.load_balancer {
@@ -416,7 +422,42 @@ impl Simulation {
             self.kubelets[i].start(&mut ctx);
             self.dispatch(Client::Kubelet(i as u32), out);
             self.start_proxy(i as u32);
+            self.firewall_note(i as u32);
         }
+    }
+
+    /// Whether node `k` cannot reach kube-apiserver: firewalld on the control-plane node
+    /// rejects its port (6443 in a control-plane pool's `closedPorts`) and `k` is another
+    /// machine. Its kubelet and kube-proxy never connect: for the control plane it is a
+    /// node cut off from the start, for good.
+    fn firewalled(&self, k: u32) -> bool {
+        let pool_of = |k: u32| self.pools.iter().find(|p| p.name == self.kubelets[k as usize].spec.pool);
+        let closed = self.pools.iter().any(|p| p.control_plane && p.closed_ports.contains(&model::API_SERVER_PORT));
+        closed && !pool_of(k).is_some_and(|p| p.control_plane)
+    }
+
+    /// What a firewalled node's kubelet logs when it tries to register (kubelet_node_status.go
+    /// registerWithAPIServer's "Unable to register node with API server" around client-go's
+    /// error; firewalld rejects with icmp-host-prohibited, which Go reports as "connect: no
+    /// route to host"). It retries with back-off; ksim logs the first.
+    fn firewall_note(&mut self, k: u32) {
+        if !self.firewalled(k) {
+            return;
+        }
+        let node = self.kubelets[k as usize].name().to_string();
+        let address = self.control_plane.address.clone();
+        let err = format!("Post \"https://{address}:6443/api/v1/nodes\": dial tcp {address}:6443: connect: no route to host");
+        self.note("kubelet", &format!("kubelet/{node}"), format!("\"Unable to register node with API server\" err={err:?} node={node:?}"));
+    }
+
+    /// The error of a connection to a node's kubelet API (port 10250) when firewalld there
+    /// rejects it: what kube-apiserver answers for logs, exec and port-forward.
+    pub fn kubelet_api_error(&self, node: &str, path: &str) -> Option<String> {
+        let k = *self.kubelet_index.get(node)?;
+        let kl = &self.kubelets[k as usize];
+        let pool = self.pools.iter().find(|p| p.name == kl.spec.pool)?;
+        let ip = &kl.spec.internal_ip;
+        pool.closed_ports.contains(&model::KUBELET_PORT).then(|| format!("Get \"https://{ip}:10250{path}\": dial tcp {ip}:10250: connect: no route to host"))
     }
 
     /// Whether node `k`'s kubelet refuses to start: its machine has swap on and failSwapOn
@@ -1088,6 +1129,10 @@ impl Simulation {
             csi_drivers: p.csi_drivers.clone(),
             control_plane: p.control_plane,
         }));
+        if self.firewalled(idx) {
+            self.partitions[idx as usize] = Some(model::PartitionDirection::Both);
+            self.partition_depth[idx as usize] = 1;
+        }
         if self.kubelet_refuses(idx) {
             return;
         }
@@ -1096,6 +1141,7 @@ impl Simulation {
         self.kubelets[idx as usize].start(&mut ctx);
         self.dispatch(Client::Kubelet(idx), acts);
         self.start_proxy(idx);
+        self.firewall_note(idx);
     }
 
     /// The traffic model's tick: requests sent and counted, each second's counts logged,
