@@ -200,6 +200,18 @@ const CASES: &[(&str, u32, u32, &str)] = &[
     ),
     ("kubeadm-join-without-init.yaml", 12, 5, "spec.timeline: kubeadmJoin needs a kubeadmInit (the cluster it joins)"),
     (
+        "containerd-bad-version.yaml",
+        10,
+        29,
+        "spec.cluster.nodePools[0].containerd.version: Invalid value: \"latest\": expected a containerd release such as 1.7.27 or 2.1.4",
+    ),
+    (
+        "cgroup-mismatch-control-plane.yaml",
+        14,
+        24,
+        "spec.cluster.nodePools[0].containerd.systemdCgroup: Invalid value: false: a cgroup driver mismatch on a control-plane node is not modelled",
+    ),
+    (
         "closed-port-unmodelled.yaml",
         10,
         28,

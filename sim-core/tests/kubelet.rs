@@ -899,3 +899,48 @@ fn a_new_image_restarts_the_container_with_it() {
     let pulling: Vec<String> = events(&sim, "Pulling").into_iter().map(|e| e.1).collect();
     assert_eq!(pulling, ["Pulling image \"nginx:1.25\"", "Pulling image \"nginx:1.27\""]);
 }
+
+/// A node whose containerd (1.7: no CRI RuntimeConfig, so the v1.34 kubelet keeps its own
+/// `systemd` driver — cmd/kubelet/app/server.go getCgroupDriverFromCRI's fallback) runs
+/// runc on cgroupfs: the sandboxes die (kubelet/cgroups.rs: within 1–5 minutes, ksim's
+/// choice). Each time SyncPod records SandboxChanged with kuberuntime_manager.go's words,
+/// stops the container ("Stopping container app"), makes a new sandbox — a new address
+/// — and starts the container again: restartCount + 1. On a containerd 2 node on the same
+/// cgroupfs driver the kubelet takes the runtime's driver and nothing restarts.
+#[test]
+fn mismatched_cgroup_drivers_make_sandboxes_die_and_restart_only_on_the_old_containerd() {
+    let pools = "    - {name: old, count: 1, containerd: {version: 1.7.27, systemdCgroup: false}, capacity: {cpu: '8', memory: 16Gi, pods: 110}}\n    - {name: new, count: 1, containerd: {version: 2.1.4, systemdCgroup: false}, capacity: {cpu: '8', memory: 16Gi, pods: 110}}";
+    let tl = format!("{}{}", pod_at("10s", "flaky", "old-1", "", "", "nginx:1.25"), pod_at("10s", "steady", "new-1", "", "", "nginx:1.25"));
+    let mut sim = scenario(pools, &tl, "12m");
+    let first = pod_at_time(&mut sim, 30_000, "flaky");
+    sim.run();
+    let flaky = pod(&sim, "flaky").unwrap();
+    let steady = pod(&sim, "steady").unwrap();
+    // A sandbox lives at most 5 minutes: more than 11 minutes of running means at least 2
+    // restarts (each also takes the stop, the sandbox and the start).
+    let restarts = flaky.status.container_statuses[0].restart_count;
+    assert!(restarts >= 2, "{restarts}");
+    assert_eq!(steady.status.container_statuses[0].restart_count, 0);
+    let changed = events(&sim, "SandboxChanged");
+    assert!(
+        !changed.is_empty() && changed.iter().all(|e| *e == ("Pod/flaky".to_string(), "Pod sandbox changed, it will be killed and re-created.".to_string())),
+        "{changed:?}"
+    );
+    let stopped = events(&sim, "Killing");
+    assert!(stopped.iter().all(|e| *e == ("Pod/flaky".to_string(), "Stopping container app".to_string())) && stopped.len() == changed.len(), "{stopped:?}");
+    // A new sandbox, a new address; the pod keeps running between.
+    assert_ne!(flaky.status.pod_ip, first.status.pod_ip);
+    assert_eq!(flaky.status.phase, "Running");
+    let notes: Vec<(String, String)> =
+        sim.trace.records().iter().filter(|r| r.verb == "kubelet").map(|r| (r.by.clone(), r.get_str("message").unwrap_or_default().to_string())).collect();
+    assert_eq!(
+        notes,
+        [
+            (
+                "kubelet/old-1".to_string(),
+                "\"CRI implementation should be updated to support RuntimeConfig when KubeletCgroupDriverFromCRI feature gate has been enabled. Falling back to using cgroupDriver from kubelet config.\"".to_string()
+            ),
+            ("kubelet/new-1".to_string(), "\"Using cgroup driver setting received from the CRI runtime\" cgroupDriver=\"cgroupfs\"".to_string()),
+        ]
+    );
+}

@@ -31,6 +31,7 @@
 //! pod restarted after the node comes back keeps its IP.
 
 pub mod annotations;
+mod cgroups;
 mod eviction;
 mod images;
 mod lifecycle;
@@ -90,6 +91,8 @@ pub struct NodeSpecification {
     pub csi_drivers: BTreeMap<String, u32>,
     /// A kubeadm control-plane node: its kubelet runs the control plane's static pods.
     pub control_plane: bool,
+    /// The container runtime's cgroup driver is not the kubelet's (cgroups.rs).
+    pub cgroup_mismatch: bool,
 }
 
 pub struct Kubelet {
@@ -601,6 +604,7 @@ mod tests {
             internal_ip: "172.18.0.2".into(),
             network_ready: true,
             control_plane: false,
+            cgroup_mismatch: false,
         })
     }
 

@@ -76,6 +76,8 @@ pub enum PodStep {
     ReadinessTick,
     /// The startup prober's tick, until the container has started (prober.rs).
     StartupProbe,
+    /// The runtime's cgroup driver is not the kubelet's: the sandbox dies (cgroups.rs).
+    SandboxChanged,
 }
 
 /// An init container as the worker runs it.
@@ -221,6 +223,11 @@ pub(super) struct Worker {
     /// The containers are being killed because their definition (image) changed: they
     /// start again with the new one whatever the restart policy.
     pub(super) redefined: bool,
+    /// When the sandbox is to die next, on a node whose cgroup drivers disagree.
+    pub(super) sandbox_change_at: Option<SimTime>,
+    /// The containers are being killed because the sandbox changed: a new sandbox (and
+    /// address) is made, then they start again in it.
+    pub(super) resandbox: bool,
 }
 
 impl Kubelet {
@@ -291,6 +298,8 @@ impl Kubelet {
                 startup_failures: 0,
                 startup_due: None,
                 redefined: false,
+                sandbox_change_at: None,
+                resandbox: false,
             },
         );
         self.sync_status(&uid, ctx);
@@ -357,6 +366,7 @@ impl Kubelet {
             PodStep::LivenessProbe => self.liveness_probe(uid, ctx),
             PodStep::ReadinessTick => self.readiness_tick(uid, ctx),
             PodStep::StartupProbe => self.startup_probe(uid, ctx),
+            PodStep::SandboxChanged => self.sandbox_changed(uid, ctx),
             PodStep::PullRetry => {
                 if self.workers.get(uid).is_some_and(|w| w.phase == Phase::Creating && w.sandbox && w.pull_error.is_some()) {
                     self.ensure_images(uid, ctx);
@@ -674,6 +684,7 @@ impl Kubelet {
         let oom = pod.as_pod().and_then(annotations::oom_after).filter(|o| run.is_none_or(|r| *o < r));
         w.oom_at = oom.map(|o| ctx.now + o);
         self.containers_events(&pod, ctx);
+        self.schedule_sandbox_change(uid, ctx);
         match &startup {
             Some(s) => self.startup_tick(uid, super::prober::period(s), ctx),
             None => {
@@ -767,6 +778,18 @@ impl Kubelet {
         };
         w.last_exit = Some((code, w.started_at.unwrap_or(ctx.now), ctx.now));
         w.ready = false;
+        if std::mem::take(&mut w.resandbox) {
+            // SyncPod's next steps: a new sandbox — a new address — then the containers
+            // created in it (the back-off of their restarts as for any restart).
+            w.phase = Phase::Creating;
+            w.started_at = None;
+            w.sandbox = false;
+            let ip = w.ip.take();
+            self.release_ip(ip);
+            self.sync_status(uid, ctx);
+            self.start_sandbox(uid, ctx);
+            return;
+        }
         if std::mem::take(&mut w.redefined) {
             // Started again with the new definition: its image first. Its back-off key is
             // the new spec's, which has no entry yet.

@@ -236,6 +236,7 @@ const PODS_FIELDS: &[Field] = &[
     f("failed", Count),
     f("succeeded", Count),
     f("unschedulable", Count),
+    f("restarts", Count),
     f("nodes", Count),
     f("on", Count),
 ];
@@ -811,6 +812,8 @@ fn observe_pods(c: &Check, sel: &Selector, store: &Store) -> String {
         "failed" => count(&|p| p.status.phase == "Failed"),
         "succeeded" => count(&|p| p.status.phase == "Succeeded"),
         "unschedulable" => count(&|p| p.condition("PodScheduled").is_some_and(|c| c.status == "False")),
+        // The RESTARTS column summed over the selected pods.
+        "restarts" => pods.iter().map(|p| p.status.container_statuses.iter().map(|c| i64::from(c.restart_count)).sum::<i64>()).sum::<i64>().to_string(),
         "nodes" => {
             let set: BTreeSet<&str> = pods.iter().filter(|p| live(p)).map(|p| p.spec.node_name.as_str()).filter(|n| !n.is_empty()).collect();
             set.len().to_string()

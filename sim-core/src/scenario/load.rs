@@ -238,6 +238,20 @@ struct NodePoolDoc {
     swap: bool,
     #[serde(default)]
     closed_ports: Vec<u16>,
+    #[serde(default)]
+    containerd: Option<ContainerdDoc>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ContainerdDoc {
+    version: String,
+    #[serde(default = "yes")]
+    systemd_cgroup: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 #[derive(Deserialize)]
@@ -1820,6 +1834,25 @@ impl<'r> Loader<'r> {
                     );
                 }
             }
+            let containerd = p.containerd.and_then(|c| {
+                let release = containerd_release(&c.version);
+                if release.is_none() {
+                    let msg = format!(
+                        "{path}.containerd.version: Invalid value: {}: expected a containerd release such as 1.7.27 or 2.1.4",
+                        q(&c.version)
+                    );
+                    self.error(file, Self::mark_of(index, &path, "containerd.version"), msg);
+                }
+                let c = super::model::Containerd { version: c.version, release: release?, systemd_cgroup: c.systemd_cgroup };
+                if c.mismatched() && p.control_plane {
+                    // ksim runs the control plane itself: its node's static pods must run.
+                    let msg = format!(
+                        "{path}.containerd.systemdCgroup: Invalid value: false: a cgroup driver mismatch on a control-plane node is not modelled (its static pods would restart the control plane)"
+                    );
+                    self.error(file, Self::mark_of(index, &path, "containerd.systemdCgroup"), msg);
+                }
+                Some(c)
+            });
             let pods = match &p.capacity.pods {
                 None => Some(Quantity::from_value(110)),
                 Some(v) => self.max_pods(file, index, &format!("{path}.capacity.pods"), v),
@@ -1836,6 +1869,7 @@ impl<'r> Loader<'r> {
                 control_plane: p.control_plane,
                 swap: p.swap,
                 closed_ports: p.closed_ports,
+                containerd,
             });
         }
         if let Ok(cidr) = crate::network::ipam::Cidr::parse(&s.cluster.cluster_cidr) {
@@ -2327,6 +2361,19 @@ fn check_references(l: &mut Loader, s: &Scenario, timeline: &mut [TimelineEntry]
             _ => {}
         }
     }
+}
+
+/// (major, minor) of a containerd release written `MAJOR.MINOR[.PATCH]` (a leading `v`
+/// allowed), from 1.0 on.
+fn containerd_release(v: &str) -> Option<(u32, u32)> {
+    let v = v.strip_prefix('v').unwrap_or(v);
+    let mut parts = v.split('.');
+    let major: u32 = parts.next()?.parse().ok()?;
+    let minor: u32 = parts.next()?.parse().ok()?;
+    if let Some(patch) = parts.next() {
+        patch.parse::<u32>().ok()?;
+    }
+    (parts.next().is_none() && major >= 1).then_some((major, minor))
 }
 
 #[cfg(test)]

@@ -44,6 +44,35 @@ pub struct NodePool {
     /// `closedPorts`: firewalld runs on the machines and these ports were not opened
     /// (6443, kube-apiserver's, on a control-plane pool; 10250, the kubelet's API).
     pub closed_ports: Vec<u16>,
+    /// `containerd: {version, systemdCgroup}`: the machines' container runtime as
+    /// configured; `None`: containerd 2.x with `SystemdCgroup = true` (what the setup
+    /// chapter ends with).
+    pub containerd: Option<Containerd>,
+}
+
+/// A node pool's containerd: its release and its runc runtime's `SystemdCgroup` option.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Containerd {
+    pub version: String,
+    /// (major, minor) of `version`.
+    pub release: (u32, u32),
+    pub systemd_cgroup: bool,
+}
+
+impl Containerd {
+    /// The CRI RuntimeConfig call came with containerd 2.0 (containerd#8722): older
+    /// releases answer Unimplemented.
+    pub fn answers_runtime_config(&self) -> bool {
+        self.release.0 >= 2
+    }
+
+    /// The kubelet (v1.34: KubeletCgroupDriverFromCRI, GA) takes the runtime's cgroup
+    /// driver when the runtime says which it is; from an older runtime it falls back to
+    /// its own configuration — systemd, kubeadm's default since v1.22 — and a runtime
+    /// on cgroupfs then disagrees with it.
+    pub fn mismatched(&self) -> bool {
+        !self.answers_runtime_config() && !self.systemd_cgroup
+    }
 }
 
 /// kube-apiserver's port (kubeadm's default bind port) and the kubelet's (KubeletPort).
@@ -119,6 +148,7 @@ impl Cluster {
                     control_plane: true,
                     swap: false,
                     closed_ports: Vec::new(),
+                    containerd: None,
                 },
             );
         }
@@ -181,6 +211,7 @@ impl Default for Cluster {
                 control_plane: false,
                 swap: false,
                 closed_ports: Vec::new(),
+                containerd: None,
             }],
             cluster_cidr: "10.244.0.0/16".into(),
             node_cidr_mask_size: 24,

@@ -461,6 +461,7 @@ impl Simulation {
                 self.kubelets[k as usize].start(&mut Ctx::new(now, &mut acts));
                 self.dispatch(Client::Kubelet(k), acts);
                 self.start_proxy(k);
+                self.start_notes(k);
                 self.kubeadm_says(&node, join_output());
             }
         }

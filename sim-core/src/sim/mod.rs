@@ -258,6 +258,7 @@ impl Simulation {
                     network_ready: scenario.cluster.cni_installed,
                     csi_drivers: pool.csi_drivers.clone(),
                     control_plane: pool.control_plane,
+                    cgroup_mismatch: pool.containerd.as_ref().is_some_and(model::Containerd::mismatched),
                 }));
             }
         }
@@ -422,7 +423,7 @@ impl Simulation {
             self.kubelets[i].start(&mut ctx);
             self.dispatch(Client::Kubelet(i as u32), out);
             self.start_proxy(i as u32);
-            self.firewall_note(i as u32);
+            self.start_notes(i as u32);
         }
     }
 
@@ -440,7 +441,23 @@ impl Simulation {
     /// registerWithAPIServer's "Unable to register node with API server" around client-go's
     /// error; firewalld rejects with icmp-host-prohibited, which Go reports as "connect: no
     /// route to host"). It retries with back-off; ksim logs the first.
-    fn firewall_note(&mut self, k: u32) {
+    ///
+    /// Before that, where the pool says which containerd it runs, the cgroup driver the
+    /// kubelet settles on (cmd/kubelet/app/server.go getCgroupDriverFromCRI: the runtime's
+    /// answer, or the fallback to its own configuration when the runtime does not
+    /// implement RuntimeConfig; kubelet/cgroups.rs).
+    fn start_notes(&mut self, k: u32) {
+        let by = format!("kubelet/{}", self.kubelets[k as usize].name());
+        let containerd = self.pools.iter().find(|p| p.name == self.kubelets[k as usize].spec.pool).and_then(|p| p.containerd.clone());
+        if let Some(c) = containerd {
+            let msg = if c.answers_runtime_config() {
+                let driver = if c.systemd_cgroup { "systemd" } else { "cgroupfs" };
+                format!("\"Using cgroup driver setting received from the CRI runtime\" cgroupDriver={driver:?}")
+            } else {
+                "\"CRI implementation should be updated to support RuntimeConfig when KubeletCgroupDriverFromCRI feature gate has been enabled. Falling back to using cgroupDriver from kubelet config.\"".to_string()
+            };
+            self.note("kubelet", &by, msg);
+        }
         if !self.firewalled(k) {
             return;
         }
@@ -1128,6 +1145,7 @@ impl Simulation {
             network_ready: self.cni_installed,
             csi_drivers: p.csi_drivers.clone(),
             control_plane: p.control_plane,
+            cgroup_mismatch: p.containerd.as_ref().is_some_and(model::Containerd::mismatched),
         }));
         if self.firewalled(idx) {
             self.partitions[idx as usize] = Some(model::PartitionDirection::Both);
@@ -1141,7 +1159,7 @@ impl Simulation {
         self.kubelets[idx as usize].start(&mut ctx);
         self.dispatch(Client::Kubelet(idx), acts);
         self.start_proxy(idx);
-        self.firewall_note(idx);
+        self.start_notes(idx);
     }
 
     /// The traffic model's tick: requests sent and counted, each second's counts logged,
