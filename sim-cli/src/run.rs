@@ -32,7 +32,7 @@ fn warn_fault_cap(s: &Scenario) {
     }
     let rngs = sim_core::engine::RngStreams::new(s.seed);
     for plan in s.faults.singles() {
-        let drawn = generate(&plan, &s.fault_nodes(), s.until, &rngs, &s.faults_location);
+        let drawn = generate(&plan, &s.fault_nodes(), s.cluster.etcd_members, s.until, &rngs, &s.faults_location);
         if drawn.len() >= MAX_FAULTS {
             let last = drawn.last().map(|e| e.at).unwrap_or_default();
             let _ = writeln!(

@@ -211,6 +211,7 @@ const CASES: &[(&str, u32, u32, &str)] = &[
         24,
         "spec.cluster.nodePools[0].containerd.systemdCgroup: Invalid value: false: a cgroup driver mismatch on a control-plane node is not modelled",
     ),
+    ("fault-plan-clock-skew-no-offset.yaml", 11, 7, "spec.faults.clockSkew.offset: Required value"),
     (
         "closed-port-unmodelled.yaml",
         10,

@@ -1,9 +1,12 @@
 //! Seeded random fault plans. A scenario can ask for faults instead of (or besides)
 //! listing them: `spec.faults: {nodeCrash: {rate: 1/10m, downtime: 2m}}` crashes a
 //! random node on average once every ten minutes (exponential inter-arrival times, so a
-//! Poisson process) and brings it back after the downtime. `partition` (with its
-//! `direction`), `kubeletStop` and `runtimeStop` plans work the same way, each from its
-//! own stream. The plan is drawn from the run's seed (streams "faults" for node crashes,
+//! Poisson process) and brings it back after the downtime. Every fault of the timeline
+//! has a plan of the same shape, each from its own stream: `partition` (with its
+//! `direction`), `kubeletStop`, `runtimeStop` and `clockSkew` (`offset`) on random nodes;
+//! `apiserverRestart` (`downtime`); `etcdMemberDown` and `etcdSlowDisk` (`latency`) on
+//! random members; `podKill` and `containerKill` on a Running pod drawn when the fault
+//! fires (outside kube-system unless `namespace` names it). The plan is drawn from the run's seed (streams "faults" for node crashes,
 //! "faults/partition", …), so one file × many seeds explores many failure histories —
 //! and each is replayable from its seed. Faults become ordinary timeline actions:
 //! nothing in a component knows about them.
@@ -36,11 +39,20 @@ pub struct FaultPlan {
     pub partition: Option<(NodeCrashPlan, PartitionDirection)>,
     pub kubelet_stop: Option<NodeCrashPlan>,
     pub runtime_stop: Option<NodeCrashPlan>,
+    /// The clock's offset in ms (negative: behind) for the plan's duration.
+    pub clock_skew: Option<(NodeCrashPlan, i64)>,
+    pub apiserver_restart: Option<NodeCrashPlan>,
+    pub etcd_member_down: Option<NodeCrashPlan>,
+    /// The slow disk's write latency.
+    pub etcd_slow_disk: Option<(NodeCrashPlan, SimDuration)>,
+    /// Kills of a random Running pod (the downtime unused): its namespace if given.
+    pub pod_kill: Option<(NodeCrashPlan, Option<String>)>,
+    pub container_kill: Option<(NodeCrashPlan, Option<String>)>,
 }
 
 impl FaultPlan {
     pub fn is_empty(&self) -> bool {
-        self.node_crash.is_none() && self.partition.is_none() && self.kubelet_stop.is_none() && self.runtime_stop.is_none()
+        *self == FaultPlan::default()
     }
 
     /// Each plan alone (each draws from its own stream, so alone it draws what it draws
@@ -58,6 +70,24 @@ impl FaultPlan {
         }
         if self.runtime_stop.is_some() {
             out.push(FaultPlan { runtime_stop: self.runtime_stop.clone(), ..Default::default() });
+        }
+        if self.clock_skew.is_some() {
+            out.push(FaultPlan { clock_skew: self.clock_skew.clone(), ..Default::default() });
+        }
+        if self.apiserver_restart.is_some() {
+            out.push(FaultPlan { apiserver_restart: self.apiserver_restart.clone(), ..Default::default() });
+        }
+        if self.etcd_member_down.is_some() {
+            out.push(FaultPlan { etcd_member_down: self.etcd_member_down.clone(), ..Default::default() });
+        }
+        if self.etcd_slow_disk.is_some() {
+            out.push(FaultPlan { etcd_slow_disk: self.etcd_slow_disk.clone(), ..Default::default() });
+        }
+        if self.pod_kill.is_some() {
+            out.push(FaultPlan { pod_kill: self.pod_kill.clone(), ..Default::default() });
+        }
+        if self.container_kill.is_some() {
+            out.push(FaultPlan { container_kill: self.container_kill.clone(), ..Default::default() });
         }
         out
     }
@@ -79,9 +109,10 @@ pub fn parse_rate(s: &str) -> Result<SimDuration, String> {
 /// draw more stops there (`ksim run` warns).
 pub const MAX_FAULTS: usize = 10_000;
 
-/// Draws the plans' timeline entries for the nodes `nodes` within `[0, until)`, each plan
-/// from its own stream (adding a plan never shifts another's draws).
-pub fn generate(plan: &FaultPlan, nodes: &[String], until: SimDuration, rngs: &RngStreams, location: &Location) -> Vec<TimelineEntry> {
+/// Draws the plans' timeline entries for the nodes `nodes` (and the `etcd_members`
+/// members) within `[0, until)`, each plan from its own stream (adding a plan never
+/// shifts another's draws).
+pub fn generate(plan: &FaultPlan, nodes: &[String], etcd_members: u32, until: SimDuration, rngs: &RngStreams, location: &Location) -> Vec<TimelineEntry> {
     let mut out = Vec::new();
     if let Some(p) = &plan.node_crash {
         out.extend(draw(p, nodes, until, &mut rngs.stream("faults"), location, Action::NodeCrash, |n| Some(Action::NodeRecover(n))));
@@ -105,6 +136,41 @@ pub fn generate(plan: &FaultPlan, nodes: &[String], until: SimDuration, rngs: &R
     }
     if let Some(p) = &plan.runtime_stop {
         out.extend(draw(p, nodes, until, &mut rngs.stream("faults/runtime"), location, Action::RuntimeStop, |n| Some(Action::RuntimeStart(n))));
+    }
+    // The faults below end by their duration (expand), as listed ones do.
+    if let Some((p, offset_ms)) = &plan.clock_skew {
+        let (o, d) = (*offset_ms, p.downtime);
+        let start = move |node| Action::ClockSkew { node, offset_ms: o, duration: Some(d) };
+        out.extend(draw(p, nodes, until, &mut rngs.stream("faults/clockSkew"), location, start, |_| None));
+    }
+    if let Some(p) = &plan.apiserver_restart {
+        let d = p.downtime;
+        let one = ["kube-apiserver".to_string()];
+        out.extend(draw(p, &one, until, &mut rngs.stream("faults/apiserver"), location, move |_| Action::ApiserverRestart { downtime: d }, |_| None));
+    }
+    let members: Vec<String> = (0..etcd_members).map(|m| m.to_string()).collect();
+    let member = |s: &str| s.parse::<u32>().unwrap_or(0);
+    if let Some(p) = &plan.etcd_member_down {
+        let d = p.downtime;
+        let start = move |m: String| Action::EtcdMemberDown { member: member(&m), duration: Some(d) };
+        out.extend(draw(p, &members, until, &mut rngs.stream("faults/etcdMember"), location, start, |_| None));
+    }
+    if let Some((p, latency)) = &plan.etcd_slow_disk {
+        let (d, l) = (p.downtime, *latency);
+        let start = move |m: String| Action::EtcdSlowDisk { member: member(&m), latency: l, duration: Some(d) };
+        out.extend(draw(p, &members, until, &mut rngs.stream("faults/etcdDisk"), location, start, |_| None));
+    }
+    // Kills take no time: one "slot", never busy.
+    let any = ["any".to_string()];
+    if let Some((p, ns)) = &plan.pod_kill {
+        let ns = ns.clone();
+        let start = move |_| Action::RandomKill { namespace: ns.clone(), container: false };
+        out.extend(draw(p, &any, until, &mut rngs.stream("faults/podKill"), location, start, |_| None));
+    }
+    if let Some((p, ns)) = &plan.container_kill {
+        let ns = ns.clone();
+        let start = move |_| Action::RandomKill { namespace: ns.clone(), container: true };
+        out.extend(draw(p, &any, until, &mut rngs.stream("faults/containerKill"), location, start, |_| None));
     }
     out.sort_by_key(|e| e.at);
     out
@@ -199,6 +265,7 @@ pub fn is_fault(a: &Action) -> bool {
             | Action::EtcdDiskNormal(_)
             | Action::KubeadmInit { .. }
             | Action::KubeadmJoin { .. }
+            | Action::RandomKill { .. }
     )
 }
 
@@ -240,7 +307,7 @@ mod tests {
             ..Default::default()
         };
         let nodes: Vec<String> = (1..=3).map(|i| format!("w-{i}")).collect();
-        let gen = |seed| generate(&plan, &nodes, SimDuration::from_secs(3600), &RngStreams::new(seed), &Location::default());
+        let gen = |seed| generate(&plan, &nodes, 1, SimDuration::from_secs(3600), &RngStreams::new(seed), &Location::default());
         let a = gen(1);
         assert_eq!(a.len(), gen(1).len());
         assert_ne!(format!("{a:?}"), format!("{:?}", gen(2)));
@@ -267,7 +334,7 @@ mod tests {
         };
         let nodes: Vec<String> = (1..=3).map(|i| format!("w-{i}")).collect();
         for (seed, at_ms) in [(1, 18_780), (42, 5_670)] {
-            let first = generate(&plan, &nodes, SimDuration::from_secs(3600), &RngStreams::new(seed), &Location::default()).remove(0);
+            let first = generate(&plan, &nodes, 1, SimDuration::from_secs(3600), &RngStreams::new(seed), &Location::default()).remove(0);
             assert_eq!(first.at, SimDuration::from_ms(at_ms), "seed {seed}");
         }
     }

@@ -162,6 +162,35 @@ struct FaultsDoc {
     partition: Option<PartitionPlanDoc>,
     kubelet_stop: Option<NodeCrashDoc>,
     runtime_stop: Option<NodeCrashDoc>,
+    clock_skew: Option<DurationPlanDoc>,
+    apiserver_restart: Option<NodeCrashDoc>,
+    etcd_member_down: Option<DurationPlanDoc>,
+    etcd_slow_disk: Option<DurationPlanDoc>,
+    pod_kill: Option<KillPlanDoc>,
+    container_kill: Option<KillPlanDoc>,
+}
+
+/// A plan of faults that last a `duration` (`clockSkew` with its `offset`, `etcdSlowDisk`
+/// with its `latency`, `etcdMemberDown`).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DurationPlanDoc {
+    rate: String,
+    duration: String,
+    offset: Option<String>,
+    latency: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+}
+
+/// A plan of kills: a Running pod drawn when each fires.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KillPlanDoc {
+    rate: String,
+    namespace: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -1236,6 +1265,25 @@ impl<'r> Loader<'r> {
         Some(crate::faults::NodeCrashPlan { every: every?, downtime: downtime?, from, to })
     }
 
+    /// A plan's field that its kind requires (`offset`, `latency`).
+    fn plan_field(&mut self, file: &str, index: &PathIndex, p: &str, k: &str, v: Option<&str>) -> Option<String> {
+        if v.is_none() {
+            self.error(file, Self::mark_of(index, p, ""), format!("{p}.{k}: Required value"));
+        }
+        v.map(String::from)
+    }
+
+    /// A clock offset: a duration with an optional sign (negative: behind), in ms.
+    fn signed_offset(&mut self, file: &str, index: &PathIndex, p: &str, text: &str) -> Option<i64> {
+        let (neg, abs) = match text.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, text.strip_prefix('+').unwrap_or(text)),
+        };
+        let d = self.duration(file, index, &format!("{p}.offset"), abs)?;
+        let ms = i64::try_from(d.as_ms()).unwrap_or(i64::MAX);
+        Some(if neg { -ms } else { ms })
+    }
+
     /// An optional duration field `k` of an action's mapping: Some(None) when absent.
     fn opt_duration(&mut self, file: &str, index: &PathIndex, ap: &str, f: &serde_json::Map<String, Value>, k: &str) -> Option<Option<SimDuration>> {
         match f.get(k) {
@@ -1385,6 +1433,36 @@ impl<'r> Loader<'r> {
             }
             if let Some(nc) = f.runtime_stop {
                 s.faults.runtime_stop = self.fault_plan(file, &doc.index, "spec.faults.runtimeStop", "downtime", &nc.rate, &nc.downtime, nc.from, nc.to);
+            }
+            if let Some(c) = f.clock_skew {
+                let p = "spec.faults.clockSkew";
+                let offset = self.plan_field(file, &doc.index, p, "offset", c.offset.as_deref()).and_then(|t| self.signed_offset(file, &doc.index, p, &t));
+                let plan = self.fault_plan(file, &doc.index, p, "duration", &c.rate, &c.duration, c.from, c.to);
+                s.faults.clock_skew = plan.zip(offset);
+            }
+            if let Some(a) = f.apiserver_restart {
+                s.faults.apiserver_restart = self.fault_plan(file, &doc.index, "spec.faults.apiserverRestart", "downtime", &a.rate, &a.downtime, a.from, a.to);
+            }
+            if let Some(e) = f.etcd_member_down {
+                s.faults.etcd_member_down = self.fault_plan(file, &doc.index, "spec.faults.etcdMemberDown", "duration", &e.rate, &e.duration, e.from, e.to);
+            }
+            if let Some(e) = f.etcd_slow_disk {
+                let p = "spec.faults.etcdSlowDisk";
+                let latency = self
+                    .plan_field(file, &doc.index, p, "latency", e.latency.as_deref())
+                    .and_then(|t| self.duration(file, &doc.index, &format!("{p}.latency"), &t));
+                let plan = self.fault_plan(file, &doc.index, p, "duration", &e.rate, &e.duration, e.from, e.to);
+                s.faults.etcd_slow_disk = plan.zip(latency);
+            }
+            for (k, plan) in [("podKill", f.pod_kill), ("containerKill", f.container_kill)] {
+                let Some(kp) = plan else { continue };
+                let p = format!("spec.faults.{k}");
+                let drawn = self.fault_plan(file, &doc.index, &p, "downtime", &kp.rate, "0s", kp.from, kp.to).map(|d| (d, kp.namespace));
+                if k == "podKill" {
+                    s.faults.pod_kill = drawn;
+                } else {
+                    s.faults.container_kill = drawn;
+                }
             }
             if let Some(pp) = f.partition {
                 let p = "spec.faults.partition";

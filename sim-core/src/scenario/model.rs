@@ -324,6 +324,13 @@ pub enum Action {
         target: Target,
         container: String,
     },
+    /// A random plan's `podKill` or `containerKill` (`spec.faults`): a Running pod drawn
+    /// when it fires — in `namespace`, or outside kube-system — then a PodKill (grace
+    /// period 0) or a ContainerKill of its first container.
+    RandomKill {
+        namespace: Option<String>,
+        container: bool,
+    },
     /// `clockSkew: {node, offset, duration}`: the node's clock is `offset_ms` off
     /// (negative: behind); back to 0 after the duration (a `ClockSkew` of 0, added when the
     /// run starts).
@@ -495,6 +502,7 @@ impl Action {
             Action::RuntimeStart(n) => format!("systemctl start containerd on {n}"),
             Action::PodKill { target, grace_period_seconds } => format!("kill {target} (grace period {grace_period_seconds}s)"),
             Action::ContainerKill { target, container } => format!("kill container {container} of {target}"),
+            Action::RandomKill { container, .. } => format!("kill a random pod{}", if *container { "'s container" } else { "" }),
             Action::ApiserverRestart { downtime } => format!("kube-apiserver stops (back after {downtime})"),
             Action::ApiserverUp => "kube-apiserver is back".to_string(),
             Action::EtcdMemberDown { member, duration } => format!("etcd member {member} stops{}", duration.map(|d| format!(" for {d}")).unwrap_or_default()),

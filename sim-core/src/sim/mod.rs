@@ -140,6 +140,8 @@ pub struct Simulation {
     pub events_processed: u64,
     /// Timeline actions that the apiserver refused, with its message.
     pub timeline_errors: Vec<(SimTime, String)>,
+    /// Which pod a random plan's kill takes, drawn when it fires ("faults/kill").
+    kill_rng: rand_chacha::ChaCha8Rng,
     /// Watch events sent so far, per watcher (for gap-free numbering).
     watch_seq: BTreeMap<Client, u64>,
     /// The invariant checker, when checks are on.
@@ -266,7 +268,7 @@ impl Simulation {
         if !scenario.faults.is_empty() {
             let nodes = scenario.fault_nodes();
             let until = SimDuration(opts.limits.until.as_ms());
-            let faults = crate::faults::generate(&scenario.faults, &nodes, until, &rngs, &scenario.faults_location);
+            let faults = crate::faults::generate(&scenario.faults, &nodes, scenario.cluster.etcd_members, until, &rngs, &scenario.faults_location);
             timeline.extend(faults);
             timeline.sort_by_key(|e| e.at); // stable: listed actions first at equal times
         }
@@ -292,6 +294,7 @@ impl Simulation {
             limits: opts.limits,
             events_processed: 0,
             timeline_errors: Vec::new(),
+            kill_rng: rngs.stream("faults/kill"),
             watch_seq: BTreeMap::new(),
             checker: opts.check.then(|| crate::invariants::Checker::new(scenario.latency)),
             settle_after_action: crate::invariants::settle_after_action(scenario.latency, scenario_replicas(scenario)),
@@ -425,6 +428,30 @@ impl Simulation {
             self.start_proxy(i as u32);
             self.start_notes(i as u32);
         }
+    }
+
+    /// A random plan's kill made concrete: a Running pod not being deleted (in `namespace`,
+    /// or outside kube-system), drawn uniformly in the store's order; its first container
+    /// for a container kill.
+    fn random_kill(&mut self, namespace: Option<&str>, container: bool) -> Option<model::Action> {
+        use rand::Rng;
+        let pods: Vec<(model::Target, String)> = self
+            .api
+            .store
+            .list(&Kind::Pod)
+            .filter_map(|o| o.as_pod())
+            .filter(|p| p.status.phase == "Running" && p.metadata.deletion_timestamp.is_none())
+            .filter(|p| namespace.map_or(p.metadata.namespace != "kube-system", |ns| p.metadata.namespace == ns))
+            .map(|p| {
+                let target = model::Target { kind: Kind::Pod, namespace: p.metadata.namespace.clone(), name: p.metadata.name.clone() };
+                (target, p.spec.containers.first().map(|c| c.name.clone()).unwrap_or_default())
+            })
+            .collect();
+        if pods.is_empty() {
+            return None;
+        }
+        let (target, first) = pods[self.kill_rng.random_range(0..pods.len())].clone();
+        Some(if container { model::Action::ContainerKill { target, container: first } } else { model::Action::PodKill { target, grace_period_seconds: 0 } })
     }
 
     /// Whether node `k` cannot reach kube-apiserver: firewalld on the control-plane node
@@ -665,7 +692,18 @@ impl Simulation {
     }
 
     fn run_timeline(&mut self, i: usize) {
-        let entry = self.timeline[i].clone();
+        let mut entry = self.timeline[i].clone();
+        if let model::Action::RandomKill { namespace, container } = &entry.action {
+            match self.random_kill(namespace.as_deref(), *container) {
+                Some(a) => entry.action = a,
+                None => {
+                    // As Chaos Mesh records it: nothing to inject into.
+                    let by = "timeline".to_string();
+                    self.note("timeline", &by, format!("{}: no pod is selected", entry.action.describe()));
+                    return;
+                }
+            }
+        }
         self.trace.push(Record {
             t: self.now.as_ms(),
             rev: self.api.store.revision(),
