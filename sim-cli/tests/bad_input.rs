@@ -249,18 +249,31 @@ const CASES: &[(&str, u32, u32, &str)] = &[
         "spec.timeline[0].etcdMemberDown.member: Invalid value: 3: the cluster's etcd members are 0, 1, 2 (spec.cluster.etcd.members: 3)",
     ),
     ("etcd-too-many-members.yaml", 9, 21, "spec.cluster.etcd.members: Invalid value: 9: must be between 1 and 7 (etcd recommends at most 7 members)"),
-    // Chaos Mesh's webhook (podchaos_webhook.go, ValidatePodMode)
+    // Chaos Mesh's webhook (v2.8.3: podchaos_webhook.go, common_webhook.go)
     (
         "podchaos-no-container.yaml",
         7,
         3,
-        "PodChaos.chaos-mesh.org \"container-kill-example\" is invalid: spec.containerNames: Invalid value: []string(nil): the name of container should not be empty on container-kill action",
+        "PodChaos.chaos-mesh.org \"container-kill-example\" is invalid: spec.containerNames: Invalid value: []string(nil): the name of container is required on container-kill action: invalid value",
     ),
     (
         "podchaos-bad-percent.yaml",
         9,
         10,
         "PodChaos.chaos-mesh.org \"pod-kill-example\" is invalid: spec.value: Invalid value: \"150\": value of 150 is invalid, Must be (0,100] with mode:fixed-percent",
+    ),
+    (
+        "podchaos-bad-duration.yaml",
+        9,
+        13,
+        "PodChaos.chaos-mesh.org \"pod-failure-example\" is invalid: spec.duration: Invalid value: \"30\": parse duration field error: time: missing unit in duration \"30\"",
+    ),
+    // networkchaos_webhook.go NetworkChaosSpec.Validate
+    (
+        "networkchaos-from-without-target.yaml",
+        12,
+        14,
+        "NetworkChaos.chaos-mesh.org \"delay-from\" is invalid: spec.direction: Invalid value: \"from\": `from` and `both` direction cannot be used when targets is empty in netem action",
     ),
     ("control-plane-without-kubeadm.yaml", 9, 21, "spec.cluster.nodePools[0].controlPlane: Invalid value: true: a control-plane pool needs spec.cluster.bootstrap: kubeadm"),
     ("add-node-unknown-pool.yaml", 15, 21, "spec.timeline[0].addNode.pool: Invalid value: \"gpu\": no node pool of that name"),

@@ -409,7 +409,10 @@ fn a_container_kill_podchaos_restarts_every_selected_container() {
 fn a_podchaos_that_selects_nothing_is_a_note_not_an_error() {
     let mut sim = chaos_scenario("{action: pod-kill, mode: all, selector: {labelSelectors: {app: cache}}}");
     sim.run();
-    assert_eq!(chaos_notes(&sim), ["podchaos/default/kill: Failed to apply chaos: no pod is selected"]);
+    // The records controller's Failed event: "Failed to %s: %s" with "select targets" and
+    // pkg/selector/pod's ErrNoPodSelected (v2.8.3 controllers/common/records/controller.go,
+    // controllers/utils/recorder/error.go).
+    assert_eq!(chaos_notes(&sim), ["podchaos/default/kill: Failed to select targets: no pod is selected"]);
     assert!(sim.timeline_errors.is_empty());
 }
 
@@ -489,4 +492,60 @@ fn every_fault_of_the_catalogue_has_a_random_plan() {
     assert!(sim.violations().is_empty(), "{:?}", sim.violations());
     let d = sim.api.store.get_parts(&Kind::Deployment, "default", "web").and_then(|o| o.as_deployment()).cloned().expect("web");
     assert_eq!(d.status.available_replicas, 3, "{:?}", d.status);
+}
+
+fn image_and_restarts(sim: &Simulation, name: &str) -> (String, i32, Option<String>) {
+    let p = pod(sim, name).expect("pod");
+    let key = "chaos-mesh-kill-pod-failure-web-normal-image";
+    (p.spec.containers[0].image.clone(), p.restarts(), p.metadata.annotations.get(key).cloned())
+}
+
+/// pod-failure (podfailure/impl.go): the pod patched at 30 s with the pause image and the
+/// original kept in GenKeyForImage's annotation; the kubelet kills the container for its
+/// changed definition (termination 1 s), pulls the pause image (2 s) and starts it (1 s);
+/// at 30 s + duration the image is put back and the container restarted again, its image
+/// already on the node (startup 1 s only).
+#[test]
+fn a_pod_failure_podchaos_runs_the_pause_image_for_its_duration() {
+    let mut sim = chaos_scenario("{action: pod-failure, mode: one, duration: 30s, selector: {labelSelectors: {app: web}}}");
+    sim.run_until(SimTime(45_000));
+    let notes = chaos_notes(&sim);
+    let chosen =
+        notes[0].strip_prefix("podchaos/default/kill: pod-failure pod/default/").and_then(|r| r.split(':').next()).expect("one pod-failure").to_string();
+    let pause = "gcr.io/google-containers/pause:latest";
+    assert_eq!(image_and_restarts(&sim, &chosen), (pause.to_string(), 1, Some("nginx:1.25".to_string())));
+    // Patched at 30 s + 1 ms, seen by the kubelet 1 ms later, exited 1 s after, the pause
+    // image pulled in 2 s and started in 1 s: running again at 34.002 s.
+    let p = pod(&sim, &chosen).expect("pod");
+    let started = p.status.container_statuses[0].state.running.as_ref().and_then(|r| r.started_at).expect("running");
+    assert_eq!(started.0.as_ms(), 30_000 + 2 * req() + TERMINATION_MS + PULL_MS + STARTUP_MS);
+    // Without a readiness probe the paused container counts as Ready (the docs' warning).
+    assert!(p.is_ready());
+    sim.run_until(SimTime(70_000));
+    assert_eq!(image_and_restarts(&sim, &chosen), ("nginx:1.25".to_string(), 2, None));
+    let p = pod(&sim, &chosen).expect("pod");
+    let started = p.status.container_statuses[0].state.running.as_ref().and_then(|r| r.started_at).expect("running");
+    assert_eq!(started.0.as_ms(), 60_000 + 2 * req() + TERMINATION_MS + STARTUP_MS);
+    assert_eq!(chaos_notes(&sim).last().map(String::as_str), Some(format!("podchaos/default/kill: recovered pod/default/{chosen}").as_str()));
+    sim.run();
+    assert!(sim.violations().is_empty(), "{:?}", sim.violations());
+}
+
+/// A paused container with a readiness probe is never ready (the pause image listens on
+/// nothing), so it leaves its Service's endpoints until its image is back.
+#[test]
+fn a_paused_pod_with_a_readiness_probe_is_not_ready_until_recovered() {
+    let text = "apiVersion: ksim.dev/v1\nkind: Scenario\nmetadata: {name: pf}\nspec:\n  until: 2m\n  cluster:\n    nodePools:\n    - {name: w, count: 1, capacity: {cpu: '8', memory: 16Gi, pods: 110}}\n  timeline:\n  - at: 30s\n    apply: {apiVersion: chaos-mesh.org/v1alpha1, kind: PodChaos, metadata: {name: pf}, spec: {action: pod-failure, mode: all, selector: {pods: {default: [app]}}}}\n  - {at: 90s, delete: podchaos/pf}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: app}\nspec:\n  containers:\n  - {name: web, image: 'nginx:1.25', readinessProbe: {httpGet: {path: /, port: 80}, periodSeconds: 5}}\n";
+    let s = common::load_str(text);
+    let mut sim = Simulation::new(&s, &RunOptions::for_scenario(&s)).expect("simulation");
+    sim.run_until(SimTime(29_000));
+    assert!(pod(&sim, "app").expect("pod").is_ready());
+    // No duration: paused until the experiment is deleted at 90 s.
+    sim.run_until(SimTime(80_000));
+    let p = pod(&sim, "app").expect("pod");
+    assert_eq!((p.spec.containers[0].image.as_str(), p.is_ready()), ("gcr.io/google-containers/pause:latest", false));
+    // Deleted at 90 s: the image back, killed (1 s) and started (1 s), ready (no delay).
+    sim.run_until(SimTime(95_000));
+    let p = pod(&sim, "app").expect("pod");
+    assert_eq!((p.spec.containers[0].image.as_str(), p.is_ready(), p.restarts()), ("nginx:1.25", true, 2));
 }

@@ -94,3 +94,77 @@ fn node_ports_and_load_balancers_follow_the_external_policy() {
     let (sent, _, failed) = counts(&sim, "closed");
     assert_eq!(failed, vec![("refused".to_string(), sent)]);
 }
+
+/// A client pod (`app=client`, on w-1) beside `web`, a headless Service for `web`'s pod
+/// addresses, and a NetworkChaos applied at 1 m for 30 s.
+fn chaos_sim(chaos_spec: &str, traffic: &str) -> Simulation {
+    let extra = "---\napiVersion: v1\nkind: Pod\nmetadata: {name: client, labels: {app: client}}\nspec: {nodeName: w-1, containers: [{name: c, image: busybox, command: [sleep, infinity]}]}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: web-pods}\nspec: {clusterIP: None, selector: {app: web}, ports: [{port: 8080}]}\n";
+    let timeline = format!("  - at: 1m\n    apply: {{apiVersion: chaos-mesh.org/v1alpha1, kind: NetworkChaos, metadata: {{name: net}}, spec: {chaos_spec}}}");
+    sim(extra, 3, traffic, &timeline)
+}
+
+fn delta(a: &Counts, b: &Counts) -> (u64, u64) {
+    (b.0 - a.0, b.1 - a.1)
+}
+
+/// partition (chaos-mesh partition/impl.go): with `direction: to` the target pods drop
+/// what they receive from the selected pods (INPUT, the source's address), so even a
+/// request through the ClusterIP — whose destination the client's own OUTPUT rule does
+/// not recognise — gets no answer: `timeout`. Requests from a node are not selected.
+#[test]
+fn a_network_partition_drops_requests_from_the_selected_pods_to_the_targets() {
+    let spec = "{action: partition, mode: all, selector: {labelSelectors: {app: client}}, direction: to, target: {mode: all, selector: {labelSelectors: {app: web}}}, duration: 30s}";
+    let traffic = "  - {name: c, source: {pod: app=client}, target: service/web:80, rate: 100/s, start: 30s}\n  - {name: from-node, source: {node: w-2}, target: service/web:80, rate: 100/s, start: 30s}";
+    let mut s = chaos_sim(spec, traffic);
+    s.run_until(SimTime(59_950));
+    let before = (counts(&s, "c"), counts(&s, "from-node"));
+    assert_eq!(before.0 .0, before.0 .1, "all served before: {:?}", before.0);
+    s.run_until(SimTime(89_950));
+    let during = (counts(&s, "c"), counts(&s, "from-node"));
+    // Ticks at 60.0 s … 89.9 s: 300 ticks of 10 requests, none answered; the node's all.
+    assert_eq!(delta(&before.0, &during.0), (3000, 0));
+    assert_eq!(during.0 .2, vec![("timeout".to_string(), 3000)]);
+    assert_eq!(delta(&before.1, &during.1), (3000, 3000));
+    // Recovered at 90 s: answered again.
+    s.run_until(SimTime(119_950));
+    assert_eq!(delta(&during.0, &counts(&s, "c")), (3000, 3000));
+    assert!(s.violations().is_empty(), "{:?}", s.violations());
+}
+
+/// delay (trafficcontrol/impl.go, netem on the selected pods' egress towards the
+/// targets' addresses): a request to a pod's address takes `latency` more; through the
+/// ClusterIP it does not (the packet leaves with the ClusterIP as destination); `both`
+/// adds netem on the targets' egress towards the selected pods' addresses, which their
+/// answers carry whichever way the client dialled. Base latency: 0.5 ms + up to 1 ms,
+/// + 0.5 ms across nodes.
+#[test]
+fn a_network_delay_slows_requests_to_the_targets_addresses() {
+    let traffic = "  - {name: pods, source: {pod: app=client}, target: service/web-pods:8080, rate: 100/s, start: 30s}\n  - {name: vip, source: {pod: app=client}, target: service/web:80, rate: 100/s, start: 30s}";
+    for (dir, delayed_ms, vip_ms) in [("to", 100.0, 0.0), ("both", 200.0, 100.0)] {
+        let spec = format!("{{action: delay, mode: all, selector: {{labelSelectors: {{app: client}}}}, direction: {dir}, target: {{mode: all, selector: {{labelSelectors: {{app: web}}}}}}, delay: {{latency: 100ms}}, duration: 30s}}");
+        let mut s = chaos_sim(&spec, traffic);
+        s.run_until(SimTime(59_950));
+        assert!(s.traffic.counters("pods").expect("client").percentile_ms(0.99).expect("p99") <= 3.0);
+        s.run_until(SimTime(89_950));
+        let pods = s.traffic.counters("pods").expect("client");
+        // Over the whole run, half the successes are delayed: p99 in the delayed bucket.
+        let p99 = pods.percentile_ms(0.99).expect("p99");
+        assert!(p99 > delayed_ms && p99 <= delayed_ms + 3.0, "{dir}: p99 {p99}");
+        assert_eq!(pods.errors(), 0);
+        let vip = s.traffic.counters("vip").expect("client").percentile_ms(0.99).expect("p99");
+        assert!(vip > vip_ms && vip <= vip_ms + 3.0, "{dir}: through the ClusterIP, only the answer: {vip}");
+    }
+}
+
+/// A target selector that matches nothing: nothing injected, the records controller's
+/// words in the log, not an error.
+#[test]
+fn a_network_chaos_whose_target_selects_nothing_is_a_note() {
+    let spec = "{action: partition, mode: all, selector: {labelSelectors: {app: client}}, target: {mode: all, selector: {labelSelectors: {app: nothing}}}}";
+    let mut s = chaos_sim(spec, "  - {name: c, source: {pod: app=client}, target: service/web:80, rate: 10/s, start: 30s}");
+    s.run_until(SimTime(120_000));
+    let notes: Vec<String> = s.trace.records().iter().filter(|r| r.verb == "chaos").filter_map(|r| r.get_str("message").map(String::from)).collect();
+    assert_eq!(notes, ["networkchaos/default/net: Failed to select targets: no pod is selected"]);
+    let (sent, ok, _) = counts(&s, "c");
+    assert_eq!(sent, ok);
+}

@@ -16,6 +16,7 @@
 
 use crate::engine::RngStreams;
 pub mod chaos_mesh;
+pub mod network_chaos;
 
 use crate::engine::{SimDuration, SimTime};
 use crate::scenario::model::{Action, Location, PartitionDirection, TimelineEntry};

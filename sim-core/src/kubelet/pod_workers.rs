@@ -228,6 +228,9 @@ pub(super) struct Worker {
     /// The containers are being killed because the sandbox changed: a new sandbox (and
     /// address) is made, then they start again in it.
     pub(super) resandbox: bool,
+    /// The running containers are Chaos Mesh's pause image (pod-failure): they run and
+    /// answer nothing — no connection, no probe (faults/chaos_mesh.rs).
+    pub(super) paused: bool,
 }
 
 impl Kubelet {
@@ -236,6 +239,9 @@ impl Kubelet {
     /// keeps it answering while the pod terminates).
     pub fn serving(&self, uid: &str, now: SimTime) -> bool {
         let Some(w) = self.workers.get(uid) else { return false };
+        if w.paused {
+            return false;
+        }
         let booted = w.started_at.is_some_and(|t| now >= t + w.behaviour.boot);
         match w.phase {
             Phase::Running => booted,
@@ -300,6 +306,7 @@ impl Kubelet {
                 redefined: false,
                 sandbox_change_at: None,
                 resandbox: false,
+                paused: false,
             },
         );
         self.sync_status(&uid, ctx);
@@ -671,17 +678,22 @@ impl Kubelet {
         }
         w.phase = Phase::Running;
         w.started_at = Some(ctx.now);
-        let delay = w.behaviour.readiness_delay;
+        // Chaos Mesh's pause image in every container: nothing listens, so a readiness
+        // probe never succeeds (without one the container is Ready, as the docs warn).
+        w.paused = w.pod.as_pod().is_some_and(|p| p.spec.containers.iter().all(|c| c.image == crate::faults::chaos_mesh::PAUSE_IMAGE));
+        let probed = w.pod.as_pod().and_then(|p| p.spec.containers.first()).is_some_and(|c| c.readiness_probe.is_some());
+        let delay = if w.paused && probed { None } else { w.behaviour.readiness_delay };
         // With a startup probe, the container is neither started nor ready until the
         // probe succeeds (prober.rs); its readiness delay is looked at then.
         let startup = w.pod.as_pod().and_then(|p| p.spec.containers.first()).and_then(|c| c.startup_probe.clone());
         w.started = startup.is_none();
         w.startup_failures = 0;
-        w.ready = delay.is_none() && w.started;
-        let run = w.behaviour.run;
+        w.ready = delay.is_none() && w.started && !(w.paused && probed);
+        // The pause image runs until it is stopped, whatever the app's command said.
+        let run = if w.paused { None } else { w.behaviour.run };
         let pod = w.pod.clone();
         // The memory profile outgrows the limit before the command ends: the OOM killer.
-        let oom = pod.as_pod().and_then(annotations::oom_after).filter(|o| run.is_none_or(|r| *o < r));
+        let oom = pod.as_pod().filter(|_| !w.paused).and_then(annotations::oom_after).filter(|o| run.is_none_or(|r| *o < r));
         w.oom_at = oom.map(|o| ctx.now + o);
         self.containers_events(&pod, ctx);
         self.schedule_sandbox_change(uid, ctx);
@@ -718,7 +730,9 @@ impl Kubelet {
 
     pub(super) fn readiness_probe(&mut self, uid: &str, ctx: &mut Ctx) {
         let Some(w) = self.workers.get_mut(uid) else { return };
-        if w.phase == Phase::Running && w.started && !w.ready {
+        // A paused container's probe fails (a timer left from before its start does not count).
+        let probed = w.pod.as_pod().and_then(|p| p.spec.containers.first()).is_some_and(|c| c.readiness_probe.is_some());
+        if w.phase == Phase::Running && w.started && !w.ready && !(w.paused && probed) {
             w.ready = true;
             self.sync_status(uid, ctx);
             self.cni_ready(uid, ctx);

@@ -104,7 +104,7 @@ impl Kubelet {
             return;
         }
         let since = now.since(started);
-        let failed = since >= from && until.is_none_or(|u| since < u);
+        let failed = w.paused || (since >= from && until.is_none_or(|u| since < u));
         if failed {
             w.readiness_run = (w.readiness_run.0 + 1, 0);
             let threshold = probe.failure_threshold.filter(|t| *t > 0).unwrap_or(3);
@@ -201,7 +201,8 @@ impl Kubelet {
             self.startup_tick(uid, period(&probe), ctx);
             return;
         }
-        if now >= started + w.behaviour.boot {
+        // Chaos Mesh's pause image listens on nothing: the probe never succeeds.
+        if now >= started + w.behaviour.boot && !w.paused {
             // Success (successThreshold must be 1 for a startup probe): started.
             w.started = true;
             w.startup_failures = 0;

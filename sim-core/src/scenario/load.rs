@@ -516,25 +516,37 @@ impl<'r> Loader<'r> {
                         None => self.warn(file, here, format!("{api_version} {kind} is {n}; ksim keeps it as an unmodelled object")),
                     }
                 }
-                let pod_chaos = group == "chaos-mesh.org" && kind == "PodChaos";
+                // Chaos Mesh's PodChaos and NetworkChaos are injected when applied
+                // (faults/chaos_mesh.rs, network_chaos.rs): their spec decoded strictly and
+                // checked as the CRD's schema and Chaos Mesh's webhook check it.
+                let pod_chaos = group == "chaos-mesh.org" && (kind == "PodChaos" || kind == "NetworkChaos");
                 if pod_chaos {
-                    // Injected when applied (faults/chaos_mesh.rs): its spec decoded strictly
-                    // and checked as Chaos Mesh's webhook checks it.
                     let spec_path = child_path(base, "spec");
                     let spec_value = map.get("spec").cloned().unwrap_or(Value::Object(Default::default()));
-                    match yaml::from_value_at::<crate::faults::chaos_mesh::PodChaosSpec>(&spec_value, index, &spec_path) {
+                    let checked = if kind == "PodChaos" {
+                        yaml::from_value_at::<crate::faults::chaos_mesh::PodChaosSpec>(&spec_value, index, &spec_path)
+                            .map(|spec| (crate::faults::chaos_mesh::validate(&spec), Vec::new()))
+                    } else {
+                        yaml::from_value_at::<crate::faults::network_chaos::NetworkChaosSpec>(&spec_value, index, &spec_path)
+                            .map(|spec| (crate::faults::network_chaos::validate(&spec), crate::faults::network_chaos::unmodelled(&spec)))
+                    };
+                    let name = map.get("metadata").and_then(|m| m.get("name")).and_then(Value::as_str).unwrap_or("");
+                    match checked {
                         Err(e) => {
                             self.error(file, e.mark, strict(&e));
                             return None;
                         }
-                        Ok(spec) => {
-                            let errs = crate::faults::chaos_mesh::validate(&spec);
+                        Ok((errs, warnings)) => {
                             if let Some((field, msg)) = errs.into_iter().next() {
-                                let name = map.get("metadata").and_then(|m| m.get("name")).and_then(Value::as_str).unwrap_or("");
                                 let key = field.strip_prefix("spec.").unwrap_or(&field);
                                 let mark = Self::mark_of(index, &spec_path, key);
-                                self.error(file, mark, format!("PodChaos.chaos-mesh.org {} is invalid: {field}: {msg}", q(name)));
+                                self.error(file, mark, format!("{kind}.chaos-mesh.org {} is invalid: {field}: {msg}", q(name)));
                                 return None;
+                            }
+                            for (field, msg) in warnings {
+                                let key = field.strip_prefix("spec.").unwrap_or(&field);
+                                let mark = Self::mark_of(index, &spec_path, key);
+                                self.warn(file, mark, format!("{kind} {}: {field}: {msg}", q(name)));
                             }
                         }
                     }

@@ -21,6 +21,7 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 
 pub mod addons;
+mod chaos;
 pub mod control_plane;
 pub mod kubeadm;
 pub mod kubectl;
@@ -59,6 +60,8 @@ pub enum SimEvent {
     TrafficTick,
     /// kubeadm's steps and the bootstrap-token controllers (kubeadm.rs).
     Kubeadm(KubeadmStep),
+    /// A Chaos Mesh experiment's duration is over (chaos.rs): it is recovered.
+    ChaosEnd(usize),
 }
 
 /// A kubeadm step due.
@@ -174,6 +177,8 @@ pub struct Simulation {
     control_plane_nodes_down: bool,
     /// The draws of Chaos Mesh experiments (which pods a mode picks).
     chaos_rng: rand_chacha::ChaCha8Rng,
+    /// Chaos Mesh experiments with something to recover (chaos.rs), in applying order.
+    chaos_runs: Vec<chaos::ChaosRun>,
     /// `kubeadmInit` on the timeline: the control plane comes up then (None: at t=0).
     kubeadm: Option<KubeadmRun>,
 }
@@ -285,7 +290,7 @@ impl Simulation {
             kubelets,
             proxies,
             proxy_syncs: 0,
-            traffic: crate::traffic::Traffic::new(scenario.traffic.clone()),
+            traffic: crate::traffic::Traffic::new(scenario.traffic.clone(), rngs.stream("netem")),
             traffic_rng: rngs.stream("traffic"),
             kubelet_index,
             latency: scenario.latency,
@@ -320,6 +325,7 @@ impl Simulation {
             write_wait: SimDuration::ZERO,
             control_plane_nodes_down: false,
             chaos_rng: rngs.stream("chaos"),
+            chaos_runs: Vec::new(),
             kubeadm: None,
         };
         if scenario.kubeadm_init_at().is_some() {
@@ -722,17 +728,20 @@ impl Simulation {
                 let mut chaos = Vec::new();
                 for m in ms {
                     if let Object::Unstructured(u) = &m.object {
-                        if u.api_version == crate::faults::chaos_mesh::API_VERSION && u.kind == "PodChaos" {
+                        if u.api_version == crate::faults::chaos_mesh::API_VERSION && ["PodChaos", "NetworkChaos"].contains(&u.kind.as_str()) {
                             chaos.push(u.clone());
                         }
                     }
                     send(Request::Apply(m.object));
                 }
                 for u in chaos {
-                    self.pod_chaos(&u, &mut out);
+                    self.chaos_applied(&u, &mut out);
                 }
             }
             model::Action::Delete { kind, namespace, name, grace_period_seconds } => {
+                // A Chaos Mesh experiment deleted is recovered (its finalizer's work).
+                self.chaos_deleted(&kind, &namespace, &name, &mut out);
+                let mut send = |r: Request| out.push(Action::Request { request: Box::new(r), reply: Reply::OnError(0) });
                 send(Request::Delete { key: ObjectKey::new(kind, &namespace, &name), grace_period_seconds, uid: None });
             }
             model::Action::Scale { kind, namespace, name, replicas } => {
@@ -966,56 +975,6 @@ impl Simulation {
                 let mut acts = Vec::new();
                 self.proxies[k].reconnect(&mut Ctx::new(self.now, &mut acts));
                 self.dispatch(Client::KubeProxy(k as u32), acts);
-            }
-        }
-    }
-
-    /// A PodChaos experiment, injected as it is applied (faults/chaos_mesh.rs): the pods
-    /// selected are killed, or their containers; what it did goes to the event log.
-    fn pod_chaos(&mut self, u: &crate::api::object::Unstructured, out: &mut Vec<Action>) {
-        use crate::faults::chaos_mesh::{select, PodChaosSpec};
-        let ns = if u.metadata.namespace.is_empty() { "default".to_string() } else { u.metadata.namespace.clone() };
-        let name = format!("podchaos/{ns}/{}", u.metadata.name);
-        let Ok(spec) = serde_json::from_value::<PodChaosSpec>(u.rest.get("spec").cloned().unwrap_or_default()) else { return };
-        let store = &self.api.store;
-        let node_labels = |n: &str| store.get_parts(&Kind::Node, "", n).and_then(|o| o.as_node()).map(|n| n.metadata.labels.clone());
-        let picked = select(&spec, store.list(&Kind::Pod).filter_map(|o| o.as_pod()), &node_labels, &ns, &mut self.chaos_rng).map(|ps| {
-            ps.into_iter()
-                .map(|p| (p.metadata.namespace.clone(), p.metadata.name.clone(), p.metadata.uid.clone(), p.spec.node_name.clone()))
-                .collect::<Vec<_>>()
-        });
-        let targets = match picked {
-            Err(e) => {
-                self.note("chaos", "chaos-mesh", format!("{name}: Failed to apply chaos: {e}"));
-                return;
-            }
-            Ok(t) => t,
-        };
-        for (pns, pname, uid, node) in targets {
-            if spec.action == "pod-kill" {
-                let grace = spec.grace_period.unwrap_or(0).max(0);
-                out.push(Action::Request {
-                    request: Box::new(Request::Delete { key: ObjectKey::new(Kind::Pod, &pns, &pname), grace_period_seconds: Some(grace), uid: None }),
-                    reply: Reply::OnError(0),
-                });
-                self.note("chaos", "chaos-mesh", format!("{name}: pod-kill pod/{pns}/{pname}"));
-                continue;
-            }
-            for c in spec.container_names.clone().unwrap_or_default() {
-                let result = match self.kubelet_index.get(&node).copied().filter(|&k| self.kubelets[k as usize].alive) {
-                    None => Err("the pod is not running on a node".to_string()),
-                    Some(k) => {
-                        let mut acts = Vec::new();
-                        let r = self.kubelets[k as usize].kill_container(&uid, &c, &mut Ctx::new(self.now, &mut acts));
-                        self.dispatch(Client::Kubelet(k), acts);
-                        r
-                    }
-                };
-                let msg = match result {
-                    Ok(()) => format!("{name}: container-kill pod/{pns}/{pname} container {c}"),
-                    Err(e) => format!("{name}: container-kill pod/{pns}/{pname} container {c}: {e}"),
-                };
-                self.note("chaos", "chaos-mesh", msg);
             }
         }
     }
@@ -1290,6 +1249,10 @@ impl Simulation {
             }
             SimEvent::Kubeadm(step) => {
                 self.kubeadm_step(step);
+                return;
+            }
+            SimEvent::ChaosEnd(i) => {
+                self.chaos_end(i);
                 return;
             }
             SimEvent::Request { from, request, reply } => {

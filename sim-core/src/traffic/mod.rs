@@ -203,7 +203,8 @@ pub struct Counters {
     pub sent: u64,
     pub succeeded: u64,
     pub failed: BTreeMap<&'static str, u64>,
-    /// Successes per 10 µs of latency (bounded: the model's latencies stay under 10 ms).
+    /// Successes per latency bucket ([`bucket`]: 10 µs wide under 10 ms, then 1 ms wide
+    /// up to 10 s — bounded whatever a NetworkChaos delay adds).
     latency: Vec<u64>,
 }
 
@@ -222,7 +223,7 @@ impl Counters {
         for (i, n) in self.latency.iter().enumerate() {
             seen += n;
             if seen >= want {
-                return Some((i as f64 + 1.0) / 100.0);
+                return Some(if i < 1000 { (i as f64 + 1.0) / 100.0 } else { 10.0 + (i - 1000) as f64 + 1.0 });
             }
         }
         None
@@ -283,6 +284,10 @@ pub struct RequestRecord {
 /// Every client of a run.
 pub struct Traffic {
     clients: Vec<ClientState>,
+    /// Chaos Mesh's NetworkChaos partitions and delays in force, by experiment
+    /// (faults/network_chaos.rs), and the stream their netem draws come from.
+    pub network: BTreeMap<String, crate::faults::network_chaos::NetworkFault>,
+    netem_rng: rand_chacha::ChaCha8Rng,
     /// How many ticks have run (what expectations on traffic re-read after).
     pub ticks: u64,
 }
@@ -295,8 +300,10 @@ struct PodAt {
 }
 
 impl Traffic {
-    pub fn new(clients: Vec<Client>) -> Self {
+    pub fn new(clients: Vec<Client>, netem_rng: rand_chacha::ChaCha8Rng) -> Self {
         Traffic {
+            network: BTreeMap::new(),
+            netem_rng,
             clients: clients
                 .into_iter()
                 .map(|client| ClientState {
@@ -386,7 +393,8 @@ impl Traffic {
             c.owed %= 1000;
             if n > 0 {
                 let pods = pods.get_or_insert_with(|| pods_by_ip(store, serving));
-                let delta = send(c, n, store, proxies, pods, alive, rng);
+                let net = Network { faults: &mut self.network, rng: &mut self.netem_rng };
+                let delta = send(c, n, store, proxies, pods, alive, net, rng);
                 c.total.add(&delta);
                 c.second.add(&delta);
             }
@@ -548,7 +556,57 @@ fn address_candidates(
     Ok(vec![(addr, land(ip, node, pods, alive))])
 }
 
+/// The NetworkChaos rules in force and netem's draws.
+struct Network<'a> {
+    faults: &'a mut BTreeMap<String, crate::faults::network_chaos::NetworkFault>,
+    rng: &'a mut rand_chacha::ChaCha8Rng,
+}
+
+impl Network<'_> {
+    /// What the rules make of a request that reached `ep` (a drop: nothing comes back,
+    /// the client times out; a delay: its latency, µs).
+    fn apply(&mut self, hop: &crate::faults::network_chaos::Hop, landing: Landing) -> (Landing, u64) {
+        use crate::faults::network_chaos::Verdict;
+        let mut extra = 0;
+        for f in self.faults.values_mut() {
+            match f.verdict(hop, self.rng) {
+                Verdict::Drop => return (Landing::Fail("timeout"), 0),
+                Verdict::Delay(us) => extra += us,
+                Verdict::Pass => {}
+            }
+        }
+        (landing, extra)
+    }
+}
+
+/// The address a client's packets carry as destination, when it is one for every
+/// request (a ClusterIP, a node's or load balancer's address, a name with one address).
+fn dialed(c: &Client, store: &Store, ns: &str) -> Option<String> {
+    match &c.target {
+        Target::Address { ip, .. } => Some(ip.clone()),
+        Target::Url { host, .. } => ingress::address_of(store, host),
+        Target::Name { host, .. } => match crate::network::dns::lookup(store, host, ns) {
+            Answer::Addresses(ips) if ips.len() == 1 => ips.into_iter().next(),
+            _ => None,
+        },
+        Target::Service { namespace, name, .. } => {
+            store.get_parts(&Kind::Service, namespace, name).and_then(|o| o.as_service()).map(|s| s.spec.cluster_ip.clone()).filter(|ip| ip != "None")
+        }
+    }
+}
+
+/// The histogram's bucket for a latency: 10 µs wide up to 10 ms, then 1 ms wide up to
+/// 10 s (a NetworkChaos delay), the last one taking the rest.
+fn bucket(us: u64) -> usize {
+    if us < 10_000 {
+        (us / 10) as usize
+    } else {
+        1000 + ((us.min(10_000_000) - 10_000) / 1000) as usize
+    }
+}
+
 /// Sends `n` requests of a client; their counts.
+#[allow(clippy::too_many_arguments)]
 fn send(
     c: &mut ClientState,
     n: u64,
@@ -556,6 +614,7 @@ fn send(
     proxies: &[KubeProxy],
     pods: &BTreeMap<String, PodAt>,
     alive: &dyn Fn(&str) -> bool,
+    mut net: Network,
     rng: &mut impl Rng,
 ) -> Counters {
     // The sources: (client address, node, the pod when the client is one).
@@ -620,6 +679,7 @@ fn send(
         }
     }
     let protocol = target_protocol(store, &c.client.target);
+    let dialed = if net.faults.is_empty() { None } else { dialed(&c.client, store, ns) };
     for _ in 0..n {
         let (addr, node, src_pod) = &sources[rng.random_range(0..sources.len())];
         s.sent += 1;
@@ -645,6 +705,7 @@ fn send(
             }
         }
         let mut to = String::new();
+        let mut extra_us = 0;
         let landing = match &per_node[node.as_str()] {
             Err(reason) => Landing::Fail(reason),
             Ok(eps) => {
@@ -661,7 +722,7 @@ fn send(
                 }
                 let allowed = !policies
                     || *verdicts.entry((addr.clone(), ep.clone())).or_insert_with(|| policy_allows(store, addr, src_pod.as_deref(), ep, &protocol, pods));
-                match (allowed, landing, &upstream) {
+                let landing = match (allowed, landing, &upstream) {
                     (false, _, _) => Landing::Fail("denied"),
                     // At the ingress controller: its own request to the backend.
                     (true, Landing::Ok { .. }, Some(up)) => {
@@ -669,14 +730,31 @@ fn send(
                         ingress::proxy(ep, up, pods, alive, &check, rng)
                     }
                     (true, l, _) => *l,
+                };
+                // Chaos Mesh's rules in the client's and the endpoint's namespaces: only
+                // between pods that answer or refuse (a drop turns a refusal into silence).
+                if net.faults.is_empty() || !matches!(landing, Landing::Ok { .. } | Landing::Fail("refused")) {
+                    landing
+                } else {
+                    let ip = ep.rsplit_once(':').map_or(ep.as_str(), |(i, _)| i);
+                    let hop = crate::faults::network_chaos::Hop {
+                        client_uid: src_pod.as_deref().and_then(|o| o.as_pod()).map(|p| p.metadata.uid.as_str()),
+                        client_ip: addr,
+                        dialed: dialed.as_deref().unwrap_or(ip),
+                        server_uid: pods.get(ip).and_then(|p| p.pod.as_pod()).map(|p| p.metadata.uid.as_str()),
+                        server_ip: ip,
+                    };
+                    let (l, extra) = net.apply(&hop, landing);
+                    extra_us = extra;
+                    l
                 }
             }
         };
         let (result, latency_us) = match landing {
             Landing::Ok { remote } => {
                 s.succeeded += 1;
-                let us = 500 + if remote { 500 } else { 0 } + rng.random_range(0..1000u64);
-                let bucket = (us / 10) as usize;
+                let us = 500 + if remote { 500 } else { 0 } + rng.random_range(0..1000u64) + extra_us;
+                let bucket = bucket(us);
                 if s.latency.len() <= bucket {
                     s.latency.resize(bucket + 1, 0);
                 }
