@@ -168,3 +168,56 @@ fn a_network_chaos_whose_target_selects_nothing_is_a_note() {
     let (sent, ok, _) = counts(&s, "c");
     assert_eq!(sent, ok);
 }
+
+/// `br_netfilter` not loaded on a Flannel node (`brNetfilter: false`): a pod's request to
+/// a Service is translated (DNAT) on its way out, but when kube-proxy sends it to a pod
+/// behind the same bridge the reply crosses the bridge without iptables — untranslated,
+/// from the pod's address — and the client drops it: timeout. Everything else works: the
+/// endpoint on the other node (routed, so translated back), the same client calling the
+/// pod's address (no translation), and the same Service from a node with the module.
+/// With Calico (no bridge: a veth per pod, routed) the module is not needed at all.
+#[test]
+fn without_br_netfilter_a_bridge_cnis_service_replies_within_the_node_are_lost() {
+    let run = |cni: &str| {
+        let text = format!(
+            "apiVersion: ksim.dev/v1\nkind: Scenario\nmetadata: {{name: brnf}}\nspec:\n  seed: 5\n  until: 2m\n  cluster:\n    cni: none\n    nodePools:\n    - {{name: a, count: 1, brNetfilter: false, capacity: {{cpu: '4', memory: 8Gi, pods: 110}}}}\n    - {{name: b, count: 1, capacity: {{cpu: '4', memory: 8Gi, pods: 110}}}}\n  traffic:\n  - {{name: from-a, source: {{pod: 'app=client-a'}}, target: service/web:80, rate: 100/s, start: 1m}}\n  - {{name: from-b, source: {{pod: 'app=client-b'}}, target: service/web:80, rate: 100/s, start: 1m}}\n---\napiVersion: apps/v1\nkind: DaemonSet\nmetadata: {{name: {cni}, namespace: kube-system}}\nspec:\n  selector: {{matchLabels: {{app: cni}}}}\n  template:\n    metadata: {{labels: {{app: cni}}}}\n    spec:\n      hostNetwork: true\n      tolerations: [{{operator: Exists}}]\n      containers: [{{name: cni, image: cni}}]\n{}{}{}{}",
+            "---\napiVersion: v1\nkind: Pod\nmetadata: {name: web-a, labels: {app: web}}\nspec: {nodeName: a-1, containers: [{name: web, image: nginx, ports: [{containerPort: 80}]}]}\n",
+            "---\napiVersion: v1\nkind: Pod\nmetadata: {name: web-b, labels: {app: web}}\nspec: {nodeName: b-1, containers: [{name: web, image: nginx, ports: [{containerPort: 80}]}]}\n",
+            "---\napiVersion: v1\nkind: Pod\nmetadata: {name: client-a, labels: {app: client-a}}\nspec: {nodeName: a-1, containers: [{name: c, image: curl}]}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: client-b, labels: {app: client-b}}\nspec: {nodeName: b-1, containers: [{name: c, image: curl}]}\n",
+            "---\napiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec:\n  selector: {app: web}\n  ports: [{port: 80}]\n"
+        );
+        let s = common::load_str(&text);
+        let mut o = RunOptions { check: true, ..RunOptions::for_scenario(&s) };
+        o.log_requests = true;
+        let mut sim = Simulation::new(&s, &o).expect("simulation");
+        sim.run();
+        let ip = |name: &str| {
+            sim.api.store.get_parts(&sim_core::api::Kind::Pod, "default", name).and_then(|o| o.as_pod()).map(|p| p.status.pod_ip.clone()).expect("pod ip")
+        };
+        let (web_a, web_b) = (format!("{}:80", ip("web-a")), format!("{}:80", ip("web-b")));
+        // (client, endpoint) → results seen.
+        let mut seen: std::collections::BTreeMap<(String, String), std::collections::BTreeSet<String>> = Default::default();
+        for r in sim.trace.records().iter().filter(|r| r.verb == "request") {
+            let to = r.get_str("to").unwrap_or_default().to_string();
+            let to = if to == web_a {
+                "web-a"
+            } else if to == web_b {
+                "web-b"
+            } else {
+                "?"
+            };
+            seen.entry((r.name.clone(), to.to_string())).or_default().insert(r.get_str("result").unwrap_or_default().to_string());
+        }
+        assert!(sim.violations().is_empty(), "{:?}", sim.violations());
+        seen
+    };
+    let set = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<std::collections::BTreeSet<String>>();
+    let key = |c: &str, e: &str| (c.to_string(), e.to_string());
+    let flannel = run("kube-flannel-ds");
+    assert_eq!(flannel[&key("from-a", "web-a")], set(&["timeout"]), "{flannel:?}");
+    assert_eq!(flannel[&key("from-a", "web-b")], set(&["ok"]), "{flannel:?}");
+    assert_eq!(flannel[&key("from-b", "web-a")], set(&["ok"]), "{flannel:?}");
+    assert_eq!(flannel[&key("from-b", "web-b")], set(&["ok"]), "{flannel:?}");
+    let calico = run("calico-node");
+    assert!(calico.values().all(|r| *r == set(&["ok"])) && calico.len() == 4, "{calico:?}");
+}

@@ -269,6 +269,8 @@ struct NodePoolDoc {
     closed_ports: Vec<u16>,
     #[serde(default)]
     containerd: Option<ContainerdDoc>,
+    #[serde(default = "yes")]
+    br_netfilter: bool,
 }
 
 #[derive(Deserialize)]
@@ -1960,6 +1962,7 @@ impl<'r> Loader<'r> {
                 swap: p.swap,
                 closed_ports: p.closed_ports,
                 containerd,
+                br_netfilter: p.br_netfilter,
             });
         }
         if let Ok(cidr) = crate::network::ipam::Cidr::parse(&s.cluster.cluster_cidr) {

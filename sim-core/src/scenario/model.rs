@@ -48,6 +48,10 @@ pub struct NodePool {
     /// configured; `None`: containerd 2.x with `SystemdCgroup = true` (what the setup
     /// chapter ends with).
     pub containerd: Option<Containerd>,
+    /// `brNetfilter: false`: the `br_netfilter` module is not loaded, so bridged traffic
+    /// skips iptables (traffic/mod.rs: replies of Service traffic within one node's
+    /// bridge are not translated back).
+    pub br_netfilter: bool,
 }
 
 /// A node pool's containerd: its release and its runc runtime's `SystemdCgroup` option.
@@ -149,6 +153,7 @@ impl Cluster {
                     swap: false,
                     closed_ports: Vec::new(),
                     containerd: None,
+                    br_netfilter: true,
                 },
             );
         }
@@ -212,6 +217,7 @@ impl Default for Cluster {
                 swap: false,
                 closed_ports: Vec::new(),
                 containerd: None,
+                br_netfilter: true,
             }],
             cluster_cidr: "10.244.0.0/16".into(),
             node_cidr_mask_size: 24,

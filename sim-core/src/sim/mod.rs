@@ -346,6 +346,11 @@ impl Simulation {
         }
         sim.partitions = vec![None; sim.kubelets.len()];
         sim.partition_depth = vec![0; sim.kubelets.len()];
+        for kl in &sim.kubelets {
+            if sim.pools.iter().any(|p| p.name == kl.spec.pool && !p.br_netfilter) {
+                sim.traffic.no_br_netfilter.insert(kl.name().to_string());
+            }
+        }
         for k in 0..sim.kubelets.len() {
             if sim.firewalled(k as u32) {
                 sim.partitions[k] = Some(model::PartitionDirection::Both);
@@ -1144,6 +1149,9 @@ impl Simulation {
             control_plane: p.control_plane,
             cgroup_mismatch: p.containerd.as_ref().is_some_and(model::Containerd::mismatched),
         }));
+        if !p.br_netfilter {
+            self.traffic.no_br_netfilter.insert(name.to_string());
+        }
         if self.firewalled(idx) {
             self.partitions[idx as usize] = Some(model::PartitionDirection::Both);
             self.partition_depth[idx as usize] = 1;

@@ -290,6 +290,37 @@ pub struct Traffic {
     netem_rng: rand_chacha::ChaCha8Rng,
     /// How many ticks have run (what expectations on traffic re-read after).
     pub ticks: u64,
+    /// Nodes whose `br_netfilter` module is not loaded (`brNetfilter: false`).
+    pub no_br_netfilter: std::collections::BTreeSet<String>,
+}
+
+/// The CNI DaemonSets whose plugin puts a node's pods on a Linux bridge (Flannel's cni0,
+/// Weave's weave, kube-router's kube-bridge) — where `br_netfilter` decides whether
+/// bridged packets see iptables. Calico and Canal route each pod through its own veth
+/// (no bridge), Cilium and Antrea do not use the Linux bridge.
+pub const BRIDGE_CNIS: &[&str] = &["kube-flannel-ds", "weave-net", "kube-router"];
+
+/// The nodes where a request's reply within the bridge escapes conntrack: `br_netfilter`
+/// not loaded and a bridge CNI's pod running there. Without the module, a pod's request
+/// to a Service that kube-proxy sends to a pod behind the same bridge is translated
+/// (DNAT) on its way out, but the reply goes straight across the bridge, untranslated:
+/// it comes from the pod's address, not the Service's, and the client drops it — the
+/// request times out (the reason kubeadm's install guide loads the module). Nothing says
+/// so: kube-proxy's "Missing br-netfilter module or unset sysctl br-nf-call-iptables"
+/// (pkg/proxy/iptables/proxier.go NewProxier) is logged only when the sysctl reads 0 —
+/// without the module it cannot be read, and kube-proxy stays silent; kubeadm v1.34's
+/// preflight no longer checks it.
+fn unbridged(no_br_netfilter: &std::collections::BTreeSet<String>, store: &Store) -> std::collections::BTreeSet<String> {
+    if no_br_netfilter.is_empty() {
+        return Default::default();
+    }
+    store
+        .list(&Kind::Pod)
+        .filter_map(|o| o.as_pod())
+        .filter(|p| no_br_netfilter.contains(&p.spec.node_name) && p.status.phase == "Running")
+        .filter(|p| p.metadata.controller_ref().is_some_and(|r| r.kind == "DaemonSet" && BRIDGE_CNIS.contains(&r.name.as_str())))
+        .map(|p| p.spec.node_name.clone())
+        .collect()
 }
 
 /// A pod as requests find it: its node, whether its containers serve.
@@ -304,6 +335,7 @@ impl Traffic {
         Traffic {
             network: BTreeMap::new(),
             netem_rng,
+            no_br_netfilter: Default::default(),
             clients: clients
                 .into_iter()
                 .map(|client| ClientState {
@@ -383,6 +415,7 @@ impl Traffic {
             }
         }
         let mut pods = None;
+        let mut bridged = None;
         for c in &mut self.clients {
             let active = t >= c.client.start.as_ms() && c.client.stop.is_none_or(|s| t < s.as_ms());
             if !active {
@@ -393,7 +426,8 @@ impl Traffic {
             c.owed %= 1000;
             if n > 0 {
                 let pods = pods.get_or_insert_with(|| pods_by_ip(store, serving));
-                let net = Network { faults: &mut self.network, rng: &mut self.netem_rng };
+                let unbridged = bridged.get_or_insert_with(|| unbridged(&self.no_br_netfilter, store));
+                let net = Network { faults: &mut self.network, rng: &mut self.netem_rng, unbridged };
                 let delta = send(c, n, store, proxies, pods, alive, net, rng);
                 c.total.add(&delta);
                 c.second.add(&delta);
@@ -560,6 +594,8 @@ fn address_candidates(
 struct Network<'a> {
     faults: &'a mut BTreeMap<String, crate::faults::network_chaos::NetworkFault>,
     rng: &'a mut rand_chacha::ChaCha8Rng,
+    /// Nodes whose bridge lets Service replies escape conntrack (`unbridged`).
+    unbridged: &'a std::collections::BTreeSet<String>,
 }
 
 impl Network<'_> {
@@ -679,7 +715,17 @@ fn send(
         }
     }
     let protocol = target_protocol(store, &c.client.target);
-    let dialed = if net.faults.is_empty() { None } else { dialed(&c.client, store, ns) };
+    let dialed = if net.faults.is_empty() && net.unbridged.is_empty() { None } else { dialed(&c.client, store, ns) };
+    // Whether a pod client's request, translated by kube-proxy to the endpoint `ep`, gets
+    // no reply: the client is a pod on an unbridged node (not on the host's network) and
+    // the endpoint is a pod behind the same bridge.
+    let lost_reply = |node: &str, src_pod: Option<&crate::api::Object>, translated: bool, ep: &str| {
+        let ip = ep.rsplit_once(':').map_or(ep, |(i, _)| i);
+        translated
+            && net.unbridged.contains(node)
+            && src_pod.and_then(|o| o.as_pod()).is_some_and(|p| p.spec.host_network != Some(true))
+            && pods.get(ip).is_some_and(|p| p.node == node && p.pod.as_pod().is_some_and(|q| q.spec.host_network != Some(true)))
+    };
     for _ in 0..n {
         let (addr, node, src_pod) = &sources[rng.random_range(0..sources.len())];
         s.sent += 1;
@@ -691,7 +737,9 @@ fn send(
                 Err(_) => false,
                 Ok(eps) => {
                     let (ep, landing) = &eps[rng.random_range(0..eps.len())];
+                    // The query goes to kube-dns's ClusterIP: translated.
                     matches!(landing, Landing::Ok { .. })
+                        && !lost_reply(node, src_pod.as_deref(), true, ep)
                         && (!policies
                             || *verdicts.entry((addr.clone(), ep.clone())).or_insert_with(|| policy_allows(store, addr, src_pod.as_deref(), ep, "UDP", pods)))
                 }
@@ -730,6 +778,13 @@ fn send(
                         ingress::proxy(ep, up, pods, alive, &check, rng)
                     }
                     (true, l, _) => *l,
+                };
+                let ep_ip = ep.rsplit_once(':').map_or(ep.as_str(), |(i, _)| i);
+                let translated = dialed.as_deref().is_some_and(|d| d != ep_ip);
+                let landing = if matches!(landing, Landing::Ok { .. }) && upstream.is_none() && lost_reply(node, src_pod.as_deref(), translated, ep) {
+                    Landing::Fail("timeout")
+                } else {
+                    landing
                 };
                 // Chaos Mesh's rules in the client's and the endpoint's namespaces: only
                 // between pods that answer or refuse (a drop turns a refusal into silence).
