@@ -175,6 +175,7 @@ pub fn density_scenario(nodes: u32, pods: u32, per_deployment: u32, seed: u64) -
         closed_ports: Vec::new(),
         containerd: None,
         br_netfilter: true,
+        eviction: Default::default(),
     }];
     // 5,000 nodes need 5,000 /24s: a /10 cluster CIDR (like large clusters use).
     if nodes > 256 {

@@ -211,6 +211,12 @@ const CASES: &[(&str, u32, u32, &str)] = &[
         24,
         "spec.cluster.nodePools[0].containerd.systemdCgroup: Invalid value: false: a cgroup driver mismatch on a control-plane node is not modelled",
     ),
+    (
+        "eviction-soft-without-grace.yaml",
+        12,
+        23,
+        "spec.cluster.nodePools[0].kubelet.evictionSoftGracePeriod: grace period must be specified for the soft eviction threshold memory.available",
+    ),
     ("fault-plan-clock-skew-no-offset.yaml", 11, 7, "spec.faults.clockSkew.offset: Required value"),
     (
         "closed-port-unmodelled.yaml",

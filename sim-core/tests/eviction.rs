@@ -103,3 +103,53 @@ fn a_best_effort_pod_is_refused_under_memory_pressure() {
     assert_eq!((&*p.status.phase, p.status.reason.as_str()), ("Failed", "Evicted"));
     assert_eq!(p.status.message, "Pod was rejected: The node had condition: [MemoryPressure]. ");
 }
+
+/// A soft threshold (`kubelet: {evictionSoft: {memory.available: 1Gi},
+/// evictionSoftGracePeriod: {memory.available: 1m}, evictionMaxPodGracePeriod: 20}`):
+/// MemoryPressure as soon as it is met — the node's conditions come from the thresholds
+/// met before grace periods (eviction_manager.go synchronize: nodeConditions before
+/// thresholdsMetGracePeriod) — but no eviction until it has been met for the whole minute
+/// (thresholdsFirstObservedAt); then the pod is killed within min(evictionMaxPodGracePeriod,
+/// its terminationGracePeriodSeconds) = min(20, 30) = 20 s, and the message quotes the
+/// soft threshold. The kubelet looks every 10 s on its lease grid.
+#[test]
+fn a_soft_threshold_sets_pressure_at_once_and_evicts_after_its_grace_period() {
+    // The hog: 3200Mi of the 4Gi from 30 s after its start: 896Mi available, under the
+    // 1Gi soft threshold but above the 100Mi hard one.
+    let text = format!(
+        "apiVersion: ksim.dev/v1\nkind: Scenario\nmetadata: {{name: soft}}\nspec:\n  until: 4m\n  cluster:\n    nodePools:\n    - name: w\n      count: 1\n      capacity: {{cpu: '8', memory: 4Gi, pods: 110}}\n      kubelet:\n        evictionSoft: {{memory.available: 1Gi}}\n        evictionSoftGracePeriod: {{memory.available: 1m}}\n        evictionMaxPodGracePeriod: 20\n{}",
+        pod("hog", "100Mi from 0s; 3200Mi from 30s", Some("256Mi"))
+    );
+    let s = common::load_str(&text);
+    let mut o = RunOptions::for_scenario(&s);
+    o.check = true;
+    let mut sim = Simulation::new(&s, &o).expect("simulation");
+    // The hog starts at about 3.5 s (sandbox, pull, start): 3200Mi from about 33.5 s, so
+    // the first look that sees it is at 40 s.
+    let pressure = |sim: &Simulation| {
+        let n = sim.api.store.get_parts(&Kind::Node, "", "w-1").and_then(|o| o.as_node()).cloned().expect("node");
+        n.status.conditions.iter().find(|c| c.type_ == "MemoryPressure").map(|c| c.status.to_string()).unwrap_or_default()
+    };
+    sim.run_until(SimTime(39_000));
+    assert_eq!(pressure(&sim), "False");
+    sim.run_until(SimTime(41_000));
+    assert_eq!(pressure(&sim), "True", "met at 40 s: pressure at once");
+    // Met from 40 s: the grace minute is over at the look at 100 s, not before.
+    sim.run_until(SimTime(99_000));
+    assert_eq!(get(&sim, "hog").status.phase, "Running");
+    sim.run_until(SimTime(101_000));
+    let evicted = sim.trace.records().iter().filter(|r| r.kind == "Event" && r.get_str("reason") == Some("Evicted")).map(|r| r.t).collect::<Vec<_>>();
+    assert_eq!(evicted.len(), 1);
+    assert!((100_000..100_100).contains(&evicted[0]), "{evicted:?}");
+    sim.run();
+    let p = get(&sim, "hog");
+    assert_eq!((&*p.status.phase, p.status.reason.as_str()), ("Failed", "Evicted"));
+    assert_eq!(
+        p.status.message,
+        "The node was low on resource: memory. Threshold quantity: 1Gi, available: 896Mi. Container app was using 3200Mi, request is 256Mi, has larger consumption of memory. "
+    );
+    // nginx stops within the 20 s (the 1 s termination default): SIGTERM's 143.
+    let t = p.status.container_statuses[0].state.terminated.as_ref().expect("terminated");
+    assert_eq!(t.exit_code, 143);
+    assert!(sim.violations().is_empty(), "{:?}", sim.violations());
+}

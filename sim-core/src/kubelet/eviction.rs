@@ -18,6 +18,15 @@
 //! cleanup (polled every second) and synchronizes again at once rather than after the
 //! period: ksim looks again 2 s later (the 1 s grace, then one poll).
 //!
+//! A soft threshold (KubeletConfiguration's evictionSoft, with evictionSoftGracePeriod)
+//! sets MemoryPressure as soon as it is met (nodeConditions comes from the thresholds
+//! met, before grace periods), but evicts only once it has been met continuously for its
+//! grace period (thresholdsFirstObservedAt, thresholdsMetGracePeriod); a soft eviction's
+//! grace period is min(evictionMaxPodGracePeriod, the pod's terminationGracePeriodSeconds)
+//! (eviction_manager.go, AllowOverwriteTerminationGracePeriodSeconds off by default), and
+//! its message quotes the soft threshold. A node pool sets them under `kubelet:`; the
+//! hard threshold is configurable there too.
+//!
 //! Admission (Admit): under MemoryPressure a BestEffort pod that does not tolerate the
 //! `node.kubernetes.io/memory-pressure` NoSchedule taint is rejected, reason `Evicted`,
 //! "The node had condition: [MemoryPressure]. ".
@@ -53,6 +62,26 @@ pub(super) struct EvictionState {
     pub(super) last_met: Option<SimTime>,
     /// An extra synchronize is due (after an eviction).
     pub(super) resync_pending: bool,
+    /// When the soft threshold was first observed met, in its current run of being met
+    /// (thresholdsFirstObservedAt).
+    pub(super) soft_first_met: Option<SimTime>,
+}
+
+/// A node's eviction thresholds for memory.available (KubeletConfiguration).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EvictionConfig {
+    /// evictionHard's memory.available, in bytes.
+    pub hard: i64,
+    /// evictionSoft's memory.available and its evictionSoftGracePeriod.
+    pub soft: Option<(i64, SimDuration)>,
+    /// evictionMaxPodGracePeriod, in seconds (default 0).
+    pub max_pod_grace_seconds: i64,
+}
+
+impl Default for EvictionConfig {
+    fn default() -> Self {
+        EvictionConfig { hard: MEMORY_AVAILABLE_THRESHOLD, soft: None, max_pod_grace_seconds: 0 }
+    }
 }
 
 /// The pod's memory request: the sum of its containers' (podRequest for memory).
@@ -105,10 +134,28 @@ impl Kubelet {
         }
         let now = ctx.now;
         let available = self.memory_available(now);
-        if available >= MEMORY_AVAILABLE_THRESHOLD {
+        let config = self.spec.eviction;
+        let hard_met = available < config.hard;
+        let soft_met = config.soft.is_some_and(|(t, _)| available < t);
+        if !soft_met {
+            self.eviction.soft_first_met = None;
+        }
+        if !hard_met && !soft_met {
             return;
         }
         self.eviction.last_met = Some(now);
+        // The threshold that drives eviction: the hard one when met; the soft one once
+        // met for its whole grace period.
+        let (threshold, grace) = if hard_met {
+            (config.hard, None)
+        } else {
+            let first = *self.eviction.soft_first_met.get_or_insert(now);
+            let (t, period) = config.soft.expect("soft threshold met");
+            if now.since(first) < period {
+                return;
+            }
+            (t, Some(config.max_pod_grace_seconds))
+        };
         // rankMemoryPressure over the active pods (those not terminated or terminating).
         let mut ranked: Vec<(bool, i32, i64, String)> = self
             .workers
@@ -123,18 +170,27 @@ impl Kubelet {
             .collect();
         ranked.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)).then(b.2.cmp(&a.2)));
         let Some(uid) = ranked.into_iter().filter(|r| r.1 < SYSTEM_CRITICAL_PRIORITY).map(|r| r.3).next() else { return };
-        let message = self.eviction_message(&uid, available, now);
-        self.evict(&uid, message, ctx);
+        let message = self.eviction_message(&uid, threshold, available, now);
+        let grace = match grace {
+            None => EVICTION_GRACE,
+            Some(max) => {
+                let pod_grace = self.workers.get(&uid).and_then(|w| w.pod.as_pod()).and_then(|p| p.spec.termination_grace_period_seconds).unwrap_or(30);
+                SimDuration::from_secs(max.min(pod_grace).max(0) as u64)
+            }
+        };
+        self.evict(&uid, message, grace, ctx);
         self.eviction.resync_pending = true;
-        ctx.after(RESYNC_AFTER_EVICTION, Timer::EvictionSync { generation: self.process });
+        // waitForPodsCleanup: the grace period, then its 1 s poll.
+        let after = if grace == EVICTION_GRACE { RESYNC_AFTER_EVICTION } else { SimDuration::from_ms(grace.as_ms() + 1000) };
+        ctx.after(after, Timer::EvictionSync { generation: self.process });
     }
 
     /// evictionMessage for memory: the threshold and what was available, then each
     /// container using more than its request.
-    fn eviction_message(&self, uid: &str, available: i64, now: SimTime) -> String {
+    fn eviction_message(&self, uid: &str, threshold: i64, available: i64, now: SimTime) -> String {
         let mut m = format!(
             "The node was low on resource: memory. Threshold quantity: {}, available: {}. ",
-            Quantity::from_bytes(MEMORY_AVAILABLE_THRESHOLD),
+            Quantity::from_bytes(threshold),
             Quantity::from_bytes(available)
         );
         let Some(p) = self.workers.get(uid).and_then(|w| w.pod.as_pod()) else { return m };
@@ -153,14 +209,17 @@ impl Kubelet {
         m
     }
 
-    /// evictPod: the Evicted event, then the pod killed with the hard threshold's grace
-    /// period; its status is posted Failed once its containers are gone.
-    fn evict(&mut self, uid: &str, message: String, ctx: &mut Ctx) {
+    /// evictPod: the Evicted event, then the pod killed within `grace` (the hard
+    /// threshold's, or a soft one's); its status is posted Failed once its containers are
+    /// gone.
+    fn evict(&mut self, uid: &str, message: String, grace: SimDuration, ctx: &mut Ctx) {
         let Some(w) = self.workers.get_mut(uid) else { return };
         w.evicted = Some(message.clone());
+        // Its exit: SIGTERM's within the grace period (143), or SIGKILL's (137).
+        w.kill_exit = Some(super::pod_workers::exit_on_kill(w.behaviour.termination, grace));
         let pod = w.pod.clone();
         self.event(&pod, "Warning", "Evicted", &message, ctx);
-        self.begin_kill_within(uid, EVICTION_GRACE, ctx);
+        self.begin_kill_within(uid, grace, ctx);
     }
 
     /// Admit: under MemoryPressure, a BestEffort pod that does not tolerate the

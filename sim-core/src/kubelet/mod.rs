@@ -43,6 +43,7 @@ mod static_pods;
 mod status_manager;
 mod volume_manager;
 
+pub use eviction::EvictionConfig;
 pub use nodestatus::{KUBELET_VERSION, LEASE_DURATION_SECONDS, LEASE_NAMESPACE, LEASE_RENEW_INTERVAL, NODE_STATUS_REPORT_FREQUENCY};
 pub use pod_workers::{PodStep, BACKOFF_INITIAL, BACKOFF_MAX};
 pub use static_pods::KUBERNETES_VERSION;
@@ -93,6 +94,8 @@ pub struct NodeSpecification {
     pub control_plane: bool,
     /// The container runtime's cgroup driver is not the kubelet's (cgroups.rs).
     pub cgroup_mismatch: bool,
+    /// The eviction manager's thresholds (eviction.rs).
+    pub eviction: eviction::EvictionConfig,
 }
 
 pub struct Kubelet {
@@ -605,6 +608,7 @@ mod tests {
             network_ready: true,
             control_plane: false,
             cgroup_mismatch: false,
+            eviction: Default::default(),
         })
     }
 

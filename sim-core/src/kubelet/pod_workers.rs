@@ -911,7 +911,7 @@ impl Kubelet {
         if w.evicted.is_some() && w.pod.as_pod().is_some_and(|p| p.metadata.deletion_timestamp.is_none()) {
             // The containers ended on the eviction's SIGTERM within the grace period (143),
             // or its SIGKILL (137).
-            let code = exit_on_kill(w.behaviour.termination, super::eviction::EVICTION_GRACE);
+            let code = w.kill_exit.take().unwrap_or_else(|| exit_on_kill(w.behaviour.termination, super::eviction::EVICTION_GRACE));
             w.exit_code = Some(code);
             w.last_exit = Some((code, w.started_at.unwrap_or(ctx.now), ctx.now));
             self.sync_status(uid, ctx);

@@ -271,6 +271,22 @@ struct NodePoolDoc {
     containerd: Option<ContainerdDoc>,
     #[serde(default = "yes")]
     br_netfilter: bool,
+    #[serde(default)]
+    kubelet: Option<KubeletConfigDoc>,
+}
+
+/// The part of KubeletConfiguration a node pool may set: the eviction thresholds.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct KubeletConfigDoc {
+    #[serde(default)]
+    eviction_hard: BTreeMap<String, String>,
+    #[serde(default)]
+    eviction_soft: BTreeMap<String, String>,
+    #[serde(default)]
+    eviction_soft_grace_period: BTreeMap<String, String>,
+    #[serde(default)]
+    eviction_max_pod_grace_period: i64,
 }
 
 #[derive(Deserialize)]
@@ -1279,6 +1295,46 @@ impl<'r> Loader<'r> {
         Some(crate::faults::NodeCrashPlan { every: every?, downtime: downtime?, from, to })
     }
 
+    /// A node pool's eviction thresholds, as the kubelet parses them (ParseThresholdConfig
+    /// in pkg/kubelet/eviction/helpers.go): memory.available only (ksim's one signal), a
+    /// quantity; a soft threshold needs its grace period.
+    fn kubelet_eviction(&mut self, file: &str, index: &PathIndex, path: &str, k: KubeletConfigDoc) -> crate::kubelet::EvictionConfig {
+        let mut out = crate::kubelet::EvictionConfig { max_pod_grace_seconds: k.eviction_max_pod_grace_period, ..Default::default() };
+        let quantity = |me: &mut Self, field: &str, m: &BTreeMap<String, String>| -> Option<i64> {
+            for signal in m.keys().filter(|s| *s != "memory.available") {
+                let msg = format!("{path}.{field}.{signal}: Unsupported value: {}: ksim models the memory.available signal only", q(signal));
+                me.error(file, Self::mark_of(index, &format!("{path}.{field}"), signal), msg);
+            }
+            let v = m.get("memory.available")?;
+            match Quantity::parse(v) {
+                Ok(qty) if !qty.is_negative() => Some(qty.value()),
+                _ => {
+                    let msg = format!("{path}.{field}.memory.available: Invalid value: {}: expected a quantity such as 500Mi", q(v));
+                    me.error(file, Self::mark_of(index, &format!("{path}.{field}"), "memory.available"), msg);
+                    None
+                }
+            }
+        };
+        if let Some(h) = quantity(self, "evictionHard", &k.eviction_hard) {
+            out.hard = h;
+        }
+        let soft = quantity(self, "evictionSoft", &k.eviction_soft);
+        if let Some(s) = soft {
+            match k.eviction_soft_grace_period.get("memory.available") {
+                None => {
+                    let msg = format!("{path}.evictionSoftGracePeriod: grace period must be specified for the soft eviction threshold memory.available");
+                    self.error(file, Self::mark_of(index, &format!("{path}.evictionSoft"), "memory.available"), msg);
+                }
+                Some(g) => {
+                    if let Some(d) = self.duration(file, index, &format!("{path}.evictionSoftGracePeriod.memory.available"), g) {
+                        out.soft = Some((s, d));
+                    }
+                }
+            }
+        }
+        out
+    }
+
     /// A plan's field that its kind requires (`offset`, `latency`).
     fn plan_field(&mut self, file: &str, index: &PathIndex, p: &str, k: &str, v: Option<&str>) -> Option<String> {
         if v.is_none() {
@@ -1945,6 +2001,7 @@ impl<'r> Loader<'r> {
                 }
                 Some(c)
             });
+            let eviction = p.kubelet.map(|k| self.kubelet_eviction(file, index, &format!("{path}.kubelet"), k)).unwrap_or_default();
             let pods = match &p.capacity.pods {
                 None => Some(Quantity::from_value(110)),
                 Some(v) => self.max_pods(file, index, &format!("{path}.capacity.pods"), v),
@@ -1963,6 +2020,7 @@ impl<'r> Loader<'r> {
                 closed_ports: p.closed_ports,
                 containerd,
                 br_netfilter: p.br_netfilter,
+                eviction,
             });
         }
         if let Ok(cidr) = crate::network::ipam::Cidr::parse(&s.cluster.cluster_cidr) {

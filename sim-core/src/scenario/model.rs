@@ -52,6 +52,9 @@ pub struct NodePool {
     /// skips iptables (traffic/mod.rs: replies of Service traffic within one node's
     /// bridge are not translated back).
     pub br_netfilter: bool,
+    /// `kubelet: {evictionHard, evictionSoft, evictionSoftGracePeriod,
+    /// evictionMaxPodGracePeriod}`: the kubelet's eviction thresholds for memory.available.
+    pub eviction: crate::kubelet::EvictionConfig,
 }
 
 /// A node pool's containerd: its release and its runc runtime's `SystemdCgroup` option.
@@ -154,6 +157,7 @@ impl Cluster {
                     closed_ports: Vec::new(),
                     containerd: None,
                     br_netfilter: true,
+                    eviction: Default::default(),
                 },
             );
         }
@@ -218,6 +222,7 @@ impl Default for Cluster {
                 closed_ports: Vec::new(),
                 containerd: None,
                 br_netfilter: true,
+                eviction: Default::default(),
             }],
             cluster_cidr: "10.244.0.0/16".into(),
             node_cidr_mask_size: 24,

@@ -266,6 +266,7 @@ impl Simulation {
                     csi_drivers: pool.csi_drivers.clone(),
                     control_plane: pool.control_plane,
                     cgroup_mismatch: pool.containerd.as_ref().is_some_and(model::Containerd::mismatched),
+                    eviction: pool.eviction,
                 }));
             }
         }
@@ -1148,6 +1149,7 @@ impl Simulation {
             csi_drivers: p.csi_drivers.clone(),
             control_plane: p.control_plane,
             cgroup_mismatch: p.containerd.as_ref().is_some_and(model::Containerd::mismatched),
+            eviction: p.eviction,
         }));
         if !p.br_netfilter {
             self.traffic.no_br_netfilter.insert(name.to_string());
