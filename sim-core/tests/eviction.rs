@@ -153,3 +153,21 @@ fn a_soft_threshold_sets_pressure_at_once_and_evicts_after_its_grace_period() {
     assert_eq!(t.exit_code, 143);
     assert!(sim.violations().is_empty(), "{:?}", sim.violations());
 }
+
+/// The same soft threshold with evictionMaxPodGracePeriod left at its default, 0:
+/// min(0, 30) = 0, which calculateEffectiveGracePeriod (pod_workers.go) raises to 1 s
+/// ("no matter what, we always supply a grace period of 1"). nginx takes ksim's 1 s to
+/// stop, so it is still running at the end of the grace second: SIGKILL, 137.
+#[test]
+fn a_soft_eviction_with_the_default_max_pod_grace_period_kills_within_one_second() {
+    let text = format!(
+        "apiVersion: ksim.dev/v1\nkind: Scenario\nmetadata: {{name: soft0}}\nspec:\n  until: 4m\n  cluster:\n    nodePools:\n    - name: w\n      count: 1\n      capacity: {{cpu: '8', memory: 4Gi, pods: 110}}\n      kubelet:\n        evictionSoft: {{memory.available: 1Gi}}\n        evictionSoftGracePeriod: {{memory.available: 1m}}\n{}",
+        pod("hog", "100Mi from 0s; 3200Mi from 30s", Some("256Mi"))
+    );
+    let s = common::load_str(&text);
+    let mut sim = Simulation::new(&s, &RunOptions::for_scenario(&s)).expect("simulation");
+    sim.run();
+    let p = get(&sim, "hog");
+    assert_eq!((&*p.status.phase, p.status.reason.as_str()), ("Failed", "Evicted"));
+    assert_eq!(p.status.container_statuses[0].state.terminated.as_ref().expect("terminated").exit_code, 137);
+}

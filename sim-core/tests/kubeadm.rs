@@ -355,3 +355,32 @@ fn a_firewall_closing_6443_on_the_control_plane_makes_joins_time_out() {
     );
     assert!(sim.timeline_errors.is_empty() && sim.violations().is_empty(), "{:?} {:?}", sim.timeline_errors, sim.violations());
 }
+
+/// A forced delete (grace period 0) removes the mirror pod at once; the static pod still
+/// runs on, and the kubelet makes its mirror pod again (tryReconcileMirrorPods).
+#[test]
+fn a_force_deleted_mirror_pod_comes_back_too() {
+    let tl = "  - at: 1m\n    delete: {target: pod/kube-system/kube-scheduler-control-plane-1, gracePeriodSeconds: 0, force: true}\n";
+    let mut sim = kubeadm(tl, "2m");
+    sim.run_until(SimTime(59_000));
+    let before = kube_system_pod(&sim, "kube-scheduler-control-plane-1");
+    sim.run();
+    let after = kube_system_pod(&sim, "kube-scheduler-control-plane-1");
+    assert_ne!(after.metadata.uid, before.metadata.uid);
+    assert_eq!((after.status.phase.as_ref(), after.status.start_time), ("Running", before.status.start_time));
+    assert_eq!(after.status.container_statuses[0].restart_count, 0);
+}
+
+/// retrieveValidatedConfigInfo checks the pins (pubKeyPins.Allow) before it polls
+/// cluster-info (cmd/kubeadm/app/discovery/token/token.go): a malformed hash fails at the
+/// join's own moment, even with a token cluster-info has no signature for (which would
+/// otherwise be polled for 5 minutes).
+#[test]
+fn a_malformed_ca_hash_fails_before_any_poll() {
+    let mut sim = built(&format!("[{{token: {TOKEN}}}]"), "0s", &join_at("30s", "zzzzzz.0123456789abcdef", "sha256:abcd"), "3m");
+    sim.run();
+    let w1: Vec<(u64, String)> = kubeadm_lines(&sim).into_iter().filter(|(_, n, _)| n == "kubeadm/worker-1").map(|(t, _, l)| (t, l)).collect();
+    assert_eq!(w1[0].0, 30_000);
+    assert!(w1[0].1.contains("invalid discovery token CA certificate hash"), "{w1:?}");
+    assert!(!node_exists(&sim, "worker-1"));
+}

@@ -944,3 +944,26 @@ fn mismatched_cgroup_drivers_make_sandboxes_die_and_restart_only_on_the_old_cont
         ]
     );
 }
+
+/// On a mismatched node the sandboxes keep dying after the kubelet was stopped over one
+/// of their deaths (the held step runs when it starts again), and a pod that never
+/// restarts gets no new sandbox: computePodActions (kuberuntime_manager.go) creates none
+/// when !shouldRestartOnFailure — it ends Failed at its first sandbox death.
+#[test]
+fn mismatched_sandboxes_die_on_after_a_kubelet_stop_and_a_never_pod_fails() {
+    let pools = "    - {name: old, count: 1, containerd: {version: 1.7.27, systemdCgroup: false}, capacity: {cpu: '8', memory: 16Gi, pods: 110}}";
+    let tl = format!(
+        "{}{}  - {{at: 20s, kubeletStop: old-1}}\n  - {{at: 6m, kubeletStart: old-1}}\n",
+        pod_at("10s", "flaky", "old-1", "", "", "nginx:1.25"),
+        pod_at("10s", "once", "old-1", "ksim.dev/run-duration: 1h", "restartPolicy: Never,", "nginx:1.25")
+    );
+    let mut sim = scenario(pools, &tl, "20m");
+    sim.run();
+    // Stopped from 20 s to 6 m: every death of that window is held to 6 m; from there 14
+    // minutes of lifetimes of at most 5 minutes: at least 2 more restarts.
+    let flaky = pod(&sim, "flaky").unwrap();
+    assert!(flaky.status.container_statuses[0].restart_count >= 3, "{:?}", flaky.status.container_statuses[0]);
+    let once = pod(&sim, "once").unwrap();
+    assert_eq!(once.status.phase, "Failed");
+    assert_eq!(once.status.container_statuses[0].restart_count, 0);
+}

@@ -61,13 +61,21 @@ impl Kubelet {
     /// then makes a new sandbox (container_exited, `resandbox`).
     pub(super) fn sandbox_changed(&mut self, uid: &str, ctx: &mut Ctx) {
         let Some(w) = self.workers.get_mut(uid) else { return };
-        if w.sandbox_change_at != Some(ctx.now) {
+        // Due now, or earlier when the step was held while the kubelet or the runtime
+        // was stopped (a later chain's step is not due yet).
+        if w.sandbox_change_at.is_none_or(|t| t > ctx.now) {
             return;
         }
         w.sandbox_change_at = None;
         if w.phase != Phase::Running {
             // Not running now (exited, killed, being deleted): the next start schedules
             // its own.
+            return;
+        }
+        if w.kill_exit.is_some() {
+            // A kill is under way (liveness, startup, a definition change): its exit
+            // makes the new sandbox.
+            w.resandbox = true;
             return;
         }
         let pod = w.pod.clone();

@@ -175,7 +175,9 @@ impl Kubelet {
             None => EVICTION_GRACE,
             Some(max) => {
                 let pod_grace = self.workers.get(&uid).and_then(|w| w.pod.as_pod()).and_then(|p| p.spec.termination_grace_period_seconds).unwrap_or(30);
-                SimDuration::from_secs(max.min(pod_grace).max(0) as u64)
+                // calculateEffectiveGracePeriod (pod_workers.go): "no matter what, we
+                // always supply a grace period of 1".
+                SimDuration::from_secs(max.min(pod_grace).max(1) as u64)
             }
         };
         self.evict(&uid, message, grace, ctx);

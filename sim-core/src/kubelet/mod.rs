@@ -371,6 +371,11 @@ impl Kubelet {
             }
             // The crash-loop back-off lives in the kubelet's memory.
             w.backoff = None;
+            // Kills under way die with the containers; the new ones start as specified.
+            w.kill_exit = None;
+            w.redefined = false;
+            w.resandbox = false;
+            w.sandbox_change_at = None;
         }
     }
 

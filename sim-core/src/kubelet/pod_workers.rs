@@ -792,9 +792,15 @@ impl Kubelet {
         };
         w.last_exit = Some((code, w.started_at.unwrap_or(ctx.now), ctx.now));
         w.ready = false;
-        if std::mem::take(&mut w.resandbox) {
+        let never = w.pod.as_pod().is_some_and(|p| p.spec.restart_policy == "Never");
+        if std::mem::take(&mut w.resandbox) && !never {
             // SyncPod's next steps: a new sandbox — a new address — then the containers
-            // created in it (the back-off of their restarts as for any restart).
+            // created in it, with the current spec (a definition change under way is
+            // folded in). ksim does not wait for the crash-loop back-off here (upstream's
+            // doBackOff would from the second death on, within its 10-minute reset).
+            // computePodActions makes no new sandbox for a pod that never restarts: that
+            // one ends as any exit does.
+            w.redefined = false;
             w.phase = Phase::Creating;
             w.started_at = None;
             w.sandbox = false;

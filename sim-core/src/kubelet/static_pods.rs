@@ -120,14 +120,17 @@ impl Kubelet {
         }
         let uid = &p.metadata.uid;
         let name = &p.metadata.name;
-        if !deleted && p.metadata.deletion_timestamp.is_some() {
+        // Marked for deletion, or already gone (a forced delete): the static pod runs on.
+        if deleted || p.metadata.deletion_timestamp.is_some() {
             let running = self.workers.get(uid).is_some_and(|w| !matches!(w.phase, Phase::Killing | Phase::Done));
             if !running {
                 return false;
             }
             let w = self.workers.remove(uid).expect("worker");
             self.static_workers.insert(name.clone(), w);
-            ctx.request(Request::Delete { key: obj.key(), grace_period_seconds: Some(0), uid: Some(uid.clone()) });
+            if !deleted {
+                ctx.request(Request::Delete { key: obj.key(), grace_period_seconds: Some(0), uid: Some(uid.clone()) });
+            }
             let node = self.node.as_ref().and_then(|n| n.as_node().cloned());
             let component = components(&self.spec.internal_ip).into_iter().find(|c| *name == format!("{}-{}", c.0, self.spec.name));
             if let (Some(node), Some(c)) = (node, component) {

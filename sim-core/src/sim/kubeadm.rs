@@ -240,6 +240,10 @@ pub enum Discovery {
 
 /// `cluster_info`: the ConfigMap as a GET returns it, or the GET's error.
 pub fn discover(cluster_info: Result<&ConfigMap, &str>, token: &Token, ca_hash: &str) -> Discovery {
+    // retrieveValidatedConfigInfo checks the pins (pubKeyPins.Allow) before it polls.
+    if let Err(e) = allow(ca_hash) {
+        return Discovery::Failed(format!("invalid discovery token CA certificate hash: {e}"));
+    }
     let cm = match cluster_info {
         Ok(cm) => cm,
         Err(e) => return Discovery::Retry(format!("failed to request the cluster-info ConfigMap: {e}")),
@@ -247,9 +251,6 @@ pub fn discover(cluster_info: Result<&ConfigMap, &str>, token: &Token, ca_hash: 
     let Some(sig) = cm.data.get(&format!("{JWS_PREFIX}{}", token.id)) else {
         return Discovery::Retry(format!("could not find a JWS signature in the cluster-info ConfigMap for token ID {}", go_q(&token.id)));
     };
-    if let Err(e) = allow(ca_hash) {
-        return Discovery::Failed(format!("invalid discovery token CA certificate hash: {e}"));
-    }
     // validateClusterInfoToken.
     let content = cm.data.get(KUBECONFIG_KEY).cloned().unwrap_or_default();
     if content.is_empty() {

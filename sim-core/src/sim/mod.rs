@@ -143,8 +143,9 @@ pub struct Simulation {
     pub events_processed: u64,
     /// Timeline actions that the apiserver refused, with its message.
     pub timeline_errors: Vec<(SimTime, String)>,
-    /// Which pod a random plan's kill takes, drawn when it fires ("faults/kill").
-    kill_rng: rand_chacha::ChaCha8Rng,
+    /// Which pod a random plan's kill takes, drawn when it fires: one stream for pod
+    /// kills ("faults/podKill/pick"), one for container kills.
+    kill_rng: [rand_chacha::ChaCha8Rng; 2],
     /// Watch events sent so far, per watcher (for gap-free numbering).
     watch_seq: BTreeMap<Client, u64>,
     /// The invariant checker, when checks are on.
@@ -300,7 +301,7 @@ impl Simulation {
             limits: opts.limits,
             events_processed: 0,
             timeline_errors: Vec::new(),
-            kill_rng: rngs.stream("faults/kill"),
+            kill_rng: [rngs.stream("faults/podKill/pick"), rngs.stream("faults/containerKill/pick")],
             watch_seq: BTreeMap::new(),
             checker: opts.check.then(|| crate::invariants::Checker::new(scenario.latency)),
             settle_after_action: crate::invariants::settle_after_action(scenario.latency, scenario_replicas(scenario)),
@@ -462,7 +463,7 @@ impl Simulation {
         if pods.is_empty() {
             return None;
         }
-        let (target, first) = pods[self.kill_rng.random_range(0..pods.len())].clone();
+        let (target, first) = pods[self.kill_rng[usize::from(container)].random_range(0..pods.len())].clone();
         Some(if container { model::Action::ContainerKill { target, container: first } } else { model::Action::PodKill { target, grace_period_seconds: 0 } })
     }
 
