@@ -161,22 +161,7 @@ fn deployment(i: u32, replicas: u32) -> Object {
 
 pub fn density_scenario(nodes: u32, pods: u32, per_deployment: u32, seed: u64) -> Scenario {
     let mut s = Scenario { seed, until: SimDuration::from_secs(3600), ..Default::default() };
-    s.cluster.node_pools = vec![NodePool {
-        name: "node".into(),
-        count: nodes,
-        cpu: Quantity::from_value(32),
-        memory: Quantity::from_bytes(128 << 30),
-        pods: Quantity::from_value(110),
-        labels: Default::default(),
-        taints: vec![],
-        csi_drivers: Default::default(),
-        control_plane: false,
-        swap: false,
-        closed_ports: Vec::new(),
-        containerd: None,
-        br_netfilter: true,
-        eviction: Default::default(),
-    }];
+    s.cluster.node_pools = vec![NodePool::plain("node", nodes, Quantity::from_value(32), Quantity::from_bytes(128 << 30))];
     // 5,000 nodes need 5,000 /24s: a /10 cluster CIDR (like large clusters use).
     if nodes > 256 {
         s.cluster.cluster_cidr = "10.64.0.0/10".into();

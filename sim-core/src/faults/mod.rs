@@ -60,36 +60,14 @@ impl FaultPlan {
     /// among the others).
     pub fn singles(&self) -> Vec<FaultPlan> {
         let mut out = Vec::new();
-        if self.node_crash.is_some() {
-            out.push(FaultPlan { node_crash: self.node_crash.clone(), ..Default::default() });
+        macro_rules! single {
+            ($($field:ident),*) => {$(
+                if self.$field.is_some() {
+                    out.push(FaultPlan { $field: self.$field.clone(), ..Default::default() });
+                }
+            )*};
         }
-        if self.partition.is_some() {
-            out.push(FaultPlan { partition: self.partition.clone(), ..Default::default() });
-        }
-        if self.kubelet_stop.is_some() {
-            out.push(FaultPlan { kubelet_stop: self.kubelet_stop.clone(), ..Default::default() });
-        }
-        if self.runtime_stop.is_some() {
-            out.push(FaultPlan { runtime_stop: self.runtime_stop.clone(), ..Default::default() });
-        }
-        if self.clock_skew.is_some() {
-            out.push(FaultPlan { clock_skew: self.clock_skew.clone(), ..Default::default() });
-        }
-        if self.apiserver_restart.is_some() {
-            out.push(FaultPlan { apiserver_restart: self.apiserver_restart.clone(), ..Default::default() });
-        }
-        if self.etcd_member_down.is_some() {
-            out.push(FaultPlan { etcd_member_down: self.etcd_member_down.clone(), ..Default::default() });
-        }
-        if self.etcd_slow_disk.is_some() {
-            out.push(FaultPlan { etcd_slow_disk: self.etcd_slow_disk.clone(), ..Default::default() });
-        }
-        if self.pod_kill.is_some() {
-            out.push(FaultPlan { pod_kill: self.pod_kill.clone(), ..Default::default() });
-        }
-        if self.container_kill.is_some() {
-            out.push(FaultPlan { container_kill: self.container_kill.clone(), ..Default::default() });
-        }
+        single!(node_crash, partition, kubelet_stop, runtime_stop, clock_skew, apiserver_restart, etcd_member_down, etcd_slow_disk, pod_kill, container_kill);
         out
     }
 }

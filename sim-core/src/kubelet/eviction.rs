@@ -49,8 +49,9 @@ pub const MEMORY_AVAILABLE_THRESHOLD: i64 = 100 << 20;
 pub const PRESSURE_TRANSITION_PERIOD: SimDuration = SimDuration::from_secs(300);
 /// immediateEvictionGracePeriodSeconds: the grace period of a hard-threshold eviction.
 pub const EVICTION_GRACE: SimDuration = SimDuration::from_secs(1);
-/// After an eviction: the grace period, then waitForPodsCleanup's 1 s poll.
-pub const RESYNC_AFTER_EVICTION: SimDuration = SimDuration::from_secs(2);
+/// waitForPodsCleanup's poll (podCleanupPollFreq): after an eviction the manager looks
+/// again once the grace period and one poll have passed.
+const CLEANUP_POLL: SimDuration = SimDuration::from_secs(1);
 /// scheduling.SystemCriticalPriority: pods at or above it are never evicted.
 const SYSTEM_CRITICAL_PRIORITY: i32 = 2_000_000_000;
 use crate::controller_manager::node_lifecycle::TAINT_MEMORY_PRESSURE;
@@ -183,7 +184,7 @@ impl Kubelet {
         self.evict(&uid, message, grace, ctx);
         self.eviction.resync_pending = true;
         // waitForPodsCleanup: the grace period, then its 1 s poll.
-        let after = if grace == EVICTION_GRACE { RESYNC_AFTER_EVICTION } else { SimDuration::from_ms(grace.as_ms() + 1000) };
+        let after = SimDuration::from_ms(grace.as_ms() + CLEANUP_POLL.as_ms());
         ctx.after(after, Timer::EvictionSync { generation: self.process });
     }
 

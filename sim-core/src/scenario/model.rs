@@ -57,6 +57,31 @@ pub struct NodePool {
     pub eviction: crate::kubelet::EvictionConfig,
 }
 
+impl NodePool {
+    /// `count` machines of `cpu` and `memory` (110 pods each) with every other field at
+    /// the value a scenario that does not mention it gets: no labels, taints or CSI
+    /// drivers, a worker, swap off, no firewall, containerd 2.x on systemd, br_netfilter
+    /// loaded, the kubelet's default eviction thresholds.
+    pub fn plain(name: &str, count: u32, cpu: Quantity, memory: Quantity) -> Self {
+        NodePool {
+            name: name.into(),
+            count,
+            cpu,
+            memory,
+            pods: Quantity::from_value(110),
+            labels: BTreeMap::new(),
+            taints: Vec::new(),
+            csi_drivers: BTreeMap::new(),
+            control_plane: false,
+            swap: false,
+            closed_ports: Vec::new(),
+            containerd: None,
+            br_netfilter: true,
+            eviction: Default::default(),
+        }
+    }
+}
+
 /// A node pool's containerd: its release and its runc runtime's `SystemdCgroup` option.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Containerd {
@@ -141,25 +166,8 @@ impl Cluster {
             return;
         }
         if !self.node_pools.iter().any(|p| p.control_plane) {
-            self.node_pools.insert(
-                0,
-                NodePool {
-                    name: "control-plane".into(),
-                    count: 1,
-                    cpu: Quantity::from_value(2),
-                    memory: Quantity::from_bytes(4 << 30),
-                    pods: Quantity::from_value(110),
-                    labels: BTreeMap::new(),
-                    taints: Vec::new(),
-                    csi_drivers: BTreeMap::new(),
-                    control_plane: true,
-                    swap: false,
-                    closed_ports: Vec::new(),
-                    containerd: None,
-                    br_netfilter: true,
-                    eviction: Default::default(),
-                },
-            );
+            self.node_pools
+                .insert(0, NodePool { control_plane: true, ..NodePool::plain("control-plane", 1, Quantity::from_value(2), Quantity::from_bytes(4 << 30)) });
         }
         for p in self.node_pools.iter_mut().filter(|p| p.control_plane) {
             p.labels.insert(LABEL_CONTROL_PLANE.into(), String::new());
@@ -208,22 +216,7 @@ impl Default for Cluster {
     /// The cluster a plain manifest runs on: 3 workers of 4 CPU, 8Gi, 110 pods.
     fn default() -> Self {
         Cluster {
-            node_pools: vec![NodePool {
-                name: "worker".into(),
-                count: 3,
-                cpu: Quantity::from_value(4),
-                memory: Quantity::from_bytes(8 << 30),
-                pods: Quantity::from_value(110),
-                labels: BTreeMap::new(),
-                taints: Vec::new(),
-                csi_drivers: BTreeMap::new(),
-                control_plane: false,
-                swap: false,
-                closed_ports: Vec::new(),
-                containerd: None,
-                br_netfilter: true,
-                eviction: Default::default(),
-            }],
+            node_pools: vec![NodePool::plain("worker", 3, Quantity::from_value(4), Quantity::from_bytes(8 << 30))],
             cluster_cidr: "10.244.0.0/16".into(),
             node_cidr_mask_size: 24,
             service_cidr: crate::apiserver::service_alloc::DEFAULT_SERVICE_CIDR.into(),

@@ -716,13 +716,16 @@ fn send(
     }
     let protocol = target_protocol(store, &c.client.target);
     let dialed = if net.faults.is_empty() && net.unbridged.is_empty() { None } else { dialed(&c.client, store, ns) };
-    // Whether a pod client's request, translated by kube-proxy to the endpoint `ep`, gets
-    // no reply: the client is a pod on an unbridged node (not on the host's network) and
-    // the endpoint is a pod behind the same bridge.
-    let lost_reply = |node: &str, src_pod: Option<&crate::api::Object>, translated: bool, ep: &str| {
+    // Whether a pod client's request, translated by kube-proxy to the endpoint `ep` (a
+    // DNS query to kube-dns always is; a request when what it dialed is not `ep`'s
+    // address), gets no reply: the client is a pod on an unbridged node (not on the
+    // host's network) and the endpoint is a pod behind the same bridge.
+    let lost_reply = |node: &str, src_pod: Option<&crate::api::Object>, dns: bool, ep: &str| {
+        if !net.unbridged.contains(node) {
+            return false;
+        }
         let ip = ep.rsplit_once(':').map_or(ep, |(i, _)| i);
-        translated
-            && net.unbridged.contains(node)
+        (dns || dialed.as_deref().is_some_and(|d| d != ip))
             && src_pod.and_then(|o| o.as_pod()).is_some_and(|p| p.spec.host_network != Some(true))
             && pods.get(ip).is_some_and(|p| p.node == node && p.pod.as_pod().is_some_and(|q| q.spec.host_network != Some(true)))
     };
@@ -779,9 +782,7 @@ fn send(
                     }
                     (true, l, _) => *l,
                 };
-                let ep_ip = ep.rsplit_once(':').map_or(ep.as_str(), |(i, _)| i);
-                let translated = dialed.as_deref().is_some_and(|d| d != ep_ip);
-                let landing = if matches!(landing, Landing::Ok { .. }) && upstream.is_none() && lost_reply(node, src_pod.as_deref(), translated, ep) {
+                let landing = if matches!(landing, Landing::Ok { .. }) && upstream.is_none() && lost_reply(node, src_pod.as_deref(), false, ep) {
                     Landing::Fail("timeout")
                 } else {
                     landing
