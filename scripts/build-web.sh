@@ -4,7 +4,7 @@
 # Debian's rustc-web (rustup cannot add the wasm target here), its std source, LLVM 22's
 # wasm linker and chromium (for the tests); the `debian-web` rustup toolchain;
 # wasm-bindgen-cli matching Cargo.lock; playwright-core (sim-web/package-lock.json).
-# Usage: scripts/build-web.sh        then: target/release/ksim web   (or any static server)
+# Usage: scripts/build-web.sh        then: ksim web   (or any static server)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -61,4 +61,4 @@ cp scenarios/*.yaml "$dist/scenarios/"
   echo
   echo "]"
 } >"$dist/scenarios/index.json"
-echo "== built $dist ($(du -sh "$dist" | cut -f1)); serve it with: target/release/ksim web"
+echo "== built $dist ($(du -sh "$dist" | cut -f1)); serve it with: ksim web"

@@ -2,7 +2,8 @@
 // `ksim web` serves from sim-web/dist. Every expectation comes from the native `ksim`
 // binary at test time — no fingerprint or pod list is written down here.
 // Run: node --test sim-web/tests/browser.mjs   (after scripts/build-web.sh and
-// cargo build --release -p sim-cli; scripts/test.sh does all of it).
+// cargo build --release -p sim-cli, or with KSIM=path/to/ksim; scripts/test.sh does all
+// of it with the debug build).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, writeFileSync, mkdtempSync, mkdirSync } from 'node:fs';

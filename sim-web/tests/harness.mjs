@@ -1,5 +1,5 @@
 // Shared by the browser tests and the measurements: the native `ksim` binary (the
-// reference every figure is compared with), `ksim web` serving sim-web/dist on a free
+// reference every figure is compared with; $KSIM, or target/release/ksim), `ksim web` serving sim-web/dist on a free
 // port, and headless Debian chromium through playwright-core (never a downloaded browser).
 import { spawn, execFileSync } from 'node:child_process';
 import { join, dirname } from 'node:path';

@@ -8,13 +8,14 @@ use sim_core::scenario::run::run_scenario;
 use sim_core::{RunOptions, Simulation};
 use sim_web::session::{load, Session};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
 }
 
-/// The bundled scenarios a debug build runs quickly (big-cluster is covered by the
-/// release-built web tests, see scripts/test.sh).
+/// The bundled scenarios but big-cluster (covered by the web tests against the wasm
+/// build, see scripts/test.sh).
 fn bundled() -> Vec<(String, String)> {
     let mut v: Vec<(String, String)> = std::fs::read_dir(root().join("scenarios"))
         .unwrap()
@@ -25,6 +26,22 @@ fn bundled() -> Vec<(String, String)> {
     v.sort();
     assert!(v.len() >= 5, "{v:?}");
     v
+}
+
+/// Runs `check` on every bundled scenario, spread over the machine's cores (each
+/// scenario is independent; a failure panics its thread and the test).
+fn each_bundled(check: impl Fn(&str, &str) + Sync) {
+    let all = bundled();
+    let next = AtomicUsize::new(0);
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get()).min(all.len());
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| loop {
+                let Some((name, text)) = all.get(next.fetch_add(1, Ordering::Relaxed)) else { break };
+                check(name, text);
+            });
+        }
+    });
 }
 
 fn objects(sim: &Simulation) -> Vec<(Kind, String, String)> {
@@ -54,8 +71,8 @@ fn sorted(mut v: Vec<(Kind, String, String)>) -> Vec<(Kind, String, String)> {
 
 #[test]
 fn same_log_and_fingerprint_as_the_cli_for_every_bundled_scenario() {
-    for (name, text) in bundled() {
-        let scenario = load(&name, &text).unwrap();
+    each_bundled(|name, text| {
+        let scenario = load(name, text).unwrap();
         for seed in [scenario.seed, scenario.seed + 17] {
             let mut s = Session::new(scenario.clone(), Some(seed)).unwrap();
             let mut slices = 0;
@@ -69,13 +86,13 @@ fn same_log_and_fingerprint_as_the_cli_for_every_bundled_scenario() {
             assert_eq!(s.jsonl(), r.sim.trace.to_jsonl(), "{name} seed {seed}");
             assert_eq!(s.fingerprint(), r.sim.fingerprint(), "{name} seed {seed}");
         }
-    }
+    });
 }
 
 #[test]
 fn every_moment_equals_a_fresh_run_to_it() {
-    for (name, text) in bundled() {
-        let scenario = load(&name, &text).unwrap();
+    each_bundled(|name, text| {
+        let scenario = load(name, text).unwrap();
         let mut s = Session::new(scenario.clone(), None).unwrap();
         s.set_checkpoint_every(13);
         s.run_to_end();
@@ -91,13 +108,26 @@ fn every_moment_equals_a_fresh_run_to_it() {
         back.reverse();
         moments.extend(back);
         moments.extend([end / 3, end - 1, 7, end / 2, 1]);
-        for t in moments.into_iter().filter(|&t| t <= end) {
+        moments.retain(|&t| t <= end);
+        // The fresh run: one simulation from the start, stopped at each moment in turn
+        // (run_until resumes exactly where it stopped — the test above compares a run
+        // in slices with `ksim run`'s straight one).
+        let mut ahead = moments.clone();
+        ahead.sort_unstable();
+        ahead.dedup();
+        let mut sim = Simulation::new(&scenario, &RunOptions::for_scenario(&scenario)).unwrap();
+        let fresh: std::collections::BTreeMap<u64, _> = ahead
+            .into_iter()
+            .map(|t| {
+                sim.run_until(SimTime(t));
+                (t, sorted(objects(&sim)))
+            })
+            .collect();
+        for t in moments {
             s.seek(t);
-            let mut sim = Simulation::new(&scenario, &RunOptions::for_scenario(&scenario)).unwrap();
-            sim.run_until(SimTime(t));
-            assert_eq!(shown(&s), sorted(objects(&sim)), "{name} at {t} ms");
+            assert_eq!(shown(&s), fresh[&t], "{name} at {t} ms");
         }
-    }
+    });
 }
 
 #[test]
