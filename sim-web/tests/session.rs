@@ -36,9 +36,10 @@ fn each_bundled(check: impl Fn(&str, &str) + Sync) {
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get()).min(all.len());
     std::thread::scope(|scope| {
         for _ in 0..threads {
-            scope.spawn(|| loop {
-                let Some((name, text)) = all.get(next.fetch_add(1, Ordering::Relaxed)) else { break };
-                check(name, text);
+            scope.spawn(|| {
+                while let Some((name, text)) = all.get(next.fetch_add(1, Ordering::Relaxed)) {
+                    check(name, text);
+                }
             });
         }
     });
