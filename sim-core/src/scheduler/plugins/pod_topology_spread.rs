@@ -193,6 +193,10 @@ pub struct PreScoreState {
     /// Per constraint, whether no node carries its topology key: every lookup of it
     /// would miss (a cluster without zones under the default constraints), so none is made.
     pub absent: Vec<bool>,
+    /// Per constraint: its key is `kubernetes.io/hostname`, and whether every present
+    /// node carries it (then `score` skips looking it up on each node).
+    pub hostname: Vec<bool>,
+    pub everywhere: Vec<bool>,
 }
 
 pub fn pre_score(pod: &PodInfo, snap: &Snapshot, filtered: &[usize], mut cs: Vec<Constraint>, require_all_topologies: bool) -> Option<PreScoreState> {
@@ -202,6 +206,8 @@ pub fn pre_score(pod: &PodInfo, snap: &Snapshot, filtered: &[usize], mut cs: Vec
     let ns = &pod.pod().metadata.namespace;
     cs.iter_mut().for_each(|c| c.resolve(snap, ns));
     let absent: Vec<bool> = cs.iter().map(|c| !snap.label_keys.contains_key(&c.topology_key)).collect();
+    let hostname: Vec<bool> = cs.iter().map(|c| c.topology_key == LABEL_HOSTNAME).collect();
+    let everywhere: Vec<bool> = cs.iter().map(|c| snap.label_keys.get(&c.topology_key) == Some(&snap.order.len())).collect();
     let mut ignored = BTreeSet::new();
     let mut pair_counts = vec![BTreeMap::<String, i64>::new(); cs.len()];
     for &ni in filtered {
@@ -211,7 +217,7 @@ pub fn pre_score(pod: &PodInfo, snap: &Snapshot, filtered: &[usize], mut cs: Vec
             continue;
         }
         for (i, c) in cs.iter().enumerate() {
-            if c.topology_key == LABEL_HOSTNAME || absent[i] {
+            if hostname[i] || absent[i] {
                 continue;
             }
             if let Some(v) = node.labels.get(&c.topology_key) {
@@ -223,7 +229,7 @@ pub fn pre_score(pod: &PodInfo, snap: &Snapshot, filtered: &[usize], mut cs: Vec
         .iter()
         .enumerate()
         .map(|(i, c)| {
-            let size = if c.topology_key == LABEL_HOSTNAME { filtered.len() - ignored.len() } else { pair_counts[i].len() };
+            let size = if hostname[i] { filtered.len() - ignored.len() } else { pair_counts[i].len() };
             crate::engine::math::ln((size + 2) as f64)
         })
         .collect();
@@ -234,7 +240,7 @@ pub fn pre_score(pod: &PodInfo, snap: &Snapshot, filtered: &[usize], mut cs: Vec
                 continue;
             }
             for (i, c) in cs.iter().enumerate() {
-                if c.topology_key == LABEL_HOSTNAME || absent[i] || !c.includes(pod, node) {
+                if hostname[i] || absent[i] || !c.includes(pod, node) {
                     continue;
                 }
                 let Some(v) = node.labels.get(&c.topology_key) else { continue };
@@ -244,7 +250,7 @@ pub fn pre_score(pod: &PodInfo, snap: &Snapshot, filtered: &[usize], mut cs: Vec
             }
         }
     }
-    Some(PreScoreState { constraints: cs, ignored, pair_counts, weights, absent })
+    Some(PreScoreState { constraints: cs, ignored, pair_counts, weights, absent, hostname, everywhere })
 }
 
 pub fn score(state: &PreScoreState, ni: usize, snap: &Snapshot) -> i64 {
@@ -257,8 +263,15 @@ pub fn score(state: &PreScoreState, ni: usize, snap: &Snapshot) -> i64 {
         if state.absent[i] {
             continue;
         }
-        let Some(v) = node.labels.get(&c.topology_key) else { continue };
-        let cnt = if c.topology_key == LABEL_HOSTNAME { c.count(snap, ni) } else { state.pair_counts[i].get(v.as_str()).copied().unwrap_or(0) };
+        let cnt = if state.hostname[i] {
+            if !state.everywhere[i] && !node.labels.contains_key(&c.topology_key) {
+                continue;
+            }
+            c.count(snap, ni)
+        } else {
+            let Some(v) = node.labels.get(&c.topology_key) else { continue };
+            state.pair_counts[i].get(v.as_str()).copied().unwrap_or(0)
+        };
         // scoreForCount
         score += cnt as f64 * state.weights[i] + (c.max_skew - 1) as f64;
     }
