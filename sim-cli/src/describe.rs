@@ -702,11 +702,13 @@ pub fn run(args: &[String], at: Option<&str>, seed: Option<u64>, namespace: Opti
             | Kind::CronJob
             | Kind::PersistentVolumeClaim
             | Kind::PersistentVolume
-            | Kind::StorageClass),
+            | Kind::StorageClass
+            | Kind::ResourceQuota
+            | Kind::LimitRange),
         ) => k,
         Some(k) => {
             eprintln!(
-                "error: ksim describes pods, nodes, deployments, statefulsets, services, jobs, cronjobs, persistentvolumeclaims, persistentvolumes and storageclasses so far, not {}",
+                "error: ksim describes pods, nodes, deployments, statefulsets, services, jobs, cronjobs, persistentvolumeclaims, persistentvolumes, storageclasses, resourcequotas and limitranges so far, not {}",
                 sim_core::apiserver::qualified_resource(&k)
             );
             return EXIT_BAD_INPUT;
@@ -752,6 +754,8 @@ pub fn run(args: &[String], at: Option<&str>, seed: Option<u64>, namespace: Opti
             Object::PersistentVolumeClaim(c) => out.push(persistent_volume_claim(c, &sim, &evs)),
             Object::PersistentVolume(v) => out.push(persistent_volume(v, sim.now, &evs)),
             Object::StorageClass(c) => out.push(storage_class(c, sim.now, &evs)),
+            Object::ResourceQuota(q) => out.push(resource_quota(q)),
+            Object::LimitRange(l) => out.push(limit_range(l)),
             _ => {}
         }
     }
@@ -1469,6 +1473,86 @@ pub fn persistent_volume(v: &sim_core::api::storage::PersistentVolume, now: SimT
         w.write(2, "Type:\t(ksim does not describe this volume source)\n");
     }
     events(&mut w, evs, now);
+    tabbed(&w.out)
+}
+
+/// describeQuota: status.hard by name, each with its use (re-expressed in the hard
+/// value's format when they differ, as `resource.NewQuantity(used.Value(), format)`).
+pub fn resource_quota(q: &sim_core::api::resource_quota::ResourceQuota) -> String {
+    use sim_core::api::quantity::Format;
+    let mut w = PrefixWriter::default();
+    w.write(0, &format!("Name:\t{}\n", q.metadata.name));
+    w.write(0, &format!("Namespace:\t{}\n", q.metadata.namespace));
+    if !q.spec.scopes.is_empty() {
+        let mut scopes = q.spec.scopes.clone();
+        scopes.sort();
+        w.write(0, &format!("Scopes:\t{}\n", scopes.join(", ")));
+        for s in &scopes {
+            let help = match s.as_str() {
+                "Terminating" => "Matches all pods that have an active deadline. These pods have a limited lifespan on a node before being actively terminated by the system.",
+                "NotTerminating" => "Matches all pods that do not have an active deadline. These pods usually include long running pods whose container command is not expected to terminate.",
+                "BestEffort" => "Matches all pods that do not have resource requirements set. These pods have a best effort quality of service.",
+                "NotBestEffort" => "Matches all pods that have at least one resource requirement set. These pods have a burstable or guaranteed quality of service.",
+                _ => "",
+            };
+            if !help.is_empty() {
+                w.write(0, &format!(" * {help}\n"));
+            }
+        }
+    }
+    w.write(0, "Resource\tUsed\tHard\n");
+    w.write(0, "--------\t----\t----\n");
+    for (r, hard) in &q.status.hard {
+        let used = q.status.used.get(r).cloned().unwrap_or_default();
+        let used = if used.format() == hard.format() {
+            used
+        } else {
+            match hard.format() {
+                Format::BinarySI => Quantity::from_bytes(used.value()),
+                Format::DecimalSI => Quantity::from_value(used.value()),
+                Format::DecimalExponent => used,
+            }
+        };
+        w.write(0, &format!("{r}\t{used}\t{hard}\n"));
+    }
+    tabbed(&w.out)
+}
+
+/// describeLimitRange: one row per item and resource (sorted; upstream walks a Go map),
+/// `-` for what the item does not set.
+pub fn limit_range(l: &sim_core::api::limit_range::LimitRange) -> String {
+    let mut w = PrefixWriter::default();
+    w.write(0, &format!("Name:\t{}\n", l.metadata.name));
+    w.write(0, &format!("Namespace:\t{}\n", l.metadata.namespace));
+    w.write(0, "Type\tResource\tMin\tMax\tDefault Request\tDefault Limit\tMax Limit/Request Ratio\n");
+    w.write(0, "----\t--------\t---\t---\t---------------\t-------------\t-----------------------\n");
+    for item in &l.spec.limits {
+        let mut keys: Vec<&String> = item
+            .max
+            .keys()
+            .chain(item.min.keys())
+            .chain(item.default.keys())
+            .chain(item.default_request.keys())
+            .chain(item.max_limit_request_ratio.keys())
+            .collect();
+        keys.sort();
+        keys.dedup();
+        let cell = |m: &sim_core::api::pod::ResourceList, k: &str| m.get(k).map_or("-".to_string(), |q| q.to_string());
+        for k in keys {
+            w.write(
+                0,
+                &format!(
+                    "{}\t{k}\t{}\t{}\t{}\t{}\t{}\n",
+                    item.type_,
+                    cell(&item.min, k),
+                    cell(&item.max, k),
+                    cell(&item.default_request, k),
+                    cell(&item.default, k),
+                    cell(&item.max_limit_request_ratio, k)
+                ),
+            );
+        }
+    }
     tabbed(&w.out)
 }
 

@@ -778,6 +778,35 @@ pub fn rows(kind: &Kind, objs: &[Rc<Object>], now: SimTime, wide: bool, with_ns:
                 .collect();
             ns_col(h, rows)
         }
+        Kind::ResourceQuota => {
+            // printResourceQuota (v1.33+ column order): status.hard sorted, `used/hard`,
+            // limits.* under LIMIT, everything else under REQUEST.
+            let h = vec!["NAME", "REQUEST", "LIMIT", "AGE"];
+            let rows = objs
+                .iter()
+                .filter_map(|o| o.as_resource_quota())
+                .map(|q| {
+                    let (mut request, mut limit) = (Vec::new(), Vec::new());
+                    for (r, hard) in &q.status.hard {
+                        let used = q.status.used.get(r).map_or("0".to_string(), |u| u.to_string());
+                        let cell = format!("{r}: {used}/{hard}");
+                        if r.split('.').next() == Some("limits") && r.contains('.') {
+                            limit.push(cell);
+                        } else {
+                            request.push(cell);
+                        }
+                    }
+                    vec![q.metadata.name.clone(), request.join(", "), limit.join(", "), age(q.metadata.creation_timestamp, now)]
+                })
+                .collect();
+            ns_col(h, rows)
+        }
+        // No table printer upstream: the server's default table.
+        Kind::LimitRange => {
+            let h = vec!["NAME", "CREATED AT"];
+            let rows = objs.iter().map(|o| vec![o.meta().name.clone(), o.meta().creation_timestamp.map_or(String::new(), |t| t.rfc3339())]).collect();
+            ns_col(h, rows)
+        }
         _ => {
             let h = vec!["NAME", "AGE"];
             let rows = objs.iter().map(|o| vec![o.meta().name.clone(), age(o.meta().creation_timestamp, now)]).collect();

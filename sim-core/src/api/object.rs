@@ -9,6 +9,7 @@ use super::endpoints::{EndpointSlice, Endpoints};
 use super::event::Event;
 use super::ingress::{Ingress, IngressClass};
 use super::job::{CronJob, Job};
+use super::limit_range::LimitRange;
 use super::meta::ObjectMeta;
 use super::namespace::{Lease, Namespace};
 use super::network_policy::NetworkPolicy;
@@ -17,6 +18,7 @@ use super::pod::Pod;
 use super::pod_disruption_budget::PodDisruptionBudget;
 use super::replica_set::ReplicaSet;
 use super::replication_controller::ReplicationController;
+use super::resource_quota::ResourceQuota;
 use super::service::Service;
 use super::stateful_set::StatefulSet;
 use super::storage::{CSINode, PersistentVolume, PersistentVolumeClaim, StorageClass, VolumeAttachment};
@@ -194,6 +196,8 @@ kinds! {
     StorageClass(Box<StorageClass>) -> StorageClass, as_storage_class: "storage.k8s.io/v1", "storageclasses", ["sc"], false;
     VolumeAttachment(Box<VolumeAttachment>) -> VolumeAttachment, as_volume_attachment: "storage.k8s.io/v1", "volumeattachments", [], false;
     CSINode(Box<CSINode>) -> CSINode, as_csi_node: "storage.k8s.io/v1", "csinodes", [], false;
+    LimitRange(Box<LimitRange>) -> LimitRange, as_limit_range: "v1", "limitranges", ["limits"], true;
+    ResourceQuota(Box<ResourceQuota>) -> ResourceQuota, as_resource_quota: "v1", "resourcequotas", ["quota"], true;
 }
 
 impl Object {
@@ -307,8 +311,6 @@ const CLUSTER_SCOPED: &[(&str, &str)] = &[
 /// manifests from older documentation still load).
 pub const KNOWN_UNMODELLED: &[(&str, &str, &[&str])] = &[
     ("", "ServiceAccount", &["v1"]),
-    ("", "LimitRange", &["v1"]),
-    ("", "ResourceQuota", &["v1"]),
     ("", "PodTemplate", &["v1"]),
     ("apps", "StatefulSet", &["v1beta1", "v1beta2"]),
     ("batch", "CronJob", &["v1beta1"]),

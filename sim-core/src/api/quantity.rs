@@ -366,6 +366,13 @@ impl Quantity {
         Quantity { negative: v < 0, mantissa: Mantissa::Small(m), exponent, format }
     }
 
+    /// `self + other` in `self`'s format, as upstream `Add` keeps the receiver's format.
+    /// Summed at milli precision (saturating at about 9.2e15 units): exact for what
+    /// pods and quotas carry, which are whole thousandths.
+    pub fn plus(&self, other: &Quantity) -> Quantity {
+        Quantity::from_i64(self.milli_value().saturating_add(other.milli_value()), -3, self.format)
+    }
+
     /// Parses a quantity exactly as upstream `resource.ParseQuantity` does.
     pub fn parse(s: &str) -> Result<Quantity, QuantityError> {
         Self::parse_noting_cap(s).map(|(q, _)| q)

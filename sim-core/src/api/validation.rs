@@ -928,6 +928,77 @@ fn not_more_than_100_percent(v: &super::meta::IntOrString, path: &str, errs: &mu
     }
 }
 
+/// ValidateLimitRange (pkg/apis/core/validation), after SetDefaults_LimitRangeItem: one
+/// item per type; no default or defaultRequest on a Pod item; min ≤ defaultRequest ≤
+/// default ≤ max for each resource; a ratio at least 1.
+fn validate_limit_range(lr: &crate::api::limit_range::LimitRange, errs: &mut Vec<FieldErr>) {
+    let mut seen: Vec<&str> = Vec::new();
+    for (i, item) in lr.spec.limits.iter().enumerate() {
+        let at = format!("spec.limits[{i}]");
+        if !matches!(item.type_.as_str(), "Container" | "Pod" | "PersistentVolumeClaim") {
+            errs.push(FieldErr::new(
+                format!("{at}.type"),
+                format!("Unsupported value: {:?}: supported values: \"Container\", \"PersistentVolumeClaim\", \"Pod\"", item.type_),
+            ));
+        }
+        if seen.contains(&item.type_.as_str()) {
+            errs.push(FieldErr::new(format!("{at}.type"), format!("Duplicate value: {:?}", item.type_)));
+        }
+        seen.push(&item.type_);
+        if item.type_ == "Pod" {
+            for (field, list) in [("default", &item.default), ("defaultRequest", &item.default_request)] {
+                if !list.is_empty() {
+                    errs.push(FieldErr::new(format!("{at}.{field}"), "Forbidden: may not be specified when `type` is 'Pod'"));
+                }
+            }
+        }
+        let mut keys: Vec<&String> = item.min.keys().chain(item.max.keys()).chain(item.default.keys()).chain(item.default_request.keys()).collect();
+        keys.sort();
+        keys.dedup();
+        for k in keys {
+            let (min, max, def, req) = (item.min.get(k), item.max.get(k), item.default.get(k), item.default_request.get(k));
+            let mut bad = |path: String, value: &crate::api::quantity::Quantity, why: String| {
+                errs.push(FieldErr::new(path, format!("Invalid value: \"{value}\": {why}")))
+            };
+            if let (Some(a), Some(b)) = (min, max) {
+                if a > b {
+                    bad(format!("{at}.min[{k}]"), a, format!("min value {a} is greater than max value {b}"));
+                }
+            }
+            if let (Some(a), Some(b)) = (min, req) {
+                if a > b {
+                    bad(format!("{at}.defaultRequest[{k}]"), b, format!("min value {a} is greater than default request value {b}"));
+                }
+            }
+            if let (Some(a), Some(b)) = (req, max) {
+                if a > b {
+                    bad(format!("{at}.defaultRequest[{k}]"), a, format!("default request value {a} is greater than max value {b}"));
+                }
+            }
+            if let (Some(a), Some(b)) = (req, def) {
+                if a > b {
+                    bad(format!("{at}.defaultRequest[{k}]"), a, format!("default request value {a} is greater than default limit value {b}"));
+                }
+            }
+            if let (Some(a), Some(b)) = (min, def) {
+                if a > b {
+                    bad(format!("{at}.default[{k}]"), a, format!("min value {a} is greater than default value {b}"));
+                }
+            }
+            if let (Some(a), Some(b)) = (def, max) {
+                if a > b {
+                    bad(format!("{at}.default[{k}]"), b, format!("default value {a} is greater than max value {b}"));
+                }
+            }
+        }
+        for (k, r) in &item.max_limit_request_ratio {
+            if r < &crate::api::quantity::Quantity::from_value(1) {
+                errs.push(FieldErr::new(format!("{at}.maxLimitRequestRatio[{k}]"), format!("Invalid value: \"{r}\": ratio {r} is less than 1")));
+            }
+        }
+    }
+}
+
 /// ValidatePodDisruptionBudgetSpec (pkg/apis/policy/validation).
 fn validate_pdb_spec(s: &crate::api::pod_disruption_budget::PdbSpec, errs: &mut Vec<FieldErr>) {
     if s.min_available.is_some() && s.max_unavailable.is_some() {
@@ -1748,6 +1819,7 @@ pub fn validate(obj: &Object) -> Vec<FieldErr> {
             }
         }
         Object::PodDisruptionBudget(pdb) => validate_pdb_spec(&pdb.spec, &mut errs),
+        Object::LimitRange(lr) => validate_limit_range(lr, &mut errs),
         Object::NetworkPolicy(np) => validate_network_policy(&np.spec, &mut errs),
         Object::Ingress(i) => validate_ingress(&i.spec, &mut errs),
         Object::IngressClass(c) => {

@@ -18,6 +18,21 @@ pub const TAINT_UNSCHEDULABLE: &str = "node.kubernetes.io/unschedulable";
 
 pub fn apply(obj: &mut Object) {
     match obj {
+        // SetDefaults_LimitRangeItem: a Container item's default limit is its max, its
+        // default request its default limit, else its min (in that order).
+        Object::LimitRange(lr) => {
+            for item in lr.spec.limits.iter_mut().filter(|i| i.type_ == "Container") {
+                for (k, v) in &item.max {
+                    item.default.entry(k.clone()).or_insert_with(|| v.clone());
+                }
+                for (k, v) in &item.default {
+                    item.default_request.entry(k.clone()).or_insert_with(|| v.clone());
+                }
+                for (k, v) in &item.min {
+                    item.default_request.entry(k.clone()).or_insert_with(|| v.clone());
+                }
+            }
+        }
         Object::Pod(p) => {
             if needs_defaults(&p.spec) {
                 default_pod_spec(std::rc::Rc::make_mut(&mut p.spec));
@@ -473,6 +488,7 @@ pub fn with_status_of(spec_src: &Object, status_src: &Object) -> Object {
         (Object::ReplicaSet(a), Object::ReplicaSet(b)) => a.status = b.status.clone(),
         (Object::Deployment(a), Object::Deployment(b)) => a.status = b.status.clone(),
         (Object::PodDisruptionBudget(a), Object::PodDisruptionBudget(b)) => a.status = b.status.clone(),
+        (Object::ResourceQuota(a), Object::ResourceQuota(b)) => a.status = b.status.clone(),
         (Object::DaemonSet(a), Object::DaemonSet(b)) => a.status = b.status.clone(),
         (Object::ReplicationController(a), Object::ReplicationController(b)) => a.status = b.status.clone(),
         (Object::Service(a), Object::Service(b)) => a.status = b.status.clone(),

@@ -5,6 +5,8 @@
 
 pub mod defaults;
 mod eviction;
+pub mod limit_ranger;
+pub mod resource_quota;
 pub mod service_alloc;
 
 use crate::api::meta::Time;
@@ -400,6 +402,7 @@ impl ApiServer {
             Object::ReplicationController(r) => r.status = Default::default(),
             Object::Service(s) => s.status = None,
             Object::Ingress(i) => i.status = None,
+            Object::ResourceQuota(q) => q.status = Default::default(),
             Object::Job(j) => j.status = Default::default(),
             Object::StatefulSet(s) => s.status = Default::default(),
             Object::CronJob(c) => c.status = Default::default(),
@@ -421,6 +424,9 @@ impl ApiServer {
         self.default_shared(&mut obj)?;
         self.admit_default_ingress_class(&mut obj);
         self.admit_storage(&mut obj);
+        self.admit_limit_ranger(&mut obj);
+        // What admission errors name: the name before the registry generates one.
+        let admission_label = format!("{} {:?}", qualified_resource(&kind), admission_name(obj.meta()));
         defaults::prepare_for_create(&mut obj);
         let ns = obj.meta().namespace.clone();
         if kind.namespaced() {
@@ -461,6 +467,28 @@ impl ApiServer {
         if !errs.is_empty() {
             return Err(ApiErr::Status(invalid(&kind, &obj.meta().name, &errs)));
         }
+        // Validating admission: LimitRanger, then ResourceQuota (which charges the quotas
+        // it counts the object against: their status updates precede the object's write).
+        let forbidden = |why: String| ApiErr::Status(status(403, "Forbidden", format!("{admission_label} is forbidden: {why}")));
+        let limit_errs = self.limit_ranger_errors(&obj);
+        if !limit_errs.is_empty() {
+            return Err(forbidden(limit_ranger::aggregate(&limit_errs)));
+        }
+        let charged = if resource_quota::counted(&kind) {
+            let ns = obj.meta().namespace.clone();
+            let quotas: Vec<&crate::api::resource_quota::ResourceQuota> =
+                self.store.list(&Kind::ResourceQuota).filter_map(|o| o.as_resource_quota()).filter(|q| q.metadata.namespace == ns).collect();
+            if quotas.is_empty() {
+                Vec::new()
+            } else {
+                resource_quota::admit(&obj, &quotas, now).map_err(forbidden)?
+            }
+        } else {
+            Vec::new()
+        };
+        for q in charged {
+            writes.push(self.store.update(Object::ResourceQuota(Box::new(q)), now).map_err(ApiErr::Store)?);
+        }
         let uid = early_uid.unwrap_or_else(|| self.new_uid());
         let m = obj.meta_mut();
         m.uid = uid;
@@ -498,6 +526,41 @@ impl ApiServer {
         let out = ev.object.clone();
         writes.push(ev);
         Ok(Response::Object(out))
+    }
+
+    /// The namespace's LimitRanges, by name (upstream: lister order).
+    fn limit_ranges(&self, ns: &str) -> Vec<&crate::api::limit_range::LimitRange> {
+        self.store.list(&Kind::LimitRange).filter_map(|o| o.as_limit_range()).filter(|l| l.metadata.namespace == ns).collect()
+    }
+
+    /// LimitRanger's Admit for a new pod (then its QoS class again, which the pod
+    /// strategy's PrepareForCreate computes after mutating admission).
+    fn admit_limit_ranger(&self, obj: &mut Object) {
+        let Object::Pod(p) = obj else { return };
+        let ns = if p.metadata.namespace.is_empty() { "default" } else { p.metadata.namespace.as_str() };
+        let ranges = self.limit_ranges(ns);
+        if ranges.is_empty() {
+            return;
+        }
+        if limit_ranger::admit(p, &ranges) {
+            p.status.qos_class = defaults::qos_class(&p.spec).into();
+        }
+    }
+
+    /// LimitRanger's Validate for a new pod or claim.
+    fn limit_ranger_errors(&self, obj: &Object) -> Vec<String> {
+        match obj {
+            Object::Pod(p) => {
+                let ranges = self.limit_ranges(&p.metadata.namespace);
+                if ranges.is_empty() {
+                    Vec::new()
+                } else {
+                    limit_ranger::validate(p, &ranges)
+                }
+            }
+            Object::PersistentVolumeClaim(c) => limit_ranger::validate_claim(c, &self.limit_ranges(&c.metadata.namespace)),
+            _ => Vec::new(),
+        }
     }
 
     /// `defaults::apply` and the Priority admission plugin, reusing the result for an

@@ -159,6 +159,11 @@ impl Informer {
         self.caches.get(kind).into_iter().flat_map(|b| b.values())
     }
 
+    /// The kinds cached.
+    pub fn kinds(&self) -> impl Iterator<Item = &Kind> {
+        self.caches.keys()
+    }
+
     pub fn list_ns<'a>(&'a self, kind: &Kind, namespace: &'a str) -> impl Iterator<Item = &'a Rc<Object>> {
         self.caches.get(kind).into_iter().flat_map(move |b| b.in_namespace(namespace))
     }

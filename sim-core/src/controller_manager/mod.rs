@@ -26,6 +26,7 @@ pub mod node_lifecycle;
 pub mod persistent_volume;
 pub mod pod_gc;
 pub mod replica_set;
+pub mod resource_quota;
 pub mod service_lb;
 pub mod stateful_set;
 pub mod taint_eviction;
@@ -297,6 +298,7 @@ controllers! {
     external_provisioner: external_provisioner::ExternalProvisioner => ExternalProvisioner,
     volume_protection: volume_protection::VolumeProtectionController => VolumeProtection,
     attach_detach: attach_detach::AttachDetachController => AttachDetach,
+    resource_quota: resource_quota::ResourceQuotaController => ResourceQuota,
 }
 
 pub struct ControllerManager {
@@ -334,6 +336,7 @@ impl ControllerManager {
                 external_provisioner: Default::default(),
                 volume_protection: Default::default(),
                 attach_detach: Default::default(),
+                resource_quota: Default::default(),
             },
             shared: Shared::default(),
             sync_scheduled: false,

@@ -225,10 +225,8 @@ pub fn pre_score(pod: &PodInfo, snap: &Snapshot, filtered: &[usize], mut cs: Vec
             }
         }
     }
-    let weights = cs
-        .iter()
-        .enumerate()
-        .map(|(i, c)| {
+    let weights = (0..cs.len())
+        .map(|i| {
             let size = if hostname[i] { filtered.len() - ignored.len() } else { pair_counts[i].len() };
             crate::engine::math::ln((size + 2) as f64)
         })
