@@ -36,6 +36,10 @@ const CASES: &[(&str, u32, u32, &str)] = &[
     ("generated/too-many-documents.yaml", 20000, 1, "more than 10000 documents in one file"),
     // A device that never ends (reports size 0): read up to the cap, then refused.
     ("generated/apply-dev-zero.yaml", 9, 13, "spec.timeline[0].apply.file: /dev/zero: more than 16777216 bytes; ksim reads at most 16777216"),
+    // LimitRange and ResourceQuota (ValidateLimitRange after SetDefaults_LimitRangeItem;
+    // ValidateResourceQuotaSpec)
+    ("limit-range-default-over-max.yaml", 13, 12, "LimitRange \"cpu-limits\" is invalid: spec.limits[0].default[cpu]: Invalid value: \"1\": default value 2 is greater than max value 1"),
+    ("resource-quota-negative.yaml", 8, 22, "spec.hard[requests.memory]: Invalid value: \"-1Gi\": must be greater than or equal to 0"),
     // Scheduling inputs
     (
         "scheduler-config-unknown-plugin.yaml",

@@ -109,3 +109,16 @@ fn an_inconsistent_limit_range_is_invalid() {
     assert!(r.contains("LimitRange \"bad\" is invalid: spec.limits[0].default[cpu]: Invalid value: \"1\": default value 2 is greater than max value 1"), "{r}");
     assert!(r.contains("spec.limits[0].defaultRequest[cpu]: Invalid value: \"2\": default request value 2 is greater than max value 1"), "{r}");
 }
+
+/// ValidateResourceQuotaSpec: counted resources are whole numbers; scopes are known and
+/// not contradictory.
+#[test]
+fn an_invalid_quota_is_refused_at_load() {
+    let text = "apiVersion: v1\nkind: ResourceQuota\nmetadata: {name: q}\nspec:\n  hard: {pods: \"1.5\", count/deployments.apps: \"2\"}\n  scopes: [BestEffort, NotBestEffort, Sometimes]\n";
+    let Err(e) = sim_core::load(&[sim_core::Source { name: "q.yaml".into(), text: text.into() }], &common::resolver) else { panic!("refused") };
+    let r = e.render();
+    assert!(r.contains("spec.hard[pods]: Invalid value: \"1500m\": must be an integer"), "{r}");
+    assert!(r.contains("spec.scopes: Invalid value: \"Sometimes\": unsupported scope"), "{r}");
+    assert!(r.contains("conflicting scopes"), "{r}");
+    assert_eq!(r.matches("error:").count(), 3, "{r}");
+}

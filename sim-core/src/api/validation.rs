@@ -999,6 +999,49 @@ fn validate_limit_range(lr: &crate::api::limit_range::LimitRange, errs: &mut Vec
     }
 }
 
+/// ValidateResourceQuotaSpec (pkg/apis/core/validation): each hard value non-negative,
+/// whole for the counted resources (IsIntegerResourceName); known scopes, not both of a
+/// pair (validateResourceQuotaScopes).
+fn validate_resource_quota(s: &crate::api::resource_quota::ResourceQuotaSpec, errs: &mut Vec<FieldErr>) {
+    const INTEGER: &[&str] = &[
+        "pods",
+        "services",
+        "replicationcontrollers",
+        "resourcequotas",
+        "secrets",
+        "configmaps",
+        "persistentvolumeclaims",
+        "services.nodeports",
+        "services.loadbalancers",
+    ];
+    for (r, q) in &s.hard {
+        let path = format!("spec.hard[{r}]");
+        if *q < Quantity::from_value(0) {
+            errs.push(FieldErr::new(&path, format!("Invalid value: {}: must be greater than or equal to 0", quoted(&q.to_string()))));
+        }
+        if (INTEGER.contains(&r.as_str()) || r.starts_with("count/")) && q.milli_value() % 1000 != 0 {
+            errs.push(FieldErr::new(&path, format!("Invalid value: {}: must be an integer", quoted(&q.to_string()))));
+        }
+    }
+    const SCOPES: &[&str] =
+        &["Terminating", "NotTerminating", "BestEffort", "NotBestEffort", "PriorityClass", "CrossNamespacePodAffinity", "VolumeAttributesClass"];
+    let mut scopes: Vec<&str> = s.scopes.iter().map(String::as_str).collect();
+    if let Some(sel) = &s.scope_selector {
+        scopes.extend(sel.match_expressions.iter().map(|e| e.scope_name.as_str()));
+    }
+    for sc in &s.scopes {
+        if !SCOPES.contains(&sc.as_str()) {
+            errs.push(FieldErr::new("spec.scopes", format!("Invalid value: {}: unsupported scope", quoted(sc))));
+        }
+    }
+    for (a, b) in [("Terminating", "NotTerminating"), ("BestEffort", "NotBestEffort")] {
+        if scopes.contains(&a) && scopes.contains(&b) {
+            let list = s.scopes.iter().map(|x| quoted(x)).collect::<Vec<_>>().join(", ");
+            errs.push(FieldErr::new("spec.scopes", format!("Invalid value: []core.ResourceQuotaScope{{{list}}}: conflicting scopes")));
+        }
+    }
+}
+
 /// ValidatePodDisruptionBudgetSpec (pkg/apis/policy/validation).
 fn validate_pdb_spec(s: &crate::api::pod_disruption_budget::PdbSpec, errs: &mut Vec<FieldErr>) {
     if s.min_available.is_some() && s.max_unavailable.is_some() {
@@ -1820,6 +1863,7 @@ pub fn validate(obj: &Object) -> Vec<FieldErr> {
         }
         Object::PodDisruptionBudget(pdb) => validate_pdb_spec(&pdb.spec, &mut errs),
         Object::LimitRange(lr) => validate_limit_range(lr, &mut errs),
+        Object::ResourceQuota(q) => validate_resource_quota(&q.spec, &mut errs),
         Object::NetworkPolicy(np) => validate_network_policy(&np.spec, &mut errs),
         Object::Ingress(i) => validate_ingress(&i.spec, &mut errs),
         Object::IngressClass(c) => {
