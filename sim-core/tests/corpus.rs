@@ -569,3 +569,55 @@ fn job_examples_end_as_their_pages_say() {
         }
     }
 }
+
+/// The LimitRange and ResourceQuota tasks' pods, applied from the corpus as their pages
+/// apply them: "Configure Minimum and Maximum CPU Constraints for a Namespace" (its
+/// LimitRange, cpu-constraints.yaml, is not in the corpus: max 800m, min 200m, inline
+/// here) admits cpu-constraints-pod.yaml, refuses -2 (limit 1.5) and -3 (request 100m),
+/// and gives -4 (no resources) the defaults 800m; "Configure Memory and CPU Quotas for a
+/// Namespace" (quota-mem-cpu.yaml inline: requests.cpu 1, requests.memory 1Gi,
+/// limits.cpu 2, limits.memory 2Gi) admits quota-mem-cpu-pod.yaml and refuses -2, which
+/// would take requests.memory to 1300Mi. Expected texts: the current upstream strings
+/// (the pages, captured on older releases, end them with a period).
+#[test]
+fn limit_range_and_quota_examples_admit_and_refuse_as_their_pages_say() {
+    use sim_core::api::Kind;
+    use sim_core::engine::SimTime;
+    let Some(root) = corpus_root() else { return };
+    let resolver = |from: &str, rel: &str| -> Result<Source, String> {
+        let p = Path::new(from).parent().unwrap_or(Path::new(".")).join(rel);
+        std::fs::read_to_string(&p).map(|text| Source { name: p.to_string_lossy().into(), text }).map_err(|e| format!("{}: {e}", p.display()))
+    };
+    let at5 = |files: &[&str]| files.iter().map(|f| format!("  - at: 5s\n    apply: {{file: {f}}}\n")).collect::<String>();
+    let run = |policy: &str, files: &[&str]| {
+        let text = format!("apiVersion: ksim.dev/v1\nkind: Scenario\nspec:\n  until: 1m\n  timeline:\n{}---\n{policy}\n", at5(files));
+        let name = root.join("admin/resource/test-scenario.yaml").to_string_lossy().to_string();
+        let s = load(&[Source { name, text }], &resolver).unwrap_or_else(|e| panic!("{}", e.render()));
+        let mut sim = sim_core::Simulation::new(&s, &sim_core::RunOptions { check: true, ..sim_core::RunOptions::for_scenario(&s) }).unwrap();
+        sim.run_until(SimTime::from_secs(60));
+        let pods: Vec<String> = sim.list(&Kind::Pod).iter().map(|o| o.meta().name.clone()).collect();
+        let errs: Vec<String> = sim.timeline_errors.iter().map(|(_, e)| e.clone()).collect();
+        (pods, errs)
+    };
+    let lr =
+        "apiVersion: v1\nkind: LimitRange\nmetadata: {name: cpu-min-max-demo-lr}\nspec:\n  limits:\n  - {max: {cpu: 800m}, min: {cpu: 200m}, type: Container}";
+    let (pods, errs) = run(lr, &["cpu-constraints-pod.yaml", "cpu-constraints-pod-2.yaml", "cpu-constraints-pod-3.yaml", "cpu-constraints-pod-4.yaml"]);
+    assert_eq!(pods, ["constraints-cpu-demo", "constraints-cpu-demo-4"]);
+    assert!(
+        errs.iter().any(|e| e.contains("pods \"constraints-cpu-demo-2\" is forbidden: maximum cpu usage per Container is 800m, but limit is 1500m")),
+        "{errs:?}"
+    );
+    assert!(
+        errs.iter().any(|e| e.contains("pods \"constraints-cpu-demo-3\" is forbidden: minimum cpu usage per Container is 200m, but request is 100m")),
+        "{errs:?}"
+    );
+    let quota = "apiVersion: v1\nkind: ResourceQuota\nmetadata: {name: mem-cpu-demo}\nspec:\n  hard: {requests.cpu: \"1\", requests.memory: 1Gi, limits.cpu: \"2\", limits.memory: 2Gi}";
+    let (pods, errs) = run(quota, &["quota-mem-cpu-pod.yaml", "quota-mem-cpu-pod-2.yaml"]);
+    assert_eq!(pods, ["quota-mem-cpu-demo"]);
+    assert!(
+        errs.iter().any(|e| e.contains(
+            "pods \"quota-mem-cpu-demo-2\" is forbidden: exceeded quota: mem-cpu-demo, requested: requests.memory=700Mi, used: requests.memory=600Mi, limited: requests.memory=1Gi"
+        )),
+        "{errs:?}"
+    );
+}
