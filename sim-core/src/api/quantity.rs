@@ -369,7 +369,12 @@ impl Quantity {
     /// `self + other` in `self`'s format, as upstream `Add` keeps the receiver's format.
     /// Summed at milli precision (saturating at about 9.2e15 units): exact for what
     /// pods and quotas carry, which are whole thousandths.
+    /// Adding to zero gives the other quantity, format included (upstream `Add`: "If the
+    /// current value is zero, the format of the quantity will be updated").
     pub fn plus(&self, other: &Quantity) -> Quantity {
+        if self.is_zero() {
+            return other.clone();
+        }
         Quantity::from_i64(self.milli_value().saturating_add(other.milli_value()), -3, self.format)
     }
 

@@ -945,18 +945,24 @@ fn validate_limit_range(lr: &crate::api::limit_range::LimitRange, errs: &mut Vec
             errs.push(FieldErr::new(format!("{at}.type"), format!("Duplicate value: {:?}", item.type_)));
         }
         seen.push(&item.type_);
-        if item.type_ == "Pod" {
+        let pod = item.type_ == "Pod";
+        if pod {
             for (field, list) in [("default", &item.default), ("defaultRequest", &item.default_request)] {
                 if !list.is_empty() {
                     errs.push(FieldErr::new(format!("{at}.{field}"), "Forbidden: may not be specified when `type` is 'Pod'"));
                 }
             }
         }
-        let mut keys: Vec<&String> = item.min.keys().chain(item.max.keys()).chain(item.default.keys()).chain(item.default_request.keys()).collect();
+        if item.type_ == "PersistentVolumeClaim" && !item.min.contains_key("storage") && !item.max.contains_key("storage") {
+            errs.push(FieldErr::new(format!("{at}.limits"), "Required value: either minimum or maximum storage value is required, but neither was provided"));
+        }
+        // A Pod item's default and defaultRequest are only refused, never compared.
+        let (def_list, req_list) = if pod { (&Default::default(), &Default::default()) } else { (&item.default, &item.default_request) };
+        let mut keys: Vec<&String> = item.min.keys().chain(item.max.keys()).chain(def_list.keys()).chain(req_list.keys()).collect();
         keys.sort();
         keys.dedup();
         for k in keys {
-            let (min, max, def, req) = (item.min.get(k), item.max.get(k), item.default.get(k), item.default_request.get(k));
+            let (min, max, def, req) = (item.min.get(k), item.max.get(k), def_list.get(k), req_list.get(k));
             let mut bad = |path: String, value: &crate::api::quantity::Quantity, why: String| {
                 errs.push(FieldErr::new(path, format!("Invalid value: \"{value}\": {why}")))
             };
@@ -1029,15 +1035,16 @@ fn validate_resource_quota(s: &crate::api::resource_quota::ResourceQuotaSpec, er
     if let Some(sel) = &s.scope_selector {
         scopes.extend(sel.match_expressions.iter().map(|e| e.scope_name.as_str()));
     }
+    // field.Invalid(fldPath, resourceQuotaSpec.Scopes, …): the whole list, as Go's %#v.
+    let list = format!("[]core.ResourceQuotaScope{{{}}}", s.scopes.iter().map(|x| quoted(x)).collect::<Vec<_>>().join(", "));
     for sc in &s.scopes {
         if !SCOPES.contains(&sc.as_str()) {
-            errs.push(FieldErr::new("spec.scopes", format!("Invalid value: {}: unsupported scope", quoted(sc))));
+            errs.push(FieldErr::new("spec.scopes", format!("Invalid value: {list}: unsupported scope")));
         }
     }
     for (a, b) in [("Terminating", "NotTerminating"), ("BestEffort", "NotBestEffort")] {
         if scopes.contains(&a) && scopes.contains(&b) {
-            let list = s.scopes.iter().map(|x| quoted(x)).collect::<Vec<_>>().join(", ");
-            errs.push(FieldErr::new("spec.scopes", format!("Invalid value: []core.ResourceQuotaScope{{{list}}}: conflicting scopes")));
+            errs.push(FieldErr::new("spec.scopes", format!("Invalid value: {list}: conflicting scopes")));
         }
     }
 }

@@ -425,8 +425,6 @@ impl ApiServer {
         self.admit_default_ingress_class(&mut obj);
         self.admit_storage(&mut obj);
         self.admit_limit_ranger(&mut obj);
-        // What admission errors name: the name before the registry generates one.
-        let admission_label = format!("{} {:?}", qualified_resource(&kind), admission_name(obj.meta()));
         defaults::prepare_for_create(&mut obj);
         let ns = obj.meta().namespace.clone();
         if kind.namespaced() {
@@ -469,6 +467,9 @@ impl ApiServer {
         }
         // Validating admission: LimitRanger, then ResourceQuota (which charges the quotas
         // it counts the object against: their status updates precede the object's write).
+        // It runs after the registry has named the object, and its errors name it so
+        // (rest.AdmissionToValidateObjectFunc: "in case the generated name is populated").
+        let admission_label = format!("{} {:?}", qualified_resource(&kind), obj.meta().name);
         let forbidden = |why: String| ApiErr::Status(status(403, "Forbidden", format!("{admission_label} is forbidden: {why}")));
         let limit_errs = self.limit_ranger_errors(&obj);
         if !limit_errs.is_empty() {
@@ -486,9 +487,6 @@ impl ApiServer {
         } else {
             Vec::new()
         };
-        for q in charged {
-            writes.push(self.store.update(Object::ResourceQuota(Box::new(q)), now).map_err(ApiErr::Store)?);
-        }
         let uid = early_uid.unwrap_or_else(|| self.new_uid());
         let m = obj.meta_mut();
         m.uid = uid;
@@ -514,6 +512,19 @@ impl ApiServer {
             self.services.allocate_create(svc).map_err(|r| refusal(&kind, &svc.metadata.name, r))?;
         }
         let allocated = if let Object::Service(svc) = &obj { Some((**svc).clone()) } else { None };
+        // The quotas charged (a Service's are only once its addresses are allocated, as
+        // BeginCreate precedes admission upstream).
+        for q in charged {
+            match self.store.update(Object::ResourceQuota(Box::new(q)), now) {
+                Ok(ev) => writes.push(ev),
+                Err(e) => {
+                    if let Some(svc) = allocated {
+                        self.services.release(&svc);
+                    }
+                    return Err(ApiErr::Store(e));
+                }
+            }
+        }
         let ev = match self.store.create(obj, now) {
             Ok(ev) => ev,
             Err(e) => {

@@ -20,7 +20,7 @@
 //!   update written before the object); only the controller lowers it again.
 
 use crate::api::object::Kind;
-use crate::api::pod::{Container, Pod, ResourceList};
+use crate::api::pod::{Pod, ResourceList};
 use crate::api::quantity::Quantity;
 use crate::api::resource_quota::ResourceQuota;
 use crate::api::Object;
@@ -45,8 +45,9 @@ const POD_RESOURCES: &[&str] = &[
 /// (validationSet).
 const VALIDATION_SET: &[&str] = &["cpu", "memory", "requests.cpu", "requests.memory", "limits.cpu", "limits.memory"];
 
-/// The kinds quota never counts (the ignored resources: events; and what ksim's
-/// controller does not cache: leases, and cluster-scoped kinds, which no namespace holds).
+/// The kinds quota counts: namespaced ones, but Events (upstream ignores them) and Leases
+/// (ksim's choice: node heartbeats renew them every 10 s, the hottest write stream, and
+/// counting them would make the controller manager's cache follow every renewal).
 pub fn counted(kind: &Kind) -> bool {
     kind.namespaced() && !matches!(kind, Kind::Event | Kind::Lease | Kind::Other(..))
 }
@@ -180,10 +181,9 @@ pub fn usage(obj: &Object, now: SimTime) -> ResourceList {
     out
 }
 
-/// qos.GetPodQOS(pod) == BestEffort: no container asks for or limits cpu or memory.
+/// qos.GetPodQOS(pod) == BestEffort (zero requests and limits count as none).
 fn best_effort(p: &Pod) -> bool {
-    let none = |c: &Container| ["cpu", "memory"].iter().all(|r| !c.resources.requests.contains_key(*r) && !c.resources.limits.contains_key(*r));
-    p.spec.containers.iter().all(none) && p.spec.init_containers.iter().all(none)
+    crate::apiserver::defaults::qos_class(&p.spec) == "BestEffort"
 }
 
 /// podMatchesScopeFunc for each scope (spec.scopes as Exists, then scopeSelector's
@@ -302,7 +302,7 @@ pub fn admit(obj: &Object, quotas: &[&ResourceQuota], now: SimTime) -> Result<Ve
         }
         let mut used = q.status.used.clone();
         for (k, v) in &requested {
-            let sum = used.get(k).map_or_else(|| v.clone(), |cur| if cur.is_zero() { v.clone() } else { cur.plus(v) });
+            let sum = used.get(k).map_or_else(|| v.clone(), |cur| cur.plus(v));
             used.insert(k.clone(), sum);
         }
         let exceeded: Vec<&String> = requested.keys().filter(|k| q.status.hard.get(*k).is_some_and(|h| &used[*k] > h)).collect();
@@ -323,6 +323,11 @@ pub fn admit(obj: &Object, quotas: &[&ResourceQuota], now: SimTime) -> Result<Ve
     Ok(out)
 }
 
+/// Whether `kind`'s evaluator tracks any resource of `hard` (MatchingResources).
+pub fn tracks_any(kind: &Kind, hard: &ResourceList) -> bool {
+    counted(kind) && hard.keys().any(|r| tracks(kind, r))
+}
+
 /// CalculateUsage for a quota over the namespace's objects: every hard resource some
 /// evaluator tracks, from zero.
 pub fn calculate_usage<'a>(q: &ResourceQuota, objects: impl Iterator<Item = &'a Object>, now: SimTime) -> ResourceList {
@@ -331,14 +336,14 @@ pub fn calculate_usage<'a>(q: &ResourceQuota, objects: impl Iterator<Item = &'a 
     let mut used: ResourceList = hard.keys().filter(|k| known(k)).map(|k| (k.clone(), Quantity::from_value(0))).collect();
     for obj in objects {
         let kind = obj.kind();
-        if !counted(&kind) || !hard.keys().any(|r| tracks(&kind, r)) || !matches_scopes(q, obj) {
+        if !counted(&kind) || !matches_scopes(q, obj) {
             continue;
         }
         for (k, v) in usage(obj, now) {
             if hard.contains_key(&k) {
                 let sum = match used.get(&k) {
-                    Some(cur) if !cur.is_zero() => cur.plus(&v),
-                    _ => v,
+                    Some(cur) => cur.plus(&v),
+                    None => v,
                 };
                 used.insert(k, sum);
             }
@@ -360,6 +365,7 @@ pub fn known(resource: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::pod::Container;
     use std::rc::Rc;
 
     fn q(s: &str) -> Quantity {

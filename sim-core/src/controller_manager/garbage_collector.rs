@@ -57,6 +57,16 @@ impl Controller for GarbageCollector {
                 | Kind::CronJob
                 | Kind::StatefulSet
                 | Kind::PersistentVolumeClaim
+                // Also cached since the resource-quota controller counts them: upstream's
+                // collector monitors every deletable resource.
+                | Kind::ConfigMap
+                | Kind::Secret
+                | Kind::Endpoints
+                | Kind::NetworkPolicy
+                | Kind::Ingress
+                | Kind::PodDisruptionBudget
+                | Kind::LimitRange
+                | Kind::ResourceQuota
         )
     }
 

@@ -108,11 +108,6 @@ impl SharedInformers {
         self.informer.list_ns(kind, namespace)
     }
 
-    /// Every cached object of `namespace`, kind by kind.
-    pub fn namespace_objects<'a>(&'a self, namespace: &'a str) -> impl Iterator<Item = &'a Object> + 'a {
-        self.informer.kinds().flat_map(move |k| self.informer.list_ns(k, namespace)).map(|o| &**o)
-    }
-
     /// Pods bound to `node`.
     pub fn pods_on(&self, node: &str) -> Vec<Rc<Object>> {
         self.pods_by_node.get(node).map(|s| s.iter().filter_map(|(ns, n)| self.get(&Kind::Pod, ns, n).cloned()).collect()).unwrap_or_default()

@@ -14,7 +14,7 @@ use super::informers::SharedInformers;
 use super::workqueue::{Order, WorkQueue};
 use super::{Controller, ControllerCtx, NsName, Synced};
 use crate::api::{Kind, Object};
-use crate::apiserver::resource_quota::{calculate_usage, counted};
+use crate::apiserver::resource_quota::{calculate_usage, counted, tracks_any};
 use crate::apiserver::Request;
 use crate::engine::SimDuration;
 use crate::etcd::{WatchEvent, WatchEventType};
@@ -34,10 +34,13 @@ impl Default for ResourceQuotaController {
 }
 
 impl ResourceQuotaController {
-    /// replenishQuota: every quota of the namespace.
-    fn replenish(&mut self, inf: &SharedInformers, ns: &str) {
-        for q in inf.list_ns(&Kind::ResourceQuota, ns) {
-            self.queue.add((ns.to_string(), q.meta().name.clone()));
+    /// replenishQuota: the namespace's quotas whose status.hard names something `kind`'s
+    /// evaluator tracks.
+    fn replenish(&mut self, inf: &SharedInformers, kind: &Kind, ns: &str) {
+        for q in inf.list_ns(&Kind::ResourceQuota, ns).filter_map(|o| o.as_resource_quota()) {
+            if tracks_any(kind, &q.status.hard) {
+                self.queue.add((ns.to_string(), q.metadata.name.clone()));
+            }
         }
     }
 }
@@ -73,7 +76,7 @@ impl Controller for ResourceQuotaController {
                     self.queue.add((m.namespace.clone(), m.name.clone()));
                 }
                 if ev.type_ == WatchEventType::Deleted {
-                    self.replenish(inf, &m.namespace);
+                    self.replenish(inf, &Kind::ResourceQuota, &m.namespace);
                 }
             }
             obj => {
@@ -83,7 +86,7 @@ impl Controller for ResourceQuotaController {
                     WatchEventType::Added => false,
                 };
                 if replenish {
-                    self.replenish(inf, &m.namespace);
+                    self.replenish(inf, &obj.kind(), &m.namespace);
                 }
             }
         }
@@ -98,7 +101,9 @@ impl Controller for ResourceQuotaController {
 
     fn sync(&mut self, inf: &SharedInformers, key: &NsName, ctx: &mut ControllerCtx) -> Synced {
         let Some(q) = inf.get(&Kind::ResourceQuota, &key.0, &key.1).and_then(|o| o.as_resource_quota()) else { return Synced::Done };
-        let objects: Vec<&Object> = inf.namespace_objects(&key.0).filter(|o| counted(&o.kind())).collect();
+        // Only the kinds whose evaluators track something the quota limits.
+        let kinds: Vec<&Kind> = inf.informer.kinds().filter(|k| tracks_any(k, &q.spec.hard)).collect();
+        let objects: Vec<&Object> = kinds.into_iter().flat_map(|k| inf.list_ns(k, &key.0)).map(|o| &**o).collect();
         let mut used = q.status.used.clone();
         used.extend(calculate_usage(q, objects.into_iter(), ctx.now()));
         used.retain(|k, _| q.spec.hard.contains_key(k));
