@@ -963,37 +963,25 @@ fn validate_limit_range(lr: &crate::api::limit_range::LimitRange, errs: &mut Vec
         keys.dedup();
         for k in keys {
             let (min, max, def, req) = (item.min.get(k), item.max.get(k), def_list.get(k), req_list.get(k));
-            let mut bad = |path: String, value: &crate::api::quantity::Quantity, why: String| {
-                errs.push(FieldErr::new(path, format!("Invalid value: \"{value}\": {why}")))
-            };
-            if let (Some(a), Some(b)) = (min, max) {
-                if a > b {
-                    bad(format!("{at}.min[{k}]"), a, format!("min value {a} is greater than max value {b}"));
-                }
-            }
-            if let (Some(a), Some(b)) = (min, req) {
-                if a > b {
-                    bad(format!("{at}.defaultRequest[{k}]"), b, format!("min value {a} is greater than default request value {b}"));
-                }
-            }
-            if let (Some(a), Some(b)) = (req, max) {
-                if a > b {
-                    bad(format!("{at}.defaultRequest[{k}]"), a, format!("default request value {a} is greater than max value {b}"));
-                }
-            }
-            if let (Some(a), Some(b)) = (req, def) {
-                if a > b {
-                    bad(format!("{at}.defaultRequest[{k}]"), a, format!("default request value {a} is greater than default limit value {b}"));
-                }
-            }
-            if let (Some(a), Some(b)) = (min, def) {
-                if a > b {
-                    bad(format!("{at}.default[{k}]"), a, format!("min value {a} is greater than default value {b}"));
-                }
-            }
-            if let (Some(a), Some(b)) = (def, max) {
-                if a > b {
-                    bad(format!("{at}.default[{k}]"), b, format!("default value {a} is greater than max value {b}"));
+            // (a, b, the field reported, whether a is the value shown, a's name, b's name):
+            // each pair must have a ≤ b.
+            let rules = [
+                (min, max, "min", true, "min value", "max value"),
+                (min, req, "defaultRequest", false, "min value", "default request value"),
+                (req, max, "defaultRequest", true, "default request value", "max value"),
+                (req, def, "defaultRequest", true, "default request value", "default limit value"),
+                (min, def, "default", true, "min value", "default value"),
+                (def, max, "default", false, "default value", "max value"),
+            ];
+            for (a, b, field, show_a, a_name, b_name) in rules {
+                if let (Some(a), Some(b)) = (a, b) {
+                    if a > b {
+                        let value = if show_a { a } else { b };
+                        errs.push(FieldErr::new(
+                            format!("{at}.{field}[{k}]"),
+                            format!("Invalid value: \"{value}\": {a_name} {a} is greater than {b_name} {b}"),
+                        ));
+                    }
                 }
             }
         }
