@@ -548,8 +548,7 @@ impl ApiServer {
     /// strategy's PrepareForCreate computes after mutating admission).
     fn admit_limit_ranger(&self, obj: &mut Object) {
         let Object::Pod(p) = obj else { return };
-        let ns = if p.metadata.namespace.is_empty() { "default" } else { p.metadata.namespace.as_str() };
-        let ranges = self.limit_ranges(ns);
+        let ranges = self.limit_ranges(&p.metadata.namespace);
         if ranges.is_empty() {
             return;
         }
@@ -561,14 +560,7 @@ impl ApiServer {
     /// LimitRanger's Validate for a new pod or claim.
     fn limit_ranger_errors(&self, obj: &Object) -> Vec<String> {
         match obj {
-            Object::Pod(p) => {
-                let ranges = self.limit_ranges(&p.metadata.namespace);
-                if ranges.is_empty() {
-                    Vec::new()
-                } else {
-                    limit_ranger::validate(p, &ranges)
-                }
-            }
+            Object::Pod(p) => limit_ranger::validate(p, &self.limit_ranges(&p.metadata.namespace)),
             Object::PersistentVolumeClaim(c) => limit_ranger::validate_claim(c, &self.limit_ranges(&c.metadata.namespace)),
             _ => Vec::new(),
         }

@@ -41,6 +41,25 @@ const POD_RESOURCES: &[&str] = &[
     "pods",
 ];
 
+/// The Service evaluator's resources (besides its object count).
+const SERVICE_RESOURCES: &[&str] = &["services", "services.nodeports", "services.loadbalancers"];
+
+/// The claim evaluator's resources, and its per-class ones (`<class><suffix>`).
+const CLAIM_RESOURCES: &[&str] = &["persistentvolumeclaims", "requests.storage"];
+const CLAIM_CLASS_SUFFIXES: &[&str] = &[".storageclass.storage.k8s.io/requests.storage", ".storageclass.storage.k8s.io/persistentvolumeclaims"];
+
+/// legacyObjectCountAliases.
+const LEGACY_COUNTS: &[(Kind, &str)] = &[
+    (Kind::ConfigMap, "configmaps"),
+    (Kind::Secret, "secrets"),
+    (Kind::ReplicationController, "replicationcontrollers"),
+    (Kind::ResourceQuota, "resourcequotas"),
+];
+
+fn claim_resource(resource: &str) -> bool {
+    CLAIM_RESOURCES.contains(&resource) || CLAIM_CLASS_SUFFIXES.iter().any(|s| resource.ends_with(s))
+}
+
 /// The resources a pod must specify in each container when a quota tracks them
 /// (validationSet).
 const VALIDATION_SET: &[&str] = &["cpu", "memory", "requests.cpu", "requests.memory", "limits.cpu", "limits.memory"];
@@ -67,18 +86,9 @@ fn tracks(kind: &Kind, resource: &str) -> bool {
     }
     match kind {
         Kind::Pod => POD_RESOURCES.contains(&resource),
-        Kind::Service => matches!(resource, "services" | "services.nodeports" | "services.loadbalancers"),
-        Kind::PersistentVolumeClaim => {
-            matches!(resource, "persistentvolumeclaims" | "requests.storage")
-                || resource.ends_with(".storageclass.storage.k8s.io/requests.storage")
-                || resource.ends_with(".storageclass.storage.k8s.io/persistentvolumeclaims")
-        }
-        // legacyObjectCountAliases.
-        Kind::ConfigMap => resource == "configmaps",
-        Kind::Secret => resource == "secrets",
-        Kind::ReplicationController => resource == "replicationcontrollers",
-        Kind::ResourceQuota => resource == "resourcequotas",
-        _ => false,
+        Kind::Service => SERVICE_RESOURCES.contains(&resource),
+        Kind::PersistentVolumeClaim => claim_resource(resource),
+        _ => LEGACY_COUNTS.iter().any(|(k, r)| k == kind && *r == resource),
     }
 }
 
@@ -236,11 +246,6 @@ pub fn matches(q: &ResourceQuota, obj: &Object) -> bool {
     counted(&kind) && q.status.hard.keys().any(|r| tracks(&kind, r)) && matches_scopes(q, obj)
 }
 
-/// The resources of `q`'s spec.hard that `kind`'s evaluator tracks (for the controller).
-pub fn tracked_by(kind: &Kind, resource: &str) -> bool {
-    tracks(kind, resource)
-}
-
 /// prettyPrint: `a=1,b=2`, sorted by name.
 fn pretty(list: &ResourceList) -> String {
     list.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",")
@@ -354,12 +359,11 @@ pub fn calculate_usage<'a>(q: &ResourceQuota, objects: impl Iterator<Item = &'a 
 
 /// Whether some evaluator tracks `resource` (the controller starts those at zero).
 pub fn known(resource: &str) -> bool {
-    POD_RESOURCES.contains(&resource)
-        || matches!(resource, "services" | "services.nodeports" | "services.loadbalancers" | "persistentvolumeclaims" | "requests.storage")
-        || matches!(resource, "configmaps" | "secrets" | "replicationcontrollers" | "resourcequotas")
-        || resource.starts_with("count/")
-        || resource.ends_with(".storageclass.storage.k8s.io/requests.storage")
-        || resource.ends_with(".storageclass.storage.k8s.io/persistentvolumeclaims")
+    resource.starts_with("count/")
+        || POD_RESOURCES.contains(&resource)
+        || SERVICE_RESOURCES.contains(&resource)
+        || claim_resource(resource)
+        || LEGACY_COUNTS.iter().any(|(_, r)| *r == resource)
 }
 
 #[cfg(test)]
