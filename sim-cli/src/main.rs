@@ -15,6 +15,7 @@ mod proxy;
 mod rollout;
 mod run;
 mod timeline;
+mod top;
 mod web;
 
 use clap::{Args, Parser, Subcommand};
@@ -191,6 +192,34 @@ enum Command {
         #[arg(long)]
         types: Option<String>,
     },
+    /// Resource usage as `kubectl top` shows it: what metrics-server serves at the moment
+    /// (`spec.cluster.metricsServer: metrics-server`, usage from `ksim.dev/cpu-demand`,
+    /// `cpu-usage` and `memory-usage`).
+    Top {
+        /// node|pod, [NAME], then the scenario files.
+        #[arg(required = true, num_args = 1..)]
+        args: Vec<String>,
+        #[command(flatten)]
+        moment: Moment,
+        /// Namespace (default: default).
+        #[arg(short = 'n', long)]
+        namespace: Option<String>,
+        /// All namespaces.
+        #[arg(short = 'A', long)]
+        all_namespaces: bool,
+        /// A label selector (-l app=web).
+        #[arg(short = 'l', long)]
+        selector: Option<String>,
+        /// Each pod's containers (pods only).
+        #[arg(long)]
+        containers: bool,
+        /// cpu or memory, largest first.
+        #[arg(long)]
+        sort_by: Option<String>,
+        /// No header line.
+        #[arg(long)]
+        no_headers: bool,
+    },
     /// What a node's kube-proxy has programmed at a simulated moment: per Service port,
     /// the endpoints traffic to its ClusterIP and NodePort goes to from that node.
     Proxy {
@@ -320,6 +349,17 @@ fn main() -> ExitCode {
             all: all_namespaces,
             for_object: for_object.as_deref(),
             types: types.as_deref(),
+        }),
+        Command::Top { args, moment: Moment { at, seed }, namespace, all_namespaces, selector, containers, sort_by, no_headers } => top::top(top::Args {
+            args: &args,
+            at: at.as_deref(),
+            seed,
+            namespace: namespace.as_deref(),
+            all: all_namespaces,
+            selector: selector.as_deref(),
+            containers,
+            sort_by: sort_by.as_deref(),
+            no_headers,
         }),
         Command::Proxy { node, files, moment: Moment { at, seed }, output } => proxy::proxy(&node, &files, at.as_deref(), seed, output.as_deref()),
         Command::CanReach { from, to, files, port, protocol, moment: Moment { at, seed }, namespace } => {

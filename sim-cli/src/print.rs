@@ -32,6 +32,46 @@ fn or_none(s: &str) -> String {
     }
 }
 
+/// formatHPAMetrics: each metric `current/target` (`<unknown>` before a status), the
+/// first two, then `+ N more...`.
+pub fn hpa_targets(a: &sim_core::api::horizontal_pod_autoscaler::HorizontalPodAutoscaler) -> String {
+    if a.spec.metrics.is_empty() {
+        return "<none>".into();
+    }
+    let unknown = || "<unknown>".to_string();
+    let q = |v: &Option<sim_core::api::quantity::Quantity>| v.as_ref().map_or("<nil>".to_string(), |q| q.to_string());
+    let mut list = Vec::new();
+    for (i, m) in a.spec.metrics.iter().enumerate() {
+        let st = a.status.current_metrics.get(i);
+        let cell = match m.type_.as_str() {
+            "Resource" | "ContainerResource" => {
+                let (name, target) = match (&m.resource, &m.container_resource) {
+                    (Some(r), _) => (r.name.clone(), r.target.clone()),
+                    (None, Some(c)) => (c.name.clone(), c.target.clone()),
+                    _ => (String::new(), Default::default()),
+                };
+                let current = st.and_then(|s| s.resource.as_ref().map(|r| &r.current).or(s.container_resource.as_ref().map(|c| &c.current)));
+                if target.average_value.is_some() {
+                    format!("{name}: {}/{}", current.map_or_else(unknown, |c| q(&c.average_value)), q(&target.average_value))
+                } else {
+                    let cur = current.and_then(|c| c.average_utilization).map_or_else(unknown, |u| format!("{u}%"));
+                    let tgt = target.average_utilization.map_or("<auto>".to_string(), |u| format!("{u}%"));
+                    format!("{name}: {cur}/{tgt}")
+                }
+            }
+            // Pods, Object and External: no adapter serves them in ksim.
+            _ => "<unknown>/<unknown>".into(),
+        };
+        list.push(cell);
+    }
+    let count = list.len();
+    if count > 2 {
+        list.truncate(2);
+        return format!("{} + {} more...", list.join(", "), count - 2);
+    }
+    list.join(", ")
+}
+
 pub fn pod_rows(pods: &[Rc<Object>], now: SimTime, wide: bool, with_ns: bool) -> (Vec<&'static str>, Vec<Vec<String>>) {
     let mut header = vec!["NAME", "READY", "STATUS", "RESTARTS", "AGE"];
     if with_ns {
@@ -797,6 +837,27 @@ pub fn rows(kind: &Kind, objs: &[Rc<Object>], now: SimTime, wide: bool, with_ns:
                         }
                     }
                     vec![q.metadata.name.clone(), request.join(", "), limit.join(", "), age(q.metadata.creation_timestamp, now)]
+                })
+                .collect();
+            ns_col(h, rows)
+        }
+        Kind::HorizontalPodAutoscaler => {
+            // printHorizontalPodAutoscaler and formatHPAMetrics (v1.30+: `cpu: 87%/50%`).
+            let h = vec!["NAME", "REFERENCE", "TARGETS", "MINPODS", "MAXPODS", "REPLICAS", "AGE"];
+            let rows = objs
+                .iter()
+                .filter_map(|o| o.as_hpa())
+                .map(|a| {
+                    let r = &a.spec.scale_target_ref;
+                    vec![
+                        a.metadata.name.clone(),
+                        format!("{}/{}", r.kind, r.name),
+                        hpa_targets(a),
+                        a.spec.min_replicas.map_or("<unset>".into(), |m| m.to_string()),
+                        a.spec.max_replicas.to_string(),
+                        a.status.current_replicas.to_string(),
+                        age(a.metadata.creation_timestamp, now),
+                    ]
                 })
                 .collect();
             ns_col(h, rows)

@@ -11,6 +11,7 @@ pub mod etcd;
 pub mod faults;
 pub mod invariants;
 pub mod kubelet;
+pub mod metrics_server;
 pub mod network;
 pub mod proxy;
 pub mod scenario;
@@ -18,6 +19,7 @@ pub mod scheduler;
 pub mod sim;
 pub mod trace;
 pub mod traffic;
+pub mod usage;
 
 pub use scenario::{load, LoadError, Scenario, Source};
 pub use sim::{RunOptions, Simulation};

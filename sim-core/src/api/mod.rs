@@ -8,6 +8,7 @@ pub mod daemon_set;
 pub mod deployment;
 pub mod endpoints;
 pub mod event;
+pub mod horizontal_pod_autoscaler;
 pub mod ingress;
 pub mod job;
 pub mod limit_range;

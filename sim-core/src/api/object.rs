@@ -7,6 +7,7 @@ use super::daemon_set::{ControllerRevision, DaemonSet};
 use super::deployment::Deployment;
 use super::endpoints::{EndpointSlice, Endpoints};
 use super::event::Event;
+use super::horizontal_pod_autoscaler::HorizontalPodAutoscaler;
 use super::ingress::{Ingress, IngressClass};
 use super::job::{CronJob, Job};
 use super::limit_range::LimitRange;
@@ -198,6 +199,7 @@ kinds! {
     CSINode(Box<CSINode>) -> CSINode, as_csi_node: "storage.k8s.io/v1", "csinodes", [], false;
     LimitRange(Box<LimitRange>) -> LimitRange, as_limit_range: "v1", "limitranges", ["limits"], true;
     ResourceQuota(Box<ResourceQuota>) -> ResourceQuota, as_resource_quota: "v1", "resourcequotas", ["quota"], true;
+    HorizontalPodAutoscaler(Box<HorizontalPodAutoscaler>) -> HorizontalPodAutoscaler, as_hpa: "autoscaling/v2", "horizontalpodautoscalers", ["hpa"], true;
 }
 
 impl Object {
@@ -314,7 +316,8 @@ pub const KNOWN_UNMODELLED: &[(&str, &str, &[&str])] = &[
     ("", "PodTemplate", &["v1"]),
     ("apps", "StatefulSet", &["v1beta1", "v1beta2"]),
     ("batch", "CronJob", &["v1beta1"]),
-    ("autoscaling", "HorizontalPodAutoscaler", &["v1", "v2", "v2beta1", "v2beta2"]),
+    // Modelled in v2 (v1 converted); the removed versions are reported as such.
+    ("autoscaling", "HorizontalPodAutoscaler", &["v2beta1", "v2beta2"]),
     ("scheduling.k8s.io", "PriorityClass", &["v1", "v1beta1"]),
     ("networking.k8s.io", "ServiceCIDR", &["v1", "v1beta1"]),
     // Modelled in v1; the removed version is reported as such.
@@ -381,6 +384,10 @@ pub enum KindLookup {
 pub fn lookup_kind(api_version: &str, kind: &str) -> KindLookup {
     if let Some(k) = Kind::modelled(api_version, kind) {
         return KindLookup::Modelled(k);
+    }
+    // autoscaling/v1's HorizontalPodAutoscaler converts to v2 (horizontal_pod_autoscaler.rs).
+    if api_version == "autoscaling/v1" && kind == "HorizontalPodAutoscaler" {
+        return KindLookup::Modelled(Kind::HorizontalPodAutoscaler);
     }
     let (group, version) = split_api_version(api_version);
     for (g, k, versions) in KNOWN_UNMODELLED {

@@ -993,6 +993,164 @@ fn validate_limit_range(lr: &crate::api::limit_range::LimitRange, errs: &mut Vec
     }
 }
 
+/// ValidateHorizontalPodAutoscalerSpec (pkg/apis/autoscaling/validation/validation.go),
+/// after defaulting: replicas bounds, the target reference, each metric (Resource and
+/// ContainerResource in full; the other types' sources must be there), and the behavior
+/// (validateScalingRules, validateScalingPolicy). Scale-to-zero (HPAScaleToZero) and
+/// per-HPA tolerances (HPAConfigurableTolerance) are alpha features, off.
+fn validate_hpa(s: &crate::api::horizontal_pod_autoscaler::HorizontalPodAutoscalerSpec, errs: &mut Vec<FieldErr>) {
+    if let Some(m) = s.min_replicas.filter(|m| *m < 1) {
+        errs.push(FieldErr::new("spec.minReplicas", format!("Invalid value: {m}: must be greater than or equal to 1")));
+    }
+    if s.max_replicas < 1 {
+        errs.push(FieldErr::new("spec.maxReplicas", format!("Invalid value: {}: must be greater than 0", s.max_replicas)));
+    }
+    if s.min_replicas.is_some_and(|m| s.max_replicas < m) {
+        errs.push(FieldErr::new("spec.maxReplicas", format!("Invalid value: {}: must be greater than or equal to `minReplicas`", s.max_replicas)));
+    }
+    let r = &s.scale_target_ref;
+    for (field, v) in [("kind", &r.kind), ("name", &r.name)] {
+        let path = format!("spec.scaleTargetRef.{field}");
+        if v.is_empty() {
+            errs.push(FieldErr::required(path));
+        } else if let Some(msg) = path_segment_error(v) {
+            errs.push(FieldErr::new(path, format!("Invalid value: {}: {msg}", quoted(v))));
+        }
+    }
+    for (i, m) in s.metrics.iter().enumerate() {
+        let path = format!("spec.metrics[{i}]");
+        const TYPES: [&str; 5] = ["ContainerResource", "External", "Object", "Pods", "Resource"];
+        if m.type_.is_empty() {
+            errs.push(FieldErr::new(format!("{path}.type"), "Required value: must specify a metric source type"));
+        }
+        if !TYPES.contains(&m.type_.as_str()) {
+            errs.push(FieldErr::new(
+                format!("{path}.type"),
+                format!("Unsupported value: {}: supported values: \"ContainerResource\", \"External\", \"Object\", \"Pods\", \"Resource\"", quoted(&m.type_)),
+            ));
+        }
+        let given = [
+            ("containerResource", m.container_resource.is_some()),
+            ("external", m.external.is_some()),
+            ("object", m.object.is_some()),
+            ("pods", m.pods.is_some()),
+            ("resource", m.resource.is_some()),
+        ];
+        let wanted = TYPES.iter().position(|t| *t == m.type_).map(|j| given[j].0);
+        if let Some(w) = wanted {
+            if !given.iter().any(|(f, g)| *f == w && *g) {
+                errs.push(FieldErr::new(format!("{path}.{w}"), "Required value: must populate information for the given metric source"));
+            }
+        }
+        for (f, g) in given {
+            if g && Some(f) != wanted {
+                errs.push(FieldErr::new(format!("{path}.{f}"), "Forbidden: must populate the given metric source only"));
+            }
+        }
+        let target = |name: &str, t: &crate::api::horizontal_pod_autoscaler::MetricTarget, src: &str, errs: &mut Vec<FieldErr>| {
+            let p = format!("{path}.{src}");
+            if name.is_empty() {
+                errs.push(FieldErr::new(format!("{p}.name"), "Required value: must specify a resource name"));
+            }
+            let tp = format!("{p}.target");
+            if t.average_utilization.is_none() && t.average_value.is_none() {
+                errs.push(FieldErr::new(format!("{tp}.averageUtilization"), "Required value: must set either a target raw value or a target utilization"));
+            }
+            if t.average_utilization.is_some() && t.average_value.is_some() {
+                errs.push(FieldErr::new(format!("{tp}.averageValue"), "Forbidden: may not set both a target raw value and a target utilization"));
+            }
+            // validateMetricTarget.
+            if t.type_.is_empty() {
+                errs.push(FieldErr::new(format!("{tp}.type"), "Required value: must specify a metric target type"));
+            } else if !["Utilization", "Value", "AverageValue"].contains(&t.type_.as_str()) {
+                errs.push(FieldErr::new(
+                    format!("{tp}.type"),
+                    format!("Invalid value: {}: must be either Utilization, Value, or AverageValue", quoted(&t.type_)),
+                ));
+            }
+            if let Some(v) = t.value.as_ref().filter(|q| q.is_negative() || q.is_zero()) {
+                errs.push(FieldErr::new(format!("{tp}.value"), format!("Invalid value: \"{}\": must be positive", v)));
+            }
+            if let Some(v) = t.average_value.as_ref().filter(|q| q.is_negative() || q.is_zero()) {
+                errs.push(FieldErr::new(format!("{tp}.averageValue"), format!("Invalid value: \"{}\": must be positive", v)));
+            }
+            if let Some(u) = t.average_utilization.filter(|u| *u < 1) {
+                errs.push(FieldErr::new(format!("{tp}.averageUtilization"), format!("Invalid value: {u}: must be greater than 0")));
+            }
+        };
+        if let Some(r) = &m.resource {
+            target(&r.name, &r.target, "resource", errs);
+        }
+        if let Some(c) = &m.container_resource {
+            target(&c.name, &c.target, "containerResource", errs);
+            if c.container.is_empty() {
+                errs.push(FieldErr::new(format!("{path}.containerResource.container"), "Required value: must specify a container"));
+            }
+        }
+    }
+    if let Some(b) = &s.behavior {
+        for (dir, rules) in [("scaleUp", &b.scale_up), ("scaleDown", &b.scale_down)] {
+            let Some(r) = rules else { continue };
+            let p = format!("spec.behavior.{dir}");
+            if let Some(w) = r.stabilization_window_seconds {
+                if w < 0 {
+                    errs.push(FieldErr::new(format!("{p}.stabilizationWindowSeconds"), format!("Invalid value: {w}: must be greater than or equal to zero")));
+                }
+                if w > 3600 {
+                    errs.push(FieldErr::new(format!("{p}.stabilizationWindowSeconds"), format!("Invalid value: {w}: must be less than or equal to 3600")));
+                }
+            }
+            if let Some(sp) = r.select_policy.as_ref().filter(|sp| !["Disabled", "Max", "Min"].contains(&sp.as_str())) {
+                errs.push(FieldErr::new(
+                    format!("{p}.selectPolicy"),
+                    format!("Unsupported value: {}: supported values: \"Disabled\", \"Max\", \"Min\"", quoted(sp)),
+                ));
+            }
+            let policies = r.policies.as_deref().unwrap_or_default();
+            if policies.is_empty() {
+                errs.push(FieldErr::new(format!("{p}.policies"), "Required value: must specify at least one Policy"));
+            }
+            for (i, pol) in policies.iter().enumerate() {
+                let pp = format!("{p}.policies[{i}]");
+                if pol.type_ != "Pods" && pol.type_ != "Percent" {
+                    errs.push(FieldErr::new(
+                        format!("{pp}.type"),
+                        format!("Unsupported value: {}: supported values: \"Percent\", \"Pods\"", quoted(&pol.type_)),
+                    ));
+                }
+                if pol.value <= 0 {
+                    errs.push(FieldErr::new(format!("{pp}.value"), format!("Invalid value: {}: must be greater than zero", pol.value)));
+                }
+                if pol.period_seconds <= 0 {
+                    errs.push(FieldErr::new(format!("{pp}.periodSeconds"), format!("Invalid value: {}: must be greater than zero", pol.period_seconds)));
+                }
+                if pol.period_seconds > 1800 {
+                    errs.push(FieldErr::new(
+                        format!("{pp}.periodSeconds"),
+                        format!("Invalid value: {}: must be less than or equal to 1800", pol.period_seconds),
+                    ));
+                }
+            }
+            if r.tolerance.is_some() {
+                // The REST strategy drops the field while HPAConfigurableTolerance is off;
+                // ksim refuses it rather than drop what the user wrote silently.
+                errs.push(FieldErr::new(format!("{p}.tolerance"), "Forbidden: not supported: the HPAConfigurableTolerance feature gate is off"));
+            }
+        }
+    }
+}
+
+/// IsValidPathSegmentName (apimachinery/pkg/api/validation/path): the first complaint.
+fn path_segment_error(name: &str) -> Option<&'static str> {
+    match name {
+        "." => Some("may not be '.'"),
+        ".." => Some("may not be '..'"),
+        _ if name.contains('/') => Some("may not contain '/'"),
+        _ if name.contains('%') => Some("may not contain '%'"),
+        _ => None,
+    }
+}
+
 /// ValidateResourceQuotaSpec (pkg/apis/core/validation): each hard value non-negative,
 /// whole for the counted resources (IsIntegerResourceName); known scopes, not both of a
 /// pair (validateResourceQuotaScopes).
@@ -1859,6 +2017,7 @@ pub fn validate(obj: &Object) -> Vec<FieldErr> {
         Object::PodDisruptionBudget(pdb) => validate_pdb_spec(&pdb.spec, &mut errs),
         Object::LimitRange(lr) => validate_limit_range(lr, &mut errs),
         Object::ResourceQuota(q) => validate_resource_quota(&q.spec, &mut errs),
+        Object::HorizontalPodAutoscaler(h) => validate_hpa(&h.spec, &mut errs),
         Object::NetworkPolicy(np) => validate_network_policy(&np.spec, &mut errs),
         Object::Ingress(i) => validate_ingress(&i.spec, &mut errs),
         Object::IngressClass(c) => {

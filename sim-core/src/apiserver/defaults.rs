@@ -33,6 +33,7 @@ pub fn apply(obj: &mut Object) {
                 }
             }
         }
+        Object::HorizontalPodAutoscaler(h) => crate::api::horizontal_pod_autoscaler::set_defaults(h),
         Object::Pod(p) => {
             if needs_defaults(&p.spec) {
                 default_pod_spec(std::rc::Rc::make_mut(&mut p.spec));
@@ -489,6 +490,7 @@ pub fn with_status_of(spec_src: &Object, status_src: &Object) -> Object {
         (Object::Deployment(a), Object::Deployment(b)) => a.status = b.status.clone(),
         (Object::PodDisruptionBudget(a), Object::PodDisruptionBudget(b)) => a.status = b.status.clone(),
         (Object::ResourceQuota(a), Object::ResourceQuota(b)) => a.status = b.status.clone(),
+        (Object::HorizontalPodAutoscaler(a), Object::HorizontalPodAutoscaler(b)) => a.status = b.status.clone(),
         (Object::DaemonSet(a), Object::DaemonSet(b)) => a.status = b.status.clone(),
         (Object::ReplicationController(a), Object::ReplicationController(b)) => a.status = b.status.clone(),
         (Object::Service(a), Object::Service(b)) => a.status = b.status.clone(),

@@ -85,6 +85,11 @@ pub enum Request {
         key: ObjectKey,
         replace: Vec<(String, serde_json::Value)>,
     },
+    /// `GET /apis/metrics.k8s.io/v1beta1/namespaces/NS/pods`: the aggregation layer
+    /// proxies it to metrics-server (the simulation answers it: sim/metrics.rs).
+    PodMetrics {
+        namespace: String,
+    },
 }
 
 impl Request {
@@ -102,6 +107,7 @@ impl Request {
             Request::DeleteNamespaceContent(_) => "deletecollection",
             Request::Evict { .. } => "create",
             Request::Patch { .. } | Request::JsonPatch { .. } | Request::PatchEvent(_) => "patch",
+            Request::PodMetrics { .. } => "list",
         }
     }
 
@@ -123,6 +129,7 @@ impl Request {
             Request::DeleteNamespaceContent(ns) => ObjectKey::new(Kind::Namespace, "", ns),
             Request::Evict { namespace, name, .. } => ObjectKey::new(Kind::Pod, namespace, name),
             Request::Patch { key, .. } | Request::JsonPatch { key, .. } => key.clone(),
+            Request::PodMetrics { namespace } => ObjectKey::new(Kind::Other("metrics.k8s.io".into(), "PodMetrics".into()), namespace, ""),
         }
     }
 }
@@ -147,6 +154,8 @@ pub const NAMESPACE_TERMINATING_CAUSE: &str = "NamespaceTerminating";
 pub enum Response {
     Object(Rc<Object>),
     List(Vec<Rc<Object>>, u64),
+    /// The resource metrics API's PodMetrics list.
+    PodMetrics(Rc<Vec<crate::metrics_server::PodMetrics>>),
     Error(Status),
 }
 
@@ -314,6 +323,11 @@ impl ApiServer {
         let mut writes = Vec::new();
         let key = req.key();
         let response = match req {
+            // Reached only when no metrics-server is installed (the simulation answers
+            // for it otherwise): no APIService serves metrics.k8s.io.
+            Request::PodMetrics { .. } => {
+                Err(ApiErr::Status(status(404, "NotFound", "the server could not find the requested resource (get pods.metrics.k8s.io)".into())))
+            }
             Request::Create(obj) => self.create(obj, now, &mut writes),
             Request::PatchEvent(obj) => match (self.store.get(&key).and_then(|o| o.as_event()).cloned(), obj) {
                 (Some(mut cur), Object::Event(e)) => {
@@ -403,6 +417,7 @@ impl ApiServer {
             Object::Service(s) => s.status = None,
             Object::Ingress(i) => i.status = None,
             Object::ResourceQuota(q) => q.status = Default::default(),
+            Object::HorizontalPodAutoscaler(h) => h.status = Default::default(),
             Object::Job(j) => j.status = Default::default(),
             Object::StatefulSet(s) => s.status = Default::default(),
             Object::CronJob(c) => c.status = Default::default(),

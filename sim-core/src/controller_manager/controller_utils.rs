@@ -405,6 +405,6 @@ pub fn pod_create_answered<K: Ord + Clone>(
             expectations.creation_observed(key);
             Err(st.message.clone())
         }
-        Response::List(..) => Ok(()),
+        Response::List(..) | Response::PodMetrics(_) => Ok(()),
     }
 }

@@ -260,7 +260,7 @@ impl Controller for CronJobController {
                         ctx.requeue_rate_limited(&mut self.queue, key);
                         return;
                     }
-                    Response::List(..) => None,
+                    Response::List(..) | Response::PodMetrics(_) => None,
                 };
                 if let Some(job) = created {
                     // An adopted Job has the same name, so the same scheduled time

@@ -270,7 +270,7 @@ impl Controller for EndpointController {
                 }
                 Some(st.message.clone())
             }
-            Response::List(..) => None,
+            Response::List(..) | Response::PodMetrics(_) => None,
         };
         match failure {
             None => self.queue.forget(&key),

@@ -588,7 +588,7 @@ impl Controller for EndpointSliceController {
                 };
                 f.error.get_or_insert(format!("{what} {}/{}: {}", key.0, key.1, st.message));
             }
-            Response::List(..) => {}
+            Response::List(..) | Response::PodMetrics(_) => {}
         }
         f.left -= 1;
         if f.left > 0 {

@@ -25,6 +25,7 @@ pub mod node_ipam;
 pub mod node_lifecycle;
 pub mod persistent_volume;
 pub mod pod_gc;
+pub mod podautoscaler;
 pub mod replica_set;
 pub mod resource_quota;
 pub mod service_lb;
@@ -299,6 +300,7 @@ controllers! {
     volume_protection: volume_protection::VolumeProtectionController => VolumeProtection,
     attach_detach: attach_detach::AttachDetachController => AttachDetach,
     resource_quota: resource_quota::ResourceQuotaController => ResourceQuota,
+    horizontal: podautoscaler::HorizontalController => HorizontalPodAutoscaler,
 }
 
 pub struct ControllerManager {
@@ -337,6 +339,7 @@ impl ControllerManager {
                 volume_protection: Default::default(),
                 attach_detach: Default::default(),
                 resource_quota: Default::default(),
+                horizontal: Default::default(),
             },
             shared: Shared::default(),
             sync_scheduled: false,

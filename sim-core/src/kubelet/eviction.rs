@@ -97,7 +97,7 @@ fn is_best_effort(p: &Pod) -> bool {
 impl Kubelet {
     /// A running pod's working set now: its memory-usage step in force since the
     /// container started.
-    fn working_set(&self, uid: &str, now: SimTime) -> i64 {
+    pub(super) fn working_set(&self, uid: &str, now: SimTime) -> i64 {
         let Some(w) = self.workers.get(uid) else { return 0 };
         let (Phase::Running | Phase::Killing, Some(started)) = (w.phase, w.started_at) else { return 0 };
         if w.phase == Phase::Killing && w.sigterm_at.is_some_and(|t| now >= t) {

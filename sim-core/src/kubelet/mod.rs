@@ -40,7 +40,9 @@ mod pod_workers;
 mod prober;
 pub mod runtime_state;
 mod static_pods;
+mod stats;
 mod status_manager;
+pub use stats::ContainerSample;
 mod volume_manager;
 
 pub use eviction::EvictionConfig;
@@ -141,6 +143,10 @@ pub struct Kubelet {
     /// The node rebooted and its pods' containers have not been started again yet: the
     /// next pod list it gets (whoever asked) is handled as a reboot's.
     needs_reboot: bool,
+    /// The containers' CPU counters (stats.rs).
+    cpu: BTreeMap<String, stats::CpuCounter>,
+    /// The node's CPU counter: every container's CPU time on it.
+    node_cpu: stats::CpuCounter,
 }
 
 impl Kubelet {
@@ -170,6 +176,8 @@ impl Kubelet {
             mirrors_created: false,
             static_workers: BTreeMap::new(),
             needs_reboot: false,
+            cpu: BTreeMap::new(),
+            node_cpu: Default::default(),
         }
     }
 

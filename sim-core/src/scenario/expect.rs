@@ -214,6 +214,8 @@ pub const VOLUME_STATUSES: &[&str] = &["Pending", "Available", "Bound", "Release
 const CLAIM_FIELDS: &[Field] = &[f("status", OneOf(CLAIM_STATUSES)), f("volume", Word), f("zone", Word), f("exists", Bool)];
 /// A volume: kubectl's STATUS and CLAIM (namespace/name).
 const VOLUME_FIELDS: &[Field] = &[f("status", OneOf(VOLUME_STATUSES)), f("claim", Word), f("exists", Bool)];
+/// A HorizontalPodAutoscaler: its status's current and desired replica counts.
+const HPA_FIELDS: &[Field] = &[f("current", Count), f("desired", Count), f("exists", Bool)];
 /// A CronJob: how many Jobs it lists as active.
 const CRONJOB_FIELDS: &[Field] = &[f("active", Count), f("exists", Bool)];
 /// A Service: its ClusterIP and type, and its endpoints as its EndpointSlices list them
@@ -624,6 +626,7 @@ fn subject(subject_text: &str, nodes: Option<&BTreeSet<String>>) -> Result<(Subj
         Kind::Job => JOB_FIELDS,
         Kind::StatefulSet => STATEFULSET_FIELDS,
         Kind::CronJob => CRONJOB_FIELDS,
+        Kind::HorizontalPodAutoscaler => HPA_FIELDS,
         Kind::PersistentVolumeClaim => CLAIM_FIELDS,
         Kind::PersistentVolume => VOLUME_FIELDS,
         _ => OTHER_FIELDS,
@@ -909,6 +912,11 @@ fn observe_one(c: &Check, obj: &Object, store: &Store) -> String {
             "available" => s.status.available_replicas,
             "current" => s.status.current_replicas,
             _ => s.status.updated_replicas,
+        }
+        .to_string(),
+        Object::HorizontalPodAutoscaler(h) => match c.field.as_str() {
+            "current" => h.status.current_replicas,
+            _ => h.status.desired_replicas,
         }
         .to_string(),
         Object::PersistentVolumeClaim(pvc) => match c.field.as_str() {

@@ -226,6 +226,7 @@ struct ClusterDoc {
     dns: Option<String>,
     cni: Option<String>,
     ingress_controller: Option<String>,
+    metrics_server: Option<String>,
     storage: Option<String>,
     etcd: Option<EtcdDoc>,
     bootstrap: Option<String>,
@@ -1863,6 +1864,11 @@ impl<'r> Loader<'r> {
                 s.cluster.ingress_nginx = i == 0;
             }
         }
+        if let Some(m) = c.metrics_server {
+            if let Some(i) = self.choice(file, index, "spec.cluster.metricsServer", &m, &["metrics-server", "none"]) {
+                s.cluster.metrics_server = i == 0;
+            }
+        }
         if let Some(st) = c.storage {
             if let Some(i) = self.choice(file, index, "spec.cluster.storage", &st, &["local-path", "minikube-hostpath", "none"]) {
                 s.cluster.storage = [super::model::Storage::LocalPath, super::model::Storage::MinikubeHostPath, super::model::Storage::None][i];
@@ -2390,6 +2396,9 @@ fn check_references(l: &mut Loader, s: &Scenario, timeline: &mut [TimelineEntry]
     }
     if s.cluster.ingress_nginx {
         addons.extend(crate::sim::addons::ingress_nginx());
+    }
+    if s.cluster.metrics_server {
+        addons.extend(crate::sim::addons::metrics_server());
     }
     addons.extend(crate::sim::addons::default_storage_class(s.cluster.storage));
     let mut namespaces: BTreeSet<String> = SYSTEM_NAMESPACES.iter().map(|s| s.to_string()).collect();

@@ -129,6 +129,8 @@ pub struct Cluster {
     pub cni_installed: bool,
     /// `spec.cluster.ingressController: ingress-nginx`: the ingress controller installed.
     pub ingress_nginx: bool,
+    /// `spec.cluster.metricsServer: metrics-server`: the resource metrics pipeline.
+    pub metrics_server: bool,
     /// `spec.cluster.storage`: the default StorageClass `standard` and its provisioner.
     pub storage: Storage,
     /// `spec.cluster.etcd.members`: the etcd cluster's size (1, kubeadm's stacked etcd,
@@ -224,6 +226,7 @@ impl Default for Cluster {
             dns: Dns::None,
             cni_installed: true,
             ingress_nginx: false,
+            metrics_server: false,
             storage: Storage::LocalPath,
             etcd_members: 1,
             kubeadm: false,

@@ -1348,7 +1348,7 @@ impl Scheduler {
                             }
                         }
                     }
-                    Response::List(..) => {}
+                    Response::List(..) | Response::PodMetrics(_) => {}
                 }
             }
             self.ensure_timers(ctx);
@@ -1378,7 +1378,7 @@ impl Scheduler {
                     self.report_failure(&obj, "SchedulerError", &msg, None, ctx);
                 }
             }
-            Response::List(..) => {}
+            Response::List(..) | Response::PodMetrics(_) => {}
         }
         self.ensure_timers(ctx);
     }

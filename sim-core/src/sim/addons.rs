@@ -242,6 +242,49 @@ pub fn kube_proxy() -> Vec<Object> {
     vec![Object::DaemonSet(Box::new(serde_json::from_value(ds).expect("the kube-proxy DaemonSet decodes")))]
 }
 
+/// metrics-server's components.yaml (v0.7.2), as far as a cluster runs it: its Deployment
+/// and Service in kube-system (the APIService `v1beta1.metrics.k8s.io` that registers it
+/// with the aggregation layer, and its RBAC, are not modelled kinds).
+pub fn metrics_server() -> Vec<Object> {
+    let deployment = json!({
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "metrics-server", "namespace": "kube-system", "labels": {"k8s-app": "metrics-server"}},
+        "spec": {
+            "selector": {"matchLabels": {"k8s-app": "metrics-server"}},
+            "strategy": {"rollingUpdate": {"maxUnavailable": 0}},
+            "template": {
+                "metadata": {"labels": {"k8s-app": "metrics-server"}},
+                "spec": {
+                    "containers": [{
+                        "name": "metrics-server",
+                        "image": crate::metrics_server::IMAGE,
+                        "imagePullPolicy": "IfNotPresent",
+                        "args": ["--cert-dir=/tmp", "--secure-port=10250", "--kubelet-preferred-address-types=InternalIP,ExternalIP,Hostname", "--kubelet-use-node-status-port", "--metric-resolution=15s"],
+                        "ports": [{"containerPort": 10250, "name": "https", "protocol": "TCP"}],
+                        "livenessProbe": {"httpGet": {"path": "/livez", "port": "https", "scheme": "HTTPS"}, "periodSeconds": 10, "failureThreshold": 3},
+                        "readinessProbe": {"httpGet": {"path": "/readyz", "port": "https", "scheme": "HTTPS"}, "initialDelaySeconds": 20, "periodSeconds": 10, "failureThreshold": 3},
+                        "resources": {"requests": {"cpu": "100m", "memory": "200Mi"}}
+                    }],
+                    "nodeSelector": {"kubernetes.io/os": "linux"},
+                    "priorityClassName": "system-cluster-critical",
+                    "serviceAccountName": "metrics-server"
+                }
+            }
+        }
+    });
+    let service = json!({
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "metrics-server", "namespace": "kube-system", "labels": {"k8s-app": "metrics-server"}},
+        "spec": {"ports": [{"name": "https", "port": 443, "protocol": "TCP", "targetPort": "https"}], "selector": {"k8s-app": "metrics-server"}}
+    });
+    vec![
+        Object::Deployment(Box::new(serde_json::from_value(deployment).expect("the metrics-server Deployment decodes"))),
+        Object::Service(Box::new(serde_json::from_value(service).expect("the metrics-server Service decodes"))),
+    ]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -253,5 +296,6 @@ mod tests {
         assert_eq!(dns_ip(cidr), "10.96.0.10");
         assert_eq!(coredns("10.96.0.10").len(), 2);
         assert_eq!(ingress_nginx().len(), 4);
+        assert_eq!(metrics_server().len(), 2);
     }
 }

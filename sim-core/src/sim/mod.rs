@@ -25,6 +25,7 @@ mod chaos;
 pub mod control_plane;
 pub mod kubeadm;
 pub mod kubectl;
+mod metrics;
 
 /// Who sends requests and receives watches, responses and timers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -58,6 +59,10 @@ pub enum SimEvent {
     Timer { to: Client, timer: Timer },
     /// The traffic model's clients send their requests (every 100 ms while one runs).
     TrafficTick,
+    /// The usage model is evaluated (every second while metrics-server is installed).
+    UsageTick,
+    /// metrics-server scrapes the kubelets (every 15 s).
+    MetricsScrape,
     /// kubeadm's steps and the bootstrap-token controllers (kubeadm.rs).
     Kubeadm(KubeadmStep),
     /// A Chaos Mesh experiment's duration is over (chaos.rs): it is recovered.
@@ -135,6 +140,10 @@ pub struct Simulation {
     /// The traffic model (`spec.traffic`), and its own random stream.
     pub traffic: crate::traffic::Traffic,
     traffic_rng: rand_chacha::ChaCha8Rng,
+    /// metrics-server, when installed (`spec.cluster.metricsServer`).
+    pub metrics_server: Option<crate::metrics_server::MetricsServer>,
+    /// The usage model's parsed profiles.
+    usage: crate::usage::UsageModel,
     kubelet_index: BTreeMap<String, u32>,
     latency: Latency,
     pub trace: Trace,
@@ -294,6 +303,8 @@ impl Simulation {
             proxy_syncs: 0,
             traffic: crate::traffic::Traffic::new(scenario.traffic.clone(), rngs.stream("netem")),
             traffic_rng: rngs.stream("traffic"),
+            metrics_server: scenario.cluster.metrics_server.then(Default::default),
+            usage: Default::default(),
             kubelet_index,
             latency: scenario.latency,
             trace,
@@ -420,6 +431,13 @@ impl Simulation {
             for o in addons::ingress_nginx() {
                 self.write_direct(o);
             }
+        }
+        if self.metrics_server.is_some() {
+            for o in addons::metrics_server() {
+                self.write_direct(o);
+            }
+            self.queue.push(SimTime::ZERO, SimEvent::UsageTick);
+            self.queue.push(SimTime::ZERO + crate::metrics_server::RESOLUTION, SimEvent::MetricsScrape);
         }
         for o in addons::default_storage_class(self.storage) {
             self.write_direct(o);
@@ -673,6 +691,16 @@ impl Simulation {
     }
 
     fn handle_request(&mut self, from: Client, request: Box<Request>, reply: Reply) {
+        if let Request::PodMetrics { namespace } = &*request {
+            if self.metrics_server.is_some() {
+                let response = self.metrics_response(namespace);
+                if reply.wants(response.is_ok()) {
+                    let t = self.now + self.latency.request;
+                    self.queue.push(t, SimEvent::Response { to: from, request, response, tag: reply.tag() });
+                }
+                return;
+            }
+        }
         let copy = (reply != Reply::None).then(|| request.clone());
         let verb = match &*request {
             Request::Apply(_) => "apply",
@@ -1256,6 +1284,14 @@ impl Simulation {
             }
             SimEvent::TrafficTick => {
                 self.traffic_tick();
+                return;
+            }
+            SimEvent::UsageTick => {
+                self.usage_tick();
+                return;
+            }
+            SimEvent::MetricsScrape => {
+                self.metrics_scrape();
                 return;
             }
             SimEvent::Kubeadm(step) => {

@@ -1,0 +1,113 @@
+//! The resource metrics pipeline in the run: the usage model (usage.rs) evaluated every
+//! second into the kubelets' counters (kubelet/stats.rs), metrics-server's scrapes
+//! (metrics_server.rs), and the resource metrics API's answers — what kube-apiserver's
+//! aggregation layer proxies to metrics-server for `kubectl top` and the
+//! HorizontalPodAutoscaler.
+
+use super::{SimEvent, Simulation};
+use crate::api::pod::Pod;
+use crate::api::Kind;
+use crate::metrics_server::{NodeMetrics, PodMetrics};
+
+/// kubectl's words when the metrics API is not there (top.go's
+/// `metricsutil.ErrMetricsAPINotAvailable`… ksim names why).
+pub const NOT_AVAILABLE: &str = "Metrics API not available";
+
+impl Simulation {
+    /// Whether a metrics-server pod runs (`ready`: and is Ready, so its Service and the
+    /// APIService send it requests).
+    fn metrics_server_pod(&self, ready: bool) -> bool {
+        self.metrics_server.is_some()
+            && self.api.store.list(&Kind::Pod).any(|o| {
+                o.as_pod().is_some_and(|p| {
+                    p.metadata.namespace == "kube-system"
+                        && p.metadata.labels.get("k8s-app").is_some_and(|v| v == "metrics-server")
+                        && p.status.phase == "Running"
+                        && (!ready || p.is_ready())
+                })
+            })
+    }
+
+    /// Whether the resource metrics API answers: a metrics-server pod is Ready.
+    pub fn metrics_serving(&self) -> bool {
+        self.metrics_server_pod(true)
+    }
+
+    /// A pod's workload, for the demand it shares: its controller, a ReplicaSet's
+    /// Deployment.
+    fn workload(&self, p: &Pod) -> String {
+        let Some(r) = p.metadata.controller_ref() else { return format!("Pod/{}", p.metadata.name) };
+        if r.kind == "ReplicaSet" {
+            if let Some(rs) = self.api.store.get_parts(&Kind::ReplicaSet, &p.metadata.namespace, &r.name) {
+                if let Some(d) = rs.meta().controller_ref() {
+                    return format!("{}/{}", d.kind, d.name);
+                }
+            }
+        }
+        format!("{}/{}", r.kind, r.name)
+    }
+
+    /// The usage model's evaluation: every kubelet's CPU rates set for the next second.
+    pub(super) fn usage_tick(&mut self) {
+        let now = self.now;
+        let nodes: Vec<(i64, Vec<crate::usage::Running>)> = self.kubelets.iter().map(|k| (k.spec.cpu.milli_value(), k.running(now))).collect();
+        let mut model = std::mem::take(&mut self.usage);
+        let rates = model.rates(now, &nodes, &|p| self.workload(p));
+        self.usage = model;
+        for (k, r) in self.kubelets.iter_mut().zip(rates) {
+            k.set_cpu_rates(now, &r);
+        }
+        self.queue.push(now + crate::usage::TICK, SimEvent::UsageTick);
+    }
+
+    /// metrics-server's scrape of every node it can reach, while it runs.
+    pub(super) fn metrics_scrape(&mut self) {
+        let now = self.now;
+        if self.metrics_server_pod(false) {
+            let mut answers = Vec::with_capacity(self.kubelets.len());
+            for (i, k) in self.kubelets.iter().enumerate() {
+                let reachable = k.alive
+                    && !self.removed.contains(k.name())
+                    && self.partitions[i].is_none()
+                    && self.kubelet_api_error(k.name(), "/metrics/resource").is_none();
+                answers.push((k.name().to_string(), reachable.then(|| (k.node_metrics(now), k.resource_metrics(now)))));
+            }
+            if let Some(m) = self.metrics_server.as_mut() {
+                m.scrape(now, answers);
+            }
+        }
+        self.queue.push(now + crate::metrics_server::RESOLUTION, SimEvent::MetricsScrape);
+    }
+
+    /// `GET /apis/metrics.k8s.io/v1beta1/namespaces/NS/pods` (every namespace for None).
+    pub fn pod_metrics(&self, namespace: Option<&str>) -> Result<Vec<PodMetrics>, String> {
+        let m = self.metrics_server.as_ref().filter(|_| self.metrics_serving()).ok_or(NOT_AVAILABLE)?;
+        let running = |p: &PodMetrics| {
+            self.api
+                .store
+                .get_parts(&Kind::Pod, &p.namespace, &p.name)
+                .and_then(|o| o.as_pod())
+                .is_some_and(|q| q.metadata.uid == p.uid && q.status.phase == "Running")
+        };
+        Ok(m.pod_metrics().into_iter().filter(|p| namespace.is_none_or(|n| p.namespace == n) && running(p)).collect())
+    }
+
+    /// The aggregation layer's answer to a PodMetrics list: metrics-server's, or 503 while
+    /// no metrics-server pod is Ready (the APIService is unavailable).
+    pub(super) fn metrics_response(&self, namespace: &str) -> crate::apiserver::Response {
+        match self.pod_metrics(Some(namespace)) {
+            Ok(m) => crate::apiserver::Response::PodMetrics(std::rc::Rc::new(m)),
+            Err(_) => crate::apiserver::Response::Error(crate::apiserver::status(
+                503,
+                "ServiceUnavailable",
+                "the server is currently unable to handle the request (get pods.metrics.k8s.io)".into(),
+            )),
+        }
+    }
+
+    /// `GET /apis/metrics.k8s.io/v1beta1/nodes`.
+    pub fn node_metrics(&self) -> Result<Vec<NodeMetrics>, String> {
+        let m = self.metrics_server.as_ref().filter(|_| self.metrics_serving()).ok_or(NOT_AVAILABLE)?;
+        Ok(m.node_metrics())
+    }
+}
