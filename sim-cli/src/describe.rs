@@ -704,11 +704,12 @@ pub fn run(args: &[String], at: Option<&str>, seed: Option<u64>, namespace: Opti
             | Kind::PersistentVolume
             | Kind::StorageClass
             | Kind::ResourceQuota
+            | Kind::HorizontalPodAutoscaler
             | Kind::LimitRange),
         ) => k,
         Some(k) => {
             eprintln!(
-                "error: ksim describes pods, nodes, deployments, statefulsets, services, jobs, cronjobs, persistentvolumeclaims, persistentvolumes, storageclasses, resourcequotas and limitranges so far, not {}",
+                "error: ksim describes pods, nodes, deployments, statefulsets, services, jobs, cronjobs, persistentvolumeclaims, persistentvolumes, storageclasses, resourcequotas, limitranges and horizontalpodautoscalers so far, not {}",
                 sim_core::apiserver::qualified_resource(&k)
             );
             return EXIT_BAD_INPUT;
@@ -755,6 +756,7 @@ pub fn run(args: &[String], at: Option<&str>, seed: Option<u64>, namespace: Opti
             Object::PersistentVolume(v) => out.push(persistent_volume(v, sim.now, &evs)),
             Object::StorageClass(c) => out.push(storage_class(c, sim.now, &evs)),
             Object::ResourceQuota(q) => out.push(resource_quota(q)),
+            Object::HorizontalPodAutoscaler(h) => out.push(horizontal_pod_autoscaler(h, &evs, sim.now)),
             Object::LimitRange(l) => out.push(limit_range(l)),
             _ => {}
         }
@@ -1154,6 +1156,82 @@ pub fn job(j: &sim_core::api::job::Job, evs: &[&Event], now: SimTime) -> String 
 
 /// describeCronJob: the schedule and policies (`<unset>` for what is not set), the Job
 /// template (describeJobTemplate), the last schedule time, the active Jobs, the Events.
+/// describeHorizontalPodAutoscalerV2 (staging/src/k8s.io/kubectl/pkg/describe/describe.go):
+/// the metrics as `current / target`, the replica bounds, the behavior when given, the
+/// target's pods, the conditions and the Events.
+pub fn horizontal_pod_autoscaler(h: &sim_core::api::horizontal_pod_autoscaler::HorizontalPodAutoscaler, evs: &[&Event], now: SimTime) -> String {
+    let mut w = PrefixWriter::default();
+    let m = &h.metadata;
+    let s = &h.spec;
+    w.write(0, &format!("Name:\t{}\n", m.name));
+    w.write(0, &format!("Namespace:\t{}\n", m.namespace));
+    labels_multiline(&mut w, "Labels", &m.labels);
+    annotations_multiline(&mut w, "Annotations", &m.annotations);
+    if let Some(t) = m.creation_timestamp {
+        w.write(0, &format!("CreationTimestamp:\t{}\n", t.rfc1123z()));
+    }
+    w.write(0, &format!("Reference:\t{}/{}\n", s.scale_target_ref.kind, s.scale_target_ref.name));
+    w.write(0, "Metrics:\t( current / target )\n");
+    for (i, metric) in s.metrics.iter().enumerate() {
+        let st = h.status.current_metrics.get(i);
+        let (name, container, target) = match (&metric.resource, &metric.container_resource) {
+            (Some(r), _) => (r.name.as_str(), None, &r.target),
+            (None, Some(c)) => (c.name.as_str(), Some(c.container.as_str()), &c.target),
+            _ => {
+                w.write(1, &format!("<unknown metric type {:?}>\n", metric.type_));
+                continue;
+            }
+        };
+        let current = st.and_then(|s| s.resource.as_ref().map(|r| &r.current).or(s.container_resource.as_ref().map(|c| &c.current)));
+        match container {
+            None => w.write(1, &format!("resource {name} on pods")),
+            Some(c) => w.write(1, &format!("resource {name} of container \"{c}\" on pods")),
+        }
+        if let Some(avg) = &target.average_value {
+            let cur = current.and_then(|c| c.average_value.as_ref()).map_or("<unknown>".to_string(), |q| q.to_string());
+            w.write(0, &format!(":\t{cur} / {avg}\n"));
+        } else {
+            let cur = current
+                .and_then(|c| Some(format!("{}% ({})", c.average_utilization?, c.average_value.as_ref().map_or("<nil>".to_string(), |q| q.to_string()))))
+                .unwrap_or_else(|| "<unknown>".into());
+            let tgt = target.average_utilization.map_or("<auto>".to_string(), |u| format!("{u}%"));
+            w.write(1, &format!("(as a percentage of request):\t{cur} / {tgt}\n"));
+        }
+    }
+    w.write(0, &format!("Min replicas:\t{}\n", s.min_replicas.map_or("<unset>".to_string(), |m| m.to_string())));
+    w.write(0, &format!("Max replicas:\t{}\n", s.max_replicas));
+    if let Some(b) = &s.behavior {
+        w.write(0, "Behavior:\n");
+        for (direction, rules) in [("Scale Up", &b.scale_up), ("Scale Down", &b.scale_down)] {
+            let Some(r) = rules else { continue };
+            w.write(1, &format!("{direction}:\n"));
+            if let Some(win) = r.stabilization_window_seconds {
+                w.write(2, &format!("Stabilization Window: {win} seconds\n"));
+            }
+            let policies = r.policies.as_deref().unwrap_or_default();
+            if !policies.is_empty() {
+                w.write(2, &format!("Select Policy: {}\n", r.select_policy.as_deref().unwrap_or("Max")));
+                w.write(2, "Policies:\n");
+                for p in policies {
+                    w.write(3, &format!("- Type: {}\tValue: {}\tPeriod: {} seconds\n", p.type_, p.value, p.period_seconds));
+                }
+            }
+        }
+    }
+    w.write(0, &format!("{} pods:\t", s.scale_target_ref.kind));
+    w.write(0, &format!("{} current / {} desired\n", h.status.current_replicas, h.status.desired_replicas));
+    if !h.status.conditions.is_empty() {
+        w.write(0, "Conditions:\n");
+        w.write(1, "Type\tStatus\tReason\tMessage\n");
+        w.write(1, "----\t------\t------\t-------\n");
+        for c in &h.status.conditions {
+            w.write(1, &format!("{}\t{}\t{}\t{}\n", c.type_, c.status, c.reason, c.message));
+        }
+    }
+    events(&mut w, evs, now);
+    tabbed(&w.out)
+}
+
 pub fn cron_job(c: &sim_core::api::job::CronJob, evs: &[&Event], now: SimTime) -> String {
     let mut w = PrefixWriter::default();
     let m = &c.metadata;

@@ -621,3 +621,30 @@ fn limit_range_and_quota_examples_admit_and_refuse_as_their_pages_say() {
         "{errs:?}"
     );
 }
+
+/// The HPA walkthrough's manifests as the page applies them (application/php-apache.yaml,
+/// then application/hpa/php-apache.yaml) on a cluster with metrics-server: with no load
+/// the page's `kubectl get hpa` shows `cpu: 0%/50%` with 1 replica — the pods declare no
+/// use, so each reports an idle 0m (kubelet/stats.rs), 0 % of its 200m request, and the
+/// HPA keeps minReplicas' 1 with ScalingActive ValidMetricFound.
+#[test]
+fn the_hpa_walkthrough_manifests_idle_at_zero_percent() {
+    use sim_core::api::Kind;
+    use sim_core::engine::SimTime;
+    let Some(root) = corpus_root() else { return };
+    let resolver = |from: &str, rel: &str| -> Result<Source, String> {
+        let p = Path::new(from).parent().unwrap_or(Path::new(".")).join(rel);
+        std::fs::read_to_string(&p).map(|text| Source { name: p.to_string_lossy().into(), text }).map_err(|e| format!("{}: {e}", p.display()))
+    };
+    let text = "apiVersion: ksim.dev/v1\nkind: Scenario\nspec:\n  until: 2m\n  cluster:\n    metricsServer: metrics-server\n  timeline:\n  - at: 1s\n    apply: {file: php-apache.yaml}\n  - at: 2s\n    apply: {file: hpa/php-apache.yaml}\n";
+    let name = root.join("application/test-scenario.yaml").to_string_lossy().to_string();
+    let s = load(&[Source { name, text: text.into() }], &resolver).unwrap_or_else(|e| panic!("{}", e.render()));
+    let mut sim = sim_core::Simulation::new(&s, &sim_core::RunOptions { check: true, ..sim_core::RunOptions::for_scenario(&s) }).unwrap();
+    sim.run_until(SimTime::from_secs(120));
+    assert!(sim.timeline_errors.is_empty(), "{:?}", sim.timeline_errors);
+    let h = sim.list(&Kind::HorizontalPodAutoscaler).iter().find_map(|o| o.as_hpa().cloned()).unwrap();
+    let current = h.status.current_metrics[0].resource.as_ref().map(|r| r.current.average_utilization);
+    assert_eq!((h.status.current_replicas, current), (1, Some(Some(0))));
+    let active = h.status.conditions.iter().find(|c| c.type_ == "ScalingActive").unwrap();
+    assert_eq!(active.reason, "ValidMetricFound");
+}

@@ -8,12 +8,23 @@
 //! The counters count what the usage model (usage.rs) says the containers use: each
 //! evaluation sets a running pod's rate, and the counter integrates it until the next,
 //! as the kernel's cpuacct counts CPU time. A container that starts again starts a new
-//! counter at 0. A pod's whole use is its first container's, as for memory.
+//! counter. A pod's whole use is its first container's, as for memory.
+//!
+//! A process that runs has used some CPU time and maps some memory, even one that does
+//! nothing: a started container's counter begins at 1 µs (its exec) and its working set
+//! is at least one page (4 KiB), so metrics-server, which drops a container reporting 0
+//! of either, serves `0m` and `0Mi` for a pod that declares no use — as `kubectl top`
+//! shows an idle `sleep` — rather than nothing.
 
 use super::pod_workers::Phase;
 use super::Kubelet;
 use crate::engine::SimTime;
 use std::collections::BTreeMap;
+
+/// The CPU time a started container has used before anything it declares: its exec, µs.
+const EXEC_CPU: u64 = 1;
+/// The least working set of a running process: one page.
+const PAGE: i64 = 4096;
 
 /// One container's counter.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -88,10 +99,12 @@ impl Kubelet {
         self.cpu = next;
     }
 
-    /// The node's own sample: cumulative CPU time (µs) and working set (bytes).
+    /// The node's own sample: cumulative CPU time (µs) and working set (bytes), its
+    /// running containers' (nothing else runs on a ksim node).
     pub fn node_metrics(&self, now: SimTime) -> (u64, i64) {
-        let memory = self.workers.keys().map(|u| self.working_set(u, now)).fold(0i64, i64::saturating_add);
-        (self.node_cpu.at(now), memory)
+        let containers = self.resource_metrics(now);
+        let memory = containers.iter().map(|c| c.memory).fold(0i64, i64::saturating_add);
+        (self.node_cpu.at(now).saturating_add(containers.len() as u64), memory)
     }
 
     /// What `/metrics/resource` answers now: one sample per running pod (its first
@@ -102,9 +115,9 @@ impl Kubelet {
             .filter_map(|r| {
                 let p = r.pod.as_pod()?;
                 let container = p.spec.containers.first()?.name.clone();
-                let cpu_used = self.cpu.get(&r.uid).filter(|c| c.started == r.started).map_or(0, |c| c.at(now));
+                let cpu_used = self.cpu.get(&r.uid).filter(|c| c.started == r.started).map_or(0, |c| c.at(now)).saturating_add(EXEC_CPU);
                 Some(ContainerSample {
-                    memory: self.working_set(&r.uid, now),
+                    memory: self.working_set(&r.uid, now).max(PAGE),
                     uid: r.uid,
                     namespace: p.metadata.namespace.clone(),
                     pod: p.metadata.name.clone(),
