@@ -158,3 +158,23 @@ fn cpu_is_averaged_over_the_scrape_window() {
     s.run_until(SimTime(90_001));
     assert_eq!(cpu(&s), Some(400));
 }
+
+/// A target scaled past maxReplicas by hand is clamped back without consulting the
+/// metrics (reconcileAutoscaler's out-of-range branch): `New size: 3; reason: Current
+/// number of replicas above Spec.MaxReplicas`. The pods idle (0 % of the default 80 %
+/// cpu target), and the recommendations of the last 5 minutes were 2, so the next
+/// reconcile goes on to 2 (`All metrics below target`). The invariant checker watches
+/// every HPA scale write stay within [min, max].
+#[test]
+fn a_target_scaled_past_max_is_clamped() {
+    let dep = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: w}\nspec:\n  replicas: 2\n  selector: {matchLabels: {app: w}}\n  template:\n    metadata: {labels: {app: w}}\n    spec:\n      containers: [{name: w, image: nginx, resources: {requests: {cpu: 100m}}}]";
+    let hpa = "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {name: w}\nspec:\n  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: w}\n  minReplicas: 2\n  maxReplicas: 3";
+    let text = format!("apiVersion: ksim.dev/v1\nkind: Scenario\nspec:\n  until: 3m\n  cluster:\n    metricsServer: metrics-server\n  timeline:\n  - at: 1m\n    scale: {{target: deployment/w, replicas: 6}}\n---\n{dep}\n---\n{hpa}\n");
+    let mut s = sim(&text);
+    s.run_until(SimTime::from_secs(150));
+    assert!(s.violations().is_empty(), "{:?}", s.violations());
+    let evs = hpa_events(&s);
+    let rescales: Vec<&str> = evs.iter().filter(|(_, r, _)| r == "SuccessfulRescale").map(|(_, _, m)| m.as_str()).collect();
+    assert_eq!(rescales, ["New size: 3; reason: Current number of replicas above Spec.MaxReplicas", "New size: 2; reason: All metrics below target"]);
+    assert_eq!(replicas(&s, "w"), 2);
+}

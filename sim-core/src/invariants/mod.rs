@@ -41,6 +41,7 @@
 //! - `deployment-within-surge`, `deployment-availability-floor`: see deployment.rs.
 //! - `daemonset-one-pod-per-node`: see daemon_set.rs.
 //! - `eviction-within-budget`: see disruption.rs.
+//! - `hpa-replicas-within-bounds`: see autoscaling.rs.
 //! - `statefulset-ordered-ready`: see stateful_set.rs.
 //! - `job-within-parallelism`, `job-counts-each-pod-once`,
 //!   `cronjob-forbid-one-at-a-time`: see job.rs.
@@ -61,6 +62,7 @@
 //!   (CNI) ready and in touch with the control plane, is Ready and not tainted by the
 //!   node lifecycle controller once it has had a monitor period after the grace period.
 
+pub mod autoscaling;
 pub mod daemon_set;
 pub mod deployment;
 pub mod disruption;
@@ -194,6 +196,7 @@ pub struct Checker {
     stateful_sets: stateful_set::StatefulSetChecker,
     storage: storage::StorageChecker,
     budgets: disruption::DisruptionChecker,
+    autoscalers: autoscaling::AutoscalingChecker,
     services: service::ServiceChecker,
     slices: service::SliceChecker,
     proxies: proxy::ProxyChecker,
@@ -268,6 +271,12 @@ impl Checker {
             for v in found {
                 self.violate(v.invariant, v.time, &v.event, v.objects, v.message);
             }
+        }
+        // A reconcile reads the HPA from a cache a watch behind, then lists metrics and
+        // writes the scale: two round trips, and the workers' 5 ms.
+        let reach = SimDuration::from_ms(self.latency.watch.as_ms() + 4 * self.latency.request.as_ms() + 10);
+        if let Some(v) = self.autoscalers.on_write(w, verb, by, time, reach, event) {
+            self.violate(v.invariant, v.time, &v.event, v.objects, v.message);
         }
         let obj_name = fmt_key(w.object.kind().name(), &key_of(&w.object));
         if w.revision <= self.last_revision || w.object.meta().resource_version.0 != w.revision {
