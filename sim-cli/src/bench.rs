@@ -30,6 +30,13 @@ pub enum Which {
         per_deployment: u32,
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// The usage model on: metrics-server installed and every Deployment under a
+        /// `ksim.dev/cpu-demand` (its cost against the same run without).
+        #[arg(long)]
+        usage: bool,
+        /// Keep simulating this long after every pod runs (the steady state's cost).
+        #[arg(long, default_value = "0s")]
+        hold: String,
         /// Output: json for one JSON object.
         #[arg(short = 'o', long)]
         output: Option<String>,
@@ -179,8 +186,9 @@ pub fn density_scenario(nodes: u32, pods: u32, per_deployment: u32, seed: u64) -
     s
 }
 
+/// The workload's running pods (the default namespace: not metrics-server's).
 fn running(sim: &Simulation) -> u32 {
-    sim.api.store.list(&Kind::Pod).filter(|o| o.as_pod().is_some_and(|p| p.status.phase == "Running")).count() as u32
+    sim.api.store.list(&Kind::Pod).filter(|o| o.as_pod().is_some_and(|p| p.status.phase == "Running" && p.metadata.namespace == "default")).count() as u32
 }
 
 /// A simulation of `s` for a benchmark: no log kept, no checks, no event limit.
@@ -358,13 +366,34 @@ pub fn bench(which: Which) -> u8 {
         eprintln!("error: {e}");
         return 2;
     }
-    let (nodes, pods, per_deployment, seed, output) = match which {
-        Which::Density { nodes, pods, per_deployment, seed, output } => (nodes, pods, per_deployment, seed, output),
+    let (nodes, pods, per_deployment, seed, usage, hold, output) = match which {
+        Which::Density { nodes, pods, per_deployment, seed, usage, hold, output } => {
+            let Ok(hold) = SimDuration::parse(&hold) else {
+                eprintln!("error: --hold {hold:?}: expected a duration such as 60s");
+                return 2;
+            };
+            (nodes, pods, per_deployment, seed, usage, hold, output)
+        }
         Which::Scheduler { nodes, pods, init_pods, workload, output } => return scheduler(nodes, pods, init_pods, &workload, output),
         Which::Rollout { nodes, replicas, deployments, seed, output } => return rollout(nodes, replicas, deployments, seed, output),
         Which::Traffic { .. } => unreachable!("handled above"),
     };
-    let s = density_scenario(nodes, pods, per_deployment, seed);
+    let mut s = density_scenario(nodes, pods, per_deployment, seed);
+    if usage {
+        // Each Deployment's load (its pods' 10m request, half used) and a working set.
+        s.cluster.metrics_server = true;
+        for e in &mut s.timeline {
+            let Action::Apply(ms) = &mut e.action else { continue };
+            for m in ms {
+                if let Object::Deployment(d) = &mut m.object {
+                    let demand = format!("{}m", 5 * d.spec.replicas.unwrap_or(1));
+                    let a = &mut d.spec.template.metadata.annotations;
+                    a.insert("ksim.dev/cpu-demand".into(), demand);
+                    a.insert("ksim.dev/memory-usage".into(), "5Mi".into());
+                }
+            }
+        }
+    }
     let start = Instant::now();
     let mut sim = match bench_simulation(&s, seed) {
         Ok(sim) => sim,
@@ -387,12 +416,18 @@ pub fn bench(which: Which) -> u8 {
         }
         t = t + step;
     }
+    if all_running && hold > SimDuration::ZERO {
+        let until = sim.now + hold;
+        sim.run_until(until);
+    }
     let wall = start.elapsed().as_secs_f64();
     let events = sim.events_processed;
     let rss = peak_rss_bytes();
     let fields = serde_json::json!({
         "nodes": nodes,
         "pods": pods,
+        "usage": usage,
+        "hold_s": hold.as_ms() as f64 / 1000.0,
         "all_running": all_running,
         "sim_time_s": sim.now.as_ms() as f64 / 1000.0,
         "wall_s": (wall * 1000.0).round() / 1000.0,

@@ -86,6 +86,9 @@ pub type NodeAnswer = ((u64, i64), Vec<ContainerSample>);
 pub struct MetricsServer {
     pods: BTreeMap<String, PodEntry>,
     nodes: BTreeMap<String, (Point, Option<Point>)>,
+    /// Scrapes stored since the process started: it reports ready from the second
+    /// (v0.7's storage.Ready: node and pod points with a previous one).
+    scrapes: u32,
 }
 
 /// resourceUsage: the CPU rate between two points, in nanocores.
@@ -99,8 +102,19 @@ fn rate(last: &Point, prev: &Point) -> Option<i64> {
 }
 
 impl MetricsServer {
+    /// The process stopped: its storage is memory only.
+    pub fn restart(&mut self) {
+        *self = MetricsServer::default();
+    }
+
+    /// Whether it has served a second scrape since it started (its /readyz).
+    pub fn ready(&self) -> bool {
+        self.scrapes >= 2
+    }
+
     /// One scrape: each node's answer (None: unreachable).
     pub fn scrape(&mut self, now: SimTime, nodes: Vec<(String, Option<NodeAnswer>)>) {
+        self.scrapes = self.scrapes.saturating_add(1);
         let mut pods = BTreeMap::new();
         let mut node_points = BTreeMap::new();
         for (node, answer) in nodes {

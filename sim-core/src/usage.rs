@@ -97,10 +97,24 @@ fn limit_and_request(p: &Pod) -> (Option<i64>, i64) {
     (limit, request)
 }
 
-/// Parsed profiles, by annotation value (evaluated every second: parse once).
+/// What one pod declares, worked out once per version of the pod its kubelet holds.
+struct PodModel {
+    /// `namespace/Kind/name` of the workload whose demand it shares.
+    workload: Rc<str>,
+    demand: Option<Rc<Vec<(SimDuration, i64)>>>,
+    usage: Option<Rc<Vec<(SimDuration, i64)>>>,
+    limit: Option<i64>,
+    /// Its CFS weight: its CPU request (at least the 2-share minimum).
+    weight: i64,
+}
+
+/// The usage model's memory between evaluations: parsed profiles by annotation value,
+/// and each running pod's model by uid (with the address of the pod version it was
+/// made from), kept only for pods that still run.
 #[derive(Default)]
 pub struct UsageModel {
     parsed: BTreeMap<String, Rc<Vec<(SimDuration, i64)>>>,
+    pods: BTreeMap<String, (usize, Rc<PodModel>)>,
 }
 
 impl UsageModel {
@@ -115,41 +129,60 @@ impl UsageModel {
         p
     }
 
+    fn model(&mut self, r: &Running, workload: &dyn Fn(&Pod) -> String) -> Option<Rc<PodModel>> {
+        let ptr = Rc::as_ptr(&r.pod) as usize;
+        if let Some((at, m)) = self.pods.get(&r.uid) {
+            if *at == ptr {
+                return Some(m.clone());
+            }
+        }
+        let p = r.pod.as_pod()?;
+        let (limit, request) = limit_and_request(p);
+        let m = Rc::new(PodModel {
+            workload: format!("{}/{}", p.metadata.namespace, workload(p)).into(),
+            demand: p.metadata.annotations.get(CPU_DEMAND).map(|v| self.profile(v)),
+            usage: p.metadata.annotations.get(CPU_USAGE).map(|v| self.profile(v)),
+            limit,
+            weight: request.max(MIN_SHARE_MILLIS),
+        });
+        self.pods.insert(r.uid.clone(), (ptr, m.clone()));
+        Some(m)
+    }
+
     /// Each running pod's CPU rate now (millicores), by node: `nodes` gives each node's
     /// CPU capacity (millicores) and running pods; `workload` names a pod's workload.
     pub fn rates(&mut self, now: SimTime, nodes: &[(i64, Vec<Running>)], workload: &dyn Fn(&Pod) -> String) -> Vec<BTreeMap<String, i64>> {
+        let models: Vec<Vec<Option<Rc<PodModel>>>> = nodes.iter().map(|(_, pods)| pods.iter().map(|r| self.model(r, workload)).collect()).collect();
+        // Forget the pods that no longer run (memory bounded by the cluster).
+        let running: std::collections::BTreeSet<&str> = nodes.iter().flat_map(|(_, pods)| pods.iter().map(|r| r.uid.as_str())).collect();
+        self.pods.retain(|uid, _| running.contains(uid.as_str()));
         // The demand's sharers: Ready pods of each workload, over every node.
-        let mut sharers: BTreeMap<String, i64> = BTreeMap::new();
-        for (_, pods) in nodes {
-            for r in pods {
-                let Some(p) = r.pod.as_pod() else { continue };
-                if r.ready && p.metadata.annotations.contains_key(CPU_DEMAND) {
-                    *sharers.entry(format!("{}/{}", p.metadata.namespace, workload(p))).or_default() += 1;
+        let mut sharers: BTreeMap<Rc<str>, i64> = BTreeMap::new();
+        for ((_, pods), ms) in nodes.iter().zip(&models) {
+            for (r, m) in pods.iter().zip(ms) {
+                if let Some(m) = m.as_ref().filter(|m| r.ready && m.demand.is_some()) {
+                    *sharers.entry(m.workload.clone()).or_default() += 1;
                 }
             }
         }
         let since_start = now.since(SimTime::ZERO);
         let mut out = Vec::with_capacity(nodes.len());
-        for (capacity, pods) in nodes {
+        for ((capacity, pods), ms) in nodes.iter().zip(&models) {
             let mut wants: Vec<(String, i64, i64)> = Vec::new(); // (uid, want, weight)
-            for r in pods {
-                let Some(p) = r.pod.as_pod() else { continue };
+            for (r, m) in pods.iter().zip(ms) {
+                let Some(m) = m else { continue };
                 let mut want = 0i64;
-                if let Some(v) = p.metadata.annotations.get(CPU_DEMAND) {
-                    if r.ready {
-                        let d = at(&self.profile(v), since_start);
-                        let n = sharers.get(&format!("{}/{}", p.metadata.namespace, workload(p))).copied().unwrap_or(1).max(1);
-                        want = want.saturating_add(d / n);
-                    }
+                if let (Some(d), true) = (&m.demand, r.ready) {
+                    let n = sharers.get(&m.workload).copied().unwrap_or(1).max(1);
+                    want = want.saturating_add(at(d, since_start) / n);
                 }
-                if let Some(v) = p.metadata.annotations.get(CPU_USAGE) {
-                    want = want.saturating_add(at(&self.profile(v), now.since(r.started)));
+                if let Some(u) = &m.usage {
+                    want = want.saturating_add(at(u, now.since(r.started)));
                 }
-                let (limit, request) = limit_and_request(p);
-                if let Some(l) = limit {
+                if let Some(l) = m.limit {
                     want = want.min(l);
                 }
-                wants.push((r.uid.clone(), want, request.max(MIN_SHARE_MILLIS)));
+                wants.push((r.uid.clone(), want, m.weight));
             }
             out.push(share(*capacity, wants));
         }

@@ -178,3 +178,30 @@ fn a_target_scaled_past_max_is_clamped() {
     assert_eq!(rescales, ["New size: 3; reason: Current number of replicas above Spec.MaxReplicas", "New size: 2; reason: All metrics below target"]);
     assert_eq!(replicas(&s, "w"), 2);
 }
+
+/// Two HPAs over the same pods: validateAndParseSelector's AmbiguousSelector on both
+/// (`pods by selector app=w are controlled by multiple HPAs: [default/a default/b]`), and
+/// neither scales. Re-applying an autoscaling/v1 HPA with a new
+/// targetCPUUtilizationPercentage replaces its metric (the v1 → v2 conversion on write).
+#[test]
+fn two_hpas_on_one_target_are_ambiguous_and_a_v1_reapply_converts() {
+    let dep = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: w}\nspec:\n  replicas: 2\n  selector: {matchLabels: {app: w}}\n  template:\n    metadata: {labels: {app: w}}\n    spec:\n      containers: [{name: w, image: nginx, resources: {requests: {cpu: 100m}}}]";
+    let hpa = |name: &str, pct: u32| {
+        format!("apiVersion: autoscaling/v1\nkind: HorizontalPodAutoscaler\nmetadata: {{name: {name}}}\nspec:\n  scaleTargetRef: {{apiVersion: apps/v1, kind: Deployment, name: w}}\n  minReplicas: 1\n  maxReplicas: 5\n  targetCPUUtilizationPercentage: {pct}")
+    };
+    let reapply: String = hpa("b", 90).lines().map(|l| format!("      {l}\n")).collect();
+    let text = format!(
+        "apiVersion: ksim.dev/v1\nkind: Scenario\nspec:\n  until: 3m\n  cluster:\n    metricsServer: metrics-server\n  timeline:\n  - at: 1m\n    apply:\n{reapply}---\n{dep}\n---\n{}\n---\n{}\n",
+        hpa("a", 50),
+        hpa("b", 50)
+    );
+    let mut s = sim(&text);
+    s.run_until(SimTime::from_secs(150));
+    let evs = hpa_events(&s);
+    let msg = "pods by selector app=w are controlled by multiple HPAs: [default/a default/b]";
+    assert!(evs.iter().any(|(_, r, m)| r == "AmbiguousSelector" && m == msg), "{evs:?}");
+    assert!(!evs.iter().any(|(_, r, _)| r == "SuccessfulRescale"), "{evs:?}");
+    assert_eq!(replicas(&s, "w"), 2);
+    let b = s.list(&Kind::HorizontalPodAutoscaler).iter().find_map(|o| o.as_hpa().filter(|h| h.metadata.name == "b").cloned()).unwrap();
+    assert_eq!(b.spec.metrics[0].resource.as_ref().unwrap().target.average_utilization, Some(90));
+}

@@ -23,21 +23,53 @@ pub struct HorizontalPodAutoscaler {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase", from = "SpecWire")]
 pub struct HorizontalPodAutoscalerSpec {
-    #[serde(default)]
     pub scale_target_ref: CrossVersionObjectReference,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub min_replicas: Option<i32>,
-    #[serde(default)]
     pub max_replicas: i32,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub metrics: Vec<MetricSpec>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub behavior: Option<Behavior>,
-    /// autoscaling/v1's target, turned into `metrics` at defaulting.
-    #[serde(default, rename = "targetCPUUtilizationPercentage", skip_serializing)]
-    pub target_cpu_utilization_percentage: Option<i32>,
+}
+
+/// The spec as written, in either version: autoscaling/v1's
+/// `targetCPUUtilizationPercentage` becomes a cpu Utilization metric as it is read
+/// (Convert_v1_HorizontalPodAutoscalerSpec_To_autoscaling_HorizontalPodAutoscalerSpec),
+/// so a re-applied v1 manifest replaces the metric as the apiserver's conversion does.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct SpecWire {
+    #[serde(default)]
+    scale_target_ref: CrossVersionObjectReference,
+    #[serde(default)]
+    min_replicas: Option<i32>,
+    #[serde(default)]
+    max_replicas: i32,
+    #[serde(default)]
+    metrics: Vec<MetricSpec>,
+    #[serde(default)]
+    behavior: Option<Behavior>,
+    #[serde(default, rename = "targetCPUUtilizationPercentage")]
+    target_cpu_utilization_percentage: Option<i32>,
+}
+
+impl From<SpecWire> for HorizontalPodAutoscalerSpec {
+    fn from(w: SpecWire) -> Self {
+        let mut metrics = w.metrics;
+        if let Some(p) = w.target_cpu_utilization_percentage {
+            metrics = vec![cpu_utilization(p)];
+        }
+        HorizontalPodAutoscalerSpec {
+            scale_target_ref: w.scale_target_ref,
+            min_replicas: w.min_replicas,
+            max_replicas: w.max_replicas,
+            metrics,
+            behavior: w.behavior,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -215,16 +247,11 @@ pub struct HorizontalPodAutoscalerCondition {
 /// autoscaling.DefaultCPUUtilization.
 pub const DEFAULT_CPU_UTILIZATION: i32 = 80;
 
-/// SetDefaults_HorizontalPodAutoscaler (v2 defaults.go) after the v1 conversion: the v1
-/// target as a metric, minReplicas 1, the 80 % cpu metric when none is given, and a
-/// behavior that is given filled in on both sides (GenerateHPAScaleUpRules/DownRules).
+/// SetDefaults_HorizontalPodAutoscaler (v2 defaults.go) after the v1 conversion:
+/// minReplicas 1, the 80 % cpu metric when none is given, and a behavior that is given
+/// filled in on both sides (GenerateHPAScaleUpRules/DownRules).
 pub fn set_defaults(h: &mut HorizontalPodAutoscaler) {
     let spec = &mut h.spec;
-    if let Some(p) = spec.target_cpu_utilization_percentage.take() {
-        if spec.metrics.is_empty() {
-            spec.metrics.push(cpu_utilization(p));
-        }
-    }
     if spec.min_replicas.is_none() {
         spec.min_replicas = Some(1);
     }

@@ -91,7 +91,11 @@ impl Kubelet {
             let rate = rates.get(&r.uid).copied().unwrap_or(0).max(0) as u64;
             let c = match self.cpu.get(&r.uid) {
                 Some(c) if c.started == r.started => CpuCounter { started: r.started, used: c.at(now), rate, since: now },
-                _ => CpuCounter { started: r.started, used: 0, rate, since: now.max(r.started) },
+                _ => {
+                    // A new container: its exec's CPU time counts on the node for good.
+                    self.node_cpu.used = self.node_cpu.used.saturating_add(EXEC_CPU);
+                    CpuCounter { started: r.started, used: 0, rate, since: now.max(r.started) }
+                }
             };
             self.node_cpu.rate = self.node_cpu.rate.saturating_add(rate);
             next.insert(r.uid, c);
@@ -102,9 +106,9 @@ impl Kubelet {
     /// The node's own sample: cumulative CPU time (µs) and working set (bytes), its
     /// running containers' (nothing else runs on a ksim node).
     pub fn node_metrics(&self, now: SimTime) -> (u64, i64) {
-        let containers = self.resource_metrics(now);
-        let memory = containers.iter().map(|c| c.memory).fold(0i64, i64::saturating_add);
-        (self.node_cpu.at(now).saturating_add(containers.len() as u64), memory)
+        let memory = self.resource_metrics(now).iter().map(|c| c.memory).fold(0i64, i64::saturating_add);
+        // Never decreasing: the exec time of every container it started is in it.
+        (self.node_cpu.at(now).saturating_add(EXEC_CPU), memory)
     }
 
     /// What `/metrics/resource` answers now: one sample per running pod (its first

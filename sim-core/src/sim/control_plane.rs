@@ -299,9 +299,10 @@ fn field_paths(v: &serde_json::Value) -> Vec<String> {
     out
 }
 
-/// Whether a request only reads.
+/// Whether a request only reads (the resource metrics API, which the aggregation layer
+/// proxies to metrics-server, does not touch etcd at all).
 pub fn is_read(r: &Request) -> bool {
-    matches!(r, Request::Get(_) | Request::List(_))
+    matches!(r, Request::Get(_) | Request::List(_) | Request::PodMetrics { .. })
 }
 
 /// Whether the client is told of a request's failure (it retries it its own way);

@@ -28,9 +28,10 @@ impl Simulation {
             })
     }
 
-    /// Whether the resource metrics API answers: a metrics-server pod is Ready.
+    /// Whether the resource metrics API answers: a metrics-server pod is Ready and has
+    /// stored two scrapes.
     pub fn metrics_serving(&self) -> bool {
-        self.metrics_server_pod(true)
+        self.metrics_server.as_ref().is_some_and(|m| m.ready()) && self.metrics_server_pod(true)
     }
 
     /// A pod's workload, for the demand it shares: its controller, a ReplicaSet's
@@ -75,6 +76,9 @@ impl Simulation {
             if let Some(m) = self.metrics_server.as_mut() {
                 m.scrape(now, answers);
             }
+        } else if let Some(m) = self.metrics_server.as_mut() {
+            // No metrics-server process runs: what it had stored is gone.
+            m.restart();
         }
         self.queue.push(now + crate::metrics_server::RESOLUTION, SimEvent::MetricsScrape);
     }

@@ -74,8 +74,9 @@ pub struct HorizontalController {
     scale_down_events: BTreeMap<NsName, Vec<ScaleEvent>>,
     /// Reconciles waiting for their PodMetrics list, in the order asked.
     awaiting_metrics: VecDeque<Pending>,
-    /// Reconciles waiting for their scale update, by target.
-    awaiting_scale: BTreeMap<ObjectKey, Pending>,
+    /// Reconciles waiting for their scale update, with their target, in the order sent
+    /// (two HPAs may scale one target).
+    awaiting_scale: VecDeque<(ObjectKey, Pending)>,
 }
 
 impl Default for HorizontalController {
@@ -86,7 +87,7 @@ impl Default for HorizontalController {
             scale_up_events: BTreeMap::new(),
             scale_down_events: BTreeMap::new(),
             awaiting_metrics: VecDeque::new(),
-            awaiting_scale: BTreeMap::new(),
+            awaiting_scale: VecDeque::new(),
         }
     }
 }
@@ -192,6 +193,27 @@ impl HorizontalController {
             ctx.event(&hpa_obj, "Warning", "FailedComputeMetricsReplicas", "selector is required");
             return Err(());
         };
+        // hpasControllingPodsUnderSelector: the HPAs of the namespace whose target's
+        // selector picks any of these pods (upstream registers an HPA's selector at its
+        // first reconcile; ksim reads every HPA's target from the cache).
+        let ns_pods: Vec<&Pod> =
+            inf.list_ns(&Kind::Pod, &p.hpa.metadata.namespace).filter_map(|o| o.as_pod()).filter(|q| selector.matches(&q.metadata.labels)).collect();
+        let selecting: Vec<String> = inf
+            .list_ns(&Kind::HorizontalPodAutoscaler, &p.hpa.metadata.namespace)
+            .filter_map(|o| o.as_hpa())
+            .filter(|other| {
+                let Ok((_, _, Some(sel))) = scale_of(inf, other) else { return false };
+                !sel.is_empty() && ns_pods.iter().any(|q| sel.matches(&q.metadata.labels))
+            })
+            .map(|other| format!("{}/{}", other.metadata.namespace, other.metadata.name))
+            .collect();
+        if selecting.len() > 1 {
+            let msg = format!("pods by selector {} are controlled by multiple HPAs: [{}]", selector.to_selector_string(), selecting.join(" "));
+            ctx.event(&hpa_obj, "Warning", "AmbiguousSelector", &msg);
+            set_condition(&mut p.hpa, "ScalingActive", false, "AmbiguousSelector", msg.clone(), now);
+            ctx.event(&hpa_obj, "Warning", "FailedComputeMetricsReplicas", &msg);
+            return Err(());
+        }
         let ns = p.hpa.metadata.namespace.clone();
         let pods: Vec<&Pod> = inf.list_ns(&Kind::Pod, &ns).filter_map(|o| o.as_pod()).filter(|q| selector.matches(&q.metadata.labels)).collect();
         let specs = p.hpa.spec.metrics.clone();
@@ -486,7 +508,7 @@ impl HorizontalController {
             let kind = Kind::from_user(&r.kind.to_ascii_lowercase()).unwrap_or(Kind::Deployment);
             let key = ObjectKey::new(kind, &p.hpa.metadata.namespace, &r.name);
             ctx.request_reply(Request::Scale { key: key.clone(), replicas: desired });
-            self.awaiting_scale.insert(key, p);
+            self.awaiting_scale.push_back((key, p));
             return;
         }
         let statuses = std::mem::take(&mut p.statuses);
@@ -514,7 +536,7 @@ fn status_for(spec: &crate::api::horizontal_pod_autoscaler::MetricSpec, resource
 /// getReplicasChangePerPeriod: the changes of events strictly within the period.
 fn change_in_period(period_seconds: i32, events: &[ScaleEvent], now: SimTime) -> i32 {
     let period = SimDuration::from_secs(period_seconds.max(0) as u64);
-    events.iter().filter(|e| e.at + period > now).map(|e| e.change).sum()
+    events.iter().filter(|e| e.at + period > now).map(|e| e.change).fold(0i32, i32::saturating_add)
 }
 
 /// calculateScaleUpLimitWithScalingRules (f64 in upstream's order).
@@ -525,8 +547,8 @@ fn scale_up_limit(current: i32, ups: &[ScaleEvent], downs: &[ScaleEvent], rules:
     }
     let mut result = if select == "Min" { i32::MAX } else { i32::MIN };
     for p in rules.policies.as_deref().unwrap_or_default() {
-        let start = current - change_in_period(p.period_seconds, ups, now) + change_in_period(p.period_seconds, downs, now);
-        let proposed = if p.type_ == "Pods" { start + p.value } else { (start as f64 * (1.0 + p.value as f64 / 100.0)).ceil() as i32 };
+        let start = current.saturating_sub(change_in_period(p.period_seconds, ups, now)).saturating_add(change_in_period(p.period_seconds, downs, now));
+        let proposed = if p.type_ == "Pods" { start.saturating_add(p.value) } else { (start as f64 * (1.0 + p.value as f64 / 100.0)).ceil() as i32 };
         result = if select == "Min" { result.min(proposed) } else { result.max(proposed) };
     }
     result
@@ -540,8 +562,8 @@ fn scale_down_limit(current: i32, ups: &[ScaleEvent], downs: &[ScaleEvent], rule
     }
     let mut result = if select == "Min" { i32::MIN } else { i32::MAX };
     for p in rules.policies.as_deref().unwrap_or_default() {
-        let start = current - change_in_period(p.period_seconds, ups, now) + change_in_period(p.period_seconds, downs, now);
-        let proposed = if p.type_ == "Pods" { start - p.value } else { (start as f64 * (1.0 - p.value as f64 / 100.0)) as i32 };
+        let start = current.saturating_sub(change_in_period(p.period_seconds, ups, now)).saturating_add(change_in_period(p.period_seconds, downs, now));
+        let proposed = if p.type_ == "Pods" { start.saturating_sub(p.value) } else { (start as f64 * (1.0 - p.value as f64 / 100.0)) as i32 };
         result = if select == "Min" { result.max(proposed) } else { result.min(proposed) };
     }
     result
@@ -667,7 +689,8 @@ impl Controller for HorizontalController {
                 }
             }
             Request::Scale { key, .. } => {
-                let Some(mut p) = self.awaiting_scale.remove(key) else { return };
+                let Some(i) = self.awaiting_scale.iter().position(|(k, _)| k == key) else { return };
+                let Some((_, mut p)) = self.awaiting_scale.remove(i) else { return };
                 let now = ctx.now();
                 let obj = Object::HorizontalPodAutoscaler(Box::new(p.hpa.clone()));
                 let statuses = std::mem::take(&mut p.statuses);
