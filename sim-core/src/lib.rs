@@ -5,6 +5,7 @@
 pub mod api;
 pub mod apiserver;
 pub mod client;
+pub mod cluster_autoscaler;
 pub mod controller_manager;
 pub mod engine;
 pub mod etcd;

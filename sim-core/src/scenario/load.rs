@@ -227,6 +227,7 @@ struct ClusterDoc {
     cni: Option<String>,
     ingress_controller: Option<String>,
     metrics_server: Option<String>,
+    cluster_autoscaler: Option<ClusterAutoscalerDoc>,
     storage: Option<String>,
     etcd: Option<EtcdDoc>,
     bootstrap: Option<String>,
@@ -274,6 +275,24 @@ struct NodePoolDoc {
     br_netfilter: bool,
     #[serde(default)]
     kubelet: Option<KubeletConfigDoc>,
+    #[serde(default)]
+    autoscaling: Option<AutoscalingDoc>,
+}
+
+/// A pool's `autoscaling`: the Cluster Autoscaler's node group.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct AutoscalingDoc {
+    min: i64,
+    max: i64,
+    provisioning_delay: Option<String>,
+}
+
+/// `spec.cluster.clusterAutoscaler`.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ClusterAutoscalerDoc {
+    expander: Option<String>,
 }
 
 /// The part of KubeletConfiguration a node pool may set: the eviction thresholds.
@@ -1864,6 +1883,13 @@ impl<'r> Loader<'r> {
                 s.cluster.ingress_nginx = i == 0;
             }
         }
+        if let Some(ca) = c.cluster_autoscaler {
+            if let Some(e) = ca.expander {
+                if let Some(i) = self.choice(file, index, "spec.cluster.clusterAutoscaler.expander", &e, &["random", "most-pods", "least-waste"]) {
+                    s.cluster.expander = [super::model::Expander::Random, super::model::Expander::MostPods, super::model::Expander::LeastWaste][i];
+                }
+            }
+        }
         if let Some(m) = c.metrics_server {
             if let Some(i) = self.choice(file, index, "spec.cluster.metricsServer", &m, &["metrics-server", "none"]) {
                 s.cluster.metrics_server = i == 0;
@@ -1947,8 +1973,41 @@ impl<'r> Loader<'r> {
                     ),
                 );
             }
-            // The limit is checked here, on the number, before anything is built from it.
-            total += u64::from(p.count);
+            // A node group (the Cluster Autoscaler's): its bounds as the autoscaler's node
+            // group spec checks them (config/dynamic/node_group_spec.go Validate, with
+            // scale-to-zero supported).
+            let autoscaling = p.autoscaling.as_ref().and_then(|a| {
+                let ap = format!("{path}.autoscaling");
+                let mut bad = |field: &str, msg: String| {
+                    self.error(file, Self::mark_of(index, &ap, field), format!("{ap}.{field}: {msg}"));
+                };
+                if a.min < 0 {
+                    bad("min", format!("Invalid value: {}: min size must be >= 0", a.min));
+                    return None;
+                }
+                if a.max < a.min {
+                    bad("max", format!("Invalid value: {}: max size must be greater or equal to min size", a.max));
+                    return None;
+                }
+                if a.max > i64::from(u32::MAX) {
+                    bad("max", format!("Invalid value: {}: ksim simulates at most {MAX_NODES} nodes", a.max));
+                    return None;
+                }
+                let delay = match &a.provisioning_delay {
+                    None => crate::cluster_autoscaler::DEFAULT_PROVISIONING_DELAY,
+                    Some(d) => match SimDuration::parse(d) {
+                        Ok(d) => d,
+                        Err(e) => {
+                            bad("provisioningDelay", format!("Invalid value: {}: {e}", q(d)));
+                            return None;
+                        }
+                    },
+                };
+                Some(super::model::NodeGroupSpec { min: a.min as u32, max: a.max as u32, provisioning_delay: delay })
+            });
+            // The limit is checked here, on the number, before anything is built from it:
+            // an autoscaled pool may grow to its max.
+            total += u64::from(p.count).max(autoscaling.map_or(0, |a| u64::from(a.max)));
             if total > MAX_NODES && !too_many {
                 too_many = true;
                 let so_far = if total == u64::from(p.count) { String::new() } else { format!(" (the cluster would have {total} nodes)") };
@@ -2027,6 +2086,7 @@ impl<'r> Loader<'r> {
                 containerd,
                 br_netfilter: p.br_netfilter,
                 eviction,
+                autoscaling,
             });
         }
         if let Ok(cidr) = crate::network::ipam::Cidr::parse(&s.cluster.cluster_cidr) {

@@ -55,6 +55,27 @@ pub struct NodePool {
     /// `kubelet: {evictionHard, evictionSoft, evictionSoftGracePeriod,
     /// evictionMaxPodGracePeriod}`: the kubelet's eviction thresholds for memory.available.
     pub eviction: crate::kubelet::EvictionConfig,
+    /// `autoscaling: {min, max, provisioningDelay}`: a node group the Cluster Autoscaler
+    /// resizes (cluster_autoscaler.rs).
+    pub autoscaling: Option<NodeGroupSpec>,
+}
+
+/// A pool's `autoscaling`: the node group's bounds, and how long a machine the Cluster
+/// Autoscaler asks for takes to boot and register.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NodeGroupSpec {
+    pub min: u32,
+    pub max: u32,
+    pub provisioning_delay: SimDuration,
+}
+
+/// The Cluster Autoscaler's expanders ksim models (`--expander`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Expander {
+    #[default]
+    Random,
+    MostPods,
+    LeastWaste,
 }
 
 impl NodePool {
@@ -78,6 +99,7 @@ impl NodePool {
             containerd: None,
             br_netfilter: true,
             eviction: Default::default(),
+            autoscaling: None,
         }
     }
 }
@@ -131,6 +153,9 @@ pub struct Cluster {
     pub ingress_nginx: bool,
     /// `spec.cluster.metricsServer: metrics-server`: the resource metrics pipeline.
     pub metrics_server: bool,
+    /// `spec.cluster.clusterAutoscaler: {expander}`: the Cluster Autoscaler's expander
+    /// (it runs when a pool has `autoscaling`).
+    pub expander: Expander,
     /// `spec.cluster.storage`: the default StorageClass `standard` and its provisioner.
     pub storage: Storage,
     /// `spec.cluster.etcd.members`: the etcd cluster's size (1, kubeadm's stacked etcd,
@@ -227,6 +252,7 @@ impl Default for Cluster {
             cni_installed: true,
             ingress_nginx: false,
             metrics_server: false,
+            expander: Expander::Random,
             storage: Storage::LocalPath,
             etcd_members: 1,
             kubeadm: false,

@@ -109,6 +109,40 @@ impl Simulation {
         }
     }
 
+    /// The Cluster Autoscaler's loop: its requests sent as its own client, machines
+    /// booted after their provisioning delay, deleted machines gone (their kubelet and
+    /// kube-proxy stop, as when a node leaves).
+    pub(super) fn autoscaler_loop(&mut self) {
+        let now = self.now;
+        let Some(ca) = self.cluster_autoscaler.as_mut() else { return };
+        let acts = ca.run_once(&self.api.store, now);
+        let mut requests = Vec::new();
+        for a in acts {
+            match a {
+                crate::cluster_autoscaler::Act::Request(r) => requests.push(*r),
+                crate::cluster_autoscaler::Act::AddNode { pool, name, after } => {
+                    self.queue.push(now + after, SimEvent::MachineUp { pool, name });
+                }
+                crate::cluster_autoscaler::Act::RemoveMachine(n) => {
+                    if let Some(&k) = self.kubelet_index.get(&n) {
+                        self.kubelets[k as usize].crash();
+                        self.proxies[k as usize].crash();
+                        self.control_plane.forget(super::Client::Kubelet(k));
+                        self.removed.insert(n.clone());
+                        self.control_plane_nodes_changed();
+                    }
+                }
+            }
+        }
+        let mut out = Vec::new();
+        let mut ctx = crate::client::Ctx::new(now, &mut out);
+        for r in requests {
+            ctx.request(r);
+        }
+        self.dispatch(super::Client::ClusterAutoscaler, out);
+        self.queue.push(now + crate::cluster_autoscaler::SCAN_INTERVAL, SimEvent::AutoscalerLoop);
+    }
+
     /// `GET /apis/metrics.k8s.io/v1beta1/nodes`.
     pub fn node_metrics(&self) -> Result<Vec<NodeMetrics>, String> {
         let m = self.metrics_server.as_ref().filter(|_| self.metrics_serving()).ok_or(NOT_AVAILABLE)?;

@@ -39,6 +39,8 @@ pub enum Client {
     Kubelet(u32),
     /// The kube-proxy of a node (same index as its kubelet).
     KubeProxy(u32),
+    /// The Cluster Autoscaler (cluster_autoscaler.rs).
+    ClusterAutoscaler,
 }
 
 /// Every engine event of a run.
@@ -63,6 +65,10 @@ pub enum SimEvent {
     UsageTick,
     /// metrics-server scrapes the kubelets (every 15 s).
     MetricsScrape,
+    /// The Cluster Autoscaler's loop (every 10 s).
+    AutoscalerLoop,
+    /// A machine the Cluster Autoscaler asked for has booted: its kubelet starts.
+    MachineUp { pool: String, name: String },
     /// kubeadm's steps and the bootstrap-token controllers (kubeadm.rs).
     Kubeadm(KubeadmStep),
     /// A Chaos Mesh experiment's duration is over (chaos.rs): it is recovered.
@@ -144,6 +150,8 @@ pub struct Simulation {
     pub metrics_server: Option<crate::metrics_server::MetricsServer>,
     /// The usage model's parsed profiles.
     usage: crate::usage::UsageModel,
+    /// The Cluster Autoscaler, when a pool has `autoscaling`.
+    pub cluster_autoscaler: Option<crate::cluster_autoscaler::ClusterAutoscaler>,
     kubelet_index: BTreeMap<String, u32>,
     latency: Latency,
     pub trace: Trace,
@@ -305,6 +313,11 @@ impl Simulation {
             traffic_rng: rngs.stream("traffic"),
             metrics_server: scenario.cluster.metrics_server.then(Default::default),
             usage: Default::default(),
+            cluster_autoscaler: crate::cluster_autoscaler::ClusterAutoscaler::new(
+                &scenario.cluster.node_pools,
+                scenario.cluster.expander,
+                rngs.stream("cluster-autoscaler"),
+            ),
             kubelet_index,
             latency: scenario.latency,
             trace,
@@ -431,6 +444,9 @@ impl Simulation {
             for o in addons::ingress_nginx() {
                 self.write_direct(o);
             }
+        }
+        if self.cluster_autoscaler.is_some() {
+            self.queue.push(SimTime::ZERO + crate::cluster_autoscaler::SCAN_INTERVAL, SimEvent::AutoscalerLoop);
         }
         if self.metrics_server.is_some() {
             for o in addons::metrics_server() {
@@ -578,6 +594,7 @@ impl Simulation {
             Client::ControllerManager => "controller-manager".into(),
             Client::Kubelet(i) => format!("kubelet/{}", self.kubelets[i as usize].name()),
             Client::KubeProxy(i) => format!("kube-proxy/{}", self.proxies[i as usize].node),
+            Client::ClusterAutoscaler => "cluster-autoscaler".into(),
         }
     }
 
@@ -1294,6 +1311,14 @@ impl Simulation {
                 self.metrics_scrape();
                 return;
             }
+            SimEvent::AutoscalerLoop => {
+                self.autoscaler_loop();
+                return;
+            }
+            SimEvent::MachineUp { pool, name } => {
+                self.add_node(&pool, &name);
+                return;
+            }
             SimEvent::Kubeadm(step) => {
                 self.kubeadm_step(step);
                 return;
@@ -1410,6 +1435,8 @@ impl Simulation {
                         }
                     }
                     Client::KubeProxy(k) => self.proxies[k as usize].on_response(&request, &response, &mut ctx),
+                    // The autoscaler asks for no answers: its next loop reads the store.
+                    Client::ClusterAutoscaler => {}
                     Client::Timeline | Client::ApiServer => unreachable!("handled above / never asks"),
                 }
             }

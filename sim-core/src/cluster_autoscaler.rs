@@ -1,0 +1,568 @@
+//! The Cluster Autoscaler (kubernetes/autoscaler cluster-autoscaler 1.31, static node
+//! groups): node pools with `autoscaling: {min, max}` are its node groups, and every
+//! scan interval (10 s) it runs StaticAutoscaler.RunOnce (core/static_autoscaler.go):
+//!
+//! **Scale-up.** The pending pods are those whose PodScheduled condition is False with
+//! reason Unschedulable (kube_util.UnschedulablePods), not expendable (priority ≥ −10)
+//! and not DaemonSet pods; those that would fit on a ready node or on a node already on
+//! its way are set aside (podlistprocessor's filter out schedulable, first fit, each
+//! placed pod taking its room). If the oldest remaining pod is younger than 2 s the loop
+//! waits (unschedulablePodTimeBuffer). Each node group not at its max
+//! (`max node group size reached`) gets a template node — the pool's shape, as a new
+//! node registers — and each pending pod is checked against it with the scheduler's
+//! filters (NodeUnschedulable, NodeAffinity, TaintToleration, NodeResourcesFit: their
+//! reasons are the scheduler's words); the pods that pass are bin-packed onto copies of
+//! the template, largest first (estimator/binpacking_estimator.go, scored by
+//! cpu/allocatable + memory/allocatable), up to the group's max. The expander picks one
+//! option (`random`, upstream's default, drawn from the autoscaler's own stream;
+//! `most-pods`; `least-waste`: the least wasted cpu + memory fraction, ties at random),
+//! the group's target grows, and each new machine boots for the pool's
+//! `provisioningDelay` (default 60 s, ksim's choice: clouds take about a minute) before
+//! its kubelet registers it like any node joining. The pods of the option get
+//! `TriggeredScaleUp` (`pod triggered scale-up: [{pool 1->3 (max: 10)}]`); when no group
+//! can take a pod, it gets `NotTriggerScaleUp` with the reasons counted by groups
+//! (`pod didn't trigger scale-up: 1 Insufficient cpu, 1 max node group size reached`;
+//! upstream's order is a Go map's, ksim's sorted). A loop that scaled up does not scale
+//! down.
+//!
+//! **Scale-down.** A node of a group above its min is unneeded while its utilization —
+//! the larger of its pods' cpu and memory requests over allocatable, DaemonSet and mirror
+//! pods included (utilization.Calculate) — is below 0.5, and every pod on it could move:
+//! no pod with `cluster-autoscaler.kubernetes.io/safe-to-evict: "false"`, no pod without
+//! a controller, no kube-system pod that is not a DaemonSet's or a mirror pod without a
+//! PodDisruptionBudget, no pod with local storage (emptyDir, hostPath) unless safe-to-evict
+//! says `"true"`, the node not annotated `cluster-autoscaler.kubernetes.io/scale-down-disabled`
+//! (drainability rules, eligibility.go), and the pods that would move fit on the other
+//! nodes (first fit, committed across candidates). Once a node has been unneeded for
+//! 10 minutes (scale-down-unneeded-time), and not within 10 minutes of a scale-up
+//! (scale-down-delay-after-add), the autoscaler takes it (one drain at a time,
+//! max-drain-parallelism 1; empty nodes up to 10), keeping its group at or above min:
+//! it taints it `ToBeDeletedByClusterAutoscaler=<unix time>:NoSchedule` (event
+//! `ScaleDown` `marked the node as toBeDeleted/unschedulable`), evicts its pods through
+//! the Eviction API, so PodDisruptionBudgets hold (`ScaleDown` `deleting pod for node
+//! scale down` on each; an eviction refused is tried again each loop), and once only
+//! DaemonSet and mirror pods are left deletes the machine and the Node (`ScaleDown`
+//! `nodes removed by cluster autoscaler`). Upstream evicts 5 s after the taint and
+//! retries every 5 s; ksim evicts and retries on its 10 s loop.
+//!
+//! Differences: the status ConfigMap and its events (ScaledUpGroup, ScaleDown on the
+//! ConfigMap) are not written; the template has none of the group's DaemonSet pods;
+//! pods are one equivalence group each; the filters left out are those of volumes,
+//! ports, inter-pod affinity and topology spread.
+
+use crate::api::meta::Time;
+use crate::api::node::{Node, Taint};
+use crate::api::pod::Pod;
+use crate::api::{Kind, Object, ObjectKey};
+use crate::apiserver::Request;
+use crate::engine::{SimDuration, SimTime};
+use crate::etcd::Store;
+use crate::scenario::model::{Expander, NodePool};
+use crate::scheduler::framework::{NodeInfo, PodInfo};
+use crate::scheduler::plugins::{node_affinity, node_resources_fit, node_unschedulable, taint_toleration};
+use rand::Rng;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+/// How long a machine the autoscaler asks for takes to boot (ksim's default).
+pub const DEFAULT_PROVISIONING_DELAY: SimDuration = SimDuration::from_secs(60);
+/// --scan-interval.
+pub const SCAN_INTERVAL: SimDuration = SimDuration::from_secs(10);
+/// --scale-down-unneeded-time.
+pub const SCALE_DOWN_UNNEEDED_TIME: SimDuration = SimDuration::from_secs(600);
+/// --scale-down-delay-after-add.
+pub const SCALE_DOWN_DELAY_AFTER_ADD: SimDuration = SimDuration::from_secs(600);
+/// --scale-down-utilization-threshold.
+pub const UTILIZATION_THRESHOLD: f64 = 0.5;
+/// unschedulablePodTimeBuffer.
+const POD_TIME_BUFFER: SimDuration = SimDuration::from_secs(2);
+/// --max-scale-down-parallelism (empty nodes at once).
+const MAX_EMPTY_AT_ONCE: usize = 10;
+pub const TO_BE_DELETED_TAINT: &str = "ToBeDeletedByClusterAutoscaler";
+pub const SAFE_TO_EVICT: &str = "cluster-autoscaler.kubernetes.io/safe-to-evict";
+pub const SCALE_DOWN_DISABLED: &str = "cluster-autoscaler.kubernetes.io/scale-down-disabled";
+/// The Events' source component.
+pub const COMPONENT: &str = "cluster-autoscaler";
+/// The label a node's pool is on (the kubelet's registration).
+pub const POOL_LABEL: &str = "ksim.dev/pool";
+
+/// A node group: a pool with `autoscaling`.
+#[derive(Clone, Debug)]
+pub struct Group {
+    pub pool: NodePool,
+    pub min: u32,
+    pub max: u32,
+    pub provisioning_delay: SimDuration,
+    /// The group's target size (the cloud's desired capacity).
+    pub target: u32,
+    /// The next machine's number (`<pool>-<n>`).
+    next: u32,
+}
+
+/// What a loop asks of the world.
+#[derive(Debug)]
+pub enum Act {
+    /// An API request (Events, taints, evictions, the Node's delete).
+    Request(Box<Request>),
+    /// A machine of `pool` named `name` boots and registers after `after`.
+    AddNode { pool: String, name: String, after: SimDuration },
+    /// The machine of this node is deleted (the cloud's DeleteNodes).
+    RemoveMachine(String),
+}
+
+pub struct ClusterAutoscaler {
+    pub groups: Vec<Group>,
+    expander: Expander,
+    rng: rand_chacha::ChaCha8Rng,
+    last_scale_up: Option<SimTime>,
+    /// Nodes unneeded since.
+    unneeded: BTreeMap<String, SimTime>,
+    /// Nodes being deleted (tainted, drained): their group.
+    deleting: BTreeMap<String, usize>,
+    events: crate::client::events::EventCorrelator,
+    seq: u64,
+}
+
+/// cluster-autoscaler's NodeInfo of a node (the scheduler's, with its pods).
+fn node_info(node: &Node, pods: &[Rc<Object>]) -> NodeInfo {
+    let mut ni = NodeInfo::default();
+    ni.set_node(node);
+    for p in pods {
+        ni.add_pod(Rc::new(PodInfo::new(p.clone())));
+    }
+    ni
+}
+
+/// The predicate checker: the first failing filter's reasons, or None.
+fn check(pod: &PodInfo, node: &NodeInfo) -> Option<Vec<String>> {
+    let fit = node_resources_fit::FitArgs::default();
+    node_unschedulable::filter(pod, node)
+        .or_else(|| node_affinity::filter(pod, node))
+        .or_else(|| taint_toleration::filter(pod, node))
+        .or_else(|| node_resources_fit::filter(pod, node, &fit))
+        .map(|s| s.reasons)
+}
+
+fn is_daemon_set_pod(p: &Pod) -> bool {
+    p.metadata.controller_ref().is_some_and(|r| r.kind == "DaemonSet")
+}
+
+fn is_mirror_pod(p: &Pod) -> bool {
+    p.metadata.annotations.contains_key("kubernetes.io/config.mirror")
+}
+
+fn ready(n: &Node) -> bool {
+    n.status.conditions.iter().any(|c| c.type_ == "Ready" && c.status == "True") && !n.spec.unschedulable
+}
+
+impl ClusterAutoscaler {
+    /// None when no pool autoscales.
+    pub fn new(pools: &[NodePool], expander: Expander, rng: rand_chacha::ChaCha8Rng) -> Option<Self> {
+        let groups: Vec<Group> = pools
+            .iter()
+            .filter_map(|p| {
+                let a = p.autoscaling?;
+                Some(Group { pool: p.clone(), min: a.min, max: a.max, provisioning_delay: a.provisioning_delay, target: p.count, next: p.count + 1 })
+            })
+            .collect();
+        (!groups.is_empty()).then(|| ClusterAutoscaler {
+            groups,
+            expander,
+            rng,
+            last_scale_up: None,
+            unneeded: BTreeMap::new(),
+            deleting: BTreeMap::new(),
+            events: Default::default(),
+            seq: 0,
+        })
+    }
+
+    fn event(&mut self, obj: &Object, type_: &'static str, reason: &str, message: &str, now: SimTime, out: &mut Vec<Act>) {
+        self.seq += 1;
+        let Object::Event(e) = crate::client::event_for(obj, type_, reason, message, COMPONENT, "", now, self.seq) else { return };
+        if let Some(r) = crate::client::event_request(self.events.correlate(e, now)) {
+            out.push(Act::Request(Box::new(r)));
+        }
+    }
+
+    fn group_of(&self, n: &Node) -> Option<usize> {
+        let pool = n.metadata.labels.get(POOL_LABEL)?;
+        self.groups.iter().position(|g| g.pool.name == *pool)
+    }
+
+    /// The template node of a group (a machine of the pool as it registers, Ready).
+    fn template(&self, g: usize) -> Node {
+        let p = &self.groups[g].pool;
+        let mut n = Node::default();
+        n.metadata.name = format!("template-node-for-{}", p.name);
+        let l = &mut n.metadata.labels;
+        l.insert("kubernetes.io/arch".into(), "amd64".into());
+        l.insert("kubernetes.io/hostname".into(), n.metadata.name.clone());
+        l.insert("kubernetes.io/os".into(), "linux".into());
+        l.insert(POOL_LABEL.into(), p.name.clone());
+        for (k, v) in &p.labels {
+            l.insert(k.clone(), v.clone());
+        }
+        n.spec.taints = p.taints.clone();
+        let res: BTreeMap<String, crate::api::quantity::Quantity> =
+            [("cpu".to_string(), p.cpu.clone()), ("memory".to_string(), p.memory.clone()), ("pods".to_string(), p.pods.clone())].into_iter().collect();
+        n.status.capacity = res.clone();
+        n.status.allocatable = res;
+        n
+    }
+
+    /// RunOnce.
+    pub fn run_once(&mut self, store: &Store, now: SimTime) -> Vec<Act> {
+        let mut out = Vec::new();
+        let nodes: Vec<&Node> = store.list(&Kind::Node).filter_map(|o| o.as_node()).collect();
+        let pods: Vec<&Rc<Object>> = store.list(&Kind::Pod).filter(|o| o.as_pod().is_some_and(|p| !p.is_terminal())).collect();
+        let mut on_node: BTreeMap<&str, Vec<Rc<Object>>> = BTreeMap::new();
+        for o in &pods {
+            if let Some(p) = o.as_pod().filter(|p| !p.spec.node_name.is_empty()) {
+                on_node.entry(p.spec.node_name.as_str()).or_default().push((*o).clone());
+            }
+        }
+        // Registered nodes per group (not being deleted).
+        let mut registered = vec![0u32; self.groups.len()];
+        for n in &nodes {
+            if let Some(g) = self.group_of(n) {
+                registered[g] += 1;
+            }
+        }
+        // Deletions under way: done once only DaemonSet and mirror pods are left.
+        self.finish_deletions(&nodes, &on_node, now, &mut out);
+        // The snapshot: ready nodes with their pods, and the machines on their way.
+        let mut snapshot: Vec<NodeInfo> = nodes
+            .iter()
+            .filter(|n| ready(n) && !self.deleting.contains_key(&n.metadata.name))
+            .map(|n| node_info(n, on_node.get(n.metadata.name.as_str()).map_or(&[][..], |v| v.as_slice())))
+            .collect();
+        for (g, reg) in registered.iter().enumerate() {
+            let upcoming = self.groups[g].target.saturating_sub(*reg);
+            for _ in 0..upcoming {
+                snapshot.push(node_info(&self.template(g), &[]));
+            }
+        }
+        // Pending pods: unschedulable, not expendable, not a DaemonSet's.
+        let mut pending: Vec<&Rc<Object>> = pods
+            .iter()
+            .copied()
+            .filter(|o| {
+                o.as_pod().is_some_and(|p| {
+                    p.spec.node_name.is_empty()
+                        && p.metadata.deletion_timestamp.is_none()
+                        && p.status.conditions.iter().any(|c| c.type_ == "PodScheduled" && c.status == "False" && c.reason == "Unschedulable")
+                        && p.spec.priority.unwrap_or(0) >= -10
+                        && !is_daemon_set_pod(p)
+                })
+            })
+            .collect();
+        // Filter out schedulable: more important first, first fit, each taking its room.
+        pending.sort_by_key(|o| std::cmp::Reverse(o.as_pod().and_then(|p| p.spec.priority).unwrap_or(0)));
+        let mut help: Vec<&Rc<Object>> = Vec::new();
+        for o in pending {
+            let pi = Rc::new(PodInfo::new(o.clone()));
+            match snapshot.iter_mut().find(|ni| check(&pi, ni).is_none()) {
+                Some(ni) => ni.add_pod(pi),
+                None => help.push(o),
+            }
+        }
+        let mut scaled_up = false;
+        let oldest = help.iter().filter_map(|o| o.meta().creation_timestamp).map(|t| t.0).min();
+        let young = oldest.is_some_and(|t| t + POD_TIME_BUFFER > now);
+        if !help.is_empty() && !young {
+            scaled_up = self.scale_up(&help, &registered, now, &mut out);
+        }
+        if !scaled_up && !young {
+            self.scale_down(store, &nodes, &on_node, &registered, now, &mut out);
+        }
+        out
+    }
+
+    /// ScaleUpOrchestrator.ScaleUp; whether a group grew.
+    fn scale_up(&mut self, help: &[&Rc<Object>], registered: &[u32], now: SimTime, out: &mut Vec<Act>) -> bool {
+        let infos: Vec<Rc<PodInfo>> = help.iter().map(|o| Rc::new(PodInfo::new((*o).clone()))).collect();
+        // Per pod: the reasons each group gave (rejected or skipped), and whether any could.
+        let mut reasons: Vec<Vec<String>> = vec![Vec::new(); help.len()];
+        let mut schedulable = vec![false; help.len()];
+        // (group, nodes, pod indexes)
+        let mut options: Vec<(usize, u32, Vec<usize>)> = Vec::new();
+        for g in 0..self.groups.len() {
+            let group = &self.groups[g];
+            if group.target >= group.max {
+                for r in reasons.iter_mut() {
+                    r.push("max node group size reached".into());
+                }
+                continue;
+            }
+            let template = node_info(&self.template(g), &[]);
+            let mut fits: Vec<usize> = Vec::new();
+            for (i, pi) in infos.iter().enumerate() {
+                match check(pi, &template) {
+                    None => {
+                        schedulable[i] = true;
+                        fits.push(i);
+                    }
+                    Some(rs) => reasons[i].extend(rs),
+                }
+            }
+            if fits.is_empty() {
+                continue;
+            }
+            // The binpacking estimator: largest first by cpu/alloc + memory/alloc.
+            let (ac, am) = (template.alloc_milli_cpu.max(1) as f64, template.alloc_memory.max(1) as f64);
+            let score = |i: &usize| infos[*i].milli_cpu as f64 / ac + infos[*i].memory as f64 / am;
+            fits.sort_by(|a, b| score(b).partial_cmp(&score(a)).unwrap_or(std::cmp::Ordering::Equal).then(a.cmp(b)));
+            let limit = group.max - group.target;
+            let mut new_nodes: Vec<NodeInfo> = Vec::new();
+            let mut placed = Vec::new();
+            for i in fits {
+                let pi = infos[i].clone();
+                if let Some(ni) = new_nodes.iter_mut().find(|ni| check(&pi, ni).is_none()) {
+                    ni.add_pod(pi);
+                    placed.push(i);
+                } else if (new_nodes.len() as u32) < limit {
+                    let mut ni = template.clone();
+                    if check(&pi, &ni).is_none() {
+                        ni.add_pod(pi);
+                        new_nodes.push(ni);
+                        placed.push(i);
+                    }
+                }
+            }
+            if !new_nodes.is_empty() {
+                options.push((g, new_nodes.len() as u32, placed));
+            }
+        }
+        if options.is_empty() {
+            // NotTriggerScaleUp for the pods no group could take, reasons counted by groups.
+            for (i, o) in help.iter().enumerate() {
+                if schedulable[i] {
+                    continue;
+                }
+                let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+                for r in &reasons[i] {
+                    *counts.entry(r.as_str()).or_default() += 1;
+                }
+                let msg = counts.iter().map(|(r, n)| format!("{n} {r}")).collect::<Vec<_>>().join(", ");
+                self.event(o, "Normal", "NotTriggerScaleUp", &format!("pod didn't trigger scale-up: {msg}"), now, out);
+            }
+            return false;
+        }
+        let best = self.best_option(&options, &infos);
+        let (g, n, placed) = options[best].clone();
+        let group = &mut self.groups[g];
+        let before = group.target;
+        group.target += n;
+        let info = format!("[{{{} {}->{} (max: {})}}]", group.pool.name, before, group.target, group.max);
+        for _ in 0..n {
+            let name = format!("{}-{}", group.pool.name, group.next);
+            group.next += 1;
+            out.push(Act::AddNode { pool: group.pool.name.clone(), name, after: group.provisioning_delay });
+        }
+        let _ = registered;
+        for i in placed {
+            self.event(help[i], "Normal", "TriggeredScaleUp", &format!("pod triggered scale-up: {info}"), now, out);
+        }
+        self.last_scale_up = Some(now);
+        true
+    }
+
+    /// The expander's choice among (group, nodes, pods) options.
+    fn best_option(&mut self, options: &[(usize, u32, Vec<usize>)], infos: &[Rc<PodInfo>]) -> usize {
+        let mut best: Vec<usize> = (0..options.len()).collect();
+        match self.expander {
+            Expander::Random => {}
+            Expander::MostPods => {
+                let most = options.iter().map(|o| o.2.len()).max().unwrap_or(0);
+                best.retain(|&i| options[i].2.len() == most);
+            }
+            Expander::LeastWaste => {
+                let waste = |o: &(usize, u32, Vec<usize>)| {
+                    let t = self.template(o.0);
+                    let cpu = t.status.allocatable.get("cpu").map_or(0, |q| q.milli_value()) * i64::from(o.1);
+                    let mem = t.status.allocatable.get("memory").map_or(0, |q| q.value()) * i64::from(o.1);
+                    let (rc, rm) = o.2.iter().fold((0i64, 0i64), |(c, m), i| (c + infos[*i].milli_cpu, m + infos[*i].memory));
+                    (cpu - rc) as f64 / cpu.max(1) as f64 + (mem - rm) as f64 / mem.max(1) as f64
+                };
+                let scores: Vec<f64> = options.iter().map(waste).collect();
+                let least = scores.iter().copied().fold(f64::INFINITY, f64::min);
+                best.retain(|&i| scores[i] == least);
+            }
+        }
+        if best.len() == 1 {
+            return best[0];
+        }
+        best[self.rng.random_range(0..best.len())]
+    }
+
+    /// The planner and the actuator: unneeded nodes, then deletions past their time.
+    fn scale_down(&mut self, store: &Store, nodes: &[&Node], on_node: &BTreeMap<&str, Vec<Rc<Object>>>, registered: &[u32], now: SimTime, out: &mut Vec<Act>) {
+        let pdbs: Vec<&crate::api::pod_disruption_budget::PodDisruptionBudget> = store.list(&Kind::PodDisruptionBudget).filter_map(|o| o.as_pdb()).collect();
+        let has_pdb = |p: &Pod| {
+            pdbs.iter().any(|b| {
+                b.metadata.namespace == p.metadata.namespace && b.spec.selector.as_ref().is_some_and(|s| !s.is_empty() && s.matches(&p.metadata.labels))
+            })
+        };
+        // Destinations: ready nodes not being deleted, with their pods.
+        let mut dest: BTreeMap<String, NodeInfo> = nodes
+            .iter()
+            .filter(|n| ready(n) && !self.deleting.contains_key(&n.metadata.name))
+            .map(|n| (n.metadata.name.clone(), node_info(n, on_node.get(n.metadata.name.as_str()).map_or(&[][..], |v| v.as_slice()))))
+            .collect();
+        let mut unneeded_now: BTreeMap<String, SimTime> = BTreeMap::new();
+        let mut in_flight = vec![0u32; self.groups.len()];
+        for g in self.deleting.values() {
+            in_flight[*g] += 1;
+        }
+        for n in nodes {
+            let name = &n.metadata.name;
+            let Some(g) = self.group_of(n) else { continue };
+            if self.deleting.contains_key(name) || !ready(n) || self.groups[g].target <= self.groups[g].min {
+                continue;
+            }
+            if n.metadata.annotations.get(SCALE_DOWN_DISABLED).is_some_and(|v| v == "true") {
+                continue;
+            }
+            // utilization.Calculate: max of cpu and memory requests over allocatable.
+            let Some(ni) = dest.get(name) else { continue };
+            let util = (ni.requested_milli_cpu as f64 / ni.alloc_milli_cpu.max(1) as f64).max(ni.requested_memory as f64 / ni.alloc_memory.max(1) as f64);
+            if util >= UTILIZATION_THRESHOLD {
+                continue;
+            }
+            // Drainability: which pods move, and whether any blocks — the pods the
+            // snapshot has there, those moved onto it for an earlier candidate included.
+            let mut moving: Vec<Rc<Object>> = Vec::new();
+            let mut blocked = false;
+            let snapshot_pods: Vec<Rc<Object>> = ni.pods.iter().map(|pi| pi.object.clone()).collect();
+            for o in &snapshot_pods {
+                let Some(p) = o.as_pod() else { continue };
+                if is_mirror_pod(p) || is_daemon_set_pod(p) {
+                    continue;
+                }
+                let safe = p.metadata.annotations.get(SAFE_TO_EVICT).map(String::as_str);
+                let local_storage = p.spec.volumes.iter().any(|v| v.get("emptyDir").is_some() || v.get("hostPath").is_some());
+                if safe == Some("false")
+                    || p.metadata.controller_ref().is_none()
+                    || (p.metadata.namespace == "kube-system" && !has_pdb(p))
+                    || (local_storage && safe != Some("true"))
+                {
+                    blocked = true;
+                    break;
+                }
+                moving.push(o.clone());
+            }
+            if blocked {
+                continue;
+            }
+            // The pods that move must fit elsewhere (committed: later candidates see them).
+            let mut trial = dest.clone();
+            trial.remove(name);
+            let mut fits = true;
+            for o in &moving {
+                let pi = Rc::new(PodInfo::new(o.clone()));
+                match trial.iter_mut().filter(|(k, _)| !unneeded_now.contains_key(*k)).find(|(_, ni)| check(&pi, ni).is_none()) {
+                    Some((_, ni)) => ni.add_pod(pi),
+                    None => {
+                        fits = false;
+                        break;
+                    }
+                }
+            }
+            if !fits {
+                continue;
+            }
+            dest = trial;
+            unneeded_now.insert(name.clone(), self.unneeded.get(name).copied().unwrap_or(now));
+        }
+        self.unneeded = unneeded_now;
+        let _ = registered;
+        if self.last_scale_up.is_some_and(|t| t + SCALE_DOWN_DELAY_AFTER_ADD > now) {
+            return;
+        }
+        // NodesToDelete: unneeded long enough, within each group's min, one drain at a time.
+        let draining = self
+            .deleting
+            .keys()
+            .any(|n| on_node.get(n.as_str()).is_some_and(|ps| ps.iter().any(|o| o.as_pod().is_some_and(|p| !is_daemon_set_pod(p) && !is_mirror_pod(p)))));
+        let (mut empties, mut drains) = (0usize, usize::from(draining));
+        let due: Vec<String> = self.unneeded.iter().filter(|(_, since)| **since + SCALE_DOWN_UNNEEDED_TIME <= now).map(|(n, _)| n.clone()).collect();
+        for name in due {
+            let Some(n) = nodes.iter().find(|n| n.metadata.name == name) else { continue };
+            let Some(g) = self.group_of(n) else { continue };
+            if self.groups[g].target.saturating_sub(in_flight[g]) <= self.groups[g].min {
+                continue;
+            }
+            let movable =
+                on_node.get(name.as_str()).map_or(0, |ps| ps.iter().filter(|o| o.as_pod().is_some_and(|p| !is_daemon_set_pod(p) && !is_mirror_pod(p))).count());
+            if movable == 0 {
+                if empties >= MAX_EMPTY_AT_ONCE {
+                    continue;
+                }
+                empties += 1;
+            } else {
+                if drains >= 1 {
+                    continue;
+                }
+                drains += 1;
+            }
+            in_flight[g] += 1;
+            self.deleting.insert(name.clone(), g);
+            self.unneeded.remove(&name);
+            // The taint, then the evictions.
+            let mut tainted = (*n).clone();
+            tainted.spec.taints.push(Taint {
+                key: TO_BE_DELETED_TAINT.into(),
+                value: now.as_ms().div_euclid(1000).to_string(),
+                effect: "NoSchedule".into(),
+                time_added: None,
+            });
+            let obj = Object::Node(Box::new(tainted));
+            out.push(Act::Request(Box::new(Request::Update(obj.clone()))));
+            self.event(&obj, "Normal", "ScaleDown", "marked the node as toBeDeleted/unschedulable", now, out);
+            self.evict(&name, on_node, now, out);
+        }
+    }
+
+    /// Evictions of a node's pods (not DaemonSet or mirror pods).
+    fn evict(&mut self, node: &str, on_node: &BTreeMap<&str, Vec<Rc<Object>>>, now: SimTime, out: &mut Vec<Act>) {
+        for o in on_node.get(node).map_or(&[][..], |v| v.as_slice()) {
+            let Some(p) = o.as_pod() else { continue };
+            if is_daemon_set_pod(p) || is_mirror_pod(p) || p.metadata.deletion_timestamp.is_some() {
+                continue;
+            }
+            self.event(o, "Normal", "ScaleDown", "deleting pod for node scale down", now, out);
+            out.push(Act::Request(Box::new(Request::Evict {
+                namespace: p.metadata.namespace.clone(),
+                name: p.metadata.name.clone(),
+                grace_period_seconds: None,
+            })));
+        }
+    }
+
+    /// Nodes being deleted: evict what is left, and delete those with only DaemonSet and
+    /// mirror pods (DeleteNodes: the group's target shrinks, the machine and Node go).
+    fn finish_deletions(&mut self, nodes: &[&Node], on_node: &BTreeMap<&str, Vec<Rc<Object>>>, now: SimTime, out: &mut Vec<Act>) {
+        let names: Vec<(String, usize)> = self.deleting.iter().map(|(n, g)| (n.clone(), *g)).collect();
+        for (name, g) in names {
+            let Some(n) = nodes.iter().find(|n| n.metadata.name == name) else {
+                self.deleting.remove(&name);
+                continue;
+            };
+            let left =
+                on_node.get(name.as_str()).map_or(0, |ps| ps.iter().filter(|o| o.as_pod().is_some_and(|p| !is_daemon_set_pod(p) && !is_mirror_pod(p))).count());
+            if left > 0 {
+                self.evict(&name, on_node, now, out);
+                continue;
+            }
+            self.deleting.remove(&name);
+            let group = &mut self.groups[g];
+            group.target = group.target.saturating_sub(1);
+            let obj = Object::Node(Box::new((*n).clone()));
+            self.event(&obj, "Normal", "ScaleDown", "nodes removed by cluster autoscaler", now, out);
+            out.push(Act::RemoveMachine(name.clone()));
+            out.push(Act::Request(Box::new(Request::Delete { key: ObjectKey::new(Kind::Node, "", &name), grace_period_seconds: None, uid: None })));
+        }
+        let _ = Time(now);
+    }
+}

@@ -1,0 +1,95 @@
+//! The Cluster Autoscaler end to end (cluster_autoscaler.rs, after cluster-autoscaler
+//! 1.31's static autoscaler): the events' words come from
+//! processors/status/eventing_scale_up_processor.go and core/scaledown/actuation, the
+//! timings from its flag defaults (scan-interval 10 s, scale-down-unneeded-time 10 m,
+//! scale-down-delay-after-add 10 m).
+
+mod common;
+
+use sim_core::api::{Kind, Object};
+use sim_core::engine::SimTime;
+use sim_core::{RunOptions, Simulation};
+
+fn sim(text: &str) -> Simulation {
+    let s = common::load_str(text);
+    Simulation::new(&s, &RunOptions { check: true, ..RunOptions::for_scenario(&s) }).unwrap()
+}
+
+fn events(s: &Simulation, reason: &str) -> Vec<(SimTime, String, String)> {
+    let mut v: Vec<_> = s
+        .list(&Kind::Event)
+        .iter()
+        .filter_map(|o| if let Object::Event(e) = &**o { Some(e.clone()) } else { None })
+        .filter(|e| e.reason == reason)
+        .map(|e| (e.first_timestamp.map_or(SimTime::ZERO, |t| t.0), e.involved_object.name.clone(), e.message))
+        .collect();
+    v.sort();
+    v
+}
+
+fn nodes(s: &Simulation) -> Vec<String> {
+    s.list(&Kind::Node).iter().map(|o| o.meta().name.clone()).collect()
+}
+
+/// 10 pods of 500m on 2-CPU machines: 4 fit on the first node, the 6 left need 2 more
+/// (the binpacking estimator), so the group goes 1 → 3 and each of them says so; the
+/// loop runs every 10 s, so the first sees them at 10 s (pods created at 5 s, older than
+/// the 2 s buffer). The machines register after the provisioning delay (60 s).
+#[test]
+fn pending_pods_trigger_a_scale_up_of_the_right_size() {
+    let text = std::fs::read_to_string(common::repo_root().join("scenarios/cluster-autoscaler-scale-up.yaml")).unwrap();
+    let mut s = sim(&text);
+    s.run_until(SimTime::from_secs(180));
+    assert!(s.violations().is_empty(), "{:?}", s.violations());
+    let up = events(&s, "TriggeredScaleUp");
+    assert_eq!(up.len(), 6, "{up:?}");
+    assert!(up.iter().all(|(t, _, m)| *t == SimTime::from_secs(10) && m == "pod triggered scale-up: [{workers 1->3 (max: 5)}]"), "{up:?}");
+    assert_eq!(nodes(&s), ["workers-1", "workers-2", "workers-3"]);
+}
+
+/// A group at its max cannot grow: each pending pod gets NotTriggerScaleUp with the
+/// skip reason counted by groups (`1 max node group size reached`); a pod that fits no
+/// group's template gets the scheduler's reason (`1 Insufficient cpu`).
+#[test]
+fn a_group_at_max_and_a_pod_too_big_say_why_not() {
+    let text = "apiVersion: ksim.dev/v1\nkind: Scenario\nspec:\n  until: 1m\n  cluster:\n    nodePools:\n    - {name: small, count: 1, capacity: {cpu: '1', memory: 4Gi}, autoscaling: {min: 1, max: 1}}\n    - {name: big, count: 1, capacity: {cpu: '2', memory: 4Gi}, autoscaling: {min: 1, max: 3}}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: huge}\nspec:\n  containers: [{name: c, image: nginx, resources: {requests: {cpu: '3'}}}]\n";
+    let mut s = sim(text);
+    s.run_until(SimTime::from_secs(30));
+    let not = events(&s, "NotTriggerScaleUp");
+    assert!(!not.is_empty());
+    assert!(not.iter().all(|(_, pod, m)| pod == "huge" && m == "pod didn't trigger scale-up: 1 Insufficient cpu, 1 max node group size reached"), "{not:?}");
+    assert!(events(&s, "TriggeredScaleUp").is_empty());
+    assert_eq!(nodes(&s).len(), 2);
+}
+
+/// Scale-down: nodes under 0.5 utilization whose pods fit elsewhere are removed after 10
+/// minutes unneeded, never below the group's min; a pod annotated
+/// `cluster-autoscaler.kubernetes.io/safe-to-evict: "false"` keeps its node.
+#[test]
+fn underused_nodes_go_but_not_below_min_nor_with_a_pod_that_must_stay() {
+    let text = std::fs::read_to_string(common::repo_root().join("scenarios/cluster-autoscaler-scale-down.yaml")).unwrap();
+    let mut s = sim(&text);
+    s.run_until(SimTime::from_secs(20 * 60));
+    assert!(s.violations().is_empty(), "{:?}", s.violations());
+    assert_eq!(nodes(&s).len(), 1);
+    let removed = events(&s, "ScaleDown").into_iter().filter(|(_, _, m)| m == "nodes removed by cluster autoscaler").count();
+    assert_eq!(removed, 2);
+    // No removal before a node was unneeded for 10 minutes: the spread pods used 10 % of
+    // each node from the start, and each could move (the first loop, at 10 s), so the
+    // earliest is 10m10s.
+    assert!(events(&s, "ScaleDown").iter().all(|(t, _, _)| *t >= SimTime::from_secs(610)), "{:?}", events(&s, "ScaleDown"));
+
+    let pinned = text.replace(
+        "    metadata: {labels: {app: web}}\n    spec:",
+        "    metadata:\n      labels: {app: web}\n      annotations: {cluster-autoscaler.kubernetes.io/safe-to-evict: \"false\"}\n    spec:",
+    );
+    assert_ne!(pinned, text);
+    let mut s = sim(&pinned);
+    s.run_until(SimTime::from_secs(20 * 60));
+    // Only the empty nodes can go: the one with the pinned pod stays, and the min of 1
+    // is kept.
+    let left = nodes(&s);
+    assert_eq!(left.len(), 1, "{left:?}");
+    let pod_node = s.list(&Kind::Pod).iter().find_map(|o| o.as_pod().filter(|p| p.metadata.namespace == "default").map(|p| p.spec.node_name.clone())).unwrap();
+    assert_eq!(left, [pod_node]);
+}
