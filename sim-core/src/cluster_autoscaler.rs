@@ -9,16 +9,21 @@
 //! placed pod taking its room). If the oldest remaining pod is younger than 2 s the loop
 //! waits (unschedulablePodTimeBuffer). Each node group not at its max
 //! (`max node group size reached`) gets a template node — the pool's shape, as a new
-//! node registers — and each pending pod is checked against it with the scheduler's
-//! filters (NodeUnschedulable, NodeAffinity, TaintToleration, NodeResourcesFit: their
-//! reasons are the scheduler's words); the pods that pass are bin-packed onto copies of
+//! node registers, with the DaemonSet pods that would run there — and each pending pod
+//! is checked against it with the scheduler's filters in the default profile's order
+//! (NodeUnschedulable, NodeName, TaintToleration, NodeAffinity, NodePorts,
+//! NodeResourcesFit: their reasons are the scheduler's words); the pods that pass are
+//! bin-packed onto copies of
 //! the template, largest first (estimator/binpacking_estimator.go, scored by
 //! cpu/allocatable + memory/allocatable), up to the group's max. The expander picks one
 //! option (`random`, upstream's default, drawn from the autoscaler's own stream;
 //! `most-pods`; `least-waste`: the least wasted cpu + memory fraction, ties at random),
 //! the group's target grows, and each new machine boots for the pool's
 //! `provisioningDelay` (default 60 s, ksim's choice: clouds take about a minute) before
-//! its kubelet registers it like any node joining. The pods of the option get
+//! its kubelet registers it like any node joining. A group's size is its registered
+//! nodes and its machines on their way; until they are Ready (for at most
+//! max-node-provision-time, 15 minutes) template copies stand in for them, so pods that
+//! wait for them ask for nothing more; a machine that never registers is given up then. The pods of the option get
 //! `TriggeredScaleUp` (`pod triggered scale-up: [{pool 1->3 (max: 10)}]`); when no group
 //! can take a pod, it gets `NotTriggerScaleUp` with the reasons counted by groups
 //! (`pod didn't trigger scale-up: 1 Insufficient cpu, 1 max node group size reached`;
@@ -28,29 +33,33 @@
 //! **Scale-down.** A node of a group above its min is unneeded while its utilization —
 //! the larger of its pods' cpu and memory requests over allocatable, DaemonSet and mirror
 //! pods included (utilization.Calculate) — is below 0.5, and every pod on it could move:
-//! no pod with `cluster-autoscaler.kubernetes.io/safe-to-evict: "false"`, no pod without
-//! a controller, no kube-system pod that is not a DaemonSet's or a mirror pod without a
-//! PodDisruptionBudget, no pod with local storage (emptyDir, hostPath) unless safe-to-evict
-//! says `"true"`, the node not annotated `cluster-autoscaler.kubernetes.io/scale-down-disabled`
-//! (drainability rules, eligibility.go), and the pods that would move fit on the other
-//! nodes (first fit, committed across candidates). Once a node has been unneeded for
+//! a pod annotated `cluster-autoscaler.kubernetes.io/safe-to-evict: "true"` may always
+//! move; otherwise no pod without a controller, no kube-system pod (not a DaemonSet's or
+//! a mirror pod) without a PodDisruptionBudget, no pod annotated safe-to-evict `"false"`,
+//! no pod with local storage (emptyDir, hostPath), no pod whose budget has no disruption
+//! left (counting this loop's candidates), the node not annotated
+//! `cluster-autoscaler.kubernetes.io/scale-down-disabled` (drainability rules, in
+//! upstream's order; eligibility.go), and the pods that would move fit on the other nodes
+//! (first fit, committed across candidates). Once a node has been unneeded for
 //! 10 minutes (scale-down-unneeded-time), and not within 10 minutes of a scale-up
 //! (scale-down-delay-after-add), the autoscaler takes it (one drain at a time,
 //! max-drain-parallelism 1; empty nodes up to 10), keeping its group at or above min:
 //! it taints it `ToBeDeletedByClusterAutoscaler=<unix time>:NoSchedule` (event
 //! `ScaleDown` `marked the node as toBeDeleted/unschedulable`), evicts its pods through
-//! the Eviction API, so PodDisruptionBudgets hold (`ScaleDown` `deleting pod for node
-//! scale down` on each; an eviction refused is tried again each loop), and once only
-//! DaemonSet and mirror pods are left deletes the machine and the Node (`ScaleDown`
-//! `nodes removed by cluster autoscaler`). Upstream evicts 5 s after the taint and
-//! retries every 5 s; ksim evicts and retries on its 10 s loop.
+//! the Eviction API once the store has the taint, so PodDisruptionBudgets hold
+//! (`ScaleDown` `deleting pod for node scale down` on each; an eviction refused is tried
+//! again each loop), and once only DaemonSet and mirror pods are left deletes the
+//! machine and the Node (`ScaleDown` `nodes removed by cluster autoscaler`). Pods still
+//! there after max-pod-eviction-time (2 minutes) and their grace period plus 30 s fail the
+//! drain: `ScaleDownFailed`, the taint removed, the node left alone for 5 minutes. Its
+//! Events pass its own spam filter: one per object and reason per 5 minutes.
 //!
-//! Differences: the status ConfigMap and its events (ScaledUpGroup, ScaleDown on the
-//! ConfigMap) are not written; the template has none of the group's DaemonSet pods;
-//! pods are one equivalence group each; the filters left out are those of volumes,
-//! ports, inter-pod affinity and topology spread.
+//! Differences: the status ConfigMap and its events (ScaledUpGroup, ScaleDown,
+//! ScaleUpTimedOut on the ConfigMap) are not written, and a group whose machines did not
+//! register is not backed off; pods are one equivalence group each; the filters left out
+//! are those of volumes, inter-pod affinity and topology spread; upstream evicts 5 s
+//! after the taint and retries every 5 s, ksim on its 10 s loop.
 
-use crate::api::meta::Time;
 use crate::api::node::{Node, Taint};
 use crate::api::pod::Pod;
 use crate::api::{Kind, Object, ObjectKey};
@@ -59,7 +68,7 @@ use crate::engine::{SimDuration, SimTime};
 use crate::etcd::Store;
 use crate::scenario::model::{Expander, NodePool};
 use crate::scheduler::framework::{NodeInfo, PodInfo};
-use crate::scheduler::plugins::{node_affinity, node_resources_fit, node_unschedulable, taint_toleration};
+use crate::scheduler::plugins::{node_affinity, node_name, node_ports, node_resources_fit, node_unschedulable, taint_toleration};
 use rand::Rng;
 use std::collections::BTreeMap;
 use std::rc::Rc;
@@ -117,11 +126,29 @@ pub struct ClusterAutoscaler {
     last_scale_up: Option<SimTime>,
     /// Nodes unneeded since.
     unneeded: BTreeMap<String, SimTime>,
-    /// Nodes being deleted (tainted, drained): their group.
-    deleting: BTreeMap<String, usize>,
+    /// Nodes being deleted (tainted, drained): their group and when it began.
+    deleting: BTreeMap<String, (usize, SimTime)>,
+    /// Machines asked for and not registered yet: their group and when they were asked.
+    booting: BTreeMap<String, (usize, SimTime)>,
+    /// Nodes a drain failed on, not tried again until then (the 5-minute
+    /// unremovable recheck).
+    unremovable: BTreeMap<String, SimTime>,
+    /// The autoscaler's event spam filter: one event per (object, reason) per 5 minutes.
+    sent: BTreeMap<(String, String), SimTime>,
+    /// client-go's aggregation and counting of the events that pass it.
     events: crate::client::events::EventCorrelator,
     seq: u64,
 }
+
+/// --max-node-provision-time: a machine not registered by then is given up.
+pub const MAX_NODE_PROVISION_TIME: SimDuration = SimDuration::from_secs(900);
+/// --max-pod-eviction-time: a drain whose pods are not gone by then fails.
+pub const MAX_POD_EVICTION_TIME: SimDuration = SimDuration::from_secs(120);
+/// The recheck of a node found unremovable (unremovableNodeRecheckTimeout).
+const UNREMOVABLE_RECHECK: SimDuration = SimDuration::from_secs(300);
+/// The event recorder's spam filter: one per (object, reason) per 5 minutes
+/// (utils/kubernetes/factory.go defaultQPS 1/300, burst 1).
+const EVENT_INTERVAL: SimDuration = SimDuration::from_secs(300);
 
 /// cluster-autoscaler's NodeInfo of a node (the scheduler's, with its pods).
 fn node_info(node: &Node, pods: &[Rc<Object>]) -> NodeInfo {
@@ -135,10 +162,14 @@ fn node_info(node: &Node, pods: &[Rc<Object>]) -> NodeInfo {
 
 /// The predicate checker: the first failing filter's reasons, or None.
 fn check(pod: &PodInfo, node: &NodeInfo) -> Option<Vec<String>> {
+    // The default profile's filter order (NodeUnschedulable, NodeName, TaintToleration,
+    // NodeAffinity, NodePorts, NodeResourcesFit); the first failing plugin's reasons.
     let fit = node_resources_fit::FitArgs::default();
     node_unschedulable::filter(pod, node)
-        .or_else(|| node_affinity::filter(pod, node))
+        .or_else(|| node_name::filter(pod, node))
         .or_else(|| taint_toleration::filter(pod, node))
+        .or_else(|| node_affinity::filter(pod, node))
+        .or_else(|| node_ports::filter(pod, node))
         .or_else(|| node_resources_fit::filter(pod, node, &fit))
         .map(|s| s.reasons)
 }
@@ -172,12 +203,22 @@ impl ClusterAutoscaler {
             last_scale_up: None,
             unneeded: BTreeMap::new(),
             deleting: BTreeMap::new(),
+            booting: BTreeMap::new(),
+            unremovable: BTreeMap::new(),
+            sent: BTreeMap::new(),
             events: Default::default(),
             seq: 0,
         })
     }
 
     fn event(&mut self, obj: &Object, type_: &'static str, reason: &str, message: &str, now: SimTime, out: &mut Vec<Act>) {
+        let key = (obj.meta().uid.clone(), reason.to_string());
+        if self.sent.get(&key).is_some_and(|t| *t + EVENT_INTERVAL > now) {
+            return;
+        }
+        self.sent.insert(key, now);
+        // Memory bounded by the cluster: entries older than the interval go.
+        self.sent.retain(|_, t| *t + EVENT_INTERVAL > now);
         self.seq += 1;
         let Object::Event(e) = crate::client::event_for(obj, type_, reason, message, COMPONENT, "", now, self.seq) else { return };
         if let Some(r) = crate::client::event_request(self.events.correlate(e, now)) {
@@ -211,6 +252,25 @@ impl ClusterAutoscaler {
         n
     }
 
+    /// A group's template NodeInfo: the template node with the DaemonSet pods that
+    /// would run on it (TemplateNodeInfoProvider: their requests count).
+    fn template_info(&self, g: usize, daemon_sets: &[Rc<Object>]) -> NodeInfo {
+        let mut ni = node_info(&self.template(g), &[]);
+        for o in daemon_sets {
+            let Object::DaemonSet(ds) = &**o else { continue };
+            let mut pod = Pod::default();
+            pod.metadata.name = format!("{}-template", ds.metadata.name);
+            pod.metadata.namespace = ds.metadata.namespace.clone();
+            pod.metadata.labels = ds.spec.template.metadata.labels.clone();
+            pod.spec = ds.spec.template.spec.clone();
+            let pi = Rc::new(PodInfo::new(Rc::new(Object::Pod(pod))));
+            if taint_toleration::filter(&pi, &ni).is_none() && node_affinity::filter(&pi, &ni).is_none() {
+                ni.add_pod(pi);
+            }
+        }
+        ni
+    }
+
     /// RunOnce.
     pub fn run_once(&mut self, store: &Store, now: SimTime) -> Vec<Act> {
         let mut out = Vec::new();
@@ -222,25 +282,41 @@ impl ClusterAutoscaler {
                 on_node.entry(p.spec.node_name.as_str()).or_default().push((*o).clone());
             }
         }
-        // Registered nodes per group (not being deleted).
+        // Deletions under way: done once only DaemonSet and mirror pods are left.
+        let deleted = self.finish_deletions(store, &nodes, &on_node, now, &mut out);
+        let nodes: Vec<&Node> = nodes.into_iter().filter(|n| !deleted.contains(&n.metadata.name)).collect();
+        // Machines that registered are booting no more; those not registered within
+        // max-node-provision-time are given up (their group backs off).
+        self.booting.retain(|name, (_, asked)| !nodes.iter().any(|n| n.metadata.name == *name) && *asked + MAX_NODE_PROVISION_TIME > now);
+        self.unremovable.retain(|_, until| *until > now);
+        // Each group's size: its registered nodes and its machines on their way (the
+        // cloud's target size); a node gone is a machine gone.
         let mut registered = vec![0u32; self.groups.len()];
         for n in &nodes {
             if let Some(g) = self.group_of(n) {
                 registered[g] += 1;
             }
         }
-        // Deletions under way: done once only DaemonSet and mirror pods are left.
-        self.finish_deletions(&nodes, &on_node, now, &mut out);
-        // The snapshot: ready nodes with their pods, and the machines on their way.
+        for (g, group) in self.groups.iter_mut().enumerate() {
+            group.target = registered[g] + self.booting.values().filter(|(b, _)| *b == g).count() as u32;
+        }
+        let daemon_sets: Vec<Rc<Object>> = store.list(&Kind::DaemonSet).cloned().collect();
+        // The snapshot: ready nodes with their pods, and the machines on their way —
+        // those booting, and those registered but not started (not Ready, registered
+        // less than max-node-provision-time ago) — as template copies.
         let mut snapshot: Vec<NodeInfo> = nodes
             .iter()
             .filter(|n| ready(n) && !self.deleting.contains_key(&n.metadata.name))
             .map(|n| node_info(n, on_node.get(n.metadata.name.as_str()).map_or(&[][..], |v| v.as_slice())))
             .collect();
-        for (g, reg) in registered.iter().enumerate() {
-            let upcoming = self.groups[g].target.saturating_sub(*reg);
+        for g in 0..self.groups.len() {
+            let not_started = nodes
+                .iter()
+                .filter(|n| self.group_of(n) == Some(g) && !ready(n) && n.metadata.creation_timestamp.is_some_and(|t| t.0 + MAX_NODE_PROVISION_TIME > now))
+                .count();
+            let upcoming = self.booting.values().filter(|(b, _)| *b == g).count() + not_started;
             for _ in 0..upcoming {
-                snapshot.push(node_info(&self.template(g), &[]));
+                snapshot.push(self.template_info(g, &daemon_sets));
             }
         }
         // Pending pods: unschedulable, not expendable, not a DaemonSet's.
@@ -271,7 +347,8 @@ impl ClusterAutoscaler {
         let oldest = help.iter().filter_map(|o| o.meta().creation_timestamp).map(|t| t.0).min();
         let young = oldest.is_some_and(|t| t + POD_TIME_BUFFER > now);
         if !help.is_empty() && !young {
-            scaled_up = self.scale_up(&help, &registered, now, &mut out);
+            let taken: std::collections::BTreeSet<&str> = nodes.iter().map(|n| n.metadata.name.as_str()).collect();
+            scaled_up = self.scale_up(&help, &daemon_sets, &taken, now, &mut out);
         }
         if !scaled_up && !young {
             self.scale_down(store, &nodes, &on_node, &registered, now, &mut out);
@@ -280,7 +357,14 @@ impl ClusterAutoscaler {
     }
 
     /// ScaleUpOrchestrator.ScaleUp; whether a group grew.
-    fn scale_up(&mut self, help: &[&Rc<Object>], registered: &[u32], now: SimTime, out: &mut Vec<Act>) -> bool {
+    fn scale_up(
+        &mut self,
+        help: &[&Rc<Object>],
+        daemon_sets: &[Rc<Object>],
+        taken: &std::collections::BTreeSet<&str>,
+        now: SimTime,
+        out: &mut Vec<Act>,
+    ) -> bool {
         let infos: Vec<Rc<PodInfo>> = help.iter().map(|o| Rc::new(PodInfo::new((*o).clone()))).collect();
         // Per pod: the reasons each group gave (rejected or skipped), and whether any could.
         let mut reasons: Vec<Vec<String>> = vec![Vec::new(); help.len()];
@@ -295,7 +379,7 @@ impl ClusterAutoscaler {
                 }
                 continue;
             }
-            let template = node_info(&self.template(g), &[]);
+            let template = self.template_info(g, daemon_sets);
             let mut fits: Vec<usize> = Vec::new();
             for (i, pi) in infos.iter().enumerate() {
                 match check(pi, &template) {
@@ -356,11 +440,16 @@ impl ClusterAutoscaler {
         group.target += n;
         let info = format!("[{{{} {}->{} (max: {})}}]", group.pool.name, before, group.target, group.max);
         for _ in 0..n {
-            let name = format!("{}-{}", group.pool.name, group.next);
+            // The next machine name nobody holds.
+            let mut name = format!("{}-{}", group.pool.name, group.next);
+            while taken.contains(name.as_str()) || self.booting.contains_key(&name) {
+                group.next += 1;
+                name = format!("{}-{}", group.pool.name, group.next);
+            }
             group.next += 1;
+            self.booting.insert(name.clone(), (g, now));
             out.push(Act::AddNode { pool: group.pool.name.clone(), name, after: group.provisioning_delay });
         }
-        let _ = registered;
         for i in placed {
             self.event(help[i], "Normal", "TriggeredScaleUp", &format!("pod triggered scale-up: {info}"), now, out);
         }
@@ -399,11 +488,17 @@ impl ClusterAutoscaler {
     /// The planner and the actuator: unneeded nodes, then deletions past their time.
     fn scale_down(&mut self, store: &Store, nodes: &[&Node], on_node: &BTreeMap<&str, Vec<Rc<Object>>>, registered: &[u32], now: SimTime, out: &mut Vec<Act>) {
         let pdbs: Vec<&crate::api::pod_disruption_budget::PodDisruptionBudget> = store.list(&Kind::PodDisruptionBudget).filter_map(|o| o.as_pdb()).collect();
-        let has_pdb = |p: &Pod| {
-            pdbs.iter().any(|b| {
-                b.metadata.namespace == p.metadata.namespace && b.spec.selector.as_ref().is_some_and(|s| !s.is_empty() && s.matches(&p.metadata.labels))
-            })
+        let pdbs_of = |p: &Pod| -> Vec<usize> {
+            pdbs.iter()
+                .enumerate()
+                .filter(|(_, b)| {
+                    b.metadata.namespace == p.metadata.namespace && b.spec.selector.as_ref().is_some_and(|s| !s.is_empty() && s.matches(&p.metadata.labels))
+                })
+                .map(|(i, _)| i)
+                .collect()
         };
+        // The budgets' disruptions left, less those this loop's candidates would take.
+        let mut remaining: Vec<i32> = pdbs.iter().map(|b| b.status.disruptions_allowed).collect();
         // Destinations: ready nodes not being deleted, with their pods.
         let mut dest: BTreeMap<String, NodeInfo> = nodes
             .iter()
@@ -412,13 +507,13 @@ impl ClusterAutoscaler {
             .collect();
         let mut unneeded_now: BTreeMap<String, SimTime> = BTreeMap::new();
         let mut in_flight = vec![0u32; self.groups.len()];
-        for g in self.deleting.values() {
+        for (g, _) in self.deleting.values() {
             in_flight[*g] += 1;
         }
         for n in nodes {
             let name = &n.metadata.name;
             let Some(g) = self.group_of(n) else { continue };
-            if self.deleting.contains_key(name) || !ready(n) || self.groups[g].target <= self.groups[g].min {
+            if self.deleting.contains_key(name) || self.unremovable.contains_key(name) || !ready(n) || self.groups[g].target <= self.groups[g].min {
                 continue;
             }
             if n.metadata.annotations.get(SCALE_DOWN_DISABLED).is_some_and(|v| v == "true") {
@@ -440,12 +535,20 @@ impl ClusterAutoscaler {
                 if is_mirror_pod(p) || is_daemon_set_pod(p) {
                     continue;
                 }
+                // The rules in upstream's order: safe-to-evict "true" makes a pod
+                // movable whatever the later rules say.
                 let safe = p.metadata.annotations.get(SAFE_TO_EVICT).map(String::as_str);
+                if safe == Some("true") {
+                    moving.push(o.clone());
+                    continue;
+                }
                 let local_storage = p.spec.volumes.iter().any(|v| v.get("emptyDir").is_some() || v.get("hostPath").is_some());
-                if safe == Some("false")
-                    || p.metadata.controller_ref().is_none()
-                    || (p.metadata.namespace == "kube-system" && !has_pdb(p))
-                    || (local_storage && safe != Some("true"))
+                let budgets = pdbs_of(p);
+                if p.metadata.controller_ref().is_none()
+                    || (p.metadata.namespace == "kube-system" && budgets.is_empty())
+                    || safe == Some("false")
+                    || local_storage
+                    || budgets.iter().any(|b| remaining[*b] < 1)
                 {
                     blocked = true;
                     break;
@@ -473,6 +576,13 @@ impl ClusterAutoscaler {
                 continue;
             }
             dest = trial;
+            for o in &moving {
+                if let Some(p) = o.as_pod() {
+                    for b in pdbs_of(p) {
+                        remaining[b] -= 1;
+                    }
+                }
+            }
             unneeded_now.insert(name.clone(), self.unneeded.get(name).copied().unwrap_or(now));
         }
         self.unneeded = unneeded_now;
@@ -486,7 +596,8 @@ impl ClusterAutoscaler {
             .keys()
             .any(|n| on_node.get(n.as_str()).is_some_and(|ps| ps.iter().any(|o| o.as_pod().is_some_and(|p| !is_daemon_set_pod(p) && !is_mirror_pod(p)))));
         let (mut empties, mut drains) = (0usize, usize::from(draining));
-        let due: Vec<String> = self.unneeded.iter().filter(|(_, since)| **since + SCALE_DOWN_UNNEEDED_TIME <= now).map(|(n, _)| n.clone()).collect();
+        // Unneeded strictly longer than scale-down-unneeded-time (RemovableAt).
+        let due: Vec<String> = self.unneeded.iter().filter(|(_, since)| **since + SCALE_DOWN_UNNEEDED_TIME < now).map(|(n, _)| n.clone()).collect();
         for name in due {
             let Some(n) = nodes.iter().find(|n| n.metadata.name == name) else { continue };
             let Some(g) = self.group_of(n) else { continue };
@@ -507,20 +618,12 @@ impl ClusterAutoscaler {
                 drains += 1;
             }
             in_flight[g] += 1;
-            self.deleting.insert(name.clone(), g);
+            self.deleting.insert(name.clone(), (g, now));
             self.unneeded.remove(&name);
-            // The taint, then the evictions.
-            let mut tainted = (*n).clone();
-            tainted.spec.taints.push(Taint {
-                key: TO_BE_DELETED_TAINT.into(),
-                value: now.as_ms().div_euclid(1000).to_string(),
-                effect: "NoSchedule".into(),
-                time_added: None,
-            });
-            let obj = Object::Node(Box::new(tainted));
-            out.push(Act::Request(Box::new(Request::Update(obj.clone()))));
+            // The taint now; the evictions from the next loop, once the store has it.
+            self.taint(n, now, out);
+            let obj = Object::Node(Box::new((*n).clone()));
             self.event(&obj, "Normal", "ScaleDown", "marked the node as toBeDeleted/unschedulable", now, out);
-            self.evict(&name, on_node, now, out);
         }
     }
 
@@ -540,29 +643,83 @@ impl ClusterAutoscaler {
         }
     }
 
-    /// Nodes being deleted: evict what is left, and delete those with only DaemonSet and
-    /// mirror pods (DeleteNodes: the group's target shrinks, the machine and Node go).
-    fn finish_deletions(&mut self, nodes: &[&Node], on_node: &BTreeMap<&str, Vec<Rc<Object>>>, now: SimTime, out: &mut Vec<Act>) {
-        let names: Vec<(String, usize)> = self.deleting.iter().map(|(n, g)| (n.clone(), *g)).collect();
-        for (name, g) in names {
+    /// Nodes being deleted: the taint made sure of, what is left evicted, the node
+    /// deleted once only DaemonSet and mirror pods are left (DeleteNodes: the machine and
+    /// the Node go), or the drain given up once its pods outlive max-pod-eviction-time
+    /// and their grace (ScaleDownFailed, the taint removed). Returns the nodes deleted.
+    fn finish_deletions(
+        &mut self,
+        store: &Store,
+        nodes: &[&Node],
+        on_node: &BTreeMap<&str, Vec<Rc<Object>>>,
+        now: SimTime,
+        out: &mut Vec<Act>,
+    ) -> std::collections::BTreeSet<String> {
+        let mut deleted = std::collections::BTreeSet::new();
+        let names: Vec<(String, SimTime)> = self.deleting.iter().map(|(n, (_, t))| (n.clone(), *t)).collect();
+        for (name, started) in names {
             let Some(n) = nodes.iter().find(|n| n.metadata.name == name) else {
+                // Gone by other hands: nothing left to do.
                 self.deleting.remove(&name);
                 continue;
             };
-            let left =
-                on_node.get(name.as_str()).map_or(0, |ps| ps.iter().filter(|o| o.as_pod().is_some_and(|p| !is_daemon_set_pod(p) && !is_mirror_pod(p))).count());
-            if left > 0 {
+            let movable: Vec<&Pod> = on_node
+                .get(name.as_str())
+                .map_or(&[][..], |v| v.as_slice())
+                .iter()
+                .filter_map(|o| o.as_pod())
+                .filter(|p| !is_daemon_set_pod(p) && !is_mirror_pod(p))
+                .collect();
+            if !movable.is_empty() {
+                let grace = movable.iter().map(|p| p.spec.termination_grace_period_seconds.unwrap_or(30).clamp(0, 600)).max().unwrap_or(30) as u64;
+                if now > started + MAX_POD_EVICTION_TIME + SimDuration::from_secs(grace + 30) {
+                    self.deleting.remove(&name);
+                    self.unremovable.insert(name.clone(), now + UNREMOVABLE_RECHECK);
+                    let left: Vec<String> = movable.iter().map(|p| format!("{}/{}", p.metadata.namespace, p.metadata.name)).collect();
+                    let obj = Object::Node(Box::new((*n).clone()));
+                    self.event(
+                        &obj,
+                        "Warning",
+                        "ScaleDownFailed",
+                        &format!("failed to drain and delete node: pods remaining after timeout: {}", left.join(", ")),
+                        now,
+                        out,
+                    );
+                    let mut untainted = (*n).clone();
+                    untainted.spec.taints.retain(|t| t.key != TO_BE_DELETED_TAINT);
+                    out.push(Act::Request(Box::new(Request::Update(Object::Node(Box::new(untainted))))));
+                    continue;
+                }
+                // The taint first (a write lost to a conflict is made again), then the
+                // evictions, tried again each loop.
+                if !n.spec.taints.iter().any(|t| t.key == TO_BE_DELETED_TAINT) {
+                    self.taint(n, now, out);
+                    continue;
+                }
                 self.evict(&name, on_node, now, out);
                 continue;
             }
+            let _ = store;
             self.deleting.remove(&name);
-            let group = &mut self.groups[g];
-            group.target = group.target.saturating_sub(1);
+            deleted.insert(name.clone());
             let obj = Object::Node(Box::new((*n).clone()));
             self.event(&obj, "Normal", "ScaleDown", "nodes removed by cluster autoscaler", now, out);
             out.push(Act::RemoveMachine(name.clone()));
             out.push(Act::Request(Box::new(Request::Delete { key: ObjectKey::new(Kind::Node, "", &name), grace_period_seconds: None, uid: None })));
         }
-        let _ = Time(now);
+        deleted
+    }
+
+    /// The ToBeDeletedByClusterAutoscaler taint, on the node as the store has it.
+    fn taint(&mut self, n: &Node, now: SimTime, out: &mut Vec<Act>) {
+        let mut tainted = n.clone();
+        tainted.spec.taints.retain(|t| t.key != TO_BE_DELETED_TAINT);
+        tainted.spec.taints.push(Taint {
+            key: TO_BE_DELETED_TAINT.into(),
+            value: now.as_ms().div_euclid(1000).to_string(),
+            effect: "NoSchedule".into(),
+            time_added: None,
+        });
+        out.push(Act::Request(Box::new(Request::Update(Object::Node(Box::new(tainted))))));
     }
 }

@@ -117,6 +117,74 @@ pub struct Proposal {
     pub raw: i64,
 }
 
+/// The decision GetResourceReplicas and calcPlainMetricReplicas share once the ready
+/// pods' ratio is known: within tolerance the count stays; otherwise, with missing pods
+/// (filled with `fill_down`'s value on a scale-down, 0 on a scale-up) or unready pods on
+/// a scale-up (0), the ratio is computed again, and the count stays if that is within
+/// tolerance or turns the direction.
+#[allow(clippy::too_many_arguments)]
+fn decide(
+    current: i32,
+    ready: usize,
+    unready: &BTreeSet<String>,
+    missing: &BTreeSet<String>,
+    mut metrics: PodMetricsInfo,
+    ratio: f64,
+    fill_down: &dyn Fn(&str) -> i64,
+    ratio_of: &dyn Fn(&PodMetricsInfo) -> Result<f64, String>,
+    now: SimTime,
+) -> Result<i32, String> {
+    let scale_up_with_unready = !unready.is_empty() && ratio > 1.0;
+    if !scale_up_with_unready && missing.is_empty() {
+        if within_tolerance(ratio) {
+            return Ok(current);
+        }
+        return Ok((ratio * ready as f64).ceil() as i32);
+    }
+    let mut fill = |names: &BTreeSet<String>, value: &dyn Fn(&str) -> i64| {
+        for n in names {
+            metrics.insert(n.clone(), PodMetric { timestamp: now, window: SimDuration::ZERO, value: value(n) });
+        }
+    };
+    if ratio < 1.0 {
+        fill(missing, fill_down);
+    } else if ratio > 1.0 {
+        fill(missing, &|_| 0);
+    }
+    if scale_up_with_unready {
+        fill(unready, &|_| 0);
+    }
+    let new_ratio = ratio_of(&metrics)?;
+    if within_tolerance(new_ratio) || (ratio < 1.0 && new_ratio > 1.0) || (ratio > 1.0 && new_ratio < 1.0) {
+        return Ok(current);
+    }
+    let replicas = (new_ratio * metrics.len() as f64).ceil() as i32;
+    if (new_ratio < 1.0 && replicas > current) || (new_ratio > 1.0 && replicas < current) {
+        return Ok(current);
+    }
+    Ok(replicas)
+}
+
+/// groupPods and removeMetricsForPods: (ready count, unready, missing, the metrics left).
+fn ready_metrics(
+    pods: &[&Pod],
+    mut metrics: PodMetricsInfo,
+    resource: &str,
+    now: SimTime,
+) -> Result<(usize, BTreeSet<String>, BTreeSet<String>, PodMetricsInfo), String> {
+    if pods.is_empty() {
+        return Err("no pods returned by selector while calculating replica count".into());
+    }
+    let (ready, unready, missing, ignored) = group_pods(pods, &metrics, resource == "cpu", now);
+    for n in ignored.iter().chain(unready.iter()) {
+        metrics.remove(n);
+    }
+    if metrics.is_empty() {
+        return Err("did not receive metrics for targeted pods (pods might be unready)".into());
+    }
+    Ok((ready, unready, missing, metrics))
+}
+
 /// GetResourceReplicas (a Utilization target). `metrics` are the pods' figures from the
 /// metrics API (an empty map is the metrics client's "no metrics returned").
 pub fn resource_replicas(
@@ -125,112 +193,32 @@ pub fn resource_replicas(
     resource: &str,
     container: Option<&str>,
     pods: &[&Pod],
-    mut metrics: PodMetricsInfo,
+    metrics: PodMetricsInfo,
     now: SimTime,
 ) -> Result<Proposal, String> {
-    if pods.is_empty() {
-        return Err("no pods returned by selector while calculating replica count".into());
-    }
-    let (ready, unready, missing, ignored) = group_pods(pods, &metrics, resource == "cpu", now);
-    for n in ignored.iter().chain(unready.iter()) {
-        metrics.remove(n);
-    }
-    if metrics.is_empty() {
-        return Err("did not receive metrics for targeted pods (pods might be unready)".into());
-    }
+    let (ready, unready, missing, metrics) = ready_metrics(pods, metrics, resource, now)?;
     let requests = pod_requests(pods, resource, container)?;
     let (ratio, utilization, raw) = utilization_ratio(&metrics, &requests, target)?;
-    let done = |replicas| Ok(Proposal { replicas, utilization, raw });
-    let scale_up_with_unready = !unready.is_empty() && ratio > 1.0;
-    if !scale_up_with_unready && missing.is_empty() {
-        if within_tolerance(ratio) {
-            return done(current);
-        }
-        return done((ratio * ready as f64).ceil() as i32);
-    }
-    if !missing.is_empty() {
-        if ratio < 1.0 {
-            let fallback = i64::from(target.max(100));
-            for n in &missing {
-                metrics
-                    .insert(n.clone(), PodMetric { timestamp: now, window: SimDuration::ZERO, value: requests.get(n).copied().unwrap_or(0) * fallback / 100 });
-            }
-        } else if ratio > 1.0 {
-            for n in &missing {
-                metrics.insert(n.clone(), PodMetric { timestamp: now, window: SimDuration::ZERO, value: 0 });
-            }
-        }
-    }
-    if scale_up_with_unready {
-        for n in &unready {
-            metrics.insert(n.clone(), PodMetric { timestamp: now, window: SimDuration::ZERO, value: 0 });
-        }
-    }
-    let (new_ratio, _, _) = utilization_ratio(&metrics, &requests, target)?;
-    if within_tolerance(new_ratio) || (ratio < 1.0 && new_ratio > 1.0) || (ratio > 1.0 && new_ratio < 1.0) {
-        return done(current);
-    }
-    let replicas = (new_ratio * metrics.len() as f64).ceil() as i32;
-    if (new_ratio < 1.0 && replicas > current) || (new_ratio > 1.0 && replicas < current) {
-        return done(current);
-    }
-    done(replicas)
+    // On a scale-down a missing pod counts as using 100 % of its request (or the target,
+    // above 100 %).
+    let fallback = i64::from(target.max(100));
+    let fill_down = |n: &str| requests.get(n).copied().unwrap_or(0) * fallback / 100;
+    let ratio_of = |m: &PodMetricsInfo| utilization_ratio(m, &requests, target).map(|r| r.0);
+    let replicas = decide(current, ready, &unready, &missing, metrics, ratio, &fill_down, &ratio_of, now)?;
+    Ok(Proposal { replicas, utilization, raw })
 }
 
 /// GetRawResourceReplicas → calcPlainMetricReplicas (an AverageValue target, milli-units).
-pub fn raw_resource_replicas(current: i32, target: i64, resource: &str, pods: &[&Pod], mut metrics: PodMetricsInfo, now: SimTime) -> Result<Proposal, String> {
-    if pods.is_empty() {
-        return Err("no pods returned by selector while calculating replica count".into());
-    }
-    let (ready, unready, missing, ignored) = group_pods(pods, &metrics, resource == "cpu", now);
-    for n in ignored.iter().chain(unready.iter()) {
-        metrics.remove(n);
-    }
-    if metrics.is_empty() {
-        return Err("did not receive metrics for targeted pods (pods might be unready)".into());
-    }
-    // GetMetricUsageRatio.
-    let ratio_of = |m: &PodMetricsInfo| {
-        let usage = m.values().map(|p| p.value).fold(0i64, i64::saturating_add) / m.len() as i64;
-        (usage as f64 / target as f64, usage)
-    };
-    let (ratio, usage) = ratio_of(&metrics);
-    let done = |replicas| Ok(Proposal { replicas, utilization: 0, raw: usage });
-    let scale_up_with_unready = !unready.is_empty() && ratio > 1.0;
-    if !scale_up_with_unready && missing.is_empty() {
-        if within_tolerance(ratio) {
-            return done(current);
-        }
-        return done((ratio * ready as f64).ceil() as i32);
-    }
-    if !missing.is_empty() {
-        let fill = if ratio < 1.0 {
-            Some(target)
-        } else if ratio > 1.0 {
-            Some(0)
-        } else {
-            None
-        };
-        if let Some(v) = fill {
-            for n in &missing {
-                metrics.insert(n.clone(), PodMetric { timestamp: now, window: SimDuration::ZERO, value: v });
-            }
-        }
-    }
-    if scale_up_with_unready {
-        for n in &unready {
-            metrics.insert(n.clone(), PodMetric { timestamp: now, window: SimDuration::ZERO, value: 0 });
-        }
-    }
-    let (new_ratio, _) = ratio_of(&metrics);
-    if within_tolerance(new_ratio) || (ratio < 1.0 && new_ratio > 1.0) || (ratio > 1.0 && new_ratio < 1.0) {
-        return done(current);
-    }
-    let replicas = (new_ratio * metrics.len() as f64).ceil() as i32;
-    if (new_ratio < 1.0 && replicas > current) || (new_ratio > 1.0 && replicas < current) {
-        return done(current);
-    }
-    done(replicas)
+pub fn raw_resource_replicas(current: i32, target: i64, resource: &str, pods: &[&Pod], metrics: PodMetricsInfo, now: SimTime) -> Result<Proposal, String> {
+    let (ready, unready, missing, metrics) = ready_metrics(pods, metrics, resource, now)?;
+    // GetMetricUsageRatio: the truncated mean over the target.
+    let usage_of = |m: &PodMetricsInfo| m.values().map(|p| p.value).fold(0i64, i64::saturating_add) / m.len().max(1) as i64;
+    let usage = usage_of(&metrics);
+    let ratio = usage as f64 / target as f64;
+    // On a scale-down a missing pod counts as using exactly the target.
+    let ratio_of = |m: &PodMetricsInfo| Ok(usage_of(m) as f64 / target as f64);
+    let replicas = decide(current, ready, &unready, &missing, metrics, ratio, &|_| target, &ratio_of, now)?;
+    Ok(Proposal { replicas, utilization: 0, raw: usage })
 }
 
 #[cfg(test)]
