@@ -2003,6 +2003,18 @@ impl<'r> Loader<'r> {
                         }
                     },
                 };
+                // The autoscaler's machines join as workers: kubeadm's control plane is
+                // not a node group, and a machine whose kubelet refuses to start would
+                // never register.
+                if p.control_plane || p.swap {
+                    let why = if p.control_plane {
+                        "a control-plane pool is not a node group"
+                    } else {
+                        "its machines' kubelet refuses to start (swap: true), so none would ever register"
+                    };
+                    self.error(file, Self::mark_of(index, &ap, ""), format!("{ap}: Forbidden: {why}"));
+                    return None;
+                }
                 Some(super::model::NodeGroupSpec { min: a.min as u32, max: a.max as u32, provisioning_delay: delay })
             });
             // The limit is checked here, on the number, before anything is built from it:
