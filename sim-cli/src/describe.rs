@@ -682,8 +682,7 @@ pub fn run(args: &[String], at: Option<&str>, seed: Option<u64>, namespace: Opti
         None => (first.clone(), None),
     };
     let mut rest = &args[1..];
-    let looks_like_file = |a: &str| std::path::Path::new(a).exists() || a.ends_with(".yaml") || a.ends_with(".yml");
-    if name.is_none() && rest.len() >= 2 && !looks_like_file(&rest[0]) {
+    if name.is_none() && rest.len() >= 2 && !crate::files::looks_like_file(&rest[0]) {
         name = Some(rest[0].clone());
         rest = &rest[1..];
     }

@@ -12,6 +12,12 @@ use std::cell::RefCell;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+/// Whether a command-line word names a scenario file rather than an object (`ksim get
+/// pods NAME FILE…`): an existing path, or a YAML file name.
+pub fn looks_like_file(a: &str) -> bool {
+    Path::new(a).exists() || a.ends_with(".yaml") || a.ends_with(".yml")
+}
+
 /// Reads at most `MAX_INPUT_BYTES` from `path`; Err is the reason, in words.
 fn read_capped(path: &Path) -> Result<Vec<u8>, String> {
     let file = std::fs::File::open(path).map_err(|e| format!("cannot read: {e}"))?;

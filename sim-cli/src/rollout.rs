@@ -40,7 +40,6 @@ use sim_core::scenario::diagnostic::clip_quoted;
 use sim_core::Simulation;
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::Path;
 use std::rc::Rc;
 
 /// ChangeCauseAnnotation.
@@ -106,13 +105,10 @@ struct Target {
 fn parse_target(args: &[String]) -> Result<Target, u8> {
     let (ty, name, rest) = match args[0].split_once('/') {
         Some((t, n)) => (t, Some(n.to_string()), &args[1..]),
-        None => {
-            let looks_like_file = |a: &str| Path::new(a).exists() || a.ends_with(".yaml") || a.ends_with(".yml");
-            match &args[1..] {
-                [n, files @ ..] if !files.is_empty() && !looks_like_file(n) => (args[0].as_str(), Some(n.clone()), files),
-                files => (args[0].as_str(), None, files),
-            }
-        }
+        None => match &args[1..] {
+            [n, files @ ..] if !files.is_empty() && !crate::files::looks_like_file(n) => (args[0].as_str(), Some(n.clone()), files),
+            files => (args[0].as_str(), None, files),
+        },
     };
     let Some(kind) = kind_from_user(ty) else {
         error(&format!("error: the server doesn't have a resource type {}", clip_quoted(ty)));

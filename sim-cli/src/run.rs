@@ -352,8 +352,7 @@ pub fn get(g: GetArgs) -> u8 {
         let _ = writeln!(err, "error: no scenario file given: ksim reads the cluster from FILE… after the kind");
         return EXIT_BAD_INPUT;
     }
-    let looks_like_file = |a: &str| Path::new(a).exists() || a.ends_with(".yaml") || a.ends_with(".yml");
-    let (name, files) = if rest.len() >= 2 && !looks_like_file(&rest[0]) { (Some(rest[0].clone()), &rest[1..]) } else { (None, rest) };
+    let (name, files) = if rest.len() >= 2 && !crate::files::looks_like_file(&rest[0]) { (Some(rest[0].clone()), &rest[1..]) } else { (None, rest) };
     if name.is_some() && selector.is_some() {
         let _ = writeln!(err, "error: name cannot be provided when a selector is specified");
         return EXIT_BAD_INPUT;

@@ -53,9 +53,8 @@ pub fn top(a: Args) -> u8 {
         }
     };
     let mut rest = &a.args[1..];
-    let looks_like_file = |s: &str| std::path::Path::new(s).exists() || s.ends_with(".yaml") || s.ends_with(".yml");
     let mut name = None;
-    if rest.len() >= 2 && !looks_like_file(&rest[0]) {
+    if rest.len() >= 2 && !crate::files::looks_like_file(&rest[0]) {
         name = Some(rest[0].clone());
         rest = &rest[1..];
     }

@@ -283,7 +283,7 @@ impl ClusterAutoscaler {
             }
         }
         // Deletions under way: done once only DaemonSet and mirror pods are left.
-        let deleted = self.finish_deletions(store, &nodes, &on_node, now, &mut out);
+        let deleted = self.finish_deletions(&nodes, &on_node, now, &mut out);
         let nodes: Vec<&Node> = nodes.into_iter().filter(|n| !deleted.contains(&n.metadata.name)).collect();
         // Machines that registered are booting no more; those not registered within
         // max-node-provision-time are given up (their group backs off).
@@ -351,7 +351,7 @@ impl ClusterAutoscaler {
             scaled_up = self.scale_up(&help, &daemon_sets, &taken, now, &mut out);
         }
         if !scaled_up && !young {
-            self.scale_down(store, &nodes, &on_node, &registered, now, &mut out);
+            self.scale_down(store, &nodes, &on_node, now, &mut out);
         }
         out
     }
@@ -486,7 +486,7 @@ impl ClusterAutoscaler {
     }
 
     /// The planner and the actuator: unneeded nodes, then deletions past their time.
-    fn scale_down(&mut self, store: &Store, nodes: &[&Node], on_node: &BTreeMap<&str, Vec<Rc<Object>>>, registered: &[u32], now: SimTime, out: &mut Vec<Act>) {
+    fn scale_down(&mut self, store: &Store, nodes: &[&Node], on_node: &BTreeMap<&str, Vec<Rc<Object>>>, now: SimTime, out: &mut Vec<Act>) {
         let pdbs: Vec<&crate::api::pod_disruption_budget::PodDisruptionBudget> = store.list(&Kind::PodDisruptionBudget).filter_map(|o| o.as_pdb()).collect();
         let pdbs_of = |p: &Pod| -> Vec<usize> {
             pdbs.iter()
@@ -586,7 +586,6 @@ impl ClusterAutoscaler {
             unneeded_now.insert(name.clone(), self.unneeded.get(name).copied().unwrap_or(now));
         }
         self.unneeded = unneeded_now;
-        let _ = registered;
         if self.last_scale_up.is_some_and(|t| t + SCALE_DOWN_DELAY_AFTER_ADD > now) {
             return;
         }
@@ -649,7 +648,6 @@ impl ClusterAutoscaler {
     /// and their grace (ScaleDownFailed, the taint removed). Returns the nodes deleted.
     fn finish_deletions(
         &mut self,
-        store: &Store,
         nodes: &[&Node],
         on_node: &BTreeMap<&str, Vec<Rc<Object>>>,
         now: SimTime,
@@ -699,7 +697,6 @@ impl ClusterAutoscaler {
                 self.evict(&name, on_node, now, out);
                 continue;
             }
-            let _ = store;
             self.deleting.remove(&name);
             deleted.insert(name.clone());
             let obj = Object::Node(Box::new((*n).clone()));

@@ -49,7 +49,7 @@ pub fn steps(v: &str, milli: bool) -> Result<Vec<(SimDuration, i64)>, String> {
         let q = crate::api::quantity::Quantity::parse(q).map_err(|e| format!("{q:?}: {e}"))?;
         let n = if milli { q.milli_value() } else { q.value() };
         if n < 0 {
-            return Err(format!("{part:?}: must not be negative"));
+            return Err(format!("{q:?}: must not be negative", q = part.split_once(" from ").map_or(part, |(q, _)| q.trim())));
         }
         if out.last().is_some_and(|(d, _)| *d >= from) {
             return Err(format!("{part:?}: the steps' times must increase"));
@@ -240,6 +240,8 @@ mod tests {
         assert_eq!((at(&s, SimDuration::from_secs(5)), at(&s, SimDuration::from_secs(10)), at(&s, SimDuration::from_secs(99))), (0, 100, 200));
     }
 
+    /// ksim's model of CFS, not an upstream table: the expected shares follow from the
+    /// water-filling rule `share` states (an equal split, and 1:3 weights).
     #[test]
     fn a_full_node_is_shared_by_weight() {
         let w = |u: &str, want, weight| (u.to_string(), want, weight);

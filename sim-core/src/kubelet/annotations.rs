@@ -79,25 +79,7 @@ pub fn readiness_fails(v: &str) -> Result<(SimDuration, Option<SimDuration>), St
 /// Parses `ksim.dev/memory-usage`: a quantity, or `Q from D` steps separated by `;`
 /// (times from the container's start, increasing). Returns (from, bytes) steps.
 pub fn memory_usage(v: &str) -> Result<Vec<(SimDuration, i64)>, String> {
-    let mut out: Vec<(SimDuration, i64)> = Vec::new();
-    for part in v.split(';').map(str::trim).filter(|p| !p.is_empty()) {
-        let (q, from) = match part.split_once(" from ") {
-            Some((q, d)) => (q.trim(), SimDuration::parse(d.trim()).map_err(|e| format!("{part:?}: {e}"))?),
-            None => (part, SimDuration::ZERO),
-        };
-        let bytes = crate::api::quantity::Quantity::parse(q).map_err(|e| format!("{q:?}: {e}"))?.value();
-        if bytes < 0 {
-            return Err(format!("{q:?}: must not be negative"));
-        }
-        if out.last().is_some_and(|(d, _)| *d >= from) {
-            return Err(format!("{part:?}: the steps' times must increase"));
-        }
-        out.push((from, bytes));
-    }
-    if out.is_empty() {
-        return Err("expected a quantity (300Mi) or steps (100Mi from 0s; 300Mi from 1m)".into());
-    }
-    Ok(out)
+    crate::usage::steps(v, false)
 }
 
 /// When, after its start, the pod's first container outgrows its memory limit (the OOM

@@ -106,8 +106,7 @@ impl Kubelet {
         let Some(p) = w.pod.as_pod() else { return 0 };
         let Some(v) = p.metadata.annotations.get(super::annotations::MEMORY_USAGE) else { return 0 };
         let steps = super::annotations::memory_usage(v).unwrap_or_default();
-        let since = now.since(started);
-        steps.iter().rev().find(|(from, _)| *from <= since).map_or(0, |(_, b)| *b)
+        crate::usage::at(&steps, now.since(started))
     }
 
     /// memory.available: capacity less every running pod's working set.

@@ -79,10 +79,9 @@ impl Kubelet {
             .collect()
     }
 
-    /// The usage model's rates (millicores) for the pods running now; counters of
-    /// containers no longer running are dropped.
-    pub fn set_cpu_rates(&mut self, now: SimTime, rates: &BTreeMap<String, i64>) {
-        let running = self.running(now);
+    /// The usage model's rates (millicores) for `running`, the pods `running(now)` gave;
+    /// counters of containers no longer running are dropped.
+    pub fn set_cpu_rates(&mut self, now: SimTime, running: &[crate::usage::Running], rates: &BTreeMap<String, i64>) {
         self.node_cpu.used = self.node_cpu.at(now);
         self.node_cpu.since = now;
         self.node_cpu.rate = 0;
@@ -98,7 +97,7 @@ impl Kubelet {
                 }
             };
             self.node_cpu.rate = self.node_cpu.rate.saturating_add(rate);
-            next.insert(r.uid, c);
+            next.insert(r.uid.clone(), c);
         }
         self.cpu = next;
     }

@@ -55,8 +55,8 @@ impl Simulation {
         let mut model = std::mem::take(&mut self.usage);
         let rates = model.rates(now, &nodes, &|p| self.workload(p));
         self.usage = model;
-        for (k, r) in self.kubelets.iter_mut().zip(rates) {
-            k.set_cpu_rates(now, &r);
+        for ((k, (_, running)), r) in self.kubelets.iter_mut().zip(&nodes).zip(rates) {
+            k.set_cpu_rates(now, running, &r);
         }
         self.queue.push(now + crate::usage::TICK, SimEvent::UsageTick);
     }
@@ -123,15 +123,7 @@ impl Simulation {
                 crate::cluster_autoscaler::Act::AddNode { pool, name, after } => {
                     self.queue.push(now + after, SimEvent::MachineUp { pool, name });
                 }
-                crate::cluster_autoscaler::Act::RemoveMachine(n) => {
-                    if let Some(&k) = self.kubelet_index.get(&n) {
-                        self.kubelets[k as usize].crash();
-                        self.proxies[k as usize].crash();
-                        self.control_plane.forget(super::Client::Kubelet(k));
-                        self.removed.insert(n.clone());
-                        self.control_plane_nodes_changed();
-                    }
-                }
+                crate::cluster_autoscaler::Act::RemoveMachine(n) => self.remove_machine(&n),
             }
         }
         let mut out = Vec::new();

@@ -942,13 +942,7 @@ impl Simulation {
             }
             model::Action::RemoveNode(n) => {
                 // The machine goes away, then `kubectl delete node`.
-                if let Some(&k) = self.kubelet_index.get(&n) {
-                    self.kubelets[k as usize].crash();
-                    self.proxies[k as usize].crash();
-                    self.control_plane.forget(Client::Kubelet(k));
-                    self.removed.insert(n.clone());
-                    self.control_plane_nodes_changed();
-                }
+                self.remove_machine(&n);
                 send(Request::Delete { key: ObjectKey::new(Kind::Node, "", &n), grace_period_seconds: None, uid: None });
             }
             action => {
@@ -1172,6 +1166,18 @@ impl Simulation {
     }
 
     /// A node of `pool` joins: its kubelet starts and registers it.
+    /// A node's machine goes away for good: its kubelet and kube-proxy stop, and it is
+    /// never started again.
+    fn remove_machine(&mut self, name: &str) {
+        if let Some(&k) = self.kubelet_index.get(name) {
+            self.kubelets[k as usize].crash();
+            self.proxies[k as usize].crash();
+            self.control_plane.forget(Client::Kubelet(k));
+            self.removed.insert(name.to_string());
+            self.control_plane_nodes_changed();
+        }
+    }
+
     fn add_node(&mut self, pool: &str, name: &str) {
         let Some(p) = self.pools.iter().find(|p| p.name == pool).cloned() else { return };
         if self.kubelet_index.contains_key(name) {

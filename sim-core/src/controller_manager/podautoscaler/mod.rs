@@ -59,6 +59,8 @@ struct Pending {
     key: NsName,
     hpa: HorizontalPodAutoscaler,
     original: crate::api::horizontal_pod_autoscaler::HorizontalPodAutoscalerStatus,
+    /// The target's kind (its scale's resource) and spec.replicas.
+    target: Kind,
     current: i32,
     min: i32,
     /// Once the metrics are in: the desired count, the reason and the metric statuses.
@@ -157,10 +159,7 @@ impl HorizontalController {
             ctx.request(Request::UpdateStatus(Object::HorizontalPodAutoscaler(Box::new(p.hpa))));
         }
         self.queue.done(&p.key);
-        let key = p.key;
-        let mut q = std::mem::replace(&mut self.queue, WorkQueue::new(Order::Fifo));
-        ctx.requeue_after(&mut q, key, SYNC_PERIOD);
-        self.queue = q;
+        ctx.requeue_after(&mut self.queue, p.key, SYNC_PERIOD);
     }
 
     /// setStatus: the status rebuilt (observedGeneration is not kept).
@@ -504,9 +503,7 @@ impl HorizontalController {
     fn rescale_or_finish(&mut self, mut p: Pending, desired: i32, ctx: &mut ControllerCtx) {
         p.desired = desired;
         if desired != p.current {
-            let r = &p.hpa.spec.scale_target_ref;
-            let kind = Kind::from_user(&r.kind.to_ascii_lowercase()).unwrap_or(Kind::Deployment);
-            let key = ObjectKey::new(kind, &p.hpa.metadata.namespace, &r.name);
+            let key = ObjectKey::new(p.target.clone(), &p.hpa.metadata.namespace, &p.hpa.spec.scale_target_ref.name);
             ctx.request_reply(Request::Scale { key: key.clone(), replicas: desired });
             self.awaiting_scale.push_back((key, p));
             return;
@@ -592,9 +589,7 @@ impl Controller for HorizontalController {
             return;
         }
         // enqueueHPA: AddRateLimited with the fixed sync-period interval.
-        let mut q = std::mem::replace(&mut self.queue, WorkQueue::new(Order::Fifo));
-        ctx.requeue_after(&mut q, key, SYNC_PERIOD);
-        self.queue = q;
+        ctx.requeue_after(&mut self.queue, key, SYNC_PERIOD);
     }
 
     fn sync(&mut self, inf: &SharedInformers, key: &NsName, ctx: &mut ControllerCtx) -> Synced {
@@ -612,13 +607,14 @@ impl Controller for HorizontalController {
             key: key.clone(),
             hpa: HorizontalPodAutoscaler::default(),
             original,
+            target: Kind::Deployment,
             current: 0,
             min: 1,
             desired: 0,
             reason: String::new(),
             statuses: Vec::new(),
         };
-        let (_, current, _) = match scale_of(inf, &hpa) {
+        let (target, current, _) = match scale_of(inf, &hpa) {
             Ok(s) => s,
             Err(e) => {
                 ctx.event(&obj, "Warning", "FailedGetScale", &e);
@@ -639,6 +635,7 @@ impl Controller for HorizontalController {
         // recordInitialRecommendation.
         self.recommendations.entry(key.clone()).or_insert_with(|| vec![(current, now)]);
         p.current = current;
+        p.target = target;
         p.min = hpa.spec.min_replicas.unwrap_or(1);
         let max = hpa.spec.max_replicas;
         p.hpa = hpa;
