@@ -139,6 +139,7 @@ const CASES: &[(&str, u32, u32, &str)] = &[
     ("invalid-restart-policy.yaml", 6, 18, "spec.restartPolicy: Unsupported value: \"Sometimes\": supported values: \"Always\", \"OnFailure\", \"Never\""),
     ("toleration-exists-with-value.yaml", 8, 15, "value must be empty when `operator` is 'Exists'"),
     ("invalid-ksim-annotation.yaml", 12, 44, "spec.template.metadata.annotations[ksim.dev/run-duration]: Invalid value: \"soon\""),
+    ("cpu-per-request-negative.yaml", 12, 47, "spec.template.metadata.annotations[ksim.dev/cpu-per-request]: Invalid value: \"-5m\": must not be negative"),
     ("node-manifest.yaml", 1, 1, "nodes come from spec.cluster.nodePools"),
     ("duplicate-object.yaml", 17, 1, "deployments.apps \"web\" already exists"),
     // Limits, checked on the number before anything is built from it

@@ -5,6 +5,7 @@
 //! |---|---|
 //! | `ksim.dev/cpu-demand` | the load on the whole workload over simulated time — `900m`, or steps from the start of the run, `900m from 0s; 2 from 5m; 300m from 15m` — shared evenly among its Ready pods whose containers run (a Service's load balancer spreads requests over ready endpoints) |
 //! | `ksim.dev/cpu-usage` | one pod's own use, steps from each start of its containers (`100m`, `50m from 0s; 400m from 1m`), added to its share of the demand |
+//! | `ksim.dev/cpu-per-request` | the CPU time one request of the traffic model (`spec.traffic`) costs the pod that answers it (`20m`: 20 ms of one core, so 50 requests a second use `1`), added to the rest: the requests a pod answered over the last second, times this, is its rate for the next |
 //! | `ksim.dev/memory-usage` | the first container's working set (kubelet/annotations.rs), which the eviction manager and the OOM killer act on too |
 //!
 //! A workload is the pods' controller: a ReplicaSet that a Deployment owns counts as its
@@ -31,6 +32,7 @@ use std::rc::Rc;
 
 pub const CPU_DEMAND: &str = "ksim.dev/cpu-demand";
 pub const CPU_USAGE: &str = "ksim.dev/cpu-usage";
+pub const CPU_PER_REQUEST: &str = "ksim.dev/cpu-per-request";
 /// How often the model is evaluated.
 pub const TICK: SimDuration = SimDuration::from_secs(1);
 /// The CFS weight of a pod without a CPU request: cm.MinShares (2 shares of 1024 per
@@ -68,9 +70,13 @@ pub fn at(steps: &[(SimDuration, i64)], since: SimDuration) -> i64 {
     steps.iter().rev().find(|(from, _)| *from <= since).map_or(0, |(_, v)| *v)
 }
 
-/// Whether a pod declares a CPU use.
-pub fn declares_cpu(p: &Pod) -> bool {
-    p.metadata.annotations.contains_key(CPU_DEMAND) || p.metadata.annotations.contains_key(CPU_USAGE)
+/// Parses a CPU cost per request: a non-negative quantity of CPU time (millicore-seconds).
+pub fn per_request(v: &str) -> Result<i64, String> {
+    match crate::api::quantity::Quantity::parse(v) {
+        Ok(q) if q.milli_value() >= 0 => Ok(q.milli_value()),
+        Ok(_) => Err("must not be negative".into()),
+        Err(e) => Err(format!("expected a quantity of CPU time per request (20m: 20 ms of one core): {e}")),
+    }
 }
 
 /// A pod whose containers run on a node, as its kubelet knows it.
@@ -103,6 +109,8 @@ struct PodModel {
     workload: Rc<str>,
     demand: Option<Rc<Vec<(SimDuration, i64)>>>,
     usage: Option<Rc<Vec<(SimDuration, i64)>>>,
+    /// CPU time per request answered, millicore-seconds.
+    per_request: i64,
     limit: Option<i64>,
     /// Its CFS weight: its CPU request (at least the 2-share minimum).
     weight: i64,
@@ -142,6 +150,7 @@ impl UsageModel {
             workload: format!("{}/{}", p.metadata.namespace, workload(p)).into(),
             demand: p.metadata.annotations.get(CPU_DEMAND).map(|v| self.profile(v)),
             usage: p.metadata.annotations.get(CPU_USAGE).map(|v| self.profile(v)),
+            per_request: p.metadata.annotations.get(CPU_PER_REQUEST).and_then(|v| per_request(v).ok()).unwrap_or(0),
             limit,
             weight: request.max(MIN_SHARE_MILLIS),
         });
@@ -150,8 +159,16 @@ impl UsageModel {
     }
 
     /// Each running pod's CPU rate now (millicores), by node: `nodes` gives each node's
-    /// CPU capacity (millicores) and running pods; `workload` names a pod's workload.
-    pub fn rates(&mut self, now: SimTime, nodes: &[(i64, Vec<Running>)], workload: &dyn Fn(&Pod) -> String) -> Vec<BTreeMap<String, i64>> {
+    /// CPU capacity (millicores) and running pods; `workload` names a pod's workload;
+    /// `served` the requests each pod (by uid) answered over the last `window`.
+    pub fn rates(
+        &mut self,
+        now: SimTime,
+        nodes: &[(i64, Vec<Running>)],
+        workload: &dyn Fn(&Pod) -> String,
+        served: &BTreeMap<String, u64>,
+        window: SimDuration,
+    ) -> Vec<BTreeMap<String, i64>> {
         let models: Vec<Vec<Option<Rc<PodModel>>>> = nodes.iter().map(|(_, pods)| pods.iter().map(|r| self.model(r, workload)).collect()).collect();
         // Forget the pods that no longer run (memory bounded by the cluster).
         let running: std::collections::BTreeSet<&str> = nodes.iter().flat_map(|(_, pods)| pods.iter().map(|r| r.uid.as_str())).collect();
@@ -178,6 +195,10 @@ impl UsageModel {
                 }
                 if let Some(u) = &m.usage {
                     want = want.saturating_add(at(u, now.since(r.started)));
+                }
+                if let (true, Some(&n)) = (m.per_request > 0, served.get(&r.uid)) {
+                    let per_second = (n as i128) * (m.per_request as i128) * 1000 / (window.as_ms().max(1) as i128);
+                    want = want.saturating_add(per_second.min(i64::MAX as i128) as i64);
                 }
                 if let Some(l) = m.limit {
                     want = want.min(l);

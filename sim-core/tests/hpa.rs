@@ -205,3 +205,52 @@ fn two_hpas_on_one_target_are_ambiguous_and_a_v1_reapply_converts() {
     let b = s.list(&Kind::HorizontalPodAutoscaler).iter().find_map(|o| o.as_hpa().filter(|h| h.metadata.name == "b").cloned()).unwrap();
     assert_eq!(b.spec.metrics[0].resource.as_ref().unwrap().target.average_utilization, Some(90));
 }
+
+/// CPU driven by the traffic model (the walkthrough's load generator is a `wget` loop
+/// against the Service): 40 requests a second, each costing 5m of CPU time
+/// (`ksim.dev/cpu-per-request`), is 200m of work for whoever answers. One pod of a 100m
+/// request answers them all: metrics-server serves 200m (+ the idle floor, under 1m),
+/// 200 % of the request, 4× the 50 % target: ceil(4 × 1) = 4, within the scale-up limit
+/// max(2 × 1, 4) (convertDesiredReplicasWithRules). Four pods then split the same 200m,
+/// whatever share each draws: 50m on average, 50 % = the target, no change (a ratio
+/// within the 0.1 tolerance). The pods' metrics add up to the 200m the requests cost.
+/// The HPA is created at 2m, once the one pod's figure is steady.
+/// The next reading may overshoot, as in a real cluster: the old pod's 15 s window still
+/// holds the seconds it answered alone while the new pods' (fresh containers: windows
+/// from their start) do not, so the sum can pass 220m and the HPA go to 5 once. Five
+/// pods at 40 % want 4 (ceil(0.8 × 5)), and the 300 s downscale stabilization keeps 5
+/// until five minutes after the last recommendation of 5; 4 then holds.
+#[test]
+fn traffic_drives_the_cpu_that_the_hpa_scales_on() {
+    let dep = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata:\n      labels: {app: web}\n      annotations: {ksim.dev/cpu-per-request: 5m, ksim.dev/memory-usage: 10Mi}\n    spec:\n      containers: [{name: web, image: nginx, resources: {requests: {cpu: 100m}}}]";
+    let svc = "apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec:\n  selector: {app: web}\n  ports: [{port: 80}]";
+    let hpa = "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {name: web}\nspec:\n  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}\n  minReplicas: 1\n  maxReplicas: 10\n  metrics: [{type: Resource, resource: {name: cpu, target: {type: Utilization, averageUtilization: 50}}}]";
+    let later: String = hpa.lines().map(|l| format!("      {l}\n")).collect();
+    let text = format!(
+        "apiVersion: ksim.dev/v1\nkind: Scenario\nspec:\n  until: 10m\n  cluster:\n    metricsServer: metrics-server\n    nodePools: [{{name: node, count: 2, capacity: {{cpu: \"4\", memory: 8Gi}}}}]\n  traffic:\n  - {{name: load, source: {{node: node-1}}, target: service/web:80, rate: 40/s, start: 30s}}\n  timeline:\n  - at: 2m\n    apply:\n{later}---\n{dep}\n---\n{svc}\n"
+    );
+    let mut s = sim(&text);
+    let web_cpu = |s: &Simulation| -> Vec<i64> {
+        let mut v: Vec<i64> = s.pod_metrics(Some("default")).unwrap().iter().filter(|m| m.name.starts_with("web-")).map(|m| m.cpu_nano).collect();
+        v.sort();
+        v
+    };
+    s.run_until(SimTime::from_secs(90) + SimDuration::from_ms(1));
+    let one = web_cpu(&s);
+    assert_eq!(one.len(), 1, "{one:?}");
+    assert!((200_000_000..201_000_000).contains(&one[0]), "{one:?}");
+    s.run_until(SimTime::from_secs(10 * 60));
+    assert!(s.violations().is_empty(), "{:?}", s.violations());
+    let msgs: Vec<String> = hpa_events(&s).into_iter().filter(|(_, r, _)| r == "SuccessfulRescale").map(|(_, _, m)| m).collect();
+    assert_eq!(msgs[0], "New size: 4; reason: cpu resource utilization (percentage of request) above target");
+    let up5 = "New size: 5; reason: cpu resource utilization (percentage of request) above target";
+    // reconcileAutoscaler: any scale-down's reason is "All metrics below target".
+    let down4 = "New size: 4; reason: All metrics below target";
+    assert!(msgs.len() == 1 || msgs[1..] == [up5, down4], "{msgs:?}");
+    assert_eq!(replicas(&s, "web"), 4);
+    let four = web_cpu(&s);
+    assert_eq!(four.len(), 4, "{four:?}");
+    let total: i64 = four.iter().sum();
+    // (each figure rounded down to a nanocore)
+    assert!((199_990_000..204_000_000).contains(&total), "{four:?}");
+}

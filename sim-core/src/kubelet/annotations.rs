@@ -13,7 +13,7 @@
 //! | `ksim.dev/boot-duration` | `0s` | how long the app takes, once its containers run, before it accepts connections (requests before then are refused) |
 //! | `ksim.dev/prestop-duration` | none | how long a preStop `exec` or `httpGet` hook runs (a `sleep` action, or an exec of `sleep N`, says it itself) |
 //! | `ksim.dev/image-pull-error` | none | the registry refuses pulls: `notfound` (the tag does not exist) or `denied` (the repository does not exist or needs credentials), for every image of the pod, or per image (`nginx:1.99=notfound, private/app:2=denied`); the kubelet reports ErrImagePull, then ImagePullBackOff between retries |
-//! | `ksim.dev/cpu-demand`, `ksim.dev/cpu-usage` | none | the CPU the workload's load asks of its Ready pods, and one pod's own use (usage.rs) |
+//! | `ksim.dev/cpu-demand`, `ksim.dev/cpu-usage`, `ksim.dev/cpu-per-request` | none | the CPU the workload's load asks of its Ready pods, one pod's own use, and what each request of the traffic model costs the pod answering it (usage.rs) |
 //! | `ksim.dev/memory-usage` | none | the first container's memory use over its run: `300Mi`, or steps from its start, `100Mi from 0s; 300Mi from 1m` (each start begins again). Above its memory limit, the kernel's OOM killer ends it: `OOMKilled`, exit code 137 |
 //! | `ksim.dev/liveness-fails-after` | never | when, after each start, the first container's liveness probe starts failing (the prober: `Unhealthy`, then after failureThreshold failures `Killing` and a restart) |
 //! | `ksim.dev/readiness-fails` | never | when, after each start, the first container's readiness probe fails (`from 1m until 2m`, or `from 1m`): failureThreshold failures in a row make the pod not ready (out of its Services' endpoints), successThreshold successes ready again |
@@ -378,6 +378,10 @@ pub fn validate(annotations: &std::collections::BTreeMap<String, String>) -> Vec
             }
         } else if k == crate::usage::CPU_DEMAND || k == crate::usage::CPU_USAGE {
             if let Err(e) = crate::usage::steps(v, true) {
+                errs.push((k.clone(), format!("Invalid value: {v:?}: {e}")));
+            }
+        } else if k == crate::usage::CPU_PER_REQUEST {
+            if let Err(e) = crate::usage::per_request(v) {
                 errs.push((k.clone(), format!("Invalid value: {v:?}: {e}")));
             }
         } else if k == IMAGE_PULL_ERROR {

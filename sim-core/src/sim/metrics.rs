@@ -53,7 +53,8 @@ impl Simulation {
         let now = self.now;
         let nodes: Vec<(i64, Vec<crate::usage::Running>)> = self.kubelets.iter().map(|k| (k.spec.cpu.milli_value(), k.running(now))).collect();
         let mut model = std::mem::take(&mut self.usage);
-        let rates = model.rates(now, &nodes, &|p| self.workload(p));
+        let served = self.traffic.take_served();
+        let rates = model.rates(now, &nodes, &|p| self.workload(p), &served, crate::usage::TICK);
         self.usage = model;
         for ((k, (_, running)), r) in self.kubelets.iter_mut().zip(&nodes).zip(rates) {
             k.set_cpu_rates(now, running, &r);

@@ -453,6 +453,7 @@ impl Simulation {
                 self.write_direct(o);
             }
             self.queue.push(SimTime::ZERO, SimEvent::UsageTick);
+            self.traffic.count_served();
             self.queue.push(SimTime::ZERO + crate::metrics_server::RESOLUTION, SimEvent::MetricsScrape);
         }
         for o in addons::default_storage_class(self.storage) {

@@ -71,29 +71,30 @@ pub(super) fn upstream(store: &Store, host: &str, path: &str) -> Upstream {
 }
 
 /// The controller at `at` (`IP:port`) proxies one request; `allowed(from, to)` says
-/// whether NetworkPolicies let the controller pod reach an endpoint.
-pub(super) fn proxy(
+/// whether NetworkPolicies let the controller pod reach an endpoint. With the landing,
+/// the backend endpoint's address when the request reached one that answered.
+pub(super) fn proxy<'a>(
     at: &str,
-    up: &Upstream,
+    up: &'a Upstream,
     pods: &BTreeMap<String, PodAt>,
     alive: &dyn Fn(&str) -> bool,
     allowed: &dyn Fn(&str, &str) -> bool,
     rng: &mut impl Rng,
-) -> Landing {
+) -> (Landing, Option<&'a str>) {
     let eps = match up {
-        Err(status) => return Landing::Fail(status),
+        Err(status) => return (Landing::Fail(status), None),
         Ok(eps) => eps,
     };
     let ctrl_ip = at.rsplit_once(':').map_or(at, |(i, _)| i);
-    let Some(ctrl) = pods.get(ctrl_ip) else { return Landing::Fail("http-502") };
+    let Some(ctrl) = pods.get(ctrl_ip) else { return (Landing::Fail("http-502"), None) };
     let ep = &eps[rng.random_range(0..eps.len())];
     if !allowed(ctrl_ip, ep) {
-        return Landing::Fail("http-504");
+        return (Landing::Fail("http-504"), None);
     }
     let ip = ep.rsplit_once(':').map_or(ep.as_str(), |(i, _)| i);
     match land(ip, &ctrl.node, pods, alive) {
-        Landing::Ok { remote } => Landing::Ok { remote },
-        Landing::Fail("timeout") => Landing::Fail("http-504"),
-        Landing::Fail(_) => Landing::Fail("http-502"),
+        Landing::Ok { remote } => (Landing::Ok { remote }, Some(ip)),
+        Landing::Fail("timeout") => (Landing::Fail("http-504"), None),
+        Landing::Fail(_) => (Landing::Fail("http-502"), None),
     }
 }

@@ -292,6 +292,10 @@ pub struct Traffic {
     pub ticks: u64,
     /// Nodes whose `br_netfilter` module is not loaded (`brNetfilter: false`).
     pub no_br_netfilter: std::collections::BTreeSet<String>,
+    /// Requests each pod answered since the usage model last took them, by pod uid (the
+    /// Service's endpoint, and behind an ingress controller its backend too): kept only
+    /// while the usage model runs (`count_served`), for `ksim.dev/cpu-per-request`.
+    served: Option<BTreeMap<String, u64>>,
 }
 
 /// The CNI DaemonSets whose plugin puts a node's pods on a Linux bridge (Flannel's cni0,
@@ -336,6 +340,7 @@ impl Traffic {
             network: BTreeMap::new(),
             netem_rng,
             no_br_netfilter: Default::default(),
+            served: None,
             clients: clients
                 .into_iter()
                 .map(|client| ClientState {
@@ -360,6 +365,16 @@ impl Traffic {
         for c in &mut self.clients {
             c.requests = Some(Vec::new());
         }
+    }
+
+    /// Count the requests each pod answers (for the usage model's CPU per request).
+    pub fn count_served(&mut self) {
+        self.served = Some(BTreeMap::new());
+    }
+
+    /// The requests each pod answered since the last call, by pod uid.
+    pub fn take_served(&mut self) -> BTreeMap<String, u64> {
+        self.served.as_mut().map(std::mem::take).unwrap_or_default()
     }
 
     /// The requests sent since the last call (with `log_requests`), in sending order.
@@ -428,7 +443,7 @@ impl Traffic {
                 let pods = pods.get_or_insert_with(|| pods_by_ip(store, serving));
                 let unbridged = bridged.get_or_insert_with(|| unbridged(&self.no_br_netfilter, store));
                 let net = Network { faults: &mut self.network, rng: &mut self.netem_rng, unbridged };
-                let delta = send(c, n, store, proxies, pods, alive, net, rng);
+                let delta = send(c, n, store, proxies, pods, alive, net, self.served.as_mut(), rng);
                 c.total.add(&delta);
                 c.second.add(&delta);
             }
@@ -651,8 +666,15 @@ fn send(
     pods: &BTreeMap<String, PodAt>,
     alive: &dyn Fn(&str) -> bool,
     mut net: Network,
+    mut served: Option<&mut BTreeMap<String, u64>>,
     rng: &mut impl Rng,
 ) -> Counters {
+    // One more request answered by the pod at `ip`.
+    let mut serve = |ip: &str| {
+        if let (Some(m), Some(p)) = (served.as_deref_mut(), pods.get(ip).and_then(|p| p.pod.as_pod())) {
+            *m.entry(p.metadata.uid.clone()).or_default() += 1;
+        }
+    };
     // The sources: (client address, node, the pod when the client is one).
     let sources: Vec<(String, String, Option<std::rc::Rc<crate::api::Object>>)> = match &c.client.source {
         Source::Node(node) => {
@@ -757,6 +779,8 @@ fn send(
         }
         let mut to = String::new();
         let mut extra_us = 0;
+        let mut backend = None;
+        let mut at_ep: Option<&str> = None;
         let landing = match &per_node[node.as_str()] {
             Err(reason) => Landing::Fail(reason),
             Ok(eps) => {
@@ -768,6 +792,7 @@ fn send(
                 if affinity {
                     c.affinity.insert(addr.clone(), ep.clone());
                 }
+                at_ep = Some(ep.as_str());
                 if c.requests.is_some() {
                     to = ep.clone();
                 }
@@ -778,7 +803,9 @@ fn send(
                     // At the ingress controller: its own request to the backend.
                     (true, Landing::Ok { .. }, Some(up)) => {
                         let check = |from: &str, to: &str| !policies || policy_allows(store, from, pods.get(from).map(|p| &*p.pod), to, "TCP", pods);
-                        ingress::proxy(ep, up, pods, alive, &check, rng)
+                        let (l, b) = ingress::proxy(ep, up, pods, alive, &check, rng);
+                        backend = b;
+                        l
                     }
                     (true, l, _) => *l,
                 };
@@ -809,6 +836,12 @@ fn send(
         let (result, latency_us) = match landing {
             Landing::Ok { remote } => {
                 s.succeeded += 1;
+                if let Some(ep) = at_ep {
+                    serve(ep.rsplit_once(':').map_or(ep, |(i, _)| i));
+                }
+                if let Some(b) = backend {
+                    serve(b);
+                }
                 let us = 500 + if remote { 500 } else { 0 } + rng.random_range(0..1000u64) + extra_us;
                 let bucket = bucket(us);
                 if s.latency.len() <= bucket {
