@@ -42,6 +42,8 @@ const CASES: &[(&str, u32, u32, &str)] = &[
     ("resource-quota-negative.yaml", 8, 22, "spec.hard[requests.memory]: Invalid value: \"-1Gi\": must be greater than or equal to 0"),
     // A Cluster Autoscaler node group (node_group_spec.go Validate)
     ("node-group-min-over-max.yaml", 11, 34, "spec.cluster.nodePools[0].autoscaling.max: Invalid value: 2: max size must be greater or equal to min size"),
+    // expander/factory Build's words
+    ("expander-twice.yaml", 7, 17, "Expander priority was specified multiple times, each expander must not be specified more than once"),
     ("node-group-swap.yaml", 12, 20, "spec.cluster.nodePools[0].autoscaling: Forbidden: its machines' kubelet refuses to start (swap: true), so none would ever register"),
     // HorizontalPodAutoscaler (ValidateHorizontalPodAutoscalerSpec, after the v1 conversion)
     ("hpa-min-over-max.yaml", 8, 16, "HorizontalPodAutoscaler.autoscaling \"web\" is invalid: spec.maxReplicas: Invalid value: 5: must be greater than or equal to `minReplicas`"),

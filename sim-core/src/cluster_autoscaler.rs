@@ -15,9 +15,12 @@
 //! NodeResourcesFit: their reasons are the scheduler's words); the pods that pass are
 //! bin-packed onto copies of
 //! the template, largest first (estimator/binpacking_estimator.go, scored by
-//! cpu/allocatable + memory/allocatable), up to the group's max. The expander picks one
-//! option (`random`, upstream's default, drawn from the autoscaler's own stream;
-//! `most-pods`; `least-waste`: the least wasted cpu + memory fraction, ties at random),
+//! cpu/allocatable + memory/allocatable), up to the group's max. The expanders pick one
+//! option, a chain of filters ending in a random draw from the autoscaler's own stream
+//! (expander/factory): `random` (upstream's default: no filter); `most-pods`;
+//! `least-nodes`; `least-waste` (the least wasted cpu + memory fraction of the new
+//! nodes' capacity); `priority` (the ConfigMap `cluster-autoscaler-priority-expander`,
+//! `priority`'s doc below),
 //! the group's target grows, and each new machine boots for the pool's
 //! `provisioningDelay` (default 60 s, ksim's choice: clouds take about a minute) before
 //! its kubelet registers it like any node joining. A group's size is its registered
@@ -90,6 +93,37 @@ const MAX_EMPTY_AT_ONCE: usize = 10;
 pub const TO_BE_DELETED_TAINT: &str = "ToBeDeletedByClusterAutoscaler";
 pub const SAFE_TO_EVICT: &str = "cluster-autoscaler.kubernetes.io/safe-to-evict";
 pub const SCALE_DOWN_DISABLED: &str = "cluster-autoscaler.kubernetes.io/scale-down-disabled";
+/// The priority expander's ConfigMap (priority.go PriorityConfigMapName), in kube-system.
+pub const PRIORITY_CONFIG_MAP: &str = "cluster-autoscaler-priority-expander";
+
+/// The priority expander's configuration: YAML of priority → regular expressions
+/// (parsePrioritiesYAMLString), in upstream's words where it refuses one.
+pub fn parse_priorities(text: &str) -> Result<Vec<(i64, Vec<regex_lite::Regex>)>, String> {
+    if text.is_empty() {
+        return Err(format!("priority configuration in {PRIORITY_CONFIG_MAP} configmap is empty; please provide valid configuration"));
+    }
+    let cant = |e: String| format!("Can't parse YAML with priorities in the configmap: {e}");
+    let docs = crate::scenario::yaml::parse_documents(text).map_err(|e| cant(e.to_string()))?;
+    let mut out = Vec::new();
+    let Some(doc) = docs.first() else { return Ok(out) };
+    let serde_json::Value::Object(m) = &doc.value else { return Err(cant("expected a map of priorities to lists of regular expressions".into())) };
+    for (k, v) in m {
+        let prio: i64 = k.parse().map_err(|_| cant(format!("cannot unmarshal !!str `{k}` into int")))?;
+        let list: Vec<&str> = match v {
+            serde_json::Value::Array(a) => {
+                a.iter().map(|x| x.as_str().ok_or_else(|| cant(format!("cannot unmarshal {x} into string")))).collect::<Result<_, _>>()?
+            }
+            serde_json::Value::Null => Vec::new(),
+            other => return Err(cant(format!("cannot unmarshal {other} into []string"))),
+        };
+        let mut res = Vec::new();
+        for re in list {
+            res.push(regex_lite::Regex::new(re).map_err(|e| format!("Can't compile regexp rule for priority {prio} and rule {re}: {e}"))?);
+        }
+        out.push((prio, res));
+    }
+    Ok(out)
+}
 /// The Events' source component.
 pub const COMPONENT: &str = "cluster-autoscaler";
 /// The label a node's pool is on (the kubelet's registration).
@@ -121,7 +155,7 @@ pub enum Act {
 
 pub struct ClusterAutoscaler {
     pub groups: Vec<Group>,
-    expander: Expander,
+    expanders: Vec<Expander>,
     rng: rand_chacha::ChaCha8Rng,
     last_scale_up: Option<SimTime>,
     /// Nodes unneeded since.
@@ -188,7 +222,7 @@ fn ready(n: &Node) -> bool {
 
 impl ClusterAutoscaler {
     /// None when no pool autoscales.
-    pub fn new(pools: &[NodePool], expander: Expander, rng: rand_chacha::ChaCha8Rng) -> Option<Self> {
+    pub fn new(pools: &[NodePool], expanders: Vec<Expander>, rng: rand_chacha::ChaCha8Rng) -> Option<Self> {
         let groups: Vec<Group> = pools
             .iter()
             .filter_map(|p| {
@@ -198,7 +232,7 @@ impl ClusterAutoscaler {
             .collect();
         (!groups.is_empty()).then(|| ClusterAutoscaler {
             groups,
-            expander,
+            expanders,
             rng,
             last_scale_up: None,
             unneeded: BTreeMap::new(),
@@ -348,7 +382,7 @@ impl ClusterAutoscaler {
         let young = oldest.is_some_and(|t| t + POD_TIME_BUFFER > now);
         if !help.is_empty() && !young {
             let taken: std::collections::BTreeSet<&str> = nodes.iter().map(|n| n.metadata.name.as_str()).collect();
-            scaled_up = self.scale_up(&help, &daemon_sets, &taken, now, &mut out);
+            scaled_up = self.scale_up(store, &help, &daemon_sets, &taken, now, &mut out);
         }
         if !scaled_up && !young {
             self.scale_down(store, &nodes, &on_node, now, &mut out);
@@ -359,6 +393,7 @@ impl ClusterAutoscaler {
     /// ScaleUpOrchestrator.ScaleUp; whether a group grew.
     fn scale_up(
         &mut self,
+        store: &Store,
         help: &[&Rc<Object>],
         daemon_sets: &[Rc<Object>],
         taken: &std::collections::BTreeSet<&str>,
@@ -418,7 +453,10 @@ impl ClusterAutoscaler {
                 options.push((g, new_nodes.len() as u32, placed));
             }
         }
-        if options.is_empty() {
+        // The expanders' choice; none (the priority expander without its ConfigMap): no
+        // scale-up (ScaleUpNoOptionsAvailable), as when no group could take a pod.
+        let best = if options.is_empty() { None } else { self.best_option(store, &options, &infos, now, out) };
+        let Some(best) = best else {
             // NotTriggerScaleUp for the pods no group could take, reasons counted by groups.
             for (i, o) in help.iter().enumerate() {
                 if schedulable[i] {
@@ -432,8 +470,7 @@ impl ClusterAutoscaler {
                 self.event(o, "Normal", "NotTriggerScaleUp", &format!("pod didn't trigger scale-up: {msg}"), now, out);
             }
             return false;
-        }
-        let best = self.best_option(&options, &infos);
+        };
         let (g, n, placed) = options[best].clone();
         let group = &mut self.groups[g];
         let before = group.target;
@@ -457,32 +494,96 @@ impl ClusterAutoscaler {
         true
     }
 
-    /// The expander's choice among (group, nodes, pods) options.
-    fn best_option(&mut self, options: &[(usize, u32, Vec<usize>)], infos: &[Rc<PodInfo>]) -> usize {
+    /// The expanders' choice among (group, nodes, pods) options: each filter of the chain
+    /// narrows them, the first to leave one decides, and a random draw ends the rest
+    /// (expander/factory chainStrategy.BestOption with random's fallback).
+    fn best_option(&mut self, store: &Store, options: &[(usize, u32, Vec<usize>)], infos: &[Rc<PodInfo>], now: SimTime, out: &mut Vec<Act>) -> Option<usize> {
         let mut best: Vec<usize> = (0..options.len()).collect();
-        match self.expander {
-            Expander::Random => {}
-            Expander::MostPods => {
-                let most = options.iter().map(|o| o.2.len()).max().unwrap_or(0);
-                best.retain(|&i| options[i].2.len() == most);
+        for e in self.expanders.clone() {
+            match e {
+                // The random filter keeps every option; the fallback draws.
+                Expander::Random => {}
+                Expander::MostPods => {
+                    let most = best.iter().map(|&i| options[i].2.len()).max().unwrap_or(0);
+                    best.retain(|&i| options[i].2.len() == most);
+                }
+                Expander::LeastNodes => {
+                    let least = best.iter().map(|&i| options[i].1).filter(|n| *n > 0).min().unwrap_or(0);
+                    best.retain(|&i| options[i].1 == least);
+                }
+                Expander::LeastWaste => {
+                    // waste.go: the node's capacity (not allocatable) times the new nodes,
+                    // less the option's pods' requests, as fractions of cpu plus memory.
+                    let waste = |o: &(usize, u32, Vec<usize>)| {
+                        let t = self.template(o.0);
+                        let cap = |r: &str| t.status.capacity.get(r).or_else(|| t.status.allocatable.get(r)).cloned().unwrap_or_default();
+                        let cpu = cap("cpu").milli_value() * i64::from(o.1);
+                        let mem = cap("memory").value() * i64::from(o.1);
+                        let (rc, rm) = o.2.iter().fold((0i64, 0i64), |(c, m), i| (c + infos[*i].milli_cpu, m + infos[*i].memory));
+                        (cpu - rc) as f64 / cpu.max(1) as f64 + (mem - rm) as f64 / mem.max(1) as f64
+                    };
+                    let scores: Vec<(usize, f64)> = best.iter().map(|&i| (i, waste(&options[i]))).collect();
+                    let least = scores.iter().map(|s| s.1).fold(f64::INFINITY, f64::min);
+                    best = scores.into_iter().filter(|s| s.1 == least).map(|s| s.0).collect();
+                }
+                Expander::Priority => best = self.priority(store, options, best, now, out),
             }
-            Expander::LeastWaste => {
-                let waste = |o: &(usize, u32, Vec<usize>)| {
-                    let t = self.template(o.0);
-                    let cpu = t.status.allocatable.get("cpu").map_or(0, |q| q.milli_value()) * i64::from(o.1);
-                    let mem = t.status.allocatable.get("memory").map_or(0, |q| q.value()) * i64::from(o.1);
-                    let (rc, rm) = o.2.iter().fold((0i64, 0i64), |(c, m), i| (c + infos[*i].milli_cpu, m + infos[*i].memory));
-                    (cpu - rc) as f64 / cpu.max(1) as f64 + (mem - rm) as f64 / mem.max(1) as f64
-                };
-                let scores: Vec<f64> = options.iter().map(waste).collect();
-                let least = scores.iter().copied().fold(f64::INFINITY, f64::min);
-                best.retain(|&i| scores[i] == least);
+            if best.len() == 1 {
+                return Some(best[0]);
             }
         }
-        if best.len() == 1 {
-            return best[0];
+        if best.is_empty() {
+            return None;
         }
-        best[self.rng.random_range(0..best.len())]
+        Some(best[self.rng.random_range(0..best.len())])
+    }
+
+    /// The priority expander (expander/priority/priority.go BestOptions): the ConfigMap
+    /// `cluster-autoscaler-priority-expander` in kube-system, read at each choice, maps
+    /// priorities to lists of regular expressions over node group ids (here the pools'
+    /// names, unanchored as Go's FindStringIndex); the options whose group matches the
+    /// highest priority any option reaches are kept. A group that matches nothing is not
+    /// used (`PriorityConfigMapNotMatchedGroup`); when no option matches, all are kept
+    /// (`PriorityConfigMapNoGroupMatched`). Without the ConfigMap, or with one that does
+    /// not parse (`PriorityConfigMapInvalid`), it keeps none: no scale-up.
+    fn priority(&mut self, store: &Store, options: &[(usize, u32, Vec<usize>)], best: Vec<usize>, now: SimTime, out: &mut Vec<Act>) -> Vec<usize> {
+        let Some(cm) = store.get_parts(&Kind::ConfigMap, "kube-system", PRIORITY_CONFIG_MAP).cloned() else { return Vec::new() };
+        let data = if let Object::ConfigMap(c) = &*cm { c.data.get("priorities").cloned() } else { None };
+        let parsed = match data {
+            None => Err("Wrong configmap for priority expander, doesn't contain priorities key. Ignoring update.".to_string()),
+            Some(text) => parse_priorities(&text).map_err(|e| format!("Wrong configuration for priority expander: {e}. Ignoring update.")),
+        };
+        let priorities = match parsed {
+            Ok(p) => p,
+            Err(msg) => {
+                self.event(&cm, "Warning", "PriorityConfigMapInvalid", &msg, now, out);
+                return Vec::new();
+            }
+        };
+        let mut max_prio: Option<i64> = None;
+        let mut kept = Vec::new();
+        for i in &best {
+            let id = self.groups[options[*i].0].pool.name.clone();
+            let prio = priorities.iter().filter(|(_, res)| res.iter().any(|re| re.is_match(&id))).map(|(p, _)| *p).max();
+            let Some(prio) = prio else {
+                let msg = format!("Priority expander: node group {id} not found in priority expander configuration. The group won't be used.");
+                self.event(&cm, "Warning", "PriorityConfigMapNotMatchedGroup", &msg, now, out);
+                continue;
+            };
+            if max_prio.is_none_or(|m| prio > m) {
+                max_prio = Some(prio);
+                kept.clear();
+            }
+            if max_prio == Some(prio) {
+                kept.push(*i);
+            }
+        }
+        if kept.is_empty() {
+            let msg = "Priority expander: no priorities info found for any of the expansion options. No options filtered.";
+            self.event(&cm, "Warning", "PriorityConfigMapNoGroupMatched", msg, now, out);
+            return best;
+        }
+        kept
     }
 
     /// The planner and the actuator: unneeded nodes, then deletions past their time.

@@ -124,3 +124,51 @@ fn a_budget_keeps_its_node_and_daemon_sets_count_on_templates() {
     // The autoscaler's spam filter: one event per pod and reason per 5 minutes.
     assert_eq!(not.len(), 1, "{not:?}");
 }
+
+/// Three groups can each take the pending pod. The priority expander (expander/priority/
+/// priority.go) reads kube-system/cluster-autoscaler-priority-expander: `spot-b` matches
+/// 50 and 10, `on-demand` and `spot-a` only 10 (`.*on-demand.*`, `spot-a`): the highest
+/// priority an option reaches wins, so spot-b grows. `misc` matches nothing: a Warning
+/// on the ConfigMap, and it is not used though its template fits the pod as well.
+#[test]
+fn the_priority_expander_picks_the_highest_matching_group() {
+    let cm = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cluster-autoscaler-priority-expander, namespace: kube-system}\ndata:\n  priorities: |-\n    10:\n      - .*on-demand.*\n      - spot-a\n    50:\n      - ^spot-b$\n      - spot\n";
+    let pools = "    - {name: on-demand, count: 1, capacity: {cpu: '2', memory: 4Gi}, autoscaling: {min: 1, max: 3}}\n    - {name: spot-a, count: 1, capacity: {cpu: '2', memory: 4Gi}, autoscaling: {min: 1, max: 3}}\n    - {name: spot-b, count: 1, capacity: {cpu: '2', memory: 4Gi}, autoscaling: {min: 1, max: 3}}\n    - {name: misc, count: 1, capacity: {cpu: '2', memory: 4Gi}, autoscaling: {min: 1, max: 3}}\n";
+    let pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: big}\nspec:\n  containers: [{name: c, image: nginx, resources: {requests: {cpu: '1500m'}}}]\n";
+    let filler = |n: u32| {
+        format!("apiVersion: v1\nkind: Pod\nmetadata: {{name: filler-{n}}}\nspec:\n  containers: [{{name: c, image: nginx, resources: {{requests: {{cpu: '1500m'}}}}}}]\n")
+    };
+    // Four fillers take the four nodes' room first (created at 0 s), `big` comes at 3 s.
+    let fillers: Vec<String> = (1..=4).map(filler).collect();
+    let late = pod.lines().map(|l| format!("      {l}\n")).collect::<String>();
+    let text = format!(
+        "apiVersion: ksim.dev/v1\nkind: Scenario\nspec:\n  until: 2m\n  cluster:\n    clusterAutoscaler: {{expander: priority}}\n    nodePools:\n{pools}  timeline:\n  - at: 3s\n    apply:\n{late}---\n{cm}---\n{}",
+        fillers.join("---\n")
+    );
+    let mut s = sim(&text);
+    s.run_until(SimTime::from_secs(100));
+    assert!(s.violations().is_empty(), "{:?}", s.violations());
+    let up = events(&s, "TriggeredScaleUp");
+    assert_eq!(up.iter().map(|(_, p, m)| (p.as_str(), m.as_str())).collect::<Vec<_>>(), [("big", "pod triggered scale-up: [{spot-b 1->2 (max: 3)}]")]);
+    let warn = events(&s, "PriorityConfigMapNotMatchedGroup");
+    assert_eq!(
+        warn.iter().map(|(_, o, m)| (o.as_str(), m.as_str())).collect::<Vec<_>>(),
+        [("cluster-autoscaler-priority-expander", "Priority expander: node group misc not found in priority expander configuration. The group won't be used.")]
+    );
+    assert!(nodes(&s).contains(&"spot-b-2".to_string()), "{:?}", nodes(&s));
+}
+
+/// Without its ConfigMap the priority expander keeps no option (reloadConfigMap's error:
+/// BestOptions returns nil), the chain's random fallback has nothing to draw from, and
+/// ScaleUp ends with ScaleUpNoOptionsAvailable: no group grows, and the pod — schedulable
+/// on a group's template — gets no NotTriggerScaleUp either (GetRemainingPods keeps only
+/// the pods no group could take).
+#[test]
+fn the_priority_expander_without_its_config_map_scales_nothing() {
+    let text = "apiVersion: ksim.dev/v1\nkind: Scenario\nspec:\n  until: 2m\n  cluster:\n    clusterAutoscaler: {expander: 'priority,least-waste'}\n    nodePools:\n    - {name: workers, count: 1, capacity: {cpu: '2', memory: 4Gi}, autoscaling: {min: 1, max: 3}}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec:\n  containers: [{name: c, image: nginx, resources: {requests: {cpu: '1500m'}}}]\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: b}\nspec:\n  containers: [{name: c, image: nginx, resources: {requests: {cpu: '1500m'}}}]\n";
+    let mut s = sim(text);
+    s.run_until(SimTime::from_secs(110));
+    assert!(events(&s, "TriggeredScaleUp").is_empty());
+    assert!(events(&s, "NotTriggerScaleUp").is_empty());
+    assert_eq!(nodes(&s), ["workers-1"]);
+}

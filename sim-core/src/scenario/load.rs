@@ -1885,9 +1885,27 @@ impl<'r> Loader<'r> {
         }
         if let Some(ca) = c.cluster_autoscaler {
             if let Some(e) = ca.expander {
-                if let Some(i) = self.choice(file, index, "spec.cluster.clusterAutoscaler.expander", &e, &["random", "most-pods", "least-waste"]) {
-                    s.cluster.expander = [super::model::Expander::Random, super::model::Expander::MostPods, super::model::Expander::LeastWaste][i];
+                // `--expander`: a comma-separated chain (expander/factory Build), each name
+                // once.
+                let path = "spec.cluster.clusterAutoscaler.expander";
+                let mut chain = Vec::new();
+                for name in e.split(',').map(str::trim) {
+                    let Some(i) = self.choice(file, index, path, name, &super::model::Expander::NAMES) else { continue };
+                    let x = super::model::Expander::ALL[i];
+                    if chain.contains(&x) {
+                        let mark = Self::mark_of(index, path, "");
+                        self.error(
+                            file,
+                            mark,
+                            format!(
+                                "{path}: Invalid value: {}: Expander {name} was specified multiple times, each expander must not be specified more than once",
+                                q(&e)
+                            ),
+                        );
+                    }
+                    chain.push(x);
                 }
+                s.cluster.expanders = chain;
             }
         }
         if let Some(m) = c.metrics_server {

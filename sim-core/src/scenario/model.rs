@@ -76,6 +76,14 @@ pub enum Expander {
     Random,
     MostPods,
     LeastWaste,
+    LeastNodes,
+    Priority,
+}
+
+impl Expander {
+    /// The `--expander` names, in the order of `Expander::ALL`.
+    pub const NAMES: [&'static str; 5] = ["random", "most-pods", "least-waste", "least-nodes", "priority"];
+    pub const ALL: [Expander; 5] = [Expander::Random, Expander::MostPods, Expander::LeastWaste, Expander::LeastNodes, Expander::Priority];
 }
 
 impl NodePool {
@@ -153,9 +161,10 @@ pub struct Cluster {
     pub ingress_nginx: bool,
     /// `spec.cluster.metricsServer: metrics-server`: the resource metrics pipeline.
     pub metrics_server: bool,
-    /// `spec.cluster.clusterAutoscaler: {expander}`: the Cluster Autoscaler's expander
-    /// (it runs when a pool has `autoscaling`).
-    pub expander: Expander,
+    /// `spec.cluster.clusterAutoscaler: {expander}`: the Cluster Autoscaler's expanders,
+    /// a chain as `--expander=priority,least-waste` gives (it runs when a pool has
+    /// `autoscaling`).
+    pub expanders: Vec<Expander>,
     /// `spec.cluster.storage`: the default StorageClass `standard` and its provisioner.
     pub storage: Storage,
     /// `spec.cluster.etcd.members`: the etcd cluster's size (1, kubeadm's stacked etcd,
@@ -252,7 +261,7 @@ impl Default for Cluster {
             cni_installed: true,
             ingress_nginx: false,
             metrics_server: false,
-            expander: Expander::Random,
+            expanders: vec![Expander::Random],
             storage: Storage::LocalPath,
             etcd_members: 1,
             kubeadm: false,

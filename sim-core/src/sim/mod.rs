@@ -315,7 +315,7 @@ impl Simulation {
             usage: Default::default(),
             cluster_autoscaler: crate::cluster_autoscaler::ClusterAutoscaler::new(
                 &scenario.cluster.node_pools,
-                scenario.cluster.expander,
+                scenario.cluster.expanders.clone(),
                 rngs.stream("cluster-autoscaler"),
             ),
             kubelet_index,
