@@ -320,8 +320,24 @@ impl ClusterAutoscaler {
         let deleted = self.finish_deletions(&nodes, &on_node, now, &mut out);
         let nodes: Vec<&Node> = nodes.into_iter().filter(|n| !deleted.contains(&n.metadata.name)).collect();
         // Machines that registered are booting no more; those not registered within
-        // max-node-provision-time are given up (their group backs off).
-        self.booting.retain(|name, (_, asked)| !nodes.iter().any(|n| n.metadata.name == *name) && *asked + MAX_NODE_PROVISION_TIME > now);
+        // max-node-provision-time are given up: their instances deleted, so they never
+        // join — unless that would take the group below its min
+        // (removeOldUnregisteredNodes: "node group min size reached").
+        let registered_names: std::collections::BTreeSet<&str> = nodes.iter().map(|n| n.metadata.name.as_str()).collect();
+        self.booting.retain(|name, _| !registered_names.contains(name.as_str()));
+        let mut size = vec![0u32; self.groups.len()];
+        for g in nodes.iter().filter_map(|n| self.group_of(n)).chain(self.booting.values().map(|(g, _)| *g)) {
+            size[g] += 1;
+        }
+        let late: Vec<(String, usize)> =
+            self.booting.iter().filter(|(_, (_, asked))| *asked + MAX_NODE_PROVISION_TIME <= now).map(|(n, (g, _))| (n.clone(), *g)).collect();
+        for (name, g) in late {
+            if size[g] > self.groups[g].min {
+                size[g] -= 1;
+                self.booting.remove(&name);
+                out.push(Act::RemoveMachine(name));
+            }
+        }
         self.unremovable.retain(|_, until| *until > now);
         // Each group's size: its registered nodes and its machines on their way (the
         // cloud's target size); a node gone is a machine gone.
@@ -664,7 +680,13 @@ impl ClusterAutoscaler {
             trial.remove(name);
             let mut fits = true;
             for o in &moving {
-                let pi = Rc::new(PodInfo::new(o.clone()));
+                // removal.go findPlaceFor: each pod is tried as a copy without its node
+                // (Spec.NodeName = ""), or the NodeName filter would keep it where it is.
+                let mut unbound = (**o).clone();
+                if let Object::Pod(p) = &mut unbound {
+                    Rc::make_mut(&mut p.spec).node_name.clear();
+                }
+                let pi = Rc::new(PodInfo::new(Rc::new(unbound)));
                 match trial.iter_mut().filter(|(k, _)| !unneeded_now.contains_key(*k)).find(|(_, ni)| check(&pi, ni).is_none()) {
                     Some((_, ni)) => ni.add_pod(pi),
                     None => {
@@ -755,8 +777,8 @@ impl ClusterAutoscaler {
         out: &mut Vec<Act>,
     ) -> std::collections::BTreeSet<String> {
         let mut deleted = std::collections::BTreeSet::new();
-        let names: Vec<(String, SimTime)> = self.deleting.iter().map(|(n, (_, t))| (n.clone(), *t)).collect();
-        for (name, started) in names {
+        let names: Vec<(String, usize, SimTime)> = self.deleting.iter().map(|(n, (g, t))| (n.clone(), *g, *t)).collect();
+        for (name, g, started) in names {
             let Some(n) = nodes.iter().find(|n| n.metadata.name == name) else {
                 // Gone by other hands: nothing left to do.
                 self.deleting.remove(&name);
@@ -799,6 +821,20 @@ impl ClusterAutoscaler {
                 continue;
             }
             self.deleting.remove(&name);
+            // The cloud's DeleteNodes refuses to take a group below its min (GCE's
+            // `min size reached, nodes will not be deleted`): when other hands removed
+            // machines since the plan, the node stays and its taint goes.
+            let size = nodes.iter().filter(|m| !deleted.contains(&m.metadata.name) && self.group_of(m) == Some(g)).count()
+                + self.booting.values().filter(|(b, _)| *b == g).count();
+            if size as u32 <= self.groups[g].min {
+                self.unremovable.insert(name.clone(), now + UNREMOVABLE_RECHECK);
+                let obj = Object::Node(Box::new((*n).clone()));
+                self.event(&obj, "Warning", "ScaleDownFailed", "failed to delete node: min size reached, nodes will not be deleted", now, out);
+                let mut untainted = (*n).clone();
+                untainted.spec.taints.retain(|t| t.key != TO_BE_DELETED_TAINT);
+                out.push(Act::Request(Box::new(Request::Update(Object::Node(Box::new(untainted))))));
+                continue;
+            }
             deleted.insert(name.clone());
             let obj = Object::Node(Box::new((*n).clone()));
             self.event(&obj, "Normal", "ScaleDown", "nodes removed by cluster autoscaler", now, out);

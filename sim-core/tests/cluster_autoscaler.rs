@@ -172,3 +172,50 @@ fn the_priority_expander_without_its_config_map_scales_nothing() {
     assert!(events(&s, "NotTriggerScaleUp").is_empty());
     assert_eq!(nodes(&s), ["workers-1"]);
 }
+
+/// A machine that has not registered within max-node-provision-time (15 minutes) is
+/// given up: its instance deleted (removeOldUnregisteredNodes), so it never joins even
+/// when it would have booted later (a 20-minute provisioning delay here). The pod still
+/// pending asks again in the same loop, and again 15 minutes later: the machines asked
+/// for at 10 s, 15m10s and 30m10s are all given up before they boot, so nothing joins
+/// (upstream would also back the group off; ksim does not).
+#[test]
+fn a_machine_that_never_registers_in_time_is_given_up() {
+    let text = "apiVersion: ksim.dev/v1\nkind: Scenario\nspec:\n  until: 40m\n  cluster:\n    nodePools:\n    - {name: workers, count: 1, capacity: {cpu: '2', memory: 4Gi}, autoscaling: {min: 1, max: 3, provisioningDelay: 20m}}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec:\n  containers: [{name: c, image: nginx, resources: {requests: {cpu: '1500m'}}}]\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: b}\nspec:\n  containers: [{name: c, image: nginx, resources: {requests: {cpu: '1500m'}}}]\n";
+    let mut s = sim(text);
+    s.run_until(SimTime::from_secs(36 * 60));
+    assert!(s.violations().is_empty(), "{:?}", s.violations());
+    // Three times for pod b (a fits on workers-1), the same words: one Event, count 3.
+    let up: Vec<(String, i32)> = s
+        .list(&Kind::Event)
+        .iter()
+        .filter_map(|o| if let Object::Event(e) = &**o { Some(e.clone()) } else { None })
+        .filter(|e| e.reason == "TriggeredScaleUp")
+        .map(|e| (format!("{}: {}", e.involved_object.name, e.message), e.count))
+        .collect();
+    assert_eq!(up, [("b: pod triggered scale-up: [{workers 1->2 (max: 3)}]".to_string(), 3)]);
+    assert_eq!(nodes(&s), ["workers-1"]);
+}
+
+/// Three nodes with one 100m pod each: every node is under the 0.5 threshold. The
+/// planner goes through them in order, each one's pods placed as copies without their
+/// node (removal.go findPlaceFor) on nodes not already unneeded: workers-1's pod fits
+/// workers-2, workers-2's fits workers-3, and workers-3's has nowhere left, so it stays.
+/// Unneeded from the 10 s loop, a node is due strictly after 10 minutes (the 620 s
+/// loop); one drain at a time: workers-1 is tainted then, its pod evicted and made
+/// again elsewhere, the node deleted; then workers-2. All three pods end on workers-3.
+#[test]
+fn nodes_with_pods_that_fit_elsewhere_are_drained_and_deleted() {
+    let text = "apiVersion: ksim.dev/v1\nkind: Scenario\nspec:\n  until: 20m\n  cluster:\n    nodePools:\n    - {name: workers, count: 3, capacity: {cpu: '2', memory: 8Gi}, autoscaling: {min: 1, max: 5}}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  replicas: 3\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec:\n      containers: [{name: web, image: nginx, resources: {requests: {cpu: 100m}}}]\n";
+    let mut s = sim(text);
+    s.run_until(SimTime::from_secs(20 * 60));
+    assert!(s.violations().is_empty(), "{:?}", s.violations());
+    let marked: Vec<(SimTime, String)> =
+        events(&s, "ScaleDown").into_iter().filter(|(_, _, m)| m == "marked the node as toBeDeleted/unschedulable").map(|(t, n, _)| (t, n)).collect();
+    assert_eq!(marked[0], (SimTime::from_secs(620), "workers-1".to_string()));
+    assert_eq!(marked.iter().map(|(_, n)| n.as_str()).collect::<Vec<_>>(), ["workers-1", "workers-2"]);
+    assert_eq!(nodes(&s), ["workers-3"]);
+    let running: Vec<String> =
+        s.list(&Kind::Pod).iter().filter_map(|o| o.as_pod().filter(|p| p.status.phase == "Running").map(|p| p.spec.node_name.clone())).collect();
+    assert_eq!(running, ["workers-3", "workers-3", "workers-3"]);
+}

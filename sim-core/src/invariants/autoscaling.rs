@@ -9,6 +9,26 @@
 //! trips) to the write. The rate its behavior policies allow is not judged here (the
 //! policies' arithmetic is tested against upstream's examples in
 //! controller_manager/podautoscaler/tests.rs).
+//!
+//! `node-group-within-bounds`: the Cluster Autoscaler asks for a machine only while its
+//! group's size is below max (ScaleUp caps the binpacking estimate at MaxSize −
+//! TargetSize; a group at its max is skipped, `max node group size reached`), and
+//! deletes one only while the group is above min (the planner skips a group at
+//! `size − deletionsInProgress <= min`; the cloud provider's DeleteNodes refuses `min
+//! size reached`; removeOldUnregisteredNodes keeps a machine that would cross it). The
+//! size is counted by the simulation — the pool's machines, registered or booting — not
+//! by the autoscaler's own bookkeeping. A group that starts outside its bounds is not a
+//! violation: the autoscaler only never moves it further out.
+//!
+//! `autoscaler-deletes-drained-nodes`: the Cluster Autoscaler deletes a Node only once
+//! the pods that had to move are gone: DrainNode evicts them and waits until each is
+//! deleted (core/scaledown/actuation/drain.go), and an empty node had none. Left on it
+//! may be DaemonSet and mirror pods (drain skips them) and pods in a terminal phase. A
+//! pod bound after the autoscaler could have seen it is not judged: the scheduler may
+//! bind on a view older than the ToBeDeleted taint, and upstream deletes such a node too
+//! — so a pod counts only if it was bound one request latency or more before the taint
+//! was written (the autoscaler reads the cluster, then taints; without a taint, before
+//! the delete).
 
 use super::{Violation, CONTROLLER_MANAGER};
 use crate::api::Object;
@@ -17,6 +37,60 @@ use crate::etcd::{WatchEvent, WatchEventType};
 use std::collections::BTreeMap;
 
 pub const HPA_WITHIN_BOUNDS: &str = "hpa-replicas-within-bounds";
+pub const NODE_GROUP_WITHIN_BOUNDS: &str = "node-group-within-bounds";
+pub const AUTOSCALER_DELETES_DRAINED: &str = "autoscaler-deletes-drained-nodes";
+/// The Cluster Autoscaler's client name.
+pub const CLUSTER_AUTOSCALER: &str = "cluster-autoscaler";
+
+/// A Cluster Autoscaler machine request for `pool` (bounds `[min, max]`) that had
+/// `machines` machines before it: a machine added (`add`) or deleted.
+pub fn node_group_change(pool: &str, min: u32, max: u32, machines: u32, add: bool, time: SimTime, event: &str) -> Option<Violation> {
+    let (after, bad) = if add { (machines + 1, machines + 1 > max) } else { (machines.saturating_sub(1), machines <= min) };
+    bad.then(|| Violation {
+        invariant: NODE_GROUP_WITHIN_BOUNDS,
+        time,
+        event: event.to_string(),
+        objects: vec![format!("nodegroup/{pool}")],
+        message: format!("the Cluster Autoscaler {} a machine: {machines} → {after}, outside [{min}, {max}]", if add { "added" } else { "deleted" }),
+    })
+}
+
+/// When a pod was bound: its PodScheduled condition's transition, or its creation for a
+/// pod created with its node.
+fn bound_at(p: &crate::api::pod::Pod) -> SimTime {
+    p.status
+        .conditions
+        .iter()
+        .find(|c| c.type_ == "PodScheduled" && c.status == "True")
+        .and_then(|c| c.last_transition_time)
+        .or(p.metadata.creation_timestamp)
+        .map_or(SimTime::ZERO, |t| t.0)
+}
+
+/// A Node the Cluster Autoscaler deleted: the pods still on it that had to move.
+pub fn deleted_node(node: &str, tainted: Option<SimTime>, request: SimDuration, store: &crate::etcd::Store, time: SimTime, event: &str) -> Option<Violation> {
+    let cutoff = tainted.unwrap_or(time);
+    let seen = |t: SimTime| t.as_ms() + request.as_ms() <= cutoff.as_ms();
+    let left: Vec<String> = store
+        .list(&crate::api::Kind::Pod)
+        .filter_map(|o| o.as_pod())
+        .filter(|p| {
+            p.spec.node_name == node
+                && !p.is_terminal()
+                && !p.metadata.annotations.contains_key("kubernetes.io/config.mirror")
+                && p.metadata.controller_ref().is_none_or(|r| r.kind != "DaemonSet")
+                && seen(bound_at(p))
+        })
+        .map(|p| format!("pod/{}/{}", p.metadata.namespace, p.metadata.name))
+        .collect();
+    (!left.is_empty()).then(|| Violation {
+        invariant: AUTOSCALER_DELETES_DRAINED,
+        time,
+        event: event.to_string(),
+        message: format!("the Cluster Autoscaler deleted node {node} with {} pod(s) not drained", left.len()),
+        objects: std::iter::once(format!("node/{node}")).chain(left).collect(),
+    })
+}
 
 /// An HPA spec version: when it stopped being current (None: still is), its target
 /// (kind, name) and its bounds.
@@ -26,13 +100,39 @@ type Version = (Option<SimTime>, (String, String), i32, i32);
 pub struct AutoscalingChecker {
     /// Per HPA (namespace, name): its spec versions, oldest first.
     versions: BTreeMap<(String, String), Vec<Version>>,
+    /// Nodes carrying the Cluster Autoscaler's ToBeDeleted taint, since when.
+    tainted: BTreeMap<String, SimTime>,
 }
 
 impl AutoscalingChecker {
     /// A write: an HPA's (its bounds), or a scale write by kube-controller-manager.
     /// `reach`: how far back a reconcile's read of the HPA may be from its scale write.
-    pub fn on_write(&mut self, w: &WatchEvent, verb: &str, by: &str, time: SimTime, reach: SimDuration, event: &str) -> Option<Violation> {
+    #[allow(clippy::too_many_arguments)]
+    pub fn on_write(
+        &mut self,
+        w: &WatchEvent,
+        verb: &str,
+        by: &str,
+        time: SimTime,
+        reach: SimDuration,
+        request: SimDuration,
+        store: &crate::etcd::Store,
+        event: &str,
+    ) -> Option<Violation> {
         let m = w.object.meta();
+        if let Object::Node(n) = &*w.object {
+            let deleted = w.type_ == WatchEventType::Deleted;
+            let was = if deleted || !n.spec.taints.iter().any(|t| t.key == crate::cluster_autoscaler::TO_BE_DELETED_TAINT) {
+                self.tainted.remove(&m.name)
+            } else {
+                self.tainted.entry(m.name.clone()).or_insert(time);
+                None
+            };
+            if deleted && by == CLUSTER_AUTOSCALER {
+                return deleted_node(&m.name, was, request, store, time, event);
+            }
+            return None;
+        }
         if let Object::HorizontalPodAutoscaler(h) = &*w.object {
             let key = (m.namespace.clone(), m.name.clone());
             let list = self.versions.entry(key).or_default();
@@ -116,7 +216,7 @@ mod tests {
         let mut put = |c: &mut AutoscalingChecker, o: Object, verb: &str, by: &str, t: u64| {
             let exists = store.get(&o.key()).is_some();
             let ev = if exists { store.update(o, SimTime(t)) } else { store.create(o, SimTime(t)) }.unwrap();
-            c.on_write(&ev, verb, by, SimTime(t), reach, "test")
+            c.on_write(&ev, verb, by, SimTime(t), reach, SimDuration::from_ms(1), &Store::new(Default::default()), "test")
         };
         assert!(put(&mut c, hpa(1, 5), "create", "timeline", 0).is_none());
         assert!(put(&mut c, deployment(1), "create", "timeline", 1).is_none());
@@ -132,5 +232,79 @@ mod tests {
         assert!(put(&mut c, deployment(8), "scale", CONTROLLER_MANAGER, 430).is_none());
         // Long after, only the current bounds hold.
         assert!(put(&mut c, deployment(8), "scale", CONTROLLER_MANAGER, 1000).is_some());
+    }
+
+    #[test]
+    fn a_group_taken_past_its_bounds_is_caught_and_one_born_outside_is_not() {
+        let t = SimTime(1);
+        // [1, 3]: a third machine is fine, a fourth is not; the last one stays.
+        assert!(node_group_change("w", 1, 3, 2, true, t, "e").is_none());
+        assert_eq!(node_group_change("w", 1, 3, 3, true, t, "e").unwrap().invariant, NODE_GROUP_WITHIN_BOUNDS);
+        assert!(node_group_change("w", 1, 3, 2, false, t, "e").is_none());
+        assert!(node_group_change("w", 1, 3, 1, false, t, "e").is_some());
+        // A pool that started at 5 above max 3 may shrink (unneeded nodes go) but not grow.
+        assert!(node_group_change("w", 1, 3, 5, false, t, "e").is_none());
+        assert!(node_group_change("w", 1, 3, 5, true, t, "e").is_some());
+    }
+
+    fn pod_on(name: &str, node: &str, bound: u64, owner: Option<&str>, phase: &str) -> Object {
+        let owner =
+            owner.map_or(String::new(), |k| format!(r#","ownerReferences":[{{"apiVersion":"apps/v1","kind":"{k}","name":"o","uid":"u","controller":true}}]"#));
+        let mut o: Object = Object::Pod(
+            serde_json::from_str(&format!(
+                r#"{{"apiVersion":"v1","kind":"Pod","metadata":{{"name":"{name}","namespace":"default"{owner}}},"spec":{{"nodeName":"{node}","containers":[{{"name":"c","image":"i"}}]}},"status":{{"phase":"{phase}"}}}}"#
+            ))
+            .unwrap(),
+        );
+        if let Object::Pod(p) = &mut o {
+            p.status.conditions.push(crate::api::pod::PodCondition {
+                type_: "PodScheduled".into(),
+                status: "True".into(),
+                last_transition_time: Some(crate::api::meta::Time(SimTime(bound))),
+                ..Default::default()
+            });
+        }
+        o
+    }
+
+    fn node(tainted: bool) -> Object {
+        let taints = if tainted { r#","taints":[{"key":"ToBeDeletedByClusterAutoscaler","value":"1","effect":"NoSchedule"}]"# } else { "" };
+        Object::Node(Box::new(
+            serde_json::from_str(&format!(r#"{{"apiVersion":"v1","kind":"Node","metadata":{{"name":"n1"}},"spec":{{"podCIDR":"10.0.0.0/24"{taints}}}}}"#))
+                .unwrap(),
+        ))
+    }
+
+    #[test]
+    fn a_node_deleted_with_pods_that_had_to_move_is_caught() {
+        let mut store = Store::new(Default::default());
+        let mut c = AutoscalingChecker::default();
+        let (reach, req) = (SimDuration::from_ms(50), SimDuration::from_ms(1));
+        for o in [
+            pod_on("web", "n1", 100, Some("ReplicaSet"), "Running"),
+            pod_on("ds", "n1", 100, Some("DaemonSet"), "Running"),
+            pod_on("done", "n1", 100, None, "Succeeded"),
+        ] {
+            store.create(o, SimTime(100)).unwrap();
+        }
+        // A pod bound after the autoscaler could see it (after taint − one latency) is not judged.
+        store.create(pod_on("late", "n1", 1000, None, "Running"), SimTime(1000)).unwrap();
+        store.create(node(false), SimTime(1)).unwrap();
+        let ev = store.update(node(true), SimTime(1000)).unwrap();
+        assert!(c.on_write(&ev, "update", CLUSTER_AUTOSCALER, SimTime(1000), reach, req, &store, "e").is_none());
+        let ev = store.delete(&node(false).key(), None, SimTime(2000)).unwrap();
+        let v = c.on_write(&ev, "delete", CLUSTER_AUTOSCALER, SimTime(2000), reach, req, &store, "e").expect("web was not drained");
+        assert_eq!(v.invariant, AUTOSCALER_DELETES_DRAINED);
+        assert_eq!(v.objects, ["node/n1", "pod/default/web"]);
+        // The same delete by another hand (kubectl, a timeline removal) is not the autoscaler's.
+        store.create(node(false), SimTime(3000)).unwrap();
+        let ev = store.delete(&node(false).key(), None, SimTime(3001)).unwrap();
+        assert!(c.on_write(&ev, "delete", "timeline", SimTime(3001), reach, req, &store, "e").is_none());
+        // Once web and late are gone, the autoscaler's delete is fine.
+        store.delete(&pod_on("web", "n1", 0, None, "Running").key(), None, SimTime(3500)).unwrap();
+        store.delete(&pod_on("late", "n1", 0, None, "Running").key(), None, SimTime(3501)).unwrap();
+        store.create(node(true), SimTime(4000)).unwrap();
+        let ev = store.delete(&node(false).key(), None, SimTime(4001)).unwrap();
+        assert!(c.on_write(&ev, "delete", CLUSTER_AUTOSCALER, SimTime(4001), reach, req, &store, "e").is_none());
     }
 }

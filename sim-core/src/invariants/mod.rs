@@ -41,7 +41,8 @@
 //! - `deployment-within-surge`, `deployment-availability-floor`: see deployment.rs.
 //! - `daemonset-one-pod-per-node`: see daemon_set.rs.
 //! - `eviction-within-budget`: see disruption.rs.
-//! - `hpa-replicas-within-bounds`: see autoscaling.rs.
+//! - `hpa-replicas-within-bounds`, `node-group-within-bounds`,
+//!   `autoscaler-deletes-drained-nodes`: see autoscaling.rs.
 //! - `statefulset-ordered-ready`: see stateful_set.rs.
 //! - `job-within-parallelism`, `job-counts-each-pod-once`,
 //!   `cronjob-forbid-one-at-a-time`: see job.rs.
@@ -110,6 +111,7 @@ pub const REPLICASET_BOUND: &str = "replicaset-within-replicas";
 pub const CONVERGED: &str = "controllers-converge";
 pub const NODES_RECOVER: &str = "nodes-recover";
 
+pub use autoscaling::{AUTOSCALER_DELETES_DRAINED, HPA_WITHIN_BOUNDS, NODE_GROUP_WITHIN_BOUNDS};
 pub use daemon_set::DAEMONSET_ONE_PER_NODE;
 pub use deployment::{DEPLOYMENT_FLOOR, DEPLOYMENT_SURGE};
 pub use disruption::EVICTION_WITHIN_BUDGET;
@@ -121,7 +123,7 @@ pub use storage::{RWO_ATTACHED_ONCE, VOLUME_BOUND_ONCE};
 pub use traffic::TRAFFIC_COUNTS_ADD_UP;
 
 /// Every invariant, for listings and for the tests that make each one fire.
-pub const ALL: [&str; 25] = [
+pub const ALL: [&str; 29] = [
     NODE_OVERCOMMITTED,
     POD_BOUND_TWICE,
     BOUND_TO_MISSING_NODE,
@@ -130,10 +132,14 @@ pub const ALL: [&str; 25] = [
     REVISION_INCREASING,
     WATCH_ORDERED,
     REPLICASET_BOUND,
+    replica_set::REPLICASET_READY_ONCE,
     DEPLOYMENT_SURGE,
     DEPLOYMENT_FLOOR,
     DAEMONSET_ONE_PER_NODE,
     EVICTION_WITHIN_BUDGET,
+    HPA_WITHIN_BOUNDS,
+    NODE_GROUP_WITHIN_BOUNDS,
+    AUTOSCALER_DELETES_DRAINED,
     JOB_WITHIN_PARALLELISM,
     JOB_COUNTS_ONCE,
     CRONJOB_FORBID,
@@ -245,6 +251,15 @@ impl Checker {
         self.latency.request.times(SLOW_START_RUN_LATENCIES)
     }
 
+    /// The Cluster Autoscaler asked for a machine of `pool` (`add`) or deleted one; the
+    /// pool had `machines` (registered or booting) before.
+    #[allow(clippy::too_many_arguments)]
+    pub fn on_node_group_change(&mut self, pool: &str, min: u32, max: u32, machines: u32, add: bool, time: SimTime, event: &str) {
+        if let Some(v) = autoscaling::node_group_change(pool, min, max, machines, add, time, event) {
+            self.violate(v.invariant, v.time, &v.event, v.objects, v.message);
+        }
+    }
+
     fn violate(&mut self, invariant: &'static str, time: SimTime, event: &str, objects: Vec<String>, message: String) {
         if self.violations.len() < self.max_violations {
             self.violations.push(Violation { invariant, time, event: event.to_string(), objects, message });
@@ -275,7 +290,7 @@ impl Checker {
         // A reconcile reads the HPA from a cache a watch behind, then lists metrics and
         // writes the scale: two round trips, and the workers' 5 ms.
         let reach = SimDuration::from_ms(self.latency.watch.as_ms() + 4 * self.latency.request.as_ms() + 10);
-        if let Some(v) = self.autoscalers.on_write(w, verb, by, time, reach, event) {
+        if let Some(v) = self.autoscalers.on_write(w, verb, by, time, reach, self.latency.request, store, event) {
             self.violate(v.invariant, v.time, &v.event, v.objects, v.message);
         }
         let obj_name = fmt_key(w.object.kind().name(), &key_of(&w.object));
@@ -944,6 +959,12 @@ mod tests {
             REVISION_INCREASING,
             BOUND_TO_MISSING_NODE,
             REPLICASET_BOUND,
+            // invariants/replica_set.rs tests:
+            replica_set::REPLICASET_READY_ONCE,
+            // invariants/autoscaling.rs tests:
+            HPA_WITHIN_BOUNDS,
+            NODE_GROUP_WITHIN_BOUNDS,
+            AUTOSCALER_DELETES_DRAINED,
             // invariants/deployment.rs tests:
             DEPLOYMENT_SURGE,
             DEPLOYMENT_FLOOR,

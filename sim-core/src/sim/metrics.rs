@@ -122,9 +122,17 @@ impl Simulation {
             match a {
                 crate::cluster_autoscaler::Act::Request(r) => requests.push(*r),
                 crate::cluster_autoscaler::Act::AddNode { pool, name, after } => {
+                    self.check_node_group(&pool, true);
+                    self.booting.insert(name.clone(), pool.clone());
                     self.queue.push(now + after, SimEvent::MachineUp { pool, name });
                 }
-                crate::cluster_autoscaler::Act::RemoveMachine(n) => self.remove_machine(&n),
+                crate::cluster_autoscaler::Act::RemoveMachine(n) => {
+                    let pool = self.booting.get(&n).cloned().or_else(|| self.kubelet_index.get(&n).map(|&k| self.kubelets[k as usize].spec.pool.clone()));
+                    if let Some(pool) = pool {
+                        self.check_node_group(&pool, false);
+                    }
+                    self.remove_machine(&n);
+                }
             }
         }
         let mut out = Vec::new();
@@ -134,6 +142,22 @@ impl Simulation {
         }
         self.dispatch(super::Client::ClusterAutoscaler, out);
         self.queue.push(now + crate::cluster_autoscaler::SCAN_INTERVAL, SimEvent::AutoscalerLoop);
+    }
+
+    /// `node-group-within-bounds` on a machine the Cluster Autoscaler adds or deletes,
+    /// against the simulation's own count of the pool's machines (registered, not
+    /// removed, or booting).
+    fn check_node_group(&mut self, pool: &str, add: bool) {
+        if self.checker.is_none() {
+            return;
+        }
+        let Some(a) = self.pools.iter().find(|p| p.name == pool).and_then(|p| p.autoscaling) else { return };
+        let machines = self.kubelets.iter().filter(|k| k.spec.pool == pool && !self.removed.contains(k.name())).count()
+            + self.booting.values().filter(|p| *p == pool).count();
+        let (now, event) = (self.now, "the Cluster Autoscaler's loop");
+        if let Some(c) = self.checker.as_mut() {
+            c.on_node_group_change(pool, a.min, a.max, machines as u32, add, now, event);
+        }
     }
 
     /// `GET /apis/metrics.k8s.io/v1beta1/nodes`.

@@ -181,6 +181,8 @@ pub struct Simulation {
     pub cluster_cidr: String,
     /// Nodes that left the cluster (their kubelet never starts again).
     removed: std::collections::BTreeSet<String>,
+    /// Machines the Cluster Autoscaler asked for that have not booted yet: their pool.
+    booting: BTreeMap<String, String>,
     /// Each node's partition from the control plane, if any (by kubelet index), and how
     /// many partitions of it are under way.
     partitions: Vec<Option<model::PartitionDirection>>,
@@ -336,6 +338,7 @@ impl Simulation {
             cni_installed: scenario.cluster.cni_installed,
             cluster_cidr: scenario.cluster.cluster_cidr.clone(),
             removed: std::collections::BTreeSet::new(),
+            booting: BTreeMap::new(),
             partitions: Vec::new(),
             partition_depth: Vec::new(),
             control_plane: control_plane::ControlPlane::new(scenario.cluster.etcd_members, APISERVER_ADVERTISE_ADDRESS),
@@ -1170,6 +1173,9 @@ impl Simulation {
     /// A node's machine goes away for good: its kubelet and kube-proxy stop, and it is
     /// never started again.
     fn remove_machine(&mut self, name: &str) {
+        if self.booting.remove(name).is_some() {
+            return;
+        }
         if let Some(&k) = self.kubelet_index.get(name) {
             self.kubelets[k as usize].crash();
             self.proxies[k as usize].crash();
@@ -1323,7 +1329,10 @@ impl Simulation {
                 return;
             }
             SimEvent::MachineUp { pool, name } => {
-                self.add_node(&pool, &name);
+                // A machine given up before it booted never joins.
+                if self.booting.remove(&name).is_some() {
+                    self.add_node(&pool, &name);
+                }
                 return;
             }
             SimEvent::Kubeadm(step) => {
