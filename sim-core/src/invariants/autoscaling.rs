@@ -6,9 +6,18 @@
 //! convertDesiredReplicasWithBehaviorRate). The bounds are the HPA's as the controller
 //! read them, so a scale write is judged against every version of the HPA's spec the
 //! store held from a reconcile's reach back (the cache's lag and the reconcile's round
-//! trips) to the write. The rate its behavior policies allow is not judged here (the
-//! policies' arithmetic is tested against upstream's examples in
-//! controller_manager/podautoscaler/tests.rs).
+//! trips) to the write.
+//!
+//! `hpa-scales-within-rate`: nor faster than its rate rules allow — with a `behavior`,
+//! convertDesiredReplicasWithBehaviorRate's limits (calculateScaleUpLimitWithScalingRules,
+//! calculateScaleDownLimitWithBehaviors: each policy's count at the start of its period,
+//! from the HPA's own scale changes within it, selectPolicy Max/Min/Disabled); without
+//! one, convertDesiredReplicasWithRules' max(2 × current, 4) for a scale-up. Recomputed
+//! here from the scale writes the checker saw land, each change counted in or out of a
+//! period the way that allows more (the controller's clock runs ahead of the writes by
+//! up to a reconcile's reach); not judged: a count out of [min, max] (clamped without
+//! the rate) or one another hand changed within that reach (the controller's view of
+//! the scale may lag it).
 //!
 //! `node-group-within-bounds`: the Cluster Autoscaler asks for a machine only while its
 //! group's size is below max (ScaleUp caps the binpacking estimate at MaxSize −
@@ -31,12 +40,14 @@
 //! the delete).
 
 use super::{Violation, CONTROLLER_MANAGER};
+use crate::api::horizontal_pod_autoscaler::Behavior;
 use crate::api::Object;
 use crate::engine::{SimDuration, SimTime};
 use crate::etcd::{WatchEvent, WatchEventType};
 use std::collections::BTreeMap;
 
 pub const HPA_WITHIN_BOUNDS: &str = "hpa-replicas-within-bounds";
+pub const HPA_WITHIN_RATE: &str = "hpa-scales-within-rate";
 pub const NODE_GROUP_WITHIN_BOUNDS: &str = "node-group-within-bounds";
 pub const AUTOSCALER_DELETES_DRAINED: &str = "autoscaler-deletes-drained-nodes";
 /// The Cluster Autoscaler's client name.
@@ -93,15 +104,105 @@ pub fn deleted_node(node: &str, tainted: Option<SimTime>, request: SimDuration, 
 }
 
 /// An HPA spec version: when it stopped being current (None: still is), its target
-/// (kind, name) and its bounds.
-type Version = (Option<SimTime>, (String, String), i32, i32);
+/// (kind, name), its bounds and its behavior.
+struct Version {
+    end: Option<SimTime>,
+    target: (String, String),
+    min: i32,
+    max: i32,
+    behavior: Option<std::rc::Rc<Behavior>>,
+}
+
+/// An HPA's scale changes as the checker saw them land: (when, by how much).
+#[derive(Default)]
+struct History {
+    ups: Vec<(SimTime, i32)>,
+    downs: Vec<(SimTime, i32)>,
+}
 
 #[derive(Default)]
 pub struct AutoscalingChecker {
     /// Per HPA (namespace, name): its spec versions, oldest first.
     versions: BTreeMap<(String, String), Vec<Version>>,
+    /// Per HPA: its scale changes within the longest policy period.
+    history: BTreeMap<(String, String), History>,
+    /// Per target (namespace, kind, name): when another hand last changed its replicas.
+    touched: BTreeMap<(String, String, String), SimTime>,
     /// Nodes carrying the Cluster Autoscaler's ToBeDeleted taint, since when.
     tainted: BTreeMap<String, SimTime>,
+}
+
+/// The longest period a scaling policy may have (validation: 1800 s).
+const LONGEST_PERIOD: SimDuration = SimDuration::from_secs(1800);
+
+fn replicas_of(o: &Object) -> Option<i32> {
+    Some(match o {
+        Object::Deployment(d) => d.replicas(),
+        Object::ReplicaSet(r) => r.spec.replicas.unwrap_or(1),
+        Object::StatefulSet(s) => s.spec.replicas.unwrap_or(1),
+        Object::ReplicationController(r) => r.spec.replicas.unwrap_or(1),
+        _ => return None,
+    })
+}
+
+/// The changes within `period` before `now`: `wide` counts one landed up to `reach`
+/// later than the controller's own clock would put it (the write lags the reconcile),
+/// otherwise only those that certainly fall within.
+fn changes(events: &[(SimTime, i32)], period: i32, now: SimTime, reach: SimDuration, wide: bool) -> i32 {
+    let p = SimDuration::from_secs(period.max(0) as u64);
+    events.iter().filter(|(t, _)| if wide { *t + p + reach > now } else { *t + p > now + reach }).map(|(_, c)| *c).fold(0, i32::saturating_add)
+}
+
+/// Whether a scale from `c` to `n` at `now` keeps to the rate a version's behavior
+/// allows, given the HPA's earlier changes: Err with the limit if not. Each count is
+/// taken the way that gives the larger allowance (the controller's clock runs up to
+/// `reach` ahead of the writes the checker sees).
+fn within_rate(v: &Version, c: i32, n: i32, h: &History, now: SimTime, reach: SimDuration) -> Result<(), i32> {
+    // Out of range: reconcileAutoscaler clamps without the rate.
+    if c < v.min || c > v.max || n == c {
+        return Ok(());
+    }
+    let Some(b) = &v.behavior else {
+        // convertDesiredReplicasWithRules: max(scaleUpLimitFactor × current, scaleUpLimitMinimum).
+        let limit = (2 * c).max(4);
+        return if n > limit { Err(limit) } else { Ok(()) };
+    };
+    if n > c {
+        let rules = b.scale_up.clone().unwrap_or_default();
+        let select = rules.select_policy.as_deref().unwrap_or("Max");
+        let mut limit = if select == "Min" { i32::MAX } else { i32::MIN };
+        if select == "Disabled" {
+            limit = c;
+        } else {
+            for p in rules.policies.as_deref().unwrap_or_default() {
+                let start = c - changes(&h.ups, p.period_seconds, now, reach, false) + changes(&h.downs, p.period_seconds, now, reach, true);
+                let proposed = if p.type_ == "Pods" { start.saturating_add(p.value) } else { (start as f64 * (1.0 + p.value as f64 / 100.0)).ceil() as i32 };
+                limit = if select == "Min" { limit.min(proposed) } else { limit.max(proposed) };
+            }
+        }
+        let limit = limit.max(c);
+        if n > limit {
+            return Err(limit);
+        }
+    } else {
+        let rules = b.scale_down.clone().unwrap_or_default();
+        let select = rules.select_policy.as_deref().unwrap_or("Max");
+        let mut limit = if select == "Min" { i32::MIN } else { i32::MAX };
+        if select == "Disabled" {
+            limit = c;
+        } else {
+            for p in rules.policies.as_deref().unwrap_or_default() {
+                let start = c - changes(&h.ups, p.period_seconds, now, reach, true) + changes(&h.downs, p.period_seconds, now, reach, false);
+                let proposed = if p.type_ == "Pods" { start.saturating_sub(p.value) } else { (start as f64 * (1.0 - p.value as f64 / 100.0)) as i32 };
+                limit = if select == "Min" { limit.max(proposed) } else { limit.min(proposed) };
+            }
+        }
+        let limit = limit.min(c).max(v.min);
+        if n < limit {
+            return Err(limit);
+        }
+    }
+    Ok(())
 }
 
 impl AutoscalingChecker {
@@ -135,49 +236,92 @@ impl AutoscalingChecker {
         }
         if let Object::HorizontalPodAutoscaler(h) = &*w.object {
             let key = (m.namespace.clone(), m.name.clone());
-            let list = self.versions.entry(key).or_default();
+            let list = self.versions.entry(key.clone()).or_default();
             if let Some(last) = list.last_mut() {
-                last.0.get_or_insert(time);
+                last.end.get_or_insert(time);
             }
             // Versions older than any reconcile could still hold are forgotten.
-            list.retain(|v| v.0.is_none_or(|end| end + reach >= time));
-            if w.type_ != WatchEventType::Deleted {
+            list.retain(|v| v.end.is_none_or(|end| end + reach >= time));
+            if w.type_ == WatchEventType::Deleted {
+                // reconcileKey finds it gone: its scale events are forgotten.
+                self.history.remove(&key);
+            } else {
                 let r = &h.spec.scale_target_ref;
-                list.push((None, (r.kind.clone(), r.name.clone()), h.spec.min_replicas.unwrap_or(1), h.spec.max_replicas));
+                list.push(Version {
+                    end: None,
+                    target: (r.kind.clone(), r.name.clone()),
+                    min: h.spec.min_replicas.unwrap_or(1),
+                    max: h.spec.max_replicas,
+                    behavior: h.spec.behavior.clone().map(std::rc::Rc::new),
+                });
             }
             return None;
         }
-        if verb != "scale" || by != CONTROLLER_MANAGER {
+        if self.versions.is_empty() {
             return None;
         }
-        let replicas = match &*w.object {
-            Object::Deployment(d) => d.replicas(),
-            Object::ReplicaSet(r) => r.spec.replicas.unwrap_or(1),
-            Object::StatefulSet(s) => s.spec.replicas.unwrap_or(1),
-            Object::ReplicationController(r) => r.spec.replicas.unwrap_or(1),
-            _ => return None,
-        };
+        let Some(replicas) = replicas_of(&w.object) else { return None };
         let kind = w.object.kind();
+        let prev = w.prev.as_deref().and_then(replicas_of);
+        if verb != "scale" || by != CONTROLLER_MANAGER {
+            // Another hand's change: the HPA's view of the scale may lag it.
+            if prev.is_some_and(|p| p != replicas) {
+                self.touched.insert((m.namespace.clone(), kind.name().to_string(), m.name.clone()), time);
+            }
+            return None;
+        }
         let target = (kind.name().to_string(), m.name.clone());
+        let touched = self.touched.get(&(m.namespace.clone(), target.0.clone(), target.1.clone())).is_some_and(|t| *t + reach >= time);
         for ((ns, name), list) in &self.versions {
             if *ns != m.namespace {
                 continue;
             }
-            let live: Vec<&Version> = list.iter().filter(|v| v.1 == target && v.0.is_none_or(|end| end + reach >= time)).collect();
+            let live: Vec<&Version> = list.iter().filter(|v| v.target == target && v.end.is_none_or(|end| end + reach >= time)).collect();
             if live.is_empty() {
                 continue;
             }
-            if live.iter().any(|v| v.2 <= replicas && replicas <= v.3) {
-                return None;
+            let objects = vec![format!("horizontalpodautoscaler/{ns}/{name}"), format!("{}/{}/{}", kind.resource(), m.namespace, m.name)];
+            if !live.iter().any(|v| v.min <= replicas && replicas <= v.max) {
+                let bounds: Vec<String> = live.iter().map(|v| format!("[{}, {}]", v.min, v.max)).collect();
+                return Some(Violation {
+                    invariant: HPA_WITHIN_BOUNDS,
+                    time,
+                    event: event.to_string(),
+                    objects,
+                    message: format!("scaled to {replicas} outside the HPA's bounds {}", bounds.join(" or ")),
+                });
             }
-            let bounds: Vec<String> = live.iter().map(|v| format!("[{}, {}]", v.2, v.3)).collect();
-            return Some(Violation {
-                invariant: HPA_WITHIN_BOUNDS,
-                time,
-                event: event.to_string(),
-                objects: vec![format!("horizontalpodautoscaler/{ns}/{name}"), format!("{}/{}/{}", kind.resource(), m.namespace, m.name)],
-                message: format!("scaled to {replicas} outside the HPA's bounds {}", bounds.join(" or ")),
-            });
+            let key = (ns.clone(), name.clone());
+            let h = self.history.entry(key).or_default();
+            let Some(c) = prev else { return None };
+            let verdict = if touched {
+                Ok(())
+            } else {
+                live.iter()
+                    .map(|v| within_rate(v, c, replicas, h, time, reach))
+                    .find(|r| r.is_ok())
+                    .unwrap_or_else(|| within_rate(live[0], c, replicas, h, time, reach))
+            };
+            // storeScaleEvent: with a behavior only.
+            if live.last().is_some_and(|v| v.behavior.is_some()) {
+                if replicas > c {
+                    h.ups.push((time, replicas - c));
+                } else if replicas < c {
+                    h.downs.push((time, c - replicas));
+                }
+            }
+            h.ups.retain(|(t, _)| *t + LONGEST_PERIOD + reach > time);
+            h.downs.retain(|(t, _)| *t + LONGEST_PERIOD + reach > time);
+            if let Err(limit) = verdict {
+                return Some(Violation {
+                    invariant: HPA_WITHIN_RATE,
+                    time,
+                    event: event.to_string(),
+                    objects,
+                    message: format!("scaled {c} → {replicas}, past the {limit} its behavior allows now"),
+                });
+            }
+            return None;
         }
         None
     }
@@ -202,6 +346,52 @@ mod tests {
         ))
     }
 
+    fn hpa_with(behavior: &str) -> Object {
+        obj(&format!(
+            r#"{{"apiVersion":"autoscaling/v2","kind":"HorizontalPodAutoscaler","metadata":{{"name":"h","namespace":"default"}},"spec":{{"scaleTargetRef":{{"apiVersion":"apps/v1","kind":"Deployment","name":"web"}},"minReplicas":1,"maxReplicas":20,"behavior":{behavior}}}}}"#
+        ))
+    }
+
+    /// The policies' arithmetic, from upstream's formulas: with scaleUp `1 pod per 60 s`,
+    /// a second scale-up 15 s after the first may not add (start = 2 − 1 = 1, limit 2),
+    /// one exactly 60 s after may (getReplicasChangePerPeriod counts events strictly
+    /// within the period); scaleDown `50 % per 60 s` from 10 allows 5 (int(10 × 0.5)),
+    /// not 4; without a behavior a scale-up may reach max(2 × 1, 4) = 4, not 5.
+    #[test]
+    fn a_scale_faster_than_the_behavior_allows_is_caught() {
+        let reach = SimDuration::from_ms(50);
+        let run = |hpa: Object, steps: &[(i32, &str, u64)]| -> Vec<Option<&'static str>> {
+            let mut store = Store::new(Default::default());
+            let mut c = AutoscalingChecker::default();
+            let mut out = Vec::new();
+            let mut put = |c: &mut AutoscalingChecker, o: Object, verb: &str, by: &str, t: u64| {
+                let exists = store.get(&o.key()).is_some();
+                let ev = if exists { store.update(o, SimTime(t)) } else { store.create(o, SimTime(t)) }.unwrap();
+                c.on_write(&ev, verb, by, SimTime(t), reach, SimDuration::from_ms(1), &Store::new(Default::default()), "test").map(|v| v.invariant)
+            };
+            put(&mut c, hpa, "create", "timeline", 0);
+            for (n, by, t) in steps {
+                let verb = if *by == CONTROLLER_MANAGER { "scale" } else { "update" };
+                out.push(put(&mut c, deployment(*n), verb, by, *t));
+            }
+            out
+        };
+        let up = r#"{"scaleUp":{"selectPolicy":"Max","stabilizationWindowSeconds":0,"policies":[{"type":"Pods","value":1,"periodSeconds":60}]},"scaleDown":{"selectPolicy":"Max","policies":[{"type":"Percent","value":50,"periodSeconds":60}]}}"#;
+        let cm = CONTROLLER_MANAGER;
+        assert_eq!(run(hpa_with(up), &[(1, "timeline", 1), (2, cm, 100_000), (3, cm, 115_000)]), [None, None, Some(HPA_WITHIN_RATE)]);
+        assert_eq!(run(hpa_with(up), &[(1, "timeline", 1), (2, cm, 100_000), (3, cm, 160_000)]), [None, None, None]);
+        assert_eq!(run(hpa_with(up), &[(10, "timeline", 1), (4, cm, 100_000)]), [None, Some(HPA_WITHIN_RATE)]);
+        assert_eq!(run(hpa_with(up), &[(10, "timeline", 1), (5, cm, 100_000)]), [None, None]);
+        // kubectl scaled it just before: the controller may have read either count.
+        assert_eq!(
+            run(hpa_with(up), &[(1, "timeline", 1), (2, cm, 100_000), (2, "timeline", 114_990), (3, cm, 115_000)]),
+            [None, None, None, Some(HPA_WITHIN_RATE)]
+        );
+        assert_eq!(run(hpa_with(up), &[(1, "timeline", 1), (9, "timeline", 114_990), (12, cm, 115_000)]), [None, None, None]);
+        assert_eq!(run(hpa(1, 20), &[(1, "timeline", 1), (5, cm, 100_000)]), [None, Some(HPA_WITHIN_RATE)]);
+        assert_eq!(run(hpa(1, 20), &[(1, "timeline", 1), (4, cm, 100_000)]), [None, None]);
+    }
+
     fn deployment(replicas: i32) -> Object {
         obj(&format!(
             r#"{{"apiVersion":"apps/v1","kind":"Deployment","metadata":{{"name":"web","namespace":"default"}},"spec":{{"replicas":{replicas},"selector":{{"matchLabels":{{"a":"b"}}}},"template":{{"metadata":{{"labels":{{"a":"b"}}}},"spec":{{"containers":[{{"name":"c","image":"i"}}]}}}}}}}}"#
@@ -220,7 +410,7 @@ mod tests {
         };
         assert!(put(&mut c, hpa(1, 5), "create", "timeline", 0).is_none());
         assert!(put(&mut c, deployment(1), "create", "timeline", 1).is_none());
-        assert!(put(&mut c, deployment(5), "scale", CONTROLLER_MANAGER, 100).is_none());
+        assert!(put(&mut c, deployment(4), "scale", CONTROLLER_MANAGER, 100).is_none());
         // kubectl may scale anywhere; the HPA may not.
         assert!(put(&mut c, deployment(9), "scale", "timeline", 200).is_none());
         let v = put(&mut c, deployment(6), "scale", CONTROLLER_MANAGER, 300).expect("6 is above max 5");

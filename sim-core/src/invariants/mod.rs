@@ -41,7 +41,7 @@
 //! - `deployment-within-surge`, `deployment-availability-floor`: see deployment.rs.
 //! - `daemonset-one-pod-per-node`: see daemon_set.rs.
 //! - `eviction-within-budget`: see disruption.rs.
-//! - `hpa-replicas-within-bounds`, `node-group-within-bounds`,
+//! - `hpa-replicas-within-bounds`, `hpa-scales-within-rate`, `node-group-within-bounds`,
 //!   `autoscaler-deletes-drained-nodes`: see autoscaling.rs.
 //! - `statefulset-ordered-ready`: see stateful_set.rs.
 //! - `job-within-parallelism`, `job-counts-each-pod-once`,
@@ -111,7 +111,7 @@ pub const REPLICASET_BOUND: &str = "replicaset-within-replicas";
 pub const CONVERGED: &str = "controllers-converge";
 pub const NODES_RECOVER: &str = "nodes-recover";
 
-pub use autoscaling::{AUTOSCALER_DELETES_DRAINED, HPA_WITHIN_BOUNDS, NODE_GROUP_WITHIN_BOUNDS};
+pub use autoscaling::{AUTOSCALER_DELETES_DRAINED, HPA_WITHIN_BOUNDS, HPA_WITHIN_RATE, NODE_GROUP_WITHIN_BOUNDS};
 pub use daemon_set::DAEMONSET_ONE_PER_NODE;
 pub use deployment::{DEPLOYMENT_FLOOR, DEPLOYMENT_SURGE};
 pub use disruption::EVICTION_WITHIN_BUDGET;
@@ -123,7 +123,7 @@ pub use storage::{RWO_ATTACHED_ONCE, VOLUME_BOUND_ONCE};
 pub use traffic::TRAFFIC_COUNTS_ADD_UP;
 
 /// Every invariant, for listings and for the tests that make each one fire.
-pub const ALL: [&str; 29] = [
+pub const ALL: [&str; 30] = [
     NODE_OVERCOMMITTED,
     POD_BOUND_TWICE,
     BOUND_TO_MISSING_NODE,
@@ -138,6 +138,7 @@ pub const ALL: [&str; 29] = [
     DAEMONSET_ONE_PER_NODE,
     EVICTION_WITHIN_BUDGET,
     HPA_WITHIN_BOUNDS,
+    HPA_WITHIN_RATE,
     NODE_GROUP_WITHIN_BOUNDS,
     AUTOSCALER_DELETES_DRAINED,
     JOB_WITHIN_PARALLELISM,
@@ -963,6 +964,7 @@ mod tests {
             replica_set::REPLICASET_READY_ONCE,
             // invariants/autoscaling.rs tests:
             HPA_WITHIN_BOUNDS,
+            HPA_WITHIN_RATE,
             NODE_GROUP_WITHIN_BOUNDS,
             AUTOSCALER_DELETES_DRAINED,
             // invariants/deployment.rs tests:
