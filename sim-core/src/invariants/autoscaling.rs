@@ -260,7 +260,7 @@ impl AutoscalingChecker {
         if self.versions.is_empty() {
             return None;
         }
-        let Some(replicas) = replicas_of(&w.object) else { return None };
+        let replicas = replicas_of(&w.object)?;
         let kind = w.object.kind();
         let prev = w.prev.as_deref().and_then(replicas_of);
         if verb != "scale" || by != CONTROLLER_MANAGER {
@@ -293,7 +293,7 @@ impl AutoscalingChecker {
             }
             let key = (ns.clone(), name.clone());
             let h = self.history.entry(key).or_default();
-            let Some(c) = prev else { return None };
+            let c = prev?;
             let verdict = if touched {
                 Ok(())
             } else {
