@@ -43,6 +43,7 @@
 //! - `eviction-within-budget`: see disruption.rs.
 //! - `hpa-replicas-within-bounds`, `hpa-scales-within-rate`, `node-group-within-bounds`,
 //!   `autoscaler-deletes-drained-nodes`: see autoscaling.rs.
+//! - `quota-used-within-hard`: see quota.rs.
 //! - `statefulset-ordered-ready`: see stateful_set.rs.
 //! - `job-within-parallelism`, `job-counts-each-pod-once`,
 //!   `cronjob-forbid-one-at-a-time`: see job.rs.
@@ -69,6 +70,7 @@ pub mod deployment;
 pub mod disruption;
 pub mod job;
 pub mod proxy;
+pub mod quota;
 pub mod replica_set;
 pub mod service;
 pub mod stateful_set;
@@ -117,13 +119,14 @@ pub use deployment::{DEPLOYMENT_FLOOR, DEPLOYMENT_SURGE};
 pub use disruption::EVICTION_WITHIN_BUDGET;
 pub use job::{CRONJOB_FORBID, JOB_COUNTS_ONCE, JOB_WITHIN_PARALLELISM};
 pub use proxy::PROXY_ENDPOINTS_FROM_SLICES;
+pub use quota::QUOTA_WITHIN_HARD;
 pub use service::{ENDPOINTS_CONVERGE, SERVICE_ADDRESSES_UNIQUE, SLICES_LIST_SELECTED};
 pub use stateful_set::STATEFULSET_ORDERED;
 pub use storage::{RWO_ATTACHED_ONCE, VOLUME_BOUND_ONCE};
 pub use traffic::TRAFFIC_COUNTS_ADD_UP;
 
 /// Every invariant, for listings and for the tests that make each one fire.
-pub const ALL: [&str; 30] = [
+pub const ALL: [&str; 31] = [
     NODE_OVERCOMMITTED,
     POD_BOUND_TWICE,
     BOUND_TO_MISSING_NODE,
@@ -141,6 +144,7 @@ pub const ALL: [&str; 30] = [
     HPA_WITHIN_RATE,
     NODE_GROUP_WITHIN_BOUNDS,
     AUTOSCALER_DELETES_DRAINED,
+    QUOTA_WITHIN_HARD,
     JOB_WITHIN_PARALLELISM,
     JOB_COUNTS_ONCE,
     CRONJOB_FORBID,
@@ -292,6 +296,9 @@ impl Checker {
         // writes the scale: two round trips, and the workers' 5 ms.
         let reach = SimDuration::from_ms(self.latency.watch.as_ms() + 4 * self.latency.request.as_ms() + 10);
         if let Some(v) = self.autoscalers.on_write(w, verb, by, time, reach, self.latency.request, store, event) {
+            self.violate(v.invariant, v.time, &v.event, v.objects, v.message);
+        }
+        if let Some(v) = quota::on_write(w, verb, time, event) {
             self.violate(v.invariant, v.time, &v.event, v.objects, v.message);
         }
         let obj_name = fmt_key(w.object.kind().name(), &key_of(&w.object));
@@ -967,6 +974,8 @@ mod tests {
             HPA_WITHIN_RATE,
             NODE_GROUP_WITHIN_BOUNDS,
             AUTOSCALER_DELETES_DRAINED,
+            // invariants/quota.rs tests:
+            QUOTA_WITHIN_HARD,
             // invariants/deployment.rs tests:
             DEPLOYMENT_SURGE,
             DEPLOYMENT_FLOOR,
