@@ -219,3 +219,24 @@ fn nodes_with_pods_that_fit_elsewhere_are_drained_and_deleted() {
         s.list(&Kind::Pod).iter().filter_map(|o| o.as_pod().filter(|p| p.status.phase == "Running").map(|p| p.spec.node_name.clone())).collect();
     assert_eq!(running, ["workers-3", "workers-3", "workers-3"]);
 }
+
+/// Pods that must not share a node (required anti-affinity on the hostname, the classic
+/// reason to scale out): 3 replicas, one node with room for all of them by resources.
+/// The autoscaler's filters include InterPodAffinity, so filter-out-schedulable does not
+/// "place" the two pending ones next to the first, and the binpacking estimator puts one
+/// per template copy (each copy its own hostname): 1 → 3. Once the two nodes run their
+/// pods, none of the three nodes can be emptied: each pod has nowhere else to go, so the
+/// group stays at 3 past the 10-minute unneeded time.
+#[test]
+fn anti_affine_pods_scale_out_one_node_each_and_keep_their_nodes() {
+    let text = "apiVersion: ksim.dev/v1\nkind: Scenario\nspec:\n  until: 20m\n  cluster:\n    nodePools:\n    - {name: workers, count: 1, capacity: {cpu: '4', memory: 8Gi}, autoscaling: {min: 1, max: 5}}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  replicas: 3\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec:\n      affinity:\n        podAntiAffinity:\n          requiredDuringSchedulingIgnoredDuringExecution:\n          - {labelSelector: {matchLabels: {app: web}}, topologyKey: kubernetes.io/hostname}\n      containers: [{name: web, image: nginx, resources: {requests: {cpu: 100m}}}]\n";
+    let mut s = sim(text);
+    s.run_until(SimTime::from_secs(20 * 60));
+    assert!(s.violations().is_empty(), "{:?}", s.violations());
+    let up: Vec<String> = events(&s, "TriggeredScaleUp").into_iter().map(|(_, _, m)| m).collect();
+    assert_eq!(up, ["pod triggered scale-up: [{workers 1->3 (max: 5)}]", "pod triggered scale-up: [{workers 1->3 (max: 5)}]"]);
+    assert_eq!(nodes(&s), ["workers-1", "workers-2", "workers-3"]);
+    assert!(events(&s, "ScaleDown").is_empty(), "{:?}", events(&s, "ScaleDown"));
+    let running = s.list(&Kind::Pod).iter().filter(|o| o.as_pod().is_some_and(|p| p.status.phase == "Running")).count();
+    assert_eq!(running, 3);
+}

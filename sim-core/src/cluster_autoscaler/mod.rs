@@ -12,9 +12,9 @@
 //! node registers, with the DaemonSet pods that would run there — and each pending pod
 //! is checked against it with the scheduler's filters in the default profile's order
 //! (NodeUnschedulable, NodeName, TaintToleration, NodeAffinity, NodePorts,
-//! NodeResourcesFit: their reasons are the scheduler's words); the pods that pass are
-//! bin-packed onto copies of
-//! the template, largest first (estimator/binpacking_estimator.go, scored by
+//! NodeResourcesFit, PodTopologySpread, InterPodAffinity — over a snapshot of the
+//! cluster, simulator.rs: their reasons are the scheduler's words); the pods that pass
+//! are bin-packed onto copies of the template (each its own hostname), largest first (estimator/binpacking_estimator.go, scored by
 //! cpu/allocatable + memory/allocatable), up to the group's max. The expanders pick one
 //! option, a chain of filters ending in a random draw from the autoscaler's own stream
 //! (expander/factory): `random` (upstream's default: no filter); `most-pods`;
@@ -59,8 +59,8 @@
 //!
 //! Differences: the status ConfigMap and its events (ScaledUpGroup, ScaleDown,
 //! ScaleUpTimedOut on the ConfigMap) are not written, and a group whose machines did not
-//! register is not backed off; pods are one equivalence group each; the filters left out
-//! are those of volumes, inter-pod affinity and topology spread; upstream evicts 5 s
+//! register is not backed off; pods are one equivalence group each; the volume filters
+//! are left out; upstream evicts 5 s
 //! after the taint and retries every 5 s, ksim on its 10 s loop.
 
 use crate::api::node::{Node, Taint};
@@ -71,7 +71,10 @@ use crate::engine::{SimDuration, SimTime};
 use crate::etcd::Store;
 use crate::scenario::model::{Expander, NodePool};
 use crate::scheduler::framework::{NodeInfo, PodInfo};
-use crate::scheduler::plugins::{node_affinity, node_name, node_ports, node_resources_fit, node_unschedulable, taint_toleration};
+use crate::scheduler::plugins::{node_affinity, taint_toleration};
+use simulator::SimCluster;
+
+mod simulator;
 use rand::Rng;
 use std::collections::BTreeMap;
 use std::rc::Rc;
@@ -194,18 +197,21 @@ fn node_info(node: &Node, pods: &[Rc<Object>]) -> NodeInfo {
     ni
 }
 
-/// The predicate checker: the first failing filter's reasons, or None.
-fn check(pod: &PodInfo, node: &NodeInfo) -> Option<Vec<String>> {
-    // The default profile's filter order (NodeUnschedulable, NodeName, TaintToleration,
-    // NodeAffinity, NodePorts, NodeResourcesFit); the first failing plugin's reasons.
-    let fit = node_resources_fit::FitArgs::default();
-    node_unschedulable::filter(pod, node)
-        .or_else(|| node_name::filter(pod, node))
-        .or_else(|| taint_toleration::filter(pod, node))
-        .or_else(|| node_affinity::filter(pod, node))
-        .or_else(|| node_ports::filter(pod, node))
-        .or_else(|| node_resources_fit::filter(pod, node, &fit))
-        .map(|s| s.reasons)
+/// A copy of a pod as the simulations place it: without its node (removal.go
+/// findPlaceFor clears Spec.NodeName, or the NodeName filter would keep it where it is).
+fn unbound(o: &Rc<Object>) -> Rc<PodInfo> {
+    let mut copy = (**o).clone();
+    if let Object::Pod(p) = &mut copy {
+        if !p.spec.node_name.is_empty() {
+            Rc::make_mut(&mut p.spec).node_name.clear();
+        }
+    }
+    Rc::new(PodInfo::new(Rc::new(copy)))
+}
+
+/// The namespaces' labels, for the affinity terms' namespace selectors.
+fn namespace_labels(store: &Store) -> BTreeMap<String, crate::api::meta::Labels> {
+    store.list(&Kind::Namespace).map(|o| (o.meta().name.clone(), o.meta().labels.clone())).collect()
 }
 
 fn is_daemon_set_pod(p: &Pod) -> bool {
@@ -266,10 +272,13 @@ impl ClusterAutoscaler {
     }
 
     /// The template node of a group (a machine of the pool as it registers, Ready).
-    fn template(&self, g: usize) -> Node {
+    /// The group's template node; copy `k` gets its own name and hostname label
+    /// (SanitizeNodeInfo's suffix), so that hostname-keyed spreading and anti-affinity
+    /// tell the copies apart.
+    fn template(&self, g: usize, k: usize) -> Node {
         let p = &self.groups[g].pool;
         let mut n = Node::default();
-        n.metadata.name = format!("template-node-for-{}", p.name);
+        n.metadata.name = format!("template-node-for-{}-{k}", p.name);
         let l = &mut n.metadata.labels;
         l.insert("kubernetes.io/arch".into(), "amd64".into());
         l.insert("kubernetes.io/hostname".into(), n.metadata.name.clone());
@@ -288,8 +297,8 @@ impl ClusterAutoscaler {
 
     /// A group's template NodeInfo: the template node with the DaemonSet pods that
     /// would run on it (TemplateNodeInfoProvider: their requests count).
-    fn template_info(&self, g: usize, daemon_sets: &[Rc<Object>]) -> NodeInfo {
-        let mut ni = node_info(&self.template(g), &[]);
+    fn template_info(&self, g: usize, k: usize, daemon_sets: &[Rc<Object>]) -> NodeInfo {
+        let mut ni = node_info(&self.template(g, k), &[]);
         for o in daemon_sets {
             let Object::DaemonSet(ds) = &**o else { continue };
             let mut pod = Pod::default();
@@ -359,6 +368,7 @@ impl ClusterAutoscaler {
             .filter(|n| ready(n) && !self.deleting.contains_key(&n.metadata.name))
             .map(|n| node_info(n, on_node.get(n.metadata.name.as_str()).map_or(&[][..], |v| v.as_slice())))
             .collect();
+        let mut copies = 0;
         for g in 0..self.groups.len() {
             let not_started = nodes
                 .iter()
@@ -366,9 +376,11 @@ impl ClusterAutoscaler {
                 .count();
             let upcoming = self.booting.values().filter(|(b, _)| *b == g).count() + not_started;
             for _ in 0..upcoming {
-                snapshot.push(self.template_info(g, &daemon_sets));
+                copies += 1;
+                snapshot.push(self.template_info(g, copies, &daemon_sets));
             }
         }
+        let mut sim = SimCluster::new(snapshot, namespace_labels(store));
         // Pending pods: unschedulable, not expendable, not a DaemonSet's.
         let mut pending: Vec<&Rc<Object>> = pods
             .iter()
@@ -386,10 +398,21 @@ impl ClusterAutoscaler {
         // Filter out schedulable: more important first, first fit, each taking its room.
         pending.sort_by_key(|o| std::cmp::Reverse(o.as_pod().and_then(|p| p.spec.priority).unwrap_or(0)));
         let mut help: Vec<&Rc<Object>> = Vec::new();
+        // A pod waiting on its preemption is counted on its nominated node, not helped
+        // (filterOutSchedulable: nominated pods go into the snapshot first).
+        let index: BTreeMap<String, usize> = (0..sim.len()).map(|i| (sim.node(i).name.clone(), i)).collect();
+        let mut waiting = Vec::new();
         for o in pending {
+            let nominated = o.as_pod().map(|p| p.status.nominated_node_name.as_str()).filter(|n| !n.is_empty()).and_then(|n| index.get(n));
+            match nominated {
+                Some(&i) => sim.add_pod(i, Rc::new(PodInfo::new(o.clone()))),
+                None => waiting.push(o),
+            }
+        }
+        for o in waiting {
             let pi = Rc::new(PodInfo::new(o.clone()));
-            match snapshot.iter_mut().find(|ni| check(&pi, ni).is_none()) {
-                Some(ni) => ni.add_pod(pi),
+            match sim.first_fit(&pi, 0..sim.len()) {
+                Some(i) => sim.add_pod(i, pi),
                 None => help.push(o),
             }
         }
@@ -398,7 +421,7 @@ impl ClusterAutoscaler {
         let young = oldest.is_some_and(|t| t + POD_TIME_BUFFER > now);
         if !help.is_empty() && !young {
             let taken: std::collections::BTreeSet<&str> = nodes.iter().map(|n| n.metadata.name.as_str()).collect();
-            scaled_up = self.scale_up(store, &help, &daemon_sets, &taken, now, &mut out);
+            scaled_up = self.scale_up(store, &help, &daemon_sets, &taken, &sim, now, &mut out);
         }
         if !scaled_up && !young {
             self.scale_down(store, &nodes, &on_node, now, &mut out);
@@ -407,12 +430,14 @@ impl ClusterAutoscaler {
     }
 
     /// ScaleUpOrchestrator.ScaleUp; whether a group grew.
+    #[allow(clippy::too_many_arguments)]
     fn scale_up(
         &mut self,
         store: &Store,
         help: &[&Rc<Object>],
         daemon_sets: &[Rc<Object>],
         taken: &std::collections::BTreeSet<&str>,
+        sim: &SimCluster,
         now: SimTime,
         out: &mut Vec<Act>,
     ) -> bool {
@@ -430,10 +455,14 @@ impl ClusterAutoscaler {
                 }
                 continue;
             }
-            let template = self.template_info(g, daemon_sets);
+            // SchedulablePodGroups: each pod against one template node in a fork of the
+            // snapshot (its spreading and affinity see the cluster's pods).
+            let template = self.template_info(g, 0, daemon_sets);
+            let mut probe = sim.fork();
+            let t = probe.add_node(template.clone());
             let mut fits: Vec<usize> = Vec::new();
             for (i, pi) in infos.iter().enumerate() {
-                match check(pi, &template) {
+                match probe.check(pi, t, &probe.pre(pi)) {
                     None => {
                         schedulable[i] = true;
                         fits.push(i);
@@ -448,20 +477,25 @@ impl ClusterAutoscaler {
             let (ac, am) = (template.alloc_milli_cpu.max(1) as f64, template.alloc_memory.max(1) as f64);
             let score = |i: &usize| infos[*i].milli_cpu as f64 / ac + infos[*i].memory as f64 / am;
             fits.sort_by(|a, b| score(b).partial_cmp(&score(a)).unwrap_or(std::cmp::Ordering::Equal).then(a.cmp(b)));
+            // Each pod first on the new nodes so far, else on one more template copy
+            // (each its own hostname), in a fork of the snapshot.
             let limit = group.max - group.target;
-            let mut new_nodes: Vec<NodeInfo> = Vec::new();
+            let mut est = sim.fork();
+            let mut new_nodes: Vec<usize> = Vec::new();
             let mut placed = Vec::new();
             for i in fits {
                 let pi = infos[i].clone();
-                if let Some(ni) = new_nodes.iter_mut().find(|ni| check(&pi, ni).is_none()) {
-                    ni.add_pod(pi);
+                if let Some(n) = est.first_fit(&pi, new_nodes.iter().copied()) {
+                    est.add_pod(n, pi);
                     placed.push(i);
                 } else if (new_nodes.len() as u32) < limit {
-                    let mut ni = template.clone();
-                    if check(&pi, &ni).is_none() {
-                        ni.add_pod(pi);
-                        new_nodes.push(ni);
+                    let n = est.add_node(self.template_info(g, new_nodes.len() + 1, daemon_sets));
+                    if est.first_fit(&pi, [n]).is_some() {
+                        est.add_pod(n, pi);
+                        new_nodes.push(n);
                         placed.push(i);
+                    } else {
+                        est.pop_empty_node();
                     }
                 }
             }
@@ -531,7 +565,7 @@ impl ClusterAutoscaler {
                     // waste.go: the node's capacity (not allocatable) times the new nodes,
                     // less the option's pods' requests, as fractions of cpu plus memory.
                     let waste = |o: &(usize, u32, Vec<usize>)| {
-                        let t = self.template(o.0);
+                        let t = self.template(o.0, 0);
                         let cap = |r: &str| t.status.capacity.get(r).or_else(|| t.status.allocatable.get(r)).cloned().unwrap_or_default();
                         let cpu = cap("cpu").milli_value() * i64::from(o.1);
                         let mem = cap("memory").value() * i64::from(o.1);
@@ -616,12 +650,19 @@ impl ClusterAutoscaler {
         };
         // The budgets' disruptions left, less those this loop's candidates would take.
         let mut remaining: Vec<i32> = pdbs.iter().map(|b| b.status.disruptions_allowed).collect();
-        // Destinations: ready nodes not being deleted, with their pods.
-        let mut dest: BTreeMap<String, NodeInfo> = nodes
+        // Destinations: ready nodes not being deleted, with their pods; the utilization of
+        // each taken before any simulated move (FilterOutUnremovable runs first).
+        let infos: Vec<NodeInfo> = nodes
             .iter()
             .filter(|n| ready(n) && !self.deleting.contains_key(&n.metadata.name))
-            .map(|n| (n.metadata.name.clone(), node_info(n, on_node.get(n.metadata.name.as_str()).map_or(&[][..], |v| v.as_slice()))))
+            .map(|n| node_info(n, on_node.get(n.metadata.name.as_str()).map_or(&[][..], |v| v.as_slice())))
             .collect();
+        let index: BTreeMap<String, usize> = infos.iter().enumerate().map(|(i, ni)| (ni.name.clone(), i)).collect();
+        let utilization: Vec<f64> = infos
+            .iter()
+            .map(|ni| (ni.requested_milli_cpu as f64 / ni.alloc_milli_cpu.max(1) as f64).max(ni.requested_memory as f64 / ni.alloc_memory.max(1) as f64))
+            .collect();
+        let mut sim = SimCluster::new(infos, namespace_labels(store));
         let mut unneeded_now: BTreeMap<String, SimTime> = BTreeMap::new();
         let mut in_flight = vec![0u32; self.groups.len()];
         for (g, _) in self.deleting.values() {
@@ -637,16 +678,15 @@ impl ClusterAutoscaler {
                 continue;
             }
             // utilization.Calculate: max of cpu and memory requests over allocatable.
-            let Some(ni) = dest.get(name) else { continue };
-            let util = (ni.requested_milli_cpu as f64 / ni.alloc_milli_cpu.max(1) as f64).max(ni.requested_memory as f64 / ni.alloc_memory.max(1) as f64);
-            if util >= UTILIZATION_THRESHOLD {
+            let Some(&at) = index.get(name.as_str()) else { continue };
+            if utilization[at] >= UTILIZATION_THRESHOLD {
                 continue;
             }
             // Drainability: which pods move, and whether any blocks — the pods the
             // snapshot has there, those moved onto it for an earlier candidate included.
             let mut moving: Vec<Rc<Object>> = Vec::new();
             let mut blocked = false;
-            let snapshot_pods: Vec<Rc<Object>> = ni.pods.iter().map(|pi| pi.object.clone()).collect();
+            let snapshot_pods: Vec<Rc<Object>> = sim.node(at).pods.iter().map(|pi| pi.object.clone()).collect();
             for o in &snapshot_pods {
                 let Some(p) = o.as_pod() else { continue };
                 if is_mirror_pod(p) || is_daemon_set_pod(p) {
@@ -659,9 +699,18 @@ impl ClusterAutoscaler {
                     moving.push(o.clone());
                     continue;
                 }
-                let local_storage = p.spec.volumes.iter().any(|v| v.get("emptyDir").is_some() || v.get("hostPath").is_some());
+                // Local storage: a hostPath, or an emptyDir not in memory.
+                let local_storage = p
+                    .spec
+                    .volumes
+                    .iter()
+                    .any(|v| v.get("hostPath").is_some() || v.get("emptyDir").is_some_and(|e| e.get("medium").and_then(|m| m.as_str()) != Some("Memory")));
                 let budgets = pdbs_of(p);
-                if p.metadata.controller_ref().is_none()
+                // replicated (skip-nodes-with-custom-controller-pods): a controller of a
+                // kind the autoscaler knows to recreate its pods.
+                let replicated =
+                    p.metadata.controller_ref().is_some_and(|r| ["ReplicationController", "Job", "ReplicaSet", "StatefulSet"].contains(&r.kind.as_str()));
+                if !replicated
                     || (p.metadata.namespace == "kube-system" && budgets.is_empty())
                     || safe == Some("false")
                     || local_storage
@@ -675,20 +724,25 @@ impl ClusterAutoscaler {
             if blocked {
                 continue;
             }
-            // The pods that move must fit elsewhere (committed: later candidates see them).
-            let mut trial = dest.clone();
-            trial.remove(name);
+            // The pods that move must fit elsewhere (findPlaceFor: taken off the
+            // candidate, then placed as copies without their node on nodes not unneeded;
+            // committed, so later candidates see them; undone if one does not fit).
+            let mut taken_off = Vec::new();
+            for o in &moving {
+                if let Some(pi) = sim.remove_pod(at, o.meta().uid.as_str()) {
+                    taken_off.push(pi);
+                }
+            }
+            let mut placed: Vec<(usize, String)> = Vec::new();
             let mut fits = true;
             for o in &moving {
-                // removal.go findPlaceFor: each pod is tried as a copy without its node
-                // (Spec.NodeName = ""), or the NodeName filter would keep it where it is.
-                let mut unbound = (**o).clone();
-                if let Object::Pod(p) = &mut unbound {
-                    Rc::make_mut(&mut p.spec).node_name.clear();
-                }
-                let pi = Rc::new(PodInfo::new(Rc::new(unbound)));
-                match trial.iter_mut().filter(|(k, _)| !unneeded_now.contains_key(*k)).find(|(_, ni)| check(&pi, ni).is_none()) {
-                    Some((_, ni)) => ni.add_pod(pi),
+                let pi = unbound(o);
+                let dest = (0..sim.len()).filter(|&i| i != at && !unneeded_now.contains_key(&sim.node(i).name));
+                match sim.first_fit(&pi, dest) {
+                    Some(i) => {
+                        placed.push((i, pi.uid().to_string()));
+                        sim.add_pod(i, pi);
+                    }
                     None => {
                         fits = false;
                         break;
@@ -696,9 +750,14 @@ impl ClusterAutoscaler {
                 }
             }
             if !fits {
+                for (i, uid) in placed {
+                    sim.remove_pod(i, &uid);
+                }
+                for pi in taken_off {
+                    sim.add_pod(at, pi);
+                }
                 continue;
             }
-            dest = trial;
             for o in &moving {
                 if let Some(p) = o.as_pod() {
                     for b in pdbs_of(p) {
