@@ -423,8 +423,10 @@ impl ClusterAutoscaler {
             let taken: std::collections::BTreeSet<&str> = nodes.iter().map(|n| n.metadata.name.as_str()).collect();
             scaled_up = self.scale_up(store, &help, &daemon_sets, &taken, &sim, now, &mut out);
         }
-        if !scaled_up && !young {
-            self.scale_down(store, &nodes, &on_node, now, &mut out);
+        // A loop that scaled up returns before scale-down; one whose pending pods are all
+        // new still plans (UpdateClusterState runs even then) but does not actuate.
+        if !scaled_up {
+            self.scale_down(store, &nodes, &on_node, !young, now, &mut out);
         }
         out
     }
@@ -637,7 +639,7 @@ impl ClusterAutoscaler {
     }
 
     /// The planner and the actuator: unneeded nodes, then deletions past their time.
-    fn scale_down(&mut self, store: &Store, nodes: &[&Node], on_node: &BTreeMap<&str, Vec<Rc<Object>>>, now: SimTime, out: &mut Vec<Act>) {
+    fn scale_down(&mut self, store: &Store, nodes: &[&Node], on_node: &BTreeMap<&str, Vec<Rc<Object>>>, actuate: bool, now: SimTime, out: &mut Vec<Act>) {
         let pdbs: Vec<&crate::api::pod_disruption_budget::PodDisruptionBudget> = store.list(&Kind::PodDisruptionBudget).filter_map(|o| o.as_pdb()).collect();
         let pdbs_of = |p: &Pod| -> Vec<usize> {
             pdbs.iter()
@@ -721,7 +723,10 @@ impl ClusterAutoscaler {
                 }
                 moving.push(o.clone());
             }
+            // A node the simulation finds unremovable is not simulated again for 5
+            // minutes (unremovable-node-recheck-timeout: RecentlyUnremovable).
             if blocked {
+                self.unremovable.insert(name.clone(), now + UNREMOVABLE_RECHECK);
                 continue;
             }
             // The pods that move must fit elsewhere (findPlaceFor: taken off the
@@ -756,6 +761,7 @@ impl ClusterAutoscaler {
                 for pi in taken_off {
                     sim.add_pod(at, pi);
                 }
+                self.unremovable.insert(name.clone(), now + UNREMOVABLE_RECHECK);
                 continue;
             }
             for o in &moving {
@@ -768,7 +774,7 @@ impl ClusterAutoscaler {
             unneeded_now.insert(name.clone(), self.unneeded.get(name).copied().unwrap_or(now));
         }
         self.unneeded = unneeded_now;
-        if self.last_scale_up.is_some_and(|t| t + SCALE_DOWN_DELAY_AFTER_ADD > now) {
+        if !actuate || self.last_scale_up.is_some_and(|t| t + SCALE_DOWN_DELAY_AFTER_ADD > now) {
             return;
         }
         // NodesToDelete: unneeded long enough, within each group's min, one drain at a time.
