@@ -40,6 +40,10 @@ const CASES: &[(&str, u32, u32, &str)] = &[
     // ValidateResourceQuotaSpec)
     ("limit-range-default-over-max.yaml", 13, 12, "LimitRange \"cpu-limits\" is invalid: spec.limits[0].default[cpu]: Invalid value: \"1\": default value 2 is greater than max value 1"),
     ("resource-quota-negative.yaml", 8, 22, "spec.hard[requests.memory]: Invalid value: \"-1Gi\": must be greater than or equal to 0"),
+    // ValidateResourceQuotaResourceName: `storage` is a resource, but not one quota tracks
+    // (requests.storage is); a misspelt one gets this and "must be a standard resource
+    // type or fully qualified"
+    ("resource-quota-unknown-resource.yaml", 8, 14, "spec.hard[storage]: Invalid value: \"storage\": must be a standard resource for quota"),
     // A Cluster Autoscaler node group (node_group_spec.go Validate)
     ("node-group-min-over-max.yaml", 11, 34, "spec.cluster.nodePools[0].autoscaling.max: Invalid value: 2: max size must be greater or equal to min size"),
     // expander/factory Build's words

@@ -1166,8 +1166,47 @@ fn validate_resource_quota(s: &crate::api::resource_quota::ResourceQuotaSpec, er
         "services.nodeports",
         "services.loadbalancers",
     ];
+    // pkg/apis/core/helper: standardResources and standardQuotaResources (each with the
+    // hugepages prefixes, IsQuotaHugePageResourceName).
+    const STANDARD: &[&str] = &[
+        "cpu",
+        "memory",
+        "ephemeral-storage",
+        "requests.cpu",
+        "requests.memory",
+        "requests.ephemeral-storage",
+        "limits.cpu",
+        "limits.memory",
+        "limits.ephemeral-storage",
+        "pods",
+        "resourcequotas",
+        "services",
+        "replicationcontrollers",
+        "secrets",
+        "configmaps",
+        "persistentvolumeclaims",
+        "storage",
+        "requests.storage",
+        "services.nodeports",
+        "services.loadbalancers",
+    ];
+    let hugepages = |r: &str| r.starts_with("hugepages-") || r.starts_with("requests.hugepages-");
     for (r, q) in &s.hard {
         let path = format!("spec.hard[{r}]");
+        // ValidateResourceQuotaResourceName: validateResourceName (a qualified name; without
+        // a domain, a standard resource), then a standard resource for quota.
+        let name_errs = qualified_name(r);
+        for m in &name_errs {
+            errs.push(FieldErr::new(&path, format!("Invalid value: {}: {m}", quoted(r))));
+        }
+        if name_errs.is_empty() && !r.contains('/') {
+            if !STANDARD.contains(&r.as_str()) && !hugepages(r) {
+                errs.push(FieldErr::new(&path, format!("Invalid value: {}: must be a standard resource type or fully qualified", quoted(r))));
+            }
+            if (!STANDARD.contains(&r.as_str()) || r == "storage") && !hugepages(r) {
+                errs.push(FieldErr::new(&path, format!("Invalid value: {}: must be a standard resource for quota", quoted(r))));
+            }
+        }
         if *q < Quantity::from_value(0) {
             errs.push(FieldErr::new(&path, format!("Invalid value: {}: must be greater than or equal to 0", quoted(&q.to_string()))));
         }
@@ -2036,6 +2075,30 @@ pub fn validate(obj: &Object) -> Vec<FieldErr> {
 
 #[cfg(test)]
 mod tests {
+    /// ValidateResourceQuotaResourceName (pkg/apis/core/validation): a misspelt name is
+    /// neither a standard resource nor qualified, nor one quota tracks; `storage` is a
+    /// resource quota does not track; qualified names, `count/…` and hugepages pass.
+    #[test]
+    fn quota_resource_names_as_upstream() {
+        let check = |name: &str| {
+            let spec: crate::api::resource_quota::ResourceQuotaSpec = serde_json::from_str(&format!(r#"{{"hard":{{"{name}":"1"}}}}"#)).unwrap();
+            let mut errs = Vec::new();
+            validate_resource_quota(&spec, &mut errs);
+            errs.iter().map(|e| e.to_string()).collect::<Vec<_>>()
+        };
+        assert_eq!(
+            check("requets.memory"),
+            [
+                "spec.hard[requets.memory]: Invalid value: \"requets.memory\": must be a standard resource type or fully qualified",
+                "spec.hard[requets.memory]: Invalid value: \"requets.memory\": must be a standard resource for quota"
+            ]
+        );
+        assert_eq!(check("storage"), ["spec.hard[storage]: Invalid value: \"storage\": must be a standard resource for quota"]);
+        for ok in ["requests.storage", "count/deployments.apps", "requests.nvidia.com/gpu", "hugepages-2Mi", "services.loadbalancers"] {
+            assert!(check(ok).is_empty(), "{ok}: {:?}", check(ok));
+        }
+    }
+
     use super::*;
 
     #[test]
