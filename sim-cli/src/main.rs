@@ -61,6 +61,11 @@ enum Command {
         /// Write the full event log (JSON Lines) here.
         #[arg(long)]
         log: Option<String>,
+        /// Write the run as a Chrome trace here (Trace Event Format JSON, for Perfetto or
+        /// chrome://tracing): one track per component and node, pod lifecycles as slices,
+        /// each write a flow to its etcd commit.
+        #[arg(long, value_name = "FILE")]
+        trace_out: Option<String>,
         /// Timeline lines to print (0 = none).
         #[arg(long, default_value_t = 200)]
         max_lines: usize,
@@ -294,8 +299,8 @@ pub fn check_output(output: Option<&str>, allowed: &[&str]) -> Result<(), u8> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.command {
-        Command::Run { files, seed, until, log, max_lines, check, log_requests } => {
-            run::run(&files, seed, until.as_deref(), log.as_deref(), max_lines, check, log_requests)
+        Command::Run { files, seed, until, log, trace_out, max_lines, check, log_requests } => {
+            run::run(&files, seed, until.as_deref(), log.as_deref(), trace_out.as_deref(), max_lines, check, log_requests)
         }
         Command::Check { output, .. } | Command::Explain { output, .. } if check_output(output.as_deref(), &["json"]).is_err() => run::EXIT_BAD_INPUT,
         Command::Proxy { output, .. } if check_output(output.as_deref(), &["iptables", "json", "wide"]).is_err() => run::EXIT_BAD_INPUT,

@@ -142,10 +142,46 @@ pub const MAX_LINES: usize = 1_000_000;
 /// the first `max_lines` readable timeline lines (the rest only counted).
 struct Stream {
     log: Option<(String, std::io::BufWriter<std::fs::File>)>,
+    /// `--trace-out`: the Chrome trace, written as the records come.
+    chrome: Option<ChromeOut>,
     log_error: Option<String>,
     lines: Vec<(u64, String)>,
     more_lines: u64,
     max_lines: usize,
+}
+
+/// The `--trace-out` file and the converter feeding it.
+struct ChromeOut {
+    path: String,
+    w: std::io::BufWriter<std::fs::File>,
+    conv: sim_core::trace::chrome::ChromeTrace,
+    events: u64,
+}
+
+impl ChromeOut {
+    fn open(path: &str) -> std::io::Result<Self> {
+        let mut w = std::io::BufWriter::new(std::fs::File::create(path)?);
+        w.write_all(b"{\"traceEvents\":[\n")?;
+        Ok(ChromeOut { path: path.to_string(), w, conv: sim_core::trace::chrome::ChromeTrace::new(), events: 0 })
+    }
+
+    fn write(&mut self, events: Vec<serde_json::Value>) -> std::io::Result<()> {
+        for e in events {
+            if self.events > 0 {
+                self.w.write_all(b",\n")?;
+            }
+            self.events += 1;
+            serde_json::to_writer(&mut self.w, &e)?;
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self, end: SimTime) -> std::io::Result<()> {
+        let tail = self.conv.finish(end);
+        self.write(tail)?;
+        self.w.write_all(b"\n],\"displayTimeUnit\":\"ms\"}\n")?;
+        self.w.flush()
+    }
 }
 
 impl Stream {
@@ -153,6 +189,12 @@ impl Stream {
         if let (Some((path, w)), None) = (self.log.as_mut(), &self.log_error) {
             if let Err(e) = w.write_all(line.as_bytes()).and_then(|()| w.write_all(b"\n")) {
                 self.log_error = Some(format!("cannot write {path}: {e}"));
+            }
+        }
+        if let (Some(c), None) = (self.chrome.as_mut(), &self.log_error) {
+            let events = c.conv.on_record(r);
+            if let Err(e) = c.write(events) {
+                self.log_error = Some(format!("cannot write {}: {e}", c.path));
             }
         }
         if self.max_lines == 0 {
@@ -176,7 +218,17 @@ impl Stream {
     }
 }
 
-pub fn run(paths: &[String], seed: Option<u64>, until: Option<&str>, log: Option<&str>, max_lines: usize, check: bool, log_requests: bool) -> u8 {
+#[allow(clippy::too_many_arguments)]
+pub fn run(
+    paths: &[String],
+    seed: Option<u64>,
+    until: Option<&str>,
+    log: Option<&str>,
+    trace_out: Option<&str>,
+    max_lines: usize,
+    check: bool,
+    log_requests: bool,
+) -> u8 {
     if log_requests && log.is_none() {
         let _ = writeln!(anstream::stderr(), "error: --log-requests writes the requests to the event log: give it --log FILE");
         return EXIT_BAD_INPUT;
@@ -189,14 +241,17 @@ pub fn run(paths: &[String], seed: Option<u64>, until: Option<&str>, log: Option
         Ok(l) => (l.scenario, l.inputs),
         Err(c) => return c,
     };
-    if let Some(input) = log.and_then(|l| inputs.iter().find(|i| files::same_file(i, Path::new(l)))) {
-        let _ = writeln!(
-            anstream::stderr(),
-            "error: --log {}: that is {}, an input of this run; refusing to overwrite it",
-            log.unwrap_or_default(),
-            input.display()
-        );
-        return EXIT_BAD_INPUT;
+    for (flag, out) in [("--log", log), ("--trace-out", trace_out)] {
+        if let Some((o, input)) = out.and_then(|l| inputs.iter().find(|i| files::same_file(i, Path::new(l))).map(|i| (l, i))) {
+            let _ = writeln!(anstream::stderr(), "error: {flag} {o}: that is {}, an input of this run; refusing to overwrite it", input.display());
+            return EXIT_BAD_INPUT;
+        }
+    }
+    if let (Some(l), Some(t)) = (log, trace_out) {
+        if l == t || files::same_file(Path::new(l), Path::new(t)) {
+            let _ = writeln!(anstream::stderr(), "error: --log and --trace-out name the same file {l}");
+            return EXIT_BAD_INPUT;
+        }
     }
     // The log file is opened before the run, so a path that cannot be written is an
     // error now rather than after the whole simulation.
@@ -207,7 +262,14 @@ pub fn run(paths: &[String], seed: Option<u64>, until: Option<&str>, log: Option
             return EXIT_BAD_INPUT;
         }
     };
-    let stream = Rc::new(RefCell::new(Stream { log, log_error: None, lines: Vec::new(), more_lines: 0, max_lines }));
+    let chrome = match trace_out.map(ChromeOut::open).transpose() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = writeln!(anstream::stderr(), "error: cannot write {}: {e}", trace_out.unwrap_or_default());
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let stream = Rc::new(RefCell::new(Stream { log, chrome, log_error: None, lines: Vec::new(), more_lines: 0, max_lines }));
     let sink = Rc::clone(&stream);
     let trace = Trace::with_sink(false, Box::new(move |r: &Record, line: &str| sink.borrow_mut().on_record(r, line)));
     let opts = RunOptions { check, keep_log: false, log_requests, ..RunOptions::for_scenario(&s) };
@@ -225,6 +287,17 @@ pub fn run(paths: &[String], seed: Option<u64>, until: Option<&str>, log: Option
         }
     };
     stream.borrow_mut().flush();
+    {
+        let mut st = stream.borrow_mut();
+        if st.log_error.is_none() {
+            if let Some(c) = st.chrome.as_mut() {
+                if let Err(e) = c.finish(report.sim.now) {
+                    let path = c.path.clone();
+                    st.log_error = Some(format!("cannot write {path}: {e}"));
+                }
+            }
+        }
+    }
     if let Some(e) = stream.borrow().log_error.clone() {
         let _ = writeln!(anstream::stderr(), "error: {e}");
         return EXIT_BAD_INPUT;

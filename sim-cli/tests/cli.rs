@@ -989,3 +989,40 @@ fn logs_of_a_pod_whose_kubelet_port_is_closed_fail_with_the_dial_error() {
     assert!(text(&prev.stderr).contains("/containerLogs/default/web/app?previous=true\": dial tcp"), "{}", text(&prev.stderr));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// `--trace-out`: the Chrome trace of a run (Trace Event Format) parses as JSON with a
+/// `traceEvents` list; the control plane and each node are processes; each pod that ran
+/// has a thread on its node's process with slices of its kubectl STATUS, the last one
+/// `Running` (closed at the end of the run); every write's flow start has its end.
+/// Writing it changes nothing in the run (same fingerprint).
+#[test]
+fn trace_out_writes_a_chrome_trace() {
+    let dir = std::env::temp_dir().join(format!("ksim-trace-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("trace.json");
+    let out = ksim(&["run", "scenarios/hello-deployment.yaml", "--trace-out", path.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let plain = ksim(&["run", "scenarios/hello-deployment.yaml"]);
+    assert_eq!(fingerprint(&out), fingerprint(&plain));
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let ev = v["traceEvents"].as_array().unwrap();
+    let procs: Vec<&str> = ev.iter().filter(|e| e["name"] == "process_name").map(|e| e["args"]["name"].as_str().unwrap()).collect();
+    assert_eq!(procs, ["control plane", "node worker-1", "node worker-2", "node worker-3"]);
+    // hello-deployment's 3 nginx pods: each a thread on a node, ending Running.
+    let pod_threads: Vec<(u64, u64)> = ev
+        .iter()
+        .filter(|e| e["name"] == "thread_name" && e["args"]["name"].as_str().unwrap().starts_with("default/nginx-deployment-"))
+        .map(|e| (e["pid"].as_u64().unwrap(), e["tid"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(pod_threads.len(), 3);
+    for (pid, tid) in pod_threads {
+        let states: Vec<&str> = ev.iter().filter(|e| e["cat"] == "pod" && e["pid"] == pid && e["tid"] == tid).map(|e| e["name"].as_str().unwrap()).collect();
+        assert_eq!(states.first(), Some(&"Pending"), "{states:?}");
+        assert_eq!(states.last(), Some(&"Running"), "{states:?}");
+        assert!(pid > 1);
+    }
+    let ids = |ph: &str| -> Vec<u64> { ev.iter().filter(|e| e["ph"] == ph).map(|e| e["id"].as_u64().unwrap()).collect() };
+    assert!(!ids("s").is_empty());
+    assert_eq!(ids("s"), ids("f"));
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -352,6 +352,8 @@ pub fn change(prev: Option<&Object>, next: Option<&Object>) -> Map<String, Value
     out
 }
 
+pub mod chrome;
+
 #[cfg(test)]
 mod tests {
     use super::*;
