@@ -9,6 +9,7 @@ mod explain;
 mod files;
 mod jsonpath;
 mod logs;
+mod plot;
 mod print;
 mod progress;
 mod proxy;
@@ -225,6 +226,24 @@ enum Command {
         #[arg(long)]
         no_headers: bool,
     },
+    /// A chart of the run over simulated time, as SVG: pods by phase, pods waiting for a
+    /// node, CPU requested per node, or the traffic's success rate.
+    Plot {
+        /// Scenario or manifest files.
+        #[arg(required = true)]
+        files: Vec<String>,
+        /// pods-by-phase, pending, allocation or traffic.
+        #[arg(long)]
+        what: String,
+        /// The SVG file to write.
+        #[arg(short = 'o', long = "output", value_name = "FILE")]
+        output: String,
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Simulated end time (overrides spec.until).
+        #[arg(long)]
+        until: Option<String>,
+    },
     /// What a node's kube-proxy has programmed at a simulated moment: per Service port,
     /// the endpoints traffic to its ClusterIP and NodePort goes to from that node.
     Proxy {
@@ -366,6 +385,7 @@ fn main() -> ExitCode {
             sort_by: sort_by.as_deref(),
             no_headers,
         }),
+        Command::Plot { files, what, output, seed, until } => plot::plot(&files, &what, &output, seed, until.as_deref()),
         Command::Proxy { node, files, moment: Moment { at, seed }, output } => proxy::proxy(&node, &files, at.as_deref(), seed, output.as_deref()),
         Command::CanReach { from, to, files, port, protocol, moment: Moment { at, seed }, namespace } => {
             can_reach::can_reach(&from, &to, &port, &protocol, &files, at.as_deref(), seed, namespace.as_deref())

@@ -1026,3 +1026,33 @@ fn trace_out_writes_a_chrome_trace() {
     assert_eq!(ids("s"), ids("f"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `ksim plot`: an SVG line chart per `--what`, one series per phase, node or client,
+/// named in its legend; an unknown `--what`, or `traffic` without clients, exit 2.
+#[test]
+fn plot_draws_an_svg_per_what() {
+    let dir = std::env::temp_dir().join(format!("ksim-plot-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let svg = |file: &str, what: &str| -> String {
+        let path = dir.join(format!("{what}.svg"));
+        let out = ksim(&["plot", file, "--what", what, "-o", path.to_str().unwrap()]);
+        assert!(out.status.success(), "{what}: {}", text(&out.stderr));
+        std::fs::read_to_string(&path).unwrap()
+    };
+    let phases = svg("scenarios/scale-up-down.yaml", "pods-by-phase");
+    assert!(phases.starts_with("<svg") && phases.contains("Pods by phase"));
+    for legend in ["Pending", "Running", "Succeeded", "Failed"] {
+        assert!(phases.contains(&format!("\n{legend}\n")), "{legend}");
+    }
+    let alloc = svg("scenarios/scale-up-down.yaml", "allocation");
+    for node in ["worker-1", "worker-2", "worker-3"] {
+        assert!(alloc.contains(&format!("\n{node}\n")), "{node}");
+    }
+    assert!(svg("scenarios/kube-proxy-window.yaml", "traffic").contains("\nshop\n"));
+    let bad = ksim(&["plot", "scenarios/scale-up-down.yaml", "--what", "cpu", "-o", dir.join("x.svg").to_str().unwrap()]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(text(&bad.stderr).contains("supported values: \"pods-by-phase\", \"pending\", \"allocation\", \"traffic\""));
+    let none = ksim(&["plot", "scenarios/scale-up-down.yaml", "--what", "traffic", "-o", dir.join("y.svg").to_str().unwrap()]);
+    assert_eq!(none.status.code(), Some(2));
+    let _ = std::fs::remove_dir_all(&dir);
+}
