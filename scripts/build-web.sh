@@ -61,4 +61,11 @@ cp scenarios/*.yaml "$dist/scenarios/"
   echo
   echo "]"
 } >"$dist/scenarios/index.json"
+# The Lessons menu: every lesson's texts in both languages (ksim lesson list -o json).
+ksim_bin=${KSIM:-}
+if [ -z "$ksim_bin" ]; then
+  cargo build -q -p sim-cli
+  ksim_bin=target/debug/ksim
+fi
+"$ksim_bin" lesson list -o json >"$dist/lessons.json"
 echo "== built $dist ($(du -sh "$dist" | cut -f1)); serve it with: ksim web"

@@ -8,6 +8,7 @@ mod events;
 mod explain;
 mod files;
 mod jsonpath;
+mod lesson;
 mod logs;
 mod plot;
 mod print;
@@ -226,6 +227,22 @@ enum Command {
         #[arg(long)]
         no_headers: bool,
     },
+    /// Guided lessons, one bundled scenario per concept of the course, with a question to
+    /// predict before the run: `lesson list`, `lesson show NAME`, `lesson run NAME`.
+    Lesson {
+        /// list, show NAME or run NAME.
+        #[arg(required = true, num_args = 1..=2, value_name = "list|show NAME|run NAME")]
+        args: Vec<String>,
+        /// The language of the texts: en or ko.
+        #[arg(long, default_value = "en")]
+        lang: String,
+        /// Seed (for run).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// json (for list): every lesson with both languages' texts.
+        #[arg(short = 'o', long)]
+        output: Option<String>,
+    },
     /// A chart of the run over simulated time, as SVG: pods by phase, pods waiting for a
     /// node, CPU requested per node, or the traffic's success rate.
     Plot {
@@ -385,6 +402,26 @@ fn main() -> ExitCode {
             sort_by: sort_by.as_deref(),
             no_headers,
         }),
+        Command::Lesson { args, lang, seed, output } => {
+            let Some(lang) = lesson::Lang::parse(&lang) else {
+                eprintln!("error: --lang {lang:?}: supported values: \"en\", \"ko\"");
+                return ExitCode::from(2);
+            };
+            match (args[0].as_str(), args.get(1), output.as_deref()) {
+                (_, _, Some(o)) if o != "json" => {
+                    eprintln!("error: unable to match a printer suitable for the output format {o:?}, allowed formats are: json");
+                    2
+                }
+                ("list", None, Some(_)) => lesson::list_json(),
+                ("list", None, None) => lesson::list(lang),
+                ("show", Some(n), None) => lesson::show(n, lang),
+                ("run", Some(n), None) => lesson::run(n, lang, seed),
+                _ => {
+                    eprintln!("error: expected `ksim lesson list`, `ksim lesson show NAME` or `ksim lesson run NAME`");
+                    2
+                }
+            }
+        }
         Command::Plot { files, what, output, seed, until } => plot::plot(&files, &what, &output, seed, until.as_deref()),
         Command::Proxy { node, files, moment: Moment { at, seed }, output } => proxy::proxy(&node, &files, at.as_deref(), seed, output.as_deref()),
         Command::CanReach { from, to, files, port, protocol, moment: Moment { at, seed }, namespace } => {

@@ -232,3 +232,28 @@ test('playing through an eviction: the replacement appears joined to the pod it 
   await page.evaluate(() => window.ksim.play(false));
   assert.ok((await page.evaluate(() => window.ksim.time())) > 405_000);
 });
+
+test('lessons: the menu lists ksim lesson list; a lesson opens its scenario and question, in English or Korean', async () => {
+  const want = JSON.parse(ksim(['lesson', 'list', '-o', 'json']));
+  await open(page, srv.url, '?scenario=node-crash');
+  assert.equal(await page.$eval('#lesson-panel', (e) => e.hidden), true, 'no lesson, no panel');
+  const listed = await page.evaluate(() => window.ksim.lessons());
+  assert.deepEqual(listed.map((l) => l.name), want.map((l) => l.name));
+  const l = want.find((x) => x.name === 'scheduler');
+  await open(page, srv.url, '?lesson=scheduler');
+  assert.equal(await page.$eval('#scenario', (e) => e.value), l.scenario);
+  assert.equal(await page.evaluate(() => window.ksim.fingerprint()), cliFingerprint(file(l.scenario), seedOf(l.scenario)));
+  assert.equal(await page.$eval('#lesson-panel', (e) => e.hidden), false);
+  assert.equal(await page.$eval('#lesson-question', (e) => e.textContent), l.question.en);
+  assert.equal(await page.$eval('#lesson-answer-box', (e) => e.open), false, 'the answer waits to be opened');
+  await page.selectOption('#lang', 'ko');
+  assert.equal(await page.$eval('#lesson-question', (e) => e.textContent), l.question.ko);
+  assert.equal(await page.$eval('html', (e) => e.lang), 'ko');
+  assert.equal(await page.$eval('[data-i18n="predict"]', (e) => e.textContent), '예측해 보기');
+  // Another lesson from the menu loads its scenario.
+  const k = want.find((x) => x.name === 'kubelet');
+  await page.selectOption('#lesson', 'kubelet');
+  await page.waitForFunction((s) => document.querySelector('#scenario').value === s && window.ksim.ready, k.scenario, { timeout: 120_000, polling: 50 });
+  assert.equal(await page.$eval('#lesson-title', (e) => e.textContent), `${k.order}. ${k.title.ko}`);
+  await page.selectOption('#lang', 'en');
+});

@@ -22,8 +22,51 @@ const log = new EventLog($('log'), $('log-all'), (t) => seek(t));
 const detail = new Detail($('detail'), (kind, ns, name) => select(kind, ns, name));
 const editor = new Editor($('editor'), $('yaml'), $('gutter'), $('errors'));
 
+// The lessons (lessons.json, from `ksim lesson list -o json`) and the page's language.
+const lessons = { list: [], current: null, lang: params.get('lang') === 'ko' ? 'ko' : 'en' };
+const WORDS = {
+  en: { lessons: 'lessons', scenario: 'scenario', look: 'Look at', predict: 'Predict', answer: 'Answer (after the run)', try: 'Try', none: '(choose a lesson)' },
+  ko: { lessons: '레슨', scenario: '시나리오', look: '살펴볼 것', predict: '예측해 보기', answer: '답 (실행한 뒤에)', try: '더 해 보기', none: '(레슨 선택)' },
+};
+
+function showLesson() {
+  const words = WORDS[lessons.lang];
+  document.documentElement.lang = lessons.lang;
+  for (const el of document.querySelectorAll('[data-i18n]')) el.textContent = words[el.dataset.i18n];
+  const picker = $('lesson');
+  const chosen = picker.value;
+  picker.replaceChildren(new Option(words.none, ''));
+  for (const l of lessons.list) picker.append(new Option(`${l.order}. ${l.title[lessons.lang]}`, l.name));
+  picker.value = chosen;
+  const l = lessons.current;
+  $('lesson-panel').hidden = !l;
+  if (!l) return;
+  const lang = lessons.lang;
+  $('lesson-panel').dataset.lesson = l.name;
+  $('lesson-title').textContent = `${l.order}. ${l.title[lang]}`;
+  $('lesson-concept').textContent = l.concept[lang];
+  $('lesson-look').textContent = l.look[lang];
+  $('lesson-question').textContent = l.question[lang];
+  $('lesson-answer').textContent = l.answer[lang];
+  $('lesson-try').textContent = l.try.map((t) => t.replace('FILE', `scenarios/${l.scenario}.yaml`)).join('   ·   ');
+}
+
+async function openLesson(name) {
+  lessons.current = lessons.list.find((l) => l.name === name) || null;
+  $('lesson-answer-box').open = false;
+  showLesson();
+  if (lessons.current) await loadBundled(lessons.current.scenario, NaN, null, false);
+}
+
 // The contract the browser tests rely on.
 window.ksim = {
+  lessons: () => lessons.list.map((l) => ({ name: l.name, scenario: l.scenario, title: l.title[lessons.lang] })),
+  lesson: (name) => openLesson(name),
+  setLang: (lang) => {
+    lessons.lang = lang === 'ko' ? 'ko' : 'en';
+    $('lang').value = lessons.lang;
+    showLesson();
+  },
   ready: false,
   error: null,
   interactiveMs: null, // performance.now() at the frame that draws the first state (input works from then)
@@ -71,7 +114,9 @@ function writeUrl() {
   urlTimer = setTimeout(() => {
     if (!app.sim) return;
     const p = new URLSearchParams();
-    if (app.name) p.set('scenario', app.name);
+    if (lessons.current && lessons.current.scenario === app.name) p.set('lesson', lessons.current.name);
+    else if (app.name) p.set('scenario', app.name);
+    if (lessons.lang === 'ko') p.set('lang', 'ko');
     p.set('seed', String(app.sim.seed()));
     p.set('t', format_duration(app.t));
     history.replaceState(null, '', `?${p}`);
@@ -226,7 +271,14 @@ function wire() {
   });
   $('play').addEventListener('click', () => setPlaying(!app.playing));
   $('next').addEventListener('click', stepNext);
-  $('scenario').addEventListener('change', () => loadBundled($('scenario').value, NaN, null, false));
+  $('scenario').addEventListener('change', () => {
+    lessons.current = null;
+    $('lesson').value = '';
+    showLesson();
+    loadBundled($('scenario').value, NaN, null, false);
+  });
+  $('lesson').addEventListener('change', () => openLesson($('lesson').value));
+  $('lang').addEventListener('change', () => window.ksim.setLang($('lang').value));
   $('apply-seed').addEventListener('click', () => {
     const seed = $('seed').value === '' ? NaN : Number($('seed').value);
     if (app.name) loadBundled(app.name, seed, null, false);
@@ -257,6 +309,10 @@ function wire() {
 async function main() {
   await init();
   wire();
+  const lres = await fetch('lessons.json');
+  lessons.list = lres.ok ? await lres.json() : [];
+  $('lang').value = lessons.lang;
+  showLesson();
   const list = await (await fetch('scenarios/index.json')).json();
   const picker = $('scenario');
   picker.append(new Option('(your YAML)', ''));
@@ -267,7 +323,8 @@ async function main() {
   const seed = params.has('seed') ? Number(params.get('seed')) : NaN;
   const t = params.has('t') ? parse_duration(params.get('t')) : -1;
   const play = params.get('play') === '1';
-  await loadBundled(app.name, seed, t >= 0 ? t : play ? 0 : null, play);
+  if (params.has('lesson')) await openLesson(params.get('lesson'));
+  else await loadBundled(app.name, seed, t >= 0 ? t : play ? 0 : null, play);
 }
 
 main().catch((e) => {
