@@ -244,6 +244,7 @@ test('lessons: the menu lists ksim lesson list; a lesson opens its scenario and 
   assert.equal(await page.$eval('#scenario', (e) => e.value), l.scenario);
   assert.equal(await page.evaluate(() => window.ksim.fingerprint()), cliFingerprint(file(l.scenario), seedOf(l.scenario)));
   assert.equal(await page.$eval('#lesson-panel', (e) => e.hidden), false);
+  assert.equal(await page.$eval('#lesson', (e) => e.value), 'scheduler', 'the menu shows the open lesson');
   assert.equal(await page.$eval('#lesson-question', (e) => e.textContent), l.question.en);
   assert.equal(await page.$eval('#lesson-answer-box', (e) => e.open), false, 'the answer waits to be opened');
   await page.selectOption('#lang', 'ko');

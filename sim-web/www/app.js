@@ -34,11 +34,10 @@ function showLesson() {
   document.documentElement.lang = lessons.lang;
   for (const el of document.querySelectorAll('[data-i18n]')) el.textContent = words[el.dataset.i18n];
   const picker = $('lesson');
-  const chosen = picker.value;
   picker.replaceChildren(new Option(words.none, ''));
   for (const l of lessons.list) picker.append(new Option(`${l.order}. ${l.title[lessons.lang]}`, l.name));
-  picker.value = chosen;
   const l = lessons.current;
+  picker.value = l ? l.name : '';
   $('lesson-panel').hidden = !l;
   if (!l) return;
   const lang = lessons.lang;
