@@ -84,6 +84,9 @@ pub struct NodeSpecification {
     pub cpu: Quantity,
     pub memory: Quantity,
     pub pods: Quantity,
+    /// Extended resources the node advertises (its device plugins'), in capacity and
+    /// allocatable alike.
+    pub extended: BTreeMap<String, Quantity>,
     pub labels: BTreeMap<String, String>,
     pub taints: Vec<Taint>,
     pub internal_ip: String,
@@ -614,6 +617,7 @@ mod tests {
             cpu: Quantity::from_milli(2000),
             memory: Quantity::from_bytes(1 << 30),
             pods: Quantity::from_value(110),
+            extended: Default::default(),
             labels: Default::default(),
             taints: vec![],
             csi_drivers: Default::default(),

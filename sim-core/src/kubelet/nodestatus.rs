@@ -45,6 +45,7 @@ impl Kubelet {
         let res: BTreeMap<String, Quantity> =
             [("cpu".to_string(), self.spec.cpu.clone()), ("memory".to_string(), self.spec.memory.clone()), ("pods".to_string(), self.spec.pods.clone())]
                 .into_iter()
+                .chain(self.spec.extended.iter().map(|(k, v)| (k.clone(), v.clone())))
                 .collect();
         n.status.capacity = res.clone();
         n.status.allocatable = res;

@@ -321,13 +321,17 @@ fn yes() -> bool {
     true
 }
 
+/// Not `deny_unknown_fields` (serde cannot with `flatten`): the other keys are extended
+/// resources, and a key that is not one (no domain) is refused as an unknown field.
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct CapacityDoc {
     cpu: Quantity,
     memory: Quantity,
     /// The kubelet's maxPods (an int32): a whole number, written as a number or a string.
     pods: Option<Value>,
+    /// Extended resources (`nvidia.com/gpu: 8`), as a device plugin advertises them.
+    #[serde(flatten)]
+    extended: BTreeMap<String, Value>,
 }
 
 #[derive(Deserialize)]
@@ -2096,6 +2100,32 @@ impl<'r> Loader<'r> {
                 }
                 Some(c)
             });
+            // Extended resources: a domain-prefixed name outside kubernetes.io
+            // (IsExtendedResourceName), a whole non-negative count.
+            let mut extended = BTreeMap::new();
+            for (res, v) in &p.capacity.extended {
+                let rp = format!("capacity.{res}");
+                let mark = Self::mark_of(index, &path, &rp);
+                if !res.contains('/') {
+                    self.error(file, mark, format!("strict decoding error: unknown field {}", q(&format!("{path}.{rp}"))));
+                    continue;
+                }
+                if res.contains("kubernetes.io/") || res.starts_with("requests.") || !crate::api::validation::qualified_name(res).is_empty() {
+                    self.error(file, mark, format!("{path}.{rp}: Invalid value: {}: must be an extended resource name (a domain-prefixed name outside kubernetes.io)", q(res)));
+                    continue;
+                }
+                let text = match v {
+                    Value::String(s) => s.clone(),
+                    Value::Number(n) => n.to_string(),
+                    other => other.to_string(),
+                };
+                match Quantity::parse(&text) {
+                    Ok(qty) if !qty.is_negative() && qty.milli_value() % 1000 == 0 && qty.fits_i64(false) => {
+                        extended.insert(res.clone(), qty);
+                    }
+                    _ => self.error(file, mark, format!("{path}.{rp}: Invalid value: {}: must be a whole, non-negative number", q(&text))),
+                }
+            }
             let eviction = p.kubelet.map(|k| self.kubelet_eviction(file, index, &format!("{path}.kubelet"), k)).unwrap_or_default();
             let pods = match &p.capacity.pods {
                 None => Some(Quantity::from_value(110)),
@@ -2107,6 +2137,7 @@ impl<'r> Loader<'r> {
                 cpu: p.capacity.cpu,
                 memory: p.capacity.memory,
                 pods: pods.unwrap_or_else(|| Quantity::from_value(110)),
+                extended,
                 labels: p.labels,
                 taints: p.taints,
                 csi_drivers: p.csi_drivers,

@@ -29,6 +29,8 @@ pub struct NodePool {
     pub cpu: Quantity,
     pub memory: Quantity,
     pub pods: Quantity,
+    /// Extended resources in `capacity` (`nvidia.com/gpu: 8`).
+    pub extended: BTreeMap<String, Quantity>,
     pub labels: BTreeMap<String, String>,
     pub taints: Vec<Taint>,
     /// `csiDrivers`: the CSI drivers whose node plugin runs on the pool's nodes, and how
@@ -98,6 +100,7 @@ impl NodePool {
             cpu,
             memory,
             pods: Quantity::from_value(110),
+            extended: BTreeMap::new(),
             labels: BTreeMap::new(),
             taints: Vec::new(),
             csi_drivers: BTreeMap::new(),
