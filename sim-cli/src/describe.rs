@@ -704,11 +704,15 @@ pub fn run(args: &[String], at: Option<&str>, seed: Option<u64>, namespace: Opti
             | Kind::StorageClass
             | Kind::ResourceQuota
             | Kind::HorizontalPodAutoscaler
-            | Kind::LimitRange),
+            | Kind::LimitRange
+            | Kind::ReplicaSet
+            | Kind::ReplicationController
+            | Kind::DaemonSet
+            | Kind::Ingress),
         ) => k,
         Some(k) => {
             eprintln!(
-                "error: ksim describes pods, nodes, deployments, statefulsets, services, jobs, cronjobs, persistentvolumeclaims, persistentvolumes, storageclasses, resourcequotas, limitranges and horizontalpodautoscalers so far, not {}",
+                "error: ksim describes pods, nodes, deployments, statefulsets, services, jobs, cronjobs, persistentvolumeclaims, persistentvolumes, storageclasses, resourcequotas, limitranges, horizontalpodautoscalers, replicasets, replicationcontrollers, daemonsets and ingresses so far, not {}",
                 sim_core::apiserver::qualified_resource(&k)
             );
             return EXIT_BAD_INPUT;
@@ -757,6 +761,10 @@ pub fn run(args: &[String], at: Option<&str>, seed: Option<u64>, namespace: Opti
             Object::ResourceQuota(q) => out.push(resource_quota(q)),
             Object::HorizontalPodAutoscaler(h) => out.push(horizontal_pod_autoscaler(h, &evs, sim.now)),
             Object::LimitRange(l) => out.push(limit_range(l)),
+            Object::ReplicaSet(rs) => out.push(replica_set(rs, &sim, &evs)),
+            Object::ReplicationController(rc) => out.push(replication_controller(rc, &sim, &evs)),
+            Object::DaemonSet(ds) => out.push(daemon_set(ds, &sim, &evs)),
+            Object::Ingress(ing) => out.push(ingress(ing, &sim, &evs)),
             _ => {}
         }
     }
@@ -1033,7 +1041,6 @@ pub fn deployment(d: &sim_core::api::deployment::Deployment, sim: &sim_core::Sim
 /// phase (getPodStatusForController: the pods it controls), the pod template, the volume
 /// claim templates (describeVolumeClaimTemplates) and the Events.
 pub fn stateful_set(s: &sim_core::api::stateful_set::StatefulSet, sim: &sim_core::Simulation, evs: &[&Event]) -> String {
-    use sim_core::api::Kind;
     let mut w = PrefixWriter::default();
     let m = &s.metadata;
     w.write(0, &format!("Name:\t{}\n", m.name));
@@ -1050,20 +1057,7 @@ pub fn stateful_set(s: &sim_core::api::stateful_set::StatefulSet, sim: &sim_core
             w.write(1, &format!("MaxUnavailable:\t{mu}\n"));
         }
     }
-    let (mut running, mut waiting, mut succeeded, mut failed) = (0, 0, 0, 0);
-    for p in sim.list(&Kind::Pod).iter().filter_map(|o| o.as_pod()) {
-        if p.metadata.namespace != m.namespace || p.metadata.controller_ref().is_none_or(|r| r.uid != m.uid) {
-            continue;
-        }
-        match &*p.status.phase {
-            "Running" => running += 1,
-            "Pending" => waiting += 1,
-            "Succeeded" => succeeded += 1,
-            "Failed" => failed += 1,
-            _ => {}
-        }
-    }
-    w.write(0, &format!("Pods Status:\t{running} Running / {waiting} Waiting / {succeeded} Succeeded / {failed} Failed\n"));
+    w.write(0, &format!("Pods Status:\t{}\n", pod_status_for_controller(sim, &m.namespace, &m.uid, s.spec.selector.as_ref())));
     w.out.push_str(&pod_template(&s.spec.template));
     if s.spec.volume_claim_templates.is_empty() {
         w.write(0, "Volume Claims:\t<none>\n");
@@ -1682,6 +1676,210 @@ pub fn storage_class(c: &sim_core::api::storage::StorageClass, now: SimTime, evs
         }
     }
     events(&mut w, evs, now);
+    tabbed(&w.out)
+}
+
+/// getPodStatusForController: the pods matching the selector whose controller is the
+/// object (its uid), counted by phase: Running, Pending (`Waiting`), Succeeded, Failed.
+fn pod_status_for_controller(sim: &sim_core::Simulation, namespace: &str, uid: &str, selector: Option<&sim_core::api::meta::LabelSelector>) -> String {
+    use sim_core::api::Kind;
+    let (mut running, mut waiting, mut succeeded, mut failed) = (0, 0, 0, 0);
+    for p in sim.list(&Kind::Pod).iter().filter_map(|o| o.as_pod()) {
+        if p.metadata.namespace != namespace || p.metadata.controller_ref().is_none_or(|r| r.uid != uid) {
+            continue;
+        }
+        // LabelSelectorAsSelector: a nil selector selects nothing, an empty one everything.
+        if !selector.is_some_and(|s| s.matches(&p.metadata.labels)) {
+            continue;
+        }
+        match &*p.status.phase {
+            "Running" => running += 1,
+            "Pending" => waiting += 1,
+            "Succeeded" => succeeded += 1,
+            "Failed" => failed += 1,
+            _ => {}
+        }
+    }
+    format!("{running} Running / {waiting} Waiting / {succeeded} Succeeded / {failed} Failed")
+}
+
+/// A controller's `Conditions:` table (Type, Status, Reason), written only when it has
+/// some.
+fn replica_conditions(w: &mut PrefixWriter, conditions: &[sim_core::api::replica_set::ReplicaSetCondition]) {
+    if conditions.is_empty() {
+        return;
+    }
+    w.write(0, "Conditions:\n  Type\tStatus\tReason\n");
+    w.write(1, "----\t------\t------\n");
+    for c in conditions {
+        w.write(1, &format!("{} \t{}\t{}\n", c.type_, c.status, c.reason));
+    }
+}
+
+/// metav1.FormatLabelSelector: the selector's string, `<none>` when it selects
+/// everything or nothing.
+fn format_label_selector(s: Option<&sim_core::api::meta::LabelSelector>) -> String {
+    let l = s.map(|s| s.to_selector_string()).unwrap_or_default();
+    if l.is_empty() {
+        "<none>".into()
+    } else {
+        l
+    }
+}
+
+/// describeReplicaSet: selector, labels, annotations, `Controlled By`, `Replicas: N
+/// current / M desired`, the pods by phase (getPodStatusForController), the pod template,
+/// the conditions and the Events.
+pub fn replica_set(rs: &sim_core::api::replica_set::ReplicaSet, sim: &sim_core::Simulation, evs: &[&Event]) -> String {
+    let mut w = PrefixWriter::default();
+    let m = &rs.metadata;
+    w.write(0, &format!("Name:\t{}\n", m.name));
+    w.write(0, &format!("Namespace:\t{}\n", m.namespace));
+    w.write(0, &format!("Selector:\t{}\n", format_label_selector(rs.spec.selector.as_ref())));
+    labels_multiline(&mut w, "Labels", &m.labels);
+    annotations_multiline(&mut w, "Annotations", &m.annotations);
+    if let Some(r) = m.controller_ref() {
+        w.write(0, &format!("Controlled By:\t{}/{}\n", r.kind, r.name));
+    }
+    w.write(0, &format!("Replicas:\t{} current / {} desired\n", rs.status.replicas, rs.replicas()));
+    w.write(0, &format!("Pods Status:\t{}\n", pod_status_for_controller(sim, &m.namespace, &m.uid, rs.spec.selector.as_ref())));
+    w.out.push_str(&pod_template(&rs.spec.template));
+    replica_conditions(&mut w, &rs.status.conditions);
+    events(&mut w, evs, sim.now);
+    tabbed(&w.out)
+}
+
+/// describeReplicationController: as describeReplicaSet with the selector as a label set
+/// (labels.FormatLabels) and no `Controlled By`; a missing template prints `<unset>` with
+/// no line end, as upstream does.
+pub fn replication_controller(rc: &sim_core::api::replication_controller::ReplicationController, sim: &sim_core::Simulation, evs: &[&Event]) -> String {
+    let mut w = PrefixWriter::default();
+    let m = &rc.metadata;
+    w.write(0, &format!("Name:\t{}\n", m.name));
+    w.write(0, &format!("Namespace:\t{}\n", m.namespace));
+    w.write(0, &format!("Selector:\t{}\n", format_labels(&rc.spec.selector)));
+    labels_multiline(&mut w, "Labels", &m.labels);
+    annotations_multiline(&mut w, "Annotations", &m.annotations);
+    w.write(0, &format!("Replicas:\t{} current / {} desired\n", rc.status.replicas, rc.replicas()));
+    // labels.SelectorFromSet: an empty set selects everything.
+    let selector = sim_core::api::meta::LabelSelector { match_labels: rc.spec.selector.clone(), match_expressions: Vec::new() };
+    w.write(0, &format!("Pods Status:\t{}\n", pod_status_for_controller(sim, &m.namespace, &m.uid, Some(&selector))));
+    match &rc.spec.template {
+        Some(t) => w.out.push_str(&pod_template(t)),
+        None => w.write(0, "Pod Template:\n  <unset>"),
+    }
+    replica_conditions(&mut w, &rc.status.conditions);
+    events(&mut w, evs, sim.now);
+    tabbed(&w.out)
+}
+
+/// describeDaemonSet: selector, the template's node selector (labels.FormatLabels), the
+/// status counts (written with `: ` and no tab, as upstream does), the pods by phase, the
+/// pod template and the Events; no `Controlled By`, no conditions.
+pub fn daemon_set(ds: &sim_core::api::daemon_set::DaemonSet, sim: &sim_core::Simulation, evs: &[&Event]) -> String {
+    let mut w = PrefixWriter::default();
+    let (m, st) = (&ds.metadata, &ds.status);
+    w.write(0, &format!("Name:\t{}\n", m.name));
+    w.write(0, &format!("Namespace:\t{}\n", m.namespace));
+    // labels.Selector's String: empty for a selector that selects everything.
+    w.write(0, &format!("Selector:\t{}\n", ds.spec.selector.as_ref().map(|s| s.to_selector_string()).unwrap_or_default()));
+    w.write(0, &format!("Node-Selector:\t{}\n", format_labels(&ds.spec.template.spec.node_selector)));
+    labels_multiline(&mut w, "Labels", &m.labels);
+    annotations_multiline(&mut w, "Annotations", &m.annotations);
+    w.write(0, &format!("Desired Number of Nodes Scheduled: {}\n", st.desired_number_scheduled));
+    w.write(0, &format!("Current Number of Nodes Scheduled: {}\n", st.current_number_scheduled));
+    w.write(0, &format!("Number of Nodes Scheduled with Up-to-date Pods: {}\n", st.updated_number_scheduled));
+    w.write(0, &format!("Number of Nodes Scheduled with Available Pods: {}\n", st.number_available));
+    w.write(0, &format!("Number of Nodes Misscheduled: {}\n", st.number_misscheduled));
+    w.write(0, &format!("Pods Status:\t{}\n", pod_status_for_controller(sim, &m.namespace, &m.uid, ds.spec.selector.as_ref())));
+    w.out.push_str(&pod_template(&ds.spec.template));
+    events(&mut w, evs, sim.now);
+    tabbed(&w.out)
+}
+
+/// IngressDescriber.describeBackendV1: a Service backend as `svc:port (endpoints)` —
+/// the ready endpoints of the Service port the backend names (by number or name;
+/// formatEndpointSlices), `<error: …>` in the parentheses when the Service is missing;
+/// a resource backend as `APIGroup: G, Kind: K, Name: N`.
+fn ingress_backend(sim: &sim_core::Simulation, namespace: &str, b: &sim_core::api::ingress::IngressBackend) -> String {
+    use sim_core::api::Kind;
+    if let Some(s) = &b.service {
+        // serviceBackendStringer.
+        let port = if s.port.number != 0 { s.port.number.to_string() } else { s.port.name.clone() };
+        let sb = format!("{}:{port}", s.name);
+        let Some(svc) = sim.api.store.get_parts(&Kind::Service, namespace, &s.name).and_then(|o| o.as_service()) else {
+            return format!("{sb} (<error: services {:?} not found>)", s.name);
+        };
+        let mut sp_name = "";
+        for p in &svc.spec.ports {
+            let name = p.name.as_deref().unwrap_or("");
+            if (s.port.number != 0 && s.port.number == p.port) || (!s.port.name.is_empty() && s.port.name == name) {
+                sp_name = name;
+            }
+        }
+        let slices: Vec<&sim_core::api::endpoints::EndpointSlice> =
+            sim.api.store.list(&Kind::EndpointSlice).filter_map(|o| o.as_endpoint_slice()).filter(|e| e.is_for(namespace, &s.name)).collect();
+        return format!("{sb} ({})", format_endpoint_slices(&slices, sp_name));
+    }
+    if let Some(r) = b.resource.as_deref() {
+        let group = r.get("apiGroup").and_then(Value::as_str).unwrap_or("<none>");
+        return format!("APIGroup: {group}, Kind: {}, Name: {}", str_at(r, "kind"), str_at(r, "name"));
+    }
+    String::new()
+}
+
+/// IngressDescriber.describeIngressV1: Labels before Namespace, the load balancer's
+/// addresses (ingressLoadBalancerStatusStringerV1: each ip, else hostname, sorted and
+/// deduplicated), the class, the default backend, the TLS hosts (describeIngressTLSV1),
+/// the Host / Path / Backends table (a rule without host is `*`; rules without http are
+/// skipped; none left: one `*  *  DEFAULT` row), the annotations after the rules, and the
+/// Events.
+pub fn ingress(ing: &sim_core::api::ingress::Ingress, sim: &sim_core::Simulation, evs: &[&Event]) -> String {
+    let mut w = PrefixWriter::default();
+    let (m, sp) = (&ing.metadata, &ing.spec);
+    w.write(0, &format!("Name:\t{}\n", m.name));
+    labels_multiline(&mut w, "Labels", &m.labels);
+    w.write(0, &format!("Namespace:\t{}\n", m.namespace));
+    let mut addresses: Vec<&str> = ing
+        .status
+        .as_deref()
+        .and_then(|s| s.pointer("/loadBalancer/ingress"))
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|i| [str_at(i, "ip"), str_at(i, "hostname")].into_iter().find(|s| !s.is_empty()))
+        .collect();
+    addresses.sort_unstable();
+    addresses.dedup();
+    w.write(0, &format!("Address:\t{}\n", addresses.join(",")));
+    w.write(0, &format!("Ingress Class:\t{}\n", sp.ingress_class_name.as_deref().unwrap_or("<none>")));
+    let default_backend = sp.default_backend.as_ref().map_or("<default>".to_string(), |b| ingress_backend(sim, &m.namespace, b));
+    w.write(0, &format!("Default backend:\t{default_backend}\n"));
+    if !sp.tls.is_empty() {
+        w.write(0, "TLS:\n");
+        for t in &sp.tls {
+            match t.secret_name.as_deref().filter(|s| !s.is_empty()) {
+                None => w.write(1, &format!("SNI routes {}\n", t.hosts.join(","))),
+                Some(s) => w.write(1, &format!("{s} terminates {}\n", t.hosts.join(","))),
+            }
+        }
+    }
+    w.write(0, "Rules:\n  Host\tPath\tBackends\n");
+    w.write(1, "----\t----\t--------\n");
+    let mut count = 0;
+    for rule in &sp.rules {
+        let Some(http) = &rule.http else { continue };
+        count += 1;
+        w.write(1, &format!("{}\t\n", if rule.host.is_empty() { "*" } else { &rule.host }));
+        for p in &http.paths {
+            w.write(2, &format!("\t{} \t{}\n", p.path, ingress_backend(sim, &m.namespace, &p.backend)));
+        }
+    }
+    if count == 0 {
+        w.write(1, &format!("*\t*\t{default_backend}\n"));
+    }
+    annotations_multiline(&mut w, "Annotations", &m.annotations);
+    events(&mut w, evs, sim.now);
     tabbed(&w.out)
 }
 
