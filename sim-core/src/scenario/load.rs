@@ -2111,7 +2111,11 @@ impl<'r> Loader<'r> {
                     continue;
                 }
                 if res.contains("kubernetes.io/") || res.starts_with("requests.") || !crate::api::validation::qualified_name(res).is_empty() {
-                    self.error(file, mark, format!("{path}.{rp}: Invalid value: {}: must be an extended resource name (a domain-prefixed name outside kubernetes.io)", q(res)));
+                    self.error(
+                        file,
+                        mark,
+                        format!("{path}.{rp}: Invalid value: {}: must be an extended resource name (a domain-prefixed name outside kubernetes.io)", q(res)),
+                    );
                     continue;
                 }
                 let text = match v {
@@ -2233,7 +2237,9 @@ pub fn load(sources: &[Source], resolver: &Resolver) -> Result<Scenario, LoadErr
     };
     let mut s = Scenario::default();
     let mut at_zero: Vec<Manifest> = Vec::new();
-    let mut deferred: Vec<(String, String, PathIndex, Value)> = Vec::new();
+    // The timeline's entries, decoded once the cluster is known; each borrows its
+    // document's index (a copy per entry made loading quadratic in the timeline's length).
+    let mut deferred: Vec<(String, String, &PathIndex, Value)> = Vec::new();
     let mut seen_scenario: Option<Location> = None;
     let mut seen_config: Option<Location> = None;
     let mut parsed: Vec<(String, Vec<YamlDoc>)> = Vec::new();
@@ -2263,7 +2269,7 @@ pub fn load(sources: &[Source], resolver: &Resolver) -> Result<Scenario, LoadErr
                 }
                 seen_scenario = Some(Location { file: file.clone(), mark: doc.start });
                 for (path, v) in l.scenario_doc(file, doc, &mut s) {
-                    deferred.push((file.clone(), path, doc.index.clone(), v));
+                    deferred.push((file.clone(), path, &doc.index, v));
                 }
             } else if is_scheduler_config(&doc.value) {
                 l.scheduler_config(file, doc, &mut s, &mut seen_config);
