@@ -14,6 +14,7 @@ mod plot;
 mod print;
 mod progress;
 mod proxy;
+mod replay;
 mod rollout;
 mod run;
 mod timeline;
@@ -149,7 +150,8 @@ enum Command {
         #[arg(short = 'n', long)]
         namespace: Option<String>,
     },
-    /// An object as `kubectl describe` prints it (pods, nodes, deployments, services), with its Events.
+    /// An object as `kubectl describe` prints it (pods, nodes, deployments, replicasets, replicationcontrollers,
+    /// statefulsets, daemonsets, services, ingresses, jobs, cronjobs, pvcs, pvs, storageclasses, quotas, limitranges, hpas), with its Events.
     Describe {
         /// KIND NAME or KIND/NAME, then the scenario files.
         #[arg(required = true, num_args = 1..)]
@@ -242,6 +244,37 @@ enum Command {
         /// json (for list): every lesson with both languages' texts.
         #[arg(short = 'o', long)]
         output: Option<String>,
+    },
+    /// Replay a real cluster trace as a scenario run: Alibaba's GPU cluster trace
+    /// (cluster-trace-gpu-v2023, the openb CSVs) with its nodes as pools by shape, GPUs as
+    /// the extended resource alibaba.com/gpu-milli, and its pods created and deleted at
+    /// the trace's times divided by --speed; prints the scheduling outcome over time.
+    Replay {
+        /// The trace's directory (or one of its CSV files).
+        trace: String,
+        #[arg(long, default_value = "alibaba-gpu-2023")]
+        format: String,
+        /// Only the trace's first N nodes.
+        #[arg(long)]
+        nodes: Option<usize>,
+        /// Trace seconds per simulated second (default: the whole trace within an hour).
+        #[arg(long)]
+        speed: Option<u64>,
+        /// Simulated end (default: the last event plus 5 minutes).
+        #[arg(long)]
+        until: Option<String>,
+        /// A KubeSchedulerConfiguration to schedule with (e.g. MostAllocated bin-packing).
+        #[arg(long, value_name = "FILE")]
+        config: Option<String>,
+        /// Write the scenario here instead of running it.
+        #[arg(long, value_name = "FILE")]
+        emit_scenario: Option<String>,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Pods are not deleted: they arrive in the trace's order and stay (the trace
+        /// paper's setup), so the cluster fills.
+        #[arg(long)]
+        keep_pods: bool,
     },
     /// A chart of the run over simulated time, as SVG: pods by phase, pods waiting for a
     /// node, CPU requested per node, or the traffic's success rate.
@@ -421,6 +454,9 @@ fn main() -> ExitCode {
                     2
                 }
             }
+        }
+        Command::Replay { trace, format, nodes, speed, until, config, emit_scenario, seed, keep_pods } => {
+            replay::replay(&trace, &format, nodes, speed, until.as_deref(), config.as_deref(), emit_scenario.as_deref(), seed, keep_pods)
         }
         Command::Plot { files, what, output, seed, until } => plot::plot(&files, &what, &output, seed, until.as_deref()),
         Command::Proxy { node, files, moment: Moment { at, seed }, output } => proxy::proxy(&node, &files, at.as_deref(), seed, output.as_deref()),

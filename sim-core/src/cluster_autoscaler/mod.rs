@@ -288,10 +288,11 @@ impl ClusterAutoscaler {
             l.insert(k.clone(), v.clone());
         }
         n.spec.taints = p.taints.clone();
-        let res: BTreeMap<String, crate::api::quantity::Quantity> = [("cpu".to_string(), p.cpu.clone()), ("memory".to_string(), p.memory.clone()), ("pods".to_string(), p.pods.clone())]
-            .into_iter()
-            .chain(p.extended.iter().map(|(k, v)| (k.clone(), v.clone())))
-            .collect();
+        let res: BTreeMap<String, crate::api::quantity::Quantity> =
+            [("cpu".to_string(), p.cpu.clone()), ("memory".to_string(), p.memory.clone()), ("pods".to_string(), p.pods.clone())]
+                .into_iter()
+                .chain(p.extended.iter().map(|(k, v)| (k.clone(), v.clone())))
+                .collect();
         n.status.capacity = res.clone();
         n.status.allocatable = res;
         n
