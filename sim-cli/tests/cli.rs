@@ -1,24 +1,11 @@
 //! The `ksim` binary end to end: exit codes, kubectl-shaped output, errors with
 //! file:line:col, determinism across processes.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
-}
-
-fn ksim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ksim")).args(args).current_dir(root()).output().expect("ksim runs")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).to_string()
-}
-
-fn fingerprint(out: &Output) -> String {
-    text(&out.stdout).lines().find_map(|l| l.strip_prefix("fingerprint: sha256:")).expect("a fingerprint line").to_string()
-}
+use common::{fingerprint, ksim, root, text};
+use std::path::Path;
+use std::process::Command;
 
 #[test]
 fn run_prints_timeline_pods_and_fingerprint() {

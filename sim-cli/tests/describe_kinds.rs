@@ -6,20 +6,10 @@
 //! by the run of consecutive lines that have a cell in it, so a line without a tab (`Pod
 //! Template:`, `Rules:`) starts a new run.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
-}
-
-fn ksim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ksim")).args(args).current_dir(root()).output().expect("ksim runs")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).to_string()
-}
+use common::{ksim, text};
+use std::path::PathBuf;
 
 /// The output of a describe that succeeds.
 fn describe(args: &[&str]) -> String {

@@ -3,22 +3,12 @@
 //! expectations and prints the question before the run and the answer after it; each
 //! lesson's scenario is clean over 20 seeds (`ksim check --seeds 20`).
 
+mod common;
+
+use common::{ksim, root, text};
 use std::path::PathBuf;
-use std::process::{Command, Output};
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn ksim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ksim")).args(args).current_dir(root()).output().expect("ksim runs")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-/// (file name, name, scenario) of every lesson, in order.
+/// Every lesson, in order: its file name and its document.
 fn lessons() -> Vec<(String, serde_json::Value)> {
     let mut files: Vec<PathBuf> =
         std::fs::read_dir(root().join("lessons")).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|x| x == "yaml")).collect();

@@ -5,20 +5,9 @@
 //! node has none); pod 3 needs no GPU; pod 4 asks for a T4, which no node has. Times
 //! are divided by --speed 10.
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
+mod common;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn ksim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ksim")).args(args).current_dir(root()).output().expect("ksim runs")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
+use common::{ksim, text};
 
 const TRACE: &str = "sim-cli/tests/data/gpu-trace";
 

@@ -27,6 +27,9 @@ fn events(s: &Simulation, reason: &str) -> Vec<(SimTime, String, String)> {
     v
 }
 
+/// Two bare pods of 1500m: one fits a 2-CPU node, the other waits.
+const TWO_PODS: &str = "---\napiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec:\n  containers: [{name: c, image: nginx, resources: {requests: {cpu: '1500m'}}}]\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: b}\nspec:\n  containers: [{name: c, image: nginx, resources: {requests: {cpu: '1500m'}}}]\n";
+
 fn nodes(s: &Simulation) -> Vec<String> {
     s.list(&Kind::Node).iter().map(|o| o.meta().name.clone()).collect()
 }
@@ -165,7 +168,7 @@ fn the_priority_expander_picks_the_highest_matching_group() {
 /// the pods no group could take).
 #[test]
 fn the_priority_expander_without_its_config_map_scales_nothing() {
-    let text = "apiVersion: ksim.dev/v1\nkind: Scenario\nspec:\n  until: 2m\n  cluster:\n    clusterAutoscaler: {expander: 'priority,least-waste'}\n    nodePools:\n    - {name: workers, count: 1, capacity: {cpu: '2', memory: 4Gi}, autoscaling: {min: 1, max: 3}}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec:\n  containers: [{name: c, image: nginx, resources: {requests: {cpu: '1500m'}}}]\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: b}\nspec:\n  containers: [{name: c, image: nginx, resources: {requests: {cpu: '1500m'}}}]\n";
+    let text = &format!("apiVersion: ksim.dev/v1\nkind: Scenario\nspec:\n  until: 2m\n  cluster:\n    clusterAutoscaler: {{expander: 'priority,least-waste'}}\n    nodePools:\n    - {{name: workers, count: 1, capacity: {{cpu: '2', memory: 4Gi}}, autoscaling: {{min: 1, max: 3}}}}\n{TWO_PODS}");
     let mut s = sim(text);
     s.run_until(SimTime::from_secs(110));
     assert!(events(&s, "TriggeredScaleUp").is_empty());
@@ -181,7 +184,7 @@ fn the_priority_expander_without_its_config_map_scales_nothing() {
 /// (upstream would also back the group off; ksim does not).
 #[test]
 fn a_machine_that_never_registers_in_time_is_given_up() {
-    let text = "apiVersion: ksim.dev/v1\nkind: Scenario\nspec:\n  until: 40m\n  cluster:\n    nodePools:\n    - {name: workers, count: 1, capacity: {cpu: '2', memory: 4Gi}, autoscaling: {min: 1, max: 3, provisioningDelay: 20m}}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec:\n  containers: [{name: c, image: nginx, resources: {requests: {cpu: '1500m'}}}]\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: b}\nspec:\n  containers: [{name: c, image: nginx, resources: {requests: {cpu: '1500m'}}}]\n";
+    let text = &format!("apiVersion: ksim.dev/v1\nkind: Scenario\nspec:\n  until: 40m\n  cluster:\n    nodePools:\n    - {{name: workers, count: 1, capacity: {{cpu: '2', memory: 4Gi}}, autoscaling: {{min: 1, max: 3, provisioningDelay: 20m}}}}\n{TWO_PODS}");
     let mut s = sim(text);
     s.run_until(SimTime::from_secs(36 * 60));
     assert!(s.violations().is_empty(), "{:?}", s.violations());

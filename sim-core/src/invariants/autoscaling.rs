@@ -17,16 +17,18 @@
 //! period the way that allows more (the controller's clock runs ahead of the writes by
 //! up to a reconcile's reach); not judged: a count out of [min, max] (clamped without
 //! the rate) or one another hand changed within that reach (the controller's view of
-//! the scale may lag it).
+//! the scale may lag it). Upstream keeps those changes in the controller's memory, so the
+//! guarantee holds within one kube-controller-manager's lifetime (a restart or a leader
+//! change forgets them and may scale faster); ksim's controller manager never restarts.
 //!
 //! `node-group-within-bounds`: the Cluster Autoscaler asks for a machine only while its
 //! group's size is below max (ScaleUp caps the binpacking estimate at MaxSize −
 //! TargetSize; a group at its max is skipped, `max node group size reached`), and
 //! deletes one only while the group is above min (the planner skips a group at
-//! `size − deletionsInProgress <= min`; the cloud provider's DeleteNodes refuses `min
-//! size reached`; removeOldUnregisteredNodes keeps a machine that would cross it). The
-//! size is counted by the simulation — the pool's machines, registered or booting — not
-//! by the autoscaler's own bookkeeping. A group that starts outside its bounds is not a
+//! `size − deletionsInProgress <= min`; the GCE and AWS providers' DeleteNodes refuse
+//! `min size reached`, and ksim's cloud does the same; removeOldUnregisteredNodes keeps
+//! a machine that would cross it). The size is counted by the simulation — the pool's
+//! machines, registered or booting — not by the autoscaler's own bookkeeping. A group that starts outside its bounds is not a
 //! violation: the autoscaler only never moves it further out.
 //!
 //! `autoscaler-deletes-drained-nodes`: the Cluster Autoscaler deletes a Node only once

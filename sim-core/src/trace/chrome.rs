@@ -59,9 +59,10 @@ impl ChromeTrace {
         ChromeTrace { next_cp_tid: ETCD + 1, next_pid: CONTROL_PLANE + 1, ..Default::default() }
     }
 
-    fn node(&mut self, name: &str, out: &mut Vec<Value>) -> (u64, u64) {
+    /// The node's process, named on first use.
+    fn node(&mut self, name: &str, out: &mut Vec<Value>) -> u64 {
         if let Some(&(pid, _)) = self.nodes.get(name) {
-            return (pid, 0);
+            return pid;
         }
         let pid = self.next_pid;
         self.next_pid += 1;
@@ -70,7 +71,7 @@ impl ChromeTrace {
         out.push(meta(pid, Some(1), "thread_name", "kubelet"));
         out.push(meta(pid, Some(2), "thread_name", "kube-proxy"));
         self.nodes.insert(name.to_string(), (pid, 3));
-        (pid, 0)
+        pid
     }
 
     /// The thread a writer's slices go on.
@@ -80,7 +81,7 @@ impl ChromeTrace {
         }
         let w = match by.split_once('/') {
             Some((component @ ("kubelet" | "kube-proxy"), node)) => {
-                let (pid, _) = self.node(node, out);
+                let pid = self.node(node, out);
                 (pid, if component == "kubelet" { 1 } else { 2 })
             }
             _ => {
@@ -170,10 +171,10 @@ impl ChromeTrace {
             self.pending.insert(key.to_string(), s.clone());
         }
         let Some(node) = r.get_str("node").filter(|n| !n.is_empty()) else { return };
-        self.node(node, out);
-        let entry = self.nodes.get_mut(node).expect("the node was just named");
-        let (pid, tid) = (entry.0, entry.1);
-        entry.1 += 1;
+        let pid = self.node(node, out);
+        let next = &mut self.nodes.get_mut(node).expect("the node was just named").1;
+        let tid = *next;
+        *next += 1;
         out.push(meta(pid, Some(tid), "thread_name", key));
         let status = self.pending.remove(key).unwrap_or_else(|| "Pending".into());
         self.pods.insert(key.to_string(), OpenPod { pid, tid, since: ts, status });
