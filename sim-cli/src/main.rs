@@ -26,6 +26,9 @@ use clap::{Args, Parser, Subcommand};
 /// mimalloc instead of the system allocator: a simulation makes millions of small,
 /// short-lived allocations, and `ksim bench density` runs 20–30 % faster with the same
 /// fingerprint (measured with the allocator preloaded, then linked; see ARCHITECTURE.md).
+/// `--features system-alloc` keeps the system allocator, for heap profilers (heaptrack)
+/// that intercept malloc.
+#[cfg(not(feature = "system-alloc"))]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::io::Write;
