@@ -17,6 +17,7 @@ pub mod network;
 pub mod proxy;
 pub mod scenario;
 pub mod scheduler;
+pub mod series;
 pub mod sim;
 pub mod trace;
 pub mod traffic;

@@ -4,6 +4,9 @@
 //! JavaScript as JSON strings; times are milliseconds as `f64` (a `u64` would be a
 //! BigInt). The page is `www/` (plain ES modules); `scripts/build-web.sh` builds it.
 
+pub mod arch;
+pub mod charts;
+pub mod explain;
 pub mod session;
 pub mod view;
 
@@ -95,6 +98,48 @@ impl Ksim {
     /// The timeline actions run so far: `[{"t", "action"}]`.
     pub fn markers(&self) -> String {
         view::markers(&self.s)
+    }
+
+    /// Log record `i` (`{"i", "t", "rev", "verb", "by", "kind", "ns", "name", "change"}`).
+    pub fn record(&self, i: f64) -> String {
+        view::record(&self.s, ms(i) as usize)
+    }
+
+    /// The control plane at `t_ms` (the architecture view's boxes): see `view::arch_state`.
+    pub fn arch_state(&self, t_ms: f64) -> String {
+        view::arch_state(&self.s, ms(t_ms))
+    }
+
+    /// The writes in `(from_ms, to_ms]`, at most the last `max`, as messages between
+    /// components: see `view::arch_messages`.
+    pub fn arch_messages(&self, from_ms: f64, to_ms: f64, max: u32) -> String {
+        view::arch_messages(&self.s, ms(from_ms), ms(to_ms), max as usize)
+    }
+
+    /// The charts' samples so far: `{"end", "samples", "taken", "charts": {what: {series:
+    /// [[t, v], …]}}}`, the series `ksim plot --what` draws.
+    pub fn charts(&self) -> String {
+        self.s.charts.to_json()
+    }
+
+    /// How many chart samples have been taken (to redraw only when it changes).
+    pub fn chart_samples(&self) -> f64 {
+        self.s.charts.taken() as f64
+    }
+
+    /// Starts the explain run of pod `ns/name` at `t_ms` (`ksim explain pod/NAME --at`).
+    pub fn explain_start(&mut self, ns: &str, name: &str, t_ms: f64) -> Result<(), JsValue> {
+        self.s.explain_start(ns, name, ms(t_ms)).map_err(|e| JsValue::from_str(&e))
+    }
+
+    /// Runs it at most `max_events` further; true once it has reached its moment.
+    pub fn explain_advance(&mut self, max_events: u32) -> bool {
+        self.s.explain_advance(max_events)
+    }
+
+    /// `ksim explain -o json`'s object (plus `timeMs`), or `{"error"}`.
+    pub fn explain_result(&self) -> String {
+        self.s.explain_result()
     }
 
     /// A pod's or node's YAML, events and IP history at the shown moment.

@@ -6,6 +6,9 @@
 //! The run itself is sim-core's, untouched: the event log and fingerprint are the ones
 //! `ksim run` prints for the same file and seed.
 
+use crate::arch::History;
+use crate::charts::Charts;
+use crate::explain::Explainer;
 use sim_core::api::{Kind, Object, ObjectKey};
 use sim_core::engine::{SimDuration, SimTime};
 use sim_core::scenario::diagnostic;
@@ -65,6 +68,13 @@ pub struct Session {
     lost: BTreeMap<String, Vec<u32>>,
     /// Replacement pod → the pod it replaces.
     pub replaces: BTreeMap<u32, u32>,
+    /// The scenario as loaded (with the seed), for the explain panel's second run.
+    scenario: Scenario,
+    /// What the architecture view shows, collected as the run goes.
+    pub arch: History,
+    /// The charts' samples, taken as the run goes.
+    pub charts: Charts,
+    explainer: Option<Explainer>,
 }
 
 fn no_files(_from: &str, rel: &str) -> Result<Source, String> {
@@ -97,6 +107,7 @@ impl Session {
         }
         let opts = RunOptions::for_scenario(&scenario);
         let sim = Simulation::new(&scenario, &opts)?;
+        let charts = Charts::new(opts.limits.until.as_ms(), !scenario.traffic.is_empty());
         let mut s = Session {
             name: scenario.name.clone(),
             seed: scenario.seed,
@@ -114,6 +125,10 @@ impl Session {
             interesting: Vec::new(),
             lost: BTreeMap::new(),
             replaces: BTreeMap::new(),
+            scenario,
+            arch: History::default(),
+            charts,
+            explainer: None,
         };
         s.ingest();
         Ok(s)
@@ -134,10 +149,13 @@ impl Session {
             if self.done {
                 break;
             }
+            self.charts.sample_due(&self.sim, self.sim.next_time().map(|t| t.as_ms()));
             if !self.sim.step() {
                 self.done = true;
                 self.sim.run_until(self.end); // the clock ends at `until`, as `ksim run`'s
+                self.charts.sample_due(&self.sim, None);
             }
+            self.arch.after_step(&mut self.sim);
             self.ingest();
         }
         self.done
@@ -206,6 +224,7 @@ impl Session {
         let n = self.sim.trace.records().len();
         for i in self.records_seen..n {
             let r = &self.sim.trace.records()[i];
+            self.arch.on_record(i, r, &self.sim);
             let boring = r.kind == "Lease" || (r.change.is_empty() && r.verb != "delete");
             if !boring {
                 self.interesting.push(i as u32);
@@ -332,6 +351,28 @@ impl Session {
     /// When the pod `id` was first written.
     pub fn first_seen_ms(&self, id: u32) -> Option<u64> {
         self.changes.iter().find(|c| c.key == id).map(|c| c.t)
+    }
+
+    /// Starts (or goes on with) the explain run of pod `ns/name` to `at_ms`.
+    pub fn explain_start(&mut self, ns: &str, name: &str, at_ms: u64) -> Result<(), String> {
+        match self.explainer.as_mut() {
+            Some(e) if e.reaches(ns, name, at_ms) => e.at = at_ms,
+            _ => self.explainer = Some(Explainer::new(&self.scenario, ns, name, at_ms)?),
+        }
+        Ok(())
+    }
+
+    /// Runs the explain run at most `max_events` further; true once it is at its moment
+    /// (or when there is none).
+    pub fn explain_advance(&mut self, max_events: u32) -> bool {
+        self.explainer.as_mut().is_none_or(|e| e.advance(max_events))
+    }
+
+    /// The explanation (`ksim explain -o json`), or `{"error"}`; "null" before any start.
+    pub fn explain_result(&self) -> String {
+        let Some(e) = &self.explainer else { return "null".into() };
+        let existed = self.find(&Kind::Pod, &e.ns, &e.name).and_then(|id| self.first_seen_ms(id)).is_some_and(|t| t <= e.at);
+        e.result(&self.scenario, existed)
     }
 
     pub fn now_ms(&self) -> u64 {

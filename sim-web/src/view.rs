@@ -129,7 +129,8 @@ fn events_of(s: &Session, kind: &Kind, name: &str) -> Vec<Value> {
     evs.into_iter().map(|e| e.1).collect()
 }
 
-/// `{"yaml", "events", "ips", "replaces", "replacedBy"}` for a pod or node at the shown moment.
+/// `{"yaml", "events", "ips", "replaces", "replacedBy", "exists", "phase", "node"}` for a
+/// pod or node at the shown moment (phase and node: a pod's).
 pub fn detail(s: &Session, kind: &Kind, ns: &str, name: &str) -> String {
     let Some(id) = s.find(kind, ns, name) else { return "null".into() };
     let obj = s.get(id);
@@ -147,5 +148,79 @@ pub fn detail(s: &Session, kind: &Kind, ns: &str, name: &str) -> String {
     let replaces = s.replaces.get(&id).map(|&o| key_name(o));
     // Only a replacement that exists by now (the pairs are found over the whole run).
     let replaced_by = s.replaces.iter().find(|(&n, &o)| o == id && s.get(n).is_some()).map(|(&n, _)| key_name(n));
-    json!({"yaml": yaml, "events": events, "ips": ips, "replaces": replaces, "replacedBy": replaced_by, "exists": obj.is_some()}).to_string()
+    let pod = obj.and_then(|o| o.as_pod());
+    let (phase, node) = pod.map_or(("", ""), |p| (&*p.status.phase, p.spec.node_name.as_str()));
+    json!({"yaml": yaml, "events": events, "ips": ips, "replaces": replaces, "replacedBy": replaced_by, "exists": obj.is_some(), "phase": phase, "node": node})
+        .to_string()
+}
+
+/// One log record, for the message popup: `{"i", "t", "rev", "verb", "by", "kind", "ns",
+/// "name", "change"}`.
+pub fn record(s: &Session, i: usize) -> String {
+    match s.records().get(i) {
+        Some(r) => {
+            json!({"i": i, "t": r.t, "rev": r.rev, "verb": r.verb, "by": r.by, "kind": r.kind, "ns": r.ns, "name": r.name, "change": r.change}).to_string()
+        }
+        None => "null".into(),
+    }
+}
+
+/// The control plane at `t` for the architecture view: etcd's revision and keys by kind,
+/// the apiserver's writes in the last 10 s, the scheduler's queues and its last attempt,
+/// the controllers' workqueues, the timeline's last action and the controller manager's
+/// last write.
+pub fn arch_state(s: &Session, t: u64) -> String {
+    let recs = s.records();
+    let h = &s.arch;
+    let upto = recs.partition_point(|r| r.t <= t);
+    let rev = upto.checked_sub(1).map_or(0, |i| recs[i].rev);
+    let keys: Vec<Value> = h.keys_at(t).into_iter().map(|(k, n)| json!([k, n])).collect();
+    let recent = h.writes_between(recs, t.saturating_sub(10_000), t).len();
+    let [active, backoff, unschedulable] = h.sched_at(t);
+    let brief = |i: Option<usize>| {
+        i.map(|i| {
+            let r = &recs[i];
+            json!({"i": i, "t": r.t, "verb": r.verb, "kind": r.kind, "ns": r.ns, "name": r.name, "change": r.change})
+        })
+    };
+    let controllers: Vec<Value> = h
+        .controllers_at(t)
+        .into_iter()
+        .map(|(name, queued, delayed, when)| json!({"name": name, "queued": queued, "delayed": delayed, "since": when}))
+        .collect();
+    json!({
+        "t": t,
+        "rev": rev,
+        "keys": keys,
+        "recentWrites": recent,
+        "sched": {"active": active, "backoff": backoff, "unschedulable": unschedulable, "last": brief(h.last_attempt(recs, t))},
+        "controllers": controllers,
+        "controllerCount": h.controller_count(),
+        "action": brief(h.last_action(recs, t)),
+        "cmWrite": brief(h.last_cm_write(recs, t)),
+    })
+    .to_string()
+}
+
+/// The writes in `(t0, t1]` as the architecture view draws them — the last `max` of
+/// them, and how many there were: `{"total", "records": [{"i", "t", "rev", "by",
+/// "verb", "kind", "ns", "name", "key" (etcd's), "event" (the watch event's type),
+/// "watch": [components watching the kind], "kubelets": [nodes]}]}`.
+pub fn arch_messages(s: &Session, t0: u64, t1: u64, max: usize) -> String {
+    let recs = s.records();
+    let idx = s.arch.writes_between(recs, t0, t1);
+    let shown = &idx[idx.len().saturating_sub(max)..];
+    let records: Vec<Value> = shown
+        .iter()
+        .map(|&i| {
+            let r = &recs[i as usize];
+            let kubelets: Vec<&str> = s.arch.route(i as usize).collect();
+            // etcd's key, as kube-apiserver's storage lays them out.
+            let resource = Kind::from_user(&r.kind).map_or_else(|| r.kind.to_ascii_lowercase(), |k| k.resource());
+            let key = if r.ns.is_empty() { format!("/registry/{resource}/{}", r.name) } else { format!("/registry/{resource}/{}/{}", r.ns, r.name) };
+            json!({"i": i, "t": r.t, "rev": r.rev, "by": r.by, "verb": r.verb, "kind": r.kind, "ns": r.ns, "name": r.name, "key": key,
+                   "event": s.arch.event_type(i as usize), "watch": crate::arch::History::watchers(&r.kind), "kubelets": kubelets})
+        })
+        .collect();
+    json!({"total": idx.len(), "records": records}).to_string()
 }

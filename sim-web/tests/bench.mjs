@@ -1,7 +1,8 @@
 // Measurements of the web demo (figures, not pass/fail tests): the wasm's compressed
 // size, time to interactive on load, the longest main-thread task while the run is
-// computed, and frames per second while big-cluster plays, counted with
-// requestAnimationFrame in headless /usr/bin/chromium.
+// computed, and frames per second while big-cluster plays — with the node view alone,
+// then with the architecture view open beside it (`arch=1`: every write drawn as
+// messages) — counted with requestAnimationFrame in headless /usr/bin/chromium.
 // Run: scripts/bench-web.sh (builds what is missing first).
 import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
@@ -39,7 +40,7 @@ async function load(query) {
 async function fps(page, speed, from) {
   await page.selectOption('#speed', String(speed));
   await page.evaluate((t) => window.ksim.seek(t), from);
-  await page.evaluate(() => Object.assign(window.ksim.stats, { seeks: 0, wasmMs: 0, drawMs: 0, panelsMs: 0 }));
+  await page.evaluate(() => Object.assign(window.ksim.stats, { seeks: 0, wasmMs: 0, drawMs: 0, archMs: 0, panelsMs: 0 }));
   const r = await page.evaluate(
     (seconds) =>
       new Promise((resolve) => {
@@ -67,10 +68,11 @@ async function fps(page, speed, from) {
   return r;
 }
 
-for (const name of ['node-crash', 'big-cluster']) {
-  const r = await load(`?scenario=${name}`);
+for (const [name, arch] of [['node-crash', false], ['big-cluster', false], ['big-cluster', true]]) {
+  const label = `${name}${arch ? ' (arch=1)' : ''}`;
+  const r = await load(`?scenario=${name}${arch ? '&arch=1' : ''}`);
   console.log(
-    `${name}: interactive ${r.interactive.toFixed(0)} ms after navigation start; whole run computed at ${r.ready.toFixed(0)} ms; ` +
+    `${label}: interactive ${r.interactive.toFixed(0)} ms after navigation start; whole run computed at ${r.ready.toFixed(0)} ms; ` +
       `longest main-thread task ${r.longest.toFixed(0)} ms`,
   );
   if (name === 'big-cluster') {
@@ -78,9 +80,11 @@ for (const name of ['node-crash', 'big-cluster']) {
       const f = await fps(r.page, speed, from);
       const s = f.stats;
       const per = (x) => (x / Math.max(1, s.seeks)).toFixed(1);
+      const inFlight = arch ? `; messages in flight at the end ${await r.page.$eval('.arch-badge', (b) => b.dataset.inFlight || '0')}` : '';
       console.log(
-        `big-cluster playing at ${speed}× from ${from / 1000}s: ${f.fps.toFixed(1)} fps over ${SECONDS} s (slowest frame ${f.worst.toFixed(0)} ms, ` +
-          `reached ${(f.simT / 1000).toFixed(1)} s; per frame: wasm seek ${per(s.wasmMs)} ms, cluster ${per(s.drawMs)} ms, panels ${per(s.panelsMs)} ms)`,
+        `${label} playing at ${speed}× from ${from / 1000}s: ${f.fps.toFixed(1)} fps over ${SECONDS} s (slowest frame ${f.worst.toFixed(0)} ms, ` +
+          `reached ${(f.simT / 1000).toFixed(1)} s; per frame: wasm seek ${per(s.wasmMs)} ms, cluster ${per(s.drawMs)} ms, ` +
+          `architecture view and charts ${per(s.archMs)} ms, panels ${per(s.panelsMs)} ms${inFlight})`,
       );
     }
   }

@@ -150,3 +150,75 @@ fn a_crashed_node_pods_are_linked_to_their_replacements() {
         assert!(s.first_seen_ms(*new) > s.first_seen_ms(*old));
     }
 }
+
+/// A few bundled scenarios by file name.
+fn some(names: &[&str]) -> Vec<(String, String)> {
+    let v: Vec<_> = bundled().into_iter().filter(|(p, _)| names.iter().any(|n| p.ends_with(&format!("/{n}.yaml")))).collect();
+    assert_eq!(v.len(), names.len(), "{names:?}");
+    v
+}
+
+/// The charts' series are the ones `ksim plot --what …` draws: at each of its moments, a
+/// fresh run stopped there (`ksim plot` runs to each moment, then samples) and sampled by
+/// the same function, `sim_core::series::sample`.
+#[test]
+fn charts_are_the_series_ksim_plot_draws() {
+    use sim_core::series::{moment, sample, TrafficMarks, SAMPLES, WHATS};
+    for (name, text) in some(&["kube-proxy-window", "node-crash", "job-backoff"]) {
+        let scenario = load(&name, &text).unwrap();
+        let mut s = Session::new(scenario.clone(), None).unwrap();
+        s.run_to_end();
+        let end = scenario.until.as_ms().max(1);
+        for what in WHATS {
+            if what == "traffic" && scenario.traffic.is_empty() {
+                assert!(s.charts.series(what).is_empty());
+                continue;
+            }
+            let mut sim = Simulation::new(&scenario, &RunOptions { keep_log: false, ..RunOptions::for_scenario(&scenario) }).unwrap();
+            let mut want: std::collections::BTreeMap<String, Vec<(u64, f64)>> = Default::default();
+            let mut marks = TrafficMarks::new();
+            for i in 0..=SAMPLES {
+                let t = moment(end, i);
+                sim.run_until(SimTime(t));
+                for (series, v) in sample(&sim, what, &mut marks) {
+                    want.entry(series).or_default().push((t, v));
+                }
+            }
+            assert!(!want.is_empty(), "{name} {what}");
+            assert_eq!(s.charts.series(what), want, "{name}: {what}");
+        }
+    }
+}
+
+/// The architecture view's etcd box (keys by kind) and scheduler box (its queues) at any
+/// moment are the store's and the scheduler's then; a bind's watch event goes to the
+/// kubelet of the node the pod is bound to.
+#[test]
+fn the_architecture_view_reads_the_store_and_the_scheduler() {
+    for (name, text) in some(&["node-crash", "service-endpoints", "insufficient-capacity", "cluster-setup"]) {
+        let scenario = load(&name, &text).unwrap();
+        let mut s = Session::new(scenario.clone(), None).unwrap();
+        s.run_to_end();
+        let end = s.end_ms();
+        let mut sim = Simulation::new(&scenario, &RunOptions::for_scenario(&scenario)).unwrap();
+        for i in 0..=8 {
+            let t = end * i / 8;
+            sim.run_until(SimTime(t));
+            let mut want: Vec<(String, u32)> =
+                sim.api.store.kinds().map(|k| (k.name().to_string(), sim.api.store.list(k).count() as u32)).filter(|e| e.1 > 0).collect();
+            want.sort();
+            let mut got: Vec<(String, u32)> = s.arch.keys_at(t).into_iter().map(|(k, n)| (k.to_string(), n)).collect();
+            got.sort();
+            assert_eq!(got, want, "{name}: keys by kind at {t} ms");
+            let q = sim.scheduler.queue_sizes();
+            assert_eq!(s.arch.sched_at(t), [q[0] as u32, q[1] as u32, q[2] as u32], "{name}: scheduler queues at {t} ms");
+        }
+        let recs = s.records();
+        let binds: Vec<usize> = (0..recs.len()).filter(|&i| recs[i].verb == "bind").collect();
+        assert!(!binds.is_empty(), "{name} binds pods");
+        for i in binds {
+            let node = recs[i].get_str("node").unwrap();
+            assert_eq!(s.arch.route(i).collect::<Vec<_>>(), [node], "{name}: record {i}");
+        }
+    }
+}

@@ -3,6 +3,7 @@
 // scheduling queue for pods not yet bound. Applies the deltas the wasm `seek` returns
 // and animates what changed: bound (flies from the queue to its node), started, ready,
 // terminating, and replacements (linked to the pod they replace).
+import { t } from './i18n.js';
 
 const FLIP_LIMIT = 60; // chips moved in one frame that get a flight; more just pop in
 const ANIMATE_LIMIT = 400; // pods changed in one frame beyond which nothing is animated
@@ -52,16 +53,24 @@ export class Cluster {
     const v = pod && this.pods.get(Number(pod.dataset.id));
     if (v) {
       const p = v.p;
-      pod.title =
-        `${p.ns}/${p.name}\n${p.status}${p.ready ? ', ready' : ''}${p.ip ? `\nIP ${p.ip}` : ''}\nnode ${p.node || '(none)'}` +
-        `${p.owner ? `\nowner ${p.owner}` : ''}${p.replaces ? `\nreplaces ${p.replaces}` : ''}${p.reason ? `\n${p.reason}` : ''}`;
+      pod.title = t(
+        'pod-tip',
+        `${p.ns}/${p.name}`,
+        p.status,
+        p.ready ? t('pod-tip-ready') : '',
+        p.ip ? t('pod-tip-ip', p.ip) : '',
+        p.node || t('no-node'),
+        p.owner ? t('pod-tip-owner', p.owner) : '',
+        p.replaces ? t('pod-tip-replaces', p.replaces) : '',
+        p.reason ? `\n${p.reason}` : '',
+      );
       return;
     }
     const card = target.closest('.node');
     const n = card && this.nodes.get(card.dataset.node)?.n;
     if (n && !target.closest('.meter')) {
       const labels = Object.entries(n.labels).map(([k, val]) => `  ${k}=${val}`).join('\n');
-      card.title = `${n.name} (pool ${n.pool}) — ${n.status}\nlabels:\n${labels}\ntaints: ${n.taints.join(', ') || 'none'}`;
+      card.title = t('node-tip', n.name, n.pool, n.status, labels, n.taints.join(', ') || t('no-taints'));
     }
   }
 
@@ -233,8 +242,13 @@ export class Cluster {
       meter.firstChild.style.width = `${Math.min(100, cap ? (100 * used) / cap : 0)}%`;
       meter.title = text;
     };
-    bar(v.cpu, cpu, n.cpu, `CPU requested ${cpu}m of ${n.cpu}m allocatable`);
-    bar(v.mem, mem, n.mem, `memory requested ${fmtBytes(mem)} of ${fmtBytes(n.mem)} allocatable`);
+    bar(v.cpu, cpu, n.cpu, t('cpu-meter', cpu, n.cpu));
+    bar(v.mem, mem, n.mem, t('mem-meter', fmtBytes(mem), fmtBytes(n.mem)));
+  }
+
+  /** The language changed: the meters' tooltips are written again. */
+  relabel() {
+    for (const name of this.nodes.keys()) this.meters(name);
   }
 
   select(sel) {

@@ -229,6 +229,11 @@ impl Scheduler {
         self.explain_target = Some((namespace.to_string(), name.to_string()));
     }
 
+    /// activeQ's, backoffQ's and unschedulablePods' sizes (the web page shows them).
+    pub fn queue_sizes(&self) -> [usize; 3] {
+        self.queue.sizes()
+    }
+
     /// A restarted scheduler keeps explaining the pod the old one was asked about (what
     /// `ksim explain` follows is not the scheduler's state).
     pub fn carry_explain_target(&mut self, old: &Scheduler) {

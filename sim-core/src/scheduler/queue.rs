@@ -76,6 +76,11 @@ impl SchedulingQueue {
         self.entries.len()
     }
 
+    /// activeQ's, backoffQ's and unschedulablePods' sizes.
+    pub fn sizes(&self) -> [usize; 3] {
+        [self.active.len(), self.backoff.len(), self.unschedulable]
+    }
+
     /// A new pending pod enters activeQ.
     pub fn add(&mut self, uid: &str, priority: i32, now: SimTime) {
         if self.entries.contains_key(uid) {
