@@ -193,10 +193,15 @@ fn container_basic_info(w: &mut PrefixWriter, c: &Container, status: Option<&Con
     if let Some(st) = status {
         w.write(2, &format!("Image ID:\t{}\n", st.image_id));
     }
-    // describeContainerPorts / describeContainerHostPorts; the protocol defaults to TCP.
+    // describeContainerPorts / describeContainerHostPorts (v1.34: a named port is followed
+    // by ` (NAME)`); the protocol defaults to TCP.
     let proto = |p: &sim_core::api::pod::ContainerPort| p.protocol.clone().unwrap_or_else(|| "TCP".into());
-    let ports: Vec<String> = c.ports.iter().map(|p| format!("{}/{}", p.container_port, proto(p))).collect();
-    let host_ports: Vec<String> = c.ports.iter().map(|p| format!("{}/{}", p.host_port.unwrap_or(0), proto(p))).collect();
+    let named = |s: String, p: &sim_core::api::pod::ContainerPort| match p.name.as_deref().filter(|n| !n.is_empty()) {
+        Some(n) => format!("{s} ({n})"),
+        None => s,
+    };
+    let ports: Vec<String> = c.ports.iter().map(|p| named(format!("{}/{}", p.container_port, proto(p)), p)).collect();
+    let host_ports: Vec<String> = c.ports.iter().map(|p| named(format!("{}/{}", p.host_port.unwrap_or(0), proto(p)), p)).collect();
     for (one, many, list) in [("Port", "Ports", ports), ("Host Port", "Host Ports", host_ports)] {
         let s = list.join(", ");
         if s.contains(',') {
@@ -789,8 +794,9 @@ fn sum_quantities<'a>(qs: impl Iterator<Item = &'a Quantity>, cpu: bool) -> Quan
     }
 }
 
-/// resourcehelper.PodRequestsAndLimits for cpu or memory: the containers' sum, at least
-/// the largest init container's (a request defaults to the limit).
+/// resourcehelper.PodRequestsAndLimits for one resource (cpu in thousandths, the others in
+/// units): the containers' sum, at least the largest init container's (a request defaults
+/// to the limit).
 fn pod_requests_and_limits(p: &Pod, resource: &str) -> (Quantity, Quantity) {
     let cpu = resource == "cpu";
     fn req<'c>(c: &'c Container, resource: &str) -> Option<&'c Quantity> {
@@ -967,13 +973,29 @@ pub fn node(n: &sim_core::api::node::Node, sim: &sim_core::Simulation, evs: &[&E
     let (mr, ml) = (sum_quantities(totals[2].iter(), false), sum_quantities(totals[3].iter(), false));
     w.write(1, &format!("cpu\t{cr} ({}%)\t{cl} ({}%)\n", pct(cr.milli_value(), alloc_cpu), pct(cl.milli_value(), alloc_cpu)));
     w.write(1, &format!("memory\t{mr} ({}%)\t{ml} ({}%)\n", pct(mr.value(), alloc_mem), pct(ml.value(), alloc_mem)));
-    w.write(1, "ephemeral-storage\t0 (0%)\t0 (0%)\n");
+    // Then ephemeral-storage, each hugepages-* size of the allocatable (in percent of it),
+    // and each extended resource (requests and limits, no percentage), by name.
+    let totals = |r: &str| {
+        let (reqs, lims): (Vec<Quantity>, Vec<Quantity>) = pods.iter().map(|p| pod_requests_and_limits(p, r)).unzip();
+        (sum_quantities(reqs.iter().filter(|q| !q.is_zero()), false), sum_quantities(lims.iter().filter(|q| !q.is_zero()), false))
+    };
+    let of_alloc = |r: &str| alloc.get(r).map_or(0, Quantity::value);
+    let hugepages = alloc.keys().filter(|r| r.starts_with("hugepages-"));
+    for r in std::iter::once(&"ephemeral-storage".to_string()).chain(hugepages) {
+        let (req, lim) = totals(r);
+        w.write(1, &format!("{r}\t{req} ({}%)\t{lim} ({}%)\n", pct(req.value(), of_alloc(r)), pct(lim.value(), of_alloc(r))));
+    }
+    let standard = |r: &str| matches!(r, "cpu" | "memory" | "ephemeral-storage" | "pods") || r.starts_with("hugepages-");
+    for r in alloc.keys().filter(|r| !standard(r)) {
+        let (req, lim) = totals(r);
+        w.write(1, &format!("{r}\t{req}\t{lim}\n"));
+    }
     events(&mut w, evs, sim.now);
     tabbed(&w.out)
 }
 
 /// describeDeployment: replicas, strategy, the pod template (DescribePodTemplate), the
-/// conditions, OldReplicaSets (the old ones still asked for pods) and NewReplicaSet as
+/// conditions, OldReplicaSets (every old one, oldest first) and NewReplicaSet as
 /// printReplicaSetsByLabels writes them, and the Events.
 pub fn deployment(d: &sim_core::api::deployment::Deployment, sim: &sim_core::Simulation, evs: &[&Event]) -> String {
     use sim_core::api::Kind;
@@ -1014,14 +1036,18 @@ pub fn deployment(d: &sim_core::api::deployment::Deployment, sim: &sim_core::Sim
             w.write(1, &format!("{} \t{}\t{}\n", c.type_, c.status, c.reason));
         }
     }
-    // GetAllReplicaSets: the ReplicaSets it controls; the new one has its template.
-    let rss: Vec<sim_core::api::replica_set::ReplicaSet> = sim
+    // GetAllReplicaSetsInChunks: the ReplicaSets it controls, oldest first (findNewReplicaSet
+    // sorts the list in place); the new one has its template, and the describer prints
+    // every other one as old (allOldRSes, scaled to 0 or not: `NAME (0/0 replicas
+    // created)` after a rollout), both lines only when there is a ReplicaSet.
+    let mut rss: Vec<sim_core::api::replica_set::ReplicaSet> = sim
         .list(&Kind::ReplicaSet)
         .iter()
         .filter_map(|o| o.as_replica_set())
         .filter(|rs| rs.metadata.namespace == m.namespace && rs.metadata.controller_ref().is_some_and(|r| r.uid == m.uid))
         .cloned()
         .collect();
+    rss.sort_by(util::by_creation);
     let new = util::find_new_replica_set(d, &rss);
     let by_labels = |list: Vec<&sim_core::api::replica_set::ReplicaSet>| {
         if list.is_empty() {
@@ -1029,10 +1055,11 @@ pub fn deployment(d: &sim_core::api::deployment::Deployment, sim: &sim_core::Sim
         }
         list.iter().map(|rs| format!("{} ({}/{} replicas created)", rs.metadata.name, rs.status.replicas, rs.replicas())).collect::<Vec<_>>().join(", ")
     };
-    let old: Vec<&sim_core::api::replica_set::ReplicaSet> =
-        rss.iter().enumerate().filter(|(i, rs)| Some(*i) != new && rs.replicas() != 0).map(|(_, rs)| rs).collect();
-    w.write(0, &format!("OldReplicaSets:\t{}\n", by_labels(old)));
-    w.write(0, &format!("NewReplicaSet:\t{}\n", by_labels(new.map(|i| &rss[i]).into_iter().collect())));
+    if !rss.is_empty() {
+        let old: Vec<&sim_core::api::replica_set::ReplicaSet> = rss.iter().enumerate().filter(|(i, _)| Some(*i) != new).map(|(_, rs)| rs).collect();
+        w.write(0, &format!("OldReplicaSets:\t{}\n", by_labels(old)));
+        w.write(0, &format!("NewReplicaSet:\t{}\n", by_labels(new.map(|i| &rss[i]).into_iter().collect())));
+    }
     events(&mut w, evs, sim.now);
     tabbed(&w.out)
 }
@@ -1525,13 +1552,17 @@ pub fn persistent_volume(v: &sim_core::api::storage::PersistentVolume, now: SimT
         match attrs.filter(|a| !a.is_empty()) {
             None => w.write(2, "VolumeAttributes:\t<none>\n"),
             Some(a) => {
+                // printCSIPersistentVolumeAttributesMultilineIndent: each `key=value` written
+                // at LEVEL_2 after the tab, cut at maxAnnotationLen bytes with `...`.
                 for (i, (k, val)) in a.iter().enumerate() {
                     if i == 0 {
                         w.write(2, "VolumeAttributes:\t");
                     } else {
+                        w.write(2, "");
                         w.write(2, "\t");
                     }
-                    w.write(0, &format!("   {k}={}\n", val.as_str().unwrap_or_default()));
+                    let line = shorten(&format!("{k}={}", val.as_str().unwrap_or_default()), MAX_ANNOTATION_LEN);
+                    w.write(2, &format!("{line}\n"));
                 }
             }
         }

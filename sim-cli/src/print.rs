@@ -385,9 +385,12 @@ pub fn rows(kind: &Kind, objs: &[Rc<Object>], now: SimTime, wide: bool, with_ns:
     match kind {
         Kind::Pod => pod_rows(objs, now, wide, with_ns),
         Kind::Node => {
+            // printNode: -o wide adds the first InternalIP and ExternalIP addresses
+            // (`<none>`) and the node info (`<unknown>` when empty); no pod CIDR column
+            // (`ksim describe node` prints PodCIDR).
             let mut h = vec!["NAME", "STATUS", "ROLES", "AGE", "VERSION"];
             if wide {
-                h.extend(["INTERNAL-IP", "EXTERNAL-IP", "OS-IMAGE", "KERNEL-VERSION", "CONTAINER-RUNTIME", "POD-CIDR"]);
+                h.extend(["INTERNAL-IP", "EXTERNAL-IP", "OS-IMAGE", "KERNEL-VERSION", "CONTAINER-RUNTIME"]);
             }
             let rows = objs
                 .iter()
@@ -398,14 +401,8 @@ pub fn rows(kind: &Kind, objs: &[Rc<Object>], now: SimTime, wide: bool, with_ns:
                     let mut r =
                         vec![n.metadata.name.clone(), node_status(n), roles(&n.metadata.labels), age(n.metadata.creation_timestamp, now), s("kubeletVersion")];
                     if wide {
-                        r.extend([
-                            or_none(n.internal_ip()),
-                            "<none>".into(),
-                            s("osImage"),
-                            s("kernelVersion"),
-                            s("containerRuntimeVersion"),
-                            or_none(&n.spec.pod_cidr),
-                        ]);
+                        let external = n.status.addresses.iter().find(|a| a.type_ == "ExternalIP").map_or("<none>".to_string(), |a| a.address.clone());
+                        r.extend([or_none(n.internal_ip()), external, s("osImage"), s("kernelVersion"), s("containerRuntimeVersion")]);
                     }
                     r
                 })

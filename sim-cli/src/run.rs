@@ -382,9 +382,20 @@ pub struct GetArgs<'a> {
 }
 
 /// The kinds of kubectl's `all` category that ksim models, in the order kubectl lists
-/// them (the core group's pods, replicationcontrollers, services, then apps).
-const ALL_CATEGORY: [Kind; 9] =
-    [Kind::Pod, Kind::ReplicationController, Kind::Service, Kind::DaemonSet, Kind::Deployment, Kind::ReplicaSet, Kind::StatefulSet, Kind::CronJob, Kind::Job];
+/// them (the core group's pods, replicationcontrollers, services, then apps, autoscaling
+/// — horizontalpodautoscalers are in the category — and batch).
+const ALL_CATEGORY: [Kind; 10] = [
+    Kind::Pod,
+    Kind::ReplicationController,
+    Kind::Service,
+    Kind::DaemonSet,
+    Kind::Deployment,
+    Kind::ReplicaSet,
+    Kind::StatefulSet,
+    Kind::HorizontalPodAutoscaler,
+    Kind::CronJob,
+    Kind::Job,
+];
 
 pub fn get(g: GetArgs) -> u8 {
     let GetArgs { args, at, seed, output, namespace, all, selector, show_labels, sort_by, watch } = g;
