@@ -1,4 +1,5 @@
-//! Criterion benchmarks: the event queue, and a whole small scenario.
+//! Criterion benchmarks: the event queue, kind-keyed lookups (the store's and the
+//! informers' maps), and a whole small scenario.
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use sim_core::engine::{EventQueue, SimTime};
@@ -36,6 +37,40 @@ fn queue(c: &mut Criterion) {
     g.finish();
 }
 
+/// The store and every informer key their maps by `Kind`: a lookup compares kinds at
+/// each level of the tree (precomputed ranks since issue 15; the strings before).
+fn kind_lookup(c: &mut Criterion) {
+    use sim_core::api::Kind;
+    use std::collections::BTreeMap;
+    let kinds = [
+        Kind::Pod,
+        Kind::Event,
+        Kind::Node,
+        Kind::Lease,
+        Kind::ReplicaSet,
+        Kind::Deployment,
+        Kind::Service,
+        Kind::EndpointSlice,
+        Kind::Namespace,
+        Kind::ConfigMap,
+        Kind::Job,
+        Kind::Other("example.com".into(), "Widget".into()),
+    ];
+    let map: BTreeMap<Kind, u64> = kinds.iter().cloned().zip(0..).collect();
+    let mut g = c.benchmark_group("kind_lookup");
+    g.throughput(Throughput::Elements(kinds.len() as u64));
+    g.bench_function("btreemap_get_each_kind", |b| {
+        b.iter(|| {
+            let mut sum = 0;
+            for k in &kinds {
+                sum += map.get(black_box(k)).copied().unwrap_or(0);
+            }
+            black_box(sum)
+        })
+    });
+    g.finish();
+}
+
 fn scenario(c: &mut Criterion) {
     let text = include_str!("../../scenarios/node-crash.yaml");
     let no_files = |_: &str, rel: &str| Err(format!("no file {rel}"));
@@ -49,5 +84,5 @@ fn scenario(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, queue, scenario);
+criterion_group!(benches, queue, kind_lookup, scenario);
 criterion_main!(benches);

@@ -138,8 +138,8 @@ pub fn can_reach(from: &str, to: &str, port: &str, protocol: &str, files: &[Stri
             return 1;
         };
         let src_pod = src.pod.as_deref().and_then(|o| o.as_pod());
-        let s_end = End { ip: src.ip, pod: src_pod.map(|p| (p.metadata.namespace.as_str(), &p.metadata.labels)) };
-        let d_end = End { ip: dst.ip, pod: dst_pod.map(|p| (p.metadata.namespace.as_str(), &p.metadata.labels)) };
+        let s_end = End { ip: src.ip, pod: src_pod.map(|p| (p.metadata.namespace.as_str(), &*p.metadata.labels)) };
+        let d_end = End { ip: dst.ip, pod: dst_pod.map(|p| (p.metadata.namespace.as_str(), &*p.metadata.labels)) };
         let v = decide(&sim.api.store, &s_end, &d_end, num, protocol, &named);
         all &= v.allowed();
         let _ = writeln!(out, "{} → {} port {num}/{protocol}: {}", src.label, dst.label, if v.allowed() { "allowed" } else { "denied" });

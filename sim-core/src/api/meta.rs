@@ -7,6 +7,88 @@ use std::collections::BTreeMap;
 
 pub type Labels = BTreeMap<String, String>;
 
+/// An object's labels or annotations: one map shared by the copies of an object (every
+/// status update, the informers' and the kubelet's copies, a ReplicaSet's pods made from
+/// one template) until a copy changes it — copy on write through `DerefMut`. Reads see a
+/// `BTreeMap` (`Deref`); an empty map allocates nothing. Serialized as the map it holds.
+#[derive(Clone, Default)]
+pub struct SharedMap(Option<std::rc::Rc<Labels>>);
+
+static EMPTY_MAP: Labels = BTreeMap::new();
+
+impl std::ops::Deref for SharedMap {
+    type Target = Labels;
+    fn deref(&self) -> &Labels {
+        self.0.as_deref().unwrap_or(&EMPTY_MAP)
+    }
+}
+
+impl std::ops::DerefMut for SharedMap {
+    fn deref_mut(&mut self) -> &mut Labels {
+        std::rc::Rc::make_mut(self.0.get_or_insert_with(Default::default))
+    }
+}
+
+impl PartialEq for SharedMap {
+    fn eq(&self, other: &Self) -> bool {
+        match (&self.0, &other.0) {
+            (Some(a), Some(b)) if std::rc::Rc::ptr_eq(a, b) => true,
+            _ => **self == **other,
+        }
+    }
+}
+impl Eq for SharedMap {}
+
+impl PartialEq<Labels> for SharedMap {
+    fn eq(&self, other: &Labels) -> bool {
+        **self == *other
+    }
+}
+
+impl std::fmt::Debug for SharedMap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        (**self).fmt(f)
+    }
+}
+
+impl From<Labels> for SharedMap {
+    fn from(m: Labels) -> Self {
+        SharedMap((!m.is_empty()).then(|| std::rc::Rc::new(m)))
+    }
+}
+
+impl<const N: usize> From<[(String, String); N]> for SharedMap {
+    fn from(a: [(String, String); N]) -> Self {
+        Labels::from(a).into()
+    }
+}
+
+impl FromIterator<(String, String)> for SharedMap {
+    fn from_iter<I: IntoIterator<Item = (String, String)>>(it: I) -> Self {
+        Labels::from_iter(it).into()
+    }
+}
+
+impl<'a> IntoIterator for &'a SharedMap {
+    type Item = (&'a String, &'a String);
+    type IntoIter = std::collections::btree_map::Iter<'a, String, String>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
+impl Serialize for SharedMap {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        (**self).serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for SharedMap {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Labels::deserialize(d).map(SharedMap::from)
+    }
+}
+
 /// A timestamp. Inside the simulation it is a `SimTime` (milliseconds); on the wire it is
 /// RFC 3339 counted from 2026-01-01T00:00:00Z, truncated to whole seconds as
 /// metav1.Time marshals, so objects print like a real cluster's.
@@ -155,9 +237,9 @@ pub struct ObjectMeta {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deletion_grace_period_seconds: Option<i64>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub labels: Labels,
+    pub labels: SharedMap,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub annotations: BTreeMap<String, String>,
+    pub annotations: SharedMap,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub owner_references: Vec<OwnerReference>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -313,6 +395,26 @@ impl std::fmt::Display for IntOrString {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Copies share one map until one of them changes it; an empty map is one; the JSON
+    /// is the map's.
+    #[test]
+    fn shared_maps_copy_on_write() {
+        let a: SharedMap = [("app".to_string(), "web".to_string())].into();
+        let mut b = a.clone();
+        assert!(matches!((&a.0, &b.0), (Some(x), Some(y)) if std::rc::Rc::ptr_eq(x, y)));
+        b.insert("tier".into(), "front".into());
+        assert_eq!(a.len(), 1);
+        assert_eq!(b.len(), 2);
+        assert_ne!(a, b);
+        let mut emptied = a.clone();
+        emptied.remove("app");
+        assert_eq!(emptied, SharedMap::default());
+        assert_eq!(SharedMap::from(Labels::new()).0, None);
+        assert_eq!(serde_json::to_string(&b).unwrap(), r#"{"app":"web","tier":"front"}"#);
+        let back: SharedMap = serde_json::from_str(r#"{"tier":"front","app":"web"}"#).unwrap();
+        assert_eq!(back, b);
+    }
 
     fn labels(pairs: &[(&str, &str)]) -> Labels {
         pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()

@@ -2200,7 +2200,7 @@ mod tests {
         let mut d = super::super::daemon_set::DaemonSet::default();
         d.metadata.name = "abc".into();
         d.spec.selector = selector.map(|s| super::super::meta::LabelSelector { match_labels: m(s), match_expressions: vec![] });
-        d.spec.template.metadata.labels = m(labels);
+        d.spec.template.metadata.labels = m(labels).into();
         let spec = std::rc::Rc::make_mut(&mut d.spec.template.spec);
         spec.restart_policy = "Always".into();
         spec.containers = std::rc::Rc::new(vec![Container { name: "ctr".into(), image: "image".into(), ..Default::default() }]);
@@ -2285,7 +2285,7 @@ mod tests {
             rc.metadata.name = "abc".into();
             rc.spec.selector = selector;
             let mut t = PodTemplateSpec::default();
-            t.metadata.labels = labels;
+            t.metadata.labels = labels.into();
             let spec = std::rc::Rc::make_mut(&mut t.spec);
             spec.restart_policy = "Always".into();
             spec.containers = std::rc::Rc::new(vec![Container { name: "ctr".into(), image: "image".into(), ..Default::default() }]);

@@ -98,7 +98,7 @@ pub fn apply(obj: &mut Object) {
                 let labels = &t.metadata.labels;
                 if !labels.is_empty() {
                     if rc.spec.selector.is_empty() {
-                        rc.spec.selector = labels.clone();
+                        rc.spec.selector = crate::api::meta::Labels::clone(labels);
                     }
                     if rc.metadata.labels.is_empty() {
                         rc.metadata.labels = labels.clone();
@@ -610,7 +610,7 @@ mod tests {
             (&[], &[("some", "other")], true, false),
         ] {
             let mut rc = ReplicationController::default();
-            rc.metadata.labels = sel(labels);
+            rc.metadata.labels = sel(labels).into();
             rc.spec.selector = sel(selector);
             rc.spec.template = Some(template(&[("foo", "bar")]));
             let mut o = Object::ReplicationController(Box::new(rc));
@@ -618,7 +618,7 @@ mod tests {
             let rc = o.as_replication_controller().unwrap();
             let t = &rc.spec.template.as_ref().unwrap().metadata.labels;
             assert_eq!(rc.metadata.labels == *t, expect_labels, "labels {labels:?} selector {selector:?}");
-            assert_eq!(rc.spec.selector == *t, expect_selector, "labels {labels:?} selector {selector:?}");
+            assert_eq!(rc.spec.selector == **t, expect_selector, "labels {labels:?} selector {selector:?}");
         }
         for (given, want) in [(None, 1), (Some(0), 0), (Some(3), 3)] {
             let mut rc = ReplicationController::default();

@@ -211,7 +211,7 @@ fn unbound(o: &Rc<Object>) -> Rc<PodInfo> {
 
 /// The namespaces' labels, for the affinity terms' namespace selectors.
 fn namespace_labels(store: &Store) -> BTreeMap<String, crate::api::meta::Labels> {
-    store.list(&Kind::Namespace).map(|o| (o.meta().name.clone(), o.meta().labels.clone())).collect()
+    store.list(&Kind::Namespace).map(|o| (o.meta().name.clone(), (*o.meta().labels).clone())).collect()
 }
 
 fn is_daemon_set_pod(p: &Pod) -> bool {

@@ -265,7 +265,7 @@ fn new_slice(svc: &Service, ports: &[EndpointPort]) -> EndpointSlice {
         controller: Some(true),
         block_owner_deletion: Some(true),
     }];
-    s.metadata.labels = slice_labels(&BTreeMap::new(), svc).0;
+    s.metadata.labels = slice_labels(&BTreeMap::new(), svc).0.into();
     s.address_type = "IPv4".into();
     s.ports = Some(ports.to_vec());
     s
@@ -363,12 +363,12 @@ fn reconcile_port_mapping(svc: &Service, existing: &[&EndpointSlice], desired: &
             } else {
                 let mut n = (*s).clone();
                 n.endpoints = kept;
-                n.metadata.labels = labels;
+                n.metadata.labels = labels.into();
                 updated.insert(n.metadata.name.clone(), n);
             }
         } else if labels_changed {
             let mut n = (*s).clone();
-            n.metadata.labels = labels;
+            n.metadata.labels = labels.into();
             updated.insert(n.metadata.name.clone(), n);
         } else {
             unchanged.insert(s.metadata.name.clone(), s);

@@ -34,7 +34,7 @@ impl Verdict {
 
 /// The namespaces' labels as the store has them.
 pub fn namespace_labels(store: &Store, ns: &str) -> Option<Labels> {
-    store.get_parts(&Kind::Namespace, "", ns).map(|o| o.meta().labels.clone())
+    store.get_parts(&Kind::Namespace, "", ns).map(|o| (*o.meta().labels).clone())
 }
 
 fn name(p: &NetworkPolicy) -> String {

@@ -774,7 +774,7 @@ impl<'r> Loader<'r> {
             Object::Deployment(d) => vec![("spec.template.metadata.annotations", &d.spec.template.metadata.annotations)],
             Object::ReplicaSet(r) => vec![("spec.template.metadata.annotations", &r.spec.template.metadata.annotations)],
             Object::DaemonSet(d) => vec![("spec.template.metadata.annotations", &d.spec.template.metadata.annotations)],
-            Object::ReplicationController(r) => r.spec.template.iter().map(|t| ("spec.template.metadata.annotations", &t.metadata.annotations)).collect(),
+            Object::ReplicationController(r) => r.spec.template.iter().map(|t| ("spec.template.metadata.annotations", &*t.metadata.annotations)).collect(),
             Object::Job(j) => vec![("spec.template.metadata.annotations", &j.spec.template.metadata.annotations)],
             Object::StatefulSet(s) => vec![("spec.template.metadata.annotations", &s.spec.template.metadata.annotations)],
             Object::CronJob(c) => vec![("spec.jobTemplate.spec.template.metadata.annotations", &c.spec.job_template.spec.template.metadata.annotations)],

@@ -351,7 +351,7 @@ impl NodeInfo {
         self.alloc_pods = a.get("pods").map_or(0, |q| q.value());
         self.alloc_scalar = a.iter().filter(|(k, _)| !["cpu", "memory", "pods"].contains(&k.as_str())).map(|(k, q)| (k.clone(), q.value())).collect();
         self.taints = node.spec.taints.clone();
-        self.labels = node.metadata.labels.clone();
+        self.labels = (*node.metadata.labels).clone();
         self.unschedulable = node.spec.unschedulable;
         self.images = node.status.images.iter().flat_map(|i| i.names.iter().map(move |n| (n.clone(), i.size_bytes.unwrap_or(0)))).collect();
         // ImageStates is keyed by name: a name listed twice is one image of this node.

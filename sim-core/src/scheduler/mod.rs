@@ -267,7 +267,7 @@ impl Scheduler {
                 if ev.type_ == WatchEventType::Deleted {
                     self.ns_labels.remove(&n.metadata.name);
                 } else {
-                    self.ns_labels.insert(n.metadata.name.clone(), n.metadata.labels.clone());
+                    self.ns_labels.insert(n.metadata.name.clone(), (*n.metadata.labels).clone());
                 }
             }
             // A new or changed Service, ReplicationController or ReplicaSet can change the
@@ -599,7 +599,7 @@ impl Scheduler {
             return s.clone();
         }
         let s = self.compute_default_selector(pod);
-        self.default_selectors.entry(pod.metadata.namespace.clone()).or_default().insert(pod.metadata.labels.clone(), s.clone());
+        self.default_selectors.entry(pod.metadata.namespace.clone()).or_default().insert((*pod.metadata.labels).clone(), s.clone());
         s
     }
 

@@ -44,7 +44,7 @@ impl Simulation {
     /// "Failed to select targets: …").
     fn chaos_select(&mut self, selector: &PodSelectorSpec, mode: &str, value: Option<&str>, ns: &str) -> Result<Vec<[String; 5]>, &'static str> {
         let store = &self.api.store;
-        let node_labels = |n: &str| store.get_parts(&Kind::Node, "", n).and_then(|o| o.as_node()).map(|n| n.metadata.labels.clone());
+        let node_labels = |n: &str| store.get_parts(&Kind::Node, "", n).and_then(|o| o.as_node()).map(|n| (*n.metadata.labels).clone());
         select(selector, mode, value, store.list(&Kind::Pod).filter_map(|o| o.as_pod()), &node_labels, ns, &mut self.chaos_rng).map(|ps| {
             ps.into_iter()
                 .map(|p| {

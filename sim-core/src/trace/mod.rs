@@ -10,6 +10,7 @@ use crate::engine::SimTime;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
+use std::borrow::Cow;
 
 /// One state change.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -52,13 +53,15 @@ pub struct Trace {
     sink: Option<Sink>,
     /// The latest record, when records are not kept.
     last: Option<Record>,
+    /// The line being hashed, reused from record to record.
+    line: Vec<u8>,
 }
 
 impl Trace {
     /// `keep`: hold the records in memory (the web page, tests); otherwise only the
     /// hash, the counts and the latest record are kept.
     pub fn new(keep: bool) -> Self {
-        Trace { hasher: Sha256::new(), records: Vec::new(), keep, count: 0, bytes: 0, sink: None, last: None }
+        Trace { hasher: Sha256::new(), records: Vec::new(), keep, count: 0, bytes: 0, sink: None, last: None, line: Vec::new() }
     }
 
     /// A trace that hands every record to `sink` as it is written.
@@ -67,13 +70,14 @@ impl Trace {
     }
 
     pub fn push(&mut self, r: Record) {
-        let line = serde_json::to_string(&r).expect("a log record serializes");
-        self.hasher.update(line.as_bytes());
+        self.line.clear();
+        serde_json::to_writer(&mut self.line, &r).expect("a log record serializes");
+        self.hasher.update(&self.line);
         self.hasher.update(b"\n");
         self.count += 1;
-        self.bytes += line.len() as u64 + 1;
+        self.bytes += self.line.len() as u64 + 1;
         if let Some(sink) = self.sink.as_mut() {
-            sink(&r, &line);
+            sink(&r, std::str::from_utf8(&self.line).expect("serde_json writes UTF-8"));
         }
         if self.keep {
             self.records.push(r);
@@ -227,103 +231,133 @@ pub fn node_status(n: &crate::api::node::Node) -> String {
     s
 }
 
-type Summary = Vec<(&'static str, Value)>;
+/// A summary field, borrowed from the object where it can be: a write's change is the
+/// fields that differ between two summaries, and only those become JSON values (building
+/// both summaries as JSON was 4 % of a density run).
+#[derive(PartialEq)]
+enum Field<'a> {
+    Str(Cow<'a, str>),
+    Bool(bool),
+    Int(i64),
+    Null,
+    List(Vec<String>),
+}
+
+impl Field<'_> {
+    /// What serde_json's Value of the field would count as empty (null, "", [], false, 0).
+    fn is_empty(&self) -> bool {
+        match self {
+            Field::Null => true,
+            Field::Str(s) => s.is_empty(),
+            Field::List(a) => a.is_empty(),
+            Field::Bool(b) => !b,
+            Field::Int(n) => *n == 0,
+        }
+    }
+
+    fn to_value(&self) -> Value {
+        match self {
+            Field::Null => Value::Null,
+            Field::Str(s) => Value::from(s.as_ref()),
+            Field::List(a) => Value::Array(a.iter().map(|s| Value::from(s.as_str())).collect()),
+            Field::Bool(b) => Value::from(*b),
+            Field::Int(n) => Value::from(*n),
+        }
+    }
+}
+
+fn s(v: &str) -> Field<'_> {
+    Field::Str(Cow::Borrowed(v))
+}
+fn owned<'a>(v: String) -> Field<'a> {
+    Field::Str(Cow::Owned(v))
+}
+fn int<'a>(v: impl Into<i64>) -> Field<'a> {
+    Field::Int(v.into())
+}
+
+type Summary<'a> = Vec<(&'static str, Field<'a>)>;
 
 /// The fields of an object the log follows, by kind, in a fixed order.
-pub fn summary(obj: &Object) -> Summary {
+fn summary(obj: &Object) -> Summary<'_> {
     match obj {
         Object::Pod(p) => {
-            let mut m: Summary = vec![
-                ("node", Value::from(p.spec.node_name.as_str())),
-                ("phase", Value::from(&*p.status.phase)),
-                ("status", Value::from(pod_status(p))),
-                ("ip", Value::from(p.status.pod_ip.as_str())),
-                ("ready", Value::from(p.is_ready())),
-                ("restarts", Value::from(p.restarts())),
-                ("terminating", Value::from(p.metadata.deletion_timestamp.is_some())),
+            let mut m: Summary<'_> = vec![
+                ("node", s(&p.spec.node_name)),
+                ("phase", s(&p.status.phase)),
+                ("status", owned(pod_status(p))),
+                ("ip", s(&p.status.pod_ip)),
+                ("ready", Field::Bool(p.is_ready())),
+                ("restarts", int(p.restarts())),
+                ("terminating", Field::Bool(p.metadata.deletion_timestamp.is_some())),
             ];
             if let Some(c) = p.condition("PodScheduled").filter(|c| c.status == "False") {
-                m.push(("unschedulable", Value::from(c.message.as_str())));
+                m.push(("unschedulable", s(&c.message)));
             }
             if let Some(r) = p.metadata.controller_ref() {
-                m.push(("owner", Value::from(format!("{}/{}", r.kind, r.name))));
+                m.push(("owner", owned(format!("{}/{}", r.kind, r.name))));
             }
             m
         }
         Object::Node(n) => vec![
-            ("ready", Value::from(n.ready_status())),
-            ("status", Value::from(node_status(n))),
-            ("podCIDR", Value::from(n.spec.pod_cidr.as_str())),
-            ("taints", Value::Array(n.spec.taints.iter().map(|t| Value::from(t.describe())).collect())),
+            ("ready", s(n.ready_status())),
+            ("status", owned(node_status(n))),
+            ("podCIDR", s(&n.spec.pod_cidr)),
+            ("taints", Field::List(n.spec.taints.iter().map(|t| t.describe()).collect())),
         ],
         Object::ReplicaSet(rs) => vec![
-            ("replicas", Value::from(rs.replicas())),
-            ("current", Value::from(rs.status.replicas)),
-            ("ready", Value::from(rs.status.ready_replicas)),
-            ("available", Value::from(rs.status.available_replicas)),
+            ("replicas", int(rs.replicas())),
+            ("current", int(rs.status.replicas)),
+            ("ready", int(rs.status.ready_replicas)),
+            ("available", int(rs.status.available_replicas)),
         ],
         Object::Deployment(d) => vec![
-            ("replicas", Value::from(d.replicas())),
-            ("updated", Value::from(d.status.updated_replicas)),
-            ("ready", Value::from(d.status.ready_replicas)),
-            ("available", Value::from(d.status.available_replicas)),
+            ("replicas", int(d.replicas())),
+            ("updated", int(d.status.updated_replicas)),
+            ("ready", int(d.status.ready_replicas)),
+            ("available", int(d.status.available_replicas)),
         ],
         Object::PodDisruptionBudget(p) => vec![
-            ("allowed", Value::from(p.status.disruptions_allowed)),
-            ("currentHealthy", Value::from(p.status.current_healthy)),
-            ("desiredHealthy", Value::from(p.status.desired_healthy)),
-            ("expectedPods", Value::from(p.status.expected_pods)),
+            ("allowed", int(p.status.disruptions_allowed)),
+            ("currentHealthy", int(p.status.current_healthy)),
+            ("desiredHealthy", int(p.status.desired_healthy)),
+            ("expectedPods", int(p.status.expected_pods)),
         ],
         Object::DaemonSet(ds) => vec![
-            ("desired", Value::from(ds.status.desired_number_scheduled)),
-            ("current", Value::from(ds.status.current_number_scheduled)),
-            ("ready", Value::from(ds.status.number_ready)),
-            ("updated", Value::from(ds.status.updated_number_scheduled)),
-            ("available", Value::from(ds.status.number_available)),
-            ("misscheduled", Value::from(ds.status.number_misscheduled)),
+            ("desired", int(ds.status.desired_number_scheduled)),
+            ("current", int(ds.status.current_number_scheduled)),
+            ("ready", int(ds.status.number_ready)),
+            ("updated", int(ds.status.updated_number_scheduled)),
+            ("available", int(ds.status.number_available)),
+            ("misscheduled", int(ds.status.number_misscheduled)),
         ],
         Object::ReplicationController(rc) => vec![
-            ("replicas", Value::from(rc.replicas())),
-            ("current", Value::from(rc.status.replicas)),
-            ("ready", Value::from(rc.status.ready_replicas)),
-            ("available", Value::from(rc.status.available_replicas)),
+            ("replicas", int(rc.replicas())),
+            ("current", int(rc.status.replicas)),
+            ("ready", int(rc.status.ready_replicas)),
+            ("available", int(rc.status.available_replicas)),
         ],
-        Object::ControllerRevision(cr) => vec![("revision", Value::from(cr.revision))],
+        Object::ControllerRevision(cr) => vec![("revision", int(cr.revision))],
         Object::StatefulSet(s) => vec![
-            ("replicas", Value::from(s.replicas())),
-            ("current", Value::from(s.status.replicas)),
-            ("ready", Value::from(s.status.ready_replicas)),
-            ("updated", Value::from(s.status.updated_replicas)),
+            ("replicas", int(s.replicas())),
+            ("current", int(s.status.replicas)),
+            ("ready", int(s.status.ready_replicas)),
+            ("updated", int(s.status.updated_replicas)),
         ],
-        Object::Job(j) => vec![
-            ("status", Value::from(j.kubectl_status())),
-            ("active", Value::from(j.status.active)),
-            ("succeeded", Value::from(j.status.succeeded)),
-            ("failed", Value::from(j.status.failed)),
-        ],
-        Object::CronJob(cj) => vec![
-            ("active", Value::from(cj.status.active.len())),
-            ("lastScheduleTime", cj.status.last_schedule_time.map_or(Value::Null, |t| Value::from(t.rfc3339()))),
-        ],
-        Object::Lease(l) => vec![("renewTime", l.spec.renew_time.map_or(Value::Null, |t| Value::from(t.rfc3339())))],
+        Object::Job(j) => {
+            vec![("status", s(j.kubectl_status())), ("active", int(j.status.active)), ("succeeded", int(j.status.succeeded)), ("failed", int(j.status.failed))]
+        }
+        Object::CronJob(cj) => {
+            vec![("active", int(cj.status.active.len() as i64)), ("lastScheduleTime", cj.status.last_schedule_time.map_or(Field::Null, |t| owned(t.rfc3339())))]
+        }
+        Object::Lease(l) => vec![("renewTime", l.spec.renew_time.map_or(Field::Null, |t| owned(t.rfc3339())))],
         Object::Event(e) => vec![
-            ("type", Value::from(&*e.type_)),
-            ("reason", Value::from(e.reason.as_str())),
-            ("object", Value::from(format!("{}/{}", e.involved_object.kind, e.involved_object.name))),
-            ("message", Value::from(e.message.as_str())),
+            ("type", s(&e.type_)),
+            ("reason", s(&e.reason)),
+            ("object", owned(format!("{}/{}", e.involved_object.kind, e.involved_object.name))),
+            ("message", s(&e.message)),
         ],
         _ => Vec::new(),
-    }
-}
-
-fn is_empty_value(v: &Value) -> bool {
-    match v {
-        Value::Null => true,
-        Value::String(s) => s.is_empty(),
-        Value::Array(a) => a.is_empty(),
-        Value::Bool(b) => !b,
-        Value::Number(n) => n.as_i64() == Some(0),
-        Value::Object(o) => o.is_empty(),
     }
 }
 
@@ -337,15 +371,15 @@ pub fn change(prev: Option<&Object>, next: Option<&Object>) -> Map<String, Value
     let mut out = Map::new();
     for (k, v) in &after {
         let changed = match old(k) {
-            None => !is_empty_value(v),
+            None => !v.is_empty(),
             Some(o) => o != v,
         };
         if changed {
-            out.insert(k.to_string(), v.clone());
+            out.insert(k.to_string(), v.to_value());
         }
     }
     for (k, v) in &before {
-        if !after.iter().any(|(a, _)| a == k) && !is_empty_value(v) {
+        if !after.iter().any(|(a, _)| a == k) && !v.is_empty() {
             out.insert(k.to_string(), Value::Null);
         }
     }

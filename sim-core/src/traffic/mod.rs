@@ -867,10 +867,10 @@ fn send(
 fn policy_allows(store: &Store, src: &str, src_pod: Option<&crate::api::Object>, ep: &str, protocol: &str, pods: &BTreeMap<String, PodAt>) -> bool {
     use crate::api::network_policy::End;
     let (ip, port) = ep.rsplit_once(':').map_or((ep, 0), |(i, p)| (i, p.parse().unwrap_or(0)));
-    let src_labels = src_pod.and_then(|o| o.as_pod()).map(|p| (p.metadata.namespace.as_str(), &p.metadata.labels));
+    let src_labels = src_pod.and_then(|o| o.as_pod()).map(|p| (p.metadata.namespace.as_str(), &*p.metadata.labels));
     let src_end = End { ip: parse_ip(src).unwrap_or(0), pod: src_labels };
     let dst = pods.get(ip).and_then(|p| p.pod.as_pod());
-    let dst_end = End { ip: parse_ip(ip).unwrap_or(0), pod: dst.map(|p| (p.metadata.namespace.as_str(), &p.metadata.labels)) };
+    let dst_end = End { ip: parse_ip(ip).unwrap_or(0), pod: dst.map(|p| (p.metadata.namespace.as_str(), &*p.metadata.labels)) };
     let named =
         |n: &str| dst.and_then(|p| crate::controller_manager::endpointslice::find_port(p, Some(&crate::api::meta::IntOrString::String(n.into())), protocol));
     crate::network::policy::decide(store, &src_end, &dst_end, port, protocol, &named).allowed()

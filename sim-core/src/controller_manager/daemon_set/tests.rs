@@ -43,7 +43,7 @@ fn new_daemon_set(name: &str) -> DaemonSet {
     ds.spec.revision_history_limit = Some(2);
     ds.spec.update_strategy.type_ = "OnDelete".into();
     ds.spec.selector = Some(LabelSelector { match_labels: ds_label(), match_expressions: vec![] });
-    ds.spec.template.metadata.labels = ds_label();
+    ds.spec.template.metadata.labels = ds_label().into();
     let spec = Rc::make_mut(&mut ds.spec.template.spec);
     spec.containers = Rc::new(vec![Container { name: "c".into(), image: "foo/bar".into(), image_pull_policy: "IfNotPresent".into(), ..Default::default() }]);
     spec.restart_policy = "Always".into();
@@ -78,7 +78,7 @@ fn unavailable(mut ds: DaemonSet, n: i32) -> DaemonSet {
 fn new_node(name: &str, l: Labels) -> Node {
     let mut n = Node::default();
     n.metadata.name = name.into();
-    n.metadata.labels = l;
+    n.metadata.labels = l.into();
     n
 }
 
@@ -92,7 +92,7 @@ fn new_pod(name: &str, node: &str, l: Labels, ds: Option<&DaemonSet>) -> Pod {
     p.metadata.name = name.into();
     p.metadata.namespace = "default".into();
     p.metadata.uid = format!("uid-{name}");
-    p.metadata.labels = l;
+    p.metadata.labels = l.into();
     p.metadata.creation_timestamp = Some(Time(SimTime::ZERO));
     p.status.phase = "Running".into();
     if let Some(ds) = ds {
@@ -785,7 +785,7 @@ fn event_handlers_enqueue_what_upstream_enqueues() {
     let mut relabelled = new_pod("orphan2", "node-0", labels(&[("foo2", "bar2")]), None);
     h.add(Object::Pod(relabelled.clone()));
     h.queued();
-    relabelled.metadata.labels = ds_label();
+    relabelled.metadata.labels = ds_label().into();
     h.add(Object::Pod(relabelled));
     assert_eq!(h.queued(), [key("foo1"), key("foo2")], "orphan with new labels");
     let mut released = new_pod("pod1", "node-0", ds_label(), Some(&ds1));

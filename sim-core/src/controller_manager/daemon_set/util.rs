@@ -336,7 +336,7 @@ mod tests {
     fn node(name: &str, labels: &[(&str, &str)], taints: &[(&str, &str)]) -> Node {
         let mut n = Node::default();
         n.metadata.name = name.into();
-        n.metadata.labels = labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<Labels>();
+        n.metadata.labels = labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<Labels>().into();
         n.spec.taints = taints.iter().map(|(k, e)| Taint { key: k.to_string(), value: String::new(), effect: e.to_string(), time_added: None }).collect();
         n
     }

@@ -92,7 +92,7 @@ pub(super) fn new_deployment(
     });
     d.spec.replicas = Some(replicas);
     d.spec.selector = Some(selector(sel));
-    d.spec.template.metadata.labels = labels(sel);
+    d.spec.template.metadata.labels = labels(sel).into();
     d.spec.template.spec = Rc::new(PodSpec { containers: Rc::new(vec![Container { image: "foo/bar".into(), ..Container::default() }]), ..PodSpec::default() });
     d.spec.revision_history_limit = revision_history_limit;
     d
@@ -104,7 +104,7 @@ pub(super) fn new_replica_set(d: &Deployment, name: &str, replicas: i32) -> Repl
     r.metadata.name = name.into();
     r.metadata.uid = format!("uid-{name}");
     r.metadata.namespace = "default".into();
-    r.metadata.labels = d.spec.selector.as_ref().map(|s| s.match_labels.clone()).unwrap_or_default();
+    r.metadata.labels = d.spec.selector.as_ref().map(|s| s.match_labels.clone()).unwrap_or_default().into();
     r.metadata.owner_references = vec![OwnerReference {
         api_version: "apps/v1".into(),
         kind: "Deployment".into(),

@@ -15,7 +15,7 @@ fn generate_deployment(image: &str) -> Deployment {
     d.metadata.uid = format!("uid-{image}");
     d.spec.replicas = Some(1);
     d.spec.selector = Some(LabelSelector { match_labels: labels(&[("name", image)]), match_expressions: Vec::new() });
-    d.spec.template.metadata.labels = labels(&[("name", image)]);
+    d.spec.template.metadata.labels = labels(&[("name", image)]).into();
     let c = Container { name: image.into(), image: image.into(), image_pull_policy: "Always".into(), ..Container::default() };
     d.spec.template.spec = Rc::new(PodSpec { containers: Rc::new(vec![c]), ..PodSpec::default() });
     d
@@ -25,7 +25,7 @@ fn generate_deployment(image: &str) -> Deployment {
 fn generate_rs(d: &Deployment, name: &str) -> ReplicaSet {
     let mut r = new_replica_set(d, name, 0);
     r.metadata.labels = d.spec.template.metadata.labels.clone();
-    r.spec.selector = Some(LabelSelector { match_labels: d.spec.template.metadata.labels.clone(), match_expressions: Vec::new() });
+    r.spec.selector = Some(LabelSelector { match_labels: (*d.spec.template.metadata.labels).clone(), match_expressions: Vec::new() });
     r
 }
 
@@ -58,8 +58,8 @@ fn rolling_deployment(replicas: Option<i32>, surge: IntOrString, unavailable: In
 fn generate_pod_template_spec(name: &str, node_name: &str, annotations: &[(&str, &str)], label: &[(&str, &str)]) -> PodTemplateSpec {
     let mut t = PodTemplateSpec::default();
     t.metadata.name = name.into();
-    t.metadata.annotations = labels(annotations);
-    t.metadata.labels = labels(label);
+    t.metadata.annotations = labels(annotations).into();
+    t.metadata.labels = labels(label).into();
     t.spec = Rc::new(PodSpec { node_name: node_name.into(), ..PodSpec::default() });
     t
 }
@@ -467,7 +467,7 @@ fn non_negative_i32_from_annotation_table() {
     for (name, value, expected) in cases {
         let mut r = generate_rs(&deployment, "nginx-1");
         r.metadata.annotations = match value {
-            None => BTreeMap::new(),
+            None => BTreeMap::new().into(),
             Some(v) => [("test".to_string(), v.to_string()), ("foo".to_string(), "2".to_string())].into(),
         };
         assert_eq!(non_negative_i32_from_annotation(&r, "test"), expected, "{name}");
@@ -512,7 +512,7 @@ fn replicas_annotations_need_update_table() {
         let mut r = rs("hello", 1, &[("foo", "bar")], None);
         r.metadata.namespace = "test".into();
         r.spec.replicas = None;
-        r.metadata.annotations = labels(annotations);
+        r.metadata.annotations = labels(annotations).into();
         r
     };
     let cases = [
