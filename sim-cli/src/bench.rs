@@ -158,7 +158,7 @@ fn deployment(i: u32, replicas: u32) -> Object {
     d.spec.replicas = Some(replicas as i32);
     let labels: std::collections::BTreeMap<String, String> = [("app".to_string(), format!("density-{i}"))].into_iter().collect();
     d.spec.selector = Some(LabelSelector { match_labels: labels.clone(), match_expressions: vec![] });
-    d.spec.template.metadata.labels = labels;
+    d.spec.template.metadata.labels = labels.into();
     let mut c = Container { name: "pause".into(), image: "registry.k8s.io/pause:3.10".into(), ..Default::default() };
     c.resources.requests.insert("cpu".into(), Quantity::from_milli(10));
     c.resources.requests.insert("memory".into(), Quantity::from_bytes(10 << 20));
