@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """Formats the measurements scripts/figures.sh took into the README's figures section.
 
-Usage: scripts/figures.py OUT_DIR README.md CORES [--quick]
-Replaces everything between `<!-- figures:begin -->` and `<!-- figures:end -->`.
+Usage: scripts/figures.py OUT_DIR README.md CORES [--quick|--replay]
+Replaces everything between `<!-- figures:begin -->` and `<!-- figures:end -->`, and the
+trace replays' figures between `<!-- replay-figures:begin -->` and `<!-- replay-figures:end -->`
+(only those with --replay).
 """
 import datetime
 import json
@@ -12,6 +14,7 @@ import sys
 
 out, readme, cores = sys.argv[1], sys.argv[2], sys.argv[3]
 quick = len(sys.argv) > 4 and sys.argv[4] == "--quick"
+replay_only = len(sys.argv) > 4 and sys.argv[4] == "--replay"
 
 
 def load(name):
@@ -40,6 +43,57 @@ def mb(b):
 def secs(s):
     return f"{s:.2f} s" if s < 10 else f"{s:.1f} s"
 
+
+def replace(text, begin, end, lines):
+    i, j = text.index(begin) + len(begin), text.index(end)
+    return text[:i] + "\n".join(lines) + ("\n" if lines else "") + text[j:]
+
+
+def replay_figures():
+    """The trace replays: `ksim bench replay` of the 2018 trace's first N jobs, the report
+    of its first 200, the whole GPU trace."""
+    r = []
+    rows = [(n, load(f"replay-2018-{n}.json")) for n in [200, 1000, 5000]]
+    rows = [(n, d) for n, d in rows if d]
+    if not rows:
+        return r
+    load_avg = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    r.append(f"Measured on {datetime.date.today().isoformat()} ({cores} cores, load average {load_avg} at the end), one run each.")
+    r.append("`ksim bench replay --format alibaba-2018 --jobs N` (4,000 machines; wall time includes")
+    r.append("reading the trace; each pod runs its task's median instance duration):")
+    r.append("")
+    r.append("| jobs | pods | events | makespan | wall | µs per pod | peak RSS |")
+    r.append("|---|---|---|---|---|---|---|")
+    for n, d in rows:
+        ms = d.get("makespan_s")
+        span = f"{ms / 60:.1f} min" if ms is not None else "not reached"
+        r.append(f"| {n:,} | {d['pods']:,} | {d['events']:,} | {span} | {secs(d['wall_s'])} | {d['us_per_pod']:,.0f} | {mb(d['peak_rss_bytes'])} |")
+    n, d = rows[-1]
+    total = 3056536
+    r.append("")
+    r.append(f"At the largest run's cost per pod, the whole hour ({total:,} pods) would take about")
+    r.append(f"{d['us_per_pod'] * total / 1e6:,.0f} s.")
+    rep = os.path.join(out, "replay-2018-report.txt")
+    if os.path.exists(rep):
+        keep = [l for l in open(rep).read().splitlines() if l.startswith(("ksim replay:", "pods:", "jobs:", "job completion", "cluster CPU"))]
+        r.append("")
+        r.append("`ksim replay ../shared/corpus/alibaba-2018-sample --format alibaba-2018 --jobs 200`:")
+        r.append("")
+        r.append("```")
+        r.extend(keep)
+        r.append("```")
+    g = load("replay-gpu.json")
+    if g:
+        r.append("")
+        r.append(f"`ksim bench replay --format alibaba-gpu-2023` (the whole openb trace: {g['nodes']:,} nodes, {g['pods']:,} pods created")
+        r.append(f"and deleted over {g['sim_time_s'] / 60:.0f} simulated minutes): {secs(g['wall_s'])}, {g['events']:,} events, {g['us_per_pod']:,.0f} µs per pod, peak RSS {mb(g['peak_rss_bytes'])}.")
+    return r
+
+
+if replay_only:
+    text = open(readme).read()
+    open(readme, "w").write(replace(text, "<!-- replay-figures:begin -->\n", "<!-- replay-figures:end -->", replay_figures()))
+    sys.exit(0)
 
 lines = []
 w = lines.append
@@ -128,4 +182,5 @@ if quick:
     # Keep the figures of the long runs from before rather than dropping them.
     print("--quick: README left as it is; the figures would be:\n" + "\n".join(lines))
     sys.exit(0)
-open(readme, "w").write(text[:i] + "\n".join(lines) + "\n" + text[j:])
+text = text[:i] + "\n".join(lines) + "\n" + text[j:]
+open(readme, "w").write(replace(text, "<!-- replay-figures:begin -->\n", "<!-- replay-figures:end -->", replay_figures()))

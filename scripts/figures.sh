@@ -3,9 +3,10 @@
 # `<!-- figures:begin -->` and `<!-- figures:end -->` markers (nothing there is typed by
 # hand). Benchmarks, not tests: these machines are shared and noisy, so the figures say
 # when and on what they were taken.
-# Usage: scripts/figures.sh [--quick]   (--quick skips the 5,000-node density run, the
-# 100,000-replica Deployment, the 10,000-hour idle run and the browser figures: ~1 min
-# instead of ~10)
+# Usage: scripts/figures.sh [--quick|--replay]   (--quick skips the 5,000-node density
+# run, the 100,000-replica Deployment, the 10,000-hour idle run, the 5,000-job replay and
+# the browser figures: ~1 min instead of ~15; --replay measures only the trace replays and
+# rewrites only their figures, between `<!-- replay-figures:begin -->` and `…:end -->`)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib/big-deployment.sh
@@ -25,6 +26,32 @@ timed() {
   shift
   /usr/bin/time -f "%e %M" -o "$out/$name.time" "$@" >"$out/$name.out" 2>/dev/null || true
 }
+
+# The trace replays (the corpus beside the repository): the 2018 batch trace's first N jobs
+# (each run a process of its own, so each peak RSS is its own), its first 200 jobs' report,
+# and the whole GPU trace.
+replays() {
+  local c=../shared/corpus
+  if [[ ! -d $c/alibaba-2018-sample ]]; then
+    echo "(no $c/alibaba-2018-sample: replay figures skipped)"
+    return
+  fi
+  local jobs="200 1000"
+  [[ $quick == --quick ]] || jobs="$jobs 5000"
+  for n in $jobs; do
+    $k bench replay --format alibaba-2018 --jobs "$n" -o json >"$out/replay-2018-$n.json"
+  done
+  $k replay $c/alibaba-2018-sample --format alibaba-2018 --jobs 200 >"$out/replay-2018-report.txt"
+  $k bench replay --format alibaba-gpu-2023 -o json >"$out/replay-gpu.json"
+}
+
+if [[ $quick == --replay ]]; then
+  echo "== replay"
+  replays
+  python3 scripts/figures.py "$out" README.md "$(nproc)" --replay
+  echo "README.md: replay figures written"
+  exit 0
+fi
 
 echo "== density"
 $k bench density --nodes 100 --pods 3000 -o json >"$out/density-100.json"
@@ -54,6 +81,9 @@ $k bench scheduler --nodes 5000 --pods 10000 --workload anti-affinity -o json >"
 
 echo "== traffic model"
 $k bench traffic --rate 10000/s --duration 10m -o json >"$out/traffic.json"
+
+echo "== replay"
+replays
 
 echo "== ksim check"
 timed check-faults $k check scenarios/random-node-faults.yaml --seeds 200 -o json

@@ -5,6 +5,8 @@
 //! `ksim bench rollout`: the density setup, then a new image on every Deployment at once
 //! (default RollingUpdate: maxSurge 25%, maxUnavailable 25%), run until every Deployment
 //! is rolled out as `kubectl rollout status` judges it; prints the rollout's wall time.
+//! `ksim bench replay`: `ksim replay` of a trace (alibaba-2018's first --jobs jobs, or
+//! alibaba-gpu-2023) without its report; prints wall time, pods, pods/s, peak memory.
 
 use clap::Subcommand;
 use sim_core::api::deployment::Deployment;
@@ -62,6 +64,27 @@ pub enum Which {
         rate: String,
         #[arg(long, default_value = "10m")]
         duration: String,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Output: json for one JSON object.
+        #[arg(short = 'o', long)]
+        output: Option<String>,
+    },
+    /// A trace replay's cost: `ksim replay` of alibaba-2018 (its first --jobs jobs) or
+    /// alibaba-gpu-2023, without the report; prints wall time, pods, pods/s, peak memory.
+    Replay {
+        /// alibaba-2018 or alibaba-gpu-2023.
+        #[arg(long, default_value = "alibaba-2018")]
+        format: String,
+        /// The trace's directory (default: the copy in ../shared/corpus).
+        #[arg(long)]
+        trace: Option<String>,
+        /// alibaba-2018: only the first N jobs by arrival.
+        #[arg(long)]
+        jobs: Option<usize>,
+        /// alibaba-2018: N machines (default 4000); alibaba-gpu-2023: every (total/N)-th node.
+        #[arg(long)]
+        nodes: Option<usize>,
         #[arg(long, default_value_t = 1)]
         seed: u64,
         /// Output: json for one JSON object.
@@ -345,13 +368,29 @@ fn check_sizes(nodes: u64, pods: u64) -> Result<(), String> {
 
 pub fn bench(which: Which) -> u8 {
     let output = match &which {
-        Which::Density { output, .. } | Which::Scheduler { output, .. } | Which::Rollout { output, .. } | Which::Traffic { output, .. } => output.as_deref(),
+        Which::Density { output, .. }
+        | Which::Scheduler { output, .. }
+        | Which::Rollout { output, .. }
+        | Which::Traffic { output, .. }
+        | Which::Replay { output, .. } => output.as_deref(),
     };
     if let Err(code) = crate::check_output(output, &["json"]) {
         return code;
     }
     if let Which::Traffic { rate, duration, seed, output } = which {
         return traffic(&rate, &duration, seed, output);
+    }
+    if let Which::Replay { format, trace, jobs, nodes, seed, output } = which {
+        return match replay(&format, trace, jobs, nodes, seed) {
+            Ok(fields) => {
+                print_fields(&fields, output.as_deref());
+                0
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                2
+            }
+        };
     }
     let sizes = match &which {
         Which::Density { nodes, pods, .. } => check_sizes(u64::from(*nodes), u64::from(*pods)),
@@ -360,7 +399,7 @@ pub fn bench(which: Which) -> u8 {
         Which::Rollout { nodes, replicas, deployments, .. } => {
             check_sizes(u64::from(*nodes), u64::from(*replicas) + u64::from(*replicas).div_ceil(4) + u64::from(*deployments))
         }
-        Which::Traffic { .. } => Ok(()),
+        Which::Traffic { .. } | Which::Replay { .. } => Ok(()),
     };
     if let Err(e) = sizes {
         eprintln!("error: {e}");
@@ -376,7 +415,7 @@ pub fn bench(which: Which) -> u8 {
         }
         Which::Scheduler { nodes, pods, init_pods, workload, output } => return scheduler(nodes, pods, init_pods, &workload, output),
         Which::Rollout { nodes, replicas, deployments, seed, output } => return rollout(nodes, replicas, deployments, seed, output),
-        Which::Traffic { .. } => unreachable!("handled above"),
+        Which::Traffic { .. } | Which::Replay { .. } => unreachable!("handled above"),
     };
     let mut s = density_scenario(nodes, pods, per_deployment, seed);
     if usage {
@@ -443,4 +482,67 @@ pub fn bench(which: Which) -> u8 {
     std::mem::forget(sim);
     print_fields(&fields, output.as_deref());
     u8::from(!all_running)
+}
+
+/// `ksim bench replay`: the replay's wall time (reading the trace included), pods and
+/// peak memory.
+fn replay(format: &str, trace: Option<String>, jobs: Option<usize>, nodes: Option<usize>, seed: u64) -> Result<serde_json::Value, String> {
+    let round = |x: f64| (x * 1000.0).round() / 1000.0;
+    let start = Instant::now();
+    match format {
+        "alibaba-2018" => {
+            let dir = trace.unwrap_or_else(|| "../shared/corpus/alibaba-2018-sample".into());
+            let nodes = nodes.map(|n| u32::try_from(n).map_err(|_| format!("--nodes {n}: too many"))).transpose()?;
+            let t = crate::replay_2018::trace::read(crate::replay::trace_dir(&dir), jobs)?;
+            let read_s = start.elapsed().as_secs_f64();
+            let o = crate::replay_2018::replay(&t, &crate::replay_2018::Options { nodes, speed: 1, until: None, jobs, seed })?;
+            let wall = start.elapsed().as_secs_f64();
+            Ok(serde_json::json!({
+                "format": format,
+                "jobs": t.jobs.len(),
+                "tasks": t.tasks.len(),
+                "nodes": o.nodes,
+                "pods": o.created,
+                "succeeded": o.succeeded,
+                "jobs_complete": o.completion_times.len(),
+                "makespan_s": o.makespan.map(|m| m.as_ms() as f64 / 1000.0),
+                "events": o.events,
+                "objects_at_end": o.objects,
+                "most_pods_sampled": o.samples.iter().map(|s| s.pods).max(),
+                "read_s": round(read_s),
+                "wall_s": round(wall),
+                "pods_per_s": (o.created as f64 / wall).round(),
+                "us_per_pod": if o.created > 0 { (wall * 1e6 / o.created as f64).round() } else { 0.0 },
+                "peak_rss_bytes": peak_rss_bytes(),
+                "fingerprint": o.fingerprint,
+            }))
+        }
+        "alibaba-gpu-2023" => {
+            if jobs.is_some() {
+                return Err("--jobs is for --format alibaba-2018".into());
+            }
+            let dir = trace.unwrap_or_else(|| "../shared/corpus/alibaba-gpu-v2023".into());
+            let g = crate::replay::gpu_scenario(crate::replay::trace_dir(&dir), nodes, None, None, seed, false)?;
+            let s = sim_core::load(&[sim_core::Source { name: "replay-alibaba-gpu-2023".into(), text: g.text }], &|_, _| Err("no includes".to_string()))
+                .map_err(|e| e.render())?;
+            let mut sim = bench_simulation(&s, seed).map_err(|_| "the scenario does not start".to_string())?;
+            sim.run();
+            let wall = start.elapsed().as_secs_f64();
+            let fields = serde_json::json!({
+                "format": format,
+                "nodes": g.nodes,
+                "pods": g.kept,
+                "sim_time_s": sim.now.as_ms() as f64 / 1000.0,
+                "events": sim.events_processed,
+                "wall_s": round(wall),
+                "pods_per_s": (g.kept as f64 / wall).round(),
+                "us_per_pod": if g.kept > 0 { (wall * 1e6 / g.kept as f64).round() } else { 0.0 },
+                "peak_rss_bytes": peak_rss_bytes(),
+                "fingerprint": sim.fingerprint(),
+            });
+            std::mem::forget(sim);
+            Ok(fields)
+        }
+        other => Err(format!("--format {other:?}: supported values: \"alibaba-2018\", \"alibaba-gpu-2023\"")),
+    }
 }

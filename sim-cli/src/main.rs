@@ -15,6 +15,7 @@ mod print;
 mod progress;
 mod proxy;
 mod replay;
+mod replay_2018;
 mod rollout;
 mod run;
 mod timeline;
@@ -248,34 +249,48 @@ enum Command {
         #[arg(short = 'o', long)]
         output: Option<String>,
     },
-    /// Replay a real cluster trace as a scenario run: Alibaba's GPU cluster trace
-    /// (cluster-trace-gpu-v2023, the openb CSVs) with its nodes as pools by shape, GPUs as
-    /// the extended resource alibaba.com/gpu-milli, and its pods created and deleted at
-    /// the trace's times divided by --speed; prints the scheduling outcome over time.
+    /// Replay a real cluster trace as a scenario run. alibaba-gpu-2023: Alibaba's GPU
+    /// cluster trace (cluster-trace-gpu-v2023, the openb CSVs) with its nodes as pools by
+    /// shape, GPUs as the extended resource alibaba.com/gpu-milli, and its pods created and
+    /// deleted at the trace's times divided by --speed; prints the scheduling outcome over
+    /// time. alibaba-2018: the 2018 trace's batch jobs (spar's one-hour sample, tasks.csv.gz
+    /// and instances.csv.gz) as Jobs created when the tasks they depend on complete, on
+    /// machines of 96 CPU; prints makespan, job completion times and CPU requested.
     Replay {
         /// The trace's directory (or one of its CSV files).
         trace: String,
+        /// alibaba-gpu-2023 or alibaba-2018.
         #[arg(long, default_value = "alibaba-gpu-2023")]
         format: String,
-        /// Only the trace's first N nodes.
+        /// alibaba-gpu-2023: every (total/N)-th node; alibaba-2018: N machines (default 4000).
         #[arg(long)]
         nodes: Option<usize>,
-        /// Trace seconds per simulated second (default: the whole trace within an hour).
+        /// Trace seconds per simulated second (default: alibaba-gpu-2023 the whole trace
+        /// within an hour; alibaba-2018 1).
         #[arg(long)]
         speed: Option<u64>,
-        /// Simulated end (default: the last event plus 5 minutes).
+        /// Simulated end (default: alibaba-gpu-2023 the last event plus 5 minutes;
+        /// alibaba-2018 when every Job has completed, at most 24h).
         #[arg(long)]
         until: Option<String>,
-        /// A KubeSchedulerConfiguration to schedule with (e.g. MostAllocated bin-packing).
+        /// alibaba-2018: only the first N jobs by arrival.
+        #[arg(long)]
+        jobs: Option<usize>,
+        /// alibaba-2018: draw the cluster's CPU and memory requested over time as SVG here.
+        #[arg(long, value_name = "FILE")]
+        plot: Option<String>,
+        /// alibaba-gpu-2023: a KubeSchedulerConfiguration to schedule with (e.g.
+        /// MostAllocated bin-packing).
         #[arg(long, value_name = "FILE")]
         config: Option<String>,
-        /// Write the scenario here instead of running it.
+        /// Write the scenario here instead of running it (alibaba-2018: the run's, each Job
+        /// applied when the replay applied it).
         #[arg(long, value_name = "FILE")]
         emit_scenario: Option<String>,
         #[arg(long, default_value_t = 1)]
         seed: u64,
-        /// Pods are not deleted: they arrive in the trace's order and stay (the trace
-        /// paper's setup), so the cluster fills.
+        /// alibaba-gpu-2023: pods are not deleted: they arrive in the trace's order and
+        /// stay (the trace paper's setup), so the cluster fills.
         #[arg(long)]
         keep_pods: bool,
     },
@@ -458,9 +473,19 @@ fn main() -> ExitCode {
                 }
             }
         }
-        Command::Replay { trace, format, nodes, speed, until, config, emit_scenario, seed, keep_pods } => {
-            replay::replay(&trace, &format, nodes, speed, until.as_deref(), config.as_deref(), emit_scenario.as_deref(), seed, keep_pods)
-        }
+        Command::Replay { trace, format, nodes, speed, until, jobs, plot, config, emit_scenario, seed, keep_pods } => replay::replay(replay::Args {
+            trace: &trace,
+            format: &format,
+            nodes,
+            speed,
+            until: until.as_deref(),
+            jobs,
+            plot: plot.as_deref(),
+            config: config.as_deref(),
+            emit: emit_scenario.as_deref(),
+            seed,
+            keep: keep_pods,
+        }),
         Command::Plot { files, what, output, seed, until } => plot::plot(&files, &what, &output, seed, until.as_deref()),
         Command::Proxy { node, files, moment: Moment { at, seed }, output } => proxy::proxy(&node, &files, at.as_deref(), seed, output.as_deref()),
         Command::CanReach { from, to, files, port, protocol, moment: Moment { at, seed }, namespace } => {

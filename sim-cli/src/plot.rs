@@ -16,7 +16,7 @@ use sim_core::series::{self, SAMPLES, WHATS};
 use std::collections::BTreeMap;
 
 /// Series by name: (minutes, value) points.
-type Series = BTreeMap<String, Vec<(f64, f64)>>;
+pub type Series = BTreeMap<String, Vec<(f64, f64)>>;
 
 pub fn plot(files: &[String], what: &str, out: &str, seed: Option<u64>, until: Option<&str>) -> u8 {
     if !WHATS.contains(&what) {
@@ -56,11 +56,14 @@ pub fn plot(files: &[String], what: &str, out: &str, seed: Option<u64>, until: O
     }
 }
 
-fn draw(series: &Series, what: &str, minutes: f64, out: &str) -> Result<(), Box<dyn std::error::Error>> {
+/// Draws `series` as a line chart titled after `what` (a `--what`, or
+/// `replay-utilisation`: `ksim replay`'s cluster requests over allocatable).
+pub fn draw(series: &Series, what: &str, minutes: f64, out: &str) -> Result<(), Box<dyn std::error::Error>> {
     let (title, y_label, percent) = match what {
         "pods-by-phase" => ("Pods by phase", "pods", false),
         "pending" => ("Pods waiting for a node", "pods", false),
         "allocation" => ("CPU requested per node", "% of allocatable", true),
+        "replay-utilisation" => ("Cluster resources requested", "% of allocatable", true),
         _ => ("Traffic success rate", "% of requests", true),
     };
     let top = if percent {

@@ -30,7 +30,7 @@ use sim_core::engine::{SimDuration, SimTime};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-pub const FORMATS: [&str; 1] = ["alibaba-gpu-2023"];
+pub const FORMATS: [&str; 2] = ["alibaba-gpu-2023", "alibaba-2018"];
 const GPU_MILLI: &str = "alibaba.com/gpu-milli";
 const GPU_MODEL: &str = "alibaba.com/gpu-model";
 /// How many moments the outcome table shows.
@@ -179,34 +179,55 @@ fn scenario(nodes: &[TraceNode], pods: &[TracePod], speed: u64, until: SimDurati
     (y, kept)
 }
 
-#[allow(clippy::too_many_arguments)]
-pub fn replay(
-    trace: &str,
-    format: &str,
+/// `ksim replay`'s arguments.
+pub struct Args<'a> {
+    pub trace: &'a str,
+    pub format: &'a str,
+    pub nodes: Option<usize>,
+    pub speed: Option<u64>,
+    pub until: Option<&'a str>,
+    pub jobs: Option<usize>,
+    pub plot: Option<&'a str>,
+    pub config: Option<&'a str>,
+    pub emit: Option<&'a str>,
+    pub seed: u64,
+    pub keep: bool,
+}
+
+/// The trace's directory: TRACE, or the folder of the file TRACE names.
+pub fn trace_dir(trace: &str) -> &std::path::Path {
+    let path = std::path::Path::new(trace);
+    if path.is_dir() {
+        path
+    } else {
+        path.parent().unwrap_or(std::path::Path::new("."))
+    }
+}
+
+/// alibaba-gpu-2023's scenario for `ksim replay` and `ksim bench replay`: (its text, pods
+/// kept, nodes kept, GPUs, pods in the trace, speed, until).
+pub struct GpuScenario {
+    pub text: String,
+    pub kept: usize,
+    pub nodes: usize,
+    pub gpus: u64,
+    pub pods: usize,
+    pub speed: u64,
+    pub until: SimDuration,
+}
+
+pub fn gpu_scenario(
+    dir: &std::path::Path,
     nodes: Option<usize>,
     speed: Option<u64>,
     until: Option<&str>,
-    config: Option<&str>,
-    emit: Option<&str>,
     seed: u64,
     keep: bool,
-) -> u8 {
-    let fail = |m: String| {
-        eprintln!("error: {m}");
-        EXIT_BAD_INPUT
-    };
-    if !FORMATS.contains(&format) {
-        return fail(format!("--format {format:?}: supported values: {}", FORMATS.map(|f| format!("{f:?}")).join(", ")));
-    }
-    let path = std::path::Path::new(trace);
-    let dir = if path.is_dir() { path } else { path.parent().unwrap_or(std::path::Path::new(".")) };
-    let (mut tnodes, tpods) = match read_trace(dir) {
-        Ok(t) => t,
-        Err(e) => return fail(e),
-    };
+) -> Result<GpuScenario, String> {
+    let (mut tnodes, tpods) = read_trace(dir)?;
     if let Some(n) = nodes {
         if n == 0 || n > tnodes.len() {
-            return fail(format!("--nodes {n}: the trace has {} nodes", tnodes.len()));
+            return Err(format!("--nodes {n}: the trace has {} nodes", tnodes.len()));
         }
         // Every (total/n)-th node: a smaller cluster with the trace's mix of shapes.
         let total = tnodes.len();
@@ -219,16 +240,40 @@ pub fn replay(
     }
     let span = tpods.iter().map(|p| if keep { p.created } else { p.deleted }).max().unwrap_or(0);
     let speed = match speed {
-        Some(0) => return fail("--speed 0: must be at least 1".into()),
+        Some(0) => return Err("--speed 0: must be at least 1".into()),
         Some(s) => s,
         None => span.div_ceil(3600).max(1),
     };
     let until = match until.map(SimDuration::parse) {
         Some(Ok(d)) => d,
-        Some(Err(e)) => return fail(format!("--until: {e}")),
+        Some(Err(e)) => return Err(format!("--until: {e}")),
         None => SimDuration::from_ms(span * 1000 / speed + 300_000),
     };
     let (text, kept) = scenario(&tnodes, &tpods, speed, until, seed, keep);
+    Ok(GpuScenario { text, kept, nodes: tnodes.len(), gpus: tnodes.iter().map(|n| n.gpus).sum(), pods: tpods.len(), speed, until })
+}
+
+pub fn replay(a: Args) -> u8 {
+    let fail = |m: String| {
+        eprintln!("error: {m}");
+        EXIT_BAD_INPUT
+    };
+    if !FORMATS.contains(&a.format) {
+        return fail(format!("--format {:?}: supported values: {}", a.format, FORMATS.map(|f| format!("{f:?}")).join(", ")));
+    }
+    let dir = trace_dir(a.trace);
+    if a.format == "alibaba-2018" {
+        return replay_2018(dir, &a);
+    }
+    if a.jobs.is_some() || a.plot.is_some() {
+        return fail("--jobs and --plot are for --format alibaba-2018".into());
+    }
+    let (config, emit, seed, keep) = (a.config, a.emit, a.seed, a.keep);
+    let g = match gpu_scenario(dir, a.nodes, a.speed, a.until, seed, keep) {
+        Ok(g) => g,
+        Err(e) => return fail(e),
+    };
+    let (text, kept, speed, until) = (g.text, g.kept, g.speed, g.until);
     let out_path = match emit {
         Some(p) => p.to_string(),
         None => std::env::temp_dir().join(format!("ksim-replay-{}.yaml", std::process::id())).display().to_string(),
@@ -237,7 +282,7 @@ pub fn replay(
         return fail(format!("cannot write {out_path}: {e}"));
     }
     if emit.is_some() {
-        println!("wrote {out_path}: {} nodes in pools by shape, {kept} of {} pods (speed ×{speed}, until {until})", tnodes.len(), tpods.len());
+        println!("wrote {out_path}: {} nodes in pools by shape, {kept} of {} pods (speed ×{speed}, until {until})", g.nodes, g.pods);
         return 0;
     }
     let mut files = vec![out_path.clone()];
@@ -252,11 +297,11 @@ pub fn replay(
         Ok(sim) => sim,
         Err(c) => return c,
     };
-    let gpus: u64 = tnodes.iter().map(|n| n.gpus).sum();
     println!(
-        "ksim replay: alibaba-gpu-2023 — {} nodes ({gpus} GPUs), {kept} of {} pods, speed ×{speed}, until {until}, seed {seed}{}",
-        tnodes.len(),
-        tpods.len(),
+        "ksim replay: alibaba-gpu-2023 — {} nodes ({} GPUs), {kept} of {} pods, speed ×{speed}, until {until}, seed {seed}{}",
+        g.nodes,
+        g.gpus,
+        g.pods,
         config.map(|c| format!(", scheduler config {c}")).unwrap_or_default()
     );
     println!();
@@ -301,4 +346,30 @@ pub fn replay(
     println!("pods waiting for a node at the end: {never}; GPU allocation over the samples: mean {mean:.1}%");
     println!("{} events, fingerprint: sha256:{}", sim.events_processed, sim.fingerprint());
     0
+}
+
+/// `--format alibaba-2018` (replay_2018.rs).
+fn replay_2018(dir: &std::path::Path, a: &Args) -> u8 {
+    let fail = |m: &str| {
+        eprintln!("error: {m}");
+        EXIT_BAD_INPUT
+    };
+    if a.keep || a.config.is_some() {
+        return fail("--keep-pods and --config are for --format alibaba-gpu-2023");
+    }
+    let until = match a.until.map(SimDuration::parse) {
+        None => None,
+        Some(Ok(d)) => Some(d),
+        Some(Err(e)) => return fail(&format!("--until: {e}")),
+    };
+    if a.speed == Some(0) {
+        return fail("--speed 0: must be at least 1");
+    }
+    let nodes = match a.nodes.map(u32::try_from) {
+        Some(Ok(n)) if u64::from(n) <= sim_core::scenario::load::MAX_NODES => Some(n),
+        Some(_) => return fail(&format!("--nodes: ksim simulates at most {} nodes", sim_core::scenario::load::MAX_NODES)),
+        None => None,
+    };
+    let o = crate::replay_2018::Options { nodes, speed: a.speed.unwrap_or(1), until, jobs: a.jobs, seed: a.seed };
+    crate::replay_2018::command(dir, &o, a.plot, a.emit)
 }

@@ -1481,6 +1481,15 @@ impl Simulation {
         self.queue.peek_time()
     }
 
+    /// Adds a timeline action at `at` (the current moment if earlier), run as a scenario's
+    /// timeline entry is: for a driver that reacts to the run (`ksim replay` creates a
+    /// task's Job once the Jobs it depends on have completed).
+    pub fn schedule(&mut self, at: SimTime, action: model::Action) {
+        let at = at.max(self.now);
+        self.timeline.push(model::TimelineEntry { at: SimDuration(at.as_ms()), action, location: model::Location::default() });
+        self.queue.push(at, SimEvent::Timeline(self.timeline.len() - 1));
+    }
+
     /// Processes one event; false when the queue is empty or a limit is reached.
     pub fn step(&mut self) -> bool {
         if self.events_processed >= self.limits.max_events {
