@@ -1446,7 +1446,7 @@ pub fn persistent_volume_claim(c: &sim_core::api::storage::PersistentVolumeClaim
     w.write(0, &format!("Volume:\t{}\n", c.spec.volume_name));
     labels_multiline(&mut w, "Labels", &m.labels);
     annotations_multiline(&mut w, "Annotations", &m.annotations);
-    w.write(0, &format!("Finalizers:\t[{}]\n", m.finalizers.join(" ")));
+    w.write(0, &format!("Finalizers:\t[{}]\n", m.finalizers().join(" ")));
     let (capacity, modes) = if c.spec.volume_name.is_empty() {
         (String::new(), String::new())
     } else {
@@ -1488,7 +1488,7 @@ pub fn persistent_volume(v: &sim_core::api::storage::PersistentVolume, now: SimT
     w.write(0, &format!("Name:\t{}\n", m.name));
     labels_multiline(&mut w, "Labels", &m.labels);
     annotations_multiline(&mut w, "Annotations", &m.annotations);
-    w.write(0, &format!("Finalizers:\t[{}]\n", m.finalizers.join(" ")));
+    w.write(0, &format!("Finalizers:\t[{}]\n", m.finalizers().join(" ")));
     w.write(0, &format!("StorageClass:\t{}\n", v.class()));
     match m.deletion_timestamp {
         Some(t) => w.write(0, &format!("Status:\tTerminating (lasts {})\n", human_duration(now.since(t.0)))),

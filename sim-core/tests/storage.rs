@@ -217,7 +217,7 @@ spec:
     let mut s = sim(text);
     s.run_until(SimTime::from_secs(59));
     let c = claim(&s, "data").unwrap();
-    assert_eq!(c.metadata.finalizers, ["kubernetes.io/pvc-protection"]);
+    assert_eq!(c.metadata.finalizers(), ["kubernetes.io/pvc-protection"]);
     assert_eq!(c.status.phase, "Bound");
     s.run_until(SimTime::from_secs(110));
     let c = claim(&s, "data").expect("kept while the pod runs");

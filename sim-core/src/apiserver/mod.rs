@@ -237,9 +237,11 @@ pub struct ApiServer {
     defaulted_specs: BTreeMap<usize, (Rc<PodSpec>, Rc<PodSpec>)>,
     /// Events expire `EVENT_TTL` after their last write (--event-ttl: each write attaches
     /// a new etcd lease). Every Event write, in the order its TTL runs out (one constant
-    /// TTL: the order of the writes): (expiry, the write's revision, namespace, name). At
-    /// expiry an entry deletes the Event only if that write is still its latest.
-    event_expiry: std::collections::VecDeque<(SimTime, u64, String, String)>,
+    /// TTL: the order of the writes): (expiry, the write's revision, the Event written).
+    /// At expiry an entry deletes the Event only if that write is still its latest. The
+    /// entry shares the written object (an `Rc`) rather than copying its namespace and
+    /// name: most Events are written once, and the copies were a tenth of the heap.
+    event_expiry: std::collections::VecDeque<(SimTime, u64, Rc<Object>)>,
     /// The Service registry's ClusterIP and NodePort allocators.
     pub services: service_alloc::Allocators,
 }
@@ -278,10 +280,11 @@ impl ApiServer {
     pub fn expire_events(&mut self, now: SimTime) -> Vec<Rc<WatchEvent>> {
         let mut due = Vec::new();
         while self.event_expiry.front().is_some_and(|e| e.0 <= now) {
-            let (at, revision, ns, name) = self.event_expiry.pop_front().expect("front");
-            let latest = self.store.get_parts(&Kind::Event, &ns, &name).is_some_and(|o| o.meta().resource_version.0 == revision);
+            let (at, revision, event) = self.event_expiry.pop_front().expect("front");
+            let m = event.meta();
+            let latest = self.store.get_parts(&Kind::Event, &m.namespace, &m.name).is_some_and(|o| o.meta().resource_version.0 == revision);
             if latest {
-                due.push((at, ns, name));
+                due.push((at, m.namespace.clone(), m.name.clone()));
             }
         }
         // Deleted in the order of their expiry, then namespace and name.
@@ -377,10 +380,8 @@ impl ApiServer {
             self.defaulted_specs.clear();
         }
         for w in &writes {
-            if let Object::Event(e) = &*w.object {
-                if w.type_ != crate::etcd::WatchEventType::Deleted {
-                    self.event_expiry.push_back((now + EVENT_TTL, w.revision, e.metadata.namespace.clone(), e.metadata.name.clone()));
-                }
+            if matches!(&*w.object, Object::Event(_)) && w.type_ != crate::etcd::WatchEventType::Deleted {
+                self.event_expiry.push_back((now + EVENT_TTL, w.revision, w.object.clone()));
             }
         }
         let response = response.unwrap_or_else(|e| {
@@ -635,12 +636,12 @@ impl ApiServer {
                         c.spec.storage_class_name = Some(d.metadata.name.clone());
                     }
                 }
-                if !c.metadata.finalizers.iter().any(|f| f == PVC_PROTECTION_FINALIZER) {
-                    c.metadata.finalizers.push(PVC_PROTECTION_FINALIZER.into());
+                if !c.metadata.finalizers().iter().any(|f| f == PVC_PROTECTION_FINALIZER) {
+                    c.metadata.finalizers_mut().push(PVC_PROTECTION_FINALIZER.into());
                 }
             }
-            Object::PersistentVolume(v) if !v.metadata.finalizers.iter().any(|f| f == PV_PROTECTION_FINALIZER) => {
-                v.metadata.finalizers.push(PV_PROTECTION_FINALIZER.into());
+            Object::PersistentVolume(v) if !v.metadata.finalizers().iter().any(|f| f == PV_PROTECTION_FINALIZER) => {
+                v.metadata.finalizers_mut().push(PV_PROTECTION_FINALIZER.into());
             }
             _ => {}
         }
@@ -777,7 +778,7 @@ impl ApiServer {
         // only objects ksim's components put them on).
         if matches!(obj, Object::PersistentVolume(_) | Object::PersistentVolumeClaim(_))
             && obj.meta().deletion_timestamp.is_some()
-            && obj.meta().finalizers.is_empty()
+            && obj.meta().finalizers().is_empty()
         {
             let ev = self.store.delete(&key, None, now).map_err(ApiErr::Store)?;
             let out = ev.object.clone();
@@ -865,7 +866,7 @@ impl ApiServer {
                 return Ok(Response::Object(out));
             }
         }
-        if matches!(&*cur, Object::PersistentVolume(_) | Object::PersistentVolumeClaim(_)) && !cur.meta().finalizers.is_empty() {
+        if matches!(&*cur, Object::PersistentVolume(_) | Object::PersistentVolumeClaim(_)) && !cur.meta().finalizers().is_empty() {
             // A finalizer holds the object: the delete only marks it (BeforeDelete's
             // graceful path for objects with finalizers).
             if cur.meta().deletion_timestamp.is_some() {

@@ -38,7 +38,9 @@ pub fn pod_from_template(template: &PodTemplateSpec, namespace: &str, generate_n
     p.metadata.namespace = namespace.into();
     p.metadata.labels = template.metadata.labels.clone();
     p.metadata.annotations = template.metadata.annotations.clone();
-    p.metadata.finalizers = template.metadata.finalizers.clone();
+    if !template.metadata.finalizers().is_empty() {
+        *p.metadata.finalizers_mut() = template.metadata.finalizers().to_vec();
+    }
     p.metadata.owner_references = vec![owner];
     p.spec = template.spec.clone();
     p

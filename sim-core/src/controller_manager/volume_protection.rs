@@ -73,23 +73,24 @@ impl Controller for VolumeProtectionController {
         match key {
             Key::Claim(ns, name) => {
                 let Some(c) = inf.get(&Kind::PersistentVolumeClaim, ns, name).and_then(|o| o.as_pvc()) else { return Synced::Done };
-                if c.metadata.deletion_timestamp.is_none() || !c.metadata.finalizers.iter().any(|f| f == PVC_PROTECTION_FINALIZER) {
+                if c.metadata.deletion_timestamp.is_none() || !c.metadata.finalizers().iter().any(|f| f == PVC_PROTECTION_FINALIZER) {
                     return Synced::Done;
                 }
                 if claim_in_use(inf, ns, name) {
                     return Synced::Done; // "Keeping PVC because it is being used"
                 }
                 let mut nc = c.clone();
-                nc.metadata.finalizers.retain(|f| f != PVC_PROTECTION_FINALIZER);
+                nc.metadata.finalizers_mut().retain(|f| f != PVC_PROTECTION_FINALIZER);
                 ctx.request_reply(Request::Update(Object::PersistentVolumeClaim(Box::new(nc))));
             }
             Key::Volume(name) => {
                 let Some(v) = inf.get(&Kind::PersistentVolume, "", name).and_then(|o| o.as_pv()) else { return Synced::Done };
-                if v.metadata.deletion_timestamp.is_none() || v.status.phase == "Bound" || !v.metadata.finalizers.iter().any(|f| f == PV_PROTECTION_FINALIZER) {
+                if v.metadata.deletion_timestamp.is_none() || v.status.phase == "Bound" || !v.metadata.finalizers().iter().any(|f| f == PV_PROTECTION_FINALIZER)
+                {
                     return Synced::Done;
                 }
                 let mut nv = v.clone();
-                nv.metadata.finalizers.retain(|f| f != PV_PROTECTION_FINALIZER);
+                nv.metadata.finalizers_mut().retain(|f| f != PV_PROTECTION_FINALIZER);
                 ctx.request_reply(Request::Update(Object::PersistentVolume(Box::new(nv))));
             }
         }

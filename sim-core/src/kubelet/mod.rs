@@ -109,7 +109,9 @@ pub struct Kubelet {
     pub generation: u32,
     registered: bool,
     node: Option<Rc<Object>>,
-    workers: BTreeMap<String, Worker>,
+    /// The pod workers by pod uid, boxed: a Worker is large, and a B-tree node keeps
+    /// eleven slots whether filled or not.
+    workers: BTreeMap<String, Box<Worker>>,
     images: ImageManager,
     ipam: Option<PodIpAllocator>,
     /// The runtime's network is ready (a CNI configuration is on the node).
@@ -142,7 +144,7 @@ pub struct Kubelet {
     /// The control plane's mirror pods were created (static_pods.rs).
     mirrors_created: bool,
     /// Static pods whose mirror pod is being made again, by the mirror pod's name.
-    static_workers: BTreeMap<String, Worker>,
+    static_workers: BTreeMap<String, Box<Worker>>,
     /// The node rebooted and its pods' containers have not been started again yet: the
     /// next pod list it gets (whoever asked) is handled as a reboot's.
     needs_reboot: bool,

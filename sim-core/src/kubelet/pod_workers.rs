@@ -259,7 +259,7 @@ impl Kubelet {
         let behaviour = PodBehaviour::of(p);
         self.workers.insert(
             uid.clone(),
-            Worker {
+            Box::new(Worker {
                 pod: obj.clone(),
                 phase: Phase::Creating,
                 ip: None,
@@ -307,7 +307,7 @@ impl Kubelet {
                 sandbox_change_at: None,
                 resandbox: false,
                 paused: false,
-            },
+            }),
         );
         self.sync_status(&uid, ctx);
         self.start_prober(&uid, ctx);
