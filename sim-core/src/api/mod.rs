@@ -33,5 +33,10 @@ pub use object::{Kind, Object, ObjectKey};
 
 /// The zone a node is in (`topology.kubernetes.io/zone`, or the deprecated beta label).
 pub fn lookup_zone(labels: &meta::Labels) -> String {
-    labels.get("topology.kubernetes.io/zone").or_else(|| labels.get("failure-domain.beta.kubernetes.io/zone")).cloned().unwrap_or_default()
+    zone_of(labels).to_string()
+}
+
+/// `lookup_zone`, borrowed.
+pub fn zone_of(labels: &meta::Labels) -> &str {
+    labels.get("topology.kubernetes.io/zone").or_else(|| labels.get("failure-domain.beta.kubernetes.io/zone")).map_or("", String::as_str)
 }

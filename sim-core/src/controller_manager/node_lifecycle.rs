@@ -89,7 +89,10 @@ impl NodeLifecycleController {
     fn observe_node(&mut self, n: &Node, ctx: &mut ControllerCtx) {
         let hb = n.condition("Ready").and_then(|c| c.last_heartbeat_time);
         let now = ctx.now();
-        let h = self.health.entry(n.metadata.name.clone()).or_insert_with(|| Health { probe: now, ..Default::default() });
+        let h = match self.health.get_mut(&n.metadata.name) {
+            Some(h) => h,
+            None => self.health.entry(n.metadata.name.clone()).or_insert_with(|| Health { probe: now, ..Default::default() }),
+        };
         if hb != h.heartbeat {
             h.heartbeat = hb;
             h.probe = now;
@@ -101,21 +104,20 @@ impl NodeLifecycleController {
         // doNoScheduleTaintingPass, run from the node informer's handlers: a node that
         // reports Ready=False (a kubelet whose runtime network is not ready) gets the
         // not-ready NoSchedule taint at once, not at the next monitor pass.
-        let mut node = n.clone();
+        let mut taints = n.spec.taints.clone();
         if n.ready_status() == "False" && !has_taint(n, TAINT_NOT_READY, "NoSchedule") {
-            node.spec.taints.retain(|t| t.key != TAINT_UNREACHABLE || t.effect != "NoSchedule");
-            node.spec.taints.push(taint(TAINT_NOT_READY, "NoSchedule", now));
+            taints.retain(|t| t.key != TAINT_UNREACHABLE || t.effect != "NoSchedule");
+            taints.push(taint(TAINT_NOT_READY, "NoSchedule", now));
         }
         // TaintNodesByCondition: MemoryPressure True ↔ the memory-pressure NoSchedule taint.
         let pressure = n.condition("MemoryPressure").is_some_and(|c| c.status == "True");
         if pressure && !has_taint(n, TAINT_MEMORY_PRESSURE, "NoSchedule") {
-            node.spec.taints.push(taint(TAINT_MEMORY_PRESSURE, "NoSchedule", now));
+            taints.push(taint(TAINT_MEMORY_PRESSURE, "NoSchedule", now));
         } else if !pressure && has_taint(n, TAINT_MEMORY_PRESSURE, "NoSchedule") {
-            node.spec.taints.retain(|t| t.key != TAINT_MEMORY_PRESSURE || t.effect != "NoSchedule");
+            taints.retain(|t| t.key != TAINT_MEMORY_PRESSURE || t.effect != "NoSchedule");
         }
-        if node.spec.taints != n.spec.taints {
-            node.metadata.resource_version.0 = 0;
-            ctx.request(taints_patch(&node));
+        if taints != n.spec.taints {
+            ctx.request(taints_patch(&n.metadata.name, &taints));
         }
     }
 
@@ -172,38 +174,41 @@ impl NodeLifecycleController {
     fn monitor(&mut self, inf: &SharedInformers, ctx: &mut ControllerCtx) {
         ctx.tick_after(NODE_MONITOR_PERIOD);
         let now = ctx.now();
-        let nodes: Vec<std::rc::Rc<Object>> = inf.list(&Kind::Node).cloned().collect();
         // Zone health for the eviction rate limiter, after this pass's health update (a
-        // node whose heartbeat is overdue counts as not ready already).
+        // node whose heartbeat is overdue counts as not ready already). Each node's
+        // staleness (None: no health recorded yet) is worked out once, here.
         let mut zones: BTreeMap<String, (usize, usize)> = BTreeMap::new();
-        for o in &nodes {
+        let mut nodes: Vec<(&std::rc::Rc<Object>, Option<bool>)> = Vec::new();
+        for o in inf.list(&Kind::Node) {
             let n = o.as_node().expect("node");
-            let z = zones.entry(lookup_zone(&n.metadata.labels)).or_default();
+            let zone = crate::api::zone_of(&n.metadata.labels);
+            let z = match zones.get_mut(zone) {
+                Some(z) => z,
+                None => zones.entry(zone.to_string()).or_default(),
+            };
             z.0 += 1;
-            let stale = self.health.get(&n.metadata.name).is_some_and(|h| {
-                let grace = if n.condition("Ready").is_some() { NODE_MONITOR_GRACE_PERIOD } else { NODE_STARTUP_GRACE_PERIOD };
-                now > h.probe + grace
-            });
-            if stale || n.ready_status() != "True" {
+            let grace = if n.condition("Ready").is_some() { NODE_MONITOR_GRACE_PERIOD } else { NODE_STARTUP_GRACE_PERIOD };
+            let stale = self.health.get(&n.metadata.name).map(|h| now > h.probe + grace);
+            if stale == Some(true) || n.ready_status() != "True" {
                 z.1 += 1;
             }
+            nodes.push((o, stale));
         }
         let all_down = !zones.is_empty() && zones.values().all(|(t, u)| t == u);
-        for o in nodes {
+        // Upstream deep-copies each node on every pass; ksim copies only a node it writes
+        // (a healthy node costs a few comparisons every 5 s, not a copy).
+        for &(o, stale) in &nodes {
             let n = o.as_node().expect("node");
-            let name = n.metadata.name.clone();
-            let Some(h) = self.health.get(&name).cloned() else { continue };
-            let ever_ready = n.condition("Ready").is_some();
-            let grace = if ever_ready { NODE_MONITOR_GRACE_PERIOD } else { NODE_STARTUP_GRACE_PERIOD };
-            let stale = now > h.probe + grace;
-            let mut node = n.clone();
-            node.metadata.resource_version.0 = 0;
+            let name = &n.metadata.name;
+            let Some(stale) = stale else { continue };
             if stale && n.ready_status() != "Unknown" {
+                let mut node = n.clone();
+                node.metadata.resource_version.0 = 0;
                 node.status.conditions = unknown_conditions(n, ctx.now_time());
-                ctx.request(Request::UpdateStatus(Object::Node(Box::new(node.clone()))));
+                ctx.request(Request::UpdateStatus(Object::Node(Box::new(node))));
                 if n.ready_status() == "True" {
-                    ctx.event(&o, "Normal", "NodeNotReady", &format!("Node {name} status is now: NodeNotReady"));
-                    mark_pods_not_ready(inf, &name, ctx);
+                    ctx.event(o, "Normal", "NodeNotReady", &format!("Node {name} status is now: NodeNotReady"));
+                    mark_pods_not_ready(inf, name, ctx);
                 }
             }
             let ready = if stale { "Unknown" } else { n.ready_status() };
@@ -212,6 +217,9 @@ impl NodeLifecycleController {
                 "Unknown" => (TAINT_UNREACHABLE, TAINT_NOT_READY),
                 _ => (TAINT_NOT_READY, TAINT_UNREACHABLE),
             };
+            if want_key.is_empty() && !n.spec.taints.iter().any(|t| t.key == TAINT_UNREACHABLE || t.key == TAINT_NOT_READY) {
+                continue; // Ready and untainted: nothing to write.
+            }
             let mut taints = n.spec.taints.clone();
             if want_key.is_empty() {
                 taints.retain(|t| t.key != TAINT_UNREACHABLE && t.key != TAINT_NOT_READY);
@@ -234,8 +242,7 @@ impl NodeLifecycleController {
                 }
             }
             if taints != n.spec.taints {
-                node.spec.taints = taints;
-                ctx.request(taints_patch(&node));
+                ctx.request(taints_patch(name, &taints));
             }
         }
     }
@@ -264,9 +271,9 @@ fn eviction_interval_ms(total: usize, unhealthy: usize, cluster: usize, all_down
 /// controller.AddOrUpdateTaintOnNode / RemoveTaintOffNode: a patch of the node's taints
 /// (PatchNodeTaints), which leaves the rest of the spec — a cordon's `unschedulable` —
 /// as it is in the store.
-fn taints_patch(node: &crate::api::node::Node) -> Request {
-    let taints = serde_json::to_value(&node.spec.taints).expect("taints serialize");
-    Request::Patch { key: crate::api::ObjectKey::new(Kind::Node, "", &node.metadata.name), patch: serde_json::json!({"spec": {"taints": taints}}) }
+fn taints_patch(node: &str, taints: &[crate::api::node::Taint]) -> Request {
+    let taints = serde_json::to_value(taints).expect("taints serialize");
+    Request::Patch { key: crate::api::ObjectKey::new(Kind::Node, "", node), patch: serde_json::json!({"spec": {"taints": taints}}) }
 }
 
 /// MarkPodsNotReady: the Ready condition of every pod on the node becomes False.
