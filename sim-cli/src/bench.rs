@@ -87,6 +87,9 @@ pub enum Which {
         nodes: Option<usize>,
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// kube-apiserver's --event-ttl (default 1h), as `ksim replay --event-ttl`.
+        #[arg(long, value_name = "DURATION")]
+        event_ttl: Option<String>,
         /// Output: json for one JSON object.
         #[arg(short = 'o', long)]
         output: Option<String>,
@@ -380,8 +383,8 @@ pub fn bench(which: Which) -> u8 {
     if let Which::Traffic { rate, duration, seed, output } = which {
         return traffic(&rate, &duration, seed, output);
     }
-    if let Which::Replay { format, trace, jobs, nodes, seed, output } = which {
-        return match replay(&format, trace, jobs, nodes, seed) {
+    if let Which::Replay { format, trace, jobs, nodes, seed, event_ttl, output } = which {
+        return match crate::replay::event_ttl(event_ttl.as_deref()).and_then(|ttl| replay(&format, trace, jobs, nodes, seed, ttl)) {
             Ok(fields) => {
                 print_fields(&fields, output.as_deref());
                 0
@@ -486,7 +489,14 @@ pub fn bench(which: Which) -> u8 {
 
 /// `ksim bench replay`: the replay's wall time (reading the trace included), pods and
 /// peak memory.
-fn replay(format: &str, trace: Option<String>, jobs: Option<usize>, nodes: Option<usize>, seed: u64) -> Result<serde_json::Value, String> {
+fn replay(
+    format: &str,
+    trace: Option<String>,
+    jobs: Option<usize>,
+    nodes: Option<usize>,
+    seed: u64,
+    event_ttl: Option<SimDuration>,
+) -> Result<serde_json::Value, String> {
     let round = |x: f64| (x * 1000.0).round() / 1000.0;
     let start = Instant::now();
     match format {
@@ -495,10 +505,11 @@ fn replay(format: &str, trace: Option<String>, jobs: Option<usize>, nodes: Optio
             let nodes = nodes.map(|n| u32::try_from(n).map_err(|_| format!("--nodes {n}: too many"))).transpose()?;
             let t = crate::replay_2018::trace::read(crate::replay::trace_dir(&dir), jobs)?;
             let read_s = start.elapsed().as_secs_f64();
-            let o = crate::replay_2018::replay(&t, &crate::replay_2018::Options { nodes, speed: 1, until: None, jobs, seed })?;
+            let o = crate::replay_2018::replay(&t, &crate::replay_2018::Options { nodes, speed: 1, until: None, jobs, seed, event_ttl })?;
             let wall = start.elapsed().as_secs_f64();
             Ok(serde_json::json!({
                 "format": format,
+                "event_ttl": event_ttl.map(|t| t.to_string()),
                 "jobs": t.jobs.len(),
                 "tasks": t.tasks.len(),
                 "nodes": o.nodes,
@@ -523,13 +534,15 @@ fn replay(format: &str, trace: Option<String>, jobs: Option<usize>, nodes: Optio
             }
             let dir = trace.unwrap_or_else(|| "../shared/corpus/alibaba-gpu-v2023".into());
             let g = crate::replay::gpu_scenario(crate::replay::trace_dir(&dir), nodes, None, None, seed, false)?;
-            let s = sim_core::load(&[sim_core::Source { name: "replay-alibaba-gpu-2023".into(), text: g.text }], &|_, _| Err("no includes".to_string()))
+            let text = crate::replay::with_event_ttl(g.text, event_ttl);
+            let s = sim_core::load(&[sim_core::Source { name: "replay-alibaba-gpu-2023".into(), text }], &|_, _| Err("no includes".to_string()))
                 .map_err(|e| e.render())?;
             let mut sim = bench_simulation(&s, seed).map_err(|_| "the scenario does not start".to_string())?;
             sim.run();
             let wall = start.elapsed().as_secs_f64();
             let fields = serde_json::json!({
                 "format": format,
+                "event_ttl": event_ttl.map(|t| t.to_string()),
                 "nodes": g.nodes,
                 "pods": g.kept,
                 "sim_time_s": sim.now.as_ms() as f64 / 1000.0,

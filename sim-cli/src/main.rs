@@ -293,6 +293,10 @@ enum Command {
         /// stay (the trace paper's setup), so the cluster fills.
         #[arg(long)]
         keep_pods: bool,
+        /// kube-apiserver's --event-ttl (default 1h): how long Events are kept. A
+        /// replay's Events are most of its memory; a batch cluster's operator shortens it.
+        #[arg(long, value_name = "DURATION")]
+        event_ttl: Option<String>,
     },
     /// A chart of the run over simulated time, as SVG: pods by phase, pods waiting for a
     /// node, CPU requested per node, or the traffic's success rate.
@@ -473,7 +477,7 @@ fn main() -> ExitCode {
                 }
             }
         }
-        Command::Replay { trace, format, nodes, speed, until, jobs, plot, config, emit_scenario, seed, keep_pods } => replay::replay(replay::Args {
+        Command::Replay { trace, format, nodes, speed, until, jobs, plot, config, emit_scenario, seed, keep_pods, event_ttl } => replay::replay(replay::Args {
             trace: &trace,
             format: &format,
             nodes,
@@ -485,6 +489,7 @@ fn main() -> ExitCode {
             emit: emit_scenario.as_deref(),
             seed,
             keep: keep_pods,
+            event_ttl: event_ttl.as_deref(),
         }),
         Command::Plot { files, what, output, seed, until } => plot::plot(&files, &what, &output, seed, until.as_deref()),
         Command::Proxy { node, files, moment: Moment { at, seed }, output } => proxy::proxy(&node, &files, at.as_deref(), seed, output.as_deref()),

@@ -192,6 +192,26 @@ pub struct Args<'a> {
     pub emit: Option<&'a str>,
     pub seed: u64,
     pub keep: bool,
+    /// --event-ttl as given.
+    pub event_ttl: Option<&'a str>,
+}
+
+/// A generated scenario with `spec.cluster.apiServer.eventTTL` (when --event-ttl is given).
+pub fn with_event_ttl(text: String, ttl: Option<SimDuration>) -> String {
+    match ttl {
+        Some(t) => text.replacen("\n  cluster:\n", &format!("\n  cluster:\n    apiServer: {{eventTTL: {t}}}\n"), 1),
+        None => text,
+    }
+}
+
+/// `--event-ttl`: kube-apiserver's flag, a duration over 0.
+pub fn event_ttl(arg: Option<&str>) -> Result<Option<SimDuration>, String> {
+    match arg.map(|a| (a, SimDuration::parse(a))) {
+        None => Ok(None),
+        Some((_, Ok(d))) if d > SimDuration::ZERO => Ok(Some(d)),
+        Some((a, Ok(_))) => Err(format!("--event-ttl {a}: must be greater than 0")),
+        Some((_, Err(e))) => Err(format!("--event-ttl: {e}")),
+    }
 }
 
 /// The trace's directory: TRACE, or the folder of the file TRACE names.
@@ -269,11 +289,15 @@ pub fn replay(a: Args) -> u8 {
         return fail("--jobs and --plot are for --format alibaba-2018".into());
     }
     let (config, emit, seed, keep) = (a.config, a.emit, a.seed, a.keep);
+    let ttl = match event_ttl(a.event_ttl) {
+        Ok(t) => t,
+        Err(e) => return fail(e),
+    };
     let g = match gpu_scenario(dir, a.nodes, a.speed, a.until, seed, keep) {
         Ok(g) => g,
         Err(e) => return fail(e),
     };
-    let (text, kept, speed, until) = (g.text, g.kept, g.speed, g.until);
+    let (text, kept, speed, until) = (with_event_ttl(g.text, ttl), g.kept, g.speed, g.until);
     let out_path = match emit {
         Some(p) => p.to_string(),
         None => std::env::temp_dir().join(format!("ksim-replay-{}.yaml", std::process::id())).display().to_string(),
@@ -370,6 +394,10 @@ fn replay_2018(dir: &std::path::Path, a: &Args) -> u8 {
         Some(_) => return fail(&format!("--nodes: ksim simulates at most {} nodes", sim_core::scenario::load::MAX_NODES)),
         None => None,
     };
-    let o = crate::replay_2018::Options { nodes, speed: a.speed.unwrap_or(1), until, jobs: a.jobs, seed: a.seed };
+    let event_ttl = match event_ttl(a.event_ttl) {
+        Ok(t) => t,
+        Err(e) => return fail(&e),
+    };
+    let o = crate::replay_2018::Options { nodes, speed: a.speed.unwrap_or(1), until, jobs: a.jobs, seed: a.seed, event_ttl };
     crate::replay_2018::command(dir, &o, a.plot, a.emit)
 }

@@ -197,3 +197,22 @@ fn plot_and_bench_replay() {
     assert!(v["wall_s"].as_f64().is_some() && v["peak_rss_bytes"].as_u64().unwrap() > 0, "{v}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `--event-ttl` is kube-apiserver's flag: the emitted scenario carries it as
+/// `spec.cluster.apiServer.eventTTL` (and loads); 0 is refused like the scenario's field.
+#[test]
+fn event_ttl_goes_into_the_scenario() {
+    let dir = std::env::temp_dir().join(format!("ksim-replay-ttl-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("replay.yaml");
+    let r = ksim(&["replay", TRACE, "--speed", "10", "--event-ttl", "10m", "--emit-scenario", out.to_str().unwrap()]);
+    assert!(r.status.success(), "{}", text(&r.stderr));
+    let y = std::fs::read_to_string(&out).unwrap();
+    assert!(y.contains("\n  cluster:\n    apiServer: {eventTTL: 10m"), "{y}");
+    let got = ksim(&["get", "pods", out.to_str().unwrap(), "--at", "1s"]);
+    assert!(got.status.success(), "{}", text(&got.stderr));
+    let r = ksim(&["replay", TRACE, "--event-ttl", "0s"]);
+    assert_eq!(r.status.code(), Some(2));
+    assert!(text(&r.stderr).contains("--event-ttl 0s: must be greater than 0"), "{}", text(&r.stderr));
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -967,3 +967,39 @@ fn mismatched_sandboxes_die_on_after_a_kubelet_stop_and_a_never_pod_fails() {
     assert_eq!(once.status.phase, "Failed");
     assert_eq!(once.status.container_statuses[0].restart_count, 0);
 }
+
+/// `spec.cluster.apiServer.eventTTL` is kube-apiserver's --event-ttl: the pod's Events
+/// (written within its first seconds) are kept for that long after their last write,
+/// then deleted; with the default (1h) they are all still there.
+#[test]
+fn events_go_after_the_clusters_event_ttl() {
+    let text = |ttl: &str| {
+        format!(
+            "apiVersion: ksim.dev/v1\nkind: Scenario\nmetadata: {{name: ttl}}\nspec:\n  until: 6m\n  cluster:\n{ttl}    nodePools:\n    - {{name: w, count: 1, capacity: {{cpu: \"2\", memory: 4Gi}}}}\n  timeline:\n  - {{at: 1s, apply: {{apiVersion: v1, kind: Pod, metadata: {{name: p}}, spec: {{containers: [{{name: c, image: nginx}}]}}}}}}\n"
+        )
+    };
+    let pod_events = |sim: &Simulation| common::events(sim, "Pod").len();
+    let run = |ttl: &str, at: u64| {
+        let s = common::load_str(&text(ttl));
+        let mut sim = Simulation::new(&s, &RunOptions::for_scenario(&s)).expect("simulation");
+        sim.run_until(SimTime::from_secs(at));
+        sim
+    };
+    // The pod's Events (Scheduled, Pulling, Pulled, Created, Started) are written within
+    // its first seconds; a 90s TTL keeps them at 60s, and the store's compaction tick (every
+    // 5 minutes, where expired Events are deleted) has them gone at 5m.
+    let ttl = "    apiServer: {eventTTL: 90s}\n";
+    assert!(pod_events(&run(ttl, 60)) >= 4);
+    assert_eq!(pod_events(&run(ttl, 301)), 0);
+    assert!(pod_events(&run("", 301)) >= 4);
+    // More than 0, and a duration.
+    for (bad, want) in [
+        ("0s", "spec.cluster.apiServer.eventTTL: Invalid value: \"0s\": must be greater than 0"),
+        ("soon", "spec.cluster.apiServer.eventTTL: Invalid value: \"soon\""),
+    ] {
+        let t = text(&format!("    apiServer: {{eventTTL: {bad}}}\n"));
+        let Err(e) = sim_core::load(&[sim_core::Source { name: "ttl.yaml".into(), text: t }], &common::resolver) else { panic!("{bad} accepted") };
+        let r = e.render();
+        assert!(r.contains(want) && r.contains("ttl.yaml:7:"), "{r}");
+    }
+}

@@ -242,6 +242,8 @@ pub struct ApiServer {
     /// entry shares the written object (an `Rc`) rather than copying its namespace and
     /// name: most Events are written once, and the copies were a tenth of the heap.
     event_expiry: std::collections::VecDeque<(SimTime, u64, Rc<Object>)>,
+    /// --event-ttl (`spec.cluster.apiServer.eventTTL`; `EVENT_TTL` by default).
+    pub event_ttl: crate::engine::SimDuration,
     /// The Service registry's ClusterIP and NodePort allocators.
     pub services: service_alloc::Allocators,
 }
@@ -262,6 +264,7 @@ impl ApiServer {
             rng,
             defaulted_specs: BTreeMap::new(),
             event_expiry: std::collections::VecDeque::new(),
+            event_ttl: EVENT_TTL,
             services: service_alloc::Allocators::new(
                 crate::network::ipam::Cidr::parse(service_alloc::DEFAULT_SERVICE_CIDR).expect("the default service CIDR parses"),
                 rand_chacha::rand_core::SeedableRng::seed_from_u64(0),
@@ -381,7 +384,7 @@ impl ApiServer {
         }
         for w in &writes {
             if matches!(&*w.object, Object::Event(_)) && w.type_ != crate::etcd::WatchEventType::Deleted {
-                self.event_expiry.push_back((now + EVENT_TTL, w.revision, w.object.clone()));
+                self.event_expiry.push_back((now + self.event_ttl, w.revision, w.object.clone()));
             }
         }
         let response = response.unwrap_or_else(|e| {

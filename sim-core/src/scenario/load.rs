@@ -233,6 +233,16 @@ struct ClusterDoc {
     bootstrap: Option<String>,
     /// kubeadm's InitConfiguration, as far as ksim reads it (`bootstrapTokens`).
     kubeadm: Option<Value>,
+    api_server: Option<ApiServerDoc>,
+}
+
+/// `spec.cluster.apiServer`: kube-apiserver's flags ksim models.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ApiServerDoc {
+    /// --event-ttl.
+    #[serde(rename = "eventTTL")]
+    event_ttl: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -1787,6 +1797,16 @@ impl<'r> Loader<'r> {
     }
 
     fn cluster(&mut self, file: &str, index: &PathIndex, c: ClusterDoc, s: &mut Scenario) {
+        if let Some(ttl) = c.api_server.and_then(|a| a.event_ttl) {
+            // --event-ttl is a Go duration; an Event kept for no time at all would be
+            // gone as it is written, so ksim asks for more than 0.
+            let mark = Self::mark_of(index, "spec.cluster.apiServer", "eventTTL");
+            match SimDuration::parse(&ttl) {
+                Ok(d) if d > SimDuration::ZERO => s.cluster.event_ttl = d,
+                Ok(_) => self.error(file, mark, format!("spec.cluster.apiServer.eventTTL: Invalid value: {}: must be greater than 0", q(&ttl))),
+                Err(e) => self.error(file, mark, format!("spec.cluster.apiServer.eventTTL: Invalid value: {}: {}", q(&ttl), clip(&e))),
+            }
+        }
         if let Some(n) = c.etcd.and_then(|e| e.members) {
             let mark = Self::mark_of(index, "spec.cluster.etcd", "members");
             match n {

@@ -177,6 +177,9 @@ pub struct Cluster {
     pub kubeadm: bool,
     /// `spec.cluster.kubeadm`: kubeadm init's InitConfiguration (its bootstrap tokens).
     pub kubeadm_config: KubeadmConfig,
+    /// `spec.cluster.apiServer.eventTTL`: kube-apiserver's --event-ttl, how long an Event
+    /// is kept after its last write (1h by default).
+    pub event_ttl: SimDuration,
 }
 
 /// `spec.cluster.kubeadm`: what kubeadm's InitConfiguration says, as far as ksim uses it.
@@ -269,6 +272,7 @@ impl Default for Cluster {
             etcd_members: 1,
             kubeadm: false,
             kubeadm_config: KubeadmConfig::default(),
+            event_ttl: crate::apiserver::EVENT_TTL,
         }
     }
 }

@@ -388,6 +388,7 @@ impl Simulation {
             }
         }
         sim.api.set_service_cidr(service_cidr, rngs.stream("service-allocator"));
+        sim.api.event_ttl = scenario.cluster.event_ttl;
         sim.controller_manager.controllers.ingress_nginx.enabled = scenario.cluster.ingress_nginx;
         if let Some(lb) = &scenario.cluster.load_balancer {
             sim.controller_manager.controllers.service_lb = crate::controller_manager::service_lb::ServiceLbController::new(Some(lb.pool.clone()), lb.delay);
