@@ -26,22 +26,33 @@ pub fn pod_images(pod: &PodInfo) -> Vec<String> {
     spec.init_containers.iter().chain(spec.containers.iter()).map(|c| normalized_image_name(&c.image)).collect()
 }
 
-pub fn score(images: &[String], node: &NodeInfo, snap: &Snapshot) -> i64 {
-    let total_nodes = snap.order.len();
+pub fn score(images: &[(String, f64)], node: &NodeInfo) -> i64 {
     let containers = images.len() as i64;
     let mut sum = 0i64;
     if node.images.is_empty() {
         return calculate_priority(0, containers);
     }
-    for name in images {
+    for (name, spread) in images {
         if let Ok(i) = node.images.binary_search_by(|(n, _)| n.as_str().cmp(name)) {
             let size = node.images[i].1;
-            let num_nodes = snap.image_nodes.get(name).copied().unwrap_or(1);
             // scaledImageScore: int64(float64(size) * spread)
-            sum += (size as f64 * (num_nodes as f64 / total_nodes.max(1) as f64)) as i64;
+            sum += (size as f64 * spread) as i64;
         }
     }
     calculate_priority(sum, containers)
+}
+
+/// Each image's spread (numNodes / totalNumNodes), the same for every node scored:
+/// worked out once per pod rather than once per node.
+pub fn with_spread(images: Vec<String>, snap: &Snapshot) -> Vec<(String, f64)> {
+    let total_nodes = snap.order.len();
+    images
+        .into_iter()
+        .map(|name| {
+            let num_nodes = snap.image_nodes.get(&name).copied().unwrap_or(1);
+            (name, num_nodes as f64 / total_nodes.max(1) as f64)
+        })
+        .collect()
 }
 
 /// calculatePriority: clamp to [23 MB, 1000 MB × containers] and scale to 0..100.

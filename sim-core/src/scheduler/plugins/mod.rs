@@ -268,7 +268,8 @@ pub fn run_scores(profile: &Profile, state: &CycleState, pod: &PodInfo, snap: &S
                     let c = image_locality::calculate_priority(0, images.len() as i64);
                     Produced::Constant(c, c)
                 } else {
-                    fill(&mut buf, &|nd| image_locality::score(&images, nd, snap));
+                    let images = image_locality::with_spread(images, snap);
+                    fill(&mut buf, &|nd| image_locality::score(&images, nd));
                     norm.copy_from_slice(&buf);
                     Produced::PerNode
                 }
