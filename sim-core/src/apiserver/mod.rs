@@ -240,7 +240,8 @@ pub struct ApiServer {
     /// TTL: the order of the writes): (expiry, the write's revision, the Event written).
     /// At expiry an entry deletes the Event only if that write is still its latest. The
     /// entry shares the written object (an `Rc`) rather than copying its namespace and
-    /// name: most Events are written once, and the copies were a tenth of the heap.
+    /// name: most Events are written once, and the copies were 5 % of the density
+    /// bench's heap.
     event_expiry: std::collections::VecDeque<(SimTime, u64, Rc<Object>)>,
     /// --event-ttl (`spec.cluster.apiServer.eventTTL`; `EVENT_TTL` by default).
     pub event_ttl: crate::engine::SimDuration,
