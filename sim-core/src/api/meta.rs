@@ -218,12 +218,16 @@ impl<'de> Deserialize<'de> for ResourceVersion {
 #[derive(Clone, Debug, Default)]
 pub struct RareMeta(Option<Box<RareFields>>);
 
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct RareFields {
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub finalizers: Vec<String>,
     /// Accepted and kept, never interpreted.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub managed_fields: Option<serde_json::Value>,
     /// Deprecated and ignored by Kubernetes; accepted so old manifests load.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub self_link: Option<String>,
 }
 
@@ -241,6 +245,12 @@ impl RareMeta {
     }
 }
 
+impl Serialize for RareMeta {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.get().serialize(s)
+    }
+}
+
 impl PartialEq for RareMeta {
     fn eq(&self, o: &Self) -> bool {
         self.get() == o.get()
@@ -248,63 +258,41 @@ impl PartialEq for RareMeta {
 }
 impl Eq for RareMeta {}
 
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", from = "ObjectMetaIn")]
 pub struct ObjectMeta {
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub name: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub generate_name: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub namespace: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub uid: String,
+    #[serde(skip_serializing_if = "is_zero_rv")]
     pub resource_version: ResourceVersion,
+    #[serde(skip_serializing_if = "is_zero_i64")]
     pub generation: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub creation_timestamp: Option<Time>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub deletion_timestamp: Option<Time>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub deletion_grace_period_seconds: Option<i64>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub labels: SharedMap,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub annotations: SharedMap,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub owner_references: Vec<OwnerReference>,
-    /// finalizers, managedFields, selfLink: read through `finalizers()` and friends.
+    /// finalizers, managedFields, selfLink (written in line, last): read through
+    /// `finalizers()`.
+    #[serde(flatten)]
     pub rare: RareMeta,
 }
 
-/// ObjectMeta as it is written (the same fields and order as the struct, with the rare
-/// ones in line): serialization borrows, nothing is copied.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct ObjectMetaOut<'a> {
-    #[serde(skip_serializing_if = "empty_str")]
-    name: &'a str,
-    #[serde(skip_serializing_if = "empty_str")]
-    generate_name: &'a str,
-    #[serde(skip_serializing_if = "empty_str")]
-    namespace: &'a str,
-    #[serde(skip_serializing_if = "empty_str")]
-    uid: &'a str,
-    #[serde(skip_serializing_if = "zero_rv")]
-    resource_version: &'a ResourceVersion,
-    #[serde(skip_serializing_if = "zero_i64")]
-    generation: &'a i64,
-    #[serde(skip_serializing_if = "none")]
-    creation_timestamp: &'a Option<Time>,
-    #[serde(skip_serializing_if = "none")]
-    deletion_timestamp: &'a Option<Time>,
-    #[serde(skip_serializing_if = "none")]
-    deletion_grace_period_seconds: &'a Option<i64>,
-    #[serde(skip_serializing_if = "empty_map")]
-    labels: &'a Labels,
-    #[serde(skip_serializing_if = "empty_map")]
-    annotations: &'a Labels,
-    #[serde(skip_serializing_if = "empty_slice")]
-    owner_references: &'a [OwnerReference],
-    #[serde(skip_serializing_if = "empty_slice")]
-    finalizers: &'a [String],
-    #[serde(skip_serializing_if = "none")]
-    managed_fields: &'a Option<serde_json::Value>,
-    #[serde(skip_serializing_if = "none")]
-    self_link: &'a Option<String>,
-}
-
 /// ObjectMeta as it is read: every field of k8s ObjectMeta ksim accepts, unknown ones
-/// refused (named `ObjectMeta` for serde's messages).
+/// refused (named `ObjectMeta` for serde's messages); the rare ones then go in their box.
 #[derive(Deserialize)]
 #[serde(rename = "ObjectMeta", rename_all = "camelCase", deny_unknown_fields)]
 struct ObjectMetaIn {
@@ -340,53 +328,17 @@ struct ObjectMetaIn {
     self_link: Option<String>,
 }
 
-fn empty_str(s: &&str) -> bool {
-    s.is_empty()
-}
-fn zero_rv(rv: &&ResourceVersion) -> bool {
+fn is_zero_rv(rv: &ResourceVersion) -> bool {
     rv.0 == 0
 }
-fn zero_i64(v: &&i64) -> bool {
-    **v == 0
-}
-fn none<T>(o: &&Option<T>) -> bool {
-    o.is_none()
-}
-fn empty_map(m: &&Labels) -> bool {
-    m.is_empty()
-}
-fn empty_slice<T>(s: &&[T]) -> bool {
-    s.is_empty()
+
+fn is_zero_i64(v: &i64) -> bool {
+    *v == 0
 }
 
-impl Serialize for ObjectMeta {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let r = self.rare.get();
-        ObjectMetaOut {
-            name: &self.name,
-            generate_name: &self.generate_name,
-            namespace: &self.namespace,
-            uid: &self.uid,
-            resource_version: &self.resource_version,
-            generation: &self.generation,
-            creation_timestamp: &self.creation_timestamp,
-            deletion_timestamp: &self.deletion_timestamp,
-            deletion_grace_period_seconds: &self.deletion_grace_period_seconds,
-            labels: &self.labels,
-            annotations: &self.annotations,
-            owner_references: &self.owner_references,
-            finalizers: &r.finalizers,
-            managed_fields: &r.managed_fields,
-            self_link: &r.self_link,
-        }
-        .serialize(s)
-    }
-}
-
-impl<'de> Deserialize<'de> for ObjectMeta {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let m = ObjectMetaIn::deserialize(d)?;
-        Ok(ObjectMeta {
+impl From<ObjectMetaIn> for ObjectMeta {
+    fn from(m: ObjectMetaIn) -> Self {
+        ObjectMeta {
             name: m.name,
             generate_name: m.generate_name,
             namespace: m.namespace,
@@ -400,7 +352,7 @@ impl<'de> Deserialize<'de> for ObjectMeta {
             annotations: m.annotations,
             owner_references: m.owner_references,
             rare: RareMeta::from_fields(RareFields { finalizers: m.finalizers, managed_fields: m.managed_fields, self_link: m.self_link }),
-        })
+        }
     }
 }
 
