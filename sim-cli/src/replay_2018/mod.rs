@@ -36,7 +36,7 @@ pub mod trace;
 
 use crate::run::EXIT_BAD_INPUT;
 use sim_core::api::job::Job;
-use sim_core::api::pod::{Container, PodSpec};
+use sim_core::api::pod::{Container, PodSpec, PodSpecBody};
 use sim_core::api::quantity::Quantity;
 use sim_core::api::{Kind, Object};
 use sim_core::engine::{Limits, SimDuration, SimTime};
@@ -212,7 +212,7 @@ impl<'a> Driver<'a> {
                 let mut c = Container { name: "task".into(), image: IMAGE.into(), ..Default::default() };
                 c.resources.requests.insert("cpu".into(), Quantity::from_milli(t.cpu_milli));
                 c.resources.requests.insert("memory".into(), Quantity::from_bytes(t.mem_mib << 20));
-                Rc::new(PodSpec { containers: Rc::new(vec![c]), restart_policy: "Never".into(), ..Default::default() })
+                Rc::new(PodSpec::from(PodSpecBody { containers: Rc::new(vec![c]), restart_policy: "Never".into(), ..Default::default() }))
             })
             .clone();
         let mut j = Job::default();

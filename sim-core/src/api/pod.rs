@@ -41,15 +41,74 @@ pub struct PodTemplateSpec {
     pub spec: Rc<PodSpec>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+/// A PodSpec: `nodeName` in line, every other field in a [`PodSpecBody`] shared between
+/// the specs that differ only in `nodeName` — the binding sets `nodeName` on a pod whose
+/// spec is otherwise its template's, so a bound pod's spec costs 32 bytes and not a
+/// copy of the whole schema. The body's fields read (and write, copy-on-write) through
+/// `Deref`, as if they were the spec's own: `spec.containers`, `spec.tolerations`.
+/// Serialized and read as one object, fields in the schema's order.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(from = "PodSpecBody")]
 pub struct PodSpec {
-    /// Shared between specs that differ elsewhere (e.g. only in nodeName).
-    #[serde(default)]
+    pub node_name: String,
+    body: Rc<PodSpecBody>,
+}
+
+impl std::ops::Deref for PodSpec {
+    type Target = PodSpecBody;
+    fn deref(&self) -> &PodSpecBody {
+        &self.body
+    }
+}
+
+impl std::ops::DerefMut for PodSpec {
+    fn deref_mut(&mut self) -> &mut PodSpecBody {
+        Rc::make_mut(&mut self.body)
+    }
+}
+
+impl From<PodSpecBody> for PodSpec {
+    /// The spec read (or built) whole: its `nodeName` is taken out of the body.
+    fn from(mut body: PodSpecBody) -> Self {
+        PodSpec { node_name: std::mem::take(&mut body.node_name), body: Rc::new(body) }
+    }
+}
+
+impl Serialize for PodSpec {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        /// The fields before `nodeName` and `nodeName`, then the body's others.
+        #[derive(Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Out<'a> {
+            containers: &'a Rc<Vec<Container>>,
+            #[serde(skip_serializing_if = "no_containers")]
+            init_containers: &'a Vec<Container>,
+            #[serde(skip_serializing_if = "str::is_empty")]
+            node_name: &'a str,
+            #[serde(flatten)]
+            body: &'a PodSpecBody,
+        }
+        fn no_containers(c: &&Vec<Container>) -> bool {
+            c.is_empty()
+        }
+        Out { containers: &self.body.containers, init_containers: &self.body.init_containers, node_name: &self.node_name, body: &self.body }.serialize(s)
+    }
+}
+
+/// Every PodSpec field but `nodeName` (see [`PodSpec`]). Its own `Serialize` writes only
+/// the fields after `nodeName`: a spec is written through `PodSpec`'s.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename = "PodSpec", rename_all = "camelCase", deny_unknown_fields)]
+pub struct PodSpecBody {
+    /// Shared between specs that differ elsewhere.
+    #[serde(default, skip_serializing)]
     pub containers: Rc<Vec<Container>>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing)]
     pub init_containers: Vec<Container>,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
+    /// Only while read or built: `PodSpec::from` moves it to the spec, so it is always
+    /// empty in a spec's body (shared whatever node its pods are on); `spec.node_name`
+    /// is the spec's own field.
+    #[serde(default, skip_serializing)]
     pub node_name: String,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub node_selector: BTreeMap<String, String>,
@@ -407,7 +466,7 @@ pub struct PodRequests {
     pub memory: i64,
 }
 
-impl PodSpec {
+impl PodSpecBody {
     pub fn requests(&self) -> PodRequests {
         let get = |c: &Container, r: &str, milli: bool| {
             c.resources.requests.get(r).or_else(|| c.resources.limits.get(r)).map_or(0, |q| if milli { q.milli_value() } else { q.value() })
@@ -492,5 +551,42 @@ impl Pod {
                 message: message.to_string(),
             });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_spec_reads_and_writes_as_one_object_in_the_schemas_order() {
+        let json = r#"{"containers":[{"name":"web","image":"nginx"}],"nodeName":"node-1","restartPolicy":"Always"}"#;
+        let spec: PodSpec = serde_json::from_str(json).unwrap();
+        assert_eq!(spec.node_name, "node-1");
+        assert_eq!(spec.restart_policy, "Always");
+        // The body never keeps the node: specs on different nodes can share it.
+        assert_eq!((*spec).node_name, "");
+        let out = serde_json::to_string(&spec).unwrap();
+        assert!(out.starts_with(r#"{"containers":[{"name":"web","image":"nginx""#), "{out}");
+        assert!(out.ends_with(r#"}],"nodeName":"node-1","restartPolicy":"Always"}"#), "{out}");
+        // Unknown fields are refused by the body with serde's words, and the struct named.
+        let err = serde_json::from_str::<PodSpec>(r#"{"nodeNme":"x"}"#).unwrap_err().to_string();
+        assert!(err.starts_with("unknown field `nodeNme`, expected one of `containers`, `initContainers`, `nodeName`"), "{err}");
+        let err = serde_json::from_str::<PodSpec>("3").unwrap_err().to_string();
+        assert!(err.contains("expected struct PodSpec"), "{err}");
+    }
+
+    #[test]
+    fn binding_a_pod_shares_the_rest_of_its_spec() {
+        let template: Rc<PodSpec> = Rc::new(PodSpecBody { restart_policy: "Always".into(), ..Default::default() }.into());
+        let mut pod = Pod { spec: template.clone(), ..Default::default() };
+        Rc::make_mut(&mut pod.spec).node_name = "node-1".into();
+        assert_eq!(pod.spec.node_name, "node-1");
+        assert_eq!(template.node_name, "");
+        assert!(Rc::ptr_eq(&pod.spec.body, &template.body));
+        // A write to another field copies the body (copy-on-write), never the template's.
+        Rc::make_mut(&mut pod.spec).restart_policy = "Never".into();
+        assert_eq!(template.restart_policy, "Always");
+        assert!(!Rc::ptr_eq(&pod.spec.body, &template.body));
     }
 }

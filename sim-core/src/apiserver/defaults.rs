@@ -6,7 +6,7 @@
 use crate::api::daemon_set::{RollingUpdateDaemonSet, DEPRECATED_TEMPLATE_GENERATION};
 use crate::api::deployment::{DeploymentStrategy, RollingUpdateDeployment};
 use crate::api::meta::IntOrString;
-use crate::api::pod::{PodSpec, Toleration};
+use crate::api::pod::{PodSpec, PodSpecBody, Toleration};
 use crate::api::Object;
 
 /// The not-ready / unreachable NoExecute tolerations every pod gets (300 s), unless it
@@ -400,7 +400,8 @@ fn default_pod_spec(spec: &mut PodSpec) {
     if spec.scheduler_name.is_empty() {
         spec.scheduler_name = "default-scheduler".into();
     }
-    for c in std::rc::Rc::make_mut(&mut spec.containers).iter_mut().chain(spec.init_containers.iter_mut()) {
+    let body: &mut PodSpecBody = spec;
+    for c in std::rc::Rc::make_mut(&mut body.containers).iter_mut().chain(body.init_containers.iter_mut()) {
         if c.image_pull_policy.is_empty() {
             // Always for `:latest` or an untagged image, else IfNotPresent.
             let tag = image_tag(&c.image);

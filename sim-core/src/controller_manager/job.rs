@@ -759,7 +759,7 @@ fn manage_job<'a>(
         if let Some(idx) = slot {
             // addCompletionIndexEnvVariables, addCompletionIndexAnnotation and the label;
             // the hostname and `<job>-<index>-` name (podGenerateNameWithIndex).
-            let spec = Rc::make_mut(&mut template.spec);
+            let spec: &mut crate::api::pod::PodSpecBody = &mut *Rc::make_mut(&mut template.spec);
             for c in Rc::make_mut(&mut spec.containers).iter_mut().chain(spec.init_containers.iter_mut()) {
                 let env = c.env.get_or_insert_with(|| Box::new(serde_json::Value::Array(Vec::new())));
                 if let Some(list) = env.as_array_mut() {

@@ -8,7 +8,7 @@ use super::Scheduler;
 use crate::api::affinity::{Affinity, PodAffinity, PodAffinityTerm, TopologySpreadConstraint};
 use crate::api::meta::LabelSelector;
 use crate::api::node::{Node, NodeCondition};
-use crate::api::pod::{Container, Pod, PodSpec};
+use crate::api::pod::{Container, Pod, PodSpec, PodSpecBody};
 use crate::api::quantity::Quantity;
 use crate::api::{Kind, Object};
 use crate::apiserver::{ApiServer, Request, Response};
@@ -163,7 +163,7 @@ fn pod_spec(workload: Workload) -> PodSpec {
         c.resources.requests.insert(k.into(), q(v));
         c.resources.limits.insert(k.into(), q(v));
     }
-    let mut spec = PodSpec { containers: Rc::new(vec![c]), ..Default::default() };
+    let mut spec = PodSpec::from(PodSpecBody { containers: Rc::new(vec![c]), ..Default::default() });
     if workload == Workload::AntiAffinityAndSpread {
         let sel = LabelSelector { match_expressions: vec![], ..Default::default() };
         let term = PodAffinityTerm {

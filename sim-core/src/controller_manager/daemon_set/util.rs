@@ -8,7 +8,7 @@
 use crate::api::affinity::{Affinity, NodeAffinity, NodeSelector, NodeSelectorRequirement, NodeSelectorTerm};
 use crate::api::daemon_set::{DaemonSet, CONTROLLER_REVISION_HASH, POD_TEMPLATE_GENERATION};
 use crate::api::node::{Node, Taint};
-use crate::api::pod::{Pod, PodSpec, PodTemplateSpec, Toleration};
+use crate::api::pod::{Pod, PodSpec, PodSpecBody, PodTemplateSpec, Toleration};
 use crate::apiserver::defaults::{TAINT_NOT_READY, TAINT_UNREACHABLE, TAINT_UNSCHEDULABLE};
 use std::rc::Rc;
 
@@ -59,9 +59,13 @@ pub fn add_or_update_daemon_pod_tolerations(spec: &mut PodSpec) {
 
 /// The tolerations a daemon pod of `ds` has (NewPod's).
 pub fn daemon_pod_tolerations(ds: &DaemonSet) -> Vec<Toleration> {
-    let mut spec = PodSpec { tolerations: ds.spec.template.spec.tolerations.clone(), host_network: ds.spec.template.spec.host_network, ..Default::default() };
+    let mut spec = PodSpec::from(PodSpecBody {
+        tolerations: ds.spec.template.spec.tolerations.clone(),
+        host_network: ds.spec.template.spec.host_network,
+        ..Default::default()
+    });
     add_or_update_daemon_pod_tolerations(&mut spec);
-    spec.tolerations
+    std::mem::take(&mut spec.tolerations)
 }
 
 /// CreatePodTemplate: the template with the daemon tolerations, the

@@ -18,7 +18,7 @@ mod util;
 use super::sync::{Plan, Write};
 use crate::api::deployment::{Deployment, DeploymentStrategy, RollingUpdateDeployment};
 use crate::api::meta::{IntOrString, LabelSelector, Labels, OwnerReference, Time};
-use crate::api::pod::{Container, PodSpec, PodTemplateSpec};
+use crate::api::pod::{Container, PodSpecBody, PodTemplateSpec};
 use crate::api::replica_set::ReplicaSet;
 use crate::engine::SimTime;
 use std::rc::Rc;
@@ -93,7 +93,8 @@ pub(super) fn new_deployment(
     d.spec.replicas = Some(replicas);
     d.spec.selector = Some(selector(sel));
     d.spec.template.metadata.labels = labels(sel).into();
-    d.spec.template.spec = Rc::new(PodSpec { containers: Rc::new(vec![Container { image: "foo/bar".into(), ..Container::default() }]), ..PodSpec::default() });
+    d.spec.template.spec =
+        Rc::new(PodSpecBody { containers: Rc::new(vec![Container { image: "foo/bar".into(), ..Container::default() }]), ..PodSpecBody::default() }.into());
     d.spec.revision_history_limit = revision_history_limit;
     d
 }

@@ -17,7 +17,7 @@ fn generate_deployment(image: &str) -> Deployment {
     d.spec.selector = Some(LabelSelector { match_labels: labels(&[("name", image)]), match_expressions: Vec::new() });
     d.spec.template.metadata.labels = labels(&[("name", image)]).into();
     let c = Container { name: image.into(), image: image.into(), image_pull_policy: "Always".into(), ..Container::default() };
-    d.spec.template.spec = Rc::new(PodSpec { containers: Rc::new(vec![c]), ..PodSpec::default() });
+    d.spec.template.spec = Rc::new(PodSpecBody { containers: Rc::new(vec![c]), ..PodSpecBody::default() }.into());
     d
 }
 
@@ -60,7 +60,7 @@ fn generate_pod_template_spec(name: &str, node_name: &str, annotations: &[(&str,
     t.metadata.name = name.into();
     t.metadata.annotations = labels(annotations).into();
     t.metadata.labels = labels(label).into();
-    t.spec = Rc::new(PodSpec { node_name: node_name.into(), ..PodSpec::default() });
+    t.spec = Rc::new(PodSpecBody { node_name: node_name.into(), ..PodSpecBody::default() }.into());
     t
 }
 
