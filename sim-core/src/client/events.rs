@@ -135,7 +135,36 @@ impl Aggregate {
 struct Observed {
     count: i32,
     first: Option<crate::api::meta::Time>,
-    name: String,
+    name: EventName,
+}
+
+/// The name of the Event an observed key was written as. Events are named
+/// `<object>.<timestamp in hex>` (`event_for`, as client-go's makeEvent); the object's
+/// name is part of the key, so only the timestamp is kept (an Event named otherwise
+/// keeps its whole name). One per event a kubelet records: the names were a fifth of
+/// its caches.
+#[derive(Debug)]
+enum EventName {
+    Suffix(u64),
+    Other(Box<str>),
+}
+
+impl EventName {
+    fn of(e: &Event) -> Self {
+        let name = &e.metadata.name;
+        let suffix = name.strip_prefix(e.involved_object.name.as_str()).and_then(|r| r.strip_prefix('.'));
+        match suffix.filter(|s| s.len() == 16 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))) {
+            Some(s) => EventName::Suffix(u64::from_str_radix(s, 16).expect("16 hex digits")),
+            None => EventName::Other(name.as_str().into()),
+        }
+    }
+
+    fn name(&self, e: &Event) -> String {
+        match self {
+            EventName::Suffix(x) => format!("{}.{x:016x}", e.involved_object.name),
+            EventName::Other(n) => n.to_string(),
+        }
+    }
 }
 
 /// A token bucket kept in milliseconds of refill: each token is SPAM_REFILL worth.
@@ -196,14 +225,14 @@ impl EventCorrelator {
         // eventObserve.
         let update = match self.observed.get(&key) {
             Some(last) => {
-                e.metadata.name = last.name.clone();
+                e.metadata.name = last.name.name(&e);
                 e.first_timestamp = last.first;
                 e.count = last.count + 1;
                 true
             }
             None => false,
         };
-        self.observed.add(key, Observed { count: e.count, first: e.first_timestamp, name: e.metadata.name.clone() });
+        self.observed.add(key, Observed { count: e.count, first: e.first_timestamp, name: EventName::of(&e) });
         // EventSourceObjectSpamFilter.
         let skey = spam_key(&e);
         let cap = SPAM_BURST * SPAM_REFILL.as_ms();
@@ -374,6 +403,24 @@ mod tests {
         e.first_timestamp = Some(Time(SimTime(t)));
         e.last_timestamp = Some(Time(SimTime(t)));
         e
+    }
+
+    /// An Event named as `event_for` names them keeps its name through the cache from
+    /// its timestamp alone; another name is kept whole.
+    #[test]
+    fn an_observed_event_keeps_its_name() {
+        for name in ["web.00038d7ea4c68000", "web.ffffffffffffffff", "web.1000", "web.00038D7EA4C68000", "other.00038d7ea4c68000"] {
+            let mut c = EventCorrelator::default();
+            let mut first = ev("BackOff", "Back-off restarting", 1000);
+            first.metadata.name = name.into();
+            assert!(matches!(c.correlate(first, SimTime(1000)), Record::Create(_)));
+            let kept = c.observed.entries.values().next().map(|(_, o)| matches!(o.name, EventName::Suffix(_)));
+            assert_eq!(kept, Some(name.starts_with("web.") && name.len() == 20 && name == name.to_lowercase()), "{name}");
+            match c.correlate(ev("BackOff", "Back-off restarting", 5000), SimTime(5000)) {
+                Record::Update(e) => assert_eq!(e.metadata.name, name),
+                r => panic!("{r:?}"),
+            }
+        }
     }
 
     /// events_cache_test.go TestEventCorrelator "the-same-event-should-just-count": the
