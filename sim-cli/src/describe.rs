@@ -747,7 +747,7 @@ pub fn run(args: &[String], at: Option<&str>, seed: Option<u64>, namespace: Opti
         let m = o.meta();
         let evs: Vec<&Event> = all_events
             .iter()
-            .filter_map(|e| if let Object::Event(e) = &**e { Some(e) } else { None })
+            .filter_map(|e| if let Object::Event(e) = &**e { Some(&**e) } else { None })
             .filter(|e| e.involved_object.kind == kind.name() && e.involved_object.name == m.name && e.involved_object.namespace == m.namespace)
             // A node's Events name it by uid (the node controller) or by name (the kubelet).
             .filter(|e| e.involved_object.uid.is_empty() || e.involved_object.uid == m.uid || (kind == Kind::Node && e.involved_object.uid == m.name))

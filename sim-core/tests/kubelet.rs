@@ -507,7 +507,7 @@ fn a_missing_config_map_is_retried_on_the_mount_back_off() {
     let ev: Vec<sim_core::api::event::Event> = sim
         .list(&Kind::Event)
         .iter()
-        .filter_map(|o| if let Object::Event(e) = &**o { Some(e.clone()) } else { None })
+        .filter_map(|o| if let Object::Event(e) = &**o { Some((**e).clone()) } else { None })
         .filter(|e| e.involved_object.name == "web" && e.reason == "FailedMount")
         .collect();
     assert_eq!(ev.len(), 1);

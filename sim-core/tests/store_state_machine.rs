@@ -22,7 +22,7 @@ fn ns(name: &str, rv: u64, tag: i64) -> Object {
     n.metadata.name = name.into();
     n.metadata.resource_version.0 = rv;
     n.metadata.generation = tag;
-    Object::Namespace(n)
+    Object::Namespace(Box::new(n))
 }
 
 fn key(name: &str) -> ObjectKey {

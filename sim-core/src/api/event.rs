@@ -4,6 +4,7 @@
 use super::meta::{ObjectMeta, Time};
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
+use std::rc::Rc;
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -14,14 +15,16 @@ pub struct Event {
     pub kind: Cow<'static, str>,
     #[serde(default)]
     pub metadata: ObjectMeta,
+    /// Shared by the Events a recorder writes about one object (a kubelet's about a pod).
     #[serde(default)]
-    pub involved_object: ObjectReference,
+    pub involved_object: Rc<ObjectReference>,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub reason: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub message: String,
+    /// Shared by every Event of one recorder.
     #[serde(default)]
-    pub source: EventSource,
+    pub source: Rc<EventSource>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_timestamp: Option<Time>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -99,7 +99,7 @@ mod tests {
         let u = unstructured(
             json!({"apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass", "metadata": {"name": "high"}, "value": 1000, "globalDefault": false}),
         );
-        let pc = PriorityClass::from_object(&Object::Unstructured(u.clone())).unwrap();
+        let pc = PriorityClass::from_object(&Object::Unstructured(Box::new(u.clone()))).unwrap();
         assert_eq!((pc.value, pc.preemption_policy()), (1000, "PreemptLowerPriority"));
         let mut errs = Vec::new();
         validate(&u, &mut errs);

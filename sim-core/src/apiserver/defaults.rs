@@ -468,7 +468,7 @@ pub fn qos_class(spec: &PodSpec) -> &'static str {
 /// `spec_src` with the status moved out of `status_src` (the /status subresource).
 pub fn take_status(spec_src: &Object, status_src: Object) -> Object {
     match (spec_src, status_src) {
-        (Object::Pod(a), Object::Pod(b)) => Object::Pod(crate::api::pod::Pod { status: b.status, ..a.clone_without_status() }),
+        (Object::Pod(a), Object::Pod(b)) => Object::Pod(Box::new(crate::api::pod::Pod { status: b.status, ..a.clone_without_status() })),
         // deploymentStatusStrategy.PrepareForUpdate resets only spec and labels: the
         // Deployment controller writes its revision annotation through /status.
         (Object::Deployment(a), Object::Deployment(b)) => {

@@ -35,7 +35,7 @@ impl ApiServer {
         if let Some(mut p) = self.store.get(key).and_then(|o| o.as_pod()).cloned() {
             p.set_condition("DisruptionTarget", "True", "EvictionByEvictionAPI", "Eviction API: evicting", crate::api::meta::Time(now));
             p.metadata.resource_version.0 = 0;
-            self.update(Object::Pod(p), now, true, writes)?;
+            self.update(Object::Pod(Box::new(p)), now, true, writes)?;
         }
         self.delete(key, grace, None, now, writes)
     }
@@ -113,7 +113,7 @@ mod tests {
         let mut a = ApiServer::new(RngStreams::new(1).stream("apiserver"), HistoryLimits::default());
         let mut ns = Namespace::default();
         ns.metadata.name = "default".into();
-        assert!(a.handle(Request::Create(Object::Namespace(ns)), SimTime(0)).response.is_ok());
+        assert!(a.handle(Request::Create(Object::Namespace(Box::new(ns))), SimTime(0)).response.is_ok());
         a
     }
 
@@ -122,7 +122,7 @@ mod tests {
         p.metadata.name = name.into();
         p.metadata.labels.insert("app".into(), "web".into());
         std::rc::Rc::make_mut(&mut p.spec).containers = std::rc::Rc::new(vec![Container { name: "c".into(), image: "nginx".into(), ..Default::default() }]);
-        let created = a.handle(Request::Create(Object::Pod(p)), SimTime(0));
+        let created = a.handle(Request::Create(Object::Pod(Box::new(p))), SimTime(0));
         let Response::Object(o) = created.response else { panic!() };
         let uid = o.meta().uid.clone();
         a.handle(Request::Bind { namespace: "default".into(), name: name.into(), uid, node: "n1".into() }, SimTime(1));
@@ -130,7 +130,7 @@ mod tests {
         p.status.phase = "Running".into();
         p.set_condition("Ready", "True", "", "", Time(SimTime(2)));
         p.metadata.resource_version.0 = 0;
-        assert!(a.handle(Request::UpdateStatus(Object::Pod(p)), SimTime(2)).response.is_ok());
+        assert!(a.handle(Request::UpdateStatus(Object::Pod(Box::new(p))), SimTime(2)).response.is_ok());
     }
 
     fn pdb(a: &mut ApiServer, allowed: i32, observed: bool) {

@@ -342,7 +342,7 @@ impl ApiServer {
                     cur.last_timestamp = e.last_timestamp;
                     cur.message = e.message;
                     cur.metadata.resource_version.0 = 0;
-                    self.update(Object::Event(cur), now, false, &mut writes)
+                    self.update(Object::Event(Box::new(cur)), now, false, &mut writes)
                 }
                 (_, obj) => self.create(obj, now, &mut writes),
             },
@@ -1025,7 +1025,7 @@ fn decode_as(kind: &Kind, v: serde_json::Value) -> Result<Object, String> {
     let api_version = map.remove("apiVersion").and_then(|x| x.as_str().map(String::from)).unwrap_or_default();
     let kind = map.remove("kind").and_then(|x| x.as_str().map(String::from)).unwrap_or_default();
     let metadata = serde_json::from_value(map.remove("metadata").unwrap_or_default()).map_err(|e| e.to_string())?;
-    Ok(Object::Unstructured(crate::api::object::Unstructured { api_version, kind, metadata, rest: map.into_iter().collect() }))
+    Ok(Object::Unstructured(Box::new(crate::api::object::Unstructured { api_version, kind, metadata, rest: map.into_iter().collect() })))
 }
 
 pub(crate) enum ApiErr {
@@ -1044,7 +1044,7 @@ mod tests {
         let mut a = ApiServer::new(RngStreams::new(1).stream("apiserver"), HistoryLimits::default());
         let mut ns = Namespace::default();
         ns.metadata.name = "default".into();
-        assert!(a.handle(Request::Create(Object::Namespace(ns)), SimTime(0)).response.is_ok());
+        assert!(a.handle(Request::Create(Object::Namespace(Box::new(ns))), SimTime(0)).response.is_ok());
         a
     }
 
@@ -1052,7 +1052,7 @@ mod tests {
         let mut p = Pod::default();
         p.metadata.name = name.into();
         Rc::make_mut(&mut p.spec).containers = Rc::new(vec![Container { name: "c".into(), image: "nginx:1.25".into(), ..Default::default() }]);
-        Object::Pod(p)
+        Object::Pod(Box::new(p))
     }
 
     fn ok(o: Outcome) -> Rc<Object> {

@@ -403,7 +403,7 @@ mod tests {
             })
             .collect();
         Rc::make_mut(&mut p.spec).containers = Rc::new(cs);
-        Object::Pod(p)
+        Object::Pod(Box::new(p))
     }
 
     // "Configure Memory and CPU Quotas for a Namespace" (quota-mem-cpu.yaml: requests.cpu

@@ -394,10 +394,11 @@ mod tests {
         let mut e = Event::default();
         e.metadata.name = format!("web.{t}");
         e.metadata.namespace = "default".into();
-        e.involved_object = ObjectReference { kind: "Pod".into(), namespace: "default".into(), name: "web".into(), uid: "u".into(), api_version: "v1".into() };
+        e.involved_object =
+            ObjectReference { kind: "Pod".into(), namespace: "default".into(), name: "web".into(), uid: "u".into(), api_version: "v1".into() }.into();
         e.reason = reason.into();
         e.message = message.into();
-        e.source = EventSource { component: "kubelet".into(), host: "n1".into() };
+        e.source = EventSource { component: "kubelet".into(), host: "n1".into() }.into();
         e.type_ = "Normal".into();
         e.count = 1;
         e.first_timestamp = Some(Time(SimTime(t)));

@@ -194,8 +194,8 @@ impl Informer {
 /// The request that writes what a recorder decided (nothing when it skips the event).
 pub fn event_request(r: events::Record) -> Option<Request> {
     match r {
-        events::Record::Create(e) => Some(Request::Create(Object::Event(e))),
-        events::Record::Update(e) => Some(Request::PatchEvent(Object::Event(e))),
+        events::Record::Create(e) => Some(Request::Create(Object::Event(Box::new(e)))),
+        events::Record::Update(e) => Some(Request::PatchEvent(Object::Event(Box::new(e)))),
         events::Record::Skip => None,
     }
 }
@@ -205,14 +205,15 @@ pub fn event_request(r: events::Record) -> Option<Request> {
 /// per-component counter instead of the wall clock.
 #[allow(clippy::too_many_arguments)]
 pub fn event_for(obj: &Object, type_: &'static str, reason: &str, message: &str, component: &'static str, host: &str, now: SimTime, seq: u64) -> Object {
-    use crate::api::event::{Event, EventSource, ObjectReference};
-    use crate::api::meta::Time;
+    let source = std::rc::Rc::new(crate::api::event::EventSource { component: component.into(), host: host.into() });
+    Object::Event(Box::new(event_with(std::rc::Rc::new(object_reference(obj)), source, type_, reason, message, now, seq)))
+}
+
+/// The reference an Event makes to `obj` (ref.GetReference).
+pub fn object_reference(obj: &Object) -> crate::api::event::ObjectReference {
     let m = obj.meta();
     let kind = obj.kind();
-    let mut ev = Event::default();
-    ev.metadata.name = format!("{}.{:016x}", m.name, now.as_ms().wrapping_mul(1_000_000).wrapping_add(seq));
-    ev.metadata.namespace = if m.namespace.is_empty() { "default".into() } else { m.namespace.clone() };
-    ev.involved_object = ObjectReference {
+    crate::api::event::ObjectReference {
         kind: match kind.static_name() {
             "" => kind.name().to_string().into(),
             k => k.into(),
@@ -221,14 +222,32 @@ pub fn event_for(obj: &Object, type_: &'static str, reason: &str, message: &str,
         name: m.name.clone(),
         uid: m.uid.clone(),
         api_version: kind.api_version().into(),
-    };
+    }
+}
+
+/// `event_for` with the reference and the source given: a recorder that writes many
+/// Events about one object, or many from one source, shares them between the Events.
+pub fn event_with(
+    involved: std::rc::Rc<crate::api::event::ObjectReference>,
+    source: std::rc::Rc<crate::api::event::EventSource>,
+    type_: &'static str,
+    reason: &str,
+    message: &str,
+    now: SimTime,
+    seq: u64,
+) -> crate::api::event::Event {
+    use crate::api::meta::Time;
+    let mut ev = crate::api::event::Event::default();
+    ev.metadata.name = format!("{}.{:016x}", involved.name, now.as_ms().wrapping_mul(1_000_000).wrapping_add(seq));
+    ev.metadata.namespace = if involved.namespace.is_empty() { "default".into() } else { involved.namespace.clone() };
+    ev.involved_object = involved;
     ev.reason = reason.into();
     ev.message = message.into();
-    ev.source = EventSource { component: component.into(), host: host.into() };
+    ev.reporting_component = source.component.clone();
+    ev.source = source;
     ev.first_timestamp = Some(Time(now));
     ev.last_timestamp = Some(Time(now));
     ev.count = 1;
     ev.type_ = type_.into();
-    ev.reporting_component = component.into();
-    Object::Event(ev)
+    ev
 }

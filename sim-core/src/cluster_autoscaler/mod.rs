@@ -261,7 +261,7 @@ impl ClusterAutoscaler {
         self.sent.retain(|_, t| *t + EVENT_INTERVAL > now);
         self.seq += 1;
         let Object::Event(e) = crate::client::event_for(obj, type_, reason, message, COMPONENT, "", now, self.seq) else { return };
-        if let Some(r) = crate::client::event_request(self.events.correlate(e, now)) {
+        if let Some(r) = crate::client::event_request(self.events.correlate(*e, now)) {
             out.push(Act::Request(Box::new(r)));
         }
     }
@@ -309,7 +309,7 @@ impl ClusterAutoscaler {
             pod.metadata.namespace = ds.metadata.namespace.clone();
             pod.metadata.labels = ds.spec.template.metadata.labels.clone();
             pod.spec = ds.spec.template.spec.clone();
-            let pi = Rc::new(PodInfo::new(Rc::new(Object::Pod(pod))));
+            let pi = Rc::new(PodInfo::new(Rc::new(Object::Pod(Box::new(pod)))));
             if taint_toleration::filter(&pi, &ni).is_none() && node_affinity::filter(&pi, &ni).is_none() {
                 ni.add_pod(pi);
             }

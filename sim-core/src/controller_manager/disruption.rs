@@ -186,7 +186,7 @@ fn disrupted_pod_map(pdb: &PodDisruptionBudget, pods: &[&Pod], now: SimTime, ctx
         let Some(t) = pdb.status.disrupted_pods.get(&p.metadata.name) else { continue };
         let expected_deletion = t.0 + DELETION_TIMEOUT;
         if expected_deletion < now {
-            let pod = Object::Pod((*p).clone());
+            let pod = Object::Pod(Box::new((*p).clone()));
             ctx.event(
                 &pod,
                 "Warning",

@@ -612,7 +612,7 @@ impl Controller for JobController {
         } else if !creates.is_empty() {
             self.expectations.expect_creations(key.clone(), creates.len());
             for p in creates {
-                ctx.request_reply(Request::Create(Object::Pod(p)));
+                ctx.request_reply(Request::Create(Object::Pod(Box::new(p))));
             }
         }
 

@@ -38,7 +38,7 @@ pub mod workqueue;
 use crate::api::meta::Time;
 use crate::api::{Kind, Object};
 use crate::apiserver::{Request, Response};
-use crate::client::{event_for, Ctx};
+use crate::client::Ctx;
 use crate::engine::{SimDuration, SimTime};
 use crate::etcd::WatchEvent;
 pub use informers::{NsName, SharedInformers};
@@ -109,8 +109,9 @@ pub struct ControllerCtx<'a, 'b> {
 #[derive(Default)]
 struct Shared {
     event_seq: u64,
-    /// Each controller's event recorder (upstream gives each its own broadcaster).
-    recorders: std::collections::BTreeMap<&'static str, crate::client::events::EventCorrelator>,
+    /// Each controller's event recorder (upstream gives each its own broadcaster), with
+    /// the source its Events share.
+    recorders: std::collections::BTreeMap<&'static str, (crate::client::events::EventCorrelator, std::rc::Rc<crate::api::event::EventSource>)>,
     requeue_at: Option<SimTime>,
 }
 
@@ -147,9 +148,14 @@ impl ControllerCtx<'_, '_> {
     /// Records an Event under another component name.
     pub fn event_as(&mut self, obj: &Object, type_: &'static str, reason: &str, message: &str, component: &'static str) {
         self.shared.event_seq += 1;
-        let Object::Event(e) = event_for(obj, type_, reason, message, component, "", self.ctx.now, self.shared.event_seq) else { unreachable!("an Event") };
         let now = self.ctx.now;
-        if let Some(r) = crate::client::event_request(self.shared.recorders.entry(component).or_default().correlate(e, now)) {
+        let (recorder, source) = self.shared.recorders.entry(component).or_insert_with(|| {
+            let source = crate::api::event::EventSource { component: component.into(), host: String::new() };
+            (Default::default(), std::rc::Rc::new(source))
+        });
+        let involved = std::rc::Rc::new(crate::client::object_reference(obj));
+        let e = crate::client::event_with(involved, source.clone(), type_, reason, message, now, self.shared.event_seq);
+        if let Some(r) = crate::client::event_request(recorder.correlate(e, now)) {
             self.ctx.request(r);
         }
     }

@@ -285,7 +285,7 @@ fn mark_pods_not_ready(inf: &SharedInformers, node: &str, ctx: &mut ControllerCt
             np.metadata.resource_version.0 = 0;
             let (reason, message) = p.condition("Ready").map(|c| (c.reason.clone(), c.message.clone())).unwrap_or_default();
             np.set_condition("Ready", "False", &reason, &message, ctx.now_time());
-            ctx.request(Request::UpdateStatus(Object::Pod(np)));
+            ctx.request(Request::UpdateStatus(Object::Pod(Box::new(np))));
             ctx.event(&o, "Warning", "NodeNotReady", "Node is not ready");
         }
     }

@@ -68,7 +68,7 @@ impl Controller for PodGcController {
             let mut np = p.clone();
             np.metadata.resource_version.0 = 0;
             np.set_condition("DisruptionTarget", "True", "DeletionByPodGC", "PodGC: node no longer exists", ctx.now_time());
-            ctx.request(Request::UpdateStatus(crate::api::Object::Pod(np)));
+            ctx.request(Request::UpdateStatus(crate::api::Object::Pod(Box::new(np))));
             ctx.request(Request::Delete { key: ObjectKey::new(Kind::Pod, &key.0, &key.1), grace_period_seconds: Some(0), uid: Some(p.metadata.uid.clone()) });
         }
         self.orphans = seen;

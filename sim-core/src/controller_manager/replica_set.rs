@@ -281,7 +281,7 @@ impl<R: Replicated> Controller for ReplicaManager<R> {
                 let mut np = p.clone();
                 np.metadata.owner_references.retain(|r| r.uid != rs.metadata.uid);
                 np.metadata.resource_version.0 = 0;
-                ctx.request(Request::Update(Object::Pod(np)));
+                ctx.request(Request::Update(Object::Pod(Box::new(np))));
             }
         }
         // Adopt matching active orphans; they count from this sync on (ClaimPods).
@@ -292,7 +292,7 @@ impl<R: Replicated> Controller for ReplicaManager<R> {
                 if p.metadata.controller_ref().is_none() && is_pod_active(p) && selector.matches(&p.metadata.labels) {
                     let mut np = p.clone();
                     np.metadata.owner_references.push(controller_ref::<R>(rs));
-                    ctx.request(Request::Update(Object::Pod(np)));
+                    ctx.request(Request::Update(Object::Pod(Box::new(np))));
                     adopted.push(o);
                 }
             }
@@ -558,7 +558,7 @@ impl<R: Replicated> ReplicaManager<R> {
 
 fn send_batch<R: Replicated>(rs: &ReplicaSet, n: usize, ctx: &mut ControllerCtx) {
     for _ in 0..n {
-        ctx.request_reply(Request::Create(Object::Pod(pod_from_template::<R>(rs))));
+        ctx.request_reply(Request::Create(Object::Pod(Box::new(pod_from_template::<R>(rs)))));
     }
 }
 

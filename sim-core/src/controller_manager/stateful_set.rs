@@ -396,7 +396,7 @@ impl Controller for StatefulSetController {
             }
             let flight = self.in_flight.entry(key.clone()).or_default();
             flight.insert(p.metadata.name.clone());
-            ctx.request_reply(Request::Create(Object::Pod(p.clone())));
+            ctx.request_reply(Request::Create(Object::Pod(Box::new(p.clone()))));
         }
         let flight = self.in_flight.entry(key.clone()).or_default();
         for p in &deletes {

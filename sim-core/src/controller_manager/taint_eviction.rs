@@ -84,7 +84,7 @@ impl Controller for TaintEvictionController {
             let mut np = p.clone();
             np.metadata.resource_version.0 = 0;
             np.set_condition("DisruptionTarget", "True", "DeletionByTaintManager", "Taint manager: deleting due to NoExecute taint", ctx.now_time());
-            ctx.request(Request::UpdateStatus(Object::Pod(np)));
+            ctx.request(Request::UpdateStatus(Object::Pod(Box::new(np))));
             ctx.request(Request::Delete { key: ObjectKey::new(Kind::Pod, &ns, &name), grace_period_seconds: None, uid: Some(p.metadata.uid.clone()) });
             ctx.event(&obj, "Normal", "TaintManagerEviction", &format!("Marking for deletion Pod {ns}/{name}"));
         }

@@ -247,7 +247,7 @@ mod tests {
         let mut n = Namespace::default();
         n.metadata.name = name.into();
         n.metadata.resource_version.0 = rv;
-        Object::Namespace(n)
+        Object::Namespace(Box::new(n))
     }
 
     #[test]

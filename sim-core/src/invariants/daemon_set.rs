@@ -165,7 +165,7 @@ mod tests {
         p.metadata.labels.insert("app".into(), "agent".into());
         Rc::make_mut(&mut p.spec).node_name = node.into();
         p.status.phase = "Running".into();
-        Object::Pod(p)
+        Object::Pod(Box::new(p))
     }
 
     fn write(s: &mut Store, c: &mut Checker, o: Object, by: &str) {

@@ -181,7 +181,7 @@ mod tests {
     }
 
     fn ev(t: WatchEventType, p: &Pod) -> WatchEvent {
-        WatchEvent { type_: t, object: Rc::new(Object::Pod(p.clone())), prev: None, revision: 1, time: SimTime::ZERO }
+        WatchEvent { type_: t, object: Rc::new(Object::Pod(Box::new(p.clone()))), prev: None, revision: 1, time: SimTime::ZERO }
     }
 
     #[test]

@@ -735,7 +735,7 @@ mod tests {
         p.status.start_time = Some(Time(SimTime(0)));
         p.status.pod_ip = ip.into();
         p.status.phase = "Running".into();
-        Object::Pod(p)
+        Object::Pod(Box::new(p))
     }
 
     fn owned_by(mut o: Object, rs: &str, uid: &str) -> Object {

@@ -105,7 +105,7 @@ mod tests {
         if deleting {
             p.metadata.deletion_timestamp = Some(Time(SimTime(1)));
         }
-        Rc::new(Object::Pod(p))
+        Rc::new(Object::Pod(Box::new(p)))
     }
 
     fn write(c: &mut ReplicaSetReadyChecker, prev: Option<Rc<Object>>, obj: Rc<Object>, t: u64) {

@@ -202,7 +202,7 @@ mod tests {
         p.status.pod_ip = "10.244.0.5".into();
         p.status.phase = "Running".into();
         p.status.conditions.push(PodCondition { type_: "Ready".into(), status: "True".into(), ..Default::default() });
-        store.create(Object::Pod(p), SimTime::ZERO).unwrap();
+        store.create(Object::Pod(Box::new(p)), SimTime::ZERO).unwrap();
         let slice = |ip: &str| {
             let mut sl = EndpointSlice::default();
             sl.metadata.namespace = "default".into();
@@ -354,7 +354,7 @@ mod slice_tests {
         p.metadata.name = "web-1".into();
         p.metadata.uid = "u1".into();
         p.metadata.labels.insert("app".into(), "web".into());
-        let pod_ev = store.create(Object::Pod(p.clone()), SimTime::ZERO).unwrap();
+        let pod_ev = store.create(Object::Pod(Box::new(p.clone())), SimTime::ZERO).unwrap();
         let mut slice = EndpointSlice { address_type: "IPv4".into(), ..Default::default() };
         slice.metadata.namespace = "default".into();
         slice.metadata.name = "web-abcde".into();
@@ -371,7 +371,7 @@ mod slice_tests {
         // The pod is relabelled at 2 s: a write 5 ms later may still list it, 8 ms later not.
         p.metadata.labels.insert("app".into(), "other".into());
         p.metadata.resource_version.0 = 0;
-        let relabel = store.update(Object::Pod(p.clone()), at(2000)).unwrap();
+        let relabel = store.update(Object::Pod(Box::new(p.clone())), at(2000)).unwrap();
         c.on_pod(&relabel, at(2000));
         assert!(c.on_slice(&slice, &store, at(2005), lag, "e").is_empty());
         let v = c.on_slice(&slice, &store, at(2008), lag, "e");
@@ -382,7 +382,7 @@ mod slice_tests {
         mine.metadata.labels.remove(LABEL_MANAGED_BY);
         assert!(c.on_slice(&mine, &store, at(2008), lag, "e").is_empty());
         // A pod gone: fires once the lag has passed.
-        let gone = WatchEvent { revision: 99, type_: WatchEventType::Deleted, object: Rc::new(Object::Pod(p)), prev: None, time: at(3000) };
+        let gone = WatchEvent { revision: 99, type_: WatchEventType::Deleted, object: Rc::new(Object::Pod(Box::new(p))), prev: None, time: at(3000) };
         c.on_pod(&gone, at(3000));
         store.delete(&relabel.object.key(), None, at(3000)).unwrap();
         assert!(c.on_slice(&slice, &store, at(3001), lag, "e").is_empty());

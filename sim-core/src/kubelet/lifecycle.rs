@@ -107,7 +107,7 @@ impl Kubelet {
         np.status.phase = "Failed".into();
         np.status.reason = rej.reason.clone();
         np.status.message = format!("Pod was rejected: {}", rej.message);
-        ctx.request(Request::UpdateStatus(Object::Pod(np)));
+        ctx.request(Request::UpdateStatus(Object::Pod(Box::new(np))));
         self.event(obj, "Warning", &rej.reason, &rej.message, ctx);
     }
 }

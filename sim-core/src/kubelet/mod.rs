@@ -54,7 +54,7 @@ use crate::api::node::Taint;
 use crate::api::quantity::Quantity;
 use crate::api::{Kind, Object};
 use crate::apiserver::{Request, Response};
-use crate::client::{event_for, Ctx};
+use crate::client::Ctx;
 use crate::engine::{SimDuration, SimTime};
 use crate::etcd::{WatchEvent, WatchEventType};
 use crate::network::ipam::{Cidr, PodIpAllocator};
@@ -118,6 +118,8 @@ pub struct Kubelet {
     network_ready: bool,
     last_status_post: SimTime,
     event_seq: u64,
+    /// The source of its Events (component kubelet, host the node), shared by them all.
+    event_source: Rc<crate::api::event::EventSource>,
     /// client-go's EventCorrelator of this kubelet process (reset when it restarts).
     events: crate::client::events::EventCorrelator,
     /// The GETs of ConfigMaps and Secrets under way: tag → (pod uid, why).
@@ -156,6 +158,7 @@ pub struct Kubelet {
 
 impl Kubelet {
     pub fn new(spec: NodeSpecification) -> Self {
+        let event_source = Rc::new(crate::api::event::EventSource { component: "kubelet".into(), host: spec.name.clone() });
         Kubelet {
             network_ready: spec.network_ready,
             spec,
@@ -168,6 +171,7 @@ impl Kubelet {
             ipam: None,
             last_status_post: SimTime::ZERO,
             event_seq: 0,
+            event_source,
             events: Default::default(),
             fetches: BTreeMap::new(),
             fetch_seq: 0,
@@ -460,7 +464,11 @@ impl Kubelet {
 
     pub(super) fn event(&mut self, obj: &Object, type_: &'static str, reason: &str, msg: &str, ctx: &mut Ctx) {
         self.event_seq += 1;
-        let Object::Event(e) = event_for(obj, type_, reason, msg, "kubelet", &self.spec.name, ctx.now, self.event_seq) else { unreachable!("an Event") };
+        let involved = match obj.as_pod().and_then(|p| self.workers.get_mut(&p.metadata.uid)) {
+            Some(w) => w.involved.get_or_insert_with(|| Rc::new(crate::client::object_reference(obj))).clone(),
+            None => Rc::new(crate::client::object_reference(obj)),
+        };
+        let e = crate::client::event_with(involved, self.event_source.clone(), type_, reason, msg, ctx.now, self.event_seq);
         if let Some(r) = crate::client::event_request(self.events.correlate(e, ctx.now)) {
             ctx.request(r);
         }
@@ -646,7 +654,7 @@ mod tests {
         s.containers = Rc::new(vec![c]);
         s.node_name = "n1".into();
         s.restart_policy = "Always".into();
-        Object::Pod(p)
+        Object::Pod(Box::new(p))
     }
 
     fn statuses(actions: &[Action]) -> Vec<Pod> {
@@ -654,7 +662,7 @@ mod tests {
             .iter()
             .filter_map(|a| match a {
                 Action::Request { request, .. } => match &**request {
-                    Request::UpdateStatus(Object::Pod(p)) => Some(p.clone()),
+                    Request::UpdateStatus(Object::Pod(p)) => Some((**p).clone()),
                     _ => None,
                 },
                 _ => None,

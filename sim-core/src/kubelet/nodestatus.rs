@@ -124,7 +124,7 @@ impl Kubelet {
         lease.spec.lease_duration_seconds = Some(LEASE_DURATION_SECONDS);
         // The node's own clock (a skewed one writes skewed renewals).
         lease.spec.renew_time = Some(Time(self.clock(now)));
-        Object::Lease(lease)
+        Object::Lease(Box::new(lease))
     }
 
     /// Every renewInterval: renew the Lease; post the node status if images changed or it

@@ -231,6 +231,8 @@ pub(super) struct Worker {
     /// The running containers are Chaos Mesh's pause image (pod-failure): they run and
     /// answer nothing — no connection, no probe (faults/chaos_mesh.rs).
     pub(super) paused: bool,
+    /// The reference the pod's Events make to it, made at the first and shared by all.
+    pub(super) involved: Option<Rc<crate::api::event::ObjectReference>>,
 }
 
 impl Kubelet {
@@ -307,6 +309,7 @@ impl Kubelet {
                 sandbox_change_at: None,
                 resandbox: false,
                 paused: false,
+                involved: None,
             }),
         );
         self.sync_status(&uid, ctx);

@@ -54,7 +54,7 @@ impl Kubelet {
         self.mirrors_created = true;
         for c in components(&self.spec.internal_ip) {
             if let Some(p) = self.mirror_pod(c, node) {
-                ctx.request(Request::Create(Object::Pod(p)));
+                ctx.request(Request::Create(Object::Pod(Box::new(p))));
             }
         }
     }
@@ -135,7 +135,7 @@ impl Kubelet {
             let component = components(&self.spec.internal_ip).into_iter().find(|c| *name == format!("{}-{}", c.0, self.spec.name));
             if let (Some(node), Some(c)) = (node, component) {
                 if let Some(p) = self.mirror_pod(c, &node) {
-                    ctx.request(Request::Create(Object::Pod(p)));
+                    ctx.request(Request::Create(Object::Pod(Box::new(p))));
                 }
             }
             return true;
@@ -148,7 +148,7 @@ impl Kubelet {
                 if let Some(old) = w.pod.as_pod() {
                     mirror.status = old.status.clone();
                 }
-                w.pod = std::rc::Rc::new(Object::Pod(mirror));
+                w.pod = std::rc::Rc::new(Object::Pod(Box::new(mirror)));
                 self.workers.insert(uid.clone(), w);
                 self.sync_status(uid, ctx);
                 return true;

@@ -130,7 +130,7 @@ impl Kubelet {
         let order = ["PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady", "PodScheduled"];
         np.status.conditions.sort_by_key(|c| order.iter().position(|o| *o == c.type_).unwrap_or(usize::MAX));
         if np.status != p.status {
-            ctx.request(Request::UpdateStatus(Object::Pod(np)));
+            ctx.request(Request::UpdateStatus(Object::Pod(Box::new(np))));
         }
     }
 }

@@ -167,7 +167,7 @@ mod tests {
         let mut ns = crate::api::namespace::Namespace::default();
         ns.metadata.name = "shop".into();
         let objects = vec![
-            Object::Namespace(ns),
+            Object::Namespace(Box::new(ns)),
             svc("shop", "web", "10.96.12.34", "ClusterIP"),
             svc("default", "web", "10.96.0.50", "ClusterIP"),
             svc("shop", "nginx", "None", "ClusterIP"),

@@ -622,7 +622,7 @@ impl<'r> Loader<'r> {
                     }
                 };
                 let rest = map.iter().filter(|(k, _)| !["apiVersion", "kind", "metadata"].contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect();
-                Object::Unstructured(Unstructured { api_version, kind, metadata, rest })
+                Object::Unstructured(Box::new(Unstructured { api_version, kind, metadata, rest }))
             }
             KindLookup::Modelled(k) => {
                 let r = k.decode(yaml::At { value, index, base }).expect("a modelled kind decodes");
@@ -2616,7 +2616,7 @@ fn check_references(l: &mut Loader, s: &Scenario, timeline: &mut [TimelineEntry]
                         l.warn(&m.at.file, m.at.mark, format!("namespaces {ns:?} not found: ksim creates it (a real apiserver would refuse the object)"));
                         let mut n = crate::api::namespace::Namespace::default();
                         n.metadata.name = ns.clone();
-                        created_ns.push(Manifest { object: Object::Namespace(n), at: m.at.clone() });
+                        created_ns.push(Manifest { object: Object::Namespace(Box::new(n)), at: m.at.clone() });
                     }
                     if meta.name.is_empty() {
                         continue; // generateName

@@ -56,7 +56,7 @@ impl SchedulerBench {
         };
         let mut ns = crate::api::namespace::Namespace::default();
         ns.metadata.name = "default".into();
-        b.submit(Request::Create(Object::Namespace(ns)));
+        b.submit(Request::Create(Object::Namespace(Box::new(ns))));
         for i in 0..nodes {
             let mut n = Node::default();
             n.metadata.name = format!("scheduler-perf-{i}");
@@ -85,7 +85,7 @@ impl SchedulerBench {
                 p.metadata.labels.insert("group".into(), format!("g{}", i / 1000));
             }
             p.spec = self.template.clone();
-            self.submit(Request::Create(Object::Pod(p)));
+            self.submit(Request::Create(Object::Pod(Box::new(p))));
         }
     }
 

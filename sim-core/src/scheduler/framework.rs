@@ -213,7 +213,7 @@ impl PodInfo {
         }
         let mut pod = Pod::default();
         Rc::make_mut(&mut pod.spec).containers = Rc::new(vec![c]);
-        PodInfo::new(Rc::new(Object::Pod(pod)))
+        PodInfo::new(Rc::new(Object::Pod(Box::new(pod))))
     }
 }
 
@@ -689,7 +689,7 @@ mod tests {
         p.metadata.uid = name.into();
         p.metadata.namespace = "default".into();
         p.metadata.labels.insert("app".into(), "web".into());
-        PodInfo::new(Rc::new(Object::Pod(p)))
+        PodInfo::new(Rc::new(Object::Pod(Box::new(p))))
     }
 
     /// Uncounting a pod that was never counted is a bookkeeping bug, not a count to clamp.

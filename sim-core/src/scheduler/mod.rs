@@ -164,6 +164,8 @@ pub struct Scheduler {
     cycle_scheduled: bool,
     flush_at: Option<SimTime>,
     event_seq: u64,
+    /// The source of its Events, shared by them all.
+    event_source: Option<Rc<crate::api::event::EventSource>>,
     /// kube-scheduler records through the events.k8s.io recorder: isomorphic events
     /// become a series.
     events: crate::client::events::EventSeriesRecorder,
@@ -211,6 +213,7 @@ impl Scheduler {
             cycle_scheduled: false,
             flush_at: None,
             event_seq: 0,
+            event_source: None,
             events: Default::default(),
             event_tickers: [false; 2],
             attempts: 0,
@@ -1141,7 +1144,7 @@ impl Scheduler {
                         &format!("{}: preempting to accommodate a higher priority pod", profile.scheduler_name),
                         ctx.now_time(),
                     );
-                    ctx.request(Request::UpdateStatus(Object::Pod(np)));
+                    ctx.request(Request::UpdateStatus(Object::Pod(Box::new(np))));
                     ctx.request(Request::Delete { key: cur.key(), grace_period_seconds: None, uid: Some(cp.metadata.uid.clone()) });
                     let msg = format!("Preempted by pod {} on node {node_name}", pod.metadata.uid);
                     self.event(&cur, "Normal", "Preempted", &msg, ctx);
@@ -1157,12 +1160,12 @@ impl Scheduler {
                     let mut np = cur.clone();
                     np.metadata.resource_version.0 = 0;
                     np.status.nominated_node_name.clear();
-                    ctx.request(Request::UpdateStatus(Object::Pod(np)));
+                    ctx.request(Request::UpdateStatus(Object::Pod(Box::new(np))));
                 }
             }
         }
         let mut nominated_info = info.clone();
-        nominated_info.object = Rc::new(Object::Pod(pod.clone()));
+        nominated_info.object = Rc::new(Object::Pod(Box::new(pod.clone())));
         self.nominated.insert(pod.metadata.uid.clone(), (c.node, Rc::new(nominated_info)));
         Ok((node_name, victims))
     }
@@ -1295,7 +1298,8 @@ impl Scheduler {
     /// Records an Event about `obj` through the series recorder.
     fn event(&mut self, obj: &Object, type_: &'static str, reason: &str, msg: &str, ctx: &mut Ctx) {
         self.event_seq += 1;
-        let Object::Event(e) = crate::client::event_for(obj, type_, reason, msg, SCHEDULER_NAME, "", ctx.now, self.event_seq) else { unreachable!("an Event") };
+        let source = self.event_source.get_or_insert_with(|| Rc::new(crate::api::event::EventSource { component: SCHEDULER_NAME.into(), host: String::new() }));
+        let e = crate::client::event_with(Rc::new(crate::client::object_reference(obj)), source.clone(), type_, reason, msg, ctx.now, self.event_seq);
         if let Some(r) = crate::client::event_request(self.events.record(e, obj.meta().resource_version.0, ctx.now)) {
             ctx.request(r);
         }

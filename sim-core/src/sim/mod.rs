@@ -429,7 +429,7 @@ impl Simulation {
         for ns in ["default", "kube-node-lease", "kube-public", "kube-system"] {
             let mut n = crate::api::namespace::Namespace::default();
             n.metadata.name = ns.into();
-            self.write_direct(Object::Namespace(n));
+            self.write_direct(Object::Namespace(Box::new(n)));
         }
         self.write_direct(Object::Service(Box::new(kubernetes_service(&self.api.services.first_ip()))));
         // kubeadm's apiserver advertises its control-plane node's address.

@@ -359,7 +359,7 @@ impl DaemonSetsController {
                 let mut np = p.clone();
                 np.metadata.owner_references.retain(|r| r.uid != *uid);
                 np.metadata.resource_version.0 = 0;
-                ctx.request(Request::Update(Object::Pod(np)));
+                ctx.request(Request::Update(Object::Pod(Box::new(np))));
             }
         }
         if selector.is_empty() {
@@ -370,7 +370,7 @@ impl DaemonSetsController {
             if p.metadata.controller_ref().is_none() && p.metadata.deletion_timestamp.is_none() && selector.matches(&p.metadata.labels) {
                 let mut np = p.clone();
                 np.metadata.owner_references.push(controller_ref(ds));
-                ctx.request(Request::Update(Object::Pod(np)));
+                ctx.request(Request::Update(Object::Pod(Box::new(np))));
                 out.push(o);
             }
         }
@@ -631,7 +631,7 @@ fn send_batch(ds: &DaemonSet, c: &mut Creating, n: usize, ctx: &mut ControllerCt
         let spec = Rc::make_mut(&mut t.spec);
         spec.affinity = Some(util::replace_daemon_set_pod_node_name_node_affinity(spec.affinity.take(), &node));
         let p = controller_utils::pod_from_template(&t, &ds.metadata.namespace, format!("{}-", ds.metadata.name), controller_ref(ds));
-        ctx.request_reply(Request::Create(Object::Pod(p)));
+        ctx.request_reply(Request::Create(Object::Pod(Box::new(p))));
     }
 }
 

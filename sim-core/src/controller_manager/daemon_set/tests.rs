@@ -186,7 +186,7 @@ impl Harness {
         for _ in 0..n {
             self.seq += 1;
             let p = new_pod(&format!("{node}-{}", self.seq), node, l.clone(), Some(ds));
-            self.add(Object::Pod(p));
+            self.add(Object::Pod(Box::new(p)));
         }
     }
 
@@ -221,7 +221,7 @@ impl Harness {
                     p.metadata.creation_timestamp = Some(Time(self.now));
                     p.status.phase = "Pending".into();
                     self.creates += 1;
-                    self.created.push(p.clone());
+                    self.created.push((*p).clone());
                     let obj = Object::Pod(p);
                     queue.extend(self.write(obj.clone(), false));
                     queue.extend(answer(self, &req, Response::Object(Rc::new(obj))));
@@ -286,7 +286,7 @@ impl Harness {
         for mut p in self.pods() {
             if !p.is_ready() {
                 p.set_condition("Ready", "True", "", "", Time(self.now));
-                self.add(Object::Pod(p));
+                self.add(Object::Pod(Box::new(p)));
             }
         }
     }
@@ -387,7 +387,7 @@ fn empty_selector_selects_nothing() {
         Rc::make_mut(&mut ds.spec.template.spec).node_selector = labels(&[("foo", "bar")]);
         let mut h = Harness::new();
         h.add_nodes(1, 1, Labels::new());
-        h.add(Object::Pod(new_pod("other", "node-1", labels(&[("bang", "boom")]), None)));
+        h.add(Object::Pod(Box::new(new_pod("other", "node-1", labels(&[("bang", "boom")]), None))));
         h.add_ds(&ds);
         assert_eq!(h.sync("foo"), (0, 0, 1));
         assert_eq!(h.events[0].0, "SelectingAll");
@@ -550,7 +550,7 @@ fn kill_failed_pods() {
             for i in 0..failed {
                 let mut p = new_pod(&format!("failed-{i}"), "node-0", ds_label(), Some(&ds));
                 p.status.phase = "Failed".into();
-                h.add(Object::Pod(p));
+                h.add(Object::Pod(Box::new(p)));
             }
             h.add_pods("node-0", ds_label(), &ds, normal);
             assert_eq!(h.sync("foo"), (creates, deletes, events), "{failed} failed, {normal} normal, {}", s.0);
@@ -570,12 +570,12 @@ fn kill_failed_pods_backoff() {
         h.add_nodes(0, 1, Labels::new());
         let mut p = new_pod("node-0-", "node-0", ds_label(), Some(&ds));
         p.status.phase = "Failed".into();
-        h.add(Object::Pod(p.clone()));
+        h.add(Object::Pod(Box::new(p.clone())));
         let key = format!("{}/{}/node-0", ds.metadata.uid, ds.status.observed_generation);
         assert_eq!(h.sync("foo"), (0, 1, 1));
         let initial = h.dsc.failed_pods_backoff.get(&key);
         assert_eq!(initial, FAILED_PODS_BACKOFF_INITIAL);
-        h.add(Object::Pod(p.clone())); // the kubelet's pod comes back failed
+        h.add(Object::Pod(Box::new(p.clone()))); // the kubelet's pod comes back failed
         assert_eq!(h.sync("foo"), (0, 0, 0), "limited by the back-off");
         assert_eq!(h.dsc.failed_pods_backoff.get(&key), initial, "not raised while waiting");
         let start = h.now;
@@ -611,7 +611,7 @@ fn taints_and_tolerations() {
             n.spec.taints = taints;
             h.add(Object::Node(Box::new(n)));
             if pod {
-                h.add(Object::Pod(new_pod("keep-running-me", "tainted", ds_label(), Some(&ds))));
+                h.add(Object::Pod(Box::new(new_pod("keep-running-me", "tainted", ds_label(), Some(&ds)))));
             }
             h.add_ds(&ds);
             h.sync("foo")
@@ -644,7 +644,7 @@ fn respects_termination() {
         h.add_nodes(0, 1, node_label());
         let mut p = new_pod("node-0-", "node-0", ds_label(), Some(&ds));
         p.metadata.deletion_timestamp = Some(Time(h.now));
-        h.add(Object::Pod(p));
+        h.add(Object::Pod(Box::new(p)));
         h.add_ds(&ds);
         assert_eq!(h.sync("foo"), (0, 0, 0));
     }
@@ -664,7 +664,7 @@ fn deletes_unscheduled_pod_for_missing_node() {
         h.add_pods("node-1", ds_label(), &ds, 1);
         let mut p = new_pod("pod1-node-3", "", ds_label(), Some(&ds));
         Rc::make_mut(&mut p.spec).affinity = Some(util::replace_daemon_set_pod_node_name_node_affinity(None::<Affinity>, "node-2"));
-        h.add(Object::Pod(p));
+        h.add(Object::Pod(Box::new(p)));
         assert_eq!(h.sync("foo"), (0, 1, 0));
     }
 }
@@ -710,7 +710,7 @@ fn nodes_to_daemon_pods() {
             ignored.push(failed_deleted);
         }
         for p in wanted.iter().chain(&ignored) {
-            h.add(Object::Pod(p.clone()));
+            h.add(Object::Pod(Box::new(p.clone())));
         }
         let out = h.with_ctx(|d, inf, c| {
             let claimed = d.claim_pods(inf, &ds, c);
@@ -774,25 +774,25 @@ fn event_handlers_enqueue_what_upstream_enqueues() {
         h.add_ds(d);
     }
     h.queued();
-    h.add(Object::Pod(new_pod("pod1", "node-0", ds_label(), Some(&ds1))));
+    h.add(Object::Pod(Box::new(new_pod("pod1", "node-0", ds_label(), Some(&ds1)))));
     assert_eq!(h.queued(), [key("foo1")], "addPod");
-    h.add(Object::Pod(new_pod("orphan", "node-0", ds_label(), None)));
+    h.add(Object::Pod(Box::new(new_pod("orphan", "node-0", ds_label(), None))));
     assert_eq!(h.queued(), [key("foo1"), key("foo2")], "addPod orphan");
     let mut same = new_pod("orphan", "node-0", ds_label(), None);
     same.status.phase = "Pending".into();
-    h.add(Object::Pod(same));
+    h.add(Object::Pod(Box::new(same)));
     assert!(h.queued().is_empty(), "orphan updated with the same labels");
     let mut relabelled = new_pod("orphan2", "node-0", labels(&[("foo2", "bar2")]), None);
-    h.add(Object::Pod(relabelled.clone()));
+    h.add(Object::Pod(Box::new(relabelled.clone())));
     h.queued();
     relabelled.metadata.labels = ds_label().into();
-    h.add(Object::Pod(relabelled));
+    h.add(Object::Pod(Box::new(relabelled)));
     assert_eq!(h.queued(), [key("foo1"), key("foo2")], "orphan with new labels");
     let mut released = new_pod("pod1", "node-0", ds_label(), Some(&ds1));
     released.metadata.owner_references.clear();
-    h.add(Object::Pod(released.clone()));
+    h.add(Object::Pod(Box::new(released.clone())));
     assert_eq!(h.queued(), [key("foo1"), key("foo2")], "controller ref removed");
-    let out = h.write(Object::Pod(released), true);
+    let out = h.write(Object::Pod(Box::new(released)), true);
     h.pump(out);
     assert!(h.queued().is_empty(), "deleting an orphan wakes nobody");
 }

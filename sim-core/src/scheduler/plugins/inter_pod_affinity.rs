@@ -322,7 +322,7 @@ mod tests {
             }),
             ..Default::default()
         });
-        let incoming = PodInfo::new(Rc::new(Object::Pod(incoming)));
+        let incoming = PodInfo::new(Rc::new(Object::Pod(Box::new(incoming))));
         let mut nodes: Vec<NodeInfo> = [("node1", "region", "China"), ("node2", "region", "India"), ("node3", "az", "az1")]
             .iter()
             .map(|(n, k, v)| {
@@ -332,7 +332,7 @@ mod tests {
             })
             .collect();
         for (i, sec) in ["S1", "S2", "S1"].iter().enumerate() {
-            nodes[i].add_pod(Rc::new(PodInfo::new(Rc::new(Object::Pod(mk(&format!("e{i}"), sec))))));
+            nodes[i].add_pod(Rc::new(PodInfo::new(Rc::new(Object::Pod(Box::new(mk(&format!("e{i}"), sec)))))));
         }
         let order = [0, 1, 2];
         let (ns_labels, images, counts, affinity) = (Default::default(), Default::default(), MatchCounts::default(), AffinityIndex::default());

@@ -96,7 +96,7 @@ mod tests {
             node_affinity: Some(NodeAffinity { required: Some(NodeSelector { node_selector_terms: terms }), preferred: vec![] }),
             ..Default::default()
         });
-        PodInfo::new(Rc::new(Object::Pod(p)))
+        PodInfo::new(Rc::new(Object::Pod(Box::new(p))))
     }
 
     fn node(name: &str, labels: &[(&str, &str)]) -> NodeInfo {

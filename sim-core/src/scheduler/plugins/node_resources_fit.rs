@@ -216,7 +216,7 @@ mod tests {
         assert_eq!(broken_linear(&shape, 100), 90);
         let args = FitArgs { strategy: Strategy::RequestedToCapacityRatio(vec![(0, 100), (100, 0)]), ..FitArgs::default() };
         let node = NodeInfo { alloc_milli_cpu: 4000, alloc_memory: 10000, alloc_pods: 110, ..Default::default() };
-        let no_containers = PodInfo::new(std::rc::Rc::new(crate::api::Object::Pod(crate::api::pod::Pod::default())));
+        let no_containers = PodInfo::new(std::rc::Rc::new(crate::api::Object::Pod(Box::default())));
         assert_eq!(score(&no_containers, &node, &args), 100);
         // cpu 3000/4000 = 75 % → 25, memory 50 % → 50 → round(37.5) = 38.
         assert_eq!(score(&PodInfo::with_requests(3000, 5000), &node, &args), 38);

@@ -331,7 +331,7 @@ mod tests {
             p.metadata.labels.insert(l.to_string(), String::new());
         }
         std::rc::Rc::make_mut(&mut p.spec).topology_spread_constraints = spread;
-        PodInfo::new(Rc::new(Object::Pod(p)))
+        PodInfo::new(Rc::new(Object::Pod(Box::new(p))))
     }
 
     fn exists(key: &str) -> LabelSelector {

@@ -57,7 +57,7 @@ fn summary(c: &Cluster, cands: &[Candidate]) -> Vec<(String, Vec<String>, i64)> 
 struct PodBuilderOwned(Pod);
 impl PodBuilderOwned {
     fn info(&self) -> crate::scheduler::framework::PodInfo {
-        crate::scheduler::framework::PodInfo::new(std::rc::Rc::new(crate::api::Object::Pod(self.0.clone())))
+        crate::scheduler::framework::PodInfo::new(std::rc::Rc::new(crate::api::Object::Pod(Box::new(self.0.clone()))))
     }
 }
 fn own(b: PodBuilder) -> PodBuilderOwned {

@@ -260,7 +260,7 @@ fn pre_filter_state_add_remove_pod() {
         let snap = c.snap();
         let original = pre_filter(&pending, &snap).expect("terms");
         let mut s = original.clone();
-        let added_info = crate::scheduler::framework::PodInfo::new(std::rc::Rc::new(crate::api::Object::Pod(added.clone())));
+        let added_info = crate::scheduler::framework::PodInfo::new(std::rc::Rc::new(crate::api::Object::Pod(Box::new(added.clone()))));
         let mut ni = c.nodes[c.index(&added.spec.node_name)].clone();
         ni.add_pod(std::rc::Rc::new(added_info.clone()));
         update_with_pod(&mut s, &pending, &added_info, &ni, &snap, 1);

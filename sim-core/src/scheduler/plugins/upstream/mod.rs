@@ -136,7 +136,7 @@ impl PodBuilder {
         self.0
     }
     pub fn info(self) -> PodInfo {
-        PodInfo::new(Rc::new(Object::Pod(self.0)))
+        PodInfo::new(Rc::new(Object::Pod(Box::new(self.0))))
     }
 }
 
@@ -287,7 +287,7 @@ impl Cluster {
         c.label_keys = crate::scheduler::framework::label_key_counts(&c.nodes, &c.order);
         for p in pods {
             let ni = c.index(&p.spec.node_name);
-            c.add(ni, Rc::new(PodInfo::new(Rc::new(Object::Pod(p)))));
+            c.add(ni, Rc::new(PodInfo::new(Rc::new(Object::Pod(Box::new(p))))));
         }
         c
     }

@@ -29,14 +29,14 @@ fn extended_resource_set() -> Vec<(ResourceName, i64)> {
 fn fit_scores(strategy: Strategy, resources: Vec<(ResourceName, i64)>, incoming: Pod, nodes: Vec<Node>, pods: Vec<Pod>) -> Vec<i64> {
     let c = Cluster::new(nodes, pods);
     let args = FitArgs { strategy, resources, ..FitArgs::default() };
-    let p = crate::scheduler::framework::PodInfo::new(std::rc::Rc::new(crate::api::Object::Pod(incoming)));
+    let p = crate::scheduler::framework::PodInfo::new(std::rc::Rc::new(crate::api::Object::Pod(Box::new(incoming))));
     c.nodes.iter().map(|n| fit::score(&p, n, &args)).collect()
 }
 
 /// NewBalancedAllocation, PreScore (None: Skip), then Score on every node.
 fn balanced_scores(resources: Vec<(ResourceName, i64)>, incoming: Pod, nodes: Vec<Node>, pods: Vec<Pod>) -> Option<Vec<i64>> {
     let c = Cluster::new(nodes, pods);
-    let p = crate::scheduler::framework::PodInfo::new(std::rc::Rc::new(crate::api::Object::Pod(incoming)));
+    let p = crate::scheduler::framework::PodInfo::new(std::rc::Rc::new(crate::api::Object::Pod(Box::new(incoming))));
     if !balanced::applies(&p, &resources) {
         return None;
     }

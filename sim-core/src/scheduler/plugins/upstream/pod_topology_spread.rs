@@ -222,7 +222,7 @@ fn pre_filter_state_remove_pod() {
         let (cs, _) = constraints(&p, true, &[], None);
         let mut s = pre_filter(&p, &snap, cs).expect("constraints");
         let ni = c.index(&deleted.spec.node_name);
-        let d = crate::scheduler::framework::PodInfo::new(std::rc::Rc::new(crate::api::Object::Pod(deleted)));
+        let d = crate::scheduler::framework::PodInfo::new(std::rc::Rc::new(crate::api::Object::Pod(Box::new(deleted))));
         update_with_pod(&mut s, &p, &d, &c.nodes[ni], -1);
         let want: Vec<std::collections::BTreeMap<String, i64>> = want.into_iter().map(|m| m.into_iter().map(|(k, v)| (k.to_string(), v)).collect()).collect();
         assert_eq!(s.counts, want, "{case}: TpPairToMatchNum");
