@@ -50,7 +50,7 @@ fn an_informer_relists_after_410_gone() {
     let ns = |n: &str| {
         let mut o = sim_core::api::namespace::Namespace::default();
         o.metadata.name = n.into();
-        Object::Namespace(o)
+        Object::Namespace(Box::new(o))
     };
     let mut inf = Informer::default();
     store.create(ns("a"), SimTime(0)).unwrap();

@@ -18,13 +18,13 @@ use crate::network::ipam::format_ip;
 /// A container's `terminated` state from (exit code, started, finished).
 pub(super) fn terminated((code, started, finished): (i32, SimTime, SimTime)) -> ContainerState {
     ContainerState {
-        terminated: Some(ContainerStateTerminated {
+        terminated: Some(Box::new(ContainerStateTerminated {
             exit_code: code,
             reason: if code == 0 { "Completed" } else { "Error" }.into(),
             message: String::new(),
             started_at: Some(Time(started)),
             finished_at: Some(Time(finished)),
-        }),
+        })),
         ..Default::default()
     }
 }
@@ -153,7 +153,7 @@ fn init_container_statuses(w: &Worker, p: &Pod, uid: &str) -> Vec<ContainerStatu
                         Some(e) if i == w.init_next => ("CreateContainerConfigError", e.clone()),
                         _ => ("PodInitializing", String::new()),
                     };
-                    (ContainerState { waiting: Some(ContainerStateWaiting { reason: reason.into(), message }), ..Default::default() }, false, false)
+                    (ContainerState { waiting: Some(Box::new(ContainerStateWaiting { reason: reason.into(), message })), ..Default::default() }, false, false)
                 }
                 InitState::Running(t) if sidecar && w.phase == Phase::Done => (terminated((0, t, w.last_exit.map_or(t, |e| e.2))), false, false),
                 InitState::Running(t) => {
@@ -193,7 +193,7 @@ fn container_statuses(w: &Worker, p: &Pod, names: &[(String, String)], uid: &str
                 // doBackOff's error, through the reason cache: `back-off 10s restarting
                 // failed container=app pod=NAME_NAMESPACE(UID)` (format.Pod).
                 Phase::BackOff => ContainerState {
-                    waiting: Some(ContainerStateWaiting {
+                    waiting: Some(Box::new(ContainerStateWaiting {
                         reason: "CrashLoopBackOff".into(),
                         message: format!(
                             "back-off {} restarting failed container={name} pod={}_{}({uid})",
@@ -201,7 +201,7 @@ fn container_statuses(w: &Worker, p: &Pod, names: &[(String, String)], uid: &str
                             p.metadata.name,
                             p.metadata.namespace
                         ),
-                    }),
+                    })),
                     ..Default::default()
                 },
                 Phase::Done | Phase::Exited => oom(terminated(w.last_exit.unwrap_or((w.exit_code.unwrap_or(0), now, now))), w.oom_killed),
@@ -211,16 +211,19 @@ fn container_statuses(w: &Worker, p: &Pod, names: &[(String, String)], uid: &str
                     // kuberuntime startContainer: EnsureImageExists' error and message.
                     _ if w.pull_error.is_some() => {
                         let (reason, message) = w.pull_error.clone().expect("pull error");
-                        ContainerState { waiting: Some(ContainerStateWaiting { reason: reason.into(), message }), ..Default::default() }
+                        ContainerState { waiting: Some(Box::new(ContainerStateWaiting { reason: reason.into(), message })), ..Default::default() }
                     }
                     // kuberuntime: generateContainerConfig's error (ErrCreateContainerConfig).
                     Some(e) => ContainerState {
-                        waiting: Some(ContainerStateWaiting { reason: "CreateContainerConfigError".into(), message: e.clone() }),
+                        waiting: Some(Box::new(ContainerStateWaiting { reason: "CreateContainerConfigError".into(), message: e.clone() })),
                         ..Default::default()
                     },
                     None => {
                         let reason = if p.spec.init_containers.is_empty() { "ContainerCreating" } else { "PodInitializing" };
-                        ContainerState { waiting: Some(ContainerStateWaiting { reason: reason.into(), message: String::new() }), ..Default::default() }
+                        ContainerState {
+                            waiting: Some(Box::new(ContainerStateWaiting { reason: reason.into(), message: String::new() })),
+                            ..Default::default()
+                        }
                     }
                 },
             };
