@@ -1,7 +1,7 @@
 //! Event (core/v1): what `kubectl describe` and `kubectl get events` show.
 //! (Not to be confused with `SimEvent`, the engine's events, or `WatchEvent`.)
 
-use super::meta::{ObjectMeta, Time};
+use super::meta::{EventKind, ObjectMeta, Time, TypeField, V1};
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 use std::rc::Rc;
@@ -10,9 +10,9 @@ use std::rc::Rc;
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Event {
     #[serde(default)]
-    pub api_version: Cow<'static, str>,
+    pub api_version: TypeField<V1>,
     #[serde(default)]
-    pub kind: Cow<'static, str>,
+    pub kind: TypeField<EventKind>,
     #[serde(default)]
     pub metadata: ObjectMeta,
     /// Shared by the Events a recorder writes about one object (a kubelet's about a pod).

@@ -89,6 +89,81 @@ impl<'de> Deserialize<'de> for SharedMap {
     }
 }
 
+/// The value a [`TypeField`] holds when set.
+pub trait Constant {
+    const VALUE: &'static str;
+}
+
+/// `apiVersion: v1`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct V1;
+impl Constant for V1 {
+    const VALUE: &'static str = "v1";
+}
+
+/// `kind: Pod`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct PodKind;
+impl Constant for PodKind {
+    const VALUE: &'static str = "Pod";
+}
+
+/// `kind: Event`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct EventKind;
+impl Constant for EventKind {
+    const VALUE: &'static str = "Event";
+}
+
+/// `apiVersion` or `kind` of the kinds a big run holds by the hundred thousand (Pods,
+/// Events): either unset or the kind's own value — an object is decoded as a Pod only
+/// when they are `v1` and `Pod` — so it is kept as one byte, not a 24-byte string, and
+/// reads (`Deref` to `str`) and writes (serde, `From<&str>`) as the string.
+#[derive(Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct TypeField<C>(bool, std::marker::PhantomData<C>);
+
+impl<C: Constant> std::ops::Deref for TypeField<C> {
+    type Target = str;
+    fn deref(&self) -> &str {
+        if self.0 {
+            C::VALUE
+        } else {
+            ""
+        }
+    }
+}
+
+impl<C: Constant> From<&'static str> for TypeField<C> {
+    /// Set for the kind's value, unset for "" (`set_type_meta` writes only the value).
+    fn from(s: &'static str) -> Self {
+        debug_assert!(s.is_empty() || s == C::VALUE, "{s:?} for {:?}", C::VALUE);
+        TypeField(!s.is_empty(), std::marker::PhantomData)
+    }
+}
+
+impl<C: Constant> std::fmt::Debug for TypeField<C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&**self, f)
+    }
+}
+
+impl<C: Constant> Serialize for TypeField<C> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self)
+    }
+}
+
+impl<'de, C: Constant> Deserialize<'de> for TypeField<C> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = std::borrow::Cow::<'de, str>::deserialize(d)?;
+        match &*s {
+            "" => Ok(TypeField(false, std::marker::PhantomData)),
+            v if v == C::VALUE => Ok(TypeField(true, std::marker::PhantomData)),
+            v => Err(serde::de::Error::invalid_value(serde::de::Unexpected::Str(v), &C::VALUE)),
+        }
+    }
+}
+
 /// A timestamp. Inside the simulation it is a `SimTime` (milliseconds); on the wire it is
 /// RFC 3339 counted from 2026-01-01T00:00:00Z, truncated to whole seconds as
 /// metav1.Time marshals, so objects print like a real cluster's.
@@ -501,6 +576,24 @@ impl std::fmt::Display for IntOrString {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A Pod's and an Event's apiVersion and kind read and write as their strings; an
+    /// object of another kind is refused with serde's words.
+    #[test]
+    fn type_fields_read_and_write_as_strings() {
+        use crate::api::pod::Pod;
+        let p: Pod = serde_json::from_str(r#"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"a"}}"#).unwrap();
+        assert_eq!((&*p.api_version, &*p.kind), ("v1", "Pod"));
+        assert!(serde_json::to_string(&p).unwrap().starts_with(r#"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"a""#));
+        let p: Pod = serde_json::from_str(r#"{"metadata":{"name":"a"}}"#).unwrap();
+        assert_eq!((&*p.api_version, &*p.kind), ("", ""));
+        assert!(serde_json::to_string(&p).unwrap().starts_with(r#"{"apiVersion":"","kind":"","metadata""#));
+        let err = serde_json::from_str::<Pod>(r#"{"apiVersion":"v2"}"#).unwrap_err().to_string();
+        assert!(err.starts_with(r#"invalid value: string "v2", expected v1"#), "{err}");
+        let mut e = crate::api::event::Event::default();
+        (e.api_version, e.kind) = ("v1".into(), "Event".into());
+        assert_eq!(format!("{:?} {:?}", e.api_version, e.kind), r#""v1" "Event""#);
+    }
 
     /// Copies share one map until one of them changes it; an empty map is one; the JSON
     /// is the map's.

@@ -3,7 +3,7 @@
 //! load, print back and are never silently dropped. Fields outside the schema are
 //! rejected as unknown.
 
-use super::meta::{ObjectMeta, Time};
+use super::meta::{ObjectMeta, PodKind, Time, TypeField, V1};
 use super::quantity::Quantity;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -19,9 +19,9 @@ type Opaque = Option<Box<Value>>;
 pub struct Pod {
     /// Constants for every pod: borrowed, not allocated (a big run has many pods).
     #[serde(default)]
-    pub api_version: Cow<'static, str>,
+    pub api_version: TypeField<V1>,
     #[serde(default)]
-    pub kind: Cow<'static, str>,
+    pub kind: TypeField<PodKind>,
     #[serde(default)]
     pub metadata: ObjectMeta,
     /// Shared between versions: a status update does not copy the spec.
@@ -509,8 +509,8 @@ impl Pod {
     /// A copy with an empty status (cheaper than clone-then-replace).
     pub fn clone_without_status(&self) -> Pod {
         Pod {
-            api_version: self.api_version.clone(),
-            kind: self.kind.clone(),
+            api_version: self.api_version,
+            kind: self.kind,
             metadata: self.metadata.clone(),
             spec: self.spec.clone(),
             status: PodStatus::default(),
