@@ -508,13 +508,7 @@ impl PodSpecBody {
 impl Pod {
     /// A copy with an empty status (cheaper than clone-then-replace).
     pub fn clone_without_status(&self) -> Pod {
-        Pod {
-            api_version: self.api_version,
-            kind: self.kind,
-            metadata: self.metadata.clone(),
-            spec: self.spec.clone(),
-            status: PodStatus::default(),
-        }
+        Pod { api_version: self.api_version, kind: self.kind, metadata: self.metadata.clone(), spec: self.spec.clone(), status: PodStatus::default() }
     }
 
     pub fn is_terminal(&self) -> bool {

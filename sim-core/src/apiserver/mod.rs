@@ -156,7 +156,8 @@ pub enum Response {
     List(Vec<Rc<Object>>, u64),
     /// The resource metrics API's PodMetrics list.
     PodMetrics(Rc<Vec<crate::metrics_server::PodMetrics>>),
-    Error(Status),
+    /// Boxed: a Status is large, and every response waits in the event queue.
+    Error(Box<Status>),
 }
 
 impl Response {
@@ -390,8 +391,8 @@ impl ApiServer {
         }
         let response = response.unwrap_or_else(|e| {
             Response::Error(match e {
-                ApiErr::Store(se) => store_error(se, &key),
-                ApiErr::Status(s) => s,
+                ApiErr::Store(se) => Box::new(store_error(se, &key)),
+                ApiErr::Status(s) => Box::new(s),
             })
         });
         Outcome { response, writes }
@@ -1064,7 +1065,7 @@ mod tests {
 
     fn err(o: Outcome) -> Status {
         match o.response {
-            Response::Error(s) => s,
+            Response::Error(s) => *s,
             r => panic!("expected an error, got {r:?}"),
         }
     }

@@ -22,7 +22,8 @@ pub enum Timer {
     ControllerManager(crate::controller_manager::Timer),
     Kubelet(crate::kubelet::Timer),
     KubeProxy(crate::proxy::Timer),
-    Kubectl(crate::sim::kubectl::Timer),
+    /// Boxed: kubectl's timers carry names, and every timer waits in the event queue.
+    Kubectl(Box<crate::sim::kubectl::Timer>),
 }
 
 macro_rules! timer_from {
@@ -38,9 +39,14 @@ timer_from!(
     ApiServer => crate::apiserver::Timer,
     Scheduler => crate::scheduler::Timer,
     ControllerManager => crate::controller_manager::Timer,
-    Kubelet => crate::kubelet::Timer,
-    Kubectl => crate::sim::kubectl::Timer
+    Kubelet => crate::kubelet::Timer
 );
+
+impl From<crate::sim::kubectl::Timer> for Timer {
+    fn from(t: crate::sim::kubectl::Timer) -> Self {
+        Timer::Kubectl(Box::new(t))
+    }
+}
 
 /// Whether (and when) the sender of a request hears the apiserver's answer. A response
 /// is an engine event of its own, so a component asks only for those it acts on.

@@ -102,11 +102,11 @@ impl Simulation {
     pub(super) fn metrics_response(&self, namespace: &str) -> crate::apiserver::Response {
         match self.pod_metrics(Some(namespace)) {
             Ok(m) => crate::apiserver::Response::PodMetrics(std::rc::Rc::new(m)),
-            Err(_) => crate::apiserver::Response::Error(crate::apiserver::status(
+            Err(_) => crate::apiserver::Response::Error(Box::new(crate::apiserver::status(
                 503,
                 "ServiceUnavailable",
                 "the server is currently unable to handle the request (get pods.metrics.k8s.io)".into(),
-            )),
+            ))),
         }
     }
 

@@ -985,7 +985,7 @@ impl Simulation {
                 }
                 _ => (503, "ServiceUnavailable", control_plane::refused(&self.control_plane.address), req),
             };
-            let response = Response::Error(crate::apiserver::status(code, reason, message));
+            let response = Response::Error(Box::new(crate::apiserver::status(code, reason, message)));
             self.queue.push(self.now + SimDuration::from_ms(after), SimEvent::Response { to: from, request, response, tag: reply.tag() });
         } else if !control_plane::is_read(&request) {
             self.control_plane.hold(from, request, self.now);

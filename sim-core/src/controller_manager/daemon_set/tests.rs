@@ -211,7 +211,7 @@ impl Harness {
                 Request::Create(Object::Pod(_)) if self.create_limit.is_some_and(|l| self.created.len() >= l) => {
                     self.create_calls += 1;
                     let st = crate::apiserver::Status { code: 403, reason: "Forbidden", message: "quota exceeded".into(), cause: None, cause_message: None };
-                    queue.extend(answer(self, &req, Response::Error(st)));
+                    queue.extend(answer(self, &req, Response::Error(Box::new(st))));
                 }
                 Request::Create(Object::Pod(mut p)) => {
                     self.create_calls += 1;
