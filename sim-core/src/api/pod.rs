@@ -17,7 +17,7 @@ type Opaque = Option<Box<Value>>;
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Pod {
-    /// Constants for every pod: borrowed, not allocated (a big run has many pods).
+    /// Constants for every pod: one byte each, not a string (a big run has many pods).
     #[serde(default)]
     pub api_version: TypeField<V1>,
     #[serde(default)]
