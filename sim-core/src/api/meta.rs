@@ -577,8 +577,8 @@ impl std::fmt::Display for IntOrString {
 mod tests {
     use super::*;
 
-    /// A Pod's and an Event's apiVersion and kind read and write as their strings; an
-    /// object of another kind is refused with serde's words.
+    /// A Pod's and an Event's apiVersion and kind read and write as their strings; any
+    /// value but the kind's own is refused with serde's words.
     #[test]
     fn type_fields_read_and_write_as_strings() {
         use crate::api::pod::Pod;

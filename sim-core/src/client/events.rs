@@ -139,7 +139,7 @@ struct Observed {
 }
 
 /// The name of the Event an observed key was written as. Events are named
-/// `<object>.<timestamp in hex>` (`event_for`, as client-go's makeEvent); the object's
+/// `<object>.<timestamp in hex>` (`event_name`, as client-go's makeEvent); the object's
 /// name is part of the key, so only the timestamp is kept (an Event named otherwise
 /// keeps its whole name). One per event a kubelet records: the names were a fifth of
 /// its caches.
@@ -161,7 +161,7 @@ impl EventName {
 
     fn name(&self, e: &Event) -> String {
         match self {
-            EventName::Suffix(x) => format!("{}.{x:016x}", e.involved_object.name),
+            EventName::Suffix(x) => super::event_name(&e.involved_object.name, *x),
             EventName::Other(n) => n.to_string(),
         }
     }

@@ -215,6 +215,12 @@ pub fn event_for(obj: &Object, type_: &'static str, reason: &str, message: &str,
     Object::Event(Box::new(event_with(std::rc::Rc::new(object_reference(obj)), source, type_, reason, message, now, seq)))
 }
 
+/// An Event's name: `<object>.<stamp in 16 hex digits>` (makeEvent's `%v.%x` of the
+/// object's name and the time; the correlator keeps only the stamp and rebuilds it).
+pub fn event_name(object: &str, stamp: u64) -> String {
+    format!("{object}.{stamp:016x}")
+}
+
 /// The reference an Event makes to `obj` (ref.GetReference).
 pub fn object_reference(obj: &Object) -> crate::api::event::ObjectReference {
     let m = obj.meta();
@@ -244,7 +250,7 @@ pub fn event_with(
 ) -> crate::api::event::Event {
     use crate::api::meta::Time;
     let mut ev = crate::api::event::Event::default();
-    ev.metadata.name = format!("{}.{:016x}", involved.name, now.as_ms().wrapping_mul(1_000_000).wrapping_add(seq));
+    ev.metadata.name = event_name(&involved.name, now.as_ms().wrapping_mul(1_000_000).wrapping_add(seq));
     ev.metadata.namespace = if involved.namespace.is_empty() { "default".into() } else { involved.namespace.clone() };
     ev.involved_object = involved;
     ev.reason = reason.into();
