@@ -94,7 +94,7 @@ pub fn events(a: Args) -> u8 {
             let mut r = vec![
                 interval,
                 e.type_.to_string(),
-                e.reason.clone(),
+                e.reason.to_string(),
                 format!("{}/{}", e.involved_object.kind, e.involved_object.name),
                 e.message.trim().to_string(),
             ];

@@ -734,7 +734,7 @@ pub fn rows(kind: &Kind, objs: &[Rc<Object>], now: SimTime, wide: bool, with_ns:
                     vec![
                         age(e.last_timestamp, now),
                         e.type_.to_string(),
-                        e.reason.clone(),
+                        e.reason.to_string(),
                         format!("{}/{}", e.involved_object.kind.to_ascii_lowercase(), e.involved_object.name),
                         e.message.clone(),
                     ]

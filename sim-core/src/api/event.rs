@@ -18,8 +18,9 @@ pub struct Event {
     /// Shared by the Events a recorder writes about one object (a kubelet's about a pod).
     #[serde(default)]
     pub involved_object: Rc<ObjectReference>,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub reason: String,
+    #[serde(default, skip_serializing_if = "str::is_empty")]
+    /// Reasons are mostly constants (Scheduled, Pulled, Created, Started): borrowed.
+    pub reason: Cow<'static, str>,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub message: String,
     /// Shared by every Event of one recorder.

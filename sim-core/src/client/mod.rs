@@ -210,7 +210,16 @@ pub fn event_request(r: events::Record) -> Option<Request> {
 /// `<object>.<hex>` like upstream's, with the hex drawn from the simulated clock and a
 /// per-component counter instead of the wall clock.
 #[allow(clippy::too_many_arguments)]
-pub fn event_for(obj: &Object, type_: &'static str, reason: &str, message: &str, component: &'static str, host: &str, now: SimTime, seq: u64) -> Object {
+pub fn event_for(
+    obj: &Object,
+    type_: &'static str,
+    reason: impl Into<std::borrow::Cow<'static, str>>,
+    message: &str,
+    component: &'static str,
+    host: &str,
+    now: SimTime,
+    seq: u64,
+) -> Object {
     let source = std::rc::Rc::new(crate::api::event::EventSource { component: component.into(), host: host.into() });
     Object::Event(Box::new(event_with(std::rc::Rc::new(object_reference(obj)), source, type_, reason, message, now, seq)))
 }
@@ -243,7 +252,7 @@ pub fn event_with(
     involved: std::rc::Rc<crate::api::event::ObjectReference>,
     source: std::rc::Rc<crate::api::event::EventSource>,
     type_: &'static str,
-    reason: &str,
+    reason: impl Into<std::borrow::Cow<'static, str>>,
     message: &str,
     now: SimTime,
     seq: u64,

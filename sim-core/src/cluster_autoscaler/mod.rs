@@ -251,7 +251,8 @@ impl ClusterAutoscaler {
         })
     }
 
-    fn event(&mut self, obj: &Object, type_: &'static str, reason: &str, message: &str, now: SimTime, out: &mut Vec<Act>) {
+    fn event(&mut self, obj: &Object, type_: &'static str, reason: impl Into<std::borrow::Cow<'static, str>>, message: &str, now: SimTime, out: &mut Vec<Act>) {
+        let reason = reason.into();
         let key = (obj.meta().uid.clone(), reason.to_string());
         if self.sent.get(&key).is_some_and(|t| *t + EVENT_INTERVAL > now) {
             return;

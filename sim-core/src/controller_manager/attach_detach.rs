@@ -133,7 +133,7 @@ impl AttachDetachController {
     fn event_on_pods(inf: &SharedInformers, pods: &[(String, String)], type_: &'static str, reason: &str, msg: &str, ctx: &mut ControllerCtx) {
         for (ns, name) in pods {
             if let Some(o) = inf.get(&Kind::Pod, ns, name).cloned() {
-                ctx.event(&o, type_, reason, msg);
+                ctx.event(&o, type_, reason.to_string(), msg);
             }
         }
     }

@@ -583,7 +583,7 @@ impl Controller for JobController {
                 }
                 ctx.event(&obj, "Normal", "Completed", "Job completed");
             } else {
-                ctx.event(&obj, "Warning", &reason, &message);
+                ctx.event(&obj, "Warning", reason.clone(), &message);
             }
         }
 

@@ -140,13 +140,13 @@ impl ControllerCtx<'_, '_> {
     }
 
     /// Records an Event about `obj` as this controller.
-    pub fn event(&mut self, obj: &Object, type_: &'static str, reason: &str, message: &str) {
+    pub fn event(&mut self, obj: &Object, type_: &'static str, reason: impl Into<std::borrow::Cow<'static, str>>, message: &str) {
         let component = self.component;
         self.event_as(obj, type_, reason, message, component);
     }
 
     /// Records an Event under another component name.
-    pub fn event_as(&mut self, obj: &Object, type_: &'static str, reason: &str, message: &str, component: &'static str) {
+    pub fn event_as(&mut self, obj: &Object, type_: &'static str, reason: impl Into<std::borrow::Cow<'static, str>>, message: &str, component: &'static str) {
         self.shared.event_seq += 1;
         let now = self.ctx.now;
         let (recorder, source) = self.shared.recorders.entry(component).or_insert_with(|| {

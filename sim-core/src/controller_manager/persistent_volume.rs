@@ -160,7 +160,7 @@ impl PersistentVolumeController {
     /// updateClaimStatusWithEvent: the event only when the phase changes.
     fn claim_phase_with_event(&self, claim: &PersistentVolumeClaim, phase: &str, reason: &str, msg: &str, ctx: &mut ControllerCtx) {
         if claim.status.phase != phase {
-            ctx.event(&Object::PersistentVolumeClaim(Box::new(claim.clone())), "Warning", reason, msg);
+            ctx.event(&Object::PersistentVolumeClaim(Box::new(claim.clone())), "Warning", reason.to_string(), msg);
         }
         self.update_claim_status(claim, phase, None, ctx);
     }

@@ -108,7 +108,7 @@ impl Kubelet {
         np.status.reason = rej.reason.clone();
         np.status.message = format!("Pod was rejected: {}", rej.message);
         ctx.request(Request::UpdateStatus(Object::Pod(Box::new(np))));
-        self.event(obj, "Warning", &rej.reason, &rej.message, ctx);
+        self.event(obj, "Warning", rej.reason.clone(), &rej.message, ctx);
     }
 }
 

@@ -462,7 +462,7 @@ impl Kubelet {
         self.admit(obj, ctx);
     }
 
-    pub(super) fn event(&mut self, obj: &Object, type_: &'static str, reason: &str, msg: &str, ctx: &mut Ctx) {
+    pub(super) fn event(&mut self, obj: &Object, type_: &'static str, reason: impl Into<std::borrow::Cow<'static, str>>, msg: &str, ctx: &mut Ctx) {
         self.event_seq += 1;
         let involved = match obj.as_pod().and_then(|p| self.workers.get_mut(&p.metadata.uid)) {
             Some(w) => w.involved.get_or_insert_with(|| Rc::new(crate::client::object_reference(obj))).clone(),

@@ -1296,7 +1296,7 @@ impl Scheduler {
     }
 
     /// Records an Event about `obj` through the series recorder.
-    fn event(&mut self, obj: &Object, type_: &'static str, reason: &str, msg: &str, ctx: &mut Ctx) {
+    fn event(&mut self, obj: &Object, type_: &'static str, reason: impl Into<std::borrow::Cow<'static, str>>, msg: &str, ctx: &mut Ctx) {
         self.event_seq += 1;
         let source = self.event_source.get_or_insert_with(|| Rc::new(crate::api::event::EventSource { component: SCHEDULER_NAME.into(), host: String::new() }));
         let e = crate::client::event_with(Rc::new(crate::client::object_reference(obj)), source.clone(), type_, reason, msg, ctx.now, self.event_seq);

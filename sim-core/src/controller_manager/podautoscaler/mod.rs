@@ -309,7 +309,7 @@ impl HorizontalController {
                     // getUnableComputeReplicaCountCondition: an Event every reconcile. The
                     // event carries the inner error (the one before the per-type prefix).
                     let inner = e.split_once(": ").map_or(e.as_str(), |(_, rest)| rest).to_string();
-                    ctx.event(&hpa_obj, "Warning", &reason, &inner);
+                    ctx.event(&hpa_obj, "Warning", reason.clone(), &inner);
                     if first.is_none() {
                         first = Some((reason, format!("the HPA was unable to compute the replica count: {inner}")));
                         first_err = e.clone();
