@@ -3,7 +3,7 @@
 //! load, print back and are never silently dropped. Fields outside the schema are
 //! rejected as unknown.
 
-use super::meta::{ObjectMeta, PodKind, Time, TypeField, V1};
+use super::meta::{ObjectMeta, PodKind, Text, Time, TypeField, V1};
 use super::quantity::Quantity;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -382,10 +382,11 @@ pub struct PodCondition {
     pub last_probe_time: Option<Time>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_transition_time: Option<Time>,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub reason: String,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub message: String,
+    /// Empty in most conditions of most pods (all of a Ready pod's): `Text`, 8 bytes.
+    #[serde(default, skip_serializing_if = "str::is_empty")]
+    pub reason: Text,
+    #[serde(default, skip_serializing_if = "str::is_empty")]
+    pub message: Text,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -532,10 +533,10 @@ impl Pod {
                 c.status = Cow::Borrowed(status);
             }
             if c.reason != reason {
-                c.reason = reason.to_string();
+                c.reason = reason.into();
             }
             if c.message != message {
-                c.message = message.to_string();
+                c.message = message.into();
             }
         } else {
             self.status.conditions.push(PodCondition {
@@ -543,8 +544,8 @@ impl Pod {
                 status: Cow::Borrowed(status),
                 last_probe_time: None,
                 last_transition_time: Some(now),
-                reason: reason.to_string(),
-                message: message.to_string(),
+                reason: reason.into(),
+                message: message.into(),
             });
         }
     }
