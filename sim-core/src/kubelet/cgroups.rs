@@ -48,11 +48,11 @@ impl Kubelet {
             return;
         }
         let Some(w) = self.workers.get_mut(uid) else { return };
-        if w.sandbox_change_at.is_some() {
+        if w.rare.sandbox_change_at.is_some() {
             return;
         }
         let d = lifetime(uid, w.restarts);
-        w.sandbox_change_at = Some(ctx.now + d);
+        w.rare.sandbox_change_at = Some(ctx.now + d);
         self.timer(uid, d, PodStep::SandboxChanged, ctx);
     }
 
@@ -63,16 +63,18 @@ impl Kubelet {
         let Some(w) = self.workers.get_mut(uid) else { return };
         // Due now, or earlier when the step was held while the kubelet or the runtime
         // was stopped (a later chain's step is not due yet).
-        if w.sandbox_change_at.is_none_or(|t| t > ctx.now) {
+        if w.rare.sandbox_change_at.is_none_or(|t| t > ctx.now) {
             return;
         }
-        w.sandbox_change_at = None;
+        if let Some(r) = w.rare.existing() {
+            r.sandbox_change_at = None;
+        }
         if w.phase != Phase::Running {
             // Not running now (exited, killed, being deleted): the next start schedules
             // its own.
             return;
         }
-        if w.kill_exit.is_some() {
+        if w.rare.kill_exit.is_some() {
             // A kill is under way (liveness, startup, a definition change): its exit
             // makes the new sandbox.
             w.resandbox = true;
@@ -82,7 +84,7 @@ impl Kubelet {
         let Some(p) = pod.as_pod() else { return };
         let grace = SimDuration::from_secs(p.spec.termination_grace_period_seconds.unwrap_or(30).max(0) as u64);
         let stop = w.behaviour.termination;
-        w.kill_exit = Some(exit_on_kill(stop, grace));
+        w.rare.kill_exit = Some(exit_on_kill(stop, grace));
         w.resandbox = true;
         self.event(&pod, "Normal", "SandboxChanged", "Pod sandbox changed, it will be killed and re-created.", ctx);
         for c in p.spec.containers.iter() {

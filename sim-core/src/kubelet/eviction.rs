@@ -216,9 +216,9 @@ impl Kubelet {
     /// gone.
     fn evict(&mut self, uid: &str, message: String, grace: SimDuration, ctx: &mut Ctx) {
         let Some(w) = self.workers.get_mut(uid) else { return };
-        w.evicted = Some(message.clone());
+        w.rare.evicted = Some(message.clone());
         // Its exit: SIGTERM's within the grace period (143), or SIGKILL's (137).
-        w.kill_exit = Some(super::pod_workers::exit_on_kill(w.behaviour.termination, grace));
+        w.rare.kill_exit = Some(super::pod_workers::exit_on_kill(w.behaviour.termination, grace));
         let pod = w.pod.clone();
         self.event(&pod, "Warning", "Evicted", &message, ctx);
         self.begin_kill_within(uid, grace, ctx);

@@ -292,10 +292,10 @@ impl Kubelet {
         if self.runtime_down_since.is_some() {
             return Err("container runtime is down".into());
         }
-        if w.phase != Phase::Running || w.kill_exit.is_some() {
+        if w.phase != Phase::Running || w.rare.kill_exit.is_some() {
             return Err(format!("container {container:?} is not running"));
         }
-        w.kill_exit = Some(137);
+        w.rare.kill_exit = Some(137);
         self.timer(uid, SimDuration::ZERO, pod_workers::PodStep::ContainerExited, ctx);
         Ok(())
     }
@@ -308,7 +308,7 @@ impl Kubelet {
                     if step == pod_workers::PodStep::StartupProbe {
                         // The startup prober's tick, late: it is the one due now.
                         if let Some(w) = self.workers.get_mut(&*uid) {
-                            w.startup_due = Some(ctx.now);
+                            w.rare.startup_due = Some(ctx.now);
                         }
                     }
                     Timer::PodStep { generation: self.generation, uid, step }
@@ -386,13 +386,15 @@ impl Kubelet {
                 w.phase = Phase::Creating;
                 w.ready = false;
             }
-            // The crash-loop back-off lives in the kubelet's memory.
-            w.backoff = None;
-            // Kills under way die with the containers; the new ones start as specified.
-            w.kill_exit = None;
+            // The crash-loop back-off lives in the kubelet's memory; kills under way die
+            // with the containers; the new ones start as specified.
+            if let Some(r) = w.rare.existing() {
+                r.backoff = None;
+                r.kill_exit = None;
+                r.sandbox_change_at = None;
+            }
             w.redefined = false;
             w.resandbox = false;
-            w.sandbox_change_at = None;
         }
     }
 
@@ -480,7 +482,7 @@ impl Kubelet {
                 Timer::PodStep { generation, .. } | Timer::NetworkReady { generation } if *generation == self.generation => {
                     // A stale startup-probe chain is dropped now rather than replayed.
                     let stale = matches!(t, Timer::PodStep { uid, step: pod_workers::PodStep::StartupProbe, .. }
-                        if self.workers.get(&**uid).is_none_or(|w| w.startup_due != Some(ctx.now)));
+                        if self.workers.get(&**uid).is_none_or(|w| w.rare.startup_due != Some(ctx.now)));
                     if !stale {
                         self.deferred.push(t.clone());
                     }
@@ -536,8 +538,10 @@ impl Kubelet {
                         w.phase = Phase::Creating;
                         w.started_at = None;
                         // A new sandbox runs the init containers again.
-                        w.init_next = 0;
-                        w.init_states.iter_mut().for_each(|s| *s = pod_workers::InitState::Waiting);
+                        if let Some(r) = w.rare.existing() {
+                            r.init_next = 0;
+                            r.init_states.iter_mut().for_each(|s| *s = pod_workers::InitState::Waiting);
+                        }
                         let d = w.behaviour.sandbox;
                         let mounted = w.mounted;
                         self.sync_status(&uid, ctx);

@@ -165,21 +165,12 @@ pub(super) struct Worker {
     pub(super) restarts: i32,
     /// Whether containers were ever created (a new one is then a restart).
     pub(super) created: bool,
-    /// The crash-loop back-off entry (kubelet memory: lost in a crash).
-    pub(super) backoff: Option<BackoffEntry>,
     pub(super) ready: bool,
     pub(super) started_at: Option<SimTime>,
-    /// The last exit: (exit code, started, finished).
-    pub(super) last_exit: Option<(i32, SimTime, SimTime)>,
     /// Whether the last exit was the OOM killer's (reason OOMKilled).
     pub(super) oom_killed: bool,
-    /// When the running containers are to be OOM-killed (`ksim.dev/memory-usage`).
-    pub(super) oom_at: Option<SimTime>,
     /// Liveness probe failures in a row.
     pub(super) liveness_failures: i32,
-    /// The container is being killed (by the kubelet for a failed liveness probe, or by
-    /// a `containerKill`), with the exit code it will end with.
-    pub(super) kill_exit: Option<i32>,
     /// The readiness probe's results in a row: (failures, successes).
     pub(super) readiness_run: (i32, i32),
     pub(super) exit_code: Option<i32>,
@@ -192,39 +183,20 @@ pub(super) struct Worker {
     /// While the pod is being killed: when its containers get SIGTERM (after the preStop
     /// hook); they answer until then.
     pub(super) sigterm_at: Option<SimTime>,
-    /// The init containers, the next one to run, and where each is.
-    pub(super) init: Vec<InitContainer>,
-    pub(super) init_next: usize,
-    pub(super) init_states: Vec<InitState>,
     /// The volumes are mounted (the ConfigMaps and Secrets they need were there).
     pub(super) mounted: bool,
-    pub(super) mount_backoff: Option<SimDuration>,
     /// Whose environment was made (its ConfigMaps, Secrets and keys found): 0 none, 1
     /// the init containers', 2 the app containers'.
     pub(super) env_stage: u8,
-    /// Why the containers cannot be created (CreateContainerConfigError).
-    pub(super) config_error: Option<String>,
     /// The reads under way.
     pub(super) fetch: super::volume_manager::Fetch,
-    /// Why the images are not there (the waiting reason and message): ErrImagePull,
-    /// ImagePullBackOff, ErrImageNeverPull.
-    pub(super) pull_error: Option<(&'static str, String)>,
-    /// The image manager's back-off per image of this pod (its `podUID_image` keys).
-    pub(super) image_backoff: std::collections::BTreeMap<String, BackoffEntry>,
-    /// The eviction manager evicted the pod, with this message (eviction.rs).
-    pub(super) evicted: Option<String>,
     /// The running container has started as its startup probe sees it (at once without
     /// one), and the startup probe's failures in a row (prober.rs).
     pub(super) started: bool,
     pub(super) startup_failures: i32,
-    /// When the startup prober's next tick is due (an older chain's tick, left from
-    /// before a restart, is not).
-    pub(super) startup_due: Option<SimTime>,
     /// The containers are being killed because their definition (image) changed: they
     /// start again with the new one whatever the restart policy.
     pub(super) redefined: bool,
-    /// When the sandbox is to die next, on a node whose cgroup drivers disagree.
-    pub(super) sandbox_change_at: Option<SimTime>,
     /// The containers are being killed because the sandbox changed: a new sandbox (and
     /// address) is made, then they start again in it.
     pub(super) resandbox: bool,
@@ -233,6 +205,88 @@ pub(super) struct Worker {
     pub(super) paused: bool,
     /// The reference the pod's Events make to it, made at the first and shared by all.
     pub(super) involved: Option<Rc<crate::api::event::ObjectReference>>,
+    /// What few pods ever use, boxed on its first write (`Rare`).
+    pub(super) rare: Rare,
+}
+
+/// What few pods ever use: a crash loop's back-off, the last exit, an OOM kill or a
+/// kill's exit code, init containers, a failed mount, config or pull, an eviction, a
+/// startup probe's chain, a sandbox that changes. Boxed on the first write: reads of a
+/// worker that never needed it see `WorkerRare::EMPTY`, so a worker is some 300 bytes
+/// smaller (one per pod of the cluster).
+pub(super) struct WorkerRare {
+    /// The crash-loop back-off entry (kubelet memory: lost in a crash).
+    pub(super) backoff: Option<BackoffEntry>,
+    /// The last exit: (exit code, started, finished).
+    pub(super) last_exit: Option<(i32, SimTime, SimTime)>,
+    /// When the running containers are to be OOM-killed (`ksim.dev/memory-usage`).
+    pub(super) oom_at: Option<SimTime>,
+    /// The container is being killed (by the kubelet for a failed liveness probe, or by
+    /// a `containerKill`), with the exit code it will end with.
+    pub(super) kill_exit: Option<i32>,
+    /// The init containers, the next one to run, and where each is.
+    pub(super) init: Vec<InitContainer>,
+    pub(super) init_next: usize,
+    pub(super) init_states: Vec<InitState>,
+    pub(super) mount_backoff: Option<SimDuration>,
+    /// Why the containers cannot be created (CreateContainerConfigError).
+    pub(super) config_error: Option<String>,
+    /// Why the images are not there (the waiting reason and message): ErrImagePull,
+    /// ImagePullBackOff, ErrImageNeverPull.
+    pub(super) pull_error: Option<(&'static str, String)>,
+    /// The image manager's back-off per image of this pod (its `podUID_image` keys).
+    pub(super) image_backoff: std::collections::BTreeMap<String, BackoffEntry>,
+    /// The eviction manager evicted the pod, with this message (eviction.rs).
+    pub(super) evicted: Option<String>,
+    /// When the startup prober's next tick is due (an older chain's tick, left from
+    /// before a restart, is not).
+    pub(super) startup_due: Option<SimTime>,
+    /// When the sandbox is to die next, on a node whose cgroup drivers disagree.
+    pub(super) sandbox_change_at: Option<SimTime>,
+}
+
+impl WorkerRare {
+    const EMPTY: WorkerRare = WorkerRare {
+        backoff: None,
+        last_exit: None,
+        oom_at: None,
+        kill_exit: None,
+        init: Vec::new(),
+        init_next: 0,
+        init_states: Vec::new(),
+        mount_backoff: None,
+        config_error: None,
+        pull_error: None,
+        image_backoff: std::collections::BTreeMap::new(),
+        evicted: None,
+        startup_due: None,
+        sandbox_change_at: None,
+    };
+}
+
+static NO_RARE: WorkerRare = WorkerRare::EMPTY;
+
+#[derive(Default)]
+pub(super) struct Rare(Option<Box<WorkerRare>>);
+
+impl Rare {
+    /// The box if there is one: for clearing a field without making one.
+    pub(super) fn existing(&mut self) -> Option<&mut WorkerRare> {
+        self.0.as_deref_mut()
+    }
+}
+
+impl std::ops::Deref for Rare {
+    type Target = WorkerRare;
+    fn deref(&self) -> &WorkerRare {
+        self.0.as_deref().unwrap_or(&NO_RARE)
+    }
+}
+
+impl std::ops::DerefMut for Rare {
+    fn deref_mut(&mut self) -> &mut WorkerRare {
+        self.0.get_or_insert_with(|| Box::new(WorkerRare::EMPTY))
+    }
 }
 
 impl Kubelet {
@@ -271,14 +325,10 @@ impl Kubelet {
                 requests: (r.milli_cpu, r.memory),
                 restarts: 0,
                 created: false,
-                backoff: None,
                 ready: false,
                 started_at: None,
-                last_exit: None,
                 oom_killed: false,
-                oom_at: None,
                 liveness_failures: 0,
-                kill_exit: None,
                 readiness_run: (0, 0),
                 exit_code: None,
                 behaviour,
@@ -286,30 +336,31 @@ impl Kubelet {
                 pulling: Vec::new(),
                 pull_requested: SimTime::ZERO,
                 sigterm_at: None,
-                init_states: vec![InitState::Waiting; p.spec.init_containers.len()],
-                init: p
-                    .spec
-                    .init_containers
-                    .iter()
-                    .map(|c| InitContainer { name: c.name.clone(), sidecar: c.restart_policy.as_deref() == Some("Always"), run: annotations::init_run_time(c) })
-                    .collect(),
-                init_next: 0,
                 mounted: false,
-                mount_backoff: None,
                 env_stage: 0,
-                config_error: None,
                 fetch: Default::default(),
-                pull_error: None,
-                image_backoff: Default::default(),
-                evicted: None,
                 started: false,
                 startup_failures: 0,
-                startup_due: None,
                 redefined: false,
-                sandbox_change_at: None,
                 resandbox: false,
                 paused: false,
                 involved: None,
+                rare: if p.spec.init_containers.is_empty() {
+                    Rare::default()
+                } else {
+                    let init = p
+                        .spec
+                        .init_containers
+                        .iter()
+                        .map(|c| InitContainer {
+                            name: c.name.clone(),
+                            sidecar: c.restart_policy.as_deref() == Some("Always"),
+                            run: annotations::init_run_time(c),
+                        })
+                        .collect();
+                    let init_states = vec![InitState::Waiting; p.spec.init_containers.len()];
+                    Rare(Some(Box::new(WorkerRare { init, init_states, ..WorkerRare::EMPTY })))
+                },
             }),
         );
         self.sync_status(&uid, ctx);
@@ -378,7 +429,7 @@ impl Kubelet {
             PodStep::StartupProbe => self.startup_probe(uid, ctx),
             PodStep::SandboxChanged => self.sandbox_changed(uid, ctx),
             PodStep::PullRetry => {
-                if self.workers.get(uid).is_some_and(|w| w.phase == Phase::Creating && w.sandbox && w.pull_error.is_some()) {
+                if self.workers.get(uid).is_some_and(|w| w.phase == Phase::Creating && w.sandbox && w.rare.pull_error.is_some()) {
                     self.ensure_images(uid, ctx);
                 }
             }
@@ -446,7 +497,8 @@ impl Kubelet {
         let pulls = self.images.to_pull(p);
         let now = ctx.now;
         let w = self.workers.get(uid).expect("worker");
-        let backing: Vec<String> = pulls.iter().filter(|i| w.image_backoff.get(*i).is_some_and(|e| now.since(e.last_update) < e.backoff)).cloned().collect();
+        let backing: Vec<String> =
+            pulls.iter().filter(|i| w.rare.image_backoff.get(*i).is_some_and(|e| now.since(e.last_update) < e.backoff)).cloned().collect();
         if !backing.is_empty() {
             let msgs: Vec<String> = backing.iter().map(|i| format!("Back-off pulling image {i:?}")).collect();
             for m in &msgs {
@@ -457,7 +509,7 @@ impl Kubelet {
             return;
         }
         // EnsureImageExists per container: an image on the node is "already present".
-        if w.image_backoff.is_empty() {
+        if w.rare.image_backoff.is_empty() {
             self.already_present(&pod, &pulls, ctx);
         }
         let w = self.workers.get_mut(uid).expect("worker");
@@ -552,11 +604,11 @@ impl Kubelet {
         if !refused.is_empty() {
             let now = ctx.now;
             for (image, _) in &refused {
-                let next = match w.image_backoff.get(image) {
+                let next = match w.rare.image_backoff.get(image) {
                     Some(e) if now.since(e.last_update) <= BACKOFF_MAX.times(2) => e.backoff.times(2).min(BACKOFF_MAX),
                     _ => BACKOFF_INITIAL,
                 };
-                w.image_backoff.insert(image.clone(), BackoffEntry { backoff: next, last_update: now });
+                w.rare.image_backoff.insert(image.clone(), BackoffEntry { backoff: next, last_update: now });
             }
             for (image, _) in &refused {
                 self.images.fail_pull(image);
@@ -573,7 +625,9 @@ impl Kubelet {
             self.image_error(uid, "ErrImagePull", msg, ctx);
             return;
         }
-        w.pull_error = None;
+        if let Some(r) = w.rare.existing() {
+            r.pull_error = None;
+        }
         for image in &pulled {
             self.images.pulled(image, size);
         }
@@ -597,7 +651,7 @@ impl Kubelet {
     fn image_error(&mut self, uid: &str, reason: &'static str, message: String, ctx: &mut Ctx) {
         let Some(w) = self.workers.get_mut(uid) else { return };
         w.phase = Phase::Creating;
-        w.pull_error = Some((reason, message));
+        w.rare.pull_error = Some((reason, message));
         self.sync_status(uid, ctx);
         self.timer(uid, super::volume_manager::SYNC_ERROR_BACKOFF, PodStep::PullRetry, ctx);
     }
@@ -608,14 +662,14 @@ impl Kubelet {
         let Some(w) = self.workers.get_mut(uid) else { return };
         // generateContainerConfig: a container's environment first (volume_manager.rs) —
         // the init containers' before they run, the app containers' after.
-        let need = if w.init_next < w.init.len() { 1 } else { 2 };
+        let need = if w.rare.init_next < w.rare.init.len() { 1 } else { 2 };
         if w.env_stage < need {
             self.resolve_env(uid, ctx);
             return;
         }
-        if w.init_next < w.init.len() {
+        if w.rare.init_next < w.rare.init.len() {
             w.phase = Phase::Initializing;
-            let (name, d) = (w.init[w.init_next].name.clone(), w.behaviour.startup);
+            let (name, d) = (w.rare.init[w.rare.init_next].name.clone(), w.behaviour.startup);
             let pod = w.pod.clone();
             self.sync_status(uid, ctx);
             self.event(&pod, "Normal", "Created", &format!("Created container: {name}"), ctx);
@@ -632,8 +686,10 @@ impl Kubelet {
     /// The containers' environment is made: go on creating them.
     pub(super) fn env_ready(&mut self, uid: &str, ctx: &mut Ctx) {
         let Some(w) = self.workers.get_mut(uid) else { return };
-        w.env_stage = if w.init_next < w.init.len() { 1 } else { 2 };
-        w.config_error = None;
+        w.env_stage = if w.rare.init_next < w.rare.init.len() { 1 } else { 2 };
+        if let Some(r) = w.rare.existing() {
+            r.config_error = None;
+        }
         self.begin_containers(uid, ctx);
     }
 
@@ -641,16 +697,16 @@ impl Kubelet {
     /// running); another runs until it exits.
     fn init_started(&mut self, uid: &str, ctx: &mut Ctx) {
         let Some(w) = self.workers.get_mut(uid) else { return };
-        if w.phase != Phase::Initializing || w.init_next >= w.init.len() {
+        if w.phase != Phase::Initializing || w.rare.init_next >= w.rare.init.len() {
             return;
         }
-        let i = w.init_next;
-        w.init_states[i] = InitState::Running(ctx.now);
-        if w.init[i].sidecar {
-            w.init_next += 1;
+        let i = w.rare.init_next;
+        w.rare.init_states[i] = InitState::Running(ctx.now);
+        if w.rare.init[i].sidecar {
+            w.rare.init_next += 1;
             self.begin_containers(uid, ctx);
         } else {
-            let run = w.init[i].run;
+            let run = w.rare.init[i].run;
             self.sync_status(uid, ctx);
             if let Some(d) = run {
                 self.timer(uid, d, PodStep::InitExited, ctx);
@@ -661,14 +717,14 @@ impl Kubelet {
     /// The running init container exited 0: the next one, or the app containers.
     fn init_exited(&mut self, uid: &str, ctx: &mut Ctx) {
         let Some(w) = self.workers.get_mut(uid) else { return };
-        if w.phase != Phase::Initializing || w.init_next >= w.init.len() {
+        if w.phase != Phase::Initializing || w.rare.init_next >= w.rare.init.len() {
             return;
         }
-        let i = w.init_next;
-        if let InitState::Running(started) = w.init_states[i] {
-            w.init_states[i] = InitState::Done(started, ctx.now);
+        let i = w.rare.init_next;
+        if let InitState::Running(started) = w.rare.init_states[i] {
+            w.rare.init_states[i] = InitState::Done(started, ctx.now);
         }
-        w.init_next += 1;
+        w.rare.init_next += 1;
         self.begin_containers(uid, ctx);
     }
 
@@ -697,7 +753,9 @@ impl Kubelet {
         let pod = w.pod.clone();
         // The memory profile outgrows the limit before the command ends: the OOM killer.
         let oom = pod.as_pod().filter(|_| !w.paused).and_then(annotations::oom_after).filter(|o| run.is_none_or(|r| *o < r));
-        w.oom_at = oom.map(|o| ctx.now + o);
+        if oom.is_some() || w.rare.oom_at.is_some() {
+            w.rare.oom_at = oom.map(|o| ctx.now + o);
+        }
         self.containers_events(&pod, ctx);
         self.schedule_sandbox_change(uid, ctx);
         match &startup {
@@ -749,7 +807,7 @@ impl Kubelet {
     /// starts with the new image when it next starts.
     pub(super) fn definition_changed(&mut self, uid: &str, ctx: &mut Ctx) {
         let Some(w) = self.workers.get_mut(uid) else { return };
-        if w.phase != Phase::Running || w.kill_exit.is_some() {
+        if w.phase != Phase::Running || w.rare.kill_exit.is_some() {
             return;
         }
         w.redefined = true;
@@ -765,7 +823,7 @@ impl Kubelet {
     pub(super) fn kill_to_restart(&mut self, uid: &str, names: &[String], why: &str, grace: SimDuration, ctx: &mut Ctx) {
         let Some(w) = self.workers.get_mut(uid) else { return };
         let stop = w.behaviour.termination;
-        w.kill_exit = Some(exit_on_kill(stop, grace));
+        w.rare.kill_exit = Some(exit_on_kill(stop, grace));
         let pod = w.pod.clone();
         for n in names {
             self.event(&pod, "Normal", "Killing", &format!("Container {n} {why}, will be restarted"), ctx);
@@ -783,9 +841,11 @@ impl Kubelet {
         }
         // The OOM killer's SIGKILL: 128 + 9; the kubelet's kill for a failed liveness
         // probe: the signal that ended it.
-        w.oom_killed = w.oom_at.is_some_and(|t| t <= ctx.now);
-        w.oom_at = None;
-        let killed = w.kill_exit.take();
+        w.oom_killed = w.rare.oom_at.is_some_and(|t| t <= ctx.now);
+        if let Some(r) = w.rare.existing() {
+            r.oom_at = None;
+        }
+        let killed = w.rare.existing().and_then(|r| r.kill_exit.take());
         let code = if w.oom_killed {
             137
         } else if let Some(code) = killed {
@@ -793,7 +853,7 @@ impl Kubelet {
         } else {
             w.behaviour.exit_code
         };
-        w.last_exit = Some((code, w.started_at.unwrap_or(ctx.now), ctx.now));
+        w.rare.last_exit = Some((code, w.started_at.unwrap_or(ctx.now), ctx.now));
         w.ready = false;
         let never = w.pod.as_pod().is_some_and(|p| p.spec.restart_policy == "Never");
         if std::mem::take(&mut w.resandbox) && !never {
@@ -818,7 +878,9 @@ impl Kubelet {
             // the new spec's, which has no entry yet.
             w.phase = Phase::Creating;
             w.started_at = None;
-            w.backoff = None;
+            if let Some(r) = w.rare.existing() {
+                r.backoff = None;
+            }
             self.sync_status(uid, ctx);
             self.ensure_images(uid, ctx);
             return;
@@ -828,7 +890,8 @@ impl Kubelet {
         if restart {
             // doBackOff: finishedAt is now, so inside the window means waiting the whole
             // back-off.
-            let wait = if in_backoff(w.backoff.as_ref(), ctx.now, ctx.now) { w.backoff.map_or(SimDuration::ZERO, |e| e.backoff) } else { SimDuration::ZERO };
+            let wait =
+                if in_backoff(w.rare.backoff.as_ref(), ctx.now, ctx.now) { w.rare.backoff.map_or(SimDuration::ZERO, |e| e.backoff) } else { SimDuration::ZERO };
             w.phase = if wait > SimDuration::ZERO { Phase::BackOff } else { Phase::Exited };
             if wait > SimDuration::ZERO {
                 // The container's death makes the worker sync: SyncPod's doBackOff
@@ -856,8 +919,8 @@ impl Kubelet {
     fn restart(&mut self, uid: &str, ctx: &mut Ctx) {
         let Some(w) = self.workers.get_mut(uid) else { return };
         if matches!(w.phase, Phase::BackOff | Phase::Exited) {
-            let finished = w.last_exit.map_or(ctx.now, |e| e.2);
-            assert!(!in_backoff(w.backoff.as_ref(), finished, ctx.now), "restart inside the back-off window");
+            let finished = w.rare.last_exit.map_or(ctx.now, |e| e.2);
+            assert!(!in_backoff(w.rare.backoff.as_ref(), finished, ctx.now), "restart inside the back-off window");
             create_containers(w, ctx.now);
             let d = w.behaviour.startup;
             let pod = w.pod.clone();
@@ -917,12 +980,13 @@ impl Kubelet {
         w.sandbox = false;
         let ip = w.ip.take();
         w.phase = Phase::Done;
-        if w.evicted.is_some() && w.pod.as_pod().is_some_and(|p| p.metadata.deletion_timestamp.is_none()) {
+        if w.rare.evicted.is_some() && w.pod.as_pod().is_some_and(|p| p.metadata.deletion_timestamp.is_none()) {
             // The containers ended on the eviction's SIGTERM within the grace period (143),
             // or its SIGKILL (137).
-            let code = w.kill_exit.take().unwrap_or_else(|| exit_on_kill(w.behaviour.termination, super::eviction::EVICTION_GRACE));
+            let code =
+                w.rare.existing().and_then(|r| r.kill_exit.take()).unwrap_or_else(|| exit_on_kill(w.behaviour.termination, super::eviction::EVICTION_GRACE));
             w.exit_code = Some(code);
-            w.last_exit = Some((code, w.started_at.unwrap_or(ctx.now), ctx.now));
+            w.rare.last_exit = Some((code, w.started_at.unwrap_or(ctx.now), ctx.now));
             self.sync_status(uid, ctx);
             self.release_ip(ip);
             return;
@@ -947,8 +1011,8 @@ pub(super) fn exit_on_kill(stop: SimDuration, grace: SimDuration) -> i32 {
 
 fn create_containers(w: &mut Worker, now: SimTime) {
     if w.created {
-        let finished = w.last_exit.map_or(now, |e| e.2);
-        w.backoff = Some(backoff_next(w.backoff.as_ref(), finished, now));
+        let finished = w.rare.last_exit.map_or(now, |e| e.2);
+        w.rare.backoff = Some(backoff_next(w.rare.backoff.as_ref(), finished, now));
         w.restarts += 1;
     }
     w.created = true;

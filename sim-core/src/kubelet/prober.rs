@@ -140,7 +140,7 @@ impl Kubelet {
         self.timer(uid, period(&probe), PodStep::LivenessProbe, ctx);
         let w = self.workers.get_mut(uid).expect("worker");
         // Liveness is not probed until the startup probe has succeeded.
-        let running = w.phase == Phase::Running && w.kill_exit.is_none() && w.started;
+        let running = w.phase == Phase::Running && w.rare.kill_exit.is_none() && w.started;
         let Some(started) = w.started_at.filter(|_| running) else { return };
         let initial = SimDuration::from_secs(probe.initial_delay_seconds.unwrap_or(0).max(0) as u64);
         if now < started + initial {
@@ -170,7 +170,7 @@ impl Kubelet {
     /// The startup prober's next tick, `d` from now (the one it will take as due).
     pub(super) fn startup_tick(&mut self, uid: &str, d: SimDuration, ctx: &mut Ctx) {
         if let Some(w) = self.workers.get_mut(uid) {
-            w.startup_due = Some(ctx.now + d);
+            w.rare.startup_due = Some(ctx.now + d);
         }
         self.timer(uid, d, PodStep::StartupProbe, ctx);
     }
@@ -184,11 +184,13 @@ impl Kubelet {
     /// the container ("failed startup probe, will be restarted").
     pub(super) fn startup_probe(&mut self, uid: &str, ctx: &mut Ctx) {
         let Some(w) = self.workers.get_mut(uid) else { return };
-        if w.startup_due != Some(ctx.now) {
+        if w.rare.startup_due != Some(ctx.now) {
             return; // a chain from before the container's last start
         }
-        w.startup_due = None;
-        if w.phase != Phase::Running || w.started || w.kill_exit.is_some() {
+        if let Some(r) = w.rare.existing() {
+            r.startup_due = None;
+        }
+        if w.phase != Phase::Running || w.started || w.rare.kill_exit.is_some() {
             return;
         }
         let pod = w.pod.clone();

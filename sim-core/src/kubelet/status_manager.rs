@@ -80,7 +80,7 @@ impl Kubelet {
         let sandbox = w.sandbox && w.phase != Phase::Done;
         // Sidecars count for readiness (generateAPIPodStatus: restartable init containers
         // are among the containers Ready waits for).
-        let sidecars: Vec<&str> = w.init.iter().filter(|c| c.sidecar).map(|c| c.name.as_str()).collect();
+        let sidecars: Vec<&str> = w.rare.init.iter().filter(|c| c.sidecar).map(|c| c.name.as_str()).collect();
         let mut unready: Vec<&str> = if ready { vec![] } else { names.iter().map(|(n, _)| n.as_str()).collect() };
         if !ready {
             unready.splice(0..0, sidecars.iter().copied().filter(|n| !s.init_container_statuses.iter().any(|st| st.name == *n && st.ready)));
@@ -97,9 +97,10 @@ impl Kubelet {
         // status.GeneratePodInitializedCondition: the init containers not yet done (a
         // sidecar is done once started).
         let incomplete: Vec<&str> = w
+            .rare
             .init
             .iter()
-            .zip(w.init_states.iter())
+            .zip(w.rare.init_states.iter())
             .filter(|(c, st)| match st {
                 InitState::Waiting => true,
                 InitState::Running(_) => !c.sidecar,
@@ -122,7 +123,7 @@ impl Kubelet {
         np.set_condition("ContainersReady", tf(ready), &reason, &msg, now);
         np.set_condition("PodScheduled", "True", "", "", now);
         // evictPod's status: Failed, reason Evicted, and the DisruptionTarget condition.
-        if let (Phase::Done, Some(msg)) = (w.phase, w.evicted.as_ref()) {
+        if let (Phase::Done, Some(msg)) = (w.phase, w.rare.evicted.as_ref()) {
             np.status.reason = "Evicted".into();
             np.status.message = msg.clone();
             np.set_condition("DisruptionTarget", "True", "TerminationByKubelet", msg, now);
@@ -142,20 +143,20 @@ fn init_container_statuses(w: &Worker, p: &Pod, uid: &str) -> Vec<ContainerStatu
     p.spec
         .init_containers
         .iter()
-        .zip(w.init_states.iter())
+        .zip(w.rare.init_states.iter())
         .enumerate()
         .map(|(i, (c, st))| {
             let sidecar = c.restart_policy.as_deref() == Some("Always");
             let (state, started, ready) = match *st {
                 InitState::Waiting => {
                     // The init container about to run whose environment cannot be made.
-                    let (reason, message) = match &w.config_error {
-                        Some(e) if i == w.init_next => ("CreateContainerConfigError", e.clone()),
+                    let (reason, message) = match &w.rare.config_error {
+                        Some(e) if i == w.rare.init_next => ("CreateContainerConfigError", e.clone()),
                         _ => ("PodInitializing", String::new()),
                     };
                     (ContainerState { waiting: Some(Box::new(ContainerStateWaiting { reason: reason.into(), message })), ..Default::default() }, false, false)
                 }
-                InitState::Running(t) if sidecar && w.phase == Phase::Done => (terminated((0, t, w.last_exit.map_or(t, |e| e.2))), false, false),
+                InitState::Running(t) if sidecar && w.phase == Phase::Done => (terminated((0, t, w.rare.last_exit.map_or(t, |e| e.2))), false, false),
                 InitState::Running(t) => {
                     (ContainerState { running: Some(ContainerStateRunning { started_at: Some(Time(t)) }), ..Default::default() }, true, sidecar)
                 }
@@ -197,20 +198,20 @@ fn container_statuses(w: &Worker, p: &Pod, names: &[(String, String)], uid: &str
                         reason: "CrashLoopBackOff".into(),
                         message: format!(
                             "back-off {} restarting failed container={name} pod={}_{}({uid})",
-                            go_duration(w.backoff.map_or(SimDuration::ZERO, |e| e.backoff)),
+                            go_duration(w.rare.backoff.map_or(SimDuration::ZERO, |e| e.backoff)),
                             p.metadata.name,
                             p.metadata.namespace
                         ),
                     })),
                     ..Default::default()
                 },
-                Phase::Done | Phase::Exited => oom(terminated(w.last_exit.unwrap_or((w.exit_code.unwrap_or(0), now, now))), w.oom_killed),
+                Phase::Done | Phase::Exited => oom(terminated(w.rare.last_exit.unwrap_or((w.exit_code.unwrap_or(0), now, now))), w.oom_killed),
                 // convertToAPIContainerStatuses' default waiting state: PodInitializing in
                 // a pod with init containers.
-                _ => match w.config_error.as_ref().filter(|_| w.init_next >= w.init.len()) {
+                _ => match w.rare.config_error.as_ref().filter(|_| w.rare.init_next >= w.rare.init.len()) {
                     // kuberuntime startContainer: EnsureImageExists' error and message.
-                    _ if w.pull_error.is_some() => {
-                        let (reason, message) = w.pull_error.clone().expect("pull error");
+                    _ if w.rare.pull_error.is_some() => {
+                        let (reason, message) = w.rare.pull_error.clone().expect("pull error");
                         ContainerState { waiting: Some(Box::new(ContainerStateWaiting { reason: reason.into(), message })), ..Default::default() }
                     }
                     // kuberuntime: generateContainerConfig's error (ErrCreateContainerConfig).
@@ -227,7 +228,7 @@ fn container_statuses(w: &Worker, p: &Pod, names: &[(String, String)], uid: &str
                     }
                 },
             };
-            let last_state = match (w.phase, w.last_exit) {
+            let last_state = match (w.phase, w.rare.last_exit) {
                 (Phase::Done | Phase::Exited, _) | (_, None) => ContainerState::default(),
                 (_, Some(exit)) => oom(terminated(exit), w.oom_killed),
             };

@@ -279,7 +279,7 @@ impl Kubelet {
     pub(super) fn resolve_env(&mut self, uid: &str, ctx: &mut Ctx) {
         let Some(w) = self.workers.get(uid) else { return };
         let Some(p) = w.pod.as_pod() else { return };
-        let refs = env_refs(p, w.init_next < w.init.len());
+        let refs = env_refs(p, w.rare.init_next < w.rare.init.len());
         if refs.is_empty() {
             self.env_ready(uid, ctx);
             return;
@@ -328,7 +328,9 @@ impl Kubelet {
                     volume_refs(p).iter().filter_map(|r| problem(r, &found).map(|e| (r.volume.clone().unwrap_or_default(), e))).collect();
                 let waits = claim_waits(p, &node, &found);
                 if failures.is_empty() && waits.is_empty() {
-                    w.mount_backoff = None;
+                    if let Some(r) = w.rare.existing() {
+                        r.mount_backoff = None;
+                    }
                     w.mounted = true;
                     self.start_sandbox(&uid, ctx);
                     return;
@@ -340,8 +342,8 @@ impl Kubelet {
                         // error backs its operation off (nestedpendingoperations: 500 ms
                         // doubling to 2m2s), so the kubelet notices an attach up to that
                         // late.
-                        let d = w.mount_backoff.map_or(MOUNT_RETRY_INITIAL, |d| d.times(2).min(MOUNT_RETRY_MAX));
-                        w.mount_backoff = Some(d);
+                        let d = w.rare.mount_backoff.map_or(MOUNT_RETRY_INITIAL, |d| d.times(2).min(MOUNT_RETRY_MAX));
+                        w.rare.mount_backoff = Some(d);
                         self.timer(&uid, d, PodStep::MountRetry, ctx);
                         return;
                     }
@@ -364,8 +366,8 @@ impl Kubelet {
                     self.timer(&uid, SYNC_ERROR_BACKOFF, PodStep::MountRetry, ctx);
                     return;
                 }
-                let d = w.mount_backoff.map_or(MOUNT_RETRY_INITIAL, |d| d.times(2).min(MOUNT_RETRY_MAX));
-                w.mount_backoff = Some(d);
+                let d = w.rare.mount_backoff.map_or(MOUNT_RETRY_INITIAL, |d| d.times(2).min(MOUNT_RETRY_MAX));
+                w.rare.mount_backoff = Some(d);
                 for (vol, e) in failures {
                     self.event(&pod, "Warning", "FailedMount", &format!("MountVolume.SetUp failed for volume {vol:?} : {e}"), ctx);
                 }
@@ -375,13 +377,15 @@ impl Kubelet {
                 if matches!(w.phase, Phase::Killing | Phase::Done) {
                     return;
                 }
-                match env_refs(p, w.init_next < w.init.len()).iter().find_map(|r| problem(r, &found)) {
+                match env_refs(p, w.rare.init_next < w.rare.init.len()).iter().find_map(|r| problem(r, &found)) {
                     None => {
-                        w.config_error = None;
+                        if let Some(r) = w.rare.existing() {
+                            r.config_error = None;
+                        }
                         self.env_ready(&uid, ctx);
                     }
                     Some(e) => {
-                        w.config_error = Some(e.clone());
+                        w.rare.config_error = Some(e.clone());
                         self.sync_status(&uid, ctx);
                         self.event(&pod, "Warning", "Failed", &format!("Error: {e}"), ctx);
                         self.timer(&uid, SYNC_ERROR_BACKOFF, PodStep::EnvRetry, ctx);
