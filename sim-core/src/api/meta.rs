@@ -663,6 +663,21 @@ mod tests {
         assert_eq!(format!("{:?} {:?}", e.api_version, e.kind), r#""v1" "Event""#);
     }
 
+    /// A pod condition's reason and message read and write as strings; an empty one is
+    /// not written, holds no allocation, and equals the default however it was made.
+    #[test]
+    fn texts_read_and_write_as_strings() {
+        use crate::api::pod::PodCondition;
+        let c: PodCondition =
+            serde_json::from_str(r#"{"type":"Ready","status":"False","reason":"","message":"containers with unready status: [web]"}"#).unwrap();
+        assert!(c.reason.is_empty() && c.reason.0.is_none());
+        assert_eq!(c.reason, Text::default());
+        assert_eq!(c.message, "containers with unready status: [web]");
+        assert_eq!(serde_json::to_string(&c).unwrap(), r#"{"type":"Ready","status":"False","message":"containers with unready status: [web]"}"#);
+        assert_eq!(Text::from(String::new()), Text::from(""));
+        assert_eq!(format!("{} {:?}", c.message, Text::from("x")), r#"containers with unready status: [web] "x""#);
+    }
+
     /// Copies share one map until one of them changes it; an empty map is one; the JSON
     /// is the map's.
     #[test]
