@@ -2,7 +2,8 @@
 //! watch-fed cache of the kinds its controllers read, and the indexers they share —
 //! objects by uid, dependents by owner uid, pods by node, and controllerless active pods
 //! by namespace (the adoption candidates). Controllers read it; only watch events
-//! change it.
+//! change it. An object's (kind, namespace, name) is made once and shared by the
+//! indexers that hold it (`Rc`): a pod is in three.
 
 use super::controller_utils::is_pod_active;
 use crate::api::meta::OwnerReference;
@@ -20,11 +21,11 @@ pub type ObjectRef = (Kind, String, String);
 pub struct SharedInformers {
     pub informer: Informer,
     /// uid → (kind, namespace, name) of every cached object with a uid.
-    by_uid: BTreeMap<String, ObjectRef>,
+    by_uid: BTreeMap<String, Rc<ObjectRef>>,
     /// owner uid → dependents.
-    dependents: BTreeMap<String, BTreeSet<ObjectRef>>,
-    /// node name → pods bound there.
-    pods_by_node: BTreeMap<String, BTreeSet<NsName>>,
+    dependents: BTreeMap<String, BTreeSet<Rc<ObjectRef>>>,
+    /// node name → pods bound there (all of kind Pod: ordered by namespace and name).
+    pods_by_node: BTreeMap<String, BTreeSet<Rc<ObjectRef>>>,
     /// Active pods without a controller, by namespace.
     orphans: BTreeMap<String, BTreeSet<String>>,
 }
@@ -54,7 +55,11 @@ impl SharedInformers {
             }
         }
         let m = obj.meta();
-        let me = (obj.kind(), m.namespace.clone(), m.name.clone());
+        let kind = obj.kind();
+        let me = match self.by_uid.get(&m.uid) {
+            Some(r) if r.0 == kind && r.1 == m.namespace && r.2 == m.name => r.clone(),
+            _ => Rc::new((kind, m.namespace.clone(), m.name.clone())),
+        };
         if let Some(prev) = &ev.prev {
             for r in &prev.meta().owner_references {
                 if let Some(s) = self.dependents.get_mut(&r.uid) {
@@ -66,7 +71,7 @@ impl SharedInformers {
             }
             if let Some(p) = prev.as_pod() {
                 if let Some(s) = self.pods_by_node.get_mut(&p.spec.node_name) {
-                    s.remove(&(me.1.clone(), me.2.clone()));
+                    s.remove(&me);
                     if s.is_empty() {
                         self.pods_by_node.remove(&p.spec.node_name);
                     }
@@ -88,7 +93,7 @@ impl SharedInformers {
         }
         if let Some(p) = obj.as_pod() {
             if !p.spec.node_name.is_empty() {
-                self.pods_by_node.entry(p.spec.node_name.clone()).or_default().insert((me.1.clone(), me.2.clone()));
+                self.pods_by_node.entry(p.spec.node_name.clone()).or_default().insert(me.clone());
             }
             if p.metadata.controller_ref().is_none() && is_pod_active(p) {
                 self.orphans.entry(me.1.clone()).or_default().insert(me.2.clone());
@@ -110,7 +115,7 @@ impl SharedInformers {
 
     /// Pods bound to `node`.
     pub fn pods_on(&self, node: &str) -> Vec<Rc<Object>> {
-        self.pods_by_node.get(node).map(|s| s.iter().filter_map(|(ns, n)| self.get(&Kind::Pod, ns, n).cloned()).collect()).unwrap_or_default()
+        self.pods_by_node.get(node).map(|s| s.iter().filter_map(|r| self.get(&Kind::Pod, &r.1, &r.2).cloned()).collect()).unwrap_or_default()
     }
 
     /// Active pods without a controller in a namespace.
@@ -129,11 +134,11 @@ impl SharedInformers {
 
     /// Objects that name `uid` among their owners, ordered by (kind, namespace, name).
     pub fn dependents_of(&self, uid: &str) -> Vec<Rc<Object>> {
-        self.dependents.get(uid).map(|s| s.iter().filter_map(|(k, ns, n)| self.get(k, ns, n).cloned()).collect()).unwrap_or_default()
+        self.dependents.get(uid).map(|s| s.iter().filter_map(|r| self.get(&r.0, &r.1, &r.2).cloned()).collect()).unwrap_or_default()
     }
 
     /// The references of the dependents of `uid`, without looking them up.
     pub fn dependent_refs(&self, uid: &str) -> impl Iterator<Item = &ObjectRef> {
-        self.dependents.get(uid).into_iter().flatten()
+        self.dependents.get(uid).into_iter().flatten().map(|r| &**r)
     }
 }
