@@ -89,6 +89,73 @@ impl<'de> Deserialize<'de> for SharedMap {
     }
 }
 
+/// An object's ownerReferences: one list shared by the copies of an object (every
+/// status update, the caches' copies) and, as the apiserver makes them, by the objects
+/// created one after the other with equal references (a ReplicaSet's pods), until a copy
+/// changes it — copy on write through `DerefMut`, as `SharedMap`. Reads see a `Vec`; an
+/// empty list allocates nothing. Serialized as the list it holds.
+#[derive(Clone, Default)]
+pub struct OwnerRefs(Option<std::rc::Rc<Vec<OwnerReference>>>);
+
+static NO_OWNERS: Vec<OwnerReference> = Vec::new();
+
+impl OwnerRefs {
+    pub fn is_empty(&self) -> bool {
+        self.0.as_ref().is_none_or(|v| v.is_empty())
+    }
+
+    /// Whether both hold the same list (not only equal ones).
+    pub fn shares(&self, other: &OwnerRefs) -> bool {
+        matches!((&self.0, &other.0), (Some(a), Some(b)) if std::rc::Rc::ptr_eq(a, b))
+    }
+}
+
+impl std::ops::Deref for OwnerRefs {
+    type Target = Vec<OwnerReference>;
+    fn deref(&self) -> &Vec<OwnerReference> {
+        self.0.as_deref().unwrap_or(&NO_OWNERS)
+    }
+}
+
+impl std::ops::DerefMut for OwnerRefs {
+    fn deref_mut(&mut self) -> &mut Vec<OwnerReference> {
+        std::rc::Rc::make_mut(self.0.get_or_insert_with(Default::default))
+    }
+}
+
+impl PartialEq for OwnerRefs {
+    fn eq(&self, other: &Self) -> bool {
+        self.shares(other) || **self == **other
+    }
+}
+impl Eq for OwnerRefs {}
+
+impl std::fmt::Debug for OwnerRefs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        (**self).fmt(f)
+    }
+}
+
+impl From<Vec<OwnerReference>> for OwnerRefs {
+    fn from(v: Vec<OwnerReference>) -> Self {
+        OwnerRefs((!v.is_empty()).then(|| std::rc::Rc::new(v)))
+    }
+}
+
+impl<'a> IntoIterator for &'a OwnerRefs {
+    type Item = &'a OwnerReference;
+    type IntoIter = std::slice::Iter<'a, OwnerReference>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
+impl Serialize for OwnerRefs {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        (**self).serialize(s)
+    }
+}
+
 /// The value a [`TypeField`] holds when set.
 pub trait Constant {
     const VALUE: &'static str;
@@ -427,7 +494,7 @@ pub struct ObjectMeta {
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub annotations: SharedMap,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub owner_references: Vec<OwnerReference>,
+    pub owner_references: OwnerRefs,
     /// finalizers, managedFields, selfLink (written in line, last): read through
     /// `finalizers()`.
     #[serde(flatten)]
@@ -493,7 +560,7 @@ impl From<ObjectMetaIn> for ObjectMeta {
             deletion_grace_period_seconds: m.deletion_grace_period_seconds,
             labels: m.labels,
             annotations: m.annotations,
-            owner_references: m.owner_references,
+            owner_references: m.owner_references.into(),
             rare: RareMeta::from_fields(RareFields { finalizers: m.finalizers, managed_fields: m.managed_fields, self_link: m.self_link }),
         }
     }

@@ -248,6 +248,9 @@ pub struct ApiServer {
     pub event_ttl: crate::engine::SimDuration,
     /// The Service registry's ClusterIP and NodePort allocators.
     pub services: service_alloc::Allocators,
+    /// The ownerReferences of the last object created with some: an object created with
+    /// equal ones (the next pod of a ReplicaSet's burst) shares that list.
+    last_owners: crate::api::meta::OwnerRefs,
 }
 
 /// kube-apiserver's --event-ttl default.
@@ -267,6 +270,7 @@ impl ApiServer {
             defaulted_specs: BTreeMap::new(),
             event_expiry: std::collections::VecDeque::new(),
             event_ttl: EVENT_TTL,
+            last_owners: Default::default(),
             services: service_alloc::Allocators::new(
                 crate::network::ipam::Cidr::parse(service_alloc::DEFAULT_SERVICE_CIDR).expect("the default service CIDR parses"),
                 rand_chacha::rand_core::SeedableRng::seed_from_u64(0),
@@ -511,6 +515,13 @@ impl ApiServer {
         let uid = early_uid.unwrap_or_else(|| self.new_uid());
         let m = obj.meta_mut();
         m.uid = uid;
+        if !m.owner_references.is_empty() {
+            if m.owner_references == self.last_owners {
+                m.owner_references = self.last_owners.clone();
+            } else {
+                self.last_owners = m.owner_references.clone();
+            }
+        }
         m.creation_timestamp = Some(Time(now));
         m.deletion_timestamp = None;
         if matches!(
@@ -1091,6 +1102,30 @@ mod tests {
         let mut other = pod("x");
         other.meta_mut().namespace = "nope".into();
         assert_eq!(err(a.handle(Request::Create(other), SimTime(8))).message, "namespaces \"nope\" not found");
+    }
+
+    /// Pods created one after the other with equal ownerReferences share one list; a
+    /// pod with other references gets its own, and changing a copy leaves the others.
+    #[test]
+    fn equal_owner_references_are_shared() {
+        let mut a = server();
+        let owned = |name: &str, owner: &str| {
+            let mut p = pod(name);
+            *p.meta_mut().owner_references = vec![crate::controller_manager::controller_utils::controller_ref("apps/v1", "ReplicaSet", owner, owner)];
+            p
+        };
+        let p1 = ok(a.handle(Request::Create(owned("a", "rs1")), SimTime(0)));
+        let p2 = ok(a.handle(Request::Create(owned("b", "rs1")), SimTime(0)));
+        let p3 = ok(a.handle(Request::Create(owned("c", "rs2")), SimTime(0)));
+        assert!(p1.meta().owner_references.shares(&p2.meta().owner_references));
+        assert!(!p2.meta().owner_references.shares(&p3.meta().owner_references));
+        assert_eq!(p3.meta().owner_references[0].name, "rs2");
+        let mut copy = p2.meta().clone();
+        copy.owner_references[0].name = "other".into();
+        assert_eq!((p1.meta().owner_references[0].name.as_str(), copy.owner_references[0].name.as_str()), ("rs1", "other"));
+        assert!(serde_json::to_string(p1.meta())
+            .unwrap()
+            .contains(r#""ownerReferences":[{"apiVersion":"apps/v1","kind":"ReplicaSet","name":"rs1","uid":"rs1","controller":true"#));
     }
 
     #[test]

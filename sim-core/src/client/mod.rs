@@ -227,7 +227,11 @@ pub fn event_for(
 /// An Event's name: `<object>.<stamp in 16 hex digits>` (makeEvent's `%v.%x` of the
 /// object's name and the time; the correlator keeps only the stamp and rebuilds it).
 pub fn event_name(object: &str, stamp: u64) -> String {
-    format!("{object}.{stamp:016x}")
+    use std::fmt::Write;
+    // Sized exactly (format! grows it to half again its length): one per Event kept.
+    let mut s = String::with_capacity(object.len() + 17);
+    write!(s, "{object}.{stamp:016x}").expect("writing to a String");
+    s
 }
 
 /// The reference an Event makes to `obj` (ref.GetReference).

@@ -41,7 +41,7 @@ pub fn pod_from_template(template: &PodTemplateSpec, namespace: &str, generate_n
     if !template.metadata.finalizers().is_empty() {
         *p.metadata.finalizers_mut() = template.metadata.finalizers().to_vec();
     }
-    p.metadata.owner_references = vec![owner];
+    *p.metadata.owner_references = vec![owner];
     p.spec = template.spec.clone();
     p
 }

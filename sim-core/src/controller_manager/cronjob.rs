@@ -163,7 +163,7 @@ fn job_from_template(cj: &CronJob, scheduled: SimTime, tz: chrono_tz::Tz) -> Job
     j.metadata.annotations = t.metadata.annotations.clone();
     let stamp = crate::api::cron::to_utc(scheduled).with_timezone(&tz).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     j.metadata.annotations.insert(CRONJOB_SCHEDULED_TIMESTAMP.into(), stamp);
-    j.metadata.owner_references = vec![super::controller_utils::controller_ref("batch/v1", "CronJob", &cj.metadata.name, &cj.metadata.uid)];
+    *j.metadata.owner_references = vec![super::controller_utils::controller_ref("batch/v1", "CronJob", &cj.metadata.name, &cj.metadata.uid)];
     j.spec = t.spec.clone();
     j
 }

@@ -257,7 +257,7 @@ fn new_slice(svc: &Service, ports: &[EndpointPort]) -> EndpointSlice {
     let prefix = format!("{}-", svc.metadata.name);
     s.metadata.generate_name = if crate::api::validation::dns1123_subdomain(&format!("{prefix}a")).is_empty() { prefix } else { "slice-".into() };
     s.metadata.namespace = svc.metadata.namespace.clone();
-    s.metadata.owner_references = vec![OwnerReference {
+    *s.metadata.owner_references = vec![OwnerReference {
         api_version: "v1".into(),
         kind: "Service".into(),
         name: svc.metadata.name.clone(),

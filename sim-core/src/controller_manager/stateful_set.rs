@@ -171,7 +171,7 @@ fn pod_claims(set: &StatefulSet, ordinal: i32) -> Vec<PersistentVolumeClaim> {
             c.status = Default::default();
             // whenDeleted: Delete, while the ordinal is in range: owned by the set.
             if retention(set).0 {
-                c.metadata.owner_references = vec![controller_ref("apps/v1", "StatefulSet", &set.metadata.name, &set.metadata.uid)];
+                *c.metadata.owner_references = vec![controller_ref("apps/v1", "StatefulSet", &set.metadata.name, &set.metadata.uid)];
             }
             c
         })
@@ -245,7 +245,7 @@ impl Controller for StatefulSetController {
                 cr.metadata.namespace = set.metadata.namespace.clone();
                 cr.metadata.labels = set.spec.template.metadata.labels.clone();
                 cr.metadata.labels.insert(CONTROLLER_REVISION_HASH.into(), name.clone());
-                cr.metadata.owner_references = vec![controller_ref("apps/v1", "StatefulSet", &set.metadata.name, &set.metadata.uid)];
+                *cr.metadata.owner_references = vec![controller_ref("apps/v1", "StatefulSet", &set.metadata.name, &set.metadata.uid)];
                 cr.data = Some(patch);
                 cr.revision = revisions.iter().map(|c| c.revision).max().unwrap_or(0) + 1;
                 if self.revisions_in_flight.insert((cr.metadata.namespace.clone(), name.clone())) {
@@ -407,9 +407,9 @@ impl Controller for StatefulSetController {
                 for c in pod_claims(set, ord) {
                     if let Some(cur) = inf.get(&Kind::PersistentVolumeClaim, &c.metadata.namespace, &c.metadata.name).and_then(|o| o.as_pvc()) {
                         let pod_ref = controller_ref("v1", "Pod", &p.metadata.name, &p.metadata.uid);
-                        if cur.metadata.owner_references != vec![pod_ref.clone()] {
+                        if *cur.metadata.owner_references != vec![pod_ref.clone()] {
                             let mut nc = cur.clone();
-                            nc.metadata.owner_references = vec![pod_ref];
+                            *nc.metadata.owner_references = vec![pod_ref];
                             ctx.request(Request::Update(Object::PersistentVolumeClaim(Box::new(nc))));
                         }
                     }

@@ -154,7 +154,7 @@ mod tests {
         let mut p = Pod::default();
         p.metadata.name = name.into();
         p.metadata.namespace = "default".into();
-        p.metadata.owner_references = vec![OwnerReference {
+        *p.metadata.owner_references = vec![OwnerReference {
             api_version: "apps/v1".into(),
             kind: "DaemonSet".into(),
             name: "agent".into(),

@@ -244,7 +244,7 @@ mod tests {
         r.metadata.uid = uid.into();
         r.metadata.labels.insert(POD_TEMPLATE_HASH.into(), hash.into());
         r.metadata.annotations.insert(DESIRED_REPLICAS.into(), desired.to_string());
-        r.metadata.owner_references = vec![OwnerReference {
+        *r.metadata.owner_references = vec![OwnerReference {
             api_version: "apps/v1".into(),
             kind: "Deployment".into(),
             name: "web".into(),

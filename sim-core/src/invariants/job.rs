@@ -223,7 +223,7 @@ mod tests {
             let mut j = job(1, 0);
             j.metadata.name = name.into();
             j.metadata.uid = format!("{name}-uid");
-            j.metadata.owner_references = vec![crate::api::meta::OwnerReference {
+            *j.metadata.owner_references = vec![crate::api::meta::OwnerReference {
                 api_version: "batch/v1".into(),
                 kind: "CronJob".into(),
                 name: "hello".into(),

@@ -739,7 +739,7 @@ mod tests {
     }
 
     fn owned_by(mut o: Object, rs: &str, uid: &str) -> Object {
-        o.meta_mut().owner_references = vec![OwnerReference {
+        *o.meta_mut().owner_references = vec![OwnerReference {
             api_version: "apps/v1".into(),
             kind: "ReplicaSet".into(),
             name: rs.into(),

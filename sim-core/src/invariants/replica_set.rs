@@ -92,7 +92,7 @@ mod tests {
         let mut p = Pod::default();
         p.metadata.name = name.into();
         p.metadata.namespace = "default".into();
-        p.metadata.owner_references = vec![OwnerReference {
+        *p.metadata.owner_references = vec![OwnerReference {
             api_version: "apps/v1".into(),
             kind: "ReplicaSet".into(),
             name: "web".into(),

@@ -71,7 +71,7 @@ impl DaemonSetsController {
         cr.metadata.labels = ds.spec.template.metadata.labels.clone();
         cr.metadata.labels.insert(CONTROLLER_REVISION_HASH.into(), hash.clone());
         cr.metadata.annotations = ds.metadata.annotations.clone();
-        cr.metadata.owner_references = vec![super::controller_ref(ds)];
+        *cr.metadata.owner_references = vec![super::controller_ref(ds)];
         cr.data = Some(patch);
         cr.revision = revision;
         if self.revisions_in_flight.insert((cr.metadata.namespace.clone(), cr.metadata.name.clone())) {

@@ -98,7 +98,7 @@ fn new_pod(name: &str, node: &str, l: Labels, ds: Option<&DaemonSet>) -> Pod {
     if let Some(ds) = ds {
         p.metadata.labels.insert(CONTROLLER_REVISION_HASH.into(), compute_hash(&ds.spec.template, ds.status.collision_count));
         p.spec = ds.spec.template.spec.clone();
-        p.metadata.owner_references = vec![controller_ref(ds)];
+        *p.metadata.owner_references = vec![controller_ref(ds)];
     }
     Rc::make_mut(&mut p.spec).node_name = node.into();
     p

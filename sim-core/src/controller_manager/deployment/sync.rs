@@ -194,7 +194,7 @@ fn get_new_replica_set(p: &mut Plan, existing: Option<&ReplicaSet>, old: &[Repli
     let mut rs = ReplicaSet::default();
     rs.metadata.name = generate_replica_set_name(&p.d.metadata.name, &hash);
     rs.metadata.namespace = p.d.metadata.namespace.clone();
-    rs.metadata.owner_references =
+    *rs.metadata.owner_references =
         vec![crate::controller_manager::controller_utils::controller_ref("apps/v1", "Deployment", &p.d.metadata.name, &p.d.metadata.uid)];
     rs.metadata.labels = template.metadata.labels.clone();
     rs.spec = ReplicaSetSpec { replicas: Some(0), min_ready_seconds: p.d.spec.min_ready_seconds, selector: Some(selector), template };

@@ -106,7 +106,7 @@ pub(super) fn new_replica_set(d: &Deployment, name: &str, replicas: i32) -> Repl
     r.metadata.uid = format!("uid-{name}");
     r.metadata.namespace = "default".into();
     r.metadata.labels = d.spec.selector.as_ref().map(|s| s.match_labels.clone()).unwrap_or_default().into();
-    r.metadata.owner_references = vec![OwnerReference {
+    *r.metadata.owner_references = vec![OwnerReference {
         api_version: "apps/v1".into(),
         kind: "Deployment".into(),
         name: d.metadata.name.clone(),
