@@ -241,7 +241,7 @@ const ROLLOUT_AT: SimDuration = SimDuration::from_secs(120);
 fn rolled_out(sim: &Simulation) -> bool {
     sim.api.store.list(&Kind::Deployment).filter_map(|o| o.as_deployment()).all(|d| {
         let st = &d.status;
-        st.observed_generation >= d.metadata.generation
+        st.observed_generation >= d.metadata.rare.generation
             && st.updated_replicas == d.replicas()
             && st.replicas == st.updated_replicas
             && st.available_replicas == st.updated_replicas

@@ -50,7 +50,7 @@ fn deployment_pod(sim: &Simulation, ns: &str, name: &str) -> Result<Named, Strin
         .store
         .list(&Kind::Pod)
         .filter_map(|o| o.as_pod())
-        .filter(|p| p.metadata.namespace == ns && p.status.phase == "Running" && p.metadata.deletion_timestamp.is_none())
+        .filter(|p| p.metadata.namespace == ns && p.status.phase == "Running" && p.metadata.rare.deletion_timestamp.is_none())
         .find(|p| p.metadata.controller_ref().is_some_and(|r| rs.contains(&r.uid)))
         .ok_or_else(|| format!("deployment/{name} has no running pod"))?;
     pod_end(sim, ns, &pod.metadata.name.clone())

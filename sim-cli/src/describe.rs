@@ -625,10 +625,10 @@ pub fn pod(p: &Pod, evs: &[&Event], now: SimTime) -> String {
     labels_multiline(&mut w, "Labels", &m.labels);
     annotations_multiline(&mut w, "Annotations", &m.annotations);
     let terminal = p.status.phase == "Failed" || p.status.phase == "Succeeded";
-    match (m.deletion_timestamp, terminal) {
+    match (m.rare.deletion_timestamp, terminal) {
         (Some(t), false) => {
             w.write(0, &format!("Status:\tTerminating (lasts {})\n", human_duration(now.since(t.0))));
-            w.write(0, &format!("Termination Grace Period:\t{}s\n", m.deletion_grace_period_seconds.unwrap_or(0)));
+            w.write(0, &format!("Termination Grace Period:\t{}s\n", m.rare.deletion_grace_period_seconds.unwrap_or(0)));
         }
         _ => w.write(0, &format!("Status:\t{}\n", p.status.phase)),
     }
@@ -1439,7 +1439,7 @@ pub fn persistent_volume_claim(c: &sim_core::api::storage::PersistentVolumeClaim
     w.write(0, &format!("Name:\t{}\n", m.name));
     w.write(0, &format!("Namespace:\t{}\n", m.namespace));
     w.write(0, &format!("StorageClass:\t{}\n", c.class()));
-    match m.deletion_timestamp {
+    match m.rare.deletion_timestamp {
         Some(t) => w.write(0, &format!("Status:\tTerminating (lasts {})\n", human_duration(now.since(t.0)))),
         None => w.write(0, &format!("Status:\t{}\n", c.status.phase)),
     }
@@ -1490,7 +1490,7 @@ pub fn persistent_volume(v: &sim_core::api::storage::PersistentVolume, now: SimT
     annotations_multiline(&mut w, "Annotations", &m.annotations);
     w.write(0, &format!("Finalizers:\t[{}]\n", m.finalizers().join(" ")));
     w.write(0, &format!("StorageClass:\t{}\n", v.class()));
-    match m.deletion_timestamp {
+    match m.rare.deletion_timestamp {
         Some(t) => w.write(0, &format!("Status:\tTerminating (lasts {})\n", human_duration(now.since(t.0)))),
         None => w.write(0, &format!("Status:\t{}\n", v.status.phase)),
     }

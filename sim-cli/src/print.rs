@@ -609,7 +609,7 @@ pub fn rows(kind: &Kind, objs: &[Rc<Object>], now: SimTime, wide: bool, with_ns:
                 .filter_map(|o| o.as_pv())
                 .map(|v| {
                     let claim = v.spec.claim_ref.as_ref().map(|r| format!("{}/{}", r.namespace, r.name)).unwrap_or_default();
-                    let phase = if v.metadata.deletion_timestamp.is_some() { "Terminating".to_string() } else { v.status.phase.clone() };
+                    let phase = if v.metadata.rare.deletion_timestamp.is_some() { "Terminating".to_string() } else { v.status.phase.clone() };
                     let mut r = vec![
                         v.metadata.name.clone(),
                         v.storage().map(|q| q.to_string()).unwrap_or_else(|| "0".into()),
@@ -642,7 +642,7 @@ pub fn rows(kind: &Kind, objs: &[Rc<Object>], now: SimTime, wide: bool, with_ns:
                 .iter()
                 .filter_map(|o| o.as_pvc())
                 .map(|c| {
-                    let phase = if c.metadata.deletion_timestamp.is_some() { "Terminating".to_string() } else { c.status.phase.clone() };
+                    let phase = if c.metadata.rare.deletion_timestamp.is_some() { "Terminating".to_string() } else { c.status.phase.clone() };
                     let (cap, modes) = if c.spec.volume_name.is_empty() {
                         (String::new(), String::new())
                     } else {

@@ -347,7 +347,7 @@ pub fn deployment_status(d: &Deployment, revision: i64) -> Result<(String, bool)
             return Err(format!("desired revision ({revision}) is different from the running revision ({current})"));
         }
     }
-    if d.metadata.generation > d.status.observed_generation {
+    if d.metadata.rare.generation > d.status.observed_generation {
         return Ok(("Waiting for deployment spec update to be observed...\n".into(), false));
     }
     let progressing = d.status.conditions.iter().find(|c| c.type_ == "Progressing");
@@ -375,7 +375,7 @@ pub fn stateful_set_status(s: &sim_core::api::stateful_set::StatefulSet) -> Resu
         return Err("rollout status is only available for RollingUpdate strategy type".into());
     }
     let st = &s.status;
-    if st.observed_generation == 0 || s.metadata.generation > st.observed_generation {
+    if st.observed_generation == 0 || s.metadata.rare.generation > st.observed_generation {
         return Ok(("Waiting for statefulset spec update to be observed...\n".into(), false));
     }
     if st.ready_replicas < s.replicas() {
@@ -403,7 +403,7 @@ pub fn daemon_set_status(ds: &DaemonSet) -> Result<(String, bool), String> {
         return Err("rollout status is only available for RollingUpdate strategy type".into());
     }
     let (name, s) = (&ds.metadata.name, &ds.status);
-    if ds.metadata.generation > s.observed_generation {
+    if ds.metadata.rare.generation > s.observed_generation {
         return Ok(("Waiting for daemon set spec update to be observed...\n".into(), false));
     }
     if s.updated_number_scheduled < s.desired_number_scheduled {
@@ -433,7 +433,7 @@ mod tests {
         let mut d = Deployment::default();
         d.metadata.name = "foo".into();
         d.metadata.namespace = "bar".into();
-        d.metadata.generation = generation;
+        d.metadata.rare.generation = generation;
         d.spec.replicas = Some(spec_replicas);
         d.status = status;
         d
@@ -499,7 +499,7 @@ mod tests {
         for (i, (generation, status, msg, done)) in cases.into_iter().enumerate() {
             let mut ds = DaemonSet::default();
             ds.metadata.name = "foo".into();
-            ds.metadata.generation = generation;
+            ds.metadata.rare.generation = generation;
             ds.spec.update_strategy.type_ = "RollingUpdate".into();
             ds.status = status;
             assert_eq!(daemon_set_status(&ds), Ok((msg.to_string(), done)), "test{}", i + 1);
@@ -553,7 +553,7 @@ mod tests {
         use sim_core::api::stateful_set::{RollingUpdateStatefulSetStrategy, StatefulSet};
         let mk = |gen: i64, observed: i64, ready: i32, updated: i32, partition: Option<i32>| {
             let mut s = StatefulSet::default();
-            s.metadata.generation = gen;
+            s.metadata.rare.generation = gen;
             s.spec.replicas = Some(3);
             s.spec.update_strategy.type_ = "RollingUpdate".into();
             s.spec.update_strategy.rolling_update = partition.map(|p| RollingUpdateStatefulSetStrategy { partition: Some(p), max_unavailable: None });

@@ -120,7 +120,7 @@ fn a_pod_deleted_while_the_kubelet_is_stopped_is_killed_when_it_starts() {
     let tl = format!("{}  - {{at: 65s, kubeletStop: w-1}}\n  - {{at: 90s, delete: pod/web}}\n  - {{at: 3m, kubeletStart: w-1}}\n", pod_at("10s", "web", "w-1"));
     let mut sim = scenario(1, &tl, "4m");
     sim.run_until(SimTime(179_999));
-    assert!(pod(&sim, "web").expect("still there").metadata.deletion_timestamp.is_some(), "Terminating: nobody stops it");
+    assert!(pod(&sim, "web").expect("still there").metadata.rare.deletion_timestamp.is_some(), "Terminating: nobody stops it");
     sim.run();
     // The list's round trip, the termination (1 s), the final delete's request.
     assert_eq!(deleted_at(&sim, "web"), Some(180_000 + 2 * req() + TERMINATION_MS + req()));
@@ -203,7 +203,7 @@ fn a_one_way_partition_to_the_control_plane_still_lets_the_node_hear_its_evictio
     // lost, so the pod stays Terminating until the partition heals.
     sim.run_until(SimTime(to + 300_000 + 10_000));
     let p = pod(&sim, "web").expect("web");
-    assert!(p.metadata.deletion_timestamp.is_some());
+    assert!(p.metadata.rare.deletion_timestamp.is_some());
     assert!(!sim.kubelets[0].serving(&p.metadata.uid, sim.now), "the kubelet stopped it");
     sim.run();
     // Healed at 665 s: the pods are listed again (a round trip) and the deletion is

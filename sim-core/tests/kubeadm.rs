@@ -92,7 +92,7 @@ fn a_deleted_mirror_pod_comes_back_and_its_static_pod_keeps_running() {
     let after = kube_system_pod(&sim, "kube-scheduler-control-plane-1");
     assert_ne!(after.metadata.uid, before.metadata.uid, "a new mirror pod");
     assert!(after.metadata.creation_timestamp > before.metadata.creation_timestamp);
-    assert!(after.metadata.deletion_timestamp.is_none());
+    assert!(after.metadata.rare.deletion_timestamp.is_none());
     assert_eq!(after.status.phase, "Running");
     assert_eq!(after.status.start_time, before.status.start_time, "the same static pod");
     let restarts = |p: &Pod| p.status.container_statuses.iter().map(|c| c.restart_count).sum::<i32>();

@@ -32,7 +32,7 @@ fn a_crashed_node_pods_come_back_elsewhere_with_new_ips() {
         sim.list(&sim_core::api::Kind::Pod)
             .iter()
             .filter_map(|o| o.as_pod())
-            .filter(|p| p.metadata.deletion_timestamp.is_none())
+            .filter(|p| p.metadata.rare.deletion_timestamp.is_none())
             .map(|p| (p.metadata.name.clone(), p.spec.node_name.clone(), p.status.pod_ip.clone()))
             .collect()
     };

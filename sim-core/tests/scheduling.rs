@@ -35,7 +35,7 @@ fn preemption_marks_victims_nominates_and_then_binds() {
     let sim = sim_at(&s, SimTime(30_100));
     let all = pods(&sim);
     let victims: Vec<_> =
-        all.iter().filter(|p| p.metadata.labels.get("app").map(String::as_str) == Some("batch") && p.metadata.deletion_timestamp.is_some()).collect();
+        all.iter().filter(|p| p.metadata.labels.get("app").map(String::as_str) == Some("batch") && p.metadata.rare.deletion_timestamp.is_some()).collect();
     assert_eq!(victims.len(), 2, "one victim per critical pod");
     for v in &victims {
         let c = v.status.conditions.iter().find(|c| c.type_ == "DisruptionTarget").expect("DisruptionTarget condition");

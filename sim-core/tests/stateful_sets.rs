@@ -137,12 +137,12 @@ fn a_pod_on_a_dead_node_is_not_replaced_while_its_object_exists() {
     let mut s = sim(&text.replace("NODE", &node));
     s.run_until(SimTime::from_secs(9 * 60));
     let p = pod(&s, "web-1").expect("web-1 still there");
-    assert!(p.metadata.deletion_timestamp.is_some(), "evicted: terminating");
+    assert!(p.metadata.rare.deletion_timestamp.is_some(), "evicted: terminating");
     assert_eq!(p.spec.node_name, node, "not replaced elsewhere");
     assert_eq!(set(&s).status.ready_replicas, 2);
     s.run_until(SimTime::from_secs(12 * 60));
     let p = pod(&s, "web-1").expect("created again");
-    assert!(p.metadata.deletion_timestamp.is_none());
+    assert!(p.metadata.rare.deletion_timestamp.is_none());
     assert_eq!(set(&s).status.ready_replicas, 3);
     assert!(s.violations().is_empty(), "{:#?}", s.violations());
 }

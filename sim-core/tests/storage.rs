@@ -221,7 +221,7 @@ spec:
     assert_eq!(c.status.phase, "Bound");
     s.run_until(SimTime::from_secs(110));
     let c = claim(&s, "data").expect("kept while the pod runs");
-    assert!(c.metadata.deletion_timestamp.is_some(), "Terminating");
+    assert!(c.metadata.rare.deletion_timestamp.is_some(), "Terminating");
     s.run_until(SimTime::from_secs(170));
     assert!(claim(&s, "data").is_none(), "gone with its pod");
     // Its provisioned volume (reclaim policy Delete, kind's class) goes too.

@@ -21,7 +21,7 @@ fn ns(name: &str, rv: u64, tag: i64) -> Object {
     let mut n = Namespace::default();
     n.metadata.name = name.into();
     n.metadata.resource_version.0 = rv;
-    n.metadata.generation = tag;
+    n.metadata.rare.generation = tag;
     Object::Namespace(Box::new(n))
 }
 
@@ -37,7 +37,7 @@ struct Obj {
 }
 
 fn obj_of(o: &Object) -> Obj {
-    Obj { rv: o.meta().resource_version.0, tag: o.meta().generation }
+    Obj { rv: o.meta().resource_version.0, tag: o.meta().rare.generation }
 }
 
 /// One history entry of the model.

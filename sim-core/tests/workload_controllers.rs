@@ -72,7 +72,7 @@ spec:
 fn agent_pods_by_node(sim: &Simulation) -> BTreeMap<String, (usize, usize)> {
     let mut out: BTreeMap<String, (usize, usize)> = BTreeMap::new();
     for p in sim.list(&Kind::Pod).iter().filter_map(|o| o.as_pod()) {
-        if p.metadata.labels.get("app").is_none_or(|a| a != "agent") || p.metadata.deletion_timestamp.is_some() || p.spec.node_name.is_empty() {
+        if p.metadata.labels.get("app").is_none_or(|a| a != "agent") || p.metadata.rare.deletion_timestamp.is_some() || p.spec.node_name.is_empty() {
             continue;
         }
         let e = out.entry(p.spec.node_name.clone()).or_default();

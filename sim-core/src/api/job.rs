@@ -212,7 +212,7 @@ impl Job {
             "Complete"
         } else if self.has_condition("Failed") {
             "Failed"
-        } else if self.metadata.deletion_timestamp.is_some() {
+        } else if self.metadata.rare.deletion_timestamp.is_some() {
             "Terminating"
         } else if self.has_condition("Suspended") {
             "Suspended"

@@ -391,7 +391,7 @@ pub fn find_matching_volume<'a>(
         if claim.volume_mode() != v.volume_mode() {
             continue;
         }
-        if v.metadata.deletion_timestamp.is_some() {
+        if v.metadata.rare.deletion_timestamp.is_some() {
             continue;
         }
         let affinity_ok = node.is_none_or(|n| v.fits_node(n.labels, n.name));

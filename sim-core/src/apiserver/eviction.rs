@@ -44,7 +44,7 @@ impl ApiServer {
         let key = ObjectKey::new(Kind::Pod, ns, name);
         let cur = self.store.get(&key).ok_or(ApiErr::Store(StoreError::NotFound))?.clone();
         let pod = cur.as_pod().expect("a pod");
-        let ignore_pdb = matches!(&*pod.status.phase, "Succeeded" | "Failed" | "Pending") || pod.metadata.deletion_timestamp.is_some();
+        let ignore_pdb = matches!(&*pod.status.phase, "Succeeded" | "Failed" | "Pending") || pod.metadata.rare.deletion_timestamp.is_some();
         if ignore_pdb {
             return self.add_condition_and_delete(&key, grace, now, writes);
         }
@@ -71,7 +71,7 @@ impl ApiServer {
                 return self.add_condition_and_delete(&key, grace, now, writes);
             }
         }
-        if pdb.status.observed_generation < pdb.metadata.generation {
+        if pdb.status.observed_generation < pdb.metadata.rare.generation {
             // createTooManyRequestsError: the budget's name goes in the cause.
             let mut st = status(429, "TooManyRequests", "Cannot evict pod as it would violate the pod's disruption budget.".into());
             st.cause = Some("DisruptionBudget");
@@ -185,7 +185,7 @@ mod tests {
         assert!(b.status.disrupted_pods.contains_key("w1"));
         assert_eq!(b.condition("DisruptionAllowed").map(|c| c.reason.as_str()), Some("InsufficientPods"));
         let w1 = a.store.get(&ObjectKey::new(Kind::Pod, "default", "w1")).unwrap();
-        assert!(w1.meta().deletion_timestamp.is_some(), "graceful: terminating");
+        assert!(w1.meta().rare.deletion_timestamp.is_some(), "graceful: terminating");
         // addConditionAndDeletePod.
         let c = w1.as_pod().unwrap().status.conditions.iter().find(|c| c.type_ == "DisruptionTarget").cloned().expect("DisruptionTarget");
         assert_eq!((&*c.status, &*c.reason, &*c.message), ("True", "EvictionByEvictionAPI", "Eviction API: evicting"));

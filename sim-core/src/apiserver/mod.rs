@@ -455,7 +455,7 @@ impl ApiServer {
         if kind.namespaced() {
             match self.store.get_parts(&Kind::Namespace, "", &ns) {
                 None => return Err(ApiErr::Status(not_found(&ObjectKey::new(Kind::Namespace, "", &ns)))),
-                Some(n) if n.meta().deletion_timestamp.is_some() && kind != Kind::Event => {
+                Some(n) if n.meta().rare.deletion_timestamp.is_some() && kind != Kind::Event => {
                     let mut st = status(
                         403,
                         "Forbidden",
@@ -523,7 +523,9 @@ impl ApiServer {
             }
         }
         m.creation_timestamp = Some(Time(now));
-        m.deletion_timestamp = None;
+        if let Some(r) = m.rare.existing() {
+            r.deletion_timestamp = None;
+        }
         if matches!(
             kind,
             Kind::Deployment
@@ -535,7 +537,7 @@ impl ApiServer {
                 | Kind::CronJob
                 | Kind::StatefulSet
         ) {
-            m.generation = 1;
+            m.rare.generation = 1;
         }
         obj.set_type_meta();
         // The Service registry's BeginCreate: ClusterIPs and NodePorts, released again if
@@ -774,13 +776,15 @@ impl ApiServer {
             let (cm, m) = (cur.meta(), obj.meta_mut());
             m.uid = cm.uid.clone();
             m.creation_timestamp = cm.creation_timestamp;
-            m.generation = cm.generation;
-            if bump {
-                m.generation = cm.generation + 1;
+            // (Written only where they differ: a write makes the rare fields' box.)
+            let generation = cm.rare.generation + i64::from(bump);
+            if m.rare.generation != generation {
+                m.rare.generation = generation;
             }
-            if m.deletion_timestamp.is_none() {
-                m.deletion_timestamp = cm.deletion_timestamp;
-                m.deletion_grace_period_seconds = cm.deletion_grace_period_seconds;
+            let (dt, dg) = (cm.rare.deletion_timestamp, cm.rare.deletion_grace_period_seconds);
+            if m.rare.deletion_timestamp.is_none() && (dt.is_some() || m.rare.deletion_grace_period_seconds != dg) {
+                m.rare.deletion_timestamp = dt;
+                m.rare.deletion_grace_period_seconds = dg;
             }
             m.resource_version = cm.resource_version;
         }
@@ -793,7 +797,7 @@ impl ApiServer {
         // last finalizer is removed (finalizers are modelled for volumes and claims, the
         // only objects ksim's components put them on).
         if matches!(obj, Object::PersistentVolume(_) | Object::PersistentVolumeClaim(_))
-            && obj.meta().deletion_timestamp.is_some()
+            && obj.meta().rare.deletion_timestamp.is_some()
             && obj.meta().finalizers().is_empty()
         {
             let ev = self.store.delete(&key, None, now).map_err(ApiErr::Store)?;
@@ -852,9 +856,9 @@ impl ApiServer {
         if let Object::Namespace(n) = &*cur {
             // The `kubernetes` finalizer: a namespace is Terminating until the namespace
             // controller has emptied it; the delete after that removes it.
-            if n.metadata.deletion_timestamp.is_none() {
+            if n.metadata.rare.deletion_timestamp.is_none() {
                 let mut nn = n.clone();
-                nn.metadata.deletion_timestamp = Some(Time(now));
+                nn.metadata.rare.deletion_timestamp = Some(Time(now));
                 nn.status = Some(serde_json::json!({"phase": "Terminating"}));
                 let ev = self.store.update(Object::Namespace(nn), now).map_err(ApiErr::Store)?;
                 let out = ev.object.clone();
@@ -870,12 +874,12 @@ impl ApiServer {
             let grace = grace.or(p.spec.termination_grace_period_seconds).unwrap_or(30).max(0);
             // Graceful deletion applies to pods bound to a node that are not terminal.
             if !p.spec.node_name.is_empty() && grace > 0 && !p.is_terminal() {
-                if p.metadata.deletion_timestamp.is_some() {
+                if p.metadata.rare.deletion_timestamp.is_some() {
                     return Ok(Response::Object(cur)); // already terminating
                 }
                 let mut np = p.clone();
-                np.metadata.deletion_timestamp = Some(Time(now + crate::engine::SimDuration::from_secs(grace as u64)));
-                np.metadata.deletion_grace_period_seconds = Some(grace);
+                np.metadata.rare.deletion_timestamp = Some(Time(now + crate::engine::SimDuration::from_secs(grace as u64)));
+                np.metadata.rare.deletion_grace_period_seconds = Some(grace);
                 let ev = self.store.update(Object::Pod(np), now).map_err(ApiErr::Store)?;
                 let out = ev.object.clone();
                 writes.push(ev);
@@ -885,12 +889,12 @@ impl ApiServer {
         if matches!(&*cur, Object::PersistentVolume(_) | Object::PersistentVolumeClaim(_)) && !cur.meta().finalizers().is_empty() {
             // A finalizer holds the object: the delete only marks it (BeforeDelete's
             // graceful path for objects with finalizers).
-            if cur.meta().deletion_timestamp.is_some() {
+            if cur.meta().rare.deletion_timestamp.is_some() {
                 return Ok(Response::Object(cur));
             }
             let mut o = (*cur).clone();
-            o.meta_mut().deletion_timestamp = Some(Time(now));
-            o.meta_mut().deletion_grace_period_seconds = Some(0);
+            o.meta_mut().rare.deletion_timestamp = Some(Time(now));
+            o.meta_mut().rare.deletion_grace_period_seconds = Some(0);
             let ev = self.store.update(o, now).map_err(ApiErr::Store)?;
             let out = ev.object.clone();
             writes.push(ev);
@@ -914,7 +918,7 @@ impl ApiServer {
 
     fn delete_namespace_content(&mut self, ns: &str, now: SimTime, writes: &mut Vec<Rc<WatchEvent>>) -> Result<Response, ApiErr> {
         for key in self.namespace_content(ns) {
-            let terminating = self.store.get(&key).is_some_and(|o| o.meta().deletion_timestamp.is_some());
+            let terminating = self.store.get(&key).is_some_and(|o| o.meta().rare.deletion_timestamp.is_some());
             if !terminating {
                 let _ = self.delete(&key, None, None, now, writes);
             }
@@ -937,7 +941,7 @@ impl ApiServer {
                 format!("Operation cannot be fulfilled on pods/binding {name:?}: pod {name} is already assigned to node {:?}", p.spec.node_name),
             )));
         }
-        if p.metadata.deletion_timestamp.is_some() {
+        if p.metadata.rare.deletion_timestamp.is_some() {
             return Err(ApiErr::Status(status(
                 409,
                 "Conflict",
@@ -1164,7 +1168,7 @@ mod tests {
         assert!(err(a.handle(Request::Apply(moved), SimTime(3))).message.contains("pod updates may not change fields"));
         let key = ObjectKey::new(Kind::Pod, "default", "web");
         let t = ok(a.handle(Request::Delete { key: key.clone(), grace_period_seconds: None, uid: None }, SimTime(4)));
-        assert_eq!(t.meta().deletion_grace_period_seconds, Some(30));
+        assert_eq!(t.meta().rare.deletion_grace_period_seconds, Some(30));
         assert!(a.store.get(&key).is_some(), "terminating until the kubelet confirms");
         ok(a.handle(Request::Delete { key: key.clone(), grace_period_seconds: Some(0), uid: None }, SimTime(5)));
         assert!(a.store.get(&key).is_none());
@@ -1192,7 +1196,7 @@ mod tests {
         ok(a.handle(Request::Create(pod("web")), SimTime(0)));
         let ns = ObjectKey::new(Kind::Namespace, "", "default");
         let t = ok(a.handle(Request::Delete { key: ns.clone(), grace_period_seconds: None, uid: None }, SimTime(1)));
-        assert!(t.meta().deletion_timestamp.is_some());
+        assert!(t.meta().rare.deletion_timestamp.is_some());
         assert_eq!(err(a.handle(Request::Create(pod("more")), SimTime(2))).reason, "Forbidden");
         assert_eq!(err(a.handle(Request::Delete { key: ns.clone(), grace_period_seconds: None, uid: None }, SimTime(3))).reason, "Conflict");
         match a.handle(Request::DeleteNamespaceContent("default".into()), SimTime(4)).response {

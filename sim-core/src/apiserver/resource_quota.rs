@@ -98,7 +98,7 @@ fn counts_compute(p: &Pod, now: SimTime) -> bool {
     if p.status.phase == "Succeeded" || p.status.phase == "Failed" {
         return false;
     }
-    match (&p.metadata.deletion_timestamp, p.metadata.deletion_grace_period_seconds) {
+    match (&p.metadata.rare.deletion_timestamp, p.metadata.rare.deletion_grace_period_seconds) {
         (Some(t), Some(g)) => now <= t.0 + crate::engine::SimDuration::from_secs(g.max(0) as u64),
         _ => true,
     }

@@ -392,7 +392,7 @@ impl ClusterAutoscaler {
             .filter(|o| {
                 o.as_pod().is_some_and(|p| {
                     p.spec.node_name.is_empty()
-                        && p.metadata.deletion_timestamp.is_none()
+                        && p.metadata.rare.deletion_timestamp.is_none()
                         && p.status.conditions.iter().any(|c| c.type_ == "PodScheduled" && c.status == "False" && c.reason == "Unschedulable")
                         && p.spec.priority.unwrap_or(0) >= -10
                         && !is_daemon_set_pod(p)
@@ -822,7 +822,7 @@ impl ClusterAutoscaler {
     fn evict(&mut self, node: &str, on_node: &BTreeMap<&str, Vec<Rc<Object>>>, now: SimTime, out: &mut Vec<Act>) {
         for o in on_node.get(node).map_or(&[][..], |v| v.as_slice()) {
             let Some(p) = o.as_pod() else { continue };
-            if is_daemon_set_pod(p) || is_mirror_pod(p) || p.metadata.deletion_timestamp.is_some() {
+            if is_daemon_set_pod(p) || is_mirror_pod(p) || p.metadata.rare.deletion_timestamp.is_some() {
                 continue;
             }
             self.event(o, "Normal", "ScaleDown", "deleting pod for node scale down", now, out);

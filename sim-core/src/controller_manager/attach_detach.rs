@@ -84,7 +84,7 @@ pub fn pod_terminated(p: &Pod) -> bool {
         return true;
     }
     // notRunning: every status waiting or terminated.
-    p.metadata.deletion_timestamp.is_some()
+    p.metadata.rare.deletion_timestamp.is_some()
         && p.status.container_statuses.iter().chain(p.status.init_container_statuses.iter()).all(|c| c.state.terminated.is_some() || c.state.waiting.is_some())
 }
 

@@ -15,7 +15,7 @@ pub const SLOW_START_INITIAL_BATCH_SIZE: usize = 1;
 
 /// IsPodActive: not terminal and not being deleted.
 pub fn is_pod_active(p: &Pod) -> bool {
-    !p.is_terminal() && p.metadata.deletion_timestamp.is_none()
+    !p.is_terminal() && p.metadata.rare.deletion_timestamp.is_none()
 }
 
 /// A controller reference (`controller: true`, `blockOwnerDeletion: true`).

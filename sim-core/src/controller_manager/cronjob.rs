@@ -364,7 +364,7 @@ impl CronJobController {
             cj.status.active.retain(|x| x.uid != a.uid);
             update = true;
         }
-        if cj.metadata.deletion_timestamp.is_some() {
+        if cj.metadata.rare.deletion_timestamp.is_some() {
             return (None, None, update);
         }
         let tz = match load_location(cj.spec.time_zone.as_deref().unwrap_or("")) {

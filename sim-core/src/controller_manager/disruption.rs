@@ -180,7 +180,7 @@ fn disrupted_pod_map(pdb: &PodDisruptionBudget, pods: &[&Pod], now: SimTime, ctx
     let mut out = BTreeMap::new();
     let mut recheck: Option<SimTime> = None;
     for p in pods {
-        if p.metadata.deletion_timestamp.is_some() {
+        if p.metadata.rare.deletion_timestamp.is_some() {
             continue;
         }
         let Some(t) = pdb.status.disrupted_pods.get(&p.metadata.name) else { continue };
@@ -204,7 +204,7 @@ fn disrupted_pod_map(pdb: &PodDisruptionBudget, pods: &[&Pod], now: SimTime, ctx
 /// countHealthyPods.
 fn count_healthy_pods(pods: &[&Pod], disrupted: &BTreeMap<String, Time>, now: SimTime) -> i32 {
     pods.iter()
-        .filter(|p| p.metadata.deletion_timestamp.is_none())
+        .filter(|p| p.metadata.rare.deletion_timestamp.is_none())
         .filter(|p| disrupted.get(&p.metadata.name).is_none_or(|t| t.0 + DELETION_TIMEOUT <= now))
         .filter(|p| p.is_ready())
         .count() as i32
@@ -219,7 +219,7 @@ fn update_pdb_status(pdb: &PodDisruptionBudget, healthy: i32, desired: i32, expe
     n.status.expected_pods = expected;
     n.status.disruptions_allowed = allowed;
     n.status.disrupted_pods = disrupted;
-    n.status.observed_generation = pdb.metadata.generation;
+    n.status.observed_generation = pdb.metadata.rare.generation;
     n.update_disruption_allowed_condition(ctx.now_time());
     if n.status == pdb.status {
         return;

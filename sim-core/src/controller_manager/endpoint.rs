@@ -350,7 +350,7 @@ mod tests {
     fn terminating_pods_are_left_out_unless_published() {
         let mut svc = service(&[("http", 80)]);
         let mut t = pod(0, true);
-        t.metadata.deletion_timestamp = Some(crate::api::meta::Time(crate::engine::SimTime(1)));
+        t.metadata.rare.deletion_timestamp = Some(crate::api::meta::Time(crate::engine::SimTime(1)));
         assert!(subsets(&svc, &[&t]).is_empty());
         svc.spec.publish_not_ready_addresses = Some(true);
         let ss = subsets(&svc, &[&t, &pod(1, false)]);

@@ -57,7 +57,7 @@ pub fn should_pod_be_in_endpoints(pod: &Pod, include_terminating: bool) -> bool 
     if pod.status.pod_ip.is_empty() && pod.status.pod_ips.is_empty() {
         return false;
     }
-    include_terminating || pod.metadata.deletion_timestamp.is_none()
+    include_terminating || pod.metadata.rare.deletion_timestamp.is_none()
 }
 
 /// podutil.FindPort: a numeric targetPort as is; a named one looked up among the pod's
@@ -98,7 +98,7 @@ pub fn services_selecting<'a>(inf: &'a SharedInformers, ns: &'a str, labels: &'a
 /// hostname/subdomain did).
 pub fn pod_endpoints_changed(old: &Pod, new: &Pod) -> (bool, bool) {
     let labels_changed = old.metadata.labels != new.metadata.labels || old.spec.hostname != new.spec.hostname || old.spec.subdomain != new.spec.subdomain;
-    let changed = old.metadata.deletion_timestamp != new.metadata.deletion_timestamp
+    let changed = old.metadata.rare.deletion_timestamp != new.metadata.rare.deletion_timestamp
         || old.is_ready() != new.is_ready()
         || old.status.pod_ip != new.status.pod_ip
         || old.status.pod_ips != new.status.pod_ips
@@ -135,7 +135,7 @@ fn should_set_hostname(pod: &Pod, svc: &Service) -> bool {
 /// podToEndpoint.
 fn pod_to_endpoint(pod: &Pod, zone: Option<&String>, svc: &Service) -> Endpoint {
     let serving = pod.is_ready();
-    let terminating = pod.metadata.deletion_timestamp.is_some();
+    let terminating = pod.metadata.rare.deletion_timestamp.is_some();
     let ready = svc.spec.publish_not_ready_addresses == Some(true) || (serving && !terminating);
     let address = if pod.status.pod_ips.is_empty() { pod.status.pod_ip.clone() } else { pod.status.pod_ips[0].ip.clone() };
     Endpoint {
@@ -529,7 +529,7 @@ impl Controller for EndpointSliceController {
         let existing: Vec<&EndpointSlice> = inf
             .list_ns(&Kind::EndpointSlice, &key.0)
             .filter_map(|o| o.as_endpoint_slice())
-            .filter(|s| service_of_slice(s).is_some_and(|k| k == *key) && s.metadata.deletion_timestamp.is_none())
+            .filter(|s| service_of_slice(s).is_some_and(|k| k == *key) && s.metadata.rare.deletion_timestamp.is_none())
             .collect();
         let zones: BTreeMap<String, String> = pods
             .iter()

@@ -125,7 +125,7 @@ impl ExternalProvisioner {
     /// shouldProvision: annotated for a provisioner, not bound, its class's provisioner,
     /// and a node chosen when the class waits for one.
     fn wants<'a>(inf: &'a SharedInformers, c: &PersistentVolumeClaim) -> Option<&'a StorageClass> {
-        if !c.spec.volume_name.is_empty() || c.metadata.deletion_timestamp.is_some() {
+        if !c.spec.volume_name.is_empty() || c.metadata.rare.deletion_timestamp.is_some() {
             return None;
         }
         let p = c.metadata.annotations.get(ANN_STORAGE_PROVISIONER)?;
@@ -311,7 +311,7 @@ impl Controller for ExternalProvisioner {
                 let ours = v.metadata.annotations.get(ANN_DYNAMICALLY_PROVISIONED).is_some_and(|p| {
                     inf.list(&Kind::StorageClass).filter_map(|o| o.as_storage_class()).any(|c| c.provisioner == *p) || p == LOCAL_PATH || p == MINIKUBE_HOSTPATH
                 });
-                if !ours || v.status.phase != "Released" || v.reclaim_policy() != "Delete" || v.metadata.deletion_timestamp.is_some() {
+                if !ours || v.status.phase != "Released" || v.reclaim_policy() != "Delete" || v.metadata.rare.deletion_timestamp.is_some() {
                     self.deleting.remove(name);
                     return Synced::Done;
                 }

@@ -93,7 +93,7 @@ impl Controller for GarbageCollector {
 
     fn sync(&mut self, inf: &SharedInformers, key: &ObjectRef, ctx: &mut ControllerCtx) -> Synced {
         let Some(obj) = inf.get(&key.0, &key.1, &key.2).cloned() else { return Synced::Done };
-        if obj.meta().deletion_timestamp.is_some() || !all_owners_gone(inf, &obj) {
+        if obj.meta().rare.deletion_timestamp.is_some() || !all_owners_gone(inf, &obj) {
             return Synced::Done;
         }
         ctx.request_on_error(Request::Delete {

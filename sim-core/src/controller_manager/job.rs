@@ -200,7 +200,7 @@ pub fn completion_index(p: &Pod) -> Option<i32> {
 /// isPodFailed with TerminatingOrFailed: Failed, or deleted before it succeeded; with
 /// `Failed` only the phase counts.
 fn is_pod_failed(p: &Pod, only_failed: bool) -> bool {
-    p.status.phase == "Failed" || (!only_failed && p.metadata.deletion_timestamp.is_some() && p.status.phase != "Succeeded")
+    p.status.phase == "Failed" || (!only_failed && p.metadata.rare.deletion_timestamp.is_some() && p.status.phase != "Succeeded")
 }
 
 /// getFinishedTime (backoff_utils.go): the latest container finishedAt when every
@@ -214,7 +214,10 @@ fn finished_time(p: &Pod) -> SimTime {
         .flatten();
     let from_ready = || p.condition("Ready").filter(|c| c.status == "False").and_then(|c| c.last_transition_time).map(|t| t.0);
     let from_deletion = || {
-        p.metadata.deletion_timestamp.map(|t| SimTime(t.0.as_ms().saturating_sub(p.metadata.deletion_grace_period_seconds.unwrap_or(0).max(0) as u64 * 1000)))
+        p.metadata
+            .rare
+            .deletion_timestamp
+            .map(|t| SimTime(t.0.as_ms().saturating_sub(p.metadata.rare.deletion_grace_period_seconds.unwrap_or(0).max(0) as u64 * 1000)))
     };
     from_containers.or_else(from_ready).or_else(from_deletion).or(p.metadata.creation_timestamp.map(|t| t.0)).unwrap_or(SimTime::ZERO)
 }
@@ -316,7 +319,7 @@ impl Controller for JobController {
                 // activeDeadlineSeconds re-arms the deadline sync.
                 let prev = ev.prev.as_ref().and_then(|o| o.as_job());
                 match prev {
-                    Some(old) if old.metadata.generation == j.metadata.generation => {
+                    Some(old) if old.metadata.rare.generation == j.metadata.rare.generation => {
                         ctx.requeue_after(&mut self.queue, key.clone(), SYNC_BATCH_PERIOD);
                     }
                     _ => self.queue.add(key.clone()),
@@ -346,8 +349,8 @@ impl Controller for JobController {
                         }
                     }
                     WatchEventType::Modified => {
-                        if p.metadata.deletion_timestamp.is_some()
-                            && ev.prev.as_ref().and_then(|o| o.as_pod()).is_some_and(|o| o.metadata.deletion_timestamp.is_none())
+                        if p.metadata.rare.deletion_timestamp.is_some()
+                            && ev.prev.as_ref().and_then(|o| o.as_pod()).is_some_and(|o| o.metadata.rare.deletion_timestamp.is_none())
                         {
                             self.expectations.deletion_observed(&key, &p.metadata.uid);
                         }
@@ -451,8 +454,8 @@ impl Controller for JobController {
         };
         let fail_job = c.fail_job.clone();
 
-        let active_pods: Vec<&Pod> = pods.iter().copied().filter(|p| !p.is_terminal() && p.metadata.deletion_timestamp.is_none()).collect();
-        let terminating = pods.iter().filter(|p| !p.is_terminal() && p.metadata.deletion_timestamp.is_some()).count() as i32;
+        let active_pods: Vec<&Pod> = pods.iter().copied().filter(|p| !p.is_terminal() && p.metadata.rare.deletion_timestamp.is_none()).collect();
+        let terminating = pods.iter().filter(|p| !p.is_terminal() && p.metadata.rare.deletion_timestamp.is_some()).count() as i32;
         let ready = active_pods.iter().filter(|p| p.is_ready()).count() as i32;
 
         let mut status: JobStatus = job.status.clone();
@@ -518,7 +521,7 @@ impl Controller for JobController {
             }
         } else {
             let mut manage_called = false;
-            if satisfied && job.metadata.deletion_timestamp.is_none() {
+            if satisfied && job.metadata.rare.deletion_timestamp.is_none() {
                 manage_called = true;
                 let (d, cr, requeue) = manage_job(job, &active_pods, &pods, terminating, &progress, only_failed, now);
                 deletes = d;
@@ -732,7 +735,7 @@ fn manage_job<'a>(
     if job.indexed() {
         // Terminating pods hold their index when only failed pods are replaced.
         let terminating_pods: Vec<&Pod> =
-            if only_failed { pods.iter().copied().filter(|p| !p.is_terminal() && p.metadata.deletion_timestamp.is_some()).collect() } else { Vec::new() };
+            if only_failed { pods.iter().copied().filter(|p| !p.is_terminal() && p.metadata.rare.deletion_timestamp.is_some()).collect() } else { Vec::new() };
         indexes = first_pending_indexes(active, &terminating_pods, progress, diff, job.spec.completions.unwrap_or(0));
         if per_index {
             // getPodCreationInfoForIndependentIndexes: an index whose last failure's

@@ -43,7 +43,7 @@ impl Controller for NamespaceController {
 
     fn on_watch(&mut self, _inf: &SharedInformers, ev: &WatchEvent, ctx: &mut ControllerCtx) {
         if let Object::Namespace(n) = &*ev.object {
-            if ev.type_ != WatchEventType::Deleted && n.metadata.deletion_timestamp.is_some() {
+            if ev.type_ != WatchEventType::Deleted && n.metadata.rare.deletion_timestamp.is_some() {
                 ctx.requeue_after(&mut self.queue, n.metadata.name.clone(), NAMESPACE_DELETION_GRACE_PERIOD);
             }
         }
@@ -62,7 +62,7 @@ impl Controller for NamespaceController {
                 ctx.request(Request::Delete { key: ObjectKey::new(Kind::Namespace, "", ns), grace_period_seconds: None, uid: None });
             }
             Response::List(left, _) => {
-                let deleted_at = inf.get(&Kind::Namespace, "", ns).and_then(|o| o.meta().deletion_timestamp).map_or(ctx.now(), |t| t.0);
+                let deleted_at = inf.get(&Kind::Namespace, "", ns).and_then(|o| o.meta().rare.deletion_timestamp).map_or(ctx.now(), |t| t.0);
                 match estimate_graceful_termination(left, ctx.now().since(deleted_at)) {
                     0 => ctx.requeue_rate_limited(&mut self.queue, ns.clone()),
                     estimate => ctx.requeue_after(&mut self.queue, ns.clone(), SimDuration::from_secs(estimate / 2 + 1)),

@@ -107,7 +107,7 @@ pub fn claim_ref(claim: &PersistentVolumeClaim) -> ObjectReference {
 
 /// checkVolumeSatisfyClaim (the user pre-bound a claim to a volume): its error words.
 fn check_volume_satisfy_claim(v: &PersistentVolume, c: &PersistentVolumeClaim) -> Result<(), String> {
-    if v.metadata.deletion_timestamp.is_some() {
+    if v.metadata.rare.deletion_timestamp.is_some() {
         return Err(format!("the volume is marked for deletion {:?}", v.metadata.name));
     }
     let requested = c.request().cloned().unwrap_or_default();
@@ -395,7 +395,7 @@ impl PersistentVolumeController {
 
     /// reclaimVolume.
     fn reclaim_volume(&mut self, v: &PersistentVolume, ctx: &mut ControllerCtx) {
-        if v.metadata.deletion_timestamp.is_some() {
+        if v.metadata.rare.deletion_timestamp.is_some() {
             return;
         }
         let obj = || Object::PersistentVolume(Box::new(v.clone()));
@@ -507,7 +507,7 @@ impl Controller for PersistentVolumeController {
         match key {
             Key::Claim(ns, name) => {
                 if let Some(c) = claim_of(inf, ns, name) {
-                    if c.metadata.deletion_timestamp.is_none() || !c.spec.volume_name.is_empty() {
+                    if c.metadata.rare.deletion_timestamp.is_none() || !c.spec.volume_name.is_empty() {
                         let c = c.clone();
                         self.sync_claim(inf, &c, ctx);
                     }

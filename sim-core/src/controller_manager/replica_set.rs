@@ -271,7 +271,7 @@ impl<R: Replicated> Controller for ReplicaManager<R> {
         let rs_view = R::as_rs(&obj).expect("a ReplicaSet");
         let rs: &ReplicaSet = &rs_view;
         let Some(selector) = rs.spec.selector.clone() else { return Synced::Done };
-        let live = rs.metadata.deletion_timestamp.is_none();
+        let live = rs.metadata.rare.deletion_timestamp.is_none();
         // Claim: owned pods that no longer match are released (not while the ReplicaSet
         // itself is being deleted: RecheckDeletionTimestamp).
         if live {
@@ -383,7 +383,7 @@ impl<R: Replicated> ReplicaManager<R> {
         if ev.type_ == WatchEventType::Added {
             self.expectations.creation_observed(&key);
         }
-        if ev.type_ == WatchEventType::Deleted || p.metadata.deletion_timestamp.is_some() {
+        if ev.type_ == WatchEventType::Deleted || p.metadata.rare.deletion_timestamp.is_some() {
             self.expectations.deletion_observed(&key, &p.metadata.uid);
         }
     }
@@ -461,7 +461,7 @@ impl<R: Replicated> ReplicaManager<R> {
         };
         let Some(ss) = self.slow_start.get_mut(key) else { return };
         let next = ss.answered(ok);
-        let live = obj.as_ref().and_then(|o| R::as_rs(o)).filter(|r| r.metadata.deletion_timestamp.is_none());
+        let live = obj.as_ref().and_then(|o| R::as_rs(o)).filter(|r| r.metadata.rare.deletion_timestamp.is_none());
         if next > 0 {
             if let Some(rs) = &live {
                 send_batch::<R>(rs, next, ctx);
@@ -529,7 +529,7 @@ impl<R: Replicated> ReplicaManager<R> {
         st.fully_labeled_replicas = fully as i32;
         st.ready_replicas = ready as i32;
         st.available_replicas = available as i32;
-        st.observed_generation = rs.metadata.generation;
+        st.observed_generation = rs.metadata.rare.generation;
         let failure = self.failure.get(&key);
         match (failure, rs.condition(REPLICA_FAILURE)) {
             (Some((reason, message)), None) => st.conditions.push(ReplicaSetCondition {

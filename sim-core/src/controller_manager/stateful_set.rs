@@ -94,7 +94,7 @@ fn is_available(p: &Pod, min_ready: i32, now: SimTime) -> bool {
 }
 
 fn is_healthy(p: &Pod) -> bool {
-    is_running_and_ready(p) && p.metadata.deletion_timestamp.is_none()
+    is_running_and_ready(p) && p.metadata.rare.deletion_timestamp.is_none()
 }
 
 fn revision_of(p: &Pod) -> &str {
@@ -199,7 +199,7 @@ impl Controller for StatefulSetController {
                     // A create is seen when the pod is added; a delete once the pod is
                     // terminating or gone (not at a status write that came before it).
                     let seen = matches!(ev.type_, crate::etcd::WatchEventType::Added | crate::etcd::WatchEventType::Deleted)
-                        || p.metadata.deletion_timestamp.is_some();
+                        || p.metadata.rare.deletion_timestamp.is_some();
                     if let (true, Some(set)) = (seen, self.in_flight.get_mut(&key)) {
                         set.remove(&p.metadata.name);
                     }
@@ -287,11 +287,11 @@ impl Controller for StatefulSetController {
         let first_unhealthy_condemned = condemned.iter().rev().find(|p| !is_healthy(p)).map(|p| p.metadata.name.clone());
 
         let mut blocked = false;
-        if set.metadata.deletion_timestamp.is_none() {
+        if set.metadata.rare.deletion_timestamp.is_none() {
             for ord in start..=end {
                 match replicas.get(&ord) {
                     Some(p) if p.is_terminal() => {
-                        if p.metadata.deletion_timestamp.is_none() {
+                        if p.metadata.rare.deletion_timestamp.is_none() {
                             let (type_, reason) =
                                 if p.status.phase == "Failed" { ("Warning", "RecreatingFailedPod") } else { ("Normal", "RecreatingTerminatedPod") };
                             let what = if p.status.phase == "Failed" { "failed" } else { "terminated" };
@@ -316,7 +316,7 @@ impl Controller for StatefulSetController {
                         creates.push(new_pod(set, &template, ord, revision));
                         blocked = monotonic;
                     }
-                    Some(p) if monotonic && (p.metadata.deletion_timestamp.is_some() || !is_running_and_ready(p) || !is_available(p, min_ready, now)) => {
+                    Some(p) if monotonic && (p.metadata.rare.deletion_timestamp.is_some() || !is_running_and_ready(p) || !is_available(p, min_ready, now)) => {
                         blocked = true
                     }
                     Some(_) => {}
@@ -327,7 +327,7 @@ impl Controller for StatefulSetController {
             }
             if !blocked {
                 for p in &condemned {
-                    if p.metadata.deletion_timestamp.is_some() {
+                    if p.metadata.rare.deletion_timestamp.is_some() {
                         if monotonic {
                             break;
                         }
@@ -351,7 +351,7 @@ impl Controller for StatefulSetController {
                 let partition = update_partition(set);
                 for ord in (start + partition..=end).rev() {
                     let Some(p) = replicas.get(&ord) else { break };
-                    if revision_of(p) != update_revision && p.metadata.deletion_timestamp.is_none() {
+                    if revision_of(p) != update_revision && p.metadata.rare.deletion_timestamp.is_none() {
                         deletes.push(p);
                         break;
                     }
@@ -384,7 +384,7 @@ impl Controller for StatefulSetController {
                         ctx.request_reply(Request::Create(Object::PersistentVolumeClaim(Box::new(c))));
                         ctx.event(&obj, "Normal", "SuccessfulCreate", &msg);
                     }
-                    Some(o) if o.meta().deletion_timestamp.is_some() => refused = Some(format!("pvc {} is being deleted", c.metadata.name)),
+                    Some(o) if o.meta().rare.deletion_timestamp.is_some() => refused = Some(format!("pvc {} is being deleted", c.metadata.name)),
                     Some(_) => {}
                 }
             }
@@ -426,7 +426,7 @@ impl Controller for StatefulSetController {
 
         // updateStatus over the pods as they are.
         let mut st = StatefulSetStatus {
-            observed_generation: set.metadata.generation,
+            observed_generation: set.metadata.rare.generation,
             current_revision: current_revision.clone(),
             update_revision: update_revision.clone(),
             collision_count: Some(set.status.collision_count.unwrap_or(0)),
@@ -441,7 +441,7 @@ impl Controller for StatefulSetController {
                     st.available_replicas += 1;
                 }
             }
-            if p.metadata.deletion_timestamp.is_none() {
+            if p.metadata.rare.deletion_timestamp.is_none() {
                 if revision_of(p) == current_revision {
                     st.current_replicas += 1;
                 }

@@ -102,7 +102,7 @@ impl TaintEvictionController {
     /// processPodOnNode: schedule, keep or cancel the pod's eviction.
     fn process_pod(&mut self, p: &Pod, node: Option<&Object>, ctx: &mut ControllerCtx) {
         let (ns, name) = (p.metadata.namespace.clone(), p.metadata.name.clone());
-        if p.metadata.deletion_timestamp.is_some() || p.is_terminal() {
+        if p.metadata.rare.deletion_timestamp.is_some() || p.is_terminal() {
             self.cancel(&ns, &name);
             return;
         }

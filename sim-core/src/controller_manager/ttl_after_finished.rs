@@ -59,7 +59,7 @@ impl Controller for TtlAfterFinishedController {
             return;
         }
         if let Some(j) = ev.object.as_job() {
-            if j.metadata.deletion_timestamp.is_none() && needs_cleanup(j) {
+            if j.metadata.rare.deletion_timestamp.is_none() && needs_cleanup(j) {
                 self.queue.add((j.metadata.namespace.clone(), j.metadata.name.clone()));
             }
         }
@@ -69,7 +69,7 @@ impl Controller for TtlAfterFinishedController {
     /// the expiry.
     fn sync(&mut self, inf: &SharedInformers, key: &NsName, ctx: &mut ControllerCtx) -> Synced {
         let Some(j) = inf.get(&Kind::Job, &key.0, &key.1).and_then(|o| o.as_job()) else { return Synced::Done };
-        if j.metadata.deletion_timestamp.is_some() || !needs_cleanup(j) {
+        if j.metadata.rare.deletion_timestamp.is_some() || !needs_cleanup(j) {
             return Synced::Done;
         }
         let Some(at) = expire_at(j) else { return Synced::Done };

@@ -52,15 +52,15 @@ impl Controller for VolumeProtectionController {
 
     fn on_watch(&mut self, inf: &SharedInformers, ev: &WatchEvent, _ctx: &mut ControllerCtx) {
         match &*ev.object {
-            Object::PersistentVolumeClaim(c) if c.metadata.deletion_timestamp.is_some() => {
+            Object::PersistentVolumeClaim(c) if c.metadata.rare.deletion_timestamp.is_some() => {
                 self.queue.add(Key::Claim(c.metadata.namespace.clone(), c.metadata.name.clone()));
             }
-            Object::PersistentVolume(v) if v.metadata.deletion_timestamp.is_some() => self.queue.add(Key::Volume(v.metadata.name.clone())),
+            Object::PersistentVolume(v) if v.metadata.rare.deletion_timestamp.is_some() => self.queue.add(Key::Volume(v.metadata.name.clone())),
             // podAddedDeletedUpdated: the claims of a pod that went or finished.
             Object::Pod(p) => {
                 let ns = &p.metadata.namespace;
                 for (_, c) in pod_claims(p.spec.volumes.as_deref()) {
-                    if inf.get(&Kind::PersistentVolumeClaim, ns, &c).is_some_and(|o| o.meta().deletion_timestamp.is_some()) {
+                    if inf.get(&Kind::PersistentVolumeClaim, ns, &c).is_some_and(|o| o.meta().rare.deletion_timestamp.is_some()) {
                         self.queue.add(Key::Claim(ns.clone(), c));
                     }
                 }
@@ -73,7 +73,7 @@ impl Controller for VolumeProtectionController {
         match key {
             Key::Claim(ns, name) => {
                 let Some(c) = inf.get(&Kind::PersistentVolumeClaim, ns, name).and_then(|o| o.as_pvc()) else { return Synced::Done };
-                if c.metadata.deletion_timestamp.is_none() || !c.metadata.finalizers().iter().any(|f| f == PVC_PROTECTION_FINALIZER) {
+                if c.metadata.rare.deletion_timestamp.is_none() || !c.metadata.finalizers().iter().any(|f| f == PVC_PROTECTION_FINALIZER) {
                     return Synced::Done;
                 }
                 if claim_in_use(inf, ns, name) {
@@ -85,7 +85,9 @@ impl Controller for VolumeProtectionController {
             }
             Key::Volume(name) => {
                 let Some(v) = inf.get(&Kind::PersistentVolume, "", name).and_then(|o| o.as_pv()) else { return Synced::Done };
-                if v.metadata.deletion_timestamp.is_none() || v.status.phase == "Bound" || !v.metadata.finalizers().iter().any(|f| f == PV_PROTECTION_FINALIZER)
+                if v.metadata.rare.deletion_timestamp.is_none()
+                    || v.status.phase == "Bound"
+                    || !v.metadata.finalizers().iter().any(|f| f == PV_PROTECTION_FINALIZER)
                 {
                     return Synced::Done;
                 }

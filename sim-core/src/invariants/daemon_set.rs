@@ -73,7 +73,7 @@ impl DaemonSetChecker {
             }
         }
         let owner = p.metadata.controller_ref().filter(|r| r.kind == "DaemonSet")?;
-        let counted = w.type_ != WatchEventType::Deleted && !(p.is_terminal() && p.metadata.deletion_timestamp.is_some());
+        let counted = w.type_ != WatchEventType::Deleted && !(p.is_terminal() && p.metadata.rare.deletion_timestamp.is_some());
         let node = get_target_node_name(p).ok()?;
         if !counted {
             return None;
@@ -99,7 +99,7 @@ impl DaemonSetChecker {
             .filter(|k| {
                 let Some(o) = store.get_parts(&Kind::Pod, &k.0, &k.1).and_then(|o| o.as_pod()) else { return false };
                 let claimed = ds.is_none_or(|d| d.spec.selector.as_ref().is_some_and(|s| s.matches(&o.metadata.labels)));
-                claimed && !(surge && (o.metadata.deletion_timestamp.is_some() || o.is_terminal()))
+                claimed && !(surge && (o.metadata.rare.deletion_timestamp.is_some() || o.is_terminal()))
             })
             .map(|k| format!("pod/{}/{}", k.0, k.1))
             .collect();
@@ -193,7 +193,7 @@ mod tests {
         let mut failed = pod("a1", "n1");
         if let Object::Pod(p) = &mut failed {
             p.status.phase = "Failed".into();
-            p.metadata.deletion_timestamp = Some(Time(SimTime(1)));
+            p.metadata.rare.deletion_timestamp = Some(Time(SimTime(1)));
         }
         write(&mut s, &mut c, failed, "kubelet/n1");
         write(&mut s, &mut c, pod("a3", "n1"), CONTROLLER_MANAGER);
@@ -214,7 +214,7 @@ mod tests {
         write(&mut s, &mut c, pod("new", "n1"), CONTROLLER_MANAGER);
         assert_eq!(fired(&c), 0);
         let mut going = pod("new", "n1");
-        going.meta_mut().deletion_timestamp = Some(Time(SimTime(1)));
+        going.meta_mut().rare.deletion_timestamp = Some(Time(SimTime(1)));
         write(&mut s, &mut c, going, "kubectl");
         write(&mut s, &mut c, pod("new2", "n1"), CONTROLLER_MANAGER);
         assert_eq!(fired(&c), 0, "the deleting pod is not counted under surge: {:?}", c.violations);

@@ -166,7 +166,7 @@ impl DeploymentChecker {
         let total: i64 = store
             .list(&crate::api::Kind::ReplicaSet)
             .filter_map(|o| o.as_replica_set())
-            .filter(|r| r.metadata.deletion_timestamp.is_none() && r.metadata.controller_ref().is_some_and(|c| c.uid == owner.uid))
+            .filter(|r| r.metadata.rare.deletion_timestamp.is_none() && r.metadata.controller_ref().is_some_and(|c| c.uid == owner.uid))
             .map(|r| i64::from(r.replicas()))
             .sum();
         let max_total = views.iter().map(|(d, _)| i64::from(d.replicas) + i64::from(d.max_surge)).max().unwrap_or(0);

@@ -132,10 +132,10 @@ impl JobChecker {
             if let Some(i) = completion_index(p) {
                 seen.succeeded_indexes.insert(i);
             }
-        } else if p.status.phase == "Failed" || deleted || p.metadata.deletion_timestamp.is_some() {
+        } else if p.status.phase == "Failed" || deleted || p.metadata.rare.deletion_timestamp.is_some() {
             seen.failed.insert(uid.clone());
         }
-        let active = !deleted && !p.is_terminal() && p.metadata.deletion_timestamp.is_none();
+        let active = !deleted && !p.is_terminal() && p.metadata.rare.deletion_timestamp.is_none();
         if !active {
             seen.active.remove(&uid);
             return None;

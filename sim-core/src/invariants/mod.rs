@@ -616,7 +616,8 @@ pub fn converged(store: &crate::etcd::Store, alive: &BTreeSet<String>, time: Sim
         if let Some(owner) = rs.metadata.controller_ref() {
             *rs_replicas.entry(owner.uid.as_str()).or_default() += rs.replicas();
         }
-        if rs.metadata.deletion_timestamp.is_some() || rs.condition(crate::controller_manager::replica_set::REPLICA_FAILURE).is_some_and(|c| c.status == "True")
+        if rs.metadata.rare.deletion_timestamp.is_some()
+            || rs.condition(crate::controller_manager::replica_set::REPLICA_FAILURE).is_some_and(|c| c.status == "True")
         {
             continue;
         }
@@ -632,7 +633,7 @@ pub fn converged(store: &crate::etcd::Store, alive: &BTreeSet<String>, time: Sim
     // ReplicationControllers are managed by the same code (pkg/controller/replication).
     for rc in store.list(&Kind::ReplicationController).filter_map(|o| o.as_replication_controller()) {
         let failing = rc.status.conditions.iter().any(|c| c.type_ == crate::controller_manager::replica_set::REPLICA_FAILURE && c.status == "True");
-        if rc.metadata.deletion_timestamp.is_some() || failing {
+        if rc.metadata.rare.deletion_timestamp.is_some() || failing {
             continue;
         }
         let n = active.get(rc.metadata.uid.as_str()).copied().unwrap_or(0);
@@ -659,7 +660,7 @@ pub fn converged(store: &crate::etcd::Store, alive: &BTreeSet<String>, time: Sim
                     .saturating_add(crate::invariants::PROGRESS_CHECK_SLACK.as_ms())
                     >= time.as_ms()
             });
-        if d.status.observed_generation != d.metadata.generation || (total != d.replicas() && !excused) {
+        if d.status.observed_generation != d.metadata.rare.generation || (total != d.replicas() && !excused) {
             v(
                 CONVERGED,
                 vec![format!("deployment/{}/{}", d.metadata.namespace, d.metadata.name)],
@@ -667,7 +668,7 @@ pub fn converged(store: &crate::etcd::Store, alive: &BTreeSet<String>, time: Sim
                     "ReplicaSets ask for {total} of {} replicas (observed generation {} of {})",
                     d.replicas(),
                     d.status.observed_generation,
-                    d.metadata.generation
+                    d.metadata.rare.generation
                 ),
             );
         }

@@ -21,7 +21,7 @@ pub const REPLICASET_READY_ONCE: &str = "replicaset-ready-counted-once";
 /// The controller uid a pod counts towards as ready, if it does: owned, active, Ready.
 fn counted_for(p: &Pod) -> Option<&str> {
     let owner = p.metadata.controller_ref()?;
-    let active = p.metadata.deletion_timestamp.is_none() && !p.is_terminal();
+    let active = p.metadata.rare.deletion_timestamp.is_none() && !p.is_terminal();
     (active && p.is_ready()).then_some(owner.uid.as_str())
 }
 
@@ -103,7 +103,7 @@ mod tests {
         p.status.phase = "Running".into();
         p.status.conditions = vec![PodCondition { type_: "Ready".into(), status: if ready { "True" } else { "False" }.into(), ..Default::default() }];
         if deleting {
-            p.metadata.deletion_timestamp = Some(Time(SimTime(1)));
+            p.metadata.rare.deletion_timestamp = Some(Time(SimTime(1)));
         }
         Rc::new(Object::Pod(Box::new(p)))
     }

@@ -39,7 +39,7 @@ pub fn endpoints_converged(store: &crate::etcd::Store, time: SimTime) -> Vec<Vio
     }
     for svc in store.list(&Kind::Service).filter_map(|o| o.as_service()) {
         let Some(selector) = svc.spec.selector.as_ref().filter(|s| !s.is_empty()) else { continue };
-        if svc.spec.type_ == "ExternalName" || svc.metadata.deletion_timestamp.is_some() {
+        if svc.spec.type_ == "ExternalName" || svc.metadata.rare.deletion_timestamp.is_some() {
             continue;
         }
         let ns = &svc.metadata.namespace;
@@ -49,7 +49,7 @@ pub fn endpoints_converged(store: &crate::etcd::Store, time: SimTime) -> Vec<Vio
             .filter_map(|o| o.as_pod())
             .filter(|p| &p.metadata.namespace == ns && !p.status.pod_ip.is_empty() && !p.is_terminal())
             .filter(|p| selector.iter().all(|(k, v)| p.metadata.labels.get(k) == Some(v)))
-            .map(|p| (p.status.pod_ip.clone(), publish || (p.is_ready() && p.metadata.deletion_timestamp.is_none())))
+            .map(|p| (p.status.pod_ip.clone(), publish || (p.is_ready() && p.metadata.rare.deletion_timestamp.is_none())))
             .collect();
         let have: BTreeMap<String, bool> = store
             .list(&Kind::EndpointSlice)

@@ -42,7 +42,7 @@ impl StatefulSetChecker {
         let owner = p.metadata.controller_ref().filter(|r| r.kind == "StatefulSet")?;
         let (_, ord) = parent_and_ordinal(&p.metadata.name)?;
         let &(monotonic, start) = self.sets.get(&owner.uid)?;
-        let ready = w.type_ != WatchEventType::Deleted && p.status.phase == "Running" && p.is_ready() && p.metadata.deletion_timestamp.is_none();
+        let ready = w.type_ != WatchEventType::Deleted && p.status.phase == "Running" && p.is_ready() && p.metadata.rare.deletion_timestamp.is_none();
         let slot = self.ready.entry((owner.uid.clone(), ord)).or_insert((false, SimTime::ZERO));
         if slot.0 || ready {
             slot.1 = time;

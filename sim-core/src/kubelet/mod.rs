@@ -446,7 +446,7 @@ impl Kubelet {
             let images = |o: &Object| o.as_pod().map(|p| p.spec.containers.iter().map(|c| c.image.clone()).collect::<Vec<_>>());
             let changed = images(&w.pod) != images(obj);
             w.pod = obj.clone();
-            if p.metadata.deletion_timestamp.is_some() && w.phase != Phase::Killing {
+            if p.metadata.rare.deletion_timestamp.is_some() && w.phase != Phase::Killing {
                 self.begin_kill(&uid, ctx);
             } else if changed {
                 self.definition_changed(&uid, ctx);
@@ -456,7 +456,7 @@ impl Kubelet {
         if p.is_terminal() {
             return;
         }
-        if p.metadata.deletion_timestamp.is_some() {
+        if p.metadata.rare.deletion_timestamp.is_some() {
             // Never started here: finish the deletion at once.
             ctx.request(Request::Delete { key: obj.key(), grace_period_seconds: Some(0), uid: Some(uid) });
             return;
@@ -529,7 +529,7 @@ impl Kubelet {
             match self.workers.get_mut(&uid) {
                 Some(w) => {
                     w.pod = obj.clone();
-                    if p.metadata.deletion_timestamp.is_some() {
+                    if p.metadata.rare.deletion_timestamp.is_some() {
                         w.phase = Phase::Killing;
                         self.timer(&uid, SimDuration::ZERO, PodStep::Killed, ctx);
                     } else if w.phase != Phase::Done {
@@ -592,7 +592,7 @@ impl Kubelet {
                 continue;
             };
             w.pod = obj.clone();
-            let deleting = p.metadata.deletion_timestamp.is_some();
+            let deleting = p.metadata.rare.deletion_timestamp.is_some();
             match w.phase {
                 Phase::Done if deleting => {
                     ctx.request(Request::Delete { key: obj.key(), grace_period_seconds: Some(0), uid: Some(uid.clone()) });

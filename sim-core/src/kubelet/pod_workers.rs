@@ -933,7 +933,7 @@ impl Kubelet {
     /// the grace period); a pod whose containers never ran goes at once.
     pub(super) fn begin_kill(&mut self, uid: &str, ctx: &mut Ctx) {
         let Some(w) = self.workers.get(uid) else { return };
-        let grace = SimDuration::from_secs(w.pod.as_pod().and_then(|p| p.metadata.deletion_grace_period_seconds).unwrap_or(30).max(0) as u64);
+        let grace = SimDuration::from_secs(w.pod.as_pod().and_then(|p| p.metadata.rare.deletion_grace_period_seconds).unwrap_or(30).max(0) as u64);
         self.begin_kill_within(uid, grace, ctx);
     }
 
@@ -980,7 +980,7 @@ impl Kubelet {
         w.sandbox = false;
         let ip = w.ip.take();
         w.phase = Phase::Done;
-        if w.rare.evicted.is_some() && w.pod.as_pod().is_some_and(|p| p.metadata.deletion_timestamp.is_none()) {
+        if w.rare.evicted.is_some() && w.pod.as_pod().is_some_and(|p| p.metadata.rare.deletion_timestamp.is_none()) {
             // The containers ended on the eviction's SIGTERM within the grace period (143),
             // or its SIGKILL (137).
             let code =

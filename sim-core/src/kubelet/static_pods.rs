@@ -121,7 +121,7 @@ impl Kubelet {
         let uid = &p.metadata.uid;
         let name = &p.metadata.name;
         // Marked for deletion, or already gone (a forced delete): the static pod runs on.
-        if deleted || p.metadata.deletion_timestamp.is_some() {
+        if deleted || p.metadata.rare.deletion_timestamp.is_some() {
             let running = self.workers.get(uid).is_some_and(|w| !matches!(w.phase, Phase::Killing | Phase::Done));
             if !running {
                 return false;

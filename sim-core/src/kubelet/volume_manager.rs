@@ -196,7 +196,7 @@ pub fn claim_waits(p: &Pod, node: &str, found: &BTreeMap<ObjectKey, Option<Rc<Ob
         // getPVCExtractPV, then getPVSpec.
         let problem = match c.as_deref().and_then(|o| o.as_pvc()) {
             None => Some(format!("failed to fetch PVC from API server: persistentvolumeclaims {claim:?} not found")),
-            Some(c) if c.metadata.deletion_timestamp.is_some() => Some("PVC is being deleted".to_string()),
+            Some(c) if c.metadata.rare.deletion_timestamp.is_some() => Some("PVC is being deleted".to_string()),
             Some(c) if c.status.phase != "Bound" => Some("PVC is not bound".to_string()),
             Some(c) if c.spec.volume_name.is_empty() => Some("PVC has empty pvc.Spec.VolumeName".to_string()),
             Some(c) => match get(ObjectKey::new(Kind::PersistentVolume, "", &c.spec.volume_name)) {

@@ -805,13 +805,13 @@ fn live_pods(store: &Store) -> impl Iterator<Item = &crate::api::pod::Pod> {
 fn observe_pods(c: &Check, sel: &Selector, store: &Store) -> String {
     let pods: Vec<_> = live_pods(store).filter(|p| sel.matches(&p.metadata.labels)).collect();
     let count = |f: &dyn Fn(&&crate::api::pod::Pod) -> bool| pods.iter().filter(|p| f(p)).count().to_string();
-    let live = |p: &&crate::api::pod::Pod| !p.is_terminal() && p.metadata.deletion_timestamp.is_none();
+    let live = |p: &&crate::api::pod::Pod| !p.is_terminal() && p.metadata.rare.deletion_timestamp.is_none();
     match c.field.as_str() {
         "count" => pods.len().to_string(),
-        "running" => count(&|p| p.status.phase == "Running" && p.metadata.deletion_timestamp.is_none()),
-        "pending" => count(&|p| p.status.phase == "Pending" && p.metadata.deletion_timestamp.is_none()),
-        "ready" => count(&|p| p.is_ready() && p.metadata.deletion_timestamp.is_none()),
-        "terminating" => count(&|p| p.metadata.deletion_timestamp.is_some()),
+        "running" => count(&|p| p.status.phase == "Running" && p.metadata.rare.deletion_timestamp.is_none()),
+        "pending" => count(&|p| p.status.phase == "Pending" && p.metadata.rare.deletion_timestamp.is_none()),
+        "ready" => count(&|p| p.is_ready() && p.metadata.rare.deletion_timestamp.is_none()),
+        "terminating" => count(&|p| p.metadata.rare.deletion_timestamp.is_some()),
         "failed" => count(&|p| p.status.phase == "Failed"),
         "succeeded" => count(&|p| p.status.phase == "Succeeded"),
         "unschedulable" => count(&|p| p.condition("PodScheduled").is_some_and(|c| c.status == "False")),
@@ -920,7 +920,7 @@ fn observe_one(c: &Check, obj: &Object, store: &Store) -> String {
         }
         .to_string(),
         Object::PersistentVolumeClaim(pvc) => match c.field.as_str() {
-            "status" if pvc.metadata.deletion_timestamp.is_some() => "Terminating".to_string(),
+            "status" if pvc.metadata.rare.deletion_timestamp.is_some() => "Terminating".to_string(),
             "status" => pvc.status.phase.clone(),
             "volume" => pvc.spec.volume_name.clone(),
             _ => store
@@ -937,7 +937,7 @@ fn observe_one(c: &Check, obj: &Object, store: &Store) -> String {
                 .unwrap_or_default(),
         },
         Object::PersistentVolume(v) => match c.field.as_str() {
-            "status" if v.metadata.deletion_timestamp.is_some() => "Terminating".to_string(),
+            "status" if v.metadata.rare.deletion_timestamp.is_some() => "Terminating".to_string(),
             "status" => v.status.phase.clone(),
             _ => v.spec.claim_ref.as_ref().map(|r| format!("{}/{}", r.namespace, r.name)).unwrap_or_default(),
         },

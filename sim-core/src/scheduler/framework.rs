@@ -186,7 +186,7 @@ impl PodInfo {
             required_anti_affinity: raa,
             preferred_affinity: pa,
             preferred_anti_affinity: paa,
-            terminating: pod.metadata.deletion_timestamp.is_some(),
+            terminating: pod.metadata.rare.deletion_timestamp.is_some(),
             object,
         }
     }

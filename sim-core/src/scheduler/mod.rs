@@ -484,7 +484,9 @@ impl Scheduler {
                 Some(c) if c.node == ni => {
                     c.assumed = false;
                     let old = c.info.pod();
-                    if old.metadata.labels != p.metadata.labels || old.metadata.deletion_timestamp.is_some() != p.metadata.deletion_timestamp.is_some() {
+                    if old.metadata.labels != p.metadata.labels
+                        || old.metadata.rare.deletion_timestamp.is_some() != p.metadata.rare.deletion_timestamp.is_some()
+                    {
                         let old_info = c.info.clone();
                         let info = Rc::new(PodInfo::new(ev.object.clone()));
                         c.info = info.clone();
@@ -520,7 +522,7 @@ impl Scheduler {
         if self.pods.get(&uid).is_some_and(|c| c.assumed) {
             return; // assumed, binding in flight
         }
-        if p.metadata.deletion_timestamp.is_some() || !self.config.profiles.iter().any(|pr| pr.scheduler_name == p.spec.scheduler_name) {
+        if p.metadata.rare.deletion_timestamp.is_some() || !self.config.profiles.iter().any(|pr| pr.scheduler_name == p.spec.scheduler_name) {
             self.queue.remove(&uid);
             self.pending.remove(&uid);
             self.nominated.remove(&uid);
@@ -1110,7 +1112,7 @@ impl Scheduler {
     ) -> Result<(String, Vec<String>), String> {
         let pod = info.pod();
         let terminating_lower = self.node_index.get(&pod.status.nominated_node_name).is_some_and(|&ni| {
-            self.nodes[ni].pods.iter().any(|p| p.priority < info.priority && self.informer_pod(p).is_some_and(|x| x.metadata.deletion_timestamp.is_some()))
+            self.nodes[ni].pods.iter().any(|p| p.priority < info.priority && self.informer_pod(p).is_some_and(|x| x.metadata.rare.deletion_timestamp.is_some()))
         });
         default_preemption::eligible(info, terminating_lower).map_err(|m| format!("preemption: {m}"))?;
         let budgets = self.budgets();
@@ -1134,7 +1136,7 @@ impl Scheduler {
             victims.push(format!("{}/{}", vp.metadata.namespace, vp.metadata.name));
             let Some(cur) = self.informer.get(&Kind::Pod, &vp.metadata.namespace, &vp.metadata.name).cloned() else { continue };
             if let Some(cp) = cur.as_pod() {
-                if cp.metadata.deletion_timestamp.is_none() {
+                if cp.metadata.rare.deletion_timestamp.is_none() {
                     let mut np = cp.clone();
                     np.metadata.resource_version.0 = 0;
                     np.set_condition(
@@ -1376,7 +1378,7 @@ impl Scheduler {
                 let retry = obj
                     .as_ref()
                     .and_then(|o| o.as_pod())
-                    .filter(|p| p.metadata.uid == uid && p.spec.node_name.is_empty() && p.metadata.deletion_timestamp.is_none());
+                    .filter(|p| p.metadata.uid == uid && p.spec.node_name.is_empty() && p.metadata.rare.deletion_timestamp.is_none());
                 // A pod that is gone, bound or being deleted is not retried.
                 if let (Some(p), false) = (retry, st.reason == "NotFound") {
                     let priority = p.spec.priority.unwrap_or(0);

@@ -493,7 +493,7 @@ impl Simulation {
             .store
             .list(&Kind::Pod)
             .filter_map(|o| o.as_pod())
-            .filter(|p| p.status.phase == "Running" && p.metadata.deletion_timestamp.is_none())
+            .filter(|p| p.status.phase == "Running" && p.metadata.rare.deletion_timestamp.is_none())
             .filter(|p| namespace.map_or(p.metadata.namespace != "kube-system", |ns| p.metadata.namespace == ns))
             .map(|p| {
                 let target = model::Target { kind: Kind::Pod, namespace: p.metadata.namespace.clone(), name: p.metadata.name.clone() };

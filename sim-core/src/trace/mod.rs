@@ -205,9 +205,9 @@ pub fn pod_status(p: &crate::api::pod::Pod) -> String {
 
 /// printPod's last step: node-lost and terminating pods.
 fn finish_status(p: &crate::api::pod::Pod, mut reason: String) -> String {
-    if p.metadata.deletion_timestamp.is_some() && p.status.reason == "NodeLost" {
+    if p.metadata.rare.deletion_timestamp.is_some() && p.status.reason == "NodeLost" {
         reason = "Unknown".into();
-    } else if p.metadata.deletion_timestamp.is_some() && !p.is_terminal() {
+    } else if p.metadata.rare.deletion_timestamp.is_some() && !p.is_terminal() {
         reason = "Terminating".into();
     }
     if reason.is_empty() {
@@ -289,7 +289,7 @@ fn summary(obj: &Object) -> Summary<'_> {
                 ("ip", s(&p.status.pod_ip)),
                 ("ready", Field::Bool(p.is_ready())),
                 ("restarts", int(p.restarts())),
-                ("terminating", Field::Bool(p.metadata.deletion_timestamp.is_some())),
+                ("terminating", Field::Bool(p.metadata.rare.deletion_timestamp.is_some())),
             ];
             if let Some(c) = p.condition("PodScheduled").filter(|c| c.status == "False") {
                 m.push(("unschedulable", s(&c.message)));

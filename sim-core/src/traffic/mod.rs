@@ -690,7 +690,7 @@ fn send(
                 o.as_pod().is_some_and(|p| {
                     &p.metadata.namespace == namespace
                         && p.is_ready()
-                        && p.metadata.deletion_timestamp.is_none()
+                        && p.metadata.rare.deletion_timestamp.is_none()
                         && selector.matches(&p.metadata.labels)
                         && alive(&p.spec.node_name)
                 })

@@ -208,7 +208,7 @@ impl Controller for DaemonSetsController {
         }
         // A DaemonSet being deleted: its history may be gone, so its status cannot be
         // computed reliably (syncDaemonSet returns).
-        if ds.metadata.deletion_timestamp.is_some() {
+        if ds.metadata.rare.deletion_timestamp.is_some() {
             return Synced::Done;
         }
         let nodes: Vec<&Node> = inf.list(&Kind::Node).filter_map(|o| o.as_node()).collect();
@@ -256,7 +256,7 @@ impl Controller for DaemonSetsController {
 pub fn node_to_daemon_pods<'a>(pods: &[&'a Pod], include_deleted_terminal: bool) -> NodeToDaemonPods<'a> {
     let mut out: NodeToDaemonPods = BTreeMap::new();
     for p in pods {
-        if !include_deleted_terminal && p.is_terminal() && p.metadata.deletion_timestamp.is_some() {
+        if !include_deleted_terminal && p.is_terminal() && p.metadata.rare.deletion_timestamp.is_some() {
             continue;
         }
         if let Ok(node) = get_target_node_name(p) {
@@ -271,7 +271,7 @@ impl DaemonSetsController {
     fn on_pod(&mut self, inf: &SharedInformers, ev: &WatchEvent, p: &Pod, ctx: &mut ControllerCtx) {
         let ns = &p.metadata.namespace;
         let prev = ev.prev.as_ref().and_then(|o| o.as_pod());
-        if ev.type_ == WatchEventType::Deleted || p.metadata.deletion_timestamp.is_some() {
+        if ev.type_ == WatchEventType::Deleted || p.metadata.rare.deletion_timestamp.is_some() {
             // deletePod (also for a pod given a deletionTimestamp: the DaemonSet need not
             // wait for the kubelet to replace it).
             if let Some(ds) = p.metadata.controller_ref().and_then(|r| resolve(inf, ns, r)) {
@@ -355,7 +355,7 @@ impl DaemonSetsController {
             }
             if selector.matches(&p.metadata.labels) {
                 out.push(o.clone());
-            } else if p.metadata.deletion_timestamp.is_none() {
+            } else if p.metadata.rare.deletion_timestamp.is_none() {
                 let mut np = p.clone();
                 np.metadata.owner_references.retain(|r| r.uid != *uid);
                 np.metadata.resource_version.0 = 0;
@@ -367,7 +367,7 @@ impl DaemonSetsController {
         }
         for o in inf.orphan_pods(ns) {
             let Some(p) = o.as_pod() else { continue };
-            if p.metadata.controller_ref().is_none() && p.metadata.deletion_timestamp.is_none() && selector.matches(&p.metadata.labels) {
+            if p.metadata.controller_ref().is_none() && p.metadata.rare.deletion_timestamp.is_none() && selector.matches(&p.metadata.labels) {
                 let mut np = p.clone();
                 np.metadata.owner_references.push(controller_ref(ds));
                 ctx.request(Request::Update(Object::Pod(Box::new(np))));
@@ -416,11 +416,11 @@ impl DaemonSetsController {
         }
         let Some(pods) = pods else { return };
         if !should_continue {
-            deletes.extend(pods.iter().filter(|p| p.metadata.deletion_timestamp.is_none()));
+            deletes.extend(pods.iter().filter(|p| p.metadata.rare.deletion_timestamp.is_none()));
             return;
         }
         let mut running: Vec<&'a Pod> = Vec::new();
-        for p in pods.iter().filter(|p| p.metadata.deletion_timestamp.is_none()) {
+        for p in pods.iter().filter(|p| p.metadata.rare.deletion_timestamp.is_none()) {
             match &*p.status.phase {
                 "Failed" => self.failed_pod(ds, name, p, deletes, ctx),
                 "Succeeded" => {
@@ -517,7 +517,7 @@ impl DaemonSetsController {
     fn create_answered(&mut self, inf: &SharedInformers, key: &NsName, resp: &Response, ctx: &mut ControllerCtx) {
         let obj = inf.get(&Kind::DaemonSet, &key.0, &key.1).cloned();
         let ok = pod_create_answered(&mut self.expectations, key, obj.as_ref(), resp, ctx).is_ok();
-        let live = obj.as_ref().and_then(|o| o.as_daemon_set()).filter(|d| d.metadata.deletion_timestamp.is_none());
+        let live = obj.as_ref().and_then(|o| o.as_daemon_set()).filter(|d| d.metadata.rare.deletion_timestamp.is_none());
         let Some(c) = self.creating.get_mut(key) else { return };
         let next = c.slow.answered(ok);
         if next > 0 {
@@ -608,7 +608,7 @@ impl DaemonSetsController {
         (st.number_ready, st.updated_number_scheduled, st.number_available) = (ready, updated, available);
         st.number_unavailable = desired - available;
         if observed {
-            st.observed_generation = ds.metadata.generation;
+            st.observed_generation = ds.metadata.rare.generation;
         }
         if st != ds.status {
             let mut n = ds.clone();

@@ -369,7 +369,7 @@ fn nodes_few_or_not_ready() {
 fn nothing_while_being_deleted() {
     for s in strategies() {
         let mut ds = with_strategy(new_daemon_set("foo"), &s);
-        ds.metadata.deletion_timestamp = Some(Time(SimTime::ZERO));
+        ds.metadata.rare.deletion_timestamp = Some(Time(SimTime::ZERO));
         let mut h = Harness::new();
         h.add_nodes(0, 1, Labels::new());
         h.add_ds(&ds);
@@ -517,7 +517,7 @@ fn node_affinity_launches_pods() {
 fn number_ready_and_observed_generation() {
     for s in strategies() {
         let mut ds = with_strategy(new_daemon_set("foo"), &s);
-        ds.metadata.generation = 1;
+        ds.metadata.rare.generation = 1;
         let mut h = Harness::new();
         h.add_nodes(0, 2, node_label());
         h.add_pods("node-0", ds_label(), &ds, 1);
@@ -643,7 +643,7 @@ fn respects_termination() {
         let mut h = Harness::new();
         h.add_nodes(0, 1, node_label());
         let mut p = new_pod("node-0-", "node-0", ds_label(), Some(&ds));
-        p.metadata.deletion_timestamp = Some(Time(h.now));
+        p.metadata.rare.deletion_timestamp = Some(Time(h.now));
         h.add(Object::Pod(Box::new(p)));
         h.add_ds(&ds);
         assert_eq!(h.sync("foo"), (0, 0, 0));
@@ -681,7 +681,7 @@ fn nodes_to_daemon_pods() {
         h.add_ds(&ds2);
         h.add_nodes(0, 2, Labels::new());
         let deleted = |mut p: Pod, phase: &'static str| {
-            p.metadata.deletion_timestamp = Some(Time(SimTime::ZERO));
+            p.metadata.rare.deletion_timestamp = Some(Time(SimTime::ZERO));
             p.status.phase = phase.into();
             p
         };

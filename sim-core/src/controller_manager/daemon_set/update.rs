@@ -23,7 +23,7 @@ use crate::controller_manager::{ControllerCtx, Synced};
 pub fn find_updated_pods_on_node<'a>(ds: &DaemonSet, pods: &[&'a Pod], hash: &str) -> Option<(Option<&'a Pod>, Option<&'a Pod>)> {
     let (mut new, mut old) = (None, None);
     let generation = ds.template_generation();
-    for p in pods.iter().filter(|p| p.metadata.deletion_timestamp.is_none()) {
+    for p in pods.iter().filter(|p| p.metadata.rare.deletion_timestamp.is_none()) {
         let slot = if is_pod_updated(p, hash, generation) { &mut new } else { &mut old };
         if slot.is_some() {
             return None;

@@ -275,13 +275,13 @@ fn claim_replica_sets(inf: &SharedInformers, p: &mut Plan) -> Vec<ReplicaSet> {
             Some(r) if r.uid == d.metadata.uid => {
                 if selector.matches(&rs.metadata.labels) {
                     out.push(rs.clone());
-                } else if d.metadata.deletion_timestamp.is_none() {
+                } else if d.metadata.rare.deletion_timestamp.is_none() {
                     let mut released = rs.clone();
                     released.metadata.owner_references.retain(|o| o.uid != d.metadata.uid);
                     p.writes.push(Write::UpdateReplicaSet { rs: released, scaled: None });
                 }
             }
-            None if d.metadata.deletion_timestamp.is_none() && !selector.is_empty() && selector.matches(&rs.metadata.labels) => {
+            None if d.metadata.rare.deletion_timestamp.is_none() && !selector.is_empty() && selector.matches(&rs.metadata.labels) => {
                 let mut adopted = rs.clone();
                 adopted.metadata.owner_references.push(crate::controller_manager::controller_utils::controller_ref(
                     "apps/v1",
@@ -321,14 +321,14 @@ pub fn plan_sync(inf: &SharedInformers, d: &Deployment, now: crate::api::meta::T
             reason: "SelectingAll",
             message: "This deployment is selecting all pods. A non-empty selector is required.".into(),
         });
-        if p.d.status.observed_generation < p.d.metadata.generation {
-            p.d.status.observed_generation = p.d.metadata.generation;
+        if p.d.status.observed_generation < p.d.metadata.rare.generation {
+            p.d.status.observed_generation = p.d.metadata.rare.generation;
             p.writes.push(Write::UpdateStatus(Box::new(p.d.clone())));
         }
         return p;
     }
     let rs_list = claim_replica_sets(inf, &mut p);
-    if d.metadata.deletion_timestamp.is_some() {
+    if d.metadata.rare.deletion_timestamp.is_some() {
         let (new, old) = sync::get_all_replica_sets_and_sync_revision(&mut p, &rs_list, false);
         let mut all = old;
         all.extend(new.clone());

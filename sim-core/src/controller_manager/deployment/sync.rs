@@ -344,7 +344,7 @@ pub fn cleanup_deployment(p: &mut Plan, old: &[ReplicaSet]) {
     if !has_revision_history_limit(&p.d) {
         return;
     }
-    let mut cleanable: Vec<&ReplicaSet> = old.iter().filter(|r| r.metadata.deletion_timestamp.is_none()).collect();
+    let mut cleanable: Vec<&ReplicaSet> = old.iter().filter(|r| r.metadata.rare.deletion_timestamp.is_none()).collect();
     let limit = i64::from(p.d.spec.revision_history_limit.unwrap_or(10));
     let diff = cleanable.len() as i64 - limit;
     if diff <= 0 {
@@ -353,7 +353,7 @@ pub fn cleanup_deployment(p: &mut Plan, old: &[ReplicaSet]) {
     // ReplicaSetsByRevision: by revision, then creation.
     cleanable.sort_by(|a, b| revision(a).cmp(&revision(b)).then_with(|| by_creation(a, b)));
     for rs in cleanable.into_iter().take(diff as usize) {
-        if rs.status.replicas != 0 || util::replicas(rs) != 0 || rs.metadata.generation > rs.status.observed_generation {
+        if rs.status.replicas != 0 || util::replicas(rs) != 0 || rs.metadata.rare.generation > rs.status.observed_generation {
             continue;
         }
         p.writes.push(Write::DeleteReplicaSet(rs.clone()));
@@ -365,7 +365,7 @@ pub fn calculate_status(all: &[ReplicaSet], new: Option<&ReplicaSet>, d: &Deploy
     let available = available_replica_count(all);
     let total = replica_count(all);
     let mut st = DeploymentStatus {
-        observed_generation: d.metadata.generation,
+        observed_generation: d.metadata.rare.generation,
         replicas: actual_replica_count(all),
         updated_replicas: new.map_or(0, |r| r.status.replicas),
         ready_replicas: ready_replica_count(all),

@@ -312,7 +312,7 @@ pub fn deployment_complete(d: &Deployment, st: &DeploymentStatus) -> bool {
     st.updated_replicas == d.replicas()
         && st.replicas == d.replicas()
         && st.available_replicas == d.replicas()
-        && st.observed_generation >= d.metadata.generation
+        && st.observed_generation >= d.metadata.rare.generation
 }
 
 /// DeploymentProgressing: more updated, ready or available replicas, or fewer old ones.

@@ -167,7 +167,7 @@ fn endpoint_conditions_follow_readiness_and_termination() {
     assert_eq!((e.conditions.ready, e.conditions.serving, e.conditions.terminating), (Some(true), Some(true), Some(false)));
     assert_eq!((e.node_name.as_deref(), e.addresses[0].as_str()), (Some("node-1"), "1.2.0.5"));
     let mut t = pod(1, true);
-    t.metadata.deletion_timestamp = Some(Time(SimTime(1)));
+    t.metadata.rare.deletion_timestamp = Some(Time(SimTime(1)));
     let e = pod_to_endpoint(&t, None, &svc);
     assert_eq!((e.conditions.ready, e.conditions.serving, e.conditions.terminating), (Some(false), Some(true), Some(true)));
     assert!(should_pod_be_in_endpoints(&t, true) && !should_pod_be_in_endpoints(&t, false));

@@ -33,7 +33,7 @@ pub fn group_pods(pods: &[&Pod], metrics: &PodMetricsInfo, cpu: bool, now: SimTi
     let (mut ready, mut unready, mut missing, mut ignored) = (0, BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
     for p in pods {
         let name = p.metadata.name.clone();
-        if p.metadata.deletion_timestamp.is_some() || p.status.phase == "Failed" {
+        if p.metadata.rare.deletion_timestamp.is_some() || p.status.phase == "Failed" {
             ignored.insert(name);
             continue;
         }

@@ -106,7 +106,7 @@ pub fn pre_filter(
         if c.status.phase == "Lost" {
             return Err(format!("persistentvolumeclaim {:?} bound to non-existent persistentvolume {:?}", c.metadata.name, c.spec.volume_name));
         }
-        if c.metadata.deletion_timestamp.is_some() {
+        if c.metadata.rare.deletion_timestamp.is_some() {
             return Err(format!("persistentvolumeclaim {:?} is being deleted", c.metadata.name));
         }
         if c.fully_bound() {

@@ -254,7 +254,7 @@ fn scale_table() {
 fn cleanup_deployment_table() {
     let sel = [("foo", "bar")];
     let mut already_deleted = new_rs_with_status("foo-1", 0, 0, &sel);
-    already_deleted.metadata.deletion_timestamp = Some(at_s(0));
+    already_deleted.metadata.rare.deletion_timestamp = Some(at_s(0));
     // (case, oldRSs, revisionHistoryLimit, expectedDeletions)
     let cases: Vec<(usize, Vec<ReplicaSet>, i32, usize)> = vec![
         (0, vec![new_rs_with_status("foo-1", 0, 0, &sel), new_rs_with_status("foo-2", 0, 0, &sel), new_rs_with_status("foo-3", 0, 0, &sel)], 1, 2),

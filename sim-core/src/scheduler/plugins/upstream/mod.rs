@@ -129,7 +129,7 @@ impl PodBuilder {
         self
     }
     pub fn terminating(mut self) -> Self {
-        self.0.metadata.deletion_timestamp = Some(Time(SimTime(0)));
+        self.0.metadata.rare.deletion_timestamp = Some(Time(SimTime(0)));
         self
     }
     pub fn obj(self) -> Pod {
