@@ -270,7 +270,7 @@ impl Session {
 
     /// Deleted while its node is not Ready: evicted by the node lifecycle controller.
     fn evicted(&self, p: &sim_core::api::pod::Pod) -> bool {
-        if p.metadata.deletion_timestamp.is_none() || p.spec.node_name.is_empty() {
+        if p.metadata.rare.deletion_timestamp.is_none() || p.spec.node_name.is_empty() {
             return false;
         }
         let node = self.sim.api.store.get_parts(&Kind::Node, "", &p.spec.node_name);

@@ -36,7 +36,7 @@ fn pod_view(s: &Session, id: u32, p: &Pod) -> Value {
         "ready": p.is_ready(),
         "ip": p.status.pod_ip,
         "owner": owner,
-        "terminating": p.metadata.deletion_timestamp.is_some(),
+        "terminating": p.metadata.rare.deletion_timestamp.is_some(),
         "restarts": p.restarts(),
         "cpu": r.milli_cpu,
         "mem": r.memory,
