@@ -1,34 +1,24 @@
-//! The event queue: a binary heap ordered by (time, insertion sequence), so events at
-//! the same moment run in the order they were scheduled — the tie-break that makes a
-//! run reproducible. The heap holds small (time, seq, slot) entries; payloads live in a
-//! slab so sifting never moves large events.
+//! The event queue, ordered by (time, insertion sequence), so events at the same moment
+//! run in the order they were scheduled — the tie-break that makes a run reproducible.
+//!
+//! A bucketed time queue: one FIFO of slots per distinct millisecond, the buckets in a
+//! B-tree by time. Sequence numbers only grow, so a bucket's FIFO order *is* its
+//! sequence order, and the pair (time, seq) needs no comparison at all. A simulated
+//! cluster schedules most events a millisecond or a network latency ahead, so hundreds
+//! of thousands of pending events share a few dozen times: popping is a front-of-FIFO
+//! read instead of a binary heap's sift through a heap of that size (`BinaryHeap::pop`
+//! was 5 % of `ksim bench density --nodes 5000 --pods 150000`, most of it cache misses).
+//! Payloads live in a slab so the buckets hold 4-byte slot numbers.
 
 use super::SimTime;
-use std::cmp::Ordering;
-use std::collections::BinaryHeap;
-
-#[derive(PartialEq, Eq)]
-struct Entry {
-    time: SimTime,
-    seq: u64,
-    slot: u32,
-}
-
-impl PartialOrd for Entry {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl Ord for Entry {
-    fn cmp(&self, other: &Self) -> Ordering {
-        // BinaryHeap is a max-heap: reverse so the earliest (time, seq) pops first.
-        (other.time, other.seq).cmp(&(self.time, self.seq))
-    }
-}
+use std::collections::{BTreeMap, VecDeque};
 
 /// A deterministic priority queue of future events.
 pub struct EventQueue<E> {
-    heap: BinaryHeap<Entry>,
+    buckets: BTreeMap<SimTime, VecDeque<u32>>,
+    /// Emptied FIFOs kept for reuse, so a new millisecond does not allocate.
+    spare: Vec<VecDeque<u32>>,
+    len: usize,
     slots: Vec<Option<E>>,
     free: Vec<u32>,
     next_seq: u64,
@@ -36,9 +26,12 @@ pub struct EventQueue<E> {
 
 impl<E> Default for EventQueue<E> {
     fn default() -> Self {
-        EventQueue { heap: BinaryHeap::new(), slots: Vec::new(), free: Vec::new(), next_seq: 0 }
+        EventQueue { buckets: BTreeMap::new(), spare: Vec::new(), len: 0, slots: Vec::new(), free: Vec::new(), next_seq: 0 }
     }
 }
+
+/// How many emptied FIFOs are kept for reuse (each keeps its capacity).
+const SPARE_FIFOS: usize = 64;
 
 impl<E> EventQueue<E> {
     pub fn new() -> Self {
@@ -60,51 +53,64 @@ impl<E> EventQueue<E> {
                 (self.slots.len() - 1) as u32
             }
         };
-        self.heap.push(Entry { time, seq, slot });
+        let spare = &mut self.spare;
+        self.buckets.entry(time).or_insert_with(|| spare.pop().unwrap_or_default()).push_back(slot);
+        self.len += 1;
         seq
     }
 
     /// The time of the next event, if any.
     pub fn peek_time(&self) -> Option<SimTime> {
-        self.heap.peek().map(|e| e.time)
+        self.buckets.first_key_value().map(|(t, _)| *t)
     }
 
     /// Removes and returns the earliest event.
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
-        let e = self.heap.pop()?;
-        self.free.push(e.slot);
-        let event = self.slots[e.slot as usize].take().expect("queued slot holds its event");
-        Some((e.time, event))
+        let mut first = self.buckets.first_entry()?;
+        let time = *first.key();
+        let slot = first.get_mut().pop_front().expect("a bucket is removed when it empties");
+        if first.get().is_empty() {
+            let fifo = first.remove();
+            if self.spare.len() < SPARE_FIFOS {
+                self.spare.push(fifo);
+            }
+        }
+        self.len -= 1;
+        self.free.push(slot);
+        let event = self.slots[slot as usize].take().expect("queued slot holds its event");
+        Some((time, event))
     }
 
     pub fn len(&self) -> usize {
-        self.heap.len()
+        self.len
     }
 
     pub fn is_empty(&self) -> bool {
-        self.heap.is_empty()
+        self.len == 0
     }
 
     /// Drops the events `keep` refuses (a process that restarts loses its timers and the
     /// messages on their way to it); the others keep their order.
     pub fn retain(&mut self, mut keep: impl FnMut(&E) -> bool) {
-        let entries = std::mem::take(&mut self.heap).into_vec();
-        let mut kept = Vec::with_capacity(entries.len());
-        for e in entries {
-            if self.slots[e.slot as usize].as_ref().is_some_and(&mut keep) {
-                kept.push(e);
-            } else {
-                self.slots[e.slot as usize] = None;
-                self.free.push(e.slot);
-            }
+        let (slots, free) = (&mut self.slots, &mut self.free);
+        for fifo in self.buckets.values_mut() {
+            fifo.retain(|&slot| {
+                let kept = slots[slot as usize].as_ref().is_some_and(&mut keep);
+                if !kept {
+                    slots[slot as usize] = None;
+                    free.push(slot);
+                }
+                kept
+            });
         }
-        self.heap = BinaryHeap::from(kept);
+        self.buckets.retain(|_, fifo| !fifo.is_empty());
+        self.len = self.buckets.values().map(VecDeque::len).sum();
     }
 
     /// Changes the events in place (order and times unchanged).
     pub fn for_each_mut(&mut self, mut f: impl FnMut(&mut E)) {
-        for e in self.heap.iter() {
-            if let Some(ev) = self.slots[e.slot as usize].as_mut() {
+        for &slot in self.buckets.values().flatten() {
+            if let Some(ev) = self.slots[slot as usize].as_mut() {
                 f(ev);
             }
         }
@@ -158,6 +164,30 @@ mod tests {
             let mut expected: Vec<_> = times.iter().enumerate().map(|(i, t)| (SimTime(*t), i)).collect();
             expected.sort();
             prop_assert_eq!(popped, expected);
+        }
+
+        /// Pushes and pops interleaved (as a simulation does: events scheduled at or after
+        /// the time just popped) against a sorted list as the model.
+        #[test]
+        fn interleaved_pushes_and_pops_match_a_sorted_model(ops in proptest::collection::vec((0u64..5, 0usize..3), 0..300)) {
+            let mut q = EventQueue::new();
+            let mut model: Vec<(SimTime, usize)> = Vec::new();
+            let mut now = SimTime(0);
+            for (i, (ahead, pops)) in ops.into_iter().enumerate() {
+                q.push(SimTime(now.0 + ahead), i);
+                model.push((SimTime(now.0 + ahead), i));
+                model.sort();
+                for _ in 0..pops {
+                    let got = q.pop();
+                    let want = (!model.is_empty()).then(|| model.remove(0));
+                    prop_assert_eq!(got, want);
+                    if let Some((t, _)) = got {
+                        now = t;
+                    }
+                }
+                prop_assert_eq!(q.len(), model.len());
+                prop_assert_eq!(q.peek_time(), model.first().map(|(t, _)| *t));
+            }
         }
     }
 }
