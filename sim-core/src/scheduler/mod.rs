@@ -498,8 +498,8 @@ impl Scheduler {
                         let mut fresh = (*c.info).clone();
                         fresh.object = ev.object.clone();
                         let fresh = Rc::new(fresh);
-                        c.info = fresh.clone();
-                        self.nodes[ni].replace_pod(fresh);
+                        let old = std::mem::replace(&mut c.info, fresh.clone());
+                        self.nodes[ni].replace_pod(&old, fresh);
                     }
                 }
                 _ => {
