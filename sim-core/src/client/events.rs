@@ -26,8 +26,10 @@ use crate::engine::{SimDuration, SimTime};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 
-/// A cache key: the first 128 bits of the SHA-256 of the key's joined strings.
-type Key = [u8; 16];
+/// A cache key: the first 128 bits of the SHA-256 of the key's joined strings, as two
+/// big-endian words (the same order as the bytes, compared as integers rather than by a
+/// `memcmp` call at every level of the caches' B-trees).
+type Key = (u64, u64);
 
 /// The digest of `parts` joined with nothing between them (strings.Join(parts, "")).
 fn digest(parts: &[&str]) -> Key {
@@ -36,9 +38,8 @@ fn digest(parts: &[&str]) -> Key {
         h.update(p.as_bytes());
     }
     let full: [u8; 32] = h.finalize().into();
-    let mut k = [0u8; 16];
-    k.copy_from_slice(&full[..16]);
-    k
+    let word = |i: usize| u64::from_be_bytes(full[i..i + 8].try_into().expect("8 bytes"));
+    (word(0), word(8))
 }
 
 /// maxLruCacheEntries.
