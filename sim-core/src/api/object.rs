@@ -574,6 +574,22 @@ impl<V> ObjectMap<V> {
         }
         prev
     }
+    /// Inserts unless the name is taken (then gives `v` back): one descent of the tree
+    /// where `contains` then `insert` make three.
+    pub fn insert_new(&mut self, namespace: &str, name: &str, v: V) -> Result<(), V> {
+        let inner = match self.by_ns.get_mut(namespace) {
+            Some(m) => m,
+            None => self.by_ns.entry(namespace.to_string()).or_default(),
+        };
+        match inner.entry(name.to_string()) {
+            std::collections::btree_map::Entry::Occupied(_) => Err(v),
+            std::collections::btree_map::Entry::Vacant(slot) => {
+                slot.insert(v);
+                self.len += 1;
+                Ok(())
+            }
+        }
+    }
     pub fn remove(&mut self, namespace: &str, name: &str) -> Option<V> {
         let inner = self.by_ns.get_mut(namespace)?;
         let v = inner.remove(name)?;

@@ -180,15 +180,13 @@ impl Store {
             Some(m) => m,
             None => self.objects.entry(kind.clone()).or_default(),
         };
-        let m = obj.meta();
-        if map.contains(&m.namespace, &m.name) {
+        obj.meta_mut().resource_version.0 = self.revision + 1;
+        let rc = Rc::new(obj);
+        let m = rc.meta();
+        if map.insert_new(&m.namespace, &m.name, rc.clone()).is_err() {
             return Err(StoreError::AlreadyExists);
         }
         self.revision += 1;
-        obj.meta_mut().resource_version.0 = self.revision;
-        let (ns, name) = (obj.meta().namespace.clone(), obj.meta().name.clone());
-        let rc = Rc::new(obj);
-        map.insert(&ns, &name, rc.clone());
         self.count += 1;
         self.touch(&kind);
         Ok(self.record(WatchEventType::Added, rc, None, now))

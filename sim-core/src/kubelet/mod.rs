@@ -435,21 +435,23 @@ impl Kubelet {
         if self.spec.control_plane && self.handle_mirror_pod(deleted, obj, ctx) {
             return;
         }
-        let uid = p.metadata.uid.clone();
+        let uid = p.metadata.uid.as_str();
         if deleted || p.spec.node_name != self.spec.name {
-            if let Some(w) = self.workers.remove(&uid) {
+            if let Some(w) = self.workers.remove(uid) {
                 self.release_ip(w.ip);
             }
             return;
         }
-        if let Some(w) = self.workers.get_mut(&uid) {
-            let images = |o: &Object| o.as_pod().map(|p| p.spec.containers.iter().map(|c| c.image.clone()).collect::<Vec<_>>());
-            let changed = images(&w.pod) != images(obj);
+        if let Some(w) = self.workers.get_mut(uid) {
+            fn images(o: &Object) -> impl Iterator<Item = &str> {
+                o.as_pod().into_iter().flat_map(|p| p.spec.containers.iter().map(|c| c.image.as_str()))
+            }
+            let changed = !images(&w.pod).eq(images(obj));
             w.pod = obj.clone();
             if p.metadata.rare.deletion_timestamp.is_some() && w.phase != Phase::Killing {
-                self.begin_kill(&uid, ctx);
+                self.begin_kill(uid, ctx);
             } else if changed {
-                self.definition_changed(&uid, ctx);
+                self.definition_changed(uid, ctx);
             }
             return;
         }
@@ -458,7 +460,7 @@ impl Kubelet {
         }
         if p.metadata.rare.deletion_timestamp.is_some() {
             // Never started here: finish the deletion at once.
-            ctx.request(Request::Delete { key: obj.key(), grace_period_seconds: Some(0), uid: Some(uid) });
+            ctx.request(Request::Delete { key: obj.key(), grace_period_seconds: Some(0), uid: Some(uid.to_string()) });
             return;
         }
         self.admit(obj, ctx);

@@ -451,12 +451,12 @@ impl Scheduler {
 
     fn on_pod(&mut self, ev: &WatchEvent, ctx: &mut Ctx) {
         let Object::Pod(p) = &*ev.object else { return };
-        let uid = p.metadata.uid.clone();
+        let uid = p.metadata.uid.as_str();
         if ev.type_ == WatchEventType::Deleted || p.is_terminal() {
-            self.queue.remove(&uid);
-            self.pending.remove(&uid);
-            self.nominated.remove(&uid);
-            if self.forget(&uid) {
+            self.queue.remove(uid);
+            self.pending.remove(uid);
+            self.nominated.remove(uid);
+            if self.forget(uid) {
                 // An assigned pod left: room, ports and anti-affinity may be freed.
                 let mut hint = queue::Hint::default();
                 for pl in [
@@ -475,12 +475,12 @@ impl Scheduler {
             return;
         }
         if !p.spec.node_name.is_empty() {
-            self.queue.remove(&uid);
-            self.pending.remove(&uid);
-            self.nominated.remove(&uid);
+            self.queue.remove(uid);
+            self.pending.remove(uid);
+            self.nominated.remove(uid);
             let Some(&ni) = self.node_index.get(&p.spec.node_name) else { return };
             let mut new_assignment = false;
-            match self.pods.get_mut(&uid) {
+            match self.pods.get_mut(uid) {
                 Some(c) if c.node == ni => {
                     c.assumed = false;
                     let old = c.info.pod();
@@ -503,10 +503,10 @@ impl Scheduler {
                     }
                 }
                 _ => {
-                    self.forget(&uid);
+                    self.forget(uid);
                     let info = Rc::new(PodInfo::new(ev.object.clone()));
                     self.node_add_pod(ni, info.clone());
-                    self.pods.insert(uid, CachedPod { info, node: ni, assumed: false });
+                    self.pods.insert(uid.to_string(), CachedPod { info, node: ni, assumed: false });
                     new_assignment = true;
                 }
             }
@@ -519,25 +519,25 @@ impl Scheduler {
             }
             return;
         }
-        if self.pods.get(&uid).is_some_and(|c| c.assumed) {
+        if self.pods.get(uid).is_some_and(|c| c.assumed) {
             return; // assumed, binding in flight
         }
         if p.metadata.rare.deletion_timestamp.is_some() || !self.config.profiles.iter().any(|pr| pr.scheduler_name == p.spec.scheduler_name) {
-            self.queue.remove(&uid);
-            self.pending.remove(&uid);
-            self.nominated.remove(&uid);
+            self.queue.remove(uid);
+            self.pending.remove(uid);
+            self.nominated.remove(uid);
             return;
         }
         match self.node_index.get(&p.status.nominated_node_name) {
             Some(&ni) if !p.status.nominated_node_name.is_empty() => {
-                self.nominated.insert(uid.clone(), (ni, Rc::new(PodInfo::new(ev.object.clone()))));
+                self.nominated.insert(uid.to_string(), (ni, Rc::new(PodInfo::new(ev.object.clone()))));
             }
             _ => {
-                self.nominated.remove(&uid);
+                self.nominated.remove(uid);
             }
         }
-        self.pending.insert(uid.clone(), (p.metadata.namespace.clone(), p.metadata.name.clone()));
-        self.queue.add(&uid, p.spec.priority.unwrap_or(0), ctx.now);
+        self.pending.insert(uid.to_string(), (p.metadata.namespace.clone(), p.metadata.name.clone()));
+        self.queue.add(uid, p.spec.priority.unwrap_or(0), ctx.now);
     }
 
     fn ensure_timers(&mut self, ctx: &mut Ctx) {
