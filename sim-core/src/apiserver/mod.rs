@@ -494,8 +494,9 @@ impl ApiServer {
         // it counts the object against: their status updates precede the object's write).
         // It runs after the registry has named the object, and its errors name it so
         // (rest.AdmissionToValidateObjectFunc: "in case the generated name is populated").
-        let admission_label = format!("{} {:?}", qualified_resource(&kind), obj.meta().name);
-        let forbidden = |why: String| ApiErr::Status(status(403, "Forbidden", format!("{admission_label} is forbidden: {why}")));
+        // (The label is formatted only for an error: every create went through it.)
+        let name = &obj.meta().name;
+        let forbidden = |why: String| ApiErr::Status(status(403, "Forbidden", format!("{} {name:?} is forbidden: {why}", qualified_resource(&kind))));
         let limit_errs = self.limit_ranger_errors(&obj);
         if !limit_errs.is_empty() {
             return Err(forbidden(limit_ranger::aggregate(&limit_errs)));
