@@ -197,9 +197,7 @@ mod tests {
         fn indexes_match_a_rebuild(ops in proptest::collection::vec((0u8..3, 0u8..3, 0u8..3, any::<bool>(), 0u8..6), 0..60)) {
             let mut s = SharedInformers::default();
             let mut live: BTreeMap<u8, Rc<Object>> = BTreeMap::new();
-            let mut rev = 0;
-            for (i, owner, node, done, what) in ops {
-                rev += 1;
+            for (rev, (i, owner, node, done, what)) in (1u64..).zip(ops) {
                 let prev = live.get(&i).cloned();
                 let (type_, object) = if what == 0 && prev.is_some() {
                     live.remove(&i);
