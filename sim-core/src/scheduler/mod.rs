@@ -475,13 +475,25 @@ impl Scheduler {
             return;
         }
         if !p.spec.node_name.is_empty() {
-            self.queue.remove(uid);
-            self.pending.remove(uid);
-            self.nominated.remove(uid);
-            let Some(&ni) = self.node_index.get(&p.spec.node_name) else { return };
+            // A pod with a node leaves the scheduling queue, the pending and the nominated
+            // pods — once: a pod the cache already holds as bound there (an earlier event
+            // confirmed it) is in none of them, as only pods without a node are put there
+            // and a pod's node never changes once set. Most events of a pod (the kubelet's
+            // status updates) are of that kind, and skip the three lookups.
+            let Some(&ni) = self.node_index.get(&p.spec.node_name) else {
+                self.queue.remove(uid);
+                self.pending.remove(uid);
+                self.nominated.remove(uid);
+                return;
+            };
             let mut new_assignment = false;
             match self.pods.get_mut(uid) {
                 Some(c) if c.node == ni => {
+                    if c.assumed {
+                        self.queue.remove(uid);
+                        self.pending.remove(uid);
+                        self.nominated.remove(uid);
+                    }
                     c.assumed = false;
                     let old = c.info.pod();
                     if old.metadata.labels != p.metadata.labels
@@ -503,6 +515,9 @@ impl Scheduler {
                     }
                 }
                 _ => {
+                    self.queue.remove(uid);
+                    self.pending.remove(uid);
+                    self.nominated.remove(uid);
                     self.forget(uid);
                     let info = Rc::new(PodInfo::new(ev.object.clone()));
                     self.node_add_pod(ni, info.clone());
