@@ -37,6 +37,10 @@ fn digest(parts: &[&str]) -> Key {
     for p in parts {
         h.update(p.as_bytes());
     }
+    finish(h)
+}
+
+fn finish(h: Sha256) -> Key {
     let full: [u8; 32] = h.finalize().into();
     let word = |i: usize| u64::from_be_bytes(full[i..i + 8].try_into().expect("8 bytes"));
     (word(0), word(8))
@@ -190,30 +194,31 @@ pub struct EventCorrelator {
     spam: Lru<Bucket>,
 }
 
-/// getSpamKey: source and object.
-fn spam_key(e: &Event) -> Key {
+/// The three keys of an event, each a prefix of the next, so one hash runs over the
+/// strings and its state is copied at each key's end:
+/// - getSpamKey: source and object;
+/// - EventAggregatorByReasonFunc: the key without the message (source, object, type,
+///   reason);
+/// - getEventKey: everything that makes two events the same, message included.
+fn keys(e: &Event) -> (Key, Key, Key) {
     let o = &e.involved_object;
-    digest(&[&e.source.component, &e.source.host, &o.kind, &o.namespace, &o.name, &o.uid, &o.api_version])
-}
-
-/// EventAggregatorByReasonFunc: the key without the message.
-fn aggregate_key(e: &Event) -> Key {
-    let o = &e.involved_object;
-    digest(&[&e.source.component, &e.source.host, &o.kind, &o.namespace, &o.name, &o.uid, &o.api_version, &e.type_, &e.reason])
-}
-
-/// getEventKey: everything that makes two events the same, message included.
-fn event_key(e: &Event) -> Key {
-    let o = &e.involved_object;
-    digest(&[&e.source.component, &e.source.host, &o.kind, &o.namespace, &o.name, &o.uid, &o.api_version, &e.type_, &e.reason, &e.message])
+    let mut h = Sha256::new();
+    for p in [&*e.source.component, &e.source.host, &o.kind, &o.namespace, &o.name, &o.uid, &o.api_version] {
+        h.update(p.as_bytes());
+    }
+    let spam = finish(h.clone());
+    h.update(e.type_.as_bytes());
+    h.update(e.reason.as_bytes());
+    let aggregate = finish(h.clone());
+    h.update(e.message.as_bytes());
+    (spam, aggregate, finish(h))
 }
 
 impl EventCorrelator {
     /// EventCorrelate: what to write for `e` (a fresh event: count 1, both timestamps now).
     pub fn correlate(&mut self, mut e: Event, now: SimTime) -> Record {
         // EventAggregate.
-        let agg_key = aggregate_key(&e);
-        let mut key = event_key(&e);
+        let (skey, agg_key, mut key) = keys(&e);
         let message = digest(&[&e.message]);
         let fresh = self.aggregates.get(&agg_key).is_none_or(|a| now.since(a.last) > AGGREGATE_INTERVAL);
         if fresh {
@@ -242,7 +247,6 @@ impl EventCorrelator {
         };
         self.observed.add(key, Observed { count: e.count, first: e.first_timestamp, name: EventName::of(&e) });
         // EventSourceObjectSpamFilter.
-        let skey = spam_key(&e);
         let cap = SPAM_BURST * SPAM_REFILL.as_ms();
         let allowed = match self.spam.get(&skey) {
             None => {
@@ -412,6 +416,18 @@ mod tests {
         e.first_timestamp = Some(Time(SimTime(t)));
         e.last_timestamp = Some(Time(SimTime(t)));
         e
+    }
+
+    /// The keys hashed in one pass are the digests of upstream's joined strings
+    /// (events_cache.go getSpamKey, EventAggregatorByReasonFunc, getEventKey).
+    #[test]
+    fn keys_are_the_digests_of_the_joined_strings() {
+        let e = ev("Pulled", "Container image \"nginx\" already present on machine", 7);
+        let (spam, aggregate, event) = keys(&e);
+        assert_eq!(spam, digest(&["kubelet", "n1", "Pod", "default", "web", "u", "v1"]));
+        assert_eq!(aggregate, digest(&["kubelet", "n1", "Pod", "default", "web", "u", "v1", "Normal", "Pulled"]));
+        assert_eq!(event, digest(&["kubelet", "n1", "Pod", "default", "web", "u", "v1", "Normal", "Pulled", &e.message]));
+        assert_ne!(spam, aggregate);
     }
 
     /// An Event named as `event_for` names them keeps its name through the cache from
