@@ -480,14 +480,18 @@ impl Scheduler {
             // confirmed it) is in none of them, as only pods without a node are put there
             // and a pod's node never changes once set. Most events of a pod (the kubelet's
             // status updates) are of that kind, and skip the three lookups.
-            let Some(&ni) = self.node_index.get(&p.spec.node_name) else {
+            // The node: the cached pod's own when the names agree (a name keeps its index
+            // for good), which spares a search of the node index by name.
+            let cached = self.pods.get_mut(uid);
+            let known = cached.as_ref().map(|c| c.node).filter(|&i| self.nodes[i].name == p.spec.node_name);
+            let Some(ni) = known.or_else(|| self.node_index.get(&p.spec.node_name).copied()) else {
                 self.queue.remove(uid);
                 self.pending.remove(uid);
                 self.nominated.remove(uid);
                 return;
             };
             let mut new_assignment = false;
-            match self.pods.get_mut(uid) {
+            match cached {
                 Some(c) if c.node == ni => {
                     if c.assumed {
                         self.queue.remove(uid);
