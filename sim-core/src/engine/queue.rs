@@ -30,8 +30,10 @@ impl<E> Default for EventQueue<E> {
     }
 }
 
-/// How many emptied FIFOs are kept for reuse (each keeps its capacity).
+/// How many emptied FIFOs are kept for reuse, and the largest capacity kept: a burst's
+/// FIFO (hundreds of thousands of slots) is freed, so the spares hold at most 1 MiB.
 const SPARE_FIFOS: usize = 64;
+const SPARE_CAPACITY: usize = 4096;
 
 impl<E> EventQueue<E> {
     pub fn new() -> Self {
@@ -71,7 +73,7 @@ impl<E> EventQueue<E> {
         let slot = first.get_mut().pop_front().expect("a bucket is removed when it empties");
         if first.get().is_empty() {
             let fifo = first.remove();
-            if self.spare.len() < SPARE_FIFOS {
+            if self.spare.len() < SPARE_FIFOS && fifo.capacity() <= SPARE_CAPACITY {
                 self.spare.push(fifo);
             }
         }
@@ -137,6 +139,21 @@ mod tests {
         q.push(SimTime(1), "f");
         let order: Vec<&str> = std::iter::from_fn(|| q.pop().map(|(_, e)| e)).collect();
         assert_eq!(order, ["e", "f", "d", "a"]);
+    }
+
+    /// A burst's emptied FIFO is freed, not kept as a spare with its capacity.
+    #[test]
+    fn spare_fifos_stay_small() {
+        let mut q = EventQueue::new();
+        for i in 0..100_000u32 {
+            q.push(SimTime(u64::from(i % 2)), i);
+        }
+        q.push(SimTime(9), 0);
+        while q.len() > 1 {
+            q.pop();
+        }
+        assert!(q.spare.iter().all(|f| f.capacity() <= SPARE_CAPACITY));
+        assert!(q.spare.len() <= SPARE_FIFOS);
     }
 
     #[test]
