@@ -418,10 +418,7 @@ impl NodeInfo {
     /// accounting changes. `old` is the info the cache holds for it, found by pointer
     /// (the cache shares one `Rc` with this list), so no uid is compared on the way.
     pub fn replace_pod(&mut self, old: &Rc<PodInfo>, p: Rc<PodInfo>) {
-        let slot = match self.pods.iter().position(|x| Rc::ptr_eq(x, old)) {
-            Some(i) => Some(i),
-            None => self.pods.iter().position(|x| x.uid() == p.uid()),
-        };
+        let slot = self.pods.iter().position(|x| Rc::ptr_eq(x, old)).or_else(|| self.pods.iter().position(|x| x.uid() == p.uid()));
         if let Some(i) = slot {
             self.pods[i] = p;
         }

@@ -475,29 +475,25 @@ impl Scheduler {
             return;
         }
         if !p.spec.node_name.is_empty() {
+            // The node: the cached pod's own when the names agree (a name keeps its index
+            // for good), which spares a search of the node index by name.
+            let cached = self.pods.get_mut(uid);
+            let known = cached.as_ref().map(|c| c.node).filter(|&i| self.nodes[i].name == p.spec.node_name);
+            let node = known.or_else(|| self.node_index.get(&p.spec.node_name).copied());
             // A pod with a node leaves the scheduling queue, the pending and the nominated
             // pods — once: a pod the cache already holds as bound there (an earlier event
             // confirmed it) is in none of them, as only pods without a node are put there
             // and a pod's node never changes once set. Most events of a pod (the kubelet's
             // status updates) are of that kind, and skip the three lookups.
-            // The node: the cached pod's own when the names agree (a name keeps its index
-            // for good), which spares a search of the node index by name.
-            let cached = self.pods.get_mut(uid);
-            let known = cached.as_ref().map(|c| c.node).filter(|&i| self.nodes[i].name == p.spec.node_name);
-            let Some(ni) = known.or_else(|| self.node_index.get(&p.spec.node_name).copied()) else {
+            if !cached.as_ref().is_some_and(|c| Some(c.node) == node && !c.assumed) {
                 self.queue.remove(uid);
                 self.pending.remove(uid);
                 self.nominated.remove(uid);
-                return;
-            };
+            }
+            let Some(ni) = node else { return };
             let mut new_assignment = false;
             match cached {
                 Some(c) if c.node == ni => {
-                    if c.assumed {
-                        self.queue.remove(uid);
-                        self.pending.remove(uid);
-                        self.nominated.remove(uid);
-                    }
                     c.assumed = false;
                     let old = c.info.pod();
                     if old.metadata.labels != p.metadata.labels
@@ -519,9 +515,6 @@ impl Scheduler {
                     }
                 }
                 _ => {
-                    self.queue.remove(uid);
-                    self.pending.remove(uid);
-                    self.nominated.remove(uid);
                     self.forget(uid);
                     let info = Rc::new(PodInfo::new(ev.object.clone()));
                     self.node_add_pod(ni, info.clone());
