@@ -27,6 +27,7 @@ pub mod scheduling;
 pub mod service;
 pub mod stateful_set;
 pub mod storage;
+pub mod uid;
 pub mod validation;
 
 pub use object::{Kind, Object, ObjectKey};

@@ -7,6 +7,7 @@
 
 use super::controller_utils::is_pod_active;
 use crate::api::meta::OwnerReference;
+use crate::api::uid::UidKey;
 use crate::api::{Kind, Object};
 use crate::client::Informer;
 use crate::etcd::{WatchEvent, WatchEventType};
@@ -21,9 +22,10 @@ pub type ObjectRef = (Kind, String, String);
 pub struct SharedInformers {
     pub informer: Informer,
     /// uid → (kind, namespace, name) of every cached object with a uid.
-    by_uid: BTreeMap<String, Rc<ObjectRef>>,
+    /// Keys are [`UidKey`]s: they compare inline (every object, Events included).
+    by_uid: BTreeMap<UidKey, Rc<ObjectRef>>,
     /// owner uid → dependents.
-    dependents: BTreeMap<String, BTreeSet<Rc<ObjectRef>>>,
+    dependents: BTreeMap<UidKey, BTreeSet<Rc<ObjectRef>>>,
     /// node name → pods bound there (all of kind Pod: ordered by namespace and name).
     pods_by_node: BTreeMap<String, BTreeSet<Rc<ObjectRef>>>,
     /// Active pods without a controller, by namespace.
@@ -56,7 +58,8 @@ impl SharedInformers {
         }
         let m = obj.meta();
         let kind = obj.kind();
-        let (me, known) = match self.by_uid.get(&m.uid) {
+        let uid = UidKey::new(&m.uid);
+        let (me, known) = match self.by_uid.get(&uid) {
             Some(r) if r.0 == kind && r.1 == m.namespace && r.2 == m.name => (r.clone(), true),
             _ => (Rc::new((kind, m.namespace.clone(), m.name.clone())), false),
         };
@@ -72,10 +75,11 @@ impl SharedInformers {
         if let Some(prev) = prev {
             if !same_owners {
                 for r in &prev.meta().owner_references {
-                    if let Some(s) = self.dependents.get_mut(&r.uid) {
+                    let owner = UidKey::new(&r.uid);
+                    if let Some(s) = self.dependents.get_mut(&owner) {
                         s.remove(&me);
                         if s.is_empty() {
-                            self.dependents.remove(&r.uid);
+                            self.dependents.remove(&owner);
                         }
                     }
                 }
@@ -100,15 +104,15 @@ impl SharedInformers {
             }
         }
         if deleted {
-            self.by_uid.remove(&m.uid);
+            self.by_uid.remove(&uid);
             return;
         }
         if !m.uid.is_empty() && !known {
-            self.by_uid.insert(m.uid.clone(), me.clone());
+            self.by_uid.insert(uid, me.clone());
         }
         if !same_owners {
             for r in &m.owner_references {
-                self.dependents.entry(r.uid.clone()).or_default().insert(me.clone());
+                self.dependents.entry(UidKey::new(&r.uid)).or_default().insert(me.clone());
             }
         }
         if let Some(p) = obj.as_pod() {
@@ -149,17 +153,17 @@ impl SharedInformers {
     }
 
     pub fn owner_exists(&self, uid: &str) -> bool {
-        self.by_uid.contains_key(uid)
+        self.by_uid.contains_key(&UidKey::new(uid))
     }
 
     /// Objects that name `uid` among their owners, ordered by (kind, namespace, name).
     pub fn dependents_of(&self, uid: &str) -> Vec<Rc<Object>> {
-        self.dependents.get(uid).map(|s| s.iter().filter_map(|r| self.get(&r.0, &r.1, &r.2).cloned()).collect()).unwrap_or_default()
+        self.dependents.get(&UidKey::new(uid)).map(|s| s.iter().filter_map(|r| self.get(&r.0, &r.1, &r.2).cloned()).collect()).unwrap_or_default()
     }
 
     /// The references of the dependents of `uid`, without looking them up.
     pub fn dependent_refs(&self, uid: &str) -> impl Iterator<Item = &ObjectRef> {
-        self.dependents.get(uid).into_iter().flatten().map(|r| &**r)
+        self.dependents.get(&UidKey::new(uid)).into_iter().flatten().map(|r| &**r)
     }
 }
 

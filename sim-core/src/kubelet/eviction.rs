@@ -36,7 +36,7 @@
 //! it use nothing, and nothing else on the node uses memory. Sort ties keep the pods'
 //! order by uid (upstream's sort.Sort leaves them in no set order).
 
-use super::pod_workers::Phase;
+use super::pod_workers::{Phase, Worker};
 use super::{Kubelet, Timer};
 use crate::api::pod::Pod;
 use crate::api::quantity::Quantity;
@@ -98,21 +98,13 @@ impl Kubelet {
     /// A running pod's working set now: its memory-usage step in force since the
     /// container started.
     pub(super) fn working_set(&self, uid: &str, now: SimTime) -> i64 {
-        let Some(w) = self.workers.get(uid) else { return 0 };
-        let (Phase::Running | Phase::Killing, Some(started)) = (w.phase, w.started_at) else { return 0 };
-        if w.phase == Phase::Killing && w.sigterm_at.is_some_and(|t| now >= t) {
-            return 0;
-        }
-        let Some(p) = w.pod.as_pod() else { return 0 };
-        let Some(v) = p.metadata.annotations.get(super::annotations::MEMORY_USAGE) else { return 0 };
-        let steps = super::annotations::memory_usage(v).unwrap_or_default();
-        crate::usage::at(&steps, now.since(started))
+        self.workers.get(uid).map_or(0, |w| worker_working_set(w, now))
     }
 
     /// memory.available: capacity less every running pod's working set.
     pub(super) fn memory_available(&self, now: SimTime) -> i64 {
         // Saturating: declared usages may be absurd (`5Ei` twice).
-        let used = self.workers.keys().map(|u| self.working_set(u, now)).fold(0i64, i64::saturating_add);
+        let used = self.workers.values().map(|w| worker_working_set(w, now)).fold(0i64, i64::saturating_add);
         self.spec.memory.value().saturating_sub(used)
     }
 
@@ -163,9 +155,9 @@ impl Kubelet {
             .filter(|(_, w)| !matches!(w.phase, Phase::Done | Phase::Killing))
             .filter_map(|(uid, w)| {
                 let p = w.pod.as_pod()?;
-                let usage = self.working_set(uid, now);
+                let usage = worker_working_set(w, now);
                 let request = memory_request(p);
-                Some((usage > request, p.spec.priority.unwrap_or(0), usage.saturating_sub(request), uid.clone()))
+                Some((usage > request, p.spec.priority.unwrap_or(0), usage.saturating_sub(request), uid.to_string()))
             })
             .collect();
         ranked.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)).then(b.2.cmp(&a.2)));
@@ -236,6 +228,19 @@ impl Kubelet {
         }
         Some(super::lifecycle::Rejection { reason: "Evicted".into(), message: "The node had condition: [MemoryPressure]. ".into() })
     }
+}
+
+/// A running pod's working set now: its memory-usage step in force since the container
+/// started.
+fn worker_working_set(w: &Worker, now: SimTime) -> i64 {
+    let (Phase::Running | Phase::Killing, Some(started)) = (w.phase, w.started_at) else { return 0 };
+    if w.phase == Phase::Killing && w.sigterm_at.is_some_and(|t| now >= t) {
+        return 0;
+    }
+    let Some(p) = w.pod.as_pod() else { return 0 };
+    let Some(v) = p.metadata.annotations.get(super::annotations::MEMORY_USAGE) else { return 0 };
+    let steps = super::annotations::memory_usage(v).unwrap_or_default();
+    crate::usage::at(&steps, now.since(started))
 }
 
 #[cfg(test)]

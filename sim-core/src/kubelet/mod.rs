@@ -111,7 +111,7 @@ pub struct Kubelet {
     node: Option<Rc<Object>>,
     /// The pod workers by pod uid, boxed: a Worker is large, and a B-tree node keeps
     /// eleven slots whether filled or not.
-    workers: BTreeMap<String, Box<Worker>>,
+    workers: crate::api::uid::UidMap<Box<Worker>>,
     images: ImageManager,
     ipam: Option<PodIpAllocator>,
     /// The runtime's network is ready (a CNI configuration is on the node).
@@ -166,7 +166,7 @@ impl Kubelet {
             generation: 0,
             registered: false,
             node: None,
-            workers: BTreeMap::new(),
+            workers: Default::default(),
             images: ImageManager::default(),
             ipam: None,
             last_status_post: SimTime::ZERO,
@@ -307,7 +307,7 @@ impl Kubelet {
                 Timer::PodStep { uid, step, .. } => {
                     if step == pod_workers::PodStep::StartupProbe {
                         // The startup prober's tick, late: it is the one due now.
-                        if let Some(w) = self.workers.get_mut(&*uid) {
+                        if let Some(w) = self.workers.get_mut(&uid) {
                             w.rare.startup_due = Some(ctx.now);
                         }
                     }
@@ -484,7 +484,7 @@ impl Kubelet {
                 Timer::PodStep { generation, .. } | Timer::NetworkReady { generation } if *generation == self.generation => {
                     // A stale startup-probe chain is dropped now rather than replayed.
                     let stale = matches!(t, Timer::PodStep { uid, step: pod_workers::PodStep::StartupProbe, .. }
-                        if self.workers.get(&**uid).is_none_or(|w| w.rare.startup_due != Some(ctx.now)));
+                        if self.workers.get(uid).is_none_or(|w| w.rare.startup_due != Some(ctx.now)));
                     if !stale {
                         self.deferred.push(t.clone());
                     }
@@ -566,7 +566,7 @@ impl Kubelet {
     fn listed_pods(&mut self, items: &[Rc<Object>]) -> BTreeMap<String, Rc<Object>> {
         let mine: BTreeMap<String, Rc<Object>> =
             items.iter().filter(|o| o.as_pod().is_some_and(|p| p.spec.node_name == self.spec.name)).map(|o| (o.meta().uid.clone(), o.clone())).collect();
-        let gone: Vec<String> = self.workers.keys().filter(|k| !mine.contains_key(*k)).cloned().collect();
+        let gone: Vec<String> = self.workers.keys().filter(|k| k.with_str(|k| !mine.contains_key(k))).map(|k| k.to_string()).collect();
         for uid in gone {
             if let Some(w) = self.workers.remove(&uid) {
                 self.release_ip(w.ip);

@@ -314,7 +314,7 @@ impl Kubelet {
         let uid = p.metadata.uid.clone();
         let behaviour = PodBehaviour::of(p);
         self.workers.insert(
-            uid.clone(),
+            &uid,
             Box::new(Worker {
                 pod: obj.clone(),
                 phase: Phase::Creating,
@@ -388,7 +388,7 @@ impl Kubelet {
     /// The network (or the pod CIDR) has come: the pods waiting for it start.
     pub(super) fn start_waiting(&mut self, ctx: &mut Ctx) {
         let waiting: Vec<String> =
-            self.workers.iter().filter(|(_, w)| w.phase == Phase::Creating && w.mounted && !w.sandbox && !w.host_network).map(|(k, _)| k.clone()).collect();
+            self.workers.iter().filter(|(_, w)| w.phase == Phase::Creating && w.mounted && !w.sandbox && !w.host_network).map(|(k, _)| k.to_string()).collect();
         for uid in waiting {
             self.start_sandbox(&uid, ctx);
         }

@@ -149,7 +149,7 @@ impl Kubelet {
                     mirror.status = old.status.clone();
                 }
                 w.pod = std::rc::Rc::new(Object::Pod(Box::new(mirror)));
-                self.workers.insert(uid.clone(), w);
+                self.workers.insert(uid, w);
                 self.sync_status(uid, ctx);
                 return true;
             }

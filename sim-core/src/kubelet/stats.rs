@@ -74,7 +74,7 @@ impl Kubelet {
                     Phase::Killing => w.sigterm_at.is_none_or(|t| now < t),
                     _ => false,
                 };
-                runs.then(|| crate::usage::Running { uid: uid.clone(), pod: w.pod.clone(), ready: w.ready, started })
+                runs.then(|| crate::usage::Running { uid: uid.to_string(), pod: w.pod.clone(), ready: w.ready, started })
             })
             .collect()
     }

@@ -15,6 +15,7 @@ pub mod profile;
 pub mod queue;
 
 use crate::api::meta::{LabelSelector, LabelSelectorRequirement, Labels};
+use crate::api::uid::UidKey;
 use crate::api::{Kind, Object};
 use crate::apiserver::{Request, Response};
 use crate::client::{Ctx, Informer};
@@ -130,7 +131,8 @@ pub struct Scheduler {
     node_index: BTreeMap<String, usize>,
     /// Indices of present nodes, in the order they joined (the snapshot's list order).
     order: Vec<usize>,
-    pods: BTreeMap<String, CachedPod>,
+    /// By uid: a [`UidKey`] compares inline (150,000 pods in a big run).
+    pods: BTreeMap<UidKey, CachedPod>,
     /// uid → (namespace, name) of pods waiting in the queue.
     pending: BTreeMap<String, (String, String)>,
     /// (namespace, name) → (uid, node index) of binds in flight.
@@ -441,7 +443,7 @@ impl Scheduler {
 
     fn forget(&mut self, uid: &str) -> bool {
         self.end_prebinding(uid);
-        if let Some(c) = self.pods.remove(uid) {
+        if let Some(c) = self.pods.remove(&UidKey::new(uid)) {
             self.node_remove_pod(c.node, &c.info);
             true
         } else {
@@ -477,7 +479,8 @@ impl Scheduler {
         if !p.spec.node_name.is_empty() {
             // The node: the cached pod's own when the names agree (a name keeps its index
             // for good), which spares a search of the node index by name.
-            let cached = self.pods.get_mut(uid);
+            let key = UidKey::new(uid);
+            let cached = self.pods.get_mut(&key);
             let known = cached.as_ref().map(|c| c.node).filter(|&i| self.nodes[i].name == p.spec.node_name);
             let node = known.or_else(|| self.node_index.get(&p.spec.node_name).copied());
             // A pod with a node leaves the scheduling queue, the pending and the nominated
@@ -518,7 +521,7 @@ impl Scheduler {
                     self.forget(uid);
                     let info = Rc::new(PodInfo::new(ev.object.clone()));
                     self.node_add_pod(ni, info.clone());
-                    self.pods.insert(uid.to_string(), CachedPod { info, node: ni, assumed: false });
+                    self.pods.insert(key, CachedPod { info, node: ni, assumed: false });
                     new_assignment = true;
                 }
             }
@@ -531,7 +534,7 @@ impl Scheduler {
             }
             return;
         }
-        if self.pods.get(uid).is_some_and(|c| c.assumed) {
+        if self.pods.get(&UidKey::new(uid)).is_some_and(|c| c.assumed) {
             return; // assumed, binding in flight
         }
         if p.metadata.rare.deletion_timestamp.is_some() || !self.config.profiles.iter().any(|pr| pr.scheduler_name == p.spec.scheduler_name) {
@@ -812,7 +815,7 @@ impl Scheduler {
         self.nominated.remove(&uid);
         let info = Rc::new(info);
         self.node_add_pod(chosen, info.clone());
-        self.pods.insert(uid.clone(), CachedPod { info, node: chosen, assumed: true });
+        self.pods.insert(UidKey::new(&uid), CachedPod { info, node: chosen, assumed: true });
         // VolumeBinding's Reserve and PreBind: volumes to bind first, then the pod.
         if let Some(vs) = state.volumes.as_ref().filter(|v| !v.delay.is_empty()).cloned() {
             if let Ok(pv) = plugins::volume_binding::find_pod_volumes(&vs, &self.nodes[chosen]) {
