@@ -14,7 +14,7 @@ use crate::api::object::Kind;
 use crate::api::pod::PodSpec;
 use crate::api::validation::{validate, FieldErr};
 use crate::api::{Object, ObjectKey};
-use crate::engine::SimTime;
+use crate::engine::{SimDuration, SimTime};
 use crate::etcd::{HistoryLimits, Store, StoreError, WatchEvent};
 use rand::RngCore;
 use rand_chacha::ChaCha8Rng;
@@ -26,6 +26,23 @@ use std::rc::Rc;
 pub enum Timer {
     /// Compact the etcd history (--etcd-compaction-interval, 5 minutes).
     Compaction,
+    /// An Event lease granted earlier runs out: etcd deletes the Events attached to it.
+    EventLeaseExpiry,
+}
+
+/// The apiserver's lease manager for Events (staging/src/k8s.io/apiserver/pkg/storage/
+/// etcd3/lease_manager.go, GetLease): a write whose TTL would end close to the previous
+/// lease's end reuses that lease, so Events written within a window expire together.
+/// Reuse window: min(`LEASE_REUSE_SECONDS`, 5 % of the TTL) (getReuseDurationSecondsLocked),
+/// and a new lease is granted for TTL + that window; at most `LEASE_MAX_OBJECTS` writes
+/// share one (NewDefaultLeaseManagerConfig: ReuseDurationSeconds 60, MaxObjectCount 1000).
+pub const LEASE_REUSE_SECONDS: u64 = 60;
+pub const LEASE_MAX_OBJECTS: u64 = 1000;
+
+#[derive(Clone, Copy, Debug)]
+struct EventLease {
+    expires: SimTime,
+    attached: u64,
 }
 
 /// A request from a client (a component or the scenario timeline).
@@ -236,14 +253,20 @@ pub struct ApiServer {
     /// share one defaulted spec. Keyed by the input's address, which the entry keeps
     /// alive (so the address cannot be reused); never iterated.
     defaulted_specs: BTreeMap<usize, (Rc<PodSpec>, Rc<PodSpec>)>,
-    /// Events expire `EVENT_TTL` after their last write (--event-ttl: each write attaches
-    /// a new etcd lease). Every Event write, in the order its TTL runs out (one constant
-    /// TTL: the order of the writes): (expiry, the write's revision, the Event written).
+    /// Events expire with the etcd lease their last write was attached to (--event-ttl
+    /// and the lease manager, see `event_lease`). Every Event write, in the order its
+    /// lease runs out (leases are granted in time order and each ends no earlier than
+    /// the one before): (lease end, the write's revision, the Event written).
     /// At expiry an entry deletes the Event only if that write is still its latest. The
     /// entry shares the written object (an `Rc`) rather than copying its namespace and
     /// name: most Events are written once, and the copies were 5 % of the density
     /// bench's heap.
     event_expiry: std::collections::VecDeque<(SimTime, u64, Rc<Object>)>,
+    /// The lease the last Event write was attached to (the lease manager's prevLease).
+    event_lease: Option<EventLease>,
+    /// Ends of the leases granted since the simulation last took them (it sets a timer
+    /// for each).
+    pub granted_leases: Vec<SimTime>,
     /// --event-ttl (`spec.cluster.apiServer.eventTTL`; `EVENT_TTL` by default).
     pub event_ttl: crate::engine::SimDuration,
     /// The Service registry's ClusterIP and NodePort allocators.
@@ -269,6 +292,8 @@ impl ApiServer {
             rng,
             defaulted_specs: BTreeMap::new(),
             event_expiry: std::collections::VecDeque::new(),
+            event_lease: None,
+            granted_leases: Vec::new(),
             event_ttl: EVENT_TTL,
             last_owners: Default::default(),
             services: service_alloc::Allocators::new(
@@ -283,9 +308,34 @@ impl ApiServer {
         self.services = service_alloc::Allocators::new(cidr, rng);
     }
 
-    /// Deletes the Events whose TTL has run out (etcd expires their leases), returning the
-    /// writes. ksim sweeps at each compaction (every 5 minutes), so an Event lives between
-    /// its TTL and 5 minutes more.
+    /// The end of the lease an Event written now is attached to (GetLease). Reused when
+    /// still valid (it ends after now + TTL), sufficient (it ends no later than now plus
+    /// the TTL and the reuse window) and not full; otherwise a new lease of the TTL and
+    /// the window. Simulated time counts in milliseconds: a write in the same
+    /// millisecond as the grant counts as after it (upstream's clock has always moved on
+    /// by then), so `sufficient` admits equality.
+    fn event_lease(&mut self, now: SimTime) -> SimTime {
+        let ttl = self.event_ttl;
+        // int64(0.05 * float64(ttl)) in whole seconds of the TTL, capped at 60 s.
+        let reuse = SimDuration::from_secs(((0.05 * (ttl.as_ms() / 1000) as f64) as u64).min(LEASE_REUSE_SECONDS));
+        if let Some(l) = &mut self.event_lease {
+            l.attached += 1;
+            let valid = now + ttl < l.expires;
+            let sufficient = now + ttl + reuse >= l.expires;
+            if valid && sufficient && l.attached <= LEASE_MAX_OBJECTS {
+                return l.expires;
+            }
+        }
+        let expires = now + ttl + reuse;
+        self.event_lease = Some(EventLease { expires, attached: 1 });
+        self.granted_leases.push(expires);
+        expires
+    }
+
+    /// Deletes the Events whose lease has run out, returning the writes. The simulation
+    /// calls this when each lease ends (etcd's lessor revokes an expired lease within
+    /// half a second; ksim at once), so an Event lives its TTL and up to the reuse
+    /// window more — a minute at the default TTL of an hour.
     pub fn expire_events(&mut self, now: SimTime) -> Vec<Rc<WatchEvent>> {
         let mut due = Vec::new();
         while self.event_expiry.front().is_some_and(|e| e.0 <= now) {
@@ -390,7 +440,8 @@ impl ApiServer {
         }
         for w in &writes {
             if matches!(&*w.object, Object::Event(_)) && w.type_ != crate::etcd::WatchEventType::Deleted {
-                self.event_expiry.push_back((now + self.event_ttl, w.revision, w.object.clone()));
+                let expires = self.event_lease(now);
+                self.event_expiry.push_back((expires, w.revision, w.object.clone()));
             }
         }
         let response = response.unwrap_or_else(|e| {
@@ -1175,20 +1226,51 @@ mod tests {
         assert!(a.store.get(&key).is_none());
     }
 
-    /// --event-ttl (1 h by default): an Event goes an hour after its last write.
+    /// --event-ttl (1 h by default): an Event goes with its lease, granted for the TTL
+    /// and the reuse window, min(60 s, 5 % of 3,600 s) = 60 s (lease_manager.go GetLease,
+    /// getReuseDurationSecondsLocked).
     #[test]
-    fn events_expire_an_hour_after_their_last_write() {
+    fn events_expire_an_hour_and_a_minute_after_their_lease_was_granted() {
         let mut a = server();
         let p = ok(a.handle(Request::Create(pod("web")), SimTime(0)));
         let ev = crate::client::event_for(&p, "Normal", "Test", "hello", "test", "", SimTime(1000), 1);
         let key = ev.key();
         ok(a.handle(Request::Create(ev), SimTime(1000)));
-        assert!(a.expire_events(SimTime(1000 + 3_599_999)).is_empty());
+        assert_eq!(std::mem::take(&mut a.granted_leases), vec![SimTime(1000 + 3_660_000)]);
+        assert!(a.expire_events(SimTime(1000 + 3_659_999)).is_empty());
         assert!(a.store.get(&key).is_some());
-        let gone = a.expire_events(SimTime(1000 + 3_600_000));
+        let gone = a.expire_events(SimTime(1000 + 3_660_000));
         assert_eq!(gone.len(), 1);
         assert!(a.store.get(&key).is_none());
         assert!(a.expire_events(SimTime(10_000_000)).is_empty());
+    }
+
+    /// GetLease: a write reuses the previous lease while that lease ends after now + TTL
+    /// (valid) and no later than now + TTL + the window (sufficient), and while fewer than
+    /// MaxObjectCount writes share it — TestLeaseMaxObjectCount's table with a count of 2
+    /// (attached 1, 2, then a new lease and 1). At --event-ttl=5m the window is 15 s
+    /// (5 % of 300 s, under the 60 s cap).
+    #[test]
+    fn events_share_a_lease_within_its_reuse_window() {
+        let mut a = server();
+        a.event_ttl = SimDuration::from_secs(300);
+        let writes = |a: &mut ApiServer, t: u64| a.event_lease(SimTime(t));
+        // Granted at 0 for 300 + 15 s; reused until 15 s (at 15 s, now + TTL = the end:
+        // no longer valid).
+        assert_eq!(writes(&mut a, 0), SimTime(315_000));
+        assert_eq!(writes(&mut a, 14_999), SimTime(315_000));
+        assert_eq!(writes(&mut a, 15_000), SimTime(330_000));
+        assert_eq!(std::mem::take(&mut a.granted_leases), vec![SimTime(315_000), SimTime(330_000)]);
+        // The count: 1,000 writes share one lease, the 1,001st gets a new one.
+        let mut b = server();
+        let ends: Vec<SimTime> = (0..=LEASE_MAX_OBJECTS).map(|_| b.event_lease(SimTime(5))).collect();
+        assert!(ends[..LEASE_MAX_OBJECTS as usize].iter().all(|&e| e == SimTime(5 + 3_660_000)));
+        assert_eq!(b.granted_leases.len(), 2, "the 1,001st write is attached to a second lease");
+        // A TTL under 20 s has no reuse window (5 % rounds down to 0): a lease per write.
+        let mut c = server();
+        c.event_ttl = SimDuration::from_secs(19);
+        assert_eq!((c.event_lease(SimTime(0)), c.event_lease(SimTime(0))), (SimTime(19_000), SimTime(19_000)));
+        assert_eq!(c.granted_leases.len(), 2);
     }
 
     #[test]
@@ -1217,20 +1299,22 @@ mod tests {
             assert!(a.handle(Request::Create(ev), SimTime(t)).response.is_ok());
         }
         let events = |a: &ApiServer| a.store.list(&Kind::Event).count();
-        // --event-ttl=1h: nothing is an hour old yet at 59m59.999s; at 1h the first goes.
-        assert!(a.expire_events(SimTime(3_599_999)).is_empty());
-        let gone = a.expire_events(SimTime(3_600_000));
+        // --event-ttl=1h: three leases (each write is past the previous lease's window),
+        // each ending 1h1m after its write.
+        assert_eq!(a.granted_leases, vec![SimTime(3_660_000), SimTime(5_460_000), SimTime(6_660_000)]);
+        assert!(a.expire_events(SimTime(3_659_999)).is_empty());
+        let gone = a.expire_events(SimTime(3_660_000));
         assert_eq!((gone.len(), events(&a)), (1, 2));
         assert_eq!(gone[0].type_, crate::etcd::WatchEventType::Deleted);
-        assert_eq!(a.expire_events(SimTime(6_600_000)).len(), 2);
+        assert_eq!(a.expire_events(SimTime(6_660_000)).len(), 2);
         assert_eq!(events(&a), 0);
         assert_eq!(a.store.list(&Kind::Pod).count(), 1, "only Events expire");
     }
 
-    /// Each write of an Event attaches a new lease of --event-ttl (the event registry's
-    /// TTLFunc answers for updates as for creates: pkg/registry/core/event/storage), so an
-    /// Event updated at 30m (a repeat: count 2) lives until 1h30m; one deleted and made
-    /// again lives an hour from its new write.
+    /// Each write of an Event is attached to a lease (the event registry's TTLFunc answers
+    /// for updates as for creates: pkg/registry/core/event/storage), so an Event updated
+    /// at 30m (a repeat: count 2) lives until its new lease ends at 1h31m; one deleted
+    /// and made again at 20m lives until 1h21m.
     #[test]
     fn an_events_ttl_runs_from_its_last_write() {
         let mut a = server();
@@ -1247,10 +1331,10 @@ mod tests {
         new.meta_mut().resource_version.0 = 0;
         assert!(a.handle(Request::Create(new), SimTime(1_200_000)).response.is_ok());
         assert!(a.handle(Request::Update(again), SimTime(1_800_000)).response.is_ok());
-        assert!(a.expire_events(SimTime(3_600_000)).is_empty(), "both were written again since");
-        let gone = a.expire_events(SimTime(4_800_000));
+        assert!(a.expire_events(SimTime(3_660_000)).is_empty(), "both were written again since");
+        let gone = a.expire_events(SimTime(4_860_000));
         assert_eq!(gone.iter().map(|w| w.object.meta().name.clone()).collect::<Vec<_>>(), vec![remade.meta().name.clone()]);
-        let gone = a.expire_events(SimTime(5_400_000));
+        let gone = a.expire_events(SimTime(5_460_000));
         assert_eq!(gone.iter().map(|w| w.object.meta().name.clone()).collect::<Vec<_>>(), vec![repeated.meta().name.clone()]);
         assert_eq!(a.store.list(&Kind::Event).count(), 0);
     }

@@ -582,9 +582,17 @@ impl Simulation {
         self.kubeadm.as_ref().is_some_and(|r| r.awaiting_join.contains(&k))
     }
 
+    /// A timer for the end of each Event lease the apiserver granted (etcd revokes it then).
+    fn time_event_leases(&mut self) {
+        for t in std::mem::take(&mut self.api.granted_leases) {
+            self.queue.push(t, SimEvent::Timer { to: Client::ApiServer, timer: crate::apiserver::Timer::EventLeaseExpiry.into() });
+        }
+    }
+
     /// A write made while bootstrapping (the apiserver's own objects).
     fn write_direct(&mut self, obj: Object) {
         let out = self.api.handle(Request::Create(obj), self.now);
+        self.time_event_leases();
         for w in out.writes {
             self.log_write(&w, "create", Client::ApiServer);
             self.fan_out(&w);
@@ -736,6 +744,7 @@ impl Simulation {
             _ => "update",
         };
         let out = self.api.handle(*request, self.now);
+        self.time_event_leases();
         for w in &out.writes {
             let v = match w.type_ {
                 crate::etcd::WatchEventType::Deleted => "delete",
@@ -1376,11 +1385,14 @@ impl Simulation {
                 return;
             }
             SimEvent::Response { to: Client::Kubelet(k) | Client::KubeProxy(k), .. } if self.deliveries_cut(k) => return,
-            SimEvent::Timer { to: Client::ApiServer, .. } => {
+            SimEvent::Timer { to: Client::ApiServer, timer: crate::client::Timer::ApiServer(crate::apiserver::Timer::EventLeaseExpiry) } => {
                 for w in self.api.expire_events(now) {
                     self.log_write(&w, "delete", Client::ApiServer);
                     self.fan_out(&w);
                 }
+                return;
+            }
+            SimEvent::Timer { to: Client::ApiServer, .. } => {
                 self.api.store.compact_older_than(now);
                 self.queue
                     .push(now + SimDuration::from_secs(300), SimEvent::Timer { to: Client::ApiServer, timer: crate::apiserver::Timer::Compaction.into() });
