@@ -134,11 +134,11 @@ pub struct Scheduler {
     /// By uid: a [`UidKey`] compares inline (150,000 pods in a big run).
     pods: BTreeMap<UidKey, CachedPod>,
     /// uid → (namespace, name) of pods waiting in the queue.
-    pending: BTreeMap<String, (String, String)>,
+    pending: crate::api::uid::UidMap<(String, String)>,
     /// (namespace, name) → (uid, node index) of binds in flight.
     binding: BTreeMap<(String, String), (String, usize)>,
     /// Pods nominated to a node by preemption: uid → (node index, info).
-    nominated: BTreeMap<String, (usize, Rc<PodInfo>)>,
+    nominated: crate::api::uid::UidMap<(usize, Rc<PodInfo>)>,
     /// Pods in VolumeBinding's PreBind: uid → what they wait for.
     prebinding: BTreeMap<String, PreBinding>,
     /// The claim assume cache: claims a pod in PreBind is binding, (namespace, claim) →
@@ -195,9 +195,9 @@ impl Scheduler {
             node_index: BTreeMap::new(),
             order: Vec::new(),
             pods: BTreeMap::new(),
-            pending: BTreeMap::new(),
+            pending: Default::default(),
             binding: BTreeMap::new(),
-            nominated: BTreeMap::new(),
+            nominated: Default::default(),
             prebinding: BTreeMap::new(),
             assumed_claims: BTreeMap::new(),
             volume_writes: BTreeMap::new(),
@@ -545,13 +545,13 @@ impl Scheduler {
         }
         match self.node_index.get(&p.status.nominated_node_name) {
             Some(&ni) if !p.status.nominated_node_name.is_empty() => {
-                self.nominated.insert(uid.to_string(), (ni, Rc::new(PodInfo::new(ev.object.clone()))));
+                self.nominated.insert(uid, (ni, Rc::new(PodInfo::new(ev.object.clone()))));
             }
             _ => {
                 self.nominated.remove(uid);
             }
         }
-        self.pending.insert(uid.to_string(), (p.metadata.namespace.clone(), p.metadata.name.clone()));
+        self.pending.insert(uid, (p.metadata.namespace.clone(), p.metadata.name.clone()));
         self.queue.add(uid, p.spec.priority.unwrap_or(0), ctx.now);
     }
 
@@ -1024,7 +1024,7 @@ impl Scheduler {
         if let Some(obj) = self.informer.get(&Kind::Pod, &b.namespace, &b.name).cloned() {
             if let Some(p) = obj.as_pod().filter(|p| p.metadata.uid == uid && p.spec.node_name.is_empty()) {
                 let priority = p.spec.priority.unwrap_or(0);
-                self.pending.insert(uid.to_string(), (b.namespace.clone(), b.name.clone()));
+                self.pending.insert(uid, (b.namespace.clone(), b.name.clone()));
                 self.queue.add_after_error(uid, priority, ctx.now);
                 let msg = format!("running PreBind plugin \"VolumeBinding\": {e}");
                 self.report_failure(&obj, "SchedulerError", &msg, None, ctx);
@@ -1099,8 +1099,9 @@ impl Scheduler {
     fn filter_with_nominated(&self, profile: &Profile, state: &CycleState, info: &PodInfo, ni: usize, snap: &Snapshot) -> Option<Status> {
         let uid = info.uid();
         let mut with: Option<(NodeInfo, CycleState)> = None;
-        for (nuid, (nni, ninfo)) in &self.nominated {
-            if *nni != ni || nuid == uid || ninfo.priority < info.priority {
+        let key = UidKey::new(uid);
+        for (nuid, (nni, ninfo)) in self.nominated.iter() {
+            if *nni != ni || *nuid == key || ninfo.priority < info.priority {
                 continue;
             }
             let (node, st) = with.get_or_insert_with(|| (self.nodes[ni].clone(), state.clone()));
@@ -1135,8 +1136,9 @@ impl Scheduler {
         let outcome = {
             let snap = self.snapshot();
             let uid = info.uid();
+            let key = UidKey::new(uid);
             let nominated = |ni: usize| -> Vec<Rc<PodInfo>> {
-                self.nominated.iter().filter(|(u, (n, p))| *n == ni && u.as_str() != uid && p.priority >= info.priority).map(|(_, (_, p))| p.clone()).collect()
+                self.nominated.iter().filter(|(u, (n, p))| *n == ni && **u != key && p.priority >= info.priority).map(|(_, (_, p))| p.clone()).collect()
             };
             default_preemption::preempt(profile, state, info, &snap, statuses, &budgets, offset, &nominated)
         };
@@ -1169,7 +1171,7 @@ impl Scheduler {
             }
         }
         // Lower-priority pods nominated to the same node lose their nomination.
-        let lower: Vec<String> = self.nominated.iter().filter(|(_, (ni, p))| *ni == c.node && p.priority < info.priority).map(|(u, _)| u.clone()).collect();
+        let lower: Vec<String> = self.nominated.iter().filter(|(_, (ni, p))| *ni == c.node && p.priority < info.priority).map(|(u, _)| u.to_string()).collect();
         for u in lower {
             if let Some((_, p)) = self.nominated.remove(&u) {
                 let lp = p.pod();
@@ -1183,7 +1185,7 @@ impl Scheduler {
         }
         let mut nominated_info = info.clone();
         nominated_info.object = Rc::new(Object::Pod(Box::new(pod.clone())));
-        self.nominated.insert(pod.metadata.uid.clone(), (c.node, Rc::new(nominated_info)));
+        self.nominated.insert(&pod.metadata.uid, (c.node, Rc::new(nominated_info)));
         Ok((node_name, victims))
     }
 
@@ -1398,7 +1400,7 @@ impl Scheduler {
                 if let (Some(p), false) = (retry, st.reason == "NotFound") {
                     let priority = p.spec.priority.unwrap_or(0);
                     let obj = obj.clone().expect("pod");
-                    self.pending.insert(uid.clone(), (namespace.clone(), name.clone()));
+                    self.pending.insert(&uid, (namespace.clone(), name.clone()));
                     self.queue.add_after_error(&uid, priority, ctx.now);
                     let msg = format!("running Bind plugin \"DefaultBinder\": {}", st.message);
                     self.report_failure(&obj, "SchedulerError", &msg, None, ctx);

@@ -5,7 +5,7 @@
 
 use crate::engine::{SimDuration, SimTime};
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 pub const INITIAL_BACKOFF: SimDuration = SimDuration::from_secs(1);
 pub const MAX_BACKOFF: SimDuration = SimDuration::from_secs(10);
@@ -43,7 +43,8 @@ pub struct SchedulingQueue {
     /// (−priority, first-queued time, seq) → uid: pops the highest priority, oldest first.
     active: BTreeSet<(Reverse<i32>, SimTime, u64, String)>,
     backoff: BTreeSet<(SimTime, u64, String)>,
-    entries: BTreeMap<String, Entry>,
+    /// By uid ([`crate::api::uid::UidMap`]: the keys compare inline).
+    entries: crate::api::uid::UidMap<Entry>,
     /// How many entries are `Unschedulable` (kept so `next_flush` is O(1)).
     unschedulable: usize,
     seq: u64,
@@ -89,15 +90,14 @@ impl SchedulingQueue {
         self.seq += 1;
         let e = Entry { priority, queued_at: now, attempts: 0, seq: self.seq, at: Where::Active, rejectors: Hint::default() };
         self.active.insert((Reverse(priority), now, e.seq, uid.to_string()));
-        self.entries.insert(uid.to_string(), e);
+        self.entries.insert(uid, e);
     }
 
     /// A pod whose binding failed goes (back) to backoffQ.
     pub fn add_after_error(&mut self, uid: &str, priority: i32, now: SimTime) {
         if !self.entries.contains_key(uid) {
             self.seq += 1;
-            self.entries
-                .insert(uid.to_string(), Entry { priority, queued_at: now, attempts: 1, seq: self.seq, at: Where::InFlight, rejectors: Hint::default() });
+            self.entries.insert(uid, Entry { priority, queued_at: now, attempts: 1, seq: self.seq, at: Where::InFlight, rejectors: Hint::default() });
         }
         self.failed(uid, false, Hint::default(), now);
     }
@@ -176,7 +176,7 @@ impl SchedulingQueue {
             .entries
             .iter()
             .filter(|(_, e)| matches!(e.at, Where::Unschedulable(_)) && (e.rejectors.is_empty() || e.rejectors.intersects(hint)))
-            .map(|(k, _)| k.clone())
+            .map(|(k, _)| k.to_string())
             .collect();
         for uid in moving {
             self.requeue(&uid, now);
@@ -218,7 +218,7 @@ impl SchedulingQueue {
             .entries
             .iter()
             .filter(|(_, e)| matches!(e.at, Where::Unschedulable(t) if now.since(t) >= UNSCHEDULABLE_MAX_STAY))
-            .map(|(k, _)| k.clone())
+            .map(|(k, _)| k.to_string())
             .collect();
         for uid in stale {
             self.requeue(&uid, now);
