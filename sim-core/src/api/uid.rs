@@ -21,7 +21,7 @@
 use std::cmp::Ordering;
 use std::fmt;
 
-#[derive(Clone, PartialEq, Eq, Hash)]
+#[derive(Clone, PartialEq, Eq)]
 enum Repr {
     /// A canonical lowercase uid's 128 bits, high half first (two `u64`s rather than a
     /// `u128`: alignment 8 keeps the key at 24 bytes, the size of a `String`).
@@ -31,7 +31,7 @@ enum Repr {
 }
 
 /// A uid for use as a map key: see the module documentation.
-#[derive(Clone, PartialEq, Eq, Hash)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct UidKey(Repr);
 
 /// The dash positions of a canonical uid.
@@ -140,18 +140,6 @@ impl PartialOrd for UidKey {
     }
 }
 
-impl From<&str> for UidKey {
-    fn from(uid: &str) -> UidKey {
-        UidKey::new(uid)
-    }
-}
-
-impl From<&String> for UidKey {
-    fn from(uid: &String) -> UidKey {
-        UidKey::new(uid)
-    }
-}
-
 impl fmt::Display for UidKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.with_str(|s| f.write_str(s))
@@ -202,9 +190,6 @@ impl<V> UidMap<V> {
     }
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
-    }
-    pub fn clear(&mut self) {
-        self.0.clear()
     }
     /// In the uids' order, as the strings sort.
     pub fn iter(&self) -> std::collections::btree_map::Iter<'_, UidKey, V> {
