@@ -590,6 +590,64 @@ spec:
     assert_eq!(pod("on-quiet").status.phase, "Running");
 }
 
+/// taint_eviction.go handlePodUpdate → processPodOnNode: a pod that arrives on a node
+/// already carrying a NoExecute taint is checked against that node's taints (the
+/// controller's taintedNodes, not a later node update): tolerated for
+/// `tolerationSeconds: 30`, it is deleted 30 s after the controller first saw it
+/// (getMinTolerationTime; triggerTime = startTime + 30 s), with the
+/// TaintManagerEviction event; an untainted node's pod stays.
+#[test]
+fn a_pod_arriving_on_a_tainted_node_is_evicted_when_its_toleration_runs_out() {
+    use sim_core::api::Kind;
+    use sim_core::engine::SimTime;
+    let s = common::load_str(
+        r#"
+apiVersion: ksim.dev/v1
+kind: Scenario
+spec:
+  until: 40s
+  cluster:
+    nodePools:
+    - {name: gpu, count: 1, capacity: {cpu: "4", memory: 8Gi, pods: 110}, taints: [{key: gpu, value: "true", effect: NoExecute}]}
+    - {name: plain, count: 1, capacity: {cpu: "4", memory: 8Gi, pods: 110}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: brief}
+spec:
+  nodeName: gpu-1
+  tolerations: [{key: gpu, operator: Exists, effect: NoExecute, tolerationSeconds: 30}]
+  containers: [{name: c, image: nginx}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: stays}
+spec:
+  nodeName: plain-1
+  tolerations: [{key: gpu, operator: Exists, effect: NoExecute, tolerationSeconds: 30}]
+  containers: [{name: c, image: nginx}]
+"#,
+    );
+    let mut sim = Simulation::new(&s, &RunOptions::for_scenario(&s)).unwrap();
+    let deleting = |sim: &Simulation, n: &str| {
+        sim.api.store.get_parts(&Kind::Pod, "default", n).and_then(|o| o.as_pod()).and_then(|p| p.metadata.rare.deletion_timestamp).map(|t| t.0.as_ms())
+    };
+    sim.run_until(SimTime::from_secs(29));
+    assert_eq!(deleting(&sim, "brief"), None, "tolerated for 30 s");
+    sim.run_until(SimTime::from_secs(40));
+    // Seen one watch hop after its creation at 0; deleted 30 s later, one request hop on.
+    let at: Vec<u64> =
+        sim.trace.records().iter().filter(|r| r.kind == "Pod" && r.name == "brief" && r.get("terminating") == Some(&json!(true))).map(|r| r.t).collect();
+    assert!(at.len() == 1 && (30_000..30_000 + 4 * req()).contains(&at[0]), "{at:?}");
+    assert_eq!(deleting(&sim, "stays"), None);
+    assert!(sim.api.store.get_parts(&Kind::Pod, "default", "stays").is_some());
+    let marked = sim.list(&Kind::Event).iter().any(|o| {
+        matches!(&**o, sim_core::api::Object::Event(e) if e.involved_object.name == "brief" && e.reason == "TaintManagerEviction"
+            && e.message == "Marking for deletion Pod default/brief")
+    });
+    assert!(marked, "the taint eviction controller's event");
+}
+
 /// A container's environment is made when that container is created
 /// (generateContainerConfig): an app container reading a missing ConfigMap does not stop
 /// the init container, which runs and completes; then the app container waits in

@@ -329,6 +329,17 @@ impl<R: Replicated> ReplicaManager<R> {
     /// Keeps `owned` current for a pod event.
     fn index_pod(&mut self, inf: &SharedInformers, ev: &WatchEvent, p: &Pod) {
         let name = &p.metadata.name;
+        let owner = if ev.type_ == WatchEventType::Deleted { None } else { owner_rs::<R>(inf, p) };
+        let standing = owner.as_ref().map(|rs| (rs, standing(rs, p)));
+        // Most pod updates are status writes that leave the pod with the same owner and
+        // the same standing: the index already says so (taking the pod out and putting
+        // it back would leave it as it is, at the cost of a few allocations).
+        if let (Some((rs, s)), Some(prev)) = (&standing, ev.prev.as_ref().and_then(|o| o.as_pod())) {
+            let uid = &rs.metadata.uid;
+            if prev.metadata.controller_ref().is_some_and(|r| r.uid == *uid) && self.owned.get(uid).and_then(|idx| idx.pods.get(name.as_str())) == Some(s) {
+                return;
+            }
+        }
         if let Some(prev) = ev.prev.as_ref().and_then(|o| o.as_pod()) {
             if let Some(r) = prev.metadata.controller_ref() {
                 if let Some(idx) = self.owned.get_mut(&r.uid) {
@@ -342,9 +353,11 @@ impl<R: Replicated> ReplicaManager<R> {
             }
             return;
         }
-        if let Some(rs) = owner_rs::<R>(inf, p) {
-            let s = standing(&rs, p);
-            self.owned.entry(rs.metadata.uid.clone()).or_default().insert(name, s);
+        if let Some((rs, s)) = standing {
+            match self.owned.get_mut(&rs.metadata.uid) {
+                Some(idx) => idx.insert(name, s),
+                None => self.owned.entry(rs.metadata.uid.clone()).or_default().insert(name, s),
+            }
         }
     }
 

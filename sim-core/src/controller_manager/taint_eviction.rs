@@ -2,7 +2,10 @@
 //! on a node with NoExecute taints it does not tolerate is deleted at once; one that
 //! tolerates them for `tolerationSeconds` is deleted when the shortest toleration runs
 //! out, counted from when the controller first saw the taint (processPodOnNode,
-//! getMinTolerationTime); a pod whose node loses the taints is spared.
+//! getMinTolerationTime); a pod whose node loses the taints is spared. As upstream, the
+//! controller keeps the nodes' NoExecute taints itself (taintedNodes, which a pod event
+//! reads), and a node update that leaves them as they were does not touch the node's
+//! pods (NodeUpdated).
 
 use super::informers::{NsName, SharedInformers};
 use super::workqueue::{Order, WorkQueue};
@@ -21,17 +24,29 @@ pub struct TaintEvictionController {
     scheduled: BTreeMap<NsName, (SimTime, SimTime)>,
     by_time: BTreeSet<(SimTime, String, String)>,
     eviction_timer: Option<SimTime>,
+    /// The NoExecute taints of the nodes that have any, as the node watch last showed
+    /// them (taintedNodes): a pod event looks its node up here rather than in the cache.
+    tainted: BTreeMap<String, Vec<Taint>>,
 }
 
 impl Default for TaintEvictionController {
     fn default() -> Self {
-        TaintEvictionController { queue: WorkQueue::without_bucket(Order::Sorted), scheduled: BTreeMap::new(), by_time: BTreeSet::new(), eviction_timer: None }
+        TaintEvictionController {
+            queue: WorkQueue::without_bucket(Order::Sorted),
+            scheduled: BTreeMap::new(),
+            by_time: BTreeSet::new(),
+            eviction_timer: None,
+            tainted: BTreeMap::new(),
+        }
     }
 }
 
 fn no_execute_taints(n: &Node) -> Vec<&Taint> {
     n.spec.taints.iter().filter(|t| t.effect == "NoExecute").collect()
 }
+
+/// No NoExecute taints: what a pod on an untainted (or unknown) node is checked against.
+const NO_TAINTS: &[Taint] = &[];
 
 impl Controller for TaintEvictionController {
     type Key = ();
@@ -49,14 +64,31 @@ impl Controller for TaintEvictionController {
         let deleted = ev.type_ == WatchEventType::Deleted;
         match &*ev.object {
             Object::Pod(p) if !deleted && !p.spec.node_name.is_empty() => {
-                let node = inf.get(&Kind::Node, "", &p.spec.node_name).cloned();
-                self.process_pod(p, node.as_deref(), ctx);
+                // handlePodUpdate: the node's taints from taintedNodes.
+                let taints = self.tainted.get(&p.spec.node_name).cloned();
+                self.process_pod(p, taints.as_deref().unwrap_or(NO_TAINTS), ctx);
             }
             Object::Pod(p) if deleted => self.cancel(&p.metadata.namespace, &p.metadata.name),
-            Object::Node(n) if !deleted => {
+            Object::Node(n) if deleted => {
+                self.tainted.remove(&n.metadata.name);
+            }
+            Object::Node(n) => {
+                let taints: Vec<Taint> = no_execute_taints(n).into_iter().cloned().collect();
+                // NodeUpdated: an update that leaves the NoExecute taints as they were
+                // changes nothing for the node's pods (a status write, a heartbeat).
+                let unchanged = ev.type_ == WatchEventType::Modified
+                    && ev.prev.as_deref().and_then(|o| o.as_node()).is_some_and(|old| no_execute_taints(old) == no_execute_taints(n));
+                if taints.is_empty() {
+                    self.tainted.remove(&n.metadata.name);
+                } else {
+                    self.tainted.insert(n.metadata.name.clone(), taints.clone());
+                }
+                if unchanged {
+                    return;
+                }
                 for o in inf.pods_on(&n.metadata.name) {
                     if let Some(p) = o.as_pod() {
-                        self.process_pod(p, Some(&ev.object), ctx);
+                        self.process_pod(p, &taints, ctx);
                     }
                 }
             }
@@ -94,26 +126,28 @@ impl Controller for TaintEvictionController {
 
 impl TaintEvictionController {
     fn cancel(&mut self, ns: &str, name: &str) {
+        if self.scheduled.is_empty() {
+            return;
+        }
         if let Some((_, at)) = self.scheduled.remove(&(ns.to_string(), name.to_string())) {
             self.by_time.remove(&(at, ns.to_string(), name.to_string()));
         }
     }
 
     /// processPodOnNode: schedule, keep or cancel the pod's eviction.
-    fn process_pod(&mut self, p: &Pod, node: Option<&Object>, ctx: &mut ControllerCtx) {
-        let (ns, name) = (p.metadata.namespace.clone(), p.metadata.name.clone());
+    fn process_pod(&mut self, p: &Pod, taints: &[Taint], ctx: &mut ControllerCtx) {
+        let (ns, name) = (p.metadata.namespace.as_str(), p.metadata.name.as_str());
         if p.metadata.rare.deletion_timestamp.is_some() || p.is_terminal() {
-            self.cancel(&ns, &name);
+            self.cancel(ns, name);
             return;
         }
-        let taints = node.and_then(|o| o.as_node()).map(no_execute_taints).unwrap_or_default();
         if taints.is_empty() {
-            self.cancel(&ns, &name);
+            self.cancel(ns, name);
             return;
         }
         let mut min_secs: Option<i64> = None;
         let mut forever = true;
-        for t in &taints {
+        for t in taints {
             let matching: Vec<_> = p.spec.tolerations.iter().filter(|tol| tol.tolerates(t)).collect();
             if matching.is_empty() {
                 min_secs = Some(0);
@@ -128,11 +162,11 @@ impl TaintEvictionController {
             }
         }
         if forever {
-            self.cancel(&ns, &name);
+            self.cancel(ns, name);
             return;
         }
         let secs = min_secs.unwrap_or(0) as u64;
-        let key = (ns.clone(), name.clone());
+        let key = (ns.to_string(), name.to_string());
         let start = self.scheduled.get(&key).map_or(ctx.now(), |(s, _)| *s);
         let trigger = start + SimDuration::from_secs(secs);
         if let Some((_, old)) = self.scheduled.get(&key) {
@@ -140,9 +174,9 @@ impl TaintEvictionController {
                 return;
             }
         }
-        self.cancel(&ns, &name);
+        self.cancel(ns, name);
+        self.by_time.insert((trigger, key.0.clone(), key.1.clone()));
         self.scheduled.insert(key, (start, trigger));
-        self.by_time.insert((trigger, ns, name));
         self.arm(ctx);
     }
 
