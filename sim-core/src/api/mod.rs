@@ -13,6 +13,7 @@ pub mod ingress;
 pub mod job;
 pub mod limit_range;
 pub mod meta;
+pub mod name;
 pub mod namespace;
 pub mod network_policy;
 pub mod node;

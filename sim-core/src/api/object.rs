@@ -12,6 +12,7 @@ use super::ingress::{Ingress, IngressClass};
 use super::job::{CronJob, Job};
 use super::limit_range::LimitRange;
 use super::meta::ObjectMeta;
+use super::name::NameKey;
 use super::namespace::{Lease, Namespace};
 use super::network_policy::NetworkPolicy;
 use super::node::Node;
@@ -532,11 +533,12 @@ mod tests {
     }
 }
 
-/// Objects of one kind by namespace, then name: lookups by `&str` without allocating,
-/// iteration in (namespace, name) order, and a cheap per-namespace listing.
+/// Objects of one kind by namespace, then name: lookups by `&str` (without allocating,
+/// for names of up to 46 bytes: [`NameKey`]), iteration in (namespace, name) order, and
+/// a cheap per-namespace listing.
 #[derive(Clone, Debug)]
 pub struct ObjectMap<V> {
-    by_ns: std::collections::BTreeMap<String, std::collections::BTreeMap<String, V>>,
+    by_ns: std::collections::BTreeMap<String, std::collections::BTreeMap<NameKey, V>>,
     len: usize,
 }
 
@@ -548,10 +550,10 @@ impl<V> Default for ObjectMap<V> {
 
 impl<V> ObjectMap<V> {
     pub fn get(&self, namespace: &str, name: &str) -> Option<&V> {
-        self.by_ns.get(namespace)?.get(name)
+        self.by_ns.get(namespace)?.get(&NameKey::new(name))
     }
     pub fn get_mut(&mut self, namespace: &str, name: &str) -> Option<&mut V> {
-        self.by_ns.get_mut(namespace)?.get_mut(name)
+        self.by_ns.get_mut(namespace)?.get_mut(&NameKey::new(name))
     }
     pub fn contains(&self, namespace: &str, name: &str) -> bool {
         self.get(namespace, name).is_some()
@@ -562,10 +564,10 @@ impl<V> ObjectMap<V> {
             Some(m) => m,
             None => self.by_ns.entry(namespace.to_string()).or_default(),
         };
-        let prev = match inner.get_mut(name) {
-            Some(slot) => Some(std::mem::replace(slot, v)),
-            None => {
-                inner.insert(name.to_string(), v);
+        let prev = match inner.entry(NameKey::new(name)) {
+            std::collections::btree_map::Entry::Occupied(mut slot) => Some(slot.insert(v)),
+            std::collections::btree_map::Entry::Vacant(slot) => {
+                slot.insert(v);
                 None
             }
         };
@@ -581,7 +583,7 @@ impl<V> ObjectMap<V> {
             Some(m) => m,
             None => self.by_ns.entry(namespace.to_string()).or_default(),
         };
-        match inner.entry(name.to_string()) {
+        match inner.entry(NameKey::new(name)) {
             std::collections::btree_map::Entry::Occupied(_) => Err(v),
             std::collections::btree_map::Entry::Vacant(slot) => {
                 slot.insert(v);
@@ -592,7 +594,7 @@ impl<V> ObjectMap<V> {
     }
     pub fn remove(&mut self, namespace: &str, name: &str) -> Option<V> {
         let inner = self.by_ns.get_mut(namespace)?;
-        let v = inner.remove(name)?;
+        let v = inner.remove(&NameKey::new(name))?;
         if inner.is_empty() {
             self.by_ns.remove(namespace);
         }
