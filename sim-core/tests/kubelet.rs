@@ -600,7 +600,13 @@ spec:
 fn a_pod_arriving_on_a_tainted_node_is_evicted_when_its_toleration_runs_out() {
     use sim_core::api::Kind;
     use sim_core::engine::SimTime;
-    let s = common::load_str(
+    // The same pod on each node: tolerating the gpu taint for 30 s.
+    let pod = |name: &str, node: &str| {
+        format!(
+            "---\napiVersion: v1\nkind: Pod\nmetadata: {{name: {name}}}\nspec:\n  nodeName: {node}\n  tolerations: [{{key: gpu, operator: Exists, effect: NoExecute, tolerationSeconds: 30}}]\n  containers: [{{name: c, image: nginx}}]\n"
+        )
+    };
+    let s = common::load_str(&format!(
         r#"
 apiVersion: ksim.dev/v1
 kind: Scenario
@@ -608,26 +614,12 @@ spec:
   until: 40s
   cluster:
     nodePools:
-    - {name: gpu, count: 1, capacity: {cpu: "4", memory: 8Gi, pods: 110}, taints: [{key: gpu, value: "true", effect: NoExecute}]}
-    - {name: plain, count: 1, capacity: {cpu: "4", memory: 8Gi, pods: 110}}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: brief}
-spec:
-  nodeName: gpu-1
-  tolerations: [{key: gpu, operator: Exists, effect: NoExecute, tolerationSeconds: 30}]
-  containers: [{name: c, image: nginx}]
----
-apiVersion: v1
-kind: Pod
-metadata: {name: stays}
-spec:
-  nodeName: plain-1
-  tolerations: [{key: gpu, operator: Exists, effect: NoExecute, tolerationSeconds: 30}]
-  containers: [{name: c, image: nginx}]
-"#,
-    );
+    - {{name: gpu, count: 1, capacity: {{cpu: "4", memory: 8Gi, pods: 110}}, taints: [{{key: gpu, value: "true", effect: NoExecute}}]}}
+    - {{name: plain, count: 1, capacity: {{cpu: "4", memory: 8Gi, pods: 110}}}}
+{}{}"#,
+        pod("brief", "gpu-1"),
+        pod("stays", "plain-1")
+    ));
     let mut sim = Simulation::new(&s, &RunOptions::for_scenario(&s)).unwrap();
     let deleting = |sim: &Simulation, n: &str| {
         sim.api.store.get_parts(&Kind::Pod, "default", n).and_then(|o| o.as_pod()).and_then(|p| p.metadata.rare.deletion_timestamp).map(|t| t.0.as_ms())
