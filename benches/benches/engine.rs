@@ -96,6 +96,45 @@ fn kind_lookup(c: &mut Criterion) {
     g.finish();
 }
 
+/// The store and the informers find an object by namespace and name (`ObjectMap`, whose
+/// names are `NameKey`s since issue 15): lookups of pod names in a map of 150,000 the way
+/// a Deployment names them, beside the same lookups in a map keyed by `String`.
+fn name_lookup(c: &mut Criterion) {
+    use sim_core::api::object::ObjectMap;
+    use std::collections::BTreeMap;
+    const PODS: usize = 150_000;
+    // `<deployment>-<pod-template-hash>-<5 characters>`, 30 replicas a Deployment.
+    let names: Vec<String> = (0..PODS).map(|i| format!("density-{}-5d8f7c9b4-{:05x}", i / 30, (i * 7919) % 0x100000)).collect();
+    let mut objects: ObjectMap<u64> = ObjectMap::default();
+    let mut strings: BTreeMap<String, u64> = BTreeMap::new();
+    for (i, n) in names.iter().enumerate() {
+        objects.insert("default", n, i as u64);
+        strings.insert(n.clone(), i as u64);
+    }
+    let probes: Vec<&str> = names.iter().step_by(PODS / 1000).map(String::as_str).collect();
+    let mut g = c.benchmark_group("name_lookup");
+    g.throughput(Throughput::Elements(probes.len() as u64));
+    g.bench_function("object_map_get", |b| {
+        b.iter(|| {
+            let mut sum = 0;
+            for n in &probes {
+                sum += objects.get("default", black_box(n)).copied().unwrap_or(0);
+            }
+            black_box(sum)
+        })
+    });
+    g.bench_function("string_btreemap_get", |b| {
+        b.iter(|| {
+            let mut sum = 0;
+            for n in &probes {
+                sum += strings.get(black_box(*n)).copied().unwrap_or(0);
+            }
+            black_box(sum)
+        })
+    });
+    g.finish();
+}
+
 fn scenario(c: &mut Criterion) {
     let text = include_str!("../../scenarios/node-crash.yaml");
     let no_files = |_: &str, rel: &str| Err(format!("no file {rel}"));
@@ -109,5 +148,5 @@ fn scenario(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, queue, kind_lookup, scenario);
+criterion_group!(benches, queue, kind_lookup, name_lookup, scenario);
 criterion_main!(benches);
