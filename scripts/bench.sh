@@ -36,5 +36,5 @@ for n in $sizes; do
   fi
 done
 
-echo "== criterion: event queue and a whole scenario"
+echo "== criterion: event queue, kind and name lookups, and a whole scenario"
 cargo bench -p ksim-benches --bench engine -- --noplot
