@@ -41,8 +41,8 @@ impl Default for TaintEvictionController {
     }
 }
 
-fn no_execute_taints(n: &Node) -> Vec<&Taint> {
-    n.spec.taints.iter().filter(|t| t.effect == "NoExecute").collect()
+fn no_execute_taints(n: &Node) -> impl Iterator<Item = &Taint> {
+    n.spec.taints.iter().filter(|t| t.effect == "NoExecute")
 }
 
 /// No NoExecute taints: what a pod on an untainted (or unknown) node is checked against.
@@ -73,11 +73,11 @@ impl Controller for TaintEvictionController {
                 self.tainted.remove(&n.metadata.name);
             }
             Object::Node(n) => {
-                let taints: Vec<Taint> = no_execute_taints(n).into_iter().cloned().collect();
+                let taints: Vec<Taint> = no_execute_taints(n).cloned().collect();
                 // NodeUpdated: an update that leaves the NoExecute taints as they were
                 // changes nothing for the node's pods (a status write, a heartbeat).
-                let unchanged = ev.type_ == WatchEventType::Modified
-                    && ev.prev.as_deref().and_then(|o| o.as_node()).is_some_and(|old| no_execute_taints(old) == no_execute_taints(n));
+                let unchanged =
+                    ev.type_ == WatchEventType::Modified && ev.prev.as_deref().and_then(|o| o.as_node()).is_some_and(|old| no_execute_taints(old).eq(&taints));
                 if taints.is_empty() {
                     self.tainted.remove(&n.metadata.name);
                 } else {
