@@ -213,7 +213,7 @@ fn after_event(watches: &mut [Watch], sim: &Simulation, wrote: bool) {
         let observed = || w.last.as_ref().map(|l| l.1.clone()).unwrap_or_default();
         match w.e.when {
             When::During(..) if !ok => {
-                let event = if wrote { sim.trace.last().map(describe_record) } else { None };
+                let event = if wrote { sim.trace.last().as_ref().map(describe_record) } else { None };
                 let o = observed();
                 w.resolve(false, ms(sim.now), o, Some(event.unwrap_or_else(|| "an engine event".into())));
             }

@@ -16,7 +16,7 @@ use crate::network::ipam::{format_ip, Cidr, ClusterCidrAllocator};
 use crate::proxy::KubeProxy;
 use crate::scenario::model::{self, Latency, Scenario};
 use crate::scheduler::Scheduler;
-use crate::trace::{change, Record, Trace};
+use crate::trace::{diff, Change, Line, Record, Trace};
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
@@ -600,16 +600,8 @@ impl Simulation {
     }
 
     pub fn client_name(&self, c: Client) -> String {
-        match c {
-            Client::Timeline => "timeline".into(),
-            Client::Kubectl => "kubectl".into(),
-            Client::ApiServer => "apiserver".into(),
-            Client::Scheduler => "scheduler".into(),
-            Client::ControllerManager => "controller-manager".into(),
-            Client::Kubelet(i) => format!("kubelet/{}", self.kubelets[i as usize].name()),
-            Client::KubeProxy(i) => format!("kube-proxy/{}", self.proxies[i as usize].node),
-            Client::ClusterAutoscaler => "cluster-autoscaler".into(),
-        }
+        let (kind, node) = client_name_parts(&self.kubelets, &self.proxies, c);
+        format!("{kind}{node}")
     }
 
     fn dispatch(&mut self, from: Client, actions: Vec<Action>) {
@@ -707,18 +699,18 @@ impl Simulation {
         }
         let o = &w.object;
         let m = o.meta();
-        let ch = if w.type_ == crate::etcd::WatchEventType::Deleted { serde_json::Map::new() } else { change(w.prev.as_deref(), Some(o)) };
-        let by = self.client_name(by);
-        self.trace.push(Record {
+        let ch = if w.type_ == crate::etcd::WatchEventType::Deleted { Change::default() } else { diff(w.prev.as_deref(), Some(o)) };
+        let kind = o.kind();
+        let line = Line {
             t: self.now.as_ms(),
             rev: w.revision,
-            verb: verb.to_string(),
-            by,
-            kind: o.kind().name().to_string(),
-            ns: m.namespace.clone(),
-            name: m.name.clone(),
-            change: ch,
-        });
+            verb,
+            by: client_name_parts(&self.kubelets, &self.proxies, by),
+            kind: kind.name(),
+            ns: &m.namespace,
+            name: &m.name,
+        };
+        self.trace.write(&line, &ch);
     }
 
     fn handle_request(&mut self, from: Client, request: Box<Request>, reply: Reply) {
@@ -1673,4 +1665,19 @@ pub fn kubernetes_service(cluster_ip: &str) -> crate::api::service::Service {
     s.spec.ip_family_policy = Some("SingleStack".into());
     s.spec.type_ = "ClusterIP".into();
     s
+}
+
+/// `Simulation::client_name` in two parts, joined with nothing between them: the
+/// component and, for a node's, the node (`kubelet/`, `w-1`).
+fn client_name_parts<'a>(kubelets: &'a [Kubelet], proxies: &'a [KubeProxy], c: Client) -> (&'static str, &'a str) {
+    match c {
+        Client::Timeline => ("timeline", ""),
+        Client::Kubectl => ("kubectl", ""),
+        Client::ApiServer => ("apiserver", ""),
+        Client::Scheduler => ("scheduler", ""),
+        Client::ControllerManager => ("controller-manager", ""),
+        Client::Kubelet(i) => ("kubelet/", kubelets[i as usize].name()),
+        Client::KubeProxy(i) => ("kube-proxy/", &proxies[i as usize].node),
+        Client::ClusterAutoscaler => ("cluster-autoscaler", ""),
+    }
 }

@@ -7,13 +7,14 @@
 
 use crate::api::Object;
 use crate::engine::SimTime;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use std::borrow::Cow;
+use std::io::Write;
 
 /// One state change.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Record {
     pub t: u64,
     pub rev: u64,
@@ -51,10 +52,24 @@ pub struct Trace {
     count: u64,
     bytes: u64,
     sink: Option<Sink>,
-    /// The latest record, when records are not kept.
+    /// The latest record, when records are not kept and it was built (pushed, or
+    /// written with a sink); otherwise `line` holds it.
     last: Option<Record>,
-    /// The line being hashed, reused from record to record.
+    /// The line being hashed, reused from record to record: the latest one.
     line: Vec<u8>,
+}
+
+/// A write's record before it is a `Record`: the fields, borrowed, in the log's order.
+/// `by` is in two parts joined with nothing between them (`kubelet/` and the node), so
+/// that the writer's name is not formatted for every write.
+pub struct Line<'a> {
+    pub t: u64,
+    pub rev: u64,
+    pub verb: &'a str,
+    pub by: (&'a str, &'a str),
+    pub kind: &'a str,
+    pub ns: &'a str,
+    pub name: &'a str,
 }
 
 impl Trace {
@@ -72,10 +87,55 @@ impl Trace {
     pub fn push(&mut self, r: Record) {
         self.line.clear();
         serde_json::to_writer(&mut self.line, &r).expect("a log record serializes");
+        self.written(Some(r));
+    }
+
+    /// `push` of the record `l` and `change` make, written straight to its JSON line
+    /// (the same bytes as the `Record`'s serialization; the `Record` itself is built
+    /// only when a sink or the kept records need it). Most of a run's records come this
+    /// way: building each as a map of JSON values was most of the log's cost.
+    pub fn write(&mut self, l: &Line<'_>, change: &Change<'_>) {
+        self.line.clear();
+        let out = &mut self.line;
+        write!(out, "{{\"t\":{},\"rev\":{},\"verb\":", l.t, l.rev).expect("writing to a Vec");
+        json_str(out, l.verb);
+        out.extend_from_slice(b",\"by\":\"");
+        // JSON escapes character by character: the escaped parts, joined, are the
+        // escaped whole.
+        json_inner(out, l.by.0);
+        json_inner(out, l.by.1);
+        out.extend_from_slice(b"\",\"kind\":");
+        json_str(out, l.kind);
+        out.extend_from_slice(b",\"ns\":");
+        json_str(out, l.ns);
+        out.extend_from_slice(b",\"name\":");
+        json_str(out, l.name);
+        out.extend_from_slice(b",\"change\":");
+        change.write_json(out);
+        out.push(b'}');
+        let record = (self.keep || self.sink.is_some()).then(|| Record {
+            t: l.t,
+            rev: l.rev,
+            verb: l.verb.to_string(),
+            by: format!("{}{}", l.by.0, l.by.1),
+            kind: l.kind.to_string(),
+            ns: l.ns.to_string(),
+            name: l.name.to_string(),
+            change: change.to_map(),
+        });
+        self.written(record);
+    }
+
+    /// The rest of a write, its line in `self.line`: hashed, counted, handed on.
+    fn written(&mut self, r: Option<Record>) {
         self.hasher.update(&self.line);
         self.hasher.update(b"\n");
         self.count += 1;
         self.bytes += self.line.len() as u64 + 1;
+        let Some(r) = r else {
+            self.last = None;
+            return;
+        };
         if let Some(sink) = self.sink.as_mut() {
             sink(&r, std::str::from_utf8(&self.line).expect("serde_json writes UTF-8"));
         }
@@ -86,12 +146,17 @@ impl Trace {
         }
     }
 
-    /// The latest record written, kept or not.
-    pub fn last(&self) -> Option<&Record> {
+    /// The latest record written, kept or not (read back from its line if it was
+    /// written without being built).
+    pub fn last(&self) -> Option<Record> {
         if self.keep {
-            self.records.last()
+            self.records.last().cloned()
+        } else if self.last.is_some() {
+            self.last.clone()
+        } else if self.count > 0 {
+            Some(serde_json::from_slice(&self.line).expect("a log line reads back as its record"))
         } else {
-            self.last.as_ref()
+            None
         }
     }
 
@@ -126,6 +191,19 @@ impl Trace {
         }
         s
     }
+}
+
+/// `s` as a JSON string, as serde_json writes it.
+fn json_str(out: &mut Vec<u8>, s: &str) {
+    serde_json::to_writer(out, s).expect("a string serializes");
+}
+
+/// `s` as the inside of a JSON string: escaped, without its quotes.
+fn json_inner(out: &mut Vec<u8>, s: &str) {
+    let start = out.len();
+    json_str(out, s);
+    out.pop();
+    out.remove(start);
 }
 
 /// kubectl's columns for a pod (printers.go printPod): READY, STATUS, RESTARTS and the
@@ -259,6 +337,33 @@ impl Field<'_> {
         }
     }
 
+    /// `to_value`'s JSON, as serde_json writes it.
+    fn write_json(&self, out: &mut Vec<u8>) {
+        match self {
+            Field::Null => out.extend_from_slice(b"null"),
+            Field::Str(s) => json_str(out, s),
+            Field::List(a) => {
+                out.push(b'[');
+                for (i, s) in a.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    json_str(out, s);
+                }
+                out.push(b']');
+            }
+            Field::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
+            Field::Int(n) => write!(out, "{n}").expect("writing to a Vec"),
+            Field::Path(kind, name) => {
+                out.push(b'"');
+                json_inner(out, kind);
+                out.push(b'/');
+                json_inner(out, name);
+                out.push(b'"');
+            }
+        }
+    }
+
     fn to_value(&self) -> Value {
         match self {
             Field::Null => Value::Null,
@@ -369,26 +474,50 @@ fn summary(obj: &Object) -> Summary<'_> {
 /// The summary fields that changed from `prev` to `next` (all non-empty ones on
 /// create); a field that disappeared is reported as null.
 pub fn change(prev: Option<&Object>, next: Option<&Object>) -> Map<String, Value> {
-    let Some(next) = next else { return Map::new() };
+    diff(prev, next).to_map()
+}
+
+/// `change` before it is a JSON map: the fields borrowed where they can be, sorted by
+/// name as the map's keys are.
+#[derive(Default)]
+pub struct Change<'a>(Vec<(&'static str, Field<'a>)>);
+
+/// The change from `prev` to `next` (see `change`).
+pub fn diff<'a>(prev: Option<&'a Object>, next: Option<&'a Object>) -> Change<'a> {
+    let Some(next) = next else { return Change::default() };
     let after = summary(next);
     let before = prev.map(summary).unwrap_or_default();
-    let old = |k: &str| before.iter().find(|(b, _)| *b == k).map(|(_, v)| v);
-    let mut out = Map::new();
-    for (k, v) in &after {
-        let changed = match old(k) {
+    let gone: Vec<&'static str> = before.iter().filter(|(k, v)| !v.is_empty() && !after.iter().any(|(a, _)| a == k)).map(|(k, _)| *k).collect();
+    let mut out: Vec<_> = after
+        .into_iter()
+        .filter(|(k, v)| match before.iter().find(|(b, _)| b == k) {
             None => !v.is_empty(),
-            Some(o) => o != v,
-        };
-        if changed {
-            out.insert(k.to_string(), v.to_value());
-        }
+            Some((_, o)) => o != v,
+        })
+        .collect();
+    out.extend(gone.into_iter().map(|k| (k, Field::Null)));
+    out.sort_unstable_by_key(|(k, _)| *k);
+    Change(out)
+}
+
+impl Change<'_> {
+    pub fn to_map(&self) -> Map<String, Value> {
+        self.0.iter().map(|(k, v)| (k.to_string(), v.to_value())).collect()
     }
-    for (k, v) in &before {
-        if !after.iter().any(|(a, _)| a == k) && !v.is_empty() {
-            out.insert(k.to_string(), Value::Null);
+
+    /// The map's JSON, as serde_json writes it.
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        for (i, (k, v)) in self.0.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            json_str(out, k);
+            out.push(b':');
+            v.write_json(out);
         }
+        out.push(b'}');
     }
-    out
 }
 
 pub mod chrome;
@@ -419,6 +548,64 @@ mod tests {
         h.update(t.to_jsonl().as_bytes());
         let expect: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
         assert_eq!(t.fingerprint(), expect);
+    }
+
+    /// `Trace::write` writes by hand what serde_json writes for the record: the same
+    /// bytes for each kind of field (strings needing escapes, lists, nulls for fields
+    /// that went away, numbers, booleans, `kind/name` paths), and a record read back
+    /// from its line when it was not built.
+    #[test]
+    fn a_written_line_is_the_records_serialization() {
+        use crate::api::node::{Node, Taint};
+        use crate::api::pod::Pod;
+        use crate::api::Object;
+        use std::cell::RefCell;
+        use std::rc::Rc;
+        let mut a = Pod::default();
+        a.metadata.name = "web-\"quoted\"\u{1}-é".into();
+        a.metadata.namespace = "ns\\x".into();
+        a.metadata.owner_references = vec![crate::api::meta::OwnerReference { kind: "Replica\"Set".into(), name: "r\"s\n".into(), controller: Some(true), ..Default::default() }].into();
+        Rc::make_mut(&mut a.spec).node_name = "w-1".into();
+        a.status.phase = "Running".into();
+        a.status.pod_ip = "10.0.0.1".into();
+        let mut b = a.clone();
+        b.status.pod_ip.clear();
+        b.status.phase = "Pending\t".into();
+        b.metadata.owner_references = Default::default();
+        let mut n = Node::default();
+        n.metadata.name = "w-1".into();
+        n.spec.taints = vec![Taint { key: "k\"".into(), value: "v".into(), effect: "NoExecute".into(), time_added: None }, Taint { key: "x".into(), effect: "NoSchedule".into(), ..Default::default() }];
+        let (pa, pb, node) = (Object::Pod(Box::new(a)), Object::Pod(Box::new(b)), Object::Node(Box::new(n)));
+        let cases: [(Option<&Object>, Option<&Object>); 5] = [(None, Some(&pa)), (Some(&pa), Some(&pb)), (Some(&pb), Some(&pa)), (None, Some(&node)), (Some(&pa), None)];
+        let seen = Rc::new(RefCell::new(Vec::new()));
+        let s2 = Rc::clone(&seen);
+        let mut with_sink = Trace::with_sink(false, Box::new(move |r: &Record, line: &str| s2.borrow_mut().push((r.clone(), line.to_string()))));
+        let mut bare = Trace::new(false);
+        for (i, (prev, next)) in cases.into_iter().enumerate() {
+            let o = next.or(prev).expect("an object");
+            let m = o.meta();
+            let by = if i % 2 == 0 { ("kubelet/", "w-\"1") } else { ("scheduler", "") };
+            let kind = o.kind();
+            let line = Line { t: 1000 + i as u64, rev: 7 * i as u64, verb: "up\"date", by, kind: kind.name(), ns: &m.namespace, name: &m.name };
+            let ch = diff(prev, next);
+            with_sink.write(&line, &ch);
+            bare.write(&line, &ch);
+            let record = Record {
+                t: line.t,
+                rev: line.rev,
+                verb: line.verb.into(),
+                by: format!("{}{}", by.0, by.1),
+                kind: line.kind.into(),
+                ns: m.namespace.clone(),
+                name: m.name.clone(),
+                change: change(prev, next),
+            };
+            let (r, l) = seen.borrow().last().cloned().expect("the sink saw the write");
+            assert_eq!(l, serde_json::to_string(&record).expect("serializes"), "case {i}");
+            assert_eq!((r, bare.last()), (record.clone(), Some(record)), "case {i}");
+        }
+        assert!(!seen.borrow()[1].0.change.is_empty() && seen.borrow()[1].0.change.values().any(Value::is_null), "a field went away");
+        assert_eq!((with_sink.fingerprint(), with_sink.bytes()), (bare.fingerprint(), bare.bytes()));
     }
 
     #[test]
