@@ -80,6 +80,38 @@ impl<V> Default for Lru<V> {
 }
 
 impl<V> Lru<V> {
+    /// The value of `k`, made the most recent: `(value, true)` if it was there,
+    /// otherwise `make()`'s, added, and `false`. One descent of the map for what
+    /// client-go does as a Get and an Add of the same key (the same recency order
+    /// after both). A full cache evicts its least recently used entry first, as an Add
+    /// evicts it after: the same entries remain.
+    fn get_or_add(&mut self, k: Key, make: impl FnOnce() -> V) -> (&mut V, bool) {
+        use std::collections::btree_map::Entry;
+        if self.entries.len() >= LRU_ENTRIES && !self.entries.contains_key(&k) {
+            let order = self.order.get_or_insert_with(|| self.entries.iter().map(|(k, (t, _))| (*t, *k)).collect());
+            if let Some((_, oldest)) = order.pop_first() {
+                self.entries.remove(&oldest);
+            }
+        }
+        self.tick += 1;
+        let tick = self.tick;
+        let (old, value, found) = match self.entries.entry(k) {
+            Entry::Occupied(o) => {
+                let e = o.into_mut();
+                (Some(std::mem::replace(&mut e.0, tick)), &mut e.1, true)
+            }
+            Entry::Vacant(v) => (None, &mut v.insert((tick, make())).1, false),
+        };
+        if let Some(order) = &mut self.order {
+            if let Some(t) = old {
+                order.remove(&t);
+            }
+            order.insert(tick, k);
+        }
+        (value, found)
+    }
+
+    #[cfg(test)]
     fn get(&mut self, k: &Key) -> Option<&mut V> {
         let e = self.entries.get_mut(k)?;
         self.tick += 1;
@@ -91,20 +123,12 @@ impl<V> Lru<V> {
         Some(&mut e.1)
     }
 
+    #[cfg(test)]
     fn add(&mut self, k: Key, v: V) {
-        self.tick += 1;
-        let old = self.entries.insert(k, (self.tick, v));
-        if let Some(order) = &mut self.order {
-            if let Some((t, _)) = old {
-                order.remove(&t);
-            }
-            order.insert(self.tick, k);
-        } else if self.entries.len() > LRU_ENTRIES {
-            self.order = Some(self.entries.iter().map(|(k, (t, _))| (*t, *k)).collect());
-        }
-        while self.entries.len() > LRU_ENTRIES {
-            let Some((_, oldest)) = self.order.as_mut().and_then(|o| o.pop_first()) else { break };
-            self.entries.remove(&oldest);
+        let mut v = Some(v);
+        let (slot, found) = self.get_or_add(k, || v.take().expect("once"));
+        if found {
+            *slot = v.take().expect("not taken");
         }
     }
 }
@@ -220,11 +244,11 @@ impl EventCorrelator {
         // EventAggregate.
         let (skey, agg_key, mut key) = keys(&e);
         let message = digest(&[&e.message]);
-        let fresh = self.aggregates.get(&agg_key).is_none_or(|a| now.since(a.last) > AGGREGATE_INTERVAL);
-        if fresh {
-            self.aggregates.add(agg_key, Aggregate { first: message, more: None, last: now });
+        let fresh = || Aggregate { first: message, more: None, last: now };
+        let (a, found) = self.aggregates.get_or_add(agg_key, fresh);
+        if found && now.since(a.last) > AGGREGATE_INTERVAL {
+            *a = fresh();
         }
-        let a = self.aggregates.get(&agg_key).expect("just added");
         if !a.has(&message) {
             a.more.get_or_insert_with(Default::default).push(message);
         }
@@ -236,24 +260,18 @@ impl EventCorrelator {
             key = agg_key;
         }
         // eventObserve.
-        let update = match self.observed.get(&key) {
-            Some(last) => {
-                e.metadata.name = last.name.name(&e);
-                e.first_timestamp = last.first;
-                e.count = last.count + 1;
-                true
-            }
-            None => false,
-        };
-        self.observed.add(key, Observed { count: e.count, first: e.first_timestamp, name: EventName::of(&e) });
+        let (last, update) = self.observed.get_or_add(key, || Observed { count: 0, first: None, name: EventName::Suffix(0) });
+        if update {
+            e.metadata.name = last.name.name(&e);
+            e.first_timestamp = last.first;
+            e.count = last.count + 1;
+        }
+        *last = Observed { count: e.count, first: e.first_timestamp, name: EventName::of(&e) };
         // EventSourceObjectSpamFilter.
         let cap = SPAM_BURST * SPAM_REFILL.as_ms();
-        let allowed = match self.spam.get(&skey) {
-            None => {
-                self.spam.add(skey, Bucket { fill_ms: cap - SPAM_REFILL.as_ms(), at: now });
-                true
-            }
-            Some(b) => {
+        let allowed = match self.spam.get_or_add(skey, || Bucket { fill_ms: cap - SPAM_REFILL.as_ms(), at: now }) {
+            (_, false) => true,
+            (b, true) => {
                 b.fill_ms = (b.fill_ms + now.since(b.at).as_ms()).min(cap);
                 b.at = now;
                 let ok = b.fill_ms >= SPAM_REFILL.as_ms();
