@@ -79,16 +79,17 @@ impl Kubelet {
         use crate::scheduler::framework::{NodeInfo, PodInfo};
         use crate::scheduler::plugins::{node_affinity, taint_toleration};
         let node = self.node.as_ref()?.as_node()?;
-        let mut ni = NodeInfo::default();
-        ni.set_node(node);
         let pi = PodInfo::new(obj.clone());
         let failed = |plugin: &str, reason: &str| Rejection { reason: plugin.to_string(), message: format!("Predicate {plugin} failed: {reason}") };
-        if !node_affinity::matches_required(&pi, &ni) {
+        // The node's labels and name are all NodeAffinity reads of its NodeInfo.
+        if !node_affinity::matches_required_on(&pi, &node.metadata.labels, &node.metadata.name) {
             return Some(failed(node_affinity::NAME, node_affinity::ERR_REASON_POD));
         }
         // AdmissionCheck's NodePorts: the host ports of the pods admitted here.
         use crate::scheduler::plugins::node_ports;
         if !pi.host_ports.is_empty() {
+            let mut ni = NodeInfo::default();
+            ni.set_node(node);
             for w in self.workers.values().filter(|w| w.phase != Phase::Done) {
                 ni.used_ports.extend(PodInfo::new(w.pod.clone()).host_ports.iter().cloned());
             }

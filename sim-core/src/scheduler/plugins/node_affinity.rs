@@ -22,14 +22,19 @@ pub fn filter(pod: &PodInfo, node: &NodeInfo) -> Option<Status> {
 /// a term that does not parse matches no node (LazyErrorNodeSelector.Match skips the
 /// terms with parse errors).
 pub fn matches_required(pod: &PodInfo, node: &NodeInfo) -> bool {
+    matches_required_on(pod, &node.labels, &node.name)
+}
+
+/// `matches_required` against a node's labels and name, all it reads of the node.
+pub fn matches_required_on(pod: &PodInfo, labels: &crate::api::meta::Labels, name: &str) -> bool {
     let spec = &pod.pod().spec;
-    let selector_ok = spec.node_selector.iter().all(|(k, v)| node.labels.get(k) == Some(v));
+    let selector_ok = spec.node_selector.iter().all(|(k, v)| labels.get(k) == Some(v));
     let required_ok = spec
         .affinity
         .as_ref()
         .and_then(|a| a.node_affinity.as_ref())
         .and_then(|na| na.required.as_ref())
-        .is_none_or(|req| req.node_selector_terms.iter().any(|t| term_parses(t) && t.matches(&node.labels, &node.name)));
+        .is_none_or(|req| req.node_selector_terms.iter().any(|t| term_parses(t) && t.matches(labels, name)));
     selector_ok && required_ok
 }
 
