@@ -88,7 +88,7 @@ pub fn pod_rows(pods: &[Rc<Object>], now: SimTime, wide: bool, with_ns: bool) ->
             let mut r = vec![
                 p.metadata.name.clone(),
                 format!("{}/{}", cols.ready, cols.total),
-                cols.status.clone(),
+                cols.status.to_string(),
                 restarts(&cols, now),
                 age(p.metadata.creation_timestamp, now),
             ];

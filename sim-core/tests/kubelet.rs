@@ -489,7 +489,7 @@ fn init_containers_run_in_order_before_the_app() {
     // The Job's pod: the sidecar counts in READY beside the app container.
     let report = sim.list(&Kind::Pod).iter().filter_map(|o| o.as_pod()).find(|p| p.metadata.name.starts_with("report-")).cloned().unwrap();
     let cols = sim_core::trace::pod_columns(&report);
-    assert_eq!((cols.ready, cols.total, cols.status.as_str()), (2, 2, "Running"));
+    assert_eq!((cols.ready, cols.total, &*cols.status), (2, 2, "Running"));
 }
 
 /// scenarios/missing-configmap.yaml: the volume manager retries a failed mount after

@@ -209,11 +209,13 @@ fn json_inner(out: &mut Vec<u8>, s: &str) {
 /// kubectl's columns for a pod (printers.go printPod): READY, STATUS, RESTARTS and the
 /// last restart.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PodColumns {
+pub struct PodColumns<'a> {
     pub ready: usize,
     /// Regular containers and sidecars (restartable init containers).
     pub total: usize,
-    pub status: String,
+    /// Borrowed from the pod when it is one of its fields (its phase, most often): the
+    /// log computes it for both sides of every pod write.
+    pub status: Cow<'a, str>,
     pub restarts: i32,
     pub last_restart: Option<crate::api::meta::Time>,
 }
@@ -221,9 +223,9 @@ pub struct PodColumns {
 /// printPod: the init containers first (`Init:N/M`, `Init:<reason>`, sidecars counted
 /// once started), then — unless still initializing — the regular containers, last
 /// first, for the reason; sidecars' restarts count beside the regular containers'.
-pub fn pod_columns(p: &crate::api::pod::Pod) -> PodColumns {
+pub fn pod_columns(p: &crate::api::pod::Pod) -> PodColumns<'_> {
     let sidecar = |name: &str| p.spec.init_containers.iter().any(|c| c.name == name && c.restart_policy.as_deref() == Some("Always"));
-    let mut reason = if p.status.reason.is_empty() { p.status.phase.to_string() } else { p.status.reason.clone() };
+    let mut reason: Cow<'_, str> = Cow::Borrowed(if p.status.reason.is_empty() { &p.status.phase } else { &p.status.reason });
     if p.status.conditions.iter().any(|c| c.type_ == "PodScheduled" && c.reason == "SchedulingGated") {
         reason = "SchedulingGated".into();
     }
@@ -245,9 +247,9 @@ pub fn pod_columns(p: &crate::api::pod::Pod) -> PodColumns {
                 ready += usize::from(c.ready);
                 continue;
             }
-            (Some(t), _) => reason = if t.reason.is_empty() { format!("Init:ExitCode:{}", t.exit_code) } else { format!("Init:{}", t.reason) },
-            (_, Some(w)) if !w.reason.is_empty() && w.reason != "PodInitializing" => reason = format!("Init:{}", w.reason),
-            _ => reason = format!("Init:{i}/{}", p.spec.init_containers.len()),
+            (Some(t), _) => reason = if t.reason.is_empty() { format!("Init:ExitCode:{}", t.exit_code) } else { format!("Init:{}", t.reason) }.into(),
+            (_, Some(w)) if !w.reason.is_empty() && w.reason != "PodInitializing" => reason = format!("Init:{}", w.reason).into(),
+            _ => reason = format!("Init:{i}/{}", p.spec.init_containers.len()).into(),
         }
         initializing = true;
         break;
@@ -261,9 +263,9 @@ pub fn pod_columns(p: &crate::api::pod::Pod) -> PodColumns {
             restarts += c.restart_count;
             last = last.max(c.last_state.terminated.as_ref().and_then(|t| t.finished_at));
             if let Some(w) = c.state.waiting.as_ref().filter(|w| !w.reason.is_empty()) {
-                reason = w.reason.to_string();
+                reason = Cow::Borrowed(&w.reason);
             } else if let Some(t) = &c.state.terminated {
-                reason = if t.reason.is_empty() { format!("ExitCode:{}", t.exit_code) } else { t.reason.to_string() };
+                reason = if t.reason.is_empty() { format!("ExitCode:{}", t.exit_code).into() } else { Cow::Borrowed(&t.reason) };
             } else if c.ready && c.state.running.is_some() {
                 has_running = true;
                 ready += 1;
@@ -278,11 +280,11 @@ pub fn pod_columns(p: &crate::api::pod::Pod) -> PodColumns {
 
 /// kubectl's STATUS column for a pod (printers.go printPod).
 pub fn pod_status(p: &crate::api::pod::Pod) -> String {
-    pod_columns(p).status
+    pod_columns(p).status.into_owned()
 }
 
 /// printPod's last step: node-lost and terminating pods.
-fn finish_status(p: &crate::api::pod::Pod, mut reason: String) -> String {
+fn finish_status<'a>(p: &crate::api::pod::Pod, mut reason: Cow<'a, str>) -> Cow<'a, str> {
     if p.metadata.rare.deletion_timestamp.is_some() && p.status.reason == "NodeLost" {
         reason = "Unknown".into();
     } else if p.metadata.rare.deletion_timestamp.is_some() && !p.is_terminal() {
@@ -395,7 +397,7 @@ fn summary(obj: &Object) -> Summary<'_> {
             let mut m: Summary<'_> = vec![
                 ("node", s(&p.spec.node_name)),
                 ("phase", s(&p.status.phase)),
-                ("status", owned(pod_status(p))),
+                ("status", Field::Str(pod_columns(p).status)),
                 ("ip", s(&p.status.pod_ip)),
                 ("ready", Field::Bool(p.is_ready())),
                 ("restarts", int(p.restarts())),
