@@ -527,7 +527,14 @@ impl Pod {
     }
     /// Sets (or adds) a condition, keeping lastTransitionTime when the status is unchanged.
     pub fn set_condition(&mut self, type_: &'static str, status: &'static str, reason: &str, message: &str, now: Time) {
-        if let Some(c) = self.status.conditions.iter_mut().find(|c| c.type_ == type_) {
+        self.status.set_condition(type_, status, reason, message, now);
+    }
+}
+
+impl PodStatus {
+    /// `Pod::set_condition` on the status alone.
+    pub fn set_condition(&mut self, type_: &'static str, status: &'static str, reason: &str, message: &str, now: Time) {
+        if let Some(c) = self.conditions.iter_mut().find(|c| c.type_ == type_) {
             if c.status != status {
                 c.last_transition_time = Some(now);
                 c.status = Cow::Borrowed(status);
@@ -539,7 +546,7 @@ impl Pod {
                 c.message = message.into();
             }
         } else {
-            self.status.conditions.push(PodCondition {
+            self.conditions.push(PodCondition {
                 type_: Cow::Borrowed(type_),
                 status: Cow::Borrowed(status),
                 last_probe_time: None,

@@ -37,28 +37,61 @@ fn oom(mut s: ContainerState, killed: bool) -> ContainerState {
     s
 }
 
+/// Whether `s` is `ip` as `format_ip` writes it (without making the string).
+fn ip_is(s: &str, ip: u32) -> bool {
+    let mut buf = [0u8; 15];
+    let mut n = 0;
+    for (k, b) in ip.to_be_bytes().into_iter().enumerate() {
+        if k > 0 {
+            buf[n] = b'.';
+            n += 1;
+        }
+        for (at_least, digit) in [(100, b / 100), (10, b / 10 % 10), (0, b % 10)] {
+            if b >= at_least {
+                buf[n] = b'0' + digit;
+                n += 1;
+            }
+        }
+    }
+    s.as_bytes() == &buf[..n]
+}
+
+/// podIPs: the pod IP alone (kept if it already is).
+fn set_pod_ips(s: &mut crate::api::pod::PodStatus) {
+    if !matches!(&s.pod_ips[..], [one] if one.ip == s.pod_ip) {
+        s.pod_ips = vec![PodIp { ip: s.pod_ip.clone() }];
+    }
+}
+
 impl Kubelet {
     /// Posts the status the kubelet would report for a worker (generateAPIPodStatus), if
     /// it differs from the pod's.
     pub(super) fn sync_status(&mut self, uid: &str, ctx: &mut Ctx) {
         let Some(w) = self.workers.get(uid) else { return };
         let Some(p) = w.pod.as_pod() else { return };
-        let mut np: Pod = p.clone();
-        np.metadata.resource_version.0 = 0;
+        // The status is built on a copy of the pod's and the pod copied only if it differs
+        // (most calls change nothing); strings already equal are not written again.
+        let mut status = p.status.clone();
         let now = ctx.now_time();
-        let s = &mut np.status;
-        s.host_ip = self.spec.internal_ip.clone();
+        let s = &mut status;
+        if s.host_ip != self.spec.internal_ip {
+            s.host_ip = self.spec.internal_ip.clone();
+        }
         if s.host_ips.is_empty() {
             s.host_ips = vec![PodIp { ip: self.spec.internal_ip.clone() }];
         }
         s.start_time.get_or_insert(now);
         if let Some(ip) = w.ip {
-            s.pod_ip = format_ip(ip);
-            s.pod_ips = vec![PodIp { ip: s.pod_ip.clone() }];
+            if !ip_is(&s.pod_ip, ip) {
+                s.pod_ip = format_ip(ip);
+            }
+            set_pod_ips(s);
         } else if w.host_network && w.sandbox {
             // hostNetwork: the pod's IPs are the node's (generateAPIPodStatus).
-            s.pod_ip = self.spec.internal_ip.clone();
-            s.pod_ips = vec![PodIp { ip: s.pod_ip.clone() }];
+            if s.pod_ip != self.spec.internal_ip {
+                s.pod_ip = self.spec.internal_ip.clone();
+            }
+            set_pod_ips(s);
         } else if w.phase != Phase::Done {
             s.pod_ip.clear();
             s.pod_ips.clear();
@@ -74,26 +107,26 @@ impl Kubelet {
             _ => "Pending",
         }
         .into();
-        let names: Vec<(String, String)> = p.spec.containers.iter().map(|c| (c.name.clone(), c.image.clone())).collect();
+        let names: Vec<(&str, &str)> = p.spec.containers.iter().map(|c| (c.name.as_str(), c.image.as_str())).collect();
         s.container_statuses = container_statuses(w, p, &names, uid, ctx.now);
         s.init_container_statuses = init_container_statuses(w, p, uid);
         let sandbox = w.sandbox && w.phase != Phase::Done;
         // Sidecars count for readiness (generateAPIPodStatus: restartable init containers
         // are among the containers Ready waits for).
         let sidecars: Vec<&str> = w.rare.init.iter().filter(|c| c.sidecar).map(|c| c.name.as_str()).collect();
-        let mut unready: Vec<&str> = if ready { vec![] } else { names.iter().map(|(n, _)| n.as_str()).collect() };
+        let mut unready: Vec<&str> = if ready { vec![] } else { names.iter().map(|(n, _)| *n).collect() };
         if !ready {
             unready.splice(0..0, sidecars.iter().copied().filter(|n| !s.init_container_statuses.iter().any(|st| st.name == *n && st.ready)));
         }
         let (reason, msg) = if w.phase == Phase::Done {
-            ("PodCompleted".to_string(), String::new())
+            ("PodCompleted", String::new())
         } else if ready {
-            (String::new(), String::new())
+            ("", String::new())
         } else {
-            ("ContainersNotReady".to_string(), format!("containers with unready status: [{}]", unready.join(" ")))
+            ("ContainersNotReady", format!("containers with unready status: [{}]", unready.join(" ")))
         };
         let tf = |b: bool| if b { "True" } else { "False" };
-        np.set_condition("PodReadyToStartContainers", tf(sandbox), "", "", now);
+        s.set_condition("PodReadyToStartContainers", tf(sandbox), "", "", now);
         // status.GeneratePodInitializedCondition: the init containers not yet done (a
         // sidecar is done once started).
         let incomplete: Vec<&str> = w
@@ -109,28 +142,24 @@ impl Kubelet {
             .map(|(c, _)| c.name.as_str())
             .collect();
         if incomplete.is_empty() || w.phase == Phase::Done {
-            np.set_condition("Initialized", "True", "", "", now);
+            s.set_condition("Initialized", "True", "", "", now);
         } else {
-            np.set_condition(
-                "Initialized",
-                "False",
-                "ContainersNotInitialized",
-                &format!("containers with incomplete status: [{}]", incomplete.join(" ")),
-                now,
-            );
+            s.set_condition("Initialized", "False", "ContainersNotInitialized", &format!("containers with incomplete status: [{}]", incomplete.join(" ")), now);
         }
-        np.set_condition("Ready", tf(ready), &reason, &msg, now);
-        np.set_condition("ContainersReady", tf(ready), &reason, &msg, now);
-        np.set_condition("PodScheduled", "True", "", "", now);
+        s.set_condition("Ready", tf(ready), reason, &msg, now);
+        s.set_condition("ContainersReady", tf(ready), reason, &msg, now);
+        s.set_condition("PodScheduled", "True", "", "", now);
         // evictPod's status: Failed, reason Evicted, and the DisruptionTarget condition.
         if let (Phase::Done, Some(msg)) = (w.phase, w.rare.evicted.as_ref()) {
-            np.status.reason = "Evicted".into();
-            np.status.message = msg.clone();
-            np.set_condition("DisruptionTarget", "True", "TerminationByKubelet", msg, now);
+            s.reason = "Evicted".into();
+            s.message = msg.clone();
+            s.set_condition("DisruptionTarget", "True", "TerminationByKubelet", msg, now);
         }
         let order = ["PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady", "PodScheduled"];
-        np.status.conditions.sort_by_key(|c| order.iter().position(|o| *o == c.type_).unwrap_or(usize::MAX));
-        if np.status != p.status {
+        s.conditions.sort_by_key(|c| order.iter().position(|o| *o == c.type_).unwrap_or(usize::MAX));
+        if status != p.status {
+            let mut np = Pod { status, ..p.clone_without_status() };
+            np.metadata.resource_version.0 = 0;
             ctx.request(Request::UpdateStatus(Object::Pod(Box::new(np))));
         }
     }
@@ -182,7 +211,7 @@ fn init_container_statuses(w: &Worker, p: &Pod, uid: &str) -> Vec<ContainerStatu
 }
 
 /// One status per container (all share the worker's state): convertToAPIContainerStatuses.
-fn container_statuses(w: &Worker, p: &Pod, names: &[(String, String)], uid: &str, now: SimTime) -> Vec<ContainerStatus> {
+fn container_statuses(w: &Worker, p: &Pod, names: &[(&str, &str)], uid: &str, now: SimTime) -> Vec<ContainerStatus> {
     let running = w.phase == Phase::Running;
     let ready = running && w.ready;
     names
@@ -233,10 +262,10 @@ fn container_statuses(w: &Worker, p: &Pod, names: &[(String, String)], uid: &str
                 (_, Some(exit)) => oom(terminated(exit), w.oom_killed),
             };
             ContainerStatus {
-                name: name.clone(),
+                name: name.to_string(),
                 ready,
                 restart_count: w.restarts,
-                image: image.clone(),
+                image: image.to_string(),
                 image_id: String::new(),
                 container_id: if running || w.started_at.is_some() {
                     format!("containerd://{}{i}", uid.chars().filter(|c| *c != '-').take(16).collect::<String>())
@@ -249,4 +278,32 @@ fn container_statuses(w: &Worker, p: &Pod, names: &[(String, String)], uid: &str
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// `ip_is` agrees with comparing `format_ip`'s string: an address is its own,
+        /// and no other address (nor a prefix, nor a longer string) is.
+        #[test]
+        fn ip_is_compares_with_the_formatted_address(a: u32, b: u32) {
+            let s = format_ip(a);
+            prop_assert!(ip_is(&s, a));
+            prop_assert_eq!(ip_is(&format_ip(b), a), a == b);
+            prop_assert!(!ip_is(&s[..s.len() - 1], a));
+            let longer = format!("{s}0");
+            prop_assert!(!ip_is(&longer, a));
+        }
+    }
+
+    #[test]
+    fn ip_is_writes_each_octets_digits() {
+        for (s, ip) in [("0.0.0.0", 0), ("10.244.1.7", 0x0af4_0107), ("255.255.255.255", u32::MAX), ("1.10.100.0", 0x010a_6400)] {
+            assert!(ip_is(s, ip), "{s}");
+        }
+        assert!(!ip_is("010.244.1.7", 0x0af4_0107), "no leading zeros, as format_ip writes none");
+    }
 }

@@ -566,7 +566,8 @@ mod tests {
         let mut a = Pod::default();
         a.metadata.name = "web-\"quoted\"\u{1}-é".into();
         a.metadata.namespace = "ns\\x".into();
-        a.metadata.owner_references = vec![crate::api::meta::OwnerReference { kind: "Replica\"Set".into(), name: "r\"s\n".into(), controller: Some(true), ..Default::default() }].into();
+        a.metadata.owner_references =
+            vec![crate::api::meta::OwnerReference { kind: "Replica\"Set".into(), name: "r\"s\n".into(), controller: Some(true), ..Default::default() }].into();
         Rc::make_mut(&mut a.spec).node_name = "w-1".into();
         a.status.phase = "Running".into();
         a.status.pod_ip = "10.0.0.1".into();
@@ -576,9 +577,13 @@ mod tests {
         b.metadata.owner_references = Default::default();
         let mut n = Node::default();
         n.metadata.name = "w-1".into();
-        n.spec.taints = vec![Taint { key: "k\"".into(), value: "v".into(), effect: "NoExecute".into(), time_added: None }, Taint { key: "x".into(), effect: "NoSchedule".into(), ..Default::default() }];
+        n.spec.taints = vec![
+            Taint { key: "k\"".into(), value: "v".into(), effect: "NoExecute".into(), time_added: None },
+            Taint { key: "x".into(), effect: "NoSchedule".into(), ..Default::default() },
+        ];
         let (pa, pb, node) = (Object::Pod(Box::new(a)), Object::Pod(Box::new(b)), Object::Node(Box::new(n)));
-        let cases: [(Option<&Object>, Option<&Object>); 5] = [(None, Some(&pa)), (Some(&pa), Some(&pb)), (Some(&pb), Some(&pa)), (None, Some(&node)), (Some(&pa), None)];
+        let cases: [(Option<&Object>, Option<&Object>); 5] =
+            [(None, Some(&pa)), (Some(&pa), Some(&pb)), (Some(&pb), Some(&pa)), (None, Some(&node)), (Some(&pa), None)];
         let seen = Rc::new(RefCell::new(Vec::new()));
         let s2 = Rc::clone(&seen);
         let mut with_sink = Trace::with_sink(false, Box::new(move |r: &Record, line: &str| s2.borrow_mut().push((r.clone(), line.to_string()))));
