@@ -69,8 +69,8 @@ impl Kubelet {
     pub(super) fn sync_status(&mut self, uid: &str, ctx: &mut Ctx) {
         let Some(w) = self.workers.get(uid) else { return };
         let Some(p) = w.pod.as_pod() else { return };
-        // The status is built on a copy of the pod's and the pod copied only if it differs
-        // (most calls change nothing); strings already equal are not written again.
+        // The status is built on a copy of the pod's, and the pod is copied only if the
+        // status differs; strings already equal are not written again.
         let mut status = p.status.clone();
         let now = ctx.now_time();
         let s = &mut status;
