@@ -13,7 +13,7 @@ use crate::api::Object;
 use crate::apiserver::Request;
 use crate::client::Ctx;
 use crate::engine::{SimDuration, SimTime};
-use crate::network::ipam::format_ip;
+use crate::network::ipam::{format_ip, ip_is};
 
 /// A container's `terminated` state from (exit code, started, finished).
 pub(super) fn terminated((code, started, finished): (i32, SimTime, SimTime)) -> ContainerState {
@@ -35,25 +35,6 @@ fn oom(mut s: ContainerState, killed: bool) -> ContainerState {
         t.reason = "OOMKilled".into();
     }
     s
-}
-
-/// Whether `s` is `ip` as `format_ip` writes it (without making the string).
-fn ip_is(s: &str, ip: u32) -> bool {
-    let mut buf = [0u8; 15];
-    let mut n = 0;
-    for (k, b) in ip.to_be_bytes().into_iter().enumerate() {
-        if k > 0 {
-            buf[n] = b'.';
-            n += 1;
-        }
-        for (at_least, digit) in [(100, b / 100), (10, b / 10 % 10), (0, b % 10)] {
-            if b >= at_least {
-                buf[n] = b'0' + digit;
-                n += 1;
-            }
-        }
-    }
-    s.as_bytes() == &buf[..n]
 }
 
 /// podIPs: the pod IP alone (kept if it already is).
@@ -278,32 +259,4 @@ fn container_statuses(w: &Worker, p: &Pod, names: &[(&str, &str)], uid: &str, no
             }
         })
         .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use proptest::prelude::*;
-
-    proptest! {
-        /// `ip_is` agrees with comparing `format_ip`'s string: an address is its own,
-        /// and no other address (nor a prefix, nor a longer string) is.
-        #[test]
-        fn ip_is_compares_with_the_formatted_address(a: u32, b: u32) {
-            let s = format_ip(a);
-            prop_assert!(ip_is(&s, a));
-            prop_assert_eq!(ip_is(&format_ip(b), a), a == b);
-            prop_assert!(!ip_is(&s[..s.len() - 1], a));
-            let longer = format!("{s}0");
-            prop_assert!(!ip_is(&longer, a));
-        }
-    }
-
-    #[test]
-    fn ip_is_writes_each_octets_digits() {
-        for (s, ip) in [("0.0.0.0", 0), ("10.244.1.7", 0x0af4_0107), ("255.255.255.255", u32::MAX), ("1.10.100.0", 0x010a_6400)] {
-            assert!(ip_is(s, ip), "{s}");
-        }
-        assert!(!ip_is("010.244.1.7", 0x0af4_0107), "no leading zeros, as format_ip writes none");
-    }
 }

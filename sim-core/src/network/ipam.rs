@@ -19,6 +19,27 @@ pub fn format_ip(ip: u32) -> String {
     format!("{}.{}.{}.{}", b[0], b[1], b[2], b[3])
 }
 
+/// Whether `s` is `ip` as `format_ip` writes it, without making the string (the kubelet
+/// compares its pod's IP on every status sync; `parse_ip` would allocate and accept
+/// forms `format_ip` never writes).
+pub fn ip_is(s: &str, ip: u32) -> bool {
+    let mut buf = [0u8; 15];
+    let mut n = 0;
+    for (k, b) in ip.to_be_bytes().into_iter().enumerate() {
+        if k > 0 {
+            buf[n] = b'.';
+            n += 1;
+        }
+        for (at_least, digit) in [(100, b / 100), (10, b / 10 % 10), (0, b % 10)] {
+            if b >= at_least {
+                buf[n] = b'0' + digit;
+                n += 1;
+            }
+        }
+    }
+    s.as_bytes() == &buf[..n]
+}
+
 pub fn parse_ip(s: &str) -> Option<u32> {
     let parts: Vec<&str> = s.split('.').collect();
     if parts.len() != 4 {
@@ -210,6 +231,29 @@ impl PodIpAllocator {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// `ip_is` agrees with comparing `format_ip`'s string: an address is its own,
+        /// and no other address (nor a prefix, nor a longer string) is.
+        #[test]
+        fn ip_is_compares_with_the_formatted_address(a: u32, b: u32) {
+            let s = format_ip(a);
+            prop_assert!(ip_is(&s, a));
+            prop_assert_eq!(ip_is(&format_ip(b), a), a == b);
+            prop_assert!(!ip_is(&s[..s.len() - 1], a));
+            let longer = format!("{s}0");
+            prop_assert!(!ip_is(&longer, a));
+        }
+    }
+
+    #[test]
+    fn ip_is_writes_each_octets_digits() {
+        for (s, ip) in [("0.0.0.0", 0), ("10.244.1.7", 0x0af4_0107), ("255.255.255.255", u32::MAX), ("1.10.100.0", 0x010a_6400)] {
+            assert!(ip_is(s, ip), "{s}");
+        }
+        assert!(!ip_is("010.244.1.7", 0x0af4_0107), "no leading zeros, as format_ip writes none");
+    }
 
     #[test]
     fn nodes_get_consecutive_24s() {

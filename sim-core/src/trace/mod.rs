@@ -473,18 +473,13 @@ fn summary(obj: &Object) -> Summary<'_> {
     }
 }
 
-/// The summary fields that changed from `prev` to `next` (all non-empty ones on
-/// create); a field that disappeared is reported as null.
-pub fn change(prev: Option<&Object>, next: Option<&Object>) -> Map<String, Value> {
-    diff(prev, next).to_map()
-}
-
-/// `change` before it is a JSON map: the fields borrowed where they can be, sorted by
-/// name as the map's keys are.
+/// A record's `change` before it is a JSON map: the fields borrowed where they can be,
+/// sorted by name as the map's keys are.
 #[derive(Default)]
 pub struct Change<'a>(Vec<(&'static str, Field<'a>)>);
 
-/// The change from `prev` to `next` (see `change`).
+/// The summary fields that changed from `prev` to `next` (all non-empty ones on
+/// create); a field that disappeared is reported as null.
 pub fn diff<'a>(prev: Option<&'a Object>, next: Option<&'a Object>) -> Change<'a> {
     let Some(next) = next else { return Change::default() };
     let after = summary(next);
@@ -605,7 +600,7 @@ mod tests {
                 kind: line.kind.into(),
                 ns: m.namespace.clone(),
                 name: m.name.clone(),
-                change: change(prev, next),
+                change: diff(prev, next).to_map(),
             };
             let (r, l) = seen.borrow().last().cloned().expect("the sink saw the write");
             assert_eq!(l, serde_json::to_string(&record).expect("serializes"), "case {i}");
