@@ -477,14 +477,18 @@ pub fn take_status(spec_src: &Object, status_src: Object) -> Object {
             out.metadata.annotations = b.metadata.annotations;
             Object::Deployment(out)
         }
-        (_, b) => with_status_of(spec_src, &b),
+        (_, b) => {
+            let mut out = spec_src.clone();
+            set_status_of(&mut out, &b);
+            out
+        }
     }
 }
 
-/// `spec_src` with the status of `status_src`.
-pub fn with_status_of(spec_src: &Object, status_src: &Object) -> Object {
-    let mut out = spec_src.clone();
-    match (&mut out, status_src) {
+/// `obj` with the status of `status_src`, in place (an update keeps the stored status:
+/// copying the whole object for it cost a Lease renewal a second copy of the Lease).
+pub fn set_status_of(obj: &mut Object, status_src: &Object) {
+    match (obj, status_src) {
         (Object::Pod(a), Object::Pod(b)) => a.status = b.status.clone(),
         (Object::Node(a), Object::Node(b)) => a.status = b.status.clone(),
         (Object::ReplicaSet(a), Object::ReplicaSet(b)) => a.status = b.status.clone(),
@@ -504,7 +508,6 @@ pub fn with_status_of(spec_src: &Object, status_src: &Object) -> Object {
         (Object::VolumeAttachment(a), Object::VolumeAttachment(b)) => a.status = b.status.clone(),
         _ => {}
     }
-    out
 }
 
 /// Whether the spec differs (for metadata.generation).

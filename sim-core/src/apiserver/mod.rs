@@ -810,7 +810,7 @@ impl ApiServer {
         } else {
             defaults::apply(&mut obj);
             defaults::prepare_for_update(&cur, &mut obj);
-            obj = defaults::with_status_of(&obj, &cur);
+            defaults::set_status_of(&mut obj, &cur);
             let mut errs = validate(&obj);
             errs.extend(crate::api::validation::validate_update(&cur, &obj));
             if !errs.is_empty() {
