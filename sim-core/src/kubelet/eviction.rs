@@ -110,7 +110,9 @@ impl Kubelet {
 
     /// Whether any pod here declares a memory use (otherwise there is nothing to watch).
     fn watches_memory(&self) -> bool {
-        self.workers.values().any(|w| w.pod.as_pod().is_some_and(|p| p.metadata.annotations.contains_key(super::annotations::MEMORY_USAGE)))
+        let watches = self.workers.values().any(|w| w.declares_memory);
+        debug_assert_eq!(watches, self.workers.values().any(|w| super::pod_workers::declares_memory(&w.pod)), "a worker's pod was set without set_pod");
+        watches
     }
 
     /// The MemoryPressure condition: the threshold met within the transition period.

@@ -447,7 +447,7 @@ impl Kubelet {
                 o.as_pod().into_iter().flat_map(|p| p.spec.containers.iter().map(|c| c.image.as_str()))
             }
             let changed = !images(&w.pod).eq(images(obj));
-            w.pod = obj.clone();
+            w.set_pod(obj.clone());
             if p.metadata.rare.deletion_timestamp.is_some() && w.phase != Phase::Killing {
                 self.begin_kill(uid, ctx);
             } else if changed {
@@ -530,7 +530,7 @@ impl Kubelet {
             let p = obj.as_pod().expect("pod");
             match self.workers.get_mut(&uid) {
                 Some(w) => {
-                    w.pod = obj.clone();
+                    w.set_pod(obj.clone());
                     if p.metadata.rare.deletion_timestamp.is_some() {
                         w.phase = Phase::Killing;
                         self.timer(&uid, SimDuration::ZERO, PodStep::Killed, ctx);
@@ -593,7 +593,7 @@ impl Kubelet {
                 }
                 continue;
             };
-            w.pod = obj.clone();
+            w.set_pod(obj.clone());
             let deleting = p.metadata.rare.deletion_timestamp.is_some();
             match w.phase {
                 Phase::Done if deleting => {

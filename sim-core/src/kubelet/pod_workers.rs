@@ -151,7 +151,13 @@ pub(super) fn backoff_next(entry: Option<&BackoffEntry>, finished: SimTime, now:
 pub(super) use crate::engine::time::{go_duration, go_duration_ms};
 
 pub(super) struct Worker {
+    /// The pod as last seen (set through [`Worker::set_pod`], which keeps
+    /// `declares_memory` in step with it).
     pub(super) pod: Rc<Object>,
+    /// Whether the pod declares a memory use (`ksim.dev/memory-usage`): what the
+    /// eviction manager asks of every pod at every 10 s pass, kept here so that the pass
+    /// does not read each pod's annotations.
+    pub(super) declares_memory: bool,
     pub(super) phase: Phase,
     pub(super) ip: Option<u32>,
     /// hostNetwork: the pod shares the node's address and needs no CNI.
@@ -245,6 +251,19 @@ pub(super) struct WorkerRare {
     pub(super) sandbox_change_at: Option<SimTime>,
 }
 
+impl Worker {
+    /// Replaces the pod as seen (a newer version of it, or a mirror pod's).
+    pub(super) fn set_pod(&mut self, obj: Rc<Object>) {
+        self.declares_memory = declares_memory(&obj);
+        self.pod = obj;
+    }
+}
+
+/// Whether a pod declares a memory use (`ksim.dev/memory-usage`).
+pub(super) fn declares_memory(obj: &Object) -> bool {
+    obj.as_pod().is_some_and(|p| p.metadata.annotations.contains_key(super::annotations::MEMORY_USAGE))
+}
+
 impl WorkerRare {
     const EMPTY: WorkerRare = WorkerRare {
         backoff: None,
@@ -317,6 +336,7 @@ impl Kubelet {
             &uid,
             Box::new(Worker {
                 pod: obj.clone(),
+                declares_memory: declares_memory(obj),
                 phase: Phase::Creating,
                 ip: None,
                 host_network: p.spec.host_network == Some(true),

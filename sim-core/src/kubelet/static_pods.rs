@@ -148,7 +148,7 @@ impl Kubelet {
                 if let Some(old) = w.pod.as_pod() {
                     mirror.status = old.status.clone();
                 }
-                w.pod = std::rc::Rc::new(Object::Pod(Box::new(mirror)));
+                w.set_pod(std::rc::Rc::new(Object::Pod(Box::new(mirror))));
                 self.workers.insert(uid, w);
                 self.sync_status(uid, ctx);
                 return true;
