@@ -23,6 +23,18 @@ impl std::ops::Deref for SharedMap {
     }
 }
 
+impl SharedMap {
+    /// Whether `other` is this very map (both empty, or one shared map): a read of one
+    /// holds for the other, without comparing them.
+    pub fn same(&self, other: &SharedMap) -> bool {
+        match (&self.0, &other.0) {
+            (Some(a), Some(b)) => std::rc::Rc::ptr_eq(a, b),
+            (None, None) => true,
+            _ => false,
+        }
+    }
+}
+
 impl std::ops::DerefMut for SharedMap {
     fn deref_mut(&mut self) -> &mut Labels {
         std::rc::Rc::make_mut(self.0.get_or_insert_with(Default::default))

@@ -17,6 +17,7 @@ use super::informers::SharedInformers;
 use super::workqueue::{Order, WorkQueue};
 use super::{Controller, ControllerCtx};
 use crate::api::lookup_zone;
+use crate::api::meta::SharedMap;
 use crate::api::namespace::Lease;
 use crate::api::node::{Node, NodeCondition, Taint};
 use crate::api::{Kind, Object};
@@ -40,6 +41,9 @@ struct Health {
     probe: SimTime,
     heartbeat: Option<crate::api::meta::Time>,
     renew: Option<crate::api::meta::Time>,
+    /// The node's zone, as of the labels it was read from: a pass reads a node's labels
+    /// again only once they are another map (a copy changed them).
+    zone: (SharedMap, String),
 }
 
 pub struct NodeLifecycleController {
@@ -177,41 +181,62 @@ impl NodeLifecycleController {
         // Zone health for the eviction rate limiter, after this pass's health update (a
         // node whose heartbeat is overdue counts as not ready already). Each node's
         // staleness (None: no health recorded yet) is worked out once, here.
-        let mut zones: BTreeMap<String, (usize, usize)> = BTreeMap::new();
-        let mut nodes: Vec<(&std::rc::Rc<Object>, Option<bool>)> = Vec::new();
+        let mut zones: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
+        // Nodes of one zone in a row (as nodes named by pool are) are counted here, and
+        // go into `zones` when the zone changes.
+        let mut run: (&str, usize, usize) = ("", 0, 0);
+        let mut nodes: Vec<(&std::rc::Rc<Object>, Option<bool>, &str)> = Vec::new();
+        // The health entries are in name order, as the node list is: the two are walked
+        // side by side rather than each node looked up.
+        let mut health = self.health.iter_mut().peekable();
         for o in inf.list(&Kind::Node) {
             let n = o.as_node().expect("node");
-            let zone = crate::api::zone_of(&n.metadata.labels);
-            let z = match zones.get_mut(zone) {
-                Some(z) => z,
-                None => zones.entry(zone.to_string()).or_default(),
+            let name = n.metadata.name.as_str();
+            while health.next_if(|(k, _)| k.as_str() < name).is_some() {}
+            let h = health.next_if(|(k, _)| k.as_str() == name).map(|(_, h)| h);
+            let ready = n.condition("Ready");
+            let grace = if ready.is_some() { NODE_MONITOR_GRACE_PERIOD } else { NODE_STARTUP_GRACE_PERIOD };
+            let ready_status = ready.map_or("Unknown", |c| c.status.as_str());
+            let labels = &n.metadata.labels;
+            let (zone, stale) = match h {
+                Some(h) => {
+                    if !h.zone.0.same(labels) {
+                        h.zone = (labels.clone(), crate::api::zone_of(labels).to_string());
+                    }
+                    let h: &Health = h;
+                    (h.zone.1.as_str(), Some(now > h.probe + grace))
+                }
+                None => (crate::api::zone_of(labels), None),
             };
-            z.0 += 1;
-            let grace = if n.condition("Ready").is_some() { NODE_MONITOR_GRACE_PERIOD } else { NODE_STARTUP_GRACE_PERIOD };
-            let stale = self.health.get(&n.metadata.name).map(|h| now > h.probe + grace);
-            if stale == Some(true) || n.ready_status() != "True" {
-                z.1 += 1;
+            if zone != run.0 {
+                count_zone(&mut zones, run);
+                run = (zone, 0, 0);
             }
-            nodes.push((o, stale));
+            run.1 += 1;
+            if stale == Some(true) || ready_status != "True" {
+                run.2 += 1;
+            }
+            nodes.push((o, stale, ready_status));
         }
+        count_zone(&mut zones, run);
         let all_down = !zones.is_empty() && zones.values().all(|(t, u)| t == u);
         // Upstream deep-copies each node on every pass; ksim copies only a node it writes
         // (a healthy node costs a few comparisons every 5 s, not a copy).
-        for &(o, stale) in &nodes {
+        for &(o, stale, ready_status) in &nodes {
             let n = o.as_node().expect("node");
             let name = &n.metadata.name;
             let Some(stale) = stale else { continue };
-            if stale && n.ready_status() != "Unknown" {
+            if stale && ready_status != "Unknown" {
                 let mut node = n.clone();
                 node.metadata.resource_version.0 = 0;
                 node.status.conditions = unknown_conditions(n, ctx.now_time());
                 ctx.request(Request::UpdateStatus(Object::Node(Box::new(node))));
-                if n.ready_status() == "True" {
+                if ready_status == "True" {
                     ctx.event(o, "Normal", "NodeNotReady", &format!("Node {name} status is now: NodeNotReady"));
                     mark_pods_not_ready(inf, name, ctx);
                 }
             }
-            let ready = if stale { "Unknown" } else { n.ready_status() };
+            let ready = if stale { "Unknown" } else { ready_status };
             let (want_key, other_key) = match ready {
                 "True" => ("", ""),
                 "Unknown" => (TAINT_UNREACHABLE, TAINT_NOT_READY),
@@ -230,7 +255,7 @@ impl NodeLifecycleController {
                 }
                 if !has_taint(n, want_key, "NoExecute") {
                     let zone = lookup_zone(&n.metadata.labels);
-                    let (total, unhealthy) = zones.get(&zone).copied().unwrap_or((1, 1));
+                    let (total, unhealthy) = zones.get(zone.as_str()).copied().unwrap_or((1, 1));
                     let rate_ms = eviction_interval_ms(total, unhealthy, nodes_len(&zones), all_down);
                     let next = self.next_taint.get(&zone).copied().unwrap_or(SimTime::ZERO);
                     if let Some(ms) = rate_ms {
@@ -248,8 +273,17 @@ impl NodeLifecycleController {
     }
 }
 
-fn nodes_len(zones: &BTreeMap<String, (usize, usize)>) -> usize {
+fn nodes_len(zones: &BTreeMap<&str, (usize, usize)>) -> usize {
     zones.values().map(|z| z.0).sum()
+}
+
+/// Adds a run of nodes of one zone (`(zone, nodes, unhealthy)`) to the zones' counts.
+fn count_zone<'a>(zones: &mut BTreeMap<&'a str, (usize, usize)>, (zone, total, unhealthy): (&'a str, usize, usize)) {
+    if total > 0 {
+        let z = zones.entry(zone).or_default();
+        z.0 += total;
+        z.1 += unhealthy;
+    }
 }
 
 /// The per-zone NoExecute tainting interval, or None when tainting stops.
