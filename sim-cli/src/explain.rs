@@ -6,7 +6,7 @@ use crate::run::{load, EXIT_BAD_INPUT};
 use sim_core::api::Kind;
 use sim_core::engine::{SimDuration, SimTime};
 use sim_core::scheduler::Explanation;
-use sim_core::trace::{Record, Trace};
+use sim_core::trace::{Trace, Written};
 use sim_core::{RunOptions, Scenario, Simulation};
 use std::cell::Cell;
 use std::io::Write;
@@ -62,8 +62,8 @@ pub fn explain(target: &str, files: &[String], at: Option<&str>, seed: Option<u6
     let (want_ns, want_name) = (ns.to_string(), name.to_string());
     let trace = Trace::with_sink(
         false,
-        Box::new(move |r: &Record, _: &str| {
-            if r.kind == "Pod" && r.ns == want_ns && r.name == want_name {
+        Box::new(move |w: &Written| {
+            if w.kind == "Pod" && w.ns == want_ns && w.name == want_name {
                 seen.set(true);
             }
         }),

@@ -6,7 +6,7 @@ use sim_core::api::{Kind, Object};
 use sim_core::engine::{SimDuration, SimTime};
 use sim_core::scenario::model::When;
 use sim_core::scenario::run::{advance, run_scenario_with, Report};
-use sim_core::trace::{Record, Trace};
+use sim_core::trace::{Trace, Written};
 use sim_core::{RunOptions, Scenario, Simulation};
 use std::cell::RefCell;
 use std::io::Write;
@@ -185,14 +185,14 @@ impl ChromeOut {
 }
 
 impl Stream {
-    fn on_record(&mut self, r: &Record, line: &str) {
+    fn on_record(&mut self, written: &Written) {
         if let (Some((path, w)), None) = (self.log.as_mut(), &self.log_error) {
-            if let Err(e) = w.write_all(line.as_bytes()).and_then(|()| w.write_all(b"\n")) {
+            if let Err(e) = w.write_all(written.line.as_bytes()).and_then(|()| w.write_all(b"\n")) {
                 self.log_error = Some(format!("cannot write {path}: {e}"));
             }
         }
         if let (Some(c), None) = (self.chrome.as_mut(), &self.log_error) {
-            let events = c.conv.on_record(r);
+            let events = c.conv.on_record(written.record());
             if let Err(e) = c.write(events) {
                 self.log_error = Some(format!("cannot write {}: {e}", c.path));
             }
@@ -200,9 +200,9 @@ impl Stream {
         if self.max_lines == 0 {
             return;
         }
-        if let Some(d) = timeline::describe(r) {
+        if let Some(d) = timeline::describe(written) {
             if self.lines.len() < self.max_lines {
-                self.lines.push((r.t, d));
+                self.lines.push((written.record().t, d));
             } else {
                 self.more_lines += 1;
             }
@@ -271,7 +271,7 @@ pub fn run(
     };
     let stream = Rc::new(RefCell::new(Stream { log, chrome, log_error: None, lines: Vec::new(), more_lines: 0, max_lines }));
     let sink = Rc::clone(&stream);
-    let trace = Trace::with_sink(false, Box::new(move |r: &Record, line: &str| sink.borrow_mut().on_record(r, line)));
+    let trace = Trace::with_sink(false, Box::new(move |w: &Written| sink.borrow_mut().on_record(w)));
     let opts = RunOptions { check, keep_log: false, log_requests, ..RunOptions::for_scenario(&s) };
     let mut bar = Bar::new(opts.limits.until);
     let report = run_scenario_with(&s, &opts, trace, &mut |sim: &Simulation| {
@@ -587,9 +587,9 @@ fn get_watch(files: &[String], at: Option<&str>, seed: Option<u64>, kind: &Kind,
     let kind_name = kind.name().to_string();
     let trace = Trace::with_sink(
         false,
-        Box::new(move |r: &Record, _: &str| {
-            if r.kind == kind_name {
-                sink.borrow_mut().push((r.ns.clone(), r.name.clone()));
+        Box::new(move |w: &Written| {
+            if w.kind == kind_name {
+                sink.borrow_mut().push((w.ns.to_string(), w.name.to_string()));
             }
         }),
     );

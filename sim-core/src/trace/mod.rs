@@ -38,9 +38,30 @@ impl Record {
     }
 }
 
-/// Where each record goes as it is written: the record and its JSON line (without the
-/// line break). sim-core does no I/O; the CLI writes the `--log` file from here.
-pub type Sink = Box<dyn FnMut(&Record, &str)>;
+/// Where each record goes as it is written. sim-core does no I/O; the CLI writes the
+/// `--log` file from here.
+pub type Sink = Box<dyn FnMut(&Written<'_>)>;
+
+/// One write as a sink sees it: its JSON line (without the line break), the fields a
+/// sink picks records by, and the [`Record`], built only if the sink asks for it (a
+/// Lease renewal's, which neither the `--log` file nor `ksim run`'s timeline reads, is
+/// not built).
+pub struct Written<'a> {
+    pub line: &'a str,
+    pub verb: &'a str,
+    pub kind: &'a str,
+    pub ns: &'a str,
+    pub name: &'a str,
+    record: &'a std::cell::OnceCell<Record>,
+    build: &'a dyn Fn() -> Record,
+}
+
+impl Written<'_> {
+    /// The record (built on the first call).
+    pub fn record(&self) -> &Record {
+        self.record.get_or_init(self.build)
+    }
+}
 
 /// The log of one run: hashed as it is written, handed to the sink, and kept in memory
 /// only when asked (the web page keeps it; the CLI streams it, so a run's memory does
@@ -87,7 +108,9 @@ impl Trace {
     pub fn push(&mut self, r: Record) {
         self.line.clear();
         serde_json::to_writer(&mut self.line, &r).expect("a log record serializes");
-        self.written(Some(r));
+        let (verb, kind, ns, name) = (r.verb.clone(), r.kind.clone(), r.ns.clone(), r.name.clone());
+        let l = Line { t: r.t, rev: r.rev, verb: &verb, by: ("", ""), kind: &kind, ns: &ns, name: &name };
+        self.written(&l, std::cell::OnceCell::from(r), &|| unreachable!("a pushed record is there"));
     }
 
     /// `push` of the record `l` and `change` make, written straight to its JSON line
@@ -113,7 +136,7 @@ impl Trace {
         out.extend_from_slice(b",\"change\":");
         change.write_json(out);
         out.push(b'}');
-        let record = (self.keep || self.sink.is_some()).then(|| Record {
+        let build = || Record {
             t: l.t,
             rev: l.rev,
             verb: l.verb.to_string(),
@@ -122,27 +145,26 @@ impl Trace {
             ns: l.ns.to_string(),
             name: l.name.to_string(),
             change: change.to_map(),
-        });
-        self.written(record);
+        };
+        self.written(l, std::cell::OnceCell::new(), &build);
     }
 
-    /// The rest of a write, its line in `self.line`: hashed, counted, handed on.
-    fn written(&mut self, r: Option<Record>) {
+    /// The rest of a write, its line in `self.line`: hashed, counted, handed on. The
+    /// record is `record`'s, or `build`'s when something needs it (the sink asks for it,
+    /// or the records are kept).
+    fn written(&mut self, l: &Line<'_>, record: std::cell::OnceCell<Record>, build: &dyn Fn() -> Record) {
         self.hasher.update(&self.line);
         self.hasher.update(b"\n");
         self.count += 1;
         self.bytes += self.line.len() as u64 + 1;
-        let Some(r) = r else {
-            self.last = None;
-            return;
-        };
         if let Some(sink) = self.sink.as_mut() {
-            sink(&r, std::str::from_utf8(&self.line).expect("serde_json writes UTF-8"));
+            let line = std::str::from_utf8(&self.line).expect("serde_json writes UTF-8");
+            sink(&Written { line, verb: l.verb, kind: l.kind, ns: l.ns, name: l.name, record: &record, build });
         }
         if self.keep {
-            self.records.push(r);
+            self.records.push(record.into_inner().unwrap_or_else(build));
         } else {
-            self.last = Some(r);
+            self.last = record.into_inner();
         }
     }
 
@@ -581,7 +603,7 @@ mod tests {
             [(None, Some(&pa)), (Some(&pa), Some(&pb)), (Some(&pb), Some(&pa)), (None, Some(&node)), (Some(&pa), None)];
         let seen = Rc::new(RefCell::new(Vec::new()));
         let s2 = Rc::clone(&seen);
-        let mut with_sink = Trace::with_sink(false, Box::new(move |r: &Record, line: &str| s2.borrow_mut().push((r.clone(), line.to_string()))));
+        let mut with_sink = Trace::with_sink(false, Box::new(move |w: &Written| s2.borrow_mut().push((w.record().clone(), w.line.to_string()))));
         let mut bare = Trace::new(false);
         for (i, (prev, next)) in cases.into_iter().enumerate() {
             let o = next.or(prev).expect("an object");
@@ -610,6 +632,40 @@ mod tests {
         assert_eq!((with_sink.fingerprint(), with_sink.bytes()), (bare.fingerprint(), bare.bytes()));
     }
 
+    /// A sink that reads only the line and the names does not have the record built;
+    /// `last()` then reads it back from the line. One that asks gets the same record.
+    #[test]
+    fn the_record_is_built_only_when_the_sink_asks() {
+        use std::cell::RefCell;
+        use std::rc::Rc;
+        let asked = Rc::new(RefCell::new(Vec::new()));
+        let a2 = Rc::clone(&asked);
+        let mut t = Trace::with_sink(
+            false,
+            Box::new(move |w: &Written| {
+                if w.kind == "Pod" {
+                    a2.borrow_mut().push(w.record().clone());
+                }
+            }),
+        );
+        let mut pod = crate::api::pod::Pod::default();
+        pod.metadata.name = "web-1".into();
+        pod.status.phase = "Running".into();
+        let pod = Object::Pod(Box::new(pod));
+        let mut lease = crate::api::namespace::Lease::default();
+        lease.metadata.name = "w-1".into();
+        let lease = Object::Lease(Box::new(lease));
+        let line = |kind| Line { t: 5, rev: 9, verb: "update", by: ("kubelet/", "w-1"), kind, ns: "", name: "x" };
+        t.write(&line("Lease"), &diff(None, Some(&lease)));
+        assert!(t.last.is_none(), "nobody asked for the Lease's record");
+        let lease_record = t.last().expect("read back from the line");
+        assert_eq!((lease_record.kind.as_str(), lease_record.by.as_str(), lease_record.t), ("Lease", "kubelet/w-1", 5));
+        t.write(&line("Pod"), &diff(None, Some(&pod)));
+        let built = t.last.clone().expect("the sink asked for the Pod's record");
+        assert_eq!(asked.borrow().as_slice(), std::slice::from_ref(&built));
+        assert_eq!(serde_json::to_string(&built).expect("serializes").into_bytes(), t.line);
+    }
+
     #[test]
     fn a_sink_sees_every_line_that_is_hashed_and_nothing_is_kept() {
         use std::cell::RefCell;
@@ -618,9 +674,9 @@ mod tests {
         let s2 = Rc::clone(&seen);
         let mut t = Trace::with_sink(
             false,
-            Box::new(move |_r: &Record, line: &str| {
+            Box::new(move |w: &Written| {
                 let mut s = s2.borrow_mut();
-                s.push_str(line);
+                s.push_str(w.line);
                 s.push('\n');
             }),
         );
