@@ -277,7 +277,7 @@ pub struct NodeInfo {
     /// How many of `pods` have terms that score other pods.
     pub pods_with_scoring_affinity: usize,
     pub used_ports: Vec<HostPort>,
-    /// Image names (as listed in status.images) → size in bytes.
+    /// Image names (as listed in status.images) → size in bytes, in `image_order`.
     pub images: Vec<(String, i64)>,
     pub taints: Vec<Taint>,
     pub labels: crate::api::meta::Labels,
@@ -355,7 +355,9 @@ impl NodeInfo {
         self.unschedulable = node.spec.unschedulable;
         self.images = node.status.images.iter().flat_map(|i| i.names.iter().map(move |n| (n.clone(), i.size_bytes.unwrap_or(0)))).collect();
         // ImageStates is keyed by name: a name listed twice is one image of this node.
-        self.images.sort();
+        // Sorted by length first (`image_order`), so that a lookup compares lengths
+        // before it reads any name.
+        self.images.sort_by(|a, b| image_order(&a.0, &b.0).then(a.1.cmp(&b.1)));
         self.images.dedup_by(|a, b| a.0 == b.0);
         self.present = true;
     }
@@ -444,6 +446,12 @@ pub struct Snapshot<'a> {
 
 /// Label key → on how many of the present nodes (`order`) it is set: what the scheduler
 /// keeps up to date as nodes come, change and go.
+/// The order of a node's image names: by length, then as strings (any total order
+/// serves a lookup; this one settles most comparisons without reading the names).
+pub fn image_order(a: &str, b: &str) -> std::cmp::Ordering {
+    a.len().cmp(&b.len()).then_with(|| a.cmp(b))
+}
+
 pub fn label_key_counts(nodes: &[NodeInfo], order: &[usize]) -> BTreeMap<String, usize> {
     let mut m = BTreeMap::new();
     for &i in order {

@@ -2,7 +2,7 @@
 //! images, by their size scaled by how widely the image is spread (to avoid piling
 //! pods onto the one node with a rare image). No normalization.
 
-use crate::scheduler::framework::{NodeInfo, PodInfo, Snapshot, MAX_NODE_SCORE};
+use crate::scheduler::framework::{image_order, NodeInfo, PodInfo, Snapshot, MAX_NODE_SCORE};
 
 pub const NAME: &str = "ImageLocality";
 const MB: i64 = 1024 * 1024;
@@ -33,7 +33,7 @@ pub fn score(images: &[(String, f64)], node: &NodeInfo) -> i64 {
         return calculate_priority(0, containers);
     }
     for (name, spread) in images {
-        if let Ok(i) = node.images.binary_search_by(|(n, _)| n.as_str().cmp(name)) {
+        if let Ok(i) = node.images.binary_search_by(|(n, _)| image_order(n, name)) {
             let size = node.images[i].1;
             // scaledImageScore: int64(float64(size) * spread)
             sum += (size as f64 * spread) as i64;
