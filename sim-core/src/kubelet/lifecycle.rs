@@ -79,15 +79,18 @@ impl Kubelet {
         use crate::scheduler::framework::{NodeInfo, PodInfo};
         use crate::scheduler::plugins::{node_affinity, taint_toleration};
         let node = self.node.as_ref()?.as_node()?;
-        let pi = PodInfo::new(obj.clone());
+        let p = obj.as_pod()?;
         let failed = |plugin: &str, reason: &str| Rejection { reason: plugin.to_string(), message: format!("Predicate {plugin} failed: {reason}") };
         // The node's labels and name are all NodeAffinity reads of its NodeInfo.
-        if !node_affinity::matches_required_on(&pi, &node.metadata.labels, &node.metadata.name) {
+        if !node_affinity::matches_required_on(p, &node.metadata.labels, &node.metadata.name) {
             return Some(failed(node_affinity::NAME, node_affinity::ERR_REASON_POD));
         }
-        // AdmissionCheck's NodePorts: the host ports of the pods admitted here.
+        // AdmissionCheck's NodePorts: the host ports of the pods admitted here (the
+        // scheduler's PodInfo, with what it precomputes, only for a pod that has some).
         use crate::scheduler::plugins::node_ports;
-        if !pi.host_ports.is_empty() {
+        let host_ports = p.spec.containers.iter().flat_map(|c| c.ports.iter()).any(|port| port.host_port.is_some_and(|h| h > 0));
+        if host_ports {
+            let pi = PodInfo::new(obj.clone());
             let mut ni = NodeInfo::default();
             ni.set_node(node);
             for w in self.workers.values().filter(|w| w.phase != Phase::Done) {
@@ -97,7 +100,7 @@ impl Kubelet {
                 return Some(failed(node_ports::NAME, node_ports::ERR_REASON));
             }
         }
-        let untolerated = node.spec.taints.iter().filter(|t| t.effect == "NoExecute").any(|t| !pi.tolerations().iter().any(|tol| tol.tolerates(t)));
+        let untolerated = node.spec.taints.iter().filter(|t| t.effect == "NoExecute").any(|t| !p.spec.tolerations.iter().any(|tol| tol.tolerates(t)));
         untolerated.then(|| failed(taint_toleration::NAME, taint_toleration::ERR_REASON_NOT_MATCH))
     }
 

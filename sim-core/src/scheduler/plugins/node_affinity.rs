@@ -22,12 +22,12 @@ pub fn filter(pod: &PodInfo, node: &NodeInfo) -> Option<Status> {
 /// a term that does not parse matches no node (LazyErrorNodeSelector.Match skips the
 /// terms with parse errors).
 pub fn matches_required(pod: &PodInfo, node: &NodeInfo) -> bool {
-    matches_required_on(pod, &node.labels, &node.name)
+    matches_required_on(pod.pod(), &node.labels, &node.name)
 }
 
 /// `matches_required` against a node's labels and name, all it reads of the node.
-pub fn matches_required_on(pod: &PodInfo, labels: &crate::api::meta::Labels, name: &str) -> bool {
-    let spec = &pod.pod().spec;
+pub fn matches_required_on(pod: &crate::api::pod::Pod, labels: &crate::api::meta::Labels, name: &str) -> bool {
+    let spec = &pod.spec;
     let selector_ok = spec.node_selector.iter().all(|(k, v)| labels.get(k) == Some(v));
     let required_ok = spec
         .affinity
