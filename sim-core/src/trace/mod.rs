@@ -108,9 +108,11 @@ impl Trace {
     pub fn push(&mut self, r: Record) {
         self.line.clear();
         serde_json::to_writer(&mut self.line, &r).expect("a log record serializes");
-        let (verb, kind, ns, name) = (r.verb.clone(), r.kind.clone(), r.ns.clone(), r.name.clone());
-        let l = Line { t: r.t, rev: r.rev, verb: &verb, by: ("", ""), kind: &kind, ns: &ns, name: &name };
-        self.written(&l, std::cell::OnceCell::from(r), &|| unreachable!("a pushed record is there"));
+        let record = std::cell::OnceCell::from(r);
+        let given = &|| unreachable!("a pushed record is there");
+        let r = record.get().expect("given");
+        self.hand_on(&Line { t: r.t, rev: r.rev, verb: &r.verb, by: ("", ""), kind: &r.kind, ns: &r.ns, name: &r.name }, &record, given);
+        self.keep_record(record, given);
     }
 
     /// `push` of the record `l` and `change` make, written straight to its JSON line
@@ -146,21 +148,26 @@ impl Trace {
             name: l.name.to_string(),
             change: change.to_map(),
         };
-        self.written(l, std::cell::OnceCell::new(), &build);
+        let record = std::cell::OnceCell::new();
+        self.hand_on(l, &record, &build);
+        self.keep_record(record, &build);
     }
 
-    /// The rest of a write, its line in `self.line`: hashed, counted, handed on. The
-    /// record is `record`'s, or `build`'s when something needs it (the sink asks for it,
-    /// or the records are kept).
-    fn written(&mut self, l: &Line<'_>, record: std::cell::OnceCell<Record>, build: &dyn Fn() -> Record) {
+    /// The rest of a write, its line in `self.line`: hashed, counted, handed to the sink.
+    /// The record is `record`'s, or `build`'s if the sink asks for it.
+    fn hand_on(&mut self, l: &Line<'_>, record: &std::cell::OnceCell<Record>, build: &dyn Fn() -> Record) {
         self.hasher.update(&self.line);
         self.hasher.update(b"\n");
         self.count += 1;
         self.bytes += self.line.len() as u64 + 1;
         if let Some(sink) = self.sink.as_mut() {
             let line = std::str::from_utf8(&self.line).expect("serde_json writes UTF-8");
-            sink(&Written { line, verb: l.verb, kind: l.kind, ns: l.ns, name: l.name, record: &record, build });
+            sink(&Written { line, verb: l.verb, kind: l.kind, ns: l.ns, name: l.name, record, build });
         }
+    }
+
+    /// The record kept (built if it was not), or held as the latest if it was built.
+    fn keep_record(&mut self, record: std::cell::OnceCell<Record>, build: &dyn Fn() -> Record) {
         if self.keep {
             self.records.push(record.into_inner().unwrap_or_else(build));
         } else {
