@@ -202,7 +202,7 @@ impl Stream {
         }
         if let Some(d) = timeline::describe(written) {
             if self.lines.len() < self.max_lines {
-                self.lines.push((written.record().t, d));
+                self.lines.push((written.t, d));
             } else {
                 self.more_lines += 1;
             }

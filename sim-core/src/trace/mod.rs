@@ -48,6 +48,8 @@ pub type Sink = Box<dyn FnMut(&Written<'_>)>;
 /// not built).
 pub struct Written<'a> {
     pub line: &'a str,
+    /// The simulated time of the write, in ms.
+    pub t: u64,
     pub verb: &'a str,
     pub kind: &'a str,
     pub ns: &'a str,
@@ -162,7 +164,7 @@ impl Trace {
         self.bytes += self.line.len() as u64 + 1;
         if let Some(sink) = self.sink.as_mut() {
             let line = std::str::from_utf8(&self.line).expect("serde_json writes UTF-8");
-            sink(&Written { line, verb: l.verb, kind: l.kind, ns: l.ns, name: l.name, record, build });
+            sink(&Written { line, t: l.t, verb: l.verb, kind: l.kind, ns: l.ns, name: l.name, record, build });
         }
     }
 
@@ -650,6 +652,7 @@ mod tests {
         let mut t = Trace::with_sink(
             false,
             Box::new(move |w: &Written| {
+                assert_eq!(w.t, 5, "the write's time, without the record");
                 if w.kind == "Pod" {
                     a2.borrow_mut().push(w.record().clone());
                 }
