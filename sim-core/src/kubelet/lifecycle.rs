@@ -76,7 +76,7 @@ impl Kubelet {
     /// it (none before it has seen its Node): PredicateFailureError's
     /// `Predicate <plugin> failed: <reason>`.
     fn predicates(&self, obj: &Rc<Object>) -> Option<Rejection> {
-        use crate::scheduler::framework::{NodeInfo, PodInfo};
+        use crate::scheduler::framework::{host_port_specs, NodeInfo, PodInfo};
         use crate::scheduler::plugins::{node_affinity, taint_toleration};
         let node = self.node.as_ref()?.as_node()?;
         let p = obj.as_pod()?;
@@ -88,8 +88,7 @@ impl Kubelet {
         // AdmissionCheck's NodePorts: the host ports of the pods admitted here (the
         // scheduler's PodInfo, with what it precomputes, only for a pod that has some).
         use crate::scheduler::plugins::node_ports;
-        let host_ports = p.spec.containers.iter().flat_map(|c| c.ports.iter()).any(|port| port.host_port.is_some_and(|h| h > 0));
-        if host_ports {
+        if host_port_specs(p).next().is_some() {
             let pi = PodInfo::new(obj.clone());
             let mut ni = NodeInfo::default();
             ni.set_node(node);

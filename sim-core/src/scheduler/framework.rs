@@ -152,15 +152,10 @@ impl PodInfo {
             }
         }
         scalar.sort();
-        let host_ports = pod
-            .spec
-            .containers
-            .iter()
-            .flat_map(|c| c.ports.iter())
-            .filter_map(|p| {
-                let port = p.host_port.filter(|&h| h > 0)?;
+        let host_ports = host_port_specs(pod)
+            .map(|(p, port)| {
                 let ip = p.host_ip.clone().filter(|s| !s.is_empty()).unwrap_or_else(|| "0.0.0.0".into());
-                Some(HostPort { ip, protocol: p.protocol.clone().filter(|s| !s.is_empty()).unwrap_or_else(|| "TCP".into()), port })
+                HostPort { ip, protocol: p.protocol.clone().filter(|s| !s.is_empty()).unwrap_or_else(|| "TCP".into()), port }
             })
             .collect();
         let (mut ra, mut raa, mut pa, mut paa) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
@@ -446,6 +441,12 @@ pub struct Snapshot<'a> {
 
 /// Label key → on how many of the present nodes (`order`) it is set: what the scheduler
 /// keeps up to date as nodes come, change and go.
+/// The container ports of `pod` that ask for a host port, with that port (what
+/// `PodInfo::host_ports` is made of: the app containers' ports with a hostPort above 0).
+pub fn host_port_specs(pod: &crate::api::pod::Pod) -> impl Iterator<Item = (&crate::api::pod::ContainerPort, i32)> {
+    pod.spec.containers.iter().flat_map(|c| c.ports.iter()).filter_map(|p| Some((p, p.host_port.filter(|&h| h > 0)?)))
+}
+
 /// The order of a node's image names: by length, then as strings (any total order
 /// serves a lookup; this one settles most comparisons without reading the names).
 pub fn image_order(a: &str, b: &str) -> std::cmp::Ordering {
