@@ -460,7 +460,7 @@ pub fn replay(trace: &Trace, o: &Options) -> Result<Outcome, String> {
         cpu_allocatable_milli: cpu,
         memory_allocatable: memory,
         events: sim.events_processed,
-        objects: sim.api.store.kinds().map(|k| (k.to_string(), sim.api.store.list(k).count())).collect(),
+        objects: sim.api.store.kinds().map(|k| (k.to_string(), sim.api.store.count(k))).collect(),
         fingerprint: sim.fingerprint(),
         wall_s: started.elapsed().as_secs_f64(),
         creations: std::mem::take(&mut d.creations),

@@ -62,7 +62,7 @@ impl UidKey {
 const DIGITS: [u8; 32] = [0, 1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 12, 14, 15, 16, 17, 19, 20, 21, 22, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35];
 
 /// A lowercase hex digit's value; 0x80 for any other byte.
-const HEX_VALUE: [u8; 256] = {
+pub(crate) const HEX_VALUE: [u8; 256] = {
     let mut t = [0x80u8; 256];
     let mut i = 0;
     while i < 10 {

@@ -256,12 +256,13 @@ pub struct ApiServer {
     /// Events expire with the etcd lease their last write was attached to (--event-ttl
     /// and the lease manager, see `event_lease`). Every Event write, in the order its
     /// lease runs out (leases are granted in time order and each ends no earlier than
-    /// the one before): (lease end, the write's revision, the Event written).
+    /// the one before): (lease end, the write's revision, where the Event is).
     /// At expiry an entry deletes the Event only if that write is still its latest. The
-    /// entry shares the written object (an `Rc`) rather than copying its namespace and
-    /// name: most Events are written once, and the copies were 5 % of the density
-    /// bench's heap.
-    event_expiry: std::collections::VecDeque<(SimTime, u64, Rc<Object>)>,
+    /// entry holds the Event's place as the store's compact form does (`EventAt`: the
+    /// involved object's shared reference and the name's stamp) rather than copies of
+    /// its namespace and name, which were 5 % of the density bench's heap, or the written
+    /// object, which would keep every Event whole for the hour.
+    event_expiry: std::collections::VecDeque<(SimTime, u64, crate::etcd::EventAt)>,
     /// The lease the last Event write was attached to (the lease manager's prevLease).
     event_lease: Option<EventLease>,
     /// Ends of the leases granted since the simulation last took them (it sets a timer
@@ -340,10 +341,9 @@ impl ApiServer {
         let mut due = Vec::new();
         while self.event_expiry.front().is_some_and(|e| e.0 <= now) {
             let (at, revision, event) = self.event_expiry.pop_front().expect("front");
-            let m = event.meta();
-            let latest = self.store.get_parts(&Kind::Event, &m.namespace, &m.name).is_some_and(|o| o.meta().resource_version.0 == revision);
-            if latest {
-                due.push((at, m.namespace.clone(), m.name.clone()));
+            let (ns, name) = event.key();
+            if self.store.resource_version_of(&Kind::Event, &ns, &name) == Some(revision) {
+                due.push((at, ns.into_owned(), name.into_owned()));
             }
         }
         // Deleted in the order of their expiry, then namespace and name.
@@ -441,7 +441,7 @@ impl ApiServer {
         for w in &writes {
             if matches!(&*w.object, Object::Event(_)) && w.type_ != crate::etcd::WatchEventType::Deleted {
                 let expires = self.event_lease(now);
-                self.event_expiry.push_back((expires, w.revision, w.object.clone()));
+                self.event_expiry.push_back((expires, w.revision, crate::etcd::EventAt::of(&w.object)));
             }
         }
         let response = response.unwrap_or_else(|e| {

@@ -1,7 +1,11 @@
 //! The etcd store: one global revision, resourceVersion = modRevision, optimistic
 //! concurrency, and a bounded, compactable history that watches replay from.
 //! Objects are shared immutable snapshots (`Rc<Object>`): the store, its history and
-//! every informer cache point at the same allocation.
+//! every informer cache point at the same allocation. Events are kept apart, compact
+//! until read (`events`).
+
+mod events;
+pub use events::EventAt;
 
 use crate::api::object::ObjectMap;
 use crate::api::{Kind, Object, ObjectKey};
@@ -68,7 +72,11 @@ impl Default for HistoryLimits {
 #[derive(Default)]
 pub struct Store {
     revision: u64,
+    /// Every kind's objects but Events'. The map of `Kind::Event` is there, empty, once an
+    /// Event was written, so that `kinds` lists it in its place.
     objects: BTreeMap<Kind, ObjectMap<Rc<Object>>>,
+    /// The Events (see `events`).
+    events: ObjectMap<events::Stored>,
     history: VecDeque<Rc<WatchEvent>>,
     /// Every revision ≤ this has been compacted away.
     compacted: u64,
@@ -117,16 +125,39 @@ impl Store {
     }
 
     pub fn get(&self, key: &ObjectKey) -> Option<&Rc<Object>> {
-        self.objects.get(&key.kind)?.get(&key.namespace, &key.name)
+        self.get_parts(&key.kind, &key.namespace, &key.name)
     }
 
     pub fn get_parts(&self, kind: &Kind, namespace: &str, name: &str) -> Option<&Rc<Object>> {
-        self.objects.get(kind)?.get(namespace, name)
+        match kind {
+            Kind::Event => self.events.get(namespace, name).map(events::Stored::object),
+            _ => self.objects.get(kind)?.get(namespace, name),
+        }
+    }
+
+    /// The resourceVersion of an object, without making a compact Event whole.
+    pub fn resource_version_of(&self, kind: &Kind, namespace: &str, name: &str) -> Option<u64> {
+        match kind {
+            Kind::Event => self.events.get(namespace, name).map(events::Stored::resource_version),
+            _ => self.get_parts(kind, namespace, name).map(|o| o.meta().resource_version.0),
+        }
     }
 
     /// All objects of a kind, ordered by (namespace, name).
     pub fn list(&self, kind: &Kind) -> impl Iterator<Item = &Rc<Object>> {
-        self.objects.get(kind).into_iter().flat_map(|m| m.values())
+        let (others, events) = match kind {
+            Kind::Event => (None, Some(&self.events)),
+            _ => (self.objects.get(kind), None),
+        };
+        others.into_iter().flat_map(|m| m.values()).chain(events.into_iter().flat_map(|m| m.values().map(events::Stored::object)))
+    }
+
+    /// How many objects of a kind there are.
+    pub fn count(&self, kind: &Kind) -> usize {
+        match kind {
+            Kind::Event => self.events.len(),
+            _ => self.objects.get(kind).map_or(0, |m| m.len()),
+        }
     }
 
     pub fn kinds(&self) -> impl Iterator<Item = &Kind> {
@@ -183,7 +214,11 @@ impl Store {
         obj.meta_mut().resource_version.0 = self.revision + 1;
         let rc = Rc::new(obj);
         let m = rc.meta();
-        if map.insert_new(&m.namespace, &m.name, rc.clone()).is_err() {
+        let taken = match kind {
+            Kind::Event => self.events.insert_new(&m.namespace, &m.name, events::Stored::of(&rc)).is_err(),
+            _ => map.insert_new(&m.namespace, &m.name, rc.clone()).is_err(),
+        };
+        if taken {
             return Err(StoreError::AlreadyExists);
         }
         self.revision += 1;
@@ -196,6 +231,9 @@ impl Store {
     /// "unconditional", as an update without resourceVersion is for most kinds).
     pub fn update(&mut self, mut obj: Object, now: SimTime) -> Result<Rc<WatchEvent>, StoreError> {
         let kind = obj.kind();
+        if kind == Kind::Event {
+            return self.update_event(obj, now);
+        }
         let m = obj.meta();
         let slot = self.objects.get_mut(&kind).and_then(|map| map.get_mut(&m.namespace, &m.name)).ok_or(StoreError::NotFound)?;
         let want = m.resource_version.0;
@@ -210,14 +248,33 @@ impl Store {
         Ok(self.record(WatchEventType::Modified, rc, Some(prev), now))
     }
 
-    /// Removes an object (with an optional resourceVersion precondition).
-    pub fn delete(&mut self, key: &ObjectKey, precondition_rv: Option<u64>, now: SimTime) -> Result<Rc<WatchEvent>, StoreError> {
-        let map = self.objects.get_mut(&key.kind).ok_or(StoreError::NotFound)?;
-        let cur = map.get(&key.namespace, &key.name).ok_or(StoreError::NotFound)?;
-        if precondition_rv.is_some_and(|rv| rv != cur.meta().resource_version.0) {
+    /// `update` of an Event.
+    fn update_event(&mut self, mut obj: Object, now: SimTime) -> Result<Rc<WatchEvent>, StoreError> {
+        let m = obj.meta();
+        let slot = self.events.get_mut(&m.namespace, &m.name).ok_or(StoreError::NotFound)?;
+        let want = m.resource_version.0;
+        if want != 0 && want != slot.resource_version() {
             return Err(StoreError::Conflict);
         }
-        let prev = map.remove(&key.namespace, &key.name).ok_or(StoreError::NotFound)?;
+        self.revision += 1;
+        obj.meta_mut().resource_version.0 = self.revision;
+        let rc = Rc::new(obj);
+        let prev = std::mem::replace(slot, events::Stored::of(&rc)).into_object();
+        self.touch(&Kind::Event);
+        Ok(self.record(WatchEventType::Modified, rc, Some(prev), now))
+    }
+
+    /// Removes an object (with an optional resourceVersion precondition).
+    pub fn delete(&mut self, key: &ObjectKey, precondition_rv: Option<u64>, now: SimTime) -> Result<Rc<WatchEvent>, StoreError> {
+        let cur = self.resource_version_of(&key.kind, &key.namespace, &key.name).ok_or(StoreError::NotFound)?;
+        if precondition_rv.is_some_and(|rv| rv != cur) {
+            return Err(StoreError::Conflict);
+        }
+        let prev = match key.kind {
+            Kind::Event => self.events.remove(&key.namespace, &key.name).map(events::Stored::into_object),
+            _ => self.objects.get_mut(&key.kind).and_then(|map| map.remove(&key.namespace, &key.name)),
+        }
+        .ok_or(StoreError::NotFound)?;
         self.count -= 1;
         self.revision += 1;
         self.touch(&key.kind);
@@ -263,6 +320,63 @@ mod tests {
         assert_eq!(s.delete(&ns("a", 0).key(), Some(3), SimTime(2)).unwrap().revision, 4);
         assert_eq!(s.update(ns("a", 0), SimTime(1)).unwrap_err(), StoreError::NotFound);
         assert_eq!(s.revision(), 4);
+    }
+
+    /// An Event as the kubelet records it about pod `pod` in `shop`, at `t` ms.
+    fn event(pod: &str, t: u64) -> Object {
+        let involved = Rc::new(crate::api::event::ObjectReference { kind: "Pod".into(), namespace: "shop".into(), name: pod.into(), ..Default::default() });
+        let source = Rc::new(crate::api::event::EventSource { component: "kubelet".into(), host: "n1".into() });
+        let mut e = crate::client::event_with(involved, source, "Normal", "Pulled", "pulled", SimTime(t), 0);
+        e.metadata.uid = format!("00000000-0000-4000-8000-{t:012x}");
+        e.metadata.creation_timestamp = Some(crate::api::meta::Time(SimTime(t)));
+        Object::Event(Box::new(e))
+    }
+
+    #[test]
+    fn events_are_kept_apart_and_read_as_any_kind() {
+        let mut s = Store::new(HistoryLimits::default());
+        s.create(ns("a", 0), SimTime(0)).unwrap();
+        // Names whose order differs from their objects' (`web.…` sorts after `web-1.…`),
+        // one the compact form covers not (a name of its own), one at the same stamp.
+        let mut own = event("web", 1);
+        own.meta_mut().name = "web-0.by-hand".into();
+        let written: Vec<Object> = vec![event("web", 5), event("web-1", 3), own, event("web", 2)];
+        for e in &written {
+            s.create(e.clone(), SimTime(9)).unwrap();
+        }
+        assert_eq!(s.create(event("web", 5), SimTime(9)).unwrap_err(), StoreError::AlreadyExists);
+        assert_eq!(s.kinds().collect::<Vec<_>>(), [&Kind::Event, &Kind::Namespace]);
+        assert_eq!(s.count(&Kind::Event), 4);
+        assert_eq!(s.len(), 5);
+        let mut names: Vec<String> = written.iter().map(|e| e.meta().name.clone()).collect();
+        names.sort();
+        let listed: Vec<String> = s.list(&Kind::Event).map(|o| o.meta().name.clone()).collect();
+        assert_eq!(listed, names);
+        // Read back as written, but for the resourceVersion the store gave.
+        let second = &written[1];
+        let got = s.get(&second.key()).unwrap();
+        assert_eq!(got.meta().resource_version.0, 3);
+        let mut want = second.clone();
+        want.meta_mut().resource_version.0 = 3;
+        assert_eq!(**got, want);
+        // Updates are optimistic as for any kind; the previous state goes with the write.
+        let mut stale = want.clone();
+        stale.meta_mut().resource_version.0 = 2;
+        assert_eq!(s.update(stale, SimTime(10)).unwrap_err(), StoreError::Conflict);
+        let mut counted = want.clone();
+        if let Object::Event(e) = &mut counted {
+            e.count = 2;
+        }
+        let w = s.update(counted, SimTime(10)).unwrap();
+        assert_eq!(w.prev.as_deref(), Some(&want));
+        assert_eq!(s.get(&second.key()).unwrap().as_event().unwrap().count, 2);
+        assert_eq!(s.resource_version_of(&Kind::Event, "shop", &second.meta().name), Some(w.revision));
+        // Deleted with a precondition as any kind.
+        assert_eq!(s.delete(&second.key(), Some(3), SimTime(11)).unwrap_err(), StoreError::Conflict);
+        let gone = s.delete(&second.key(), Some(w.revision), SimTime(11)).unwrap();
+        assert_eq!(gone.object.as_event().unwrap().count, 2);
+        assert!(s.get(&second.key()).is_none());
+        assert_eq!(s.count(&Kind::Event), 3);
     }
 
     #[test]
