@@ -341,8 +341,8 @@ impl ApiServer {
         let mut due = Vec::new();
         while self.event_expiry.front().is_some_and(|e| e.0 <= now) {
             let (at, revision, event) = self.event_expiry.pop_front().expect("front");
-            let (ns, name) = event.key();
-            if self.store.resource_version_of(&Kind::Event, &ns, &name) == Some(revision) {
+            if self.store.event_resource_version(&event) == Some(revision) {
+                let (ns, name) = event.key();
                 due.push((at, ns.into_owned(), name.into_owned()));
             }
         }

@@ -11,44 +11,48 @@
 //! Almost nothing reads a stored Event: the writer does not (the watchers get the write
 //! itself, which the history keeps), and `kubectl get events`/`describe`, an Event's
 //! update and its expiry read a few. So the store keeps an Event in the shape client-go's
-//! recorders write (`client::event_with`) as [`Compact`]: the parts its Events share with
-//! the recorder's other Events (`involvedObject`, `source`) as the shared `Rc`s they
-//! already are; its name as the stamp after the object's name (`<object>.<16 hex>`,
-//! makeEvent's `%v.%x`); its uid as 128 bits ([`UidKey`]); its namespace, type and
-//! reporting component as bits, for they are the involved object's namespace (or
-//! "default"), "Normal" or "Warning", and the source's component (or nothing). The whole
-//! object is made again, once, when something reads it ([`Stored::object`]), and is
-//! equal to the object written: in debug builds every compacted write checks it.
-//! An Event of any other shape (labels, a name of its own, another type: a manifest's) is
-//! kept whole.
+//! recorders write (`client::event_with`) as [`Compact`], filed under the object it is
+//! about:
+//! - its name as the stamp after the object's name (`<object>.<16 hex>`, makeEvent's
+//!   `%v.%x`), the object's name being the key its object's Events are filed under;
+//! - the parts its Events share with the recorder's other Events (`involvedObject`,
+//!   `source`) as the shared `Rc`s they already are;
+//! - its uid as 128 bits ([`UidKey`]);
+//! - its namespace, type and reporting component as bits, for they are the involved
+//!   object's namespace (or "default"), "Normal" or "Warning", and the source's component
+//!   (or nothing).
+//!
+//! The whole object is made again, once, when something reads it, and is equal to the
+//! object written: in debug builds every compacted write checks it. An Event of any other
+//! shape (labels, a name of its own, another type: a manifest's) is kept whole.
+//!
+//! Filed by object, a namespace's Events are not in name order (`web-1.…` sorts before
+//! `web.…`, but `web` before `web-1`): a list sorts them, as it is rare (`kubectl get
+//! events`, a namespace's deletion). Everything else finds an Event by its object's name,
+//! which compares inline (`NameKey`), and its stamp. A key of the whole name held no
+//! more than this does and made the density bench 7 % slower: either a copy of the name
+//! in every entry, or a comparison that followed pointers to the involved object's name.
 
 use crate::api::event::{Event, EventSource, ObjectReference};
 use crate::api::meta::{EventKind, Time, TypeField, V1};
+use crate::api::name::NameKey;
 use crate::api::uid::UidKey;
 use crate::api::Object;
 use crate::engine::SimTime;
 use std::borrow::Cow;
 use std::cell::OnceCell;
+use std::collections::BTreeMap;
 use std::rc::Rc;
 
-/// An Event as the store keeps it.
-pub(super) enum Stored {
-    /// An Event the compact form does not cover.
-    Full(Rc<Object>),
-    Compact(Compact),
-}
-
-/// See the module documentation.
-pub(super) struct Compact {
+/// An Event in the recorders' shape, without its name, namespace and involved object
+/// (see the module documentation).
+struct Compact {
     /// The whole object, made on the first read.
     read: OnceCell<Rc<Object>>,
-    involved: Rc<ObjectReference>,
     source: Rc<EventSource>,
     reason: Cow<'static, str>,
     message: Box<str>,
     uid: UidKey,
-    /// The name's 16 hex digits after `<involvedObject.name>.`.
-    stamp: u64,
     resource_version: u64,
     created: SimTime,
     first: SimTime,
@@ -70,21 +74,21 @@ const LAST: u8 = 8;
 /// reportingComponent is the source's component (otherwise empty).
 const REPORTING: u8 = 16;
 
-/// The 16 lowercase hex digits after `<object>.` in an Event's name, if it is named so.
-/// (A table and no branches, as `UidKey`'s parse: every Event written is parsed twice,
-/// and `u64::from_str_radix` after a check of each digit was 2 % of the density bench.)
-fn stamp(name: &str, object: &str) -> Option<u64> {
-    let hex = name.strip_prefix(object)?.strip_prefix('.')?.as_bytes();
-    if hex.len() != 16 {
+/// A name's parts as the recorders make it: `<object>.<16 lowercase hex digits>`.
+/// (A table and no branches, as `UidKey`'s parse: every Event written is parsed.)
+fn split(name: &str) -> Option<(&str, u64)> {
+    let at = name.len().checked_sub(17)?;
+    let (object, hex) = (name.get(..at)?, name.as_bytes()[at..].split_first()?);
+    if *hex.0 != b'.' {
         return None;
     }
     let (mut v, mut bad) = (0u64, 0u8);
-    for &b in hex {
+    for &b in hex.1 {
         let d = crate::api::uid::HEX_VALUE[usize::from(b)];
         bad |= d;
         v = (v << 4) | u64::from(d & 0xf);
     }
-    (bad & 0x80 == 0).then_some(v)
+    (bad & 0x80 == 0).then_some((object, v))
 }
 
 /// The namespace bit of an Event in `namespace` about `involved`, if its namespace is
@@ -97,31 +101,38 @@ fn namespace_flag(namespace: &str, involved: &ObjectReference) -> Option<u8> {
     }
 }
 
+/// The stamp of `e`'s name, if `e` has the shape the compact form covers.
+fn compactable(e: &Event) -> Option<u64> {
+    let m = &e.metadata;
+    let (object, stamp) = split(&m.name)?;
+    let plain = m.generate_name.is_empty() && m.labels.is_empty() && m.annotations.is_empty() && m.owner_references.is_empty() && *m.rare == Default::default();
+    let reporting = e.reporting_component.is_empty() || e.reporting_component == e.source.component;
+    let typed = matches!(&*e.type_, "Normal" | "Warning");
+    let ok = plain
+        && reporting
+        && typed
+        && object == e.involved_object.name
+        && m.creation_timestamp.is_some()
+        && namespace_flag(&m.namespace, &e.involved_object).is_some();
+    ok.then_some(stamp)
+}
+
 impl Compact {
-    /// The compact form of `e`, if it has the recorders' shape.
-    fn of(e: &Event) -> Option<Compact> {
+    /// The compact form of `e`, which is `compactable`.
+    fn of(e: &Event) -> Compact {
         let m = &e.metadata;
-        if !m.generate_name.is_empty() || !m.labels.is_empty() || !m.annotations.is_empty() || !m.owner_references.is_empty() || *m.rare != Default::default() {
-            return None;
+        let mut flags = namespace_flag(&m.namespace, &e.involved_object).unwrap_or(0);
+        if e.type_ == "Warning" {
+            flags |= WARNING;
         }
-        let mut flags = namespace_flag(&m.namespace, &e.involved_object)?;
-        flags |= match &*e.type_ {
-            "Normal" => 0,
-            "Warning" => WARNING,
-            _ => return None,
-        };
-        if e.reporting_component == e.source.component && !e.reporting_component.is_empty() {
+        if !e.reporting_component.is_empty() {
             flags |= REPORTING;
-        } else if !e.reporting_component.is_empty() {
-            return None;
         }
         let first = e.first_timestamp.inspect(|_| flags |= FIRST).unwrap_or_default();
         let last = e.last_timestamp.inspect(|_| flags |= LAST).unwrap_or_default();
-        Some(Compact {
+        Compact {
             read: OnceCell::new(),
-            stamp: stamp(&m.name, &e.involved_object.name)?,
-            created: m.creation_timestamp?.0,
-            involved: e.involved_object.clone(),
+            created: m.creation_timestamp.unwrap_or_default().0,
             source: e.source.clone(),
             reason: e.reason.clone(),
             message: e.message.as_str().into(),
@@ -133,23 +144,15 @@ impl Compact {
             api_version: e.api_version,
             kind: e.kind,
             flags,
-        })
-    }
-
-    fn namespace(&self) -> &str {
-        if self.flags & DEFAULT_NAMESPACE != 0 {
-            "default"
-        } else {
-            &self.involved.namespace
         }
     }
 
     /// The Event again.
-    fn event(&self) -> Event {
+    fn event(&self, involved: &Rc<ObjectReference>, stamp: u64) -> Event {
         let mut e = Event {
             api_version: self.api_version,
             kind: self.kind,
-            involved_object: self.involved.clone(),
+            involved_object: involved.clone(),
             reason: self.reason.clone(),
             message: self.message.to_string(),
             first_timestamp: (self.flags & FIRST != 0).then_some(Time(self.first)),
@@ -161,8 +164,8 @@ impl Compact {
             ..Event::default()
         };
         let m = &mut e.metadata;
-        m.name = crate::client::event_name(&self.involved.name, self.stamp);
-        m.namespace = self.namespace().to_string();
+        m.name = crate::client::event_name(&involved.name, stamp);
+        m.namespace = if self.flags & DEFAULT_NAMESPACE != 0 { "default".to_string() } else { involved.namespace.clone() };
         m.uid = self.uid.with_str(str::to_string);
         m.resource_version.0 = self.resource_version;
         m.creation_timestamp = Some(Time(self.created));
@@ -170,42 +173,171 @@ impl Compact {
     }
 }
 
-impl Stored {
-    /// How the store keeps `obj`, an Event just written.
-    pub(super) fn of(obj: &Rc<Object>) -> Stored {
-        let Some(compact) = obj.as_event().and_then(Compact::of) else { return Stored::Full(obj.clone()) };
-        debug_assert!(compact.event() == *obj.as_event().expect("an Event"), "the compact form of {:?} makes it again", obj.key());
-        Stored::Compact(compact)
+/// A compact Event filed under its object's name.
+struct Stamped {
+    stamp: u64,
+    involved: Rc<ObjectReference>,
+    event: Compact,
+}
+
+impl Stamped {
+    fn object(&self) -> &Rc<Object> {
+        self.event.read.get_or_init(|| Rc::new(Object::Event(Box::new(self.event.event(&self.involved, self.stamp)))))
     }
 
-    /// The Event as an object (made on the first read of a compact one).
-    pub(super) fn object(&self) -> &Rc<Object> {
-        match self {
-            Stored::Full(o) => o,
-            Stored::Compact(c) => c.read.get_or_init(|| Rc::new(Object::Event(Box::new(c.event())))),
-        }
-    }
-
-    /// The object, given up by the store (a replaced or deleted Event).
-    pub(super) fn into_object(self) -> Rc<Object> {
-        match self {
-            Stored::Full(o) => o,
-            Stored::Compact(mut c) => c.read.take().unwrap_or_else(|| Rc::new(Object::Event(Box::new(c.event())))),
-        }
-    }
-
-    pub(super) fn resource_version(&self) -> u64 {
-        match self {
-            Stored::Full(o) => o.meta().resource_version.0,
-            Stored::Compact(c) => c.resource_version,
+    fn into_object(mut self) -> Rc<Object> {
+        match self.event.read.take() {
+            Some(o) => o,
+            None => Rc::new(Object::Event(Box::new(self.event.event(&self.involved, self.stamp)))),
         }
     }
 }
 
+/// The Events of one namespace.
+#[derive(Default)]
+struct InNamespace {
+    /// Compact Events by their object's name, then stamp (each object's in stamp order).
+    stamped: BTreeMap<NameKey, Vec<Stamped>>,
+    /// Every other Event, whole, by name.
+    whole: BTreeMap<NameKey, Rc<Object>>,
+}
+
+impl InNamespace {
+    fn stamped(&self, object: &str, stamp: u64) -> Option<&Stamped> {
+        let of = self.stamped.get(&NameKey::new(object))?;
+        of.binary_search_by_key(&stamp, |s| s.stamp).ok().map(|i| &of[i])
+    }
+
+    fn get(&self, name: &str) -> Option<&Rc<Object>> {
+        let compact = split(name).and_then(|(object, stamp)| self.stamped(object, stamp)).map(Stamped::object);
+        compact.or_else(|| self.whole.get(&NameKey::new(name)))
+    }
+
+    fn resource_version(&self, name: &str) -> Option<u64> {
+        match split(name).and_then(|(object, stamp)| self.stamped(object, stamp)) {
+            Some(s) => Some(s.event.resource_version),
+            None => self.whole.get(&NameKey::new(name)).map(|o| o.meta().resource_version.0),
+        }
+    }
+
+    fn remove(&mut self, name: &str) -> Option<Rc<Object>> {
+        if let Some((object, stamp)) = split(name) {
+            let key = NameKey::new(object);
+            if let Some(of) = self.stamped.get_mut(&key) {
+                if let Ok(i) = of.binary_search_by_key(&stamp, |s| s.stamp) {
+                    let s = of.remove(i);
+                    if of.is_empty() {
+                        self.stamped.remove(&key);
+                    } else {
+                        of.shrink_to_fit();
+                    }
+                    return Some(s.into_object());
+                }
+            }
+        }
+        self.whole.remove(&NameKey::new(name))
+    }
+
+    /// Files `obj` (an Event whose name is free).
+    fn insert(&mut self, obj: &Rc<Object>) {
+        let stamped = obj.as_event().and_then(|e| Some((e, compactable(e)?)));
+        let Some((e, stamp)) = stamped else {
+            self.whole.insert(NameKey::new(&obj.meta().name), obj.clone());
+            return;
+        };
+        let s = Stamped { stamp, involved: e.involved_object.clone(), event: Compact::of(e) };
+        debug_assert!(**s.object() == **obj, "the compact form of {:?} makes it again", obj.key());
+        let of = self.stamped.entry(NameKey::new(&e.involved_object.name)).or_default();
+        let at = of.partition_point(|x| x.stamp < stamp);
+        // An object has a handful of Events: room for exactly one more, not twice as
+        // many (most pods' would leave three of eight places empty).
+        of.reserve_exact(1);
+        of.insert(at, s);
+    }
+
+    fn is_empty(&self) -> bool {
+        self.stamped.is_empty() && self.whole.is_empty()
+    }
+}
+
+/// The store's Events, by namespace.
+#[derive(Default)]
+pub(super) struct Events {
+    by_ns: BTreeMap<String, InNamespace>,
+    len: usize,
+}
+
+impl Events {
+    pub(super) fn len(&self) -> usize {
+        self.len
+    }
+
+    pub(super) fn get(&self, namespace: &str, name: &str) -> Option<&Rc<Object>> {
+        self.by_ns.get(namespace)?.get(name)
+    }
+
+    pub(super) fn resource_version(&self, namespace: &str, name: &str) -> Option<u64> {
+        self.by_ns.get(namespace)?.resource_version(name)
+    }
+
+    /// The resourceVersion of the Event at `at`, found without making its name (unless
+    /// it is kept whole).
+    pub(super) fn resource_version_at(&self, at: &EventAt) -> Option<u64> {
+        match at {
+            EventAt::Stamped { involved, stamp, default_namespace } => {
+                let ns = if *default_namespace { "default" } else { involved.namespace.as_str() };
+                let in_ns = self.by_ns.get(ns)?;
+                match in_ns.stamped(&involved.name, *stamp) {
+                    Some(s) => Some(s.event.resource_version),
+                    None => in_ns.whole.get(&NameKey::new(&crate::client::event_name(&involved.name, *stamp))).map(|o| o.meta().resource_version.0),
+                }
+            }
+            EventAt::Written(o) => self.resource_version(&o.meta().namespace, &o.meta().name),
+        }
+    }
+
+    /// Adds `obj`, an Event, unless its name is taken.
+    pub(super) fn insert_new(&mut self, obj: &Rc<Object>) -> Result<(), ()> {
+        let m = obj.meta();
+        let in_ns = match self.by_ns.get_mut(m.namespace.as_str()) {
+            Some(n) => n,
+            None => self.by_ns.entry(m.namespace.clone()).or_default(),
+        };
+        if in_ns.resource_version(&m.name).is_some() {
+            return Err(());
+        }
+        in_ns.insert(obj);
+        self.len += 1;
+        Ok(())
+    }
+
+    pub(super) fn remove(&mut self, namespace: &str, name: &str) -> Option<Rc<Object>> {
+        let in_ns = self.by_ns.get_mut(namespace)?;
+        let gone = in_ns.remove(name)?;
+        if in_ns.is_empty() {
+            self.by_ns.remove(namespace);
+        }
+        self.len -= 1;
+        Some(gone)
+    }
+
+    /// Every Event as an object, in (namespace, name) order.
+    pub(super) fn objects(&self) -> Vec<&Rc<Object>> {
+        let mut out = Vec::with_capacity(self.len);
+        for in_ns in self.by_ns.values() {
+            let from = out.len();
+            out.extend(in_ns.stamped.values().flatten().map(Stamped::object));
+            out.extend(in_ns.whole.values());
+            out[from..].sort_unstable_by(|a, b| a.meta().name.cmp(&b.meta().name));
+        }
+        out
+    }
+}
+
 /// Where a written Event is, for finding it again when its lease runs out, without
-/// holding the written object for the hour: the involved object's reference (shared
-/// with the recorder) and the name's stamp, or, for an Event named otherwise, the
-/// written object.
+/// holding the written object for the hour: for an Event named by a recorder, the
+/// involved object's reference (shared with the recorder) and the name's stamp; for
+/// any other, the written object.
 pub enum EventAt {
     Stamped { involved: Rc<ObjectReference>, stamp: u64, default_namespace: bool },
     Written(Rc<Object>),
@@ -217,7 +349,8 @@ impl EventAt {
         let found = obj.as_event().and_then(|e| {
             let m = &e.metadata;
             let flag = namespace_flag(&m.namespace, &e.involved_object)?;
-            Some(EventAt::Stamped { involved: e.involved_object.clone(), stamp: stamp(&m.name, &e.involved_object.name)?, default_namespace: flag != 0 })
+            let (_, stamp) = split(&m.name).filter(|(o, _)| *o == e.involved_object.name)?;
+            Some(EventAt::Stamped { involved: e.involved_object.clone(), stamp, default_namespace: flag != 0 })
         });
         found.unwrap_or_else(|| EventAt::Written(obj.clone()))
     }
@@ -238,90 +371,146 @@ impl EventAt {
 mod tests {
     use super::*;
 
-    fn recorded(namespace: &str, type_: &'static str) -> Event {
+    fn recorded(namespace: &str, object: &str, type_: &'static str, t: u64) -> Event {
         let involved =
-            Rc::new(ObjectReference { kind: "Pod".into(), namespace: namespace.into(), name: "web-0".into(), uid: "u".into(), api_version: "v1".into() });
+            Rc::new(ObjectReference { kind: "Pod".into(), namespace: namespace.into(), name: object.into(), uid: "u".into(), api_version: "v1".into() });
         let source = Rc::new(EventSource { component: "kubelet".into(), host: "node-1".into() });
-        let mut e = crate::client::event_with(involved, source, type_, "Started", "Started container web", SimTime(1500), 7);
+        let mut e = crate::client::event_with(involved, source, type_, "Started", "Started container web", SimTime(t), 7);
         e.metadata.uid = "0f5c2d0e-8a4b-4c1d-9e2f-3a4b5c6d7e8f".into();
         e.metadata.resource_version.0 = 42;
-        e.metadata.creation_timestamp = Some(Time(SimTime(1500)));
+        e.metadata.creation_timestamp = Some(Time(SimTime(t)));
         e
     }
 
-    fn stored(e: Event) -> Stored {
-        Stored::of(&Rc::new(Object::Event(Box::new(e))))
+    fn object(e: &Event) -> Rc<Object> {
+        Rc::new(Object::Event(Box::new(e.clone())))
     }
 
     #[test]
     fn a_recorded_event_is_kept_compact_and_read_back_equal() {
         for (ns, type_) in [("shop", "Normal"), ("", "Warning")] {
-            let e = recorded(ns, type_);
-            let s = stored(e.clone());
-            assert!(matches!(s, Stored::Compact(_)));
-            assert_eq!(s.resource_version(), 42);
-            assert_eq!(s.object().as_event(), Some(&e));
-            // The first read is kept; giving the object up hands that one over.
-            let first = s.object().clone();
-            assert!(Rc::ptr_eq(&first, s.object()));
-            assert!(Rc::ptr_eq(&first, &s.into_object()));
-            assert_eq!(e.metadata.namespace, if ns.is_empty() { "default" } else { ns });
+            let e = recorded(ns, "web-0", type_, 1500);
+            let ns = e.metadata.namespace.clone();
+            assert_eq!(ns, if type_ == "Normal" { "shop" } else { "default" });
+            let mut events = Events::default();
+            events.insert_new(&object(&e)).unwrap();
+            assert_eq!(events.insert_new(&object(&e)), Err(()), "the name is taken");
+            let in_ns = &events.by_ns[&ns];
+            assert_eq!((in_ns.stamped.len(), in_ns.whole.len()), (1, 0));
+            assert_eq!(events.resource_version(&ns, &e.metadata.name), Some(42));
+            let got = events.get(&ns, &e.metadata.name).unwrap().clone();
+            assert_eq!(got.as_event(), Some(&e));
+            // The first read is kept; removing the Event hands that one over.
+            assert!(Rc::ptr_eq(&got, events.get(&ns, &e.metadata.name).unwrap()));
+            assert!(Rc::ptr_eq(&got, &events.remove(&ns, &e.metadata.name).unwrap()));
+            assert_eq!(events.len(), 0);
+            assert!(events.by_ns.is_empty());
+            // Removed unread, it is made then.
+            events.insert_new(&object(&e)).unwrap();
+            assert_eq!(events.remove(&ns, &e.metadata.name).unwrap().as_event(), Some(&e));
         }
     }
 
     #[test]
     fn an_event_of_another_shape_is_kept_whole() {
-        let mut named = recorded("shop", "Normal");
+        let plain = || recorded("shop", "web-0", "Normal", 1500);
+        let mut named = plain();
         named.metadata.name = "by-hand".into();
-        let mut labelled = recorded("shop", "Normal");
+        let mut other_object = plain();
+        other_object.metadata.name = "web-1.0000000000000001".into();
+        let mut labelled = plain();
         labelled.metadata.labels.insert("a".into(), "b".into());
-        let mut other_type = recorded("shop", "Normal");
+        let mut other_type = plain();
         other_type.type_ = "Info".into();
-        let mut elsewhere = recorded("shop", "Normal");
+        let mut other_reporter = plain();
+        other_reporter.reporting_component = "someone".into();
+        let mut elsewhere = plain();
         elsewhere.metadata.namespace = "other".into();
-        let mut uncreated = recorded("shop", "Normal");
+        let mut uncreated = plain();
         uncreated.metadata.creation_timestamp = None;
-        for e in [named, labelled, other_type, elsewhere, uncreated] {
-            let s = stored(e.clone());
-            assert!(matches!(s, Stored::Full(_)), "{}", e.metadata.name);
-            assert_eq!(s.object().as_event(), Some(&e));
+        for e in [named, other_object, labelled, other_type, other_reporter, elsewhere, uncreated] {
+            let mut events = Events::default();
+            events.insert_new(&object(&e)).unwrap();
+            let in_ns = &events.by_ns[&e.metadata.namespace];
+            assert_eq!((in_ns.stamped.len(), in_ns.whole.len()), (0, 1), "{}", e.metadata.name);
+            assert_eq!(events.get(&e.metadata.namespace, &e.metadata.name).unwrap().as_event(), Some(&e));
         }
         // A uid of any form, and no timestamps or reporting component, are kept exactly.
-        let mut e = recorded("shop", "Normal");
+        let mut e = plain();
         e.metadata.uid = "not-a-uuid".into();
         e.first_timestamp = None;
         e.last_timestamp = None;
         e.reporting_component = "".into();
-        let s = stored(e.clone());
-        assert!(matches!(s, Stored::Compact(_)));
-        assert_eq!(s.object().as_event(), Some(&e));
+        let mut events = Events::default();
+        events.insert_new(&object(&e)).unwrap();
+        assert_eq!(events.by_ns["shop"].stamped.len(), 1);
+        assert_eq!(events.get("shop", &e.metadata.name).unwrap().as_event(), Some(&e));
     }
 
     #[test]
-    fn a_stamp_is_sixteen_lowercase_hex_digits_after_the_object_and_a_dot() {
-        assert_eq!(stamp("web.00000000000000ff", "web"), Some(255));
-        assert_eq!(stamp("web.ffffffffffffffff", "web"), Some(u64::MAX));
-        for name in
-            ["web.00000000000000FF", "web.0000000000000ff", "web.000000000000000ff", "web-00000000000000ff", "webx.00000000000000ff", "web.00000000000000fg"]
+    fn a_name_splits_at_a_dot_and_sixteen_lowercase_hex_digits() {
+        assert_eq!(split("web.00000000000000ff"), Some(("web", 255)));
+        assert_eq!(split(".ffffffffffffffff"), Some(("", u64::MAX)));
+        assert_eq!(split("a.b.00000000000000ff"), Some(("a.b", 255)));
+        assert_eq!(split("é.00000000000000ff"), Some(("é", 255)));
+        for name in ["web.00000000000000FF", "web.0000000000000ff", "web-00000000000000ff", "web.00000000000000fg", "ffffffffffffffff", "", "é0000000000000000"]
         {
-            assert_eq!(stamp(name, "web"), None, "{name}");
+            assert_eq!(split(name), None, "{name}");
+        }
+    }
+
+    proptest::proptest! {
+        /// Filed by object, Events still list in name order, found and removed by name,
+        /// however their names are made: by recorders about objects whose names are
+        /// prefixes of each other's, or by hand.
+        #[test]
+        fn events_list_in_name_order_and_are_found_by_name(
+            made in proptest::collection::vec(("[ab.0f-]{0,4}", proptest::prop_oneof![0u64..20, proptest::prelude::any::<u64>()], proptest::prelude::any::<bool>()), 1..24),
+        ) {
+            let mut events = Events::default();
+            let mut names = std::collections::BTreeSet::new();
+            for (object_name, stamp, by_hand) in &made {
+                let mut e = recorded("shop", object_name, "Normal", 1);
+                e.metadata.name = if *by_hand { format!("{object_name}.{stamp}") } else { crate::client::event_name(object_name, *stamp) };
+                let fresh = names.insert(e.metadata.name.clone());
+                proptest::prop_assert_eq!(events.insert_new(&object(&e)).is_ok(), fresh);
+            }
+            let listed: Vec<&str> = events.objects().into_iter().map(|o| o.meta().name.as_str()).collect();
+            proptest::prop_assert_eq!(listed, names.iter().map(String::as_str).collect::<Vec<_>>());
+            for n in &names {
+                proptest::prop_assert_eq!(events.get("shop", n).map(|o| o.meta().name.as_str()), Some(n.as_str()));
+                proptest::prop_assert!(events.remove("shop", n).is_some());
+                proptest::prop_assert!(events.get("shop", n).is_none());
+            }
+            proptest::prop_assert_eq!(events.len(), 0);
         }
     }
 
     #[test]
-    fn an_events_place_is_its_namespace_and_name() {
+    fn an_events_place_finds_it_without_its_name() {
+        let mut events = Events::default();
         for ns in ["shop", ""] {
-            let e = recorded(ns, "Normal");
-            let obj = Rc::new(Object::Event(Box::new(e.clone())));
+            let e = recorded(ns, "web-0", "Normal", 1500);
+            let obj = object(&e);
+            events.insert_new(&obj).unwrap();
             let at = EventAt::of(&obj);
             assert!(matches!(at, EventAt::Stamped { .. }));
             let (n, name) = at.key();
             assert_eq!((&*n, &*name), (e.metadata.namespace.as_str(), e.metadata.name.as_str()));
+            assert_eq!(events.resource_version_at(&at), Some(42));
         }
-        let mut e = recorded("shop", "Normal");
-        e.metadata.name = "by-hand".into();
-        let at = EventAt::of(&Rc::new(Object::Event(Box::new(e))));
-        assert!(matches!(at, EventAt::Written(_)));
-        assert_eq!(at.key(), (Cow::Borrowed("shop"), Cow::Borrowed("by-hand")));
+        // Named otherwise, or kept whole under a stamped name: found all the same.
+        let mut by_hand = recorded("shop", "web-0", "Normal", 1500);
+        by_hand.metadata.name = "by-hand".into();
+        let mut labelled = recorded("shop", "web-0", "Normal", 2500);
+        labelled.metadata.labels.insert("a".into(), "b".into());
+        for e in [by_hand, labelled] {
+            let obj = object(&e);
+            events.insert_new(&obj).unwrap();
+            let at = EventAt::of(&obj);
+            assert_eq!(at.key(), (Cow::Borrowed("shop"), Cow::Borrowed(e.metadata.name.as_str())));
+            assert_eq!(events.resource_version_at(&at), Some(42));
+        }
+        assert_eq!(events.len(), 4);
     }
 }

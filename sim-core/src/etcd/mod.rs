@@ -76,7 +76,7 @@ pub struct Store {
     /// Event was written, so that `kinds` lists it in its place.
     objects: BTreeMap<Kind, ObjectMap<Rc<Object>>>,
     /// The Events (see `events`).
-    events: ObjectMap<events::Stored>,
+    events: events::Events,
     history: VecDeque<Rc<WatchEvent>>,
     /// Every revision ≤ this has been compacted away.
     compacted: u64,
@@ -130,7 +130,7 @@ impl Store {
 
     pub fn get_parts(&self, kind: &Kind, namespace: &str, name: &str) -> Option<&Rc<Object>> {
         match kind {
-            Kind::Event => self.events.get(namespace, name).map(events::Stored::object),
+            Kind::Event => self.events.get(namespace, name),
             _ => self.objects.get(kind)?.get(namespace, name),
         }
     }
@@ -138,9 +138,14 @@ impl Store {
     /// The resourceVersion of an object, without making a compact Event whole.
     pub fn resource_version_of(&self, kind: &Kind, namespace: &str, name: &str) -> Option<u64> {
         match kind {
-            Kind::Event => self.events.get(namespace, name).map(events::Stored::resource_version),
+            Kind::Event => self.events.resource_version(namespace, name),
             _ => self.get_parts(kind, namespace, name).map(|o| o.meta().resource_version.0),
         }
+    }
+
+    /// The resourceVersion of the Event at `at`, found without its name.
+    pub fn event_resource_version(&self, at: &EventAt) -> Option<u64> {
+        self.events.resource_version_at(at)
     }
 
     /// All objects of a kind, ordered by (namespace, name).
@@ -149,7 +154,7 @@ impl Store {
             Kind::Event => (None, Some(&self.events)),
             _ => (self.objects.get(kind), None),
         };
-        others.into_iter().flat_map(|m| m.values()).chain(events.into_iter().flat_map(|m| m.values().map(events::Stored::object)))
+        others.into_iter().flat_map(|m| m.values()).chain(events.into_iter().flat_map(|e| e.objects()))
     }
 
     /// How many objects of a kind there are.
@@ -215,7 +220,7 @@ impl Store {
         let rc = Rc::new(obj);
         let m = rc.meta();
         let taken = match kind {
-            Kind::Event => self.events.insert_new(&m.namespace, &m.name, events::Stored::of(&rc)).is_err(),
+            Kind::Event => self.events.insert_new(&rc).is_err(),
             _ => map.insert_new(&m.namespace, &m.name, rc.clone()).is_err(),
         };
         if taken {
@@ -251,15 +256,19 @@ impl Store {
     /// `update` of an Event.
     fn update_event(&mut self, mut obj: Object, now: SimTime) -> Result<Rc<WatchEvent>, StoreError> {
         let m = obj.meta();
-        let slot = self.events.get_mut(&m.namespace, &m.name).ok_or(StoreError::NotFound)?;
+        let cur = self.events.resource_version(&m.namespace, &m.name).ok_or(StoreError::NotFound)?;
         let want = m.resource_version.0;
-        if want != 0 && want != slot.resource_version() {
+        if want != 0 && want != cur {
             return Err(StoreError::Conflict);
         }
         self.revision += 1;
         obj.meta_mut().resource_version.0 = self.revision;
         let rc = Rc::new(obj);
-        let prev = std::mem::replace(slot, events::Stored::of(&rc)).into_object();
+        // Out and in again rather than in place: the update may file it elsewhere (its
+        // involved object's name changed, or a label makes it whole).
+        let prev = self.events.remove(&rc.meta().namespace, &rc.meta().name).ok_or(StoreError::NotFound)?;
+        let added = self.events.insert_new(&rc);
+        debug_assert!(added.is_ok(), "the name was just freed");
         self.touch(&Kind::Event);
         Ok(self.record(WatchEventType::Modified, rc, Some(prev), now))
     }
@@ -271,7 +280,7 @@ impl Store {
             return Err(StoreError::Conflict);
         }
         let prev = match key.kind {
-            Kind::Event => self.events.remove(&key.namespace, &key.name).map(events::Stored::into_object),
+            Kind::Event => self.events.remove(&key.namespace, &key.name),
             _ => self.objects.get_mut(&key.kind).and_then(|map| map.remove(&key.namespace, &key.name)),
         }
         .ok_or(StoreError::NotFound)?;
