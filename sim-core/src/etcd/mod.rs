@@ -346,7 +346,7 @@ mod tests {
         let mut s = Store::new(HistoryLimits::default());
         s.create(ns("a", 0), SimTime(0)).unwrap();
         // Names whose order differs from their objects' (`web.…` sorts after `web-1.…`),
-        // one the compact form covers not (a name of its own), one at the same stamp.
+        // and one the compact form covers not (a name of its own); then a name taken.
         let mut own = event("web", 1);
         own.meta_mut().name = "web-0.by-hand".into();
         let written: Vec<Object> = vec![event("web", 5), event("web-1", 3), own, event("web", 2)];
