@@ -1,5 +1,5 @@
 //! Criterion benchmarks: the event queue, kind-keyed lookups (the store's and the
-//! informers' maps), and a whole small scenario.
+//! informers' maps), uid-keyed lookups, the store's Events, and a whole small scenario.
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use sim_core::engine::{EventQueue, SimTime};
@@ -135,6 +135,108 @@ fn name_lookup(c: &mut Criterion) {
     g.finish();
 }
 
+/// Every uid-keyed map (the scheduler's pods, the informers' objects by uid) parses the
+/// uid it is asked for (`UidKey::new`, eight digits at a time since issue 15): lookups
+/// in a map of 150,000 canonical uids.
+fn uid_lookup(c: &mut Criterion) {
+    use sim_core::api::uid::UidMap;
+    const PODS: u64 = 150_000;
+    let uids: Vec<String> = (0..PODS)
+        .map(|i| {
+            let x = i.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+            format!(
+                "{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
+                x >> 32,
+                (x >> 16) & 0xffff,
+                x & 0xfff,
+                i & 0xfff,
+                i.wrapping_mul(0x2545_f491_4f6c_dd1d) & 0xffff_ffff_ffff
+            )
+        })
+        .collect();
+    let mut m = UidMap::default();
+    for (i, u) in uids.iter().enumerate() {
+        m.insert(u, i as u64);
+    }
+    let probes: Vec<&str> = uids.iter().step_by((PODS / 1000) as usize).map(String::as_str).collect();
+    let mut g = c.benchmark_group("uid_lookup");
+    g.throughput(Throughput::Elements(probes.len() as u64));
+    g.bench_function("uid_map_get", |b| {
+        b.iter(|| {
+            let mut sum = 0;
+            for u in &probes {
+                sum += m.get(black_box(u)).copied().unwrap_or(0);
+            }
+            black_box(sum)
+        })
+    });
+    g.finish();
+}
+
+/// The store's Events (kept compact since issue 15, etcd/events.rs): 40,000 Events as
+/// the kubelets record them, four about each of 10,000 pods, written into a store, then
+/// read back one in forty by name and found from their place as their expiry does.
+fn event_store(c: &mut Criterion) {
+    use sim_core::api::event::{EventSource, ObjectReference};
+    use sim_core::api::meta::Time;
+    use sim_core::api::Object;
+    use sim_core::etcd::{EventAt, HistoryLimits, Store};
+    use std::rc::Rc;
+    const PODS: u64 = 10_000;
+    let source = Rc::new(EventSource { component: "kubelet".into(), host: "node-1".into() });
+    let events: Vec<Object> = (0..PODS)
+        .flat_map(|i| {
+            let pod = Rc::new(ObjectReference {
+                kind: "Pod".into(),
+                namespace: "default".into(),
+                name: format!("web-5d8f7c9b4-{:05x}", (i * 7919) % 0x100000),
+                uid: format!("{i:08x}-0000-4000-8000-000000000000"),
+                api_version: "v1".into(),
+            });
+            let source = source.clone();
+            [
+                ("Scheduled", "Successfully assigned"),
+                ("Pulled", "Container image already present"),
+                ("Created", "Created container web"),
+                ("Started", "Started container web"),
+            ]
+            .into_iter()
+            .enumerate()
+            .map(move |(k, (reason, message))| {
+                let t = SimTime(i * 10 + k as u64);
+                let mut e = sim_core::client::event_with(pod.clone(), source.clone(), "Normal", reason, message, t, 0);
+                e.metadata.uid = format!("{:08x}-0000-4000-8000-{:012x}", i, k);
+                e.metadata.creation_timestamp = Some(Time(t));
+                Object::Event(Box::new(e))
+            })
+        })
+        .collect();
+    let written = || {
+        let mut s = Store::new(HistoryLimits::default());
+        let at: Vec<EventAt> = events.iter().map(|e| EventAt::of(&s.create(e.clone(), SimTime(0)).expect("a fresh name").object)).collect();
+        (s, at)
+    };
+    let mut g = c.benchmark_group("event_store");
+    g.sample_size(20);
+    g.throughput(Throughput::Elements(events.len() as u64));
+    g.bench_function("create_40000", |b| b.iter_batched(|| (), |()| black_box(written().0.len()), BatchSize::PerIteration));
+    let (store, at) = written();
+    let probes: Vec<(String, String)> = events.iter().step_by(40).map(|e| (e.meta().namespace.clone(), e.meta().name.clone())).collect();
+    g.throughput(Throughput::Elements(probes.len() as u64));
+    g.bench_function("resource_version_by_name", |b| {
+        b.iter(|| {
+            let mut sum = 0;
+            for (ns, name) in &probes {
+                sum += store.resource_version_of(&sim_core::api::Kind::Event, ns, black_box(name)).unwrap_or(0);
+            }
+            black_box(sum)
+        })
+    });
+    g.throughput(Throughput::Elements(at.len() as u64));
+    g.bench_function("resource_version_at_place", |b| b.iter(|| black_box(at.iter().map(|a| store.event_resource_version(a).unwrap_or(0)).sum::<u64>())));
+    g.finish();
+}
+
 fn scenario(c: &mut Criterion) {
     let text = include_str!("../../scenarios/node-crash.yaml");
     let no_files = |_: &str, rel: &str| Err(format!("no file {rel}"));
@@ -148,5 +250,5 @@ fn scenario(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, queue, kind_lookup, name_lookup, scenario);
+criterion_group!(benches, queue, kind_lookup, name_lookup, uid_lookup, event_store, scenario);
 criterion_main!(benches);
