@@ -62,8 +62,9 @@ impl UidKey {
 #[cfg(test)]
 const DIGITS: [u8; 32] = [0, 1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 12, 14, 15, 16, 17, 19, 20, 21, 22, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35];
 
-/// A lowercase hex digit's value; 0x80 for any other byte.
-pub(crate) const HEX_VALUE: [u8; 256] = {
+/// A lowercase hex digit's value; 0x80 for any other byte (the tests' reference parse).
+#[cfg(test)]
+const HEX_VALUE: [u8; 256] = {
     let mut t = [0x80u8; 256];
     let mut i = 0;
     while i < 10 {
@@ -93,6 +94,15 @@ fn parse(b: &[u8]) -> Option<(u64, u64)> {
     let (g0, g3) = (hex8(word(0)?)?, hex8(word(28)?)?);
     let (g1, g2) = (hex8((half(9)? << 32) | half(14)?)?, hex8((half(19)? << 32) | half(24)?)?);
     Some(((u64::from(g0) << 32) | u64::from(g1), (u64::from(g2) << 32) | u64::from(g3)))
+}
+
+/// The 64 bits that sixteen ASCII lowercase hex digits spell, or `None` if a byte is not
+/// one of `0-9a-f` (an Event's name's stamp, etcd/events.rs).
+#[inline]
+pub(crate) fn hex16(digits: &[u8; 16]) -> Option<u64> {
+    let (hi, lo) = digits.split_first_chunk::<8>()?;
+    let lo: &[u8; 8] = lo.try_into().ok()?;
+    Some((u64::from(hex8(u64::from_be_bytes(*hi))?) << 32) | u64::from(hex8(u64::from_be_bytes(*lo))?))
 }
 
 /// The 32 bits that eight ASCII lowercase hex digits spell (the first in `x`'s top

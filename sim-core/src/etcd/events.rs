@@ -74,21 +74,16 @@ const LAST: u8 = 8;
 /// reportingComponent is the source's component (otherwise empty).
 const REPORTING: u8 = 16;
 
-/// A name's parts as the recorders make it: `<object>.<16 lowercase hex digits>`.
-/// (A table and no branches, as `UidKey`'s parse: every Event written is parsed.)
+/// A name's parts as the recorders make it: `<object>.<16 lowercase hex digits>`
+/// (the digits read as `UidKey`'s are, eight at a time).
 fn split(name: &str) -> Option<(&str, u64)> {
     let at = name.len().checked_sub(17)?;
-    let (object, hex) = (name.get(..at)?, name.as_bytes()[at..].split_first()?);
-    if *hex.0 != b'.' {
+    let object = name.get(..at)?;
+    let (dot, digits) = name.as_bytes()[at..].split_first()?;
+    if *dot != b'.' {
         return None;
     }
-    let (mut v, mut bad) = (0u64, 0u8);
-    for &b in hex.1 {
-        let d = crate::api::uid::HEX_VALUE[usize::from(b)];
-        bad |= d;
-        v = (v << 4) | u64::from(d & 0xf);
-    }
-    (bad & 0x80 == 0).then_some((object, v))
+    Some((object, crate::api::uid::hex16(digits.try_into().ok()?)?))
 }
 
 /// The namespace bit of an Event in `namespace` about `involved`, if its namespace is
@@ -101,20 +96,19 @@ fn namespace_flag(namespace: &str, involved: &ObjectReference) -> Option<u8> {
     }
 }
 
-/// The stamp of `e`'s name, if `e` has the shape the compact form covers.
-fn compactable(e: &Event) -> Option<u64> {
+/// Whether `e`, whose name splits into `object` and a stamp, has the shape the compact
+/// form covers.
+fn compactable(e: &Event, object: &str) -> bool {
     let m = &e.metadata;
-    let (object, stamp) = split(&m.name)?;
     let plain = m.generate_name.is_empty() && m.labels.is_empty() && m.annotations.is_empty() && m.owner_references.is_empty() && *m.rare == Default::default();
     let reporting = e.reporting_component.is_empty() || e.reporting_component == e.source.component;
     let typed = matches!(&*e.type_, "Normal" | "Warning");
-    let ok = plain
+    plain
         && reporting
         && typed
         && object == e.involved_object.name
         && m.creation_timestamp.is_some()
-        && namespace_flag(&m.namespace, &e.involved_object).is_some();
-    ok.then_some(stamp)
+        && namespace_flag(&m.namespace, &e.involved_object).is_some()
 }
 
 impl Compact {
@@ -238,12 +232,17 @@ impl InNamespace {
         self.whole.remove(&NameKey::new(name))
     }
 
-    /// Files `obj` (an Event whose name is free).
-    fn insert(&mut self, obj: &Rc<Object>) {
-        let stamped = obj.as_event().and_then(|e| Some((e, compactable(e)?)));
-        let Some((e, stamp)) = stamped else {
-            self.whole.insert(NameKey::new(&obj.meta().name), obj.clone());
-            return;
+    /// Files `obj`, an Event, unless its name is taken (the name split once for both).
+    fn insert_new(&mut self, obj: &Rc<Object>) -> Result<(), ()> {
+        let name = &obj.meta().name;
+        let parts = split(name);
+        if parts.and_then(|(object, stamp)| self.stamped(object, stamp)).is_some() || self.whole.contains_key(&NameKey::new(name)) {
+            return Err(());
+        }
+        let stamped = obj.as_event().zip(parts).filter(|(e, (object, _))| compactable(e, object));
+        let Some((e, (_, stamp))) = stamped else {
+            self.whole.insert(NameKey::new(name), obj.clone());
+            return Ok(());
         };
         let s = Stamped { stamp, involved: e.involved_object.clone(), event: Compact::of(e) };
         debug_assert!(**s.object() == **obj, "the compact form of {:?} makes it again", obj.key());
@@ -253,6 +252,7 @@ impl InNamespace {
         // many (most pods' would leave three of eight places empty).
         of.reserve_exact(1);
         of.insert(at, s);
+        Ok(())
     }
 
     fn is_empty(&self) -> bool {
@@ -303,10 +303,7 @@ impl Events {
             Some(n) => n,
             None => self.by_ns.entry(m.namespace.clone()).or_default(),
         };
-        if in_ns.resource_version(&m.name).is_some() {
-            return Err(());
-        }
-        in_ns.insert(obj);
+        in_ns.insert_new(obj)?;
         self.len += 1;
         Ok(())
     }
