@@ -321,14 +321,48 @@ pub struct Time(pub SimTime);
 pub(crate) const EPOCH_DAYS: i64 = 20_454;
 
 impl Time {
+    /// `YYYY-MM-DDTHH:MM:SSZ` (Go's time.RFC3339 in UTC, as the apiserver writes a
+    /// metav1.Time).
     pub fn rfc3339(self) -> String {
-        let ms = self.0.as_ms();
-        let secs = ms / 1000;
-        let days = EPOCH_DAYS + (secs / 86_400) as i64;
-        let (y, m, d) = civil_from_days(days);
+        match self.rfc3339_bytes() {
+            Some(b) => std::str::from_utf8(&b).expect("ASCII digits").to_string(),
+            None => {
+                let (y, m, d, hh, mm, ss) = self.civil();
+                format!("{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}Z")
+            }
+        }
+    }
+
+    /// The moment's `rfc3339` for a year below 10,000, digits placed by hand: every
+    /// Lease renewal's event-log record has one, and `format!`'s six padded integers
+    /// cost about 2,600 instructions against this one's hundred (by callgrind), a tenth
+    /// of an idle cluster's run.
+    pub fn rfc3339_bytes(self) -> Option<[u8; 20]> {
+        let (y, m, d, hh, mm, ss) = self.civil();
+        if !(0..10_000).contains(&y) {
+            return None;
+        }
+        let mut b = *b"0000-00-00T00:00:00Z";
+        let two = |b: &mut [u8; 20], at: usize, v: i64| {
+            b[at] = b'0' + (v / 10) as u8;
+            b[at + 1] = b'0' + (v % 10) as u8;
+        };
+        two(&mut b, 0, y / 100);
+        two(&mut b, 2, y % 100);
+        two(&mut b, 5, m);
+        two(&mut b, 8, d);
+        two(&mut b, 11, hh as i64);
+        two(&mut b, 14, mm as i64);
+        two(&mut b, 17, ss as i64);
+        Some(b)
+    }
+
+    /// (year, month, day, hour, minute, second) in UTC.
+    fn civil(self) -> (i64, i64, i64, u64, u64, u64) {
+        let secs = self.0.as_ms() / 1000;
+        let (y, m, d) = civil_from_days(EPOCH_DAYS + (secs / 86_400) as i64);
         let rem = secs % 86_400;
-        let (hh, mm, ss) = (rem / 3600, (rem / 60) % 60, rem % 60);
-        format!("{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}Z")
+        (y, m, d, rem / 3600, (rem / 60) % 60, rem % 60)
     }
 
     /// Go's time.RFC1123Z in UTC, as kubectl describe prints times:
@@ -336,12 +370,9 @@ impl Time {
     pub fn rfc1123z(self) -> String {
         const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
         const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-        let secs = self.0.as_ms() / 1000;
-        let days = EPOCH_DAYS + (secs / 86_400) as i64;
-        let (y, m, d) = civil_from_days(days);
-        let rem = secs % 86_400;
-        let (hh, mm, ss) = (rem / 3600, (rem / 60) % 60, rem % 60);
+        let (y, m, d, hh, mm, ss) = self.civil();
         // 1970-01-01 was a Thursday.
+        let days = EPOCH_DAYS + (self.0.as_ms() / 1000 / 86_400) as i64;
         let wd = DAYS[days.rem_euclid(7) as usize];
         format!("{wd}, {d:02} {} {y:04} {hh:02}:{mm:02}:{ss:02} +0000", MONTHS[(m - 1) as usize])
     }
@@ -892,6 +923,35 @@ mod tests {
         }
         assert_eq!(Time::parse_rfc3339("2020-01-01T00:00:00Z"), Ok(Time(SimTime(0))));
         assert!(Time::parse_rfc3339("yesterday").is_err());
+    }
+
+    /// The digits placed by hand are `format!`'s: at the turns of minutes, hours, days,
+    /// months, leap days, centuries and the year 10,000 (where the hand path gives way),
+    /// and at random moments up to the end of `SimTime`.
+    #[test]
+    fn rfc3339_by_hand_is_formats() {
+        use proptest::prelude::*;
+        let by_format = |t: Time| {
+            let (y, m, d, hh, mm, ss) = t.civil();
+            format!("{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}Z")
+        };
+        let day = 86_400_000u64;
+        let mut edges = vec![0u64, 999, 1000, 59_999, 60_000, 3_599_999, 3_600_000, day - 1, day];
+        // 2028-02-29 (a leap day), 2100-03-01 (a century without one), 9999-12-31 and
+        // 10000-01-01, counted in days from 2026-01-01.
+        for civil in [(2028, 2, 29), (2028, 3, 1), (2100, 2, 28), (2100, 3, 1), (2400, 2, 29), (9999, 12, 31), (10_000, 1, 1), (123_456, 7, 8)] {
+            let days = (days_from_civil(civil.0, civil.1, civil.2) - EPOCH_DAYS) as u64;
+            edges.extend([days * day, days * day + day - 1, (days * day).saturating_sub(1)]);
+        }
+        for ms in edges {
+            let t = Time(SimTime(ms));
+            assert_eq!(t.rfc3339(), by_format(t), "{ms}");
+        }
+        assert_eq!(Time(SimTime((days_from_civil(10_000, 1, 1) - EPOCH_DAYS) as u64 * day)).rfc3339(), "10000-01-01T00:00:00Z");
+        proptest!(ProptestConfig::with_cases(2000), |(ms in prop_oneof![0u64..day * 366 * 10, any::<u64>()])| {
+            let t = Time(SimTime(ms));
+            prop_assert_eq!(t.rfc3339(), by_format(t));
+        });
     }
 
     #[test]

@@ -227,10 +227,13 @@ pub fn event_for(
 /// An Event's name: `<object>.<stamp in 16 hex digits>` (makeEvent's `%v.%x` of the
 /// object's name and the time; the correlator keeps only the stamp and rebuilds it).
 pub fn event_name(object: &str, stamp: u64) -> String {
-    use std::fmt::Write;
     // Sized exactly (format! grows it to half again its length): one per Event kept.
+    // The digits are placed by hand: `{:016x}` through core::fmt cost about 700
+    // instructions an Event (callgrind), this a tenth of it.
     let mut s = String::with_capacity(object.len() + 17);
-    write!(s, "{object}.{stamp:016x}").expect("writing to a String");
+    s.push_str(object);
+    s.push('.');
+    s.extend((0..16).rev().map(|i| char::from(b"0123456789abcdef"[(stamp >> (4 * i)) as usize & 15])));
     s
 }
 
@@ -275,4 +278,20 @@ pub fn event_with(
     ev.count = 1;
     ev.type_ = type_.into();
     ev
+}
+
+#[cfg(test)]
+mod tests {
+    /// The name is makeEvent's `fmt.Sprintf("%v.%x", ref.Name, t.UnixNano())` as ksim
+    /// stamps it: the object's name, a dot and the stamp in 16 lowercase hex digits.
+    #[test]
+    fn an_event_name_is_the_object_and_sixteen_hex_digits() {
+        use proptest::prelude::*;
+        assert_eq!(super::event_name("web-1", 0), "web-1.0000000000000000");
+        assert_eq!(super::event_name("n", 0x0123_4567_89ab_cdef), "n.0123456789abcdef");
+        assert_eq!(super::event_name("", u64::MAX), ".ffffffffffffffff");
+        proptest!(|(name in "[a-z0-9.-]{0,20}", stamp in any::<u64>())| {
+            prop_assert_eq!(super::event_name(&name, stamp), format!("{name}.{stamp:016x}"));
+        });
+    }
 }
