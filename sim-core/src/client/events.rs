@@ -12,23 +12,31 @@
 //!      refills one token per 5 minutes; an event without a token is dropped.
 //!
 //!   Each cache is an LRU of 4,096 entries (maxLruCacheEntries). Upstream keys them by
-//!   the joined strings; ksim by a 128-bit SHA-256 digest of the same joined strings
-//!   (the same equality, short of a collision), because one process holds the caches of
-//!   every kubelet of the cluster and the strings made up most of their memory.
+//!   the joined strings; ksim by SHA-256 digests of the same joined strings (the same
+//!   equality, short of a collision), because one process holds the caches of every
+//!   kubelet of the cluster and the strings made up most of their memory. Each key is
+//!   128 bits: 64 of the digest of the source and the object (the spam key's first
+//!   word), then 64 of the whole key's, so that an object's entries lie together in each
+//!   cache. Of an object deleted from the API (`forget`), the entries are kept as their
+//!   recency alone: they can no longer be looked up, as no event names that object's
+//!   uid again, but they take their place in the cache and are evicted in their turn, as
+//!   golang-lru evicts them. A trace replay deletes millions of pods, and their entries
+//!   were the largest single item of its heap (96 MB of the 1,000-job 2018 replay's).
 //! - `EventSeriesRecorder`: the events.k8s.io/v1 recorder kube-scheduler uses
 //!   (client-go/tools/events/event_broadcaster.go, recordToSink): the second isomorphic
 //!   event (same reason, action, note, object, reporting controller) turns the first
 //!   into a series (an update with count 2); later ones only count until the series is
 //!   refreshed (every 30 minutes) or finished (6 minutes without one), which write it.
 
-use crate::api::event::Event;
+use crate::api::event::{Event, EventSource, ObjectReference};
 use crate::engine::{SimDuration, SimTime};
 use sha2::{Digest, Sha256};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 
-/// A cache key: the first 128 bits of the SHA-256 of the key's joined strings, as two
-/// big-endian words (the same order as the bytes, compared as integers rather than by a
-/// `memcmp` call at every level of the caches' B-trees).
+/// A cache key: 128 bits of SHA-256 digests as two big-endian words (compared as
+/// integers rather than by a `memcmp` call at every level of the caches' B-trees): the
+/// first 128 bits of one digest (`digest`; the spam key), or 64 bits of the object's
+/// digest and 64 of the key's own (`keys`).
 type Key = (u64, u64);
 
 /// The digest of `parts` joined with nothing between them (strings.Join(parts, "")).
@@ -70,12 +78,15 @@ pub const SERIES_REFRESH: SimDuration = SimDuration::from_secs(30 * 60);
 struct Lru<V> {
     entries: BTreeMap<Key, (u64, V)>,
     order: Option<BTreeMap<u64, Key>>,
+    /// The ticks of the entries of forgotten objects, in order: they count toward the
+    /// size and are evicted in their turn, but nothing looks them up.
+    gone: VecDeque<u64>,
     tick: u64,
 }
 
 impl<V> Default for Lru<V> {
     fn default() -> Self {
-        Lru { entries: BTreeMap::new(), order: None, tick: 0 }
+        Lru { entries: BTreeMap::new(), order: None, gone: VecDeque::new(), tick: 0 }
     }
 }
 
@@ -87,9 +98,12 @@ impl<V> Lru<V> {
     /// evicts it after: the same entries remain.
     fn get_or_add(&mut self, k: Key, make: impl FnOnce() -> V) -> (&mut V, bool) {
         use std::collections::btree_map::Entry;
-        if self.entries.len() >= LRU_ENTRIES && !self.entries.contains_key(&k) {
+        if self.entries.len() + self.gone.len() >= LRU_ENTRIES && !self.entries.contains_key(&k) {
             let order = self.order.get_or_insert_with(|| self.entries.iter().map(|(k, (t, _))| (*t, *k)).collect());
-            if let Some((_, oldest)) = order.pop_first() {
+            let oldest = order.first_key_value().map(|(t, _)| *t);
+            if self.gone.front().is_some_and(|g| oldest.is_none_or(|t| *g < t)) {
+                self.gone.pop_front();
+            } else if let Some((_, oldest)) = order.pop_first() {
                 self.entries.remove(&oldest);
             }
         }
@@ -109,6 +123,26 @@ impl<V> Lru<V> {
             order.insert(tick, k);
         }
         (value, found)
+    }
+
+    /// The entries of `object` (the keys whose first word it is) can no longer be
+    /// looked up: only their ticks stay.
+    fn forget(&mut self, object: u64) {
+        let keys: Vec<(Key, u64)> = self.entries.range((object, 0)..=(object, u64::MAX)).map(|(k, (t, _))| (*k, *t)).collect();
+        for (k, t) in keys {
+            self.entries.remove(&k);
+            if let Some(order) = &mut self.order {
+                order.remove(&t);
+            }
+            let at = self.gone.partition_point(|g| *g < t);
+            self.gone.insert(at, t);
+        }
+    }
+
+    /// How many entries the cache holds, the forgotten ones included.
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.entries.len() + self.gone.len()
     }
 
     #[cfg(test)]
@@ -216,6 +250,18 @@ pub struct EventCorrelator {
     aggregates: Lru<Aggregate>,
     observed: Lru<Observed>,
     spam: Lru<Bucket>,
+    /// The objects forgotten (debug builds: an event about one is a bug in the caller).
+    #[cfg(debug_assertions)]
+    forgotten: std::collections::BTreeSet<u64>,
+}
+
+/// The hash of getSpamKey's strings: the source and the object.
+fn object_hash(source: &EventSource, o: &ObjectReference) -> Sha256 {
+    let mut h = Sha256::new();
+    for p in [&*source.component, &source.host, &o.kind, &o.namespace, &o.name, &o.uid, &o.api_version] {
+        h.update(p.as_bytes());
+    }
+    h
 }
 
 /// The three keys of an event, each a prefix of the next, so one hash runs over the
@@ -224,18 +270,17 @@ pub struct EventCorrelator {
 /// - EventAggregatorByReasonFunc: the key without the message (source, object, type,
 ///   reason);
 /// - getEventKey: everything that makes two events the same, message included.
+///
+/// The spam key is the first 128 bits of its digest; the other two, 64 bits of the
+/// object's (the spam key's first word) and 64 of their own.
 fn keys(e: &Event) -> (Key, Key, Key) {
-    let o = &e.involved_object;
-    let mut h = Sha256::new();
-    for p in [&*e.source.component, &e.source.host, &o.kind, &o.namespace, &o.name, &o.uid, &o.api_version] {
-        h.update(p.as_bytes());
-    }
+    let mut h = object_hash(&e.source, &e.involved_object);
     let spam = finish(h.clone());
     h.update(e.type_.as_bytes());
     h.update(e.reason.as_bytes());
-    let aggregate = finish(h.clone());
+    let aggregate = (spam.0, finish(h.clone()).0);
     h.update(e.message.as_bytes());
-    (spam, aggregate, finish(h))
+    (spam, aggregate, (spam.0, finish(h).0))
 }
 
 impl EventCorrelator {
@@ -243,6 +288,8 @@ impl EventCorrelator {
     pub fn correlate(&mut self, mut e: Event, now: SimTime) -> Record {
         // EventAggregate.
         let (skey, agg_key, mut key) = keys(&e);
+        #[cfg(debug_assertions)]
+        assert!(!self.forgotten.contains(&skey.0), "an event about {:?} after it was forgotten", e.involved_object);
         let message = digest(&[&e.message]);
         let fresh = || Aggregate { first: message, more: None, last: now };
         let (a, found) = self.aggregates.get_or_add(agg_key, fresh);
@@ -286,6 +333,19 @@ impl EventCorrelator {
             (true, true) => Record::Update(e),
             (true, false) => Record::Create(e),
         }
+    }
+}
+
+impl EventCorrelator {
+    /// `involved`, recorded by `source`, is gone from the API (its uid never comes back):
+    /// its entries are kept as their place in each cache's recency order alone.
+    pub fn forget(&mut self, source: &EventSource, involved: &ObjectReference) {
+        let object = finish(object_hash(source, involved)).0;
+        self.aggregates.forget(object);
+        self.observed.forget(object);
+        self.spam.forget(object);
+        #[cfg(debug_assertions)]
+        self.forgotten.insert(object);
     }
 }
 
@@ -417,8 +477,8 @@ impl Series {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::event::{EventSource, ObjectReference};
     use crate::api::meta::Time;
+    use std::rc::Rc;
 
     fn ev(reason: &str, message: &str, t: u64) -> Event {
         let mut e = Event::default();
@@ -443,8 +503,8 @@ mod tests {
         let e = ev("Pulled", "Container image \"nginx\" already present on machine", 7);
         let (spam, aggregate, event) = keys(&e);
         assert_eq!(spam, digest(&["kubelet", "n1", "Pod", "default", "web", "u", "v1"]));
-        assert_eq!(aggregate, digest(&["kubelet", "n1", "Pod", "default", "web", "u", "v1", "Normal", "Pulled"]));
-        assert_eq!(event, digest(&["kubelet", "n1", "Pod", "default", "web", "u", "v1", "Normal", "Pulled", &e.message]));
+        assert_eq!(aggregate, (spam.0, digest(&["kubelet", "n1", "Pod", "default", "web", "u", "v1", "Normal", "Pulled"]).0));
+        assert_eq!(event, (spam.0, digest(&["kubelet", "n1", "Pod", "default", "web", "u", "v1", "Normal", "Pulled", &e.message]).0));
         assert_ne!(spam, aggregate);
     }
 
@@ -554,5 +614,58 @@ mod tests {
         l.add(key(LRU_ENTRIES + 2), 0);
         assert_eq!(l.get(&key(3)), Some(&mut 33), "re-adding 3 made it recent");
         assert!(l.get(&key(4)).is_none());
+    }
+
+    /// Forgetting an object's entries changes nothing that can be seen: against a cache
+    /// that keeps them (golang-lru's), the same keys of the other objects are there
+    /// after any sequence of uses, with the same values, and the size is the same. The
+    /// sequences use more keys than the cache holds, so entries of both kinds are evicted.
+    #[test]
+    fn forgotten_entries_are_evicted_in_their_turn() {
+        use proptest::prelude::*;
+        // (object, key within it, value), or forget an object.
+        let op = prop_oneof![40 => (0u64..2000, 0u64..8, any::<u16>()).prop_map(Some), 1 => Just(None)];
+        proptest!(ProptestConfig::with_cases(24), |(ops in proptest::collection::vec((op, 0u64..2000), 6000..9000))| {
+            let (mut kept, mut lru): (Lru<u16>, Lru<u16>) = (Lru::default(), Lru::default());
+            let mut forgotten = std::collections::BTreeSet::new();
+            let last = ops.len() - 1;
+            for (i, (o, f)) in ops.into_iter().enumerate() {
+                match o {
+                    Some((object, k, v)) if !forgotten.contains(&object) => {
+                        let key = (object, digest(&[&k.to_string()]).0);
+                        kept.add(key, v);
+                        lru.add(key, v);
+                    }
+                    Some(_) => {}
+                    None => {
+                        forgotten.insert(f);
+                        lru.forget(f);
+                    }
+                }
+                prop_assert_eq!(kept.len(), lru.len());
+                if i % 500 == 0 || i == last {
+                    // The same entries and values, but for the forgotten objects'.
+                    let live: Vec<(&Key, u16)> = kept.entries.iter().filter(|(k, _)| !forgotten.contains(&k.0)).map(|(k, e)| (k, e.1)).collect();
+                    prop_assert_eq!(live, lru.entries.iter().map(|(k, e)| (k, e.1)).collect::<Vec<_>>());
+                }
+            }
+            prop_assert!(kept.order.is_some(), "the cache filled");
+        });
+    }
+
+    /// A kubelet's correlator forgets a pod: its next event about another object is
+    /// correlated as before, and the forgotten entries still count.
+    #[test]
+    fn a_forgotten_object_keeps_its_place() {
+        let mut c = EventCorrelator::default();
+        let a = ev("Pulled", "Container image \"nginx\" already present on machine", 7);
+        let mut b = a.clone();
+        Rc::make_mut(&mut b.involved_object).uid = "u2".into();
+        assert!(matches!(c.correlate(a.clone(), SimTime(7)), Record::Create(_)));
+        assert!(matches!(c.correlate(b.clone(), SimTime(8)), Record::Create(_)));
+        c.forget(&a.source, &a.involved_object);
+        assert_eq!((c.aggregates.len(), c.observed.len(), c.spam.len()), (2, 2, 2));
+        assert_eq!((c.aggregates.entries.len(), c.observed.entries.len(), c.spam.entries.len()), (1, 1, 1));
+        assert!(matches!(c.correlate(b, SimTime(9)), Record::Update(e) if e.count == 2));
     }
 }

@@ -440,6 +440,9 @@ impl Kubelet {
             if let Some(w) = self.workers.remove(uid) {
                 self.release_ip(w.ip);
             }
+            if deleted {
+                self.forget_events_of(obj);
+            }
             return;
         }
         if let Some(w) = self.workers.get_mut(uid) {
@@ -570,9 +573,16 @@ impl Kubelet {
         for uid in gone {
             if let Some(w) = self.workers.remove(&uid) {
                 self.release_ip(w.ip);
+                self.forget_events_of(&w.pod);
             }
         }
         mine
+    }
+
+    /// A pod gone from the API: the recorder's caches keep its entries' places only
+    /// (EventCorrelator::forget; nothing records an event about its uid again).
+    fn forget_events_of(&mut self, pod: &Object) {
+        self.events.forget(&self.event_source, &crate::client::object_reference(pod));
     }
 
     /// The pods listed again by a kubelet whose containers kept running (a restarted
