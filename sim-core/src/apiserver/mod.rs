@@ -254,15 +254,17 @@ pub struct ApiServer {
     /// alive (so the address cannot be reused); never iterated.
     defaulted_specs: BTreeMap<usize, (Rc<PodSpec>, Rc<PodSpec>)>,
     /// Events expire with the etcd lease their last write was attached to (--event-ttl
-    /// and the lease manager, see `event_lease`). Every Event write, in the order its
-    /// lease runs out (leases are granted in time order and each ends no earlier than
-    /// the one before): (lease end, the write's revision, where the Event is).
-    /// At expiry an entry deletes the Event only if that write is still its latest. The
-    /// entry holds the Event's place as the store's compact form does (`EventAt`: the
-    /// involved object's shared reference and the name's stamp) rather than copies of
-    /// its namespace and name, which were 5 % of the density bench's heap, or the written
-    /// object, which would keep every Event whole for the hour.
-    event_expiry: std::collections::VecDeque<(SimTime, u64, crate::etcd::EventAt)>,
+    /// and the lease manager, see `event_lease`). Every Event write, by lease, in the
+    /// order the leases run out (leases are granted in time order and each ends no
+    /// earlier than the one before): (lease end, [(the write's revision, where the Event
+    /// is)] in the order of the writes). At expiry an entry deletes the Event only if
+    /// that write is still its latest. The entry holds the Event's place as the store's
+    /// compact form does (`EventAt`: the involved object's shared reference and the
+    /// name's stamp) rather than copies of its namespace and name, which were 5 % of the
+    /// density bench's heap, or the written object, which would keep every Event whole
+    /// for the hour. 24 bytes a write, as a lease's list is trimmed to its length when
+    /// the next lease is granted: one per Event write of the last hour.
+    event_expiry: std::collections::VecDeque<(SimTime, Vec<(u64, crate::etcd::EventAt)>)>,
     /// The lease the last Event write was attached to (the lease manager's prevLease).
     event_lease: Option<EventLease>,
     /// Ends of the leases granted since the simulation last took them (it sets a timer
@@ -340,10 +342,12 @@ impl ApiServer {
     pub fn expire_events(&mut self, now: SimTime) -> Vec<Rc<WatchEvent>> {
         let mut due = Vec::new();
         while self.event_expiry.front().is_some_and(|e| e.0 <= now) {
-            let (at, revision, event) = self.event_expiry.pop_front().expect("front");
-            if self.store.event_resource_version(&event) == Some(revision) {
-                let (ns, name) = event.key();
-                due.push((at, ns.into_owned(), name.into_owned()));
+            let (at, writes) = self.event_expiry.pop_front().expect("front");
+            for (revision, event) in writes {
+                if self.store.event_resource_version(&event) == Some(revision) {
+                    let (ns, name) = event.key();
+                    due.push((at, ns.into_owned(), name.into_owned()));
+                }
             }
         }
         // Deleted in the order of their expiry, then namespace and name.
@@ -441,7 +445,17 @@ impl ApiServer {
         for w in &writes {
             if matches!(&*w.object, Object::Event(_)) && w.type_ != crate::etcd::WatchEventType::Deleted {
                 let expires = self.event_lease(now);
-                self.event_expiry.push_back((expires, w.revision, crate::etcd::EventAt::of(&w.object)));
+                let at = (w.revision, crate::etcd::EventAt::of(&w.object));
+                match self.event_expiry.back_mut() {
+                    Some((end, writes)) if *end == expires => writes.push(at),
+                    last => {
+                        // The lease before is granted no more writes.
+                        if let Some((_, writes)) = last {
+                            writes.shrink_to_fit();
+                        }
+                        self.event_expiry.push_back((expires, vec![at]));
+                    }
+                }
             }
         }
         let response = response.unwrap_or_else(|e| {

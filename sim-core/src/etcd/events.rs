@@ -284,9 +284,8 @@ impl Events {
     /// it is kept whole).
     pub(super) fn resource_version_at(&self, at: &EventAt) -> Option<u64> {
         match at {
-            EventAt::Stamped { involved, stamp, default_namespace } => {
-                let ns = if *default_namespace { "default" } else { involved.namespace.as_str() };
-                let in_ns = self.by_ns.get(ns)?;
+            EventAt::Stamped { involved, stamp } => {
+                let in_ns = self.by_ns.get(event_namespace(involved))?;
                 match in_ns.stamped(&involved.name, *stamp) {
                     Some(s) => Some(s.event.resource_version),
                     None => in_ns.whole.get(&NameKey::new(&crate::client::event_name(&involved.name, *stamp))).map(|o| o.meta().resource_version.0),
@@ -334,10 +333,24 @@ impl Events {
 /// Where a written Event is, for finding it again when its lease runs out, without
 /// holding the written object for the hour: for an Event named by a recorder, the
 /// involved object's reference (shared with the recorder) and the name's stamp; for
-/// any other, the written object.
+/// any other, the written object. 16 bytes: one per Event written in the last hour.
 pub enum EventAt {
-    Stamped { involved: Rc<ObjectReference>, stamp: u64, default_namespace: bool },
+    /// (The Event's namespace is the object's, or "default" for an object without one:
+    /// `namespace_flag`.)
+    Stamped {
+        involved: Rc<ObjectReference>,
+        stamp: u64,
+    },
     Written(Rc<Object>),
+}
+
+/// The namespace of a stamped Event about `involved`.
+fn event_namespace(involved: &ObjectReference) -> &str {
+    if involved.namespace.is_empty() {
+        "default"
+    } else {
+        &involved.namespace
+    }
 }
 
 impl EventAt {
@@ -345,9 +358,9 @@ impl EventAt {
     pub fn of(obj: &Rc<Object>) -> EventAt {
         let found = obj.as_event().and_then(|e| {
             let m = &e.metadata;
-            let flag = namespace_flag(&m.namespace, &e.involved_object)?;
+            namespace_flag(&m.namespace, &e.involved_object)?;
             let (_, stamp) = split(&m.name).filter(|(o, _)| *o == e.involved_object.name)?;
-            Some(EventAt::Stamped { involved: e.involved_object.clone(), stamp, default_namespace: flag != 0 })
+            Some(EventAt::Stamped { involved: e.involved_object.clone(), stamp })
         });
         found.unwrap_or_else(|| EventAt::Written(obj.clone()))
     }
@@ -355,10 +368,7 @@ impl EventAt {
     /// The Event's namespace and name.
     pub fn key(&self) -> (Cow<'_, str>, Cow<'_, str>) {
         match self {
-            EventAt::Stamped { involved, stamp, default_namespace } => {
-                let ns = if *default_namespace { "default" } else { involved.namespace.as_str() };
-                (Cow::Borrowed(ns), Cow::Owned(crate::client::event_name(&involved.name, *stamp)))
-            }
+            EventAt::Stamped { involved, stamp } => (Cow::Borrowed(event_namespace(involved)), Cow::Owned(crate::client::event_name(&involved.name, *stamp))),
             EventAt::Written(o) => (Cow::Borrowed(o.meta().namespace.as_str()), Cow::Borrowed(o.meta().name.as_str())),
         }
     }
@@ -496,6 +506,9 @@ mod tests {
             assert_eq!((&*n, &*name), (e.metadata.namespace.as_str(), e.metadata.name.as_str()));
             assert_eq!(events.resource_version_at(&at), Some(42));
         }
+        // The apiserver's expiry queue holds one (with a revision) per Event write of
+        // the last hour.
+        assert_eq!(std::mem::size_of::<(u64, EventAt)>(), 24);
         // Named otherwise, or kept whole under a stamped name: found all the same.
         let mut by_hand = recorded("shop", "web-0", "Normal", 1500);
         by_hand.metadata.name = "by-hand".into();
