@@ -31,7 +31,9 @@ use clap::{Args, Parser, Subcommand};
 /// that intercept malloc.
 #[cfg(not(feature = "system-alloc"))]
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: alloc::MiMalloc = alloc::MiMalloc;
+#[cfg(not(feature = "system-alloc"))]
+mod alloc;
 use std::io::Write;
 use std::process::ExitCode;
 
