@@ -355,7 +355,13 @@ impl EventCorrelator {
 /// for the tickers to write.
 #[derive(Debug)]
 enum Cached {
-    Lone { name: String, message: String, first: Option<crate::api::meta::Time> },
+    /// The name as the correlator keeps it (the stamp alone, 16 bytes rather than a
+    /// copied string): one per event kube-scheduler recorded in the last 6 minutes.
+    Lone {
+        name: EventName,
+        message: Box<str>,
+        first: Option<crate::api::meta::Time>,
+    },
     Series(Box<Event>),
 }
 
@@ -416,8 +422,9 @@ impl EventSeriesRecorder {
                 s.last = now;
                 if let Cached::Lone { name, message, first } = &mut s.event {
                     // The first event, rebuilt from this isomorphic one.
-                    e.metadata.name = std::mem::take(name);
-                    e.message = std::mem::take(message);
+                    // The same object (it is part of the key): the same name.
+                    e.metadata.name = name.name(&e);
+                    e.message = std::mem::take(message).into();
                     e.first_timestamp = *first;
                     s.event = Cached::Series(Box::new(e));
                 }
@@ -429,7 +436,7 @@ impl EventSeriesRecorder {
             }
             None => {
                 e.count = 1;
-                let event = Cached::Lone { name: e.metadata.name.clone(), message: e.message.clone(), first: e.first_timestamp };
+                let event = Cached::Lone { name: EventName::of(&e), message: e.message.as_str().into(), first: e.first_timestamp };
                 self.cache.insert(key, Series { event, count: 1, last: now });
                 Record::Create(e)
             }
@@ -590,6 +597,27 @@ mod tests {
         assert!(r.is_empty(), "the lone event at another resourceVersion is forgotten too");
         assert!(matches!(r.record(ev("FailedScheduling", "0/3 nodes", 400_000), 7, SimTime(400_000)), Record::Create(_)));
         assert_eq!(next_tick(SimTime(400_000), SERIES_FINISH), SimTime(720_000));
+    }
+
+    /// recordToSink writes the cached first event as the series (`isomorphicEvent.
+    /// DeepCopy()`): its name — kept as the stamp of `<object>.<16 hex digits>` — its note
+    /// and its first time, whatever the second one's were.
+    #[test]
+    fn a_series_is_written_as_its_first_event() {
+        let mut r = EventSeriesRecorder::default();
+        let named = |note: &str, t: u64| {
+            let mut e = ev("Scheduled", note, t);
+            e.metadata.name = crate::client::event_name("web", 0x0123_4567_89ab_cdef + t);
+            e
+        };
+        assert!(matches!(r.record(named("first note", 5), 7, SimTime(5)), Record::Create(_)));
+        match r.record(named("second note", 9), 7, SimTime(9)) {
+            Record::Update(e) => {
+                assert_eq!((e.metadata.name.as_str(), e.message.as_str()), ("web.0123456789abcdf4", "first note"));
+                assert_eq!((e.count, e.first_timestamp), (2, Some(Time(SimTime(5)))));
+            }
+            x => panic!("{x:?}"),
+        }
     }
 
     /// golang-lru's Cache: adding to a full cache evicts the least recently used entry,
