@@ -100,19 +100,59 @@ w = lines.append
 load_avg = " ".join(f"{x:.2f}" for x in os.getloadavg())
 w(f"Measured by `scripts/figures.sh` on {datetime.date.today().isoformat()}, on a {cores}-core")
 w(f"machine shared with other work (load average {load_avg} at the end), release build, one")
-w("run each: take them as orders of magnitude.")
+w("run each unless said: take them as orders of magnitude.")
 w("")
 w("`ksim bench density` creates N nodes and Deployments of 100 pods totalling P, and runs")
 w("until every pod is Running (the default scheduler profile, with the system default")
-w("spreading of every Deployment pod):")
+w("spreading of every Deployment pod). Three runs of each, min / median / max:")
 w("")
-w("| run | wall | events | events/s | peak RSS |")
-w("|---|---|---|---|---|")
-for name, label in [("density-100", "`--nodes 100 --pods 3000`"), ("density-1000", "`--nodes 1000 --pods 30000`"), ("density-5000", "`--nodes 5000 --pods 150000` (Kubernetes' limits)")]:
-    d = load(name + ".json")
-    if d:
-        w(f"| {label} | {secs(d['wall_s'])} | {d['events']:,} | {d['events_per_s']:,.0f} | {mb(d['peak_rss_bytes'])} |")
+w("| run | events | wall | µs per pod | peak RSS | KB per pod |")
+w("|---|---|---|---|---|---|")
+sizes = [(100, 3000, "`--nodes 100 --pods 3000`"), (1000, 30000, "`--nodes 1000 --pods 30000`"), (5000, 150000, "`--nodes 5000 --pods 150000` (Kubernetes' limits)")]
+
+
+def spread(xs, f):
+    xs = sorted(xs)
+    return " / ".join(f(x) for x in [xs[0], xs[len(xs) // 2], xs[-1]])
+
+
+def median(xs):
+    return sorted(xs)[len(xs) // 2]
+
+
+density = {}
+for n, p, label in sizes:
+    runs = [d for d in (load(f"density-{n}-{r}.json") for r in (1, 2, 3)) if d]
+    if not runs:
+        continue
+    density[n] = runs
+    walls, rss = [d["wall_s"] for d in runs], [d["peak_rss_bytes"] for d in runs]
+    us = spread([x * 1e6 / p for x in walls], lambda x: f"{x:,.0f}")
+    kb = spread([x / p / 1e3 for x in rss], lambda x: f"{x:.1f}")
+    w(f"| {label} | {runs[0]['events']:,} | {spread(walls, secs)} | {us} | {spread(rss, mb)} | {kb} |")
 w("")
+through = []
+for n, p, label in sizes:
+    runs = [t for t in (timed(f"density-run-{n}-{r}") for r in (1, 2, 3)) if t]
+    if not runs or n not in density:
+        continue
+    fp = re.search(r"^fingerprint: sha256:([0-9a-f]{64})$", open(os.path.join(out, f"density-run-{n}-1.out")).read(), re.M)
+    if not fp or fp.group(1) != density[n][0]["fingerprint"]:
+        sys.exit(f"figures.py: `ksim run` of the emitted density-{n} scenario is not the bench's run (fingerprint {fp.group(1) if fp else None})")
+    walls, rss = [t[0] for t in runs], [t[1] for t in runs]
+    bw, br = median([d["wall_s"] for d in density[n]]), median([d["peak_rss_bytes"] for d in density[n]])
+    through.append(f"| {label} | {spread(walls, secs)} | {spread(rss, mb)} | {median(walls) / bw:.2f}× | {median(rss) / br:.2f}× |")
+if through:
+    w("The same runs through `ksim run`: `ksim bench density … --emit-scenario FILE` writes the")
+    w("bench's run as a scenario (its cluster, its Deployments, until the moment the bench")
+    w("stopped), and `ksim run FILE --max-lines 0` runs it — the same events and fingerprint")
+    w("(the script checks), with the scenario read from YAML, its expectation checked and the")
+    w("pods printed. Three runs each, min / median / max, and the medians against the bench's:")
+    w("")
+    w("| run | wall | peak RSS | wall against the bench | memory against the bench |")
+    w("|---|---|---|---|---|")
+    lines.extend(through)
+    w("")
 r = load("rollout.json")
 if r:
     w(f"`ksim bench rollout --nodes 1000 --replicas 30000 --deployments 100`: {r['deployments']} Deployments of")

@@ -54,9 +54,18 @@ if [[ $quick == --replay ]]; then
 fi
 
 echo "== density"
-$k bench density --nodes 100 --pods 3000 -o json >"$out/density-100.json"
-$k bench density --nodes 1000 --pods 30000 -o json >"$out/density-1000.json"
-[[ $quick == --quick ]] || $k bench density --nodes 5000 --pods 150000 -o json >"$out/density-5000.json"
+# Three runs of each size; the first also writes its run as a scenario, which `ksim run`
+# then runs three times (the same workload through the scenario reader and `ksim run`).
+for size in "100 3000" "1000 30000" "5000 150000"; do
+  read -r n p <<<"$size"
+  [[ $quick == --quick && $n == 5000 ]] && continue
+  for r in 1 2 3; do
+    emit=()
+    [[ $r == 1 ]] && emit=(--emit-scenario "$out/density-$n.yaml")
+    $k bench density --nodes "$n" --pods "$p" -o json "${emit[@]}" >"$out/density-$n-$r.json"
+  done
+  for r in 1 2 3; do timed "density-run-$n-$r" $k run "$out/density-$n.yaml" --max-lines 0; done
+done
 
 echo "== rollout"
 $k bench rollout --nodes 1000 --replicas 30000 --deployments 100 -o json >"$out/rollout.json"

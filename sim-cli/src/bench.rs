@@ -39,6 +39,11 @@ pub enum Which {
         /// Keep simulating this long after every pod runs (the steady state's cost).
         #[arg(long, default_value = "0s")]
         hold: String,
+        /// Also write the run as a scenario (the same cluster and Deployments, until the
+        /// moment the bench stopped): `ksim run` of it is the same run, fingerprint and
+        /// all, for measuring the same workload through `ksim run`.
+        #[arg(long, value_name = "FILE")]
+        emit_scenario: Option<String>,
         /// Output: json for one JSON object.
         #[arg(short = 'o', long)]
         output: Option<String>,
@@ -408,13 +413,13 @@ pub fn bench(which: Which) -> u8 {
         eprintln!("error: {e}");
         return 2;
     }
-    let (nodes, pods, per_deployment, seed, usage, hold, output) = match which {
-        Which::Density { nodes, pods, per_deployment, seed, usage, hold, output } => {
+    let (nodes, pods, per_deployment, seed, usage, hold, emit, output) = match which {
+        Which::Density { nodes, pods, per_deployment, seed, usage, hold, emit_scenario, output } => {
             let Ok(hold) = SimDuration::parse(&hold) else {
                 eprintln!("error: --hold {hold:?}: expected a duration such as 60s");
                 return 2;
             };
-            (nodes, pods, per_deployment, seed, usage, hold, output)
+            (nodes, pods, per_deployment, seed, usage, hold, emit_scenario, output)
         }
         Which::Scheduler { nodes, pods, init_pods, workload, output } => return scheduler(nodes, pods, init_pods, &workload, output),
         Which::Rollout { nodes, replicas, deployments, seed, output } => return rollout(nodes, replicas, deployments, seed, output),
@@ -481,10 +486,64 @@ pub fn bench(which: Which) -> u8 {
         "peak_rss_bytes": rss,
         "fingerprint": sim.fingerprint(),
     });
+    let end = SimDuration(sim.now.as_ms());
     // The process exits next: skip tearing down millions of objects.
     std::mem::forget(sim);
+    if let Some(path) = emit {
+        let args = format!("--nodes {nodes} --pods {pods} --per-deployment {per_deployment} --seed {seed}{}", if usage { " --usage" } else { "" });
+        if let Err(e) = std::fs::write(&path, density_yaml(&s, &args, end, all_running.then_some(pods))) {
+            eprintln!("error: cannot write {path}: {e}");
+            return 2;
+        }
+    }
     print_fields(&fields, output.as_deref());
     u8::from(!all_running)
+}
+
+/// The density run as a scenario file: `s` (its cluster, and its Deployments applied at
+/// the same moment) until `end`, when the bench stopped, expecting its `running` pods
+/// (the workload's: every one has an `app` label) if they all ran. Each manifest is the
+/// object the bench applies, as JSON and then YAML, without its (empty) status: nothing
+/// typed twice.
+fn density_yaml(s: &Scenario, args: &str, end: SimDuration, running: Option<u32>) -> String {
+    use std::fmt::Write;
+    let c = &s.cluster;
+    let mut y = String::new();
+    let _ = writeln!(y, "# Written by `ksim bench density {args} --emit-scenario`: the bench's cluster and");
+    let _ = writeln!(y, "# Deployments, run until the moment the bench stopped. `ksim run` of this file is the");
+    let _ = writeln!(y, "# bench's run (the same events and fingerprint), through the scenario reader and `ksim run`.");
+    let _ = writeln!(y, "apiVersion: ksim.dev/v1\nkind: Scenario\nmetadata: {{name: density}}\nspec:\n  seed: {}\n  until: {end}\n  cluster:", s.seed);
+    if !c.cluster_cidr.is_empty() {
+        let _ = writeln!(y, "    clusterCIDR: {}", c.cluster_cidr);
+    }
+    if c.metrics_server {
+        let _ = writeln!(y, "    metricsServer: metrics-server");
+    }
+    let _ = writeln!(y, "    nodePools:");
+    for p in &c.node_pools {
+        let _ = writeln!(y, "    - {{name: {}, count: {}, capacity: {{cpu: \"{}\", memory: {}, pods: {}}}}}", p.name, p.count, p.cpu, p.memory, p.pods);
+    }
+    if let Some(n) = running {
+        let _ = writeln!(y, "  expect:\n  - {{at: {end}, that: pods(app) running == {n}}}");
+    }
+    let _ = writeln!(y, "  timeline:");
+    for e in &s.timeline {
+        let Action::Apply(ms) = &e.action else { continue };
+        let _ = writeln!(y, "  - at: {}\n    apply:", e.at);
+        for m in ms {
+            let mut o = m.object.clone();
+            o.set_type_meta();
+            let mut v = o.to_json();
+            if let Some(m) = v.as_object_mut() {
+                m.remove("status");
+            }
+            let list = crate::print::to_yaml(&serde_json::Value::Array(vec![v]));
+            for line in list.lines() {
+                let _ = writeln!(y, "    {line}");
+            }
+        }
+    }
+    y
 }
 
 /// `ksim bench replay`: the replay's wall time (reading the trace included), pods and

@@ -212,6 +212,32 @@ fn bench_scheduler_prints_figures() {
     assert_eq!(v["scheduled"], 40);
 }
 
+/// `ksim bench density --emit-scenario` writes the bench's run as a scenario: `ksim run`
+/// of it must be the same run (the same engine events and fingerprint), its expectation
+/// (every workload pod running) met — with the usage model too (metrics-server and the
+/// Deployments' annotations), and with a last Deployment smaller than the others.
+#[test]
+fn a_density_bench_emitted_as_a_scenario_is_the_same_run() {
+    for extra in [&[][..], &["--usage"][..]] {
+        let file = std::env::temp_dir().join(format!("ksim-density-{}-{}.yaml", std::process::id(), extra.len()));
+        let mut args =
+            vec!["bench", "density", "--nodes", "12", "--pods", "100", "--per-deployment", "30", "-o", "json", "--emit-scenario", file.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        let out = ksim(&args);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        let bench: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        let run = ksim(&["run", file.to_str().unwrap(), "--max-lines", "0"]);
+        let yaml = std::fs::read_to_string(&file).unwrap();
+        let _ = std::fs::remove_file(&file);
+        assert_eq!(run.status.code(), Some(0), "{}\n{yaml}", text(&run.stderr));
+        let s = text(&run.stdout);
+        assert!(s.contains("1 passed, 0 failed"), "{s}");
+        assert!(s.contains(&format!("{} events,", bench["events"])), "{s}\n{bench}");
+        assert_eq!(fingerprint(&run), bench["fingerprint"].as_str().unwrap(), "{extra:?}");
+        assert_eq!(yaml.matches("kind: Deployment").count(), 4, "{yaml}");
+    }
+}
+
 #[test]
 fn numbers_on_the_command_line_are_checked_before_anything_is_built() {
     // Each would otherwise size an allocation (a seed list, threads, kubelets, pods).
