@@ -96,6 +96,19 @@ fn parse(b: &[u8]) -> Option<(u64, u64)> {
     Some(((u64::from(g0) << 32) | u64::from(g1), (u64::from(g2) << 32) | u64::from(g3)))
 }
 
+/// A canonical uid's 128 bits (high half, low half), or `None` for any other string:
+/// what a compact stored Event keeps of its uid (etcd/events.rs).
+#[inline]
+pub(crate) fn canonical_bits(uid: &str) -> Option<(u64, u64)> {
+    parse(uid.as_bytes())
+}
+
+/// The text of a canonical uid from its 128 bits (`canonical_bits`' inverse).
+pub(crate) fn canonical_text((hi, lo): (u64, u64)) -> String {
+    let buf = render((u128::from(hi) << 64) | u128::from(lo));
+    std::str::from_utf8(&buf).expect("hex digits and dashes are ASCII").to_string()
+}
+
 /// The 64 bits that sixteen ASCII lowercase hex digits spell, or `None` if a byte is not
 /// one of `0-9a-f` (an Event's name's stamp, etcd/events.rs).
 #[inline]

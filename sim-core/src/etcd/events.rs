@@ -17,7 +17,17 @@
 //!   `%v.%x`), the object's name being the key its object's Events are filed under;
 //! - the parts its Events share with the recorder's other Events (`involvedObject`,
 //!   `source`) as the shared `Rc`s they already are;
-//! - its uid as 128 bits ([`UidKey`]);
+//! - its uid as its 128 bits (the apiserver's uids are canonical);
+//! - its reason as the `&'static str` the recorder gave (a reason made at run time keeps
+//!   the Event whole);
+//! - its first and last timestamps as 32-bit offsets in milliseconds: the first back from
+//!   the creation, the last on from the first (an Event whose offsets do not fit, 49
+//!   days, is kept whole);
+//! - its message shared with the other Events that say the same, when it does not name
+//!   the object ("Created container: web", "Started container web", "Container image …
+//!   already present on machine"): one copy, however many pods (`Messages`). A message
+//!   that names its object ("Successfully assigned default/web-0 to node-1") is its
+//!   Event's alone, and is not looked up;
 //! - its namespace, type and reporting component as bits, for they are the involved
 //!   object's namespace (or "default"), "Normal" or "Warning", and the source's component
 //!   (or nothing).
@@ -36,31 +46,63 @@
 use crate::api::event::{Event, EventSource, ObjectReference};
 use crate::api::meta::{EventKind, Time, TypeField, V1};
 use crate::api::name::NameKey;
-use crate::api::uid::UidKey;
 use crate::api::Object;
 use crate::engine::SimTime;
 use std::borrow::Cow;
 use std::cell::OnceCell;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
 /// An Event in the recorders' shape, without its name, namespace and involved object
-/// (see the module documentation).
+/// (see the module documentation): 96 bytes.
 struct Compact {
     /// The whole object, made on the first read.
     read: OnceCell<Rc<Object>>,
     source: Rc<EventSource>,
-    reason: Cow<'static, str>,
-    message: Box<str>,
-    uid: UidKey,
+    reason: &'static str,
+    message: Rc<str>,
+    /// The uid's 128 bits (`uid::canonical_bits`).
+    uid: (u64, u64),
     resource_version: u64,
     created: SimTime,
-    first: SimTime,
-    last: SimTime,
+    /// Milliseconds from firstTimestamp (or the creation, without one) to the creation.
+    first_back: u32,
+    /// Milliseconds from firstTimestamp (or the creation) to lastTimestamp.
+    last_on: u32,
     count: i32,
     api_version: TypeField<V1>,
     kind: TypeField<EventKind>,
     flags: u8,
+}
+
+#[cfg(target_pointer_width = "64")]
+const _: () = assert!(std::mem::size_of::<Compact>() == 96);
+
+/// The messages that Events about different objects share (those that do not name their
+/// object), one copy each while an Event says it.
+#[derive(Default)]
+struct Messages(BTreeSet<Rc<str>>);
+
+impl Messages {
+    /// The message of an Event about `object`: the shared copy, if it is one to share.
+    fn of(&mut self, message: &str, object: &str) -> Rc<str> {
+        if object.is_empty() || message.contains(object) {
+            return message.into();
+        }
+        if let Some(m) = self.0.get(message) {
+            return m.clone();
+        }
+        let m: Rc<str> = message.into();
+        self.0.insert(m.clone());
+        m
+    }
+
+    /// `m`'s Event is gone: the shared copy goes with the last Event that said it.
+    fn release(&mut self, m: Rc<str>) {
+        if Rc::strong_count(&m) == 2 && self.0.get(&*m).is_some_and(|s| Rc::ptr_eq(s, &m)) {
+            self.0.remove(&*m);
+        }
+    }
 }
 
 /// metadata.namespace is "default" (the involved object has none: a Node).
@@ -106,14 +148,29 @@ fn compactable(e: &Event, object: &str) -> bool {
     plain
         && reporting
         && typed
+        && matches!(e.reason, Cow::Borrowed(_))
         && object == e.involved_object.name
-        && m.creation_timestamp.is_some()
+        && m.creation_timestamp.is_some_and(|c| offsets(e, c.0).is_some())
+        && crate::api::uid::canonical_bits(&m.uid).is_some()
         && namespace_flag(&m.namespace, &e.involved_object).is_some()
 }
 
+/// The timestamps of `e`, created at `created`, as offsets: (first back from the
+/// creation, last on from the first), if both fit 32 bits.
+fn offsets(e: &Event, created: SimTime) -> Option<(u32, u32)> {
+    let base = e.first_timestamp.map_or(created, |t| t.0);
+    let first_back = u32::try_from(created.as_ms().checked_sub(base.as_ms())?).ok()?;
+    let last_on = match e.last_timestamp {
+        Some(t) => u32::try_from(t.0.as_ms().checked_sub(base.as_ms())?).ok()?,
+        None => 0,
+    };
+    Some((first_back, last_on))
+}
+
 impl Compact {
-    /// The compact form of `e`, which is `compactable`.
-    fn of(e: &Event) -> Compact {
+    /// The compact form of `e`, which is `compactable`, its message shared through
+    /// `messages` if it is one to share.
+    fn of(e: &Event, messages: &mut Messages) -> Compact {
         let m = &e.metadata;
         let mut flags = namespace_flag(&m.namespace, &e.involved_object).unwrap_or(0);
         if e.type_ == "Warning" {
@@ -122,18 +179,27 @@ impl Compact {
         if !e.reporting_component.is_empty() {
             flags |= REPORTING;
         }
-        let first = e.first_timestamp.inspect(|_| flags |= FIRST).unwrap_or_default();
-        let last = e.last_timestamp.inspect(|_| flags |= LAST).unwrap_or_default();
+        if e.first_timestamp.is_some() {
+            flags |= FIRST;
+        }
+        if e.last_timestamp.is_some() {
+            flags |= LAST;
+        }
+        let created = m.creation_timestamp.unwrap_or_default().0;
+        let (first_back, last_on) = offsets(e, created).expect("compactable: the offsets fit");
         Compact {
             read: OnceCell::new(),
-            created: m.creation_timestamp.unwrap_or_default().0,
+            created,
             source: e.source.clone(),
-            reason: e.reason.clone(),
-            message: e.message.as_str().into(),
-            uid: UidKey::new(&m.uid),
+            reason: match e.reason {
+                Cow::Borrowed(r) => r,
+                Cow::Owned(_) => unreachable!("compactable: a reason given as a constant"),
+            },
+            message: messages.of(&e.message, &e.involved_object.name),
+            uid: crate::api::uid::canonical_bits(&m.uid).expect("compactable: a canonical uid"),
             resource_version: m.resource_version.0,
-            first: first.0,
-            last: last.0,
+            first_back,
+            last_on,
             count: e.count,
             api_version: e.api_version,
             kind: e.kind,
@@ -143,14 +209,15 @@ impl Compact {
 
     /// The Event again.
     fn event(&self, involved: &Rc<ObjectReference>, stamp: u64) -> Event {
+        let first = SimTime(self.created.as_ms() - u64::from(self.first_back));
         let mut e = Event {
             api_version: self.api_version,
             kind: self.kind,
             involved_object: involved.clone(),
-            reason: self.reason.clone(),
+            reason: Cow::Borrowed(self.reason),
             message: self.message.to_string(),
-            first_timestamp: (self.flags & FIRST != 0).then_some(Time(self.first)),
-            last_timestamp: (self.flags & LAST != 0).then_some(Time(self.last)),
+            first_timestamp: (self.flags & FIRST != 0).then_some(Time(first)),
+            last_timestamp: (self.flags & LAST != 0).then_some(Time(SimTime(first.as_ms() + u64::from(self.last_on)))),
             count: self.count,
             type_: if self.flags & WARNING != 0 { "Warning" } else { "Normal" }.into(),
             reporting_component: if self.flags & REPORTING != 0 { self.source.component.clone() } else { Cow::Borrowed("") },
@@ -160,7 +227,7 @@ impl Compact {
         let m = &mut e.metadata;
         m.name = crate::client::event_name(&involved.name, stamp);
         m.namespace = if self.flags & DEFAULT_NAMESPACE != 0 { "default".to_string() } else { involved.namespace.clone() };
-        m.uid = self.uid.with_str(str::to_string);
+        m.uid = crate::api::uid::canonical_text(self.uid);
         m.resource_version.0 = self.resource_version;
         m.creation_timestamp = Some(Time(self.created));
         e
@@ -214,7 +281,7 @@ impl InNamespace {
         }
     }
 
-    fn remove(&mut self, name: &str) -> Option<Rc<Object>> {
+    fn remove(&mut self, name: &str, messages: &mut Messages) -> Option<Rc<Object>> {
         if let Some((object, stamp)) = split(name) {
             let key = NameKey::new(object);
             if let Some(of) = self.stamped.get_mut(&key) {
@@ -225,7 +292,10 @@ impl InNamespace {
                     } else {
                         of.shrink_to_fit();
                     }
-                    return Some(s.into_object());
+                    let message = s.event.message.clone();
+                    let gone = s.into_object();
+                    messages.release(message);
+                    return Some(gone);
                 }
             }
         }
@@ -233,7 +303,7 @@ impl InNamespace {
     }
 
     /// Files `obj`, an Event, unless its name is taken (the name split once for both).
-    fn insert_new(&mut self, obj: &Rc<Object>) -> Result<(), ()> {
+    fn insert_new(&mut self, obj: &Rc<Object>, messages: &mut Messages) -> Result<(), ()> {
         let name = &obj.meta().name;
         let parts = split(name);
         if parts.and_then(|(object, stamp)| self.stamped(object, stamp)).is_some() || self.whole.contains_key(&NameKey::new(name)) {
@@ -244,7 +314,7 @@ impl InNamespace {
             self.whole.insert(NameKey::new(name), obj.clone());
             return Ok(());
         };
-        let s = Stamped { stamp, involved: e.involved_object.clone(), event: Compact::of(e) };
+        let s = Stamped { stamp, involved: e.involved_object.clone(), event: Compact::of(e, messages) };
         debug_assert!(**s.object() == **obj, "the compact form of {:?} makes it again", obj.key());
         let of = self.stamped.entry(NameKey::new(&e.involved_object.name)).or_default();
         let at = of.partition_point(|x| x.stamp < stamp);
@@ -264,6 +334,8 @@ impl InNamespace {
 #[derive(Default)]
 pub(super) struct Events {
     by_ns: BTreeMap<String, InNamespace>,
+    /// The messages the compact Events share.
+    messages: Messages,
     len: usize,
 }
 
@@ -302,14 +374,14 @@ impl Events {
             Some(n) => n,
             None => self.by_ns.entry(m.namespace.clone()).or_default(),
         };
-        in_ns.insert_new(obj)?;
+        in_ns.insert_new(obj, &mut self.messages)?;
         self.len += 1;
         Ok(())
     }
 
     pub(super) fn remove(&mut self, namespace: &str, name: &str) -> Option<Rc<Object>> {
         let in_ns = self.by_ns.get_mut(namespace)?;
-        let gone = in_ns.remove(name)?;
+        let gone = in_ns.remove(name, &mut self.messages)?;
         if in_ns.is_empty() {
             self.by_ns.remove(namespace);
         }
@@ -435,23 +507,96 @@ mod tests {
         elsewhere.metadata.namespace = "other".into();
         let mut uncreated = plain();
         uncreated.metadata.creation_timestamp = None;
-        for e in [named, other_object, labelled, other_type, other_reporter, elsewhere, uncreated] {
+        let mut any_uid = plain();
+        any_uid.metadata.uid = "not-a-uuid".into();
+        let mut made_reason = plain();
+        made_reason.reason = Cow::Owned("Started".into());
+        // Offsets that do not fit 32 bits of milliseconds, or run backwards.
+        let mut long_ago = plain();
+        long_ago.metadata.creation_timestamp = Some(Time(SimTime(1500 + (1 << 32))));
+        let mut long_after = plain();
+        long_after.last_timestamp = Some(Time(SimTime(1500 + (1 << 32))));
+        let mut first_after_creation = plain();
+        first_after_creation.first_timestamp = Some(Time(SimTime(1501)));
+        let mut last_before_first = plain();
+        last_before_first.last_timestamp = Some(Time(SimTime(1499)));
+        let shapes = [
+            named,
+            other_object,
+            labelled,
+            other_type,
+            other_reporter,
+            elsewhere,
+            uncreated,
+            any_uid,
+            made_reason,
+            long_ago,
+            long_after,
+            first_after_creation,
+            last_before_first,
+        ];
+        for e in shapes {
             let mut events = Events::default();
             events.insert_new(&object(&e)).unwrap();
             let in_ns = &events.by_ns[&e.metadata.namespace];
             assert_eq!((in_ns.stamped.len(), in_ns.whole.len()), (0, 1), "{}", e.metadata.name);
             assert_eq!(events.get(&e.metadata.namespace, &e.metadata.name).unwrap().as_event(), Some(&e));
         }
-        // A uid of any form, and no timestamps or reporting component, are kept exactly.
-        let mut e = plain();
-        e.metadata.uid = "not-a-uuid".into();
-        e.first_timestamp = None;
-        e.last_timestamp = None;
-        e.reporting_component = "".into();
+        // No timestamps, or no reporting component, or the largest offsets, are kept
+        // exactly.
+        let mut bare = plain();
+        bare.first_timestamp = None;
+        bare.last_timestamp = None;
+        bare.reporting_component = "".into();
+        let mut last_only = plain();
+        last_only.first_timestamp = None;
+        last_only.last_timestamp = Some(Time(SimTime(1500 + u64::from(u32::MAX))));
+        let mut widest = plain();
+        widest.first_timestamp = Some(Time(SimTime(7)));
+        widest.metadata.creation_timestamp = Some(Time(SimTime(7 + u64::from(u32::MAX))));
+        widest.last_timestamp = Some(Time(SimTime(7 + u64::from(u32::MAX))));
+        for e in [bare, last_only, widest] {
+            let mut events = Events::default();
+            events.insert_new(&object(&e)).unwrap();
+            assert_eq!(events.by_ns["shop"].stamped.len(), 1);
+            assert_eq!(events.get("shop", &e.metadata.name).unwrap().as_event(), Some(&e));
+        }
+    }
+
+    /// A message that does not name its object is one copy however many Events say it,
+    /// until the last of them goes; one that names its object is its Event's alone.
+    #[test]
+    fn messages_are_shared_unless_they_name_their_object() {
         let mut events = Events::default();
-        events.insert_new(&object(&e)).unwrap();
-        assert_eq!(events.by_ns["shop"].stamped.len(), 1);
-        assert_eq!(events.get("shop", &e.metadata.name).unwrap().as_event(), Some(&e));
+        let about = |pod: &str, message: &str, t: u64| {
+            let mut e = recorded("shop", pod, "Normal", t);
+            e.message = message.into();
+            e
+        };
+        let said =
+            [about("web-0", "Started container web", 1500), about("web-1", "Started container web", 1500), about("web-1", "Scheduled web-1 to node-1", 1400)];
+        for e in &said {
+            events.insert_new(&object(e)).unwrap();
+        }
+        let of =
+            |events: &Events, pod: &str| -> Vec<Rc<str>> { events.by_ns["shop"].stamped[&NameKey::new(pod)].iter().map(|s| s.event.message.clone()).collect() };
+        let (a, b) = (of(&events, "web-0"), of(&events, "web-1"));
+        let started = b.iter().find(|m| &***m == "Started container web").unwrap();
+        assert!(Rc::ptr_eq(&a[0], started), "one copy of the shared message");
+        assert_eq!(events.messages.0.iter().map(|m| &**m).collect::<Vec<_>>(), ["Started container web"]);
+        assert!(b.iter().any(|m| &**m == "Scheduled web-1 to node-1"));
+        drop((a, b));
+        // Each read gives the Event as written.
+        for e in &said {
+            assert_eq!(events.get("shop", &e.metadata.name).unwrap().as_event(), Some(e));
+        }
+        // The copy stays while an Event says it, and goes with the last.
+        assert!(events.remove("shop", &said[0].metadata.name).is_some());
+        assert_eq!(events.messages.0.len(), 1);
+        assert_eq!(events.remove("shop", &said[1].metadata.name).unwrap().as_event(), Some(&said[1]));
+        assert!(events.messages.0.is_empty());
+        assert!(events.remove("shop", &said[2].metadata.name).is_some());
+        assert_eq!(events.len(), 0);
     }
 
     #[test]
