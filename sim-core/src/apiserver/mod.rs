@@ -445,7 +445,7 @@ impl ApiServer {
         for w in &writes {
             if matches!(&*w.object, Object::Event(_)) && w.type_ != crate::etcd::WatchEventType::Deleted {
                 let expires = self.event_lease(now);
-                let at = (w.revision, crate::etcd::EventAt::of(&w.object));
+                let at = (w.revision, self.store.event_at(&w.object));
                 match self.event_expiry.back_mut() {
                     Some((end, writes)) if *end == expires => writes.push(at),
                     last => {

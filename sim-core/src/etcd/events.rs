@@ -314,9 +314,15 @@ impl InNamespace {
             self.whole.insert(NameKey::new(name), obj.clone());
             return Ok(());
         };
-        let s = Stamped { stamp, involved: e.involved_object.clone(), event: Compact::of(e, messages) };
-        debug_assert!(**s.object() == **obj, "the compact form of {:?} makes it again", obj.key());
         let of = self.stamped.entry(NameKey::new(&e.involved_object.name)).or_default();
+        // The object's Events share one reference to it, whoever recorded them (the
+        // scheduler's Scheduled and the kubelet's Pulled, Created, Started): the
+        // recorders let theirs go (a deleted pod's worker, a series finished) while
+        // the Events stay for the hour.
+        let same = |x: &&Stamped| Rc::ptr_eq(&x.involved, &e.involved_object) || *x.involved == *e.involved_object;
+        let involved = of.iter().find(same).map_or_else(|| e.involved_object.clone(), |x| x.involved.clone());
+        let s = Stamped { stamp, involved, event: Compact::of(e, messages) };
+        debug_assert!(**s.object() == **obj, "the compact form of {:?} makes it again", obj.key());
         let at = of.partition_point(|x| x.stamp < stamp);
         // An object has a handful of Events: room for exactly one more, not twice as
         // many (most pods' would leave three of eight places empty).
@@ -422,6 +428,20 @@ fn event_namespace(involved: &ObjectReference) -> &str {
         "default"
     } else {
         &involved.namespace
+    }
+}
+
+impl Events {
+    /// Where `obj`, an Event just written, is, holding the reference to the involved
+    /// object that the store keeps (`InNamespace::insert_new`), not the writer's.
+    pub(super) fn at(&self, obj: &Rc<Object>) -> EventAt {
+        match EventAt::of(obj) {
+            EventAt::Stamped { involved, stamp } => {
+                let kept = self.by_ns.get(event_namespace(&involved)).and_then(|n| n.stamped(&involved.name, stamp)).map(|s| s.involved.clone());
+                EventAt::Stamped { involved: kept.unwrap_or(involved), stamp }
+            }
+            whole => whole,
+        }
     }
 }
 
@@ -560,6 +580,32 @@ mod tests {
             events.insert_new(&object(&e)).unwrap();
             assert_eq!(events.by_ns["shop"].stamped.len(), 1);
             assert_eq!(events.get("shop", &e.metadata.name).unwrap().as_event(), Some(&e));
+        }
+    }
+
+    /// Events about one object recorded by different components (each with its own
+    /// reference to the object, equal) keep one reference, and the TTL queue's place of
+    /// the later Event holds that one, not its writer's.
+    #[test]
+    fn an_objects_events_share_one_reference_whoever_wrote_them() {
+        let scheduled = recorded("shop", "web-0", "Normal", 1400);
+        let mut started = recorded("shop", "web-0", "Normal", 1500);
+        started.involved_object = Rc::new((*scheduled.involved_object).clone());
+        let mut other = recorded("shop", "web-0", "Normal", 1600);
+        Rc::make_mut(&mut other.involved_object).uid = "another-web-0".into();
+        let mut events = Events::default();
+        let written: Vec<Rc<Object>> = [&scheduled, &started, &other].iter().map(|e| object(e)).collect();
+        for w in &written {
+            events.insert_new(w).unwrap();
+        }
+        let kept: Vec<&Rc<ObjectReference>> = events.by_ns["shop"].stamped[&NameKey::new("web-0")].iter().map(|s| &s.involved).collect();
+        assert!(Rc::ptr_eq(kept[0], &scheduled.involved_object) && Rc::ptr_eq(kept[1], &scheduled.involved_object));
+        assert!(Rc::ptr_eq(kept[2], &other.involved_object), "another object of that name keeps its own");
+        let EventAt::Stamped { involved, stamp } = events.at(&written[1]) else { panic!("a stamped Event") };
+        assert!(Rc::ptr_eq(&involved, &scheduled.involved_object) && !Rc::ptr_eq(&involved, &started.involved_object));
+        assert_eq!(events.resource_version_at(&EventAt::Stamped { involved, stamp }), Some(42));
+        for (w, e) in written.iter().zip([&scheduled, &started, &other]) {
+            assert_eq!(events.get("shop", &w.meta().name).unwrap().as_event(), Some(e));
         }
     }
 

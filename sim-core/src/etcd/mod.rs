@@ -143,6 +143,11 @@ impl Store {
         }
     }
 
+    /// Where `obj`, an Event just written, is (its place in the apiserver's TTL queue).
+    pub fn event_at(&self, obj: &Rc<Object>) -> EventAt {
+        self.events.at(obj)
+    }
+
     /// The resourceVersion of the Event at `at`, found without its name.
     pub fn event_resource_version(&self, at: &EventAt) -> Option<u64> {
         self.events.resource_version_at(at)
