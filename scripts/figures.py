@@ -73,6 +73,14 @@ def replay_figures():
     r.append("")
     r.append(f"At the largest run's cost per pod, the whole hour ({total:,} pods) would take about")
     r.append(f"{d['us_per_pod'] * total / 1e6:,.0f} s.")
+    s = load("replay-2018-shard.json")
+    if s:
+        ms = s.get("makespan_s")
+        span = f"makespan {ms / 60:.0f} min" if ms is not None else "not finished"
+        r.append("")
+        r.append(f"The whole hour in 16 shards (`--shard I/16`, one job in 16 by arrival): shard 0/16 is {s['jobs']:,} jobs,")
+        r.append(f"{s['pods']:,} pods and {s['events']:,} events ({span}), {secs(s['wall_s'])} and {mb(s['peak_rss_bytes'])} peak RSS; sixteen")
+        r.append("such replays (an Indexed Job of 16 pods) replay the hour.")
     rep = os.path.join(out, "replay-2018-report.txt")
     if os.path.exists(rep):
         keep = [l for l in open(rep).read().splitlines() if l.startswith(("ksim replay:", "pods:", "jobs:", "job completion", "cluster CPU"))]

@@ -41,6 +41,8 @@ replays() {
   for n in $jobs; do
     $k bench replay --format alibaba-2018 --jobs "$n" -o json >"$out/replay-2018-$n.json"
   done
+  # The whole hour in 16 shards: the first one (one job in 16 by arrival).
+  [[ $quick == --quick ]] || $k bench replay --format alibaba-2018 --shard 0/16 -o json >"$out/replay-2018-shard.json"
   $k replay $c/alibaba-2018-sample --format alibaba-2018 --jobs 200 >"$out/replay-2018-report.txt"
   $k bench replay --format alibaba-gpu-2023 -o json >"$out/replay-gpu.json"
 }

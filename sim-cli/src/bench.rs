@@ -87,6 +87,9 @@ pub enum Which {
         /// alibaba-2018: only the first N jobs by arrival.
         #[arg(long)]
         jobs: Option<usize>,
+        /// alibaba-2018: one job in K by arrival, from the I-th (`ksim replay --shard`).
+        #[arg(long, value_name = "I/K")]
+        shard: Option<String>,
         /// alibaba-2018: N machines (default 4000); alibaba-gpu-2023: every (total/N)-th node.
         #[arg(long)]
         nodes: Option<usize>,
@@ -388,8 +391,9 @@ pub fn bench(which: Which) -> u8 {
     if let Which::Traffic { rate, duration, seed, output } = which {
         return traffic(&rate, &duration, seed, output);
     }
-    if let Which::Replay { format, trace, jobs, nodes, seed, event_ttl, output } = which {
-        return match crate::replay::event_ttl(event_ttl.as_deref()).and_then(|ttl| replay(&format, trace, jobs, nodes, seed, ttl)) {
+    if let Which::Replay { format, trace, jobs, shard, nodes, seed, event_ttl, output } = which {
+        let shard = shard.as_deref().map(crate::check::parse_shard).transpose();
+        return match crate::replay::event_ttl(event_ttl.as_deref()).and_then(|ttl| replay(&format, trace, jobs, shard?, nodes, seed, ttl)) {
             Ok(fields) => {
                 print_fields(&fields, output.as_deref());
                 0
@@ -552,6 +556,7 @@ fn replay(
     format: &str,
     trace: Option<String>,
     jobs: Option<usize>,
+    shard: Option<(u64, u64)>,
     nodes: Option<usize>,
     seed: u64,
     event_ttl: Option<SimDuration>,
@@ -562,13 +567,14 @@ fn replay(
         "alibaba-2018" => {
             let dir = trace.unwrap_or_else(|| "../shared/corpus/alibaba-2018-sample".into());
             let nodes = nodes.map(|n| u32::try_from(n).map_err(|_| format!("--nodes {n}: too many"))).transpose()?;
-            let t = crate::replay_2018::trace::read(crate::replay::trace_dir(&dir), jobs)?;
+            let t = crate::replay_2018::trace::read(crate::replay::trace_dir(&dir), jobs, shard)?;
             let read_s = start.elapsed().as_secs_f64();
-            let o = crate::replay_2018::replay(&t, &crate::replay_2018::Options { nodes, speed: 1, until: None, jobs, seed, event_ttl })?;
+            let o = crate::replay_2018::replay(&t, &crate::replay_2018::Options { nodes, speed: 1, until: None, jobs, seed, event_ttl, shard })?;
             let wall = start.elapsed().as_secs_f64();
             Ok(serde_json::json!({
                 "format": format,
                 "event_ttl": event_ttl.map(|t| t.to_string()),
+                "shard": shard.map(|(i, k)| format!("{i}/{k}")),
                 "jobs": t.jobs.len(),
                 "tasks": t.tasks.len(),
                 "nodes": o.nodes,
@@ -588,8 +594,8 @@ fn replay(
             }))
         }
         "alibaba-gpu-2023" => {
-            if jobs.is_some() {
-                return Err("--jobs is for --format alibaba-2018".into());
+            if jobs.is_some() || shard.is_some() {
+                return Err("--jobs and --shard are for --format alibaba-2018".into());
             }
             let dir = trace.unwrap_or_else(|| "../shared/corpus/alibaba-gpu-v2023".into());
             let g = crate::replay::gpu_scenario(crate::replay::trace_dir(&dir), nodes, None, None, seed, false)?;

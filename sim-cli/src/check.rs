@@ -42,7 +42,7 @@ fn expectation_message(e: &sim_core::scenario::run::ExpectResult) -> String {
     }
 }
 
-fn parse_shard(s: &str) -> Result<(u64, u64), String> {
+pub(crate) fn parse_shard(s: &str) -> Result<(u64, u64), String> {
     let bad = || format!("--shard {}: expected I/K with 0 <= I < K, e.g. 0/4", sim_core::scenario::diagnostic::clip_quoted(s));
     let (i, k) = s.split_once('/').ok_or_else(bad)?;
     let (i, k): (u64, u64) = (i.parse().map_err(|_| bad())?, k.parse().map_err(|_| bad())?);

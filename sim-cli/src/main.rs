@@ -278,6 +278,10 @@ enum Command {
         /// alibaba-2018: only the first N jobs by arrival.
         #[arg(long)]
         jobs: Option<usize>,
+        /// alibaba-2018: one job in K by arrival, from the I-th (of the first --jobs): the
+        /// trace split into K replays of their own, e.g. the K pods of an Indexed Job.
+        #[arg(long, value_name = "I/K")]
+        shard: Option<String>,
         /// alibaba-2018: draw the cluster's CPU and memory requested over time as SVG here.
         #[arg(long, value_name = "FILE")]
         plot: Option<String>,
@@ -479,20 +483,23 @@ fn main() -> ExitCode {
                 }
             }
         }
-        Command::Replay { trace, format, nodes, speed, until, jobs, plot, config, emit_scenario, seed, keep_pods, event_ttl } => replay::replay(replay::Args {
-            trace: &trace,
-            format: &format,
-            nodes,
-            speed,
-            until: until.as_deref(),
-            jobs,
-            plot: plot.as_deref(),
-            config: config.as_deref(),
-            emit: emit_scenario.as_deref(),
-            seed,
-            keep: keep_pods,
-            event_ttl: event_ttl.as_deref(),
-        }),
+        Command::Replay { trace, format, nodes, speed, until, jobs, shard, plot, config, emit_scenario, seed, keep_pods, event_ttl } => {
+            replay::replay(replay::Args {
+                trace: &trace,
+                format: &format,
+                nodes,
+                speed,
+                until: until.as_deref(),
+                jobs,
+                plot: plot.as_deref(),
+                config: config.as_deref(),
+                emit: emit_scenario.as_deref(),
+                seed,
+                keep: keep_pods,
+                event_ttl: event_ttl.as_deref(),
+                shard: shard.as_deref(),
+            })
+        }
         Command::Plot { files, what, output, seed, until } => plot::plot(&files, &what, &output, seed, until.as_deref()),
         Command::Proxy { node, files, moment: Moment { at, seed }, output } => proxy::proxy(&node, &files, at.as_deref(), seed, output.as_deref()),
         Command::CanReach { from, to, files, port, protocol, moment: Moment { at, seed }, namespace } => {

@@ -194,6 +194,8 @@ pub struct Args<'a> {
     pub keep: bool,
     /// --event-ttl as given.
     pub event_ttl: Option<&'a str>,
+    /// alibaba-2018: `--shard I/K` as given.
+    pub shard: Option<&'a str>,
 }
 
 /// A generated scenario with `spec.cluster.apiServer.eventTTL` (when --event-ttl is given).
@@ -285,8 +287,8 @@ pub fn replay(a: Args) -> u8 {
     if a.format == "alibaba-2018" {
         return replay_2018(dir, &a);
     }
-    if a.jobs.is_some() || a.plot.is_some() {
-        return fail("--jobs and --plot are for --format alibaba-2018".into());
+    if a.jobs.is_some() || a.plot.is_some() || a.shard.is_some() {
+        return fail("--jobs, --plot and --shard are for --format alibaba-2018".into());
     }
     let (config, emit, seed, keep) = (a.config, a.emit, a.seed, a.keep);
     let ttl = match event_ttl(a.event_ttl) {
@@ -398,6 +400,10 @@ fn replay_2018(dir: &std::path::Path, a: &Args) -> u8 {
         Ok(t) => t,
         Err(e) => return fail(&e),
     };
-    let o = crate::replay_2018::Options { nodes, speed: a.speed.unwrap_or(1), until, jobs: a.jobs, seed: a.seed, event_ttl };
+    let shard = match a.shard.map(crate::check::parse_shard).transpose() {
+        Ok(s) => s,
+        Err(e) => return fail(&e),
+    };
+    let o = crate::replay_2018::Options { nodes, speed: a.speed.unwrap_or(1), until, jobs: a.jobs, seed: a.seed, event_ttl, shard };
     crate::replay_2018::command(dir, &o, a.plot, a.emit)
 }

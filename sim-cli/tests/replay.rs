@@ -157,6 +157,48 @@ fn the_replay_reports_makespan_and_completion_times() {
     assert!(cut.contains("; the run ended at 24s before every Job completed\n"), "{cut}");
 }
 
+/// `--shard I/K` keeps one job in K by arrival, from the I-th, each with its whole DAG:
+/// by arrival the jobs are j_1, j_3, j_2 (generate.py), so shard 0/2 is j_1 and j_2 (3 + 1
+/// tasks, 5 + 1 pods) and 1/2 is j_3 (2 tasks, 3 + 1 pods): together the whole trace,
+/// each a replay of its own. After `--jobs 2` (j_1, j_3), shard 1/2 is j_3. A shard that
+/// is not I/K with I < K is refused, as `ksim check --shard` refuses it, and so is
+/// `--shard` for the GPU trace.
+#[test]
+fn a_shard_is_one_job_in_k_with_its_whole_dag() {
+    let run = |extra: &[&str]| {
+        let mut args = vec!["replay", MINI, "--format", "alibaba-2018", "--nodes", "2"];
+        args.extend_from_slice(extra);
+        let r = ksim(&args);
+        assert!(r.status.success(), "{}", text(&r.stderr));
+        text(&r.stdout)
+    };
+    let first = run(&["--shard", "0/2"]);
+    assert!(first.contains(", 2 of 3 jobs (shard 0/2: one job in 2 by arrival) (4 tasks, 6 pods),"), "{first}");
+    assert!(first.contains("\npods: 6 created, 6 succeeded, 0 failed (of the trace's 6)\n"), "{first}");
+    assert!(first.contains("\njobs: 2 of 2 complete (4 of 4 tasks' Jobs); makespan "), "{first}");
+    let second = run(&["--shard", "1/2"]);
+    assert!(second.contains(", 1 of 3 jobs (shard 1/2: one job in 2 by arrival) (2 tasks, 4 pods),"), "{second}");
+    assert!(second.contains("\njobs: 1 of 1 complete (2 of 2 tasks' Jobs); makespan "), "{second}");
+    // j_3 alone: it arrives at 5 s and runs 2 + 4 s, with two levels' start-up.
+    let m = secs(field(&second, "jobs:", "makespan"));
+    assert!((11.0..=11.0 + 2.0 * START_UP_S).contains(&m), "{second}");
+    let of_two = run(&["--jobs", "2", "--shard", "1/2"]);
+    assert!(of_two.contains(", 1 of 3 jobs (shard 1/2: one job in 2 of the first 2 by arrival) (2 tasks, 4 pods),"), "{of_two}");
+    let bench = ksim(&["bench", "replay", "--trace", MINI, "--nodes", "2", "--shard", "0/2", "-o", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&bench.stdout).unwrap_or_else(|_| panic!("{}", text(&bench.stderr)));
+    assert_eq!((v["shard"].as_str(), v["jobs"].as_u64(), v["pods"].as_u64()), (Some("0/2"), Some(2), Some(6)), "{v}");
+    for (args, says) in [
+        (&["replay", MINI, "--format", "alibaba-2018", "--shard", "2/2"][..], "error: --shard \"2/2\": expected I/K with 0 <= I < K, e.g. 0/4"),
+        (&["replay", MINI, "--format", "alibaba-2018", "--shard", "1"][..], "error: --shard \"1\": expected I/K with 0 <= I < K, e.g. 0/4"),
+        (&["replay", MINI, "--shard", "0/2"][..], "error: --jobs, --plot and --shard are for --format alibaba-2018"),
+        (&["bench", "replay", "--format", "alibaba-gpu-2023", "--shard", "0/2"][..], "error: --jobs and --shard are for --format alibaba-2018"),
+    ] {
+        let r = ksim(args);
+        assert_eq!(r.status.code(), Some(2), "{args:?}");
+        assert!(text(&r.stderr).contains(says), "{args:?}: {}", text(&r.stderr));
+    }
+}
+
 /// A cycle in a job's DAG (task 1 waits for task 2, task 2 for task 1) is refused with
 /// both tasks' names, before anything runs: exit 2. The trace is gzipped here, as the
 /// corpus ships it.

@@ -53,6 +53,9 @@ pub struct Trace {
     pub tasks: Vec<Task>,
     /// Jobs in the file (before `--jobs`).
     pub jobs_in_file: usize,
+    /// `--shard I/K`: every K-th of the jobs `--jobs` kept, from the I-th, and how many
+    /// there were to split.
+    pub shard: Option<(u64, u64, usize)>,
     /// Warnings to print (dropped dependencies, instance counts that differ).
     pub warnings: Vec<String>,
 }
@@ -178,7 +181,7 @@ fn task_row(f: &[&str]) -> Result<Row, String> {
 }
 
 /// Reads the trace in `dir`: every job, or the first `jobs` by arrival.
-pub fn read(dir: &Path, jobs: Option<usize>) -> Result<Trace, String> {
+pub fn read(dir: &Path, jobs: Option<usize>, shard: Option<(u64, u64)>) -> Result<Trace, String> {
     let tasks_file = find(dir, "tasks")?;
     let mut rows: Vec<Row> = Vec::new();
     each_row(&tasks_file, |_, f| {
@@ -194,8 +197,18 @@ pub fn read(dir: &Path, jobs: Option<usize>) -> Result<Trace, String> {
     order.sort();
     let jobs_in_file = order.len();
     order.truncate(jobs.unwrap_or(usize::MAX));
+    // A shard: every K-th job by arrival. A job's tasks and their DAG stay together (a
+    // task waits only for tasks of its own job), so a shard is a replay of its own.
+    let split = order.len();
+    if let Some((i, k)) = shard {
+        let mut n = 0u64;
+        order.retain(|_| {
+            n += 1;
+            (n - 1) % k == i
+        });
+    }
     let index: BTreeMap<&str, usize> = order.iter().enumerate().map(|(k, (_, _, j))| (*j, k)).collect();
-    let mut t = Trace { jobs_in_file, ..Default::default() };
+    let mut t = Trace { jobs_in_file, shard: shard.map(|(i, k)| (i, k, split)), ..Default::default() };
     t.jobs = order.iter().map(|(a, _, j)| TraceJob { name: j.to_string(), arrival_s: *a, tasks: Vec::new() }).collect();
     for r in &rows {
         let Some(&j) = index.get(r.job.as_str()) else { continue };
