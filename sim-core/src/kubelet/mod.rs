@@ -108,7 +108,10 @@ pub struct Kubelet {
     pub alive: bool,
     pub generation: u32,
     registered: bool,
+    /// The Node as last seen (set through `set_node`, which keeps `seen` in step).
     node: Option<Rc<Object>>,
+    /// What the heartbeat compares of that Node's conditions (nodestatus.rs).
+    seen: nodestatus::SeenConditions,
     /// The pod workers by pod uid, boxed: a Worker is large, and a B-tree node keeps
     /// eleven slots whether filled or not.
     workers: crate::api::uid::UidMap<Box<Worker>>,
@@ -166,6 +169,7 @@ impl Kubelet {
             generation: 0,
             registered: false,
             node: None,
+            seen: Default::default(),
             workers: Default::default(),
             images: ImageManager::default(),
             ipam: None,
@@ -232,7 +236,7 @@ impl Kubelet {
             return;
         }
         self.stopped = true;
-        self.node = None;
+        self.set_node(None);
         self.lose_fetches();
     }
 
@@ -369,7 +373,7 @@ impl Kubelet {
         self.alive = false;
         self.generation += 1;
         self.process = self.process.wrapping_add(1);
-        self.node = None;
+        self.set_node(None);
         self.images.crash();
         self.fetches.clear();
         // The machine reboots with its kubelet and runtime enabled.
@@ -405,10 +409,10 @@ impl Kubelet {
         match &*ev.object {
             Object::Node(n) => {
                 if ev.type_ == WatchEventType::Deleted {
-                    self.node = None;
+                    self.set_node(None);
                     return;
                 }
-                self.node = Some(ev.object.clone());
+                self.set_node(Some(ev.object.clone()));
                 if self.spec.control_plane && !self.mirrors_created {
                     self.create_mirror_pods(n, ctx);
                 }

@@ -20,6 +20,25 @@ use crate::engine::{SimDuration, SimTime};
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
+/// What the heartbeat compares of the Node as last seen (`Kubelet::set_node`): its Ready
+/// and MemoryPressure conditions, read once per version of the Node rather than every
+/// 10 s (4,000 cold Node objects read that often were most of an idle big cluster's
+/// kubelet time).
+#[derive(Debug, Default)]
+pub(super) struct SeenConditions {
+    /// The Ready condition's status (its message when False), if there is one.
+    pub(super) ready: Option<SeenReady>,
+    /// Whether MemoryPressure is True, if there is such a condition.
+    pub(super) memory_pressure: Option<bool>,
+}
+
+#[derive(Debug)]
+pub(super) enum SeenReady {
+    True,
+    False(String),
+    Other,
+}
+
 pub const LEASE_NAMESPACE: &str = "kube-node-lease";
 pub const LEASE_DURATION_SECONDS: i32 = 40;
 /// renewInterval = 0.25 × leaseDuration.
@@ -139,23 +158,37 @@ impl Kubelet {
         // goes down or comes back (nodeStatusHasChanged: conditions compared without
         // their heartbeat times).
         let err = self.ready_error(ctx.now);
-        let ready_changed = self.node.as_ref().and_then(|o| o.as_node()).and_then(|n| n.condition("Ready")).is_some_and(|c| match &err {
-            None => c.status != "True",
-            Some(e) => c.status != "False" || c.message != *e,
+        let ready_changed = self.seen.ready.as_ref().is_some_and(|seen| match (seen, &err) {
+            (SeenReady::True, None) => false,
+            (SeenReady::False(message), Some(e)) => message != e,
+            _ => true,
         });
         let pressure = self.memory_pressure(ctx.now);
-        let pressure_changed =
-            self.node.as_ref().and_then(|o| o.as_node()).and_then(|n| n.condition("MemoryPressure")).is_some_and(|c| (c.status == "True") != pressure);
+        let pressure_changed = self.seen.memory_pressure.is_some_and(|p| p != pressure);
         if self.images.changed || ready_changed || pressure_changed || ctx.now.since(self.last_status_post) >= NODE_STATUS_REPORT_FREQUENCY {
             self.post_node_status(ctx);
         }
         ctx.after(LEASE_RENEW_INTERVAL, Timer::Heartbeat { generation: self.process });
     }
 
+    /// Keeps `node` as the Node last seen, and what the heartbeat compares of it.
+    pub(super) fn set_node(&mut self, node: Option<Rc<Object>>) {
+        let n = node.as_ref().and_then(|o| o.as_node());
+        self.seen = SeenConditions {
+            ready: n.and_then(|n| n.condition("Ready")).map(|c| match c.status.as_str() {
+                "True" => SeenReady::True,
+                "False" => SeenReady::False(c.message.clone()),
+                _ => SeenReady::Other,
+            }),
+            memory_pressure: n.and_then(|n| n.condition("MemoryPressure")).map(|c| c.status == "True"),
+        };
+        self.node = node;
+    }
+
     /// After a restart: the Node read back from the apiserver; post its status, and say
     /// NodeReady if it was not Ready.
     pub(super) fn on_node_list(&mut self, items: &[Rc<Object>], ctx: &mut Ctx) {
-        self.node = items.iter().find(|o| o.meta().name == self.spec.name).cloned();
+        self.set_node(items.iter().find(|o| o.meta().name == self.spec.name).cloned());
         self.post_node_status(ctx);
     }
 }
