@@ -25,9 +25,9 @@
 //!   days, is kept whole);
 //! - its message shared with the other Events that say the same, when it does not name
 //!   the object ("Created container: web", "Started container web", "Container image …
-//!   already present on machine"): one copy, however many pods (`Messages`). A message
-//!   that names its object ("Successfully assigned default/web-0 to node-1") is its
-//!   Event's alone, and is not looked up;
+//!   already present on machine"): one copy, however many pods, while it holds its slot
+//!   in `Messages`. A message that names its object ("Successfully assigned
+//!   default/web-0 to node-1") is its Event's alone, and takes no slot;
 //! - its namespace, type and reporting component as bits, for they are the involved
 //!   object's namespace (or "default"), "Normal" or "Warning", and the source's component
 //!   (or nothing).
