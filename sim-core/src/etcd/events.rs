@@ -150,21 +150,30 @@ fn namespace_flag(namespace: &str, involved: &ObjectReference) -> Option<u8> {
     }
 }
 
+/// What the compact form of an Event keeps that telling whether it has one works out:
+/// the uid's bits and the timestamps' offsets (`offsets`).
+struct Fits {
+    uid: (u64, u64),
+    offsets: (u32, u32),
+}
+
 /// Whether `e`, whose name splits into `object` and a stamp, has the shape the compact
-/// form covers.
-fn compactable(e: &Event, object: &str) -> bool {
+/// form covers, and if so what it keeps of the uid and timestamps.
+fn compactable(e: &Event, object: &str) -> Option<Fits> {
     let m = &e.metadata;
     let plain = m.generate_name.is_empty() && m.labels.is_empty() && m.annotations.is_empty() && m.owner_references.is_empty() && *m.rare == Default::default();
     let reporting = e.reporting_component.is_empty() || e.reporting_component == e.source.component;
     let typed = matches!(&*e.type_, "Normal" | "Warning");
-    plain
+    let shaped = plain
         && reporting
         && typed
         && matches!(e.reason, Cow::Borrowed(_))
         && object == e.involved_object.name
-        && m.creation_timestamp.is_some_and(|c| offsets(e, c.0).is_some())
-        && crate::api::uid::canonical_bits(&m.uid).is_some()
-        && namespace_flag(&m.namespace, &e.involved_object).is_some()
+        && namespace_flag(&m.namespace, &e.involved_object).is_some();
+    if !shaped {
+        return None;
+    }
+    Some(Fits { offsets: offsets(e, m.creation_timestamp?.0)?, uid: crate::api::uid::canonical_bits(&m.uid)? })
 }
 
 /// The timestamps of `e`, created at `created`, as offsets: (first back from the
@@ -180,9 +189,9 @@ fn offsets(e: &Event, created: SimTime) -> Option<(u32, u32)> {
 }
 
 impl Compact {
-    /// The compact form of `e`, which is `compactable`, its message shared through
-    /// `messages` if it is one to share.
-    fn of(e: &Event, messages: &mut Messages) -> Compact {
+    /// The compact form of `e`, which is `compactable` (`fits`), its message shared
+    /// through `messages` if it is one to share.
+    fn of(e: &Event, fits: Fits, messages: &mut Messages) -> Compact {
         let m = &e.metadata;
         let mut flags = namespace_flag(&m.namespace, &e.involved_object).unwrap_or(0);
         if e.type_ == "Warning" {
@@ -197,18 +206,17 @@ impl Compact {
         if e.last_timestamp.is_some() {
             flags |= LAST;
         }
-        let created = m.creation_timestamp.unwrap_or_default().0;
-        let (first_back, last_on) = offsets(e, created).expect("compactable: the offsets fit");
+        let (first_back, last_on) = fits.offsets;
         Compact {
             read: OnceCell::new(),
-            created,
+            created: m.creation_timestamp.unwrap_or_default().0,
             source: e.source.clone(),
             reason: match e.reason {
                 Cow::Borrowed(r) => r,
                 Cow::Owned(_) => unreachable!("compactable: a reason given as a constant"),
             },
             message: messages.of(&e.message, &e.involved_object.name),
-            uid: crate::api::uid::canonical_bits(&m.uid).expect("compactable: a canonical uid"),
+            uid: fits.uid,
             resource_version: m.resource_version.0,
             first_back,
             last_on,
@@ -318,15 +326,15 @@ impl InNamespace {
     }
 
     /// Files `obj`, an Event, unless its name is taken (the name split once for both);
-    /// for a compact one, the reference to its object that the store keeps.
-    fn insert_new(&mut self, obj: &Rc<Object>, messages: &mut Messages) -> Result<Option<Rc<ObjectReference>>, ()> {
+    /// for a compact one, its stamp and the reference to its object that the store keeps.
+    fn insert_new(&mut self, obj: &Rc<Object>, messages: &mut Messages) -> Result<Option<(u64, Rc<ObjectReference>)>, ()> {
         let name = &obj.meta().name;
         let parts = split(name);
         if parts.and_then(|(object, stamp)| self.stamped(object, stamp)).is_some() || self.whole.contains_key(&NameKey::new(name)) {
             return Err(());
         }
-        let stamped = obj.as_event().zip(parts).filter(|(e, (object, _))| compactable(e, object));
-        let Some((e, (_, stamp))) = stamped else {
+        let stamped = obj.as_event().zip(parts).and_then(|(e, (object, stamp))| Some((e, stamp, compactable(e, object)?)));
+        let Some((e, stamp, fits)) = stamped else {
             self.whole.insert(NameKey::new(name), obj.clone());
             return Ok(None);
         };
@@ -339,14 +347,14 @@ impl InNamespace {
         let mine = of.iter().find(|x| Rc::ptr_eq(&x.involved, &e.involved_object));
         let kept = mine.or_else(|| of.iter().find(|x| same_reference(&x.involved, &e.involved_object)));
         let involved = kept.map_or_else(|| e.involved_object.clone(), |x| x.involved.clone());
-        let s = Stamped { stamp, involved: involved.clone(), event: Compact::of(e, messages) };
+        let s = Stamped { stamp, involved: involved.clone(), event: Compact::of(e, fits, messages) };
         debug_assert!(**s.object() == **obj, "the compact form of {:?} makes it again", obj.key());
         let at = of.partition_point(|x| x.stamp < stamp);
         // An object has a handful of Events: room for exactly one more, not twice as
         // many (most pods' would leave three of eight places empty).
         of.reserve_exact(1);
         of.insert(at, s);
-        Ok(Some(involved))
+        Ok(Some((stamp, involved)))
     }
 
     fn is_empty(&self) -> bool {
@@ -402,10 +410,8 @@ impl Events {
             None => self.by_ns.entry(m.namespace.clone()).or_default(),
         };
         let kept = in_ns.insert_new(obj, &mut self.messages)?;
-        self.last = kept.and_then(|kept| match EventAt::of(obj) {
-            EventAt::Stamped { involved, stamp } => Some((involved, stamp, kept)),
-            EventAt::Written(_) => None,
-        });
+        // (A compact Event's writer's reference is its involvedObject.)
+        self.last = kept.zip(obj.as_event()).map(|((stamp, kept), e)| (e.involved_object.clone(), stamp, kept));
         self.len += 1;
         Ok(())
     }
