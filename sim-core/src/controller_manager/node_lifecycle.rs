@@ -25,7 +25,8 @@ use crate::apiserver::defaults::{TAINT_NOT_READY, TAINT_UNREACHABLE};
 use crate::apiserver::Request;
 use crate::engine::{SimDuration, SimTime};
 use crate::etcd::{WatchEvent, WatchEventType};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::rc::Rc;
 
 pub const NODE_MONITOR_PERIOD: SimDuration = SimDuration::from_secs(5);
 /// 50 s since Kubernetes v1.32 (40 s before).
@@ -48,8 +49,9 @@ struct Health {
     heartbeat: Option<crate::api::meta::Time>,
     renew: Option<crate::api::meta::Time>,
     /// The node's zone, as of the labels it was read from: a node's labels are read
-    /// again only once they are another map (a copy changed them).
-    zone: (SharedMap, String),
+    /// again only once they are another map (a copy changed them). The name is the
+    /// controller's one copy of it (`zone_names`), so that a pass tells zones apart by address.
+    zone: (SharedMap, Rc<str>),
     ready: Ready,
     /// The node has a taint keyed not-ready or unreachable (of either effect).
     tainted: bool,
@@ -95,11 +97,19 @@ pub struct NodeLifecycleController {
     monitoring: bool,
     /// zone → when the next NoExecute taint may be applied there.
     next_taint: BTreeMap<String, SimTime>,
+    /// One copy of each zone name a node was seen in (the health entries share them).
+    zone_names: BTreeSet<Rc<str>>,
 }
 
 impl Default for NodeLifecycleController {
     fn default() -> Self {
-        NodeLifecycleController { queue: WorkQueue::without_bucket(Order::Sorted), health: BTreeMap::new(), monitoring: false, next_taint: BTreeMap::new() }
+        NodeLifecycleController {
+            queue: WorkQueue::without_bucket(Order::Sorted),
+            health: BTreeMap::new(),
+            monitoring: false,
+            next_taint: BTreeMap::new(),
+            zone_names: BTreeSet::new(),
+        }
     }
 }
 
@@ -146,7 +156,16 @@ impl NodeLifecycleController {
         }
         let labels = &n.metadata.labels;
         if !h.zone.0.same(labels) {
-            h.zone = (labels.clone(), crate::api::zone_of(labels).to_string());
+            let zone = crate::api::zone_of(labels);
+            let name = match self.zone_names.get(zone) {
+                Some(z) => z.clone(),
+                None => {
+                    let z: Rc<str> = zone.into();
+                    self.zone_names.insert(z.clone());
+                    z
+                }
+            };
+            h.zone = (labels.clone(), name);
         }
         h.ready = Ready::of(n);
         h.tainted = n.spec.taints.iter().any(|t| t.key == TAINT_UNREACHABLE || t.key == TAINT_NOT_READY);
@@ -244,14 +263,16 @@ impl NodeLifecycleController {
         for (name, h) in &self.health {
             let grace = if h.ready == Ready::Absent { NODE_STARTUP_GRACE_PERIOD } else { NODE_MONITOR_GRACE_PERIOD };
             let ready_status = h.ready.status();
-            let zone = h.zone.1.as_str();
+            let zone = &*h.zone.1;
             let stale = now > h.probe + grace;
-            if zone != run.0 {
+            // Equal zones are one string (`zone_names`): the address tells them apart (a run
+            // cut between two equal names would only add its count in two steps).
+            if !std::ptr::eq(zone, run.0) {
                 count_zone(&mut zones, run);
                 run = (zone, 0, 0);
             }
             run.1 += 1;
-            if stale || ready_status != "True" {
+            if stale || h.ready != Ready::True {
                 run.2 += 1;
             }
             nodes.push((name, stale, ready_status, h.tainted));

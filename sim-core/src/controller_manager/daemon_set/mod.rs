@@ -33,8 +33,8 @@ use super::informers::{NsName, SharedInformers};
 use super::workqueue::{Order, WorkQueue};
 use super::{Controller, ControllerCtx, Synced};
 use crate::api::daemon_set::DaemonSet;
-use crate::api::meta::OwnerReference;
-use crate::api::node::Node;
+use crate::api::meta::{ObjectMeta, OwnerReference};
+use crate::api::node::{Node, NodeStatus};
 use crate::api::pod::{Pod, PodTemplateSpec, Toleration};
 use crate::api::{Kind, Object, ObjectKey};
 use crate::apiserver::{Request, Response};
@@ -320,6 +320,8 @@ impl DaemonSetsController {
         let prev = ev.prev.as_ref().and_then(|o| o.as_node());
         match (ev.type_, prev) {
             (WatchEventType::Deleted, _) => {}
+            // No DaemonSet to wake (the loop below would find none).
+            _ if inf.list(&Kind::DaemonSet).next().is_none() => {}
             (WatchEventType::Modified, Some(old)) if should_ignore_node_update(old, n) => {}
             (_, old) => {
                 for ds in inf.list(&Kind::DaemonSet).filter_map(|o| o.as_daemon_set()) {
@@ -637,15 +639,46 @@ fn send_batch(ds: &DaemonSet, c: &mut Creating, n: usize, ctx: &mut ControllerCt
 
 /// shouldIgnoreNodeUpdate: only heartbeats changed — the set of True conditions is the
 /// same (nodeInSameCondition) and nothing else differs but the resourceVersion.
+/// The types of a node's conditions that are True, as a set.
+fn true_conditions(n: &Node) -> Vec<&str> {
+    let mut t: Vec<&str> = n.status.conditions.iter().filter(|c| c.status == "True").map(|c| c.type_.as_str()).collect();
+    t.sort_unstable();
+    t.dedup();
+    t
+}
+
 fn should_ignore_node_update(old: &Node, cur: &Node) -> bool {
-    let trues = |n: &Node| n.status.conditions.iter().filter(|c| c.status == "True").map(|c| c.type_.clone()).collect::<BTreeSet<String>>();
-    if trues(old) != trues(cur) {
+    // nodeInSameCondition: the same condition types True.
+    if true_conditions(old) != true_conditions(cur) {
         return false;
     }
-    let mut a = old.clone();
-    a.metadata.resource_version = cur.metadata.resource_version;
-    a.status.conditions = cur.status.conditions.clone();
-    a == *cur
+    // `old` with cur's resourceVersion and conditions DeepEqual to `cur`: every other
+    // field compared in place rather than on a copy (every node heartbeat came here).
+    // The patterns name every field, so that a field added to these types is compared
+    // or the build fails.
+    let Node { api_version, kind, metadata, spec, status } = old;
+    let ObjectMeta { name, generate_name, namespace, uid, resource_version: _, creation_timestamp, labels, annotations, owner_references, rare } = metadata;
+    let NodeStatus { capacity, allocatable, conditions: _, addresses, images, node_info, daemon_endpoints, phase } = status;
+    let (m, st) = (&cur.metadata, &cur.status);
+    *api_version == cur.api_version
+        && *kind == cur.kind
+        && *name == m.name
+        && *generate_name == m.generate_name
+        && *namespace == m.namespace
+        && *uid == m.uid
+        && *creation_timestamp == m.creation_timestamp
+        && *labels == m.labels
+        && *annotations == m.annotations
+        && *owner_references == m.owner_references
+        && *rare == m.rare
+        && *spec == cur.spec
+        && *capacity == st.capacity
+        && *allocatable == st.allocatable
+        && *addresses == st.addresses
+        && *images == st.images
+        && *node_info == st.node_info
+        && *daemon_endpoints == st.daemon_endpoints
+        && *phase == st.phase
 }
 
 #[cfg(test)]

@@ -994,3 +994,62 @@ fn pod_create_errors_stop_the_slow_start() {
         assert_eq!((st.desired_number_scheduled, st.current_number_scheduled, st.updated_number_scheduled), (100, 10, 10));
     }
 }
+
+/// shouldIgnoreNodeUpdate, compared in place, is upstream's definition — the same
+/// condition types True, and `old` with cur's resourceVersion and conditions
+/// DeepEqual to `cur` — on a heartbeat (ignored) and on a change of each other field.
+#[test]
+fn should_ignore_node_update_is_upstreams_definition() {
+    use crate::api::node::{NodeAddress, NodeCondition};
+    let cond = |t: &str, s: &str, hb: u64| NodeCondition {
+        type_: t.into(),
+        status: s.into(),
+        last_heartbeat_time: Some(Time(SimTime::ZERO + SimDuration::from_ms(hb))),
+        ..Default::default()
+    };
+    let mut old = Node::default();
+    old.metadata.name = "n1".into();
+    old.metadata.uid = "u1".into();
+    old.metadata.resource_version.0 = 7;
+    *old.metadata.labels = node_label();
+    old.status.conditions = vec![cond("Ready", "True", 1_000), cond("MemoryPressure", "False", 1_000)];
+    old.status.addresses = vec![NodeAddress { type_: "InternalIP".into(), address: "10.0.0.1".into() }];
+    let definition = |old: &Node, cur: &Node| {
+        let mut a = old.clone();
+        a.metadata.resource_version = cur.metadata.resource_version;
+        a.status.conditions = cur.status.conditions.clone();
+        let trues = |n: &Node| n.status.conditions.iter().filter(|c| c.status == "True").map(|c| c.type_.clone()).collect::<BTreeSet<String>>();
+        trues(old) == trues(cur) && a == *cur
+    };
+    let heartbeat = {
+        let mut n = old.clone();
+        n.metadata.resource_version.0 = 8;
+        n.status.conditions = vec![cond("Ready", "True", 11_000), cond("MemoryPressure", "False", 11_000)];
+        n
+    };
+    type Change = Box<dyn Fn(&mut Node)>;
+    let changes: Vec<(&str, Change)> = vec![
+        ("a heartbeat", Box::new(|_| {})),
+        ("Ready False", Box::new(|n| n.status.conditions[0].status = "False".into())),
+        ("MemoryPressure True", Box::new(|n| n.status.conditions[1].status = "True".into())),
+        ("a label", Box::new(|n| drop(n.metadata.labels.insert("zone".into(), "a".into())))),
+        ("an annotation", Box::new(|n| drop(n.metadata.annotations.insert("a".into(), "b".into())))),
+        ("unschedulable", Box::new(|n| n.spec.unschedulable = true)),
+        ("a taint", Box::new(|n| n.spec.taints.push(Taint { key: "k".into(), effect: "NoSchedule".into(), ..Default::default() }))),
+        ("an address", Box::new(|n| n.status.addresses[0].address = "10.0.0.2".into())),
+        ("capacity", Box::new(|n| drop(n.status.capacity.insert("cpu".into(), "4".parse().unwrap())))),
+        ("allocatable", Box::new(|n| drop(n.status.allocatable.insert("pods".into(), "110".parse().unwrap())))),
+        ("the phase", Box::new(|n| n.status.phase = Some("Running".into()))),
+        ("a deletion", Box::new(|n| n.metadata.rare.deletion_timestamp = Some(Time(SimTime::from_secs(5))))),
+        ("the uid", Box::new(|n| n.metadata.uid = "u2".into())),
+    ];
+    for (what, change) in &changes {
+        let mut cur = heartbeat.clone();
+        change(&mut cur);
+        assert_eq!(should_ignore_node_update(&old, &cur), definition(&old, &cur), "{what}");
+    }
+    assert!(should_ignore_node_update(&old, &heartbeat), "a heartbeat is ignored");
+    let mut tainted = heartbeat.clone();
+    tainted.spec.unschedulable = true;
+    assert!(!should_ignore_node_update(&old, &tainted), "a spec change is not");
+}

@@ -149,7 +149,7 @@ pub fn score(pod: &PodInfo, node: &NodeInfo, args: &FitArgs) -> i64 {
         return 0;
     }
     match args.strategy {
-        Strategy::RequestedToCapacityRatio(_) => (score as f64 / weights as f64).round() as i64,
+        Strategy::RequestedToCapacityRatio(_) => crate::engine::math::round_i64(score as f64 / weights as f64),
         Strategy::LeastAllocated | Strategy::MostAllocated => score / weights,
     }
 }

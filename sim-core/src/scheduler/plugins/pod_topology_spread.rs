@@ -273,7 +273,7 @@ pub fn score(state: &PreScoreState, ni: usize, snap: &Snapshot) -> i64 {
         // scoreForCount
         score += cnt as f64 * state.weights[i] + (c.max_skew - 1) as f64;
     }
-    score.round() as i64
+    crate::engine::math::round_i64(score)
 }
 
 /// NormalizeScore: `100 × (max + min − s) / max` over the non-ignored nodes.
