@@ -18,6 +18,7 @@ use super::workqueue::{Order, WorkQueue};
 use super::{Controller, ControllerCtx};
 use crate::api::lookup_zone;
 use crate::api::meta::SharedMap;
+use crate::api::name::NameKey;
 use crate::api::namespace::Lease;
 use crate::api::node::{Node, NodeCondition, Taint};
 use crate::api::{Kind, Object};
@@ -93,7 +94,9 @@ impl Ready {
 
 pub struct NodeLifecycleController {
     queue: WorkQueue<()>,
-    health: BTreeMap<String, Health>,
+    /// By name as a `NameKey` (a renewal's lookup compares names inline, not through a
+    /// pointer to each node's name).
+    health: BTreeMap<NameKey, Health>,
     monitoring: bool,
     /// zone → when the next NoExecute taint may be applied there.
     next_taint: BTreeMap<String, SimTime>,
@@ -129,7 +132,7 @@ impl Controller for NodeLifecycleController {
         let deleted = ev.type_ == WatchEventType::Deleted;
         match &*ev.object {
             Object::Node(n) if deleted => {
-                self.health.remove(&n.metadata.name);
+                self.health.remove(&NameKey::new(&n.metadata.name));
             }
             Object::Node(n) => self.observe_node(n, ctx),
             Object::Lease(l) if !deleted => self.observe_lease(l, ctx),
@@ -146,9 +149,10 @@ impl NodeLifecycleController {
     fn observe_node(&mut self, n: &Node, ctx: &mut ControllerCtx) {
         let hb = n.condition("Ready").and_then(|c| c.last_heartbeat_time);
         let now = ctx.now();
-        let h = match self.health.get_mut(&n.metadata.name) {
+        let key = NameKey::new(&n.metadata.name);
+        let h = match self.health.get_mut(&key) {
             Some(h) => h,
-            None => self.health.entry(n.metadata.name.clone()).or_insert_with(|| Health { probe: now, ..Default::default() }),
+            None => self.health.entry(key).or_insert_with(|| Health { probe: now, ..Default::default() }),
         };
         if hb != h.heartbeat {
             h.heartbeat = hb;
@@ -197,7 +201,7 @@ impl NodeLifecycleController {
         if l.metadata.namespace != crate::kubelet::LEASE_NAMESPACE {
             return;
         }
-        if let Some(h) = self.health.get_mut(&l.metadata.name) {
+        if let Some(h) = self.health.get_mut(&NameKey::new(&l.metadata.name)) {
             // tryUpdateNodeHealth: a renewal counts only if it is later than the one saved
             // (`savedLease.Spec.RenewTime.Before(observedLease.Spec.RenewTime)`), so a node
             // whose clock jumped back is not seen renewing until its clock passes it.
@@ -256,7 +260,7 @@ impl NodeLifecycleController {
         // The nodes are the health entries (see `Health`), in name order as the node list
         // is: (name, stale, Ready status, tainted).
         debug_assert!(
-            inf.list(&Kind::Node).map(|o| o.meta().name.as_str()).eq(self.health.keys().map(String::as_str)),
+            inf.list(&Kind::Node).map(|o| o.meta().name.as_str()).eq(self.health.keys().map(NameKey::as_str)),
             "the node lifecycle controller has observed every node the informer holds, and only those"
         );
         let mut nodes: Vec<(&str, bool, &'static str, bool)> = Vec::with_capacity(self.health.len());
@@ -275,7 +279,7 @@ impl NodeLifecycleController {
             if stale || h.ready != Ready::True {
                 run.2 += 1;
             }
-            nodes.push((name, stale, ready_status, h.tainted));
+            nodes.push((name.as_str(), stale, ready_status, h.tainted));
         }
         count_zone(&mut zones, run);
         let all_down = !zones.is_empty() && zones.values().all(|(t, u)| t == u);

@@ -11,7 +11,7 @@
 
 use super::{Kubelet, Timer};
 use crate::api::meta::Time;
-use crate::api::node::{Node, NodeAddress, NodeCondition};
+use crate::api::node::{Node, NodeAddress, NodeCondition, NodeStatus};
 use crate::api::quantity::Quantity;
 use crate::api::Object;
 use crate::apiserver::Request;
@@ -112,10 +112,27 @@ impl Kubelet {
 
     pub(super) fn post_node_status(&mut self, ctx: &mut Ctx) {
         let Some(node) = self.node.as_ref().and_then(|o| o.as_node()) else { return };
-        let mut n = node.clone();
+        // The Node last seen with new conditions and images (those two not copied only
+        // to be replaced; the patterns name every field).
+        let Node { api_version, kind, metadata, spec, status } = node;
+        let NodeStatus { capacity, allocatable, conditions: _, addresses, images: _, node_info, daemon_endpoints, phase } = status;
+        let mut n = Node {
+            api_version: api_version.clone(),
+            kind: kind.clone(),
+            metadata: metadata.clone(),
+            spec: spec.clone(),
+            status: NodeStatus {
+                capacity: capacity.clone(),
+                allocatable: allocatable.clone(),
+                conditions: conditions(self.clock(ctx.now), Some(node), self.ready_error(ctx.now).as_deref(), self.memory_pressure(ctx.now)),
+                addresses: addresses.clone(),
+                images: self.images.node_images(),
+                node_info: node_info.clone(),
+                daemon_endpoints: daemon_endpoints.clone(),
+                phase: phase.clone(),
+            },
+        };
         n.metadata.resource_version.0 = 0;
-        n.status.conditions = conditions(self.clock(ctx.now), Some(node), self.ready_error(ctx.now).as_deref(), self.memory_pressure(ctx.now));
-        n.status.images = self.images.node_images();
         self.images.changed = false;
         self.last_status_post = ctx.now;
         // ReadyCondition's event when Ready turns True (after a restart, or once the
