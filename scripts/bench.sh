@@ -36,5 +36,5 @@ for n in $sizes; do
   fi
 done
 
-echo "== criterion: event queue, kind, name and uid lookups, the store's Events, the event log's Lease lines, a kubelet's event caches, and a whole scenario"
+echo "== criterion: event queue, kind, name and uid lookups, the store's Events, the event log's Lease lines, a kubelet's event caches, a whole scenario, and an idle 500-node cluster's 10 minutes"
 cargo bench -p ksim-benches --bench engine -- --noplot

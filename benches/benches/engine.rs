@@ -302,5 +302,25 @@ fn scenario(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, queue, kind_lookup, name_lookup, uid_lookup, event_store, event_log, event_correlator, scenario);
+/// What a big cluster does while nothing happens: 500 nodes for 10 simulated minutes —
+/// each kubelet's Lease renewal every 10 s and node status post every 5 minutes, the
+/// node lifecycle controller's 5 s pass, and the watchers of both (the per-node periodic
+/// work that makes up most of a long replay's events).
+fn idle_cluster(c: &mut Criterion) {
+    let text = "apiVersion: ksim.dev/v1\nkind: Scenario\nmetadata: {name: idle-500}\nspec:\n  seed: 1\n  until: 10m\n  cluster:\n    clusterCIDR: 10.64.0.0/10\n    nodePools:\n    - {name: machine, count: 500, capacity: {cpu: '96', memory: 100Gi, pods: 250}}\n";
+    let no_files = |_: &str, rel: &str| Err(format!("no file {rel}"));
+    let s = sim_core::load(&[sim_core::Source { name: "idle-500.yaml".into(), text: text.into() }], &no_files).expect("the idle scenario loads");
+    let mut g = c.benchmark_group("idle_cluster");
+    g.sample_size(10);
+    g.bench_function("500_nodes_10_minutes", |b| {
+        b.iter(|| {
+            let mut sim = sim_core::Simulation::new(&s, &sim_core::RunOptions::for_scenario(&s)).unwrap();
+            sim.run();
+            black_box(sim.fingerprint())
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, queue, kind_lookup, name_lookup, uid_lookup, event_store, event_log, event_correlator, scenario, idle_cluster);
 criterion_main!(benches);
