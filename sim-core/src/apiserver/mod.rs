@@ -1149,6 +1149,60 @@ mod tests {
         Object::Pod(Box::new(p))
     }
 
+    /// `differs_past_metadata` says "differs" only of objects `==` tells apart: over
+    /// Leases and Nodes that differ in one field each (renewTime, holder, metadata,
+    /// a condition's heartbeat or status, capacity), and equal copies.
+    #[test]
+    fn differs_past_metadata_only_when_unequal() {
+        use crate::api::meta::Time;
+        use crate::api::namespace::Lease;
+        use crate::api::node::{Node, NodeCondition};
+        let lease = |renew: u64, holder: &str, label: bool| {
+            let mut l = Lease::default();
+            l.metadata.name = "n1".into();
+            l.metadata.namespace = "kube-node-lease".into();
+            if label {
+                l.metadata.labels.insert("a".into(), "b".into());
+            }
+            l.spec.holder_identity = Some(holder.into());
+            l.spec.renew_time = Some(Time(SimTime(renew)));
+            Object::Lease(Box::new(l))
+        };
+        let node = |hb: u64, status: &str, cpu: &str| {
+            let mut n = Node::default();
+            n.metadata.name = "n1".into();
+            n.status.conditions =
+                vec![NodeCondition { type_: "Ready".into(), status: status.into(), last_heartbeat_time: Some(Time(SimTime(hb))), ..Default::default() }];
+            n.status.capacity.insert("cpu".into(), cpu.parse().unwrap());
+            Object::Node(Box::new(n))
+        };
+        let objects = [
+            lease(10_000, "n1", false),
+            lease(20_000, "n1", false),
+            lease(10_000, "n2", false),
+            lease(10_000, "n1", true),
+            node(10_000, "True", "4"),
+            node(20_000, "True", "4"),
+            node(10_000, "False", "4"),
+            node(10_000, "True", "8"),
+            pod("p"),
+        ];
+        let mut told = 0;
+        for a in &objects {
+            for b in &objects {
+                if differs_past_metadata(a, b) {
+                    assert!(a != b, "{a:?} and {b:?} are equal");
+                    told += 1;
+                }
+            }
+            assert!(!differs_past_metadata(a, &a.clone()), "a copy of {a:?} does not differ");
+        }
+        // renewTime tells the second lease from the other three (3 pairs); the
+        // conditions tell 5 of the 6 pairs of nodes apart (not the two that differ in
+        // capacity alone); each pair both ways round.
+        assert_eq!(told, 2 * (3 + 5), "the pairs told apart before `==`");
+    }
+
     fn ok(o: Outcome) -> Rc<Object> {
         match o.response {
             Response::Object(o) => o,
