@@ -100,7 +100,8 @@ pub struct NodeLifecycleController {
     monitoring: bool,
     /// zone → when the next NoExecute taint may be applied there.
     next_taint: BTreeMap<String, SimTime>,
-    /// One copy of each zone name a node was seen in (the health entries share them).
+    /// One copy of the zone name of each zone a node is in (the health entries share
+    /// them).
     zone_names: BTreeSet<Rc<str>>,
 }
 
@@ -132,7 +133,9 @@ impl Controller for NodeLifecycleController {
         let deleted = ev.type_ == WatchEventType::Deleted;
         match &*ev.object {
             Object::Node(n) if deleted => {
-                self.health.remove(&NameKey::new(&n.metadata.name));
+                if let Some(h) = self.health.remove(&NameKey::new(&n.metadata.name)) {
+                    release_zone(&mut self.zone_names, h.zone.1);
+                }
             }
             Object::Node(n) => self.observe_node(n, ctx),
             Object::Lease(l) if !deleted => self.observe_lease(l, ctx),
@@ -142,6 +145,15 @@ impl Controller for NodeLifecycleController {
 
     fn on_tick(&mut self, inf: &SharedInformers, ctx: &mut ControllerCtx) {
         self.monitor(inf, ctx);
+    }
+}
+
+/// Lets go of a health entry's zone name: the last entry's takes it out of `zone_names`
+/// (which holds the zones of the nodes there are, not every zone ever written in a label).
+fn release_zone(zone_names: &mut BTreeSet<Rc<str>>, zone: Rc<str>) {
+    // The set's copy and this one: no entry names the zone any more.
+    if Rc::strong_count(&zone) == 2 {
+        zone_names.remove(&zone);
     }
 }
 
@@ -169,7 +181,8 @@ impl NodeLifecycleController {
                     z
                 }
             };
-            h.zone = (labels.clone(), name);
+            let old = std::mem::replace(&mut h.zone, (labels.clone(), name));
+            release_zone(&mut self.zone_names, old.1);
         }
         h.ready = Ready::of(n);
         h.tainted = n.spec.taints.iter().any(|t| t.key == TAINT_UNREACHABLE || t.key == TAINT_NOT_READY);
@@ -262,6 +275,10 @@ impl NodeLifecycleController {
         debug_assert!(
             inf.list(&Kind::Node).map(|o| o.meta().name.as_str()).eq(self.health.keys().map(NameKey::as_str)),
             "the node lifecycle controller has observed every node the informer holds, and only those"
+        );
+        debug_assert!(
+            self.zone_names.iter().all(|z| Rc::strong_count(z) > 1) && self.health.values().all(|h| h.zone.1.is_empty() || self.zone_names.contains(&h.zone.1)),
+            "zone_names holds the zones of the nodes there are"
         );
         let mut nodes: Vec<(&str, bool, &'static str, bool)> = Vec::with_capacity(self.health.len());
         for (name, h) in &self.health {
