@@ -412,6 +412,51 @@ fn mark_pods_not_ready(inf: &SharedInformers, node: &str, ctx: &mut ControllerCt
 mod tests {
     use super::*;
 
+    /// The zone names a pass compares by address: one copy per zone, shared by its
+    /// nodes' entries, and only the zones of the nodes there are as nodes are
+    /// relabelled and deleted.
+    #[test]
+    fn zone_names_are_the_zones_of_the_nodes_there_are() {
+        use crate::client::Ctx;
+        use crate::controller_manager::{ControllerId, Shared};
+        let (mut nlc, inf, mut shared, mut out) = (NodeLifecycleController::default(), SharedInformers::default(), Shared::default(), Vec::new());
+        let mut ctx = Ctx::new(SimTime::from_secs(1), &mut out);
+        let mut c = ControllerCtx { ctx: &mut ctx, id: ControllerId::NodeLifecycle, component: "node-controller", shared: &mut shared };
+        let mut nodes: BTreeMap<&str, Rc<Object>> = BTreeMap::new();
+        let mut rev = 0;
+        let mut write = |nlc: &mut NodeLifecycleController, c: &mut ControllerCtx, name: &'static str, zone: Option<&str>| {
+            rev += 1;
+            let prev = nodes.remove(name);
+            let (type_, object) = match zone {
+                Some(z) => {
+                    let mut n = Node::default();
+                    n.metadata.name = name.into();
+                    n.metadata.labels.insert("topology.kubernetes.io/zone".into(), z.into());
+                    let o = Rc::new(Object::Node(Box::new(n)));
+                    nodes.insert(name, o.clone());
+                    (if prev.is_some() { WatchEventType::Modified } else { WatchEventType::Added }, o)
+                }
+                None => (WatchEventType::Deleted, prev.clone().expect("a node to delete")),
+            };
+            nlc.on_watch(&inf, &WatchEvent { revision: rev, type_, object, prev, time: SimTime::from_secs(1) }, c);
+        };
+        let names = |nlc: &NodeLifecycleController| nlc.zone_names.iter().map(|z| z.to_string()).collect::<Vec<_>>();
+        write(&mut nlc, &mut c, "a", Some("z1"));
+        write(&mut nlc, &mut c, "b", Some("z1"));
+        assert_eq!(names(&nlc), ["z1"]);
+        let zone = |nlc: &NodeLifecycleController, n: &str| nlc.health[&NameKey::new(n)].zone.1.clone();
+        assert!(Rc::ptr_eq(&zone(&nlc, "a"), &zone(&nlc, "b")), "one copy of z1");
+        write(&mut nlc, &mut c, "a", Some("z2"));
+        assert_eq!(names(&nlc), ["z1", "z2"]);
+        write(&mut nlc, &mut c, "b", Some("z2"));
+        assert_eq!(names(&nlc), ["z2"], "z1 has no node left");
+        assert!(Rc::ptr_eq(&zone(&nlc, "a"), &zone(&nlc, "b")), "one copy of z2");
+        write(&mut nlc, &mut c, "a", None);
+        assert_eq!(names(&nlc), ["z2"]);
+        write(&mut nlc, &mut c, "b", None);
+        assert!(names(&nlc).is_empty() && nlc.health.is_empty());
+    }
+
     #[test]
     fn zone_rate_limits() {
         assert_eq!(eviction_interval_ms(3, 1, 3, false), Some(10_000));
