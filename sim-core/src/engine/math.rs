@@ -103,8 +103,9 @@ mod tests {
     }
 
     /// round_i64 is `round() as i64` on the edges (halves, the largest doubles below a
-    /// half, 2⁵² and 2⁵³ (4503599627370496 and 9007199254740992) around, 2⁶³ (the i64 bounds) around, infinities, NaN, subnormals, −0) and on
-    /// a million random bit patterns and a million random values of scores' size.
+    /// half, around 2⁵² = 4503599627370496, 2⁵³ = 9007199254740992 and 2⁶³ (the i64
+    /// bounds), infinities, NaN, subnormals, −0) and on a million random bit patterns
+    /// and a million random values of scores' size.
     #[test]
     fn round_i64_is_round_as_i64() {
         let mut xs: Vec<f64> = vec![0.0, -0.0, 0.5, -0.5, 1.5, -1.5, 2.5, -2.5, 0.49999999999999994, -0.49999999999999994];

@@ -637,8 +637,6 @@ fn send_batch(ds: &DaemonSet, c: &mut Creating, n: usize, ctx: &mut ControllerCt
     }
 }
 
-/// shouldIgnoreNodeUpdate: only heartbeats changed — the set of True conditions is the
-/// same (nodeInSameCondition) and nothing else differs but the resourceVersion.
 /// The types of a node's conditions that are True, as a set.
 fn true_conditions(n: &Node) -> Vec<&str> {
     let mut t: Vec<&str> = n.status.conditions.iter().filter(|c| c.status == "True").map(|c| c.type_.as_str()).collect();
@@ -647,6 +645,8 @@ fn true_conditions(n: &Node) -> Vec<&str> {
     t
 }
 
+/// shouldIgnoreNodeUpdate: only heartbeats changed — the set of True conditions is the
+/// same (nodeInSameCondition) and nothing else differs but the resourceVersion.
 fn should_ignore_node_update(old: &Node, cur: &Node) -> bool {
     // nodeInSameCondition: the same condition types True.
     if true_conditions(old) != true_conditions(cur) {
