@@ -116,6 +116,13 @@ pub struct ContainerImage {
 }
 
 impl Node {
+    /// A copy with an empty status (cheaper than clone-then-replace), as
+    /// `Pod::clone_without_status`.
+    pub fn clone_without_status(&self) -> Node {
+        let Node { api_version, kind, metadata, spec, status: _ } = self;
+        Node { api_version: api_version.clone(), kind: kind.clone(), metadata: metadata.clone(), spec: spec.clone(), status: NodeStatus::default() }
+    }
+
     pub fn condition(&self, type_: &str) -> Option<&NodeCondition> {
         self.status.conditions.iter().find(|c| c.type_ == type_)
     }

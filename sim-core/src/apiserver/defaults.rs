@@ -471,16 +471,7 @@ pub fn take_status(spec_src: &Object, status_src: Object) -> Object {
         (Object::Pod(a), Object::Pod(b)) => Object::Pod(Box::new(crate::api::pod::Pod { status: b.status, ..a.clone_without_status() })),
         // A kubelet's status post every 5 minutes: the stored Node but its status, which
         // is the written one's (moved, not the stored one copied and then replaced).
-        (Object::Node(a), Object::Node(b)) => {
-            let crate::api::node::Node { api_version, kind, metadata, spec, status: _ } = &**a;
-            Object::Node(Box::new(crate::api::node::Node {
-                api_version: api_version.clone(),
-                kind: kind.clone(),
-                metadata: metadata.clone(),
-                spec: spec.clone(),
-                status: b.status,
-            }))
-        }
+        (Object::Node(a), Object::Node(b)) => Object::Node(Box::new(crate::api::node::Node { status: b.status, ..a.clone_without_status() })),
         // deploymentStatusStrategy.PrepareForUpdate resets only spec and labels: the
         // Deployment controller writes its revision annotation through /status.
         (Object::Deployment(a), Object::Deployment(b)) => {

@@ -98,18 +98,22 @@ impl Default for Messages {
     }
 }
 
+/// The slot of `message` in `Messages`: std's SipHash with its fixed keys, so the same
+/// slots every run (only memory depends on them).
+fn message_slot(message: &str) -> usize {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::hash::DefaultHasher::new();
+    message.hash(&mut h);
+    h.finish() as usize & (MESSAGE_SLOTS - 1)
+}
+
 impl Messages {
     /// The message of an Event about `object`: the shared copy, if it is one to share.
     fn of(&mut self, message: &str, object: &str) -> Rc<str> {
-        use std::hash::{Hash, Hasher};
         if object.is_empty() || message.contains(object) {
             return message.into();
         }
-        // std's SipHash with its fixed keys: the same slots every run (only memory
-        // depends on them).
-        let mut h = std::hash::DefaultHasher::new();
-        message.hash(&mut h);
-        let slot = &mut self.0[h.finish() as usize & (MESSAGE_SLOTS - 1)];
+        let slot = &mut self.0[message_slot(message)];
         match slot {
             Some(m) if **m == *message => m.clone(),
             _ => slot.insert(Rc::from(message)).clone(),
@@ -693,13 +697,7 @@ mod tests {
         let mut m = Messages::default();
         let first = m.of("Started container web", "web-0");
         assert!(Rc::ptr_eq(&first, &m.of("Started container web", "web-1")));
-        let slot_of = |s: &str| {
-            use std::hash::{Hash, Hasher};
-            let mut h = std::hash::DefaultHasher::new();
-            s.hash(&mut h);
-            h.finish() as usize & (MESSAGE_SLOTS - 1)
-        };
-        let rival = (0..100_000).map(|i| format!("rival {i}")).find(|r| slot_of(r) == slot_of("Started container web")).unwrap();
+        let rival = (0..100_000).map(|i| format!("rival {i}")).find(|r| message_slot(r) == message_slot("Started container web")).unwrap();
         assert_eq!(&*m.of(&rival, "web-2"), rival);
         let again = m.of("Started container web", "web-3");
         assert_eq!(&*again, "Started container web");

@@ -113,14 +113,9 @@ impl Kubelet {
     pub(super) fn post_node_status(&mut self, ctx: &mut Ctx) {
         let Some(node) = self.node.as_ref().and_then(|o| o.as_node()) else { return };
         // The Node last seen with new conditions and images (those two not copied only
-        // to be replaced; the patterns name every field).
-        let Node { api_version, kind, metadata, spec, status } = node;
-        let NodeStatus { capacity, allocatable, conditions: _, addresses, images: _, node_info, daemon_endpoints, phase } = status;
+        // to be replaced; the pattern names every field of the status).
+        let NodeStatus { capacity, allocatable, conditions: _, addresses, images: _, node_info, daemon_endpoints, phase } = &node.status;
         let mut n = Node {
-            api_version: api_version.clone(),
-            kind: kind.clone(),
-            metadata: metadata.clone(),
-            spec: spec.clone(),
             status: NodeStatus {
                 capacity: capacity.clone(),
                 allocatable: allocatable.clone(),
@@ -131,6 +126,7 @@ impl Kubelet {
                 daemon_endpoints: daemon_endpoints.clone(),
                 phase: phase.clone(),
             },
+            ..node.clone_without_status()
         };
         n.metadata.resource_version.0 = 0;
         self.images.changed = false;
