@@ -18,11 +18,14 @@
 //! - the parts its Events share with the recorder's other Events (`involvedObject`,
 //!   `source`) as the shared `Rc`s they already are;
 //! - its uid as its 128 bits (the apiserver's uids are canonical);
-//! - its reason as the `&'static str` the recorder gave (a reason made at run time keeps
-//!   the Event whole);
-//! - its first and last timestamps as 32-bit offsets in milliseconds: the first back from
-//!   the creation, the last on from the first (an Event whose offsets do not fit, 49
-//!   days, is kept whole);
+//! - its reason as its place in the store's list of the `&'static str`s the recorders
+//!   gave (`Reasons`: one byte; a reason made at run time, or a 257th, keeps the Event
+//!   whole);
+//! - its creation as a 32-bit offset in milliseconds from the stamp's moment (makeEvent
+//!   stamps the recorder's clock: the stamp's milliseconds are the firstTimestamp, give
+//!   or take the recorder's sequence number), its first and last timestamps as 32-bit
+//!   offsets: the first back from the creation, the last on from the first (an Event
+//!   whose offsets do not fit, 24 or 49 days, is kept whole);
 //! - its message shared with the other Events that say the same, when it does not name
 //!   the object ("Created container: web", "Started container web", "Container image …
 //!   already present on machine"): one copy, however many pods, while it holds its slot
@@ -54,29 +57,65 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 
 /// An Event in the recorders' shape, without its name, namespace and involved object
-/// (see the module documentation): 96 bytes.
+/// (see the module documentation): 80 bytes.
 struct Compact {
     /// The whole object, made on the first read.
     read: OnceCell<Rc<Object>>,
     source: Rc<EventSource>,
-    reason: &'static str,
     message: Rc<str>,
     /// The uid's 128 bits (`uid::canonical_bits`).
     uid: (u64, u64),
     resource_version: u64,
-    created: SimTime,
+    /// Milliseconds from the stamp's moment (`stamp_ms`) to the creation.
+    created_on: i32,
     /// Milliseconds from firstTimestamp (or the creation, without one) to the creation.
     first_back: u32,
     /// Milliseconds from firstTimestamp (or the creation) to lastTimestamp.
     last_on: u32,
     count: i32,
+    /// The reason's place in `Reasons`.
+    reason: u8,
     api_version: TypeField<V1>,
     kind: TypeField<EventKind>,
     flags: u8,
 }
 
 #[cfg(target_pointer_width = "64")]
-const _: () = assert!(std::mem::size_of::<Compact>() == 96);
+const _: () = assert!(std::mem::size_of::<Compact>() == 80);
+
+/// The moment, in milliseconds, of a stamp as `client::event_with` makes them (the
+/// time in nanoseconds, plus the recorder's sequence number).
+fn stamp_ms(stamp: u64) -> u64 {
+    stamp / 1_000_000
+}
+
+/// The reasons of the compact Events, in the order first filed: the recorders give a
+/// few dozen constants, so an Event keeps its reason's place in this list (a byte) in
+/// place of the reference (16 bytes). Bounded by the reasons in the code, not by the
+/// Events: a reason past the 256th keeps its Events whole.
+#[derive(Default)]
+struct Reasons(Vec<&'static str>);
+
+impl Reasons {
+    /// The place of `reason`, added if it is new and there is room.
+    fn place(&mut self, reason: &'static str) -> Option<u8> {
+        // The same constant is most often the same pointer: compared first.
+        let found = self.0.iter().position(|r| std::ptr::eq(*r, reason)).or_else(|| self.0.iter().position(|r| *r == reason));
+        let i = match found {
+            Some(i) => i,
+            None if self.0.len() <= usize::from(u8::MAX) => {
+                self.0.push(reason);
+                self.0.len() - 1
+            }
+            None => return None,
+        };
+        u8::try_from(i).ok()
+    }
+
+    fn get(&self, place: u8) -> &'static str {
+        self.0[usize::from(place)]
+    }
+}
 
 /// The messages that Events about different objects share (those that do not name their
 /// object): a direct-mapped cache of the last message filed in each of `MESSAGE_SLOTS`
@@ -155,15 +194,18 @@ fn namespace_flag(namespace: &str, involved: &ObjectReference) -> Option<u8> {
 }
 
 /// What the compact form of an Event keeps that telling whether it has one works out:
-/// the uid's bits and the timestamps' offsets (`offsets`).
+/// the uid's bits, the timestamps' offsets (`offsets`) and the reason's place.
 struct Fits {
     uid: (u64, u64),
+    created_on: i32,
     offsets: (u32, u32),
+    reason: u8,
 }
 
-/// Whether `e`, whose name splits into `object` and a stamp, has the shape the compact
-/// form covers, and if so what it keeps of the uid and timestamps.
-fn compactable(e: &Event, object: &str) -> Option<Fits> {
+/// Whether `e`, whose name splits into `object` and `stamp`, has the shape the compact
+/// form covers, and if so what it keeps of the uid, timestamps and reason (the reason
+/// given its place in `reasons` if it has none yet).
+fn compactable(e: &Event, object: &str, stamp: u64, reasons: &mut Reasons) -> Option<Fits> {
     let m = &e.metadata;
     let plain = m.generate_name.is_empty() && m.labels.is_empty() && m.annotations.is_empty() && m.owner_references.is_empty() && *m.rare == Default::default();
     let reporting = e.reporting_component.is_empty() || e.reporting_component == e.source.component;
@@ -177,7 +219,15 @@ fn compactable(e: &Event, object: &str) -> Option<Fits> {
     if !shaped {
         return None;
     }
-    Some(Fits { offsets: offsets(e, m.creation_timestamp?.0)?, uid: crate::api::uid::canonical_bits(&m.uid)? })
+    let created = m.creation_timestamp?.0.as_ms();
+    let created_on = i32::try_from(i128::from(created) - i128::from(stamp_ms(stamp))).ok()?;
+    let offsets = offsets(e, SimTime(created))?;
+    let uid = crate::api::uid::canonical_bits(&m.uid)?;
+    let reason = match e.reason {
+        Cow::Borrowed(r) => reasons.place(r)?,
+        Cow::Owned(_) => return None,
+    };
+    Some(Fits { uid, created_on, offsets, reason })
 }
 
 /// The timestamps of `e`, created at `created`, as offsets: (first back from the
@@ -213,12 +263,9 @@ impl Compact {
         let (first_back, last_on) = fits.offsets;
         Compact {
             read: OnceCell::new(),
-            created: m.creation_timestamp.unwrap_or_default().0,
+            created_on: fits.created_on,
             source: e.source.clone(),
-            reason: match e.reason {
-                Cow::Borrowed(r) => r,
-                Cow::Owned(_) => unreachable!("compactable: a reason given as a constant"),
-            },
+            reason: fits.reason,
             message: messages.of(&e.message, &e.involved_object.name),
             uid: fits.uid,
             resource_version: m.resource_version.0,
@@ -231,14 +278,16 @@ impl Compact {
         }
     }
 
-    /// The Event again.
-    fn event(&self, involved: &Rc<ObjectReference>, stamp: u64) -> Event {
-        let first = SimTime(self.created.as_ms() - u64::from(self.first_back));
+    /// The Event again (its reason's place in `reasons`).
+    fn event(&self, involved: &Rc<ObjectReference>, stamp: u64, reasons: &Reasons) -> Event {
+        // (compactable checked that the creation is a moment: the sum is in range.)
+        let created = SimTime(stamp_ms(stamp).wrapping_add_signed(i64::from(self.created_on)));
+        let first = SimTime(created.as_ms() - u64::from(self.first_back));
         let mut e = Event {
             api_version: self.api_version,
             kind: self.kind,
             involved_object: involved.clone(),
-            reason: Cow::Borrowed(self.reason),
+            reason: Cow::Borrowed(reasons.get(self.reason)),
             message: self.message.to_string(),
             first_timestamp: (self.flags & FIRST != 0).then_some(Time(first)),
             last_timestamp: (self.flags & LAST != 0).then_some(Time(SimTime(first.as_ms() + u64::from(self.last_on)))),
@@ -253,7 +302,7 @@ impl Compact {
         m.namespace = if self.flags & DEFAULT_NAMESPACE != 0 { "default".to_string() } else { involved.namespace.clone() };
         m.uid = crate::api::uid::canonical_text(self.uid);
         m.resource_version.0 = self.resource_version;
-        m.creation_timestamp = Some(Time(self.created));
+        m.creation_timestamp = Some(Time(created));
         e
     }
 }
@@ -266,14 +315,14 @@ struct Stamped {
 }
 
 impl Stamped {
-    fn object(&self) -> &Rc<Object> {
-        self.event.read.get_or_init(|| Rc::new(Object::Event(Box::new(self.event.event(&self.involved, self.stamp)))))
+    fn object(&self, reasons: &Reasons) -> &Rc<Object> {
+        self.event.read.get_or_init(|| Rc::new(Object::Event(Box::new(self.event.event(&self.involved, self.stamp, reasons)))))
     }
 
-    fn into_object(mut self) -> Rc<Object> {
+    fn into_object(mut self, reasons: &Reasons) -> Rc<Object> {
         match self.event.read.take() {
             Some(o) => o,
-            None => Rc::new(Object::Event(Box::new(self.event.event(&self.involved, self.stamp)))),
+            None => Rc::new(Object::Event(Box::new(self.event.event(&self.involved, self.stamp, reasons)))),
         }
     }
 }
@@ -299,8 +348,8 @@ impl InNamespace {
         of.binary_search_by_key(&stamp, |s| s.stamp).ok().map(|i| &of[i])
     }
 
-    fn get(&self, name: &str) -> Option<&Rc<Object>> {
-        let compact = split(name).and_then(|(object, stamp)| self.stamped(object, stamp)).map(Stamped::object);
+    fn get(&self, name: &str, reasons: &Reasons) -> Option<&Rc<Object>> {
+        let compact = split(name).and_then(|(object, stamp)| self.stamped(object, stamp)).map(|s| s.object(reasons));
         compact.or_else(|| self.whole.get(&NameKey::new(name)))
     }
 
@@ -311,7 +360,7 @@ impl InNamespace {
         }
     }
 
-    fn remove(&mut self, name: &str) -> Option<Rc<Object>> {
+    fn remove(&mut self, name: &str, reasons: &Reasons) -> Option<Rc<Object>> {
         if let Some((object, stamp)) = split(name) {
             let key = NameKey::new(object);
             if let Some(of) = self.stamped.get_mut(&key) {
@@ -322,7 +371,7 @@ impl InNamespace {
                     } else {
                         of.shrink_to_fit();
                     }
-                    return Some(s.into_object());
+                    return Some(s.into_object(reasons));
                 }
             }
         }
@@ -331,13 +380,13 @@ impl InNamespace {
 
     /// Files `obj`, an Event, unless its name is taken (the name split once for both);
     /// for a compact one, its stamp and the reference to its object that the store keeps.
-    fn insert_new(&mut self, obj: &Rc<Object>, messages: &mut Messages) -> Result<Option<(u64, Rc<ObjectReference>)>, ()> {
+    fn insert_new(&mut self, obj: &Rc<Object>, messages: &mut Messages, reasons: &mut Reasons) -> Result<Option<(u64, Rc<ObjectReference>)>, ()> {
         let name = &obj.meta().name;
         let parts = split(name);
         if parts.and_then(|(object, stamp)| self.stamped(object, stamp)).is_some() || self.whole.contains_key(&NameKey::new(name)) {
             return Err(());
         }
-        let stamped = obj.as_event().zip(parts).and_then(|(e, (object, stamp))| Some((e, stamp, compactable(e, object)?)));
+        let stamped = obj.as_event().zip(parts).and_then(|(e, (object, stamp))| Some((e, stamp, compactable(e, object, stamp, reasons)?)));
         let Some((e, stamp, fits)) = stamped else {
             self.whole.insert(NameKey::new(name), obj.clone());
             return Ok(None);
@@ -352,7 +401,7 @@ impl InNamespace {
         let kept = mine.or_else(|| of.iter().find(|x| same_reference(&x.involved, &e.involved_object)));
         let involved = kept.map_or_else(|| e.involved_object.clone(), |x| x.involved.clone());
         let s = Stamped { stamp, involved: involved.clone(), event: Compact::of(e, fits, messages) };
-        debug_assert!(**s.object() == **obj, "the compact form of {:?} makes it again", obj.key());
+        debug_assert!(**s.object(reasons) == **obj, "the compact form of {:?} makes it again", obj.key());
         let at = of.partition_point(|x| x.stamp < stamp);
         // An object has a handful of Events: room for exactly one more, not twice as
         // many (most pods' would leave three of eight places empty).
@@ -372,6 +421,8 @@ pub(super) struct Events {
     by_ns: BTreeMap<String, InNamespace>,
     /// The messages the compact Events share.
     messages: Messages,
+    /// The compact Events' reasons.
+    reasons: Reasons,
     /// The last compact Event filed: the writer's reference, the stamp, and the
     /// reference kept (what `at` gives for it, without looking it up again).
     last: Option<(Rc<ObjectReference>, u64, Rc<ObjectReference>)>,
@@ -384,7 +435,7 @@ impl Events {
     }
 
     pub(super) fn get(&self, namespace: &str, name: &str) -> Option<&Rc<Object>> {
-        self.by_ns.get(namespace)?.get(name)
+        self.by_ns.get(namespace)?.get(name, &self.reasons)
     }
 
     pub(super) fn resource_version(&self, namespace: &str, name: &str) -> Option<u64> {
@@ -413,7 +464,7 @@ impl Events {
             Some(n) => n,
             None => self.by_ns.entry(m.namespace.clone()).or_default(),
         };
-        let kept = in_ns.insert_new(obj, &mut self.messages)?;
+        let kept = in_ns.insert_new(obj, &mut self.messages, &mut self.reasons)?;
         // (A compact Event's writer's reference is its involvedObject.)
         self.last = kept.zip(obj.as_event()).map(|((stamp, kept), e)| (e.involved_object.clone(), stamp, kept));
         self.len += 1;
@@ -422,7 +473,7 @@ impl Events {
 
     pub(super) fn remove(&mut self, namespace: &str, name: &str) -> Option<Rc<Object>> {
         let in_ns = self.by_ns.get_mut(namespace)?;
-        let gone = in_ns.remove(name)?;
+        let gone = in_ns.remove(name, &self.reasons)?;
         self.last = None;
         if in_ns.is_empty() {
             self.by_ns.remove(namespace);
@@ -436,7 +487,7 @@ impl Events {
         let mut out = Vec::with_capacity(self.len);
         for in_ns in self.by_ns.values() {
             let from = out.len();
-            out.extend(in_ns.stamped.values().flatten().map(Stamped::object));
+            out.extend(in_ns.stamped.values().flatten().map(|s| s.object(&self.reasons)));
             out.extend(in_ns.whole.values());
             out[from..].sort_unstable_by(|a, b| a.meta().name.cmp(&b.meta().name));
         }
@@ -581,6 +632,12 @@ mod tests {
         first_after_creation.first_timestamp = Some(Time(SimTime(1501)));
         let mut last_before_first = plain();
         last_before_first.last_timestamp = Some(Time(SimTime(1499)));
+        // A creation more than 2³¹ ms from the stamp's moment (1500 ms), either way.
+        let stamped_at = |ms: u64| crate::client::event_name("web-0", ms * 1_000_000 + 7);
+        let mut created_long_after_stamp = plain();
+        created_long_after_stamp.metadata.creation_timestamp = Some(Time(SimTime(1500 + (1 << 31))));
+        let mut created_long_before_stamp = plain();
+        created_long_before_stamp.metadata.name = stamped_at(1500 + (1 << 31) + 1);
         let shapes = [
             named,
             other_object,
@@ -595,6 +652,8 @@ mod tests {
             long_after,
             first_after_creation,
             last_before_first,
+            created_long_after_stamp,
+            created_long_before_stamp,
         ];
         for e in shapes {
             let mut events = Events::default();
@@ -616,12 +675,38 @@ mod tests {
         widest.first_timestamp = Some(Time(SimTime(7)));
         widest.metadata.creation_timestamp = Some(Time(SimTime(7 + u64::from(u32::MAX))));
         widest.last_timestamp = Some(Time(SimTime(7 + u64::from(u32::MAX))));
-        for e in [bare, last_only, widest] {
+        widest.metadata.name = stamped_at(7 + u64::from(u32::MAX) - (1 << 31) + 1);
+        let mut created_before_stamp = plain();
+        created_before_stamp.metadata.name = stamped_at(1500 + (1 << 31));
+        for e in [bare, last_only, widest, created_before_stamp] {
             let mut events = Events::default();
             events.insert_new(&object(&e)).unwrap();
             assert_eq!(events.by_ns["shop"].stamped.len(), 1);
             assert_eq!(events.get("shop", &e.metadata.name).unwrap().as_event(), Some(&e));
         }
+    }
+
+    /// An Event keeps its reason's place among the reasons filed: 256 reasons fit a
+    /// byte, the 257th keeps its Event whole; an equal reason at another address takes
+    /// the same place.
+    #[test]
+    fn reasons_take_a_place_each_and_the_257th_keeps_its_event_whole() {
+        let mut events = Events::default();
+        for i in 0..257u64 {
+            let mut e = recorded("shop", "web-0", "Normal", 1500 + i);
+            e.reason = Cow::Borrowed(Box::leak(format!("Reason{i}").into_boxed_str()));
+            events.insert_new(&object(&e)).unwrap();
+            assert_eq!(events.get("shop", &e.metadata.name).unwrap().as_event(), Some(&e));
+        }
+        let in_ns = &events.by_ns["shop"];
+        assert_eq!((in_ns.stamped[&NameKey::new("web-0")].len(), in_ns.whole.len()), (256, 1));
+        assert_eq!(events.reasons.0.len(), 256);
+        let mut again = recorded("shop", "web-0", "Normal", 2000);
+        again.reason = Cow::Borrowed(Box::leak("Reason3".to_string().into_boxed_str()));
+        events.insert_new(&object(&again)).unwrap();
+        assert_eq!(events.by_ns["shop"].stamped[&NameKey::new("web-0")].len(), 257, "a known reason, at another address");
+        assert_eq!(events.reasons.0.len(), 256);
+        assert_eq!(events.get("shop", &again.metadata.name).unwrap().as_event(), Some(&again));
     }
 
     /// Events about one object recorded by different components (each with its own
