@@ -387,7 +387,21 @@ impl ApiServer {
 
     pub fn handle(&mut self, req: Request, now: SimTime) -> Outcome {
         let mut writes = Vec::new();
-        let key = req.key();
+        // The request's key, for its errors and a lookup, made only where a request
+        // needs it before the request is taken apart: an update's, a delete's and a
+        // bind's errors are keyed where they arise (`keyed`), so the writes that make up
+        // most requests (status updates, bindings, deletions) make no key (two strings
+        // copied and freed again).
+        let key = match &req {
+            Request::Update(_) | Request::UpdateStatus(_) | Request::Delete { .. } | Request::Bind { .. } => None,
+            _ => Some(req.key()),
+        };
+        let priority_class = |kind: &Kind| matches!(kind, Kind::Other(_, k) if k == "PriorityClass");
+        let writes_priority_classes = match &req {
+            Request::Update(o) | Request::UpdateStatus(o) => priority_class(&o.kind()),
+            Request::Delete { key, .. } => priority_class(&key.kind),
+            _ => key.as_ref().is_some_and(|k| priority_class(&k.kind)),
+        };
         let response = match req {
             // Reached only when no metrics-server is installed (the simulation answers
             // for it otherwise): no APIService serves metrics.k8s.io.
@@ -395,7 +409,7 @@ impl ApiServer {
                 Err(ApiErr::Status(status(404, "NotFound", "the server could not find the requested resource (get pods.metrics.k8s.io)".into())))
             }
             Request::Create(obj) => self.create(obj, now, &mut writes),
-            Request::PatchEvent(obj) => match (self.store.get(&key).and_then(|o| o.as_event()).cloned(), obj) {
+            Request::PatchEvent(obj) => match (key.as_ref().and_then(|k| self.store.get(k)).and_then(|o| o.as_event()).cloned(), obj) {
                 (Some(mut cur), Object::Event(e)) => {
                     cur.count = e.count;
                     cur.last_timestamp = e.last_timestamp;
@@ -407,8 +421,10 @@ impl ApiServer {
             },
             Request::Update(obj) => self.update(obj, now, false, &mut writes),
             Request::UpdateStatus(obj) => self.update(obj, now, true, &mut writes),
-            Request::Delete { key, grace_period_seconds, uid } => self.delete(&key, grace_period_seconds, uid, now, &mut writes),
-            Request::Bind { namespace, name, uid, node } => self.bind(&namespace, &name, &uid, &node, now, &mut writes),
+            Request::Delete { key, grace_period_seconds, uid } => self.delete(&key, grace_period_seconds, uid, now, &mut writes).map_err(|e| keyed(e, &key)),
+            Request::Bind { namespace, name, uid, node } => {
+                self.bind(&namespace, &name, &uid, &node, now, &mut writes).map_err(|e| keyed(e, &ObjectKey::new(Kind::Pod, &namespace, &name)))
+            }
             Request::List(kind) => Ok(Response::List(self.store.list(&kind).cloned().collect(), self.store.revision())),
             Request::Get(key) => match self.store.get(&key) {
                 Some(o) => Ok(Response::Object(o.clone())),
@@ -431,7 +447,7 @@ impl ApiServer {
                     Err(e) => Err(ApiErr::Status(status(422, "Invalid", e))),
                 },
             },
-            Request::Apply(obj) => match self.store.get(&key).cloned() {
+            Request::Apply(obj) => match key.as_ref().and_then(|k| self.store.get(k)).cloned() {
                 None => self.create(obj, now, &mut writes),
                 Some(cur) => match apply_patch(&cur, &obj) {
                     Ok(merged) => self.update(merged, now, false, &mut writes),
@@ -439,7 +455,7 @@ impl ApiServer {
                 },
             },
         };
-        if !writes.is_empty() && matches!(&key.kind, Kind::Other(_, k) if k == "PriorityClass") {
+        if !writes.is_empty() && writes_priority_classes {
             self.defaulted_specs.clear();
         }
         for w in &writes {
@@ -459,10 +475,12 @@ impl ApiServer {
             }
         }
         let response = response.unwrap_or_else(|e| {
-            Response::Error(match e {
-                ApiErr::Store(se) => Box::new(store_error(se, &key)),
-                ApiErr::Status(s) => Box::new(s),
-            })
+            Response::Error(Box::new(match (e, &key) {
+                (ApiErr::Store(se), Some(key)) => store_error(se, key),
+                // (Not reached: the requests without a key here keyed their errors.)
+                (ApiErr::Store(se), None) => status(500, "InternalError", format!("Internal error occurred: {se:?}")),
+                (ApiErr::Status(s), _) => s,
+            }))
         });
         Outcome { response, writes }
     }
@@ -803,12 +821,14 @@ impl ApiServer {
         Ok(())
     }
 
+    /// (Its errors are keyed: `handle` makes no key for an update.)
     fn update(&mut self, mut obj: Object, now: SimTime, status_only: bool, writes: &mut Vec<Rc<WatchEvent>>) -> Result<Response, ApiErr> {
-        let key = obj.key();
-        let cur = self.store.get(&key).ok_or(ApiErr::Store(StoreError::NotFound))?.clone();
+        let kind = obj.kind();
+        let found = self.store.get_parts(&kind, &obj.meta().namespace, &obj.meta().name).cloned();
+        let cur = found.ok_or_else(|| keyed(ApiErr::Store(StoreError::NotFound), &obj.key()))?;
         let want = obj.meta().resource_version.0;
         if want != 0 && want != cur.meta().resource_version.0 {
-            return Err(ApiErr::Store(StoreError::Conflict));
+            return Err(keyed(ApiErr::Store(StoreError::Conflict), &obj.key()));
         }
         if status_only {
             obj = defaults::take_status(&cur, obj);
@@ -828,12 +848,12 @@ impl ApiServer {
             let mut errs = validate(&obj);
             errs.extend(crate::api::validation::validate_update(&cur, &obj));
             if !errs.is_empty() {
-                return Err(ApiErr::Status(invalid(&key.kind, &key.name, &errs)));
+                return Err(ApiErr::Status(invalid(&kind, &cur.meta().name, &errs)));
             }
             self.admit_pvc_resize(&cur, &obj)?;
             // The Service registry's BeginUpdate (allocateUpdate).
             if let (Object::Service(old), Object::Service(svc)) = (&*cur, &mut obj) {
-                self.services.allocate_update(old, svc).map_err(|r| refusal(&key.kind, &key.name, r))?;
+                self.services.allocate_update(old, svc).map_err(|r| refusal(&kind, &old.metadata.name, r))?;
             }
         }
         // Immutable metadata stays as stored.
@@ -866,12 +886,13 @@ impl ApiServer {
             && obj.meta().rare.deletion_timestamp.is_some()
             && obj.meta().finalizers().is_empty()
         {
-            let ev = self.store.delete(&key, None, now).map_err(ApiErr::Store)?;
+            let key = cur.key();
+            let ev = self.store.delete(&key, None, now).map_err(|e| keyed(ApiErr::Store(e), &key))?;
             let out = ev.object.clone();
             writes.push(ev);
             return Ok(Response::Object(out));
         }
-        let ev = self.store.update(obj, now).map_err(ApiErr::Store)?;
+        let ev = self.store.update(obj, now).map_err(|e| keyed(ApiErr::Store(e), &cur.key()))?;
         let out = ev.object.clone();
         writes.push(ev);
         Ok(Response::Object(out))
@@ -994,8 +1015,7 @@ impl ApiServer {
     }
 
     fn bind(&mut self, ns: &str, name: &str, uid: &str, node: &str, now: SimTime, writes: &mut Vec<Rc<WatchEvent>>) -> Result<Response, ApiErr> {
-        let key = ObjectKey::new(Kind::Pod, ns, name);
-        let cur = self.store.get(&key).ok_or(ApiErr::Store(StoreError::NotFound))?.clone();
+        let cur = self.store.get_parts(&Kind::Pod, ns, name).ok_or(ApiErr::Store(StoreError::NotFound))?.clone();
         let Object::Pod(p) = &*cur else { return Err(ApiErr::Store(StoreError::NotFound)) };
         if p.metadata.uid != uid {
             return Err(ApiErr::Store(StoreError::NotFound));
@@ -1113,6 +1133,14 @@ fn decode_as(kind: &Kind, v: serde_json::Value) -> Result<Object, String> {
 pub(crate) enum ApiErr {
     Store(StoreError),
     Status(Status),
+}
+
+/// `e` with a store error put as the apiserver words it about `key`.
+fn keyed(e: ApiErr, key: &ObjectKey) -> ApiErr {
+    match e {
+        ApiErr::Store(se) => ApiErr::Status(store_error(se, key)),
+        s => s,
+    }
 }
 
 /// Whether a write's object differs from the stored one in what the periodic writers
@@ -1279,6 +1307,33 @@ mod tests {
         let bound = ok(a.handle(bind("n1"), SimTime(3)));
         assert_eq!(bound.as_pod().unwrap().spec.node_name, "n1");
         assert!(err(a.handle(bind("n2"), SimTime(4))).message.contains("is already assigned to node \"n1\""));
+    }
+
+    /// The store's errors of the requests whose keys are made only for an error (an
+    /// update, a status update, a delete, a bind) in the apiserver's words: NewNotFound
+    /// and NewConflict of staging/src/k8s.io/apimachinery/pkg/api/errors/errors.go.
+    #[test]
+    fn errors_of_updates_deletes_and_binds_name_their_object() {
+        let mut a = server();
+        let p = ok(a.handle(Request::Create(pod("web")), SimTime(0)));
+        let not_found = "pods \"gone\" not found";
+        let conflict =
+            "Operation cannot be fulfilled on pods \"web\": the object has been modified; please apply your changes to the latest version and try again";
+        for status_only in [false, true] {
+            let request = |o: Object| if status_only { Request::UpdateStatus(o) } else { Request::Update(o) };
+            let st = err(a.handle(request(pod("gone")), SimTime(1)));
+            assert_eq!((st.code, st.reason, st.message.as_str()), (404, "NotFound", not_found));
+            let mut stale = (*p).clone();
+            stale.meta_mut().resource_version.0 += 100;
+            let st = err(a.handle(request(stale), SimTime(1)));
+            assert_eq!((st.code, st.reason, st.message.as_str()), (409, "Conflict", conflict));
+        }
+        let gone = ObjectKey::new(Kind::Pod, "default", "gone");
+        let st = err(a.handle(Request::Delete { key: gone, grace_period_seconds: None, uid: None }, SimTime(2)));
+        assert_eq!((st.code, st.reason, st.message.as_str()), (404, "NotFound", not_found));
+        let bind = Request::Bind { namespace: "default".into(), name: "gone".into(), uid: "u".into(), node: "n1".into() };
+        let st = err(a.handle(bind, SimTime(3)));
+        assert_eq!((st.code, st.reason, st.message.as_str()), (404, "NotFound", not_found));
     }
 
     #[test]
