@@ -24,7 +24,7 @@ pub struct SimCluster {
     nodes: Vec<NodeInfo>,
     order: Vec<usize>,
     ns_labels: BTreeMap<String, Labels>,
-    image_nodes: BTreeMap<String, usize>,
+    image_nodes: BTreeMap<std::rc::Rc<str>, usize>,
     label_keys: BTreeMap<String, usize>,
     counts: MatchCounts,
     affinity: AffinityIndex,

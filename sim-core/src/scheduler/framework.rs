@@ -272,8 +272,10 @@ pub struct NodeInfo {
     /// How many of `pods` have terms that score other pods.
     pub pods_with_scoring_affinity: usize,
     pub used_ports: Vec<HostPort>,
-    /// Image names (as listed in status.images) → size in bytes, in `image_order`.
-    pub images: Vec<(String, i64)>,
+    /// Image names (as listed in status.images) → size in bytes, in `image_order`. The
+    /// scheduler makes each name the one copy its `image_nodes` holds (`set_images`), so
+    /// that ImageLocality finds a pod's image on a node by its address.
+    pub images: Vec<(Rc<str>, i64)>,
     pub taints: Vec<Taint>,
     pub labels: crate::api::meta::Labels,
     pub unschedulable: bool,
@@ -348,7 +350,7 @@ impl NodeInfo {
         self.taints = node.spec.taints.clone();
         self.labels = (*node.metadata.labels).clone();
         self.unschedulable = node.spec.unschedulable;
-        self.images = node.status.images.iter().flat_map(|i| i.names.iter().map(move |n| (n.clone(), i.size_bytes.unwrap_or(0)))).collect();
+        self.images = node.status.images.iter().flat_map(|i| i.names.iter().map(move |n| (Rc::from(n.as_str()), i.size_bytes.unwrap_or(0)))).collect();
         // ImageStates is keyed by name: a name listed twice is one image of this node.
         // Sorted by length first (`image_order`), so that a lookup compares lengths
         // before it reads any name.
@@ -429,7 +431,7 @@ pub struct Snapshot<'a> {
     pub order: &'a [usize],
     pub ns_labels: &'a BTreeMap<String, Labels>,
     /// Image name → on how many nodes it is present (ImageStateSummary.NumNodes).
-    pub image_nodes: &'a BTreeMap<String, usize>,
+    pub image_nodes: &'a BTreeMap<Rc<str>, usize>,
     /// Label key → on how many present nodes it is set (see `label_key_counts`).
     pub label_keys: &'a BTreeMap<String, usize>,
     pub counts: &'a MatchCounts,

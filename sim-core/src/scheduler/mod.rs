@@ -149,7 +149,7 @@ pub struct Scheduler {
     /// Whether the VolumePoll timer is armed, and for when.
     volume_poll_at: Option<SimTime>,
     counts: MatchCounts,
-    image_nodes: BTreeMap<String, usize>,
+    image_nodes: BTreeMap<Rc<str>, usize>,
     ns_labels: BTreeMap<String, Labels>,
     /// DefaultSelector results by (namespace, pod labels); cleared when a Service or a
     /// ReplicationController changes, or the set of ReplicaSets (a ReplicaSet's selector
@@ -324,16 +324,7 @@ impl Scheduler {
             self.order.push(i);
         }
         let ni = &self.nodes[i];
-        let before = (
-            ni.alloc_milli_cpu,
-            ni.alloc_memory,
-            ni.alloc_pods,
-            ni.alloc_scalar.clone(),
-            ni.taints.clone(),
-            ni.unschedulable,
-            ni.labels.clone(),
-            ni.images.clone(),
-        );
+        let before = (ni.alloc_milli_cpu, ni.alloc_memory, ni.alloc_pods, ni.alloc_scalar.clone(), ni.taints.clone(), ni.unschedulable, ni.labels.clone());
         self.set_images(i, false);
         self.set_label_keys(i, false);
         if was_present && has_prefer_no_schedule(&self.nodes[i]) {
@@ -379,15 +370,22 @@ impl Scheduler {
         if !self.nodes[i].present {
             return;
         }
-        for (name, _) in &self.nodes[i].images {
+        let image_nodes = &mut self.image_nodes;
+        for (name, _) in &mut self.nodes[i].images {
             if add {
-                *self.image_nodes.entry(name.clone()).or_default() += 1;
+                // The nodes that list an image share one copy of its name: ImageLocality
+                // finds it on each node it scores by address (a pod's image is the same
+                // few dozen bytes, read again and compared on every node otherwise).
+                if let Some((shared, _)) = image_nodes.get_key_value(&**name) {
+                    *name = shared.clone();
+                }
+                *image_nodes.entry(name.clone()).or_default() += 1;
             } else {
                 // The node's images were counted when it was set (set_images(i, true)).
-                let c = self.image_nodes.get_mut(name).filter(|c| **c > 0).expect("image_nodes never negative");
+                let c = image_nodes.get_mut(name).filter(|c| **c > 0).expect("image_nodes never negative");
                 *c -= 1;
                 if *c == 0 {
-                    self.image_nodes.remove(name);
+                    image_nodes.remove(name);
                 }
             }
         }
@@ -1427,5 +1425,40 @@ mod tests {
         assert_eq!(s.num_feasible_nodes_to_find(0, 6000), 300); // max(5 %, 2 %) = 5 %
         assert_eq!(s.num_feasible_nodes_to_find(50, 1000), 500);
         assert_eq!(s.num_feasible_nodes_to_find(1, 1000), 100); // at least 100
+    }
+
+    /// The nodes that list an image share one copy of its name, counted per node
+    /// (ImageStateSummary.NumNodes); a node that goes lets its count go, and the last
+    /// one the name.
+    #[test]
+    fn nodes_share_one_copy_of_an_image_name() {
+        use crate::api::node::{ContainerImage, Node};
+        let mut s = Scheduler::new(RngStreams::new(1).stream("scheduler"));
+        let node = |name: &str, images: &[&str]| {
+            let mut n = Node::default();
+            n.metadata.name = name.into();
+            n.status.images = images.iter().map(|i| ContainerImage { names: vec![i.to_string()], size_bytes: Some(300 << 20) }).collect();
+            Rc::new(Object::Node(Box::new(n)))
+        };
+        let watch = |type_, object: Rc<Object>, prev: Option<Rc<Object>>| WatchEvent { revision: 1, type_, object, prev, time: SimTime::ZERO };
+        let mut out = Vec::new();
+        let (pause, web) = ("registry.k8s.io/pause:3.10", "nginx:1.27");
+        for name in ["n1", "n2", "n3"] {
+            s.on_node(&watch(WatchEventType::Added, node(name, &[pause, web]), None), &mut Ctx::new(SimTime::ZERO, &mut out));
+        }
+        let image = |s: &Scheduler, n: usize, name: &str| s.nodes[n].images.iter().find(|(i, _)| &**i == name).expect("listed").0.clone();
+        for name in [pause, web] {
+            let shared = s.image_nodes.get_key_value(name).expect("counted").0.clone();
+            assert!((0..3).all(|n| Rc::ptr_eq(&image(&s, n, name), &shared)), "{name}: one copy");
+            assert_eq!(s.image_nodes[name], 3);
+        }
+        // A node's update makes its names again: the shared one is taken again.
+        s.on_node(&watch(WatchEventType::Modified, node("n2", &[pause]), Some(node("n2", &[pause, web]))), &mut Ctx::new(SimTime(1), &mut out));
+        assert!(Rc::ptr_eq(&image(&s, 1, pause), &image(&s, 0, pause)));
+        assert_eq!((s.image_nodes[pause], s.image_nodes[web]), (3, 2));
+        for name in ["n1", "n3"] {
+            s.on_node(&watch(WatchEventType::Deleted, node(name, &[pause, web]), None), &mut Ctx::new(SimTime(2), &mut out));
+        }
+        assert_eq!(s.image_nodes.iter().map(|(k, v)| (&**k, *v)).collect::<Vec<_>>(), [(pause, 1)]);
     }
 }

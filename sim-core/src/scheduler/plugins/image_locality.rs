@@ -3,6 +3,7 @@
 //! pods onto the one node with a rare image). No normalization.
 
 use crate::scheduler::framework::{image_order, NodeInfo, PodInfo, Snapshot, MAX_NODE_SCORE};
+use std::rc::Rc;
 
 pub const NAME: &str = "ImageLocality";
 const MB: i64 = 1024 * 1024;
@@ -26,14 +27,17 @@ pub fn pod_images(pod: &PodInfo) -> Vec<String> {
     spec.init_containers.iter().chain(spec.containers.iter()).map(|c| normalized_image_name(&c.image)).collect()
 }
 
-pub fn score(images: &[(String, f64)], node: &NodeInfo) -> i64 {
+/// The pod's `images` (`with_spread`) on `node`.
+pub fn score(images: &[(Rc<str>, f64)], node: &NodeInfo) -> i64 {
     let containers = images.len() as i64;
     let mut sum = 0i64;
     if node.images.is_empty() {
         return calculate_priority(0, containers);
     }
     for (name, spread) in images {
-        if let Ok(i) = node.images.binary_search_by(|(n, _)| image_order(n, name)) {
+        // The name the scheduler's nodes share (`with_spread`) is found by address;
+        // any other by the order (a name of the same length compared).
+        if let Ok(i) = node.images.binary_search_by(|(n, _)| if Rc::ptr_eq(n, name) { std::cmp::Ordering::Equal } else { image_order(n, name) }) {
             let size = node.images[i].1;
             // scaledImageScore: int64(float64(size) * spread)
             sum += (size as f64 * spread) as i64;
@@ -43,13 +47,17 @@ pub fn score(images: &[(String, f64)], node: &NodeInfo) -> i64 {
 }
 
 /// Each image's spread (numNodes / totalNumNodes), the same for every node scored:
-/// worked out once per pod rather than once per node.
-pub fn with_spread(images: Vec<String>, snap: &Snapshot) -> Vec<(String, f64)> {
+/// worked out once per pod rather than once per node; and its name as the nodes share
+/// it, if they list it.
+pub fn with_spread(images: Vec<String>, snap: &Snapshot) -> Vec<(Rc<str>, f64)> {
     let total_nodes = snap.order.len();
     images
         .into_iter()
         .map(|name| {
-            let num_nodes = snap.image_nodes.get(&name).copied().unwrap_or(1);
+            let (name, num_nodes) = match snap.image_nodes.get_key_value(name.as_str()) {
+                Some((shared, &n)) => (shared.clone(), n),
+                None => (Rc::from(name), 1),
+            };
             (name, num_nodes as f64 / total_nodes.max(1) as f64)
         })
         .collect()

@@ -252,7 +252,7 @@ pub struct Cluster {
     pub nodes: Vec<NodeInfo>,
     pub order: Vec<usize>,
     pub ns_labels: BTreeMap<String, Labels>,
-    pub image_nodes: BTreeMap<String, usize>,
+    pub image_nodes: BTreeMap<Rc<str>, usize>,
     pub label_keys: BTreeMap<String, usize>,
     pub counts: MatchCounts,
     pub affinity: AffinityIndex,
