@@ -53,6 +53,7 @@ use super::{Controller, ControllerCtx, Synced};
 use crate::api::job::{format_indexes, Job, JobCondition, JobStatus, JOB_COMPLETION_INDEX, JOB_COMPLETION_INDEX_ENV};
 use crate::api::meta::Time;
 use crate::api::pod::Pod;
+use crate::api::uid::UidKey;
 use crate::api::{Kind, Object};
 use crate::apiserver::{Request, Response};
 use crate::engine::{SimDuration, SimTime};
@@ -74,8 +75,9 @@ pub const MAX_POD_CREATE_DELETE_PER_SYNC: usize = 500;
 #[derive(Debug, Default)]
 struct Counted {
     uid: String,
-    /// Pods already counted.
-    pods: BTreeSet<String>,
+    /// Pods already counted, by uid (compared inline: a sync looks up each of the Job's
+    /// pods here).
+    pods: BTreeSet<UidKey>,
     /// NonIndexed successes; an Indexed Job counts `succeeded_indexes` instead.
     succeeded: i32,
     failed: i32,
@@ -344,7 +346,7 @@ impl Controller for JobController {
                     WatchEventType::Deleted => {
                         self.expectations.deletion_observed(&key, &p.metadata.uid);
                         let c = self.counted.entry(key.clone()).or_default();
-                        if !c.pods.contains(&p.metadata.uid) {
+                        if !c.pods.contains(&UidKey::new(&p.metadata.uid)) {
                             c.gone.extend(finished_of(job, p, true));
                         }
                     }
@@ -398,11 +400,11 @@ impl Controller for JobController {
             };
         }
         let mut finished: Vec<Finished> = std::mem::take(&mut c.gone);
-        finished.extend(pods.iter().filter(|p| !c.pods.contains(&p.metadata.uid)).filter_map(|p| finished_of(job, p, false)));
+        finished.extend(pods.iter().filter(|p| !c.pods.contains(&UidKey::new(&p.metadata.uid))).filter_map(|p| finished_of(job, p, false)));
         finished.sort_by(|a, b| a.at.cmp(&b.at).then_with(|| a.uid.cmp(&b.uid)));
         let per_index = job.spec.backoff_limit_per_index;
         for f in finished {
-            if !c.pods.insert(f.uid.clone()) {
+            if !c.pods.insert(UidKey::new(&f.uid)) {
                 continue;
             }
             let (ok, idx, at) = (f.succeeded, f.index, f.at);
@@ -595,7 +597,7 @@ impl Controller for JobController {
             let uids: BTreeSet<String> = deletes.iter().map(|p| p.metadata.uid.clone()).collect();
             if uncounted_deletes {
                 if let Some(c) = self.counted.get_mut(key) {
-                    c.pods.extend(uids.iter().cloned());
+                    c.pods.extend(uids.iter().map(|u| UidKey::new(u)));
                 }
                 self.expectations.expect_deletions(key.clone(), uids);
             } else {
