@@ -188,7 +188,13 @@ fn event_store(c: &mut Criterion) {
         .collect();
     let written = || {
         let mut s = Store::new(HistoryLimits::default());
-        let at: Vec<EventAt> = events.iter().map(|e| EventAt::of(&s.create(e.clone(), SimTime(0)).expect("a fresh name").object)).collect();
+        let at: Vec<EventAt> = events
+            .iter()
+            .map(|e| {
+                let written = s.create(e.clone(), SimTime(0)).expect("a fresh name").object.clone();
+                s.event_at(&written)
+            })
+            .collect();
         (s, at)
     };
     let mut g = c.benchmark_group("event_store");

@@ -15,11 +15,16 @@
 //! about:
 //! - its name as the stamp after the object's name (`<object>.<16 hex>`, makeEvent's
 //!   `%v.%x`), the object's name being the key its object's Events are filed under;
-//! - the parts its Events share with the recorder's other Events (`involvedObject`,
-//!   `source`) as the shared `Rc`s they already are;
+//! - its `source` as the recorder's shared `Rc`;
+//! - its `involvedObject` as an `About` that the object's Events share, whoever
+//!   recorded them: the namespace's one copy of its name, the object's name, its uid's
+//!   128 bits and its kind's and apiVersion's places in `Words` (the recorders'
+//!   `ObjectReference`, 136 bytes and three strings a pod for the hour its Events live,
+//!   is let go with the recorders' own; an object of a kind made at run time, or whose
+//!   uid is not canonical, keeps its Events whole);
 //! - its uid as its 128 bits (the apiserver's uids are canonical);
 //! - its reason as its place in the store's list of the `&'static str`s the recorders
-//!   gave (`Reasons`: one byte; a reason made at run time, or a 257th, keeps the Event
+//!   gave (`Words`: one byte; a reason made at run time, or a 257th, keeps the Event
 //!   whole);
 //! - its creation as a 32-bit offset in milliseconds from the stamp's moment (makeEvent
 //!   stamps the recorder's clock: the stamp's milliseconds are the firstTimestamp, give
@@ -74,7 +79,7 @@ struct Compact {
     /// Milliseconds from firstTimestamp (or the creation) to lastTimestamp.
     last_on: u32,
     count: i32,
-    /// The reason's place in `Reasons`.
+    /// The reason's place in `Words`.
     reason: u8,
     api_version: TypeField<V1>,
     kind: TypeField<EventKind>,
@@ -90,22 +95,23 @@ fn stamp_ms(stamp: u64) -> u64 {
     stamp / 1_000_000
 }
 
-/// The reasons of the compact Events, in the order first filed: the recorders give a
-/// few dozen constants, so an Event keeps its reason's place in this list (a byte) in
-/// place of the reference (16 bytes). Bounded by the reasons in the code, not by the
-/// Events: a reason past the 256th keeps its Events whole.
+/// The constants of the compact Events — their reasons, their objects' kinds and
+/// apiVersions — in the order first filed: the recorders give a few dozen, so an Event
+/// keeps a constant's place in this list (a byte) in place of the reference (16
+/// bytes). Bounded by the constants in the code, not by the Events: an Event that would
+/// need a 257th keeps its Event whole.
 #[derive(Default)]
-struct Reasons(Vec<&'static str>);
+struct Words(Vec<&'static str>);
 
-impl Reasons {
-    /// The place of `reason`, added if it is new and there is room.
-    fn place(&mut self, reason: &'static str) -> Option<u8> {
+impl Words {
+    /// The place of `word`, added if it is new and there is room.
+    fn place(&mut self, word: &'static str) -> Option<u8> {
         // The same constant is most often the same pointer: compared first.
-        let found = self.0.iter().position(|r| std::ptr::eq(*r, reason)).or_else(|| self.0.iter().position(|r| *r == reason));
+        let found = self.0.iter().position(|r| std::ptr::eq(*r, word)).or_else(|| self.0.iter().position(|r| *r == word));
         let i = match found {
             Some(i) => i,
             None if self.0.len() <= usize::from(u8::MAX) => {
-                self.0.push(reason);
+                self.0.push(word);
                 self.0.len() - 1
             }
             None => return None,
@@ -211,18 +217,57 @@ fn namespace_flag(namespace: &str, involved: &ObjectReference) -> Option<u8> {
 }
 
 /// What the compact form of an Event keeps that telling whether it has one works out:
-/// the uid's bits, the timestamps' offsets (`offsets`) and the reason's place.
+/// the uid's bits, the timestamps' offsets (`offsets`), the reason's place and the
+/// object it is about.
 struct Fits {
     uid: (u64, u64),
     created_on: i32,
     offsets: (u32, u32),
     reason: u8,
+    about: Involved,
+}
+
+/// What an `About` keeps of an involvedObject (its name and namespace are the Event's
+/// key's): the uid's bits, the kind's and apiVersion's places in `Words`, and whether it
+/// has no namespace.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Involved {
+    uid: (u64, u64),
+    kind: u8,
+    api_version: u8,
+    cluster_scoped: bool,
+}
+
+/// The object the compact Events of one name are about, kept in place of the
+/// recorders' `ObjectReference` (136 bytes and three strings, for the hour its Events
+/// live, where the recorders let theirs go with the object), and shared with their
+/// places in the apiserver's TTL queue (`EventAt`): its namespace (the namespace's one
+/// copy), its name, and what `Involved` keeps. The reference is made again on a read.
+pub struct About {
+    namespace: Rc<str>,
+    name: Box<str>,
+    involved: Involved,
+}
+
+impl About {
+    /// The involvedObject again.
+    fn reference(&self, words: &Words) -> ObjectReference {
+        let i = &self.involved;
+        ObjectReference {
+            kind: Cow::Borrowed(words.get(i.kind)),
+            namespace: if i.cluster_scoped { String::new() } else { self.namespace.to_string() },
+            name: self.name.to_string(),
+            uid: crate::api::uid::canonical_text(i.uid),
+            api_version: Cow::Borrowed(words.get(i.api_version)),
+        }
+    }
 }
 
 /// Whether `e`, whose name splits into `object` and `stamp`, has the shape the compact
 /// form covers, and if so what it keeps of the uid, timestamps and reason (the reason
-/// given its place in `reasons` if it has none yet).
-fn compactable(e: &Event, object: &str, stamp: u64, reasons: &mut Reasons) -> Option<Fits> {
+/// given its place in `words` if it has none yet, and so the object's kind and
+/// apiVersion).
+fn compactable(e: &Event, object: &str, stamp: u64, words: &mut Words) -> Option<Fits> {
     let m = &e.metadata;
     let plain = m.generate_name.is_empty() && m.labels.is_empty() && m.annotations.is_empty() && m.owner_references.is_empty() && *m.rare == Default::default();
     let reporting = e.reporting_component.is_empty() || e.reporting_component == e.source.component;
@@ -240,11 +285,14 @@ fn compactable(e: &Event, object: &str, stamp: u64, reasons: &mut Reasons) -> Op
     let created_on = i32::try_from(i128::from(created) - i128::from(stamp_ms(stamp))).ok()?;
     let offsets = offsets(e, SimTime(created))?;
     let uid = crate::api::uid::canonical_bits(&m.uid)?;
-    let reason = match e.reason {
-        Cow::Borrowed(r) => reasons.place(r)?,
-        Cow::Owned(_) => return None,
+    let i = &e.involved_object;
+    let about_uid = crate::api::uid::canonical_bits(&i.uid)?;
+    let (Cow::Borrowed(reason), Cow::Borrowed(kind), Cow::Borrowed(api_version)) = (&e.reason, &i.kind, &i.api_version) else {
+        return None;
     };
-    Some(Fits { uid, created_on, offsets, reason })
+    let (reason, kind, api_version) = (words.place(reason)?, words.place(kind)?, words.place(api_version)?);
+    let about = Involved { uid: about_uid, kind, api_version, cluster_scoped: i.namespace.is_empty() };
+    Some(Fits { uid, created_on, offsets, reason, about })
 }
 
 /// The timestamps of `e`, created at `created`, as offsets: (first back from the
@@ -299,17 +347,17 @@ impl Compact {
         }
     }
 
-    /// The Event again (its reason's place in `reasons`).
-    fn event(&self, involved: &Rc<ObjectReference>, stamp: u64, reasons: &Reasons) -> Event {
+    /// The Event again (its constants' places in `words`).
+    fn event(&self, about: &About, stamp: u64, words: &Words) -> Event {
         // (compactable checked that the creation is a moment: the sum is in range.)
         let created = SimTime(stamp_ms(stamp).wrapping_add_signed(i64::from(self.created_on)));
         let first = SimTime(created.as_ms() - u64::from(self.first_back));
         let mut e = Event {
             api_version: self.api_version,
             kind: self.kind,
-            involved_object: involved.clone(),
-            reason: Cow::Borrowed(reasons.get(self.reason)),
-            message: if self.flags & TEMPLATE != 0 { untemplate(&self.message, &involved.name) } else { self.message.to_string() },
+            involved_object: Rc::new(about.reference(words)),
+            reason: Cow::Borrowed(words.get(self.reason)),
+            message: if self.flags & TEMPLATE != 0 { untemplate(&self.message, &about.name) } else { self.message.to_string() },
             first_timestamp: (self.flags & FIRST != 0).then_some(Time(first)),
             last_timestamp: (self.flags & LAST != 0).then_some(Time(SimTime(first.as_ms() + u64::from(self.last_on)))),
             count: self.count,
@@ -319,8 +367,8 @@ impl Compact {
             ..Event::default()
         };
         let m = &mut e.metadata;
-        m.name = crate::client::event_name(&involved.name, stamp);
-        m.namespace = if self.flags & DEFAULT_NAMESPACE != 0 { "default".to_string() } else { involved.namespace.clone() };
+        m.name = crate::client::event_name(&about.name, stamp);
+        m.namespace = about.namespace.to_string();
         m.uid = crate::api::uid::canonical_text(self.uid);
         m.resource_version.0 = self.resource_version;
         m.creation_timestamp = Some(Time(created));
@@ -331,32 +379,27 @@ impl Compact {
 /// A compact Event filed under its object's name.
 struct Stamped {
     stamp: u64,
-    involved: Rc<ObjectReference>,
+    about: Rc<About>,
     event: Compact,
 }
 
 impl Stamped {
-    fn object(&self, reasons: &Reasons) -> &Rc<Object> {
-        self.event.read.get_or_init(|| Rc::new(Object::Event(Box::new(self.event.event(&self.involved, self.stamp, reasons)))))
+    fn object(&self, words: &Words) -> &Rc<Object> {
+        self.event.read.get_or_init(|| Rc::new(Object::Event(Box::new(self.event.event(&self.about, self.stamp, words)))))
     }
 
-    fn into_object(mut self, reasons: &Reasons) -> Rc<Object> {
+    fn into_object(mut self, words: &Words) -> Rc<Object> {
         match self.event.read.take() {
             Some(o) => o,
-            None => Rc::new(Object::Event(Box::new(self.event.event(&self.involved, self.stamp, reasons)))),
+            None => Rc::new(Object::Event(Box::new(self.event.event(&self.about, self.stamp, words)))),
         }
     }
 }
 
-/// Whether two references name the same object (`==`, the uid compared first: two
-/// references to one object's name are most often told apart by it).
-fn same_reference(a: &ObjectReference, b: &ObjectReference) -> bool {
-    a.uid == b.uid && a.name == b.name && a.namespace == b.namespace && a.kind == b.kind && a.api_version == b.api_version
-}
-
 /// The Events of one namespace.
-#[derive(Default)]
 struct InNamespace {
+    /// The namespace (its one copy, which its `About`s share).
+    name: Rc<str>,
     /// Compact Events by their object's name, then stamp (each object's in stamp order).
     stamped: BTreeMap<NameKey, Vec<Stamped>>,
     /// Every other Event, whole, by name.
@@ -369,8 +412,8 @@ impl InNamespace {
         of.binary_search_by_key(&stamp, |s| s.stamp).ok().map(|i| &of[i])
     }
 
-    fn get(&self, name: &str, reasons: &Reasons) -> Option<&Rc<Object>> {
-        let compact = split(name).and_then(|(object, stamp)| self.stamped(object, stamp)).map(|s| s.object(reasons));
+    fn get(&self, name: &str, words: &Words) -> Option<&Rc<Object>> {
+        let compact = split(name).and_then(|(object, stamp)| self.stamped(object, stamp)).map(|s| s.object(words));
         compact.or_else(|| self.whole.get(&NameKey::new(name)))
     }
 
@@ -381,7 +424,7 @@ impl InNamespace {
         }
     }
 
-    fn remove(&mut self, name: &str, reasons: &Reasons) -> Option<Rc<Object>> {
+    fn remove(&mut self, name: &str, words: &Words) -> Option<Rc<Object>> {
         if let Some((object, stamp)) = split(name) {
             let key = NameKey::new(object);
             if let Some(of) = self.stamped.get_mut(&key) {
@@ -392,7 +435,7 @@ impl InNamespace {
                     } else {
                         of.shrink_to_fit();
                     }
-                    return Some(s.into_object(reasons));
+                    return Some(s.into_object(words));
                 }
             }
         }
@@ -400,35 +443,32 @@ impl InNamespace {
     }
 
     /// Files `obj`, an Event, unless its name is taken (the name split once for both);
-    /// for a compact one, its stamp and the reference to its object that the store keeps.
-    fn insert_new(&mut self, obj: &Rc<Object>, messages: &mut Messages, reasons: &mut Reasons) -> Result<Option<(u64, Rc<ObjectReference>)>, ()> {
+    /// for a compact one, its stamp and what the store keeps of its object.
+    fn insert_new(&mut self, obj: &Rc<Object>, messages: &mut Messages, words: &mut Words) -> Result<Option<(u64, Rc<About>)>, ()> {
         let name = &obj.meta().name;
         let parts = split(name);
         if parts.and_then(|(object, stamp)| self.stamped(object, stamp)).is_some() || self.whole.contains_key(&NameKey::new(name)) {
             return Err(());
         }
-        let stamped = obj.as_event().zip(parts).and_then(|(e, (object, stamp))| Some((e, stamp, compactable(e, object, stamp, reasons)?)));
+        let stamped = obj.as_event().zip(parts).and_then(|(e, (object, stamp))| Some((e, stamp, compactable(e, object, stamp, words)?)));
         let Some((e, stamp, fits)) = stamped else {
             self.whole.insert(NameKey::new(name), obj.clone());
             return Ok(None);
         };
         let of = self.stamped.entry(NameKey::new(&e.involved_object.name)).or_default();
-        // The object's Events share one reference to it, whoever recorded them (the
-        // scheduler's Scheduled and the kubelet's Pulled, Created, Started): the
-        // recorders let theirs go (a deleted pod's worker, a series finished) while
-        // the Events stay for the hour.
-        // The writer's own reference first (no object read), then an equal one.
-        let mine = of.iter().find(|x| Rc::ptr_eq(&x.involved, &e.involved_object));
-        let kept = mine.or_else(|| of.iter().find(|x| same_reference(&x.involved, &e.involved_object)));
-        let involved = kept.map_or_else(|| e.involved_object.clone(), |x| x.involved.clone());
-        let s = Stamped { stamp, involved: involved.clone(), event: Compact::of(e, fits, messages) };
-        debug_assert!(**s.object(reasons) == **obj, "the compact form of {:?} makes it again", obj.key());
+        // The object's Events share one `About`, whoever recorded them (the scheduler's
+        // Scheduled and the kubelet's Pulled, Created, Started); another object of the
+        // name (another uid: a pod made again) has its own.
+        let kept = of.iter().find(|x| x.about.involved == fits.about).map(|x| x.about.clone());
+        let about = kept.unwrap_or_else(|| Rc::new(About { namespace: self.name.clone(), name: e.involved_object.name.as_str().into(), involved: fits.about }));
+        let s = Stamped { stamp, about: about.clone(), event: Compact::of(e, fits, messages) };
+        debug_assert!(**s.object(words) == **obj, "the compact form of {:?} makes it again", obj.key());
         let at = of.partition_point(|x| x.stamp < stamp);
         // An object has a handful of Events: room for exactly one more, not twice as
         // many (most pods' would leave three of eight places empty).
         of.reserve_exact(1);
         of.insert(at, s);
-        Ok(Some((stamp, involved)))
+        Ok(Some((stamp, about)))
     }
 
     fn is_empty(&self) -> bool {
@@ -442,11 +482,11 @@ pub(super) struct Events {
     by_ns: BTreeMap<String, InNamespace>,
     /// The messages the compact Events share.
     messages: Messages,
-    /// The compact Events' reasons.
-    reasons: Reasons,
+    /// The compact Events' constants.
+    words: Words,
     /// The last compact Event filed: the writer's reference, the stamp, and the
-    /// reference kept (what `at` gives for it, without looking it up again).
-    last: Option<(Rc<ObjectReference>, u64, Rc<ObjectReference>)>,
+    /// `About` kept (what `at` gives for it, without looking it up again).
+    last: Option<(Rc<ObjectReference>, u64, Rc<About>)>,
     len: usize,
 }
 
@@ -456,7 +496,7 @@ impl Events {
     }
 
     pub(super) fn get(&self, namespace: &str, name: &str) -> Option<&Rc<Object>> {
-        self.by_ns.get(namespace)?.get(name, &self.reasons)
+        self.by_ns.get(namespace)?.get(name, &self.words)
     }
 
     pub(super) fn resource_version(&self, namespace: &str, name: &str) -> Option<u64> {
@@ -467,11 +507,11 @@ impl Events {
     /// it is kept whole).
     pub(super) fn resource_version_at(&self, at: &EventAt) -> Option<u64> {
         match at {
-            EventAt::Stamped { involved, stamp } => {
-                let in_ns = self.by_ns.get(event_namespace(involved))?;
-                match in_ns.stamped(&involved.name, *stamp) {
+            EventAt::Stamped { about, stamp } => {
+                let in_ns = self.by_ns.get(&*about.namespace)?;
+                match in_ns.stamped(&about.name, *stamp) {
                     Some(s) => Some(s.event.resource_version),
-                    None => in_ns.whole.get(&NameKey::new(&crate::client::event_name(&involved.name, *stamp))).map(|o| o.meta().resource_version.0),
+                    None => in_ns.whole.get(&NameKey::new(&crate::client::event_name(&about.name, *stamp))).map(|o| o.meta().resource_version.0),
                 }
             }
             EventAt::Written(o) => self.resource_version(&o.meta().namespace, &o.meta().name),
@@ -483,9 +523,13 @@ impl Events {
         let m = obj.meta();
         let in_ns = match self.by_ns.get_mut(m.namespace.as_str()) {
             Some(n) => n,
-            None => self.by_ns.entry(m.namespace.clone()).or_default(),
+            None => self.by_ns.entry(m.namespace.clone()).or_insert_with(|| InNamespace {
+                name: m.namespace.as_str().into(),
+                stamped: BTreeMap::new(),
+                whole: BTreeMap::new(),
+            }),
         };
-        let kept = in_ns.insert_new(obj, &mut self.messages, &mut self.reasons)?;
+        let kept = in_ns.insert_new(obj, &mut self.messages, &mut self.words)?;
         // (A compact Event's writer's reference is its involvedObject.)
         self.last = kept.zip(obj.as_event()).map(|((stamp, kept), e)| (e.involved_object.clone(), stamp, kept));
         self.len += 1;
@@ -494,7 +538,7 @@ impl Events {
 
     pub(super) fn remove(&mut self, namespace: &str, name: &str) -> Option<Rc<Object>> {
         let in_ns = self.by_ns.get_mut(namespace)?;
-        let gone = in_ns.remove(name, &self.reasons)?;
+        let gone = in_ns.remove(name, &self.words)?;
         self.last = None;
         if in_ns.is_empty() {
             self.by_ns.remove(namespace);
@@ -508,7 +552,7 @@ impl Events {
         let mut out = Vec::with_capacity(self.len);
         for in_ns in self.by_ns.values() {
             let from = out.len();
-            out.extend(in_ns.stamped.values().flatten().map(|s| s.object(&self.reasons)));
+            out.extend(in_ns.stamped.values().flatten().map(|s| s.object(&self.words)));
             out.extend(in_ns.whole.values());
             out[from..].sort_unstable_by(|a, b| a.meta().name.cmp(&b.meta().name));
         }
@@ -517,63 +561,38 @@ impl Events {
 }
 
 /// Where a written Event is, for finding it again when its lease runs out, without
-/// holding the written object for the hour: for an Event named by a recorder, the
-/// involved object's reference (shared with the recorder) and the name's stamp; for
-/// any other, the written object. 16 bytes: one per Event written in the last hour.
+/// holding the written object for the hour: for an Event the store keeps compact, what
+/// it keeps of its object (`About`, shared with its other Events) and the name's stamp;
+/// for any other, the written object (which the store holds). 16 bytes: one per Event
+/// written in the last hour.
 pub enum EventAt {
-    /// (The Event's namespace is the object's, or "default" for an object without one:
-    /// `namespace_flag`.)
-    Stamped {
-        involved: Rc<ObjectReference>,
-        stamp: u64,
-    },
+    Stamped { about: Rc<About>, stamp: u64 },
     Written(Rc<Object>),
 }
 
-/// The namespace of a stamped Event about `involved`.
-fn event_namespace(involved: &ObjectReference) -> &str {
-    if involved.namespace.is_empty() {
-        "default"
-    } else {
-        &involved.namespace
-    }
-}
-
 impl Events {
-    /// Where `obj`, an Event just written, is, holding the reference to the involved
-    /// object that the store keeps (`InNamespace::insert_new`), not the writer's.
+    /// Where `obj`, an Event just written, is.
     pub(super) fn at(&self, obj: &Rc<Object>) -> EventAt {
-        match EventAt::of(obj) {
-            EventAt::Stamped { involved, stamp } => {
-                if let Some((writer, s, kept)) = &self.last {
-                    if *s == stamp && Rc::ptr_eq(writer, &involved) {
-                        return EventAt::Stamped { involved: kept.clone(), stamp };
-                    }
+        let compact = obj.as_event().and_then(|e| {
+            let (object, stamp) = split(&e.metadata.name)?;
+            if let Some((writer, s, kept)) = &self.last {
+                if *s == stamp && Rc::ptr_eq(writer, &e.involved_object) {
+                    return Some(EventAt::Stamped { about: kept.clone(), stamp });
                 }
-                let kept = self.by_ns.get(event_namespace(&involved)).and_then(|n| n.stamped(&involved.name, stamp)).map(|s| s.involved.clone());
-                EventAt::Stamped { involved: kept.unwrap_or(involved), stamp }
             }
-            whole => whole,
-        }
+            // (A name is one Event's in its namespace: the one filed under it is this.)
+            let s = self.by_ns.get(e.metadata.namespace.as_str())?.stamped(object, stamp)?;
+            Some(EventAt::Stamped { about: s.about.clone(), stamp })
+        });
+        compact.unwrap_or_else(|| EventAt::Written(obj.clone()))
     }
 }
 
 impl EventAt {
-    /// Where `obj`, an Event just written, is.
-    pub fn of(obj: &Rc<Object>) -> EventAt {
-        let found = obj.as_event().and_then(|e| {
-            let m = &e.metadata;
-            namespace_flag(&m.namespace, &e.involved_object)?;
-            let (_, stamp) = split(&m.name).filter(|(o, _)| *o == e.involved_object.name)?;
-            Some(EventAt::Stamped { involved: e.involved_object.clone(), stamp })
-        });
-        found.unwrap_or_else(|| EventAt::Written(obj.clone()))
-    }
-
     /// The Event's namespace and name.
     pub fn key(&self) -> (Cow<'_, str>, Cow<'_, str>) {
         match self {
-            EventAt::Stamped { involved, stamp } => (Cow::Borrowed(event_namespace(involved)), Cow::Owned(crate::client::event_name(&involved.name, *stamp))),
+            EventAt::Stamped { about, stamp } => (Cow::Borrowed(&*about.namespace), Cow::Owned(crate::client::event_name(&about.name, *stamp))),
             EventAt::Written(o) => (Cow::Borrowed(o.meta().namespace.as_str()), Cow::Borrowed(o.meta().name.as_str())),
         }
     }
@@ -583,9 +602,11 @@ impl EventAt {
 mod tests {
     use super::*;
 
+    const POD_UID: &str = "6a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d";
+
     fn recorded(namespace: &str, object: &str, type_: &'static str, t: u64) -> Event {
         let involved =
-            Rc::new(ObjectReference { kind: "Pod".into(), namespace: namespace.into(), name: object.into(), uid: "u".into(), api_version: "v1".into() });
+            Rc::new(ObjectReference { kind: "Pod".into(), namespace: namespace.into(), name: object.into(), uid: POD_UID.into(), api_version: "v1".into() });
         let source = Rc::new(EventSource { component: "kubelet".into(), host: "node-1".into() });
         let mut e = crate::client::event_with(involved, source, type_, "Started", "Started container web", SimTime(t), 7);
         e.metadata.uid = "0f5c2d0e-8a4b-4c1d-9e2f-3a4b5c6d7e8f".into();
@@ -707,65 +728,74 @@ mod tests {
         }
     }
 
-    /// An Event keeps its reason's place among the reasons filed: 256 reasons fit a
-    /// byte, the 257th keeps its Event whole; an equal reason at another address takes
-    /// the same place.
+    /// An Event keeps its reason's place among the constants filed: 256 fit a byte (the
+    /// object's kind and apiVersion take two), the 255th reason keeps its Event whole;
+    /// an equal reason at another address takes the same place.
     #[test]
-    fn reasons_take_a_place_each_and_the_257th_keeps_its_event_whole() {
+    fn reasons_take_a_place_each_and_the_255th_keeps_its_event_whole() {
         let mut events = Events::default();
-        for i in 0..257u64 {
+        for i in 0..255u64 {
             let mut e = recorded("shop", "web-0", "Normal", 1500 + i);
             e.reason = Cow::Borrowed(Box::leak(format!("Reason{i}").into_boxed_str()));
             events.insert_new(&object(&e)).unwrap();
             assert_eq!(events.get("shop", &e.metadata.name).unwrap().as_event(), Some(&e));
         }
         let in_ns = &events.by_ns["shop"];
-        assert_eq!((in_ns.stamped[&NameKey::new("web-0")].len(), in_ns.whole.len()), (256, 1));
-        assert_eq!(events.reasons.0.len(), 256);
+        assert_eq!((in_ns.stamped[&NameKey::new("web-0")].len(), in_ns.whole.len()), (254, 1));
+        assert_eq!(events.words.0.len(), 256);
         let mut again = recorded("shop", "web-0", "Normal", 2000);
         again.reason = Cow::Borrowed(Box::leak("Reason3".to_string().into_boxed_str()));
         events.insert_new(&object(&again)).unwrap();
-        assert_eq!(events.by_ns["shop"].stamped[&NameKey::new("web-0")].len(), 257, "a known reason, at another address");
-        assert_eq!(events.reasons.0.len(), 256);
+        assert_eq!(events.by_ns["shop"].stamped[&NameKey::new("web-0")].len(), 255, "a known reason, at another address");
+        assert_eq!(events.words.0.len(), 256);
         assert_eq!(events.get("shop", &again.metadata.name).unwrap().as_event(), Some(&again));
     }
 
     /// Events about one object recorded by different components (each with its own
-    /// reference to the object, equal) keep one reference, and the TTL queue's place of
-    /// the later Event holds that one, not its writer's.
+    /// reference to the object, equal) share one `About`, and so does the TTL queue's
+    /// place of each; another object of the name (another uid) has its own. The
+    /// recorders' references are not kept.
     #[test]
-    fn an_objects_events_share_one_reference_whoever_wrote_them() {
+    fn an_objects_events_share_one_about_whoever_wrote_them() {
         let scheduled = recorded("shop", "web-0", "Normal", 1400);
         let mut started = recorded("shop", "web-0", "Normal", 1500);
         started.involved_object = Rc::new((*scheduled.involved_object).clone());
         let mut other = recorded("shop", "web-0", "Normal", 1600);
-        Rc::make_mut(&mut other.involved_object).uid = "another-web-0".into();
+        Rc::make_mut(&mut other.involved_object).uid = "0b1c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e".into();
         let mut events = Events::default();
         let written: Vec<Rc<Object>> = [&scheduled, &started, &other].iter().map(|e| object(e)).collect();
         for w in &written {
             events.insert_new(w).unwrap();
         }
-        let kept: Vec<&Rc<ObjectReference>> = events.by_ns["shop"].stamped[&NameKey::new("web-0")].iter().map(|s| &s.involved).collect();
-        assert!(Rc::ptr_eq(kept[0], &scheduled.involved_object) && Rc::ptr_eq(kept[1], &scheduled.involved_object));
-        assert!(Rc::ptr_eq(kept[2], &other.involved_object), "another object of that name keeps its own");
-        let EventAt::Stamped { involved, stamp } = events.at(&written[1]) else { panic!("a stamped Event") };
-        assert!(Rc::ptr_eq(&involved, &scheduled.involved_object) && !Rc::ptr_eq(&involved, &started.involved_object));
-        assert_eq!(events.resource_version_at(&EventAt::Stamped { involved, stamp }), Some(42));
+        let kept: Vec<&Rc<About>> = events.by_ns["shop"].stamped[&NameKey::new("web-0")].iter().map(|s| &s.about).collect();
+        assert!(Rc::ptr_eq(kept[0], kept[1]));
+        assert!(!Rc::ptr_eq(kept[0], kept[2]), "another object of that name has its own");
+        assert_eq!(Rc::strong_count(&scheduled.involved_object), 2, "held by the test's Event and its written copy alone");
+        let EventAt::Stamped { about, stamp } = events.at(&written[1]) else { panic!("a stamped Event") };
+        assert!(Rc::ptr_eq(&about, kept[0]));
+        assert_eq!(events.resource_version_at(&EventAt::Stamped { about, stamp }), Some(42));
         for (w, e) in written.iter().zip([&scheduled, &started, &other]) {
             assert_eq!(events.get("shop", &w.meta().name).unwrap().as_event(), Some(e));
         }
-        // The place of the Event just filed (the apiserver asks at once) is the kept
-        // reference too, found without a lookup.
+        // The place of the Event just filed (the apiserver asks at once) is found
+        // without a lookup.
         let mut pulled = recorded("shop", "web-0", "Normal", 1700);
         pulled.involved_object = Rc::new((*scheduled.involved_object).clone());
         let w = object(&pulled);
         events.insert_new(&w).unwrap();
-        assert!(events
-            .last
-            .as_ref()
-            .is_some_and(|(writer, _, kept)| Rc::ptr_eq(writer, &pulled.involved_object) && Rc::ptr_eq(kept, &scheduled.involved_object)));
-        let EventAt::Stamped { involved, .. } = events.at(&w) else { panic!("a stamped Event") };
-        assert!(Rc::ptr_eq(&involved, &scheduled.involved_object));
+        let first = events.by_ns["shop"].stamped[&NameKey::new("web-0")][0].about.clone();
+        assert!(events.last.as_ref().is_some_and(|(writer, _, kept)| Rc::ptr_eq(writer, &pulled.involved_object) && Rc::ptr_eq(kept, &first)));
+        let EventAt::Stamped { about, .. } = events.at(&w) else { panic!("a stamped Event") };
+        assert!(Rc::ptr_eq(&about, &first));
+        // An object of another kind, or one without a namespace (a Node: its Events are
+        // in "default"), is made again as it was.
+        let mut node = recorded("", "web-0", "Warning", 1800);
+        let involved = Rc::make_mut(&mut node.involved_object);
+        involved.kind = "Node".into();
+        involved.uid = "1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f".into();
+        events.insert_new(&object(&node)).unwrap();
+        assert_eq!(events.by_ns["default"].stamped.len(), 1);
+        assert_eq!(events.get("default", &node.metadata.name).unwrap().as_event(), Some(&node));
     }
 
     /// A message that does not name its object is one copy however many Events say it;
@@ -866,7 +896,7 @@ mod tests {
             let e = recorded(ns, "web-0", "Normal", 1500);
             let obj = object(&e);
             events.insert_new(&obj).unwrap();
-            let at = EventAt::of(&obj);
+            let at = events.at(&obj);
             assert!(matches!(at, EventAt::Stamped { .. }));
             let (n, name) = at.key();
             assert_eq!((&*n, &*name), (e.metadata.namespace.as_str(), e.metadata.name.as_str()));
@@ -883,7 +913,8 @@ mod tests {
         for e in [by_hand, labelled] {
             let obj = object(&e);
             events.insert_new(&obj).unwrap();
-            let at = EventAt::of(&obj);
+            let at = events.at(&obj);
+            assert!(matches!(at, EventAt::Written(_)));
             assert_eq!(at.key(), (Cow::Borrowed("shop"), Cow::Borrowed(e.metadata.name.as_str())));
             assert_eq!(events.resource_version_at(&at), Some(42));
         }
