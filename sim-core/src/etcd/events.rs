@@ -24,8 +24,8 @@
 //!   uid is not canonical, keeps its Events whole);
 //! - its uid as its 128 bits (the apiserver's uids are canonical);
 //! - its reason as its place in the store's list of the `&'static str`s the recorders
-//!   gave (`Words`: one byte; a reason made at run time, or a 257th, keeps the Event
-//!   whole);
+//!   gave (`Words`, which holds the kinds and apiVersions too: one byte; a reason made at
+//!   run time, or one that finds the list's 256 places taken, keeps the Event whole);
 //! - its creation as a 32-bit offset in milliseconds from the stamp's moment (makeEvent
 //!   stamps the recorder's clock: the stamp's milliseconds are the firstTimestamp, give
 //!   or take the recorder's sequence number), its first and last timestamps as 32-bit
@@ -37,9 +37,9 @@
 //!   names its object is shared with its object's name taken out ("Successfully
 //!   assigned default/\0 to node-1": one copy for the pods of a namespace bound to a
 //!   node) and put back when the Event is read;
-//! - its namespace, type and reporting component as bits, for they are the involved
-//!   object's namespace (or "default"), "Normal" or "Warning", and the source's component
-//!   (or nothing).
+//! - its type and reporting component as bits, for they are "Normal" or "Warning" and
+//!   the source's component (or nothing); its namespace is its object's (or "default"
+//!   for an object without one), the `About`'s.
 //!
 //! The whole object is made again, once, when something reads it, and is equal to the
 //! object written: in debug builds every compacted write checks it. An Event of any other
@@ -99,7 +99,7 @@ fn stamp_ms(stamp: u64) -> u64 {
 /// apiVersions — in the order first filed: the recorders give a few dozen, so an Event
 /// keeps a constant's place in this list (a byte) in place of the reference (16
 /// bytes). Bounded by the constants in the code, not by the Events: an Event that would
-/// need a 257th keeps its Event whole.
+/// need a 257th is kept whole.
 #[derive(Default)]
 struct Words(Vec<&'static str>);
 
@@ -125,8 +125,8 @@ impl Words {
 }
 
 /// The messages that Events about different objects share (with the object's name taken
-/// out of those that name it, `template`): a direct-mapped cache of the last message filed in each of `MESSAGE_SLOTS`
-/// slots, by the message's hash. A frequent message ("Started container web") is then
+/// out of those that name it, `template`): a direct-mapped cache of the last message
+/// filed in each of `MESSAGE_SLOTS` slots, by the message's hash. A frequent message ("Started container web") is then
 /// one copy for as long as it stays in its slot; a rarer one that takes the slot
 /// (another message with that hash) costs the frequent one a second copy, no more. A
 /// cache rather than a set of every message: one hash and one comparison a write, no
@@ -181,8 +181,6 @@ impl Messages {
     }
 }
 
-/// metadata.namespace is "default" (the involved object has none: a Node).
-const DEFAULT_NAMESPACE: u8 = 1;
 /// type is "Warning" (otherwise "Normal").
 const WARNING: u8 = 2;
 /// firstTimestamp is set.
@@ -206,13 +204,13 @@ fn split(name: &str) -> Option<(&str, u64)> {
     Some((object, crate::api::uid::hex16(digits.try_into().ok()?)?))
 }
 
-/// The namespace bit of an Event in `namespace` about `involved`, if its namespace is
-/// one the compact form can name.
-fn namespace_flag(namespace: &str, involved: &ObjectReference) -> Option<u8> {
+/// Whether an Event in `namespace` about `involved` is where the recorders put it: in
+/// its object's namespace, or "default" for an object without one (`About` names it).
+fn namespace_fits(namespace: &str, involved: &ObjectReference) -> bool {
     if involved.namespace.is_empty() {
-        (namespace == "default").then_some(DEFAULT_NAMESPACE)
+        namespace == "default"
     } else {
-        (namespace == involved.namespace).then_some(0)
+        namespace == involved.namespace
     }
 }
 
@@ -277,7 +275,7 @@ fn compactable(e: &Event, object: &str, stamp: u64, words: &mut Words) -> Option
         && typed
         && matches!(e.reason, Cow::Borrowed(_))
         && object == e.involved_object.name
-        && namespace_flag(&m.namespace, &e.involved_object).is_some();
+        && namespace_fits(&m.namespace, &e.involved_object);
     if !shaped {
         return None;
     }
@@ -312,7 +310,7 @@ impl Compact {
     /// through `messages` if it is one to share.
     fn of(e: &Event, fits: Fits, messages: &mut Messages) -> Compact {
         let m = &e.metadata;
-        let mut flags = namespace_flag(&m.namespace, &e.involved_object).unwrap_or(0);
+        let mut flags = 0;
         if e.type_ == "Warning" {
             flags |= WARNING;
         }
