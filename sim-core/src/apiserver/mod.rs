@@ -260,9 +260,9 @@ pub struct ApiServer {
     /// is)] in the order of the writes). At expiry an entry deletes the Event only if
     /// that write is still its latest. The entry holds the Event's place as the store's
     /// compact form does (`EventAt`: what the store keeps of the involved object, shared
-    /// with the object's Events, and the name's stamp) rather than copies of its namespace and name, which were 5 % of the
-    /// density bench's heap, or the written object, which would keep every Event whole
-    /// for the hour. 24 bytes a write, as a lease's list is trimmed to its length when
+    /// with the object's Events, and the name's stamp) rather than copies of its
+    /// namespace and name, which were 5 % of the density bench's heap, or the written
+    /// object, which would keep every Event whole for the hour. 24 bytes a write, as a lease's list is trimmed to its length when
     /// the next lease is granted: one per Event write of the last hour.
     event_expiry: std::collections::VecDeque<(SimTime, Vec<(u64, crate::etcd::EventAt)>)>,
     /// The lease the last Event write was attached to (the lease manager's prevLease).
