@@ -376,10 +376,15 @@ impl Scheduler {
                 // The nodes that list an image share one copy of its name: ImageLocality
                 // finds it on each node it scores by address (a pod's image is the same
                 // few dozen bytes, read again and compared on every node otherwise).
-                if let Some((shared, _)) = image_nodes.get_key_value(&**name) {
-                    *name = shared.clone();
+                match image_nodes.entry(name.clone()) {
+                    std::collections::btree_map::Entry::Occupied(mut counted) => {
+                        *name = counted.key().clone();
+                        *counted.get_mut() += 1;
+                    }
+                    std::collections::btree_map::Entry::Vacant(new) => {
+                        new.insert(1);
+                    }
                 }
-                *image_nodes.entry(name.clone()).or_default() += 1;
             } else {
                 // The node's images were counted when it was set (set_images(i, true)).
                 let c = image_nodes.get_mut(name).filter(|c| **c > 0).expect("image_nodes never negative");
