@@ -26,12 +26,15 @@
 //! - its reason as its place in the store's list of the `&'static str`s the recorders
 //!   gave (`Words`, which holds the kinds and apiVersions too: one byte; a reason made at
 //!   run time, or one that finds the list's 256 places taken, keeps the Event whole);
-//! - its creation as a 32-bit offset in milliseconds from the stamp's moment (makeEvent
+//! - its creation as a 16-bit offset in milliseconds from the stamp's moment (makeEvent
 //!   stamps the recorder's clock: the stamp's milliseconds are the firstTimestamp, give
-//!   or take the recorder's sequence number), its first and last timestamps as 32-bit
-//!   offsets: the first back from the creation, the last on from the first (an Event
-//!   whose offsets do not fit, 24 or 49 days, is kept whole);
-//! - its message shared with the other Events that say the same ("Created container:
+//!   or take the recorder's sequence number, and the apiserver creates the Event a
+//!   request's latency later), its firstTimestamp as a 16-bit offset back from the
+//!   creation (the same latency: an update keeps both) and its lastTimestamp as a
+//!   32-bit offset on from the first (an Event repeated for weeks). An Event whose
+//!   offsets do not fit — a creation more than 32 s from the stamp, a first timestamp
+//!   more than 65 s before it, a last 49 days after it — is kept whole;
+//! - its message, behind a thin pointer, shared with the other Events that say the same ("Created container:
 //!   web", "Started container web", "Container image … already present on machine"): one
 //!   copy, however many pods, while it holds its slot in `Messages`. A message that
 //!   names its object is shared with its object's name taken out ("Successfully
@@ -63,19 +66,21 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 
 /// An Event in the recorders' shape, without its name, namespace and involved object
-/// (see the module documentation): 80 bytes.
+/// (see the module documentation): 64 bytes, so that with its stamp and `About` an
+/// Event is 80 and a pod's four are one 320-byte allocation (at 96 bytes an Event,
+/// they took 384).
 struct Compact {
     /// The whole object, made on the first read.
     read: OnceCell<Rc<Object>>,
     source: Rc<EventSource>,
-    message: Rc<str>,
+    message: Message,
     /// The uid's 128 bits (`uid::canonical_bits`).
     uid: (u64, u64),
     resource_version: u64,
     /// Milliseconds from the stamp's moment (`stamp_ms`) to the creation.
-    created_on: i32,
+    created_on: i16,
     /// Milliseconds from firstTimestamp (or the creation, without one) to the creation.
-    first_back: u32,
+    first_back: u16,
     /// Milliseconds from firstTimestamp (or the creation) to lastTimestamp.
     last_on: u32,
     count: i32,
@@ -87,7 +92,11 @@ struct Compact {
 }
 
 #[cfg(target_pointer_width = "64")]
-const _: () = assert!(std::mem::size_of::<Compact>() == 80);
+const _: () = assert!(std::mem::size_of::<Compact>() == 64 && std::mem::size_of::<Stamped>() == 80);
+
+/// A message as the compact Events keep it: a thin pointer to the shared copy (an
+/// `Rc<str>` is 16 bytes; the copy is one allocation more, once per message shared).
+type Message = Rc<Box<str>>;
 
 /// The moment, in milliseconds, of a stamp as `client::event_with` makes them (the
 /// time in nanoseconds, plus the recorder's sequence number).
@@ -134,7 +143,7 @@ impl Words {
 /// Events (the set's lookups, among thousands of once-only "Successfully pulled image …
 /// in 1.2s" messages, cost the density bench 2 %). Enough slots for a 4,000-node
 /// cluster's "Successfully assigned default/\0 to <node>" (128 KB).
-struct Messages(Vec<Option<Rc<str>>>);
+struct Messages(Vec<Option<Message>>);
 
 /// The slots of `Messages` (a power of two).
 const MESSAGE_SLOTS: usize = 8192;
@@ -169,13 +178,13 @@ fn untemplate(template: &str, object: &str) -> String {
 impl Messages {
     /// The message of an Event about `object` as the compact form keeps it: the shared
     /// copy, and whether it is the message's `template`.
-    fn of(&mut self, message: &str, object: &str) -> (Rc<str>, bool) {
+    fn of(&mut self, message: &str, object: &str) -> (Message, bool) {
         let template = template(message, object);
         let kept = template.as_deref().unwrap_or(message);
         let slot = &mut self.0[message_slot(kept)];
         let shared = match slot {
-            Some(m) if **m == *kept => m.clone(),
-            _ => slot.insert(Rc::from(kept)).clone(),
+            Some(m) if ***m == *kept => m.clone(),
+            _ => slot.insert(Rc::new(kept.into())).clone(),
         };
         (shared, template.is_some())
     }
@@ -219,8 +228,8 @@ fn namespace_fits(namespace: &str, involved: &ObjectReference) -> bool {
 /// object it is about.
 struct Fits {
     uid: (u64, u64),
-    created_on: i32,
-    offsets: (u32, u32),
+    created_on: i16,
+    offsets: (u16, u32),
     reason: u8,
     about: Involved,
 }
@@ -280,7 +289,7 @@ fn compactable(e: &Event, object: &str, stamp: u64, words: &mut Words) -> Option
         return None;
     }
     let created = m.creation_timestamp?.0.as_ms();
-    let created_on = i32::try_from(i128::from(created) - i128::from(stamp_ms(stamp))).ok()?;
+    let created_on = i16::try_from(i128::from(created) - i128::from(stamp_ms(stamp))).ok()?;
     let offsets = offsets(e, SimTime(created))?;
     let uid = crate::api::uid::canonical_bits(&m.uid)?;
     let i = &e.involved_object;
@@ -294,10 +303,10 @@ fn compactable(e: &Event, object: &str, stamp: u64, words: &mut Words) -> Option
 }
 
 /// The timestamps of `e`, created at `created`, as offsets: (first back from the
-/// creation, last on from the first), if both fit 32 bits.
-fn offsets(e: &Event, created: SimTime) -> Option<(u32, u32)> {
+/// creation, last on from the first), if they fit 16 and 32 bits.
+fn offsets(e: &Event, created: SimTime) -> Option<(u16, u32)> {
     let base = e.first_timestamp.map_or(created, |t| t.0);
-    let first_back = u32::try_from(created.as_ms().checked_sub(base.as_ms())?).ok()?;
+    let first_back = u16::try_from(created.as_ms().checked_sub(base.as_ms())?).ok()?;
     let last_on = match e.last_timestamp {
         Some(t) => u32::try_from(t.0.as_ms().checked_sub(base.as_ms())?).ok()?,
         None => 0,
@@ -663,21 +672,27 @@ mod tests {
         any_uid.metadata.uid = "not-a-uuid".into();
         let mut made_reason = plain();
         made_reason.reason = Cow::Owned("Started".into());
-        // Offsets that do not fit 32 bits of milliseconds, or run backwards.
+        // Offsets that do not fit their bits (16 of milliseconds from the first
+        // timestamp back to the creation, 32 from the first on to the last), or run
+        // backwards.
         let mut long_ago = plain();
         long_ago.metadata.creation_timestamp = Some(Time(SimTime(1500 + (1 << 32))));
         let mut long_after = plain();
         long_after.last_timestamp = Some(Time(SimTime(1500 + (1 << 32))));
+        let stamped_at = |ms: u64| crate::client::event_name("web-0", ms * 1_000_000 + 7);
+        let mut first_long_before = plain();
+        first_long_before.metadata.creation_timestamp = Some(Time(SimTime(70_000)));
+        first_long_before.metadata.name = stamped_at(70_000);
+        first_long_before.first_timestamp = Some(Time(SimTime(70_000 - (1 << 16))));
         let mut first_after_creation = plain();
         first_after_creation.first_timestamp = Some(Time(SimTime(1501)));
         let mut last_before_first = plain();
         last_before_first.last_timestamp = Some(Time(SimTime(1499)));
-        // A creation more than 2³¹ ms from the stamp's moment (1500 ms), either way.
-        let stamped_at = |ms: u64| crate::client::event_name("web-0", ms * 1_000_000 + 7);
+        // A creation more than 2¹⁵ ms from the stamp's moment (1500 ms), either way.
         let mut created_long_after_stamp = plain();
-        created_long_after_stamp.metadata.creation_timestamp = Some(Time(SimTime(1500 + (1 << 31))));
+        created_long_after_stamp.metadata.creation_timestamp = Some(Time(SimTime(1500 + (1 << 15))));
         let mut created_long_before_stamp = plain();
-        created_long_before_stamp.metadata.name = stamped_at(1500 + (1 << 31) + 1);
+        created_long_before_stamp.metadata.name = stamped_at(1500 + (1 << 15) + 1);
         let shapes = [
             named,
             other_object,
@@ -690,6 +705,7 @@ mod tests {
             made_reason,
             long_ago,
             long_after,
+            first_long_before,
             first_after_creation,
             last_before_first,
             created_long_after_stamp,
@@ -713,11 +729,11 @@ mod tests {
         last_only.last_timestamp = Some(Time(SimTime(1500 + u64::from(u32::MAX))));
         let mut widest = plain();
         widest.first_timestamp = Some(Time(SimTime(7)));
-        widest.metadata.creation_timestamp = Some(Time(SimTime(7 + u64::from(u32::MAX))));
+        widest.metadata.creation_timestamp = Some(Time(SimTime(7 + u64::from(u16::MAX))));
         widest.last_timestamp = Some(Time(SimTime(7 + u64::from(u32::MAX))));
-        widest.metadata.name = stamped_at(7 + u64::from(u32::MAX) - (1 << 31) + 1);
+        widest.metadata.name = stamped_at(7 + u64::from(u16::MAX) - (1 << 15) + 1);
         let mut created_before_stamp = plain();
-        created_before_stamp.metadata.name = stamped_at(1500 + (1 << 31));
+        created_before_stamp.metadata.name = stamped_at(1500 + (1 << 15));
         for e in [bare, last_only, widest, created_before_stamp] {
             let mut events = Events::default();
             events.insert_new(&object(&e)).unwrap();
@@ -820,12 +836,12 @@ mod tests {
             events.insert_new(&object(e)).unwrap();
         }
         let of =
-            |events: &Events, pod: &str| -> Vec<Rc<str>> { events.by_ns["shop"].stamped[&NameKey::new(pod)].iter().map(|s| s.event.message.clone()).collect() };
+            |events: &Events, pod: &str| -> Vec<Message> { events.by_ns["shop"].stamped[&NameKey::new(pod)].iter().map(|s| s.event.message.clone()).collect() };
         let (a, b) = (of(&events, "web-0"), of(&events, "web-1"));
         for m in &a {
             assert!(b.iter().any(|n| Rc::ptr_eq(m, n)), "one copy of {m:?}");
         }
-        let mut kept: Vec<&str> = events.messages.0.iter().flatten().map(|m| &**m).collect();
+        let mut kept: Vec<&str> = events.messages.0.iter().flatten().map(|m| &***m).collect();
         kept.sort_unstable();
         assert_eq!(kept, ["\0 is \0, not \0x", "Scheduled \0 to node-1", "Started container web", "web-3 says \0"]);
         drop((a, b));
@@ -842,9 +858,9 @@ mod tests {
         let first = m.of("Started container web", "web-0").0;
         assert!(Rc::ptr_eq(&first, &m.of("Started container web", "web-1").0));
         let rival = (0..100_000).map(|i| format!("rival {i}")).find(|r| message_slot(r) == message_slot("Started container web")).unwrap();
-        assert_eq!(&*m.of(&rival, "web-2").0, rival);
+        assert_eq!(&**m.of(&rival, "web-2").0, rival);
         let again = m.of("Started container web", "web-3").0;
-        assert_eq!(&*again, "Started container web");
+        assert_eq!(&**again, "Started container web");
         assert!(!Rc::ptr_eq(&first, &again), "the slot was taken: a second copy");
     }
 
