@@ -73,16 +73,23 @@ pub const SERIES_REFRESH: SimDuration = SimDuration::from_secs(30 * 60);
 ///
 /// The recency order (tick → key) is built only once the map first fills: until then
 /// nothing is evicted and the ticks in the entries are all the order needs. A kubelet's
-/// caches hold a few entries per pod and never fill, so they carry no second map.
+/// caches hold a few entries per pod and fill only with the forgotten entries of pods
+/// gone (`gone`), which are their ticks alone.
 #[derive(Debug)]
 struct Lru<V> {
-    entries: BTreeMap<Key, (u64, V)>,
-    order: Option<BTreeMap<u64, Key>>,
+    entries: BTreeMap<Key, (Tick, V)>,
+    order: Option<BTreeMap<Tick, Key>>,
     /// The ticks of the entries of forgotten objects, in order: they count toward the
     /// size and are evicted in their turn, but nothing looks them up.
-    gone: VecDeque<u64>,
-    tick: u64,
+    gone: VecDeque<Tick>,
+    tick: Tick,
 }
+
+/// A use's place in an `Lru`'s recency order: 32 bits, as the order has at most
+/// `LRU_ENTRIES` places (a trace replay's kubelets each keep thousands of forgotten
+/// entries for the hour: 4 bytes each rather than 8). When the ticks run out the
+/// entries are numbered again in the same order (`renumber`).
+type Tick = u32;
 
 impl<V> Default for Lru<V> {
     fn default() -> Self {
@@ -91,6 +98,33 @@ impl<V> Default for Lru<V> {
 }
 
 impl<V> Lru<V> {
+    /// The next tick, numbering the entries again (1, 2, … in their order) when the
+    /// ticks run out.
+    fn next_tick(&mut self) -> Tick {
+        if self.tick == Tick::MAX {
+            self.renumber();
+        }
+        self.tick += 1;
+        self.tick
+    }
+
+    /// The entries' ticks and the forgotten ones as their ranks, in the same order.
+    fn renumber(&mut self) {
+        let mut all: Vec<Tick> = self.entries.values().map(|(t, _)| *t).chain(self.gone.iter().copied()).collect();
+        all.sort_unstable();
+        let rank = |t: Tick| Tick::try_from(all.binary_search(&t).expect("a tick of the cache") + 1).expect("at most LRU_ENTRIES ticks");
+        for (t, _) in self.entries.values_mut() {
+            *t = rank(*t);
+        }
+        for t in self.gone.iter_mut() {
+            *t = rank(*t);
+        }
+        if self.order.is_some() {
+            self.order = Some(self.entries.iter().map(|(k, (t, _))| (*t, *k)).collect());
+        }
+        self.tick = Tick::try_from(all.len()).expect("at most LRU_ENTRIES ticks");
+    }
+
     /// The value of `k`, made the most recent: `(value, true)` if it was there,
     /// otherwise `make()`'s, added, and `false`. One descent of the map for what
     /// client-go does as a Get and an Add of the same key (the same recency order
@@ -107,8 +141,7 @@ impl<V> Lru<V> {
                 self.entries.remove(&oldest);
             }
         }
-        self.tick += 1;
-        let tick = self.tick;
+        let tick = self.next_tick();
         let (old, value, found) = match self.entries.entry(k) {
             Entry::Occupied(o) => {
                 let e = o.into_mut();
@@ -128,7 +161,7 @@ impl<V> Lru<V> {
     /// The entries of `object` (the keys whose first word it is) can no longer be
     /// looked up: only their ticks stay.
     fn forget(&mut self, object: u64) {
-        let keys: Vec<(Key, u64)> = self.entries.range((object, 0)..=(object, u64::MAX)).map(|(k, (t, _))| (*k, *t)).collect();
+        let keys: Vec<(Key, Tick)> = self.entries.range((object, 0)..=(object, u64::MAX)).map(|(k, (t, _))| (*k, *t)).collect();
         for (k, t) in keys {
             self.entries.remove(&k);
             if let Some(order) = &mut self.order {
@@ -147,12 +180,13 @@ impl<V> Lru<V> {
 
     #[cfg(test)]
     fn get(&mut self, k: &Key) -> Option<&mut V> {
-        let e = self.entries.get_mut(k)?;
-        self.tick += 1;
-        let old = std::mem::replace(&mut e.0, self.tick);
+        self.entries.get(k)?;
+        let tick = self.next_tick();
+        let e = self.entries.get_mut(k).expect("there");
+        let old = std::mem::replace(&mut e.0, tick);
         if let Some(order) = &mut self.order {
             order.remove(&old);
-            order.insert(self.tick, *k);
+            order.insert(tick, *k);
         }
         Some(&mut e.1)
     }
@@ -648,6 +682,7 @@ mod tests {
     /// that keeps them (golang-lru's), the same keys of the other objects are there
     /// after any sequence of uses, with the same values, and the size is the same. The
     /// sequences use more keys than the cache holds, so entries of both kinds are evicted.
+    /// A cache whose ticks run out midway (numbered again) keeps the same entries too.
     #[test]
     fn forgotten_entries_are_evicted_in_their_turn() {
         use proptest::prelude::*;
@@ -655,6 +690,7 @@ mod tests {
         let op = prop_oneof![40 => (0u64..2000, 0u64..8, any::<u16>()).prop_map(Some), 1 => Just(None)];
         proptest!(ProptestConfig::with_cases(24), |(ops in proptest::collection::vec((op, 0u64..2000), 6000..9000))| {
             let (mut kept, mut lru): (Lru<u16>, Lru<u16>) = (Lru::default(), Lru::default());
+            let mut late: Lru<u16> = Lru { tick: Tick::MAX - 3000, ..Lru::default() };
             let mut forgotten = std::collections::BTreeSet::new();
             let last = ops.len() - 1;
             for (i, (o, f)) in ops.into_iter().enumerate() {
@@ -663,21 +699,26 @@ mod tests {
                         let key = (object, digest(&[&k.to_string()]).0);
                         kept.add(key, v);
                         lru.add(key, v);
+                        late.add(key, v);
                     }
                     Some(_) => {}
                     None => {
                         forgotten.insert(f);
                         lru.forget(f);
+                        late.forget(f);
                     }
                 }
                 prop_assert_eq!(kept.len(), lru.len());
+                prop_assert_eq!(late.len(), lru.len());
                 if i % 500 == 0 || i == last {
                     // The same entries and values, but for the forgotten objects'.
                     let live: Vec<(&Key, u16)> = kept.entries.iter().filter(|(k, _)| !forgotten.contains(&k.0)).map(|(k, e)| (k, e.1)).collect();
-                    prop_assert_eq!(live, lru.entries.iter().map(|(k, e)| (k, e.1)).collect::<Vec<_>>());
+                    prop_assert_eq!(&live, &lru.entries.iter().map(|(k, e)| (k, e.1)).collect::<Vec<_>>());
+                    prop_assert_eq!(&live, &late.entries.iter().map(|(k, e)| (k, e.1)).collect::<Vec<_>>());
                 }
             }
             prop_assert!(kept.order.is_some(), "the cache filled");
+            prop_assert!(late.tick < Tick::MAX - 3000, "the ticks ran out and were numbered again");
         });
     }
 
