@@ -73,7 +73,7 @@ struct Compact {
     /// The whole object, made on the first read.
     read: OnceCell<Rc<Object>>,
     source: Rc<EventSource>,
-    message: Message,
+    message: SharedStr,
     /// The uid's 128 bits (`uid::canonical_bits`).
     uid: (u64, u64),
     resource_version: u64,
@@ -93,10 +93,13 @@ struct Compact {
 
 #[cfg(target_pointer_width = "64")]
 const _: () = assert!(std::mem::size_of::<Compact>() == 64 && std::mem::size_of::<Stamped>() == 80);
+// An `About` with its `Rc`'s counts is 64 bytes, one allocation size class below 80.
+#[cfg(target_pointer_width = "64")]
+const _: () = assert!(std::mem::size_of::<About>() == 48);
 
-/// A message as the compact Events keep it: a thin pointer to the shared copy (an
-/// `Rc<str>` is 16 bytes; the copy is one allocation more, once per message shared).
-type Message = Rc<Box<str>>;
+/// A string the compact Events share (a message, a namespace's name) behind a thin
+/// pointer: 8 bytes where an `Rc<str>` is 16, for one allocation more per string shared.
+type SharedStr = Rc<Box<str>>;
 
 /// The moment, in milliseconds, of a stamp as `client::event_with` makes them (the
 /// time in nanoseconds, plus the recorder's sequence number).
@@ -143,7 +146,7 @@ impl Words {
 /// Events (the set's lookups, among thousands of once-only "Successfully pulled image …
 /// in 1.2s" messages, cost the density bench 2 %). Enough slots for a 4,000-node
 /// cluster's "Successfully assigned default/\0 to <node>" (128 KB).
-struct Messages(Vec<Option<Message>>);
+struct Messages(Vec<Option<SharedStr>>);
 
 /// The slots of `Messages` (a power of two).
 const MESSAGE_SLOTS: usize = 8192;
@@ -178,7 +181,7 @@ fn untemplate(template: &str, object: &str) -> String {
 impl Messages {
     /// The message of an Event about `object` as the compact form keeps it: the shared
     /// copy, and whether it is the message's `template`.
-    fn of(&mut self, message: &str, object: &str) -> (Message, bool) {
+    fn of(&mut self, message: &str, object: &str) -> (SharedStr, bool) {
         let template = template(message, object);
         let kept = template.as_deref().unwrap_or(message);
         let slot = &mut self.0[message_slot(kept)];
@@ -251,7 +254,7 @@ struct Involved {
 /// places in the apiserver's TTL queue (`EventAt`): its namespace (the namespace's one
 /// copy), its name, and what `Involved` keeps. The reference is made again on a read.
 pub struct About {
-    namespace: Rc<str>,
+    namespace: SharedStr,
     name: Box<str>,
     involved: Involved,
 }
@@ -406,7 +409,7 @@ impl Stamped {
 /// The Events of one namespace.
 struct InNamespace {
     /// The namespace (its one copy, which its `About`s share).
-    name: Rc<str>,
+    name: SharedStr,
     /// Compact Events by their object's name, then stamp (each object's in stamp order).
     stamped: BTreeMap<NameKey, Vec<Stamped>>,
     /// Every other Event, whole, by name.
@@ -515,7 +518,7 @@ impl Events {
     pub(super) fn resource_version_at(&self, at: &EventAt) -> Option<u64> {
         match at {
             EventAt::Stamped { about, stamp } => {
-                let in_ns = self.by_ns.get(&*about.namespace)?;
+                let in_ns = self.by_ns.get(&**about.namespace)?;
                 match in_ns.stamped(&about.name, *stamp) {
                     Some(s) => Some(s.event.resource_version),
                     None => in_ns.whole.get(&NameKey::new(&crate::client::event_name(&about.name, *stamp))).map(|o| o.meta().resource_version.0),
@@ -531,7 +534,7 @@ impl Events {
         let in_ns = match self.by_ns.get_mut(m.namespace.as_str()) {
             Some(n) => n,
             None => self.by_ns.entry(m.namespace.clone()).or_insert_with(|| InNamespace {
-                name: m.namespace.as_str().into(),
+                name: Rc::new(m.namespace.as_str().into()),
                 stamped: BTreeMap::new(),
                 whole: BTreeMap::new(),
             }),
@@ -599,7 +602,7 @@ impl EventAt {
     /// The Event's namespace and name.
     pub fn key(&self) -> (Cow<'_, str>, Cow<'_, str>) {
         match self {
-            EventAt::Stamped { about, stamp } => (Cow::Borrowed(&*about.namespace), Cow::Owned(crate::client::event_name(&about.name, *stamp))),
+            EventAt::Stamped { about, stamp } => (Cow::Borrowed(&**about.namespace), Cow::Owned(crate::client::event_name(&about.name, *stamp))),
             EventAt::Written(o) => (Cow::Borrowed(o.meta().namespace.as_str()), Cow::Borrowed(o.meta().name.as_str())),
         }
     }
@@ -835,8 +838,9 @@ mod tests {
         for e in &said {
             events.insert_new(&object(e)).unwrap();
         }
-        let of =
-            |events: &Events, pod: &str| -> Vec<Message> { events.by_ns["shop"].stamped[&NameKey::new(pod)].iter().map(|s| s.event.message.clone()).collect() };
+        let of = |events: &Events, pod: &str| -> Vec<SharedStr> {
+            events.by_ns["shop"].stamped[&NameKey::new(pod)].iter().map(|s| s.event.message.clone()).collect()
+        };
         let (a, b) = (of(&events, "web-0"), of(&events, "web-1"));
         for m in &a {
             assert!(b.iter().any(|n| Rc::ptr_eq(m, n)), "one copy of {m:?}");
