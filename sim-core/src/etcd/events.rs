@@ -34,12 +34,12 @@
 //!   32-bit offset on from the first (an Event repeated for weeks). An Event whose
 //!   offsets do not fit — a creation more than 32 s from the stamp, a first timestamp
 //!   more than 65 s before it, a last 49 days after it — is kept whole;
-//! - its message, behind a thin pointer, shared with the other Events that say the same ("Created container:
-//!   web", "Started container web", "Container image … already present on machine"): one
-//!   copy, however many pods, while it holds its slot in `Messages`. A message that
-//!   names its object is shared with its object's name taken out ("Successfully
-//!   assigned default/\0 to node-1": one copy for the pods of a namespace bound to a
-//!   node) and put back when the Event is read;
+//! - its message, behind a thin pointer, shared with the other Events that say the
+//!   same ("Created container: web", "Started container web", "Container image …
+//!   already present on machine"): one copy, however many pods, while it holds its slot
+//!   in `Messages`. A message that names its object is shared with its object's name
+//!   taken out ("Successfully assigned default/\0 to node-1": one copy for the pods of
+//!   a namespace bound to a node) and put back when the Event is read;
 //! - its type and reporting component as bits, for they are "Normal" or "Warning" and
 //!   the source's component (or nothing); its namespace is its object's (or "default"
 //!   for an object without one), the `About`'s.
