@@ -1491,9 +1491,11 @@ mod tests {
         assert_eq!(a.store.list(&Kind::Event).count(), 0);
     }
 
-    /// An Event written twice under one lease (created at 0, updated at 10 s: the lease
-    /// granted at 0, ending at 1h1m, is reused until 1m) goes once, when that lease
-    /// ends, and not before.
+    /// An Event written twice under one lease goes once, when that lease ends, and not
+    /// before. Created at 0 and updated at 10 s: the lease granted at 0 runs for the TTL
+    /// and the reuse window, min(60 s, 5 % of 3,600 s) = 60 s, so it ends at 1h1m, and
+    /// the write at 10 s reuses it (lease_manager.go GetLease: valid, as 10 s + 1 h is
+    /// before 1h1m; sufficient, as 10 s + 1 h + 60 s is not before it).
     #[test]
     fn an_event_written_twice_under_one_lease_goes_with_it_once() {
         let mut a = server();

@@ -138,8 +138,9 @@ impl Words {
 
 /// The messages that Events about different objects share (with the object's name taken
 /// out of those that name it, `template`): a direct-mapped cache of the last message
-/// filed in each of `MESSAGE_SLOTS` slots, by the message's hash. A frequent message ("Started container web") is then
-/// one copy for as long as it stays in its slot; a rarer one that takes the slot
+/// filed in each of `MESSAGE_SLOTS` slots, by the message's hash. A frequent message
+/// ("Started container web") is then one copy for as long as it stays in its slot; a
+/// rarer one that takes the slot
 /// (another message with that hash) costs the frequent one a second copy, no more. A
 /// cache rather than a set of every message: one hash and one comparison a write, no
 /// bookkeeping when an Event goes, and at most `MESSAGE_SLOTS` copies kept past their
