@@ -46,16 +46,16 @@ struct EventLease {
 }
 
 /// The Event writes attached to one lease (or to leases that end at the same moment):
-/// where each Event is, and the first and last of the writes' revisions. A lease is
-/// attached the Event writes from its grant to the next lease's, so the writes with a
-/// revision in that range are exactly its writes: an Event whose resource version is
-/// in it was last written under this lease, and goes with it (one written twice under
-/// the lease is listed twice, and deleted once). Kept as the range rather than a
-/// revision per write: 8 bytes less for each Event write of the hour.
+/// where the Events are (`etcd::Attached`), and the first and last of the writes'
+/// revisions. A lease is attached the Event writes from its grant to the next lease's,
+/// so the writes with a revision in that range are exactly its writes: an Event whose
+/// resource version is in it was last written under this lease, and goes with it (one
+/// written twice under the lease goes once). Kept as the range rather than a revision
+/// per write: 8 bytes less for each Event write of the hour.
 struct LeaseWrites {
     end: SimTime,
     revisions: std::ops::RangeInclusive<u64>,
-    events: Vec<crate::etcd::EventAt>,
+    events: crate::etcd::Attached,
 }
 
 /// A request from a client (a component or the scenario timeline).
@@ -270,13 +270,13 @@ pub struct ApiServer {
     /// and the lease manager, see `event_lease`). Every Event write, by lease, in the
     /// order the leases run out (leases are granted in time order and each ends no
     /// earlier than the one before). At expiry an Event is deleted only if a write
-    /// attached to that lease is still its latest (`LeaseWrites`). An entry holds the
-    /// Event's place as the store's compact form does (`EventAt`: what the store keeps
-    /// of the involved object, shared with the object's Events, and the name's stamp)
-    /// rather than copies of its namespace and name, which were 5 % of the density
-    /// bench's heap, or the written object, which would keep every Event whole for the
-    /// hour. 16 bytes a write, as a lease's list is trimmed to its length when the next
-    /// lease is granted: one per Event write of the last hour.
+    /// attached to that lease is still its latest (`LeaseWrites`). A lease's writes are
+    /// kept as the store's compact form finds them (`etcd::Attached`: what the store
+    /// keeps of an involved object, shared with the object's Events, once for its
+    /// Events written one after another) rather than copies of their namespaces and
+    /// names, which were 5 % of the density bench's heap, or the written objects, which
+    /// would keep every Event whole for the hour. 8 bytes an entry, as a lease's lists
+    /// are trimmed to their length when the next lease is granted.
     event_expiry: std::collections::VecDeque<LeaseWrites>,
     /// The lease the last Event write was attached to (the lease manager's prevLease).
     event_lease: Option<EventLease>,
@@ -356,11 +356,8 @@ impl ApiServer {
         let mut due = Vec::new();
         while self.event_expiry.front().is_some_and(|l| l.end <= now) {
             let lease = self.event_expiry.pop_front().expect("front");
-            for event in lease.events {
-                if self.store.event_resource_version(&event).is_some_and(|rv| lease.revisions.contains(&rv)) {
-                    let (ns, name) = event.key();
-                    due.push((lease.end, ns.into_owned(), name.into_owned()));
-                }
+            for (ns, name) in self.store.events_latest_in(&lease.events, &lease.revisions) {
+                due.push((lease.end, ns, name));
             }
         }
         // Deleted in the order of their expiry, then namespace and name; once each.
@@ -475,18 +472,19 @@ impl ApiServer {
         for w in &writes {
             if matches!(&*w.object, Object::Event(_)) && w.type_ != crate::etcd::WatchEventType::Deleted {
                 let expires = self.event_lease(now);
-                let at = self.store.event_at(&w.object);
                 match self.event_expiry.back_mut() {
                     Some(l) if l.end == expires => {
                         l.revisions = *l.revisions.start()..=w.revision;
-                        l.events.push(at);
+                        self.store.attach_event(&w.object, &mut l.events);
                     }
                     last => {
                         // The lease before is granted no more writes.
                         if let Some(l) = last {
                             l.events.shrink_to_fit();
                         }
-                        self.event_expiry.push_back(LeaseWrites { end: expires, revisions: w.revision..=w.revision, events: vec![at] });
+                        let mut events = crate::etcd::Attached::default();
+                        self.store.attach_event(&w.object, &mut events);
+                        self.event_expiry.push_back(LeaseWrites { end: expires, revisions: w.revision..=w.revision, events });
                     }
                 }
             }

@@ -11,18 +11,24 @@
 //! Almost nothing reads a stored Event: the writer does not (the watchers get the write
 //! itself, which the history keeps), and `kubectl get events`/`describe`, an Event's
 //! update and its expiry read a few. So the store keeps an Event in the shape client-go's
-//! recorders write (`client::event_with`) as [`Compact`], filed under the object it is
-//! about:
+//! recorders write (`client::event_with`) as [`Compact`], 56 bytes, filed with the
+//! other Events about its object in one allocation (a [`Group`], under the object's
+//! name):
 //! - its name as the stamp after the object's name (`<object>.<16 hex>`, makeEvent's
-//!   `%v.%x`), the object's name being the key its object's Events are filed under;
+//!   `%v.%x`), the object's name being the key its group is filed under;
 //! - its `source` as the recorder's shared `Rc`;
-//! - its `involvedObject` as an `About` that the object's Events share, whoever
-//!   recorded them: the namespace's one copy of its name, the object's name, its uid's
-//!   128 bits and its kind's and apiVersion's places in `Words` (the recorders'
-//!   `ObjectReference`, 136 bytes and three strings a pod for the hour its Events live,
-//!   is let go with the recorders' own; an object of a kind made at run time, or whose
-//!   uid is not canonical, keeps its Events whole);
+//! - its `involvedObject` as the group's `About`, which the object's Events share,
+//!   whoever recorded them: the namespace's one copy of its name, the object's name,
+//!   its uid's 128 bits and its kind's and apiVersion's places in `Words` (the
+//!   recorders' `ObjectReference`, 136 bytes and three strings a pod for the hour its
+//!   Events live, is let go with the recorders' own; an object of a kind made at run
+//!   time, or whose uid is not canonical, keeps its Events whole, and so does another
+//!   object of the name while the first's group has Events);
 //! - its uid as its 128 bits (the apiserver's uids are canonical);
+//! - its resourceVersion as its low 32 bits, the high ones the group's (an Event whose
+//!   high bits are not its group's is kept whole: a group written across the 2³²nd
+//!   revision);
+//! - its count in 16 bits (a larger one keeps it whole);
 //! - its reason as its place in the store's list of the `&'static str`s the recorders
 //!   gave (`Words`, which holds the kinds and apiVersions too: one byte; a reason made at
 //!   run time, or one that finds the list's 256 places taken, keeps the Event whole);
@@ -40,12 +46,14 @@
 //!   in `Messages`. A message that names its object is shared with its object's name
 //!   taken out ("Successfully assigned default/\0 to node-1": one copy for the pods of
 //!   a namespace bound to a node) and put back when the Event is read;
-//! - its type and reporting component as bits, for they are "Normal" or "Warning" and
-//!   the source's component (or nothing); its namespace is its object's (or "default"
+//! - its type, reporting component, apiVersion and kind as bits, for they are "Normal"
+//!   or "Warning", the source's component (or nothing), "v1" and "Event" (or nothing:
+//!   `TypeField`); its namespace is its object's (or "default"
 //!   for an object without one), the `About`'s.
 //!
-//! The whole object is made again, once, when something reads it, and is equal to the
-//! object written: in debug builds every compacted write checks it. An Event of any other
+//! The whole object is made again, once, when something reads it (and kept while its
+//! group is not written), and is equal to the object written: in debug builds every
+//! compacted write checks it. An Event of any other
 //! shape (labels, a name of its own, another type: a manifest's) is kept whole.
 //!
 //! Filed by object, a namespace's Events are not in name order (`web-1.…` sorts before
@@ -56,7 +64,7 @@
 //! in every entry, or a comparison that followed pointers to the involved object's name.
 
 use crate::api::event::{Event, EventSource, ObjectReference};
-use crate::api::meta::{EventKind, Time, TypeField, V1};
+use crate::api::meta::{Constant, EventKind, Time, V1};
 use crate::api::name::NameKey;
 use crate::api::Object;
 use crate::engine::SimTime;
@@ -66,33 +74,46 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 
 /// An Event in the recorders' shape, without its name, namespace and involved object
-/// (see the module documentation): 64 bytes, so that with its stamp and `About` an
-/// Event is 80 and a pod's four are one 320-byte allocation (at 96 bytes an Event,
-/// they took 384).
+/// (see the module documentation), in its object's `Group`: 56 bytes, so that a pod's
+/// four are one 224-byte allocation (with a read cache, its object's `About` and its
+/// resourceVersion whole in each, they were 320).
 struct Compact {
-    /// The whole object, made on the first read.
-    read: OnceCell<Rc<Object>>,
-    source: Rc<EventSource>,
-    message: SharedStr,
+    /// The stamp after the object's name.
+    stamp: u64,
     /// The uid's 128 bits (`uid::canonical_bits`).
     uid: (u64, u64),
-    resource_version: u64,
+    source: Rc<EventSource>,
+    message: SharedStr,
+    /// The resourceVersion's low 32 bits (the high ones are the `About`'s).
+    revision_low: u32,
+    /// Milliseconds from firstTimestamp (or the creation, without one) to lastTimestamp.
+    last_on: u32,
+    count: u16,
     /// Milliseconds from the stamp's moment (`stamp_ms`) to the creation.
     created_on: i16,
     /// Milliseconds from firstTimestamp (or the creation, without one) to the creation.
     first_back: u16,
-    /// Milliseconds from firstTimestamp (or the creation) to lastTimestamp.
-    last_on: u32,
-    count: i32,
     /// The reason's place in `Words`.
     reason: u8,
-    api_version: TypeField<V1>,
-    kind: TypeField<EventKind>,
     flags: u8,
 }
 
+/// The compact Events about one object (one `About`), in stamp order, and the whole
+/// objects made of those read (each made once, on its first read, and kept while the
+/// group is not written: 8 bytes for a group none of whose Events is read, where a
+/// cache in each Event took 8 an Event).
+struct Group {
+    about: Rc<About>,
+    events: Box<[Compact]>,
+    read: OnceCell<Box<Reads>>,
+}
+
+/// A `Group`'s Events as read, by their place in it (behind a thin pointer: a group
+/// none of whose Events is read keeps 8 bytes for them).
+struct Reads(Vec<OnceCell<Rc<Object>>>);
+
 #[cfg(target_pointer_width = "64")]
-const _: () = assert!(std::mem::size_of::<Compact>() == 64 && std::mem::size_of::<Stamped>() == 80);
+const _: () = assert!(std::mem::size_of::<Compact>() == 56 && std::mem::size_of::<Group>() == 32);
 // An `About` with its `Rc`'s counts is 64 bytes, one allocation size class below 80.
 #[cfg(target_pointer_width = "64")]
 const _: () = assert!(std::mem::size_of::<About>() == 48);
@@ -204,6 +225,10 @@ const LAST: u8 = 8;
 const REPORTING: u8 = 16;
 /// The message is kept as its `template`.
 const TEMPLATE: u8 = 32;
+/// apiVersion is set (`TypeField`).
+const API_VERSION: u8 = 64;
+/// kind is set.
+const KIND: u8 = 128;
 
 /// A name's parts as the recorders make it: `<object>.<16 lowercase hex digits>`
 /// (the digits read as `UidKey`'s are, eight at a time).
@@ -234,16 +259,22 @@ struct Fits {
     uid: (u64, u64),
     created_on: i16,
     offsets: (u16, u32),
+    count: u16,
     reason: u8,
     about: Involved,
 }
 
 /// What an `About` keeps of an involvedObject (its name and namespace are the Event's
 /// key's): the uid's bits, the kind's and apiVersion's places in `Words`, and whether it
-/// has no namespace.
+/// has no namespace; and the high 32 bits of its Events' resourceVersions (in the
+/// padding), for the Events of a group share them. An Event about another object of the
+/// group's name (a pod made again), or whose resourceVersion's high bits differ from the
+/// group's (one written after the 2³²nd revision into a group begun before it), is kept
+/// whole.
 #[derive(Clone, Copy, PartialEq, Eq)]
 struct Involved {
     uid: (u64, u64),
+    revision_high: u32,
     kind: u8,
     api_version: u8,
     cluster_scoped: bool,
@@ -251,8 +282,8 @@ struct Involved {
 
 /// The object the compact Events of one name are about, kept in place of the
 /// recorders' `ObjectReference` (136 bytes and three strings, for the hour its Events
-/// live, where the recorders let theirs go with the object), and shared with their
-/// places in the apiserver's TTL queue (`EventAt`): its namespace (the namespace's one
+/// live, where the recorders let theirs go with the object), and shared with the
+/// apiserver's TTL queue (`Attached`): its namespace (the namespace's one
 /// copy), its name, and what `Involved` keeps. The reference is made again on a read.
 pub struct About {
     namespace: SharedStr,
@@ -261,6 +292,11 @@ pub struct About {
 }
 
 impl About {
+    /// The resourceVersion of its Event whose low 32 bits are `low`.
+    fn resource_version(&self, low: u32) -> u64 {
+        u64::from(self.involved.revision_high) << 32 | u64::from(low)
+    }
+
     /// The involvedObject again.
     fn reference(&self, words: &Words) -> ObjectReference {
         let i = &self.involved;
@@ -280,6 +316,7 @@ impl About {
 /// apiVersion).
 fn compactable(e: &Event, object: &str, stamp: u64, words: &mut Words) -> Option<Fits> {
     let m = &e.metadata;
+    let count = u16::try_from(e.count).ok()?;
     let plain = m.generate_name.is_empty() && m.labels.is_empty() && m.annotations.is_empty() && m.owner_references.is_empty() && *m.rare == Default::default();
     let reporting = e.reporting_component.is_empty() || e.reporting_component == e.source.component;
     let typed = matches!(&*e.type_, "Normal" | "Warning");
@@ -302,8 +339,9 @@ fn compactable(e: &Event, object: &str, stamp: u64, words: &mut Words) -> Option
         return None;
     };
     let (reason, kind, api_version) = (words.place(reason)?, words.place(kind)?, words.place(api_version)?);
-    let about = Involved { uid: about_uid, kind, api_version, cluster_scoped: i.namespace.is_empty() };
-    Some(Fits { uid, created_on, offsets, reason, about })
+    let revision_high = (m.resource_version.0 >> 32) as u32;
+    let about = Involved { uid: about_uid, revision_high, kind, api_version, cluster_scoped: i.namespace.is_empty() };
+    Some(Fits { uid, created_on, offsets, count, reason, about })
 }
 
 /// The timestamps of `e`, created at `created`, as offsets: (first back from the
@@ -319,9 +357,9 @@ fn offsets(e: &Event, created: SimTime) -> Option<(u16, u32)> {
 }
 
 impl Compact {
-    /// The compact form of `e`, which is `compactable` (`fits`), its message shared
-    /// through `messages` if it is one to share.
-    fn of(e: &Event, fits: Fits, messages: &mut Messages) -> Compact {
+    /// The compact form of `e`, which is `compactable` (`fits`) and named with `stamp`,
+    /// its message shared through `messages` if it is one to share.
+    fn of(e: &Event, stamp: u64, fits: &Fits, messages: &mut Messages) -> Compact {
         let m = &e.metadata;
         let mut flags = 0;
         if e.type_ == "Warning" {
@@ -336,74 +374,105 @@ impl Compact {
         if e.last_timestamp.is_some() {
             flags |= LAST;
         }
+        if !e.api_version.is_empty() {
+            flags |= API_VERSION;
+        }
+        if !e.kind.is_empty() {
+            flags |= KIND;
+        }
         let (first_back, last_on) = fits.offsets;
         let (message, templated) = messages.of(&e.message, &e.involved_object.name);
         if templated {
             flags |= TEMPLATE;
         }
         Compact {
-            read: OnceCell::new(),
-            created_on: fits.created_on,
-            source: e.source.clone(),
-            reason: fits.reason,
-            message,
+            stamp,
             uid: fits.uid,
-            resource_version: m.resource_version.0,
-            first_back,
+            source: e.source.clone(),
+            message,
+            revision_low: m.resource_version.0 as u32,
             last_on,
-            count: e.count,
-            api_version: e.api_version,
-            kind: e.kind,
+            count: fits.count,
+            created_on: fits.created_on,
+            first_back,
+            reason: fits.reason,
             flags,
         }
     }
 
     /// The Event again (its constants' places in `words`).
-    fn event(&self, about: &About, stamp: u64, words: &Words) -> Event {
+    fn event(&self, about: &About, words: &Words) -> Event {
         // (compactable checked that the creation is a moment: the sum is in range.)
-        let created = SimTime(stamp_ms(stamp).wrapping_add_signed(i64::from(self.created_on)));
+        let created = SimTime(stamp_ms(self.stamp).wrapping_add_signed(i64::from(self.created_on)));
         let first = SimTime(created.as_ms() - u64::from(self.first_back));
+        let set = |flag: u8, value: &'static str| if self.flags & flag != 0 { value } else { "" };
         let mut e = Event {
-            api_version: self.api_version,
-            kind: self.kind,
+            api_version: set(API_VERSION, V1::VALUE).into(),
+            kind: set(KIND, EventKind::VALUE).into(),
             involved_object: Rc::new(about.reference(words)),
             reason: Cow::Borrowed(words.get(self.reason)),
             message: if self.flags & TEMPLATE != 0 { untemplate(&self.message, &about.name) } else { self.message.to_string() },
             first_timestamp: (self.flags & FIRST != 0).then_some(Time(first)),
             last_timestamp: (self.flags & LAST != 0).then_some(Time(SimTime(first.as_ms() + u64::from(self.last_on)))),
-            count: self.count,
+            count: i32::from(self.count),
             type_: if self.flags & WARNING != 0 { "Warning" } else { "Normal" }.into(),
             reporting_component: if self.flags & REPORTING != 0 { self.source.component.clone() } else { Cow::Borrowed("") },
             source: self.source.clone(),
             ..Event::default()
         };
         let m = &mut e.metadata;
-        m.name = crate::client::event_name(&about.name, stamp);
+        m.name = crate::client::event_name(&about.name, self.stamp);
         m.namespace = about.namespace.to_string();
         m.uid = crate::api::uid::canonical_text(self.uid);
-        m.resource_version.0 = self.resource_version;
+        m.resource_version.0 = about.resource_version(self.revision_low);
         m.creation_timestamp = Some(Time(created));
         e
     }
 }
 
-/// A compact Event filed under its object's name.
-struct Stamped {
-    stamp: u64,
-    about: Rc<About>,
-    event: Compact,
-}
-
-impl Stamped {
-    fn object(&self, words: &Words) -> &Rc<Object> {
-        self.event.read.get_or_init(|| Rc::new(Object::Event(Box::new(self.event.event(&self.about, self.stamp, words)))))
+impl Group {
+    /// The place of the Event of `stamp`.
+    fn find(&self, stamp: u64) -> Option<usize> {
+        self.events.binary_search_by_key(&stamp, |c| c.stamp).ok()
     }
 
-    fn into_object(mut self, words: &Words) -> Rc<Object> {
-        match self.event.read.take() {
-            Some(o) => o,
-            None => Rc::new(Object::Event(Box::new(self.event.event(&self.about, self.stamp, words)))),
-        }
+    fn resource_version(&self, i: usize) -> u64 {
+        self.about.resource_version(self.events[i].revision_low)
+    }
+
+    /// The Event at `i` as an object, made on its first read.
+    fn object(&self, i: usize, words: &Words) -> &Rc<Object> {
+        let reads = self.read.get_or_init(|| Box::new(Reads((0..self.events.len()).map(|_| OnceCell::new()).collect())));
+        reads.0[i].get_or_init(|| self.made(i, words))
+    }
+
+    fn made(&self, i: usize, words: &Words) -> Rc<Object> {
+        Rc::new(Object::Event(Box::new(self.events[i].event(&self.about, words))))
+    }
+
+    /// Takes the Event at `i` out (the read one, if it was read); the other Events'
+    /// reads are let go, as their places move.
+    fn remove(&mut self, i: usize, words: &Words) -> Rc<Object> {
+        let read = self.read.take().and_then(|mut r| r.0.swap_remove(i).take());
+        let gone = read.unwrap_or_else(|| self.made(i, words));
+        let mut events = std::mem::take(&mut self.events).into_vec();
+        events.remove(i);
+        self.events = events.into_boxed_slice();
+        gone
+    }
+
+    /// Files `c` in stamp order (its stamp is not taken); the reads are let go.
+    fn insert(&mut self, c: Compact) {
+        self.read.take();
+        let at = self.events.partition_point(|x| x.stamp < c.stamp);
+        // An object has a handful of Events: exactly as many places (most pods' four
+        // would leave a place in two empty in a growing `Vec`).
+        let mut events = Vec::with_capacity(self.events.len() + 1);
+        let mut old = std::mem::take(&mut self.events).into_vec().into_iter();
+        events.extend(old.by_ref().take(at));
+        events.push(c);
+        events.extend(old);
+        self.events = events.into_boxed_slice();
     }
 }
 
@@ -411,26 +480,27 @@ impl Stamped {
 struct InNamespace {
     /// The namespace (its one copy, which its `About`s share).
     name: SharedStr,
-    /// Compact Events by their object's name, then stamp (each object's in stamp order).
-    stamped: BTreeMap<NameKey, Vec<Stamped>>,
+    /// Compact Events by their object's name.
+    stamped: BTreeMap<NameKey, Group>,
     /// Every other Event, whole, by name.
     whole: BTreeMap<NameKey, Rc<Object>>,
 }
 
 impl InNamespace {
-    fn stamped(&self, object: &str, stamp: u64) -> Option<&Stamped> {
-        let of = self.stamped.get(&NameKey::new(object))?;
-        of.binary_search_by_key(&stamp, |s| s.stamp).ok().map(|i| &of[i])
+    /// The group and place of the compact Event about `object` with `stamp`.
+    fn stamped(&self, object: &str, stamp: u64) -> Option<(&Group, usize)> {
+        let group = self.stamped.get(&NameKey::new(object))?;
+        Some((group, group.find(stamp)?))
     }
 
     fn get(&self, name: &str, words: &Words) -> Option<&Rc<Object>> {
-        let compact = split(name).and_then(|(object, stamp)| self.stamped(object, stamp)).map(|s| s.object(words));
+        let compact = split(name).and_then(|(object, stamp)| self.stamped(object, stamp)).map(|(g, i)| g.object(i, words));
         compact.or_else(|| self.whole.get(&NameKey::new(name)))
     }
 
     fn resource_version(&self, name: &str) -> Option<u64> {
         match split(name).and_then(|(object, stamp)| self.stamped(object, stamp)) {
-            Some(s) => Some(s.event.resource_version),
+            Some((g, i)) => Some(g.resource_version(i)),
             None => self.whole.get(&NameKey::new(name)).map(|o| o.meta().resource_version.0),
         }
     }
@@ -438,15 +508,13 @@ impl InNamespace {
     fn remove(&mut self, name: &str, words: &Words) -> Option<Rc<Object>> {
         if let Some((object, stamp)) = split(name) {
             let key = NameKey::new(object);
-            if let Some(of) = self.stamped.get_mut(&key) {
-                if let Ok(i) = of.binary_search_by_key(&stamp, |s| s.stamp) {
-                    let s = of.remove(i);
-                    if of.is_empty() {
+            if let Some(group) = self.stamped.get_mut(&key) {
+                if let Some(i) = group.find(stamp) {
+                    let gone = group.remove(i, words);
+                    if group.events.is_empty() {
                         self.stamped.remove(&key);
-                    } else {
-                        of.shrink_to_fit();
                     }
-                    return Some(s.into_object(words));
+                    return Some(gone);
                 }
             }
         }
@@ -462,23 +530,33 @@ impl InNamespace {
             return Err(());
         }
         let stamped = obj.as_event().zip(parts).and_then(|(e, (object, stamp))| Some((e, stamp, compactable(e, object, stamp, words)?)));
-        let Some((e, stamp, fits)) = stamped else {
+        // The object's Events share one `About`, whoever recorded them (the scheduler's
+        // Scheduled and the kubelet's Pulled, Created, Started); another object of the
+        // name (another uid: a pod made again) has its Events kept whole while the group
+        // of the first has any.
+        let group = stamped.as_ref().map(|(e, ..)| self.stamped.get_mut(&NameKey::new(&e.involved_object.name)));
+        let (Some((e, stamp, fits)), Some(group)) = (stamped, group) else {
             self.whole.insert(NameKey::new(name), obj.clone());
             return Ok(None);
         };
-        let of = self.stamped.entry(NameKey::new(&e.involved_object.name)).or_default();
-        // The object's Events share one `About`, whoever recorded them (the scheduler's
-        // Scheduled and the kubelet's Pulled, Created, Started); another object of the
-        // name (another uid: a pod made again) has its own.
-        let kept = of.iter().find(|x| x.about.involved == fits.about).map(|x| x.about.clone());
-        let about = kept.unwrap_or_else(|| Rc::new(About { namespace: self.name.clone(), name: e.involved_object.name.as_str().into(), involved: fits.about }));
-        let s = Stamped { stamp, about: about.clone(), event: Compact::of(e, fits, messages) };
-        debug_assert!(**s.object(words) == **obj, "the compact form of {:?} makes it again", obj.key());
-        let at = of.partition_point(|x| x.stamp < stamp);
-        // An object has a handful of Events: room for exactly one more, not twice as
-        // many (most pods' would leave three of eight places empty).
-        of.reserve_exact(1);
-        of.insert(at, s);
+        let c = Compact::of(e, stamp, &fits, messages);
+        let about = match group {
+            Some(g) if g.about.involved == fits.about => {
+                g.insert(c);
+                g.about.clone()
+            }
+            Some(_) => {
+                self.whole.insert(NameKey::new(name), obj.clone());
+                return Ok(None);
+            }
+            None => {
+                let about = Rc::new(About { namespace: self.name.clone(), name: e.involved_object.name.as_str().into(), involved: fits.about });
+                let group = Group { about: about.clone(), events: Box::new([c]), read: OnceCell::new() };
+                self.stamped.insert(NameKey::new(&e.involved_object.name), group);
+                about
+            }
+        };
+        debug_assert!(self.stamped(&about.name, stamp).is_some_and(|(g, i)| *g.made(i, words) == **obj), "the compact form of {:?} makes it again", obj.key());
         Ok(Some((stamp, about)))
     }
 
@@ -512,21 +590,6 @@ impl Events {
 
     pub(super) fn resource_version(&self, namespace: &str, name: &str) -> Option<u64> {
         self.by_ns.get(namespace)?.resource_version(name)
-    }
-
-    /// The resourceVersion of the Event at `at`, found without making its name (unless
-    /// it is kept whole).
-    pub(super) fn resource_version_at(&self, at: &EventAt) -> Option<u64> {
-        match at {
-            EventAt::Stamped { about, stamp } => {
-                let in_ns = self.by_ns.get(&**about.namespace)?;
-                match in_ns.stamped(&about.name, *stamp) {
-                    Some(s) => Some(s.event.resource_version),
-                    None => in_ns.whole.get(&NameKey::new(&crate::client::event_name(&about.name, *stamp))).map(|o| o.meta().resource_version.0),
-                }
-            }
-            EventAt::Written(o) => self.resource_version(&o.meta().namespace, &o.meta().name),
-        }
     }
 
     /// Adds `obj`, an Event, unless its name is taken.
@@ -563,7 +626,7 @@ impl Events {
         let mut out = Vec::with_capacity(self.len);
         for in_ns in self.by_ns.values() {
             let from = out.len();
-            out.extend(in_ns.stamped.values().flatten().map(|s| s.object(&self.words)));
+            out.extend(in_ns.stamped.values().flat_map(|g| (0..g.events.len()).map(move |i| g.object(i, &self.words))));
             out.extend(in_ns.whole.values());
             out[from..].sort_unstable_by(|a, b| a.meta().name.cmp(&b.meta().name));
         }
@@ -571,41 +634,83 @@ impl Events {
     }
 }
 
-/// Where a written Event is, for finding it again when its lease runs out, without
-/// holding the written object for the hour: for an Event the store keeps compact, what
-/// it keeps of its object (`About`, shared with its other Events) and the name's stamp;
-/// for any other, the written object (which the store holds). 16 bytes: one per Event
-/// written in the last hour.
-pub enum EventAt {
-    Stamped { about: Rc<About>, stamp: u64 },
-    Written(Rc<Object>),
+/// The Event writes attached to one etcd lease, as the apiserver's TTL queue keeps them
+/// to find the Events again when the lease runs out, without holding the written
+/// objects for the hour: for the Events the store keeps compact, their groups' `About`s
+/// (once for an object's Events written one after another under the lease: the
+/// kubelet's Pulled, Created and Started), for any other the written object (which the
+/// store holds). 8 bytes an entry, where a place for each write (the `About` and the
+/// stamp) took 16.
+#[derive(Default)]
+pub struct Attached {
+    groups: Vec<Rc<About>>,
+    written: Vec<Rc<Object>>,
 }
 
-impl Events {
-    /// Where `obj`, an Event just written, is.
-    pub(super) fn at(&self, obj: &Rc<Object>) -> EventAt {
-        let compact = obj.as_event().and_then(|e| {
-            let (object, stamp) = split(&e.metadata.name)?;
-            if let Some((writer, s, kept)) = &self.last {
-                if *s == stamp && Rc::ptr_eq(writer, &e.involved_object) {
-                    return Some(EventAt::Stamped { about: kept.clone(), stamp });
-                }
-            }
-            // (A name is one Event's in its namespace: the one filed under it is this.)
-            let s = self.by_ns.get(e.metadata.namespace.as_str())?.stamped(object, stamp)?;
-            Some(EventAt::Stamped { about: s.about.clone(), stamp })
-        });
-        compact.unwrap_or_else(|| EventAt::Written(obj.clone()))
+/// How many of a lease's last groups a write looks through for its own.
+const RECENT_GROUPS: usize = 4;
+
+impl Attached {
+    /// Gives back the room for writes (the lease is attached no more).
+    pub fn shrink_to_fit(&mut self) {
+        self.groups.shrink_to_fit();
+        self.written.shrink_to_fit();
     }
 }
 
-impl EventAt {
-    /// The Event's namespace and name.
-    pub fn key(&self) -> (Cow<'_, str>, Cow<'_, str>) {
-        match self {
-            EventAt::Stamped { about, stamp } => (Cow::Borrowed(&**about.namespace), Cow::Owned(crate::client::event_name(&about.name, *stamp))),
-            EventAt::Written(o) => (Cow::Borrowed(o.meta().namespace.as_str()), Cow::Borrowed(o.meta().name.as_str())),
+impl Events {
+    /// The `About` of the group that `obj`, an Event just written, was filed in, if it
+    /// is kept compact.
+    fn about_of(&self, obj: &Rc<Object>) -> Option<Rc<About>> {
+        let e = obj.as_event()?;
+        let (object, stamp) = split(&e.metadata.name)?;
+        if let Some((writer, s, kept)) = &self.last {
+            if *s == stamp && Rc::ptr_eq(writer, &e.involved_object) {
+                return Some(kept.clone());
+            }
         }
+        // (A name is one Event's in its namespace: the one filed under it is this.)
+        let (g, _) = self.by_ns.get(e.metadata.namespace.as_str())?.stamped(object, stamp)?;
+        Some(g.about.clone())
+    }
+
+    /// Attaches `obj`, an Event just written, to `to`.
+    pub(super) fn attach(&self, obj: &Rc<Object>, to: &mut Attached) {
+        match self.about_of(obj) {
+            Some(about) => {
+                if !to.groups.iter().rev().take(RECENT_GROUPS).any(|a| Rc::ptr_eq(a, &about)) {
+                    to.groups.push(about);
+                }
+            }
+            None => to.written.push(obj.clone()),
+        }
+    }
+
+    /// The namespace and name of every Event attached to `attached` whose latest write
+    /// has a revision in `revisions`, the range of the writes attached to it (so,
+    /// exactly those last written under it), in no particular order, an Event perhaps
+    /// more than once. A group's Events with a revision in the range were written under
+    /// the lease, so its group was attached; those of a group of the same name (another
+    /// `About`: the first group's Events all gone and another object's filed) were too.
+    pub(super) fn latest_in(&self, attached: &Attached, revisions: &std::ops::RangeInclusive<u64>) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        for about in &attached.groups {
+            let Some(group) = self.by_ns.get(&**about.namespace).and_then(|n| n.stamped.get(&NameKey::new(&about.name))) else {
+                continue;
+            };
+            for (i, c) in group.events.iter().enumerate() {
+                if revisions.contains(&group.resource_version(i)) {
+                    out.push((about.namespace.to_string(), crate::client::event_name(&about.name, c.stamp)));
+                }
+            }
+        }
+        for o in &attached.written {
+            let m = o.meta();
+            if self.resource_version(&m.namespace, &m.name).is_some_and(|rv| revisions.contains(&rv)) {
+                out.push((m.namespace.clone(), m.name.clone()));
+            }
+        }
+        out
     }
 }
 
@@ -759,20 +864,21 @@ mod tests {
             assert_eq!(events.get("shop", &e.metadata.name).unwrap().as_event(), Some(&e));
         }
         let in_ns = &events.by_ns["shop"];
-        assert_eq!((in_ns.stamped[&NameKey::new("web-0")].len(), in_ns.whole.len()), (254, 1));
+        assert_eq!((in_ns.stamped[&NameKey::new("web-0")].events.len(), in_ns.whole.len()), (254, 1));
         assert_eq!(events.words.0.len(), 256);
         let mut again = recorded("shop", "web-0", "Normal", 2000);
         again.reason = Cow::Borrowed(Box::leak("Reason3".to_string().into_boxed_str()));
         events.insert_new(&object(&again)).unwrap();
-        assert_eq!(events.by_ns["shop"].stamped[&NameKey::new("web-0")].len(), 255, "a known reason, at another address");
+        assert_eq!(events.by_ns["shop"].stamped[&NameKey::new("web-0")].events.len(), 255, "a known reason, at another address");
         assert_eq!(events.words.0.len(), 256);
         assert_eq!(events.get("shop", &again.metadata.name).unwrap().as_event(), Some(&again));
     }
 
     /// Events about one object recorded by different components (each with its own
     /// reference to the object, equal) share one `About`, and so does the TTL queue's
-    /// place of each; another object of the name (another uid) has its own. The
-    /// recorders' references are not kept.
+    /// place of each; those about another object of the name (another uid) are kept
+    /// whole while the group has Events, and have their own group after. The recorders'
+    /// references are not kept.
     #[test]
     fn an_objects_events_share_one_about_whoever_wrote_them() {
         let scheduled = recorded("shop", "web-0", "Normal", 1400);
@@ -785,13 +891,12 @@ mod tests {
         for w in &written {
             events.insert_new(w).unwrap();
         }
-        let kept: Vec<&Rc<About>> = events.by_ns["shop"].stamped[&NameKey::new("web-0")].iter().map(|s| &s.about).collect();
-        assert!(Rc::ptr_eq(kept[0], kept[1]));
-        assert!(!Rc::ptr_eq(kept[0], kept[2]), "another object of that name has its own");
+        let group = &events.by_ns["shop"].stamped[&NameKey::new("web-0")];
+        assert_eq!((group.events.len(), events.by_ns["shop"].whole.len()), (2, 1), "another object of that name is kept whole");
+        let kept = group.about.clone();
         assert_eq!(Rc::strong_count(&scheduled.involved_object), 2, "held by the test's Event and its written copy alone");
-        let EventAt::Stamped { about, stamp } = events.at(&written[1]) else { panic!("a stamped Event") };
-        assert!(Rc::ptr_eq(&about, kept[0]));
-        assert_eq!(events.resource_version_at(&EventAt::Stamped { about, stamp }), Some(42));
+        assert!(events.about_of(&written[1]).is_some_and(|about| Rc::ptr_eq(&about, &kept)));
+        assert!(events.about_of(&written[2]).is_none());
         for (w, e) in written.iter().zip([&scheduled, &started, &other]) {
             assert_eq!(events.get("shop", &w.meta().name).unwrap().as_event(), Some(e));
         }
@@ -801,10 +906,19 @@ mod tests {
         pulled.involved_object = Rc::new((*scheduled.involved_object).clone());
         let w = object(&pulled);
         events.insert_new(&w).unwrap();
-        let first = events.by_ns["shop"].stamped[&NameKey::new("web-0")][0].about.clone();
-        assert!(events.last.as_ref().is_some_and(|(writer, _, kept)| Rc::ptr_eq(writer, &pulled.involved_object) && Rc::ptr_eq(kept, &first)));
-        let EventAt::Stamped { about, .. } = events.at(&w) else { panic!("a stamped Event") };
-        assert!(Rc::ptr_eq(&about, &first));
+        assert!(events.last.as_ref().is_some_and(|(writer, _, about)| Rc::ptr_eq(writer, &pulled.involved_object) && Rc::ptr_eq(about, &kept)));
+        assert!(events.about_of(&w).is_some_and(|about| Rc::ptr_eq(&about, &kept)));
+        // Once the first object's Events are gone, the other's are filed in a group of
+        // their own.
+        for e in [&scheduled, &started, &pulled] {
+            assert_eq!(events.remove("shop", &e.metadata.name).unwrap().as_event(), Some(e));
+        }
+        let mut again = recorded("shop", "web-0", "Normal", 1750);
+        again.involved_object = other.involved_object.clone();
+        events.insert_new(&object(&again)).unwrap();
+        let group = &events.by_ns["shop"].stamped[&NameKey::new("web-0")];
+        assert_eq!((group.events.len(), group.about.involved.uid), (1, crate::api::uid::canonical_bits(&other.involved_object.uid).unwrap()));
+        assert_eq!(events.get("shop", &again.metadata.name).unwrap().as_event(), Some(&again));
         // An object of another kind, or one without a namespace (a Node: its Events are
         // in "default"), is made again as it was.
         let mut node = recorded("", "web-0", "Warning", 1800);
@@ -814,6 +928,34 @@ mod tests {
         events.insert_new(&object(&node)).unwrap();
         assert_eq!(events.by_ns["default"].stamped.len(), 1);
         assert_eq!(events.get("default", &node.metadata.name).unwrap().as_event(), Some(&node));
+    }
+
+    /// A group's Events share their resourceVersions' high 32 bits: one written with
+    /// others into a group begun before the 2³²nd revision is kept whole, and a group
+    /// begun after it keeps them. A count beyond 16 bits keeps its Event whole.
+    #[test]
+    fn a_groups_events_share_their_revisions_high_bits_and_counts_fit_sixteen() {
+        let mut events = Events::default();
+        let before = recorded("shop", "web-0", "Normal", 1400);
+        let mut after = recorded("shop", "web-0", "Normal", 1500);
+        after.metadata.resource_version.0 = (1 << 32) + 7;
+        let mut counted = recorded("shop", "web-0", "Normal", 1600);
+        counted.count = 1 << 16;
+        let mut most = recorded("shop", "web-0", "Normal", 1700);
+        most.count = i32::from(u16::MAX);
+        for e in [&before, &after, &counted, &most] {
+            events.insert_new(&object(e)).unwrap();
+        }
+        assert_eq!((events.by_ns["shop"].stamped[&NameKey::new("web-0")].events.len(), events.by_ns["shop"].whole.len()), (2, 2));
+        for e in [&before, &after, &counted, &most] {
+            assert_eq!(events.resource_version("shop", &e.metadata.name), Some(e.metadata.resource_version.0));
+            assert_eq!(events.get("shop", &e.metadata.name).unwrap().as_event(), Some(e));
+        }
+        let mut later = Events::default();
+        later.insert_new(&object(&after)).unwrap();
+        assert_eq!(later.by_ns["shop"].stamped.len(), 1);
+        assert_eq!(later.resource_version("shop", &after.metadata.name), Some((1 << 32) + 7));
+        assert_eq!(later.get("shop", &after.metadata.name).unwrap().as_event(), Some(&after));
     }
 
     /// A message that does not name its object is one copy however many Events say it;
@@ -840,7 +982,7 @@ mod tests {
             events.insert_new(&object(e)).unwrap();
         }
         let of = |events: &Events, pod: &str| -> Vec<SharedStr> {
-            events.by_ns["shop"].stamped[&NameKey::new(pod)].iter().map(|s| s.event.message.clone()).collect()
+            events.by_ns["shop"].stamped[&NameKey::new(pod)].events.iter().map(|c| c.message.clone()).collect()
         };
         let (a, b) = (of(&events, "web-0"), of(&events, "web-1"));
         for m in &a {
@@ -908,34 +1050,56 @@ mod tests {
         }
     }
 
+    /// A lease's writes are attached by group, once for an object's Events written one
+    /// after another (looking through the last `RECENT_GROUPS`), and found again by
+    /// revision: exactly the Events whose latest write is in the lease's range.
     #[test]
-    fn an_events_place_finds_it_without_its_name() {
+    fn writes_are_attached_by_group_and_found_by_their_revisions() {
         let mut events = Events::default();
-        for ns in ["shop", ""] {
-            let e = recorded(ns, "web-0", "Normal", 1500);
-            let obj = object(&e);
+        let mut attached = Attached::default();
+        fn write(events: &mut Events, attached: &mut Attached, e: &mut Event, rv: u64) {
+            e.metadata.resource_version.0 = rv;
+            let obj = object(e);
+            let _ = events.remove(&e.metadata.namespace, &e.metadata.name);
             events.insert_new(&obj).unwrap();
-            let at = events.at(&obj);
-            assert!(matches!(at, EventAt::Stamped { .. }));
-            let (n, name) = at.key();
-            assert_eq!((&*n, &*name), (e.metadata.namespace.as_str(), e.metadata.name.as_str()));
-            assert_eq!(events.resource_version_at(&at), Some(42));
+            events.attach(&obj, attached);
         }
-        // The apiserver's expiry queue holds one per Event write of the last hour.
-        assert_eq!(std::mem::size_of::<EventAt>(), 16);
-        // Named otherwise, or kept whole under a stamped name: found all the same.
+        let mut web0: Vec<Event> = (0..3).map(|i| recorded("shop", "web-0", "Normal", 1500 + i)).collect();
+        for (i, e) in web0.iter_mut().enumerate() {
+            write(&mut events, &mut attached, e, 10 + i as u64);
+        }
+        let mut node = recorded("", "n-1", "Normal", 1500);
+        write(&mut events, &mut attached, &mut node, 13);
+        let mut later = recorded("shop", "web-0", "Normal", 1600);
+        write(&mut events, &mut attached, &mut later, 14);
+        assert_eq!(attached.groups.len(), 2, "web-0 once, the node once");
+        for i in 1..=4 {
+            write(&mut events, &mut attached, &mut recorded("shop", &format!("web-{i}"), "Normal", 1500), 14 + i);
+        }
+        write(&mut events, &mut attached, &mut recorded("shop", "web-0", "Normal", 1700), 19);
+        assert_eq!(attached.groups.len(), 7, "web-0 again after four others");
+        // Kept whole: attached as written.
         let mut by_hand = recorded("shop", "web-0", "Normal", 1500);
         by_hand.metadata.name = "by-hand".into();
+        write(&mut events, &mut attached, &mut by_hand, 20);
         let mut labelled = recorded("shop", "web-0", "Normal", 2500);
         labelled.metadata.labels.insert("a".into(), "b".into());
-        for e in [by_hand, labelled] {
-            let obj = object(&e);
-            events.insert_new(&obj).unwrap();
-            let at = events.at(&obj);
-            assert!(matches!(at, EventAt::Written(_)));
-            assert_eq!(at.key(), (Cow::Borrowed("shop"), Cow::Borrowed(e.metadata.name.as_str())));
-            assert_eq!(events.resource_version_at(&at), Some(42));
-        }
-        assert_eq!(events.len(), 4);
+        write(&mut events, &mut attached, &mut labelled, 21);
+        assert_eq!(attached.written.len(), 2);
+        let sorted = |mut v: Vec<(String, String)>| {
+            v.sort();
+            v.dedup();
+            v
+        };
+        let named = |es: &[&Event]| sorted(es.iter().map(|e| (e.metadata.namespace.clone(), e.metadata.name.clone())).collect());
+        assert_eq!(sorted(events.latest_in(&attached, &(10..=13))), named(&[&web0[0], &web0[1], &web0[2], &node]));
+        assert_eq!(sorted(events.latest_in(&attached, &(11..=11))), named(&[&web0[1]]));
+        assert_eq!(sorted(events.latest_in(&attached, &(20..=21))), named(&[&by_hand, &labelled]));
+        // Written again later: no longer the earlier range's.
+        write(&mut events, &mut attached, &mut web0[1], 22);
+        write(&mut events, &mut attached, &mut by_hand, 23);
+        assert_eq!(sorted(events.latest_in(&attached, &(10..=21))).len(), 12 - 2);
+        assert_eq!(sorted(events.latest_in(&attached, &(22..=23))), named(&[&web0[1], &by_hand]));
+        assert_eq!(events.len(), 12);
     }
 }

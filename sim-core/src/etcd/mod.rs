@@ -5,7 +5,7 @@
 //! until read (`events`).
 
 mod events;
-pub use events::EventAt;
+pub use events::Attached;
 
 use crate::api::object::ObjectMap;
 use crate::api::{Kind, Object, ObjectKey};
@@ -143,14 +143,16 @@ impl Store {
         }
     }
 
-    /// Where `obj`, an Event just written, is (its place in the apiserver's TTL queue).
-    pub fn event_at(&self, obj: &Rc<Object>) -> EventAt {
-        self.events.at(obj)
+    /// Attaches `obj`, an Event just written, to the writes of its lease (the
+    /// apiserver's TTL queue).
+    pub fn attach_event(&self, obj: &Rc<Object>, to: &mut Attached) {
+        self.events.attach(obj, to)
     }
 
-    /// The resourceVersion of the Event at `at`, found without its name.
-    pub fn event_resource_version(&self, at: &EventAt) -> Option<u64> {
-        self.events.resource_version_at(at)
+    /// The namespace and name of the Events attached to a lease whose latest write is
+    /// one of its `revisions` (perhaps more than once each).
+    pub fn events_latest_in(&self, attached: &Attached, revisions: &std::ops::RangeInclusive<u64>) -> Vec<(String, String)> {
+        self.events.latest_in(attached, revisions)
     }
 
     /// All objects of a kind, ordered by (namespace, name).
