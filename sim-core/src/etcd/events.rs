@@ -1024,6 +1024,57 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// A lease's writes give back exactly the Events whose latest write is in the
+        /// lease's range (what a revision per write gave), however writes, updates and
+        /// deletions of Events about a few objects interleave over leases: objects made
+        /// again under their names (another uid, kept whole while the first's group has
+        /// Events), Events kept whole, and groups written to under several leases.
+        #[test]
+        fn a_lease_finds_exactly_the_events_last_written_under_it(
+            ops in proptest::collection::vec((0u8..3, proptest::prelude::any::<bool>(), 0u64..6, proptest::prelude::any::<bool>(), 0u8..5, 0u8..3), 1..80),
+        ) {
+            let mut events = Events::default();
+            let mut leases: Vec<(Attached, std::ops::RangeInclusive<u64>)> = Vec::new();
+            // The model: each Event's latest write.
+            let mut latest: BTreeMap<String, u64> = BTreeMap::new();
+            let mut revision = 0;
+            for (which, made_again, stamp, whole, action, lease) in ops {
+                let mut e = recorded("shop", &format!("web-{which}"), "Normal", 1000 + stamp);
+                if made_again {
+                    Rc::make_mut(&mut e.involved_object).uid = "0b1c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e".into();
+                }
+                if whole {
+                    e.metadata.labels.insert("a".into(), "b".into());
+                }
+                let name = e.metadata.name.clone();
+                revision += 1;
+                if action == 0 {
+                    if events.remove("shop", &name).is_some() {
+                        latest.remove(&name);
+                    }
+                    continue;
+                }
+                e.metadata.resource_version.0 = revision;
+                let written = object(&e);
+                let _ = events.remove("shop", &name);
+                events.insert_new(&written).unwrap();
+                if lease == 0 || leases.is_empty() {
+                    leases.push((Attached::default(), revision..=revision));
+                }
+                let (attached, range) = leases.last_mut().expect("a lease");
+                *range = *range.start()..=revision;
+                events.attach(&written, attached);
+                latest.insert(name, revision);
+            }
+            for (attached, range) in &leases {
+                let mut found = events.latest_in(attached, range);
+                found.sort();
+                found.dedup();
+                let want: Vec<(String, String)> = latest.iter().filter(|(_, rv)| range.contains(rv)).map(|(n, _)| ("shop".to_string(), n.clone())).collect();
+                proptest::prop_assert_eq!(found, want);
+            }
+        }
+
         /// Filed by object, Events still list in name order, found and removed by name,
         /// however their names are made: by recorders about objects whose names are
         /// prefixes of each other's, or by hand.
