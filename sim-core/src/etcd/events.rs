@@ -48,13 +48,13 @@
 //!   a namespace bound to a node) and put back when the Event is read;
 //! - its type, reporting component, apiVersion and kind as bits, for they are "Normal"
 //!   or "Warning", the source's component (or nothing), "v1" and "Event" (or nothing:
-//!   `TypeField`); its namespace is its object's (or "default"
-//!   for an object without one), the `About`'s.
+//!   `TypeField`); its namespace is its object's (or "default" for an object without
+//!   one), the `About`'s.
 //!
 //! The whole object is made again, once, when something reads it (and kept while its
 //! group is not written), and is equal to the object written: in debug builds every
-//! compacted write checks it. An Event of any other
-//! shape (labels, a name of its own, another type: a manifest's) is kept whole.
+//! compacted write checks it. An Event of any other shape (labels, a name of its own,
+//! another type: a manifest's) is kept whole.
 //!
 //! Filed by object, a namespace's Events are not in name order (`web-1.…` sorts before
 //! `web.…`, but `web` before `web-1`): a list sorts them, as it is rare (`kubectl get
@@ -253,8 +253,8 @@ fn namespace_fits(namespace: &str, involved: &ObjectReference) -> bool {
 }
 
 /// What the compact form of an Event keeps that telling whether it has one works out:
-/// the uid's bits, the timestamps' offsets (`offsets`), the reason's place and the
-/// object it is about.
+/// the uid's bits, the timestamps' offsets (`offsets`), the count, the reason's place
+/// and the object it is about.
 struct Fits {
     uid: (u64, u64),
     created_on: i16,
@@ -465,8 +465,8 @@ impl Group {
     fn insert(&mut self, c: Compact) {
         self.read.take();
         let at = self.events.partition_point(|x| x.stamp < c.stamp);
-        // An object has a handful of Events: exactly as many places (most pods' four
-        // would leave a place in two empty in a growing `Vec`).
+        // An object has a handful of Events: exactly as many places (a growing `Vec`
+        // keeps up to twice as many, and its capacity 8 bytes more in every group).
         let mut events = Vec::with_capacity(self.events.len() + 1);
         let mut old = std::mem::take(&mut self.events).into_vec().into_iter();
         events.extend(old.by_ref().take(at));
@@ -539,10 +539,9 @@ impl InNamespace {
             self.whole.insert(NameKey::new(name), obj.clone());
             return Ok(None);
         };
-        let c = Compact::of(e, stamp, &fits, messages);
         let about = match group {
             Some(g) if g.about.involved == fits.about => {
-                g.insert(c);
+                g.insert(Compact::of(e, stamp, &fits, messages));
                 g.about.clone()
             }
             Some(_) => {
@@ -551,7 +550,7 @@ impl InNamespace {
             }
             None => {
                 let about = Rc::new(About { namespace: self.name.clone(), name: e.involved_object.name.as_str().into(), involved: fits.about });
-                let group = Group { about: about.clone(), events: Box::new([c]), read: OnceCell::new() };
+                let group = Group { about: about.clone(), events: Box::new([Compact::of(e, stamp, &fits, messages)]), read: OnceCell::new() };
                 self.stamped.insert(NameKey::new(&e.involved_object.name), group);
                 about
             }
