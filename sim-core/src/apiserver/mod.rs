@@ -472,21 +472,16 @@ impl ApiServer {
         for w in &writes {
             if matches!(&*w.object, Object::Event(_)) && w.type_ != crate::etcd::WatchEventType::Deleted {
                 let expires = self.event_lease(now);
-                match self.event_expiry.back_mut() {
-                    Some(l) if l.end == expires => {
-                        l.revisions = *l.revisions.start()..=w.revision;
-                        self.store.attach_event(&w.object, &mut l.events);
+                if self.event_expiry.back().is_none_or(|l| l.end != expires) {
+                    // The lease before is granted no more writes.
+                    if let Some(l) = self.event_expiry.back_mut() {
+                        l.events.shrink_to_fit();
                     }
-                    last => {
-                        // The lease before is granted no more writes.
-                        if let Some(l) = last {
-                            l.events.shrink_to_fit();
-                        }
-                        let mut events = crate::etcd::Attached::default();
-                        self.store.attach_event(&w.object, &mut events);
-                        self.event_expiry.push_back(LeaseWrites { end: expires, revisions: w.revision..=w.revision, events });
-                    }
+                    self.event_expiry.push_back(LeaseWrites { end: expires, revisions: w.revision..=w.revision, events: Default::default() });
                 }
+                let l = self.event_expiry.back_mut().expect("the lease's writes");
+                l.revisions = *l.revisions.start()..=w.revision;
+                self.store.attach_event(&w.object, &mut l.events);
             }
         }
         let response = response.unwrap_or_else(|e| {

@@ -467,11 +467,9 @@ impl Group {
         let at = self.events.partition_point(|x| x.stamp < c.stamp);
         // An object has a handful of Events: exactly as many places (a growing `Vec`
         // keeps up to twice as many, and its capacity 8 bytes more in every group).
-        let mut events = Vec::with_capacity(self.events.len() + 1);
-        let mut old = std::mem::take(&mut self.events).into_vec().into_iter();
-        events.extend(old.by_ref().take(at));
-        events.push(c);
-        events.extend(old);
+        let mut events = std::mem::take(&mut self.events).into_vec();
+        events.reserve_exact(1);
+        events.insert(at, c);
         self.events = events.into_boxed_slice();
     }
 }
