@@ -7,7 +7,7 @@ use crate::api::node::{Node, Taint};
 use crate::api::pod::{Pod, Toleration};
 use crate::api::Object;
 use std::cell::{Cell, RefCell};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
 /// kube-scheduler's defaults for containers without requests, used in scoring
@@ -484,9 +484,22 @@ pub struct MatchCounts {
 #[derive(Default)]
 struct CountsInner {
     entries: Vec<CountEntry>,
-    by_selector: BTreeMap<(String, String), usize>,
-    by_pivot: BTreeMap<(String, String), Vec<usize>>,
+    /// (`selector_hash` of an entry, its id): a cycle finds its entries without making
+    /// a key of strings (it made three strings and joined them, two constraints a pod).
+    by_selector: BTreeSet<(u64, usize)>,
+    /// Pivot key → pivot value → ids (looked up with the pod's labels as they are).
+    by_pivot: BTreeMap<String, BTreeMap<String, Vec<usize>>>,
     unpivoted: Vec<usize>,
+}
+
+/// The hash (std's SipHash with its fixed keys: the same in every run) of what makes an
+/// entry: two entries of equal (namespace, selector, with_terminating) have one hash;
+/// the entries of a hash are then compared whole.
+fn selector_hash(ns: &str, selector: &LabelSelector, with_terminating: bool) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::hash::DefaultHasher::new();
+    (ns, selector, with_terminating).hash(&mut h);
+    h.finish()
 }
 
 struct CountEntry {
@@ -517,16 +530,17 @@ impl MatchCounts {
     /// until `trim`, which the scheduler calls between cycles only.
     pub fn resolve(&self, nodes: &[NodeInfo], ns: &str, selector: &LabelSelector, with_terminating: bool) -> usize {
         let mut inner = self.inner.borrow_mut();
-        let key = (format!("{ns}{}", if with_terminating { "+" } else { "" }), selector.to_selector_string());
-        if let Some(&i) = inner.by_selector.get(&key) {
+        let hash = selector_hash(ns, selector, with_terminating);
+        let same = |e: &CountEntry| e.with_terminating == with_terminating && e.namespace == ns && e.selector == *selector;
+        if let Some(&(_, i)) = inner.by_selector.range((hash, 0)..=(hash, usize::MAX)).find(|(_, i)| same(&inner.entries[*i])) {
             return i;
         }
         let per_node: Vec<u32> = nodes.iter().map(|n| n.pods.iter().filter(|p| counts_pod(ns, selector, with_terminating, p)).count() as u32).collect();
         let id = inner.entries.len();
         inner.entries.push(CountEntry { namespace: ns.to_string(), selector: selector.clone(), with_terminating, per_node });
-        inner.by_selector.insert(key, id);
+        inner.by_selector.insert((hash, id));
         match pivot(selector) {
-            Some(p) => inner.by_pivot.entry(p).or_default().push(id),
+            Some((k, v)) => inner.by_pivot.entry(k).or_default().entry(v).or_default().push(id),
             None => inner.unpivoted.push(id),
         }
         id
@@ -553,14 +567,12 @@ impl MatchCounts {
             return;
         }
         let labels = &p.pod().metadata.labels;
-        let mut ids: Vec<usize> = inner.unpivoted.clone();
-        for (k, v) in labels {
-            if let Some(list) = inner.by_pivot.get(&(k.clone(), v.clone())) {
-                ids.extend_from_slice(list);
-            }
-        }
-        for id in ids {
-            let e = &mut inner.entries[id];
+        // Each entry is under one pivot or none, and a pod's label keys are distinct: an
+        // entry is counted once (in any order: each entry's count is its own).
+        let CountsInner { entries, by_pivot, unpivoted, .. } = inner;
+        let pivoted = labels.iter().filter_map(|(k, v)| by_pivot.get(k)?.get(v)).flatten();
+        for &id in unpivoted.iter().chain(pivoted) {
+            let e = &mut entries[id];
             if counts_pod(&e.namespace, &e.selector, e.with_terminating, p) {
                 if e.per_node.len() <= node {
                     e.per_node.resize(node + 1, 0);

@@ -154,7 +154,8 @@ pub struct Scheduler {
     /// DefaultSelector results by (namespace, pod labels); cleared when a Service or a
     /// ReplicationController changes, or the set of ReplicaSets (a ReplicaSet's selector
     /// is immutable).
-    default_selectors: BTreeMap<String, BTreeMap<Labels, Option<LabelSelector>>>,
+    /// (Shared with the cycles' constraints: a pod's default selector is not copied.)
+    default_selectors: BTreeMap<String, BTreeMap<Labels, Option<Rc<LabelSelector>>>>,
     affinity: AffinityIndex,
     memos: NodeMemos,
     /// Present nodes with a PreferNoSchedule taint.
@@ -617,11 +618,11 @@ impl Scheduler {
 
     /// helper.DefaultSelector: the selectors of the pod's Services and
     /// ReplicationControllers merged, and the selectors of the ReplicaSets that select it.
-    fn default_selector(&mut self, pod: &crate::api::pod::Pod) -> Option<LabelSelector> {
+    fn default_selector(&mut self, pod: &crate::api::pod::Pod) -> Option<Rc<LabelSelector>> {
         if let Some(s) = self.default_selectors.get(&pod.metadata.namespace).and_then(|m| m.get(&pod.metadata.labels)) {
             return s.clone();
         }
-        let s = self.compute_default_selector(pod);
+        let s = self.compute_default_selector(pod).map(Rc::new);
         self.default_selectors.entry(pod.metadata.namespace.clone()).or_default().insert((*pod.metadata.labels).clone(), s.clone());
         s
     }

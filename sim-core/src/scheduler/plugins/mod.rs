@@ -37,7 +37,7 @@ pub struct CycleState {
     pub affinity_score: Option<inter_pod_affinity::PreScoreState>,
     /// The selector of the pod's Services and ReplicaSets (DefaultSelector), for the
     /// default spread constraints.
-    pub default_selector: Option<LabelSelector>,
+    pub default_selector: Option<std::rc::Rc<LabelSelector>>,
     /// The profile's filters minus those whose PreFilter returned Skip for this pod.
     pub filters: Vec<PluginId>,
     /// VolumeBinding's PreFilter result (None: no claims, Skip).

@@ -12,6 +12,7 @@ use crate::api::affinity::TopologySpreadConstraint;
 use crate::api::meta::{LabelSelector, LabelSelectorRequirement};
 use crate::scheduler::framework::{NodeInfo, PodInfo, Snapshot, Status, MAX_NODE_SCORE};
 use std::collections::{BTreeMap, BTreeSet};
+use std::rc::Rc;
 
 pub const NAME: &str = "PodTopologySpread";
 pub const ERR_REASON_CONSTRAINTS_NOT_MATCH: &str = "node(s) didn't match pod topology spread constraints";
@@ -24,7 +25,9 @@ pub const LABEL_ZONE: &str = "topology.kubernetes.io/zone";
 pub struct Constraint {
     pub max_skew: i64,
     pub topology_key: String,
-    pub selector: LabelSelector,
+    /// Shared: the default constraints of every pod of a Service or ReplicaSet take the
+    /// scheduler's one copy of its default selector.
+    pub selector: Rc<LabelSelector>,
     /// A nil labelSelector matches no pod.
     pub selects_nothing: bool,
     pub min_domains: i64,
@@ -43,11 +46,16 @@ impl Constraint {
                 selector.match_expressions.push(LabelSelectorRequirement { key: k.clone(), operator: "In".into(), values: vec![v.clone()] });
             }
         }
+        Constraint::with_selector(c, Rc::new(selector), c.label_selector.is_none())
+    }
+
+    /// `c` with `selector` as its resolved selector.
+    fn with_selector(c: &TopologySpreadConstraint, selector: Rc<LabelSelector>, selects_nothing: bool) -> Constraint {
         Constraint {
             max_skew: i64::from(c.max_skew),
             topology_key: c.topology_key.clone(),
             selector,
-            selects_nothing: c.label_selector.is_none(),
+            selects_nothing,
             min_domains: i64::from(c.min_domains.unwrap_or(1)),
             honor_node_affinity: c.node_affinity_policy.as_deref() != Some("Ignore"),
             honor_node_taints: c.node_taints_policy.as_deref() == Some("Honor"),
@@ -92,23 +100,16 @@ pub fn system_defaults() -> Vec<TopologySpreadConstraint> {
 /// The pod's constraints of one kind (DoNotSchedule or ScheduleAnyway); a pod without
 /// any gets the profile's defaults with the selector of its Services and ReplicaSets.
 /// Returns the constraints and whether they are the pod's own.
-pub fn constraints(pod: &PodInfo, hard: bool, defaults: &[TopologySpreadConstraint], default_selector: Option<&LabelSelector>) -> (Vec<Constraint>, bool) {
+pub fn constraints(pod: &PodInfo, hard: bool, defaults: &[TopologySpreadConstraint], default_selector: Option<&Rc<LabelSelector>>) -> (Vec<Constraint>, bool) {
     let want = if hard { "DoNotSchedule" } else { "ScheduleAnyway" };
     let own = &pod.pod().spec.topology_spread_constraints;
     if !own.is_empty() {
         return (own.iter().filter(|c| c.when_unsatisfiable == want).map(|c| Constraint::from_api(c, pod)).collect(), true);
     }
     let Some(sel) = default_selector.filter(|s| !s.is_empty()) else { return (Vec::new(), false) };
-    let cs = defaults
-        .iter()
-        .filter(|c| c.when_unsatisfiable == want)
-        .map(|c| {
-            let mut c = Constraint::from_api(c, pod);
-            c.selector = sel.clone();
-            c.selects_nothing = false;
-            c
-        })
-        .collect();
+    // buildDefaultConstraints: each constraint's selector is the default selector (what
+    // filterTopologySpreadConstraints made of its own is replaced).
+    let cs = defaults.iter().filter(|c| c.when_unsatisfiable == want).map(|c| Constraint::with_selector(c, sel.clone(), false)).collect();
     (cs, false)
 }
 
@@ -369,6 +370,7 @@ mod tests {
 
     /// Runs PreScore, Score and NormalizeScore over the `filtered` nodes.
     fn scores(p: &PodInfo, all: &[NodeInfo], filtered: &[usize], default_selector: Option<&LabelSelector>) -> Vec<i64> {
+        let default_selector = default_selector.map(|s| Rc::new(s.clone()));
         let order: Vec<usize> = (0..all.len()).collect();
         let (ns_labels, images, counts, affinity) = (Default::default(), Default::default(), MatchCounts::default(), AffinityIndex::default());
         let label_keys = crate::scheduler::framework::label_key_counts(all, &order);
@@ -383,7 +385,7 @@ mod tests {
             memos: &Default::default(),
             any_prefer_no_schedule: false,
         };
-        let (cs, own) = constraints(p, false, &system_defaults(), default_selector);
+        let (cs, own) = constraints(p, false, &system_defaults(), default_selector.as_ref());
         let st = pre_score(p, &snap, filtered, cs, own).expect("constraints");
         let mut s: Vec<i64> = filtered.iter().map(|&ni| score(&st, ni, &snap)).collect();
         normalize(&st, filtered, &mut s);
