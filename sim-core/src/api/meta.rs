@@ -4,6 +4,7 @@
 use crate::engine::SimTime;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 pub type Labels = BTreeMap<String, String>;
 
@@ -245,10 +246,10 @@ impl<'de, C: Constant> Deserialize<'de> for TypeField<C> {
 
 /// A string that is empty in most objects (a pod condition's reason and message): 8
 /// bytes, and no allocation while empty, where a `String` is 24. Reads as `str`
-/// (`Deref`), writes as the string (serde, `From`).
+/// (`Deref`), writes as the string (serde, `From`). Immutable, so shared: a copy (the
+/// kubelet builds each status on a copy of the last) allocates nothing.
 #[derive(Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-#[allow(clippy::box_collection)] // the thin pointer is the point: 8 bytes, not 16
-pub struct Text(Option<Box<String>>);
+pub struct Text(Option<Rc<Box<str>>>);
 
 impl Text {
     pub fn as_str(&self) -> &str {
@@ -259,19 +260,19 @@ impl Text {
 impl std::ops::Deref for Text {
     type Target = str;
     fn deref(&self) -> &str {
-        self.0.as_deref().map_or("", String::as_str)
+        self.0.as_deref().map_or("", |b| b)
     }
 }
 
 impl From<&str> for Text {
     fn from(s: &str) -> Self {
-        Text((!s.is_empty()).then(|| Box::new(s.to_string())))
+        Text((!s.is_empty()).then(|| Rc::new(Box::from(s))))
     }
 }
 
 impl From<String> for Text {
     fn from(s: String) -> Self {
-        Text((!s.is_empty()).then(|| Box::new(s)))
+        Text((!s.is_empty()).then(|| Rc::new(s.into_boxed_str())))
     }
 }
 
@@ -525,7 +526,7 @@ impl PartialEq for RareMeta {
 }
 impl Eq for RareMeta {}
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Default, PartialEq, Eq, Deserialize)]
 #[serde(from = "ObjectMetaIn")]
 pub struct ObjectMeta {
     pub name: String,
@@ -540,6 +541,40 @@ pub struct ObjectMeta {
     /// generation, deletionTimestamp, deletionGracePeriodSeconds, finalizers,
     /// managedFields, selfLink: `meta.rare.deletion_timestamp` (written in their places).
     pub rare: RareMeta,
+}
+
+/// `clone_from` copies into the strings already there (kube-apiserver's status update
+/// keeps the stored metadata: written over the request's copy, whose name, namespace and
+/// uid are the stored ones, it allocates nothing).
+impl Clone for ObjectMeta {
+    fn clone(&self) -> Self {
+        ObjectMeta {
+            name: self.name.clone(),
+            generate_name: self.generate_name.clone(),
+            namespace: self.namespace.clone(),
+            uid: self.uid.clone(),
+            resource_version: self.resource_version,
+            creation_timestamp: self.creation_timestamp,
+            labels: self.labels.clone(),
+            annotations: self.annotations.clone(),
+            owner_references: self.owner_references.clone(),
+            rare: self.rare.clone(),
+        }
+    }
+
+    fn clone_from(&mut self, o: &Self) {
+        let ObjectMeta { name, generate_name, namespace, uid, resource_version, creation_timestamp, labels, annotations, owner_references, rare } = o;
+        self.name.clone_from(name);
+        self.generate_name.clone_from(generate_name);
+        self.namespace.clone_from(namespace);
+        self.uid.clone_from(uid);
+        self.resource_version = *resource_version;
+        self.creation_timestamp = *creation_timestamp;
+        self.labels.clone_from(labels);
+        self.annotations.clone_from(annotations);
+        self.owner_references.clone_from(owner_references);
+        self.rare.clone_from(rare);
+    }
 }
 
 /// ObjectMeta as it is written: its fields in the schema's order, the rare ones in

@@ -532,6 +532,40 @@ impl Pod {
 }
 
 impl PodStatus {
+    /// A copy without the container statuses (which a status built on it replaces).
+    pub fn clone_without_containers(&self) -> PodStatus {
+        let PodStatus {
+            phase,
+            conditions,
+            message,
+            reason,
+            host_ip,
+            pod_ip,
+            pod_ips,
+            start_time,
+            container_statuses: _,
+            init_container_statuses: _,
+            nominated_node_name,
+            qos_class,
+            host_ips,
+        } = self;
+        PodStatus {
+            phase: phase.clone(),
+            conditions: conditions.clone(),
+            message: message.clone(),
+            reason: reason.clone(),
+            host_ip: host_ip.clone(),
+            pod_ip: pod_ip.clone(),
+            pod_ips: pod_ips.clone(),
+            start_time: *start_time,
+            container_statuses: Vec::new(),
+            init_container_statuses: Vec::new(),
+            nominated_node_name: nominated_node_name.clone(),
+            qos_class: qos_class.clone(),
+            host_ips: host_ips.clone(),
+        }
+    }
+
     /// `Pod::set_condition` on the status alone.
     pub fn set_condition(&mut self, type_: &'static str, status: &'static str, reason: &str, message: &str, now: Time) {
         if let Some(c) = self.conditions.iter_mut().find(|c| c.type_ == type_) {

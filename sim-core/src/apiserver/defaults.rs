@@ -468,7 +468,17 @@ pub fn qos_class(spec: &PodSpec) -> &'static str {
 /// `spec_src` with the status moved out of `status_src` (the /status subresource).
 pub fn take_status(spec_src: &Object, status_src: Object) -> Object {
     match (spec_src, status_src) {
-        (Object::Pod(a), Object::Pod(b)) => Object::Pod(Box::new(crate::api::pod::Pod { status: b.status, ..a.clone_without_status() })),
+        // The stored Pod but its status: written over the request's (its box and its
+        // metadata's strings, equal to the stored ones, kept), which is what the
+        // kubelet's status post cost kube-apiserver most of.
+        (Object::Pod(a), Object::Pod(mut b)) => {
+            let crate::api::pod::Pod { api_version, kind, metadata, spec, status: _ } = &**a;
+            b.api_version = *api_version;
+            b.kind = *kind;
+            b.metadata.clone_from(metadata);
+            b.spec = spec.clone();
+            Object::Pod(b)
+        }
         // A kubelet's status post every 5 minutes: the stored Node but its status, which
         // is the written one's (moved, not the stored one copied and then replaced).
         (Object::Node(a), Object::Node(b)) => Object::Node(Box::new(crate::api::node::Node { status: b.status, ..a.clone_without_status() })),

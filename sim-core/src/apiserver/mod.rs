@@ -870,7 +870,7 @@ impl ApiServer {
         let bump = !status_only && defaults::spec_changed(&cur, &obj);
         {
             let (cm, m) = (cur.meta(), obj.meta_mut());
-            m.uid = cm.uid.clone();
+            m.uid.clone_from(&cm.uid);
             m.creation_timestamp = cm.creation_timestamp;
             // (Written only where they differ: a write makes the rare fields' box.)
             let generation = cm.rare.generation + i64::from(bump);

@@ -50,9 +50,10 @@ impl Kubelet {
     pub(super) fn sync_status(&mut self, uid: &str, ctx: &mut Ctx) {
         let Some(w) = self.workers.get(uid) else { return };
         let Some(p) = w.pod.as_pod() else { return };
-        // The status is built on a copy of the pod's, and the pod is copied only if the
-        // status differs; strings already equal are not written again.
-        let mut status = p.status.clone();
+        // The status is built on a copy of the pod's (but its container statuses, made
+        // anew below), and the pod is copied only if the status differs; strings
+        // already equal are not written again.
+        let mut status = p.status.clone_without_containers();
         let now = ctx.now_time();
         let s = &mut status;
         if s.host_ip != self.spec.internal_ip {
