@@ -479,7 +479,9 @@ type Summary<'a> = Vec<(&'static str, Field<'a>)>;
 fn summary(obj: &Object) -> Summary<'_> {
     match obj {
         Object::Pod(p) => {
-            let mut m: Summary<'_> = vec![
+            // Room for all nine fields: the owner's push did not grow the vector.
+            let mut m: Summary<'_> = Vec::with_capacity(9);
+            m.extend([
                 ("node", s(&p.spec.node_name)),
                 ("phase", s(&p.status.phase)),
                 ("status", Field::Str(pod_columns(p).status)),
@@ -487,7 +489,7 @@ fn summary(obj: &Object) -> Summary<'_> {
                 ("ready", Field::Bool(p.is_ready())),
                 ("restarts", int(p.restarts())),
                 ("terminating", Field::Bool(p.metadata.rare.deletion_timestamp.is_some())),
-            ];
+            ]);
             if let Some(c) = p.condition("PodScheduled").filter(|c| c.status == "False") {
                 m.push(("unschedulable", s(&c.message)));
             }
