@@ -264,15 +264,45 @@ impl std::ops::Deref for Text {
     }
 }
 
+/// The words most conditions are made of (pod condition types and statuses, the
+/// kubelet's reasons): a `Text` of one shares its thread's one copy, so writing it
+/// allocates nothing.
+const WORDS: [&str; 11] = [
+    "True",
+    "False",
+    "Unknown",
+    "PodReadyToStartContainers",
+    "Initialized",
+    "Ready",
+    "ContainersReady",
+    "PodScheduled",
+    "DisruptionTarget",
+    "ContainersNotReady",
+    "PodCompleted",
+];
+
+thread_local! {
+    static SHARED_WORDS: [Rc<Box<str>>; WORDS.len()] = WORDS.map(|w| Rc::new(Box::from(w)));
+}
+
 impl From<&str> for Text {
     fn from(s: &str) -> Self {
-        Text((!s.is_empty()).then(|| Rc::new(Box::from(s))))
+        if s.is_empty() {
+            return Text(None);
+        }
+        match WORDS.iter().position(|w| *w == s) {
+            Some(i) => Text(Some(SHARED_WORDS.with(|t| t[i].clone()))),
+            None => Text(Some(Rc::new(Box::from(s)))),
+        }
     }
 }
 
 impl From<String> for Text {
     fn from(s: String) -> Self {
-        Text((!s.is_empty()).then(|| Rc::new(s.into_boxed_str())))
+        if s.is_empty() || WORDS.contains(&s.as_str()) {
+            return Text::from(s.as_str());
+        }
+        Text(Some(Rc::new(s.into_boxed_str())))
     }
 }
 
@@ -285,6 +315,30 @@ impl PartialEq<str> for Text {
 impl PartialEq<&str> for Text {
     fn eq(&self, o: &&str) -> bool {
         **self == **o
+    }
+}
+
+impl PartialEq<Text> for &str {
+    fn eq(&self, o: &Text) -> bool {
+        **self == **o
+    }
+}
+
+impl PartialEq<Text> for str {
+    fn eq(&self, o: &Text) -> bool {
+        *self == **o
+    }
+}
+
+impl PartialEq<Text> for String {
+    fn eq(&self, o: &Text) -> bool {
+        **self == **o
+    }
+}
+
+impl AsRef<str> for Text {
+    fn as_ref(&self) -> &str {
+        self
     }
 }
 
