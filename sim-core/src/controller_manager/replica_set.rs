@@ -196,7 +196,19 @@ pub struct ReplicaManager<R: Replicated> {
     /// pods more than needed. Always 0 outside those tests.
     #[doc(hidden)]
     pub sabotage_extra_creates: usize,
+    /// A key written over for lookups (`key_of`): a pod's event looks up its owner's
+    /// expectations and queue place without copying the two names each time.
+    scratch: NsName,
     kind: PhantomData<R>,
+}
+
+/// `scratch` made (namespace, name), its strings' room reused.
+fn key_of<'a>(scratch: &'a mut NsName, namespace: &str, name: &str) -> &'a NsName {
+    scratch.0.clear();
+    scratch.0.push_str(namespace);
+    scratch.1.clear();
+    scratch.1.push_str(name);
+    scratch
 }
 
 impl<R: Replicated> Default for ReplicaManager<R> {
@@ -210,6 +222,7 @@ impl<R: Replicated> Default for ReplicaManager<R> {
             failure: BTreeMap::new(),
             owned: BTreeMap::new(),
             sabotage_extra_creates: 0,
+            scratch: NsName::default(),
             kind: PhantomData,
         }
     }
@@ -392,18 +405,18 @@ impl<R: Replicated> ReplicaManager<R> {
     /// Lowers expectations as creations and deletions are observed.
     fn observe_pod(&mut self, ev: &WatchEvent, p: &Pod) {
         let Some(r) = p.metadata.controller_ref().filter(|r| r.kind == R::KIND_NAME) else { return };
-        let key = (p.metadata.namespace.clone(), r.name.clone());
+        let key = key_of(&mut self.scratch, &p.metadata.namespace, &r.name);
         if ev.type_ == WatchEventType::Added {
-            self.expectations.creation_observed(&key);
+            self.expectations.creation_observed(key);
         }
         if ev.type_ == WatchEventType::Deleted || p.metadata.rare.deletion_timestamp.is_some() {
-            self.expectations.deletion_observed(&key, &p.metadata.uid);
+            self.expectations.deletion_observed(key, &p.metadata.uid);
         }
     }
 
     fn enqueue_pod_owner(&mut self, inf: &SharedInformers, p: &Pod) {
         match p.metadata.controller_ref() {
-            Some(r) if r.kind == R::KIND_NAME => self.queue.add((p.metadata.namespace.clone(), r.name.clone())),
+            Some(r) if r.kind == R::KIND_NAME => self.queue.add_ref(key_of(&mut self.scratch, &p.metadata.namespace, &r.name)),
             Some(_) => {}
             None => {
                 // An orphan: every ReplicaSet in the namespace whose selector matches may adopt it.

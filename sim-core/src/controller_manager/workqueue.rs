@@ -127,8 +127,27 @@ impl<K: Ord + Clone> WorkQueue<K> {
             self.dirty.insert(key);
             return;
         }
-        if self.queued.insert(key.clone()) && self.order == Order::Fifo {
-            self.fifo.push_back(key);
+        if self.queued.contains(&key) {
+            return;
+        }
+        if self.order == Order::Fifo {
+            self.fifo.push_back(key.clone());
+        }
+        self.queued.insert(key);
+    }
+
+    /// `add` of a borrowed key, copied only where the queue keeps it (a key already
+    /// queued or marked dirty, as most are when a controller's objects change in a
+    /// burst, costs no copy).
+    pub fn add_ref(&mut self, key: &K) {
+        if self.processing.contains(key) {
+            if !self.dirty.contains(key) {
+                self.dirty.insert(key.clone());
+            }
+            return;
+        }
+        if !self.queued.contains(key) {
+            self.add(key.clone());
         }
     }
 
