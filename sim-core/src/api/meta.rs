@@ -195,8 +195,22 @@ impl Constant for EventKind {
     const VALUE: &'static str = "Event";
 }
 
+/// `apiVersion: coordination.k8s.io/v1`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct CoordinationV1;
+impl Constant for CoordinationV1 {
+    const VALUE: &'static str = "coordination.k8s.io/v1";
+}
+
+/// `kind: Lease`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct LeaseKind;
+impl Constant for LeaseKind {
+    const VALUE: &'static str = "Lease";
+}
+
 /// `apiVersion` or `kind` of the kinds a big run holds by the hundred thousand (Pods,
-/// Events): either unset or the kind's own value — an object is decoded as a Pod only
+/// Events) or writes by the million (Leases: a node's renewal every 10 s): either unset or the kind's own value — an object is decoded as a Pod only
 /// when they are `v1` and `Pod` — so it is kept as one byte, not a 24-byte string, and
 /// reads (`Deref` to `str`) and writes (serde, `From<&str>`) as the string.
 #[derive(Clone, Copy, Default, PartialEq, Eq, Hash)]

@@ -1,6 +1,6 @@
 //! Namespace (core/v1) and Lease (coordination.k8s.io/v1, the node heartbeat).
 
-use super::meta::{ObjectMeta, Time};
+use super::meta::{CoordinationV1, LeaseKind, ObjectMeta, Time, TypeField};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -23,9 +23,9 @@ pub struct Namespace {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Lease {
     #[serde(default)]
-    pub api_version: String,
+    pub api_version: TypeField<CoordinationV1>,
     #[serde(default)]
-    pub kind: String,
+    pub kind: TypeField<LeaseKind>,
     #[serde(default)]
     pub metadata: ObjectMeta,
     #[serde(default)]

@@ -171,7 +171,16 @@ macro_rules! kinds {
             /// Fills apiVersion and kind (as the apiserver does on the way out).
             pub fn set_type_meta(&mut self) {
                 match self {
-                    $(Object::$variant(o) => (o.api_version, o.kind) = ($api_version.into(), stringify!($variant).into()),)*
+                    // Written only where they differ: most kinds keep them as strings,
+                    // and every update sets them (a Lease renewal copied both).
+                    $(Object::$variant(o) => {
+                        if *o.api_version != *$api_version {
+                            o.api_version = $api_version.into();
+                        }
+                        if *o.kind != *stringify!($variant) {
+                            o.kind = stringify!($variant).into();
+                        }
+                    })*
                     Object::Unstructured(_) => {}
                 }
             }
