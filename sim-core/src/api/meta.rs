@@ -972,6 +972,35 @@ mod tests {
         assert_eq!(format!("{} {:?}", c.message, Text::from("x")), r#"containers with unready status: [web] "x""#);
     }
 
+    /// A condition's common words are one shared copy however they are made (read from
+    /// JSON, written by a component); other strings have their own; copies share theirs.
+    #[test]
+    fn texts_share_their_common_words_and_copies() {
+        use crate::api::pod::PodCondition;
+        let c: PodCondition = serde_json::from_str(r#"{"type":"Ready","status":"True"}"#).unwrap();
+        let shared = |a: &Text, b: &Text| matches!((&a.0, &b.0), (Some(x), Some(y)) if Rc::ptr_eq(x, y));
+        assert!(shared(&c.type_, &Text::from("Ready")) && shared(&c.status, &Text::from(String::from("True"))));
+        let (a, b) = (Text::from("containers with unready status: [web]"), Text::from("containers with unready status: [web]"));
+        assert!(a == b && !shared(&a, &b));
+        assert!(shared(&a, &a.clone()));
+        let written = String::from("True");
+        assert!("Ready" == c.type_ && written == c.status && c.type_.as_ref() == "Ready");
+    }
+
+    /// `clone_from` makes what `clone` makes, whatever the metadata written over held.
+    #[test]
+    fn metadata_cloned_over_another_is_its_clone() {
+        let mut stored = ObjectMeta { name: "web-1".into(), namespace: "default".into(), uid: "u-1".into(), ..Default::default() };
+        stored.labels.insert("app".into(), "web".into());
+        stored.rare.generation = 3;
+        stored.resource_version = ResourceVersion(7);
+        let mut request = ObjectMeta { name: "web-1".into(), generate_name: "web-".into(), namespace: "default".into(), ..Default::default() };
+        request.annotations.insert("stale".into(), "yes".into());
+        request.clone_from(&stored);
+        assert_eq!(request, stored);
+        assert_eq!(request, stored.clone());
+    }
+
     /// Copies share one map until one of them changes it; an empty map is one; the JSON
     /// is the map's.
     #[test]

@@ -573,6 +573,29 @@ pub fn prepare_for_update(cur: &Object, obj: &mut Object) {
 mod tests {
     use super::*;
 
+    /// podStatusStrategy: a status update keeps the stored pod but its status, whatever
+    /// metadata and spec the writer's copy carried (written over the request's copy).
+    #[test]
+    fn a_pod_status_update_keeps_the_stored_pod_but_its_status() {
+        use crate::api::pod::Pod;
+        let mut stored = Pod::default();
+        stored.metadata.name = "web-1".into();
+        stored.metadata.namespace = "default".into();
+        stored.metadata.uid = "u-1".into();
+        stored.metadata.labels.insert("app".into(), "web".into());
+        std::rc::Rc::make_mut(&mut stored.spec).node_name = "node-1".into();
+        (stored.api_version, stored.kind) = ("v1".into(), "Pod".into());
+        let mut written = Pod::default();
+        written.metadata.name = "web-1".into();
+        written.metadata.namespace = "default".into();
+        written.metadata.labels.insert("app".into(), "stale".into());
+        written.status.phase = "Running".into();
+        written.status.pod_ip = "10.0.0.7".into();
+        let out = take_status(&Object::Pod(Box::new(stored.clone())), Object::Pod(Box::new(written.clone())));
+        let want = Pod { status: written.status, ..stored };
+        assert_eq!(out, Object::Pod(Box::new(want)));
+    }
+
     #[test]
     fn image_tags() {
         assert_eq!(image_tag("nginx"), None);

@@ -282,6 +282,21 @@ mod tests {
         assert_eq!(q.drain(), ["a", "b"]);
     }
 
+    /// `add_ref` queues, deduplicates and marks dirty as `add` does.
+    #[test]
+    fn a_borrowed_key_is_added_as_an_owned_one() {
+        let mut q: WorkQueue<String> = WorkQueue::new(Order::Fifo);
+        q.add_ref(&"b".to_string());
+        q.add("a".to_string());
+        q.add_ref(&"b".to_string());
+        assert_eq!(q.pop().as_deref(), Some("b"));
+        q.add_ref(&"b".to_string());
+        q.add_ref(&"b".to_string());
+        assert_eq!(q.pop().as_deref(), Some("a"), "b is processing: not queued again");
+        q.done(&"b".to_string());
+        assert_eq!(q.drain(), ["b"]);
+    }
+
     /// queue_test.go TestAddWhileProcessing: a key added while it is processed comes back
     /// once, after Done.
     #[test]

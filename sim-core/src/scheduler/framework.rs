@@ -717,6 +717,23 @@ mod tests {
         PodInfo::new(Rc::new(Object::Pod(Box::new(p))))
     }
 
+    /// An entry is found again by an equal (namespace, selector, with_terminating), not
+    /// by one that differs in any of them; a pod is counted in the entries it matches.
+    #[test]
+    fn match_counts_find_their_entries_again() {
+        let nodes = vec![NodeInfo { name: "n".into(), present: true, ..Default::default() }];
+        let counts = MatchCounts::default();
+        let web = LabelSelector { match_labels: [("app".to_string(), "web".to_string())].into(), ..Default::default() };
+        let db = LabelSelector { match_labels: [("app".to_string(), "db".to_string())].into(), ..Default::default() };
+        let id = counts.resolve(&nodes, "default", &web, false);
+        assert_eq!(counts.resolve(&nodes, "default", &web.clone(), false), id);
+        let others =
+            [counts.resolve(&nodes, "other", &web, false), counts.resolve(&nodes, "default", &web, true), counts.resolve(&nodes, "default", &db, false)];
+        assert!(others.iter().all(|o| *o != id) && others[0] != others[1] && others[1] != others[2]);
+        counts.on_pod(0, &labelled_pod("p"), 1);
+        assert_eq!([id, others[0], others[1], others[2]].map(|i| counts.get(i, 0)), [1, 0, 1, 0]);
+    }
+
     /// Uncounting a pod that was never counted is a bookkeeping bug, not a count to clamp.
     #[test]
     #[should_panic(expected = "MatchCounts never negative")]
