@@ -468,9 +468,9 @@ pub fn qos_class(spec: &PodSpec) -> &'static str {
 /// `spec_src` with the status moved out of `status_src` (the /status subresource).
 pub fn take_status(spec_src: &Object, status_src: Object) -> Object {
     match (spec_src, status_src) {
-        // The stored Pod but its status: written over the request's (its box and its
-        // metadata's strings, equal to the stored ones, kept), which is what the
-        // kubelet's status post cost kube-apiserver most of.
+        // The stored Pod but its status, written over the request's copy: its box and
+        // its metadata's strings (the stored name, namespace and uid) are reused, where
+        // the stored metadata was copied into a new box.
         (Object::Pod(a), Object::Pod(mut b)) => {
             let crate::api::pod::Pod { api_version, kind, metadata, spec, status: _ } = &**a;
             b.api_version = *api_version;
