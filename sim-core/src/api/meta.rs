@@ -210,9 +210,10 @@ impl Constant for LeaseKind {
 }
 
 /// `apiVersion` or `kind` of the kinds a big run holds by the hundred thousand (Pods,
-/// Events) or writes by the million (Leases: a node's renewal every 10 s): either unset or the kind's own value — an object is decoded as a Pod only
-/// when they are `v1` and `Pod` — so it is kept as one byte, not a 24-byte string, and
-/// reads (`Deref` to `str`) and writes (serde, `From<&str>`) as the string.
+/// Events) or writes by the million (Leases: a node's renewal every 10 s): either unset
+/// or the kind's own value — an object is decoded as a Pod only when they are `v1` and
+/// `Pod` — so it is kept as one byte, not a 24-byte string, and reads (`Deref` to `str`)
+/// and writes (serde, `From<&str>`) as the string.
 #[derive(Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub struct TypeField<C>(bool, std::marker::PhantomData<C>);
 
