@@ -300,24 +300,21 @@ thread_local! {
     static SHARED_WORDS: [Rc<Box<str>>; WORDS.len()] = WORDS.map(|w| Rc::new(Box::from(w)));
 }
 
+/// The thread's copy of `s` if it is one of `WORDS`.
+fn shared_word(s: &str) -> Option<Rc<Box<str>>> {
+    let i = WORDS.iter().position(|w| *w == s)?;
+    Some(SHARED_WORDS.with(|t| t[i].clone()))
+}
+
 impl From<&str> for Text {
     fn from(s: &str) -> Self {
-        if s.is_empty() {
-            return Text(None);
-        }
-        match WORDS.iter().position(|w| *w == s) {
-            Some(i) => Text(Some(SHARED_WORDS.with(|t| t[i].clone()))),
-            None => Text(Some(Rc::new(Box::from(s)))),
-        }
+        Text((!s.is_empty()).then(|| shared_word(s).unwrap_or_else(|| Rc::new(Box::from(s)))))
     }
 }
 
 impl From<String> for Text {
     fn from(s: String) -> Self {
-        if s.is_empty() || WORDS.contains(&s.as_str()) {
-            return Text::from(s.as_str());
-        }
-        Text(Some(Rc::new(s.into_boxed_str())))
+        Text((!s.is_empty()).then(|| shared_word(&s).unwrap_or_else(|| Rc::new(s.into_boxed_str()))))
     }
 }
 

@@ -470,7 +470,10 @@ pub fn take_status(spec_src: &Object, status_src: Object) -> Object {
     match (spec_src, status_src) {
         // The stored Pod but its status, written over the request's copy: its box and
         // its metadata's strings (the stored name, namespace and uid) are reused, where
-        // the stored metadata was copied into a new box.
+        // the stored metadata was copied into a new box. (podStatusStrategy resets only
+        // spec, deletionTimestamp and ownerReferences — strategy.go PrepareForUpdate,
+        // GetResetFields —, so upstream a status write's labels and annotations are
+        // kept; ksim keeps the stored ones. Its writers change neither there.)
         (Object::Pod(a), Object::Pod(mut b)) => {
             let crate::api::pod::Pod { api_version, kind, metadata, spec, status: _ } = &**a;
             b.api_version = *api_version;
@@ -573,8 +576,11 @@ pub fn prepare_for_update(cur: &Object, obj: &mut Object) {
 mod tests {
     use super::*;
 
-    /// podStatusStrategy: a status update keeps the stored pod but its status, whatever
-    /// metadata and spec the writer's copy carried (written over the request's copy).
+    /// A status update keeps the stored pod but its status, whatever metadata and spec
+    /// the writer's copy carried (written over the request's copy). Upstream's
+    /// podStatusStrategy (pkg/registry/core/pod/strategy.go PrepareForUpdate) resets the
+    /// spec, deletionTimestamp and ownerReferences only, and would keep the stale label
+    /// written here: ksim's documented difference, which this pins.
     #[test]
     fn a_pod_status_update_keeps_the_stored_pod_but_its_status() {
         use crate::api::pod::Pod;

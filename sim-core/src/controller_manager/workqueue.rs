@@ -127,13 +127,9 @@ impl<K: Ord + Clone> WorkQueue<K> {
             self.dirty.insert(key);
             return;
         }
-        if self.queued.contains(&key) {
-            return;
+        if !self.queued.contains(&key) {
+            self.queue_new(key);
         }
-        if self.order == Order::Fifo {
-            self.fifo.push_back(key.clone());
-        }
-        self.queued.insert(key);
     }
 
     /// `add` of a borrowed key, copied only where the queue keeps it (a key already
@@ -147,8 +143,16 @@ impl<K: Ord + Clone> WorkQueue<K> {
             return;
         }
         if !self.queued.contains(key) {
-            self.add(key.clone());
+            self.queue_new(key.clone());
         }
+    }
+
+    /// Queues a key neither queued nor processing.
+    fn queue_new(&mut self, key: K) {
+        if self.order == Order::Fifo {
+            self.fifo.push_back(key.clone());
+        }
+        self.queued.insert(key);
     }
 
     /// Done: the key's processing is over; if it was added meanwhile, it is queued now.
