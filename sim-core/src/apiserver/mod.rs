@@ -399,17 +399,17 @@ impl ApiServer {
     pub fn handle(&mut self, req: Request, now: SimTime) -> Outcome {
         let mut writes = Vec::new();
         // The request's key, for its errors and a lookup, made only where a request
-        // needs it before the request is taken apart: an update's, a delete's and a
-        // bind's errors are keyed where they arise (`keyed`), so the writes that make up
-        // most requests (status updates, bindings, deletions) make no key (two strings
-        // copied and freed again).
+        // needs it before the request is taken apart: a create's, an update's, a
+        // delete's and a bind's errors are keyed where they arise (`keyed`), so the
+        // writes that make up most requests (creations, status updates, bindings,
+        // deletions) make no key (two strings copied and freed again).
         let key = match &req {
-            Request::Update(_) | Request::UpdateStatus(_) | Request::Delete { .. } | Request::Bind { .. } => None,
+            Request::Create(_) | Request::Update(_) | Request::UpdateStatus(_) | Request::Delete { .. } | Request::Bind { .. } => None,
             _ => Some(req.key()),
         };
         let priority_class = |kind: &Kind| matches!(kind, Kind::Other(_, k) if k == "PriorityClass");
         let writes_priority_classes = match &req {
-            Request::Update(o) | Request::UpdateStatus(o) => priority_class(&o.kind()),
+            Request::Create(o) | Request::Update(o) | Request::UpdateStatus(o) => priority_class(&o.kind()),
             Request::Delete { key, .. } => priority_class(&key.kind),
             _ => key.as_ref().is_some_and(|k| priority_class(&k.kind)),
         };
@@ -497,6 +497,12 @@ impl ApiServer {
 
     fn create(&mut self, mut obj: Object, now: SimTime, writes: &mut Vec<Rc<WatchEvent>>) -> Result<Response, ApiErr> {
         let kind = obj.kind();
+        // The store's errors name the object as the request did (`Request::key`: a
+        // generateName object's name is empty).
+        let named = !obj.meta().name.is_empty();
+        let keyed_as_requested = |e: StoreError, obj: &Object| {
+            keyed(ApiErr::Store(e), &ObjectKey::new(kind.clone(), &obj.meta().namespace, if named { &obj.meta().name } else { "" }))
+        };
         {
             let m = obj.meta_mut();
             if kind.namespaced() && m.namespace.is_empty() {
@@ -544,10 +550,10 @@ impl ApiServer {
         self.admit_storage(&mut obj);
         self.admit_limit_ranger(&mut obj);
         defaults::prepare_for_create(&mut obj);
-        let ns = obj.meta().namespace.clone();
+        let ns = obj.meta().namespace.as_str();
         if kind.namespaced() {
-            match self.store.get_parts(&Kind::Namespace, "", &ns) {
-                None => return Err(ApiErr::Status(not_found(&ObjectKey::new(Kind::Namespace, "", &ns)))),
+            match self.store.get_parts(&Kind::Namespace, "", ns) {
+                None => return Err(ApiErr::Status(not_found(&ObjectKey::new(Kind::Namespace, "", ns)))),
                 Some(n) if n.meta().rare.deletion_timestamp.is_some() && kind != Kind::Event => {
                     let mut st = status(
                         403,
@@ -595,9 +601,9 @@ impl ApiServer {
             return Err(forbidden(limit_ranger::aggregate(&limit_errs)));
         }
         let charged = if resource_quota::counted(&kind) {
-            let ns = obj.meta().namespace.clone();
+            let ns = &obj.meta().namespace;
             let quotas: Vec<&crate::api::resource_quota::ResourceQuota> =
-                self.store.list(&Kind::ResourceQuota).filter_map(|o| o.as_resource_quota()).filter(|q| q.metadata.namespace == ns).collect();
+                self.store.list(&Kind::ResourceQuota).filter_map(|o| o.as_resource_quota()).filter(|q| q.metadata.namespace == *ns).collect();
             if quotas.is_empty() {
                 Vec::new()
             } else {
@@ -649,17 +655,17 @@ impl ApiServer {
                     if let Some(svc) = allocated {
                         self.services.release(&svc);
                     }
-                    return Err(ApiErr::Store(e));
+                    return Err(keyed_as_requested(e, &obj));
                 }
             }
         }
-        let ev = match self.store.create(obj, now) {
+        let ev = match self.store.create_or_refused(obj, now) {
             Ok(ev) => ev,
-            Err(e) => {
+            Err(obj) => {
                 if let Some(svc) = allocated {
                     self.services.release(&svc);
                 }
-                return Err(ApiErr::Store(e));
+                return Err(keyed_as_requested(StoreError::AlreadyExists, &obj));
             }
         };
         let out = ev.object.clone();
@@ -1319,13 +1325,16 @@ mod tests {
         assert!(err(a.handle(bind("n2"), SimTime(4))).message.contains("is already assigned to node \"n1\""));
     }
 
-    /// The store's errors of the requests whose keys are made only for an error (an
-    /// update, a status update, a delete, a bind) in the apiserver's words: NewNotFound
-    /// and NewConflict of staging/src/k8s.io/apimachinery/pkg/api/errors/errors.go.
+    /// The store's errors of the requests whose keys are made only for an error (a
+    /// create, an update, a status update, a delete, a bind) in the apiserver's words:
+    /// NewAlreadyExists, NewNotFound and NewConflict of
+    /// staging/src/k8s.io/apimachinery/pkg/api/errors/errors.go.
     #[test]
     fn errors_of_updates_deletes_and_binds_name_their_object() {
         let mut a = server();
         let p = ok(a.handle(Request::Create(pod("web")), SimTime(0)));
+        let st = err(a.handle(Request::Create(pod("web")), SimTime(0)));
+        assert_eq!((st.code, st.reason, st.message.as_str()), (409, "AlreadyExists", "pods \"web\" already exists"));
         let not_found = "pods \"gone\" not found";
         let conflict =
             "Operation cannot be fulfilled on pods \"web\": the object has been modified; please apply your changes to the latest version and try again";

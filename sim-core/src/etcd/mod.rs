@@ -217,7 +217,13 @@ impl Store {
     }
 
     /// Creates an object; sets its resourceVersion to the new revision.
-    pub fn create(&mut self, mut obj: Object, now: SimTime) -> Result<Rc<WatchEvent>, StoreError> {
+    pub fn create(&mut self, obj: Object, now: SimTime) -> Result<Rc<WatchEvent>, StoreError> {
+        self.create_or_refused(obj, now).map_err(|_| StoreError::AlreadyExists)
+    }
+
+    /// `create`, giving the object back when its name is taken (AlreadyExists: the
+    /// caller names it in its error).
+    pub fn create_or_refused(&mut self, mut obj: Object, now: SimTime) -> Result<Rc<WatchEvent>, Rc<Object>> {
         let kind = obj.kind();
         let map = match self.objects.get_mut(&kind) {
             Some(m) => m,
@@ -231,7 +237,7 @@ impl Store {
             _ => map.insert_new(&m.namespace, &m.name, rc.clone()).is_err(),
         };
         if taken {
-            return Err(StoreError::AlreadyExists);
+            return Err(rc);
         }
         self.revision += 1;
         self.count += 1;
