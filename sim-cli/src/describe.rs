@@ -161,7 +161,7 @@ fn containers(w: &mut PrefixWriter, label: &str, cs: &[Container], statuses: &[C
     let none = if cs.is_empty() { " <none>" } else { "" };
     w.write(0, &format!("{space}{label}:{none}\n"));
     for c in cs {
-        let status = statuses.iter().find(|st| st.name == c.name);
+        let status = statuses.iter().find(|st| *st.name == *c.name);
         container_basic_info(w, c, status, space);
         container_command(w, c);
         if let Some(st) = status {

@@ -89,7 +89,7 @@ pub fn logs(a: Args) -> u8 {
         eprintln!("Error from server: {e}");
         return 1;
     }
-    let status: Option<&ContainerStatus> = pod.status.container_statuses.iter().find(|s| s.name == container);
+    let status: Option<&ContainerStatus> = pod.status.container_statuses.iter().find(|s| *s.name == *container);
     let mut lines = vec![format!("# ksim runs no code: the lifecycle of container {container} as the kubelet recorded it"), run_time_line(pod)];
     let empty = ContainerState::default();
     let (state, last) = status.map_or((&empty, &empty), |s| (&s.state, &s.last_state));

@@ -270,6 +270,12 @@ impl Text {
     pub fn as_str(&self) -> &str {
         self
     }
+
+    /// Whether two texts are one shared copy.
+    #[cfg(test)]
+    pub(crate) fn shares(&self, other: &Text) -> bool {
+        matches!((&self.0, &other.0), (Some(x), Some(y)) if Rc::ptr_eq(x, y))
+    }
 }
 
 impl std::ops::Deref for Text {

@@ -397,17 +397,19 @@ const _: () = assert!(std::mem::size_of::<PodCondition>() == 64);
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ContainerStatus {
-    pub name: String,
+    /// The name, image and IDs are `Text`: the kubelet's next status shares them with
+    /// the last (a copy allocates nothing), 8 bytes each.
+    pub name: Text,
     #[serde(default)]
     pub ready: bool,
     #[serde(default)]
     pub restart_count: i32,
     #[serde(default)]
-    pub image: String,
-    #[serde(rename = "imageID", default, skip_serializing_if = "String::is_empty")]
-    pub image_id: String,
-    #[serde(rename = "containerID", default, skip_serializing_if = "String::is_empty")]
-    pub container_id: String,
+    pub image: Text,
+    #[serde(rename = "imageID", default, skip_serializing_if = "str::is_empty")]
+    pub image_id: Text,
+    #[serde(rename = "containerID", default, skip_serializing_if = "str::is_empty")]
+    pub container_id: Text,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub started: Option<bool>,
     #[serde(default)]

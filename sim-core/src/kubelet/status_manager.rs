@@ -7,7 +7,7 @@
 
 use super::pod_workers::{go_duration, InitState, Phase, Worker};
 use super::Kubelet;
-use crate::api::meta::Time;
+use crate::api::meta::{Text, Time};
 use crate::api::pod::{ContainerState, ContainerStateRunning, ContainerStateTerminated, ContainerStateWaiting, ContainerStatus, Pod, PodIp};
 use crate::api::Object;
 use crate::apiserver::Request;
@@ -147,6 +147,46 @@ impl Kubelet {
     }
 }
 
+/// `s` as a `Text`: the last status's (`prev`) if it says the same, which a copy shares,
+/// rather than a new one.
+fn text_as(prev: Option<&Text>, s: &str) -> Text {
+    match prev {
+        Some(t) if **t == *s => t.clone(),
+        _ => Text::from(s),
+    }
+}
+
+/// The ID the runtime gives container `i` of pod `uid` (ksim's: `containerd://`, the
+/// uid's first `digits` hex digits, `tag` — `i` for init containers — and `i`), shared
+/// with the last status's (`prev`) if it is that one.
+fn container_id(prev: Option<&ContainerStatus>, uid: &str, digits: usize, tag: &str, i: usize) -> Text {
+    let hex = || uid.chars().filter(|c| *c != '-').take(digits);
+    let mut index = itoa::Buffer::new();
+    let index = index.format(i);
+    let same = |id: &str| {
+        let Some(mut rest) = id.strip_prefix("containerd://") else { return false };
+        for h in hex() {
+            let mut chars = rest.chars();
+            if chars.next() != Some(h) {
+                return false;
+            }
+            rest = chars.as_str();
+        }
+        rest.strip_prefix(tag).is_some_and(|r| r == index)
+    };
+    match prev {
+        Some(p) if same(&p.container_id) => p.container_id.clone(),
+        _ => {
+            let mut id = String::with_capacity("containerd://".len() + digits + tag.len() + index.len());
+            id.push_str("containerd://");
+            id.extend(hex());
+            id.push_str(tag);
+            id.push_str(index);
+            Text::from(id)
+        }
+    }
+}
+
 /// The init containers' statuses: waiting (PodInitializing), running, or terminated with
 /// exit code 0 (Completed); a sidecar stays running (ready: ksim models no sidecar
 /// readiness probe) until the pod's app containers are done.
@@ -173,17 +213,14 @@ fn init_container_statuses(w: &Worker, p: &Pod, uid: &str) -> Vec<ContainerStatu
                 }
                 InitState::Done(a, b) => (terminated((0, a, b)), false, false),
             };
+            let prev = p.status.init_container_statuses.get(i);
             ContainerStatus {
-                name: c.name.clone(),
+                name: text_as(prev.map(|s| &s.name), &c.name),
                 ready,
                 restart_count: 0,
-                image: c.image.clone(),
-                image_id: String::new(),
-                container_id: if *st == InitState::Waiting {
-                    String::new()
-                } else {
-                    format!("containerd://{}i{i}", uid.chars().filter(|c| *c != '-').take(15).collect::<String>())
-                },
+                image: text_as(prev.map(|s| &s.image), &c.image),
+                image_id: Text::default(),
+                container_id: if *st == InitState::Waiting { Text::default() } else { container_id(prev, uid, 15, "i", i) },
                 started: Some(started),
                 state,
                 last_state: ContainerState::default(),
@@ -243,21 +280,42 @@ fn container_statuses(w: &Worker, p: &Pod, names: &[(&str, &str)], uid: &str, no
                 (Phase::Done | Phase::Exited, _) | (_, None) => ContainerState::default(),
                 (_, Some(exit)) => oom(terminated(exit), w.oom_killed),
             };
+            let prev = p.status.container_statuses.get(i);
             ContainerStatus {
-                name: name.to_string(),
+                name: text_as(prev.map(|s| &s.name), name),
                 ready,
                 restart_count: w.restarts,
-                image: image.to_string(),
-                image_id: String::new(),
-                container_id: if running || w.started_at.is_some() {
-                    format!("containerd://{}{i}", uid.chars().filter(|c| *c != '-').take(16).collect::<String>())
-                } else {
-                    String::new()
-                },
+                image: text_as(prev.map(|s| &s.image), image),
+                image_id: Text::default(),
+                container_id: if running || w.started_at.is_some() { container_id(prev, uid, 16, "", i) } else { Text::default() },
                 started: Some(running && w.started),
                 state,
                 last_state,
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A container's ID is ksim's runtime's for its pod and index (the uid's first 16
+    /// hex digits and the index; an init container's, 15 and `i` and the index), and a
+    /// status's name, image and ID are the last status's copies when they say the same.
+    #[test]
+    fn a_status_shares_the_last_ones_strings() {
+        let uid = "6a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d";
+        let first = container_id(None, uid, 16, "", 0);
+        assert_eq!(&*first, "containerd://6a1b2c3d4e5f4a6b0");
+        assert_eq!(&*container_id(None, uid, 15, "i", 2), "containerd://6a1b2c3d4e5f4a6i2");
+        let last = ContainerStatus { name: "web".into(), image: "nginx".into(), container_id: first.clone(), ..Default::default() };
+        assert!(container_id(Some(&last), uid, 16, "", 0).shares(&first));
+        for (digits, tag, i) in [(16, "", 1), (15, "", 0), (16, "i", 0), (16, "", 10), (17, "", 0)] {
+            let other = container_id(Some(&last), uid, digits, tag, i);
+            assert!(!other.shares(&first) && other != first, "{digits} {tag:?} {i}");
+        }
+        assert!(text_as(Some(&last.name), "web").shares(&last.name));
+        assert!(!text_as(Some(&last.name), "api").shares(&last.name) && text_as(None, "web") == last.name);
+    }
 }
