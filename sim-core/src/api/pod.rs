@@ -418,6 +418,9 @@ pub struct ContainerStatus {
     pub last_state: ContainerState,
 }
 
+#[cfg(target_pointer_width = "64")]
+const _: () = assert!(std::mem::size_of::<ContainerStatus>() == 104);
+
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ContainerState {
