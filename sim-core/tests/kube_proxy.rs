@@ -97,7 +97,7 @@ fn internal_traffic_policy_local_keeps_traffic_on_the_node() {
             .list(&Kind::Pod)
             .filter_map(|o| o.as_pod())
             .filter(|pod| pod.spec.node_name == p.node && !pod.status.pod_ip.is_empty())
-            .map(|pod| pod.status.pod_ip.clone())
+            .map(|pod| pod.status.pod_ip.to_string())
             .collect();
         assert_eq!(local.iter().cloned().collect::<BTreeSet<_>>(), on_node, "{}", p.node);
         assert!(port.internal().iter().all(|e| e.local));

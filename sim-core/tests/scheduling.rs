@@ -43,7 +43,7 @@ fn preemption_marks_victims_nominates_and_then_binds() {
         assert_eq!(c.message, "default-scheduler: preempting to accommodate a higher priority pod");
     }
     let nominated: Vec<_> =
-        all.iter().filter(|p| p.metadata.labels.get("app").map(String::as_str) == Some("critical")).map(|p| p.status.nominated_node_name.clone()).collect();
+        all.iter().filter(|p| p.metadata.labels.get("app").map(String::as_str) == Some("critical")).map(|p| p.status.nominated_node_name.to_string()).collect();
     assert_eq!(nominated.len(), 2);
     assert!(nominated.iter().all(|n| !n.is_empty()), "both critical pods are nominated: {nominated:?}");
     assert_ne!(nominated[0], nominated[1], "to different nodes");

@@ -192,7 +192,7 @@ fn without_br_netfilter_a_bridge_cnis_service_replies_within_the_node_are_lost()
         let mut sim = Simulation::new(&s, &o).expect("simulation");
         sim.run();
         let ip = |name: &str| {
-            sim.api.store.get_parts(&sim_core::api::Kind::Pod, "default", name).and_then(|o| o.as_pod()).map(|p| p.status.pod_ip.clone()).expect("pod ip")
+            sim.api.store.get_parts(&sim_core::api::Kind::Pod, "default", name).and_then(|o| o.as_pod()).map(|p| p.status.pod_ip.to_string()).expect("pod ip")
         };
         let (web_a, web_b) = (format!("{}:80", ip("web-a")), format!("{}:80", ip("web-b")));
         // (client, endpoint) → results seen.

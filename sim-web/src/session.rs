@@ -323,7 +323,7 @@ impl Session {
     pub fn ip_history(&self, id: u32) -> Vec<(u64, String)> {
         let mut out: Vec<(u64, String)> = Vec::new();
         for c in self.changes[..self.cursor].iter().filter(|c| c.key == id) {
-            let ip = c.obj.as_deref().and_then(Object::as_pod).map_or(String::new(), |p| p.status.pod_ip.clone());
+            let ip = c.obj.as_deref().and_then(Object::as_pod).map_or(String::new(), |p| p.status.pod_ip.to_string());
             if out.last().map_or(!ip.is_empty(), |l| l.1 != ip) {
                 out.push((c.t, ip));
             }
@@ -340,9 +340,9 @@ impl Session {
             if p.spec.node_name != name || p.status.pod_ip.is_empty() {
                 continue;
             }
-            if last.get(&c.key) != Some(&p.status.pod_ip) {
-                last.insert(c.key, p.status.pod_ip.clone());
-                out.push((c.t, c.key, p.status.pod_ip.clone()));
+            if last.get(&c.key).map(String::as_str) != Some(p.status.pod_ip.as_str()) {
+                last.insert(c.key, p.status.pod_ip.to_string());
+                out.push((c.t, c.key, p.status.pod_ip.to_string()));
             }
         }
         out

@@ -271,6 +271,10 @@ impl Text {
         self
     }
 
+    pub fn clear(&mut self) {
+        self.0 = None;
+    }
+
     /// Whether two texts are one shared copy.
     #[cfg(test)]
     pub(crate) fn shares(&self, other: &Text) -> bool {
@@ -327,6 +331,12 @@ impl From<String> for Text {
 impl PartialEq<str> for Text {
     fn eq(&self, o: &str) -> bool {
         **self == *o
+    }
+}
+
+impl PartialEq<String> for Text {
+    fn eq(&self, o: &String) -> bool {
+        **self == **o
     }
 }
 

@@ -32,7 +32,7 @@ pub const ANNOTATION_OVER_CAPACITY: &str = "endpoints.kubernetes.io/over-capacit
 
 /// podToEndpointAddressForService.
 fn endpoint_address(pod: &Pod, svc: &Service) -> EndpointAddress {
-    let ip = if pod.status.pod_ips.is_empty() { pod.status.pod_ip.clone() } else { pod.status.pod_ips[0].ip.clone() };
+    let ip = if pod.status.pod_ips.is_empty() { pod.status.pod_ip.to_string() } else { pod.status.pod_ips[0].ip.to_string() };
     let hostname = (!pod.spec.hostname.is_empty() && pod.spec.subdomain == svc.metadata.name && svc.metadata.namespace == pod.metadata.namespace)
         .then(|| pod.spec.hostname.clone());
     EndpointAddress {
@@ -323,7 +323,7 @@ mod tests {
         p.metadata.labels = [("foo".to_string(), "bar".to_string())].into();
         std::rc::Rc::make_mut(&mut p.spec).node_name = "node-1".into();
         p.status.phase = "Running".into();
-        p.status.pod_ip = format!("1.2.3.{}", 4 + i);
+        p.status.pod_ip = format!("1.2.3.{}", 4 + i).into();
         p.status.pod_ips = vec![PodIp { ip: p.status.pod_ip.clone() }];
         p.status.conditions = vec![PodCondition { type_: "Ready".into(), status: if ready { "True" } else { "False" }.into(), ..Default::default() }];
         p

@@ -137,7 +137,7 @@ fn pod_to_endpoint(pod: &Pod, zone: Option<&String>, svc: &Service) -> Endpoint 
     let serving = pod.is_ready();
     let terminating = pod.metadata.rare.deletion_timestamp.is_some();
     let ready = svc.spec.publish_not_ready_addresses == Some(true) || (serving && !terminating);
-    let address = if pod.status.pod_ips.is_empty() { pod.status.pod_ip.clone() } else { pod.status.pod_ips[0].ip.clone() };
+    let address = if pod.status.pod_ips.is_empty() { pod.status.pod_ip.to_string() } else { pod.status.pod_ips[0].ip.to_string() };
     Endpoint {
         addresses: vec![address],
         conditions: EndpointConditions { ready: Some(ready), serving: Some(serving), terminating: Some(terminating) },

@@ -49,7 +49,7 @@ pub fn endpoints_converged(store: &crate::etcd::Store, time: SimTime) -> Vec<Vio
             .filter_map(|o| o.as_pod())
             .filter(|p| &p.metadata.namespace == ns && !p.status.pod_ip.is_empty() && !p.is_terminal())
             .filter(|p| selector.iter().all(|(k, v)| p.metadata.labels.get(k) == Some(v)))
-            .map(|p| (p.status.pod_ip.clone(), publish || (p.is_ready() && p.metadata.rare.deletion_timestamp.is_none())))
+            .map(|p| (p.status.pod_ip.to_string(), publish || (p.is_ready() && p.metadata.rare.deletion_timestamp.is_none())))
             .collect();
         let have: BTreeMap<String, bool> = store
             .list(&Kind::EndpointSlice)

@@ -57,21 +57,21 @@ impl Kubelet {
         let now = ctx.now_time();
         let s = &mut status;
         if s.host_ip != self.spec.internal_ip {
-            s.host_ip = self.spec.internal_ip.clone();
+            s.host_ip = self.spec.internal_ip.as_str().into();
         }
         if s.host_ips.is_empty() {
-            s.host_ips = vec![PodIp { ip: self.spec.internal_ip.clone() }];
+            s.host_ips = vec![PodIp { ip: s.host_ip.clone() }];
         }
         s.start_time.get_or_insert(now);
         if let Some(ip) = w.ip {
             if !ip_is(&s.pod_ip, ip) {
-                s.pod_ip = format_ip(ip);
+                s.pod_ip = format_ip(ip).into();
             }
             set_pod_ips(s);
         } else if w.host_network && w.sandbox {
             // hostNetwork: the pod's IPs are the node's (generateAPIPodStatus).
-            if s.pod_ip != self.spec.internal_ip {
-                s.pod_ip = self.spec.internal_ip.clone();
+            if s.pod_ip != s.host_ip {
+                s.pod_ip = s.host_ip.clone();
             }
             set_pod_ips(s);
         } else if w.phase != Phase::Done {

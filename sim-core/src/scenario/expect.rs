@@ -834,7 +834,7 @@ fn observe_one(c: &Check, obj: &Object, store: &Store) -> String {
             "phase" => p.status.phase.to_string(),
             "status" => pod_status(p),
             "node" => p.spec.node_name.clone(),
-            "ip" => p.status.pod_ip.clone(),
+            "ip" => p.status.pod_ip.to_string(),
             "ready" => p.is_ready().to_string(),
             _ => p.restarts().to_string(),
         },

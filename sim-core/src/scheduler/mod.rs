@@ -547,7 +547,7 @@ impl Scheduler {
             self.nominated.remove(uid);
             return;
         }
-        match self.node_index.get(&p.status.nominated_node_name) {
+        match self.node_index.get(p.status.nominated_node_name.as_str()) {
             Some(&ni) if !p.status.nominated_node_name.is_empty() => {
                 self.nominated.insert(uid, (ni, Rc::new(PodInfo::new(ev.object.clone()))));
             }
@@ -730,7 +730,7 @@ impl Scheduler {
             let snap = self.snapshot();
             plugins::run_pre_filter(&profile, &mut state, &info, &snap);
             // evaluateNominatedNode: a pod nominated by an earlier preemption tries that node first.
-            let nominated = self.node_index.get(&pod.status.nominated_node_name).copied().filter(|&ni| self.nodes[ni].present);
+            let nominated = self.node_index.get(pod.status.nominated_node_name.as_str()).copied().filter(|&ni| self.nodes[ni].present);
             if let Some(ni) = nominated {
                 if self.filter_with_nominated(&profile, &state, &info, ni, &snap).is_none() {
                     feasible.push(ni);
@@ -1131,7 +1131,7 @@ impl Scheduler {
         ctx: &mut Ctx,
     ) -> Result<(String, Vec<String>), String> {
         let pod = info.pod();
-        let terminating_lower = self.node_index.get(&pod.status.nominated_node_name).is_some_and(|&ni| {
+        let terminating_lower = self.node_index.get(pod.status.nominated_node_name.as_str()).is_some_and(|&ni| {
             self.nodes[ni].pods.iter().any(|p| p.priority < info.priority && self.informer_pod(p).is_some_and(|x| x.metadata.rare.deletion_timestamp.is_some()))
         });
         default_preemption::eligible(info, terminating_lower).map_err(|m| format!("preemption: {m}"))?;
@@ -1353,7 +1353,7 @@ impl Scheduler {
             np.metadata.resource_version.0 = 0;
             np.set_condition("PodScheduled", "False", reason, msg, ctx.now_time());
             if let Some(n) = nominated {
-                np.status.nominated_node_name = n;
+                np.status.nominated_node_name = n.into();
             }
             if np.status != p.status {
                 ctx.request(Request::UpdateStatus(Object::Pod(np)));

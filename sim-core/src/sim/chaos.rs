@@ -49,7 +49,7 @@ impl Simulation {
             ps.into_iter()
                 .map(|p| {
                     let m = &p.metadata;
-                    [m.namespace.clone(), m.name.clone(), m.uid.clone(), p.spec.node_name.clone(), p.status.pod_ip.clone()]
+                    [m.namespace.clone(), m.name.clone(), m.uid.clone(), p.spec.node_name.clone(), p.status.pod_ip.to_string()]
                 })
                 .collect()
         })

@@ -460,7 +460,7 @@ fn pods_by_ip(store: &Store, serving: &dyn Fn(&str, &str) -> bool) -> BTreeMap<S
             continue;
         }
         let serving = serving(&p.spec.node_name, &p.metadata.uid);
-        m.insert(p.status.pod_ip.clone(), PodAt { node: p.spec.node_name.clone(), serving, pod: o.clone() });
+        m.insert(p.status.pod_ip.to_string(), PodAt { node: p.spec.node_name.clone(), serving, pod: o.clone() });
     }
     m
 }
@@ -697,7 +697,7 @@ fn send(
             })
             .map(|o| {
                 let p = o.as_pod().expect("a pod");
-                (p.status.pod_ip.clone(), p.spec.node_name.clone(), Some(o.clone()))
+                (p.status.pod_ip.to_string(), p.spec.node_name.clone(), Some(o.clone()))
             })
             .collect(),
     };
