@@ -194,17 +194,28 @@ fn non_negative(path: &str, v: Option<i64>, errs: &mut Vec<FieldErr>) {
     }
 }
 
-fn validate_container(c: &Container, path: &str, names: &mut Vec<String>, errs: &mut Vec<FieldErr>) {
+/// `{path}{field}[{index}]` (a container's, a toleration's), formatted only where an
+/// error names it: a valid pod's containers and tolerations each had their path
+/// formatted for nothing.
+struct Indexed<'a>(&'a str, &'static str, usize);
+
+impl std::fmt::Display for Indexed<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}{}[{}]", self.0, self.1, self.2)
+    }
+}
+
+fn validate_container<'a>(c: &'a Container, path: &Indexed<'_>, names: &mut Vec<&'a str>, errs: &mut Vec<FieldErr>) {
     if c.name.is_empty() {
         errs.push(FieldErr::required(format!("{path}.name")));
     } else {
         for m in dns1123_label(&c.name) {
             errs.push(FieldErr::new(format!("{path}.name"), format!("Invalid value: {}: {m}", quoted(&c.name))));
         }
-        if names.contains(&c.name) {
+        if names.contains(&c.name.as_str()) {
             errs.push(FieldErr::new(format!("{path}.name"), format!("Duplicate value: {}", quoted(&c.name))));
         }
-        names.push(c.name.clone());
+        names.push(&c.name);
     }
     if c.image.trim().is_empty() {
         errs.push(FieldErr::required(format!("{path}.image")));
@@ -255,7 +266,9 @@ fn validate_container(c: &Container, path: &str, names: &mut Vec<String>, errs: 
                 ("successThreshold", p.success_threshold),
                 ("failureThreshold", p.failure_threshold),
             ] {
-                non_negative(&format!("{path}.{which}.{field}"), v.map(i64::from), errs);
+                if v.is_some_and(|v| v < 0) {
+                    non_negative(&format!("{path}.{which}.{field}"), v.map(i64::from), errs);
+                }
             }
             if let Some(g) = p.termination_grace_period_seconds.filter(|g| *g <= 0) {
                 errs.push(FieldErr::new(format!("{path}.{which}.terminationGracePeriodSeconds"), format!("Invalid value: {g}: must be greater than 0")));
@@ -276,10 +289,10 @@ pub fn validate_pod_spec(spec: &PodSpec, path: &str, errs: &mut Vec<FieldErr>) {
     }
     let mut names = Vec::new();
     for (i, c) in spec.init_containers.iter().enumerate() {
-        validate_container(c, &format!("{path}.initContainers[{i}]"), &mut names, errs);
+        validate_container(c, &Indexed(path, ".initContainers", i), &mut names, errs);
     }
     for (i, c) in spec.containers.iter().enumerate() {
-        validate_container(c, &format!("{path}.containers[{i}]"), &mut names, errs);
+        validate_container(c, &Indexed(path, ".containers", i), &mut names, errs);
     }
     if !spec.restart_policy.is_empty() && !["Always", "OnFailure", "Never"].contains(&spec.restart_policy.as_str()) {
         errs.push(FieldErr::new(
@@ -287,14 +300,16 @@ pub fn validate_pod_spec(spec: &PodSpec, path: &str, errs: &mut Vec<FieldErr>) {
             format!("Unsupported value: {}: supported values: \"Always\", \"OnFailure\", \"Never\"", quoted(&spec.restart_policy)),
         ));
     }
-    non_negative(&format!("{path}.terminationGracePeriodSeconds"), spec.termination_grace_period_seconds, errs);
+    if spec.termination_grace_period_seconds.is_some_and(|v| v < 0) {
+        non_negative(&format!("{path}.terminationGracePeriodSeconds"), spec.termination_grace_period_seconds, errs);
+    }
     if let Some(a) = spec.active_deadline_seconds {
         if a <= 0 {
             errs.push(FieldErr::new(format!("{path}.activeDeadlineSeconds"), format!("Invalid value: {a}: must be between 1 and 2147483647, inclusive")));
         }
     }
     for (i, t) in spec.tolerations.iter().enumerate() {
-        let p = format!("{path}.tolerations[{i}]");
+        let p = Indexed(path, ".tolerations", i);
         match t.operator.as_str() {
             "" | "Equal" => {
                 if t.key.is_empty() {
@@ -2111,6 +2126,34 @@ mod tests {
         assert!(dns1035_label("web").is_empty());
         assert!(!dns1035_label("1web").is_empty());
         assert_eq!(dns1123_label(&"a".repeat(64))[0], "must be no more than 63 characters");
+    }
+
+    /// The paths of a pod spec's container and toleration errors, as field.Path makes
+    /// them (pkg/apis/core/validation/validation.go validateContainers: Duplicate,
+    /// Required; validateTolerations: NotSupported; ValidatePodSpec's
+    /// terminationGracePeriodSeconds; validateProbe), on a spec as defaulting leaves it
+    /// (but for the fields ksim does not model).
+    #[test]
+    fn container_and_toleration_errors_name_their_paths() {
+        let spec: PodSpec = serde_json::from_str(
+            r#"{"containers":[{"name":"web","image":"nginx","imagePullPolicy":"Always"},{"name":"web","image":"","imagePullPolicy":"Always","livenessProbe":{"exec":{"command":["true"]},"periodSeconds":-1}}],
+                "tolerations":[{"key":"a","operator":"Exists"},{"key":"b","operator":"In"}],"terminationGracePeriodSeconds":-1}"#,
+        )
+        .unwrap();
+        let mut errs = Vec::new();
+        validate_pod_spec(&spec, "spec", &mut errs);
+        let mut got: Vec<String> = errs.iter().map(|e| e.to_string()).collect();
+        got.sort();
+        assert_eq!(
+            got,
+            [
+                "spec.containers[1].image: Required value",
+                "spec.containers[1].livenessProbe.periodSeconds: Invalid value: -1: must be greater than or equal to 0",
+                "spec.containers[1].name: Duplicate value: \"web\"",
+                "spec.terminationGracePeriodSeconds: Invalid value: -1: must be greater than or equal to 0",
+                "spec.tolerations[1].operator: Unsupported value: \"In\": supported values: \"Equal\", \"Exists\"",
+            ]
+        );
     }
 
     #[test]
