@@ -641,21 +641,23 @@ impl Simulation {
                 }
             }
         }
-        let mut nodes: Vec<&str> = Vec::new();
+        // The kubelets that watch the object: its node's (a pod's, and the one it left;
+        // a node itself). At most two: an array, not two vectors a write.
+        let mut nodes: [&str; 2] = [""; 2];
         match &*ev.object {
             Object::Pod(p) => {
-                nodes.push(&p.spec.node_name);
+                nodes[0] = &p.spec.node_name;
                 if let Some(prev) = ev.prev.as_ref().and_then(|o| o.as_pod()) {
                     if prev.spec.node_name != p.spec.node_name {
-                        nodes.push(&prev.spec.node_name);
+                        nodes[1] = &prev.spec.node_name;
                     }
                 }
             }
-            Object::Node(n) => nodes.push(&n.metadata.name),
+            Object::Node(n) => nodes[0] = &n.metadata.name,
             _ => {}
         }
-        let targets: Vec<u32> = nodes.iter().filter(|n| !n.is_empty()).filter_map(|n| self.kubelet_index.get(*n).copied()).collect();
-        for k in targets {
+        let targets = nodes.map(|n| if n.is_empty() { None } else { self.kubelet_index.get(n).copied() });
+        for k in targets.into_iter().flatten() {
             if self.deliveries_cut(k) {
                 continue;
             }
