@@ -178,7 +178,12 @@ impl<V: InEntries> Lru<V> {
     /// Whether the next use may first have to number the ticks again or evict an entry
     /// (`prepare`).
     fn busy(&self) -> bool {
-        self.tick == Tick::MAX || self.len + self.gone.len() >= LRU_ENTRIES
+        self.tick == Tick::MAX || self.full()
+    }
+
+    /// Whether the cache holds its 4,096 entries, the forgotten ones included.
+    fn full(&self) -> bool {
+        self.len + self.gone.len() >= LRU_ENTRIES
     }
 
     /// Readies the cache for a use of `k` (`get_or_add`): the ticks numbered again if
@@ -189,7 +194,7 @@ impl<V: InEntries> Lru<V> {
         if self.tick == Tick::MAX {
             self.renumber(objects);
         }
-        if self.len + self.gone.len() < LRU_ENTRIES {
+        if !self.full() {
             return;
         }
         let there = objects.get(&k.0).is_some_and(|e| V::of(e).binary_search_by_key(&k.1, |x| x.sub).is_ok());
