@@ -164,15 +164,9 @@ fn container_id(prev: Option<&ContainerStatus>, uid: &str, digits: usize, tag: &
     let mut index = itoa::Buffer::new();
     let index = index.format(i);
     let same = |id: &str| {
-        let Some(mut rest) = id.strip_prefix("containerd://") else { return false };
-        for h in hex() {
-            let mut chars = rest.chars();
-            if chars.next() != Some(h) {
-                return false;
-            }
-            rest = chars.as_str();
-        }
-        rest.strip_prefix(tag).is_some_and(|r| r == index)
+        let Some(rest) = id.strip_prefix("containerd://") else { return false };
+        let mut rest = rest.chars();
+        hex().all(|h| rest.next() == Some(h)) && rest.as_str().strip_prefix(tag) == Some(index)
     };
     match prev {
         Some(p) if same(&p.container_id) => p.container_id.clone(),
