@@ -8,6 +8,7 @@
 use crate::api::meta::Time;
 use crate::api::Object;
 use crate::engine::SimTime;
+use arrayvec::ArrayVec;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
@@ -473,15 +474,23 @@ fn time<'a>(t: Option<Time>) -> Field<'a> {
     t.map_or(Field::Null, |t| Field::Time(Time(SimTime(t.0.as_ms() / 1000 * 1000))))
 }
 
-type Summary<'a> = Vec<(&'static str, Field<'a>)>;
+/// The most fields a kind's summary has (a pod's nine), so a summary, and a change
+/// between two of one kind, fit in place: each write's two summaries were vectors, 15
+/// allocations a pod in a density run.
+const FIELDS: usize = 9;
+
+type Summary<'a> = ArrayVec<(&'static str, Field<'a>), FIELDS>;
+
+/// A summary of the fields in `f`'s order.
+fn fields<'a, const N: usize>(f: [(&'static str, Field<'a>); N]) -> Summary<'a> {
+    f.into_iter().collect()
+}
 
 /// The fields of an object the log follows, by kind, in a fixed order.
 fn summary(obj: &Object) -> Summary<'_> {
     match obj {
         Object::Pod(p) => {
-            // Room for all nine fields: the owner's push did not grow the vector.
-            let mut m: Summary<'_> = Vec::with_capacity(9);
-            m.extend([
+            let mut m = fields([
                 ("node", s(&p.spec.node_name)),
                 ("phase", s(&p.status.phase)),
                 ("status", Field::Str(pod_columns(p).status)),
@@ -498,87 +507,87 @@ fn summary(obj: &Object) -> Summary<'_> {
             }
             m
         }
-        Object::Node(n) => vec![
+        Object::Node(n) => fields([
             ("ready", s(n.ready_status())),
             ("status", owned(node_status(n))),
             ("podCIDR", s(&n.spec.pod_cidr)),
             ("taints", Field::List(n.spec.taints.iter().map(|t| t.describe()).collect())),
-        ],
-        Object::ReplicaSet(rs) => vec![
+        ]),
+        Object::ReplicaSet(rs) => fields([
             ("replicas", int(rs.replicas())),
             ("current", int(rs.status.replicas)),
             ("ready", int(rs.status.ready_replicas)),
             ("available", int(rs.status.available_replicas)),
-        ],
-        Object::Deployment(d) => vec![
+        ]),
+        Object::Deployment(d) => fields([
             ("replicas", int(d.replicas())),
             ("updated", int(d.status.updated_replicas)),
             ("ready", int(d.status.ready_replicas)),
             ("available", int(d.status.available_replicas)),
-        ],
-        Object::PodDisruptionBudget(p) => vec![
+        ]),
+        Object::PodDisruptionBudget(p) => fields([
             ("allowed", int(p.status.disruptions_allowed)),
             ("currentHealthy", int(p.status.current_healthy)),
             ("desiredHealthy", int(p.status.desired_healthy)),
             ("expectedPods", int(p.status.expected_pods)),
-        ],
-        Object::DaemonSet(ds) => vec![
+        ]),
+        Object::DaemonSet(ds) => fields([
             ("desired", int(ds.status.desired_number_scheduled)),
             ("current", int(ds.status.current_number_scheduled)),
             ("ready", int(ds.status.number_ready)),
             ("updated", int(ds.status.updated_number_scheduled)),
             ("available", int(ds.status.number_available)),
             ("misscheduled", int(ds.status.number_misscheduled)),
-        ],
-        Object::ReplicationController(rc) => vec![
+        ]),
+        Object::ReplicationController(rc) => fields([
             ("replicas", int(rc.replicas())),
             ("current", int(rc.status.replicas)),
             ("ready", int(rc.status.ready_replicas)),
             ("available", int(rc.status.available_replicas)),
-        ],
-        Object::ControllerRevision(cr) => vec![("revision", int(cr.revision))],
-        Object::StatefulSet(s) => vec![
+        ]),
+        Object::ControllerRevision(cr) => fields([("revision", int(cr.revision))]),
+        Object::StatefulSet(s) => fields([
             ("replicas", int(s.replicas())),
             ("current", int(s.status.replicas)),
             ("ready", int(s.status.ready_replicas)),
             ("updated", int(s.status.updated_replicas)),
-        ],
-        Object::Job(j) => {
-            vec![("status", s(j.kubectl_status())), ("active", int(j.status.active)), ("succeeded", int(j.status.succeeded)), ("failed", int(j.status.failed))]
-        }
-        Object::CronJob(cj) => {
-            vec![("active", int(cj.status.active.len() as i64)), ("lastScheduleTime", time(cj.status.last_schedule_time))]
-        }
-        Object::Lease(l) => vec![("renewTime", time(l.spec.renew_time))],
-        Object::Event(e) => vec![
+        ]),
+        Object::Job(j) => fields([
+            ("status", s(j.kubectl_status())),
+            ("active", int(j.status.active)),
+            ("succeeded", int(j.status.succeeded)),
+            ("failed", int(j.status.failed)),
+        ]),
+        Object::CronJob(cj) => fields([("active", int(cj.status.active.len() as i64)), ("lastScheduleTime", time(cj.status.last_schedule_time))]),
+        Object::Lease(l) => fields([("renewTime", time(l.spec.renew_time))]),
+        Object::Event(e) => fields([
             ("type", s(&e.type_)),
             ("reason", s(&e.reason)),
             ("object", Field::Path(&e.involved_object.kind, &e.involved_object.name)),
             ("message", s(&e.message)),
-        ],
-        _ => Vec::new(),
+        ]),
+        _ => Summary::new(),
     }
 }
 
 /// A record's `change` before it is a JSON map: the fields borrowed where they can be,
 /// sorted by name as the map's keys are.
 #[derive(Default)]
-pub struct Change<'a>(Vec<(&'static str, Field<'a>)>);
+pub struct Change<'a>(Summary<'a>);
 
 /// The summary fields that changed from `prev` to `next` (all non-empty ones on
-/// create); a field that disappeared is reported as null.
+/// create); a field that disappeared is reported as null. Both summaries are of one
+/// kind, so their fields together are at most a summary's.
 pub fn diff<'a>(prev: Option<&'a Object>, next: Option<&'a Object>) -> Change<'a> {
     let Some(next) = next else { return Change::default() };
-    let after = summary(next);
+    let mut out = summary(next);
     let before = prev.map(summary).unwrap_or_default();
-    let gone: Vec<&'static str> = before.iter().filter(|(k, v)| !v.is_empty() && !after.iter().any(|(a, _)| a == k)).map(|(k, _)| *k).collect();
-    let mut out: Vec<_> = after
-        .into_iter()
-        .filter(|(k, v)| match before.iter().find(|(b, _)| b == k) {
-            None => !v.is_empty(),
-            Some((_, o)) => o != v,
-        })
-        .collect();
+    let gone = before.iter().filter(|(k, v)| !v.is_empty() && !out.iter().any(|(a, _)| a == k)).map(|(k, _)| *k);
+    let gone: ArrayVec<&'static str, FIELDS> = gone.collect();
+    out.retain(|(k, v)| match before.iter().find(|(b, _)| b == k) {
+        None => !v.is_empty(),
+        Some((_, o)) => o != v,
+    });
     out.extend(gone.into_iter().map(|k| (k, Field::Null)));
     out.sort_unstable_by_key(|(k, _)| *k);
     Change(out)
