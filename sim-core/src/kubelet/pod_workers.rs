@@ -209,7 +209,11 @@ pub(super) struct Worker {
     /// The running containers are Chaos Mesh's pause image (pod-failure): they run and
     /// answer nothing — no connection, no probe (faults/chaos_mesh.rs).
     pub(super) paused: bool,
-    /// The reference the pod's Events make to it, made at the first and shared by all.
+    /// The reference the pod's Events make to it, made at the first and shared by the
+    /// Events of its start (Scheduled aside, four or more in a few moments); let go
+    /// once its containers have started (`containers_started`), as few pods record
+    /// another, and one made again is the same (upstream's recorder makes one an
+    /// Event, ref.GetReference): kept, it was some 250 bytes a running pod.
     pub(super) involved: Option<Rc<crate::api::event::ObjectReference>>,
     /// What few pods ever use, boxed on its first write (`Rare`).
     pub(super) rare: Rare,
@@ -777,6 +781,9 @@ impl Kubelet {
             w.rare.oom_at = oom.map(|o| ctx.now + o);
         }
         self.containers_events(&pod, ctx);
+        if let Some(w) = self.workers.get_mut(uid) {
+            w.involved = None;
+        }
         self.schedule_sandbox_change(uid, ctx);
         match &startup {
             Some(s) => self.startup_tick(uid, super::prober::period(s), ctx),
