@@ -111,7 +111,7 @@ fn the_documentation_stateful_sets_start_in_order_or_together() {
     let mut s = sim(&ordered);
     s.run_until(SimTime::from_secs(60));
     let (c0, c1) = (created(&s, "web-0").unwrap(), created(&s, "web-1").unwrap());
-    let ready0 = pod(&s, "web-0").unwrap().condition("Ready").and_then(|c| c.last_transition_time).unwrap().0;
+    let ready0 = pod(&s, "web-0").unwrap().condition("Ready").and_then(|c| c.last_transition_time.get()).unwrap().0;
     assert!(c1 > ready0 && c0 < ready0, "web-1 ({c1:?}) after web-0 is Ready ({ready0:?})");
     assert_eq!(pod(&s, "web-1").unwrap().spec.hostname, "web-1");
     assert_eq!(pod(&s, "web-1").unwrap().spec.subdomain, "nginx");

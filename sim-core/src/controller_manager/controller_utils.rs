@@ -189,7 +189,7 @@ fn deletion_cost(p: &Pod) -> i64 {
 
 /// When the pod became Ready (the Ready condition's lastTransitionTime), if it is.
 pub fn ready_time(p: &Pod) -> Option<Time> {
-    p.condition("Ready").filter(|c| c.status == "True").and_then(|c| c.last_transition_time)
+    p.condition("Ready").filter(|c| c.status == "True").and_then(|c| c.last_transition_time.get())
 }
 
 /// podutil.IsPodAvailable: Ready, and for longer than minReadySeconds (the Ready

@@ -214,7 +214,7 @@ fn finished_time(p: &Pod) -> SimTime {
     let from_containers = all_terminated
         .then(|| p.status.container_statuses.iter().filter_map(|c| c.state.terminated.as_ref().and_then(|t| t.finished_at)).map(|t| t.0).max())
         .flatten();
-    let from_ready = || p.condition("Ready").filter(|c| c.status == "False").and_then(|c| c.last_transition_time).map(|t| t.0);
+    let from_ready = || p.condition("Ready").filter(|c| c.status == "False").and_then(|c| c.last_transition_time.get()).map(|t| t.0);
     let from_deletion = || {
         p.metadata
             .rare

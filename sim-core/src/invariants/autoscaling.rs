@@ -75,7 +75,7 @@ fn bound_at(p: &crate::api::pod::Pod) -> SimTime {
         .conditions
         .iter()
         .find(|c| c.type_ == "PodScheduled" && c.status == "True")
-        .and_then(|c| c.last_transition_time)
+        .and_then(|c| c.last_transition_time.get())
         .or(p.metadata.creation_timestamp)
         .map_or(SimTime::ZERO, |t| t.0)
 }
@@ -452,7 +452,7 @@ mod tests {
             p.status.conditions.push(crate::api::pod::PodCondition {
                 type_: "PodScheduled".into(),
                 status: "True".into(),
-                last_transition_time: Some(crate::api::meta::Time(SimTime(bound))),
+                last_transition_time: crate::api::meta::Time(SimTime(bound)).into(),
                 ..Default::default()
             });
         }

@@ -49,7 +49,7 @@ pub fn group_pods(pods: &[&Pod], metrics: &PodMetricsInfo, cpu: bool, now: SimTi
             let condition = p.status.conditions.iter().find(|c| c.type_ == "Ready");
             let is_unready = match (condition, p.status.start_time) {
                 (Some(c), Some(start)) => {
-                    let transition = c.last_transition_time.map_or(SimTime::ZERO, |t| t.0);
+                    let transition = c.last_transition_time.get().map_or(SimTime::ZERO, |t| t.0);
                     if start.0 + CPU_INITIALIZATION_PERIOD > now {
                         c.status == "False" || metric.timestamp < transition + metric.window
                     } else {
@@ -240,7 +240,7 @@ mod tests {
         p.status.conditions.push(PodCondition {
             type_: "Ready".into(),
             status: if ready { "True" } else { "False" }.into(),
-            last_transition_time: Some(Time(SimTime(since))),
+            last_transition_time: Time(SimTime(since)).into(),
             ..Default::default()
         });
         p
