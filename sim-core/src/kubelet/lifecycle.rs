@@ -93,7 +93,7 @@ impl Kubelet {
             let mut ni = NodeInfo::default();
             ni.set_node(node);
             for w in self.workers.values().filter(|w| w.phase != Phase::Done) {
-                ni.used_ports.extend(PodInfo::new(w.pod.clone()).host_ports.iter().cloned());
+                ni.used_ports.extend(PodInfo::new(w.pod.clone()).host_ports().iter().cloned());
             }
             if node_ports::filter(&pi, &ni).is_some() {
                 return Some(failed(node_ports::NAME, node_ports::ERR_REASON));

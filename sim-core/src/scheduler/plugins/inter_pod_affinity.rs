@@ -54,7 +54,7 @@ fn add_term_counts(counts: &mut TopologyCounts, terms: &[AffinityTerm], matches:
 
 /// PreFilter; `None` when the plugin has nothing to check for this pod.
 pub fn pre_filter(pod: &PodInfo, snap: &Snapshot) -> Option<PreFilterState> {
-    let has_own = !pod.required_affinity.is_empty() || !pod.required_anti_affinity.is_empty();
+    let has_own = !pod.required_affinity().is_empty() || !pod.required_anti_affinity().is_empty();
     if !has_own && snap.affinity.pods_with_required_anti_affinity == 0 {
         return None;
     }
@@ -71,8 +71,8 @@ pub fn pre_filter(pod: &PodInfo, snap: &Snapshot) -> Option<PreFilterState> {
     }
     // getIncomingAffinityAntiAffinityCounts.
     if has_own {
-        count_affinity(&mut s.affinity, &pod.required_affinity, snap);
-        count_matching(&mut s.anti_affinity, &pod.required_anti_affinity, snap);
+        count_affinity(&mut s.affinity, pod.required_affinity(), snap);
+        count_matching(&mut s.anti_affinity, pod.required_anti_affinity(), snap);
     }
     Some(s)
 }
@@ -137,7 +137,7 @@ fn count_matching(counts: &mut TopologyCounts, terms: &[AffinityTerm], snap: &Sn
 pub fn filter(s: &PreFilterState, pod: &PodInfo, node: &NodeInfo, snap: &Snapshot) -> Option<Status> {
     // satisfyPodAffinity
     let mut pods_exist = true;
-    for t in &pod.required_affinity {
+    for t in pod.required_affinity() {
         let Some(v) = node.labels.get(&t.topology_key) else {
             return Some(Status::unresolvable(NAME, ERR_REASON_AFFINITY.into()));
         };
@@ -147,13 +147,13 @@ pub fn filter(s: &PreFilterState, pod: &PodInfo, node: &NodeInfo, snap: &Snapsho
     }
     if !pods_exist {
         let p = pod.pod();
-        let self_match = matches_all(&pod.required_affinity, p, snap.ns_labels(&p.metadata.namespace));
+        let self_match = matches_all(pod.required_affinity(), p, snap.ns_labels(&p.metadata.namespace));
         if !(s.affinity.is_empty() && self_match) {
             return Some(Status::unresolvable(NAME, ERR_REASON_AFFINITY.into()));
         }
     }
     // satisfyPodAntiAffinity
-    for t in &pod.required_anti_affinity {
+    for t in pod.required_anti_affinity() {
         if let Some(v) = node.labels.get(&t.topology_key) {
             if get(&s.anti_affinity, &t.topology_key, v) > 0 {
                 return Some(Status::unschedulable(NAME, vec![ERR_REASON_ANTI_AFFINITY.into()]));
@@ -175,7 +175,7 @@ pub fn filter(s: &PreFilterState, pod: &PodInfo, node: &NodeInfo, snap: &Snapsho
 pub type PreScoreState = TopologyCounts;
 
 pub fn pre_score(pod: &PodInfo, snap: &Snapshot, hard_pod_affinity_weight: i64) -> Option<PreScoreState> {
-    let has_preferred = !pod.preferred_affinity.is_empty() || !pod.preferred_anti_affinity.is_empty();
+    let has_preferred = !pod.preferred_affinity().is_empty() || !pod.preferred_anti_affinity().is_empty();
     if !has_preferred && snap.affinity.pods_with_scoring_affinity == 0 {
         return None;
     }
@@ -194,7 +194,7 @@ pub fn pre_score(pod: &PodInfo, snap: &Snapshot, hard_pod_affinity_weight: i64) 
             let ep = existing.pod();
             let ep_ns_labels = snap.ns_labels(&ep.metadata.namespace);
             // processExistingPod
-            for (terms, sign) in [(&pod.preferred_affinity, 1), (&pod.preferred_anti_affinity, -1)] {
+            for (terms, sign) in [(pod.preferred_affinity(), 1), (pod.preferred_anti_affinity(), -1)] {
                 for t in terms {
                     if t.matches(ep, ep_ns_labels) {
                         if let Some(v) = node.labels.get(&t.topology_key) {
@@ -204,7 +204,7 @@ pub fn pre_score(pod: &PodInfo, snap: &Snapshot, hard_pod_affinity_weight: i64) 
                 }
             }
             if hard_pod_affinity_weight > 0 {
-                for t in &existing.required_affinity {
+                for t in existing.required_affinity() {
                     if t.matches(incoming, incoming_ns_labels) {
                         if let Some(v) = node.labels.get(&t.topology_key) {
                             add(&mut scores, &t.topology_key, v, hard_pod_affinity_weight);
@@ -212,7 +212,7 @@ pub fn pre_score(pod: &PodInfo, snap: &Snapshot, hard_pod_affinity_weight: i64) 
                     }
                 }
             }
-            for (terms, sign) in [(&existing.preferred_affinity, 1), (&existing.preferred_anti_affinity, -1)] {
+            for (terms, sign) in [(existing.preferred_affinity(), 1), (existing.preferred_anti_affinity(), -1)] {
                 for t in terms {
                     if t.matches(incoming, incoming_ns_labels) {
                         if let Some(v) = node.labels.get(&t.topology_key) {
@@ -255,11 +255,11 @@ pub fn update_with_pod(s: &mut PreFilterState, incoming: &PodInfo, changed: &Pod
     let cp = changed.pod();
     let ins = snap.ns_labels(&ip.metadata.namespace);
     let cns = snap.ns_labels(&cp.metadata.namespace);
-    add_term_counts(&mut s.existing_anti_affinity, &changed.required_anti_affinity, |t| t.matches(ip, ins), node, sign);
-    if matches_all(&incoming.required_affinity, cp, cns) {
-        add_term_counts(&mut s.affinity, &incoming.required_affinity, |_| true, node, sign);
+    add_term_counts(&mut s.existing_anti_affinity, changed.required_anti_affinity(), |t| t.matches(ip, ins), node, sign);
+    if matches_all(incoming.required_affinity(), cp, cns) {
+        add_term_counts(&mut s.affinity, incoming.required_affinity(), |_| true, node, sign);
     }
-    add_term_counts(&mut s.anti_affinity, &incoming.required_anti_affinity, |t| t.matches(cp, cns), node, sign);
+    add_term_counts(&mut s.anti_affinity, incoming.required_anti_affinity(), |t| t.matches(cp, cns), node, sign);
     for m in [&mut s.existing_anti_affinity, &mut s.affinity, &mut s.anti_affinity] {
         for inner in m.values_mut() {
             inner.retain(|_, v| *v != 0);

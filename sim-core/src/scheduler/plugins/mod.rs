@@ -75,7 +75,7 @@ pub fn run_pre_filter(profile: &Profile, state: &mut CycleState, pod: &PodInfo, 
             PluginId::NodeAffinity => {
                 !spec.node_selector.is_empty() || spec.affinity.as_ref().and_then(|a| a.node_affinity.as_ref()).is_some_and(|na| na.required.is_some())
             }
-            PluginId::NodePorts => !pod.host_ports.is_empty(),
+            PluginId::NodePorts => !pod.host_ports().is_empty(),
             // No PreFilter, or one that never skips (NodeResourcesFit's requests are in PodInfo).
             PluginId::NodeUnschedulable | PluginId::NodeName | PluginId::TaintToleration | PluginId::NodeResourcesFit => true,
             // Computed by the scheduler before this runs (see CycleState).

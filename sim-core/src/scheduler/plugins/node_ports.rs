@@ -8,7 +8,7 @@ pub const NAME: &str = "NodePorts";
 pub const ERR_REASON: &str = "node(s) didn't have free ports for the requested pod ports";
 
 pub fn filter(pod: &PodInfo, node: &NodeInfo) -> Option<Status> {
-    let conflict = pod.host_ports.iter().any(|want| node.used_ports.iter().any(|used| used.conflicts(want)));
+    let conflict = pod.host_ports().iter().any(|want| node.used_ports.iter().any(|used| used.conflicts(want)));
     conflict.then(|| Status::unschedulable(NAME, vec![ERR_REASON.into()]))
 }
 
@@ -28,13 +28,13 @@ mod tests {
         let mut node = NodeInfo::default();
         node.used_ports.push(hp("127.0.0.1", "UDP", 8080));
         let mut pod = PodInfo::with_requests(0, 0);
-        pod.host_ports = vec![hp("127.0.0.1", "UDP", 8080)];
+        pod.terms_mut().host_ports = vec![hp("127.0.0.1", "UDP", 8080)];
         assert!(filter(&pod, &node).is_some(), "same udp port");
-        pod.host_ports = vec![hp("127.0.0.1", "TCP", 8080)];
+        pod.terms_mut().host_ports = vec![hp("127.0.0.1", "TCP", 8080)];
         assert!(filter(&pod, &node).is_none(), "different protocol");
-        pod.host_ports = vec![hp("127.0.0.2", "UDP", 8080)];
+        pod.terms_mut().host_ports = vec![hp("127.0.0.2", "UDP", 8080)];
         assert!(filter(&pod, &node).is_none(), "different host ip");
-        pod.host_ports = vec![hp("0.0.0.0", "UDP", 8080)];
+        pod.terms_mut().host_ports = vec![hp("0.0.0.0", "UDP", 8080)];
         assert!(filter(&pod, &node).is_some(), "0.0.0.0 conflicts with every address");
     }
 }
