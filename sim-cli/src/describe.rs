@@ -643,7 +643,7 @@ pub fn pod(p: &Pod, evs: &[&Event], now: SimTime) -> String {
         w.write(0, "IPs:\t<none>\n");
     } else {
         w.write(0, "IPs:\n");
-        for ip in &p.status.pod_ips {
+        for ip in p.status.pod_ips.iter() {
             w.write(1, &format!("IP:\t{}\n", ip.ip));
         }
     }

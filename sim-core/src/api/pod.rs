@@ -351,8 +351,8 @@ pub struct PodStatus {
     pub host_ip: Text,
     #[serde(rename = "podIP", default, skip_serializing_if = "str::is_empty")]
     pub pod_ip: Text,
-    #[serde(rename = "podIPs", default, skip_serializing_if = "Vec::is_empty")]
-    pub pod_ips: Vec<PodIp>,
+    #[serde(rename = "podIPs", default, skip_serializing_if = "PodIps::is_empty")]
+    pub pod_ips: PodIps,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<Time>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -363,8 +363,8 @@ pub struct PodStatus {
     pub nominated_node_name: Text,
     #[serde(default, skip_serializing_if = "str::is_empty")]
     pub qos_class: Cow<'static, str>,
-    #[serde(rename = "hostIPs", default, skip_serializing_if = "Vec::is_empty")]
-    pub host_ips: Vec<PodIp>,
+    #[serde(rename = "hostIPs", default, skip_serializing_if = "PodIps::is_empty")]
+    pub host_ips: PodIps,
 }
 
 // Every stored version of a pod holds one (they were 304 bytes).
@@ -375,6 +375,76 @@ const _: () = assert!(std::mem::size_of::<PodStatus>() == 256);
 #[serde(deny_unknown_fields)]
 pub struct PodIp {
     pub ip: Text,
+}
+
+/// podIPs and hostIPs: a pod has one address of each on a single-stack cluster, kept in
+/// place (16 bytes, no allocation; the address a `Text` a copy shares), more behind a
+/// shared `Rc`. The kubelet's status copies them at every update: as vectors they were
+/// two allocations a status. Reads as the slice (`Deref`), writes as the list (serde,
+/// `From<Vec<PodIp>>`).
+#[derive(Clone, Default)]
+pub enum PodIps {
+    #[default]
+    None,
+    One(PodIp),
+    Many(Rc<[PodIp]>),
+}
+
+impl PodIps {
+    pub fn is_empty(&self) -> bool {
+        matches!(self, PodIps::None)
+    }
+
+    pub fn clear(&mut self) {
+        *self = PodIps::None;
+    }
+}
+
+impl std::ops::Deref for PodIps {
+    type Target = [PodIp];
+    fn deref(&self) -> &[PodIp] {
+        match self {
+            PodIps::None => &[],
+            PodIps::One(ip) => std::slice::from_ref(ip),
+            PodIps::Many(ips) => ips,
+        }
+    }
+}
+
+impl From<Vec<PodIp>> for PodIps {
+    fn from(mut v: Vec<PodIp>) -> Self {
+        match v.len() {
+            0 => PodIps::None,
+            1 => PodIps::One(v.pop().expect("one address")),
+            _ => PodIps::Many(v.into()),
+        }
+    }
+}
+
+impl PartialEq for PodIps {
+    fn eq(&self, o: &PodIps) -> bool {
+        **self == **o
+    }
+}
+
+impl Eq for PodIps {}
+
+impl std::fmt::Debug for PodIps {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&**self, f)
+    }
+}
+
+impl Serialize for PodIps {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        (**self).serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for PodIps {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Vec::<PodIp>::deserialize(d).map(PodIps::from)
+    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -613,6 +683,26 @@ impl PodStatus {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// podIPs and hostIPs read and write as the lists they are, whichever way they are
+    /// kept (none, one in place, more shared), and a copy of one address shares it.
+    #[test]
+    fn pod_ips_are_lists() {
+        for json in [r#"{}"#, r#"{"podIPs":[{"ip":"10.0.0.1"}]}"#, r#"{"podIPs":[{"ip":"10.0.0.1"},{"ip":"fd00::1"}],"hostIPs":[{"ip":"192.168.0.2"}]}"#] {
+            let s: PodStatus = serde_json::from_str(json).unwrap();
+            assert_eq!(serde_json::to_string(&s).unwrap(), json);
+            let v: serde_json::Value = serde_json::from_str(json).unwrap();
+            let ips: Vec<&str> = v["podIPs"].as_array().into_iter().flatten().map(|a| a["ip"].as_str().unwrap()).collect();
+            assert_eq!(s.pod_ips.iter().map(|p| p.ip.as_str()).collect::<Vec<_>>(), ips);
+            assert_eq!(s.pod_ips.is_empty(), ips.is_empty());
+        }
+        let one = PodIps::from(vec![PodIp { ip: "10.0.0.1".into() }]);
+        assert!(matches!(one, PodIps::One(_)));
+        assert_eq!(PodIps::from(Vec::new()), PodIps::None);
+        let copy = one.clone();
+        assert!(copy[0].ip.shares(&one[0].ip));
+        assert_ne!(one, PodIps::from(vec![PodIp { ip: "10.0.0.1".into() }, PodIp { ip: "fd00::1".into() }]));
+    }
 
     #[test]
     fn a_spec_reads_and_writes_as_one_object_in_the_schemas_order() {

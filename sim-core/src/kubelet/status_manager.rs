@@ -8,7 +8,7 @@
 use super::pod_workers::{go_duration, InitState, Phase, Worker};
 use super::Kubelet;
 use crate::api::meta::{Text, Time};
-use crate::api::pod::{ContainerState, ContainerStateRunning, ContainerStateTerminated, ContainerStateWaiting, ContainerStatus, Pod, PodIp};
+use crate::api::pod::{ContainerState, ContainerStateRunning, ContainerStateTerminated, ContainerStateWaiting, ContainerStatus, Pod, PodIp, PodIps};
 use crate::api::Object;
 use crate::apiserver::Request;
 use crate::client::Ctx;
@@ -40,7 +40,7 @@ fn oom(mut s: ContainerState, killed: bool) -> ContainerState {
 /// podIPs: the pod IP alone (kept if it already is).
 fn set_pod_ips(s: &mut crate::api::pod::PodStatus) {
     if !matches!(&s.pod_ips[..], [one] if one.ip == s.pod_ip) {
-        s.pod_ips = vec![PodIp { ip: s.pod_ip.clone() }];
+        s.pod_ips = PodIps::One(PodIp { ip: s.pod_ip.clone() });
     }
 }
 
@@ -60,7 +60,7 @@ impl Kubelet {
             s.host_ip = self.spec.internal_ip.as_str().into();
         }
         if s.host_ips.is_empty() {
-            s.host_ips = vec![PodIp { ip: s.host_ip.clone() }];
+            s.host_ips = PodIps::One(PodIp { ip: s.host_ip.clone() });
         }
         s.start_time.get_or_insert(now);
         if let Some(ip) = w.ip {
