@@ -157,6 +157,8 @@ pub struct Kubelet {
     cpu: BTreeMap<String, stats::CpuCounter>,
     /// The node's CPU counter: every container's CPU time on it.
     node_cpu: stats::CpuCounter,
+    /// The strings its pod statuses repeat (status_manager.rs `Words`).
+    words: status_manager::Words,
 }
 
 impl Kubelet {
@@ -191,6 +193,7 @@ impl Kubelet {
             needs_reboot: false,
             cpu: BTreeMap::new(),
             node_cpu: Default::default(),
+            words: Default::default(),
         }
     }
 

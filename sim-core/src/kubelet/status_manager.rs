@@ -44,6 +44,32 @@ fn set_pod_ips(s: &mut crate::api::pod::PodStatus) {
     }
 }
 
+/// The strings a kubelet's pod statuses repeat — its node's address (hostIP), its pods'
+/// container names and images — one copy of each (the last `WORDS` different ones),
+/// which the statuses share: a `Text` made for each pod's first status was three
+/// allocations a pod, held while it runs.
+#[derive(Default)]
+pub(super) struct Words(Vec<Text>);
+
+/// How many strings `Words` keeps: more than a node's pods have images and names, most
+/// of the time (a string it no longer holds is made again, and is the same).
+const WORDS: usize = 16;
+
+impl Words {
+    /// `s` as the kept `Text` that says it (kept, if no kept one does).
+    fn text(&mut self, s: &str) -> Text {
+        if let Some(t) = self.0.iter().find(|t| ***t == *s) {
+            return t.clone();
+        }
+        if self.0.len() == WORDS {
+            self.0.remove(0);
+        }
+        let t = Text::from(s);
+        self.0.push(t.clone());
+        t
+    }
+}
+
 impl Kubelet {
     /// Posts the status the kubelet would report for a worker (generateAPIPodStatus), if
     /// it differs from the pod's.
@@ -57,7 +83,7 @@ impl Kubelet {
         let now = ctx.now_time();
         let s = &mut status;
         if s.host_ip != self.spec.internal_ip {
-            s.host_ip = self.spec.internal_ip.as_str().into();
+            s.host_ip = self.words.text(&self.spec.internal_ip);
         }
         if s.host_ips.is_empty() {
             s.host_ips = PodIps::One(PodIp { ip: s.host_ip.clone() });
@@ -90,8 +116,8 @@ impl Kubelet {
         }
         .into();
         let names: Vec<(&str, &str)> = p.spec.containers.iter().map(|c| (c.name.as_str(), c.image.as_str())).collect();
-        s.container_statuses = container_statuses(w, p, &names, uid, ctx.now);
-        s.init_container_statuses = init_container_statuses(w, p, uid);
+        s.container_statuses = container_statuses(w, p, &names, uid, ctx.now, &mut self.words);
+        s.init_container_statuses = init_container_statuses(w, p, uid, &mut self.words);
         let sandbox = w.sandbox && w.phase != Phase::Done;
         // Sidecars count for readiness (generateAPIPodStatus: restartable init containers
         // are among the containers Ready waits for).
@@ -148,11 +174,11 @@ impl Kubelet {
 }
 
 /// `s` as a `Text`: the last status's (`prev`) if it says the same, which a copy shares,
-/// rather than a new one.
-fn text_as(prev: Option<&Text>, s: &str) -> Text {
+/// or the kubelet's (`words`), rather than a new one.
+fn text_as(prev: Option<&Text>, s: &str, words: &mut Words) -> Text {
     match prev {
         Some(t) if **t == *s => t.clone(),
-        _ => Text::from(s),
+        _ => words.text(s),
     }
 }
 
@@ -184,7 +210,7 @@ fn container_id(prev: Option<&ContainerStatus>, uid: &str, digits: usize, tag: &
 /// The init containers' statuses: waiting (PodInitializing), running, or terminated with
 /// exit code 0 (Completed); a sidecar stays running (ready: ksim models no sidecar
 /// readiness probe) until the pod's app containers are done.
-fn init_container_statuses(w: &Worker, p: &Pod, uid: &str) -> Vec<ContainerStatus> {
+fn init_container_statuses(w: &Worker, p: &Pod, uid: &str, words: &mut Words) -> Vec<ContainerStatus> {
     p.spec
         .init_containers
         .iter()
@@ -209,10 +235,10 @@ fn init_container_statuses(w: &Worker, p: &Pod, uid: &str) -> Vec<ContainerStatu
             };
             let prev = p.status.init_container_statuses.get(i);
             ContainerStatus {
-                name: text_as(prev.map(|s| &s.name), &c.name),
+                name: text_as(prev.map(|s| &s.name), &c.name, words),
                 ready,
                 restart_count: 0,
-                image: text_as(prev.map(|s| &s.image), &c.image),
+                image: text_as(prev.map(|s| &s.image), &c.image, words),
                 image_id: Text::default(),
                 container_id: if *st == InitState::Waiting { Text::default() } else { container_id(prev, uid, 15, "i", i) },
                 started: Some(started),
@@ -224,7 +250,7 @@ fn init_container_statuses(w: &Worker, p: &Pod, uid: &str) -> Vec<ContainerStatu
 }
 
 /// One status per container (all share the worker's state): convertToAPIContainerStatuses.
-fn container_statuses(w: &Worker, p: &Pod, names: &[(&str, &str)], uid: &str, now: SimTime) -> Vec<ContainerStatus> {
+fn container_statuses(w: &Worker, p: &Pod, names: &[(&str, &str)], uid: &str, now: SimTime, words: &mut Words) -> Vec<ContainerStatus> {
     let running = w.phase == Phase::Running;
     let ready = running && w.ready;
     names
@@ -276,10 +302,10 @@ fn container_statuses(w: &Worker, p: &Pod, names: &[(&str, &str)], uid: &str, no
             };
             let prev = p.status.container_statuses.get(i);
             ContainerStatus {
-                name: text_as(prev.map(|s| &s.name), name),
+                name: text_as(prev.map(|s| &s.name), name, words),
                 ready,
                 restart_count: w.restarts,
-                image: text_as(prev.map(|s| &s.image), image),
+                image: text_as(prev.map(|s| &s.image), image, words),
                 image_id: Text::default(),
                 container_id: if running || w.started_at.is_some() { container_id(prev, uid, 16, "", i) } else { Text::default() },
                 started: Some(running && w.started),
@@ -309,7 +335,28 @@ mod tests {
             let other = container_id(Some(&last), uid, digits, tag, i);
             assert!(!other.shares(&first) && other != first, "{digits} {tag:?} {i}");
         }
-        assert!(text_as(Some(&last.name), "web").shares(&last.name));
-        assert!(!text_as(Some(&last.name), "api").shares(&last.name) && text_as(None, "web") == last.name);
+        let mut words = Words::default();
+        assert!(text_as(Some(&last.name), "web", &mut words).shares(&last.name));
+        assert!(!text_as(Some(&last.name), "api", &mut words).shares(&last.name) && text_as(None, "web", &mut words) == last.name);
+        // Without a last status, the kubelet's one copy: the same for every pod.
+        let (a, b) = (text_as(None, "nginx", &mut words), text_as(None, "nginx", &mut words));
+        assert!(a.shares(&b) && a == "nginx");
+    }
+
+    /// `Words` keeps the last WORDS different strings, one copy of each, and makes again
+    /// (the same text) one it let go.
+    #[test]
+    fn words_keep_one_copy_of_the_last_strings() {
+        let mut w = Words::default();
+        let first = w.text("10.0.0.1");
+        assert!(w.text("10.0.0.1").shares(&first));
+        for i in 0..WORDS - 1 {
+            w.text(&format!("image-{i}"));
+        }
+        assert!(w.text("10.0.0.1").shares(&first), "still among the last {WORDS}");
+        assert_eq!(w.0.len(), WORDS);
+        w.text("one-more");
+        let again = w.text("10.0.0.1");
+        assert!(!again.shares(&first) && again == first && w.0.len() == WORDS);
     }
 }
