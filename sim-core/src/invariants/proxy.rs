@@ -93,7 +93,7 @@ mod tests {
         for (name, info) in service_ports(&svc) {
             let eps = &by_port[&(name.port.clone(), name.protocol.clone())];
             let endpoints = topology::categorize(eps, &info, "");
-            v.ports.insert(name, ProgrammedPort { info, endpoints });
+            v.ports.insert(name, Box::new(ProgrammedPort { info, endpoints }));
         }
         v
     }

@@ -327,7 +327,7 @@ mod tests {
     fn port(view: &mut ProxyView, ns: &str, name: &str, info: ServicePortInfo, eps: &[EndpointInfo]) {
         let endpoints = categorize(eps, &info, "");
         let spn = ServicePortName { namespace: ns.into(), name: name.into(), port: "p80".into(), protocol: "TCP".into() };
-        view.ports.insert(spn, ProgrammedPort { info, endpoints });
+        view.ports.insert(spn, Box::new(ProgrammedPort { info, endpoints }));
     }
 
     #[test]

@@ -79,7 +79,10 @@ impl ProgrammedPort {
 pub struct ProxyView {
     /// When the rules were last synced (None: never since kube-proxy started).
     pub synced_at: Option<SimTime>,
-    pub ports: BTreeMap<ServicePortName, ProgrammedPort>,
+    /// Boxed: a B-tree leaf has room for eleven entries, and a node's few ports (the
+    /// `kubernetes` Service's and kube-dns's four) took a leaf of 3.6 KB inline, one per
+    /// node.
+    pub ports: BTreeMap<ServicePortName, Box<ProgrammedPort>>,
 }
 
 type SvcKey = (String, String);
@@ -346,7 +349,7 @@ impl KubeProxy {
             for (name, info) in endpoints::service_ports(svc) {
                 let eps = by_port.get(&(name.port.clone(), name.protocol.clone())).map(Vec::as_slice).unwrap_or_default();
                 let endpoints = topology::categorize(eps, &info, &self.zone);
-                self.view.ports.insert(name, ProgrammedPort { info, endpoints });
+                self.view.ports.insert(name, Box::new(ProgrammedPort { info, endpoints }));
             }
         }
         self.view.synced_at = Some(now);

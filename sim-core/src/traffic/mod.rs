@@ -533,7 +533,7 @@ fn candidates(
                 .ports
                 .iter()
                 .find(|(n, p)| &n.namespace == namespace && &n.name == name && p.info.port == sp.port && p.info.protocol == proto)
-                .map(|(_, p)| p);
+                .map(|(_, p)| &**p);
             through(rule, false, node, pods, alive)
         }
     }
@@ -570,7 +570,7 @@ fn address_candidates(
     if let Some(svc) = services.iter().find(|s| s.spec.cluster_ip == ip) {
         let rule = view(node)
             .and_then(|v| v.ports.iter().find(|(n, p)| n.namespace == svc.metadata.namespace && n.name == svc.metadata.name && p.info.port == port))
-            .map(|(_, p)| p);
+            .map(|(_, p)| &**p);
         return through(rule, false, node, pods, alive);
     }
     if let Some(target) = store.list(&Kind::Node).filter_map(|o| o.as_node()).find(|n| n.internal_ip() == ip) {
@@ -599,7 +599,7 @@ fn address_candidates(
         let announcer = nodes.into_iter().find(|p| !local || rule_on(p).is_some_and(|r| !r.external().is_empty()));
         let Some(announcer) = announcer else { return Err("timeout") };
         let rule = rule_on(announcer);
-        return through(rule.as_ref(), true, &announcer.node, pods, alive);
+        return through(rule.as_deref(), true, &announcer.node, pods, alive);
     }
     let addr = format!("{ip}:{port}");
     Ok(vec![(addr, land(ip, node, pods, alive))])
@@ -885,7 +885,7 @@ fn dns_servers(node: &str, proxies: &[KubeProxy], pods: &BTreeMap<String, PodAt>
         .ports
         .iter()
         .find(|(n, p)| n.namespace == "kube-system" && n.name == "kube-dns" && p.info.port == 53 && p.info.protocol == "UDP")
-        .map(|(_, p)| p);
+        .map(|(_, p)| &**p);
     through(rule, false, node, pods, alive)
 }
 
