@@ -316,10 +316,14 @@ impl Aggregate {
     }
 }
 
+#[cfg(target_pointer_width = "64")]
+const _: () = assert!(std::mem::size_of::<Entry<Observed>>() == 48);
+
 #[derive(Debug)]
 struct Observed {
     count: i32,
-    first: Option<crate::api::meta::Time>,
+    /// 8 bytes (an `Option<Time>` is 16): an entry is 48 bytes, four a pod.
+    first: crate::api::meta::MaybeTime,
     name: EventName,
 }
 
@@ -434,13 +438,14 @@ impl EventCorrelator {
             entries = self.objects.entry(skey.0).or_default();
         }
         // eventObserve.
-        let (last, update) = self.observed.get_or_add(entries, key, || Observed { count: 0, first: None, name: EventName::Suffix(0) });
+        let (last, update) =
+            self.observed.get_or_add(entries, key, || Observed { count: 0, first: crate::api::meta::MaybeTime::NONE, name: EventName::Suffix(0) });
         if update {
             e.metadata.name = last.name.name(&e);
-            e.first_timestamp = last.first;
+            e.first_timestamp = last.first.get();
             e.count = last.count + 1;
         }
-        *last = Observed { count: e.count, first: e.first_timestamp, name: EventName::of(&e) };
+        *last = Observed { count: e.count, first: e.first_timestamp.into(), name: EventName::of(&e) };
         // EventSourceObjectSpamFilter.
         let cap = SPAM_BURST * SPAM_REFILL.as_ms();
         let allowed = match self.spam.get_or_add(entries, skey, || Bucket { fill_ms: cap - SPAM_REFILL.as_ms(), at: now }) {
