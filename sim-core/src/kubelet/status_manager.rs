@@ -115,23 +115,29 @@ impl Kubelet {
             _ => "Pending",
         }
         .into();
-        let names: Vec<(&str, &str)> = p.spec.containers.iter().map(|c| (c.name.as_str(), c.image.as_str())).collect();
-        s.container_statuses = container_statuses(w, p, &names, uid, ctx.now, &mut self.words);
+        s.container_statuses = container_statuses(w, p, uid, ctx.now, &mut self.words);
         s.init_container_statuses = init_container_statuses(w, p, uid, &mut self.words);
         let sandbox = w.sandbox && w.phase != Phase::Done;
         // Sidecars count for readiness (generateAPIPodStatus: restartable init containers
         // are among the containers Ready waits for).
-        let sidecars: Vec<&str> = w.rare.init.iter().filter(|c| c.sidecar).map(|c| c.name.as_str()).collect();
-        let mut unready: Vec<&str> = if ready { vec![] } else { names.iter().map(|(n, _)| *n).collect() };
-        if !ready {
-            unready.splice(0..0, sidecars.iter().copied().filter(|n| !s.init_container_statuses.iter().any(|st| st.name == *n && st.ready)));
-        }
+        // The unready: the sidecars not ready, then every app container (written as
+        // they are found, not gathered first: most statuses of a starting pod say it).
         let (reason, msg) = if w.phase == Phase::Done {
             ("PodCompleted", String::new())
         } else if ready {
             ("", String::new())
         } else {
-            ("ContainersNotReady", format!("containers with unready status: [{}]", unready.join(" ")))
+            let sidecars = w.rare.init.iter().filter(|c| c.sidecar).map(|c| c.name.as_str());
+            let unready_sidecars = sidecars.filter(|n| !s.init_container_statuses.iter().any(|st| st.name == *n && st.ready));
+            let mut msg = String::from("containers with unready status: [");
+            for (i, n) in unready_sidecars.chain(p.spec.containers.iter().map(|c| c.name.as_str())).enumerate() {
+                if i > 0 {
+                    msg.push(' ');
+                }
+                msg.push_str(n);
+            }
+            msg.push(']');
+            ("ContainersNotReady", msg)
         };
         let tf = |b: bool| if b { "True" } else { "False" };
         s.set_condition("PodReadyToStartContainers", tf(sandbox), "", "", now);
@@ -250,13 +256,15 @@ fn init_container_statuses(w: &Worker, p: &Pod, uid: &str, words: &mut Words) ->
 }
 
 /// One status per container (all share the worker's state): convertToAPIContainerStatuses.
-fn container_statuses(w: &Worker, p: &Pod, names: &[(&str, &str)], uid: &str, now: SimTime, words: &mut Words) -> Vec<ContainerStatus> {
+fn container_statuses(w: &Worker, p: &Pod, uid: &str, now: SimTime, words: &mut Words) -> Vec<ContainerStatus> {
     let running = w.phase == Phase::Running;
     let ready = running && w.ready;
-    names
+    p.spec
+        .containers
         .iter()
         .enumerate()
-        .map(|(i, (name, image))| {
+        .map(|(i, c)| {
+            let (name, image) = (c.name.as_str(), c.image.as_str());
             let state = match w.phase {
                 Phase::Running => ContainerState { running: Some(ContainerStateRunning { started_at: w.started_at.map(Time) }), ..Default::default() },
                 // doBackOff's error, through the reason cache: `back-off 10s restarting
