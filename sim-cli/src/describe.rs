@@ -902,7 +902,7 @@ pub fn node(n: &sim_core::api::node::Node, sim: &sim_core::Simulation, evs: &[&E
             }
         }
     }
-    let info = n.status.node_info.clone().unwrap_or_default();
+    let info = n.status.node_info.as_deref().cloned().unwrap_or_default();
     let field = |k: &str| info.get(k).and_then(Value::as_str).unwrap_or("").to_string();
     w.write(0, "System Info:\n");
     for (label, key) in [

@@ -396,7 +396,7 @@ pub fn rows(kind: &Kind, objs: &[Rc<Object>], now: SimTime, wide: bool, with_ns:
                 .iter()
                 .filter_map(|o| o.as_node())
                 .map(|n| {
-                    let info = n.status.node_info.clone().unwrap_or(Value::Null);
+                    let info = n.status.node_info.as_deref().cloned().unwrap_or(Value::Null);
                     let s = |k: &str| info.get(k).and_then(Value::as_str).unwrap_or("<unknown>").to_string();
                     let mut r =
                         vec![n.metadata.name.clone(), node_status(n), roles(&n.metadata.labels), age(n.metadata.creation_timestamp, now), s("kubeletVersion")];

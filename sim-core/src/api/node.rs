@@ -74,10 +74,13 @@ pub struct NodeStatus {
     pub addresses: Vec<NodeAddress>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub images: Vec<ContainerImage>,
+    /// nodeInfo and daemonEndpoints (kept as written, read by nothing but the printers)
+    /// are shared by the versions of the Node (`Rc`): a kubelet's status update copies
+    /// its last, and the JSON map was the largest part of a Node's copy.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub node_info: Option<Value>,
+    pub node_info: Option<std::rc::Rc<Value>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub daemon_endpoints: Option<Value>,
+    pub daemon_endpoints: Option<std::rc::Rc<Value>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phase: Option<String>,
 }

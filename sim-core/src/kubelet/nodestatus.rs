@@ -72,14 +72,14 @@ impl Kubelet {
             NodeAddress { type_: "InternalIP".into(), address: self.spec.internal_ip.clone() },
             NodeAddress { type_: "Hostname".into(), address: self.spec.name.clone() },
         ];
-        n.status.node_info = Some(serde_json::json!({
+        n.status.node_info = Some(Rc::new(serde_json::json!({
             "architecture": "amd64",
             "containerRuntimeVersion": "containerd://2.1.0",
             "kernelVersion": "6.8.0-ksim",
             "kubeletVersion": KUBELET_VERSION,
             "operatingSystem": "linux",
             "osImage": "ksim simulated node"
-        }));
+        })));
         n.status.conditions = conditions(self.clock(now), None, self.ready_error(now).as_deref(), false);
         Object::Node(Box::new(n))
     }
