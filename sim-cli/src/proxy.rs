@@ -39,7 +39,8 @@ fn targets(eps: &[EndpointInfo], has_any: bool, wide: bool) -> String {
 fn rows(view: &ProxyView, wide: bool) -> Vec<Vec<String>> {
     view.ports
         .iter()
-        .map(|(name, p): (_, &Box<ProgrammedPort>)| {
+        .map(|(name, p)| {
+            let p: &ProgrammedPort = p;
             let i = &p.info;
             let node_port = if i.node_port == 0 { "<none>".to_string() } else { format!("{}/{}", i.node_port, i.protocol) };
             let external = if i.externally_accessible() { targets(p.external(), p.endpoints.has_any, wide) } else { "<none>".into() };
