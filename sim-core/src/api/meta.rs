@@ -532,9 +532,10 @@ impl<'de> Deserialize<'de> for Time {
 
 /// An optional time in 8 bytes (an `Option<Time>` is 16): a pod condition's two
 /// times, so that a condition is 48 bytes and a pod's five 240 (every version of every
-/// pod keeps them). No time reaches the last millisecond of `u64` (a Time parsed from
-/// RFC 3339 is before the year 10,000), which stands for none. Reads and writes as the
-/// `Option<Time>` it is (serde, `get`, `From`).
+/// pod keeps them). The last millisecond of `u64` stands for none: a Time parsed from
+/// RFC 3339 is before the year 10,000, and only a run's clock saturated at its very end
+/// (`until` some 584 million years on) could stamp that millisecond, which then reads
+/// as no time. Reads and writes as the `Option<Time>` it is (serde, `get`, `From`).
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct MaybeTime(u64);
 
@@ -564,7 +565,6 @@ impl From<Option<Time>> for MaybeTime {
 
 impl From<Time> for MaybeTime {
     fn from(t: Time) -> Self {
-        debug_assert!(t.0 .0 != u64::MAX, "the last millisecond stands for no time");
         MaybeTime(t.0 .0)
     }
 }

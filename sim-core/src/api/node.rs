@@ -74,9 +74,10 @@ pub struct NodeStatus {
     pub addresses: Vec<NodeAddress>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub images: Vec<ContainerImage>,
-    /// nodeInfo and daemonEndpoints (kept as written, read by nothing but the printers)
-    /// are shared by the versions of the Node (`Rc`): a kubelet's status update copies
-    /// its last, and the JSON map was the largest part of a Node's copy.
+    /// nodeInfo and daemonEndpoints (kept as written: printed, compared by the DaemonSet
+    /// controller's shouldIgnoreNodeUpdate, copied by the kubelet) are shared by the
+    /// versions of the Node (`Rc`): a kubelet's status update copies its last, and the
+    /// JSON map was the largest part of a Node's copy.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub node_info: Option<std::rc::Rc<Value>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -378,8 +378,8 @@ pub struct PodIp {
 }
 
 /// podIPs and hostIPs: a pod has one address of each on a single-stack cluster, kept in
-/// place (16 bytes, no allocation; the address a `Text` a copy shares), more behind a
-/// shared `Rc`. The kubelet's status copies them at every update: as vectors they were
+/// place (no allocation; the address a `Text` a copy shares; 24 bytes, a vector's size),
+/// more behind a shared `Rc`. The kubelet's status copies them at every update: as vectors they were
 /// two allocations a status. Reads as the slice (`Deref`), writes as the list (serde,
 /// `From<Vec<PodIp>>`).
 #[derive(Clone, Default)]
@@ -392,7 +392,7 @@ pub enum PodIps {
 
 impl PodIps {
     pub fn is_empty(&self) -> bool {
-        matches!(self, PodIps::None)
+        (**self).is_empty()
     }
 
     pub fn clear(&mut self) {

@@ -576,10 +576,12 @@ fn summary(obj: &Object) -> Summary<'_> {
 pub struct Change<'a>(Summary<'a>);
 
 /// The summary fields that changed from `prev` to `next` (all non-empty ones on
-/// create); a field that disappeared is reported as null. Both summaries are of one
-/// kind, so their fields together are at most a summary's.
+/// create); a field that disappeared is reported as null. `prev` and `next` are two
+/// versions of one object (the store's previous and new), so both summaries are of
+/// one kind and their fields together at most a summary's.
 pub fn diff<'a>(prev: Option<&'a Object>, next: Option<&'a Object>) -> Change<'a> {
     let Some(next) = next else { return Change::default() };
+    debug_assert!(prev.is_none_or(|p| p.kind() == next.kind()), "a diff of two versions of one object");
     let mut out = summary(next);
     let before = prev.map(summary).unwrap_or_default();
     let gone = before.iter().filter(|(k, v)| !v.is_empty() && !out.iter().any(|(a, _)| a == k)).map(|(k, _)| *k);
