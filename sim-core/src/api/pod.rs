@@ -379,9 +379,9 @@ pub struct PodIp {
 
 /// podIPs and hostIPs: a pod has one address of each on a single-stack cluster, kept in
 /// place (no allocation; the address a `Text` a copy shares; 24 bytes, a vector's size),
-/// more behind a shared `Rc`. The kubelet's status copies them at every update: as vectors they were
-/// two allocations a status. Reads as the slice (`Deref`), writes as the list (serde,
-/// `From<Vec<PodIp>>`).
+/// more behind a shared `Rc`. The kubelet's status copies them at every update: as
+/// vectors they were two allocations a status. Reads as the slice (`Deref`), writes as
+/// the list (serde, `From<Vec<PodIp>>`).
 #[derive(Clone, Default)]
 pub enum PodIps {
     #[default]
