@@ -268,6 +268,103 @@ impl<V> UidMap<V> {
     }
 }
 
+/// A table by uid that is only looked up, never walked: the scheduler's cached pods and
+/// the controller manager's objects by uid, each looked up at every write of a pod. At
+/// 150,000 pods a `BTreeMap` descent there is four or five nodes apart in memory, a
+/// cache miss each; a hash table finds the entry in one probe, usually one miss.
+///
+/// sim-core keeps hash maps out (tests/purity.rs) because their iteration order is not
+/// the run's: this table offers no iteration at all — `get`, `insert`, `remove`, and
+/// [`UidTable::any`], whose answer does not depend on the order it looks in — so what a
+/// run does cannot depend on where the entries sit. Its `Debug` lists the entries in
+/// the uids' order, as the `BTreeMap` it replaces printed them.
+///
+/// hashbrown's `HashTable` (the table std's `HashMap` is built on) with the hash given
+/// at each call: a canonical uid's 128 bits are random already (the apiserver draws
+/// them from the run's seeded generator), so they are only folded and multiplied, for
+/// the top bits that the table's control bytes take to be random too (a version-4
+/// uid's fixed version and variant bits sit in the middle of each half); any other
+/// uid's text is hashed byte by byte (FNV-1a). The same on every target (64-bit
+/// arithmetic): a wasm run's table is laid out as a native one's.
+pub struct UidTable<V>(hashbrown::HashTable<(UidKey, V)>);
+
+impl<V> Default for UidTable<V> {
+    fn default() -> Self {
+        UidTable(hashbrown::HashTable::new())
+    }
+}
+
+impl UidKey {
+    /// The table's hash of the key (see [`UidTable`]).
+    #[inline]
+    fn table_hash(&self) -> u64 {
+        const K: u64 = 0x9e37_79b9_7f4a_7c15; // 2^64 / the golden ratio, odd
+        match &self.0 {
+            Repr::Canonical(hi, lo) => (hi ^ lo.rotate_left(32)).wrapping_mul(K),
+            Repr::Other(s) => s.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)).wrapping_mul(K),
+        }
+    }
+}
+
+impl<V> UidTable<V> {
+    #[inline]
+    pub fn get(&self, k: &UidKey) -> Option<&V> {
+        self.0.find(k.table_hash(), |(x, _)| x == k).map(|(_, v)| v)
+    }
+
+    #[inline]
+    pub fn get_mut(&mut self, k: &UidKey) -> Option<&mut V> {
+        self.0.find_mut(k.table_hash(), |(x, _)| x == k).map(|(_, v)| v)
+    }
+
+    #[inline]
+    pub fn contains_key(&self, k: &UidKey) -> bool {
+        self.get(k).is_some()
+    }
+
+    /// Files `v` under `k`; the value it replaces, if any.
+    pub fn insert(&mut self, k: UidKey, v: V) -> Option<V> {
+        let hash = k.table_hash();
+        match self.0.entry(hash, |(x, _)| *x == k, |(x, _)| x.table_hash()) {
+            hashbrown::hash_table::Entry::Occupied(mut e) => Some(std::mem::replace(&mut e.get_mut().1, v)),
+            hashbrown::hash_table::Entry::Vacant(e) => {
+                e.insert((k, v));
+                None
+            }
+        }
+    }
+
+    pub fn remove(&mut self, k: &UidKey) -> Option<V> {
+        match self.0.find_entry(k.table_hash(), |(x, _)| x == k) {
+            Ok(e) => Some(e.remove().0 .1),
+            Err(_) => None,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Whether any value satisfies `f` (a predicate without effects: the answer is the
+    /// same in whatever order the values are tried).
+    pub fn any(&self, f: impl Fn(&V) -> bool) -> bool {
+        self.0.iter().any(|(_, v)| f(v))
+    }
+}
+
+/// The entries in the uids' order (a `BTreeMap<UidKey, V>`'s `Debug`).
+impl<V: fmt::Debug> fmt::Debug for UidTable<V> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut entries: Vec<&(UidKey, V)> = self.0.iter().collect();
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        f.debug_map().entries(entries.into_iter().map(|(k, v)| (k, v))).finish()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -359,6 +456,36 @@ mod tests {
         }
         assert_eq!(hex8(u64::from_be_bytes(*b"ffffffff")), Some(u32::MAX));
         assert_eq!(hex8(u64::from_be_bytes(*b"00000000")), Some(0));
+    }
+
+    proptest! {
+        /// A `UidTable` answers as a `BTreeMap<UidKey, _>` after any inserts, replaces
+        /// and removes of any uids (few distinct ones, so that they meet again), and
+        /// prints as it does.
+        #[test]
+        fn a_uid_table_answers_as_a_map(ops in proptest::collection::vec((any_uid(), 0u8..3, any::<u16>()), 0..200)) {
+            let mut t = UidTable::default();
+            let mut m = std::collections::BTreeMap::new();
+            for (u, op, v) in &ops {
+                let k = UidKey::new(u);
+                match op {
+                    0 | 1 => prop_assert_eq!(t.insert(k.clone(), *v), m.insert(k, *v)),
+                    _ => prop_assert_eq!(t.remove(&k), m.remove(&k)),
+                }
+                prop_assert_eq!(t.len(), m.len());
+            }
+            for (u, _, v) in &ops {
+                let k = UidKey::new(u);
+                prop_assert_eq!(t.get(&k), m.get(&k));
+                prop_assert_eq!(t.contains_key(&k), m.contains_key(&k));
+                if let Some(x) = t.get_mut(&k) {
+                    *x = *v;
+                    m.insert(k, *v);
+                }
+                prop_assert_eq!(t.any(|x| x == v), m.values().any(|x| x == v));
+            }
+            prop_assert_eq!(format!("{t:?}"), format!("{m:?}"));
+        }
     }
 
     proptest! {

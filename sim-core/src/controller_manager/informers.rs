@@ -7,7 +7,7 @@
 
 use super::controller_utils::is_pod_active;
 use crate::api::meta::OwnerReference;
-use crate::api::uid::UidKey;
+use crate::api::uid::{UidKey, UidTable};
 use crate::api::{Kind, Object};
 use crate::client::Informer;
 use crate::etcd::{WatchEvent, WatchEventType};
@@ -22,8 +22,9 @@ pub type ObjectRef = (Kind, String, String);
 pub struct SharedInformers {
     pub informer: Informer,
     /// uid → (kind, namespace, name) of every cached object with a uid.
-    /// Keys are [`UidKey`]s: they compare inline (every object, Events included).
-    by_uid: BTreeMap<UidKey, Rc<ObjectRef>>,
+    /// Looked up at every write and never walked in order: a [`UidTable`] (every
+    /// object, Events included).
+    by_uid: UidTable<Rc<ObjectRef>>,
     /// owner uid → dependents.
     dependents: BTreeMap<UidKey, BTreeSet<Rc<ObjectRef>>>,
     /// node name → pods bound there (all of kind Pod: ordered by namespace and name).
