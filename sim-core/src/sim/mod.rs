@@ -4,6 +4,7 @@
 //! Components never call each other; everything between them is a `SimEvent`.
 
 use crate::api::meta::Time;
+use crate::api::name::NameKey;
 use crate::api::{Kind, Object, ObjectKey};
 use crate::apiserver::{ApiServer, Request, Response};
 use crate::client::{Action, Ctx, Reply, Timer};
@@ -41,6 +42,41 @@ pub enum Client {
     KubeProxy(u32),
     /// The Cluster Autoscaler (cluster_autoscaler.rs).
     ClusterAutoscaler,
+}
+
+/// A watcher's place in `Simulation::watch_seq`: the components first, then each
+/// node's kubelet and kube-proxy side by side.
+fn watcher_slot(c: Client) -> usize {
+    match c {
+        Client::Timeline => 0,
+        Client::Kubectl => 1,
+        Client::ApiServer => 2,
+        Client::Scheduler => 3,
+        Client::ControllerManager => 4,
+        Client::ClusterAutoscaler => 5,
+        Client::Kubelet(k) => 6 + 2 * k as usize,
+        Client::KubeProxy(k) => 7 + 2 * k as usize,
+    }
+}
+
+/// Node name → the index of its kubelet, looked up at every write of a pod (`fan_out`):
+/// keyed by [`NameKey`], which compares inline, where `String` keys called `memcmp` at
+/// each level of the descent.
+#[derive(Default)]
+struct KubeletIndex(BTreeMap<NameKey, u32>);
+
+impl KubeletIndex {
+    fn get(&self, name: &str) -> Option<&u32> {
+        self.0.get(&NameKey::new(name))
+    }
+
+    fn contains_key(&self, name: &str) -> bool {
+        self.0.contains_key(&NameKey::new(name))
+    }
+
+    fn insert(&mut self, name: &str, k: u32) {
+        self.0.insert(NameKey::new(name), k);
+    }
 }
 
 /// Every engine event of a run.
@@ -152,7 +188,7 @@ pub struct Simulation {
     usage: crate::usage::UsageModel,
     /// The Cluster Autoscaler, when a pool has `autoscaling`.
     pub cluster_autoscaler: Option<crate::cluster_autoscaler::ClusterAutoscaler>,
-    kubelet_index: BTreeMap<String, u32>,
+    kubelet_index: KubeletIndex,
     latency: Latency,
     pub trace: Trace,
     timeline: Vec<model::TimelineEntry>,
@@ -163,8 +199,9 @@ pub struct Simulation {
     /// Which pod a random plan's kill takes, drawn when it fires: one stream for pod
     /// kills ("faults/podKill/pick"), one for container kills.
     kill_rng: [rand_chacha::ChaCha8Rng; 2],
-    /// Watch events sent so far, per watcher (for gap-free numbering).
-    watch_seq: BTreeMap<Client, u64>,
+    /// Watch events sent so far, per watcher (for gap-free numbering), at the watcher's
+    /// place (`watcher_slot`): a delivery numbered its stream through a map lookup.
+    watch_seq: Vec<u64>,
     /// The invariant checker, when checks are on.
     pub checker: Option<crate::invariants::Checker>,
     /// How long the controllers may need after the last workload action to converge.
@@ -265,13 +302,13 @@ impl Simulation {
         let alloc = ClusterCidrAllocator::new(cidr, scenario.cluster.node_cidr_mask_size)?;
         let mut kubelets = Vec::new();
         let mut proxies = Vec::new();
-        let mut kubelet_index = BTreeMap::new();
+        let mut kubelet_index = KubeletIndex::default();
         for pool in &scenario.cluster.node_pools {
             for i in 1..=pool.count {
                 let idx = kubelets.len() as u32;
                 let name = format!("{}-{i}", pool.name);
                 let ip = 0xAC12_0002u32 + idx; // 172.18.0.2, …
-                kubelet_index.insert(name.clone(), idx);
+                kubelet_index.insert(&name, idx);
                 proxies.push(KubeProxy::new(&name, pool.labels.get(crate::proxy::LABEL_TOPOLOGY_ZONE).map_or("", String::as_str)));
                 kubelets.push(Kubelet::new(NodeSpecification {
                     name,
@@ -329,7 +366,7 @@ impl Simulation {
             events_processed: 0,
             timeline_errors: Vec::new(),
             kill_rng: [rngs.stream("faults/podKill/pick"), rngs.stream("faults/containerKill/pick")],
-            watch_seq: BTreeMap::new(),
+            watch_seq: Vec::new(),
             checker: opts.check.then(|| crate::invariants::Checker::new(scenario.latency)),
             settle_after_action: crate::invariants::settle_after_action(scenario.latency, scenario_replicas(scenario)),
             kubectl: kubectl::Kubectl::default(),
@@ -680,9 +717,12 @@ impl Simulation {
     }
 
     fn next_watch_seq(&mut self, c: Client) -> u64 {
-        let n = self.watch_seq.entry(c).or_default();
-        *n += 1;
-        *n
+        let i = watcher_slot(c);
+        if i >= self.watch_seq.len() {
+            self.watch_seq.resize(i + 1, 0);
+        }
+        self.watch_seq[i] += 1;
+        self.watch_seq[i]
     }
 
     fn log_write(&mut self, w: &WatchEvent, verb: &str, by: Client) {
@@ -1090,7 +1130,9 @@ impl Simulation {
             }
         });
         self.control_plane.forget(c);
-        self.watch_seq.remove(&c);
+        if let Some(n) = self.watch_seq.get_mut(watcher_slot(c)) {
+            *n = 0;
+        }
         let who = self.client_name(c);
         if let Some(ch) = self.checker.as_mut() {
             ch.forget_watcher(&who);
@@ -1196,7 +1238,7 @@ impl Simulation {
             return;
         }
         let idx = self.kubelets.len() as u32;
-        self.kubelet_index.insert(name.to_string(), idx);
+        self.kubelet_index.insert(name, idx);
         self.partitions.push(None);
         self.partition_depth.push(0);
         self.proxies.push(KubeProxy::new(name, p.labels.get(crate::proxy::LABEL_TOPOLOGY_ZONE).map_or("", String::as_str)));
