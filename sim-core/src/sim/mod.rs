@@ -200,7 +200,7 @@ pub struct Simulation {
     /// kills ("faults/podKill/pick"), one for container kills.
     kill_rng: [rand_chacha::ChaCha8Rng; 2],
     /// Watch events sent so far, per watcher (for gap-free numbering), at the watcher's
-    /// place (`watcher_slot`): a delivery numbered its stream through a map lookup.
+    /// place (`watcher_slot`; a delivery no longer looks its watcher up in a map).
     watch_seq: Vec<u64>,
     /// The invariant checker, when checks are on.
     pub checker: Option<crate::invariants::Checker>,
