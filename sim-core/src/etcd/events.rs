@@ -120,7 +120,7 @@ const _: () = assert!(std::mem::size_of::<About>() == 48);
 
 /// A string the compact Events share (a message, a namespace's name) behind a thin
 /// pointer: 8 bytes where an `Rc<str>` is 16, for one allocation more per string shared.
-type SharedStr = Rc<Box<str>>;
+pub(crate) type SharedStr = Rc<Box<str>>;
 
 /// The moment, in milliseconds, of a stamp as `client::event_with` makes them (the
 /// time in nanoseconds, plus the recorder's sequence number).
@@ -168,7 +168,7 @@ impl Words {
 /// Events (the set's lookups, among thousands of once-only "Successfully pulled image …
 /// in 1.2s" messages, cost the density bench 2 %). Enough slots for a 4,000-node
 /// cluster's "Successfully assigned default/\0 to <node>" (128 KB).
-struct Messages(Vec<Option<SharedStr>>);
+pub(crate) struct Messages(Vec<Option<SharedStr>>);
 
 /// The slots of `Messages` (a power of two).
 const MESSAGE_SLOTS: usize = 8192;
@@ -196,14 +196,21 @@ fn template(message: &str, object: &str) -> Option<String> {
 }
 
 /// The message of a `template` about `object`.
-fn untemplate(template: &str, object: &str) -> String {
+pub(crate) fn untemplate(template: &str, object: &str) -> String {
     template.replace('\0', object)
+}
+
+/// How many copies are kept (the slots are not worth printing).
+impl std::fmt::Debug for Messages {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Messages({} kept)", self.0.iter().flatten().count())
+    }
 }
 
 impl Messages {
     /// The message of an Event about `object` as the compact form keeps it: the shared
     /// copy, and whether it is the message's `template`.
-    fn of(&mut self, message: &str, object: &str) -> (SharedStr, bool) {
+    pub(crate) fn of(&mut self, message: &str, object: &str) -> (SharedStr, bool) {
         let template = template(message, object);
         let kept = template.as_deref().unwrap_or(message);
         let slot = &mut self.0[message_slot(kept)];
