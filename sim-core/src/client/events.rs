@@ -569,7 +569,7 @@ impl EventSeriesRecorder {
                     // The first event, rebuilt from this isomorphic one.
                     // The same object (it is part of the key): the same name.
                     e.metadata.name = name.name(&e);
-                    e.message = if *templated { crate::etcd::untemplate(message, &e.involved_object.name) } else { message.to_string() };
+                    e.message = crate::etcd::message(message, *templated, &e.involved_object.name);
                     e.first_timestamp = first.get();
                     s.event = Cached::Series(Box::new(e));
                 }

@@ -188,16 +188,21 @@ fn message_slot(message: &str) -> usize {
     h.finish() as usize & (MESSAGE_SLOTS - 1)
 }
 
-/// `message` with each place it names `object` marked by a NUL (`untemplate` puts the
+/// `message` with each place it names `object` marked by a NUL (`message` puts the
 /// name back: exactly, as the message has no NUL of its own), if it names it.
 fn template(message: &str, object: &str) -> Option<String> {
     let named = !object.is_empty() && message.contains(object) && !message.contains('\0') && !object.contains('\0');
     named.then(|| message.replace(object, "\0"))
 }
 
-/// The message of a `template` about `object`.
-pub(crate) fn untemplate(template: &str, object: &str) -> String {
-    template.replace('\0', object)
+/// The message about `object` that `Messages::of` kept as `kept` (its `template` if
+/// `templated`).
+pub(crate) fn message(kept: &str, templated: bool, object: &str) -> String {
+    if templated {
+        kept.replace('\0', object)
+    } else {
+        kept.to_string()
+    }
 }
 
 /// How many copies are kept (the slots are not worth printing).
@@ -418,7 +423,7 @@ impl Compact {
             kind: set(KIND, EventKind::VALUE).into(),
             involved_object: Rc::new(about.reference(words)),
             reason: Cow::Borrowed(words.get(self.reason)),
-            message: if self.flags & TEMPLATE != 0 { untemplate(&self.message, &about.name) } else { self.message.to_string() },
+            message: message(&self.message, self.flags & TEMPLATE != 0, &about.name),
             first_timestamp: (self.flags & FIRST != 0).then_some(Time(first)),
             last_timestamp: (self.flags & LAST != 0).then_some(Time(SimTime(first.as_ms() + u64::from(self.last_on)))),
             count: i32::from(self.count),

@@ -7,7 +7,7 @@
 mod events;
 pub use events::Attached;
 /// The shared copies of Events' messages, which kube-scheduler's recorder keeps too.
-pub(crate) use events::{untemplate, Messages, SharedStr};
+pub(crate) use events::{message, Messages, SharedStr};
 
 use crate::api::object::ObjectMap;
 use crate::api::{Kind, Object, ObjectKey};
