@@ -84,6 +84,8 @@ impl KubeletIndex {
 pub enum SimEvent {
     /// A scenario timeline entry is due.
     Timeline(usize),
+    /// An action a driver scheduled (`Simulation::schedule`) is due: its slot in `scheduled`.
+    Scheduled(usize),
     /// A write etcd commits late (a slow disk, an election, or one kept while writes were
     /// not served): applied now; it reached kube-apiserver at `arrived`.
     Commit { from: Client, request: Box<Request>, reply: Reply, arrived: SimTime },
@@ -192,6 +194,10 @@ pub struct Simulation {
     latency: Latency,
     pub trace: Trace,
     timeline: Vec<model::TimelineEntry>,
+    /// The actions drivers scheduled and not yet run, by slot (taken when they run, the
+    /// slot reused: `ksim replay` schedules every task's Job, and keeping them all would
+    /// grow with the trace), and what `last_action`/`last_fault_end` need of those run.
+    scheduled: Scheduled,
     pub limits: Limits,
     pub events_processed: u64,
     /// Timeline actions that the apiserver refused, with its message.
@@ -362,6 +368,7 @@ impl Simulation {
             latency: scenario.latency,
             trace,
             timeline,
+            scheduled: Scheduled::default(),
             limits: opts.limits,
             events_processed: 0,
             timeline_errors: Vec::new(),
@@ -798,8 +805,7 @@ impl Simulation {
         }
     }
 
-    fn run_timeline(&mut self, i: usize) {
-        let mut entry = self.timeline[i].clone();
+    fn run_timeline(&mut self, mut entry: model::TimelineEntry) {
         if let model::Action::RandomKill { namespace, container } = &entry.action {
             match self.random_kill(namespace.as_deref(), *container) {
                 Some(a) => entry.action = a,
@@ -1357,7 +1363,12 @@ impl Simulation {
         );
         match ev {
             SimEvent::Timeline(i) => {
-                self.run_timeline(i);
+                self.run_timeline(self.timeline[i].clone());
+                return;
+            }
+            SimEvent::Scheduled(slot) => {
+                let entry = self.scheduled.take(slot);
+                self.run_timeline(entry);
                 return;
             }
             SimEvent::TrafficTick => {
@@ -1535,8 +1546,8 @@ impl Simulation {
     /// task's Job once the Jobs it depends on have completed).
     pub fn schedule(&mut self, at: SimTime, action: model::Action) {
         let at = at.max(self.now);
-        self.timeline.push(model::TimelineEntry { at: SimDuration(at.as_ms()), action, location: model::Location::default() });
-        self.queue.push(at, SimEvent::Timeline(self.timeline.len() - 1));
+        let slot = self.scheduled.put(model::TimelineEntry { at: SimDuration(at.as_ms()), action, location: model::Location::default() });
+        self.queue.push(at, SimEvent::Scheduled(slot));
     }
 
     /// Processes one event; false when the queue is empty or a limit is reached.
@@ -1638,16 +1649,53 @@ impl Simulation {
 
     /// When the last workload action (apply, delete, scale) of the timeline happens.
     pub fn last_action(&self) -> Option<SimDuration> {
-        self.timeline
-            .iter()
-            .filter(|e| matches!(e.action, model::Action::Apply(_) | model::Action::Delete { .. } | model::Action::Scale { .. }))
-            .map(|e| e.at)
-            .max()
+        last_action(&self.timeline).max(self.scheduled.last_action)
     }
 
     /// When the last node fault (listed or random) of this run is over.
     pub fn last_fault_end(&self) -> Option<SimDuration> {
-        crate::faults::last_fault_end(&self.timeline)
+        crate::faults::last_fault_end(&self.timeline).max(self.scheduled.last_fault_end)
+    }
+}
+
+/// When the last workload action (apply, delete, scale) of `entries` happens.
+fn last_action(entries: &[model::TimelineEntry]) -> Option<SimDuration> {
+    entries.iter().filter(|e| matches!(e.action, model::Action::Apply(_) | model::Action::Delete { .. } | model::Action::Scale { .. })).map(|e| e.at).max()
+}
+
+/// The actions drivers schedule while a run goes (`Simulation::schedule`): each kept in a
+/// slot until it runs, the slot then free for the next one — memory bounded by the
+/// actions pending, not by those run. What the liveness check needs of every one
+/// scheduled (when the last workload action and the last fault end) is kept as it comes.
+#[derive(Debug, Default)]
+struct Scheduled {
+    slots: Vec<Option<model::TimelineEntry>>,
+    free: Vec<usize>,
+    last_action: Option<SimDuration>,
+    last_fault_end: Option<SimDuration>,
+}
+
+impl Scheduled {
+    fn put(&mut self, entry: model::TimelineEntry) -> usize {
+        let one = std::slice::from_ref(&entry);
+        self.last_action = self.last_action.max(last_action(one));
+        self.last_fault_end = self.last_fault_end.max(crate::faults::last_fault_end(one));
+        match self.free.pop() {
+            Some(slot) => {
+                self.slots[slot] = Some(entry);
+                slot
+            }
+            None => {
+                self.slots.push(Some(entry));
+                self.slots.len() - 1
+            }
+        }
+    }
+
+    /// The entry of `slot`, which the queue holds once.
+    fn take(&mut self, slot: usize) -> model::TimelineEntry {
+        self.free.push(slot);
+        self.slots[slot].take().expect("a scheduled action runs once")
     }
 }
 
@@ -1723,5 +1771,36 @@ fn client_name_parts<'a>(kubelets: &'a [Kubelet], proxies: &'a [KubeProxy], c: C
         Client::Kubelet(i) => ("kubelet/", kubelets[i as usize].name()),
         Client::KubeProxy(i) => ("kube-proxy/", &proxies[i as usize].node),
         Client::ClusterAutoscaler => ("cluster-autoscaler", ""),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: u64, action: model::Action) -> model::TimelineEntry {
+        model::TimelineEntry { at: SimDuration::from_secs(s), action, location: model::Location::default() }
+    }
+
+    /// A driver's scheduled actions: a slot each until it runs, then reused; the liveness
+    /// check's two times still count every action scheduled, run or not.
+    #[test]
+    fn scheduled_actions_give_their_slot_back_and_still_count_for_liveness() {
+        let mut s = Scheduled::default();
+        assert_eq!(s.put(at(5, model::Action::Apply(Vec::new()))), 0);
+        assert_eq!(s.put(at(7, model::Action::NodeCrash("n1".into()))), 1);
+        assert_eq!(s.take(0).at, SimDuration::from_secs(5));
+        let scale = model::Action::Scale { kind: crate::api::Kind::Deployment, namespace: "default".into(), name: "web".into(), replicas: 2 };
+        assert_eq!(s.put(at(9, scale)), 0, "the run action's slot is reused");
+        assert_eq!(s.slots.len(), 2);
+        assert!(matches!(s.take(1).action, model::Action::NodeCrash(_)));
+        assert!(matches!(s.take(0).action, model::Action::Scale { .. }));
+        assert!(s.slots.iter().all(Option::is_none));
+        // Every one counted, though none is kept: the scale at 9 s, the crash at 7 s.
+        assert_eq!(s.last_action, Some(SimDuration::from_secs(9)));
+        assert_eq!(s.last_fault_end, Some(SimDuration::from_secs(7)));
+        // A fault scheduled earlier than the last one does not move it back.
+        s.put(at(6, model::Action::NodeRecover("n1".into())));
+        assert_eq!(s.last_fault_end, Some(SimDuration::from_secs(7)));
     }
 }
