@@ -259,13 +259,41 @@ fn refusal(kind: &Kind, name: &str, r: service_alloc::Refusal) -> ApiErr {
     }
 }
 
+/// Pod specs as defaulting gave them back, by the address of the spec given (the
+/// template's, which pods stamped from it share). An entry keeps its input alive, so the
+/// address cannot be reused while it is there; once nothing else holds the input (its
+/// template was replaced or its owner deleted: no pod can come with that address again)
+/// the entry is dropped — at the next insert after the table has doubled, so it stays
+/// within twice the templates alive, not one an owner ever created (`ksim replay` creates
+/// a Job, and so a template, a task). Order-free: looked up by address, pruned by count.
+#[derive(Default)]
+struct DefaultedSpecs {
+    map: BTreeMap<usize, (Rc<PodSpec>, Rc<PodSpec>)>,
+    prune_at: usize,
+}
+
+impl DefaultedSpecs {
+    fn insert(&mut self, key: usize, input: Rc<PodSpec>, output: Rc<PodSpec>) {
+        if self.map.len() >= self.prune_at {
+            // The entry's own hold on its input: once, or twice when defaulting changed
+            // nothing (the output is the input).
+            self.map.retain(|_, (i, o)| Rc::strong_count(i) > 1 + usize::from(Rc::ptr_eq(i, o)));
+            self.prune_at = (2 * self.map.len()).max(64);
+        }
+        self.map.insert(key, (input, output));
+    }
+
+    fn clear(&mut self) {
+        self.map.clear();
+    }
+}
+
 pub struct ApiServer {
     pub store: Store,
     rng: ChaCha8Rng,
     /// Defaulting is a pure function of the pod spec: pods stamped from one template
-    /// share one defaulted spec. Keyed by the input's address, which the entry keeps
-    /// alive (so the address cannot be reused); never iterated.
-    defaulted_specs: BTreeMap<usize, (Rc<PodSpec>, Rc<PodSpec>)>,
+    /// share one defaulted spec.
+    defaulted_specs: DefaultedSpecs,
     /// Events expire with the etcd lease their last write was attached to (--event-ttl
     /// and the lease manager, see `event_lease`). Every Event write, by lease, in the
     /// order the leases run out (leases are granted in time order and each ends no
@@ -306,7 +334,7 @@ impl ApiServer {
         ApiServer {
             store: Store::new(limits),
             rng,
-            defaulted_specs: BTreeMap::new(),
+            defaulted_specs: DefaultedSpecs::default(),
             event_expiry: std::collections::VecDeque::new(),
             event_lease: None,
             granted_leases: Vec::new(),
@@ -705,7 +733,7 @@ impl ApiServer {
     fn default_shared(&mut self, obj: &mut Object) -> Result<(), ApiErr> {
         if let Object::Pod(p) = obj {
             let key = Rc::as_ptr(&p.spec) as usize;
-            if let Some((_, out)) = self.defaulted_specs.get(&key) {
+            if let Some((_, out)) = self.defaulted_specs.map.get(&key) {
                 p.spec = out.clone();
                 defaults::apply(obj);
                 return Ok(());
@@ -715,7 +743,7 @@ impl ApiServer {
             defaults::apply(obj);
             self.admit_priority(obj)?;
             if let (Object::Pod(p), true) = (&*obj, shared) {
-                self.defaulted_specs.insert(key, (input, p.spec.clone()));
+                self.defaulted_specs.insert(key, input, p.spec.clone());
             }
             return Ok(());
         }
@@ -1282,6 +1310,39 @@ mod tests {
         let mut other = pod("x");
         other.meta_mut().namespace = "nope".into();
         assert_eq!(err(a.handle(Request::Create(other), SimTime(8))).message, "namespaces \"nope\" not found");
+    }
+
+    /// Pods stamped from one template share one defaulted spec; the memo lets an entry
+    /// go once nothing but the memo holds its template, so it is bounded by the
+    /// templates alive, not by those ever seen.
+    #[test]
+    fn defaulted_specs_are_shared_and_forgotten_with_their_template() {
+        let mut a = server();
+        let template = |i: usize| {
+            let Object::Pod(p) = pod(&format!("t{i}")) else { unreachable!() };
+            p.spec
+        };
+        let stamp = |a: &mut ApiServer, name: String, spec: &Rc<PodSpec>| {
+            let mut p = pod(&name);
+            let Object::Pod(b) = &mut p else { unreachable!() };
+            b.spec = Rc::clone(spec);
+            let out = ok(a.handle(Request::Create(p), SimTime(0)));
+            Rc::clone(&out.as_pod().unwrap().spec)
+        };
+        let kept = template(0);
+        let first = stamp(&mut a, "k0".into(), &kept);
+        assert_eq!(first.tolerations.len(), 2, "defaulted: the DefaultTolerationSeconds pair");
+        let mut pods = vec![first.clone()];
+        for i in 1..1000 {
+            let t = template(i);
+            pods.push(stamp(&mut a, format!("a{i}"), &t));
+            let second = stamp(&mut a, format!("b{i}"), &t);
+            assert!(Rc::ptr_eq(pods.last().unwrap(), &second), "pods of one template share its defaulted spec");
+            // The template goes (its owner deleted); its pods stay.
+        }
+        assert!(a.defaulted_specs.map.len() <= 2 * 64, "{} entries for 1 template alive", a.defaulted_specs.map.len());
+        assert!(Rc::ptr_eq(&stamp(&mut a, "k1".into(), &kept), &first), "the live template's entry was kept");
+        assert!(pods.iter().all(|s| s.tolerations.len() == 2 && s.restart_policy == "Always"));
     }
 
     /// Pods created one after the other with equal ownerReferences share one list; a
