@@ -58,10 +58,15 @@
 //!
 //! Filed by object, a namespace's Events are not in name order (`web-1.…` sorts before
 //! `web.…`, but `web` before `web-1`): a list sorts them, as it is rare (`kubectl get
-//! events`, a namespace's deletion). Everything else finds an Event by its object's name,
-//! which compares inline (`NameKey`), and its stamp. A key of the whole name held no
-//! more than this does and made the density bench 7 % slower: either a copy of the name
-//! in every entry, or a comparison that followed pointers to the involved object's name.
+//! events`, a namespace's deletion). Everything else finds an Event by its object's name
+//! and its stamp: the groups are filed by a 64-bit hash of the object's name
+//! (`name_hash`), the name compared once at the end against the group's `About`. A key of
+//! the whole name made the density bench 7 % slower (a copy of the name in every entry,
+//! or a comparison that followed pointers to the involved object's name at every level);
+//! one that held the name inline (`NameKey`, 48 bytes) took ~60 bytes a pod more than the
+//! hash, with every pod's Events alive for the hour (150 MB of a 3-million-pod replay's).
+//! Should two names of a namespace meet in a hash, the second's Events are kept whole
+//! while the first's group has any, as another object of the same name's are.
 
 use crate::api::event::{Event, EventSource, ObjectReference};
 use crate::api::meta::{Constant, EventKind, Time, V1};
@@ -486,20 +491,34 @@ impl Group {
     }
 }
 
+/// The hash the groups are filed by: FNV-1a over the name's bytes, 64-bit arithmetic (the
+/// same on every target; and only memory depends on it: colliding names are told apart).
+fn name_hash(name: &str) -> u64 {
+    name.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3))
+}
+
 /// The Events of one namespace.
 struct InNamespace {
     /// The namespace (its one copy, which its `About`s share).
     name: SharedStr,
-    /// Compact Events by their object's name.
-    stamped: BTreeMap<NameKey, Group>,
+    /// Compact Events by the hash of their object's name (`name_hash`; a group is the
+    /// name's only if its `About` names it).
+    stamped: BTreeMap<u64, Group>,
     /// Every other Event, whole, by name.
     whole: BTreeMap<NameKey, Rc<Object>>,
+    /// `name_hash` (another in tests, to make names collide).
+    hash: fn(&str) -> u64,
 }
 
 impl InNamespace {
+    /// The group of the compact Events about `object`.
+    fn group(&self, object: &str) -> Option<&Group> {
+        self.stamped.get(&(self.hash)(object)).filter(|g| *g.about.name == *object)
+    }
+
     /// The group and place of the compact Event about `object` with `stamp`.
     fn stamped(&self, object: &str, stamp: u64) -> Option<(&Group, usize)> {
-        let group = self.stamped.get(&NameKey::new(object))?;
+        let group = self.group(object)?;
         Some((group, group.find(stamp)?))
     }
 
@@ -517,8 +536,8 @@ impl InNamespace {
 
     fn remove(&mut self, name: &str, words: &Words) -> Option<Rc<Object>> {
         if let Some((object, stamp)) = split(name) {
-            let key = NameKey::new(object);
-            if let Some(group) = self.stamped.get_mut(&key) {
+            let key = (self.hash)(object);
+            if let Some(group) = self.stamped.get_mut(&key).filter(|g| *g.about.name == *object) {
                 if let Some(i) = group.find(stamp) {
                     let gone = group.remove(i, words);
                     if group.events.is_empty() {
@@ -544,13 +563,14 @@ impl InNamespace {
         // Scheduled and the kubelet's Pulled, Created, Started); another object of the
         // name (another uid: a pod made again) has its Events kept whole while the group
         // of the first has any.
-        let group = stamped.as_ref().map(|(e, ..)| self.stamped.get_mut(&NameKey::new(&e.involved_object.name)));
+        let key = stamped.as_ref().map(|(e, ..)| (self.hash)(&e.involved_object.name));
+        let group = key.map(|k| self.stamped.get_mut(&k));
         let (Some((e, stamp, fits)), Some(group)) = (stamped, group) else {
             self.whole.insert(NameKey::new(name), obj.clone());
             return Ok(None);
         };
         let about = match group {
-            Some(g) if g.about.involved == fits.about => {
+            Some(g) if g.about.involved == fits.about && *g.about.name == *e.involved_object.name => {
                 g.insert(Compact::of(e, stamp, &fits, messages));
                 g.about.clone()
             }
@@ -561,7 +581,7 @@ impl InNamespace {
             None => {
                 let about = Rc::new(About { namespace: self.name.clone(), name: e.involved_object.name.as_str().into(), involved: fits.about });
                 let group = Group { about: about.clone(), events: Box::new([Compact::of(e, stamp, &fits, messages)]), read: OnceCell::new() };
-                self.stamped.insert(NameKey::new(&e.involved_object.name), group);
+                self.stamped.insert(key.expect("a compact Event's key"), group);
                 about
             }
         };
@@ -575,7 +595,6 @@ impl InNamespace {
 }
 
 /// The store's Events, by namespace.
-#[derive(Default)]
 pub(super) struct Events {
     by_ns: BTreeMap<String, InNamespace>,
     /// The messages the compact Events share.
@@ -586,6 +605,14 @@ pub(super) struct Events {
     /// `About` kept (what `at` gives for it, without looking it up again).
     last: Option<(Rc<ObjectReference>, u64, Rc<About>)>,
     len: usize,
+    /// The namespaces' hash of names (`name_hash`; tests make names collide).
+    name_hash: fn(&str) -> u64,
+}
+
+impl Default for Events {
+    fn default() -> Self {
+        Events { by_ns: BTreeMap::new(), messages: Messages::default(), words: Words::default(), last: None, len: 0, name_hash }
+    }
 }
 
 impl Events {
@@ -610,6 +637,7 @@ impl Events {
                 name: Rc::new(m.namespace.as_str().into()),
                 stamped: BTreeMap::new(),
                 whole: BTreeMap::new(),
+                hash: self.name_hash,
             }),
         };
         let kept = in_ns.insert_new(obj, &mut self.messages, &mut self.words)?;
@@ -704,7 +732,7 @@ impl Events {
     pub(super) fn latest_in(&self, attached: &Attached, revisions: &std::ops::RangeInclusive<u64>) -> Vec<(String, String)> {
         let mut out = Vec::new();
         for about in &attached.groups {
-            let Some(group) = self.by_ns.get(&**about.namespace).and_then(|n| n.stamped.get(&NameKey::new(&about.name))) else {
+            let Some(group) = self.by_ns.get(&**about.namespace).and_then(|n| n.group(&about.name)) else {
                 continue;
             };
             for (i, c) in group.events.iter().enumerate() {
@@ -767,6 +795,31 @@ mod tests {
             events.insert_new(&object(&e)).unwrap();
             assert_eq!(events.remove(&ns, &e.metadata.name).unwrap().as_event(), Some(&e));
         }
+    }
+
+    /// Two objects whose names meet in a hash: the first's Events are filed compact,
+    /// the second's kept whole while the first's group has Events, each found and read
+    /// back by its name; once the first's are gone, the second's next is compact.
+    #[test]
+    fn names_that_meet_in_a_hash_are_told_apart() {
+        let mut events = Events { name_hash: |_| 7, ..Events::default() };
+        let (a, b) = (recorded("shop", "web-0", "Normal", 1500), recorded("shop", "web-1", "Normal", 1600));
+        events.insert_new(&object(&a)).unwrap();
+        events.insert_new(&object(&b)).unwrap();
+        let in_ns = &events.by_ns["shop"];
+        assert_eq!((in_ns.stamped.len(), in_ns.whole.len()), (1, 1));
+        assert!(in_ns.group("web-1").is_none(), "web-0's group is not web-1's");
+        for e in [&a, &b] {
+            assert_eq!(events.get("shop", &e.metadata.name).and_then(|o| o.as_event()), Some(e));
+        }
+        assert!(events.remove("shop", &a.metadata.name).is_some());
+        let later = recorded("shop", "web-1", "Normal", 1700);
+        events.insert_new(&object(&later)).unwrap();
+        let in_ns = &events.by_ns["shop"];
+        assert_eq!((in_ns.stamped.len(), in_ns.whole.len()), (1, 1));
+        assert_eq!(in_ns.group("web-1").map(|g| g.events.len()), Some(1));
+        assert_eq!(events.get("shop", &later.metadata.name).and_then(|o| o.as_event()), Some(&later));
+        assert_eq!(events.remove("shop", &b.metadata.name).and_then(|o| o.as_event().cloned()), Some(b));
     }
 
     #[test]
@@ -873,12 +926,12 @@ mod tests {
             assert_eq!(events.get("shop", &e.metadata.name).unwrap().as_event(), Some(&e));
         }
         let in_ns = &events.by_ns["shop"];
-        assert_eq!((in_ns.stamped[&NameKey::new("web-0")].events.len(), in_ns.whole.len()), (254, 1));
+        assert_eq!((in_ns.group("web-0").unwrap().events.len(), in_ns.whole.len()), (254, 1));
         assert_eq!(events.words.0.len(), 256);
         let mut again = recorded("shop", "web-0", "Normal", 2000);
         again.reason = Cow::Borrowed(Box::leak("Reason3".to_string().into_boxed_str()));
         events.insert_new(&object(&again)).unwrap();
-        assert_eq!(events.by_ns["shop"].stamped[&NameKey::new("web-0")].events.len(), 255, "a known reason, at another address");
+        assert_eq!(events.by_ns["shop"].group("web-0").unwrap().events.len(), 255, "a known reason, at another address");
         assert_eq!(events.words.0.len(), 256);
         assert_eq!(events.get("shop", &again.metadata.name).unwrap().as_event(), Some(&again));
     }
@@ -900,7 +953,7 @@ mod tests {
         for w in &written {
             events.insert_new(w).unwrap();
         }
-        let group = &events.by_ns["shop"].stamped[&NameKey::new("web-0")];
+        let group = &events.by_ns["shop"].group("web-0").unwrap();
         assert_eq!((group.events.len(), events.by_ns["shop"].whole.len()), (2, 1), "another object of that name is kept whole");
         let kept = group.about.clone();
         assert_eq!(Rc::strong_count(&scheduled.involved_object), 2, "held by the test's Event and its written copy alone");
@@ -925,7 +978,7 @@ mod tests {
         let mut again = recorded("shop", "web-0", "Normal", 1750);
         again.involved_object = other.involved_object.clone();
         events.insert_new(&object(&again)).unwrap();
-        let group = &events.by_ns["shop"].stamped[&NameKey::new("web-0")];
+        let group = &events.by_ns["shop"].group("web-0").unwrap();
         assert_eq!((group.events.len(), group.about.involved.uid), (1, crate::api::uid::canonical_bits(&other.involved_object.uid).unwrap()));
         assert_eq!(events.get("shop", &again.metadata.name).unwrap().as_event(), Some(&again));
         // An object of another kind, or one without a namespace (a Node: its Events are
@@ -955,7 +1008,7 @@ mod tests {
         for e in [&before, &after, &counted, &most] {
             events.insert_new(&object(e)).unwrap();
         }
-        assert_eq!((events.by_ns["shop"].stamped[&NameKey::new("web-0")].events.len(), events.by_ns["shop"].whole.len()), (2, 2));
+        assert_eq!((events.by_ns["shop"].group("web-0").unwrap().events.len(), events.by_ns["shop"].whole.len()), (2, 2));
         for e in [&before, &after, &counted, &most] {
             assert_eq!(events.resource_version("shop", &e.metadata.name), Some(e.metadata.resource_version.0));
             assert_eq!(events.get("shop", &e.metadata.name).unwrap().as_event(), Some(e));
@@ -990,9 +1043,7 @@ mod tests {
         for e in &said {
             events.insert_new(&object(e)).unwrap();
         }
-        let of = |events: &Events, pod: &str| -> Vec<SharedStr> {
-            events.by_ns["shop"].stamped[&NameKey::new(pod)].events.iter().map(|c| c.message.clone()).collect()
-        };
+        let of = |events: &Events, pod: &str| -> Vec<SharedStr> { events.by_ns["shop"].group(pod).unwrap().events.iter().map(|c| c.message.clone()).collect() };
         let (a, b) = (of(&events, "web-0"), of(&events, "web-1"));
         for m in &a {
             assert!(b.iter().any(|n| Rc::ptr_eq(m, n)), "one copy of {m:?}");
@@ -1037,12 +1088,17 @@ mod tests {
         /// lease's range (what a revision per write gave), however writes, updates and
         /// deletions of Events about a few objects interleave over leases: objects made
         /// again under their names (another uid, kept whole while the first's group has
-        /// Events), Events kept whole, and groups written to under several leases.
+        /// Events), Events kept whole, groups written to under several leases, and names
+        /// whose hashes collide (all of them, with `collide`).
         #[test]
         fn a_lease_finds_exactly_the_events_last_written_under_it(
             ops in proptest::collection::vec((0u8..3, proptest::prelude::any::<bool>(), 0u64..6, proptest::prelude::any::<bool>(), 0u8..5, 0u8..3), 1..80),
+            collide in proptest::prelude::any::<bool>(),
         ) {
             let mut events = Events::default();
+            if collide {
+                events.name_hash = |_| 0;
+            }
             let mut leases: Vec<(Attached, std::ops::RangeInclusive<u64>)> = Vec::new();
             // The model: each Event's latest write.
             let mut latest: BTreeMap<String, u64> = BTreeMap::new();
@@ -1086,12 +1142,18 @@ mod tests {
 
         /// Filed by object, Events still list in name order, found and removed by name,
         /// however their names are made: by recorders about objects whose names are
-        /// prefixes of each other's, or by hand.
+        /// prefixes of each other's, or by hand; and whether or not the names' hashes
+        /// collide (`collide`: all of them, the first group's Events compact and any other
+        /// object's whole while it has some).
         #[test]
         fn events_list_in_name_order_and_are_found_by_name(
             made in proptest::collection::vec(("[ab.0f-]{0,4}", proptest::prop_oneof![0u64..20, proptest::prelude::any::<u64>()], proptest::prelude::any::<bool>()), 1..24),
+            collide in proptest::prelude::any::<bool>(),
         ) {
             let mut events = Events::default();
+            if collide {
+                events.name_hash = |_| 0;
+            }
             let mut names = std::collections::BTreeSet::new();
             for (object_name, stamp, by_hand) in &made {
                 let mut e = recorded("shop", object_name, "Normal", 1);
