@@ -11,12 +11,15 @@
 //! Almost nothing reads a stored Event: the writer does not (the watchers get the write
 //! itself, which the history keeps), and `kubectl get events`/`describe`, an Event's
 //! update and its expiry read a few. So the store keeps an Event in the shape client-go's
-//! recorders write (`client::event_with`) as [`Compact`], 56 bytes, filed with the
+//! recorders write (`client::event_with`) as [`Compact`], 48 bytes, filed with the
 //! other Events about its object in one allocation (a [`Group`], under the object's
 //! name):
 //! - its name as the stamp after the object's name (`<object>.<16 hex>`, makeEvent's
 //!   `%v.%x`), the object's name being the key its group is filed under;
-//! - its `source` as the recorder's shared `Rc`;
+//! - its `source` as its place in the store's list of the recorders' sources
+//!   (`Sources`: a kubelet's, kube-scheduler's, each controller's; two bytes, where the
+//!   recorder's shared `Rc` took eight — an Event whose source would be the 65,537th is
+//!   kept whole);
 //! - its `involvedObject` as the group's `About`, which the object's Events share,
 //!   whoever recorded them: the namespace's one copy of its name, the object's name,
 //!   its uid's 128 bits and its kind's and apiVersion's places in `Words` (the
@@ -32,14 +35,15 @@
 //! - its reason as its place in the store's list of the `&'static str`s the recorders
 //!   gave (`Words`, which holds the kinds and apiVersions too: one byte; a reason made at
 //!   run time, or one that finds the list's 256 places taken, keeps the Event whole);
-//! - its creation as a 16-bit offset in milliseconds from the stamp's moment (makeEvent
+//! - its creation as an 8-bit offset in milliseconds from the stamp's moment (makeEvent
 //!   stamps the recorder's clock: the stamp's milliseconds are the firstTimestamp, give
 //!   or take the recorder's sequence number, and the apiserver creates the Event a
-//!   request's latency later), its firstTimestamp as a 16-bit offset back from the
-//!   creation (the same latency: an update keeps both) and its lastTimestamp as a
-//!   32-bit offset on from the first (an Event repeated for weeks). An Event whose
-//!   offsets do not fit — a creation more than 32 s from the stamp, a first timestamp
-//!   more than 65 s before it, a last 49 days after it — is kept whole;
+//!   request's latency later: 1 ms by default), its firstTimestamp as an 8-bit offset
+//!   back from the creation (the same latency: an update keeps both) and its
+//!   lastTimestamp as a 32-bit offset on from the first (an Event repeated for weeks).
+//!   An Event whose offsets do not fit — a creation more than 127 ms from the stamp, a
+//!   first timestamp more than 255 ms before it (a scenario's slow requests), a last 49
+//!   days after it — is kept whole;
 //! - its message, behind a thin pointer, shared with the other Events that say the
 //!   same ("Created container: web", "Started container web", "Container image …
 //!   already present on machine"): one copy, however many pods, while it holds its slot
@@ -79,25 +83,27 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 
 /// An Event in the recorders' shape, without its name, namespace and involved object
-/// (see the module documentation), in its object's `Group`: 56 bytes, so that a pod's
-/// four are one 224-byte allocation (with a read cache, its object's `About` and its
-/// resourceVersion whole in each, they were 320).
+/// (see the module documentation), in its object's `Group`: 48 bytes, so that a pod's
+/// four are one 192-byte allocation (with a read cache, its object's `About` and its
+/// resourceVersion whole in each, they were 320; with the source's `Rc` and 16-bit
+/// offsets, 224).
 struct Compact {
     /// The stamp after the object's name.
     stamp: u64,
     /// The uid's 128 bits (`uid::canonical_bits`).
     uid: (u64, u64),
-    source: Rc<EventSource>,
     message: SharedStr,
     /// The resourceVersion's low 32 bits (the high ones are the `About`'s).
     revision_low: u32,
     /// Milliseconds from firstTimestamp (or the creation, without one) to lastTimestamp.
     last_on: u32,
     count: u16,
+    /// The source's place in `Sources`.
+    source: u16,
     /// Milliseconds from the stamp's moment (`stamp_ms`) to the creation.
-    created_on: i16,
+    created_on: i8,
     /// Milliseconds from firstTimestamp (or the creation, without one) to the creation.
-    first_back: u16,
+    first_back: u8,
     /// The reason's place in `Words`.
     reason: u8,
     flags: u8,
@@ -118,7 +124,7 @@ struct Group {
 struct Reads(Vec<OnceCell<Rc<Object>>>);
 
 #[cfg(target_pointer_width = "64")]
-const _: () = assert!(std::mem::size_of::<Compact>() == 56 && std::mem::size_of::<Group>() == 32);
+const _: () = assert!(std::mem::size_of::<Compact>() == 48 && std::mem::size_of::<Group>() == 32);
 // An `About` with its `Rc`'s counts is 64 bytes, one allocation size class below 80.
 #[cfg(target_pointer_width = "64")]
 const _: () = assert!(std::mem::size_of::<About>() == 48);
@@ -137,20 +143,25 @@ fn stamp_ms(stamp: u64) -> u64 {
 /// apiVersions — in the order first filed: the recorders give a few dozen, so an Event
 /// keeps a constant's place in this list (a byte) in place of the reference (16
 /// bytes). Bounded by the constants in the code, not by the Events: an Event that would
-/// need a 257th is kept whole.
+/// need a 257th is kept whole. With them, the recorders' sources (`Sources`), the other
+/// list a compact Event keeps places in.
 #[derive(Default)]
-struct Words(Vec<&'static str>);
+struct Words {
+    constants: Vec<&'static str>,
+    sources: Sources,
+}
 
 impl Words {
     /// The place of `word`, added if it is new and there is room.
     fn place(&mut self, word: &'static str) -> Option<u8> {
+        let list = &mut self.constants;
         // The same constant is most often the same pointer: compared first.
-        let found = self.0.iter().position(|r| std::ptr::eq(*r, word)).or_else(|| self.0.iter().position(|r| *r == word));
+        let found = list.iter().position(|r| std::ptr::eq(*r, word)).or_else(|| list.iter().position(|r| *r == word));
         let i = match found {
             Some(i) => i,
-            None if self.0.len() <= usize::from(u8::MAX) => {
-                self.0.push(word);
-                self.0.len() - 1
+            None if list.len() <= usize::from(u8::MAX) => {
+                list.push(word);
+                list.len() - 1
             }
             None => return None,
         };
@@ -158,7 +169,45 @@ impl Words {
     }
 
     fn get(&self, place: u8) -> &'static str {
-        self.0[usize::from(place)]
+        self.constants[usize::from(place)]
+    }
+}
+
+/// The recorders' sources (`EventSource`: a component, and a kubelet's node) of the
+/// compact Events, in the order first filed: an Event keeps its source's place (two
+/// bytes) rather than the recorder's `Rc` (eight). A recorder keeps one `Rc` of its
+/// source for all its Events, so a source is found by that `Rc`'s address (the list
+/// holds the `Rc`, so the address is not reused while it is listed), and another `Rc`
+/// of a listed source (a recorder that makes one an Event) by its content. Bounded by
+/// the sources — a cluster's nodes and components — not by the Events: an Event whose
+/// source would be the 65,537th is kept whole.
+#[derive(Default)]
+struct Sources {
+    list: Vec<Rc<EventSource>>,
+    by_address: BTreeMap<usize, u16>,
+    by_content: BTreeMap<(Cow<'static, str>, String), u16>,
+}
+
+impl Sources {
+    /// The place of `source`, added if it is new and there is room.
+    fn place(&mut self, source: &Rc<EventSource>) -> Option<u16> {
+        let address = Rc::as_ptr(source) as usize;
+        if let Some(p) = self.by_address.get(&address) {
+            return Some(*p);
+        }
+        let content = (source.component.clone(), source.host.clone());
+        if let Some(p) = self.by_content.get(&content) {
+            return Some(*p);
+        }
+        let p = u16::try_from(self.list.len()).ok()?;
+        self.list.push(source.clone());
+        self.by_address.insert(address, p);
+        self.by_content.insert(content, p);
+        Some(p)
+    }
+
+    fn get(&self, place: u16) -> &Rc<EventSource> {
+        &self.list[usize::from(place)]
     }
 }
 
@@ -270,13 +319,14 @@ fn namespace_fits(namespace: &str, involved: &ObjectReference) -> bool {
 }
 
 /// What the compact form of an Event keeps that telling whether it has one works out:
-/// the uid's bits, the timestamps' offsets (`offsets`), the count, the reason's place
-/// and the object it is about.
+/// the uid's bits, the timestamps' offsets (`offsets`), the count, the source's and the
+/// reason's places and the object it is about.
 struct Fits {
     uid: (u64, u64),
-    created_on: i16,
-    offsets: (u16, u32),
+    created_on: i8,
+    offsets: (u8, u32),
     count: u16,
+    source: u16,
     reason: u8,
     about: Involved,
 }
@@ -347,7 +397,7 @@ fn compactable(e: &Event, object: &str, stamp: u64, words: &mut Words) -> Option
         return None;
     }
     let created = m.creation_timestamp?.0.as_ms();
-    let created_on = i16::try_from(i128::from(created) - i128::from(stamp_ms(stamp))).ok()?;
+    let created_on = i8::try_from(i128::from(created) - i128::from(stamp_ms(stamp))).ok()?;
     let offsets = offsets(e, SimTime(created))?;
     let uid = crate::api::uid::canonical_bits(&m.uid)?;
     let i = &e.involved_object;
@@ -356,16 +406,17 @@ fn compactable(e: &Event, object: &str, stamp: u64, words: &mut Words) -> Option
         return None;
     };
     let (reason, kind, api_version) = (words.place(reason)?, words.place(kind)?, words.place(api_version)?);
+    let source = words.sources.place(&e.source)?;
     let revision_high = (m.resource_version.0 >> 32) as u32;
     let about = Involved { uid: about_uid, revision_high, kind, api_version, cluster_scoped: i.namespace.is_empty() };
-    Some(Fits { uid, created_on, offsets, count, reason, about })
+    Some(Fits { uid, created_on, offsets, count, source, reason, about })
 }
 
 /// The timestamps of `e`, created at `created`, as offsets: (first back from the
-/// creation, last on from the first), if they fit 16 and 32 bits.
-fn offsets(e: &Event, created: SimTime) -> Option<(u16, u32)> {
+/// creation, last on from the first), if they fit 8 and 32 bits.
+fn offsets(e: &Event, created: SimTime) -> Option<(u8, u32)> {
     let base = e.first_timestamp.map_or(created, |t| t.0);
-    let first_back = u16::try_from(created.as_ms().checked_sub(base.as_ms())?).ok()?;
+    let first_back = u8::try_from(created.as_ms().checked_sub(base.as_ms())?).ok()?;
     let last_on = match e.last_timestamp {
         Some(t) => u32::try_from(t.0.as_ms().checked_sub(base.as_ms())?).ok()?,
         None => 0,
@@ -405,11 +456,11 @@ impl Compact {
         Compact {
             stamp,
             uid: fits.uid,
-            source: e.source.clone(),
             message,
             revision_low: m.resource_version.0 as u32,
             last_on,
             count: fits.count,
+            source: fits.source,
             created_on: fits.created_on,
             first_back,
             reason: fits.reason,
@@ -423,6 +474,7 @@ impl Compact {
         let created = SimTime(stamp_ms(self.stamp).wrapping_add_signed(i64::from(self.created_on)));
         let first = SimTime(created.as_ms() - u64::from(self.first_back));
         let set = |flag: u8, value: &'static str| if self.flags & flag != 0 { value } else { "" };
+        let source = words.sources.get(self.source);
         let mut e = Event {
             api_version: set(API_VERSION, V1::VALUE).into(),
             kind: set(KIND, EventKind::VALUE).into(),
@@ -433,8 +485,8 @@ impl Compact {
             last_timestamp: (self.flags & LAST != 0).then_some(Time(SimTime(first.as_ms() + u64::from(self.last_on)))),
             count: i32::from(self.count),
             type_: if self.flags & WARNING != 0 { "Warning" } else { "Normal" }.into(),
-            reporting_component: if self.flags & REPORTING != 0 { self.source.component.clone() } else { Cow::Borrowed("") },
-            source: self.source.clone(),
+            reporting_component: if self.flags & REPORTING != 0 { source.component.clone() } else { Cow::Borrowed("") },
+            source: source.clone(),
             ..Event::default()
         };
         let m = &mut e.metadata;
@@ -843,7 +895,7 @@ mod tests {
         any_uid.metadata.uid = "not-a-uuid".into();
         let mut made_reason = plain();
         made_reason.reason = Cow::Owned("Started".into());
-        // Offsets that do not fit their bits (16 of milliseconds from the first
+        // Offsets that do not fit their bits (8 of milliseconds from the first
         // timestamp back to the creation, 32 from the first on to the last), or run
         // backwards.
         let mut long_ago = plain();
@@ -854,16 +906,16 @@ mod tests {
         let mut first_long_before = plain();
         first_long_before.metadata.creation_timestamp = Some(Time(SimTime(70_000)));
         first_long_before.metadata.name = stamped_at(70_000);
-        first_long_before.first_timestamp = Some(Time(SimTime(70_000 - (1 << 16))));
+        first_long_before.first_timestamp = Some(Time(SimTime(70_000 - (1 << 8))));
         let mut first_after_creation = plain();
         first_after_creation.first_timestamp = Some(Time(SimTime(1501)));
         let mut last_before_first = plain();
         last_before_first.last_timestamp = Some(Time(SimTime(1499)));
-        // A creation more than 2¹⁵ ms from the stamp's moment (1500 ms), either way.
+        // A creation more than 2⁷ ms from the stamp's moment (1500 ms), either way.
         let mut created_long_after_stamp = plain();
-        created_long_after_stamp.metadata.creation_timestamp = Some(Time(SimTime(1500 + (1 << 15))));
+        created_long_after_stamp.metadata.creation_timestamp = Some(Time(SimTime(1500 + (1 << 7))));
         let mut created_long_before_stamp = plain();
-        created_long_before_stamp.metadata.name = stamped_at(1500 + (1 << 15) + 1);
+        created_long_before_stamp.metadata.name = stamped_at(1500 + (1 << 7) + 1);
         let shapes = [
             named,
             other_object,
@@ -900,11 +952,11 @@ mod tests {
         last_only.last_timestamp = Some(Time(SimTime(1500 + u64::from(u32::MAX))));
         let mut widest = plain();
         widest.first_timestamp = Some(Time(SimTime(7)));
-        widest.metadata.creation_timestamp = Some(Time(SimTime(7 + u64::from(u16::MAX))));
+        widest.metadata.creation_timestamp = Some(Time(SimTime(7 + u64::from(u8::MAX))));
         widest.last_timestamp = Some(Time(SimTime(7 + u64::from(u32::MAX))));
-        widest.metadata.name = stamped_at(7 + u64::from(u16::MAX) - (1 << 15) + 1);
+        widest.metadata.name = stamped_at(7 + u64::from(u8::MAX) - (1 << 7) + 1);
         let mut created_before_stamp = plain();
-        created_before_stamp.metadata.name = stamped_at(1500 + (1 << 15));
+        created_before_stamp.metadata.name = stamped_at(1500 + (1 << 7));
         for e in [bare, last_only, widest, created_before_stamp] {
             let mut events = Events::default();
             events.insert_new(&object(&e)).unwrap();
@@ -927,12 +979,12 @@ mod tests {
         }
         let in_ns = &events.by_ns["shop"];
         assert_eq!((in_ns.group("web-0").unwrap().events.len(), in_ns.whole.len()), (254, 1));
-        assert_eq!(events.words.0.len(), 256);
+        assert_eq!(events.words.constants.len(), 256);
         let mut again = recorded("shop", "web-0", "Normal", 2000);
         again.reason = Cow::Borrowed(Box::leak("Reason3".to_string().into_boxed_str()));
         events.insert_new(&object(&again)).unwrap();
         assert_eq!(events.by_ns["shop"].group("web-0").unwrap().events.len(), 255, "a known reason, at another address");
-        assert_eq!(events.words.0.len(), 256);
+        assert_eq!(events.words.constants.len(), 256);
         assert_eq!(events.get("shop", &again.metadata.name).unwrap().as_event(), Some(&again));
     }
 
@@ -941,6 +993,32 @@ mod tests {
     /// place of each; those about another object of the name (another uid) are kept
     /// whole while the group has Events, and have their own group after. The recorders'
     /// references are not kept.
+    /// A compact Event keeps its source's place: one place a source, whichever `Rc` of
+    /// it an Event comes with; a 65,537th source keeps its Event whole.
+    #[test]
+    fn sources_take_a_place_each_and_the_65537th_keeps_its_event_whole() {
+        let mut events = Events::default();
+        let e = recorded("shop", "web-0", "Normal", 1500);
+        events.insert_new(&object(&e)).unwrap();
+        let mut again = recorded("shop", "web-0", "Normal", 1600);
+        again.source = Rc::new(EventSource::clone(&e.source));
+        assert!(!Rc::ptr_eq(&again.source, &e.source));
+        events.insert_new(&object(&again)).unwrap();
+        assert_eq!(events.words.sources.list.len(), 1, "another Rc of the same source");
+        for host in 1..=u16::MAX {
+            let other = Rc::new(EventSource { component: "kubelet".into(), host: format!("n{host}") });
+            assert_eq!(events.words.sources.place(&other), Some(host));
+        }
+        let mut last = recorded("shop", "web-0", "Normal", 1700);
+        last.source = Rc::new(EventSource { component: "kubelet".into(), host: "one-too-many".into() });
+        events.insert_new(&object(&last)).unwrap();
+        let in_ns = &events.by_ns["shop"];
+        assert_eq!((in_ns.group("web-0").map(|g| g.events.len()), in_ns.whole.len()), (Some(2), 1));
+        for x in [&e, &again, &last] {
+            assert_eq!(events.get("shop", &x.metadata.name).and_then(|o| o.as_event()), Some(x));
+        }
+    }
+
     #[test]
     fn an_objects_events_share_one_about_whoever_wrote_them() {
         let scheduled = recorded("shop", "web-0", "Normal", 1400);
