@@ -177,6 +177,9 @@ pub struct Status {
     pub cause_message: Option<String>,
 }
 
+/// How many names a generateName create tries (store.go maxNameGenerationCreateAttempts).
+pub const MAX_NAME_GENERATION_CREATE_ATTEMPTS: u32 = 8;
+
 /// The StatusCause of a create refused in a terminating namespace (v1.NamespaceTerminatingCause).
 pub const NAMESPACE_TERMINATING_CAUSE: &str = "NamespaceTerminating";
 
@@ -687,13 +690,39 @@ impl ApiServer {
                 }
             }
         }
-        let ev = match self.store.create_or_refused(obj, now) {
-            Ok(ev) => ev,
-            Err(obj) => {
-                if let Some(svc) = allocated {
-                    self.services.release(&svc);
+        // RetryGenerateName (GA in 1.32; store.go createWithGenerateNameRetry): a
+        // generated name that is taken is drawn again, up to
+        // maxNameGenerationCreateAttempts in all; the last refusal is
+        // CheckGeneratedNameError's (NewGenerateNameConflict). Upstream runs each attempt
+        // whole (a new uid, admission again); ksim draws only the name again, as nothing
+        // between the two differs but a quota charged once per attempt.
+        let generated = !named && !obj.meta().generate_name.is_empty();
+        let mut attempts = 1;
+        let ev = loop {
+            match self.store.create_or_refused(obj, now) {
+                Ok(ev) => break ev,
+                Err(back) if generated && attempts < MAX_NAME_GENERATION_CREATE_ATTEMPTS => {
+                    attempts += 1;
+                    // (The store gives back its only reference.)
+                    obj = Rc::try_unwrap(back).unwrap_or_else(|rc| Object::clone(&rc));
+                    let suffix = self.random_suffix(5);
+                    let m = obj.meta_mut();
+                    m.name = format!("{}{suffix}", m.generate_name);
                 }
-                return Err(keyed_as_requested(StoreError::AlreadyExists, &obj));
+                Err(back) => {
+                    if let Some(svc) = allocated {
+                        self.services.release(&svc);
+                    }
+                    if generated {
+                        let message = format!(
+                            "{} {:?} already exists, the server was not able to generate a unique name for the object",
+                            qualified_resource(&kind),
+                            back.meta().name
+                        );
+                        return Err(ApiErr::Status(status(409, "AlreadyExists", message)));
+                    }
+                    return Err(keyed_as_requested(StoreError::AlreadyExists, &back));
+                }
             }
         };
         let out = ev.object.clone();
@@ -1310,6 +1339,44 @@ mod tests {
         let mut other = pod("x");
         other.meta_mut().namespace = "nope".into();
         assert_eq!(err(a.handle(Request::Create(other), SimTime(8))).message, "namespaces \"nope\" not found");
+    }
+
+    /// RetryGenerateName (store.go createWithGenerateNameRetry): a generated name that
+    /// is taken is drawn again, 8 attempts in all (maxNameGenerationCreateAttempts); then
+    /// CheckGeneratedNameError's 409 names the last name drawn. The names a server will
+    /// draw are found by taking them one by one in servers of the same seed (written to
+    /// their stores directly, which draws nothing).
+    #[test]
+    fn a_taken_generated_name_is_drawn_again_eight_times_in_all() {
+        let generated = || {
+            let mut p = pod("");
+            p.meta_mut().generate_name = "web-".into();
+            p
+        };
+        let in_default = |name: &str| {
+            let mut p = pod(name);
+            p.meta_mut().namespace = "default".into();
+            p
+        };
+        let mut taken: Vec<String> = Vec::new();
+        for _ in 0..MAX_NAME_GENERATION_CREATE_ATTEMPTS {
+            let mut a = server();
+            for name in &taken {
+                a.store.create(in_default(name), SimTime(1)).unwrap();
+            }
+            let name = ok(a.handle(Request::Create(generated()), SimTime(2))).meta().name.clone();
+            assert!(name.starts_with("web-") && name.len() == 9 && !taken.contains(&name), "{name} after {taken:?}");
+            taken.push(name);
+        }
+        let mut a = server();
+        for name in &taken {
+            a.store.create(in_default(name), SimTime(1)).unwrap();
+        }
+        let e = err(a.handle(Request::Create(generated()), SimTime(2)));
+        let last = taken.last().unwrap();
+        assert_eq!((e.code, e.reason), (409, "AlreadyExists"));
+        assert_eq!(e.message, format!("pods {last:?} already exists, the server was not able to generate a unique name for the object"));
+        assert_eq!(a.store.list(&Kind::Pod).count(), taken.len(), "nothing written");
     }
 
     /// Pods stamped from one template share one defaulted spec; the memo lets an entry
