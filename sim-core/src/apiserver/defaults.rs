@@ -257,6 +257,22 @@ pub fn generate_job_selector(job: &mut crate::api::job::Job) {
     }
 }
 
+/// A Job renamed after `generate_job_selector` named it `taken` (a generated name drawn
+/// again: upstream's retry runs PrepareForCreate's generateSelector with the new name):
+/// the name labels it set, in the template and the Job's own labels copied from them.
+pub fn job_renamed(job: &mut crate::api::job::Job, taken: &str) {
+    use crate::api::job::{JOB_NAME, LEGACY_JOB_NAME};
+    let name = job.metadata.name.clone();
+    for labels in [&mut job.spec.template.metadata.labels, &mut job.metadata.labels] {
+        for k in [LEGACY_JOB_NAME, JOB_NAME] {
+            // (Looked at before written: the maps are shared, copied on a write.)
+            if labels.get(k).is_some_and(|v| v == taken) {
+                labels.insert(k.into(), name.clone());
+            }
+        }
+    }
+}
+
 /// SetDefaults_Service (pkg/apis/core/v1/defaults.go): sessionAffinity None (ClientIP gets
 /// the 10800 s timeout), type ClusterIP, ports TCP with targetPort = port,
 /// externalTrafficPolicy Cluster for externally accessible Services, internalTrafficPolicy

@@ -180,6 +180,18 @@ pub struct Status {
 /// How many names a generateName create tries (store.go maxNameGenerationCreateAttempts).
 pub const MAX_NAME_GENERATION_CREATE_ATTEMPTS: u32 = 8;
 
+/// SimpleNameGenerator's name (pkg/api/generate.go, storage/names): the base cut to
+/// maxGeneratedNameLength (63 − 5 bytes; at a character's boundary, where Go cuts
+/// bytes) and the random suffix.
+fn generated_name(base: &str, suffix: &str) -> String {
+    const MAX_GENERATED_NAME_LENGTH: usize = 63 - 5;
+    let mut end = base.len().min(MAX_GENERATED_NAME_LENGTH);
+    while !base.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}{suffix}", &base[..end])
+}
+
 /// The StatusCause of a create refused in a terminating namespace (v1.NamespaceTerminatingCause).
 pub const NAMESPACE_TERMINATING_CAUSE: &str = "NamespaceTerminating";
 
@@ -604,7 +616,7 @@ impl ApiServer {
         if obj.meta().name.is_empty() && !obj.meta().generate_name.is_empty() {
             let suffix = self.random_suffix(5);
             let m = obj.meta_mut();
-            m.name = format!("{}{suffix}", m.generate_name);
+            m.name = generated_name(&m.generate_name, &suffix);
         }
         // FillObjectMetaSystemFields precedes the strategy's PrepareForCreate upstream; ksim
         // draws a uid before validation only for Jobs, whose generated selector needs it
@@ -693,9 +705,13 @@ impl ApiServer {
         // RetryGenerateName (GA in 1.32; store.go createWithGenerateNameRetry): a
         // generated name that is taken is drawn again, up to
         // maxNameGenerationCreateAttempts in all; the last refusal is
-        // CheckGeneratedNameError's (NewGenerateNameConflict). Upstream runs each attempt
-        // whole (a new uid, admission again); ksim draws only the name again, as nothing
-        // between the two differs but a quota charged once per attempt.
+        // CheckGeneratedNameError's (NewGenerateNameConflict, for any object with a
+        // generateName). Upstream runs each attempt's create whole — a new uid, the
+        // strategy's PrepareForCreate (a Job's name labels), validating admission (a
+        // quota charged again), BeginCreate (a Service's addresses released and drawn
+        // again) —, mutating admission once; ksim draws the name again and writes it
+        // where PrepareForCreate did (`defaults::job_renamed`), keeping the uid, the
+        // quota charged once and the Service's addresses (its allocators know no names).
         let generated = !named && !obj.meta().generate_name.is_empty();
         let mut attempts = 1;
         let ev = loop {
@@ -707,13 +723,16 @@ impl ApiServer {
                     obj = Rc::try_unwrap(back).unwrap_or_else(|rc| Object::clone(&rc));
                     let suffix = self.random_suffix(5);
                     let m = obj.meta_mut();
-                    m.name = format!("{}{suffix}", m.generate_name);
+                    let taken = std::mem::replace(&mut m.name, generated_name(&m.generate_name, &suffix));
+                    if let Object::Job(job) = &mut obj {
+                        defaults::job_renamed(job, &taken);
+                    }
                 }
                 Err(back) => {
                     if let Some(svc) = allocated {
                         self.services.release(&svc);
                     }
-                    if generated {
+                    if !back.meta().generate_name.is_empty() {
                         let message = format!(
                             "{} {:?} already exists, the server was not able to generate a unique name for the object",
                             qualified_resource(&kind),
@@ -1377,6 +1396,42 @@ mod tests {
         assert_eq!((e.code, e.reason), (409, "AlreadyExists"));
         assert_eq!(e.message, format!("pods {last:?} already exists, the server was not able to generate a unique name for the object"));
         assert_eq!(a.store.list(&Kind::Pod).count(), taken.len(), "nothing written");
+        // A name given with a generateName: CheckGeneratedNameError looks only at the
+        // generateName.
+        let mut named = generated();
+        named.meta_mut().name = taken[0].clone();
+        let e = err(a.handle(Request::Create(named), SimTime(3)));
+        assert_eq!(e.message, format!("pods {:?} already exists, the server was not able to generate a unique name for the object", taken[0]));
+    }
+
+    /// A Job whose generated name is drawn again carries the name it got in the labels
+    /// generateSelector sets (job-name, batch.kubernetes.io/job-name: in its template,
+    /// and in its own labels copied from them), as upstream's retry sets them again.
+    #[test]
+    fn a_job_named_again_is_labelled_with_its_name() {
+        use crate::api::job::{Job, JOB_NAME, LEGACY_JOB_NAME};
+        let job = || {
+            let mut j = Job::default();
+            j.metadata.generate_name = "batch-".into();
+            j.metadata.namespace = "default".into();
+            let Object::Pod(p) = pod("") else { unreachable!() };
+            j.spec.template.spec = p.spec;
+            Rc::make_mut(&mut j.spec.template.spec).restart_policy = "Never".into();
+            Object::Job(Box::new(j))
+        };
+        let first = ok(server().handle(Request::Create(job()), SimTime(1))).meta().name.clone();
+        let mut a = server();
+        let mut taken = job();
+        taken.meta_mut().name = first.clone();
+        a.store.create(taken, SimTime(0)).unwrap();
+        let got = ok(a.handle(Request::Create(job()), SimTime(1)));
+        let j = got.as_job().unwrap();
+        assert_ne!(j.metadata.name, first, "drawn again");
+        for labels in [&j.spec.template.metadata.labels, &j.metadata.labels] {
+            for k in [JOB_NAME, LEGACY_JOB_NAME] {
+                assert_eq!(labels.get(k), Some(&j.metadata.name), "{k}");
+            }
+        }
     }
 
     /// Pods stamped from one template share one defaulted spec; the memo lets an entry
@@ -1407,9 +1462,24 @@ mod tests {
             assert!(Rc::ptr_eq(pods.last().unwrap(), &second), "pods of one template share its defaulted spec");
             // The template goes (its owner deleted); its pods stay.
         }
-        assert!(a.defaulted_specs.map.len() <= 2 * 64, "{} entries for 1 template alive", a.defaulted_specs.map.len());
+        assert!(a.defaulted_specs.map.len() <= 64, "{} entries for 1 template alive", a.defaulted_specs.map.len());
         assert!(Rc::ptr_eq(&stamp(&mut a, "k1".into(), &kept), &first), "the live template's entry was kept");
         assert!(pods.iter().all(|s| s.tolerations.len() == 2 && s.restart_policy == "Always"));
+        // A template already defaulted (a pod's spec stamped again): defaulting gives it
+        // back, so the entry holds it twice; it stays while something else holds it (its
+        // pods here) and goes with the last of them all the same.
+        let done = stamp(&mut a, "c0".into(), &template(0));
+        let again = stamp(&mut a, "d0".into(), &done);
+        assert!(Rc::ptr_eq(&again, &done), "nothing to default: the template itself");
+        let mut memo = DefaultedSpecs::default();
+        let held = template(1);
+        memo.insert(Rc::as_ptr(&held) as usize, held.clone(), held.clone());
+        for i in 2..1000 {
+            let t = template(i);
+            memo.insert(Rc::as_ptr(&t) as usize, t.clone(), t);
+        }
+        assert!(memo.map.len() <= 64, "{} entries for 1 template alive", memo.map.len());
+        assert!(memo.map.contains_key(&(Rc::as_ptr(&held) as usize)), "the held one is kept");
     }
 
     /// Pods created one after the other with equal ownerReferences share one list; a

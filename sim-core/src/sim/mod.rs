@@ -1799,8 +1799,10 @@ mod tests {
         // Every one counted, though none is kept: the scale at 9 s, the crash at 7 s.
         assert_eq!(s.last_action, Some(SimDuration::from_secs(9)));
         assert_eq!(s.last_fault_end, Some(SimDuration::from_secs(7)));
-        // A fault scheduled earlier than the last one does not move it back.
+        // An action or fault scheduled earlier than the last one does not move it back.
         s.put(at(6, model::Action::NodeRecover("n1".into())));
+        s.put(at(3, model::Action::Apply(Vec::new())));
         assert_eq!(s.last_fault_end, Some(SimDuration::from_secs(7)));
+        assert_eq!(s.last_action, Some(SimDuration::from_secs(9)));
     }
 }
