@@ -180,18 +180,6 @@ pub struct Status {
 /// How many names a generateName create tries (store.go maxNameGenerationCreateAttempts).
 pub const MAX_NAME_GENERATION_CREATE_ATTEMPTS: u32 = 8;
 
-/// SimpleNameGenerator's name (pkg/api/generate.go, storage/names): the base cut to
-/// maxGeneratedNameLength (63 − 5 bytes; at a character's boundary, where Go cuts
-/// bytes) and the random suffix.
-fn generated_name(base: &str, suffix: &str) -> String {
-    const MAX_GENERATED_NAME_LENGTH: usize = 63 - 5;
-    let mut end = base.len().min(MAX_GENERATED_NAME_LENGTH);
-    while !base.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}{suffix}", &base[..end])
-}
-
 /// The StatusCause of a create refused in a terminating namespace (v1.NamespaceTerminatingCause).
 pub const NAMESPACE_TERMINATING_CAUSE: &str = "NamespaceTerminating";
 
@@ -433,6 +421,21 @@ impl ApiServer {
         out
     }
 
+    /// Names `m` from its generateName as SimpleNameGenerator does (pkg/api/generate.go,
+    /// storage/names): the base cut to maxGeneratedNameLength (63 − 5 bytes; at a
+    /// character's boundary, where Go cuts bytes) and a random suffix of 5. Gives back
+    /// the name it had.
+    fn generate_name(&mut self, m: &mut crate::api::meta::ObjectMeta) -> String {
+        const MAX_GENERATED_NAME_LENGTH: usize = 63 - 5;
+        let base = &m.generate_name;
+        let mut end = base.len().min(MAX_GENERATED_NAME_LENGTH);
+        while !base.is_char_boundary(end) {
+            end -= 1;
+        }
+        let name = format!("{}{}", &base[..end], self.random_suffix(5));
+        std::mem::replace(&mut m.name, name)
+    }
+
     /// utilrand.String(5): the generateName suffix alphabet (no vowels, no 0/1/3).
     pub fn random_suffix(&mut self, n: usize) -> String {
         const ALPHANUMS: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
@@ -614,9 +617,7 @@ impl ApiServer {
             }
         }
         if obj.meta().name.is_empty() && !obj.meta().generate_name.is_empty() {
-            let suffix = self.random_suffix(5);
-            let m = obj.meta_mut();
-            m.name = generated_name(&m.generate_name, &suffix);
+            self.generate_name(obj.meta_mut());
         }
         // FillObjectMetaSystemFields precedes the strategy's PrepareForCreate upstream; ksim
         // draws a uid before validation only for Jobs, whose generated selector needs it
@@ -720,10 +721,8 @@ impl ApiServer {
                 Err(back) if generated && attempts < MAX_NAME_GENERATION_CREATE_ATTEMPTS => {
                     attempts += 1;
                     // (The store gives back its only reference.)
-                    obj = Rc::try_unwrap(back).unwrap_or_else(|rc| Object::clone(&rc));
-                    let suffix = self.random_suffix(5);
-                    let m = obj.meta_mut();
-                    let taken = std::mem::replace(&mut m.name, generated_name(&m.generate_name, &suffix));
+                    obj = Rc::unwrap_or_clone(back);
+                    let taken = self.generate_name(obj.meta_mut());
                     if let Object::Job(job) = &mut obj {
                         defaults::job_renamed(job, &taken);
                     }
