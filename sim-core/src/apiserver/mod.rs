@@ -1403,6 +1403,20 @@ mod tests {
         assert_eq!(e.message, format!("pods {:?} already exists, the server was not able to generate a unique name for the object", taken[0]));
     }
 
+    /// SimpleNameGenerator (pkg/api/generate.go): maxNameLength 63, randomLength 5, so a
+    /// generateName longer than maxGeneratedNameLength = 58 bytes is cut to 58 and the
+    /// name is 63 bytes.
+    #[test]
+    fn a_long_generate_name_is_cut_to_58_bytes() {
+        let mut a = server();
+        let base = format!("{}-", "a".repeat(69));
+        let mut p = pod("");
+        p.meta_mut().generate_name = base.clone();
+        let name = ok(a.handle(Request::Create(p), SimTime(1))).meta().name.clone();
+        assert_eq!(name.len(), 63, "{name}");
+        assert!(name.starts_with(&base[..58]) && !name[..58].contains('-'), "{name}");
+    }
+
     /// A Job whose generated name is drawn again carries the name it got in the labels
     /// generateSelector sets (job-name, batch.kubernetes.io/job-name: in its template,
     /// and in its own labels copied from them), as upstream's retry sets them again.
