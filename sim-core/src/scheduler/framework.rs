@@ -559,7 +559,54 @@ struct CountEntry {
     selector: LabelSelector,
     /// InterPodAffinity counts terminating pods too; PodTopologySpread does not.
     with_terminating: bool,
-    per_node: Vec<u32>,
+    per_node: PerNode,
+}
+
+/// An entry's count on each node, a byte each until one exceeds 255 (then four): most
+/// selectors match a few pods a node, and an entry spans every node of the cluster (a
+/// density run of 5,000 nodes kept 1,500 of them, 30 MB as `u32`s).
+enum PerNode {
+    Narrow(Vec<u8>),
+    Wide(Vec<u32>),
+}
+
+impl PerNode {
+    fn new(counts: Vec<u32>) -> Self {
+        if counts.iter().all(|&c| c <= u32::from(u8::MAX)) {
+            PerNode::Narrow(counts.into_iter().map(|c| c as u8).collect())
+        } else {
+            PerNode::Wide(counts)
+        }
+    }
+
+    fn get(&self, node: usize) -> Option<u32> {
+        match self {
+            PerNode::Narrow(v) => v.get(node).map(|&c| u32::from(c)),
+            PerNode::Wide(v) => v.get(node).copied(),
+        }
+    }
+
+    /// Sets the count of `node` (the vector grown with zeros to reach it).
+    fn set(&mut self, node: usize, n: u32) {
+        if let PerNode::Narrow(v) = self {
+            match u8::try_from(n) {
+                Ok(b) => {
+                    if v.len() <= node {
+                        v.resize(node + 1, 0);
+                    }
+                    v[node] = b;
+                    return;
+                }
+                Err(_) => *self = PerNode::Wide(v.iter().map(|&c| u32::from(c)).collect()),
+            }
+        }
+        if let PerNode::Wide(v) = self {
+            if v.len() <= node {
+                v.resize(node + 1, 0);
+            }
+            v[node] = n;
+        }
+    }
 }
 
 /// More selectors than this and the cache starts over (memory guard).
@@ -587,7 +634,7 @@ impl MatchCounts {
         if let Some(&(_, i)) = inner.by_selector.range((hash, 0)..=(hash, usize::MAX)).find(|(_, i)| same(&inner.entries[*i])) {
             return i;
         }
-        let per_node: Vec<u32> = nodes.iter().map(|n| n.pods.iter().filter(|p| counts_pod(ns, selector, with_terminating, p)).count() as u32).collect();
+        let per_node = PerNode::new(nodes.iter().map(|n| n.pods.iter().filter(|p| counts_pod(ns, selector, with_terminating, p)).count() as u32).collect());
         let id = inner.entries.len();
         inner.entries.push(CountEntry { namespace: ns.to_string(), selector: selector.clone(), with_terminating, per_node });
         inner.by_selector.insert((hash, id));
@@ -600,7 +647,7 @@ impl MatchCounts {
 
     /// The count of entry `id` on node `node`.
     pub fn get(&self, id: usize, node: usize) -> i64 {
-        self.inner.borrow().entries.get(id).and_then(|e| e.per_node.get(node).copied()).map_or(0, i64::from)
+        self.inner.borrow().entries.get(id).and_then(|e| e.per_node.get(node)).map_or(0, i64::from)
     }
 
     /// Starts over when too many selectors are cached (memory guard).
@@ -626,13 +673,10 @@ impl MatchCounts {
         for &id in unpivoted.iter().chain(pivoted) {
             let e = &mut entries[id];
             if counts_pod(&e.namespace, &e.selector, e.with_terminating, p) {
-                if e.per_node.len() <= node {
-                    e.per_node.resize(node + 1, 0);
-                }
-                let n = i64::from(e.per_node[node]) + sign;
+                let n = i64::from(e.per_node.get(node).unwrap_or(0)) + sign;
                 // Every pod is counted when added and uncounted when removed, with the same info.
                 assert!(n >= 0, "MatchCounts never negative (node {node}, selector {:?})", e.selector.to_selector_string());
-                e.per_node[node] = n as u32;
+                e.per_node.set(node, n as u32);
             }
         }
     }
@@ -746,6 +790,23 @@ pub fn fit_error_message(num_all_nodes: usize, statuses: &[Status]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A node's count past 255 widens the entry's counts, every node's kept; counts built
+    /// past 255 start wide; a node beyond the vector counts 0 until set.
+    #[test]
+    fn per_node_counts_widen_past_a_byte() {
+        let mut c = PerNode::new(vec![3, 255]);
+        assert!(matches!(c, PerNode::Narrow(_)));
+        c.set(4, 7);
+        assert_eq!((0..6).map(|n| c.get(n).unwrap_or(0)).collect::<Vec<_>>(), [3, 255, 0, 0, 7, 0]);
+        c.set(1, 256);
+        assert!(matches!(c, PerNode::Wide(_)));
+        assert_eq!((0..6).map(|n| c.get(n).unwrap_or(0)).collect::<Vec<_>>(), [3, 256, 0, 0, 7, 0]);
+        c.set(1, 0);
+        assert_eq!(c.get(1), Some(0));
+        assert!(matches!(PerNode::new(vec![0, 300]), PerNode::Wide(_)));
+        assert_eq!(PerNode::new(vec![0, 300]).get(1), Some(300));
+    }
 
     #[test]
     fn fit_error_sorts_reason_strings_like_go() {
