@@ -211,7 +211,12 @@ pub fn pre_score(pod: &PodInfo, snap: &Snapshot, filtered: &[usize], mut cs: Vec
     let everywhere: Vec<bool> = cs.iter().map(|c| snap.label_keys.get(&c.topology_key) == Some(&snap.order.len())).collect();
     let mut ignored = BTreeSet::new();
     let mut pair_counts = vec![BTreeMap::<String, i64>::new(); cs.len()];
-    for &ni in filtered {
+    // The filtered nodes are walked for what they make: the ignored ones (a node
+    // without every key, when all are required) and the domains of the constraints
+    // that count by domain — none under the default constraints of a cluster without
+    // zones (hostname, and a key no node carries), where the walk made nothing.
+    let walk = require_all_topologies || (0..cs.len()).any(|i| !hostname[i] && !absent[i]);
+    for &ni in if walk { filtered } else { &[] } {
         let node = &snap.nodes[ni];
         if require_all_topologies && (absent.contains(&true) || !has_all_keys(node, &cs)) {
             ignored.insert(ni);
