@@ -159,6 +159,8 @@ pub struct Kubelet {
     node_cpu: stats::CpuCounter,
     /// The strings its pod statuses repeat (status_manager.rs `Words`).
     words: status_manager::Words,
+    /// Its pods' behaviours (pod_workers.rs `Behaviours`).
+    behaviours: pod_workers::Behaviours,
 }
 
 impl Kubelet {
@@ -194,6 +196,7 @@ impl Kubelet {
             cpu: BTreeMap::new(),
             node_cpu: Default::default(),
             words: Default::default(),
+            behaviours: Default::default(),
         }
     }
 
