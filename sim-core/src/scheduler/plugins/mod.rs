@@ -209,6 +209,9 @@ pub fn run_scores(profile: &Profile, state: &CycleState, pod: &PodInfo, snap: &S
         }
         (fit, balanced)
     };
+    // Each node's two resource scores, looked up (or computed) once for both plugins.
+    let wants_resources = profile.scores.iter().any(|&(p, _)| matches!(p, PluginId::NodeResourcesFit | PluginId::NodeResourcesBalancedAllocation));
+    let resources: Vec<(i64, i64)> = if wants_resources { feasible.iter().map(|&ni| resource_scores(ni)).collect() } else { Vec::new() };
     let mut out = Vec::new();
     let mut totals = vec![0i64; n];
     let mut offset = 0i64;
@@ -222,16 +225,16 @@ pub fn run_scores(profile: &Profile, state: &CycleState, pod: &PodInfo, snap: &S
     for &(p, weight) in &profile.scores {
         let produced = match p {
             PluginId::NodeResourcesFit => {
-                for (b, &ni) in buf.iter_mut().zip(feasible) {
-                    *b = resource_scores(ni).0;
+                for (b, r) in buf.iter_mut().zip(&resources) {
+                    *b = r.0;
                 }
                 norm.copy_from_slice(&buf);
                 Produced::PerNode
             }
             PluginId::NodeResourcesBalancedAllocation => {
                 if applies {
-                    for (b, &ni) in buf.iter_mut().zip(feasible) {
-                        *b = resource_scores(ni).1;
+                    for (b, r) in buf.iter_mut().zip(&resources) {
+                        *b = r.1;
                     }
                     norm.copy_from_slice(&buf);
                     Produced::PerNode
