@@ -653,6 +653,12 @@ mod tests {
         assert_eq!(idx.available(min_ready, SimTime(15_001)), 1);
         assert_eq!(idx.available(min_ready, SimTime(25_001)), 2);
         assert_eq!(idx.available(0, SimTime::ZERO), 2, "minReadySeconds 0: ready is available");
+        // Once made, the ready pods by time follow the pods that come and go.
+        idx.insert("d", standing(&rs, &pod("d", Some(30))));
+        assert_eq!(idx.available(min_ready, SimTime(35_001)), 3);
+        assert_eq!(idx.available(min_ready, SimTime(35_000)), 2, "30 s + 5 s is not before 35 s");
+        assert_eq!(idx.ready_since.as_ref().map(|r| r.len()), Some(idx.ready));
+        idx.remove("d");
         let mut gone = pod("a", Some(10));
         gone.metadata.labels.clear();
         idx.insert("a", standing(&rs, &gone));

@@ -220,10 +220,10 @@ pub(super) struct Worker {
     pub(super) rare: Rare,
 }
 
-/// The behaviours of a kubelet's pods: one copy of each of the last `BEHAVIOURS`
-/// different ones, which their workers share — the pods of one template behave alike
-/// (the same annotations and probes), and a behaviour is 96 bytes, a worker's largest
-/// part (14 MB of a 150,000-pod density run).
+/// The behaviours of a kubelet's pods: one copy of each of the `BEHAVIOURS` different
+/// ones most recently asked for, which their workers share — the pods of one template
+/// behave alike (the same annotations and probes), and a behaviour is 96 bytes, a
+/// worker's largest part (14 MB of a 150,000-pod density run).
 #[derive(Default)]
 pub(super) struct Behaviours(Vec<Rc<PodBehaviour>>);
 
@@ -232,10 +232,14 @@ pub(super) struct Behaviours(Vec<Rc<PodBehaviour>>);
 const BEHAVIOURS: usize = 8;
 
 impl Behaviours {
-    /// `b` as the kept copy that equals it (kept, if none does).
+    /// `b` as the kept copy that equals it (kept, if none does), made the most recent.
     fn of(&mut self, b: PodBehaviour) -> Rc<PodBehaviour> {
-        if let Some(x) = self.0.iter().find(|x| ***x == b) {
-            return x.clone();
+        if let Some(i) = self.0.iter().position(|x| **x == b) {
+            if i + 1 < self.0.len() {
+                let x = self.0.remove(i);
+                self.0.push(x);
+            }
+            return self.0[self.0.len() - 1].clone();
         }
         if self.0.len() == BEHAVIOURS {
             self.0.remove(0);
@@ -1078,7 +1082,8 @@ mod tests {
     use super::*;
 
     /// Alike behaviours are one copy; a different one is its own; the ninth different
-    /// one lets the oldest go (made again, it is equal but a new copy).
+    /// one lets the least recently asked for go (made again, it is equal but a new
+    /// copy), and one asked for again is kept the longest.
     #[test]
     fn workers_of_alike_pods_share_one_behaviour() {
         let b = |run_s: u64| PodBehaviour { run: Some(SimDuration::from_secs(run_s)), ..PodBehaviour::of(&crate::api::pod::Pod::default()) };
@@ -1086,11 +1091,17 @@ mod tests {
         let (x, y, z) = (kept.of(b(5)), kept.of(b(5)), kept.of(b(6)));
         assert!(Rc::ptr_eq(&x, &y) && !Rc::ptr_eq(&x, &z));
         assert_eq!(z.run, Some(SimDuration::from_secs(6)));
-        for s in 7..14 {
+        // 7 and 8, then 5 again (the most recent), then 9 to 14: 6, 7 and 8 go, 5 stays.
+        let seven = kept.of(b(7));
+        kept.of(b(8));
+        assert!(Rc::ptr_eq(&x, &kept.of(b(5))));
+        for s in 9..15 {
             kept.of(b(s));
         }
-        assert!(!Rc::ptr_eq(&x, &kept.of(b(5))) && *x == *kept.of(b(5)), "the oldest of nine went");
-        assert!(Rc::ptr_eq(&kept.of(b(13)), &kept.of(b(13))));
+        assert!(Rc::ptr_eq(&x, &kept.of(b(5))), "asked for again, 5 is kept");
+        let again = kept.of(b(7));
+        assert!(!Rc::ptr_eq(&seven, &again) && *seven == *again, "7 went, and is made again equal");
+        assert!(Rc::ptr_eq(&kept.of(b(14)), &kept.of(b(14))));
     }
 
     /// Go's Duration.String (time/time.go): the cases image_manager's messages meet.

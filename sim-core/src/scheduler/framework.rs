@@ -523,8 +523,9 @@ impl Snapshot<'_> {
     }
 }
 
-/// Per node, how many live (not terminating) pods of a namespace match a selector:
-/// PodTopologySpread's countPodsMatchSelector, cached per (namespace, selector) and
+/// Per node, how many pods of a namespace match a selector — the live ones (not
+/// terminating) for PodTopologySpread's countPodsMatchSelector, all of them for
+/// InterPodAffinity (`with_terminating`) — cached per (namespace, selector) and
 /// kept up to date as pods come and go, so a cycle costs O(nodes), not O(pods). Entries
 /// are indexed by one of their selector's (key, value) pairs so that a pod arriving
 /// touches only the entries it may match.

@@ -210,7 +210,11 @@ pub fn run_scores(profile: &Profile, state: &CycleState, pod: &PodInfo, snap: &S
         (fit, balanced)
     };
     // Each node's two resource scores, looked up (or computed) once for both plugins.
-    let wants_resources = profile.scores.iter().any(|&(p, _)| matches!(p, PluginId::NodeResourcesFit | PluginId::NodeResourcesBalancedAllocation));
+    let wants_resources = profile.scores.iter().any(|&(p, _)| match p {
+        PluginId::NodeResourcesFit => true,
+        PluginId::NodeResourcesBalancedAllocation => applies,
+        _ => false,
+    });
     let resources: Vec<(i64, i64)> = if wants_resources { feasible.iter().map(|&ni| resource_scores(ni)).collect() } else { Vec::new() };
     let mut out = Vec::new();
     let mut totals = vec![0i64; n];
