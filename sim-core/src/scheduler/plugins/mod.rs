@@ -283,9 +283,7 @@ pub fn run_scores(profile: &Profile, state: &CycleState, pod: &PodInfo, snap: &S
             }
             PluginId::PodTopologySpread => match &state.spread_score {
                 Some(st) => {
-                    for (b, &ni) in buf.iter_mut().zip(feasible) {
-                        *b = pod_topology_spread::score(st, ni, snap);
-                    }
+                    pod_topology_spread::score_all(st, feasible, snap, &mut buf);
                     norm.copy_from_slice(&buf);
                     pod_topology_spread::normalize(st, feasible, &mut norm);
                     Produced::PerNode
