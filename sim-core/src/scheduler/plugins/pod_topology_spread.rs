@@ -195,7 +195,7 @@ pub struct PreScoreState {
     /// would miss (a cluster without zones under the default constraints), so none is made.
     pub absent: Vec<bool>,
     /// Per constraint: its key is `kubernetes.io/hostname`, and whether every present
-    /// node carries it (then `score` skips looking it up on each node).
+    /// node carries it (then `score_all` skips looking it up on each node).
     pub hostname: Vec<bool>,
     pub everywhere: Vec<bool>,
 }
@@ -478,6 +478,18 @@ mod tests {
         let all = nodes(&spec_ref, &existing);
         let p = pod("p", &["foo"], vec![soft(1, HOST, exists("foo"))]);
         assert_eq!(scores(&p, &all, &[0, 1, 2], None), [33, 83, 100]);
+
+        // "one constraint on node, 3 out of 4 nodes are candidates, one node doesn't match
+        // topology key": 4/?2?/1/~3~ — node-b, without the hostname label, is ignored
+        // (scores 0), and the others are looked up for the key.
+        let unlabelled: Vec<(&str, &[&str])> = vec![
+            ("node-a", &["kubernetes.io/hostname=node-a"]),
+            ("node-b", &["n=node-b"]),
+            ("node-x", &["kubernetes.io/hostname=node-x"]),
+            ("node-y", &["kubernetes.io/hostname=node-y"]),
+        ];
+        let all = nodes(&unlabelled, &existing);
+        assert_eq!(scores(&p, &all, &[0, 1, 2], None), [16, 0, 100]);
 
         // "one constraint on zone, 3 out of 4 nodes are candidates".
         let zoned: Vec<(&str, &[&str])> = vec![
