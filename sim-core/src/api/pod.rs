@@ -656,6 +656,17 @@ impl PodStatus {
 
     /// `Pod::set_condition` on the status alone.
     pub fn set_condition(&mut self, type_: &'static str, status: &'static str, reason: &str, message: &str, now: Time) {
+        self.set_condition_with(type_, status, reason, message, || message.into(), now);
+    }
+
+    /// `set_condition` with a message the caller shares (the kubelet's conditions of
+    /// pods alike say the same: one copy of it, not one a pod).
+    pub fn set_condition_shared(&mut self, type_: &'static str, status: &'static str, reason: &str, message: &Text, now: Time) {
+        self.set_condition_with(type_, status, reason, message, || message.clone(), now);
+    }
+
+    /// `message` is written (made with `text`) only where the condition says another.
+    fn set_condition_with(&mut self, type_: &'static str, status: &'static str, reason: &str, message: &str, text: impl FnOnce() -> Text, now: Time) {
         if let Some(c) = self.conditions.iter_mut().find(|c| c.type_ == type_) {
             if c.status != status {
                 c.last_transition_time = now.into();
@@ -665,7 +676,7 @@ impl PodStatus {
                 c.reason = reason.into();
             }
             if c.message != message {
-                c.message = message.into();
+                c.message = text();
             }
         } else {
             self.conditions.push(PodCondition {
@@ -674,7 +685,7 @@ impl PodStatus {
                 last_probe_time: MaybeTime::NONE,
                 last_transition_time: now.into(),
                 reason: reason.into(),
-                message: message.into(),
+                message: text(),
             });
         }
     }

@@ -739,6 +739,25 @@ mod tests {
         assert_eq!(k.ips_in_use(), 1);
     }
 
+    /// A starting pod's Ready and ContainersReady conditions say which containers are
+    /// not ready (pkg/kubelet/status/generate.go, GeneratePodReadyCondition and
+    /// GenerateContainersReadyCondition: "containers with unready status: [c]"); the
+    /// pods of one template say the same, in one copy the kubelet's statuses share.
+    #[test]
+    fn starting_pods_alike_share_their_ready_conditions_message() {
+        let mut k = kubelet();
+        let mut out = Vec::new();
+        k.start(&mut Ctx::new(SimTime::ZERO, &mut out));
+        let mut out = Vec::new();
+        k.on_watch(&event(pod("a", 100)), &mut Ctx::new(SimTime(10), &mut out));
+        k.on_watch(&event(pod("b", 100)), &mut Ctx::new(SimTime(11), &mut out));
+        let st = statuses(&out);
+        let messages: Vec<&crate::api::meta::Text> =
+            st.iter().flat_map(|p| p.status.conditions.iter().filter(|c| c.type_ == "Ready" || c.type_ == "ContainersReady")).map(|c| &c.message).collect();
+        assert_eq!(messages.len(), 4);
+        assert!(messages.iter().all(|m| **m == "containers with unready status: [c]" && m.shares(messages[0])));
+    }
+
     #[test]
     fn admission_rejects_a_pod_that_does_not_fit_with_upstreams_words() {
         let mut k = kubelet();

@@ -45,9 +45,9 @@ fn set_pod_ips(s: &mut crate::api::pod::PodStatus) {
 }
 
 /// The strings a kubelet's pod statuses repeat — its node's address (hostIP), its pods'
-/// container names and images — one copy of each (the last `WORDS` different ones),
-/// which the statuses share: a `Text` made for each pod's first status was three
-/// allocations a pod, held while it runs.
+/// container names and images, the Ready conditions' message of a starting pod — one
+/// copy of each (the last `WORDS` different ones), which the statuses share: a `Text`
+/// made for each pod's first status was three allocations a pod, held while it runs.
 #[derive(Default)]
 pub(super) struct Words(Vec<Text>);
 
@@ -160,8 +160,11 @@ impl Kubelet {
         } else {
             s.set_condition("Initialized", "False", "ContainersNotInitialized", &format!("containers with incomplete status: [{}]", incomplete.join(" ")), now);
         }
-        s.set_condition("Ready", tf(ready), reason, &msg, now);
-        s.set_condition("ContainersReady", tf(ready), reason, &msg, now);
+        // The message, the same for the pods of a template, is one of the kubelet's
+        // `Words` (it was two strings a pod while it started, one per condition).
+        let msg = if msg.is_empty() { Text::default() } else { self.words.text(&msg) };
+        s.set_condition_shared("Ready", tf(ready), reason, &msg, now);
+        s.set_condition_shared("ContainersReady", tf(ready), reason, &msg, now);
         s.set_condition("PodScheduled", "True", "", "", now);
         // evictPod's status: Failed, reason Evicted, and the DisruptionTarget condition.
         if let (Phase::Done, Some(msg)) = (w.phase, w.rare.evicted.as_ref()) {
