@@ -580,7 +580,9 @@ impl CountsRef<'_> {
     }
 }
 
-/// One entry's counts (`CountsRef::column`): 0 where it has none.
+/// One entry's counts (`CountsRef::column`): 0 where it has none (and everywhere for
+/// `Column::default()`, no entry).
+#[derive(Default)]
 pub struct Column<'a>(Option<&'a PerNode>);
 
 impl Column<'_> {

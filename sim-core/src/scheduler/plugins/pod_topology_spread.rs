@@ -268,7 +268,7 @@ pub fn score_all(state: &PreScoreState, feasible: &[usize], snap: &Snapshot, out
     let terms: Vec<Term> = (state.constraints.iter().enumerate())
         .filter(|&(i, _)| !state.absent[i])
         .map(|(i, c)| Term {
-            how: if state.hostname[i] { Count::Node(c.counts_id.map(|id| counts.column(id))) } else { Count::Domain(i) },
+            how: if state.hostname[i] { Count::Node(c.counts_id.map_or_else(Column::default, |id| counts.column(id))) } else { Count::Domain(i) },
             key: &c.topology_key,
             check: !(state.hostname[i] && state.everywhere[i]),
             weight: state.weights[i],
@@ -289,7 +289,7 @@ pub fn score_all(state: &PreScoreState, feasible: &[usize], snap: &Snapshot, out
                     if t.check && !labels.contains_key(t.key) {
                         continue;
                     }
-                    column.as_ref().map_or(0, |c| c.get(ni))
+                    column.get(ni)
                 }
                 Count::Domain(i) => {
                     let Some(v) = labels.get(t.key) else { continue };
@@ -315,7 +315,7 @@ struct Term<'a> {
 
 enum Count<'a> {
     /// The matching pods on the node (hostname: a node is its own domain).
-    Node(Option<Column<'a>>),
+    Node(Column<'a>),
     /// The matching pods in the node's domain (`pair_counts[i]`).
     Domain(usize),
 }
