@@ -104,10 +104,14 @@ fn a_pod_runs_after_its_sandbox_image_pull_and_startup() {
     assert_eq!(writes(&sim, "web", "status", json!("ContainerCreating")), [t0 + req()]);
     // The sandbox (500 ms) gives it an IP from the node's pod CIDR: 10.244.0.0/16 cut in
     // /24s, the only node gets the first, the first pod IP is .2 (host-local skips .1).
-    let ip_at = writes(&sim, "web", "ip", json!("10.244.0.2"));
-    assert_eq!(ip_at, [t0 + SANDBOX_MS + req()]);
-    // Then one pull (2 s) and the startup (1 s): Running at t0 + 3.5 s.
-    assert_eq!(writes(&sim, "web", "status", json!("Running")), [t0 + SANDBOX_MS + PULL_MS + STARTUP_MS + req()]);
+    // Then one pull (2 s) and the startup (1 s): Running at t0 + 3.5 s. The first
+    // SyncPod posts nothing between its start (ContainerCreating) and the sync after the
+    // containers started (kubelet.go SyncPod: the status is generated and set before
+    // kuberuntime's SyncPod makes the sandbox and blocks in the pull), so the IP is
+    // written with Running.
+    let running_at = t0 + SANDBOX_MS + PULL_MS + STARTUP_MS + req();
+    assert_eq!(writes(&sim, "web", "ip", json!("10.244.0.2")), [running_at]);
+    assert_eq!(writes(&sim, "web", "status", json!("Running")), [running_at]);
     let p = pod(&sim, "web").unwrap();
     assert_eq!((p.status.phase.as_ref(), p.is_ready(), p.restarts()), ("Running", true, 0));
 }

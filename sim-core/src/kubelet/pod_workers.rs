@@ -580,7 +580,9 @@ impl Kubelet {
             let w = self.workers.get_mut(uid).expect("worker");
             let (ready_at, started) = self.images.pull(pulls, ctx.now, w.behaviour.image_pull);
             w.pulled = started;
-            self.sync_status(uid, ctx);
+            if !in_first_sync(w) {
+                self.sync_status(uid, ctx);
+            }
             self.timer(uid, ready_at.since(ctx.now), PodStep::ImagesPulled, ctx);
         }
     }
@@ -732,9 +734,12 @@ impl Kubelet {
             self.timer(uid, d, PodStep::InitStarted, ctx);
             return;
         }
+        let first = in_first_sync(w);
         create_containers(w, ctx.now);
         let d = w.behaviour.startup;
-        self.sync_status(uid, ctx);
+        if !first {
+            self.sync_status(uid, ctx);
+        }
         self.timer(uid, d, PodStep::ContainersStarted, ctx);
     }
 
@@ -1065,6 +1070,19 @@ pub(super) fn exit_on_kill(stop: SimDuration, grace: SimDuration) -> i32 {
     } else {
         137
     }
+}
+
+/// Whether the worker is in the pod's first SyncPod (kubelet.go SyncPod), the one that
+/// makes the sandbox, pulls the images and creates and starts the containers: nothing
+/// has run or failed since the pod was admitted. Upstream posts one status at the start
+/// of a SyncPod (generateAPIPodStatus, then the status manager's SetPodStatus) and none
+/// while kuberuntime's SyncPod works — the image pulls block in it (EnsureImageExists
+/// waits for the puller) — so the pod IP and the running containers are posted
+/// together, at the sync after they started (the PLEG's event). A later SyncPod (after
+/// an image or config error, or an init container) posts its status at its start, as
+/// ksim does at those steps.
+fn in_first_sync(w: &Worker) -> bool {
+    !w.created && w.rare.pull_error.is_none() && w.rare.image_backoff.is_empty() && w.rare.init_states.iter().all(|s| *s == InitState::Waiting)
 }
 
 fn create_containers(w: &mut Worker, now: SimTime) {

@@ -2,8 +2,16 @@
 //! pkg/kubelet/status, the status manager): phase, pod IP, container statuses (state,
 //! last state, restart count, ready) and the pod conditions, sent only when they changed.
 //!
+//! Upstream posts a status when a pod sync begins (kubelet.go SyncPod:
+//! generateAPIPodStatus, then SetPodStatus) and none while kuberuntime's SyncPod runs; so
+//! does ksim for a pod's first sync, which makes the sandbox, pulls the images and starts
+//! the containers: its status after admission (Pending, ContainerCreating, no IP) is
+//! followed by the one of the running pod, IP and all (`pod_workers::in_first_sync`).
+//!
 //! Differences from upstream: all containers of a pod share one state; the status is
-//! posted at once (upstream's status manager batches and retries); `imageID` is empty.
+//! posted at once (upstream's status manager batches and retries); `imageID` is empty;
+//! the steps of later syncs (an init container started, a restart) post their status as
+//! they happen.
 
 use super::pod_workers::{go_duration, InitState, Phase, Worker};
 use super::Kubelet;
