@@ -723,8 +723,15 @@ fn a_refused_pull_is_err_image_pull_then_image_pull_back_off() {
     let mut sim = scenario(ONE_NODE, &pod_at("10s", "web", "w-1", "ksim.dev/image-pull-error: notfound", "", "nginx:1.99"), "2m");
     let s = seen(10_000) + SANDBOX_MS;
     let msg = "rpc error: code = NotFound desc = failed to pull and unpack image \"docker.io/library/nginx:1.99\": failed to resolve reference \"docker.io/library/nginx:1.99\": docker.io/library/nginx:1.99: not found";
+    // While the first pull runs the pod shows no IP: the first SyncPod posts no status
+    // while it works (kubelet.go SyncPod). The error's status has the sandbox's IP
+    // (kuberuntime GetPodStatus reads a ready sandbox's IPs: an ErrImagePull or
+    // ImagePullBackOff pod has its IP).
+    let p = pod_at_time(&mut sim, s + PULL_MS / 2, "web");
+    assert_eq!((p.status.pod_ip.as_ref(), waiting(&p).0.as_str()), ("", "ContainerCreating"));
     let p = pod_at_time(&mut sim, s + PULL_MS + 2 * req(), "web");
     assert_eq!(waiting(&p), ("ErrImagePull".to_string(), msg.to_string()));
+    assert_eq!(p.status.pod_ip, "10.244.0.2");
     let p = pod_at_time(&mut sim, s + 24_000 + 2 * req(), "web");
     assert_eq!(waiting(&p), ("ImagePullBackOff".to_string(), "Back-off pulling image \"nginx:1.99\"".to_string()));
     let p = pod_at_time(&mut sim, s + 36_000 + 2 * req(), "web");
