@@ -116,6 +116,33 @@ fn a_pod_runs_after_its_sandbox_image_pull_and_startup() {
     assert_eq!((p.status.phase.as_ref(), p.is_ready(), p.restarts()), ("Running", true, 0));
 }
 
+/// A hostNetwork pod has its node's IP from its first status, before any sandbox
+/// (kubelet_pods.go generateAPIPodStatus: "HostNetwork Pods inherit the node IPs as
+/// PodIPs"). A pod with an init container posts nothing between its admission and the
+/// sync after its first init container started (kuberuntime computePodActions starts
+/// one init container a sync, and kubelet.go SyncPod posts only at its start): its IP
+/// comes with the running init container.
+#[test]
+fn a_host_network_pod_has_the_node_ip_at_once_and_an_init_pod_its_ip_with_its_init_container() {
+    let timeline = pod_at("10s", "host", "w-1", "", "hostNetwork: true,", "agent:1")
+        + &pod_at("10s", "init", "w-1", "", "initContainers: [{name: setup, image: 'busybox:1.36'}],", "nginx:1.25");
+    let mut sim = scenario(ONE_NODE, &timeline, "1m");
+    let p = pod_at_time(&mut sim, seen(10_000) + req(), "host");
+    assert_eq!(sim_core::trace::pod_status(&p), "ContainerCreating");
+    assert!(!p.status.host_ip.is_empty());
+    assert_eq!(p.status.pod_ip, p.status.host_ip);
+    sim.run();
+    let first_ip =
+        sim.trace.records().iter().find(|r| r.kind == "Pod" && r.name == "init" && r.by.starts_with("kubelet/") && r.get("ip").is_some()).map(|r| r.t);
+    let t = first_ip.expect("the init pod's IP is written");
+    let mut sim = scenario(ONE_NODE, &timeline, "1m");
+    let before = pod_at_time(&mut sim, t - 1, "init");
+    assert_eq!(before.status.pod_ip, "");
+    assert!(before.status.init_container_statuses.iter().all(|s| s.state.running.is_none()));
+    let at = pod_at_time(&mut sim, t, "init");
+    assert!(at.status.init_container_statuses[0].state.running.is_some(), "the IP comes with the running init container");
+}
+
 #[test]
 fn exit_codes_meet_the_restart_policy() {
     // Five pods on one node, each running 3 s then exiting with its code. All start

@@ -728,7 +728,12 @@ impl Kubelet {
             w.phase = Phase::Initializing;
             let (name, d) = (w.rare.init[w.rare.init_next].name.clone(), w.behaviour.startup);
             let pod = w.pod.clone();
-            self.sync_status(uid, ctx);
+            // The first sync starts the first init container and posts nothing more
+            // (computePodActions starts one init container a sync); the next, once the
+            // PLEG saw it start (`init_started`), posts it.
+            if !in_first_sync(w) {
+                self.sync_status(uid, ctx);
+            }
             self.event(&pod, "Normal", "Created", &format!("Created container: {name}"), ctx);
             self.event(&pod, "Normal", "Started", &format!("Started container {name}"), ctx);
             self.timer(uid, d, PodStep::InitStarted, ctx);
@@ -1073,14 +1078,17 @@ pub(super) fn exit_on_kill(stop: SimDuration, grace: SimDuration) -> i32 {
 }
 
 /// Whether the worker is in the pod's first SyncPod (kubelet.go SyncPod), the one that
-/// makes the sandbox, pulls the images and creates and starts the containers: nothing
-/// has run or failed since the pod was admitted. Upstream posts one status at the start
+/// makes the sandbox, pulls the images and creates and starts the containers (or the
+/// first init container): no container has been created, no init container has run and
+/// no pull has failed since the pod was admitted. Upstream posts one status at the start
 /// of a SyncPod (generateAPIPodStatus, then the status manager's SetPodStatus) and none
 /// while kuberuntime's SyncPod works — the image pulls block in it (EnsureImageExists
 /// waits for the puller) — so the pod IP and the running containers are posted
-/// together, at the sync after they started (the PLEG's event). A later SyncPod (after
-/// an image or config error, or an init container) posts its status at its start, as
-/// ksim does at those steps.
+/// together, at the sync after they started (the PLEG's event). After a pull error the
+/// steps post their status as they happen (ksim's difference: upstream's reason cache
+/// keeps ErrImagePull until that next sync). A sync that retries after a failed mount or
+/// a CreateContainerConfigError counts as the first: its error's status stays until
+/// the containers run, as upstream's reason cache keeps it.
 fn in_first_sync(w: &Worker) -> bool {
     !w.created && w.rare.pull_error.is_none() && w.rare.image_backoff.is_empty() && w.rare.init_states.iter().all(|s| *s == InitState::Waiting)
 }

@@ -5,13 +5,15 @@
 //! Upstream posts a status when a pod sync begins (kubelet.go SyncPod:
 //! generateAPIPodStatus, then SetPodStatus) and none while kuberuntime's SyncPod runs; so
 //! does ksim for a pod's first sync, which makes the sandbox, pulls the images and starts
-//! the containers: its status after admission (Pending, ContainerCreating, no IP) is
-//! followed by the one of the running pod, IP and all (`pod_workers::in_first_sync`).
+//! the containers (or the first init container): its status after admission (Pending,
+//! ContainerCreating, no IP but a hostNetwork pod's node IP) is followed by the one of
+//! the started containers, IP and all (`pod_workers::in_first_sync`).
 //!
 //! Differences from upstream: all containers of a pod share one state; the status is
 //! posted at once (upstream's status manager batches and retries); `imageID` is empty;
-//! the steps of later syncs (an init container started, a restart) post their status as
-//! they happen.
+//! after a pull error, and for a restart, a new sandbox or a changed image, the steps
+//! post their status as they happen (the containers created, then started) where
+//! upstream posts at the start of each sync.
 
 use super::pod_workers::{go_duration, InitState, Phase, Worker};
 use super::Kubelet;
@@ -102,8 +104,9 @@ impl Kubelet {
                 s.pod_ip = format_ip(ip).into();
             }
             set_pod_ips(s);
-        } else if w.host_network && w.sandbox {
-            // hostNetwork: the pod's IPs are the node's (generateAPIPodStatus).
+        } else if w.host_network {
+            // hostNetwork: the pod's IPs are the node's, from its first status
+            // (generateAPIPodStatus: "HostNetwork Pods inherit the node IPs as PodIPs").
             if s.pod_ip != s.host_ip {
                 s.pod_ip = s.host_ip.clone();
             }
