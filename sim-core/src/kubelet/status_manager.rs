@@ -151,6 +151,12 @@ impl Kubelet {
             ("ContainersNotReady", msg)
         };
         let tf = |b: bool| if b { "True" } else { "False" };
+        // Room for exactly the conditions the pod lacks: a first status adds four to the
+        // scheduler's one, which pushes would grow to eight places (384 bytes a pod where
+        // five take 240; the status is a pod's until its next).
+        let order = ["PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady", "PodScheduled"];
+        let missing = order.iter().filter(|t| !s.conditions.iter().any(|c| c.type_ == **t)).count();
+        s.conditions.reserve_exact(missing);
         s.set_condition("PodReadyToStartContainers", tf(sandbox), "", "", now);
         // status.GeneratePodInitializedCondition: the init containers not yet done (a
         // sidecar is done once started).
@@ -183,7 +189,6 @@ impl Kubelet {
             s.message = msg.clone();
             s.set_condition("DisruptionTarget", "True", "TerminationByKubelet", msg, now);
         }
-        let order = ["PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady", "PodScheduled"];
         s.conditions.sort_by_key(|c| order.iter().position(|o| *o == c.type_).unwrap_or(usize::MAX));
         if status != p.status {
             let mut np = Pod { status, ..p.clone_without_status() };
