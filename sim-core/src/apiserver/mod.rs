@@ -186,14 +186,27 @@ pub const NAMESPACE_TERMINATING_CAUSE: &str = "NamespaceTerminating";
 #[derive(Clone, Debug)]
 pub enum Response {
     Object(Rc<Object>),
-    List(Vec<Rc<Object>>, u64),
+    /// Boxed: one pointer, where the items and the revision were 32 bytes that every
+    /// response in the event queue paid for.
+    List(Box<ObjectList>),
     /// The resource metrics API's PodMetrics list.
     PodMetrics(Rc<Vec<crate::metrics_server::PodMetrics>>),
     /// Boxed: a Status is large, and every response waits in the event queue.
     Error(Box<Status>),
 }
 
+/// A list's items and the store's revision it was read at.
+#[derive(Clone, Debug)]
+pub struct ObjectList {
+    pub items: Vec<Rc<Object>>,
+    pub revision: u64,
+}
+
 impl Response {
+    pub fn list(items: Vec<Rc<Object>>, revision: u64) -> Response {
+        Response::List(Box::new(ObjectList { items, revision }))
+    }
+
     pub fn is_ok(&self) -> bool {
         !matches!(self, Response::Error(_))
     }
@@ -482,7 +495,7 @@ impl ApiServer {
             Request::Bind { namespace, name, uid, node } => {
                 self.bind(&namespace, &name, &uid, &node, now, &mut writes).map_err(|e| keyed(e, &ObjectKey::new(Kind::Pod, &namespace, &name)))
             }
-            Request::List(kind) => Ok(Response::List(self.store.list(&kind).cloned().collect(), self.store.revision())),
+            Request::List(kind) => Ok(Response::list(self.store.list(&kind).cloned().collect(), self.store.revision())),
             Request::Get(key) => match self.store.get(&key) {
                 Some(o) => Ok(Response::Object(o.clone())),
                 None => Err(ApiErr::Store(StoreError::NotFound)),
@@ -1102,7 +1115,7 @@ impl ApiServer {
             }
         }
         let left: Vec<Rc<Object>> = self.namespace_content(ns).iter().filter_map(|k| self.store.get(k).cloned()).collect();
-        Ok(Response::List(left, self.store.revision()))
+        Ok(Response::list(left, self.store.revision()))
     }
 
     fn bind(&mut self, ns: &str, name: &str, uid: &str, node: &str, now: SimTime, writes: &mut Vec<Rc<WatchEvent>>) -> Result<Response, ApiErr> {
@@ -1648,7 +1661,7 @@ mod tests {
         assert_eq!(err(a.handle(Request::Create(pod("more")), SimTime(2))).reason, "Forbidden");
         assert_eq!(err(a.handle(Request::Delete { key: ns.clone(), grace_period_seconds: None, uid: None }, SimTime(3))).reason, "Conflict");
         match a.handle(Request::DeleteNamespaceContent("default".into()), SimTime(4)).response {
-            Response::List(left, _) => assert!(left.is_empty(), "an unbound pod goes at once"),
+            Response::List(l) => assert!(l.items.is_empty(), "an unbound pod goes at once"),
             r => panic!("{r:?}"),
         }
         ok(a.handle(Request::Delete { key: ns.clone(), grace_period_seconds: None, uid: None }, SimTime(5)));

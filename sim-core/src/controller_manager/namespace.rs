@@ -57,13 +57,13 @@ impl Controller for NamespaceController {
     fn on_response(&mut self, inf: &SharedInformers, req: &Request, resp: &Response, ctx: &mut ControllerCtx) {
         let Request::DeleteNamespaceContent(ns) = req else { return };
         match resp {
-            Response::List(left, _) if left.is_empty() => {
+            Response::List(l) if l.items.is_empty() => {
                 self.queue.forget(ns);
                 ctx.request(Request::Delete { key: ObjectKey::new(Kind::Namespace, "", ns), grace_period_seconds: None, uid: None });
             }
-            Response::List(left, _) => {
+            Response::List(l) => {
                 let deleted_at = inf.get(&Kind::Namespace, "", ns).and_then(|o| o.meta().rare.deletion_timestamp).map_or(ctx.now(), |t| t.0);
-                match estimate_graceful_termination(left, ctx.now().since(deleted_at)) {
+                match estimate_graceful_termination(&l.items, ctx.now().since(deleted_at)) {
                     0 => ctx.requeue_rate_limited(&mut self.queue, ns.clone()),
                     estimate => ctx.requeue_after(&mut self.queue, ns.clone(), SimDuration::from_secs(estimate / 2 + 1)),
                 }

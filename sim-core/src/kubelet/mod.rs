@@ -527,12 +527,12 @@ impl Kubelet {
             (Request::Get(_), _) => self.fetched(tag, req, resp, ctx),
             // Lists a process no longer running asked for are not its own.
             (Request::List(_), _) if tag >> 1 != self.process & 0x7FFF_FFFF => {}
-            (Request::List(Kind::Pod), Response::List(items, _)) if tag & 1 == 1 && !self.needs_reboot => self.relisted(items, ctx),
-            (Request::List(Kind::Pod), Response::List(items, _)) => {
+            (Request::List(Kind::Pod), Response::List(l)) if tag & 1 == 1 && !self.needs_reboot => self.relisted(&l.items, ctx),
+            (Request::List(Kind::Pod), Response::List(l)) => {
                 self.needs_reboot = false;
-                self.resync(items, ctx)
+                self.resync(&l.items, ctx)
             }
-            (Request::List(Kind::Node), Response::List(items, _)) => self.on_node_list(items, ctx),
+            (Request::List(Kind::Node), Response::List(l)) => self.on_node_list(&l.items, ctx),
             _ => {}
         }
     }

@@ -288,11 +288,11 @@ impl KubeProxy {
     }
 
     pub fn on_response(&mut self, req: &Request, resp: &Response, ctx: &mut Ctx) {
-        let (Request::List(kind), Response::List(items, rev)) = (req, resp) else { return };
+        let (Request::List(kind), Response::List(l)) = (req, resp) else { return };
         if !self.alive || !self.awaiting.remove(kind) {
             return;
         }
-        self.cache.replace(kind, items, *rev);
+        self.cache.replace(kind, &l.items, l.revision);
         if self.awaiting.is_empty() {
             for ev in std::mem::take(&mut self.buffered) {
                 self.cache.apply(&ev);

@@ -124,7 +124,7 @@ impl Simulation {
                 crate::cluster_autoscaler::Act::AddNode { pool, name, after } => {
                     self.check_node_group(&pool, true);
                     self.booting.insert(name.clone(), pool.clone());
-                    self.queue.push(now + after, SimEvent::MachineUp { pool, name });
+                    self.queue.push(now + after, SimEvent::MachineUp(Box::new((pool, name))));
                 }
                 crate::cluster_autoscaler::Act::RemoveMachine(n) => {
                     let pool = self.booting.get(&n).cloned().or_else(|| self.kubelet_index.get(&n).map(|&k| self.kubelets[k as usize].spec.pool.clone()));

@@ -105,8 +105,9 @@ pub enum SimEvent {
     MetricsScrape,
     /// The Cluster Autoscaler's loop (every 10 s).
     AutoscalerLoop,
-    /// A machine the Cluster Autoscaler asked for has booted: its kubelet starts.
-    MachineUp { pool: String, name: String },
+    /// A machine the Cluster Autoscaler asked for has booted: its kubelet starts (its
+    /// pool and name; boxed, as the largest variant sets every queued event's size).
+    MachineUp(Box<(String, String)>),
     /// kubeadm's steps and the bootstrap-token controllers (kubeadm.rs).
     Kubeadm(KubeadmStep),
     /// A Chaos Mesh experiment's duration is over (chaos.rs): it is recovered.
@@ -1387,7 +1388,8 @@ impl Simulation {
                 self.autoscaler_loop();
                 return;
             }
-            SimEvent::MachineUp { pool, name } => {
+            SimEvent::MachineUp(machine) => {
+                let (pool, name) = *machine;
                 // A machine given up before it booted never joins.
                 if self.booting.remove(&name).is_some() {
                     self.add_node(&pool, &name);
