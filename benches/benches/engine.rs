@@ -86,7 +86,7 @@ fn kind_lookup(c: &mut Criterion) {
         Kind::Namespace,
         Kind::ConfigMap,
         Kind::Job,
-        Kind::Other("example.com".into(), "Widget".into()),
+        Kind::other("example.com".into(), "Widget".into()),
     ];
     let map: BTreeMap<Kind, u64> = kinds.iter().cloned().zip(0..).collect();
     let mut g = c.benchmark_group("kind_lookup");

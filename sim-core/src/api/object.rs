@@ -46,11 +46,22 @@ pub trait Decoder {
 macro_rules! kinds {
     ($($variant:ident($ty:ty) -> $target:ty, $accessor:ident: $api_version:literal, $plural:literal, [$($short:literal),*], $namespaced:literal;)*) => {
         /// A kind ksim models, or another known kind (`Other`, kept unstructured).
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+        #[derive(Clone, PartialEq, Eq, Hash)]
         pub enum Kind {
             $($variant,)*
-            /// (apiVersion's group, kind)
-            Other(String, String),
+            /// (apiVersion's group, kind): boxed, so that a `Kind` is 16 bytes where the
+            /// two strings made every kind 48 (an `ObjectKey`, 96, sized every request).
+            Other(Box<(String, String)>),
+        }
+
+        /// As derived for `Other(String, String)`.
+        impl std::fmt::Debug for Kind {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                match self {
+                    Kind::Other(gk) => f.debug_tuple("Other").field(&gk.0).field(&gk.1).finish(),
+                    k => f.write_str(k.static_name()),
+                }
+            }
         }
 
         impl Kind {
@@ -150,7 +161,7 @@ macro_rules! kinds {
             pub fn kind(&self) -> Kind {
                 match self {
                     $(Object::$variant(_) => Kind::$variant,)*
-                    Object::Unstructured(u) => Kind::Other(split_api_version(&u.api_version).0.to_string(), u.kind.clone()),
+                    Object::Unstructured(u) => Kind::other(split_api_version(&u.api_version).0.to_string(), u.kind.clone()),
                 }
             }
 
@@ -333,9 +344,14 @@ impl PartialOrd for Kind {
 }
 
 impl Kind {
+    /// A kind ksim does not model: (API group, kind).
+    pub fn other(group: String, kind: String) -> Kind {
+        Kind::Other(Box::new((group, kind)))
+    }
+
     pub fn name(&self) -> &str {
         match self {
-            Kind::Other(_, k) => k,
+            Kind::Other(gk) => &gk.1,
             k => k.static_name(),
         }
     }
@@ -343,7 +359,7 @@ impl Kind {
     /// The API group (`""` for core, `apps`, …).
     pub fn group(&self) -> &str {
         match self {
-            Kind::Other(g, _) => g,
+            Kind::Other(gk) => &gk.0,
             k => split_api_version(k.api_version()).0,
         }
     }
@@ -369,7 +385,7 @@ impl Kind {
 
     pub fn namespaced(&self) -> bool {
         match self {
-            Kind::Other(g, k) => !CLUSTER_SCOPED.iter().any(|(cg, ck)| cg == g && ck == k),
+            Kind::Other(gk) => !CLUSTER_SCOPED.iter().any(|(cg, ck)| *cg == gk.0 && *ck == gk.1),
             k => k.modelled_namespaced().unwrap_or(true),
         }
     }
@@ -382,10 +398,10 @@ impl Kind {
         }
         // Known but unmodelled kinds: by kind name, singular or plural resource.
         let (g, k, _) = KNOWN_UNMODELLED.iter().find(|(g, k, _)| {
-            let kind = Kind::Other(g.to_string(), k.to_string());
+            let kind = Kind::other(g.to_string(), k.to_string());
             k.to_ascii_lowercase() == s || kind.resource() == s
         })?;
-        Some(Kind::Other(g.to_string(), k.to_string()))
+        Some(Kind::other(g.to_string(), k.to_string()))
     }
 }
 
@@ -496,7 +512,7 @@ pub fn lookup_kind(api_version: &str, kind: &str) -> KindLookup {
     for (g, k, versions) in KNOWN_UNMODELLED {
         if *g == group && *k == kind && versions.contains(&version) {
             let note = REMOVED_VERSIONS.iter().find(|(v, _)| *v == api_version).map(|(_, n)| *n);
-            return KindLookup::Unmodelled(Kind::Other(group.to_string(), kind.to_string()), note);
+            return KindLookup::Unmodelled(Kind::other(group.to_string(), kind.to_string()), note);
         }
     }
     KindLookup::NoMatch
@@ -541,11 +557,22 @@ impl fmt::Display for ObjectKey {
 mod tests {
     use super::*;
 
+    /// A kind prints as the derived `Debug` of the two-string `Other` printed it, and
+    /// stays two words.
+    #[test]
+    fn a_kind_is_small_and_prints_as_before() {
+        assert_eq!(format!("{:?}", Kind::other("example.com".into(), "Widget".into())), r#"Other("example.com", "Widget")"#);
+        assert_eq!(format!("{:?}", Kind::ReplicaSet), "ReplicaSet");
+        assert_eq!(format!("{:?}", Some(Kind::Pod)), "Some(Pod)");
+        #[cfg(target_pointer_width = "64")]
+        assert_eq!(std::mem::size_of::<Kind>(), 16);
+    }
+
     /// Every pair of kinds, modelled (compared by a precomputed rank) or not.
     #[test]
     fn kinds_compare_as_their_group_and_name() {
-        let other = Kind::Other("example.com".into(), "Widget".into());
-        let core = Kind::Other(String::new(), "Binding".into());
+        let other = Kind::other("example.com".into(), "Widget".into());
+        let core = Kind::other(String::new(), "Binding".into());
         let mut all: Vec<Kind> = Kind::MODELLED.to_vec();
         all.push(other);
         all.push(core);
@@ -563,17 +590,17 @@ mod tests {
         assert_eq!(lookup_kind("apps/v1", "Foo"), KindLookup::NoMatch);
         assert!(matches!(lookup_kind("batch/v1beta1", "CronJob"), KindLookup::Unmodelled(_, Some(_))));
         assert!(matches!(lookup_kind("v1", "ServiceAccount"), KindLookup::Unmodelled(_, None)));
-        assert_eq!(Kind::Other("networking.k8s.io".into(), "Ingress".into()).resource(), "ingresses");
-        assert_eq!(Kind::Other("networking.k8s.io".into(), "NetworkPolicy".into()).resource(), "networkpolicies");
+        assert_eq!(Kind::other("networking.k8s.io".into(), "Ingress".into()).resource(), "ingresses");
+        assert_eq!(Kind::other("networking.k8s.io".into(), "NetworkPolicy".into()).resource(), "networkpolicies");
         assert!(!Kind::StorageClass.namespaced());
         assert!(!Kind::PersistentVolume.namespaced() && Kind::PersistentVolumeClaim.namespaced());
         assert_eq!(Kind::from_user("pvc"), Some(Kind::PersistentVolumeClaim));
         assert_eq!(
             lookup_kind("storage.k8s.io/v1beta1", "StorageClass"),
-            KindLookup::Unmodelled(Kind::Other("storage.k8s.io".into(), "StorageClass".into()), Some("removed in v1.22"))
+            KindLookup::Unmodelled(Kind::other("storage.k8s.io".into(), "StorageClass".into()), Some("removed in v1.22"))
         );
         assert_eq!(Kind::from_user("configmaps"), Some(Kind::ConfigMap));
-        assert_eq!(Kind::from_user("serviceaccounts"), Some(Kind::Other("".into(), "ServiceAccount".into())));
+        assert_eq!(Kind::from_user("serviceaccounts"), Some(Kind::other("".into(), "ServiceAccount".into())));
         assert_eq!(Kind::from_user("StatefulSet"), Some(Kind::StatefulSet));
         assert_eq!(Kind::from_user("gizmos"), None);
         // Endpoints is its own plural (`endpoints "web" already exists`, not "endpointses").
@@ -594,7 +621,7 @@ mod tests {
     #[test]
     fn kinds_order_by_group_then_name() {
         let mut ks =
-            [Kind::Pod, Kind::Deployment, Kind::Other("batch".into(), "Job".into()), Kind::Event, Kind::Other("".into(), "ConfigMap".into()), Kind::Lease];
+            [Kind::Pod, Kind::Deployment, Kind::other("batch".into(), "Job".into()), Kind::Event, Kind::other("".into(), "ConfigMap".into()), Kind::Lease];
         ks.sort();
         let names: Vec<String> = ks.iter().map(|k| format!("{}/{}", k.group(), k.name())).collect();
         assert_eq!(names, ["/ConfigMap", "/Event", "/Pod", "apps/Deployment", "batch/Job", "coordination.k8s.io/Lease"]);
@@ -609,7 +636,7 @@ mod tests {
             for b in Kind::MODELLED {
                 let strings = (a.group(), a.name()).cmp(&(b.group(), b.name()));
                 assert_eq!(a.cmp(b), strings, "{a:?} {b:?}");
-                assert_eq!(a.cmp(&Kind::Other(b.group().into(), b.name().into())), strings, "{a:?} {b:?}");
+                assert_eq!(a.cmp(&Kind::other(b.group().into(), b.name().into())), strings, "{a:?} {b:?}");
             }
         }
         let mut ranks: Vec<u16> = Kind::MODELLED.iter().map(|k| k.modelled_rank().expect("modelled")).collect();

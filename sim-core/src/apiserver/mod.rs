@@ -159,7 +159,7 @@ impl Request {
             Request::DeleteNamespaceContent(ns) => ObjectKey::new(Kind::Namespace, "", ns),
             Request::Evict { namespace, name, .. } => ObjectKey::new(Kind::Pod, namespace, name),
             Request::Patch { key, .. } | Request::JsonPatch { key, .. } => key.clone(),
-            Request::PodMetrics { namespace } => ObjectKey::new(Kind::Other("metrics.k8s.io".into(), "PodMetrics".into()), namespace, ""),
+            Request::PodMetrics { namespace } => ObjectKey::new(Kind::other("metrics.k8s.io".into(), "PodMetrics".into()), namespace, ""),
         }
     }
 }
@@ -466,7 +466,7 @@ impl ApiServer {
             Request::Create(_) | Request::Update(_) | Request::UpdateStatus(_) | Request::Delete { .. } | Request::Bind { .. } => None,
             _ => Some(req.key()),
         };
-        let priority_class = |kind: &Kind| matches!(kind, Kind::Other(_, k) if k == "PriorityClass");
+        let priority_class = |kind: &Kind| matches!(kind, Kind::Other(gk) if gk.1 == "PriorityClass");
         let writes_priority_classes = match &req {
             Request::Create(o) | Request::Update(o) | Request::UpdateStatus(o) => priority_class(&o.kind()),
             Request::Delete { key, .. } => priority_class(&key.kind),
@@ -881,7 +881,7 @@ impl ApiServer {
     fn admit_priority(&self, obj: &mut Object) -> Result<(), ApiErr> {
         use crate::api::scheduling::{PriorityClass, SYSTEM_CLASSES};
         let Object::Pod(p) = obj else { return Ok(()) };
-        let class_kind = Kind::Other("scheduling.k8s.io".into(), "PriorityClass".into());
+        let class_kind = Kind::other("scheduling.k8s.io".into(), "PriorityClass".into());
         let forbidden = |p: &crate::api::pod::Pod, msg: String| {
             ApiErr::Status(status(403, "Forbidden", format!("pods {:?} is forbidden: {msg}", admission_name(&p.metadata))))
         };

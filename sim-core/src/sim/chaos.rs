@@ -64,7 +64,7 @@ impl Simulation {
     fn chaos_register(&mut self, kind: &'static str, ns: &str, name: &str, pods: Option<Vec<(String, String)>>, end: Option<SimTime>) {
         // A re-applied experiment replaces the one before (recovered first).
         let mut none = Vec::new();
-        self.chaos_deleted(&Kind::Other("chaos-mesh.org".into(), kind.into()), ns, name, &mut none);
+        self.chaos_deleted(&Kind::other("chaos-mesh.org".into(), kind.into()), ns, name, &mut none);
         self.dispatch(super::Client::Timeline, none);
         self.chaos_runs.push(ChaosRun { kind, namespace: ns.to_string(), name: name.to_string(), pods, over: false });
         if let Some(t) = end {
@@ -177,7 +177,8 @@ impl Simulation {
 
     /// `delete` of an experiment: the runs it has are recovered.
     pub(super) fn chaos_deleted(&mut self, kind: &Kind, ns: &str, name: &str, out: &mut Vec<Action>) {
-        let Kind::Other(group, k) = kind else { return };
+        let Kind::Other(gk) = kind else { return };
+        let (group, k) = &**gk;
         if group != "chaos-mesh.org" {
             return;
         }
