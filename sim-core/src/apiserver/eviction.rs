@@ -125,7 +125,7 @@ mod tests {
         let created = a.handle(Request::Create(Object::Pod(Box::new(p))), SimTime(0));
         let Response::Object(o) = created.response else { panic!() };
         let uid = o.meta().uid.clone();
-        a.handle(Request::Bind { namespace: "default".into(), name: name.into(), uid, node: "n1".into() }, SimTime(1));
+        a.handle(Request::Bind(Box::new(crate::apiserver::Binding { namespace: "default".into(), name: name.into(), uid, node: "n1".into() })), SimTime(1));
         let mut p = a.store.get(&ObjectKey::new(Kind::Pod, "default", name)).unwrap().as_pod().unwrap().clone();
         p.status.phase = "Running".into();
         p.set_condition("Ready", "True", "", "", Time(SimTime(2)));
@@ -154,7 +154,11 @@ mod tests {
     }
 
     fn evict(a: &mut ApiServer, name: &str) -> Response {
-        a.handle(Request::Evict { namespace: "default".into(), name: name.into(), grace_period_seconds: None }, SimTime(10)).response
+        a.handle(
+            Request::Evict(Box::new(crate::apiserver::Eviction { namespace: "default".into(), name: name.into(), grace_period_seconds: None })),
+            SimTime(10),
+        )
+        .response
     }
 
     /// eviction_test.go TestEviction: "matching pdbs with no disruptions allowed" → 429;

@@ -66,7 +66,7 @@
 use crate::api::node::{Node, Taint};
 use crate::api::pod::Pod;
 use crate::api::{Kind, Object, ObjectKey};
-use crate::apiserver::Request;
+use crate::apiserver::{Eviction, Request};
 use crate::engine::{SimDuration, SimTime};
 use crate::etcd::Store;
 use crate::scenario::model::{Expander, NodePool};
@@ -826,11 +826,11 @@ impl ClusterAutoscaler {
                 continue;
             }
             self.event(o, "Normal", "ScaleDown", "deleting pod for node scale down", now, out);
-            out.push(Act::Request(Box::new(Request::Evict {
+            out.push(Act::Request(Box::new(Request::Evict(Box::new(Eviction {
                 namespace: p.metadata.namespace.clone(),
                 name: p.metadata.name.clone(),
                 grace_period_seconds: None,
-            })));
+            })))));
         }
     }
 
@@ -908,7 +908,7 @@ impl ClusterAutoscaler {
             let obj = Object::Node(Box::new((*n).clone()));
             self.event(&obj, "Normal", "ScaleDown", "nodes removed by cluster autoscaler", now, out);
             out.push(Act::RemoveMachine(name.clone()));
-            out.push(Act::Request(Box::new(Request::Delete { key: ObjectKey::new(Kind::Node, "", &name), grace_period_seconds: None, uid: None })));
+            out.push(Act::Request(Box::new(Request::Delete { key: Box::new(ObjectKey::new(Kind::Node, "", &name)), grace_period_seconds: None, uid: None })));
         }
         deleted
     }

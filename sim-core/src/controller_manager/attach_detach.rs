@@ -220,7 +220,7 @@ impl AttachDetachController {
                 .find(|va| va.spec.node_name == k.1 && va.spec.source.persistent_volume_name.as_deref() == Some(k.0.as_str()))
                 .map(|va| va.metadata.name.clone());
             if let Some(name) = va {
-                ctx.request(Request::Delete { key: ObjectKey::new(Kind::VolumeAttachment, "", &name), grace_period_seconds: None, uid: None });
+                ctx.request(Request::Delete { key: Box::new(ObjectKey::new(Kind::VolumeAttachment, "", &name)), grace_period_seconds: None, uid: None });
             }
         }
         self.reported.retain(|k| desired.contains_key(k));

@@ -437,7 +437,7 @@ impl CronJobController {
 /// deleteJob: delete the Job (background propagation: the garbage collector takes its
 /// pods) and drop it from the active list.
 fn delete_job(cj: &mut CronJob, j: &Job, owner: &Rc<Object>, ctx: &mut ControllerCtx) -> bool {
-    ctx.request(Request::Delete { key: ObjectKey::new(Kind::Job, &j.metadata.namespace, &j.metadata.name), grace_period_seconds: None, uid: None });
+    ctx.request(Request::Delete { key: Box::new(ObjectKey::new(Kind::Job, &j.metadata.namespace, &j.metadata.name)), grace_period_seconds: None, uid: None });
     cj.status.active.retain(|a| a.uid != j.metadata.uid);
     ctx.event(owner, "Normal", "SuccessfulDelete", &format!("Deleted job {}", j.metadata.name));
     true

@@ -200,7 +200,7 @@ impl Controller for EndpointController {
             }
             self.in_flight.insert(key.clone(), false);
             self.expected.insert(key.clone(), None);
-            ctx.request_reply(Request::Delete { key: ObjectKey::new(Kind::Endpoints, &key.0, &key.1), grace_period_seconds: None, uid: None });
+            ctx.request_reply(Request::Delete { key: Box::new(ObjectKey::new(Kind::Endpoints, &key.0, &key.1)), grace_period_seconds: None, uid: None });
             return Synced::Processing;
         };
         let svc = obj.as_service().expect("a Service");

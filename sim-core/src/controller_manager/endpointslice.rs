@@ -552,7 +552,11 @@ impl Controller for EndpointSliceController {
         }
         for s in plan.delete {
             self.expected.entry(key.clone()).or_default().insert(s.metadata.name.clone(), None);
-            ctx.request_reply(Request::Delete { key: ObjectKey::new(Kind::EndpointSlice, &key.0, &s.metadata.name), grace_period_seconds: None, uid: None });
+            ctx.request_reply(Request::Delete {
+                key: Box::new(ObjectKey::new(Kind::EndpointSlice, &key.0, &s.metadata.name)),
+                grace_period_seconds: None,
+                uid: None,
+            });
         }
         Synced::Processing
     }

@@ -319,7 +319,7 @@ impl Controller for ExternalProvisioner {
                     Some(at) if *at <= now => {
                         self.deleting.remove(name);
                         ctx.request(Request::Delete {
-                            key: ObjectKey::new(Kind::PersistentVolume, "", name),
+                            key: Box::new(ObjectKey::new(Kind::PersistentVolume, "", name)),
                             grace_period_seconds: None,
                             uid: Some(v.metadata.uid.clone()),
                         });

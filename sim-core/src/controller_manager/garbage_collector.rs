@@ -97,7 +97,7 @@ impl Controller for GarbageCollector {
             return Synced::Done;
         }
         ctx.request_on_error(Request::Delete {
-            key: ObjectKey::new(key.0.clone(), &key.1, &key.2),
+            key: Box::new(ObjectKey::new(key.0.clone(), &key.1, &key.2)),
             grace_period_seconds: None,
             uid: Some(obj.meta().uid.clone()),
         });

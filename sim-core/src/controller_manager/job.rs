@@ -609,7 +609,7 @@ impl Controller for JobController {
             for p in &deletes {
                 self.delete_owner.insert(p.metadata.uid.clone(), key.clone());
                 ctx.request_reply(Request::Delete {
-                    key: crate::api::ObjectKey::new(Kind::Pod, &p.metadata.namespace, &p.metadata.name),
+                    key: Box::new(crate::api::ObjectKey::new(Kind::Pod, &p.metadata.namespace, &p.metadata.name)),
                     grace_period_seconds: None,
                     uid: Some(p.metadata.uid.clone()),
                 });

@@ -59,7 +59,7 @@ impl Controller for NamespaceController {
         match resp {
             Response::List(l) if l.items.is_empty() => {
                 self.queue.forget(ns);
-                ctx.request(Request::Delete { key: ObjectKey::new(Kind::Namespace, "", ns), grace_period_seconds: None, uid: None });
+                ctx.request(Request::Delete { key: Box::new(ObjectKey::new(Kind::Namespace, "", ns)), grace_period_seconds: None, uid: None });
             }
             Response::List(l) => {
                 let deleted_at = inf.get(&Kind::Namespace, "", ns).and_then(|o| o.meta().rare.deletion_timestamp).map_or(ctx.now(), |t| t.0);

@@ -55,7 +55,7 @@ impl NodeIpamController {
                 // nodeutil.PatchNodeCIDRs: a patch of the pod CIDRs alone.
                 let cidr = c.to_string();
                 let patch = serde_json::json!({"spec": {"podCIDR": cidr, "podCIDRs": [cidr]}});
-                ctx.request(Request::Patch { key: crate::api::ObjectKey::new(Kind::Node, "", name), patch });
+                ctx.request(Request::Patch { key: Box::new(crate::api::ObjectKey::new(Kind::Node, "", name)), patch });
             }
             None => {
                 if self.failed.insert(name.clone(), ()).is_none() {

@@ -390,7 +390,7 @@ fn eviction_interval_ms(total: usize, unhealthy: usize, cluster: usize, all_down
 /// as it is in the store.
 fn taints_patch(node: &str, taints: &[crate::api::node::Taint]) -> Request {
     let taints = serde_json::to_value(taints).expect("taints serialize");
-    Request::Patch { key: crate::api::ObjectKey::new(Kind::Node, "", node), patch: serde_json::json!({"spec": {"taints": taints}}) }
+    Request::Patch { key: Box::new(crate::api::ObjectKey::new(Kind::Node, "", node)), patch: serde_json::json!({"spec": {"taints": taints}}) }
 }
 
 /// MarkPodsNotReady: the Ready condition of every pod on the node becomes False.

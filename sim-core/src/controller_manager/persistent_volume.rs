@@ -411,7 +411,7 @@ impl PersistentVolumeController {
                     let tmp = path.strip_prefix("/tmp/").is_some_and(|rest| !rest.is_empty());
                     if tmp {
                         ctx.request(Request::Delete {
-                            key: ObjectKey::new(Kind::PersistentVolume, "", &v.metadata.name),
+                            key: Box::new(ObjectKey::new(Kind::PersistentVolume, "", &v.metadata.name)),
                             grace_period_seconds: None,
                             uid: Some(v.metadata.uid.clone()),
                         });

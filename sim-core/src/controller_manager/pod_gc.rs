@@ -69,7 +69,11 @@ impl Controller for PodGcController {
             np.metadata.resource_version.0 = 0;
             np.set_condition("DisruptionTarget", "True", "DeletionByPodGC", "PodGC: node no longer exists", ctx.now_time());
             ctx.request(Request::UpdateStatus(crate::api::Object::Pod(Box::new(np))));
-            ctx.request(Request::Delete { key: ObjectKey::new(Kind::Pod, &key.0, &key.1), grace_period_seconds: Some(0), uid: Some(p.metadata.uid.clone()) });
+            ctx.request(Request::Delete {
+                key: Box::new(ObjectKey::new(Kind::Pod, &key.0, &key.1)),
+                grace_period_seconds: Some(0),
+                uid: Some(p.metadata.uid.clone()),
+            });
         }
         self.orphans = seen;
     }

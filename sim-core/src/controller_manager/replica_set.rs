@@ -477,7 +477,7 @@ impl<R: Replicated> ReplicaManager<R> {
         for p in &victims {
             self.delete_owner.insert(p.metadata.uid.clone(), key.clone());
             ctx.request_reply(Request::Delete {
-                key: ObjectKey::new(Kind::Pod, &p.metadata.namespace, &p.metadata.name),
+                key: Box::new(ObjectKey::new(Kind::Pod, &p.metadata.namespace, &p.metadata.name)),
                 grace_period_seconds: None,
                 uid: Some(p.metadata.uid.clone()),
             });

@@ -418,7 +418,7 @@ impl Controller for StatefulSetController {
             flight.insert(p.metadata.name.clone());
             self.deleting.insert(p.metadata.uid.clone(), (key.clone(), p.metadata.name.clone()));
             ctx.request_reply(Request::Delete {
-                key: ObjectKey::new(Kind::Pod, &p.metadata.namespace, &p.metadata.name),
+                key: Box::new(ObjectKey::new(Kind::Pod, &p.metadata.namespace, &p.metadata.name)),
                 grace_period_seconds: None,
                 uid: Some(p.metadata.uid.clone()),
             });

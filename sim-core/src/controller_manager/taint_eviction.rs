@@ -117,7 +117,11 @@ impl Controller for TaintEvictionController {
             np.metadata.resource_version.0 = 0;
             np.set_condition("DisruptionTarget", "True", "DeletionByTaintManager", "Taint manager: deleting due to NoExecute taint", ctx.now_time());
             ctx.request(Request::UpdateStatus(Object::Pod(Box::new(np))));
-            ctx.request(Request::Delete { key: ObjectKey::new(Kind::Pod, &ns, &name), grace_period_seconds: None, uid: Some(p.metadata.uid.clone()) });
+            ctx.request(Request::Delete {
+                key: Box::new(ObjectKey::new(Kind::Pod, &ns, &name)),
+                grace_period_seconds: None,
+                uid: Some(p.metadata.uid.clone()),
+            });
             ctx.event(&obj, "Normal", "TaintManagerEviction", &format!("Marking for deletion Pod {ns}/{name}"));
         }
         self.arm(ctx);

@@ -78,7 +78,11 @@ impl Controller for TtlAfterFinishedController {
             ctx.requeue_after(&mut self.queue, key.clone(), at.since(now));
             return Synced::Done;
         }
-        ctx.request_reply(Request::Delete { key: ObjectKey::new(Kind::Job, &key.0, &key.1), grace_period_seconds: None, uid: Some(j.metadata.uid.clone()) });
+        ctx.request_reply(Request::Delete {
+            key: Box::new(ObjectKey::new(Kind::Job, &key.0, &key.1)),
+            grace_period_seconds: None,
+            uid: Some(j.metadata.uid.clone()),
+        });
         Synced::Done
     }
 

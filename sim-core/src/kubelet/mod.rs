@@ -473,7 +473,7 @@ impl Kubelet {
         }
         if p.metadata.rare.deletion_timestamp.is_some() {
             // Never started here: finish the deletion at once.
-            ctx.request(Request::Delete { key: obj.key(), grace_period_seconds: Some(0), uid: Some(uid.to_string()) });
+            ctx.request(Request::Delete { key: Box::new(obj.key()), grace_period_seconds: Some(0), uid: Some(uid.to_string()) });
             return;
         }
         self.admit(obj, ctx);
@@ -617,7 +617,7 @@ impl Kubelet {
             let deleting = p.metadata.rare.deletion_timestamp.is_some();
             match w.phase {
                 Phase::Done if deleting => {
-                    ctx.request(Request::Delete { key: obj.key(), grace_period_seconds: Some(0), uid: Some(uid.clone()) });
+                    ctx.request(Request::Delete { key: Box::new(obj.key()), grace_period_seconds: Some(0), uid: Some(uid.clone()) });
                     continue;
                 }
                 Phase::Killing | Phase::Done => {}

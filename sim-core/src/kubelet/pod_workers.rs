@@ -1060,7 +1060,7 @@ impl Kubelet {
             return;
         }
         self.release_ip(ip);
-        ctx.request(Request::Delete { key, grace_period_seconds: Some(0), uid: Some(uid.to_string()) });
+        ctx.request(Request::Delete { key: Box::new(key), grace_period_seconds: Some(0), uid: Some(uid.to_string()) });
     }
 }
 

@@ -252,7 +252,7 @@ impl Kubelet {
             self.fetch_seq = self.fetch_seq.wrapping_add(1);
             let tag = self.fetch_seq;
             self.fetches.insert(tag, (uid.to_string(), purpose));
-            ctx.request_reply(Request::Get(k), tag);
+            ctx.request_reply(Request::Get(Box::new(k)), tag);
         }
     }
 
@@ -304,7 +304,7 @@ impl Kubelet {
             Response::Object(o) => Some(o.clone()),
             _ => None,
         };
-        w.fetch.found.insert(key.clone(), obj);
+        w.fetch.found.insert((**key).clone(), obj);
         w.fetch.pending = w.fetch.pending.saturating_sub(1);
         if w.fetch.pending > 0 {
             return;

@@ -94,7 +94,7 @@ impl SchedulerBench {
     pub fn delete_last_pod(&mut self) {
         let Some(i) = self.created.checked_sub(1) else { return };
         let key = crate::api::ObjectKey::new(Kind::Pod, "default", &format!("pod-{i}"));
-        self.submit(Request::Delete { key, grace_period_seconds: Some(0), uid: None });
+        self.submit(Request::Delete { key: Box::new(key), grace_period_seconds: Some(0), uid: None });
         self.drain();
     }
 

@@ -17,7 +17,7 @@ pub mod queue;
 use crate::api::meta::{LabelSelector, LabelSelectorRequirement, Labels};
 use crate::api::uid::{UidKey, UidTable};
 use crate::api::{Kind, Object};
-use crate::apiserver::{Request, Response};
+use crate::apiserver::{Binding, Request, Response};
 use crate::client::{Ctx, Informer};
 use crate::engine::{SimDuration, SimTime};
 use crate::etcd::{WatchEvent, WatchEventType};
@@ -829,7 +829,7 @@ impl Scheduler {
             }
         }
         self.binding.insert((ns.clone(), name.clone()), (uid.clone(), chosen));
-        ctx.request_reply(Request::Bind { namespace: ns, name, uid, node: self.nodes[chosen].name.clone() }, 0);
+        ctx.request_reply(Request::Bind(Box::new(Binding { namespace: ns, name, uid, node: self.nodes[chosen].name.clone() })), 0);
     }
 
     /// The volume plugins' PreFilters, in the profile's filter order: VolumeRestrictions
@@ -1090,7 +1090,7 @@ impl Scheduler {
             if all_bound {
                 let b = self.end_prebinding(&uid).expect("prebinding");
                 self.binding.insert((b.namespace.clone(), b.name.clone()), (uid.clone(), b.node));
-                ctx.request_reply(Request::Bind { namespace: b.namespace, name: b.name, uid, node: node_name }, 0);
+                ctx.request_reply(Request::Bind(Box::new(Binding { namespace: b.namespace, name: b.name, uid, node: node_name })), 0);
             } else if let Some(b) = self.prebinding.get_mut(&uid) {
                 b.next_poll = b.next_poll + SimDuration::from_secs(1);
             }
@@ -1169,7 +1169,7 @@ impl Scheduler {
                         ctx.now_time(),
                     );
                     ctx.request(Request::UpdateStatus(Object::Pod(Box::new(np))));
-                    ctx.request(Request::Delete { key: cur.key(), grace_period_seconds: None, uid: Some(cp.metadata.uid.clone()) });
+                    ctx.request(Request::Delete { key: Box::new(cur.key()), grace_period_seconds: None, uid: Some(cp.metadata.uid.clone()) });
                     let msg = format!("Preempted by pod {} on node {node_name}", pod.metadata.uid);
                     self.event(&cur, "Normal", "Preempted", &msg, ctx);
                 }
@@ -1387,7 +1387,8 @@ impl Scheduler {
             self.ensure_timers(ctx);
             return;
         }
-        let Request::Bind { namespace, name, node, .. } = req else { return };
+        let Request::Bind(b) = req else { return };
+        let Binding { namespace, name, node, .. } = &**b;
         let Some((uid, _)) = self.binding.remove(&(namespace.clone(), name.clone())) else { return };
         match resp {
             Response::Object(o) => {

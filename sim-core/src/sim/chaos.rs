@@ -92,7 +92,7 @@ impl Simulation {
                 "pod-kill" => {
                     let grace = spec.grace_period.unwrap_or(0).max(0);
                     out.push(Action::Request {
-                        request: Box::new(Request::Delete { key, grace_period_seconds: Some(grace), uid: None }),
+                        request: Box::new(Request::Delete { key: Box::new(key), grace_period_seconds: Some(grace), uid: None }),
                         reply: Reply::OnError(0),
                     });
                     self.note("chaos", "chaos-mesh", format!("{name}: pod-kill pod/{pns}/{pname}"));
@@ -100,7 +100,7 @@ impl Simulation {
                 "pod-failure" => {
                     let pod = self.api.store.get(&key).and_then(|o| o.as_pod()).cloned();
                     if let Some(patch) = pod.and_then(|p| chaos_mesh::pod_failure_patch(&u.metadata.name, &p)) {
-                        out.push(Action::Request { request: Box::new(Request::Patch { key, patch }), reply: Reply::OnError(0) });
+                        out.push(Action::Request { request: Box::new(Request::Patch { key: Box::new(key), patch }), reply: Reply::OnError(0) });
                     }
                     self.note("chaos", "chaos-mesh", format!("{name}: pod-failure pod/{pns}/{pname}: image {}", chaos_mesh::PAUSE_IMAGE));
                     patched.push((pns, pname));
@@ -214,7 +214,7 @@ impl Simulation {
             let pod = self.api.store.get(&key).and_then(|o| o.as_pod()).cloned();
             // A pod that is gone has nothing to recover (upstream: NotFound is fine).
             let Some(patch) = pod.and_then(|p| chaos_mesh::pod_failure_recover_patch(&chaos, &p)) else { continue };
-            out.push(Action::Request { request: Box::new(Request::Patch { key, patch }), reply: Reply::OnError(0) });
+            out.push(Action::Request { request: Box::new(Request::Patch { key: Box::new(key), patch }), reply: Reply::OnError(0) });
             self.note("chaos", "chaos-mesh", format!("{label}: recovered pod/{pns}/{pname}"));
         }
     }

@@ -342,7 +342,7 @@ mod tests {
         cp.member_down(1, SimTime(5000));
         assert!(!cp.has_quorum());
         assert_eq!(cp.verdict(&Request::List(crate::api::Kind::Pod), SimTime(5000)), Verdict::Serve, "reads are served");
-        let w = Request::Delete { key: crate::api::ObjectKey::new(crate::api::Kind::Pod, "default", "p"), grace_period_seconds: None, uid: None };
+        let w = Request::Delete { key: Box::new(crate::api::ObjectKey::new(crate::api::Kind::Pod, "default", "p")), grace_period_seconds: None, uid: None };
         assert_eq!(cp.verdict(&w, SimTime(5000)), Verdict::TimeOut);
         // Two members of five down: still a quorum of three.
         let mut five = ControlPlane::new(5, "172.18.0.1");

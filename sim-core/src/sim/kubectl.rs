@@ -9,7 +9,7 @@
 
 use crate::api::pod::Pod;
 use crate::api::{Kind, ObjectKey};
-use crate::apiserver::{Request, Response};
+use crate::apiserver::{Eviction, Request, Response};
 use crate::client::Ctx;
 use crate::controller_manager::deployment::util::{equal_ignore_hash, revision, POD_TEMPLATE_HASH};
 use crate::engine::{SimDuration, SimTime};
@@ -178,7 +178,7 @@ impl Kubectl {
             Some(n) if n.spec.unschedulable == on => say(&mut self.out, format!("node/{node} already {verb}")),
             Some(_) => {
                 let patch = if on { json!({"spec": {"unschedulable": true}}) } else { json!({"spec": {"unschedulable": null}}) };
-                ctx.request_reply(Request::Patch { key: ObjectKey::new(Kind::Node, "", node), patch }, TAG_CORDON);
+                ctx.request_reply(Request::Patch { key: Box::new(ObjectKey::new(Kind::Node, "", node)), patch }, TAG_CORDON);
                 say(&mut self.out, format!("node/{node} {verb}"));
             }
         }
@@ -207,7 +207,7 @@ impl Kubectl {
         }
         c["image"] = json!(image);
         let patch = json!({"spec": {"template": {"spec": {"containers": containers}}}});
-        ctx.request_reply(Request::Patch { key: ObjectKey::new(t.kind.clone(), &t.namespace, &t.name), patch }, TAG_OTHER);
+        ctx.request_reply(Request::Patch { key: Box::new(ObjectKey::new(t.kind.clone(), &t.namespace, &t.name)), patch }, TAG_OTHER);
         say(&mut self.out, format!("{} image updated", resource_name(t)));
     }
 
@@ -221,7 +221,7 @@ impl Kubectl {
             return refuse(&mut self.out, format!("error: deployments.apps {:?} {what}", t.name));
         }
         let patch = json!({"spec": {"paused": if pause { json!(true) } else { serde_json::Value::Null }}});
-        ctx.request_reply(Request::Patch { key: ObjectKey::new(t.kind.clone(), &t.namespace, &t.name), patch }, TAG_OTHER);
+        ctx.request_reply(Request::Patch { key: Box::new(ObjectKey::new(t.kind.clone(), &t.namespace, &t.name)), patch }, TAG_OTHER);
         say(&mut self.out, format!("{} {}", resource_name(t), if pause { "paused" } else { "resumed" }));
     }
 
@@ -270,7 +270,7 @@ impl Kubectl {
             ("/spec/template".to_string(), serde_json::to_value(&template).expect("a template serializes")),
             ("/metadata/annotations".to_string(), json!(annotations)),
         ];
-        ctx.request_reply(Request::JsonPatch { key: ObjectKey::new(t.kind.clone(), &t.namespace, &t.name), replace }, TAG_OTHER);
+        ctx.request_reply(Request::JsonPatch { key: Box::new(ObjectKey::new(t.kind.clone(), &t.namespace, &t.name)), replace }, TAG_OTHER);
         say(&mut self.out, format!("{} rolled back", resource_name(t)));
     }
 
@@ -313,7 +313,10 @@ impl Kubectl {
         }
         for (ns, name) in pods.keys() {
             say(&mut self.out, format!("evicting pod {ns}/{name}"));
-            ctx.request_reply(Request::Evict { namespace: ns.clone(), name: name.clone(), grace_period_seconds: opts.grace_period_seconds }, TAG_EVICT);
+            ctx.request_reply(
+                Request::Evict(Box::new(Eviction { namespace: ns.clone(), name: name.clone(), grace_period_seconds: opts.grace_period_seconds })),
+                TAG_EVICT,
+            );
         }
         let empty = pods.is_empty();
         self.drains.insert(node.clone(), DrainRun { opts: opts.clone(), started: ctx.now, pods, done: false });
@@ -349,7 +352,8 @@ impl Kubectl {
 
     pub fn on_response(&mut self, tag: u32, req: &Request, resp: &Response, ctx: &mut Ctx) {
         match (tag, req, resp) {
-            (TAG_EVICT, Request::Evict { namespace, name, .. }, resp) => {
+            (TAG_EVICT, Request::Evict(e), resp) => {
+                let Eviction { namespace, name, .. } = &**e;
                 let Some(node) = self.drain_of(namespace, name) else { return };
                 match resp {
                     Response::Error(st) if st.code == 429 => {
@@ -386,7 +390,7 @@ impl Kubectl {
                 if let Some(d) = self.drains.get(node).filter(|d| !d.done && evicting(d)) {
                     let grace_period_seconds = d.opts.grace_period_seconds;
                     say(&mut self.out, format!("evicting pod {namespace}/{name}"));
-                    ctx.request_reply(Request::Evict { namespace: namespace.clone(), name: name.clone(), grace_period_seconds }, TAG_EVICT);
+                    ctx.request_reply(Request::Evict(Box::new(Eviction { namespace: namespace.clone(), name: name.clone(), grace_period_seconds })), TAG_EVICT);
                 }
             }
             Timer::DrainPoll { node } => self.poll(store, node, ctx),

@@ -850,10 +850,10 @@ impl Simulation {
                 // A Chaos Mesh experiment deleted is recovered (its finalizer's work).
                 self.chaos_deleted(&kind, &namespace, &name, &mut out);
                 let mut send = |r: Request| out.push(Action::Request { request: Box::new(r), reply: Reply::OnError(0) });
-                send(Request::Delete { key: ObjectKey::new(kind, &namespace, &name), grace_period_seconds, uid: None });
+                send(Request::Delete { key: Box::new(ObjectKey::new(kind, &namespace, &name)), grace_period_seconds, uid: None });
             }
             model::Action::Scale { kind, namespace, name, replicas } => {
-                send(Request::Scale { key: ObjectKey::new(kind, &namespace, &name), replicas });
+                send(Request::Scale { key: Box::new(ObjectKey::new(kind, &namespace, &name)), replicas });
             }
             model::Action::NodeCrash(n) => {
                 if let Some(&k) = self.kubelet_index.get(&n) {
@@ -972,7 +972,7 @@ impl Simulation {
             model::Action::PodKill { target, grace_period_seconds } => {
                 // Chaos Mesh's pod-kill: a delete with its grace period.
                 send(Request::Delete {
-                    key: ObjectKey::new(Kind::Pod, &target.namespace, &target.name),
+                    key: Box::new(ObjectKey::new(Kind::Pod, &target.namespace, &target.name)),
                     grace_period_seconds: Some(grace_period_seconds),
                     uid: None,
                 });
@@ -999,7 +999,7 @@ impl Simulation {
             model::Action::RemoveNode(n) => {
                 // The machine goes away, then `kubectl delete node`.
                 self.remove_machine(&n);
-                send(Request::Delete { key: ObjectKey::new(Kind::Node, "", &n), grace_period_seconds: None, uid: None });
+                send(Request::Delete { key: Box::new(ObjectKey::new(Kind::Node, "", &n)), grace_period_seconds: None, uid: None });
             }
             action => {
                 let mut acts = Vec::new();

@@ -97,7 +97,7 @@ impl DaemonSetsController {
             }
             let m = &cr.metadata;
             ctx.request(Request::Delete {
-                key: ObjectKey::new(Kind::ControllerRevision, &m.namespace, &m.name),
+                key: Box::new(ObjectKey::new(Kind::ControllerRevision, &m.namespace, &m.name)),
                 grace_period_seconds: None,
                 uid: Some(m.uid.clone()),
             });

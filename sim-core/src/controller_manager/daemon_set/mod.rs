@@ -506,7 +506,7 @@ impl DaemonSetsController {
             for p in deletes {
                 self.delete_owner.insert(p.metadata.uid.clone(), key.clone());
                 ctx.request_reply(Request::Delete {
-                    key: ObjectKey::new(Kind::Pod, &p.metadata.namespace, &p.metadata.name),
+                    key: Box::new(ObjectKey::new(Kind::Pod, &p.metadata.namespace, &p.metadata.name)),
                     grace_period_seconds: None,
                     uid: Some(p.metadata.uid.clone()),
                 });

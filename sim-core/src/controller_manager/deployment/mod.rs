@@ -193,7 +193,7 @@ impl DeploymentController {
                 Write::UpdateReplicaSet { rs, scaled } => (Request::Update(Object::ReplicaSet(Box::new(rs))), PendingWhat::Scale(scaled)),
                 Write::DeleteReplicaSet(rs) => (
                     Request::Delete {
-                        key: ObjectKey::new(Kind::ReplicaSet, &rs.metadata.namespace, &rs.metadata.name),
+                        key: Box::new(ObjectKey::new(Kind::ReplicaSet, &rs.metadata.namespace, &rs.metadata.name)),
                         grace_period_seconds: None,
                         uid: Some(rs.metadata.uid.clone()),
                     },

@@ -504,7 +504,7 @@ impl HorizontalController {
         p.desired = desired;
         if desired != p.current {
             let key = ObjectKey::new(p.target.clone(), &p.hpa.metadata.namespace, &p.hpa.spec.scale_target_ref.name);
-            ctx.request_reply(Request::Scale { key: key.clone(), replicas: desired });
+            ctx.request_reply(Request::Scale { key: Box::new(key.clone()), replicas: desired });
             self.awaiting_scale.push_back((key, p));
             return;
         }
@@ -686,7 +686,7 @@ impl Controller for HorizontalController {
                 }
             }
             Request::Scale { key, .. } => {
-                let Some(i) = self.awaiting_scale.iter().position(|(k, _)| k == key) else { return };
+                let Some(i) = self.awaiting_scale.iter().position(|(k, _)| *k == **key) else { return };
                 let Some((_, mut p)) = self.awaiting_scale.remove(i) else { return };
                 let now = ctx.now();
                 let obj = Object::HorizontalPodAutoscaler(Box::new(p.hpa.clone()));
