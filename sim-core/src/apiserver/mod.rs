@@ -69,7 +69,8 @@ pub enum Request {
     /// Delete; pods bound to a node get a deletionTimestamp first (graceful).
     Delete {
         /// Boxed, as in every variant with a key: the largest variant sets the size of
-        /// every request (136 bytes, most of them a 16-byte create or status update).
+        /// every request, most of them a 16-byte create or status update (inline keys
+        /// made every request 136 bytes; now 48, asserted below).
         key: Box<ObjectKey>,
         grace_period_seconds: Option<i64>,
         uid: Option<String>,

@@ -114,6 +114,11 @@ pub enum SimEvent {
     ChaosEnd(usize),
 }
 
+// Every pending event is a slot of this size in the queue's slab (ARCHITECTURE.md):
+// the large, rare parts of events are boxed.
+#[cfg(target_pointer_width = "64")]
+const _: () = assert!(std::mem::size_of::<SimEvent>() == 40);
+
 /// A kubeadm step due.
 #[derive(Debug)]
 pub enum KubeadmStep {
