@@ -145,13 +145,13 @@ impl Request {
             Request::Update(_) => "update",
             Request::UpdateStatus(_) => "update",
             Request::Delete { .. } => "delete",
-            Request::Bind { .. } => "bind",
+            Request::Bind(_) => "bind",
             Request::List(_) => "list",
             Request::Get(_) => "get",
             Request::Scale { .. } => "scale",
             Request::Apply(_) => "apply",
             Request::DeleteNamespaceContent(_) => "deletecollection",
-            Request::Evict { .. } => "create",
+            Request::Evict(_) => "create",
             Request::Patch { .. } | Request::JsonPatch { .. } | Request::PatchEvent(_) => "patch",
             Request::PodMetrics { .. } => "list",
         }
@@ -478,7 +478,7 @@ impl ApiServer {
         // writes that make up most requests (creations, status updates, bindings,
         // deletions) make no key (two strings copied and freed again).
         let key = match &req {
-            Request::Create(_) | Request::Update(_) | Request::UpdateStatus(_) | Request::Delete { .. } | Request::Bind { .. } => None,
+            Request::Create(_) | Request::Update(_) | Request::UpdateStatus(_) | Request::Delete { .. } | Request::Bind(_) => None,
             _ => Some(req.key()),
         };
         let priority_class = |kind: &Kind| matches!(kind, Kind::Other(gk) if gk.1 == "PriorityClass");

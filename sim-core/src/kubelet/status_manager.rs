@@ -151,13 +151,12 @@ impl Kubelet {
             ("ContainersNotReady", msg)
         };
         let tf = |b: bool| if b { "True" } else { "False" };
-        // Room for exactly the conditions the pod lacks: a first status adds four to the
+        // Room for the five conditions a pod has: a first status adds four to the
         // scheduler's one, which pushes would grow to eight places (384 bytes a pod where
         // five take 240; the status is a pod's until its next). An evicted pod's
         // DisruptionTarget, rare, is pushed beyond them.
         let order = ["PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady", "PodScheduled"];
-        let missing = order.iter().filter(|t| !s.conditions.iter().any(|c| c.type_ == **t)).count();
-        s.conditions.reserve_exact(missing);
+        s.conditions.reserve_exact(order.len().saturating_sub(s.conditions.len()));
         s.set_condition("PodReadyToStartContainers", tf(sandbox), "", "", now);
         // status.GeneratePodInitializedCondition: the init containers not yet done (a
         // sidecar is done once started).

@@ -104,7 +104,7 @@ impl SchedulerBench {
         while let Some(a) = self.actions.pop_front() {
             match a {
                 Action::Request { request: r, .. } => {
-                    if matches!(*r, Request::Bind { .. }) {
+                    if matches!(*r, Request::Bind(_)) {
                         let out = self.api.handle((*r).clone(), self.now);
                         self.api.granted_leases.clear(); // Events never expire here
                         if out.response.is_ok() {

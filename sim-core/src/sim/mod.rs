@@ -784,9 +784,9 @@ impl Simulation {
             Request::Apply(_) => "apply",
             Request::Scale { .. } => "scale",
             Request::Delete { .. } | Request::DeleteNamespaceContent(_) => "delete",
-            Request::Bind { .. } => "bind",
+            Request::Bind(_) => "bind",
             Request::Create(_) => "create",
-            Request::Evict { .. } => "evict",
+            Request::Evict(_) => "evict",
             Request::Patch { .. } | Request::JsonPatch { .. } | Request::PatchEvent(_) => "patch",
             _ => "update",
         };
