@@ -619,7 +619,7 @@ pub fn pod(p: &Pod, evs: &[&Event], now: SimTime) -> String {
     } else {
         w.write(0, &format!("Node:\t{}/{}\n", p.spec.node_name, p.status.host_ip));
     }
-    if let Some(t) = p.status.start_time {
+    if let Some(t) = p.status.start_time.get() {
         w.write(0, &format!("Start Time:\t{}\n", t.rfc1123z()));
     }
     labels_multiline(&mut w, "Labels", &m.labels);

@@ -289,10 +289,10 @@ impl std::ops::Deref for Text {
     }
 }
 
-/// The words most conditions are made of (pod condition types and statuses, the
-/// kubelet's reasons): a `Text` of one shares its thread's one copy, so writing it
-/// allocates nothing.
-const WORDS: [&str; 11] = [
+/// The words most conditions and statuses are made of (pod condition types and
+/// statuses, the kubelet's reasons, pod phases, QoS classes, Event types): a `Text` of
+/// one shares its thread's one copy, so writing it allocates nothing.
+const WORDS: [&str; 20] = [
     "True",
     "False",
     "Unknown",
@@ -304,6 +304,15 @@ const WORDS: [&str; 11] = [
     "DisruptionTarget",
     "ContainersNotReady",
     "PodCompleted",
+    "Pending",
+    "Running",
+    "Succeeded",
+    "Failed",
+    "Guaranteed",
+    "Burstable",
+    "BestEffort",
+    "Normal",
+    "Warning",
 ];
 
 thread_local! {

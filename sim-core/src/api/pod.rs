@@ -337,14 +337,16 @@ impl Toleration {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PodStatus {
+    /// The phase, the reason, the message and the QoS class are `Text`: the phases and
+    /// classes are shared words, and a status copy shares them all, 8 bytes each.
     #[serde(default, skip_serializing_if = "str::is_empty")]
-    pub phase: Cow<'static, str>,
+    pub phase: Text,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conditions: Vec<PodCondition>,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub message: String,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub reason: String,
+    #[serde(default, skip_serializing_if = "str::is_empty")]
+    pub message: Text,
+    #[serde(default, skip_serializing_if = "str::is_empty")]
+    pub reason: Text,
     /// The IPs and the nominated node are `Text`: a status copy (the kubelet builds each
     /// on a copy of the last) shares them, 8 bytes each.
     #[serde(rename = "hostIP", default, skip_serializing_if = "str::is_empty")]
@@ -353,8 +355,8 @@ pub struct PodStatus {
     pub pod_ip: Text,
     #[serde(rename = "podIPs", default, skip_serializing_if = "PodIps::is_empty")]
     pub pod_ips: PodIps,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub start_time: Option<Time>,
+    #[serde(default, skip_serializing_if = "MaybeTime::is_none")]
+    pub start_time: MaybeTime,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub container_statuses: Vec<ContainerStatus>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -362,14 +364,14 @@ pub struct PodStatus {
     #[serde(default, skip_serializing_if = "str::is_empty")]
     pub nominated_node_name: Text,
     #[serde(default, skip_serializing_if = "str::is_empty")]
-    pub qos_class: Cow<'static, str>,
+    pub qos_class: Text,
     #[serde(rename = "hostIPs", default, skip_serializing_if = "PodIps::is_empty")]
     pub host_ips: PodIps,
 }
 
-// Every stored version of a pod holds one (they were 304 bytes).
+// Every stored version of a pod holds one (they were 304 bytes, then 256).
 #[cfg(target_pointer_width = "64")]
-const _: () = assert!(std::mem::size_of::<PodStatus>() == 256);
+const _: () = assert!(std::mem::size_of::<PodStatus>() == 184);
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

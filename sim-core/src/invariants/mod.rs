@@ -243,7 +243,7 @@ fn fmt_key(kind: &str, k: &Key) -> String {
 /// Whether a pod holds resources and an IP on its node: bound, admitted by the kubelet
 /// (it has a start time), and not terminal.
 fn holds_node(p: &crate::api::pod::Pod) -> bool {
-    !p.spec.node_name.is_empty() && !p.is_terminal() && p.status.start_time.is_some()
+    !p.spec.node_name.is_empty() && !p.is_terminal() && !p.status.start_time.is_none()
 }
 
 impl Checker {
@@ -733,7 +733,7 @@ mod tests {
         c.resources.requests.insert("cpu".into(), Quantity::from_milli(cpu_m));
         Rc::make_mut(&mut p.spec).containers = Rc::new(vec![c]);
         Rc::make_mut(&mut p.spec).node_name = node.into();
-        p.status.start_time = Some(Time(SimTime(0)));
+        p.status.start_time = Time(SimTime(0)).into();
         p.status.pod_ip = ip.into();
         p.status.phase = "Running".into();
         Object::Pod(Box::new(p))
@@ -865,7 +865,7 @@ mod tests {
         let bound = |name: &str, node: &str| {
             let mut p = pod(name, node, "", 0);
             if let Object::Pod(p) = &mut p {
-                p.status.start_time = None;
+                p.status.start_time = crate::api::meta::MaybeTime::NONE;
             }
             p
         };

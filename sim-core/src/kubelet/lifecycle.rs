@@ -108,8 +108,8 @@ impl Kubelet {
         let mut np = p.clone();
         np.metadata.resource_version.0 = 0;
         np.status.phase = "Failed".into();
-        np.status.reason = rej.reason.clone();
-        np.status.message = format!("Pod was rejected: {}", rej.message);
+        np.status.reason = rej.reason.as_str().into();
+        np.status.message = format!("Pod was rejected: {}", rej.message).into();
         ctx.request(Request::UpdateStatus(Object::Pod(Box::new(np))));
         self.event(obj, "Warning", rej.reason.clone(), &rej.message, ctx);
     }

@@ -98,7 +98,9 @@ impl Kubelet {
         if s.host_ips.is_empty() {
             s.host_ips = PodIps::One(PodIp { ip: s.host_ip.clone() });
         }
-        s.start_time.get_or_insert(now);
+        if s.start_time.is_none() {
+            s.start_time = now.into();
+        }
         if let Some(ip) = w.ip {
             if !ip_is(&s.pod_ip, ip) {
                 s.pod_ip = format_ip(ip).into();
@@ -186,7 +188,7 @@ impl Kubelet {
         // evictPod's status: Failed, reason Evicted, and the DisruptionTarget condition.
         if let (Phase::Done, Some(msg)) = (w.phase, w.rare.evicted.as_ref()) {
             s.reason = "Evicted".into();
-            s.message = msg.clone();
+            s.message = msg.as_str().into();
             s.set_condition("DisruptionTarget", "True", "TerminationByKubelet", msg, now);
         }
         s.conditions.sort_by_key(|c| order.iter().position(|o| *o == c.type_).unwrap_or(usize::MAX));

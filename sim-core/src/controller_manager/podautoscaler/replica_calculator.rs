@@ -47,7 +47,7 @@ pub fn group_pods(pods: &[&Pod], metrics: &PodMetricsInfo, cpu: bool, now: SimTi
         };
         if cpu {
             let condition = p.status.conditions.iter().find(|c| c.type_ == "Ready");
-            let is_unready = match (condition, p.status.start_time) {
+            let is_unready = match (condition, p.status.start_time.get()) {
                 (Some(c), Some(start)) => {
                     let transition = c.last_transition_time.get().map_or(SimTime::ZERO, |t| t.0);
                     if start.0 + CPU_INITIALIZATION_PERIOD > now {
@@ -236,7 +236,7 @@ mod tests {
         }))
         .unwrap();
         p.status.phase = "Running".into();
-        p.status.start_time = Some(Time(SimTime(start)));
+        p.status.start_time = Time(SimTime(start)).into();
         p.status.conditions.push(PodCondition {
             type_: "Ready".into(),
             status: if ready { "True" } else { "False" }.into(),

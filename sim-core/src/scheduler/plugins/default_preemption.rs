@@ -78,7 +78,7 @@ fn more_important(a: &PodInfo, b: &PodInfo) -> std::cmp::Ordering {
 }
 
 fn start(p: &PodInfo) -> i64 {
-    p.pod().status.start_time.map_or(i64::MAX, |t| t.0 .0 as i64)
+    p.pod().status.start_time.get().map_or(i64::MAX, |t| t.0 .0 as i64)
 }
 
 /// filterPodsWithPDBViolation: splits victims into (violating, non-violating).

@@ -125,7 +125,7 @@ impl PodBuilder {
     }
     /// Status.startTime, in ms (upstream's tests use ns since the epoch: only the order matters).
     pub fn start_time(mut self, ms: u64) -> Self {
-        self.0.status.start_time = Some(Time(SimTime(ms)));
+        self.0.status.start_time = Time(SimTime(ms)).into();
         self
     }
     pub fn terminating(mut self) -> Self {
