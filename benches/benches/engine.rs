@@ -181,7 +181,7 @@ fn event_store(c: &mut Criterion) {
             .map(move |(k, (reason, message))| {
                 let t = SimTime(i * 10 + k as u64);
                 let mut e = sim_core::client::event_with(pod.clone(), source.clone(), "Normal", reason, message, t, 0);
-                e.metadata.uid = format!("{:08x}-0000-4000-8000-{:012x}", i, k);
+                e.metadata.uid = format!("{:08x}-0000-4000-8000-{:012x}", i, k).into();
                 e.metadata.creation_timestamp = Some(Time(t));
                 Object::Event(Box::new(e))
             })
@@ -201,7 +201,7 @@ fn event_store(c: &mut Criterion) {
     g.throughput(Throughput::Elements(events.len() as u64));
     g.bench_function("create_40000", |b| b.iter_batched(|| (), |()| black_box(written().0.len()), BatchSize::PerIteration));
     let (store, attached) = written();
-    let probes: Vec<(String, String)> = events.iter().step_by(40).map(|e| (e.meta().namespace.clone(), e.meta().name.clone())).collect();
+    let probes: Vec<(String, String)> = events.iter().step_by(40).map(|e| (e.meta().namespace.to_string(), e.meta().name.clone())).collect();
     g.throughput(Throughput::Elements(probes.len() as u64));
     g.bench_function("resource_version_by_name", |b| {
         b.iter(|| black_box(sum_found(&probes, |(ns, name)| store.resource_version_of(&sim_core::api::Kind::Event, ns, name))))

@@ -43,7 +43,7 @@ fn deployment_pod(sim: &Simulation, ns: &str, name: &str) -> Result<Named, Strin
         .store
         .list(&Kind::ReplicaSet)
         .filter(|o| o.meta().namespace == ns && o.meta().controller_ref().is_some_and(|r| &r.uid == uid))
-        .map(|o| o.meta().uid.clone())
+        .map(|o| o.meta().uid.to_string())
         .collect();
     let pod = sim
         .api

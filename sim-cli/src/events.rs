@@ -99,7 +99,7 @@ pub fn events(a: Args) -> u8 {
                 e.message.trim().to_string(),
             ];
             if a.all {
-                r.insert(0, e.metadata.namespace.clone());
+                r.insert(0, e.metadata.namespace.to_string());
             }
             r
         })

@@ -93,7 +93,7 @@ pub fn pod_rows(pods: &[Rc<Object>], now: SimTime, wide: bool, with_ns: bool) ->
                 age(p.metadata.creation_timestamp, now),
             ];
             if with_ns {
-                r.insert(0, p.metadata.namespace.clone());
+                r.insert(0, p.metadata.namespace.to_string());
             }
             if wide {
                 r.extend([or_none(&p.status.pod_ip), or_none(&p.spec.node_name), or_none(&p.status.nominated_node_name), "<none>".into()]);
@@ -377,7 +377,7 @@ pub fn rows(kind: &Kind, objs: &[Rc<Object>], now: SimTime, wide: bool, with_ns:
         if with_ns && kind.namespaced() {
             h.insert(0, "NAMESPACE");
             for (r, o) in rows.iter_mut().zip(objs) {
-                r.insert(0, o.meta().namespace.clone());
+                r.insert(0, o.meta().namespace.to_string());
             }
         }
         (h, rows)

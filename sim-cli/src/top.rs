@@ -201,7 +201,7 @@ pub fn top(a: Args) -> u8 {
         .map(|m| {
             let mut r = Vec::new();
             if a.all {
-                r.push(m.namespace.clone());
+                r.push(m.namespace.to_string());
             }
             if a.containers {
                 r.extend([m.name.clone(), m.container.clone()]);

@@ -152,7 +152,7 @@ impl MetricsServer {
             .filter_map(|(uid, e)| {
                 let prev = e.prev.as_ref()?;
                 Some(PodMetrics {
-                    namespace: e.namespace.clone(),
+                    namespace: e.namespace.to_string(),
                     name: e.name.clone(),
                     uid: uid.clone(),
                     container: e.container.clone(),

@@ -49,7 +49,7 @@ fn objects(sim: &Simulation) -> Vec<(Kind, String, String)> {
     let mut v = Vec::new();
     for k in [Kind::Pod, Kind::Node] {
         for o in sim.list(&k) {
-            v.push((k.clone(), o.meta().namespace.clone(), serde_json::to_string(&o.to_json()).unwrap()));
+            v.push((k.clone(), o.meta().namespace.to_string(), serde_json::to_string(&o.to_json()).unwrap()));
         }
     }
     v
@@ -59,7 +59,7 @@ fn shown(s: &Session) -> Vec<(Kind, String, String)> {
     let mut v: Vec<_> = s
         .objects()
         .filter(|o| matches!(&***o, Object::Pod(_) | Object::Node(_)))
-        .map(|o| (o.kind(), o.meta().namespace.clone(), serde_json::to_string(&o.to_json()).unwrap()))
+        .map(|o| (o.kind(), o.meta().namespace.to_string(), serde_json::to_string(&o.to_json()).unwrap()))
         .collect();
     v.sort_by(|a, b| (a.0.clone(), &a.1).cmp(&(b.0.clone(), &b.1)).then(a.2.cmp(&b.2)));
     v

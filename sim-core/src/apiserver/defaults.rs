@@ -248,10 +248,10 @@ pub fn generate_job_selector(job: &mut crate::api::job::Job) {
         labels.entry(k.into()).or_insert_with(|| name.clone());
     }
     for k in [LEGACY_CONTROLLER_UID, CONTROLLER_UID] {
-        labels.entry(k.into()).or_insert_with(|| uid.clone());
+        labels.entry(k.into()).or_insert_with(|| uid.to_string());
     }
     let sel = job.spec.selector.get_or_insert_with(Default::default);
-    sel.match_labels.entry(CONTROLLER_UID.into()).or_insert(uid);
+    sel.match_labels.entry(CONTROLLER_UID.into()).or_insert(uid.to_string());
     if job.metadata.labels.is_empty() {
         job.metadata.labels = job.spec.template.metadata.labels.clone();
     }

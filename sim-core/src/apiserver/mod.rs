@@ -652,7 +652,7 @@ impl ApiServer {
         // draws a uid before validation only for Jobs, whose generated selector needs it
         // (other kinds keep their uid sequence when a create is refused).
         let early_uid = if let Object::Job(job) = &mut obj {
-            job.metadata.uid = self.new_uid();
+            job.metadata.uid = self.new_uid().into();
             defaults::generate_job_selector(job);
             Some(job.metadata.uid.clone())
         } else {
@@ -685,7 +685,7 @@ impl ApiServer {
         } else {
             Vec::new()
         };
-        let uid = early_uid.unwrap_or_else(|| self.new_uid());
+        let uid = early_uid.unwrap_or_else(|| self.new_uid().into());
         let m = obj.meta_mut();
         m.uid = uid;
         if !m.owner_references.is_empty() {
@@ -1559,7 +1559,7 @@ mod tests {
         assert_eq!(st.reason, "Conflict");
         assert!(st.message.contains("the object has been modified"));
         let uid = p.meta().uid.clone();
-        let bind = |node: &str| Request::Bind(Box::new(Binding { namespace: "default".into(), name: "web".into(), uid: uid.clone(), node: node.into() }));
+        let bind = |node: &str| Request::Bind(Box::new(Binding { namespace: "default".into(), name: "web".into(), uid: uid.to_string(), node: node.into() }));
         let bound = ok(a.handle(bind("n1"), SimTime(3)));
         assert_eq!(bound.as_pod().unwrap().spec.node_name, "n1");
         assert!(err(a.handle(bind("n2"), SimTime(4))).message.contains("is already assigned to node \"n1\""));
@@ -1600,7 +1600,7 @@ mod tests {
         let mut a = server();
         let p = ok(a.handle(Request::Create(pod("web")), SimTime(0)));
         let uid = p.meta().uid.clone();
-        ok(a.handle(Request::Bind(Box::new(Binding { namespace: "default".into(), name: "web".into(), uid, node: "n1".into() })), SimTime(1)));
+        ok(a.handle(Request::Bind(Box::new(Binding { namespace: "default".into(), name: "web".into(), uid: uid.to_string(), node: "n1".into() })), SimTime(1)));
         // Re-applying the manifest keeps spec.nodeName (the scheduler's) and writes nothing.
         let rev = a.store.revision();
         let same = ok(a.handle(Request::Apply(pod("web")), SimTime(2)));

@@ -150,7 +150,7 @@ impl Informer {
     pub fn replace(&mut self, kind: Kind, items: Vec<Rc<Object>>, revision: u64) {
         let mut bucket = Bucket::default();
         for o in items {
-            let (ns, name) = (o.meta().namespace.clone(), o.meta().name.clone());
+            let (ns, name) = (o.meta().namespace.to_string(), o.meta().name.clone());
             bucket.insert(&ns, &name, o);
         }
         self.caches.insert(kind, bucket);
@@ -246,9 +246,9 @@ pub fn object_reference(obj: &Object) -> crate::api::event::ObjectReference {
             "" => kind.name().to_string().into(),
             k => k.into(),
         },
-        namespace: m.namespace.clone(),
+        namespace: m.namespace.to_string(),
         name: m.name.clone(),
-        uid: m.uid.clone(),
+        uid: m.uid.to_string(),
         api_version: kind.api_version().into(),
     }
 }
@@ -267,7 +267,7 @@ pub fn event_with(
     use crate::api::meta::Time;
     let mut ev = crate::api::event::Event::default();
     ev.metadata.name = event_name(&involved.name, now.as_ms().wrapping_mul(1_000_000).wrapping_add(seq));
-    ev.metadata.namespace = if involved.namespace.is_empty() { "default".into() } else { involved.namespace.clone() };
+    ev.metadata.namespace = if involved.namespace.is_empty() { "default".into() } else { involved.namespace.as_str().into() };
     ev.involved_object = involved;
     ev.reason = reason.into();
     ev.message = message.into();

@@ -253,7 +253,7 @@ impl ClusterAutoscaler {
 
     fn event(&mut self, obj: &Object, type_: &'static str, reason: impl Into<std::borrow::Cow<'static, str>>, message: &str, now: SimTime, out: &mut Vec<Act>) {
         let reason = reason.into();
-        let key = (obj.meta().uid.clone(), reason.to_string());
+        let key = (obj.meta().uid.to_string(), reason.to_string());
         if self.sent.get(&key).is_some_and(|t| *t + EVENT_INTERVAL > now) {
             return;
         }
@@ -827,7 +827,7 @@ impl ClusterAutoscaler {
             }
             self.event(o, "Normal", "ScaleDown", "deleting pod for node scale down", now, out);
             out.push(Act::Request(Box::new(Request::Evict(Box::new(Eviction {
-                namespace: p.metadata.namespace.clone(),
+                namespace: p.metadata.namespace.to_string(),
                 name: p.metadata.name.clone(),
                 grace_period_seconds: None,
             })))));

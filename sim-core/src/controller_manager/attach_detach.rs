@@ -122,7 +122,9 @@ impl AttachDetachController {
             }
             for (_, claim) in crate::api::storage::pod_claims(p.spec.volumes.as_deref()) {
                 if let Some(v) = attachable_volume(inf, &p.metadata.namespace, &claim) {
-                    out.entry((v.metadata.name.clone(), p.spec.node_name.clone())).or_default().push((p.metadata.namespace.clone(), p.metadata.name.clone()));
+                    out.entry((v.metadata.name.clone(), p.spec.node_name.clone()))
+                        .or_default()
+                        .push((p.metadata.namespace.to_string(), p.metadata.name.clone()));
                     vols.insert(v.metadata.name.clone(), v);
                 }
             }

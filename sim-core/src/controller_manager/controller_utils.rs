@@ -259,7 +259,7 @@ mod tests {
     fn pod(name: &str, node: &str, phase: &'static str, ready: bool, created_s: u64) -> Pod {
         let mut p = Pod::default();
         p.metadata.name = name.into();
-        p.metadata.uid = format!("uid-{name}");
+        p.metadata.uid = format!("uid-{name}").into();
         p.metadata.creation_timestamp = Some(Time(SimTime::from_secs(created_s)));
         Rc::make_mut(&mut p.spec).node_name = node.into();
         p.status.phase = phase.into();

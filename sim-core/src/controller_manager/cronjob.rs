@@ -171,9 +171,9 @@ fn job_from_template(cj: &CronJob, scheduled: SimTime, tz: chrono_tz::Tz) -> Job
 fn job_ref(j: &Job) -> ObjectReference {
     ObjectReference {
         kind: "Job".into(),
-        namespace: j.metadata.namespace.clone(),
+        namespace: j.metadata.namespace.to_string(),
         name: j.metadata.name.clone(),
-        uid: j.metadata.uid.clone(),
+        uid: j.metadata.uid.to_string(),
         api_version: "batch/v1".into(),
         resource_version: j.metadata.resource_version.0.to_string(),
         field_path: String::new(),
@@ -195,10 +195,10 @@ impl Controller for CronJobController {
     /// addCronJob/updateCronJob and addJob/updateJob/deleteJob (the Job's controller).
     fn on_watch(&mut self, _inf: &SharedInformers, ev: &WatchEvent, _ctx: &mut ControllerCtx) {
         match &*ev.object {
-            Object::CronJob(cj) => self.queue.add((cj.metadata.namespace.clone(), cj.metadata.name.clone())),
+            Object::CronJob(cj) => self.queue.add((cj.metadata.namespace.to_string(), cj.metadata.name.clone())),
             Object::Job(j) => {
                 if let Some(r) = j.metadata.controller_ref().filter(|r| r.kind == "CronJob") {
-                    self.queue.add((j.metadata.namespace.clone(), r.name.clone()));
+                    self.queue.add((j.metadata.namespace.to_string(), r.name.clone()));
                 }
             }
             _ => {}
@@ -236,7 +236,7 @@ impl Controller for CronJobController {
         match req {
             Request::Create(Object::Job(j)) => {
                 let Some(r) = j.metadata.controller_ref() else { return };
-                let key = (j.metadata.namespace.clone(), r.name.clone());
+                let key = (j.metadata.namespace.to_string(), r.name.clone());
                 let Some((mut cj, scheduled, requeue)) = self.creating.remove(&key) else { return };
                 let owner: Rc<Object> = Rc::new(Object::CronJob(Box::new(cj.clone())));
                 let created: Option<Job> = match resp {
@@ -265,7 +265,7 @@ impl Controller for CronJobController {
                 if let Some(job) = created {
                     // An adopted Job has the same name, so the same scheduled time
                     // (getJobName hashes it).
-                    self.listed.entry(key.clone()).or_default().insert(job.metadata.uid.clone());
+                    self.listed.entry(key.clone()).or_default().insert(job.metadata.uid.to_string());
                     cj.status.active.push(job_ref(&job));
                     cj.status.last_schedule_time = Some(Time(scheduled));
                 }
@@ -276,7 +276,7 @@ impl Controller for CronJobController {
                 }
             }
             Request::UpdateStatus(Object::CronJob(cj)) if matches!(resp, Response::Error(_)) => {
-                ctx.requeue_rate_limited(&mut self.queue, (cj.metadata.namespace.clone(), cj.metadata.name.clone()));
+                ctx.requeue_rate_limited(&mut self.queue, (cj.metadata.namespace.to_string(), cj.metadata.name.clone()));
             }
             _ => {}
         }
@@ -322,7 +322,7 @@ impl CronJobController {
     ) -> (Option<SimDuration>, Option<(Job, SimTime)>, bool) {
         let now = ctx.now();
         let mut update = false;
-        let key = (cj.metadata.namespace.clone(), cj.metadata.name.clone());
+        let key = (cj.metadata.namespace.to_string(), cj.metadata.name.clone());
         // What this controller listed but its cache does not show yet is listed (until
         // the Job is seen finished).
         let written = self.listed.remove(&key).unwrap_or_default();
@@ -330,7 +330,7 @@ impl CronJobController {
             .into_iter()
             .filter(|u| !cj.status.active.iter().any(|a| a.uid == *u) && jobs.iter().find(|j| j.metadata.uid == *u).is_none_or(|j| finished(j).is_none()))
             .collect();
-        for j in jobs.iter().filter(|j| pending.contains(&j.metadata.uid)) {
+        for j in jobs.iter().filter(|j| pending.contains(j.metadata.uid.as_str())) {
             cj.status.active.push(job_ref(j));
         }
         if !pending.is_empty() {

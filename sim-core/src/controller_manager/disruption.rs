@@ -49,7 +49,7 @@ impl Controller for DisruptionController {
     /// addDb/updateDb/removeDb and addPod/updatePod/deletePod (the budgets that select it).
     fn on_watch(&mut self, inf: &SharedInformers, ev: &WatchEvent, _ctx: &mut ControllerCtx) {
         match &*ev.object {
-            Object::PodDisruptionBudget(p) => self.queue.add((p.metadata.namespace.clone(), p.metadata.name.clone())),
+            Object::PodDisruptionBudget(p) => self.queue.add((p.metadata.namespace.to_string(), p.metadata.name.clone())),
             Object::Pod(pod) => {
                 let prev_labels = ev.prev.as_ref().and_then(|o| o.as_pod()).map(|p| &p.metadata.labels);
                 for pdb in inf.list_ns(&Kind::PodDisruptionBudget, &pod.metadata.namespace).filter_map(|o| o.as_pdb()) {
@@ -57,7 +57,7 @@ impl Controller for DisruptionController {
                     // missing one none (LabelSelectorAsSelector).
                     let Some(sel) = pdb.spec.selector.as_ref() else { continue };
                     if sel.matches(&pod.metadata.labels) || prev_labels.is_some_and(|l| sel.matches(l)) {
-                        self.queue.add((pdb.metadata.namespace.clone(), pdb.metadata.name.clone()));
+                        self.queue.add((pdb.metadata.namespace.to_string(), pdb.metadata.name.clone()));
                     }
                 }
             }
@@ -105,7 +105,7 @@ impl Controller for DisruptionController {
     /// A refused status update (a stale read: Conflict) is a failed sync.
     fn on_response(&mut self, _inf: &SharedInformers, req: &Request, _resp: &crate::apiserver::Response, ctx: &mut ControllerCtx) {
         if let Request::UpdateStatus(Object::PodDisruptionBudget(p)) = req {
-            ctx.requeue_rate_limited(&mut self.queue, (p.metadata.namespace.clone(), p.metadata.name.clone()));
+            ctx.requeue_rate_limited(&mut self.queue, (p.metadata.namespace.to_string(), p.metadata.name.clone()));
         }
     }
 }
@@ -166,7 +166,7 @@ fn expected_scale(inf: &SharedInformers, pods: &[&Pod]) -> Result<(i32, bool), S
         };
         match found {
             Some((uid, scale)) => {
-                scales.insert(uid, scale);
+                scales.insert(uid.to_string(), scale);
             }
             None => return Err(format!("found no controllers for pod {:?}", p.metadata.name)),
         }

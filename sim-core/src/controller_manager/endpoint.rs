@@ -41,9 +41,9 @@ fn endpoint_address(pod: &Pod, svc: &Service) -> EndpointAddress {
         node_name: Some(pod.spec.node_name.clone()),
         target_ref: Some(ObjectReference {
             kind: "Pod".into(),
-            namespace: pod.metadata.namespace.clone(),
+            namespace: pod.metadata.namespace.to_string(),
             name: pod.metadata.name.clone(),
-            uid: pod.metadata.uid.clone(),
+            uid: pod.metadata.uid.to_string(),
             ..Default::default()
         }),
     }
@@ -58,7 +58,7 @@ pub fn subsets(svc: &Service, pods: &[&Pod]) -> Vec<EndpointSubset> {
     for pod in pods.iter().filter(|p| should_pod_be_in_endpoints(p, tolerate_unready)) {
         let epa = endpoint_address(pod, svc);
         let ready = tolerate_unready || pod.is_ready();
-        let key = (epa.ip.clone(), pod.metadata.uid.clone());
+        let key = (epa.ip.clone(), pod.metadata.uid.to_string());
         if svc.spec.ports.is_empty() {
             if svc.spec.cluster_ip == "None" {
                 offers.entry(key).or_insert((epa, ready, Vec::new()));
@@ -174,14 +174,14 @@ impl Controller for EndpointController {
     /// Endpoints deleted while its Service stays is recreated).
     fn on_watch(&mut self, inf: &SharedInformers, ev: &WatchEvent, _ctx: &mut ControllerCtx) {
         match &*ev.object {
-            Object::Service(s) => self.queue.add((s.metadata.namespace.clone(), s.metadata.name.clone())),
+            Object::Service(s) => self.queue.add((s.metadata.namespace.to_string(), s.metadata.name.clone())),
             Object::Pod(_) => {
                 for k in services_for_pod_event(inf, ev) {
                     self.queue.add(k);
                 }
             }
             Object::Endpoints(e) if ev.type_ == crate::etcd::WatchEventType::Deleted => {
-                let key = (e.metadata.namespace.clone(), e.metadata.name.clone());
+                let key = (e.metadata.namespace.to_string(), e.metadata.name.clone());
                 if self.expected.get(&key) != Some(&None) && inf.get(&Kind::Service, &key.0, &key.1).is_some() {
                     self.queue.add(key);
                 }
@@ -226,7 +226,7 @@ impl Controller for EndpointController {
         let mut e = current.cloned().unwrap_or_else(|| {
             let mut e = Endpoints::default();
             e.metadata.name = key.1.clone();
-            e.metadata.namespace = key.0.clone();
+            e.metadata.namespace = key.0.clone().into();
             e
         });
         e.subsets = subsets;
@@ -249,8 +249,8 @@ impl Controller for EndpointController {
 
     fn on_response(&mut self, inf: &SharedInformers, req: &Request, resp: &Response, ctx: &mut ControllerCtx) {
         let key = match req {
-            Request::Create(o) | Request::Update(o) => (o.meta().namespace.clone(), o.meta().name.clone()),
-            Request::Delete { key, .. } => (key.namespace.clone(), key.name.clone()),
+            Request::Create(o) | Request::Update(o) => (o.meta().namespace.to_string(), o.meta().name.clone()),
+            Request::Delete { key, .. } => (key.namespace.to_string(), key.name.clone()),
             _ => return,
         };
         let Some(create) = self.in_flight.remove(&key) else { return };
@@ -319,7 +319,7 @@ mod tests {
         let mut p = Pod::default();
         p.metadata.name = format!("pod{i}");
         p.metadata.namespace = "test".into();
-        p.metadata.uid = format!("uid-{i}");
+        p.metadata.uid = format!("uid-{i}").into();
         p.metadata.labels = [("foo".to_string(), "bar".to_string())].into();
         std::rc::Rc::make_mut(&mut p.spec).node_name = "node-1".into();
         p.status.phase = "Running".into();

@@ -90,7 +90,7 @@ pub fn services_selecting<'a>(inf: &'a SharedInformers, ns: &'a str, labels: &'a
     inf.list_ns(&Kind::Service, ns)
         .filter_map(|o| o.as_service())
         .filter(|s| s.spec.selector.as_ref().is_some_and(|sel| selector_matches(sel, labels)))
-        .map(|s| (s.metadata.namespace.clone(), s.metadata.name.clone()))
+        .map(|s| (s.metadata.namespace.to_string(), s.metadata.name.clone()))
 }
 
 /// podEndpointsChanged (plus a change of terminal phase, which also moves a pod in or out
@@ -144,9 +144,9 @@ fn pod_to_endpoint(pod: &Pod, zone: Option<&String>, svc: &Service) -> Endpoint 
         hostname: should_set_hostname(pod, svc).then(|| pod.spec.hostname.clone()),
         target_ref: Some(ObjectReference {
             kind: "Pod".into(),
-            namespace: pod.metadata.namespace.clone(),
+            namespace: pod.metadata.namespace.to_string(),
             name: pod.metadata.name.clone(),
-            uid: pod.metadata.uid.clone(),
+            uid: pod.metadata.uid.to_string(),
             ..Default::default()
         }),
         node_name: (!pod.spec.node_name.is_empty()).then(|| pod.spec.node_name.clone()),
@@ -187,7 +187,7 @@ type Desired = (Vec<EndpointPort>, BTreeMap<EndpointKey, Endpoint>);
 fn endpoint_key(e: &Endpoint) -> EndpointKey {
     let mut addresses = e.addresses.clone();
     addresses.sort();
-    (addresses, e.hostname.clone(), e.target_ref.as_ref().map(|r| (r.namespace.clone(), r.name.clone())))
+    (addresses, e.hostname.clone(), e.target_ref.as_ref().map(|r| (r.namespace.to_string(), r.name.clone())))
 }
 
 /// EndpointsEqualBeyondHash: conditions, node, zone, hints and the target (its
@@ -261,7 +261,7 @@ fn new_slice(svc: &Service, ports: &[EndpointPort]) -> EndpointSlice {
         api_version: "v1".into(),
         kind: "Service".into(),
         name: svc.metadata.name.clone(),
-        uid: svc.metadata.uid.clone(),
+        uid: svc.metadata.uid.to_string(),
         controller: Some(true),
         block_owner_deletion: Some(true),
     }];
@@ -452,7 +452,7 @@ impl Default for EndpointSliceController {
 fn service_of_slice(s: &EndpointSlice) -> Option<NsName> {
     let managed = s.metadata.labels.get(LABEL_MANAGED_BY).map(String::as_str) == Some(SLICE_CONTROLLER_NAME);
     let svc = s.metadata.labels.get(LABEL_SERVICE_NAME)?;
-    managed.then(|| (s.metadata.namespace.clone(), svc.clone()))
+    managed.then(|| (s.metadata.namespace.to_string(), svc.clone()))
 }
 
 impl EndpointSliceController {
@@ -485,7 +485,7 @@ impl Controller for EndpointSliceController {
     /// managed slice changed by someone else (not one of its own writes).
     fn on_watch(&mut self, inf: &SharedInformers, ev: &WatchEvent, _ctx: &mut ControllerCtx) {
         match &*ev.object {
-            Object::Service(s) => self.queue.add((s.metadata.namespace.clone(), s.metadata.name.clone())),
+            Object::Service(s) => self.queue.add((s.metadata.namespace.to_string(), s.metadata.name.clone())),
             Object::Pod(_) => {
                 for k in services_for_pod_event(inf, ev) {
                     self.queue.add(k);

@@ -221,11 +221,11 @@ impl Controller for ExternalProvisioner {
     fn on_watch(&mut self, _inf: &SharedInformers, ev: &WatchEvent, _ctx: &mut ControllerCtx) {
         match &*ev.object {
             Object::PersistentVolumeClaim(c) => {
-                let k = (c.metadata.namespace.clone(), c.metadata.name.clone());
+                let k = (c.metadata.namespace.to_string(), c.metadata.name.clone());
                 if ev.type_ == WatchEventType::Deleted {
                     self.provisioning.remove(&k);
                 } else {
-                    self.queue.add(Key::Claim(k.0, k.1));
+                    self.queue.add(Key::Claim(k.0.to_string(), k.1));
                 }
             }
             Object::PersistentVolume(v) => {
@@ -285,7 +285,7 @@ impl Controller for ExternalProvisioner {
                                 // provisioners return are ProvisioningFinished: the
                                 // selected node stays.
                                 self.provisioning.remove(&k);
-                                let n = self.failures.entry(c.metadata.uid.clone()).or_insert(0);
+                                let n = self.failures.entry(c.metadata.uid.to_string()).or_insert(0);
                                 *n += 1;
                                 if *n < FAILED_PROVISION_THRESHOLD {
                                     let d = SimDuration::from_secs(15u64.saturating_mul(1 << (*n - 1).min(10)).min(1000));
@@ -298,7 +298,7 @@ impl Controller for ExternalProvisioner {
                     }
                     _ => {
                         let d = provisioning_delay(class);
-                        self.provisioning.insert(k, (c.metadata.uid.clone(), now + d));
+                        self.provisioning.insert(k, (c.metadata.uid.to_string(), now + d));
                         let obj = Object::PersistentVolumeClaim(Box::new(c.clone()));
                         ctx.event_as(&obj, "Normal", "Provisioning", &format!("External provisioner is provisioning volume for claim \"{ns}/{name}\""), source);
                         ctx.requeue_after(&mut self.queue, key.clone(), d);
@@ -321,7 +321,7 @@ impl Controller for ExternalProvisioner {
                         ctx.request(Request::Delete {
                             key: Box::new(ObjectKey::new(Kind::PersistentVolume, "", name)),
                             grace_period_seconds: None,
-                            uid: Some(v.metadata.uid.clone()),
+                            uid: Some(v.metadata.uid.to_string()),
                         });
                     }
                     Some(at) => {
@@ -355,7 +355,7 @@ impl Controller for ExternalProvisioner {
                 }
             }
             (Request::Update(Object::PersistentVolumeClaim(c)), Response::Error(_)) => {
-                ctx.requeue_rate_limited(&mut self.queue, Key::Claim(c.metadata.namespace.clone(), c.metadata.name.clone()));
+                ctx.requeue_rate_limited(&mut self.queue, Key::Claim(c.metadata.namespace.to_string(), c.metadata.name.clone()));
             }
             _ => {}
         }

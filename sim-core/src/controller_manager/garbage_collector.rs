@@ -87,7 +87,7 @@ impl Controller for GarbageCollector {
             return;
         }
         if !m.owner_references.is_empty() && all_owners_gone(inf, obj) {
-            self.queue.add((obj.kind(), m.namespace.clone(), m.name.clone()));
+            self.queue.add((obj.kind(), m.namespace.to_string(), m.name.clone()));
         }
     }
 
@@ -99,7 +99,7 @@ impl Controller for GarbageCollector {
         ctx.request_on_error(Request::Delete {
             key: Box::new(ObjectKey::new(key.0.clone(), &key.1, &key.2)),
             grace_period_seconds: None,
-            uid: Some(obj.meta().uid.clone()),
+            uid: Some(obj.meta().uid.to_string()),
         });
         Synced::Done
     }
@@ -107,7 +107,7 @@ impl Controller for GarbageCollector {
     fn on_response(&mut self, _inf: &SharedInformers, req: &Request, resp: &Response, ctx: &mut ControllerCtx) {
         let (Request::Delete { key, .. }, Response::Error(st)) = (req, resp) else { return };
         if st.reason != "NotFound" {
-            ctx.requeue_rate_limited(&mut self.queue, (key.kind.clone(), key.namespace.clone(), key.name.clone()));
+            ctx.requeue_rate_limited(&mut self.queue, (key.kind.clone(), key.namespace.to_string(), key.name.clone()));
         }
     }
 }

@@ -62,7 +62,7 @@ impl SharedInformers {
         let uid = UidKey::new(&m.uid);
         let (me, known) = match self.by_uid.get(&uid) {
             Some(r) if r.0 == kind && r.1 == m.namespace && r.2 == m.name => (r.clone(), true),
-            _ => (Rc::new((kind, m.namespace.clone(), m.name.clone())), false),
+            _ => (Rc::new((kind, m.namespace.to_string(), m.name.clone())), false),
         };
         // An index whose input is the same before and after (a live object's owners, a
         // pod's node — binding changes only that — or its orphan standing) is left as it
@@ -180,7 +180,7 @@ mod tests {
         let mut p = Pod::default();
         p.metadata.namespace = "default".into();
         p.metadata.name = format!("p{i}");
-        p.metadata.uid = format!("u{i}");
+        p.metadata.uid = format!("u{i}").into();
         if owner > 0 {
             let rs = ["", "rs-a", "rs-b"][owner as usize];
             p.metadata.owner_references = vec![super::super::controller_utils::controller_ref("apps/v1", "ReplicaSet", rs, &format!("uid-{rs}"))].into();

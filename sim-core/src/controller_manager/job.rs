@@ -126,7 +126,7 @@ fn finished_of(job: &Job, p: &Pod, force: bool) -> Option<Finished> {
     let (action, fail_job) = if succeeded { (None, None) } else { match_pod_failure_policy(job, p) };
     let ann = |k: &str| p.metadata.annotations.get(k).and_then(|v| v.parse::<i32>().ok()).unwrap_or(0);
     Some(Finished {
-        uid: p.metadata.uid.clone(),
+        uid: p.metadata.uid.to_string(),
         succeeded,
         index: if job.indexed() { completion_index(p) } else { None },
         at: finished_time(p),
@@ -310,7 +310,7 @@ impl Controller for JobController {
     fn on_watch(&mut self, inf: &SharedInformers, ev: &WatchEvent, ctx: &mut ControllerCtx) {
         match &*ev.object {
             Object::Job(j) => {
-                let key = (j.metadata.namespace.clone(), j.metadata.name.clone());
+                let key = (j.metadata.namespace.to_string(), j.metadata.name.clone());
                 if ev.type_ == WatchEventType::Deleted {
                     self.expectations.delete(&key);
                     self.counted.remove(&key);
@@ -336,7 +336,7 @@ impl Controller for JobController {
             }
             Object::Pod(p) => {
                 let Some(r) = p.metadata.controller_ref().filter(|r| r.kind == "Job") else { return };
-                let key = (p.metadata.namespace.clone(), r.name.clone());
+                let key = (p.metadata.namespace.to_string(), r.name.clone());
                 let Some(job) = inf.get(&Kind::Job, &key.0, &key.1).and_then(|o| o.as_job()) else { return };
                 if job.metadata.uid != r.uid {
                     return;
@@ -387,7 +387,7 @@ impl Controller for JobController {
         let c = self.counted.entry(key.clone()).or_default();
         if c.uid != job.metadata.uid {
             *c = Counted {
-                uid: job.metadata.uid.clone(),
+                uid: job.metadata.uid.to_string(),
                 succeeded: job.status.succeeded,
                 failed: job.status.failed,
                 succeeded_indexes: job
@@ -594,7 +594,7 @@ impl Controller for JobController {
 
         // Send the deletes and creates.
         if !deletes.is_empty() {
-            let uids: BTreeSet<String> = deletes.iter().map(|p| p.metadata.uid.clone()).collect();
+            let uids: BTreeSet<String> = deletes.iter().map(|p| p.metadata.uid.to_string()).collect();
             if uncounted_deletes {
                 if let Some(c) = self.counted.get_mut(key) {
                     c.pods.extend(uids.iter().map(|u| UidKey::new(u)));
@@ -607,11 +607,11 @@ impl Controller for JobController {
                 self.expectations.add_deletions(key.clone(), uids);
             }
             for p in &deletes {
-                self.delete_owner.insert(p.metadata.uid.clone(), key.clone());
+                self.delete_owner.insert(p.metadata.uid.to_string(), key.clone());
                 ctx.request_reply(Request::Delete {
                     key: Box::new(crate::api::ObjectKey::new(Kind::Pod, &p.metadata.namespace, &p.metadata.name)),
                     grace_period_seconds: None,
-                    uid: Some(p.metadata.uid.clone()),
+                    uid: Some(p.metadata.uid.to_string()),
                 });
             }
         } else if !creates.is_empty() {
@@ -645,7 +645,7 @@ impl Controller for JobController {
         match req {
             Request::Create(Object::Pod(p)) => {
                 let Some(r) = p.metadata.controller_ref() else { return };
-                let key = (p.metadata.namespace.clone(), r.name.clone());
+                let key = (p.metadata.namespace.to_string(), r.name.clone());
                 let owner = inf.get(&Kind::Job, &key.0, &key.1).cloned();
                 if pod_create_answered(&mut self.expectations, &key, owner.as_ref(), resp, ctx).is_err() {
                     ctx.requeue_rate_limited(&mut self.queue, key);
@@ -660,7 +660,7 @@ impl Controller for JobController {
             }
             Request::UpdateStatus(Object::Job(j)) => {
                 if matches!(resp, Response::Error(_)) {
-                    ctx.requeue_rate_limited(&mut self.queue, (j.metadata.namespace.clone(), j.metadata.name.clone()));
+                    ctx.requeue_rate_limited(&mut self.queue, (j.metadata.namespace.to_string(), j.metadata.name.clone()));
                 }
             }
             _ => {}

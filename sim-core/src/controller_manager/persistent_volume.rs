@@ -96,9 +96,9 @@ pub fn is_delay_binding(inf: &SharedInformers, claim: &PersistentVolumeClaim) ->
 pub fn claim_ref(claim: &PersistentVolumeClaim) -> ObjectReference {
     ObjectReference {
         kind: "PersistentVolumeClaim".into(),
-        namespace: claim.metadata.namespace.clone(),
+        namespace: claim.metadata.namespace.to_string(),
         name: claim.metadata.name.clone(),
-        uid: claim.metadata.uid.clone(),
+        uid: claim.metadata.uid.to_string(),
         api_version: "v1".into(),
         resource_version: claim.metadata.resource_version.0.to_string(),
         field_path: String::new(),
@@ -192,7 +192,7 @@ impl PersistentVolumeController {
             bound_v.metadata.annotations.insert(ANN_BOUND_BY_CONTROLLER.into(), "yes".into());
         }
         if bound_v != *v {
-            self.binding.insert(v.metadata.name.clone(), claim.metadata.uid.clone());
+            self.binding.insert(v.metadata.name.clone(), claim.metadata.uid.to_string());
             ctx.request_reply(Request::Update(Object::PersistentVolume(Box::new(bound_v))));
             return;
         }
@@ -213,7 +213,7 @@ impl PersistentVolumeController {
         }
         c.metadata.annotations.entry(ANN_BIND_COMPLETED.into()).or_insert_with(|| "yes".into());
         if c.spec != claim.spec || c.metadata.annotations != claim.metadata.annotations {
-            self.claiming.insert((c.metadata.namespace.clone(), c.metadata.name.clone()), v.metadata.name.clone());
+            self.claiming.insert((c.metadata.namespace.to_string(), c.metadata.name.clone()), v.metadata.name.clone());
             ctx.request_reply(Request::Update(Object::PersistentVolumeClaim(Box::new(c))));
             return;
         }
@@ -350,7 +350,7 @@ impl PersistentVolumeController {
             // Pre-bound, waiting for its claim: the claim's sync binds it.
             self.update_volume_phase(v, "Available", "", ctx);
             if claim_of(inf, &r.namespace, &r.name).is_some() {
-                self.queue.add(Key::Claim(r.namespace.clone(), r.name.clone()));
+                self.queue.add(Key::Claim(r.namespace.to_string(), r.name.clone()));
             }
             return;
         }
@@ -364,7 +364,7 @@ impl PersistentVolumeController {
             }
             Some(c) if c.spec.volume_name.is_empty() => {
                 // Bound volume, pending claim: the claim's sync finishes the binding.
-                self.queue.add(Key::Claim(c.metadata.namespace.clone(), c.metadata.name.clone()));
+                self.queue.add(Key::Claim(c.metadata.namespace.to_string(), c.metadata.name.clone()));
             }
             Some(c) if c.spec.volume_name == v.metadata.name => self.update_volume_phase(v, "Bound", "", ctx),
             Some(_) => {
@@ -413,7 +413,7 @@ impl PersistentVolumeController {
                         ctx.request(Request::Delete {
                             key: Box::new(ObjectKey::new(Kind::PersistentVolume, "", &v.metadata.name)),
                             grace_period_seconds: None,
-                            uid: Some(v.metadata.uid.clone()),
+                            uid: Some(v.metadata.uid.to_string()),
                         });
                         return;
                     }
@@ -485,14 +485,14 @@ impl Controller for PersistentVolumeController {
                         }
                     }
                 } else {
-                    self.queue.add(Key::Claim(c.metadata.namespace.clone(), c.metadata.name.clone()));
+                    self.queue.add(Key::Claim(c.metadata.namespace.to_string(), c.metadata.name.clone()));
                 }
                 self.arm_resync(ctx);
             }
             Object::PersistentVolume(v) => {
                 if ev.type_ == WatchEventType::Deleted {
                     if let Some(r) = &v.spec.claim_ref {
-                        self.queue.add(Key::Claim(r.namespace.clone(), r.name.clone()));
+                        self.queue.add(Key::Claim(r.namespace.to_string(), r.name.clone()));
                     }
                 } else {
                     self.queue.add(Key::Volume(v.metadata.name.clone()));
@@ -537,7 +537,7 @@ impl Controller for PersistentVolumeController {
                 }
             }
             (Request::Update(Object::PersistentVolumeClaim(c)), Response::Object(o)) => {
-                let k = (c.metadata.namespace.clone(), c.metadata.name.clone());
+                let k = (c.metadata.namespace.to_string(), c.metadata.name.clone());
                 if let Some(vname) = self.claiming.remove(&k) {
                     if let (Some(nc), Some(v)) = (o.as_pvc().cloned(), volume_of(inf, &vname).cloned()) {
                         self.update_claim_status(&nc, "Bound", Some(&v), ctx);
@@ -547,14 +547,14 @@ impl Controller for PersistentVolumeController {
             (Request::Update(Object::PersistentVolume(v)), Response::Error(_)) => {
                 if self.binding.remove(&v.metadata.name).is_some() {
                     if let Some(r) = &v.spec.claim_ref {
-                        ctx.requeue_rate_limited(&mut self.queue, Key::Claim(r.namespace.clone(), r.name.clone()));
+                        ctx.requeue_rate_limited(&mut self.queue, Key::Claim(r.namespace.to_string(), r.name.clone()));
                     }
                 }
                 ctx.requeue_rate_limited(&mut self.queue, Key::Volume(v.metadata.name.clone()));
             }
             (Request::Update(Object::PersistentVolumeClaim(c)), Response::Error(_)) => {
-                self.claiming.remove(&(c.metadata.namespace.clone(), c.metadata.name.clone()));
-                ctx.requeue_rate_limited(&mut self.queue, Key::Claim(c.metadata.namespace.clone(), c.metadata.name.clone()));
+                self.claiming.remove(&(c.metadata.namespace.to_string(), c.metadata.name.clone()));
+                ctx.requeue_rate_limited(&mut self.queue, Key::Claim(c.metadata.namespace.to_string(), c.metadata.name.clone()));
             }
             _ => {}
         }
@@ -566,7 +566,7 @@ impl Controller for PersistentVolumeController {
         let mut any = false;
         for o in inf.list(&Kind::PersistentVolumeClaim) {
             let m = o.meta();
-            self.queue.add(Key::Claim(m.namespace.clone(), m.name.clone()));
+            self.queue.add(Key::Claim(m.namespace.to_string(), m.name.clone()));
             any = true;
         }
         for o in inf.list(&Kind::PersistentVolume) {

@@ -56,7 +56,7 @@ impl Controller for PodGcController {
         let orphans: Vec<_> = missing
             .iter()
             .flat_map(|n| inf.pods_on(n))
-            .filter_map(|o| o.as_pod().map(|p| ((p.metadata.namespace.clone(), p.metadata.name.clone()), p.clone())))
+            .filter_map(|o| o.as_pod().map(|p| ((p.metadata.namespace.to_string(), p.metadata.name.clone()), p.clone())))
             .collect();
         for (key, p) in orphans {
             let since = self.orphans.get(&key).copied().unwrap_or(ctx.now());
@@ -72,7 +72,7 @@ impl Controller for PodGcController {
             ctx.request(Request::Delete {
                 key: Box::new(ObjectKey::new(Kind::Pod, &key.0, &key.1)),
                 grace_period_seconds: Some(0),
-                uid: Some(p.metadata.uid.clone()),
+                uid: Some(p.metadata.uid.to_string()),
             });
         }
         self.orphans = seen;

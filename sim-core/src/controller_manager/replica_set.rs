@@ -270,7 +270,7 @@ impl<R: Replicated> Controller for ReplicaManager<R> {
         let m = ev.object.meta();
         if let Some(rs) = R::as_rs(&ev.object) {
             self.index_replica_set(inf, ev, &rs);
-            self.queue.add((m.namespace.clone(), m.name.clone()));
+            self.queue.add((m.namespace.to_string(), m.name.clone()));
             return;
         }
         if let Object::Pod(p) = &*ev.object {
@@ -298,7 +298,7 @@ impl<R: Replicated> Controller for ReplicaManager<R> {
         // Claim: owned pods that no longer match are released (not while the ReplicaSet
         // itself is being deleted: RecheckDeletionTimestamp).
         if live {
-            let idx = self.owned.get(&rs.metadata.uid);
+            let idx = self.owned.get(rs.metadata.uid.as_str());
             for name in idx.into_iter().flat_map(|i| i.mismatched.iter()) {
                 let Some(p) = inf.get(&Kind::Pod, &key.0, name).and_then(|o| o.as_pod()) else { continue };
                 let mut np = p.clone();
@@ -336,7 +336,7 @@ impl<R: Replicated> Controller for ReplicaManager<R> {
         match req {
             Request::Create(Object::Pod(p)) => {
                 let Some(r) = p.metadata.controller_ref() else { return };
-                let key = (p.metadata.namespace.clone(), r.name.clone());
+                let key = (p.metadata.namespace.to_string(), r.name.clone());
                 self.create_answered(inf, &key, resp, ctx);
             }
             Request::Delete { key: pod, uid: Some(uid), .. } => {
@@ -359,7 +359,9 @@ impl<R: Replicated> ReplicaManager<R> {
         // it back would leave it as it is, at the cost of a few allocations).
         if let (Some((rs, s)), Some(prev)) = (&standing, ev.prev.as_ref().and_then(|o| o.as_pod())) {
             let uid = &rs.metadata.uid;
-            if prev.metadata.controller_ref().is_some_and(|r| r.uid == *uid) && self.owned.get(uid).and_then(|idx| idx.pods.get(name.as_str())) == Some(s) {
+            if prev.metadata.controller_ref().is_some_and(|r| r.uid == *uid)
+                && self.owned.get(uid.as_str()).and_then(|idx| idx.pods.get(name.as_str())) == Some(s)
+            {
                 return;
             }
         }
@@ -377,9 +379,9 @@ impl<R: Replicated> ReplicaManager<R> {
             return;
         }
         if let Some((rs, s)) = standing {
-            match self.owned.get_mut(&rs.metadata.uid) {
+            match self.owned.get_mut(rs.metadata.uid.as_str()) {
                 Some(idx) => idx.insert(name, s),
-                None => self.owned.entry(rs.metadata.uid.clone()).or_default().insert(name, s),
+                None => self.owned.entry(rs.metadata.uid.to_string()).or_default().insert(name, s),
             }
         }
     }
@@ -388,7 +390,7 @@ impl<R: Replicated> ReplicaManager<R> {
     fn index_replica_set(&mut self, inf: &SharedInformers, ev: &WatchEvent, rs: &ReplicaSet) {
         let uid = &rs.metadata.uid;
         if ev.type_ == WatchEventType::Deleted {
-            self.owned.remove(uid);
+            self.owned.remove(uid.as_str());
             return;
         }
         let unchanged = ev
@@ -396,7 +398,7 @@ impl<R: Replicated> ReplicaManager<R> {
             .as_ref()
             .and_then(|o| R::as_rs(o))
             .is_some_and(|prev| prev.spec.selector == rs.spec.selector && prev.spec.template.metadata.labels == rs.spec.template.metadata.labels);
-        if unchanged && self.owned.contains_key(uid) {
+        if unchanged && self.owned.contains_key(uid.as_str()) {
             return;
         }
         let mut idx = OwnedPods::default();
@@ -409,7 +411,7 @@ impl<R: Replicated> ReplicaManager<R> {
                 idx.insert(name, standing(rs, p));
             }
         }
-        self.owned.insert(uid.clone(), idx);
+        self.owned.insert(uid.to_string(), idx);
     }
 
     /// Lowers expectations as creations and deletions are observed.
@@ -433,7 +435,7 @@ impl<R: Replicated> ReplicaManager<R> {
                 let ns = &p.metadata.namespace;
                 for rs in inf.list_ns(&R::KIND, ns).filter_map(|o| R::as_rs(o)) {
                     if rs.spec.selector.as_ref().is_some_and(|s| !s.is_empty() && s.matches(&p.metadata.labels)) {
-                        self.queue.add((ns.clone(), rs.metadata.name.clone()));
+                        self.queue.add((ns.to_string(), rs.metadata.name.clone()));
                     }
                 }
             }
@@ -443,7 +445,7 @@ impl<R: Replicated> ReplicaManager<R> {
     /// The active pods of `rs` (indexed, plus the orphans adopted in this sync).
     fn active_pods<'a>(&self, inf: &'a SharedInformers, rs: &ReplicaSet, adopted: &'a [Rc<Object>]) -> Vec<&'a Pod> {
         let ns = &rs.metadata.namespace;
-        let idx = self.owned.get(&rs.metadata.uid);
+        let idx = self.owned.get(rs.metadata.uid.as_str());
         let indexed = idx.into_iter().flat_map(|i| i.pods.iter()).filter(|(_, s)| s.counted).filter_map(|(n, _)| inf.get(&Kind::Pod, ns, n));
         indexed.chain(adopted.iter()).filter_map(|o| o.as_pod()).collect()
     }
@@ -451,9 +453,9 @@ impl<R: Replicated> ReplicaManager<R> {
     /// manageReplicas: create or delete towards spec.replicas. Returns whether it sent
     /// any request.
     fn manage_replicas(&mut self, inf: &SharedInformers, rs: &ReplicaSet, adopted: &[Rc<Object>], ctx: &mut ControllerCtx) -> bool {
-        let key = (rs.metadata.namespace.clone(), rs.metadata.name.clone());
+        let key = (rs.metadata.namespace.to_string(), rs.metadata.name.clone());
         let want = rs.replicas().max(0) as usize;
-        let have = self.owned.get(&rs.metadata.uid).map_or(0, |i| i.counted) + adopted.len();
+        let have = self.owned.get(rs.metadata.uid.as_str()).map_or(0, |i| i.counted) + adopted.len();
         if have < want {
             let n = (want - have + self.sabotage_extra_creates).min(BURST_REPLICAS);
             self.expectations.expect_creations(key.clone(), n);
@@ -471,15 +473,15 @@ impl<R: Replicated> ReplicaManager<R> {
         let active = self.active_pods(inf, rs, adopted);
         let related = related_pods(self, inf, rs);
         let victims = controller_utils::pods_to_delete(&active, &related, n, ctx.now());
-        let uids: BTreeSet<String> = victims.iter().map(|p| p.metadata.uid.clone()).collect();
+        let uids: BTreeSet<String> = victims.iter().map(|p| p.metadata.uid.to_string()).collect();
         self.expectations.expect_deletions(key.clone(), uids);
         self.deleting.insert(key.clone(), Deletes::new(victims.len()));
         for p in &victims {
-            self.delete_owner.insert(p.metadata.uid.clone(), key.clone());
+            self.delete_owner.insert(p.metadata.uid.to_string(), key.clone());
             ctx.request_reply(Request::Delete {
                 key: Box::new(ObjectKey::new(Kind::Pod, &p.metadata.namespace, &p.metadata.name)),
                 grace_period_seconds: None,
-                uid: Some(p.metadata.uid.clone()),
+                uid: Some(p.metadata.uid.to_string()),
             });
         }
         !victims.is_empty()
@@ -544,10 +546,10 @@ impl<R: Replicated> ReplicaManager<R> {
     }
 
     fn update_status(&mut self, obj: &Object, rs: &ReplicaSet, adopted: &[Rc<Object>], ctx: &mut ControllerCtx) {
-        let key = (rs.metadata.namespace.clone(), rs.metadata.name.clone());
+        let key = (rs.metadata.namespace.to_string(), rs.metadata.name.clone());
         let min_ready_ms = rs.spec.min_ready_seconds.unwrap_or(0).max(0) as u64 * 1000;
         let now = ctx.now();
-        let (mut counted, mut fully, mut ready, mut available) = match self.owned.get_mut(&rs.metadata.uid) {
+        let (mut counted, mut fully, mut ready, mut available) = match self.owned.get_mut(rs.metadata.uid.as_str()) {
             Some(i) => (i.counted, i.fully_labeled, i.ready, i.available(min_ready_ms, now)),
             None => (0, 0, 0, 0),
         };

@@ -192,10 +192,10 @@ impl Controller for StatefulSetController {
 
     fn on_watch(&mut self, _inf: &SharedInformers, ev: &WatchEvent, _ctx: &mut ControllerCtx) {
         match &*ev.object {
-            Object::StatefulSet(s) => self.queue.add((s.metadata.namespace.clone(), s.metadata.name.clone())),
+            Object::StatefulSet(s) => self.queue.add((s.metadata.namespace.to_string(), s.metadata.name.clone())),
             Object::Pod(p) => {
                 if let Some(r) = p.metadata.controller_ref().filter(|r| r.kind == "StatefulSet") {
-                    let key = (p.metadata.namespace.clone(), r.name.clone());
+                    let key = (p.metadata.namespace.to_string(), r.name.clone());
                     // A create is seen when the pod is added; a delete once the pod is
                     // terminating or gone (not at a status write that came before it).
                     let seen = matches!(ev.type_, crate::etcd::WatchEventType::Added | crate::etcd::WatchEventType::Deleted)
@@ -208,8 +208,8 @@ impl Controller for StatefulSetController {
             }
             Object::ControllerRevision(cr) => {
                 if let Some(r) = cr.metadata.controller_ref().filter(|r| r.kind == "StatefulSet") {
-                    self.revisions_in_flight.remove(&(cr.metadata.namespace.clone(), cr.metadata.name.clone()));
-                    self.queue.add((cr.metadata.namespace.clone(), r.name.clone()));
+                    self.revisions_in_flight.remove(&(cr.metadata.namespace.to_string(), cr.metadata.name.clone()));
+                    self.queue.add((cr.metadata.namespace.to_string(), r.name.clone()));
                 }
             }
             _ => {}
@@ -248,7 +248,7 @@ impl Controller for StatefulSetController {
                 *cr.metadata.owner_references = vec![controller_ref("apps/v1", "StatefulSet", &set.metadata.name, &set.metadata.uid)];
                 cr.data = Some(patch);
                 cr.revision = revisions.iter().map(|c| c.revision).max().unwrap_or(0) + 1;
-                if self.revisions_in_flight.insert((cr.metadata.namespace.clone(), name.clone())) {
+                if self.revisions_in_flight.insert((cr.metadata.namespace.to_string(), name.clone())) {
                     ctx.request_reply(Request::Create(Object::ControllerRevision(Box::new(cr))));
                 }
                 name
@@ -416,11 +416,11 @@ impl Controller for StatefulSetController {
                 }
             }
             flight.insert(p.metadata.name.clone());
-            self.deleting.insert(p.metadata.uid.clone(), (key.clone(), p.metadata.name.clone()));
+            self.deleting.insert(p.metadata.uid.to_string(), (key.clone(), p.metadata.name.clone()));
             ctx.request_reply(Request::Delete {
                 key: Box::new(ObjectKey::new(Kind::Pod, &p.metadata.namespace, &p.metadata.name)),
                 grace_period_seconds: None,
-                uid: Some(p.metadata.uid.clone()),
+                uid: Some(p.metadata.uid.to_string()),
             });
         }
 
@@ -482,7 +482,7 @@ impl Controller for StatefulSetController {
         let (ns, pod_name, set_name, verb) = match req {
             Request::Create(Object::Pod(p)) => {
                 let Some(r) = p.metadata.controller_ref() else { return };
-                (p.metadata.namespace.clone(), p.metadata.name.clone(), r.name.clone(), "create")
+                (p.metadata.namespace.to_string(), p.metadata.name.clone(), r.name.clone(), "create")
             }
             Request::Delete { key, uid: Some(uid), .. } if key.kind == Kind::Pod => {
                 let Some(((ns, set), name)) = self.deleting.remove(uid) else { return };
@@ -492,16 +492,16 @@ impl Controller for StatefulSetController {
                 // A refused revision is created again at the next sync (AlreadyExists: the
                 // one wanted is there, or a hash collision ksim does not resolve).
                 if matches!(resp, Response::Error(st) if st.reason != "AlreadyExists") {
-                    self.revisions_in_flight.remove(&(cr.metadata.namespace.clone(), cr.metadata.name.clone()));
+                    self.revisions_in_flight.remove(&(cr.metadata.namespace.to_string(), cr.metadata.name.clone()));
                     if let Some(r) = cr.metadata.controller_ref() {
-                        ctx.requeue_rate_limited(&mut self.queue, (cr.metadata.namespace.clone(), r.name.clone()));
+                        ctx.requeue_rate_limited(&mut self.queue, (cr.metadata.namespace.to_string(), r.name.clone()));
                     }
                 }
                 return;
             }
             Request::UpdateStatus(Object::StatefulSet(s)) => {
                 if matches!(resp, Response::Error(_)) {
-                    ctx.requeue_rate_limited(&mut self.queue, (s.metadata.namespace.clone(), s.metadata.name.clone()));
+                    ctx.requeue_rate_limited(&mut self.queue, (s.metadata.namespace.to_string(), s.metadata.name.clone()));
                 }
                 return;
             }

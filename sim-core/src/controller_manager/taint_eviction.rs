@@ -120,7 +120,7 @@ impl Controller for TaintEvictionController {
             ctx.request(Request::Delete {
                 key: Box::new(ObjectKey::new(Kind::Pod, &ns, &name)),
                 grace_period_seconds: None,
-                uid: Some(p.metadata.uid.clone()),
+                uid: Some(p.metadata.uid.to_string()),
             });
             ctx.event(&obj, "Normal", "TaintManagerEviction", &format!("Marking for deletion Pod {ns}/{name}"));
         }

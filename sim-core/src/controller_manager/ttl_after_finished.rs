@@ -60,7 +60,7 @@ impl Controller for TtlAfterFinishedController {
         }
         if let Some(j) = ev.object.as_job() {
             if j.metadata.rare.deletion_timestamp.is_none() && needs_cleanup(j) {
-                self.queue.add((j.metadata.namespace.clone(), j.metadata.name.clone()));
+                self.queue.add((j.metadata.namespace.to_string(), j.metadata.name.clone()));
             }
         }
     }
@@ -81,7 +81,7 @@ impl Controller for TtlAfterFinishedController {
         ctx.request_reply(Request::Delete {
             key: Box::new(ObjectKey::new(Kind::Job, &key.0, &key.1)),
             grace_period_seconds: None,
-            uid: Some(j.metadata.uid.clone()),
+            uid: Some(j.metadata.uid.to_string()),
         });
         Synced::Done
     }
@@ -90,7 +90,7 @@ impl Controller for TtlAfterFinishedController {
     fn on_response(&mut self, _inf: &SharedInformers, req: &Request, resp: &Response, ctx: &mut ControllerCtx) {
         if let (Request::Delete { key, .. }, Response::Error(st)) = (req, resp) {
             if st.reason != "NotFound" && st.reason != "Conflict" {
-                ctx.requeue_rate_limited(&mut self.queue, (key.namespace.clone(), key.name.clone()));
+                ctx.requeue_rate_limited(&mut self.queue, (key.namespace.to_string(), key.name.clone()));
             }
         }
     }

@@ -53,7 +53,7 @@ impl Controller for VolumeProtectionController {
     fn on_watch(&mut self, inf: &SharedInformers, ev: &WatchEvent, _ctx: &mut ControllerCtx) {
         match &*ev.object {
             Object::PersistentVolumeClaim(c) if c.metadata.rare.deletion_timestamp.is_some() => {
-                self.queue.add(Key::Claim(c.metadata.namespace.clone(), c.metadata.name.clone()));
+                self.queue.add(Key::Claim(c.metadata.namespace.to_string(), c.metadata.name.clone()));
             }
             Object::PersistentVolume(v) if v.metadata.rare.deletion_timestamp.is_some() => self.queue.add(Key::Volume(v.metadata.name.clone())),
             // podAddedDeletedUpdated: the claims of a pod that went or finished.
@@ -61,7 +61,7 @@ impl Controller for VolumeProtectionController {
                 let ns = &p.metadata.namespace;
                 for (_, c) in pod_claims(p.spec.volumes.as_deref()) {
                     if inf.get(&Kind::PersistentVolumeClaim, ns, &c).is_some_and(|o| o.meta().rare.deletion_timestamp.is_some()) {
-                        self.queue.add(Key::Claim(ns.clone(), c));
+                        self.queue.add(Key::Claim(ns.to_string(), c));
                     }
                 }
             }
@@ -107,7 +107,7 @@ impl Controller for VolumeProtectionController {
             }
             match req {
                 Request::Update(Object::PersistentVolumeClaim(c)) => {
-                    ctx.requeue_rate_limited(&mut self.queue, Key::Claim(c.metadata.namespace.clone(), c.metadata.name.clone()))
+                    ctx.requeue_rate_limited(&mut self.queue, Key::Claim(c.metadata.namespace.to_string(), c.metadata.name.clone()))
                 }
                 Request::Update(Object::PersistentVolume(v)) => ctx.requeue_rate_limited(&mut self.queue, Key::Volume(v.metadata.name.clone())),
                 _ => {}

@@ -492,8 +492,8 @@ impl Compact {
         };
         let m = &mut e.metadata;
         m.name = crate::client::event_name(&about.name, self.stamp);
-        m.namespace = about.namespace.to_string();
-        m.uid = crate::api::uid::canonical_text(self.uid);
+        m.namespace = about.namespace.to_string().into();
+        m.uid = crate::api::uid::canonical_text(self.uid).into();
         m.resource_version.0 = about.resource_version(self.revision_low);
         m.creation_timestamp = Some(Time(created));
         e
@@ -686,7 +686,7 @@ impl Events {
         let m = obj.meta();
         let in_ns = match self.by_ns.get_mut(m.namespace.as_str()) {
             Some(n) => n,
-            None => self.by_ns.entry(m.namespace.clone()).or_insert_with(|| InNamespace {
+            None => self.by_ns.entry(m.namespace.to_string()).or_insert_with(|| InNamespace {
                 name: Rc::new(m.namespace.as_str().into()),
                 stamped: BTreeMap::new(),
                 whole: BTreeMap::new(),
@@ -797,7 +797,7 @@ impl Events {
         for o in &attached.written {
             let m = o.meta();
             if self.resource_version(&m.namespace, &m.name).is_some_and(|rv| revisions.contains(&rv)) {
-                out.push((m.namespace.clone(), m.name.clone()));
+                out.push((m.namespace.to_string(), m.name.clone()));
             }
         }
         out
@@ -829,7 +829,7 @@ mod tests {
     fn a_recorded_event_is_kept_compact_and_read_back_equal() {
         for (ns, type_) in [("shop", "Normal"), ("", "Warning")] {
             let e = recorded(ns, "web-0", type_, 1500);
-            let ns = e.metadata.namespace.clone();
+            let ns = e.metadata.namespace.to_string();
             assert_eq!(ns, if type_ == "Normal" { "shop" } else { "default" });
             let mut events = Events::default();
             events.insert_new(&object(&e)).unwrap();
@@ -942,7 +942,7 @@ mod tests {
         for e in shapes {
             let mut events = Events::default();
             events.insert_new(&object(&e)).unwrap();
-            let in_ns = &events.by_ns[&e.metadata.namespace];
+            let in_ns = &events.by_ns[e.metadata.namespace.as_str()];
             assert_eq!((in_ns.stamped.len(), in_ns.whole.len()), (0, 1), "{}", e.metadata.name);
             assert_eq!(events.get(&e.metadata.namespace, &e.metadata.name).unwrap().as_event(), Some(&e));
         }
@@ -1296,7 +1296,7 @@ mod tests {
             v.dedup();
             v
         };
-        let named = |es: &[&Event]| sorted(es.iter().map(|e| (e.metadata.namespace.clone(), e.metadata.name.clone())).collect());
+        let named = |es: &[&Event]| sorted(es.iter().map(|e| (e.metadata.namespace.to_string(), e.metadata.name.clone())).collect());
         assert_eq!(sorted(events.latest_in(&attached, &(10..=13))), named(&[&web0[0], &web0[1], &web0[2], &node]));
         assert_eq!(sorted(events.latest_in(&attached, &(11..=11))), named(&[&web0[1]]));
         assert_eq!(sorted(events.latest_in(&attached, &(20..=21))), named(&[&by_hand, &labelled]));

@@ -351,7 +351,7 @@ mod tests {
         let involved = Rc::new(crate::api::event::ObjectReference { kind: "Pod".into(), namespace: "shop".into(), name: pod.into(), ..Default::default() });
         let source = Rc::new(crate::api::event::EventSource { component: "kubelet".into(), host: "n1".into() });
         let mut e = crate::client::event_with(involved, source, "Normal", "Pulled", "pulled", SimTime(t), 0);
-        e.metadata.uid = format!("00000000-0000-4000-8000-{t:012x}");
+        e.metadata.uid = format!("00000000-0000-4000-8000-{t:012x}").into();
         e.metadata.creation_timestamp = Some(crate::api::meta::Time(SimTime(t)));
         Object::Event(Box::new(e))
     }

@@ -43,10 +43,10 @@ impl DaemonSetChecker {
     pub fn on_daemon_set(&mut self, ds: &DaemonSet, deleted: bool, time: SimTime) {
         let uid = ds.metadata.uid.clone();
         if deleted {
-            self.surge.remove(&uid);
+            self.surge.remove(uid.as_str());
         } else if allows_surge(ds) {
-            self.surge.insert(uid, None);
-        } else if let Some(s @ None) = self.surge.get_mut(&uid) {
+            self.surge.insert(uid.to_string(), None);
+        } else if let Some(s @ None) = self.surge.get_mut(uid.as_str()) {
             *s = Some(time);
         }
     }
@@ -63,7 +63,7 @@ impl DaemonSetChecker {
         time: SimTime,
         event: &str,
     ) -> Option<Violation> {
-        let key = (p.metadata.namespace.clone(), p.metadata.name.clone());
+        let key = (p.metadata.namespace.to_string(), p.metadata.name.clone());
         if let Some(old) = self.slot.remove(&key) {
             if let Some(set) = self.on_node.get_mut(&old) {
                 set.remove(&key);

@@ -123,11 +123,11 @@ impl DeploymentChecker {
                 let owner = rs.metadata.controller_ref().filter(|r| r.kind == "Deployment").map(|r| r.uid.clone());
                 let hash = rs.metadata.labels.get(POD_TEMPLATE_HASH).cloned().unwrap_or_default();
                 let v = owner.filter(|_| !gone).map(|owner| RsView { owner, hash, replicas: rs.replicas(), available: rs.status.available_replicas });
-                self.rs.entry(rs.metadata.uid.clone()).or_default().push(time, v, keep);
+                self.rs.entry(rs.metadata.uid.to_string()).or_default().push(time, v, keep);
             }
             Object::Deployment(d) => {
                 let v = (!gone).then(|| d_view(d));
-                self.d.entry(d.metadata.uid.clone()).or_default().push(time, v, keep);
+                self.d.entry(d.metadata.uid.to_string()).or_default().push(time, v, keep);
             }
             _ => {}
         }

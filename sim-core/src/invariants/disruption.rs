@@ -39,11 +39,11 @@ impl DisruptionChecker {
     pub fn on_write(&mut self, w: &WatchEvent, pdb: &PodDisruptionBudget, verb: &str, by: &str, time: SimTime, event: &str) -> Option<Violation> {
         let uid = &pdb.metadata.uid;
         if w.type_ == WatchEventType::Deleted {
-            self.budgets.remove(uid);
+            self.budgets.remove(uid.as_str());
             return None;
         }
         if verb == "evict" {
-            let c = self.budgets.entry(uid.clone()).or_default();
+            let c = self.budgets.entry(uid.to_string()).or_default();
             c.evictions += 1;
             return (c.current_healthy - c.evictions < c.desired_healthy).then(|| Violation {
                 invariant: EVICTION_WITHIN_BUDGET,
@@ -58,8 +58,9 @@ impl DisruptionChecker {
         }
         let prev = w.prev.as_ref().and_then(|o| o.as_pdb()).map(|p| &p.status);
         let counted = by == CONTROLLER_MANAGER && prev.is_none_or(|s| *s != pdb.status);
-        if counted || !self.budgets.contains_key(uid) {
-            self.budgets.insert(uid.clone(), Count { current_healthy: pdb.status.current_healthy, desired_healthy: pdb.status.desired_healthy, evictions: 0 });
+        if counted || !self.budgets.contains_key(uid.as_str()) {
+            self.budgets
+                .insert(uid.to_string(), Count { current_healthy: pdb.status.current_healthy, desired_healthy: pdb.status.desired_healthy, evictions: 0 });
         }
         None
     }

@@ -58,9 +58,9 @@ impl JobChecker {
     /// A CronJob write.
     pub fn on_cron_job(&mut self, cj: &crate::api::job::CronJob, deleted: bool) {
         if deleted {
-            self.forbid.remove(&cj.metadata.uid);
+            self.forbid.remove(cj.metadata.uid.as_str());
         } else {
-            self.forbid.insert(cj.metadata.uid.clone(), cj.spec.concurrency_policy == "Forbid");
+            self.forbid.insert(cj.metadata.uid.to_string(), cj.spec.concurrency_policy == "Forbid");
         }
     }
 
@@ -79,15 +79,15 @@ impl JobChecker {
     ) -> Option<Violation> {
         let uid = &j.metadata.uid;
         if deleted || j.finished() {
-            self.cron_jobs.remove(uid);
+            self.cron_jobs.remove(uid.as_str());
         }
         if deleted {
-            self.jobs.remove(uid);
+            self.jobs.remove(uid.as_str());
             return None;
         }
         if let (true, true, Some(owner)) = (created, by_controller_manager, j.metadata.controller_ref().filter(|r| r.kind == "CronJob")) {
             let other = self.cron_jobs.values().find(|(cj, _, at)| *cj == owner.uid && *at + lag < time).map(|(_, name, _)| name.clone());
-            self.cron_jobs.insert(uid.clone(), (owner.uid.clone(), j.metadata.name.clone(), time));
+            self.cron_jobs.insert(uid.to_string(), (owner.uid.clone(), j.metadata.name.clone(), time));
             if let (Some(other), true) = (other, self.forbid.get(&owner.uid).copied().unwrap_or(false)) {
                 return Some(Violation {
                     invariant: CRONJOB_FORBID,
@@ -98,7 +98,7 @@ impl JobChecker {
                 });
             }
         }
-        let seen = self.jobs.entry(uid.clone()).or_default();
+        let seen = self.jobs.entry(uid.to_string()).or_default();
         seen.max_parallelism = seen.max_parallelism.max(j.parallelism());
         if !by_controller_manager {
             return None;
@@ -128,20 +128,20 @@ impl JobChecker {
         let uid = p.metadata.uid.clone();
         let deleted = w.type_ == WatchEventType::Deleted;
         if p.status.phase == "Succeeded" {
-            seen.succeeded.insert(uid.clone());
+            seen.succeeded.insert(uid.to_string());
             if let Some(i) = completion_index(p) {
                 seen.succeeded_indexes.insert(i);
             }
         } else if p.status.phase == "Failed" || deleted || p.metadata.rare.deletion_timestamp.is_some() {
-            seen.failed.insert(uid.clone());
+            seen.failed.insert(uid.to_string());
         }
         let active = !deleted && !p.is_terminal() && p.metadata.rare.deletion_timestamp.is_none();
         if !active {
-            seen.active.remove(&uid);
+            seen.active.remove(uid.as_str());
             return None;
         }
         let created = w.type_ == WatchEventType::Added;
-        seen.active.insert(uid);
+        seen.active.insert(uid.to_string());
         let n = seen.active.len() as i32;
         (created && by_controller_manager && n > seen.max_parallelism).then(|| Violation {
             invariant: JOB_WITHIN_PARALLELISM,
@@ -222,7 +222,7 @@ mod tests {
         let mk = |name: &str| {
             let mut j = job(1, 0);
             j.metadata.name = name.into();
-            j.metadata.uid = format!("{name}-uid");
+            j.metadata.uid = format!("{name}-uid").into();
             *j.metadata.owner_references = vec![crate::api::meta::OwnerReference {
                 api_version: "batch/v1".into(),
                 kind: "CronJob".into(),

@@ -229,7 +229,7 @@ pub struct Checker {
 }
 
 fn key_of(o: &Object) -> Key {
-    (o.meta().namespace.clone(), o.meta().name.clone())
+    (o.meta().namespace.to_string(), o.meta().name.clone())
 }
 
 fn fmt_key(kind: &str, k: &Key) -> String {
@@ -569,10 +569,10 @@ impl Checker {
             self.deployments.on_delivery(ev, time, keep);
             if let Some(rs) = ev.object.as_replica_set() {
                 if ev.type_ == WatchEventType::Deleted {
-                    self.rs_seen.remove(&rs.metadata.uid);
+                    self.rs_seen.remove(rs.metadata.uid.as_str());
                 } else {
                     let start = SimTime(time.as_ms().saturating_sub(self.slow_start_window().as_ms()));
-                    let seen = self.rs_seen.entry(rs.metadata.uid.clone()).or_default();
+                    let seen = self.rs_seen.entry(rs.metadata.uid.to_string()).or_default();
                     if seen.back().is_none_or(|(_, r)| *r != rs.replicas()) {
                         seen.push_back((time, rs.replicas()));
                     }

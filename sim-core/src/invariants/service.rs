@@ -86,7 +86,7 @@ pub struct ServiceChecker {
 impl ServiceChecker {
     /// A Service written (or deleted): what it holds now, and any value another Service holds.
     pub fn on_write(&mut self, svc: &Service, deleted: bool, time: SimTime, event: &str) -> Vec<Violation> {
-        let key = (svc.metadata.namespace.clone(), svc.metadata.name.clone());
+        let key = (svc.metadata.namespace.to_string(), svc.metadata.name.clone());
         if let Some((ips, ports)) = self.held.remove(&key) {
             for ip in ips {
                 if self.ips.get(&ip) == Some(&key) {
@@ -254,7 +254,7 @@ impl SliceChecker {
         let changed = w.type_ == crate::etcd::WatchEventType::Deleted
             || w.prev.as_ref().and_then(|o| o.as_pod()).is_some_and(|old| old.metadata.labels != p.metadata.labels);
         if changed {
-            self.pod_changed.insert((p.metadata.namespace.clone(), p.metadata.name.clone()), time);
+            self.pod_changed.insert((p.metadata.namespace.to_string(), p.metadata.name.clone()), time);
         }
     }
 
@@ -263,7 +263,7 @@ impl SliceChecker {
         let changed = w.type_ != crate::etcd::WatchEventType::Modified
             || w.prev.as_ref().and_then(|o| o.as_service()).is_none_or(|old| old.spec.selector != s.spec.selector);
         if changed {
-            self.service_changed.insert((s.metadata.namespace.clone(), s.metadata.name.clone()), time);
+            self.service_changed.insert((s.metadata.namespace.to_string(), s.metadata.name.clone()), time);
         }
     }
 
@@ -285,7 +285,7 @@ impl SliceChecker {
         let ns = &s.metadata.namespace;
         let Some(svc_name) = s.metadata.labels.get(LABEL_SERVICE_NAME) else { return out };
         let recent = |t: Option<&SimTime>| t.is_some_and(|t| time.as_ms() <= t.as_ms() + lag.as_ms());
-        let svc_key = (ns.clone(), svc_name.clone());
+        let svc_key = (ns.to_string(), svc_name.clone());
         if recent(self.service_changed.get(&svc_key)) {
             return out;
         }
@@ -293,7 +293,7 @@ impl SliceChecker {
         let selector = svc.and_then(|s| s.spec.selector.as_ref());
         for e in &s.endpoints {
             let Some(r) = e.target_ref.as_ref().filter(|r| r.kind == "Pod") else { continue };
-            let pod_key = (r.namespace.clone(), r.name.clone());
+            let pod_key = (r.namespace.to_string(), r.name.clone());
             if recent(self.pod_changed.get(&pod_key)) {
                 continue;
             }

@@ -31,10 +31,10 @@ pub struct StatefulSetChecker {
 impl StatefulSetChecker {
     pub fn on_set(&mut self, s: &StatefulSet, deleted: bool) {
         if deleted {
-            self.sets.remove(&s.metadata.uid);
+            self.sets.remove(s.metadata.uid.as_str());
             self.ready.retain(|(u, _), _| *u != s.metadata.uid);
         } else {
-            self.sets.insert(s.metadata.uid.clone(), (!s.parallel(), s.start_ordinal()));
+            self.sets.insert(s.metadata.uid.to_string(), (!s.parallel(), s.start_ordinal()));
         }
     }
 

@@ -578,7 +578,7 @@ impl Kubelet {
     /// them are gone (their IPs back to the pool).
     fn listed_pods(&mut self, items: &[Rc<Object>]) -> BTreeMap<String, Rc<Object>> {
         let mine: BTreeMap<String, Rc<Object>> =
-            items.iter().filter(|o| o.as_pod().is_some_and(|p| p.spec.node_name == self.spec.name)).map(|o| (o.meta().uid.clone(), o.clone())).collect();
+            items.iter().filter(|o| o.as_pod().is_some_and(|p| p.spec.node_name == self.spec.name)).map(|o| (o.meta().uid.to_string(), o.clone())).collect();
         let gone: Vec<String> = self.workers.keys().filter(|k| k.with_str(|k| !mine.contains_key(k))).map(|k| k.to_string()).collect();
         for uid in gone {
             if let Some(w) = self.workers.remove(&uid) {
@@ -673,7 +673,7 @@ mod tests {
         let mut p = Pod::default();
         p.metadata.name = name.into();
         p.metadata.namespace = "default".into();
-        p.metadata.uid = format!("uid-{name}");
+        p.metadata.uid = format!("uid-{name}").into();
         let mut c = Container { name: "c".into(), image: "img:1".into(), image_pull_policy: "IfNotPresent".into(), ..Default::default() };
         c.resources.requests.insert("cpu".into(), Quantity::from_milli(cpu_m));
         let s = Rc::make_mut(&mut p.spec);

@@ -129,7 +129,7 @@ impl Kubelet {
             let w = self.workers.remove(uid).expect("worker");
             self.static_workers.insert(name.clone(), w);
             if !deleted {
-                ctx.request(Request::Delete { key: Box::new(obj.key()), grace_period_seconds: Some(0), uid: Some(uid.clone()) });
+                ctx.request(Request::Delete { key: Box::new(obj.key()), grace_period_seconds: Some(0), uid: Some(uid.to_string()) });
             }
             let node = self.node.as_ref().and_then(|n| n.as_node().cloned());
             let component = components(&self.spec.internal_ip).into_iter().find(|c| *name == format!("{}-{}", c.0, self.spec.name));

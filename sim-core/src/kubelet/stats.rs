@@ -122,7 +122,7 @@ impl Kubelet {
                 Some(ContainerSample {
                     memory: self.working_set(&r.uid, now).max(PAGE),
                     uid: r.uid,
-                    namespace: p.metadata.namespace.clone(),
+                    namespace: p.metadata.namespace.to_string(),
                     pod: p.metadata.name.clone(),
                     container,
                     start: r.started,

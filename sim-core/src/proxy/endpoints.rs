@@ -135,7 +135,7 @@ pub fn service_ports(svc: &Service) -> Vec<(ServicePortName, ServicePortInfo)> {
         .map(|p| {
             let protocol = p.protocol.clone().unwrap_or_else(|| "TCP".into());
             let name = ServicePortName {
-                namespace: svc.metadata.namespace.clone(),
+                namespace: svc.metadata.namespace.to_string(),
                 name: svc.metadata.name.clone(),
                 port: p.name.clone().unwrap_or_default(),
                 protocol: protocol.clone(),

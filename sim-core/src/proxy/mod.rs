@@ -112,7 +112,7 @@ impl Cache {
                     return Vec::new();
                 }
                 self.service_rev = ev.revision;
-                let key = (m.namespace.clone(), m.name.clone());
+                let key = (m.namespace.to_string(), m.name.clone());
                 let before = self.services.get(&key).and_then(|o| o.as_service()).map(endpoints::service_ports).unwrap_or_default();
                 let after = if deleted { Vec::new() } else { endpoints::service_ports(svc) };
                 if deleted {
@@ -130,7 +130,7 @@ impl Cache {
                     return Vec::new();
                 }
                 self.slice_rev = ev.revision;
-                let id = (s.metadata.namespace.clone(), s.metadata.name.clone());
+                let id = (s.metadata.namespace.to_string(), s.metadata.name.clone());
                 let before = self.slice_owner.get(&id).and_then(|o| self.slices.get(o)).and_then(|m| m.get(&id.1)).cloned();
                 let unchanged = !deleted && before.as_ref().and_then(|o| o.as_endpoint_slice()).is_some_and(|old| slice_info(old) == slice_info(s));
                 let touched = self.file_slice(s, ev.object.clone(), deleted);
@@ -144,7 +144,7 @@ impl Cache {
     }
 
     fn file_slice(&mut self, s: &EndpointSlice, obj: Rc<Object>, deleted: bool) -> Vec<SvcKey> {
-        let id = (s.metadata.namespace.clone(), s.metadata.name.clone());
+        let id = (s.metadata.namespace.to_string(), s.metadata.name.clone());
         let mut touched = Vec::new();
         if let Some(old) = self.slice_owner.remove(&id) {
             if let Some(m) = self.slices.get_mut(&old) {
@@ -160,7 +160,7 @@ impl Cache {
         }
         // endpointslicecache.go: a slice without the service-name label is ignored.
         let Some(svc) = s.metadata.labels.get(LABEL_SERVICE_NAME) else { return touched };
-        let owner = (s.metadata.namespace.clone(), svc.clone());
+        let owner = (s.metadata.namespace.to_string(), svc.clone());
         self.slices.entry(owner.clone()).or_default().insert(id.1.clone(), obj);
         self.slice_owner.insert(id, owner.clone());
         if !touched.contains(&owner) {
@@ -173,7 +173,7 @@ impl Cache {
         match kind {
             Kind::Service => {
                 self.services =
-                    items.iter().filter(|o| o.as_service().is_some()).map(|o| ((o.meta().namespace.clone(), o.meta().name.clone()), o.clone())).collect();
+                    items.iter().filter(|o| o.as_service().is_some()).map(|o| ((o.meta().namespace.to_string(), o.meta().name.clone()), o.clone())).collect();
                 self.service_rev = revision;
             }
             Kind::EndpointSlice => {

@@ -2368,7 +2368,7 @@ fn check_traffic(l: &mut Loader, s: &Scenario, timeline: &[TimelineEntry], nodes
         })
         .flatten()
         .filter(|m| m.object.kind() == Kind::Service)
-        .map(|m| (m.object.meta().namespace.clone(), m.object.meta().name.clone()))
+        .map(|m| (m.object.meta().namespace.to_string(), m.object.meta().name.clone()))
         .collect();
     let dns = s.cluster.dns == super::model::Dns::CoreDns;
     if dns {
@@ -2553,7 +2553,7 @@ fn check_references(l: &mut Loader, s: &Scenario, timeline: &mut [TimelineEntry]
         if o.kind() == Kind::Namespace {
             namespaces.insert(o.meta().name.clone());
         }
-        exists.insert((o.kind(), o.meta().namespace.clone(), o.meta().name.clone()));
+        exists.insert((o.kind(), o.meta().namespace.to_string(), o.meta().name.clone()));
     }
     let mut priority_classes: BTreeSet<String> = crate::api::scheduling::SYSTEM_CLASSES.iter().map(|(n, _)| n.to_string()).collect();
     for entry in timeline.iter_mut() {
@@ -2604,7 +2604,7 @@ fn check_references(l: &mut Loader, s: &Scenario, timeline: &mut [TimelineEntry]
                         if meta.namespace.is_empty() {
                             "default".to_string()
                         } else {
-                            meta.namespace.clone()
+                            meta.namespace.to_string()
                         }
                     } else {
                         String::new()
@@ -2656,7 +2656,7 @@ fn check_references(l: &mut Loader, s: &Scenario, timeline: &mut [TimelineEntry]
                 }
             }
             Action::SetImage { target, .. } | Action::RolloutUndo { target, .. } | Action::RolloutPause(target) | Action::RolloutResume(target)
-                if !exists.contains(&(target.kind.clone(), target.namespace.clone(), target.name.clone())) =>
+                if !exists.contains(&(target.kind.clone(), target.namespace.to_string(), target.name.clone())) =>
             {
                 let loc = entry.location.clone();
                 l.error(

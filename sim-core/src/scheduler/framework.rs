@@ -57,7 +57,7 @@ impl AffinityTerm {
     fn new(t: &PodAffinityTerm, weight: i32, pod: &Pod) -> Self {
         let mut namespaces = t.namespaces.clone();
         if namespaces.is_empty() && t.namespace_selector.is_none() {
-            namespaces.push(pod.metadata.namespace.clone());
+            namespaces.push(pod.metadata.namespace.to_string());
         }
         namespaces.sort();
         namespaces.dedup();
@@ -76,7 +76,7 @@ impl AffinityTerm {
 
     /// AffinityTerm.Matches: the pod's namespace is listed or selected, and its labels match.
     pub fn matches(&self, pod: &Pod, ns_labels: Option<&Labels>) -> bool {
-        let ns_ok = self.namespaces.contains(&pod.metadata.namespace)
+        let ns_ok = self.namespaces.iter().any(|n| *n == pod.metadata.namespace)
             || self.namespace_selector.as_ref().is_some_and(|s| ns_labels.map_or(s.is_empty(), |l| s.matches(l)));
         ns_ok && self.selector.as_ref().is_some_and(|s| s.matches(&pod.metadata.labels))
     }

@@ -556,7 +556,7 @@ impl Scheduler {
                 self.nominated.remove(uid);
             }
         }
-        self.pending.insert(uid, (p.metadata.namespace.clone(), p.metadata.name.clone()));
+        self.pending.insert(uid, (p.metadata.namespace.to_string(), p.metadata.name.clone()));
         self.queue.add(uid, p.spec.priority.unwrap_or(0), ctx.now);
     }
 
@@ -620,11 +620,11 @@ impl Scheduler {
     /// helper.DefaultSelector: the selectors of the pod's Services and
     /// ReplicationControllers merged, and the selectors of the ReplicaSets that select it.
     fn default_selector(&mut self, pod: &crate::api::pod::Pod) -> Option<Rc<LabelSelector>> {
-        if let Some(s) = self.default_selectors.get(&pod.metadata.namespace).and_then(|m| m.get(&pod.metadata.labels)) {
+        if let Some(s) = self.default_selectors.get(pod.metadata.namespace.as_str()).and_then(|m| m.get(&pod.metadata.labels)) {
             return s.clone();
         }
         let s = self.compute_default_selector(pod).map(Rc::new);
-        self.default_selectors.entry(pod.metadata.namespace.clone()).or_default().insert((*pod.metadata.labels).clone(), s.clone());
+        self.default_selectors.entry(pod.metadata.namespace.to_string()).or_default().insert((*pod.metadata.labels).clone(), s.clone());
         s
     }
 
@@ -669,7 +669,7 @@ impl Scheduler {
             .list(&Kind::PodDisruptionBudget)
             .filter_map(|o| o.as_pdb())
             .map(|pdb| Budget {
-                namespace: pdb.metadata.namespace.clone(),
+                namespace: pdb.metadata.namespace.to_string(),
                 selector: pdb.spec.selector.clone().unwrap_or_default(),
                 disruptions_allowed: i64::from(pdb.status.disruptions_allowed),
                 disrupted_pods: pdb.status.disrupted_pods.keys().cloned().collect(),
@@ -937,7 +937,7 @@ impl Scheduler {
                     let mut a = BTreeMap::new();
                     volumes_of(pp, &mut a);
                     if !a.is_empty() {
-                        pod_volumes.insert(pp.metadata.uid.clone(), a);
+                        pod_volumes.insert(pp.metadata.uid.to_string(), a);
                     }
                 }
             }
@@ -1029,7 +1029,7 @@ impl Scheduler {
         if let Some(obj) = self.informer.get(&Kind::Pod, &b.namespace, &b.name).cloned() {
             if let Some(p) = obj.as_pod().filter(|p| p.metadata.uid == uid && p.spec.node_name.is_empty()) {
                 let priority = p.spec.priority.unwrap_or(0);
-                self.pending.insert(uid, (b.namespace.clone(), b.name.clone()));
+                self.pending.insert(uid, (b.namespace.to_string(), b.name.clone()));
                 self.queue.add_after_error(uid, priority, ctx.now);
                 let msg = format!("running PreBind plugin \"VolumeBinding\": {e}");
                 self.report_failure(&obj, "SchedulerError", &msg, None, ctx);
@@ -1089,7 +1089,7 @@ impl Scheduler {
             }
             if all_bound {
                 let b = self.end_prebinding(&uid).expect("prebinding");
-                self.binding.insert((b.namespace.clone(), b.name.clone()), (uid.clone(), b.node));
+                self.binding.insert((b.namespace.to_string(), b.name.clone()), (uid.clone(), b.node));
                 ctx.request_reply(Request::Bind(Box::new(Binding { namespace: b.namespace, name: b.name, uid, node: node_name })), 0);
             } else if let Some(b) = self.prebinding.get_mut(&uid) {
                 b.next_poll = b.next_poll + SimDuration::from_secs(1);
@@ -1169,7 +1169,7 @@ impl Scheduler {
                         ctx.now_time(),
                     );
                     ctx.request(Request::UpdateStatus(Object::Pod(Box::new(np))));
-                    ctx.request(Request::Delete { key: Box::new(cur.key()), grace_period_seconds: None, uid: Some(cp.metadata.uid.clone()) });
+                    ctx.request(Request::Delete { key: Box::new(cur.key()), grace_period_seconds: None, uid: Some(cp.metadata.uid.to_string()) });
                     let msg = format!("Preempted by pod {} on node {node_name}", pod.metadata.uid);
                     self.event(&cur, "Normal", "Preempted", &msg, ctx);
                 }
@@ -1366,7 +1366,7 @@ impl Scheduler {
         // BindPodVolumes' API writes: a refusal fails the pod's PreBind (the error as the
         // apiserver words it); an answer tells checkBindings which version to wait for.
         if let Request::Update(o) = req {
-            let key = (o.kind(), o.meta().namespace.clone(), o.meta().name.clone());
+            let key = (o.kind(), o.meta().namespace.to_string(), o.meta().name.clone());
             if let Some(uid) = self.volume_writes.remove(&key) {
                 match resp {
                     Response::Error(st) => self.fail_prebinding(&uid, &st.message, ctx),

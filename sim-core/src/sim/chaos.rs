@@ -49,7 +49,7 @@ impl Simulation {
             ps.into_iter()
                 .map(|p| {
                     let m = &p.metadata;
-                    [m.namespace.clone(), m.name.clone(), m.uid.clone(), p.spec.node_name.clone(), p.status.pod_ip.to_string()]
+                    [m.namespace.to_string(), m.name.clone(), m.uid.to_string(), p.spec.node_name.clone(), p.status.pod_ip.to_string()]
                 })
                 .collect()
         })
@@ -75,7 +75,7 @@ impl Simulation {
     /// A PodChaos experiment: the pods selected are killed, their containers, or (pod-failure)
     /// their images swapped for the pause image until the duration ends.
     fn pod_chaos(&mut self, u: &Unstructured, out: &mut Vec<Action>) {
-        let ns = if u.metadata.namespace.is_empty() { "default".to_string() } else { u.metadata.namespace.clone() };
+        let ns = if u.metadata.namespace.is_empty() { "default".to_string() } else { u.metadata.namespace.to_string() };
         let name = Self::chaos_label("PodChaos", &ns, &u.metadata.name);
         let Ok(spec) = serde_json::from_value::<PodChaosSpec>(u.rest.get("spec").cloned().unwrap_or_default()) else { return };
         let targets = match self.chaos_select(&spec.selector, &spec.mode, spec.value.as_deref(), &ns) {
@@ -136,7 +136,7 @@ impl Simulation {
     /// A NetworkChaos experiment: its partition or delay in force in the traffic model
     /// from now until its duration ends.
     fn network_chaos(&mut self, u: &Unstructured) {
-        let ns = if u.metadata.namespace.is_empty() { "default".to_string() } else { u.metadata.namespace.clone() };
+        let ns = if u.metadata.namespace.is_empty() { "default".to_string() } else { u.metadata.namespace.to_string() };
         let name = Self::chaos_label("NetworkChaos", &ns, &u.metadata.name);
         let Ok(spec) = serde_json::from_value::<NetworkChaosSpec>(u.rest.get("spec").cloned().unwrap_or_default()) else { return };
         if !["partition", "delay"].contains(&spec.action.as_str()) {
@@ -202,7 +202,7 @@ impl Simulation {
             return;
         }
         r.over = true;
-        let (kind, ns, chaos) = (r.kind, r.namespace.clone(), r.name.clone());
+        let (kind, ns, chaos) = (r.kind, r.namespace.to_string(), r.name.clone());
         let label = Self::chaos_label(kind, &ns, &chaos);
         let Some(pods) = r.pods.clone() else {
             self.traffic.network.remove(&label);

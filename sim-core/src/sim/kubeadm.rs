@@ -476,7 +476,7 @@ impl Simulation {
                 // evalSecret: delete the expired Secret, with its UID as precondition.
                 let key = ObjectKey::new(Kind::Secret, "kube-system", &name);
                 let Some(uid) = self.api.store.get(&key).map(|o| o.meta().uid.clone()) else { return };
-                let request = Box::new(Request::Delete { key: Box::new(key), grace_period_seconds: None, uid: Some(uid) });
+                let request = Box::new(Request::Delete { key: Box::new(key), grace_period_seconds: None, uid: Some(uid.to_string()) });
                 self.dispatch(Client::ControllerManager, vec![Action::Request { request, reply: Reply::None }]);
             }
             KubeadmStep::Signer => {

@@ -289,12 +289,12 @@ impl Kubectl {
             let id = format!("{}/{}", p.metadata.namespace, p.metadata.name);
             match drain_filters(store, p, opts) {
                 PodDelete::Delete => {
-                    pods.insert((p.metadata.namespace.clone(), p.metadata.name.clone()), (p.metadata.uid.clone(), Stage::Evicting));
+                    pods.insert((p.metadata.namespace.to_string(), p.metadata.name.clone()), (p.metadata.uid.to_string(), Stage::Evicting));
                 }
                 PodDelete::Warning(delete, m) => {
                     warnings.entry(m).or_default().push(id);
                     if delete {
-                        pods.insert((p.metadata.namespace.clone(), p.metadata.name.clone()), (p.metadata.uid.clone(), Stage::Evicting));
+                        pods.insert((p.metadata.namespace.to_string(), p.metadata.name.clone()), (p.metadata.uid.to_string(), Stage::Evicting));
                     }
                 }
                 PodDelete::Error(m) => errors.entry(m).or_default().push(id),
@@ -314,7 +314,7 @@ impl Kubectl {
         for (ns, name) in pods.keys() {
             say(&mut self.out, format!("evicting pod {ns}/{name}"));
             ctx.request_reply(
-                Request::Evict(Box::new(Eviction { namespace: ns.clone(), name: name.clone(), grace_period_seconds: opts.grace_period_seconds })),
+                Request::Evict(Box::new(Eviction { namespace: ns.to_string(), name: name.clone(), grace_period_seconds: opts.grace_period_seconds })),
                 TAG_EVICT,
             );
         }

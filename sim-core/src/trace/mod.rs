@@ -723,7 +723,7 @@ mod tests {
                 verb: line.verb.into(),
                 by: format!("{}{}", by.0, by.1),
                 kind: line.kind.into(),
-                ns: m.namespace.clone(),
+                ns: m.namespace.to_string(),
                 name: m.name.clone(),
                 change: diff(prev, next).to_map(),
             };

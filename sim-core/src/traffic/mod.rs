@@ -672,7 +672,7 @@ fn send(
     // One more request answered by the pod at `ip`.
     let mut serve = |ip: &str| {
         if let (Some(m), Some(p)) = (served.as_deref_mut(), pods.get(ip).and_then(|p| p.pod.as_pod())) {
-            *m.entry(p.metadata.uid.clone()).or_default() += 1;
+            *m.entry(p.metadata.uid.to_string()).or_default() += 1;
         }
     };
     // The sources: (client address, node, the pod when the client is one).

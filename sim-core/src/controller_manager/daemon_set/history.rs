@@ -74,7 +74,7 @@ impl DaemonSetsController {
         *cr.metadata.owner_references = vec![super::controller_ref(ds)];
         cr.data = Some(patch);
         cr.revision = revision;
-        if self.revisions_in_flight.insert((cr.metadata.namespace.clone(), cr.metadata.name.clone())) {
+        if self.revisions_in_flight.insert((cr.metadata.namespace.to_string(), cr.metadata.name.clone())) {
             ctx.request_reply(Request::Create(Object::ControllerRevision(Box::new(cr))));
         }
         hash
@@ -99,7 +99,7 @@ impl DaemonSetsController {
             ctx.request(Request::Delete {
                 key: Box::new(ObjectKey::new(Kind::ControllerRevision, &m.namespace, &m.name)),
                 grace_period_seconds: None,
-                uid: Some(m.uid.clone()),
+                uid: Some(m.uid.to_string()),
             });
             to_kill -= 1;
         }

@@ -138,7 +138,7 @@ pub fn controller_ref(ds: &DaemonSet) -> OwnerReference {
 }
 
 fn key_of(ds: &DaemonSet) -> NsName {
-    (ds.metadata.namespace.clone(), ds.metadata.name.clone())
+    (ds.metadata.namespace.to_string(), ds.metadata.name.clone())
 }
 
 /// resolveControllerRef: the cached DaemonSet a controller reference names, by name and uid.
@@ -184,7 +184,7 @@ impl Controller for DaemonSetsController {
             Object::ControllerRevision(cr) => {
                 let m = &cr.metadata;
                 if ev.type_ == WatchEventType::Added {
-                    self.revisions_in_flight.remove(&(m.namespace.clone(), m.name.clone()));
+                    self.revisions_in_flight.remove(&(m.namespace.to_string(), m.name.clone()));
                 }
                 if let Some(ds) = m.controller_ref().and_then(|r| resolve(inf, &m.namespace, r)) {
                     self.queue.add(key_of(ds));
@@ -235,12 +235,12 @@ impl Controller for DaemonSetsController {
         match req {
             Request::Create(Object::Pod(p)) => {
                 let Some(r) = p.metadata.controller_ref() else { return };
-                let key = (p.metadata.namespace.clone(), r.name.clone());
+                let key = (p.metadata.namespace.to_string(), r.name.clone());
                 self.create_answered(inf, &key, resp, ctx);
             }
             Request::Create(Object::ControllerRevision(cr)) => {
                 // A revision that already exists is the one wanted (snapshot's Match).
-                self.revisions_in_flight.remove(&(cr.metadata.namespace.clone(), cr.metadata.name.clone()));
+                self.revisions_in_flight.remove(&(cr.metadata.namespace.to_string(), cr.metadata.name.clone()));
             }
             Request::Delete { key: pod, uid: Some(uid), .. } => {
                 let Some(owner) = self.delete_owner.remove(uid) else { return };
@@ -489,7 +489,7 @@ impl DaemonSetsController {
         let key = key_of(ds);
         let creates: VecDeque<String> = creates.into_iter().take(BURST_REPLICAS).collect();
         let deletes: Vec<&Pod> = deletes.iter().take(BURST_REPLICAS).copied().collect();
-        let uids: BTreeSet<String> = deletes.iter().map(|p| p.metadata.uid.clone()).collect();
+        let uids: BTreeSet<String> = deletes.iter().map(|p| p.metadata.uid.to_string()).collect();
         self.expectations.set(key.clone(), creates.len(), uids);
         if creates.is_empty() && deletes.is_empty() {
             return Synced::Done;
@@ -504,11 +504,11 @@ impl DaemonSetsController {
         if !deletes.is_empty() {
             self.deleting.entry(key.clone()).or_default().in_flight += deletes.len();
             for p in deletes {
-                self.delete_owner.insert(p.metadata.uid.clone(), key.clone());
+                self.delete_owner.insert(p.metadata.uid.to_string(), key.clone());
                 ctx.request_reply(Request::Delete {
                     key: Box::new(ObjectKey::new(Kind::Pod, &p.metadata.namespace, &p.metadata.name)),
                     grace_period_seconds: None,
-                    uid: Some(p.metadata.uid.clone()),
+                    uid: Some(p.metadata.uid.to_string()),
                 });
             }
         }

@@ -39,7 +39,7 @@ fn new_daemon_set(name: &str) -> DaemonSet {
     let mut ds = DaemonSet::default();
     ds.metadata.name = name.into();
     ds.metadata.namespace = "default".into();
-    ds.metadata.uid = format!("uid-{name}");
+    ds.metadata.uid = format!("uid-{name}").into();
     ds.spec.revision_history_limit = Some(2);
     ds.spec.update_strategy.type_ = "OnDelete".into();
     ds.spec.selector = Some(LabelSelector { match_labels: ds_label(), match_expressions: vec![] });
@@ -91,7 +91,7 @@ fn new_pod(name: &str, node: &str, l: Labels, ds: Option<&DaemonSet>) -> Pod {
     let mut p = Pod::default();
     p.metadata.name = name.into();
     p.metadata.namespace = "default".into();
-    p.metadata.uid = format!("uid-{name}");
+    p.metadata.uid = format!("uid-{name}").into();
     p.metadata.labels = l.into();
     p.metadata.creation_timestamp = Some(Time(SimTime::ZERO));
     p.status.phase = "Running".into();
@@ -217,7 +217,7 @@ impl Harness {
                     self.create_calls += 1;
                     self.seq += 1;
                     p.metadata.name = format!("{}{}", p.metadata.generate_name, self.seq);
-                    p.metadata.uid = format!("uid-{}", p.metadata.name);
+                    p.metadata.uid = format!("uid-{}", p.metadata.name).into();
                     p.metadata.creation_timestamp = Some(Time(self.now));
                     p.status.phase = "Pending".into();
                     self.creates += 1;
@@ -236,7 +236,7 @@ impl Harness {
                 }
                 Request::Create(Object::Event(e)) | Request::PatchEvent(Object::Event(e)) => self.events.push((e.reason.to_string(), e.message.clone())),
                 Request::Create(Object::ControllerRevision(mut cr)) => {
-                    cr.metadata.uid = format!("uid-{}", cr.metadata.name);
+                    cr.metadata.uid = format!("uid-{}", cr.metadata.name).into();
                     let obj = Object::ControllerRevision(cr);
                     queue.extend(self.write(obj.clone(), false));
                     queue.extend(answer(self, &req, Response::Object(Rc::new(obj))));

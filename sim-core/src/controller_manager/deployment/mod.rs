@@ -70,7 +70,7 @@ impl Default for DeploymentController {
 }
 
 fn key_of(o: &Object) -> NsName {
-    (o.meta().namespace.clone(), o.meta().name.clone())
+    (o.meta().namespace.to_string(), o.meta().name.clone())
 }
 
 impl Controller for DeploymentController {
@@ -101,7 +101,7 @@ impl Controller for DeploymentController {
             }
             Object::Pod(p) if ev.type_ == WatchEventType::Deleted => {
                 if let Some(d) = deployment_of_pod(inf, p).filter(|d| util::is_recreate(d)) {
-                    self.queue.add((d.metadata.namespace.clone(), d.metadata.name.clone()));
+                    self.queue.add((d.metadata.namespace.to_string(), d.metadata.name.clone()));
                 }
             }
             _ => {}
@@ -165,13 +165,13 @@ impl DeploymentController {
     fn enqueue_rs_owner(&mut self, inf: &SharedInformers, rs: &ReplicaSet) {
         let ns = &rs.metadata.namespace;
         match rs.metadata.controller_ref() {
-            Some(r) if r.kind == "Deployment" => self.queue.add((ns.clone(), r.name.clone())),
+            Some(r) if r.kind == "Deployment" => self.queue.add((ns.to_string(), r.name.clone())),
             Some(_) => {}
             // getDeploymentsForReplicaSet: every Deployment whose selector matches an orphan.
             None => {
                 for d in inf.list_ns(&Kind::Deployment, ns).filter_map(|o| o.as_deployment()) {
                     if d.spec.selector.as_ref().is_some_and(|s| !s.is_empty() && s.matches(&rs.metadata.labels)) {
-                        self.queue.add((ns.clone(), d.metadata.name.clone()));
+                        self.queue.add((ns.to_string(), d.metadata.name.clone()));
                     }
                 }
             }
@@ -195,7 +195,7 @@ impl DeploymentController {
                     Request::Delete {
                         key: Box::new(ObjectKey::new(Kind::ReplicaSet, &rs.metadata.namespace, &rs.metadata.name)),
                         grace_period_seconds: None,
-                        uid: Some(rs.metadata.uid.clone()),
+                        uid: Some(rs.metadata.uid.to_string()),
                     },
                     PendingWhat::Delete,
                 ),
@@ -307,7 +307,7 @@ fn pod_map_for_deployment(inf: &SharedInformers, d: &Deployment, rs_list: &[Repl
         let dependents = inf.dependents_of(&rs.metadata.uid);
         let pods = dependents.iter().filter_map(|o| o.as_pod());
         let owned = pods.filter(|pod| pod.metadata.controller_ref().is_some_and(|r| r.uid == rs.metadata.uid) && selector.matches(&pod.metadata.labels));
-        map.insert(rs.metadata.uid.clone(), owned.cloned().collect());
+        map.insert(rs.metadata.uid.to_string(), owned.cloned().collect());
     }
     map
 }

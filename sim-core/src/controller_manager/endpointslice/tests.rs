@@ -28,7 +28,7 @@ fn pod(i: usize, ready: bool) -> Pod {
     let mut p = Pod::default();
     p.metadata.name = format!("pod{i}");
     p.metadata.namespace = "test".into();
-    p.metadata.uid = format!("uid-{i}");
+    p.metadata.uid = format!("uid-{i}").into();
     p.metadata.labels = [("foo".to_string(), "bar".to_string())].into();
     std::rc::Rc::make_mut(&mut p.spec).node_name = "node-1".into();
     p.status.phase = "Running".into();

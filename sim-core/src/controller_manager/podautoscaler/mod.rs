@@ -213,7 +213,7 @@ impl HorizontalController {
             ctx.event(&hpa_obj, "Warning", "FailedComputeMetricsReplicas", &msg);
             return Err(());
         }
-        let ns = p.hpa.metadata.namespace.clone();
+        let ns = p.hpa.metadata.namespace.to_string();
         let pods: Vec<&Pod> = inf.list_ns(&Kind::Pod, &ns).filter_map(|o| o.as_pod()).filter(|q| selector.matches(&q.metadata.labels)).collect();
         let specs = p.hpa.spec.metrics.clone();
         let mut statuses = vec![MetricStatus::default(); specs.len()];
@@ -580,7 +580,7 @@ impl Controller for HorizontalController {
 
     fn on_watch(&mut self, _inf: &SharedInformers, ev: &WatchEvent, ctx: &mut ControllerCtx) {
         let Object::HorizontalPodAutoscaler(h) = &*ev.object else { return };
-        let key = (h.metadata.namespace.clone(), h.metadata.name.clone());
+        let key = (h.metadata.namespace.to_string(), h.metadata.name.clone());
         if ev.type_ == WatchEventType::Deleted {
             // reconcileKey finds it gone and forgets it.
             self.recommendations.remove(&key);

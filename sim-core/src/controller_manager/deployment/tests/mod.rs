@@ -80,7 +80,7 @@ pub(super) fn new_deployment(
     sel: &[(&str, &str)],
 ) -> Deployment {
     let mut d = Deployment { api_version: "apps/v1".into(), ..Deployment::default() };
-    d.metadata.uid = format!("uid-{name}");
+    d.metadata.uid = format!("uid-{name}").into();
     d.metadata.name = name.into();
     d.metadata.namespace = "default".into();
     d.spec.strategy = Some(DeploymentStrategy {
@@ -103,14 +103,14 @@ pub(super) fn new_deployment(
 pub(super) fn new_replica_set(d: &Deployment, name: &str, replicas: i32) -> ReplicaSet {
     let mut r = ReplicaSet::default();
     r.metadata.name = name.into();
-    r.metadata.uid = format!("uid-{name}");
+    r.metadata.uid = format!("uid-{name}").into();
     r.metadata.namespace = "default".into();
     r.metadata.labels = d.spec.selector.as_ref().map(|s| s.match_labels.clone()).unwrap_or_default().into();
     *r.metadata.owner_references = vec![OwnerReference {
         api_version: "apps/v1".into(),
         kind: "Deployment".into(),
         name: d.metadata.name.clone(),
-        uid: d.metadata.uid.clone(),
+        uid: d.metadata.uid.to_string(),
         controller: Some(true),
         block_owner_deletion: Some(true),
     }];

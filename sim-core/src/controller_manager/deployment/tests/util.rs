@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 fn generate_deployment(image: &str) -> Deployment {
     let mut d = Deployment::default();
     d.metadata.name = image.into();
-    d.metadata.uid = format!("uid-{image}");
+    d.metadata.uid = format!("uid-{image}").into();
     d.spec.replicas = Some(1);
     d.spec.selector = Some(LabelSelector { match_labels: labels(&[("name", image)]), match_expressions: Vec::new() });
     d.spec.template.metadata.labels = labels(&[("name", image)]).into();
