@@ -166,7 +166,7 @@ fn event_store(c: &mut Criterion) {
                 kind: "Pod".into(),
                 namespace: "default".into(),
                 name: format!("web-5d8f7c9b4-{:05x}", (i * 7919) % 0x100000),
-                uid: format!("{i:08x}-0000-4000-8000-000000000000"),
+                uid: format!("{i:08x}-0000-4000-8000-000000000000").into(),
                 api_version: "v1".into(),
             });
             let source = source.clone();
@@ -265,7 +265,7 @@ fn event_correlator(c: &mut Criterion) {
                 kind: "Pod".into(),
                 namespace: "default".into(),
                 name: format!("job-{i}-x7k2p"),
-                uid: format!("{i:08x}-0000-4000-8000-000000000000"),
+                uid: format!("{i:08x}-0000-4000-8000-000000000000").into(),
                 api_version: "v1".into(),
             })
         })

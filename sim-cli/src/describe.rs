@@ -567,13 +567,13 @@ fn events(w: &mut PrefixWriter, events: &[&Event], now: SimTime) {
         return;
     }
     let mut sorted: Vec<&Event> = events.to_vec();
-    sorted.sort_by_key(|e| e.last_timestamp.or(e.first_timestamp));
+    sorted.sort_by_key(|e| e.last_timestamp.get().or(e.first_timestamp.get()));
     w.write(0, "Events:\n  Type\tReason\tAge\tFrom\tMessage\n");
     w.write(1, "----\t------\t----\t----\t-------\n");
     let since = |t: Option<Time>| t.map_or("<unknown>".to_string(), |t| human_duration(now.since(t.0)));
     for e in sorted {
-        let first = since(e.first_timestamp);
-        let interval = if e.count > 1 { format!("{} (x{} over {first})", since(e.last_timestamp), e.count) } else { first };
+        let first = since(e.first_timestamp.get());
+        let interval = if e.count > 1 { format!("{} (x{} over {first})", since(e.last_timestamp.get()), e.count) } else { first };
         let source = if e.source.component.is_empty() { e.reporting_component.to_string() } else { e.source.component.to_string() };
         w.write(1, &format!("{}\t{}\t{interval}\t{source}\t{}\n", e.type_, e.reason, e.message.trim()));
     }

@@ -80,7 +80,7 @@ pub fn events(a: Args) -> u8 {
         return 0;
     }
     // SortableEvents: by eventTime(), the last time it was seen (stable for ties).
-    list.sort_by_key(|e| e.last_timestamp.or(e.first_timestamp).map(|t| t.0));
+    list.sort_by_key(|e| e.last_timestamp.get().or(e.first_timestamp.get()).map(|t| t.0));
     let since = |t: Option<sim_core::api::meta::Time>| t.map_or("<unknown>".to_string(), |t| human_duration(now.since(t.0)));
     let mut header = vec!["LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"];
     if a.all {
@@ -89,8 +89,8 @@ pub fn events(a: Args) -> u8 {
     let rows: Vec<Vec<String>> = list
         .iter()
         .map(|e| {
-            let first = since(e.first_timestamp);
-            let interval = if e.count > 1 { format!("{} (x{} over {first})", since(e.last_timestamp), e.count) } else { first };
+            let first = since(e.first_timestamp.get());
+            let interval = if e.count > 1 { format!("{} (x{} over {first})", since(e.last_timestamp.get()), e.count) } else { first };
             let mut r = vec![
                 interval,
                 e.type_.to_string(),

@@ -732,7 +732,7 @@ pub fn rows(kind: &Kind, objs: &[Rc<Object>], now: SimTime, wide: bool, with_ns:
                 .filter_map(|o| if let Object::Event(e) = &**o { Some(e) } else { None })
                 .map(|e| {
                     vec![
-                        age(e.last_timestamp, now),
+                        age(e.last_timestamp.get(), now),
                         e.type_.to_string(),
                         e.reason.to_string(),
                         format!("{}/{}", e.involved_object.kind.to_ascii_lowercase(), e.involved_object.name),

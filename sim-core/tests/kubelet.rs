@@ -544,8 +544,8 @@ fn a_missing_config_map_is_retried_on_the_mount_back_off() {
     assert_eq!(ev.len(), 1);
     assert_eq!(ev[0].message, "MountVolume.SetUp failed for volume \"config\" : configmap \"app-config\" not found");
     assert_eq!(ev[0].count, 7);
-    let admitted = ev[0].first_timestamp.unwrap().0;
-    assert_eq!(ev[0].last_timestamp.unwrap().0.since(admitted).as_ms() / 1000, 31, "the 7th attempt 31.5 s after the first");
+    let admitted = ev[0].first_timestamp.get().unwrap().0;
+    assert_eq!(ev[0].last_timestamp.get().unwrap().0.since(admitted).as_ms() / 1000, 31, "the 7th attempt 31.5 s after the first");
     sim.run_until(SimTime::from_secs(70));
     let web = sim.list(&Kind::Pod).iter().filter_map(|o| o.as_pod()).find(|p| p.metadata.name == "web").cloned().unwrap();
     let started = web.status.container_statuses[0].state.running.as_ref().and_then(|r| r.started_at).expect("running").0;

@@ -121,7 +121,7 @@ fn events_of(s: &Session, kind: &Kind, name: &str) -> Vec<Value> {
             _ => None,
         })
         .map(|e| {
-            let last = e.last_timestamp.or(e.first_timestamp).map_or(0, |t| t.0.as_ms());
+            let last = e.last_timestamp.get().or(e.first_timestamp.get()).map_or(0, |t| t.0.as_ms());
             (last, json!({"t": last, "type": &*e.type_, "reason": e.reason, "message": e.message, "count": e.count}))
         })
         .collect();

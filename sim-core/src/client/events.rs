@@ -443,10 +443,10 @@ impl EventCorrelator {
             self.observed.get_or_add(entries, key, || Observed { count: 0, first: crate::api::meta::MaybeTime::NONE, name: EventName::Suffix(0) });
         if update {
             e.metadata.name = last.name.name(&e);
-            e.first_timestamp = last.first.get();
+            e.first_timestamp = last.first;
             e.count = last.count + 1;
         }
-        *last = Observed { count: e.count, first: e.first_timestamp.into(), name: EventName::of(&e) };
+        *last = Observed { count: e.count, first: e.first_timestamp, name: EventName::of(&e) };
         // EventSourceObjectSpamFilter.
         let cap = SPAM_BURST * SPAM_REFILL.as_ms();
         let allowed = match self.spam.get_or_add(entries, skey, || Bucket { fill_ms: cap - SPAM_REFILL.as_ms(), at: now }) {
@@ -571,7 +571,7 @@ impl EventSeriesRecorder {
                     // The same object (it is part of the key): the same name.
                     e.metadata.name = name.name(&e);
                     e.message = crate::etcd::message(message, *templated, &e.involved_object.name);
-                    e.first_timestamp = first.get();
+                    e.first_timestamp = *first;
                     s.event = Cached::Series(Box::new(e));
                 }
                 if s.count == 2 {
@@ -583,7 +583,7 @@ impl EventSeriesRecorder {
             None => {
                 e.count = 1;
                 let (message, templated) = self.messages.of(&e.message, &e.involved_object.name);
-                let event = Cached::Lone { name: EventName::of(&e), message, templated, first: e.first_timestamp.into() };
+                let event = Cached::Lone { name: EventName::of(&e), message, templated, first: e.first_timestamp };
                 self.cache.insert(key, Series { event, count: 1, last: now });
                 Record::Create(e)
             }
@@ -623,7 +623,7 @@ impl Series {
         let Cached::Series(first) = &self.event else { unreachable!("only a series is written") };
         let mut ev = (**first).clone();
         ev.count = self.count;
-        ev.last_timestamp = Some(crate::api::meta::Time(at));
+        ev.last_timestamp = crate::api::meta::Time(at).into();
         ev
     }
 }
@@ -645,8 +645,8 @@ mod tests {
         e.source = EventSource { component: "kubelet".into(), host: "n1".into() }.into();
         e.type_ = "Normal".into();
         e.count = 1;
-        e.first_timestamp = Some(Time(SimTime(t)));
-        e.last_timestamp = Some(Time(SimTime(t)));
+        e.first_timestamp = Time(SimTime(t)).into();
+        e.last_timestamp = Time(SimTime(t)).into();
         e
     }
 
@@ -689,8 +689,8 @@ mod tests {
         match c.correlate(ev("BackOff", "Back-off restarting", 5000), SimTime(5000)) {
             Record::Update(e) => {
                 assert_eq!((e.metadata.name.as_str(), e.count), ("web.1000", 2));
-                assert_eq!(e.first_timestamp, Some(Time(SimTime(1000))));
-                assert_eq!(e.last_timestamp, Some(Time(SimTime(5000))));
+                assert_eq!(e.first_timestamp.get(), Some(Time(SimTime(1000))));
+                assert_eq!(e.last_timestamp.get(), Some(Time(SimTime(5000))));
             }
             r => panic!("{r:?}"),
         }
@@ -738,7 +738,7 @@ mod tests {
         assert_eq!(r.record(ev("FailedScheduling", "0/4 nodes", 2000), 7, SimTime(2000)), Record::Skip, "the note is not in the key");
         assert!(r.finish(SimTime(360_000)).is_empty(), "not yet quiet for 6 minutes");
         match r.finish(SimTime(362_001)).as_slice() {
-            [Record::Update(e)] => assert_eq!((e.count, e.last_timestamp), (3, Some(Time(SimTime(2000))))),
+            [Record::Update(e)] => assert_eq!((e.count, e.last_timestamp.get()), (3, Some(Time(SimTime(2000))))),
             x => panic!("{x:?}"),
         }
         assert!(r.is_empty(), "the lone event at another resourceVersion is forgotten too");
@@ -761,7 +761,7 @@ mod tests {
         match r.record(named("second note", 9), 7, SimTime(9)) {
             Record::Update(e) => {
                 assert_eq!((e.metadata.name.as_str(), e.message.as_str()), ("web.0123456789abcdf4", "first note"));
-                assert_eq!((e.count, e.first_timestamp), (2, Some(Time(SimTime(5)))));
+                assert_eq!((e.count, e.first_timestamp.get()), (2, Some(Time(SimTime(5)))));
             }
             x => panic!("{x:?}"),
         }
@@ -779,7 +779,7 @@ mod tests {
             let mut e = ev("Scheduled", note, t);
             let mut o = (*e.involved_object).clone();
             o.name = pod.into();
-            o.uid = format!("uid-{pod}");
+            o.uid = format!("uid-{pod}").into();
             e.involved_object = o.into();
             e.metadata.name = crate::client::event_name(pod, t);
             e
@@ -814,10 +814,10 @@ mod tests {
         }
         // A first event without a first timestamp is written without one.
         let mut e = about("web-5", "no time", 70);
-        e.first_timestamp = None;
+        e.first_timestamp = crate::api::meta::MaybeTime::NONE;
         r.record(e, 7, SimTime(70));
         match r.record(about("web-5", "later", 80), 7, SimTime(80)) {
-            Record::Update(e) => assert_eq!((e.message.as_str(), e.first_timestamp), ("no time", None)),
+            Record::Update(e) => assert_eq!((e.message.as_str(), e.first_timestamp.get()), ("no time", None)),
             x => panic!("{x:?}"),
         }
     }

@@ -246,9 +246,9 @@ pub fn object_reference(obj: &Object) -> crate::api::event::ObjectReference {
             "" => kind.name().to_string().into(),
             k => k.into(),
         },
-        namespace: m.namespace.to_string(),
+        namespace: m.namespace.clone(),
         name: m.name.clone(),
-        uid: m.uid.to_string(),
+        uid: m.uid.clone(),
         api_version: kind.api_version().into(),
     }
 }
@@ -267,14 +267,14 @@ pub fn event_with(
     use crate::api::meta::Time;
     let mut ev = crate::api::event::Event::default();
     ev.metadata.name = event_name(&involved.name, now.as_ms().wrapping_mul(1_000_000).wrapping_add(seq));
-    ev.metadata.namespace = if involved.namespace.is_empty() { "default".into() } else { involved.namespace.as_str().into() };
+    ev.metadata.namespace = if involved.namespace.is_empty() { "default".into() } else { involved.namespace.clone() };
     ev.involved_object = involved;
     ev.reason = reason.into();
     ev.message = message.into();
     ev.reporting_component = source.component.clone();
     ev.source = source;
-    ev.first_timestamp = Some(Time(now));
-    ev.last_timestamp = Some(Time(now));
+    ev.first_timestamp = Time(now).into();
+    ev.last_timestamp = Time(now).into();
     ev.count = 1;
     ev.type_ = type_.into();
     ev

@@ -74,7 +74,7 @@
 //! while the first's group has any, as another object of the same name's are.
 
 use crate::api::event::{Event, EventSource, ObjectReference};
-use crate::api::meta::{Constant, EventKind, Time, V1};
+use crate::api::meta::{Constant, EventKind, Text, Time, V1};
 use crate::api::name::NameKey;
 use crate::api::Object;
 use crate::engine::SimTime;
@@ -370,9 +370,9 @@ impl About {
         let i = &self.involved;
         ObjectReference {
             kind: Cow::Borrowed(words.get(i.kind)),
-            namespace: if i.cluster_scoped { String::new() } else { self.namespace.to_string() },
+            namespace: if i.cluster_scoped { Text::default() } else { Text::from(&**self.namespace) },
             name: self.name.to_string(),
-            uid: crate::api::uid::canonical_text(i.uid),
+            uid: crate::api::uid::canonical_text(i.uid).into(),
             api_version: Cow::Borrowed(words.get(i.api_version)),
         }
     }
@@ -416,9 +416,9 @@ fn compactable(e: &Event, object: &str, stamp: u64, words: &mut Words) -> Option
 /// The timestamps of `e`, created at `created`, as offsets: (first back from the
 /// creation, last on from the first), if they fit 8 and 32 bits.
 fn offsets(e: &Event, created: SimTime) -> Option<(u8, u32)> {
-    let base = e.first_timestamp.map_or(created, |t| t.0);
+    let base = e.first_timestamp.get().map_or(created, |t| t.0);
     let first_back = u8::try_from(created.as_ms().checked_sub(base.as_ms())?).ok()?;
-    let last_on = match e.last_timestamp {
+    let last_on = match e.last_timestamp.get() {
         Some(t) => u32::try_from(t.0.as_ms().checked_sub(base.as_ms())?).ok()?,
         None => 0,
     };
@@ -437,10 +437,10 @@ impl Compact {
         if !e.reporting_component.is_empty() {
             flags |= REPORTING;
         }
-        if e.first_timestamp.is_some() {
+        if e.first_timestamp.get().is_some() {
             flags |= FIRST;
         }
-        if e.last_timestamp.is_some() {
+        if e.last_timestamp.get().is_some() {
             flags |= LAST;
         }
         if !e.api_version.is_empty() {
@@ -482,8 +482,8 @@ impl Compact {
             involved_object: Rc::new(about.reference(words)),
             reason: Cow::Borrowed(words.get(self.reason)),
             message: message(&self.message, self.flags & TEMPLATE != 0, &about.name),
-            first_timestamp: (self.flags & FIRST != 0).then_some(Time(first)),
-            last_timestamp: (self.flags & LAST != 0).then_some(Time(SimTime(first.as_ms() + u64::from(self.last_on)))),
+            first_timestamp: (self.flags & FIRST != 0).then_some(Time(first)).into(),
+            last_timestamp: (self.flags & LAST != 0).then_some(Time(SimTime(first.as_ms() + u64::from(self.last_on)))).into(),
             count: i32::from(self.count),
             type_: if self.flags & WARNING != 0 { "Warning" } else { "Normal" }.into(),
             reporting_component: if self.flags & REPORTING != 0 { source.component.clone() } else { Cow::Borrowed("") },
@@ -906,16 +906,16 @@ mod tests {
         let mut long_ago = plain();
         long_ago.metadata.creation_timestamp = Some(Time(SimTime(1500 + (1 << 32))));
         let mut long_after = plain();
-        long_after.last_timestamp = Some(Time(SimTime(1500 + (1 << 32))));
+        long_after.last_timestamp = Time(SimTime(1500 + (1 << 32))).into();
         let stamped_at = |ms: u64| crate::client::event_name("web-0", ms * 1_000_000 + 7);
         let mut first_long_before = plain();
         first_long_before.metadata.creation_timestamp = Some(Time(SimTime(70_000)));
         first_long_before.metadata.name = stamped_at(70_000);
-        first_long_before.first_timestamp = Some(Time(SimTime(70_000 - (1 << 8))));
+        first_long_before.first_timestamp = Time(SimTime(70_000 - (1 << 8))).into();
         let mut first_after_creation = plain();
-        first_after_creation.first_timestamp = Some(Time(SimTime(1501)));
+        first_after_creation.first_timestamp = Time(SimTime(1501)).into();
         let mut last_before_first = plain();
-        last_before_first.last_timestamp = Some(Time(SimTime(1499)));
+        last_before_first.last_timestamp = Time(SimTime(1499)).into();
         // A creation more than 2⁷ ms from the stamp's moment (1500 ms), either way.
         let mut created_long_after_stamp = plain();
         created_long_after_stamp.metadata.creation_timestamp = Some(Time(SimTime(1500 + (1 << 7))));
@@ -949,16 +949,16 @@ mod tests {
         // No timestamps, or no reporting component, or the largest offsets, are kept
         // exactly.
         let mut bare = plain();
-        bare.first_timestamp = None;
-        bare.last_timestamp = None;
+        bare.first_timestamp = crate::api::meta::MaybeTime::NONE;
+        bare.last_timestamp = crate::api::meta::MaybeTime::NONE;
         bare.reporting_component = "".into();
         let mut last_only = plain();
-        last_only.first_timestamp = None;
-        last_only.last_timestamp = Some(Time(SimTime(1500 + u64::from(u32::MAX))));
+        last_only.first_timestamp = crate::api::meta::MaybeTime::NONE;
+        last_only.last_timestamp = Time(SimTime(1500 + u64::from(u32::MAX))).into();
         let mut widest = plain();
-        widest.first_timestamp = Some(Time(SimTime(7)));
+        widest.first_timestamp = Time(SimTime(7)).into();
         widest.metadata.creation_timestamp = Some(Time(SimTime(7 + u64::from(u8::MAX))));
-        widest.last_timestamp = Some(Time(SimTime(7 + u64::from(u32::MAX))));
+        widest.last_timestamp = Time(SimTime(7 + u64::from(u32::MAX))).into();
         widest.metadata.name = stamped_at(7 + u64::from(u8::MAX) - (1 << 7) + 1);
         let mut created_before_stamp = plain();
         created_before_stamp.metadata.name = stamped_at(1500 + (1 << 7));
