@@ -152,7 +152,7 @@ impl MetricsServer {
             .filter_map(|(uid, e)| {
                 let prev = e.prev.as_ref()?;
                 Some(PodMetrics {
-                    namespace: e.namespace.to_string(),
+                    namespace: e.namespace.clone(),
                     name: e.name.clone(),
                     uid: uid.clone(),
                     container: e.container.clone(),

@@ -47,8 +47,9 @@ const _: () = assert!(std::mem::size_of::<Event>() == 256);
 pub struct ObjectReference {
     #[serde(default, skip_serializing_if = "str::is_empty")]
     pub kind: Cow<'static, str>,
-    /// The object's own namespace and uid (`Text`s its metadata shares): a kubelet keeps
-    /// one reference a pod while the pod is on its node.
+    /// The object's own namespace and uid (`Text`s its metadata shares): the Events of a
+    /// starting pod share one reference, which its kubelet keeps until the containers
+    /// have started.
     #[serde(default, skip_serializing_if = "str::is_empty")]
     pub namespace: Text,
     #[serde(default, skip_serializing_if = "String::is_empty")]

@@ -259,10 +259,11 @@ impl<'de, C: Constant> Deserialize<'de> for TypeField<C> {
     }
 }
 
-/// A string that is empty in most objects (a pod condition's reason and message): 8
-/// bytes, and no allocation while empty, where a `String` is 24. Reads as `str`
-/// (`Deref`), writes as the string (serde, `From`). Immutable, so shared: a copy (the
-/// kubelet builds each status on a copy of the last) allocates nothing.
+/// A string that is empty in most objects (a pod condition's reason and message) or
+/// the same in every version of one (its namespace and uid, its phase): 8 bytes, and
+/// no allocation while empty, where a `String` is 24. Reads as `str` (`Deref`), writes
+/// as the string (serde, `From`). Immutable, so shared: a copy (the kubelet builds each
+/// status on a copy of the last) allocates nothing.
 #[derive(Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Text(Option<Rc<Box<str>>>);
 
@@ -290,9 +291,10 @@ impl std::ops::Deref for Text {
 }
 
 /// The words most conditions and statuses are made of (pod condition types and
-/// statuses, the kubelet's reasons, pod phases, QoS classes, Event types, the two namespaces every cluster has): a `Text` of
-/// one shares its thread's one copy, so writing it allocates nothing.
-const WORDS: [&str; 22] = [
+/// statuses, the kubelet's reasons, pod phases, QoS classes) and the two namespaces
+/// every cluster has: a `Text` of one shares its thread's one copy, so writing it
+/// allocates nothing.
+const WORDS: [&str; 20] = [
     "True",
     "False",
     "Unknown",
@@ -311,8 +313,6 @@ const WORDS: [&str; 22] = [
     "Guaranteed",
     "Burstable",
     "BestEffort",
-    "Normal",
-    "Warning",
     "default",
     "kube-system",
 ];
@@ -330,6 +330,13 @@ fn shared_word(s: &str) -> Option<Rc<Box<str>>> {
 impl From<&str> for Text {
     fn from(s: &str) -> Self {
         Text((!s.is_empty()).then(|| shared_word(s).unwrap_or_else(|| Rc::new(Box::from(s)))))
+    }
+}
+
+/// A shared string as a `Text` (the stored Events' namespaces): shared, not copied.
+impl From<Rc<Box<str>>> for Text {
+    fn from(s: Rc<Box<str>>) -> Self {
+        Text((!s.is_empty()).then_some(s))
     }
 }
 
@@ -560,6 +567,10 @@ impl MaybeTime {
     pub fn is_none(&self) -> bool {
         *self == MaybeTime::NONE
     }
+
+    pub fn is_some(&self) -> bool {
+        !self.is_none()
+    }
 }
 
 impl Default for MaybeTime {
@@ -698,9 +709,10 @@ pub struct ObjectMeta {
 #[cfg(target_pointer_width = "64")]
 const _: () = assert!(std::mem::size_of::<ObjectMeta>() == 120);
 
-/// `clone_from` copies into the strings already there (kube-apiserver's status update
-/// keeps the stored metadata: written over the request's copy, whose name, namespace and
-/// uid are the stored ones, it allocates nothing).
+/// `clone_from` copies into the strings already there and shares the namespace and uid
+/// (kube-apiserver's status update keeps the stored metadata: written over the
+/// request's copy, whose name, namespace and uid are the stored ones, it allocates
+/// nothing).
 impl Clone for ObjectMeta {
     fn clone(&self) -> Self {
         ObjectMeta {

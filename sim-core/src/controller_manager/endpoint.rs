@@ -226,7 +226,7 @@ impl Controller for EndpointController {
         let mut e = current.cloned().unwrap_or_else(|| {
             let mut e = Endpoints::default();
             e.metadata.name = key.1.clone();
-            e.metadata.namespace = key.0.clone().into();
+            e.metadata.namespace = key.0.as_str().into();
             e
         });
         e.subsets = subsets;
@@ -250,7 +250,7 @@ impl Controller for EndpointController {
     fn on_response(&mut self, inf: &SharedInformers, req: &Request, resp: &Response, ctx: &mut ControllerCtx) {
         let key = match req {
             Request::Create(o) | Request::Update(o) => (o.meta().namespace.to_string(), o.meta().name.clone()),
-            Request::Delete { key, .. } => (key.namespace.to_string(), key.name.clone()),
+            Request::Delete { key, .. } => (key.namespace.clone(), key.name.clone()),
             _ => return,
         };
         let Some(create) = self.in_flight.remove(&key) else { return };

@@ -187,7 +187,7 @@ type Desired = (Vec<EndpointPort>, BTreeMap<EndpointKey, Endpoint>);
 fn endpoint_key(e: &Endpoint) -> EndpointKey {
     let mut addresses = e.addresses.clone();
     addresses.sort();
-    (addresses, e.hostname.clone(), e.target_ref.as_ref().map(|r| (r.namespace.to_string(), r.name.clone())))
+    (addresses, e.hostname.clone(), e.target_ref.as_ref().map(|r| (r.namespace.clone(), r.name.clone())))
 }
 
 /// EndpointsEqualBeyondHash: conditions, node, zone, hints and the target (its

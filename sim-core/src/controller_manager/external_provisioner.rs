@@ -225,7 +225,7 @@ impl Controller for ExternalProvisioner {
                 if ev.type_ == WatchEventType::Deleted {
                     self.provisioning.remove(&k);
                 } else {
-                    self.queue.add(Key::Claim(k.0.to_string(), k.1));
+                    self.queue.add(Key::Claim(k.0, k.1));
                 }
             }
             Object::PersistentVolume(v) => {

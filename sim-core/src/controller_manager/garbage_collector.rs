@@ -107,7 +107,7 @@ impl Controller for GarbageCollector {
     fn on_response(&mut self, _inf: &SharedInformers, req: &Request, resp: &Response, ctx: &mut ControllerCtx) {
         let (Request::Delete { key, .. }, Response::Error(st)) = (req, resp) else { return };
         if st.reason != "NotFound" {
-            ctx.requeue_rate_limited(&mut self.queue, (key.kind.clone(), key.namespace.to_string(), key.name.clone()));
+            ctx.requeue_rate_limited(&mut self.queue, (key.kind.clone(), key.namespace.clone(), key.name.clone()));
         }
     }
 }

@@ -350,7 +350,7 @@ impl PersistentVolumeController {
             // Pre-bound, waiting for its claim: the claim's sync binds it.
             self.update_volume_phase(v, "Available", "", ctx);
             if claim_of(inf, &r.namespace, &r.name).is_some() {
-                self.queue.add(Key::Claim(r.namespace.to_string(), r.name.clone()));
+                self.queue.add(Key::Claim(r.namespace.clone(), r.name.clone()));
             }
             return;
         }
@@ -547,7 +547,7 @@ impl Controller for PersistentVolumeController {
             (Request::Update(Object::PersistentVolume(v)), Response::Error(_)) => {
                 if self.binding.remove(&v.metadata.name).is_some() {
                     if let Some(r) = &v.spec.claim_ref {
-                        ctx.requeue_rate_limited(&mut self.queue, Key::Claim(r.namespace.to_string(), r.name.clone()));
+                        ctx.requeue_rate_limited(&mut self.queue, Key::Claim(r.namespace.clone(), r.name.clone()));
                     }
                 }
                 ctx.requeue_rate_limited(&mut self.queue, Key::Volume(v.metadata.name.clone()));

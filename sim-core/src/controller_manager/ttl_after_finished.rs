@@ -90,7 +90,7 @@ impl Controller for TtlAfterFinishedController {
     fn on_response(&mut self, _inf: &SharedInformers, req: &Request, resp: &Response, ctx: &mut ControllerCtx) {
         if let (Request::Delete { key, .. }, Response::Error(st)) = (req, resp) {
             if st.reason != "NotFound" && st.reason != "Conflict" {
-                ctx.requeue_rate_limited(&mut self.queue, (key.namespace.to_string(), key.name.clone()));
+                ctx.requeue_rate_limited(&mut self.queue, (key.namespace.clone(), key.name.clone()));
             }
         }
     }

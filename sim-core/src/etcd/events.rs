@@ -23,7 +23,7 @@
 //! - its `involvedObject` as the group's `About`, which the object's Events share,
 //!   whoever recorded them: the namespace's one copy of its name, the object's name,
 //!   its uid's 128 bits and its kind's and apiVersion's places in `Words` (the
-//!   recorders' `ObjectReference`, 136 bytes and three strings a pod for the hour its
+//!   recorders' `ObjectReference`, 104 bytes and a string a pod for the hour its
 //!   Events live, is let go with the recorders' own; an object of a kind made at run
 //!   time, or whose uid is not canonical, keeps its Events whole, and so does another
 //!   object of the name while the first's group has Events);
@@ -349,7 +349,7 @@ struct Involved {
 }
 
 /// The object the compact Events of one name are about, kept in place of the
-/// recorders' `ObjectReference` (136 bytes and three strings, for the hour its Events
+/// recorders' `ObjectReference` (104 bytes and a string, for the hour its Events
 /// live, where the recorders let theirs go with the object), and shared with the
 /// apiserver's TTL queue (`Attached`): its namespace (the namespace's one
 /// copy), its name, and what `Involved` keeps. The reference is made again on a read.
@@ -370,7 +370,7 @@ impl About {
         let i = &self.involved;
         ObjectReference {
             kind: Cow::Borrowed(words.get(i.kind)),
-            namespace: if i.cluster_scoped { Text::default() } else { Text::from(&**self.namespace) },
+            namespace: if i.cluster_scoped { Text::default() } else { self.namespace.clone().into() },
             name: self.name.to_string(),
             uid: crate::api::uid::canonical_text(i.uid).into(),
             api_version: Cow::Borrowed(words.get(i.api_version)),
@@ -437,10 +437,10 @@ impl Compact {
         if !e.reporting_component.is_empty() {
             flags |= REPORTING;
         }
-        if e.first_timestamp.get().is_some() {
+        if e.first_timestamp.is_some() {
             flags |= FIRST;
         }
-        if e.last_timestamp.get().is_some() {
+        if e.last_timestamp.is_some() {
             flags |= LAST;
         }
         if !e.api_version.is_empty() {
@@ -492,7 +492,7 @@ impl Compact {
         };
         let m = &mut e.metadata;
         m.name = crate::client::event_name(&about.name, self.stamp);
-        m.namespace = about.namespace.to_string().into();
+        m.namespace = about.namespace.clone().into();
         m.uid = crate::api::uid::canonical_text(self.uid).into();
         m.resource_version.0 = about.resource_version(self.revision_low);
         m.creation_timestamp = Some(Time(created));

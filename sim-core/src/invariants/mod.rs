@@ -243,7 +243,7 @@ fn fmt_key(kind: &str, k: &Key) -> String {
 /// Whether a pod holds resources and an IP on its node: bound, admitted by the kubelet
 /// (it has a start time), and not terminal.
 fn holds_node(p: &crate::api::pod::Pod) -> bool {
-    !p.spec.node_name.is_empty() && !p.is_terminal() && !p.status.start_time.is_none()
+    !p.spec.node_name.is_empty() && !p.is_terminal() && p.status.start_time.is_some()
 }
 
 impl Checker {

@@ -48,7 +48,7 @@ impl ProxyChecker {
         let mut out = Vec::new();
         for (name, p) in &view.ports {
             for e in &p.endpoints.all_reachable {
-                let key = (name.namespace.to_string(), name.name.clone(), name.port.clone(), name.protocol.clone(), e.addr());
+                let key = (name.namespace.clone(), name.name.clone(), name.port.clone(), name.protocol.clone(), e.addr());
                 if !self.listed.contains(&key) {
                     out.push(Violation {
                         invariant: PROXY_ENDPOINTS_FROM_SLICES,

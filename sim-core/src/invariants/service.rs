@@ -293,7 +293,7 @@ impl SliceChecker {
         let selector = svc.and_then(|s| s.spec.selector.as_ref());
         for e in &s.endpoints {
             let Some(r) = e.target_ref.as_ref().filter(|r| r.kind == "Pod") else { continue };
-            let pod_key = (r.namespace.to_string(), r.name.clone());
+            let pod_key = (r.namespace.clone(), r.name.clone());
             if recent(self.pod_changed.get(&pod_key)) {
                 continue;
             }

@@ -48,7 +48,7 @@ impl StorageChecker {
         }
         let v = &c.spec.volume_name;
         let pv = store.get_parts(&Kind::PersistentVolume, "", v).and_then(|o| o.as_pv())?;
-        let holder = pv.spec.claim_ref.as_ref().map(|r| (r.namespace.to_string(), r.name.clone(), r.uid.clone()));
+        let holder = pv.spec.claim_ref.as_ref().map(|r| (r.namespace.clone(), r.name.clone(), r.uid.clone()));
         if holder.as_ref().is_some_and(|(_, _, uid)| *uid == c.metadata.uid) {
             return None;
         }

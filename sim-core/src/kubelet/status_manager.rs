@@ -188,8 +188,11 @@ impl Kubelet {
         // evictPod's status: Failed, reason Evicted, and the DisruptionTarget condition.
         if let (Phase::Done, Some(msg)) = (w.phase, w.rare.evicted.as_ref()) {
             s.reason = "Evicted".into();
-            s.message = msg.as_str().into();
-            s.set_condition("DisruptionTarget", "True", "TerminationByKubelet", msg, now);
+            if s.message != **msg {
+                s.message = msg.as_str().into();
+            }
+            let msg = s.message.clone();
+            s.set_condition_shared("DisruptionTarget", "True", "TerminationByKubelet", &msg, now);
         }
         s.conditions.sort_by_key(|c| order.iter().position(|o| *o == c.type_).unwrap_or(usize::MAX));
         if status != p.status {

@@ -2656,7 +2656,7 @@ fn check_references(l: &mut Loader, s: &Scenario, timeline: &mut [TimelineEntry]
                 }
             }
             Action::SetImage { target, .. } | Action::RolloutUndo { target, .. } | Action::RolloutPause(target) | Action::RolloutResume(target)
-                if !exists.contains(&(target.kind.clone(), target.namespace.to_string(), target.name.clone())) =>
+                if !exists.contains(&(target.kind.clone(), target.namespace.clone(), target.name.clone())) =>
             {
                 let loc = entry.location.clone();
                 l.error(

@@ -1029,7 +1029,7 @@ impl Scheduler {
         if let Some(obj) = self.informer.get(&Kind::Pod, &b.namespace, &b.name).cloned() {
             if let Some(p) = obj.as_pod().filter(|p| p.metadata.uid == uid && p.spec.node_name.is_empty()) {
                 let priority = p.spec.priority.unwrap_or(0);
-                self.pending.insert(uid, (b.namespace.to_string(), b.name.clone()));
+                self.pending.insert(uid, (b.namespace.clone(), b.name.clone()));
                 self.queue.add_after_error(uid, priority, ctx.now);
                 let msg = format!("running PreBind plugin \"VolumeBinding\": {e}");
                 self.report_failure(&obj, "SchedulerError", &msg, None, ctx);
@@ -1089,7 +1089,7 @@ impl Scheduler {
             }
             if all_bound {
                 let b = self.end_prebinding(&uid).expect("prebinding");
-                self.binding.insert((b.namespace.to_string(), b.name.clone()), (uid.clone(), b.node));
+                self.binding.insert((b.namespace.clone(), b.name.clone()), (uid.clone(), b.node));
                 ctx.request_reply(Request::Bind(Box::new(Binding { namespace: b.namespace, name: b.name, uid, node: node_name })), 0);
             } else if let Some(b) = self.prebinding.get_mut(&uid) {
                 b.next_poll = b.next_poll + SimDuration::from_secs(1);

@@ -202,7 +202,7 @@ impl Simulation {
             return;
         }
         r.over = true;
-        let (kind, ns, chaos) = (r.kind, r.namespace.to_string(), r.name.clone());
+        let (kind, ns, chaos) = (r.kind, r.namespace.clone(), r.name.clone());
         let label = Self::chaos_label(kind, &ns, &chaos);
         let Some(pods) = r.pods.clone() else {
             self.traffic.network.remove(&label);
