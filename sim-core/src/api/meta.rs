@@ -2,9 +2,9 @@
 //! (k8s.io/apimachinery/pkg/apis/meta/v1).
 
 use crate::engine::SimTime;
+use arcstr::ArcStr;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::collections::BTreeMap;
-use std::rc::Rc;
 
 pub type Labels = BTreeMap<String, String>;
 
@@ -263,9 +263,12 @@ impl<'de, C: Constant> Deserialize<'de> for TypeField<C> {
 /// the same in every version of one (its namespace and uid, its phase): 8 bytes, and
 /// no allocation while empty, where a `String` is 24. Reads as `str` (`Deref`), writes
 /// as the string (serde, `From`). Immutable, so shared: a copy (the kubelet builds each
-/// status on a copy of the last) allocates nothing.
+/// status on a copy of the last) allocates nothing. An `arcstr::ArcStr`: its count and
+/// length sit in front of the bytes, one allocation a string (an `Rc<Box<str>>` was two,
+/// the `Rc`'s 32 bytes and the bytes), and the shared words (`WORDS`) are static, with
+/// no count to keep.
 #[derive(Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Text(Option<Rc<Box<str>>>);
+pub struct Text(ArcStr);
 
 impl Text {
     pub fn as_str(&self) -> &str {
@@ -273,76 +276,77 @@ impl Text {
     }
 
     pub fn clear(&mut self) {
-        self.0 = None;
+        self.0 = ArcStr::new();
     }
 
     /// Whether two texts are one shared copy.
     #[cfg(test)]
     pub(crate) fn shares(&self, other: &Text) -> bool {
-        matches!((&self.0, &other.0), (Some(x), Some(y)) if Rc::ptr_eq(x, y))
+        ArcStr::ptr_eq(&self.0, &other.0)
+    }
+
+    /// Whether the text is one of the static shared words (`WORDS`).
+    #[cfg(test)]
+    pub(crate) fn is_static(&self) -> bool {
+        !self.is_empty() && ArcStr::is_static(&self.0)
     }
 }
 
 impl std::ops::Deref for Text {
     type Target = str;
     fn deref(&self) -> &str {
-        self.0.as_deref().map_or("", |b| b)
+        &self.0
     }
 }
 
 /// The words most conditions and statuses are made of (pod condition types and
 /// statuses, the kubelet's reasons, pod phases, QoS classes) and the two namespaces
-/// every cluster has: a `Text` of one shares its thread's one copy, so writing it
-/// allocates nothing.
-const WORDS: [&str; 20] = [
-    "True",
-    "False",
-    "Unknown",
-    "PodReadyToStartContainers",
-    "Initialized",
-    "Ready",
-    "ContainersReady",
-    "PodScheduled",
-    "DisruptionTarget",
-    "ContainersNotReady",
-    "PodCompleted",
-    "Pending",
-    "Running",
-    "Succeeded",
-    "Failed",
-    "Guaranteed",
-    "Burstable",
-    "BestEffort",
-    "default",
-    "kube-system",
+/// every cluster has: a `Text` of one is the static copy, so writing it allocates
+/// nothing and copying it counts nothing.
+const WORDS: [ArcStr; 20] = [
+    arcstr::literal!("True"),
+    arcstr::literal!("False"),
+    arcstr::literal!("Unknown"),
+    arcstr::literal!("PodReadyToStartContainers"),
+    arcstr::literal!("Initialized"),
+    arcstr::literal!("Ready"),
+    arcstr::literal!("ContainersReady"),
+    arcstr::literal!("PodScheduled"),
+    arcstr::literal!("DisruptionTarget"),
+    arcstr::literal!("ContainersNotReady"),
+    arcstr::literal!("PodCompleted"),
+    arcstr::literal!("Pending"),
+    arcstr::literal!("Running"),
+    arcstr::literal!("Succeeded"),
+    arcstr::literal!("Failed"),
+    arcstr::literal!("Guaranteed"),
+    arcstr::literal!("Burstable"),
+    arcstr::literal!("BestEffort"),
+    arcstr::literal!("default"),
+    arcstr::literal!("kube-system"),
 ];
 
-thread_local! {
-    static SHARED_WORDS: [Rc<Box<str>>; WORDS.len()] = WORDS.map(|w| Rc::new(Box::from(w)));
-}
-
-/// The thread's copy of `s` if it is one of `WORDS`.
-fn shared_word(s: &str) -> Option<Rc<Box<str>>> {
-    let i = WORDS.iter().position(|w| *w == s)?;
-    Some(SHARED_WORDS.with(|t| t[i].clone()))
+/// The static copy of `s` if it is one of `WORDS`.
+fn shared_word(s: &str) -> Option<ArcStr> {
+    WORDS.iter().find(|w| w.as_str() == s).cloned()
 }
 
 impl From<&str> for Text {
     fn from(s: &str) -> Self {
-        Text((!s.is_empty()).then(|| shared_word(s).unwrap_or_else(|| Rc::new(Box::from(s)))))
+        Text(shared_word(s).unwrap_or_else(|| ArcStr::from(s)))
     }
 }
 
 /// A shared string as a `Text` (the stored Events' namespaces): shared, not copied.
-impl From<Rc<Box<str>>> for Text {
-    fn from(s: Rc<Box<str>>) -> Self {
-        Text((!s.is_empty()).then_some(s))
+impl From<ArcStr> for Text {
+    fn from(s: ArcStr) -> Self {
+        Text(s)
     }
 }
 
 impl From<String> for Text {
     fn from(s: String) -> Self {
-        Text((!s.is_empty()).then(|| shared_word(&s).unwrap_or_else(|| Rc::new(s.into_boxed_str()))))
+        Text::from(s.as_str())
     }
 }
 
@@ -1063,7 +1067,7 @@ mod tests {
         use crate::api::pod::PodCondition;
         let c: PodCondition =
             serde_json::from_str(r#"{"type":"Ready","status":"False","reason":"","message":"containers with unready status: [web]"}"#).unwrap();
-        assert!(c.reason.is_empty() && c.reason.0.is_none());
+        assert!(c.reason.is_empty() && ArcStr::is_static(&c.reason.0));
         assert_eq!(c.reason, Text::default());
         assert_eq!(c.message, "containers with unready status: [web]");
         assert_eq!(serde_json::to_string(&c).unwrap(), r#"{"type":"Ready","status":"False","message":"containers with unready status: [web]"}"#);
@@ -1077,11 +1081,13 @@ mod tests {
     fn texts_share_their_common_words_and_copies() {
         use crate::api::pod::PodCondition;
         let c: PodCondition = serde_json::from_str(r#"{"type":"Ready","status":"True"}"#).unwrap();
-        let shared = |a: &Text, b: &Text| matches!((&a.0, &b.0), (Some(x), Some(y)) if Rc::ptr_eq(x, y));
+        let shared = |a: &Text, b: &Text| a.shares(b);
         assert!(shared(&c.type_, &Text::from("Ready")) && shared(&c.status, &Text::from(String::from("True"))));
+        // The words are static: no allocation, no count.
+        assert!(c.type_.is_static() && Text::from(String::from("kube-system")).is_static());
         let (a, b) = (Text::from("containers with unready status: [web]"), Text::from("containers with unready status: [web]"));
         assert!(a == b && !shared(&a, &b));
-        assert!(shared(&a, &a.clone()));
+        assert!(shared(&a, &a.clone()) && !a.is_static());
         let written = String::from("True");
         assert!("Ready" == c.type_ && written == c.status && c.type_.as_ref() == "Ready");
     }

@@ -792,7 +792,7 @@ mod tests {
             .cache
             .values()
             .map(|s| match &s.event {
-                Cached::Lone { message, templated: true, .. } => &***message as *const str,
+                Cached::Lone { message, templated: true, .. } => &**message as *const str,
                 x => panic!("{x:?}"),
             })
             .collect();

@@ -131,8 +131,8 @@ const _: () = assert!(std::mem::size_of::<Compact>() == 48 && std::mem::size_of:
 const _: () = assert!(std::mem::size_of::<About>() == 48);
 
 /// A string the compact Events share (a message, a namespace's name) behind a thin
-/// pointer: 8 bytes where an `Rc<str>` is 16, for one allocation more per string shared.
-pub(crate) type SharedStr = Rc<Box<str>>;
+/// pointer: 8 bytes where an `Rc<str>` is 16, in one allocation (`Text`'s `ArcStr`).
+pub(crate) type SharedStr = arcstr::ArcStr;
 
 /// The moment, in milliseconds, of a stamp as `client::event_with` makes them (the
 /// time in nanoseconds, plus the recorder's sequence number).
@@ -275,8 +275,8 @@ impl Messages {
         let kept = template.as_deref().unwrap_or(message);
         let slot = &mut self.0[message_slot(kept)];
         let shared = match slot {
-            Some(m) if ***m == *kept => m.clone(),
-            _ => slot.insert(Rc::new(kept.into())).clone(),
+            Some(m) if **m == *kept => m.clone(),
+            _ => slot.insert(SharedStr::from(kept)).clone(),
         };
         (shared, template.is_some())
     }
@@ -687,7 +687,7 @@ impl Events {
         let in_ns = match self.by_ns.get_mut(m.namespace.as_str()) {
             Some(n) => n,
             None => self.by_ns.entry(m.namespace.to_string()).or_insert_with(|| InNamespace {
-                name: Rc::new(m.namespace.as_str().into()),
+                name: SharedStr::from(m.namespace.as_str()),
                 stamped: BTreeMap::new(),
                 whole: BTreeMap::new(),
                 hash: self.name_hash,
@@ -785,7 +785,7 @@ impl Events {
     pub(super) fn latest_in(&self, attached: &Attached, revisions: &std::ops::RangeInclusive<u64>) -> Vec<(String, String)> {
         let mut out = Vec::new();
         for about in &attached.groups {
-            let Some(group) = self.by_ns.get(&**about.namespace).and_then(|n| n.group(&about.name)) else {
+            let Some(group) = self.by_ns.get(&*about.namespace).and_then(|n| n.group(&about.name)) else {
                 continue;
             };
             for (i, c) in group.events.iter().enumerate() {
@@ -1129,9 +1129,9 @@ mod tests {
         let of = |events: &Events, pod: &str| -> Vec<SharedStr> { events.by_ns["shop"].group(pod).unwrap().events.iter().map(|c| c.message.clone()).collect() };
         let (a, b) = (of(&events, "web-0"), of(&events, "web-1"));
         for m in &a {
-            assert!(b.iter().any(|n| Rc::ptr_eq(m, n)), "one copy of {m:?}");
+            assert!(b.iter().any(|n| SharedStr::ptr_eq(m, n)), "one copy of {m:?}");
         }
-        let mut kept: Vec<&str> = events.messages.0.iter().flatten().map(|m| &***m).collect();
+        let mut kept: Vec<&str> = events.messages.0.iter().flatten().map(|m| &**m).collect();
         kept.sort_unstable();
         assert_eq!(kept, ["\0 is \0, not \0x", "Scheduled \0 to node-1", "Started container web", "web-3 says \0"]);
         drop((a, b));
@@ -1146,12 +1146,12 @@ mod tests {
         // A message that takes a frequent one's slot: each is still said right.
         let mut m = Messages::default();
         let first = m.of("Started container web", "web-0").0;
-        assert!(Rc::ptr_eq(&first, &m.of("Started container web", "web-1").0));
+        assert!(SharedStr::ptr_eq(&first, &m.of("Started container web", "web-1").0));
         let rival = (0..100_000).map(|i| format!("rival {i}")).find(|r| message_slot(r) == message_slot("Started container web")).unwrap();
-        assert_eq!(&**m.of(&rival, "web-2").0, rival);
+        assert_eq!(&*m.of(&rival, "web-2").0, rival);
         let again = m.of("Started container web", "web-3").0;
-        assert_eq!(&**again, "Started container web");
-        assert!(!Rc::ptr_eq(&first, &again), "the slot was taken: a second copy");
+        assert_eq!(&*again, "Started container web");
+        assert!(!SharedStr::ptr_eq(&first, &again), "the slot was taken: a second copy");
     }
 
     #[test]
