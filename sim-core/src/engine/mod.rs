@@ -10,7 +10,7 @@ pub mod time;
 
 pub use queue::EventQueue;
 pub use rng::RngStreams;
-pub use time::{SimDuration, SimTime};
+pub use time::{MaybeSimTime, SimDuration, SimTime};
 
 /// Bounds that end a run with a reported outcome instead of a hang.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -29,6 +29,27 @@ impl SimTime {
     }
 }
 
+/// A moment or none in 8 bytes, where an `Option<SimTime>` is 16 (for what is kept per
+/// pod). The last millisecond of `u64` stands for none: a moment saturated there (a
+/// sum past the end of time) is kept as the millisecond before, which compares the same
+/// against every moment a run reaches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MaybeSimTime(u64);
+
+impl MaybeSimTime {
+    pub const NONE: MaybeSimTime = MaybeSimTime(u64::MAX);
+
+    pub fn get(self) -> Option<SimTime> {
+        (self != MaybeSimTime::NONE).then_some(SimTime(self.0))
+    }
+}
+
+impl From<Option<SimTime>> for MaybeSimTime {
+    fn from(t: Option<SimTime>) -> Self {
+        t.map_or(MaybeSimTime::NONE, |t| MaybeSimTime(t.0.min(u64::MAX - 1)))
+    }
+}
+
 impl std::ops::Add<SimDuration> for SimTime {
     type Output = SimTime;
     fn add(self, d: SimDuration) -> SimTime {
@@ -214,6 +235,19 @@ pub fn go_duration_ms(d: SimDuration) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A `MaybeSimTime` reads back what it was given; a moment saturated at the end of
+    /// time is the millisecond before, still a moment and still after every other.
+    #[test]
+    fn maybe_sim_times_read_back() {
+        assert_eq!(std::mem::size_of::<MaybeSimTime>(), 8);
+        for t in [None, Some(SimTime::ZERO), Some(SimTime(1_234)), Some(SimTime(u64::MAX - 1))] {
+            assert_eq!(MaybeSimTime::from(t).get(), t);
+        }
+        let end = MaybeSimTime::from(Some(SimTime::ZERO + SimDuration(u64::MAX))).get();
+        assert_eq!(end, Some(SimTime(u64::MAX - 1)));
+        assert!(end.is_some_and(|t| SimTime(u64::MAX - 2) < t));
+    }
 
     #[test]
     fn parses_go_durations() {

@@ -235,8 +235,8 @@ impl Kubelet {
 /// A running pod's working set now: its memory-usage step in force since the container
 /// started.
 fn worker_working_set(w: &Worker, now: SimTime) -> i64 {
-    let (Phase::Running | Phase::Killing, Some(started)) = (w.phase, w.started_at) else { return 0 };
-    if w.phase == Phase::Killing && w.sigterm_at.is_some_and(|t| now >= t) {
+    let (Phase::Running | Phase::Killing, Some(started)) = (w.phase, w.started_at.get()) else { return 0 };
+    if w.phase == Phase::Killing && w.sigterm_at.get().is_some_and(|t| now >= t) {
         return 0;
     }
     let Some(p) = w.pod.as_pod() else { return 0 };

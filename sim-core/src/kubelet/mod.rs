@@ -551,7 +551,7 @@ impl Kubelet {
                         // Containers died with the node: start them again (a restart,
                         // counted when they are created).
                         w.phase = Phase::Creating;
-                        w.started_at = None;
+                        w.started_at = crate::engine::MaybeSimTime::NONE;
                         // A new sandbox runs the init containers again.
                         if let Some(r) = w.rare.existing() {
                             r.init_next = 0;

@@ -33,7 +33,7 @@ use super::{runtime_state, Kubelet, Timer};
 use crate::api::Object;
 use crate::apiserver::Request;
 use crate::client::Ctx;
-use crate::engine::{SimDuration, SimTime};
+use crate::engine::{MaybeSimTime, SimDuration, SimTime};
 use crate::network::ipam::format_ip;
 use std::rc::Rc;
 
@@ -159,7 +159,8 @@ pub(super) struct Worker {
     /// does not read each pod's annotations.
     pub(super) declares_memory: bool,
     pub(super) phase: Phase,
-    pub(super) ip: Option<u32>,
+    /// Its address (host-local hands them out from the range's second: never 0).
+    pub(super) ip: Option<std::num::NonZeroU32>,
     /// hostNetwork: the pod shares the node's address and needs no CNI.
     pub(super) host_network: bool,
     /// The sandbox is up (with its IP, or on the host's network).
@@ -172,7 +173,8 @@ pub(super) struct Worker {
     /// Whether containers were ever created (a new one is then a restart).
     pub(super) created: bool,
     pub(super) ready: bool,
-    pub(super) started_at: Option<SimTime>,
+    /// When the running containers started (none while they do not run).
+    pub(super) started_at: MaybeSimTime,
     /// Whether the last exit was the OOM killer's (reason OOMKilled).
     pub(super) oom_killed: bool,
     /// Liveness probe failures in a row.
@@ -182,21 +184,20 @@ pub(super) struct Worker {
     pub(super) exit_code: Option<i32>,
     /// Shared with the kubelet's other pods that behave alike (`Behaviours`).
     pub(super) behaviour: Rc<PodBehaviour>,
-    /// Images whose pull this pod started.
-    pub(super) pulled: Vec<String>,
-    /// Images this pod waits for (its own pulls and others' under way), and since when.
-    pub(super) pulling: Vec<String>,
-    pub(super) pull_requested: SimTime,
+    /// The reads under way (of the ConfigMaps, Secrets and claims its volumes and
+    /// environment name: volume_manager.rs), while there are (none in most pods).
+    pub(super) fetch: Option<Box<super::volume_manager::Fetch>>,
+    /// The image pulls it waits for, while it does (boxed: a running pod keeps 8 bytes
+    /// for them).
+    pub(super) pull: Option<Box<Pull>>,
     /// While the pod is being killed: when its containers get SIGTERM (after the preStop
     /// hook); they answer until then.
-    pub(super) sigterm_at: Option<SimTime>,
+    pub(super) sigterm_at: MaybeSimTime,
     /// The volumes are mounted (the ConfigMaps and Secrets they need were there).
     pub(super) mounted: bool,
     /// Whose environment was made (its ConfigMaps, Secrets and keys found): 0 none, 1
     /// the init containers', 2 the app containers'.
     pub(super) env_stage: u8,
-    /// The reads under way.
-    pub(super) fetch: super::volume_manager::Fetch,
     /// The running container has started as its startup probe sees it (at once without
     /// one), and the startup probe's failures in a row (prober.rs).
     pub(super) started: bool,
@@ -219,6 +220,22 @@ pub(super) struct Worker {
     pub(super) involved: Option<Rc<crate::api::event::ObjectReference>>,
     /// What few pods ever use, boxed on its first write (`Rare`).
     pub(super) rare: Rare,
+}
+
+// One worker a pod of the cluster, for its whole life: 128 bytes, one of mimalloc's
+// size classes (224 before the reads and pulls under way were boxed, the two times made
+// `MaybeSimTime`s and the address a `NonZeroU32`).
+#[cfg(target_pointer_width = "64")]
+const _: () = assert!(std::mem::size_of::<Worker>() == 128);
+
+/// The image pulls a pod waits for.
+#[derive(Default)]
+pub(super) struct Pull {
+    /// Images whose pull this pod started.
+    pub(super) pulled: Vec<String>,
+    /// Images this pod waits for (its own pulls and others' under way), and since when.
+    pub(super) pulling: Vec<String>,
+    pub(super) requested: SimTime,
 }
 
 /// The behaviours of a kubelet's pods: one copy of each of the `BEHAVIOURS` different
@@ -353,10 +370,10 @@ impl Kubelet {
         if w.paused {
             return false;
         }
-        let booted = w.started_at.is_some_and(|t| now >= t + w.behaviour.boot);
+        let booted = w.started_at.get().is_some_and(|t| now >= t + w.behaviour.boot);
         match w.phase {
             Phase::Running => booted,
-            Phase::Killing => booted && w.sigterm_at.is_some_and(|t| now < t),
+            Phase::Killing => booted && w.sigterm_at.get().is_some_and(|t| now < t),
             _ => false,
         }
     }
@@ -382,19 +399,17 @@ impl Kubelet {
                 restarts: 0,
                 created: false,
                 ready: false,
-                started_at: None,
+                started_at: MaybeSimTime::NONE,
                 oom_killed: false,
                 liveness_failures: 0,
                 readiness_run: (0, 0),
                 exit_code: None,
                 behaviour,
-                pulled: Vec::new(),
-                pulling: Vec::new(),
-                pull_requested: SimTime::ZERO,
-                sigterm_at: None,
+                fetch: None,
+                pull: None,
+                sigterm_at: MaybeSimTime::NONE,
                 mounted: false,
                 env_stage: 0,
-                fetch: Default::default(),
                 started: false,
                 startup_failures: 0,
                 redefined: false,
@@ -454,9 +469,9 @@ impl Kubelet {
         ctx.after(d, Timer::PodStep { generation: self.generation, uid: Rc::from(uid), step });
     }
 
-    pub(super) fn release_ip(&mut self, ip: Option<u32>) {
+    pub(super) fn release_ip(&mut self, ip: Option<std::num::NonZeroU32>) {
         if let (Some(ip), Some(a)) = (ip, self.ipam.as_mut()) {
-            a.release(ip);
+            a.release(ip.get());
         }
     }
 
@@ -507,7 +522,7 @@ impl Kubelet {
         if w.ip.is_none() && !w.host_network {
             let Some(a) = self.ipam.as_mut() else { return };
             match a.allocate() {
-                Some(ip) => w.ip = Some(ip),
+                Some(ip) => w.ip = std::num::NonZeroU32::new(ip),
                 None => {
                     let pod = w.pod.clone();
                     // host-local's error (allocator.go, main.go) as the kubelet reports it;
@@ -573,14 +588,13 @@ impl Kubelet {
             self.begin_containers(uid, ctx);
         } else {
             w.phase = Phase::Pulling;
-            w.pulling = pulls.clone();
-            w.pull_requested = ctx.now;
+            let pulling = pulls.clone();
             for image in &pulls {
                 self.event(&pod, "Normal", "Pulling", &format!("Pulling image {image:?}"), ctx);
             }
             let w = self.workers.get_mut(uid).expect("worker");
-            let (ready_at, started) = self.images.pull(pulls, ctx.now, w.behaviour.image_pull);
-            w.pulled = started;
+            let (ready_at, pulled) = self.images.pull(pulls, ctx.now, w.behaviour.image_pull);
+            w.pull = Some(Box::new(Pull { pulled, pulling, requested: ctx.now }));
             if !in_first_sync(w) {
                 self.sync_status(uid, ctx);
             }
@@ -645,14 +659,13 @@ impl Kubelet {
         }
         let pull = w.behaviour.image_pull;
         let pod = w.pod.clone();
-        let pulled = std::mem::take(&mut w.pulled);
+        let Pull { pulled, pulling: waiting, requested } = w.pull.take().map(|p| *p).unwrap_or_default();
         let size = pod
             .as_pod()
             .and_then(|p| p.metadata.annotations.get(annotations::IMAGE_SIZE))
             .and_then(|v| crate::api::quantity::Quantity::parse(v).ok())
             .map(|q| q.value());
-        let waiting = std::mem::take(&mut w.pulling);
-        let waited = ctx.now.since(w.pull_requested);
+        let waited = ctx.now.since(requested);
         // The registry refuses some: `Failed to pull image …` with the CRI's error, then
         // `Error: ErrImagePull`; their back-off grows (imageBackOff.Next).
         let refused: Vec<(String, String)> = pod
@@ -802,7 +815,7 @@ impl Kubelet {
             return;
         }
         w.phase = Phase::Running;
-        w.started_at = Some(ctx.now);
+        w.started_at = Some(ctx.now).into();
         // Chaos Mesh's pause image in every container: nothing listens, so a readiness
         // probe never succeeds (without one the container is Ready, as the docs warn).
         w.paused = w.pod.as_pod().is_some_and(|p| p.spec.containers.iter().all(|c| c.image == crate::faults::chaos_mesh::PAUSE_IMAGE));
@@ -922,7 +935,7 @@ impl Kubelet {
         } else {
             w.behaviour.exit_code
         };
-        w.rare.last_exit = Some((code, w.started_at.unwrap_or(ctx.now), ctx.now));
+        w.rare.last_exit = Some((code, w.started_at.get().unwrap_or(ctx.now), ctx.now));
         w.ready = false;
         let never = w.pod.as_pod().is_some_and(|p| p.spec.restart_policy == "Never");
         if std::mem::take(&mut w.resandbox) && !never {
@@ -934,7 +947,7 @@ impl Kubelet {
             // one ends as any exit does.
             w.redefined = false;
             w.phase = Phase::Creating;
-            w.started_at = None;
+            w.started_at = MaybeSimTime::NONE;
             w.sandbox = false;
             let ip = w.ip.take();
             self.release_ip(ip);
@@ -946,7 +959,7 @@ impl Kubelet {
             // Started again with the new definition: its image first. Its back-off key is
             // the new spec's, which has no entry yet.
             w.phase = Phase::Creating;
-            w.started_at = None;
+            w.started_at = MaybeSimTime::NONE;
             if let Some(r) = w.rare.existing() {
                 r.backoff = None;
             }
@@ -1026,7 +1039,7 @@ impl Kubelet {
             }
             (true, _) => (SimDuration::ZERO, w.behaviour.termination.min(grace)),
         };
-        w.sigterm_at = Some(ctx.now + hook);
+        w.sigterm_at = Some(ctx.now + hook).into();
         let d = SimDuration::from_ms(hook.as_ms() + stop.as_ms());
         let pod = w.pod.clone();
         if was_running {
@@ -1055,7 +1068,7 @@ impl Kubelet {
             let code =
                 w.rare.existing().and_then(|r| r.kill_exit.take()).unwrap_or_else(|| exit_on_kill(w.behaviour.termination, super::eviction::EVICTION_GRACE));
             w.exit_code = Some(code);
-            w.rare.last_exit = Some((code, w.started_at.unwrap_or(ctx.now), ctx.now));
+            w.rare.last_exit = Some((code, w.started_at.get().unwrap_or(ctx.now), ctx.now));
             self.sync_status(uid, ctx);
             self.release_ip(ip);
             return;

@@ -95,7 +95,7 @@ impl Kubelet {
         let now = ctx.now;
         self.timer(uid, period(&probe), PodStep::ReadinessTick, ctx);
         let w = self.workers.get_mut(uid).expect("worker");
-        let Some(started) = w.started_at.filter(|_| w.phase == Phase::Running && w.started) else {
+        let Some(started) = w.started_at.get().filter(|_| w.phase == Phase::Running && w.started) else {
             w.readiness_run = (0, 0);
             return;
         };
@@ -141,7 +141,7 @@ impl Kubelet {
         let w = self.workers.get_mut(uid).expect("worker");
         // Liveness is not probed until the startup probe has succeeded.
         let running = w.phase == Phase::Running && w.rare.kill_exit.is_none() && w.started;
-        let Some(started) = w.started_at.filter(|_| running) else { return };
+        let Some(started) = w.started_at.get().filter(|_| running) else { return };
         let initial = SimDuration::from_secs(probe.initial_delay_seconds.unwrap_or(0).max(0) as u64);
         if now < started + initial {
             return;
@@ -197,7 +197,7 @@ impl Kubelet {
         let Some(p) = pod.as_pod() else { return };
         let Some(probe) = p.spec.containers.first().and_then(|c| c.startup_probe.clone()) else { return };
         let now = ctx.now;
-        let Some(started) = w.started_at else { return };
+        let Some(started) = w.started_at.get() else { return };
         let initial = SimDuration::from_secs(probe.initial_delay_seconds.unwrap_or(0).max(0) as u64);
         if now < started + initial {
             self.startup_tick(uid, period(&probe), ctx);

@@ -68,10 +68,10 @@ impl Kubelet {
         self.workers
             .iter()
             .filter_map(|(uid, w)| {
-                let started = w.started_at?;
+                let started = w.started_at.get()?;
                 let runs = match w.phase {
                     Phase::Running => true,
-                    Phase::Killing => w.sigterm_at.is_none_or(|t| now < t),
+                    Phase::Killing => w.sigterm_at.get().is_none_or(|t| now < t),
                     _ => false,
                 };
                 runs.then(|| crate::usage::Running { uid: uid.to_string(), pod: w.pod.clone(), ready: w.ready, started })

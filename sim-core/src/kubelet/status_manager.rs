@@ -101,7 +101,7 @@ impl Kubelet {
         if s.start_time.is_none() {
             s.start_time = now.into();
         }
-        if let Some(ip) = w.ip {
+        if let Some(ip) = w.ip.map(std::num::NonZeroU32::get) {
             if !ip_is(&s.pod_ip, ip) {
                 s.pod_ip = format_ip(ip).into();
             }
@@ -124,7 +124,7 @@ impl Kubelet {
             (Phase::Done, Some(_)) => "Failed",
             // getPhase: containers restarting (Always, or OnFailure after a failure).
             (Phase::Running | Phase::Exited | Phase::BackOff, _) => "Running",
-            (Phase::Starting, _) if w.started_at.is_some() => "Running",
+            (Phase::Starting, _) if w.started_at.get().is_some() => "Running",
             _ => "Pending",
         }
         .into();
@@ -290,7 +290,7 @@ fn container_statuses(w: &Worker, p: &Pod, uid: &str, now: SimTime, words: &mut 
         .map(|(i, c)| {
             let (name, image) = (c.name.as_str(), c.image.as_str());
             let state = match w.phase {
-                Phase::Running => ContainerState { running: Some(ContainerStateRunning { started_at: w.started_at.map(Time) }), ..Default::default() },
+                Phase::Running => ContainerState { running: Some(ContainerStateRunning { started_at: w.started_at.get().map(Time) }), ..Default::default() },
                 // doBackOff's error, through the reason cache: `back-off 10s restarting
                 // failed container=app pod=NAME_NAMESPACE(UID)` (format.Pod).
                 Phase::BackOff => ContainerState {
@@ -339,7 +339,7 @@ fn container_statuses(w: &Worker, p: &Pod, uid: &str, now: SimTime, words: &mut 
                 restart_count: w.restarts,
                 image: text_as(prev.map(|s| &s.image), image, words),
                 image_id: Text::default(),
-                container_id: if running || w.started_at.is_some() { container_id(prev, uid, 16, "", i) } else { Text::default() },
+                container_id: if running || w.started_at.get().is_some() { container_id(prev, uid, 16, "", i) } else { Text::default() },
                 started: Some(running && w.started),
                 state,
                 last_state,

@@ -247,7 +247,7 @@ impl Kubelet {
         keys.sort();
         keys.dedup();
         let Some(w) = self.workers.get_mut(uid) else { return };
-        w.fetch = Fetch { pending: keys.len(), found };
+        w.fetch = Some(Box::new(Fetch { pending: keys.len(), found }));
         for k in keys {
             self.fetch_seq = self.fetch_seq.wrapping_add(1);
             let tag = self.fetch_seq;
@@ -304,14 +304,16 @@ impl Kubelet {
             Response::Object(o) => Some(o.clone()),
             _ => None,
         };
-        w.fetch.found.insert((**key).clone(), obj);
-        w.fetch.pending = w.fetch.pending.saturating_sub(1);
-        if w.fetch.pending > 0 {
+        let fetch = w.fetch.get_or_insert_default();
+        fetch.found.insert((**key).clone(), obj);
+        fetch.pending = fetch.pending.saturating_sub(1);
+        if fetch.pending > 0 {
             return;
         }
         let pod = w.pod.clone();
         let Some(p) = pod.as_pod() else { return };
-        let found = std::mem::take(&mut w.fetch.found);
+        // The round is over: its box goes (none reads as an empty one).
+        let found = w.fetch.take().map(|f| f.found).unwrap_or_default();
         match purpose {
             Purpose::Mount => {
                 if w.phase != Phase::Creating || w.sandbox {
