@@ -270,6 +270,8 @@ impl<'de, C: Constant> Deserialize<'de> for TypeField<C> {
 #[derive(Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Text(ArcStr);
 
+const _: () = assert!(std::mem::size_of::<Text>() == std::mem::size_of::<usize>());
+
 impl Text {
     pub fn as_str(&self) -> &str {
         self
@@ -303,7 +305,7 @@ impl std::ops::Deref for Text {
 /// statuses, the kubelet's reasons, pod phases, QoS classes) and the two namespaces
 /// every cluster has: a `Text` of one is the static copy, so writing it allocates
 /// nothing and copying it counts nothing.
-const WORDS: [ArcStr; 20] = [
+static WORDS: [ArcStr; 20] = [
     arcstr::literal!("True"),
     arcstr::literal!("False"),
     arcstr::literal!("Unknown"),
