@@ -159,7 +159,7 @@ pub(super) struct Worker {
     /// does not read each pod's annotations.
     pub(super) declares_memory: bool,
     pub(super) phase: Phase,
-    /// Its address (host-local hands them out from the range's second: never 0).
+    /// Its address (host-local hands them out from the pod CIDR's .2 on: never 0).
     pub(super) ip: Option<std::num::NonZeroU32>,
     /// hostNetwork: the pod shares the node's address and needs no CNI.
     pub(super) host_network: bool,
