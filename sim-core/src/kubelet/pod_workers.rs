@@ -233,8 +233,9 @@ const _: () = assert!(std::mem::size_of::<Worker>() == 128);
 pub(super) struct Pull {
     /// Images whose pull this pod started.
     pub(super) pulled: Vec<String>,
-    /// Images this pod waits for (its own pulls and others' under way), and since when.
+    /// Images this pod waits for (its own pulls and others' under way).
     pub(super) pulling: Vec<String>,
+    /// Since when it waits (the "including waiting" of its Pulled Events).
     pub(super) requested: SimTime,
 }
 
