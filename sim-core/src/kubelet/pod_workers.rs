@@ -529,8 +529,8 @@ impl Kubelet {
                     // host-local's error (allocator.go, main.go) as the kubelet reports it;
                     // the range set is the pod CIDR but its network address (.1 is the
                     // gateway, skipped) up to the address before broadcast.
-                    let cidr = a.cidr;
-                    let (first, last) = (format_ip(cidr.base + 1), format_ip(cidr.base + (cidr.size() as u32).saturating_sub(2)));
+                    let (first, last) = a.range_set();
+                    let (first, last) = (format_ip(first), format_ip(last));
                     let msg = format!("Failed to create pod sandbox: failed to allocate for range 0: no IP addresses available in range set: {first}-{last}");
                     self.event(&pod, "Warning", "FailedCreatePodSandBox", &msg, ctx);
                     self.timer(uid, SimDuration::from_secs(10), PodStep::SandboxReady, ctx);

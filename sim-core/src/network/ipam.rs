@@ -184,23 +184,38 @@ impl ClusterCidrAllocator {
     }
 }
 
-/// host-local IPAM for one node's pod CIDR.
+/// host-local IPAM for one node's pod CIDR (plugins/ipam/host-local: range.go
+/// Canonicalize, allocator.go Get): the range set runs from the network address + 1 to
+/// the address before broadcast; the gateway, the network address + 1, is skipped, so a
+/// pod's address is from `.2` on. Computed in 64 bits: a pod CIDR at the top of the
+/// address space (a Node's `spec.podCIDR` is the user's to set) must not overflow.
 #[derive(Clone, Debug)]
 pub struct PodIpAllocator {
     pub cidr: Cidr,
     used: BTreeSet<u32>,
-    last: u32,
+    /// The last address handed out (at first the gateway's: the next is the first).
+    last: u64,
 }
 
 impl PodIpAllocator {
     pub fn new(cidr: Cidr) -> Self {
-        PodIpAllocator { cidr, used: BTreeSet::new(), last: cidr.base + 1 }
+        PodIpAllocator { cidr, used: BTreeSet::new(), last: u64::from(cidr.base) + 1 }
     }
-    fn first(&self) -> u32 {
-        self.cidr.base + 2
+    /// The range set host-local reports (`first-last`): the network address + 1 to the
+    /// address before broadcast, each clamped into the CIDR (a /31 or /32 has none).
+    pub fn range_set(&self) -> (u32, u32) {
+        let base = u64::from(self.cidr.base);
+        let clamp = |ip: u64| u32::try_from(ip.clamp(base, self.broadcast())).expect("an address of the CIDR");
+        (clamp(base + 1), clamp(self.broadcast().saturating_sub(1)))
     }
-    fn last_usable(&self) -> u32 {
-        self.cidr.base + (self.cidr.size() as u32).saturating_sub(2)
+    fn broadcast(&self) -> u64 {
+        u64::from(self.cidr.base) + self.cidr.size() - 1
+    }
+    fn first(&self) -> u64 {
+        u64::from(self.cidr.base) + 2
+    }
+    fn last_usable(&self) -> u64 {
+        self.broadcast().saturating_sub(1)
     }
     /// The next free address after the last one handed out (wrapping), or None.
     pub fn allocate(&mut self) -> Option<u32> {
@@ -212,10 +227,11 @@ impl PodIpAllocator {
         let start = if self.last < lo || self.last >= hi { lo } else { self.last + 1 };
         for k in 0..span {
             let ip = lo + (start - lo + k) % span;
-            if !self.used.contains(&ip) {
-                self.used.insert(ip);
+            let ip32 = u32::try_from(ip).expect("an address before broadcast");
+            if !self.used.contains(&ip32) {
+                self.used.insert(ip32);
                 self.last = ip;
-                return Some(ip);
+                return Some(ip32);
             }
         }
         None
@@ -286,6 +302,27 @@ mod tests {
         while p.allocate().is_some() {}
         assert_eq!(p.in_use(), 253); // .2 … .254
         assert!(p.cidr.contains(parse_ip("10.244.1.254").unwrap()));
+    }
+
+    /// A pod CIDR at the very top of the address space, or at its bottom, and a /0:
+    /// the range is computed without overflow. A /30 has one pod address (.2: .1 is
+    /// the gateway, .3 broadcast); a /31 and a /32 have none (host-local refuses them:
+    /// range.go "too small to allocate from").
+    #[test]
+    fn pod_cidrs_at_the_edges_of_the_address_space() {
+        let mut top = PodIpAllocator::new(Cidr::parse("255.255.255.252/30").unwrap());
+        assert_eq!(top.range_set(), (parse_ip("255.255.255.253").unwrap(), parse_ip("255.255.255.254").unwrap()));
+        assert_eq!(top.allocate().map(format_ip).as_deref(), Some("255.255.255.254"));
+        assert_eq!(top.allocate(), None);
+        for cidr in ["255.255.255.254/31", "255.255.255.255/32", "0.0.0.0/32", "0.0.0.0/31"] {
+            let mut p = PodIpAllocator::new(Cidr::parse(cidr).unwrap());
+            assert_eq!(p.allocate(), None, "{cidr}");
+            let (first, last) = p.range_set();
+            assert!(p.cidr.contains(first) && p.cidr.contains(last), "{cidr}");
+        }
+        let mut all = PodIpAllocator::new(Cidr::parse("0.0.0.0/0").unwrap());
+        assert_eq!(all.range_set(), (1, u32::MAX - 1));
+        assert_eq!(all.allocate(), Some(2));
     }
 
     #[test]
