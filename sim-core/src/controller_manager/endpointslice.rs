@@ -110,6 +110,11 @@ pub fn pod_endpoints_changed(old: &Pod, new: &Pod) -> (bool, bool) {
 pub fn services_for_pod_event(inf: &SharedInformers, ev: &WatchEvent) -> BTreeSet<NsName> {
     let Some(pod) = ev.object.as_pod() else { return BTreeSet::new() };
     let ns = &pod.metadata.namespace;
+    // No Service of the namespace selects pods (the `default` namespace's `kubernetes`
+    // has no selector): no pod event concerns one, whatever changed.
+    if !inf.list_ns(&Kind::Service, ns).any(|o| o.as_service().is_some_and(|s| s.spec.selector.is_some())) {
+        return BTreeSet::new();
+    }
     let old = ev.prev.as_ref().and_then(|o| o.as_pod());
     match (ev.type_, old) {
         (WatchEventType::Modified, Some(old)) => {

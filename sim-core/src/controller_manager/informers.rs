@@ -6,7 +6,7 @@
 //! indexers that hold it (`Rc`): a pod is in three.
 
 use super::controller_utils::is_pod_active;
-use crate::api::meta::OwnerReference;
+use crate::api::meta::{OwnerRefs, Text};
 use crate::api::uid::{UidKey, UidTable};
 use crate::api::{Kind, Object};
 use crate::client::Informer;
@@ -34,7 +34,9 @@ pub struct SharedInformers {
 }
 
 /// What the indexers are built from: uid, owners, node, and whether an active orphan.
-fn index_key(o: &Object) -> (&str, &[OwnerReference], &str, bool) {
+/// The uid and the owners as the shared values they are (`Text`, `OwnerRefs`): the
+/// versions of an object share both, which then compare as one pointer, not as strings.
+fn index_key(o: &Object) -> (&Text, &OwnerRefs, &str, bool) {
     let m = o.meta();
     match o.as_pod() {
         Some(p) => (&m.uid, &m.owner_references, &p.spec.node_name, is_pod_active(p)),
