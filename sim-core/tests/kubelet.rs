@@ -732,7 +732,7 @@ fn event_count(sim: &Simulation, reason: &str) -> i32 {
 
 fn waiting(p: &Pod) -> (String, String) {
     let w = p.status.container_statuses[0].state.waiting.as_ref().expect("waiting state");
-    (w.reason.to_string(), w.message.clone())
+    (w.reason.to_string(), w.message.to_string())
 }
 
 /// A pull the registry refuses (image_manager.go EnsureImageExists): at the pull's end,

@@ -305,7 +305,7 @@ impl std::ops::Deref for Text {
 /// statuses, the kubelet's reasons, pod phases, QoS classes) and the two namespaces
 /// every cluster has: a `Text` of one is the static copy, so writing it allocates
 /// nothing and copying it counts nothing.
-static WORDS: [ArcStr; 20] = [
+static WORDS: [ArcStr; 24] = [
     arcstr::literal!("True"),
     arcstr::literal!("False"),
     arcstr::literal!("Unknown"),
@@ -326,6 +326,10 @@ static WORDS: [ArcStr; 20] = [
     arcstr::literal!("BestEffort"),
     arcstr::literal!("default"),
     arcstr::literal!("kube-system"),
+    arcstr::literal!("ContainerCreating"),
+    arcstr::literal!("PodInitializing"),
+    arcstr::literal!("Completed"),
+    arcstr::literal!("Error"),
 ];
 
 /// The static copy of `s` if it is one of `WORDS`.

@@ -31,7 +31,7 @@ pub(super) fn terminated((code, started, finished): (i32, SimTime, SimTime)) -> 
         terminated: Some(Box::new(ContainerStateTerminated {
             exit_code: code,
             reason: if code == 0 { "Completed" } else { "Error" }.into(),
-            message: String::new(),
+            message: Text::default(),
             started_at: Some(Time(started)),
             finished_at: Some(Time(finished)),
         })),
@@ -255,7 +255,14 @@ fn init_container_statuses(w: &Worker, p: &Pod, uid: &str, words: &mut Words) ->
                         Some(e) if i == w.rare.init_next => ("CreateContainerConfigError", e.clone()),
                         _ => ("PodInitializing", String::new()),
                     };
-                    (ContainerState { waiting: Some(Box::new(ContainerStateWaiting { reason: reason.into(), message })), ..Default::default() }, false, false)
+                    (
+                        ContainerState {
+                            waiting: Some(Box::new(ContainerStateWaiting { reason: reason.into(), message: message.into() })),
+                            ..Default::default()
+                        },
+                        false,
+                        false,
+                    )
                 }
                 InitState::Running(t) if sidecar && w.phase == Phase::Done => (terminated((0, t, w.rare.last_exit.map_or(t, |e| e.2))), false, false),
                 InitState::Running(t) => {
@@ -301,7 +308,8 @@ fn container_statuses(w: &Worker, p: &Pod, uid: &str, now: SimTime, words: &mut 
                             go_duration(w.rare.backoff.map_or(SimDuration::ZERO, |e| e.backoff)),
                             p.metadata.name,
                             p.metadata.namespace
-                        ),
+                        )
+                        .into(),
                     })),
                     ..Default::default()
                 },
@@ -312,17 +320,20 @@ fn container_statuses(w: &Worker, p: &Pod, uid: &str, now: SimTime, words: &mut 
                     // kuberuntime startContainer: EnsureImageExists' error and message.
                     _ if w.rare.pull_error.is_some() => {
                         let (reason, message) = w.rare.pull_error.clone().expect("pull error");
-                        ContainerState { waiting: Some(Box::new(ContainerStateWaiting { reason: reason.into(), message })), ..Default::default() }
+                        ContainerState {
+                            waiting: Some(Box::new(ContainerStateWaiting { reason: reason.into(), message: message.into() })),
+                            ..Default::default()
+                        }
                     }
                     // kuberuntime: generateContainerConfig's error (ErrCreateContainerConfig).
                     Some(e) => ContainerState {
-                        waiting: Some(Box::new(ContainerStateWaiting { reason: "CreateContainerConfigError".into(), message: e.clone() })),
+                        waiting: Some(Box::new(ContainerStateWaiting { reason: "CreateContainerConfigError".into(), message: e.as_str().into() })),
                         ..Default::default()
                     },
                     None => {
                         let reason = if p.spec.init_containers.is_empty() { "ContainerCreating" } else { "PodInitializing" };
                         ContainerState {
-                            waiting: Some(Box::new(ContainerStateWaiting { reason: reason.into(), message: String::new() })),
+                            waiting: Some(Box::new(ContainerStateWaiting { reason: reason.into(), message: Text::default() })),
                             ..Default::default()
                         }
                     }
