@@ -20,6 +20,20 @@ use crate::engine::{SimDuration, SimTime};
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
+thread_local! {
+    /// The nodeInfo every kubelet reports: the same for every node (ksim's nodes have no
+    /// machine ID, system UUID or boot ID), so one value the Nodes share — a JSON map
+    /// of six strings made for each node was a kilobyte a node.
+    static NODE_INFO: Rc<serde_json::Value> = Rc::new(serde_json::json!({
+        "architecture": "amd64",
+        "containerRuntimeVersion": "containerd://2.1.0",
+        "kernelVersion": "6.8.0-ksim",
+        "kubeletVersion": KUBELET_VERSION,
+        "operatingSystem": "linux",
+        "osImage": "ksim simulated node"
+    }));
+}
+
 /// What the heartbeat compares of the Node as last seen (`Kubelet::set_node`): its Ready
 /// and MemoryPressure conditions, read once per version of the Node rather than every
 /// 10 s (4,000 cold Node objects read that often were most of an idle big cluster's
@@ -72,14 +86,7 @@ impl Kubelet {
             NodeAddress { type_: "InternalIP".into(), address: self.spec.internal_ip.clone() },
             NodeAddress { type_: "Hostname".into(), address: self.spec.name.clone() },
         ];
-        n.status.node_info = Some(Rc::new(serde_json::json!({
-            "architecture": "amd64",
-            "containerRuntimeVersion": "containerd://2.1.0",
-            "kernelVersion": "6.8.0-ksim",
-            "kubeletVersion": KUBELET_VERSION,
-            "operatingSystem": "linux",
-            "osImage": "ksim simulated node"
-        })));
+        n.status.node_info = Some(NODE_INFO.with(Rc::clone));
         n.status.conditions = conditions(self.clock(now), None, self.ready_error(now).as_deref(), false);
         Object::Node(Box::new(n))
     }
