@@ -87,18 +87,61 @@ pub struct ProxyView {
 
 type SvcKey = (String, String);
 
+/// A Service's place in the cache: the Service (None while its slices came first, or
+/// once it is gone and slices still name it) and the EndpointSlices filed under it.
+#[derive(Default)]
+struct Filed {
+    service: Option<Rc<Object>>,
+    /// By name, sorted (a Service has a slice per hundred endpoints: a few).
+    slices: Vec<(String, Rc<Object>)>,
+}
+
+impl Filed {
+    fn is_empty(&self) -> bool {
+        self.service.is_none() && self.slices.is_empty()
+    }
+}
+
+/// The Services and EndpointSlices kube-proxy holds (its ServiceChangeTracker and
+/// EndpointSliceCache), in one map by Service: a map of Services, one of slices by
+/// Service and one of where each slice was filed were three B-trees a kube-proxy, whose
+/// leaves have room for eleven entries each (2.8 KB a node for the `kubernetes`
+/// Service alone). Where a slice was filed is its service-name label as last seen,
+/// which the update of a slice that keeps its label finds at once; a slice whose label
+/// changed, rare, is looked for among its namespace's Services.
 #[derive(Default)]
 struct Cache {
-    services: BTreeMap<SvcKey, Rc<Object>>,
-    /// (namespace, service name) → slice name → slice.
-    slices: BTreeMap<SvcKey, BTreeMap<String, Rc<Object>>>,
-    /// Where each slice was filed (its service-name label may change).
-    slice_owner: BTreeMap<SvcKey, SvcKey>,
+    by_service: BTreeMap<SvcKey, Filed>,
     service_rev: u64,
     slice_rev: u64,
 }
 
 impl Cache {
+    fn service(&self, key: &SvcKey) -> Option<&Rc<Object>> {
+        self.by_service.get(key).and_then(|f| f.service.as_ref())
+    }
+
+    /// Drops `key`'s entry once it holds nothing.
+    fn prune(&mut self, key: &SvcKey) {
+        if self.by_service.get(key).is_some_and(Filed::is_empty) {
+            self.by_service.remove(key);
+        }
+    }
+
+    /// Where the slice `ns`/`name` is filed, and its place there: first under `hint`,
+    /// the Service its label names now.
+    fn filed_slice(&self, ns: &str, name: &str, hint: Option<&String>) -> Option<(SvcKey, usize)> {
+        let find = |f: &Filed| f.slices.binary_search_by(|(n, _)| n.as_str().cmp(name)).ok();
+        if let Some(svc) = hint {
+            let key = (ns.to_string(), svc.clone());
+            if let Some(i) = self.by_service.get(&key).and_then(find) {
+                return Some((key, i));
+            }
+        }
+        let from = (ns.to_string(), String::new());
+        self.by_service.range(from..).take_while(|(k, _)| k.0 == ns).find_map(|(k, f)| find(f).map(|i| (k.clone(), i)))
+    }
+
     /// Applies a Service or EndpointSlice change; returns the Services whose rules it
     /// may change. A write that changes nothing kube-proxy reads asks for no sync
     /// (ServiceChangeTracker.Update and EndpointSliceCache.updatePending report no
@@ -113,12 +156,15 @@ impl Cache {
                 }
                 self.service_rev = ev.revision;
                 let key = (m.namespace.to_string(), m.name.clone());
-                let before = self.services.get(&key).and_then(|o| o.as_service()).map(endpoints::service_ports).unwrap_or_default();
+                let before = self.service(&key).and_then(|o| o.as_service()).map(endpoints::service_ports).unwrap_or_default();
                 let after = if deleted { Vec::new() } else { endpoints::service_ports(svc) };
                 if deleted {
-                    self.services.remove(&key);
+                    if let Some(f) = self.by_service.get_mut(&key) {
+                        f.service = None;
+                    }
+                    self.prune(&key);
                 } else {
-                    self.services.insert(key.clone(), ev.object.clone());
+                    self.by_service.entry(key.clone()).or_default().service = Some(ev.object.clone());
                 }
                 if before == after {
                     return Vec::new();
@@ -130,10 +176,10 @@ impl Cache {
                     return Vec::new();
                 }
                 self.slice_rev = ev.revision;
-                let id = (s.metadata.namespace.to_string(), s.metadata.name.clone());
-                let before = self.slice_owner.get(&id).and_then(|o| self.slices.get(o)).and_then(|m| m.get(&id.1)).cloned();
+                let filed = self.filed_slice(&s.metadata.namespace, &s.metadata.name, s.metadata.labels.get(LABEL_SERVICE_NAME));
+                let before = filed.as_ref().map(|(k, i)| self.by_service[k].slices[*i].1.clone());
                 let unchanged = !deleted && before.as_ref().and_then(|o| o.as_endpoint_slice()).is_some_and(|old| slice_info(old) == slice_info(s));
-                let touched = self.file_slice(s, ev.object.clone(), deleted);
+                let touched = self.file_slice(s, ev.object.clone(), deleted, filed);
                 if unchanged {
                     return Vec::new();
                 }
@@ -143,16 +189,15 @@ impl Cache {
         }
     }
 
-    fn file_slice(&mut self, s: &EndpointSlice, obj: Rc<Object>, deleted: bool) -> Vec<SvcKey> {
-        let id = (s.metadata.namespace.to_string(), s.metadata.name.clone());
+    /// Files slice `s` (`obj`) under the Service its label names, taken out first from
+    /// where it was (`filed`, as `filed_slice` found it).
+    fn file_slice(&mut self, s: &EndpointSlice, obj: Rc<Object>, deleted: bool, filed: Option<(SvcKey, usize)>) -> Vec<SvcKey> {
         let mut touched = Vec::new();
-        if let Some(old) = self.slice_owner.remove(&id) {
-            if let Some(m) = self.slices.get_mut(&old) {
-                m.remove(&id.1);
-                if m.is_empty() {
-                    self.slices.remove(&old);
-                }
+        if let Some((old, i)) = filed {
+            if let Some(f) = self.by_service.get_mut(&old) {
+                f.slices.remove(i);
             }
+            self.prune(&old);
             touched.push(old);
         }
         if deleted {
@@ -161,8 +206,11 @@ impl Cache {
         // endpointslicecache.go: a slice without the service-name label is ignored.
         let Some(svc) = s.metadata.labels.get(LABEL_SERVICE_NAME) else { return touched };
         let owner = (s.metadata.namespace.to_string(), svc.clone());
-        self.slices.entry(owner.clone()).or_default().insert(id.1.clone(), obj);
-        self.slice_owner.insert(id, owner.clone());
+        let slices = &mut self.by_service.entry(owner.clone()).or_default().slices;
+        match slices.binary_search_by(|(n, _)| n.as_str().cmp(&s.metadata.name)) {
+            Ok(i) => slices[i].1 = obj,
+            Err(i) => slices.insert(i, (s.metadata.name.clone(), obj)),
+        }
         if !touched.contains(&owner) {
             touched.push(owner);
         }
@@ -172,16 +220,24 @@ impl Cache {
     fn replace(&mut self, kind: &Kind, items: &[Rc<Object>], revision: u64) {
         match kind {
             Kind::Service => {
-                self.services =
-                    items.iter().filter(|o| o.as_service().is_some()).map(|o| ((o.meta().namespace.to_string(), o.meta().name.clone()), o.clone())).collect();
+                for f in self.by_service.values_mut() {
+                    f.service = None;
+                }
+                for o in items.iter().filter(|o| o.as_service().is_some()) {
+                    self.by_service.entry((o.meta().namespace.to_string(), o.meta().name.clone())).or_default().service = Some(o.clone());
+                }
+                self.by_service.retain(|_, f| !f.is_empty());
                 self.service_rev = revision;
             }
             Kind::EndpointSlice => {
-                self.slices.clear();
-                self.slice_owner.clear();
+                for f in self.by_service.values_mut() {
+                    f.slices.clear();
+                }
+                self.by_service.retain(|_, f| !f.is_empty());
                 for o in items {
                     if let Object::EndpointSlice(s) = &**o {
-                        self.file_slice(s, o.clone(), false);
+                        let filed = self.filed_slice(&s.metadata.namespace, &s.metadata.name, s.metadata.labels.get(LABEL_SERVICE_NAME));
+                        self.file_slice(s, o.clone(), false, filed);
                     }
                 }
                 self.slice_rev = revision;
@@ -337,14 +393,15 @@ impl KubeProxy {
         let keys: Vec<SvcKey> = match dirty {
             None => {
                 self.view.ports.clear();
-                self.cache.services.keys().cloned().collect()
+                self.cache.by_service.iter().filter(|(_, f)| f.service.is_some()).map(|(k, _)| k.clone()).collect()
             }
             Some(d) => d.into_iter().collect(),
         };
         for key in keys {
             self.view.ports.retain(|n, _| n.namespace != key.0 || n.name != key.1);
-            let Some(svc) = self.cache.services.get(&key).and_then(|o| o.as_service()) else { continue };
-            let slices = self.cache.slices.get(&key).into_iter().flat_map(|m| m.values()).filter_map(|o| o.as_endpoint_slice());
+            let Some(filed) = self.cache.by_service.get(&key) else { continue };
+            let Some(svc) = filed.service.as_ref().and_then(|o| o.as_service()) else { continue };
+            let slices = filed.slices.iter().filter_map(|(_, o)| o.as_endpoint_slice());
             let by_port = endpoints::endpoints_by_port(svc, slices, &self.node);
             for (name, info) in endpoints::service_ports(svc) {
                 let eps = by_port.get(&(name.port.clone(), name.protocol.clone())).map(Vec::as_slice).unwrap_or_default();
@@ -359,5 +416,94 @@ impl KubeProxy {
 impl From<Timer> for crate::client::Timer {
     fn from(t: Timer) -> Self {
         crate::client::Timer::KubeProxy(t)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::endpoints::EndpointSlice;
+    use crate::api::service::Service;
+
+    fn service(name: &str) -> Rc<Object> {
+        let s: Service = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": name, "namespace": "default"},
+            "spec": {"clusterIP": "10.96.0.10", "ports": [{"port": 80}]}
+        }))
+        .unwrap();
+        Rc::new(Object::Service(Box::new(s)))
+    }
+
+    /// A slice `name` with the service-name label `svc` (none if None) and one ready
+    /// endpoint at `ip`.
+    fn slice(name: &str, svc: Option<&str>, ip: &str) -> Rc<Object> {
+        let labels = svc.map(|s| serde_json::json!({ LABEL_SERVICE_NAME: s })).unwrap_or(serde_json::json!({}));
+        let s: EndpointSlice = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": name, "namespace": "default", "labels": labels},
+            "addressType": "IPv4",
+            "endpoints": [{"addresses": [ip], "conditions": {"ready": true}}],
+            "ports": [{"port": 80}]
+        }))
+        .unwrap();
+        Rc::new(Object::EndpointSlice(Box::new(s)))
+    }
+
+    fn event(revision: u64, type_: WatchEventType, object: &Rc<Object>) -> WatchEvent {
+        WatchEvent { revision, type_, object: object.clone(), prev: None, time: SimTime::ZERO }
+    }
+
+    fn key(name: &str) -> SvcKey {
+        ("default".to_string(), name.to_string())
+    }
+
+    /// What the cache holds: each Service's entry as (whether the Service is there, its
+    /// slices' names in order).
+    fn filed(c: &Cache) -> Vec<(String, bool, Vec<String>)> {
+        c.by_service.iter().map(|(k, f)| (k.1.clone(), f.service.is_some(), f.slices.iter().map(|(n, _)| n.clone()).collect())).collect()
+    }
+
+    fn entry(svc: &str, has: bool, slices: &[&str]) -> (String, bool, Vec<String>) {
+        (svc.to_string(), has, slices.iter().map(|s| s.to_string()).collect())
+    }
+
+    /// EndpointSliceCache's filing (endpointslicecache.go updatePending: a slice is
+    /// filed under the Service its label names, and one without the label is ignored);
+    /// a deleted slice or Service leaves nothing behind once its entry is empty; a
+    /// relist of one kind keeps the other's. A slice whose label changes moves, and both
+    /// Services are synced: ksim's choice, kept from before the three maps became one
+    /// (upstream files by the new label alone; the EndpointSlice controller never
+    /// relabels a slice it manages).
+    #[test]
+    fn slices_are_filed_under_the_service_their_label_names() {
+        use WatchEventType::{Added, Deleted, Modified};
+        let mut c = Cache::default();
+        assert_eq!(c.apply(&event(1, Added, &service("web"))), vec![key("web")]);
+        assert_eq!(c.apply(&event(2, Added, &slice("web-b", Some("web"), "10.0.0.2"))), vec![key("web")]);
+        assert_eq!(c.apply(&event(3, Added, &slice("web-a", Some("web"), "10.0.0.1"))), vec![key("web")]);
+        assert_eq!(filed(&c), vec![entry("web", true, &["web-a", "web-b"])]);
+        // The same slice again (a write kube-proxy reads nothing new in) asks for no sync.
+        assert_eq!(c.apply(&event(4, Modified, &slice("web-a", Some("web"), "10.0.0.1"))), Vec::<SvcKey>::new());
+        // Relabelled: it moves to `api`, which has no Service yet.
+        assert_eq!(c.apply(&event(5, Modified, &slice("web-a", Some("api"), "10.0.0.1"))), vec![key("web"), key("api")]);
+        assert_eq!(filed(&c), vec![entry("api", false, &["web-a"]), entry("web", true, &["web-b"])]);
+        // Its label removed: ignored, and taken out of `api`, whose entry goes.
+        assert_eq!(c.apply(&event(6, Modified, &slice("web-a", None, "10.0.0.1"))), vec![key("api")]);
+        assert_eq!(filed(&c), vec![entry("web", true, &["web-b"])]);
+        // An older revision than the last applied is ignored.
+        assert_eq!(c.apply(&event(6, Deleted, &slice("web-b", Some("web"), "10.0.0.2"))), Vec::<SvcKey>::new());
+        assert_eq!(c.apply(&event(7, Deleted, &slice("web-b", Some("web"), "10.0.0.2"))), vec![key("web")]);
+        assert_eq!(filed(&c), vec![entry("web", true, &[])]);
+        assert_eq!(c.apply(&event(8, Deleted, &service("web"))), vec![key("web")]);
+        assert_eq!(filed(&c), vec![]);
+        // Relists: slices first (no Service names them yet), then Services; a relist of
+        // Services that no longer has one keeps its slices.
+        c.replace(&Kind::EndpointSlice, &[slice("db-1", Some("db"), "10.0.0.3"), slice("x", None, "10.0.0.4")], 9);
+        assert_eq!(filed(&c), vec![entry("db", false, &["db-1"])]);
+        c.replace(&Kind::Service, &[service("db"), service("web")], 10);
+        assert_eq!(filed(&c), vec![entry("db", true, &["db-1"]), entry("web", true, &[])]);
+        c.replace(&Kind::Service, &[service("web")], 11);
+        assert_eq!(filed(&c), vec![entry("db", false, &["db-1"]), entry("web", true, &[])]);
+        c.replace(&Kind::EndpointSlice, &[], 12);
+        assert_eq!(filed(&c), vec![entry("web", true, &[])]);
     }
 }
