@@ -897,7 +897,7 @@ pub fn node(n: &sim_core::api::node::Node, sim: &sim_core::Simulation, evs: &[&E
     for (title, list) in [("Capacity", &n.status.capacity), ("Allocatable", &n.status.allocatable)] {
         if !list.is_empty() {
             w.write(0, &format!("{title}:\n"));
-            for (r, q) in list {
+            for (r, q) in list.iter() {
                 w.write(0, &format!("  {r}:\t{q}\n"));
             }
         }

@@ -102,6 +102,64 @@ impl<'de> Deserialize<'de> for SharedMap {
     }
 }
 
+/// A value the versions of an object share until one changes it — copy on write
+/// through `DerefMut`, as `SharedMap` — and that compares as equal at once when it is
+/// the very same: a Node's capacity and allocatable, one map for both as the kubelet
+/// reports them, which every update of the Node copied twice (each a B-tree leaf of
+/// eleven places). Reads see the value (`Deref`); serialized as the value it holds.
+#[derive(Clone, Default)]
+pub struct Shared<T>(std::rc::Rc<T>);
+
+impl<T> Shared<T> {
+    pub fn new(v: T) -> Self {
+        Shared(std::rc::Rc::new(v))
+    }
+}
+
+impl<T> std::ops::Deref for Shared<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: Clone> std::ops::DerefMut for Shared<T> {
+    fn deref_mut(&mut self) -> &mut T {
+        std::rc::Rc::make_mut(&mut self.0)
+    }
+}
+
+impl<T: PartialEq> PartialEq for Shared<T> {
+    fn eq(&self, other: &Self) -> bool {
+        std::rc::Rc::ptr_eq(&self.0, &other.0) || *self.0 == *other.0
+    }
+}
+impl<T: Eq> Eq for Shared<T> {}
+
+impl<T: std::fmt::Debug> std::fmt::Debug for Shared<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        (*self.0).fmt(f)
+    }
+}
+
+impl<T> From<T> for Shared<T> {
+    fn from(v: T) -> Self {
+        Shared::new(v)
+    }
+}
+
+impl<T: Serialize> Serialize for Shared<T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        (*self.0).serialize(s)
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Shared<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        T::deserialize(d).map(Shared::new)
+    }
+}
+
 /// An object's ownerReferences: one list shared by the copies of an object (every
 /// status update, the caches' copies) and, as the apiserver makes them, by the objects
 /// created one after the other with equal references (a ReplicaSet's pods), until a copy

@@ -1,6 +1,6 @@
 //! Node (core/v1): capacity, allocatable, taints, conditions and the pod CIDR.
 
-use super::meta::{ObjectMeta, Time};
+use super::meta::{ObjectMeta, Shared, Time};
 use super::pod::ResourceList;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -64,10 +64,12 @@ impl Taint {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NodeStatus {
+    /// Shared by the versions of the Node, and by the two where they are equal (the
+    /// kubelet reports them so): `Shared`.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
-    pub capacity: ResourceList,
+    pub capacity: Shared<ResourceList>,
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
-    pub allocatable: ResourceList,
+    pub allocatable: Shared<ResourceList>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conditions: Vec<NodeCondition>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

@@ -1222,11 +1222,17 @@ fn merge_json(cur: &Object, patch: &serde_json::Value, null_removes: bool) -> Re
     merge(&mut live, patch, null_removes);
     let mut out = decode_as(&cur.kind(), live)?;
     out.meta_mut().resource_version.0 = 0;
-    // A Node's nodeInfo and daemonEndpoints the patch left as they were stay the stored
-    // version's shared values (decoded, each was a new copy a version).
+    // A Node's nodeInfo, daemonEndpoints, capacity and allocatable the patch left as
+    // they were stay the stored version's shared values (decoded, each was a new copy a
+    // version).
     if let (Object::Node(c), Object::Node(o)) = (cur, &mut out) {
         for (was, new) in [(&c.status.node_info, &mut o.status.node_info), (&c.status.daemon_endpoints, &mut o.status.daemon_endpoints)] {
             if was.is_some() && *was == *new {
+                new.clone_from(was);
+            }
+        }
+        for (was, new) in [(&c.status.capacity, &mut o.status.capacity), (&c.status.allocatable, &mut o.status.allocatable)] {
+            if *was == *new {
                 new.clone_from(was);
             }
         }

@@ -294,8 +294,9 @@ impl ClusterAutoscaler {
                 .into_iter()
                 .chain(p.extended.iter().map(|(k, v)| (k.clone(), v.clone())))
                 .collect();
-        n.status.capacity = res.clone();
-        n.status.allocatable = res;
+        // One map for both, which the Node's versions share.
+        n.status.capacity = res.into();
+        n.status.allocatable = n.status.capacity.clone();
         n
     }
 

@@ -721,7 +721,8 @@ mod tests {
         n.status.allocatable = [("cpu", Quantity::from_milli(1000)), ("memory", Quantity::from_bytes(1 << 30)), ("pods", Quantity::from_value(2))]
             .into_iter()
             .map(|(k, v)| (k.to_string(), v))
-            .collect();
+            .collect::<crate::api::pod::ResourceList>()
+            .into();
         Object::Node(Box::new(n))
     }
 

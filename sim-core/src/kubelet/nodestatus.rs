@@ -80,8 +80,9 @@ impl Kubelet {
                 .into_iter()
                 .chain(self.spec.extended.iter().map(|(k, v)| (k.clone(), v.clone())))
                 .collect();
-        n.status.capacity = res.clone();
-        n.status.allocatable = res;
+        // One map for both, which the Node's versions share.
+        n.status.capacity = res.into();
+        n.status.allocatable = n.status.capacity.clone();
         n.status.addresses = vec![
             NodeAddress { type_: "InternalIP".into(), address: self.spec.internal_ip.clone() },
             NodeAddress { type_: "Hostname".into(), address: self.spec.name.clone() },

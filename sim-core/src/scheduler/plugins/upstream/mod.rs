@@ -227,8 +227,8 @@ impl NodeBuilder {
         for (r, q) in res {
             list.insert(r.to_string(), Quantity::parse(q).expect("quantity"));
         }
-        self.0.status.capacity = list.clone();
-        self.0.status.allocatable = list;
+        self.0.status.capacity = list.clone().into();
+        self.0.status.allocatable = list.into();
         self
     }
     pub fn image(mut self, names: &[&str], size_bytes: i64) -> Self {
