@@ -525,8 +525,10 @@ impl ContainerState {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ContainerStateWaiting {
     /// `Text`s, 8 bytes each (a starting pod's statuses each box one waiting state:
-    /// 16 bytes, where a `Cow` and a `String` made 48); the kubelet's reasons are
-    /// shared words.
+    /// 16 bytes, where a `Cow` and a `String` made 48). The reasons nearly every pod's
+    /// statuses carry (ContainerCreating, PodInitializing; Completed and Error when
+    /// terminated) are shared words; a rarer one (CrashLoopBackOff, ErrImagePull, …)
+    /// is allocated with each status that says it.
     #[serde(default, skip_serializing_if = "str::is_empty")]
     pub reason: Text,
     #[serde(default, skip_serializing_if = "str::is_empty")]

@@ -202,7 +202,9 @@ impl PodIpAllocator {
         PodIpAllocator { cidr, used: BTreeSet::new(), last: u64::from(cidr.base) + 1 }
     }
     /// The range set host-local reports (`first-last`): the network address + 1 to the
-    /// address before broadcast, each clamped into the CIDR (a /31 or /32 has none).
+    /// address before broadcast, each clamped into the CIDR. A /31 or a /32, which
+    /// host-local refuses ("too small to allocate from") and from which ksim hands out
+    /// no address, gives an inverted or one-address range.
     pub fn range_set(&self) -> (u32, u32) {
         let base = u64::from(self.cidr.base);
         let clamp = |ip: u64| u32::try_from(ip.clamp(base, self.broadcast())).expect("an address of the CIDR");

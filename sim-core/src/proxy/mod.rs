@@ -92,7 +92,7 @@ type SvcKey = (String, String);
 #[derive(Default)]
 struct Filed {
     service: Option<Rc<Object>>,
-    /// By name, sorted (a Service has a slice per hundred endpoints: a few).
+    /// By name, sorted (a slice holds up to a hundred endpoints: a few a Service).
     slices: Vec<(String, Rc<Object>)>,
 }
 
@@ -107,8 +107,10 @@ impl Filed {
 /// Service and one of where each slice was filed were three B-trees a kube-proxy, whose
 /// leaves have room for eleven entries each (2.8 KB a node for the `kubernetes`
 /// Service alone). Where a slice was filed is its service-name label as last seen,
-/// which the update of a slice that keeps its label finds at once; a slice whose label
-/// changed, rare, is looked for among its namespace's Services.
+/// which the update of a slice that keeps its label finds at once; the update or
+/// deletion of one whose label changed or went, rare (the EndpointSlice controller
+/// never relabels its slices), looks among its namespace's Services. A new slice (an
+/// Added event, or a relist's) is filed nowhere yet, and is not looked for.
 #[derive(Default)]
 struct Cache {
     by_service: BTreeMap<SvcKey, Filed>,
@@ -128,15 +130,18 @@ impl Cache {
         }
     }
 
-    /// Where the slice `ns`/`name` is filed, and its place there: first under `hint`,
-    /// the Service its label names now.
-    fn filed_slice(&self, ns: &str, name: &str, hint: Option<&String>) -> Option<(SvcKey, usize)> {
+    /// Where the slice `ns`/`name` is filed, and its place there: under `hint`, the
+    /// Service its label names now, else (if `scan`) under any of its namespace's.
+    fn filed_slice(&self, ns: &str, name: &str, hint: Option<&String>, scan: bool) -> Option<(SvcKey, usize)> {
         let find = |f: &Filed| f.slices.binary_search_by(|(n, _)| n.as_str().cmp(name)).ok();
         if let Some(svc) = hint {
             let key = (ns.to_string(), svc.clone());
             if let Some(i) = self.by_service.get(&key).and_then(find) {
                 return Some((key, i));
             }
+        }
+        if !scan {
+            return None;
         }
         let from = (ns.to_string(), String::new());
         self.by_service.range(from..).take_while(|(k, _)| k.0 == ns).find_map(|(k, f)| find(f).map(|i| (k.clone(), i)))
@@ -176,7 +181,8 @@ impl Cache {
                     return Vec::new();
                 }
                 self.slice_rev = ev.revision;
-                let filed = self.filed_slice(&s.metadata.namespace, &s.metadata.name, s.metadata.labels.get(LABEL_SERVICE_NAME));
+                let label = s.metadata.labels.get(LABEL_SERVICE_NAME);
+                let filed = self.filed_slice(&s.metadata.namespace, &s.metadata.name, label, ev.type_ != WatchEventType::Added);
                 let before = filed.as_ref().map(|(k, i)| self.by_service[k].slices[*i].1.clone());
                 let unchanged = !deleted && before.as_ref().and_then(|o| o.as_endpoint_slice()).is_some_and(|old| slice_info(old) == slice_info(s));
                 let touched = self.file_slice(s, ev.object.clone(), deleted, filed);
@@ -192,6 +198,16 @@ impl Cache {
     /// Files slice `s` (`obj`) under the Service its label names, taken out first from
     /// where it was (`filed`, as `filed_slice` found it).
     fn file_slice(&mut self, s: &EndpointSlice, obj: Rc<Object>, deleted: bool, filed: Option<(SvcKey, usize)>) -> Vec<SvcKey> {
+        let label = s.metadata.labels.get(LABEL_SERVICE_NAME);
+        // Still filed under the Service its label names: the new version in its place.
+        if let (Some((old, i)), false, Some(svc)) = (&filed, deleted, label) {
+            if old.0 == *s.metadata.namespace && old.1 == *svc {
+                if let Some(f) = self.by_service.get_mut(old) {
+                    f.slices[*i].1 = obj;
+                    return vec![old.clone()];
+                }
+            }
+        }
         let mut touched = Vec::new();
         if let Some((old, i)) = filed {
             if let Some(f) = self.by_service.get_mut(&old) {
@@ -204,7 +220,7 @@ impl Cache {
             return touched;
         }
         // endpointslicecache.go: a slice without the service-name label is ignored.
-        let Some(svc) = s.metadata.labels.get(LABEL_SERVICE_NAME) else { return touched };
+        let Some(svc) = label else { return touched };
         let owner = (s.metadata.namespace.to_string(), svc.clone());
         let slices = &mut self.by_service.entry(owner.clone()).or_default().slices;
         match slices.binary_search_by(|(n, _)| n.as_str().cmp(&s.metadata.name)) {
@@ -236,8 +252,8 @@ impl Cache {
                 self.by_service.retain(|_, f| !f.is_empty());
                 for o in items {
                     if let Object::EndpointSlice(s) = &**o {
-                        let filed = self.filed_slice(&s.metadata.namespace, &s.metadata.name, s.metadata.labels.get(LABEL_SERVICE_NAME));
-                        self.file_slice(s, o.clone(), false, filed);
+                        // The slices were just cleared, and a list names each once.
+                        self.file_slice(s, o.clone(), false, None);
                     }
                 }
                 self.slice_rev = revision;
@@ -489,7 +505,7 @@ mod tests {
         // Its label removed: ignored, and taken out of `api`, whose entry goes.
         assert_eq!(c.apply(&event(6, Modified, &slice("web-a", None, "10.0.0.1"))), vec![key("api")]);
         assert_eq!(filed(&c), vec![entry("web", true, &["web-b"])]);
-        // An older revision than the last applied is ignored.
+        // A revision not after the last applied is ignored.
         assert_eq!(c.apply(&event(6, Deleted, &slice("web-b", Some("web"), "10.0.0.2"))), Vec::<SvcKey>::new());
         assert_eq!(c.apply(&event(7, Deleted, &slice("web-b", Some("web"), "10.0.0.2"))), vec![key("web")]);
         assert_eq!(filed(&c), vec![entry("web", true, &[])]);
