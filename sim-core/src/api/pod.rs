@@ -527,8 +527,10 @@ pub struct ContainerStateWaiting {
     /// `Text`s, 8 bytes each (a starting pod's statuses each box one waiting state:
     /// 16 bytes, where a `Cow` and a `String` made 48). The reasons nearly every pod's
     /// statuses carry (ContainerCreating, PodInitializing; Completed and Error when
-    /// terminated) are shared words; a rarer one (CrashLoopBackOff, ErrImagePull, …)
-    /// is allocated with each status that says it.
+    /// terminated) are shared words, and the rarer ones the kubelet writes as
+    /// constants (CrashLoopBackOff, OOMKilled, CreateContainerConfigError) static
+    /// literals: neither allocates. An image pull's error, carried as it was made, is
+    /// allocated with each status that says it.
     #[serde(default, skip_serializing_if = "str::is_empty")]
     pub reason: Text,
     #[serde(default, skip_serializing_if = "str::is_empty")]

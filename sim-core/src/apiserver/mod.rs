@@ -1195,7 +1195,26 @@ pub fn json_patch_replace(cur: &Object, ops: &[(String, serde_json::Value)]) -> 
     }
     let mut out = decode_as(&cur.kind(), live)?;
     out.meta_mut().resource_version.0 = 0;
+    share_unpatched(cur, &mut out);
     Ok(out)
+}
+
+/// What a patch decoded from `cur`'s JSON left equal to `cur`'s shared values takes
+/// them back (decoded, each was a new copy a version): a Node's nodeInfo,
+/// daemonEndpoints, capacity and allocatable.
+fn share_unpatched(cur: &Object, out: &mut Object) {
+    if let (Object::Node(c), Object::Node(o)) = (cur, out) {
+        for (was, new) in [(&c.status.node_info, &mut o.status.node_info), (&c.status.daemon_endpoints, &mut o.status.daemon_endpoints)] {
+            if was.is_some() && *was == *new {
+                new.clone_from(was);
+            }
+        }
+        for (was, new) in [(&c.status.capacity, &mut o.status.capacity), (&c.status.allocatable, &mut o.status.allocatable)] {
+            if *was == *new {
+                new.clone_from(was);
+            }
+        }
+    }
 }
 
 fn merge_json(cur: &Object, patch: &serde_json::Value, null_removes: bool) -> Result<Object, String> {
@@ -1222,21 +1241,7 @@ fn merge_json(cur: &Object, patch: &serde_json::Value, null_removes: bool) -> Re
     merge(&mut live, patch, null_removes);
     let mut out = decode_as(&cur.kind(), live)?;
     out.meta_mut().resource_version.0 = 0;
-    // A Node's nodeInfo, daemonEndpoints, capacity and allocatable the patch left as
-    // they were stay the stored version's shared values (decoded, each was a new copy a
-    // version).
-    if let (Object::Node(c), Object::Node(o)) = (cur, &mut out) {
-        for (was, new) in [(&c.status.node_info, &mut o.status.node_info), (&c.status.daemon_endpoints, &mut o.status.daemon_endpoints)] {
-            if was.is_some() && *was == *new {
-                new.clone_from(was);
-            }
-        }
-        for (was, new) in [(&c.status.capacity, &mut o.status.capacity), (&c.status.allocatable, &mut o.status.allocatable)] {
-            if *was == *new {
-                new.clone_from(was);
-            }
-        }
-    }
+    share_unpatched(cur, &mut out);
     Ok(out)
 }
 

@@ -42,7 +42,7 @@ pub(super) fn terminated((code, started, finished): (i32, SimTime, SimTime)) -> 
 /// The runtime reports a container the OOM killer ended with reason `OOMKilled`.
 fn oom(mut s: ContainerState, killed: bool) -> ContainerState {
     if let (true, Some(t)) = (killed, s.terminated.as_mut()) {
-        t.reason = "OOMKilled".into();
+        t.reason = arcstr::literal!("OOMKilled").into();
     }
     s
 }
@@ -252,17 +252,10 @@ fn init_container_statuses(w: &Worker, p: &Pod, uid: &str, words: &mut Words) ->
                 InitState::Waiting => {
                     // The init container about to run whose environment cannot be made.
                     let (reason, message) = match &w.rare.config_error {
-                        Some(e) if i == w.rare.init_next => ("CreateContainerConfigError", e.clone()),
-                        _ => ("PodInitializing", String::new()),
+                        Some(e) if i == w.rare.init_next => (Text::from(arcstr::literal!("CreateContainerConfigError")), e.clone()),
+                        _ => (Text::from("PodInitializing"), String::new()),
                     };
-                    (
-                        ContainerState {
-                            waiting: Some(Box::new(ContainerStateWaiting { reason: reason.into(), message: message.into() })),
-                            ..Default::default()
-                        },
-                        false,
-                        false,
-                    )
+                    (ContainerState { waiting: Some(Box::new(ContainerStateWaiting { reason, message: message.into() })), ..Default::default() }, false, false)
                 }
                 InitState::Running(t) if sidecar && w.phase == Phase::Done => (terminated((0, t, w.rare.last_exit.map_or(t, |e| e.2))), false, false),
                 InitState::Running(t) => {
@@ -302,7 +295,7 @@ fn container_statuses(w: &Worker, p: &Pod, uid: &str, now: SimTime, words: &mut 
                 // failed container=app pod=NAME_NAMESPACE(UID)` (format.Pod).
                 Phase::BackOff => ContainerState {
                     waiting: Some(Box::new(ContainerStateWaiting {
-                        reason: "CrashLoopBackOff".into(),
+                        reason: arcstr::literal!("CrashLoopBackOff").into(),
                         message: format!(
                             "back-off {} restarting failed container={name} pod={}_{}({uid})",
                             go_duration(w.rare.backoff.map_or(SimDuration::ZERO, |e| e.backoff)),
@@ -327,7 +320,10 @@ fn container_statuses(w: &Worker, p: &Pod, uid: &str, now: SimTime, words: &mut 
                     }
                     // kuberuntime: generateContainerConfig's error (ErrCreateContainerConfig).
                     Some(e) => ContainerState {
-                        waiting: Some(Box::new(ContainerStateWaiting { reason: "CreateContainerConfigError".into(), message: e.as_str().into() })),
+                        waiting: Some(Box::new(ContainerStateWaiting {
+                            reason: arcstr::literal!("CreateContainerConfigError").into(),
+                            message: e.as_str().into(),
+                        })),
                         ..Default::default()
                     },
                     None => {
@@ -401,5 +397,17 @@ mod tests {
         w.text("one-more");
         let again = w.text("10.0.0.1");
         assert!(!again.shares(&first) && again == first && w.0.len() == WORDS);
+    }
+
+    /// The reasons the kubelet writes as constants are static texts (shared words or
+    /// literals): a status that says one allocates nothing for it.
+    #[test]
+    fn constant_reasons_are_static() {
+        let state = oom(terminated((137, SimTime(1), SimTime(2))), true);
+        let t = state.terminated.expect("terminated");
+        assert_eq!(t.reason, "OOMKilled");
+        assert!(t.reason.is_static());
+        let done = terminated((0, SimTime(1), SimTime(2))).terminated.expect("terminated");
+        assert!(done.reason == "Completed" && done.reason.is_static());
     }
 }
