@@ -201,7 +201,7 @@ fn event_store(c: &mut Criterion) {
     g.throughput(Throughput::Elements(events.len() as u64));
     g.bench_function("create_40000", |b| b.iter_batched(|| (), |()| black_box(written().0.len()), BatchSize::PerIteration));
     let (store, attached) = written();
-    let probes: Vec<(String, String)> = events.iter().step_by(40).map(|e| (e.meta().namespace.to_string(), e.meta().name.clone())).collect();
+    let probes: Vec<(String, String)> = events.iter().step_by(40).map(|e| (e.meta().namespace.to_string(), e.meta().name.to_string())).collect();
     g.throughput(Throughput::Elements(probes.len() as u64));
     g.bench_function("resource_version_by_name", |b| {
         b.iter(|| black_box(sum_found(&probes, |(ns, name)| store.resource_version_of(&sim_core::api::Kind::Event, ns, name))))
@@ -221,7 +221,7 @@ fn event_log(c: &mut Criterion) {
     use sim_core::trace::{diff, Line, Trace};
     let lease = |node: usize, renewed: u64| {
         let mut l = Lease::default();
-        l.metadata.name = format!("node-{node}");
+        l.metadata.name = format!("node-{node}").into();
         l.metadata.namespace = "kube-node-lease".into();
         l.spec.renew_time = Some(Time(SimTime(renewed)));
         Object::Lease(Box::new(l))

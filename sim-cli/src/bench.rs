@@ -188,7 +188,7 @@ fn current_rss_bytes() -> u64 {
 
 fn deployment(i: u32, replicas: u32) -> Object {
     let mut d = Deployment::default();
-    d.metadata.name = format!("density-{i}");
+    d.metadata.name = format!("density-{i}").into();
     d.spec.replicas = Some(replicas as i32);
     let labels: std::collections::BTreeMap<String, String> = [("app".to_string(), format!("density-{i}"))].into_iter().collect();
     d.spec.selector = Some(LabelSelector { match_labels: labels.clone(), match_expressions: vec![] });
@@ -309,7 +309,7 @@ fn rollout(nodes: u32, replicas: u32, deployments: u32, seed: u64, output: Optio
         .timeline
         .iter()
         .flat_map(|e| match &e.action {
-            Action::Apply(ms) => ms.iter().map(|m| m.object.meta().name.clone()).collect(),
+            Action::Apply(ms) => ms.iter().map(|m| m.object.meta().name.to_string()).collect(),
             _ => vec![],
         })
         .collect();

@@ -53,7 +53,7 @@ fn deployment_pod(sim: &Simulation, ns: &str, name: &str) -> Result<Named, Strin
         .filter(|p| p.metadata.namespace == ns && p.status.phase == "Running" && p.metadata.rare.deletion_timestamp.is_none())
         .find(|p| p.metadata.controller_ref().is_some_and(|r| rs.contains(&r.uid)))
         .ok_or_else(|| format!("deployment/{name} has no running pod"))?;
-    pod_end(sim, ns, &pod.metadata.name.clone())
+    pod_end(sim, ns, pod.metadata.name.as_ref())
 }
 
 fn resolve_from(sim: &Simulation, ns: &str, what: &str) -> Result<Named, String> {

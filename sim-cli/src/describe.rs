@@ -1462,7 +1462,7 @@ pub fn persistent_volume_claim(c: &sim_core::api::storage::PersistentVolumeClaim
         .iter()
         .filter_map(|o| o.as_pod())
         .filter(|p| p.metadata.namespace == m.namespace && pod_claims(p.spec.volumes.as_deref()).iter().any(|(_, n)| *n == m.name))
-        .map(|p| p.metadata.name.clone())
+        .map(|p| p.metadata.name.to_string())
         .collect();
     used.sort();
     w.write(0, "Used By:\t");

@@ -86,7 +86,7 @@ pub fn pod_rows(pods: &[Rc<Object>], now: SimTime, wide: bool, with_ns: bool) ->
         .map(|p| {
             let cols = sim_core::trace::pod_columns(p);
             let mut r = vec![
-                p.metadata.name.clone(),
+                p.metadata.name.to_string(),
                 format!("{}/{}", cols.ready, cols.total),
                 cols.status.to_string(),
                 restarts(&cols, now),
@@ -158,7 +158,8 @@ fn job_rows(objs: &[Rc<Object>], now: SimTime, wide: bool) -> (Vec<&'static str>
                 (Some(s), None) => human_duration(now.since(s.0)),
                 (Some(s), Some(c)) => human_duration(c.0.since(s.0)),
             };
-            let mut r = vec![j.metadata.name.clone(), j.kubectl_status().into(), j.kubectl_completions(), duration, age(j.metadata.creation_timestamp, now)];
+            let mut r =
+                vec![j.metadata.name.to_string(), j.kubectl_status().into(), j.kubectl_completions(), duration, age(j.metadata.creation_timestamp, now)];
             if wide {
                 let [c, i, sel] = workload_columns(&j.spec.template, j.spec.selector.as_ref());
                 r.extend([c, i, or_none(&sel)]);
@@ -186,7 +187,7 @@ fn cron_job_rows(objs: &[Rc<Object>], now: SimTime, wide: bool) -> (Vec<&'static
                 None => "<unset>",
             };
             let mut r = vec![
-                c.metadata.name.clone(),
+                c.metadata.name.to_string(),
                 c.spec.schedule.clone(),
                 c.spec.time_zone.clone().unwrap_or_else(|| "<none>".into()),
                 suspend.into(),
@@ -218,7 +219,7 @@ fn daemon_set_rows(objs: &[Rc<Object>], now: SimTime, wide: bool) -> (Vec<&'stat
         .map(|ds| {
             let s = &ds.status;
             let mut r = vec![
-                ds.metadata.name.clone(),
+                ds.metadata.name.to_string(),
                 s.desired_number_scheduled.to_string(),
                 s.current_number_scheduled.to_string(),
                 s.number_ready.to_string(),
@@ -249,7 +250,7 @@ fn replication_controller_rows(objs: &[Rc<Object>], now: SimTime, wide: bool) ->
         .filter_map(|o| o.as_replication_controller())
         .map(|rc| {
             let mut r = vec![
-                rc.metadata.name.clone(),
+                rc.metadata.name.to_string(),
                 rc.replicas().to_string(),
                 rc.status.replicas.to_string(),
                 rc.status.ready_replicas.to_string(),
@@ -278,7 +279,7 @@ fn controller_revision_rows(objs: &[Rc<Object>], now: SimTime) -> (Vec<&'static 
                 let kind = if group.is_empty() { r.kind.clone() } else { format!("{}.{group}", r.kind) };
                 format!("{}/{}", kind.to_ascii_lowercase(), r.name)
             });
-            vec![cr.metadata.name.clone(), controller, cr.revision.to_string(), age(cr.metadata.creation_timestamp, now)]
+            vec![cr.metadata.name.to_string(), controller, cr.revision.to_string(), age(cr.metadata.creation_timestamp, now)]
         })
         .collect();
     (h, rows)
@@ -398,8 +399,13 @@ pub fn rows(kind: &Kind, objs: &[Rc<Object>], now: SimTime, wide: bool, with_ns:
                 .map(|n| {
                     let info = n.status.node_info.as_deref().cloned().unwrap_or(Value::Null);
                     let s = |k: &str| info.get(k).and_then(Value::as_str).unwrap_or("<unknown>").to_string();
-                    let mut r =
-                        vec![n.metadata.name.clone(), node_status(n), roles(&n.metadata.labels), age(n.metadata.creation_timestamp, now), s("kubeletVersion")];
+                    let mut r = vec![
+                        n.metadata.name.to_string(),
+                        node_status(n),
+                        roles(&n.metadata.labels),
+                        age(n.metadata.creation_timestamp, now),
+                        s("kubeletVersion"),
+                    ];
                     if wide {
                         let external = n.status.addresses.iter().find(|a| a.type_ == "ExternalIP").map_or("<none>".to_string(), |a| a.address.clone());
                         r.extend([or_none(n.internal_ip()), external, s("osImage"), s("kernelVersion"), s("containerRuntimeVersion")]);
@@ -419,7 +425,7 @@ pub fn rows(kind: &Kind, objs: &[Rc<Object>], now: SimTime, wide: bool, with_ns:
                 .filter_map(|o| o.as_deployment())
                 .map(|d| {
                     let mut r = vec![
-                        d.metadata.name.clone(),
+                        d.metadata.name.to_string(),
                         format!("{}/{}", d.status.ready_replicas, d.replicas()),
                         d.status.updated_replicas.to_string(),
                         d.status.available_replicas.to_string(),
@@ -443,7 +449,7 @@ pub fn rows(kind: &Kind, objs: &[Rc<Object>], now: SimTime, wide: bool, with_ns:
                 .filter_map(|o| o.as_replica_set())
                 .map(|rs| {
                     let mut r = vec![
-                        rs.metadata.name.clone(),
+                        rs.metadata.name.to_string(),
                         rs.replicas().to_string(),
                         rs.status.replicas.to_string(),
                         rs.status.ready_replicas.to_string(),
@@ -463,7 +469,7 @@ pub fn rows(kind: &Kind, objs: &[Rc<Object>], now: SimTime, wide: bool, with_ns:
             let rows = objs
                 .iter()
                 .filter_map(|o| o.as_network_policy())
-                .map(|p| vec![p.metadata.name.clone(), or_none(&p.spec.pod_selector.to_selector_string()), age(p.metadata.creation_timestamp, now)])
+                .map(|p| vec![p.metadata.name.to_string(), or_none(&p.spec.pod_selector.to_selector_string()), age(p.metadata.creation_timestamp, now)])
                 .collect();
             ns_col(h, rows)
         }
@@ -500,7 +506,7 @@ pub fn rows(kind: &Kind, objs: &[Rc<Object>], now: SimTime, wide: bool, with_ns:
                     }
                     let ports = if i.spec.tls.is_empty() { "80" } else { "80, 443" };
                     vec![
-                        i.metadata.name.clone(),
+                        i.metadata.name.to_string(),
                         i.spec.ingress_class_name.clone().unwrap_or_else(|| "<none>".into()),
                         hosts,
                         address,
@@ -523,7 +529,7 @@ pub fn rows(kind: &Kind, objs: &[Rc<Object>], now: SimTime, wide: bool, with_ns:
                         let group = s("apiGroup");
                         format!("{}{}/{}", s("kind"), if group.is_empty() { String::new() } else { format!(".{group}") }, s("name"))
                     });
-                    vec![c.metadata.name.clone(), c.spec.controller.clone(), params, age(c.metadata.creation_timestamp, now)]
+                    vec![c.metadata.name.to_string(), c.spec.controller.clone(), params, age(c.metadata.creation_timestamp, now)]
                 })
                 .collect();
             (h, rows)
@@ -537,7 +543,7 @@ pub fn rows(kind: &Kind, objs: &[Rc<Object>], now: SimTime, wide: bool, with_ns:
                 .filter_map(|o| o.as_pdb())
                 .map(|p| {
                     vec![
-                        p.metadata.name.clone(),
+                        p.metadata.name.to_string(),
                         na(&p.spec.min_available),
                         na(&p.spec.max_unavailable),
                         p.status.disruptions_allowed.to_string(),
@@ -565,7 +571,8 @@ pub fn rows(kind: &Kind, objs: &[Rc<Object>], now: SimTime, wide: bool, with_ns:
                 .iter()
                 .filter_map(|o| o.as_stateful_set())
                 .map(|s| {
-                    let mut r = vec![s.metadata.name.clone(), format!("{}/{}", s.status.ready_replicas, s.replicas()), age(s.metadata.creation_timestamp, now)];
+                    let mut r =
+                        vec![s.metadata.name.to_string(), format!("{}/{}", s.status.ready_replicas, s.replicas()), age(s.metadata.creation_timestamp, now)];
                     if wide {
                         let [c, i, _] = workload_columns(&s.spec.template, s.spec.selector.as_ref());
                         r.extend([c, i]);
@@ -580,7 +587,7 @@ pub fn rows(kind: &Kind, objs: &[Rc<Object>], now: SimTime, wide: bool, with_ns:
             let rows = objs
                 .iter()
                 .filter_map(|o| o.as_config_map())
-                .map(|c| vec![c.metadata.name.clone(), (c.data.len() + c.binary_data.len()).to_string(), age(c.metadata.creation_timestamp, now)])
+                .map(|c| vec![c.metadata.name.to_string(), (c.data.len() + c.binary_data.len()).to_string(), age(c.metadata.creation_timestamp, now)])
                 .collect();
             ns_col(vec!["NAME", "DATA", "AGE"], rows)
         }
@@ -588,7 +595,7 @@ pub fn rows(kind: &Kind, objs: &[Rc<Object>], now: SimTime, wide: bool, with_ns:
             let rows = objs
                 .iter()
                 .filter_map(|o| o.as_secret())
-                .map(|s| vec![s.metadata.name.clone(), s.type_.clone(), s.data.len().to_string(), age(s.metadata.creation_timestamp, now)])
+                .map(|s| vec![s.metadata.name.to_string(), s.type_.clone(), s.data.len().to_string(), age(s.metadata.creation_timestamp, now)])
                 .collect();
             ns_col(vec!["NAME", "TYPE", "DATA", "AGE"], rows)
         }
@@ -611,7 +618,7 @@ pub fn rows(kind: &Kind, objs: &[Rc<Object>], now: SimTime, wide: bool, with_ns:
                     let claim = v.spec.claim_ref.as_ref().map(|r| format!("{}/{}", r.namespace, r.name)).unwrap_or_default();
                     let phase = if v.metadata.rare.deletion_timestamp.is_some() { "Terminating".to_string() } else { v.status.phase.clone() };
                     let mut r = vec![
-                        v.metadata.name.clone(),
+                        v.metadata.name.to_string(),
                         v.storage().map(|q| q.to_string()).unwrap_or_else(|| "0".into()),
                         access_modes_string(&v.spec.access_modes),
                         v.spec.persistent_volume_reclaim_policy.clone(),
@@ -649,7 +656,7 @@ pub fn rows(kind: &Kind, objs: &[Rc<Object>], now: SimTime, wide: bool, with_ns:
                         (c.status.capacity.get("storage").map(|q| q.to_string()).unwrap_or_else(|| "0".into()), access_modes_string(&c.status.access_modes))
                     };
                     let mut r = vec![
-                        c.metadata.name.clone(),
+                        c.metadata.name.to_string(),
                         phase,
                         c.spec.volume_name.clone(),
                         cap,
@@ -671,7 +678,7 @@ pub fn rows(kind: &Kind, objs: &[Rc<Object>], now: SimTime, wide: bool, with_ns:
             let rows = objs
                 .iter()
                 .filter_map(|o| o.as_csi_node())
-                .map(|c| vec![c.metadata.name.clone(), c.spec.drivers.len().to_string(), age(c.metadata.creation_timestamp, now)])
+                .map(|c| vec![c.metadata.name.to_string(), c.spec.drivers.len().to_string(), age(c.metadata.creation_timestamp, now)])
                 .collect();
             (vec!["NAME", "DRIVERS", "AGE"], rows)
         }
@@ -683,7 +690,7 @@ pub fn rows(kind: &Kind, objs: &[Rc<Object>], now: SimTime, wide: bool, with_ns:
                 .filter_map(|o| o.as_volume_attachment())
                 .map(|a| {
                     vec![
-                        a.metadata.name.clone(),
+                        a.metadata.name.to_string(),
                         a.spec.attacher.clone(),
                         a.spec.source.persistent_volume_name.clone().unwrap_or_default(),
                         a.spec.node_name.clone(),
@@ -701,7 +708,7 @@ pub fn rows(kind: &Kind, objs: &[Rc<Object>], now: SimTime, wide: bool, with_ns:
                 .iter()
                 .filter_map(|o| o.as_storage_class())
                 .map(|c| {
-                    let mut name = c.metadata.name.clone();
+                    let mut name = c.metadata.name.to_string();
                     if sim_core::api::storage::is_default_class(&c.metadata) {
                         name.push_str(" (default)");
                     }
@@ -766,7 +773,7 @@ pub fn rows(kind: &Kind, objs: &[Rc<Object>], now: SimTime, wide: bool, with_ns:
                         })
                         .collect();
                     let mut r = vec![
-                        s.metadata.name.clone(),
+                        s.metadata.name.to_string(),
                         s.type_name().to_string(),
                         s.spec.cluster_ips.first().cloned().unwrap_or_else(|| "<none>".into()),
                         service_external_ip(s, wide),
@@ -795,7 +802,7 @@ pub fn rows(kind: &Kind, objs: &[Rc<Object>], now: SimTime, wide: bool, with_ns:
                     });
                     let addresses = s.endpoints.iter().flat_map(|e| e.addresses.iter().cloned());
                     vec![
-                        s.metadata.name.clone(),
+                        s.metadata.name.to_string(),
                         s.address_type.clone(),
                         list_with_more(ports),
                         list_with_more(addresses),
@@ -811,7 +818,7 @@ pub fn rows(kind: &Kind, objs: &[Rc<Object>], now: SimTime, wide: bool, with_ns:
             let rows = objs
                 .iter()
                 .filter_map(|o| o.as_endpoints())
-                .map(|e| vec![e.metadata.name.clone(), format_endpoints(e), age(e.metadata.creation_timestamp, now)])
+                .map(|e| vec![e.metadata.name.to_string(), format_endpoints(e), age(e.metadata.creation_timestamp, now)])
                 .collect();
             ns_col(h, rows)
         }
@@ -833,7 +840,7 @@ pub fn rows(kind: &Kind, objs: &[Rc<Object>], now: SimTime, wide: bool, with_ns:
                             request.push(cell);
                         }
                     }
-                    vec![q.metadata.name.clone(), request.join(", "), limit.join(", "), age(q.metadata.creation_timestamp, now)]
+                    vec![q.metadata.name.to_string(), request.join(", "), limit.join(", "), age(q.metadata.creation_timestamp, now)]
                 })
                 .collect();
             ns_col(h, rows)
@@ -847,7 +854,7 @@ pub fn rows(kind: &Kind, objs: &[Rc<Object>], now: SimTime, wide: bool, with_ns:
                 .map(|a| {
                     let r = &a.spec.scale_target_ref;
                     vec![
-                        a.metadata.name.clone(),
+                        a.metadata.name.to_string(),
                         format!("{}/{}", r.kind, r.name),
                         hpa_targets(a),
                         a.spec.min_replicas.map_or("<unset>".into(), |m| m.to_string()),
@@ -862,12 +869,12 @@ pub fn rows(kind: &Kind, objs: &[Rc<Object>], now: SimTime, wide: bool, with_ns:
         // No table printer upstream: the server's default table.
         Kind::LimitRange => {
             let h = vec!["NAME", "CREATED AT"];
-            let rows = objs.iter().map(|o| vec![o.meta().name.clone(), o.meta().creation_timestamp.map_or(String::new(), |t| t.rfc3339())]).collect();
+            let rows = objs.iter().map(|o| vec![o.meta().name.to_string(), o.meta().creation_timestamp.map_or(String::new(), |t| t.rfc3339())]).collect();
             ns_col(h, rows)
         }
         _ => {
             let h = vec!["NAME", "AGE"];
-            let rows = objs.iter().map(|o| vec![o.meta().name.clone(), age(o.meta().creation_timestamp, now)]).collect();
+            let rows = objs.iter().map(|o| vec![o.meta().name.to_string(), age(o.meta().creation_timestamp, now)]).collect();
             ns_col(h, rows)
         }
     }

@@ -610,7 +610,7 @@ fn get_watch(files: &[String], at: Option<&str>, seed: Option<u64>, kind: &Kind,
     let (h, rows) = print::rows(kind, &objs, sim.now, false, all);
     let _ = write!(out, "{}", print::table(&h, &rows));
     for o in objs {
-        last.insert((o.meta().namespace.to_string(), o.meta().name.clone()), o);
+        last.insert((o.meta().namespace.to_string(), o.meta().name.to_string()), o);
     }
     while sim.step() {
         let keys: Vec<(String, String)> = std::mem::take(&mut *touched.borrow_mut());

@@ -136,7 +136,7 @@ pub fn top(a: Args) -> u8 {
         }
         for o in &node_objects {
             if !metrics.iter().any(|m| m.name == o.meta().name) {
-                rows.push(vec![o.meta().name.clone(), "<unknown>".into(), "<unknown>".into(), "<unknown>".into(), "<unknown>".into()]);
+                rows.push(vec![o.meta().name.to_string(), "<unknown>".into(), "<unknown>".into(), "<unknown>".into(), "<unknown>".into()]);
             }
         }
         print_rows(&["NAME", "CPU(cores)", "CPU(%)", "MEMORY(bytes)", "MEMORY(%)"], &rows, a.no_headers);

@@ -63,7 +63,7 @@ pub fn sample(sim: &Simulation, what: &str, last: &mut TrafficMarks) -> Vec<(Str
                 let Some(n) = o.as_node() else { continue };
                 let alloc = n.status.allocatable.get("cpu").map_or(0, |q| q.milli_value()).max(1);
                 let used = requested.get(n.metadata.name.as_str()).copied().unwrap_or(0);
-                out.push((n.metadata.name.clone(), 100.0 * used as f64 / alloc as f64));
+                out.push((n.metadata.name.to_string(), 100.0 * used as f64 / alloc as f64));
             }
         }
         _ => {

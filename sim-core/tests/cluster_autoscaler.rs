@@ -31,7 +31,7 @@ fn events(s: &Simulation, reason: &str) -> Vec<(SimTime, String, String)> {
 const TWO_PODS: &str = "---\napiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec:\n  containers: [{name: c, image: nginx, resources: {requests: {cpu: '1500m'}}}]\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: b}\nspec:\n  containers: [{name: c, image: nginx, resources: {requests: {cpu: '1500m'}}}]\n";
 
 fn nodes(s: &Simulation) -> Vec<String> {
-    s.list(&Kind::Node).iter().map(|o| o.meta().name.clone()).collect()
+    s.list(&Kind::Node).iter().map(|o| o.meta().name.to_string()).collect()
 }
 
 /// 10 pods of 500m on 2-CPU machines: 4 fit on the first node, the 6 left need 2 more

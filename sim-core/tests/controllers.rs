@@ -61,7 +61,7 @@ fn an_informer_relists_after_410_gone() {
     store.compact_older_than(SimTime(5000));
     assert!(store.watch_from(inf.last_revision).is_err(), "revision {} is compacted", inf.last_revision);
     assert!(inf.resync(&store, &[Kind::Namespace]), "410 Gone → relist");
-    let names: Vec<String> = inf.list(&Kind::Namespace).map(|o| o.meta().name.clone()).collect();
+    let names: Vec<String> = inf.list(&Kind::Namespace).map(|o| o.meta().name.to_string()).collect();
     assert_eq!(names, ["a", "b", "c"]);
     assert_eq!(inf.last_revision, store.revision());
 }

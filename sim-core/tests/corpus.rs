@@ -595,7 +595,7 @@ fn limit_range_and_quota_examples_admit_and_refuse_as_their_pages_say() {
         let s = load(&[Source { name, text }], &resolver).unwrap_or_else(|e| panic!("{}", e.render()));
         let mut sim = sim_core::Simulation::new(&s, &sim_core::RunOptions { check: true, ..sim_core::RunOptions::for_scenario(&s) }).unwrap();
         sim.run_until(SimTime::from_secs(60));
-        let pods: Vec<String> = sim.list(&Kind::Pod).iter().map(|o| o.meta().name.clone()).collect();
+        let pods: Vec<String> = sim.list(&Kind::Pod).iter().map(|o| o.meta().name.to_string()).collect();
         let errs: Vec<String> = sim.timeline_errors.iter().map(|(_, e)| e.clone()).collect();
         (pods, errs)
     };

@@ -232,7 +232,7 @@ apiVersion: v1\nkind: Pod\nmetadata: {name: unrelated}\nspec:\n  containers: [{n
     // The Job's pod gets a generated name: find it first, then delete it by name.
     let mut probe = sim(text);
     probe.run_until(SimTime::from_secs(5));
-    let first = probe.list(&Kind::Pod).iter().filter_map(|o| o.as_pod()).find(|p| p.metadata.name.starts_with("long-")).unwrap().metadata.name.clone();
+    let first = probe.list(&Kind::Pod).iter().filter_map(|o| o.as_pod()).find(|p| p.metadata.name.starts_with("long-")).unwrap().metadata.name.to_string();
     let mut s = sim(&text.replace("pod/solo", &format!("pod/{first}")));
     s.run_until(SimTime::from_secs(90));
     let created: Vec<SimTime> = s

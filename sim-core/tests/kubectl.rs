@@ -123,7 +123,7 @@ fn drain_against_a_zero_budget_retries_every_five_seconds_and_times_out() {
     let refused = out.iter().filter(|l| l.ends_with("(will retry after 5s): Cannot evict pod as it would violate the pod's disruption budget.")).count();
     assert_eq!(refused, tries, "every try is refused: {out:#?}");
     let names: Vec<String> = {
-        let mut v: Vec<String> = pods(&s).iter().map(|p| p.metadata.name.clone()).collect();
+        let mut v: Vec<String> = pods(&s).iter().map(|p| p.metadata.name.to_string()).collect();
         v.sort();
         v
     };

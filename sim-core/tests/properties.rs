@@ -143,7 +143,7 @@ proptest! {
                 .list(&sim_core::api::Kind::Deployment)
                 .iter()
                 .filter_map(|o| o.as_deployment())
-                .map(|d| (d.metadata.name.clone(), d.status.replicas))
+                .map(|d| (d.metadata.name.to_string(), d.status.replicas))
                 .collect();
             let running = r.sim.list(&sim_core::api::Kind::Pod).iter().filter(|p| p.as_pod().is_some_and(|p| p.status.phase == "Running")).count();
             (per_deployment, running)

@@ -91,7 +91,7 @@ fn cpu_constraints_refuse_and_default() {
         errs.iter().any(|e| e.contains("pods \"constraints-cpu-demo-3\" is forbidden: minimum cpu usage per Container is 200m, but request is 100m")),
         "{errs:?}"
     );
-    let names: Vec<String> = s.list(&Kind::Pod).iter().map(|o| o.meta().name.clone()).collect();
+    let names: Vec<String> = s.list(&Kind::Pod).iter().map(|o| o.meta().name.to_string()).collect();
     assert_eq!(names, ["constraints-cpu-demo", "constraints-cpu-demo-4"]);
     let p4 = s.list(&Kind::Pod).iter().find_map(|o| o.as_pod().filter(|p| p.metadata.name == "constraints-cpu-demo-4").cloned()).unwrap();
     let c = &p4.spec.containers[0];
@@ -138,6 +138,6 @@ fn an_invalid_quota_is_refused_at_load() {
 fn a_configmap_whose_owner_is_gone_is_collected() {
     let mut s = sim("apiVersion: ksim.dev/v1\nkind: Scenario\nspec: {until: 1m}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: orphan\n  ownerReferences: [{apiVersion: apps/v1, kind: Deployment, name: gone, uid: 0a4c5b8e-0000-4000-8000-000000000001}]\ndata: {a: b}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: kept}\ndata: {a: b}\n");
     s.run_until(SimTime::from_secs(30));
-    let names: Vec<String> = s.list(&Kind::ConfigMap).iter().map(|o| o.meta().name.clone()).filter(|n| n == "orphan" || n == "kept").collect();
+    let names: Vec<String> = s.list(&Kind::ConfigMap).iter().map(|o| o.meta().name.to_string()).filter(|n| n == "orphan" || n == "kept").collect();
     assert_eq!(names, ["kept"]);
 }

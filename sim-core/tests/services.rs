@@ -135,7 +135,7 @@ fn endpoints_of(sim: &Simulation, svc: &str) -> Vec<(String, bool)> {
 }
 
 fn pods_on(sim: &Simulation, node: &str) -> Vec<String> {
-    sim.api.store.list(&Kind::Pod).filter_map(|o| o.as_pod()).filter(|p| p.spec.node_name == node).map(|p| p.metadata.name.clone()).collect()
+    sim.api.store.list(&Kind::Pod).filter_map(|o| o.as_pod()).filter(|p| p.spec.node_name == node).map(|p| p.metadata.name.to_string()).collect()
 }
 
 const WEB: &str = "---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  replicas: 3\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec:\n      containers:\n      - {name: web, image: 'nginx:1.25', ports: [{name: http, containerPort: 8080}]}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec:\n  selector: {app: web}\n  ports: [{port: 80, targetPort: http}]\n";

@@ -80,7 +80,7 @@ fn the_documentation_web_stateful_set_gets_a_claim_per_pod() {
         assert!(v.fits_node(&here.metadata.labels, &here.metadata.name), "the pod's node");
         let other = s.list(&Kind::Node).iter().filter_map(|o| o.as_node()).find(|x| x.metadata.name != p.spec.node_name).cloned().unwrap();
         assert!(!v.fits_node(&other.metadata.labels, &other.metadata.name), "only the pod's node");
-        assert_eq!(sim_core::api::storage::pod_claims(p.spec.volumes.as_deref()), [("www".to_string(), c.metadata.name.clone())]);
+        assert_eq!(sim_core::api::storage::pod_claims(p.spec.volumes.as_deref()), [("www".to_string(), c.metadata.name.to_string())]);
         assert_eq!(pod_status(&s, pod).as_deref(), Some("Running"));
     }
     let evs = events(&s, "StatefulSet");
@@ -377,7 +377,7 @@ spec:
         .iter()
         .filter_map(|o| o.as_pod())
         .filter(|p| p.metadata.name.starts_with("web-"))
-        .map(|p| (p.metadata.name.clone(), sim_core::trace::pod_status(p)))
+        .map(|p| (p.metadata.name.to_string(), sim_core::trace::pod_status(p)))
         .collect();
     let running: Vec<&String> = pods.iter().filter(|(_, st)| st == "Running").map(|(n, _)| n).collect();
     assert_eq!(running.len(), 1, "{pods:?}");

@@ -289,8 +289,8 @@ impl StateMachineTest for StoreTest {
                 let got = sut.informer.resync(&sut.store, &[Kind::Namespace]);
                 assert_eq!(got, relisted, "resync relisted (compacted = {})", m.compacted);
                 assert_eq!(sut.informer.last_revision, m.informer_last, "informer last_revision after resync");
-                let cache = contents(sut.informer.list(&Kind::Namespace).map(|o| (o.meta().name.clone(), obj_of(o))));
-                let store = contents(sut.store.list(&Kind::Namespace).map(|o| (o.meta().name.clone(), obj_of(o))));
+                let cache = contents(sut.informer.list(&Kind::Namespace).map(|o| (o.meta().name.to_string(), obj_of(o))));
+                let store = contents(sut.store.list(&Kind::Namespace).map(|o| (o.meta().name.to_string(), obj_of(o))));
                 assert_eq!(cache, store, "informer cache != store after resync");
                 None
             }
@@ -324,7 +324,7 @@ impl StateMachineTest for StoreTest {
         assert_eq!(s.compacted_revision(), m.compacted, "compacted revision");
         assert_eq!(s.len(), m.objects.len(), "object count");
         assert!(s.kinds().all(|k| *k == Kind::Namespace));
-        let got = contents(s.list(&Kind::Namespace).map(|o| (o.meta().name.clone(), obj_of(o))));
+        let got = contents(s.list(&Kind::Namespace).map(|o| (o.meta().name.to_string(), obj_of(o))));
         let want = contents(m.objects.iter().map(|(n, o)| (n.to_string(), o.clone())));
         assert_eq!(got, want, "store contents");
         for (name, o) in &m.objects {

@@ -185,8 +185,8 @@ pub fn apply(obj: &mut Object) {
         // (NamespaceDefaultLabelName), which namespaceSelectors use to pick a namespace
         // by name.
         Object::Namespace(ns) => {
-            let name = ns.metadata.name.clone();
-            ns.metadata.labels.insert("kubernetes.io/metadata.name".into(), name);
+            let name = ns.metadata.name.to_string();
+            ns.metadata.labels.insert("kubernetes.io/metadata.name".into(), name.to_string());
         }
         Object::Node(n) if n.status.allocatable.is_empty() => {
             n.status.allocatable = n.status.capacity.clone();
@@ -242,10 +242,10 @@ pub fn generate_job_selector(job: &mut crate::api::job::Job) {
     if job.spec.manual_selector == Some(true) {
         return;
     }
-    let (name, uid) = (job.metadata.name.clone(), job.metadata.uid.clone());
+    let (name, uid) = (job.metadata.name.to_string(), job.metadata.uid.clone());
     let labels = &mut job.spec.template.metadata.labels;
     for k in [LEGACY_JOB_NAME, JOB_NAME] {
-        labels.entry(k.into()).or_insert_with(|| name.clone());
+        labels.entry(k.into()).or_insert_with(|| name.to_string());
     }
     for k in [LEGACY_CONTROLLER_UID, CONTROLLER_UID] {
         labels.entry(k.into()).or_insert_with(|| uid.to_string());
@@ -262,12 +262,12 @@ pub fn generate_job_selector(job: &mut crate::api::job::Job) {
 /// the name labels it set, in the template and the Job's own labels copied from them.
 pub fn job_renamed(job: &mut crate::api::job::Job, taken: &str) {
     use crate::api::job::{JOB_NAME, LEGACY_JOB_NAME};
-    let name = job.metadata.name.clone();
+    let name = job.metadata.name.to_string();
     for labels in [&mut job.spec.template.metadata.labels, &mut job.metadata.labels] {
         for k in [LEGACY_JOB_NAME, JOB_NAME] {
             // (Looked at before written: the maps are shared, copied on a write.)
             if labels.get(k).is_some_and(|v| v == taken) {
-                labels.insert(k.into(), name.clone());
+                labels.insert(k.into(), name.to_string());
             }
         }
     }

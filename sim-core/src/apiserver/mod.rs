@@ -460,14 +460,25 @@ impl ApiServer {
         while !base.is_char_boundary(end) {
             end -= 1;
         }
-        let name = format!("{}{}", &base[..end], self.random_suffix(5));
-        std::mem::replace(&mut m.name, name)
+        let mut suffix = [0u8; 5];
+        self.random_suffix_into(&mut suffix);
+        let name = crate::api::meta::Text::concat(&[&base[..end], std::str::from_utf8(&suffix).expect("ASCII")]);
+        std::mem::replace(&mut m.name, name).to_string()
     }
 
     /// utilrand.String(5): the generateName suffix alphabet (no vowels, no 0/1/3).
     pub fn random_suffix(&mut self, n: usize) -> String {
+        let mut s = vec![0u8; n];
+        self.random_suffix_into(&mut s);
+        String::from_utf8(s).expect("ASCII")
+    }
+
+    /// `random_suffix` into `out`, one character a byte.
+    fn random_suffix_into(&mut self, out: &mut [u8]) {
         const ALPHANUMS: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
-        (0..n).map(|_| ALPHANUMS[(self.rng.next_u32() as usize) % ALPHANUMS.len()] as char).collect()
+        for c in out {
+            *c = ALPHANUMS[(self.rng.next_u32() as usize) % ALPHANUMS.len()];
+        }
     }
 
     pub fn handle(&mut self, req: Request, now: SimTime) -> Outcome {
@@ -840,7 +851,7 @@ impl ApiServer {
             self.store.list(&Kind::IngressClass).filter_map(|o| o.as_ingress_class()).filter(|c| c.is_default()).collect();
         defaults.sort_by(|a, b| b.metadata.creation_timestamp.cmp(&a.metadata.creation_timestamp).then_with(|| a.metadata.name.cmp(&b.metadata.name)));
         if let Some(c) = defaults.first() {
-            ing.spec.ingress_class_name = Some(c.metadata.name.clone());
+            ing.spec.ingress_class_name = Some(c.metadata.name.to_string());
         }
     }
 
@@ -855,7 +866,7 @@ impl ApiServer {
             Object::PersistentVolumeClaim(c) => {
                 if !c.has_class() {
                     if let Some(d) = default_class(self.store.list(&Kind::StorageClass).filter_map(|o| o.as_storage_class())) {
-                        c.spec.storage_class_name = Some(d.metadata.name.clone());
+                        c.spec.storage_class_name = Some(d.metadata.name.to_string());
                     }
                 }
                 if !c.metadata.finalizers().iter().any(|f| f == PVC_PROTECTION_FINALIZER) {
@@ -904,14 +915,14 @@ impl ApiServer {
         let (name, value, policy) = if p.spec.priority_class_name.is_empty() {
             let default = self.store.list(&class_kind).filter_map(|o| PriorityClass::from_object(o)).filter(|c| c.global_default).min_by_key(|c| c.value);
             match default {
-                Some(c) => (c.metadata.name.clone(), c.value, Some(c.preemption_policy().to_string())),
+                Some(c) => (c.metadata.name.to_string(), c.value, Some(c.preemption_policy().to_string())),
                 None => (String::new(), 0, None),
             }
         } else if let Some(&(n, v)) = SYSTEM_CLASSES.iter().find(|(n, _)| *n == p.spec.priority_class_name) {
             (n.to_string(), v, Some("PreemptLowerPriority".to_string()))
         } else {
             match self.store.get_parts(&class_kind, "", &p.spec.priority_class_name).and_then(|o| PriorityClass::from_object(o)) {
-                Some(c) => (c.metadata.name.clone(), c.value, Some(c.preemption_policy().to_string())),
+                Some(c) => (c.metadata.name.to_string(), c.value, Some(c.preemption_policy().to_string())),
                 None => return Err(forbidden(p, format!("no PriorityClass with name {} was found", p.spec.priority_class_name))),
             }
         };
@@ -1431,7 +1442,7 @@ mod tests {
             for name in &taken {
                 a.store.create(in_default(name), SimTime(1)).unwrap();
             }
-            let name = ok(a.handle(Request::Create(generated()), SimTime(2))).meta().name.clone();
+            let name = ok(a.handle(Request::Create(generated()), SimTime(2))).meta().name.to_string();
             assert!(name.starts_with("web-") && name.len() == 9 && !taken.contains(&name), "{name} after {taken:?}");
             taken.push(name);
         }
@@ -1447,7 +1458,7 @@ mod tests {
         // A name given with a generateName: CheckGeneratedNameError looks only at the
         // generateName.
         let mut named = generated();
-        named.meta_mut().name = taken[0].clone();
+        named.meta_mut().name = taken[0].clone().into();
         let e = err(a.handle(Request::Create(named), SimTime(3)));
         assert_eq!(e.message, format!("pods {:?} already exists, the server was not able to generate a unique name for the object", taken[0]));
     }
@@ -1461,7 +1472,7 @@ mod tests {
         let base = format!("{}-", "a".repeat(69));
         let mut p = pod("");
         p.meta_mut().generate_name = base.clone();
-        let name = ok(a.handle(Request::Create(p), SimTime(1))).meta().name.clone();
+        let name = ok(a.handle(Request::Create(p), SimTime(1))).meta().name.to_string();
         assert_eq!(name.len(), 63, "{name}");
         assert!(name.starts_with(&base[..58]) && !name[..58].contains('-'), "{name}");
     }
@@ -1481,17 +1492,17 @@ mod tests {
             Rc::make_mut(&mut j.spec.template.spec).restart_policy = "Never".into();
             Object::Job(Box::new(j))
         };
-        let first = ok(server().handle(Request::Create(job()), SimTime(1))).meta().name.clone();
+        let first = ok(server().handle(Request::Create(job()), SimTime(1))).meta().name.to_string();
         let mut a = server();
         let mut taken = job();
-        taken.meta_mut().name = first.clone();
+        taken.meta_mut().name = first.clone().into();
         a.store.create(taken, SimTime(0)).unwrap();
         let got = ok(a.handle(Request::Create(job()), SimTime(1)));
         let j = got.as_job().unwrap();
         assert_ne!(j.metadata.name, first, "drawn again");
         for labels in [&j.spec.template.metadata.labels, &j.metadata.labels] {
             for k in [JOB_NAME, LEGACY_JOB_NAME] {
-                assert_eq!(labels.get(k), Some(&j.metadata.name), "{k}");
+                assert_eq!(labels.get(k), Some(&j.metadata.name.to_string()), "{k}");
             }
         }
     }
@@ -1747,9 +1758,9 @@ mod tests {
         assert!(a.handle(Request::Update(again), SimTime(1_800_000)).response.is_ok());
         assert!(a.expire_events(SimTime(3_660_000)).is_empty(), "both were written again since");
         let gone = a.expire_events(SimTime(4_860_000));
-        assert_eq!(gone.iter().map(|w| w.object.meta().name.clone()).collect::<Vec<_>>(), vec![remade.meta().name.clone()]);
+        assert_eq!(gone.iter().map(|w| w.object.meta().name.to_string()).collect::<Vec<_>>(), vec![remade.meta().name.to_string()]);
         let gone = a.expire_events(SimTime(5_460_000));
-        assert_eq!(gone.iter().map(|w| w.object.meta().name.clone()).collect::<Vec<_>>(), vec![repeated.meta().name.clone()]);
+        assert_eq!(gone.iter().map(|w| w.object.meta().name.to_string()).collect::<Vec<_>>(), vec![repeated.meta().name.to_string()]);
         assert_eq!(a.store.list(&Kind::Event).count(), 0);
     }
 
@@ -1772,8 +1783,8 @@ mod tests {
         assert!(a.expire_events(SimTime(3_659_999)).is_empty());
         let gone = a.expire_events(SimTime(3_660_000));
         assert_eq!(
-            gone.iter().map(|w| (w.type_, w.object.meta().name.clone())).collect::<Vec<_>>(),
-            [(crate::etcd::WatchEventType::Deleted, e.meta().name.clone())]
+            gone.iter().map(|w| (w.type_, w.object.meta().name.to_string())).collect::<Vec<_>>(),
+            [(crate::etcd::WatchEventType::Deleted, e.meta().name.to_string())]
         );
         assert_eq!(a.store.list(&Kind::Event).count(), 0);
     }

@@ -346,14 +346,14 @@ impl EventName {
         let suffix = name.strip_prefix(e.involved_object.name.as_str()).and_then(|r| r.strip_prefix('.'));
         match suffix.filter(|s| s.len() == 16 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))) {
             Some(s) => EventName::Suffix(u64::from_str_radix(s, 16).expect("16 hex digits")),
-            None => EventName::Other(Box::new(name.clone())),
+            None => EventName::Other(Box::new(name.to_string())),
         }
     }
 
-    fn name(&self, e: &Event) -> String {
+    fn name(&self, e: &Event) -> crate::api::meta::Text {
         match self {
             EventName::Suffix(x) => super::event_name(&e.involved_object.name, *x),
-            EventName::Other(n) => String::clone(n),
+            EventName::Other(n) => n.as_str().into(),
         }
     }
 }
@@ -636,7 +636,7 @@ mod tests {
 
     fn ev(reason: &str, message: &str, t: u64) -> Event {
         let mut e = Event::default();
-        e.metadata.name = format!("web.{t}");
+        e.metadata.name = format!("web.{t}").into();
         e.metadata.namespace = "default".into();
         e.involved_object =
             ObjectReference { kind: "Pod".into(), namespace: "default".into(), name: "web".into(), uid: "u".into(), api_version: "v1".into() }.into();

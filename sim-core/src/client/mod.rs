@@ -150,7 +150,7 @@ impl Informer {
     pub fn replace(&mut self, kind: Kind, items: Vec<Rc<Object>>, revision: u64) {
         let mut bucket = Bucket::default();
         for o in items {
-            let (ns, name) = (o.meta().namespace.to_string(), o.meta().name.clone());
+            let (ns, name) = (o.meta().namespace.to_string(), o.meta().name.to_string());
             bucket.insert(&ns, &name, o);
         }
         self.caches.insert(kind, bucket);
@@ -226,15 +226,14 @@ pub fn event_for(
 
 /// An Event's name: `<object>.<stamp in 16 hex digits>` (makeEvent's `%v.%x` of the
 /// object's name and the time; the correlator keeps only the stamp and rebuilds it).
-pub fn event_name(object: &str, stamp: u64) -> String {
-    // Sized exactly (format! grows it to half again its length): one per Event kept.
+pub fn event_name(object: &str, stamp: u64) -> crate::api::meta::Text {
     // The digits are placed by hand: `{:016x}` through core::fmt cost about 700
     // instructions an Event (callgrind), this a tenth of it.
-    let mut s = String::with_capacity(object.len() + 17);
-    s.push_str(object);
-    s.push('.');
-    s.extend((0..16).rev().map(|i| char::from(b"0123456789abcdef"[(stamp >> (4 * i)) as usize & 15])));
-    s
+    let mut hex = [0u8; 16];
+    for (i, d) in hex.iter_mut().enumerate() {
+        *d = b"0123456789abcdef"[(stamp >> (4 * (15 - i))) as usize & 15];
+    }
+    crate::api::meta::Text::concat(&[object, ".", std::str::from_utf8(&hex).expect("hex digits are ASCII")])
 }
 
 /// The reference an Event makes to `obj` (ref.GetReference).
@@ -247,7 +246,7 @@ pub fn object_reference(obj: &Object) -> crate::api::event::ObjectReference {
             k => k.into(),
         },
         namespace: m.namespace.clone(),
-        name: m.name.clone(),
+        name: m.name.to_string(),
         uid: m.uid.clone(),
         api_version: kind.api_version().into(),
     }

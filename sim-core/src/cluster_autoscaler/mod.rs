@@ -211,7 +211,7 @@ fn unbound(o: &Rc<Object>) -> Rc<PodInfo> {
 
 /// The namespaces' labels, for the affinity terms' namespace selectors.
 fn namespace_labels(store: &Store) -> BTreeMap<String, crate::api::meta::Labels> {
-    store.list(&Kind::Namespace).map(|o| (o.meta().name.clone(), (*o.meta().labels).clone())).collect()
+    store.list(&Kind::Namespace).map(|o| (o.meta().name.to_string(), (*o.meta().labels).clone())).collect()
 }
 
 fn is_daemon_set_pod(p: &Pod) -> bool {
@@ -279,10 +279,10 @@ impl ClusterAutoscaler {
     fn template(&self, g: usize, k: usize) -> Node {
         let p = &self.groups[g].pool;
         let mut n = Node::default();
-        n.metadata.name = format!("template-node-for-{}-{k}", p.name);
+        n.metadata.name = format!("template-node-for-{}-{k}", p.name).into();
         let l = &mut n.metadata.labels;
         l.insert("kubernetes.io/arch".into(), "amd64".into());
-        l.insert("kubernetes.io/hostname".into(), n.metadata.name.clone());
+        l.insert("kubernetes.io/hostname".into(), n.metadata.name.to_string());
         l.insert("kubernetes.io/os".into(), "linux".into());
         l.insert(POOL_LABEL.into(), p.name.clone());
         for (k, v) in &p.labels {
@@ -307,7 +307,7 @@ impl ClusterAutoscaler {
         for o in daemon_sets {
             let Object::DaemonSet(ds) = &**o else { continue };
             let mut pod = Pod::default();
-            pod.metadata.name = format!("{}-template", ds.metadata.name);
+            pod.metadata.name = format!("{}-template", ds.metadata.name).into();
             pod.metadata.namespace = ds.metadata.namespace.clone();
             pod.metadata.labels = ds.spec.template.metadata.labels.clone();
             pod.spec = ds.spec.template.spec.clone();
@@ -332,7 +332,7 @@ impl ClusterAutoscaler {
         }
         // Deletions under way: done once only DaemonSet and mirror pods are left.
         let deleted = self.finish_deletions(&nodes, &on_node, now, &mut out);
-        let nodes: Vec<&Node> = nodes.into_iter().filter(|n| !deleted.contains(&n.metadata.name)).collect();
+        let nodes: Vec<&Node> = nodes.into_iter().filter(|n| !deleted.contains(n.metadata.name.as_str())).collect();
         // Machines that registered are booting no more; those not registered within
         // max-node-provision-time are given up: their instances deleted, so they never
         // join — unless that would take the group below its min
@@ -370,7 +370,7 @@ impl ClusterAutoscaler {
         // less than max-node-provision-time ago) — as template copies.
         let mut snapshot: Vec<NodeInfo> = nodes
             .iter()
-            .filter(|n| ready(n) && !self.deleting.contains_key(&n.metadata.name))
+            .filter(|n| ready(n) && !self.deleting.contains_key(n.metadata.name.as_str()))
             .map(|n| node_info(n, on_node.get(n.metadata.name.as_str()).map_or(&[][..], |v| v.as_slice())))
             .collect();
         let mut copies = 0;
@@ -661,7 +661,7 @@ impl ClusterAutoscaler {
         // each taken before any simulated move (FilterOutUnremovable runs first).
         let infos: Vec<NodeInfo> = nodes
             .iter()
-            .filter(|n| ready(n) && !self.deleting.contains_key(&n.metadata.name))
+            .filter(|n| ready(n) && !self.deleting.contains_key(n.metadata.name.as_str()))
             .map(|n| node_info(n, on_node.get(n.metadata.name.as_str()).map_or(&[][..], |v| v.as_slice())))
             .collect();
         let index: BTreeMap<String, usize> = infos.iter().enumerate().map(|(i, ni)| (ni.name.clone(), i)).collect();
@@ -678,7 +678,11 @@ impl ClusterAutoscaler {
         for n in nodes {
             let name = &n.metadata.name;
             let Some(g) = self.group_of(n) else { continue };
-            if self.deleting.contains_key(name) || self.unremovable.contains_key(name) || !ready(n) || self.groups[g].target <= self.groups[g].min {
+            if self.deleting.contains_key(name.as_str())
+                || self.unremovable.contains_key(name.as_str())
+                || !ready(n)
+                || self.groups[g].target <= self.groups[g].min
+            {
                 continue;
             }
             if n.metadata.annotations.get(SCALE_DOWN_DISABLED).is_some_and(|v| v == "true") {
@@ -731,7 +735,7 @@ impl ClusterAutoscaler {
             // A node the simulation finds unremovable is not simulated again for 5
             // minutes (unremovable-node-recheck-timeout: RecentlyUnremovable).
             if blocked {
-                self.unremovable.insert(name.clone(), now + UNREMOVABLE_RECHECK);
+                self.unremovable.insert(name.to_string(), now + UNREMOVABLE_RECHECK);
                 continue;
             }
             // The pods that move must fit elsewhere (findPlaceFor: taken off the
@@ -766,7 +770,7 @@ impl ClusterAutoscaler {
                 for pi in taken_off {
                     sim.add_pod(at, pi);
                 }
-                self.unremovable.insert(name.clone(), now + UNREMOVABLE_RECHECK);
+                self.unremovable.insert(name.to_string(), now + UNREMOVABLE_RECHECK);
                 continue;
             }
             for o in &moving {
@@ -776,7 +780,7 @@ impl ClusterAutoscaler {
                     }
                 }
             }
-            unneeded_now.insert(name.clone(), self.unneeded.get(name).copied().unwrap_or(now));
+            unneeded_now.insert(name.to_string(), self.unneeded.get(name.as_str()).copied().unwrap_or(now));
         }
         self.unneeded = unneeded_now;
         if !actuate || self.last_scale_up.is_some_and(|t| t + SCALE_DOWN_DELAY_AFTER_ADD > now) {
@@ -829,7 +833,7 @@ impl ClusterAutoscaler {
             self.event(o, "Normal", "ScaleDown", "deleting pod for node scale down", now, out);
             out.push(Act::Request(Box::new(Request::Evict(Box::new(Eviction {
                 namespace: p.metadata.namespace.to_string(),
-                name: p.metadata.name.clone(),
+                name: p.metadata.name.to_string(),
                 grace_period_seconds: None,
             })))));
         }
@@ -894,7 +898,7 @@ impl ClusterAutoscaler {
             // The cloud's DeleteNodes refuses to take a group below its min (GCE's
             // `min size reached, nodes will not be deleted`): when other hands removed
             // machines since the plan, the node stays and its taint goes.
-            let size = nodes.iter().filter(|m| !deleted.contains(&m.metadata.name) && self.group_of(m) == Some(g)).count()
+            let size = nodes.iter().filter(|m| !deleted.contains(m.metadata.name.as_str()) && self.group_of(m) == Some(g)).count()
                 + self.booting.values().filter(|(b, _)| *b == g).count();
             if size as u32 <= self.groups[g].min {
                 self.unremovable.insert(name.clone(), now + UNREMOVABLE_RECHECK);

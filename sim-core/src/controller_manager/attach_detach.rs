@@ -122,10 +122,10 @@ impl AttachDetachController {
             }
             for (_, claim) in crate::api::storage::pod_claims(p.spec.volumes.as_deref()) {
                 if let Some(v) = attachable_volume(inf, &p.metadata.namespace, &claim) {
-                    out.entry((v.metadata.name.clone(), p.spec.node_name.clone()))
+                    out.entry((v.metadata.name.to_string(), p.spec.node_name.clone()))
                         .or_default()
-                        .push((p.metadata.namespace.to_string(), p.metadata.name.clone()));
-                    vols.insert(v.metadata.name.clone(), v);
+                        .push((p.metadata.namespace.to_string(), p.metadata.name.to_string()));
+                    vols.insert(v.metadata.name.to_string(), v);
                 }
             }
         }
@@ -220,7 +220,7 @@ impl AttachDetachController {
                 .list(&Kind::VolumeAttachment)
                 .filter_map(|o| o.as_volume_attachment())
                 .find(|va| va.spec.node_name == k.1 && va.spec.source.persistent_volume_name.as_deref() == Some(k.0.as_str()))
-                .map(|va| va.metadata.name.clone());
+                .map(|va| va.metadata.name.to_string());
             if let Some(name) = va {
                 ctx.request(Request::Delete { key: Box::new(ObjectKey::new(Kind::VolumeAttachment, "", &name)), grace_period_seconds: None, uid: None });
             }
@@ -273,7 +273,7 @@ impl AttachDetachController {
             // AttachVolume: the CSI attacher's VolumeAttachment.
             let Some((driver, handle)) = v.csi_handle() else { continue };
             let mut va = VolumeAttachment::default();
-            va.metadata.name = attachment_name(handle, driver, &k.1);
+            va.metadata.name = attachment_name(handle, driver, &k.1).into();
             va.spec.attacher = driver.to_string();
             va.spec.node_name = k.1.clone();
             va.spec.source.persistent_volume_name = Some(k.0.clone());

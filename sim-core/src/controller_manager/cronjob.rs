@@ -157,7 +157,7 @@ fn finished(j: &Job) -> Option<&'static str> {
 fn job_from_template(cj: &CronJob, scheduled: SimTime, tz: chrono_tz::Tz) -> Job {
     let t = &cj.spec.job_template;
     let mut j = Job::default();
-    j.metadata.name = job_name(cj, scheduled);
+    j.metadata.name = job_name(cj, scheduled).into();
     j.metadata.namespace = cj.metadata.namespace.clone();
     j.metadata.labels = t.metadata.labels.clone();
     j.metadata.annotations = t.metadata.annotations.clone();
@@ -172,7 +172,7 @@ fn job_ref(j: &Job) -> ObjectReference {
     ObjectReference {
         kind: "Job".into(),
         namespace: j.metadata.namespace.to_string(),
-        name: j.metadata.name.clone(),
+        name: j.metadata.name.to_string(),
         uid: j.metadata.uid.to_string(),
         api_version: "batch/v1".into(),
         resource_version: j.metadata.resource_version.0.to_string(),
@@ -195,7 +195,7 @@ impl Controller for CronJobController {
     /// addCronJob/updateCronJob and addJob/updateJob/deleteJob (the Job's controller).
     fn on_watch(&mut self, _inf: &SharedInformers, ev: &WatchEvent, _ctx: &mut ControllerCtx) {
         match &*ev.object {
-            Object::CronJob(cj) => self.queue.add((cj.metadata.namespace.to_string(), cj.metadata.name.clone())),
+            Object::CronJob(cj) => self.queue.add((cj.metadata.namespace.to_string(), cj.metadata.name.to_string())),
             Object::Job(j) => {
                 if let Some(r) = j.metadata.controller_ref().filter(|r| r.kind == "CronJob") {
                     self.queue.add((j.metadata.namespace.to_string(), r.name.clone()));
@@ -276,7 +276,7 @@ impl Controller for CronJobController {
                 }
             }
             Request::UpdateStatus(Object::CronJob(cj)) if matches!(resp, Response::Error(_)) => {
-                ctx.requeue_rate_limited(&mut self.queue, (cj.metadata.namespace.to_string(), cj.metadata.name.clone()));
+                ctx.requeue_rate_limited(&mut self.queue, (cj.metadata.namespace.to_string(), cj.metadata.name.to_string()));
             }
             _ => {}
         }
@@ -322,7 +322,7 @@ impl CronJobController {
     ) -> (Option<SimDuration>, Option<(Job, SimTime)>, bool) {
         let now = ctx.now();
         let mut update = false;
-        let key = (cj.metadata.namespace.to_string(), cj.metadata.name.clone());
+        let key = (cj.metadata.namespace.to_string(), cj.metadata.name.to_string());
         // What this controller listed but its cache does not show yet is listed (until
         // the Job is seen finished).
         let written = self.listed.remove(&key).unwrap_or_default();

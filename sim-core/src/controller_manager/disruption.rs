@@ -49,7 +49,7 @@ impl Controller for DisruptionController {
     /// addDb/updateDb/removeDb and addPod/updatePod/deletePod (the budgets that select it).
     fn on_watch(&mut self, inf: &SharedInformers, ev: &WatchEvent, _ctx: &mut ControllerCtx) {
         match &*ev.object {
-            Object::PodDisruptionBudget(p) => self.queue.add((p.metadata.namespace.to_string(), p.metadata.name.clone())),
+            Object::PodDisruptionBudget(p) => self.queue.add((p.metadata.namespace.to_string(), p.metadata.name.to_string())),
             Object::Pod(pod) => {
                 let prev_labels = ev.prev.as_ref().and_then(|o| o.as_pod()).map(|p| &p.metadata.labels);
                 for pdb in inf.list_ns(&Kind::PodDisruptionBudget, &pod.metadata.namespace).filter_map(|o| o.as_pdb()) {
@@ -57,7 +57,7 @@ impl Controller for DisruptionController {
                     // missing one none (LabelSelectorAsSelector).
                     let Some(sel) = pdb.spec.selector.as_ref() else { continue };
                     if sel.matches(&pod.metadata.labels) || prev_labels.is_some_and(|l| sel.matches(l)) {
-                        self.queue.add((pdb.metadata.namespace.to_string(), pdb.metadata.name.clone()));
+                        self.queue.add((pdb.metadata.namespace.to_string(), pdb.metadata.name.to_string()));
                     }
                 }
             }
@@ -105,7 +105,7 @@ impl Controller for DisruptionController {
     /// A refused status update (a stale read: Conflict) is a failed sync.
     fn on_response(&mut self, _inf: &SharedInformers, req: &Request, _resp: &crate::apiserver::Response, ctx: &mut ControllerCtx) {
         if let Request::UpdateStatus(Object::PodDisruptionBudget(p)) = req {
-            ctx.requeue_rate_limited(&mut self.queue, (p.metadata.namespace.to_string(), p.metadata.name.clone()));
+            ctx.requeue_rate_limited(&mut self.queue, (p.metadata.namespace.to_string(), p.metadata.name.to_string()));
         }
     }
 }
@@ -183,7 +183,7 @@ fn disrupted_pod_map(pdb: &PodDisruptionBudget, pods: &[&Pod], now: SimTime, ctx
         if p.metadata.rare.deletion_timestamp.is_some() {
             continue;
         }
-        let Some(t) = pdb.status.disrupted_pods.get(&p.metadata.name) else { continue };
+        let Some(t) = pdb.status.disrupted_pods.get(p.metadata.name.as_str()) else { continue };
         let expected_deletion = t.0 + DELETION_TIMEOUT;
         if expected_deletion < now {
             let pod = Object::Pod(Box::new((*p).clone()));
@@ -195,7 +195,7 @@ fn disrupted_pod_map(pdb: &PodDisruptionBudget, pods: &[&Pod], now: SimTime, ctx
             );
         } else {
             recheck = Some(recheck.map_or(expected_deletion, |r| r.min(expected_deletion)));
-            out.insert(p.metadata.name.clone(), *t);
+            out.insert(p.metadata.name.to_string(), *t);
         }
     }
     (out, recheck)
@@ -205,7 +205,7 @@ fn disrupted_pod_map(pdb: &PodDisruptionBudget, pods: &[&Pod], now: SimTime, ctx
 fn count_healthy_pods(pods: &[&Pod], disrupted: &BTreeMap<String, Time>, now: SimTime) -> i32 {
     pods.iter()
         .filter(|p| p.metadata.rare.deletion_timestamp.is_none())
-        .filter(|p| disrupted.get(&p.metadata.name).is_none_or(|t| t.0 + DELETION_TIMEOUT <= now))
+        .filter(|p| disrupted.get(p.metadata.name.as_str()).is_none_or(|t| t.0 + DELETION_TIMEOUT <= now))
         .filter(|p| p.is_ready())
         .count() as i32
 }

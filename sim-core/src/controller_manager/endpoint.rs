@@ -42,7 +42,7 @@ fn endpoint_address(pod: &Pod, svc: &Service) -> EndpointAddress {
         target_ref: Some(ObjectReference {
             kind: "Pod".into(),
             namespace: pod.metadata.namespace.to_string(),
-            name: pod.metadata.name.clone(),
+            name: pod.metadata.name.to_string(),
             uid: pod.metadata.uid.to_string(),
             ..Default::default()
         }),
@@ -174,14 +174,14 @@ impl Controller for EndpointController {
     /// Endpoints deleted while its Service stays is recreated).
     fn on_watch(&mut self, inf: &SharedInformers, ev: &WatchEvent, _ctx: &mut ControllerCtx) {
         match &*ev.object {
-            Object::Service(s) => self.queue.add((s.metadata.namespace.to_string(), s.metadata.name.clone())),
+            Object::Service(s) => self.queue.add((s.metadata.namespace.to_string(), s.metadata.name.to_string())),
             Object::Pod(_) => {
                 for k in services_for_pod_event(inf, ev) {
                     self.queue.add(k);
                 }
             }
             Object::Endpoints(e) if ev.type_ == crate::etcd::WatchEventType::Deleted => {
-                let key = (e.metadata.namespace.to_string(), e.metadata.name.clone());
+                let key = (e.metadata.namespace.to_string(), e.metadata.name.to_string());
                 if self.expected.get(&key) != Some(&None) && inf.get(&Kind::Service, &key.0, &key.1).is_some() {
                     self.queue.add(key);
                 }
@@ -225,7 +225,7 @@ impl Controller for EndpointController {
         }
         let mut e = current.cloned().unwrap_or_else(|| {
             let mut e = Endpoints::default();
-            e.metadata.name = key.1.clone();
+            e.metadata.name = key.1.clone().into();
             e.metadata.namespace = key.0.as_str().into();
             e
         });
@@ -249,7 +249,7 @@ impl Controller for EndpointController {
 
     fn on_response(&mut self, inf: &SharedInformers, req: &Request, resp: &Response, ctx: &mut ControllerCtx) {
         let key = match req {
-            Request::Create(o) | Request::Update(o) => (o.meta().namespace.to_string(), o.meta().name.clone()),
+            Request::Create(o) | Request::Update(o) => (o.meta().namespace.to_string(), o.meta().name.to_string()),
             Request::Delete { key, .. } => (key.namespace.clone(), key.name.clone()),
             _ => return,
         };
@@ -317,7 +317,7 @@ mod tests {
 
     fn pod(i: usize, ready: bool) -> Pod {
         let mut p = Pod::default();
-        p.metadata.name = format!("pod{i}");
+        p.metadata.name = format!("pod{i}").into();
         p.metadata.namespace = "test".into();
         p.metadata.uid = format!("uid-{i}").into();
         p.metadata.labels = [("foo".to_string(), "bar".to_string())].into();

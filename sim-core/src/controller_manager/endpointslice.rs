@@ -90,7 +90,7 @@ pub fn services_selecting<'a>(inf: &'a SharedInformers, ns: &'a str, labels: &'a
     inf.list_ns(&Kind::Service, ns)
         .filter_map(|o| o.as_service())
         .filter(|s| s.spec.selector.as_ref().is_some_and(|sel| selector_matches(sel, labels)))
-        .map(|s| (s.metadata.namespace.to_string(), s.metadata.name.clone()))
+        .map(|s| (s.metadata.namespace.to_string(), s.metadata.name.to_string()))
 }
 
 /// podEndpointsChanged (plus a change of terminal phase, which also moves a pod in or out
@@ -150,7 +150,7 @@ fn pod_to_endpoint(pod: &Pod, zone: Option<&String>, svc: &Service) -> Endpoint 
         target_ref: Some(ObjectReference {
             kind: "Pod".into(),
             namespace: pod.metadata.namespace.to_string(),
-            name: pod.metadata.name.clone(),
+            name: pod.metadata.name.to_string(),
             uid: pod.metadata.uid.to_string(),
             ..Default::default()
         }),
@@ -219,8 +219,8 @@ fn reconcile_hints(svc: &Service, existing: &[&EndpointSlice], plan: &mut Plan) 
     // needsUpdate: the default heuristic, any hint; preferClose, a ready endpoint's hint
     // that is not the wanted one.
     let needs_update = |s: &EndpointSlice| s.endpoints.iter().any(|e| if prefer_close { ready(e) && e.hints != wanted(e) } else { e.hints.is_some() });
-    let touched: Vec<String> = plan.update.iter().chain(plan.delete.iter()).map(|s| s.metadata.name.clone()).collect();
-    for s in existing.iter().filter(|s| s.address_type == "IPv4" && !touched.contains(&s.metadata.name)) {
+    let touched: Vec<String> = plan.update.iter().chain(plan.delete.iter()).map(|s| s.metadata.name.to_string()).collect();
+    for s in existing.iter().filter(|s| s.address_type == "IPv4" && !touched.iter().any(|t| *t == *s.metadata.name)) {
         if needs_update(s) {
             plan.update.push((*s).clone());
         }
@@ -251,7 +251,7 @@ fn slice_labels(slice_labels: &BTreeMap<String, String>, svc: &Service) -> (BTre
     if svc.spec.cluster_ip.is_empty() || svc.spec.cluster_ip == "None" {
         out.insert(LABEL_HEADLESS.into(), String::new());
     }
-    out.insert(LABEL_SERVICE_NAME.into(), svc.metadata.name.clone());
+    out.insert(LABEL_SERVICE_NAME.into(), svc.metadata.name.to_string());
     out.insert(LABEL_MANAGED_BY.into(), SLICE_CONTROLLER_NAME.into());
     (out, updated)
 }
@@ -265,7 +265,7 @@ fn new_slice(svc: &Service, ports: &[EndpointPort]) -> EndpointSlice {
     *s.metadata.owner_references = vec![OwnerReference {
         api_version: "v1".into(),
         kind: "Service".into(),
-        name: svc.metadata.name.clone(),
+        name: svc.metadata.name.to_string(),
         uid: svc.metadata.uid.to_string(),
         controller: Some(true),
         block_owner_deletion: Some(true),
@@ -333,7 +333,7 @@ pub fn reconcile(svc: &Service, pods: &[&Pod], zones: &BTreeMap<String, String>,
         if plan.delete[i].address_type == "IPv4" {
             let old = plan.delete.remove(i);
             let mut s = plan.create.pop().expect("a slice to create");
-            s.metadata.name = old.metadata.name.clone();
+            s.metadata.name = old.metadata.name;
             s.metadata.generate_name = old.metadata.generate_name.clone();
             s.metadata.resource_version = old.metadata.resource_version;
             s.metadata.uid = old.metadata.uid.clone();
@@ -369,14 +369,14 @@ fn reconcile_port_mapping(svc: &Service, existing: &[&EndpointSlice], desired: &
                 let mut n = (*s).clone();
                 n.endpoints = kept;
                 n.metadata.labels = labels.into();
-                updated.insert(n.metadata.name.clone(), n);
+                updated.insert(n.metadata.name.to_string(), n);
             }
         } else if labels_changed {
             let mut n = (*s).clone();
             n.metadata.labels = labels.into();
-            updated.insert(n.metadata.name.clone(), n);
+            updated.insert(n.metadata.name.to_string(), n);
         } else {
-            unchanged.insert(s.metadata.name.clone(), s);
+            unchanged.insert(s.metadata.name.to_string(), s);
         }
     }
     let pop = |desired: &mut BTreeMap<EndpointKey, Endpoint>| desired.pop_first().map(|(_, e)| e);
@@ -414,7 +414,7 @@ fn reconcile_port_mapping(svc: &Service, existing: &[&EndpointSlice], desired: &
         if s.metadata.name.is_empty() {
             plan.create.push(s);
         } else {
-            updated.insert(s.metadata.name.clone(), s);
+            updated.insert(s.metadata.name.to_string(), s);
         }
     }
     plan.update.extend(updated.into_values());
@@ -490,7 +490,7 @@ impl Controller for EndpointSliceController {
     /// managed slice changed by someone else (not one of its own writes).
     fn on_watch(&mut self, inf: &SharedInformers, ev: &WatchEvent, _ctx: &mut ControllerCtx) {
         match &*ev.object {
-            Object::Service(s) => self.queue.add((s.metadata.namespace.to_string(), s.metadata.name.clone())),
+            Object::Service(s) => self.queue.add((s.metadata.namespace.to_string(), s.metadata.name.to_string())),
             Object::Pod(_) => {
                 for k in services_for_pod_event(inf, ev) {
                     self.queue.add(k);
@@ -501,7 +501,7 @@ impl Controller for EndpointSliceController {
                 if self.in_flight.contains_key(&key) {
                     return;
                 }
-                let expected = self.expected.get(&key).and_then(|e| e.get(&s.metadata.name));
+                let expected = self.expected.get(&key).and_then(|e| e.get(s.metadata.name.as_str()));
                 let ours = match (ev.type_, expected) {
                     (WatchEventType::Deleted, Some(None)) => true,
                     (WatchEventType::Deleted, _) => false,
@@ -540,7 +540,7 @@ impl Controller for EndpointSliceController {
             .iter()
             .filter_map(|p| {
                 let n = inf.get(&Kind::Node, "", &p.spec.node_name)?.as_node()?;
-                Some((n.metadata.name.clone(), n.metadata.labels.get(LABEL_TOPOLOGY_ZONE)?.clone()))
+                Some((n.metadata.name.to_string(), n.metadata.labels.get(LABEL_TOPOLOGY_ZONE)?.clone()))
             })
             .collect();
         let plan = reconcile(svc, &pods, &zones, &existing);
@@ -556,7 +556,7 @@ impl Controller for EndpointSliceController {
             ctx.request_reply(Request::Update(Object::EndpointSlice(Box::new(s))));
         }
         for s in plan.delete {
-            self.expected.entry(key.clone()).or_default().insert(s.metadata.name.clone(), None);
+            self.expected.entry(key.clone()).or_default().insert(s.metadata.name.to_string(), None);
             ctx.request_reply(Request::Delete {
                 key: Box::new(ObjectKey::new(Kind::EndpointSlice, &key.0, &s.metadata.name)),
                 grace_period_seconds: None,
@@ -581,7 +581,7 @@ impl Controller for EndpointSliceController {
         match resp {
             Response::Object(o) => {
                 if !matches!(req, Request::Delete { .. }) {
-                    self.expected.entry(key.clone()).or_default().insert(o.meta().name.clone(), Some(o.meta().resource_version.0));
+                    self.expected.entry(key.clone()).or_default().insert(o.meta().name.to_string(), Some(o.meta().resource_version.0));
                 }
             }
             Response::Error(st) if matches!(req, Request::Delete { .. }) && st.reason == "NotFound" => {}

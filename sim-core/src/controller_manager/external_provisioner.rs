@@ -144,7 +144,7 @@ impl ExternalProvisioner {
         let name = format!("pvc-{}", c.metadata.uid);
         let selected = c.metadata.annotations.get(ANN_SELECTED_NODE);
         let mut v = PersistentVolume::default();
-        v.metadata.name = name.clone();
+        v.metadata.name = name.clone().into();
         v.metadata.annotations.insert(ANN_DYNAMICALLY_PROVISIONED.into(), class.provisioner.clone());
         if let Some(q) = c.request() {
             v.spec.capacity.insert("storage".into(), q.clone());
@@ -152,7 +152,7 @@ impl ExternalProvisioner {
         v.spec.access_modes = c.spec.access_modes.clone();
         v.spec.claim_ref = Some(super::persistent_volume::claim_ref(c));
         v.spec.persistent_volume_reclaim_policy = class.reclaim_policy().to_string();
-        v.spec.storage_class_name = class.metadata.name.clone();
+        v.spec.storage_class_name = class.metadata.name.to_string();
         v.spec.mount_options = class.mount_options.clone();
         v.spec.volume_mode = c.spec.volume_mode.clone();
         let dir = format!("{name}_{}_{}", c.metadata.namespace, c.metadata.name);
@@ -221,18 +221,18 @@ impl Controller for ExternalProvisioner {
     fn on_watch(&mut self, _inf: &SharedInformers, ev: &WatchEvent, _ctx: &mut ControllerCtx) {
         match &*ev.object {
             Object::PersistentVolumeClaim(c) => {
-                let k = (c.metadata.namespace.to_string(), c.metadata.name.clone());
+                let k = (c.metadata.namespace.to_string(), c.metadata.name.to_string());
                 if ev.type_ == WatchEventType::Deleted {
                     self.provisioning.remove(&k);
                 } else {
-                    self.queue.add(Key::Claim(k.0, k.1));
+                    self.queue.add(Key::Claim(k.0, k.1.to_string()));
                 }
             }
             Object::PersistentVolume(v) => {
                 if ev.type_ == WatchEventType::Deleted {
-                    self.deleting.remove(&v.metadata.name);
+                    self.deleting.remove(v.metadata.name.as_str());
                 } else if v.metadata.annotations.contains_key(ANN_DYNAMICALLY_PROVISIONED) {
-                    self.queue.add(Key::Volume(v.metadata.name.clone()));
+                    self.queue.add(Key::Volume(v.metadata.name.to_string()));
                 }
             }
             _ => {}
@@ -355,7 +355,7 @@ impl Controller for ExternalProvisioner {
                 }
             }
             (Request::Update(Object::PersistentVolumeClaim(c)), Response::Error(_)) => {
-                ctx.requeue_rate_limited(&mut self.queue, Key::Claim(c.metadata.namespace.to_string(), c.metadata.name.clone()));
+                ctx.requeue_rate_limited(&mut self.queue, Key::Claim(c.metadata.namespace.to_string(), c.metadata.name.to_string()));
             }
             _ => {}
         }

@@ -87,7 +87,7 @@ impl Controller for GarbageCollector {
             return;
         }
         if !m.owner_references.is_empty() && all_owners_gone(inf, obj) {
-            self.queue.add((obj.kind(), m.namespace.to_string(), m.name.clone()));
+            self.queue.add((obj.kind(), m.namespace.clone(), m.name.clone()));
         }
     }
 
@@ -107,7 +107,7 @@ impl Controller for GarbageCollector {
     fn on_response(&mut self, _inf: &SharedInformers, req: &Request, resp: &Response, ctx: &mut ControllerCtx) {
         let (Request::Delete { key, .. }, Response::Error(st)) = (req, resp) else { return };
         if st.reason != "NotFound" {
-            ctx.requeue_rate_limited(&mut self.queue, (key.kind.clone(), key.namespace.clone(), key.name.clone()));
+            ctx.requeue_rate_limited(&mut self.queue, (key.kind.clone(), key.namespace.as_str().into(), key.name.as_str().into()));
         }
     }
 }

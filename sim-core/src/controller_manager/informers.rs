@@ -16,7 +16,7 @@ use std::rc::Rc;
 
 pub type NsName = (String, String);
 /// (kind, namespace, name).
-pub type ObjectRef = (Kind, String, String);
+pub type ObjectRef = (Kind, Text, Text);
 
 #[derive(Default)]
 pub struct SharedInformers {
@@ -30,7 +30,7 @@ pub struct SharedInformers {
     /// node name → pods bound there (all of kind Pod: ordered by namespace and name).
     pods_by_node: BTreeMap<String, BTreeSet<Rc<ObjectRef>>>,
     /// Active pods without a controller, by namespace.
-    orphans: BTreeMap<String, BTreeSet<String>>,
+    orphans: BTreeMap<Text, BTreeSet<Text>>,
 }
 
 /// What the indexers are built from: uid, owners, node, and whether an active orphan.
@@ -64,7 +64,7 @@ impl SharedInformers {
         let uid = UidKey::new(&m.uid);
         let (me, known) = match self.by_uid.get(&uid) {
             Some(r) if r.0 == kind && r.1 == m.namespace && r.2 == m.name => (r.clone(), true),
-            _ => (Rc::new((kind, m.namespace.to_string(), m.name.clone())), false),
+            _ => (Rc::new((kind, m.namespace.clone(), m.name.clone())), false),
         };
         // An index whose input is the same before and after (a live object's owners, a
         // pod's node — binding changes only that — or its orphan standing) is left as it
@@ -181,7 +181,7 @@ mod tests {
     fn pod(i: u8, owner: u8, node: u8, done: bool) -> Object {
         let mut p = Pod::default();
         p.metadata.namespace = "default".into();
-        p.metadata.name = format!("p{i}");
+        p.metadata.name = format!("p{i}").into();
         p.metadata.uid = format!("u{i}").into();
         if owner > 0 {
             let rs = ["", "rs-a", "rs-b"][owner as usize];

@@ -310,7 +310,7 @@ impl Controller for JobController {
     fn on_watch(&mut self, inf: &SharedInformers, ev: &WatchEvent, ctx: &mut ControllerCtx) {
         match &*ev.object {
             Object::Job(j) => {
-                let key = (j.metadata.namespace.to_string(), j.metadata.name.clone());
+                let key = (j.metadata.namespace.to_string(), j.metadata.name.to_string());
                 if ev.type_ == WatchEventType::Deleted {
                     self.expectations.delete(&key);
                     self.counted.remove(&key);
@@ -660,7 +660,7 @@ impl Controller for JobController {
             }
             Request::UpdateStatus(Object::Job(j)) => {
                 if matches!(resp, Response::Error(_)) {
-                    ctx.requeue_rate_limited(&mut self.queue, (j.metadata.namespace.to_string(), j.metadata.name.clone()));
+                    ctx.requeue_rate_limited(&mut self.queue, (j.metadata.namespace.to_string(), j.metadata.name.to_string()));
                 }
             }
             _ => {}
@@ -859,7 +859,7 @@ fn active_pods_for_removal<'a>(job: &Job, active: &[&'a Pod], rm: usize, now: Si
     let mut seen = BTreeSet::new();
     let (mut bad, mut good): (Vec<&Pod>, Vec<&Pod>) = (Vec::new(), Vec::new());
     let mut sorted = active.to_vec();
-    sorted.sort_by_key(|p| (completion_index(p), p.metadata.name.clone()));
+    sorted.sort_by_key(|p| (completion_index(p), p.metadata.name.to_string()));
     for p in sorted {
         match completion_index(p) {
             Some(i) if i < completions && seen.insert(i) => good.push(p),

@@ -44,7 +44,7 @@ impl Controller for NamespaceController {
     fn on_watch(&mut self, _inf: &SharedInformers, ev: &WatchEvent, ctx: &mut ControllerCtx) {
         if let Object::Namespace(n) = &*ev.object {
             if ev.type_ != WatchEventType::Deleted && n.metadata.rare.deletion_timestamp.is_some() {
-                ctx.requeue_after(&mut self.queue, n.metadata.name.clone(), NAMESPACE_DELETION_GRACE_PERIOD);
+                ctx.requeue_after(&mut self.queue, n.metadata.name.to_string(), NAMESPACE_DELETION_GRACE_PERIOD);
             }
         }
     }

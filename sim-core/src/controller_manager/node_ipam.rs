@@ -30,7 +30,7 @@ impl NodeIpamController {
         for n in nodes {
             if let Ok(c) = Cidr::parse(&n.spec.pod_cidr) {
                 self.allocator.occupy(c);
-                self.assigned.insert(n.metadata.name.clone(), c);
+                self.assigned.insert(n.metadata.name.to_string(), c);
             }
         }
     }
@@ -38,27 +38,27 @@ impl NodeIpamController {
     fn observe(&mut self, n: &Node, ctx: &mut ControllerCtx) {
         let name = &n.metadata.name;
         if !n.spec.pod_cidr.is_empty() {
-            if !self.assigned.contains_key(name) {
+            if !self.assigned.contains_key(name.as_str()) {
                 if let Ok(c) = Cidr::parse(&n.spec.pod_cidr) {
                     self.allocator.occupy(c);
-                    self.assigned.insert(name.clone(), c);
+                    self.assigned.insert(name.to_string(), c);
                 }
             }
             return;
         }
-        if self.assigned.contains_key(name) {
+        if self.assigned.contains_key(name.as_str()) {
             return; // our update is on its way
         }
         match self.allocator.allocate() {
             Some(c) => {
-                self.assigned.insert(name.clone(), c);
+                self.assigned.insert(name.to_string(), c);
                 // nodeutil.PatchNodeCIDRs: a patch of the pod CIDRs alone.
                 let cidr = c.to_string();
                 let patch = serde_json::json!({"spec": {"podCIDR": cidr, "podCIDRs": [cidr]}});
                 ctx.request(Request::Patch { key: Box::new(crate::api::ObjectKey::new(Kind::Node, "", name)), patch });
             }
             None => {
-                if self.failed.insert(name.clone(), ()).is_none() {
+                if self.failed.insert(name.to_string(), ()).is_none() {
                     let obj = Object::Node(Box::new(n.clone()));
                     ctx.request(Request::Create(crate::client::event_for(
                         &obj,
@@ -76,10 +76,10 @@ impl NodeIpamController {
     }
 
     fn release(&mut self, n: &Node) {
-        if let Some(c) = self.assigned.remove(&n.metadata.name) {
+        if let Some(c) = self.assigned.remove(n.metadata.name.as_str()) {
             self.allocator.release(c);
         }
-        self.failed.remove(&n.metadata.name);
+        self.failed.remove(n.metadata.name.as_str());
     }
 }
 

@@ -97,7 +97,7 @@ pub fn claim_ref(claim: &PersistentVolumeClaim) -> ObjectReference {
     ObjectReference {
         kind: "PersistentVolumeClaim".into(),
         namespace: claim.metadata.namespace.to_string(),
-        name: claim.metadata.name.clone(),
+        name: claim.metadata.name.to_string(),
         uid: claim.metadata.uid.to_string(),
         api_version: "v1".into(),
         resource_version: claim.metadata.resource_version.0.to_string(),
@@ -192,7 +192,7 @@ impl PersistentVolumeController {
             bound_v.metadata.annotations.insert(ANN_BOUND_BY_CONTROLLER.into(), "yes".into());
         }
         if bound_v != *v {
-            self.binding.insert(v.metadata.name.clone(), claim.metadata.uid.to_string());
+            self.binding.insert(v.metadata.name.to_string(), claim.metadata.uid.to_string());
             ctx.request_reply(Request::Update(Object::PersistentVolume(Box::new(bound_v))));
             return;
         }
@@ -208,12 +208,12 @@ impl PersistentVolumeController {
         // bindClaimToVolume.
         let mut c = claim.clone();
         if c.spec.volume_name != v.metadata.name {
-            c.spec.volume_name = v.metadata.name.clone();
+            c.spec.volume_name = v.metadata.name.to_string();
             c.metadata.annotations.entry(ANN_BOUND_BY_CONTROLLER.into()).or_insert_with(|| "yes".into());
         }
         c.metadata.annotations.entry(ANN_BIND_COMPLETED.into()).or_insert_with(|| "yes".into());
         if c.spec != claim.spec || c.metadata.annotations != claim.metadata.annotations {
-            self.claiming.insert((c.metadata.namespace.to_string(), c.metadata.name.clone()), v.metadata.name.clone());
+            self.claiming.insert((c.metadata.namespace.to_string(), c.metadata.name.to_string()), v.metadata.name.to_string());
             ctx.request_reply(Request::Update(Object::PersistentVolumeClaim(Box::new(c))));
             return;
         }
@@ -242,7 +242,7 @@ impl PersistentVolumeController {
             if claim.spec.storage_class_name.is_none() && !claim.metadata.annotations.contains_key(crate::api::storage::ANN_BETA_STORAGE_CLASS) {
                 if let Some(d) = crate::api::storage::default_class(inf.list(&Kind::StorageClass).filter_map(|o| o.as_storage_class())) {
                     let mut c = claim.clone();
-                    c.spec.storage_class_name = Some(d.metadata.name.clone());
+                    c.spec.storage_class_name = Some(d.metadata.name.to_string());
                     ctx.request_reply(Request::Update(Object::PersistentVolumeClaim(Box::new(c))));
                     return;
                 }
@@ -364,7 +364,7 @@ impl PersistentVolumeController {
             }
             Some(c) if c.spec.volume_name.is_empty() => {
                 // Bound volume, pending claim: the claim's sync finishes the binding.
-                self.queue.add(Key::Claim(c.metadata.namespace.to_string(), c.metadata.name.clone()));
+                self.queue.add(Key::Claim(c.metadata.namespace.to_string(), c.metadata.name.to_string()));
             }
             Some(c) if c.spec.volume_name == v.metadata.name => self.update_volume_phase(v, "Bound", "", ctx),
             Some(_) => {
@@ -474,18 +474,18 @@ impl Controller for PersistentVolumeController {
             Object::PersistentVolumeClaim(c) => {
                 if ev.type_ == WatchEventType::Deleted {
                     if let Some(v) = volume_of(inf, &c.spec.volume_name) {
-                        self.queue.add(Key::Volume(v.metadata.name.clone()));
+                        self.queue.add(Key::Volume(v.metadata.name.to_string()));
                     }
                     // A volume bound to it by claimRef only.
                     for o in inf.list(&Kind::PersistentVolume) {
                         if let Some(v) = o.as_pv() {
                             if v.spec.claim_ref.as_ref().is_some_and(|r| r.uid == c.metadata.uid && !r.uid.is_empty()) {
-                                self.queue.add(Key::Volume(v.metadata.name.clone()));
+                                self.queue.add(Key::Volume(v.metadata.name.to_string()));
                             }
                         }
                     }
                 } else {
-                    self.queue.add(Key::Claim(c.metadata.namespace.to_string(), c.metadata.name.clone()));
+                    self.queue.add(Key::Claim(c.metadata.namespace.to_string(), c.metadata.name.to_string()));
                 }
                 self.arm_resync(ctx);
             }
@@ -495,7 +495,7 @@ impl Controller for PersistentVolumeController {
                         self.queue.add(Key::Claim(r.namespace.to_string(), r.name.clone()));
                     }
                 } else {
-                    self.queue.add(Key::Volume(v.metadata.name.clone()));
+                    self.queue.add(Key::Volume(v.metadata.name.to_string()));
                 }
                 self.arm_resync(ctx);
             }
@@ -528,7 +528,7 @@ impl Controller for PersistentVolumeController {
     fn on_response(&mut self, inf: &SharedInformers, req: &Request, resp: &Response, ctx: &mut ControllerCtx) {
         match (req, resp) {
             // The claim the write named (its claimRef), once the volume says so.
-            (Request::Update(Object::PersistentVolume(v)), Response::Object(o)) if self.binding.remove(&v.metadata.name).is_some() => {
+            (Request::Update(Object::PersistentVolume(v)), Response::Object(o)) if self.binding.remove(v.metadata.name.as_str()).is_some() => {
                 let nv = o.as_pv().cloned();
                 let r = nv.as_ref().and_then(|x| x.spec.claim_ref.clone());
                 let c = r.as_ref().and_then(|r| claim_of(inf, &r.namespace, &r.name)).filter(|c| r.as_ref().is_some_and(|r| r.uid == c.metadata.uid)).cloned();
@@ -537,7 +537,7 @@ impl Controller for PersistentVolumeController {
                 }
             }
             (Request::Update(Object::PersistentVolumeClaim(c)), Response::Object(o)) => {
-                let k = (c.metadata.namespace.to_string(), c.metadata.name.clone());
+                let k = (c.metadata.namespace.to_string(), c.metadata.name.to_string());
                 if let Some(vname) = self.claiming.remove(&k) {
                     if let (Some(nc), Some(v)) = (o.as_pvc().cloned(), volume_of(inf, &vname).cloned()) {
                         self.update_claim_status(&nc, "Bound", Some(&v), ctx);
@@ -545,16 +545,16 @@ impl Controller for PersistentVolumeController {
                 }
             }
             (Request::Update(Object::PersistentVolume(v)), Response::Error(_)) => {
-                if self.binding.remove(&v.metadata.name).is_some() {
+                if self.binding.remove(v.metadata.name.as_str()).is_some() {
                     if let Some(r) = &v.spec.claim_ref {
                         ctx.requeue_rate_limited(&mut self.queue, Key::Claim(r.namespace.clone(), r.name.clone()));
                     }
                 }
-                ctx.requeue_rate_limited(&mut self.queue, Key::Volume(v.metadata.name.clone()));
+                ctx.requeue_rate_limited(&mut self.queue, Key::Volume(v.metadata.name.to_string()));
             }
             (Request::Update(Object::PersistentVolumeClaim(c)), Response::Error(_)) => {
-                self.claiming.remove(&(c.metadata.namespace.to_string(), c.metadata.name.clone()));
-                ctx.requeue_rate_limited(&mut self.queue, Key::Claim(c.metadata.namespace.to_string(), c.metadata.name.clone()));
+                self.claiming.remove(&(c.metadata.namespace.to_string(), c.metadata.name.to_string()));
+                ctx.requeue_rate_limited(&mut self.queue, Key::Claim(c.metadata.namespace.to_string(), c.metadata.name.to_string()));
             }
             _ => {}
         }
@@ -566,11 +566,11 @@ impl Controller for PersistentVolumeController {
         let mut any = false;
         for o in inf.list(&Kind::PersistentVolumeClaim) {
             let m = o.meta();
-            self.queue.add(Key::Claim(m.namespace.to_string(), m.name.clone()));
+            self.queue.add(Key::Claim(m.namespace.to_string(), m.name.to_string()));
             any = true;
         }
         for o in inf.list(&Kind::PersistentVolume) {
-            self.queue.add(Key::Volume(o.meta().name.clone()));
+            self.queue.add(Key::Volume(o.meta().name.to_string()));
             any = true;
         }
         if any {

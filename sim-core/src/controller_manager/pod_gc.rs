@@ -56,7 +56,7 @@ impl Controller for PodGcController {
         let orphans: Vec<_> = missing
             .iter()
             .flat_map(|n| inf.pods_on(n))
-            .filter_map(|o| o.as_pod().map(|p| ((p.metadata.namespace.to_string(), p.metadata.name.clone()), p.clone())))
+            .filter_map(|o| o.as_pod().map(|p| ((p.metadata.namespace.to_string(), p.metadata.name.to_string()), p.clone())))
             .collect();
         for (key, p) in orphans {
             let since = self.orphans.get(&key).copied().unwrap_or(ctx.now());

@@ -270,7 +270,7 @@ impl<R: Replicated> Controller for ReplicaManager<R> {
         let m = ev.object.meta();
         if let Some(rs) = R::as_rs(&ev.object) {
             self.index_replica_set(inf, ev, &rs);
-            self.queue.add((m.namespace.to_string(), m.name.clone()));
+            self.queue.add((m.namespace.to_string(), m.name.to_string()));
             return;
         }
         if let Object::Pod(p) = &*ev.object {
@@ -435,7 +435,7 @@ impl<R: Replicated> ReplicaManager<R> {
                 let ns = &p.metadata.namespace;
                 for rs in inf.list_ns(&R::KIND, ns).filter_map(|o| R::as_rs(o)) {
                     if rs.spec.selector.as_ref().is_some_and(|s| !s.is_empty() && s.matches(&p.metadata.labels)) {
-                        self.queue.add((ns.to_string(), rs.metadata.name.clone()));
+                        self.queue.add((ns.to_string(), rs.metadata.name.to_string()));
                     }
                 }
             }
@@ -453,7 +453,7 @@ impl<R: Replicated> ReplicaManager<R> {
     /// manageReplicas: create or delete towards spec.replicas. Returns whether it sent
     /// any request.
     fn manage_replicas(&mut self, inf: &SharedInformers, rs: &ReplicaSet, adopted: &[Rc<Object>], ctx: &mut ControllerCtx) -> bool {
-        let key = (rs.metadata.namespace.to_string(), rs.metadata.name.clone());
+        let key = (rs.metadata.namespace.to_string(), rs.metadata.name.to_string());
         let want = rs.replicas().max(0) as usize;
         let have = self.owned.get(rs.metadata.uid.as_str()).map_or(0, |i| i.counted) + adopted.len();
         if have < want {
@@ -546,7 +546,7 @@ impl<R: Replicated> ReplicaManager<R> {
     }
 
     fn update_status(&mut self, obj: &Object, rs: &ReplicaSet, adopted: &[Rc<Object>], ctx: &mut ControllerCtx) {
-        let key = (rs.metadata.namespace.to_string(), rs.metadata.name.clone());
+        let key = (rs.metadata.namespace.to_string(), rs.metadata.name.to_string());
         let min_ready_ms = rs.spec.min_ready_seconds.unwrap_or(0).max(0) as u64 * 1000;
         let now = ctx.now();
         let (mut counted, mut fully, mut ready, mut available) = match self.owned.get_mut(rs.metadata.uid.as_str()) {

@@ -39,7 +39,7 @@ impl ResourceQuotaController {
     fn replenish(&mut self, inf: &SharedInformers, kind: &Kind, ns: &str) {
         for q in inf.list_ns(&Kind::ResourceQuota, ns).filter_map(|o| o.as_resource_quota()) {
             if tracks_any(kind, &q.status.hard) {
-                self.queue.add((ns.to_string(), q.metadata.name.clone()));
+                self.queue.add((ns.to_string(), q.metadata.name.to_string()));
             }
         }
     }
@@ -73,7 +73,7 @@ impl Controller for ResourceQuotaController {
                 // addQuota / updateQuota (only a spec.hard change) / deleteQuota.
                 let spec_changed = ev.prev.as_ref().and_then(|p| p.as_resource_quota()).is_none_or(|p| p.spec.hard != q.spec.hard);
                 if ev.type_ != WatchEventType::Deleted && (spec_changed || q.spec.hard != q.status.hard) {
-                    self.queue.add((m.namespace.to_string(), m.name.clone()));
+                    self.queue.add((m.namespace.to_string(), m.name.to_string()));
                 }
                 if ev.type_ == WatchEventType::Deleted {
                     self.replenish(inf, &Kind::ResourceQuota, &m.namespace);
@@ -94,7 +94,7 @@ impl Controller for ResourceQuotaController {
 
     fn on_tick(&mut self, inf: &SharedInformers, ctx: &mut ControllerCtx) {
         for q in inf.list(&Kind::ResourceQuota) {
-            self.queue.add((q.meta().namespace.to_string(), q.meta().name.clone()));
+            self.queue.add((q.meta().namespace.to_string(), q.meta().name.to_string()));
         }
         ctx.tick_after(RESYNC_PERIOD);
     }
@@ -119,7 +119,7 @@ impl Controller for ResourceQuotaController {
 
     fn on_response(&mut self, _inf: &SharedInformers, req: &Request, _resp: &crate::apiserver::Response, ctx: &mut ControllerCtx) {
         if let Request::UpdateStatus(Object::ResourceQuota(q)) = req {
-            ctx.requeue_rate_limited(&mut self.queue, (q.metadata.namespace.to_string(), q.metadata.name.clone()));
+            ctx.requeue_rate_limited(&mut self.queue, (q.metadata.namespace.to_string(), q.metadata.name.to_string()));
         }
     }
 }

@@ -131,7 +131,7 @@ impl ServiceLbController {
             .list(&Kind::Service)
             .filter_map(|o| o.as_service())
             .filter(|s| is_ours(s) && s.load_balancer_ingress().is_empty())
-            .map(|s| (s.metadata.namespace.to_string(), s.metadata.name.clone()))
+            .map(|s| (s.metadata.namespace.to_string(), s.metadata.name.to_string()))
             .collect();
         for k in waiting {
             self.queue.add(k);
@@ -161,7 +161,7 @@ impl Controller for ServiceLbController {
             return;
         }
         let m = ev.object.meta();
-        let key = (m.namespace.to_string(), m.name.clone());
+        let key = (m.namespace.to_string(), m.name.to_string());
         if self.delay == SimDuration::ZERO {
             self.queue.add(key);
         } else {

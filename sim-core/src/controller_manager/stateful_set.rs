@@ -116,7 +116,7 @@ fn new_pod(set: &StatefulSet, template: &crate::api::pod::PodTemplateSpec, ordin
     let name = format!("{}-{ordinal}", set.metadata.name);
     let owner = controller_ref("apps/v1", "StatefulSet", &set.metadata.name, &set.metadata.uid);
     let mut p = pod_from_template(template, &set.metadata.namespace, String::new(), owner);
-    p.metadata.name = name.clone();
+    p.metadata.name = name.clone().into();
     p.metadata.labels.insert(POD_NAME_LABEL.into(), name.clone());
     p.metadata.labels.insert(POD_INDEX_LABEL.into(), ordinal.to_string());
     p.metadata.labels.insert(CONTROLLER_REVISION_HASH.into(), revision.to_string());
@@ -159,7 +159,7 @@ fn pod_claims(set: &StatefulSet, ordinal: i32) -> Vec<PersistentVolumeClaim> {
     claim_templates(set)
         .into_iter()
         .map(|mut c| {
-            c.metadata.name = format!("{}-{}-{ordinal}", c.metadata.name, set.metadata.name);
+            c.metadata.name = format!("{}-{}-{ordinal}", c.metadata.name, set.metadata.name).into();
             c.metadata.namespace = set.metadata.namespace.clone();
             if let Some(sel) = &set.spec.selector {
                 for (k, v) in &sel.match_labels {
@@ -192,7 +192,7 @@ impl Controller for StatefulSetController {
 
     fn on_watch(&mut self, _inf: &SharedInformers, ev: &WatchEvent, _ctx: &mut ControllerCtx) {
         match &*ev.object {
-            Object::StatefulSet(s) => self.queue.add((s.metadata.namespace.to_string(), s.metadata.name.clone())),
+            Object::StatefulSet(s) => self.queue.add((s.metadata.namespace.to_string(), s.metadata.name.to_string())),
             Object::Pod(p) => {
                 if let Some(r) = p.metadata.controller_ref().filter(|r| r.kind == "StatefulSet") {
                     let key = (p.metadata.namespace.to_string(), r.name.clone());
@@ -201,14 +201,14 @@ impl Controller for StatefulSetController {
                     let seen = matches!(ev.type_, crate::etcd::WatchEventType::Added | crate::etcd::WatchEventType::Deleted)
                         || p.metadata.rare.deletion_timestamp.is_some();
                     if let (true, Some(set)) = (seen, self.in_flight.get_mut(&key)) {
-                        set.remove(&p.metadata.name);
+                        set.remove(p.metadata.name.as_str());
                     }
                     self.queue.add(key);
                 }
             }
             Object::ControllerRevision(cr) => {
                 if let Some(r) = cr.metadata.controller_ref().filter(|r| r.kind == "StatefulSet") {
-                    self.revisions_in_flight.remove(&(cr.metadata.namespace.to_string(), cr.metadata.name.clone()));
+                    self.revisions_in_flight.remove(&(cr.metadata.namespace.to_string(), cr.metadata.name.to_string()));
                     self.queue.add((cr.metadata.namespace.to_string(), r.name.clone()));
                 }
             }
@@ -236,12 +236,12 @@ impl Controller for StatefulSetController {
             .filter_map(|(k, ns, n)| inf.get(k, ns, n).and_then(|o| o.as_controller_revision()))
             .collect();
         let update_revision = match revisions.iter().find(|cr| cr.data.as_ref() == Some(&patch)) {
-            Some(cr) => cr.metadata.name.clone(),
+            Some(cr) => cr.metadata.name.to_string(),
             None => {
                 let hash = compute_hash(&set.spec.template, set.status.collision_count);
                 let name = format!("{}-{hash}", set.metadata.name);
                 let mut cr = ControllerRevision::default();
-                cr.metadata.name = name.clone();
+                cr.metadata.name = name.clone().into();
                 cr.metadata.namespace = set.metadata.namespace.clone();
                 cr.metadata.labels = set.spec.template.metadata.labels.clone();
                 cr.metadata.labels.insert(CONTROLLER_REVISION_HASH.into(), name.clone());
@@ -284,7 +284,7 @@ impl Controller for StatefulSetController {
         let monotonic = !set.parallel();
         let mut creates: Vec<Pod> = Vec::new();
         let mut deletes: Vec<&Pod> = Vec::new();
-        let first_unhealthy_condemned = condemned.iter().rev().find(|p| !is_healthy(p)).map(|p| p.metadata.name.clone());
+        let first_unhealthy_condemned = condemned.iter().rev().find(|p| !is_healthy(p)).map(|p| p.metadata.name.to_string());
 
         let mut blocked = false;
         if set.metadata.rare.deletion_timestamp.is_none() {
@@ -395,7 +395,7 @@ impl Controller for StatefulSetController {
                 continue;
             }
             let flight = self.in_flight.entry(key.clone()).or_default();
-            flight.insert(p.metadata.name.clone());
+            flight.insert(p.metadata.name.to_string());
             ctx.request_reply(Request::Create(Object::Pod(Box::new(p.clone()))));
         }
         let flight = self.in_flight.entry(key.clone()).or_default();
@@ -415,8 +415,8 @@ impl Controller for StatefulSetController {
                     }
                 }
             }
-            flight.insert(p.metadata.name.clone());
-            self.deleting.insert(p.metadata.uid.to_string(), (key.clone(), p.metadata.name.clone()));
+            flight.insert(p.metadata.name.to_string());
+            self.deleting.insert(p.metadata.uid.to_string(), (key.clone(), p.metadata.name.to_string()));
             ctx.request_reply(Request::Delete {
                 key: Box::new(ObjectKey::new(Kind::Pod, &p.metadata.namespace, &p.metadata.name)),
                 grace_period_seconds: None,
@@ -482,7 +482,7 @@ impl Controller for StatefulSetController {
         let (ns, pod_name, set_name, verb) = match req {
             Request::Create(Object::Pod(p)) => {
                 let Some(r) = p.metadata.controller_ref() else { return };
-                (p.metadata.namespace.to_string(), p.metadata.name.clone(), r.name.clone(), "create")
+                (p.metadata.namespace.to_string(), p.metadata.name.to_string(), r.name.clone(), "create")
             }
             Request::Delete { key, uid: Some(uid), .. } if key.kind == Kind::Pod => {
                 let Some(((ns, set), name)) = self.deleting.remove(uid) else { return };
@@ -492,7 +492,7 @@ impl Controller for StatefulSetController {
                 // A refused revision is created again at the next sync (AlreadyExists: the
                 // one wanted is there, or a hash collision ksim does not resolve).
                 if matches!(resp, Response::Error(st) if st.reason != "AlreadyExists") {
-                    self.revisions_in_flight.remove(&(cr.metadata.namespace.to_string(), cr.metadata.name.clone()));
+                    self.revisions_in_flight.remove(&(cr.metadata.namespace.to_string(), cr.metadata.name.to_string()));
                     if let Some(r) = cr.metadata.controller_ref() {
                         ctx.requeue_rate_limited(&mut self.queue, (cr.metadata.namespace.to_string(), r.name.clone()));
                     }
@@ -501,7 +501,7 @@ impl Controller for StatefulSetController {
             }
             Request::UpdateStatus(Object::StatefulSet(s)) => {
                 if matches!(resp, Response::Error(_)) {
-                    ctx.requeue_rate_limited(&mut self.queue, (s.metadata.namespace.to_string(), s.metadata.name.clone()));
+                    ctx.requeue_rate_limited(&mut self.queue, (s.metadata.namespace.to_string(), s.metadata.name.to_string()));
                 }
                 return;
             }

@@ -70,7 +70,7 @@ impl Controller for TaintEvictionController {
             }
             Object::Pod(p) if deleted => self.cancel(&p.metadata.namespace, &p.metadata.name),
             Object::Node(n) if deleted => {
-                self.tainted.remove(&n.metadata.name);
+                self.tainted.remove(n.metadata.name.as_str());
             }
             Object::Node(n) => {
                 let taints: Vec<Taint> = no_execute_taints(n).cloned().collect();
@@ -79,9 +79,9 @@ impl Controller for TaintEvictionController {
                 let unchanged =
                     ev.type_ == WatchEventType::Modified && ev.prev.as_deref().and_then(|o| o.as_node()).is_some_and(|old| no_execute_taints(old).eq(&taints));
                 if taints.is_empty() {
-                    self.tainted.remove(&n.metadata.name);
+                    self.tainted.remove(n.metadata.name.as_str());
                 } else {
-                    self.tainted.insert(n.metadata.name.clone(), taints.clone());
+                    self.tainted.insert(n.metadata.name.to_string(), taints.clone());
                 }
                 if unchanged {
                     return;

@@ -60,7 +60,7 @@ impl Controller for TtlAfterFinishedController {
         }
         if let Some(j) = ev.object.as_job() {
             if j.metadata.rare.deletion_timestamp.is_none() && needs_cleanup(j) {
-                self.queue.add((j.metadata.namespace.to_string(), j.metadata.name.clone()));
+                self.queue.add((j.metadata.namespace.to_string(), j.metadata.name.to_string()));
             }
         }
     }

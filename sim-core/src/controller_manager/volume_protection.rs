@@ -53,9 +53,9 @@ impl Controller for VolumeProtectionController {
     fn on_watch(&mut self, inf: &SharedInformers, ev: &WatchEvent, _ctx: &mut ControllerCtx) {
         match &*ev.object {
             Object::PersistentVolumeClaim(c) if c.metadata.rare.deletion_timestamp.is_some() => {
-                self.queue.add(Key::Claim(c.metadata.namespace.to_string(), c.metadata.name.clone()));
+                self.queue.add(Key::Claim(c.metadata.namespace.to_string(), c.metadata.name.to_string()));
             }
-            Object::PersistentVolume(v) if v.metadata.rare.deletion_timestamp.is_some() => self.queue.add(Key::Volume(v.metadata.name.clone())),
+            Object::PersistentVolume(v) if v.metadata.rare.deletion_timestamp.is_some() => self.queue.add(Key::Volume(v.metadata.name.to_string())),
             // podAddedDeletedUpdated: the claims of a pod that went or finished.
             Object::Pod(p) => {
                 let ns = &p.metadata.namespace;
@@ -107,9 +107,9 @@ impl Controller for VolumeProtectionController {
             }
             match req {
                 Request::Update(Object::PersistentVolumeClaim(c)) => {
-                    ctx.requeue_rate_limited(&mut self.queue, Key::Claim(c.metadata.namespace.to_string(), c.metadata.name.clone()))
+                    ctx.requeue_rate_limited(&mut self.queue, Key::Claim(c.metadata.namespace.to_string(), c.metadata.name.to_string()))
                 }
-                Request::Update(Object::PersistentVolume(v)) => ctx.requeue_rate_limited(&mut self.queue, Key::Volume(v.metadata.name.clone())),
+                Request::Update(Object::PersistentVolume(v)) => ctx.requeue_rate_limited(&mut self.queue, Key::Volume(v.metadata.name.to_string())),
                 _ => {}
             }
         }

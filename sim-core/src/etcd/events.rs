@@ -790,14 +790,14 @@ impl Events {
             };
             for (i, c) in group.events.iter().enumerate() {
                 if revisions.contains(&group.resource_version(i)) {
-                    out.push((about.namespace.to_string(), crate::client::event_name(&about.name, c.stamp)));
+                    out.push((about.namespace.to_string(), crate::client::event_name(&about.name, c.stamp).to_string()));
                 }
             }
         }
         for o in &attached.written {
             let m = o.meta();
             if self.resource_version(&m.namespace, &m.name).is_some_and(|rv| revisions.contains(&rv)) {
-                out.push((m.namespace.to_string(), m.name.clone()));
+                out.push((m.namespace.to_string(), m.name.to_string()));
             }
         }
         out
@@ -1194,7 +1194,7 @@ mod tests {
                 if whole {
                     e.metadata.labels.insert("a".into(), "b".into());
                 }
-                let name = e.metadata.name.clone();
+                let name = e.metadata.name.to_string();
                 revision += 1;
                 if action == 0 {
                     if events.remove("shop", &name).is_some() {
@@ -1240,8 +1240,8 @@ mod tests {
             let mut names = std::collections::BTreeSet::new();
             for (object_name, stamp, by_hand) in &made {
                 let mut e = recorded("shop", object_name, "Normal", 1);
-                e.metadata.name = if *by_hand { format!("{object_name}.{stamp}") } else { crate::client::event_name(object_name, *stamp) };
-                let fresh = names.insert(e.metadata.name.clone());
+                e.metadata.name = if *by_hand { format!("{object_name}.{stamp}").into() } else { crate::client::event_name(object_name, *stamp) };
+                let fresh = names.insert(e.metadata.name.to_string());
                 proptest::prop_assert_eq!(events.insert_new(&object(&e)).is_ok(), fresh);
             }
             let listed: Vec<&str> = events.objects().into_iter().map(|o| o.meta().name.as_str()).collect();
@@ -1296,7 +1296,7 @@ mod tests {
             v.dedup();
             v
         };
-        let named = |es: &[&Event]| sorted(es.iter().map(|e| (e.metadata.namespace.to_string(), e.metadata.name.clone())).collect());
+        let named = |es: &[&Event]| sorted(es.iter().map(|e| (e.metadata.namespace.to_string(), e.metadata.name.to_string())).collect());
         assert_eq!(sorted(events.latest_in(&attached, &(10..=13))), named(&[&web0[0], &web0[1], &web0[2], &node]));
         assert_eq!(sorted(events.latest_in(&attached, &(11..=11))), named(&[&web0[1]]));
         assert_eq!(sorted(events.latest_in(&attached, &(20..=21))), named(&[&by_hand, &labelled]));

@@ -372,9 +372,9 @@ mod tests {
         assert_eq!(s.kinds().collect::<Vec<_>>(), [&Kind::Event, &Kind::Namespace]);
         assert_eq!(s.count(&Kind::Event), 4);
         assert_eq!(s.len(), 5);
-        let mut names: Vec<String> = written.iter().map(|e| e.meta().name.clone()).collect();
+        let mut names: Vec<String> = written.iter().map(|e| e.meta().name.to_string()).collect();
         names.sort();
-        let listed: Vec<String> = s.list(&Kind::Event).map(|o| o.meta().name.clone()).collect();
+        let listed: Vec<String> = s.list(&Kind::Event).map(|o| o.meta().name.to_string()).collect();
         assert_eq!(listed, names);
         // Read back as written, but for the resourceVersion the store gave.
         let second = &written[1];

@@ -260,7 +260,7 @@ fn swap_images(
 fn matches(s: &PodSelectorSpec, p: &Pod, node_labels: &dyn Fn(&str) -> Option<Labels>, own_namespace: &str) -> bool {
     let m = &p.metadata;
     if !s.pods.is_empty() {
-        return s.pods.get(m.namespace.as_str()).is_some_and(|names| names.contains(&m.name));
+        return s.pods.get(m.namespace.as_str()).is_some_and(|names| names.iter().any(|n| *n == *m.name));
     }
     let in_ns = if s.namespaces.is_empty() { m.namespace == own_namespace } else { s.namespaces.iter().any(|n| *n == m.namespace) };
     let labels = s.label_selectors.iter().all(|(k, v)| m.labels.get(k) == Some(v)) && s.expression_selectors.iter().all(|r| r.matches(&m.labels));

@@ -226,9 +226,9 @@ impl AutoscalingChecker {
         if let Object::Node(n) = &*w.object {
             let deleted = w.type_ == WatchEventType::Deleted;
             let was = if deleted || !n.spec.taints.iter().any(|t| t.key == crate::cluster_autoscaler::TO_BE_DELETED_TAINT) {
-                self.tainted.remove(&m.name)
+                self.tainted.remove(m.name.as_str())
             } else {
-                self.tainted.entry(m.name.clone()).or_insert(time);
+                self.tainted.entry(m.name.to_string()).or_insert(time);
                 None
             };
             if deleted && by == CLUSTER_AUTOSCALER {
@@ -237,7 +237,7 @@ impl AutoscalingChecker {
             return None;
         }
         if let Object::HorizontalPodAutoscaler(h) = &*w.object {
-            let key = (m.namespace.to_string(), m.name.clone());
+            let key = (m.namespace.to_string(), m.name.to_string());
             let list = self.versions.entry(key.clone()).or_default();
             if let Some(last) = list.last_mut() {
                 last.end.get_or_insert(time);
@@ -268,12 +268,12 @@ impl AutoscalingChecker {
         if verb != "scale" || by != CONTROLLER_MANAGER {
             // Another hand's change: the HPA's view of the scale may lag it.
             if prev.is_some_and(|p| p != replicas) {
-                self.touched.insert((m.namespace.to_string(), kind.name().to_string(), m.name.clone()), time);
+                self.touched.insert((m.namespace.to_string(), kind.name().to_string(), m.name.to_string()), time);
             }
             return None;
         }
-        let target = (kind.name().to_string(), m.name.clone());
-        let touched = self.touched.get(&(m.namespace.to_string(), target.0.clone(), target.1.clone())).is_some_and(|t| *t + reach >= time);
+        let target = (kind.name().to_string(), m.name.to_string());
+        let touched = self.touched.get(&(m.namespace.to_string(), target.0.clone(), target.1.to_string())).is_some_and(|t| *t + reach >= time);
         for ((ns, name), list) in &self.versions {
             if *ns != m.namespace {
                 continue;

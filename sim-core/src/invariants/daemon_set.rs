@@ -63,7 +63,7 @@ impl DaemonSetChecker {
         time: SimTime,
         event: &str,
     ) -> Option<Violation> {
-        let key = (p.metadata.namespace.to_string(), p.metadata.name.clone());
+        let key = (p.metadata.namespace.to_string(), p.metadata.name.to_string());
         if let Some(old) = self.slot.remove(&key) {
             if let Some(set) = self.on_node.get_mut(&old) {
                 set.remove(&key);

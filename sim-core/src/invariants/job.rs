@@ -87,7 +87,7 @@ impl JobChecker {
         }
         if let (true, true, Some(owner)) = (created, by_controller_manager, j.metadata.controller_ref().filter(|r| r.kind == "CronJob")) {
             let other = self.cron_jobs.values().find(|(cj, _, at)| *cj == owner.uid && *at + lag < time).map(|(_, name, _)| name.clone());
-            self.cron_jobs.insert(uid.to_string(), (owner.uid.clone(), j.metadata.name.clone(), time));
+            self.cron_jobs.insert(uid.to_string(), (owner.uid.clone(), j.metadata.name.to_string(), time));
             if let (Some(other), true) = (other, self.forbid.get(&owner.uid).copied().unwrap_or(false)) {
                 return Some(Violation {
                     invariant: CRONJOB_FORBID,

@@ -229,7 +229,7 @@ pub struct Checker {
 }
 
 fn key_of(o: &Object) -> Key {
-    (o.meta().namespace.to_string(), o.meta().name.clone())
+    (o.meta().namespace.to_string(), o.meta().name.to_string())
 }
 
 fn fmt_key(kind: &str, k: &Key) -> String {
@@ -314,13 +314,13 @@ impl Checker {
         self.last_revision = self.last_revision.max(w.revision);
         match &*w.object {
             Object::Node(n) => {
-                let st = self.nodes.entry(n.metadata.name.clone()).or_default();
+                let st = self.nodes.entry(n.metadata.name.to_string()).or_default();
                 if w.type_ == WatchEventType::Deleted {
                     // The node's podCIDR is released (range_allocator ReleaseCIDR) and may
                     // go to a new node; its pods hold nothing any more (PodGC deletes them).
                     st.cidr = None;
                     st.pods.clear();
-                    self.nodes_deleted.insert(n.metadata.name.clone(), time);
+                    self.nodes_deleted.insert(n.metadata.name.to_string(), time);
                     let gone: Vec<Key> = self.pod_node.iter().filter(|(_, node)| **node == n.metadata.name).map(|(k, _)| k.clone()).collect();
                     for k in gone {
                         self.pod_node.remove(&k);
@@ -332,7 +332,7 @@ impl Checker {
                     }
                     return;
                 }
-                self.nodes_deleted.remove(&n.metadata.name);
+                self.nodes_deleted.remove(n.metadata.name.as_str());
                 let a = &n.status.allocatable;
                 st.alloc = Usage {
                     cpu: a.get("cpu").map_or(0, |q| q.milli_value()),
@@ -675,7 +675,7 @@ pub fn converged(store: &crate::etcd::Store, alive: &BTreeSet<String>, time: Sim
     }
     for o in store.list(&Kind::Node) {
         let n = o.as_node().expect("node");
-        if !alive.contains(&n.metadata.name) {
+        if !alive.contains(n.metadata.name.as_str()) {
             continue;
         }
         let tainted =

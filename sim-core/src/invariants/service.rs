@@ -86,7 +86,7 @@ pub struct ServiceChecker {
 impl ServiceChecker {
     /// A Service written (or deleted): what it holds now, and any value another Service holds.
     pub fn on_write(&mut self, svc: &Service, deleted: bool, time: SimTime, event: &str) -> Vec<Violation> {
-        let key = (svc.metadata.namespace.to_string(), svc.metadata.name.clone());
+        let key = (svc.metadata.namespace.to_string(), svc.metadata.name.to_string());
         if let Some((ips, ports)) = self.held.remove(&key) {
             for ip in ips {
                 if self.ips.get(&ip) == Some(&key) {
@@ -206,7 +206,7 @@ mod tests {
         let slice = |ip: &str| {
             let mut sl = EndpointSlice::default();
             sl.metadata.namespace = "default".into();
-            sl.metadata.name = format!("web-{ip}");
+            sl.metadata.name = format!("web-{ip}").into();
             sl.metadata.labels.insert(LABEL_SERVICE_NAME.into(), "web".into());
             sl.metadata.labels.insert(LABEL_MANAGED_BY.into(), SLICE_CONTROLLER_NAME.into());
             sl.address_type = "IPv4".into();
@@ -254,7 +254,7 @@ impl SliceChecker {
         let changed = w.type_ == crate::etcd::WatchEventType::Deleted
             || w.prev.as_ref().and_then(|o| o.as_pod()).is_some_and(|old| old.metadata.labels != p.metadata.labels);
         if changed {
-            self.pod_changed.insert((p.metadata.namespace.to_string(), p.metadata.name.clone()), time);
+            self.pod_changed.insert((p.metadata.namespace.to_string(), p.metadata.name.to_string()), time);
         }
     }
 
@@ -263,7 +263,7 @@ impl SliceChecker {
         let changed = w.type_ != crate::etcd::WatchEventType::Modified
             || w.prev.as_ref().and_then(|o| o.as_service()).is_none_or(|old| old.spec.selector != s.spec.selector);
         if changed {
-            self.service_changed.insert((s.metadata.namespace.to_string(), s.metadata.name.clone()), time);
+            self.service_changed.insert((s.metadata.namespace.to_string(), s.metadata.name.to_string()), time);
         }
     }
 

@@ -65,9 +65,9 @@ impl StorageChecker {
     pub fn on_attachment(&mut self, w: &WatchEvent, a: &VolumeAttachment, store: &crate::etcd::Store, time: SimTime, event: &str) -> Option<Violation> {
         let pv = a.spec.source.persistent_volume_name.clone()?;
         let nodes = self.attached.entry(pv.clone()).or_default();
-        nodes.remove(&a.metadata.name);
+        nodes.remove(a.metadata.name.as_str());
         if w.type_ != WatchEventType::Deleted && a.status.attached {
-            nodes.insert(a.metadata.name.clone(), a.spec.node_name.clone());
+            nodes.insert(a.metadata.name.to_string(), a.spec.node_name.clone());
         }
         let distinct: BTreeSet<&String> = nodes.values().collect();
         if distinct.len() <= 1 {

@@ -65,7 +65,7 @@ impl Kubelet {
     /// The Node this kubelet registers (registerWithAPIServer's initialNode).
     pub(super) fn node_object(&self, now: SimTime) -> Object {
         let mut n = Node::default();
-        n.metadata.name = self.spec.name.clone();
+        n.metadata.name = self.spec.name.clone().into();
         let l = &mut n.metadata.labels;
         l.insert("kubernetes.io/arch".into(), "amd64".into());
         l.insert("kubernetes.io/hostname".into(), self.spec.name.clone());
@@ -102,7 +102,7 @@ impl Kubelet {
             return None;
         }
         let mut c = CSINode::default();
-        c.metadata.name = self.spec.name.clone();
+        c.metadata.name = self.spec.name.clone().into();
         let zoned = self.spec.labels.contains_key("topology.kubernetes.io/zone");
         c.spec.drivers = self
             .spec
@@ -158,7 +158,7 @@ impl Kubelet {
     /// This node's Lease in kube-node-lease, renewed now.
     pub(super) fn lease(&self, now: SimTime) -> Object {
         let mut lease = crate::api::namespace::Lease::default();
-        lease.metadata.name = self.spec.name.clone();
+        lease.metadata.name = self.spec.name.clone().into();
         lease.metadata.namespace = LEASE_NAMESPACE.into();
         lease.spec.holder_identity = Some(self.spec.name.clone());
         lease.spec.lease_duration_seconds = Some(LEASE_DURATION_SECONDS);

@@ -127,7 +127,7 @@ impl Kubelet {
                 return false;
             }
             let w = self.workers.remove(uid).expect("worker");
-            self.static_workers.insert(name.clone(), w);
+            self.static_workers.insert(name.to_string(), w);
             if !deleted {
                 ctx.request(Request::Delete { key: Box::new(obj.key()), grace_period_seconds: Some(0), uid: Some(uid.to_string()) });
             }
@@ -141,7 +141,7 @@ impl Kubelet {
             return true;
         }
         if !deleted && !self.workers.contains_key(uid) {
-            if let Some(mut w) = self.static_workers.remove(name) {
+            if let Some(mut w) = self.static_workers.remove(name.as_str()) {
                 // The status manager's cached status is the static pod's (its start time
                 // with it), whichever mirror pod shows it.
                 let mut mirror = p.clone();

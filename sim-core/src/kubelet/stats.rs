@@ -123,7 +123,7 @@ impl Kubelet {
                     memory: self.working_set(&r.uid, now).max(PAGE),
                     uid: r.uid,
                     namespace: p.metadata.namespace.to_string(),
-                    pod: p.metadata.name.clone(),
+                    pod: p.metadata.name.to_string(),
                     container,
                     start: r.started,
                     cpu_used,

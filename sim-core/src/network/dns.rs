@@ -152,7 +152,7 @@ mod tests {
     fn slice(ns: &str, svc: &str, eps: &[(&str, Option<&str>, bool)]) -> Object {
         let mut s = EndpointSlice { address_type: "IPv4".into(), ..Default::default() };
         s.metadata.namespace = ns.into();
-        s.metadata.name = format!("{svc}-abcde");
+        s.metadata.name = format!("{svc}-abcde").into();
         s.metadata.labels.insert(LABEL_SERVICE_NAME.into(), svc.into());
         for (ip, host, ready) in eps {
             let mut e = Endpoint { addresses: vec![ip.to_string()], hostname: host.map(str::to_string), ..Default::default() };

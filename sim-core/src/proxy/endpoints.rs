@@ -136,7 +136,7 @@ pub fn service_ports(svc: &Service) -> Vec<(ServicePortName, ServicePortInfo)> {
             let protocol = p.protocol.clone().unwrap_or_else(|| "TCP".into());
             let name = ServicePortName {
                 namespace: svc.metadata.namespace.to_string(),
-                name: svc.metadata.name.clone(),
+                name: svc.metadata.name.to_string(),
                 port: p.name.clone().unwrap_or_default(),
                 protocol: protocol.clone(),
             };

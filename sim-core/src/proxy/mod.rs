@@ -160,7 +160,7 @@ impl Cache {
                     return Vec::new();
                 }
                 self.service_rev = ev.revision;
-                let key = (m.namespace.to_string(), m.name.clone());
+                let key = (m.namespace.to_string(), m.name.to_string());
                 let before = self.service(&key).and_then(|o| o.as_service()).map(endpoints::service_ports).unwrap_or_default();
                 let after = if deleted { Vec::new() } else { endpoints::service_ports(svc) };
                 if deleted {
@@ -225,7 +225,7 @@ impl Cache {
         let slices = &mut self.by_service.entry(owner.clone()).or_default().slices;
         match slices.binary_search_by(|(n, _)| n.as_str().cmp(&s.metadata.name)) {
             Ok(i) => slices[i].1 = obj,
-            Err(i) => slices.insert(i, (s.metadata.name.clone(), obj)),
+            Err(i) => slices.insert(i, (s.metadata.name.to_string(), obj)),
         }
         if !touched.contains(&owner) {
             touched.push(owner);
@@ -240,7 +240,7 @@ impl Cache {
                     f.service = None;
                 }
                 for o in items.iter().filter(|o| o.as_service().is_some()) {
-                    self.by_service.entry((o.meta().namespace.to_string(), o.meta().name.clone())).or_default().service = Some(o.clone());
+                    self.by_service.entry((o.meta().namespace.to_string(), o.meta().name.to_string())).or_default().service = Some(o.clone());
                 }
                 self.by_service.retain(|_, f| !f.is_empty());
                 self.service_rev = revision;

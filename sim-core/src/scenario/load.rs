@@ -769,7 +769,7 @@ impl<'r> Loader<'r> {
         }
         let mut probe = obj.clone();
         if probe.meta().name.is_empty() && !probe.meta().generate_name.is_empty() {
-            probe.meta_mut().name = format!("{}xxxxx", probe.meta().generate_name);
+            probe.meta_mut().name = format!("{}xxxxx", probe.meta().generate_name).into();
         }
         crate::apiserver::defaults::apply(&mut probe);
         crate::apiserver::defaults::prepare_for_create(&mut probe);
@@ -1498,7 +1498,7 @@ impl<'r> Loader<'r> {
             }
         };
         if let Some(m) = parsed.metadata {
-            s.name = m.name;
+            s.name = m.name.to_string();
         }
         let spec = parsed.spec;
         if let Some(seed) = spec.seed {
@@ -2368,7 +2368,7 @@ fn check_traffic(l: &mut Loader, s: &Scenario, timeline: &[TimelineEntry], nodes
         })
         .flatten()
         .filter(|m| m.object.kind() == Kind::Service)
-        .map(|m| (m.object.meta().namespace.to_string(), m.object.meta().name.clone()))
+        .map(|m| (m.object.meta().namespace.to_string(), m.object.meta().name.to_string()))
         .collect();
     let dns = s.cluster.dns == super::model::Dns::CoreDns;
     if dns {
@@ -2441,7 +2441,7 @@ fn check_sizes(l: &mut Loader, timeline: &[TimelineEntry], nodes: i64) {
                     let kind = m.object.kind();
                     let what = format!("{} {:?}: {field}", crate::apiserver::qualified_resource(&kind), meta.name);
                     // A generateName'd object is a new one each time it is applied.
-                    let name = if meta.name.is_empty() { format!("{}#{}:{}", meta.generate_name, m.at.mark.line, total) } else { meta.name.clone() };
+                    let name = if meta.name.is_empty() { format!("{}#{}:{}", meta.generate_name, m.at.mark.line, total) } else { meta.name.to_string() };
                     Some(((kind, ns_of(&meta.namespace), name), n, &m.at, what))
                 })
                 .collect(),
@@ -2500,7 +2500,7 @@ fn check_service_allocations(l: &mut Loader, s: &Scenario, timeline: &[TimelineE
                 for m in ms {
                     let Object::Service(svc) = &m.object else { continue };
                     let ns = if svc.metadata.namespace.is_empty() { "default" } else { &svc.metadata.namespace };
-                    let key = (ns.to_string(), svc.metadata.name.clone());
+                    let key = (ns.to_string(), svc.metadata.name.to_string());
                     if live.contains_key(&key) {
                         continue; // an update: allocateUpdate during the run
                     }
@@ -2551,9 +2551,9 @@ fn check_references(l: &mut Loader, s: &Scenario, timeline: &mut [TimelineEntry]
     let mut namespaces: BTreeSet<String> = SYSTEM_NAMESPACES.iter().map(|s| s.to_string()).collect();
     for o in addons {
         if o.kind() == Kind::Namespace {
-            namespaces.insert(o.meta().name.clone());
+            namespaces.insert(o.meta().name.to_string());
         }
-        exists.insert((o.kind(), o.meta().namespace.to_string(), o.meta().name.clone()));
+        exists.insert((o.kind(), o.meta().namespace.to_string(), o.meta().name.to_string()));
     }
     let mut priority_classes: BTreeSet<String> = crate::api::scheduling::SYSTEM_CLASSES.iter().map(|(n, _)| n.to_string()).collect();
     for entry in timeline.iter_mut() {
@@ -2561,7 +2561,7 @@ fn check_references(l: &mut Loader, s: &Scenario, timeline: &mut [TimelineEntry]
             Action::Apply(ms) => {
                 for m in ms.iter() {
                     if matches!(&m.object, Object::Unstructured(u) if u.kind == "PriorityClass") {
-                        priority_classes.insert(m.object.meta().name.clone());
+                        priority_classes.insert(m.object.meta().name.to_string());
                     }
                 }
                 // The Priority admission plugin refuses a pod whose class does not exist;
@@ -2610,18 +2610,18 @@ fn check_references(l: &mut Loader, s: &Scenario, timeline: &mut [TimelineEntry]
                         String::new()
                     };
                     if let Object::Namespace(n) = &m.object {
-                        namespaces.insert(n.metadata.name.clone());
+                        namespaces.insert(n.metadata.name.to_string());
                     }
                     if kind.namespaced() && !namespaces.contains(&ns) && !created_ns.iter().any(|c| c.object.meta().name == ns) {
                         l.warn(&m.at.file, m.at.mark, format!("namespaces {ns:?} not found: ksim creates it (a real apiserver would refuse the object)"));
                         let mut n = crate::api::namespace::Namespace::default();
-                        n.metadata.name = ns.clone();
+                        n.metadata.name = ns.clone().into();
                         created_ns.push(Manifest { object: Object::Namespace(Box::new(n)), at: m.at.clone() });
                     }
                     if meta.name.is_empty() {
                         continue; // generateName
                     }
-                    let key = (kind.clone(), ns.clone(), meta.name.clone());
+                    let key = (kind.clone(), ns.clone(), meta.name.to_string());
                     if !batch.insert(key.clone()) {
                         l.error(
                             &m.at.file,
@@ -2636,7 +2636,7 @@ fn check_references(l: &mut Loader, s: &Scenario, timeline: &mut [TimelineEntry]
                     exists.insert(key);
                 }
                 for n in &created_ns {
-                    namespaces.insert(n.object.meta().name.clone());
+                    namespaces.insert(n.object.meta().name.to_string());
                 }
                 ms.splice(0..0, created_ns);
             }

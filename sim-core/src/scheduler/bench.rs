@@ -59,8 +59,8 @@ impl SchedulerBench {
         b.submit(Request::Create(Object::Namespace(Box::new(ns))));
         for i in 0..nodes {
             let mut n = Node::default();
-            n.metadata.name = format!("scheduler-perf-{i}");
-            n.metadata.labels.insert("kubernetes.io/hostname".into(), n.metadata.name.clone());
+            n.metadata.name = format!("scheduler-perf-{i}").into();
+            n.metadata.labels.insert("kubernetes.io/hostname".into(), n.metadata.name.to_string());
             n.metadata.labels.insert("topology.kubernetes.io/zone".into(), format!("zone-{}", i % 10));
             for (k, v) in [("pods", "110"), ("cpu", "4"), ("memory", "32Gi")] {
                 n.status.capacity.insert(k.into(), q(v));
@@ -79,7 +79,7 @@ impl SchedulerBench {
             let i = self.created;
             self.created += 1;
             let mut p = Pod::default();
-            p.metadata.name = format!("pod-{i}");
+            p.metadata.name = format!("pod-{i}").into();
             p.metadata.namespace = "default".into();
             if self.workload == Workload::AntiAffinityAndSpread {
                 p.metadata.labels.insert("group".into(), format!("g{}", i / 1000));

@@ -394,7 +394,7 @@ impl NodeMemos {
 impl NodeInfo {
     pub fn set_node(&mut self, node: &Node) {
         let a = &node.status.allocatable;
-        self.name = node.metadata.name.clone();
+        self.name = node.metadata.name.to_string();
         self.alloc_milli_cpu = a.get("cpu").map_or(0, |q| q.milli_value());
         self.alloc_memory = a.get("memory").map_or(0, |q| q.value());
         self.alloc_pods = a.get("pods").map_or(0, |q| q.value());

@@ -272,9 +272,9 @@ impl Scheduler {
             Object::Pod(_) => self.on_pod(ev, ctx),
             Object::Namespace(n) => {
                 if ev.type_ == WatchEventType::Deleted {
-                    self.ns_labels.remove(&n.metadata.name);
+                    self.ns_labels.remove(n.metadata.name.as_str());
                 } else {
-                    self.ns_labels.insert(n.metadata.name.clone(), (*n.metadata.labels).clone());
+                    self.ns_labels.insert(n.metadata.name.to_string(), (*n.metadata.labels).clone());
                 }
             }
             // A new or changed Service, ReplicationController or ReplicaSet can change the
@@ -300,7 +300,7 @@ impl Scheduler {
         let Object::Node(n) = &*ev.object else { return };
         let name = &n.metadata.name;
         if ev.type_ == WatchEventType::Deleted {
-            if let Some(&i) = self.node_index.get(name) {
+            if let Some(&i) = self.node_index.get(name.as_str()) {
                 self.set_images(i, false);
                 self.set_label_keys(i, false);
                 self.memos.invalidate(i);
@@ -312,12 +312,12 @@ impl Scheduler {
             }
             return;
         }
-        let i = match self.node_index.get(name) {
+        let i = match self.node_index.get(name.as_str()) {
             Some(&i) => i,
             None => {
                 self.nodes.push(NodeInfo::default());
                 let i = self.nodes.len() - 1;
-                self.node_index.insert(name.clone(), i);
+                self.node_index.insert(name.to_string(), i);
                 i
             }
         };
@@ -556,7 +556,7 @@ impl Scheduler {
                 self.nominated.remove(uid);
             }
         }
-        self.pending.insert(uid, (p.metadata.namespace.to_string(), p.metadata.name.clone()));
+        self.pending.insert(uid, (p.metadata.namespace.to_string(), p.metadata.name.to_string()));
         self.queue.add(uid, p.spec.priority.unwrap_or(0), ctx.now);
     }
 
@@ -895,7 +895,7 @@ impl Scheduler {
             let Some(c) = o.as_csi_node() else { continue };
             let l: BTreeMap<String, i64> = c.spec.drivers.iter().filter_map(|d| Some((d.name.clone(), i64::from(d.allocatable.as_ref()?.count?)))).collect();
             if !l.is_empty() {
-                limits.insert(c.metadata.name.clone(), l);
+                limits.insert(c.metadata.name.to_string(), l);
             }
         }
         if limits.is_empty() {
@@ -965,8 +965,8 @@ impl Scheduler {
         let node_name = self.nodes[node].name.clone();
         for (i, vname) in &pv.static_bindings {
             let c = st.delay[*i].pvc();
-            claims.push((c.metadata.name.clone(), false, 0));
-            self.assumed_claims.insert((ns.to_string(), c.metadata.name.clone()), (node_name.clone(), uid.to_string(), false));
+            claims.push((c.metadata.name.to_string(), false, 0));
+            self.assumed_claims.insert((ns.to_string(), c.metadata.name.to_string()), (node_name.clone(), uid.to_string(), false));
             let Some(v) = self.informer.get(&Kind::PersistentVolume, "", vname).and_then(|o| o.as_pv()) else { continue };
             let mut nv = v.clone();
             nv.spec.claim_ref = Some(crate::controller_manager::persistent_volume::claim_ref(c));
@@ -977,22 +977,22 @@ impl Scheduler {
         }
         for &i in &pv.provisions {
             let c = st.delay[i].pvc();
-            self.assumed_claims.entry((ns.to_string(), c.metadata.name.clone())).or_insert((node_name.clone(), uid.to_string(), true));
+            self.assumed_claims.entry((ns.to_string(), c.metadata.name.to_string())).or_insert((node_name.clone(), uid.to_string(), true));
             if c.metadata.annotations.get(ANN_SELECTED_NODE) != Some(&node_name) {
-                claims.push((c.metadata.name.clone(), true, 0));
+                claims.push((c.metadata.name.to_string(), true, 0));
                 let mut nc = c.clone();
                 nc.metadata.annotations.insert(ANN_SELECTED_NODE.into(), node_name.clone());
-                self.volume_writes.insert((Kind::PersistentVolumeClaim, ns.to_string(), c.metadata.name.clone()), uid.to_string());
+                self.volume_writes.insert((Kind::PersistentVolumeClaim, ns.to_string(), c.metadata.name.to_string()), uid.to_string());
                 ctx.request_reply(Request::Update(Object::PersistentVolumeClaim(Box::new(nc))), 0);
             } else {
                 // Already this node's (a retry, or another pod's): checked from the
                 // claim as it is.
-                claims.push((c.metadata.name.clone(), true, c.metadata.resource_version.0.max(1)));
+                claims.push((c.metadata.name.to_string(), true, c.metadata.resource_version.0.max(1)));
             }
         }
         for &i in &pv.waits {
             let c = st.delay[i].pvc();
-            claims.push((c.metadata.name.clone(), false, 0));
+            claims.push((c.metadata.name.to_string(), false, 0));
         }
         let first = ctx.now + SimDuration::from_secs(1);
         self.prebinding.insert(
@@ -1366,7 +1366,7 @@ impl Scheduler {
         // BindPodVolumes' API writes: a refusal fails the pod's PreBind (the error as the
         // apiserver words it); an answer tells checkBindings which version to wait for.
         if let Request::Update(o) = req {
-            let key = (o.kind(), o.meta().namespace.to_string(), o.meta().name.clone());
+            let key = (o.kind(), o.meta().namespace.to_string(), o.meta().name.to_string());
             if let Some(uid) = self.volume_writes.remove(&key) {
                 match resp {
                     Response::Error(st) => self.fail_prebinding(&uid, &st.message, ctx),

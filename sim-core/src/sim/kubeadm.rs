@@ -171,7 +171,7 @@ pub fn jws_signature(content: &str, id: &str, secret: &str) -> String {
 /// `expires` None: a TTL of 0, never.
 pub fn token_secret(token: &Token, expires: Option<SimTime>) -> Secret {
     let mut s = Secret { api_version: "v1".into(), kind: "Secret".into(), type_: SECRET_TYPE_BOOTSTRAP_TOKEN.into(), ..Default::default() };
-    s.metadata.name = format!("{SECRET_PREFIX}{}", token.id);
+    s.metadata.name = format!("{SECRET_PREFIX}{}", token.id).into();
     s.metadata.namespace = "kube-system".into();
     let mut put = |k: &str, v: &str| s.data.insert(k.into(), base64(v.as_bytes()));
     put("token-id", &token.id);

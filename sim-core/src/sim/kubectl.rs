@@ -289,12 +289,12 @@ impl Kubectl {
             let id = format!("{}/{}", p.metadata.namespace, p.metadata.name);
             match drain_filters(store, p, opts) {
                 PodDelete::Delete => {
-                    pods.insert((p.metadata.namespace.to_string(), p.metadata.name.clone()), (p.metadata.uid.to_string(), Stage::Evicting));
+                    pods.insert((p.metadata.namespace.to_string(), p.metadata.name.to_string()), (p.metadata.uid.to_string(), Stage::Evicting));
                 }
                 PodDelete::Warning(delete, m) => {
                     warnings.entry(m).or_default().push(id);
                     if delete {
-                        pods.insert((p.metadata.namespace.to_string(), p.metadata.name.clone()), (p.metadata.uid.to_string(), Stage::Evicting));
+                        pods.insert((p.metadata.namespace.to_string(), p.metadata.name.to_string()), (p.metadata.uid.to_string(), Stage::Evicting));
                     }
                 }
                 PodDelete::Error(m) => errors.entry(m).or_default().push(id),
@@ -314,7 +314,7 @@ impl Kubectl {
         for (ns, name) in pods.keys() {
             say(&mut self.out, format!("evicting pod {ns}/{name}"));
             ctx.request_reply(
-                Request::Evict(Box::new(Eviction { namespace: ns.to_string(), name: name.clone(), grace_period_seconds: opts.grace_period_seconds })),
+                Request::Evict(Box::new(Eviction { namespace: ns.to_string(), name: name.to_string(), grace_period_seconds: opts.grace_period_seconds })),
                 TAG_EVICT,
             );
         }
@@ -445,7 +445,7 @@ impl Kubectl {
             .list(&Kind::Pod)
             .filter_map(|o| o.as_pod())
             .filter(|p| p.spec.node_name == node && matches!(drain_filters(store, p, &opts), PodDelete::Delete | PodDelete::Warning(true, _)))
-            .map(|p| p.metadata.name.clone())
+            .map(|p| p.metadata.name.to_string())
             .collect();
         if !pending.is_empty() {
             say(&mut self.out, format!("There are pending pods in node {node:?} when an error occurred: {}", aggregate(&errs)));

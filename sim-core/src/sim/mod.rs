@@ -546,7 +546,7 @@ impl Simulation {
             .filter(|p| p.status.phase == "Running" && p.metadata.rare.deletion_timestamp.is_none())
             .filter(|p| namespace.map_or(p.metadata.namespace != "kube-system", |ns| p.metadata.namespace == ns))
             .map(|p| {
-                let target = model::Target { kind: Kind::Pod, namespace: p.metadata.namespace.to_string(), name: p.metadata.name.clone() };
+                let target = model::Target { kind: Kind::Pod, namespace: p.metadata.namespace.to_string(), name: p.metadata.name.to_string() };
                 (target, p.spec.containers.first().map(|c| c.name.clone()).unwrap_or_default())
             })
             .collect();

@@ -724,7 +724,7 @@ mod tests {
                 by: format!("{}{}", by.0, by.1),
                 kind: line.kind.into(),
                 ns: m.namespace.to_string(),
-                name: m.name.clone(),
+                name: m.name.to_string(),
                 change: diff(prev, next).to_map(),
             };
             let (r, l) = seen.borrow().last().cloned().expect("the sink saw the write");

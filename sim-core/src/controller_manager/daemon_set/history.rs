@@ -57,7 +57,7 @@ impl DaemonSetsController {
             c.metadata.resource_version.0 = 0;
             ctx.request(Request::Update(Object::ControllerRevision(Box::new(c))));
         }
-        let hash = keep.metadata.labels.get(CONTROLLER_REVISION_HASH).cloned().unwrap_or_else(|| keep.metadata.name.clone());
+        let hash = keep.metadata.labels.get(CONTROLLER_REVISION_HASH).cloned().unwrap_or_else(|| keep.metadata.name.to_string());
         (hash, old)
     }
 
@@ -66,7 +66,7 @@ impl DaemonSetsController {
     fn snapshot(&mut self, ds: &DaemonSet, patch: Value, revision: i64, ctx: &mut ControllerCtx) -> String {
         let hash = compute_hash(&ds.spec.template, ds.status.collision_count);
         let mut cr = ControllerRevision::default();
-        cr.metadata.name = format!("{}-{hash}", ds.metadata.name);
+        cr.metadata.name = format!("{}-{hash}", ds.metadata.name).into();
         cr.metadata.namespace = ds.metadata.namespace.clone();
         cr.metadata.labels = ds.spec.template.metadata.labels.clone();
         cr.metadata.labels.insert(CONTROLLER_REVISION_HASH.into(), hash.clone());
@@ -74,7 +74,7 @@ impl DaemonSetsController {
         *cr.metadata.owner_references = vec![super::controller_ref(ds)];
         cr.data = Some(patch);
         cr.revision = revision;
-        if self.revisions_in_flight.insert((cr.metadata.namespace.to_string(), cr.metadata.name.clone())) {
+        if self.revisions_in_flight.insert((cr.metadata.namespace.to_string(), cr.metadata.name.to_string())) {
             ctx.request_reply(Request::Create(Object::ControllerRevision(Box::new(cr))));
         }
         hash

@@ -138,7 +138,7 @@ pub fn controller_ref(ds: &DaemonSet) -> OwnerReference {
 }
 
 fn key_of(ds: &DaemonSet) -> NsName {
-    (ds.metadata.namespace.to_string(), ds.metadata.name.clone())
+    (ds.metadata.namespace.to_string(), ds.metadata.name.to_string())
 }
 
 /// resolveControllerRef: the cached DaemonSet a controller reference names, by name and uid.
@@ -184,7 +184,7 @@ impl Controller for DaemonSetsController {
             Object::ControllerRevision(cr) => {
                 let m = &cr.metadata;
                 if ev.type_ == WatchEventType::Added {
-                    self.revisions_in_flight.remove(&(m.namespace.to_string(), m.name.clone()));
+                    self.revisions_in_flight.remove(&(m.namespace.to_string(), m.name.to_string()));
                 }
                 if let Some(ds) = m.controller_ref().and_then(|r| resolve(inf, &m.namespace, r)) {
                     self.queue.add(key_of(ds));
@@ -240,7 +240,7 @@ impl Controller for DaemonSetsController {
             }
             Request::Create(Object::ControllerRevision(cr)) => {
                 // A revision that already exists is the one wanted (snapshot's Match).
-                self.revisions_in_flight.remove(&(cr.metadata.namespace.to_string(), cr.metadata.name.clone()));
+                self.revisions_in_flight.remove(&(cr.metadata.namespace.to_string(), cr.metadata.name.to_string()));
             }
             Request::Delete { key: pod, uid: Some(uid), .. } => {
                 let Some(owner) = self.delete_owner.remove(uid) else { return };
@@ -411,9 +411,9 @@ impl DaemonSetsController {
     ) {
         let name = &node.metadata.name;
         let (should_run, should_continue) = node_should_run_daemon_pod(node, ds, tol);
-        let pods = node_to_pods.get(name);
+        let pods = node_to_pods.get(name.as_str());
         if should_run && pods.is_none() {
-            creates.push(name.clone());
+            creates.push(name.to_string());
             return;
         }
         let Some(pods) = pods else { return };
@@ -441,7 +441,7 @@ impl DaemonSetsController {
         }
         if running.len() <= 1 {
             if running.is_empty() && should_run {
-                creates.push(name.clone());
+                creates.push(name.to_string());
             }
             return;
         }
@@ -591,7 +591,7 @@ impl DaemonSetsController {
         let (mut desired, mut current, mut misscheduled, mut ready, mut updated, mut available) = (0, 0, 0, 0, 0, 0);
         for node in nodes {
             let (should_run, _) = node_should_run_daemon_pod(node, ds, tol);
-            let pods = node_to_pods.get(&node.metadata.name).filter(|v| !v.is_empty());
+            let pods = node_to_pods.get(node.metadata.name.as_str()).filter(|v| !v.is_empty());
             if !should_run {
                 misscheduled += i32::from(pods.is_some());
                 continue;

@@ -216,7 +216,7 @@ impl Harness {
                 Request::Create(Object::Pod(mut p)) => {
                     self.create_calls += 1;
                     self.seq += 1;
-                    p.metadata.name = format!("{}{}", p.metadata.generate_name, self.seq);
+                    p.metadata.name = format!("{}{}", p.metadata.generate_name, self.seq).into();
                     p.metadata.uid = format!("uid-{}", p.metadata.name).into();
                     p.metadata.creation_timestamp = Some(Time(self.now));
                     p.status.phase = "Pending".into();
@@ -719,11 +719,11 @@ fn nodes_to_daemon_pods() {
             for (node, ps) in node_to_daemon_pods(&pods, include) {
                 for p in ps {
                     assert_eq!(p.spec.node_name, node);
-                    got.push(p.metadata.name.clone());
+                    got.push(p.metadata.name.to_string());
                 }
             }
             got.sort();
-            let mut want: Vec<String> = wanted.iter().map(|p| p.metadata.name.clone()).collect();
+            let mut want: Vec<String> = wanted.iter().map(|p| p.metadata.name.to_string()).collect();
             want.sort();
             assert_eq!(got, want, "include deleted terminal: {include}");
         });

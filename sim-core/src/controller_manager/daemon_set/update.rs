@@ -45,7 +45,7 @@ pub fn updated_desired_node_counts<'a>(
     for n in nodes {
         if node_should_run_daemon_pod(n, ds, tol).0 {
             desired += 1;
-            node_to_pods.entry(n.metadata.name.clone()).or_default();
+            node_to_pods.entry(n.metadata.name.to_string()).or_default();
         }
     }
     let max_unavailable = unavailable_count(ds, desired).map_err(|e| format!("invalid value for MaxUnavailable: {e}"))?;

@@ -70,7 +70,7 @@ impl Default for DeploymentController {
 }
 
 fn key_of(o: &Object) -> NsName {
-    (o.meta().namespace.to_string(), o.meta().name.clone())
+    (o.meta().namespace.to_string(), o.meta().name.to_string())
 }
 
 impl Controller for DeploymentController {
@@ -101,7 +101,7 @@ impl Controller for DeploymentController {
             }
             Object::Pod(p) if ev.type_ == WatchEventType::Deleted => {
                 if let Some(d) = deployment_of_pod(inf, p).filter(|d| util::is_recreate(d)) {
-                    self.queue.add((d.metadata.namespace.to_string(), d.metadata.name.clone()));
+                    self.queue.add((d.metadata.namespace.to_string(), d.metadata.name.to_string()));
                 }
             }
             _ => {}
@@ -171,7 +171,7 @@ impl DeploymentController {
             None => {
                 for d in inf.list_ns(&Kind::Deployment, ns).filter_map(|o| o.as_deployment()) {
                     if d.spec.selector.as_ref().is_some_and(|s| !s.is_empty() && s.matches(&rs.metadata.labels)) {
-                        self.queue.add((ns.to_string(), d.metadata.name.clone()));
+                        self.queue.add((ns.to_string(), d.metadata.name.to_string()));
                     }
                 }
             }

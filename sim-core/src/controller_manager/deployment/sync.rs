@@ -192,7 +192,7 @@ fn get_new_replica_set(p: &mut Plan, existing: Option<&ReplicaSet>, old: &[Repli
     let mut selector = p.d.spec.selector.clone().unwrap_or_default();
     selector.match_labels.insert(POD_TEMPLATE_HASH.into(), hash.clone());
     let mut rs = ReplicaSet::default();
-    rs.metadata.name = generate_replica_set_name(&p.d.metadata.name, &hash);
+    rs.metadata.name = generate_replica_set_name(&p.d.metadata.name, &hash).into();
     rs.metadata.namespace = p.d.metadata.namespace.clone();
     *rs.metadata.owner_references =
         vec![crate::controller_manager::controller_utils::controller_ref("apps/v1", "Deployment", &p.d.metadata.name, &p.d.metadata.uid)];

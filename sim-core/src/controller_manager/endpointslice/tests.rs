@@ -26,7 +26,7 @@ fn service() -> Service {
 
 fn pod(i: usize, ready: bool) -> Pod {
     let mut p = Pod::default();
-    p.metadata.name = format!("pod{i}");
+    p.metadata.name = format!("pod{i}").into();
     p.metadata.namespace = "test".into();
     p.metadata.uid = format!("uid-{i}").into();
     p.metadata.labels = [("foo".to_string(), "bar".to_string())].into();
@@ -45,7 +45,7 @@ fn pods(n: usize) -> Vec<Pod> {
 /// An existing slice named `foo-<n>` holding these pods' endpoints.
 fn slice(n: usize, svc: &Service, members: &[&Pod]) -> EndpointSlice {
     let mut s = new_slice(svc, &endpoint_ports(svc, members.first().copied().unwrap_or(&pod(0, true))));
-    s.metadata.name = format!("foo-{n}");
+    s.metadata.name = format!("foo-{n}").into();
     s.metadata.generate_name.clear();
     s.endpoints = members.iter().map(|p| pod_to_endpoint(p, None, svc)).collect();
     s
@@ -147,7 +147,7 @@ fn changed_endpoints_update_their_slice_in_place() {
         .into_iter()
         .enumerate()
         .map(|(i, mut s)| {
-            s.metadata.name = format!("foo-{i}");
+            s.metadata.name = format!("foo-{i}").into();
             s
         })
         .collect();

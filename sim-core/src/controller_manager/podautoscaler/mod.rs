@@ -580,7 +580,7 @@ impl Controller for HorizontalController {
 
     fn on_watch(&mut self, _inf: &SharedInformers, ev: &WatchEvent, ctx: &mut ControllerCtx) {
         let Object::HorizontalPodAutoscaler(h) = &*ev.object else { return };
-        let key = (h.metadata.namespace.to_string(), h.metadata.name.clone());
+        let key = (h.metadata.namespace.to_string(), h.metadata.name.to_string());
         if ev.type_ == WatchEventType::Deleted {
             // reconcileKey finds it gone and forgets it.
             self.recommendations.remove(&key);

@@ -32,7 +32,7 @@ pub type PodMetricsInfo = BTreeMap<String, PodMetric>;
 pub fn group_pods(pods: &[&Pod], metrics: &PodMetricsInfo, cpu: bool, now: SimTime) -> (usize, BTreeSet<String>, BTreeSet<String>, BTreeSet<String>) {
     let (mut ready, mut unready, mut missing, mut ignored) = (0, BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
     for p in pods {
-        let name = p.metadata.name.clone();
+        let name = p.metadata.name.to_string();
         if p.metadata.rare.deletion_timestamp.is_some() || p.status.phase == "Failed" {
             ignored.insert(name);
             continue;
@@ -41,7 +41,7 @@ pub fn group_pods(pods: &[&Pod], metrics: &PodMetricsInfo, cpu: bool, now: SimTi
             unready.insert(name);
             continue;
         }
-        let Some(metric) = metrics.get(&name) else {
+        let Some(metric) = metrics.get(name.as_str()) else {
             missing.insert(name);
             continue;
         };
@@ -83,7 +83,7 @@ pub fn pod_requests(pods: &[&Pod], resource: &str, container: Option<&str>) -> R
                 }
             }
         }
-        out.insert(p.metadata.name.clone(), sum);
+        out.insert(p.metadata.name.to_string(), sum);
     }
     Ok(out)
 }

@@ -94,7 +94,7 @@ fn split_by_pdb(pods: &[Rc<PodInfo>], budgets: &[Budget]) -> (Vec<Rc<PodInfo>>, 
                     continue;
                 }
                 // Already processed by the apiserver's eviction: not a violation.
-                if b.disrupted_pods.contains(&pod.metadata.name) {
+                if b.disrupted_pods.iter().any(|n| *n == *pod.metadata.name) {
                     continue;
                 }
                 allowed[i] -= 1;

@@ -173,8 +173,8 @@ pub fn find_pod_volumes(st: &PreFilterState, node: &NodeInfo) -> Result<PodVolum
         }
         let vols: Vec<&PersistentVolume> = d.volumes.iter().filter_map(|o| o.as_pv()).collect();
         if let Some(v) = find_matching_volume(c, &vols, Some(&node_ref), &|n| chosen.iter().any(|x| x == n), true) {
-            chosen.push(v.metadata.name.clone());
-            out.static_bindings.push((i, v.metadata.name.clone()));
+            chosen.push(v.metadata.name.to_string());
+            out.static_bindings.push((i, v.metadata.name.to_string()));
             continue;
         }
         // checkVolumeProvisions.

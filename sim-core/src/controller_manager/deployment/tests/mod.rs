@@ -109,7 +109,7 @@ pub(super) fn new_replica_set(d: &Deployment, name: &str, replicas: i32) -> Repl
     *r.metadata.owner_references = vec![OwnerReference {
         api_version: "apps/v1".into(),
         kind: "Deployment".into(),
-        name: d.metadata.name.clone(),
+        name: d.metadata.name.to_string(),
         uid: d.metadata.uid.to_string(),
         controller: Some(true),
         block_owner_deletion: Some(true),
@@ -141,7 +141,7 @@ pub(super) fn rs_deletions(p: &Plan) -> Vec<String> {
     p.writes
         .iter()
         .filter_map(|w| match w {
-            Write::DeleteReplicaSet(rs) => Some(rs.metadata.name.clone()),
+            Write::DeleteReplicaSet(rs) => Some(rs.metadata.name.to_string()),
             _ => None,
         })
         .collect()

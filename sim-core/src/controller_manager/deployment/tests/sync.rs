@@ -231,18 +231,18 @@ fn scale_table() {
         let mut p = plan(c.deployment.clone(), at_s(0));
         scale(&mut p, c.new_rs.as_ref(), &c.old_rss);
         let mut by_name: std::collections::BTreeMap<String, ReplicaSet> =
-            c.new_rs.iter().chain(c.old_rss.iter()).map(|r| (r.metadata.name.clone(), r.clone())).collect();
+            c.new_rs.iter().chain(c.old_rss.iter()).map(|r| (r.metadata.name.to_string(), r.clone())).collect();
         for u in rs_updates(&p) {
             if !c.wasnt_updated.contains(&u.metadata.name.as_str()) {
-                by_name.insert(u.metadata.name.clone(), u.clone());
+                by_name.insert(u.metadata.name.to_string(), u.clone());
             }
         }
         if let (Some(want), Some(new_rs)) = (c.expected_new, &c.new_rs) {
-            assert_eq!(by_name[&new_rs.metadata.name].replicas(), want, "{}: new replicas", c.name);
+            assert_eq!(by_name[new_rs.metadata.name.as_str()].replicas(), want, "{}: new replicas", c.name);
         }
         assert_eq!(c.expected_old.len(), c.old_rss.len(), "{}: broken table", c.name);
         for (r, want) in c.old_rss.iter().zip(&c.expected_old) {
-            assert_eq!(by_name[&r.metadata.name].replicas(), *want, "{}: old ({}) replicas", c.name, r.metadata.name);
+            assert_eq!(by_name[r.metadata.name.as_str()].replicas(), *want, "{}: old ({}) replicas", c.name, r.metadata.name);
         }
     }
 }
@@ -370,7 +370,7 @@ fn new_replica_set_name_table() {
             .writes
             .iter()
             .find_map(|w| match w {
-                Write::CreateReplicaSet(r) => Some(r.metadata.name.clone()),
+                Write::CreateReplicaSet(r) => Some(r.metadata.name.to_string()),
                 _ => None,
             })
             .expect("a ReplicaSet is created");

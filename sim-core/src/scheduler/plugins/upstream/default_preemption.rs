@@ -46,7 +46,7 @@ fn summary(c: &Cluster, cands: &[Candidate]) -> Vec<(String, Vec<String>, i64)> 
     cands
         .iter()
         .map(|cand| {
-            let mut v: Vec<String> = cand.victims.iter().map(|v| v.pod().metadata.name.clone()).collect();
+            let mut v: Vec<String> = cand.victims.iter().map(|v| v.pod().metadata.name.to_string()).collect();
             v.sort();
             (c.nodes[cand.node].name.clone(), v, cand.pdb_violations)
         })
