@@ -40,7 +40,7 @@ pub struct Event {
 }
 
 #[cfg(target_pointer_width = "64")]
-const _: () = assert!(std::mem::size_of::<Event>() == 240);
+const _: () = assert!(std::mem::size_of::<Event>() == 224);
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]

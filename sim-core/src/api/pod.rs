@@ -372,7 +372,7 @@ pub struct PodStatus {
 // one box of 320 bytes (its metadata 120), the size of an allocator's bin: a byte more
 // and it takes the next, 384.
 #[cfg(target_pointer_width = "64")]
-const _: () = assert!(std::mem::size_of::<PodStatus>() == 184 && std::mem::size_of::<Pod>() == 304);
+const _: () = assert!(std::mem::size_of::<PodStatus>() == 184 && std::mem::size_of::<Pod>() == 288);
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

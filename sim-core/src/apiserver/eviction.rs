@@ -125,10 +125,7 @@ mod tests {
         let created = a.handle(Request::Create(Object::Pod(Box::new(p))), SimTime(0));
         let Response::Object(o) = created.response else { panic!() };
         let uid = o.meta().uid.clone();
-        a.handle(
-            Request::Bind(Box::new(crate::apiserver::Binding { namespace: "default".into(), name: name.into(), uid: uid.to_string(), node: "n1".into() })),
-            SimTime(1),
-        );
+        a.handle(Request::Bind(Box::new(crate::apiserver::Binding { namespace: "default".into(), name: name.into(), uid, node: "n1".into() })), SimTime(1));
         let mut p = a.store.get(&ObjectKey::new(Kind::Pod, "default", name)).unwrap().as_pod().unwrap().clone();
         p.status.phase = "Running".into();
         p.set_condition("Ready", "True", "", "", Time(SimTime(2)));

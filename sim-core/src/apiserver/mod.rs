@@ -9,7 +9,7 @@ pub mod limit_ranger;
 pub mod resource_quota;
 pub mod service_alloc;
 
-use crate::api::meta::Time;
+use crate::api::meta::{Text, Time};
 use crate::api::object::Kind;
 use crate::api::pod::PodSpec;
 use crate::api::validation::{validate, FieldErr};
@@ -123,10 +123,10 @@ const _: () = assert!(std::mem::size_of::<Request>() == 48);
 /// The pods/binding subresource's body: the pod and the node.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Binding {
-    pub namespace: String,
-    pub name: String,
-    pub uid: String,
-    pub node: String,
+    pub namespace: Text,
+    pub name: Text,
+    pub uid: Text,
+    pub node: Text,
 }
 
 /// The pods/eviction subresource's body.
@@ -1471,7 +1471,7 @@ mod tests {
         let mut a = server();
         let base = format!("{}-", "a".repeat(69));
         let mut p = pod("");
-        p.meta_mut().generate_name = base.clone();
+        p.meta_mut().generate_name = base.clone().into();
         let name = ok(a.handle(Request::Create(p), SimTime(1))).meta().name.to_string();
         assert_eq!(name.len(), 63, "{name}");
         assert!(name.starts_with(&base[..58]) && !name[..58].contains('-'), "{name}");
@@ -1590,7 +1590,7 @@ mod tests {
         assert_eq!(st.reason, "Conflict");
         assert!(st.message.contains("the object has been modified"));
         let uid = p.meta().uid.clone();
-        let bind = |node: &str| Request::Bind(Box::new(Binding { namespace: "default".into(), name: "web".into(), uid: uid.to_string(), node: node.into() }));
+        let bind = |node: &str| Request::Bind(Box::new(Binding { namespace: "default".into(), name: "web".into(), uid: uid.clone(), node: node.into() }));
         let bound = ok(a.handle(bind("n1"), SimTime(3)));
         assert_eq!(bound.as_pod().unwrap().spec.node_name, "n1");
         assert!(err(a.handle(bind("n2"), SimTime(4))).message.contains("is already assigned to node \"n1\""));
@@ -1631,7 +1631,7 @@ mod tests {
         let mut a = server();
         let p = ok(a.handle(Request::Create(pod("web")), SimTime(0)));
         let uid = p.meta().uid.clone();
-        ok(a.handle(Request::Bind(Box::new(Binding { namespace: "default".into(), name: "web".into(), uid: uid.to_string(), node: "n1".into() })), SimTime(1)));
+        ok(a.handle(Request::Bind(Box::new(Binding { namespace: "default".into(), name: "web".into(), uid, node: "n1".into() })), SimTime(1)));
         // Re-applying the manifest keeps spec.nodeName (the scheduler's) and writes nothing.
         let rev = a.store.revision();
         let same = ok(a.handle(Request::Apply(pod("web")), SimTime(2)));

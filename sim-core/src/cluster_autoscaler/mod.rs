@@ -405,7 +405,7 @@ impl ClusterAutoscaler {
         let mut help: Vec<&Rc<Object>> = Vec::new();
         // A pod waiting on its preemption is counted on its nominated node, not helped
         // (filterOutSchedulable: nominated pods go into the snapshot first).
-        let index: BTreeMap<String, usize> = (0..sim.len()).map(|i| (sim.node(i).name.clone(), i)).collect();
+        let index: BTreeMap<crate::api::meta::Text, usize> = (0..sim.len()).map(|i| (sim.node(i).name.clone(), i)).collect();
         let mut waiting = Vec::new();
         for o in pending {
             let nominated = o.as_pod().map(|p| p.status.nominated_node_name.as_str()).filter(|n| !n.is_empty()).and_then(|n| index.get(n));
@@ -664,7 +664,7 @@ impl ClusterAutoscaler {
             .filter(|n| ready(n) && !self.deleting.contains_key(n.metadata.name.as_str()))
             .map(|n| node_info(n, on_node.get(n.metadata.name.as_str()).map_or(&[][..], |v| v.as_slice())))
             .collect();
-        let index: BTreeMap<String, usize> = infos.iter().enumerate().map(|(i, ni)| (ni.name.clone(), i)).collect();
+        let index: BTreeMap<crate::api::meta::Text, usize> = infos.iter().enumerate().map(|(i, ni)| (ni.name.clone(), i)).collect();
         let utilization: Vec<f64> = infos
             .iter()
             .map(|ni| (ni.requested_milli_cpu as f64 / ni.alloc_milli_cpu.max(1) as f64).max(ni.requested_memory as f64 / ni.alloc_memory.max(1) as f64))
@@ -751,7 +751,7 @@ impl ClusterAutoscaler {
             let mut fits = true;
             for o in &moving {
                 let pi = unbound(o);
-                let dest = (0..sim.len()).filter(|&i| i != at && !unneeded_now.contains_key(&sim.node(i).name));
+                let dest = (0..sim.len()).filter(|&i| i != at && !unneeded_now.contains_key(sim.node(i).name.as_str()));
                 match sim.first_fit(&pi, dest) {
                     Some(i) => {
                         placed.push((i, pi.uid().to_string()));

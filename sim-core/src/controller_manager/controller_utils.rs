@@ -3,7 +3,7 @@
 //! change), `GetPodFromTemplate`, `ActivePodsWithRanks` (which pods a scale-down deletes
 //! first) and the slow-start batches of `slowStartBatch` (replicaset.go).
 
-use crate::api::meta::{OwnerReference, Text, Time};
+use crate::api::meta::{OwnerReference, OwnerRefs, Text, Time};
 use crate::api::pod::{Pod, PodTemplateSpec};
 use crate::engine::SimTime;
 use std::cmp::Ordering;
@@ -32,17 +32,18 @@ pub fn controller_ref(api_version: &str, kind: &str, name: &str, uid: &str) -> O
 
 /// GetPodFromTemplate: labels, annotations, finalizers and spec from the template, the
 /// controller reference, and generateName `<prefix>`; the namespace is the controller's
-/// own, shared.
-pub fn pod_from_template(template: &PodTemplateSpec, namespace: &Text, generate_name: String, owner: OwnerReference) -> Pod {
+/// own, and the generateName and the owner list are the caller's, shared by the pods
+/// of one batch.
+pub fn pod_from_template(template: &PodTemplateSpec, namespace: &Text, generate_name: &Text, owners: &OwnerRefs) -> Pod {
     let mut p = Pod::default();
-    p.metadata.generate_name = generate_name;
+    p.metadata.generate_name = generate_name.clone();
     p.metadata.namespace = namespace.clone();
     p.metadata.labels = template.metadata.labels.clone();
     p.metadata.annotations = template.metadata.annotations.clone();
     if !template.metadata.finalizers().is_empty() {
         *p.metadata.finalizers_mut() = template.metadata.finalizers().to_vec();
     }
-    *p.metadata.owner_references = vec![owner];
+    p.metadata.owner_references = owners.clone();
     p.spec = template.spec.clone();
     p
 }

@@ -260,7 +260,7 @@ fn slice_labels(slice_labels: &BTreeMap<String, String>, svc: &Service) -> (BTre
 fn new_slice(svc: &Service, ports: &[EndpointPort]) -> EndpointSlice {
     let mut s = EndpointSlice::default();
     let prefix = format!("{}-", svc.metadata.name);
-    s.metadata.generate_name = if crate::api::validation::dns1123_subdomain(&format!("{prefix}a")).is_empty() { prefix } else { "slice-".into() };
+    s.metadata.generate_name = if crate::api::validation::dns1123_subdomain(&format!("{prefix}a")).is_empty() { prefix.into() } else { "slice-".into() };
     s.metadata.namespace = svc.metadata.namespace.clone();
     *s.metadata.owner_references = vec![OwnerReference {
         api_version: "v1".into(),

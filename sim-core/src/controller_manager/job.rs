@@ -51,7 +51,7 @@ use super::informers::{NsName, SharedInformers};
 use super::workqueue::{Order, WorkQueue};
 use super::{Controller, ControllerCtx, Synced};
 use crate::api::job::{format_indexes, Job, JobCondition, JobStatus, JOB_COMPLETION_INDEX, JOB_COMPLETION_INDEX_ENV};
-use crate::api::meta::Time;
+use crate::api::meta::{OwnerRefs, Text, Time};
 use crate::api::pod::Pod;
 use crate::api::uid::UidKey;
 use crate::api::{Kind, Object};
@@ -755,12 +755,13 @@ fn manage_job<'a>(
     if diff == 0 {
         return (Vec::new(), Vec::new(), None);
     }
-    let owner = controller_ref("batch/v1", "Job", &job.metadata.name, &job.metadata.uid);
+    let owners: OwnerRefs = vec![controller_ref("batch/v1", "Job", &job.metadata.name, &job.metadata.uid)].into();
+    let job_generate_name = Text::concat(&[&job.metadata.name, "-"]);
     let mut out = Vec::with_capacity(diff);
     let slots: Vec<Option<i32>> = if job.indexed() { indexes.iter().copied().map(Some).collect() } else { vec![None; diff] };
     for slot in slots {
         let mut template = job.spec.template.clone();
-        let mut generate_name = format!("{}-", job.metadata.name);
+        let mut generate_name = job_generate_name.clone();
         if let Some(idx) = slot {
             // addCompletionIndexEnvVariables, addCompletionIndexAnnotation and the label;
             // the hostname and `<job>-<index>-` name (podGenerateNameWithIndex).
@@ -786,9 +787,9 @@ fn manage_job<'a>(
                     template.metadata.annotations.insert(JOB_INDEX_IGNORED_FAILURE_COUNT.into(), ig.to_string());
                 }
             }
-            generate_name = pod_generate_name_with_index(&job.metadata.name, idx);
+            generate_name = pod_generate_name_with_index(&job.metadata.name, idx).into();
         }
-        out.push(pod_from_template(&template, &job.metadata.namespace, generate_name, owner.clone()));
+        out.push(pod_from_template(&template, &job.metadata.namespace, &generate_name, &owners));
     }
     (Vec::new(), out, None)
 }

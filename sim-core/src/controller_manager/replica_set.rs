@@ -245,7 +245,8 @@ pub fn controller_ref<R: Replicated>(rs: &ReplicaSet) -> OwnerReference {
 
 /// GetPodFromTemplate for a ReplicaSet: generateName `<rs>-`.
 pub fn pod_from_template<R: Replicated>(rs: &ReplicaSet) -> Pod {
-    controller_utils::pod_from_template(&rs.spec.template, &rs.metadata.namespace, format!("{}-", rs.metadata.name), controller_ref::<R>(rs))
+    let generate_name = crate::api::meta::Text::concat(&[&rs.metadata.name, "-"]);
+    controller_utils::pod_from_template(&rs.spec.template, &rs.metadata.namespace, &generate_name, &vec![controller_ref::<R>(rs)].into())
 }
 
 /// The ReplicaSet a pod's controller reference names, if cached with that uid.
@@ -595,8 +596,11 @@ impl<R: Replicated> ReplicaManager<R> {
 }
 
 fn send_batch<R: Replicated>(rs: &ReplicaSet, n: usize, ctx: &mut ControllerCtx) {
+    // One pod made, and copied for the others: its generateName, labels, owner list and
+    // spec are shared by the batch's pods.
+    let pod = pod_from_template::<R>(rs);
     for _ in 0..n {
-        ctx.request_reply(Request::Create(Object::Pod(Box::new(pod_from_template::<R>(rs)))));
+        ctx.request_reply(Request::Create(Object::Pod(Box::new(pod.clone()))));
     }
 }
 

@@ -115,7 +115,7 @@ fn revision_template(cr: &ControllerRevision) -> Option<crate::api::pod::PodTemp
 fn new_pod(set: &StatefulSet, template: &crate::api::pod::PodTemplateSpec, ordinal: i32, revision: &str) -> Pod {
     let name = format!("{}-{ordinal}", set.metadata.name);
     let owner = controller_ref("apps/v1", "StatefulSet", &set.metadata.name, &set.metadata.uid);
-    let mut p = pod_from_template(template, &set.metadata.namespace, String::new(), owner);
+    let mut p = pod_from_template(template, &set.metadata.namespace, &crate::api::meta::Text::default(), &vec![owner].into());
     p.metadata.name = name.clone().into();
     p.metadata.labels.insert(POD_NAME_LABEL.into(), name.clone());
     p.metadata.labels.insert(POD_INDEX_LABEL.into(), ordinal.to_string());

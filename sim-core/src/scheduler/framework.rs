@@ -2,7 +2,7 @@
 //! snapshot (NodeInfo, kept incrementally like the scheduler cache), and plugin statuses.
 
 use crate::api::affinity::PodAffinityTerm;
-use crate::api::meta::{LabelSelector, LabelSelectorRequirement, Labels};
+use crate::api::meta::{LabelSelector, LabelSelectorRequirement, Labels, Text};
 use crate::api::node::{Node, Taint};
 use crate::api::pod::{Pod, Toleration};
 use crate::api::Object;
@@ -308,7 +308,7 @@ fn non_zero_requests(spec: &crate::api::pod::PodSpec) -> (i64, i64) {
 /// scheduler cache: allocatable, what its pods request, its pods, ports and images.
 #[derive(Clone, Debug, Default)]
 pub struct NodeInfo {
-    pub name: String,
+    pub name: Text,
     pub alloc_milli_cpu: i64,
     pub alloc_memory: i64,
     pub alloc_pods: i64,
@@ -394,7 +394,7 @@ impl NodeMemos {
 impl NodeInfo {
     pub fn set_node(&mut self, node: &Node) {
         let a = &node.status.allocatable;
-        self.name = node.metadata.name.to_string();
+        self.name = node.metadata.name.clone();
         self.alloc_milli_cpu = a.get("cpu").map_or(0, |q| q.milli_value());
         self.alloc_memory = a.get("memory").map_or(0, |q| q.value());
         self.alloc_pods = a.get("pods").map_or(0, |q| q.value());

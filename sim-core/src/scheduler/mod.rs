@@ -14,7 +14,7 @@ pub mod plugins;
 pub mod profile;
 pub mod queue;
 
-use crate::api::meta::{LabelSelector, LabelSelectorRequirement, Labels};
+use crate::api::meta::{LabelSelector, LabelSelectorRequirement, Labels, Text};
 use crate::api::uid::{UidKey, UidTable};
 use crate::api::{Kind, Object};
 use crate::apiserver::{Binding, Request, Response};
@@ -135,9 +135,9 @@ pub struct Scheduler {
     /// [`UidTable`] (150,000 pods in a big run).
     pods: UidTable<CachedPod>,
     /// uid → (namespace, name) of pods waiting in the queue.
-    pending: crate::api::uid::UidMap<(String, String)>,
+    pending: crate::api::uid::UidMap<(Text, Text)>,
     /// (namespace, name) → (uid, node index) of binds in flight.
-    binding: BTreeMap<(String, String), (String, usize)>,
+    binding: BTreeMap<(Text, Text), (String, usize)>,
     /// Pods nominated to a node by preemption: uid → (node index, info).
     nominated: crate::api::uid::UidMap<(usize, Rc<PodInfo>)>,
     /// Pods in VolumeBinding's PreBind: uid → what they wait for.
@@ -556,7 +556,7 @@ impl Scheduler {
                 self.nominated.remove(uid);
             }
         }
-        self.pending.insert(uid, (p.metadata.namespace.to_string(), p.metadata.name.to_string()));
+        self.pending.insert(uid, (p.metadata.namespace.clone(), p.metadata.name.clone()));
         self.queue.add(uid, p.spec.priority.unwrap_or(0), ctx.now);
     }
 
@@ -828,7 +828,9 @@ impl Scheduler {
                 return;
             }
         }
-        self.binding.insert((ns.clone(), name.clone()), (uid.clone(), chosen));
+        self.binding.insert((ns.clone(), name.clone()), (uid, chosen));
+        // The pod's own uid (shared), and the node's name as the scheduler keeps it.
+        let uid = obj.meta().uid.clone();
         ctx.request_reply(Request::Bind(Box::new(Binding { namespace: ns, name, uid, node: self.nodes[chosen].name.clone() })), 0);
     }
 
@@ -966,7 +968,7 @@ impl Scheduler {
         for (i, vname) in &pv.static_bindings {
             let c = st.delay[*i].pvc();
             claims.push((c.metadata.name.to_string(), false, 0));
-            self.assumed_claims.insert((ns.to_string(), c.metadata.name.to_string()), (node_name.clone(), uid.to_string(), false));
+            self.assumed_claims.insert((ns.to_string(), c.metadata.name.to_string()), (node_name.to_string(), uid.to_string(), false));
             let Some(v) = self.informer.get(&Kind::PersistentVolume, "", vname).and_then(|o| o.as_pv()) else { continue };
             let mut nv = v.clone();
             nv.spec.claim_ref = Some(crate::controller_manager::persistent_volume::claim_ref(c));
@@ -977,11 +979,11 @@ impl Scheduler {
         }
         for &i in &pv.provisions {
             let c = st.delay[i].pvc();
-            self.assumed_claims.entry((ns.to_string(), c.metadata.name.to_string())).or_insert((node_name.clone(), uid.to_string(), true));
-            if c.metadata.annotations.get(ANN_SELECTED_NODE) != Some(&node_name) {
+            self.assumed_claims.entry((ns.to_string(), c.metadata.name.to_string())).or_insert((node_name.to_string(), uid.to_string(), true));
+            if c.metadata.annotations.get(ANN_SELECTED_NODE).map(|s| s.as_str()) != Some(&*node_name) {
                 claims.push((c.metadata.name.to_string(), true, 0));
                 let mut nc = c.clone();
-                nc.metadata.annotations.insert(ANN_SELECTED_NODE.into(), node_name.clone());
+                nc.metadata.annotations.insert(ANN_SELECTED_NODE.into(), node_name.to_string());
                 self.volume_writes.insert((Kind::PersistentVolumeClaim, ns.to_string(), c.metadata.name.to_string()), uid.to_string());
                 ctx.request_reply(Request::Update(Object::PersistentVolumeClaim(Box::new(nc))), 0);
             } else {
@@ -1029,7 +1031,7 @@ impl Scheduler {
         if let Some(obj) = self.informer.get(&Kind::Pod, &b.namespace, &b.name).cloned() {
             if let Some(p) = obj.as_pod().filter(|p| p.metadata.uid == uid && p.spec.node_name.is_empty()) {
                 let priority = p.spec.priority.unwrap_or(0);
-                self.pending.insert(uid, (b.namespace.clone(), b.name.clone()));
+                self.pending.insert(uid, (b.namespace.clone().into(), b.name.clone().into()));
                 self.queue.add_after_error(uid, priority, ctx.now);
                 let msg = format!("running PreBind plugin \"VolumeBinding\": {e}");
                 self.report_failure(&obj, "SchedulerError", &msg, None, ctx);
@@ -1074,7 +1076,7 @@ impl Scheduler {
                         }
                         all_bound = false;
                         let caught_up = *rv > 0 && pvc.metadata.resource_version.0 >= *rv;
-                        if *provisioned && caught_up && pvc.metadata.annotations.get(ANN_SELECTED_NODE) != Some(&node_name) {
+                        if *provisioned && caught_up && pvc.metadata.annotations.get(ANN_SELECTED_NODE).map(|s| s.as_str()) != Some(&*node_name) {
                             err = err.or_else(|| Some(format!("provisioning failed for PVC {c:?}")));
                         }
                     }
@@ -1089,8 +1091,8 @@ impl Scheduler {
             }
             if all_bound {
                 let b = self.end_prebinding(&uid).expect("prebinding");
-                self.binding.insert((b.namespace.clone(), b.name.clone()), (uid.clone(), b.node));
-                ctx.request_reply(Request::Bind(Box::new(Binding { namespace: b.namespace, name: b.name, uid, node: node_name })), 0);
+                self.binding.insert((b.namespace.as_str().into(), b.name.as_str().into()), (uid.clone(), b.node));
+                ctx.request_reply(Request::Bind(Box::new(Binding { namespace: b.namespace.into(), name: b.name.into(), uid: uid.into(), node: node_name })), 0);
             } else if let Some(b) = self.prebinding.get_mut(&uid) {
                 b.next_poll = b.next_poll + SimDuration::from_secs(1);
             }
@@ -1191,7 +1193,7 @@ impl Scheduler {
         let mut nominated_info = info.clone();
         nominated_info.object = Rc::new(Object::Pod(Box::new(pod.clone())));
         self.nominated.insert(&pod.metadata.uid, (c.node, Rc::new(nominated_info)));
-        Ok((node_name, victims))
+        Ok((node_name.to_string(), victims))
     }
 
     /// The explain record of a failed attempt: the message, the preemption's (nominated
@@ -1228,7 +1230,7 @@ impl Scheduler {
         statuses
             .iter()
             .map(|(ni, st)| NodeExplanation {
-                name: self.nodes[*ni].name.clone(),
+                name: self.nodes[*ni].name.to_string(),
                 feasible: false,
                 filter: st.reasons.iter().map(|r| FilterResult { plugin: st.plugin.to_string(), reason: r.clone() }).collect(),
                 scores: Vec::new(),
@@ -1285,7 +1287,7 @@ impl Scheduler {
                 .iter()
                 .enumerate()
                 .map(|(k, &ni)| NodeExplanation {
-                    name: self.nodes[ni].name.clone(),
+                    name: self.nodes[ni].name.to_string(),
                     feasible: true,
                     filter: Vec::new(),
                     scores: per_plugin
@@ -1307,7 +1309,7 @@ impl Scheduler {
                 pod: format!("{}/{}", pod.metadata.namespace, pod.metadata.name),
                 scheduler_name: profile.scheduler_name.clone(),
                 time: now,
-                node: Some(self.nodes[chosen].name.clone()),
+                node: Some(self.nodes[chosen].name.to_string()),
                 message: String::new(),
                 nominated_node: None,
                 victims: Vec::new(),

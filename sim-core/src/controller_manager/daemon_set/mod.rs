@@ -627,12 +627,14 @@ impl DaemonSetsController {
 /// Sends `n` creates of `c`'s next nodes: the template pinned to each node by node
 /// affinity, generateName `<daemonset>-`.
 fn send_batch(ds: &DaemonSet, c: &mut Creating, n: usize, ctx: &mut ControllerCtx) {
+    let generate_name = crate::api::meta::Text::concat(&[&ds.metadata.name, "-"]);
+    let owners: crate::api::meta::OwnerRefs = vec![controller_ref(ds)].into();
     for _ in 0..n {
         let node = c.nodes.pop_front().expect("a node for each create of the batch");
         let mut t = c.template.clone();
         let spec = Rc::make_mut(&mut t.spec);
         spec.affinity = Some(util::replace_daemon_set_pod_node_name_node_affinity(spec.affinity.take(), &node));
-        let p = controller_utils::pod_from_template(&t, &ds.metadata.namespace, format!("{}-", ds.metadata.name), controller_ref(ds));
+        let p = controller_utils::pod_from_template(&t, &ds.metadata.namespace, &generate_name, &owners);
         ctx.request_reply(Request::Create(Object::Pod(Box::new(p))));
     }
 }

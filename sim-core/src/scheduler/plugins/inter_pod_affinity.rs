@@ -326,7 +326,7 @@ mod tests {
         let mut nodes: Vec<NodeInfo> = [("node1", "region", "China"), ("node2", "region", "India"), ("node3", "az", "az1")]
             .iter()
             .map(|(n, k, v)| {
-                let mut ni = NodeInfo { name: n.to_string(), present: true, ..Default::default() };
+                let mut ni = NodeInfo { name: (*n).into(), present: true, ..Default::default() };
                 ni.labels.insert(k.to_string(), v.to_string());
                 ni
             })

@@ -25,7 +25,7 @@ pub struct PreFilterState {
 }
 
 pub fn filter(st: &PreFilterState, node: &NodeInfo) -> Option<Status> {
-    let limits = st.limits.get(&node.name)?;
+    let limits = st.limits.get(node.name.as_str())?;
     let mut attached: BTreeMap<&str, &str> = BTreeMap::new();
     for p in &node.pods {
         if let Some(vs) = st.pod_volumes.get(p.uid()) {

@@ -397,7 +397,7 @@ mod tests {
     fn nodes(spec: &[(&str, &[&str])], pods: &[(&str, &[&str])]) -> Vec<NodeInfo> {
         spec.iter()
             .map(|(name, labels)| {
-                let mut n = NodeInfo { name: name.to_string(), present: true, ..Default::default() };
+                let mut n = NodeInfo { name: (*name).into(), present: true, ..Default::default() };
                 for l in labels.iter() {
                     let (k, v) = l.split_once('=').unwrap();
                     n.labels.insert(k.into(), v.into());

@@ -48,7 +48,7 @@ fn summary(c: &Cluster, cands: &[Candidate]) -> Vec<(String, Vec<String>, i64)> 
         .map(|cand| {
             let mut v: Vec<String> = cand.victims.iter().map(|v| v.pod().metadata.name.to_string()).collect();
             v.sort();
-            (c.nodes[cand.node].name.clone(), v, cand.pdb_violations)
+            (c.nodes[cand.node].name.to_string(), v, cand.pdb_violations)
         })
         .collect()
 }
@@ -152,7 +152,7 @@ fn select_best_candidate() {
     let best = |preemptor: PodBuilder, names: &[&str], pods: Vec<Pod>| -> String {
         let c = Cluster::new(very_large_nodes(names), pods);
         let cands = candidates(&fit, &own(preemptor), &c, &[]);
-        c.nodes[pick_one(&cands).expect("a candidate").node].name.clone()
+        c.nodes[pick_one(&cands).expect("a candidate").node].name.to_string()
     };
     let high = || pod("p").priority(HIGH).req(VERY_LARGE);
     let at = |name: &str, n: &str, prio: i32, res: &[(&str, &str)], t: u64| p(name, n, prio, res).start_time(t).obj();
@@ -306,7 +306,7 @@ fn post_filter() {
             })
             .collect();
         match preempt(&fit, &state, &info, &snap, &statuses, &[], 0, &|_| Vec::new()) {
-            Outcome::Nominate(cand) => Ok(c.nodes[cand.node].name.clone()),
+            Outcome::Nominate(cand) => Ok(c.nodes[cand.node].name.to_string()),
             Outcome::Fail(m) => Err(m),
         }
     };
