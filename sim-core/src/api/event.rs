@@ -26,7 +26,7 @@ pub struct Event {
     /// Shared by every Event of one recorder.
     #[serde(default)]
     pub source: Rc<EventSource>,
-    /// `MaybeTime`s, 8 bytes each: an Event is 256 bytes, an allocator bin below 320.
+    /// `MaybeTime`s, 8 bytes each: an Event is 224 bytes.
     #[serde(default, skip_serializing_if = "MaybeTime::is_none")]
     pub first_timestamp: MaybeTime,
     #[serde(default, skip_serializing_if = "MaybeTime::is_none")]

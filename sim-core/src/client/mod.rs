@@ -263,20 +263,28 @@ pub fn event_with(
     now: SimTime,
     seq: u64,
 ) -> crate::api::event::Event {
-    use crate::api::meta::Time;
-    let mut ev = crate::api::event::Event::default();
-    ev.metadata.name = event_name(&involved.name, now.as_ms().wrapping_mul(1_000_000).wrapping_add(seq));
-    ev.metadata.namespace = if involved.namespace.is_empty() { "default".into() } else { involved.namespace.clone() };
-    ev.involved_object = involved;
-    ev.reason = reason.into();
-    ev.message = message.into();
-    ev.reporting_component = source.component.clone();
-    ev.source = source;
-    ev.first_timestamp = Time(now).into();
-    ev.last_timestamp = Time(now).into();
-    ev.count = 1;
-    ev.type_ = type_.into();
-    ev
+    use crate::api::meta::{ObjectMeta, Time};
+    // Built whole: `Event::default()` would make an `Rc` for the reference and one for
+    // the source, both replaced at once (two allocations an Event).
+    let metadata = ObjectMeta {
+        name: event_name(&involved.name, now.as_ms().wrapping_mul(1_000_000).wrapping_add(seq)),
+        namespace: if involved.namespace.is_empty() { "default".into() } else { involved.namespace.clone() },
+        ..ObjectMeta::default()
+    };
+    crate::api::event::Event {
+        api_version: Default::default(),
+        kind: Default::default(),
+        metadata,
+        involved_object: involved,
+        reason: reason.into(),
+        message: message.into(),
+        reporting_component: source.component.clone(),
+        source,
+        first_timestamp: Time(now).into(),
+        last_timestamp: Time(now).into(),
+        count: 1,
+        type_: type_.into(),
+    }
 }
 
 #[cfg(test)]

@@ -488,7 +488,8 @@ impl Compact {
             type_: if self.flags & WARNING != 0 { "Warning" } else { "Normal" }.into(),
             reporting_component: if self.flags & REPORTING != 0 { source.component.clone() } else { Cow::Borrowed("") },
             source: source.clone(),
-            ..Event::default()
+            // Not `..Event::default()`: that makes two `Rc`s only to drop them.
+            metadata: Default::default(),
         };
         let m = &mut e.metadata;
         m.name = crate::client::event_name(&about.name, self.stamp);
