@@ -218,7 +218,7 @@ impl<'a> Driver<'a> {
             })
             .clone();
         let mut j = Job::default();
-        j.metadata.name = t.object.clone().into();
+        j.metadata.name = t.object.as_str().into();
         j.metadata.namespace = "default".into();
         j.metadata.labels.insert(JOB_LABEL.into(), self.trace.jobs[t.job].name.replace('_', "-"));
         j.metadata.annotations.insert(TASK_ANNOTATION.into(), t.name.clone());

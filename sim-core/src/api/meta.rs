@@ -318,7 +318,7 @@ impl<'de, C: Constant> Deserialize<'de> for TypeField<C> {
 }
 
 /// A string that is empty in most objects (a pod condition's reason and message) or
-/// the same in every version of one (its namespace and uid, its phase): 8 bytes, and
+/// the same in every version of one (its name, namespace and uid, its phase): 8 bytes, and
 /// no allocation while empty, where a `String` is 24. Reads as `str` (`Deref`), writes
 /// as the string (serde, `From`). Immutable, so shared: a copy (the kubelet builds each
 /// status on a copy of the last) allocates nothing. An `arcstr::ArcStr`: its count and
@@ -804,10 +804,9 @@ pub struct ObjectMeta {
 #[cfg(target_pointer_width = "64")]
 const _: () = assert!(std::mem::size_of::<ObjectMeta>() == 88);
 
-/// `clone_from` copies into the strings already there and shares the namespace and uid
-/// (kube-apiserver's status update keeps the stored metadata: written over the
-/// request's copy, whose name, namespace and uid are the stored ones, it allocates
-/// nothing).
+/// `clone_from` shares the name, generateName, namespace and uid (kube-apiserver's
+/// status update keeps the stored metadata: written over the request's copy, whose
+/// name, namespace and uid are the stored ones, it allocates nothing).
 impl Clone for ObjectMeta {
     fn clone(&self) -> Self {
         ObjectMeta {

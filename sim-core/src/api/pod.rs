@@ -369,8 +369,8 @@ pub struct PodStatus {
 }
 
 // Every stored version of a pod holds one (they were 304 bytes, then 256), and a pod is
-// one box of 320 bytes (its metadata 120), the size of an allocator's bin: a byte more
-// and it takes the next, 384.
+// one box of 288 bytes (its metadata 88), within an allocator's bin of 320: a box of more
+// than 320 takes the next, 384.
 #[cfg(target_pointer_width = "64")]
 const _: () = assert!(std::mem::size_of::<PodStatus>() == 184 && std::mem::size_of::<Pod>() == 288);
 

@@ -186,7 +186,7 @@ pub fn apply(obj: &mut Object) {
         // by name.
         Object::Namespace(ns) => {
             let name = ns.metadata.name.to_string();
-            ns.metadata.labels.insert("kubernetes.io/metadata.name".into(), name.to_string());
+            ns.metadata.labels.insert("kubernetes.io/metadata.name".into(), name);
         }
         Object::Node(n) if n.status.allocatable.is_empty() => {
             n.status.allocatable = n.status.capacity.clone();

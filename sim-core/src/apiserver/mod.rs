@@ -466,14 +466,8 @@ impl ApiServer {
         std::mem::replace(&mut m.name, name).to_string()
     }
 
-    /// utilrand.String(5): the generateName suffix alphabet (no vowels, no 0/1/3).
-    pub fn random_suffix(&mut self, n: usize) -> String {
-        let mut s = vec![0u8; n];
-        self.random_suffix_into(&mut s);
-        String::from_utf8(s).expect("ASCII")
-    }
-
-    /// `random_suffix` into `out`, one character a byte.
+    /// utilrand.String(len(out)) into `out`: the generateName suffix alphabet (no
+    /// vowels, no 0/1/3), one character a byte.
     fn random_suffix_into(&mut self, out: &mut [u8]) {
         const ALPHANUMS: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
         for c in out {

@@ -227,13 +227,28 @@ pub fn event_for(
 /// An Event's name: `<object>.<stamp in 16 hex digits>` (makeEvent's `%v.%x` of the
 /// object's name and the time; the correlator keeps only the stamp and rebuilds it).
 pub fn event_name(object: &str, stamp: u64) -> crate::api::meta::Text {
-    // The digits are placed by hand: `{:016x}` through core::fmt cost about 700
-    // instructions an Event (callgrind), this a tenth of it.
+    let hex = stamp_hex(stamp);
+    crate::api::meta::Text::concat(&[object, ".", std::str::from_utf8(&hex).expect("hex digits are ASCII")])
+}
+
+/// `event_name` as a `String`.
+pub fn event_name_string(object: &str, stamp: u64) -> String {
+    let hex = stamp_hex(stamp);
+    let mut s = String::with_capacity(object.len() + 17);
+    s.push_str(object);
+    s.push('.');
+    s.push_str(std::str::from_utf8(&hex).expect("hex digits are ASCII"));
+    s
+}
+
+/// A stamp's 16 lowercase hex digits. Placed by hand: `{:016x}` through core::fmt
+/// cost about 700 instructions an Event (callgrind), this a tenth of it.
+fn stamp_hex(stamp: u64) -> [u8; 16] {
     let mut hex = [0u8; 16];
     for (i, d) in hex.iter_mut().enumerate() {
         *d = b"0123456789abcdef"[(stamp >> (4 * (15 - i))) as usize & 15];
     }
-    crate::api::meta::Text::concat(&[object, ".", std::str::from_utf8(&hex).expect("hex digits are ASCII")])
+    hex
 }
 
 /// The reference an Event makes to `obj` (ref.GetReference).
@@ -299,6 +314,7 @@ mod tests {
         assert_eq!(super::event_name("", u64::MAX), ".ffffffffffffffff");
         proptest!(|(name in "[a-z0-9.-]{0,20}", stamp in any::<u64>())| {
             prop_assert_eq!(super::event_name(&name, stamp), format!("{name}.{stamp:016x}"));
+            prop_assert_eq!(super::event_name_string(&name, stamp), format!("{name}.{stamp:016x}"));
         });
     }
 }

@@ -787,7 +787,7 @@ fn manage_job<'a>(
                     template.metadata.annotations.insert(JOB_INDEX_IGNORED_FAILURE_COUNT.into(), ig.to_string());
                 }
             }
-            generate_name = pod_generate_name_with_index(&job.metadata.name, idx).into();
+            generate_name = pod_generate_name_with_index(&job.metadata.name, idx);
         }
         out.push(pod_from_template(&template, &job.metadata.namespace, &generate_name, &owners));
     }
@@ -796,11 +796,11 @@ fn manage_job<'a>(
 
 /// podGenerateNameWithIndex: `<job>-<index>-`, the job name cut so that the whole fits
 /// 63 − 5 characters.
-fn pod_generate_name_with_index(job: &str, idx: i32) -> String {
+fn pod_generate_name_with_index(job: &str, idx: i32) -> Text {
     let append = format!("-{idx}-");
     let max = 63 - 5 - append.len();
-    let base: String = job.chars().take(max).collect();
-    format!("{base}{append}")
+    let cut = job.char_indices().nth(max).map_or(job.len(), |(i, _)| i);
+    Text::concat(&[&job[..cut], &append])
 }
 
 /// firstPendingIndexes: the lowest indexes not succeeded, failed for good, held by an
@@ -860,7 +860,7 @@ fn active_pods_for_removal<'a>(job: &Job, active: &[&'a Pod], rm: usize, now: Si
     let mut seen = BTreeSet::new();
     let (mut bad, mut good): (Vec<&Pod>, Vec<&Pod>) = (Vec::new(), Vec::new());
     let mut sorted = active.to_vec();
-    sorted.sort_by_key(|p| (completion_index(p), p.metadata.name.to_string()));
+    sorted.sort_by_key(|p| (completion_index(p), p.metadata.name.clone()));
     for p in sorted {
         match completion_index(p) {
             Some(i) if i < completions && seen.insert(i) => good.push(p),

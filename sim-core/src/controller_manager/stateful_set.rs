@@ -116,7 +116,7 @@ fn new_pod(set: &StatefulSet, template: &crate::api::pod::PodTemplateSpec, ordin
     let name = format!("{}-{ordinal}", set.metadata.name);
     let owner = controller_ref("apps/v1", "StatefulSet", &set.metadata.name, &set.metadata.uid);
     let mut p = pod_from_template(template, &set.metadata.namespace, &crate::api::meta::Text::default(), &vec![owner].into());
-    p.metadata.name = name.clone().into();
+    p.metadata.name = name.as_str().into();
     p.metadata.labels.insert(POD_NAME_LABEL.into(), name.clone());
     p.metadata.labels.insert(POD_INDEX_LABEL.into(), ordinal.to_string());
     p.metadata.labels.insert(CONTROLLER_REVISION_HASH.into(), revision.to_string());

@@ -791,7 +791,7 @@ impl Events {
             };
             for (i, c) in group.events.iter().enumerate() {
                 if revisions.contains(&group.resource_version(i)) {
-                    out.push((about.namespace.to_string(), crate::client::event_name(&about.name, c.stamp).to_string()));
+                    out.push((about.namespace.to_string(), crate::client::event_name_string(&about.name, c.stamp)));
                 }
             }
         }

@@ -158,7 +158,7 @@ impl Kubelet {
     /// This node's Lease in kube-node-lease, renewed now.
     pub(super) fn lease(&self, now: SimTime) -> Object {
         let mut lease = crate::api::namespace::Lease::default();
-        lease.metadata.name = self.spec.name.clone().into();
+        lease.metadata.name = self.spec.name.as_str().into();
         lease.metadata.namespace = LEASE_NAMESPACE.into();
         lease.spec.holder_identity = Some(self.spec.name.clone());
         lease.spec.lease_duration_seconds = Some(LEASE_DURATION_SECONDS);

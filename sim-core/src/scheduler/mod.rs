@@ -828,10 +828,11 @@ impl Scheduler {
                 return;
             }
         }
+        // The pod's own uid (shared) when it is the queued one, as it is unless watch
+        // events were out of order; and the node's name as the scheduler keeps it.
+        let bound_uid = if obj.meta().uid == *uid { obj.meta().uid.clone() } else { uid.as_str().into() };
         self.binding.insert((ns.clone(), name.clone()), (uid, chosen));
-        // The pod's own uid (shared), and the node's name as the scheduler keeps it.
-        let uid = obj.meta().uid.clone();
-        ctx.request_reply(Request::Bind(Box::new(Binding { namespace: ns, name, uid, node: self.nodes[chosen].name.clone() })), 0);
+        ctx.request_reply(Request::Bind(Box::new(Binding { namespace: ns, name, uid: bound_uid, node: self.nodes[chosen].name.clone() })), 0);
     }
 
     /// The volume plugins' PreFilters, in the profile's filter order: VolumeRestrictions
@@ -1031,7 +1032,7 @@ impl Scheduler {
         if let Some(obj) = self.informer.get(&Kind::Pod, &b.namespace, &b.name).cloned() {
             if let Some(p) = obj.as_pod().filter(|p| p.metadata.uid == uid && p.spec.node_name.is_empty()) {
                 let priority = p.spec.priority.unwrap_or(0);
-                self.pending.insert(uid, (b.namespace.clone().into(), b.name.clone().into()));
+                self.pending.insert(uid, (b.namespace.as_str().into(), b.name.as_str().into()));
                 self.queue.add_after_error(uid, priority, ctx.now);
                 let msg = format!("running PreBind plugin \"VolumeBinding\": {e}");
                 self.report_failure(&obj, "SchedulerError", &msg, None, ctx);
@@ -1091,8 +1092,9 @@ impl Scheduler {
             }
             if all_bound {
                 let b = self.end_prebinding(&uid).expect("prebinding");
-                self.binding.insert((b.namespace.as_str().into(), b.name.as_str().into()), (uid.clone(), b.node));
-                ctx.request_reply(Request::Bind(Box::new(Binding { namespace: b.namespace.into(), name: b.name.into(), uid: uid.into(), node: node_name })), 0);
+                let (namespace, name): (Text, Text) = (b.namespace.as_str().into(), b.name.as_str().into());
+                self.binding.insert((namespace.clone(), name.clone()), (uid.clone(), b.node));
+                ctx.request_reply(Request::Bind(Box::new(Binding { namespace, name, uid: uid.into(), node: node_name })), 0);
             } else if let Some(b) = self.prebinding.get_mut(&uid) {
                 b.next_poll = b.next_poll + SimDuration::from_secs(1);
             }
