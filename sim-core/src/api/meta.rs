@@ -339,22 +339,23 @@ impl Text {
         self.0 = ArcStr::new();
     }
 
-    /// The text of `parts` joined, in one allocation: the parts are put together on the
-    /// stack (a generated name, an Event's name), where a `String` made first and then
-    /// copied into the shared string was two.
+    /// The text of `parts` joined, in one allocation (arcstr's `init_with`), where a
+    /// `String` made first and then copied into the shared string was two: a generated
+    /// name, an Event's name. Not looked up among the shared words (`WORDS`): a name
+    /// joined this way ends in `-`, a stamp or a generated suffix, never in one of them.
     pub fn concat(parts: &[&str]) -> Text {
-        const ROOM: usize = 320;
-        let len: usize = parts.iter().map(|p| p.len()).sum();
-        if len > ROOM {
-            return Text::from(parts.concat().as_str());
+        let len = parts.iter().map(|p| p.len()).sum();
+        if len == 0 {
+            return Text::default(); // init_with wants at least one byte
         }
-        let mut buf = [0u8; ROOM];
-        let mut at = 0;
-        for p in parts {
-            buf[at..at + p.len()].copy_from_slice(p.as_bytes());
-            at += p.len();
-        }
-        Text::from(std::str::from_utf8(&buf[..at]).expect("whole strings joined"))
+        let joined = ArcStr::init_with(len, |buf| {
+            let mut at = 0;
+            for p in parts {
+                buf[at..at + p.len()].copy_from_slice(p.as_bytes());
+                at += p.len();
+            }
+        });
+        Text(joined.expect("whole strings joined are UTF-8"))
     }
 
     /// Whether two texts are one shared copy.
@@ -1113,6 +1114,15 @@ impl std::fmt::Display for IntOrString {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `Text::concat` is the parts joined, whatever their lengths and characters.
+    #[test]
+    fn concat_joins_its_parts() {
+        assert_eq!(Text::concat(&[]), "");
+        assert_eq!(Text::concat(&["web-", "", "x7k2q"]), "web-x7k2q");
+        let long = "é".repeat(300);
+        assert_eq!(Text::concat(&[&long, ".", "ü"]), format!("{long}.ü"));
+    }
 
     /// A Pod's and an Event's apiVersion and kind read and write as their strings; any
     /// value but the kind's own is refused with serde's words.
