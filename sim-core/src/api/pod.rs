@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::rc::Rc;
+use thin_vec::ThinVec;
 
 pub type ResourceList = BTreeMap<String, Quantity>;
 type Opaque = Option<Box<Value>>;
@@ -340,8 +341,9 @@ pub struct PodStatus {
     /// classes are shared words, and a status copy shares them all, 8 bytes each.
     #[serde(default, skip_serializing_if = "str::is_empty")]
     pub phase: Text,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub conditions: Vec<PodCondition>,
+    /// `ThinVec`s, 8 bytes each (see `Pod`'s size below).
+    #[serde(default, skip_serializing_if = "ThinVec::is_empty")]
+    pub conditions: ThinVec<PodCondition>,
     #[serde(default, skip_serializing_if = "str::is_empty")]
     pub message: Text,
     #[serde(default, skip_serializing_if = "str::is_empty")]
@@ -356,10 +358,10 @@ pub struct PodStatus {
     pub pod_ips: PodIps,
     #[serde(default, skip_serializing_if = "MaybeTime::is_none")]
     pub start_time: MaybeTime,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub container_statuses: Vec<ContainerStatus>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub init_container_statuses: Vec<ContainerStatus>,
+    #[serde(default, skip_serializing_if = "ThinVec::is_empty")]
+    pub container_statuses: ThinVec<ContainerStatus>,
+    #[serde(default, skip_serializing_if = "ThinVec::is_empty")]
+    pub init_container_statuses: ThinVec<ContainerStatus>,
     #[serde(default, skip_serializing_if = "str::is_empty")]
     pub nominated_node_name: Text,
     #[serde(default, skip_serializing_if = "str::is_empty")]
@@ -368,11 +370,13 @@ pub struct PodStatus {
     pub host_ips: PodIps,
 }
 
-// Every stored version of a pod holds one (they were 304 bytes, then 256), and a pod is
-// one box of 288 bytes (its metadata 88), within an allocator's bin of 320: a box of more
-// than 320 takes the next, 384.
+// Every stored version of a pod holds one (they were 304 bytes, then 256, then 184 with
+// three `Vec`s and two 24-byte `PodIps`), and a pod is one box of 224 bytes (its metadata
+// 88), one of mimalloc's bins: at 288 it took one of 320, and a box of more than 224
+// takes 256. A status update copies the box: 96 bytes less for each version kept, in the
+// store and its history, and each copy made.
 #[cfg(target_pointer_width = "64")]
-const _: () = assert!(std::mem::size_of::<PodStatus>() == 184 && std::mem::size_of::<Pod>() == 288);
+const _: () = assert!(std::mem::size_of::<PodStatus>() == 120 && std::mem::size_of::<Pod>() == 224);
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -381,8 +385,8 @@ pub struct PodIp {
 }
 
 /// podIPs and hostIPs: a pod has one address of each on a single-stack cluster, kept in
-/// place (no allocation; the address a `Text` a copy shares; 24 bytes, a vector's size),
-/// more behind a shared `Rc`. The kubelet's status copies them at every update: as
+/// place (no allocation; the address a `Text` a copy shares; 16 bytes), more behind a
+/// shared `Rc`. The kubelet's status copies them at every update: as
 /// vectors they were two allocations a status. Reads as the slice (`Deref`), writes as
 /// the list (serde, `From<Vec<PodIp>>`).
 #[derive(Clone, Default)]
@@ -390,7 +394,10 @@ pub enum PodIps {
     #[default]
     None,
     One(PodIp),
-    Many(Rc<[PodIp]>),
+    /// Behind one thin pointer (8 bytes, where an `Rc<[PodIp]>` is 16): with the `Text`
+    /// of `One`, the enum is 16 bytes.
+    #[allow(clippy::rc_buffer)] // thin: the `Rc` of a slice is a fat pointer
+    Many(Rc<Vec<PodIp>>),
 }
 
 impl PodIps {
@@ -419,7 +426,7 @@ impl From<Vec<PodIp>> for PodIps {
         match v.len() {
             0 => PodIps::None,
             1 => PodIps::One(v.pop().expect("one address")),
-            _ => PodIps::Many(v.into()),
+            _ => PodIps::Many(Rc::new(v)),
         }
     }
 }
@@ -657,8 +664,8 @@ impl PodStatus {
             pod_ip: pod_ip.clone(),
             pod_ips: pod_ips.clone(),
             start_time: *start_time,
-            container_statuses: Vec::new(),
-            init_container_statuses: Vec::new(),
+            container_statuses: ThinVec::new(),
+            init_container_statuses: ThinVec::new(),
             nominated_node_name: nominated_node_name.clone(),
             qos_class: qos_class.clone(),
             host_ips: host_ips.clone(),
@@ -690,6 +697,12 @@ impl PodStatus {
                 c.message = text();
             }
         } else {
+            // Grown by one: a first condition takes 64 bytes, where a push would make
+            // room for four (208); a pod has at most six, and the kubelet makes room
+            // for its five at once.
+            if self.conditions.len() == self.conditions.capacity() {
+                self.conditions.reserve_exact(1);
+            }
             self.conditions.push(PodCondition {
                 type_: type_.into(),
                 status: status.into(),

@@ -24,6 +24,7 @@ use crate::apiserver::Request;
 use crate::client::Ctx;
 use crate::engine::{SimDuration, SimTime};
 use crate::network::ipam::{format_ip, ip_is};
+use thin_vec::ThinVec;
 
 /// A container's `terminated` state from (exit code, started, finished).
 pub(super) fn terminated((code, started, finished): (i32, SimTime, SimTime)) -> ContainerState {
@@ -240,7 +241,7 @@ fn container_id(prev: Option<&ContainerStatus>, uid: &str, digits: usize, tag: &
 /// The init containers' statuses: waiting (PodInitializing), running, or terminated with
 /// exit code 0 (Completed); a sidecar stays running (ready: ksim models no sidecar
 /// readiness probe) until the pod's app containers are done.
-fn init_container_statuses(w: &Worker, p: &Pod, uid: &str, words: &mut Words) -> Vec<ContainerStatus> {
+fn init_container_statuses(w: &Worker, p: &Pod, uid: &str, words: &mut Words) -> ThinVec<ContainerStatus> {
     p.spec
         .init_containers
         .iter()
@@ -280,7 +281,7 @@ fn init_container_statuses(w: &Worker, p: &Pod, uid: &str, words: &mut Words) ->
 }
 
 /// One status per container (all share the worker's state): convertToAPIContainerStatuses.
-fn container_statuses(w: &Worker, p: &Pod, uid: &str, now: SimTime, words: &mut Words) -> Vec<ContainerStatus> {
+fn container_statuses(w: &Worker, p: &Pod, uid: &str, now: SimTime, words: &mut Words) -> ThinVec<ContainerStatus> {
     let running = w.phase == Phase::Running;
     let ready = running && w.ready;
     p.spec

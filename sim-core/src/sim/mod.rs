@@ -312,8 +312,10 @@ impl Simulation {
         let rngs = RngStreams::new(opts.seed);
         let cidr = Cidr::parse(&scenario.cluster.cluster_cidr)?;
         let alloc = ClusterCidrAllocator::new(cidr, scenario.cluster.node_cidr_mask_size)?;
-        let mut kubelets = Vec::new();
-        let mut proxies = Vec::new();
+        // Made to size: a kubelet is some 1.4 KB, and 5,000 pushed one by one ended in a
+        // vector of 8,192 places (4.5 MB of them unused).
+        let mut kubelets = Vec::with_capacity(nodes as usize);
+        let mut proxies = Vec::with_capacity(nodes as usize);
         let mut kubelet_index = KubeletIndex::default();
         for pool in &scenario.cluster.node_pools {
             for i in 1..=pool.count {
