@@ -165,7 +165,7 @@ fn event_store(c: &mut Criterion) {
             let pod = Rc::new(ObjectReference {
                 kind: "Pod".into(),
                 namespace: "default".into(),
-                name: format!("web-5d8f7c9b4-{:05x}", (i * 7919) % 0x100000),
+                name: format!("web-5d8f7c9b4-{:05x}", (i * 7919) % 0x100000).into(),
                 uid: format!("{i:08x}-0000-4000-8000-000000000000").into(),
                 api_version: "v1".into(),
             });
@@ -264,7 +264,7 @@ fn event_correlator(c: &mut Criterion) {
             Rc::new(ObjectReference {
                 kind: "Pod".into(),
                 namespace: "default".into(),
-                name: format!("job-{i}-x7k2p"),
+                name: format!("job-{i}-x7k2p").into(),
                 uid: format!("{i:08x}-0000-4000-8000-000000000000").into(),
                 api_version: "v1".into(),
             })

@@ -743,7 +743,7 @@ pub fn rows(kind: &Kind, objs: &[Rc<Object>], now: SimTime, wide: bool, with_ns:
                         e.type_.to_string(),
                         e.reason.to_string(),
                         format!("{}/{}", e.involved_object.kind.to_ascii_lowercase(), e.involved_object.name),
-                        e.message.clone(),
+                        e.message.to_string(),
                     ]
                 })
                 .collect();

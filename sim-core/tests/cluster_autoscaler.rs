@@ -21,7 +21,7 @@ fn events(s: &Simulation, reason: &str) -> Vec<(SimTime, String, String)> {
         .iter()
         .filter_map(|o| if let Object::Event(e) = &**o { Some(e.clone()) } else { None })
         .filter(|e| e.reason == reason)
-        .map(|e| (e.first_timestamp.get().map_or(SimTime::ZERO, |t| t.0), e.involved_object.name.clone(), e.message))
+        .map(|e| (e.first_timestamp.get().map_or(SimTime::ZERO, |t| t.0), e.involved_object.name.to_string(), e.message.to_string()))
         .collect();
     v.sort();
     v

@@ -459,7 +459,7 @@ fn job_examples_end_as_their_pages_say() {
         .iter()
         .filter_map(|o| if let sim_core::api::Object::Event(e) = &**o { Some(e.clone()) } else { None })
         .filter(|e| e.involved_object.kind == "Job")
-        .map(|e| (e.reason.to_string(), e.message.clone()))
+        .map(|e| (e.reason.to_string(), e.message.to_string()))
         .collect();
     assert!(events.iter().any(|(r, m)| r == "SuccessfulCreate" && m.starts_with("Created pod: pi-")), "{events:?}");
     assert!(events.contains(&("Completed".into(), "Job completed".into())), "{events:?}");

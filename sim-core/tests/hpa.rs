@@ -22,7 +22,7 @@ fn hpa_events(s: &Simulation) -> Vec<(SimTime, String, String)> {
         .iter()
         .filter_map(|o| if let Object::Event(e) = &**o { Some(e.clone()) } else { None })
         .filter(|e| e.involved_object.kind == "HorizontalPodAutoscaler")
-        .map(|e| (e.first_timestamp.get().map_or(SimTime::ZERO, |t| t.0), e.reason.to_string(), e.message))
+        .map(|e| (e.first_timestamp.get().map_or(SimTime::ZERO, |t| t.0), e.reason.to_string(), e.message.to_string()))
         .collect();
     v.sort();
     v

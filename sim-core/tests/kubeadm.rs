@@ -105,7 +105,7 @@ fn a_deleted_mirror_pod_comes_back_and_its_static_pod_keeps_running() {
         .list(&Kind::Event)
         .filter_map(|o| o.as_event())
         .filter(|e| e.involved_object.name == "kube-scheduler-control-plane-1" && e.reason == "Killing")
-        .map(|e| e.message.clone())
+        .map(|e| e.message.to_string())
         .collect();
     assert!(kills.is_empty(), "{kills:?}");
     assert!(sim.violations().is_empty(), "{:?}", sim.violations());

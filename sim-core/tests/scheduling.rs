@@ -22,7 +22,7 @@ fn events(sim: &Simulation, reason: &str) -> Vec<String> {
     sim.list(&Kind::Event)
         .iter()
         .filter_map(|o| match &**o {
-            Object::Event(e) if e.reason == reason => Some(e.message.clone()),
+            Object::Event(e) if e.reason == reason => Some(e.message.to_string()),
             _ => None,
         })
         .collect()

@@ -331,6 +331,11 @@ pub struct Text(ArcStr);
 const _: () = assert!(std::mem::size_of::<Text>() == std::mem::size_of::<usize>());
 
 impl Text {
+    /// The `ArcStr` it is (a copy shares it).
+    pub(crate) fn as_arc(&self) -> &ArcStr {
+        &self.0
+    }
+
     pub fn as_str(&self) -> &str {
         self
     }

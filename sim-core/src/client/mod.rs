@@ -261,7 +261,7 @@ pub fn object_reference(obj: &Object) -> crate::api::event::ObjectReference {
             k => k.into(),
         },
         namespace: m.namespace.clone(),
-        name: m.name.to_string(),
+        name: m.name.clone(),
         uid: m.uid.clone(),
         api_version: kind.api_version().into(),
     }
@@ -274,7 +274,7 @@ pub fn event_with(
     source: std::rc::Rc<crate::api::event::EventSource>,
     type_: &'static str,
     reason: impl Into<std::borrow::Cow<'static, str>>,
-    message: &str,
+    message: impl Into<crate::api::meta::Text>,
     now: SimTime,
     seq: u64,
 ) -> crate::api::event::Event {

@@ -159,6 +159,10 @@ pub struct Kubelet {
     node_cpu: stats::CpuCounter,
     /// The strings its pod statuses repeat (status_manager.rs `Words`).
     words: status_manager::Words,
+    /// The messages its Events repeat ("Created container: web", "Started container
+    /// web" for each pod of a template): one copy, which the Events in flight and the
+    /// store share (a `Words` of their own, so that the statuses' words stay).
+    messages: status_manager::Words,
     /// Its pods' behaviours (pod_workers.rs `Behaviours`).
     behaviours: pod_workers::Behaviours,
 }
@@ -196,6 +200,7 @@ impl Kubelet {
             cpu: BTreeMap::new(),
             node_cpu: Default::default(),
             words: Default::default(),
+            messages: Default::default(),
             behaviours: Default::default(),
         }
     }
@@ -485,6 +490,7 @@ impl Kubelet {
             Some(w) => w.involved.get_or_insert_with(|| Rc::new(crate::client::object_reference(obj))).clone(),
             None => Rc::new(crate::client::object_reference(obj)),
         };
+        let msg = self.messages.text(msg);
         let e = crate::client::event_with(involved, self.event_source.clone(), type_, reason, msg, ctx.now, self.event_seq);
         if let Some(r) = crate::client::event_request(self.events.correlate(e, ctx.now)) {
             ctx.request(r);

@@ -59,6 +59,7 @@ fn set_pod_ips(s: &mut crate::api::pod::PodStatus) {
 /// container names and images, the Ready conditions' message of a starting pod — one
 /// copy of each (the last `WORDS` different ones), which the statuses share: a `Text`
 /// made for each pod's first status was three allocations a pod, held while it runs.
+/// (Its Events' messages have a `Words` of their own.)
 #[derive(Default)]
 pub(super) struct Words(Vec<Text>);
 
@@ -68,7 +69,7 @@ const WORDS: usize = 16;
 
 impl Words {
     /// `s` as the kept `Text` that says it (kept, if no kept one does).
-    fn text(&mut self, s: &str) -> Text {
+    pub(super) fn text(&mut self, s: &str) -> Text {
         if let Some(t) = self.0.iter().find(|t| ***t == *s) {
             return t.clone();
         }

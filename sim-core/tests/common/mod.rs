@@ -54,6 +54,6 @@ pub fn events(sim: &sim_core::Simulation, kind: &str) -> Vec<(String, String)> {
         .iter()
         .filter_map(|o| if let sim_core::api::Object::Event(e) = &**o { Some(e.clone()) } else { None })
         .filter(|e| e.involved_object.kind == kind)
-        .map(|e| (e.reason.to_string(), e.message))
+        .map(|e| (e.reason.to_string(), e.message.to_string()))
         .collect()
 }

@@ -234,7 +234,7 @@ impl Harness {
                     queue.extend(self.write((*old).clone(), true));
                     queue.extend(answer(self, &req, Response::Object(old)));
                 }
-                Request::Create(Object::Event(e)) | Request::PatchEvent(Object::Event(e)) => self.events.push((e.reason.to_string(), e.message.clone())),
+                Request::Create(Object::Event(e)) | Request::PatchEvent(Object::Event(e)) => self.events.push((e.reason.to_string(), e.message.to_string())),
                 Request::Create(Object::ControllerRevision(mut cr)) => {
                     cr.metadata.uid = format!("uid-{}", cr.metadata.name).into();
                     let obj = Object::ControllerRevision(cr);
