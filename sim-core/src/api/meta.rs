@@ -325,8 +325,28 @@ impl<'de, C: Constant> Deserialize<'de> for TypeField<C> {
 /// length sit in front of the bytes, one allocation a string (an `Rc<Box<str>>` was two,
 /// the `Rc`'s 32 bytes and the bytes), and the shared words (`WORDS`) are static, with
 /// no count to keep.
-#[derive(Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Default, PartialEq, Eq, Hash)]
 pub struct Text(ArcStr);
+
+/// Ordered as its string, but two copies of one `Text` are equal without reading it (as
+/// `ArcStr`'s `==` does): the keys of the controllers' indexes are (kind, namespace,
+/// name), and a namespace is one `Text` its objects share, whose bytes a comparison read
+/// at every level of a B-tree.
+impl Ord for Text {
+    fn cmp(&self, o: &Text) -> std::cmp::Ordering {
+        if ArcStr::ptr_eq(&self.0, &o.0) {
+            std::cmp::Ordering::Equal
+        } else {
+            self.as_str().cmp(o.as_str())
+        }
+    }
+}
+
+impl PartialOrd for Text {
+    fn partial_cmp(&self, o: &Text) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(o))
+    }
+}
 
 const _: () = assert!(std::mem::size_of::<Text>() == std::mem::size_of::<usize>());
 
@@ -1119,6 +1139,18 @@ impl std::fmt::Display for IntOrString {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A `Text` orders as its string, and a copy is equal to it.
+    #[test]
+    fn texts_order_as_their_strings() {
+        use proptest::prelude::*;
+        proptest!(|(a in ".{0,6}", b in ".{0,6}")| {
+            let (x, y) = (Text::from(a.as_str()), Text::from(b.as_str()));
+            prop_assert_eq!(x.cmp(&y), a.cmp(&b));
+            prop_assert_eq!(x.partial_cmp(&y), Some(a.cmp(&b)));
+            prop_assert_eq!(x.cmp(&x.clone()), std::cmp::Ordering::Equal);
+        });
+    }
 
     /// `Text::concat` is the parts joined, whatever their lengths and characters.
     #[test]
