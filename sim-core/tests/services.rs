@@ -223,8 +223,13 @@ fn a_load_balancer_pool_hands_out_addresses_and_takes_them_back() {
     assert_eq!(ip(&s, "a"), ["192.168.1.240"], "the first free one in pool order");
     assert_eq!(ip(&s, "b"), ["192.168.1.241"], "the requested address");
     assert!(ip(&s, "c").is_empty(), "none left");
-    let events: Vec<(String, String)> =
-        s.api.store.list(&Kind::Event).filter_map(|o| o.as_event()).map(|e| (e.involved_object.name.to_string(), format!("{} {}", e.reason, e.message))).collect();
+    let events: Vec<(String, String)> = s
+        .api
+        .store
+        .list(&Kind::Event)
+        .filter_map(|o| o.as_event())
+        .map(|e| (e.involved_object.name.to_string(), format!("{} {}", e.reason, e.message)))
+        .collect();
     assert!(events.contains(&("b".into(), "IPAllocated Assigned IP [\"192.168.1.241\"]".into())), "{events:?}");
     assert!(events.contains(&("c".into(), "AllocationFailed Failed to allocate IP for \"default/c\": no available IPs".into())), "{events:?}");
     s.run_until(SimTime(90_000));

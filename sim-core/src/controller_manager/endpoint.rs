@@ -325,7 +325,8 @@ mod tests {
         p.status.phase = "Running".into();
         p.status.pod_ip = format!("1.2.3.{}", 4 + i).into();
         p.status.pod_ips = vec![PodIp { ip: p.status.pod_ip.clone() }].into();
-        p.status.conditions = thin_vec::thin_vec![PodCondition { type_: "Ready".into(), status: if ready { "True" } else { "False" }.into(), ..Default::default() }];
+        p.status.conditions =
+            thin_vec::thin_vec![PodCondition { type_: "Ready".into(), status: if ready { "True" } else { "False" }.into(), ..Default::default() }];
         p
     }
 

@@ -101,7 +101,8 @@ mod tests {
             block_owner_deletion: None,
         }];
         p.status.phase = "Running".into();
-        p.status.conditions = thin_vec::thin_vec![PodCondition { type_: "Ready".into(), status: if ready { "True" } else { "False" }.into(), ..Default::default() }];
+        p.status.conditions =
+            thin_vec::thin_vec![PodCondition { type_: "Ready".into(), status: if ready { "True" } else { "False" }.into(), ..Default::default() }];
         if deleting {
             p.metadata.rare.deletion_timestamp = Some(Time(SimTime(1)));
         }

@@ -34,7 +34,8 @@ fn pod(i: usize, ready: bool) -> Pod {
     p.status.phase = "Running".into();
     p.status.pod_ip = format!("1.2.{}.{}", i / 250, 4 + i % 250).into();
     p.status.pod_ips = vec![PodIp { ip: p.status.pod_ip.clone() }].into();
-    p.status.conditions = thin_vec::thin_vec![PodCondition { type_: "Ready".into(), status: if ready { "True" } else { "False" }.into(), ..Default::default() }];
+    p.status.conditions =
+        thin_vec::thin_vec![PodCondition { type_: "Ready".into(), status: if ready { "True" } else { "False" }.into(), ..Default::default() }];
     p
 }
 
