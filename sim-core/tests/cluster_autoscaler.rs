@@ -95,7 +95,8 @@ fn underused_nodes_go_but_not_below_min_nor_with_a_pod_that_must_stay() {
     // is kept.
     let left = nodes(&s);
     assert_eq!(left.len(), 1, "{left:?}");
-    let pod_node = s.list(&Kind::Pod).iter().find_map(|o| o.as_pod().filter(|p| p.metadata.namespace == "default").map(|p| p.spec.node_name.clone())).unwrap();
+    let pod_node =
+        s.list(&Kind::Pod).iter().find_map(|o| o.as_pod().filter(|p| p.metadata.namespace == "default").map(|p| p.spec.node_name.to_string())).unwrap();
     assert_eq!(left, [pod_node]);
 }
 
@@ -112,7 +113,8 @@ fn a_budget_keeps_its_node_and_daemon_sets_count_on_templates() {
     s.run_until(SimTime::from_secs(20 * 60));
     assert!(s.violations().is_empty(), "{:?}", s.violations());
     assert!(events(&s, "ScaleDown").iter().all(|(_, _, m)| m != "deleting pod for node scale down"), "{:?}", events(&s, "ScaleDown"));
-    let pod_node = s.list(&Kind::Pod).iter().find_map(|o| o.as_pod().filter(|p| p.metadata.namespace == "default").map(|p| p.spec.node_name.clone())).unwrap();
+    let pod_node =
+        s.list(&Kind::Pod).iter().find_map(|o| o.as_pod().filter(|p| p.metadata.namespace == "default").map(|p| p.spec.node_name.to_string())).unwrap();
     assert_eq!(nodes(&s), [pod_node]);
 
     let ds = "apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: agent}\nspec:\n  selector: {matchLabels: {app: agent}}\n  template:\n    metadata: {labels: {app: agent}}\n    spec:\n      containers: [{name: a, image: agent, resources: {requests: {cpu: 500m}}}]";
@@ -219,7 +221,7 @@ fn nodes_with_pods_that_fit_elsewhere_are_drained_and_deleted() {
     assert_eq!(marked.iter().map(|(_, n)| n.as_str()).collect::<Vec<_>>(), ["workers-1", "workers-2"]);
     assert_eq!(nodes(&s), ["workers-3"]);
     let running: Vec<String> =
-        s.list(&Kind::Pod).iter().filter_map(|o| o.as_pod().filter(|p| p.status.phase == "Running").map(|p| p.spec.node_name.clone())).collect();
+        s.list(&Kind::Pod).iter().filter_map(|o| o.as_pod().filter(|p| p.status.phase == "Running").map(|p| p.spec.node_name.to_string())).collect();
     assert_eq!(running, ["workers-3", "workers-3", "workers-3"]);
 }
 

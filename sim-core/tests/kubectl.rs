@@ -61,7 +61,7 @@ fn cordon_keeps_new_pods_off_the_node_and_uncordon_lets_them_back() {
     let mut s = sim(TWO, timeline, "1m", "");
     s.run_until(SimTime(20_000));
     assert!(unschedulable(&s, "w-1"));
-    let on: Vec<String> = pods(&s).iter().map(|p| p.spec.node_name.clone()).collect();
+    let on: Vec<String> = pods(&s).iter().map(|p| p.spec.node_name.to_string()).collect();
     assert_eq!(on, vec!["w-2"; 4], "every pod avoids the cordoned node");
     s.run();
     assert!(!unschedulable(&s, "w-1"));

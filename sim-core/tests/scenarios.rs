@@ -33,7 +33,7 @@ fn a_crashed_node_pods_come_back_elsewhere_with_new_ips() {
             .iter()
             .filter_map(|o| o.as_pod())
             .filter(|p| p.metadata.rare.deletion_timestamp.is_none())
-            .map(|p| (p.metadata.name.to_string(), p.spec.node_name.clone(), p.status.pod_ip.to_string()))
+            .map(|p| (p.metadata.name.to_string(), p.spec.node_name.to_string(), p.status.pod_ip.to_string()))
             .collect()
     };
     sim.run_until(sim_core::engine::SimTime::from_secs(50));

@@ -56,7 +56,7 @@ fn preemption_marks_victims_nominates_and_then_binds() {
     let sim = sim_at(&s, SimTime(60_000));
     for p in pods(&sim).iter().filter(|p| p.metadata.labels.get("app").map(String::as_str) == Some("critical")) {
         assert_eq!(p.status.phase, "Running");
-        assert!(nominated.contains(&p.spec.node_name));
+        assert!(nominated.iter().any(|n| *n == *p.spec.node_name));
     }
 }
 
@@ -124,7 +124,7 @@ fn profiles_are_chosen_by_scheduler_name() {
     let sim = sim_at(&s, SimTime(40_000));
     let all = pods(&sim);
     let nodes_of = |app: &str| -> std::collections::BTreeSet<String> {
-        all.iter().filter(|p| p.metadata.labels.get("app").map(String::as_str) == Some(app)).map(|p| p.spec.node_name.clone()).collect()
+        all.iter().filter(|p| p.metadata.labels.get("app").map(String::as_str) == Some(app)).map(|p| p.spec.node_name.to_string()).collect()
     };
     assert_eq!(nodes_of("packed").len(), 1, "MostAllocated packs the bin-packing pods onto one node");
     assert_eq!(nodes_of("spread").len(), 3, "the default profile spreads");

@@ -133,7 +133,7 @@ fn a_pod_on_a_dead_node_is_not_replaced_while_its_object_exists() {
     // Find web-1's node first.
     let mut probe = sim(&text.replace("NODE", "worker-1"));
     probe.run_until(SimTime::from_secs(50));
-    let node = pod(&probe, "web-1").unwrap().spec.node_name.clone();
+    let node = pod(&probe, "web-1").unwrap().spec.node_name.to_string();
     let mut s = sim(&text.replace("NODE", &node));
     s.run_until(SimTime::from_secs(9 * 60));
     let p = pod(&s, "web-1").expect("web-1 still there");

@@ -511,7 +511,7 @@ spec:
     ));
     s.run_until(SimTime::from_secs(60));
     let pods: Vec<(String, String)> =
-        s.list(&Kind::Pod).iter().filter_map(|o| o.as_pod()).map(|p| (p.spec.node_name.clone(), sim_core::trace::pod_status(p))).collect();
+        s.list(&Kind::Pod).iter().filter_map(|o| o.as_pod()).map(|p| (p.spec.node_name.to_string(), sim_core::trace::pod_status(p))).collect();
     assert_eq!(pods.len(), 2);
     assert!(pods.iter().all(|(n, st)| *n == pods[0].0 && st == "Running"), "{pods:?}");
     let c = claim(&s, "shared").unwrap();

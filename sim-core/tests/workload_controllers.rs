@@ -75,7 +75,7 @@ fn agent_pods_by_node(sim: &Simulation) -> BTreeMap<String, (usize, usize)> {
         if p.metadata.labels.get("app").is_none_or(|a| a != "agent") || p.metadata.rare.deletion_timestamp.is_some() || p.spec.node_name.is_empty() {
             continue;
         }
-        let e = out.entry(p.spec.node_name.clone()).or_default();
+        let e = out.entry(p.spec.node_name.to_string()).or_default();
         e.0 += 1;
         e.1 += usize::from(p.is_ready());
     }

@@ -43,14 +43,15 @@ pub struct PodTemplateSpec {
 
 /// A PodSpec: `nodeName` in line, every other field in a [`PodSpecBody`] shared between
 /// the specs that differ only in `nodeName` — the binding sets `nodeName` on a pod whose
-/// spec is otherwise its template's, so a bound pod's spec costs 32 bytes and not a
-/// copy of the whole schema. The body's fields read (and write, copy-on-write) through
+/// spec is otherwise its template's, so a bound pod's spec costs 32 bytes (its `Rc`'s
+/// counts, the body's `Rc` and the node's name, a `Text` the binding shares with the
+/// scheduler's) and not a copy of the whole schema. The body's fields read (and write, copy-on-write) through
 /// `Deref`, as if they were the spec's own: `spec.containers`, `spec.tolerations`.
 /// Serialized and read as one object, fields in the schema's order.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
 #[serde(from = "PodSpecBody")]
 pub struct PodSpec {
-    pub node_name: String,
+    pub node_name: Text,
     body: Rc<PodSpecBody>,
 }
 
@@ -70,7 +71,7 @@ impl std::ops::DerefMut for PodSpec {
 impl From<PodSpecBody> for PodSpec {
     /// The spec read (or built) whole: its `nodeName` is taken out of the body.
     fn from(mut body: PodSpecBody) -> Self {
-        PodSpec { node_name: std::mem::take(&mut body.node_name), body: Rc::new(body) }
+        PodSpec { node_name: std::mem::take(&mut body.node_name).into(), body: Rc::new(body) }
     }
 }
 
@@ -374,7 +375,7 @@ pub struct PodStatus {
 // three `Vec`s and two 24-byte `PodIps`), and a pod is one box of 224 bytes (its metadata
 // 88), one of mimalloc's bins: at 288 it took one of 320, and a box of more than 224
 // takes 256. A status update copies the box: 96 bytes less for each version kept, in the
-// store and its history, and each copy made.
+// store and its history, and each copy made
 #[cfg(target_pointer_width = "64")]
 const _: () = assert!(std::mem::size_of::<PodStatus>() == 120 && std::mem::size_of::<Pod>() == 224);
 

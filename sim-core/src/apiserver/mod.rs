@@ -1139,7 +1139,7 @@ impl ApiServer {
         Ok(Response::list(left, self.store.revision()))
     }
 
-    fn bind(&mut self, ns: &str, name: &str, uid: &str, node: &str, now: SimTime, writes: &mut Vec<Rc<WatchEvent>>) -> Result<Response, ApiErr> {
+    fn bind(&mut self, ns: &str, name: &str, uid: &str, node: &Text, now: SimTime, writes: &mut Vec<Rc<WatchEvent>>) -> Result<Response, ApiErr> {
         let cur = self.store.get_parts(&Kind::Pod, ns, name).ok_or(ApiErr::Store(StoreError::NotFound))?.clone();
         let Object::Pod(p) = &*cur else { return Err(ApiErr::Store(StoreError::NotFound)) };
         if p.metadata.uid != uid {
@@ -1160,7 +1160,7 @@ impl ApiServer {
             )));
         }
         let mut np = p.clone();
-        Rc::make_mut(&mut np.spec).node_name = node.to_string();
+        Rc::make_mut(&mut np.spec).node_name = node.clone();
         np.set_condition("PodScheduled", "True", "", "", Time(now));
         let ev = self.store.update(Object::Pod(np), now).map_err(ApiErr::Store)?;
         let out = ev.object.clone();

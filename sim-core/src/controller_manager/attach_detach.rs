@@ -122,7 +122,7 @@ impl AttachDetachController {
             }
             for (_, claim) in crate::api::storage::pod_claims(p.spec.volumes.as_deref()) {
                 if let Some(v) = attachable_volume(inf, &p.metadata.namespace, &claim) {
-                    out.entry((v.metadata.name.to_string(), p.spec.node_name.clone()))
+                    out.entry((v.metadata.name.to_string(), p.spec.node_name.to_string()))
                         .or_default()
                         .push((p.metadata.namespace.to_string(), p.metadata.name.to_string()));
                     vols.insert(v.metadata.name.to_string(), v);

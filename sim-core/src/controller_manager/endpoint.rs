@@ -38,7 +38,7 @@ fn endpoint_address(pod: &Pod, svc: &Service) -> EndpointAddress {
     EndpointAddress {
         ip,
         hostname,
-        node_name: Some(pod.spec.node_name.clone()),
+        node_name: Some(pod.spec.node_name.to_string()),
         target_ref: Some(ObjectReference {
             kind: "Pod".into(),
             namespace: pod.metadata.namespace.to_string(),

@@ -154,7 +154,7 @@ fn pod_to_endpoint(pod: &Pod, zone: Option<&String>, svc: &Service) -> Endpoint 
             uid: pod.metadata.uid.to_string(),
             ..Default::default()
         }),
-        node_name: (!pod.spec.node_name.is_empty()).then(|| pod.spec.node_name.clone()),
+        node_name: (!pod.spec.node_name.is_empty()).then(|| pod.spec.node_name.to_string()),
         zone: zone.cloned(),
         ..Default::default()
     }
@@ -294,7 +294,7 @@ pub fn reconcile(svc: &Service, pods: &[&Pod], zones: &BTreeMap<String, String>,
         let ports = endpoint_ports(svc, pod);
         let mut key = ports.clone();
         key.sort();
-        let ep = pod_to_endpoint(pod, zones.get(&pod.spec.node_name), svc);
+        let ep = pod_to_endpoint(pod, zones.get(pod.spec.node_name.as_str()), svc);
         desired.entry(key).or_insert_with(|| (ports, BTreeMap::new())).1.insert(endpoint_key(&ep), ep);
     }
     let mut by_ports: BTreeMap<Vec<EndpointPort>, Vec<&EndpointSlice>> = BTreeMap::new();

@@ -28,7 +28,7 @@ pub struct SharedInformers {
     /// owner uid → dependents.
     dependents: BTreeMap<UidKey, BTreeSet<Rc<ObjectRef>>>,
     /// node name → pods bound there (all of kind Pod: ordered by namespace and name).
-    pods_by_node: BTreeMap<String, BTreeSet<Rc<ObjectRef>>>,
+    pods_by_node: BTreeMap<Text, BTreeSet<Rc<ObjectRef>>>,
     /// Active pods without a controller, by namespace.
     orphans: BTreeMap<Text, BTreeSet<Text>>,
 }
@@ -89,10 +89,10 @@ impl SharedInformers {
             }
             if let Some(p) = prev.as_pod() {
                 if !same_node {
-                    if let Some(s) = self.pods_by_node.get_mut(&p.spec.node_name) {
+                    if let Some(s) = self.pods_by_node.get_mut(p.spec.node_name.as_str()) {
                         s.remove(&me);
                         if s.is_empty() {
-                            self.pods_by_node.remove(&p.spec.node_name);
+                            self.pods_by_node.remove(p.spec.node_name.as_str());
                         }
                     }
                 }

@@ -65,7 +65,7 @@ impl Controller for TaintEvictionController {
         match &*ev.object {
             Object::Pod(p) if !deleted && !p.spec.node_name.is_empty() => {
                 // handlePodUpdate: the node's taints from taintedNodes.
-                let taints = self.tainted.get(&p.spec.node_name).cloned();
+                let taints = self.tainted.get(p.spec.node_name.as_str()).cloned();
                 self.process_pod(p, taints.as_deref().unwrap_or(NO_TAINTS), ctx);
             }
             Object::Pod(p) if deleted => self.cancel(&p.metadata.namespace, &p.metadata.name),

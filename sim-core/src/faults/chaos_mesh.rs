@@ -272,7 +272,7 @@ fn matches(s: &PodSelectorSpec, p: &Pod, node_labels: &dyn Fn(&str) -> Option<La
         "status.phase" => &*p.status.phase == v,
         _ => false,
     });
-    let nodes = s.nodes.is_empty() || s.nodes.contains(&p.spec.node_name);
+    let nodes = s.nodes.is_empty() || s.nodes.iter().any(|n| *n == *p.spec.node_name);
     let node_selected =
         s.node_selectors.is_empty() || node_labels(&p.spec.node_name).is_some_and(|l| s.node_selectors.iter().all(|(k, v)| l.get(k) == Some(v)));
     let phase = s.pod_phase_selectors.is_empty() || s.pod_phase_selectors.iter().any(|ph| ph == &*p.status.phase);

@@ -438,7 +438,7 @@ impl Checker {
             // The scheduler may have decided before it saw the deletion (watch latency),
             // and the bind takes a request latency to land.
             let lag = SimDuration::from_ms(self.latency.watch.as_ms() + self.latency.request.as_ms());
-            let recent = self.nodes_deleted.get(&p.spec.node_name).is_some_and(|d| time.since(*d) <= lag);
+            let recent = self.nodes_deleted.get(p.spec.node_name.as_str()).is_some_and(|d| time.since(*d) <= lag);
             if !recent {
                 self.violate(
                     BOUND_TO_MISSING_NODE,
@@ -455,10 +455,10 @@ impl Checker {
                 st.pods.remove(&key);
             }
         }
-        let live = w.type_ != WatchEventType::Deleted && holds_node(p) && !self.nodes_deleted.contains_key(&p.spec.node_name);
+        let live = w.type_ != WatchEventType::Deleted && holds_node(p) && !self.nodes_deleted.contains_key(p.spec.node_name.as_str());
         if live {
             let r = p.spec.requests();
-            let node = p.spec.node_name.clone();
+            let node = p.spec.node_name.to_string();
             self.pod_node.insert(key.clone(), node.clone());
             let st = self.nodes.entry(node.clone()).or_default();
             st.pods.insert(key.clone(), Usage { cpu: r.milli_cpu, mem: r.memory, pods: 1 });
@@ -486,7 +486,7 @@ impl Checker {
                 if let Some(other) = self.ips.get(&ip).filter(|o| **o != key).cloned() {
                     self.violate(POD_IP_UNIQUE, time, event, vec![name.clone(), fmt_key("pod", &other)], format!("both hold {}", p.status.pod_ip));
                 }
-                let cidr = self.nodes.get(&p.spec.node_name).and_then(|n| n.cidr);
+                let cidr = self.nodes.get(p.spec.node_name.as_str()).and_then(|n| n.cidr);
                 match cidr {
                     Some(c) if c.contains(ip) => {}
                     c => self.violate(

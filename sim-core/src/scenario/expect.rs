@@ -833,7 +833,7 @@ fn observe_one(c: &Check, obj: &Object, store: &Store) -> String {
         Object::Pod(p) => match c.field.as_str() {
             "phase" => p.status.phase.to_string(),
             "status" => pod_status(p),
-            "node" => p.spec.node_name.clone(),
+            "node" => p.spec.node_name.to_string(),
             "ip" => p.status.pod_ip.to_string(),
             "ready" => p.is_ready().to_string(),
             _ => p.restarts().to_string(),

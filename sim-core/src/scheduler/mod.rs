@@ -487,7 +487,7 @@ impl Scheduler {
             let key = UidKey::new(uid);
             let cached = self.pods.get_mut(&key);
             let known = cached.as_ref().map(|c| c.node).filter(|&i| self.nodes[i].name == p.spec.node_name);
-            let node = known.or_else(|| self.node_index.get(&p.spec.node_name).copied());
+            let node = known.or_else(|| self.node_index.get(p.spec.node_name.as_str()).copied());
             // A pod with a node leaves the scheduling queue, the pending and the nominated
             // pods — once: a pod the cache already holds as bound there (an earlier event
             // confirmed it) is in none of them, as only pods without a node are put there

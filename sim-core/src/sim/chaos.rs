@@ -49,7 +49,7 @@ impl Simulation {
             ps.into_iter()
                 .map(|p| {
                     let m = &p.metadata;
-                    [m.namespace.to_string(), m.name.to_string(), m.uid.to_string(), p.spec.node_name.clone(), p.status.pod_ip.to_string()]
+                    [m.namespace.to_string(), m.name.to_string(), m.uid.to_string(), p.spec.node_name.to_string(), p.status.pod_ip.to_string()]
                 })
                 .collect()
         })

@@ -321,9 +321,9 @@ fn unbridged(no_br_netfilter: &std::collections::BTreeSet<String>, store: &Store
     store
         .list(&Kind::Pod)
         .filter_map(|o| o.as_pod())
-        .filter(|p| no_br_netfilter.contains(&p.spec.node_name) && p.status.phase == "Running")
+        .filter(|p| no_br_netfilter.contains(p.spec.node_name.as_str()) && p.status.phase == "Running")
         .filter(|p| p.metadata.controller_ref().is_some_and(|r| r.kind == "DaemonSet" && BRIDGE_CNIS.contains(&r.name.as_str())))
-        .map(|p| p.spec.node_name.clone())
+        .map(|p| p.spec.node_name.to_string())
         .collect()
 }
 
@@ -460,7 +460,7 @@ fn pods_by_ip(store: &Store, serving: &dyn Fn(&str, &str) -> bool) -> BTreeMap<S
             continue;
         }
         let serving = serving(&p.spec.node_name, &p.metadata.uid);
-        m.insert(p.status.pod_ip.to_string(), PodAt { node: p.spec.node_name.clone(), serving, pod: o.clone() });
+        m.insert(p.status.pod_ip.to_string(), PodAt { node: p.spec.node_name.to_string(), serving, pod: o.clone() });
     }
     m
 }
@@ -697,7 +697,7 @@ fn send(
             })
             .map(|o| {
                 let p = o.as_pod().expect("a pod");
-                (p.status.pod_ip.to_string(), p.spec.node_name.clone(), Some(o.clone()))
+                (p.status.pod_ip.to_string(), p.spec.node_name.to_string(), Some(o.clone()))
             })
             .collect(),
     };

@@ -932,7 +932,7 @@ fn unavailable_numbers() {
     for (i, (ds, nodes, with_pods, (want_surge, want_unavailable), entries)) in cases.into_iter().enumerate() {
         let mut map: NodeToDaemonPods = BTreeMap::new();
         for p in pods.iter().take(with_pods) {
-            map.entry(p.spec.node_name.clone()).or_default().push(p);
+            map.entry(p.spec.node_name.to_string()).or_default().push(p);
         }
         let tol = daemon_pod_tolerations(&ds);
         let (s, u, desired) = update::updated_desired_node_counts(&ds, &nodes, &tol, &mut map).unwrap();

@@ -101,7 +101,7 @@ pub fn replace_daemon_set_pod_node_name_node_affinity(affinity: Option<Affinity>
 /// required node affinity's matchFields.
 pub fn get_target_node_name(pod: &Pod) -> Result<String, String> {
     if !pod.spec.node_name.is_empty() {
-        return Ok(pod.spec.node_name.clone());
+        return Ok(pod.spec.node_name.to_string());
     }
     let (ns, name) = (&pod.metadata.namespace, &pod.metadata.name);
     let Some(req) = pod.spec.affinity.as_ref().and_then(|a| a.node_affinity.as_ref()).and_then(|na| na.required.as_ref()) else {
