@@ -495,7 +495,7 @@ impl PartialEq<Text> for String {
 }
 
 /// A map keyed by `Text` is looked up by `&str`: a `Text` orders, compares and hashes
-/// as its `str` (arcstr's `Ord`, `Eq` and `Hash` are the `str`'s).
+/// as its `str` (its own `Ord`, and arcstr's `Eq` and `Hash`, are the `str`'s).
 impl std::borrow::Borrow<str> for Text {
     fn borrow(&self) -> &str {
         self
@@ -1150,6 +1150,9 @@ mod tests {
             prop_assert_eq!(x.partial_cmp(&y), Some(a.cmp(&b)));
             prop_assert_eq!(x.cmp(&x.clone()), std::cmp::Ordering::Equal);
         });
+        // Two copies of one string, not shared: equal by their bytes.
+        let (a, b) = (Text::from("web-abc12"), Text::from("web-abc12"));
+        assert!(!a.shares(&b) && a.cmp(&b) == std::cmp::Ordering::Equal);
     }
 
     /// `Text::concat` is the parts joined, whatever their lengths and characters.

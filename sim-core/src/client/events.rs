@@ -428,7 +428,7 @@ impl EventCorrelator {
         if a.len() >= AGGREGATE_MAX_EVENTS {
             // "do not grow our local key set any larger than max".
             a.more.as_mut().and_then(|m| m.pop());
-            e.message = format!("(combined from similar events): {}", e.message).into();
+            e.message = crate::api::meta::Text::concat(&["(combined from similar events): ", &e.message]);
             key = agg_key;
         }
         // (The two other caches are readied before either is used: each evicts only

@@ -215,8 +215,8 @@ pub(super) struct Worker {
     /// Events of its start (Scheduled aside, four or more in a few moments); let go
     /// once its containers have started (`containers_started`), as few pods record
     /// another, and one made again is the same (upstream's recorder makes one an
-    /// Event, ref.GetReference): kept, it was some 250 bytes a running pod (some 150 now
-    /// that its namespace and uid are the pod's own `Text`s).
+    /// Event, ref.GetReference): kept, it was some 250 bytes a running pod (88 now that
+    /// its namespace, name and uid are the pod's own `Text`s).
     pub(super) involved: Option<Rc<crate::api::event::ObjectReference>>,
     /// What few pods ever use, boxed on its first write (`Rare`).
     pub(super) rare: Rare,

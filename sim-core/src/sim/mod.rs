@@ -313,7 +313,8 @@ impl Simulation {
         let cidr = Cidr::parse(&scenario.cluster.cluster_cidr)?;
         let alloc = ClusterCidrAllocator::new(cidr, scenario.cluster.node_cidr_mask_size)?;
         // Made to size: a kubelet is some 1.4 KB, and 5,000 pushed one by one ended in a
-        // vector of 8,192 places (4.5 MB of them unused).
+        // vector of 8,192 places (4.5 MB of them unused). A node added later (`add_node`)
+        // grows them as a push does.
         let mut kubelets = Vec::with_capacity(nodes as usize);
         let mut proxies = Vec::with_capacity(nodes as usize);
         let mut kubelet_index = KubeletIndex::default();
