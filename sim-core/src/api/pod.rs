@@ -45,8 +45,9 @@ pub struct PodTemplateSpec {
 /// the specs that differ only in `nodeName` — the binding sets `nodeName` on a pod whose
 /// spec is otherwise its template's, so a bound pod's spec costs 32 bytes (its `Rc`'s
 /// counts, the body's `Rc` and the node's name, a `Text` the binding shares with the
-/// scheduler's) and not a copy of the whole schema. The body's fields read (and write, copy-on-write) through
-/// `Deref`, as if they were the spec's own: `spec.containers`, `spec.tolerations`.
+/// scheduler's) and not a copy of the whole schema. The body's fields read (and write,
+/// copy-on-write) through `Deref`, as if they were the spec's own: `spec.containers`,
+/// `spec.tolerations`.
 /// Serialized and read as one object, fields in the schema's order.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
 #[serde(from = "PodSpecBody")]

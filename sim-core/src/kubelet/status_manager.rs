@@ -161,8 +161,7 @@ impl Kubelet {
         // Room for the five conditions a pod has: a first status adds four to the
         // scheduler's one, which pushes would grow to eight places (400 bytes a pod, with
         // the `ThinVec`'s header, where five take 256; the status is a pod's until its
-        // next). An evicted pod's
-        // DisruptionTarget, rare, is pushed beyond them.
+        // next). An evicted pod's DisruptionTarget, rare, is pushed beyond them.
         let order = ["PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady", "PodScheduled"];
         s.conditions.reserve_exact(order.len().saturating_sub(s.conditions.len()));
         s.set_condition("PodReadyToStartContainers", tf(sandbox), "", "", now);
