@@ -89,10 +89,10 @@ impl SharedInformers {
             }
             if let Some(p) = prev.as_pod() {
                 if !same_node {
-                    if let Some(s) = self.pods_by_node.get_mut(p.spec.node_name.as_str()) {
+                    if let Some(s) = self.pods_by_node.get_mut(&p.spec.node_name) {
                         s.remove(&me);
                         if s.is_empty() {
-                            self.pods_by_node.remove(p.spec.node_name.as_str());
+                            self.pods_by_node.remove(&p.spec.node_name);
                         }
                     }
                 }
