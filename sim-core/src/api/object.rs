@@ -643,6 +643,31 @@ mod tests {
         ranks.sort_unstable();
         assert_eq!(ranks, (0..Kind::MODELLED.len() as u16).collect::<Vec<_>>(), "one rank each");
     }
+
+    proptest::proptest! {
+        /// A walk for ascending names finds what a lookup each finds, in order: names
+        /// held or not, neighbours or far apart (more than a walk's steps), short or
+        /// longer than a key holds inline, in a namespace held or not.
+        #[test]
+        fn get_ascending_is_a_get_each(
+            held in proptest::collection::btree_set(("[ab]", "[a-c]{1,3}", proptest::bool::weighted(0.1)), 0..60),
+            asked in proptest::collection::btree_set(("[a-c]{1,3}", proptest::bool::weighted(0.1)), 0..40),
+            ns in "[abc]",
+        ) {
+            let long = |n: &str, l: bool| if l { format!("{n}-{}", "x".repeat(50)) } else { n.to_string() };
+            let mut map = ObjectMap::default();
+            for (i, (n, name, l)) in held.iter().enumerate() {
+                map.insert(n, &long(name, *l), i);
+            }
+            let mut asked: Vec<String> = asked.iter().map(|(n, l)| long(n, *l)).collect();
+            asked.sort();
+            asked.dedup();
+            let mut walked = Vec::new();
+            map.get_ascending(&ns, asked.iter().map(String::as_str), |v| walked.push(*v));
+            let each: Vec<usize> = asked.iter().filter_map(|n| map.get(&ns, n).copied()).collect();
+            proptest::prop_assert_eq!(walked, each);
+        }
+    }
 }
 
 /// Objects of one kind by namespace, then name: lookups by `&str` (without allocating,
@@ -715,6 +740,56 @@ impl<V> ObjectMap<V> {
     }
     pub fn values(&self) -> impl Iterator<Item = &V> {
         self.by_ns.values().flat_map(|m| m.values())
+    }
+    /// The values named `names` in `namespace` that the map holds, in the names' order,
+    /// which must ascend (as a sorted set of names iterates). Names that are neighbours
+    /// in the map — a controller's pods, named after it — are found by walking the
+    /// tree's leaves on from the last one found, a few steps at most, rather than by a
+    /// descent each: at 175,000 pods a descent was several cache misses.
+    pub fn get_ascending<'a, 'n>(&'a self, namespace: &str, names: impl IntoIterator<Item = &'n str>, mut found: impl FnMut(&'a V)) {
+        /// How far a walk goes for the next name before it descends again.
+        const STEPS: usize = 8;
+        let Some(inner) = self.by_ns.get(namespace) else { return };
+        let mut walk: Option<std::iter::Peekable<std::collections::btree_map::Range<'a, NameKey, V>>> = None;
+        let mut last: Option<NameKey> = None;
+        for name in names {
+            let key = NameKey::new(name);
+            debug_assert!(last.as_ref().is_none_or(|l| *l < key), "names ascend: {last:?} then {key:?}");
+            // Every entry left in the walk comes after the previous name, which comes
+            // before this one: an entry past this name, or none, means it is absent.
+            let mut step = None;
+            if let Some(w) = walk.as_mut() {
+                for _ in 0..STEPS {
+                    match w.peek().map(|(k, v)| ((*k).cmp(&key), *v)) {
+                        Some((std::cmp::Ordering::Less, _)) => {
+                            w.next();
+                        }
+                        Some((std::cmp::Ordering::Equal, v)) => {
+                            w.next();
+                            step = Some(Some(v));
+                            break;
+                        }
+                        Some((std::cmp::Ordering::Greater, _)) | None => {
+                            step = Some(None);
+                            break;
+                        }
+                    }
+                }
+            }
+            let v = match step {
+                Some(v) => v,
+                None => {
+                    let w = walk.insert(inner.range(&key..).peekable());
+                    w.next_if(|(k, _)| **k == key).map(|(_, v)| v)
+                }
+            };
+            if let Some(v) = v {
+                found(v);
+            }
+            if cfg!(debug_assertions) {
+                last = Some(key);
+            }
+        }
     }
     pub fn in_namespace<'a>(&'a self, namespace: &str) -> impl Iterator<Item = &'a V> + 'a {
         self.by_ns.get(namespace).into_iter().flat_map(|m| m.values())

@@ -161,6 +161,14 @@ impl Informer {
         self.caches.get(kind)?.get(namespace, name)
     }
 
+    /// The objects of `kind` in `namespace` named `names`, which ascend, in that order
+    /// ([`ObjectMap::get_ascending`](crate::api::object::ObjectMap::get_ascending)).
+    pub fn get_ascending<'a, 'n>(&'a self, kind: &Kind, namespace: &str, names: impl IntoIterator<Item = &'n str>, found: impl FnMut(&'a Rc<Object>)) {
+        if let Some(b) = self.caches.get(kind) {
+            b.get_ascending(namespace, names, found);
+        }
+    }
+
     pub fn list(&self, kind: &Kind) -> impl Iterator<Item = &Rc<Object>> {
         self.caches.get(kind).into_iter().flat_map(|b| b.values())
     }

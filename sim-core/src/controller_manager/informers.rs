@@ -160,8 +160,17 @@ impl SharedInformers {
     }
 
     /// Objects that name `uid` among their owners, ordered by (kind, namespace, name).
+    /// Each run of one kind and namespace (a Job's pods) is read as a walk along the
+    /// cache's names (`Informer::get_ascending`), not a lookup each.
     pub fn dependents_of(&self, uid: &str) -> Vec<Rc<Object>> {
-        self.dependents.get(&UidKey::new(uid)).map(|s| s.iter().filter_map(|r| self.get(&r.0, &r.1, &r.2).cloned()).collect()).unwrap_or_default()
+        let Some(set) = self.dependents.get(&UidKey::new(uid)) else { return Vec::new() };
+        let mut out = Vec::with_capacity(set.len());
+        let mut refs = set.iter().peekable();
+        while let Some(first) = refs.peek().copied() {
+            let run = std::iter::from_fn(|| refs.next_if(|r| r.0 == first.0 && r.1 == first.1)).map(|r| r.2.as_str());
+            self.informer.get_ascending(&first.0, &first.1, run, |o| out.push(o.clone()));
+        }
+        out
     }
 
     /// The references of the dependents of `uid`, without looking them up.
