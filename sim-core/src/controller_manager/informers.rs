@@ -161,14 +161,18 @@ impl SharedInformers {
 
     /// Objects that name `uid` among their owners, ordered by (kind, namespace, name).
     /// Each run of one kind and namespace (a Job's pods) is read as a walk along the
-    /// cache's names (`Informer::get_ascending`), not a lookup each.
+    /// cache's names (`Informer::get_ascending`), not a lookup each. A reference the
+    /// cache does not hold is skipped.
     pub fn dependents_of(&self, uid: &str) -> Vec<Rc<Object>> {
         let Some(set) = self.dependents.get(&UidKey::new(uid)) else { return Vec::new() };
         let mut out = Vec::with_capacity(set.len());
         let mut refs = set.iter().peekable();
         while let Some(first) = refs.peek().copied() {
-            let run = std::iter::from_fn(|| refs.next_if(|r| r.0 == first.0 && r.1 == first.1)).map(|r| r.2.as_str());
-            self.informer.get_ascending(&first.0, &first.1, run, |o| out.push(o.clone()));
+            let mut run = std::iter::from_fn(|| refs.next_if(|r| r.0 == first.0 && r.1 == first.1)).map(|r| r.2.as_str());
+            self.informer.get_ascending(&first.0, &first.1, &mut run, |o| out.push(o.clone()));
+            // The walk reads no name of a kind or namespace the cache lacks: the run is
+            // passed over here, or this loop would meet it again.
+            run.for_each(drop);
         }
         out
     }
@@ -182,6 +186,7 @@ impl SharedInformers {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::meta::ObjectMeta;
     use crate::api::pod::Pod;
     use proptest::prelude::*;
 
@@ -199,6 +204,47 @@ mod tests {
         Rc::make_mut(&mut p.spec).node_name = ["", "n1", "n2"][node as usize].into();
         p.status.phase = if done { "Succeeded".into() } else { "Running".into() };
         Object::Pod(Box::new(p))
+    }
+
+    fn added(s: &mut SharedInformers, rev: u64, o: Object) {
+        s.apply(&WatchEvent { revision: rev, type_: WatchEventType::Added, object: Rc::new(o), prev: None, time: crate::engine::SimTime(0) });
+    }
+
+    /// An owner's dependents of two kinds and two namespaces come in (kind, namespace,
+    /// name) order, each found; those the cache no longer holds (a relist without them)
+    /// are passed over, whatever kind or namespace they are of.
+    #[test]
+    fn dependents_of_reads_each_run_and_passes_over_what_the_cache_lacks() {
+        let mut s = SharedInformers::default();
+        let owned =
+            |o: &mut ObjectMeta| o.owner_references = vec![super::super::controller_utils::controller_ref("apps/v1", "ReplicaSet", "rs-a", "uid-rs-a")].into();
+        let mut rev = 0;
+        for (ns, name) in [("b", "p2"), ("a", "p9"), ("b", "p1"), ("a", "p10")] {
+            let mut p = pod(0, 1, 1, false);
+            let Object::Pod(pb) = &mut p else { unreachable!() };
+            pb.metadata.namespace = ns.into();
+            pb.metadata.name = name.into();
+            pb.metadata.uid = format!("u-{ns}-{name}").into();
+            rev += 1;
+            added(&mut s, rev, p);
+        }
+        let mut cm = crate::api::config_map::ConfigMap::default();
+        cm.metadata.namespace = "a".into();
+        cm.metadata.name = "settings".into();
+        cm.metadata.uid = "u-cm".into();
+        owned(&mut cm.metadata);
+        rev += 1;
+        added(&mut s, rev, Object::ConfigMap(Box::new(cm)));
+        let names = |s: &SharedInformers| {
+            s.dependents_of("uid-rs-a").iter().map(|o| format!("{}/{}/{}", o.kind(), o.meta().namespace, o.meta().name)).collect::<Vec<_>>()
+        };
+        assert_eq!(names(&s), ["ConfigMap/a/settings", "Pod/a/p10", "Pod/a/p9", "Pod/b/p1", "Pod/b/p2"]);
+        // The pods relisted without namespace "a"'s, then without any.
+        let kept: Vec<Rc<Object>> = s.list(&Kind::Pod).filter(|o| o.meta().namespace == "b").cloned().collect();
+        s.informer.replace(Kind::Pod, kept, rev);
+        assert_eq!(names(&s), ["ConfigMap/a/settings", "Pod/b/p1", "Pod/b/p2"]);
+        s.informer.replace(Kind::Pod, Vec::new(), rev);
+        assert_eq!(names(&s), ["ConfigMap/a/settings"]);
     }
 
     fn indexes(s: &SharedInformers) -> String {
