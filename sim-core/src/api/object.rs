@@ -767,12 +767,12 @@ impl<V> ObjectMap<V> {
     /// the map's entries in order from where the last name's search stopped, a few
     /// steps at most, rather than by a descent each (in the 2018 trace's replay a Job's
     /// sync made one for each of its pods through the cache of all the cluster's pods,
-    /// tens of thousands, several cache misses a descent). Reads none of `names` if the
-    /// namespace is not held.
+    /// tens of thousands, several cache misses a descent). Reads every name, held or
+    /// not, so a caller may draw `names` from an iterator it goes on with.
     pub fn get_ascending<'a, 'n>(&'a self, namespace: &str, names: impl IntoIterator<Item = &'n str>, mut found: impl FnMut(&'a V)) {
         /// How far a walk goes for the next name before it descends again.
         const STEPS: usize = 8;
-        let Some(inner) = self.by_ns.get(namespace) else { return };
+        let Some(inner) = self.by_ns.get(namespace) else { return names.into_iter().for_each(drop) };
         let mut walk: Option<std::iter::Peekable<std::collections::btree_map::Range<'a, NameKey, V>>> = None;
         let mut last: Option<NameKey> = None;
         for name in names {

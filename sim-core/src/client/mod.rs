@@ -161,11 +161,13 @@ impl Informer {
         self.caches.get(kind)?.get(namespace, name)
     }
 
-    /// The objects of `kind` in `namespace` named `names`, which ascend, in that order
+    /// The objects of `kind` in `namespace` named `names`, which ascend, in that order;
+    /// every name is read, held or not
     /// ([`ObjectMap::get_ascending`](crate::api::object::ObjectMap::get_ascending)).
     pub fn get_ascending<'a, 'n>(&'a self, kind: &Kind, namespace: &str, names: impl IntoIterator<Item = &'n str>, found: impl FnMut(&'a Rc<Object>)) {
-        if let Some(b) = self.caches.get(kind) {
-            b.get_ascending(namespace, names, found);
+        match self.caches.get(kind) {
+            Some(b) => b.get_ascending(namespace, names, found),
+            None => names.into_iter().for_each(drop),
         }
     }
 

@@ -168,11 +168,9 @@ impl SharedInformers {
         let mut out = Vec::with_capacity(set.len());
         let mut refs = set.iter().peekable();
         while let Some(first) = refs.peek().copied() {
-            let mut run = std::iter::from_fn(|| refs.next_if(|r| r.0 == first.0 && r.1 == first.1)).map(|r| r.2.as_str());
-            self.informer.get_ascending(&first.0, &first.1, &mut run, |o| out.push(o.clone()));
-            // The walk reads no name of a kind or namespace the cache lacks: the run is
-            // passed over here, or this loop would meet it again.
-            run.for_each(drop);
+            // (The walk reads the whole run, held or not: the loop moves on past it.)
+            let run = std::iter::from_fn(|| refs.next_if(|r| r.0 == first.0 && r.1 == first.1)).map(|r| r.2.as_str());
+            self.informer.get_ascending(&first.0, &first.1, run, |o| out.push(o.clone()));
         }
         out
     }
