@@ -631,6 +631,11 @@ impl InNamespace {
                         let gone = group.remove(i, words);
                         if group.events.is_empty() {
                             slot.remove();
+                            // The table gives back room as its groups expire (a B-tree
+                            // frees its nodes): at a quarter full, it is made half full.
+                            if self.stamped.len() < self.stamped.capacity() / 4 {
+                                self.stamped.shrink_to(self.stamped.len() * 2, |(k, _)| table_hash(*k));
+                            }
                         }
                         return Some(gone);
                     }
@@ -897,6 +902,28 @@ mod tests {
             events.insert_new(&object(&e)).unwrap();
             assert_eq!(events.remove(&ns, &e.metadata.name).unwrap().as_event(), Some(&e));
         }
+    }
+
+    /// The groups' table gives its room back as they go (as a B-tree frees its nodes),
+    /// and what remains is found as before.
+    #[test]
+    fn the_groups_table_shrinks_as_groups_go() {
+        let mut events = Events::default();
+        let made: Vec<Event> = (0..400).map(|i| recorded("shop", &format!("web-{i}"), "Normal", 1500)).collect();
+        for e in &made {
+            events.insert_new(&object(e)).unwrap();
+        }
+        let full = events.by_ns["shop"].stamped.capacity();
+        assert!(full >= 400);
+        for e in &made[1..] {
+            assert!(events.remove("shop", &e.metadata.name).is_some());
+        }
+        let in_ns = &events.by_ns["shop"];
+        assert_eq!(in_ns.stamped.len(), 1);
+        assert!(in_ns.stamped.capacity() < full / 16, "{} of {full} places kept for one group", in_ns.stamped.capacity());
+        assert_eq!(events.get("shop", &made[0].metadata.name).and_then(|o| o.as_event()), Some(&made[0]));
+        events.insert_new(&object(&made[1])).unwrap();
+        assert_eq!(events.get("shop", &made[1].metadata.name).and_then(|o| o.as_event()), Some(&made[1]));
     }
 
     /// Two objects whose names meet in a hash: the first's Events are filed compact,
