@@ -318,14 +318,56 @@ impl Aggregate {
 }
 
 #[cfg(target_pointer_width = "64")]
-const _: () = assert!(std::mem::size_of::<Entry<Observed>>() == 48 && std::mem::size_of::<Entry<Aggregate>>() == 40);
+const _: () = assert!(std::mem::size_of::<Entry<Observed>>() == 32 && std::mem::size_of::<Entry<Aggregate>>() == 40);
 
+/// An observed key's last Event: its count, name and firstTimestamp (eventLog). 16
+/// bytes, so that an entry is 32, four a pod (with the timestamp beside the name's
+/// stamp, 48): the recorders name an Event by its object's name and a stamp of the
+/// moment it was made (`event_with`: the millisecond times 10⁶, plus a sequence number
+/// below 10⁶) and give it that moment as its firstTimestamp, which the stamp therefore
+/// says; an Event named or stamped otherwise keeps its name and timestamp whole.
 #[derive(Debug)]
-struct Observed {
-    count: i32,
-    /// 8 bytes (an `Option<Time>` is 16): an entry is 48 bytes, four a pod.
-    first: crate::api::meta::MaybeTime,
-    name: EventName,
+enum Observed {
+    Stamped { count: i32, stamp: u64 },
+    Other { count: i32, rest: Box<(EventName, crate::api::meta::MaybeTime)> },
+}
+
+impl Observed {
+    /// What to keep of `e`, written as the key's last Event.
+    fn of(e: &Event) -> Self {
+        let (count, name, first) = (e.count, EventName::of(e), e.first_timestamp);
+        match name {
+            EventName::Suffix(stamp) if first == stamp_moment(stamp) => Observed::Stamped { count, stamp },
+            name => Observed::Other { count, rest: Box::new((name, first)) },
+        }
+    }
+
+    fn count(&self) -> i32 {
+        match self {
+            Observed::Stamped { count, .. } | Observed::Other { count, .. } => *count,
+        }
+    }
+
+    /// The Event's firstTimestamp.
+    fn first(&self) -> crate::api::meta::MaybeTime {
+        match self {
+            Observed::Stamped { stamp, .. } => stamp_moment(*stamp),
+            Observed::Other { rest, .. } => rest.1,
+        }
+    }
+
+    /// The Event's name (its object's is `e`'s).
+    fn name(&self, e: &Event) -> crate::api::meta::Text {
+        match self {
+            Observed::Stamped { stamp, .. } => EventName::Suffix(*stamp).name(e),
+            Observed::Other { rest, .. } => rest.0.name(e),
+        }
+    }
+}
+
+/// The moment a recorder's stamp was made at (`event_with`), to the millisecond.
+fn stamp_moment(stamp: u64) -> crate::api::meta::MaybeTime {
+    crate::api::meta::Time(SimTime(stamp / 1_000_000)).into()
 }
 
 /// The name of the Event an observed key was written as. Events are named
@@ -439,14 +481,13 @@ impl EventCorrelator {
             entries = self.objects.entry(skey.0).or_default();
         }
         // eventObserve.
-        let (last, update) =
-            self.observed.get_or_add(entries, key, || Observed { count: 0, first: crate::api::meta::MaybeTime::NONE, name: EventName::Suffix(0) });
+        let (last, update) = self.observed.get_or_add(entries, key, || Observed::Stamped { count: 0, stamp: 0 });
         if update {
-            e.metadata.name = last.name.name(&e);
-            e.first_timestamp = last.first;
-            e.count = last.count + 1;
+            e.metadata.name = last.name(&e);
+            e.first_timestamp = last.first();
+            e.count = last.count() + 1;
         }
-        *last = Observed { count: e.count, first: e.first_timestamp, name: EventName::of(&e) };
+        *last = Observed::of(&e);
         // EventSourceObjectSpamFilter.
         let cap = SPAM_BURST * SPAM_REFILL.as_ms();
         let allowed = match self.spam.get_or_add(entries, skey, || Bucket { fill_ms: cap - SPAM_REFILL.as_ms(), at: now }) {
@@ -662,19 +703,35 @@ mod tests {
         assert_ne!(spam, aggregate);
     }
 
-    /// An Event named as `event_for` names them keeps its name through the cache from
-    /// its timestamp alone; another name is kept whole.
+    /// An Event named as `event_with` names them keeps its name and firstTimestamp
+    /// through the cache as its stamp alone; another name, or a stamp of another moment
+    /// than the firstTimestamp, is kept whole with the timestamp.
     #[test]
     fn an_observed_event_keeps_its_name() {
-        for name in ["web.00038d7ea4c68000", "web.ffffffffffffffff", "web.1000", "web.00038D7EA4C68000", "other.00038d7ea4c68000"] {
+        // The first Event's firstTimestamp is 1,000 ms: stamps 10⁹ to 10⁹ + 999,999
+        // (0x3b9aca00 on) are of that moment.
+        let cases = [
+            ("web.000000003b9aca00", true),
+            ("web.000000003b9aca05", true),
+            ("web.000000003b9ab9ff", false),
+            ("web.00038d7ea4c68000", false),
+            ("web.ffffffffffffffff", false),
+            ("web.1000", false),
+            ("web.000000003B9ACA00", false),
+            ("other.000000003b9aca00", false),
+        ];
+        for (name, stamped) in cases {
             let mut c = EventCorrelator::default();
             let mut first = ev("BackOff", "Back-off restarting", 1000);
             first.metadata.name = name.into();
             assert!(matches!(c.correlate(first, SimTime(1000)), Record::Create(_)));
-            let kept = c.objects.values().next().and_then(|e| e.observed.first()).map(|o| matches!(o.value.name, EventName::Suffix(_)));
-            assert_eq!(kept, Some(name.starts_with("web.") && name.len() == 20 && name == name.to_lowercase()), "{name}");
+            let kept = c.objects.values().next().and_then(|e| e.observed.first()).map(|o| matches!(o.value, Observed::Stamped { .. }));
+            assert_eq!(kept, Some(stamped), "{name}");
             match c.correlate(ev("BackOff", "Back-off restarting", 5000), SimTime(5000)) {
-                Record::Update(e) => assert_eq!(e.metadata.name, name),
+                Record::Update(e) => {
+                    assert_eq!(e.metadata.name, name);
+                    assert_eq!((e.count, e.first_timestamp.get()), (2, Some(Time(SimTime(1000)))), "{name}");
+                }
                 r => panic!("{r:?}"),
             }
         }
