@@ -15,8 +15,8 @@
 //!   the joined strings; ksim by SHA-256 digests of the same joined strings (the same
 //!   equality, short of a collision), because one process holds the caches of every
 //!   kubelet of the cluster and the strings made up most of their memory. Each key is
-//!   128 bits: 64 of the digest of the source and the object (the spam key's first
-//!   word), then 64 of the whole key's, and the three caches' entries are filed together
+//!   112 bits: 64 of the digest of the source and the object (the spam key's first
+//!   word), then 48 of the whole key's, and the three caches' entries are filed together
 //!   under that first word (`Entries`: one lookup an event finds its object's entries in
 //!   all three), each cache keeping its own recency order and size, as three LRUs do.
 //!   Of an object deleted from the API (`forget`), the entries are kept as their
@@ -35,11 +35,17 @@ use crate::engine::{SimDuration, SimTime};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, VecDeque};
 
-/// A cache key: 128 bits of SHA-256 digests as two big-endian words (compared as
+/// A cache key: 112 bits of SHA-256 digests as two big-endian words (compared as
 /// integers rather than by a `memcmp` call at every level of the caches' B-trees): the
-/// first 128 bits of one digest (`digest`; the spam key), or 64 bits of the object's
-/// digest and 64 of the key's own (`keys`).
+/// first 112 bits of one digest (the spam key), or 64 bits of the object's digest and 48
+/// of the key's own (`keys`). The second word is 48 bits (`sub`), so that an entry keeps
+/// it and its place in the recency order in one word (`Entry`).
 type Key = (u64, u64);
+
+/// A digest's word as a key's second: its top 48 bits.
+fn sub(word: u64) -> u64 {
+    word >> 16
+}
 
 /// The digest of `parts` joined with nothing between them (strings.Join(parts, "")).
 fn digest(parts: &[&str]) -> Key {
@@ -72,12 +78,32 @@ pub const SERIES_FINISH: SimDuration = SimDuration::from_secs(6 * 60);
 pub const SERIES_REFRESH: SimDuration = SimDuration::from_secs(30 * 60);
 
 /// One entry of a cache: its key's second word (the first is its object's, under which
-/// it is filed), its place in the cache's recency order and its value.
+/// it is filed) and its place in the cache's recency order, in one word (the 48 bits of
+/// the one above the 16 of the other: 8 bytes an entry less, where the two took 16 with
+/// padding), and its value.
 #[derive(Debug)]
 struct Entry<V> {
-    sub: u64,
-    tick: Tick,
+    word: u64,
     value: V,
+}
+
+impl<V> Entry<V> {
+    fn new(sub: u64, tick: Tick, value: V) -> Self {
+        debug_assert!(sub >> 48 == 0, "a key's second word is 48 bits");
+        Entry { word: sub << 16 | u64::from(tick), value }
+    }
+
+    fn sub(&self) -> u64 {
+        self.word >> 16
+    }
+
+    fn tick(&self) -> Tick {
+        self.word as Tick
+    }
+
+    fn set_tick(&mut self, tick: Tick) {
+        self.word = self.word & !u64::from(Tick::MAX) | u64::from(tick);
+    }
 }
 
 /// An object's entries in the correlator's three caches, each sorted by `sub`. The
@@ -197,18 +223,18 @@ impl<V: InEntries> Lru<V> {
         if !self.full() {
             return;
         }
-        let there = objects.get(&k.0).is_some_and(|e| V::of(e).binary_search_by_key(&k.1, |x| x.sub).is_ok());
+        let there = objects.get(&k.0).is_some_and(|e| V::of(e).binary_search_by_key(&k.1, |x| x.sub()).is_ok());
         if there {
             return;
         }
-        let order = self.order.get_or_insert_with(|| objects.iter().flat_map(|(o, e)| V::of(e).iter().map(move |x| (x.tick, (*o, x.sub)))).collect());
+        let order = self.order.get_or_insert_with(|| objects.iter().flat_map(|(o, e)| V::of(e).iter().map(move |x| (x.tick(), (*o, x.sub())))).collect());
         let oldest = order.first_key_value().map(|(t, _)| *t);
         if self.gone.front().is_some_and(|g| oldest.is_none_or(|t| *g < t)) {
             self.gone.pop_front();
         } else if let Some((_, (object, sub))) = order.pop_first() {
             let entries = objects.get_mut(&object).expect("an ordered entry's object");
             let v = V::of_mut(entries);
-            let at = v.binary_search_by_key(&sub, |x| x.sub).expect("an ordered entry");
+            let at = v.binary_search_by_key(&sub, |x| x.sub()).expect("an ordered entry");
             v.remove(at);
             self.len -= 1;
             if entries.is_empty() {
@@ -226,13 +252,17 @@ impl<V: InEntries> Lru<V> {
         self.tick += 1;
         let tick = self.tick;
         let v = V::of_mut(entries);
-        let (at, old) = match v.binary_search_by_key(&k.1, |x| x.sub) {
-            Ok(at) => (at, Some(std::mem::replace(&mut v[at].tick, tick))),
+        let (at, old) = match v.binary_search_by_key(&k.1, |x| x.sub()) {
+            Ok(at) => {
+                let old = v[at].tick();
+                v[at].set_tick(tick);
+                (at, Some(old))
+            }
             Err(at) => {
                 if v.len() == v.capacity() {
                     v.reserve_exact(if v.is_empty() { V::FIRST } else { v.len() });
                 }
-                v.insert(at, Entry { sub: k.1, tick, value: make() });
+                v.insert(at, Entry::new(k.1, tick, make()));
                 self.len += 1;
                 (at, None)
             }
@@ -248,17 +278,17 @@ impl<V: InEntries> Lru<V> {
 
     /// The entries' ticks and the forgotten ones as their ranks, in the same order.
     fn renumber(&mut self, objects: &mut Objects) {
-        let mut all: Vec<Tick> = objects.values().flat_map(|e| V::of(e).iter().map(|x| x.tick)).chain(self.gone.iter().copied()).collect();
+        let mut all: Vec<Tick> = objects.values().flat_map(|e| V::of(e).iter().map(Entry::tick)).chain(self.gone.iter().copied()).collect();
         all.sort_unstable();
         let rank = |t: Tick| Tick::try_from(all.binary_search(&t).expect("a tick of the cache") + 1).expect("at most LRU_ENTRIES ticks");
         for x in objects.values_mut().flat_map(|e| V::of_mut(e).iter_mut()) {
-            x.tick = rank(x.tick);
+            x.set_tick(rank(x.tick()));
         }
         for t in self.gone.iter_mut() {
             *t = rank(*t);
         }
         if self.order.is_some() {
-            self.order = Some(objects.iter().flat_map(|(o, e)| V::of(e).iter().map(move |x| (x.tick, (*o, x.sub)))).collect());
+            self.order = Some(objects.iter().flat_map(|(o, e)| V::of(e).iter().map(move |x| (x.tick(), (*o, x.sub())))).collect());
         }
         self.tick = Tick::try_from(all.len()).expect("at most LRU_ENTRIES ticks");
     }
@@ -268,10 +298,10 @@ impl<V: InEntries> Lru<V> {
     fn forget(&mut self, entries: &[Entry<V>]) {
         for x in entries {
             if let Some(order) = &mut self.order {
-                order.remove(&x.tick);
+                order.remove(&x.tick());
             }
-            let at = self.gone.partition_point(|g| *g < x.tick);
-            self.gone.insert(at, x.tick);
+            let at = self.gone.partition_point(|g| *g < x.tick());
+            self.gone.insert(at, x.tick());
         }
         self.len -= entries.len();
     }
@@ -299,8 +329,8 @@ pub enum Record {
 struct Aggregate {
     /// 64 bits of the digest of the first message seen and of the distinct ones after
     /// it (localKeys; the first kept apart, and the rest boxed, as most aggregates never
-    /// see a second; 64 bits, as the caches' keys take 64 of their own: an entry is 40
-    /// bytes, four a pod).
+    /// see a second; 64 bits, as the caches' keys take 112: an entry is 32 bytes, four a
+    /// pod).
     first: u64,
     #[allow(clippy::box_collection)] // 8 bytes while empty, not 24
     more: Option<Box<Vec<u64>>>,
@@ -318,11 +348,12 @@ impl Aggregate {
 }
 
 #[cfg(target_pointer_width = "64")]
-const _: () = assert!(std::mem::size_of::<Entry<Observed>>() == 32 && std::mem::size_of::<Entry<Aggregate>>() == 40);
+const _: () =
+    assert!(std::mem::size_of::<Entry<Observed>>() == 24 && std::mem::size_of::<Entry<Aggregate>>() == 32 && std::mem::size_of::<Entry<Bucket>>() == 24);
 
 /// An observed key's last Event: its count, name and firstTimestamp (eventLog). 16
-/// bytes, so that an entry is 32, four a pod (with the timestamp beside the name's
-/// stamp, 48): the recorders name an Event by its object's name and a stamp of the
+/// bytes, so that an entry is 24, four a pod (with the timestamp beside the name's
+/// stamp, and the key's word and tick apart, 48): the recorders name an Event by its object's name and a stamp of the
 /// moment it was made (`event_with`: the millisecond times 10⁶, plus a sequence number
 /// below 10⁶) and give it that moment as its firstTimestamp, which the stamp therefore
 /// says; an Event named or stamped otherwise keeps its name and timestamp whole.
@@ -436,16 +467,17 @@ fn object_hash(source: &EventSource, o: &ObjectReference) -> Sha256 {
 ///   reason);
 /// - getEventKey: everything that makes two events the same, message included.
 ///
-/// The spam key is the first 128 bits of its digest; the other two, 64 bits of the
-/// object's (the spam key's first word) and 64 of their own.
+/// The spam key is the first 112 bits of its digest (`sub`); the other two, 64 bits of
+/// the object's (the spam key's first word) and 48 of their own.
 fn keys(e: &Event) -> (Key, Key, Key) {
     let mut h = object_hash(&e.source, &e.involved_object);
     let spam = finish(h.clone());
+    let spam = (spam.0, sub(spam.1));
     h.update(e.type_.as_bytes());
     h.update(e.reason.as_bytes());
-    let aggregate = (spam.0, finish(h.clone()).0);
+    let aggregate = (spam.0, sub(finish(h.clone()).0));
     h.update(e.message.as_bytes());
-    (spam, aggregate, (spam.0, finish(h).0))
+    (spam, aggregate, (spam.0, sub(finish(h).0)))
 }
 
 impl EventCorrelator {
@@ -697,9 +729,10 @@ mod tests {
     fn keys_are_the_digests_of_the_joined_strings() {
         let e = ev("Pulled", "Container image \"nginx\" already present on machine", 7);
         let (spam, aggregate, event) = keys(&e);
-        assert_eq!(spam, digest(&["kubelet", "n1", "Pod", "default", "web", "u", "v1"]));
-        assert_eq!(aggregate, (spam.0, digest(&["kubelet", "n1", "Pod", "default", "web", "u", "v1", "Normal", "Pulled"]).0));
-        assert_eq!(event, (spam.0, digest(&["kubelet", "n1", "Pod", "default", "web", "u", "v1", "Normal", "Pulled", &e.message]).0));
+        let object = digest(&["kubelet", "n1", "Pod", "default", "web", "u", "v1"]);
+        assert_eq!(spam, (object.0, object.1 >> 16));
+        assert_eq!(aggregate, (spam.0, digest(&["kubelet", "n1", "Pod", "default", "web", "u", "v1", "Normal", "Pulled"]).0 >> 16));
+        assert_eq!(event, (spam.0, digest(&["kubelet", "n1", "Pod", "default", "web", "u", "v1", "Normal", "Pulled", &e.message]).0 >> 16));
         assert_ne!(spam, aggregate);
     }
 
@@ -895,7 +928,7 @@ mod tests {
         }
 
         fn get(&mut self, k: &Key) -> Option<u64> {
-            self.objects.get(&k.0)?.spam.binary_search_by_key(&k.1, |x| x.sub).ok()?;
+            self.objects.get(&k.0)?.spam.binary_search_by_key(&k.1, |x| x.sub()).ok()?;
             self.lru.prepare(&mut self.objects, *k);
             let entries = self.objects.get_mut(&k.0).expect("there");
             Some(self.lru.get_or_add(entries, *k, || unreachable!("there")).0.fill_ms)
@@ -909,7 +942,19 @@ mod tests {
 
         /// The entries that can be looked up, in key order.
         fn live(&self) -> Vec<(Key, u64)> {
-            self.objects.iter().flat_map(|(o, e)| e.spam.iter().map(move |x| ((*o, x.sub), x.value.fill_ms))).collect()
+            self.objects.iter().flat_map(|(o, e)| e.spam.iter().map(move |x| ((*o, x.sub()), x.value.fill_ms))).collect()
+        }
+    }
+
+    /// An entry's key word and tick share one word: either is read back as written, and
+    /// a new tick leaves the key as it was (the widest of each).
+    #[test]
+    fn an_entry_keeps_its_key_and_tick_in_one_word() {
+        for (sub, tick, next) in [(0, 0, Tick::MAX), ((1 << 48) - 1, Tick::MAX, 0), (0x1234_5678_9abc, 7, 0x8001)] {
+            let mut e = Entry::new(sub, tick, ());
+            assert_eq!((e.sub(), e.tick()), (sub, tick));
+            e.set_tick(next);
+            assert_eq!((e.sub(), e.tick()), (sub, next));
         }
     }
 
@@ -918,7 +963,10 @@ mod tests {
     /// for every later one.
     #[test]
     fn the_least_recently_used_entry_is_evicted() {
-        let key = |i: u64| digest(&[&i.to_string()]);
+        let key = |i: u64| {
+            let d = digest(&[&i.to_string()]);
+            (d.0, sub(d.1))
+        };
         let mut l = One::default();
         for i in 0..LRU_ENTRIES as u64 {
             l.add(key(i), i);
@@ -1020,7 +1068,7 @@ mod tests {
             for (i, (o, f)) in ops.into_iter().enumerate() {
                 match o {
                     Some((object, k, v)) if !forgotten.contains(&object) => {
-                        let key = (object, digest(&[&k.to_string()]).0);
+                        let key = (object, sub(digest(&[&k.to_string()]).0));
                         kept.add(key, v.into());
                         lru.add(key, v.into());
                         late.add(key, v.into());
