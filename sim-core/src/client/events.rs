@@ -35,11 +35,12 @@ use crate::engine::{SimDuration, SimTime};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, VecDeque};
 
-/// A cache key: 112 bits of SHA-256 digests as two big-endian words (compared as
-/// integers rather than by a `memcmp` call at every level of the caches' B-trees): the
-/// first 112 bits of one digest (the spam key), or 64 bits of the object's digest and 48
-/// of the key's own (`keys`). The second word is 48 bits (`sub`), so that an entry keeps
-/// it and its place in the recency order in one word (`Entry`).
+/// A key: bits of SHA-256 digests as two big-endian words (compared as integers rather
+/// than by a `memcmp` call at every level of a B-tree). The correlator's caches' keys are
+/// 112 bits (`keys`): the first 112 bits of one digest (the spam key), or 64 bits of the
+/// object's digest and 48 of the key's own; their second word is 48 bits (`sub`), so
+/// that an entry keeps it and its place in the recency order in one word (`Entry`). The
+/// series cache's keys are a digest's first 128 bits (`digest`).
 type Key = (u64, u64);
 
 /// A digest's word as a key's second: its top 48 bits.
@@ -217,6 +218,7 @@ impl<V: InEntries> Lru<V> {
     /// first, as an Add evicts it after (the same entries remain). Either may remove an
     /// object's `Entries` from `objects`.
     fn prepare(&mut self, objects: &mut Objects, k: Key) {
+        debug_assert!(k.1 >> 48 == 0, "a cache key's second word is 48 bits");
         if self.tick == Tick::MAX {
             self.renumber(objects);
         }
@@ -249,6 +251,7 @@ impl<V: InEntries> Lru<V> {
     /// after both). The cache must have been readied for `k` (`prepare`).
     fn get_or_add<'e>(&mut self, entries: &'e mut Entries, k: Key, make: impl FnOnce() -> V) -> (&'e mut V, bool) {
         debug_assert!(self.tick < Tick::MAX, "prepared");
+        debug_assert!(k.1 >> 48 == 0, "a cache key's second word is 48 bits");
         self.tick += 1;
         let tick = self.tick;
         let v = V::of_mut(entries);
@@ -329,8 +332,7 @@ pub enum Record {
 struct Aggregate {
     /// 64 bits of the digest of the first message seen and of the distinct ones after
     /// it (localKeys; the first kept apart, and the rest boxed, as most aggregates never
-    /// see a second; 64 bits, as the caches' keys take 112: an entry is 32 bytes, four a
-    /// pod).
+    /// see a second: an entry is 32 bytes, four a pod).
     first: u64,
     #[allow(clippy::box_collection)] // 8 bytes while empty, not 24
     more: Option<Box<Vec<u64>>>,
@@ -353,10 +355,12 @@ const _: () =
 
 /// An observed key's last Event: its count, name and firstTimestamp (eventLog). 16
 /// bytes, so that an entry is 24, four a pod (with the timestamp beside the name's
-/// stamp, and the key's word and tick apart, 48): the recorders name an Event by its object's name and a stamp of the
-/// moment it was made (`event_with`: the millisecond times 10⁶, plus a sequence number
-/// below 10⁶) and give it that moment as its firstTimestamp, which the stamp therefore
-/// says; an Event named or stamped otherwise keeps its name and timestamp whole.
+/// stamp, and the key's word and tick apart, 48): the recorders name an Event by its
+/// object's name and a stamp of the moment it was made (`event_with`: the millisecond
+/// times 10⁶, plus the recorder's count of its Events) and give it that moment as its
+/// firstTimestamp, which the stamp therefore says while the count is below 10⁶; an Event
+/// named or stamped otherwise (a recorder's after its millionth, as the controller
+/// manager's in a long trace replay) keeps its name and timestamp whole, boxed.
 #[derive(Debug)]
 enum Observed {
     Stamped { count: i32, stamp: u64 },
@@ -760,13 +764,27 @@ mod tests {
             assert!(matches!(c.correlate(first, SimTime(1000)), Record::Create(_)));
             let kept = c.objects.values().next().and_then(|e| e.observed.first()).map(|o| matches!(o.value, Observed::Stamped { .. }));
             assert_eq!(kept, Some(stamped), "{name}");
-            match c.correlate(ev("BackOff", "Back-off restarting", 5000), SimTime(5000)) {
-                Record::Update(e) => {
-                    assert_eq!(e.metadata.name, name);
-                    assert_eq!((e.count, e.first_timestamp.get()), (2, Some(Time(SimTime(1000)))), "{name}");
+            // The second and third: updates of the first, named and timed as it was.
+            for (t, count) in [(5000, 2), (9000, 3)] {
+                match c.correlate(ev("BackOff", "Back-off restarting", t), SimTime(t)) {
+                    Record::Update(e) => {
+                        assert_eq!(e.metadata.name, name);
+                        assert_eq!((e.count, e.first_timestamp.get()), (count, Some(Time(SimTime(1000)))), "{name}");
+                    }
+                    r => panic!("{r:?}"),
                 }
-                r => panic!("{r:?}"),
             }
+        }
+        // A stamped name on an Event without a firstTimestamp: kept whole, and updated
+        // without one.
+        let mut c = EventCorrelator::default();
+        let mut first = ev("BackOff", "Back-off restarting", 1000);
+        first.metadata.name = "web.000000003b9aca00".into();
+        first.first_timestamp = crate::api::meta::MaybeTime::NONE;
+        c.correlate(first, SimTime(1000));
+        match c.correlate(ev("BackOff", "Back-off restarting", 5000), SimTime(5000)) {
+            Record::Update(e) => assert_eq!((e.metadata.name.as_str(), e.first_timestamp.get()), ("web.000000003b9aca00", None)),
+            r => panic!("{r:?}"),
         }
     }
 
