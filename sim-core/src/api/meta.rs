@@ -407,7 +407,7 @@ impl std::ops::Deref for Text {
 /// statuses, the kubelet's reasons, pod phases, QoS classes) and the two namespaces
 /// every cluster has: a `Text` of one is the static copy, so writing it allocates
 /// nothing and copying it counts nothing.
-static WORDS: [ArcStr; 24] = [
+static WORDS: [ArcStr; 26] = [
     arcstr::literal!("True"),
     arcstr::literal!("False"),
     arcstr::literal!("Unknown"),
@@ -432,6 +432,8 @@ static WORDS: [ArcStr; 24] = [
     arcstr::literal!("PodInitializing"),
     arcstr::literal!("Completed"),
     arcstr::literal!("Error"),
+    arcstr::literal!("Normal"),
+    arcstr::literal!("Warning"),
 ];
 
 /// The static copy of `s` if it is one of `WORDS`.

@@ -314,6 +314,20 @@ pub fn event_with(
 
 #[cfg(test)]
 mod tests {
+    /// A recorder's Event's type, Normal or Warning, is a shared word: an Event allocates
+    /// nothing for it.
+    #[test]
+    fn an_events_type_is_a_shared_word() {
+        use crate::api::event::{EventSource, ObjectReference};
+        use std::rc::Rc;
+        let involved = Rc::new(ObjectReference { name: "web-1".into(), ..Default::default() });
+        let source = Rc::new(EventSource { component: "kubelet".into(), host: "n1".into() });
+        for type_ in ["Normal", "Warning"] {
+            let e = super::event_with(involved.clone(), source.clone(), type_, "Started", "Started container web", crate::engine::SimTime(5), 1);
+            assert!(e.type_ == type_ && e.type_.is_static(), "{type_}");
+        }
+    }
+
     /// The name is makeEvent's `fmt.Sprintf("%v.%x", ref.Name, t.UnixNano())` as ksim
     /// stamps it: the object's name, a dot and the stamp in 16 lowercase hex digits.
     #[test]
