@@ -404,8 +404,8 @@ impl std::ops::Deref for Text {
 }
 
 /// The words most conditions and statuses are made of (pod condition types and
-/// statuses, the kubelet's reasons, pod phases, QoS classes) and the two namespaces
-/// every cluster has: a `Text` of one is the static copy, so writing it allocates
+/// statuses, the kubelet's reasons, pod phases, QoS classes, Events' types) and the two
+/// namespaces every cluster has: a `Text` of one is the static copy, so writing it allocates
 /// nothing and copying it counts nothing.
 static WORDS: [ArcStr; 26] = [
     arcstr::literal!("True"),
