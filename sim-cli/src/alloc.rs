@@ -5,10 +5,47 @@
 //! otherwise. The mimalloc crate's `MiMalloc` calls the aligned entry points for every
 //! allocation; their checks were about 2 % of the density bench's instructions (a pod
 //! makes some 500 allocations). Written here because that crate has no option for it.
+//!
+//! Its memory comes in transparent huge pages where the kernel offers them (mimalloc
+//! advises its arenas `MADV_HUGEPAGE`; the crate's `no_thp` feature is off), and freed
+//! memory is kept for reuse rather than given back to the kernel (`configure`). A
+//! simulation's heap grows to its peak and is reused there, and each page the kernel
+//! maps costs a fault and a zeroing. On the 2-core virtual machine of the README's
+//! figures that was the largest item of a big run's profile (perf: 15 % of `ksim bench
+//! density --nodes 1000 --pods 30000` in page faults, 12 % in the kernel's
+//! clear_page_erms), and its cost varied from run to run: `--nodes 5000 --pods 150000`
+//! made about 200,000 faults on 4 KiB pages and ran in 21–65 s; on huge pages, never
+//! given back, about 880 faults and 15.4–16.8 s (same fingerprint). The cost is memory
+//! rounded up to huge pages: peak RSS 3 % more there (678 → 699 MiB), 13 % at 1,000
+//! nodes / 30,000 pods (154 → 175 MiB), 16 MiB more on a small run.
+//! Given back after mimalloc's default delay (a second), a huge page freed and touched
+//! again is faulted and zeroed again (12,000–23,000 faults, 18–23 s); an earlier build
+//! kept huge pages off for that reason.
 
 use libmimalloc_sys as mi;
 use std::alloc::{GlobalAlloc, Layout};
-use std::ffi::c_void;
+use std::ffi::{c_int, c_long, c_void};
+
+/// mimalloc's `mi_option_purge_delay`: its place in `mi_option_t` (include/mimalloc.h of
+/// the mimalloc v3 that libmimalloc-sys 0.1.49 builds; the crate's `extended` bindings
+/// do not name it). The test below checks it is the option of that default.
+const MI_OPTION_PURGE_DELAY: c_int = 15;
+
+unsafe extern "C" {
+    fn mi_option_set(option: c_int, value: c_long);
+    #[cfg(test)]
+    fn mi_option_get(option: c_int) -> c_long;
+}
+
+/// Keeps freed memory for reuse (a purge delay of -1: "no purging at all") unless
+/// `MIMALLOC_PURGE_DELAY` says otherwise, which mimalloc reads itself (to compare).
+/// Called first thing in `main`.
+pub fn configure() {
+    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
+        // SAFETY: sets one of mimalloc's options; any value is valid for it.
+        unsafe { mi_option_set(MI_OPTION_PURGE_DELAY, -1) }
+    }
+}
 
 /// The largest alignment a plain `mi_malloc` block has (MI_MAX_ALIGN_SIZE).
 const MIN_ALIGN: usize = 16;
@@ -67,6 +104,22 @@ unsafe impl GlobalAlloc for MiMalloc {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The option `configure` sets is the purge delay: its default is 1,000 (milliseconds,
+    /// src/options.c: "purge delay in milli-seconds"), where its neighbours' are 1
+    /// (deprecated_eager_commit_delay) and 0 (use_numa_nodes). A
+    /// test process has not run `main`, so the default stands unless the environment
+    /// sets it.
+    #[test]
+    fn the_purge_delay_is_the_option_set() {
+        if std::env::var_os("MIMALLOC_PURGE_DELAY").is_some() {
+            return;
+        }
+        // SAFETY: reads options of mimalloc's table.
+        let (before, it, after) =
+            unsafe { (mi_option_get(MI_OPTION_PURGE_DELAY - 1), mi_option_get(MI_OPTION_PURGE_DELAY), mi_option_get(MI_OPTION_PURGE_DELAY + 1)) };
+        assert_eq!((before, it, after), (1, 1000, 0));
+    }
 
     /// Blocks of every small size and alignment, allocated, zeroed, grown and shrunk
     /// through this allocator, are aligned as their layouts ask. Each size is asked for

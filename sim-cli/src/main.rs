@@ -394,6 +394,8 @@ pub fn check_output(output: Option<&str>, allowed: &[&str]) -> Result<(), u8> {
 }
 
 fn main() -> ExitCode {
+    #[cfg(not(feature = "system-alloc"))]
+    alloc::configure();
     let cli = Cli::parse();
     let code = match cli.command {
         Command::Run { files, seed, until, log, trace_out, max_lines, check, log_requests } => {
