@@ -7,17 +7,18 @@
 //! makes some 500 allocations). Written here because that crate has no option for it.
 //!
 //! Its memory comes in transparent huge pages where the kernel offers them (mimalloc
-//! advises its arenas `MADV_HUGEPAGE`; the crate's `no_thp` feature is off), and freed
-//! memory is kept for reuse rather than given back to the kernel (`configure`). A
-//! simulation's heap grows to its peak and is reused there, and each page the kernel
-//! maps costs a fault and a zeroing. On the 2-core virtual machine of the README's
-//! figures that was the largest item of a big run's profile (perf: 15 % of `ksim bench
-//! density --nodes 1000 --pods 30000` in page faults, 12 % in the kernel's
-//! clear_page_erms), and its cost varied from run to run: `--nodes 5000 --pods 150000`
+//! advises its arenas `MADV_HUGEPAGE`; the crate's `no_thp` feature is off), and its
+//! arenas' freed memory is kept for reuse rather than purged, given back to the kernel
+//! (`configure`; a block of more than 2 GiB, made outside the arenas, is still unmapped
+//! when freed). A simulation's heap grows to its peak and is reused there, and each
+//! page the kernel maps costs a fault and a zeroing. On the 2-core virtual machine of
+//! the README's figures that was the largest item of a big run's profile (perf: 15 %
+//! of `ksim bench density --nodes 1000 --pods 30000` in page faults, 12 % in the
+//! kernel's clear_page_erms), and its cost varied from run to run: `--nodes 5000 --pods 150000`
 //! made about 200,000 faults on 4 KiB pages and ran in 21–65 s; on huge pages, never
 //! given back, about 880 faults and 15.4–16.8 s (same fingerprint). The cost is memory
-//! rounded up to huge pages: peak RSS 3 % more there (678 → 699 MiB), 13 % at 1,000
-//! nodes / 30,000 pods (154 → 175 MiB), 16 MiB more on a small run.
+//! rounded up to huge pages: peak RSS 3 % more there (678 → 699 MiB), 14 % at 1,000
+//! nodes / 30,000 pods (154 → 175 MiB), 16 MiB more on a small run (100 / 3,000).
 //! Given back after mimalloc's default delay (a second), a huge page freed and touched
 //! again is faulted and zeroed again (12,000–23,000 faults, 18–23 s); an earlier build
 //! kept huge pages off for that reason.
@@ -37,11 +38,11 @@ unsafe extern "C" {
     fn mi_option_get(option: c_int) -> c_long;
 }
 
-/// Keeps freed memory for reuse (a purge delay of -1: "no purging at all") unless
-/// `MIMALLOC_PURGE_DELAY` says otherwise, which mimalloc reads itself (to compare).
-/// Called first thing in `main`.
+/// Keeps freed memory for reuse (a purge delay of -1: "no purging at all") unless the
+/// environment sets the delay, which mimalloc reads itself (to compare). Called first
+/// thing in `main`.
 pub fn configure() {
-    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
+    if !delay_in_environment() {
         // SAFETY: sets one of mimalloc's options; any value is valid for it.
         unsafe { mi_option_set(MI_OPTION_PURGE_DELAY, -1) }
     }
@@ -101,18 +102,25 @@ unsafe impl GlobalAlloc for MiMalloc {
     }
 }
 
+/// Whether the environment sets mimalloc's purge delay: `MIMALLOC_PURGE_DELAY` or its
+/// older name `MIMALLOC_RESET_DELAY`, in any case, as mimalloc reads them (options.c's
+/// legacy names, prim.c's case-insensitive match).
+fn delay_in_environment() -> bool {
+    std::env::vars_os().any(|(k, _)| k.to_str().is_some_and(|k| ["MIMALLOC_PURGE_DELAY", "MIMALLOC_RESET_DELAY"].iter().any(|n| k.eq_ignore_ascii_case(n))))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     /// The option `configure` sets is the purge delay: its default is 1,000 (milliseconds,
     /// src/options.c: "purge delay in milli-seconds"), where its neighbours' are 1
-    /// (deprecated_eager_commit_delay) and 0 (use_numa_nodes). A
-    /// test process has not run `main`, so the default stands unless the environment
-    /// sets it.
+    /// (deprecated_eager_commit_delay) and 0 (use_numa_nodes). A test process has not run
+    /// `main`, so the defaults stand unless the environment sets one of the three.
     #[test]
     fn the_purge_delay_is_the_option_set() {
-        if std::env::var_os("MIMALLOC_PURGE_DELAY").is_some() {
+        let set = |n: &str| std::env::vars_os().any(|(k, _)| k.to_str().is_some_and(|k| k.eq_ignore_ascii_case(n)));
+        if delay_in_environment() || set("MIMALLOC_DEPRECATED_EAGER_COMMIT_DELAY") || set("MIMALLOC_USE_NUMA_NODES") {
             return;
         }
         // SAFETY: reads options of mimalloc's table.
