@@ -103,10 +103,15 @@ unsafe impl GlobalAlloc for MiMalloc {
 }
 
 /// Whether the environment sets mimalloc's purge delay: `MIMALLOC_PURGE_DELAY` or its
-/// older name `MIMALLOC_RESET_DELAY`, in any case, as mimalloc reads them (options.c's
-/// legacy names, prim.c's case-insensitive match).
+/// older name `MIMALLOC_RESET_DELAY` (options.c's legacy names).
 fn delay_in_environment() -> bool {
-    std::env::vars_os().any(|(k, _)| k.to_str().is_some_and(|k| ["MIMALLOC_PURGE_DELAY", "MIMALLOC_RESET_DELAY"].iter().any(|n| k.eq_ignore_ascii_case(n))))
+    environment_sets(&["MIMALLOC_PURGE_DELAY", "MIMALLOC_RESET_DELAY"])
+}
+
+/// Whether the environment has a variable of one of `names`, in any case, as mimalloc
+/// reads its options (prim.c's case-insensitive match).
+fn environment_sets(names: &[&str]) -> bool {
+    std::env::vars_os().any(|(k, _)| k.to_str().is_some_and(|k| names.iter().any(|n| k.eq_ignore_ascii_case(n))))
 }
 
 #[cfg(test)]
@@ -119,8 +124,7 @@ mod tests {
     /// `main`, so the defaults stand unless the environment sets one of the three.
     #[test]
     fn the_purge_delay_is_the_option_set() {
-        let set = |n: &str| std::env::vars_os().any(|(k, _)| k.to_str().is_some_and(|k| k.eq_ignore_ascii_case(n)));
-        if delay_in_environment() || set("MIMALLOC_DEPRECATED_EAGER_COMMIT_DELAY") || set("MIMALLOC_USE_NUMA_NODES") {
+        if delay_in_environment() || environment_sets(&["MIMALLOC_DEPRECATED_EAGER_COMMIT_DELAY", "MIMALLOC_USE_NUMA_NODES"]) {
             return;
         }
         // SAFETY: reads options of mimalloc's table.
