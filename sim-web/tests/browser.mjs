@@ -6,10 +6,9 @@
 // of it with the debug build).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, writeFileSync, mkdtempSync, mkdirSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { tmpdir } from 'node:os';
-import { ROOT, ksim, cliFingerprint, cliPods, serve, browser, open, pagePods } from './harness.mjs';
+import { ROOT, ksim, tempDir, cliFingerprint, cliPods, serve, browser, open, pagePods } from './harness.mjs';
 
 const SCENARIOS = readdirSync(join(ROOT, 'scenarios'))
   .filter((f) => f.endsWith('.yaml'))
@@ -181,7 +180,7 @@ test('the editor shows a bad file\u2019s error at its line, as ksim run reports 
     '        resources: {requests: {cpu: lots}}',
     '',
   ].join('\n');
-  const dir = mkdtempSync(join(tmpdir(), 'ksim-web-'));
+  const dir = tempDir('ksim-web-');
   writeFileSync(join(dir, 'my-scenario.yaml'), bad);
   const cli = ksim(['run', join(dir, 'my-scenario.yaml')], { ok: [2] });
   const [, line, col] = cli.match(/my-scenario\.yaml:(\d+):(\d+):/);
@@ -282,7 +281,7 @@ async function recordMessages() {
 
 test('architecture view: playing through a bind draws scheduler → apiserver, apiserver → etcd, then a watch to the kubelet of the pod’s node', async () => {
   const name = 'hello-deployment';
-  const dir = mkdtempSync(join(tmpdir(), 'ksim-web-'));
+  const dir = tempDir('ksim-web-');
   ksim(['run', file(name), '--max-lines', '0', '--log', join(dir, 'log.jsonl')], { ok: [0, 1] });
   // The page's log is the native one, byte for byte (wasm-node.mjs): record i is line i.
   const records = readFileSync(join(dir, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));

@@ -2,13 +2,22 @@
 // reference every figure is compared with; $KSIM, or target/release/ksim), `ksim web` serving sim-web/dist on a free
 // port, and headless Debian chromium through playwright-core (never a downloaded browser).
 import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { join, dirname } from 'node:path';
+import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const KSIM = process.env.KSIM || join(ROOT, 'target', 'release', 'ksim');
 export const CHROMIUM = '/usr/bin/chromium';
+
+/** A fresh directory under the system's temporary one, removed when the test process exits. */
+export function tempDir(prefix) {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
 
 /** Runs the native CLI; returns stdout (throws on exit codes other than those allowed). */
 export function ksim(args, { ok = [0] } = {}) {

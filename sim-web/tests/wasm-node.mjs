@@ -5,14 +5,13 @@
 // Run: node --test sim-web/tests/wasm-node.mjs (after scripts/build-web.sh).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync, mkdtempSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { tmpdir } from 'node:os';
-import { ROOT, ksim } from './harness.mjs';
+import { ROOT, ksim, tempDir } from './harness.mjs';
 import { initSync, Ksim, check_float_bits } from '../dist/pkg/sim_web.js';
 
 initSync({ module: readFileSync(join(ROOT, 'sim-web', 'dist', 'pkg', 'sim_web_bg.wasm')) });
-const dir = mkdtempSync(join(tmpdir(), 'ksim-wasm-'));
+const dir = tempDir('ksim-wasm-');
 
 // The float transcendentals ksim's decisions use (libm's log: PodTopologySpread's weights,
 // the fault plan's exponential gaps) give, in wasm, the bits pinned natively
