@@ -25,7 +25,7 @@ use super::controller_utils::{self, is_pod_active, pod_create_answered, pod_dele
 use super::informers::{NsName, SharedInformers};
 use super::workqueue::{Order, WorkQueue};
 use super::{Controller, ControllerCtx, Synced};
-use crate::api::meta::{OwnerReference, Time};
+use crate::api::meta::{OwnerReference, Text, Time};
 use crate::api::pod::Pod;
 use crate::api::replica_set::{ReplicaSet, ReplicaSetCondition};
 use crate::api::replication_controller::ReplicationController;
@@ -57,7 +57,10 @@ struct Standing {
 /// A ReplicaSet's pods and the counts its status needs, kept current from the watch.
 #[derive(Default, Debug)]
 struct OwnedPods {
-    pods: BTreeMap<String, Standing>,
+    /// By the pod's name, the pod's own `Text` (shared with the object, where a `String`
+    /// key was a copy of every pod's name: 48 bytes a pod, and an allocation at each
+    /// index update).
+    pods: BTreeMap<Text, Standing>,
     counted: usize,
     fully_labeled: usize,
     ready: usize,
@@ -65,12 +68,12 @@ struct OwnedPods {
     /// first time a ReplicaSet with minReadySeconds asks (without, ready is available),
     /// kept current from then on. Most ReplicaSets never need it, and it was a second
     /// copy of every ready pod's name (13 MB of a 150,000-pod density run).
-    ready_since: Option<BTreeSet<(u64, String)>>,
-    mismatched: BTreeSet<String>,
+    ready_since: Option<BTreeSet<(u64, Text)>>,
+    mismatched: BTreeSet<Text>,
 }
 
 impl OwnedPods {
-    fn remove(&mut self, name: &str) {
+    fn remove(&mut self, name: &Text) {
         let Some(s) = self.pods.remove(name) else { return };
         if s.counted {
             assert!(self.counted > 0, "ReplicaSet pod index: counted pods never negative");
@@ -79,7 +82,7 @@ impl OwnedPods {
             if let Some(t) = s.ready_at {
                 self.ready -= 1;
                 if let Some(r) = &mut self.ready_since {
-                    r.remove(&(t, name.to_string()));
+                    r.remove(&(t, name.clone()));
                 }
             }
         }
@@ -88,7 +91,7 @@ impl OwnedPods {
         }
     }
 
-    fn insert(&mut self, name: &str, s: Standing) {
+    fn insert(&mut self, name: &Text, s: Standing) {
         self.remove(name);
         if s.counted {
             self.counted += 1;
@@ -96,14 +99,14 @@ impl OwnedPods {
             if let Some(t) = s.ready_at {
                 self.ready += 1;
                 if let Some(r) = &mut self.ready_since {
-                    r.insert((t, name.to_string()));
+                    r.insert((t, name.clone()));
                 }
             }
         }
         if s.mismatched {
-            self.mismatched.insert(name.to_string());
+            self.mismatched.insert(name.clone());
         }
-        self.pods.insert(name.to_string(), s);
+        self.pods.insert(name.clone(), s);
     }
 
     /// Counted pods available at `now`: ready for longer than minReadySeconds
@@ -117,7 +120,7 @@ impl OwnedPods {
             self.ready_since.get_or_insert_with(|| pods.iter().filter(|(_, s)| s.counted).filter_map(|(name, s)| Some((s.ready_at?, name.clone()))).collect());
         let not_yet = match now.as_ms().checked_sub(min_ready_ms) {
             // Ready at t is available once t + minReady < now, i.e. t < now − minReady.
-            Some(cutoff) => ready_since.range((cutoff, String::new())..).count(),
+            Some(cutoff) => ready_since.range((cutoff, Text::default())..).count(),
             None => ready_since.len(),
         };
         self.ready - not_yet
@@ -650,9 +653,9 @@ mod tests {
     fn the_index_counts_ready_and_available_like_calculate_status() {
         let rs = rs();
         let mut idx = OwnedPods::default();
-        idx.insert("a", standing(&rs, &pod("a", Some(10))));
-        idx.insert("b", standing(&rs, &pod("b", Some(20))));
-        idx.insert("c", standing(&rs, &pod("c", None)));
+        idx.insert(&"a".into(), standing(&rs, &pod("a", Some(10))));
+        idx.insert(&"b".into(), standing(&rs, &pod("b", Some(20))));
+        idx.insert(&"c".into(), standing(&rs, &pod("c", None)));
         assert_eq!((idx.counted, idx.ready, idx.fully_labeled), (3, 2, 0), "no pod has tier=front");
         let min_ready = 5_000;
         assert_eq!(idx.available(min_ready, SimTime::from_secs(15)), 0, "10 s + 5 s is not before 15 s");
@@ -660,18 +663,18 @@ mod tests {
         assert_eq!(idx.available(min_ready, SimTime(25_001)), 2);
         assert_eq!(idx.available(0, SimTime::ZERO), 2, "minReadySeconds 0: ready is available");
         // Once made, the ready pods by time follow the pods that come and go.
-        idx.insert("d", standing(&rs, &pod("d", Some(30))));
+        idx.insert(&"d".into(), standing(&rs, &pod("d", Some(30))));
         assert_eq!(idx.available(min_ready, SimTime(35_001)), 3);
         assert_eq!(idx.available(min_ready, SimTime(35_000)), 2, "30 s + 5 s is not before 35 s");
         assert_eq!(idx.ready_since.as_ref().map(|r| r.len()), Some(idx.ready));
-        idx.remove("d");
+        idx.remove(&"d".into());
         let mut gone = pod("a", Some(10));
         gone.metadata.labels.clear();
-        idx.insert("a", standing(&rs, &gone));
+        idx.insert(&"a".into(), standing(&rs, &gone));
         assert_eq!((idx.counted, idx.ready, idx.mismatched.len()), (2, 1, 1), "a relabelled pod is released, not counted");
-        idx.remove("a");
-        idx.remove("b");
-        idx.remove("c");
+        idx.remove(&"a".into());
+        idx.remove(&"b".into());
+        idx.remove(&"c".into());
         assert_eq!((idx.counted, idx.ready, idx.fully_labeled, idx.ready_since.as_ref().map(|r| r.len()), idx.mismatched.len()), (0, 0, 0, Some(0), 0));
     }
 }
