@@ -28,7 +28,7 @@
 use crate::api::pod::Pod;
 use crate::engine::{SimDuration, SimTime};
 use std::collections::BTreeMap;
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 
 pub const CPU_DEMAND: &str = "ksim.dev/cpu-demand";
 pub const CPU_USAGE: &str = "ksim.dev/cpu-usage";
@@ -117,12 +117,17 @@ struct PodModel {
 }
 
 /// The usage model's memory between evaluations: parsed profiles by annotation value,
-/// and each running pod's model by uid (with the address of the pod version it was
-/// made from), kept only for pods that still run.
+/// and each running pod's model by uid (with the pod version it was made from), kept
+/// only for pods that still run.
 #[derive(Default)]
 pub struct UsageModel {
     parsed: BTreeMap<String, Rc<Vec<(SimDuration, i64)>>>,
-    pods: BTreeMap<String, (usize, Rc<PodModel>)>,
+    /// The version as a `Weak`: it keeps the version's allocation (not the pod) while the
+    /// model stands, so that no later version can be made at that address and be taken
+    /// for it (an address alone was reused by the allocator: a new version of the same
+    /// pod, its annotations changed, could then have kept the old model, and whether it
+    /// did depended on the allocator — mimalloc natively, another in wasm).
+    pods: BTreeMap<String, (Weak<crate::api::Object>, Rc<PodModel>)>,
 }
 
 impl UsageModel {
@@ -138,9 +143,8 @@ impl UsageModel {
     }
 
     fn model(&mut self, r: &Running, workload: &dyn Fn(&Pod) -> String) -> Option<Rc<PodModel>> {
-        let ptr = Rc::as_ptr(&r.pod) as usize;
-        if let Some((at, m)) = self.pods.get(&r.uid) {
-            if *at == ptr {
+        if let Some((made_from, m)) = self.pods.get(&r.uid) {
+            if std::ptr::eq(made_from.as_ptr(), Rc::as_ptr(&r.pod)) {
                 return Some(m.clone());
             }
         }
@@ -154,7 +158,7 @@ impl UsageModel {
             limit,
             weight: request.max(MIN_SHARE_MILLIS),
         });
-        self.pods.insert(r.uid.clone(), (ptr, m.clone()));
+        self.pods.insert(r.uid.clone(), (Rc::downgrade(&r.pod), m.clone()));
         Some(m)
     }
 
@@ -275,5 +279,31 @@ mod tests {
         // Weights 1:3 over 1 core, both hungry.
         let s = share(1000, vec![w("a", 1000, 100), w("b", 1000, 300)]);
         assert_eq!((s["a"], s["b"]), (250, 750));
+    }
+
+    /// A pod's model is made again for each version of it: a new version (here its CPU
+    /// cost per request annotated anew) is not taken for the one the model was made from,
+    /// even when it is made after that one is gone. The model once knew its version by
+    /// address alone, and the system allocator hands the freed block back to the next
+    /// allocation of its size: the new version was then at the old one's address.
+    #[test]
+    fn a_new_version_of_a_pod_gets_a_new_model() {
+        let version = |cost: &str| {
+            let mut p = Pod::default();
+            p.metadata.uid = "u1".into();
+            p.metadata.annotations.insert(CPU_PER_REQUEST.into(), cost.into());
+            crate::api::Object::Pod(Box::new(p))
+        };
+        let running = |pod| Running { uid: "u1".into(), pod, ready: true, started: SimTime::ZERO };
+        let workload = |_: &Pod| "Pod/p".to_string();
+        let mut m = UsageModel::default();
+        let first = running(Rc::new(version("20m")));
+        assert_eq!(m.model(&first, &workload).map(|m| m.per_request), Some(20));
+        // The next version is made whole, the first dropped, and only then shared (`Rc::new`
+        // is the first allocation after the drop).
+        let next = version("50m");
+        drop(first);
+        let next = running(Rc::new(next));
+        assert_eq!(m.model(&next, &workload).map(|m| m.per_request), Some(50));
     }
 }
