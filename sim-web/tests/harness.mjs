@@ -12,10 +12,20 @@ export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const KSIM = process.env.KSIM || join(ROOT, 'target', 'release', 'ksim');
 export const CHROMIUM = '/usr/bin/chromium';
 
-/** A fresh directory under the system's temporary one, removed when the test process exits. */
+/**
+ * A fresh directory under the system's temporary one, removed when the test process
+ * exits normally (not when a signal kills it). A failure to remove it does not fail the
+ * run.
+ */
 export function tempDir(prefix) {
   const dir = mkdtempSync(join(tmpdir(), prefix));
-  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  process.on('exit', () => {
+    try {
+      rmSync(dir, { recursive: true, force: true });
+    } catch {
+      // Left behind: a temporary directory, not a test result.
+    }
+  });
   return dir;
 }
 

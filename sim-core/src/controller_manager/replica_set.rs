@@ -57,17 +57,18 @@ struct Standing {
 /// A ReplicaSet's pods and the counts its status needs, kept current from the watch.
 #[derive(Default, Debug)]
 struct OwnedPods {
-    /// By the pod's name, the pod's own `Text` (shared with the object, where a `String`
-    /// key was a copy of every pod's name: 48 bytes a pod, and an allocation at each
-    /// index update).
+    /// By the pod's name as a `Text`, which shares the object's string (a `String` key
+    /// was a copy of every pod's name: 48 bytes a pod, and an allocation at each index
+    /// update).
     pods: BTreeMap<Text, Standing>,
     counted: usize,
     fully_labeled: usize,
     ready: usize,
     /// Counted ready pods by (ready time, name), to count the available ones: made the
     /// first time a ReplicaSet with minReadySeconds asks (without, ready is available),
-    /// kept current from then on. Most ReplicaSets never need it, and it was a second
-    /// copy of every ready pod's name (13 MB of a 150,000-pod density run).
+    /// kept current from then on. Most ReplicaSets never need it, and, made always, it
+    /// was a second copy of every ready pod's name (13 MB of a 150,000-pod density run,
+    /// when the names were `String`s).
     ready_since: Option<BTreeSet<(u64, Text)>>,
     mismatched: BTreeSet<Text>,
 }
