@@ -583,6 +583,9 @@ fn replay(
                 "jobs_complete": o.completion_times.len(),
                 "makespan_s": o.makespan.map(|m| m.as_ms() as f64 / 1000.0),
                 "events": o.events,
+                // The driver's looks for finished Jobs that read the Jobs themselves, the
+                // history compacted past the look before.
+                "looks_after_compaction": o.looked_up,
                 "objects_at_end": o.objects,
                 "most_pods_sampled": o.samples.iter().map(|s| s.pods).max(),
                 "read_s": round(read_s),
