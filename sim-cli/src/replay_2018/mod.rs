@@ -45,7 +45,7 @@ use sim_core::engine::{Limits, SimDuration, SimTime};
 use sim_core::etcd::{HistoryLimits, WatchEventType};
 use sim_core::scenario::model::{Action, Location, Manifest, NodePool, Scenario};
 use sim_core::{RunOptions, Simulation};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write as _;
 use std::rc::Rc;
 use std::time::Instant;
@@ -172,6 +172,9 @@ struct Driver<'a> {
     speed: u64,
     waiting: Vec<usize>,
     created: Vec<bool>,
+    /// The tasks whose Job is created and not yet finished, by index: what a look that
+    /// reads the Jobs themselves reads (not every task of the trace, 67,634 in the hour).
+    active: BTreeSet<usize>,
     /// Its Job has been seen in the store (created is only asked for: the apply takes a
     /// request's time).
     seen: Vec<bool>,
@@ -201,6 +204,7 @@ impl<'a> Driver<'a> {
             speed,
             waiting: trace.tasks.iter().map(|t| t.deps.len()).collect(),
             created: vec![false; trace.tasks.len()],
+            active: BTreeSet::new(),
             seen: vec![false; trace.tasks.len()],
             done: vec![None; trace.tasks.len()],
             complete: vec![false; trace.tasks.len()],
@@ -250,6 +254,7 @@ impl<'a> Driver<'a> {
         let ms: Vec<Manifest> = tasks.iter().map(|&i| Manifest { object: self.job(i), at: Location::default() }).collect();
         for &i in tasks {
             self.created[i] = true;
+            self.active.insert(i);
             self.creations.push((sim.now, i));
         }
         sim.schedule(sim.now, Action::Apply(ms));
@@ -261,6 +266,7 @@ impl<'a> Driver<'a> {
             return;
         }
         self.done[i] = Some(t);
+        self.active.remove(&i);
         self.left -= 1;
         self.succeeded += succeeded.max(0) as u64;
         self.failed += failed.max(0) as u64;
@@ -314,7 +320,7 @@ impl<'a> Driver<'a> {
                 // it still there: its deletion is a later request); one never seen is not
                 // made yet (its apply is on its way).
                 self.looked_up += 1;
-                for i in (0..self.created.len()).filter(|&i| self.created[i] && self.done[i].is_none()) {
+                for &i in &self.active {
                     let t = &self.trace.tasks[i];
                     match sim.api.store.get_parts(&Kind::Job, "default", &t.object).and_then(|o| o.as_job()) {
                         Some(j) => {
