@@ -171,7 +171,6 @@ struct Driver<'a> {
     trace: &'a Trace,
     speed: u64,
     waiting: Vec<usize>,
-    created: Vec<bool>,
     /// The tasks whose Job is created and not yet finished, by index: what a look that
     /// reads the Jobs themselves reads (not every task of the trace, 67,634 in the hour).
     active: BTreeSet<usize>,
@@ -203,7 +202,6 @@ impl<'a> Driver<'a> {
             trace,
             speed,
             waiting: trace.tasks.iter().map(|t| t.deps.len()).collect(),
-            created: vec![false; trace.tasks.len()],
             active: BTreeSet::new(),
             seen: vec![false; trace.tasks.len()],
             done: vec![None; trace.tasks.len()],
@@ -253,20 +251,19 @@ impl<'a> Driver<'a> {
         }
         let ms: Vec<Manifest> = tasks.iter().map(|&i| Manifest { object: self.job(i), at: Location::default() }).collect();
         for &i in tasks {
-            self.created[i] = true;
             self.active.insert(i);
             self.creations.push((sim.now, i));
         }
         sim.schedule(sim.now, Action::Apply(ms));
     }
 
-    /// A task's Job has finished at `t`: count it, release its dependents.
+    /// A task's Job has finished at `t`: count it, release its dependents (once: nothing
+    /// for a task not in `active`).
     fn finished(&mut self, i: usize, t: SimTime, complete: bool, succeeded: i32, failed: i32, released: &mut Vec<usize>) {
-        if self.done[i].is_some() || !self.created[i] {
+        if !self.active.remove(&i) {
             return;
         }
         self.done[i] = Some(t);
-        self.active.remove(&i);
         self.left -= 1;
         self.succeeded += succeeded.max(0) as u64;
         self.failed += failed.max(0) as u64;
@@ -425,7 +422,7 @@ fn allocatable(sim: &Simulation) -> (i64, i64) {
 /// those of Jobs still running as theirs says.
 fn pods_created(sim: &Simulation, d: &Driver) -> u64 {
     let mut created = d.succeeded + d.failed;
-    for &(_, i) in d.creations.iter().filter(|(_, i)| d.done[*i].is_none()) {
+    for &i in &d.active {
         if let Some(j) = sim.api.store.get_parts(&Kind::Job, "default", &d.trace.tasks[i].object).and_then(|o| o.as_job()) {
             created += (j.status.active + j.status.succeeded + j.status.failed + j.status.terminating.unwrap_or(0)).max(0) as u64;
         }
